@@ -1,0 +1,28 @@
+// Verifies the client's bearer JWT: HS256 with JWT_SECRET by default, or keys from JWT_JWKS_URL in production.
+import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import { ANONYMOUS, parseScopes, unauthenticated, type HubConfig, type Identity } from '@bank-hub/shared';
+
+export type TokenVerifier = (authorization: string | undefined) => Promise<Identity>;
+
+export function createTokenVerifier(config: HubConfig): TokenVerifier {
+  const options = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+  const jwks: JWTVerifyGetKey | null = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : null;
+  const secret = new TextEncoder().encode(config.JWT_SECRET);
+
+  return async (authorization) => {
+    if (!authorization) return ANONYMOUS;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
+    try {
+      const { payload } = jwks
+        ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })
+        : await jwtVerify(match[1]!, secret, { ...options, algorithms: ['HS256'] });
+      if (!payload.sub) throw unauthenticated('token has no subject');
+      return { subject: payload.sub, scopes: parseScopes(payload.scope) };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw unauthenticated('token has expired');
+      if (error instanceof joseErrors.JOSEError) throw unauthenticated(`token is not valid (${error.code})`);
+      throw error;
+    }
+  };
+}

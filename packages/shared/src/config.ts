@@ -1,0 +1,53 @@
+// Configuration from the environment, validated once at start so a bad value fails fast with a clear message.
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().default('127.0.0.1'),
+    MONGODB_URI: z.string().url().optional(),
+    MONGODB_DB_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/)
+      .default('hub'),
+    GATEWAY_PORT: port(4000),
+    MEMBERS_PORT: port(4001),
+    MEMBERS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+    JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').default(DEV_JWT_SECRET),
+    JWT_JWKS_URL: z.string().url().optional(),
+    JWT_ISSUER: z.string().default('bank-ops-hub'),
+    JWT_AUDIENCE: z.string().default('bank-ops-hub'),
+    SUBGRAPH_SECRET: z
+      .string()
+      .min(32, 'SUBGRAPH_SECRET must be at least 32 characters')
+      .default(DEV_SUBGRAPH_SECRET),
+    MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
+    MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
+    MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),
+    MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.NODE_ENV !== 'production') return;
+    // Development defaults are public; production must bring its own secrets.
+    if (config.JWT_SECRET === DEV_JWT_SECRET && !config.JWT_JWKS_URL)
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_JWKS_URL in production' });
+    if (config.SUBGRAPH_SECRET === DEV_SUBGRAPH_SECRET)
+      ctx.addIssue({ code: 'custom', path: ['SUBGRAPH_SECRET'], message: 'set SUBGRAPH_SECRET in production' });
+  });
+
+export type HubConfig = z.infer<typeof configSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,44 @@
+// Errors with stable `extensions.code` values: clients switch on the code, never on the message.
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  FAILED_PRECONDITION: 'FAILED_PRECONDITION',
+  OPERATION_TOO_DEEP: 'OPERATION_TOO_DEEP',
+  OPERATION_TOO_COMPLEX: 'OPERATION_TOO_COMPLEX',
+  OPERATION_TOO_LARGE: 'OPERATION_TOO_LARGE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const httpStatus: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  OPERATION_TOO_DEEP: 400,
+  OPERATION_TOO_COMPLEX: 400,
+  OPERATION_TOO_LARGE: 413,
+};
+
+export function hubError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  const status = httpStatus[code];
+  return new GraphQLError(message, {
+    extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) },
+  });
+}
+
+/** Invalid input; `field` names the argument path at fault, e.g. `rule.all[1].op`. */
+export const badInput = (message: string, field: string): GraphQLError =>
+  hubError(ErrorCode.BAD_USER_INPUT, message, { field });
+
+export const notFound = (what: string, id: string): GraphQLError =>
+  hubError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`, { id });
+
+export const forbidden = (message: string): GraphQLError => hubError(ErrorCode.FORBIDDEN, message);
+
+export const unauthenticated = (message: string): GraphQLError => hubError(ErrorCode.UNAUTHENTICATED, message);
+
+export const conflict = (message: string, extensions: Record<string, unknown> = {}): GraphQLError =>
+  hubError(ErrorCode.CONFLICT, message, extensions);

@@ -1,0 +1,140 @@
+// The subgraph server factory: schema, identity context, error policy and health endpoints, built apart from
+// listening so tests can start a subgraph on a free port with the very same code.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import { ErrorCode } from './errors';
+import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
+import type { Logger } from './logger';
+
+export interface BaseContext {
+  identity: Identity;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface HttpGraphQLServer {
+  app: express.Express;
+  listen(port: number, host: string): Promise<RunningServer>;
+}
+
+const KNOWN_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'DOWNSTREAM_SERVICE_ERROR',
+]);
+
+/** Errors we raised on purpose pass through; anything else is logged and masked so no internals leak. */
+export function formatErrorFor(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: error, path: formatted.path }, 'unexpected error while serving a request');
+    return {
+      message: 'Internal server error',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+/** Starts an express app on host:port and returns its URL and a stop function. */
+export async function listenApp(
+  server: { start(): Promise<void>; stop(): Promise<void> } | null,
+  httpServer: http.Server,
+  port: number,
+  host: string,
+): Promise<RunningServer> {
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  return {
+    port: address.port,
+    url: `http://${host}:${address.port}/graphql`,
+    stop: async () => {
+      await server?.stop();
+      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  subgraphSecret: string;
+  logger: Logger;
+  /** Builds the per-request context (loaders, repositories) on top of the verified identity. */
+  context: (base: BaseContext) => TContext;
+  /** Throws when the subgraph cannot serve (e.g. its database is unreachable). */
+  ready: () => Promise<void>;
+  plugins?: ApolloServerPlugin<TContext>[];
+}
+
+export function createSubgraphServer<TContext extends BaseContext>(
+  options: SubgraphServerOptions<TContext>,
+): HttpGraphQLServer {
+  const app = express();
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<TContext>({
+    schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
+    includeStacktraceInErrorResponses: false,
+    formatError: formatErrorFor(options.logger),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
+  });
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
+  app.get('/ready', (_req, res) => {
+    options.ready().then(
+      () => res.json({ status: 'ready', subgraph: options.name }),
+      (error: Error) => res.status(503).json({ status: 'unavailable', subgraph: options.name, reason: error.message }),
+    );
+  });
+
+  return {
+    app,
+    async listen(port, host) {
+      await apollo.start();
+      app.use(
+        '/graphql',
+        express.json({ limit: '1mb' }),
+        expressMiddleware(apollo, {
+          context: async ({ req }) => {
+            const header = req.headers[IDENTITY_HEADER];
+            const identity = await verifyInternalIdentity(
+              Array.isArray(header) ? header[0] : header,
+              options.subgraphSecret,
+            );
+            const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+            return options.context({ identity, requestId, logger: options.logger.child({ requestId }) });
+          },
+        }),
+      );
+      return listenApp(apollo, httpServer, port, host);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Evaluates a rule against one member's targeting profile in memory. Value matching follows MongoDB query
+// semantics (a list matches when any element does; `neq`/`nin` match a missing value), so the in-memory result
+// and a rule compiled to a MongoDB filter always agree.
+import type { Condition, Rule, RuleValue, Scalar } from './rule';
+
+export interface TargetProfile {
+  segmentCodes?: readonly string[];
+  level?: string | null;
+  levelRank?: number | null;
+  lifecycleStage?: string | null;
+  riskLevel?: string | null;
+  channel?: string | null;
+  tags?: Readonly<Record<string, unknown>>;
+  attributes?: Readonly<Record<string, unknown>>;
+  now?: Date;
+}
+
+export function evaluate(rule: Rule, profile: TargetProfile): boolean {
+  if ('all' in rule) return rule.all.every((child) => evaluate(child, profile));
+  if ('any' in rule) return rule.any.some((child) => evaluate(child, profile));
+  if ('not' in rule) return !evaluate(rule.not, profile);
+  return matchCondition(rule, profile);
+}
+
+export function valueOf(field: string, profile: TargetProfile): unknown {
+  if (field.startsWith('tag.')) return profile.tags?.[field.slice(4)];
+  if (field.startsWith('attr.')) return profile.attributes?.[field.slice(5)];
+  switch (field) {
+    case 'segment':
+      return profile.segmentCodes ?? [];
+    case 'now':
+      return (profile.now ?? new Date()).toISOString();
+    case 'level':
+      return profile.level;
+    case 'levelRank':
+      return profile.levelRank;
+    case 'lifecycleStage':
+      return profile.lifecycleStage;
+    case 'riskLevel':
+      return profile.riskLevel;
+    case 'channel':
+      return profile.channel;
+    default:
+      return undefined;
+  }
+}
+
+function matchCondition(condition: Condition, profile: TargetProfile): boolean {
+  return matchValue(valueOf(condition.field, profile), condition.op, condition.value);
+}
+
+/** MongoDB query semantics for one field value. */
+export function matchValue(actual: unknown, op: Condition['op'], expected: RuleValue | undefined): boolean {
+  const present = actual !== undefined && actual !== null;
+  const elements: unknown[] = Array.isArray(actual) ? actual : present ? [actual] : [];
+  switch (op) {
+    case 'exists':
+      return present === expected;
+    case 'eq':
+    case 'contains':
+      return elements.some((element) => element === expected);
+    case 'neq':
+      return !elements.some((element) => element === expected);
+    case 'in':
+      return elements.some((element) => (expected as Scalar[]).includes(element as Scalar));
+    case 'nin':
+      return !elements.some((element) => (expected as Scalar[]).includes(element as Scalar));
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return elements.some((element) => compare(element, op, expected as Scalar));
+  }
+}
+
+function compare(actual: unknown, op: 'gt' | 'gte' | 'lt' | 'lte', expected: Scalar): boolean {
+  // MongoDB only compares values of the same type bracket.
+  if (typeof actual !== typeof expected || (typeof actual !== 'number' && typeof actual !== 'string')) return false;
+  const a = actual as number | string;
+  const b = expected as number | string;
+  if (op === 'gt') return a > b;
+  if (op === 'gte') return a >= b;
+  if (op === 'lt') return a < b;
+  return a <= b;
+}

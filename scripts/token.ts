@@ -1,0 +1,28 @@
+// npm run token -- M0001 [--scope "operator pii:read"] [--ttl 12h]: prints a development JWT signed with JWT_SECRET.
+import { SignJWT } from 'jose';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@bank-hub/shared';
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { scope: { type: 'string', default: 'member' }, ttl: { type: 'string', default: '12h' } },
+  });
+  const subject = positionals[0];
+  if (!subject) {
+    console.error('usage: npm run -s token -- <subject> [--scope "member" | "operator pii:read builder"] [--ttl 12h]');
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const token = await new SignJWT({ scope: values.scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuer(config.JWT_ISSUER)
+    .setAudience(config.JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(values.ttl)
+    .sign(new TextEncoder().encode(config.JWT_SECRET));
+  console.log(token);
+}
+
+void main();

@@ -1,0 +1,51 @@
+// The per-request context: identity plus loaders created fresh for every request.
+import DataLoader from 'dataloader';
+import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
+import { compileRule } from './domain/segment-filter';
+import type { MembersRepositories } from './models';
+import type { MemberDoc } from './models/member';
+import type { PointsEntryDoc } from './models/points-ledger';
+import type { MembershipLevelDoc } from './models/membership-level';
+import type { SegmentDoc } from './models/segment';
+import type { TagDefinitionDoc } from './models/tag-definition';
+
+export interface MembersLoaders {
+  memberById: DataLoader<string, MemberDoc | null>;
+  segments: { load(): Promise<SegmentDoc[]> };
+  levels: { load(): Promise<MembershipLevelDoc[]> };
+  tagDefinitions: { load(): Promise<TagDefinitionDoc[]> };
+  /** Ledger entries per member, newest first. */
+  ledgerByMember: DataLoader<string, PointsEntryDoc[]>;
+  /** Audience size per segment code, counted for all requested segments in one aggregate. */
+  audienceSize: DataLoader<SegmentDoc, number>;
+}
+
+export interface MembersContext extends BaseContext {
+  repos: MembersRepositories;
+  loaders: MembersLoaders;
+  now: Date;
+}
+
+export function createLoaders(repos: MembersRepositories, now: Date): MembersLoaders {
+  return {
+    memberById: keyedLoader((ids) => repos.members.findByIds(ids), (member) => member._id),
+    segments: onceLoader(() => repos.segments.all()),
+    levels: onceLoader(() => repos.levels.all()),
+    tagDefinitions: onceLoader(() => repos.tagDefinitions.all()),
+    ledgerByMember: new DataLoader(async (memberIds) => {
+      const entries = await repos.ledger.forMembers(memberIds);
+      return memberIds.map((memberId) => entries.filter((entry) => entry.memberId === memberId));
+    }),
+    audienceSize: new DataLoader<SegmentDoc, number, string>(
+      (segments) => repos.members.countMany(segments.map((segment) => compileRule(segment.rule, now))),
+      { cacheKeyFn: (segment) => segment._id },
+    ),
+  };
+}
+
+export function createContext(repos: MembersRepositories) {
+  return (base: BaseContext): MembersContext => {
+    const now = new Date();
+    return { ...base, repos, now, loaders: createLoaders(repos, now) };
+  };
+}

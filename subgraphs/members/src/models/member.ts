@@ -1,0 +1,144 @@
+// The members collection: one document per member, with the targeting attributes every page depends on.
+import { Schema, type Model } from 'mongoose';
+
+export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
+export type LifecycleStage =
+  | 'ACQUISITION'
+  | 'ACTIVATION'
+  | 'RETENTION'
+  | 'REVENUE'
+  | 'REFERRAL'
+  | 'AT_RISK'
+  | 'CHURNED';
+export type TagValue = boolean | number | string | string[];
+
+export interface MemberDoc {
+  _id: string;
+  /** Personal data: never used for targeting, masked on read unless the caller may see it. */
+  personal: { name: string; phone: string; idNumber: string };
+  /** Non-identifying profile attributes usable in rules as `attr.<name>`. */
+  attributes: { city?: string; ageGroup?: string; gender?: string };
+  tags: Record<string, TagValue>;
+  levelCode: string;
+  levelRank: number;
+  points: number;
+  growthPoints: number;
+  riskLevel: RiskLevel;
+  lifecycleStage: LifecycleStage;
+  registeredAt: Date;
+  updatedAt: Date;
+  /** Ledger entries applied to the balance but not yet marked applied (two-step, transaction-free award). */
+  pendingEntries: string[];
+}
+
+export interface MemberTagValue {
+  code: string;
+  value: TagValue;
+}
+
+export const memberSchema = new Schema<MemberDoc>(
+  {
+    _id: { type: String, required: true },
+    personal: {
+      name: { type: String, required: true },
+      phone: { type: String, required: true },
+      idNumber: { type: String, required: true },
+    },
+    attributes: { city: String, ageGroup: String, gender: String },
+    tags: { type: Schema.Types.Mixed, default: {} },
+    levelCode: { type: String, required: true },
+    levelRank: { type: Number, required: true },
+    points: { type: Number, required: true, default: 0 },
+    growthPoints: { type: Number, required: true, default: 0 },
+    riskLevel: { type: String, required: true },
+    lifecycleStage: { type: String, required: true },
+    registeredAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    pendingEntries: { type: [String], default: [] },
+  },
+  { collection: 'members', versionKey: false, minimize: false },
+);
+memberSchema.index({ levelCode: 1 });
+memberSchema.index({ lifecycleStage: 1 });
+memberSchema.index({ riskLevel: 1 });
+
+/** A MongoDB filter over member documents (built by the rule compiler, so its keys are dynamic). */
+export type MemberFilterQuery = Record<string, unknown>;
+
+export class MemberRepository {
+  constructor(readonly model: Model<MemberDoc>) {}
+
+  findByIds(ids: readonly string[]): Promise<MemberDoc[]> {
+    return this.model.find({ _id: { $in: ids } }).lean<MemberDoc[]>().exec();
+  }
+
+  /** A page ordered by id; `after` is the last id of the previous page. */
+  page(filter: MemberFilterQuery, first: number, after: string | null): Promise<MemberDoc[]> {
+    const query = after ? { $and: [filter, { _id: { $gt: after } }] } : filter;
+    return this.model.find(query).sort({ _id: 1 }).limit(first).lean<MemberDoc[]>().exec();
+  }
+
+  all(): Promise<MemberDoc[]> {
+    return this.model.find({}).sort({ _id: 1 }).lean<MemberDoc[]>().exec();
+  }
+
+  count(filter: MemberFilterQuery): Promise<number> {
+    return this.model.countDocuments(filter).exec();
+  }
+
+  /** Audience sizes of many filters in one round trip. */
+  async countMany(filters: readonly MemberFilterQuery[]): Promise<number[]> {
+    if (filters.length === 0) return [];
+    const facets = Object.fromEntries(
+      filters.map((filter, i) => [`f${i}`, [{ $match: filter }, { $group: { _id: null, n: { $sum: 1 } } }]]),
+    );
+    const [result] = await this.model.aggregate<Record<string, { n: number }[]>>([{ $facet: facets }]);
+    return filters.map((_, i) => result?.[`f${i}`]?.[0]?.n ?? 0);
+  }
+
+  setTags(
+    memberId: string,
+    set: Readonly<Record<string, TagValue>>,
+    remove: readonly string[],
+  ): Promise<MemberDoc | null> {
+    const $set: Record<string, unknown> = { updatedAt: new Date() };
+    for (const [code, value] of Object.entries(set)) $set[`tags.${code}`] = value;
+    const $unset = Object.fromEntries(remove.map((code) => [`tags.${code}`, '']));
+    const update = remove.length > 0 ? { $set, $unset } : { $set };
+    return this.model.findOneAndUpdate({ _id: memberId }, update, { new: true }).lean<MemberDoc>().exec();
+  }
+
+  /**
+   * Adds an entry's points unless this entry is already pending on the member. Returns the member after the
+   * change, or null when the entry was applied before (or the member does not exist).
+   */
+  applyPoints(memberId: string, entryId: string, amount: number): Promise<MemberDoc | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: memberId, pendingEntries: { $ne: entryId } },
+        {
+          $inc: { points: amount, growthPoints: amount },
+          $push: { pendingEntries: entryId },
+          $set: { updatedAt: new Date() },
+        },
+        { new: true },
+      )
+      .lean<MemberDoc>().exec();
+  }
+
+  clearPending(memberId: string, entryId: string): Promise<unknown> {
+    return this.model.updateOne({ _id: memberId }, { $pull: { pendingEntries: entryId } });
+  }
+
+  /** Raises the level only; concurrent awards finishing out of order can never lower it. */
+  raiseLevel(memberId: string, levelCode: string, levelRank: number): Promise<unknown> {
+    return this.model.updateOne(
+      { _id: memberId, levelRank: { $lt: levelRank } },
+      { $set: { levelCode, levelRank, updatedAt: new Date() } },
+    );
+  }
+
+  exists(memberId: string): Promise<boolean> {
+    return this.model.exists({ _id: memberId }).then((found) => found !== null);
+  }
+}

@@ -1,0 +1,81 @@
+// The append-only points ledger. The unique idempotency key is what makes an award happen at most once.
+import { Schema, type Model } from 'mongoose';
+
+export type EntryState = 'PENDING' | 'APPLIED';
+
+export interface PointsEntryDoc {
+  _id: string;
+  memberId: string;
+  amount: number;
+  reason: string;
+  idempotencyKey: string;
+  state: EntryState;
+  /** While PENDING, the writer that owns the entry; after it passes, a retry may finish the entry. */
+  leaseUntil: Date;
+  balanceAfter: number | null;
+  levelAfter: string | null;
+  createdAt: Date;
+  createdBy: string;
+}
+
+export const pointsEntrySchema = new Schema<PointsEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    memberId: { type: String, required: true },
+    amount: { type: Number, required: true },
+    reason: { type: String, required: true },
+    idempotencyKey: { type: String, required: true, unique: true },
+    state: { type: String, required: true },
+    leaseUntil: { type: Date, required: true },
+    balanceAfter: { type: Number, default: null },
+    levelAfter: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    createdBy: { type: String, required: true },
+  },
+  { collection: 'points_ledger', versionKey: false },
+);
+pointsEntrySchema.index({ memberId: 1, createdAt: -1 });
+
+export class PointsLedgerRepository {
+  constructor(readonly model: Model<PointsEntryDoc>) {}
+
+  /** Inserts a new entry; returns false when the idempotency key is already taken. */
+  async tryInsert(entry: PointsEntryDoc): Promise<boolean> {
+    try {
+      await this.model.create(entry);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) return false;
+      throw error;
+    }
+  }
+
+  findByKey(idempotencyKey: string): Promise<PointsEntryDoc | null> {
+    return this.model.findOne({ idempotencyKey }).lean<PointsEntryDoc>().exec();
+  }
+
+  /** Takes over a PENDING entry whose writer's lease has run out (it crashed or timed out). */
+  claimExpired(entryId: string, now: Date, leaseUntil: Date): Promise<PointsEntryDoc | null> {
+    return this.model
+      .findOneAndUpdate({ _id: entryId, state: 'PENDING', leaseUntil: { $lt: now } }, { $set: { leaseUntil } }, { new: true })
+      .lean<PointsEntryDoc>().exec();
+  }
+
+  markApplied(entryId: string, balanceAfter: number | null, levelAfter: string | null): Promise<PointsEntryDoc | null> {
+    return this.model
+      .findOneAndUpdate({ _id: entryId, state: 'PENDING' }, { $set: { state: 'APPLIED', balanceAfter, levelAfter } }, { new: true })
+      .lean<PointsEntryDoc>().exec();
+  }
+
+  /** Newest entries first, for several members in one query. */
+  forMembers(memberIds: readonly string[]): Promise<PointsEntryDoc[]> {
+    return this.model
+      .find({ memberId: { $in: memberIds } })
+      .sort({ createdAt: -1, _id: -1 })
+      .lean<PointsEntryDoc[]>().exec();
+  }
+
+  countForKey(idempotencyKey: string): Promise<number> {
+    return this.model.countDocuments({ idempotencyKey }).exec();
+  }
+}

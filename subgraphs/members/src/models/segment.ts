@@ -1,0 +1,45 @@
+// Segments: named targeting rules over members.
+import { Schema, type Model } from 'mongoose';
+import type { Rule } from '@bank-hub/targeting';
+
+export interface SegmentDoc {
+  _id: string;
+  name: string;
+  description: string | null;
+  rule: Rule;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+export const segmentSchema = new Schema<SegmentDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    description: { type: String, default: null },
+    rule: { type: Schema.Types.Mixed, required: true },
+    updatedAt: { type: Date, required: true },
+    updatedBy: { type: String, required: true },
+  },
+  { collection: 'segments', versionKey: false, minimize: false },
+);
+
+export class SegmentRepository {
+  constructor(readonly model: Model<SegmentDoc>) {}
+
+  all(): Promise<SegmentDoc[]> {
+    return this.model.find({}).sort({ _id: 1 }).lean<SegmentDoc[]>().exec();
+  }
+
+  findByCode(code: string): Promise<SegmentDoc | null> {
+    return this.model.findById(code).lean<SegmentDoc>().exec();
+  }
+
+  upsert(segment: SegmentDoc): Promise<SegmentDoc> {
+    const { _id, ...rest } = segment;
+    return this.model
+      .findOneAndUpdate({ _id }, { $set: rest }, { upsert: true, new: true })
+      .lean<SegmentDoc>()
+      .exec()
+      .then((doc) => doc!);
+  }
+}
