@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   });
   const sandbox = hub.gatewayUrl.replace(/\/graphql$/, '');
   logger.info({ gateway: hub.gatewayUrl, mongo: mongo.kind }, 'bank operations hub is up');
-  console.log(`\n  Apollo Sandbox: ${sandbox}\n  GraphQL endpoint: ${hub.gatewayUrl}\n  Token: npm run -s token -- M0001\n`);
+  console.log(
+    `\n  Apollo Sandbox: ${sandbox}\n  GraphQL endpoint: ${hub.gatewayUrl}\n  Token: npm run -s token -- M0001\n`,
+  );
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   });
   const subject = positionals[0];
   if (!subject) {
-    console.error('usage: npm run -s token -- <subject> [--scope "member" | "operator pii:read builder"] [--ttl 12h]');
+    console.error(
+      'usage: npm run -s token -- <subject> [--scope "member" | "operator pii:read builder"] [--ttl 12h]',
+    );
     process.exit(2);
   }
   const config = loadConfig();

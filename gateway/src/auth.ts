@@ -6,7 +6,9 @@ export type TokenVerifier = (authorization: string | undefined) => Promise<Ident
 
 export function createTokenVerifier(config: HubConfig): TokenVerifier {
   const options = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
-  const jwks: JWTVerifyGetKey | null = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : null;
+  const jwks: JWTVerifyGetKey | null = config.JWT_JWKS_URL
+    ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL))
+    : null;
   const secret = new TextEncoder().encode(config.JWT_SECRET);
 
   return async (authorization) => {

@@ -13,7 +13,9 @@ export function composeSupergraph(urls: Record<string, string>): string {
     }),
   );
   if (result.errors) {
-    throw new Error(`supergraph composition failed:\n${result.errors.map((error) => `  ${error.message}`).join('\n')}`);
+    throw new Error(
+      `supergraph composition failed:\n${result.errors.map((error) => `  ${error.message}`).join('\n')}`,
+    );
   }
   return result.supergraphSdl;
 }

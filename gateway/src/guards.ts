@@ -1,7 +1,12 @@
 // Operation guards that run before execution: depth, aliases and field count of the chosen operation.
 // Introspection fields are not counted, so Sandbox keeps working with tight limits.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  Kind,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { ErrorCode, hubError } from '@bank-hub/shared';
 
 export interface OperationLimits {
@@ -55,22 +60,34 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
           }
           const size = measureOperation(operation, fragments);
           if (size.depth > limits.maxDepth) {
-            throw hubError(ErrorCode.OPERATION_TOO_DEEP, `operation depth ${size.depth} exceeds ${limits.maxDepth}`, {
-              depth: size.depth,
-              limit: limits.maxDepth,
-            });
+            throw hubError(
+              ErrorCode.OPERATION_TOO_DEEP,
+              `operation depth ${size.depth} exceeds ${limits.maxDepth}`,
+              {
+                depth: size.depth,
+                limit: limits.maxDepth,
+              },
+            );
           }
           if (size.aliases > limits.maxAliases) {
-            throw hubError(ErrorCode.OPERATION_TOO_COMPLEX, `operation uses ${size.aliases} aliases, more than ${limits.maxAliases}`, {
-              aliases: size.aliases,
-              limit: limits.maxAliases,
-            });
+            throw hubError(
+              ErrorCode.OPERATION_TOO_COMPLEX,
+              `operation uses ${size.aliases} aliases, more than ${limits.maxAliases}`,
+              {
+                aliases: size.aliases,
+                limit: limits.maxAliases,
+              },
+            );
           }
           if (size.fields > limits.maxFields) {
-            throw hubError(ErrorCode.OPERATION_TOO_COMPLEX, `operation selects ${size.fields} fields, more than ${limits.maxFields}`, {
-              fields: size.fields,
-              limit: limits.maxFields,
-            });
+            throw hubError(
+              ErrorCode.OPERATION_TOO_COMPLEX,
+              `operation selects ${size.fields} fields, more than ${limits.maxFields}`,
+              {
+                fields: size.fields,
+                limit: limits.maxFields,
+              },
+            );
           }
         },
       };

@@ -49,7 +49,9 @@ function readyUrl(graphqlUrl: string): string {
   return url.toString();
 }
 
-export function buildGateway(options: GatewayOptions): HttpGraphQLServer & { subgraphUrls: () => Record<string, string> } {
+export function buildGateway(
+  options: GatewayOptions,
+): HttpGraphQLServer & { subgraphUrls: () => Record<string, string> } {
   const { config, logger } = options;
   const resolvedUrls: Record<string, string> = {};
   const gateway = new ApolloGateway({
@@ -120,7 +122,8 @@ export function buildGateway(options: GatewayOptions): HttpGraphQLServer & { sub
         cors(),
         express.json({ limit: '256kb' }),
         (req, res, next) => {
-          const query: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown })?.query;
+          const query: unknown =
+            req.method === 'GET' ? req.query.query : (req.body as { query?: unknown })?.query;
           if (typeof query === 'string' && Buffer.byteLength(query) > config.MAX_DOCUMENT_BYTES) {
             res.status(413).json({
               errors: [

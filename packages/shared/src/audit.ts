@@ -41,6 +41,11 @@ export class AuditLog {
   }
 
   async forTarget(targetType: string, targetId: string, limit = 50): Promise<AuditRecord[]> {
-    return this.model.find({ targetType, targetId }).sort({ at: -1 }).limit(limit).lean<AuditRecord[]>().exec();
+    return this.model
+      .find({ targetType, targetId })
+      .sort({ at: -1 })
+      .limit(limit)
+      .lean<AuditRecord[]>()
+      .exec();
   }
 }

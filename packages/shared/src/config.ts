@@ -36,9 +36,17 @@ export const configSchema = z
     if (config.NODE_ENV !== 'production') return;
     // Development defaults are public; production must bring its own secrets.
     if (config.JWT_SECRET === DEV_JWT_SECRET && !config.JWT_JWKS_URL)
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_JWKS_URL in production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'set JWT_SECRET or JWT_JWKS_URL in production',
+      });
     if (config.SUBGRAPH_SECRET === DEV_SUBGRAPH_SECRET)
-      ctx.addIssue({ code: 'custom', path: ['SUBGRAPH_SECRET'], message: 'set SUBGRAPH_SECRET in production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SUBGRAPH_SECRET'],
+        message: 'set SUBGRAPH_SECRET in production',
+      });
   });
 
 export type HubConfig = z.infer<typeof configSchema>;

@@ -22,7 +22,11 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   OPERATION_TOO_LARGE: 413,
 };
 
-export function hubError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+export function hubError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
   const status = httpStatus[code];
   return new GraphQLError(message, {
     extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) },
@@ -38,7 +42,8 @@ export const notFound = (what: string, id: string): GraphQLError =>
 
 export const forbidden = (message: string): GraphQLError => hubError(ErrorCode.FORBIDDEN, message);
 
-export const unauthenticated = (message: string): GraphQLError => hubError(ErrorCode.UNAUTHENTICATED, message);
+export const unauthenticated = (message: string): GraphQLError =>
+  hubError(ErrorCode.UNAUTHENTICATED, message);
 
 export const conflict = (message: string, extensions: Record<string, unknown> = {}): GraphQLError =>
   hubError(ErrorCode.CONFLICT, message, extensions);

@@ -60,7 +60,8 @@ export async function verifyInternalIdentity(header: string | undefined, secret:
 
 /** The member the caller acts as, or UNAUTHENTICATED. */
 export function requireMember(identity: Identity): string {
-  if (!identity.subject || !identity.scopes.has(Scope.MEMBER)) throw unauthenticated('a member token is required');
+  if (!identity.subject || !identity.scopes.has(Scope.MEMBER))
+    throw unauthenticated('a member token is required');
   return identity.subject;
 }
 

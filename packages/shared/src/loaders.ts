@@ -3,7 +3,11 @@
 import DataLoader from 'dataloader';
 
 /** Orders fetched records by the requested keys, with null where a key has no record. */
-export function orderByKeys<K, V>(keys: readonly K[], records: readonly V[], keyOf: (record: V) => K): (V | null)[] {
+export function orderByKeys<K, V>(
+  keys: readonly K[],
+  records: readonly V[],
+  keyOf: (record: V) => K,
+): (V | null)[] {
   const byKey = new Map<K, V>();
   for (const record of records) byKey.set(keyOf(record), record);
   return keys.map((key) => byKey.get(key) ?? null);

@@ -18,7 +18,10 @@ export interface MongoHandle {
 const LAUNCHER_DIR = path.resolve(__dirname, '../../../tools/mongo-java-server');
 const LAUNCHER_CLASS = path.join(LAUNCHER_DIR, 'target/classes/hub/mongo/Launcher.class');
 
-export async function startMongo(log: Logger, uri: string | undefined = process.env.MONGODB_URI): Promise<MongoHandle> {
+export async function startMongo(
+  log: Logger,
+  uri: string | undefined = process.env.MONGODB_URI,
+): Promise<MongoHandle> {
   if (uri) {
     log.info({ mongo: 'external' }, 'using MongoDB from MONGODB_URI');
     return { uri, kind: 'external', stop: async () => undefined };
@@ -41,7 +44,11 @@ export async function startMongo(log: Logger, uri: string | undefined = process.
 async function startMemoryServer(): Promise<MongoHandle> {
   const { MongoMemoryServer } = await import('mongodb-memory-server');
   const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } });
-  return { uri: server.getUri(), kind: 'mongodb-memory-server', stop: async () => void (await server.stop()) };
+  return {
+    uri: server.getUri(),
+    kind: 'mongodb-memory-server',
+    stop: async () => void (await server.stop()),
+  };
 }
 
 /** Builds the launcher once (Maven resolves the server from Maven Central) and reuses it afterwards. */
@@ -74,7 +81,10 @@ export async function startJavaServer(): Promise<MongoHandle> {
 function readListeningPort(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error('MongoDB Java Server did not start within 60 s')), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error('MongoDB Java Server did not start within 60 s')),
+      60_000,
+    );
     lines.on('line', (line) => {
       const match = /^LISTENING (\d+)$/.exec(line.trim());
       if (!match) return;

@@ -21,7 +21,8 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
 
 function parseDate(value: unknown): Date {
   const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw badInput(`"${String(value)}" is not an ISO-8601 date-time`, 'DateTime');
+  if (Number.isNaN(date.getTime()))
+    throw badInput(`"${String(value)}" is not an ISO-8601 date-time`, 'DateTime');
   return date;
 }
 

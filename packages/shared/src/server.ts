@@ -7,6 +7,7 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
@@ -104,14 +105,20 @@ export function createSubgraphServer<TContext extends BaseContext>(
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,
     formatError: formatErrorFor(options.logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Traces are for Apollo Studio reporting, which this hub does not use.
+      ApolloServerPluginInlineTraceDisabled(),
+      ...(options.plugins ?? []),
+    ],
   });
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
   app.get('/ready', (_req, res) => {
     options.ready().then(
       () => res.json({ status: 'ready', subgraph: options.name }),
-      (error: Error) => res.status(503).json({ status: 'unavailable', subgraph: options.name, reason: error.message }),
+      (error: Error) =>
+        res.status(503).json({ status: 'unavailable', subgraph: options.name, reason: error.message }),
     );
   });
 

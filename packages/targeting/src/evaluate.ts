@@ -75,7 +75,8 @@ export function matchValue(actual: unknown, op: Condition['op'], expected: RuleV
 
 function compare(actual: unknown, op: 'gt' | 'gte' | 'lt' | 'lte', expected: Scalar): boolean {
   // MongoDB only compares values of the same type bracket.
-  if (typeof actual !== typeof expected || (typeof actual !== 'number' && typeof actual !== 'string')) return false;
+  if (typeof actual !== typeof expected || (typeof actual !== 'number' && typeof actual !== 'string'))
+    return false;
   const a = actual as number | string;
   const b = expected as number | string;
   if (op === 'gt') return a > b;

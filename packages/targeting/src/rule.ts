@@ -17,7 +17,15 @@ export interface Condition {
 
 export type Rule = { all: Rule[] } | { any: Rule[] } | { not: Rule } | Condition;
 
-export const PLAIN_FIELDS = ['segment', 'level', 'levelRank', 'lifecycleStage', 'riskLevel', 'channel', 'now'] as const;
+export const PLAIN_FIELDS = [
+  'segment',
+  'level',
+  'levelRank',
+  'lifecycleStage',
+  'riskLevel',
+  'channel',
+  'now',
+] as const;
 export type PlainField = (typeof PLAIN_FIELDS)[number];
 
 const KEY_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
@@ -49,7 +57,9 @@ class RuleSyntaxError extends Error {
 export function isKnownField(field: string): boolean {
   if ((PLAIN_FIELDS as readonly string[]).includes(field)) return true;
   const [prefix, key, ...rest] = field.split('.');
-  return (prefix === 'tag' || prefix === 'attr') && rest.length === 0 && key !== undefined && KEY_PATTERN.test(key);
+  return (
+    (prefix === 'tag' || prefix === 'attr') && rest.length === 0 && key !== undefined && KEY_PATTERN.test(key)
+  );
 }
 
 export function parseRule(input: unknown, path = 'rule', options: ParseOptions = {}): ParseResult {
@@ -57,7 +67,8 @@ export function parseRule(input: unknown, path = 'rule', options: ParseOptions =
   try {
     return { ok: true, rule: parseNode(input, path, 1, state, options.allowField ?? (() => true)) };
   } catch (error) {
-    if (error instanceof RuleSyntaxError) return { ok: false, problem: { path: error.path, message: error.message } };
+    if (error instanceof RuleSyntaxError)
+      return { ok: false, problem: { path: error.path, message: error.message } };
     throw error;
   }
 }
@@ -83,19 +94,29 @@ function parseNode(
     if (!Array.isArray(children) || children.length === 0) {
       throw new RuleSyntaxError(`${path}.${combinator}`, `"${combinator}" needs a non-empty list of rules`);
     }
-    const parsed = children.map((child, i) => parseNode(child, `${path}.${combinator}[${i}]`, depth + 1, state, allowField));
+    const parsed = children.map((child, i) =>
+      parseNode(child, `${path}.${combinator}[${i}]`, depth + 1, state, allowField),
+    );
     return combinator === 'all' ? { all: parsed } : { any: parsed };
   }
   if (keys.length === 1 && keys[0] === 'not') {
     return { not: parseNode(input.not, `${path}.not`, depth + 1, state, allowField) };
   }
   if ('field' in input || 'op' in input) return parseCondition(input, path, allowField);
-  throw new RuleSyntaxError(path, 'a rule node must be {all: [...]}, {any: [...]}, {not: {...}} or {field, op, value}');
+  throw new RuleSyntaxError(
+    path,
+    'a rule node must be {all: [...]}, {any: [...]}, {not: {...}} or {field, op, value}',
+  );
 }
 
-function parseCondition(input: Record<string, unknown>, path: string, allowField: (field: string) => boolean): Condition {
+function parseCondition(
+  input: Record<string, unknown>,
+  path: string,
+  allowField: (field: string) => boolean,
+): Condition {
   const extra = Object.keys(input).filter((key) => key !== 'field' && key !== 'op' && key !== 'value');
-  if (extra.length > 0) throw new RuleSyntaxError(`${path}.${extra[0]}`, `unknown key "${extra[0]}" in a condition`);
+  if (extra.length > 0)
+    throw new RuleSyntaxError(`${path}.${extra[0]}`, `unknown key "${extra[0]}" in a condition`);
   const { field, op, value } = input;
   if (typeof field !== 'string' || !isKnownField(field)) {
     throw new RuleSyntaxError(
@@ -103,9 +124,13 @@ function parseCondition(input: Record<string, unknown>, path: string, allowField
       `unknown field ${JSON.stringify(field)}; use one of ${PLAIN_FIELDS.join(', ')}, tag.<code> or attr.<name>`,
     );
   }
-  if (!allowField(field)) throw new RuleSyntaxError(`${path}.field`, `field "${field}" is not allowed in this rule`);
+  if (!allowField(field))
+    throw new RuleSyntaxError(`${path}.field`, `field "${field}" is not allowed in this rule`);
   if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
-    throw new RuleSyntaxError(`${path}.op`, `unknown operator ${JSON.stringify(op)}; use one of ${OPERATORS.join(', ')}`);
+    throw new RuleSyntaxError(
+      `${path}.op`,
+      `unknown operator ${JSON.stringify(op)}; use one of ${OPERATORS.join(', ')}`,
+    );
   }
   const operator = op as Operator;
   const valuePath = `${path}.value`;
@@ -115,11 +140,15 @@ function parseCondition(input: Record<string, unknown>, path: string, allowField
   }
   if (operator === 'in' || operator === 'nin') {
     if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar)) {
-      throw new RuleSyntaxError(valuePath, `"${operator}" takes a non-empty list of strings, numbers or booleans`);
+      throw new RuleSyntaxError(
+        valuePath,
+        `"${operator}" takes a non-empty list of strings, numbers or booleans`,
+      );
     }
     return { field, op: operator, value };
   }
-  if (!isScalar(value)) throw new RuleSyntaxError(valuePath, `"${operator}" takes a string, number or boolean`);
+  if (!isScalar(value))
+    throw new RuleSyntaxError(valuePath, `"${operator}" takes a string, number or boolean`);
   if (['gt', 'gte', 'lt', 'lte'].includes(operator) && typeof value === 'boolean') {
     throw new RuleSyntaxError(valuePath, `"${operator}" compares numbers or strings, not booleans`);
   }
@@ -130,7 +159,11 @@ function parseCondition(input: Record<string, unknown>, path: string, allowField
 }
 
 function isScalar(value: unknown): value is Scalar {
-  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
 }
 
 /** Every condition in a rule with its path, depth first; used e.g. to check that referenced tags exist. */

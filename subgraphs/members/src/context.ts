@@ -28,7 +28,10 @@ export interface MembersContext extends BaseContext {
 
 export function createLoaders(repos: MembersRepositories, now: Date): MembersLoaders {
   return {
-    memberById: keyedLoader((ids) => repos.members.findByIds(ids), (member) => member._id),
+    memberById: keyedLoader(
+      (ids) => repos.members.findByIds(ids),
+      (member) => member._id,
+    ),
     segments: onceLoader(() => repos.segments.all()),
     levels: onceLoader(() => repos.levels.all()),
     tagDefinitions: onceLoader(() => repos.tagDefinitions.all()),

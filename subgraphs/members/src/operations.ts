@@ -25,7 +25,8 @@ interface TagDefinitionInput {
 
 function checkText(value: string, field: string, max: number): string {
   const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > max) throw badInput(`${field} must be 1 to ${max} characters`, field);
+  if (trimmed.length === 0 || trimmed.length > max)
+    throw badInput(`${field} must be 1 to ${max} characters`, field);
   return trimmed;
 }
 
@@ -39,7 +40,10 @@ export async function defineTags(
   const now = new Date();
   const definitions = inputs.map((input, i): TagDefinitionDoc => {
     if (!TAG_CODE_PATTERN.test(input.code)) {
-      throw badInput('tag code must be lower snake case (a-z, 0-9, _), at most 64 characters', `tags[${i}].code`);
+      throw badInput(
+        'tag code must be lower snake case (a-z, 0-9, _), at most 64 characters',
+        `tags[${i}].code`,
+      );
     }
     if (seen.has(input.code)) throw badInput(`tag ${input.code} appears twice`, `tags[${i}].code`);
     seen.add(input.code);
@@ -53,12 +57,17 @@ export async function defineTags(
       updatedAt: now,
     };
   });
-  const before = new Map((await repos.tagDefinitions.all()).map((definition) => [definition._id, definition]));
+  const before = new Map(
+    (await repos.tagDefinitions.all()).map((definition) => [definition._id, definition]),
+  );
   definitions.forEach((definition, i) => {
     const existing = before.get(definition._id);
     if (existing && existing.valueType !== definition.valueType) {
       // Stored member values were checked against the old type; changing it would make them lie.
-      throw badInput(`tag ${definition._id} already has value type ${existing.valueType}`, `tags[${i}].valueType`);
+      throw badInput(
+        `tag ${definition._id} already has value type ${existing.valueType}`,
+        `tags[${i}].valueType`,
+      );
     }
   });
   await repos.tagDefinitions.upsertMany(definitions);
@@ -85,7 +94,9 @@ export async function setMemberTags(
   tags: readonly { code: string; value: unknown }[],
   removeCodes: readonly string[],
 ): Promise<MemberDoc> {
-  const library = new Map((await repos.tagDefinitions.all()).map((definition) => [definition._id, definition]));
+  const library = new Map(
+    (await repos.tagDefinitions.all()).map((definition) => [definition._id, definition]),
+  );
   const set: Record<string, TagValue> = {};
   tags.forEach((tag, i) => {
     const definition = library.get(tag.code);
@@ -115,7 +126,11 @@ export async function setMemberTags(
 }
 
 /** Parses a segment rule and checks that every tag it names is in the library. */
-export async function checkSegmentRule(repos: MembersRepositories, input: unknown, path: string): Promise<Rule> {
+export async function checkSegmentRule(
+  repos: MembersRepositories,
+  input: unknown,
+  path: string,
+): Promise<Rule> {
   const parsed = parseSegmentRule(input, path);
   if (!parsed.ok) throw badInput(parsed.problem.message, parsed.problem.path);
   const library = new Set((await repos.tagDefinitions.all()).map((definition) => definition._id));
@@ -134,7 +149,10 @@ export async function upsertSegment(
   input: { code: string; name: string; description?: string | null; rule: unknown },
 ): Promise<SegmentDoc> {
   if (!SEGMENT_CODE_PATTERN.test(input.code)) {
-    throw badInput('segment code must be upper snake case (A-Z, 0-9, _), at most 64 characters', 'input.code');
+    throw badInput(
+      'segment code must be upper snake case (A-Z, 0-9, _), at most 64 characters',
+      'input.code',
+    );
   }
   const name = checkText(input.name, 'input.name', 100);
   const rule = await checkSegmentRule(repos, input.rule, 'input.rule');

@@ -29,11 +29,17 @@ export function checkAward(request: AwardRequest): void {
     throw badInput('reason must be 1 to 200 characters', 'reason');
   }
   if (!/^[\w.:-]{8,128}$/.test(request.idempotencyKey)) {
-    throw badInput('idempotencyKey must be 8 to 128 characters of letters, digits, _ . : -', 'idempotencyKey');
+    throw badInput(
+      'idempotencyKey must be 8 to 128 characters of letters, digits, _ . : -',
+      'idempotencyKey',
+    );
   }
 }
 
-export async function awardPoints(repos: MembersRepositories, request: AwardRequest): Promise<PointsEntryDoc> {
+export async function awardPoints(
+  repos: MembersRepositories,
+  request: AwardRequest,
+): Promise<PointsEntryDoc> {
   checkAward(request);
   if (!(await repos.members.exists(request.memberId))) {
     throw hubError(ErrorCode.NOT_FOUND, `member ${request.memberId} does not exist`, { field: 'memberId' });
@@ -82,9 +88,13 @@ async function settleExisting(repos: MembersRepositories, request: AwardRequest)
     const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
     if (claimed) return applyEntry(repos, claimed);
     if (Date.now() > deadline) {
-      throw hubError(ErrorCode.CONFLICT, 'an award with this idempotencyKey is still in progress; retry later', {
-        field: 'idempotencyKey',
-      });
+      throw hubError(
+        ErrorCode.CONFLICT,
+        'an award with this idempotencyKey is still in progress; retry later',
+        {
+          field: 'idempotencyKey',
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

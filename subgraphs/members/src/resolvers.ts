@@ -1,5 +1,13 @@
 // Members resolvers: thin — read arguments and context, call a loader, a repository query or a use case.
-import { DateTimeScalar, JSONScalar, Scope, badInput, hasScope, notFound, requireScope } from '@bank-hub/shared';
+import {
+  DateTimeScalar,
+  JSONScalar,
+  Scope,
+  badInput,
+  hasScope,
+  notFound,
+  requireScope,
+} from '@bank-hub/shared';
 import { GraphQLScalarType } from 'graphql';
 import type { MembersContext } from './context';
 import { profileView } from './domain/masking';
@@ -23,7 +31,8 @@ function operator(ctx: MembersContext): Actor {
 }
 
 function checkPageSize(first: number, field = 'first'): number {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`${field} must be 1 to ${MAX_PAGE}`, field);
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE)
+    throw badInput(`${field} must be 1 to ${MAX_PAGE}`, field);
   return first;
 }
 
@@ -78,7 +87,10 @@ export const resolvers: Resolvers = {
       nodes.forEach((member) => ctx.loaders.memberById.prime(member._id, member));
       return {
         edges: nodes.map((node) => ({ cursor: encodeCursor(node._id), node })),
-        pageInfo: { hasNextPage: page.length > size, endCursor: nodes.length > 0 ? encodeCursor(nodes.at(-1)!._id) : null },
+        pageInfo: {
+          hasNextPage: page.length > size,
+          endCursor: nodes.length > 0 ? encodeCursor(nodes.at(-1)!._id) : null,
+        },
       };
     },
     segments: (_parent, _args, ctx) => {

@@ -39,17 +39,43 @@ export const TAGS: TagSeed[] = [
   tag('credit_card_holder', '信用卡客户', 'asset', 'BOOLEAN', 'IMPORTED', 'Holds a credit card'),
   tag('mortgage_holder', '房贷客户', 'asset', 'BOOLEAN', 'IMPORTED', 'Has a mortgage'),
   tag('aum', '资产规模', 'asset', 'NUMBER', 'IMPORTED', 'Assets under management in CNY'),
-  tag('aum_band', '资产分层', 'asset', 'STRING', 'COMPUTED', 'AUM band: <10K, 10K-50K, 50K-500K, 500K-6M, 6M+'),
+  tag(
+    'aum_band',
+    '资产分层',
+    'asset',
+    'STRING',
+    'COMPUTED',
+    'AUM band: <10K, 10K-50K, 50K-500K, 500K-6M, 6M+',
+  ),
   tag('interests', '兴趣偏好', 'preference', 'STRING_LIST', 'COMPUTED', 'Interests inferred from behaviour'),
   tag('preferred_channel', '偏好渠道', 'preference', 'STRING', 'COMPUTED', 'APP, WEB or MINI_PROGRAM'),
-  tag('engagement_score', '活跃度', 'behaviour', 'NUMBER', 'COMPUTED', 'Engagement 0-100 over the last 90 days'),
+  tag(
+    'engagement_score',
+    '活跃度',
+    'behaviour',
+    'NUMBER',
+    'COMPUTED',
+    'Engagement 0-100 over the last 90 days',
+  ),
   tag('rfm_score', 'RFM 评分', 'behaviour', 'NUMBER', 'COMPUTED', 'Recency-frequency-monetary score 1-5'),
   tag('days_since_login', '未登录天数', 'behaviour', 'NUMBER', 'COMPUTED', 'Days since the last login'),
-  tag('relationship_manager', '专属客户经理', 'service', 'BOOLEAN', 'MANUAL', 'Has an assigned relationship manager'),
+  tag(
+    'relationship_manager',
+    '专属客户经理',
+    'service',
+    'BOOLEAN',
+    'MANUAL',
+    'Has an assigned relationship manager',
+  ),
   tag('marketing_opt_out', '拒绝营销', 'service', 'BOOLEAN', 'MANUAL', 'Declined marketing messages'),
 ];
 
-const seg = (_id: string, name: string, description: string, rule: Rule) => ({ _id, name, description, rule });
+const seg = (_id: string, name: string, description: string, rule: Rule) => ({
+  _id,
+  name,
+  description,
+  rule,
+});
 const cond = (field: string, op: string, value: unknown) => ({ field, op, value }) as Rule;
 
 export const SEGMENTS: Omit<SegmentDoc, 'updatedAt' | 'updatedBy'>[] = [
@@ -99,9 +125,26 @@ const BIRTH_YEAR: Record<string, number> = {
   '55-64': 1966,
   '65+': 1955,
 };
-const STAGES: LifecycleStage[] = ['ACQUISITION', 'ACTIVATION', 'RETENTION', 'REVENUE', 'REFERRAL', 'AT_RISK', 'CHURNED'];
+const STAGES: LifecycleStage[] = [
+  'ACQUISITION',
+  'ACTIVATION',
+  'RETENTION',
+  'REVENUE',
+  'REFERRAL',
+  'AT_RISK',
+  'CHURNED',
+];
 const RISKS: RiskLevel[] = ['R1', 'R2', 'R3', 'R4', 'R5'];
-const INTERESTS = ['travel', 'sports', 'education', 'parenting', 'investing', 'dining', 'shopping', 'healthcare'];
+const INTERESTS = [
+  'travel',
+  'sports',
+  'education',
+  'parenting',
+  'investing',
+  'dining',
+  'shopping',
+  'healthcare',
+];
 const CHANNELS = ['APP', 'WEB', 'MINI_PROGRAM'];
 
 /** A national ID number with a valid GB 11643 check digit. */
@@ -113,7 +156,15 @@ function idNumber(region: string, birth: string, sequence: string): string {
 }
 
 const aumBand = (aum: number) =>
-  aum >= 6_000_000 ? '6M+' : aum >= 500_000 ? '500K-6M' : aum >= 50_000 ? '50K-500K' : aum >= 10_000 ? '10K-50K' : '<10K';
+  aum >= 6_000_000
+    ? '6M+'
+    : aum >= 500_000
+      ? '500K-6M'
+      : aum >= 50_000
+        ? '50K-500K'
+        : aum >= 10_000
+          ? '10K-50K'
+          : '<10K';
 
 function member(id: string, n: number, next: () => number): MemberDoc {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
@@ -151,7 +202,11 @@ function member(id: string, n: number, next: () => number): MemberDoc {
     personal: {
       name: `${pick(SURNAMES)}${pick(GIVEN)}${next() < 0.6 ? pick(GIVEN) : ''}`,
       phone: `13${Math.floor(next() * 10)}${String(Math.floor(next() * 1e8)).padStart(8, '0')}`,
-      idNumber: idNumber(pick(['310101', '110105', '440305', '330106', '510104']), birth, String(n % 1000).padStart(3, '0')),
+      idNumber: idNumber(
+        pick(['310101', '110105', '440305', '330106', '510104']),
+        birth,
+        String(n % 1000).padStart(3, '0'),
+      ),
     },
     attributes: { city: pick(CITIES), ageGroup, gender: next() < 0.5 ? 'F' : 'M' },
     tags,
@@ -240,7 +295,10 @@ export interface SeedOptions {
   reset?: boolean;
 }
 
-export async function seedMembers(repos: MembersRepositories, options: SeedOptions = {}): Promise<{ members: number }> {
+export async function seedMembers(
+  repos: MembersRepositories,
+  options: SeedOptions = {},
+): Promise<{ members: number }> {
   const { count = 1_200, reset = false } = options;
   if (reset) {
     await Promise.all([
@@ -252,10 +310,15 @@ export async function seedMembers(repos: MembersRepositories, options: SeedOptio
     ]);
   }
   await repos.levels.model.insertMany(LEVELS);
-  await repos.tagDefinitions.model.insertMany(TAGS.map((definition) => ({ ...definition, updatedAt: SEED_TIME })));
-  await repos.segments.model.insertMany(SEGMENTS.map((segment) => ({ ...segment, updatedAt: SEED_TIME, updatedBy: 'seed' })));
+  await repos.tagDefinitions.model.insertMany(
+    TAGS.map((definition) => ({ ...definition, updatedAt: SEED_TIME })),
+  );
+  await repos.segments.model.insertMany(
+    SEGMENTS.map((segment) => ({ ...segment, updatedAt: SEED_TIME, updatedBy: 'seed' })),
+  );
   const members = generateMembers(count);
-  for (let i = 0; i < members.length; i += 500) await repos.members.model.insertMany(members.slice(i, i + 500));
+  for (let i = 0; i < members.length; i += 500)
+    await repos.members.model.insertMany(members.slice(i, i + 500));
   return { members: members.length };
 }
 

@@ -2,7 +2,10 @@
 import type { MembershipLevelDoc } from '../models/membership-level';
 
 /** The highest level whose threshold the growth points reach; levels need not be sorted. */
-export function levelForGrowthPoints(levels: readonly MembershipLevelDoc[], growthPoints: number): MembershipLevelDoc {
+export function levelForGrowthPoints(
+  levels: readonly MembershipLevelDoc[],
+  growthPoints: number,
+): MembershipLevelDoc {
   let reached: MembershipLevelDoc | undefined;
   for (const level of levels) {
     if (level.threshold <= growthPoints && (!reached || level.rank > reached.rank)) reached = level;

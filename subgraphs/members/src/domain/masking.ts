@@ -30,7 +30,10 @@ export function maskIdNumber(idNumber: string): string {
   return `${idNumber.slice(0, 4)}${stars(idNumber.length - 8)}${idNumber.slice(-4)}`;
 }
 
-export function profileView(member: Pick<MemberDoc, 'personal' | 'attributes'>, unmasked: boolean): ProfileView {
+export function profileView(
+  member: Pick<MemberDoc, 'personal' | 'attributes'>,
+  unmasked: boolean,
+): ProfileView {
   const { name, phone, idNumber } = member.personal;
   return {
     name: unmasked ? name : maskName(name),

@@ -15,7 +15,9 @@ export function checkTagValue(
     NUMBER: (v): v is number => typeof v === 'number' && Number.isFinite(v),
     STRING: (v): v is string => typeof v === 'string' && v.length <= 256,
     STRING_LIST: (v): v is string[] =>
-      Array.isArray(v) && v.length <= 100 && v.every((item) => typeof item === 'string' && item.length <= 256),
+      Array.isArray(v) &&
+      v.length <= 100 &&
+      v.every((item) => typeof item === 'string' && item.length <= 256),
   };
   return expected[definition.valueType](value)
     ? { ok: true, value: value as TagValue }

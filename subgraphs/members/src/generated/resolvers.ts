@@ -14,15 +14,15 @@ export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
-  ID: { input: string; output: string; }
-  String: { input: string; output: string; }
-  Boolean: { input: boolean; output: boolean; }
-  Int: { input: number; output: number; }
-  Float: { input: number; output: number; }
+  ID: { input: string; output: string };
+  String: { input: string; output: string };
+  Boolean: { input: boolean; output: boolean };
+  Int: { input: number; output: number };
+  Float: { input: number; output: number };
   /** An instant in time, as an ISO-8601 string in UTC. */
-  DateTime: { input: Date; output: Date; }
+  DateTime: { input: Date; output: Date };
   /** Any JSON value. Where a field documents a shape, the server validates it. */
-  JSON: { input: unknown; output: unknown; }
+  JSON: { input: unknown; output: unknown };
   /**
    * A targeting rule as a JSON tree: `{"all": [...]}`, `{"any": [...]}`, `{"not": {...}}` or a condition
    * `{"field": "...", "op": "...", "value": ...}`. Fields: `level` (code), `levelRank` (number), `lifecycleStage`,
@@ -30,8 +30,8 @@ export type Scalars = {
    * Operators: eq, neq, in, nin, gt, gte, lt, lte, exists, contains.
    * Example: `{"all": [{"field": "riskLevel", "op": "gte", "value": "R3"}, {"field": "tag.wealth_holder", "op": "eq", "value": true}]}`
    */
-  TargetingRule: { input: unknown; output: Rule; }
-  _FieldSet: { input: unknown; output: unknown; }
+  TargetingRule: { input: unknown; output: Rule };
+  _FieldSet: { input: unknown; output: unknown };
 };
 
 /** Where a member stands in the AARRR lifecycle, with two retention-risk stages. */
@@ -79,7 +79,6 @@ export type Member = {
   /** The member's tags from the unified tag library. */
   tags: Array<MemberTag>;
 };
-
 
 /** A member of the bank's internet channels, with the attributes that decide what they see. */
 export type MemberPointsLedgerArgs = {
@@ -184,7 +183,6 @@ export type Mutation = {
   upsertSegment: Segment;
 };
 
-
 export type MutationAwardPointsArgs = {
   amount: Scalars['Int']['input'];
   idempotencyKey: Scalars['String']['input'];
@@ -192,23 +190,19 @@ export type MutationAwardPointsArgs = {
   reason: Scalars['String']['input'];
 };
 
-
 export type MutationDefineTagsArgs = {
   tags: Array<TagDefinitionInput>;
 };
 
-
 export type MutationPreviewSegmentArgs = {
   rule: Scalars['TargetingRule']['input'];
 };
-
 
 export type MutationSetMemberTagsArgs = {
   memberId: Scalars['ID']['input'];
   removeCodes?: InputMaybe<Array<Scalars['String']['input']>>;
   tags: Array<MemberTagInput>;
 };
-
 
 export type MutationUpsertSegmentArgs = {
   input: SegmentInput;
@@ -260,18 +254,15 @@ export type Query = {
   viewer?: Maybe<Member>;
 };
 
-
 export type QueryMemberArgs = {
   id: Scalars['ID']['input'];
 };
-
 
 export type QueryMembersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<MemberFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
-
 
 export type QueryTagDefinitionsArgs = {
   category?: InputMaybe<Scalars['String']['input']>;
@@ -387,41 +378,45 @@ export type ResolversObject<TObject> = WithIndex<TObject>;
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
 export type ReferenceResolver<TResult, TReference, TContext> = (
-      reference: TReference,
-      context: TContext,
-      info: GraphQLResolveInfo
-    ) => Promise<TResult> | TResult;
+  reference: TReference,
+  context: TContext,
+  info: GraphQLResolveInfo,
+) => Promise<TResult> | TResult;
 
-      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
-      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
-      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
-      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
-    
+type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
 };
-export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+export type Resolver<
+  TResult,
+  TParent = Record<PropertyKey, never>,
+  TContext = Record<PropertyKey, never>,
+  TArgs = Record<PropertyKey, never>,
+> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
 
 export type ResolverFn<TResult, TParent, TContext, TArgs> = (
   parent: TParent,
   args: TArgs,
   context: TContext,
-  info: GraphQLResolveInfo
+  info: GraphQLResolveInfo,
 ) => Promise<TResult> | TResult;
 
 export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
   parent: TParent,
   args: TArgs,
   context: TContext,
-  info: GraphQLResolveInfo
+  info: GraphQLResolveInfo,
 ) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
 
 export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
   parent: TParent,
   args: TArgs,
   context: TContext,
-  info: GraphQLResolveInfo
+  info: GraphQLResolveInfo,
 ) => TResult | Promise<TResult>;
 
 export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
@@ -438,26 +433,41 @@ export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, 
   | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
   | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
 
-export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+export type SubscriptionResolver<
+  TResult,
+  TKey extends string,
+  TParent = Record<PropertyKey, never>,
+  TContext = Record<PropertyKey, never>,
+  TArgs = Record<PropertyKey, never>,
+> =
   | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
   | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
 
-export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
-  parent: TParent,
-  context: TContext,
-  info: GraphQLResolveInfo
-) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+export type TypeResolveFn<
+  TTypes,
+  TParent = Record<PropertyKey, never>,
+  TContext = Record<PropertyKey, never>,
+> = (parent: TParent, context: TContext, info: GraphQLResolveInfo) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
 
-export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  obj: T,
+  context: TContext,
+  info: GraphQLResolveInfo,
+) => boolean | Promise<boolean>;
 
 export type NextResolverFn<T> = () => Promise<T>;
 
-export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+export type DirectiveResolverFn<
+  TResult = Record<PropertyKey, never>,
+  TParent = Record<PropertyKey, never>,
+  TContext = Record<PropertyKey, never>,
+  TArgs = Record<PropertyKey, never>,
+> = (
   next: NextResolverFn<TResult>,
   parent: TParent,
   args: TArgs,
   context: TContext,
-  info: GraphQLResolveInfo
+  info: GraphQLResolveInfo,
 ) => TResult | Promise<TResult>;
 
 /** Mapping of federation types */
@@ -467,12 +477,8 @@ export type FederationTypes = ResolversObject<{
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
-  Member:
-    ( { __typename: 'Member' }
-    & GraphQLRecursivePick<FederationTypes['Member'], {"id":true}> );
+  Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }>;
 }>;
-
-
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
@@ -483,7 +489,9 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }>;
+  MemberConnection: ResolverTypeWrapper<
+    Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }
+  >;
   MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
   MemberFilter: MemberFilter;
   MemberProfile: ResolverTypeWrapper<ProfileView>;
@@ -498,7 +506,9 @@ export type ResolversTypes = ResolversObject<{
   RiskLevel: RiskLevel;
   Segment: ResolverTypeWrapper<SegmentDoc>;
   SegmentInput: SegmentInput;
-  SegmentPreview: ResolverTypeWrapper<Omit<SegmentPreview, 'sample'> & { sample: Array<ResolversTypes['Member']> }>;
+  SegmentPreview: ResolverTypeWrapper<
+    Omit<SegmentPreview, 'sample'> & { sample: Array<ResolversTypes['Member']> }
+  >;
   TagDefinition: ResolverTypeWrapper<TagDefinitionDoc>;
   TagDefinitionInput: TagDefinitionInput;
   TagSource: TagSource;
@@ -542,14 +552,27 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
-export type MemberResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = ResolversObject<{
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+export type MemberResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'],
+  FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member'],
+> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Member']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
   growthPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   level?: Resolver<ResolversTypes['MembershipLevel'], ParentType, ContextType>;
   lifecycleStage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  pointsLedger?: Resolver<Array<ResolversTypes['PointsEntry']>, ParentType, ContextType, RequireFields<MemberPointsLedgerArgs, 'first'>>;
+  pointsLedger?: Resolver<
+    Array<ResolversTypes['PointsEntry']>,
+    ParentType,
+    ContextType,
+    RequireFields<MemberPointsLedgerArgs, 'first'>
+  >;
   profile?: Resolver<ResolversTypes['MemberProfile'], ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   riskLevel?: Resolver<ResolversTypes['RiskLevel'], ParentType, ContextType>;
@@ -558,17 +581,26 @@ export type MemberResolvers<ContextType = MembersContext, ParentType extends Res
   tags?: Resolver<Array<ResolversTypes['MemberTag']>, ParentType, ContextType>;
 }>;
 
-export type MemberConnectionResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['MemberConnection'] = ResolversParentTypes['MemberConnection']> = ResolversObject<{
+export type MemberConnectionResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MemberConnection'] = ResolversParentTypes['MemberConnection'],
+> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['MemberEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 }>;
 
-export type MemberEdgeResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['MemberEdge'] = ResolversParentTypes['MemberEdge']> = ResolversObject<{
+export type MemberEdgeResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MemberEdge'] = ResolversParentTypes['MemberEdge'],
+> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
 }>;
 
-export type MemberProfileResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['MemberProfile'] = ResolversParentTypes['MemberProfile']> = ResolversObject<{
+export type MemberProfileResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MemberProfile'] = ResolversParentTypes['MemberProfile'],
+> = ResolversObject<{
   ageGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   city?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   idNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -577,33 +609,73 @@ export type MemberProfileResolvers<ContextType = MembersContext, ParentType exte
   unmasked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
-export type MemberTagResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['MemberTag'] = ResolversParentTypes['MemberTag']> = ResolversObject<{
+export type MemberTagResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MemberTag'] = ResolversParentTypes['MemberTag'],
+> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   definition?: Resolver<Maybe<ResolversTypes['TagDefinition']>, ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
 }>;
 
-export type MembershipLevelResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['MembershipLevel'] = ResolversParentTypes['MembershipLevel']> = ResolversObject<{
+export type MembershipLevelResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MembershipLevel'] = ResolversParentTypes['MembershipLevel'],
+> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
-export type MutationResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  awardPoints?: Resolver<ResolversTypes['PointsEntry'], ParentType, ContextType, RequireFields<MutationAwardPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason'>>;
-  defineTags?: Resolver<Array<ResolversTypes['TagDefinition']>, ParentType, ContextType, RequireFields<MutationDefineTagsArgs, 'tags'>>;
-  previewSegment?: Resolver<ResolversTypes['SegmentPreview'], ParentType, ContextType, RequireFields<MutationPreviewSegmentArgs, 'rule'>>;
-  setMemberTags?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSetMemberTagsArgs, 'memberId' | 'removeCodes' | 'tags'>>;
-  upsertSegment?: Resolver<ResolversTypes['Segment'], ParentType, ContextType, RequireFields<MutationUpsertSegmentArgs, 'input'>>;
+export type MutationResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
+> = ResolversObject<{
+  awardPoints?: Resolver<
+    ResolversTypes['PointsEntry'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAwardPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason'>
+  >;
+  defineTags?: Resolver<
+    Array<ResolversTypes['TagDefinition']>,
+    ParentType,
+    ContextType,
+    RequireFields<MutationDefineTagsArgs, 'tags'>
+  >;
+  previewSegment?: Resolver<
+    ResolversTypes['SegmentPreview'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationPreviewSegmentArgs, 'rule'>
+  >;
+  setMemberTags?: Resolver<
+    ResolversTypes['Member'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationSetMemberTagsArgs, 'memberId' | 'removeCodes' | 'tags'>
+  >;
+  upsertSegment?: Resolver<
+    ResolversTypes['Segment'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpsertSegmentArgs, 'input'>
+  >;
 }>;
 
-export type PageInfoResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+export type PageInfoResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo'],
+> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
-export type PointsEntryResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['PointsEntry'] = ResolversParentTypes['PointsEntry']> = ResolversObject<{
+export type PointsEntryResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['PointsEntry'] = ResolversParentTypes['PointsEntry'],
+> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balanceAfter?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -614,16 +686,37 @@ export type PointsEntryResolvers<ContextType = MembersContext, ParentType extend
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type QueryResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
-  members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'first'>>;
+export type QueryResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
+> = ResolversObject<{
+  member?: Resolver<
+    Maybe<ResolversTypes['Member']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryMemberArgs, 'id'>
+  >;
+  members?: Resolver<
+    ResolversTypes['MemberConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryMembersArgs, 'first'>
+  >;
   membershipLevels?: Resolver<Array<ResolversTypes['MembershipLevel']>, ParentType, ContextType>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
-  tagDefinitions?: Resolver<Array<ResolversTypes['TagDefinition']>, ParentType, ContextType, Partial<QueryTagDefinitionsArgs>>;
+  tagDefinitions?: Resolver<
+    Array<ResolversTypes['TagDefinition']>,
+    ParentType,
+    ContextType,
+    Partial<QueryTagDefinitionsArgs>
+  >;
   viewer?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
 }>;
 
-export type SegmentResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment']> = ResolversObject<{
+export type SegmentResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment'],
+> = ResolversObject<{
   audienceSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -632,12 +725,18 @@ export type SegmentResolvers<ContextType = MembersContext, ParentType extends Re
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
-export type SegmentPreviewResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['SegmentPreview'] = ResolversParentTypes['SegmentPreview']> = ResolversObject<{
+export type SegmentPreviewResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['SegmentPreview'] = ResolversParentTypes['SegmentPreview'],
+> = ResolversObject<{
   audienceSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sample?: Resolver<Array<ResolversTypes['Member']>, ParentType, ContextType>;
 }>;
 
-export type TagDefinitionResolvers<ContextType = MembersContext, ParentType extends ResolversParentTypes['TagDefinition'] = ResolversParentTypes['TagDefinition']> = ResolversObject<{
+export type TagDefinitionResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['TagDefinition'] = ResolversParentTypes['TagDefinition'],
+> = ResolversObject<{
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -646,7 +745,10 @@ export type TagDefinitionResolvers<ContextType = MembersContext, ParentType exte
   valueType?: Resolver<ResolversTypes['TagValueType'], ParentType, ContextType>;
 }>;
 
-export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['TargetingRule'], any> {
+export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<
+  ResolversTypes['TargetingRule'],
+  any
+> {
   name: 'TargetingRule';
 }
 
@@ -668,4 +770,3 @@ export type Resolvers<ContextType = MembersContext> = ResolversObject<{
   TagDefinition?: TagDefinitionResolvers<ContextType>;
   TargetingRule?: GraphQLScalarType;
 }>;
-

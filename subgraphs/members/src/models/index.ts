@@ -2,7 +2,11 @@
 import type { Connection } from 'mongoose';
 import { AuditLog } from '@bank-hub/shared';
 import { MemberRepository, memberSchema, type MemberDoc } from './member';
-import { MembershipLevelRepository, membershipLevelSchema, type MembershipLevelDoc } from './membership-level';
+import {
+  MembershipLevelRepository,
+  membershipLevelSchema,
+  type MembershipLevelDoc,
+} from './membership-level';
 import { PointsLedgerRepository, pointsEntrySchema, type PointsEntryDoc } from './points-ledger';
 import { SegmentRepository, segmentSchema, type SegmentDoc } from './segment';
 import { TagDefinitionRepository, tagDefinitionSchema, type TagDefinitionDoc } from './tag-definition';
@@ -19,9 +23,13 @@ export interface MembersRepositories {
 export async function openRepositories(connection: Connection): Promise<MembersRepositories> {
   const repositories: MembersRepositories = {
     members: new MemberRepository(connection.model<MemberDoc>('Member', memberSchema)),
-    tagDefinitions: new TagDefinitionRepository(connection.model<TagDefinitionDoc>('TagDefinition', tagDefinitionSchema)),
+    tagDefinitions: new TagDefinitionRepository(
+      connection.model<TagDefinitionDoc>('TagDefinition', tagDefinitionSchema),
+    ),
     segments: new SegmentRepository(connection.model<SegmentDoc>('Segment', segmentSchema)),
-    levels: new MembershipLevelRepository(connection.model<MembershipLevelDoc>('MembershipLevel', membershipLevelSchema)),
+    levels: new MembershipLevelRepository(
+      connection.model<MembershipLevelDoc>('MembershipLevel', membershipLevelSchema),
+    ),
     ledger: new PointsLedgerRepository(connection.model<PointsEntryDoc>('PointsEntry', pointsEntrySchema)),
     audit: AuditLog.open(connection),
   };

@@ -3,13 +3,7 @@ import { Schema, type Model } from 'mongoose';
 
 export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 export type LifecycleStage =
-  | 'ACQUISITION'
-  | 'ACTIVATION'
-  | 'RETENTION'
-  | 'REVENUE'
-  | 'REFERRAL'
-  | 'AT_RISK'
-  | 'CHURNED';
+  'ACQUISITION' | 'ACTIVATION' | 'RETENTION' | 'REVENUE' | 'REFERRAL' | 'AT_RISK' | 'CHURNED';
 export type TagValue = boolean | number | string | string[];
 
 export interface MemberDoc {
@@ -69,7 +63,10 @@ export class MemberRepository {
   constructor(readonly model: Model<MemberDoc>) {}
 
   findByIds(ids: readonly string[]): Promise<MemberDoc[]> {
-    return this.model.find({ _id: { $in: ids } }).lean<MemberDoc[]>().exec();
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<MemberDoc[]>()
+      .exec();
   }
 
   /** A page ordered by id; `after` is the last id of the previous page. */
@@ -105,7 +102,10 @@ export class MemberRepository {
     for (const [code, value] of Object.entries(set)) $set[`tags.${code}`] = value;
     const $unset = Object.fromEntries(remove.map((code) => [`tags.${code}`, '']));
     const update = remove.length > 0 ? { $set, $unset } : { $set };
-    return this.model.findOneAndUpdate({ _id: memberId }, update, { new: true }).lean<MemberDoc>().exec();
+    return this.model
+      .findOneAndUpdate({ _id: memberId }, update, { returnDocument: 'after' })
+      .lean<MemberDoc>()
+      .exec();
   }
 
   /**
@@ -121,9 +121,10 @@ export class MemberRepository {
           $push: { pendingEntries: entryId },
           $set: { updatedAt: new Date() },
         },
-        { new: true },
+        { returnDocument: 'after' },
       )
-      .lean<MemberDoc>().exec();
+      .lean<MemberDoc>()
+      .exec();
   }
 
   clearPending(memberId: string, entryId: string): Promise<unknown> {

@@ -57,14 +57,28 @@ export class PointsLedgerRepository {
   /** Takes over a PENDING entry whose writer's lease has run out (it crashed or timed out). */
   claimExpired(entryId: string, now: Date, leaseUntil: Date): Promise<PointsEntryDoc | null> {
     return this.model
-      .findOneAndUpdate({ _id: entryId, state: 'PENDING', leaseUntil: { $lt: now } }, { $set: { leaseUntil } }, { new: true })
-      .lean<PointsEntryDoc>().exec();
+      .findOneAndUpdate(
+        { _id: entryId, state: 'PENDING', leaseUntil: { $lt: now } },
+        { $set: { leaseUntil } },
+        { returnDocument: 'after' },
+      )
+      .lean<PointsEntryDoc>()
+      .exec();
   }
 
-  markApplied(entryId: string, balanceAfter: number | null, levelAfter: string | null): Promise<PointsEntryDoc | null> {
+  markApplied(
+    entryId: string,
+    balanceAfter: number | null,
+    levelAfter: string | null,
+  ): Promise<PointsEntryDoc | null> {
     return this.model
-      .findOneAndUpdate({ _id: entryId, state: 'PENDING' }, { $set: { state: 'APPLIED', balanceAfter, levelAfter } }, { new: true })
-      .lean<PointsEntryDoc>().exec();
+      .findOneAndUpdate(
+        { _id: entryId, state: 'PENDING' },
+        { $set: { state: 'APPLIED', balanceAfter, levelAfter } },
+        { returnDocument: 'after' },
+      )
+      .lean<PointsEntryDoc>()
+      .exec();
   }
 
   /** Newest entries first, for several members in one query. */
@@ -72,7 +86,8 @@ export class PointsLedgerRepository {
     return this.model
       .find({ memberId: { $in: memberIds } })
       .sort({ createdAt: -1, _id: -1 })
-      .lean<PointsEntryDoc[]>().exec();
+      .lean<PointsEntryDoc[]>()
+      .exec();
   }
 
   countForKey(idempotencyKey: string): Promise<number> {

@@ -37,7 +37,7 @@ export class SegmentRepository {
   upsert(segment: SegmentDoc): Promise<SegmentDoc> {
     const { _id, ...rest } = segment;
     return this.model
-      .findOneAndUpdate({ _id }, { $set: rest }, { upsert: true, new: true })
+      .findOneAndUpdate({ _id }, { $set: rest }, { upsert: true, returnDocument: 'after' })
       .lean<SegmentDoc>()
       .exec()
       .then((doc) => doc!);

@@ -37,7 +37,9 @@ export class TagDefinitionRepository {
   async upsertMany(definitions: readonly TagDefinitionDoc[]): Promise<void> {
     if (definitions.length === 0) return;
     await this.model.bulkWrite(
-      definitions.map(({ _id, ...rest }) => ({ updateOne: { filter: { _id }, update: { $set: rest }, upsert: true } })),
+      definitions.map(({ _id, ...rest }) => ({
+        updateOne: { filter: { _id }, update: { $set: rest }, upsert: true },
+      })),
     );
   }
 }

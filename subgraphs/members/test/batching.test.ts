@@ -1,0 +1,71 @@
+// `_entities` with many representations costs one members query, and one request reads each collection once.
+import type { CommandStartedEvent } from 'mongodb';
+import { startMembers, type MembersUnderTest } from './support';
+
+let members: MembersUnderTest;
+const commands: CommandStartedEvent[] = [];
+
+beforeAll(async () => {
+  members = await startMembers('batching', { monitorCommands: true });
+  members.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.push(event));
+});
+
+afterAll(() => members.stop());
+
+/** Reads per collection while running `action`. */
+async function readsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
+  commands.length = 0;
+  await action();
+  const reads: Record<string, number> = {};
+  for (const event of commands) {
+    if (event.commandName !== 'find' && event.commandName !== 'aggregate') continue;
+    const collection = String(event.command[event.commandName]);
+    reads[collection] = (reads[collection] ?? 0) + 1;
+  }
+  return reads;
+}
+
+const ENTITIES = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Member { id segmentCodes level { code } riskLevel tags { code definition { name } } }
+  }
+}`;
+
+describe('batching', () => {
+  it.each([5, 50])('_entities for %i members reads each collection once', async (count) => {
+    const representations = Array.from({ length: count }, (_, i) => ({
+      __typename: 'Member',
+      id: `M${String(i + 1).padStart(4, '0')}`,
+    }));
+    const operator = members.as('ops.alice', ['operator']);
+    let data: { _entities: { id: string }[] } | undefined;
+    const reads = await readsDuring(async () => {
+      const response = await operator(ENTITIES, { representations });
+      expect(response.errors).toBeUndefined();
+      data = response.data as { _entities: { id: string }[] };
+    });
+    expect(data?._entities.map((entity) => entity.id)).toEqual(representations.map((r) => r.id));
+    expect(reads).toEqual({ members: 1, segments: 1, membership_levels: 1, tag_definitions: 1 });
+  });
+
+  it('answers null for unknown members in the order of the representations', async () => {
+    const operator = members.as('ops.alice', ['operator']);
+    const response = await operator(
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id } } }',
+      {
+        r: [
+          { __typename: 'Member', id: 'M0002' },
+          { __typename: 'Member', id: 'NOPE' },
+          { __typename: 'Member', id: 'M0001' },
+        ],
+      },
+    );
+    expect(response.data?._entities).toEqual([{ id: 'M0002' }, null, { id: 'M0001' }]);
+  });
+
+  it('counts the audience of every segment in one aggregate', async () => {
+    const operator = members.as('ops.alice', ['operator']);
+    const reads = await readsDuring(() => operator('{ segments { code audienceSize } }'));
+    expect(reads).toEqual({ segments: 1, members: 1 });
+  });
+});

@@ -1,0 +1,98 @@
+import { evaluate, type Rule } from '@bank-hub/targeting';
+import { levelForGrowthPoints } from '../src/domain/levels';
+import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
+import { compileRule } from '../src/domain/segment-filter';
+import { checkTagValue } from '../src/domain/tags';
+import { LEVELS } from '../src/seed';
+
+describe('masking', () => {
+  it.each([
+    ['林小雨', '林**'],
+    ['Alice', 'A****'],
+    ['X', '*'],
+  ])('maskName(%s) = %s', (name, masked) => expect(maskName(name)).toBe(masked));
+
+  it('keeps the first three and last four digits of a phone number', () => {
+    expect(maskPhone('13812345678')).toBe('138****5678');
+  });
+
+  it('keeps the first and last four characters of an ID number', () => {
+    expect(maskIdNumber('11010119900307451X')).toBe('1101**********451X');
+  });
+
+  it('shows personal data only when unmasked', () => {
+    const member = {
+      personal: { name: '陈国华', phone: '13900020002', idNumber: '310104197408221359' },
+      attributes: { city: 'Shanghai', ageGroup: '45-54' },
+    };
+    expect(profileView(member, false)).toMatchObject({ name: '陈**', phone: '139****0002', unmasked: false });
+    expect(profileView(member, true)).toMatchObject({ name: '陈国华', phone: '13900020002', unmasked: true });
+  });
+});
+
+describe('levelForGrowthPoints', () => {
+  it.each([
+    [0, 'STANDARD'],
+    [999, 'STANDARD'],
+    [1_000, 'SILVER'],
+    [19_999, 'GOLD'],
+    [20_000, 'PLATINUM'],
+    [5_000_000, 'DIAMOND'],
+  ])('%i growth points reach %s', (points, level) => {
+    expect(levelForGrowthPoints(LEVELS, points)._id).toBe(level);
+  });
+
+  it('does not depend on the order of the levels', () => {
+    expect(levelForGrowthPoints([...LEVELS].reverse(), 6_000)._id).toBe('GOLD');
+  });
+});
+
+describe('checkTagValue', () => {
+  it.each([
+    ['BOOLEAN', true, true],
+    ['BOOLEAN', 'yes', false],
+    ['NUMBER', 12.5, true],
+    ['NUMBER', Number.NaN, false],
+    ['STRING', 'x', true],
+    ['STRING_LIST', ['a', 'b'], true],
+    ['STRING_LIST', ['a', 1], false],
+  ] as const)('%s accepts %j: %s', (valueType, value, ok) => {
+    expect(checkTagValue({ valueType }, value).ok).toBe(ok);
+  });
+});
+
+describe('compileRule', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+
+  it('maps fields to member document paths and operators to MongoDB operators', () => {
+    const rule: Rule = {
+      all: [
+        { field: 'riskLevel', op: 'gte', value: 'R3' },
+        { field: 'tag.aum', op: 'neq', value: 0 },
+        { not: { field: 'attr.city', op: 'in', value: ['Beijing'] } },
+        {
+          any: [
+            { field: 'level', op: 'eq', value: 'GOLD' },
+            { field: 'tag.vip', op: 'exists', value: false },
+          ],
+        },
+      ],
+    };
+    expect(compileRule(rule, now)).toEqual({
+      $and: [
+        { riskLevel: { $gte: 'R3' } },
+        { 'tags.aum': { $ne: 0 } },
+        { $nor: [{ 'attributes.city': { $in: ['Beijing'] } }] },
+        { $or: [{ levelCode: { $eq: 'GOLD' } }, { 'tags.vip': { $in: [null] } }] },
+      ],
+    });
+  });
+
+  it('decides time conditions when compiling', () => {
+    expect(compileRule({ field: 'now', op: 'lt', value: '2027-01-01T00:00:00Z' }, now)).toEqual({});
+    expect(compileRule({ field: 'now', op: 'gt', value: '2027-01-01T00:00:00Z' }, now)).toEqual({
+      _id: { $exists: false },
+    });
+    expect(evaluate({ field: 'now', op: 'gt', value: '2027-01-01T00:00:00Z' }, { now })).toBe(false);
+  });
+});

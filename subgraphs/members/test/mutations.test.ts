@@ -1,0 +1,243 @@
+// Operator mutations against the members subgraph over HTTP: what they change, what they reject, and that a
+// rejected call changes nothing.
+import { errorCodes, graphql } from '../../../test/support/env';
+import { startMembers, type MembersUnderTest, type SendAs } from './support';
+
+let members: MembersUnderTest;
+let operator: SendAs;
+let member: SendAs;
+
+beforeAll(async () => {
+  members = await startMembers('mutations');
+  operator = members.as('ops.alice', ['operator']);
+  member = members.as('M0001', ['member']);
+});
+
+afterAll(() => members.stop());
+
+const UPSERT_SEGMENT = `mutation ($input: SegmentInput!) { upsertSegment(input: $input) { code name rule audienceSize } }`;
+
+describe('identity at the subgraph', () => {
+  it('rejects an identity header not signed by the gateway', async () => {
+    const forged = await graphql(
+      members.server.url,
+      '{ viewer { id } }',
+      {},
+      { 'x-hub-identity': 'eyJhbGciOiJub25lIn0.e30.' },
+    );
+    expect(errorCodes(forged)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('rejects an identity token signed with another secret', async () => {
+    const { signInternalIdentity } = await import('@bank-hub/shared');
+    const header = await signInternalIdentity(
+      { subject: 'ops.x', scopes: new Set(['operator']) },
+      'y'.repeat(40),
+    );
+    const response = await graphql(
+      members.server.url,
+      '{ segments { code } }',
+      {},
+      { 'x-hub-identity': header },
+    );
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('treats a caller without a header as anonymous', async () => {
+    const response = await graphql(members.server.url, '{ segments { code } }');
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('segments', () => {
+  it('upserts a segment and counts its audience', async () => {
+    const rule = {
+      all: [
+        { field: 'riskLevel', op: 'gte', value: 'R3' },
+        { field: 'attr.city', op: 'eq', value: 'Shanghai' },
+      ],
+    };
+    const response = await operator(UPSERT_SEGMENT, {
+      input: { code: 'SH_BALANCED', name: 'Shanghai balanced+', rule },
+    });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.upsertSegment).toMatchObject({ code: 'SH_BALANCED', rule });
+    const expected = await members.repos.members.count({
+      riskLevel: { $gte: 'R3' },
+      'attributes.city': 'Shanghai',
+    });
+    expect(response.data?.upsertSegment.audienceSize).toBe(expected);
+    expect(expected).toBeGreaterThan(0);
+    const audit = await members.repos.audit.forTarget('Segment', 'SH_BALANCED');
+    expect(audit[0]).toMatchObject({ actor: 'ops.alice', action: 'upsertSegment', before: null });
+  });
+
+  it.each([
+    [
+      {
+        all: [
+          { field: 'riskLevel', op: 'gte', value: 'R3' },
+          { field: 'tag.aum', op: 'between', value: 1 },
+        ],
+      },
+      'input.rule.all[1].op',
+    ],
+    [{ any: [{ field: 'tag.no_such_tag', op: 'eq', value: true }] }, 'input.rule.any[0].field'],
+    [{ field: 'segment', op: 'eq', value: 'NEW_YOUNG' }, 'input.rule.field'],
+    ['not a rule', 'input.rule'],
+  ])('rejects the invalid rule %j naming %s, and stores nothing', async (rule, field) => {
+    const response = await operator(UPSERT_SEGMENT, { input: { code: 'BROKEN', name: 'Broken', rule } });
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors?.[0]?.extensions?.field).toBe(field);
+    expect(await members.repos.segments.findByCode('BROKEN')).toBeNull();
+  });
+
+  it('rejects a bad segment code', async () => {
+    const response = await operator(UPSERT_SEGMENT, {
+      input: { code: 'lower-case', name: 'x', rule: { field: 'level', op: 'eq', value: 'GOLD' } },
+    });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.code' });
+  });
+
+  it('previews an audience without saving', async () => {
+    const before = await members.repos.segments.all();
+    const response = await operator(
+      'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize sample { id riskLevel } } }',
+      { rule: { field: 'riskLevel', op: 'eq', value: 'R5' } },
+    );
+    const preview = response.data?.previewSegment;
+    expect(preview.audienceSize).toBe(await members.repos.members.count({ riskLevel: 'R5' }));
+    expect(preview.sample.length).toBe(10);
+    expect(preview.sample.every((m: { riskLevel: string }) => m.riskLevel === 'R5')).toBe(true);
+    expect(await members.repos.segments.all()).toEqual(before);
+  });
+
+  it('is forbidden to a member token', async () => {
+    const response = await member(UPSERT_SEGMENT, {
+      input: { code: 'X', name: 'x', rule: { field: 'level', op: 'eq', value: 'GOLD' } },
+    });
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('tags', () => {
+  it('defines tags and sets them on a member, who then enters a segment using them', async () => {
+    const define = await operator(
+      `mutation { defineTags(tags: [{ code: "esg_interest", name: "ESG", category: "preference", valueType: BOOLEAN, source: MANUAL }]) { code } }`,
+    );
+    expect(define.data?.defineTags).toEqual([{ code: 'esg_interest' }]);
+    await operator(UPSERT_SEGMENT, {
+      input: {
+        code: 'ESG_FANS',
+        name: 'ESG fans',
+        rule: { field: 'tag.esg_interest', op: 'eq', value: true },
+      },
+    });
+    const set = await operator(
+      `mutation { setMemberTags(memberId: "M0001", tags: [{ code: "esg_interest", value: true }]) { segmentCodes tags { code value definition { name } } } }`,
+    );
+    expect(set.errors).toBeUndefined();
+    expect(set.data?.setMemberTags.segmentCodes).toContain('ESG_FANS');
+    expect(set.data?.setMemberTags.tags).toContainEqual({
+      code: 'esg_interest',
+      value: true,
+      definition: { name: 'ESG' },
+    });
+    const removed = await operator(
+      `mutation { setMemberTags(memberId: "M0001", tags: [], removeCodes: ["esg_interest"]) { segmentCodes } }`,
+    );
+    expect(removed.data?.setMemberTags.segmentCodes).not.toContain('ESG_FANS');
+  });
+
+  it('rejects a value of the wrong type and leaves the member unchanged', async () => {
+    const [before] = await members.repos.members.findByIds(['M0002']);
+    const response = await operator(
+      `mutation { setMemberTags(memberId: "M0002", tags: [{ code: "student", value: true }, { code: "aum", value: "lots" }]) { id } }`,
+    );
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'tags[1].value',
+    });
+    const [after] = await members.repos.members.findByIds(['M0002']);
+    expect(after).toEqual(before);
+  });
+
+  it('rejects an unknown tag code and an unknown member', async () => {
+    const unknownTag = await operator(
+      `mutation { setMemberTags(memberId: "M0002", tags: [{ code: "nope", value: 1 }]) { id } }`,
+    );
+    expect(unknownTag.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'tags[0].code',
+    });
+    const unknownMember = await operator(
+      `mutation { setMemberTags(memberId: "M777777", tags: [{ code: "student", value: true }]) { id } }`,
+    );
+    expect(errorCodes(unknownMember)).toEqual(['NOT_FOUND']);
+  });
+
+  it('refuses to change the value type of an existing tag', async () => {
+    const response = await operator(
+      `mutation { defineTags(tags: [{ code: "aum", name: "AUM", category: "asset", valueType: STRING, source: IMPORTED }]) { code } }`,
+    );
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'tags[0].valueType',
+    });
+  });
+});
+
+describe('awardPoints', () => {
+  const AWARD = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
+    awardPoints(memberId: $memberId, amount: $amount, reason: "campaign", idempotencyKey: $key) { id amount balanceAfter levelAfter }
+  }`;
+
+  it('moves the member up a level when a threshold is crossed', async () => {
+    const response = await operator(AWARD, { memberId: 'M0001', amount: 5_000, key: 'level-up-M0001' });
+    expect(response.data?.awardPoints).toMatchObject({
+      amount: 5_000,
+      balanceAfter: 5_120,
+      levelAfter: 'GOLD',
+    });
+    const viewer = await member('{ viewer { points growthPoints level { code } pointsLedger { amount } } }');
+    expect(viewer.data?.viewer).toMatchObject({
+      points: 5_120,
+      growthPoints: 5_120,
+      level: { code: 'GOLD' },
+    });
+    expect(viewer.data?.viewer.pointsLedger).toEqual([{ amount: 5_000 }]);
+  });
+
+  it('returns the first entry for a reused key and refuses a different award under it', async () => {
+    const first = await operator(AWARD, { memberId: 'M0003', amount: 10, key: 'reuse-key-1' });
+    const again = await operator(AWARD, { memberId: 'M0003', amount: 10, key: 'reuse-key-1' });
+    expect(again.data?.awardPoints).toEqual(first.data?.awardPoints);
+    const different = await operator(AWARD, { memberId: 'M0003', amount: 99, key: 'reuse-key-1' });
+    expect(errorCodes(different)).toEqual(['CONFLICT']);
+  });
+
+  it.each([
+    [{ memberId: 'M0001', amount: 0, key: 'bad-amount-1' }, 'amount'],
+    [{ memberId: 'M0001', amount: -5, key: 'bad-amount-2' }, 'amount'],
+    [{ memberId: 'M0001', amount: 5, key: 'short' }, 'idempotencyKey'],
+  ])('rejects %j at %s without writing', async (variables, field) => {
+    const response = await operator(AWARD, variables);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await members.repos.ledger.countForKey(variables.key)).toBe(0);
+  });
+
+  it('answers NOT_FOUND for an unknown member', async () => {
+    const response = await operator(AWARD, { memberId: 'M404404', amount: 5, key: 'unknown-member-1' });
+    expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+  });
+
+  it("shows a member their own ledger and no one else's, even through entity resolution", async () => {
+    const ENTITIES = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on Member { id pointsLedger { amount } } }
+    }`;
+    const own = await member(ENTITIES, { representations: [{ __typename: 'Member', id: 'M0001' }] });
+    expect(own.errors).toBeUndefined();
+    const other = await member(ENTITIES, { representations: [{ __typename: 'Member', id: 'M0002' }] });
+    expect(errorCodes(other)).toEqual(['FORBIDDEN']);
+  });
+});

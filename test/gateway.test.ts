@@ -1,0 +1,241 @@
+// The composed supergraph end to end: gateway and members subgraph on free ports over a seeded database.
+import { startHub, type RunningHub } from '../scripts/hub';
+import {
+  bearer,
+  clientToken,
+  errorCodes,
+  graphql,
+  type GraphQLResponse,
+  internalIdentity,
+  mongoUri,
+  testConfig,
+  testLogger,
+  uniquePrefix,
+} from './support/env';
+
+let hub: RunningHub;
+let memberToken: string;
+let wealthyToken: string;
+let operatorToken: string;
+
+beforeAll(async () => {
+  hub = await startHub({
+    config: { ...testConfig, MAX_QUERY_DEPTH: 5 },
+    logger: testLogger,
+    mongoUri: mongoUri(),
+    dbPrefix: uniquePrefix('gateway'),
+    seed: 'reset',
+    gatewayPort: 0,
+    subgraphPorts: { members: 0 },
+  });
+  [memberToken, wealthyToken, operatorToken] = await Promise.all([
+    clientToken('M0001', 'member'),
+    clientToken('M0002', 'member'),
+    clientToken('ops.alice', 'operator'),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(hub.connections).map((connection) => connection.dropDatabase()));
+  await hub.stop();
+});
+
+const VIEWER =
+  '{ viewer { id segmentCodes level { code } riskLevel lifecycleStage profile { name phone } } }';
+
+describe('viewer through the gateway', () => {
+  it('answers for M0001 with their targeting attributes and masked personal data', async () => {
+    const response = await graphql(hub.gatewayUrl, VIEWER, {}, bearer(memberToken));
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.viewer).toEqual({
+      id: 'M0001',
+      segmentCodes: ['CONSERVATIVE_SAVERS', 'NEW_YOUNG'],
+      level: { code: 'STANDARD' },
+      riskLevel: 'R1',
+      lifecycleStage: 'ACQUISITION',
+      profile: { name: '林**', phone: '138****0001' },
+    });
+  });
+
+  it('gives M0002 different segments, a high level and R4', async () => {
+    const response = await graphql(hub.gatewayUrl, VIEWER, {}, bearer(wealthyToken));
+    const viewer = response.data?.viewer;
+    expect(viewer).toMatchObject({
+      id: 'M0002',
+      level: { code: 'DIAMOND' },
+      riskLevel: 'R4',
+      lifecycleStage: 'REVENUE',
+    });
+    expect(viewer.segmentCodes).toEqual(expect.arrayContaining(['WEALTH_CLIENTS', 'PRIVATE_BANKING']));
+    expect(viewer.segmentCodes).not.toContain('NEW_YOUNG');
+  });
+
+  it('is null for an anonymous caller', async () => {
+    const response = await graphql(hub.gatewayUrl, '{ viewer { id } }');
+    expect(response.data).toEqual({ viewer: null });
+  });
+});
+
+describe('identity', () => {
+  it.each([
+    ['a malformed token', 'Bearer not-a-jwt'],
+    ['a non-bearer header', 'Basic abc'],
+  ])('rejects %s with UNAUTHENTICATED', async (_name, authorization) => {
+    const response = await graphql(hub.gatewayUrl, '{ viewer { id } }', {}, { authorization });
+    expect(response.status).toBe(401);
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('rejects an expired token with UNAUTHENTICATED', async () => {
+    const expired = await clientToken('M0001', 'member', { expiresIn: Math.floor(Date.now() / 1000) - 60 });
+    const response = await graphql(hub.gatewayUrl, '{ viewer { id } }', {}, bearer(expired));
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(response.errors?.[0]?.message).toContain('expired');
+  });
+
+  it('rejects a token signed with another secret', async () => {
+    const forged = await clientToken('M0002', 'member operator pii:read', { secret: 'x'.repeat(40) });
+    const response = await graphql(hub.gatewayUrl, '{ viewer { id } }', {}, bearer(forged));
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('ignores an identity header set by the client', async () => {
+    const forgedHeader = await internalIdentity('ops.mallory', ['operator', 'pii:read']);
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ member(id: "M0002") { profile { name } } }',
+      {},
+      { 'x-hub-identity': forgedHeader },
+    );
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(response.data?.member ?? null).toBeNull();
+  });
+
+  it('answers FORBIDDEN when a member token asks for an operator field', async () => {
+    const response = await graphql(hub.gatewayUrl, '{ member(id: "M0002") { id } }', {}, bearer(memberToken));
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+  });
+
+  it('unmasks personal data only with the pii:read scope', async () => {
+    const query = '{ member(id: "M0002") { profile { name phone unmasked } } }';
+    const masked = await graphql(hub.gatewayUrl, query, {}, bearer(operatorToken));
+    expect(masked.data?.member.profile).toEqual({ name: '陈**', phone: '139****0002', unmasked: false });
+    const privileged = await clientToken('ops.bob', 'operator pii:read');
+    const unmasked = await graphql(hub.gatewayUrl, query, {}, bearer(privileged));
+    expect(unmasked.data?.member.profile).toEqual({ name: '陈国华', phone: '13900020002', unmasked: true });
+  });
+});
+
+describe('operator queries', () => {
+  it('answers null with NOT_FOUND for an unknown member', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ member(id: "M9999999") { id } }',
+      {},
+      bearer(operatorToken),
+    );
+    expect(response.data).toEqual({ member: null });
+    expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+    expect(response.errors?.[0]?.path).toEqual(['member']);
+  });
+
+  it('pages through a segment with cursors', async () => {
+    const query = `query ($after: String) {
+      members(filter: { segmentCode: "PRIVATE_BANKING" }, first: 7, after: $after) {
+        edges { cursor node { id segmentCodes } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const response: GraphQLResponse = await graphql(
+        hub.gatewayUrl,
+        query,
+        { after },
+        bearer(operatorToken),
+      );
+      const connection = response.data?.members;
+      for (const edge of connection.edges) {
+        expect(edge.node.segmentCodes).toContain('PRIVATE_BANKING');
+        seen.push(edge.node.id);
+      }
+      if (!connection.pageInfo.hasNextPage) break;
+      after = connection.pageInfo.endCursor;
+    }
+    const segments = await graphql(
+      hub.gatewayUrl,
+      '{ segments { code audienceSize } }',
+      {},
+      bearer(operatorToken),
+    );
+    const audience = segments.data?.segments.find(
+      (s: { code: string }) => s.code === 'PRIVATE_BANKING',
+    ).audienceSize;
+    expect(seen.length).toBe(audience);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual(seen);
+  });
+
+  it('lists the tag library and membership levels', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ tagDefinitions(category: "asset") { code valueType source } membershipLevels { code rank threshold } }',
+      {},
+      bearer(operatorToken),
+    );
+    expect(response.data?.tagDefinitions).toContainEqual({
+      code: 'aum',
+      valueType: 'NUMBER',
+      source: 'IMPORTED',
+    });
+    expect(response.data?.membershipLevels.map((level: { code: string }) => level.code)).toEqual([
+      'STANDARD',
+      'SILVER',
+      'GOLD',
+      'PLATINUM',
+      'DIAMOND',
+    ]);
+  });
+});
+
+describe('operation guards', () => {
+  it('rejects a too deep operation before execution', async () => {
+    // The schema has no recursive fields, so this hub runs with MAX_QUERY_DEPTH = 5 to make depth 6 reachable.
+    const query = '{ members(first: 1) { edges { node { tags { definition { code } } } } } }';
+    const response = await graphql(hub.gatewayUrl, query, {}, bearer(operatorToken));
+    expect(errorCodes(response)).toEqual(['OPERATION_TOO_DEEP']);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ depth: 6, limit: 5 });
+    expect(response.data).toBeUndefined();
+  });
+
+  it('rejects too many aliases', async () => {
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: viewer { id }`).join(' ');
+    const response = await graphql(hub.gatewayUrl, `{ ${aliases} }`, {}, bearer(memberToken));
+    expect(errorCodes(response)).toEqual(['OPERATION_TOO_COMPLEX']);
+  });
+
+  it('rejects a document larger than the limit with 413', async () => {
+    const response = await graphql(hub.gatewayUrl, `{ viewer { id } } # ${'x'.repeat(30_000)}`);
+    expect(response.status).toBe(413);
+    expect(errorCodes(response)).toEqual(['OPERATION_TOO_LARGE']);
+  });
+
+  it('still serves introspection for Sandbox', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ __schema { types { name fields { name type { ofType { ofType { ofType { name } } } } } } } }',
+    );
+    expect(response.errors).toBeUndefined();
+  });
+});
+
+describe('health', () => {
+  it('reports the process up and every subgraph ready', async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: [{ name: 'members', ready: true }] });
+  });
+});

@@ -1,0 +1,122 @@
+// awardPoints is idempotent through the gateway, also under 100 concurrent calls with one key, and a retry
+// finishes an award whose writer died between its two writes without awarding twice.
+import { startHub, type RunningHub } from '../scripts/hub';
+import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
+import { bearer, clientToken, graphql, mongoUri, testConfig, testLogger, uniquePrefix } from './support/env';
+
+let hub: RunningHub;
+let repos: MembersRepositories;
+let operatorToken: string;
+
+beforeAll(async () => {
+  hub = await startHub({
+    config: testConfig,
+    logger: testLogger,
+    mongoUri: mongoUri(),
+    dbPrefix: uniquePrefix('points'),
+    seed: 'reset',
+    gatewayPort: 0,
+    subgraphPorts: { members: 0 },
+  });
+  repos = await openRepositories(hub.connections.members);
+  operatorToken = await clientToken('ops.alice', 'operator');
+});
+
+afterAll(async () => {
+  await hub.connections.members.dropDatabase();
+  await hub.stop();
+});
+
+const AWARD = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
+  awardPoints(memberId: $memberId, amount: $amount, reason: "double-eleven", idempotencyKey: $key) { id balanceAfter }
+}`;
+
+async function balanceOf(memberId: string) {
+  const [member] = await repos.members.findByIds([memberId]);
+  return { points: member!.points, growthPoints: member!.growthPoints, pending: member!.pendingEntries };
+}
+
+it('100 concurrent awards with one key make one ledger entry and one balance change', async () => {
+  const before = await balanceOf('M0042');
+  const responses = await Promise.all(
+    Array.from({ length: 100 }, () =>
+      graphql(
+        hub.gatewayUrl,
+        AWARD,
+        { memberId: 'M0042', amount: 250, key: 'promo-2026-11-M0042' },
+        bearer(operatorToken),
+      ),
+    ),
+  );
+  expect(responses.flatMap((response) => response.errors ?? [])).toEqual([]);
+  const ids = new Set(responses.map((response) => response.data?.awardPoints.id));
+  expect(ids.size).toBe(1);
+  expect(await repos.ledger.countForKey('promo-2026-11-M0042')).toBe(1);
+  const after = await balanceOf('M0042');
+  expect(after.points - before.points).toBe(250);
+  expect(after.growthPoints - before.growthPoints).toBe(250);
+  expect(after.pending).toEqual([]);
+  expect(responses.every((response) => response.data?.awardPoints.balanceAfter === after.points)).toBe(true);
+});
+
+it('concurrent awards with different keys all count', async () => {
+  const before = await balanceOf('M0043');
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      graphql(
+        hub.gatewayUrl,
+        AWARD,
+        { memberId: 'M0043', amount: 10, key: `daily-M0043-${i}` },
+        bearer(operatorToken),
+      ),
+    ),
+  );
+  expect((await balanceOf('M0043')).points - before.points).toBe(200);
+});
+
+describe('recovery of an award whose writer died', () => {
+  const stuckEntry = (id: string, key: string) => ({
+    _id: id,
+    memberId: 'M0044',
+    amount: 70,
+    reason: 'double-eleven',
+    idempotencyKey: key,
+    state: 'PENDING' as const,
+    leaseUntil: new Date(Date.now() - 1_000),
+    balanceAfter: null,
+    levelAfter: null,
+    createdAt: new Date(),
+    createdBy: 'ops.alice',
+  });
+
+  it('applies an entry the writer recorded but never applied', async () => {
+    const before = await balanceOf('M0044');
+    await repos.ledger.model.create(stuckEntry('PE-died-before-apply', 'died-before-apply'));
+    const response = await graphql(
+      hub.gatewayUrl,
+      AWARD,
+      { memberId: 'M0044', amount: 70, key: 'died-before-apply' },
+      bearer(operatorToken),
+    );
+    expect(response.data?.awardPoints.id).toBe('PE-died-before-apply');
+    expect((await balanceOf('M0044')).points - before.points).toBe(70);
+  });
+
+  it('does not apply twice an entry the writer applied but never marked', async () => {
+    await repos.ledger.model.create(stuckEntry('PE-died-after-apply', 'died-after-apply'));
+    await repos.members.applyPoints('M0044', 'PE-died-after-apply', 70);
+    const before = await balanceOf('M0044');
+    expect(before.pending).toEqual(['PE-died-after-apply']);
+    const response = await graphql(
+      hub.gatewayUrl,
+      AWARD,
+      { memberId: 'M0044', amount: 70, key: 'died-after-apply' },
+      bearer(operatorToken),
+    );
+    expect(response.data?.awardPoints.id).toBe('PE-died-after-apply');
+    const after = await balanceOf('M0044');
+    expect(after.points).toBe(before.points);
+    expect(after.pending).toEqual([]);
+    expect((await repos.ledger.findByKey('died-after-apply'))?.state).toBe('APPLIED');
+  });
+});
