@@ -16,10 +16,11 @@ async function main(): Promise<void> {
     gatewayPort: config.GATEWAY_PORT,
     subgraphPorts: { members: config.MEMBERS_PORT },
   });
-  const sandbox = hub.gatewayUrl.replace(/\/graphql$/, '');
+  // The gateway binds to loopback by default; localhost is the address a browser expects.
+  const sandbox = hub.gatewayUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '');
   logger.info({ gateway: hub.gatewayUrl, mongo: mongo.kind }, 'bank operations hub is up');
   console.log(
-    `\n  Apollo Sandbox: ${sandbox}\n  GraphQL endpoint: ${hub.gatewayUrl}\n  Token: npm run -s token -- M0001\n`,
+    `\n  Apollo Sandbox: ${sandbox}\n  GraphQL endpoint: ${sandbox}/graphql\n  Token: npm run -s token -- M0001\n`,
   );
   let stopping = false;
   const shutdown = async () => {
