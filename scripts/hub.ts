@@ -3,13 +3,29 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
-import { connectDatabase, type HubConfig, type Logger, type RunningServer } from '@bank-hub/shared';
+import {
+  GraphClient,
+  connectDatabase,
+  type HttpGraphQLServer,
+  type HubConfig,
+  type Logger,
+  type RunningServer,
+} from '@bank-hub/shared';
 import { buildGateway } from '../gateway/src/server';
-import { openRepositories } from '../subgraphs/members/src/models';
-import { isSeeded, seedMembers } from '../subgraphs/members/src/seed';
+import * as contentModels from '../subgraphs/content/src/models';
+import { graphProductCatalog } from '../subgraphs/content/src/product-catalog';
+import * as contentSeed from '../subgraphs/content/src/seed';
+import { buildContentServer } from '../subgraphs/content/src/server';
+import * as membersModels from '../subgraphs/members/src/models';
+import * as membersSeed from '../subgraphs/members/src/seed';
 import { buildMembersServer } from '../subgraphs/members/src/server';
+import * as productsModels from '../subgraphs/products/src/models';
+import * as productsSeed from '../subgraphs/products/src/seed';
+import { buildProductsServer } from '../subgraphs/products/src/server';
 
 export type SeedMode = 'none' | 'if-empty' | 'reset';
+export const SUBGRAPH_NAMES = ['members', 'content', 'products'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 export interface HubOptions {
   config: HubConfig;
@@ -20,55 +36,103 @@ export interface HubOptions {
   seed: SeedMode;
   /** 0 picks free ports (tests). */
   gatewayPort: number;
-  subgraphPorts: { members: number };
+  subgraphPorts: Record<SubgraphName, number>;
   monitorCommands?: boolean;
 }
 
 export interface RunningHub {
   gatewayUrl: string;
-  subgraphs: Record<'members', RunningServer>;
-  connections: Record<'members', Connection>;
+  subgraphs: Record<SubgraphName, RunningServer>;
+  connections: Record<SubgraphName, Connection>;
   stop(): Promise<void>;
 }
 
 export const SUPERGRAPH_PATH = path.resolve(__dirname, '../schema/supergraph.graphql');
 
-export async function seedHub(connections: Record<'members', Connection>, mode: SeedMode): Promise<boolean> {
+/** Seeds each subgraph's own database, through that subgraph's own repositories. */
+export async function seedHub(
+  connections: Record<SubgraphName, Connection>,
+  mode: SeedMode,
+): Promise<boolean> {
   if (mode === 'none') return false;
-  const members = await openRepositories(connections.members);
-  if (mode === 'if-empty' && (await isSeeded(members))) return false;
-  await seedMembers(members, { reset: mode === 'reset' });
+  const reset = mode === 'reset';
+  const [members, content, products] = await Promise.all([
+    membersModels.openRepositories(connections.members),
+    contentModels.openRepositories(connections.content),
+    productsModels.openRepositories(connections.products),
+  ]);
+  if (mode === 'if-empty' && (await membersSeed.isSeeded(members))) return false;
+  await Promise.all([
+    membersSeed.seedMembers(members, { reset }),
+    contentSeed.seedContent(content, { reset }),
+    productsSeed.seedProducts(products, { reset }),
+  ]);
   return true;
+}
+
+export async function connectHubDatabases(
+  mongoUri: string,
+  dbPrefix: string,
+  monitorCommands = false,
+): Promise<Record<SubgraphName, Connection>> {
+  const entries = await Promise.all(
+    SUBGRAPH_NAMES.map(
+      async (name) =>
+        [name, await connectDatabase(mongoUri, `${dbPrefix}_${name}`, { monitorCommands })] as const,
+    ),
+  );
+  return Object.fromEntries(entries) as Record<SubgraphName, Connection>;
 }
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger } = options;
-  const connections = {
-    members: await connectDatabase(options.mongoUri, `${options.dbPrefix}_members`, {
-      monitorCommands: options.monitorCommands ?? false,
-    }),
-  };
+  const connections = await connectHubDatabases(options.mongoUri, options.dbPrefix, options.monitorCommands);
   if (await seedHub(connections, options.seed)) logger.info('seeded demo data');
-  const members = await (
-    await buildMembersServer({
-      connection: connections.members,
-      subgraphSecret: config.SUBGRAPH_SECRET,
-      logger: logger.child({ component: 'members' }),
-    })
-  ).listen(options.subgraphPorts.members, config.HOST);
+  let gatewayUrl = '';
+  const secret = config.SUBGRAPH_SECRET;
+  const builders: Record<SubgraphName, () => Promise<HttpGraphQLServer>> = {
+    members: () =>
+      buildMembersServer({
+        connection: connections.members,
+        subgraphSecret: secret,
+        logger: logger.child({ component: 'members' }),
+      }),
+    content: () =>
+      buildContentServer({
+        connection: connections.content,
+        subgraphSecret: secret,
+        logger: logger.child({ component: 'content' }),
+        catalog: graphProductCatalog(new GraphClient(() => gatewayUrl, secret)),
+      }),
+    products: () =>
+      buildProductsServer({
+        connection: connections.products,
+        subgraphSecret: secret,
+        logger: logger.child({ component: 'products' }),
+      }),
+  };
+  const subgraphs = Object.fromEntries(
+    await Promise.all(
+      SUBGRAPH_NAMES.map(
+        async (name) =>
+          [name, await (await builders[name]()).listen(options.subgraphPorts[name], config.HOST)] as const,
+      ),
+    ),
+  ) as Record<SubgraphName, RunningServer>;
   const gateway = await buildGateway({
     config,
     logger: logger.child({ component: 'gateway' }),
     supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
-    subgraphUrls: { members: members.url },
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])),
   }).listen(options.gatewayPort, config.HOST);
+  gatewayUrl = gateway.url;
   return {
     gatewayUrl: gateway.url,
-    subgraphs: { members },
+    subgraphs,
     connections,
     async stop() {
       await gateway.stop();
-      await members.stop();
+      await Promise.all(Object.values(subgraphs).map((server) => server.stop()));
       await Promise.all(Object.values(connections).map((connection) => connection.close()));
     },
   };

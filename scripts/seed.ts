@@ -1,6 +1,6 @@
 // npm run seed: replaces the demo data in MONGODB_URI's databases with the deterministic seed.
-import { connectDatabase, createLogger, loadConfig } from '@bank-hub/shared';
-import { seedHub } from './hub';
+import { createLogger, loadConfig } from '@bank-hub/shared';
+import { connectHubDatabases, seedHub } from './hub';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -8,10 +8,10 @@ async function main(): Promise<void> {
   if (!config.MONGODB_URI) {
     throw new Error('set MONGODB_URI to seed a database (npm start seeds its embedded database by itself)');
   }
-  const members = await connectDatabase(config.MONGODB_URI, `${config.MONGODB_DB_PREFIX}_members`);
-  await seedHub({ members }, 'reset');
+  const connections = await connectHubDatabases(config.MONGODB_URI, config.MONGODB_DB_PREFIX);
+  await seedHub(connections, 'reset');
   logger.info({ prefix: config.MONGODB_DB_PREFIX }, 'seeded demo data');
-  await members.close();
+  await Promise.all(Object.values(connections).map((connection) => connection.close()));
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 // The composed supergraph end to end: gateway and members subgraph on free ports over a seeded database.
-import { startHub, type RunningHub } from '../scripts/hub';
+import type { RunningHub } from '../scripts/hub';
+import { startTestHub, stopTestHub } from './support/hub';
 import {
   bearer,
   clientToken,
@@ -7,10 +8,6 @@ import {
   graphql,
   type GraphQLResponse,
   internalIdentity,
-  mongoUri,
-  testConfig,
-  testLogger,
-  uniquePrefix,
 } from './support/env';
 
 let hub: RunningHub;
@@ -19,15 +16,7 @@ let wealthyToken: string;
 let operatorToken: string;
 
 beforeAll(async () => {
-  hub = await startHub({
-    config: { ...testConfig, MAX_QUERY_DEPTH: 5 },
-    logger: testLogger,
-    mongoUri: mongoUri(),
-    dbPrefix: uniquePrefix('gateway'),
-    seed: 'reset',
-    gatewayPort: 0,
-    subgraphPorts: { members: 0 },
-  });
+  hub = await startTestHub('gateway', { config: { MAX_QUERY_DEPTH: 5 } });
   [memberToken, wealthyToken, operatorToken] = await Promise.all([
     clientToken('M0001', 'member'),
     clientToken('M0002', 'member'),
@@ -35,10 +24,7 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
-  await Promise.all(Object.values(hub.connections).map((connection) => connection.dropDatabase()));
-  await hub.stop();
-});
+afterAll(() => stopTestHub(hub));
 
 const VIEWER =
   '{ viewer { id segmentCodes level { code } riskLevel lifecycleStage profile { name phone } } }';
@@ -236,6 +222,13 @@ describe('health', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: [{ name: 'members', ready: true }] });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      subgraphs: [
+        { name: 'content', ready: true },
+        { name: 'members', ready: true },
+        { name: 'products', ready: true },
+      ],
+    });
   });
 });

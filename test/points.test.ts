@@ -1,31 +1,21 @@
 // awardPoints is idempotent through the gateway, also under 100 concurrent calls with one key, and a retry
 // finishes an award whose writer died between its two writes without awarding twice.
-import { startHub, type RunningHub } from '../scripts/hub';
+import type { RunningHub } from '../scripts/hub';
+import { startTestHub, stopTestHub } from './support/hub';
 import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
-import { bearer, clientToken, graphql, mongoUri, testConfig, testLogger, uniquePrefix } from './support/env';
+import { bearer, clientToken, graphql } from './support/env';
 
 let hub: RunningHub;
 let repos: MembersRepositories;
 let operatorToken: string;
 
 beforeAll(async () => {
-  hub = await startHub({
-    config: testConfig,
-    logger: testLogger,
-    mongoUri: mongoUri(),
-    dbPrefix: uniquePrefix('points'),
-    seed: 'reset',
-    gatewayPort: 0,
-    subgraphPorts: { members: 0 },
-  });
+  hub = await startTestHub('points');
   repos = await openRepositories(hub.connections.members);
   operatorToken = await clientToken('ops.alice', 'operator');
 });
 
-afterAll(async () => {
-  await hub.connections.members.dropDatabase();
-  await hub.stop();
-});
+afterAll(() => stopTestHub(hub));
 
 const AWARD = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
   awardPoints(memberId: $memberId, amount: $amount, reason: "double-eleven", idempotencyKey: $key) { id balanceAfter }

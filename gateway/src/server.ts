@@ -15,9 +15,11 @@ import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import {
   ErrorCode,
   IDENTITY_HEADER,
+  ON_BEHALF_OF_HEADER,
   formatErrorFor,
   listenApp,
   signInternalIdentity,
+  verifyOnBehalfOf,
   type HttpGraphQLServer,
   type HubConfig,
   type Identity,
@@ -98,14 +100,16 @@ export function buildGateway(
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/ready', async (_req, res) => {
     const checks = await Promise.all(
-      Object.entries(resolvedUrls).map(async ([name, url]) => {
-        try {
-          const response = await fetch(readyUrl(url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
-          return { name, ready: response.ok };
-        } catch {
-          return { name, ready: false };
-        }
-      }),
+      Object.entries(resolvedUrls)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(async ([name, url]) => {
+          try {
+            const response = await fetch(readyUrl(url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+            return { name, ready: response.ok };
+          } catch {
+            return { name, ready: false };
+          }
+        }),
     );
     const ready = checks.length > 0 && checks.every((check) => check.ready);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', subgraphs: checks });
@@ -139,7 +143,13 @@ export function buildGateway(
         },
         expressMiddleware(apollo, {
           context: async ({ req }) => {
-            const identity = await verifyToken(req.headers.authorization);
+            // A subgraph calling back on behalf of its caller carries that caller's identity, signed by a secret
+            // only the hub holds; everyone else is identified by their bearer token.
+            const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
+            const identity =
+              typeof onBehalfOf === 'string'
+                ? await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET)
+                : await verifyToken(req.headers.authorization);
             const requestId = randomUUID();
             let token: Promise<string> | undefined;
             return {

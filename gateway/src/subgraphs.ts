@@ -16,4 +16,14 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     schemaPath: path.join(ROOT, 'subgraphs/members/schema.graphql'),
     url: (config) => config.MEMBERS_URL,
   },
+  {
+    name: 'content',
+    schemaPath: path.join(ROOT, 'subgraphs/content/schema.graphql'),
+    url: (config) => config.CONTENT_URL,
+  },
+  {
+    name: 'products',
+    schemaPath: path.join(ROOT, 'subgraphs/products/schema.graphql'),
+    url: (config) => config.PRODUCTS_URL,
+  },
 ];

@@ -19,6 +19,12 @@ export const configSchema = z
     GATEWAY_PORT: port(4000),
     MEMBERS_PORT: port(4001),
     MEMBERS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+    CONTENT_PORT: port(4002),
+    CONTENT_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+    PRODUCTS_PORT: port(4003),
+    PRODUCTS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
+    /** Where a subgraph reaches the graph on behalf of its caller (e.g. content checking a product exists). */
+    GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
     JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').default(DEV_JWT_SECRET),
     JWT_JWKS_URL: z.string().url().optional(),
     JWT_ISSUER: z.string().default('bank-ops-hub'),

@@ -21,8 +21,11 @@ export interface Identity {
 export const ANONYMOUS: Identity = { subject: null, scopes: new Set() };
 
 export const IDENTITY_HEADER = 'x-hub-identity';
-const INTERNAL_ISSUER = 'hub-gateway';
-const INTERNAL_AUDIENCE = 'hub-subgraph';
+/** A subgraph calling the graph back on behalf of its caller (e.g. to check a product it is told about). */
+export const ON_BEHALF_OF_HEADER = 'x-hub-on-behalf-of';
+const INTERNAL_ISSUER = 'hub-internal';
+const SUBGRAPH_AUDIENCE = 'hub-subgraph';
+const GATEWAY_AUDIENCE = 'hub-gateway';
 
 export function parseScopes(claim: unknown): Set<string> {
   if (typeof claim !== 'string') return new Set();
@@ -31,32 +34,55 @@ export function parseScopes(claim: unknown): Set<string> {
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
-export async function signInternalIdentity(identity: Identity, secret: string): Promise<string> {
+function signIdentity(identity: Identity, secret: string, audience: string): Promise<string> {
   return new SignJWT({ scope: [...identity.scopes].join(' ') })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(identity.subject ?? '')
     .setIssuer(INTERNAL_ISSUER)
-    .setAudience(INTERNAL_AUDIENCE)
+    .setAudience(audience)
     .setIssuedAt()
     .setExpirationTime('2m')
     .sign(key(secret));
 }
 
-/** Reads the identity the gateway forwarded; an absent header means an anonymous caller. */
-export async function verifyInternalIdentity(header: string | undefined, secret: string): Promise<Identity> {
-  if (!header) return ANONYMOUS;
+async function verifyIdentity(
+  token: string,
+  secret: string,
+  audience: string,
+  what: string,
+): Promise<Identity> {
   try {
-    const { payload } = await jwtVerify(header, key(secret), {
+    const { payload } = await jwtVerify(token, key(secret), {
       issuer: INTERNAL_ISSUER,
-      audience: INTERNAL_AUDIENCE,
+      audience,
       algorithms: ['HS256'],
     });
     return { subject: payload.sub || null, scopes: parseScopes(payload.scope) };
   } catch (error) {
     const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid';
-    throw unauthenticated(`identity forwarded by the gateway is not valid (${reason})`);
+    throw unauthenticated(`${what} is not valid (${reason})`);
   }
 }
+
+/** The gateway's word to a subgraph about who is calling. */
+export const signInternalIdentity = (identity: Identity, secret: string): Promise<string> =>
+  signIdentity(identity, secret, SUBGRAPH_AUDIENCE);
+
+/**
+ * Reads the identity the gateway forwarded. The gateway signs every request, anonymous ones too, so a request
+ * without the header did not come through the gateway and could carry forged entity representations.
+ */
+export async function verifyInternalIdentity(header: string | undefined, secret: string): Promise<Identity> {
+  if (!header) throw unauthenticated('subgraphs answer only requests that come through the gateway');
+  return verifyIdentity(header, secret, SUBGRAPH_AUDIENCE, 'identity forwarded by the gateway');
+}
+
+/** A subgraph's word to the gateway that it calls on behalf of this (already verified) caller. */
+export const signOnBehalfOf = (identity: Identity, secret: string): Promise<string> =>
+  signIdentity(identity, secret, GATEWAY_AUDIENCE);
+
+export const verifyOnBehalfOf = (token: string, secret: string): Promise<Identity> =>
+  verifyIdentity(token, secret, GATEWAY_AUDIENCE, 'on-behalf-of identity');
 
 /** The member the caller acts as, or UNAUTHENTICATED. */
 export function requireMember(identity: Identity): string {

@@ -7,3 +7,5 @@ export * from './mongo';
 export * from './scalars';
 export * from './server';
 export * from './audit';
+export * from './graph-client';
+export * from './process';

@@ -84,3 +84,16 @@ function compare(actual: unknown, op: 'gt' | 'gte' | 'lt' | 'lte', expected: Sca
   if (op === 'lt') return a < b;
   return a <= b;
 }
+
+/**
+ * Why a rule does not match: the path of the deepest node that decided the failure (the first failing child of
+ * an `all`, the `any` or `not` node itself, or a condition), or null when the rule matches.
+ */
+export function explainMismatch(rule: Rule, profile: TargetProfile, path = 'rule'): string | null {
+  if (evaluate(rule, profile)) return null;
+  if ('all' in rule) {
+    const index = rule.all.findIndex((child) => !evaluate(child, profile));
+    return explainMismatch(rule.all[index]!, profile, `${path}.all[${index}]`);
+  }
+  return path;
+}

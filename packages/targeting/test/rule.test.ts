@@ -1,4 +1,4 @@
-import { evaluate, parseRule, type Rule, type TargetProfile } from '../src';
+import { evaluate, explainMismatch, parseRule, type Rule, type TargetProfile } from '../src';
 
 describe('parseRule', () => {
   it.each([
@@ -135,5 +135,36 @@ describe('evaluate', () => {
   ];
   it.each(cases)('%s', (_name, rule, expected) => {
     expect(evaluate(rule, profile)).toBe(expected);
+  });
+});
+
+describe('explainMismatch', () => {
+  const profile: TargetProfile = { level: 'GOLD', riskLevel: 'R2', segmentCodes: ['A'] };
+  it.each<[string, Rule, string | null]>([
+    ['a matching rule', { field: 'level', op: 'eq', value: 'GOLD' }, null],
+    ['a failing condition', { field: 'riskLevel', op: 'gte', value: 'R3' }, 'rule'],
+    [
+      'the first failing child of all, followed down',
+      {
+        all: [
+          { field: 'level', op: 'eq', value: 'GOLD' },
+          {
+            all: [
+              { field: 'segment', op: 'eq', value: 'A' },
+              { field: 'segment', op: 'eq', value: 'B' },
+            ],
+          },
+        ],
+      },
+      'rule.all[1].all[1]',
+    ],
+    ['an any where nothing holds', { any: [{ field: 'level', op: 'eq', value: 'X' }] }, 'rule'],
+    [
+      'a not whose child holds',
+      { all: [{ not: { field: 'level', op: 'eq', value: 'GOLD' } }] },
+      'rule.all[0]',
+    ],
+  ])('%s', (_name, rule, expected) => {
+    expect(explainMismatch(rule, profile)).toBe(expected);
   });
 });

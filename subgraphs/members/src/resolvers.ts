@@ -13,6 +13,7 @@ import type { MembersContext } from './context';
 import { profileView } from './domain/masking';
 import { compileRule } from './domain/segment-filter';
 import { segmentCodesFor } from './domain/segments';
+import { affinityKeysOf } from './domain/tags';
 import type { Resolvers } from './generated/resolvers';
 import type { MemberDoc, MemberFilterQuery } from './models/member';
 import { checkSegmentRule, defineTags, setMemberTags, upsertSegment, type Actor } from './operations';
@@ -130,6 +131,7 @@ export const resolvers: Resolvers = {
     id: (member) => member._id,
     profile: (member, _args, ctx) => profileView(member, hasScope(ctx.identity, Scope.PII_READ)),
     tags: (member) => Object.entries(member.tags).map(([code, value]) => ({ code, value })),
+    affinityKeys: (member) => affinityKeysOf(member.tags, member.attributes.ageGroup),
     segmentCodes: async (member, _args, ctx) => (await segmentsOf(member, ctx)).map((segment) => segment._id),
     segments: (member, _args, ctx) => segmentsOf(member, ctx),
     level: async (member, _args, ctx) => {

@@ -1,29 +1,16 @@
 // `_entities` with many representations costs one members query, and one request reads each collection once.
-import type { CommandStartedEvent } from 'mongodb';
+import { readCounter } from '../../../test/support/subgraph';
 import { startMembers, type MembersUnderTest } from './support';
 
 let members: MembersUnderTest;
-const commands: CommandStartedEvent[] = [];
+let readsDuring: ReturnType<typeof readCounter>;
 
 beforeAll(async () => {
   members = await startMembers('batching', { monitorCommands: true });
-  members.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.push(event));
+  readsDuring = readCounter(members.connection);
 });
 
 afterAll(() => members.stop());
-
-/** Reads per collection while running `action`. */
-async function readsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
-  commands.length = 0;
-  await action();
-  const reads: Record<string, number> = {};
-  for (const event of commands) {
-    if (event.commandName !== 'find' && event.commandName !== 'aggregate') continue;
-    const collection = String(event.command[event.commandName]);
-    reads[collection] = (reads[collection] ?? 0) + 1;
-  }
-  return reads;
-}
 
 const ENTITIES = `query ($representations: [_Any!]!) {
   _entities(representations: $representations) {

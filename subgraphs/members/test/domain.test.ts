@@ -2,7 +2,7 @@ import { evaluate, type Rule } from '@bank-hub/targeting';
 import { levelForGrowthPoints } from '../src/domain/levels';
 import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
 import { compileRule } from '../src/domain/segment-filter';
-import { checkTagValue } from '../src/domain/tags';
+import { affinityKeysOf, checkTagValue } from '../src/domain/tags';
 import { LEVELS } from '../src/seed';
 
 describe('masking', () => {
@@ -94,5 +94,26 @@ describe('compileRule', () => {
       _id: { $exists: false },
     });
     expect(evaluate({ field: 'now', op: 'gt', value: '2027-01-01T00:00:00Z' }, { now })).toBe(false);
+  });
+});
+
+describe('affinityKeysOf', () => {
+  it('takes codes of set tags and the values of list tags', () => {
+    expect(
+      affinityKeysOf({
+        student: true,
+        senior: false,
+        aum: 3200,
+        rfm_score: 0,
+        interests: ['travel', 'sports'],
+        empty: [],
+        city: '',
+      }),
+    ).toEqual(['aum', 'interests', 'sports', 'student', 'travel']);
+  });
+
+  it('adds young for members under 35 only', () => {
+    expect(affinityKeysOf({ student: true }, '18-24')).toEqual(['student', 'young']);
+    expect(affinityKeysOf({ student: true }, '35-44')).toEqual(['student']);
   });
 });

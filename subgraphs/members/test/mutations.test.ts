@@ -43,9 +43,16 @@ describe('identity at the subgraph', () => {
     expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
   });
 
-  it('treats a caller without a header as anonymous', async () => {
-    const response = await graphql(members.server.url, '{ segments { code } }');
+  it('refuses a request that did not come through the gateway', async () => {
+    const response = await graphql(members.server.url, '{ membershipLevels { code } }');
     expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(response.data ?? null).toBeNull();
+  });
+
+  it('serves an anonymous caller the gateway vouched for', async () => {
+    const response = await members.as('', [])('{ membershipLevels { code } viewer { id } }');
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.viewer).toBeNull();
   });
 });
 

@@ -23,3 +23,18 @@ export function checkTagValue(
     ? { ok: true, value: value as TagValue }
     : { ok: false, message: `value does not match the tag's type ${definition.valueType}` };
 }
+
+const YOUNG_AGE_GROUPS = new Set(['18-24', '25-34']);
+
+/**
+ * Tag codes with a true, non-zero or non-empty value, plus the values of list tags, plus `young` for members under
+ * 35 (products and content match on it without seeing the age group itself); sorted, without repeats.
+ */
+export function affinityKeysOf(tags: Readonly<Record<string, TagValue>>, ageGroup?: string | null): string[] {
+  const keys = new Set<string>(ageGroup && YOUNG_AGE_GROUPS.has(ageGroup) ? ['young'] : []);
+  for (const [code, value] of Object.entries(tags)) {
+    if (Array.isArray(value)) value.forEach((item) => keys.add(item));
+    if (Array.isArray(value) ? value.length > 0 : Boolean(value)) keys.add(code);
+  }
+  return [...keys].sort();
+}

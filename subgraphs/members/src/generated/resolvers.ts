@@ -54,6 +54,11 @@ export type LifecycleStage =
 /** A member of the bank's internet channels, with the attributes that decide what they see. */
 export type Member = {
   __typename?: 'Member';
+  /**
+   * Keys other subgraphs match affinity on: codes of the member's tags that hold a true, non-zero or non-empty value,
+   * plus the values of list tags (e.g. interests: travel, investing), plus `young` for members under 35.
+   */
+  affinityKeys: Array<Scalars['String']['output']>;
   /** Lifetime growth points; they decide the membership level and never go down. */
   growthPoints: Scalars['Int']['output'];
   /** Stable member id, e.g. M0001. */
@@ -486,9 +491,9 @@ export type ResolversTypes = ResolversObject<{
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
   Member: ResolverTypeWrapper<MemberDoc>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   MemberConnection: ResolverTypeWrapper<
     Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }
   >;
@@ -521,9 +526,9 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   JSON: Scalars['JSON']['output'];
   Member: MemberDoc;
+  String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
   MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
   MemberFilter: MemberFilter;
@@ -562,6 +567,7 @@ export type MemberResolvers<
     FederationReferenceType,
     ContextType
   >;
+  affinityKeys?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   growthPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   level?: Resolver<ResolversTypes['MembershipLevel'], ParentType, ContextType>;

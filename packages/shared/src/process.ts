@@ -1,0 +1,50 @@
+// The one way a hub process starts and stops: validated config, a logger, graceful shutdown on SIGTERM/SIGINT,
+// and a non-zero exit when start-up fails.
+import type { Connection } from 'mongoose';
+import { loadConfig, type HubConfig } from './config';
+import { createLogger, type Logger } from './logger';
+import { connectDatabase } from './mongo';
+import type { HttpGraphQLServer } from './server';
+
+export function runProcess(
+  component: string,
+  start: (config: HubConfig, logger: Logger) => Promise<() => Promise<void>>,
+): void {
+  const main = async () => {
+    const config = loadConfig();
+    const logger = createLogger(component, config.LOG_LEVEL);
+    const stop = await start(config, logger);
+    let stopping = false;
+    const shutdown = async () => {
+      if (stopping) return;
+      stopping = true;
+      await stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  };
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
+/** Runs one subgraph as its own process over `<MONGODB_DB_PREFIX>_<name>` at MONGODB_URI. */
+export function runSubgraph(
+  name: string,
+  port: (config: HubConfig) => number,
+  build: (connection: Connection, config: HubConfig, logger: Logger) => Promise<HttpGraphQLServer>,
+): void {
+  runProcess(name, async (config, logger) => {
+    if (!config.MONGODB_URI)
+      throw new Error(`MONGODB_URI is required to run the ${name} subgraph on its own`);
+    const connection = await connectDatabase(config.MONGODB_URI, `${config.MONGODB_DB_PREFIX}_${name}`);
+    const running = await (await build(connection, config, logger)).listen(port(config), config.HOST);
+    logger.info({ url: running.url }, `${name} subgraph listening`);
+    return async () => {
+      await running.stop();
+      await connection.close();
+    };
+  });
+}

@@ -1,0 +1,72 @@
+// The per-request context: identity, repositories and loaders created fresh for every request.
+import DataLoader from 'dataloader';
+import { keyedLoader, type BaseContext } from '@bank-hub/shared';
+import type { ContentRepositories } from './models';
+import type { CreativeDoc } from './models/creative';
+import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
+import type { Channel, PageDoc } from './models/page';
+import type { ProductCatalog } from './product-catalog';
+
+export interface ContentLoaders {
+  /** Pages by `channel:key`. */
+  pageByAddress: DataLoader<string, PageDoc | null>;
+  creativesByPage: DataLoader<string, CreativeDoc[]>;
+  activityById: DataLoader<string, ActivityDoc | null>;
+  topicById: DataLoader<string, TopicDoc | null>;
+  liveStreamById: DataLoader<string, LiveStreamDoc | null>;
+  videoById: DataLoader<string, VideoDoc | null>;
+}
+
+export interface ContentContext extends BaseContext {
+  repos: ContentRepositories;
+  loaders: ContentLoaders;
+  catalog: ProductCatalog;
+  now: Date;
+}
+
+export const pageAddress = (channel: Channel, key: string) => `${channel}:${key}`;
+
+export function createLoaders(repos: ContentRepositories): ContentLoaders {
+  return {
+    pageByAddress: keyedLoader(
+      (addresses) =>
+        repos.pages.findByAddresses(
+          addresses.map((address) => {
+            const [channel, key] = address.split(':') as [Channel, string];
+            return { channel, key };
+          }),
+        ),
+      (page) => pageAddress(page.channel, page.key),
+    ),
+    creativesByPage: new DataLoader(async (pageIds) => {
+      const creatives = await repos.creatives.forPages(pageIds);
+      return pageIds.map((pageId) => creatives.filter((creative) => creative.pageId === pageId));
+    }),
+    activityById: keyedLoader(
+      (ids) => repos.activities.findByIds(ids),
+      (doc) => doc._id,
+    ),
+    topicById: keyedLoader(
+      (ids) => repos.topics.findByIds(ids),
+      (doc) => doc._id,
+    ),
+    liveStreamById: keyedLoader(
+      (ids) => repos.liveStreams.findByIds(ids),
+      (doc) => doc._id,
+    ),
+    videoById: keyedLoader(
+      (ids) => repos.videos.findByIds(ids),
+      (doc) => doc._id,
+    ),
+  };
+}
+
+export function createContext(repos: ContentRepositories, catalog: ProductCatalog) {
+  return (base: BaseContext): ContentContext => ({
+    ...base,
+    repos,
+    catalog,
+    now: new Date(),
+    loaders: createLoaders(repos),
+  });
+}

@@ -1,0 +1,166 @@
+// Chooses what fills one slot for one member, and says why about every candidate. Order of checks: published,
+// inside its window, rule matches, suitable (products), content available; then priority, capped at the slot's
+// size; a product shelf may fill free places with suitable products; the slot's fallback only when nothing else
+// qualifies (it must still be published and, for a product, suitable).
+import { evaluate, explainMismatch } from '@bank-hub/targeting';
+import type { CreativeDoc, VariantDoc } from '../models/creative';
+import type { SlotDoc } from '../models/page';
+import type { Audience } from './audience';
+import { assignVariant } from './variants';
+
+export type PlacementDecision =
+  | 'PLACED'
+  | 'FALLBACK'
+  | 'NOT_PUBLISHED'
+  | 'OUT_OF_WINDOW'
+  | 'RULE_NOT_MATCHED'
+  | 'UNSUITABLE'
+  | 'CONTENT_UNAVAILABLE'
+  | 'LOST_ON_PRIORITY'
+  | 'FALLBACK_NOT_NEEDED';
+
+export interface CandidateOutcome {
+  creative: CreativeDoc;
+  decision: PlacementDecision;
+  detail: string;
+  failedRuleNode: string | null;
+  variant: VariantDoc | null;
+}
+
+/** What goes into the slot: a creative (with its variant), or a product the shelf filled in. */
+export type PlannedItem =
+  | { source: 'creative'; creative: CreativeDoc; variant: VariantDoc | null }
+  | { source: 'autoFill'; productId: string };
+
+export interface SlotPlan {
+  items: PlannedItem[];
+  decisions: CandidateOutcome[];
+}
+
+/** Whether the activity, topic, live stream or video a creative shows exists and can be shown. */
+export type ContentAvailability = (creative: CreativeDoc) => boolean;
+
+function variantFor(creative: CreativeDoc, audience: Audience): VariantDoc | null {
+  if (!creative.experimentKey || creative.variants.length === 0) return null;
+  return assignVariant(audience.memberId, creative.experimentKey, creative.variants);
+}
+
+type Check = Omit<CandidateOutcome, 'creative' | 'variant'>;
+
+function firstExclusion(
+  creative: CreativeDoc,
+  audience: Audience,
+  suitable: ReadonlySet<string>,
+  available: ContentAvailability,
+  ignoreTargeting: boolean,
+): Check | null {
+  if (creative.status !== 'PUBLISHED') {
+    return { decision: 'NOT_PUBLISHED', detail: `status is ${creative.status}`, failedRuleNode: null };
+  }
+  if (!ignoreTargeting && (audience.now < creative.startsAt || audience.now >= creative.endsAt)) {
+    const when =
+      audience.now < creative.startsAt
+        ? `starts ${creative.startsAt.toISOString()}`
+        : `ended ${creative.endsAt.toISOString()}`;
+    return { decision: 'OUT_OF_WINDOW', detail: when, failedRuleNode: null };
+  }
+  if (!ignoreTargeting && creative.rule && !evaluate(creative.rule, audience.profile)) {
+    const node = explainMismatch(creative.rule, audience.profile);
+    return { decision: 'RULE_NOT_MATCHED', detail: `targeting rule fails at ${node}`, failedRuleNode: node };
+  }
+  // Suitability is never waived, not even for a fallback.
+  if (creative.kind === 'PRODUCT' && !suitable.has(creative.refId ?? '')) {
+    return {
+      decision: 'UNSUITABLE',
+      detail: `product ${creative.refId} is above the member's risk tolerance, not on sale or not sold on this channel`,
+      failedRuleNode: null,
+    };
+  }
+  if (!available(creative)) {
+    return {
+      decision: 'CONTENT_UNAVAILABLE',
+      detail: `${creative.kind} ${creative.refId} is not available`,
+      failedRuleNode: null,
+    };
+  }
+  return null;
+}
+
+const byPriority = (a: CreativeDoc, b: CreativeDoc) => b.priority - a.priority || a._id.localeCompare(b._id);
+
+export function planSlot(
+  slot: SlotDoc,
+  creatives: readonly CreativeDoc[],
+  audience: Audience,
+  available: ContentAvailability,
+): SlotPlan {
+  const suitable = new Set(audience.suitableProducts.map((product) => product.productId));
+  const decisions: CandidateOutcome[] = [];
+  const eligible: CreativeDoc[] = [];
+  // The slot's fallback is held back for when nothing else qualifies.
+  const fallback = creatives.find((creative) => creative._id === slot.fallbackCreativeId) ?? null;
+  for (const creative of creatives) {
+    if (creative === fallback) continue;
+    const exclusion = firstExclusion(creative, audience, suitable, available, false);
+    if (exclusion) decisions.push({ creative, ...exclusion, variant: null });
+    else eligible.push(creative);
+  }
+  eligible.sort(byPriority);
+  const placed = eligible.slice(0, slot.maxItems);
+  const withVariants = placed.map((creative) => ({ creative, variant: variantFor(creative, audience) }));
+  const items: PlannedItem[] = withVariants.map(({ creative, variant }) => ({
+    source: 'creative',
+    creative,
+    variant,
+  }));
+  const placedDecisions = withVariants.map(({ creative, variant }): CandidateOutcome => ({
+    creative,
+    decision: 'PLACED',
+    detail: `placed at priority ${creative.priority}`,
+    failedRuleNode: null,
+    variant,
+  }));
+  const lost = eligible.slice(slot.maxItems).map((creative): CandidateOutcome => ({
+    creative,
+    decision: 'LOST_ON_PRIORITY',
+    detail: `qualified at priority ${creative.priority}, but the slot holds ${slot.maxItems}`,
+    failedRuleNode: null,
+    variant: null,
+  }));
+
+  if (slot.template === 'PRODUCT_SHELF' && slot.autoFill && items.length < slot.maxItems) {
+    const taken = new Set(placed.map((creative) => creative.refId));
+    for (const product of audience.suitableProducts) {
+      if (items.length >= slot.maxItems) break;
+      if (taken.has(product.productId) || (slot.productType && product.type !== slot.productType)) continue;
+      items.push({ source: 'autoFill', productId: product.productId });
+      taken.add(product.productId);
+    }
+  }
+
+  if (fallback) {
+    const exclusion = firstExclusion(fallback, audience, suitable, available, true);
+    if (items.length > 0) {
+      decisions.push({
+        creative: fallback,
+        decision: 'FALLBACK_NOT_NEEDED',
+        detail: "the slot's fallback; other creatives qualified",
+        failedRuleNode: null,
+        variant: null,
+      });
+    } else if (exclusion) {
+      decisions.push({ creative: fallback, ...exclusion, variant: null });
+    } else {
+      const variant = variantFor(fallback, audience);
+      items.push({ source: 'creative', creative: fallback, variant });
+      placedDecisions.push({
+        creative: fallback,
+        decision: 'FALLBACK',
+        detail: "nothing else qualified; shown as the slot's fallback",
+        failedRuleNode: null,
+        variant,
+      });
+    }
+  }
+  return { items, decisions: [...placedDecisions, ...lost, ...decisions] };
+}

@@ -1,0 +1,252 @@
+// Checks page and creative input before anything is stored. Each problem names the input field at fault.
+import { parseRule, type Rule } from '@bank-hub/targeting';
+import type { CreativeDoc, CreativeKind, VariantDoc } from '../models/creative';
+import type { ProductType, SlotDoc, SlotTemplate } from '../models/page';
+
+export class InputProblem extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Which kinds of creative each template can show. */
+export const TEMPLATE_KINDS: Record<SlotTemplate, readonly CreativeKind[]> = {
+  BANNER_CAROUSEL: ['BANNER'],
+  CARD_GRID: ['BANNER', 'ACTIVITY', 'PRODUCT', 'TOPIC'],
+  PRODUCT_SHELF: ['PRODUCT'],
+  TOPIC_LIST: ['TOPIC'],
+  ENTRY_GRID: ['ENTRY'],
+  LIVE_STRIP: ['LIVE', 'VIDEO'],
+  VIDEO_FEED: ['VIDEO'],
+  ACTIVITY_LIST: ['ACTIVITY'],
+};
+const TEMPLATES = Object.keys(TEMPLATE_KINDS) as SlotTemplate[];
+
+const PAGE_KEY = /^[a-z][a-z0-9-]{0,39}$/;
+const SLOT_CODE = /^[a-z][a-z0-9_]{0,39}$/;
+const VARIANT_KEY = /^[A-Z0-9_]{1,16}$/;
+const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
+const IMAGE_URL = /^https:\/\/\S{1,500}$/;
+const LINK = /^(https:\/\/|\/|bankapp:\/\/)\S{0,500}$/;
+
+function text(value: string | null | undefined, field: string, max: number): string {
+  const trimmed = (value ?? '').trim();
+  if (trimmed.length === 0 || trimmed.length > max)
+    throw new InputProblem(field, `${field} must be 1 to ${max} characters`);
+  return trimmed;
+}
+
+function optionalText(value: string | null | undefined, field: string, max: number): string | null {
+  return value === null || value === undefined || value.trim() === '' ? null : text(value, field, max);
+}
+
+function matching(value: string | null | undefined, pattern: RegExp, field: string, what: string): string {
+  if (!value || !pattern.test(value)) throw new InputProblem(field, `${field} must be ${what}`);
+  return value;
+}
+
+export interface SlotInput {
+  code: string;
+  template: string;
+  title?: string | null;
+  maxItems: number;
+  fallbackCreativeId?: string | null;
+  autoFill?: boolean | null;
+  productType?: ProductType | null;
+}
+
+export interface PageInput {
+  key: string;
+  title: string;
+  slots: readonly SlotInput[];
+}
+
+export function checkPageInput(input: PageInput): { key: string; title: string; slots: SlotDoc[] } {
+  const key = matching(
+    input.key,
+    PAGE_KEY,
+    'input.key',
+    'lower case letters, digits and -, at most 40 characters',
+  );
+  const title = text(input.title, 'input.title', 100);
+  if (input.slots.length === 0 || input.slots.length > 30)
+    throw new InputProblem('input.slots', 'a page has 1 to 30 slots');
+  const codes = new Set<string>();
+  const slots = input.slots.map((slot, i): SlotDoc => {
+    const at = `input.slots[${i}]`;
+    const code = matching(slot.code, SLOT_CODE, `${at}.code`, 'lower snake case, at most 40 characters');
+    if (codes.has(code)) throw new InputProblem(`${at}.code`, `slot code ${code} is used twice`);
+    codes.add(code);
+    if (!TEMPLATES.includes(slot.template as SlotTemplate)) {
+      throw new InputProblem(
+        `${at}.template`,
+        `unknown template "${slot.template}"; use one of ${TEMPLATES.join(', ')}`,
+      );
+    }
+    const template = slot.template as SlotTemplate;
+    if (!Number.isInteger(slot.maxItems) || slot.maxItems < 1 || slot.maxItems > 20) {
+      throw new InputProblem(`${at}.maxItems`, 'maxItems must be 1 to 20');
+    }
+    if (template !== 'PRODUCT_SHELF' && (slot.autoFill || slot.productType)) {
+      throw new InputProblem(`${at}.autoFill`, 'autoFill and productType apply to PRODUCT_SHELF slots only');
+    }
+    return {
+      code,
+      template,
+      title: optionalText(slot.title, `${at}.title`, 60),
+      maxItems: slot.maxItems,
+      fallbackCreativeId: slot.fallbackCreativeId ?? null,
+      autoFill: slot.autoFill ?? false,
+      productType: slot.productType ?? null,
+    };
+  });
+  return { key, title, slots };
+}
+
+export interface VariantInput {
+  key: string;
+  weight: number;
+  title?: string | null;
+  imageUrl?: string | null;
+  highlight?: string | null;
+}
+
+export interface CreativeInput {
+  slotCode: string;
+  name: string;
+  kind: CreativeKind;
+  priority?: number | null;
+  rule?: unknown;
+  startsAt: Date;
+  endsAt: Date;
+  experimentKey?: string | null;
+  variants?: readonly VariantInput[] | null;
+  title?: string | null;
+  imageUrl?: string | null;
+  iconUrl?: string | null;
+  link?: string | null;
+  badge?: string | null;
+  highlight?: string | null;
+  refId?: string | null;
+}
+
+/** Placement rules target what content knows of a member: no profile attributes. */
+export const parsePlacementRule = (input: unknown, path: string) =>
+  parseRule(input, path, { allowField: (field) => !field.startsWith('attr.') });
+
+/** A creative's own fields, checked; the workflow fields are set by the use case. */
+export type CheckedCreative = Omit<
+  CreativeDoc,
+  '_id' | 'pageId' | 'status' | 'version' | 'lastEditedBy' | 'approvedBy' | 'updatedAt'
+>;
+
+export function checkCreativeInput(input: CreativeInput, slots: readonly SlotDoc[]): CheckedCreative {
+  const slot = slots.find((candidate) => candidate.code === input.slotCode);
+  if (!slot) throw new InputProblem('input.slotCode', `the page has no slot ${input.slotCode}`);
+  if (!TEMPLATE_KINDS[slot.template].includes(input.kind)) {
+    throw new InputProblem(
+      'input.kind',
+      `a ${slot.template} slot shows ${TEMPLATE_KINDS[slot.template].join(', ')}, not ${input.kind}`,
+    );
+  }
+  const priority = input.priority ?? 0;
+  if (!Number.isInteger(priority) || priority < -1000 || priority > 1000) {
+    throw new InputProblem('input.priority', 'priority must be a whole number from -1000 to 1000');
+  }
+  if (!(input.endsAt.getTime() > input.startsAt.getTime())) {
+    throw new InputProblem('input.endsAt', 'the window must end after it starts');
+  }
+  let rule: Rule | null = null;
+  if (input.rule !== undefined && input.rule !== null) {
+    const parsed = parsePlacementRule(input.rule, 'input.rule');
+    if (!parsed.ok) throw new InputProblem(parsed.problem.path, parsed.problem.message);
+    rule = parsed.rule;
+  }
+  const variants = checkVariants(input.variants ?? [], input.experimentKey ?? null);
+  const card = {
+    title: null,
+    imageUrl: null,
+    iconUrl: null,
+    link: null,
+    badge: null,
+    highlight: null,
+    refId: null,
+  };
+  const content = (() => {
+    switch (input.kind) {
+      case 'BANNER':
+        return {
+          ...card,
+          title: text(input.title, 'input.title', 60),
+          imageUrl: matching(input.imageUrl, IMAGE_URL, 'input.imageUrl', 'an https URL'),
+          link: matching(input.link, LINK, 'input.link', 'an https URL, an app route (/…) or bankapp://…'),
+        };
+      case 'ENTRY':
+        return {
+          ...card,
+          title: text(input.title, 'input.title', 12),
+          iconUrl: matching(input.iconUrl, IMAGE_URL, 'input.iconUrl', 'an https URL'),
+          link: matching(input.link, LINK, 'input.link', 'an https URL, an app route (/…) or bankapp://…'),
+          badge: optionalText(input.badge, 'input.badge', 8),
+        };
+      case 'PRODUCT':
+        return {
+          ...card,
+          refId: text(input.refId, 'input.refId', 64),
+          highlight: optionalText(input.highlight, 'input.highlight', 30),
+        };
+      default:
+        return {
+          ...card,
+          refId: text(input.refId, 'input.refId', 64),
+          title: optionalText(input.title, 'input.title', 60),
+        };
+    }
+  })();
+  return {
+    slotCode: slot.code,
+    name: text(input.name, 'input.name', 100),
+    kind: input.kind,
+    priority,
+    rule,
+    startsAt: input.startsAt,
+    endsAt: input.endsAt,
+    experimentKey: variants.length > 0 ? (input.experimentKey as string) : null,
+    variants,
+    ...content,
+  };
+}
+
+function checkVariants(inputs: readonly VariantInput[], experimentKey: string | null): VariantDoc[] {
+  if (inputs.length === 0) return [];
+  if (inputs.length < 2 || inputs.length > 5)
+    throw new InputProblem('input.variants', 'an experiment has 2 to 5 variants');
+  matching(
+    experimentKey,
+    EXPERIMENT_KEY,
+    'input.experimentKey',
+    'set with variants: 3 to 64 of a-z, 0-9, _ . -',
+  );
+  const keys = new Set<string>();
+  return inputs.map((variant, i) => {
+    const at = `input.variants[${i}]`;
+    const key = matching(variant.key, VARIANT_KEY, `${at}.key`, 'A-Z, 0-9 or _, at most 16 characters');
+    if (keys.has(key)) throw new InputProblem(`${at}.key`, `variant ${key} appears twice`);
+    keys.add(key);
+    if (!Number.isInteger(variant.weight) || variant.weight < 1 || variant.weight > 100) {
+      throw new InputProblem(`${at}.weight`, 'weight must be 1 to 100');
+    }
+    return {
+      key,
+      weight: variant.weight,
+      title: optionalText(variant.title, `${at}.title`, 60),
+      imageUrl: variant.imageUrl
+        ? matching(variant.imageUrl, IMAGE_URL, `${at}.imageUrl`, 'an https URL')
+        : null,
+      highlight: optionalText(variant.highlight, `${at}.highlight`, 30),
+    };
+  });
+}

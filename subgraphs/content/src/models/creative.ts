@@ -1,0 +1,116 @@
+// Creatives: what to show in which slot of which page, to whom (rule), when (window), with what priority.
+import { Schema, type Model } from 'mongoose';
+import type { Rule } from '@bank-hub/targeting';
+import type { ContentStatus } from '../domain/workflow';
+
+export type CreativeKind = 'BANNER' | 'ENTRY' | 'ACTIVITY' | 'PRODUCT' | 'TOPIC' | 'LIVE' | 'VIDEO';
+
+export interface VariantDoc {
+  key: string;
+  weight: number;
+  title: string | null;
+  imageUrl: string | null;
+  highlight: string | null;
+}
+
+export interface CreativeDoc {
+  _id: string;
+  pageId: string;
+  slotCode: string;
+  name: string;
+  kind: CreativeKind;
+  priority: number;
+  rule: Rule | null;
+  startsAt: Date;
+  endsAt: Date;
+  experimentKey: string | null;
+  variants: VariantDoc[];
+  title: string | null;
+  imageUrl: string | null;
+  iconUrl: string | null;
+  link: string | null;
+  badge: string | null;
+  highlight: string | null;
+  /** The product, activity, topic, live stream or video the card shows. */
+  refId: string | null;
+  status: ContentStatus;
+  version: number;
+  lastEditedBy: string;
+  approvedBy: string | null;
+  updatedAt: Date;
+}
+
+const variantSchema = new Schema<VariantDoc>(
+  {
+    key: { type: String, required: true },
+    weight: { type: Number, required: true },
+    title: { type: String, default: null },
+    imageUrl: { type: String, default: null },
+    highlight: { type: String, default: null },
+  },
+  { _id: false },
+);
+
+const optionalString = { type: String, default: null };
+
+export const creativeSchema = new Schema<CreativeDoc>(
+  {
+    _id: { type: String, required: true },
+    pageId: { type: String, required: true },
+    slotCode: { type: String, required: true },
+    name: { type: String, required: true },
+    kind: { type: String, required: true },
+    priority: { type: Number, required: true },
+    rule: { type: Schema.Types.Mixed, default: null },
+    startsAt: { type: Date, required: true },
+    endsAt: { type: Date, required: true },
+    experimentKey: optionalString,
+    variants: { type: [variantSchema], default: [] },
+    title: optionalString,
+    imageUrl: optionalString,
+    iconUrl: optionalString,
+    link: optionalString,
+    badge: optionalString,
+    highlight: optionalString,
+    refId: optionalString,
+    status: { type: String, required: true },
+    version: { type: Number, required: true },
+    lastEditedBy: { type: String, required: true },
+    approvedBy: optionalString,
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'creatives', versionKey: false, minimize: false },
+);
+creativeSchema.index({ pageId: 1, slotCode: 1 });
+
+export class CreativeRepository {
+  constructor(readonly model: Model<CreativeDoc>) {}
+
+  findByIds(ids: readonly string[]): Promise<CreativeDoc[]> {
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<CreativeDoc[]>()
+      .exec();
+  }
+
+  /** Every creative of the given pages, whatever its status (previews explain the excluded ones too). */
+  forPages(pageIds: readonly string[]): Promise<CreativeDoc[]> {
+    return this.model
+      .find({ pageId: { $in: pageIds } })
+      .sort({ _id: 1 })
+      .lean<CreativeDoc[]>()
+      .exec();
+  }
+
+  insert(creative: CreativeDoc): Promise<unknown> {
+    return this.model.create(creative);
+  }
+
+  replaceIfVersion(creative: CreativeDoc, expectedVersion: number): Promise<CreativeDoc | null> {
+    const { _id, ...rest } = creative;
+    return this.model
+      .findOneAndUpdate({ _id, version: expectedVersion }, { $set: rest }, { returnDocument: 'after' })
+      .lean<CreativeDoc>()
+      .exec();
+  }
+}

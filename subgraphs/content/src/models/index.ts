@@ -1,0 +1,40 @@
+// Opens every content repository on one database connection and makes sure its indexes exist.
+import type { Connection } from 'mongoose';
+import { AuditLog } from '@bank-hub/shared';
+import { CreativeRepository, creativeSchema, type CreativeDoc } from './creative';
+import {
+  MediaRepository,
+  activitySchema,
+  liveStreamSchema,
+  topicSchema,
+  videoSchema,
+  type ActivityDoc,
+  type LiveStreamDoc,
+  type TopicDoc,
+  type VideoDoc,
+} from './media';
+import { PageRepository, pageSchema, type PageDoc } from './page';
+
+export interface ContentRepositories {
+  pages: PageRepository;
+  creatives: CreativeRepository;
+  activities: MediaRepository<ActivityDoc>;
+  topics: MediaRepository<TopicDoc>;
+  liveStreams: MediaRepository<LiveStreamDoc>;
+  videos: MediaRepository<VideoDoc>;
+  audit: AuditLog;
+}
+
+export async function openRepositories(connection: Connection): Promise<ContentRepositories> {
+  const repositories: ContentRepositories = {
+    pages: new PageRepository(connection.model<PageDoc>('Page', pageSchema)),
+    creatives: new CreativeRepository(connection.model<CreativeDoc>('Creative', creativeSchema)),
+    activities: new MediaRepository(connection.model<ActivityDoc>('Activity', activitySchema)),
+    topics: new MediaRepository(connection.model<TopicDoc>('Topic', topicSchema)),
+    liveStreams: new MediaRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
+    videos: new MediaRepository(connection.model<VideoDoc>('Video', videoSchema)),
+    audit: AuditLog.open(connection),
+  };
+  await Promise.all(Object.values(connection.models).map((model) => model.init()));
+  return repositories;
+}

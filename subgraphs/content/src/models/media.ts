@@ -1,0 +1,99 @@
+// The content a card can show — activities, topics, live streams, short videos — one collection each,
+// with the same small repository shape.
+import { Schema, type Model, type SchemaDefinition } from 'mongoose';
+
+export interface ActivityDoc {
+  _id: string;
+  title: string;
+  summary: string;
+  imageUrl: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+export interface TopicDoc {
+  _id: string;
+  title: string;
+  summary: string;
+  heat: number;
+  coverUrl: string;
+  tags: string[];
+}
+
+export type LiveStatus = 'SCHEDULED' | 'LIVE' | 'ENDED';
+
+export interface LiveStreamDoc {
+  _id: string;
+  title: string;
+  host: string;
+  coverUrl: string;
+  status: LiveStatus;
+  startsAt: Date;
+}
+
+export interface VideoDoc {
+  _id: string;
+  title: string;
+  coverUrl: string;
+  url: string;
+  durationSeconds: number;
+  publishedAt: Date;
+}
+
+const requiredString = { type: String, required: true } as const;
+const requiredDate = { type: Date, required: true } as const;
+const requiredNumber = { type: Number, required: true } as const;
+
+export function mediaSchema<T>(collection: string, fields: SchemaDefinition<T>): Schema<T> {
+  return new Schema<T>({ _id: requiredString, ...fields } as SchemaDefinition<T>, {
+    collection,
+    versionKey: false,
+  });
+}
+
+export const activitySchema = mediaSchema<ActivityDoc>('activities', {
+  title: requiredString,
+  summary: requiredString,
+  imageUrl: requiredString,
+  startsAt: requiredDate,
+  endsAt: requiredDate,
+});
+
+export const topicSchema = mediaSchema<TopicDoc>('topics', {
+  title: requiredString,
+  summary: requiredString,
+  heat: requiredNumber,
+  coverUrl: requiredString,
+  tags: { type: [String], default: [] },
+});
+
+export const liveStreamSchema = mediaSchema<LiveStreamDoc>('live_streams', {
+  title: requiredString,
+  host: requiredString,
+  coverUrl: requiredString,
+  status: requiredString,
+  startsAt: requiredDate,
+});
+
+export const videoSchema = mediaSchema<VideoDoc>('videos', {
+  title: requiredString,
+  coverUrl: requiredString,
+  url: requiredString,
+  durationSeconds: requiredNumber,
+  publishedAt: requiredDate,
+});
+
+export class MediaRepository<T extends { _id: string }> {
+  constructor(readonly model: Model<T>) {}
+
+  findByIds(ids: readonly string[]): Promise<T[]> {
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<T[]>()
+      .exec();
+  }
+
+  list(filter: Record<string, unknown>, sort: Record<string, 1 | -1>, limit: number): Promise<T[]> {
+    return this.model.find(filter).sort(sort).limit(limit).lean<T[]>().exec();
+  }
+}

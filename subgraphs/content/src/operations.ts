@@ -1,0 +1,268 @@
+// Operator use cases: create and edit pages and creatives, move them through the approval workflow, and audit
+// every change. Input is checked completely before anything is written.
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, badInput, conflict, hubError, notFound, type Identity } from '@bank-hub/shared';
+import type { ContentContext } from './context';
+import { canEdit, transition, type WorkflowAction } from './domain/workflow';
+import {
+  InputProblem,
+  checkCreativeInput,
+  checkPageInput,
+  type CheckedCreative,
+  type CreativeInput,
+  type PageInput,
+} from './domain/validation';
+import type { CreativeDoc } from './models/creative';
+import type { Channel, PageDoc } from './models/page';
+
+export interface Operator {
+  id: string;
+  identity: Identity;
+}
+
+export type WorkflowTargetType = 'PAGE' | 'CREATIVE';
+
+/** Runs a check, turning an InputProblem into BAD_USER_INPUT naming the field. */
+function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InputProblem) throw badInput(error.message, error.field);
+    throw error;
+  }
+}
+
+const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
+
+async function audit(
+  ctx: ContentContext,
+  operator: Operator,
+  action: string,
+  targetType: string,
+  targetId: string,
+  before: unknown,
+  after: unknown,
+) {
+  await ctx.repos.audit.record({
+    actor: operator.id,
+    action,
+    targetType,
+    targetId,
+    before,
+    after,
+    requestId: ctx.requestId,
+  });
+}
+
+async function pageOrNotFound(ctx: ContentContext, id: string): Promise<PageDoc> {
+  const [page] = await ctx.repos.pages.findByIds([id]);
+  if (!page) throw notFound('page', id);
+  return page;
+}
+
+async function creativeOrNotFound(ctx: ContentContext, id: string): Promise<CreativeDoc> {
+  const [creative] = await ctx.repos.creatives.findByIds([id]);
+  if (!creative) throw notFound('creative', id);
+  return creative;
+}
+
+/** A slot's fallback must be a creative of that page and slot. */
+async function checkFallbacks(
+  ctx: ContentContext,
+  pageId: string | null,
+  slots: PageDoc['slots'],
+): Promise<void> {
+  const wanted = slots.filter((slot) => slot.fallbackCreativeId);
+  if (wanted.length === 0) return;
+  const creatives = pageId ? await ctx.repos.creatives.forPages([pageId]) : [];
+  for (const slot of wanted) {
+    const index = slots.indexOf(slot);
+    const ok = creatives.some(
+      (creative) => creative._id === slot.fallbackCreativeId && creative.slotCode === slot.code,
+    );
+    if (!ok) {
+      throw badInput(
+        `fallback ${slot.fallbackCreativeId} is not a creative of slot ${slot.code} on this page`,
+        `input.slots[${index}].fallbackCreativeId`,
+      );
+    }
+  }
+}
+
+export async function createPage(
+  ctx: ContentContext,
+  operator: Operator,
+  input: PageInput & { channel: Channel },
+): Promise<PageDoc> {
+  const { key, title, slots } = checked(() => checkPageInput(input));
+  // A new page has no creatives yet, so it cannot name a fallback.
+  await checkFallbacks(ctx, null, slots);
+  const page: PageDoc = {
+    _id: `PG-${randomUUID()}`,
+    channel: input.channel,
+    key,
+    title,
+    slots,
+    status: 'DRAFT',
+    version: 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: new Date(),
+  };
+  try {
+    await ctx.repos.pages.insert(page);
+  } catch (error) {
+    if (isDuplicateKey(error))
+      throw conflict(`a page ${key} already exists on ${input.channel}`, { field: 'input.key' });
+    throw error;
+  }
+  await audit(ctx, operator, 'createPage', 'PAGE', page._id, null, page);
+  return page;
+}
+
+export async function updatePage(
+  ctx: ContentContext,
+  operator: Operator,
+  id: string,
+  input: PageInput & { channel: Channel },
+): Promise<PageDoc> {
+  const { key, title, slots } = checked(() => checkPageInput(input));
+  const before = await pageOrNotFound(ctx, id);
+  if (!canEdit(before.status)) throw hubError(ErrorCode.FAILED_PRECONDITION, `page ${id} is archived`);
+  await checkFallbacks(ctx, id, slots);
+  const next: PageDoc = {
+    ...before,
+    channel: input.channel,
+    key,
+    title,
+    slots,
+    status: 'DRAFT',
+    version: before.version + 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: new Date(),
+  };
+  let after: PageDoc | null;
+  try {
+    after = await ctx.repos.pages.replaceIfVersion(next, before.version);
+  } catch (error) {
+    if (isDuplicateKey(error))
+      throw conflict(`a page ${key} already exists on ${input.channel}`, { field: 'input.key' });
+    throw error;
+  }
+  if (!after) throw conflict(`page ${id} was changed by someone else; reload and retry`);
+  await audit(ctx, operator, 'updatePage', 'PAGE', id, before, after);
+  return after;
+}
+
+async function checkReference(ctx: ContentContext, operator: Operator, creative: CheckedCreative) {
+  if (!creative.refId) return;
+  const exists =
+    creative.kind === 'PRODUCT'
+      ? await ctx.catalog.isPlaceable(operator.identity, creative.refId)
+      : creative.kind === 'ACTIVITY'
+        ? (await ctx.repos.activities.findByIds([creative.refId])).length > 0
+        : creative.kind === 'TOPIC'
+          ? (await ctx.repos.topics.findByIds([creative.refId])).length > 0
+          : creative.kind === 'LIVE'
+            ? (await ctx.repos.liveStreams.findByIds([creative.refId])).length > 0
+            : (await ctx.repos.videos.findByIds([creative.refId])).length > 0;
+  if (!exists) {
+    throw badInput(
+      `${creative.kind.toLowerCase()} ${creative.refId} does not exist or cannot be placed`,
+      'input.refId',
+    );
+  }
+}
+
+export async function createCreative(
+  ctx: ContentContext,
+  operator: Operator,
+  input: CreativeInput & { pageId: string },
+): Promise<CreativeDoc> {
+  const page = await ctx.repos.pages.findByIds([input.pageId]).then(([found]) => found);
+  if (!page) throw badInput(`page ${input.pageId} does not exist`, 'input.pageId');
+  const checkedInput = checked(() => checkCreativeInput(input, page.slots));
+  await checkReference(ctx, operator, checkedInput);
+  const creative: CreativeDoc = {
+    _id: `CR-${randomUUID()}`,
+    pageId: page._id,
+    ...checkedInput,
+    status: 'DRAFT',
+    version: 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: new Date(),
+  };
+  await ctx.repos.creatives.insert(creative);
+  await audit(ctx, operator, 'createCreative', 'CREATIVE', creative._id, null, creative);
+  return creative;
+}
+
+export async function updateCreative(
+  ctx: ContentContext,
+  operator: Operator,
+  id: string,
+  input: CreativeInput & { pageId: string },
+): Promise<CreativeDoc> {
+  const before = await creativeOrNotFound(ctx, id);
+  if (!canEdit(before.status)) throw hubError(ErrorCode.FAILED_PRECONDITION, `creative ${id} is archived`);
+  if (input.pageId !== before.pageId)
+    throw badInput('a creative cannot move to another page', 'input.pageId');
+  const page = await pageOrNotFound(ctx, before.pageId);
+  const checkedInput = checked(() => checkCreativeInput(input, page.slots));
+  await checkReference(ctx, operator, checkedInput);
+  const next: CreativeDoc = {
+    ...before,
+    ...checkedInput,
+    status: 'DRAFT',
+    version: before.version + 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: new Date(),
+  };
+  const after = await ctx.repos.creatives.replaceIfVersion(next, before.version);
+  if (!after) throw conflict(`creative ${id} was changed by someone else; reload and retry`);
+  await audit(ctx, operator, 'updateCreative', 'CREATIVE', id, before, after);
+  return after;
+}
+
+export interface WorkflowOutcome {
+  type: WorkflowTargetType;
+  id: string;
+  status: PageDoc['status'];
+  version: number;
+}
+
+/** Moves a page or creative one workflow step; guarded by version so two approvers cannot both act. */
+export async function runWorkflow(
+  ctx: ContentContext,
+  operator: Operator,
+  target: { type: WorkflowTargetType; id: string },
+  action: WorkflowAction,
+  reason: string | null = null,
+): Promise<WorkflowOutcome> {
+  if (action === 'reject' && (!reason || reason.trim().length === 0 || reason.length > 500)) {
+    throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
+  }
+  const before =
+    target.type === 'PAGE' ? await pageOrNotFound(ctx, target.id) : await creativeOrNotFound(ctx, target.id);
+  const result = transition(before.status, action, operator.id, before.lastEditedBy);
+  if (!result.ok) throw hubError(result.code, result.message, { status: before.status });
+  // The version changes with every step, so a stale approval of an edited draft is refused.
+  const next = {
+    ...before,
+    status: result.status,
+    version: before.version + 1,
+    approvedBy: action === 'approve' ? operator.id : before.approvedBy,
+    updatedAt: new Date(),
+  };
+  const after =
+    target.type === 'PAGE'
+      ? await ctx.repos.pages.replaceIfVersion(next as PageDoc, before.version)
+      : await ctx.repos.creatives.replaceIfVersion(next as CreativeDoc, before.version);
+  if (!after)
+    throw conflict(`${target.type.toLowerCase()} ${target.id} was changed by someone else; reload and retry`);
+  await audit(ctx, operator, action, target.type, target.id, before, reason ? { ...after, reason } : after);
+  return { type: target.type, id: after._id, status: after.status, version: after.version };
+}

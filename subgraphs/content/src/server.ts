@@ -1,0 +1,32 @@
+// Builds the content subgraph server on a database connection; `index.ts` only reads config and listens.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'graphql';
+import type { Connection } from 'mongoose';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { createSubgraphServer, type HttpGraphQLServer, type Logger } from '@bank-hub/shared';
+import { createContext, type ContentContext } from './context';
+import { openRepositories } from './models';
+import type { ProductCatalog } from './product-catalog';
+import { resolvers } from './resolvers';
+
+export const contentTypeDefs = parse(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+
+export async function buildContentServer(options: {
+  connection: Connection;
+  subgraphSecret: string;
+  logger: Logger;
+  catalog: ProductCatalog;
+}): Promise<HttpGraphQLServer> {
+  const repos = await openRepositories(options.connection);
+  return createSubgraphServer<ContentContext>({
+    name: 'content',
+    typeDefs: contentTypeDefs,
+    // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
+    resolvers: resolvers as GraphQLResolverMap<ContentContext>,
+    subgraphSecret: options.subgraphSecret,
+    logger: options.logger,
+    context: createContext(repos, options.catalog),
+    ready: async () => void (await options.connection.db!.admin().ping()),
+  });
+}

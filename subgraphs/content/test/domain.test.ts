@@ -1,0 +1,405 @@
+import type { CreativeDoc } from '../src/models/creative';
+import type { SlotDoc } from '../src/models/page';
+import { audienceOf, type MemberRef } from '../src/domain/audience';
+import { planSlot } from '../src/domain/selection';
+import { InputProblem, checkCreativeInput, checkPageInput } from '../src/domain/validation';
+import { assignVariant, bucketOf } from '../src/domain/variants';
+import { canEdit, transition } from '../src/domain/workflow';
+
+const NOW = new Date('2026-11-25T08:00:00Z');
+
+const member: MemberRef = {
+  id: 'M0001',
+  segmentCodes: ['NEW_YOUNG'],
+  level: { code: 'STANDARD', rank: 1 },
+  riskLevel: 'R1',
+  lifecycleStage: 'ACQUISITION',
+  affinityKeys: ['student', 'travel'],
+  suitableProducts: [
+    { productId: 'P-R1-A', type: 'DEPOSIT', channels: ['APP'] },
+    { productId: 'P-R1-B', type: 'WEALTH', channels: ['APP', 'MINI_PROGRAM'] },
+    { productId: 'P-R1-C', type: 'WEALTH', channels: ['APP'] },
+    { productId: 'P-MINI', type: 'WEALTH', channels: ['MINI_PROGRAM'] },
+  ],
+};
+const audience = audienceOf(member, 'APP', NOW);
+
+let sequence = 0;
+function creative(overrides: Partial<CreativeDoc>): CreativeDoc {
+  sequence += 1;
+  return {
+    _id: `CR-${String(sequence).padStart(3, '0')}`,
+    pageId: 'PG',
+    slotCode: 'slot',
+    name: `creative ${sequence}`,
+    kind: 'BANNER',
+    priority: 0,
+    rule: null,
+    startsAt: new Date('2026-01-01T00:00:00Z'),
+    endsAt: new Date('2027-01-01T00:00:00Z'),
+    experimentKey: null,
+    variants: [],
+    title: 'title',
+    imageUrl: 'https://x/y.jpg',
+    iconUrl: null,
+    link: '/x',
+    badge: null,
+    highlight: null,
+    refId: null,
+    status: 'PUBLISHED',
+    version: 1,
+    lastEditedBy: 'ops.a',
+    approvedBy: 'ops.b',
+    updatedAt: NOW,
+    ...overrides,
+  };
+}
+
+const slot = (overrides: Partial<SlotDoc> = {}): SlotDoc => ({
+  code: 'slot',
+  template: 'CARD_GRID',
+  title: null,
+  maxItems: 2,
+  fallbackCreativeId: null,
+  autoFill: false,
+  productType: null,
+  ...overrides,
+});
+
+const always = () => true;
+
+describe('planSlot', () => {
+  it('excludes unpublished, out-of-window, unmatched and unsuitable creatives, saying why', () => {
+    const draft = creative({ status: 'DRAFT' });
+    const archived = creative({ status: 'ARCHIVED' });
+    const expired = creative({ endsAt: new Date('2026-11-01T00:00:00Z') });
+    const future = creative({
+      startsAt: new Date('2027-01-01T00:00:00Z'),
+      endsAt: new Date('2027-02-01T00:00:00Z'),
+    });
+    const unmatched = creative({
+      rule: {
+        all: [
+          { field: 'segment', op: 'eq', value: 'NEW_YOUNG' },
+          { field: 'riskLevel', op: 'gte', value: 'R3' },
+        ],
+      },
+    });
+    const unsuitable = creative({ kind: 'PRODUCT', refId: 'P-R4' });
+    const unavailable = creative({ kind: 'TOPIC', refId: 'T-GONE' });
+    const plan = planSlot(
+      slot(),
+      [draft, archived, expired, future, unmatched, unsuitable, unavailable],
+      audience,
+      (c) => c.refId !== 'T-GONE',
+    );
+    expect(plan.items).toEqual([]);
+    const decisions = Object.fromEntries(
+      plan.decisions.map((d) => [d.creative._id, [d.decision, d.failedRuleNode]]),
+    );
+    expect(decisions).toEqual({
+      [draft._id]: ['NOT_PUBLISHED', null],
+      [archived._id]: ['NOT_PUBLISHED', null],
+      [expired._id]: ['OUT_OF_WINDOW', null],
+      [future._id]: ['OUT_OF_WINDOW', null],
+      [unmatched._id]: ['RULE_NOT_MATCHED', 'rule.all[1]'],
+      [unsuitable._id]: ['UNSUITABLE', null],
+      [unavailable._id]: ['CONTENT_UNAVAILABLE', null],
+    });
+  });
+
+  it('orders by priority, caps at the slot size and reports the rest as lost on priority', () => {
+    const low = creative({ priority: 1 });
+    const high = creative({ priority: 9 });
+    const mid = creative({ priority: 5 });
+    const plan = planSlot(slot({ maxItems: 2 }), [low, high, mid], audience, always);
+    expect(plan.items.map((item) => item.source === 'creative' && item.creative._id)).toEqual([
+      high._id,
+      mid._id,
+    ]);
+    expect(plan.decisions.map((d) => [d.creative._id, d.decision])).toEqual([
+      [high._id, 'PLACED'],
+      [mid._id, 'PLACED'],
+      [low._id, 'LOST_ON_PRIORITY'],
+    ]);
+  });
+
+  it('shows the fallback only when nothing else qualifies, waiving its rule and window', () => {
+    const fallback = creative({
+      rule: { field: 'segment', op: 'eq', value: 'NOBODY' },
+      endsAt: new Date('2026-01-02T00:00:00Z'),
+    });
+    const other = creative({ rule: { field: 'segment', op: 'eq', value: 'NEW_YOUNG' } });
+    const withOther = planSlot(
+      slot({ fallbackCreativeId: fallback._id }),
+      [fallback, other],
+      audience,
+      always,
+    );
+    expect(withOther.items).toHaveLength(1);
+    expect(withOther.decisions.find((d) => d.creative === fallback)?.decision).toBe('FALLBACK_NOT_NEEDED');
+    const alone = planSlot(
+      slot({ fallbackCreativeId: fallback._id }),
+      [fallback, creative({ status: 'DRAFT' })],
+      audience,
+      always,
+    );
+    expect(alone.items).toEqual([{ source: 'creative', creative: fallback, variant: null }]);
+    expect(alone.decisions[0]?.decision).toBe('FALLBACK');
+  });
+
+  it('never shows an unsuitable product, not even as the fallback', () => {
+    const fallback = creative({ kind: 'PRODUCT', refId: 'P-R5' });
+    const plan = planSlot(
+      slot({ template: 'PRODUCT_SHELF', fallbackCreativeId: fallback._id }),
+      [fallback],
+      audience,
+      always,
+    );
+    expect(plan.items).toEqual([]);
+    expect(plan.decisions[0]?.decision).toBe('UNSUITABLE');
+  });
+
+  it('fills a product shelf with suitable products of its type, after the placed cards, without repeats', () => {
+    const placed = creative({ kind: 'PRODUCT', refId: 'P-R1-B', priority: 5 });
+    const plan = planSlot(
+      slot({ template: 'PRODUCT_SHELF', maxItems: 3, autoFill: true, productType: 'WEALTH' }),
+      [placed],
+      audience,
+      always,
+    );
+    expect(plan.items).toEqual([
+      { source: 'creative', creative: placed, variant: null },
+      { source: 'autoFill', productId: 'P-R1-C' },
+    ]);
+  });
+
+  it('offers only products sold on the channel of the request', () => {
+    const shelf = slot({ template: 'PRODUCT_SHELF', maxItems: 5, autoFill: true });
+    const onApp = planSlot(shelf, [], audience, always).items;
+    expect(onApp).toEqual(
+      ['P-R1-A', 'P-R1-B', 'P-R1-C'].map((productId) => ({ source: 'autoFill', productId })),
+    );
+    const onMini = planSlot(
+      shelf,
+      [creative({ kind: 'PRODUCT', refId: 'P-R1-A' })],
+      audienceOf(member, 'MINI_PROGRAM', NOW),
+      always,
+    );
+    expect(onMini.items).toEqual(
+      ['P-R1-B', 'P-MINI'].map((productId) => ({ source: 'autoFill', productId })),
+    );
+    expect(onMini.decisions[0]?.decision).toBe('UNSUITABLE');
+  });
+
+  it('offers no products at all when the products subgraph vouched for none', () => {
+    const noProducts = audienceOf({ ...member, suitableProducts: undefined }, 'APP', NOW);
+    const plan = planSlot(
+      slot({ template: 'PRODUCT_SHELF', autoFill: true }),
+      [creative({ kind: 'PRODUCT', refId: 'P-R1-A' })],
+      noProducts,
+      always,
+    );
+    expect(plan.items).toEqual([]);
+  });
+
+  it('matches tags by presence and the channel of the request', () => {
+    const travel = creative({
+      rule: {
+        all: [
+          { field: 'tag.travel', op: 'exists', value: true },
+          { field: 'channel', op: 'eq', value: 'APP' },
+        ],
+      },
+    });
+    expect(planSlot(slot(), [travel], audience, always).items).toHaveLength(1);
+    expect(planSlot(slot(), [travel], audienceOf(member, 'MINI_PROGRAM', NOW), always).items).toHaveLength(0);
+  });
+
+  it('assigns a sticky experiment variant', () => {
+    const experiment = creative({
+      experimentKey: 'exp-1',
+      variants: [
+        { key: 'A', weight: 1, title: 'A', imageUrl: null, highlight: null },
+        { key: 'B', weight: 1, title: 'B', imageUrl: null, highlight: null },
+      ],
+    });
+    const first = planSlot(slot(), [experiment], audience, always).items[0];
+    const second = planSlot(slot(), [experiment], audience, always).items[0];
+    expect(first).toEqual(second);
+    expect(first?.source === 'creative' && first.variant?.key).toMatch(/^[AB]$/);
+  });
+});
+
+describe('assignVariant', () => {
+  it('splits members by weight and keeps each member on one variant', () => {
+    const variants = [
+      { key: 'A', weight: 80 },
+      { key: 'B', weight: 20 },
+    ];
+    const counts = { A: 0, B: 0 };
+    for (let i = 0; i < 5_000; i++) counts[assignVariant(`M${i}`, 'exp', variants)!.key as 'A' | 'B'] += 1;
+    expect(counts.A / 5_000).toBeGreaterThan(0.76);
+    expect(counts.A / 5_000).toBeLessThan(0.84);
+    expect(assignVariant('M42', 'exp', variants)).toBe(assignVariant('M42', 'exp', variants));
+    expect(bucketOf('M42', 'exp')).not.toBe(bucketOf('M42', 'other-exp'));
+  });
+});
+
+describe('workflow', () => {
+  it.each([
+    ['DRAFT', 'submit', 'IN_REVIEW'],
+    ['IN_REVIEW', 'approve', 'PUBLISHED'],
+    ['IN_REVIEW', 'reject', 'DRAFT'],
+    ['PUBLISHED', 'archive', 'ARCHIVED'],
+  ] as const)('%s --%s--> %s', (from, action, to) => {
+    expect(transition(from, action, 'ops.b', 'ops.a')).toEqual({ ok: true, status: to });
+  });
+
+  it.each([
+    ['DRAFT', 'approve'],
+    ['PUBLISHED', 'submit'],
+    ['ARCHIVED', 'archive'],
+    ['PUBLISHED', 'reject'],
+  ] as const)('refuses %s --%s--> as a failed precondition', (from, action) => {
+    expect(transition(from, action, 'ops.b', 'ops.a')).toMatchObject({
+      ok: false,
+      code: 'FAILED_PRECONDITION',
+    });
+  });
+
+  it('forbids approving your own edit', () => {
+    expect(transition('IN_REVIEW', 'approve', 'ops.a', 'ops.a')).toMatchObject({
+      ok: false,
+      code: 'FORBIDDEN',
+    });
+  });
+
+  it('allows editing anything but archived content', () => {
+    expect(canEdit('PUBLISHED')).toBe(true);
+    expect(canEdit('ARCHIVED')).toBe(false);
+  });
+});
+
+describe('input checks', () => {
+  const problem = (check: () => unknown) => {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof InputProblem) return error.field;
+      throw error;
+    }
+    return null;
+  };
+  const slots = [
+    slot({ code: 'hero', template: 'BANNER_CAROUSEL' }),
+    slot({ code: 'shelf', template: 'PRODUCT_SHELF' }),
+  ];
+  const banner = {
+    slotCode: 'hero',
+    name: 'x',
+    kind: 'BANNER' as const,
+    startsAt: new Date('2026-01-01T00:00:00Z'),
+    endsAt: new Date('2026-02-01T00:00:00Z'),
+    title: 'Hi',
+    imageUrl: 'https://cdn/x.jpg',
+    link: '/home',
+  };
+
+  it.each([
+    [
+      'an unknown template',
+      () =>
+        checkPageInput({
+          key: 'home',
+          title: 'Home',
+          slots: [{ code: 'a', template: 'CAROUSEL', maxItems: 3 }],
+        }),
+      'input.slots[0].template',
+    ],
+    [
+      'a duplicate slot code',
+      () =>
+        checkPageInput({
+          key: 'home',
+          title: 'Home',
+          slots: [
+            { code: 'a', template: 'CARD_GRID', maxItems: 3 },
+            { code: 'a', template: 'CARD_GRID', maxItems: 3 },
+          ],
+        }),
+      'input.slots[1].code',
+    ],
+    [
+      'too many items',
+      () =>
+        checkPageInput({
+          key: 'home',
+          title: 'Home',
+          slots: [{ code: 'a', template: 'CARD_GRID', maxItems: 50 }],
+        }),
+      'input.slots[0].maxItems',
+    ],
+    [
+      'a window ending before it starts',
+      () => checkCreativeInput({ ...banner, endsAt: new Date('2025-01-01T00:00:00Z') }, slots),
+      'input.endsAt',
+    ],
+    [
+      'a kind the template cannot show',
+      () => checkCreativeInput({ ...banner, slotCode: 'shelf' }, slots),
+      'input.kind',
+    ],
+    ['an unknown slot', () => checkCreativeInput({ ...banner, slotCode: 'nope' }, slots), 'input.slotCode'],
+    [
+      'an invalid rule',
+      () =>
+        checkCreativeInput(
+          { ...banner, rule: { any: [{ field: 'segment', op: 'like', value: 'X' }] } },
+          slots,
+        ),
+      'input.rule.any[0].op',
+    ],
+    [
+      'a profile attribute in a placement rule',
+      () => checkCreativeInput({ ...banner, rule: { field: 'attr.city', op: 'eq', value: 'X' } }, slots),
+      'input.rule.field',
+    ],
+    [
+      'variants without an experiment key',
+      () =>
+        checkCreativeInput(
+          {
+            ...banner,
+            variants: [
+              { key: 'A', weight: 1 },
+              { key: 'B', weight: 1 },
+            ],
+          },
+          slots,
+        ),
+      'input.experimentKey',
+    ],
+    [
+      'a banner without an https image',
+      () => checkCreativeInput({ ...banner, imageUrl: 'http://x' }, slots),
+      'input.imageUrl',
+    ],
+    [
+      'a product card without a product',
+      () => checkCreativeInput({ ...banner, slotCode: 'shelf', kind: 'PRODUCT' }, slots),
+      'input.refId',
+    ],
+  ])('names the field for %s', (_name, check, field) => {
+    expect(problem(check)).toBe(field);
+  });
+
+  it('accepts a valid banner', () => {
+    expect(checkCreativeInput(banner, slots)).toMatchObject({
+      kind: 'BANNER',
+      title: 'Hi',
+      priority: 0,
+      rule: null,
+    });
+  });
+});

@@ -1,0 +1,68 @@
+// THE suitability rule of the hub: which products a member may be offered. Content composes pages only from
+// `Member.suitableProducts`, so every product a member is ever shown has passed `isSuitable`.
+import type { MemberRef } from './member';
+
+/** Risk levels from lowest to highest; a level's position is its rank. */
+export const RISK_LEVELS = ['R1', 'R2', 'R3', 'R4', 'R5'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+/** What ranking needs to know about a product. */
+export interface RankableProduct {
+  _id: string;
+  riskLevel: RiskLevel;
+  status: string;
+  tags: readonly string[];
+  annualRate: number | null;
+}
+
+// `indexOf` rather than a lookup object: a value from an untrusted representation such as "toString" must not
+// find a rank by accident.
+const rankOf = (level: unknown): number => RISK_LEVELS.indexOf(level as RiskLevel);
+
+/**
+ * Whether a product of `productRisk` may be offered to a member whose tolerance is `memberRisk`. Anything that is
+ * not a known risk level, on either side, is never suitable: a member whose risk profile we do not know is
+ * offered nothing risky rather than everything.
+ */
+export function isSuitable(productRisk: RiskLevel, memberRisk: RiskLevel | null | undefined): boolean {
+  const product = rankOf(productRisk);
+  const member = rankOf(memberRisk);
+  return product >= 0 && member >= 0 && product <= member;
+}
+
+/** The risk levels at or below `level`, lowest first. */
+export function riskLevelsUpTo(level: RiskLevel): RiskLevel[] {
+  return RISK_LEVELS.slice(0, rankOf(level) + 1);
+}
+
+/** How many of the product's tags are among the member's affinity keys. */
+export function affinityScore(
+  product: Pick<RankableProduct, 'tags'>,
+  affinityKeys: ReadonlySet<string>,
+): number {
+  return new Set(product.tags.filter((tag) => affinityKeys.has(tag))).size;
+}
+
+/**
+ * The products on sale that suit the member, best first: most tags in common with the member's affinity keys,
+ * then the higher annual rate (products without a rate last), then by id so the order is stable.
+ */
+export function rankForMember<T extends RankableProduct>(products: readonly T[], member: MemberRef): T[] {
+  const keys = new Set(member.affinityKeys ?? []);
+  return products
+    .filter((product) => product.status === 'ON_SALE' && isSuitable(product.riskLevel, member.riskLevel))
+    .map((product) => ({ product, score: affinityScore(product, keys) }))
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        compareRatesDesc(a.product.annualRate, b.product.annualRate) ||
+        compareIds(a.product._id, b.product._id),
+    )
+    .map(({ product }) => product);
+}
+
+const compareRatesDesc = (a: number | null, b: number | null): number =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : b - a;
+
+// Code-unit order, as MongoDB sorts string ids, and independent of the process locale.
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

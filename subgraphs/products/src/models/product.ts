@@ -1,0 +1,106 @@
+// The products collection: the bank's catalogue, one document per product, whatever its status.
+import { Schema, type Model } from 'mongoose';
+import type { RiskLevel } from '../domain/suitability';
+
+export type ProductType = 'DEPOSIT' | 'WEALTH' | 'FUND' | 'LOAN' | 'INSURANCE' | 'PAYMENT';
+export type ProductStatus = 'ON_SALE' | 'SUSPENDED' | 'CLOSED';
+export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
+
+/** Product ids look like `P-WM-001`; cursors are checked against this before they reach a query. */
+export const PRODUCT_ID_PATTERN = /^P-[A-Z]{2}-\d{3,6}$/;
+
+export interface ProductDoc {
+  _id: string;
+  type: ProductType;
+  name: string;
+  description: string;
+  riskLevel: RiskLevel;
+  /** Percent per year; null where a rate means nothing (most insurance and payment products). */
+  annualRate: number | null;
+  /** Percent; null when there is no fee. */
+  feeRate: number | null;
+  /** Null for open-ended products. */
+  termDays: number | null;
+  minAmount: number;
+  currency: string;
+  channels: Channel[];
+  tags: string[];
+  status: ProductStatus;
+  issuer: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const productSchema = new Schema<ProductDoc>(
+  {
+    _id: { type: String, required: true, match: PRODUCT_ID_PATTERN },
+    type: { type: String, required: true },
+    name: { type: String, required: true },
+    description: { type: String, required: true },
+    riskLevel: { type: String, required: true },
+    annualRate: { type: Number, default: null },
+    feeRate: { type: Number, default: null },
+    termDays: { type: Number, default: null },
+    minAmount: { type: Number, required: true },
+    currency: { type: String, required: true },
+    channels: { type: [String], required: true },
+    tags: { type: [String], default: [] },
+    status: { type: String, required: true },
+    issuer: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'products', versionKey: false, minimize: false },
+);
+productSchema.index({ type: 1 });
+productSchema.index({ status: 1 });
+productSchema.index({ riskLevel: 1 });
+
+/** Which products a catalogue page may show; every page is on-sale products only. */
+export interface ProductPageFilter {
+  type?: ProductType | null;
+  channel?: Channel | null;
+  /** Only these risk levels. */
+  riskLevels?: readonly RiskLevel[] | null;
+  /** A case-insensitive literal text to find in the name, the description or a tag. */
+  text?: string | null;
+}
+
+/** Makes `text` match itself literally inside a regular expression. */
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export class ProductRepository {
+  constructor(readonly model: Model<ProductDoc>) {}
+
+  findByIds(ids: readonly string[]): Promise<ProductDoc[]> {
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<ProductDoc[]>()
+      .exec();
+  }
+
+  /** Up to `first` on-sale products ordered by id, after the id `after` when given. */
+  page(filter: ProductPageFilter, first: number, after: string | null): Promise<ProductDoc[]> {
+    const conditions: Record<string, unknown>[] = [{ status: 'ON_SALE' }];
+    if (filter.type) conditions.push({ type: filter.type });
+    if (filter.channel) conditions.push({ channels: filter.channel });
+    if (filter.riskLevels) conditions.push({ riskLevel: { $in: filter.riskLevels } });
+    if (filter.text) {
+      // A regular expression rather than `$text`: MongoDB Java Server, the offline test database, has no text
+      // index, and a catalogue of this size is scanned in no time.
+      const pattern = { $regex: escapeRegExp(filter.text), $options: 'i' };
+      // `$elemMatch` for the tags: MongoDB Java Server matches a bare regex against the printed array as well,
+      // so `]` or `, ` would find every product with tags.
+      conditions.push({
+        $or: [{ name: pattern }, { description: pattern }, { tags: { $elemMatch: pattern } }],
+      });
+    }
+    if (after) conditions.push({ _id: { $gt: after } });
+    return this.model.find({ $and: conditions }).sort({ _id: 1 }).limit(first).lean<ProductDoc[]>().exec();
+  }
+
+  /** The whole on-sale catalogue, ordered by id: what suitability ranks for every member. */
+  allOnSale(): Promise<ProductDoc[]> {
+    return this.model.find({ status: 'ON_SALE' }).sort({ _id: 1 }).lean<ProductDoc[]>().exec();
+  }
+}

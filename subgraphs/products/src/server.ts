@@ -1,0 +1,30 @@
+// Builds the products subgraph server on a database connection; `index.ts` only reads config and listens.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'graphql';
+import type { Connection } from 'mongoose';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { createSubgraphServer, type HttpGraphQLServer, type Logger } from '@bank-hub/shared';
+import { createContext, type ProductsContext } from './context';
+import { openRepositories } from './models';
+import { resolvers } from './resolvers';
+
+export const productsTypeDefs = parse(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+
+export async function buildProductsServer(options: {
+  connection: Connection;
+  subgraphSecret: string;
+  logger: Logger;
+}): Promise<HttpGraphQLServer> {
+  const repos = await openRepositories(options.connection);
+  return createSubgraphServer<ProductsContext>({
+    name: 'products',
+    typeDefs: productsTypeDefs,
+    // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
+    resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
+    subgraphSecret: options.subgraphSecret,
+    logger: options.logger,
+    context: createContext(repos),
+    ready: async () => void (await options.connection.db!.admin().ping()),
+  });
+}

@@ -1,0 +1,160 @@
+// The suitability rule and the ranking, as plain functions.
+import { memberRefFrom } from '../src/domain/member';
+import {
+  RISK_LEVELS,
+  affinityScore,
+  isSuitable,
+  rankForMember,
+  riskLevelsUpTo,
+  type RankableProduct,
+  type RiskLevel,
+} from '../src/domain/suitability';
+import { escapeRegExp } from '../src/models/product';
+import { PRODUCTS } from '../src/seed';
+
+const product = (
+  id: string,
+  riskLevel: RiskLevel,
+  extra: Partial<RankableProduct> = {},
+): RankableProduct => ({
+  _id: id,
+  riskLevel,
+  status: 'ON_SALE',
+  tags: [],
+  annualRate: null,
+  ...extra,
+});
+
+describe('isSuitable', () => {
+  // Every product risk against every member tolerance: suitable exactly when the product is not riskier.
+  const table = RISK_LEVELS.flatMap((productRisk, p) =>
+    RISK_LEVELS.map((memberRisk, m) => [productRisk, memberRisk, p <= m] as const),
+  );
+
+  it.each(table)('a %s product for a %s member: %s', (productRisk, memberRisk, suitable) => {
+    expect(isSuitable(productRisk, memberRisk)).toBe(suitable);
+  });
+
+  it('has 15 suitable pairs out of 25', () => {
+    expect(table.filter(([, , suitable]) => suitable)).toHaveLength(15);
+  });
+
+  it.each([null, undefined, 'R0', 'R6', 'r5', '', 'toString', '__proto__'])(
+    'never finds a product suitable for a member whose risk level is %p',
+    (memberRisk) => {
+      for (const productRisk of RISK_LEVELS)
+        expect(isSuitable(productRisk, memberRisk as RiskLevel | null | undefined)).toBe(false);
+    },
+  );
+
+  it('never finds a product of unknown risk suitable, even for the boldest member', () => {
+    expect(isSuitable('R9' as RiskLevel, 'R5')).toBe(false);
+  });
+});
+
+describe('riskLevelsUpTo', () => {
+  it.each([
+    ['R1', ['R1']],
+    ['R3', ['R1', 'R2', 'R3']],
+    ['R5', ['R1', 'R2', 'R3', 'R4', 'R5']],
+  ] as const)('%s allows %j', (level, levels) => expect(riskLevelsUpTo(level)).toEqual(levels));
+});
+
+describe('affinityScore', () => {
+  it('counts distinct product tags found among the keys', () => {
+    const keys = new Set(['travel', 'sports', 'aum']);
+    expect(affinityScore({ tags: ['travel', 'sports', 'travel', 'young'] }, keys)).toBe(2);
+    expect(affinityScore({ tags: [] }, keys)).toBe(0);
+  });
+});
+
+describe('rankForMember', () => {
+  const catalogue = [
+    product('P-FD-001', 'R5', { tags: ['travel', 'sports'], annualRate: 18 }),
+    product('P-DP-001', 'R1', { tags: ['travel'], annualRate: 1.4 }),
+    product('P-DP-002', 'R1', { tags: ['travel'], annualRate: 2.1 }),
+    product('P-IN-001', 'R1', { tags: ['travel'], annualRate: null }),
+    product('P-PY-001', 'R1', { tags: ['travel', 'sports'] }),
+    product('P-DP-003', 'R1', { tags: ['dining'], annualRate: 3 }),
+    product('P-DP-004', 'R1', { tags: ['dining'], annualRate: 3 }),
+    product('P-WM-001', 'R2', { tags: ['travel', 'sports'], annualRate: 2.5 }),
+    product('P-DP-005', 'R1', { tags: ['travel', 'sports'], status: 'SUSPENDED' }),
+    product('P-DP-006', 'R1', { tags: ['travel', 'sports'], status: 'CLOSED' }),
+  ];
+
+  it('orders by affinity, then annual rate (none last), then id, leaving out unsuitable and unsold products', () => {
+    const ranked = rankForMember(catalogue, {
+      id: 'M1',
+      riskLevel: 'R1',
+      affinityKeys: ['travel', 'sports'],
+    });
+    expect(ranked.map((p) => p._id)).toEqual([
+      'P-PY-001',
+      'P-DP-002',
+      'P-DP-001',
+      'P-IN-001',
+      'P-DP-003',
+      'P-DP-004',
+    ]);
+  });
+
+  it('ranks by annual rate when the member has no affinity keys', () => {
+    const ranked = rankForMember(catalogue, { id: 'M1', riskLevel: 'R2', affinityKeys: null });
+    expect(ranked.map((p) => p._id)).toEqual([
+      'P-DP-003',
+      'P-DP-004',
+      'P-WM-001',
+      'P-DP-002',
+      'P-DP-001',
+      'P-IN-001',
+      'P-PY-001',
+    ]);
+  });
+
+  it('offers nothing to a member whose risk level is missing', () => {
+    expect(rankForMember(catalogue, { id: 'M1', affinityKeys: ['travel'] })).toEqual([]);
+    expect(rankForMember(catalogue, { id: 'M1', riskLevel: null, affinityKeys: ['travel'] })).toEqual([]);
+  });
+
+  it('offers a conservative member nothing above R1 from the seeded catalogue, however well it matches', () => {
+    const ranked = rankForMember(PRODUCTS, {
+      id: 'M0001',
+      riskLevel: 'R1',
+      affinityKeys: ['new_user', 'student', 'travel', 'sports', 'young', 'investing'],
+    });
+    expect(ranked.length).toBeGreaterThan(10);
+    expect(ranked.every((p) => p.riskLevel === 'R1' && p.status === 'ON_SALE')).toBe(true);
+  });
+});
+
+describe('memberRefFrom', () => {
+  it('keeps a well-formed representation', () => {
+    expect(memberRefFrom({ id: 'M1', riskLevel: 'R3', affinityKeys: ['travel'] })).toEqual({
+      id: 'M1',
+      riskLevel: 'R3',
+      affinityKeys: ['travel'],
+    });
+  });
+
+  it.each([
+    [{ id: 'M1' }, { id: 'M1', riskLevel: null, affinityKeys: [] }],
+    [
+      { id: 'M1', riskLevel: 'R7', affinityKeys: 'travel' },
+      { id: 'M1', riskLevel: null, affinityKeys: [] },
+    ],
+    [
+      { id: 'M1', riskLevel: 5, affinityKeys: ['a', 1, null] },
+      { id: 'M1', riskLevel: null, affinityKeys: ['a'] },
+    ],
+  ])('drops what is not well formed in %j', (representation, ref) => {
+    expect(memberRefFrom(representation)).toEqual(ref);
+  });
+});
+
+describe('escapeRegExp', () => {
+  it.each(['(', '.*', '[a-z]+', '\\d', 'a|b', '^$', '{2}', '?'])('%s matches only itself', (text) => {
+    const pattern = new RegExp(escapeRegExp(text), 'i');
+    expect(pattern.test(`x${text}y`)).toBe(true);
+    expect(pattern.test('plain text without it')).toBe(false);
+  });
+});

@@ -1,0 +1,160 @@
+// Member entities over HTTP: whatever a member's risk tolerance, nothing recommended or suitable is riskier,
+// checked against the seed rather than against the module that decides it.
+import type { RiskLevel } from '../src/domain/suitability';
+import { PRODUCTS } from '../src/seed';
+import { firstError, riskRank, seeded, startProducts, type ProductsUnderTest, type Send } from './support';
+
+let products: ProductsUnderTest;
+let send: Send;
+
+beforeAll(async () => {
+  products = await startProducts('suitability');
+  send = products.as('M0001', ['member']);
+});
+
+afterAll(() => products.stop());
+
+const MEMBERS = `query ($representations: [_Any!]!, $first: Int) {
+  _entities(representations: $representations) {
+    ... on Member {
+      id
+      recommendedProducts(first: $first) { id riskLevel status }
+      suitableProducts { productId type }
+    }
+  }
+}`;
+
+interface MemberAnswer {
+  id: string;
+  recommendedProducts: { id: string; riskLevel: RiskLevel; status: string }[];
+  suitableProducts: { productId: string; type: string }[];
+}
+
+// Affinity keys as the members subgraph derives them for the two demo members.
+const YOUNG_KEYS = ['aum', 'aum_band', 'interests', 'new_user', 'rfm_score', 'sports', 'student', 'travel'];
+const MATURE_KEYS = [
+  'aum',
+  'credit_card_holder',
+  'fund_investor',
+  'healthcare',
+  'insurance_holder',
+  'investing',
+  'salary_account',
+  'travel',
+  'wealth_holder',
+];
+
+async function membersAnswer(
+  representations: Record<string, unknown>[],
+  first = 50,
+): Promise<MemberAnswer[]> {
+  const response = await send(MEMBERS, {
+    representations: representations.map((r) => ({ __typename: 'Member', ...r })),
+    first,
+  });
+  expect(response.errors).toBeUndefined();
+  return response.data?._entities as MemberAnswer[];
+}
+
+const risks: RiskLevel[] = ['R1', 'R2', 'R3', 'R4', 'R5'];
+
+describe('Member suitability', () => {
+  it.each(risks.flatMap((risk) => [YOUNG_KEYS, MATURE_KEYS].map((keys) => [risk, keys] as const)))(
+    'a %s member with keys %j is offered nothing riskier, and every suitable product on sale',
+    async (riskLevel, affinityKeys) => {
+      const [member] = await membersAnswer([{ id: 'M9', riskLevel, affinityKeys }]);
+      const offered = [
+        ...member!.recommendedProducts.map((product) => product.id),
+        ...member!.suitableProducts.map((product) => product.productId),
+      ];
+      for (const id of offered) {
+        expect(riskRank(seeded(id).riskLevel)).toBeLessThanOrEqual(riskRank(riskLevel));
+        expect(seeded(id).status).toBe('ON_SALE');
+      }
+      const expected = PRODUCTS.filter(
+        (product) => product.status === 'ON_SALE' && riskRank(product.riskLevel) <= riskRank(riskLevel),
+      ).map((product) => product._id);
+      expect(member!.suitableProducts.map((product) => product.productId).sort()).toEqual(expected.sort());
+      expect(member!.suitableProducts.map((product) => product.type)).toEqual(
+        member!.suitableProducts.map((product) => seeded(product.productId).type),
+      );
+      // Recommendations are the head of the same ranking.
+      expect(member!.recommendedProducts.map((product) => product.id)).toEqual(
+        member!.suitableProducts.slice(0, 50).map((product) => product.productId),
+      );
+    },
+  );
+
+  it('leaves out of a conservative member the attractive high-risk products that match them best', async () => {
+    const [member] = await membersAnswer([{ id: 'M0001', riskLevel: 'R1', affinityKeys: YOUNG_KEYS }]);
+    const tempting = PRODUCTS.filter(
+      (product) =>
+        product.status === 'ON_SALE' &&
+        riskRank(product.riskLevel) >= 4 &&
+        product.tags.filter((tag) => YOUNG_KEYS.includes(tag)).length >= 2,
+    );
+    expect(tempting.length).toBeGreaterThanOrEqual(2);
+    const offered = member!.suitableProducts.map((product) => product.productId);
+    for (const product of tempting) expect(offered).not.toContain(product._id);
+  });
+
+  it('recommends differently to a young member and a mature investor', async () => {
+    const [young, mature] = await membersAnswer(
+      [
+        { id: 'M0001', riskLevel: 'R1', affinityKeys: YOUNG_KEYS },
+        { id: 'M0002', riskLevel: 'R1', affinityKeys: MATURE_KEYS },
+      ],
+      5,
+    );
+    expect(young!.recommendedProducts).toHaveLength(5);
+    expect(young!.recommendedProducts).not.toEqual(mature!.recommendedProducts);
+    // Same risk level, so the difference comes from affinity alone.
+    expect(seeded(young!.recommendedProducts[0]!.id).tags).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(travel|sports|student|new_user)$/)]),
+    );
+  });
+
+  it('ranks products sharing the most affinity keys first', async () => {
+    const [member] = await membersAnswer([{ id: 'M0002', riskLevel: 'R4', affinityKeys: MATURE_KEYS }], 10);
+    const scores = member!.recommendedProducts.map(
+      (product) => seeded(product.id).tags.filter((tag) => MATURE_KEYS.includes(tag)).length,
+    );
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(scores[0]).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([
+    ['no risk level', { affinityKeys: YOUNG_KEYS }],
+    ['a null risk level', { riskLevel: null, affinityKeys: YOUNG_KEYS }],
+    ['an unknown risk level', { riskLevel: 'R9', affinityKeys: YOUNG_KEYS }],
+    ['a lowercase risk level', { riskLevel: 'r5', affinityKeys: YOUNG_KEYS }],
+    ['a risk level that names a property', { riskLevel: 'constructor', affinityKeys: YOUNG_KEYS }],
+  ])('offers nothing to a member representation with %s', async (_what, fields) => {
+    const [member] = await membersAnswer([{ id: 'M9', ...fields }]);
+    expect(member).toEqual({ id: 'M9', recommendedProducts: [], suitableProducts: [] });
+  });
+
+  it('copes with affinity keys that are not a list of strings', async () => {
+    const [member] = await membersAnswer([{ id: 'M9', riskLevel: 'R2', affinityKeys: 'travel' }], 3);
+    expect(member!.recommendedProducts).toHaveLength(3);
+  });
+
+  it('recommends 5 products by default', async () => {
+    const response = await send(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Member { recommendedProducts { id } } } }`,
+      { r: [{ __typename: 'Member', id: 'M9', riskLevel: 'R3', affinityKeys: [] }] },
+    );
+    expect(response.data?._entities[0].recommendedProducts).toHaveLength(5);
+  });
+
+  it.each([0, 51, -3])(
+    'rejects recommendedProducts(first: %i) as BAD_USER_INPUT naming first',
+    async (first) => {
+      const response = await send(MEMBERS, {
+        representations: [{ __typename: 'Member', id: 'M9', riskLevel: 'R3', affinityKeys: [] }],
+        first,
+      });
+      expect(firstError(response)).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
+    },
+  );
+});

@@ -1,0 +1,25 @@
+// A whole hub on free ports over a seeded database of the test file's own.
+import { startHub, type RunningHub } from '../../scripts/hub';
+import { mongoUri, testConfig, testLogger, uniquePrefix } from './env';
+import type { HubConfig } from '@bank-hub/shared';
+
+export async function startTestHub(
+  label: string,
+  options: { config?: Partial<HubConfig>; monitorCommands?: boolean } = {},
+): Promise<RunningHub> {
+  return startHub({
+    config: { ...testConfig, ...options.config },
+    logger: testLogger,
+    mongoUri: mongoUri(),
+    dbPrefix: uniquePrefix(label),
+    seed: 'reset',
+    gatewayPort: 0,
+    subgraphPorts: { members: 0, content: 0, products: 0 },
+    monitorCommands: options.monitorCommands ?? false,
+  });
+}
+
+export async function stopTestHub(hub: RunningHub): Promise<void> {
+  await Promise.all(Object.values(hub.connections).map((connection) => connection.dropDatabase()));
+  await hub.stop();
+}

@@ -1,0 +1,79 @@
+// Starts one subgraph alone on a free port over a seeded database of the test file's own, and counts the
+// MongoDB reads a request makes.
+import type { CommandStartedEvent } from 'mongodb';
+import type { Connection } from 'mongoose';
+import type { HttpGraphQLServer, Logger, RunningServer } from '@bank-hub/shared';
+import {
+  type GraphQLResponse,
+  dropAndClose,
+  graphql,
+  internalIdentity,
+  testConfig,
+  testDatabase,
+  testLogger,
+} from './env';
+
+export type SendAs = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+
+export interface SubgraphUnderTest<TRepos> {
+  server: RunningServer;
+  connection: Connection;
+  repos: TRepos;
+  /** Sends a document as the given caller, with the identity header the gateway would forward. */
+  as(subject: string, scopes: string[]): SendAs;
+  stop(): Promise<void>;
+}
+
+export interface SubgraphSetup<TRepos> {
+  open(connection: Connection): Promise<TRepos>;
+  seed(repos: TRepos): Promise<unknown>;
+  build(options: {
+    connection: Connection;
+    subgraphSecret: string;
+    logger: Logger;
+  }): Promise<HttpGraphQLServer>;
+}
+
+export async function startSubgraph<TRepos>(
+  label: string,
+  setup: SubgraphSetup<TRepos>,
+  options: { monitorCommands?: boolean } = {},
+): Promise<SubgraphUnderTest<TRepos>> {
+  const connection = await testDatabase(label, options);
+  const repos = await setup.open(connection);
+  await setup.seed(repos);
+  const server = await (
+    await setup.build({ connection, subgraphSecret: testConfig.SUBGRAPH_SECRET, logger: testLogger })
+  ).listen(0, '127.0.0.1');
+  return {
+    server,
+    connection,
+    repos,
+    as:
+      (subject, scopes) =>
+      async (query, variables = {}) =>
+        graphql(server.url, query, variables, { 'x-hub-identity': await internalIdentity(subject, scopes) }),
+    async stop() {
+      await server.stop();
+      await dropAndClose(connection);
+    },
+  };
+}
+
+/** Records the commands a connection sends (it must have been opened with monitorCommands). */
+export function readCounter(connection: Connection) {
+  const commands: CommandStartedEvent[] = [];
+  connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.push(event));
+  /** Reads (find, aggregate) per collection while running `action`. */
+  return async function readsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
+    commands.length = 0;
+    await action();
+    const reads: Record<string, number> = {};
+    for (const event of commands) {
+      if (event.commandName !== 'find' && event.commandName !== 'aggregate') continue;
+      const collection = String(event.command[event.commandName]);
+      reads[collection] = (reads[collection] ?? 0) + 1;
+    }
+    return reads;
+  };
+}
