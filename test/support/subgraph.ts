@@ -60,20 +60,31 @@ export async function startSubgraph<TRepos>(
   };
 }
 
-/** Records the commands a connection sends (it must have been opened with monitorCommands). */
-export function readCounter(connection: Connection) {
+/** Records the reads (find, aggregate) a connection sends; it must have been opened with monitorCommands. */
+export function readRecorder(connection: Connection) {
   const commands: CommandStartedEvent[] = [];
   connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.push(event));
-  /** Reads (find, aggregate) per collection while running `action`. */
+  return {
+    reset: () => void (commands.length = 0),
+    /** Reads per collection since the last reset. */
+    reads(): Record<string, number> {
+      const reads: Record<string, number> = {};
+      for (const event of commands) {
+        if (event.commandName !== 'find' && event.commandName !== 'aggregate') continue;
+        const collection = String(event.command[event.commandName]);
+        reads[collection] = (reads[collection] ?? 0) + 1;
+      }
+      return reads;
+    },
+  };
+}
+
+/** Reads per collection while running `action`. */
+export function readCounter(connection: Connection) {
+  const recorder = readRecorder(connection);
   return async function readsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
-    commands.length = 0;
+    recorder.reset();
     await action();
-    const reads: Record<string, number> = {};
-    for (const event of commands) {
-      if (event.commandName !== 'find' && event.commandName !== 'aggregate') continue;
-      const collection = String(event.command[event.commandName]);
-      reads[collection] = (reads[collection] ?? 0) + 1;
-    }
-    return reads;
+    return recorder.reads();
   };
 }

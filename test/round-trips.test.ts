@@ -1,0 +1,177 @@
+// The headline page is N+1 free: MongoDB commands per subgraph database for a page of 10 slots × 5 items and for
+// the same page with 10 items per slot are the same, and content and members read each collection once.
+import type { RunningHub } from '../scripts/hub';
+import { openRepositories as openContent } from '../subgraphs/content/src/models';
+import type { CreativeDoc, CreativeKind } from '../subgraphs/content/src/models/creative';
+import type { SlotTemplate } from '../subgraphs/content/src/models/page';
+import { ACTIVITIES, LIVE_STREAMS, TOPICS, VIDEOS } from '../subgraphs/content/src/seed';
+import { bearer, clientToken, graphql } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import { readRecorder } from './support/subgraph';
+
+let hub: RunningHub;
+let token: string;
+let recorders: ReturnType<typeof readRecorder>[];
+
+/** R1 products sold on APP, so every member may see them. */
+const PRODUCT_IDS = [
+  'P-DP-001',
+  'P-DP-003',
+  'P-DP-004',
+  'P-DP-005',
+  'P-DP-007',
+  'P-DP-008',
+  'P-WM-001',
+  'P-WM-003',
+  'P-LN-001',
+  'P-IN-003',
+];
+
+const SLOTS: { template: SlotTemplate; kinds: CreativeKind[] }[] = [
+  { template: 'BANNER_CAROUSEL', kinds: ['BANNER'] },
+  { template: 'PRODUCT_SHELF', kinds: ['PRODUCT'] },
+  { template: 'TOPIC_LIST', kinds: ['TOPIC'] },
+  { template: 'ACTIVITY_LIST', kinds: ['ACTIVITY'] },
+  { template: 'LIVE_STRIP', kinds: ['LIVE', 'VIDEO'] },
+  { template: 'VIDEO_FEED', kinds: ['VIDEO'] },
+  { template: 'CARD_GRID', kinds: ['BANNER', 'ACTIVITY', 'PRODUCT', 'TOPIC'] },
+  { template: 'PRODUCT_SHELF', kinds: ['PRODUCT'] },
+  { template: 'ENTRY_GRID', kinds: ['ENTRY'] },
+  { template: 'CARD_GRID', kinds: ['PRODUCT', 'TOPIC'] },
+];
+
+const REFS: Partial<Record<CreativeKind, string[]>> = {
+  PRODUCT: PRODUCT_IDS,
+  TOPIC: TOPICS.map((topic) => topic._id),
+  ACTIVITY: ACTIVITIES.map((activity) => activity._id),
+  LIVE: LIVE_STREAMS.map((live) => live._id),
+  VIDEO: VIDEOS.map((video) => video._id),
+};
+
+/** A published page `load-<perSlot>` on APP whose 10 slots each hold `perSlot` creatives everyone qualifies for. */
+async function seedLoadPage(perSlot: number): Promise<void> {
+  const content = await openContent(hub.connections.content);
+  const pageId = `PG-load-${perSlot}`;
+  const creatives: CreativeDoc[] = SLOTS.flatMap(({ kinds }, s) =>
+    Array.from({ length: perSlot }, (_, i): CreativeDoc => {
+      const kind = kinds[i % kinds.length]!;
+      const refs = REFS[kind];
+      return {
+        _id: `CR-load-${perSlot}-${s}-${i}`,
+        pageId,
+        slotCode: `slot_${s}`,
+        name: `load ${s}/${i}`,
+        kind,
+        priority: i,
+        rule: { field: 'channel', op: 'eq', value: 'APP' },
+        startsAt: new Date('2025-01-01T00:00:00Z'),
+        endsAt: new Date('2030-01-01T00:00:00Z'),
+        experimentKey: null,
+        variants: [],
+        title: `item ${i}`,
+        imageUrl: 'https://cdn.example/x.jpg',
+        iconUrl: 'https://cdn.example/i.png',
+        link: '/x',
+        badge: null,
+        highlight: null,
+        refId: refs ? refs[(s + i) % refs.length]! : null,
+        status: 'PUBLISHED',
+        version: 1,
+        lastEditedBy: 'ops.a',
+        approvedBy: 'ops.b',
+        updatedAt: new Date(),
+      };
+    }),
+  );
+  await content.pages.model.create({
+    _id: pageId,
+    channel: 'APP',
+    key: `load-${perSlot}`,
+    title: 'Load',
+    slots: SLOTS.map(({ template }, s) => ({
+      code: `slot_${s}`,
+      template,
+      title: null,
+      maxItems: perSlot,
+      fallbackCreativeId: null,
+      autoFill: false,
+      productType: null,
+    })),
+    status: 'PUBLISHED',
+    version: 1,
+    lastEditedBy: 'ops.a',
+    approvedBy: 'ops.b',
+    updatedAt: new Date(),
+  });
+  await content.creatives.model.insertMany(creatives);
+}
+
+beforeAll(async () => {
+  hub = await startTestHub('round_trips', { monitorCommands: true });
+  token = await clientToken('M0002', 'member');
+  recorders = (['members', 'content', 'products'] as const).map((name) =>
+    readRecorder(hub.connections[name]),
+  );
+  await seedLoadPage(5);
+  await seedLoadPage(10);
+});
+
+afterAll(() => stopTestHub(hub));
+
+const HEADLINE = `query Home($key: String!) {
+  viewer {
+    id
+    level { name }
+    page(channel: APP, key: $key) {
+      slots {
+        code
+        template
+        items {
+          __typename
+          ... on Banner { title imageUrl link }
+          ... on EntryCard { title }
+          ... on ActivityCard { activity { title endsAt } }
+          ... on ProductCard { product { name riskLevel annualRate } }
+          ... on TopicCard { topic { title heat } }
+          ... on LiveCard { liveStream { title } }
+          ... on VideoCard { video { title } }
+        }
+      }
+    }
+  }
+}`;
+
+/** Runs the headline query; returns the number of items and the reads per database and collection. */
+async function measure(key: string) {
+  recorders.forEach((recorder) => recorder.reset());
+  const response = await graphql(hub.gatewayUrl, HEADLINE, { key }, bearer(token));
+  expect(response.errors).toBeUndefined();
+  const slots: { items: { __typename: string }[] }[] = response.data?.viewer.page.slots;
+  const [members, content, products] = recorders.map((recorder) => recorder.reads());
+  return {
+    slots: slots.length,
+    items: slots.reduce((n, slot) => n + slot.items.length, 0),
+    reads: { members, content, products },
+  };
+}
+
+it('reads the same per subgraph for 10 × 5 and 10 × 10 items, each collection at most once per subgraph request', async () => {
+  const small = await measure('load-5');
+  const large = await measure('load-10');
+  expect(small.slots).toBe(10);
+  expect(small.items).toBe(50);
+  expect(large.items).toBe(100);
+  expect(large.reads).toEqual(small.reads);
+  // members: the viewer with segments and level; content: the page, its creatives and each kind of media once.
+  expect(small.reads.members).toEqual({ members: 1, segments: 1, membership_levels: 1 });
+  expect(small.reads.content).toEqual({
+    pages: 1,
+    creatives: 1,
+    topics: 1,
+    activities: 1,
+    live_streams: 1,
+    videos: 1,
+  });
+  // products is asked twice by the plan (suitable products before content, product cards after it): one read each.
+  expect(small.reads.products).toEqual({ products: 2 });
+});
