@@ -32,7 +32,9 @@ COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY packages/targeting/package.json packages/targeting/
 COPY subgraphs/members/package.json subgraphs/members/
-# COPY subgraphs/content/package.json subgraphs/content/      <- one line per new subgraph
+COPY subgraphs/content/package.json subgraphs/content/
+COPY subgraphs/products/package.json subgraphs/products/
+# COPY subgraphs/analytics/package.json subgraphs/analytics/  <- one line per new subgraph
 COPY gateway/package.json gateway/
 RUN --mount=type=cache,target=/root/.npm npm ci
 # Then the sources (.dockerignore keeps out node_modules, .git, tools/ — the Java/Maven test tooling — and .env).
