@@ -33,6 +33,13 @@ export const configSchema = z
       .string()
       .min(32, 'SUBGRAPH_SECRET must be at least 32 characters')
       .default(DEV_SUBGRAPH_SECRET),
+    /** A mini-program flow session expires after this long without advancing. */
+    FLOW_SESSION_TTL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(30),
     MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),

@@ -98,4 +98,12 @@ export function requireScope(identity: Identity, scope: Scope): string {
   return identity.subject;
 }
 
+/** The caller's id when they hold at least one of the scopes, else UNAUTHENTICATED / FORBIDDEN. */
+export function requireAnyScope(identity: Identity, scopes: readonly Scope[]): string {
+  if (!identity.subject) throw unauthenticated(`a token with scope ${scopes.join(' or ')} is required`);
+  if (!scopes.some((scope) => identity.scopes.has(scope)))
+    throw forbidden(`scope ${scopes.join(' or ')} is required`);
+  return identity.subject;
+}
+
 export const hasScope = (identity: Identity, scope: Scope): boolean => identity.scopes.has(scope);

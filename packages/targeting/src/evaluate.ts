@@ -97,3 +97,29 @@ export function explainMismatch(rule: Rule, profile: TargetProfile, path = 'rule
   }
   return path;
 }
+
+/** What the graph tells other subgraphs about a member (via @requires), enough to target them. */
+export interface MemberAttributes {
+  segmentCodes?: readonly string[] | null;
+  level?: { code: string; rank: number } | null;
+  riskLevel?: string | null;
+  lifecycleStage?: string | null;
+  /** Tag codes and interests the member has; rules outside members see tags by presence, not value. */
+  affinityKeys?: readonly string[] | null;
+}
+
+export function profileOfMember(
+  member: MemberAttributes,
+  context: { now: Date; channel?: string | null },
+): TargetProfile {
+  return {
+    segmentCodes: member.segmentCodes ?? [],
+    level: member.level?.code ?? null,
+    levelRank: member.level?.rank ?? null,
+    lifecycleStage: member.lifecycleStage ?? null,
+    riskLevel: member.riskLevel ?? null,
+    channel: context.channel ?? null,
+    tags: Object.fromEntries((member.affinityKeys ?? []).map((key) => [key, true])),
+    now: context.now,
+  };
+}

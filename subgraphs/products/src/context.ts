@@ -1,30 +1,51 @@
 // The per-request context: identity plus loaders created fresh for every request.
 import type DataLoader from 'dataloader';
 import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
+import type { MemberRiskSource } from './flows/member-risk';
 import type { ProductsRepositories } from './models';
+import type { BundleDoc } from './models/bundle';
 import type { ProductDoc } from './models/product';
+import type { ServiceFlowDoc } from './models/service-flow';
 
 export interface ProductsLoaders {
   productById: DataLoader<string, ProductDoc | null>;
   /** The on-sale catalogue, read once however many members one `_entities` call ranks it for. */
   onSale: { load(): Promise<ProductDoc[]> };
+  /** Bundles active now, read once however many members ask. */
+  currentBundles: { load(): Promise<BundleDoc[]> };
+  flowById: DataLoader<string, ServiceFlowDoc | null>;
 }
 
 export interface ProductsContext extends BaseContext {
   repos: ProductsRepositories;
   loaders: ProductsLoaders;
+  memberRisk: MemberRiskSource;
+  flowSessionTtlMinutes: number;
+  now: Date;
 }
 
-export function createLoaders(repos: ProductsRepositories): ProductsLoaders {
+export function createLoaders(repos: ProductsRepositories, now: Date): ProductsLoaders {
   return {
     productById: keyedLoader(
       (ids) => repos.products.findByIds(ids),
       (product) => product._id,
     ),
     onSale: onceLoader(() => repos.products.allOnSale()),
+    currentBundles: onceLoader(() => repos.bundles.current(now)),
+    flowById: keyedLoader(
+      (ids) => repos.flows.findByIds(ids),
+      (flow) => flow._id,
+    ),
   };
 }
 
-export function createContext(repos: ProductsRepositories) {
-  return (base: BaseContext): ProductsContext => ({ ...base, repos, loaders: createLoaders(repos) });
+export function createContext(
+  repos: ProductsRepositories,
+  memberRisk: MemberRiskSource,
+  flowSessionTtlMinutes: number,
+) {
+  return (base: BaseContext): ProductsContext => {
+    const now = new Date();
+    return { ...base, repos, memberRisk, flowSessionTtlMinutes, now, loaders: createLoaders(repos, now) };
+  };
 }

@@ -1,10 +1,17 @@
 // Runs the products subgraph as its own process (e.g. in docker-compose) against MONGODB_URI.
-import { runSubgraph } from '@bank-hub/shared';
+import { GraphClient, runSubgraph } from '@bank-hub/shared';
+import { graphMemberRisk } from './flows/member-risk';
 import { buildProductsServer } from './server';
 
 runSubgraph(
   'products',
   (config) => config.PRODUCTS_PORT,
   (connection, config, logger) =>
-    buildProductsServer({ connection, subgraphSecret: config.SUBGRAPH_SECRET, logger }),
+    buildProductsServer({
+      connection,
+      subgraphSecret: config.SUBGRAPH_SECRET,
+      logger,
+      memberRisk: graphMemberRisk(new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET)),
+      flowSessionTtlMinutes: config.FLOW_SESSION_TTL_MINUTES,
+    }),
 );

@@ -1,13 +1,72 @@
 // Products resolvers: thin — read arguments and context, call a loader, a repository query or a domain function.
-import { badInput, notFound } from '@bank-hub/shared';
+import {
+  DateTimeScalar,
+  JSONScalar,
+  Scope,
+  badInput,
+  notFound,
+  requireAnyScope,
+  requireMember,
+  hasScope,
+} from '@bank-hub/shared';
+import { GraphQLScalarType } from 'graphql';
+import { eligibleBundles } from './domain/bundles';
+import {
+  addStep,
+  connectSteps,
+  createFlowDraft,
+  createServiceFlow,
+  disconnectSteps,
+  editDraft,
+  publishFlow,
+  removeStep,
+  retireFlow,
+  setStart,
+  updateStep,
+  validateVersion,
+  type Builder,
+} from './flows/builder';
+import { SERVICE_CATALOG } from './flows/catalog';
+import { diffFlows } from './flows/diff';
+import { advance, ownSession, publishedFlow, startSession, type RunContext } from './flows/runner';
 import type { ProductsContext } from './context';
 import { memberRefFrom } from './domain/member';
 import { rankForMember, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
-import type { ProductPageFilter } from './models/product';
+import type { ProductDoc, ProductPageFilter } from './models/product';
 import { checkCount, decodeCursor, toConnection } from './pagination';
 
 const MAX_PAGE = 100;
+const BUILDER_SCOPES = [Scope.BUILDER, Scope.OPERATOR] as const;
+
+const TargetingRuleScalar = new GraphQLScalarType({
+  ...JSONScalar.toConfig(),
+  name: 'TargetingRule',
+  description: 'A targeting rule as a JSON tree.',
+});
+
+function builder(ctx: ProductsContext): Builder {
+  return { id: requireAnyScope(ctx.identity, BUILDER_SCOPES), requestId: ctx.requestId };
+}
+
+const isBuilder = (ctx: ProductsContext) => BUILDER_SCOPES.some((scope) => hasScope(ctx.identity, scope));
+
+function runContext(ctx: ProductsContext): RunContext {
+  return {
+    repos: ctx.repos,
+    memberRisk: ctx.memberRisk,
+    ttlMinutes: ctx.flowSessionTtlMinutes,
+    now: ctx.now,
+  };
+}
+
+async function flowVersion(ctx: ProductsContext, key: string, version: number) {
+  const flow = (await ctx.repos.flows.versions(key)).find((candidate) => candidate.version === version);
+  // Drafts are the builders' business; channels see published and retired versions only.
+  if (!flow || (flow.status === 'DRAFT' && !isBuilder(ctx)))
+    throw notFound('flow version', `${key} v${version}`);
+  return flow;
+}
 const MAX_RECOMMENDATIONS = 50;
 const MAX_SEARCH_TEXT = 50;
 
@@ -33,7 +92,36 @@ function searchText(text: string): string {
 }
 
 export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  JSON: JSONScalar,
+  TargetingRule: TargetingRuleScalar,
+
   Query: {
+    serviceCatalog: () => [...SERVICE_CATALOG],
+    serviceFlow: (_parent, { key, version }, ctx) =>
+      version === null || version === undefined
+        ? publishedFlow(ctx.repos, key)
+        : flowVersion(ctx, key, version),
+    serviceFlowVersions: (_parent, { key }, ctx) => {
+      builder(ctx);
+      return ctx.repos.flows.versions(key);
+    },
+    diffServiceFlows: async (_parent, { key, fromVersion, toVersion }, ctx) => {
+      builder(ctx);
+      const [older, newer] = await Promise.all([
+        flowVersion(ctx, key, fromVersion),
+        flowVersion(ctx, key, toVersion),
+      ]);
+      return { fromVersion, toVersion, ...diffFlows(older, newer) };
+    },
+    validateFlow: async (_parent, { flowId }, ctx) => {
+      builder(ctx);
+      const flow = await ctx.loaders.flowById.load(flowId);
+      if (!flow) throw notFound('flow version', flowId);
+      const problems = await validateVersion(ctx.repos, flow);
+      return { valid: problems.length === 0, problems };
+    },
+    flowSession: (_parent, { id }, ctx) => ownSession(ctx.repos, requireMember(ctx.identity), id),
     product: async (_parent, { id }, ctx) => {
       const product = await ctx.loaders.productById.load(id);
       if (!product) throw notFound('product', id);
@@ -50,6 +138,46 @@ export const resolvers: Resolvers = {
       ),
   },
 
+  Mutation: {
+    createServiceFlow: (_parent, { key, name }, ctx) => createServiceFlow(ctx.repos, builder(ctx), key, name),
+    createFlowDraft: (_parent, { key }, ctx) => createFlowDraft(ctx.repos, builder(ctx), key),
+    addFlowStep: (_parent, { flowId, step }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'addFlowStep', addStep(step)),
+    updateFlowStep: (_parent, { flowId, step }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'updateFlowStep', updateStep(step)),
+    removeFlowStep: (_parent, { flowId, stepId }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'removeFlowStep', removeStep(stepId)),
+    connectFlowSteps: (_parent, { flowId, from, to, when }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'connectFlowSteps', connectSteps(from, to, when ?? null)),
+    disconnectFlowSteps: (_parent, { flowId, from, to }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'disconnectFlowSteps', disconnectSteps(from, to)),
+    setFlowStart: (_parent, { flowId, stepId }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId)),
+    publishFlow: (_parent, { flowId }, ctx) => publishFlow(ctx.repos, builder(ctx), flowId),
+    retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),
+    startFlowSession: (_parent, { flowKey }, ctx) =>
+      startSession(runContext(ctx), requireMember(ctx.identity), flowKey),
+    advanceFlow: (_parent, input, ctx) =>
+      advance(runContext(ctx), ctx.identity, requireMember(ctx.identity), input),
+  },
+
+  ServiceFlow: { id: (flow) => flow._id },
+  FlowSession: {
+    id: (session) => session._id,
+    flow: async (session, _args, ctx) => (await ctx.loaders.flowById.load(session.flowId))!,
+    currentStep: async (session, _args, ctx) =>
+      (await ctx.loaders.flowById.load(session.flowId))?.steps.find(
+        (step) => step.id === session.currentStepId,
+      ) ?? null,
+  },
+  Bundle: {
+    id: (bundle) => bundle._id,
+    products: async (bundle, _args, ctx) =>
+      (await ctx.loaders.productById.loadMany(bundle.productIds)).filter(
+        (product): product is ProductDoc => product !== null && !(product instanceof Error),
+      ),
+  },
+
   Product: {
     __resolveReference: (reference, ctx) => ctx.loaders.productById.load(reference.id),
     id: (product) => product._id,
@@ -61,6 +189,19 @@ export const resolvers: Resolvers = {
     recommendedProducts: async (member, { first }, ctx) => {
       const count = checkCount(first ?? 5, MAX_RECOMMENDATIONS, 'first');
       return rankForMember(await ctx.loaders.onSale.load(), member).slice(0, count);
+    },
+    eligibleBundles: async (member, _args, ctx) => {
+      const bundles = await ctx.loaders.currentBundles.load();
+      const ids = [...new Set(bundles.flatMap((bundle) => bundle.productIds))];
+      const products = (await ctx.loaders.productById.loadMany(ids)).filter(
+        (product): product is ProductDoc => product !== null && !(product instanceof Error),
+      );
+      return eligibleBundles(
+        bundles,
+        new Map(products.map((product) => [product._id, product])),
+        member,
+        ctx.now,
+      );
     },
     suitableProducts: async (member, _args, ctx) =>
       rankForMember(await ctx.loaders.onSale.load(), member).map((product) => ({

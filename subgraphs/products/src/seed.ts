@@ -1,6 +1,8 @@
 // Deterministic demo catalogue: 64 products over every type and risk level, tagged with the members' tag codes
 // and interests so recommendations differ by member. Some high-risk products are deliberately tagged to appeal
 // to young, new and sporty members, so a suitability bug would show on the conservative demo member M0001.
+import { BUNDLES } from './seed-bundles';
+import { FLOWS } from './seed-flows';
 import type { ProductsRepositories } from './models';
 import type { Channel, ProductDoc, ProductStatus, ProductType } from './models/product';
 import type { RiskLevel } from './domain/suitability';
@@ -678,7 +680,7 @@ export const PRODUCTS: readonly ProductDoc[] = [
 ];
 
 export interface SeedOptions {
-  /** Remove existing products first. */
+  /** Remove existing products, bundles, flows and sessions first. */
   reset?: boolean;
 }
 
@@ -686,8 +688,19 @@ export async function seedProducts(
   repos: ProductsRepositories,
   options: SeedOptions = {},
 ): Promise<{ products: number }> {
-  if (options.reset) await repos.products.model.deleteMany({});
-  await repos.products.model.insertMany(PRODUCTS);
+  if (options.reset) {
+    await Promise.all([
+      repos.products.model.deleteMany({}),
+      repos.bundles.model.deleteMany({}),
+      repos.flows.model.deleteMany({}),
+      repos.sessions.model.deleteMany({}),
+    ]);
+  }
+  await Promise.all([
+    repos.products.model.insertMany(PRODUCTS),
+    repos.bundles.model.insertMany(BUNDLES),
+    repos.flows.model.insertMany(FLOWS),
+  ]);
   return { products: PRODUCTS.length };
 }
 

@@ -6,6 +6,7 @@ import type { Connection } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createSubgraphServer, type HttpGraphQLServer, type Logger } from '@bank-hub/shared';
 import { createContext, type ProductsContext } from './context';
+import type { MemberRiskSource } from './flows/member-risk';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
@@ -15,6 +16,9 @@ export async function buildProductsServer(options: {
   connection: Connection;
   subgraphSecret: string;
   logger: Logger;
+  /** Where the run API reads a member's risk tolerance before a purchase. */
+  memberRisk: MemberRiskSource;
+  flowSessionTtlMinutes: number;
 }): Promise<HttpGraphQLServer> {
   const repos = await openRepositories(options.connection);
   return createSubgraphServer<ProductsContext>({
@@ -24,7 +28,7 @@ export async function buildProductsServer(options: {
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
-    context: createContext(repos),
+    context: createContext(repos, options.memberRisk, options.flowSessionTtlMinutes),
     ready: async () => void (await options.connection.db!.admin().ping()),
   });
 }

@@ -128,23 +128,37 @@ describe('rankForMember', () => {
 });
 
 describe('memberRefFrom', () => {
+  const EMPTY = { segmentCodes: [], level: null, lifecycleStage: null };
+
   it('keeps a well-formed representation', () => {
-    expect(memberRefFrom({ id: 'M1', riskLevel: 'R3', affinityKeys: ['travel'] })).toEqual({
+    expect(
+      memberRefFrom({
+        id: 'M1',
+        riskLevel: 'R3',
+        affinityKeys: ['travel'],
+        segmentCodes: ['A'],
+        level: { code: 'GOLD', rank: 3 },
+        lifecycleStage: 'RETENTION',
+      }),
+    ).toEqual({
       id: 'M1',
       riskLevel: 'R3',
       affinityKeys: ['travel'],
+      segmentCodes: ['A'],
+      level: { code: 'GOLD', rank: 3 },
+      lifecycleStage: 'RETENTION',
     });
   });
 
   it.each([
-    [{ id: 'M1' }, { id: 'M1', riskLevel: null, affinityKeys: [] }],
+    [{ id: 'M1' }, { id: 'M1', riskLevel: null, affinityKeys: [], ...EMPTY }],
     [
-      { id: 'M1', riskLevel: 'R7', affinityKeys: 'travel' },
-      { id: 'M1', riskLevel: null, affinityKeys: [] },
+      { id: 'M1', riskLevel: 'R7', affinityKeys: 'travel', level: { code: 1 } },
+      { id: 'M1', riskLevel: null, affinityKeys: [], ...EMPTY },
     ],
     [
-      { id: 'M1', riskLevel: 5, affinityKeys: ['a', 1, null] },
-      { id: 'M1', riskLevel: null, affinityKeys: ['a'] },
+      { id: 'M1', riskLevel: 5, affinityKeys: ['a', 1, null], lifecycleStage: 7 },
+      { id: 'M1', riskLevel: null, affinityKeys: ['a'], ...EMPTY },
     ],
   ])('drops what is not well formed in %j', (representation, ref) => {
     expect(memberRefFrom(representation)).toEqual(ref);

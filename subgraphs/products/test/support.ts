@@ -13,7 +13,21 @@ export const startProducts = (
   label: string,
   options: { monitorCommands?: boolean } = {},
 ): Promise<ProductsUnderTest> =>
-  startSubgraph(label, { open: openRepositories, seed: seedProducts, build: buildProductsServer }, options);
+  startSubgraph(
+    label,
+    {
+      open: openRepositories,
+      seed: seedProducts,
+      // Alone, the subgraph has no graph to ask for a member's risk; these tests do not purchase.
+      build: (base) =>
+        buildProductsServer({
+          ...base,
+          memberRisk: { riskOf: () => Promise.reject(new Error('no graph in a single-subgraph test')) },
+          flowSessionTtlMinutes: 30,
+        }),
+    },
+    options,
+  );
 
 /** The seed's record of a product, to check answers against data the test did not get from the server. */
 export function seeded(id: string) {

@@ -1,5 +1,5 @@
 // The member as placement rules see them, built from the attributes the gateway hands content via @requires.
-import type { TargetProfile } from '@bank-hub/targeting';
+import { profileOfMember, type TargetProfile } from '@bank-hub/targeting';
 import type { Channel, ProductType } from '../models/page';
 
 export interface MemberRef {
@@ -29,17 +29,7 @@ export interface Audience {
 export function audienceOf(member: MemberRef, channel: Channel, now: Date): Audience {
   return {
     memberId: member.id,
-    profile: {
-      segmentCodes: member.segmentCodes ?? [],
-      level: member.level?.code ?? null,
-      levelRank: member.level?.rank ?? null,
-      lifecycleStage: member.lifecycleStage ?? null,
-      riskLevel: member.riskLevel ?? null,
-      channel,
-      // Content sees which tags and interests a member has, not their values.
-      tags: Object.fromEntries((member.affinityKeys ?? []).map((key) => [key, true])),
-      now,
-    },
+    profile: profileOfMember(member, { now, channel }),
     // Missing means the products subgraph did not vouch for any product: offer none.
     suitableProducts: (member.suitableProducts ?? []).filter((product) => product.channels.includes(channel)),
     now,

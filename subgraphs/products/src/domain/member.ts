@@ -5,7 +5,13 @@ export interface MemberRef {
   id: string;
   riskLevel?: RiskLevel | null;
   affinityKeys?: string[] | null;
+  segmentCodes?: string[] | null;
+  level?: { code: string; rank: number } | null;
+  lifecycleStage?: string | null;
 }
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
 /**
  * Keeps from an entity representation only what is well formed. Representations are plain JSON the caller
@@ -16,13 +22,21 @@ export function memberRefFrom(representation: {
   id: string;
   riskLevel?: unknown;
   affinityKeys?: unknown;
+  segmentCodes?: unknown;
+  level?: unknown;
+  lifecycleStage?: unknown;
 }): MemberRef {
-  const { id, riskLevel, affinityKeys } = representation;
+  const { id, riskLevel, affinityKeys, segmentCodes, level, lifecycleStage } = representation;
+  const levelRecord = level as { code?: unknown; rank?: unknown } | null | undefined;
   return {
     id,
-    riskLevel: RISK_LEVELS.find((level) => level === riskLevel) ?? null,
-    affinityKeys: Array.isArray(affinityKeys)
-      ? affinityKeys.filter((key): key is string => typeof key === 'string')
-      : [],
+    riskLevel: RISK_LEVELS.find((candidate) => candidate === riskLevel) ?? null,
+    affinityKeys: strings(affinityKeys),
+    segmentCodes: strings(segmentCodes),
+    level:
+      typeof levelRecord?.code === 'string' && typeof levelRecord.rank === 'number'
+        ? { code: levelRecord.code, rank: levelRecord.rank }
+        : null,
+    lifecycleStage: typeof lifecycleStage === 'string' ? lifecycleStage : null,
   };
 }

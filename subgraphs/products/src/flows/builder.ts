@@ -1,0 +1,321 @@
+// The builder API's use cases: compose a flow version step by step, validate it, publish it. Drafts change under
+// a compare-and-set on their revision; a published version is never changed again — editing starts a new draft.
+import { ErrorCode, badInput, conflict, hubError, notFound } from '@bank-hub/shared';
+import type { ProductsRepositories } from '../models';
+import type { ServiceFlowDoc } from '../models/service-flow';
+import {
+  CONDITION_OPS,
+  type ConditionOp,
+  type FlowCondition,
+  type FlowStep,
+  type InputMapping,
+} from './flow';
+import { validateFlow, type FlowProblem } from './validation';
+
+export interface Builder {
+  id: string;
+  requestId: string;
+}
+
+const FLOW_KEY = /^[a-z][a-z0-9-]{2,39}$/;
+const STEP_ID = /^[a-z][a-z0-9_]{0,39}$/;
+const SERVICE_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const MAX_STEPS = 50;
+
+export interface StepInput {
+  id: string;
+  service: string;
+  title: string;
+  inputs?:
+    | readonly { input: string; fromStep?: string | null; fromOutput?: string | null; constant?: unknown }[]
+    | null;
+  terminal?: boolean | null;
+}
+
+export interface ConditionInput {
+  step: string;
+  output: string;
+  op: string;
+  value?: unknown;
+}
+
+const versionId = (key: string, version: number) => `SF-${key}-v${version}`;
+
+function checkStep(input: StepInput): Omit<FlowStep, 'next'> {
+  if (!STEP_ID.test(input.id))
+    throw badInput('step id must be lower snake case, at most 40 characters', 'step.id');
+  if (!SERVICE_CODE.test(input.service))
+    throw badInput('service must be an upper snake case code', 'step.service');
+  const title = input.title.trim();
+  if (title.length === 0 || title.length > 60)
+    throw badInput('title must be 1 to 60 characters', 'step.title');
+  const seen = new Set<string>();
+  const inputs = (input.inputs ?? []).map((mapping, i): InputMapping => {
+    const field = `step.inputs[${i}]`;
+    if (seen.has(mapping.input)) throw badInput(`input ${mapping.input} is mapped twice`, `${field}.input`);
+    seen.add(mapping.input);
+    const fromStep = mapping.fromStep ?? null;
+    const hasConstant = mapping.constant !== undefined && mapping.constant !== null;
+    if ((fromStep === null) === !hasConstant || (fromStep !== null && !mapping.fromOutput)) {
+      throw badInput('map an input either from a step (fromStep and fromOutput) or from a constant', field);
+    }
+    return {
+      input: mapping.input,
+      fromStep,
+      fromOutput: fromStep ? mapping.fromOutput! : null,
+      constant: hasConstant ? mapping.constant : null,
+    };
+  });
+  return { id: input.id, service: input.service, title, inputs, terminal: input.terminal ?? false };
+}
+
+function checkCondition(input: ConditionInput): FlowCondition {
+  if (!STEP_ID.test(input.step)) throw badInput('when.step must be a step id', 'when.step');
+  if (!(CONDITION_OPS as readonly string[]).includes(input.op)) {
+    throw badInput(`when.op must be one of ${CONDITION_OPS.join(', ')}`, 'when.op');
+  }
+  if (input.value === undefined) throw badInput('when.value is required', 'when.value');
+  return { step: input.step, output: input.output, op: input.op as ConditionOp, value: input.value };
+}
+
+async function record(
+  repos: ProductsRepositories,
+  builder: Builder,
+  action: string,
+  before: ServiceFlowDoc | null,
+  after: ServiceFlowDoc,
+) {
+  await repos.audit.record({
+    actor: builder.id,
+    action,
+    targetType: 'ServiceFlow',
+    targetId: after._id,
+    before,
+    after,
+    requestId: builder.requestId,
+  });
+}
+
+export async function createServiceFlow(
+  repos: ProductsRepositories,
+  builder: Builder,
+  key: string,
+  name: string,
+): Promise<ServiceFlowDoc> {
+  if (!FLOW_KEY.test(key))
+    throw badInput('key must be 3 to 40 of a-z, 0-9 and -, starting with a letter', 'key');
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 100)
+    throw badInput('name must be 1 to 100 characters', 'name');
+  const flow: ServiceFlowDoc = {
+    _id: versionId(key, 1),
+    key,
+    name: trimmed,
+    version: 1,
+    status: 'DRAFT',
+    startStepId: null,
+    steps: [],
+    revision: 0,
+    updatedBy: builder.id,
+    updatedAt: new Date(),
+    publishedAt: null,
+  };
+  if (!(await repos.flows.tryInsert(flow))) throw conflict(`a flow ${key} exists already`, { field: 'key' });
+  await record(repos, builder, 'createServiceFlow', null, flow);
+  return flow;
+}
+
+export async function createFlowDraft(
+  repos: ProductsRepositories,
+  builder: Builder,
+  key: string,
+): Promise<ServiceFlowDoc> {
+  const [latest] = await repos.flows.versions(key);
+  if (!latest) throw notFound('flow', key);
+  if (latest.status === 'DRAFT') return latest;
+  const draft: ServiceFlowDoc = {
+    ...latest,
+    _id: versionId(key, latest.version + 1),
+    version: latest.version + 1,
+    status: 'DRAFT',
+    revision: 0,
+    updatedBy: builder.id,
+    updatedAt: new Date(),
+    publishedAt: null,
+  };
+  // Two builders starting a draft at once: the unique (key, version) index lets one win; both get that draft.
+  if (!(await repos.flows.tryInsert(draft))) return (await repos.flows.findById(draft._id))!;
+  await record(repos, builder, 'createFlowDraft', latest, draft);
+  return draft;
+}
+
+async function draftOrFail(repos: ProductsRepositories, flowId: string): Promise<ServiceFlowDoc> {
+  const flow = await repos.flows.findById(flowId);
+  if (!flow) throw notFound('flow version', flowId);
+  if (flow.status !== 'DRAFT') {
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `version ${flow.version} of ${flow.key} is ${flow.status} and cannot change; start a draft with createFlowDraft`,
+    );
+  }
+  return flow;
+}
+
+/** Applies a change to a draft's steps; the change throws BAD_USER_INPUT for input that does not fit the draft. */
+export async function editDraft(
+  repos: ProductsRepositories,
+  builder: Builder,
+  flowId: string,
+  action: string,
+  change: (flow: ServiceFlowDoc) => Pick<ServiceFlowDoc, 'steps' | 'startStepId'>,
+): Promise<ServiceFlowDoc> {
+  const before = await draftOrFail(repos, flowId);
+  const changed = change(before);
+  if (changed.steps.length > MAX_STEPS) throw badInput(`a flow has at most ${MAX_STEPS} steps`, 'step');
+  const after = await repos.flows.updateIf(flowId, before, {
+    ...changed,
+    updatedBy: builder.id,
+    updatedAt: new Date(),
+  });
+  if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
+  await record(repos, builder, action, before, after);
+  return after;
+}
+
+const stepIndex = (flow: ServiceFlowDoc, id: string, field: string): number => {
+  const index = flow.steps.findIndex((step) => step.id === id);
+  if (index < 0) throw badInput(`the flow has no step ${id}`, field);
+  return index;
+};
+
+export const addStep = (input: StepInput) => (flow: ServiceFlowDoc) => {
+  const step = checkStep(input);
+  if (flow.steps.some((existing) => existing.id === step.id))
+    throw badInput(`step ${step.id} exists already`, 'step.id');
+  return { steps: [...flow.steps, { ...step, next: [] }], startStepId: flow.startStepId ?? step.id };
+};
+
+export const updateStep = (input: StepInput) => (flow: ServiceFlowDoc) => {
+  const step = checkStep(input);
+  const index = stepIndex(flow, step.id, 'step.id');
+  return {
+    steps: flow.steps.map((existing, i) => (i === index ? { ...step, next: existing.next } : existing)),
+    startStepId: flow.startStepId,
+  };
+};
+
+export const removeStep = (stepId: string) => (flow: ServiceFlowDoc) => {
+  stepIndex(flow, stepId, 'stepId');
+  return {
+    steps: flow.steps
+      .filter((step) => step.id !== stepId)
+      .map((step) => ({ ...step, next: step.next.filter((edge) => edge.to !== stepId) })),
+    startStepId: flow.startStepId === stepId ? null : flow.startStepId,
+  };
+};
+
+export const connectSteps =
+  (from: string, to: string, when: ConditionInput | null) => (flow: ServiceFlowDoc) => {
+    const index = stepIndex(flow, from, 'from');
+    stepIndex(flow, to, 'to');
+    const source = flow.steps[index]!;
+    if (source.next.some((edge) => edge.to === to)) throw badInput(`${from} already leads to ${to}`, 'to');
+    const condition = when ? checkCondition(when) : null;
+    if (!condition && source.next.some((edge) => !edge.when)) {
+      throw badInput(`${from} has a default edge already; give this one a condition`, 'when');
+    }
+    // Conditional edges are tried in the order added, always before the default.
+    const next = condition
+      ? [
+          ...source.next.filter((edge) => edge.when),
+          { to, when: condition },
+          ...source.next.filter((edge) => !edge.when),
+        ]
+      : [...source.next, { to, when: null }];
+    return {
+      steps: flow.steps.map((step, i) => (i === index ? { ...step, next } : step)),
+      startStepId: flow.startStepId,
+    };
+  };
+
+export const disconnectSteps = (from: string, to: string) => (flow: ServiceFlowDoc) => {
+  const index = stepIndex(flow, from, 'from');
+  if (!flow.steps[index]!.next.some((edge) => edge.to === to))
+    throw badInput(`${from} does not lead to ${to}`, 'to');
+  return {
+    steps: flow.steps.map((step, i) =>
+      i === index ? { ...step, next: step.next.filter((edge) => edge.to !== to) } : step,
+    ),
+    startStepId: flow.startStepId,
+  };
+};
+
+export const setStart = (stepId: string) => (flow: ServiceFlowDoc) => {
+  stepIndex(flow, stepId, 'stepId');
+  return { steps: flow.steps, startStepId: stepId };
+};
+
+/** Validates a version against the catalogue's current product risk levels. */
+export async function validateVersion(
+  repos: ProductsRepositories,
+  flow: ServiceFlowDoc,
+): Promise<FlowProblem[]> {
+  const productIds = flow.steps.flatMap((step) =>
+    step.inputs
+      .filter((mapping) => mapping.fromStep === null && typeof mapping.constant === 'string')
+      .map((mapping) => mapping.constant as string),
+  );
+  const products = new Map(
+    (await repos.products.findByIds(productIds)).map((product) => [product._id, product.riskLevel]),
+  );
+  return validateFlow(flow, (id) => products.get(id) ?? null);
+}
+
+export async function publishFlow(
+  repos: ProductsRepositories,
+  builder: Builder,
+  flowId: string,
+): Promise<ServiceFlowDoc> {
+  const before = await draftOrFail(repos, flowId);
+  const problems = await validateVersion(repos, before);
+  if (problems.length > 0) {
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `the flow has ${problems.length} problem(s); fix them before publishing`,
+      { problems },
+    );
+  }
+  const now = new Date();
+  const after = await repos.flows.updateIf(flowId, before, {
+    status: 'PUBLISHED',
+    publishedAt: now,
+    updatedBy: builder.id,
+    updatedAt: now,
+  });
+  if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
+  await repos.flows.retireOthers(after.key, after._id);
+  await record(repos, builder, 'publishFlow', before, after);
+  return after;
+}
+
+export async function retireFlow(
+  repos: ProductsRepositories,
+  builder: Builder,
+  flowId: string,
+): Promise<ServiceFlowDoc> {
+  const before = await repos.flows.findById(flowId);
+  if (!before) throw notFound('flow version', flowId);
+  if (before.status !== 'PUBLISHED')
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `only a published version can be retired; this one is ${before.status}`,
+    );
+  const after = await repos.flows.updateIf(flowId, before, {
+    status: 'RETIRED',
+    updatedBy: builder.id,
+    updatedAt: new Date(),
+  });
+  if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
+  await record(repos, builder, 'retireFlow', before, after);
+  return after;
+}

@@ -1,0 +1,115 @@
+// The service catalogue: the banking services a mini-program flow is built from, with typed inputs and outputs.
+
+export type ServiceValueType = 'STRING' | 'NUMBER' | 'BOOLEAN' | 'PRODUCT_ID' | 'RISK_LEVEL' | 'DATE_TIME';
+
+export interface ServiceField {
+  name: string;
+  type: ServiceValueType;
+  required: boolean;
+}
+
+export interface ServiceDefinition {
+  code: string;
+  name: string;
+  description: string;
+  inputs: ServiceField[];
+  outputs: ServiceField[];
+  scopes: string[];
+}
+
+const field = (name: string, type: ServiceValueType, required = true): ServiceField => ({
+  name,
+  type,
+  required,
+});
+
+export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
+  {
+    code: 'IDENTITY_CHECK',
+    name: '身份核验 Identity check',
+    description: 'Verifies the member with their ID document and a face match.',
+    inputs: [],
+    outputs: [field('verified', 'BOOLEAN')],
+    scopes: ['member'],
+  },
+  {
+    code: 'RISK_ASSESSMENT',
+    name: '风险测评 Risk assessment',
+    description: "Questionnaire that sets the member's risk tolerance.",
+    inputs: [],
+    outputs: [field('riskLevel', 'RISK_LEVEL'), field('score', 'NUMBER')],
+    scopes: ['member'],
+  },
+  {
+    code: 'OPEN_ACCOUNT',
+    name: '开户 Open account',
+    description: 'Opens an electronic account for a verified member.',
+    inputs: [field('verified', 'BOOLEAN'), field('accountType', 'STRING', false)],
+    outputs: [field('accountId', 'STRING')],
+    scopes: ['member'],
+  },
+  {
+    code: 'SELECT_PRODUCT',
+    name: '选择产品 Select product',
+    description: 'The member picks a product and an amount.',
+    inputs: [field('productType', 'STRING', false), field('maxRiskLevel', 'RISK_LEVEL', false)],
+    outputs: [field('productId', 'PRODUCT_ID'), field('amount', 'NUMBER')],
+    scopes: ['member'],
+  },
+  {
+    code: 'CONFIRM_PURCHASE',
+    name: '确认购买 Confirm purchase',
+    description:
+      'Places the order; the product must be suitable for the member and the amount at least its minimum.',
+    inputs: [field('productId', 'PRODUCT_ID'), field('amount', 'NUMBER')],
+    outputs: [field('orderId', 'STRING'), field('confirmed', 'BOOLEAN')],
+    scopes: ['member'],
+  },
+  {
+    code: 'CLAIM_BENEFIT',
+    name: '领取权益 Claim benefit',
+    description: 'Claims a benefit such as a welcome coupon.',
+    inputs: [field('benefitId', 'STRING')],
+    outputs: [field('claimId', 'STRING')],
+    scopes: ['member'],
+  },
+  {
+    code: 'SHOW_PAGE',
+    name: '展示页面 Show page',
+    description: 'Shows a content page (e.g. a product introduction) to the member.',
+    inputs: [field('pageKey', 'STRING')],
+    outputs: [field('viewed', 'BOOLEAN')],
+    scopes: ['member'],
+  },
+  {
+    code: 'SIGN_AGREEMENT',
+    name: '签署协议 Sign agreement',
+    description: 'The member reads and signs an agreement.',
+    inputs: [field('agreementCode', 'STRING')],
+    outputs: [field('signed', 'BOOLEAN'), field('signedAt', 'DATE_TIME')],
+    scopes: ['member'],
+  },
+];
+
+const BY_CODE = new Map(SERVICE_CATALOG.map((service) => [service.code, service]));
+
+export const serviceByCode = (code: string): ServiceDefinition | undefined => BY_CODE.get(code);
+
+const RISK = /^R[1-5]$/;
+
+/** Whether a JSON value fits a service value type. */
+export function fitsType(value: unknown, type: ServiceValueType): boolean {
+  switch (type) {
+    case 'STRING':
+    case 'PRODUCT_ID':
+      return typeof value === 'string' && value.length > 0 && value.length <= 200;
+    case 'NUMBER':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'BOOLEAN':
+      return typeof value === 'boolean';
+    case 'RISK_LEVEL':
+      return typeof value === 'string' && RISK.test(value);
+    case 'DATE_TIME':
+      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+  }
+}

@@ -1,0 +1,207 @@
+// The run API: a member starts a session of the latest published version of a flow and completes its steps one
+// by one. Every advance is checked (owner, current step, output types, suitability of a purchase) and recorded
+// with its idempotency key under a compare-and-set, so a repeated or concurrent call advances once.
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  badInput,
+  conflict,
+  forbidden,
+  hubError,
+  notFound,
+  type Identity,
+} from '@bank-hub/shared';
+import { isSuitable } from '../domain/suitability';
+import type { ProductsRepositories } from '../models';
+import type { FlowSessionDoc } from '../models/flow-session';
+import type { ServiceFlowDoc } from '../models/service-flow';
+import { fitsType, serviceByCode } from './catalog';
+import { nextStepId, resolveInputs, type FlowStep } from './flow';
+import type { MemberRiskSource } from './member-risk';
+
+const IDEMPOTENCY_KEY = /^[\w.:-]{8,128}$/;
+const MAX_ATTEMPTS = 5;
+
+export interface RunContext {
+  repos: ProductsRepositories;
+  memberRisk: MemberRiskSource;
+  ttlMinutes: number;
+  now: Date;
+}
+
+export interface AdvanceOutcome {
+  session: FlowSessionDoc;
+  nextStep: FlowStep | null;
+  completed: boolean;
+}
+
+/** The latest published version of a flow; a retired or unknown flow is NOT_FOUND. */
+export async function publishedFlow(repos: ProductsRepositories, key: string): Promise<ServiceFlowDoc> {
+  const flow = (await repos.flows.versions(key)).find((version) => version.status === 'PUBLISHED');
+  if (!flow) throw notFound('published flow', key);
+  return flow;
+}
+
+export async function startSession(
+  run: RunContext,
+  memberId: string,
+  flowKey: string,
+): Promise<FlowSessionDoc> {
+  const flow = await publishedFlow(run.repos, flowKey);
+  const session: FlowSessionDoc = {
+    _id: `FS-${randomUUID()}`,
+    memberId,
+    flowId: flow._id,
+    status: 'ACTIVE',
+    currentStepId: flow.startStepId,
+    outputs: {},
+    history: [],
+    revision: 0,
+    startedAt: run.now,
+    expiresAt: new Date(run.now.getTime() + run.ttlMinutes * 60_000),
+  };
+  await run.repos.sessions.insert(session);
+  return session;
+}
+
+/** A session of the caller's, or NOT_FOUND / FORBIDDEN. */
+export async function ownSession(
+  repos: ProductsRepositories,
+  memberId: string,
+  sessionId: string,
+): Promise<FlowSessionDoc> {
+  const session = await repos.sessions.findById(sessionId);
+  if (!session) throw notFound('flow session', sessionId);
+  if (session.memberId !== memberId) throw forbidden('this flow session belongs to another member');
+  return session;
+}
+
+function checkOutput(step: FlowStep, output: unknown): Record<string, unknown> {
+  const service = serviceByCode(step.service);
+  if (!service) throw new Error(`published step ${step.id} uses unknown service ${step.service}`);
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) {
+    throw badInput('output must be an object of the step’s outputs', 'output');
+  }
+  const values = output as Record<string, unknown>;
+  const unknown = Object.keys(values).find((name) => !service.outputs.some((field) => field.name === name));
+  if (unknown) throw badInput(`${step.service} has no output ${unknown}`, `output.${unknown}`);
+  for (const field of service.outputs) {
+    const value = values[field.name];
+    if (value === undefined || value === null) {
+      if (field.required) throw badInput(`output ${field.name} is required`, `output.${field.name}`);
+    } else if (!fitsType(value, field.type)) {
+      throw badInput(`output ${field.name} must be a ${field.type}`, `output.${field.name}`);
+    }
+  }
+  return values;
+}
+
+/** Service rules that hold whatever the flow says: products exist and are on sale, purchases are suitable. */
+async function enforceService(
+  run: RunContext,
+  identity: Identity,
+  step: FlowStep,
+  session: FlowSessionDoc,
+  output: Record<string, unknown>,
+) {
+  if (step.service === 'SELECT_PRODUCT') {
+    const [product] = await run.repos.products.findByIds([String(output.productId)]);
+    if (!product || product.status !== 'ON_SALE')
+      throw badInput(`product ${String(output.productId)} is not on sale`, 'output.productId');
+  }
+  if (step.service === 'CONFIRM_PURCHASE') {
+    const inputs = resolveInputs(step, session.outputs);
+    const [product] = await run.repos.products.findByIds([String(inputs.productId)]);
+    if (!product || product.status !== 'ON_SALE') {
+      throw hubError(ErrorCode.FAILED_PRECONDITION, `product ${String(inputs.productId)} is not on sale`, {
+        reason: 'NOT_ON_SALE',
+      });
+    }
+    const memberRisk = await run.memberRisk.riskOf(identity);
+    if (!isSuitable(product.riskLevel, memberRisk)) {
+      throw hubError(
+        ErrorCode.FAILED_PRECONDITION,
+        `product ${product._id} (${product.riskLevel}) is above the member's risk tolerance (${memberRisk ?? 'unknown'})`,
+        { reason: 'UNSUITABLE', productId: product._id },
+      );
+    }
+    if (typeof inputs.amount !== 'number' || inputs.amount < product.minAmount) {
+      throw hubError(
+        ErrorCode.FAILED_PRECONDITION,
+        `the amount is below the product's minimum of ${product.minAmount}`,
+        {
+          reason: 'BELOW_MINIMUM',
+        },
+      );
+    }
+  }
+}
+
+function replay(
+  session: FlowSessionDoc,
+  flow: ServiceFlowDoc,
+  record: FlowSessionDoc['history'][number],
+): AdvanceOutcome {
+  return {
+    session,
+    nextStep: flow.steps.find((step) => step.id === record.nextStepId) ?? null,
+    completed: record.completed,
+  };
+}
+
+export async function advance(
+  run: RunContext,
+  identity: Identity,
+  memberId: string,
+  input: { sessionId: string; stepId: string; output: unknown; idempotencyKey: string },
+): Promise<AdvanceOutcome> {
+  if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
+    throw badInput(
+      'idempotencyKey must be 8 to 128 characters of letters, digits, _ . : -',
+      'idempotencyKey',
+    );
+  }
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const session = await ownSession(run.repos, memberId, input.sessionId);
+    const flow = (await run.repos.flows.findById(session.flowId))!;
+    const previous = session.history.find((entry) => entry.idempotencyKey === input.idempotencyKey);
+    if (previous) {
+      if (previous.stepId !== input.stepId)
+        throw conflict('idempotencyKey was used for another step', { field: 'idempotencyKey' });
+      return replay(session, flow, previous);
+    }
+    if (session.status === 'COMPLETED')
+      throw hubError(ErrorCode.FAILED_PRECONDITION, 'the flow session is completed');
+    if (session.status === 'EXPIRED' || session.expiresAt <= run.now) {
+      await run.repos.sessions.markExpired(session._id, session.revision);
+      throw hubError(ErrorCode.FAILED_PRECONDITION, 'the flow session has expired; start a new one', {
+        reason: 'EXPIRED',
+      });
+    }
+    if (input.stepId !== session.currentStepId) {
+      throw hubError(ErrorCode.FAILED_PRECONDITION, `step ${input.stepId} is not the current step`, {
+        expectedStepId: session.currentStepId,
+      });
+    }
+    const step = flow.steps.find((candidate) => candidate.id === input.stepId)!;
+    const output = checkOutput(step, input.output);
+    const outputs = { ...session.outputs, [step.id]: output };
+    await enforceService(run, identity, step, session, output);
+    const next = step.terminal ? null : nextStepId(step, outputs);
+    const completed = next === null;
+    const updated = await run.repos.sessions.advanceIf(
+      session._id,
+      session.revision,
+      {
+        outputs,
+        currentStepId: next,
+        status: completed ? 'COMPLETED' : 'ACTIVE',
+        expiresAt: new Date(run.now.getTime() + run.ttlMinutes * 60_000),
+      },
+      { idempotencyKey: input.idempotencyKey, stepId: step.id, nextStepId: next, completed, at: run.now },
+    );
+    // Lost a race: someone advanced first (perhaps this very key); read again and answer from what is stored.
+    if (updated) return replay(updated, flow, updated.history.at(-1)!);
+  }
+  throw conflict('the flow session is busy; retry');
+}

@@ -1,0 +1,210 @@
+// Flow validation: every problem at once, each with the step at fault and a stable code. Pure: the product
+// risk lookup is passed in, so the compliance rule (no purchase above R2 without a prior risk assessment on
+// every path) is checked against the catalogue without this module touching MongoDB.
+import { fitsType, serviceByCode, type ServiceValueType } from './catalog';
+import type { FlowGraph, FlowStep } from './flow';
+
+export type FlowProblemCode =
+  | 'NO_START'
+  | 'UNKNOWN_SERVICE'
+  | 'UNKNOWN_STEP'
+  | 'UNKNOWN_FIELD'
+  | 'CYCLE'
+  | 'UNREACHABLE_STEP'
+  | 'DEAD_END'
+  | 'MISSING_INPUT'
+  | 'TYPE_MISMATCH'
+  | 'MISSING_RISK_ASSESSMENT';
+
+export interface FlowProblem {
+  code: FlowProblemCode;
+  stepId: string | null;
+  message: string;
+}
+
+/** The catalogue's risk level of a product, or null when the product is unknown. */
+export type ProductRiskLookup = (productId: string) => string | null;
+
+const HIGHEST_RISK_WITHOUT_ASSESSMENT = 'R2';
+
+/** Steps on a cycle, found by depth-first search over edges to existing steps. */
+function stepsOnCycles(steps: Map<string, FlowStep>): Set<string> {
+  const state = new Map<string, 'open' | 'done'>();
+  const onCycle = new Set<string>();
+  const visit = (id: string, path: string[]) => {
+    state.set(id, 'open');
+    for (const edge of steps.get(id)!.next) {
+      if (!steps.has(edge.to)) continue;
+      if (state.get(edge.to) === 'open')
+        path
+          .slice(path.indexOf(edge.to))
+          .concat(id)
+          .forEach((s) => onCycle.add(s));
+      else if (!state.has(edge.to)) visit(edge.to, [...path, id]);
+    }
+    state.set(id, 'done');
+  };
+  for (const id of steps.keys()) if (!state.has(id)) visit(id, []);
+  return onCycle;
+}
+
+/**
+ * For an acyclic flow, the steps every path from the start to each step passes through (the step excluded):
+ * what a step may rely on having happened before it.
+ */
+function strictDominators(steps: Map<string, FlowStep>, start: string): Map<string, Set<string>> {
+  const predecessors = new Map<string, string[]>([...steps.keys()].map((id) => [id, []]));
+  for (const step of steps.values()) {
+    for (const edge of step.next) if (steps.has(edge.to)) predecessors.get(edge.to)!.push(step.id);
+  }
+  // Topological order of the steps reachable from the start.
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const edge of steps.get(id)!.next) if (steps.has(edge.to)) visit(edge.to);
+    order.unshift(id);
+  };
+  visit(start);
+  const dominators = new Map<string, Set<string>>();
+  for (const id of order) {
+    if (id === start) {
+      dominators.set(id, new Set());
+      continue;
+    }
+    const reachedFrom = predecessors.get(id)!.filter((p) => dominators.has(p));
+    const sets = reachedFrom.map((p) => new Set([...dominators.get(p)!, p]));
+    dominators.set(
+      id,
+      sets.reduce((acc, set) => new Set([...acc].filter((x) => set.has(x)))),
+    );
+  }
+  return dominators;
+}
+
+export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  const report = (code: FlowProblemCode, stepId: string | null, message: string) =>
+    problems.push({ code, stepId, message });
+  const steps = new Map(graph.steps.map((step) => [step.id, step]));
+
+  const startValid = graph.startStepId !== null && steps.has(graph.startStepId);
+  if (!startValid) {
+    report(
+      'NO_START',
+      graph.startStepId,
+      graph.startStepId ? `start step ${graph.startStepId} does not exist` : 'the flow has no start step',
+    );
+  }
+  for (const step of graph.steps) {
+    if (!serviceByCode(step.service))
+      report('UNKNOWN_SERVICE', step.id, `service ${step.service} is not in the catalogue`);
+    for (const edge of step.next) {
+      if (!steps.has(edge.to)) report('UNKNOWN_STEP', step.id, `edge to unknown step ${edge.to}`);
+    }
+    if (!step.terminal && !step.next.some((edge) => !edge.when && steps.has(edge.to))) {
+      report('DEAD_END', step.id, `step ${step.id} is not terminal and has no default way on`);
+    }
+  }
+  const cyclic = stepsOnCycles(steps);
+  for (const step of graph.steps)
+    if (cyclic.has(step.id)) report('CYCLE', step.id, `step ${step.id} is on a cycle`);
+  if (!startValid) return problems;
+
+  const dominators = strictDominators(steps, graph.startStepId!);
+  for (const step of graph.steps) {
+    if (!dominators.has(step.id) && !cyclic.has(step.id)) {
+      report('UNREACHABLE_STEP', step.id, `no path from the start reaches step ${step.id}`);
+    }
+  }
+  // Checks of what precedes what are meaningful only on an acyclic graph.
+  if (cyclic.size > 0) return problems;
+
+  const outputType = (stepId: string, output: string): ServiceValueType | null =>
+    serviceByCode(steps.get(stepId)?.service ?? '')?.outputs.find((field) => field.name === output)?.type ??
+    null;
+
+  for (const step of graph.steps) {
+    const service = serviceByCode(step.service);
+    const before = dominators.get(step.id);
+    if (!service || !before) continue;
+    for (const mapping of step.inputs) {
+      const input = service.inputs.find((field) => field.name === mapping.input);
+      if (!input) {
+        report('UNKNOWN_FIELD', step.id, `${step.service} has no input ${mapping.input}`);
+        continue;
+      }
+      if (mapping.fromStep === null) {
+        if (!fitsType(mapping.constant, input.type)) {
+          report('TYPE_MISMATCH', step.id, `constant for ${mapping.input} is not a ${input.type}`);
+        }
+        continue;
+      }
+      if (!steps.has(mapping.fromStep)) {
+        report('UNKNOWN_STEP', step.id, `input ${mapping.input} maps from unknown step ${mapping.fromStep}`);
+        continue;
+      }
+      const type = outputType(mapping.fromStep, mapping.fromOutput ?? '');
+      if (!type) {
+        report('UNKNOWN_FIELD', step.id, `step ${mapping.fromStep} has no output ${mapping.fromOutput}`);
+      } else if (type !== input.type) {
+        report(
+          'TYPE_MISMATCH',
+          step.id,
+          `${mapping.input} is ${input.type} but ${mapping.fromStep}.${mapping.fromOutput} is ${type}`,
+        );
+      } else if (!before.has(mapping.fromStep)) {
+        report(
+          'MISSING_INPUT',
+          step.id,
+          `${mapping.input} comes from ${mapping.fromStep}, which does not precede ${step.id} on every path`,
+        );
+      }
+    }
+    for (const input of service.inputs) {
+      if (input.required && !step.inputs.some((mapping) => mapping.input === input.name)) {
+        report('MISSING_INPUT', step.id, `required input ${input.name} of ${step.service} is not mapped`);
+      }
+    }
+    for (const edge of step.next) {
+      const when = edge.when;
+      if (!when) continue;
+      if (!steps.has(when.step)) {
+        report('UNKNOWN_STEP', step.id, `branch to ${edge.to} tests unknown step ${when.step}`);
+        continue;
+      }
+      const type = outputType(when.step, when.output);
+      const values = when.op === 'in' && Array.isArray(when.value) ? when.value : [when.value];
+      if (!type) report('UNKNOWN_FIELD', step.id, `step ${when.step} has no output ${when.output}`);
+      else if (!values.every((value) => fitsType(value, type))) {
+        report(
+          'TYPE_MISMATCH',
+          step.id,
+          `branch to ${edge.to} compares ${when.step}.${when.output} (${type}) with ${JSON.stringify(when.value)}`,
+        );
+      } else if (when.step !== step.id && !before.has(when.step)) {
+        report(
+          'MISSING_INPUT',
+          step.id,
+          `branch to ${edge.to} tests ${when.step}, which does not precede ${step.id} on every path`,
+        );
+      }
+    }
+    if (step.service === 'CONFIRM_PURCHASE') {
+      const product = step.inputs.find((mapping) => mapping.input === 'productId');
+      const risk = product && product.fromStep === null ? productRisk(String(product.constant)) : null;
+      // A product chosen at run time (or unknown) may be of any risk: assume the worst.
+      const needsAssessment = risk === null || risk > HIGHEST_RISK_WITHOUT_ASSESSMENT;
+      const assessed = [...before].some((id) => steps.get(id)?.service === 'RISK_ASSESSMENT');
+      if (needsAssessment && !assessed) {
+        report(
+          'MISSING_RISK_ASSESSMENT',
+          step.id,
+          `purchase of ${risk ? `a ${risk} product` : 'a product chosen at run time'} is not preceded on every path by RISK_ASSESSMENT`,
+        );
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,93 @@
+// Service flow versions: one document per version, steps embedded; a published version is never modified.
+import { Schema, type Model } from 'mongoose';
+import type { FlowStep } from '../flows/flow';
+
+export type FlowStatus = 'DRAFT' | 'PUBLISHED' | 'RETIRED';
+
+export interface ServiceFlowDoc {
+  _id: string;
+  key: string;
+  name: string;
+  version: number;
+  status: FlowStatus;
+  startStepId: string | null;
+  steps: FlowStep[];
+  /** Bumped on every change to a draft, so two builders cannot overwrite each other. */
+  revision: number;
+  updatedBy: string;
+  updatedAt: Date;
+  publishedAt: Date | null;
+}
+
+export const serviceFlowSchema = new Schema<ServiceFlowDoc>(
+  {
+    _id: { type: String, required: true },
+    key: { type: String, required: true },
+    name: { type: String, required: true },
+    version: { type: Number, required: true },
+    status: { type: String, required: true },
+    startStepId: { type: String, default: null },
+    steps: { type: Schema.Types.Mixed, default: [] },
+    revision: { type: Number, required: true },
+    updatedBy: { type: String, required: true },
+    updatedAt: { type: Date, required: true },
+    publishedAt: { type: Date, default: null },
+  },
+  { collection: 'service_flows', versionKey: false, minimize: false },
+);
+serviceFlowSchema.index({ key: 1, version: 1 }, { unique: true });
+
+export class ServiceFlowRepository {
+  constructor(readonly model: Model<ServiceFlowDoc>) {}
+
+  findById(id: string): Promise<ServiceFlowDoc | null> {
+    return this.model.findById(id).lean<ServiceFlowDoc>().exec();
+  }
+
+  findByIds(ids: readonly string[]): Promise<ServiceFlowDoc[]> {
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<ServiceFlowDoc[]>()
+      .exec();
+  }
+
+  /** Every version of a flow, newest first. */
+  versions(key: string): Promise<ServiceFlowDoc[]> {
+    return this.model.find({ key }).sort({ version: -1 }).lean<ServiceFlowDoc[]>().exec();
+  }
+
+  /** Inserts a new version; false when that key and version exist already (a concurrent draft won). */
+  async tryInsert(flow: ServiceFlowDoc): Promise<boolean> {
+    try {
+      await this.model.create(flow);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) return false;
+      throw error;
+    }
+  }
+
+  /** Applies a change only if the version is still in `status` at `revision`. */
+  updateIf(
+    id: string,
+    expected: { status: FlowStatus; revision: number },
+    set: Partial<ServiceFlowDoc>,
+  ): Promise<ServiceFlowDoc | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: id, status: expected.status, revision: expected.revision },
+        { $set: { ...set, revision: expected.revision + 1 } },
+        { returnDocument: 'after' },
+      )
+      .lean<ServiceFlowDoc>()
+      .exec();
+  }
+
+  /** Retires every other published version of the key. */
+  retireOthers(key: string, keepId: string): Promise<unknown> {
+    return this.model.updateMany(
+      { key, status: 'PUBLISHED', _id: { $ne: keepId } },
+      { $set: { status: 'RETIRED', updatedAt: new Date() }, $inc: { revision: 1 } },
+    );
+  }
+}

@@ -1,0 +1,225 @@
+import { eligibleBundles } from '../src/domain/bundles';
+import type { MemberRef } from '../src/domain/member';
+import { nextStepId, type FlowGraph, type FlowStep } from '../src/flows/flow';
+import { validateFlow, type FlowProblemCode } from '../src/flows/validation';
+import { diffFlows } from '../src/flows/diff';
+import { PRODUCTS } from '../src/seed';
+import { BUNDLES } from '../src/seed-bundles';
+import { FLOWS } from '../src/seed-flows';
+
+const risk = (id: string) => PRODUCTS.find((product) => product._id === id)?.riskLevel ?? null;
+const codes = (graph: FlowGraph) =>
+  validateFlow(graph, risk).map((problem) => [problem.code, problem.stepId]);
+
+const buyWealth = FLOWS.find((flow) => flow.key === 'buy-wealth')!;
+const clone = (graph: FlowGraph): FlowGraph =>
+  structuredClone({ startStepId: graph.startStepId, steps: graph.steps });
+const stepOf = (graph: FlowGraph, id: string): FlowStep => graph.steps.find((step) => step.id === id)!;
+
+describe('validateFlow', () => {
+  it.each(FLOWS.map((flow) => [flow.key, flow]))('accepts the seeded flow %s', (_key, flow) => {
+    expect(codes(flow)).toEqual([]);
+  });
+
+  const broken: [string, (graph: FlowGraph) => void, [FlowProblemCode, string | null][]][] = [
+    ['no start step', (g) => void (g.startStepId = null), [['NO_START', null]]],
+    [
+      'an unknown service',
+      (g) => void (stepOf(g, 'disclose').service = 'TELEPORT'),
+      [['UNKNOWN_SERVICE', 'disclose']],
+    ],
+    [
+      'a cycle',
+      (g) =>
+        void stepOf(g, 'disclose').next.push({
+          to: 'select',
+          when: { step: 'select', output: 'amount', op: 'gt', value: 1 },
+        }),
+      [
+        ['CYCLE', 'select'],
+        ['CYCLE', 'disclose'],
+      ],
+    ],
+    [
+      'an unreachable step',
+      (g) =>
+        void g.steps.push({
+          id: 'orphan',
+          service: 'SHOW_PAGE',
+          title: 'x',
+          inputs: [{ input: 'pageKey', fromStep: null, fromOutput: null, constant: 'p' }],
+          next: [],
+          terminal: true,
+        }),
+      [['UNREACHABLE_STEP', 'orphan']],
+    ],
+    ['a dead end', (g) => void (stepOf(g, 'disclose').next = []), [['DEAD_END', 'disclose']]],
+    [
+      'a missing input',
+      (g) =>
+        void (stepOf(g, 'confirm').inputs = stepOf(g, 'confirm').inputs.filter((m) => m.input !== 'amount')),
+      [['MISSING_INPUT', 'confirm']],
+    ],
+    [
+      'an input from a step that does not precede on every path',
+      (g) =>
+        void (stepOf(g, 'confirm').inputs[1] = {
+          input: 'amount',
+          fromStep: 'disclose',
+          fromOutput: 'signedAt',
+          constant: null,
+        }),
+      [['TYPE_MISMATCH', 'confirm']],
+    ],
+    [
+      'an input from a branch only',
+      (g) => {
+        stepOf(g, 'disclose').service = 'SELECT_PRODUCT';
+        stepOf(g, 'disclose').inputs = [];
+        stepOf(g, 'confirm').inputs[1] = {
+          input: 'amount',
+          fromStep: 'disclose',
+          fromOutput: 'amount',
+          constant: null,
+        };
+      },
+      [['MISSING_INPUT', 'confirm']],
+    ],
+    [
+      'a mistyped constant',
+      (g) => void (stepOf(g, 'disclose').inputs[0]!.constant = 42),
+      [['TYPE_MISMATCH', 'disclose']],
+    ],
+    [
+      'a branch on a mistyped value',
+      (g) => void (stepOf(g, 'select').next[0]!.when!.value = 'lots'),
+      [['TYPE_MISMATCH', 'select']],
+    ],
+    [
+      'an unknown output',
+      (g) => void (stepOf(g, 'confirm').inputs[0]!.fromOutput = 'sku'),
+      [['UNKNOWN_FIELD', 'confirm']],
+    ],
+    [
+      'an input from a removed step',
+      (g) => void (stepOf(g, 'confirm').inputs[0]!.fromStep = 'gone'),
+      [['UNKNOWN_STEP', 'confirm']],
+    ],
+    [
+      'a purchase chosen at run time without a risk assessment',
+      (g) => {
+        g.steps = g.steps.filter((s) => s.id !== 'assess');
+        g.startStepId = 'select';
+        stepOf(g, 'select').inputs = [];
+      },
+      [['MISSING_RISK_ASSESSMENT', 'confirm']],
+    ],
+  ];
+  it.each(broken)('reports %s', (_name, breakIt, expected) => {
+    const graph = clone(buyWealth);
+    breakIt(graph);
+    expect(codes(graph)).toEqual(expected);
+  });
+
+  const purchaseOf = (productId: string, assessed: boolean): FlowGraph => ({
+    startStepId: assessed ? 'assess' : 'confirm',
+    steps: [
+      ...(assessed
+        ? [
+            {
+              id: 'assess',
+              service: 'RISK_ASSESSMENT',
+              title: 'a',
+              inputs: [],
+              next: [{ to: 'confirm', when: null }],
+              terminal: false,
+            },
+          ]
+        : []),
+      {
+        id: 'confirm',
+        service: 'CONFIRM_PURCHASE',
+        title: 'c',
+        inputs: [
+          { input: 'productId', fromStep: null, fromOutput: null, constant: productId },
+          { input: 'amount', fromStep: null, fromOutput: null, constant: 1000 },
+        ],
+        next: [],
+        terminal: true,
+      },
+    ],
+  });
+
+  it.each([
+    ['P-FD-009', false, [['MISSING_RISK_ASSESSMENT', 'confirm']]],
+    ['P-FD-009', true, []],
+    ['P-WM-004', false, []],
+    ['P-DP-001', false, []],
+  ])('a purchase of %s with assessment %s reports %j', (productId, assessed, expected) => {
+    expect(codes(purchaseOf(productId, assessed))).toEqual(expected);
+  });
+});
+
+describe('running a flow', () => {
+  it('takes the branch whose condition holds, else the default', () => {
+    const select = stepOf(buyWealth, 'select');
+    expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 600_000 } })).toBe('disclose');
+    expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 1_000 } })).toBe('confirm');
+  });
+});
+
+describe('diffFlows', () => {
+  it('lists added, removed and changed steps', () => {
+    const newer = clone(buyWealth);
+    newer.steps = newer.steps.filter((s) => s.id !== 'disclose');
+    stepOf(newer, 'select').next = [{ to: 'confirm', when: null }];
+    newer.steps.push({
+      id: 'thanks',
+      service: 'SHOW_PAGE',
+      title: 't',
+      inputs: [],
+      next: [],
+      terminal: true,
+    });
+    expect(diffFlows(buyWealth, newer)).toEqual({
+      addedSteps: ['thanks'],
+      removedSteps: ['disclose'],
+      changedSteps: ['select'],
+      startChanged: false,
+    });
+  });
+});
+
+describe('eligibleBundles', () => {
+  const products = new Map(PRODUCTS.map((product) => [product._id, product]));
+  const now = new Date('2026-11-25T00:00:00Z');
+  const member = (overrides: Partial<MemberRef>): MemberRef => ({
+    id: 'M',
+    riskLevel: 'R1',
+    affinityKeys: [],
+    segmentCodes: [],
+    level: { code: 'STANDARD', rank: 1 },
+    lifecycleStage: 'RETENTION',
+    ...overrides,
+  });
+  const ids = (m: MemberRef) => eligibleBundles(BUNDLES, products, m, now).map((bundle) => bundle._id);
+
+  it('offers a new young R1 member the starter set only (the steady mix has R2 products)', () => {
+    expect(ids(member({ lifecycleStage: 'ACQUISITION', segmentCodes: ['NEW_YOUNG'] }))).toEqual([
+      'BD-STARTER',
+    ]);
+  });
+
+  it('withholds a whole bundle when any product is above the member risk, even if the rule matches', () => {
+    expect(ids(member({ riskLevel: 'R3', segmentCodes: ['WEALTH_CLIENTS'] }))).toEqual(['BD-STEADY']);
+    expect(ids(member({ riskLevel: 'R4', segmentCodes: ['WEALTH_CLIENTS'] }))).toEqual([
+      'BD-STEADY',
+      'BD-GROWTH',
+    ]);
+  });
+
+  it('never offers an ended bundle or anything to a member of unknown risk', () => {
+    expect(ids(member({ riskLevel: 'R5' }))).not.toContain('BD-NATIONAL-DAY');
+    expect(ids(member({ riskLevel: null, lifecycleStage: 'ACQUISITION' }))).toEqual([]);
+  });
+});

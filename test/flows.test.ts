@@ -1,0 +1,369 @@
+// Mini-program service flows through the gateway: a builder composes, validates and publishes a flow by
+// mutations; members walk sessions through it; suitability and idempotency hold; bundles are suitable only.
+import type { RunningHub } from '../scripts/hub';
+import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+let hub: RunningHub;
+let builder: Send;
+let young: Send;
+let wealthy: Send;
+
+beforeAll(async () => {
+  hub = await startTestHub('flows');
+  const as =
+    (token: string): Send =>
+    (query, variables = {}) =>
+      graphql(hub.gatewayUrl, query, variables, bearer(token));
+  builder = as(await clientToken('builder.bea', 'builder'));
+  young = as(await clientToken('M0001', 'member'));
+  wealthy = as(await clientToken('M0002', 'member'));
+});
+
+afterAll(() => stopTestHub(hub));
+
+const FLOW = 'id version status startStepId steps { id service next { to when { step output op value } } }';
+const ADD = `mutation ($flowId: ID!, $step: FlowStepInput!) { addFlowStep(flowId: $flowId, step: $step) { ${FLOW} } }`;
+const UPDATE = `mutation ($flowId: ID!, $step: FlowStepInput!) { updateFlowStep(flowId: $flowId, step: $step) { id } }`;
+const REMOVE = `mutation ($flowId: ID!, $stepId: String!) { removeFlowStep(flowId: $flowId, stepId: $stepId) { id } }`;
+const CONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!, $when: FlowConditionInput) {
+  connectFlowSteps(flowId: $flowId, from: $from, to: $to, when: $when) { id }
+}`;
+const DISCONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!) { disconnectFlowSteps(flowId: $flowId, from: $from, to: $to) { id } }`;
+const VALIDATE = `query ($flowId: ID!) { validateFlow(flowId: $flowId) { valid problems { code stepId message } } }`;
+const PUBLISH = `mutation ($flowId: ID!) { publishFlow(flowId: $flowId) { id status version } }`;
+const START = `mutation ($key: String!) { startFlowSession(flowKey: $key) { id status currentStep { id service } } }`;
+const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!) {
+  advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key) {
+    completed nextStep { id } session { status currentStep { id } outputs }
+  }
+}`;
+
+const mapped = (input: string, fromStep: string, fromOutput: string) => ({ input, fromStep, fromOutput });
+const constant = (input: string, value: unknown) => ({ input, constant: value });
+
+async function ok(response: Promise<GraphQLResponse>) {
+  const result = await response;
+  expect(result.errors).toBeUndefined();
+  return result.data!;
+}
+
+async function problems(flowId: string) {
+  const data = await ok(builder(VALIDATE, { flowId }));
+  return (data.validateFlow.problems as { code: string; stepId: string }[]).map(
+    (p) => `${p.code}@${p.stepId}`,
+  );
+}
+
+/** Starts a session and completes the given steps in order; returns the last answer, or the first refusal. */
+async function walk(member: Send, key: string, steps: [string, unknown][]): Promise<GraphQLResponse> {
+  const session = (await ok(member(START, { key }))).startFlowSession.id;
+  let last: GraphQLResponse = { status: 200 };
+  for (const [i, [step, output]] of steps.entries()) {
+    last = await member(ADVANCE, { session, step, output, key: `${session}-${i}` });
+    if (last.errors) return last;
+  }
+  return last;
+}
+
+describe('composing a flow', () => {
+  let flowId: string;
+
+  it('builds a five-step flow with a branch, reporting each problem on the way, and publishes it', async () => {
+    flowId = (await ok(builder(`mutation { createServiceFlow(key: "buy-fund", name: "Buy a fund") { id } }`)))
+      .createServiceFlow.id;
+    await ok(builder(ADD, { flowId, step: { id: 'identity', service: 'IDENTITY_CHECK', title: 'Verify' } }));
+    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: {
+          id: 'select',
+          service: 'SELECT_PRODUCT',
+          title: 'Pick',
+          inputs: [constant('productType', 'FUND'), mapped('maxRiskLevel', 'assess', 'riskLevel')],
+        },
+      }),
+    );
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: {
+          id: 'disclose',
+          service: 'SIGN_AGREEMENT',
+          title: 'Disclosure',
+          inputs: [constant('agreementCode', 'FUND-RISK')],
+        },
+      }),
+    );
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: {
+          id: 'confirm',
+          service: 'CONFIRM_PURCHASE',
+          title: 'Buy',
+          terminal: true,
+          inputs: [mapped('productId', 'select', 'productId'), mapped('amount', 'identity', 'verified')],
+        },
+      }),
+    );
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: { id: 'teleport', service: 'TELEPORT', title: 'Beam me up', terminal: true },
+      }),
+    );
+    // Nothing is connected yet: dead ends and unreachable steps, an unknown service, a mistyped mapping.
+    expect(await problems(flowId)).toEqual(
+      expect.arrayContaining([
+        'DEAD_END@identity',
+        'UNKNOWN_SERVICE@teleport',
+        'UNREACHABLE_STEP@assess',
+        'UNREACHABLE_STEP@confirm',
+      ]),
+    );
+    for (const [from, to] of [
+      ['identity', 'assess'],
+      ['assess', 'select'],
+      ['disclose', 'confirm'],
+    ]) {
+      await ok(builder(CONNECT, { flowId, from, to }));
+    }
+    await ok(
+      builder(CONNECT, {
+        flowId,
+        from: 'select',
+        to: 'disclose',
+        when: { step: 'select', output: 'amount', op: 'gte', value: 100000 },
+      }),
+    );
+    await ok(builder(CONNECT, { flowId, from: 'select', to: 'confirm' }));
+    await ok(builder(REMOVE, { flowId, stepId: 'teleport' }));
+    expect(await problems(flowId)).toEqual(['TYPE_MISMATCH@confirm']);
+
+    await ok(
+      builder(CONNECT, {
+        flowId,
+        from: 'disclose',
+        to: 'select',
+        when: { step: 'select', output: 'amount', op: 'lt', value: 0 },
+      }),
+    );
+    expect(await problems(flowId)).toEqual(['CYCLE@select', 'CYCLE@disclose']);
+    await ok(builder(DISCONNECT, { flowId, from: 'disclose', to: 'select' }));
+
+    const confirmWithout = (inputs: unknown[]) =>
+      builder(UPDATE, {
+        flowId,
+        step: { id: 'confirm', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs },
+      });
+    await ok(confirmWithout([mapped('productId', 'select', 'productId')]));
+    expect(await problems(flowId)).toEqual(['MISSING_INPUT@confirm']);
+    await ok(
+      confirmWithout([mapped('productId', 'select', 'productId'), mapped('amount', 'disclose', 'signedAt')]),
+    );
+    expect(await problems(flowId)).toEqual(['TYPE_MISMATCH@confirm']);
+
+    const refused = await builder(PUBLISH, { flowId });
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'TYPE_MISMATCH', stepId: 'confirm' }),
+    ]);
+
+    await ok(
+      confirmWithout([mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')]),
+    );
+    expect(await problems(flowId)).toEqual([]);
+    expect((await ok(builder(PUBLISH, { flowId }))).publishFlow).toMatchObject({
+      status: 'PUBLISHED',
+      version: 1,
+    });
+  });
+
+  it('keeps a published version immutable; edits go to a new draft version, and versions can be diffed', async () => {
+    const edit = await builder(ADD, {
+      flowId,
+      step: { id: 'thanks', service: 'SHOW_PAGE', title: 'Thanks', inputs: [constant('pageKey', 'thanks')] },
+    });
+    expect(errorCodes(edit)).toEqual(['FAILED_PRECONDITION']);
+    const draft = (await ok(builder(`mutation { createFlowDraft(key: "buy-fund") { id version status } }`)))
+      .createFlowDraft;
+    expect(draft).toMatchObject({ version: 2, status: 'DRAFT' });
+    await ok(
+      builder(UPDATE, {
+        flowId: draft.id,
+        step: {
+          id: 'disclose',
+          service: 'SIGN_AGREEMENT',
+          title: 'Read this',
+          inputs: [constant('agreementCode', 'FUND-RISK-2')],
+        },
+      }),
+    );
+    const diff = await ok(
+      builder(
+        `{ diffServiceFlows(key: "buy-fund", fromVersion: 1, toVersion: 2) { addedSteps removedSteps changedSteps startChanged } }`,
+      ),
+    );
+    expect(diff.diffServiceFlows).toEqual({
+      addedSteps: [],
+      removedSteps: [],
+      changedSteps: ['disclose'],
+      startChanged: false,
+    });
+    const versions = await ok(builder(`{ serviceFlowVersions(key: "buy-fund") { version status } }`));
+    expect(versions.serviceFlowVersions).toEqual([
+      { version: 2, status: 'DRAFT' },
+      { version: 1, status: 'PUBLISHED' },
+    ]);
+  });
+
+  it('refuses to publish an R4 purchase without a prior risk assessment', async () => {
+    const id = (
+      await ok(builder(`mutation { createServiceFlow(key: "quick-index", name: "Quick index fund") { id } }`))
+    ).createServiceFlow.id;
+    await ok(
+      builder(ADD, {
+        flowId: id,
+        step: {
+          id: 'buy',
+          service: 'CONFIRM_PURCHASE',
+          title: 'Buy',
+          terminal: true,
+          inputs: [constant('productId', 'P-FD-009'), constant('amount', 5000)],
+        },
+      }),
+    );
+    const refused = await builder(PUBLISH, { flowId: id });
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'MISSING_RISK_ASSESSMENT', stepId: 'buy' }),
+    ]);
+  });
+
+  it('rejects bad builder input with the field at fault, and member tokens', async () => {
+    const bad = await builder(ADD, {
+      flowId: 'SF-buy-fund-v2',
+      step: { id: 'Bad Id', service: 'SHOW_PAGE', title: 'x' },
+    });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'step.id' });
+    const both = await builder(CONNECT, { flowId: 'SF-buy-fund-v2', from: 'identity', to: 'nowhere' });
+    expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
+    const member = await young(`mutation { createServiceFlow(key: "sneaky", name: "x") { id } }`);
+    expect(errorCodes(member)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('walking a flow', () => {
+  const identity: [string, unknown] = ['identity', { verified: true }];
+  const assess = (riskLevel: string): [string, unknown] => ['assess', { riskLevel, score: 70 }];
+
+  it('takes a member through the branch to completion', async () => {
+    const done = await walk(wealthy, 'buy-fund', [
+      identity,
+      assess('R4'),
+      ['select', { productId: 'P-FD-009', amount: 200_000 }],
+      ['disclose', { signed: true, signedAt: '2026-11-25T08:00:00Z' }],
+      ['confirm', { orderId: 'O-1', confirmed: true }],
+    ]);
+    expect(done.errors).toBeUndefined();
+    expect(done.data?.advanceFlow).toMatchObject({
+      completed: true,
+      nextStep: null,
+      session: { status: 'COMPLETED', currentStep: null },
+    });
+    expect(Object.keys(done.data?.advanceFlow.session.outputs)).toEqual([
+      'identity',
+      'assess',
+      'select',
+      'disclose',
+      'confirm',
+    ]);
+  });
+
+  it.each([
+    ['buy-wealth', [assess('R1'), ['select', { productId: 'P-WM-008', amount: 10_000 }]]],
+    ['buy-fund', [identity, assess('R5'), ['select', { productId: 'P-FD-003', amount: 10_000 }]]],
+  ] as [string, [string, unknown][]][])(
+    'never lets M0001 (R1) buy an R3 product, in %s either',
+    async (key, steps) => {
+      const refused = await walk(young, key, [...steps, ['confirm', { orderId: 'O-2', confirmed: true }]]);
+      expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ reason: 'UNSUITABLE' });
+    },
+  );
+
+  it('advances once for concurrent calls with one idempotency key', async () => {
+    const session = (await ok(wealthy(START, { key: 'open-account' }))).startFlowSession.id;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        wealthy(ADVANCE, { session, step: 'identity', output: { verified: true }, key: 'same-key-0001' }),
+      ),
+    );
+    expect(answers.flatMap((answer) => answer.errors ?? [])).toEqual([]);
+    expect(new Set(answers.map((answer) => JSON.stringify(answer.data)))).toHaveProperty('size', 1);
+    const after = await ok(wealthy(`{ flowSession(id: "${session}") { currentStep { id } outputs } }`));
+    expect(after.flowSession).toEqual({
+      currentStep: { id: 'terms' },
+      outputs: { identity: { verified: true } },
+    });
+  });
+
+  it('refuses steps out of order, bad outputs, other members and unknown or retired flows', async () => {
+    const session = (await ok(young(START, { key: 'open-account' }))).startFlowSession.id;
+    const outOfOrder = await young(ADVANCE, {
+      session,
+      step: 'open',
+      output: { accountId: 'A1' },
+      key: 'skip-ahead-1',
+    });
+    expect(outOfOrder.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      expectedStepId: 'identity',
+    });
+    const badOutput = await young(ADVANCE, {
+      session,
+      step: 'identity',
+      output: { verified: 'yes' },
+      key: 'bad-output-1',
+    });
+    expect(badOutput.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'output.verified',
+    });
+    const someoneElse = await wealthy(ADVANCE, {
+      session,
+      step: 'identity',
+      output: { verified: true },
+      key: 'hijack-0001',
+    });
+    expect(errorCodes(someoneElse)).toEqual(['FORBIDDEN']);
+    const state = await ok(young(`{ flowSession(id: "${session}") { currentStep { id } outputs } }`));
+    expect(state.flowSession).toEqual({ currentStep: { id: 'identity' }, outputs: {} });
+    expect(errorCodes(await young(START, { key: 'no-such-flow' }))).toEqual(['NOT_FOUND']);
+    await ok(builder(`mutation { retireFlow(flowId: "SF-welcome-benefit-v1") { status } }`));
+    expect(errorCodes(await young(START, { key: 'welcome-benefit' }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('bundles', () => {
+  const BUNDLES = '{ viewer { riskLevel eligibleBundles { id products { id riskLevel status } } } }';
+  const rank = (level: string) => Number(level.slice(1));
+
+  it.each([
+    ['M0001', () => young, ['BD-STARTER']],
+    ['M0002', () => wealthy, ['BD-GROWTH', 'BD-STEADY']],
+  ] as [string, () => Send, string[]][])(
+    'offers %s only bundles whose every product suits them',
+    async (_id, member, expected) => {
+      const viewer = (await ok(member()(BUNDLES))).viewer;
+      expect(viewer.eligibleBundles.map((bundle: { id: string }) => bundle.id)).toEqual(expected);
+      for (const bundle of viewer.eligibleBundles) {
+        for (const product of bundle.products)
+          expect(rank(product.riskLevel)).toBeLessThanOrEqual(rank(viewer.riskLevel));
+      }
+    },
+  );
+});
