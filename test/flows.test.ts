@@ -348,6 +348,25 @@ describe('walking a flow', () => {
   });
 });
 
+describe('session expiry', () => {
+  it('refuses to advance an expired session, and marks it expired', async () => {
+    const session = (await ok(young(START, { key: 'open-account' }))).startFlowSession.id;
+    await hub.connections.products
+      .collection<{ _id: string }>('flow_sessions')
+      .updateOne({ _id: session }, { $set: { expiresAt: new Date(Date.now() - 1_000) } });
+    const late = await young(ADVANCE, {
+      session,
+      step: 'identity',
+      output: { verified: true },
+      key: 'too-late-0001',
+    });
+    expect(late.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'EXPIRED' });
+    expect((await ok(young(`{ flowSession(id: "${session}") { status } }`))).flowSession.status).toBe(
+      'EXPIRED',
+    );
+  });
+});
+
 describe('bundles', () => {
   const BUNDLES = '{ viewer { riskLevel eligibleBundles { id products { id riskLevel status } } } }';
   const rank = (level: string) => Number(level.slice(1));
