@@ -12,11 +12,13 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import {
   ErrorCode,
   IDENTITY_HEADER,
   ON_BEHALF_OF_HEADER,
   formatErrorFor,
+  hubError,
   listenApp,
   signInternalIdentity,
   verifyOnBehalfOf,
@@ -51,6 +53,22 @@ function readyUrl(graphqlUrl: string): string {
   return url.toString();
 }
 
+/** Forwards the verified identity, and names the subgraph when it cannot be reached at all. */
+class HubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0] & { name: string }) {
+    super(config);
+    this.name = config.name;
+  }
+
+  private readonly name: string;
+
+  override didEncounterError(error: Error): never {
+    if (error instanceof GraphQLError) throw error;
+    // A network failure: report it as the subgraph being unavailable rather than as an internal error.
+    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, `the ${this.name} subgraph is unavailable`, { serviceName: this.name });
+  }
+}
+
 export function buildGateway(
   options: GatewayOptions,
 ): HttpGraphQLServer & { subgraphUrls: () => Record<string, string> } {
@@ -62,7 +80,8 @@ export function buildGateway(
       const target = options.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL`);
       resolvedUrls[name] = target;
-      return new RemoteGraphQLDataSource<GatewayContext>({
+      return new HubDataSource({
+        name,
         url: target,
         async willSendRequest({ request, context }) {
           // Only what the gateway itself verified reaches subgraphs; client headers are not forwarded.

@@ -362,8 +362,8 @@ export type Member = {
   riskLevel: RiskLevel;
   /** Segments the member belongs to. */
   segmentCodes: Array<Scalars['String']['output']>;
-  /** Products the member may be offered. */
-  suitableProducts: Array<SuitableProduct>;
+  /** Products the member may be offered; null when the products subgraph could not say (then none are placed). */
+  suitableProducts?: Maybe<Array<SuitableProduct>>;
 };
 
 /** A member, as the content subgraph sees them: the attributes that decide what they see. */

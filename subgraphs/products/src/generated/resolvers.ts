@@ -304,7 +304,7 @@ export type Member = {
    * Bundles the member may buy now: active, in their validity window, whose rule matches the member, and whose every
    * product is on sale and suitable for the member (a bundle with any unsuitable product is not offered at all).
    */
-  eligibleBundles: Array<Bundle>;
+  eligibleBundles?: Maybe<Array<Bundle>>;
   /** Stable member id. */
   id: Scalars['ID']['output'];
   /** Membership level (from the members subgraph). */
@@ -312,13 +312,13 @@ export type Member = {
   /** Lifecycle stage (from the members subgraph). */
   lifecycleStage: LifecycleStage;
   /** Suitable products on sale, ranked by affinity to the member's tags: never above the member's risk tolerance. */
-  recommendedProducts: Array<Product>;
+  recommendedProducts?: Maybe<Array<Product>>;
   /** The member's risk tolerance (from the members subgraph). */
   riskLevel: RiskLevel;
   /** Segments the member belongs to (from the members subgraph). */
   segmentCodes: Array<Scalars['String']['output']>;
   /** Every suitable product on sale, ranked like recommendedProducts. Internal: content composes pages from it. */
-  suitableProducts: Array<SuitableProduct>;
+  suitableProducts?: Maybe<Array<SuitableProduct>>;
 };
 
 /** A member, as the products subgraph sees them: what decides which products they may be offered. */
@@ -1039,15 +1039,15 @@ export type MemberResolvers<
     FederationReferenceType,
     ContextType
   >;
-  eligibleBundles?: Resolver<Array<ResolversTypes['Bundle']>, ParentType, ContextType>;
+  eligibleBundles?: Resolver<Maybe<Array<ResolversTypes['Bundle']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   recommendedProducts?: Resolver<
-    Array<ResolversTypes['Product']>,
+    Maybe<Array<ResolversTypes['Product']>>,
     ParentType,
     ContextType,
     RequireFields<MemberRecommendedProductsArgs, 'first'>
   >;
-  suitableProducts?: Resolver<Array<ResolversTypes['SuitableProduct']>, ParentType, ContextType>;
+  suitableProducts?: Resolver<Maybe<Array<ResolversTypes['SuitableProduct']>>, ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<
