@@ -137,16 +137,22 @@ function render(item: PlannedItem, media: Awaited<ReturnType<typeof loadMedia>>)
   }
 }
 
-/** The member's page, or null when no published page has this channel and key. */
+/**
+ * The member's page, or null when no published page has this channel and key. `explain` considers every
+ * creative of the page (for pagePreview's reasons); rendering reads only what can be placed.
+ */
 export async function composePage(
   ctx: ContentContext,
   member: MemberRef,
   channel: Channel,
   key: string,
+  explain = false,
 ): Promise<ComposedPage | null> {
   const page: PageDoc | null = await ctx.loaders.pageByAddress.load(pageAddress(channel, key));
   if (!page || page.status !== 'PUBLISHED') return null;
-  const creatives = await ctx.loaders.creativesByPage.load(page._id);
+  const creatives = explain
+    ? await ctx.loaders.creativesByPage.load(page._id)
+    : await ctx.loaders.placeableByPage.load(page);
   const media = await loadMedia(ctx, creatives);
   const available = (creative: CreativeDoc) =>
     creative.kind === 'BANNER' ||

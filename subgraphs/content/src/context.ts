@@ -10,7 +10,10 @@ import type { ProductCatalog } from './product-catalog';
 export interface ContentLoaders {
   /** Pages by `channel:key`. */
   pageByAddress: DataLoader<string, PageDoc | null>;
+  /** Every creative of a page, whatever its status: for operators and previews. */
   creativesByPage: DataLoader<string, CreativeDoc[]>;
+  /** Only what a member's page can show (see CreativeRepository.placeableForPages). */
+  placeableByPage: DataLoader<PageDoc, CreativeDoc[], string>;
   activityById: DataLoader<string, ActivityDoc | null>;
   topicById: DataLoader<string, TopicDoc | null>;
   liveStreamById: DataLoader<string, LiveStreamDoc | null>;
@@ -26,7 +29,10 @@ export interface ContentContext extends BaseContext {
 
 export const pageAddress = (channel: Channel, key: string) => `${channel}:${key}`;
 
-export function createLoaders(repos: ContentRepositories): ContentLoaders {
+const byPage = (pageIds: readonly string[], creatives: readonly CreativeDoc[]) =>
+  pageIds.map((pageId) => creatives.filter((creative) => creative.pageId === pageId));
+
+export function createLoaders(repos: ContentRepositories, now: Date): ContentLoaders {
   return {
     pageByAddress: keyedLoader(
       (addresses) =>
@@ -38,10 +44,19 @@ export function createLoaders(repos: ContentRepositories): ContentLoaders {
         ),
       (page) => pageAddress(page.channel, page.key),
     ),
-    creativesByPage: new DataLoader(async (pageIds) => {
-      const creatives = await repos.creatives.forPages(pageIds);
-      return pageIds.map((pageId) => creatives.filter((creative) => creative.pageId === pageId));
-    }),
+    creativesByPage: new DataLoader(async (pageIds) =>
+      byPage(pageIds, await repos.creatives.forPages(pageIds)),
+    ),
+    placeableByPage: new DataLoader(
+      async (pages) => {
+        const ids = pages.map((page) => page._id);
+        const fallbacks = pages.flatMap((page) =>
+          page.slots.flatMap((slot) => slot.fallbackCreativeId ?? []),
+        );
+        return byPage(ids, await repos.creatives.placeableForPages(ids, fallbacks, now));
+      },
+      { cacheKeyFn: (page) => page._id },
+    ),
     activityById: keyedLoader(
       (ids) => repos.activities.findByIds(ids),
       (doc) => doc._id,
@@ -62,11 +77,8 @@ export function createLoaders(repos: ContentRepositories): ContentLoaders {
 }
 
 export function createContext(repos: ContentRepositories, catalog: ProductCatalog) {
-  return (base: BaseContext): ContentContext => ({
-    ...base,
-    repos,
-    catalog,
-    now: new Date(),
-    loaders: createLoaders(repos),
-  });
+  return (base: BaseContext): ContentContext => {
+    const now = new Date();
+    return { ...base, repos, catalog, now, loaders: createLoaders(repos, now) };
+  };
 }

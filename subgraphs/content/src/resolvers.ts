@@ -34,8 +34,14 @@ function listSize(first: number | null | undefined): number {
   return size;
 }
 
-async function composedOrNotFound(ctx: ContentContext, member: MemberRef, channel: Channel, key: string) {
-  const composed = await composePage(ctx, member, channel, key);
+async function composedOrNotFound(
+  ctx: ContentContext,
+  member: MemberRef,
+  channel: Channel,
+  key: string,
+  explain = false,
+) {
+  const composed = await composePage(ctx, member, channel, key, explain);
   if (!composed) throw notFound('page', `${channel}/${key}`);
   return composed;
 }
@@ -52,7 +58,7 @@ export const resolvers: Resolvers = {
     page: async (member, { channel, key }, ctx) => (await composedOrNotFound(ctx, member, channel, key)).page,
     pagePreview: (member, { channel, key }, ctx) => {
       operator(ctx);
-      return composedOrNotFound(ctx, member, channel, key);
+      return composedOrNotFound(ctx, member, channel, key, true);
     },
   },
 

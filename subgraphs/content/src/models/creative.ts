@@ -102,6 +102,25 @@ export class CreativeRepository {
       .exec();
   }
 
+  /**
+   * What a member's page can show: published creatives still in their window, plus the pages' fallbacks (whose
+   * window is waived). Archived and ended creatives pile up over the years; rendering never reads them.
+   */
+  placeableForPages(
+    pageIds: readonly string[],
+    fallbackIds: readonly string[],
+    now: Date,
+  ): Promise<CreativeDoc[]> {
+    return this.model
+      .find({
+        pageId: { $in: pageIds },
+        $or: [{ status: 'PUBLISHED', endsAt: { $gt: now } }, { _id: { $in: fallbackIds } }],
+      })
+      .sort({ _id: 1 })
+      .lean<CreativeDoc[]>()
+      .exec();
+  }
+
   insert(creative: CreativeDoc): Promise<unknown> {
     return this.model.create(creative);
   }

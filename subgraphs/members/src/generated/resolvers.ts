@@ -253,7 +253,7 @@ export type Query = {
   membershipLevels: Array<MembershipLevel>;
   /** All segments. Operator scope. */
   segments: Array<Segment>;
-  /** The unified tag library. */
+  /** The unified tag library, optionally one category. Operator scope. */
   tagDefinitions: Array<TagDefinition>;
   /** The authenticated member (member token), or null for an anonymous caller. */
   viewer?: Maybe<Member>;
