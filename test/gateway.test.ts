@@ -97,6 +97,19 @@ describe('identity', () => {
     expect(response.data?.member ?? null).toBeNull();
   });
 
+  it('fails only the field a caller may not see, not the rest of the answer', async () => {
+    const response = await graphql(hub.gatewayUrl, '{ membershipLevels { code } segments { code } }');
+    expect(response.status).toBe(200);
+    expect(response.data?.membershipLevels).toHaveLength(5);
+    expect(response.errors).toEqual([
+      expect.objectContaining({
+        path: ['segments'],
+        extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+      }),
+    ]);
+    expect(JSON.stringify(response.errors)).not.toContain('127.0.0.1');
+  });
+
   it('answers FORBIDDEN when a member token asks for an operator field', async () => {
     const response = await graphql(hub.gatewayUrl, '{ member(id: "M0002") { id } }', {}, bearer(memberToken));
     expect(errorCodes(response)).toEqual(['FORBIDDEN']);

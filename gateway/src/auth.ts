@@ -1,6 +1,15 @@
 // Verifies the client's bearer JWT: HS256 with JWT_SECRET by default, or keys from JWT_JWKS_URL in production.
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
-import { ANONYMOUS, parseScopes, unauthenticated, type HubConfig, type Identity } from '@bank-hub/shared';
+import {
+  ANONYMOUS,
+  ErrorCode,
+  parseScopes,
+  requestError,
+  type HubConfig,
+  type Identity,
+} from '@bank-hub/shared';
+
+const unauthenticated = (message: string) => requestError(ErrorCode.UNAUTHENTICATED, 401, message);
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Identity>;
 

@@ -7,7 +7,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { ErrorCode, hubError } from '@bank-hub/shared';
+import { ErrorCode, requestError } from '@bank-hub/shared';
 
 export interface OperationLimits {
   maxDepth: number;
@@ -60,8 +60,9 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
           }
           const size = measureOperation(operation, fragments);
           if (size.depth > limits.maxDepth) {
-            throw hubError(
+            throw requestError(
               ErrorCode.OPERATION_TOO_DEEP,
+              400,
               `operation depth ${size.depth} exceeds ${limits.maxDepth}`,
               {
                 depth: size.depth,
@@ -70,8 +71,9 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
             );
           }
           if (size.aliases > limits.maxAliases) {
-            throw hubError(
+            throw requestError(
               ErrorCode.OPERATION_TOO_COMPLEX,
+              400,
               `operation uses ${size.aliases} aliases, more than ${limits.maxAliases}`,
               {
                 aliases: size.aliases,
@@ -80,8 +82,9 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
             );
           }
           if (size.fields > limits.maxFields) {
-            throw hubError(
+            throw requestError(
               ErrorCode.OPERATION_TOO_COMPLEX,
+              400,
               `operation selects ${size.fields} fields, more than ${limits.maxFields}`,
               {
                 fields: size.fields,

@@ -55,7 +55,9 @@ function readyUrl(graphqlUrl: string): string {
 
 /** Forwards the verified identity, and names the subgraph when it cannot be reached at all. */
 class HubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0] & { name: string }) {
+  constructor(
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0] & { name: string },
+  ) {
     super(config);
     this.name = config.name;
   }
@@ -65,7 +67,9 @@ class HubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override didEncounterError(error: Error): never {
     if (error instanceof GraphQLError) throw error;
     // A network failure: report it as the subgraph being unavailable rather than as an internal error.
-    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, `the ${this.name} subgraph is unavailable`, { serviceName: this.name });
+    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, `the ${this.name} subgraph is unavailable`, {
+      serviceName: this.name,
+    });
   }
 }
 

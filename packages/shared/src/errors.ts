@@ -16,22 +16,26 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const httpStatus: Partial<Record<ErrorCode, number>> = {
-  UNAUTHENTICATED: 401,
-  OPERATION_TOO_DEEP: 400,
-  OPERATION_TOO_COMPLEX: 400,
-  OPERATION_TOO_LARGE: 413,
-};
-
 export function hubError(
   code: ErrorCode,
   message: string,
   extensions: Record<string, unknown> = {},
 ): GraphQLError {
-  const status = httpStatus[code];
-  return new GraphQLError(message, {
-    extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) },
-  });
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+/**
+ * An error that rejects the whole request before execution (bad token, operation too large or deep), with the
+ * HTTP status to answer it with. Field errors never carry one: a status would fail every other field of the
+ * response along with them.
+ */
+export function requestError(
+  code: ErrorCode,
+  status: number,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions, http: { status } } });
 }
 
 /** Invalid input; `field` names the argument path at fault, e.g. `rule.all[1].op`. */

@@ -1,7 +1,7 @@
 // Who is calling. The gateway verifies the client's JWT and hands subgraphs a short-lived token signed with a
 // secret only it and the subgraphs share, so a subgraph never trusts identity a client could have set itself.
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { forbidden, unauthenticated } from './errors';
+import { ErrorCode, forbidden, requestError, unauthenticated } from './errors';
 
 export const Scope = {
   MEMBER: 'member',
@@ -60,7 +60,7 @@ async function verifyIdentity(
     return { subject: payload.sub || null, scopes: parseScopes(payload.scope) };
   } catch (error) {
     const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid';
-    throw unauthenticated(`${what} is not valid (${reason})`);
+    throw requestError(ErrorCode.UNAUTHENTICATED, 401, `${what} is not valid (${reason})`);
   }
 }
 
@@ -73,7 +73,13 @@ export const signInternalIdentity = (identity: Identity, secret: string): Promis
  * without the header did not come through the gateway and could carry forged entity representations.
  */
 export async function verifyInternalIdentity(header: string | undefined, secret: string): Promise<Identity> {
-  if (!header) throw unauthenticated('subgraphs answer only requests that come through the gateway');
+  if (!header) {
+    throw requestError(
+      ErrorCode.UNAUTHENTICATED,
+      401,
+      'subgraphs answer only requests that come through the gateway',
+    );
+  }
   return verifyIdentity(header, secret, SUBGRAPH_AUDIENCE, 'identity forwarded by the gateway');
 }
 

@@ -48,7 +48,8 @@ export function formatErrorFor(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      // `response` is what a failed subgraph answered, internal addresses included: never for clients.
+      const { stacktrace: _stacktrace, response: _response, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     logger.error({ err: error, path: formatted.path }, 'unexpected error while serving a request');
