@@ -98,12 +98,16 @@ describe('identity', () => {
   });
 
   it('fails only the field a caller may not see, not the rest of the answer', async () => {
-    const response = await graphql(hub.gatewayUrl, '{ membershipLevels { code } segments { code } }');
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ membershipLevels { code } member(id: "M0001") { id } }',
+    );
     expect(response.status).toBe(200);
     expect(response.data?.membershipLevels).toHaveLength(5);
+    expect(response.data?.member).toBeNull();
     expect(response.errors).toEqual([
       expect.objectContaining({
-        path: ['segments'],
+        path: ['member'],
         extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }),
       }),
     ]);
