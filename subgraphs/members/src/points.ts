@@ -1,6 +1,6 @@
 // Awarding points without transactions: the unique idempotency key admits one ledger entry, the member update
-// is guarded by the entry id (so it applies once even when retried), and a lease lets a later retry finish an
-// entry whose writer died between the two writes.
+// is guarded by the entry id kept among the member's applied entries (so it applies once even when a stalled
+// writer and a retry both try), and a lease lets a later retry finish an entry whose writer died halfway.
 import { randomUUID } from 'node:crypto';
 import { badInput, conflict, hubError, ErrorCode } from '@bank-hub/shared';
 import { levelForGrowthPoints } from './domain/levels';
@@ -58,19 +58,7 @@ export async function awardPoints(
     createdAt: now,
     createdBy: request.actor,
   };
-  if (await repos.ledger.tryInsert(entry)) {
-    const applied = await applyEntry(repos, entry);
-    await repos.audit.record({
-      actor: request.actor,
-      action: 'awardPoints',
-      targetType: 'Member',
-      targetId: request.memberId,
-      before: null,
-      after: applied,
-      requestId: request.requestId,
-    });
-    return applied;
-  }
+  if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, request);
   return settleExisting(repos, request);
 }
 
@@ -86,7 +74,7 @@ async function settleExisting(repos: MembersRepositories, request: AwardRequest)
     if (existing.state === 'APPLIED') return existing;
     const now = new Date();
     const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
-    if (claimed) return applyEntry(repos, claimed);
+    if (claimed) return applyEntry(repos, claimed, request);
     if (Date.now() > deadline) {
       throw hubError(
         ErrorCode.CONFLICT,
@@ -100,17 +88,30 @@ async function settleExisting(repos: MembersRepositories, request: AwardRequest)
   }
 }
 
-async function applyEntry(repos: MembersRepositories, entry: PointsEntryDoc): Promise<PointsEntryDoc> {
-  const member = await repos.members.applyPoints(entry.memberId, entry._id, entry.amount);
-  let balanceAfter: number | null = null;
-  let levelAfter: string | null = null;
-  if (member) {
-    const level = levelForGrowthPoints(await repos.levels.all(), member.growthPoints);
-    if (level.rank > member.levelRank) await repos.members.raiseLevel(member._id, level._id, level.rank);
-    balanceAfter = member.points;
-    levelAfter = level.rank > member.levelRank ? level._id : member.levelCode;
-  }
-  const applied = await repos.ledger.markApplied(entry._id, balanceAfter, levelAfter);
-  await repos.members.clearPending(entry.memberId, entry._id);
-  return applied ?? (await repos.ledger.findByKey(entry.idempotencyKey))!;
+/** Applies an entry to the member (once), moves the level, marks the entry applied and audits who did it. */
+async function applyEntry(
+  repos: MembersRepositories,
+  entry: PointsEntryDoc,
+  request: AwardRequest,
+): Promise<PointsEntryDoc> {
+  // Null when a writer that stalled applied this entry already: read the member as it is now instead.
+  const member =
+    (await repos.members.applyPoints(entry.memberId, entry._id, entry.amount)) ??
+    (await repos.members.findByIds([entry.memberId]))[0];
+  if (!member) throw new Error(`member ${entry.memberId} vanished while awarding points`);
+  const level = levelForGrowthPoints(await repos.levels.all(), member.growthPoints);
+  if (level.rank > member.levelRank) await repos.members.raiseLevel(member._id, level._id, level.rank);
+  const levelAfter = level.rank > member.levelRank ? level._id : member.levelCode;
+  const applied = await repos.ledger.markApplied(entry._id, member.points, levelAfter);
+  const result = applied ?? (await repos.ledger.findByKey(entry.idempotencyKey))!;
+  await repos.audit.record({
+    actor: request.actor,
+    action: applied && entry.createdBy !== request.actor ? 'awardPoints (completed by retry)' : 'awardPoints',
+    targetType: 'Member',
+    targetId: entry.memberId,
+    before: null,
+    after: result,
+    requestId: request.requestId,
+  });
+  return result;
 }

@@ -218,7 +218,7 @@ function member(id: string, n: number, next: () => number): MemberDoc {
     lifecycleStage: stage,
     registeredAt: new Date(SEED_TIME.getTime() - Math.floor(next() * 1_500) * 86_400_000),
     updatedAt: SEED_TIME,
-    pendingEntries: [],
+    appliedEntries: [],
   };
 }
 
@@ -247,7 +247,7 @@ export const DEMO_MEMBERS: MemberDoc[] = [
     lifecycleStage: 'ACQUISITION',
     registeredAt: new Date('2025-12-20T09:30:00.000Z'),
     updatedAt: SEED_TIME,
-    pendingEntries: [],
+    appliedEntries: [],
   },
   {
     _id: 'M0002',
@@ -276,7 +276,7 @@ export const DEMO_MEMBERS: MemberDoc[] = [
     lifecycleStage: 'REVENUE',
     registeredAt: new Date('2016-04-11T02:00:00.000Z'),
     updatedAt: SEED_TIME,
-    pendingEntries: [],
+    appliedEntries: [],
   },
 ];
 

@@ -21,9 +21,18 @@ export interface MemberDoc {
   lifecycleStage: LifecycleStage;
   registeredAt: Date;
   updatedAt: Date;
-  /** Ledger entries applied to the balance but not yet marked applied (two-step, transaction-free award). */
-  pendingEntries: string[];
+  /**
+   * Ids of the latest ledger entries applied to the balance (at most APPLIED_ENTRIES_KEPT): the guard that applies
+   * an award once even when a stalled writer and a retry both try, without a transaction.
+   */
+  appliedEntries: string[];
 }
+
+/**
+ * How many applied entry ids a member keeps. A stalled writer could apply twice only if this many other awards
+ * to the same member completed while it stalled, which the lease (seconds) makes practically impossible.
+ */
+export const APPLIED_ENTRIES_KEPT = 500;
 
 export interface MemberTagValue {
   code: string;
@@ -48,7 +57,7 @@ export const memberSchema = new Schema<MemberDoc>(
     lifecycleStage: { type: String, required: true },
     registeredAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
-    pendingEntries: { type: [String], default: [] },
+    appliedEntries: { type: [String], default: [] },
   },
   { collection: 'members', versionKey: false, minimize: false },
 );
@@ -109,26 +118,23 @@ export class MemberRepository {
   }
 
   /**
-   * Adds an entry's points unless this entry is already pending on the member. Returns the member after the
-   * change, or null when the entry was applied before (or the member does not exist).
+   * Adds an entry's points unless this entry was applied already, remembering it among the member's latest
+   * applied entries. Returns the member after the change, or null when the entry was applied before (or the
+   * member does not exist).
    */
   applyPoints(memberId: string, entryId: string, amount: number): Promise<MemberDoc | null> {
     return this.model
       .findOneAndUpdate(
-        { _id: memberId, pendingEntries: { $ne: entryId } },
+        { _id: memberId, appliedEntries: { $ne: entryId } },
         {
           $inc: { points: amount, growthPoints: amount },
-          $push: { pendingEntries: entryId },
+          $push: { appliedEntries: { $each: [entryId], $slice: -APPLIED_ENTRIES_KEPT } },
           $set: { updatedAt: new Date() },
         },
         { returnDocument: 'after' },
       )
       .lean<MemberDoc>()
       .exec();
-  }
-
-  clearPending(memberId: string, entryId: string): Promise<unknown> {
-    return this.model.updateOne({ _id: memberId }, { $pull: { pendingEntries: entryId } });
   }
 
   /** Raises the level only; concurrent awards finishing out of order can never lower it. */
