@@ -154,7 +154,15 @@ export const resolvers: Resolvers = {
   TagDefinition: { code: (definition) => definition._id },
   Segment: {
     code: (segment) => segment._id,
-    audienceSize: (segment, _args, ctx) => ctx.loaders.audienceSize.load(segment),
+    // A member may see which segments they are in, not how they are defined or how large they are.
+    rule: (segment, _args, ctx) => {
+      operator(ctx);
+      return segment.rule;
+    },
+    audienceSize: (segment, _args, ctx) => {
+      operator(ctx);
+      return ctx.loaders.audienceSize.load(segment);
+    },
   },
   MembershipLevel: { code: (level) => level._id },
   PointsEntry: { id: (entry) => entry._id },

@@ -119,6 +119,17 @@ describe('segments', () => {
     expect(await members.repos.segments.all()).toEqual(before);
   });
 
+  it('shows a member their segments but not their rules or sizes', async () => {
+    const names = await member('{ viewer { segments { code name } } }');
+    expect(names.data?.viewer.segments.map((s: { code: string }) => s.code)).toEqual([
+      'CONSERVATIVE_SAVERS',
+      'NEW_YOUNG',
+    ]);
+    for (const field of ['rule', 'audienceSize']) {
+      expect(errorCodes(await member(`{ viewer { segments { ${field} } } }`))).toContain('FORBIDDEN');
+    }
+  });
+
   it('is forbidden to a member token', async () => {
     const response = await member(UPSERT_SEGMENT, {
       input: { code: 'X', name: 'x', rule: { field: 'level', op: 'eq', value: 'GOLD' } },

@@ -289,7 +289,7 @@ export type RiskLevel =
 /** A rule-based audience of members. */
 export type Segment = {
   __typename?: 'Segment';
-  /** How many members currently match the rule. */
+  /** How many members currently match the rule. Operator scope. */
   audienceSize: Scalars['Int']['output'];
   /** Unique code, e.g. YOUNG_NEW. */
   code: Scalars['String']['output'];
@@ -297,7 +297,7 @@ export type Segment = {
   description?: Maybe<Scalars['String']['output']>;
   /** Human-readable name. */
   name: Scalars['String']['output'];
-  /** The targeting rule a member must match. */
+  /** The targeting rule a member must match. Operator scope. */
   rule: Scalars['TargetingRule']['output'];
   /** When the segment was last changed. */
   updatedAt: Scalars['DateTime']['output'];
