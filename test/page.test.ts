@@ -172,6 +172,24 @@ describe('what never appears', () => {
   });
 });
 
+describe('an ended activity', () => {
+  it('is not advertised, whatever its card says', async () => {
+    const content = await openContent(hub.connections.content);
+    await content.activities.model.updateOne(
+      { _id: 'A-SIGNIN' },
+      { $set: { endsAt: new Date(Date.now() - 60_000) } },
+    );
+    const shown = (await pageOf(tokens.wealthy)).flatMap((slot) => slot.items.map((item) => item.creativeId));
+    expect(shown).not.toContain('CR-APP-home-activities-1');
+    await content.activities.model.updateOne(
+      { _id: 'A-SIGNIN' },
+      { $set: { endsAt: new Date('2030-12-31T00:00:00Z') } },
+    );
+    const again = (await pageOf(tokens.wealthy)).flatMap((slot) => slot.items.map((item) => item.creativeId));
+    expect(again).toContain('CR-APP-home-activities-1');
+  });
+});
+
 describe('pagePreview', () => {
   const PREVIEW = `query Preview($id: ID!) {
     member(id: $id) {

@@ -152,13 +152,15 @@ export async function composePage(
   if (!page || page.status !== 'PUBLISHED') return null;
   const creatives = explain
     ? await ctx.loaders.creativesByPage.load(page._id)
-    : await ctx.loaders.placeableByPage.load(page);
+    : await ctx.loaders.placeableByPage.load(page._id);
   const media = await loadMedia(ctx, creatives);
-  const available = (creative: CreativeDoc) =>
-    creative.kind === 'BANNER' ||
-    creative.kind === 'ENTRY' ||
-    creative.kind === 'PRODUCT' ||
-    media[creative.kind].has(creative.refId ?? '');
+  const available = (creative: CreativeDoc) => {
+    if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return true;
+    // An activity that has ended is not advertised, whatever its creative's window says.
+    if (creative.kind === 'ACTIVITY')
+      return (media.ACTIVITY.get(creative.refId ?? '')?.endsAt ?? ctx.now) > ctx.now;
+    return media[creative.kind].has(creative.refId ?? '');
+  };
   const audience = audienceOf(member, channel, ctx.now);
   const plans = page.slots.map((slot) => ({
     slot,

@@ -13,7 +13,7 @@ export interface ContentLoaders {
   /** Every creative of a page, whatever its status: for operators and previews. */
   creativesByPage: DataLoader<string, CreativeDoc[]>;
   /** Only what a member's page can show (see CreativeRepository.placeableForPages). */
-  placeableByPage: DataLoader<PageDoc, CreativeDoc[], string>;
+  placeableByPage: DataLoader<string, CreativeDoc[]>;
   activityById: DataLoader<string, ActivityDoc | null>;
   topicById: DataLoader<string, TopicDoc | null>;
   liveStreamById: DataLoader<string, LiveStreamDoc | null>;
@@ -47,15 +47,8 @@ export function createLoaders(repos: ContentRepositories, now: Date): ContentLoa
     creativesByPage: new DataLoader(async (pageIds) =>
       byPage(pageIds, await repos.creatives.forPages(pageIds)),
     ),
-    placeableByPage: new DataLoader(
-      async (pages) => {
-        const ids = pages.map((page) => page._id);
-        const fallbacks = pages.flatMap((page) =>
-          page.slots.flatMap((slot) => slot.fallbackCreativeId ?? []),
-        );
-        return byPage(ids, await repos.creatives.placeableForPages(ids, fallbacks, now));
-      },
-      { cacheKeyFn: (page) => page._id },
+    placeableByPage: new DataLoader(async (pageIds) =>
+      byPage(pageIds, await repos.creatives.placeableForPages(pageIds, now)),
     ),
     activityById: keyedLoader(
       (ids) => repos.activities.findByIds(ids),

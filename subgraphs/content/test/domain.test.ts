@@ -124,11 +124,8 @@ describe('planSlot', () => {
     ]);
   });
 
-  it('shows the fallback only when nothing else qualifies, waiving its rule and window', () => {
-    const fallback = creative({
-      rule: { field: 'segment', op: 'eq', value: 'NOBODY' },
-      endsAt: new Date('2026-01-02T00:00:00Z'),
-    });
+  it('shows the fallback only when nothing else qualifies, waiving its rule but not its window', () => {
+    const fallback = creative({ rule: { field: 'segment', op: 'eq', value: 'NOBODY' } });
     const other = creative({ rule: { field: 'segment', op: 'eq', value: 'NEW_YOUNG' } });
     const withOther = planSlot(
       slot({ fallbackCreativeId: fallback._id }),
@@ -146,6 +143,10 @@ describe('planSlot', () => {
     );
     expect(alone.items).toEqual([{ source: 'creative', creative: fallback, variant: null }]);
     expect(alone.decisions[0]?.decision).toBe('FALLBACK');
+    const ended = { ...fallback, endsAt: new Date('2026-01-02T00:00:00Z') };
+    const expired = planSlot(slot({ fallbackCreativeId: ended._id }), [ended], audience, always);
+    expect(expired.items).toEqual([]);
+    expect(expired.decisions[0]?.decision).toBe('OUT_OF_WINDOW');
   });
 
   it('never shows an unsuitable product, not even as the fallback', () => {

@@ -1,7 +1,7 @@
 // Chooses what fills one slot for one member, and says why about every candidate. Order of checks: published,
 // inside its window, rule matches, suitable (products), content available; then priority, capped at the slot's
 // size; a product shelf may fill free places with suitable products; the slot's fallback only when nothing else
-// qualifies (it must still be published and, for a product, suitable).
+// qualifies (its rule is waived; it must still be published, in its window and, for a product, suitable).
 import { evaluate, explainMismatch } from '@bank-hub/targeting';
 import type { CreativeDoc, VariantDoc } from '../models/creative';
 import type { SlotDoc } from '../models/page';
@@ -52,19 +52,19 @@ function firstExclusion(
   audience: Audience,
   suitable: ReadonlySet<string>,
   available: ContentAvailability,
-  ignoreTargeting: boolean,
+  ignoreRule: boolean,
 ): Check | null {
   if (creative.status !== 'PUBLISHED') {
     return { decision: 'NOT_PUBLISHED', detail: `status is ${creative.status}`, failedRuleNode: null };
   }
-  if (!ignoreTargeting && (audience.now < creative.startsAt || audience.now >= creative.endsAt)) {
+  if (audience.now < creative.startsAt || audience.now >= creative.endsAt) {
     const when =
       audience.now < creative.startsAt
         ? `starts ${creative.startsAt.toISOString()}`
         : `ended ${creative.endsAt.toISOString()}`;
     return { decision: 'OUT_OF_WINDOW', detail: when, failedRuleNode: null };
   }
-  if (!ignoreTargeting && creative.rule && !evaluate(creative.rule, audience.profile)) {
+  if (!ignoreRule && creative.rule && !evaluate(creative.rule, audience.profile)) {
     const node = explainMismatch(creative.rule, audience.profile);
     return { decision: 'RULE_NOT_MATCHED', detail: `targeting rule fails at ${node}`, failedRuleNode: node };
   }

@@ -648,7 +648,7 @@ export type SlotConfig = {
   autoFill: Scalars['Boolean']['output'];
   /** Slot code, unique on its page. */
   code: Scalars['String']['output'];
-  /** Creative shown only when nothing else qualifies (published and, for a product, suitable; rule and window waived). */
+  /** Creative shown only when nothing else qualifies (its rule is waived; it must be published, in its window and, for a product, suitable). */
   fallbackCreativeId?: Maybe<Scalars['ID']['output']>;
   /** At most this many items. */
   maxItems: Scalars['Int']['output'];

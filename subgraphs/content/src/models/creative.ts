@@ -103,19 +103,12 @@ export class CreativeRepository {
   }
 
   /**
-   * What a member's page can show: published creatives still in their window, plus the pages' fallbacks (whose
-   * window is waived). Archived and ended creatives pile up over the years; rendering never reads them.
+   * What a member's page can show: published creatives that have not ended. Archived and ended creatives pile up
+   * over the years; rendering never reads them.
    */
-  placeableForPages(
-    pageIds: readonly string[],
-    fallbackIds: readonly string[],
-    now: Date,
-  ): Promise<CreativeDoc[]> {
+  placeableForPages(pageIds: readonly string[], now: Date): Promise<CreativeDoc[]> {
     return this.model
-      .find({
-        pageId: { $in: pageIds },
-        $or: [{ status: 'PUBLISHED', endsAt: { $gt: now } }, { _id: { $in: fallbackIds } }],
-      })
+      .find({ pageId: { $in: pageIds }, status: 'PUBLISHED', endsAt: { $gt: now } })
       .sort({ _id: 1 })
       .lean<CreativeDoc[]>()
       .exec();
