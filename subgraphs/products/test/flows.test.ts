@@ -121,6 +121,28 @@ describe('validateFlow', () => {
     expect(codes(graph)).toEqual(expected);
   });
 
+  it('reports every problem at once, even with no start and a cycle', () => {
+    const graph = clone(buyWealth);
+    graph.startStepId = null;
+    stepOf(graph, 'disclose').next.push({
+      to: 'select',
+      when: { step: 'select', output: 'amount', op: 'gt', value: 1 },
+    });
+    stepOf(graph, 'confirm').inputs[1]!.fromOutput = 'nope';
+    stepOf(graph, 'disclose').inputs[0]!.constant = 7;
+    stepOf(graph, 'assess').service = 'TELEPORT';
+    expect(codes(graph)).toEqual([
+      ['NO_START', null],
+      ['UNKNOWN_SERVICE', 'assess'],
+      ['CYCLE', 'select'],
+      ['CYCLE', 'disclose'],
+      // select maps an output of assess, whose service is unknown
+      ['UNKNOWN_FIELD', 'select'],
+      ['TYPE_MISMATCH', 'disclose'],
+      ['UNKNOWN_FIELD', 'confirm'],
+    ]);
+  });
+
   const purchaseOf = (productId: string, assessed: boolean): FlowGraph => ({
     startStepId: assessed ? 'assess' : 'confirm',
     steps: [

@@ -48,6 +48,20 @@ function stepsOnCycles(steps: Map<string, FlowStep>): Set<string> {
   return onCycle;
 }
 
+function reachableFrom(steps: Map<string, FlowStep>, start: string): Set<string> {
+  const reached = new Set([start]);
+  const queue = [start];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    for (const edge of steps.get(id)!.next) {
+      if (steps.has(edge.to) && !reached.has(edge.to)) {
+        reached.add(edge.to);
+        queue.push(edge.to);
+      }
+    }
+  }
+  return reached;
+}
+
 /**
  * For an acyclic flow, the steps every path from the start to each step passes through (the step excluded):
  * what a step may rely on having happened before it.
@@ -110,16 +124,15 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
   const cyclic = stepsOnCycles(steps);
   for (const step of graph.steps)
     if (cyclic.has(step.id)) report('CYCLE', step.id, `step ${step.id} is on a cycle`);
-  if (!startValid) return problems;
-
-  const dominators = strictDominators(steps, graph.startStepId!);
-  for (const step of graph.steps) {
-    if (!dominators.has(step.id) && !cyclic.has(step.id)) {
-      report('UNREACHABLE_STEP', step.id, `no path from the start reaches step ${step.id}`);
+  if (startValid) {
+    const reachable = reachableFrom(steps, graph.startStepId!);
+    for (const step of graph.steps) {
+      if (!reachable.has(step.id))
+        report('UNREACHABLE_STEP', step.id, `no path from the start reaches step ${step.id}`);
     }
   }
-  // Checks of what precedes what are meaningful only on an acyclic graph.
-  if (cyclic.size > 0) return problems;
+  // What precedes what is known only on an acyclic graph with a start; without it those checks wait, the others run.
+  const dominators = startValid && cyclic.size === 0 ? strictDominators(steps, graph.startStepId!) : null;
 
   const outputType = (stepId: string, output: string): ServiceValueType | null =>
     serviceByCode(steps.get(stepId)?.service ?? '')?.outputs.find((field) => field.name === output)?.type ??
@@ -127,8 +140,8 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
 
   for (const step of graph.steps) {
     const service = serviceByCode(step.service);
-    const before = dominators.get(step.id);
-    if (!service || !before) continue;
+    if (!service) continue;
+    const before = dominators?.get(step.id) ?? null;
     for (const mapping of step.inputs) {
       const input = service.inputs.find((field) => field.name === mapping.input);
       if (!input) {
@@ -154,7 +167,7 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
           step.id,
           `${mapping.input} is ${input.type} but ${mapping.fromStep}.${mapping.fromOutput} is ${type}`,
         );
-      } else if (!before.has(mapping.fromStep)) {
+      } else if (before && !before.has(mapping.fromStep)) {
         report(
           'MISSING_INPUT',
           step.id,
@@ -183,7 +196,7 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
           step.id,
           `branch to ${edge.to} compares ${when.step}.${when.output} (${type}) with ${JSON.stringify(when.value)}`,
         );
-      } else if (when.step !== step.id && !before.has(when.step)) {
+      } else if (before && when.step !== step.id && !before.has(when.step)) {
         report(
           'MISSING_INPUT',
           step.id,
@@ -191,7 +204,7 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
         );
       }
     }
-    if (step.service === 'CONFIRM_PURCHASE') {
+    if (step.service === 'CONFIRM_PURCHASE' && before) {
       const product = step.inputs.find((mapping) => mapping.input === 'productId');
       const risk = product && product.fromStep === null ? productRisk(String(product.constant)) : null;
       // A product chosen at run time (or unknown) may be of any risk: assume the worst.

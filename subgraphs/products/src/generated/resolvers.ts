@@ -528,7 +528,10 @@ export type Query = {
   searchProducts: ProductConnection;
   /** The service catalogue flow steps are built from. */
   serviceCatalog: Array<ServiceDefinition>;
-  /** A flow by key: the given version (builder or operator scope), or the latest published one. NOT_FOUND if none. */
+  /**
+   * A flow by key: the latest published version, or the given version (published and retired ones for everyone,
+   * drafts for builders and operators only). NOT_FOUND if there is none.
+   */
   serviceFlow?: Maybe<ServiceFlow>;
   /** Every version of a flow, newest first. Builder or operator scope. */
   serviceFlowVersions: Array<ServiceFlow>;
