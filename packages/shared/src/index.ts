@@ -9,3 +9,4 @@ export * from './server';
 export * from './audit';
 export * from './graph-client';
 export * from './process';
+export * from './pagination';

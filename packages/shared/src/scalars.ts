@@ -52,3 +52,10 @@ export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
   parseValue: (value) => value,
   parseLiteral: literalToJson,
 });
+
+/** A targeting rule as a JSON tree; the resolver that receives one parses it with the rule module. */
+export const TargetingRuleScalar = new GraphQLScalarType<unknown, unknown>({
+  ...JSONScalar.toConfig(),
+  name: 'TargetingRule',
+  description: 'A targeting rule as a JSON tree; validated by the resolver that receives it.',
+});

@@ -1,6 +1,13 @@
 // Content resolvers: thin — read arguments and context, call a loader, the page composer or a use case.
-import { DateTimeScalar, JSONScalar, Scope, badInput, notFound, requireScope } from '@bank-hub/shared';
-import { GraphQLScalarType } from 'graphql';
+import {
+  DateTimeScalar,
+  JSONScalar,
+  TargetingRuleScalar,
+  Scope,
+  badInput,
+  notFound,
+  requireScope,
+} from '@bank-hub/shared';
 import { composePage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
 import type { MemberRef } from './domain/audience';
@@ -16,12 +23,6 @@ import {
 } from './operations';
 
 const MAX_LIST = 50;
-
-const TargetingRuleScalar = new GraphQLScalarType({
-  ...JSONScalar.toConfig(),
-  name: 'TargetingRule',
-  description: 'A targeting rule as a JSON tree; validated by the mutation that receives it.',
-});
 
 function operator(ctx: ContentContext): Operator {
   return { id: requireScope(ctx.identity, Scope.OPERATOR), identity: ctx.identity };
@@ -88,13 +89,12 @@ export const resolvers: Resolvers = {
       operator(ctx);
       return ctx.repos.audit.forTarget(targetType, targetId, listSize(first));
     },
-    topics: (_parent, { first }, ctx) => ctx.repos.topics.list({}, { heat: -1, _id: 1 }, listSize(first)),
+    topics: (_parent, { first }, ctx) => ctx.repos.topics.firstBy('heat', 'desc', listSize(first)),
     liveStreams: (_parent, { status, first }, ctx) =>
-      ctx.repos.liveStreams.list(status ? { status } : {}, { startsAt: 1, _id: 1 }, listSize(first)),
-    videos: (_parent, { first }, ctx) =>
-      ctx.repos.videos.list({}, { publishedAt: -1, _id: 1 }, listSize(first)),
+      ctx.repos.liveStreams.firstBy('startsAt', 'asc', listSize(first), status ? { status } : {}),
+    videos: (_parent, { first }, ctx) => ctx.repos.videos.firstBy('publishedAt', 'desc', listSize(first)),
     activities: (_parent, { first }, ctx) =>
-      ctx.repos.activities.list({ endsAt: { $gt: ctx.now } }, { endsAt: 1, _id: 1 }, listSize(first)),
+      ctx.repos.activities.endingAfter('endsAt', ctx.now, listSize(first)),
   },
 
   Mutation: {

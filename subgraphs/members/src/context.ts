@@ -15,10 +15,14 @@ export interface MembersLoaders {
   levels: { load(): Promise<MembershipLevelDoc[]> };
   tagDefinitions: { load(): Promise<TagDefinitionDoc[]> };
   /** Ledger entries per member, newest first. */
+  /** A member's newest ledger entries (up to LEDGER_PAGE_MAX), once per member per request. */
   ledgerByMember: DataLoader<string, PointsEntryDoc[]>;
   /** Audience size per segment code, counted for all requested segments in one aggregate. */
   audienceSize: DataLoader<SegmentDoc, number>;
 }
+
+/** The most ledger entries one request returns per member. */
+export const LEDGER_PAGE_MAX = 100;
 
 export interface MembersContext extends BaseContext {
   repos: MembersRepositories;
@@ -35,10 +39,10 @@ export function createLoaders(repos: MembersRepositories, now: Date): MembersLoa
     segments: onceLoader(() => repos.segments.all()),
     levels: onceLoader(() => repos.levels.all()),
     tagDefinitions: onceLoader(() => repos.tagDefinitions.all()),
-    ledgerByMember: new DataLoader(async (memberIds) => {
-      const entries = await repos.ledger.forMembers(memberIds);
-      return memberIds.map((memberId) => entries.filter((entry) => entry.memberId === memberId));
-    }),
+    // One bounded, indexed query per member: a single $in query would read every entry of every member.
+    ledgerByMember: new DataLoader((memberIds) =>
+      Promise.all(memberIds.map((memberId) => repos.ledger.newestFor(memberId, LEDGER_PAGE_MAX))),
+    ),
     audienceSize: new DataLoader<SegmentDoc, number, string>(
       (segments) => repos.members.countMany(segments.map((segment) => compileRule(segment.rule, now))),
       { cacheKeyFn: (segment) => segment._id },

@@ -3,7 +3,8 @@
 import { badInput, notFound } from '@bank-hub/shared';
 import { conditionsOf, type Rule } from '@bank-hub/targeting';
 import type { MembersRepositories } from './models';
-import type { MemberDoc, TagValue } from './models/member';
+import type { MemberCriteria, MemberDoc, TagValue } from './models/member';
+import { compileRule } from './domain/segment-filter';
 import type { SegmentDoc } from './models/segment';
 import type { TagDefinitionDoc, TagSource, TagValueType } from './models/tag-definition';
 import { parseSegmentRule } from './domain/segments';
@@ -125,6 +126,26 @@ export async function setMemberTags(
   return after;
 }
 
+/** Members matching a filter; the segment must exist and the tag code be well formed. */
+export async function listMembers(
+  repos: MembersRepositories,
+  filter: MemberCriteria & { segmentCode?: string | null },
+  first: number,
+  after: string | null,
+  now: Date,
+): Promise<MemberDoc[]> {
+  let segmentFilter = null;
+  if (filter.segmentCode) {
+    const segment = await repos.segments.findByCode(filter.segmentCode);
+    if (!segment) throw badInput(`segment ${filter.segmentCode} does not exist`, 'filter.segmentCode');
+    segmentFilter = compileRule(segment.rule, now);
+  }
+  if (filter.tagCode && !TAG_CODE_PATTERN.test(filter.tagCode)) {
+    throw badInput('tag code must be lower snake case', 'filter.tagCode');
+  }
+  return repos.members.pageMatching(filter, segmentFilter, first, after);
+}
+
 /** Parses a segment rule and checks that every tag it names is in the library. */
 export async function checkSegmentRule(
   repos: MembersRepositories,
@@ -141,6 +162,16 @@ export async function checkSegmentRule(
     throw badInput(`${unknownTag.condition.field} is not in the tag library`, `${unknownTag.path}.field`);
   }
   return parsed.rule;
+}
+
+/** The audience a rule would select, counted and sampled, without saving anything. */
+export async function previewSegment(repos: MembersRepositories, input: unknown, now: Date) {
+  const filter = compileRule(await checkSegmentRule(repos, input, 'rule'), now);
+  const [audienceSize, sample] = await Promise.all([
+    repos.members.count(filter),
+    repos.members.page(filter, 10, null),
+  ]);
+  return { audienceSize, sample };
 }
 
 export async function upsertSegment(

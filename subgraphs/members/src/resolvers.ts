@@ -2,43 +2,36 @@
 import {
   DateTimeScalar,
   JSONScalar,
+  TargetingRuleScalar,
+  checkCount,
+  decodeCursor,
+  toConnection,
   Scope,
-  badInput,
   hasScope,
   notFound,
   requireScope,
 } from '@bank-hub/shared';
-import { GraphQLScalarType } from 'graphql';
-import type { MembersContext } from './context';
+import { LEDGER_PAGE_MAX, type MembersContext } from './context';
 import { profileView } from './domain/masking';
-import { compileRule } from './domain/segment-filter';
 import { segmentCodesFor } from './domain/segments';
 import { affinityKeysOf } from './domain/tags';
 import type { Resolvers } from './generated/resolvers';
-import type { MemberDoc, MemberFilterQuery } from './models/member';
-import { checkSegmentRule, defineTags, setMemberTags, upsertSegment, type Actor } from './operations';
+import { MEMBER_ID_PATTERN, type MemberDoc } from './models/member';
+import {
+  defineTags,
+  listMembers,
+  previewSegment,
+  setMemberTags,
+  upsertSegment,
+  type Actor,
+} from './operations';
 import { awardPoints } from './points';
 
 const MAX_PAGE = 100;
 
-const TargetingRuleScalar = new GraphQLScalarType({
-  ...JSONScalar.toConfig(),
-  name: 'TargetingRule',
-  description: 'A targeting rule as a JSON tree; validated by the resolver that receives it.',
-});
-
 function operator(ctx: MembersContext): Actor {
   return { operatorId: requireScope(ctx.identity, Scope.OPERATOR), requestId: ctx.requestId };
 }
-
-function checkPageSize(first: number, field = 'first'): number {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE)
-    throw badInput(`${field} must be 1 to ${MAX_PAGE}`, field);
-  return first;
-}
-
-const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
-const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
 
 async function memberOrNotFound(ctx: MembersContext, id: string): Promise<MemberDoc> {
   const member = await ctx.loaders.memberById.load(id);
@@ -68,31 +61,11 @@ export const resolvers: Resolvers = {
     },
     members: async (_parent, { filter, first, after }, ctx) => {
       operator(ctx);
-      const size = checkPageSize(first ?? 20);
-      const conditions: MemberFilterQuery[] = [];
-      if (filter?.segmentCode) {
-        const segment = await ctx.repos.segments.findByCode(filter.segmentCode);
-        if (!segment) throw badInput(`segment ${filter.segmentCode} does not exist`, 'filter.segmentCode');
-        conditions.push(compileRule(segment.rule, ctx.now));
-      }
-      if (filter?.levelCode) conditions.push({ levelCode: filter.levelCode });
-      if (filter?.lifecycleStage) conditions.push({ lifecycleStage: filter.lifecycleStage });
-      if (filter?.riskLevel) conditions.push({ riskLevel: filter.riskLevel });
-      if (filter?.tagCode) conditions.push({ [`tags.${filter.tagCode}`]: { $exists: true } });
-      const page = await ctx.repos.members.page(
-        conditions.length > 0 ? { $and: conditions } : {},
-        size + 1,
-        after ? decodeCursor(after) : null,
-      );
-      const nodes = page.slice(0, size);
-      nodes.forEach((member) => ctx.loaders.memberById.prime(member._id, member));
-      return {
-        edges: nodes.map((node) => ({ cursor: encodeCursor(node._id), node })),
-        pageInfo: {
-          hasNextPage: page.length > size,
-          endCursor: nodes.length > 0 ? encodeCursor(nodes.at(-1)!._id) : null,
-        },
-      };
+      const size = checkCount(first ?? 20, MAX_PAGE, 'first');
+      const afterId = after ? decodeCursor(after, MEMBER_ID_PATTERN, 'after') : null;
+      const fetched = await listMembers(ctx.repos, filter ?? {}, size + 1, afterId, ctx.now);
+      fetched.forEach((member) => ctx.loaders.memberById.prime(member._id, member));
+      return toConnection(fetched, size);
     },
     segments: (_parent, _args, ctx) => {
       operator(ctx);
@@ -111,14 +84,9 @@ export const resolvers: Resolvers = {
     setMemberTags: (_parent, { memberId, tags, removeCodes }, ctx) =>
       setMemberTags(ctx.repos, operator(ctx), memberId, tags, removeCodes ?? []),
     upsertSegment: (_parent, { input }, ctx) => upsertSegment(ctx.repos, operator(ctx), input),
-    previewSegment: async (_parent, { rule }, ctx) => {
+    previewSegment: (_parent, { rule }, ctx) => {
       operator(ctx);
-      const filter = compileRule(await checkSegmentRule(ctx.repos, rule, 'rule'), ctx.now);
-      const [audienceSize, sample] = await Promise.all([
-        ctx.repos.members.count(filter),
-        ctx.repos.members.page(filter, 10, null),
-      ]);
-      return { audienceSize, sample };
+      return previewSegment(ctx.repos, rule, ctx.now);
     },
     awardPoints: (_parent, args, ctx) => {
       const actor = operator(ctx);
@@ -142,7 +110,10 @@ export const resolvers: Resolvers = {
     pointsLedger: async (member, { first }, ctx) => {
       const isSelf = ctx.identity.subject === member._id && hasScope(ctx.identity, Scope.MEMBER);
       if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
-      return (await ctx.loaders.ledgerByMember.load(member._id)).slice(0, checkPageSize(first ?? 20));
+      return (await ctx.loaders.ledgerByMember.load(member._id)).slice(
+        0,
+        checkCount(first ?? 20, LEDGER_PAGE_MAX, 'first'),
+      );
     },
   },
 

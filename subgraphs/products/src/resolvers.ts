@@ -2,6 +2,10 @@
 import {
   DateTimeScalar,
   JSONScalar,
+  TargetingRuleScalar,
+  checkCount,
+  decodeCursor,
+  toConnection,
   Scope,
   badInput,
   notFound,
@@ -9,7 +13,6 @@ import {
   requireMember,
   hasScope,
 } from '@bank-hub/shared';
-import { GraphQLScalarType } from 'graphql';
 import { eligibleBundles } from './domain/bundles';
 import {
   addStep,
@@ -33,17 +36,10 @@ import type { ProductsContext } from './context';
 import { memberRefFrom } from './domain/member';
 import { rankForMember, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
-import type { ProductDoc, ProductPageFilter } from './models/product';
-import { checkCount, decodeCursor, toConnection } from './pagination';
+import { PRODUCT_ID_PATTERN, type ProductDoc, type ProductPageFilter } from './models/product';
 
 const MAX_PAGE = 100;
 const BUILDER_SCOPES = [Scope.BUILDER, Scope.OPERATOR] as const;
-
-const TargetingRuleScalar = new GraphQLScalarType({
-  ...JSONScalar.toConfig(),
-  name: 'TargetingRule',
-  description: 'A targeting rule as a JSON tree.',
-});
 
 function builder(ctx: ProductsContext): Builder {
   return { id: requireAnyScope(ctx.identity, BUILDER_SCOPES), requestId: ctx.requestId };
@@ -77,7 +73,7 @@ async function catalogPage(
   after: string | null | undefined,
 ) {
   const size = checkCount(first ?? 20, MAX_PAGE, 'first');
-  const afterId = after ? decodeCursor(after, 'after') : null;
+  const afterId = after ? decodeCursor(after, PRODUCT_ID_PATTERN, 'after') : null;
   const fetched = await ctx.repos.products.page(filter, size + 1, afterId);
   fetched.forEach((product) => ctx.loaders.productById.prime(product._id, product));
   return toConnection(fetched, size);

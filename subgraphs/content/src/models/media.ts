@@ -93,7 +93,28 @@ export class MediaRepository<T extends { _id: string }> {
       .exec();
   }
 
-  list(filter: Record<string, unknown>, sort: Record<string, 1 | -1>, limit: number): Promise<T[]> {
-    return this.model.find(filter).sort(sort).limit(limit).lean<T[]>().exec();
+  /** The first `limit` documents by one field (ties by id), optionally only those matching equality criteria. */
+  firstBy(
+    field: keyof T & string,
+    direction: 'asc' | 'desc',
+    limit: number,
+    criteria: Partial<Record<keyof T & string, string>> = {},
+  ): Promise<T[]> {
+    return this.model
+      .find(criteria as Record<string, string>)
+      .sort({ [field]: direction === 'asc' ? 1 : -1, _id: 1 })
+      .limit(limit)
+      .lean<T[]>()
+      .exec();
+  }
+
+  /** Documents whose `field` (a date) is still ahead of `now`, soonest first. */
+  endingAfter(field: keyof T & string, now: Date, limit: number): Promise<T[]> {
+    return this.model
+      .find({ [field]: { $gt: now } } as Record<string, unknown>)
+      .sort({ [field]: 1, _id: 1 })
+      .limit(limit)
+      .lean<T[]>()
+      .exec();
   }
 }

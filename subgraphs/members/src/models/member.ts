@@ -39,6 +39,9 @@ export interface MemberTagValue {
   value: TagValue;
 }
 
+/** Member ids: what a cursor may hold. */
+export const MEMBER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const memberSchema = new Schema<MemberDoc>(
   {
     _id: { type: String, required: true },
@@ -65,6 +68,14 @@ memberSchema.index({ levelCode: 1 });
 memberSchema.index({ lifecycleStage: 1 });
 memberSchema.index({ riskLevel: 1 });
 
+/** Plain criteria for listing members; `tagCode` must already be checked against the tag code pattern. */
+export interface MemberCriteria {
+  levelCode?: string | null;
+  lifecycleStage?: LifecycleStage | null;
+  riskLevel?: RiskLevel | null;
+  tagCode?: string | null;
+}
+
 /** A MongoDB filter over member documents (built by the rule compiler, so its keys are dynamic). */
 export type MemberFilterQuery = Record<string, unknown>;
 
@@ -76,6 +87,21 @@ export class MemberRepository {
       .find({ _id: { $in: ids } })
       .lean<MemberDoc[]>()
       .exec();
+  }
+
+  /** Members matching every given criterion (and the segment filter, if any), a page ordered by id. */
+  pageMatching(
+    criteria: MemberCriteria,
+    segmentFilter: MemberFilterQuery | null,
+    first: number,
+    after: string | null,
+  ): Promise<MemberDoc[]> {
+    const conditions: MemberFilterQuery[] = segmentFilter ? [segmentFilter] : [];
+    if (criteria.levelCode) conditions.push({ levelCode: criteria.levelCode });
+    if (criteria.lifecycleStage) conditions.push({ lifecycleStage: criteria.lifecycleStage });
+    if (criteria.riskLevel) conditions.push({ riskLevel: criteria.riskLevel });
+    if (criteria.tagCode) conditions.push({ [`tags.${criteria.tagCode}`]: { $exists: true } });
+    return this.page(conditions.length > 0 ? { $and: conditions } : {}, first, after);
   }
 
   /** A page ordered by id; `after` is the last id of the previous page. */

@@ -81,11 +81,12 @@ export class PointsLedgerRepository {
       .exec();
   }
 
-  /** Newest entries first, for several members in one query. */
-  forMembers(memberIds: readonly string[]): Promise<PointsEntryDoc[]> {
+  /** A member's newest entries, at most `limit` (the index on memberId and createdAt serves it). */
+  newestFor(memberId: string, limit: number): Promise<PointsEntryDoc[]> {
     return this.model
-      .find({ memberId: { $in: memberIds } })
+      .find({ memberId })
       .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
       .lean<PointsEntryDoc[]>()
       .exec();
   }

@@ -293,8 +293,17 @@ export async function publishFlow(
     updatedAt: now,
   });
   if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
+  const superseded = (await repos.flows.versions(after.key)).filter(
+    (version) => version.status === 'PUBLISHED' && version._id !== after._id,
+  );
   await repos.flows.retireOthers(after.key, after._id);
   await record(repos, builder, 'publishFlow', before, after);
+  // The versions this one replaces are retired by the same act, and audited as such.
+  await Promise.all(
+    superseded.map((version) =>
+      record(repos, builder, 'retireFlow (superseded)', version, { ...version, status: 'RETIRED' }),
+    ),
+  );
   return after;
 }
 

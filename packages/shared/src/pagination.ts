@@ -1,29 +1,28 @@
-// Cursor pagination over products ordered by id: the cursor is the base64url of the last id on the page.
-import { badInput } from '@bank-hub/shared';
-import { PRODUCT_ID_PATTERN, type ProductDoc } from './models/product';
+// Cursor pagination over records ordered by id: the cursor is the base64url of the last id on the page.
+import { badInput } from './errors';
 
 /** `value` if it is an integer from 1 to `max`, else BAD_USER_INPUT naming `field`. */
 export function checkCount(value: number, max: number, field: string): number {
-  if (!Number.isInteger(value) || value < 1 || value > max)
-    throw badInput(`${field} must be 1 to ${max}`, field);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw badInput(`${field} must be 1 to ${max}`, field);
   return value;
 }
 
 export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
 
 /**
- * The product id inside a cursor. Node decodes any string as base64url without complaint, so a cursor counts as
- * ours only if it re-encodes to itself and holds a product id.
+ * The id inside a cursor. Node decodes any string as base64url without complaint, so a cursor counts as ours only
+ * if it re-encodes to itself and holds an id of the expected shape.
  */
-export function decodeCursor(cursor: string, field: string): string {
+export function decodeCursor(cursor: string, idPattern: RegExp, field: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (encodeCursor(id) !== cursor || !PRODUCT_ID_PATTERN.test(id))
+  if (encodeCursor(id) !== cursor || !idPattern.test(id)) {
     throw badInput(`${field} is not a cursor this field returned`, field);
+  }
   return id;
 }
 
 /** A connection from a page fetched with one extra item, which only tells whether there is a next page. */
-export function toConnection(fetched: readonly ProductDoc[], size: number) {
+export function toConnection<T extends { _id: string }>(fetched: readonly T[], size: number) {
   const nodes = fetched.slice(0, size);
   const last = nodes.at(-1);
   return {
