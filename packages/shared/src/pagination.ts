@@ -3,7 +3,8 @@ import { badInput } from './errors';
 
 /** `value` if it is an integer from 1 to `max`, else BAD_USER_INPUT naming `field`. */
 export function checkCount(value: number, max: number, field: string): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) throw badInput(`${field} must be 1 to ${max}`, field);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw badInput(`${field} must be 1 to ${max}`, field);
   return value;
 }
 

@@ -10,7 +10,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
 import { ErrorCode } from './errors';
 import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
@@ -84,6 +87,16 @@ export async function listenApp(
   };
 }
 
+/** Reads a subgraph's SDL, which sits beside its `src/` folder (`dir` is that folder, i.e. `__dirname`). */
+export function readSubgraphSchema(dir: string): DocumentNode {
+  return parse(readFileSync(path.join(dir, '..', 'schema.graphql'), 'utf8'));
+}
+
+async function pingDatabase(connection: Connection): Promise<void> {
+  if (!connection.db) throw new Error('not connected to MongoDB');
+  await connection.db.admin().ping();
+}
+
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
   typeDefs: DocumentNode;
@@ -92,8 +105,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Builds the per-request context (loaders, repositories) on top of the verified identity. */
   context: (base: BaseContext) => TContext;
-  /** Throws when the subgraph cannot serve (e.g. its database is unreachable). */
-  ready: () => Promise<void>;
+  /** The subgraph's database: /ready answers only while it does. */
+  connection: Connection;
   plugins?: ApolloServerPlugin<TContext>[];
 }
 
@@ -116,7 +129,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
   app.get('/ready', (_req, res) => {
-    options.ready().then(
+    pingDatabase(options.connection).then(
       () => res.json({ status: 'ready', subgraph: options.name }),
       (error: Error) =>
         res.status(503).json({ status: 'unavailable', subgraph: options.name, reason: error.message }),

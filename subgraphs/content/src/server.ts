@@ -1,16 +1,18 @@
 // Builds the content subgraph server on a database connection; `index.ts` only reads config and listens.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createSubgraphServer, type HttpGraphQLServer, type Logger } from '@bank-hub/shared';
+import {
+  createSubgraphServer,
+  readSubgraphSchema,
+  type HttpGraphQLServer,
+  type Logger,
+} from '@bank-hub/shared';
 import { createContext, type ContentContext } from './context';
 import { openRepositories } from './models';
 import type { ProductCatalog } from './product-catalog';
 import { resolvers } from './resolvers';
 
-export const contentTypeDefs = parse(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+export const contentTypeDefs = readSubgraphSchema(__dirname);
 
 export async function buildContentServer(options: {
   connection: Connection;
@@ -27,6 +29,6 @@ export async function buildContentServer(options: {
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
     context: createContext(repos, options.catalog),
-    ready: async () => void (await options.connection.db!.admin().ping()),
+    connection: options.connection,
   });
 }

@@ -1,15 +1,17 @@
 // Builds the members subgraph server on a database connection; `index.ts` only reads config and listens.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createSubgraphServer, type HttpGraphQLServer, type Logger } from '@bank-hub/shared';
+import {
+  createSubgraphServer,
+  readSubgraphSchema,
+  type HttpGraphQLServer,
+  type Logger,
+} from '@bank-hub/shared';
 import { createContext, type MembersContext } from './context';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
-export const membersTypeDefs = parse(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+export const membersTypeDefs = readSubgraphSchema(__dirname);
 
 export async function buildMembersServer(options: {
   connection: Connection;
@@ -25,6 +27,6 @@ export async function buildMembersServer(options: {
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
     context: createContext(repos),
-    ready: async () => void (await options.connection.db!.admin().ping()),
+    connection: options.connection,
   });
 }

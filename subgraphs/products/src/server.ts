@@ -1,16 +1,18 @@
 // Builds the products subgraph server on a database connection; `index.ts` only reads config and listens.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createSubgraphServer, type HttpGraphQLServer, type Logger } from '@bank-hub/shared';
+import {
+  createSubgraphServer,
+  readSubgraphSchema,
+  type HttpGraphQLServer,
+  type Logger,
+} from '@bank-hub/shared';
 import { createContext, type ProductsContext } from './context';
 import type { MemberRiskSource } from './flows/member-risk';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
-export const productsTypeDefs = parse(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
+export const productsTypeDefs = readSubgraphSchema(__dirname);
 
 export async function buildProductsServer(options: {
   connection: Connection;
@@ -29,6 +31,6 @@ export async function buildProductsServer(options: {
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
     context: createContext(repos, options.memberRisk, options.flowSessionTtlMinutes),
-    ready: async () => void (await options.connection.db!.admin().ping()),
+    connection: options.connection,
   });
 }
