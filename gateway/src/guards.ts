@@ -1,5 +1,9 @@
 // Operation guards that run before execution: depth, aliases and field count of the chosen operation.
-// Introspection fields are not counted, so Sandbox keeps working with tight limits.
+// Each fragment is measured once and its size reused wherever it is spread, so the guard's own cost stays linear in
+// the document however often a fragment is spread (a doubling chain of spreads cannot stall it). Introspection
+// counts against the alias and field limits like any other field; only `__typename` is free. Introspection does not
+// count towards depth: its nesting is bounded by graphql-js's MaxIntrospectionDepthRule instead, so Sandbox's and
+// GraphiQL's introspection queries pass with tight limits.
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   Kind,
@@ -21,31 +25,59 @@ export interface OperationSize {
   fields: number;
 }
 
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+const EMPTY: OperationSize = { depth: 0, aliases: 0, fields: 0 };
+
 export function measureOperation(
   operation: OperationDefinitionNode,
   fragments: Readonly<Record<string, FragmentDefinitionNode>>,
 ): OperationSize {
-  const size: OperationSize = { depth: 0, aliases: 0, fields: 0 };
-  const visit = (selectionSet: SelectionSetNode, depth: number, seen: ReadonlySet<string>): void => {
+  // Sizes of fragments already measured, per mode (inside introspection or not): the memo that keeps this linear.
+  const measured = new Map<string, OperationSize>();
+  const inProgress = new Set<string>();
+
+  const measureSet = (selectionSet: SelectionSetNode, introspection: boolean): OperationSize => {
+    const size = { depth: 0, aliases: 0, fields: 0 };
+    const add = (part: OperationSize) => {
+      size.fields += part.fields;
+      size.aliases += part.aliases;
+      size.depth = Math.max(size.depth, part.depth);
+    };
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (selection.name.value.startsWith('__')) continue;
-        size.fields += 1;
-        if (selection.alias) size.aliases += 1;
-        size.depth = Math.max(size.depth, depth);
-        if (selection.selectionSet) visit(selection.selectionSet, depth + 1, seen);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet, depth, seen);
-      } else {
         const name = selection.name.value;
-        const fragment = fragments[name];
-        // Each spread is counted where it is used; a fragment cycle is a validation error anyway.
-        if (fragment && !seen.has(name)) visit(fragment.selectionSet, depth, new Set([...seen, name]));
+        if (name === '__typename') continue;
+        const inside = introspection || INTROSPECTION_ROOTS.has(name);
+        const children = selection.selectionSet ? measureSet(selection.selectionSet, inside) : EMPTY;
+        add({
+          fields: 1 + children.fields,
+          aliases: (selection.alias ? 1 : 0) + children.aliases,
+          depth: inside ? 0 : 1 + children.depth,
+        });
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        add(measureSet(selection.selectionSet, introspection));
+      } else {
+        add(measureFragment(selection.name.value, introspection));
       }
     }
+    return size;
   };
-  visit(operation.selectionSet, 1, new Set());
-  return size;
+
+  const measureFragment = (name: string, introspection: boolean): OperationSize => {
+    const key = `${introspection ? 'i' : 'o'}:${name}`;
+    const known = measured.get(key);
+    if (known) return known;
+    const fragment = fragments[name];
+    // An unknown fragment or a cycle is a validation error, reported before this guard runs.
+    if (!fragment || inProgress.has(key)) return EMPTY;
+    inProgress.add(key);
+    const size = measureSet(fragment.selectionSet, introspection);
+    inProgress.delete(key);
+    measured.set(key, size);
+    return size;
+  };
+
+  return measureSet(operation.selectionSet, false);
 }
 
 export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
@@ -64,10 +96,7 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
               ErrorCode.OPERATION_TOO_DEEP,
               400,
               `operation depth ${size.depth} exceeds ${limits.maxDepth}`,
-              {
-                depth: size.depth,
-                limit: limits.maxDepth,
-              },
+              { depth: size.depth, limit: limits.maxDepth },
             );
           }
           if (size.aliases > limits.maxAliases) {
@@ -75,10 +104,7 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
               ErrorCode.OPERATION_TOO_COMPLEX,
               400,
               `operation uses ${size.aliases} aliases, more than ${limits.maxAliases}`,
-              {
-                aliases: size.aliases,
-                limit: limits.maxAliases,
-              },
+              { aliases: size.aliases, limit: limits.maxAliases },
             );
           }
           if (size.fields > limits.maxFields) {
@@ -86,10 +112,7 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
               ErrorCode.OPERATION_TOO_COMPLEX,
               400,
               `operation selects ${size.fields} fields, more than ${limits.maxFields}`,
-              {
-                fields: size.fields,
-                limit: limits.maxFields,
-              },
+              { fields: size.fields, limit: limits.maxFields },
             );
           }
         },

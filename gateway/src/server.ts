@@ -1,7 +1,6 @@
 // Builds the gateway: Apollo Gateway over the composed supergraph, identity, operation guards, Sandbox and
 // health endpoints. `index.ts` only reads config and listens; tests build it on free ports.
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
@@ -12,14 +11,20 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, MaxIntrospectionDepthRule } from 'graphql';
 import {
   ErrorCode,
   IDENTITY_HEADER,
   ON_BEHALF_OF_HEADER,
   formatErrorFor,
   hubError,
+  jsonBody,
   listenApp,
+  refuseBadBodies,
+  requestId,
+  requestIdOf,
+  requireBodyType,
+  sendGraphQLError,
   signInternalIdentity,
   verifyOnBehalfOf,
   type HttpGraphQLServer,
@@ -104,7 +109,11 @@ export function buildGateway(
     gateway,
     includeStacktraceInErrorResponses: false,
     formatError: formatErrorFor(logger),
-    introspection: true,
+    // Introspection is for developers: on in development, off in production unless ALLOW_INTROSPECTION says so.
+    introspection: !production || config.ALLOW_INTROSPECTION,
+    // Bounds how deeply introspection may nest lists of types (fields → type → fields …), which would otherwise
+    // multiply the answer's size level after level.
+    validationRules: [MaxIntrospectionDepthRule],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operationGuards({
@@ -120,6 +129,7 @@ export function buildGateway(
   const verifyToken = createTokenVerifier(config);
 
   app.disable('x-powered-by');
+  app.use(requestId(logger));
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/ready', async (_req, res) => {
     const checks = await Promise.all(
@@ -147,25 +157,25 @@ export function buildGateway(
       app.all(
         ['/', '/graphql'],
         cors(),
-        express.json({ limit: '256kb' }),
+        requireBodyType(),
+        jsonBody('256kb'),
         (req, res, next) => {
           const query: unknown =
             req.method === 'GET' ? req.query.query : (req.body as { query?: unknown })?.query;
           if (typeof query === 'string' && Buffer.byteLength(query) > config.MAX_DOCUMENT_BYTES) {
-            res.status(413).json({
-              errors: [
-                {
-                  message: `operation document is larger than ${config.MAX_DOCUMENT_BYTES} bytes`,
-                  extensions: { code: ErrorCode.OPERATION_TOO_LARGE, limit: config.MAX_DOCUMENT_BYTES },
-                },
-              ],
-            });
+            sendGraphQLError(
+              res,
+              413,
+              ErrorCode.OPERATION_TOO_LARGE,
+              `operation document is larger than ${config.MAX_DOCUMENT_BYTES} bytes`,
+              { limit: config.MAX_DOCUMENT_BYTES },
+            );
             return;
           }
           next();
         },
         expressMiddleware(apollo, {
-          context: async ({ req }) => {
+          context: async ({ req, res }) => {
             // A subgraph calling back on behalf of its caller carries that caller's identity, signed by a secret
             // only the hub holds; everyone else is identified by their bearer token.
             const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
@@ -173,7 +183,7 @@ export function buildGateway(
               typeof onBehalfOf === 'string'
                 ? await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET)
                 : await verifyToken(req.headers.authorization);
-            const requestId = randomUUID();
+            const requestId = requestIdOf(res);
             let token: Promise<string> | undefined;
             return {
               identity,
@@ -183,6 +193,7 @@ export function buildGateway(
           },
         }),
       );
+      app.use(refuseBadBodies(logger));
       return listenApp(apollo, httpServer, port, host);
     },
   };

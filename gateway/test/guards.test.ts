@@ -31,11 +31,38 @@ describe('measureOperation', () => {
     expect(size).toEqual({ depth: 3, fields: 4, aliases: 0 });
   });
 
-  it('does not count introspection', () => {
+  it('counts introspection fields and aliases, but not its depth (a validation rule bounds that)', () => {
     expect(measure('{ __schema { types { fields { type { ofType { ofType { name } } } } } } }')).toEqual({
       depth: 0,
-      fields: 0,
+      fields: 7,
       aliases: 0,
     });
+    expect(measure('{ a: __schema { description } b: __type(name: "Q") { name } }')).toEqual({
+      depth: 0,
+      fields: 4,
+      aliases: 2,
+    });
+  });
+
+  it('leaves __typename free', () => {
+    expect(measure('{ __typename viewer { __typename id } }')).toEqual({ depth: 2, fields: 2, aliases: 0 });
+  });
+
+  it('counts a fragment at every spread but measures it once: a doubling chain of 40 is counted, not walked', () => {
+    const depth = 40;
+    const chain = Array.from(
+      { length: depth },
+      (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
+    const started = performance.now();
+    const size = measure(`query { ...F0 } ${chain.join(' ')} fragment F${depth} on Query { viewer { id } }`);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(size).toEqual({ depth: 2, fields: 2 ** 41, aliases: 0 });
+  });
+
+  it('measures a fragment spread at different depths by the deepest use', () => {
+    expect(
+      measure('query { ...L viewer { level { ...L } } } fragment L on Query { a { b { c } } }'),
+    ).toMatchObject({ depth: 5 });
   });
 });

@@ -8,6 +8,7 @@ import {
   signInternalIdentity,
   type HubConfig,
   type Identity,
+  type Logger,
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
@@ -84,4 +85,14 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export function errorCodes(response: GraphQLResponse<unknown>): unknown[] {
   return (response.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/** A logger whose lines the test can read back, parsed. */
+export function capturingLogger(component = 'test'): {
+  logger: Logger;
+  lines: () => Record<string, unknown>[];
+} {
+  const raw: string[] = [];
+  const logger = createLogger(component, 'info', { write: (line: string) => void raw.push(line) });
+  return { logger, lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }

@@ -1,18 +1,18 @@
 // A whole hub on free ports over a seeded database of the test file's own.
-import { startHub, type RunningHub } from '../../scripts/hub';
+import { startHub, type RunningHub, type SeedMode } from '../../scripts/hub';
 import { mongoUri, testConfig, testLogger, uniquePrefix } from './env';
-import type { HubConfig } from '@bank-hub/shared';
+import type { HubConfig, Logger } from '@bank-hub/shared';
 
 export async function startTestHub(
   label: string,
-  options: { config?: Partial<HubConfig>; monitorCommands?: boolean } = {},
+  options: { config?: Partial<HubConfig>; monitorCommands?: boolean; logger?: Logger; seed?: SeedMode } = {},
 ): Promise<RunningHub> {
   return startHub({
     config: { ...testConfig, ...options.config },
-    logger: testLogger,
+    logger: options.logger ?? testLogger,
     mongoUri: mongoUri(),
     dbPrefix: uniquePrefix(label),
-    seed: 'reset',
+    seed: options.seed ?? 'reset',
     gatewayPort: 0,
     subgraphPorts: { members: 0, content: 0, products: 0 },
     monitorCommands: options.monitorCommands ?? false,

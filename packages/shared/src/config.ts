@@ -5,6 +5,12 @@ const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** An on/off setting written as true or false. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true');
 
 export const configSchema = z
   .object({
@@ -44,6 +50,8 @@ export const configSchema = z
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),
     MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
+    /** Introspection is on in development and off in production unless this says otherwise. */
+    ALLOW_INTROSPECTION: flag(false),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV !== 'production') return;

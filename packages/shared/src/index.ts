@@ -10,3 +10,4 @@ export * from './audit';
 export * from './graph-client';
 export * from './process';
 export * from './pagination';
+export * from './http';

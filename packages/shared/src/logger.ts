@@ -1,8 +1,13 @@
 // Structured JSON logging (pino); one child logger per component.
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(component: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name: component, level, base: { component } });
+/** A JSON logger on stdout, or on `destination` (tests read what was logged). */
+export function createLogger(
+  component: string,
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  return pino({ name: component, level, base: { component } }, destination);
 }

@@ -2,7 +2,6 @@
 // listening so tests can start a subgraph on a free port with the very same code.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -15,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { ErrorCode } from './errors';
+import { jsonBody, refuseBadBodies, requestId, requestIdOf, requireBodyType } from './http';
 import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
 
@@ -46,14 +46,21 @@ const KNOWN_CODES = new Set<string>([
   'DOWNSTREAM_SERVICE_ERROR',
 ]);
 
+/**
+ * The gateway's query planner rejects some documents graphql-js accepts (e.g. introspection of `isOneOf`, which its
+ * schema lacks) with its own code; to a client that is a validation failure like any other.
+ */
+const CLIENT_CODES: Record<string, string> = { INVALID_GRAPHQL: 'GRAPHQL_VALIDATION_FAILED' };
+
 /** Errors we raised on purpose pass through; anything else is logged and masked so no internals leak. */
 export function formatErrorFor(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
+    const raw = formatted.extensions?.code;
+    const code = typeof raw === 'string' ? (CLIENT_CODES[raw] ?? raw) : raw;
     if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       // `response` is what a failed subgraph answered, internal addresses included: never for clients.
       const { stacktrace: _stacktrace, response: _response, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, extensions: { ...extensions, code } };
     }
     logger.error({ err: error, path: formatted.path }, 'unexpected error while serving a request');
     return {
@@ -127,6 +134,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     ],
   });
   app.disable('x-powered-by');
+  app.use(requestId(options.logger));
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
   app.get('/ready', (_req, res) => {
     pingDatabase(options.connection).then(
@@ -142,19 +150,21 @@ export function createSubgraphServer<TContext extends BaseContext>(
       await apollo.start();
       app.use(
         '/graphql',
-        express.json({ limit: '1mb' }),
+        requireBodyType(),
+        jsonBody('1mb'),
         expressMiddleware(apollo, {
-          context: async ({ req }) => {
+          context: async ({ req, res }) => {
             const header = req.headers[IDENTITY_HEADER];
             const identity = await verifyInternalIdentity(
               Array.isArray(header) ? header[0] : header,
               options.subgraphSecret,
             );
-            const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+            const requestId = requestIdOf(res);
             return options.context({ identity, requestId, logger: options.logger.child({ requestId }) });
           },
         }),
       );
+      app.use(refuseBadBodies(options.logger));
       return listenApp(apollo, httpServer, port, host);
     },
   };

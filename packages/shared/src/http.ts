@@ -1,0 +1,107 @@
+// HTTP plumbing shared by the gateway and every subgraph: the request id, JSON bodies that are either parsed or
+// refused with a GraphQL-shaped JSON error carrying a stable code, and one log line per refused request — with its
+// request id and the reason, never with the body (it may hold personal data) or a stack.
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { ErrorCode } from './errors';
+import type { Logger } from './logger';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** A request id a client may choose: printable, no spaces, short enough to log. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
+
+/** The caller's id when it is well formed, else a fresh one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && REQUEST_ID_PATTERN.test(value) ? value : randomUUID();
+}
+
+/** The request id of this request, set by `requestId()`. */
+export const requestIdOf = (res: Response): string => String(res.locals.requestId ?? '');
+
+/**
+ * Takes (or makes) the request id, echoes it on the response and keeps it for the rest of the request. When the
+ * answer is a refusal (4xx), logs one line saying which and why.
+ */
+export function requestId(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.locals.requestId = id;
+    res.setHeader(REQUEST_ID_HEADER, id);
+    res.once('finish', () => {
+      if (res.statusCode < 400 || res.statusCode >= 500) return;
+      const refusal = res.locals.refusal as { code: string; reason: string } | undefined;
+      logger.warn({ requestId: id, status: res.statusCode, path: req.path, ...refusal }, 'refused a request');
+    });
+    next();
+  };
+}
+
+/** Answers like a GraphQL server would: a JSON body with one error and its stable code. */
+export function sendGraphQLError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): void {
+  res.locals.refusal = { code, reason: message };
+  res.status(status).json({ errors: [{ message, extensions: { code, ...extensions } }] });
+}
+
+/** POST bodies must be one of `accepted`; anything else is refused before parsing. GET passes. */
+export function requireBodyType(accepted: readonly string[] = ['application/json']): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'POST') return next();
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (accepted.includes(type)) return next();
+    sendGraphQLError(
+      res,
+      415,
+      ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      `send the request as ${accepted.join(' or ')}`,
+    );
+  };
+}
+
+/** Parses JSON bodies up to `limit`; `refuseBadBodies` answers for the ones it cannot parse. */
+export const jsonBody = (limit: string): RequestHandler => express.json({ limit });
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/**
+ * Turns body-parser failures into JSON answers. Placed after the routes that parse bodies. Any other error is
+ * answered as an internal error without details and logged without its message (it may quote the body).
+ */
+export function refuseBadBodies(logger: Logger): ErrorRequestHandler {
+  return (error: BodyParserError, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    switch (error.type) {
+      case 'entity.too.large':
+        return sendGraphQLError(res, 413, ErrorCode.REQUEST_TOO_LARGE, 'the request body is too large', {
+          limit: error.limit,
+        });
+      case 'entity.parse.failed':
+        return sendGraphQLError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendGraphQLError(res, 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'unsupported body encoding');
+      default: {
+        const status = error.status ?? 500;
+        if (status >= 400 && status < 500) {
+          return sendGraphQLError(res, status, ErrorCode.BAD_REQUEST, 'the request could not be read');
+        }
+        logger.error(
+          { requestId: requestIdOf(res), reason: error.type ?? 'unexpected' },
+          'request failed before reaching GraphQL',
+        );
+        return sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+      }
+    }
+  };
+}

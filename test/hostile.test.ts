@@ -1,0 +1,195 @@
+// What a hostile client sends, through the gateway: each class of bad input is answered fast, with a status and a
+// stable code, leaves stored data as it was, and is logged as one line with its request id — never with the body or a
+// stack.
+import type { RunningHub } from '../scripts/hub';
+import { capturingLogger, graphql, type GraphQLResponse } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import { storedState, type StoredState } from './support/stored';
+
+let hub: RunningHub;
+let log: ReturnType<typeof capturingLogger>;
+let before: StoredState;
+
+beforeAll(async () => {
+  log = capturingLogger();
+  hub = await startTestHub('hostile', { logger: log.logger });
+  before = await storedState(hub.connections);
+});
+
+afterAll(async () => {
+  // Nothing any test here sent may have changed what is stored.
+  expect(await storedState(hub.connections)).toEqual(before);
+  await stopTestHub(hub);
+});
+
+/** Well under a second, on a machine shared with the rest of the suite. */
+const FAST_MS = 800;
+
+interface RawAnswer {
+  status: number;
+  body: GraphQLResponse;
+  ms: number;
+  requestId: string | null;
+}
+
+async function send(body: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  const started = performance.now();
+  const response = await fetch(hub.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: JSON.parse(text) as GraphQLResponse,
+    ms: performance.now() - started,
+    requestId: response.headers.get('x-request-id'),
+  };
+}
+
+const codesOf = (answer: RawAnswer) => (answer.body.errors ?? []).map((error) => error.extensions?.code);
+
+describe('the operation guard', () => {
+  it('rejects a doubling fragment chain of depth 30 quickly, its cost linear in the document', async () => {
+    const depth = 30;
+    const fragments = Array.from(
+      { length: depth },
+      (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
+    const document = `query { ...F0 } ${fragments.join(' ')} fragment F${depth} on Query { viewer { id } }`;
+    expect(document.length).toBeLessThan(2_000);
+    const answer = await send(JSON.stringify({ query: document }));
+    expect(answer.status).toBe(400);
+    expect(codesOf(answer)).toEqual(['OPERATION_TOO_COMPLEX']);
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+
+  it('counts aliases of introspection: 700 aliases of __schema are refused', async () => {
+    const aliases = Array.from({ length: 700 }, (_, i) => `a${i.toString(36)}:__schema{description}`).join(
+      ' ',
+    );
+    const answer = await send(JSON.stringify({ query: `{${aliases}}` }));
+    expect(answer.status).toBe(400);
+    expect(codesOf(answer)).toEqual(['OPERATION_TOO_COMPLEX']);
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ aliases: 700, limit: 30 });
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+
+  it('counts fields of introspection against the field limit', async () => {
+    // Repeating a field is legal GraphQL; every occurrence is work the server does.
+    const repeated = Array.from({ length: 600 }, () => 'name').join(' ');
+    const answer = await send(JSON.stringify({ query: `{ __type(name: "Member") { ${repeated} } }` }));
+    expect(codesOf(answer)).toEqual(['OPERATION_TOO_COMPLEX']);
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ fields: 601, limit: 500 });
+  });
+
+  it('refuses introspection that nests lists of types level after level', async () => {
+    const answer = await send(
+      JSON.stringify({
+        query: '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+      }),
+    );
+    expect(answer.status).toBe(400);
+    expect(codesOf(answer)[0]).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+
+  it('still answers the standard introspection query that Sandbox and GraphiQL send', async () => {
+    const { getIntrospectionQuery } = await import('graphql');
+    const response = await graphql(
+      hub.gatewayUrl,
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }),
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.__schema.queryType.name).toBe('Query');
+  });
+
+  it('answers a document the query planner cannot handle as a validation failure, not an internal error', async () => {
+    const response = await graphql(hub.gatewayUrl, '{ __schema { types { isOneOf } } }');
+    expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+});
+
+describe('bad bodies', () => {
+  const PHONE = '13800001234';
+
+  it.each([
+    ['malformed JSON', `{"query": "{ viewer { id } }", "phone": "${PHONE}"`, {}, 400, 'BAD_REQUEST'],
+    [
+      'a body over the limit',
+      JSON.stringify({ query: '{ __typename }', pad: PHONE.repeat(30_000) }),
+      {},
+      413,
+      'REQUEST_TOO_LARGE',
+    ],
+    [
+      'a wrong content type',
+      `{"query": "{ __typename }", "phone": "${PHONE}"}`,
+      { 'content-type': 'text/plain' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['a batch (an array)', `[{"query": "{ __typename }"}]`, {}, 400, 'BAD_REQUEST'],
+    ['a query that is not a string', `{"query": 5}`, {}, 400, 'BAD_REQUEST'],
+  ] as const)(
+    'answers %s with JSON, a status and a code, and logs one quiet line',
+    async (_name, body, headers, status, code) => {
+      const requestId = `hostile-${code.toLowerCase()}-${Math.random().toString(36).slice(2, 10)}`;
+      const answer = await send(body, { ...headers, 'x-request-id': requestId });
+      expect(answer.status).toBe(status);
+      expect(codesOf(answer)).toEqual([code]);
+      expect(answer.requestId).toBe(requestId);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+      expect(JSON.stringify(answer.body)).not.toMatch(/at |node_modules|\/work\//);
+      const lines = log.lines().filter((line) => line.requestId === requestId);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ status });
+      for (const line of lines) {
+        expect(JSON.stringify(line)).not.toContain(PHONE);
+        expect(JSON.stringify(line)).not.toContain('stack');
+      }
+    },
+  );
+
+  it('never writes a request body or a stack to the log', () => {
+    const all = JSON.stringify(log.lines());
+    expect(all).not.toContain(PHONE);
+    expect(all).not.toMatch(/"stack"/);
+  });
+});
+
+describe('introspection in production', () => {
+  const production = {
+    NODE_ENV: 'production' as const,
+    JWT_SECRET: 'p'.repeat(40),
+    SUBGRAPH_SECRET: 's'.repeat(40),
+  };
+
+  it.each([
+    ['refused by default', {}, false],
+    ['allowed with ALLOW_INTROSPECTION=true', { ALLOW_INTROSPECTION: true }, true],
+  ])('is %s', async (_name, extra, allowed) => {
+    const productionHub = await startTestHub('hostile_prod', {
+      config: { ...production, ...extra },
+      seed: 'none',
+    });
+    try {
+      const response = await graphql(productionHub.gatewayUrl, '{ __schema { queryType { name } } }');
+      if (allowed) {
+        expect(response.data?.__schema.queryType.name).toBe('Query');
+      } else {
+        expect(response.errors?.map((error) => error.extensions?.code)).toEqual([
+          'GRAPHQL_VALIDATION_FAILED',
+        ]);
+        expect(response.data).toBeUndefined();
+      }
+      // __typename stays free either way.
+      expect((await graphql(productionHub.gatewayUrl, '{ __typename }')).data).toEqual({
+        __typename: 'Query',
+      });
+    } finally {
+      await stopTestHub(productionHub);
+    }
+  });
+});
