@@ -5,8 +5,7 @@
 #   docker run --init -e ... -e MEMBERS_PORT=4001 -e HEALTH_PORT=4001 <image> tsx subgraphs/members/src/index.ts
 # The default command runs the gateway.
 #
-# Adding a subgraph (content, products, analytics, ...): add its package.json COPY line in the `build` stage
-# below (next to subgraphs/members), then add a service to docker-compose.yml. Nothing else here changes.
+# Adding a subgraph changes nothing here: the build copies every workspace's package.json it finds.
 #
 # TypeScript runs directly with tsx (a devDependency), so the full `npm ci` — dev dependencies included — is
 # what ships. There is no compile step.
@@ -21,21 +20,21 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_AUDIT=false
 WORKDIR /app
 
+# ---- manifests: only what `npm ci` reads, so the dependency layer is rebuilt only when they change ------------
+FROM base AS manifests
+WORKDIR /src
+COPY . .
+# The lockfile and every workspace's package.json (packages/*, subgraphs/*, gateway), each at its own path.
+RUN mkdir /manifests && cp package-lock.json /manifests/ \
+ && find . -name node_modules -prune -o -name package.json -print \
+    | while read -r manifest; do install -D -m 0644 "$manifest" "/manifests/$manifest"; done
+
 # ---- build: dependencies, then the sources -------------------------------------------------------------------
 FROM base AS build
 # mongodb-memory-server (a dependency of @bank-hub/shared, used only when MONGODB_URI is unset: local runs and
 # tests) would otherwise download a ~100 MB mongod binary in its postinstall. Containers always set MONGODB_URI.
 ENV MONGOMS_DISABLE_POSTINSTALL=1
-# Manifests first, so `npm ci` is re-run only when dependencies change. Every workspace listed in the root
-# package.json must have its package.json copied here, or `npm ci` fails against the lockfile.
-COPY package.json package-lock.json ./
-COPY packages/shared/package.json packages/shared/
-COPY packages/targeting/package.json packages/targeting/
-COPY subgraphs/members/package.json subgraphs/members/
-COPY subgraphs/content/package.json subgraphs/content/
-COPY subgraphs/products/package.json subgraphs/products/
-# COPY subgraphs/analytics/package.json subgraphs/analytics/  <- one line per new subgraph
-COPY gateway/package.json gateway/
+COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci
 # Then the sources (.dockerignore keeps out node_modules, .git, tools/ — the Java/Maven test tooling — and .env).
 COPY . .

@@ -1,6 +1,9 @@
-// Typed resolvers for every subgraph: federation mode, the request context type, and mappers from GraphQL
-// types to repository document types so a resolver returning the wrong shape fails to compile.
+// Typed resolvers for every subgraph of the registry: federation mode, the request context type, and mappers from
+// GraphQL types to repository document types (each subgraph's own codegen.json) so a resolver returning the wrong
+// shape fails to compile.
+import { readFileSync } from 'node:fs';
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { SUBGRAPH_NAMES } from './subgraphs/registry';
 
 const scalars = {
   DateTime: 'Date',
@@ -19,83 +22,26 @@ const common = {
   scalars,
 };
 
+interface SubgraphCodegen {
+  contextType: string;
+  mappers: Record<string, string>;
+}
+
 const config: CodegenConfig = {
   overwrite: true,
-  generates: {
-    'subgraphs/members/src/generated/resolvers.ts': {
-      schema: 'subgraphs/members/schema.graphql',
-      plugins: [header, 'typescript', 'typescript-resolvers'],
-      config: {
-        ...common,
-        contextType: '../context#MembersContext',
-        mappers: {
-          Member: '../models/member#MemberDoc',
-          TagDefinition: '../models/tag-definition#TagDefinitionDoc',
-          Segment: '../models/segment#SegmentDoc',
-          MembershipLevel: '../models/membership-level#MembershipLevelDoc',
-          PointsEntry: '../models/points-ledger#PointsEntryDoc',
-          MemberProfile: '../domain/masking#ProfileView',
-          MemberTag: '../models/member#MemberTagValue',
+  generates: Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => {
+      const own = JSON.parse(readFileSync(`subgraphs/${name}/codegen.json`, 'utf8')) as SubgraphCodegen;
+      return [
+        `subgraphs/${name}/src/generated/resolvers.ts`,
+        {
+          schema: `subgraphs/${name}/schema.graphql`,
+          plugins: [header, 'typescript', 'typescript-resolvers'],
+          config: { ...common, ...own },
         },
-      },
-    },
-    'subgraphs/products/src/generated/resolvers.ts': {
-      schema: 'subgraphs/products/schema.graphql',
-      plugins: [header, 'typescript', 'typescript-resolvers'],
-      config: {
-        ...common,
-        contextType: '../context#ProductsContext',
-        mappers: {
-          Product: '../models/product#ProductDoc',
-          Member: '../domain/member#MemberRef',
-          Bundle: '../models/bundle#BundleDoc',
-          ServiceDefinition: '../flows/catalog#ServiceDefinition as ServiceDefinitionModel',
-          ServiceField: '../flows/catalog#ServiceField as ServiceFieldModel',
-          ServiceFlow: '../models/service-flow#ServiceFlowDoc',
-          FlowStep: '../flows/flow#FlowStep as FlowStepModel',
-          InputMapping: '../flows/flow#InputMapping as InputMappingModel',
-          FlowTransition: '../flows/flow#FlowTransition as FlowTransitionModel',
-          FlowCondition: '../flows/flow#FlowCondition as FlowConditionModel',
-          FlowProblem: '../flows/validation#FlowProblem as FlowProblemModel',
-          FlowSession: '../models/flow-session#FlowSessionDoc',
-          AdvanceResult: '../flows/runner#AdvanceOutcome',
-        },
-      },
-    },
-    'subgraphs/content/src/generated/resolvers.ts': {
-      schema: 'subgraphs/content/schema.graphql',
-      plugins: [header, 'typescript', 'typescript-resolvers'],
-      config: {
-        ...common,
-        contextType: '../context#ContentContext',
-        mappers: {
-          Member: '../domain/audience#MemberRef',
-          Page: '../compose-page#PageView',
-          Slot: '../compose-page#SlotView',
-          PagePreview: '../compose-page#ComposedPage',
-          SlotPreview: '../compose-page#SlotDecisions',
-          Banner: '../compose-page#BannerView',
-          EntryCard: '../compose-page#EntryCardView',
-          ActivityCard: '../compose-page#ActivityCardView',
-          ProductCard: '../compose-page#ProductCardView',
-          TopicCard: '../compose-page#TopicCardView',
-          LiveCard: '../compose-page#LiveCardView',
-          VideoCard: '../compose-page#VideoCardView',
-          CandidateDecision: '../domain/selection#CandidateOutcome',
-          PageConfig: '../models/page#PageDoc',
-          SlotConfig: '../models/page#SlotDoc',
-          Creative: '../models/creative#CreativeDoc',
-          CreativeVariant: '../models/creative#VariantDoc',
-          Activity: '../models/media#ActivityDoc',
-          Topic: '../models/media#TopicDoc',
-          LiveStream: '../models/media#LiveStreamDoc',
-          Video: '../models/media#VideoDoc',
-          AuditEntry: '@bank-hub/shared#AuditRecord',
-          WorkflowResult: '../operations#WorkflowOutcome',
-        },
-      },
-    },
-  },
+      ];
+    }),
+  ),
 };
 
 export default config;

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { SignJWT } from 'jose';
-import { createLogger, loadConfig, startMongo, type MongoHandle } from '@bank-hub/shared';
-import { connectHubDatabases, seedHub, SUBGRAPH_NAMES } from './hub';
+import { createLogger, loadConfig, localSubgraphUrl, startMongo, type MongoHandle } from '@bank-hub/shared';
+import { SUBGRAPH_NAMES } from '../subgraphs/registry';
+import { connectHubDatabases, seedHub } from './hub';
 
 const config = loadConfig();
 const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
@@ -77,29 +78,24 @@ async function startStack(): Promise<Stack> {
   const prefix = `bench_${Date.now()}`;
   const connections = await connectHubDatabases(mongo.uri, prefix);
   await seedHub(connections, 'reset');
-  const ports = {
-    gateway: await freePort(),
-    members: await freePort(),
-    content: await freePort(),
-    products: await freePort(),
-  };
-  const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-  const env = {
+  const gatewayPort = await freePort();
+  const ports = Object.fromEntries(
+    await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await freePort()] as const)),
+  );
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     MONGODB_URI: mongo.uri,
     MONGODB_DB_PREFIX: prefix,
-    GATEWAY_PORT: String(ports.gateway),
-    GATEWAY_URL: url(ports.gateway),
-    MEMBERS_PORT: String(ports.members),
-    MEMBERS_URL: url(ports.members),
-    CONTENT_PORT: String(ports.content),
-    CONTENT_URL: url(ports.content),
-    PRODUCTS_PORT: String(ports.products),
-    PRODUCTS_URL: url(ports.products),
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_URL: localSubgraphUrl(gatewayPort),
   };
+  for (const [name, port] of Object.entries(ports)) {
+    env[`${name.toUpperCase()}_PORT`] = String(port);
+    env[`${name.toUpperCase()}_URL`] = localSubgraphUrl(port);
+  }
   const run = (name: string, entry: string) => ({
     name,
     child: spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -111,9 +107,9 @@ async function startStack(): Promise<Stack> {
   const processes = SUBGRAPH_NAMES.map((name) => run(name, `subgraphs/${name}/src/index.ts`));
   await Promise.all(SUBGRAPH_NAMES.map((name) => waitFor(`http://127.0.0.1:${ports[name]}/ready`, name)));
   processes.push(run('gateway', 'gateway/src/index.ts'));
-  await waitFor(`http://127.0.0.1:${ports.gateway}/ready`, 'gateway');
+  await waitFor(`http://127.0.0.1:${gatewayPort}/ready`, 'gateway');
   return {
-    gatewayUrl: url(ports.gateway),
+    gatewayUrl: localSubgraphUrl(gatewayPort),
     processes,
     async stop() {
       await Promise.all(

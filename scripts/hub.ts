@@ -1,4 +1,4 @@
-// Starts the whole hub in one process — every subgraph and the gateway over one MongoDB server — for
+// Starts the whole hub in one process — every subgraph of the registry and the gateway over one MongoDB server — for
 // `npm start`, the benchmarks and the end-to-end tests. Production runs each as its own process instead.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,27 +6,16 @@ import type { Connection } from 'mongoose';
 import {
   GraphClient,
   connectDatabase,
-  type HttpGraphQLServer,
   type HubConfig,
   type Logger,
   type RunningServer,
+  type SubgraphDescriptor,
 } from '@bank-hub/shared';
 import { buildGateway } from '../gateway/src/server';
-import * as contentModels from '../subgraphs/content/src/models';
-import { graphProductCatalog } from '../subgraphs/content/src/product-catalog';
-import * as contentSeed from '../subgraphs/content/src/seed';
-import { buildContentServer } from '../subgraphs/content/src/server';
-import * as membersModels from '../subgraphs/members/src/models';
-import * as membersSeed from '../subgraphs/members/src/seed';
-import { buildMembersServer } from '../subgraphs/members/src/server';
-import { graphMemberRisk } from '../subgraphs/products/src/flows/member-risk';
-import * as productsModels from '../subgraphs/products/src/models';
-import * as productsSeed from '../subgraphs/products/src/seed';
-import { buildProductsServer } from '../subgraphs/products/src/server';
+import { loadSubgraphs, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/registry';
 
 export type SeedMode = 'none' | 'if-empty' | 'reset';
-export const SUBGRAPH_NAMES = ['members', 'content', 'products'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+export type { SubgraphName };
 
 export interface HubOptions {
   config: HubConfig;
@@ -35,9 +24,10 @@ export interface HubOptions {
   /** Database names are `<dbPrefix>_<subgraph>`. */
   dbPrefix: string;
   seed: SeedMode;
-  /** 0 picks free ports (tests). */
+  /** 0 picks a free port (tests). */
   gatewayPort: number;
-  subgraphPorts: Record<SubgraphName, number>;
+  /** The port of each subgraph; 0 picks a free one. */
+  subgraphPort: (name: SubgraphName, descriptor: SubgraphDescriptor) => number;
   monitorCommands?: boolean;
 }
 
@@ -45,30 +35,35 @@ export interface RunningHub {
   gatewayUrl: string;
   subgraphs: Record<SubgraphName, RunningServer>;
   connections: Record<SubgraphName, Connection>;
+  /** Stops one subgraph, as if its process had died; the gateway keeps running. */
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  /** Starts a stopped subgraph again on the port it had. */
+  restartSubgraph(name: SubgraphName): Promise<void>;
   stop(): Promise<void>;
 }
 
 export const SUPERGRAPH_PATH = path.resolve(__dirname, '../schema/supergraph.graphql');
 
-/** Seeds each subgraph's own database, through that subgraph's own repositories. */
+/** Seeds each subgraph's own database through that subgraph's own repositories. */
 export async function seedHub(
   connections: Record<SubgraphName, Connection>,
   mode: SeedMode,
-): Promise<boolean> {
-  if (mode === 'none') return false;
-  const reset = mode === 'reset';
-  const [members, content, products] = await Promise.all([
-    membersModels.openRepositories(connections.members),
-    contentModels.openRepositories(connections.content),
-    productsModels.openRepositories(connections.products),
-  ]);
-  if (mode === 'if-empty' && (await membersSeed.isSeeded(members))) return false;
-  await Promise.all([
-    membersSeed.seedMembers(members, { reset }),
-    contentSeed.seedContent(content, { reset }),
-    productsSeed.seedProducts(products, { reset }),
-  ]);
-  return true;
+  descriptors?: Record<SubgraphName, SubgraphDescriptor>,
+): Promise<SubgraphName[]> {
+  if (mode === 'none') return [];
+  const subgraphs = descriptors ?? (await loadSubgraphs());
+  const seeded = await Promise.all(
+    SUBGRAPH_NAMES.map(async (name) => {
+      const descriptor = subgraphs[name];
+      const repositories = await descriptor.openRepositories(connections[name]);
+      // Each subgraph seeds itself only when its own database is empty, so a subgraph added to a running
+      // deployment gets its demo data without touching the others'.
+      if (mode === 'if-empty' && (await descriptor.isSeeded(repositories))) return null;
+      await descriptor.seed(repositories, { reset: mode === 'reset' });
+      return name;
+    }),
+  );
+  return seeded.filter((name): name is SubgraphName => name !== null);
 }
 
 export async function connectHubDatabases(
@@ -87,38 +82,26 @@ export async function connectHubDatabases(
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger } = options;
+  const descriptors = await loadSubgraphs();
   const connections = await connectHubDatabases(options.mongoUri, options.dbPrefix, options.monitorCommands);
-  if (await seedHub(connections, options.seed)) logger.info('seeded demo data');
+  const seeded = await seedHub(connections, options.seed, descriptors);
+  if (seeded.length > 0) logger.info({ subgraphs: seeded }, 'seeded demo data');
   let gatewayUrl = '';
-  const secret = config.SUBGRAPH_SECRET;
-  const builders: Record<SubgraphName, () => Promise<HttpGraphQLServer>> = {
-    members: () =>
-      buildMembersServer({
-        connection: connections.members,
-        subgraphSecret: secret,
-        logger: logger.child({ component: 'members' }),
-      }),
-    content: () =>
-      buildContentServer({
-        connection: connections.content,
-        subgraphSecret: secret,
-        logger: logger.child({ component: 'content' }),
-        catalog: graphProductCatalog(new GraphClient(() => gatewayUrl, secret)),
-      }),
-    products: () =>
-      buildProductsServer({
-        connection: connections.products,
-        subgraphSecret: secret,
-        logger: logger.child({ component: 'products' }),
-        memberRisk: graphMemberRisk(new GraphClient(() => gatewayUrl, secret)),
-        flowSessionTtlMinutes: config.FLOW_SESSION_TTL_MINUTES,
-      }),
+  const graph = new GraphClient(() => gatewayUrl, config.SUBGRAPH_SECRET);
+  const startSubgraph = async (name: SubgraphName, port: number) => {
+    const server = await descriptors[name].buildServer({
+      connection: connections[name],
+      config,
+      logger: logger.child({ component: name }),
+      graph,
+    });
+    return server.listen(port, config.HOST);
   };
   const subgraphs = Object.fromEntries(
     await Promise.all(
       SUBGRAPH_NAMES.map(
         async (name) =>
-          [name, await (await builders[name]()).listen(options.subgraphPorts[name], config.HOST)] as const,
+          [name, await startSubgraph(name, options.subgraphPort(name, descriptors[name]))] as const,
       ),
     ),
   ) as Record<SubgraphName, RunningServer>;
@@ -129,13 +112,24 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])),
   }).listen(options.gatewayPort, config.HOST);
   gatewayUrl = gateway.url;
+  const stopped = new Set<SubgraphName>();
   return {
     gatewayUrl: gateway.url,
     subgraphs,
     connections,
+    async stopSubgraph(name) {
+      stopped.add(name);
+      await subgraphs[name].stop();
+    },
+    async restartSubgraph(name) {
+      subgraphs[name] = await startSubgraph(name, subgraphs[name].port);
+      stopped.delete(name);
+    },
     async stop() {
       await gateway.stop();
-      await Promise.all(Object.values(subgraphs).map((server) => server.stop()));
+      await Promise.all(
+        SUBGRAPH_NAMES.filter((name) => !stopped.has(name)).map((name) => subgraphs[name].stop()),
+      );
       await Promise.all(Object.values(connections).map((connection) => connection.close()));
     },
   };

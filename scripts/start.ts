@@ -1,6 +1,6 @@
 // npm start: the whole hub on one machine — MongoDB (MONGODB_URI, else embedded), demo data on first run,
-// every subgraph and the gateway — then prints where to open Apollo Sandbox.
-import { runProcess, startMongo } from '@bank-hub/shared';
+// every subgraph of the registry and the gateway — then prints where to open Apollo Sandbox.
+import { runProcess, startMongo, subgraphPort } from '@bank-hub/shared';
 import { startHub } from './hub';
 
 runProcess('hub', async (config, logger) => {
@@ -12,11 +12,7 @@ runProcess('hub', async (config, logger) => {
     dbPrefix: config.MONGODB_DB_PREFIX,
     seed: 'if-empty',
     gatewayPort: config.GATEWAY_PORT,
-    subgraphPorts: {
-      members: config.MEMBERS_PORT,
-      content: config.CONTENT_PORT,
-      products: config.PRODUCTS_PORT,
-    },
+    subgraphPort: (name, descriptor) => subgraphPort(name, descriptor.defaultPort),
   });
   // The gateway binds to loopback by default; localhost is the address a browser expects.
   const sandbox = hub.gatewayUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '');

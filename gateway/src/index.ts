@@ -3,15 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '@bank-hub/shared';
 import { buildGateway } from './server';
-import { SUBGRAPHS } from './subgraphs';
+import { subgraphUrls } from './subgraphs';
 
 runProcess('gateway', async (config, logger) => {
   const supergraphSdl = readFileSync(path.resolve(__dirname, '../../schema/supergraph.graphql'), 'utf8');
-  const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((subgraph) => [subgraph.name, subgraph.url(config)]));
-  const running = await buildGateway({ config, logger, supergraphSdl, subgraphUrls }).listen(
-    config.GATEWAY_PORT,
-    config.HOST,
-  );
+  const running = await buildGateway({
+    config,
+    logger,
+    supergraphSdl,
+    subgraphUrls: subgraphUrls(supergraphSdl),
+  }).listen(config.GATEWAY_PORT, config.HOST);
   logger.info({ url: running.url }, 'gateway listening');
   return () => running.stop();
 });

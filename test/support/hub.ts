@@ -14,7 +14,7 @@ export async function startTestHub(
     dbPrefix: uniquePrefix(label),
     seed: options.seed ?? 'reset',
     gatewayPort: 0,
-    subgraphPorts: { members: 0, content: 0, products: 0 },
+    subgraphPort: () => 0,
     monitorCommands: options.monitorCommands ?? false,
   });
 }

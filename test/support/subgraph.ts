@@ -2,7 +2,7 @@
 // MongoDB reads a request makes.
 import type { CommandStartedEvent } from 'mongodb';
 import type { Connection } from 'mongoose';
-import type { HttpGraphQLServer, Logger, RunningServer } from '@bank-hub/shared';
+import { GraphClient, type RunningServer, type SubgraphDescriptor } from '@bank-hub/shared';
 import {
   type GraphQLResponse,
   dropAndClose,
@@ -24,26 +24,20 @@ export interface SubgraphUnderTest<TRepos> {
   stop(): Promise<void>;
 }
 
-export interface SubgraphSetup<TRepos> {
-  open(connection: Connection): Promise<TRepos>;
-  seed(repos: TRepos): Promise<unknown>;
-  build(options: {
-    connection: Connection;
-    subgraphSecret: string;
-    logger: Logger;
-  }): Promise<HttpGraphQLServer>;
-}
+/** Alone, a subgraph has no gateway to ask: what it would ask the graph fails as unavailable. */
+const NO_GATEWAY = 'http://127.0.0.1:1/graphql';
 
 export async function startSubgraph<TRepos>(
   label: string,
-  setup: SubgraphSetup<TRepos>,
+  descriptor: SubgraphDescriptor<TRepos>,
   options: { monitorCommands?: boolean } = {},
 ): Promise<SubgraphUnderTest<TRepos>> {
   const connection = await testDatabase(label, options);
-  const repos = await setup.open(connection);
-  await setup.seed(repos);
+  const repos = await descriptor.openRepositories(connection);
+  await descriptor.seed(repos, { reset: false });
+  const graph = new GraphClient(() => NO_GATEWAY, testConfig.SUBGRAPH_SECRET);
   const server = await (
-    await setup.build({ connection, subgraphSecret: testConfig.SUBGRAPH_SECRET, logger: testLogger })
+    await descriptor.buildServer({ connection, config: testConfig, logger: testLogger, graph })
   ).listen(0, '127.0.0.1');
   return {
     server,

@@ -23,12 +23,6 @@ export const configSchema = z
       .regex(/^[a-zA-Z0-9_-]+$/)
       .default('hub'),
     GATEWAY_PORT: port(4000),
-    MEMBERS_PORT: port(4001),
-    MEMBERS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
-    CONTENT_PORT: port(4002),
-    CONTENT_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
-    PRODUCTS_PORT: port(4003),
-    PRODUCTS_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
     /** Where a subgraph reaches the graph on behalf of its caller (e.g. content checking a product exists). */
     GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
     JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').default(DEV_JWT_SECRET),
@@ -46,6 +40,12 @@ export const configSchema = z
       .min(1)
       .max(24 * 60)
       .default(30),
+    /** How long the gateway waits for one subgraph request before answering SERVICE_UNAVAILABLE for its fields. */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /** Most connections the gateway keeps open to one subgraph; further requests wait for a free one. */
+    SUBGRAPH_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(64),
+    /** Send identical subgraph requests that are in flight at the same time only once. */
+    SUBGRAPH_DEDUPE: flag(true),
     MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),
@@ -72,11 +72,33 @@ export const configSchema = z
 
 export type HubConfig = z.infer<typeof configSchema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
-  const parsed = configSchema.safeParse(env);
+/** What a subgraph may be called: it also names its database and its `<NAME>_PORT` / `<NAME>_URL` settings. */
+export const SUBGRAPH_NAME = /^[a-z][a-z0-9]{1,30}$/;
+
+/** `<NAME>_PORT`: where a subgraph listens. */
+export function subgraphPort(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const key = `${name.toUpperCase()}_PORT`;
+  return parseOrExplain(z.object({ [key]: port(fallback) }), env)[key]!;
+}
+
+/** `<NAME>_URL`: where the gateway finds a subgraph; by default the URL the supergraph was composed with. */
+export function subgraphUrl(name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  const key = `${name.toUpperCase()}_URL`;
+  return parseOrExplain(z.object({ [key]: z.string().url().default(fallback) }), env)[key]!;
+}
+
+/** The URL a subgraph on `port` of this machine answers at, as composed into the supergraph. */
+export const localSubgraphUrl = (port: number): string => `http://127.0.0.1:${port}/graphql`;
+
+function parseOrExplain<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  return parseOrExplain(configSchema, env);
 }

@@ -1,10 +1,10 @@
 // The one way a hub process starts and stops: validated config, a logger, graceful shutdown on SIGTERM/SIGINT,
 // and a non-zero exit when start-up fails.
-import type { Connection } from 'mongoose';
-import { loadConfig, type HubConfig } from './config';
+import { loadConfig, subgraphPort, type HubConfig } from './config';
+import { GraphClient } from './graph-client';
 import { createLogger, type Logger } from './logger';
 import { connectDatabase } from './mongo';
-import type { HttpGraphQLServer } from './server';
+import type { SubgraphDescriptor } from './subgraph';
 
 export function runProcess(
   component: string,
@@ -30,17 +30,16 @@ export function runProcess(
   });
 }
 
-/** Runs one subgraph as its own process over `<MONGODB_DB_PREFIX>_<name>` at MONGODB_URI. */
-export function runSubgraph(
-  name: string,
-  port: (config: HubConfig) => number,
-  build: (connection: Connection, config: HubConfig, logger: Logger) => Promise<HttpGraphQLServer>,
-): void {
+/** Runs one subgraph as its own process over `<MONGODB_DB_PREFIX>_<name>` at MONGODB_URI, on `<NAME>_PORT`. */
+export function runSubgraph(descriptor: SubgraphDescriptor): void {
+  const { name } = descriptor;
   runProcess(name, async (config, logger) => {
     if (!config.MONGODB_URI)
       throw new Error(`MONGODB_URI is required to run the ${name} subgraph on its own`);
     const connection = await connectDatabase(config.MONGODB_URI, `${config.MONGODB_DB_PREFIX}_${name}`);
-    const running = await (await build(connection, config, logger)).listen(port(config), config.HOST);
+    const graph = new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET);
+    const server = await descriptor.buildServer({ connection, config, logger, graph });
+    const running = await server.listen(subgraphPort(name, descriptor.defaultPort), config.HOST);
     logger.info({ url: running.url }, `${name} subgraph listening`);
     return async () => {
       await running.stop();

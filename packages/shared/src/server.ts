@@ -11,12 +11,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { ErrorCode } from './errors';
 import { jsonBody, refuseBadBodies, requestId, requestIdOf, requireBodyType } from './http';
 import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
+import { schemaBeside, type SubgraphDependencies } from './subgraph';
 
 export interface BaseContext {
   identity: Identity;
@@ -96,7 +96,7 @@ export async function listenApp(
 
 /** Reads a subgraph's SDL, which sits beside its `src/` folder (`dir` is that folder, i.e. `__dirname`). */
 export function readSubgraphSchema(dir: string): DocumentNode {
-  return parse(readFileSync(path.join(dir, '..', 'schema.graphql'), 'utf8'));
+  return parse(readFileSync(schemaBeside(dir), 'utf8'));
 }
 
 async function pingDatabase(connection: Connection): Promise<void> {
@@ -108,12 +108,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<TContext>;
-  subgraphSecret: string;
-  logger: Logger;
+  /** Its database (/ready answers only while it does), config and logger. */
+  dependencies: SubgraphDependencies;
   /** Builds the per-request context (loaders, repositories) on top of the verified identity. */
   context: (base: BaseContext) => TContext;
-  /** The subgraph's database: /ready answers only while it does. */
-  connection: Connection;
   plugins?: ApolloServerPlugin<TContext>[];
 }
 
@@ -125,7 +123,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,
-    formatError: formatErrorFor(options.logger),
+    formatError: formatErrorFor(options.dependencies.logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Traces are for Apollo Studio reporting, which this hub does not use.
@@ -134,10 +132,10 @@ export function createSubgraphServer<TContext extends BaseContext>(
     ],
   });
   app.disable('x-powered-by');
-  app.use(requestId(options.logger));
+  app.use(requestId(options.dependencies.logger));
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
   app.get('/ready', (_req, res) => {
-    pingDatabase(options.connection).then(
+    pingDatabase(options.dependencies.connection).then(
       () => res.json({ status: 'ready', subgraph: options.name }),
       (error: Error) =>
         res.status(503).json({ status: 'unavailable', subgraph: options.name, reason: error.message }),
@@ -157,14 +155,18 @@ export function createSubgraphServer<TContext extends BaseContext>(
             const header = req.headers[IDENTITY_HEADER];
             const identity = await verifyInternalIdentity(
               Array.isArray(header) ? header[0] : header,
-              options.subgraphSecret,
+              options.dependencies.config.SUBGRAPH_SECRET,
             );
             const requestId = requestIdOf(res);
-            return options.context({ identity, requestId, logger: options.logger.child({ requestId }) });
+            return options.context({
+              identity,
+              requestId,
+              logger: options.dependencies.logger.child({ requestId }),
+            });
           },
         }),
       );
-      app.use(refuseBadBodies(options.logger));
+      app.use(refuseBadBodies(options.dependencies.logger));
       return listenApp(apollo, httpServer, port, host);
     },
   };

@@ -1,16 +1,5 @@
 // Runs the content subgraph as its own process (e.g. in docker-compose) against MONGODB_URI.
-import { GraphClient, runSubgraph } from '@bank-hub/shared';
-import { graphProductCatalog } from './product-catalog';
-import { buildContentServer } from './server';
+import { runSubgraph } from '@bank-hub/shared';
+import descriptor from './descriptor';
 
-runSubgraph(
-  'content',
-  (config) => config.CONTENT_PORT,
-  (connection, config, logger) =>
-    buildContentServer({
-      connection,
-      subgraphSecret: config.SUBGRAPH_SECRET,
-      logger,
-      catalog: graphProductCatalog(new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET)),
-    }),
-);
+runSubgraph(descriptor);

@@ -1,11 +1,10 @@
 // Builds the members subgraph server on a database connection; `index.ts` only reads config and listens.
-import type { Connection } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
   type HttpGraphQLServer,
-  type Logger,
+  type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { createContext, type MembersContext } from './context';
 import { openRepositories } from './models';
@@ -13,20 +12,14 @@ import { resolvers } from './resolvers';
 
 export const membersTypeDefs = readSubgraphSchema(__dirname);
 
-export async function buildMembersServer(options: {
-  connection: Connection;
-  subgraphSecret: string;
-  logger: Logger;
-}): Promise<HttpGraphQLServer> {
-  const repos = await openRepositories(options.connection);
+export async function buildMembersServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
+  const repos = await openRepositories(dependencies.connection);
   return createSubgraphServer<MembersContext>({
     name: 'members',
     typeDefs: membersTypeDefs,
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<MembersContext>,
-    subgraphSecret: options.subgraphSecret,
-    logger: options.logger,
+    dependencies,
     context: createContext(repos),
-    connection: options.connection,
   });
 }

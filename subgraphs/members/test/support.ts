@@ -1,8 +1,7 @@
 // Starts the members subgraph alone on a free port over a seeded database of the test file's own.
 import { startSubgraph, type SubgraphUnderTest } from '../../../test/support/subgraph';
-import { openRepositories, type MembersRepositories } from '../src/models';
-import { seedMembers } from '../src/seed';
-import { buildMembersServer } from '../src/server';
+import members from '../src/descriptor';
+import type { MembersRepositories } from '../src/models';
 
 export type { SendAs } from '../../../test/support/subgraph';
 export type MembersUnderTest = SubgraphUnderTest<MembersRepositories>;
@@ -10,5 +9,4 @@ export type MembersUnderTest = SubgraphUnderTest<MembersRepositories>;
 export const startMembers = (
   label: string,
   options: { monitorCommands?: boolean } = {},
-): Promise<MembersUnderTest> =>
-  startSubgraph(label, { open: openRepositories, seed: seedMembers, build: buildMembersServer }, options);
+): Promise<MembersUnderTest> => startSubgraph(label, members, options);

@@ -1,17 +1,5 @@
 // Runs the products subgraph as its own process (e.g. in docker-compose) against MONGODB_URI.
-import { GraphClient, runSubgraph } from '@bank-hub/shared';
-import { graphMemberRisk } from './flows/member-risk';
-import { buildProductsServer } from './server';
+import { runSubgraph } from '@bank-hub/shared';
+import descriptor from './descriptor';
 
-runSubgraph(
-  'products',
-  (config) => config.PRODUCTS_PORT,
-  (connection, config, logger) =>
-    buildProductsServer({
-      connection,
-      subgraphSecret: config.SUBGRAPH_SECRET,
-      logger,
-      memberRisk: graphMemberRisk(new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET)),
-      flowSessionTtlMinutes: config.FLOW_SESSION_TTL_MINUTES,
-    }),
-);
+runSubgraph(descriptor);

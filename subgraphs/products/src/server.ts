@@ -1,36 +1,31 @@
 // Builds the products subgraph server on a database connection; `index.ts` only reads config and listens.
-import type { Connection } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
   type HttpGraphQLServer,
-  type Logger,
+  type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { createContext, type ProductsContext } from './context';
-import type { MemberRiskSource } from './flows/member-risk';
+import { graphMemberRisk } from './flows/member-risk';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
 export const productsTypeDefs = readSubgraphSchema(__dirname);
 
-export async function buildProductsServer(options: {
-  connection: Connection;
-  subgraphSecret: string;
-  logger: Logger;
-  /** Where the run API reads a member's risk tolerance before a purchase. */
-  memberRisk: MemberRiskSource;
-  flowSessionTtlMinutes: number;
-}): Promise<HttpGraphQLServer> {
-  const repos = await openRepositories(options.connection);
+export async function buildProductsServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
+  const repos = await openRepositories(dependencies.connection);
   return createSubgraphServer<ProductsContext>({
     name: 'products',
     typeDefs: productsTypeDefs,
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
-    subgraphSecret: options.subgraphSecret,
-    logger: options.logger,
-    context: createContext(repos, options.memberRisk, options.flowSessionTtlMinutes),
-    connection: options.connection,
+    dependencies,
+    // Purchases read the member's current risk tolerance from members, through the graph.
+    context: createContext(
+      repos,
+      graphMemberRisk(dependencies.graph),
+      dependencies.config.FLOW_SESSION_TTL_MINUTES,
+    ),
   });
 }

@@ -1,9 +1,9 @@
 // Starts the products subgraph alone on a free port over a seeded database of the test file's own.
 import { startSubgraph, type SendAs, type SubgraphUnderTest } from '../../../test/support/subgraph';
 import type { GraphQLResponse } from '../../../test/support/env';
-import { openRepositories, type ProductsRepositories } from '../src/models';
-import { PRODUCTS, seedProducts } from '../src/seed';
-import { buildProductsServer } from '../src/server';
+import products from '../src/descriptor';
+import type { ProductsRepositories } from '../src/models';
+import { PRODUCTS } from '../src/seed';
 import type { RiskLevel } from '../src/domain/suitability';
 
 export type Send = SendAs;
@@ -13,21 +13,8 @@ export const startProducts = (
   label: string,
   options: { monitorCommands?: boolean } = {},
 ): Promise<ProductsUnderTest> =>
-  startSubgraph(
-    label,
-    {
-      open: openRepositories,
-      seed: seedProducts,
-      // Alone, the subgraph has no graph to ask for a member's risk; these tests do not purchase.
-      build: (base) =>
-        buildProductsServer({
-          ...base,
-          memberRisk: { riskOf: () => Promise.reject(new Error('no graph in a single-subgraph test')) },
-          flowSessionTtlMinutes: 30,
-        }),
-    },
-    options,
-  );
+  // Alone, the subgraph has no graph to ask for a member's risk; these tests do not purchase.
+  startSubgraph(label, products, options);
 
 /** The seed's record of a product, to check answers against data the test did not get from the server. */
 export function seeded(id: string) {
