@@ -68,6 +68,8 @@ async function waitFor(url: string, what: string): Promise<void> {
 
 interface Stack {
   gatewayUrl: string;
+  /** A second gateway over the same subgraphs that shares no requests (SUBGRAPH_DEDUPE=false). */
+  plainGatewayUrl: string;
   processes: { name: string; child: ChildProcess }[];
   stop(): Promise<void>;
 }
@@ -79,6 +81,7 @@ async function startStack(): Promise<Stack> {
   const connections = await connectHubDatabases(mongo.uri, prefix);
   await seedHub(connections, 'reset');
   const gatewayPort = await freePort();
+  const plainGatewayPort = await freePort();
   const ports = Object.fromEntries(
     await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await freePort()] as const)),
   );
@@ -96,20 +99,28 @@ async function startStack(): Promise<Stack> {
     env[`${name.toUpperCase()}_PORT`] = String(port);
     env[`${name.toUpperCase()}_URL`] = localSubgraphUrl(port);
   }
-  const run = (name: string, entry: string) => ({
+  const run = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => ({
     name,
     child: spawn(process.execPath, ['--import', 'tsx', entry], {
       cwd: ROOT,
-      env,
+      env: { ...env, ...extra },
       stdio: ['ignore', 'ignore', 'inherit'],
     }),
   });
   const processes = SUBGRAPH_NAMES.map((name) => run(name, `subgraphs/${name}/src/index.ts`));
   await Promise.all(SUBGRAPH_NAMES.map((name) => waitFor(`http://127.0.0.1:${ports[name]}/ready`, name)));
   processes.push(run('gateway', 'gateway/src/index.ts'));
+  processes.push(
+    run('gateway without dedupe', 'gateway/src/index.ts', {
+      GATEWAY_PORT: String(plainGatewayPort),
+      SUBGRAPH_DEDUPE: 'false',
+    }),
+  );
   await waitFor(`http://127.0.0.1:${gatewayPort}/ready`, 'gateway');
+  await waitFor(`http://127.0.0.1:${plainGatewayPort}/ready`, 'gateway without dedupe');
   return {
     gatewayUrl: localSubgraphUrl(gatewayPort),
+    plainGatewayUrl: localSubgraphUrl(plainGatewayPort),
     processes,
     async stop() {
       await Promise.all(
@@ -227,16 +238,27 @@ async function main(): Promise<void> {
     await load(gatewayUrl, HEADLINE, tokens, 2); // warm-up: JIT, connection pools, query plans
     const headline = summarize(await load(gatewayUrl, HEADLINE, tokens, DURATION_S));
     const baseline = summarize(await load(gatewayUrl, BASELINE, tokens, DURATION_S));
+    // Identical traffic (one member): what sharing identical subgraph requests in flight saves.
+    const identical = stack && {
+      shared: summarize(await load(gatewayUrl, HEADLINE, tokens.slice(0, 1), DURATION_S)),
+      plain: summarize(await load(stack.plainGatewayUrl, HEADLINE, tokens.slice(0, 1), DURATION_S)),
+    };
+    const WIDTH = 34;
     const row = (name: string, s: ReturnType<typeof summarize>) =>
-      `${name.padEnd(28)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)}`;
+      `${name.padEnd(WIDTH)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)}`;
+    const ratio = (name: string, a: ReturnType<typeof summarize>, b: ReturnType<typeof summarize>) =>
+      `${name.padEnd(WIDTH)} ${(a.rps / b.rps).toFixed(2).padStart(8)} ${(a.p50 / b.p50).toFixed(2).padStart(8)} ${(a.p95 / b.p95).toFixed(2).padStart(8)} ${(a.p99 / b.p99).toFixed(2).padStart(8)}`;
     console.log(
-      `\n${'query'.padEnd(28)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)}`,
+      `\n${'query'.padEnd(WIDTH)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)}`,
     );
-    console.log(row('headline page (3 subgraphs)', headline));
+    console.log(row('headline page (4 members in turn)', headline));
     console.log(row('viewer { id } (members)', baseline));
-    console.log(
-      `${'headline / baseline'.padEnd(28)} ${(headline.rps / baseline.rps).toFixed(2).padStart(8)} ${(headline.p50 / baseline.p50).toFixed(2).padStart(8)} ${(headline.p95 / baseline.p95).toFixed(2).padStart(8)} ${(headline.p99 / baseline.p99).toFixed(2).padStart(8)}`,
-    );
+    console.log(ratio('headline / baseline', headline, baseline));
+    if (identical) {
+      console.log(row('headline, one member, dedupe', identical.shared));
+      console.log(row('headline, one member, no dedupe', identical.plain));
+      console.log(ratio('dedupe / no dedupe', identical.shared, identical.plain));
+    }
     if (stack) {
       console.log(
         `\npeak resident memory (MiB): ${stack.processes.map(({ name, child }) => `${name} ${peakRssMiB(child.pid)}`).join(', ')}`,
