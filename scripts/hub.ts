@@ -11,7 +11,7 @@ import {
   type RunningServer,
   type SubgraphDescriptor,
 } from '@bank-hub/shared';
-import { buildGateway } from '../gateway/src/server';
+import { buildGateway, type Gateway } from '../gateway/src/server';
 import { loadSubgraphs, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/registry';
 
 export type SeedMode = 'none' | 'if-empty' | 'reset';
@@ -29,10 +29,14 @@ export interface HubOptions {
   /** The port of each subgraph; 0 picks a free one. */
   subgraphPort: (name: SubgraphName, descriptor: SubgraphDescriptor) => number;
   monitorCommands?: boolean;
+  /** Where the gateway reaches a subgraph listening at `url` (tests put a proxy in between). */
+  routeSubgraph?: (name: SubgraphName, url: string) => string;
 }
 
 export interface RunningHub {
   gatewayUrl: string;
+  /** The gateway's client of each subgraph (what it sent and shared). */
+  gatewaySubgraphs: Gateway['subgraphs'];
   subgraphs: Record<SubgraphName, RunningServer>;
   connections: Record<SubgraphName, Connection>;
   /** Stops one subgraph, as if its process had died; the gateway keeps running. */
@@ -105,16 +109,19 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       ),
     ),
   ) as Record<SubgraphName, RunningServer>;
-  const gateway = await buildGateway({
+  const route = options.routeSubgraph ?? ((_name: SubgraphName, url: string) => url);
+  const built = buildGateway({
     config,
     logger: logger.child({ component: 'gateway' }),
     supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
-    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])),
-  }).listen(options.gatewayPort, config.HOST);
+    subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, route(name, subgraphs[name].url)])),
+  });
+  const gateway = await built.listen(options.gatewayPort, config.HOST);
   gatewayUrl = gateway.url;
   const stopped = new Set<SubgraphName>();
   return {
     gatewayUrl: gateway.url,
+    gatewaySubgraphs: built.subgraphs,
     subgraphs,
     connections,
     async stopSubgraph(name) {

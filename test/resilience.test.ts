@@ -1,56 +1,201 @@
-// A subgraph that is down costs the fields it owns, not the whole answer: the gateway returns the rest of the
-// data with an error scoped to the missing part, and /ready says which subgraph is unavailable.
+// A subgraph that is down, or never answers, costs the fields it owns and nothing else: the headline page still
+// renders what the others own, carries an error with SERVICE_UNAVAILABLE and the subgraph's name on the path of what
+// is missing, never places an unchecked product, and comes back whole when the subgraph does — without restarting
+// the gateway. A client that hangs up cancels the subgraph requests made for it.
 import type { RunningHub } from '../scripts/hub';
-import { bearer, clientToken, graphql } from './support/env';
+import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { startDelayingProxy, type DelayingProxy } from './support/proxy';
+
+const TIMEOUT_MS = 800;
 
 let hub: RunningHub;
+let proxy: DelayingProxy;
 let token: string;
+let healthy: GraphQLResponse;
+
+const HOME = `query Home {
+  viewer {
+    id
+    level { code }
+    page(channel: APP, key: "home") {
+      slots {
+        code
+        items {
+          __typename
+          ... on PlacedItem { creativeId }
+          ... on Banner { title }
+          ... on ProductCard { product { id riskLevel } }
+          ... on TopicCard { topic { title } }
+        }
+      }
+    }
+    recommendedProducts(first: 2) { id }
+  }
+}`;
+
+type Slot = { code: string; items: { __typename: string; creativeId: string | null }[] };
+
+const home = () => graphql(hub.gatewayUrl, HOME, {}, bearer(token));
+const slotsOf = (response: GraphQLResponse) => response.data?.viewer.page.slots as Slot[];
+const errorsOf = (response: GraphQLResponse) =>
+  (response.errors ?? []).map((error) => ({
+    path: error.path?.join('.'),
+    code: error.extensions?.code,
+    serviceName: error.extensions?.serviceName,
+  }));
 
 beforeAll(async () => {
-  hub = await startTestHub('resilience');
+  proxy = await startDelayingProxy();
+  hub = await startTestHub('resilience', {
+    config: { SUBGRAPH_TIMEOUT_MS: TIMEOUT_MS },
+    routeSubgraph: (name, url) => (name === 'products' ? proxy.routeTo(url) : url),
+  });
   token = await clientToken('M0002', 'member');
-  await hub.subgraphs.products.stop();
+  healthy = await home();
+  expect(healthy.errors).toBeUndefined();
 });
 
-afterAll(() => stopTestHub(hub));
-
-it('answers what the remaining subgraphs own when products is down', async () => {
-  const response = await graphql(
-    hub.gatewayUrl,
-    '{ viewer { id level { code } segmentCodes recommendedProducts(first: 2) { id } } }',
-    {},
-    bearer(token),
-  );
-  expect(response.data?.viewer).toMatchObject({ id: 'M0002', level: { code: 'DIAMOND' } });
-  expect(response.data?.viewer.recommendedProducts ?? null).toBeNull();
-  expect(response.errors?.length).toBeGreaterThan(0);
-  expect(response.errors?.[0]?.extensions?.serviceName).toBe('products');
+afterAll(async () => {
+  await stopTestHub(hub);
+  await proxy.stop();
 });
 
-it('fails the page closed, not the viewer, when products cannot vouch for suitability', async () => {
-  const response = await graphql(
-    hub.gatewayUrl,
-    '{ viewer { id level { code } page(channel: APP, key: "home") { slots { code } } } }',
-    {},
-    bearer(token),
-  );
-  // The page @requires the products subgraph's suitability decision; without it no page is composed at all.
-  expect(response.data?.viewer).toEqual({ id: 'M0002', level: { code: 'DIAMOND' }, page: null });
-  expect(response.errors?.[0]?.extensions).toMatchObject({
-    code: 'SERVICE_UNAVAILABLE',
-    serviceName: 'products',
+afterEach(() => {
+  proxy.delayMs = 0;
+});
+
+describe('one subgraph down during the headline query', () => {
+  it('products: every slot still renders, product cards are left out, each gap is an error naming products', async () => {
+    await hub.stopSubgraph('products');
+    try {
+      const response = await home();
+      const slots = slotsOf(response);
+      expect(slots.map((slot) => slot.code)).toEqual(slotsOf(healthy).map((slot) => slot.code));
+      const items = slots.flatMap((slot) => slot.items);
+      expect(items.some((item) => item.__typename === 'ProductCard')).toBe(false);
+      // Everything else the healthy page showed is still there, in order; a place a product card held goes to
+      // the next creative in line.
+      slotsOf(healthy).forEach((slot, i) => {
+        const others = slot.items.filter((item) => item.__typename !== 'ProductCard');
+        expect(slots[i]!.items.slice(0, others.length)).toEqual(others);
+      });
+      const withProducts = slotsOf(healthy).flatMap((slot, i) =>
+        slot.items.some((item) => item.__typename === 'ProductCard') ? [i] : [],
+      );
+      expect(withProducts.length).toBeGreaterThanOrEqual(2);
+      const errors = errorsOf(response);
+      for (const i of withProducts) {
+        expect(errors).toContainEqual({
+          path: `viewer.page.slots.${i}.items`,
+          code: 'SERVICE_UNAVAILABLE',
+          serviceName: 'products',
+        });
+      }
+      expect(errors).toContainEqual({
+        path: 'viewer.recommendedProducts',
+        code: 'SERVICE_UNAVAILABLE',
+        serviceName: 'products',
+      });
+      expect(errors.every((error) => error.serviceName === 'products')).toBe(true);
+      expect(response.data?.viewer).toMatchObject({
+        id: 'M0002',
+        level: { code: 'DIAMOND' },
+        recommendedProducts: null,
+      });
+    } finally {
+      await hub.restartSubgraph('products');
+    }
+    expect(await home()).toEqual(healthy);
+  });
+
+  it('content: the member still answers, the page is null with an error naming content', async () => {
+    await hub.stopSubgraph('content');
+    try {
+      const response = await home();
+      expect(response.data?.viewer).toMatchObject({
+        id: 'M0002',
+        level: { code: 'DIAMOND' },
+        page: null,
+        recommendedProducts: healthy.data?.viewer.recommendedProducts,
+      });
+      expect(errorsOf(response)).toEqual([
+        { path: 'viewer.page', code: 'SERVICE_UNAVAILABLE', serviceName: 'content' },
+      ]);
+    } finally {
+      await hub.restartSubgraph('content');
+    }
+    expect(await home()).toEqual(healthy);
+  });
+
+  it('members: a clear SERVICE_UNAVAILABLE naming members', async () => {
+    await hub.stopSubgraph('members');
+    try {
+      const response = await home();
+      expect(response.status).toBe(200);
+      expect(response.data).toEqual({ viewer: null });
+      expect(errorsOf(response)).toEqual([
+        { path: 'viewer', code: 'SERVICE_UNAVAILABLE', serviceName: 'members' },
+      ]);
+    } finally {
+      await hub.restartSubgraph('members');
+    }
+    expect(await home()).toEqual(healthy);
+  });
+
+  it('reports the unavailable subgraph on /ready, and ready again after the restart', async () => {
+    const ready = () => fetch(hub.gatewayUrl.replace(/\/graphql$/, '/ready'));
+    await hub.stopSubgraph('content');
+    try {
+      const down = await ready();
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({
+        status: 'unavailable',
+        subgraphs: expect.arrayContaining([
+          { name: 'content', ready: false },
+          { name: 'members', ready: true },
+        ]),
+      });
+    } finally {
+      await hub.restartSubgraph('content');
+    }
+    expect((await ready()).status).toBe(200);
   });
 });
 
-it('reports the unavailable subgraph on /ready', async () => {
-  const ready = await fetch(hub.gatewayUrl.replace(/\/graphql$/, '/ready'));
-  expect(ready.status).toBe(503);
-  expect(await ready.json()).toMatchObject({
-    status: 'unavailable',
-    subgraphs: expect.arrayContaining([
-      { name: 'products', ready: false },
-      { name: 'members', ready: true },
-    ]),
+describe('a subgraph that never answers', () => {
+  it(`costs the page no more than SUBGRAPH_TIMEOUT_MS (${TIMEOUT_MS} ms) and a small margin`, async () => {
+    proxy.delayMs = Infinity;
+    const started = performance.now();
+    const response = await home();
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 500);
+    const items = slotsOf(response).flatMap((slot) => slot.items);
+    expect(items.length).toBeGreaterThan(10);
+    expect(items.some((item) => item.__typename === 'ProductCard')).toBe(false);
+    expect(errorsOf(response)).toContainEqual({
+      path: 'viewer.recommendedProducts',
+      code: 'SERVICE_UNAVAILABLE',
+      serviceName: 'products',
+    });
+  });
+
+  it('is asked nothing more once the client has hung up', async () => {
+    proxy.delayMs = Infinity;
+    const abandoned = proxy.nextAbandoned();
+    const client = new AbortController();
+    const request = fetch(hub.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: JSON.stringify({ query: '{ viewer { recommendedProducts(first: 2) { id } } }' }),
+      signal: client.signal,
+    }).catch(() => 'aborted');
+    // Give the gateway time to reach products, then hang up well before the subgraph time limit.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const hungUp = performance.now();
+    client.abort();
+    expect(await request).toBe('aborted');
+    await abandoned;
+    expect(performance.now() - hungUp).toBeLessThan(TIMEOUT_MS / 2);
   });
 });

@@ -1,5 +1,5 @@
-// Builds the gateway: Apollo Gateway over the composed supergraph, identity, operation guards, Sandbox and
-// health endpoints. `index.ts` only reads config and listens; tests build it on free ports.
+// Builds the gateway: Apollo Gateway over the composed supergraph, identity, operation guards, the way it talks to
+// subgraphs, Sandbox and health endpoints. `index.ts` only reads config and listens; tests build it on free ports.
 import http from 'node:http';
 import cors from 'cors';
 import express from 'express';
@@ -10,37 +10,31 @@ import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { GraphQLError, MaxIntrospectionDepthRule } from 'graphql';
+import { ApolloGateway } from '@apollo/gateway';
+import { MaxIntrospectionDepthRule, type GraphQLFormattedError } from 'graphql';
 import {
   ErrorCode,
-  IDENTITY_HEADER,
-  ON_BEHALF_OF_HEADER,
-  formatErrorFor,
-  hubError,
+  formatError,
   jsonBody,
   listenApp,
+  logRequests,
+  logUnexpectedErrors,
   refuseBadBodies,
   requestId,
-  requestIdOf,
   requireBodyType,
   sendGraphQLError,
-  signInternalIdentity,
-  verifyOnBehalfOf,
   type HttpGraphQLServer,
   type HubConfig,
-  type Identity,
   type Logger,
 } from '@bank-hub/shared';
 import { createTokenVerifier } from './auth';
+import { HubDataSource } from './data-source';
 import { operationGuards } from './guards';
+import { gatewayContext, type GatewayContext } from './request-context';
+import { SubgraphClient } from './subgraph-client';
+import { subgraphsOf } from './subgraphs';
 
-export interface GatewayContext {
-  identity: Identity;
-  requestId: string;
-  /** The identity token for subgraphs, signed once per request. */
-  internalToken: () => Promise<string>;
-}
+export type { GatewayContext };
 
 export interface GatewayOptions {
   config: HubConfig;
@@ -48,6 +42,11 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** Overrides the URLs in the supergraph, by subgraph name (tests use free ports). */
   subgraphUrls?: Record<string, string>;
+}
+
+export interface Gateway extends HttpGraphQLServer {
+  /** Each subgraph's client, by name: its URL and how many requests it sent and shared. */
+  subgraphs: ReadonlyMap<string, SubgraphClient>;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -58,46 +57,41 @@ function readyUrl(graphqlUrl: string): string {
   return url.toString();
 }
 
-/** Forwards the verified identity, and names the subgraph when it cannot be reached at all. */
-class HubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(
-    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0] & { name: string },
-  ) {
-    super(config);
-    this.name = config.name;
-  }
-
-  private readonly name: string;
-
-  override didEncounterError(error: Error): never {
-    if (error instanceof GraphQLError) throw error;
-    // A network failure: report it as the subgraph being unavailable rather than as an internal error.
-    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, `the ${this.name} subgraph is unavailable`, {
-      serviceName: this.name,
-    });
-  }
+/**
+ * A subgraph may report that another one it depends on was unavailable (content cannot place products the products
+ * subgraph did not vouch for). The gateway stamps every subgraph error with the subgraph that sent it; the client is
+ * told which one was actually unavailable.
+ */
+function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const result = formatError(formatted);
+  const original = (error as { originalError?: { extensions?: Record<string, unknown> } }).originalError;
+  const reported = original?.extensions?.serviceName;
+  if (result.extensions?.code !== ErrorCode.SERVICE_UNAVAILABLE || typeof reported !== 'string')
+    return result;
+  return { ...result, extensions: { ...result.extensions, serviceName: reported } };
 }
 
-export function buildGateway(
-  options: GatewayOptions,
-): HttpGraphQLServer & { subgraphUrls: () => Record<string, string> } {
+export function buildGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
-  const resolvedUrls: Record<string, string> = {};
+  const clients = new Map(
+    subgraphsOf(options.supergraphSdl).map(({ name, url }) => [
+      name,
+      new SubgraphClient(name, options.subgraphUrls?.[name] ?? url, {
+        connections: config.SUBGRAPH_CONNECTIONS,
+      }),
+    ]),
+  );
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => {
-      const target = options.subgraphUrls?.[name] ?? url;
-      if (!target) throw new Error(`subgraph ${name} has no URL`);
-      resolvedUrls[name] = target;
-      return new HubDataSource({
-        name,
-        url: target,
-        async willSendRequest({ request, context }) {
-          // Only what the gateway itself verified reaches subgraphs; client headers are not forwarded.
-          if (!context.internalToken) return;
-          request.http?.headers.set(IDENTITY_HEADER, await context.internalToken());
-          request.http?.headers.set('x-request-id', context.requestId);
-        },
+    // Data sources read each fetch's parsed document: to tell queries (shareable) from mutations, and to name the
+    // fields a fetch asked for when its subgraph cannot answer.
+    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
+    buildService: ({ name }) => {
+      const client = clients.get(name);
+      if (!client) throw new Error(`the supergraph names subgraph ${name}, which has no client`);
+      return new HubDataSource(client, {
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        dedupe: config.SUBGRAPH_DEDUPE,
       });
     },
   });
@@ -108,7 +102,7 @@ export function buildGateway(
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
-    formatError: formatErrorFor(logger),
+    formatError: formatGatewayError,
     // Introspection is for developers: on in development, off in production unless ALLOW_INTROSPECTION says so.
     introspection: !production || config.ALLOW_INTROSPECTION,
     // Bounds how deeply introspection may nest lists of types (fields → type → fields …), which would otherwise
@@ -116,6 +110,8 @@ export function buildGateway(
     validationRules: [MaxIntrospectionDepthRule],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      logUnexpectedErrors(logger),
+      logRequests(),
       operationGuards({
         maxDepth: config.MAX_QUERY_DEPTH,
         maxAliases: config.MAX_QUERY_ALIASES,
@@ -126,16 +122,15 @@ export function buildGateway(
         : ApolloServerPluginLandingPageLocalDefault({ footer: false, includeCookies: false }),
     ],
   });
-  const verifyToken = createTokenVerifier(config);
 
   app.disable('x-powered-by');
   app.use(requestId(logger));
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/ready', async (_req, res) => {
     const checks = await Promise.all(
-      Object.entries(resolvedUrls)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(async ([name, url]) => {
+      [...clients.values()]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map(async ({ name, url }) => {
           try {
             const response = await fetch(readyUrl(url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
             return { name, ready: response.ok };
@@ -150,7 +145,7 @@ export function buildGateway(
 
   return {
     app,
-    subgraphUrls: () => ({ ...resolvedUrls }),
+    subgraphs: clients,
     async listen(port, host) {
       await apollo.start();
       // Sandbox opens at the root as well as at /graphql.
@@ -174,27 +169,17 @@ export function buildGateway(
           }
           next();
         },
-        expressMiddleware(apollo, {
-          context: async ({ req, res }) => {
-            // A subgraph calling back on behalf of its caller carries that caller's identity, signed by a secret
-            // only the hub holds; everyone else is identified by their bearer token.
-            const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
-            const identity =
-              typeof onBehalfOf === 'string'
-                ? await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET)
-                : await verifyToken(req.headers.authorization);
-            const requestId = requestIdOf(res);
-            let token: Promise<string> | undefined;
-            return {
-              identity,
-              requestId,
-              internalToken: () => (token ??= signInternalIdentity(identity, config.SUBGRAPH_SECRET)),
-            };
-          },
-        }),
+        expressMiddleware(apollo, { context: gatewayContext(config, logger, createTokenVerifier(config)) }),
       );
       app.use(refuseBadBodies(logger));
-      return listenApp(apollo, httpServer, port, host);
+      const running = await listenApp(apollo, httpServer, port, host);
+      return {
+        ...running,
+        async stop() {
+          await running.stop();
+          await Promise.all([...clients.values()].map((client) => client.close()));
+        },
+      };
     },
   };
 }

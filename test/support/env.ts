@@ -88,11 +88,14 @@ export function errorCodes(response: GraphQLResponse<unknown>): unknown[] {
 }
 
 /** A logger whose lines the test can read back, parsed. */
-export function capturingLogger(component = 'test'): {
+export function capturingLogger(
+  component = 'test',
+  level = 'info',
+): {
   logger: Logger;
   lines: () => Record<string, unknown>[];
 } {
   const raw: string[] = [];
-  const logger = createLogger(component, 'info', { write: (line: string) => void raw.push(line) });
+  const logger = createLogger(component, level, { write: (line: string) => void raw.push(line) });
   return { logger, lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }

@@ -1,11 +1,17 @@
 // A whole hub on free ports over a seeded database of the test file's own.
-import { startHub, type RunningHub, type SeedMode } from '../../scripts/hub';
+import { startHub, type HubOptions, type RunningHub, type SeedMode } from '../../scripts/hub';
 import { mongoUri, testConfig, testLogger, uniquePrefix } from './env';
 import type { HubConfig, Logger } from '@bank-hub/shared';
 
 export async function startTestHub(
   label: string,
-  options: { config?: Partial<HubConfig>; monitorCommands?: boolean; logger?: Logger; seed?: SeedMode } = {},
+  options: {
+    config?: Partial<HubConfig>;
+    monitorCommands?: boolean;
+    logger?: Logger;
+    seed?: SeedMode;
+    routeSubgraph?: HubOptions['routeSubgraph'];
+  } = {},
 ): Promise<RunningHub> {
   return startHub({
     config: { ...testConfig, ...options.config },
@@ -16,6 +22,7 @@ export async function startTestHub(
     gatewayPort: 0,
     subgraphPort: () => 0,
     monitorCommands: options.monitorCommands ?? false,
+    routeSubgraph: options.routeSubgraph,
   });
 }
 

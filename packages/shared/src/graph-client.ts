@@ -1,12 +1,27 @@
-// Lets a subgraph learn about another subgraph's data through the graph — the gateway — on behalf of its
-// caller, never by opening that subgraph's collections or calling its endpoint directly.
+// Lets a subgraph learn about another subgraph's data through the graph — the gateway — on behalf of its caller,
+// never by opening that subgraph's collections or calling its endpoint directly. The call carries the caller's
+// request id (so its log lines join the caller's) and ends before the caller's own deadline.
 import { ErrorCode, hubError } from './errors';
+import { DEADLINE_HEADER, REQUEST_ID_HEADER } from './http';
 import { ON_BEHALF_OF_HEADER, signOnBehalfOf, type Identity } from './identity';
 
 export interface GraphResponse<TData> {
   data: TData | null;
   errors: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
 }
+
+/** On whose behalf a call is made, within which request, and until when the caller waits. */
+export interface GraphCaller {
+  identity: Identity;
+  requestId?: string;
+  /** Epoch milliseconds; null when the caller set none. */
+  deadline?: number | null;
+  /** Aborts when nobody waits for the caller's answer any more. */
+  signal?: AbortSignal;
+}
+
+/** Time kept back from the caller's deadline to finish the caller's own work after the call. */
+const DEADLINE_MARGIN_MS = 150;
 
 export class GraphClient {
   constructor(
@@ -17,27 +32,37 @@ export class GraphClient {
   ) {}
 
   async query<TData>(
-    onBehalfOf: Identity,
+    caller: GraphCaller,
     query: string,
     variables: Record<string, unknown> = {},
   ): Promise<GraphResponse<TData>> {
-    let response: Response;
+    const deadline = Math.min(
+      Date.now() + this.timeoutMs,
+      caller.deadline ? caller.deadline - DEADLINE_MARGIN_MS : Infinity,
+    );
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      [ON_BEHALF_OF_HEADER]: await signOnBehalfOf(caller.identity, this.secret),
+      [DEADLINE_HEADER]: String(deadline),
+    };
+    if (caller.requestId) headers[REQUEST_ID_HEADER] = caller.requestId;
+    let body: Partial<GraphResponse<TData>>;
     try {
-      response = await fetch(this.gatewayUrl(), {
+      const response = await fetch(this.gatewayUrl(), {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [ON_BEHALF_OF_HEADER]: await signOnBehalfOf(onBehalfOf, this.secret),
-        },
+        headers,
         body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(Math.max(0, deadline - Date.now())),
+          ...(caller.signal ? [caller.signal] : []),
+        ]),
       });
+      body = (await response.json()) as Partial<GraphResponse<TData>>;
     } catch (error) {
       throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the graph could not be reached; try again', {
         reason: (error as Error).message,
       });
     }
-    const body = (await response.json()) as Partial<GraphResponse<TData>>;
     return { data: body.data ?? null, errors: body.errors ?? [] };
   }
 }

@@ -17,6 +17,19 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && REQUEST_ID_PATTERN.test(value) ? value : randomUUID();
 }
 
+/**
+ * Epoch milliseconds until which the caller waits for this request (set by the gateway on every subgraph request, and
+ * passed on by a subgraph calling the graph back), so a nested call never outlives the one it serves.
+ */
+export const DEADLINE_HEADER = 'x-hub-deadline';
+
+/** The deadline a request carries, or null when it has none or it is not a plausible one. */
+export function deadlineFrom(header: string | string[] | undefined, now = Date.now()): number | null {
+  const value = Number(Array.isArray(header) ? header[0] : header);
+  // More than ten minutes ahead is not a deadline this hub sets; a past one is honoured (nothing is left to wait).
+  return Number.isSafeInteger(value) && value <= now + 600_000 ? value : null;
+}
+
 /** The request id of this request, set by `requestId()`. */
 export const requestIdOf = (res: Response): string => String(res.locals.requestId ?? '');
 

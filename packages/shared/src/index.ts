@@ -12,3 +12,6 @@ export * from './process';
 export * from './pagination';
 export * from './http';
 export * from './subgraph';
+export * from './representation';
+export * from './error-policy';
+export * from './request-log';

@@ -9,11 +9,20 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { parse, type DocumentNode } from 'graphql';
 import { readFileSync } from 'node:fs';
 import type { Connection } from 'mongoose';
-import { ErrorCode } from './errors';
-import { jsonBody, refuseBadBodies, requestId, requestIdOf, requireBodyType } from './http';
+import { formatError, logUnexpectedErrors, PartialErrors, reportPartialErrors } from './error-policy';
+import { logRequests } from './request-log';
+import {
+  DEADLINE_HEADER,
+  deadlineFrom,
+  jsonBody,
+  refuseBadBodies,
+  requestId,
+  requestIdOf,
+  requireBodyType,
+} from './http';
 import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
 import { schemaBeside, type SubgraphDependencies } from './subgraph';
@@ -21,7 +30,14 @@ import { schemaBeside, type SubgraphDependencies } from './subgraph';
 export interface BaseContext {
   identity: Identity;
   requestId: string;
+  /** Logs with this request's id. */
   logger: Logger;
+  /** Errors to report next to data the request still answers. */
+  partial: PartialErrors;
+  /** Until when the gateway waits for this request (epoch ms), passed on to calls this request makes. */
+  deadline: number | null;
+  /** Aborts when the gateway stops waiting for the answer: calls this request makes are cancelled with it. */
+  signal: AbortSignal;
 }
 
 export interface RunningServer {
@@ -33,43 +49,6 @@ export interface RunningServer {
 export interface HttpGraphQLServer {
   app: express.Express;
   listen(port: number, host: string): Promise<RunningServer>;
-}
-
-const KNOWN_CODES = new Set<string>([
-  ...Object.values(ErrorCode),
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'DOWNSTREAM_SERVICE_ERROR',
-]);
-
-/**
- * The gateway's query planner rejects some documents graphql-js accepts (e.g. introspection of `isOneOf`, which its
- * schema lacks) with its own code; to a client that is a validation failure like any other.
- */
-const CLIENT_CODES: Record<string, string> = { INVALID_GRAPHQL: 'GRAPHQL_VALIDATION_FAILED' };
-
-/** Errors we raised on purpose pass through; anything else is logged and masked so no internals leak. */
-export function formatErrorFor(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const raw = formatted.extensions?.code;
-    const code = typeof raw === 'string' ? (CLIENT_CODES[raw] ?? raw) : raw;
-    if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      // `response` is what a failed subgraph answered, internal addresses included: never for clients.
-      const { stacktrace: _stacktrace, response: _response, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions: { ...extensions, code } };
-    }
-    logger.error({ err: error, path: formatted.path }, 'unexpected error while serving a request');
-    return {
-      message: 'Internal server error',
-      path: formatted.path,
-      locations: formatted.locations,
-      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-    };
-  };
 }
 
 /** Starts an express app on host:port and returns its URL and a stop function. */
@@ -123,9 +102,12 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,
-    formatError: formatErrorFor(options.dependencies.logger),
+    formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      logUnexpectedErrors(options.dependencies.logger),
+      reportPartialErrors(),
+      logRequests(),
       // Traces are for Apollo Studio reporting, which this hub does not use.
       ApolloServerPluginInlineTraceDisabled(),
       ...(options.plugins ?? []),
@@ -137,8 +119,14 @@ export function createSubgraphServer<TContext extends BaseContext>(
   app.get('/ready', (_req, res) => {
     pingDatabase(options.dependencies.connection).then(
       () => res.json({ status: 'ready', subgraph: options.name }),
-      (error: Error) =>
-        res.status(503).json({ status: 'unavailable', subgraph: options.name, reason: error.message }),
+      // The reason goes to the log, never to the response: it may name internal addresses.
+      (error: Error) => {
+        options.dependencies.logger.warn(
+          { reason: error.message },
+          'not ready: the database does not answer',
+        );
+        res.status(503).json({ status: 'unavailable', subgraph: options.name });
+      },
     );
   });
 
@@ -158,10 +146,17 @@ export function createSubgraphServer<TContext extends BaseContext>(
               options.dependencies.config.SUBGRAPH_SECRET,
             );
             const requestId = requestIdOf(res);
+            const abandoned = new AbortController();
+            res.once('close', () => {
+              if (!res.writableFinished) abandoned.abort();
+            });
             return options.context({
               identity,
               requestId,
               logger: options.dependencies.logger.child({ requestId }),
+              partial: new PartialErrors(),
+              deadline: deadlineFrom(req.headers[DEADLINE_HEADER]),
+              signal: abandoned.signal,
             });
           },
         }),

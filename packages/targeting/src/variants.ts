@@ -1,4 +1,6 @@
-// Sticky A/B assignment: the same member always gets the same variant of an experiment, with no stored state.
+// Sticky A/B assignment: the same member always gets the same variant of an experiment, with no stored state. A pure
+// function of the member and the experiment, so that the subgraph that assigns (content) and the one that measures
+// (analytics) compute the same answer without asking each other.
 import { createHash } from 'node:crypto';
 
 export interface Weighted {

@@ -1,42 +1,40 @@
 // Composes a member's page: reads the published page, its creatives and the content they show (each collection
-// once, batched across members), then plans every slot with the selection rules and renders the items.
+// once, batched across members), asks the products subgraph which products suit the member when the page can show
+// any, then plans every slot with the selection rules and renders the items.
+import { ErrorCode } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { pageAddress } from './context';
-import { audienceOf, type MemberRef } from './domain/audience';
+import { audienceOf, type SuitableProduct, type TargetedMember } from './domain/audience';
 import { planSlot, type CandidateOutcome, type PlannedItem } from './domain/selection';
 import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, SlotTemplate } from './models/page';
 
-export type SlotItemView =
-  | {
-      __typename: 'Banner';
-      creativeId: string;
-      variant: string | null;
-      title: string;
-      imageUrl: string;
-      link: string;
-    }
-  | {
-      __typename: 'EntryCard';
-      creativeId: string;
-      variant: string | null;
-      title: string;
-      iconUrl: string;
-      link: string;
-      badge: string | null;
-    }
-  | { __typename: 'ActivityCard'; creativeId: string; variant: string | null; activity: ActivityDoc }
-  | {
-      __typename: 'ProductCard';
-      creativeId: string | null;
-      variant: string | null;
-      product: { id: string };
-      highlight: string | null;
-    }
-  | { __typename: 'TopicCard'; creativeId: string; variant: string | null; topic: TopicDoc }
-  | { __typename: 'LiveCard'; creativeId: string; variant: string | null; liveStream: LiveStreamDoc }
-  | { __typename: 'VideoCard'; creativeId: string; variant: string | null; video: VideoDoc };
+/** Where a placed item sits: the key of the Placement entity. */
+export interface PlacementRef {
+  pageId: string;
+  slotCode: string;
+  creativeId: string;
+}
+
+/** What every placed item carries; the creative and placement are null for products a shelf filled in. */
+interface Placed {
+  creativeId: string | null;
+  variant: string | null;
+  creative: CreativeDoc | null;
+  placement: PlacementRef | null;
+}
+
+export type SlotItemView = Placed &
+  (
+    | { __typename: 'Banner'; title: string; imageUrl: string; link: string }
+    | { __typename: 'EntryCard'; title: string; iconUrl: string; link: string; badge: string | null }
+    | { __typename: 'ActivityCard'; activity: ActivityDoc }
+    | { __typename: 'ProductCard'; product: { id: string }; highlight: string | null }
+    | { __typename: 'TopicCard'; topic: TopicDoc }
+    | { __typename: 'LiveCard'; liveStream: LiveStreamDoc }
+    | { __typename: 'VideoCard'; video: VideoDoc }
+  );
 
 export interface SlotView {
   code: string;
@@ -56,6 +54,8 @@ export interface PageView {
 export interface ComposedPage {
   page: PageView;
   decisions: { code: string; candidates: CandidateOutcome[] }[];
+  /** Indexes of the slots that left product cards out because suitability could not be checked. */
+  withheldSlots: number[];
 }
 
 type MediaKind = Exclude<CreativeKind, 'BANNER' | 'ENTRY' | 'PRODUCT'>;
@@ -94,12 +94,19 @@ function render(item: PlannedItem, media: Awaited<ReturnType<typeof loadMedia>>)
       __typename: 'ProductCard',
       creativeId: null,
       variant: null,
+      creative: null,
+      placement: null,
       product: { id: item.productId },
       highlight: null,
     };
   }
   const { creative, variant } = item;
-  const base = { creativeId: creative._id, variant: variant?.key ?? null };
+  const base: Placed = {
+    creativeId: creative._id,
+    variant: variant?.key ?? null,
+    creative,
+    placement: { pageId: creative.pageId, slotCode: creative.slotCode, creativeId: creative._id },
+  };
   const refId = creative.refId ?? '';
   switch (creative.kind) {
     case 'BANNER':
@@ -138,12 +145,39 @@ function render(item: PlannedItem, media: Awaited<ReturnType<typeof loadMedia>>)
 }
 
 /**
+ * What the products subgraph says suits the member on this channel, or null when it could not say. Asked only when
+ * the page could show a product at all.
+ */
+async function suitableProducts(
+  ctx: ContentContext,
+  member: TargetedMember,
+  channel: Channel,
+  page: PageDoc,
+  creatives: readonly CreativeDoc[],
+): Promise<SuitableProduct[] | null> {
+  const showsProducts =
+    creatives.some((creative) => creative.kind === 'PRODUCT') || page.slots.some((slot) => slot.autoFill);
+  if (!showsProducts) return [];
+  try {
+    return await ctx.loaders.suitableProducts.load({
+      riskLevel: member.riskLevel,
+      affinityKeys: member.affinityKeys,
+      channel,
+    });
+  } catch (error) {
+    if ((error as { extensions?: { code?: unknown } }).extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)
+      return null;
+    throw error;
+  }
+}
+
+/**
  * The member's page, or null when no published page has this channel and key. `explain` considers every
  * creative of the page (for pagePreview's reasons); rendering reads only what can be placed.
  */
 export async function composePage(
   ctx: ContentContext,
-  member: MemberRef,
+  member: TargetedMember,
   channel: Channel,
   key: string,
   explain = false,
@@ -153,7 +187,10 @@ export async function composePage(
   const creatives = explain
     ? await ctx.loaders.creativesByPage.load(page._id)
     : await ctx.loaders.placeableByPage.load(page._id);
-  const media = await loadMedia(ctx, creatives);
+  const [media, suitable] = await Promise.all([
+    loadMedia(ctx, creatives),
+    suitableProducts(ctx, member, channel, page, creatives),
+  ]);
   const available = (creative: CreativeDoc) => {
     if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return true;
     // An activity that has ended is not advertised, whatever its creative's window says.
@@ -161,7 +198,7 @@ export async function composePage(
       return (media.ACTIVITY.get(creative.refId ?? '')?.endsAt ?? ctx.now) > ctx.now;
     return media[creative.kind].has(creative.refId ?? '');
   };
-  const audience = audienceOf(member, channel, ctx.now);
+  const audience = audienceOf(member, channel, ctx.now, suitable);
   const plans = page.slots.map((slot) => ({
     slot,
     plan: planSlot(
@@ -185,6 +222,7 @@ export async function composePage(
       })),
     },
     decisions: plans.map(({ slot, plan }) => ({ code: slot.code, candidates: plan.decisions })),
+    withheldSlots: plans.flatMap(({ plan }, index) => (plan.productsWithheld ? [index] : [])),
   };
 }
 

@@ -1,11 +1,12 @@
 // The per-request context: identity, repositories and loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import { keyedLoader, type BaseContext } from '@bank-hub/shared';
+import { keyedLoader, type BaseContext, type GraphCaller } from '@bank-hub/shared';
+import type { SuitableProduct } from './domain/audience';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc } from './models/creative';
 import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc } from './models/page';
-import type { ProductCatalog } from './product-catalog';
+import type { ProductCatalog, SuitabilityQuestion } from './product-catalog';
 
 export interface ContentLoaders {
   /** Pages by `channel:key`. */
@@ -18,6 +19,9 @@ export interface ContentLoaders {
   topicById: DataLoader<string, TopicDoc | null>;
   liveStreamById: DataLoader<string, LiveStreamDoc | null>;
   videoById: DataLoader<string, VideoDoc | null>;
+  creativeById: DataLoader<string, CreativeDoc | null>;
+  /** What the products subgraph says suits a member, one graph request for every member of the request. */
+  suitableProducts: DataLoader<SuitabilityQuestion, SuitableProduct[], string>;
 }
 
 export interface ContentContext extends BaseContext {
@@ -32,7 +36,15 @@ export const pageAddress = (channel: Channel, key: string) => `${channel}:${key}
 const byPage = (pageIds: readonly string[], creatives: readonly CreativeDoc[]) =>
   pageIds.map((pageId) => creatives.filter((creative) => creative.pageId === pageId));
 
-export function createLoaders(repos: ContentRepositories, now: Date): ContentLoaders {
+const questionKey = (question: SuitabilityQuestion) =>
+  JSON.stringify([question.riskLevel, question.channel, [...question.affinityKeys].sort()]);
+
+export function createLoaders(
+  repos: ContentRepositories,
+  catalog: ProductCatalog,
+  caller: GraphCaller,
+  now: Date,
+): ContentLoaders {
   return {
     pageByAddress: keyedLoader(
       (addresses) =>
@@ -66,12 +78,19 @@ export function createLoaders(repos: ContentRepositories, now: Date): ContentLoa
       (ids) => repos.videos.findByIds(ids),
       (doc) => doc._id,
     ),
+    creativeById: keyedLoader(
+      (ids) => repos.creatives.findByIds(ids),
+      (doc) => doc._id,
+    ),
+    suitableProducts: new DataLoader((questions) => catalog.suitable(caller, questions), {
+      cacheKeyFn: questionKey,
+    }),
   };
 }
 
 export function createContext(repos: ContentRepositories, catalog: ProductCatalog) {
   return (base: BaseContext): ContentContext => {
     const now = new Date();
-    return { ...base, repos, catalog, now, loaders: createLoaders(repos, now) };
+    return { ...base, repos, catalog, now, loaders: createLoaders(repos, catalog, base, now) };
   };
 }

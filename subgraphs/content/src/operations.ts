@@ -1,7 +1,7 @@
 // Operator use cases: create and edit pages and creatives, move them through the approval workflow, and audit
 // every change. Input is checked completely before anything is written.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, conflict, hubError, notFound, type Identity } from '@bank-hub/shared';
+import { ErrorCode, badInput, conflict, hubError, notFound } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { canEdit, transition, type WorkflowAction } from './domain/workflow';
 import {
@@ -17,7 +17,6 @@ import type { Channel, PageDoc } from './models/page';
 
 export interface Operator {
   id: string;
-  identity: Identity;
 }
 
 export type WorkflowTargetType = 'PAGE' | 'CREATIVE';
@@ -155,11 +154,11 @@ export async function updatePage(
   return after;
 }
 
-async function checkReference(ctx: ContentContext, operator: Operator, creative: CheckedCreative) {
+async function checkReference(ctx: ContentContext, creative: CheckedCreative) {
   if (!creative.refId) return;
   const exists =
     creative.kind === 'PRODUCT'
-      ? await ctx.catalog.isPlaceable(operator.identity, creative.refId)
+      ? await ctx.catalog.isPlaceable(ctx, creative.refId)
       : creative.kind === 'ACTIVITY'
         ? (await ctx.repos.activities.findByIds([creative.refId])).length > 0
         : creative.kind === 'TOPIC'
@@ -183,7 +182,7 @@ export async function createCreative(
   const page = await ctx.repos.pages.findByIds([input.pageId]).then(([found]) => found);
   if (!page) throw badInput(`page ${input.pageId} does not exist`, 'input.pageId');
   const checkedInput = checked(() => checkCreativeInput(input, page.slots));
-  await checkReference(ctx, operator, checkedInput);
+  await checkReference(ctx, checkedInput);
   const creative: CreativeDoc = {
     _id: `CR-${randomUUID()}`,
     pageId: page._id,
@@ -211,7 +210,7 @@ export async function updateCreative(
     throw badInput('a creative cannot move to another page', 'input.pageId');
   const page = await pageOrNotFound(ctx, before.pageId);
   const checkedInput = checked(() => checkCreativeInput(input, page.slots));
-  await checkReference(ctx, operator, checkedInput);
+  await checkReference(ctx, checkedInput);
   const next: CreativeDoc = {
     ...before,
     ...checkedInput,

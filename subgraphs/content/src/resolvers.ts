@@ -1,16 +1,20 @@
 // Content resolvers: thin — read arguments and context, call a loader, the page composer or a use case.
+import { GraphQLError, type GraphQLResolveInfo, responsePathAsArray } from 'graphql';
 import {
   DateTimeScalar,
+  ErrorCode,
   JSONScalar,
   TargetingRuleScalar,
   Scope,
   badInput,
   notFound,
+  parseRepresentation,
   requireScope,
 } from '@bank-hub/shared';
-import { composePage, type SlotItemView } from './compose-page';
+import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
-import type { MemberRef } from './domain/audience';
+import { MemberInputs, type TargetedMember } from './domain/audience';
+import type { CreativeDoc } from './models/creative';
 import type { Channel } from './models/page';
 import type { Resolvers } from './generated/resolvers';
 import {
@@ -25,7 +29,7 @@ import {
 const MAX_LIST = 50;
 
 function operator(ctx: ContentContext): Operator {
-  return { id: requireScope(ctx.identity, Scope.OPERATOR), identity: ctx.identity };
+  return { id: requireScope(ctx.identity, Scope.OPERATOR) };
 }
 
 function listSize(first: number | null | undefined): number {
@@ -35,17 +39,40 @@ function listSize(first: number | null | undefined): number {
   return size;
 }
 
+/**
+ * The member's page, or NOT_FOUND. Each slot that left product cards out because the products subgraph could not
+ * vouch for them is reported as SERVICE_UNAVAILABLE on that slot's items, next to the page it still answers.
+ */
 async function composedOrNotFound(
   ctx: ContentContext,
-  member: MemberRef,
+  member: TargetedMember,
   channel: Channel,
   key: string,
+  pagePath: readonly (string | number)[],
   explain = false,
-) {
+): Promise<ComposedPage> {
   const composed = await composePage(ctx, member, channel, key, explain);
   if (!composed) throw notFound('page', `${channel}/${key}`);
+  for (const index of composed.withheldSlots) {
+    ctx.partial.add(
+      new GraphQLError('product cards left out: the products subgraph could not say which suit the member', {
+        path: [...pagePath, 'slots', index, 'items'],
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: 'products' },
+      }),
+    );
+  }
   return composed;
 }
+
+const pathOf = (info: GraphQLResolveInfo) => responsePathAsArray(info.path);
+
+/** A creative's field that only operators may read: how it is targeted, weighted and approved. */
+const operatorOnly =
+  <K extends keyof CreativeDoc>(field: K) =>
+  (creative: CreativeDoc, _args: unknown, ctx: ContentContext): CreativeDoc[K] => {
+    operator(ctx);
+    return creative[field];
+  };
 
 const placedItemType = (item: SlotItemView) => item.__typename;
 
@@ -55,11 +82,23 @@ export const resolvers: Resolvers = {
   TargetingRule: TargetingRuleScalar,
 
   Member: {
-    __resolveReference: (reference) => reference,
-    page: async (member, { channel, key }, ctx) => (await composedOrNotFound(ctx, member, channel, key)).page,
-    pagePreview: (member, { channel, key }, ctx) => {
+    // Async, so that a bad representation fails its own entity rather than the whole batch.
+    __resolveReference: async (reference, ctx) =>
+      parseRepresentation(MemberInputs, reference, { typename: 'Member', field: 'page' }, ctx),
+    page: async (member, { channel, key }, ctx, info) =>
+      (await composedOrNotFound(ctx, member, channel, key, pathOf(info))).page,
+    pagePreview: (member, { channel, key }, ctx, info) => {
       operator(ctx);
-      return composedOrNotFound(ctx, member, channel, key, true);
+      return composedOrNotFound(ctx, member, channel, key, [...pathOf(info), 'page'], true);
+    },
+  },
+
+  Placement: {
+    __resolveReference: (reference) => reference,
+    creative: async (placement, _args, ctx) => {
+      const creative = await ctx.loaders.creativeById.load(placement.creativeId);
+      if (!creative) throw notFound('creative', placement.creativeId);
+      return creative;
     },
   },
 
@@ -109,7 +148,20 @@ export const resolvers: Resolvers = {
   },
 
   PageConfig: { id: (page) => page._id },
-  Creative: { id: (creative) => creative._id },
+  Creative: {
+    __resolveReference: (reference, ctx) => ctx.loaders.creativeById.load(reference.id),
+    id: (creative) => creative._id,
+    name: operatorOnly('name'),
+    priority: operatorOnly('priority'),
+    rule: operatorOnly('rule'),
+    experimentKey: operatorOnly('experimentKey'),
+    variants: operatorOnly('variants'),
+    status: operatorOnly('status'),
+    version: operatorOnly('version'),
+    lastEditedBy: operatorOnly('lastEditedBy'),
+    approvedBy: operatorOnly('approvedBy'),
+    updatedAt: operatorOnly('updatedAt'),
+  },
   Activity: { id: (doc) => doc._id },
   Topic: { id: (doc) => doc._id },
   LiveStream: { id: (doc) => doc._id },

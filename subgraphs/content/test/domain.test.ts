@@ -1,28 +1,28 @@
 import type { CreativeDoc } from '../src/models/creative';
 import type { SlotDoc } from '../src/models/page';
-import { audienceOf, type MemberRef } from '../src/domain/audience';
+import { assignVariant, bucketOf } from '@bank-hub/targeting';
+import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
 import { planSlot } from '../src/domain/selection';
 import { InputProblem, checkCreativeInput, checkPageInput } from '../src/domain/validation';
-import { assignVariant, bucketOf } from '../src/domain/variants';
 import { canEdit, transition } from '../src/domain/workflow';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
 
-const member: MemberRef = {
+const member: TargetedMember = {
   id: 'M0001',
   segmentCodes: ['NEW_YOUNG'],
   level: { code: 'STANDARD', rank: 1 },
   riskLevel: 'R1',
   lifecycleStage: 'ACQUISITION',
   affinityKeys: ['student', 'travel'],
-  suitableProducts: [
-    { productId: 'P-R1-A', type: 'DEPOSIT', channels: ['APP'] },
-    { productId: 'P-R1-B', type: 'WEALTH', channels: ['APP', 'MINI_PROGRAM'] },
-    { productId: 'P-R1-C', type: 'WEALTH', channels: ['APP'] },
-    { productId: 'P-MINI', type: 'WEALTH', channels: ['MINI_PROGRAM'] },
-  ],
 };
-const audience = audienceOf(member, 'APP', NOW);
+/** What the products subgraph vouched for on APP, best first. */
+const SUITABLE_ON_APP: SuitableProduct[] = [
+  { productId: 'P-R1-A', type: 'DEPOSIT' },
+  { productId: 'P-R1-B', type: 'WEALTH' },
+  { productId: 'P-R1-C', type: 'WEALTH' },
+];
+const audience = audienceOf(member, 'APP', NOW, SUITABLE_ON_APP);
 
 let sequence = 0;
 function creative(overrides: Partial<CreativeDoc>): CreativeDoc {
@@ -175,26 +175,25 @@ describe('planSlot', () => {
     ]);
   });
 
-  it('offers only products sold on the channel of the request', () => {
+  it('fills a shelf with what the products subgraph vouched for, and refuses what it did not', () => {
     const shelf = slot({ template: 'PRODUCT_SHELF', maxItems: 5, autoFill: true });
-    const onApp = planSlot(shelf, [], audience, always).items;
-    expect(onApp).toEqual(
+    const onApp = planSlot(shelf, [], audience, always);
+    expect(onApp.items).toEqual(
       ['P-R1-A', 'P-R1-B', 'P-R1-C'].map((productId) => ({ source: 'autoFill', productId })),
     );
+    expect(onApp.productsWithheld).toBe(false);
     const onMini = planSlot(
       shelf,
       [creative({ kind: 'PRODUCT', refId: 'P-R1-A' })],
-      audienceOf(member, 'MINI_PROGRAM', NOW),
+      audienceOf(member, 'MINI_PROGRAM', NOW, [{ productId: 'P-MINI', type: 'WEALTH' }]),
       always,
     );
-    expect(onMini.items).toEqual(
-      ['P-R1-B', 'P-MINI'].map((productId) => ({ source: 'autoFill', productId })),
-    );
+    expect(onMini.items).toEqual([{ source: 'autoFill', productId: 'P-MINI' }]);
     expect(onMini.decisions[0]?.decision).toBe('UNSUITABLE');
   });
 
   it('offers no products at all when the products subgraph vouched for none', () => {
-    const noProducts = audienceOf({ ...member, suitableProducts: undefined }, 'APP', NOW);
+    const noProducts = audienceOf(member, 'APP', NOW, []);
     const plan = planSlot(
       slot({ template: 'PRODUCT_SHELF', autoFill: true }),
       [creative({ kind: 'PRODUCT', refId: 'P-R1-A' })],
@@ -202,6 +201,28 @@ describe('planSlot', () => {
       always,
     );
     expect(plan.items).toEqual([]);
+    expect(plan.decisions[0]?.decision).toBe('UNSUITABLE');
+    expect(plan.productsWithheld).toBe(false);
+  });
+
+  it('places no product, not even a fallback, when suitability is unknown, and says the slot withheld them', () => {
+    const unknown = audienceOf(member, 'APP', NOW, null);
+    const card = creative({ kind: 'PRODUCT', refId: 'P-R1-A', priority: 10 });
+    const banner = creative({ kind: 'BANNER', priority: 5 });
+    const fallback = creative({ kind: 'PRODUCT', refId: 'P-R1-B' });
+    const plan = planSlot(
+      slot({ fallbackCreativeId: fallback._id }),
+      [card, banner, fallback],
+      unknown,
+      always,
+    );
+    expect(plan.items).toEqual([{ source: 'creative', creative: banner, variant: null }]);
+    expect(plan.decisions.find((d) => d.creative === card)?.decision).toBe('SUITABILITY_UNKNOWN');
+    expect(plan.productsWithheld).toBe(true);
+    const shelf = planSlot(slot({ template: 'PRODUCT_SHELF', autoFill: true }), [], unknown, always);
+    expect(shelf).toMatchObject({ items: [], productsWithheld: true });
+    // A slot that shows no products loses nothing.
+    expect(planSlot(slot(), [banner], unknown, always).productsWithheld).toBe(false);
   });
 
   it('matches tags by presence and the channel of the request', () => {
@@ -214,7 +235,8 @@ describe('planSlot', () => {
       },
     });
     expect(planSlot(slot(), [travel], audience, always).items).toHaveLength(1);
-    expect(planSlot(slot(), [travel], audienceOf(member, 'MINI_PROGRAM', NOW), always).items).toHaveLength(0);
+    const onMini = audienceOf(member, 'MINI_PROGRAM', NOW, []);
+    expect(planSlot(slot(), [travel], onMini, always).items).toHaveLength(0);
   });
 
   it('assigns a sticky experiment variant', () => {

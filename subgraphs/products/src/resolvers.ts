@@ -12,6 +12,7 @@ import {
   requireAnyScope,
   requireMember,
   hasScope,
+  parseRepresentation,
 } from '@bank-hub/shared';
 import { eligibleBundles } from './domain/bundles';
 import {
@@ -33,7 +34,7 @@ import { SERVICE_CATALOG } from './flows/catalog';
 import { diffFlows } from './flows/diff';
 import { advance, ownSession, publishedFlow, startSession, type RunContext } from './flows/runner';
 import type { ProductsContext } from './context';
-import { memberRefFrom } from './domain/member';
+import { BundleInputs, SuitabilityInputs } from './domain/member';
 import { rankForMember, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
 import { PRODUCT_ID_PATTERN, type ProductDoc, type ProductPageFilter } from './models/product';
@@ -79,6 +80,19 @@ async function catalogPage(
   return toConnection(fetched, size);
 }
 
+const MAX_AFFINITY_KEYS = 200;
+const MAX_AFFINITY_KEY_LENGTH = 64;
+
+function affinityKeysInput(keys: readonly string[]): string[] {
+  if (keys.length > MAX_AFFINITY_KEYS || keys.some((key) => key.length > MAX_AFFINITY_KEY_LENGTH)) {
+    throw badInput(
+      `affinityKeys takes at most ${MAX_AFFINITY_KEYS} keys of at most ${MAX_AFFINITY_KEY_LENGTH} characters`,
+      'affinityKeys',
+    );
+  }
+  return [...keys];
+}
+
 function searchText(text: string): string {
   const trimmed = text.trim();
   const length = [...trimmed].length;
@@ -93,6 +107,13 @@ export const resolvers: Resolvers = {
   TargetingRule: TargetingRuleScalar,
 
   Query: {
+    suitableProducts: async (_parent, { riskLevel, affinityKeys, channel }, ctx) =>
+      rankForMember(await ctx.loaders.onSale.load(), {
+        riskLevel,
+        affinityKeys: affinityKeysInput(affinityKeys),
+      })
+        .filter((product) => product.channels.includes(channel))
+        .map((product) => ({ productId: product._id, type: product.type })),
     serviceCatalog: () => [...SERVICE_CATALOG],
     serviceFlow: (_parent, { key, version }, ctx) =>
       version === null || version === undefined
@@ -153,8 +174,7 @@ export const resolvers: Resolvers = {
     retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),
     startFlowSession: (_parent, { flowKey }, ctx) =>
       startSession(runContext(ctx), requireMember(ctx.identity), flowKey),
-    advanceFlow: (_parent, input, ctx) =>
-      advance(runContext(ctx), ctx.identity, requireMember(ctx.identity), input),
+    advanceFlow: (_parent, input, ctx) => advance(runContext(ctx), ctx, requireMember(ctx.identity), input),
   },
 
   ServiceFlow: { id: (flow) => flow._id },
@@ -180,13 +200,25 @@ export const resolvers: Resolvers = {
   },
 
   Member: {
-    // No database: @requires makes the gateway bring the member's risk level and affinity keys along.
-    __resolveReference: (reference) => memberRefFrom(reference),
+    // No database: @requires makes the gateway bring the member's attributes along; each field checks its own.
+    __resolveReference: (reference) => reference,
     recommendedProducts: async (member, { first }, ctx) => {
       const count = checkCount(first ?? 5, MAX_RECOMMENDATIONS, 'first');
-      return rankForMember(await ctx.loaders.onSale.load(), member).slice(0, count);
+      const profile = parseRepresentation(
+        SuitabilityInputs,
+        member,
+        { typename: 'Member', field: 'recommendedProducts' },
+        ctx,
+      );
+      return rankForMember(await ctx.loaders.onSale.load(), profile).slice(0, count);
     },
     eligibleBundles: async (member, _args, ctx) => {
+      const targeted = parseRepresentation(
+        BundleInputs,
+        member,
+        { typename: 'Member', field: 'eligibleBundles' },
+        ctx,
+      );
       const bundles = await ctx.loaders.currentBundles.load();
       const ids = [...new Set(bundles.flatMap((bundle) => bundle.productIds))];
       const products = (await ctx.loaders.productById.loadMany(ids)).filter(
@@ -195,15 +227,9 @@ export const resolvers: Resolvers = {
       return eligibleBundles(
         bundles,
         new Map(products.map((product) => [product._id, product])),
-        member,
+        targeted,
         ctx.now,
       );
     },
-    suitableProducts: async (member, _args, ctx) =>
-      rankForMember(await ctx.loaders.onSale.load(), member).map((product) => ({
-        productId: product._id,
-        type: product.type,
-        channels: product.channels,
-      })),
   },
 };

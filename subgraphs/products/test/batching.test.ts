@@ -61,7 +61,7 @@ describe('batching', () => {
       const response = await send(
         `query ($r: [_Any!]!) {
           _entities(representations: $r) {
-            ... on Member { id recommendedProducts(first: 3) { id name } suitableProducts { productId } }
+            ... on Member { id recommendedProducts(first: 3) { id name } }
           }
         }`,
         { r: representations },

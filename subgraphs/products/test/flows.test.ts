@@ -1,5 +1,4 @@
-import { eligibleBundles } from '../src/domain/bundles';
-import type { MemberRef } from '../src/domain/member';
+import { eligibleBundles, type BundleMember } from '../src/domain/bundles';
 import { nextStepId, type FlowGraph, type FlowStep } from '../src/flows/flow';
 import { validateFlow, type FlowProblemCode } from '../src/flows/validation';
 import { diffFlows } from '../src/flows/diff';
@@ -215,8 +214,7 @@ describe('diffFlows', () => {
 describe('eligibleBundles', () => {
   const products = new Map(PRODUCTS.map((product) => [product._id, product]));
   const now = new Date('2026-11-25T00:00:00Z');
-  const member = (overrides: Partial<MemberRef>): MemberRef => ({
-    id: 'M',
+  const member = (overrides: Partial<BundleMember>): BundleMember => ({
     riskLevel: 'R1',
     affinityKeys: [],
     segmentCodes: [],
@@ -224,7 +222,7 @@ describe('eligibleBundles', () => {
     lifecycleStage: 'RETENTION',
     ...overrides,
   });
-  const ids = (m: MemberRef) => eligibleBundles(BUNDLES, products, m, now).map((bundle) => bundle._id);
+  const ids = (m: BundleMember) => eligibleBundles(BUNDLES, products, m, now).map((bundle) => bundle._id);
 
   it('offers a new young R1 member the starter set only (the steady mix has R2 products)', () => {
     expect(ids(member({ lifecycleStage: 'ACQUISITION', segmentCodes: ['NEW_YOUNG'] }))).toEqual([

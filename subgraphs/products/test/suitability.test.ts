@@ -1,5 +1,6 @@
-// Member entities over HTTP: whatever a member's risk tolerance, nothing recommended or suitable is riskier,
-// checked against the seed rather than against the module that decides it.
+// Suitability over HTTP: whatever a member's risk tolerance, nothing recommended (Member entities) or answered by
+// suitableProducts (what pages place) is riskier, checked against the seed rather than against the module that
+// decides it. A representation without the fields @requires names is an error, never an emptier answer.
 import type { RiskLevel } from '../src/domain/suitability';
 import { PRODUCTS } from '../src/seed';
 import { firstError, riskRank, seeded, startProducts, type ProductsUnderTest, type Send } from './support';
@@ -19,15 +20,17 @@ const MEMBERS = `query ($representations: [_Any!]!, $first: Int) {
     ... on Member {
       id
       recommendedProducts(first: $first) { id riskLevel status }
-      suitableProducts { productId type }
     }
   }
+}`;
+
+const SUITABLE = `query ($riskLevel: RiskLevel!, $affinityKeys: [String!]!, $channel: Channel!) {
+  suitableProducts(riskLevel: $riskLevel, affinityKeys: $affinityKeys, channel: $channel) { productId type }
 }`;
 
 interface MemberAnswer {
   id: string;
   recommendedProducts: { id: string; riskLevel: RiskLevel; status: string }[];
-  suitableProducts: { productId: string; type: string }[];
 }
 
 // Affinity keys as the members subgraph derives them for the two demo members.
@@ -56,37 +59,50 @@ async function membersAnswer(
   return response.data?._entities as MemberAnswer[];
 }
 
+async function suitableAnswer(riskLevel: RiskLevel, affinityKeys: string[], channel = 'APP') {
+  const response = await send(SUITABLE, { riskLevel, affinityKeys, channel });
+  expect(response.errors).toBeUndefined();
+  return response.data?.suitableProducts as { productId: string; type: string }[];
+}
+
 const risks: RiskLevel[] = ['R1', 'R2', 'R3', 'R4', 'R5'];
 
-describe('Member suitability', () => {
+describe('suitability', () => {
   it.each(risks.flatMap((risk) => [YOUNG_KEYS, MATURE_KEYS].map((keys) => [risk, keys] as const)))(
     'a %s member with keys %j is offered nothing riskier, and every suitable product on sale',
     async (riskLevel, affinityKeys) => {
       const [member] = await membersAnswer([{ id: 'M9', riskLevel, affinityKeys }]);
+      const suitable = await suitableAnswer(riskLevel, affinityKeys);
       const offered = [
         ...member!.recommendedProducts.map((product) => product.id),
-        ...member!.suitableProducts.map((product) => product.productId),
+        ...suitable.map((product) => product.productId),
       ];
       for (const id of offered) {
         expect(riskRank(seeded(id).riskLevel)).toBeLessThanOrEqual(riskRank(riskLevel));
         expect(seeded(id).status).toBe('ON_SALE');
       }
       const expected = PRODUCTS.filter(
-        (product) => product.status === 'ON_SALE' && riskRank(product.riskLevel) <= riskRank(riskLevel),
+        (product) =>
+          product.status === 'ON_SALE' &&
+          riskRank(product.riskLevel) <= riskRank(riskLevel) &&
+          product.channels.includes('APP'),
       ).map((product) => product._id);
-      expect(member!.suitableProducts.map((product) => product.productId).sort()).toEqual(expected.sort());
-      expect(member!.suitableProducts.map((product) => product.type)).toEqual(
-        member!.suitableProducts.map((product) => seeded(product.productId).type),
+      expect(suitable.map((product) => product.productId).sort()).toEqual(expected.sort());
+      expect(suitable.map((product) => product.type)).toEqual(
+        suitable.map((product) => seeded(product.productId).type),
       );
-      // Recommendations are the head of the same ranking.
-      expect(member!.recommendedProducts.map((product) => product.id)).toEqual(
-        member!.suitableProducts.slice(0, 50).map((product) => product.productId),
+      // Recommendations rank the same way (they are not limited to one channel).
+      const onApp = new Set(suitable.map((product) => product.productId));
+      expect(member!.recommendedProducts.map((product) => product.id).filter((id) => onApp.has(id))).toEqual(
+        suitable
+          .map((product) => product.productId)
+          .filter((id) => member!.recommendedProducts.some((p) => p.id === id)),
       );
     },
   );
 
   it('leaves out of a conservative member the attractive high-risk products that match them best', async () => {
-    const [member] = await membersAnswer([{ id: 'M0001', riskLevel: 'R1', affinityKeys: YOUNG_KEYS }]);
+    const suitable = await suitableAnswer('R1', YOUNG_KEYS);
     const tempting = PRODUCTS.filter(
       (product) =>
         product.status === 'ON_SALE' &&
@@ -94,7 +110,7 @@ describe('Member suitability', () => {
         product.tags.filter((tag) => YOUNG_KEYS.includes(tag)).length >= 2,
     );
     expect(tempting.length).toBeGreaterThanOrEqual(2);
-    const offered = member!.suitableProducts.map((product) => product.productId);
+    const offered = suitable.map((product) => product.productId);
     for (const product of tempting) expect(offered).not.toContain(product._id);
   });
 
@@ -124,20 +140,35 @@ describe('Member suitability', () => {
   });
 
   it.each([
-    ['no risk level', { affinityKeys: YOUNG_KEYS }],
-    ['a null risk level', { riskLevel: null, affinityKeys: YOUNG_KEYS }],
-    ['an unknown risk level', { riskLevel: 'R9', affinityKeys: YOUNG_KEYS }],
-    ['a lowercase risk level', { riskLevel: 'r5', affinityKeys: YOUNG_KEYS }],
-    ['a risk level that names a property', { riskLevel: 'constructor', affinityKeys: YOUNG_KEYS }],
-  ])('offers nothing to a member representation with %s', async (_what, fields) => {
-    const [member] = await membersAnswer([{ id: 'M9', ...fields }]);
-    expect(member).toEqual({ id: 'M9', recommendedProducts: [], suitableProducts: [] });
-  });
-
-  it('copes with affinity keys that are not a list of strings', async () => {
-    const [member] = await membersAnswer([{ id: 'M9', riskLevel: 'R2', affinityKeys: 'travel' }], 3);
-    expect(member!.recommendedProducts).toHaveLength(3);
-  });
+    ['no risk level', { affinityKeys: YOUNG_KEYS }, ['riskLevel']],
+    ['a null risk level', { riskLevel: null, affinityKeys: YOUNG_KEYS }, ['riskLevel']],
+    ['an unknown risk level', { riskLevel: 'R9', affinityKeys: YOUNG_KEYS }, ['riskLevel']],
+    ['a lowercase risk level', { riskLevel: 'r5', affinityKeys: YOUNG_KEYS }, ['riskLevel']],
+    [
+      'a risk level that names a property',
+      { riskLevel: 'constructor', affinityKeys: YOUNG_KEYS },
+      ['riskLevel'],
+    ],
+    ['no affinity keys', { riskLevel: 'R2' }, ['affinityKeys']],
+    [
+      'affinity keys that are not a list of strings',
+      { riskLevel: 'R2', affinityKeys: 'travel' },
+      ['affinityKeys'],
+    ],
+  ])(
+    'answers INVALID_REPRESENTATION, not an emptier list, for a representation with %s',
+    async (_what, fields, named) => {
+      const response = await send(MEMBERS, {
+        representations: [{ __typename: 'Member', id: 'M9', ...fields }],
+      });
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'INVALID_REPRESENTATION',
+        typename: 'Member',
+        fields: named,
+      });
+      expect(response.data?._entities[0]?.recommendedProducts ?? null).toBeNull();
+    },
+  );
 
   it('recommends 5 products by default', async () => {
     const response = await send(
@@ -157,4 +188,23 @@ describe('Member suitability', () => {
       expect(firstError(response)).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
     },
   );
+});
+
+describe('suitableProducts', () => {
+  it('answers only products sold on the channel asked about', async () => {
+    const onMini = await suitableAnswer('R5', MATURE_KEYS, 'MINI_PROGRAM');
+    expect(onMini.length).toBeGreaterThan(0);
+    for (const { productId } of onMini) expect(seeded(productId).channels).toContain('MINI_PROGRAM');
+    const notOnMini = PRODUCTS.filter((product) => !product.channels.includes('MINI_PROGRAM'));
+    expect(notOnMini.length).toBeGreaterThan(0);
+    for (const product of notOnMini) expect(onMini.map((p) => p.productId)).not.toContain(product._id);
+  });
+
+  it.each([
+    ['too many affinity keys', Array.from({ length: 201 }, (_, i) => `k${i}`)],
+    ['an affinity key that is too long', ['x'.repeat(65)]],
+  ])('refuses %s as BAD_USER_INPUT naming affinityKeys', async (_what, affinityKeys) => {
+    const response = await send(SUITABLE, { riskLevel: 'R3', affinityKeys, channel: 'APP' });
+    expect(firstError(response)).toEqual({ code: 'BAD_USER_INPUT', field: 'affinityKeys' });
+  });
 });

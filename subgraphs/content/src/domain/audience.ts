@@ -1,37 +1,42 @@
-// The member as placement rules see them, built from the attributes the gateway hands content via @requires.
+// The member as placement rules see them, built from the attributes the gateway hands content via @requires, and
+// the products the products subgraph says suit them.
+import { z } from 'zod';
 import { profileOfMember, type TargetProfile } from '@bank-hub/targeting';
 import type { Channel, ProductType } from '../models/page';
 
-export interface MemberRef {
-  id: string;
-  segmentCodes?: string[] | null;
-  level?: { code: string; rank: number } | null;
-  riskLevel?: string | null;
-  lifecycleStage?: string | null;
-  affinityKeys?: string[] | null;
-  suitableProducts?: SuitableProduct[] | null;
-}
+/** The representation as it arrives: an id and whatever @requires brought along, unchecked. */
+export type MemberRef = { id: string } & Record<string, unknown>;
 
+/** The attributes `Member.page` @requires, as content checks them (see parseRepresentation). */
+export const MemberInputs = z.object({
+  id: z.string(),
+  segmentCodes: z.array(z.string()),
+  level: z.object({ code: z.string(), rank: z.number().int() }),
+  riskLevel: z.enum(['R1', 'R2', 'R3', 'R4', 'R5']),
+  lifecycleStage: z.string(),
+  affinityKeys: z.array(z.string()),
+});
+export type TargetedMember = z.infer<typeof MemberInputs>;
+
+/** A product the products subgraph vouched for: suitable for the member and sold on the page's channel. */
 export interface SuitableProduct {
   productId: string;
   type: ProductType;
-  channels: Channel[];
 }
 
 export interface Audience {
   memberId: string;
   profile: TargetProfile;
-  /** Products the products subgraph ranked suitable for this member and sold on this channel, best first. */
-  suitableProducts: readonly SuitableProduct[];
+  /** Suitable products, best match first; null when the products subgraph could not say (then none are placed). */
+  suitableProducts: readonly SuitableProduct[] | null;
   now: Date;
 }
 
-export function audienceOf(member: MemberRef, channel: Channel, now: Date): Audience {
-  return {
-    memberId: member.id,
-    profile: profileOfMember(member, { now, channel }),
-    // Missing means the products subgraph did not vouch for any product: offer none.
-    suitableProducts: (member.suitableProducts ?? []).filter((product) => product.channels.includes(channel)),
-    now,
-  };
+export function audienceOf(
+  member: TargetedMember,
+  channel: Channel,
+  now: Date,
+  suitableProducts: readonly SuitableProduct[] | null,
+): Audience {
+  return { memberId: member.id, profile: profileOfMember(member, { now, channel }), suitableProducts, now };
 }

@@ -2,11 +2,10 @@
 // inside its window, rule matches, suitable (products), content available; then priority, capped at the slot's
 // size; a product shelf may fill free places with suitable products; the slot's fallback only when nothing else
 // qualifies (its rule is waived; it must still be published, in its window and, for a product, suitable).
-import { evaluate, explainMismatch } from '@bank-hub/targeting';
+import { assignVariant, evaluate, explainMismatch } from '@bank-hub/targeting';
 import type { CreativeDoc, VariantDoc } from '../models/creative';
 import type { SlotDoc } from '../models/page';
 import type { Audience } from './audience';
-import { assignVariant } from './variants';
 
 export type PlacementDecision =
   | 'PLACED'
@@ -15,6 +14,7 @@ export type PlacementDecision =
   | 'OUT_OF_WINDOW'
   | 'RULE_NOT_MATCHED'
   | 'UNSUITABLE'
+  | 'SUITABILITY_UNKNOWN'
   | 'CONTENT_UNAVAILABLE'
   | 'LOST_ON_PRIORITY'
   | 'FALLBACK_NOT_NEEDED';
@@ -35,6 +35,8 @@ export type PlannedItem =
 export interface SlotPlan {
   items: PlannedItem[];
   decisions: CandidateOutcome[];
+  /** Product cards were left out because the products subgraph could not say which suit the member. */
+  productsWithheld: boolean;
 }
 
 /** Whether the activity, topic, live stream or video a creative shows exists and can be shown. */
@@ -50,7 +52,7 @@ type Check = Omit<CandidateOutcome, 'creative' | 'variant'>;
 function firstExclusion(
   creative: CreativeDoc,
   audience: Audience,
-  suitable: ReadonlySet<string>,
+  suitable: ReadonlySet<string> | null,
   available: ContentAvailability,
   ignoreRule: boolean,
 ): Check | null {
@@ -68,13 +70,22 @@ function firstExclusion(
     const node = explainMismatch(creative.rule, audience.profile);
     return { decision: 'RULE_NOT_MATCHED', detail: `targeting rule fails at ${node}`, failedRuleNode: node };
   }
-  // Suitability is never waived, not even for a fallback.
-  if (creative.kind === 'PRODUCT' && !suitable.has(creative.refId ?? '')) {
-    return {
-      decision: 'UNSUITABLE',
-      detail: `product ${creative.refId} is above the member's risk tolerance, not on sale or not sold on this channel`,
-      failedRuleNode: null,
-    };
+  // Suitability is never waived, not even for a fallback, and never assumed when the products subgraph is silent.
+  if (creative.kind === 'PRODUCT') {
+    if (!suitable) {
+      return {
+        decision: 'SUITABILITY_UNKNOWN',
+        detail: `the products subgraph could not say whether product ${creative.refId} suits the member`,
+        failedRuleNode: null,
+      };
+    }
+    if (!suitable.has(creative.refId ?? '')) {
+      return {
+        decision: 'UNSUITABLE',
+        detail: `product ${creative.refId} is above the member's risk tolerance, not on sale or not sold on this channel`,
+        failedRuleNode: null,
+      };
+    }
   }
   if (!available(creative)) {
     return {
@@ -94,7 +105,9 @@ export function planSlot(
   audience: Audience,
   available: ContentAvailability,
 ): SlotPlan {
-  const suitable = new Set(audience.suitableProducts.map((product) => product.productId));
+  const suitable = audience.suitableProducts
+    ? new Set(audience.suitableProducts.map((product) => product.productId))
+    : null;
   const decisions: CandidateOutcome[] = [];
   const eligible: CreativeDoc[] = [];
   // The slot's fallback is held back for when nothing else qualifies.
@@ -128,7 +141,8 @@ export function planSlot(
     variant: null,
   }));
 
-  if (slot.template === 'PRODUCT_SHELF' && slot.autoFill && items.length < slot.maxItems) {
+  const fills = slot.template === 'PRODUCT_SHELF' && slot.autoFill && items.length < slot.maxItems;
+  if (fills && audience.suitableProducts) {
     const taken = new Set(placed.map((creative) => creative.refId));
     for (const product of audience.suitableProducts) {
       if (items.length >= slot.maxItems) break;
@@ -162,5 +176,8 @@ export function planSlot(
       });
     }
   }
-  return { items, decisions: [...placedDecisions, ...lost, ...decisions] };
+  const withheld =
+    (fills && !audience.suitableProducts) ||
+    decisions.some((decision) => decision.decision === 'SUITABILITY_UNKNOWN');
+  return { items, decisions: [...placedDecisions, ...lost, ...decisions], productsWithheld: withheld };
 }

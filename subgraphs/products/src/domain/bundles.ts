@@ -1,9 +1,11 @@
 // Which bundles a member may buy: active and current, the rule matches, and every product is on sale and suitable.
 // A bundle with any unsuitable product is withheld whole: its terms were set for the whole set.
-import { evaluate, profileOfMember } from '@bank-hub/targeting';
+import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BundleDoc } from '../models/bundle';
-import type { MemberRef } from './member';
 import { isSuitable, type RiskLevel } from './suitability';
+
+/** The member a bundle is offered to: targeting attributes, and a risk level that may be unknown. */
+export type BundleMember = MemberAttributes & { riskLevel: RiskLevel | null };
 
 export interface BundleProduct {
   _id: string;
@@ -14,7 +16,7 @@ export interface BundleProduct {
 export function eligibleBundles(
   bundles: readonly BundleDoc[],
   products: ReadonlyMap<string, BundleProduct>,
-  member: MemberRef,
+  member: BundleMember,
   now: Date,
 ): BundleDoc[] {
   const profile = profileOfMember(member, { now });

@@ -1,42 +1,22 @@
-// A member as the products subgraph knows them: only the reference the gateway sends, never a database record.
-import { RISK_LEVELS, type RiskLevel } from './suitability';
+// A member as the products subgraph knows them: only what the gateway hands over in the entity representation (the
+// fields named in @requires), never a database record. Each field resolver checks the part it needs, so a planner
+// that did not fetch them gets an error rather than an emptier answer.
+import { z } from 'zod';
+import { RISK_LEVELS } from './suitability';
 
-export interface MemberRef {
-  id: string;
-  riskLevel?: RiskLevel | null;
-  affinityKeys?: string[] | null;
-  segmentCodes?: string[] | null;
-  level?: { code: string; rank: number } | null;
-  lifecycleStage?: string | null;
-}
+/** The representation as it arrives: an id and whatever @requires brought along, unchecked. */
+export type MemberRef = { id: string } & Record<string, unknown>;
 
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+/** What suitability needs: the member's risk tolerance and affinity keys. */
+export const SuitabilityInputs = z.object({
+  riskLevel: z.enum(RISK_LEVELS),
+  affinityKeys: z.array(z.string()),
+});
+export type SuitabilityProfile = z.infer<typeof SuitabilityInputs>;
 
-/**
- * Keeps from an entity representation only what is well formed. Representations are plain JSON the caller
- * wrote, so a risk level that is not one of ours becomes null (and suitability then offers nothing) instead of
- * travelling on as a string that merely claims to be a RiskLevel.
- */
-export function memberRefFrom(representation: {
-  id: string;
-  riskLevel?: unknown;
-  affinityKeys?: unknown;
-  segmentCodes?: unknown;
-  level?: unknown;
-  lifecycleStage?: unknown;
-}): MemberRef {
-  const { id, riskLevel, affinityKeys, segmentCodes, level, lifecycleStage } = representation;
-  const levelRecord = level as { code?: unknown; rank?: unknown } | null | undefined;
-  return {
-    id,
-    riskLevel: RISK_LEVELS.find((candidate) => candidate === riskLevel) ?? null,
-    affinityKeys: strings(affinityKeys),
-    segmentCodes: strings(segmentCodes),
-    level:
-      typeof levelRecord?.code === 'string' && typeof levelRecord.rank === 'number'
-        ? { code: levelRecord.code, rank: levelRecord.rank }
-        : null,
-    lifecycleStage: typeof lifecycleStage === 'string' ? lifecycleStage : null,
-  };
-}
+/** What bundle rules need besides: segments, level and lifecycle stage. */
+export const BundleInputs = SuitabilityInputs.extend({
+  segmentCodes: z.array(z.string()),
+  level: z.object({ code: z.string(), rank: z.number().int() }),
+  lifecycleStage: z.string(),
+});

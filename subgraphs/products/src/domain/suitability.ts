@@ -1,6 +1,5 @@
-// THE suitability rule of the hub: which products a member may be offered. Content composes pages only from
-// `Member.suitableProducts`, so every product a member is ever shown has passed `isSuitable`.
-import type { MemberRef } from './member';
+// THE suitability rule of the hub: which products a member may be offered. Content composes pages only from what
+// `Query.suitableProducts` answers, so every product a member is ever shown has passed `isSuitable`.
 
 /** Risk levels from lowest to highest; a level's position is its rank. */
 export const RISK_LEVELS = ['R1', 'R2', 'R3', 'R4', 'R5'] as const;
@@ -47,8 +46,11 @@ export function affinityScore(
  * The products on sale that suit the member, best first: most tags in common with the member's affinity keys,
  * then the higher annual rate (products without a rate last), then by id so the order is stable.
  */
-export function rankForMember<T extends RankableProduct>(products: readonly T[], member: MemberRef): T[] {
-  const keys = new Set(member.affinityKeys ?? []);
+export function rankForMember<T extends RankableProduct>(
+  products: readonly T[],
+  member: { riskLevel: RiskLevel | null; affinityKeys: readonly string[] },
+): T[] {
+  const keys = new Set(member.affinityKeys);
   return products
     .filter((product) => product.status === 'ON_SALE' && isSuitable(product.riskLevel, member.riskLevel))
     .map((product) => ({ product, score: affinityScore(product, keys) }))

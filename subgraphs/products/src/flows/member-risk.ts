@@ -1,10 +1,10 @@
 // The member's current risk tolerance, asked of the members subgraph through the graph on behalf of the member
 // (a mutation cannot @require it, and products never reads the members collection).
-import { ErrorCode, hubError, type GraphClient, type Identity } from '@bank-hub/shared';
+import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import { RISK_LEVELS, type RiskLevel } from '../domain/suitability';
 
 export interface MemberRiskSource {
-  riskOf(member: Identity): Promise<RiskLevel | null>;
+  riskOf(member: GraphCaller): Promise<RiskLevel | null>;
 }
 
 export function graphMemberRisk(graph: GraphClient): MemberRiskSource {

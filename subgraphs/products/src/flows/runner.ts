@@ -9,7 +9,7 @@ import {
   forbidden,
   hubError,
   notFound,
-  type Identity,
+  type GraphCaller,
 } from '@bank-hub/shared';
 import { isSuitable } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
@@ -99,7 +99,7 @@ function checkOutput(step: FlowStep, output: unknown): Record<string, unknown> {
 /** Service rules that hold whatever the flow says: products exist and are on sale, purchases are suitable. */
 async function enforceService(
   run: RunContext,
-  identity: Identity,
+  caller: GraphCaller,
   step: FlowStep,
   session: FlowSessionDoc,
   output: Record<string, unknown>,
@@ -117,7 +117,7 @@ async function enforceService(
         reason: 'NOT_ON_SALE',
       });
     }
-    const memberRisk = await run.memberRisk.riskOf(identity);
+    const memberRisk = await run.memberRisk.riskOf(caller);
     if (!isSuitable(product.riskLevel, memberRisk)) {
       throw hubError(
         ErrorCode.FAILED_PRECONDITION,
@@ -151,7 +151,7 @@ function replay(
 
 export async function advance(
   run: RunContext,
-  identity: Identity,
+  caller: GraphCaller,
   memberId: string,
   input: { sessionId: string; stepId: string; output: unknown; idempotencyKey: string },
 ): Promise<AdvanceOutcome> {
@@ -186,7 +186,7 @@ export async function advance(
     const step = flow.steps.find((candidate) => candidate.id === input.stepId)!;
     const output = checkOutput(step, input.output);
     const outputs = { ...session.outputs, [step.id]: output };
-    await enforceService(run, identity, step, session, output);
+    await enforceService(run, caller, step, session, output);
     const next = step.terminal ? null : nextStepId(step, outputs);
     const completed = next === null;
     const updated = await run.repos.sessions.advanceIf(

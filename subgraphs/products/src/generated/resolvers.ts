@@ -317,8 +317,6 @@ export type Member = {
   riskLevel: RiskLevel;
   /** Segments the member belongs to (from the members subgraph). */
   segmentCodes: Array<Scalars['String']['output']>;
-  /** Every suitable product on sale, ranked like recommendedProducts. Internal: content composes pages from it. */
-  suitableProducts?: Maybe<Array<SuitableProduct>>;
 };
 
 /** A member, as the products subgraph sees them: what decides which products they may be offered. */
@@ -535,6 +533,12 @@ export type Query = {
   serviceFlow?: Maybe<ServiceFlow>;
   /** Every version of a flow, newest first. Builder or operator scope. */
   serviceFlowVersions: Array<ServiceFlow>;
+  /**
+   * Products on sale, sold on the channel, that suit a risk tolerance, best match for the affinity keys first (the
+   * ranking of recommendedProducts). The one place suitability is decided: the content subgraph asks it, on behalf of
+   * the member, which products a member's page may show.
+   */
+  suitableProducts: Array<SuitableProduct>;
   /** Checks a flow version and returns every problem at once. Builder or operator scope. */
   validateFlow: FlowValidation;
 };
@@ -575,6 +579,12 @@ export type QueryServiceFlowArgs = {
 
 export type QueryServiceFlowVersionsArgs = {
   key: Scalars['String']['input'];
+};
+
+export type QuerySuitableProductsArgs = {
+  affinityKeys: Array<Scalars['String']['input']>;
+  channel: Channel;
+  riskLevel: RiskLevel;
 };
 
 export type QueryValidateFlowArgs = {
@@ -662,11 +672,9 @@ export type ServiceValueType =
   /** A string. */
   | 'STRING';
 
-/** A product a member may be offered, ranked by affinity. Internal: feeds page composition in the content subgraph. */
+/** A product on sale that suits a risk profile, as pages place it. */
 export type SuitableProduct = {
   __typename?: 'SuitableProduct';
-  /** Channels the product is sold through; content places it on those channels only. */
-  channels: Array<Channel>;
   /** The product's id. */
   productId: Scalars['ID']['output'];
   /** The product's type. */
@@ -802,28 +810,6 @@ export type FederationReferenceTypes = ResolversObject<{
             lifecycleStage: true;
           }
         >
-      | GraphQLRecursivePick<
-          FederationTypes['Member'],
-          {
-            riskLevel: true;
-            affinityKeys: true;
-            segmentCodes: true;
-            level: { code: true; rank: true };
-            lifecycleStage: true;
-          }
-        >
-      | GraphQLRecursivePick<
-          FederationTypes['Member'],
-          {
-            riskLevel: true;
-            affinityKeys: true;
-            segmentCodes: true;
-            level: { code: true; rank: true };
-            lifecycleStage: true;
-          }
-        >
-      | GraphQLRecursivePick<FederationTypes['Member'], { riskLevel: true; affinityKeys: true }>
-      | GraphQLRecursivePick<FederationTypes['Member'], { riskLevel: true; affinityKeys: true }>
       | GraphQLRecursivePick<FederationTypes['Member'], { riskLevel: true; affinityKeys: true }>
     );
   Product: { __typename: 'Product' } & GraphQLRecursivePick<FederationTypes['Product'], { id: true }>;
@@ -1050,7 +1036,6 @@ export type MemberResolvers<
     ContextType,
     RequireFields<MemberRecommendedProductsArgs, 'first'>
   >;
-  suitableProducts?: Resolver<Maybe<Array<ResolversTypes['SuitableProduct']>>, ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<
@@ -1228,6 +1213,12 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryServiceFlowVersionsArgs, 'key'>
   >;
+  suitableProducts?: Resolver<
+    Array<ResolversTypes['SuitableProduct']>,
+    ParentType,
+    ContextType,
+    RequireFields<QuerySuitableProductsArgs, 'affinityKeys' | 'channel' | 'riskLevel'>
+  >;
   validateFlow?: Resolver<
     ResolversTypes['FlowValidation'],
     ParentType,
@@ -1277,7 +1268,6 @@ export type SuitableProductResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['SuitableProduct'] = ResolversParentTypes['SuitableProduct'],
 > = ResolversObject<{
-  channels?: Resolver<Array<ResolversTypes['Channel']>, ParentType, ContextType>;
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['ProductType'], ParentType, ContextType>;
 }>;
