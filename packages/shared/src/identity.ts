@@ -34,15 +34,38 @@ export function parseScopes(claim: unknown): Set<string> {
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
+/** Internal tokens live two minutes; one is reused for the same caller while more than a minute is left. */
+const INTERNAL_TOKEN_SECONDS = 120;
+const REUSE_FOR_MS = 60_000;
+/** Bounds for the caches below: past them the oldest entries go (a Map iterates in insertion order). */
+const CACHE_ENTRIES = 10_000;
+
+/** Signed internal tokens by audience, secret and caller: every request of a busy member needs the same one. */
+const signed = new Map<string, { token: Promise<string>; reuseUntil: number }>();
+/** Verified internal tokens and whom they name, until they expire: verifying means HMAC and JSON each time. */
+const verified = new Map<string, { identity: Identity; expiresAt: number }>();
+
+function remember<V>(cache: Map<string, V>, entry: string, value: V): void {
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(entry, value);
+}
+
 function signIdentity(identity: Identity, secret: string, audience: string): Promise<string> {
-  return new SignJWT({ scope: [...identity.scopes].join(' ') })
+  const scope = [...identity.scopes].sort().join(' ');
+  const entry = `${audience}\n${secret}\n${identity.subject ?? ''}\n${scope}`;
+  const now = Date.now();
+  const known = signed.get(entry);
+  if (known && known.reuseUntil > now) return known.token;
+  const token = new SignJWT({ scope })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(identity.subject ?? '')
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(audience)
     .setIssuedAt()
-    .setExpirationTime('2m')
+    .setExpirationTime(`${INTERNAL_TOKEN_SECONDS}s`)
     .sign(key(secret));
+  remember(signed, entry, { token, reuseUntil: now + INTERNAL_TOKEN_SECONDS * 1_000 - REUSE_FOR_MS });
+  return token;
 }
 
 async function verifyIdentity(
@@ -51,13 +74,18 @@ async function verifyIdentity(
   audience: string,
   what: string,
 ): Promise<Identity> {
+  const entry = `${audience}\n${secret}\n${token}`;
+  const known = verified.get(entry);
+  if (known && known.expiresAt > Date.now()) return known.identity;
   try {
     const { payload } = await jwtVerify(token, key(secret), {
       issuer: INTERNAL_ISSUER,
       audience,
       algorithms: ['HS256'],
     });
-    return { subject: payload.sub || null, scopes: parseScopes(payload.scope) };
+    const identity = { subject: payload.sub || null, scopes: parseScopes(payload.scope) };
+    remember(verified, entry, { identity, expiresAt: (payload.exp ?? 0) * 1_000 });
+    return identity;
   } catch (error) {
     const reason = error instanceof joseErrors.JOSEError ? error.code : 'invalid';
     throw requestError(ErrorCode.UNAUTHENTICATED, 401, `${what} is not valid (${reason})`);
