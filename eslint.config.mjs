@@ -1,6 +1,7 @@
 // Lint for every workspace. Besides the recommended rules it keeps the dependency graph honest:
 // subgraphs never import each other or the gateway, and the gateway never imports a subgraph.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const noSubgraphImports = (message) => ({
@@ -57,5 +58,10 @@ export default tseslint.config(
   {
     files: ['**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // What the hub serves to browsers: plain scripts, no build step, browser globals only.
+    files: ['web/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
 );

@@ -1,22 +1,14 @@
 // npm run bench:page: a bounded load of the headline page query through the gateway, next to a single-subgraph
-// baseline (`viewer { id }`), with the peak resident memory of the gateway and each subgraph. Loopback only.
-// When nothing answers at BENCH_GATEWAY_URL it starts MongoDB, seeds it and runs every subgraph and the gateway as
+// baseline (`viewer { id }`), and identical traffic through a gateway that shares identical in-flight subgraph requests
+// and one that does not; with the peak resident memory of the gateways and each subgraph. Loopback only.
+// When nothing answers at BENCH_GATEWAY_URL it starts MongoDB, seeds it and runs every subgraph and the gateways as
 // their own processes on free ports, so the memory figures are per process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { SignJWT } from 'jose';
-import { createLogger, loadConfig, localSubgraphUrl, startMongo, type MongoHandle } from '@bank-hub/shared';
-import { SUBGRAPH_NAMES } from '../subgraphs/registry';
-import { connectHubDatabases, seedHub } from './hub';
+import { answers, config, load, peakMemoryLine, startStack, summarize, type Stack } from './bench-stack';
 
-const config = loadConfig();
-const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const MAX_REQUESTS = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
-const ROOT = path.resolve(__dirname, '..');
 
 const HEADLINE = `query Home {
   viewer {
@@ -39,110 +31,6 @@ const HEADLINE = `query Home {
 }`;
 const BASELINE = '{ viewer { id } }';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(url: string, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await answers(url))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not become ready at ${url}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-interface Stack {
-  gatewayUrl: string;
-  /** A second gateway over the same subgraphs that shares no requests (SUBGRAPH_DEDUPE=false). */
-  plainGatewayUrl: string;
-  processes: { name: string; child: ChildProcess }[];
-  stop(): Promise<void>;
-}
-
-/** MongoDB, the seed, then each subgraph and the gateway as its own node process. */
-async function startStack(): Promise<Stack> {
-  const mongo: MongoHandle = await startMongo(logger, config.MONGODB_URI);
-  const prefix = `bench_${Date.now()}`;
-  const connections = await connectHubDatabases(mongo.uri, prefix);
-  await seedHub(connections, 'reset');
-  const gatewayPort = await freePort();
-  const plainGatewayPort = await freePort();
-  const ports = Object.fromEntries(
-    await Promise.all(SUBGRAPH_NAMES.map(async (name) => [name, await freePort()] as const)),
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    MONGODB_URI: mongo.uri,
-    MONGODB_DB_PREFIX: prefix,
-    GATEWAY_PORT: String(gatewayPort),
-    GATEWAY_URL: localSubgraphUrl(gatewayPort),
-  };
-  for (const [name, port] of Object.entries(ports)) {
-    env[`${name.toUpperCase()}_PORT`] = String(port);
-    env[`${name.toUpperCase()}_URL`] = localSubgraphUrl(port);
-  }
-  const run = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => ({
-    name,
-    child: spawn(process.execPath, ['--import', 'tsx', entry], {
-      cwd: ROOT,
-      env: { ...env, ...extra },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }),
-  });
-  const processes = SUBGRAPH_NAMES.map((name) => run(name, `subgraphs/${name}/src/index.ts`));
-  await Promise.all(SUBGRAPH_NAMES.map((name) => waitFor(`http://127.0.0.1:${ports[name]}/ready`, name)));
-  processes.push(run('gateway', 'gateway/src/index.ts'));
-  processes.push(
-    run('gateway without dedupe', 'gateway/src/index.ts', {
-      GATEWAY_PORT: String(plainGatewayPort),
-      SUBGRAPH_DEDUPE: 'false',
-    }),
-  );
-  await waitFor(`http://127.0.0.1:${gatewayPort}/ready`, 'gateway');
-  await waitFor(`http://127.0.0.1:${plainGatewayPort}/ready`, 'gateway without dedupe');
-  return {
-    gatewayUrl: localSubgraphUrl(gatewayPort),
-    plainGatewayUrl: localSubgraphUrl(plainGatewayPort),
-    processes,
-    async stop() {
-      await Promise.all(
-        processes.map(
-          ({ child }) =>
-            new Promise<void>((resolve) =>
-              child.exitCode !== null
-                ? resolve()
-                : (child.once('exit', () => resolve()), child.kill('SIGTERM')),
-            ),
-        ),
-      );
-      await Promise.all(
-        Object.values(connections).map((connection) =>
-          connection.dropDatabase().then(() => connection.close()),
-        ),
-      );
-      await mongo.stop();
-    },
-  };
-}
-
 function token(subject: string): Promise<string> {
   return new SignJWT({ scope: 'member' })
     .setProtectedHeader({ alg: 'HS256' })
@@ -153,95 +41,47 @@ function token(subject: string): Promise<string> {
     .sign(new TextEncoder().encode(config.JWT_SECRET));
 }
 
-interface LoadResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  latenciesMs: number[];
-}
-
-/** CONCURRENCY workers send the query back to back until the duration or the request cap is reached. */
-async function load(url: string, query: string, tokens: string[], seconds: number): Promise<LoadResult> {
+/** Sends `query` with the tokens in turn; a response with errors counts as an error. */
+function queryLoad(url: string, query: string, tokens: string[], seconds: number) {
   const body = JSON.stringify({ query });
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  let sent = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1_000;
-  const worker = async (w: number) => {
-    while (performance.now() < deadline && sent < MAX_REQUESTS) {
-      sent += 1;
-      const t0 = performance.now();
-      try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${tokens[(sent + w) % tokens.length]}`,
-          },
-          body,
-        });
-        const json = (await response.json()) as { errors?: unknown[] };
-        if (!response.ok || json.errors) errors += 1;
-      } catch {
-        errors += 1;
-      }
-      latenciesMs.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
-  return {
-    requests: latenciesMs.length,
-    errors,
-    seconds: (performance.now() - started) / 1_000,
-    latenciesMs,
-  };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function summarize(result: LoadResult) {
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return {
-    rps: result.requests / result.seconds,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    requests: result.requests,
-    errors: result.errors,
-  };
-}
-
-/** Peak resident set size of a process so far (VmHWM), in MiB. */
-function peakRssMiB(pid: number | undefined): string {
-  if (!pid) return 'n/a';
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? (Number(match[1]) / 1024).toFixed(0) : 'n/a';
-  } catch {
-    return 'n/a';
-  }
+  return load(
+    async (worker, sequence) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokens[(sequence + worker) % tokens.length]}`,
+        },
+        body,
+      });
+      const json = (await response.json()) as { errors?: unknown[] };
+      return response.ok && !json.errors;
+    },
+    { concurrency: CONCURRENCY, seconds, maxRequests: MAX_REQUESTS },
+  );
 }
 
 async function main(): Promise<void> {
   const external = process.env.BENCH_GATEWAY_URL;
-  const stack =
-    external && (await answers(external.replace(/\/graphql$/, '/health'))) ? null : await startStack();
-  const gatewayUrl = stack?.gatewayUrl ?? external!;
+  const stack: Stack | null =
+    external && (await answers(external.replace(/\/graphql$/, '/health')))
+      ? null
+      : await startStack({ 'gateway without dedupe': { SUBGRAPH_DEDUPE: 'false' } });
+  const gatewayUrl = stack?.gateways.gateway ?? external!;
   try {
     const tokens = await Promise.all(['M0001', 'M0002', 'M0003', 'M0004'].map(token));
     console.log(
       `bench:page — ${CONCURRENCY} concurrent clients, ${DURATION_S} s per query, loopback ${gatewayUrl}`,
     );
-    await load(gatewayUrl, HEADLINE, tokens, 2); // warm-up: JIT, connection pools, query plans
-    const headline = summarize(await load(gatewayUrl, HEADLINE, tokens, DURATION_S));
-    const baseline = summarize(await load(gatewayUrl, BASELINE, tokens, DURATION_S));
+    await queryLoad(gatewayUrl, HEADLINE, tokens, 2); // warm-up: JIT, connection pools, query plans
+    const headline = summarize(await queryLoad(gatewayUrl, HEADLINE, tokens, DURATION_S));
+    const baseline = summarize(await queryLoad(gatewayUrl, BASELINE, tokens, DURATION_S));
     // Identical traffic (one member): what sharing identical subgraph requests in flight saves.
     const identical = stack && {
-      shared: summarize(await load(gatewayUrl, HEADLINE, tokens.slice(0, 1), DURATION_S)),
-      plain: summarize(await load(stack.plainGatewayUrl, HEADLINE, tokens.slice(0, 1), DURATION_S)),
+      shared: summarize(await queryLoad(gatewayUrl, HEADLINE, tokens.slice(0, 1), DURATION_S)),
+      plain: summarize(
+        await queryLoad(stack.gateways['gateway without dedupe']!, HEADLINE, tokens.slice(0, 1), DURATION_S),
+      ),
     };
     const WIDTH = 34;
     const row = (name: string, s: ReturnType<typeof summarize>) =>
@@ -259,13 +99,11 @@ async function main(): Promise<void> {
       console.log(row('headline, one member, no dedupe', identical.plain));
       console.log(ratio('dedupe / no dedupe', identical.shared, identical.plain));
     }
-    if (stack) {
-      console.log(
-        `\npeak resident memory (MiB): ${stack.processes.map(({ name, child }) => `${name} ${peakRssMiB(child.pid)}`).join(', ')}`,
-      );
-    } else {
-      console.log('\npeak resident memory: n/a (benchmarked an already running hub)');
-    }
+    console.log(
+      stack
+        ? `\n${peakMemoryLine(stack)}`
+        : '\npeak resident memory: n/a (benchmarked an already running hub)',
+    );
   } finally {
     await stack?.stop();
   }

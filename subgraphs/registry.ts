@@ -9,6 +9,7 @@ export const SUBGRAPHS = {
   members: () => import('./members/src/descriptor'),
   content: () => import('./content/src/descriptor'),
   products: () => import('./products/src/descriptor'),
+  analytics: () => import('./analytics/src/descriptor'),
 } satisfies Record<string, () => Promise<{ default: SubgraphDescriptor }>>;
 
 export type SubgraphName = keyof typeof SUBGRAPHS;

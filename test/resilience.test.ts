@@ -143,6 +143,36 @@ describe('one subgraph down during the headline query', () => {
     expect(await home()).toEqual(healthy);
   });
 
+  it('analytics: the page is whole; only the stats it contributes are null, each with an error naming it', async () => {
+    const withStats = `{ viewer { page(channel: APP, key: "home") { slots { items { __typename ... on PlacedItem { creativeId creative { id stats { clicks } } } } } } } }`;
+    const before = await graphql(hub.gatewayUrl, withStats, {}, bearer(token));
+    expect(before.errors).toBeUndefined();
+    await hub.stopSubgraph('analytics');
+    try {
+      const response = await graphql(hub.gatewayUrl, withStats, {}, bearer(token));
+      const items = (response.data?.viewer.page.slots as { items: Record<string, any>[] }[]).flatMap(
+        (slot) => slot.items,
+      );
+      const expected = (before.data?.viewer.page.slots as { items: Record<string, any>[] }[]).flatMap(
+        (slot) => slot.items,
+      );
+      expect(items.map((item) => [item.__typename, item.creativeId])).toEqual(
+        expected.map((item) => [item.__typename, item.creativeId]),
+      );
+      const placed = items.filter((item) => item.creative);
+      expect(placed.length).toBeGreaterThan(10);
+      for (const item of placed) expect(item.creative.stats).toBeNull();
+      const errors = errorsOf(response);
+      expect(errors.length).toBe(placed.length);
+      for (const error of errors) {
+        expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', serviceName: 'analytics' });
+        expect(error.path).toMatch(/^viewer\.page\.slots\.\d+\.items\.\d+\.creative\.stats$/);
+      }
+    } finally {
+      await hub.restartSubgraph('analytics');
+    }
+  });
+
   it('reports the unavailable subgraph on /ready, and ready again after the restart', async () => {
     const ready = () => fetch(hub.gatewayUrl.replace(/\/graphql$/, '/ready'));
     await hub.stopSubgraph('content');

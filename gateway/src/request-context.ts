@@ -28,29 +28,40 @@ export interface GatewayContext {
   deadline: number | null;
 }
 
+/** The context of a request whose caller is already known, answered on `res`. */
+export function contextFor(
+  config: HubConfig,
+  logger: Logger,
+  identity: Identity,
+  res: Response,
+  deadline: number | null = null,
+): GatewayContext {
+  const requestId = requestIdOf(res);
+  const disconnected = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) disconnected.abort();
+  });
+  let token: Promise<string> | undefined;
+  return {
+    identity,
+    requestId,
+    logger: logger.child({ requestId }),
+    internalToken: () => (token ??= signInternalIdentity(identity, config.SUBGRAPH_SECRET)),
+    signal: disconnected.signal,
+    deadline,
+  };
+}
+
 export function gatewayContext(config: HubConfig, logger: Logger, verifyToken: TokenVerifier) {
   return async ({ req, res }: { req: Request; res: Response }): Promise<GatewayContext> => {
-    const requestId = requestIdOf(res);
     // A subgraph calling back on behalf of its caller carries that caller's identity, signed with a secret only the
-    // hub holds; everyone else is identified by their bearer token.
+    // hub holds, and the caller's deadline (only the hub's own subgraphs may shorten the gateway's time limits);
+    // everyone else is identified by their bearer token.
     const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
-    const internal = typeof onBehalfOf === 'string';
-    const identity = internal
-      ? await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET)
-      : await verifyToken(req.headers.authorization);
-    const disconnected = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) disconnected.abort();
-    });
-    let token: Promise<string> | undefined;
-    return {
-      identity,
-      requestId,
-      logger: logger.child({ requestId }),
-      internalToken: () => (token ??= signInternalIdentity(identity, config.SUBGRAPH_SECRET)),
-      signal: disconnected.signal,
-      // Only the hub's own subgraphs may shorten the gateway's time limits.
-      deadline: internal ? deadlineFrom(req.headers[DEADLINE_HEADER]) : null,
-    };
+    if (typeof onBehalfOf === 'string') {
+      const identity = await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET);
+      return contextFor(config, logger, identity, res, deadlineFrom(req.headers[DEADLINE_HEADER]));
+    }
+    return contextFor(config, logger, await verifyToken(req.headers.authorization), res);
   };
 }

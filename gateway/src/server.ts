@@ -28,11 +28,13 @@ import {
   type Logger,
 } from '@bank-hub/shared';
 import { createTokenVerifier } from './auth';
+import { collector } from './collector';
 import { HubDataSource } from './data-source';
 import { operationGuards } from './guards';
 import { gatewayContext, type GatewayContext } from './request-context';
 import { SubgraphClient } from './subgraph-client';
-import { subgraphsOf } from './subgraphs';
+import { ownerOf, subgraphsOf } from './subgraphs';
+import { webAssets } from './web';
 
 export type { GatewayContext };
 
@@ -143,11 +145,16 @@ export function buildGateway(options: GatewayOptions): Gateway {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', subgraphs: checks });
   });
 
+  const verifyToken = createTokenVerifier(config);
+  app.use(webAssets(config));
+
   return {
     app,
     subgraphs: clients,
     async listen(port, host) {
       await apollo.start();
+      const ingestion = ownerOf(options.supergraphSdl, 'Mutation', 'trackEvents');
+      app.use(collector({ config, logger, verifyToken, ingestion: clients.get(ingestion ?? '') ?? null }));
       // Sandbox opens at the root as well as at /graphql.
       app.all(
         ['/', '/graphql'],
@@ -169,7 +176,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
           }
           next();
         },
-        expressMiddleware(apollo, { context: gatewayContext(config, logger, createTokenVerifier(config)) }),
+        expressMiddleware(apollo, { context: gatewayContext(config, logger, verifyToken) }),
       );
       app.use(refuseBadBodies(logger));
       const running = await listenApp(apollo, httpServer, port, host);

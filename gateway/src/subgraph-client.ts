@@ -13,6 +13,8 @@ export interface SubgraphCall {
   deadline: number;
   /** Calls with the same key may share one request; null never shares (mutations). */
   shareKey: string | null;
+  /** Another path on the subgraph's server than its GraphQL endpoint, e.g. /collect. */
+  path?: string;
 }
 
 export interface SubgraphAnswer {
@@ -115,7 +117,7 @@ export class SubgraphClient {
     this.counts.sent += 1;
     const signal = AbortSignal.any([cancel, AbortSignal.timeout(Math.max(0, call.deadline - Date.now()))]);
     try {
-      const response = await request(this.url, {
+      const response = await request(call.path ? new URL(call.path, this.url) : this.url, {
         method: 'POST',
         headers: call.headers,
         body: call.body,

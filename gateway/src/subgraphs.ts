@@ -1,6 +1,13 @@
 // The subgraphs the gateway routes to are the graphs of the supergraph it serves (composed from the registry), each
 // at the URL it was composed with unless `<NAME>_URL` says otherwise.
-import { Kind, parse, type EnumTypeDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  type DirectiveNode,
+  type DocumentNode,
+  type EnumTypeDefinitionNode,
+  type ObjectTypeDefinitionNode,
+} from 'graphql';
 import { subgraphUrl } from '@bank-hub/shared';
 
 export interface SubgraphRoute {
@@ -8,22 +15,44 @@ export interface SubgraphRoute {
   url: string;
 }
 
-/** The `join__Graph` enum of a supergraph: one value per subgraph, with its name and composed URL. */
-export function subgraphsOf(supergraphSdl: string): SubgraphRoute[] {
-  const graphs = parse(supergraphSdl).definitions.find(
+/** A directive argument's literal: a string or an enum value's name. */
+function argumentOf(directive: DirectiveNode | undefined, name: string): string | null {
+  const value = directive?.arguments?.find((candidate) => candidate.name.value === name)?.value;
+  return value?.kind === Kind.STRING || value?.kind === Kind.ENUM ? value.value : null;
+}
+
+/** Each graph of a supergraph: its `join__Graph` enum value, name and composed URL. */
+function graphsOf(document: DocumentNode): (SubgraphRoute & { value: string })[] {
+  const graphs = document.definitions.find(
     (definition): definition is EnumTypeDefinitionNode =>
       definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === 'join__Graph',
   );
   return (graphs?.values ?? []).map((value) => {
     const directive = value.directives?.find((candidate) => candidate.name.value === 'join__graph');
-    const argument = (name: string) => {
-      const found = directive?.arguments?.find((candidate) => candidate.name.value === name)?.value;
-      if (found?.kind !== Kind.STRING)
-        throw new Error(`supergraph: graph ${value.name.value} has no ${name}`);
-      return found.value;
-    };
-    return { name: argument('name'), url: argument('url') };
+    const name = argumentOf(directive, 'name');
+    const url = argumentOf(directive, 'url');
+    if (!name || !url) throw new Error(`supergraph: graph ${value.name.value} has no name or url`);
+    return { value: value.name.value, name, url };
   });
+}
+
+/** The `join__Graph` enum of a supergraph: one value per subgraph, with its name and composed URL. */
+export function subgraphsOf(supergraphSdl: string): SubgraphRoute[] {
+  return graphsOf(parse(supergraphSdl)).map(({ name, url }) => ({ name, url }));
+}
+
+/** The subgraph that resolves a root field (e.g. Mutation.trackEvents), or null when none does. */
+export function ownerOf(supergraphSdl: string, type: string, field: string): string | null {
+  const document = parse(supergraphSdl);
+  const definition = document.definitions.find(
+    (candidate): candidate is ObjectTypeDefinitionNode =>
+      candidate.kind === Kind.OBJECT_TYPE_DEFINITION && candidate.name.value === type,
+  );
+  const join = definition?.fields
+    ?.find((candidate) => candidate.name.value === field)
+    ?.directives?.find((directive) => directive.name.value === 'join__field');
+  const graph = argumentOf(join, 'graph');
+  return graphsOf(document).find(({ value }) => value === graph)?.name ?? null;
 }
 
 /** Where each subgraph of the supergraph is reached: `<NAME>_URL`, else the composed URL. */

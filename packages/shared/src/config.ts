@@ -46,6 +46,14 @@ export const configSchema = z
     SUBGRAPH_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(64),
     /** Send identical subgraph requests that are in flight at the same time only once. */
     SUBGRAPH_DEDUPE: flag(true),
+    /** How many events one device may send per minute (per analytics process). */
+    EVENTS_PER_DEVICE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+    /** How often analytics rebuilds the rollups of the days just ended, exactly, from their events. */
+    ROLLUP_REBUILD_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .default(60 * 60_000),
     MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),

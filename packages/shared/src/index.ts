@@ -15,3 +15,4 @@ export * from './subgraph';
 export * from './representation';
 export * from './error-policy';
 export * from './request-log';
+export * from './time';

@@ -2,7 +2,7 @@
 // listening so tests can start a subgraph on a free port with the very same code.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type Request, type Response } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -92,6 +92,13 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   /** Builds the per-request context (loaders, repositories) on top of the verified identity. */
   context: (base: BaseContext) => TContext;
   plugins?: ApolloServerPlugin<TContext>[];
+  /** Finishes background work after the last request was answered (graceful shutdown). */
+  onStop?: () => Promise<void>;
+  /**
+   * HTTP routes besides /graphql (e.g. analytics' event collector). They answer only requests the gateway signed, like
+   * /graphql: `contextOf` verifies the identity and builds the request's base context.
+   */
+  routes?: (router: express.Router, contextOf: (req: Request, res: Response) => Promise<BaseContext>) => void;
 }
 
 export function createSubgraphServer<TContext extends BaseContext>(
@@ -134,35 +141,48 @@ export function createSubgraphServer<TContext extends BaseContext>(
     app,
     async listen(port, host) {
       await apollo.start();
+      const contextOf = async (req: Request, res: Response): Promise<BaseContext> => {
+        const header = req.headers[IDENTITY_HEADER];
+        const identity = await verifyInternalIdentity(
+          Array.isArray(header) ? header[0] : header,
+          options.dependencies.config.SUBGRAPH_SECRET,
+        );
+        const requestId = requestIdOf(res);
+        const abandoned = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) abandoned.abort();
+        });
+        return {
+          identity,
+          requestId,
+          logger: options.dependencies.logger.child({ requestId }),
+          partial: new PartialErrors(),
+          deadline: deadlineFrom(req.headers[DEADLINE_HEADER]),
+          signal: abandoned.signal,
+        };
+      };
       app.use(
         '/graphql',
         requireBodyType(),
         jsonBody('1mb'),
         expressMiddleware(apollo, {
-          context: async ({ req, res }) => {
-            const header = req.headers[IDENTITY_HEADER];
-            const identity = await verifyInternalIdentity(
-              Array.isArray(header) ? header[0] : header,
-              options.dependencies.config.SUBGRAPH_SECRET,
-            );
-            const requestId = requestIdOf(res);
-            const abandoned = new AbortController();
-            res.once('close', () => {
-              if (!res.writableFinished) abandoned.abort();
-            });
-            return options.context({
-              identity,
-              requestId,
-              logger: options.dependencies.logger.child({ requestId }),
-              partial: new PartialErrors(),
-              deadline: deadlineFrom(req.headers[DEADLINE_HEADER]),
-              signal: abandoned.signal,
-            });
-          },
+          context: async ({ req, res }) => options.context(await contextOf(req, res)),
         }),
       );
+      if (options.routes) {
+        const router = express.Router();
+        options.routes(router, contextOf);
+        app.use(router);
+      }
       app.use(refuseBadBodies(options.dependencies.logger));
-      return listenApp(apollo, httpServer, port, host);
+      const running = await listenApp(apollo, httpServer, port, host);
+      return {
+        ...running,
+        async stop() {
+          await running.stop();
+          await options.onStop?.();
+        },
+      };
     },
   };
 }

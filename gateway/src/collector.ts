@@ -1,0 +1,97 @@
+// POST /collect: the door for events from browsers, the codeless snippet's `navigator.sendBeacon` included (which can
+// only send text/plain bodies and no headers). The gateway only names the caller — a bearer token in the header, or
+// for beacons in the body; anonymous otherwise — and passes the batch to the subgraph that owns ingestion (the one
+// resolving Mutation.trackEvents), which checks every event as the mutation would. Events arrive in volume, so no
+// GraphQL is put in between. The answer says what was stored and, by index, what was not.
+import express, { type Router } from 'express';
+import cors from 'cors';
+import {
+  DEADLINE_HEADER,
+  ErrorCode,
+  IDENTITY_HEADER,
+  REQUEST_ID_HEADER,
+  refuseBadBodies,
+  sendGraphQLError,
+  type HubConfig,
+  type Logger,
+} from '@bank-hub/shared';
+import type { TokenVerifier } from './auth';
+import { contextFor } from './request-context';
+import { SubgraphUnavailable, type SubgraphClient } from './subgraph-client';
+
+const DEVICE_HEADER = 'x-device-id';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function collector(options: {
+  config: HubConfig;
+  logger: Logger;
+  verifyToken: TokenVerifier;
+  /** The client of the subgraph that owns ingestion, or null when the supergraph has none. */
+  ingestion: SubgraphClient | null;
+}): Router {
+  const { config, logger, verifyToken, ingestion } = options;
+  const router = express.Router();
+  router.post(
+    '/collect',
+    cors(),
+    express.text({ type: ['text/plain', 'application/json'], limit: '256kb' }),
+    async (req, res) => {
+      if (typeof req.body !== 'string') {
+        return sendGraphQLError(
+          res,
+          415,
+          ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          'send text/plain or application/json',
+        );
+      }
+      if (!ingestion) {
+        return sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, 'no subgraph collects events');
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(req.body);
+      } catch {
+        return sendGraphQLError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
+      }
+      // A beacon carries its token in the body; it names the caller here and goes no further.
+      const token = isRecord(body) && typeof body.token === 'string' ? body.token : null;
+      let identity;
+      try {
+        identity = await verifyToken(req.headers.authorization ?? (token ? `Bearer ${token}` : undefined));
+      } catch {
+        return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, 'the token is not valid');
+      }
+      const carriesToken = isRecord(body) && 'token' in body;
+      if (carriesToken) delete (body as Record<string, unknown>).token;
+      const context = contextFor(config, logger, identity, res);
+      const deadline = Date.now() + config.SUBGRAPH_TIMEOUT_MS;
+      const device = req.headers[DEVICE_HEADER];
+      try {
+        const answer = await ingestion.call({
+          body: carriesToken ? JSON.stringify(body) : req.body,
+          headers: {
+            'content-type': 'text/plain',
+            [IDENTITY_HEADER]: await context.internalToken(),
+            [REQUEST_ID_HEADER]: context.requestId,
+            [DEADLINE_HEADER]: String(deadline),
+            ...(typeof device === 'string' ? { [DEVICE_HEADER]: device } : {}),
+          },
+          signal: context.signal,
+          deadline,
+          shareKey: null,
+          path: '/collect',
+        });
+        res.status(answer.status).type('application/json').send(answer.text);
+      } catch (error) {
+        if (!(error instanceof SubgraphUnavailable)) throw error;
+        sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, error.message, {
+          serviceName: ingestion.name,
+        });
+      }
+    },
+  );
+  router.use('/collect', refuseBadBodies(logger));
+  return router;
+}

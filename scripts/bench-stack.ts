@@ -1,0 +1,190 @@
+// What the benchmarks share: the hub as separate processes on free loopback ports (MongoDB, the seed, every subgraph
+// of the registry, one gateway or more), bounded concurrent load, percentiles, and each process's peak memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { createLogger, loadConfig, localSubgraphUrl, startMongo, type MongoHandle } from '@bank-hub/shared';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/registry';
+import { connectHubDatabases, seedHub } from './hub';
+
+export const config = loadConfig();
+export const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
+const ROOT = path.resolve(__dirname, '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(url: string, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await answers(url))) {
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready at ${url}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface Stack {
+  /** The gateway, and any further gateways asked for, by name. */
+  gateways: Record<string, string>;
+  mongoUri: string;
+  connections: Record<SubgraphName, Connection>;
+  processes: { name: string; child: ChildProcess }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * MongoDB, the seed, then each subgraph and the gateway as its own node process; `extraGateways` are further
+ * gateways over the same subgraphs with their own settings (e.g. SUBGRAPH_DEDUPE=false).
+ */
+export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv> = {}): Promise<Stack> {
+  const mongo: MongoHandle = await startMongo(logger, config.MONGODB_URI);
+  const prefix = `bench_${Date.now()}`;
+  const connections = await connectHubDatabases(mongo.uri, prefix);
+  await seedHub(connections, 'reset');
+  const gatewayPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    MONGODB_URI: mongo.uri,
+    MONGODB_DB_PREFIX: prefix,
+    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_URL: localSubgraphUrl(gatewayPort),
+  };
+  const ports: Record<string, number> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    ports[name] = await freePort();
+    env[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+    env[`${name.toUpperCase()}_URL`] = localSubgraphUrl(ports[name]);
+  }
+  const run = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => ({
+    name,
+    child: spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: ROOT,
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  });
+  const processes = SUBGRAPH_NAMES.map((name) => run(name, `subgraphs/${name}/src/index.ts`));
+  await Promise.all(SUBGRAPH_NAMES.map((name) => waitFor(`http://127.0.0.1:${ports[name]}/ready`, name)));
+  const gateways: Record<string, string> = { gateway: localSubgraphUrl(gatewayPort) };
+  processes.push(run('gateway', 'gateway/src/index.ts'));
+  for (const [name, extra] of Object.entries(extraGateways)) {
+    const port = await freePort();
+    gateways[name] = localSubgraphUrl(port);
+    processes.push(run(name, 'gateway/src/index.ts', { ...extra, GATEWAY_PORT: String(port) }));
+  }
+  await Promise.all(
+    Object.entries(gateways).map(([name, url]) => waitFor(url.replace(/\/graphql$/, '/ready'), name)),
+  );
+  return {
+    gateways,
+    mongoUri: mongo.uri,
+    connections,
+    processes,
+    async stop() {
+      await Promise.all(
+        processes.map(
+          ({ child }) =>
+            new Promise<void>((resolve) =>
+              child.exitCode !== null
+                ? resolve()
+                : (child.once('exit', () => resolve()), child.kill('SIGTERM')),
+            ),
+        ),
+      );
+      await Promise.all(
+        Object.values(connections).map((connection) =>
+          connection.dropDatabase().then(() => connection.close()),
+        ),
+      );
+      await mongo.stop();
+    },
+  };
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+/** `concurrency` workers run `send` back to back until `seconds` pass or `maxRequests` were sent. */
+export async function load(
+  send: (worker: number, sequence: number) => Promise<boolean>,
+  options: { concurrency: number; seconds: number; maxRequests: number },
+): Promise<LoadResult> {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const started = performance.now();
+  const deadline = started + options.seconds * 1_000;
+  const worker = async (w: number) => {
+    while (performance.now() < deadline && sent < options.maxRequests) {
+      sent += 1;
+      const t0 = performance.now();
+      try {
+        if (!(await send(w, sent))) errors += 1;
+      } catch {
+        errors += 1;
+      }
+      latenciesMs.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
+  return {
+    requests: latenciesMs.length,
+    errors,
+    seconds: (performance.now() - started) / 1_000,
+    latenciesMs,
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+export function summarize(result: LoadResult) {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  return {
+    rps: result.requests / result.seconds,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    requests: result.requests,
+    errors: result.errors,
+  };
+}
+
+/** Peak resident set size of a process so far (VmHWM), in MiB. */
+export function peakRssMiB(pid: number | undefined): string {
+  if (!pid) return 'n/a';
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? (Number(match[1]) / 1024).toFixed(0) : 'n/a';
+  } catch {
+    return 'n/a';
+  }
+}
+
+export const peakMemoryLine = (stack: Stack) =>
+  `peak resident memory (MiB): ${stack.processes.map(({ name, child }) => `${name} ${peakRssMiB(child.pid)}`).join(', ')}`;

@@ -1,0 +1,17 @@
+// The analytics subgraph as the rest of the hub sees it; subgraphs/registry.ts lists it.
+import { schemaBeside, type SubgraphDescriptor } from '@bank-hub/shared';
+import { openRepositories, type AnalyticsRepositories } from './models';
+import { isSeeded, seedAnalytics } from './seed';
+import { buildAnalyticsServer } from './server';
+
+const analytics: SubgraphDescriptor<AnalyticsRepositories> = {
+  name: 'analytics',
+  defaultPort: 4004,
+  schemaPath: schemaBeside(__dirname),
+  openRepositories,
+  seed: seedAnalytics,
+  isSeeded,
+  buildServer: buildAnalyticsServer,
+};
+
+export default analytics;

@@ -1,0 +1,60 @@
+// Checks an operator's event definition before it joins the tracking plan. Each problem names the input field.
+import type { PropertyType, TrackedPropertyDoc } from '../models/tracking-plan';
+
+export class InputProblem extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const EVENT_NAME = /^[a-z][a-z0-9_]{1,39}$/;
+const PROPERTY_NAME = /^[a-z][A-Za-z0-9]{0,39}$/;
+const MAX_PROPERTIES = 20;
+
+export interface TrackedEventInput {
+  name: string;
+  description: string;
+  properties: readonly {
+    name: string;
+    type: PropertyType;
+    required?: boolean | null;
+    description: string;
+  }[];
+}
+
+function description(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length < 1 || trimmed.length > 300)
+    throw new InputProblem(field, `${field} must be 1 to 300 characters`);
+  return trimmed;
+}
+
+export function checkTrackedEvent(input: TrackedEventInput): {
+  name: string;
+  description: string;
+  properties: TrackedPropertyDoc[];
+} {
+  if (!EVENT_NAME.test(input.name))
+    throw new InputProblem('input.name', 'input.name must be lower snake case, at most 40 characters');
+  if (input.properties.length > MAX_PROPERTIES)
+    throw new InputProblem('input.properties', `an event has at most ${MAX_PROPERTIES} properties`);
+  const seen = new Set<string>();
+  const properties = input.properties.map((property, i): TrackedPropertyDoc => {
+    const at = `input.properties[${i}]`;
+    if (!PROPERTY_NAME.test(property.name))
+      throw new InputProblem(`${at}.name`, 'a property name is lower camel case, at most 40 characters');
+    if (seen.has(property.name))
+      throw new InputProblem(`${at}.name`, `property ${property.name} is named twice`);
+    seen.add(property.name);
+    return {
+      name: property.name,
+      type: property.type,
+      required: property.required ?? false,
+      description: description(property.description, `${at}.description`),
+    };
+  });
+  return { name: input.name, description: description(input.description, 'input.description'), properties };
+}

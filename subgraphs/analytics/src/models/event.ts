@@ -1,0 +1,85 @@
+// Tracked events, append-only. An event's id is the device's own id for it, scoped to the device, so a retry (the same
+// id from the same device) is stored once: the unique _id is the idempotency key.
+import { Schema, type Model, type mongo } from 'mongoose';
+
+export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
+
+export interface EventDoc {
+  /** `<deviceId>:<client event id>`. */
+  _id: string;
+  name: string;
+  /** Only what a verified member token says; never what the event body claims. */
+  memberId: string | null;
+  deviceId: string;
+  channel: Channel;
+  occurredAt: Date;
+  receivedAt: Date;
+  /** The UTC day of occurredAt, YYYY-MM-DD: what rollups group by. */
+  day: string;
+  properties: Record<string, unknown>;
+}
+
+export const eventSchema = new Schema<EventDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    memberId: { type: String, default: null },
+    deviceId: { type: String, required: true },
+    channel: { type: String, required: true },
+    occurredAt: { type: Date, required: true },
+    receivedAt: { type: Date, required: true },
+    day: { type: String, required: true },
+    properties: { type: Schema.Types.Mixed, default: {} },
+  },
+  { collection: 'events', versionKey: false, minimize: false },
+);
+eventSchema.index({ day: 1, name: 1 });
+eventSchema.index({ memberId: 1, occurredAt: -1 });
+
+export class EventRepository {
+  constructor(
+    readonly model: Model<EventDoc>,
+    /** The same collection through the driver: ingestion writes in volume, without mongoose's per-document work. */
+    private readonly collection: mongo.Collection<EventDoc>,
+  ) {}
+
+  /**
+   * Inserts what is not there yet; an id already stored is a retry and is left as it is. Returns the events
+   * inserted now (ordered: false, so one duplicate does not stop the rest).
+   */
+  async insertNew(events: readonly EventDoc[]): Promise<EventDoc[]> {
+    if (events.length === 0) return [];
+    try {
+      await this.collection.insertMany([...events], { ordered: false });
+      return [...events];
+    } catch (error) {
+      const failed = duplicateIndexes(error);
+      if (!failed) throw error;
+      return events.filter((_, index) => !failed.has(index));
+    }
+  }
+
+  /** The events of one UTC day, for rebuilding its rollups. */
+  ofDay(day: string): Promise<EventDoc[]> {
+    return this.model.find({ day }).lean<EventDoc[]>().exec();
+  }
+}
+
+/** Indexes of a bulk insert's documents refused as duplicate keys, or null when anything else went wrong. */
+function duplicateIndexes(error: unknown): Set<number> | null {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length === 0) return null;
+  const failed = new Set<number>();
+  for (const writeError of list as {
+    code?: number;
+    index?: number;
+    err?: { code?: number; index?: number };
+  }[]) {
+    const code = writeError.code ?? writeError.err?.code;
+    const index = writeError.index ?? writeError.err?.index;
+    if (code !== 11000 || typeof index !== 'number') return null;
+    failed.add(index);
+  }
+  return failed;
+}

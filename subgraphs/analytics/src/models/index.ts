@@ -1,0 +1,36 @@
+// Opens every analytics repository on one database connection and makes sure its indexes exist.
+import type { Connection } from 'mongoose';
+import { AuditLog } from '@bank-hub/shared';
+import { EventRepository, eventSchema, type EventDoc } from './event';
+import {
+  RollupRepository,
+  dailyActiveSchema,
+  rollupSchema,
+  type DailyActiveDoc,
+  type RollupDoc,
+} from './rollup';
+import { TrackingPlanRepository, trackedEventSchema, type TrackedEventDoc } from './tracking-plan';
+
+export interface AnalyticsRepositories {
+  events: EventRepository;
+  plan: TrackingPlanRepository;
+  rollups: RollupRepository;
+  audit: AuditLog;
+}
+
+export async function openRepositories(connection: Connection): Promise<AnalyticsRepositories> {
+  const repositories: AnalyticsRepositories = {
+    events: new EventRepository(
+      connection.model<EventDoc>('Event', eventSchema),
+      connection.getClient().db(connection.name).collection<EventDoc>('events'),
+    ),
+    plan: new TrackingPlanRepository(connection.model<TrackedEventDoc>('TrackedEvent', trackedEventSchema)),
+    rollups: new RollupRepository(
+      connection.model<RollupDoc>('Rollup', rollupSchema),
+      connection.model<DailyActiveDoc>('DailyActive', dailyActiveSchema),
+    ),
+    audit: AuditLog.open(connection),
+  };
+  await Promise.all(Object.values(connection.models).map((model) => model.init()));
+  return repositories;
+}

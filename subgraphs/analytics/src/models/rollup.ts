@@ -1,0 +1,145 @@
+// Daily rollups: per UTC day, impressions and clicks per creative and variant, views per product, and the members
+// active per channel (one document each, so counting them is idempotent). Updated as events arrive and rebuilt
+// exactly from the events for days that are over.
+import { Schema, type Model } from 'mongoose';
+import type { Channel } from './event';
+
+export type RollupKind = 'creative' | 'product';
+
+export interface RollupDoc {
+  /** `<day>|<kind>|<subject>|<variant or empty>`. */
+  _id: string;
+  day: string;
+  kind: RollupKind;
+  /** The creative or product id. */
+  subject: string;
+  variant: string | null;
+  impressions: number;
+  clicks: number;
+  views: number;
+}
+
+export interface DailyActiveDoc {
+  /** `<day>|<channel>|<memberId>`. */
+  _id: string;
+  day: string;
+  channel: Channel;
+  memberId: string;
+}
+
+/** What one or more events add to a rollup document (`id` names it). */
+export type RollupIncrement = Omit<RollupDoc, '_id'> & { id: string };
+
+export const rollupSchema = new Schema<RollupDoc>(
+  {
+    _id: { type: String, required: true },
+    day: { type: String, required: true },
+    kind: { type: String, required: true },
+    subject: { type: String, required: true },
+    variant: { type: String, default: null },
+    impressions: { type: Number, required: true },
+    clicks: { type: Number, required: true },
+    views: { type: Number, required: true },
+  },
+  { collection: 'rollups_daily', versionKey: false },
+);
+rollupSchema.index({ kind: 1, subject: 1, day: 1 });
+rollupSchema.index({ day: 1 });
+
+export const dailyActiveSchema = new Schema<DailyActiveDoc>(
+  {
+    _id: { type: String, required: true },
+    day: { type: String, required: true },
+    channel: { type: String, required: true },
+    memberId: { type: String, required: true },
+  },
+  { collection: 'daily_actives', versionKey: false },
+);
+dailyActiveSchema.index({ day: 1, channel: 1 });
+
+export interface RollupTotals {
+  subject: string;
+  variant: string | null;
+  impressions: number;
+  clicks: number;
+  views: number;
+}
+
+export class RollupRepository {
+  constructor(
+    readonly model: Model<RollupDoc>,
+    readonly actives: Model<DailyActiveDoc>,
+  ) {}
+
+  /** Adds increments (one bulk write); a document is created on its first increment. */
+  async increment(increments: readonly RollupIncrement[]): Promise<void> {
+    if (increments.length === 0) return;
+    await this.model.bulkWrite(
+      increments.map(({ id, impressions, clicks, views, ...key }) => ({
+        updateOne: {
+          filter: { _id: id },
+          update: { $inc: { impressions, clicks, views }, $setOnInsert: key },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Records members as active on a day and channel; recording one twice changes nothing. */
+  async markActive(actives: readonly DailyActiveDoc[]): Promise<void> {
+    if (actives.length === 0) return;
+    await this.actives.bulkWrite(
+      actives.map((active) => ({
+        updateOne: { filter: { _id: active._id }, update: { $setOnInsert: active }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Replaces a day's rollups with exact ones (recomputed from its events). */
+  async replaceDay(
+    day: string,
+    rollups: readonly RollupDoc[],
+    actives: readonly DailyActiveDoc[],
+  ): Promise<void> {
+    const keep = rollups.map((rollup) => rollup._id);
+    if (rollups.length > 0) {
+      await this.model.bulkWrite(
+        rollups.map(({ _id, ...rest }) => ({
+          updateOne: { filter: { _id }, update: { $set: rest }, upsert: true },
+        })),
+        { ordered: false },
+      );
+    }
+    await this.model.deleteMany({ day, _id: { $nin: keep } }).exec();
+    await this.markActive(actives);
+  }
+
+  /** Sums per subject and variant over the days from `fromDay` on, for the given subjects of one kind. */
+  totals(kind: RollupKind, subjects: readonly string[], fromDay: string): Promise<RollupTotals[]> {
+    return this.model
+      .aggregate<RollupTotals>([
+        { $match: { kind, subject: { $in: [...subjects] }, day: { $gte: fromDay } } },
+        {
+          $group: {
+            _id: { subject: '$subject', variant: '$variant' },
+            impressions: { $sum: '$impressions' },
+            clicks: { $sum: '$clicks' },
+            views: { $sum: '$views' },
+          },
+        },
+        {
+          $project: {
+            _id: 0,
+            subject: '$_id.subject',
+            variant: '$_id.variant',
+            impressions: 1,
+            clicks: 1,
+            views: 1,
+          },
+        },
+      ])
+      .exec();
+  }
+}

@@ -1,0 +1,138 @@
+// Where accepted events go. The collector and trackEvents only see this interface: MongoDB here, and at a larger
+// bank's scale a Kafka producer feeding an existing streaming engine would be another implementation of it.
+import type { Logger } from '@bank-hub/shared';
+import { activesOf, mergeIncrements, rollupIncrements } from './domain/rollups';
+import type { EventRepository, EventDoc } from './models/event';
+import type { RollupRepository, DailyActiveDoc, RollupIncrement } from './models/rollup';
+
+export interface EventSink {
+  /** Stores the events not stored before (by id) and resolves, with those stored now, once they are durable. */
+  store(events: readonly EventDoc[]): Promise<EventDoc[]>;
+  /** Finishes what is pending; called on graceful shutdown. */
+  close(): Promise<void>;
+}
+
+/** A group commit takes at most this many events; more wait for the next one. */
+const MAX_GROUP = 2_000;
+
+interface Waiting {
+  events: readonly EventDoc[];
+  resolve: (stored: EventDoc[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Events in MongoDB, with group commit: the batches of the requests that arrive together are written in one insert,
+ * and each request resumes once its own events are stored. Their rollup increments follow shortly after, in
+ * coalesced writes.
+ */
+export class MongoEventSink implements EventSink {
+  private waiting: Waiting[] = [];
+  private scheduled = false;
+  private readonly committing = new Set<Promise<void>>();
+
+  constructor(
+    private readonly events: EventRepository,
+    private readonly rollups: RollupWriter,
+  ) {}
+
+  store(events: readonly EventDoc[]): Promise<EventDoc[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      // Whatever else arrives in this turn of the event loop joins the same insert.
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      const commit = this.commit();
+      this.committing.add(commit);
+      void commit.finally(() => this.committing.delete(commit));
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.waiting.length > 0 || this.committing.size > 0) {
+      await Promise.all([...this.committing, ...(this.waiting.length > 0 ? [this.commit()] : [])]);
+    }
+    await this.rollups.close();
+  }
+
+  private async commit(): Promise<void> {
+    this.scheduled = false;
+    const group: Waiting[] = [];
+    let size = 0;
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0]!;
+      if (group.length > 0 && size + next.events.length > MAX_GROUP) break;
+      group.push(this.waiting.shift()!);
+      size += next.events.length;
+    }
+    if (this.waiting.length > 0) this.schedule();
+    try {
+      // The same id in two requests of the group: the first is inserted, the second is a duplicate, as if in turn.
+      const stored = new Set(await this.events.insertNew(group.flatMap((waiting) => waiting.events)));
+      this.rollups.add([...stored]);
+      for (const waiting of group) waiting.resolve(waiting.events.filter((event) => stored.has(event)));
+    } catch (error) {
+      for (const waiting of group) waiting.reject(error);
+    }
+  }
+}
+
+/**
+ * Adds stored events to the daily rollups a moment later, many requests' increments in one bulk write, so ingestion
+ * costs one insert per batch. Increments are never retried (a retry after a partial write would count twice): one
+ * lost to a failed write or a crashed process is restored when its day is rebuilt from the events.
+ */
+export class RollupWriter {
+  private increments = new Map<string, RollupIncrement>();
+  private actives = new Map<string, DailyActiveDoc>();
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly rollups: RollupRepository,
+    private readonly logger: Logger,
+    intervalMs = 250,
+  ) {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  add(events: readonly EventDoc[]): void {
+    mergeIncrements(this.increments, rollupIncrements(events));
+    for (const active of activesOf(events)) this.actives.set(active._id, active);
+  }
+
+  /** Writes what is pending; concurrent calls wait for one another. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    if (this.increments.size === 0 && this.actives.size === 0) return;
+    const increments = [...this.increments.values()];
+    const actives = [...this.actives.values()];
+    this.increments = new Map();
+    this.actives = new Map();
+    try {
+      await Promise.all([this.rollups.increment(increments), this.rollups.markActive(actives)]);
+    } catch (error) {
+      this.logger.warn(
+        { reason: (error as Error).message, rollups: increments.length },
+        'rollup increments not written; rebuilding the day restores them',
+      );
+    }
+  }
+}

@@ -1,0 +1,270 @@
+import { LIMITS, checkEvent } from '../src/domain/events';
+import { checkTrackedEvent } from '../src/domain/plan';
+import { DeviceRateLimit } from '../src/domain/rate-limit';
+import { activesOf, dayOf, rollupIncrements, rollupsOfDay, windowStart } from '../src/domain/rollups';
+import { creativeStats } from '../src/domain/stats';
+import type { EventDoc } from '../src/models/event';
+import { TRACKING_PLAN } from '../src/seed';
+
+const NOW = new Date('2026-11-26T08:00:00Z');
+const plan = new Map(
+  TRACKING_PLAN.map((definition) => [definition._id, { ...definition, updatedAt: NOW, updatedBy: 'test' }]),
+);
+const event = (
+  name: string,
+  properties: unknown,
+  overrides: Partial<{ id: string; occurredAt: Date }> = {},
+) => ({
+  id: 'event-0001',
+  name,
+  occurredAt: NOW,
+  properties,
+  ...overrides,
+});
+const check = (name: string, properties: unknown, overrides = {}) =>
+  checkEvent(event(name, properties, overrides), plan.get(name), NOW);
+
+describe('checkEvent', () => {
+  it('keeps a valid event, dropping null properties', () => {
+    expect(check('creative_click', { creativeId: 'CR-1', variant: 'A', slotCode: null })).toEqual({
+      ok: true,
+      properties: { creativeId: 'CR-1', variant: 'A' },
+    });
+  });
+
+  it.each([
+    ['an unknown name', 'nope', {}, {}, 'UNKNOWN_EVENT', 'name'],
+    [
+      'a property not in the plan',
+      'page_view',
+      { page: '/', memberId: 'M0002' },
+      {},
+      'INVALID_PROPERTY',
+      'properties.memberId',
+    ],
+    [
+      'a required property missing',
+      'creative_click',
+      { variant: 'A' },
+      {},
+      'INVALID_PROPERTY',
+      'properties.creativeId',
+    ],
+    [
+      'a number given as a string',
+      'live_watch',
+      { liveStreamId: 'L', seconds: '300' },
+      {},
+      'INVALID_PROPERTY',
+      'properties.seconds',
+    ],
+    [
+      'an infinite number',
+      'flow_step',
+      { flowKey: 'f', stepId: 's', amount: Infinity },
+      {},
+      'INVALID_PROPERTY',
+      'properties.amount',
+    ],
+    [
+      'an id with spaces',
+      'product_view',
+      { productId: 'P 1' },
+      {},
+      'INVALID_PROPERTY',
+      'properties.productId',
+    ],
+    ['properties that are a list', 'page_view', ['/'], {}, 'INVALID_PROPERTY', 'properties'],
+    [
+      'a long string',
+      'page_view',
+      { page: 'x'.repeat(LIMITS.string + 1) },
+      {},
+      'PROPERTY_TOO_LARGE',
+      'properties.page',
+    ],
+    [
+      'too many bytes',
+      'element_click',
+      {
+        path: 'a',
+        data: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'.repeat(300)])),
+      },
+      {},
+      'PROPERTY_TOO_LARGE',
+      'properties',
+    ],
+    [
+      'a map key MongoDB treats specially',
+      'element_click',
+      { path: 'a', data: { $where: 'x' } },
+      {},
+      'INVALID_PROPERTY',
+      'properties.data',
+    ],
+    [
+      'a map key named __proto__',
+      'element_click',
+      JSON.parse('{"path":"a","data":{"__proto__":"x"}}'),
+      {},
+      'INVALID_PROPERTY',
+      'properties.data',
+    ],
+    [
+      'a property named __proto__',
+      'page_view',
+      JSON.parse('{"page":"/","__proto__":{"polluted":true}}'),
+      {},
+      'INVALID_PROPERTY',
+      'properties.__proto__',
+    ],
+    ['an id that is too short', 'page_view', { page: '/' }, { id: 'e1' }, 'INVALID_ID', 'id'],
+    [
+      'a time in the future',
+      'page_view',
+      { page: '/' },
+      { occurredAt: new Date(NOW.getTime() + 11 * 60_000) },
+      'INVALID_TIME',
+      'occurredAt',
+    ],
+    [
+      'a time more than a week ago',
+      'page_view',
+      { page: '/' },
+      { occurredAt: new Date(NOW.getTime() - 8 * 86_400_000) },
+      'INVALID_TIME',
+      'occurredAt',
+    ],
+  ])('refuses %s', (_what, name, properties, overrides, code, field) => {
+    const result = check(name, properties, overrides);
+    expect(result).toMatchObject({ ok: false, rejection: { code, field } });
+  });
+
+  it('does not let a property named __proto__ reach the prototype of what is stored', () => {
+    const result = check('page_view', JSON.parse('{"page":"/"}'));
+    expect(result.ok && Object.getPrototypeOf(result.properties)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('DeviceRateLimit', () => {
+  it('grants up to the limit per device per minute, and again the next minute', () => {
+    const limit = new DeviceRateLimit(10);
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 26, 8, 0, seconds));
+    expect(limit.take('d1', 6, at(1))).toBe(6);
+    expect(limit.take('d1', 6, at(2))).toBe(4);
+    expect(limit.take('d1', 1, at(59))).toBe(0);
+    expect(limit.take('d2', 10, at(59))).toBe(10);
+    expect(limit.take('d1', 6, at(61))).toBe(6);
+  });
+});
+
+describe('rollups', () => {
+  const stored = (
+    name: string,
+    properties: Record<string, unknown>,
+    memberId: string | null = 'M1',
+  ): EventDoc => ({
+    _id: `d:${Math.random()}`,
+    name,
+    memberId,
+    deviceId: 'd',
+    channel: 'APP',
+    occurredAt: NOW,
+    receivedAt: NOW,
+    day: dayOf(NOW),
+    properties,
+  });
+
+  it('counts impressions and clicks per creative and variant, and views per product', () => {
+    const increments = rollupIncrements([
+      stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
+      stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
+      stored('creative_click', { creativeId: 'C1', variant: 'A' }),
+      stored('creative_impression', { creativeId: 'C1' }),
+      stored('product_view', { productId: 'P1' }),
+      stored('page_view', { page: '/' }),
+    ]);
+    expect(increments).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: '2026-11-26|creative|C1|A', impressions: 2, clicks: 1, views: 0 }),
+        expect.objectContaining({ id: '2026-11-26|creative|C1|', impressions: 1, clicks: 0 }),
+        expect.objectContaining({ id: '2026-11-26|product|P1|', views: 1 }),
+      ]),
+    );
+    expect(increments).toHaveLength(3);
+    expect(rollupsOfDay([stored('creative_click', { creativeId: 'C2' })])).toEqual([
+      {
+        _id: '2026-11-26|creative|C2|',
+        day: '2026-11-26',
+        kind: 'creative',
+        subject: 'C2',
+        variant: null,
+        impressions: 0,
+        clicks: 1,
+        views: 0,
+      },
+    ]);
+  });
+
+  it('counts a member active once per day and channel, and no anonymous device', () => {
+    const actives = activesOf([
+      stored('page_view', {}),
+      stored('sign_in', {}),
+      stored('page_view', {}, null),
+    ]);
+    expect(actives).toEqual([
+      { _id: '2026-11-26|APP|M1', day: '2026-11-26', channel: 'APP', memberId: 'M1' },
+    ]);
+  });
+
+  it('starts a window of n days n-1 days before today', () => {
+    expect(windowStart(1, NOW)).toBe('2026-11-26');
+    expect(windowStart(7, NOW)).toBe('2026-11-20');
+    expect(windowStart(30, new Date('2026-03-01T00:30:00Z'))).toBe('2026-01-31');
+  });
+
+  it('gives a click-through rate only with impressions', () => {
+    const stats = creativeStats(
+      [
+        { subject: 'C', variant: 'B', impressions: 0, clicks: 0, views: 0 },
+        { subject: 'C', variant: 'A', impressions: 40, clicks: 4, views: 0 },
+      ],
+      '2026-11-20',
+    );
+    expect(stats).toMatchObject({ impressions: 40, clicks: 4, ctr: 0.1 });
+    expect(stats.variants.map((variant) => [variant.variant, variant.ctr])).toEqual([
+      ['A', 0.1],
+      ['B', null],
+    ]);
+  });
+});
+
+describe('checkTrackedEvent', () => {
+  const named = (name: string) => ({ name, type: 'STRING' as const, description: 'd' });
+  it.each([
+    ['a name that is not snake case', { name: 'Bad Name', description: 'd', properties: [] }, 'input.name'],
+    ['a blank description', { name: 'ok_event', description: ' ', properties: [] }, 'input.description'],
+    [
+      'a property named __proto__',
+      { name: 'ok_event', description: 'd', properties: [named('__proto__')] },
+      'input.properties[0].name',
+    ],
+    [
+      'a property named twice',
+      { name: 'ok_event', description: 'd', properties: [named('a'), named('a')] },
+      'input.properties[1].name',
+    ],
+    [
+      '21 properties',
+      {
+        name: 'ok_event',
+        description: 'd',
+        properties: Array.from({ length: 21 }, (_, i) => named(`p${i}`)),
+      },
+      'input.properties',
+    ],
+  ])('refuses %s, naming the field', (_what, input, field) => {
+    expect(() => checkTrackedEvent(input)).toThrow(expect.objectContaining({ field }));
+  });
+});

@@ -1,0 +1,391 @@
+// Tracking through the gateway, both doors (the trackEvents mutation and POST /collect): valid events are stored once
+// per id whatever the retries, invalid ones are reported by index with a stable code and not stored, the member is
+// only ever the one the verified token names, limits hold, and stats on Creative and Product move with the events.
+import type { RunningHub } from '../scripts/hub';
+import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
+import { bearer, clientToken, errorCodes, graphql, internalIdentity } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+let hub: RunningHub;
+let repos: AnalyticsRepositories;
+let member: Record<string, string>;
+let operator: Record<string, string>;
+let base: string;
+
+const RATE = 150;
+
+beforeAll(async () => {
+  hub = await startTestHub('analytics', { config: { EVENTS_PER_DEVICE_PER_MINUTE: RATE } });
+  repos = await openRepositories(hub.connections.analytics);
+  member = bearer(await clientToken('M0001', 'member'));
+  operator = bearer(await clientToken('ops.alice', 'operator'));
+  base = hub.gatewayUrl.replace(/\/graphql$/, '');
+});
+
+afterAll(() => stopTestHub(hub));
+
+const TRACK = `mutation ($deviceId: ID!, $events: [EventInput!]!) {
+  trackEvents(deviceId: $deviceId, events: $events) { accepted duplicates rejected { index code field } }
+}`;
+
+let sequence = 0;
+const uniqueDevice = () => `device-${process.pid}-${++sequence}-${Date.now().toString(36)}`;
+const event = (
+  name: string,
+  properties: Record<string, unknown>,
+  id = `ev-${++sequence}-${Date.now().toString(36)}`,
+) => ({
+  id,
+  name,
+  occurredAt: new Date().toISOString(),
+  channel: 'APP',
+  properties,
+});
+
+const storedFor = (deviceId: string) => repos.events.model.find({ deviceId }).lean().exec();
+
+async function collect(body: string, headers: Record<string, string> = { 'content-type': 'text/plain' }) {
+  const started = performance.now();
+  const response = await fetch(`${base}/collect`, { method: 'POST', headers, body });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, any>,
+    ms: performance.now() - started,
+  };
+}
+
+describe('trackEvents', () => {
+  it('stores valid events, reports invalid ones by index, and stores a repeated batch once', async () => {
+    const deviceId = uniqueDevice();
+    const events = [
+      event('creative_impression', { creativeId: 'CR-APP-home-hero-1' }),
+      event('nope', {}),
+      event('product_view', { productId: 'P-WM-001', memberId: 'M0002' }),
+      event('product_view', { productId: 'P-WM-001' }),
+    ];
+    const first = await graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member);
+    expect(first.data?.trackEvents).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      rejected: [
+        { index: 1, code: 'UNKNOWN_EVENT', field: 'name' },
+        { index: 2, code: 'INVALID_PROPERTY', field: 'properties.memberId' },
+      ],
+    });
+    const again = await graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member);
+    expect(again.data?.trackEvents).toMatchObject({ accepted: 0, duplicates: 2 });
+    const stored = await storedFor(deviceId);
+    expect(stored.map((doc) => doc.name).sort()).toEqual(['creative_impression', 'product_view']);
+    expect(stored.every((doc) => doc.memberId === 'M0001')).toBe(true);
+  });
+
+  it('attributes nothing to a member without a member token', async () => {
+    const deviceId = uniqueDevice();
+    const response = await graphql(hub.gatewayUrl, TRACK, { deviceId, events: [event('sign_in', {})] });
+    expect(response.data?.trackEvents.accepted).toBe(1);
+    expect((await storedFor(deviceId))[0]?.memberId).toBeNull();
+  });
+
+  it('refuses events past the batch limit, each by index, and stores the rest', async () => {
+    const deviceId = uniqueDevice();
+    const events = Array.from({ length: 105 }, () => event('sign_in', {}));
+    const response = await graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member);
+    expect(response.data?.trackEvents.accepted).toBe(100);
+    expect(response.data?.trackEvents.rejected.map((r: { index: number }) => r.index)).toEqual([
+      100, 101, 102, 103, 104,
+    ]);
+    expect(new Set(response.data?.trackEvents.rejected.map((r: { code: string }) => r.code))).toEqual(
+      new Set(['BATCH_LIMIT_EXCEEDED']),
+    );
+    expect(await storedFor(deviceId)).toHaveLength(100);
+  });
+
+  it(`limits a device to ${RATE} events a minute`, async () => {
+    // Two batches must fall in the same minute.
+    if (new Date().getUTCSeconds() > 55) await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const deviceId = uniqueDevice();
+    const batch = () => Array.from({ length: 100 }, () => event('sign_in', {}));
+    await graphql(hub.gatewayUrl, TRACK, { deviceId, events: batch() }, member);
+    const second = await graphql(hub.gatewayUrl, TRACK, { deviceId, events: batch() }, member);
+    expect(second.data?.trackEvents.accepted).toBe(RATE - 100);
+    expect(second.data?.trackEvents.rejected).toHaveLength(200 - RATE);
+    expect(second.data?.trackEvents.rejected[0]).toMatchObject({ index: RATE - 100, code: 'RATE_LIMITED' });
+    expect(await storedFor(deviceId)).toHaveLength(RATE);
+  });
+
+  it('refuses a device id that is not one, storing nothing', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: 'x', events: [event('sign_in', {})] },
+      member,
+    );
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'deviceId' });
+    expect(await storedFor('x')).toHaveLength(0);
+  });
+});
+
+describe('POST /collect', () => {
+  it('takes a beacon (text/plain) with the token in the body, and ignores a forged member id', async () => {
+    const deviceId = uniqueDevice();
+    const token = member.authorization!.replace('Bearer ', '');
+    const answer = await collect(
+      JSON.stringify({
+        deviceId,
+        token,
+        memberId: 'M0002',
+        events: [event('page_view', { page: '/demo/' }), { junk: true }],
+      }),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [expect.objectContaining({ index: 1, code: 'MALFORMED_EVENT' })],
+    });
+    expect((await storedFor(deviceId)).map((doc) => doc.memberId)).toEqual(['M0001']);
+  });
+
+  it('takes a JSON array with the device in a header; without a token the events are anonymous', async () => {
+    const deviceId = uniqueDevice();
+    const answer = await collect(JSON.stringify([event('page_view', { page: '/' })]), {
+      'content-type': 'application/json',
+      'x-device-id': deviceId,
+    });
+    expect(answer.body.accepted).toBe(1);
+    expect((await storedFor(deviceId))[0]?.memberId).toBeNull();
+  });
+
+  it.each([
+    ['malformed JSON', '{"events": [', { 'content-type': 'text/plain' }, 400, 'BAD_REQUEST'],
+    [
+      'no events list',
+      '{"deviceId": "device-00000001"}',
+      { 'content-type': 'text/plain' },
+      400,
+      'BAD_REQUEST',
+    ],
+    ['no device id', '[]', { 'content-type': 'application/json' }, 400, 'BAD_USER_INPUT'],
+    [
+      'a forged token',
+      '{"deviceId":"device-00000001","token":"x.y.z","events":[]}',
+      { 'content-type': 'text/plain' },
+      401,
+      'UNAUTHENTICATED',
+    ],
+    [
+      'a body over the limit',
+      JSON.stringify({ deviceId: 'device-00000001', events: [], pad: 'x'.repeat(300_000) }),
+      { 'content-type': 'text/plain' },
+      413,
+      'REQUEST_TOO_LARGE',
+    ],
+  ])('answers %s with a code, fast, storing nothing', async (_what, body, headers, status, code) => {
+    const before = await repos.events.model.estimatedDocumentCount();
+    const answer = await collect(body, headers);
+    expect(answer.status).toBe(status);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe(code);
+    expect(answer.ms).toBeLessThan(800);
+    expect(await repos.events.model.estimatedDocumentCount()).toBe(before);
+  });
+
+  it('serves the codeless snippet', async () => {
+    const response = await fetch(`${base}/collect.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('javascript');
+    expect(await response.text()).toContain('sendBeacon');
+  });
+});
+
+describe('stats', () => {
+  const STATS = `query ($r: [_Any!]!, $days: Int) {
+    _entities(representations: $r) {
+      ... on Creative { id stats(days: $days) { impressions clicks ctr variants { variant impressions clicks } } }
+      ... on Product { id stats(days: $days) { views } }
+    }
+  }`;
+
+  it('counts what was tracked today on the creative and the product, per variant', async () => {
+    const creativeId = `CR-stats-${Date.now()}`;
+    const productId = `P-stats-${Date.now()}`;
+    const deviceId = uniqueDevice();
+    const events = [
+      ...Array.from({ length: 4 }, () => event('creative_impression', { creativeId, variant: 'A' })),
+      ...Array.from({ length: 2 }, () => event('creative_impression', { creativeId, variant: 'B' })),
+      event('creative_click', { creativeId, variant: 'A' }),
+      event('product_view', { productId }),
+    ];
+    await graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member);
+    const representations = [
+      { __typename: 'Creative', id: creativeId },
+      { __typename: 'Product', id: productId },
+    ];
+    // Rollups follow the events within a moment. Asked of the subgraph as the gateway would (entities by key).
+    const identity = { 'x-hub-identity': await internalIdentity('ops.alice', ['operator']) };
+    let stats: any;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const answer = await graphql(
+        hub.subgraphs.analytics.url,
+        STATS,
+        { r: representations, days: 1 },
+        identity,
+      );
+      stats = answer.data?._entities;
+      if (stats[0].stats.impressions === 6) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stats[0]).toEqual({
+      id: creativeId,
+      stats: {
+        impressions: 6,
+        clicks: 1,
+        ctr: 1 / 6,
+        variants: [
+          { variant: 'A', impressions: 4, clicks: 1 },
+          { variant: 'B', impressions: 2, clicks: 0 },
+        ],
+      },
+    });
+    expect(stats[1]).toEqual({ id: productId, stats: { views: 1 } });
+  });
+
+  it('shows stats on the placed items of the page, in the same query', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          viewer {
+            page(channel: APP, key: "home") {
+              slots {
+                items {
+                  ... on Banner {
+                    creative {
+                      id
+                      stats {
+                        impressions
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      member,
+    );
+    expect(response.errors).toBeUndefined();
+    const banners = response.data?.viewer.page.slots[0].items;
+    expect(banners.length).toBeGreaterThan(0);
+    for (const banner of banners) expect(banner.creative.stats.impressions).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each([0, 91])('refuses a window of %i days', async (days) => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      `
+        query ($days: Int) {
+          viewer {
+            page(channel: APP, key: "home") {
+              slots {
+                items {
+                  ... on Banner {
+                    creative {
+                      stats(days: $days) {
+                        clicks
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      `,
+      { days },
+      member,
+    );
+    expect(errorCodes(response)).toContain('BAD_USER_INPUT');
+  });
+});
+
+describe('the tracking plan', () => {
+  it('is for operators', async () => {
+    const denied = await graphql(hub.gatewayUrl, '{ trackingPlan { name } }', {}, member);
+    expect(errorCodes(denied)).toEqual(['FORBIDDEN']);
+    const plan = await graphql(
+      hub.gatewayUrl,
+      '{ trackingPlan { name properties { name type required } } }',
+      {},
+      operator,
+    );
+    expect(plan.data?.trackingPlan.map((definition: { name: string }) => definition.name)).toEqual(
+      expect.arrayContaining([
+        'page_view',
+        'creative_impression',
+        'creative_click',
+        'product_view',
+        'flow_step',
+        'message_open',
+      ]),
+    );
+  });
+
+  it('takes a new event definition from an operator, audited, and then accepts such events', async () => {
+    const define = `mutation ($input: TrackedEventInput!) { defineTrackedEvent(input: $input) { name properties { name type required } } }`;
+    const input = {
+      name: 'coupon_shown',
+      description: 'A coupon was shown.',
+      properties: [{ name: 'couponId', type: 'ID', required: true, description: 'The coupon.' }],
+    };
+    expect(errorCodes(await graphql(hub.gatewayUrl, define, { input }, member))).toEqual(['FORBIDDEN']);
+    const saved = await graphql(hub.gatewayUrl, define, { input }, operator);
+    expect(saved.data?.defineTrackedEvent).toEqual({
+      name: 'coupon_shown',
+      properties: [{ name: 'couponId', type: 'ID', required: true }],
+    });
+    expect(await repos.audit.forTarget('TRACKED_EVENT', 'coupon_shown')).toHaveLength(1);
+    const tracked = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: uniqueDevice(), events: [event('coupon_shown', { couponId: 'C-1' })] },
+      member,
+    );
+    expect(tracked.data?.trackEvents.accepted).toBe(1);
+    const bad = await graphql(hub.gatewayUrl, define, { input: { ...input, name: 'Bad Name' } }, operator);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+  });
+});
+
+describe('delivery', () => {
+  it('stores a batch sent ten times at once exactly once', async () => {
+    const deviceId = uniqueDevice();
+    // Ten times ten events stays under the device's rate limit: only idempotency decides here.
+    const events = Array.from({ length: 10 }, () => event('sign_in', {}));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member)),
+    );
+    const accepted = answers.reduce((sum, answer) => sum + answer.data?.trackEvents.accepted, 0);
+    const duplicates = answers.reduce((sum, answer) => sum + answer.data?.trackEvents.duplicates, 0);
+    expect([accepted, duplicates]).toEqual([10, 90]);
+    expect(await storedFor(deviceId)).toHaveLength(10);
+  });
+
+  it('loses neither an acknowledged event nor its rollup when analytics shuts down right after', async () => {
+    const creativeId = `CR-shutdown-${Date.now()}`;
+    const deviceId = uniqueDevice();
+    const events = Array.from({ length: 30 }, () => event('creative_impression', { creativeId }));
+    const answer = await graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member);
+    expect(answer.data?.trackEvents.accepted).toBe(30);
+    // Graceful: stops taking requests, then writes the rollup increments still waiting.
+    await hub.stopSubgraph('analytics');
+    try {
+      expect(await storedFor(deviceId)).toHaveLength(30);
+      const rollups = await repos.rollups.totals('creative', [creativeId], '2000-01-01');
+      expect(rollups.reduce((sum, rollup) => sum + rollup.impressions, 0)).toBe(30);
+    } finally {
+      await hub.restartSubgraph('analytics');
+    }
+  });
+});

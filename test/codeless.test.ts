@@ -1,0 +1,120 @@
+// Codeless capture end to end, in a real browser: the demo channel page renders M0001's home page from the headline
+// query, the snippet it loads (/collect.js) records the page view, the placed items seen and the banner clicked with
+// no tracking code in the page, and they are stored for that member through POST /collect; Creative.stats moves.
+import type { Browser, Page } from 'playwright-core';
+import type { RunningHub } from '../scripts/hub';
+import { openRepositories } from '../subgraphs/analytics/src/models';
+import type { EventDoc } from '../subgraphs/analytics/src/models/event';
+import { launchBrowser } from './support/browser';
+import { bearer, clientToken, graphql } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+let hub: RunningHub;
+let browser: Browser;
+let page: Page;
+let token: string;
+const requested: string[] = [];
+
+beforeAll(async () => {
+  hub = await startTestHub('codeless');
+  token = await clientToken('M0001', 'member');
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 420, height: 700 } });
+  page.on('request', (request) => requested.push(request.url()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stopTestHub(hub);
+});
+
+async function eventsOf(memberId: string): Promise<EventDoc[]> {
+  const { events } = await openRepositories(hub.connections.analytics);
+  return events.model
+    .find({ memberId, deviceId: { $not: /^seed-/ } })
+    .lean<EventDoc[]>()
+    .exec();
+}
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+it('records the page view, the placed items seen and a banner clicked, for the member of the token', async () => {
+  const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+  await page.goto(`${base}/demo/?token=${token}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  const banner = page.locator('section[data-slot="hero"] [data-creative-id]').first();
+  const creativeId = (await banner.getAttribute('data-creative-id'))!;
+  const clicksBefore = await creativeClicks(creativeId);
+
+  // Scroll through the page so that items further down are seen too, then click the banner.
+  for (let y = 0; y < 3_000; y += 350) {
+    await page.mouse.wheel(0, 350);
+    await page.waitForTimeout(60);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await banner.click();
+
+  const events = await until(
+    () => eventsOf('M0001'),
+    (stored) => stored.some((event) => event.name === 'creative_click'),
+  );
+  const names = events.map((event) => event.name);
+  expect(names).toContain('page_view');
+  expect(names).toContain('element_click');
+  const impressions = events.filter((event) => event.name === 'creative_impression');
+  expect(impressions.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(impressions.map((event) => event.properties.creativeId)).size).toBe(impressions.length);
+  const click = events.find((event) => event.name === 'creative_click');
+  expect(click?.properties).toMatchObject({ creativeId, pageId: 'PG-APP-home', slotCode: 'hero' });
+  expect(events.every((event) => event.memberId === 'M0001' && event.channel === 'WEB')).toBe(true);
+
+  expect(
+    await until(
+      () => creativeClicks(creativeId),
+      (clicks) => clicks > clicksBefore,
+    ),
+  ).toBe(clicksBefore + 1);
+  // Everything the page loaded came from the hub.
+  expect(requested.every((url) => url.startsWith(base))).toBe(true);
+});
+
+async function creativeClicks(creativeId: string): Promise<number> {
+  const response = await graphql(
+    hub.gatewayUrl,
+    `
+      {
+        viewer {
+          page(channel: APP, key: "home") {
+            slots {
+              items {
+                ... on PlacedItem {
+                  creativeId
+                  creative {
+                    stats(days: 1) {
+                      clicks
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    `,
+    {},
+    bearer(token),
+  );
+  const items = (
+    response.data?.viewer.page.slots as {
+      items: { creativeId: string; creative: { stats: { clicks: number } } | null }[];
+    }[]
+  ).flatMap((slot) => slot.items);
+  return items.find((item) => item.creativeId === creativeId)?.creative?.stats.clicks ?? 0;
+}

@@ -1,0 +1,184 @@
+// The hub's codeless capture snippet (无码全埋点). Add it to a page and it records, with no code from the page's authors:
+// page views, clicks on any element (a CSS path, short visible text with long digit runs masked, data-* attributes),
+// and placed items — elements with data-creative-id — seen (half in view, once per page view) and clicked. Events
+// are batched and sent with navigator.sendBeacon (text/plain) to the collector, also when the page is hidden.
+//
+//   <script src="/collect.js" data-channel="WEB" defer></script>
+//   window.hubCollect.token = '<member token>';   // optional: attributes the events to the member
+//   window.hubCollect.track('share', { target: 'wechat' });   // optional: an event of the tracking plan
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  var endpoint = (script && script.getAttribute('data-endpoint')) || '/collect';
+  var channel = (script && script.getAttribute('data-channel')) || 'WEB';
+  var BATCH = 50;
+  var FLUSH_MS = 2000;
+
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return 'id-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+  }
+
+  var deviceId;
+  try {
+    deviceId = localStorage.getItem('hub_device_id');
+    if (!deviceId) localStorage.setItem('hub_device_id', (deviceId = randomId()));
+  } catch {
+    // Storage is off (private mode, a sandboxed frame): a device id for this page view only.
+    deviceId = randomId();
+  }
+
+  var queue = [];
+  var api = { deviceId: deviceId, token: null, track: track, flush: flush };
+  window.hubCollect = api;
+
+  function track(name, properties) {
+    queue.push({
+      id: randomId(),
+      name: name,
+      occurredAt: new Date().toISOString(),
+      channel: channel,
+      properties: properties || {},
+    });
+    if (queue.length >= BATCH) flush();
+  }
+
+  function flush() {
+    while (queue.length > 0) {
+      var body = JSON.stringify({
+        deviceId: deviceId,
+        token: api.token || undefined,
+        events: queue.splice(0, BATCH),
+      });
+      var sent =
+        navigator.sendBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: 'text/plain' }));
+      if (!sent) {
+        fetch(endpoint, {
+          method: 'POST',
+          body: body,
+          keepalive: true,
+          headers: { 'content-type': 'text/plain' },
+        });
+      }
+    }
+  }
+
+  function clip(text, max) {
+    // Long digit runs may be card, account or phone numbers: never sent.
+    return (text || '')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/\d{6,}/g, '***')
+      .slice(0, max);
+  }
+
+  function cssPath(element) {
+    var parts = [];
+    for (var node = element; node && node.nodeType === 1 && parts.length < 6; node = node.parentElement) {
+      var part = node.tagName.toLowerCase();
+      if (node.id) {
+        parts.unshift(part + '#' + node.id);
+        break;
+      }
+      var parent = node.parentElement;
+      if (parent) {
+        var same = Array.prototype.filter.call(parent.children, function (child) {
+          return child.tagName === node.tagName;
+        });
+        if (same.length > 1) part += ':nth-of-type(' + (same.indexOf(node) + 1) + ')';
+      }
+      parts.unshift(part);
+    }
+    return parts.join('>').slice(0, 500);
+  }
+
+  function dataOf(element) {
+    var data = {};
+    var count = 0;
+    for (var key in element.dataset) {
+      if (count++ >= 20) break;
+      if (/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(key)) data[key] = clip(element.dataset[key], 200);
+    }
+    return data;
+  }
+
+  function placed(element) {
+    var properties = { creativeId: element.getAttribute('data-creative-id') };
+    var variant = element.getAttribute('data-variant');
+    var pageId = element.getAttribute('data-page-id');
+    var slotCode = element.getAttribute('data-slot-code');
+    if (variant) properties.variant = variant;
+    if (pageId) properties.pageId = pageId;
+    if (slotCode) properties.slotCode = slotCode;
+    return properties;
+  }
+
+  document.addEventListener(
+    'click',
+    function (event) {
+      var target = event.target && event.target.nodeType === 1 ? event.target : null;
+      if (!target || target.closest('[data-track-ignore]')) return;
+      var element = target.closest('a,button,[role=button],[data-creative-id],[data-track]') || target;
+      var isField = /^(input|textarea|select)$/i.test(element.tagName);
+      track('element_click', {
+        path: cssPath(element),
+        text: isField ? '' : clip(element.innerText, 50),
+        data: dataOf(element),
+        page: location.pathname,
+      });
+      var item = target.closest('[data-creative-id]');
+      if (item) track('creative_click', placed(item));
+    },
+    true,
+  );
+
+  var seen = new WeakSet();
+  var exposures =
+    'IntersectionObserver' in window &&
+    new IntersectionObserver(
+      function (entries) {
+        entries.forEach(function (entry) {
+          if (!entry.isIntersecting || entry.intersectionRatio < 0.5) return;
+          exposures.unobserve(entry.target);
+          if (seen.has(entry.target)) return;
+          seen.add(entry.target);
+          track('creative_impression', placed(entry.target));
+        });
+      },
+      { threshold: [0.5] },
+    );
+
+  function watch(root) {
+    if (!exposures || !root.querySelectorAll) return;
+    if (root.matches && root.matches('[data-creative-id]')) exposures.observe(root);
+    root.querySelectorAll('[data-creative-id]').forEach(function (element) {
+      exposures.observe(element);
+    });
+  }
+
+  // Pages render their placed items after load: watch what is added too.
+  new MutationObserver(function (mutations) {
+    mutations.forEach(function (mutation) {
+      mutation.addedNodes.forEach(function (node) {
+        if (node.nodeType === 1) watch(node);
+      });
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+
+  function start() {
+    track('page_view', {
+      page: location.pathname,
+      title: clip(document.title, 200),
+      referrer: clip(document.referrer, 500),
+    });
+    watch(document);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+  setInterval(flush, FLUSH_MS);
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'hidden') flush();
+  });
+  window.addEventListener('pagehide', flush);
+})();

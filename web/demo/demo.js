@@ -1,0 +1,134 @@
+// The demo channel page: a member's home page from the one headline query, each placed item carrying its creative id
+// and variant in data-* attributes so that the codeless snippet (/collect.js) records what was seen and clicked.
+// Open /demo/?token=<member token>, or in development /demo/?member=M0001.
+(function () {
+  'use strict';
+  var HOME = [
+    'query Home($channel: Channel!, $key: String!) {',
+    '  viewer {',
+    '    id',
+    '    level { name }',
+    '    page(channel: $channel, key: $key) {',
+    '      id',
+    '      slots {',
+    '        code title template',
+    '        items {',
+    '          __typename',
+    '          ... on PlacedItem { creativeId variant }',
+    '          ... on Banner { title link }',
+    '          ... on EntryCard { title link badge }',
+    '          ... on ActivityCard { activity { title endsAt } }',
+    '          ... on ProductCard { product { id name riskLevel annualRate } highlight }',
+    '          ... on TopicCard { topic { title heat } }',
+    '          ... on LiveCard { liveStream { title status } }',
+    '          ... on VideoCard { video { title durationSeconds } }',
+    '        }',
+    '      }',
+    '    }',
+    '  }',
+    '}',
+  ].join('\n');
+
+  var params = new URLSearchParams(location.search);
+  var status = document.getElementById('status');
+
+  function token() {
+    if (params.get('token')) return Promise.resolve(params.get('token'));
+    var member = params.get('member');
+    if (!member)
+      return Promise.reject(
+        new Error('open this page with ?token=<member token> (or ?member=M0001 in development)'),
+      );
+    return fetch('/dev/token?sub=' + encodeURIComponent(member)).then(function (response) {
+      if (!response.ok) throw new Error('no development token issuer here; pass ?token=');
+      return response.text();
+    });
+  }
+
+  function text(element, value) {
+    element.textContent = value === null || value === undefined ? '' : String(value);
+    return element;
+  }
+
+  function label(item) {
+    switch (item.__typename) {
+      case 'Banner':
+      case 'EntryCard':
+        return item.title;
+      case 'ActivityCard':
+        return item.activity.title;
+      case 'ProductCard':
+        return (
+          item.product.name + ' · ' + item.product.riskLevel + (item.highlight ? ' · ' + item.highlight : '')
+        );
+      case 'TopicCard':
+        return '# ' + item.topic.title;
+      case 'LiveCard':
+        return '▶ ' + item.liveStream.title;
+      case 'VideoCard':
+        return '▷ ' + item.video.title;
+    }
+    return item.__typename;
+  }
+
+  function render(viewer) {
+    text(document.getElementById('who'), viewer.id + ' · ' + viewer.level.name);
+    var main = document.getElementById('page');
+    var page = viewer.page;
+    page.slots.forEach(function (slot) {
+      var section = document.createElement('section');
+      section.setAttribute('data-slot', slot.code);
+      if (slot.title) section.appendChild(text(document.createElement('h2'), slot.title));
+      var items = document.createElement('div');
+      items.className = 'items';
+      slot.items.forEach(function (item) {
+        var element = document.createElement('div');
+        element.className = 'item ' + item.__typename;
+        if (item.creativeId) {
+          element.setAttribute('data-creative-id', item.creativeId);
+          element.setAttribute('data-page-id', page.id);
+          element.setAttribute('data-slot-code', slot.code);
+          if (item.variant) element.setAttribute('data-variant', item.variant);
+        }
+        var link = document.createElement('a');
+        link.href = '#' + (item.link || slot.code);
+        text(link, label(item));
+        if (item.badge)
+          link.appendChild(text(document.createElement('span'), item.badge)).className = 'badge';
+        element.appendChild(link);
+        items.appendChild(element);
+      });
+      section.appendChild(items);
+      main.appendChild(section);
+    });
+  }
+
+  token()
+    .then(function (value) {
+      if (window.hubCollect) window.hubCollect.token = value;
+      return fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + value },
+        body: JSON.stringify({
+          query: HOME,
+          variables: { channel: params.get('channel') || 'APP', key: params.get('page') || 'home' },
+        }),
+      });
+    })
+    .then(function (response) {
+      return response.json();
+    })
+    .then(function (result) {
+      if (!result.data || !result.data.viewer || !result.data.viewer.page) {
+        var first = result.errors && result.errors[0];
+        throw new Error(first ? first.extensions.code + ': ' + first.message : 'no page for this token');
+      }
+      render(result.data.viewer);
+      text(status, 'rendered; what you see and click is recorded by /collect.js');
+      document.body.setAttribute('data-ready', 'true');
+    })
+    .catch(function (error) {
+      text(status, error.message);
+      document.body.setAttribute('data-ready', 'error');
+    });
+})();
