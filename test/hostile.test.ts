@@ -1,8 +1,9 @@
 // What a hostile client sends, through the gateway: each class of bad input is answered fast, with a status and a
 // stable code, leaves stored data as it was, and is logged as one line with its request id — never with the body or a
 // stack.
+import { SignJWT } from 'jose';
 import type { RunningHub } from '../scripts/hub';
-import { capturingLogger, graphql, type GraphQLResponse } from './support/env';
+import { capturingLogger, graphql, testConfig, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState, type StoredState } from './support/stored';
 
@@ -190,6 +191,39 @@ describe('introspection in production', () => {
       });
     } finally {
       await stopTestHub(productionHub);
+    }
+  });
+});
+
+describe('tokens', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  /** A member token with exactly the time claims given. */
+  function token(times: { iat?: number; exp?: number }): Promise<string> {
+    const jwt = new SignJWT({ scope: 'member operator' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('M0001')
+      .setIssuer(testConfig.JWT_ISSUER)
+      .setAudience(testConfig.JWT_AUDIENCE);
+    if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
+    if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
+    return jwt.sign(new TextEncoder().encode(testConfig.JWT_SECRET));
+  }
+
+  it.each([
+    ['without exp', () => ({ iat: now() })],
+    ['without iat', () => ({ exp: now() + 600 })],
+    ['older than JWT_MAX_AGE_S', () => ({ iat: now() - testConfig.JWT_MAX_AGE_S - 60, exp: now() + 600 })],
+  ])('refuses a token %s with 401 UNAUTHENTICATED, even for a mutation', async (_name, times) => {
+    const authorization = `Bearer ${await token(times())}`;
+    for (const query of [
+      '{ viewer { id } }',
+      'mutation { awardPoints(memberId: "M0001", amount: 5, reason: "r", idempotencyKey: "hostile-token-1") { id } }',
+    ]) {
+      const answer = await send(JSON.stringify({ query }), { authorization });
+      expect(answer.status).toBe(401);
+      expect(codesOf(answer)).toEqual(['UNAUTHENTICATED']);
+      expect(answer.ms).toBeLessThan(FAST_MS);
     }
   });
 });

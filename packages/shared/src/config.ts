@@ -52,6 +52,13 @@ export const configSchema = z
     MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
     /** Introspection is on in development and off in production unless this says otherwise. */
     ALLOW_INTROSPECTION: flag(false),
+    /** Oldest client token accepted, in seconds since its `iat`, whatever its `exp` says. */
+    JWT_MAX_AGE_S: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600)
+      .default(12 * 3600),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV !== 'production') return;
