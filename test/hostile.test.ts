@@ -1,6 +1,7 @@
 // What a hostile client sends, through the gateway: each class of bad input is answered fast, with a status and a
 // stable code, leaves stored data as it was, and is logged as one line with its request id — never with the body or a
 // stack.
+import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { RunningHub } from '../scripts/hub';
 import { capturingLogger, graphql, testConfig, type GraphQLResponse } from './support/env';
@@ -50,6 +51,20 @@ async function send(body: string, headers: Record<string, string> = {}): Promise
 }
 
 const codesOf = (answer: RawAnswer) => (answer.body.errors ?? []).map((error) => error.extensions?.code);
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A client token with exactly the time claims given (absent when undefined), signed as the gateway expects. */
+function signedToken(subject: string, scope: string, times: { iat?: number; exp?: number }): Promise<string> {
+  const jwt = new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuer(testConfig.JWT_ISSUER)
+    .setAudience(testConfig.JWT_AUDIENCE);
+  if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
+  if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
+  return jwt.sign(new TextEncoder().encode(testConfig.JWT_SECRET));
+}
 
 describe('the operation guard', () => {
   it('rejects a doubling fragment chain of depth 30 quickly, its cost linear in the document', async () => {
@@ -196,26 +211,12 @@ describe('introspection in production', () => {
 });
 
 describe('tokens', () => {
-  const now = () => Math.floor(Date.now() / 1000);
-
-  /** A member token with exactly the time claims given. */
-  function token(times: { iat?: number; exp?: number }): Promise<string> {
-    const jwt = new SignJWT({ scope: 'member operator' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('M0001')
-      .setIssuer(testConfig.JWT_ISSUER)
-      .setAudience(testConfig.JWT_AUDIENCE);
-    if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
-    if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
-    return jwt.sign(new TextEncoder().encode(testConfig.JWT_SECRET));
-  }
-
   it.each([
     ['without exp', () => ({ iat: now() })],
     ['without iat', () => ({ exp: now() + 600 })],
     ['older than JWT_MAX_AGE_S', () => ({ iat: now() - testConfig.JWT_MAX_AGE_S - 60, exp: now() + 600 })],
   ])('refuses a token %s with 401 UNAUTHENTICATED, even for a mutation', async (_name, times) => {
-    const authorization = `Bearer ${await token(times())}`;
+    const authorization = `Bearer ${await signedToken('M0001', 'member operator', times())}`;
     for (const query of [
       '{ viewer { id } }',
       'mutation { awardPoints(memberId: "M0001", amount: 5, reason: "r", idempotencyKey: "hostile-token-1") { id } }',
@@ -225,5 +226,51 @@ describe('tokens', () => {
       expect(codesOf(answer)).toEqual(['UNAUTHENTICATED']);
       expect(answer.ms).toBeLessThan(FAST_MS);
     }
+  });
+});
+
+describe('persisted queries', () => {
+  const award =
+    'mutation { awardPoints(memberId: "M0001", amount: 5, reason: "apq", idempotencyKey: "hostile-apq-1") { id } }';
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const persisted = (version: unknown, sha256Hash: unknown) => ({ persistedQuery: { version, sha256Hash } });
+
+  it.each([
+    [
+      "a hash that is not the query's",
+      { query: award, extensions: persisted(1, sha256('{ __typename }')) },
+      'PERSISTED_QUERY_HASH_MISMATCH',
+    ],
+    [
+      'a hash that is not a string',
+      { query: award, extensions: persisted(1, ['x']) },
+      'PERSISTED_QUERY_HASH_MISMATCH',
+    ],
+    [
+      'an unknown version',
+      { query: award, extensions: persisted(2, sha256(award)) },
+      'PERSISTED_QUERY_VERSION_NOT_SUPPORTED',
+    ],
+    [
+      'an unknown version, hash only',
+      { extensions: persisted('1', sha256(award)) },
+      'PERSISTED_QUERY_VERSION_NOT_SUPPORTED',
+    ],
+  ])('answers %s with 400 and its own code, running nothing', async (_name, body, code) => {
+    const operator = `Bearer ${await signedToken('ops.mallory', 'operator', { iat: now(), exp: now() + 300 })}`;
+    const answer = await send(JSON.stringify(body), { authorization: operator });
+    expect(answer.status).toBe(400);
+    expect(codesOf(answer)).toEqual([code]);
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+
+  it('still answers a persisted query sent the right way', async () => {
+    const query = '{ __typename }';
+    const registered = await send(JSON.stringify({ query, extensions: persisted(1, sha256(query)) }));
+    const byHash = await send(JSON.stringify({ extensions: persisted(1, sha256(query)) }));
+    expect([registered.body.data, byHash.body.data]).toEqual([
+      { __typename: 'Query' },
+      { __typename: 'Query' },
+    ]);
   });
 });

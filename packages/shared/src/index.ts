@@ -11,3 +11,4 @@ export * from './graph-client';
 export * from './process';
 export * from './pagination';
 export * from './http';
+export * from './recognized-errors';

@@ -137,7 +137,9 @@ export async function connectDatabase(
   const connection = mongoose.createConnection(uri, {
     dbName,
     monitorCommands: options.monitorCommands ?? false,
-    serverSelectionTimeoutMS: 10_000,
+    // How long an operation waits for a reachable server before failing (SERVICE_UNAVAILABLE). The driver lets
+    // options override the URI, so the default applies only when the URI does not choose its own.
+    ...(/[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 }),
   });
   await connection.asPromise();
   return connection;

@@ -17,6 +17,7 @@ import { ErrorCode } from './errors';
 import { jsonBody, refuseBadBodies, requestId, requestIdOf, requireBodyType } from './http';
 import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
+import { recognizedError } from './recognized-errors';
 
 export interface BaseContext {
   identity: Identity;
@@ -55,6 +56,8 @@ const CLIENT_CODES: Record<string, string> = { INVALID_GRAPHQL: 'GRAPHQL_VALIDAT
 /** Errors we raised on purpose pass through; anything else is logged and masked so no internals leak. */
 export function formatErrorFor(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const recognized = recognizedError(formatted, error, logger);
+    if (recognized) return recognized;
     const raw = formatted.extensions?.code;
     const code = typeof raw === 'string' ? (CLIENT_CODES[raw] ?? raw) : raw;
     if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
