@@ -3,7 +3,10 @@
 // stack.
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { evaluate, parseRule, type Rule } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
+import { targetProfileOf } from '../subgraphs/members/src/domain/segments';
+import type { MemberDoc } from '../subgraphs/members/src/models/member';
 import { capturingLogger, graphql, testConfig, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState, type StoredState } from './support/stored';
@@ -272,5 +275,40 @@ describe('persisted queries', () => {
       { __typename: 'Query' },
       { __typename: 'Query' },
     ]);
+  });
+});
+
+const operatorToken = () => signedToken('ops.mallory', 'operator', { iat: now(), exp: now() + 300 });
+
+describe('field names every object inherits', () => {
+  const PREVIEW = 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }';
+
+  it.each<[string, Rule]>([
+    ['attr.constructor exists', { field: 'attr.constructor', op: 'exists', value: true }],
+    ['attr.toString is not "x"', { field: 'attr.toString', op: 'neq', value: 'x' }],
+    ['attr.valueOf is one of two values', { field: 'attr.valueOf', op: 'in', value: ['a', 'b'] }],
+    ['not attr.hasOwnProperty exists', { not: { field: 'attr.hasOwnProperty', op: 'exists', value: true } }],
+  ])('%s: the audience counted in MongoDB is the one evaluated in memory', async (_name, rule) => {
+    const answer = await send(JSON.stringify({ query: PREVIEW, variables: { rule } }), {
+      authorization: `Bearer ${await operatorToken()}`,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(FAST_MS);
+    const now = new Date();
+    const members = await hub.connections.members.collection<MemberDoc>('members').find({}).toArray();
+    const inMemory = members.filter((member) => evaluate(rule, targetProfileOf(member, now))).length;
+    expect(answer.body.data?.previewSegment.audienceSize).toBe(inMemory);
+    // Nobody holds these attributes: a negated condition selects everyone, a positive one no one.
+    expect([0, members.length]).toContain(inMemory);
+  });
+
+  it('refuses __proto__ as an attribute name, naming the node', async () => {
+    const rule = { all: [{ field: 'attr.__proto__', op: 'exists', value: true }] };
+    expect(parseRule(rule).ok).toBe(false);
+    const answer = await send(JSON.stringify({ query: PREVIEW, variables: { rule } }), {
+      authorization: `Bearer ${await operatorToken()}`,
+    });
+    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(answer.body.errors?.[0]?.extensions?.field).toBe('rule.all[0].field');
   });
 });

@@ -22,9 +22,17 @@ export function evaluate(rule: Rule, profile: TargetProfile): boolean {
   return matchCondition(rule, profile);
 }
 
+/**
+ * A key of a member's tags or attributes. Own properties only: `tag.constructor` must not find the function every
+ * object inherits, which MongoDB (holding plain documents) would never match.
+ */
+function ownValue(record: Readonly<Record<string, unknown>> | undefined, key: string): unknown {
+  return record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 export function valueOf(field: string, profile: TargetProfile): unknown {
-  if (field.startsWith('tag.')) return profile.tags?.[field.slice(4)];
-  if (field.startsWith('attr.')) return profile.attributes?.[field.slice(5)];
+  if (field.startsWith('tag.')) return ownValue(profile.tags, field.slice(4));
+  if (field.startsWith('attr.')) return ownValue(profile.attributes, field.slice(5));
   switch (field) {
     case 'segment':
       return profile.segmentCodes ?? [];

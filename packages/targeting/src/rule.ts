@@ -28,7 +28,8 @@ export const PLAIN_FIELDS = [
 ] as const;
 export type PlainField = (typeof PLAIN_FIELDS)[number];
 
-const KEY_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/** Tag codes are lower snake case (the tag library's own rule); profile attributes are camel case (`ageGroup`). */
+const KEY_PATTERN = { tag: /^[a-z][a-z0-9_]{0,63}$/, attr: /^[a-z][A-Za-z0-9_]{0,63}$/ } as const;
 const MAX_DEPTH = 10;
 const MAX_NODES = 200;
 
@@ -58,7 +59,10 @@ export function isKnownField(field: string): boolean {
   if ((PLAIN_FIELDS as readonly string[]).includes(field)) return true;
   const [prefix, key, ...rest] = field.split('.');
   return (
-    (prefix === 'tag' || prefix === 'attr') && rest.length === 0 && key !== undefined && KEY_PATTERN.test(key)
+    (prefix === 'tag' || prefix === 'attr') &&
+    rest.length === 0 &&
+    key !== undefined &&
+    KEY_PATTERN[prefix].test(key)
   );
 }
 

@@ -20,6 +20,7 @@ describe('parseRule', () => {
       },
     ],
     [{ field: 'now', op: 'lt', value: '2030-01-01T00:00:00Z' }],
+    [{ field: 'attr.ageGroup', op: 'in', value: ['18-24'] }],
   ])('accepts %j', (input) => {
     expect(parseRule(input)).toEqual({ ok: true, rule: input });
   });
@@ -45,6 +46,8 @@ describe('parseRule', () => {
     [{ field: 'tag.aum', op: 'in', value: 5 }, 'rule.value', 'non-empty list'],
     [{ field: 'tag.aum', op: 'gt', value: true }, 'rule.value', 'not booleans'],
     [{ field: 'tag.Bad-Code', op: 'eq', value: 1 }, 'rule.field', 'unknown field'],
+    [{ field: 'tag.ageGroup', op: 'eq', value: 1 }, 'rule.field', 'unknown field'],
+    [{ field: 'attr.__proto__', op: 'exists', value: true }, 'rule.field', 'unknown field'],
     [{ field: 'level', op: 'eq', value: 'GOLD', extra: 1 }, 'rule.extra', 'unknown key'],
     [{ field: 'now', op: 'lt', value: 'tomorrow' }, 'rule.value', 'ISO-8601'],
     [{ all: [{ field: 'level', op: 'eq', value: 'A' }], any: [] }, 'rule', 'must be'],
@@ -111,6 +114,9 @@ describe('evaluate', () => {
       true,
     ],
     ['time window closed', { field: 'now', op: 'lt', value: '2026-01-01T00:00:00.000Z' }, false],
+    ['an inherited name is no tag', { field: 'tag.constructor', op: 'exists', value: true }, false],
+    ['an inherited name is no attribute', { field: 'attr.constructor', op: 'neq', value: 'x' }, true],
+    ['an inherited method is no attribute', { field: 'attr.toString', op: 'exists', value: false }, true],
     [
       'all fails when one child fails',
       {
@@ -166,5 +172,12 @@ describe('explainMismatch', () => {
     ],
   ])('%s', (_name, rule, expected) => {
     expect(explainMismatch(rule, profile)).toBe(expected);
+  });
+});
+
+describe('own properties only', () => {
+  it('reads a tag that really is called constructor', () => {
+    const profile: TargetProfile = { tags: { constructor: true } };
+    expect(evaluate({ field: 'tag.constructor', op: 'eq', value: true }, profile)).toBe(true);
   });
 });
