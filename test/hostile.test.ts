@@ -278,7 +278,146 @@ describe('persisted queries', () => {
   });
 });
 
+/** A body whose variables are written as raw JSON: deep values would overflow JSON.stringify in the test itself. */
+const withRawVariables = (query: string, variables: string) =>
+  `{"query": ${JSON.stringify(query)}, "variables": ${variables}}`;
+
 const operatorToken = () => signedToken('ops.mallory', 'operator', { iat: now(), exp: now() + 300 });
+
+describe('rules and JSON input', () => {
+  const UPSERT =
+    'mutation ($rule: TargetingRule!) { upsertSegment(input: { code: "HOSTILE", name: "h", rule: $rule }) { code } }';
+  const PREVIEW = 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }';
+  const ADVANCE =
+    'mutation ($output: JSON!) { advanceFlow(sessionId: "S-1", stepId: "identity", output: $output, idempotencyKey: "hostile-json-1") { completed } }';
+  const nested = (levels: number) =>
+    '{"all":['.repeat(levels) + '{"field":"level","op":"eq","value":"GOLD"}' + ']}'.repeat(levels);
+  const deepList = '['.repeat(20_000) + '1' + ']'.repeat(20_000);
+  const wideList = `[${Array.from({ length: 20_000 }, () => '0').join(',')}]`;
+  const inList = (values: number) =>
+    JSON.stringify({ field: 'tag.aum', op: 'in', value: Array.from({ length: values }, (_, i) => i) });
+
+  it.each([
+    ['a rule nested 20,000 levels deep', UPSERT, `{"rule": ${nested(20_000)}}`, 'operator'],
+    ['a rule with 21,500 values', UPSERT, `{"rule": ${inList(21_500)}}`, 'operator'],
+    ['a flow output nested 20,000 levels deep, from a member', ADVANCE, `{"output": ${deepList}}`, 'member'],
+    ['a flow output nested 20,000 levels deep, from anyone', ADVANCE, `{"output": ${deepList}}`, 'anonymous'],
+    ['a flow output of 20,000 values', ADVANCE, `{"output": ${wideList}}`, 'member'],
+    ['a rule nested 20,000 levels deep in a preview', PREVIEW, `{"rule": ${nested(20_000)}}`, 'operator'],
+  ])(
+    'refuses %s with 400 BAD_USER_INPUT before any subgraph runs',
+    async (_name, query, variables, caller) => {
+      const headers: Record<string, string> =
+        caller === 'operator'
+          ? { authorization: `Bearer ${await operatorToken()}` }
+          : caller === 'member'
+            ? {
+                authorization: `Bearer ${await signedToken('M0001', 'member', { iat: now(), exp: now() + 300 })}`,
+              }
+            : {};
+      const answer = await send(withRawVariables(query, variables), headers);
+      expect(answer.status).toBe(400);
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+    },
+  );
+
+  it.each([
+    ['an in list of 101 values', inList(101), 'rule.value'],
+    [
+      'a rule of 201 nodes',
+      JSON.stringify({
+        any: Array.from({ length: 201 }, () => ({ field: 'level', op: 'eq', value: 'GOLD' })),
+      }),
+      'rule.any[199]',
+    ],
+    [
+      'a rule nested 11 levels deep',
+      nested(11),
+      'rule.all[0].all[0].all[0].all[0].all[0].all[0].all[0].all[0].all[0].all[0]',
+    ],
+    [
+      'a rule over 16 KB',
+      JSON.stringify({
+        any: Array.from({ length: 90 }, (_, i) => ({
+          field: 'attr.city',
+          op: 'eq',
+          value: `${i}`.padEnd(190, 'x'),
+        })),
+      }),
+      'rule.any[70]',
+    ],
+  ])('refuses %s, storing nothing, with BAD_USER_INPUT naming the node', async (_name, rule, field) => {
+    const authorization = `Bearer ${await operatorToken()}`;
+    for (const [query, argument] of [
+      [UPSERT, 'input.'],
+      [PREVIEW, ''],
+    ] as const) {
+      const answer = await send(withRawVariables(query, `{"rule": ${rule}}`), { authorization });
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.body.errors?.[0]?.extensions?.field).toBe(`${argument}${field}`);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+    }
+  });
+});
+
+describe('times', () => {
+  /** createCreative with `startsAt` written as given: a variable or a literal. */
+  const create = (startsAt: string, variables = '') => `mutation ${variables} {
+    createCreative(input: { pageId: "PG-APP-home", slotCode: "picks", name: "t", kind: PRODUCT, refId: "P-DP-007",
+      startsAt: ${startsAt}, endsAt: "2027-01-01T00:00:00Z" }) { id }
+  }`;
+
+  it.each([
+    ['a number as text', '1'],
+    ['a time without an offset', '2026-12-01T00:00:00'],
+    ['a date alone', '2026-12-01'],
+    ['30 February', '2026-02-30T00:00:00Z'],
+    ['an English date', 'Tue, 01 Dec 2026 00:00:00 GMT'],
+  ])('refuses %s as a DateTime with 400 BAD_USER_INPUT, from anyone', async (_name, startsAt) => {
+    const callers: Record<string, string>[] = [{}, { authorization: `Bearer ${await operatorToken()}` }];
+    for (const headers of callers) {
+      for (const body of [
+        { query: create('$startsAt', '($startsAt: DateTime!)'), variables: { startsAt } },
+        { query: create(JSON.stringify(startsAt)) },
+      ]) {
+        const answer = await send(JSON.stringify(body), headers);
+        expect(answer.status).toBe(400);
+        expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+        expect(answer.ms).toBeLessThan(FAST_MS);
+      }
+    }
+  });
+
+  it('refuses a rule that compares now with a time without an offset, naming the node', async () => {
+    const answer = await send(
+      JSON.stringify({
+        query: 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }',
+        variables: { rule: { all: [{ field: 'now', op: 'gt', value: '2026-12-01T00:00:00' }] } },
+      }),
+      { authorization: `Bearer ${await operatorToken()}` },
+    );
+    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(answer.body.errors?.[0]?.extensions?.field).toBe('rule.all[0].value');
+  });
+
+  it('compares now with a time written in another offset as the instant it is', async () => {
+    // A minute ago, written in UTC+8: as a string it sorts after the current UTC time, as an instant before it.
+    const aMinuteAgo = new Date(Date.now() - 60_000 + 8 * 3600_000).toISOString().replace('Z', '+08:00');
+    const audience = async (op: string) => {
+      const answer = await send(
+        JSON.stringify({
+          query: 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }',
+          variables: { rule: { field: 'now', op, value: aMinuteAgo } },
+        }),
+        { authorization: `Bearer ${await operatorToken()}` },
+      );
+      return answer.body.data?.previewSegment.audienceSize;
+    };
+    expect(await audience('gt')).toBeGreaterThan(1_000);
+    expect(await audience('lt')).toBe(0);
+  });
+});
 
 describe('field names every object inherits', () => {
   const PREVIEW = 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }';

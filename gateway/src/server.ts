@@ -34,6 +34,7 @@ import {
 } from '@bank-hub/shared';
 import { createTokenVerifier } from './auth';
 import { operationGuards } from './guards';
+import { hubInputScalars } from './input-scalars';
 
 export interface GatewayContext {
   identity: Identity;
@@ -116,6 +117,7 @@ export function buildGateway(
     validationRules: [MaxIntrospectionDepthRule],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      hubInputScalars(),
       operationGuards({
         maxDepth: config.MAX_QUERY_DEPTH,
         maxAliases: config.MAX_QUERY_ALIASES,

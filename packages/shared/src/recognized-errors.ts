@@ -1,6 +1,7 @@
-// Errors that reach the error formatter without a code the hub set, yet are not internal faults: a database that
-// cannot be reached, and Apollo Server's own refusals of persisted queries. Each gets a stable code here, so the
-// formatter does not mask it as INTERNAL_SERVER_ERROR.
+// Errors that reach the error formatter without the code they deserve: a database that cannot be reached, Apollo
+// Server's own refusals of persisted queries (no code at all), and a scalar's refusal of a literal written in the
+// document (which graphql-js reports as a validation failure). Each gets a stable code here, so the formatter neither
+// masks it as INTERNAL_SERVER_ERROR nor blurs what the client must fix.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from './errors';
 import type { Logger } from './logger';
@@ -72,6 +73,15 @@ export function recognizedError(
       ...where,
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
     };
+  }
+  // A literal the scalar refused (e.g. a DateTime without an offset) is bad input, wherever it was written.
+  const refusedBy = error instanceof GraphQLError ? error.originalError : undefined;
+  if (
+    formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' &&
+    refusedBy instanceof GraphQLError &&
+    refusedBy.extensions.code === ErrorCode.BAD_USER_INPUT
+  ) {
+    return { message: formatted.message, ...where, extensions: { ...refusedBy.extensions } };
   }
   const refusal =
     error instanceof GraphQLError && error.extensions.code === undefined

@@ -1,6 +1,7 @@
 // Evaluates a rule against one member's targeting profile in memory. Value matching follows MongoDB query
 // semantics (a list matches when any element does; `neq`/`nin` match a missing value), so the in-memory result
 // and a rule compiled to a MongoDB filter always agree.
+import { parseInstant } from './instant';
 import type { Condition, Rule, RuleValue, Scalar } from './rule';
 
 export interface TargetProfile {
@@ -37,7 +38,7 @@ export function valueOf(field: string, profile: TargetProfile): unknown {
     case 'segment':
       return profile.segmentCodes ?? [];
     case 'now':
-      return (profile.now ?? new Date()).toISOString();
+      return (profile.now ?? new Date()).getTime();
     case 'level':
       return profile.level;
     case 'levelRank':
@@ -54,7 +55,18 @@ export function valueOf(field: string, profile: TargetProfile): unknown {
 }
 
 function matchCondition(condition: Condition, profile: TargetProfile): boolean {
-  return matchValue(valueOf(condition.field, profile), condition.op, condition.value);
+  const expected = condition.field === 'now' ? instantsIn(condition.value) : condition.value;
+  return matchValue(valueOf(condition.field, profile), condition.op, expected);
+}
+
+/**
+ * `now` compares instants: rule values may carry any offset, so they are compared as milliseconds since the epoch,
+ * never as strings (as strings, 2026-12-01T00:00:00+08:00 sorts after 2026-11-30T17:00:00Z, the same instant).
+ */
+function instantsIn(value: RuleValue | undefined): RuleValue | undefined {
+  const instant = (scalar: Scalar): Scalar =>
+    typeof scalar === 'string' ? (parseInstant(scalar)?.getTime() ?? Number.NaN) : scalar;
+  return Array.isArray(value) ? value.map(instant) : value === undefined ? undefined : instant(value);
 }
 
 /** MongoDB query semantics for one field value. */

@@ -1,2 +1,3 @@
 export * from './rule';
 export * from './evaluate';
+export * from './instant';

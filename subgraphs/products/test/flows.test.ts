@@ -1,5 +1,6 @@
 import { eligibleBundles } from '../src/domain/bundles';
 import type { MemberRef } from '../src/domain/member';
+import { fitsType, type ServiceValueType } from '../src/flows/catalog';
 import { nextStepId, type FlowGraph, type FlowStep } from '../src/flows/flow';
 import { validateFlow, type FlowProblemCode } from '../src/flows/validation';
 import { diffFlows } from '../src/flows/diff';
@@ -179,6 +180,22 @@ describe('validateFlow', () => {
     ['P-DP-001', false, []],
   ])('a purchase of %s with assessment %s reports %j', (productId, assessed, expected) => {
     expect(codes(purchaseOf(productId, assessed))).toEqual(expected);
+  });
+});
+
+describe('fitsType', () => {
+  it.each<[ServiceValueType, unknown, boolean]>([
+    ['DATE_TIME', '2026-11-25T08:00:00Z', true],
+    ['DATE_TIME', '2026-11-25T16:00:00+08:00', true],
+    ['DATE_TIME', '2026-11-25T08:00:00', false],
+    ['DATE_TIME', '1', false],
+    ['DATE_TIME', 1_796_083_200_000, false],
+    ['RISK_LEVEL', 'R3', true],
+    ['RISK_LEVEL', 'R6', false],
+    ['NUMBER', Number.NaN, false],
+    ['STRING', '', false],
+  ])('%s: %j fits is %s', (type, value, fits) => {
+    expect(fitsType(value, type)).toBe(fits);
   });
 });
 
