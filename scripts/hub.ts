@@ -104,6 +104,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         subgraphSecret: secret,
         logger: logger.child({ component: 'content' }),
         catalog: graphProductCatalog(new GraphClient(() => gatewayUrl, secret)),
+        creativeLinkHosts: config.CREATIVE_LINK_HOSTS,
       }),
     products: () =>
       buildProductsServer({

@@ -451,3 +451,28 @@ describe('field names every object inherits', () => {
     expect(answer.body.errors?.[0]?.extensions?.field).toBe('rule.all[0].field');
   });
 });
+
+describe('link targets on creatives', () => {
+  const CREATE = `mutation ($link: String!) {
+    createCreative(input: { pageId: "PG-APP-home", slotCode: "hero", name: "offer", kind: BANNER, title: "Offer",
+      imageUrl: "https://cdn.haichuan-bank.example/x.jpg", link: $link,
+      startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" }) { id }
+  }`;
+
+  it.each([
+    ['//evil.example'],
+    ['/\\evil.example'],
+    ['https://evil.example/login'],
+    ['https://www.haichuan-bank.example@evil.example/'],
+    ['javascript:alert(document.cookie)'],
+    ['bankapp://transfer?to=evil'],
+  ])('refuses %s with BAD_USER_INPUT on input.link, storing nothing', async (link) => {
+    const answer = await send(JSON.stringify({ query: CREATE, variables: { link } }), {
+      authorization: `Bearer ${await operatorToken()}`,
+    });
+    expect(answer.status).toBe(200);
+    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(answer.body.errors?.[0]?.extensions?.field).toBe('input.link');
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+});

@@ -12,5 +12,6 @@ runSubgraph(
       subgraphSecret: config.SUBGRAPH_SECRET,
       logger,
       catalog: graphProductCatalog(new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET)),
+      creativeLinkHosts: config.CREATIVE_LINK_HOSTS,
     }),
 );

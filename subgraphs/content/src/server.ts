@@ -19,6 +19,8 @@ export async function buildContentServer(options: {
   subgraphSecret: string;
   logger: Logger;
   catalog: ProductCatalog;
+  /** CREATIVE_LINK_HOSTS: where an https link on a creative may point. */
+  creativeLinkHosts: readonly string[];
 }): Promise<HttpGraphQLServer> {
   const repos = await openRepositories(options.connection);
   return createSubgraphServer<ContentContext>({
@@ -28,7 +30,7 @@ export async function buildContentServer(options: {
     resolvers: resolvers as GraphQLResolverMap<ContentContext>,
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
-    context: createContext(repos, options.catalog),
+    context: createContext(repos, options.catalog, new Set(options.creativeLinkHosts)),
     connection: options.connection,
   });
 }

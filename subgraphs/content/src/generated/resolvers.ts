@@ -214,7 +214,7 @@ export type CreativeInput = {
   imageUrl?: InputMaybe<Scalars['String']['input']>;
   /** What it shows. */
   kind: CreativeKind;
-  /** BANNER, ENTRY: link. */
+  /** BANNER, ENTRY: where a tap goes — an app route (/…) or an https URL on a host the hub allows (CREATIVE_LINK_HOSTS). */
   link?: InputMaybe<Scalars['String']['input']>;
   /** Internal name. */
   name: Scalars['String']['input'];
