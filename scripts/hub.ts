@@ -19,6 +19,7 @@ import { buildContentServer } from '../subgraphs/content/src/server';
 import * as membersModels from '../subgraphs/members/src/models';
 import * as membersSeed from '../subgraphs/members/src/seed';
 import { buildMembersServer } from '../subgraphs/members/src/server';
+import { graphPageDirectory } from '../subgraphs/products/src/flows/content-pages';
 import { graphMemberRisk } from '../subgraphs/products/src/flows/member-risk';
 import * as productsModels from '../subgraphs/products/src/models';
 import * as productsSeed from '../subgraphs/products/src/seed';
@@ -112,6 +113,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         subgraphSecret: secret,
         logger: logger.child({ component: 'products' }),
         memberRisk: graphMemberRisk(new GraphClient(() => gatewayUrl, secret)),
+        pages: graphPageDirectory(new GraphClient(() => gatewayUrl, secret)),
         flowSessionTtlMinutes: config.FLOW_SESSION_TTL_MINUTES,
       }),
   };

@@ -6,6 +6,7 @@ import {
   Scope,
   badInput,
   notFound,
+  requireAnyScope,
   requireScope,
 } from '@bank-hub/shared';
 import { composePage, type SlotItemView } from './compose-page';
@@ -77,7 +78,8 @@ export const resolvers: Resolvers = {
 
   Query: {
     pages: (_parent, { channel }, ctx) => {
-      operator(ctx);
+      // Builders compose mini-program flows that show pages, so they may see which pages exist.
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.BUILDER]);
       return ctx.repos.pages.list(channel ?? null);
     },
     creatives: async (_parent, { pageId, slotCode }, ctx) => {

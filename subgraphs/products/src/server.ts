@@ -8,6 +8,7 @@ import {
   type Logger,
 } from '@bank-hub/shared';
 import { createContext, type ProductsContext } from './context';
+import type { PageDirectory } from './flows/content-pages';
 import type { MemberRiskSource } from './flows/member-risk';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
@@ -20,6 +21,8 @@ export async function buildProductsServer(options: {
   logger: Logger;
   /** Where the run API reads a member's risk tolerance before a purchase. */
   memberRisk: MemberRiskSource;
+  /** Where flow validation learns which pages exist. */
+  pages: PageDirectory;
   flowSessionTtlMinutes: number;
 }): Promise<HttpGraphQLServer> {
   const repos = await openRepositories(options.connection);
@@ -30,7 +33,7 @@ export async function buildProductsServer(options: {
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
-    context: createContext(repos, options.memberRisk, options.flowSessionTtlMinutes),
+    context: createContext(repos, options.memberRisk, options.flowSessionTtlMinutes, options.pages),
     connection: options.connection,
   });
 }

@@ -1,7 +1,7 @@
 import { eligibleBundles } from '../src/domain/bundles';
 import type { MemberRef } from '../src/domain/member';
 import { fitsType, type ServiceValueType } from '../src/flows/catalog';
-import { nextStepId, type FlowGraph, type FlowStep } from '../src/flows/flow';
+import { nextStepId, type FlowGraph, type FlowStep, type InputMapping } from '../src/flows/flow';
 import { validateFlow, type FlowProblemCode } from '../src/flows/validation';
 import { diffFlows } from '../src/flows/diff';
 import { PRODUCTS } from '../src/seed';
@@ -9,8 +9,13 @@ import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
 
 const risk = (id: string) => PRODUCTS.find((product) => product._id === id)?.riskLevel ?? null;
+/** The demo content's mini-program pages, as the content subgraph would list them. */
+const PAGES = new Set(['home', 'wealth', 'welcome']);
 const codes = (graph: FlowGraph) =>
-  validateFlow(graph, risk).map((problem) => [problem.code, problem.stepId]);
+  validateFlow(graph, { productRisk: risk, pageExists: (key) => PAGES.has(key) }).map((problem) => [
+    problem.code,
+    problem.stepId,
+  ]);
 
 const buyWealth = FLOWS.find((flow) => flow.key === 'buy-wealth')!;
 const clone = (graph: FlowGraph): FlowGraph =>
@@ -48,7 +53,7 @@ describe('validateFlow', () => {
           id: 'orphan',
           service: 'SHOW_PAGE',
           title: 'x',
-          inputs: [{ input: 'pageKey', fromStep: null, fromOutput: null, constant: 'p' }],
+          inputs: [{ input: 'pageKey', fromStep: null, fromOutput: null, constant: 'home' }],
           next: [],
           terminal: true,
         }),
@@ -171,6 +176,34 @@ describe('validateFlow', () => {
         terminal: true,
       },
     ],
+  });
+
+  const welcome = FLOWS.find((flow) => flow.key === 'welcome-benefit')!;
+  const showing = (pageKey: InputMapping): FlowGraph => {
+    const graph = clone(welcome);
+    stepOf(graph, 'intro').inputs = [pageKey];
+    return graph;
+  };
+  it.each<[string, InputMapping, [FlowProblemCode, string][]]>([
+    ['a page that exists', { input: 'pageKey', fromStep: null, fromOutput: null, constant: 'welcome' }, []],
+    [
+      'a page that does not exist',
+      { input: 'pageKey', fromStep: null, fromOutput: null, constant: 'nowhere' },
+      [['UNKNOWN_PAGE', 'intro']],
+    ],
+    [
+      'a page named like a property every object has',
+      { input: 'pageKey', fromStep: null, fromOutput: null, constant: 'constructor' },
+      [['UNKNOWN_PAGE', 'intro']],
+    ],
+  ])('a flow showing %s', (_name, pageKey, expected) => {
+    expect(codes(showing(pageKey))).toEqual(expected);
+  });
+
+  it('asks nothing about a flow that shows no page', () => {
+    const pageExists = jest.fn(() => false);
+    expect(validateFlow(clone(buyWealth), { productRisk: risk, pageExists })).toEqual([]);
+    expect(pageExists).not.toHaveBeenCalled();
   });
 
   it.each([

@@ -18,11 +18,13 @@ export const startProducts = (
     {
       open: openRepositories,
       seed: seedProducts,
-      // Alone, the subgraph has no graph to ask for a member's risk; these tests do not purchase.
+      // Alone, the subgraph has no graph to ask for a member's risk or for pages; these tests neither purchase nor
+      // validate flows that show pages.
       build: (base) =>
         buildProductsServer({
           ...base,
           memberRisk: { riskOf: () => Promise.reject(new Error('no graph in a single-subgraph test')) },
+          pages: { pageKeys: () => Promise.reject(new Error('no graph in a single-subgraph test')) },
           flowSessionTtlMinutes: 30,
         }),
     },

@@ -575,7 +575,7 @@ export type Query = {
   creatives: Array<Creative>;
   /** Live streams, soonest first, optionally in one state. */
   liveStreams: Array<LiveStream>;
-  /** Pages as configured, optionally of one channel. Operator scope. */
+  /** Pages as configured, optionally of one channel. Operator or builder scope. */
   pages: Array<PageConfig>;
   /** Hot topics, hottest first. */
   topics: Array<Topic>;

@@ -160,6 +160,8 @@ export type FlowProblemCode =
   | 'TYPE_MISMATCH'
   /** A mapping or condition names an input or output the service does not have. */
   | 'UNKNOWN_FIELD'
+  /** A SHOW_PAGE step names a page that no mini-program page of the content subgraph has (or only an archived one). */
+  | 'UNKNOWN_PAGE'
   /** A step uses a service that is not in the catalogue. */
   | 'UNKNOWN_SERVICE'
   /** A transition, condition or mapping names a step that does not exist. */
