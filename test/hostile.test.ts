@@ -476,3 +476,11 @@ describe('link targets on creatives', () => {
     expect(answer.ms).toBeLessThan(FAST_MS);
   });
 });
+
+describe('the log, after every request above', () => {
+  it('holds no stack and no internal error: each refusal is a client error, logged as such', () => {
+    const lines = log.lines();
+    expect(JSON.stringify(lines)).not.toMatch(/"stack"/);
+    expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+});
