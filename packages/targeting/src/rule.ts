@@ -42,7 +42,7 @@ export const RULE_LIMITS = {
   listValues: 100,
   /** Characters in one string value. */
   valueLength: 200,
-  /** Bytes of the whole rule encoded as JSON. */
+  /** Bytes of the rule's conditions encoded as JSON; the combinators around them add a few bytes each. */
   encodedBytes: 16_384,
 } as const;
 
@@ -128,7 +128,6 @@ function parseNode(
   }
   if ('field' in input || 'op' in input) {
     const condition = parseCondition(input, path, allowField);
-    // Conditions hold all of a rule's bulk; the combinators around them add a few bytes each.
     state.bytes += Buffer.byteLength(JSON.stringify(condition));
     if (state.bytes > RULE_LIMITS.encodedBytes) {
       throw new RuleSyntaxError(

@@ -49,9 +49,10 @@ export function checkLink(
 ): string {
   const host = value ? HTTPS_URL.exec(value)?.[1]?.toLowerCase() : undefined;
   if (value && (APP_ROUTE.test(value) || (host !== undefined && allowedHosts.has(host)))) return value;
+  const hosts = [...allowedHosts].join(', ');
   throw new InputProblem(
     field,
-    `${field} must be an app route (/…) or an https URL on an allowed host (${[...allowedHosts].join(', ')})`,
+    `${field} must be an app route (/…)${hosts ? ` or an https URL on ${hosts}` : ''}`,
   );
 }
 
