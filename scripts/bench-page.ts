@@ -37,6 +37,7 @@ function token(subject: string): Promise<string> {
     .setSubject(subject)
     .setIssuer(config.JWT_ISSUER)
     .setAudience(config.JWT_AUDIENCE)
+    .setIssuedAt()
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(config.JWT_SECRET));
 }

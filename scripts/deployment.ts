@@ -34,6 +34,7 @@ x-hub-env: &hub-env
   JWT_JWKS_URL:
   JWT_ISSUER: \${JWT_ISSUER:-bank-ops-hub}
   JWT_AUDIENCE: \${JWT_AUDIENCE:-bank-ops-hub}
+  JWT_MAX_AGE_S: \${JWT_MAX_AGE_S:-43200}
   SUBGRAPH_SECRET: \${SUBGRAPH_SECRET:?set SUBGRAPH_SECRET (at least 32 characters) in the shell or .env}
 
 # ...plus the database, for the subgraphs and the seed. Each subgraph uses the database <prefix>_<subgraph>.
@@ -42,6 +43,8 @@ x-mongo-env: &mongo-env
   MONGODB_URI: mongodb://mongodb:27017
   # Subgraphs ask the graph on behalf of their caller (e.g. content: which products suit this member).
   GATEWAY_URL: http://gateway:4000/graphql
+  # Passed through from the shell/.env only when set there (content checks creative links against it).
+  CREATIVE_LINK_HOSTS:
 
 # Readiness of an app service on its HEALTH_PORT: a subgraph's /ready pings MongoDB; the gateway's /ready
 # asks every subgraph's /ready.

@@ -1,5 +1,5 @@
 // npm run token -- M0001 [--scope "operator pii:read"] [--ttl 12h]: prints a development JWT signed with JWT_SECRET.
-import { SignJWT } from 'jose';
+import { SignJWT, decodeJwt } from 'jose';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@bank-hub/shared';
 
@@ -24,6 +24,12 @@ async function main(): Promise<void> {
     .setIssuedAt()
     .setExpirationTime(values.ttl)
     .sign(new TextEncoder().encode(config.JWT_SECRET));
+  const { iat = 0, exp = 0 } = decodeJwt(token);
+  if (exp - iat > config.JWT_MAX_AGE_S) {
+    console.error(
+      `warning: the gateway refuses this token ${config.JWT_MAX_AGE_S} s after issuing it (JWT_MAX_AGE_S), before its --ttl ends`,
+    );
+  }
   console.log(token);
 }
 

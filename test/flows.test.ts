@@ -1,8 +1,10 @@
 // Mini-program service flows through the gateway: a builder composes, validates and publishes a flow by
 // mutations; members walk sessions through it; suitability and idempotency hold; bundles are suitable only.
 import type { RunningHub } from '../scripts/hub';
+import { FLOWS } from '../subgraphs/products/src/seed-flows';
 import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { storedState } from './support/stored';
 
 type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
 let hub: RunningHub;
@@ -254,6 +256,46 @@ describe('composing a flow', () => {
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
     const member = await young(`mutation { createServiceFlow(key: "sneaky", name: "x") { id } }`);
     expect(errorCodes(member)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('the pages a flow shows', () => {
+  it.each(FLOWS.map((flow) => [flow.key, flow._id]))(
+    'validates the seeded flow %s end to end, its pages asked of content through the graph',
+    async (_key, flowId) => {
+      expect(await ok(builder(VALIDATE, { flowId }))).toEqual({
+        validateFlow: { valid: true, problems: [] },
+      });
+    },
+  );
+
+  it('refuses to publish a flow that shows a page that does not exist, quickly, storing nothing', async () => {
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "show-nowhere", name: "Show nowhere") { id } }`))
+    ).createServiceFlow.id;
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: {
+          id: 'intro',
+          service: 'SHOW_PAGE',
+          title: 'Intro',
+          terminal: true,
+          inputs: [constant('pageKey', 'nowhere')],
+        },
+      }),
+    );
+    expect(await problems(flowId)).toEqual(['UNKNOWN_PAGE@intro']);
+    const before = await storedState(hub.connections);
+    const started = performance.now();
+    const refused = await builder(PUBLISH, { flowId });
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(refused.status).toBe(200);
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_PAGE', stepId: 'intro' }),
+    ]);
+    expect(await storedState(hub.connections)).toEqual(before);
   });
 });
 

@@ -1,8 +1,13 @@
 // What a hostile client sends, through the gateway: each class of bad input is answered fast, with a status and a
 // stable code, leaves stored data as it was, and is logged as one line with its request id — never with the body or a
 // stack.
+import { createHash } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { evaluate, parseRule, type Rule } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
-import { capturingLogger, graphql, type GraphQLResponse } from './support/env';
+import { targetProfileOf } from '../subgraphs/members/src/domain/segments';
+import type { MemberDoc } from '../subgraphs/members/src/models/member';
+import { capturingLogger, graphql, testConfig, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState, type StoredState } from './support/stored';
 
@@ -49,6 +54,20 @@ async function send(body: string, headers: Record<string, string> = {}): Promise
 }
 
 const codesOf = (answer: RawAnswer) => (answer.body.errors ?? []).map((error) => error.extensions?.code);
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A client token with exactly the time claims given (absent when undefined), signed as the gateway expects. */
+function signedToken(subject: string, scope: string, times: { iat?: number; exp?: number }): Promise<string> {
+  const jwt = new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuer(testConfig.JWT_ISSUER)
+    .setAudience(testConfig.JWT_AUDIENCE);
+  if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
+  if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
+  return jwt.sign(new TextEncoder().encode(testConfig.JWT_SECRET));
+}
 
 describe('the operation guard', () => {
   it('rejects a doubling fragment chain of depth 30 quickly, its cost linear in the document', async () => {
@@ -191,5 +210,277 @@ describe('introspection in production', () => {
     } finally {
       await stopTestHub(productionHub);
     }
+  });
+});
+
+describe('tokens', () => {
+  it.each([
+    ['without exp', () => ({ iat: now() })],
+    ['without iat', () => ({ exp: now() + 600 })],
+    ['older than JWT_MAX_AGE_S', () => ({ iat: now() - testConfig.JWT_MAX_AGE_S - 60, exp: now() + 600 })],
+  ])('refuses a token %s with 401 UNAUTHENTICATED, even for a mutation', async (_name, times) => {
+    const authorization = `Bearer ${await signedToken('M0001', 'member operator', times())}`;
+    for (const query of [
+      '{ viewer { id } }',
+      'mutation { awardPoints(memberId: "M0001", amount: 5, reason: "r", idempotencyKey: "hostile-token-1") { id } }',
+    ]) {
+      const answer = await send(JSON.stringify({ query }), { authorization });
+      expect(answer.status).toBe(401);
+      expect(codesOf(answer)).toEqual(['UNAUTHENTICATED']);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+    }
+  });
+});
+
+describe('persisted queries', () => {
+  const award =
+    'mutation { awardPoints(memberId: "M0001", amount: 5, reason: "apq", idempotencyKey: "hostile-apq-1") { id } }';
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const persisted = (version: unknown, sha256Hash: unknown) => ({ persistedQuery: { version, sha256Hash } });
+
+  it.each([
+    [
+      "a hash that is not the query's",
+      { query: award, extensions: persisted(1, sha256('{ __typename }')) },
+      'PERSISTED_QUERY_HASH_MISMATCH',
+    ],
+    [
+      'a hash that is not a string',
+      { query: award, extensions: persisted(1, ['x']) },
+      'PERSISTED_QUERY_HASH_MISMATCH',
+    ],
+    [
+      'an unknown version',
+      { query: award, extensions: persisted(2, sha256(award)) },
+      'PERSISTED_QUERY_VERSION_NOT_SUPPORTED',
+    ],
+    [
+      'an unknown version, hash only',
+      { extensions: persisted('1', sha256(award)) },
+      'PERSISTED_QUERY_VERSION_NOT_SUPPORTED',
+    ],
+  ])('answers %s with 400 and its own code, running nothing', async (_name, body, code) => {
+    const operator = `Bearer ${await signedToken('ops.mallory', 'operator', { iat: now(), exp: now() + 300 })}`;
+    const answer = await send(JSON.stringify(body), { authorization: operator });
+    expect(answer.status).toBe(400);
+    expect(codesOf(answer)).toEqual([code]);
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+
+  it('still answers a persisted query sent the right way', async () => {
+    const query = '{ __typename }';
+    const registered = await send(JSON.stringify({ query, extensions: persisted(1, sha256(query)) }));
+    const byHash = await send(JSON.stringify({ extensions: persisted(1, sha256(query)) }));
+    expect([registered.body.data, byHash.body.data]).toEqual([
+      { __typename: 'Query' },
+      { __typename: 'Query' },
+    ]);
+  });
+});
+
+/** A body whose variables are written as raw JSON: deep values would overflow JSON.stringify in the test itself. */
+const withRawVariables = (query: string, variables: string) =>
+  `{"query": ${JSON.stringify(query)}, "variables": ${variables}}`;
+
+const operatorToken = () => signedToken('ops.mallory', 'operator', { iat: now(), exp: now() + 300 });
+
+describe('rules and JSON input', () => {
+  const UPSERT =
+    'mutation ($rule: TargetingRule!) { upsertSegment(input: { code: "HOSTILE", name: "h", rule: $rule }) { code } }';
+  const PREVIEW = 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }';
+  const ADVANCE =
+    'mutation ($output: JSON!) { advanceFlow(sessionId: "S-1", stepId: "identity", output: $output, idempotencyKey: "hostile-json-1") { completed } }';
+  const nested = (levels: number) =>
+    '{"all":['.repeat(levels) + '{"field":"level","op":"eq","value":"GOLD"}' + ']}'.repeat(levels);
+  const deepList = '['.repeat(20_000) + '1' + ']'.repeat(20_000);
+  const wideList = `[${Array.from({ length: 20_000 }, () => '0').join(',')}]`;
+  const inList = (values: number) =>
+    JSON.stringify({ field: 'tag.aum', op: 'in', value: Array.from({ length: values }, (_, i) => i) });
+
+  it.each([
+    ['a rule nested 20,000 levels deep', UPSERT, `{"rule": ${nested(20_000)}}`, 'operator'],
+    ['a rule with 21,500 values', UPSERT, `{"rule": ${inList(21_500)}}`, 'operator'],
+    ['a flow output nested 20,000 levels deep, from a member', ADVANCE, `{"output": ${deepList}}`, 'member'],
+    ['a flow output nested 20,000 levels deep, from anyone', ADVANCE, `{"output": ${deepList}}`, 'anonymous'],
+    ['a flow output of 20,000 values', ADVANCE, `{"output": ${wideList}}`, 'member'],
+    ['a rule nested 20,000 levels deep in a preview', PREVIEW, `{"rule": ${nested(20_000)}}`, 'operator'],
+  ])(
+    'refuses %s with 400 BAD_USER_INPUT before any subgraph runs',
+    async (_name, query, variables, caller) => {
+      const headers: Record<string, string> =
+        caller === 'operator'
+          ? { authorization: `Bearer ${await operatorToken()}` }
+          : caller === 'member'
+            ? {
+                authorization: `Bearer ${await signedToken('M0001', 'member', { iat: now(), exp: now() + 300 })}`,
+              }
+            : {};
+      const answer = await send(withRawVariables(query, variables), headers);
+      expect(answer.status).toBe(400);
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+    },
+  );
+
+  it.each([
+    ['an in list of 101 values', inList(101), 'rule.value'],
+    [
+      'a rule of 201 nodes',
+      JSON.stringify({
+        any: Array.from({ length: 201 }, () => ({ field: 'level', op: 'eq', value: 'GOLD' })),
+      }),
+      'rule.any[199]',
+    ],
+    [
+      'a rule nested 11 levels deep',
+      nested(11),
+      'rule.all[0].all[0].all[0].all[0].all[0].all[0].all[0].all[0].all[0].all[0]',
+    ],
+    [
+      'a rule over 16 KB',
+      JSON.stringify({
+        any: Array.from({ length: 90 }, (_, i) => ({
+          field: 'attr.city',
+          op: 'eq',
+          value: `${i}`.padEnd(190, 'x'),
+        })),
+      }),
+      'rule.any[70]',
+    ],
+  ])('refuses %s, storing nothing, with BAD_USER_INPUT naming the node', async (_name, rule, field) => {
+    const authorization = `Bearer ${await operatorToken()}`;
+    for (const [query, argument] of [
+      [UPSERT, 'input.'],
+      [PREVIEW, ''],
+    ] as const) {
+      const answer = await send(withRawVariables(query, `{"rule": ${rule}}`), { authorization });
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.body.errors?.[0]?.extensions?.field).toBe(`${argument}${field}`);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+    }
+  });
+});
+
+describe('times', () => {
+  /** createCreative with `startsAt` written as given: a variable or a literal. */
+  const create = (startsAt: string, variables = '') => `mutation ${variables} {
+    createCreative(input: { pageId: "PG-APP-home", slotCode: "picks", name: "t", kind: PRODUCT, refId: "P-DP-007",
+      startsAt: ${startsAt}, endsAt: "2027-01-01T00:00:00Z" }) { id }
+  }`;
+
+  it.each([
+    ['a number as text', '1'],
+    ['a time without an offset', '2026-12-01T00:00:00'],
+    ['a date alone', '2026-12-01'],
+    ['30 February', '2026-02-30T00:00:00Z'],
+    ['an English date', 'Tue, 01 Dec 2026 00:00:00 GMT'],
+  ])('refuses %s as a DateTime with 400 BAD_USER_INPUT, from anyone', async (_name, startsAt) => {
+    const callers: Record<string, string>[] = [{}, { authorization: `Bearer ${await operatorToken()}` }];
+    for (const headers of callers) {
+      for (const body of [
+        { query: create('$startsAt', '($startsAt: DateTime!)'), variables: { startsAt } },
+        { query: create(JSON.stringify(startsAt)) },
+      ]) {
+        const answer = await send(JSON.stringify(body), headers);
+        expect(answer.status).toBe(400);
+        expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+        expect(answer.ms).toBeLessThan(FAST_MS);
+      }
+    }
+  });
+
+  it('refuses a rule that compares now with a time without an offset, naming the node', async () => {
+    const answer = await send(
+      JSON.stringify({
+        query: 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }',
+        variables: { rule: { all: [{ field: 'now', op: 'gt', value: '2026-12-01T00:00:00' }] } },
+      }),
+      { authorization: `Bearer ${await operatorToken()}` },
+    );
+    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(answer.body.errors?.[0]?.extensions?.field).toBe('rule.all[0].value');
+  });
+
+  it('compares now with a time written in another offset as the instant it is', async () => {
+    // A minute ago, written in UTC+8: as a string it sorts after the current UTC time, as an instant before it.
+    const aMinuteAgo = new Date(Date.now() - 60_000 + 8 * 3600_000).toISOString().replace('Z', '+08:00');
+    const audience = async (op: string) => {
+      const answer = await send(
+        JSON.stringify({
+          query: 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }',
+          variables: { rule: { field: 'now', op, value: aMinuteAgo } },
+        }),
+        { authorization: `Bearer ${await operatorToken()}` },
+      );
+      return answer.body.data?.previewSegment.audienceSize;
+    };
+    expect(await audience('gt')).toBeGreaterThan(1_000);
+    expect(await audience('lt')).toBe(0);
+  });
+});
+
+describe('field names every object inherits', () => {
+  const PREVIEW = 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }';
+
+  it.each<[string, Rule]>([
+    ['attr.constructor exists', { field: 'attr.constructor', op: 'exists', value: true }],
+    ['attr.toString is not "x"', { field: 'attr.toString', op: 'neq', value: 'x' }],
+    ['attr.valueOf is one of two values', { field: 'attr.valueOf', op: 'in', value: ['a', 'b'] }],
+    ['not attr.hasOwnProperty exists', { not: { field: 'attr.hasOwnProperty', op: 'exists', value: true } }],
+  ])('%s: the audience counted in MongoDB is the one evaluated in memory', async (_name, rule) => {
+    const answer = await send(JSON.stringify({ query: PREVIEW, variables: { rule } }), {
+      authorization: `Bearer ${await operatorToken()}`,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(FAST_MS);
+    const now = new Date();
+    const members = await hub.connections.members.collection<MemberDoc>('members').find({}).toArray();
+    const inMemory = members.filter((member) => evaluate(rule, targetProfileOf(member, now))).length;
+    expect(answer.body.data?.previewSegment.audienceSize).toBe(inMemory);
+    // Nobody holds these attributes: a negated condition selects everyone, a positive one no one.
+    expect([0, members.length]).toContain(inMemory);
+  });
+
+  it('refuses __proto__ as an attribute name, naming the node', async () => {
+    const rule = { all: [{ field: 'attr.__proto__', op: 'exists', value: true }] };
+    expect(parseRule(rule).ok).toBe(false);
+    const answer = await send(JSON.stringify({ query: PREVIEW, variables: { rule } }), {
+      authorization: `Bearer ${await operatorToken()}`,
+    });
+    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(answer.body.errors?.[0]?.extensions?.field).toBe('rule.all[0].field');
+  });
+});
+
+describe('link targets on creatives', () => {
+  const CREATE = `mutation ($link: String!) {
+    createCreative(input: { pageId: "PG-APP-home", slotCode: "hero", name: "offer", kind: BANNER, title: "Offer",
+      imageUrl: "https://cdn.haichuan-bank.example/x.jpg", link: $link,
+      startsAt: "2026-01-01T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" }) { id }
+  }`;
+
+  it.each([
+    ['//evil.example'],
+    ['/\\evil.example'],
+    ['https://evil.example/login'],
+    ['https://www.haichuan-bank.example@evil.example/'],
+    ['javascript:alert(document.cookie)'],
+    ['bankapp://transfer?to=evil'],
+  ])('refuses %s with BAD_USER_INPUT on input.link, storing nothing', async (link) => {
+    const answer = await send(JSON.stringify({ query: CREATE, variables: { link } }), {
+      authorization: `Bearer ${await operatorToken()}`,
+    });
+    expect(answer.status).toBe(200);
+    expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(answer.body.errors?.[0]?.extensions?.field).toBe('input.link');
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+});
+
+describe('the log, after every request above', () => {
+  it('holds no stack and no internal error: each refusal is a client error, logged as such', () => {
+    const lines = log.lines();
+    expect(JSON.stringify(lines)).not.toMatch(/"stack"/);
+    expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
   });
 });

@@ -14,7 +14,14 @@ const unauthenticated = (message: string) => requestError(ErrorCode.UNAUTHENTICA
 export type TokenVerifier = (authorization: string | undefined) => Promise<Identity>;
 
 export function createTokenVerifier(config: HubConfig): TokenVerifier {
-  const options = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+  const options = {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    // A token that never expires, or was issued long ago, is a stolen token's best friend: every token must say
+    // when it was issued and when it expires, and is refused once older than JWT_MAX_AGE_S whatever its expiry.
+    requiredClaims: ['exp', 'iat'],
+    maxTokenAge: config.JWT_MAX_AGE_S,
+  };
   const jwks: JWTVerifyGetKey | null = config.JWT_JWKS_URL
     ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL))
     : null;
@@ -31,7 +38,10 @@ export function createTokenVerifier(config: HubConfig): TokenVerifier {
       if (!payload.sub) throw unauthenticated('token has no subject');
       return { subject: payload.sub, scopes: parseScopes(payload.scope) };
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw unauthenticated('token has expired');
+      if (error instanceof joseErrors.JWTExpired)
+        throw unauthenticated(error.claim === 'iat' ? 'token is too old' : 'token has expired');
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.reason === 'missing')
+        throw unauthenticated(`token has no "${error.claim}" claim`);
       if (error instanceof joseErrors.JOSEError) throw unauthenticated(`token is not valid (${error.code})`);
       throw error;
     }

@@ -31,6 +31,7 @@ import { createTokenVerifier } from './auth';
 import { collector } from './collector';
 import { HubDataSource } from './data-source';
 import { operationGuards } from './guards';
+import { hubInputScalars } from './input-scalars';
 import { gatewayContext, type GatewayContext } from './request-context';
 import { SubgraphClient } from './subgraph-client';
 import { ownerOf, subgraphsOf } from './subgraphs';
@@ -65,7 +66,7 @@ function readyUrl(graphqlUrl: string): string {
  * told which one was actually unavailable.
  */
 function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const result = formatError(formatted);
+  const result = formatError(formatted, error);
   const original = (error as { originalError?: { extensions?: Record<string, unknown> } }).originalError;
   const reported = original?.extensions?.serviceName;
   if (result.extensions?.code !== ErrorCode.SERVICE_UNAVAILABLE || typeof reported !== 'string')
@@ -114,6 +115,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       logUnexpectedErrors(logger),
       logRequests(),
+      hubInputScalars(),
       operationGuards({
         maxDepth: config.MAX_QUERY_DEPTH,
         maxAliases: config.MAX_QUERY_ALIASES,

@@ -60,6 +60,30 @@ export const configSchema = z
     MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
     /** Introspection is on in development and off in production unless this says otherwise. */
     ALLOW_INTROSPECTION: flag(false),
+    /** Oldest client token accepted, in seconds since its `iat`, whatever its `exp` says. */
+    JWT_MAX_AGE_S: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600)
+      .default(12 * 3600),
+    /** Hosts (comma-separated) an https link on a creative may point to; app routes (/…) are always allowed. */
+    CREATIVE_LINK_HOSTS: z
+      .string()
+      .default('www.haichuan-bank.example,m.haichuan-bank.example,cdn.haichuan-bank.example')
+      .transform((hosts) =>
+        hosts
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'not a host name'),
+        ),
+      ),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV !== 'production') return;

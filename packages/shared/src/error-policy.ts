@@ -6,6 +6,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from './errors';
 import type { Logger } from './logger';
+import { isDatabaseUnavailable, recognizedError } from './recognized-errors';
 
 const DELIBERATE_CODES = new Set<string>([
   ...Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR),
@@ -29,8 +30,13 @@ function clientCode(code: unknown): string | null {
   return DELIBERATE_CODES.has(renamed) ? renamed : null;
 }
 
-/** Apollo Server's formatError: deliberate errors pass (minus internals), the rest is masked. */
-export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+/**
+ * Apollo Server's formatError: deliberate errors pass (minus internals), errors recognized by what they are get their
+ * code (an unreachable database, a refused persisted query), the rest is masked.
+ */
+export function formatError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
+  const recognized = recognizedError(formatted, error);
+  if (recognized) return recognized;
   const code = clientCode(formatted.extensions?.code);
   if (code) {
     // `response` is what a failed subgraph answered, internal addresses included: never for clients.
@@ -55,7 +61,16 @@ export function logUnexpectedErrors<TContext extends { logger?: Logger }>(
         async didEncounterErrors({ errors, contextValue }) {
           const logger = contextValue?.logger ?? fallback;
           for (const error of errors) {
-            if (clientCode(error.extensions?.code)) continue;
+            if (isDatabaseUnavailable(error)) {
+              // The driver's message names hosts and ports: for the log, never for the client.
+              const cause = error.originalError ?? error;
+              logger.error(
+                { path: error.path, reason: `${cause.name}: ${cause.message}` },
+                'database unavailable',
+              );
+              continue;
+            }
+            if (clientCode(error.extensions?.code) || recognizedError(error.toJSON(), error)) continue;
             logger.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
           }
         },

@@ -15,6 +15,10 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A persisted query (APQ) whose sha256Hash is not the hash of the query sent with it. */
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
+  /** A persisted query (APQ) of a protocol version other than 1. */
+  PERSISTED_QUERY_VERSION_NOT_SUPPORTED: 'PERSISTED_QUERY_VERSION_NOT_SUPPORTED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** An entity representation lacks a field named in @requires: a planner or subgraph bug, never "none". */
   INVALID_REPRESENTATION: 'INVALID_REPRESENTATION',

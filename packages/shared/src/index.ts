@@ -15,4 +15,4 @@ export * from './subgraph';
 export * from './representation';
 export * from './error-policy';
 export * from './request-log';
-export * from './time';
+export * from './recognized-errors';

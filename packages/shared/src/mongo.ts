@@ -26,30 +26,51 @@ export async function startMongo(
     log.info({ mongo: 'external' }, 'using MongoDB from MONGODB_URI');
     return { uri, kind: 'external', stop: async () => undefined };
   }
-  try {
-    const handle = await startMemoryServer();
-    log.info({ mongo: handle.kind, uri: handle.uri }, 'started mongodb-memory-server');
-    return handle;
-  } catch (error) {
-    log.warn(
-      { mongo: 'mongodb-memory-server', reason: (error as Error).message.split('\n')[0] },
-      'mongodb-memory-server unavailable (no mongod could be obtained); falling back to MongoDB Java Server',
-    );
-  }
+  const memoryServer = await startMemoryServer(log);
+  if (memoryServer) return memoryServer;
   const handle = await startJavaServer();
   log.info({ mongo: handle.kind, uri: handle.uri }, 'started MongoDB Java Server on loopback');
   return handle;
 }
 
-async function startMemoryServer(): Promise<MongoHandle> {
-  const { MongoMemoryServer } = await import('mongodb-memory-server');
-  const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } });
-  return {
-    uri: server.getUri(),
-    kind: 'mongodb-memory-server',
-    stop: async () => void (await server.stop()),
-  };
+/** The embedded MongoDB, or null (with one log line saying why) when it cannot run here. */
+async function startMemoryServer(log: Logger): Promise<MongoHandle | null> {
+  const { MongoBinary, MongoMemoryServer } = await import('mongodb-memory-server');
+  // Obtain mongod before starting it: when it cannot be downloaded (offline machines), starting would make the
+  // library print the download error with its whole stack on the console. One line says it all.
+  try {
+    await MongoBinary.getPath();
+  } catch (error) {
+    log.warn(
+      { mongo: 'mongodb-memory-server', reason: oneLine(error) },
+      'no mongod could be obtained for mongodb-memory-server; falling back to MongoDB Java Server',
+    );
+    return null;
+  }
+  try {
+    const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } });
+    log.info({ mongo: 'mongodb-memory-server', uri: server.getUri() }, 'started mongodb-memory-server');
+    return {
+      uri: server.getUri(),
+      kind: 'mongodb-memory-server',
+      stop: async () => void (await server.stop()),
+    };
+  } catch (error) {
+    // mongod is here but would not start: a real fault, which the library has printed in full already.
+    log.error(
+      { mongo: 'mongodb-memory-server', reason: oneLine(error) },
+      'mongod did not start; falling back to MongoDB Java Server',
+    );
+    return null;
+  }
 }
+
+/** An error message on one line, for a log line (the download error spreads its cause over several). */
+const oneLine = (error: unknown): string =>
+  String(error instanceof Error ? error.message : error)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 
 /** Builds the launcher once (Maven resolves the server from Maven Central) and reuses it afterwards. */
 export function ensureJavaLauncherBuilt(): void {
@@ -116,7 +137,9 @@ export async function connectDatabase(
   const connection = mongoose.createConnection(uri, {
     dbName,
     monitorCommands: options.monitorCommands ?? false,
-    serverSelectionTimeoutMS: 10_000,
+    // How long an operation waits for a reachable server before failing (SERVICE_UNAVAILABLE). The driver lets
+    // options override the URI, so the default applies only when the URI does not choose its own.
+    ...(/[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 }),
   });
   await connection.asPromise();
   return connection;

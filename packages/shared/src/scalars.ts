@@ -1,10 +1,13 @@
-// Custom scalars shared by every subgraph.
+// Custom scalars shared by every subgraph and, for input, by the gateway: what they accept is decided here once.
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { parseInstant } from '@bank-hub/targeting';
 import { badInput } from './errors';
 
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
-  description: 'An instant in time, as an ISO-8601 string in UTC (e.g. 2026-11-25T08:00:00.000Z).',
+  description:
+    'An instant in time. Input: an RFC 3339 date-time with an offset (e.g. 2026-12-01T00:00:00+08:00 or ' +
+    '2026-11-30T16:00:00Z). Output: always in UTC (e.g. 2026-11-30T16:00:00.000Z).',
   serialize(value) {
     const date = value instanceof Date ? value : new Date(String(value));
     if (Number.isNaN(date.getTime())) throw new TypeError(`DateTime cannot represent ${String(value)}`);
@@ -14,19 +17,47 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return parseDate(value);
   },
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw badInput('DateTime must be an ISO-8601 string', 'DateTime');
+    if (ast.kind !== Kind.STRING) throw badInput('DateTime must be an RFC 3339 string', 'DateTime');
     return parseDate(ast.value);
   },
 });
 
 function parseDate(value: unknown): Date {
-  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime()))
-    throw badInput(`"${String(value)}" is not an ISO-8601 date-time`, 'DateTime');
+  const date = typeof value === 'string' ? parseInstant(value) : null;
+  if (!date) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
+    throw badInput(
+      `${shown} is not an RFC 3339 date-time with an offset, e.g. 2026-12-01T00:00:00+08:00`,
+      'DateTime',
+    );
+  }
   return date;
 }
 
-function literalToJson(ast: ValueNode): unknown {
+/**
+ * JSON input is bounded: a value nested thousands of levels deep overflows the stack of whatever walks it next
+ * (encoding it for a subgraph, storing it), and every value in it is work. No legitimate input comes near these.
+ */
+export const JSON_LIMITS = { depth: 32, values: 10_000 } as const;
+
+/** Walks a JSON value without recursion, refusing it as soon as it is too deep or holds too many values. */
+function checkJsonSize(value: unknown, type: string): void {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  let values = 0;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (++values > JSON_LIMITS.values)
+      throw badInput(`${type} holds more than ${JSON_LIMITS.values} values`, type);
+    if (next.depth > JSON_LIMITS.depth)
+      throw badInput(`${type} is nested deeper than ${JSON_LIMITS.depth} levels`, type);
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const children = Array.isArray(next.value) ? next.value : Object.values(next.value);
+    for (const child of children) pending.push({ value: child, depth: next.depth + 1 });
+  }
+}
+
+function literalToJson(ast: ValueNode, type: string, depth = 1): unknown {
+  if (depth > JSON_LIMITS.depth)
+    throw badInput(`${type} is nested deeper than ${JSON_LIMITS.depth} levels`, type);
   switch (ast.kind) {
     case Kind.STRING:
     case Kind.BOOLEAN:
@@ -37,25 +68,44 @@ function literalToJson(ast: ValueNode): unknown {
     case Kind.NULL:
       return null;
     case Kind.LIST:
-      return ast.values.map(literalToJson);
+      return ast.values.map((value) => literalToJson(value, type, depth + 1));
     case Kind.OBJECT:
-      return Object.fromEntries(ast.fields.map((field) => [field.name.value, literalToJson(field.value)]));
+      return Object.fromEntries(
+        ast.fields.map((field) => [field.name.value, literalToJson(field.value, type, depth + 1)]),
+      );
     default:
-      throw badInput('variables are not allowed inside a JSON literal', 'JSON');
+      throw badInput(`variables are not allowed inside a ${type} literal`, type);
   }
 }
 
-export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
-  name: 'JSON',
-  description: 'Any JSON value. Where a field documents a shape, the server validates it.',
-  serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: literalToJson,
-});
+/** A scalar holding any JSON value, bounded in depth and size on input. */
+function jsonScalar(name: string, description: string): GraphQLScalarType<unknown, unknown> {
+  return new GraphQLScalarType<unknown, unknown>({
+    name,
+    description,
+    serialize: (value) => value,
+    parseValue(value) {
+      checkJsonSize(value, name);
+      return value;
+    },
+    parseLiteral(ast) {
+      const value = literalToJson(ast, name);
+      checkJsonSize(value, name);
+      return value;
+    },
+  });
+}
+
+export const JSONScalar = jsonScalar(
+  'JSON',
+  'Any JSON value. Where a field documents a shape, the server validates it.',
+);
 
 /** A targeting rule as a JSON tree; the resolver that receives one parses it with the rule module. */
-export const TargetingRuleScalar = new GraphQLScalarType<unknown, unknown>({
-  ...JSONScalar.toConfig(),
-  name: 'TargetingRule',
-  description: 'A targeting rule as a JSON tree; validated by the resolver that receives it.',
-});
+export const TargetingRuleScalar = jsonScalar(
+  'TargetingRule',
+  'A targeting rule as a JSON tree; validated by the resolver that receives it.',
+);
+
+/** The scalars by name, for a schema built elsewhere (the gateway's) to read input exactly as subgraphs do. */
+export const HUB_SCALARS: readonly GraphQLScalarType[] = [DateTimeScalar, JSONScalar, TargetingRuleScalar];

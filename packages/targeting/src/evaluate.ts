@@ -1,6 +1,7 @@
 // Evaluates a rule against one member's targeting profile in memory. Value matching follows MongoDB query
 // semantics (a list matches when any element does; `neq`/`nin` match a missing value), so the in-memory result
 // and a rule compiled to a MongoDB filter always agree.
+import { parseInstant } from './instant';
 import type { Condition, Rule, RuleValue, Scalar } from './rule';
 
 export interface TargetProfile {
@@ -22,14 +23,22 @@ export function evaluate(rule: Rule, profile: TargetProfile): boolean {
   return matchCondition(rule, profile);
 }
 
+/**
+ * A key of a member's tags or attributes. Own properties only: `tag.constructor` must not find the function every
+ * object inherits, which MongoDB (holding plain documents) would never match.
+ */
+function ownValue(record: Readonly<Record<string, unknown>> | undefined, key: string): unknown {
+  return record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 export function valueOf(field: string, profile: TargetProfile): unknown {
-  if (field.startsWith('tag.')) return profile.tags?.[field.slice(4)];
-  if (field.startsWith('attr.')) return profile.attributes?.[field.slice(5)];
+  if (field.startsWith('tag.')) return ownValue(profile.tags, field.slice(4));
+  if (field.startsWith('attr.')) return ownValue(profile.attributes, field.slice(5));
   switch (field) {
     case 'segment':
       return profile.segmentCodes ?? [];
     case 'now':
-      return (profile.now ?? new Date()).toISOString();
+      return (profile.now ?? new Date()).getTime();
     case 'level':
       return profile.level;
     case 'levelRank':
@@ -46,7 +55,18 @@ export function valueOf(field: string, profile: TargetProfile): unknown {
 }
 
 function matchCondition(condition: Condition, profile: TargetProfile): boolean {
-  return matchValue(valueOf(condition.field, profile), condition.op, condition.value);
+  const expected = condition.field === 'now' ? instantsIn(condition.value) : condition.value;
+  return matchValue(valueOf(condition.field, profile), condition.op, expected);
+}
+
+/**
+ * `now` compares instants: rule values may carry any offset, so they are compared as milliseconds since the epoch,
+ * never as strings (as strings, 2026-12-01T00:00:00+08:00 sorts after 2026-11-30T17:00:00Z, the same instant).
+ */
+function instantsIn(value: RuleValue | undefined): RuleValue | undefined {
+  const instant = (scalar: Scalar): Scalar =>
+    typeof scalar === 'string' ? (parseInstant(scalar)?.getTime() ?? Number.NaN) : scalar;
+  return Array.isArray(value) ? value.map(instant) : value === undefined ? undefined : instant(value);
 }
 
 /** MongoDB query semantics for one field value. */

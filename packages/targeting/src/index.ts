@@ -1,3 +1,4 @@
 export * from './rule';
 export * from './evaluate';
 export * from './variants';
+export * from './instant';

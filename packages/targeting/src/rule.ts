@@ -1,6 +1,7 @@
 // The targeting rule language: a small JSON tree of `all` / `any` / `not` over conditions on a member's
 // targeting attributes. Rules are data (stored on segments and creatives), so they are parsed and validated
 // at the edge and every problem names the node at fault.
+import { parseInstant } from './instant';
 
 export const OPERATORS = ['eq', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'exists', 'contains'] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -28,9 +29,22 @@ export const PLAIN_FIELDS = [
 ] as const;
 export type PlainField = (typeof PLAIN_FIELDS)[number];
 
-const KEY_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
-const MAX_DEPTH = 10;
-const MAX_NODES = 200;
+/** Tag codes are lower snake case (the tag library's own rule); profile attributes are camel case (`ageGroup`). */
+const KEY_PATTERN = { tag: /^[a-z][a-z0-9_]{0,63}$/, attr: /^[a-z][A-Za-z0-9_]{0,63}$/ } as const;
+/**
+ * Every page evaluates every placement's rule for every member, so a rule's size is a cost every member pays: the
+ * limits below keep the largest rule a few kilobytes.
+ */
+export const RULE_LIMITS = {
+  depth: 10,
+  nodes: 200,
+  /** Values in one `in` / `nin` list. */
+  listValues: 100,
+  /** Characters in one string value. */
+  valueLength: 200,
+  /** Bytes of the rule's conditions encoded as JSON; the combinators around them add a few bytes each. */
+  encodedBytes: 16_384,
+} as const;
 
 export interface RuleProblem {
   /** Path of the offending node, e.g. `rule.all[1].op`. */
@@ -58,12 +72,20 @@ export function isKnownField(field: string): boolean {
   if ((PLAIN_FIELDS as readonly string[]).includes(field)) return true;
   const [prefix, key, ...rest] = field.split('.');
   return (
-    (prefix === 'tag' || prefix === 'attr') && rest.length === 0 && key !== undefined && KEY_PATTERN.test(key)
+    (prefix === 'tag' || prefix === 'attr') &&
+    rest.length === 0 &&
+    key !== undefined &&
+    KEY_PATTERN[prefix].test(key)
   );
 }
 
+interface ParseState {
+  nodes: number;
+  bytes: number;
+}
+
 export function parseRule(input: unknown, path = 'rule', options: ParseOptions = {}): ParseResult {
-  const state = { nodes: 0 };
+  const state: ParseState = { nodes: 0, bytes: 0 };
   try {
     return { ok: true, rule: parseNode(input, path, 1, state, options.allowField ?? (() => true)) };
   } catch (error) {
@@ -81,11 +103,13 @@ function parseNode(
   input: unknown,
   path: string,
   depth: number,
-  state: { nodes: number },
+  state: ParseState,
   allowField: (field: string) => boolean,
 ): Rule {
-  if (depth > MAX_DEPTH) throw new RuleSyntaxError(path, `rule is nested deeper than ${MAX_DEPTH} levels`);
-  if (++state.nodes > MAX_NODES) throw new RuleSyntaxError(path, `rule has more than ${MAX_NODES} nodes`);
+  if (depth > RULE_LIMITS.depth)
+    throw new RuleSyntaxError(path, `rule is nested deeper than ${RULE_LIMITS.depth} levels`);
+  if (++state.nodes > RULE_LIMITS.nodes)
+    throw new RuleSyntaxError(path, `rule has more than ${RULE_LIMITS.nodes} nodes`);
   if (!isObject(input)) throw new RuleSyntaxError(path, 'a rule node must be an object');
   const keys = Object.keys(input);
   if (keys.length === 1 && (keys[0] === 'all' || keys[0] === 'any')) {
@@ -102,7 +126,17 @@ function parseNode(
   if (keys.length === 1 && keys[0] === 'not') {
     return { not: parseNode(input.not, `${path}.not`, depth + 1, state, allowField) };
   }
-  if ('field' in input || 'op' in input) return parseCondition(input, path, allowField);
+  if ('field' in input || 'op' in input) {
+    const condition = parseCondition(input, path, allowField);
+    state.bytes += Buffer.byteLength(JSON.stringify(condition));
+    if (state.bytes > RULE_LIMITS.encodedBytes) {
+      throw new RuleSyntaxError(
+        path,
+        `rule is larger than ${RULE_LIMITS.encodedBytes} bytes encoded as JSON`,
+      );
+    }
+    return condition;
+  }
   throw new RuleSyntaxError(
     path,
     'a rule node must be {all: [...]}, {any: [...]}, {not: {...}} or {field, op, value}',
@@ -114,14 +148,14 @@ function parseCondition(
   path: string,
   allowField: (field: string) => boolean,
 ): Condition {
-  const extra = Object.keys(input).filter((key) => key !== 'field' && key !== 'op' && key !== 'value');
-  if (extra.length > 0)
-    throw new RuleSyntaxError(`${path}.${extra[0]}`, `unknown key "${extra[0]}" in a condition`);
+  const extra = Object.keys(input).find((key) => key !== 'field' && key !== 'op' && key !== 'value');
+  if (extra !== undefined)
+    throw new RuleSyntaxError(`${path}.${extra.slice(0, 64)}`, `unknown key ${quoted(extra)} in a condition`);
   const { field, op, value } = input;
   if (typeof field !== 'string' || !isKnownField(field)) {
     throw new RuleSyntaxError(
       `${path}.field`,
-      `unknown field ${JSON.stringify(field)}; use one of ${PLAIN_FIELDS.join(', ')}, tag.<code> or attr.<name>`,
+      `unknown field ${quoted(field)}; use one of ${PLAIN_FIELDS.join(', ')}, tag.<code> or attr.<name>`,
     );
   }
   if (!allowField(field))
@@ -129,7 +163,7 @@ function parseCondition(
   if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
     throw new RuleSyntaxError(
       `${path}.op`,
-      `unknown operator ${JSON.stringify(op)}; use one of ${OPERATORS.join(', ')}`,
+      `unknown operator ${quoted(op)}; use one of ${OPERATORS.join(', ')}`,
     );
   }
   const operator = op as Operator;
@@ -139,23 +173,47 @@ function parseCondition(
     return { field, op: operator, value };
   }
   if (operator === 'in' || operator === 'nin') {
-    if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar)) {
+    if (!Array.isArray(value) || value.length === 0) {
       throw new RuleSyntaxError(
         valuePath,
         `"${operator}" takes a non-empty list of strings, numbers or booleans`,
       );
     }
-    return { field, op: operator, value };
+    if (value.length > RULE_LIMITS.listValues) {
+      throw new RuleSyntaxError(valuePath, `"${operator}" takes at most ${RULE_LIMITS.listValues} values`);
+    }
+    value.forEach((element, i) => checkValue(field, operator, element, `${valuePath}[${i}]`));
+    return { field, op: operator, value: value as Scalar[] };
   }
-  if (!isScalar(value))
-    throw new RuleSyntaxError(valuePath, `"${operator}" takes a string, number or boolean`);
+  checkValue(field, operator, value, valuePath);
+  return { field, op: operator, value: value as Scalar };
+}
+
+function checkValue(
+  field: string,
+  operator: Operator,
+  value: unknown,
+  path: string,
+): asserts value is Scalar {
+  if (!isScalar(value)) throw new RuleSyntaxError(path, `"${operator}" takes a string, number or boolean`);
+  if (typeof value === 'string' && value.length > RULE_LIMITS.valueLength) {
+    throw new RuleSyntaxError(path, `a value has at most ${RULE_LIMITS.valueLength} characters`);
+  }
   if (['gt', 'gte', 'lt', 'lte'].includes(operator) && typeof value === 'boolean') {
-    throw new RuleSyntaxError(valuePath, `"${operator}" compares numbers or strings, not booleans`);
+    throw new RuleSyntaxError(path, `"${operator}" compares numbers or strings, not booleans`);
   }
-  if (field === 'now' && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
-    throw new RuleSyntaxError(valuePath, '"now" is compared with an ISO-8601 date-time string');
+  if (field === 'now' && (typeof value !== 'string' || !parseInstant(value))) {
+    throw new RuleSyntaxError(
+      path,
+      '"now" is compared with an RFC 3339 date-time with an offset, e.g. 2026-12-01T00:00:00+08:00',
+    );
   }
-  return { field, op: operator, value };
+}
+
+/** Part of the input, quoted for a message: never more than a short line of it. */
+function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 66 ? `${text.slice(0, 64)}…` : text;
 }
 
 function isScalar(value: unknown): value is Scalar {

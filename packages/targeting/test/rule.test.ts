@@ -20,6 +20,7 @@ describe('parseRule', () => {
       },
     ],
     [{ field: 'now', op: 'lt', value: '2030-01-01T00:00:00Z' }],
+    [{ field: 'attr.ageGroup', op: 'in', value: ['18-24'] }],
   ])('accepts %j', (input) => {
     expect(parseRule(input)).toEqual({ ok: true, rule: input });
   });
@@ -45,15 +46,68 @@ describe('parseRule', () => {
     [{ field: 'tag.aum', op: 'in', value: 5 }, 'rule.value', 'non-empty list'],
     [{ field: 'tag.aum', op: 'gt', value: true }, 'rule.value', 'not booleans'],
     [{ field: 'tag.Bad-Code', op: 'eq', value: 1 }, 'rule.field', 'unknown field'],
+    [{ field: 'tag.ageGroup', op: 'eq', value: 1 }, 'rule.field', 'unknown field'],
+    [{ field: 'attr.__proto__', op: 'exists', value: true }, 'rule.field', 'unknown field'],
     [{ field: 'level', op: 'eq', value: 'GOLD', extra: 1 }, 'rule.extra', 'unknown key'],
-    [{ field: 'now', op: 'lt', value: 'tomorrow' }, 'rule.value', 'ISO-8601'],
-    [{ all: [{ field: 'level', op: 'eq', value: 'A' }], any: [] }, 'rule', 'must be'],
+    [{ field: 'now', op: 'lt', value: 'tomorrow' }, 'rule.value', 'RFC 3339'],
+    [{ field: 'now', op: 'lt', value: '1' }, 'rule.value', 'RFC 3339'],
+    [{ field: 'now', op: 'gt', value: '2026-12-01T00:00:00' }, 'rule.value', 'with an offset'],
+    [{ field: 'now', op: 'gt', value: '2026-12-01T00:00+08:00' }, 'rule.value', 'RFC 3339'],
+    [
+      { field: 'now', op: 'in', value: ['2026-12-01T00:00:00Z', '2026-02-30T00:00:00Z'] },
+      'rule.value[1]',
+      'RFC 3339',
+    ],
+    [{ field: 'attr.city', op: 'in', value: ['a', { $gt: '' }] }, 'rule.value[1]', 'a string, number'],
   ])('rejects %j at %s', (input, path, message) => {
     const result = parseRule(input);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problem.path).toBe(path);
     expect(result.problem.message).toContain(message);
+  });
+
+  it.each([
+    [
+      'an in list of 101 values',
+      { field: 'attr.city', op: 'in', value: Array.from({ length: 101 }, (_, i) => `c${i}`) },
+      'rule.value',
+      'at most 100 values',
+    ],
+    [
+      'a value of 201 characters',
+      { field: 'attr.city', op: 'eq', value: 'x'.repeat(201) },
+      'rule.value',
+      'at most 200 characters',
+    ],
+    [
+      // Each condition encodes to 232 bytes: the 71st passes 16384.
+      'a rule over 16 KB encoded',
+      { any: Array.from({ length: 120 }, () => ({ field: 'attr.city', op: 'eq', value: 'x'.repeat(190) })) },
+      'rule.any[70]',
+      'larger than 16384 bytes',
+    ],
+    [
+      'a rule of 201 nodes',
+      { any: Array.from({ length: 200 }, () => ({ field: 'level', op: 'eq', value: 'GOLD' })) },
+      'rule.any[199]',
+      'more than 200 nodes',
+    ],
+  ])('rejects %s, naming the node', (_name, input, path, message) => {
+    expect(parseRule(input)).toEqual({
+      ok: false,
+      problem: { path, message: expect.stringContaining(message) },
+    });
+  });
+
+  it('accepts a rule at every limit', () => {
+    const rule = {
+      all: [
+        { field: 'attr.city', op: 'in', value: Array.from({ length: 100 }, (_, i) => `city-${i}`) },
+        { field: 'attr.city', op: 'neq', value: 'x'.repeat(200) },
+      ],
+    };
+    expect(parseRule(rule)).toEqual({ ok: true, rule });
   });
 
   it('rejects a field the caller does not allow, naming the node', () => {
@@ -112,6 +166,25 @@ describe('evaluate', () => {
     ],
     ['time window closed', { field: 'now', op: 'lt', value: '2026-01-01T00:00:00.000Z' }, false],
     [
+      // As strings, 2026-06-01T00:00:00.000Z sorts before 2026-06-01T07:59:59+08:00, an instant one second earlier.
+      'now compares instants, not strings',
+      { field: 'now', op: 'lt', value: '2026-06-01T07:59:59+08:00' },
+      false,
+    ],
+    [
+      'now equals an instant written with an offset',
+      { field: 'now', op: 'eq', value: '2026-06-01T08:00:00+08:00' },
+      true,
+    ],
+    [
+      'now in a list of instants',
+      { field: 'now', op: 'in', value: ['2026-05-31T19:00:00-05:00', '2027-01-01T00:00:00Z'] },
+      true,
+    ],
+    ['an inherited name is no tag', { field: 'tag.constructor', op: 'exists', value: true }, false],
+    ['an inherited name is no attribute', { field: 'attr.constructor', op: 'neq', value: 'x' }, true],
+    ['an inherited method is no attribute', { field: 'attr.toString', op: 'exists', value: false }, true],
+    [
       'all fails when one child fails',
       {
         all: [
@@ -166,5 +239,26 @@ describe('explainMismatch', () => {
     ],
   ])('%s', (_name, rule, expected) => {
     expect(explainMismatch(rule, profile)).toBe(expected);
+  });
+});
+
+describe('evaluate at the instant the issue names', () => {
+  // 2026-11-30T17:00Z is 2026-12-01T01:00 in UTC+8: one hour after midnight of 1 December there.
+  const profile: TargetProfile = { now: new Date('2026-11-30T17:00:00Z') };
+  it.each<[Rule, boolean]>([
+    [{ field: 'now', op: 'gt', value: '2026-12-01T00:00:00+08:00' }, true],
+    [{ field: 'now', op: 'lt', value: '2026-12-01T00:00:00+08:00' }, false],
+    [{ field: 'now', op: 'gte', value: '2026-12-01T01:00:00+08:00' }, true],
+    [{ field: 'now', op: 'lt', value: '2026-12-01T01:00:00.001+08:00' }, true],
+  ])('%j is %s', (rule, expected) => {
+    expect(parseRule(rule).ok).toBe(true);
+    expect(evaluate(rule, profile)).toBe(expected);
+  });
+});
+
+describe('own properties only', () => {
+  it('reads a tag that really is called constructor', () => {
+    const profile: TargetProfile = { tags: { constructor: true } };
+    expect(evaluate({ field: 'tag.constructor', op: 'eq', value: true }, profile)).toBe(true);
   });
 });

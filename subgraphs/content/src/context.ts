@@ -28,6 +28,8 @@ export interface ContentContext extends BaseContext {
   repos: ContentRepositories;
   loaders: ContentLoaders;
   catalog: ProductCatalog;
+  /** Hosts an https link on a creative may point to (CREATIVE_LINK_HOSTS). */
+  creativeLinkHosts: ReadonlySet<string>;
   now: Date;
 }
 
@@ -88,9 +90,20 @@ export function createLoaders(
   };
 }
 
-export function createContext(repos: ContentRepositories, catalog: ProductCatalog) {
+export function createContext(
+  repos: ContentRepositories,
+  catalog: ProductCatalog,
+  creativeLinkHosts: ReadonlySet<string>,
+) {
   return (base: BaseContext): ContentContext => {
     const now = new Date();
-    return { ...base, repos, catalog, now, loaders: createLoaders(repos, catalog, base, now) };
+    return {
+      ...base,
+      repos,
+      catalog,
+      creativeLinkHosts,
+      now,
+      loaders: createLoaders(repos, catalog, base, now),
+    };
   };
 }

@@ -181,7 +181,7 @@ export async function createCreative(
 ): Promise<CreativeDoc> {
   const page = await ctx.repos.pages.findByIds([input.pageId]).then(([found]) => found);
   if (!page) throw badInput(`page ${input.pageId} does not exist`, 'input.pageId');
-  const checkedInput = checked(() => checkCreativeInput(input, page.slots));
+  const checkedInput = checked(() => checkCreativeInput(input, page.slots, ctx.creativeLinkHosts));
   await checkReference(ctx, checkedInput);
   const creative: CreativeDoc = {
     _id: `CR-${randomUUID()}`,
@@ -209,7 +209,7 @@ export async function updateCreative(
   if (input.pageId !== before.pageId)
     throw badInput('a creative cannot move to another page', 'input.pageId');
   const page = await pageOrNotFound(ctx, before.pageId);
-  const checkedInput = checked(() => checkCreativeInput(input, page.slots));
+  const checkedInput = checked(() => checkCreativeInput(input, page.slots, ctx.creativeLinkHosts));
   await checkReference(ctx, checkedInput);
   const next: CreativeDoc = {
     ...before,

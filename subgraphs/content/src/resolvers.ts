@@ -9,6 +9,7 @@ import {
   badInput,
   notFound,
   parseRepresentation,
+  requireAnyScope,
   requireScope,
 } from '@bank-hub/shared';
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
@@ -116,7 +117,8 @@ export const resolvers: Resolvers = {
 
   Query: {
     pages: (_parent, { channel }, ctx) => {
-      operator(ctx);
+      // Builders compose mini-program flows that show pages, so they may see which pages exist.
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.BUILDER]);
       return ctx.repos.pages.list(channel ?? null);
     },
     creatives: async (_parent, { pageId, slotCode }, ctx) => {

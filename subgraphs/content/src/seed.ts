@@ -425,6 +425,27 @@ const WEALTH: SlotSeed[] = [
   },
 ];
 
+/** What the new-member gift is: the page the `welcome-benefit` service flow shows before the claim. */
+const WELCOME: SlotSeed[] = [
+  {
+    code: 'hero',
+    template: 'BANNER_CAROUSEL',
+    maxItems: 1,
+    creatives: [
+      banner('new member gift', '新人礼包：最高888元 New-Member Gift', '/activities/A-NEWBIE', {
+        fallback: true,
+      }),
+    ],
+  },
+  {
+    code: 'tasks',
+    template: 'ACTIVITY_LIST',
+    title: '新手任务 New-member tasks',
+    maxItems: 1,
+    creatives: [card('ACTIVITY', 'A-NEWBIE')],
+  },
+];
+
 /** Mini-programs show the same pages with fewer items per slot. */
 const MINI_PROGRAM_MAX_ITEMS = 3;
 
@@ -487,10 +508,13 @@ function buildPage(channel: Channel, key: string, title: string, seeds: SlotSeed
 }
 
 export function seedPages(): { pages: PageDoc[]; creatives: CreativeDoc[] } {
-  const built = (['APP', 'MINI_PROGRAM'] as const).flatMap((channel) => [
-    buildPage(channel, 'home', '首页 Home', HOME),
-    buildPage(channel, 'wealth', '财富 Wealth', WEALTH),
-  ]);
+  const built = [
+    ...(['APP', 'MINI_PROGRAM'] as const).flatMap((channel) => [
+      buildPage(channel, 'home', '首页 Home', HOME),
+      buildPage(channel, 'wealth', '财富 Wealth', WEALTH),
+    ]),
+    buildPage('MINI_PROGRAM', 'welcome', '新人礼包 Welcome gift', WELCOME),
+  ];
   return { pages: built.map((b) => b.page), creatives: built.flatMap((b) => b.creatives) };
 }
 

@@ -21,6 +21,10 @@ export async function buildContentServer(dependencies: SubgraphDependencies): Pr
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<ContentContext>,
     dependencies,
-    context: createContext(repos, graphProductCatalog(dependencies.graph)),
+    context: createContext(
+      repos,
+      graphProductCatalog(dependencies.graph),
+      new Set(dependencies.config.CREATIVE_LINK_HOSTS),
+    ),
   });
 }

@@ -3,7 +3,7 @@ import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
 import { planSlot } from '../src/domain/selection';
-import { InputProblem, checkCreativeInput, checkPageInput } from '../src/domain/validation';
+import { InputProblem, checkCreativeInput, checkLink, checkPageInput } from '../src/domain/validation';
 import { canEdit, transition } from '../src/domain/workflow';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
@@ -318,6 +318,7 @@ describe('input checks', () => {
     slot({ code: 'hero', template: 'BANNER_CAROUSEL' }),
     slot({ code: 'shelf', template: 'PRODUCT_SHELF' }),
   ];
+  const HOSTS: ReadonlySet<string> = new Set(['www.bank.example', 'm.bank.example']);
   const banner = {
     slotCode: 'hero',
     name: 'x',
@@ -365,27 +366,33 @@ describe('input checks', () => {
     ],
     [
       'a window ending before it starts',
-      () => checkCreativeInput({ ...banner, endsAt: new Date('2025-01-01T00:00:00Z') }, slots),
+      () => checkCreativeInput({ ...banner, endsAt: new Date('2025-01-01T00:00:00Z') }, slots, HOSTS),
       'input.endsAt',
     ],
     [
       'a kind the template cannot show',
-      () => checkCreativeInput({ ...banner, slotCode: 'shelf' }, slots),
+      () => checkCreativeInput({ ...banner, slotCode: 'shelf' }, slots, HOSTS),
       'input.kind',
     ],
-    ['an unknown slot', () => checkCreativeInput({ ...banner, slotCode: 'nope' }, slots), 'input.slotCode'],
+    [
+      'an unknown slot',
+      () => checkCreativeInput({ ...banner, slotCode: 'nope' }, slots, HOSTS),
+      'input.slotCode',
+    ],
     [
       'an invalid rule',
       () =>
         checkCreativeInput(
           { ...banner, rule: { any: [{ field: 'segment', op: 'like', value: 'X' }] } },
           slots,
+          HOSTS,
         ),
       'input.rule.any[0].op',
     ],
     [
       'a profile attribute in a placement rule',
-      () => checkCreativeInput({ ...banner, rule: { field: 'attr.city', op: 'eq', value: 'X' } }, slots),
+      () =>
+        checkCreativeInput({ ...banner, rule: { field: 'attr.city', op: 'eq', value: 'X' } }, slots, HOSTS),
       'input.rule.field',
     ],
     [
@@ -400,17 +407,23 @@ describe('input checks', () => {
             ],
           },
           slots,
+          HOSTS,
         ),
       'input.experimentKey',
     ],
     [
       'a banner without an https image',
-      () => checkCreativeInput({ ...banner, imageUrl: 'http://x' }, slots),
+      () => checkCreativeInput({ ...banner, imageUrl: 'http://x' }, slots, HOSTS),
       'input.imageUrl',
     ],
     [
+      'a banner linking to another site',
+      () => checkCreativeInput({ ...banner, link: '//evil.example' }, slots, HOSTS),
+      'input.link',
+    ],
+    [
       'a product card without a product',
-      () => checkCreativeInput({ ...banner, slotCode: 'shelf', kind: 'PRODUCT' }, slots),
+      () => checkCreativeInput({ ...banner, slotCode: 'shelf', kind: 'PRODUCT' }, slots, HOSTS),
       'input.refId',
     ],
   ])('names the field for %s', (_name, check, field) => {
@@ -418,11 +431,53 @@ describe('input checks', () => {
   });
 
   it('accepts a valid banner', () => {
-    expect(checkCreativeInput(banner, slots)).toMatchObject({
+    expect(checkCreativeInput(banner, slots, HOSTS)).toMatchObject({
       kind: 'BANNER',
       title: 'Hi',
       priority: 0,
       rule: null,
     });
+  });
+});
+
+describe('checkLink', () => {
+  const hosts: ReadonlySet<string> = new Set(['www.bank.example', 'cdn.bank.example']);
+
+  it.each([
+    '/home',
+    '/activities/A-NEWBIE?from=banner#top',
+    '/wealth/P-WM-002',
+    '/',
+    'https://www.bank.example',
+    'https://www.bank.example/offers?id=1',
+    'https://WWW.Bank.Example/offers',
+    'https://cdn.bank.example/terms.pdf',
+  ])('accepts %s', (link) => {
+    expect(checkLink(link, 'input.link', hosts)).toBe(link);
+  });
+
+  it.each([
+    ['a protocol-relative URL', '//evil.example'],
+    ['a protocol-relative URL with a path', '//evil.example/home'],
+    ['a backslash that browsers read as a slash', '/\\evil.example'],
+    ['a backslash later on', '/home\\..\\..\\evil'],
+    ['an https URL on another host', 'https://evil.example'],
+    ['an allowed host as a suffix', 'https://www.bank.example.evil.example/'],
+    ['an allowed host as user info', 'https://www.bank.example@evil.example/'],
+    ['an allowed host with a port', 'https://www.bank.example:8443/'],
+    ['an allowed host with a trailing dot', 'https://www.bank.example./'],
+    ['plain http', 'http://www.bank.example/'],
+    ['javascript', 'javascript:alert(1)'],
+    ['a data URL', 'data:text/html;base64,PHNjcmlwdD4='],
+    ['an app link scheme', 'bankapp://transfer'],
+    ['a relative path without a slash', 'home'],
+    ['whitespace inside', '/ho me'],
+    ['a tab that browsers drop', '/\t/evil.example'],
+    ['nothing', ''],
+    ['null', null],
+  ])('refuses %s (%j) naming the field', (_name, link) => {
+    expect(() => checkLink(link, 'input.link', hosts)).toThrow(
+      expect.objectContaining({ field: 'input.link', message: expect.stringContaining('app route') }),
+    );
   });
 });

@@ -95,6 +95,16 @@ describe('compileRule', () => {
     });
     expect(evaluate({ field: 'now', op: 'gt', value: '2027-01-01T00:00:00Z' }, { now })).toBe(false);
   });
+
+  it.each([
+    ['gt', {}],
+    ['lte', { _id: { $exists: false } }],
+  ])('decides now %s a time written in another offset by the instant it names', (op, filter) => {
+    // 2026-11-30T17:00Z is 01:00 on 1 December in UTC+8.
+    const at = new Date('2026-11-30T17:00:00Z');
+    const rule = { field: 'now', op: op as 'gt' | 'lte', value: '2026-12-01T00:00:00+08:00' };
+    expect(compileRule(rule, at)).toEqual(filter);
+  });
 });
 
 describe('affinityKeysOf', () => {

@@ -1,6 +1,7 @@
 // The per-request context: identity plus loaders created fresh for every request.
 import type DataLoader from 'dataloader';
 import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
+import type { PageDirectory } from './flows/content-pages';
 import type { MemberRiskSource } from './flows/member-risk';
 import type { ProductsRepositories } from './models';
 import type { BundleDoc } from './models/bundle';
@@ -20,6 +21,8 @@ export interface ProductsContext extends BaseContext {
   repos: ProductsRepositories;
   loaders: ProductsLoaders;
   memberRisk: MemberRiskSource;
+  /** Which pages a flow may show. */
+  pages: PageDirectory;
   flowSessionTtlMinutes: number;
   now: Date;
 }
@@ -43,9 +46,18 @@ export function createContext(
   repos: ProductsRepositories,
   memberRisk: MemberRiskSource,
   flowSessionTtlMinutes: number,
+  pages: PageDirectory,
 ) {
   return (base: BaseContext): ProductsContext => {
     const now = new Date();
-    return { ...base, repos, memberRisk, flowSessionTtlMinutes, now, loaders: createLoaders(repos, now) };
+    return {
+      ...base,
+      repos,
+      memberRisk,
+      pages,
+      flowSessionTtlMinutes,
+      now,
+      loaders: createLoaders(repos, now),
+    };
   };
 }

@@ -48,6 +48,9 @@ function builder(ctx: ProductsContext): Builder {
 
 const isBuilder = (ctx: ProductsContext) => BUILDER_SCOPES.some((scope) => hasScope(ctx.identity, scope));
 
+/** The pages a flow may show, asked of content on behalf of the caller only when a flow shows any. */
+const pageKeysFor = (ctx: ProductsContext) => () => ctx.pages.pageKeys(ctx);
+
 function runContext(ctx: ProductsContext): RunContext {
   return {
     repos: ctx.repos,
@@ -135,7 +138,7 @@ export const resolvers: Resolvers = {
       builder(ctx);
       const flow = await ctx.loaders.flowById.load(flowId);
       if (!flow) throw notFound('flow version', flowId);
-      const problems = await validateVersion(ctx.repos, flow);
+      const problems = await validateVersion(ctx.repos, flow, pageKeysFor(ctx));
       return { valid: problems.length === 0, problems };
     },
     flowSession: (_parent, { id }, ctx) => ownSession(ctx.repos, requireMember(ctx.identity), id),
@@ -170,7 +173,7 @@ export const resolvers: Resolvers = {
       editDraft(ctx.repos, builder(ctx), flowId, 'disconnectFlowSteps', disconnectSteps(from, to)),
     setFlowStart: (_parent, { flowId, stepId }, ctx) =>
       editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId)),
-    publishFlow: (_parent, { flowId }, ctx) => publishFlow(ctx.repos, builder(ctx), flowId),
+    publishFlow: (_parent, { flowId }, ctx) => publishFlow(ctx.repos, builder(ctx), flowId, pageKeysFor(ctx)),
     retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),
     startFlowSession: (_parent, { flowKey }, ctx) =>
       startSession(runContext(ctx), requireMember(ctx.identity), flowKey),

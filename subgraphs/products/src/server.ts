@@ -7,6 +7,7 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { createContext, type ProductsContext } from './context';
+import { graphPageDirectory } from './flows/content-pages';
 import { graphMemberRisk } from './flows/member-risk';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
@@ -21,11 +22,13 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
     dependencies,
-    // Purchases read the member's current risk tolerance from members, through the graph.
+    // Purchases read the member's current risk tolerance from members, and flow validation which pages exist
+    // from content, through the graph.
     context: createContext(
       repos,
       graphMemberRisk(dependencies.graph),
       dependencies.config.FLOW_SESSION_TTL_MINUTES,
+      graphPageDirectory(dependencies.graph),
     ),
   });
 }

@@ -1,5 +1,6 @@
 import { eligibleBundles, type BundleMember } from '../src/domain/bundles';
-import { nextStepId, type FlowGraph, type FlowStep } from '../src/flows/flow';
+import { fitsType, type ServiceValueType } from '../src/flows/catalog';
+import { nextStepId, type FlowGraph, type FlowStep, type InputMapping } from '../src/flows/flow';
 import { validateFlow, type FlowProblemCode } from '../src/flows/validation';
 import { diffFlows } from '../src/flows/diff';
 import { PRODUCTS } from '../src/seed';
@@ -7,8 +8,13 @@ import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
 
 const risk = (id: string) => PRODUCTS.find((product) => product._id === id)?.riskLevel ?? null;
+/** The demo content's mini-program pages, as the content subgraph would list them. */
+const PAGES = new Set(['home', 'wealth', 'welcome']);
 const codes = (graph: FlowGraph) =>
-  validateFlow(graph, risk).map((problem) => [problem.code, problem.stepId]);
+  validateFlow(graph, { productRisk: risk, pageExists: (key) => PAGES.has(key) }).map((problem) => [
+    problem.code,
+    problem.stepId,
+  ]);
 
 const buyWealth = FLOWS.find((flow) => flow.key === 'buy-wealth')!;
 const clone = (graph: FlowGraph): FlowGraph =>
@@ -46,7 +52,7 @@ describe('validateFlow', () => {
           id: 'orphan',
           service: 'SHOW_PAGE',
           title: 'x',
-          inputs: [{ input: 'pageKey', fromStep: null, fromOutput: null, constant: 'p' }],
+          inputs: [{ input: 'pageKey', fromStep: null, fromOutput: null, constant: 'home' }],
           next: [],
           terminal: true,
         }),
@@ -171,6 +177,34 @@ describe('validateFlow', () => {
     ],
   });
 
+  const welcome = FLOWS.find((flow) => flow.key === 'welcome-benefit')!;
+  const showing = (pageKey: InputMapping): FlowGraph => {
+    const graph = clone(welcome);
+    stepOf(graph, 'intro').inputs = [pageKey];
+    return graph;
+  };
+  it.each<[string, InputMapping, [FlowProblemCode, string][]]>([
+    ['a page that exists', { input: 'pageKey', fromStep: null, fromOutput: null, constant: 'welcome' }, []],
+    [
+      'a page that does not exist',
+      { input: 'pageKey', fromStep: null, fromOutput: null, constant: 'nowhere' },
+      [['UNKNOWN_PAGE', 'intro']],
+    ],
+    [
+      'a page named like a property every object has',
+      { input: 'pageKey', fromStep: null, fromOutput: null, constant: 'constructor' },
+      [['UNKNOWN_PAGE', 'intro']],
+    ],
+  ])('a flow showing %s', (_name, pageKey, expected) => {
+    expect(codes(showing(pageKey))).toEqual(expected);
+  });
+
+  it('asks nothing about a flow that shows no page', () => {
+    const pageExists = jest.fn(() => false);
+    expect(validateFlow(clone(buyWealth), { productRisk: risk, pageExists })).toEqual([]);
+    expect(pageExists).not.toHaveBeenCalled();
+  });
+
   it.each([
     ['P-FD-009', false, [['MISSING_RISK_ASSESSMENT', 'confirm']]],
     ['P-FD-009', true, []],
@@ -178,6 +212,22 @@ describe('validateFlow', () => {
     ['P-DP-001', false, []],
   ])('a purchase of %s with assessment %s reports %j', (productId, assessed, expected) => {
     expect(codes(purchaseOf(productId, assessed))).toEqual(expected);
+  });
+});
+
+describe('fitsType', () => {
+  it.each<[ServiceValueType, unknown, boolean]>([
+    ['DATE_TIME', '2026-11-25T08:00:00Z', true],
+    ['DATE_TIME', '2026-11-25T16:00:00+08:00', true],
+    ['DATE_TIME', '2026-11-25T08:00:00', false],
+    ['DATE_TIME', '1', false],
+    ['DATE_TIME', 1_796_083_200_000, false],
+    ['RISK_LEVEL', 'R3', true],
+    ['RISK_LEVEL', 'R6', false],
+    ['NUMBER', Number.NaN, false],
+    ['STRING', '', false],
+  ])('%s: %j fits is %s', (type, value, fits) => {
+    expect(fitsType(value, type)).toBe(fits);
   });
 });
 

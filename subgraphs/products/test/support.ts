@@ -13,7 +13,8 @@ export const startProducts = (
   label: string,
   options: { monitorCommands?: boolean } = {},
 ): Promise<ProductsUnderTest> =>
-  // Alone, the subgraph has no graph to ask for a member's risk; these tests do not purchase.
+  // Alone, the subgraph has no graph to ask for a member's risk or for pages; these tests neither purchase nor
+  // validate flows that show pages.
   startSubgraph(label, products, options);
 
 /** The seed's record of a product, to check answers against data the test did not get from the server. */

@@ -1,7 +1,7 @@
 // Reads what the collector receives: a JSON array of events, or an object {deviceId, token?, events} (what the
 // codeless snippet's beacons send). Items not even shaped like an event are set aside with their index; what each
 // event says is for the tracking plan to judge.
-import { parseInstant } from '@bank-hub/shared';
+import { parseInstant } from '@bank-hub/targeting';
 import type { Channel } from '../models/event';
 import type { Rejection, ReportedEvent } from './events';
 
@@ -27,7 +27,8 @@ export function readBeacon(body: unknown): Beacon | null {
     malformed: [],
   };
   batch.events.forEach((item: unknown, index: number) => {
-    const occurredAt = isRecord(item) ? parseInstant(item.occurredAt) : null;
+    const occurredAt =
+      isRecord(item) && typeof item.occurredAt === 'string' ? parseInstant(item.occurredAt) : null;
     if (
       isRecord(item) &&
       occurredAt &&

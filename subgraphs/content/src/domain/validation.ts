@@ -30,7 +30,31 @@ const SLOT_CODE = /^[a-z][a-z0-9_]{0,39}$/;
 const VARIANT_KEY = /^[A-Z0-9_]{1,16}$/;
 const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
 const IMAGE_URL = /^https:\/\/\S{1,500}$/;
-const LINK = /^(https:\/\/|\/|bankapp:\/\/)\S{0,500}$/;
+/** What may follow a link's host or start an app route: RFC 3986 path, query and fragment characters, no `\`. */
+const URL_TAIL = "[A-Za-z0-9\\-._~!$&'()*+,;=:@%/?#]{0,500}";
+/** An app route: one `/`, then anything but a second `/` or `\`, which browsers read as another host. */
+const APP_ROUTE = new RegExp(`^/(?![/\\\\])${URL_TAIL}$`);
+/** An https URL: a bare host name (no user, no port), then path, query or fragment. */
+const HTTPS_URL = new RegExp(`^https://([A-Za-z0-9.-]{1,253})(?:[/?#]${URL_TAIL})?$`);
+
+/**
+ * Where a tap on a creative may send a member: a route inside the app, or an https page on a host the bank
+ * trusts. Anything else (`//evil.example`, `/\evil.example`, `javascript:`, another host) could send members to a
+ * look-alike site from the bank's own page.
+ */
+export function checkLink(
+  value: string | null | undefined,
+  field: string,
+  allowedHosts: ReadonlySet<string>,
+): string {
+  const host = value ? HTTPS_URL.exec(value)?.[1]?.toLowerCase() : undefined;
+  if (value && (APP_ROUTE.test(value) || (host !== undefined && allowedHosts.has(host)))) return value;
+  const hosts = [...allowedHosts].join(', ');
+  throw new InputProblem(
+    field,
+    `${field} must be an app route (/…)${hosts ? ` or an https URL on ${hosts}` : ''}`,
+  );
+}
 
 function text(value: string | null | undefined, field: string, max: number): string {
   const trimmed = (value ?? '').trim();
@@ -143,7 +167,11 @@ export type CheckedCreative = Omit<
   '_id' | 'pageId' | 'status' | 'version' | 'lastEditedBy' | 'approvedBy' | 'updatedAt'
 >;
 
-export function checkCreativeInput(input: CreativeInput, slots: readonly SlotDoc[]): CheckedCreative {
+export function checkCreativeInput(
+  input: CreativeInput,
+  slots: readonly SlotDoc[],
+  linkHosts: ReadonlySet<string>,
+): CheckedCreative {
   const slot = slots.find((candidate) => candidate.code === input.slotCode);
   if (!slot) throw new InputProblem('input.slotCode', `the page has no slot ${input.slotCode}`);
   if (!TEMPLATE_KINDS[slot.template].includes(input.kind)) {
@@ -182,14 +210,14 @@ export function checkCreativeInput(input: CreativeInput, slots: readonly SlotDoc
           ...card,
           title: text(input.title, 'input.title', 60),
           imageUrl: matching(input.imageUrl, IMAGE_URL, 'input.imageUrl', 'an https URL'),
-          link: matching(input.link, LINK, 'input.link', 'an https URL, an app route (/…) or bankapp://…'),
+          link: checkLink(input.link, 'input.link', linkHosts),
         };
       case 'ENTRY':
         return {
           ...card,
           title: text(input.title, 'input.title', 12),
           iconUrl: matching(input.iconUrl, IMAGE_URL, 'input.iconUrl', 'an https URL'),
-          link: matching(input.link, LINK, 'input.link', 'an https URL, an app route (/…) or bankapp://…'),
+          link: checkLink(input.link, 'input.link', linkHosts),
           badge: optionalText(input.badge, 'input.badge', 8),
         };
       case 'PRODUCT':

@@ -33,7 +33,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An instant in time, as an ISO-8601 string in UTC. */
+  /** An instant in time: on input an RFC 3339 date-time with an offset (e.g. 2026-12-01T00:00:00+08:00), on output ISO-8601 in UTC. */
   DateTime: { input: Date; output: Date };
   /** Any JSON value. */
   JSON: { input: unknown; output: unknown };
@@ -227,7 +227,7 @@ export type CreativeInput = {
   imageUrl?: InputMaybe<Scalars['String']['input']>;
   /** What it shows. */
   kind: CreativeKind;
-  /** BANNER, ENTRY: link. */
+  /** BANNER, ENTRY: where a tap goes — an app route (/…) or an https URL on a host the hub allows (CREATIVE_LINK_HOSTS). */
   link?: InputMaybe<Scalars['String']['input']>;
   /** Internal name. */
   name: Scalars['String']['input'];
@@ -622,7 +622,7 @@ export type Query = {
   creatives: Array<Creative>;
   /** Live streams, soonest first, optionally in one state. */
   liveStreams: Array<LiveStream>;
-  /** Pages as configured, optionally of one channel. Operator scope. */
+  /** Pages as configured, optionally of one channel. Operator or builder scope. */
   pages: Array<PageConfig>;
   /** Hot topics, hottest first. */
   topics: Array<Topic>;

@@ -10,7 +10,7 @@ import {
   type FlowStep,
   type InputMapping,
 } from './flow';
-import { validateFlow, type FlowProblem } from './validation';
+import { shownPageKeys, validateFlow, type FlowProblem } from './validation';
 
 export interface Builder {
   id: string;
@@ -255,10 +255,14 @@ export const setStart = (stepId: string) => (flow: ServiceFlowDoc) => {
   return { steps: flow.steps, startStepId: stepId };
 };
 
-/** Validates a version against the catalogue's current product risk levels. */
+/** The keys of the pages a flow may show, asked of content through the graph on behalf of the builder. */
+export type PageKeys = () => Promise<ReadonlySet<string>>;
+
+/** Validates a version against the catalogue's current product risk levels and the pages that exist. */
 export async function validateVersion(
   repos: ProductsRepositories,
   flow: ServiceFlowDoc,
+  pageKeys: PageKeys,
 ): Promise<FlowProblem[]> {
   const productIds = flow.steps.flatMap((step) =>
     step.inputs
@@ -268,16 +272,22 @@ export async function validateVersion(
   const products = new Map(
     (await repos.products.findByIds(productIds)).map((product) => [product._id, product.riskLevel]),
   );
-  return validateFlow(flow, (id) => products.get(id) ?? null);
+  // Only a flow that shows pages needs to ask the graph which exist.
+  const pages = shownPageKeys(flow).length > 0 ? await pageKeys() : new Set<string>();
+  return validateFlow(flow, {
+    productRisk: (id) => products.get(id) ?? null,
+    pageExists: (key) => pages.has(key),
+  });
 }
 
 export async function publishFlow(
   repos: ProductsRepositories,
   builder: Builder,
   flowId: string,
+  pageKeys: PageKeys,
 ): Promise<ServiceFlowDoc> {
   const before = await draftOrFail(repos, flowId);
-  const problems = await validateVersion(repos, before);
+  const problems = await validateVersion(repos, before, pageKeys);
   if (problems.length > 0) {
     throw hubError(
       ErrorCode.FAILED_PRECONDITION,

@@ -1,4 +1,5 @@
 // The service catalogue: the banking services a mini-program flow is built from, with typed inputs and outputs.
+import { parseInstant } from '@bank-hub/targeting';
 
 export type ServiceValueType = 'STRING' | 'NUMBER' | 'BOOLEAN' | 'PRODUCT_ID' | 'RISK_LEVEL' | 'DATE_TIME';
 
@@ -110,6 +111,6 @@ export function fitsType(value: unknown, type: ServiceValueType): boolean {
     case 'RISK_LEVEL':
       return typeof value === 'string' && RISK.test(value);
     case 'DATE_TIME':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+      return typeof value === 'string' && parseInstant(value) !== null;
   }
 }

@@ -1,6 +1,7 @@
-// Flow validation: every problem at once, each with the step at fault and a stable code. Pure: the product
-// risk lookup is passed in, so the compliance rule (no purchase above R2 without a prior risk assessment on
-// every path) is checked against the catalogue without this module touching MongoDB.
+// Flow validation: every problem at once, each with the step at fault and a stable code. Pure: what it needs to
+// know of the world (a product's risk level, which pages exist) is passed in, so the compliance rule (no purchase
+// above R2 without a prior risk assessment on every path) and the pages a flow shows are checked without this
+// module touching MongoDB or the graph.
 import { fitsType, serviceByCode, type ServiceValueType } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
 
@@ -14,7 +15,8 @@ export type FlowProblemCode =
   | 'DEAD_END'
   | 'MISSING_INPUT'
   | 'TYPE_MISMATCH'
-  | 'MISSING_RISK_ASSESSMENT';
+  | 'MISSING_RISK_ASSESSMENT'
+  | 'UNKNOWN_PAGE';
 
 export interface FlowProblem {
   code: FlowProblemCode;
@@ -24,6 +26,24 @@ export interface FlowProblem {
 
 /** The catalogue's risk level of a product, or null when the product is unknown. */
 export type ProductRiskLookup = (productId: string) => string | null;
+
+/** What validation must know beyond the flow itself. */
+export interface FlowFacts {
+  productRisk: ProductRiskLookup;
+  /** Whether a page a flow may show (by key) exists. */
+  pageExists: (pageKey: string) => boolean;
+}
+
+/** The page a step shows by a fixed key; a key chosen at run time cannot be checked before then. */
+function pageKeyShownBy(step: FlowStep): string | null {
+  if (step.service !== 'SHOW_PAGE') return null;
+  const mapping = step.inputs.find((candidate) => candidate.input === 'pageKey');
+  return mapping?.fromStep === null && typeof mapping.constant === 'string' ? mapping.constant : null;
+}
+
+/** Every page a flow shows by a fixed key. */
+export const shownPageKeys = (graph: FlowGraph): string[] =>
+  graph.steps.map(pageKeyShownBy).filter((key): key is string => key !== null);
 
 const HIGHEST_RISK_WITHOUT_ASSESSMENT = 'R2';
 
@@ -97,7 +117,7 @@ function strictDominators(steps: Map<string, FlowStep>, start: string): Map<stri
   return dominators;
 }
 
-export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): FlowProblem[] {
+export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] {
   const problems: FlowProblem[] = [];
   const report = (code: FlowProblemCode, stepId: string | null, message: string) =>
     problems.push({ code, stepId, message });
@@ -206,7 +226,7 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
     }
     if (step.service === 'CONFIRM_PURCHASE' && before) {
       const product = step.inputs.find((mapping) => mapping.input === 'productId');
-      const risk = product && product.fromStep === null ? productRisk(String(product.constant)) : null;
+      const risk = product && product.fromStep === null ? facts.productRisk(String(product.constant)) : null;
       // A product chosen at run time (or unknown) may be of any risk: assume the worst.
       const needsAssessment = risk === null || risk > HIGHEST_RISK_WITHOUT_ASSESSMENT;
       const assessed = [...before].some((id) => steps.get(id)?.service === 'RISK_ASSESSMENT');
@@ -218,6 +238,11 @@ export function validateFlow(graph: FlowGraph, productRisk: ProductRiskLookup): 
         );
       }
     }
+  }
+  for (const step of graph.steps) {
+    const pageKey = pageKeyShownBy(step);
+    if (pageKey !== null && !facts.pageExists(pageKey))
+      report('UNKNOWN_PAGE', step.id, `step ${step.id} shows page ${pageKey}, which does not exist`);
   }
   return problems;
 }

@@ -30,7 +30,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An instant in time, as an ISO-8601 string in UTC. */
+  /** An instant in time: on input an RFC 3339 date-time with an offset (e.g. 2026-12-01T00:00:00+08:00), on output ISO-8601 in UTC. */
   DateTime: { input: Date; output: Date };
   /** Any JSON value. Where a field documents a shape, the server validates it. */
   JSON: { input: unknown; output: unknown };
@@ -160,6 +160,8 @@ export type FlowProblemCode =
   | 'TYPE_MISMATCH'
   /** A mapping or condition names an input or output the service does not have. */
   | 'UNKNOWN_FIELD'
+  /** A SHOW_PAGE step names a page that no mini-program page of the content subgraph has (or only an archived one). */
+  | 'UNKNOWN_PAGE'
   /** A step uses a service that is not in the catalogue. */
   | 'UNKNOWN_SERVICE'
   /** A transition, condition or mapping names a step that does not exist. */

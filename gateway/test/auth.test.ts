@@ -1,0 +1,45 @@
+import { SignJWT } from 'jose';
+import { loadConfig } from '@bank-hub/shared';
+import { createTokenVerifier } from '../src/auth';
+
+const config = loadConfig({ NODE_ENV: 'test', JWT_MAX_AGE_S: '3600' });
+const verify = createTokenVerifier(config);
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A token with exactly the time claims given (seconds since the epoch; absent when undefined). */
+function token(times: { iat?: number; exp?: number }): Promise<string> {
+  const jwt = new SignJWT({ scope: 'member' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('M0001')
+    .setIssuer(config.JWT_ISSUER)
+    .setAudience(config.JWT_AUDIENCE);
+  if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
+  if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
+  return jwt.sign(new TextEncoder().encode(config.JWT_SECRET));
+}
+
+describe('createTokenVerifier', () => {
+  it.each([
+    ['issued now, expiring in ten minutes', () => ({ iat: now(), exp: now() + 600 })],
+    ['just younger than JWT_MAX_AGE_S', () => ({ iat: now() - 3_500, exp: now() + 600 })],
+  ])('accepts a token %s', async (_name, times) => {
+    await expect(verify(`Bearer ${await token(times())}`)).resolves.toMatchObject({ subject: 'M0001' });
+  });
+
+  it.each([
+    ['without exp', () => ({ iat: now() }), 'no "exp" claim'],
+    ['without iat', () => ({ exp: now() + 600 }), 'no "iat" claim'],
+    [
+      'older than JWT_MAX_AGE_S, though not expired',
+      () => ({ iat: now() - 3_700, exp: now() + 600 }),
+      'too old',
+    ],
+    ['expired', () => ({ iat: now() - 700, exp: now() - 100 }), 'expired'],
+  ])('refuses a token %s as UNAUTHENTICATED (401)', async (_name, times, message) => {
+    const refused = verify(`Bearer ${await token(times())}`);
+    await expect(refused).rejects.toMatchObject({
+      message: expect.stringContaining(message),
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    });
+  });
+});
