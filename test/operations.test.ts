@@ -130,17 +130,39 @@ describe('the operations workflow', () => {
     expect(errorCodes(response)).toEqual(['FAILED_PRECONDITION']);
   });
 
-  it('takes an edited page off the air until it is approved again', async () => {
+  it('keeps an edited published page serving until a second operator approves the edit', async () => {
+    const titleOnPage = async () =>
+      (await member(`{ viewer { page(channel: WEB, key: "campus") { title } } }`)).data?.viewer.page.title;
     const edit = await alice(
-      `mutation ($id: ID!, $input: PageInput!) { updatePage(id: $id, input: $input) { status version } }`,
-      {
-        id: pageId,
-        input: { ...PAGE_INPUT, title: 'Campus 2' },
-      },
+      `mutation ($id: ID!, $input: PageInput!) {
+        updatePage(id: $id, input: $input) { status title pendingRevision { status lastEditedBy changes { field before after } } }
+      }`,
+      { id: pageId, input: { ...PAGE_INPUT, title: 'Campus 2' } },
     );
-    expect(edit.data?.updatePage.status).toBe('DRAFT');
-    const page = await member(`{ viewer { page(channel: WEB, key: "campus") { title } } }`);
-    expect(errorCodes(page)).toEqual(['NOT_FOUND']);
+    expect(edit.data?.updatePage).toEqual({
+      status: 'PUBLISHED',
+      title: 'Campus',
+      pendingRevision: {
+        status: 'DRAFT',
+        lastEditedBy: 'ops.alice',
+        changes: [{ field: 'title', before: 'Campus', after: 'Campus 2' }],
+      },
+    });
+    expect(await titleOnPage()).toBe('Campus');
+    const target = { type: 'PAGE', id: pageId };
+    const step = (name: string) =>
+      `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status live } }`;
+    expect((await alice(step('submitForReview'), { target })).data?.submitForReview).toEqual({
+      status: 'IN_REVIEW',
+      live: true,
+    });
+    expect(await titleOnPage()).toBe('Campus');
+    expect(errorCodes(await alice(step('approve'), { target }))).toEqual(['FORBIDDEN']);
+    expect((await bob(step('approve'), { target })).data?.approve).toEqual({
+      status: 'PUBLISHED',
+      live: true,
+    });
+    expect(await titleOnPage()).toBe('Campus 2');
   });
 });
 
@@ -198,5 +220,54 @@ describe('bad input changes nothing', () => {
   it('a duplicate page is a CONFLICT', async () => {
     const response = await alice(CREATE_PAGE, { input: { ...PAGE_INPUT, channel: 'APP', key: 'home' } });
     expect(errorCodes(response)).toEqual(['CONFLICT']);
+  });
+});
+
+describe('editing published content', () => {
+  it('leaves the published creative on members’ pages, and its published fields as they were', async () => {
+    const id = 'CR-APP-home-hero-2';
+    const published = await content.creatives.findByIds([id]);
+    const heroTitles = async () =>
+      (
+        await member(
+          `{ viewer { page(channel: APP, key: "home") { slots { items { ... on Banner { creativeId title } } } } } }`,
+        )
+      ).data?.viewer.page.slots[0].items;
+    const before = await heroTitles();
+    expect(before).toContainEqual({ creativeId: id, title: '新人礼包：最高888元 New-Member Gift' });
+    const started = performance.now();
+    const edit = await alice(
+      `mutation ($id: ID!, $input: CreativeInput!) { updateCreative(id: $id, input: $input) { status title pendingRevision { status } } }`,
+      {
+        id,
+        input: {
+          pageId: 'PG-APP-home',
+          slotCode: 'hero',
+          name: 'new member gift',
+          kind: 'BANNER',
+          title: '新人礼包：改版 Edited',
+          imageUrl: 'https://cdn.haichuan-bank.example/banners/home-hero-2.jpg',
+          link: '/activities/A-NEWBIE',
+          priority: 90,
+          rule: { any: [{ field: 'segment', op: 'eq', value: 'NEW_YOUNG' }] },
+          ...WINDOW,
+        },
+      },
+    );
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(edit.errors).toBeUndefined();
+    expect(edit.data?.updateCreative).toEqual({
+      status: 'PUBLISHED',
+      title: '新人礼包：最高888元 New-Member Gift',
+      pendingRevision: { status: 'DRAFT' },
+    });
+    expect(await heroTitles()).toEqual(before);
+    const [after] = await content.creatives.findByIds([id]);
+    const { pending, version, updatedAt, ...live } = after!;
+    const { pending: none, version: _v, updatedAt: _u, ...publishedLive } = published[0]!;
+    expect(none).toBeNull();
+    expect(pending?.fields.title).toBe('新人礼包：改版 Edited');
+    expect(live).toEqual(publishedLive);
+    expect([version, updatedAt > published[0]!.updatedAt]).toEqual([published[0]!.version + 1, true]);
   });
 });

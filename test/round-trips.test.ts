@@ -80,6 +80,7 @@ async function seedLoadPage(perSlot: number): Promise<void> {
         lastEditedBy: 'ops.a',
         approvedBy: 'ops.b',
         updatedAt: new Date(),
+        pending: null,
       };
     }),
   );

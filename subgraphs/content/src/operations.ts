@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, conflict, hubError, notFound } from '@bank-hub/shared';
 import type { ContentContext } from './context';
-import { canEdit, transition, type WorkflowAction } from './domain/workflow';
+import { edit, step, type WorkflowAction } from './domain/workflow';
 import {
   InputProblem,
   checkCreativeInput,
@@ -107,6 +107,7 @@ export async function createPage(
     lastEditedBy: operator.id,
     approvedBy: null,
     updatedAt: new Date(),
+    pending: null,
   };
   try {
     await ctx.repos.pages.insert(page);
@@ -127,30 +128,25 @@ export async function updatePage(
 ): Promise<PageDoc> {
   const { key, title, slots } = checked(() => checkPageInput(input));
   const before = await pageOrNotFound(ctx, id);
-  if (!canEdit(before.status)) throw hubError(ErrorCode.FAILED_PRECONDITION, `page ${id} is archived`);
   await checkFallbacks(ctx, id, slots);
-  const next: PageDoc = {
-    ...before,
-    channel: input.channel,
-    key,
-    title,
-    slots,
-    status: 'DRAFT',
-    version: before.version + 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: new Date(),
-  };
+  const edited = edit(before, { channel: input.channel, key, title, slots }, operator.id, new Date());
+  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `page ${id}: ${edited.message}`);
+  const after = await replacePage(ctx, edited.doc, before.version);
+  await audit(ctx, operator, 'updatePage', 'PAGE', id, before, after);
+  return after;
+}
+
+/** Writes a page if nobody changed it since `version`; its channel and key must stay unique among live pages. */
+async function replacePage(ctx: ContentContext, page: PageDoc, version: number): Promise<PageDoc> {
   let after: PageDoc | null;
   try {
-    after = await ctx.repos.pages.replaceIfVersion(next, before.version);
+    after = await ctx.repos.pages.replaceIfVersion(page, version);
   } catch (error) {
     if (isDuplicateKey(error))
-      throw conflict(`a page ${key} already exists on ${input.channel}`, { field: 'input.key' });
+      throw conflict(`a page ${page.key} already exists on ${page.channel}`, { field: 'input.key' });
     throw error;
   }
-  if (!after) throw conflict(`page ${id} was changed by someone else; reload and retry`);
-  await audit(ctx, operator, 'updatePage', 'PAGE', id, before, after);
+  if (!after) throw conflict(`page ${page._id} was changed by someone else; reload and retry`);
   return after;
 }
 
@@ -192,6 +188,7 @@ export async function createCreative(
     lastEditedBy: operator.id,
     approvedBy: null,
     updatedAt: new Date(),
+    pending: null,
   };
   await ctx.repos.creatives.insert(creative);
   await audit(ctx, operator, 'createCreative', 'CREATIVE', creative._id, null, creative);
@@ -205,22 +202,14 @@ export async function updateCreative(
   input: CreativeInput & { pageId: string },
 ): Promise<CreativeDoc> {
   const before = await creativeOrNotFound(ctx, id);
-  if (!canEdit(before.status)) throw hubError(ErrorCode.FAILED_PRECONDITION, `creative ${id} is archived`);
   if (input.pageId !== before.pageId)
     throw badInput('a creative cannot move to another page', 'input.pageId');
   const page = await pageOrNotFound(ctx, before.pageId);
   const checkedInput = checked(() => checkCreativeInput(input, page.slots, ctx.creativeLinkHosts));
   await checkReference(ctx, checkedInput);
-  const next: CreativeDoc = {
-    ...before,
-    ...checkedInput,
-    status: 'DRAFT',
-    version: before.version + 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: new Date(),
-  };
-  const after = await ctx.repos.creatives.replaceIfVersion(next, before.version);
+  const edited = edit(before, checkedInput, operator.id, new Date());
+  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `creative ${id}: ${edited.message}`);
+  const after = await ctx.repos.creatives.replaceIfVersion(edited.doc, before.version);
   if (!after) throw conflict(`creative ${id} was changed by someone else; reload and retry`);
   await audit(ctx, operator, 'updateCreative', 'CREATIVE', id, before, after);
   return after;
@@ -229,7 +218,10 @@ export async function updateCreative(
 export interface WorkflowOutcome {
   type: WorkflowTargetType;
   id: string;
+  /** The status of what the step acted on: the content, or its pending revision. */
   status: PageDoc['status'];
+  /** Whether a published version serves members now. */
+  live: boolean;
   version: number;
 }
 
@@ -244,24 +236,26 @@ export async function runWorkflow(
   if (action === 'reject' && (!reason || reason.trim().length === 0 || reason.length > 500)) {
     throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
   }
-  const before =
-    target.type === 'PAGE' ? await pageOrNotFound(ctx, target.id) : await creativeOrNotFound(ctx, target.id);
-  const result = transition(before.status, action, operator.id, before.lastEditedBy);
-  if (!result.ok) throw hubError(result.code, result.message, { status: before.status });
+  const now = new Date();
   // The version changes with every step, so a stale approval of an edited draft is refused.
-  const next = {
-    ...before,
-    status: result.status,
-    version: before.version + 1,
-    approvedBy: action === 'approve' ? operator.id : before.approvedBy,
-    updatedAt: new Date(),
-  };
-  const after =
-    target.type === 'PAGE'
-      ? await ctx.repos.pages.replaceIfVersion(next as PageDoc, before.version)
-      : await ctx.repos.creatives.replaceIfVersion(next as CreativeDoc, before.version);
-  if (!after)
-    throw conflict(`${target.type.toLowerCase()} ${target.id} was changed by someone else; reload and retry`);
+  let before: PageDoc | CreativeDoc;
+  let stepped: { after: PageDoc | CreativeDoc; status: PageDoc['status']; live: boolean };
+  if (target.type === 'PAGE') {
+    const page = await pageOrNotFound(ctx, target.id);
+    const result = step(page, action, operator.id, now);
+    if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+    before = page;
+    stepped = { ...result, after: await replacePage(ctx, result.doc, page.version) };
+  } else {
+    const creative = await creativeOrNotFound(ctx, target.id);
+    const result = step(creative, action, operator.id, now);
+    if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+    const after = await ctx.repos.creatives.replaceIfVersion(result.doc, creative.version);
+    if (!after) throw conflict(`creative ${target.id} was changed by someone else; reload and retry`);
+    before = creative;
+    stepped = { ...result, after };
+  }
+  const { after, status, live } = stepped;
   await audit(ctx, operator, action, target.type, target.id, before, reason ? { ...after, reason } : after);
-  return { type: target.type, id: after._id, status: after.status, version: after.version };
+  return { type: target.type, id: after._id, status, live, version: after.version };
 }

@@ -15,6 +15,7 @@ import {
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
 import { MemberInputs, type TargetedMember } from './domain/audience';
+import { reviewOf } from './domain/workflow';
 import type { CreativeDoc } from './models/creative';
 import type { Channel } from './models/page';
 import type { Resolvers } from './generated/resolvers';
@@ -149,7 +150,7 @@ export const resolvers: Resolvers = {
     archive: (_parent, { target }, ctx) => runWorkflow(ctx, operator(ctx), target, 'archive'),
   },
 
-  PageConfig: { id: (page) => page._id },
+  PageConfig: { id: (page) => page._id, pendingRevision: (page) => reviewOf(page) },
   Creative: {
     __resolveReference: (reference, ctx) => ctx.loaders.creativeById.load(reference.id),
     id: (creative) => creative._id,
@@ -163,6 +164,10 @@ export const resolvers: Resolvers = {
     lastEditedBy: operatorOnly('lastEditedBy'),
     approvedBy: operatorOnly('approvedBy'),
     updatedAt: operatorOnly('updatedAt'),
+    pendingRevision: (creative, _args, ctx) => {
+      operator(ctx);
+      return reviewOf(creative);
+    },
   },
   Activity: { id: (doc) => doc._id },
   Topic: { id: (doc) => doc._id },

@@ -480,6 +480,7 @@ function buildPage(channel: Channel, key: string, title: string, seeds: SlotSeed
         lastEditedBy: 'ops.seed.editor',
         approvedBy: (seed.status ?? 'PUBLISHED') === 'PUBLISHED' ? 'ops.seed.approver' : null,
         updatedAt: SEEDED_AT,
+        pending: null,
       });
     });
     return {
@@ -503,6 +504,7 @@ function buildPage(channel: Channel, key: string, title: string, seeds: SlotSeed
     lastEditedBy: 'ops.seed.editor',
     approvedBy: 'ops.seed.approver',
     updatedAt: SEEDED_AT,
+    pending: null,
   };
   return { page, creatives };
 }

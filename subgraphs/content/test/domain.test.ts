@@ -1,10 +1,10 @@
-import type { CreativeDoc } from '../src/models/creative';
+import type { CreativeDoc, CreativeFields } from '../src/models/creative';
 import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
 import { planSlot } from '../src/domain/selection';
 import { InputProblem, checkCreativeInput, checkLink, checkPageInput } from '../src/domain/validation';
-import { canEdit, transition } from '../src/domain/workflow';
+import { edit, reviewOf, step, transition } from '../src/domain/workflow';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
 
@@ -51,8 +51,16 @@ function creative(overrides: Partial<CreativeDoc>): CreativeDoc {
     lastEditedBy: 'ops.a',
     approvedBy: 'ops.b',
     updatedAt: NOW,
+    pending: null,
     ...overrides,
   };
+}
+
+/** What an operator edits on a creative, from the creative. */
+function fieldsOf(doc: CreativeDoc): CreativeFields {
+  const { _id, pageId, status, version, lastEditedBy, approvedBy, updatedAt, pending, ...fields } = doc;
+  void [_id, pageId, status, version, lastEditedBy, approvedBy, updatedAt, pending];
+  return fields;
 }
 
 const slot = (overrides: Partial<SlotDoc> = {}): SlotDoc => ({
@@ -298,9 +306,83 @@ describe('workflow', () => {
     });
   });
 
-  it('allows editing anything but archived content', () => {
-    expect(canEdit('PUBLISHED')).toBe(true);
-    expect(canEdit('ARCHIVED')).toBe(false);
+  it('edits unpublished content in place, back to DRAFT, and refuses archived content', () => {
+    const draft = creative({ status: 'IN_REVIEW', title: 'old' });
+    const edited = edit<CreativeFields, CreativeDoc>(
+      draft,
+      { ...fieldsOf(draft), title: 'new' },
+      'ops.c',
+      NOW,
+    );
+    expect(edited).toMatchObject({
+      ok: true,
+      doc: { title: 'new', status: 'DRAFT', lastEditedBy: 'ops.c', version: 2, pending: null },
+    });
+    expect(
+      edit<CreativeFields, CreativeDoc>(creative({ status: 'ARCHIVED' }), fieldsOf(draft), 'ops.c', NOW),
+    ).toMatchObject({
+      ok: false,
+    });
+  });
+
+  it('keeps published content serving while its edit waits, and publishes the edit only on a second approval', () => {
+    const live = creative({ title: 'published', lastEditedBy: 'ops.a' });
+    const edited = edit<CreativeFields, CreativeDoc>(
+      live,
+      { ...fieldsOf(live), title: 'edited' },
+      'ops.c',
+      NOW,
+    );
+    if (!edited.ok) throw new Error('edit refused');
+    expect(edited.doc).toMatchObject({ title: 'published', status: 'PUBLISHED', version: 2 });
+    expect(reviewOf(edited.doc)).toEqual({
+      status: 'DRAFT',
+      lastEditedBy: 'ops.c',
+      updatedAt: NOW,
+      changes: [{ field: 'title', before: 'published', after: 'edited' }],
+    });
+    const submitted = step(edited.doc, 'submit', 'ops.c', NOW);
+    expect(submitted).toMatchObject({
+      ok: true,
+      status: 'IN_REVIEW',
+      live: true,
+      doc: { title: 'published' },
+    });
+    if (!submitted.ok) throw new Error('submit refused');
+    // The editor of the revision may not approve it, even if someone else approved the published version.
+    expect(step(submitted.doc, 'approve', 'ops.c', NOW)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    const rejected = step(submitted.doc, 'reject', 'ops.a', NOW);
+    expect(rejected).toMatchObject({ ok: true, status: 'DRAFT', doc: { title: 'published' } });
+    const approved = step(submitted.doc, 'approve', 'ops.a', NOW);
+    expect(approved).toMatchObject({
+      ok: true,
+      status: 'PUBLISHED',
+      live: true,
+      doc: {
+        title: 'edited',
+        status: 'PUBLISHED',
+        pending: null,
+        lastEditedBy: 'ops.c',
+        approvedBy: 'ops.a',
+      },
+    });
+  });
+
+  it('archives published content with its pending revision', () => {
+    const live = creative({});
+    const edited = edit<CreativeFields, CreativeDoc>(
+      live,
+      { ...fieldsOf(live), title: 'edited' },
+      'ops.c',
+      NOW,
+    );
+    if (!edited.ok) throw new Error('edit refused');
+    expect(step(edited.doc, 'archive', 'ops.a', NOW)).toMatchObject({
+      ok: true,
+      status: 'ARCHIVED',
+      live: false,
+      doc: { status: 'ARCHIVED', pending: null },
+    });
   });
 });
 

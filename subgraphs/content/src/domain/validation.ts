@@ -1,6 +1,6 @@
 // Checks page and creative input before anything is stored. Each problem names the input field at fault.
 import { parseRule, type Rule } from '@bank-hub/targeting';
-import type { CreativeDoc, CreativeKind, VariantDoc } from '../models/creative';
+import type { CreativeFields, CreativeKind, VariantDoc } from '../models/creative';
 import type { ProductType, SlotDoc, SlotTemplate } from '../models/page';
 
 export class InputProblem extends Error {
@@ -162,10 +162,7 @@ export const parsePlacementRule = (input: unknown, path: string) =>
   parseRule(input, path, { allowField: (field) => !field.startsWith('attr.') });
 
 /** A creative's own fields, checked; the workflow fields are set by the use case. */
-export type CheckedCreative = Omit<
-  CreativeDoc,
-  '_id' | 'pageId' | 'status' | 'version' | 'lastEditedBy' | 'approvedBy' | 'updatedAt'
->;
+export type CheckedCreative = CreativeFields;
 
 export function checkCreativeInput(
   input: CreativeInput,

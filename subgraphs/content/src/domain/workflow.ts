@@ -1,5 +1,6 @@
-// The approval workflow for operations content: draft → in review → published (→ archived), with four eyes:
-// nobody approves their own edit.
+// The approval workflow for operations content: draft → in review → published (→ archived), with four eyes: nobody
+// approves their own edit. Published content is never taken off members' pages by an edit: the edit becomes a pending
+// revision that goes through the same steps, and replaces the published fields only when a second operator approves.
 
 export type ContentStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'ARCHIVED';
 export type WorkflowAction = 'submit' | 'approve' | 'reject' | 'archive';
@@ -39,7 +40,140 @@ export function transition(
   return { ok: true, status: rule.to };
 }
 
-/** Editing is allowed until content is archived; an edit always goes back to DRAFT for a fresh approval. */
-export function canEdit(current: ContentStatus): boolean {
-  return current !== 'ARCHIVED';
+/** An edit of published content, waiting for approval while the published fields keep serving. */
+export interface PendingRevision<TFields> {
+  fields: TFields;
+  status: 'DRAFT' | 'IN_REVIEW';
+  lastEditedBy: string;
+  updatedAt: Date;
+}
+
+/** What the workflow keeps on a page or creative besides its own fields. */
+export interface Revisable<TFields> {
+  status: ContentStatus;
+  version: number;
+  lastEditedBy: string;
+  approvedBy: string | null;
+  updatedAt: Date;
+  pending: PendingRevision<TFields> | null;
+}
+
+export type Edit<TDoc> = { ok: true; doc: TDoc } | { ok: false; message: string };
+
+/**
+ * The document after an operator's edit. Unpublished content is edited in place and goes back to DRAFT; published
+ * content keeps its fields and gets (or replaces) a pending revision in DRAFT; archived content is not edited.
+ */
+export function edit<TFields extends object, TDoc extends Revisable<TFields> & TFields>(
+  doc: TDoc,
+  fields: TFields,
+  editor: string,
+  now: Date,
+): Edit<TDoc> {
+  if (doc.status === 'ARCHIVED') return { ok: false, message: 'archived content cannot be edited' };
+  const version = doc.version + 1;
+  if (doc.status === 'PUBLISHED') {
+    const pending: PendingRevision<TFields> = {
+      fields,
+      status: 'DRAFT',
+      lastEditedBy: editor,
+      updatedAt: now,
+    };
+    return { ok: true, doc: { ...doc, pending, version, updatedAt: now } };
+  }
+  return {
+    ok: true,
+    doc: {
+      ...doc,
+      ...fields,
+      status: 'DRAFT',
+      version,
+      lastEditedBy: editor,
+      approvedBy: null,
+      updatedAt: now,
+    },
+  };
+}
+
+export type Step<TDoc> =
+  | { ok: true; doc: TDoc; status: ContentStatus; live: boolean }
+  | { ok: false; code: 'FAILED_PRECONDITION' | 'FORBIDDEN'; message: string; status: ContentStatus };
+
+/**
+ * The document after a workflow step. A pending revision is what submit, approve and reject act on, and approving
+ * it replaces the published fields; archive withdraws the content, revision and all. `status` is the status of what
+ * the step acted on; `live` whether a published version serves members afterwards.
+ */
+export function step<TFields extends object, TDoc extends Revisable<TFields> & TFields>(
+  doc: TDoc,
+  action: WorkflowAction,
+  actor: string,
+  now: Date,
+): Step<TDoc> {
+  const version = doc.version + 1;
+  const { pending } = doc;
+  if (pending && action !== 'archive') {
+    const result = transition(pending.status, action, actor, pending.lastEditedBy);
+    if (!result.ok) return { ...result, status: pending.status };
+    if (result.status === 'PUBLISHED') {
+      const published = {
+        ...doc,
+        ...pending.fields,
+        status: 'PUBLISHED' as const,
+        pending: null,
+        lastEditedBy: pending.lastEditedBy,
+        approvedBy: actor,
+        version,
+        updatedAt: now,
+      };
+      return { ok: true, doc: published, status: 'PUBLISHED', live: true };
+    }
+    const revision = {
+      ...pending,
+      status: result.status as PendingRevision<TFields>['status'],
+      updatedAt: now,
+    };
+    return {
+      ok: true,
+      doc: { ...doc, pending: revision, version, updatedAt: now },
+      status: result.status,
+      live: true,
+    };
+  }
+  const result = transition(doc.status, action, actor, doc.lastEditedBy);
+  if (!result.ok) return { ...result, status: doc.status };
+  const next = {
+    ...doc,
+    status: result.status,
+    pending: null,
+    approvedBy: action === 'approve' ? actor : doc.approvedBy,
+    version,
+    updatedAt: now,
+  };
+  return { ok: true, doc: next, status: result.status, live: result.status === 'PUBLISHED' };
+}
+
+/** A pending revision as operators review it: its state, and each field it changes. */
+export interface PendingRevisionView {
+  status: ContentStatus;
+  lastEditedBy: string;
+  updatedAt: Date;
+  changes: { field: string; before: unknown; after: unknown }[];
+}
+
+/** The review of a document's pending revision: the fields it changes, with published and edited values. */
+export function reviewOf<TFields extends object>(
+  doc: TFields & { pending: PendingRevision<TFields> | null },
+): PendingRevisionView | null {
+  const { pending } = doc;
+  if (!pending) return null;
+  const changes = (Object.keys(pending.fields) as (keyof TFields & string)[])
+    .filter((field) => JSON.stringify(doc[field]) !== JSON.stringify(pending.fields[field]))
+    .map((field) => ({ field, before: doc[field], after: pending.fields[field] }));
+  return {
+    status: pending.status,
+    lastEditedBy: pending.lastEditedBy,
+    updatedAt: pending.updatedAt,
+    changes,
+  };
 }

@@ -22,6 +22,7 @@ import type { CreativeDoc, VariantDoc } from '../models/creative';
 import type { ActivityDoc, TopicDoc, LiveStreamDoc, VideoDoc } from '../models/media';
 import type { AuditRecord } from '@bank-hub/shared';
 import type { WorkflowOutcome } from '../operations';
+import type { PendingRevisionView } from '../domain/workflow';
 import type { ContentContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -189,6 +190,8 @@ export type Creative = {
   name: Scalars['String']['output'];
   /** The page it belongs to. */
   pageId: Scalars['ID']['output'];
+  /** An edit of the published creative waiting for approval; the published creative serves until then. Operator scope. */
+  pendingRevision?: Maybe<PendingRevision>;
   /** Higher wins when a slot is full. Operator scope. */
   priority: Scalars['Int']['output'];
   /** The id of the product, activity, topic, live stream or video shown. */
@@ -302,6 +305,17 @@ export type EntryCard = PlacedItem & {
   variant?: Maybe<Scalars['String']['output']>;
 };
 
+/** One field an edit changes. */
+export type FieldChange = {
+  __typename?: 'FieldChange';
+  /** Its edited value. */
+  after?: Maybe<Scalars['JSON']['output']>;
+  /** Its published value. */
+  before?: Maybe<Scalars['JSON']['output']>;
+  /** The field. */
+  field: Scalars['String']['output'];
+};
+
 /** Where a member stands in the AARRR lifecycle, with two retention-risk stages. */
 export type LifecycleStage =
   /** Newly acquired: registered, not yet active. */
@@ -410,9 +424,12 @@ export type MembershipLevel = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Publishes what is IN_REVIEW. The approver must not be its last editor (four eyes). Operator scope. */
+  /**
+   * Publishes what is IN_REVIEW: the content, or its pending revision, which then replaces the published fields. The
+   * approver must not be its last editor (four eyes). Operator scope.
+   */
   approve: WorkflowResult;
-  /** Withdraws a page or creative for good. Operator scope. */
+  /** Withdraws a page or creative for good, with any pending revision. Operator scope. */
   archive: WorkflowResult;
   /** Creates a creative as a DRAFT. Operator scope. */
   createCreative: Creative;
@@ -420,11 +437,17 @@ export type Mutation = {
   createPage: PageConfig;
   /** Sends what is IN_REVIEW back to DRAFT. Operator scope. */
   reject: WorkflowResult;
-  /** Submits a DRAFT for approval. Operator scope. */
+  /** Submits a DRAFT (or a pending revision in DRAFT) for approval. Operator scope. */
   submitForReview: WorkflowResult;
-  /** Edits a creative; an edited creative returns to DRAFT until approved again. Operator scope. */
+  /**
+   * Edits a creative. An unpublished creative is edited in place and returns to DRAFT; a published one keeps serving
+   * while the edit waits as its pending revision, to be submitted and approved like any draft. Operator scope.
+   */
   updateCreative: Creative;
-  /** Edits a page; an edited page returns to DRAFT until approved again. Operator scope. */
+  /**
+   * Edits a page. An unpublished page is edited in place and returns to DRAFT; a published one keeps serving while the
+   * edit waits as its pending revision, to be submitted and approved like any draft. Operator scope.
+   */
   updatePage: PageConfig;
 };
 
@@ -489,6 +512,8 @@ export type PageConfig = {
   key: Scalars['String']['output'];
   /** Operator who last edited it. */
   lastEditedBy: Scalars['String']['output'];
+  /** An edit of the published page waiting for approval; the published page serves until it is approved. */
+  pendingRevision?: Maybe<PendingRevision>;
   /** Slots in display order. */
   slots: Array<SlotConfig>;
   /** Workflow status. */
@@ -520,6 +545,22 @@ export type PagePreview = {
   page: Page;
   /** Per slot, every candidate creative and the decision about it. */
   slots: Array<SlotPreview>;
+};
+
+/**
+ * An edit of published content, waiting for approval. It goes through the same steps (submit, approve by a second
+ * operator, reject) while the published version keeps serving members; approving it replaces the published fields.
+ */
+export type PendingRevision = {
+  __typename?: 'PendingRevision';
+  /** Each field the edit changes, with its published and its edited value. */
+  changes: Array<FieldChange>;
+  /** Operator who made the edit (may not approve it). */
+  lastEditedBy: Scalars['String']['output'];
+  /** DRAFT or IN_REVIEW. */
+  status: ContentStatus;
+  /** When the edit was made or last moved. */
+  updatedAt: Scalars['DateTime']['output'];
 };
 
 /** What every placed item carries for tracking and experiments. */
@@ -839,7 +880,9 @@ export type WorkflowResult = {
   __typename?: 'WorkflowResult';
   /** Its id. */
   id: Scalars['ID']['output'];
-  /** Its status now. */
+  /** Whether a published version of it serves members now. */
+  live: Scalars['Boolean']['output'];
+  /** The status now of what the step acted on: the content, or its pending revision. */
   status: ContentStatus;
   /** What was acted on. */
   type: WorkflowTargetType;
@@ -1052,6 +1095,7 @@ export type ResolversTypes = ResolversObject<{
   CreativeVariant: ResolverTypeWrapper<VariantDoc>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EntryCard: ResolverTypeWrapper<EntryCardView>;
+  FieldChange: ResolverTypeWrapper<FieldChange>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
   LiveCard: ResolverTypeWrapper<LiveCardView>;
@@ -1064,6 +1108,7 @@ export type ResolversTypes = ResolversObject<{
   PageConfig: ResolverTypeWrapper<PageDoc>;
   PageInput: PageInput;
   PagePreview: ResolverTypeWrapper<ComposedPage>;
+  PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
   PlacedItem: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['PlacedItem']>;
   Placement: ResolverTypeWrapper<PlacementRef>;
   PlacementDecision: PlacementDecision;
@@ -1105,6 +1150,7 @@ export type ResolversParentTypes = ResolversObject<{
   CreativeVariant: VariantDoc;
   DateTime: Scalars['DateTime']['output'];
   EntryCard: EntryCardView;
+  FieldChange: FieldChange;
   JSON: Scalars['JSON']['output'];
   LiveCard: LiveCardView;
   LiveStream: LiveStreamDoc;
@@ -1115,6 +1161,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageConfig: PageDoc;
   PageInput: PageInput;
   PagePreview: ComposedPage;
+  PendingRevision: PendingRevisionView;
   PlacedItem: ResolversInterfaceTypes<ResolversParentTypes>['PlacedItem'];
   Placement: PlacementRef;
   Product: Product;
@@ -1222,6 +1269,7 @@ export type CreativeResolvers<
   link?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
   priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
@@ -1262,6 +1310,15 @@ export type EntryCardResolvers<
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   variant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type FieldChangeResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['FieldChange'] = ResolversParentTypes['FieldChange'],
+> = ResolversObject<{
+  after?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  before?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -1390,6 +1447,7 @@ export type PageConfigResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
   slots?: Resolver<Array<ResolversTypes['SlotConfig']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1403,6 +1461,16 @@ export type PagePreviewResolvers<
 > = ResolversObject<{
   page?: Resolver<ResolversTypes['Page'], ParentType, ContextType>;
   slots?: Resolver<Array<ResolversTypes['SlotPreview']>, ParentType, ContextType>;
+}>;
+
+export type PendingRevisionResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['PendingRevision'] = ResolversParentTypes['PendingRevision'],
+> = ResolversObject<{
+  changes?: Resolver<Array<ResolversTypes['FieldChange']>, ParentType, ContextType>;
+  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type PlacedItemResolvers<
@@ -1598,6 +1666,7 @@ export type WorkflowResultResolvers<
   ParentType extends ResolversParentTypes['WorkflowResult'] = ResolversParentTypes['WorkflowResult'],
 > = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  live?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['WorkflowTargetType'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1613,6 +1682,7 @@ export type Resolvers<ContextType = ContentContext> = ResolversObject<{
   CreativeVariant?: CreativeVariantResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EntryCard?: EntryCardResolvers<ContextType>;
+  FieldChange?: FieldChangeResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LiveCard?: LiveCardResolvers<ContextType>;
   LiveStream?: LiveStreamResolvers<ContextType>;
@@ -1621,6 +1691,7 @@ export type Resolvers<ContextType = ContentContext> = ResolversObject<{
   Page?: PageResolvers<ContextType>;
   PageConfig?: PageConfigResolvers<ContextType>;
   PagePreview?: PagePreviewResolvers<ContextType>;
+  PendingRevision?: PendingRevisionResolvers<ContextType>;
   PlacedItem?: PlacedItemResolvers<ContextType>;
   Placement?: PlacementResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

@@ -1,7 +1,7 @@
 // Creatives: what to show in which slot of which page, to whom (rule), when (window), with what priority.
 import { Schema, type Model } from 'mongoose';
 import type { Rule } from '@bank-hub/targeting';
-import type { ContentStatus } from '../domain/workflow';
+import type { Revisable } from '../domain/workflow';
 
 export type CreativeKind = 'BANNER' | 'ENTRY' | 'ACTIVITY' | 'PRODUCT' | 'TOPIC' | 'LIVE' | 'VIDEO';
 
@@ -13,9 +13,8 @@ export interface VariantDoc {
   highlight: string | null;
 }
 
-export interface CreativeDoc {
-  _id: string;
-  pageId: string;
+/** What an operator edits on a creative: everything but its identity and its workflow state. */
+export interface CreativeFields {
   slotCode: string;
   name: string;
   kind: CreativeKind;
@@ -33,11 +32,11 @@ export interface CreativeDoc {
   highlight: string | null;
   /** The product, activity, topic, live stream or video the card shows. */
   refId: string | null;
-  status: ContentStatus;
-  version: number;
-  lastEditedBy: string;
-  approvedBy: string | null;
-  updatedAt: Date;
+}
+
+export interface CreativeDoc extends CreativeFields, Revisable<CreativeFields> {
+  _id: string;
+  pageId: string;
 }
 
 const variantSchema = new Schema<VariantDoc>(
@@ -78,6 +77,8 @@ export const creativeSchema = new Schema<CreativeDoc>(
     lastEditedBy: { type: String, required: true },
     approvedBy: optionalString,
     updatedAt: { type: Date, required: true },
+    // An edit of the published creative waiting for approval (see domain/workflow).
+    pending: { type: Schema.Types.Mixed, default: null },
   },
   { collection: 'creatives', versionKey: false, minimize: false },
 );

@@ -1,6 +1,6 @@
 // Pages (by channel and key) with their ordered slots, embedded: a page is always read whole.
 import { Schema, type Model } from 'mongoose';
-import type { ContentStatus } from '../domain/workflow';
+import type { Revisable } from '../domain/workflow';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 export type SlotTemplate =
@@ -24,17 +24,16 @@ export interface SlotDoc {
   productType: ProductType | null;
 }
 
-export interface PageDoc {
-  _id: string;
+/** What an operator edits on a page: everything but its identity and its workflow state. */
+export interface PageFields {
   channel: Channel;
   key: string;
   title: string;
   slots: SlotDoc[];
-  status: ContentStatus;
-  version: number;
-  lastEditedBy: string;
-  approvedBy: string | null;
-  updatedAt: Date;
+}
+
+export interface PageDoc extends PageFields, Revisable<PageFields> {
+  _id: string;
 }
 
 const slotSchema = new Schema<SlotDoc>(
@@ -62,6 +61,8 @@ export const pageSchema = new Schema<PageDoc>(
     lastEditedBy: { type: String, required: true },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
+    // An edit of the published page waiting for approval (see domain/workflow).
+    pending: { type: Schema.Types.Mixed, default: null },
   },
   { collection: 'pages', versionKey: false },
 );
