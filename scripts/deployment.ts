@@ -45,6 +45,9 @@ x-mongo-env: &mongo-env
   GATEWAY_URL: http://gateway:4000/graphql
   # Passed through from the shell/.env only when set there (content checks creative links against it).
   CREATIVE_LINK_HOSTS:
+  # Analytics' background jobs: the lifecycle job and training the creative bandit (0 turns one off).
+  LIFECYCLE_JOB_INTERVAL_MS: \${LIFECYCLE_JOB_INTERVAL_MS:-3600000}
+  MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
 
 # Readiness of an app service on its HEALTH_PORT: a subgraph's /ready pings MongoDB; the gateway's /ready
 # asks every subgraph's /ready.

@@ -1,10 +1,10 @@
 // The headline page is N+1 free: MongoDB commands per subgraph database for a page of 10 slots × 5 items and for
 // the same page with 10 items per slot are the same, and content and members read each collection once.
 import type { RunningHub } from '../scripts/hub';
-import { openRepositories as openContent } from '../subgraphs/content/src/models';
 import type { CreativeDoc, CreativeKind } from '../subgraphs/content/src/models/creative';
 import type { SlotTemplate } from '../subgraphs/content/src/models/page';
 import { ACTIVITIES, LIVE_STREAMS, TOPICS, VIDEOS } from '../subgraphs/content/src/seed';
+import { insertPublishedPage, publishedBanner } from './support/content';
 import { bearer, clientToken, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { readRecorder } from './support/subgraph';
@@ -50,61 +50,28 @@ const REFS: Partial<Record<CreativeKind, string[]>> = {
 
 /** A published page `load-<perSlot>` on APP whose 10 slots each hold `perSlot` creatives everyone qualifies for. */
 async function seedLoadPage(perSlot: number): Promise<void> {
-  const content = await openContent(hub.connections.content);
-  const pageId = `PG-load-${perSlot}`;
+  const pageId = `PG-APP-load-${perSlot}`;
   const creatives: CreativeDoc[] = SLOTS.flatMap(({ kinds }, s) =>
     Array.from({ length: perSlot }, (_, i): CreativeDoc => {
       const kind = kinds[i % kinds.length]!;
       const refs = REFS[kind];
-      return {
-        _id: `CR-load-${perSlot}-${s}-${i}`,
-        pageId,
-        slotCode: `slot_${s}`,
+      return publishedBanner(pageId, `slot_${s}`, `CR-load-${perSlot}-${s}-${i}`, {
         name: `load ${s}/${i}`,
         kind,
         priority: i,
         rule: { field: 'channel', op: 'eq', value: 'APP' },
-        startsAt: new Date('2025-01-01T00:00:00Z'),
-        endsAt: new Date('2030-01-01T00:00:00Z'),
-        experimentKey: null,
-        variants: [],
         title: `item ${i}`,
-        imageUrl: 'https://cdn.example/x.jpg',
         iconUrl: 'https://cdn.example/i.png',
-        link: '/x',
-        badge: null,
-        highlight: null,
         refId: refs ? refs[(s + i) % refs.length]! : null,
-        status: 'PUBLISHED',
-        version: 1,
-        lastEditedBy: 'ops.a',
-        approvedBy: 'ops.b',
-        updatedAt: new Date(),
-        pending: null,
-      };
+      });
     }),
   );
-  await content.pages.model.create({
-    _id: pageId,
-    channel: 'APP',
-    key: `load-${perSlot}`,
-    title: 'Load',
-    slots: SLOTS.map(({ template }, s) => ({
-      code: `slot_${s}`,
-      template,
-      title: null,
-      maxItems: perSlot,
-      fallbackCreativeId: null,
-      autoFill: false,
-      productType: null,
-    })),
-    status: 'PUBLISHED',
-    version: 1,
-    lastEditedBy: 'ops.a',
-    approvedBy: 'ops.b',
-    updatedAt: new Date(),
-  });
-  await content.creatives.model.insertMany(creatives);
+  await insertPublishedPage(
+    hub.connections.content,
+    `load-${perSlot}`,
+    SLOTS.map(({ template }, s) => ({ code: `slot_${s}`, template, maxItems: perSlot })),
+    creatives,
+  );
 }
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTVerifyGetK
 import {
   ANONYMOUS,
   ErrorCode,
+  Scope,
   parseScopes,
   requestError,
   type HubConfig,
@@ -36,7 +37,10 @@ export function createTokenVerifier(config: HubConfig): TokenVerifier {
         ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })
         : await jwtVerify(match[1]!, secret, { ...options, algorithms: ['HS256'] });
       if (!payload.sub) throw unauthenticated('token has no subject');
-      return { subject: payload.sub, scopes: parseScopes(payload.scope) };
+      const scopes = parseScopes(payload.scope);
+      // Acting for the hub itself is for the hub's own subgraphs (signed with SUBGRAPH_SECRET), never a client.
+      scopes.delete(Scope.SERVICE);
+      return { subject: payload.sub, scopes };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
         throw unauthenticated(error.claim === 'iat' ? 'token is too old' : 'token has expired');

@@ -11,7 +11,8 @@ const WEB = path.resolve(__dirname, '../../web');
 const CONTENT_SECURITY_POLICY =
   "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const SUBJECT = /^[A-Za-z0-9._-]{1,64}$/;
-const KNOWN_SCOPES = new Set<string>(Object.values(Scope));
+/** What the development issuer grants: client scopes, never the hub's own service scope. */
+const KNOWN_SCOPES = new Set<string>([Scope.MEMBER, Scope.OPERATOR, Scope.PII_READ, Scope.BUILDER]);
 
 export function webAssets(config: HubConfig): Router {
   const router = express.Router();

@@ -12,7 +12,13 @@ import {
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
-export const testConfig: HubConfig = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+// Jobs that rewrite members' stages or train the bandit run when a test asks for them, never in the middle of another.
+export const testConfig: HubConfig = loadConfig({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  LIFECYCLE_JOB_INTERVAL_MS: '0',
+  MODEL_TRAINING_INTERVAL_MS: '0',
+});
 export const testLogger = createLogger('test', 'silent');
 
 export function mongoUri(): string {

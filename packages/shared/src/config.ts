@@ -54,6 +54,18 @@ export const configSchema = z
       .int()
       .min(1_000)
       .default(60 * 60_000),
+    /** How often analytics recomputes members' lifecycle stages and engagement tags; 0 turns the job off. */
+    LIFECYCLE_JOB_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(60 * 60_000),
+    /** How often analytics trains a new version of the creative bandit from the rollups; 0 turns the job off. */
+    MODEL_TRAINING_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(60 * 60_000),
     MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),

@@ -9,6 +9,11 @@ export const Scope = {
   /** Lets an operator see personal data (name, phone, ID number) unmasked. */
   PII_READ: 'pii:read',
   BUILDER: 'builder',
+  /**
+   * Another subgraph acting for the hub itself, e.g. analytics writing computed lifecycle stages back to members.
+   * Only ever granted by the hub's own signed identities: the gateway drops it from client tokens.
+   */
+  SERVICE: 'service',
 } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
 

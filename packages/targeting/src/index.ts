@@ -2,3 +2,4 @@ export * from './rule';
 export * from './evaluate';
 export * from './variants';
 export * from './instant';
+export * from './lifecycle';

@@ -1,11 +1,15 @@
 // The per-request context: identity, repositories, the event sink and loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import type { BaseContext } from '@bank-hub/shared';
+import type { BaseContext, GraphClient } from '@bank-hub/shared';
 import type { DeviceRateLimit } from './domain/rate-limit';
-import { windowStart } from './domain/rollups';
+import { dayOf, windowStart } from './domain/rollups';
+import type { Cached } from './cached';
+import type { LifecycleJobRun } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
+import type { ExposureDoc } from './models/exposure';
 import type { RollupKind, RollupTotals } from './models/rollup';
-import type { TrackingPlanCache } from './plan-cache';
+import type { TrackedEventDoc } from './models/tracking-plan';
+import type { ActiveBandit } from './scores';
 import type { EventSink } from './sink';
 
 /** A subject's totals over a window of days, per variant. */
@@ -18,13 +22,23 @@ export interface AnalyticsLoaders {
   /** Creative totals, one aggregation for all creatives of a request that ask for the same window. */
   creativeTotals: DataLoader<StatsKey, RollupTotals[], string>;
   productTotals: DataLoader<StatsKey, RollupTotals[], string>;
+  /** Each member's exposures today, one read for every member of a request. */
+  exposuresToday: DataLoader<string, ExposureDoc[]>;
 }
 
-export interface AnalyticsContext extends BaseContext {
+/** What lives as long as the process: shared by every request. */
+export interface AnalyticsServices {
   repos: AnalyticsRepositories;
-  plan: TrackingPlanCache;
+  plan: Cached<ReadonlyMap<string, TrackedEventDoc>>;
+  bandit: Cached<ActiveBandit>;
   sink: EventSink;
   rateLimit: DeviceRateLimit;
+  graph: GraphClient;
+  /** Runs the lifecycle job as of a day, under its lease. */
+  runLifecycle: (asOf: Date, requestId: string) => Promise<LifecycleJobRun>;
+}
+
+export interface AnalyticsContext extends BaseContext, AnalyticsServices {
   loaders: AnalyticsLoaders;
   now: Date;
 }
@@ -49,24 +63,20 @@ function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, now: Date)
   );
 }
 
-export function createContext(
-  repos: AnalyticsRepositories,
-  plan: TrackingPlanCache,
-  sink: EventSink,
-  rateLimit: DeviceRateLimit,
-) {
+export function createContext(services: AnalyticsServices) {
   return (base: BaseContext): AnalyticsContext => {
     const now = new Date();
     return {
       ...base,
-      repos,
-      plan,
-      sink,
-      rateLimit,
+      ...services,
       now,
       loaders: {
-        creativeTotals: totalsLoader(repos, 'creative', now),
-        productTotals: totalsLoader(repos, 'product', now),
+        creativeTotals: totalsLoader(services.repos, 'creative', now),
+        productTotals: totalsLoader(services.repos, 'product', now),
+        exposuresToday: new DataLoader(async (memberIds) => {
+          const exposures = await services.repos.exposures.ofMembers(memberIds, dayOf(now));
+          return memberIds.map((memberId) => exposures.filter((exposure) => exposure.memberId === memberId));
+        }),
       },
     };
   };

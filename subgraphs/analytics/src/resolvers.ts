@@ -1,12 +1,39 @@
-// Analytics resolvers: thin — read arguments and context, call the ingestion use case, a loader or a repository.
-import { DateTimeScalar, JSONScalar, Scope, badInput, checkCount, requireScope } from '@bank-hub/shared';
-import { InputProblem, checkTrackedEvent } from './domain/plan';
+// Analytics resolvers: thin — read arguments and context, check scope, call a use case, a loader or a repository.
+import { z } from 'zod';
+import {
+  DateTimeScalar,
+  JSONScalar,
+  Scope,
+  checkCount,
+  hasScope,
+  parseRepresentation,
+  requireAnyScope,
+  requireScope,
+} from '@bank-hub/shared';
+import { activeMembers, experimentOf, funnel, retention } from './analysis';
+import { LIFECYCLE_METRICS, LIFECYCLE_MODEL_NAME, parseLifecycleModel } from './domain/lifecycle';
 import { windowStart } from './domain/rollups';
 import { creativeStats, productStats } from './domain/stats';
 import type { Resolvers } from './generated/resolvers';
 import { trackEvents } from './ingest';
+import { statusOf } from './models/registry';
+import {
+  activateModelVersion,
+  defineTrackedEvent,
+  modelVersion,
+  retrainCreativeBandit,
+  runLifecycle,
+} from './operations';
+import { scoresFor } from './scores';
 
 const MAX_DAYS = 90;
+
+/** What `Creative.experiment` @requires of content. */
+const ExperimentInputs = z.object({
+  id: z.string(),
+  experimentKey: z.string().nullable(),
+  variants: z.array(z.object({ key: z.string(), weight: z.number().int() })),
+});
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
@@ -17,50 +44,85 @@ export const resolvers: Resolvers = {
       requireScope(ctx.identity, Scope.OPERATOR);
       return ctx.repos.plan.all();
     },
+    activeMembers: (_parent, { channel, days }, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return activeMembers(ctx, channel ?? null, days ?? 30);
+    },
+    funnel: (_parent, { steps, from, to, withinHours, channel }, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return funnel(ctx, { steps, from, to, withinHours: withinHours ?? 24, channel: channel ?? null });
+    },
+    retention: (_parent, { weeks, channel }, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return retention(ctx, weeks ?? 8, channel ?? null);
+    },
+    lifecycleModel: async (_parent, _args, ctx) => {
+      const stored = await modelVersion(ctx, LIFECYCLE_MODEL_NAME, null);
+      return {
+        version: stored.version,
+        metrics: [...LIFECYCLE_METRICS],
+        ...parseLifecycleModel(stored.parameters),
+      };
+    },
+    models: (_parent, _args, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return ctx.repos.models.allHeads();
+    },
+    model: (_parent, { name, version }, ctx) => modelVersion(ctx, name, version),
+    memberExposures: async (_parent, { memberId }, ctx) => {
+      const isSelf = ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
+      if (!isSelf) requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      return (await ctx.loaders.exposuresToday.load(memberId)).map(({ creativeId, impressions }) => ({
+        creativeId,
+        impressions,
+      }));
+    },
+    creativeScores: async (_parent, { creativeIds, memberId }, ctx) =>
+      scoresFor(await ctx.bandit.get(), creativeIds, memberId ?? null),
   },
 
   Mutation: {
     trackEvents: (_parent, { deviceId, events }, ctx) =>
       trackEvents({ ...ctx, plan: () => ctx.plan.get() }, deviceId, events),
-    defineTrackedEvent: async (_parent, { input }, ctx) => {
-      const operator = requireScope(ctx.identity, Scope.OPERATOR);
-      let checked: ReturnType<typeof checkTrackedEvent>;
-      try {
-        checked = checkTrackedEvent(input);
-      } catch (error) {
-        if (error instanceof InputProblem) throw badInput(error.message, error.field);
-        throw error;
-      }
-      const before = await ctx.repos.plan.findByName(checked.name);
-      const { name, ...definition } = checked;
-      const saved = await ctx.repos.plan.save({
-        _id: name,
-        ...definition,
-        updatedAt: ctx.now,
-        updatedBy: operator,
-      });
-      ctx.plan.invalidate();
-      await ctx.repos.audit.record({
-        actor: operator,
-        action: 'defineTrackedEvent',
-        targetType: 'TRACKED_EVENT',
-        targetId: name,
-        before,
-        after: saved,
-        requestId: ctx.requestId,
-      });
-      return saved;
-    },
+    defineTrackedEvent: (_parent, { input }, ctx) => defineTrackedEvent(ctx, input),
+    runLifecycleJob: (_parent, { asOf }, ctx) => runLifecycle(ctx, asOf),
+    retrainCreativeBandit: (_parent, _args, ctx) => retrainCreativeBandit(ctx),
+    activateModelVersion: (_parent, { name, version, pin }, ctx) =>
+      activateModelVersion(ctx, name, version, pin ?? true),
   },
 
   TrackedEvent: { name: (definition) => definition._id },
 
+  Model: {
+    name: (head) => head._id,
+    activeVersion: (head) => (head.active > 0 ? head.active : null),
+    shadowVersion: (head) => head.shadow,
+    latestVersion: (head) => head.latest,
+    versions: (head, { first }, ctx) => ctx.repos.models.list(head._id, checkCount(first ?? 10, 50, 'first')),
+  },
+
+  ModelVersion: {
+    status: async (version, _args, ctx) =>
+      statusOf(await ctx.repos.models.head(version.name), version.version),
+    metrics: (version) => Object.entries(version.metrics).map(([name, value]) => ({ name, value })),
+  },
+
   Creative: {
-    __resolveReference: (reference) => ({ id: reference.id }),
+    __resolveReference: (reference) => reference,
     stats: async (creative, { days }, ctx) => {
       const window = checkCount(days ?? 7, MAX_DAYS, 'days');
       const totals = await ctx.loaders.creativeTotals.load({ id: creative.id, days: window });
       return creativeStats(totals, windowStart(window, ctx.now));
+    },
+    experiment: (creative, { days }, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      const inputs = parseRepresentation(
+        ExperimentInputs,
+        creative,
+        { typename: 'Creative', field: 'experiment' },
+        ctx,
+      );
+      return experimentOf(ctx, inputs.id, inputs, days ?? 30);
     },
   },
 

@@ -1,12 +1,17 @@
-// Demo data for analytics: the tracking plan, and a short, deterministic history of what demo members did on the APP
-// home page (page views, impressions and clicks of its creatives, product views), with its rollups, so that stats show
-// something on the first `npm start`.
+// Demo data for analytics: the tracking plan, 90 days of deterministic history of what the demo population did
+// (sign-ins and page views on every channel, impressions and clicks of the APP home page's creatives and of its A/B
+// test, product views, service flows, shares), its rollups, and the first version of each model — so that stats,
+// funnels, retention, the lifecycle job and the bandit all show something on the first `npm start`.
+import type { Model } from 'mongoose';
 import { assignVariant } from '@bank-hub/targeting';
-import { dayOf } from './domain/rollups';
+import { mulberry32 } from './domain/random';
+import { trainCreativeBandit } from './bandit-job';
+import { DEFAULT_LIFECYCLE_MODEL, LIFECYCLE_DESCRIPTION, LIFECYCLE_MODEL_NAME } from './domain/lifecycle';
+import { activesOf, dayOf, exposuresOf, rollupsOfDay } from './domain/rollups';
+import { recentClosedDays } from './rollup-job';
 import type { AnalyticsRepositories } from './models';
 import type { EventDoc } from './models/event';
 import type { TrackedEventDoc, TrackedPropertyDoc } from './models/tracking-plan';
-import { rebuildDay } from './rollup-job';
 
 const SEEDED_AT = new Date('2026-11-01T00:00:00Z');
 
@@ -108,17 +113,6 @@ export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] =
   },
 ];
 
-/** A small deterministic PRNG (mulberry32), so the demo history is the same on every machine. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Home page creatives of the APP seed with the share of impressions that get a click. */
 const HOME_CREATIVES: [id: string, ctr: number][] = [
   ['CR-APP-home-hero-1', 0.02],
@@ -132,57 +126,113 @@ const EXPERIMENT = {
   creativeId: 'CR-APP-home-hero-4',
   key: 'home-hero-double11',
   variants: [
-    { key: 'A', weight: 50, ctr: 0.04 },
-    { key: 'B', weight: 50, ctr: 0.07 },
+    { key: 'A', weight: 50, ctr: 0.035 },
+    { key: 'B', weight: 50, ctr: 0.08 },
   ],
 };
 const VIEWED_PRODUCTS = ['P-WM-001', 'P-WM-011', 'P-DP-007', 'P-FD-009', 'P-IN-003'];
+const FLOWS = ['buy-wealth', 'open-account', 'welcome-benefit'];
+const CHANNELS: EventDoc['channel'][] = ['APP', 'APP', 'APP', 'WEB', 'MINI_PROGRAM'];
 
-export function seedHistory(now: Date, options: { days: number; members: number }): EventDoc[] {
-  const next = random(20261126);
+/** How a demo member behaves over the history: when they joined, how often they come, whether and when they left. */
+interface Persona {
+  /** Days back of their first visit. */
+  joinedBack: number;
+  /** Days back of their last possible visit (0: still coming). */
+  leftBack: number;
+  /** Chance of a visit on a day in between. */
+  visitRate: number;
+  channel: EventDoc['channel'];
+}
+
+function personaOf(m: number, days: number, next: () => number): Persona {
+  const channel = CHANNELS[Math.floor(next() * CHANNELS.length)]!;
+  // The documented demo members are long-standing, regular app users.
+  if (m <= 2) return { joinedBack: days - 1, leftBack: 0, visitRate: 0.6, channel: 'APP' };
+  const joinedBack = Math.floor(next() * days);
+  const kind = next();
+  if (kind < 0.15) return { joinedBack, leftBack: Math.floor(next() * joinedBack), visitRate: 0.3, channel };
+  if (kind < 0.45) return { joinedBack, leftBack: 0, visitRate: 0.5, channel };
+  return { joinedBack, leftBack: 0, visitRate: 0.12, channel };
+}
+
+export interface HistoryOptions {
+  /** Days of history, today included. */
+  days: number;
+  /** Members M0001… with a history. */
+  members: number;
+}
+
+export function seedHistory(now: Date, options: HistoryOptions): EventDoc[] {
+  const next = mulberry32(20261126);
   const events: EventDoc[] = [];
   let sequence = 0;
+  const personas = Array.from({ length: options.members }, (_, i) => personaOf(i + 1, options.days, next));
   for (let back = options.days - 1; back >= 0; back--) {
     const dayStart = new Date(now);
     dayStart.setUTCHours(0, 0, 0, 0);
     dayStart.setUTCDate(dayStart.getUTCDate() - back);
-    for (let m = 1; m <= options.members; m++) {
-      if (next() > 0.35) continue;
-      const memberId = `M${String(m).padStart(4, '0')}`;
-      const at = new Date(dayStart.getTime() + Math.floor(next() * 20 * 3_600_000));
-      if (at > now) continue;
-      const event = (name: string, properties: Record<string, unknown>): EventDoc => ({
-        _id: `seed-${memberId}:seed-${String(++sequence).padStart(8, '0')}`,
-        name,
-        memberId,
-        deviceId: `seed-${memberId}`,
-        channel: 'APP',
-        occurredAt: at,
-        receivedAt: at,
-        day: dayOf(at),
-        properties,
-      });
+    personas.forEach((persona, i) => {
+      if (back > persona.joinedBack || back < persona.leftBack) return;
+      // Everyone visits on the day they join; after that, at their rate.
+      if (back !== persona.joinedBack && next() > persona.visitRate) return;
+      const memberId = `M${String(i + 1).padStart(4, '0')}`;
+      let at = new Date(dayStart.getTime() + Math.floor(next() * 20 * 3_600_000));
+      if (at > now) return;
+      const channel = next() < 0.8 ? persona.channel : 'APP';
+      const event = (name: string, properties: Record<string, unknown>): EventDoc => {
+        // A visit's events follow each other by a few seconds.
+        at = new Date(at.getTime() + 1_000 + Math.floor(next() * 30_000));
+        return {
+          _id: `seed-${memberId}:seed-${String(++sequence).padStart(8, '0')}`,
+          name,
+          memberId,
+          deviceId: `seed-${memberId}`,
+          channel,
+          occurredAt: at,
+          receivedAt: at,
+          day: dayOf(at),
+          properties,
+        };
+      };
+      events.push(event('sign_in', { method: 'password' }));
       events.push(event('page_view', { page: 'home' }));
-      for (const [creativeId, ctr] of HOME_CREATIVES) {
-        if (next() > 0.6) continue;
-        events.push(event('creative_impression', { creativeId, pageId: 'PG-APP-home' }));
-        if (next() < ctr) events.push(event('creative_click', { creativeId, pageId: 'PG-APP-home' }));
+      if (channel === 'APP') {
+        for (const [creativeId, ctr] of HOME_CREATIVES) {
+          if (next() > 0.6) continue;
+          events.push(event('creative_impression', { creativeId, pageId: 'PG-APP-home' }));
+          if (next() < ctr) events.push(event('creative_click', { creativeId, pageId: 'PG-APP-home' }));
+        }
+        // The variant content shows this member: the same pure bucketing function decides it here.
+        const variant = assignVariant(memberId, EXPERIMENT.key, EXPERIMENT.variants)!;
+        const shown = { creativeId: EXPERIMENT.creativeId, variant: variant.key, pageId: 'PG-APP-home' };
+        events.push(event('creative_impression', shown));
+        if (next() < variant.ctr) events.push(event('creative_click', shown));
       }
-      // The variant content shows this member: the same pure bucketing function decides it here.
-      const variant = assignVariant(memberId, EXPERIMENT.key, EXPERIMENT.variants)!;
-      const shown = { creativeId: EXPERIMENT.creativeId, variant: variant.key, pageId: 'PG-APP-home' };
-      events.push(event('creative_impression', shown));
-      if (next() < variant.ctr) events.push(event('creative_click', shown));
-      if (next() < 0.3)
-        events.push(event('product_view', { productId: VIEWED_PRODUCTS[m % VIEWED_PRODUCTS.length] }));
-    }
+      if (next() < 0.3) {
+        events.push(
+          event('product_view', { productId: VIEWED_PRODUCTS[(i + back) % VIEWED_PRODUCTS.length] }),
+        );
+        // The buying funnel: a product seen, a flow started, a flow completed.
+        if (next() < 0.35) {
+          const flowKey = FLOWS[(i + back) % FLOWS.length]!;
+          events.push(event('flow_step', { flowKey, stepId: 'start' }));
+          if (next() < 0.45)
+            events.push(event('flow_completed', { flowKey, amount: 1_000 * (1 + (i % 50)) }));
+        }
+      }
+      if (next() < 0.04) events.push(event('share', { contentId: 'TP-001', target: 'wechat' }));
+    });
   }
-  return events;
+  return events.filter((event) => event.occurredAt <= now);
 }
+
+/** How much history `npm start` seeds; tests ask for less when they do not need it. */
+export const DEMO_HISTORY: HistoryOptions = { days: 90, members: 300 };
 
 export async function seedAnalytics(
   repos: AnalyticsRepositories,
-  options: { reset?: boolean } = {},
+  options: { reset?: boolean; history?: HistoryOptions } = {},
 ): Promise<void> {
   if (options.reset) {
     await Promise.all([
@@ -190,14 +240,45 @@ export async function seedAnalytics(
       repos.plan.model.deleteMany({}),
       repos.rollups.model.deleteMany({}),
       repos.rollups.actives.deleteMany({}),
+      repos.exposures.model.deleteMany({}),
+      repos.models.versions.deleteMany({}),
+      repos.models.heads.deleteMany({}),
+      repos.leases.model.deleteMany({}),
     ]);
   }
   await repos.plan.model.insertMany(
     TRACKING_PLAN.map((definition) => ({ ...definition, updatedAt: SEEDED_AT, updatedBy: 'seed' })),
   );
-  const events = seedHistory(new Date(), { days: 14, members: 120 });
-  for (let i = 0; i < events.length; i += 1_000) await repos.events.insertNew(events.slice(i, i + 1_000));
-  for (const day of new Set(events.map((event) => event.day))) await rebuildDay(repos, day);
+  const now = new Date();
+  const events = seedHistory(now, options.history ?? DEMO_HISTORY);
+  // Rollups, actives and exposures are computed here in one pass, as rebuilding each day would compute them.
+  const recent = recentClosedDays(now)[0]!;
+  // Without mongoose's per-document casting: these documents are built here, already in their stored shape.
+  const insert = async <T>(model: Model<T>, docs: T[]) => {
+    for (let k = 0; k < docs.length; k += 5_000)
+      await model.insertMany(docs.slice(k, k + 5_000), { lean: true });
+  };
+  await Promise.all([
+    insert(repos.events.model, events),
+    insert(repos.rollups.model, rollupsOfDay(events)),
+    insert(repos.rollups.actives, activesOf(events)),
+    insert(
+      repos.exposures.model,
+      exposuresOf(events).filter((exposure) => exposure.day >= recent),
+    ),
+  ]);
+  await repos.models.publish(
+    {
+      name: LIFECYCLE_MODEL_NAME,
+      description: LIFECYCLE_DESCRIPTION,
+      parameters: DEFAULT_LIFECYCLE_MODEL,
+      metrics: { rules: DEFAULT_LIFECYCLE_MODEL.rules.length },
+      trainedAt: SEEDED_AT,
+      trainedBy: 'seed',
+    },
+    SEEDED_AT,
+  );
+  await trainCreativeBandit(repos, 'seed', now);
 }
 
 export async function isSeeded(repos: AnalyticsRepositories): Promise<boolean> {

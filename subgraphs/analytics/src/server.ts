@@ -1,5 +1,6 @@
 // Builds the analytics subgraph server on a database connection: the event sink with its rollup writer, the per-device
-// rate limit, and the job that rebuilds ended days' rollups; all of them stop with the server.
+// rate limit, and the background jobs (rebuilding ended days' rollups, the lifecycle job, training the creative
+// bandit); all of them stop with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
@@ -7,35 +8,66 @@ import {
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
+import { trainCreativeBandit } from './bandit-job';
+import { Cached } from './cached';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { DeviceRateLimit } from './domain/rate-limit';
+import { scheduleJob } from './jobs';
+import { SERVICE_IDENTITY, runLifecycleJob } from './lifecycle-job';
 import { openRepositories } from './models';
-import { TrackingPlanCache } from './plan-cache';
 import { resolvers } from './resolvers';
-import { startRollupJob } from './rollup-job';
+import { rebuildRecentDays } from './rollup-job';
+import { loadActiveBandit } from './scores';
 import { MongoEventSink, RollupWriter } from './sink';
 
 export const analyticsTypeDefs = readSubgraphSchema(__dirname);
 
+/** Jobs wait this long after start, so a starting hub answers first. */
+const FIRST_RUN_DELAY_MS = 15_000;
+
 export async function buildAnalyticsServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
-  const { config, logger } = dependencies;
+  const { config, logger, graph } = dependencies;
   const repos = await openRepositories(dependencies.connection);
-  const sink = new MongoEventSink(repos.events, new RollupWriter(repos.rollups, logger));
-  const job = startRollupJob(repos, logger, config.ROLLUP_REBUILD_INTERVAL_MS);
-  const plan = new TrackingPlanCache(repos.plan);
+  const sink = new MongoEventSink(repos.events, new RollupWriter(repos.rollups, repos.exposures, logger));
+  const plan = new Cached(() =>
+    repos.plan.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
+  );
+  const bandit = new Cached(() => loadActiveBandit(repos.models), 5_000);
   const rateLimit = new DeviceRateLimit(config.EVENTS_PER_DEVICE_PER_MINUTE);
+  const runLifecycle = (asOf: Date, requestId?: string) =>
+    runLifecycleJob({ repos, graph, logger }, asOf, requestId);
+  const jobs = [
+    scheduleJob('rollups', config.ROLLUP_REBUILD_INTERVAL_MS, () => rebuildRecentDays(repos, logger), logger),
+    scheduleJob(
+      'lifecycle',
+      config.LIFECYCLE_JOB_INTERVAL_MS,
+      () => runLifecycle(new Date()),
+      logger,
+      FIRST_RUN_DELAY_MS,
+    ),
+    scheduleJob(
+      'creative-bandit',
+      config.MODEL_TRAINING_INTERVAL_MS,
+      async () => {
+        await trainCreativeBandit(repos, SERVICE_IDENTITY.subject, new Date());
+        bandit.invalidate();
+      },
+      logger,
+      FIRST_RUN_DELAY_MS,
+    ),
+  ];
   return createSubgraphServer<AnalyticsContext>({
     name: 'analytics',
     typeDefs: analyticsTypeDefs,
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<AnalyticsContext>,
     dependencies,
-    context: createContext(repos, plan, sink, rateLimit),
+    context: createContext({ repos, plan, bandit, sink, rateLimit, graph, runLifecycle }),
     routes: collectRoute({ sink, rateLimit, plan: () => plan.get() }),
     // Acknowledged events are already stored; what waits is their rollup increments.
     onStop: async () => {
-      job.stop();
+      for (const job of jobs) job.stop();
       await sink.close();
     },
   });

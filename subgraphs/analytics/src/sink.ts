@@ -1,8 +1,9 @@
 // Where accepted events go. The collector and trackEvents only see this interface: MongoDB here, and at a larger
 // bank's scale a Kafka producer feeding an existing streaming engine would be another implementation of it.
 import type { Logger } from '@bank-hub/shared';
-import { activesOf, mergeIncrements, rollupIncrements } from './domain/rollups';
+import { activesOf, exposuresOf, mergeIncrements, rollupIncrements } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
+import type { ExposureDoc, ExposureRepository } from './models/exposure';
 import type { RollupRepository, DailyActiveDoc, RollupIncrement } from './models/rollup';
 
 export interface EventSink {
@@ -85,18 +86,20 @@ export class MongoEventSink implements EventSink {
 }
 
 /**
- * Adds stored events to the daily rollups a moment later, many requests' increments in one bulk write, so ingestion
+ * Adds stored events to the daily rollups (and members' exposures) a moment later, many requests' increments in one bulk write, so ingestion
  * costs one insert per batch. Increments are never retried (a retry after a partial write would count twice): one
  * lost to a failed write or a crashed process is restored when its day is rebuilt from the events.
  */
 export class RollupWriter {
   private increments = new Map<string, RollupIncrement>();
   private actives = new Map<string, DailyActiveDoc>();
+  private exposures = new Map<string, ExposureDoc>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly rollups: RollupRepository,
+    private readonly exposureCounts: ExposureRepository,
     private readonly logger: Logger,
     intervalMs = 250,
   ) {
@@ -107,6 +110,11 @@ export class RollupWriter {
   add(events: readonly EventDoc[]): void {
     mergeIncrements(this.increments, rollupIncrements(events));
     for (const active of activesOf(events)) this.actives.set(active._id, active);
+    for (const exposure of exposuresOf(events)) {
+      const known = this.exposures.get(exposure._id);
+      if (known) known.impressions += exposure.impressions;
+      else this.exposures.set(exposure._id, exposure);
+    }
   }
 
   /** Writes what is pending; concurrent calls wait for one another. */
@@ -121,13 +129,19 @@ export class RollupWriter {
   }
 
   private async write(): Promise<void> {
-    if (this.increments.size === 0 && this.actives.size === 0) return;
+    if (this.increments.size === 0 && this.actives.size === 0 && this.exposures.size === 0) return;
     const increments = [...this.increments.values()];
     const actives = [...this.actives.values()];
+    const exposures = [...this.exposures.values()];
     this.increments = new Map();
     this.actives = new Map();
+    this.exposures = new Map();
     try {
-      await Promise.all([this.rollups.increment(increments), this.rollups.markActive(actives)]);
+      await Promise.all([
+        this.rollups.increment(increments),
+        this.rollups.markActive(actives),
+        this.exposureCounts.increment(exposures),
+      ]);
     } catch (error) {
       this.logger.warn(
         { reason: (error as Error).message, rollups: increments.length },

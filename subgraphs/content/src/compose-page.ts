@@ -1,6 +1,7 @@
 // Composes a member's page: reads the published page, its creatives and the content they show (each collection
-// once, batched across members), asks the products subgraph which products suit the member when the page can show
-// any, then plans every slot with the selection rules and renders the items.
+// once, batched across members), asks the graph what it needs to know — which products suit the member (products),
+// the member's exposures today and the creatives' scores (analytics) — only when the page needs it, then plans every
+// slot with the selection rules and renders the items.
 import { ErrorCode } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { pageAddress } from './context';
@@ -56,6 +57,9 @@ export interface ComposedPage {
   decisions: { code: string; candidates: CandidateOutcome[] }[];
   /** Indexes of the slots that left product cards out because suitability could not be checked. */
   withheldSlots: number[];
+  /** Indexes of the slots placed without caps or scores because analytics could not say, and why. */
+  unsignalledSlots: number[];
+  signalsReason: string | null;
 }
 
 type MediaKind = Exclude<CreativeKind, 'BANNER' | 'ENTRY' | 'PRODUCT'>;
@@ -171,6 +175,35 @@ async function suitableProducts(
   }
 }
 
+/** Creatives that share their slot and priority with another: a score decides their order. Sorted. */
+function tiedCreatives(creatives: readonly CreativeDoc[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const creative of creatives) {
+    const key = `${creative.slotCode}|${creative.priority}`;
+    groups.set(key, [...(groups.get(key) ?? []), creative._id]);
+  }
+  return [...groups.values()]
+    .filter((ids) => ids.length > 1)
+    .flat()
+    .sort();
+}
+
+/** What analytics says, asked only when a creative has a cap or shares its priority. */
+async function placementSignals(
+  ctx: ContentContext,
+  member: TargetedMember,
+  creatives: readonly CreativeDoc[],
+) {
+  const question = {
+    memberId: member.id,
+    exposures: creatives.some((creative) => creative.frequencyCap),
+    scoreIds: tiedCreatives(creatives),
+  };
+  if (!question.exposures && question.scoreIds.length === 0)
+    return { exposures: null, scores: null, reason: null };
+  return ctx.loaders.placementSignals.load(question);
+}
+
 /**
  * The member's page, or null when no published page has this channel and key. `explain` considers every
  * creative of the page (for pagePreview's reasons); rendering reads only what can be placed.
@@ -187,9 +220,10 @@ export async function composePage(
   const creatives = explain
     ? await ctx.loaders.creativesByPage.load(page._id)
     : await ctx.loaders.placeableByPage.load(page._id);
-  const [media, suitable] = await Promise.all([
+  const [media, suitable, signals] = await Promise.all([
     loadMedia(ctx, creatives),
     suitableProducts(ctx, member, channel, page, creatives),
+    placementSignals(ctx, member, creatives),
   ]);
   const available = (creative: CreativeDoc) => {
     if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return true;
@@ -198,7 +232,11 @@ export async function composePage(
       return (media.ACTIVITY.get(creative.refId ?? '')?.endsAt ?? ctx.now) > ctx.now;
     return media[creative.kind].has(creative.refId ?? '');
   };
-  const audience = audienceOf(member, channel, ctx.now, suitable);
+  const audience = audienceOf(member, channel, ctx.now, {
+    suitableProducts: suitable,
+    exposures: signals.exposures,
+    scores: signals.scores,
+  });
   const plans = page.slots.map((slot) => ({
     slot,
     plan: planSlot(
@@ -223,6 +261,8 @@ export async function composePage(
     },
     decisions: plans.map(({ slot, plan }) => ({ code: slot.code, candidates: plan.decisions })),
     withheldSlots: plans.flatMap(({ plan }, index) => (plan.productsWithheld ? [index] : [])),
+    unsignalledSlots: plans.flatMap(({ plan }, index) => (plan.signalsMissing ? [index] : [])),
+    signalsReason: signals.reason,
   };
 }
 

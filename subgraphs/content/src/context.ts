@@ -6,6 +6,7 @@ import type { ContentRepositories } from './models';
 import type { CreativeDoc } from './models/creative';
 import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc } from './models/page';
+import type { PlacementSignalSource, PlacementSignals, SignalsQuestion } from './placement-signals';
 import type { ProductCatalog, SuitabilityQuestion } from './product-catalog';
 
 export interface ContentLoaders {
@@ -22,12 +23,15 @@ export interface ContentLoaders {
   creativeById: DataLoader<string, CreativeDoc | null>;
   /** What the products subgraph says suits a member, one graph request for every member of the request. */
   suitableProducts: DataLoader<SuitabilityQuestion, SuitableProduct[], string>;
+  /** What analytics says about a member's exposures and the creatives' scores, one graph request for all members. */
+  placementSignals: DataLoader<SignalsQuestion, PlacementSignals, string>;
 }
 
 export interface ContentContext extends BaseContext {
   repos: ContentRepositories;
   loaders: ContentLoaders;
   catalog: ProductCatalog;
+  signals: PlacementSignalSource;
   /** Hosts an https link on a creative may point to (CREATIVE_LINK_HOSTS). */
   creativeLinkHosts: ReadonlySet<string>;
   now: Date;
@@ -44,6 +48,7 @@ const questionKey = (question: SuitabilityQuestion) =>
 export function createLoaders(
   repos: ContentRepositories,
   catalog: ProductCatalog,
+  signals: PlacementSignalSource,
   caller: GraphCaller,
   now: Date,
 ): ContentLoaders {
@@ -87,12 +92,16 @@ export function createLoaders(
     suitableProducts: new DataLoader((questions) => catalog.suitable(caller, questions), {
       cacheKeyFn: questionKey,
     }),
+    placementSignals: new DataLoader((questions) => signals.signals(caller, questions), {
+      cacheKeyFn: (question) => JSON.stringify([question.memberId, question.exposures, question.scoreIds]),
+    }),
   };
 }
 
 export function createContext(
   repos: ContentRepositories,
   catalog: ProductCatalog,
+  signals: PlacementSignalSource,
   creativeLinkHosts: ReadonlySet<string>,
 ) {
   return (base: BaseContext): ContentContext => {
@@ -101,9 +110,10 @@ export function createContext(
       ...base,
       repos,
       catalog,
+      signals,
       creativeLinkHosts,
       now,
-      loaders: createLoaders(repos, catalog, base, now),
+      loaders: createLoaders(repos, catalog, signals, base, now),
     };
   };
 }

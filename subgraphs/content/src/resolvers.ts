@@ -43,7 +43,8 @@ function listSize(first: number | null | undefined): number {
 
 /**
  * The member's page, or NOT_FOUND. Each slot that left product cards out because the products subgraph could not
- * vouch for them is reported as SERVICE_UNAVAILABLE on that slot's items, next to the page it still answers.
+ * vouch for them, or was placed without caps or scores because analytics could not answer, is reported as
+ * SERVICE_UNAVAILABLE (naming the subgraph) on that slot's items, next to the page it still answers.
  */
 async function composedOrNotFound(
   ctx: ContentContext,
@@ -61,6 +62,21 @@ async function composedOrNotFound(
         path: [...pagePath, 'slots', index, 'items'],
         extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: 'products' },
       }),
+    );
+  }
+  for (const index of composed.unsignalledSlots) {
+    ctx.partial.add(
+      new GraphQLError(
+        'placed without frequency caps or creative scores: the analytics subgraph could not answer',
+        {
+          path: [...pagePath, 'slots', index, 'items'],
+          extensions: {
+            code: ErrorCode.SERVICE_UNAVAILABLE,
+            serviceName: 'analytics',
+            reason: composed.signalsReason,
+          },
+        },
+      ),
     );
   }
   return composed;
@@ -156,6 +172,8 @@ export const resolvers: Resolvers = {
     id: (creative) => creative._id,
     name: operatorOnly('name'),
     priority: operatorOnly('priority'),
+    // Creatives stored before caps existed have no field at all.
+    frequencyCap: (creative, _args, ctx) => operatorOnly('frequencyCap')(creative, _args, ctx) ?? null,
     rule: operatorOnly('rule'),
     experimentKey: operatorOnly('experimentKey'),
     variants: operatorOnly('variants'),

@@ -468,6 +468,7 @@ function buildPage(channel: Channel, key: string, title: string, seeds: SlotSeed
         ...(seed.window ?? ALWAYS),
         experimentKey: seed.experiment?.key ?? null,
         variants: seed.experiment?.variants ?? [],
+        frequencyCap: null,
         title: seed.title ?? null,
         imageUrl: seed.kind === 'BANNER' ? `${CDN}/banners/${key}-${slot.code}-${i + 1}.jpg` : null,
         iconUrl: seed.kind === 'ENTRY' ? `${CDN}/icons/${encodeURIComponent(seed.title ?? '')}.png` : null,

@@ -8,6 +8,7 @@ import {
 } from '@bank-hub/shared';
 import { createContext, type ContentContext } from './context';
 import { openRepositories } from './models';
+import { graphPlacementSignals } from './placement-signals';
 import { graphProductCatalog } from './product-catalog';
 import { resolvers } from './resolvers';
 
@@ -24,6 +25,7 @@ export async function buildContentServer(dependencies: SubgraphDependencies): Pr
     context: createContext(
       repos,
       graphProductCatalog(dependencies.graph),
+      graphPlacementSignals(dependencies.graph),
       new Set(dependencies.config.CREATIVE_LINK_HOSTS),
     ),
   });

@@ -22,7 +22,13 @@ const SUITABLE_ON_APP: SuitableProduct[] = [
   { productId: 'P-R1-B', type: 'WEALTH' },
   { productId: 'P-R1-C', type: 'WEALTH' },
 ];
-const audience = audienceOf(member, 'APP', NOW, SUITABLE_ON_APP);
+/** What the graph said: these suitable products, and nothing from analytics. */
+const known = (suitableProducts: readonly SuitableProduct[] | null) => ({
+  suitableProducts,
+  exposures: null,
+  scores: null,
+});
+const audience = audienceOf(member, 'APP', NOW, known(SUITABLE_ON_APP));
 
 let sequence = 0;
 function creative(overrides: Partial<CreativeDoc>): CreativeDoc {
@@ -39,6 +45,7 @@ function creative(overrides: Partial<CreativeDoc>): CreativeDoc {
     endsAt: new Date('2027-01-01T00:00:00Z'),
     experimentKey: null,
     variants: [],
+    frequencyCap: null,
     title: 'title',
     imageUrl: 'https://x/y.jpg',
     iconUrl: null,
@@ -193,7 +200,7 @@ describe('planSlot', () => {
     const onMini = planSlot(
       shelf,
       [creative({ kind: 'PRODUCT', refId: 'P-R1-A' })],
-      audienceOf(member, 'MINI_PROGRAM', NOW, [{ productId: 'P-MINI', type: 'WEALTH' }]),
+      audienceOf(member, 'MINI_PROGRAM', NOW, known([{ productId: 'P-MINI', type: 'WEALTH' }])),
       always,
     );
     expect(onMini.items).toEqual([{ source: 'autoFill', productId: 'P-MINI' }]);
@@ -201,7 +208,7 @@ describe('planSlot', () => {
   });
 
   it('offers no products at all when the products subgraph vouched for none', () => {
-    const noProducts = audienceOf(member, 'APP', NOW, []);
+    const noProducts = audienceOf(member, 'APP', NOW, known([]));
     const plan = planSlot(
       slot({ template: 'PRODUCT_SHELF', autoFill: true }),
       [creative({ kind: 'PRODUCT', refId: 'P-R1-A' })],
@@ -214,7 +221,7 @@ describe('planSlot', () => {
   });
 
   it('places no product, not even a fallback, when suitability is unknown, and says the slot withheld them', () => {
-    const unknown = audienceOf(member, 'APP', NOW, null);
+    const unknown = audienceOf(member, 'APP', NOW, known(null));
     const card = creative({ kind: 'PRODUCT', refId: 'P-R1-A', priority: 10 });
     const banner = creative({ kind: 'BANNER', priority: 5 });
     const fallback = creative({ kind: 'PRODUCT', refId: 'P-R1-B' });
@@ -243,7 +250,7 @@ describe('planSlot', () => {
       },
     });
     expect(planSlot(slot(), [travel], audience, always).items).toHaveLength(1);
-    const onMini = audienceOf(member, 'MINI_PROGRAM', NOW, []);
+    const onMini = audienceOf(member, 'MINI_PROGRAM', NOW, known([]));
     expect(planSlot(slot(), [travel], onMini, always).items).toHaveLength(0);
   });
 

@@ -11,6 +11,7 @@ import {
   notFound,
   requireScope,
 } from '@bank-hub/shared';
+import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
 import { profileView } from './domain/masking';
 import { segmentCodesFor } from './domain/segments';
@@ -25,6 +26,7 @@ import {
   upsertSegment,
   type Actor,
 } from './operations';
+import { applyLifecycle } from './lifecycle';
 import { awardPoints } from './points';
 
 const MAX_PAGE = 100;
@@ -77,6 +79,11 @@ export const resolvers: Resolvers = {
       return category ? definitions.filter((definition) => definition.category === category) : definitions;
     },
     membershipLevels: (_parent, _args, ctx) => ctx.loaders.levels.load(),
+    lifecycleCounts: async (_parent, _args, ctx) => {
+      operator(ctx);
+      const counts = new Map((await ctx.repos.members.countByStage()).map(({ _id, n }) => [_id, n]));
+      return LIFECYCLE_STAGES.map((stage) => ({ stage, members: counts.get(stage) ?? 0 }));
+    },
   },
 
   Mutation: {
@@ -92,6 +99,13 @@ export const resolvers: Resolvers = {
       const actor = operator(ctx);
       return awardPoints(ctx.repos, { ...args, actor: actor.operatorId, requestId: actor.requestId });
     },
+    applyLifecycle: (_parent, { results }, ctx) =>
+      applyLifecycle(
+        ctx.repos,
+        { id: requireScope(ctx.identity, Scope.SERVICE), requestId: ctx.requestId },
+        results,
+        ctx.now,
+      ),
   },
 
   Member: {

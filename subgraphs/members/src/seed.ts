@@ -1,9 +1,9 @@
 // Deterministic demo data: a tag library, membership levels, a dozen segments and a population of members,
 // including the two documented demo members M0001 and M0002. The same seed always yields the same data.
-import type { Rule } from '@bank-hub/targeting';
+import { LIFECYCLE_STAGES, type Rule } from '@bank-hub/targeting';
 import { levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
-import type { LifecycleStage, MemberDoc, RiskLevel, TagValue } from './models/member';
+import type { MemberDoc, RiskLevel, TagValue } from './models/member';
 import type { MembershipLevelDoc } from './models/membership-level';
 import type { SegmentDoc } from './models/segment';
 import type { TagDefinitionDoc } from './models/tag-definition';
@@ -59,6 +59,23 @@ export const TAGS: TagSeed[] = [
   ),
   tag('rfm_score', 'RFM 评分', 'behaviour', 'NUMBER', 'COMPUTED', 'Recency-frequency-monetary score 1-5'),
   tag('days_since_login', '未登录天数', 'behaviour', 'NUMBER', 'COMPUTED', 'Days since the last login'),
+  tag(
+    'active_days_30',
+    '近30天活跃天数',
+    'engagement',
+    'NUMBER',
+    'COMPUTED',
+    'Days active in the last 30 days (lifecycle job)',
+  ),
+  tag(
+    'days_since_active',
+    '距上次活跃天数',
+    'engagement',
+    'NUMBER',
+    'COMPUTED',
+    'Days since last active (lifecycle job)',
+  ),
+  tag('churn_risk', '流失风险', 'engagement', 'STRING', 'COMPUTED', 'LOW, MEDIUM or HIGH (lifecycle job)'),
   tag(
     'relationship_manager',
     '专属客户经理',
@@ -125,15 +142,8 @@ const BIRTH_YEAR: Record<string, number> = {
   '55-64': 1966,
   '65+': 1955,
 };
-const STAGES: LifecycleStage[] = [
-  'ACQUISITION',
-  'ACTIVATION',
-  'RETENTION',
-  'REVENUE',
-  'REFERRAL',
-  'AT_RISK',
-  'CHURNED',
-];
+/** Members have joined: awareness is where visitors stand. */
+const STAGES = LIFECYCLE_STAGES.filter((stage) => stage !== 'AWARENESS');
 const RISKS: RiskLevel[] = ['R1', 'R2', 'R3', 'R4', 'R5'];
 const INTERESTS = [
   'travel',

@@ -1,6 +1,7 @@
 // What events add to the daily rollups: impressions and clicks per creative and variant, views per product, active
 // members per channel. The same functions serve the live increments and the exact rebuild of a day.
 import type { EventDoc } from '../models/event';
+import type { ExposureDoc } from '../models/exposure';
 import type { DailyActiveDoc, RollupDoc, RollupIncrement, RollupKind } from '../models/rollup';
 
 /** The UTC day of an instant, YYYY-MM-DD. */
@@ -86,6 +87,20 @@ export function activesOf(events: readonly EventDoc[]): DailyActiveDoc[] {
     actives.set(_id, { _id, day, channel, memberId });
   }
   return [...actives.values()];
+}
+
+/** Each member's impressions of each creative per day: what frequency caps count. */
+export function exposuresOf(events: readonly EventDoc[]): ExposureDoc[] {
+  const exposures = new Map<string, ExposureDoc>();
+  for (const event of events) {
+    const creativeId = text(event.properties.creativeId);
+    if (event.name !== 'creative_impression' || !event.memberId || !creativeId) continue;
+    const _id = `${event.day}|${event.memberId}|${creativeId}`;
+    const known = exposures.get(_id);
+    if (known) known.impressions += 1;
+    else exposures.set(_id, { _id, day: event.day, memberId: event.memberId, creativeId, impressions: 1 });
+  }
+  return [...exposures.values()];
 }
 
 /** A day's rollup documents, computed from all of its events. */

@@ -3,6 +3,8 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { TrackedEventDoc, TrackedPropertyDoc } from '../models/tracking-plan';
 import type { TrackEventsOutcome } from '../ingest';
 import type { CreativeStatsView, VariantStatsView } from '../domain/stats';
+import type { ModelHeadDoc, ModelVersionDoc } from '../models/registry';
+import type { LifecycleJobRun } from '../lifecycle-job';
 import type { AnalyticsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -22,6 +24,21 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
+/** Active members: per day over a window, and the latest day's DAU and MAU. */
+export type ActiveMembers = {
+  __typename?: 'ActiveMembers';
+  /** The channel counted; null for all channels. */
+  channel?: Maybe<Channel>;
+  /** Each day of the window, oldest first. */
+  daily: Array<DailyActiveCount>;
+  /** Members active today (UTC). */
+  dau: Scalars['Int']['output'];
+  /** Members active in the 30 days up to today. */
+  mau: Scalars['Int']['output'];
+  /** dau / mau; null without monthly actives. */
+  stickiness?: Maybe<Scalars['Float']['output']>;
+};
+
 /** A channel through which members use the bank. */
 export type Channel =
   /** The mobile banking app. */
@@ -36,15 +53,59 @@ export type Channel =
 /** A creative, as analytics sees it: what members did with it. */
 export type Creative = {
   __typename?: 'Creative';
+  /**
+   * The creative's A/B test over the last `days` days: per variant exposures, clicks and conversions, and whether a
+   * variant wins (two-proportion test on click-through against the first variant). Null when the creative runs no
+   * experiment. Operator scope.
+   */
+  experiment?: Maybe<ExperimentResult>;
+  /** Content's experiment key, for assigning members to variants. */
+  experimentKey?: Maybe<Scalars['String']['output']>;
   /** Creative id. */
   id: Scalars['ID']['output'];
   /** Impressions, clicks and CTR over the last `days` days, today included; null when analytics cannot answer. */
   stats?: Maybe<CreativeStats>;
+  /** Content's variants, for assigning members to variants. */
+  variants: Array<CreativeVariant>;
+};
+
+/** A creative, as analytics sees it: what members did with it. */
+export type CreativeExperimentArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A creative, as analytics sees it: what members did with it. */
 export type CreativeStatsArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Today's impressions of one creative for one member: what frequency caps count. */
+export type CreativeExposure = {
+  __typename?: 'CreativeExposure';
+  /** The creative. */
+  creativeId: Scalars['ID']['output'];
+  /** Impressions today (UTC). */
+  impressions: Scalars['Int']['output'];
+};
+
+/** A creative's score: a draw from its click-through posterior. */
+export type CreativeScore = {
+  __typename?: 'CreativeScore';
+  /** The creative. */
+  creativeId: Scalars['ID']['output'];
+  /** The draw, between 0 and 1; higher is placed first among equal priorities. */
+  score: Scalars['Float']['output'];
+};
+
+/** Thompson draws of the active creative bandit. */
+export type CreativeScores = {
+  __typename?: 'CreativeScores';
+  /** The model. */
+  model: Scalars['String']['output'];
+  /** One score per creative asked, in the order asked. */
+  scores: Array<CreativeScore>;
+  /** The version that drew them; null before the first is trained (every creative then draws from the prior). */
+  version?: Maybe<Scalars['Int']['output']>;
 };
 
 /** How a creative did over a window of days (from the daily rollups). */
@@ -62,6 +123,24 @@ export type CreativeStats = {
   variants: Array<VariantStats>;
 };
 
+/** An experiment variant as content defines it (what analytics needs to assign members the way content does). */
+export type CreativeVariant = {
+  __typename?: 'CreativeVariant';
+  /** Variant key. */
+  key: Scalars['String']['output'];
+  /** Relative weight. */
+  weight: Scalars['Int']['output'];
+};
+
+/** Members active on one day. */
+export type DailyActiveCount = {
+  __typename?: 'DailyActiveCount';
+  /** The day (UTC midnight). */
+  day: Scalars['DateTime']['output'];
+  /** Distinct members active that day. */
+  members: Scalars['Int']['output'];
+};
+
 /** An event a channel reports. */
 export type EventInput = {
   /** The channel it happened on. */
@@ -76,10 +155,249 @@ export type EventInput = {
   properties?: InputMaybe<Scalars['JSON']['input']>;
 };
 
+/** An experiment's results. */
+export type ExperimentResult = {
+  __typename?: 'ExperimentResult';
+  /** The control variant's key. */
+  control?: Maybe<Scalars['String']['output']>;
+  /** First day counted (UTC). */
+  from: Scalars['DateTime']['output'];
+  /** The experiment key. */
+  key: Scalars['String']['output'];
+  /** Exposures every variant needs before a verdict. */
+  minimumExposures: Scalars['Int']['output'];
+  /** The smallest p-value of a comparison with the control (two-sided); null without enough data. */
+  pValue?: Maybe<Scalars['Float']['output']>;
+  /** Significance level each comparison is held to (0.05, divided among the comparisons). */
+  threshold: Scalars['Float']['output'];
+  /** Per variant, in content's order; the first is the control. */
+  variants: Array<ExperimentVariantResult>;
+  /** The verdict. */
+  verdict: ExperimentVerdict;
+  /** With SIGNIFICANT: the variant with the best click-through among the control and the significant ones. */
+  winner?: Maybe<Scalars['String']['output']>;
+};
+
+/** How one variant of an experiment did. */
+export type ExperimentVariantResult = {
+  __typename?: 'ExperimentVariantResult';
+  /** Clicks on it. */
+  clicks: Scalars['Int']['output'];
+  /** conversions / members; null without members. */
+  conversionRate?: Maybe<Scalars['Float']['output']>;
+  /** Of those, members who completed a service flow after first seeing it. */
+  conversions: Scalars['Int']['output'];
+  /** clicks / exposures; null without exposures. */
+  ctr?: Maybe<Scalars['Float']['output']>;
+  /** Impressions of the variant. */
+  exposures: Scalars['Int']['output'];
+  /** Variant key. */
+  key: Scalars['String']['output'];
+  /** Members assigned to it (by the same bucketing as content) who saw it. */
+  members: Scalars['Int']['output'];
+  /** Its weight in the experiment. */
+  weight: Scalars['Int']['output'];
+};
+
+/** Whether an experiment has a winner. */
+export type ExperimentVerdict =
+  /** A variant has fewer exposures than the minimum: nothing can be said yet. */
+  | 'NOT_ENOUGH_DATA'
+  /** Every variant has enough exposures and none differs significantly from the control. */
+  | 'NO_SIGNIFICANT_DIFFERENCE'
+  /** A variant's click-through differs significantly from the control's; `winner` names the best. */
+  | 'SIGNIFICANT';
+
+/** Of the members who did the first step in a time range, how many did each next step, in order, within a window. */
+export type Funnel = {
+  __typename?: 'Funnel';
+  /** Start of the range. */
+  from: Scalars['DateTime']['output'];
+  /** The steps in order. */
+  steps: Array<FunnelStep>;
+  /** End of the range (exclusive). */
+  to: Scalars['DateTime']['output'];
+  /** Hours after the first step within which later steps count. */
+  withinHours: Scalars['Int']['output'];
+};
+
+/** One step of a funnel. */
+export type FunnelStep = {
+  __typename?: 'FunnelStep';
+  /** members / members of the previous step (1 for the first). */
+  conversion: Scalars['Float']['output'];
+  /** Members who reached this step, in order, within the window. */
+  members: Scalars['Int']['output'];
+  /** The event name. */
+  name: Scalars['String']['output'];
+  /** members / members of the first step. */
+  overall: Scalars['Float']['output'];
+};
+
+/** A metric the lifecycle stage model reads, computed per member from their events. */
+export type LifecycleMetric = {
+  __typename?: 'LifecycleMetric';
+  /** How it is computed. */
+  description: Scalars['String']['output'];
+  /** Its name; rules read it as tag.<name>, and members stores some as COMPUTED tags. */
+  name: Scalars['String']['output'];
+};
+
+/** The lifecycle stage model: ordered rules, first match wins. Data in the model registry, read by the lifecycle job. */
+export type LifecycleModel = {
+  __typename?: 'LifecycleModel';
+  /** The stage of a member no rule matches. */
+  fallback: LifecycleStage;
+  /** The metrics the rules read. */
+  metrics: Array<LifecycleMetric>;
+  /** The rules, in the order they are tried. */
+  rules: Array<LifecycleRule>;
+  /** The registry version that is active. */
+  version: Scalars['Int']['output'];
+};
+
+/** One rule of the lifecycle stage model. */
+export type LifecycleRule = {
+  __typename?: 'LifecycleRule';
+  /** Why, in words. */
+  description: Scalars['String']['output'];
+  /** The rule, in the hub's rule language over tag.<metric>. */
+  rule: Scalars['JSON']['output'];
+  /** The stage a member gets when this is the first rule they match. */
+  stage: LifecycleStage;
+};
+
+/** What one run of the lifecycle job did. */
+export type LifecycleRun = {
+  __typename?: 'LifecycleRun';
+  /** The day the metrics were computed as of. */
+  asOf: Scalars['DateTime']['output'];
+  /** Members computed (every member active in the last 180 days). */
+  members: Scalars['Int']['output'];
+  /** The stage model version used. */
+  modelVersion?: Maybe<Scalars['Int']['output']>;
+  /** False when another run was under way: this one did nothing and changed nothing. */
+  ran: Scalars['Boolean']['output'];
+  /** How many members the run put at each stage. */
+  stages: Array<LifecycleStageCount>;
+  /** Members whose stage changed. */
+  stagesChanged: Scalars['Int']['output'];
+  /** Members whose computed tags changed. */
+  tagsChanged: Scalars['Int']['output'];
+  /** Members already as computed. */
+  unchanged: Scalars['Int']['output'];
+};
+
+/** Where someone stands in the 2A3R / AARRR lifecycle (awareness, acquisition, activation, retention, revenue, referral), with two retention-risk stages. */
+export type LifecycleStage =
+  /** Newly acquired: registered, not yet active. */
+  | 'ACQUISITION'
+  /** Activated: completed first key actions. */
+  | 'ACTIVATION'
+  /** Engagement is falling; a win-back target. */
+  | 'AT_RISK'
+  /** Knows the bank, has not joined: a visitor (guest pages target them). */
+  | 'AWARENESS'
+  /** Inactive for a long time. */
+  | 'CHURNED'
+  /** Refers others. */
+  | 'REFERRAL'
+  /** Retained: returns regularly. */
+  | 'RETENTION'
+  /** Generates revenue: holds products or pays fees. */
+  | 'REVENUE';
+
+/** Members computed at one stage. */
+export type LifecycleStageCount = {
+  __typename?: 'LifecycleStageCount';
+  /** Members the run put at it. */
+  members: Scalars['Int']['output'];
+  /** The stage. */
+  stage: LifecycleStage;
+};
+
+/** A model in the registry. */
+export type Model = {
+  __typename?: 'Model';
+  /** The version that serves; null before the first. */
+  activeVersion?: Maybe<Scalars['Int']['output']>;
+  /** The newest version number. */
+  latestVersion: Scalars['Int']['output'];
+  /** Its name, e.g. creative-bandit. */
+  name: Scalars['String']['output'];
+  /** While true, training publishes new versions as SHADOW instead of activating them. */
+  pinned: Scalars['Boolean']['output'];
+  /** A newer version waiting as SHADOW; null when none. */
+  shadowVersion?: Maybe<Scalars['Int']['output']>;
+  /** When the active version last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Who changed it. */
+  updatedBy: Scalars['String']['output'];
+  /** Its versions, newest first. */
+  versions: Array<ModelVersion>;
+};
+
+/** A model in the registry. */
+export type ModelVersionsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A named figure about a model version's training. */
+export type ModelMetric = {
+  __typename?: 'ModelMetric';
+  /** The metric. */
+  name: Scalars['String']['output'];
+  /** Its value. */
+  value: Scalars['Float']['output'];
+};
+
+/** Where a model version stands. */
+export type ModelStatus =
+  /** Serves: its scores are used. */
+  | 'ACTIVE'
+  /** No longer used. */
+  | 'RETIRED'
+  /** Trained while the active version was pinned; waits to be activated. */
+  | 'SHADOW';
+
+/** One trained version of a model. */
+export type ModelVersion = {
+  __typename?: 'ModelVersion';
+  /** What the parameters are. */
+  description: Scalars['String']['output'];
+  /** Figures about its training. */
+  metrics: Array<ModelMetric>;
+  /** The model. */
+  name: Scalars['String']['output'];
+  /** The parameters it serves with. */
+  parameters: Scalars['JSON']['output'];
+  /** Its status now. */
+  status: ModelStatus;
+  /** When it was trained. */
+  trainedAt: Scalars['DateTime']['output'];
+  /** Who trained it: an operator or a job. */
+  trainedBy: Scalars['String']['output'];
+  /** The version number, from 1. */
+  version: Scalars['Int']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Makes a version of a model the one that serves. `pin` (default true) keeps it serving while training goes on; new
+   * versions then wait as SHADOW. Operator scope; audited.
+   */
+  activateModelVersion: Model;
   /** Adds or replaces an event definition in the tracking plan. Operator scope; audited. */
   defineTrackedEvent: TrackedEvent;
+  /** Trains a new version of the creative bandit from the rollups now (a job also does it every MODEL_TRAINING_INTERVAL_MS). Operator scope; audited. */
+  retrainCreativeBandit: ModelVersion;
+  /**
+   * Runs the lifecycle job now (it also runs every LIFECYCLE_JOB_INTERVAL_MS). `asOf` computes the metrics as of
+   * another day, within 90 days either way, to backfill or to simulate; the next scheduled run computes as of today
+   * again. A run while another is under way does nothing (ran: false). Operator scope; audited.
+   */
+  runLifecycleJob: LifecycleRun;
   /**
    * Records a batch of events from one device (apps and mini-programs; the HTTP collector at POST /collect is the same
    * door for browsers). Each event is checked against the tracking plan; an invalid one is reported by its index and
@@ -89,8 +407,18 @@ export type Mutation = {
   trackEvents: TrackEventsResult;
 };
 
+export type MutationActivateModelVersionArgs = {
+  name: Scalars['String']['input'];
+  pin?: InputMaybe<Scalars['Boolean']['input']>;
+  version: Scalars['Int']['input'];
+};
+
 export type MutationDefineTrackedEventArgs = {
   input: TrackedEventInput;
+};
+
+export type MutationRunLifecycleJobArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type MutationTrackEventsArgs = {
@@ -136,8 +464,65 @@ export type PropertyType =
 
 export type Query = {
   __typename?: 'Query';
+  /** Active members per day over the last `days` days, with today's DAU and MAU. Operator scope. */
+  activeMembers: ActiveMembers;
+  /**
+   * A Thompson draw of the active creative bandit for each creative (at most 200). With `memberId`, the draws are the
+   * member's own for this model version (a page does not reshuffle on every refresh); without, fresh ones.
+   */
+  creativeScores: CreativeScores;
+  /**
+   * A funnel: of the members who did the first step between `from` and `to`, how many did each next step in order within
+   * `withinHours` of the first. Operator scope.
+   */
+  funnel: Funnel;
+  /** The lifecycle stage model the lifecycle job applies. Operator scope. */
+  lifecycleModel: LifecycleModel;
+  /**
+   * Today's (UTC) impressions per creative for one member, as frequency caps count them. The member themself, an
+   * operator, or the hub's own service identity.
+   */
+  memberExposures: Array<CreativeExposure>;
+  /** A version of a model, or its active version when `version` is omitted. NOT_FOUND when there is none. Operator scope. */
+  model: ModelVersion;
+  /** Every model of the registry. Operator scope. */
+  models: Array<Model>;
+  /** Retention cohorts of the last `weeks` weeks (weeks start on Monday, UTC). Operator scope. */
+  retention: Array<RetentionCohort>;
   /** The tracking plan: every event name channels may send and its properties. Operator scope. */
   trackingPlan: Array<TrackedEvent>;
+};
+
+export type QueryActiveMembersArgs = {
+  channel?: InputMaybe<Channel>;
+  days?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryCreativeScoresArgs = {
+  creativeIds: Array<Scalars['ID']['input']>;
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type QueryFunnelArgs = {
+  channel?: InputMaybe<Channel>;
+  from: Scalars['DateTime']['input'];
+  steps: Array<Scalars['String']['input']>;
+  to: Scalars['DateTime']['input'];
+  withinHours?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryMemberExposuresArgs = {
+  memberId: Scalars['ID']['input'];
+};
+
+export type QueryModelArgs = {
+  name: Scalars['String']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryRetentionArgs = {
+  channel?: InputMaybe<Channel>;
+  weeks?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** An event of a batch that was not stored, by its position in the batch. */
@@ -171,6 +556,19 @@ export type RejectionCode =
   | 'RATE_LIMITED'
   /** The name is not in the tracking plan. */
   | 'UNKNOWN_EVENT';
+
+/** Members first seen in one week, and how many of them came back in each week after. */
+export type RetentionCohort = {
+  __typename?: 'RetentionCohort';
+  /** Active members in week 0, 1, 2… after (as many weeks as have begun). */
+  active: Array<Scalars['Int']['output']>;
+  /** Members first seen that week. */
+  members: Scalars['Int']['output'];
+  /** The same as shares of the cohort. */
+  retained: Array<Scalars['Float']['output']>;
+  /** Monday (UTC) of the week they were first seen. */
+  week: Scalars['DateTime']['output'];
+};
 
 /** What happened to a batch of events. */
 export type TrackEventsResult = {
@@ -350,22 +748,51 @@ export type FederationTypes = ResolversObject<{
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
-  Creative: { __typename: 'Creative' } & GraphQLRecursivePick<FederationTypes['Creative'], { id: true }>;
+  Creative: { __typename: 'Creative' } & GraphQLRecursivePick<FederationTypes['Creative'], { id: true }> &
+    (
+      | Record<PropertyKey, never>
+      | GraphQLRecursivePick<
+          FederationTypes['Creative'],
+          { experimentKey: true; variants: { key: true; weight: true } }
+        >
+    );
   Product: { __typename: 'Product' } & GraphQLRecursivePick<FederationTypes['Product'], { id: true }>;
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  ActiveMembers: ResolverTypeWrapper<ActiveMembers>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Channel: Channel;
   Creative: ResolverTypeWrapper<Omit<Creative, 'stats'> & { stats?: Maybe<ResolversTypes['CreativeStats']> }>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  CreativeExposure: ResolverTypeWrapper<CreativeExposure>;
+  CreativeScore: ResolverTypeWrapper<CreativeScore>;
+  CreativeScores: ResolverTypeWrapper<CreativeScores>;
   CreativeStats: ResolverTypeWrapper<CreativeStatsView>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  CreativeVariant: ResolverTypeWrapper<CreativeVariant>;
+  DailyActiveCount: ResolverTypeWrapper<DailyActiveCount>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventInput: EventInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ExperimentResult: ResolverTypeWrapper<ExperimentResult>;
+  ExperimentVariantResult: ResolverTypeWrapper<ExperimentVariantResult>;
+  ExperimentVerdict: ExperimentVerdict;
+  Funnel: ResolverTypeWrapper<Funnel>;
+  FunnelStep: ResolverTypeWrapper<FunnelStep>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LifecycleMetric: ResolverTypeWrapper<LifecycleMetric>;
+  LifecycleModel: ResolverTypeWrapper<LifecycleModel>;
+  LifecycleRule: ResolverTypeWrapper<LifecycleRule>;
+  LifecycleRun: ResolverTypeWrapper<LifecycleJobRun>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  LifecycleStage: LifecycleStage;
+  LifecycleStageCount: ResolverTypeWrapper<LifecycleStageCount>;
+  Model: ResolverTypeWrapper<ModelHeadDoc>;
+  ModelMetric: ResolverTypeWrapper<ModelMetric>;
+  ModelStatus: ModelStatus;
+  ModelVersion: ResolverTypeWrapper<ModelVersionDoc>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Product: ResolverTypeWrapper<Product>;
   ProductStats: ResolverTypeWrapper<ProductStats>;
@@ -373,40 +800,70 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RejectedEvent: ResolverTypeWrapper<RejectedEvent>;
   RejectionCode: RejectionCode;
+  RetentionCohort: ResolverTypeWrapper<RetentionCohort>;
   TrackEventsResult: ResolverTypeWrapper<TrackEventsOutcome>;
   TrackedEvent: ResolverTypeWrapper<TrackedEventDoc>;
   TrackedEventInput: TrackedEventInput;
   TrackedProperty: ResolverTypeWrapper<TrackedPropertyDoc>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   TrackedPropertyInput: TrackedPropertyInput;
   VariantStats: ResolverTypeWrapper<VariantStatsView>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  ActiveMembers: ActiveMembers;
+  Int: Scalars['Int']['output'];
+  Float: Scalars['Float']['output'];
   Creative:
     | (Omit<Creative, 'stats'> & { stats?: Maybe<ResolversParentTypes['CreativeStats']> })
     | FederationReferenceTypes['Creative'];
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
+  CreativeExposure: CreativeExposure;
+  CreativeScore: CreativeScore;
+  CreativeScores: CreativeScores;
   CreativeStats: CreativeStatsView;
-  Float: Scalars['Float']['output'];
+  CreativeVariant: CreativeVariant;
+  DailyActiveCount: DailyActiveCount;
   DateTime: Scalars['DateTime']['output'];
   EventInput: EventInput;
-  String: Scalars['String']['output'];
+  ExperimentResult: ExperimentResult;
+  ExperimentVariantResult: ExperimentVariantResult;
+  Funnel: Funnel;
+  FunnelStep: FunnelStep;
   JSON: Scalars['JSON']['output'];
+  LifecycleMetric: LifecycleMetric;
+  LifecycleModel: LifecycleModel;
+  LifecycleRule: LifecycleRule;
+  LifecycleRun: LifecycleJobRun;
+  Boolean: Scalars['Boolean']['output'];
+  LifecycleStageCount: LifecycleStageCount;
+  Model: ModelHeadDoc;
+  ModelMetric: ModelMetric;
+  ModelVersion: ModelVersionDoc;
   Mutation: Record<PropertyKey, never>;
   Product: Product | FederationReferenceTypes['Product'];
   ProductStats: ProductStats;
   Query: Record<PropertyKey, never>;
   RejectedEvent: RejectedEvent;
+  RetentionCohort: RetentionCohort;
   TrackEventsResult: TrackEventsOutcome;
   TrackedEvent: TrackedEventDoc;
   TrackedEventInput: TrackedEventInput;
   TrackedProperty: TrackedPropertyDoc;
-  Boolean: Scalars['Boolean']['output'];
   TrackedPropertyInput: TrackedPropertyInput;
   VariantStats: VariantStatsView;
+}>;
+
+export type ActiveMembersResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ActiveMembers'] = ResolversParentTypes['ActiveMembers'],
+> = ResolversObject<{
+  channel?: Resolver<Maybe<ResolversTypes['Channel']>, ParentType, ContextType>;
+  daily?: Resolver<Array<ResolversTypes['DailyActiveCount']>, ParentType, ContextType>;
+  dau?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mau?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stickiness?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 
 export type CreativeResolvers<
@@ -419,6 +876,12 @@ export type CreativeResolvers<
     FederationReferenceType,
     ContextType
   >;
+  experiment?: Resolver<
+    Maybe<ResolversTypes['ExperimentResult']>,
+    ParentType,
+    ContextType,
+    RequireFields<CreativeExperimentArgs, 'days'>
+  >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   stats?: Resolver<
     Maybe<ResolversTypes['CreativeStats']>,
@@ -426,6 +889,31 @@ export type CreativeResolvers<
     ContextType,
     RequireFields<CreativeStatsArgs, 'days'>
   >;
+}>;
+
+export type CreativeExposureResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['CreativeExposure'] = ResolversParentTypes['CreativeExposure'],
+> = ResolversObject<{
+  creativeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  impressions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CreativeScoreResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['CreativeScore'] = ResolversParentTypes['CreativeScore'],
+> = ResolversObject<{
+  creativeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type CreativeScoresResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['CreativeScores'] = ResolversParentTypes['CreativeScores'],
+> = ResolversObject<{
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scores?: Resolver<Array<ResolversTypes['CreativeScore']>, ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type CreativeStatsResolvers<
@@ -439,23 +927,185 @@ export type CreativeStatsResolvers<
   variants?: Resolver<Array<ResolversTypes['VariantStats']>, ParentType, ContextType>;
 }>;
 
+export type DailyActiveCountResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['DailyActiveCount'] = ResolversParentTypes['DailyActiveCount'],
+> = ResolversObject<{
+  day?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type ExperimentResultResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ExperimentResult'] = ResolversParentTypes['ExperimentResult'],
+> = ResolversObject<{
+  control?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  minimumExposures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['ExperimentVariantResult']>, ParentType, ContextType>;
+  verdict?: Resolver<ResolversTypes['ExperimentVerdict'], ParentType, ContextType>;
+  winner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ExperimentVariantResultResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ExperimentVariantResult'] =
+    ResolversParentTypes['ExperimentVariantResult'],
+> = ResolversObject<{
+  clicks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  conversionRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  conversions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ctr?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  exposures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type FunnelResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['Funnel'] = ResolversParentTypes['Funnel'],
+> = ResolversObject<{
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  steps?: Resolver<Array<ResolversTypes['FunnelStep']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  withinHours?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type FunnelStepResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['FunnelStep'] = ResolversParentTypes['FunnelStep'],
+> = ResolversObject<{
+  conversion?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  overall?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
 
+export type LifecycleMetricResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['LifecycleMetric'] = ResolversParentTypes['LifecycleMetric'],
+> = ResolversObject<{
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type LifecycleModelResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['LifecycleModel'] = ResolversParentTypes['LifecycleModel'],
+> = ResolversObject<{
+  fallback?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
+  metrics?: Resolver<Array<ResolversTypes['LifecycleMetric']>, ParentType, ContextType>;
+  rules?: Resolver<Array<ResolversTypes['LifecycleRule']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type LifecycleRuleResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['LifecycleRule'] = ResolversParentTypes['LifecycleRule'],
+> = ResolversObject<{
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
+}>;
+
+export type LifecycleRunResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['LifecycleRun'] = ResolversParentTypes['LifecycleRun'],
+> = ResolversObject<{
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modelVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ran?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  stages?: Resolver<Array<ResolversTypes['LifecycleStageCount']>, ParentType, ContextType>;
+  stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type LifecycleStageCountResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['LifecycleStageCount'] =
+    ResolversParentTypes['LifecycleStageCount'],
+> = ResolversObject<{
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
+}>;
+
+export type ModelResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model'],
+> = ResolversObject<{
+  activeVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  latestVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pinned?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  shadowVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  versions?: Resolver<
+    Array<ResolversTypes['ModelVersion']>,
+    ParentType,
+    ContextType,
+    RequireFields<ModelVersionsArgs, 'first'>
+  >;
+}>;
+
+export type ModelMetricResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ModelMetric'] = ResolversParentTypes['ModelMetric'],
+> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type ModelVersionResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ModelVersion'] = ResolversParentTypes['ModelVersion'],
+> = ResolversObject<{
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  metrics?: Resolver<Array<ResolversTypes['ModelMetric']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parameters?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ModelStatus'], ParentType, ContextType>;
+  trainedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  trainedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = ResolversObject<{
+  activateModelVersion?: Resolver<
+    ResolversTypes['Model'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationActivateModelVersionArgs, 'name' | 'pin' | 'version'>
+  >;
   defineTrackedEvent?: Resolver<
     ResolversTypes['TrackedEvent'],
     ParentType,
     ContextType,
     RequireFields<MutationDefineTrackedEventArgs, 'input'>
+  >;
+  retrainCreativeBandit?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
+  runLifecycleJob?: Resolver<
+    ResolversTypes['LifecycleRun'],
+    ParentType,
+    ContextType,
+    Partial<MutationRunLifecycleJobArgs>
   >;
   trackEvents?: Resolver<
     ResolversTypes['TrackEventsResult'],
@@ -496,6 +1146,44 @@ export type QueryResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = ResolversObject<{
+  activeMembers?: Resolver<
+    ResolversTypes['ActiveMembers'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryActiveMembersArgs, 'days'>
+  >;
+  creativeScores?: Resolver<
+    ResolversTypes['CreativeScores'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryCreativeScoresArgs, 'creativeIds'>
+  >;
+  funnel?: Resolver<
+    ResolversTypes['Funnel'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryFunnelArgs, 'from' | 'steps' | 'to' | 'withinHours'>
+  >;
+  lifecycleModel?: Resolver<ResolversTypes['LifecycleModel'], ParentType, ContextType>;
+  memberExposures?: Resolver<
+    Array<ResolversTypes['CreativeExposure']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryMemberExposuresArgs, 'memberId'>
+  >;
+  model?: Resolver<
+    ResolversTypes['ModelVersion'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryModelArgs, 'name'>
+  >;
+  models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  retention?: Resolver<
+    Array<ResolversTypes['RetentionCohort']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryRetentionArgs, 'weeks'>
+  >;
   trackingPlan?: Resolver<Array<ResolversTypes['TrackedEvent']>, ParentType, ContextType>;
 }>;
 
@@ -507,6 +1195,16 @@ export type RejectedEventResolvers<
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type RetentionCohortResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['RetentionCohort'] = ResolversParentTypes['RetentionCohort'],
+> = ResolversObject<{
+  active?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retained?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  week?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type TrackEventsResultResolvers<
@@ -549,15 +1247,33 @@ export type VariantStatsResolvers<
 }>;
 
 export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
+  ActiveMembers?: ActiveMembersResolvers<ContextType>;
   Creative?: CreativeResolvers<ContextType>;
+  CreativeExposure?: CreativeExposureResolvers<ContextType>;
+  CreativeScore?: CreativeScoreResolvers<ContextType>;
+  CreativeScores?: CreativeScoresResolvers<ContextType>;
   CreativeStats?: CreativeStatsResolvers<ContextType>;
+  DailyActiveCount?: DailyActiveCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  ExperimentResult?: ExperimentResultResolvers<ContextType>;
+  ExperimentVariantResult?: ExperimentVariantResultResolvers<ContextType>;
+  Funnel?: FunnelResolvers<ContextType>;
+  FunnelStep?: FunnelStepResolvers<ContextType>;
   JSON?: GraphQLScalarType;
+  LifecycleMetric?: LifecycleMetricResolvers<ContextType>;
+  LifecycleModel?: LifecycleModelResolvers<ContextType>;
+  LifecycleRule?: LifecycleRuleResolvers<ContextType>;
+  LifecycleRun?: LifecycleRunResolvers<ContextType>;
+  LifecycleStageCount?: LifecycleStageCountResolvers<ContextType>;
+  Model?: ModelResolvers<ContextType>;
+  ModelMetric?: ModelMetricResolvers<ContextType>;
+  ModelVersion?: ModelVersionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductStats?: ProductStatsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RejectedEvent?: RejectedEventResolvers<ContextType>;
+  RetentionCohort?: RetentionCohortResolvers<ContextType>;
   TrackEventsResult?: TrackEventsResultResolvers<ContextType>;
   TrackedEvent?: TrackedEventResolvers<ContextType>;
   TrackedProperty?: TrackedPropertyResolvers<ContextType>;

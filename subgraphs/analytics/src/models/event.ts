@@ -59,6 +59,44 @@ export class EventRepository {
     }
   }
 
+  /** How many events of each name each member sent from `fromDay` to `toDay`. */
+  countsByMember(
+    names: readonly string[],
+    fromDay: string,
+    toDay: string,
+  ): Promise<{ _id: { memberId: string; name: string }; n: number }[]> {
+    return this.model
+      .aggregate<{ _id: { memberId: string; name: string }; n: number }>([
+        {
+          $match: { name: { $in: [...names] }, day: { $gte: fromDay, $lte: toDay }, memberId: { $ne: null } },
+        },
+        { $group: { _id: { memberId: '$memberId', name: '$name' }, n: { $sum: 1 } } },
+      ])
+      .exec();
+  }
+
+  /** Members' events of the given names in a time range (optionally on one channel), oldest first, lean. */
+  memberEvents(
+    names: readonly string[],
+    from: Date,
+    to: Date,
+    filter: { channel?: Channel | null; creativeId?: string } = {},
+  ): Promise<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]> {
+    return this.model
+      .find({
+        day: { $gte: from.toISOString().slice(0, 10), $lte: to.toISOString().slice(0, 10) },
+        name: { $in: [...names] },
+        occurredAt: { $gte: from, $lt: to },
+        memberId: { $ne: null },
+        ...(filter.channel ? { channel: filter.channel } : {}),
+        ...(filter.creativeId ? { 'properties.creativeId': filter.creativeId } : {}),
+      })
+      .select({ _id: 0, memberId: 1, name: 1, occurredAt: 1, properties: 1 })
+      .sort({ occurredAt: 1 })
+      .lean<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]>()
+      .exec();
+  }
+
   /** The events of one UTC day, for rebuilding its rollups. */
   ofDay(day: string): Promise<EventDoc[]> {
     return this.model.find({ day }).lean<EventDoc[]>().exec();

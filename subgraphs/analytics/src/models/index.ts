@@ -2,6 +2,15 @@
 import type { Connection } from 'mongoose';
 import { AuditLog } from '@bank-hub/shared';
 import { EventRepository, eventSchema, type EventDoc } from './event';
+import { ExposureRepository, exposureSchema, type ExposureDoc } from './exposure';
+import { JobLeases, jobLeaseSchema, type JobLeaseDoc } from './job-lease';
+import {
+  ModelRegistry,
+  modelHeadSchema,
+  modelVersionSchema,
+  type ModelHeadDoc,
+  type ModelVersionDoc,
+} from './registry';
 import {
   RollupRepository,
   dailyActiveSchema,
@@ -15,6 +24,9 @@ export interface AnalyticsRepositories {
   events: EventRepository;
   plan: TrackingPlanRepository;
   rollups: RollupRepository;
+  exposures: ExposureRepository;
+  models: ModelRegistry;
+  leases: JobLeases;
   audit: AuditLog;
 }
 
@@ -29,6 +41,12 @@ export async function openRepositories(connection: Connection): Promise<Analytic
       connection.model<RollupDoc>('Rollup', rollupSchema),
       connection.model<DailyActiveDoc>('DailyActive', dailyActiveSchema),
     ),
+    exposures: new ExposureRepository(connection.model<ExposureDoc>('Exposure', exposureSchema)),
+    models: new ModelRegistry(
+      connection.model<ModelVersionDoc>('ModelVersion', modelVersionSchema),
+      connection.model<ModelHeadDoc>('ModelHead', modelHeadSchema),
+    ),
+    leases: new JobLeases(connection.model<JobLeaseDoc>('JobLease', jobLeaseSchema)),
     audit: AuditLog.open(connection),
   };
   await Promise.all(Object.values(connection.models).map((model) => model.init()));

@@ -116,11 +116,13 @@ export class RollupRepository {
     await this.markActive(actives);
   }
 
-  /** Sums per subject and variant over the days from `fromDay` on, for the given subjects of one kind. */
-  totals(kind: RollupKind, subjects: readonly string[], fromDay: string): Promise<RollupTotals[]> {
+  /** Sums per subject and variant over the days from `fromDay` on, for the given subjects of one kind (or all). */
+  totals(kind: RollupKind, subjects: readonly string[] | null, fromDay: string): Promise<RollupTotals[]> {
     return this.model
       .aggregate<RollupTotals>([
-        { $match: { kind, subject: { $in: [...subjects] }, day: { $gte: fromDay } } },
+        {
+          $match: { kind, ...(subjects ? { subject: { $in: [...subjects] } } : {}), day: { $gte: fromDay } },
+        },
         {
           $group: {
             _id: { subject: '$subject', variant: '$variant' },
@@ -141,5 +143,46 @@ export class RollupRepository {
         },
       ])
       .exec();
+  }
+
+  /** The days each member was active from `fromDay` to `toDay` (any channel, or one). */
+  activeDaysByMember(
+    fromDay: string,
+    toDay: string,
+    channel: Channel | null = null,
+  ): Promise<{ _id: string; days: string[] }[]> {
+    return this.actives
+      .aggregate<{ _id: string; days: string[] }>([
+        { $match: { day: { $gte: fromDay, $lte: toDay }, ...(channel ? { channel } : {}) } },
+        { $group: { _id: '$memberId', days: { $addToSet: '$day' } } },
+      ])
+      .exec();
+  }
+
+  /** Distinct members active per day from `fromDay` to `toDay` (any channel, or one). */
+  dailyActiveCounts(
+    fromDay: string,
+    toDay: string,
+    channel: Channel | null,
+  ): Promise<{ _id: string; n: number }[]> {
+    return this.actives
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { day: { $gte: fromDay, $lte: toDay }, ...(channel ? { channel } : {}) } },
+        { $group: { _id: { day: '$day', memberId: '$memberId' } } },
+        { $group: { _id: '$_id.day', n: { $sum: 1 } } },
+      ])
+      .exec();
+  }
+
+  /** Distinct members active at all from `fromDay` to `toDay` (any channel, or one). */
+  async distinctActive(fromDay: string, toDay: string, channel: Channel | null): Promise<number> {
+    const [total] = await this.actives
+      .aggregate<{ n: number }>([
+        { $match: { day: { $gte: fromDay, $lte: toDay }, ...(channel ? { channel } : {}) } },
+        { $group: { _id: '$memberId' } },
+        { $group: { _id: null, n: { $sum: 1 } } },
+      ])
+      .exec();
+    return total?.n ?? 0;
   }
 }

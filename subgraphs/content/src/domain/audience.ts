@@ -1,5 +1,5 @@
-// The member as placement rules see them, built from the attributes the gateway hands content via @requires, and
-// the products the products subgraph says suit them.
+// The member as placement rules see them, built from the attributes the gateway hands content via @requires, the
+// products the products subgraph says suit them, and what analytics says (exposures today, creative scores).
 import { z } from 'zod';
 import { profileOfMember, type TargetProfile } from '@bank-hub/targeting';
 import type { Channel, ProductType } from '../models/page';
@@ -29,6 +29,10 @@ export interface Audience {
   profile: TargetProfile;
   /** Suitable products, best match first; null when the products subgraph could not say (then none are placed). */
   suitableProducts: readonly SuitableProduct[] | null;
+  /** Impressions today per creative; null when analytics could not say (then no cap is applied). */
+  exposures: ReadonlyMap<string, number> | null;
+  /** The creative bandit's scores; null when analytics could not say (then equal priorities keep id order). */
+  scores: ReadonlyMap<string, number> | null;
   now: Date;
 }
 
@@ -36,7 +40,7 @@ export function audienceOf(
   member: TargetedMember,
   channel: Channel,
   now: Date,
-  suitableProducts: readonly SuitableProduct[] | null,
+  known: Pick<Audience, 'suitableProducts' | 'exposures' | 'scores'>,
 ): Audience {
-  return { memberId: member.id, profile: profileOfMember(member, { now, channel }), suitableProducts, now };
+  return { memberId: member.id, profile: profileOfMember(member, { now, channel }), ...known, now };
 }

@@ -1,7 +1,8 @@
 // Chooses what fills one slot for one member, and says why about every candidate. Order of checks: published,
-// inside its window, rule matches, suitable (products), content available; then priority, capped at the slot's
-// size; a product shelf may fill free places with suitable products; the slot's fallback only when nothing else
-// qualifies (its rule is waived; it must still be published, in its window and, for a product, suitable).
+// inside its window, rule matches, suitable (products), content available, under its frequency cap today; then
+// priority (equal priorities by the creative bandit's score), capped at the slot's size; a product shelf may fill free
+// places with suitable products; the slot's fallback only when nothing else qualifies (its rule is waived; it must
+// still be published, in its window, under its cap and, for a product, suitable).
 import { assignVariant, evaluate, explainMismatch } from '@bank-hub/targeting';
 import type { CreativeDoc, VariantDoc } from '../models/creative';
 import type { SlotDoc } from '../models/page';
@@ -16,6 +17,7 @@ export type PlacementDecision =
   | 'UNSUITABLE'
   | 'SUITABILITY_UNKNOWN'
   | 'CONTENT_UNAVAILABLE'
+  | 'FREQUENCY_CAPPED'
   | 'LOST_ON_PRIORITY'
   | 'FALLBACK_NOT_NEEDED';
 
@@ -25,6 +27,10 @@ export interface CandidateOutcome {
   detail: string;
   failedRuleNode: string | null;
   variant: VariantDoc | null;
+  /** The bandit's score for it, when a score orders it among equal priorities. */
+  score: number | null;
+  /** Its impressions today, when it has a cap and analytics said. */
+  impressionsToday: number | null;
 }
 
 /** What goes into the slot: a creative (with its variant), or a product the shelf filled in. */
@@ -37,6 +43,8 @@ export interface SlotPlan {
   decisions: CandidateOutcome[];
   /** Product cards were left out because the products subgraph could not say which suit the member. */
   productsWithheld: boolean;
+  /** Caps went unapplied or equal priorities unscored because analytics could not say. */
+  signalsMissing: boolean;
 }
 
 /** Whether the activity, topic, live stream or video a creative shows exists and can be shown. */
@@ -47,7 +55,7 @@ function variantFor(creative: CreativeDoc, audience: Audience): VariantDoc | nul
   return assignVariant(audience.memberId, creative.experimentKey, creative.variants);
 }
 
-type Check = Omit<CandidateOutcome, 'creative' | 'variant'>;
+type Check = Pick<CandidateOutcome, 'decision' | 'detail' | 'failedRuleNode'>;
 
 function firstExclusion(
   creative: CreativeDoc,
@@ -94,10 +102,36 @@ function firstExclusion(
       failedRuleNode: null,
     };
   }
+  // Unknown exposures (analytics silent) leave the creative uncapped: a cap limits repetition, it protects no one.
+  const seen = audience.exposures?.get(creative._id) ?? 0;
+  if (creative.frequencyCap && audience.exposures && seen >= creative.frequencyCap) {
+    return {
+      decision: 'FREQUENCY_CAPPED',
+      detail: `seen ${seen} times today; capped at ${creative.frequencyCap} a day`,
+      failedRuleNode: null,
+    };
+  }
   return null;
 }
 
-const byPriority = (a: CreativeDoc, b: CreativeDoc) => b.priority - a.priority || a._id.localeCompare(b._id);
+/** Higher priority first; at equal priority the higher score (when both are known), then the id. */
+function byPriorityThenScore(audience: Audience) {
+  return (a: CreativeDoc, b: CreativeDoc) => {
+    const scoreA = audience.scores?.get(a._id);
+    const scoreB = audience.scores?.get(b._id);
+    const byScore = scoreA !== undefined && scoreB !== undefined ? scoreB - scoreA : 0;
+    return b.priority - a.priority || byScore || a._id.localeCompare(b._id);
+  };
+}
+
+/** What the candidate outcome reports of analytics' signals about a creative. */
+function signalsOf(creative: CreativeDoc, audience: Audience) {
+  return {
+    score: audience.scores?.get(creative._id) ?? null,
+    impressionsToday:
+      creative.frequencyCap && audience.exposures ? (audience.exposures.get(creative._id) ?? 0) : null,
+  };
+}
 
 export function planSlot(
   slot: SlotDoc,
@@ -115,10 +149,11 @@ export function planSlot(
   for (const creative of creatives) {
     if (creative === fallback) continue;
     const exclusion = firstExclusion(creative, audience, suitable, available, false);
-    if (exclusion) decisions.push({ creative, ...exclusion, variant: null });
+    if (exclusion)
+      decisions.push({ creative, ...exclusion, variant: null, ...signalsOf(creative, audience) });
     else eligible.push(creative);
   }
-  eligible.sort(byPriority);
+  eligible.sort(byPriorityThenScore(audience));
   const placed = eligible.slice(0, slot.maxItems);
   const withVariants = placed.map((creative) => ({ creative, variant: variantFor(creative, audience) }));
   const items: PlannedItem[] = withVariants.map(({ creative, variant }) => ({
@@ -132,6 +167,7 @@ export function planSlot(
     detail: `placed at priority ${creative.priority}`,
     failedRuleNode: null,
     variant,
+    ...signalsOf(creative, audience),
   }));
   const lost = eligible.slice(slot.maxItems).map((creative): CandidateOutcome => ({
     creative,
@@ -139,6 +175,7 @@ export function planSlot(
     detail: `qualified at priority ${creative.priority}, but the slot holds ${slot.maxItems}`,
     failedRuleNode: null,
     variant: null,
+    ...signalsOf(creative, audience),
   }));
 
   const fills = slot.template === 'PRODUCT_SHELF' && slot.autoFill && items.length < slot.maxItems;
@@ -161,9 +198,10 @@ export function planSlot(
         detail: "the slot's fallback; other creatives qualified",
         failedRuleNode: null,
         variant: null,
+        ...signalsOf(fallback, audience),
       });
     } else if (exclusion) {
-      decisions.push({ creative: fallback, ...exclusion, variant: null });
+      decisions.push({ creative: fallback, ...exclusion, variant: null, ...signalsOf(fallback, audience) });
     } else {
       const variant = variantFor(fallback, audience);
       items.push({ source: 'creative', creative: fallback, variant });
@@ -173,11 +211,20 @@ export function planSlot(
         detail: "nothing else qualified; shown as the slot's fallback",
         failedRuleNode: null,
         variant,
+        ...signalsOf(fallback, audience),
       });
     }
   }
   const withheld =
     (fills && !audience.suitableProducts) ||
     decisions.some((decision) => decision.decision === 'SUITABILITY_UNKNOWN');
-  return { items, decisions: [...placedDecisions, ...lost, ...decisions], productsWithheld: withheld };
+  const capped = creatives.some((creative) => creative.frequencyCap);
+  const tied = new Set(eligible.map((creative) => creative.priority)).size < eligible.length;
+  const signalsMissing = (capped && !audience.exposures) || (tied && !audience.scores);
+  return {
+    items,
+    decisions: [...placedDecisions, ...lost, ...decisions],
+    productsWithheld: withheld,
+    signalsMissing,
+  };
 }

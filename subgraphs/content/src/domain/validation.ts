@@ -155,7 +155,11 @@ export interface CreativeInput {
   badge?: string | null;
   highlight?: string | null;
   refId?: string | null;
+  frequencyCap?: number | null;
 }
+
+/** The highest daily cap a creative may set: beyond it a cap caps nothing. */
+export const MAX_FREQUENCY_CAP = 1_000;
 
 /** Placement rules target what content knows of a member: no profile attributes. */
 export const parsePlacementRule = (input: unknown, path: string) =>
@@ -180,6 +184,16 @@ export function checkCreativeInput(
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority) || priority < -1000 || priority > 1000) {
     throw new InputProblem('input.priority', 'priority must be a whole number from -1000 to 1000');
+  }
+  const frequencyCap = input.frequencyCap ?? null;
+  if (
+    frequencyCap !== null &&
+    (!Number.isInteger(frequencyCap) || frequencyCap < 1 || frequencyCap > MAX_FREQUENCY_CAP)
+  ) {
+    throw new InputProblem(
+      'input.frequencyCap',
+      `frequencyCap must be a whole number from 1 to ${MAX_FREQUENCY_CAP}, or null for no cap`,
+    );
   }
   if (!(input.endsAt.getTime() > input.startsAt.getTime())) {
     throw new InputProblem('input.endsAt', 'the window must end after it starts');
@@ -242,6 +256,7 @@ export function checkCreativeInput(
     experimentKey: variants.length > 0 ? (input.experimentKey as string) : null,
     variants,
     ...content,
+    frequencyCap,
   };
 }
 

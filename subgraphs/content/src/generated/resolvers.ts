@@ -129,8 +129,12 @@ export type CandidateDecision = {
   detail: Scalars['String']['output'];
   /** For RULE_NOT_MATCHED: the path of the rule node that failed, e.g. rule.all[1]. */
   failedRuleNode?: Maybe<Scalars['String']['output']>;
+  /** Its impressions today for this member, when it has a frequency cap and analytics could say. */
+  impressionsToday?: Maybe<Scalars['Int']['output']>;
   /** Its internal name. */
   name: Scalars['String']['output'];
+  /** The creative bandit's score that ordered it among creatives of equal priority; null when none was needed or known. */
+  score?: Maybe<Scalars['Float']['output']>;
   /** The variant the member is assigned, when the creative runs an experiment. */
   variant?: Maybe<Scalars['String']['output']>;
 };
@@ -172,6 +176,8 @@ export type Creative = {
   endsAt: Scalars['DateTime']['output'];
   /** Experiment key for sticky variant assignment; null when there are no variants. Operator scope. */
   experimentKey?: Maybe<Scalars['String']['output']>;
+  /** Most impressions per member per day (UTC) before it is no longer placed; null for no cap. Operator scope. */
+  frequencyCap?: Maybe<Scalars['Int']['output']>;
   /** Product card highlight. */
   highlight?: Maybe<Scalars['String']['output']>;
   /** Entry icon URL. */
@@ -192,7 +198,7 @@ export type Creative = {
   pageId: Scalars['ID']['output'];
   /** An edit of the published creative waiting for approval; the published creative serves until then. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
-  /** Higher wins when a slot is full. Operator scope. */
+  /** Higher wins when a slot is full; equal priorities are ordered by the creative bandit's scores. Operator scope. */
   priority: Scalars['Int']['output'];
   /** The id of the product, activity, topic, live stream or video shown. */
   refId?: Maybe<Scalars['ID']['output']>;
@@ -222,6 +228,8 @@ export type CreativeInput = {
   endsAt: Scalars['DateTime']['input'];
   /** Experiment key; required with variants. */
   experimentKey?: InputMaybe<Scalars['String']['input']>;
+  /** Most impressions per member per day (UTC), 1 to 1000; omit or null for no cap. */
+  frequencyCap?: InputMaybe<Scalars['Int']['input']>;
   /** PRODUCT: highlight. */
   highlight?: InputMaybe<Scalars['String']['input']>;
   /** ENTRY: icon URL. */
@@ -316,7 +324,7 @@ export type FieldChange = {
   field: Scalars['String']['output'];
 };
 
-/** Where a member stands in the AARRR lifecycle, with two retention-risk stages. */
+/** Where someone stands in the 2A3R / AARRR lifecycle (awareness, acquisition, activation, retention, revenue, referral), with two retention-risk stages. */
 export type LifecycleStage =
   /** Newly acquired: registered, not yet active. */
   | 'ACQUISITION'
@@ -324,6 +332,8 @@ export type LifecycleStage =
   | 'ACTIVATION'
   /** Engagement is falling; a win-back target. */
   | 'AT_RISK'
+  /** Knows the bank, has not joined: a visitor (guest pages target them). */
+  | 'AWARENESS'
   /** Inactive for a long time. */
   | 'CHURNED'
   /** Refers others. */
@@ -599,7 +609,9 @@ export type PlacementDecision =
   | 'FALLBACK'
   /** The slot's fallback, not needed because other creatives qualified. */
   | 'FALLBACK_NOT_NEEDED'
-  /** Qualified, but the slot was full with higher-priority creatives. */
+  /** Seen as often today as its frequency cap allows; shown again tomorrow (UTC). */
+  | 'FREQUENCY_CAPPED'
+  /** Qualified, but the slot was full with higher-priority creatives (or, at equal priority, higher-scoring ones). */
   | 'LOST_ON_PRIORITY'
   /** Not published (draft, in review or archived). */
   | 'NOT_PUBLISHED'
@@ -1086,10 +1098,11 @@ export type ResolversTypes = ResolversObject<{
   AuditEntry: ResolverTypeWrapper<AuditRecord>;
   Banner: ResolverTypeWrapper<BannerView>;
   CandidateDecision: ResolverTypeWrapper<CandidateOutcome>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Channel: Channel;
   ContentStatus: ContentStatus;
   Creative: ResolverTypeWrapper<CreativeDoc>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CreativeInput: CreativeInput;
   CreativeKind: CreativeKind;
   CreativeVariant: ResolverTypeWrapper<VariantDoc>;
@@ -1144,8 +1157,9 @@ export type ResolversParentTypes = ResolversObject<{
   AuditEntry: AuditRecord;
   Banner: BannerView;
   CandidateDecision: CandidateOutcome;
-  Creative: CreativeDoc;
   Int: Scalars['Int']['output'];
+  Float: Scalars['Float']['output'];
+  Creative: CreativeDoc;
   CreativeInput: CreativeInput;
   CreativeVariant: VariantDoc;
   DateTime: Scalars['DateTime']['output'];
@@ -1242,7 +1256,9 @@ export type CandidateDecisionResolvers<
   decision?: Resolver<ResolversTypes['PlacementDecision'], ParentType, ContextType>;
   detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   failedRuleNode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  impressionsToday?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   variant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -1260,6 +1276,7 @@ export type CreativeResolvers<
   badge?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   experimentKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  frequencyCap?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   highlight?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   iconUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

@@ -32,6 +32,8 @@ export interface CreativeFields {
   highlight: string | null;
   /** The product, activity, topic, live stream or video the card shows. */
   refId: string | null;
+  /** Most impressions per member per day (UTC); null for no cap. */
+  frequencyCap: number | null;
 }
 
 export interface CreativeDoc extends CreativeFields, Revisable<CreativeFields> {
@@ -72,6 +74,7 @@ export const creativeSchema = new Schema<CreativeDoc>(
     badge: optionalString,
     highlight: optionalString,
     refId: optionalString,
+    frequencyCap: { type: Number, default: null },
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },

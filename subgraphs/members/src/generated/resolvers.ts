@@ -7,6 +7,7 @@ import type { SegmentDoc } from '../models/segment';
 import type { MembershipLevelDoc } from '../models/membership-level';
 import type { PointsEntryDoc } from '../models/points-ledger';
 import type { ProfileView } from '../domain/masking';
+import type { AppliedLifecycle } from '../lifecycle';
 import type { MembersContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -34,7 +35,37 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
-/** Where a member stands in the AARRR lifecycle, with two retention-risk stages. */
+/** What applying computed lifecycle results changed; applying the same results again changes nothing. */
+export type ApplyLifecycleResult = {
+  __typename?: 'ApplyLifecycleResult';
+  /** Members whose stage changed. */
+  stagesChanged: Scalars['Int']['output'];
+  /** Members whose computed tags changed. */
+  tagsChanged: Scalars['Int']['output'];
+  /** Members already as computed. */
+  unchanged: Scalars['Int']['output'];
+};
+
+/** Members at one lifecycle stage. */
+export type LifecycleCount = {
+  __typename?: 'LifecycleCount';
+  /** How many members are at it now. */
+  members: Scalars['Int']['output'];
+  /** The stage. */
+  stage: LifecycleStage;
+};
+
+/** What a computed lifecycle says about one member. */
+export type LifecycleResultInput = {
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+  /** The stage computed from their behaviour. */
+  stage: LifecycleStage;
+  /** Computed tags (source COMPUTED in the tag library) and their values. */
+  tags: Array<MemberTagInput>;
+};
+
+/** Where someone stands in the 2A3R / AARRR lifecycle (awareness, acquisition, activation, retention, revenue, referral), with two retention-risk stages. */
 export type LifecycleStage =
   /** Newly acquired: registered, not yet active. */
   | 'ACQUISITION'
@@ -42,6 +73,8 @@ export type LifecycleStage =
   | 'ACTIVATION'
   /** Engagement is falling; a win-back target. */
   | 'AT_RISK'
+  /** Knows the bank, has not joined: a visitor (guest pages target them). */
+  | 'AWARENESS'
   /** Inactive for a long time. */
   | 'CHURNED'
   /** Refers others. */
@@ -65,7 +98,9 @@ export type Member = {
   id: Scalars['ID']['output'];
   /** Current membership level, driven by growth points. */
   level: MembershipLevel;
-  /** AARRR lifecycle stage. */
+  /** When the lifecycle stage last changed; null when it never changed since the member joined. */
+  lifecycleChangedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** 2A3R / AARRR lifecycle stage, computed from behaviour by analytics. */
   lifecycleStage: LifecycleStage;
   /** Spendable points balance. */
   points: Scalars['Int']['output'];
@@ -174,6 +209,12 @@ export type MembershipLevel = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Applies a lifecycle computed from behaviour (at most 500 members): each member's stage and COMPUTED tags are set
+   * only where they differ, so applying the same results twice, or from two runs at once, changes nothing more.
+   * Service scope (analytics' lifecycle job); audited as one record per call.
+   */
+  applyLifecycle: ApplyLifecycleResult;
+  /**
    * Awards growth and spendable points. Idempotent: the same idempotencyKey returns the first entry and never
    * awards twice, also under concurrent calls. Moves the member's level when a threshold is crossed. Operator scope.
    */
@@ -186,6 +227,10 @@ export type Mutation = {
   setMemberTags: Member;
   /** Creates or updates a segment. Operator scope. */
   upsertSegment: Segment;
+};
+
+export type MutationApplyLifecycleArgs = {
+  results: Array<LifecycleResultInput>;
 };
 
 export type MutationAwardPointsArgs = {
@@ -245,6 +290,8 @@ export type PointsEntry = {
 
 export type Query = {
   __typename?: 'Query';
+  /** How many members are at each lifecycle stage (AARRR counts), every stage listed. Operator scope. */
+  lifecycleCounts: Array<LifecycleCount>;
   /** A member by id. Operator scope. */
   member?: Maybe<Member>;
   /** Members matching a filter, ordered by id, with cursor pagination. Operator scope. */
@@ -487,13 +534,16 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  ApplyLifecycleResult: ResolverTypeWrapper<AppliedLifecycle>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LifecycleCount: ResolverTypeWrapper<LifecycleCount>;
+  LifecycleResultInput: LifecycleResultInput;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   LifecycleStage: LifecycleStage;
   Member: ResolverTypeWrapper<MemberDoc>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   MemberConnection: ResolverTypeWrapper<
     Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }
   >;
@@ -523,12 +573,15 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  ApplyLifecycleResult: AppliedLifecycle;
+  Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   JSON: Scalars['JSON']['output'];
+  LifecycleCount: LifecycleCount;
+  LifecycleResultInput: LifecycleResultInput;
+  ID: Scalars['ID']['output'];
   Member: MemberDoc;
   String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
-  ID: Scalars['ID']['output'];
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
   MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
   MemberFilter: MemberFilter;
@@ -549,6 +602,16 @@ export type ResolversParentTypes = ResolversObject<{
   TargetingRule: Scalars['TargetingRule']['output'];
 }>;
 
+export type ApplyLifecycleResultResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['ApplyLifecycleResult'] =
+    ResolversParentTypes['ApplyLifecycleResult'],
+> = ResolversObject<{
+  stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -556,6 +619,14 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
+
+export type LifecycleCountResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['LifecycleCount'] = ResolversParentTypes['LifecycleCount'],
+> = ResolversObject<{
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
+}>;
 
 export type MemberResolvers<
   ContextType = MembersContext,
@@ -571,6 +642,7 @@ export type MemberResolvers<
   growthPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   level?: Resolver<ResolversTypes['MembershipLevel'], ParentType, ContextType>;
+  lifecycleChangedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lifecycleStage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pointsLedger?: Resolver<
@@ -638,6 +710,12 @@ export type MutationResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = ResolversObject<{
+  applyLifecycle?: Resolver<
+    ResolversTypes['ApplyLifecycleResult'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationApplyLifecycleArgs, 'results'>
+  >;
   awardPoints?: Resolver<
     ResolversTypes['PointsEntry'],
     ParentType,
@@ -696,6 +774,7 @@ export type QueryResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = ResolversObject<{
+  lifecycleCounts?: Resolver<Array<ResolversTypes['LifecycleCount']>, ParentType, ContextType>;
   member?: Resolver<
     Maybe<ResolversTypes['Member']>,
     ParentType,
@@ -759,8 +838,10 @@ export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<
 }
 
 export type Resolvers<ContextType = MembersContext> = ResolversObject<{
+  ApplyLifecycleResult?: ApplyLifecycleResultResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   JSON?: GraphQLScalarType;
+  LifecycleCount?: LifecycleCountResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   MemberConnection?: MemberConnectionResolvers<ContextType>;
   MemberEdge?: MemberEdgeResolvers<ContextType>;

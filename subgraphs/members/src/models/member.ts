@@ -1,9 +1,8 @@
 // The members collection: one document per member, with the targeting attributes every page depends on.
 import { Schema, type Model } from 'mongoose';
+import type { LifecycleStage } from '@bank-hub/targeting';
 
 export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
-export type LifecycleStage =
-  'ACQUISITION' | 'ACTIVATION' | 'RETENTION' | 'REVENUE' | 'REFERRAL' | 'AT_RISK' | 'CHURNED';
 export type TagValue = boolean | number | string | string[];
 
 export interface MemberDoc {
@@ -19,6 +18,8 @@ export interface MemberDoc {
   growthPoints: number;
   riskLevel: RiskLevel;
   lifecycleStage: LifecycleStage;
+  /** When the stage last changed (set by computed lifecycles); absent until then. */
+  lifecycleChangedAt?: Date | null;
   registeredAt: Date;
   updatedAt: Date;
   /**
@@ -58,6 +59,7 @@ export const memberSchema = new Schema<MemberDoc>(
     growthPoints: { type: Number, required: true, default: 0 },
     riskLevel: { type: String, required: true },
     lifecycleStage: { type: String, required: true },
+    lifecycleChangedAt: { type: Date, default: null },
     registeredAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     appliedEntries: { type: [String], default: [] },
@@ -169,6 +171,54 @@ export class MemberRepository {
       { _id: memberId, levelRank: { $lt: levelRank } },
       { $set: { levelCode, levelRank, updatedAt: new Date() } },
     );
+  }
+
+  /**
+   * Sets computed stages and tags where they differ from what is stored: each update's filter names the difference,
+   * so applying the same values again (or concurrently) matches nothing. Counts what changed.
+   */
+  async applyComputed(
+    results: readonly { memberId: string; stage: LifecycleStage; tags: Readonly<Record<string, TagValue>> }[],
+    now: Date,
+  ): Promise<{ stagesChanged: number; tagsChanged: number; touched: string[] }> {
+    let stagesChanged = 0;
+    let tagsChanged = 0;
+    const touched = new Set<string>();
+    await Promise.all(
+      results.map(async ({ memberId, stage, tags }) => {
+        const staged = await this.model.updateOne(
+          { _id: memberId, lifecycleStage: { $ne: stage } },
+          { $set: { lifecycleStage: stage, lifecycleChangedAt: now, updatedAt: now } },
+        );
+        if (staged.modifiedCount > 0) {
+          stagesChanged += 1;
+          touched.add(memberId);
+        }
+        const entries = Object.entries(tags);
+        if (entries.length === 0) return;
+        const tagged = await this.model.updateOne(
+          { _id: memberId, $or: entries.map(([code, value]) => ({ [`tags.${code}`]: { $ne: value } })) },
+          {
+            $set: {
+              ...Object.fromEntries(entries.map(([code, value]) => [`tags.${code}`, value])),
+              updatedAt: now,
+            },
+          },
+        );
+        if (tagged.modifiedCount > 0) {
+          tagsChanged += 1;
+          touched.add(memberId);
+        }
+      }),
+    );
+    return { stagesChanged, tagsChanged, touched: [...touched].sort() };
+  }
+
+  /** How many members are at each lifecycle stage. */
+  countByStage(): Promise<{ _id: LifecycleStage; n: number }[]> {
+    return this.model
+      .aggregate<{ _id: LifecycleStage; n: number }>([{ $group: { _id: '$lifecycleStage', n: { $sum: 1 } } }])
+      .exec();
   }
 
   exists(memberId: string): Promise<boolean> {

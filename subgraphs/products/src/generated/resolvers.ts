@@ -280,7 +280,7 @@ export type InputMappingInput = {
   input: Scalars['String']['input'];
 };
 
-/** Where a member stands in the AARRR lifecycle (from the members subgraph). */
+/** Where someone stands in the 2A3R / AARRR lifecycle (awareness, acquisition, activation, retention, revenue, referral), with two retention-risk stages. */
 export type LifecycleStage =
   /** Newly acquired: registered, not yet active. */
   | 'ACQUISITION'
@@ -288,6 +288,8 @@ export type LifecycleStage =
   | 'ACTIVATION'
   /** Engagement is falling; a win-back target. */
   | 'AT_RISK'
+  /** Knows the bank, has not joined: a visitor (guest pages target them). */
+  | 'AWARENESS'
   /** Inactive for a long time. */
   | 'CHURNED'
   /** Refers others. */

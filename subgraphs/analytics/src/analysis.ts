@@ -1,0 +1,148 @@
+// The analyses operators ask for — active members, funnels, retention cohorts and experiment results — each one or
+// two reads of the rollups or events, shaped by the pure functions of domain/. Arguments are checked first: a bad one
+// is a BAD_USER_INPUT naming the field, before anything is read.
+import { assignVariant } from '@bank-hub/targeting';
+import { badInput, checkCount } from '@bank-hub/shared';
+import { MIN_EXPOSURES_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
+import { funnelOf } from './domain/funnel';
+import { cohortsOf } from './domain/retention';
+import { clickThroughRate, dayOf, windowStart } from './domain/rollups';
+import type { AnalyticsContext } from './context';
+import type { Channel } from './models/event';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+export const FUNNEL_LIMITS = { steps: 8, rangeDays: 90, withinHours: 720 } as const;
+
+const midnight = (day: string) => new Date(`${day}T00:00:00Z`);
+
+export async function activeMembers(ctx: AnalyticsContext, channel: Channel | null, days: number) {
+  const window = checkCount(days, 90, 'days');
+  const today = dayOf(ctx.now);
+  const fromDay = windowStart(window, ctx.now);
+  const [counts, mau] = await Promise.all([
+    ctx.repos.rollups.dailyActiveCounts(fromDay, today, channel),
+    ctx.repos.rollups.distinctActive(windowStart(30, ctx.now), today, channel),
+  ]);
+  const byDay = new Map(counts.map(({ _id, n }) => [_id, n]));
+  const daily = Array.from({ length: window }, (_, i) => {
+    const day = dayOf(new Date(midnight(fromDay).getTime() + i * DAY_MS));
+    return { day: midnight(day), members: byDay.get(day) ?? 0 };
+  });
+  const dau = byDay.get(today) ?? 0;
+  return { channel, daily, dau, mau, stickiness: mau > 0 ? dau / mau : null };
+}
+
+export interface FunnelArguments {
+  steps: readonly string[];
+  from: Date;
+  to: Date;
+  withinHours: number;
+  channel: Channel | null;
+}
+
+export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
+  const { steps, from, to, withinHours, channel } = args;
+  if (steps.length < 2 || steps.length > FUNNEL_LIMITS.steps)
+    throw badInput(`a funnel has 2 to ${FUNNEL_LIMITS.steps} steps`, 'steps');
+  const plan = await ctx.plan.get();
+  steps.forEach((name, i) => {
+    if (!plan.has(name)) throw badInput(`"${name.slice(0, 64)}" is not in the tracking plan`, `steps[${i}]`);
+  });
+  if (from.getTime() >= to.getTime()) throw badInput('from must be before to', 'to');
+  if (to.getTime() - from.getTime() > FUNNEL_LIMITS.rangeDays * DAY_MS)
+    throw badInput(`a funnel spans at most ${FUNNEL_LIMITS.rangeDays} days`, 'to');
+  const hours = checkCount(withinHours, FUNNEL_LIMITS.withinHours, 'withinHours');
+  const windowMs = hours * HOUR_MS;
+  const events = await ctx.repos.events.memberEvents(
+    [...new Set(steps)],
+    from,
+    new Date(to.getTime() + windowMs),
+    {
+      channel,
+    },
+  );
+  const stepEvents = events.map((event) => ({
+    memberId: event.memberId!,
+    name: event.name,
+    at: event.occurredAt.getTime(),
+  }));
+  return { from, to, withinHours: hours, steps: funnelOf(steps, stepEvents, windowMs, to.getTime()) };
+}
+
+export async function retention(ctx: AnalyticsContext, weeks: number, channel: Channel | null) {
+  const count = checkCount(weeks, 26, 'weeks');
+  const today = dayOf(ctx.now);
+  // First-seen needs each member's whole history, not only the window's.
+  const activity = await ctx.repos.rollups.activeDaysByMember('0000-01-01', today, channel);
+  const cohorts = cohortsOf(new Map(activity.map(({ _id, days }) => [_id, days])), today, count);
+  return cohorts.map((cohort) => ({ ...cohort, week: midnight(cohort.week) }));
+}
+
+export interface ExperimentDefinition {
+  experimentKey: string | null;
+  variants: readonly { key: string; weight: number }[];
+}
+
+/** An experiment's results per variant, with conversions of the members assigned as content assigns them. */
+export async function experimentOf(
+  ctx: AnalyticsContext,
+  creativeId: string,
+  definition: ExperimentDefinition,
+  days: number,
+) {
+  const window = checkCount(days, 90, 'days');
+  const { experimentKey: key, variants } = definition;
+  if (!key || variants.length === 0) return null;
+  const fromDay = windowStart(window, ctx.now);
+  const from = midnight(fromDay);
+  const [totals, impressions, completions] = await Promise.all([
+    ctx.loaders.creativeTotals.load({ id: creativeId, days: window }),
+    ctx.repos.events.memberEvents(['creative_impression'], from, ctx.now, { creativeId }),
+    ctx.repos.events.memberEvents(['flow_completed'], from, ctx.now),
+  ]);
+  // Each member's first exposure, attributed to the variant the shared bucketing assigns them.
+  const firstSeen = new Map<string, number>();
+  for (const event of impressions)
+    if (!firstSeen.has(event.memberId!)) firstSeen.set(event.memberId!, event.occurredAt.getTime());
+  const converted = new Set<string>();
+  for (const event of completions) {
+    const seen = firstSeen.get(event.memberId!);
+    if (seen !== undefined && event.occurredAt.getTime() > seen) converted.add(event.memberId!);
+  }
+  const perVariant = new Map(variants.map((variant) => [variant.key, { members: 0, conversions: 0 }]));
+  for (const memberId of firstSeen.keys()) {
+    const assigned = assignVariant(memberId, key, variants);
+    const counts = assigned && perVariant.get(assigned.key);
+    if (!counts) continue;
+    counts.members += 1;
+    if (converted.has(memberId)) counts.conversions += 1;
+  }
+  const results = variants.map((variant) => {
+    const rollup = totals.find((total) => total.variant === variant.key);
+    const exposures = rollup?.impressions ?? 0;
+    const clicks = rollup?.clicks ?? 0;
+    const { members, conversions } = perVariant.get(variant.key)!;
+    return {
+      key: variant.key,
+      weight: variant.weight,
+      exposures,
+      clicks,
+      ctr: clickThroughRate(clicks, exposures),
+      members,
+      conversions,
+      conversionRate: members > 0 ? conversions / members : null,
+    };
+  });
+  const analysis = analyseExperiment(
+    results.map(({ key: variant, exposures, clicks }) => ({ variant, exposures, clicks })),
+  );
+  return {
+    key,
+    from,
+    variants: results,
+    ...analysis,
+    threshold: SIGNIFICANCE / Math.max(1, variants.length - 1),
+    minimumExposures: MIN_EXPOSURES_PER_VARIANT,
+  };
+}

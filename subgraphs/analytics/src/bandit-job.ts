@@ -1,0 +1,54 @@
+// Training the creative bandit: CTR posteriors of every creative from the last 30 days of rollups, published to the
+// registry as a new version (active at once unless an operator pinned one). Run by a job and by operators.
+import { posteriorsOf, type Posterior } from './domain/bandit';
+import { windowStart } from './domain/rollups';
+import type { AnalyticsRepositories } from './models';
+import type { ModelHeadDoc, ModelVersionDoc } from './models/registry';
+
+export const BANDIT_MODEL_NAME = 'creative-bandit';
+export const BANDIT_DESCRIPTION =
+  'Thompson sampling over the creatives of a slot: parameters are Beta(alpha, beta) CTR posteriors per creative ' +
+  '(alpha = 1 + clicks, beta = 1 + impressions without a click) from the last 30 days; content orders creatives of ' +
+  'equal priority by a draw from each.';
+const WINDOW_DAYS = 30;
+/** Versions kept; older retired ones are deleted. */
+const KEEP_VERSIONS = 20;
+
+export interface BanditParameters {
+  windowDays: number;
+  posteriors: Posterior[];
+}
+
+export async function trainCreativeBandit(
+  repos: AnalyticsRepositories,
+  trainedBy: string,
+  now: Date,
+): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
+  const totals = await repos.rollups.totals('creative', null, windowStart(WINDOW_DAYS, now));
+  const perCreative = new Map<string, { creativeId: string; impressions: number; clicks: number }>();
+  for (const { subject, impressions, clicks } of totals) {
+    const known = perCreative.get(subject) ?? { creativeId: subject, impressions: 0, clicks: 0 };
+    known.impressions += impressions;
+    known.clicks += clicks;
+    perCreative.set(subject, known);
+  }
+  const posteriors = posteriorsOf([...perCreative.values()]);
+  const parameters: BanditParameters = { windowDays: WINDOW_DAYS, posteriors };
+  const published = await repos.models.publish(
+    {
+      name: BANDIT_MODEL_NAME,
+      description: BANDIT_DESCRIPTION,
+      parameters,
+      metrics: {
+        arms: posteriors.length,
+        impressions: posteriors.reduce((sum, arm) => sum + arm.alpha + arm.beta - 2, 0),
+        clicks: posteriors.reduce((sum, arm) => sum + arm.alpha - 1, 0),
+      },
+      trainedAt: now,
+      trainedBy,
+    },
+    now,
+  );
+  await repos.models.prune(BANDIT_MODEL_NAME, KEEP_VERSIONS);
+  return published;
+}

@@ -1,0 +1,25 @@
+// Data every request reads and that changes rarely — the tracking plan, the active creative bandit — kept in memory:
+// read again at most every `maxAgeMs`, and at once after a change made through this process; another process's change
+// is seen within `maxAgeMs`.
+export class Cached<T> {
+  private cached: { at: number; value: Promise<T> } | null = null;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly maxAgeMs = 1_000,
+  ) {}
+
+  get(now = Date.now()): Promise<T> {
+    if (!this.cached || now - this.cached.at > this.maxAgeMs) {
+      const value = this.load();
+      // A failed read is not kept: the next request reads again.
+      value.catch(() => (this.cached = null));
+      this.cached = { at: now, value };
+    }
+    return this.cached.value;
+  }
+
+  invalidate(): void {
+    this.cached = null;
+  }
+}

@@ -1,0 +1,68 @@
+// Whether a variant of an A/B test wins: each variant's click-through against the control's (the first variant), by a
+// two-proportion z-test, with a Bonferroni correction when several variants are compared. Below a minimum number of
+// exposures per variant there is not enough data to say anything.
+
+export interface VariantCounts {
+  variant: string;
+  exposures: number;
+  clicks: number;
+}
+
+export type ExperimentVerdict = 'NOT_ENOUGH_DATA' | 'NO_SIGNIFICANT_DIFFERENCE' | 'SIGNIFICANT';
+
+export interface ExperimentAnalysis {
+  verdict: ExperimentVerdict;
+  control: string | null;
+  /** The variant that beats the control significantly, with the best click-through; null otherwise. */
+  winner: string | null;
+  /** The smallest p-value of a comparison with the control; null without enough data. */
+  pValue: number | null;
+}
+
+export const MIN_EXPOSURES_PER_VARIANT = 100;
+export const SIGNIFICANCE = 0.05;
+
+/** The standard normal distribution function, by the Abramowitz–Stegun approximation of erf (error < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly =
+    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/** The two-sided p-value that two proportions are the same. */
+export function twoProportionPValue(
+  a: { successes: number; trials: number },
+  b: { successes: number; trials: number },
+): number {
+  const pooled = (a.successes + b.successes) / (a.trials + b.trials);
+  const spread = Math.sqrt(pooled * (1 - pooled) * (1 / a.trials + 1 / b.trials));
+  if (spread === 0) return 1;
+  const z = (a.successes / a.trials - b.successes / b.trials) / spread;
+  return 2 * (1 - normalCdf(Math.abs(z)));
+}
+
+export function analyseExperiment(variants: readonly VariantCounts[]): ExperimentAnalysis {
+  const [control, ...challengers] = variants;
+  if (!control || challengers.length === 0 || variants.some((v) => v.exposures < MIN_EXPOSURES_PER_VARIANT)) {
+    return { verdict: 'NOT_ENOUGH_DATA', control: control?.variant ?? null, winner: null, pValue: null };
+  }
+  const threshold = SIGNIFICANCE / challengers.length;
+  const rate = (v: VariantCounts) => v.clicks / v.exposures;
+  const compared = challengers.map((challenger) => ({
+    challenger,
+    pValue: twoProportionPValue(
+      { successes: challenger.clicks, trials: challenger.exposures },
+      { successes: control.clicks, trials: control.exposures },
+    ),
+  }));
+  const pValue = Math.min(...compared.map((c) => c.pValue));
+  const significant = compared.filter((c) => c.pValue < threshold);
+  if (significant.length === 0)
+    return { verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: control.variant, winner: null, pValue };
+  // A significant difference may favour the control: then the control is the winner.
+  const best = [control, ...significant.map((c) => c.challenger)].sort((a, b) => rate(b) - rate(a))[0]!;
+  return { verdict: 'SIGNIFICANT', control: control.variant, winner: best.variant, pValue };
+}

@@ -1,0 +1,146 @@
+// The 2A3R / AARRR lifecycle computed from behaviour. Each member's engagement metrics are worked out from their
+// events; the stage model — data operators can read — is an ordered list of rules over those metrics, in the hub's
+// rule language (`tag.<metric>`), and the first rule that matches decides the stage.
+import { evaluate, isLifecycleStage, parseRule, type LifecycleStage, type Rule } from '@bank-hub/targeting';
+
+/** What a member did, as of a day. */
+export interface EngagementMetrics {
+  /** Distinct days active in the 30 days up to the day. */
+  active_days_30: number;
+  /** Days since the member was last active. */
+  days_since_active: number;
+  /** Purchases (completed service flows) in the 90 days up to the day. */
+  purchases_90: number;
+  /** Things shared in the 30 days up to the day. */
+  shares_30: number;
+}
+
+export interface LifecycleRule {
+  stage: LifecycleStage;
+  /** Why a member is at this stage, for operators. */
+  description: string;
+  /** Over `tag.<metric>` of EngagementMetrics. */
+  rule: Rule;
+}
+
+export interface LifecycleModel {
+  rules: LifecycleRule[];
+  /** The stage of a member no rule matches. */
+  fallback: LifecycleStage;
+}
+
+const metric = (name: keyof EngagementMetrics, op: 'gte' | 'lte', value: number): Rule => ({
+  field: `tag.${name}`,
+  op,
+  value,
+});
+
+/** The hub's stage model, first match wins. */
+export const DEFAULT_LIFECYCLE_MODEL: LifecycleModel = {
+  fallback: 'ACQUISITION',
+  rules: [
+    {
+      stage: 'CHURNED',
+      description: 'Inactive for 60 days or more.',
+      rule: metric('days_since_active', 'gte', 60),
+    },
+    {
+      stage: 'AT_RISK',
+      description: 'Inactive for 30 days or more: a win-back target.',
+      rule: metric('days_since_active', 'gte', 30),
+    },
+    {
+      stage: 'REFERRAL',
+      description: 'Shared something in the last 30 days and still active.',
+      rule: { all: [metric('shares_30', 'gte', 1), metric('active_days_30', 'gte', 1)] },
+    },
+    {
+      stage: 'REVENUE',
+      description: 'Completed a purchase in the last 90 days.',
+      rule: metric('purchases_90', 'gte', 1),
+    },
+    {
+      stage: 'RETENTION',
+      description: 'Active on 4 days or more in the last 30.',
+      rule: metric('active_days_30', 'gte', 4),
+    },
+    {
+      stage: 'ACTIVATION',
+      description: 'Active in the last 30 days.',
+      rule: metric('active_days_30', 'gte', 1),
+    },
+  ],
+};
+
+/** The registry's name for the stage model. */
+export const LIFECYCLE_MODEL_NAME = 'lifecycle-stage';
+export const LIFECYCLE_DESCRIPTION =
+  'The 2A3R / AARRR stage model: parameters are ordered rules over engagement metrics (tag.<metric>), first match ' +
+  'wins, and a fallback stage; the lifecycle job applies the active version.';
+
+/** The metrics the rules may read, with how each is computed. */
+export const LIFECYCLE_METRICS: readonly { name: keyof EngagementMetrics; description: string }[] = [
+  {
+    name: 'active_days_30',
+    description: 'Distinct days with any event in the 30 days up to the run (UTC days).',
+  },
+  { name: 'days_since_active', description: 'Days since the last day with any event (9999 when never).' },
+  { name: 'purchases_90', description: 'Completed service flows (flow_completed) in the last 90 days.' },
+  { name: 'shares_30', description: 'Things shared (share) in the last 30 days.' },
+];
+
+/**
+ * A stage model as stored in the registry, checked before it decides anyone's stage: known stages, rules over the
+ * metrics only. Throws on anything else, naming what is wrong.
+ */
+export function parseLifecycleModel(parameters: unknown): LifecycleModel {
+  const fields = new Set(LIFECYCLE_METRICS.map(({ name }) => `tag.${name}`));
+  const model = parameters as Partial<Record<'rules' | 'fallback', unknown>> | null;
+  if (!model || !Array.isArray(model.rules) || !isLifecycleStage(model.fallback))
+    throw new Error('a lifecycle model has rules and a fallback stage');
+  const rules = model.rules.map((entry: unknown, i): LifecycleRule => {
+    const candidate = entry as Partial<Record<'stage' | 'description' | 'rule', unknown>> | null;
+    if (!candidate || !isLifecycleStage(candidate.stage) || typeof candidate.description !== 'string')
+      throw new Error(`rules[${i}] needs a known stage and a description`);
+    const parsed = parseRule(candidate.rule, `rules[${i}].rule`, {
+      allowField: (field) => fields.has(field),
+    });
+    if (!parsed.ok) throw new Error(`${parsed.problem.path}: ${parsed.problem.message}`);
+    return { stage: candidate.stage, description: candidate.description, rule: parsed.rule };
+  });
+  return { rules, fallback: model.fallback };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Whole days from `from` (YYYY-MM-DD) to `to` (YYYY-MM-DD). */
+export const daysBetween = (from: string, to: string): number =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+
+/** A member's metrics on `asOfDay` from the days they were active and what they did. */
+export function metricsOf(
+  activeDays: readonly string[],
+  counts: { purchases90: number; shares30: number },
+  asOfDay: string,
+): EngagementMetrics {
+  const past = activeDays.filter((day) => day <= asOfDay);
+  const last = past.reduce((latest, day) => (day > latest ? day : latest), '');
+  return {
+    active_days_30: new Set(past.filter((day) => daysBetween(day, asOfDay) < 30)).size,
+    days_since_active: last ? daysBetween(last, asOfDay) : 9_999,
+    purchases_90: counts.purchases90,
+    shares_30: counts.shares30,
+  };
+}
+
+export function stageOf(metrics: EngagementMetrics, model: LifecycleModel): LifecycleStage {
+  const profile = { tags: { ...metrics } };
+  return model.rules.find((candidate) => evaluate(candidate.rule, profile))?.stage ?? model.fallback;
+}
+
+/** LOW, MEDIUM or HIGH: a computed tag segments and campaigns target. */
+export function churnRisk(metrics: EngagementMetrics): 'LOW' | 'MEDIUM' | 'HIGH' {
+  if (metrics.days_since_active >= 30) return 'HIGH';
+  if (metrics.days_since_active >= 14 || metrics.active_days_30 <= 1) return 'MEDIUM';
+  return 'LOW';
+}

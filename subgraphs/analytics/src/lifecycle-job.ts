@@ -1,0 +1,145 @@
+// The lifecycle job: works out every recently active member's engagement metrics and 2A3R / AARRR stage from their
+// events, by the stage model in the registry, and hands the results to members through the graph with the hub's
+// service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing;
+// a lease lets one run at a time go ahead, in any process, and a second run at once is skipped.
+import { randomUUID } from 'node:crypto';
+import type { LifecycleStage } from '@bank-hub/targeting';
+import {
+  ErrorCode,
+  Scope,
+  hubError,
+  type GraphClient,
+  type GraphCaller,
+  type Logger,
+} from '@bank-hub/shared';
+import { LIFECYCLE_MODEL_NAME, churnRisk, metricsOf, parseLifecycleModel, stageOf } from './domain/lifecycle';
+import { dayOf } from './domain/rollups';
+import type { AnalyticsRepositories } from './models';
+
+/** Members whose last activity is older than this are left as the last run put them (CHURNED, by then). */
+const LOOKBACK_DAYS = 180;
+/** The most results members accepts in one applyLifecycle call. */
+const RESULTS_PER_CALL = 500;
+/** Longer than any run; a crashed holder's lease lapses after it. */
+const LEASE_MS = 10 * 60_000;
+const JOB = 'lifecycle';
+
+export const SERVICE_IDENTITY = { subject: 'svc.analytics', scopes: new Set<string>([Scope.SERVICE]) };
+
+export interface LifecycleJobRun {
+  /** False when another run held the lease: this one did nothing. */
+  ran: boolean;
+  asOf: Date;
+  modelVersion: number | null;
+  members: number;
+  stagesChanged: number;
+  tagsChanged: number;
+  unchanged: number;
+  stages: { stage: LifecycleStage; members: number }[];
+}
+
+const APPLY = `mutation ApplyLifecycle($results: [LifecycleResultInput!]!) {
+  applyLifecycle(results: $results) { stagesChanged tagsChanged unchanged }
+}`;
+
+interface Applied {
+  stagesChanged: number;
+  tagsChanged: number;
+  unchanged: number;
+}
+
+function shiftDay(day: string, days: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return dayOf(date);
+}
+
+export interface LifecycleJobDependencies {
+  repos: AnalyticsRepositories;
+  graph: GraphClient;
+  logger: Logger;
+}
+
+export async function runLifecycleJob(
+  { repos, graph, logger }: LifecycleJobDependencies,
+  asOf: Date,
+  requestId: string = randomUUID(),
+): Promise<LifecycleJobRun> {
+  const holder = randomUUID();
+  const skipped: LifecycleJobRun = {
+    ran: false,
+    asOf,
+    modelVersion: null,
+    members: 0,
+    stagesChanged: 0,
+    tagsChanged: 0,
+    unchanged: 0,
+    stages: [],
+  };
+  if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return skipped;
+  try {
+    const stored = await repos.models.active(LIFECYCLE_MODEL_NAME);
+    if (!stored) throw hubError(ErrorCode.FAILED_PRECONDITION, 'no lifecycle model is active');
+    const model = parseLifecycleModel(stored.parameters);
+    const asOfDay = dayOf(asOf);
+    const [activity, purchaseCounts, shareCounts] = await Promise.all([
+      repos.rollups.activeDaysByMember(shiftDay(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
+      repos.events.countsByMember(['flow_completed'], shiftDay(asOfDay, -89), asOfDay),
+      repos.events.countsByMember(['share'], shiftDay(asOfDay, -29), asOfDay),
+    ]);
+    const perMember = (counts: typeof purchaseCounts) =>
+      new Map(counts.map(({ _id, n }) => [_id.memberId, n]));
+    const purchases = perMember(purchaseCounts);
+    const shares = perMember(shareCounts);
+    const results = activity
+      .sort((a, b) => a._id.localeCompare(b._id))
+      .map(({ _id: memberId, days }) => {
+        const metrics = metricsOf(
+          days,
+          { purchases90: purchases.get(memberId) ?? 0, shares30: shares.get(memberId) ?? 0 },
+          asOfDay,
+        );
+        return {
+          memberId,
+          stage: stageOf(metrics, model),
+          tags: [
+            { code: 'active_days_30', value: metrics.active_days_30 },
+            { code: 'days_since_active', value: metrics.days_since_active },
+            { code: 'churn_risk', value: churnRisk(metrics) },
+          ],
+        };
+      });
+    const caller: GraphCaller = { identity: SERVICE_IDENTITY, requestId };
+    const total: Applied = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
+    for (let i = 0; i < results.length; i += RESULTS_PER_CALL) {
+      const response = await graph.query<{ applyLifecycle: Applied }>(caller, APPLY, {
+        results: results.slice(i, i + RESULTS_PER_CALL),
+      });
+      const applied = response.data?.applyLifecycle;
+      if (!applied) {
+        throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not take the lifecycle results', {
+          serviceName: 'members',
+          reason: response.errors[0]?.message,
+          applied: i,
+        });
+      }
+      total.stagesChanged += applied.stagesChanged;
+      total.tagsChanged += applied.tagsChanged;
+      total.unchanged += applied.unchanged;
+    }
+    const byStage = new Map<LifecycleStage, number>();
+    for (const { stage } of results) byStage.set(stage, (byStage.get(stage) ?? 0) + 1);
+    const run: LifecycleJobRun = {
+      ran: true,
+      asOf,
+      modelVersion: stored.version,
+      members: results.length,
+      ...total,
+      stages: [...byStage].map(([stage, members]) => ({ stage, members })),
+    };
+    logger.info({ requestId, ...run, stages: undefined }, 'lifecycle job applied');
+    return run;
+  } finally {
+    await repos.leases.release(JOB, holder);
+  }
+}

@@ -1,0 +1,66 @@
+// How often each member saw each creative per UTC day: what frequency caps count. Maintained from creative_impression
+// events like the rollups (live increments, exact rebuild of ended days); only the last days are kept.
+import { Schema, type Model } from 'mongoose';
+
+export interface ExposureDoc {
+  /** `<day>|<memberId>|<creativeId>`. */
+  _id: string;
+  day: string;
+  memberId: string;
+  creativeId: string;
+  impressions: number;
+}
+
+export const exposureSchema = new Schema<ExposureDoc>(
+  {
+    _id: { type: String, required: true },
+    day: { type: String, required: true },
+    memberId: { type: String, required: true },
+    creativeId: { type: String, required: true },
+    impressions: { type: Number, required: true },
+  },
+  { collection: 'exposures_daily', versionKey: false },
+);
+exposureSchema.index({ memberId: 1, day: 1 });
+exposureSchema.index({ day: 1 });
+
+export class ExposureRepository {
+  constructor(readonly model: Model<ExposureDoc>) {}
+
+  /** Adds impressions (one bulk write); a document is created on its first impression. */
+  async increment(exposures: readonly ExposureDoc[]): Promise<void> {
+    if (exposures.length === 0) return;
+    await this.model.bulkWrite(
+      exposures.map(({ _id, impressions, ...key }) => ({
+        updateOne: { filter: { _id }, update: { $inc: { impressions }, $setOnInsert: key }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Replaces a day's exposures with exact ones (recomputed from its events). */
+  async replaceDay(day: string, exposures: readonly ExposureDoc[]): Promise<void> {
+    if (exposures.length > 0) {
+      await this.model.bulkWrite(
+        exposures.map(({ _id, ...rest }) => ({
+          updateOne: { filter: { _id }, update: { $set: rest }, upsert: true },
+        })),
+        { ordered: false },
+      );
+    }
+    await this.model.deleteMany({ day, _id: { $nin: exposures.map((exposure) => exposure._id) } }).exec();
+  }
+
+  /** Each member's exposures on a day, for the given members. */
+  ofMembers(memberIds: readonly string[], day: string): Promise<ExposureDoc[]> {
+    return this.model
+      .find({ memberId: { $in: [...memberIds] }, day })
+      .lean<ExposureDoc[]>()
+      .exec();
+  }
+
+  /** Forgets the days before `day`: caps only ever count today. */
+  async pruneBefore(day: string): Promise<void> {
+    await this.model.deleteMany({ day: { $lt: day } }).exec();
+  }
+}

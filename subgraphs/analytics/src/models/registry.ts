@@ -1,0 +1,178 @@
+// The model registry: every trained version of every model (its parameters and the metrics it was trained on), and per
+// model a head saying which version serves (ACTIVE), which one runs alongside for comparison (SHADOW), and whether an
+// operator pinned the active one. Each change is one single-document write, so nothing needs a transaction.
+import { Schema, type Model } from 'mongoose';
+
+export type ModelStatus = 'ACTIVE' | 'SHADOW' | 'RETIRED';
+
+export interface ModelVersionDoc {
+  /** `<name>@<version>`. */
+  _id: string;
+  name: string;
+  version: number;
+  /** What the model's parameters are, for operators. */
+  description: string;
+  parameters: unknown;
+  /** Figures about the training, e.g. impressions and clicks it learned from. */
+  metrics: Record<string, number>;
+  trainedAt: Date;
+  trainedBy: string;
+}
+
+export interface ModelHeadDoc {
+  /** The model's name. */
+  _id: string;
+  /** The version that serves; 0 until the first one is published. */
+  active: number;
+  /** A newer version trained while the active one was pinned; null when none. */
+  shadow: number | null;
+  /** While pinned, training publishes new versions as SHADOW instead of activating them. */
+  pinned: boolean;
+  /** The last version number handed out. */
+  latest: number;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+export const modelVersionSchema = new Schema<ModelVersionDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    version: { type: Number, required: true },
+    description: { type: String, required: true },
+    parameters: { type: Schema.Types.Mixed, required: true },
+    metrics: { type: Schema.Types.Mixed, default: {} },
+    trainedAt: { type: Date, required: true },
+    trainedBy: { type: String, required: true },
+  },
+  { collection: 'model_versions', versionKey: false, minimize: false },
+);
+modelVersionSchema.index({ name: 1, version: -1 });
+
+export const modelHeadSchema = new Schema<ModelHeadDoc>(
+  {
+    _id: { type: String, required: true },
+    active: { type: Number, required: true },
+    shadow: { type: Number, default: null },
+    pinned: { type: Boolean, required: true },
+    latest: { type: Number, required: true },
+    updatedAt: { type: Date, required: true },
+    updatedBy: { type: String, required: true },
+  },
+  { collection: 'model_heads', versionKey: false },
+);
+
+export const versionId = (name: string, version: number) => `${name}@${version}`;
+
+export function statusOf(head: ModelHeadDoc | null, version: number): ModelStatus {
+  if (head?.active === version) return 'ACTIVE';
+  if (head?.shadow === version) return 'SHADOW';
+  return 'RETIRED';
+}
+
+export type NewVersion = Omit<ModelVersionDoc, '_id' | 'version'>;
+
+export class ModelRegistry {
+  constructor(
+    readonly versions: Model<ModelVersionDoc>,
+    readonly heads: Model<ModelHeadDoc>,
+  ) {}
+
+  head(name: string): Promise<ModelHeadDoc | null> {
+    return this.heads.findById(name).lean<ModelHeadDoc>().exec();
+  }
+
+  allHeads(): Promise<ModelHeadDoc[]> {
+    return this.heads.find().sort({ _id: 1 }).lean<ModelHeadDoc[]>().exec();
+  }
+
+  version(name: string, version: number): Promise<ModelVersionDoc | null> {
+    return this.versions.findById(versionId(name, version)).lean<ModelVersionDoc>().exec();
+  }
+
+  /** The newest versions of a model first. */
+  list(name: string, first: number): Promise<ModelVersionDoc[]> {
+    return this.versions.find({ name }).sort({ version: -1 }).limit(first).lean<ModelVersionDoc[]>().exec();
+  }
+
+  /** The version that serves, or null before the first one is published. */
+  async active(name: string): Promise<ModelVersionDoc | null> {
+    const head = await this.head(name);
+    return head && head.active > 0 ? this.version(name, head.active) : null;
+  }
+
+  /**
+   * Stores a newly trained version under the next number. It serves at once unless an operator pinned the active
+   * version; then it waits as SHADOW. Two trainings at once get different numbers, and the newer one wins.
+   */
+  async publish(model: NewVersion, now: Date): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
+    const reserved = await this.heads
+      .findOneAndUpdate(
+        { _id: model.name },
+        {
+          $inc: { latest: 1 },
+          $setOnInsert: {
+            active: 0,
+            shadow: null,
+            pinned: false,
+            updatedAt: now,
+            updatedBy: model.trainedBy,
+          },
+        },
+        { upsert: true, returnDocument: 'after' },
+      )
+      .lean<ModelHeadDoc>()
+      .exec();
+    const number = reserved!.latest;
+    const version: ModelVersionDoc = { _id: versionId(model.name, number), version: number, ...model };
+    await this.versions.create(version);
+    await this.heads
+      .updateOne(
+        { _id: model.name, pinned: false, active: { $lt: number } },
+        { $set: { active: number, shadow: null, updatedAt: now, updatedBy: model.trainedBy } },
+      )
+      .exec();
+    await this.heads
+      .updateOne(
+        { _id: model.name, pinned: true, $or: [{ shadow: null }, { shadow: { $lt: number } }] },
+        { $set: { shadow: number, updatedAt: now, updatedBy: model.trainedBy } },
+      )
+      .exec();
+    return { version, head: (await this.head(model.name))! };
+  }
+
+  /** Makes a version the one that serves; `pinned` keeps it serving while training goes on. */
+  async activate(
+    name: string,
+    version: number,
+    pinned: boolean,
+    by: string,
+    now: Date,
+  ): Promise<ModelHeadDoc> {
+    const head = await this.heads
+      .findOneAndUpdate(
+        { _id: name },
+        { $set: { active: version, pinned, updatedAt: now, updatedBy: by } },
+        { returnDocument: 'after' },
+      )
+      .lean<ModelHeadDoc>()
+      .exec();
+    if (head?.shadow === version) {
+      await this.heads.updateOne({ _id: name, shadow: version }, { $set: { shadow: null } }).exec();
+      return { ...head, shadow: null };
+    }
+    return head!;
+  }
+
+  /** Deletes old versions beyond the newest `keep`, never the active or shadow one. */
+  async prune(name: string, keep: number): Promise<void> {
+    const head = await this.head(name);
+    if (!head) return;
+    await this.versions
+      .deleteMany({
+        name,
+        version: { $lte: head.latest - keep, $nin: [head.active, head.shadow ?? -1] },
+      })
+      .exec();
+  }
+}

@@ -1,0 +1,125 @@
+// What operators change in analytics, each checked, done, and recorded in the audit log with who and which request:
+// the tracking plan, runs of the lifecycle job, training and activating models.
+import { ErrorCode, Scope, badInput, hubError, notFound, requireScope } from '@bank-hub/shared';
+import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
+import type { AnalyticsContext } from './context';
+import { InputProblem, checkTrackedEvent } from './domain/plan';
+import type { TrackedEventInput } from './generated/resolvers';
+
+/** How far before or after today `runLifecycleJob(asOf)` may compute. */
+const AS_OF_LIMIT_MS = 90 * 86_400_000;
+
+export async function defineTrackedEvent(ctx: AnalyticsContext, input: TrackedEventInput) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  let checked: ReturnType<typeof checkTrackedEvent>;
+  try {
+    checked = checkTrackedEvent(input);
+  } catch (error) {
+    if (error instanceof InputProblem) throw badInput(error.message, error.field);
+    throw error;
+  }
+  const before = await ctx.repos.plan.findByName(checked.name);
+  const { name, ...definition } = checked;
+  const saved = await ctx.repos.plan.save({
+    _id: name,
+    ...definition,
+    updatedAt: ctx.now,
+    updatedBy: operator,
+  });
+  ctx.plan.invalidate();
+  await ctx.repos.audit.record({
+    actor: operator,
+    action: 'defineTrackedEvent',
+    targetType: 'TRACKED_EVENT',
+    targetId: name,
+    before,
+    after: saved,
+    requestId: ctx.requestId,
+  });
+  return saved;
+}
+
+export async function runLifecycle(ctx: AnalyticsContext, asOf: Date | null | undefined) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  const when = asOf ?? ctx.now;
+  if (Math.abs(when.getTime() - ctx.now.getTime()) > AS_OF_LIMIT_MS)
+    throw badInput('asOf must be within 90 days of today', 'asOf');
+  const run = await ctx.runLifecycle(when, ctx.requestId);
+  if (run.ran) {
+    await ctx.repos.audit.record({
+      actor: operator,
+      action: 'runLifecycleJob',
+      targetType: 'JOB',
+      targetId: 'lifecycle',
+      before: null,
+      after: { ...run, stages: Object.fromEntries(run.stages.map(({ stage, members }) => [stage, members])) },
+      requestId: ctx.requestId,
+    });
+  }
+  return run;
+}
+
+export async function retrainCreativeBandit(ctx: AnalyticsContext) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  const { version, head } = await trainCreativeBandit(ctx.repos, operator, ctx.now);
+  ctx.bandit.invalidate();
+  await ctx.repos.audit.record({
+    actor: operator,
+    action: 'retrainCreativeBandit',
+    targetType: 'MODEL',
+    targetId: version._id,
+    before: null,
+    after: { version: version.version, metrics: version.metrics, active: head.active, shadow: head.shadow },
+    requestId: ctx.requestId,
+  });
+  return version;
+}
+
+export async function activateModelVersion(
+  ctx: AnalyticsContext,
+  name: string,
+  version: number,
+  pin: boolean,
+) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  if (!Number.isInteger(version) || version < 1)
+    throw badInput('version must be a positive integer', 'version');
+  const [before, target] = await Promise.all([
+    ctx.repos.models.head(name),
+    ctx.repos.models.version(name, version),
+  ]);
+  if (!before) throw notFound('model', name.slice(0, 64));
+  if (!target) throw notFound('model version', `${name.slice(0, 64)}@${version}`);
+  const head = await ctx.repos.models.activate(name, version, pin, operator, ctx.now);
+  if (name === BANDIT_MODEL_NAME) ctx.bandit.invalidate();
+  await ctx.repos.audit.record({
+    actor: operator,
+    action: 'activateModelVersion',
+    targetType: 'MODEL',
+    targetId: name,
+    before,
+    after: head,
+    requestId: ctx.requestId,
+  });
+  return head;
+}
+
+/** A version of a model, or its active one; NOT_FOUND when there is none. */
+export async function modelVersion(ctx: AnalyticsContext, name: string, version: number | null | undefined) {
+  requireScope(ctx.identity, Scope.OPERATOR);
+  const found =
+    version === null || version === undefined
+      ? await ctx.repos.models.active(name)
+      : await ctx.repos.models.version(name, version);
+  if (!found) {
+    throw hubError(
+      ErrorCode.NOT_FOUND,
+      `model ${name.slice(0, 64)} has no ${version ? `version ${version}` : 'active version'}`,
+      {
+        name: name.slice(0, 64),
+        version: version ?? null,
+      },
+    );
+  }
+  return found;
+}

@@ -1,0 +1,224 @@
+// The pure functions behind analysis and intelligence: the lifecycle stage model, the two-proportion test, Thompson
+// sampling (with a simulation of a slot where one creative is clearly better), funnels and retention cohorts.
+import { beta, posteriorsOf, sampleScores, type Posterior } from '../src/domain/bandit';
+import {
+  MIN_EXPOSURES_PER_VARIANT,
+  analyseExperiment,
+  normalCdf,
+  twoProportionPValue,
+} from '../src/domain/experiments';
+import { funnelOf } from '../src/domain/funnel';
+import {
+  DEFAULT_LIFECYCLE_MODEL,
+  churnRisk,
+  daysBetween,
+  metricsOf,
+  parseLifecycleModel,
+  stageOf,
+} from '../src/domain/lifecycle';
+import { mulberry32, randomFor } from '../src/domain/random';
+import { cohortsOf, weekOf } from '../src/domain/retention';
+
+describe('the lifecycle stage model', () => {
+  const asOf = '2026-11-26';
+  const stage = (days: string[], purchases90 = 0, shares30 = 0) =>
+    stageOf(metricsOf(days, { purchases90, shares30 }, asOf), DEFAULT_LIFECYCLE_MODEL);
+
+  it('computes engagement metrics as of a day, ignoring later days', () => {
+    expect(
+      metricsOf(
+        ['2026-11-26', '2026-11-20', '2026-10-01', '2026-11-30'],
+        { purchases90: 1, shares30: 0 },
+        asOf,
+      ),
+    ).toEqual({
+      active_days_30: 2,
+      days_since_active: 0,
+      purchases_90: 1,
+      shares_30: 0,
+    });
+    expect(metricsOf([], { purchases90: 0, shares30: 0 }, asOf).days_since_active).toBe(9_999);
+    expect(daysBetween('2026-10-27', asOf)).toBe(30);
+  });
+
+  it('puts members at the first stage whose rule matches', () => {
+    expect(stage(['2026-11-26'])).toBe('ACTIVATION');
+    expect(stage(['2026-11-26', '2026-11-20', '2026-11-10', '2026-11-01'])).toBe('RETENTION');
+    expect(stage(['2026-11-26'], 1)).toBe('REVENUE');
+    expect(stage(['2026-11-26'], 1, 2)).toBe('REFERRAL');
+    expect(stage(['2026-10-27'], 3, 1)).toBe('AT_RISK');
+    expect(stage(['2026-10-28'])).toBe('ACTIVATION');
+    expect(stage(['2026-09-27'])).toBe('CHURNED');
+    expect(stage([])).toBe('CHURNED');
+  });
+
+  it('rates churn risk from recency and frequency', () => {
+    const risk = (days: string[]) => churnRisk(metricsOf(days, { purchases90: 0, shares30: 0 }, asOf));
+    expect(risk(['2026-11-26', '2026-11-25'])).toBe('LOW');
+    expect(risk(['2026-11-26'])).toBe('MEDIUM');
+    expect(risk(['2026-11-10', '2026-11-11'])).toBe('MEDIUM');
+    expect(risk(['2026-10-20'])).toBe('HIGH');
+  });
+
+  it('reads a stored model back, and refuses one that is not a model', () => {
+    expect(parseLifecycleModel(JSON.parse(JSON.stringify(DEFAULT_LIFECYCLE_MODEL)))).toEqual(
+      DEFAULT_LIFECYCLE_MODEL,
+    );
+    expect(() => parseLifecycleModel({ rules: [], fallback: 'NOPE' })).toThrow(/fallback/);
+    expect(() =>
+      parseLifecycleModel({
+        fallback: 'ACQUISITION',
+        rules: [{ stage: 'AT_RISK', description: 'x', rule: { field: 'segment', op: 'eq', value: 'X' } }],
+      }),
+    ).toThrow(/rules\[0\]\.rule/);
+    expect(() =>
+      parseLifecycleModel({
+        fallback: 'ACQUISITION',
+        rules: [{ stage: 'SLEEPING', description: 'x', rule: {} }],
+      }),
+    ).toThrow(/known stage/);
+  });
+});
+
+describe('the two-proportion test', () => {
+  it('approximates the normal distribution function', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.96)).toBeCloseTo(0.975, 4);
+    expect(normalCdf(-1.96)).toBeCloseTo(0.025, 4);
+  });
+
+  it('finds 5% against 15% over 400 exposures each significant, and 5% against 5.5% not', () => {
+    expect(twoProportionPValue({ successes: 60, trials: 400 }, { successes: 20, trials: 400 })).toBeLessThan(
+      0.001,
+    );
+    expect(
+      twoProportionPValue({ successes: 22, trials: 400 }, { successes: 20, trials: 400 }),
+    ).toBeGreaterThan(0.5);
+    expect(twoProportionPValue({ successes: 0, trials: 10 }, { successes: 0, trials: 10 })).toBe(1);
+  });
+
+  it('names the winner, says when nothing differs, and says nothing below the minimum sample', () => {
+    expect(
+      analyseExperiment([
+        { variant: 'A', exposures: 400, clicks: 20 },
+        { variant: 'B', exposures: 400, clicks: 60 },
+      ]),
+    ).toMatchObject({ verdict: 'SIGNIFICANT', control: 'A', winner: 'B' });
+    expect(
+      analyseExperiment([
+        { variant: 'A', exposures: 400, clicks: 60 },
+        { variant: 'B', exposures: 400, clicks: 20 },
+      ]),
+    ).toMatchObject({ verdict: 'SIGNIFICANT', winner: 'A' });
+    expect(
+      analyseExperiment([
+        { variant: 'A', exposures: 400, clicks: 20 },
+        { variant: 'B', exposures: 400, clicks: 22 },
+      ]),
+    ).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
+    expect(
+      analyseExperiment([
+        { variant: 'A', exposures: 10, clicks: 0 },
+        { variant: 'B', exposures: 10, clicks: 9 },
+      ]),
+    ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
+    expect(MIN_EXPOSURES_PER_VARIANT).toBe(100);
+  });
+});
+
+describe('Thompson sampling', () => {
+  it('draws Beta variates with the right mean', () => {
+    const random = mulberry32(7);
+    const draws = Array.from({ length: 20_000 }, () => beta(3, 7, random));
+    expect(draws.reduce((sum, draw) => sum + draw, 0) / draws.length).toBeCloseTo(0.3, 2);
+    expect(Math.min(...draws)).toBeGreaterThan(0);
+    expect(Math.max(...draws)).toBeLessThan(1);
+  });
+
+  it('gives the majority of exposures to a creative with twice the click-through of the others', () => {
+    const ctr: Record<string, number> = { a: 0.05, b: 0.1, c: 0.05 };
+    const totals = Object.keys(ctr).map((creativeId) => ({ creativeId, impressions: 0, clicks: 0 }));
+    const world = mulberry32(11);
+    // Retrained every 100 placements from what was seen, as the job would.
+    let posteriors = new Map<string, Posterior>();
+    for (let placement = 0; placement < 3_000; placement++) {
+      if (placement % 100 === 0) posteriors = new Map(posteriorsOf(totals).map((p) => [p.creativeId, p]));
+      const scores = sampleScores(Object.keys(ctr), posteriors, () => world);
+      const shown = [...scores].sort((x, y) => y[1] - x[1])[0]![0];
+      const arm = totals.find((total) => total.creativeId === shown)!;
+      arm.impressions += 1;
+      if (world() < ctr[shown]!) arm.clicks += 1;
+    }
+    const share = totals.find((t) => t.creativeId === 'b')!.impressions / 3_000;
+    expect(share).toBeGreaterThan(0.5);
+  });
+
+  it('draws the same for the same member and version, and from the prior for an unknown creative', () => {
+    const posteriors = new Map(
+      posteriorsOf([{ creativeId: 'x', impressions: 100, clicks: 10 }]).map((p) => [p.creativeId, p]),
+    );
+    const once = sampleScores(['x', 'y'], posteriors, (id) => randomFor(`M0001|3|${id}`));
+    const twice = sampleScores(['y', 'x'], posteriors, (id) => randomFor(`M0001|3|${id}`));
+    expect(once.get('x')).toBe(twice.get('x'));
+    expect(once.get('y')).toBe(twice.get('y'));
+    expect(posteriors.get('x')).toEqual({ creativeId: 'x', alpha: 11, beta: 91 });
+  });
+
+  it('keeps clicks beyond impressions from making a posterior impossible', () => {
+    expect(posteriorsOf([{ creativeId: 'x', impressions: 2, clicks: 5 }])).toEqual([
+      { creativeId: 'x', alpha: 3, beta: 1 },
+    ]);
+  });
+});
+
+describe('funnels', () => {
+  const at = (hours: number) => Date.parse('2026-11-01T00:00:00Z') + hours * 3_600_000;
+  const steps = ['page_view', 'product_view', 'flow_completed'];
+
+  it('counts members through the steps in order, within the window of their first step', () => {
+    const events = [
+      { memberId: 'a', name: 'page_view', at: at(0) },
+      { memberId: 'a', name: 'product_view', at: at(1) },
+      { memberId: 'a', name: 'flow_completed', at: at(2) },
+      // b completes before viewing the product: out of order, so b stops at the second step.
+      { memberId: 'b', name: 'page_view', at: at(0) },
+      { memberId: 'b', name: 'flow_completed', at: at(1) },
+      { memberId: 'b', name: 'product_view', at: at(2) },
+      // c's product view comes after the window closed; c's second start makes it within.
+      { memberId: 'c', name: 'page_view', at: at(0) },
+      { memberId: 'c', name: 'page_view', at: at(30) },
+      { memberId: 'c', name: 'product_view', at: at(31) },
+      { memberId: 'd', name: 'product_view', at: at(0) },
+    ];
+    expect(funnelOf(steps, events, 24 * 3_600_000)).toEqual([
+      { name: 'page_view', members: 3, conversion: 1, overall: 1 },
+      { name: 'product_view', members: 3, conversion: 1, overall: 1 },
+      { name: 'flow_completed', members: 1, conversion: 1 / 3, overall: 1 / 3 },
+    ]);
+    // Only starts before the end of the range count.
+    expect(funnelOf(steps, events, 24 * 3_600_000, at(10))[1]!.members).toBe(2);
+  });
+
+  it('does not count one event as two steps of the same name', () => {
+    const events = [{ memberId: 'a', name: 'page_view', at: at(0) }];
+    expect(funnelOf(['page_view', 'page_view'], events, 3_600_000).map((s) => s.members)).toEqual([1, 0]);
+  });
+});
+
+describe('retention cohorts', () => {
+  it('groups members by the week first seen and counts who came back each week after', () => {
+    expect(weekOf('2026-11-26')).toBe('2026-11-23');
+    const activity = new Map([
+      ['a', ['2026-11-02', '2026-11-10', '2026-11-24']],
+      ['b', ['2026-11-03']],
+      ['c', ['2026-11-12', '2026-11-13']],
+      ['old', ['2026-10-01', '2026-11-10']],
+    ]);
+    expect(cohortsOf(activity, '2026-11-26', 4)).toEqual([
+      { week: '2026-11-02', members: 2, active: [2, 1, 0, 1], retained: [1, 0.5, 0, 0.5] },
+      { week: '2026-11-09', members: 1, active: [1, 0, 0], retained: [1, 0, 0] },
+      { week: '2026-11-16', members: 0, active: [0, 0], retained: [0, 0] },
+      { week: '2026-11-23', members: 0, active: [0], retained: [0] },
+    ]);
+  });
+});

@@ -1,0 +1,151 @@
+// Operators' analyses over the seeded 90 days of history, through the gateway: active members per channel, a funnel
+// and retention cohorts, checked against what the seed's events say; and every bad argument answered with a code.
+import type { RunningHub } from '../scripts/hub';
+import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
+import {
+  openRepositories as openAnalytics,
+  type AnalyticsRepositories,
+} from '../subgraphs/analytics/src/models';
+import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+let hub: RunningHub;
+let operator: Record<string, string>;
+let analytics: AnalyticsRepositories;
+
+const DAY_MS = 86_400_000;
+
+beforeAll(async () => {
+  hub = await startTestHub('analyses');
+  operator = bearer(await clientToken('ops.wu', 'operator'));
+  analytics = await openAnalytics(hub.connections.analytics);
+});
+
+afterAll(() => stopTestHub(hub));
+
+const ACTIVE = `query ($channel: Channel, $days: Int) {
+  activeMembers(channel: $channel, days: $days) { channel dau mau stickiness daily { day members } }
+}`;
+const FUNNEL = `query ($steps: [String!]!, $from: DateTime!, $to: DateTime!, $within: Int, $channel: Channel) {
+  funnel(steps: $steps, from: $from, to: $to, withinHours: $within, channel: $channel) {
+    withinHours steps { name members conversion overall }
+  }
+}`;
+const RETENTION = `query ($weeks: Int) { retention(weeks: $weeks) { week members active retained } }`;
+
+describe('active members', () => {
+  it('counts daily and monthly actives as the seeded history has them', async () => {
+    const response = await graphql(hub.gatewayUrl, ACTIVE, { days: 30 }, operator);
+    expect(response.errors).toBeUndefined();
+    const answer = response.data?.activeMembers;
+    const today = dayOf(new Date());
+    const from = dayOf(new Date(Date.now() - 29 * DAY_MS));
+    const actives = await analytics.rollups.actives
+      .find({ day: { $gte: from } })
+      .lean()
+      .exec();
+    expect(answer.mau).toBe(new Set(actives.map((active) => active.memberId)).size);
+    expect(answer.dau).toBe(new Set(actives.filter((a) => a.day === today).map((a) => a.memberId)).size);
+    expect(answer.daily).toHaveLength(30);
+    expect(answer.daily.at(-1)).toEqual({ day: `${today}T00:00:00.000Z`, members: answer.dau });
+    expect(answer.mau).toBeGreaterThan(100);
+    expect(answer.stickiness).toBeCloseTo(answer.dau / answer.mau, 10);
+  });
+
+  it('counts one channel apart', async () => {
+    const all = (await graphql(hub.gatewayUrl, ACTIVE, {}, operator)).data?.activeMembers;
+    const web = (await graphql(hub.gatewayUrl, ACTIVE, { channel: 'WEB' }, operator)).data?.activeMembers;
+    expect(web.channel).toBe('WEB');
+    expect(web.mau).toBeGreaterThan(0);
+    expect(web.mau).toBeLessThan(all.mau);
+  });
+});
+
+describe('funnels', () => {
+  it('follows members from a page view to a product view to a completed flow, narrowing at each step', async () => {
+    const to = new Date();
+    const from = new Date(to.getTime() - 90 * DAY_MS);
+    const response = await graphql(
+      hub.gatewayUrl,
+      FUNNEL,
+      { steps: ['page_view', 'product_view', 'flow_step', 'flow_completed'], from, to, within: 24 },
+      operator,
+    );
+    expect(response.errors).toBeUndefined();
+    const steps = response.data?.funnel.steps as { name: string; members: number; conversion: number }[];
+    expect(steps.map((step) => step.name)).toEqual([
+      'page_view',
+      'product_view',
+      'flow_step',
+      'flow_completed',
+    ]);
+    const completed = await analytics.events.model.distinct('memberId', { name: 'flow_completed' }).exec();
+    expect(steps[3]!.members).toBe(completed.length);
+    for (let i = 1; i < steps.length; i++) {
+      expect(steps[i]!.members).toBeLessThanOrEqual(steps[i - 1]!.members);
+      expect(steps[i]!.conversion).toBeCloseTo(steps[i]!.members / steps[i - 1]!.members, 10);
+    }
+    expect(steps[3]!.members).toBeGreaterThan(0);
+  });
+
+  it('refuses a funnel without steps, with too many, inverted, too long or with an unknown event', async () => {
+    const to = new Date();
+    const from = new Date(to.getTime() - 7 * DAY_MS);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ steps: [], from, to }, 'steps'],
+      [{ steps: ['page_view'], from, to }, 'steps'],
+      [{ steps: Array.from({ length: 9 }, () => 'page_view'), from, to }, 'steps'],
+      [{ steps: ['page_view', 'no_such_event'], from, to }, 'steps[1]'],
+      [{ steps: ['page_view', 'sign_in'], from: to, to: from }, 'to'],
+      [{ steps: ['page_view', 'sign_in'], from: new Date(to.getTime() - 91 * DAY_MS), to }, 'to'],
+      [{ steps: ['page_view', 'sign_in'], from, to, within: 0 }, 'withinHours'],
+      [{ steps: ['page_view', 'sign_in'], from, to, within: 721 }, 'withinHours'],
+    ];
+    for (const [variables, field] of cases) {
+      const started = performance.now();
+      const response = await graphql(hub.gatewayUrl, FUNNEL, variables, operator);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    const notAnInstant = await graphql(
+      hub.gatewayUrl,
+      FUNNEL,
+      { steps: ['a', 'b'], from: 'yesterday', to },
+      operator,
+    );
+    expect(errorCodes(notAnInstant)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('retention cohorts', () => {
+  it("groups members by their first week and counts each week's returners", async () => {
+    const response = await graphql(hub.gatewayUrl, RETENTION, { weeks: 8 }, operator);
+    expect(response.errors).toBeUndefined();
+    const cohorts = response.data?.retention as {
+      week: string;
+      members: number;
+      active: number[];
+      retained: number[];
+    }[];
+    expect(cohorts).toHaveLength(8);
+    expect(cohorts.map((cohort) => cohort.active.length)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    for (const cohort of cohorts) {
+      // Week 0 is the week they were first seen: everyone of the cohort was active in it.
+      expect(cohort.active[0]).toBe(cohort.members);
+      for (const count of cohort.active) expect(count).toBeLessThanOrEqual(cohort.members);
+    }
+    expect(cohorts.reduce((sum, cohort) => sum + cohort.members, 0)).toBeGreaterThan(0);
+    expect(errorCodes(await graphql(hub.gatewayUrl, RETENTION, { weeks: 27 }, operator))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+  });
+});
+
+describe('access', () => {
+  it('keeps analyses for operators', async () => {
+    const member = bearer(await clientToken('M0001', 'member'));
+    for (const query of [ACTIVE, RETENTION, `{ lifecycleModel { version } }`, `{ models { name } }`]) {
+      expect(errorCodes(await graphql(hub.gatewayUrl, query, {}, member))).toEqual(['FORBIDDEN']);
+    }
+  });
+});
