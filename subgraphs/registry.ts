@@ -10,6 +10,7 @@ export const SUBGRAPHS = {
   content: () => import('./content/src/descriptor'),
   products: () => import('./products/src/descriptor'),
   analytics: () => import('./analytics/src/descriptor'),
+  engagement: () => import('./engagement/src/descriptor'),
 } satisfies Record<string, () => Promise<{ default: SubgraphDescriptor }>>;
 
 export type SubgraphName = keyof typeof SUBGRAPHS;

@@ -16,3 +16,4 @@ export * from './representation';
 export * from './error-policy';
 export * from './request-log';
 export * from './recognized-errors';
+export * from './workflow';

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, conflict, hubError, notFound } from '@bank-hub/shared';
 import type { ContentContext } from './context';
-import { edit, step, type WorkflowAction } from './domain/workflow';
+import { edit, step, type WorkflowAction } from '@bank-hub/shared';
 import {
   InputProblem,
   checkCreativeInput,

@@ -15,7 +15,7 @@ import {
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
 import { MemberInputs, type TargetedMember } from './domain/audience';
-import { reviewOf } from './domain/workflow';
+import { reviewOf } from '@bank-hub/shared';
 import type { CreativeDoc } from './models/creative';
 import type { Channel } from './models/page';
 import type { Resolvers } from './generated/resolvers';

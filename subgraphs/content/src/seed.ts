@@ -6,7 +6,7 @@ import type { ContentRepositories } from './models';
 import type { CreativeDoc, CreativeKind, VariantDoc } from './models/creative';
 import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, ProductType, SlotDoc, SlotTemplate } from './models/page';
-import type { ContentStatus } from './domain/workflow';
+import type { ContentStatus } from '@bank-hub/shared';
 
 const SEEDED_AT = new Date('2026-01-01T00:00:00.000Z');
 const ALWAYS = {

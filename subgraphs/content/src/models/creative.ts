@@ -1,7 +1,7 @@
 // Creatives: what to show in which slot of which page, to whom (rule), when (window), with what priority.
 import { Schema, type Model } from 'mongoose';
 import type { Rule } from '@bank-hub/targeting';
-import type { Revisable } from '../domain/workflow';
+import type { Revisable } from '@bank-hub/shared';
 
 export type CreativeKind = 'BANNER' | 'ENTRY' | 'ACTIVITY' | 'PRODUCT' | 'TOPIC' | 'LIVE' | 'VIDEO';
 
@@ -80,7 +80,7 @@ export const creativeSchema = new Schema<CreativeDoc>(
     lastEditedBy: { type: String, required: true },
     approvedBy: optionalString,
     updatedAt: { type: Date, required: true },
-    // An edit of the published creative waiting for approval (see domain/workflow).
+    // An edit of the published creative waiting for approval (see @bank-hub/shared workflow).
     pending: { type: Schema.Types.Mixed, default: null },
   },
   { collection: 'creatives', versionKey: false, minimize: false },

@@ -1,6 +1,6 @@
 // Pages (by channel and key) with their ordered slots, embedded: a page is always read whole.
 import { Schema, type Model } from 'mongoose';
-import type { Revisable } from '../domain/workflow';
+import type { Revisable } from '@bank-hub/shared';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 export type SlotTemplate =
@@ -61,7 +61,7 @@ export const pageSchema = new Schema<PageDoc>(
     lastEditedBy: { type: String, required: true },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
-    // An edit of the published page waiting for approval (see domain/workflow).
+    // An edit of the published page waiting for approval (see @bank-hub/shared workflow).
     pending: { type: Schema.Types.Mixed, default: null },
   },
   { collection: 'pages', versionKey: false },

@@ -1,6 +1,7 @@
-// The approval workflow for operations content: draft → in review → published (→ archived), with four eyes: nobody
-// approves their own edit. Published content is never taken off members' pages by an edit: the edit becomes a pending
-// revision that goes through the same steps, and replaces the published fields only when a second operator approves.
+// The approval workflow for everything operators publish (pages, creatives, activities, benefits…): draft → in
+// review → published (→ archived), with four eyes: nobody approves their own edit. Published content is never taken
+// off members' pages by an edit: the edit becomes a pending revision that goes through the same steps, and replaces
+// the published fields only when a second operator approves.
 
 export type ContentStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'ARCHIVED';
 export type WorkflowAction = 'submit' | 'approve' | 'reject' | 'archive';
