@@ -17,3 +17,5 @@ export * from './error-policy';
 export * from './request-log';
 export * from './recognized-errors';
 export * from './workflow';
+export * from './job-lease';
+export * from './jobs';

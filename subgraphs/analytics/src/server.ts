@@ -5,6 +5,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
+  scheduleJob,
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
@@ -13,7 +14,6 @@ import { Cached } from './cached';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { DeviceRateLimit } from './domain/rate-limit';
-import { scheduleJob } from './jobs';
 import { SERVICE_IDENTITY, runLifecycleJob } from './lifecycle-job';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';

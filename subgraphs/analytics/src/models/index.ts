@@ -1,9 +1,8 @@
 // Opens every analytics repository on one database connection and makes sure its indexes exist.
 import type { Connection } from 'mongoose';
-import { AuditLog } from '@bank-hub/shared';
+import { AuditLog, JobLeases } from '@bank-hub/shared';
 import { EventRepository, eventSchema, type EventDoc } from './event';
 import { ExposureRepository, exposureSchema, type ExposureDoc } from './exposure';
-import { JobLeases, jobLeaseSchema, type JobLeaseDoc } from './job-lease';
 import {
   ModelRegistry,
   modelHeadSchema,
@@ -46,7 +45,7 @@ export async function openRepositories(connection: Connection): Promise<Analytic
       connection.model<ModelVersionDoc>('ModelVersion', modelVersionSchema),
       connection.model<ModelHeadDoc>('ModelHead', modelHeadSchema),
     ),
-    leases: new JobLeases(connection.model<JobLeaseDoc>('JobLease', jobLeaseSchema)),
+    leases: JobLeases.open(connection),
     audit: AuditLog.open(connection),
   };
   await Promise.all(Object.values(connection.models).map((model) => model.init()));

@@ -1,6 +1,6 @@
 // Runs a background job now and then: first after a short delay (so a starting process serves before it works), then
 // every interval. A failed run is logged and the next one retries; an interval of 0 turns the job off.
-import type { Logger } from '@bank-hub/shared';
+import type { Logger } from './logger';
 
 export interface ScheduledJob {
   stop(): void;

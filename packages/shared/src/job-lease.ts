@@ -1,6 +1,6 @@
-// Leases that let one process at a time run a job (the lifecycle job, a model's training), across every process of
-// the hub: a lease is one document per job, taken by a conditional upsert, and lapses by itself if its holder dies.
-import { Schema, type Model } from 'mongoose';
+// Leases that let one process at a time run a job (a lifecycle run, a feed consumer), across every process of a
+// subgraph: a lease is one document per job, taken by a conditional upsert, and lapses by itself if its holder dies.
+import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface JobLeaseDoc {
   /** The job's name. */
@@ -22,6 +22,11 @@ const isDuplicateKey = (error: unknown) => (error as { code?: number }).code ===
 
 export class JobLeases {
   constructor(readonly model: Model<JobLeaseDoc>) {}
+
+  /** The leases of a subgraph's database (collection job_leases). */
+  static open(connection: Connection): JobLeases {
+    return new JobLeases(connection.model<JobLeaseDoc>('JobLease', jobLeaseSchema));
+  }
 
   /**
    * Takes the lease when nobody holds it or it has lapsed. When another holder has it, the upsert finds no lapsed
