@@ -19,3 +19,4 @@ export * from './recognized-errors';
 export * from './workflow';
 export * from './job-lease';
 export * from './jobs';
+export * from './input';

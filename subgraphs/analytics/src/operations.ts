@@ -1,9 +1,9 @@
 // What operators change in analytics, each checked, done, and recorded in the audit log with who and which request:
 // the tracking plan, runs of the lifecycle job, training and activating models.
-import { ErrorCode, Scope, badInput, hubError, notFound, requireScope } from '@bank-hub/shared';
+import { ErrorCode, Scope, badInput, checked, hubError, notFound, requireScope } from '@bank-hub/shared';
 import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
 import type { AnalyticsContext } from './context';
-import { InputProblem, checkTrackedEvent } from './domain/plan';
+import { checkTrackedEvent } from './domain/plan';
 import type { TrackedEventInput } from './generated/resolvers';
 
 /** How far before or after today `runLifecycleJob(asOf)` may compute. */
@@ -11,15 +11,8 @@ const AS_OF_LIMIT_MS = 90 * 86_400_000;
 
 export async function defineTrackedEvent(ctx: AnalyticsContext, input: TrackedEventInput) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
-  let checked: ReturnType<typeof checkTrackedEvent>;
-  try {
-    checked = checkTrackedEvent(input);
-  } catch (error) {
-    if (error instanceof InputProblem) throw badInput(error.message, error.field);
-    throw error;
-  }
-  const before = await ctx.repos.plan.findByName(checked.name);
-  const { name, ...definition } = checked;
+  const { name, ...definition } = checked(() => checkTrackedEvent(input));
+  const before = await ctx.repos.plan.findByName(name);
   const saved = await ctx.repos.plan.save({
     _id: name,
     ...definition,

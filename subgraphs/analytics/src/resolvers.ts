@@ -15,6 +15,7 @@ import { LIFECYCLE_METRICS, LIFECYCLE_MODEL_NAME, parseLifecycleModel } from './
 import { windowStart } from './domain/rollups';
 import { creativeStats, productStats } from './domain/stats';
 import type { Resolvers } from './generated/resolvers';
+import { feedPage } from './feed';
 import { trackEvents } from './ingest';
 import { statusOf } from './models/registry';
 import {
@@ -79,6 +80,10 @@ export const resolvers: Resolvers = {
     },
     creativeScores: async (_parent, { creativeIds, memberId }, ctx) =>
       scoresFor(await ctx.bandit.get(), creativeIds, memberId ?? null),
+    eventFeed: (_parent, { after, names, first }, ctx) => {
+      requireScope(ctx.identity, Scope.SERVICE);
+      return feedPage(ctx.repos.events, { after: after ?? null, names, first: first ?? 500 }, ctx.now);
+    },
   },
 
   Mutation: {

@@ -1,11 +1,10 @@
 // Operator use cases: create and edit pages and creatives, move them through the approval workflow, and audit
 // every change. Input is checked completely before anything is written.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, conflict, hubError, notFound } from '@bank-hub/shared';
+import { ErrorCode, badInput, checked, conflict, hubError, notFound } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { edit, step, type WorkflowAction } from '@bank-hub/shared';
 import {
-  InputProblem,
   checkCreativeInput,
   checkPageInput,
   type CheckedCreative,
@@ -20,16 +19,6 @@ export interface Operator {
 }
 
 export type WorkflowTargetType = 'PAGE' | 'CREATIVE';
-
-/** Runs a check, turning an InputProblem into BAD_USER_INPUT naming the field. */
-function checked<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof InputProblem) throw badInput(error.message, error.field);
-    throw error;
-  }
-}
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 

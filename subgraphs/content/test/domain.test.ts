@@ -3,7 +3,8 @@ import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
 import { planSlot } from '../src/domain/selection';
-import { InputProblem, checkCreativeInput, checkLink, checkPageInput } from '../src/domain/validation';
+import { InputProblem } from '@bank-hub/shared';
+import { checkCreativeInput, checkLink, checkPageInput } from '../src/domain/validation';
 import { edit, reviewOf, step, transition } from '@bank-hub/shared';
 
 const NOW = new Date('2026-11-25T08:00:00Z');

@@ -1,14 +1,6 @@
 // Checks an operator's event definition before it joins the tracking plan. Each problem names the input field.
+import { InputProblem } from '@bank-hub/shared';
 import type { PropertyType, TrackedPropertyDoc } from '../models/tracking-plan';
-
-export class InputProblem extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const EVENT_NAME = /^[a-z][a-z0-9_]{1,39}$/;
 const PROPERTY_NAME = /^[a-z][A-Za-z0-9]{0,39}$/;

@@ -141,6 +141,15 @@ export type DailyActiveCount = {
   members: Scalars['Int']['output'];
 };
 
+/** A page of the event feed. */
+export type EventFeedPage = {
+  __typename?: 'EventFeedPage';
+  /** Where the next page starts: pass it as `after`; unchanged when nothing new arrived. */
+  cursor: Scalars['String']['output'];
+  /** Events in the order analytics stored them. */
+  events: Array<FeedEvent>;
+};
+
 /** An event a channel reports. */
 export type EventInput = {
   /** The channel it happened on. */
@@ -207,6 +216,25 @@ export type ExperimentVerdict =
   | 'NO_SIGNIFICANT_DIFFERENCE'
   /** A variant's click-through differs significantly from the control's; `winner` names the best. */
   | 'SIGNIFICANT';
+
+/** One member event, as the feed hands it to the hub's other subgraphs (e.g. engagement's task progress). */
+export type FeedEvent = {
+  __typename?: 'FeedEvent';
+  /** The channel it came from. */
+  channel: Channel;
+  /** The stored event's id: the device's id and its own id for the event. */
+  id: Scalars['ID']['output'];
+  /** The member the verified token named. */
+  memberId: Scalars['ID']['output'];
+  /** Event name. */
+  name: Scalars['String']['output'];
+  /** When it happened, on the device. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** Its properties, as the tracking plan types them. */
+  properties: Scalars['JSON']['output'];
+  /** When analytics stored it. */
+  receivedAt: Scalars['DateTime']['output'];
+};
 
 /** Of the members who did the first step in a time range, how many did each next step, in order, within a window. */
 export type Funnel = {
@@ -470,7 +498,13 @@ export type Query = {
    * A Thompson draw of the active creative bandit for each creative (at most 200). With `memberId`, the draws are the
    * member's own for this model version (a page does not reshuffle on every refresh); without, fresh ones.
    */
-  creativeScores: CreativeScores;
+  creativeScores?: Maybe<CreativeScores>;
+  /**
+   * Members' events of the given names (anonymous ones are left out) in the order analytics stored them, from `after`
+   * (a cursor from an earlier page; omitted: from now). Only events stored at least 2 seconds ago are handed out, so
+   * a page never skips one still being written. The hub's own subgraphs only (service scope).
+   */
+  eventFeed: EventFeedPage;
   /**
    * A funnel: of the members who did the first step between `from` and `to`, how many did each next step in order within
    * `withinHours` of the first. Operator scope.
@@ -480,9 +514,10 @@ export type Query = {
   lifecycleModel: LifecycleModel;
   /**
    * Today's (UTC) impressions per creative for one member, as frequency caps count them. The member themself, an
-   * operator, or the hub's own service identity.
+   * operator, or the hub's own service identity. Nullable so that asking it next to other subgraphs' fields fails
+   * alone.
    */
-  memberExposures: Array<CreativeExposure>;
+  memberExposures?: Maybe<Array<CreativeExposure>>;
   /** A version of a model, or its active version when `version` is omitted. NOT_FOUND when there is none. Operator scope. */
   model: ModelVersion;
   /** Every model of the registry. Operator scope. */
@@ -501,6 +536,12 @@ export type QueryActiveMembersArgs = {
 export type QueryCreativeScoresArgs = {
   creativeIds: Array<Scalars['ID']['input']>;
   memberId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type QueryEventFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  names: Array<Scalars['String']['input']>;
 };
 
 export type QueryFunnelArgs = {
@@ -775,10 +816,12 @@ export type ResolversTypes = ResolversObject<{
   CreativeVariant: ResolverTypeWrapper<CreativeVariant>;
   DailyActiveCount: ResolverTypeWrapper<DailyActiveCount>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
   EventInput: EventInput;
   ExperimentResult: ResolverTypeWrapper<ExperimentResult>;
   ExperimentVariantResult: ResolverTypeWrapper<ExperimentVariantResult>;
   ExperimentVerdict: ExperimentVerdict;
+  FeedEvent: ResolverTypeWrapper<FeedEvent>;
   Funnel: ResolverTypeWrapper<Funnel>;
   FunnelStep: ResolverTypeWrapper<FunnelStep>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
@@ -826,9 +869,11 @@ export type ResolversParentTypes = ResolversObject<{
   CreativeVariant: CreativeVariant;
   DailyActiveCount: DailyActiveCount;
   DateTime: Scalars['DateTime']['output'];
+  EventFeedPage: EventFeedPage;
   EventInput: EventInput;
   ExperimentResult: ExperimentResult;
   ExperimentVariantResult: ExperimentVariantResult;
+  FeedEvent: FeedEvent;
   Funnel: Funnel;
   FunnelStep: FunnelStep;
   JSON: Scalars['JSON']['output'];
@@ -939,6 +984,14 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type EventFeedPageResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['EventFeedPage'] = ResolversParentTypes['EventFeedPage'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['FeedEvent']>, ParentType, ContextType>;
+}>;
+
 export type ExperimentResultResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['ExperimentResult'] = ResolversParentTypes['ExperimentResult'],
@@ -967,6 +1020,19 @@ export type ExperimentVariantResultResolvers<
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type FeedEventResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['FeedEvent'] = ResolversParentTypes['FeedEvent'],
+> = ResolversObject<{
+  channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  properties?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type FunnelResolvers<
@@ -1153,10 +1219,16 @@ export type QueryResolvers<
     RequireFields<QueryActiveMembersArgs, 'days'>
   >;
   creativeScores?: Resolver<
-    ResolversTypes['CreativeScores'],
+    Maybe<ResolversTypes['CreativeScores']>,
     ParentType,
     ContextType,
     RequireFields<QueryCreativeScoresArgs, 'creativeIds'>
+  >;
+  eventFeed?: Resolver<
+    ResolversTypes['EventFeedPage'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryEventFeedArgs, 'first' | 'names'>
   >;
   funnel?: Resolver<
     ResolversTypes['Funnel'],
@@ -1166,7 +1238,7 @@ export type QueryResolvers<
   >;
   lifecycleModel?: Resolver<ResolversTypes['LifecycleModel'], ParentType, ContextType>;
   memberExposures?: Resolver<
-    Array<ResolversTypes['CreativeExposure']>,
+    Maybe<Array<ResolversTypes['CreativeExposure']>>,
     ParentType,
     ContextType,
     RequireFields<QueryMemberExposuresArgs, 'memberId'>
@@ -1255,8 +1327,10 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   CreativeStats?: CreativeStatsResolvers<ContextType>;
   DailyActiveCount?: DailyActiveCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  EventFeedPage?: EventFeedPageResolvers<ContextType>;
   ExperimentResult?: ExperimentResultResolvers<ContextType>;
   ExperimentVariantResult?: ExperimentVariantResultResolvers<ContextType>;
+  FeedEvent?: FeedEventResolvers<ContextType>;
   Funnel?: FunnelResolvers<ContextType>;
   FunnelStep?: FunnelStepResolvers<ContextType>;
   JSON?: GraphQLScalarType;

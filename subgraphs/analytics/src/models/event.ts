@@ -35,6 +35,7 @@ export const eventSchema = new Schema<EventDoc>(
 );
 eventSchema.index({ day: 1, name: 1 });
 eventSchema.index({ memberId: 1, occurredAt: -1 });
+eventSchema.index({ receivedAt: 1, _id: 1 });
 
 export class EventRepository {
   constructor(
@@ -94,6 +95,26 @@ export class EventRepository {
       .select({ _id: 0, memberId: 1, name: 1, occurredAt: 1, properties: 1 })
       .sort({ occurredAt: 1 })
       .lean<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]>()
+      .exec();
+  }
+
+  /** Members' events of these names stored after `from` (by receivedAt, then id) and by `until`, oldest first. */
+  feed(
+    names: readonly string[],
+    from: { at: Date; id: string },
+    until: Date,
+    first: number,
+  ): Promise<EventDoc[]> {
+    return this.model
+      .find({
+        $or: [{ receivedAt: { $gt: from.at } }, { receivedAt: from.at, _id: { $gt: from.id } }],
+        receivedAt: { $lte: until },
+        name: { $in: [...names] },
+        memberId: { $ne: null },
+      })
+      .sort({ receivedAt: 1, _id: 1 })
+      .limit(first)
+      .lean<EventDoc[]>()
       .exec();
   }
 

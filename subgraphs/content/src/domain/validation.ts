@@ -1,16 +1,14 @@
 // Checks page and creative input before anything is stored. Each problem names the input field at fault.
+import {
+  HTTPS_URL as HTTPS_URL_PATTERN,
+  InputProblem,
+  matching,
+  optionalText,
+  requiredText,
+} from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
 import type { CreativeFields, CreativeKind, VariantDoc } from '../models/creative';
 import type { ProductType, SlotDoc, SlotTemplate } from '../models/page';
-
-export class InputProblem extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Which kinds of creative each template can show. */
 export const TEMPLATE_KINDS: Record<SlotTemplate, readonly CreativeKind[]> = {
@@ -29,7 +27,6 @@ const PAGE_KEY = /^[a-z][a-z0-9-]{0,39}$/;
 const SLOT_CODE = /^[a-z][a-z0-9_]{0,39}$/;
 const VARIANT_KEY = /^[A-Z0-9_]{1,16}$/;
 const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
-const IMAGE_URL = /^https:\/\/\S{1,500}$/;
 /** What may follow a link's host or start an app route: RFC 3986 path, query and fragment characters, no `\`. */
 const URL_TAIL = "[A-Za-z0-9\\-._~!$&'()*+,;=:@%/?#]{0,500}";
 /** An app route: one `/`, then anything but a second `/` or `\`, which browsers read as another host. */
@@ -56,22 +53,6 @@ export function checkLink(
   );
 }
 
-function text(value: string | null | undefined, field: string, max: number): string {
-  const trimmed = (value ?? '').trim();
-  if (trimmed.length === 0 || trimmed.length > max)
-    throw new InputProblem(field, `${field} must be 1 to ${max} characters`);
-  return trimmed;
-}
-
-function optionalText(value: string | null | undefined, field: string, max: number): string | null {
-  return value === null || value === undefined || value.trim() === '' ? null : text(value, field, max);
-}
-
-function matching(value: string | null | undefined, pattern: RegExp, field: string, what: string): string {
-  if (!value || !pattern.test(value)) throw new InputProblem(field, `${field} must be ${what}`);
-  return value;
-}
-
 export interface SlotInput {
   code: string;
   template: string;
@@ -95,7 +76,7 @@ export function checkPageInput(input: PageInput): { key: string; title: string; 
     'input.key',
     'lower case letters, digits and -, at most 40 characters',
   );
-  const title = text(input.title, 'input.title', 100);
+  const title = requiredText(input.title, 'input.title', 100);
   if (input.slots.length === 0 || input.slots.length > 30)
     throw new InputProblem('input.slots', 'a page has 1 to 30 slots');
   const codes = new Set<string>();
@@ -219,35 +200,35 @@ export function checkCreativeInput(
       case 'BANNER':
         return {
           ...card,
-          title: text(input.title, 'input.title', 60),
-          imageUrl: matching(input.imageUrl, IMAGE_URL, 'input.imageUrl', 'an https URL'),
+          title: requiredText(input.title, 'input.title', 60),
+          imageUrl: matching(input.imageUrl, HTTPS_URL_PATTERN, 'input.imageUrl', 'an https URL'),
           link: checkLink(input.link, 'input.link', linkHosts),
         };
       case 'ENTRY':
         return {
           ...card,
-          title: text(input.title, 'input.title', 12),
-          iconUrl: matching(input.iconUrl, IMAGE_URL, 'input.iconUrl', 'an https URL'),
+          title: requiredText(input.title, 'input.title', 12),
+          iconUrl: matching(input.iconUrl, HTTPS_URL_PATTERN, 'input.iconUrl', 'an https URL'),
           link: checkLink(input.link, 'input.link', linkHosts),
           badge: optionalText(input.badge, 'input.badge', 8),
         };
       case 'PRODUCT':
         return {
           ...card,
-          refId: text(input.refId, 'input.refId', 64),
+          refId: requiredText(input.refId, 'input.refId', 64),
           highlight: optionalText(input.highlight, 'input.highlight', 30),
         };
       default:
         return {
           ...card,
-          refId: text(input.refId, 'input.refId', 64),
+          refId: requiredText(input.refId, 'input.refId', 64),
           title: optionalText(input.title, 'input.title', 60),
         };
     }
   })();
   return {
     slotCode: slot.code,
-    name: text(input.name, 'input.name', 100),
+    name: requiredText(input.name, 'input.name', 100),
     kind: input.kind,
     priority,
     rule,
@@ -284,7 +265,7 @@ function checkVariants(inputs: readonly VariantInput[], experimentKey: string | 
       weight: variant.weight,
       title: optionalText(variant.title, `${at}.title`, 60),
       imageUrl: variant.imageUrl
-        ? matching(variant.imageUrl, IMAGE_URL, `${at}.imageUrl`, 'an https URL')
+        ? matching(variant.imageUrl, HTTPS_URL_PATTERN, `${at}.imageUrl`, 'an https URL')
         : null,
       highlight: optionalText(variant.highlight, `${at}.highlight`, 30),
     };
