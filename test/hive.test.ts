@@ -1,13 +1,20 @@
 // Portable to another engine: Hive Gateway serving the checked-in supergraph in front of the same subgraphs answers
 // the headline page exactly as the hub's own gateway does. (Hive plans @requires only from the fetch that resolved the
 // entity; the supergraph must not depend on one engine's planner.) The identity header Hive forwards is signed here,
-// from the client's token, the way the hub's gateway signs it.
+// from the client's token or, without one, the device a guest names, the way the hub's gateway signs it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway';
 import { decodeJwt } from 'jose';
-import { IDENTITY_HEADER, parseScopes, signInternalIdentity } from '@bank-hub/shared';
+import {
+  ANONYMOUS,
+  DEVICE_ID_HEADER,
+  IDENTITY_HEADER,
+  parseScopes,
+  signInternalIdentity,
+} from '@bank-hub/shared';
+import { deviceIdentity } from '../gateway/src/auth';
 import { SUPERGRAPH_PATH, type RunningHub } from '../scripts/hub';
 import { bearer, clientToken, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -33,11 +40,17 @@ beforeAll(async () => {
     logging: 'error',
     plugins: () => [
       {
-        // What the hub's gateway does after verifying the client's token: sign who is calling for the subgraphs.
+        // What the hub's gateway does once it knows the caller (token, or a guest's device): sign who is calling.
         async onFetch({ options, setOptions, context }) {
-          const authorization = 'request' in context ? context.request.headers.get('authorization') : null;
-          const claims = authorization ? decodeJwt(authorization.replace(/^Bearer /, '')) : {};
-          const identity = { subject: claims.sub ?? null, scopes: parseScopes(claims.scope) };
+          const headers = 'request' in context ? context.request.headers : null;
+          const authorization = headers?.get('authorization');
+          const device = headers?.get(DEVICE_ID_HEADER);
+          const claims = authorization ? decodeJwt(authorization.replace(/^Bearer /, '')) : null;
+          const identity = claims
+            ? { subject: claims.sub ?? null, scopes: parseScopes(claims.scope) }
+            : device
+              ? deviceIdentity(device)
+              : ANONYMOUS;
           setOptions({
             ...options,
             headers: {
@@ -86,11 +99,17 @@ const HOME = `query Home {
   }
 }`;
 
-it.each(['M0001', 'M0002'])('serves %s the same headline page as the hub’s gateway', async (member) => {
-  const token = bearer(await clientToken(member, 'member'));
+const callers: Record<string, () => Promise<Record<string, string>>> = {
+  M0001: async () => bearer(await clientToken('M0001', 'member')),
+  M0002: async () => bearer(await clientToken('M0002', 'member')),
+  'a guest': async () => ({ [DEVICE_ID_HEADER]: 'device-hive-0001' }),
+};
+
+it.each(Object.keys(callers))('serves %s the same headline page as the hub’s gateway', async (caller) => {
+  const headers = await callers[caller]!();
   const [ours, theirs] = await Promise.all([
-    graphql(hub.gatewayUrl, HOME, {}, token),
-    graphql(hiveUrl, HOME, {}, token),
+    graphql(hub.gatewayUrl, HOME, {}, headers),
+    graphql(hiveUrl, HOME, {}, headers),
   ]);
   expect(ours.errors).toBeUndefined();
   const items = (ours.data?.viewer.page.slots as { items: { __typename: string }[] }[]).flatMap(

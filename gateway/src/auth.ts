@@ -1,7 +1,11 @@
-// Verifies the client's bearer JWT: HS256 with JWT_SECRET by default, or keys from JWT_JWKS_URL in production.
+// Names the caller: verifies the client's bearer JWT (HS256 with JWT_SECRET by default, or keys from JWT_JWKS_URL in
+// production), or, without one, takes the device a guest names.
+import type { IncomingHttpHeaders } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import {
   ANONYMOUS,
+  CLIENT_ID,
+  DEVICE_ID_HEADER,
   ErrorCode,
   Scope,
   parseScopes,
@@ -50,4 +54,31 @@ export function createTokenVerifier(config: HubConfig): TokenVerifier {
       throw error;
     }
   };
+}
+
+/**
+ * A caller without a token who names their device: a guest, anonymous in every other respect (no subject, no scope),
+ * so nothing a member or operator may do is open to them. A malformed device id is refused before execution.
+ */
+export function deviceIdentity(header: string | string[]): Identity {
+  if (typeof header !== 'string' || !CLIENT_ID.test(header)) {
+    throw requestError(
+      ErrorCode.BAD_USER_INPUT,
+      400,
+      `${DEVICE_ID_HEADER} must be 8 to 64 letters, digits, -, _, . or :, starting with a letter or digit`,
+      { field: DEVICE_ID_HEADER },
+    );
+  }
+  return { ...ANONYMOUS, deviceId: header };
+}
+
+/** Who calls the graph: whom their token names; without a token, a guest when they name a device; else anonymous. */
+export async function identifyCaller(
+  verifyToken: TokenVerifier,
+  headers: IncomingHttpHeaders,
+): Promise<Identity> {
+  // A token always wins: a member's app may send its device id too, and stays that member.
+  if (headers.authorization) return verifyToken(headers.authorization);
+  const device = headers[DEVICE_ID_HEADER];
+  return device === undefined ? ANONYMOUS : deviceIdentity(device);
 }

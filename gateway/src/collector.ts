@@ -7,6 +7,7 @@ import express, { type Router } from 'express';
 import cors from 'cors';
 import {
   DEADLINE_HEADER,
+  DEVICE_ID_HEADER,
   ErrorCode,
   IDENTITY_HEADER,
   REQUEST_ID_HEADER,
@@ -18,8 +19,6 @@ import {
 import type { TokenVerifier } from './auth';
 import { contextFor } from './request-context';
 import { SubgraphUnavailable, type SubgraphClient } from './subgraph-client';
-
-const DEVICE_HEADER = 'x-device-id';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -67,7 +66,7 @@ export function collector(options: {
       if (carriesToken) delete (body as Record<string, unknown>).token;
       const context = contextFor(config, logger, identity, res);
       const deadline = Date.now() + config.SUBGRAPH_TIMEOUT_MS;
-      const device = req.headers[DEVICE_HEADER];
+      const device = req.headers[DEVICE_ID_HEADER];
       try {
         const answer = await ingestion.call({
           body: carriesToken ? JSON.stringify(body) : req.body,
@@ -76,7 +75,7 @@ export function collector(options: {
             [IDENTITY_HEADER]: await context.internalToken(),
             [REQUEST_ID_HEADER]: context.requestId,
             [DEADLINE_HEADER]: String(deadline),
-            ...(typeof device === 'string' ? { [DEVICE_HEADER]: device } : {}),
+            ...(typeof device === 'string' ? { [DEVICE_ID_HEADER]: device } : {}),
           },
           signal: context.signal,
           deadline,

@@ -84,8 +84,9 @@ const isQuery = (document: DocumentNode) =>
       definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.QUERY,
   );
 
-const identityKey = (context: GatewayContext) =>
-  `${context.identity.subject ?? ''}|${[...context.identity.scopes].sort().join(' ')}`;
+/** Two guests are two callers: each is answered as their own device. */
+const identityKey = ({ identity }: GatewayContext) =>
+  `${identity.subject ?? ''}|${[...identity.scopes].sort().join(' ')}|${identity.deviceId ?? ''}`;
 
 function parseJson(text: string): GatewayGraphQLResponse | null {
   try {

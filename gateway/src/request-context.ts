@@ -13,7 +13,7 @@ import {
   type Identity,
   type Logger,
 } from '@bank-hub/shared';
-import type { TokenVerifier } from './auth';
+import { identifyCaller, type TokenVerifier } from './auth';
 
 export interface GatewayContext {
   identity: Identity;
@@ -56,12 +56,12 @@ export function gatewayContext(config: HubConfig, logger: Logger, verifyToken: T
   return async ({ req, res }: { req: Request; res: Response }): Promise<GatewayContext> => {
     // A subgraph calling back on behalf of its caller carries that caller's identity, signed with a secret only the
     // hub holds, and the caller's deadline (only the hub's own subgraphs may shorten the gateway's time limits);
-    // everyone else is identified by their bearer token.
+    // everyone else is identified by their bearer token, or as a guest by the device they name.
     const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
     if (typeof onBehalfOf === 'string') {
       const identity = await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET);
       return contextFor(config, logger, identity, res, deadlineFrom(req.headers[DEADLINE_HEADER]));
     }
-    return contextFor(config, logger, await verifyToken(req.headers.authorization), res);
+    return contextFor(config, logger, await identifyCaller(verifyToken, req.headers), res);
   };
 }

@@ -21,9 +21,33 @@ export interface Identity {
   /** The verified `sub` of the caller's token; null when anonymous. */
   subject: string | null;
   scopes: ReadonlySet<string>;
+  /**
+   * The device a caller without a token named (x-device-id), its shape checked by the gateway: such a caller gets
+   * guest pages. Never set alongside a token (a token always wins), and never a reason to treat anyone as a member.
+   */
+  deviceId?: string | null;
 }
 
 export const ANONYMOUS: Identity = { subject: null, scopes: new Set() };
+
+/** The header a client without a token names its device in (the event collector reads it too). */
+export const DEVICE_ID_HEADER = 'x-device-id';
+/** Ids a client chooses itself, for its device and its events: 8 to 64 letters, digits, `-`, `_`, `.` or `:`. */
+export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{7,63}$/;
+
+/**
+ * A guest's member id. Real member ids never hold a colon (members' MEMBER_ID_PATTERN), so a guest id can never name
+ * a real member, nor a real member's id a guest.
+ */
+const GUEST_PREFIX = 'guest:';
+export const guestMemberId = (deviceId: string): string => `${GUEST_PREFIX}${deviceId}`;
+
+/** The device a guest member id names, or null when the id is not a well-formed guest id. */
+export function deviceOfGuest(memberId: string): string | null {
+  if (!memberId.startsWith(GUEST_PREFIX)) return null;
+  const deviceId = memberId.slice(GUEST_PREFIX.length);
+  return CLIENT_ID.test(deviceId) ? deviceId : null;
+}
 
 export const IDENTITY_HEADER = 'x-hub-identity';
 /** A subgraph calling the graph back on behalf of its caller (e.g. to check a product it is told about). */
@@ -57,11 +81,12 @@ function remember<V>(cache: Map<string, V>, entry: string, value: V): void {
 
 function signIdentity(identity: Identity, secret: string, audience: string): Promise<string> {
   const scope = [...identity.scopes].sort().join(' ');
-  const entry = `${audience}\n${secret}\n${identity.subject ?? ''}\n${scope}`;
+  const deviceId = identity.deviceId ?? null;
+  const entry = `${audience}\n${secret}\n${identity.subject ?? ''}\n${scope}\n${deviceId ?? ''}`;
   const now = Date.now();
   const known = signed.get(entry);
   if (known && known.reuseUntil > now) return known.token;
-  const token = new SignJWT({ scope })
+  const token = new SignJWT(deviceId ? { scope, did: deviceId } : { scope })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(identity.subject ?? '')
     .setIssuer(INTERNAL_ISSUER)
@@ -88,7 +113,11 @@ async function verifyIdentity(
       audience,
       algorithms: ['HS256'],
     });
-    const identity = { subject: payload.sub || null, scopes: parseScopes(payload.scope) };
+    const identity: Identity = {
+      subject: payload.sub || null,
+      scopes: parseScopes(payload.scope),
+      deviceId: typeof payload.did === 'string' ? payload.did : null,
+    };
     remember(verified, entry, { identity, expiresAt: (payload.exp ?? 0) * 1_000 });
     return identity;
   } catch (error) {

@@ -3,11 +3,9 @@
 // between: events arrive in volume, and the batch is checked item by item anyway.
 import express, { type Router } from 'express';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, type BaseContext, sendGraphQLError } from '@bank-hub/shared';
+import { DEVICE_ID_HEADER, ErrorCode, type BaseContext, sendGraphQLError } from '@bank-hub/shared';
 import { readBeacon } from './domain/beacon';
 import { trackEvents, type IngestionContext } from './ingest';
-
-const DEVICE_HEADER = 'x-device-id';
 
 export function collectRoute(
   ingestion: Omit<IngestionContext, 'identity' | 'now'>,
@@ -34,7 +32,7 @@ export function collectRoute(
             'send a JSON array of events, or {"deviceId", "token"?, "events": [...]}',
           );
         }
-        const device = beacon.deviceId ?? req.headers[DEVICE_HEADER];
+        const device = beacon.deviceId ?? req.headers[DEVICE_ID_HEADER];
         if (typeof device !== 'string') {
           return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, 'a device id is required', {
             field: 'deviceId',

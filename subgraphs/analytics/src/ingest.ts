@@ -1,9 +1,8 @@
 // Ingestion: a batch of events from one device, each checked against the tracking plan and the limits. The valid ones
 // are stored (once per id, whatever the retries), the others reported by their index; the member is whoever the
 // verified token names, never what an event claims.
-import { Scope, badInput, hasScope, type Identity } from '@bank-hub/shared';
+import { CLIENT_ID, Scope, badInput, hasScope, type Identity } from '@bank-hub/shared';
 import {
-  CLIENT_ID,
   LIMITS,
   batchLimitExceeded,
   checkEvent,

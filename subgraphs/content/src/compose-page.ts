@@ -2,7 +2,7 @@
 // once, batched across members), asks the graph what it needs to know — which products suit the member (products),
 // the member's exposures today and the creatives' scores (analytics) — only when the page needs it, then plans every
 // slot with the selection rules and renders the items.
-import { ErrorCode } from '@bank-hub/shared';
+import { ErrorCode, deviceOfGuest } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { pageAddress } from './context';
 import { audienceOf, type SuitableProduct, type TargetedMember } from './domain/audience';
@@ -10,6 +10,7 @@ import { planSlot, type CandidateOutcome, type PlannedItem } from './domain/sele
 import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, SlotTemplate } from './models/page';
+import type { PlacementSignals } from './placement-signals';
 
 /** Where a placed item sits: the key of the Placement entity. */
 export interface PlacementRef {
@@ -188,20 +189,28 @@ function tiedCreatives(creatives: readonly CreativeDoc[]): string[] {
     .sort();
 }
 
+/** A guest's impressions today, as placement counts them: none. */
+const NO_EXPOSURES: ReadonlyMap<string, number> = new Map();
+
 /** What analytics says, asked only when a creative has a cap or shares its priority. */
 async function placementSignals(
   ctx: ContentContext,
   member: TargetedMember,
   creatives: readonly CreativeDoc[],
-) {
+): Promise<PlacementSignals> {
+  // Guests are not frequency-capped: analytics counts impressions per member (and answers a member's only to them,
+  // operators and the hub), so a guest's are never asked, and count as none rather than as unknown.
+  const guest = deviceOfGuest(member.id) !== null;
   const question = {
     memberId: member.id,
-    exposures: creatives.some((creative) => creative.frequencyCap),
+    exposures: !guest && creatives.some((creative) => creative.frequencyCap),
     scoreIds: tiedCreatives(creatives),
   };
-  if (!question.exposures && question.scoreIds.length === 0)
-    return { exposures: null, scores: null, reason: null };
-  return ctx.loaders.placementSignals.load(question);
+  const signals =
+    question.exposures || question.scoreIds.length > 0
+      ? await ctx.loaders.placementSignals.load(question)
+      : { exposures: null, scores: null, reason: null };
+  return guest ? { ...signals, exposures: NO_EXPOSURES } : signals;
 }
 
 /**

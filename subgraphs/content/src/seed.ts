@@ -1,6 +1,7 @@
 // Deterministic demo content: pages `home` and `wealth` on APP and MINI_PROGRAM (9 slots each), their creatives
-// — targeted, scheduled, prioritised, one A/B test, drafts and expired ones to show what never appears — and the
-// activities, topics, live streams and videos the cards show. Product ids refer to the products subgraph's seed.
+// — targeted (one at guests), scheduled, prioritised, one A/B test, drafts and expired ones to show what never
+// appears — and the activities, topics, live streams and videos the cards show. Product ids refer to the products
+// subgraph's seed.
 import type { Rule } from '@bank-hub/targeting';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc, CreativeKind, VariantDoc } from './models/creative';
@@ -208,6 +209,11 @@ const HOME: SlotSeed[] = [
       }),
       banner('year-end draft', '年终奖理财 Year-End Bonus', '/wealth', { priority: 99, status: 'DRAFT' }),
       banner('old campaign (archived)', '旧活动 Old Campaign', '/home', { priority: 99, status: 'ARCHIVED' }),
+      // Only visitors who have not joined are at AWARENESS: the guest page's first banner, on no member's page.
+      banner('open an account', '开户有礼 Open an Account', '/open-account', {
+        priority: 97,
+        rule: { field: 'lifecycleStage', op: 'eq', value: 'AWARENESS' },
+      }),
     ],
   },
   {

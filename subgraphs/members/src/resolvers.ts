@@ -5,6 +5,7 @@ import {
   TargetingRuleScalar,
   checkCount,
   decodeCursor,
+  deviceOfGuest,
   toConnection,
   Scope,
   hasScope,
@@ -13,6 +14,8 @@ import {
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
+import { GUEST_PROFILE, guestMember, isGuest } from './domain/guest';
+import { levelForGrowthPoints } from './domain/levels';
 import { profileView } from './domain/masking';
 import { segmentCodesFor } from './domain/segments';
 import { affinityKeysOf } from './domain/tags';
@@ -41,7 +44,14 @@ async function memberOrNotFound(ctx: MembersContext, id: string): Promise<Member
   return member;
 }
 
+/** A guest, at the level of someone without growth points: the levels are all it reads. */
+async function guestOf(ctx: MembersContext, deviceId: string): Promise<MemberDoc> {
+  return guestMember(deviceId, levelForGrowthPoints(await ctx.loaders.levels.load(), 0), ctx.now);
+}
+
 async function segmentsOf(member: MemberDoc, ctx: MembersContext) {
+  // Segments are audiences of members: a guest is in none, whatever their attributes would match.
+  if (isGuest(member)) return [];
   const segments = await ctx.loaders.segments.load();
   const codes = new Set(segmentCodesFor(member, segments, ctx.now));
   return segments.filter((segment) => codes.has(segment._id));
@@ -54,8 +64,9 @@ export const resolvers: Resolvers = {
 
   Query: {
     viewer: (_parent, _args, ctx) => {
-      if (!ctx.identity.subject || !hasScope(ctx.identity, Scope.MEMBER)) return null;
-      return ctx.loaders.memberById.load(ctx.identity.subject);
+      const { subject, deviceId } = ctx.identity;
+      if (subject) return hasScope(ctx.identity, Scope.MEMBER) ? ctx.loaders.memberById.load(subject) : null;
+      return deviceId ? guestOf(ctx, deviceId) : null;
     },
     member: (_parent, { id }, ctx) => {
       operator(ctx);
@@ -109,9 +120,14 @@ export const resolvers: Resolvers = {
   },
 
   Member: {
-    __resolveReference: (reference, ctx) => ctx.loaders.memberById.load(reference.id),
+    // Content and products ask for the viewer by id, a guest's too: a guest id is answered without the database.
+    __resolveReference: (reference, ctx) => {
+      const deviceId = deviceOfGuest(reference.id);
+      return deviceId ? guestOf(ctx, deviceId) : ctx.loaders.memberById.load(reference.id);
+    },
     id: (member) => member._id,
-    profile: (member, _args, ctx) => profileView(member, hasScope(ctx.identity, Scope.PII_READ)),
+    profile: (member, _args, ctx) =>
+      isGuest(member) ? GUEST_PROFILE : profileView(member, hasScope(ctx.identity, Scope.PII_READ)),
     tags: (member) => Object.entries(member.tags).map(([code, value]) => ({ code, value })),
     affinityKeys: (member) => affinityKeysOf(member.tags, member.attributes.ageGroup),
     segmentCodes: async (member, _args, ctx) => (await segmentsOf(member, ctx)).map((segment) => segment._id),
@@ -122,12 +138,13 @@ export const resolvers: Resolvers = {
       return level;
     },
     pointsLedger: async (member, { first }, ctx) => {
+      const guest = isGuest(member);
       const isSelf = ctx.identity.subject === member._id && hasScope(ctx.identity, Scope.MEMBER);
-      if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
-      return (await ctx.loaders.ledgerByMember.load(member._id)).slice(
-        0,
-        checkCount(first ?? 20, LEDGER_PAGE_MAX, 'first'),
-      );
+      if (!isSelf && !guest) requireScope(ctx.identity, Scope.OPERATOR);
+      const size = checkCount(first ?? 20, LEDGER_PAGE_MAX, 'first');
+      // A guest has no points and no ledger. An error here would null the whole viewer (the list is non-null) and
+      // with it the guest's page, asked in the same query as a member's.
+      return guest ? [] : (await ctx.loaders.ledgerByMember.load(member._id)).slice(0, size);
     },
   },
 

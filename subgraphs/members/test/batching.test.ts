@@ -50,6 +50,35 @@ describe('batching', () => {
     expect(response.data?._entities).toEqual([{ id: 'M0002' }, null, { id: 'M0001' }]);
   });
 
+  it('answers guest ids without reading members, in the order of the representations', async () => {
+    const operator = members.as('ops.alice', ['operator']);
+    let response: Awaited<ReturnType<typeof operator>> | undefined;
+    const reads = await readsDuring(async () => {
+      response = await operator(
+        'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Member { id lifecycleStage segmentCodes level { code } } } }',
+        {
+          r: [
+            { __typename: 'Member', id: 'guest:device-0001' },
+            { __typename: 'Member', id: 'M0001' },
+            { __typename: 'Member', id: 'guest:bad' },
+          ],
+        },
+      );
+    });
+    expect(response?.data?._entities).toEqual([
+      { id: 'guest:device-0001', lifecycleStage: 'AWARENESS', segmentCodes: [], level: { code: 'STANDARD' } },
+      {
+        id: 'M0001',
+        lifecycleStage: 'ACQUISITION',
+        segmentCodes: expect.any(Array),
+        level: { code: 'STANDARD' },
+      },
+      null,
+    ]);
+    // The one members read is M0001's (a malformed guest id names no one, and is looked up like any unknown id).
+    expect(reads).toEqual({ members: 1, segments: 1, membership_levels: 1 });
+  });
+
   it('counts the audience of every segment in one aggregate', async () => {
     const operator = members.as('ops.alice', ['operator']);
     const reads = await readsDuring(() => operator('{ segments { code audienceSize } }'));

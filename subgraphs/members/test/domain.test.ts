@@ -1,4 +1,5 @@
 import { evaluate, type Rule } from '@bank-hub/targeting';
+import { guestMember, isGuest } from '../src/domain/guest';
 import { levelForGrowthPoints } from '../src/domain/levels';
 import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
 import { compileRule } from '../src/domain/segment-filter';
@@ -125,5 +126,33 @@ describe('affinityKeysOf', () => {
   it('adds young for members under 35 only', () => {
     expect(affinityKeysOf({ student: true }, '18-24')).toEqual(['student', 'young']);
     expect(affinityKeysOf({ student: true }, '35-44')).toEqual(['student']);
+  });
+});
+
+describe('guestMember', () => {
+  const now = new Date('2026-11-26T08:00:00Z');
+
+  it('is a visitor who has not joined: AWARENESS, R1, the level of no growth points, nothing else', () => {
+    const guest = guestMember('device-0001', levelForGrowthPoints(LEVELS, 0), now);
+    expect(guest).toMatchObject({
+      _id: 'guest:device-0001',
+      personal: { name: '', phone: '', idNumber: '' },
+      attributes: {},
+      tags: {},
+      levelCode: 'STANDARD',
+      levelRank: 1,
+      points: 0,
+      growthPoints: 0,
+      riskLevel: 'R1',
+      lifecycleStage: 'AWARENESS',
+      lifecycleChangedAt: null,
+      registeredAt: now,
+    });
+    expect(affinityKeysOf(guest.tags, guest.attributes.ageGroup)).toEqual([]);
+    expect(isGuest(guest)).toBe(true);
+  });
+
+  it.each(['M0001', 'guest', 'guest:x'])('does not take %s for a guest', (id) => {
+    expect(isGuest({ _id: id })).toBe(false);
   });
 });

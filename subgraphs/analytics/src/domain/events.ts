@@ -1,5 +1,6 @@
 // Checks one reported event against the tracking plan and the ingestion limits, before anything is stored. A problem
 // names the input field at fault and carries a stable code the batch answer reports by the event's index.
+import { CLIENT_ID } from '@bank-hub/shared';
 import type { PropertyType, TrackedEventDoc } from '../models/tracking-plan';
 
 export type RejectionCode =
@@ -40,8 +41,6 @@ export const LIMITS = {
   pastMs: 7 * 24 * 3_600_000,
 } as const;
 
-/** Client ids: for devices and events alike. */
-export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{7,63}$/;
 const ID_VALUE = /^\S{1,128}$/;
 /** Keys of a STRING_MAP (e.g. data-* attributes): plain names, nothing MongoDB or JavaScript treats specially. */
 const MAP_KEY = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;

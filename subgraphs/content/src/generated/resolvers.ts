@@ -400,6 +400,7 @@ export type Member = {
    * size, with the slot's fallback when nothing matches. Null with NOT_FOUND for an unknown or unpublished page.
    * Which products suit the member is asked of the products subgraph; when it cannot answer, the page comes without
    * product cards and with a SERVICE_UNAVAILABLE error (serviceName products) on each slot that lost them.
+   * A guest's page (id guest:<device id>) is targeted the same way; frequency caps do not apply to guests.
    */
   page?: Maybe<Page>;
   /** Operators only: the page this member would get, and for every candidate creative why it was or was not placed. */

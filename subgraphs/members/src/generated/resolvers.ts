@@ -84,7 +84,11 @@ export type LifecycleStage =
   /** Generates revenue: holds products or pays fees. */
   | 'REVENUE';
 
-/** A member of the bank's internet channels, with the attributes that decide what they see. */
+/**
+ * A member of the bank's internet channels, with the attributes that decide what they see. A guest (a visitor without a
+ * token, named by their device) is a Member built in memory and never stored: lifecycle stage AWARENESS, risk level R1,
+ * the lowest level, no segments, tags, points or personal data.
+ */
 export type Member = {
   __typename?: 'Member';
   /**
@@ -94,7 +98,7 @@ export type Member = {
   affinityKeys: Array<Scalars['String']['output']>;
   /** Lifetime growth points; they decide the membership level and never go down. */
   growthPoints: Scalars['Int']['output'];
-  /** Stable member id, e.g. M0001. */
+  /** Stable member id, e.g. M0001; a guest's is guest:<device id>. */
   id: Scalars['ID']['output'];
   /** Current membership level, driven by growth points. */
   level: MembershipLevel;
@@ -104,11 +108,11 @@ export type Member = {
   lifecycleStage: LifecycleStage;
   /** Spendable points balance. */
   points: Scalars['Int']['output'];
-  /** Points ledger entries, newest first. The member themself or an operator. */
+  /** Points ledger entries, newest first. The member themself or an operator; empty for a guest. */
   pointsLedger: Array<PointsEntry>;
-  /** Personal data; masked unless the caller holds the `pii:read` scope. */
+  /** Personal data; masked unless the caller holds the `pii:read` scope. Empty strings for a guest. */
   profile: MemberProfile;
-  /** When the member registered. */
+  /** When the member registered; for a guest, who has not, the time of the request. */
   registeredAt: Scalars['DateTime']['output'];
   /** Risk tolerance (R1–R5) from the member's suitability assessment. */
   riskLevel: RiskLevel;
@@ -120,7 +124,11 @@ export type Member = {
   tags: Array<MemberTag>;
 };
 
-/** A member of the bank's internet channels, with the attributes that decide what they see. */
+/**
+ * A member of the bank's internet channels, with the attributes that decide what they see. A guest (a visitor without a
+ * token, named by their device) is a Member built in memory and never stored: lifecycle stage AWARENESS, risk level R1,
+ * the lowest level, no segments, tags, points or personal data.
+ */
 export type MemberPointsLedgerArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -302,7 +310,10 @@ export type Query = {
   segments: Array<Segment>;
   /** The unified tag library, optionally one category. Operator scope. */
   tagDefinitions: Array<TagDefinition>;
-  /** The authenticated member (member token), or null for an anonymous caller. */
+  /**
+   * The authenticated member (member token). Without a token, a guest when the caller names their device in the
+   * x-device-id header (id guest:<device id>; see Member), else null.
+   */
   viewer?: Maybe<Member>;
 };
 
