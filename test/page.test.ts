@@ -2,6 +2,7 @@
 // products), suitability over every seeded member and page, what never appears, and why (pagePreview).
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openContent } from '../subgraphs/content/src/models';
+import { openRepositories as openEngagement } from '../subgraphs/engagement/src/models';
 import { bearer, clientToken, errorCodes, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
@@ -174,14 +175,15 @@ describe('what never appears', () => {
 
 describe('an ended activity', () => {
   it('is not advertised, whatever its card says', async () => {
-    const content = await openContent(hub.connections.content);
-    await content.activities.model.updateOne(
+    // The activity lives in engagement; content asks it, through the graph, which activities run.
+    const { activities } = await openEngagement(hub.connections.engagement);
+    await activities.model.updateOne(
       { _id: 'A-SIGNIN' },
       { $set: { endsAt: new Date(Date.now() - 60_000) } },
     );
     const shown = (await pageOf(tokens.wealthy)).flatMap((slot) => slot.items.map((item) => item.creativeId));
     expect(shown).not.toContain('CR-APP-home-activities-1');
-    await content.activities.model.updateOne(
+    await activities.model.updateOne(
       { _id: 'A-SIGNIN' },
       { $set: { endsAt: new Date('2030-12-31T00:00:00Z') } },
     );

@@ -3,7 +3,8 @@
 import type { RunningHub } from '../scripts/hub';
 import type { CreativeDoc, CreativeKind } from '../subgraphs/content/src/models/creative';
 import type { SlotTemplate } from '../subgraphs/content/src/models/page';
-import { ACTIVITIES, LIVE_STREAMS, TOPICS, VIDEOS } from '../subgraphs/content/src/seed';
+import { LIVE_STREAMS, TOPICS, VIDEOS } from '../subgraphs/content/src/seed';
+import { ACTIVITIES } from '../subgraphs/engagement/src/activities/seed';
 import { insertPublishedPage, publishedBanner } from './support/content';
 import { bearer, clientToken, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -77,7 +78,7 @@ async function seedLoadPage(perSlot: number): Promise<void> {
 beforeAll(async () => {
   hub = await startTestHub('round_trips', { monitorCommands: true });
   token = await clientToken('M0002', 'member');
-  recorders = (['members', 'content', 'products'] as const).map((name) =>
+  recorders = (['members', 'content', 'products', 'engagement'] as const).map((name) =>
     readRecorder(hub.connections[name]),
   );
   await seedLoadPage(5);
@@ -115,11 +116,11 @@ async function measure(key: string) {
   const response = await graphql(hub.gatewayUrl, HEADLINE, { key }, bearer(token));
   expect(response.errors).toBeUndefined();
   const slots: { items: { __typename: string }[] }[] = response.data?.viewer.page.slots;
-  const [members, content, products] = recorders.map((recorder) => recorder.reads());
+  const [members, content, products, engagement] = recorders.map((recorder) => recorder.reads());
   return {
     slots: slots.length,
     items: slots.reduce((n, slot) => n + slot.items.length, 0),
-    reads: { members, content, products },
+    reads: { members, content, products, engagement },
   };
 }
 
@@ -136,10 +137,11 @@ it('reads the same per subgraph for 10 × 5 and 10 × 10 items, each collection 
     pages: 1,
     creatives: 1,
     topics: 1,
-    activities: 1,
     live_streams: 1,
     videos: 1,
   });
   // products is asked twice by the plan (suitable products before content, product cards after it): one read each.
   expect(small.reads.products).toEqual({ products: 2 });
+  // engagement: which activities run (content asks) and the activity cards' activities (the gateway asks).
+  expect(small.reads.engagement).toEqual({ activities: 2 });
 });

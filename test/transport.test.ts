@@ -51,8 +51,9 @@ describe('request ids', () => {
         .filter((line) => line.requestId === requestId)
         .map((line) => line.component),
     );
-    // content asks products, through the gateway, which products suit the member: same id there too.
-    expect([...components].sort()).toEqual(['content', 'gateway', 'members', 'products']);
+    // content asks products and engagement, through the gateway, what suits the member and which activities run:
+    // same id there too.
+    expect([...components].sort()).toEqual(['content', 'engagement', 'gateway', 'members', 'products']);
   });
 
   it('replaces an id that is not well formed', async () => {

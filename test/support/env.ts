@@ -12,12 +12,14 @@ import {
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
-// Jobs that rewrite members' stages or train the bandit run when a test asks for them, never in the middle of another.
+// Background jobs (members' stages, the bandit, the task feed) run only in the tests that ask for them, never in the
+// middle of another test's reads or stored-state comparisons.
 export const testConfig: HubConfig = loadConfig({
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
   LIFECYCLE_JOB_INTERVAL_MS: '0',
   MODEL_TRAINING_INTERVAL_MS: '0',
+  TASK_FEED_INTERVAL_MS: '0',
 });
 export const testLogger = createLogger('test', 'silent');
 

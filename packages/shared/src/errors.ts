@@ -22,6 +22,12 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** An entity representation lacks a field named in @requires: a planner or subgraph bug, never "none". */
   INVALID_REPRESENTATION: 'INVALID_REPRESENTATION',
+  /** An activity that has ended cannot be joined or signed in to. */
+  ACTIVITY_ENDED: 'ACTIVITY_ENDED',
+  /** An activity that has not started cannot be joined yet. */
+  ACTIVITY_NOT_STARTED: 'ACTIVITY_NOT_STARTED',
+  /** The member is outside the audience (the rule) of what they asked for. */
+  NOT_IN_AUDIENCE: 'NOT_IN_AUDIENCE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

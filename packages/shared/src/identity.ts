@@ -49,6 +49,12 @@ export function deviceOfGuest(memberId: string): string | null {
   return CLIENT_ID.test(deviceId) ? deviceId : null;
 }
 
+/** A subgraph acting for the hub itself (e.g. analytics writing computed lifecycles to members). */
+export const serviceIdentity = (subgraph: string): Identity => ({
+  subject: `svc.${subgraph}`,
+  scopes: new Set([Scope.SERVICE]),
+});
+
 export const IDENTITY_HEADER = 'x-hub-identity';
 /** A subgraph calling the graph back on behalf of its caller (e.g. to check a product it is told about). */
 export const ON_BEHALF_OF_HEADER = 'x-hub-on-behalf-of';

@@ -6,7 +6,7 @@ import { badInput, checkCount } from '@bank-hub/shared';
 import type { EventRepository } from './models/event';
 
 export const FEED_LAG_MS = 2_000;
-const MAX_NAMES = 20;
+const MAX_NAMES = 50;
 const MAX_PAGE = 1_000;
 
 export interface FeedPosition {

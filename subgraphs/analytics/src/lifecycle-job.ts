@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { LifecycleStage } from '@bank-hub/targeting';
 import {
   ErrorCode,
-  Scope,
+  serviceIdentity,
   hubError,
   type GraphClient,
   type GraphCaller,
@@ -24,7 +24,7 @@ const RESULTS_PER_CALL = 500;
 const LEASE_MS = 10 * 60_000;
 const JOB = 'lifecycle';
 
-export const SERVICE_IDENTITY = { subject: 'svc.analytics', scopes: new Set<string>([Scope.SERVICE]) };
+export const SERVICE_IDENTITY = serviceIdentity('analytics');
 
 export interface LifecycleJobRun {
   /** False when another run held the lease: this one did nothing. */

@@ -50,7 +50,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
       'creative-bandit',
       config.MODEL_TRAINING_INTERVAL_MS,
       async () => {
-        await trainCreativeBandit(repos, SERVICE_IDENTITY.subject, new Date());
+        await trainCreativeBandit(repos, SERVICE_IDENTITY.subject!, new Date());
         bandit.invalidate();
       },
       logger,
@@ -67,7 +67,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     routes: collectRoute({ sink, rateLimit, plan: () => plan.get() }),
     // Acknowledged events are already stored; what waits is their rollup increments.
     onStop: async () => {
-      for (const job of jobs) job.stop();
+      await Promise.all(jobs.map((job) => job.stop()));
       await sink.close();
     },
   });

@@ -7,10 +7,10 @@ import type { ContentContext } from './context';
 import { pageAddress } from './context';
 import { audienceOf, type SuitableProduct, type TargetedMember } from './domain/audience';
 import { planSlot, type CandidateOutcome, type PlannedItem } from './domain/selection';
+import { asksAnything, type PlacementSignals } from './placement-signals';
 import type { CreativeDoc, CreativeKind } from './models/creative';
-import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
+import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, SlotTemplate } from './models/page';
-import type { PlacementSignals } from './placement-signals';
 
 /** Where a placed item sits: the key of the Placement entity. */
 export interface PlacementRef {
@@ -31,7 +31,7 @@ export type SlotItemView = Placed &
   (
     | { __typename: 'Banner'; title: string; imageUrl: string; link: string }
     | { __typename: 'EntryCard'; title: string; iconUrl: string; link: string; badge: string | null }
-    | { __typename: 'ActivityCard'; activity: ActivityDoc }
+    | { __typename: 'ActivityCard'; activity: { id: string } }
     | { __typename: 'ProductCard'; product: { id: string }; highlight: string | null }
     | { __typename: 'TopicCard'; topic: TopicDoc }
     | { __typename: 'LiveCard'; liveStream: LiveStreamDoc }
@@ -56,22 +56,26 @@ export interface PageView {
 export interface ComposedPage {
   page: PageView;
   decisions: { code: string; candidates: CandidateOutcome[] }[];
-  /** Indexes of the slots that left product cards out because suitability could not be checked. */
-  withheldSlots: number[];
-  /** Indexes of the slots placed without caps or scores because analytics could not say, and why. */
-  unsignalledSlots: number[];
-  signalsReason: string | null;
+  /** Slots placed without something another subgraph could not say: each is an error on that slot's items. */
+  gaps: SlotGap[];
 }
 
-type MediaKind = Exclude<CreativeKind, 'BANNER' | 'ENTRY' | 'PRODUCT'>;
-type Media = { ACTIVITY: ActivityDoc; TOPIC: TopicDoc; LIVE: LiveStreamDoc; VIDEO: VideoDoc };
+/** A slot placed without what a subgraph could not say. */
+export interface SlotGap {
+  slot: number;
+  serviceName: 'products' | 'analytics' | 'engagement';
+  message: string;
+  reason: string | null;
+}
+
+type MediaKind = Exclude<CreativeKind, 'BANNER' | 'ENTRY' | 'PRODUCT' | 'ACTIVITY'>;
+type Media = { TOPIC: TopicDoc; LIVE: LiveStreamDoc; VIDEO: VideoDoc };
 
 async function loadMedia(ctx: ContentContext, creatives: readonly CreativeDoc[]) {
   const idsOf = (kind: MediaKind) => [
     ...new Set(creatives.filter((c) => c.kind === kind && c.refId).map((c) => c.refId!)),
   ];
-  const [activities, topics, liveStreams, videos] = await Promise.all([
-    ctx.loaders.activityById.loadMany(idsOf('ACTIVITY')),
+  const [topics, liveStreams, videos] = await Promise.all([
     ctx.loaders.topicById.loadMany(idsOf('TOPIC')),
     ctx.loaders.liveStreamById.loadMany(idsOf('LIVE')),
     ctx.loaders.videoById.loadMany(idsOf('VIDEO')),
@@ -85,7 +89,6 @@ async function loadMedia(ctx: ContentContext, creatives: readonly CreativeDoc[])
     return map;
   };
   const media: { [K in MediaKind]: Map<string, Media[K]> } = {
-    ACTIVITY: index(activities),
     TOPIC: index(topics),
     LIVE: index(liveStreams),
     VIDEO: index(videos),
@@ -139,7 +142,7 @@ function render(item: PlannedItem, media: Awaited<ReturnType<typeof loadMedia>>)
         highlight: variant?.highlight ?? creative.highlight,
       };
     case 'ACTIVITY':
-      return { __typename: 'ActivityCard', ...base, activity: media.ACTIVITY.get(refId)! };
+      return { __typename: 'ActivityCard', ...base, activity: { id: refId } };
     case 'TOPIC':
       return { __typename: 'TopicCard', ...base, topic: media.TOPIC.get(refId)! };
     case 'LIVE':
@@ -176,6 +179,11 @@ async function suitableProducts(
   }
 }
 
+const PRODUCTS_GAP = 'product cards left out: the products subgraph could not say which suit the member';
+const ANALYTICS_GAP =
+  'placed without frequency caps or creative scores: the analytics subgraph could not answer';
+const ENGAGEMENT_GAP = 'activity cards left out: the engagement subgraph could not say which activities run';
+
 /** Creatives that share their slot and priority with another: a score decides their order. Sorted. */
 function tiedCreatives(creatives: readonly CreativeDoc[]): string[] {
   const groups = new Map<string, string[]>();
@@ -192,7 +200,10 @@ function tiedCreatives(creatives: readonly CreativeDoc[]): string[] {
 /** A guest's impressions today, as placement counts them: none. */
 const NO_EXPOSURES: ReadonlyMap<string, number> = new Map();
 
-/** What analytics says, asked only when a creative has a cap or shares its priority. */
+/**
+ * What analytics and engagement say, asked only for what the page needs: exposures when a creative has a cap,
+ * scores when creatives share a priority, which activities may be shown when the page has activity cards.
+ */
 async function placementSignals(
   ctx: ContentContext,
   member: TargetedMember,
@@ -205,11 +216,13 @@ async function placementSignals(
     memberId: member.id,
     exposures: !guest && creatives.some((creative) => creative.frequencyCap),
     scoreIds: tiedCreatives(creatives),
+    activityIds: [
+      ...new Set(creatives.filter((c) => c.kind === 'ACTIVITY' && c.refId).map((c) => c.refId!)),
+    ].sort(),
   };
-  const signals =
-    question.exposures || question.scoreIds.length > 0
-      ? await ctx.loaders.placementSignals.load(question)
-      : { exposures: null, scores: null, reason: null };
+  const signals: PlacementSignals = asksAnything(question)
+    ? await ctx.loaders.placementSignals.load(question)
+    : { exposures: null, scores: null, liveActivities: null, reason: null };
   return guest ? { ...signals, exposures: NO_EXPOSURES } : signals;
 }
 
@@ -236,9 +249,9 @@ export async function composePage(
   ]);
   const available = (creative: CreativeDoc) => {
     if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return true;
-    // An activity that has ended is not advertised, whatever its creative's window says.
-    if (creative.kind === 'ACTIVITY')
-      return (media.ACTIVITY.get(creative.refId ?? '')?.endsAt ?? ctx.now) > ctx.now;
+    // An activity is advertised only while engagement says it runs, whatever its creative's window says; when
+    // engagement cannot say, it is left out.
+    if (creative.kind === 'ACTIVITY') return signals.liveActivities?.has(creative.refId ?? '') ?? false;
     return media[creative.kind].has(creative.refId ?? '');
   };
   const audience = audienceOf(member, channel, ctx.now, {
@@ -269,9 +282,25 @@ export async function composePage(
       })),
     },
     decisions: plans.map(({ slot, plan }) => ({ code: slot.code, candidates: plan.decisions })),
-    withheldSlots: plans.flatMap(({ plan }, index) => (plan.productsWithheld ? [index] : [])),
-    unsignalledSlots: plans.flatMap(({ plan }, index) => (plan.signalsMissing ? [index] : [])),
-    signalsReason: signals.reason,
+    gaps: plans.flatMap(({ slot, plan }, index): SlotGap[] => [
+      ...(plan.productsWithheld
+        ? [{ slot: index, serviceName: 'products' as const, message: PRODUCTS_GAP, reason: null }]
+        : []),
+      ...(plan.signalsMissing
+        ? [{ slot: index, serviceName: 'analytics' as const, message: ANALYTICS_GAP, reason: signals.reason }]
+        : []),
+      ...(signals.liveActivities === null &&
+      creatives.some((creative) => creative.slotCode === slot.code && creative.kind === 'ACTIVITY')
+        ? [
+            {
+              slot: index,
+              serviceName: 'engagement' as const,
+              message: ENGAGEMENT_GAP,
+              reason: signals.reason,
+            },
+          ]
+        : []),
+    ]),
   };
 }
 

@@ -4,7 +4,7 @@ import { keyedLoader, type BaseContext, type GraphCaller } from '@bank-hub/share
 import type { SuitableProduct } from './domain/audience';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc } from './models/creative';
-import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
+import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc } from './models/page';
 import type { PlacementSignalSource, PlacementSignals, SignalsQuestion } from './placement-signals';
 import type { ProductCatalog, SuitabilityQuestion } from './product-catalog';
@@ -16,7 +16,6 @@ export interface ContentLoaders {
   creativesByPage: DataLoader<string, CreativeDoc[]>;
   /** Only what a member's page can show (see CreativeRepository.placeableForPages). */
   placeableByPage: DataLoader<string, CreativeDoc[]>;
-  activityById: DataLoader<string, ActivityDoc | null>;
   topicById: DataLoader<string, TopicDoc | null>;
   liveStreamById: DataLoader<string, LiveStreamDoc | null>;
   videoById: DataLoader<string, VideoDoc | null>;
@@ -69,10 +68,6 @@ export function createLoaders(
     placeableByPage: new DataLoader(async (pageIds) =>
       byPage(pageIds, await repos.creatives.placeableForPages(pageIds, now)),
     ),
-    activityById: keyedLoader(
-      (ids) => repos.activities.findByIds(ids),
-      (doc) => doc._id,
-    ),
     topicById: keyedLoader(
       (ids) => repos.topics.findByIds(ids),
       (doc) => doc._id,
@@ -93,7 +88,8 @@ export function createLoaders(
       cacheKeyFn: questionKey,
     }),
     placementSignals: new DataLoader((questions) => signals.signals(caller, questions), {
-      cacheKeyFn: (question) => JSON.stringify([question.memberId, question.exposures, question.scoreIds]),
+      cacheKeyFn: (question) =>
+        JSON.stringify([question.memberId, question.exposures, question.scoreIds, question.activityIds]),
     }),
   };
 }

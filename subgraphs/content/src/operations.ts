@@ -145,7 +145,7 @@ async function checkReference(ctx: ContentContext, creative: CheckedCreative) {
     creative.kind === 'PRODUCT'
       ? await ctx.catalog.isPlaceable(ctx, creative.refId)
       : creative.kind === 'ACTIVITY'
-        ? (await ctx.repos.activities.findByIds([creative.refId])).length > 0
+        ? await ctx.signals.activityExists(ctx, creative.refId)
         : creative.kind === 'TOPIC'
           ? (await ctx.repos.topics.findByIds([creative.refId])).length > 0
           : creative.kind === 'LIVE'

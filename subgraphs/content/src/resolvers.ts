@@ -42,9 +42,9 @@ function listSize(first: number | null | undefined): number {
 }
 
 /**
- * The member's page, or NOT_FOUND. Each slot that left product cards out because the products subgraph could not
- * vouch for them, or was placed without caps or scores because analytics could not answer, is reported as
- * SERVICE_UNAVAILABLE (naming the subgraph) on that slot's items, next to the page it still answers.
+ * The member's page, or NOT_FOUND. Each slot placed without something a subgraph could not say (which products suit
+ * the member, caps and scores, which activities run) is reported as SERVICE_UNAVAILABLE naming the subgraph, on that
+ * slot's items, next to the page it still answers.
  */
 async function composedOrNotFound(
   ctx: ContentContext,
@@ -56,27 +56,12 @@ async function composedOrNotFound(
 ): Promise<ComposedPage> {
   const composed = await composePage(ctx, member, channel, key, explain);
   if (!composed) throw notFound('page', `${channel}/${key}`);
-  for (const index of composed.withheldSlots) {
+  for (const gap of composed.gaps) {
     ctx.partial.add(
-      new GraphQLError('product cards left out: the products subgraph could not say which suit the member', {
-        path: [...pagePath, 'slots', index, 'items'],
-        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: 'products' },
+      new GraphQLError(gap.message, {
+        path: [...pagePath, 'slots', gap.slot, 'items'],
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, serviceName: gap.serviceName, reason: gap.reason },
       }),
-    );
-  }
-  for (const index of composed.unsignalledSlots) {
-    ctx.partial.add(
-      new GraphQLError(
-        'placed without frequency caps or creative scores: the analytics subgraph could not answer',
-        {
-          path: [...pagePath, 'slots', index, 'items'],
-          extensions: {
-            code: ErrorCode.SERVICE_UNAVAILABLE,
-            serviceName: 'analytics',
-            reason: composed.signalsReason,
-          },
-        },
-      ),
     );
   }
   return composed;
@@ -151,8 +136,6 @@ export const resolvers: Resolvers = {
     liveStreams: (_parent, { status, first }, ctx) =>
       ctx.repos.liveStreams.firstBy('startsAt', 'asc', listSize(first), status ? { status } : {}),
     videos: (_parent, { first }, ctx) => ctx.repos.videos.firstBy('publishedAt', 'desc', listSize(first)),
-    activities: (_parent, { first }, ctx) =>
-      ctx.repos.activities.endingAfter('endsAt', ctx.now, listSize(first)),
   },
 
   Mutation: {
@@ -187,7 +170,6 @@ export const resolvers: Resolvers = {
       return reviewOf(creative);
     },
   },
-  Activity: { id: (doc) => doc._id },
   Topic: { id: (doc) => doc._id },
   LiveStream: { id: (doc) => doc._id },
   Video: { id: (doc) => doc._id },

@@ -1,11 +1,11 @@
 // Deterministic demo content: pages `home` and `wealth` on APP and MINI_PROGRAM (9 slots each), their creatives
 // — targeted (one at guests), scheduled, prioritised, one A/B test, drafts and expired ones to show what never
-// appears — and the activities, topics, live streams and videos the cards show. Product ids refer to the products
-// subgraph's seed.
+// appears — and the topics, live streams and videos the cards show. Product ids refer to the products subgraph's
+// seed, activity ids (A-…) to the engagement subgraph's.
 import type { Rule } from '@bank-hub/targeting';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc, CreativeKind, VariantDoc } from './models/creative';
-import type { ActivityDoc, LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
+import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, ProductType, SlotDoc, SlotTemplate } from './models/page';
 import type { ContentStatus } from '@bank-hub/shared';
 
@@ -22,40 +22,6 @@ const CDN = 'https://cdn.haichuan-bank.example';
 
 const segment = (code: string): Rule => ({ field: 'segment', op: 'eq', value: code });
 const anySegment = (...codes: string[]): Rule => ({ field: 'segment', op: 'in', value: codes });
-
-export const ACTIVITIES: ActivityDoc[] = [
-  ['A-SIGNIN', '每日签到领积分 Daily Sign-in', '连续签到7天，积分翻倍。', '2025-01-01', '2030-12-31'],
-  [
-    'A-DOUBLE11',
-    '双十一理财节 Double-11 Wealth Festival',
-    '理财产品限时加息，基金申购费1折。',
-    '2026-11-01',
-    '2026-11-30',
-  ],
-  [
-    'A-NEWBIE',
-    '新手任务 New-Member Tasks',
-    '完成开户、绑卡、首投三步，领取新人礼包。',
-    '2025-01-01',
-    '2030-12-31',
-  ],
-  ['A-SALON', '财富沙龙 Wealth Salon', '私行客户专属的季度投资策略会。', '2025-01-01', '2030-12-31'],
-  ['A-TRAVEL', '境外游返现 Travel Cashback', '境外刷卡消费满额返现。', '2025-01-01', '2030-12-31'],
-  [
-    'A-WINBACK',
-    '回归有礼 Welcome Back',
-    '30天未登录的老朋友，回来领取专属红包。',
-    '2025-01-01',
-    '2030-12-31',
-  ],
-].map(([_id, title, summary, starts, ends]) => ({
-  _id: _id!,
-  title: title!,
-  summary: summary!,
-  imageUrl: `${CDN}/activities/${_id!.toLowerCase()}.jpg`,
-  startsAt: new Date(`${starts}T00:00:00.000Z`),
-  endsAt: new Date(`${ends}T00:00:00.000Z`),
-}));
 
 export const TOPICS: TopicDoc[] = [
   ['T-RATE-CUT', '降息周期下怎么理财', 98_200, ['rates', 'deposit']],
@@ -534,7 +500,6 @@ export async function seedContent(
   const models = {
     pages: repos.pages.model,
     creatives: repos.creatives.model,
-    activities: repos.activities.model,
     topics: repos.topics.model,
     liveStreams: repos.liveStreams.model,
     videos: repos.videos.model,
@@ -543,7 +508,6 @@ export async function seedContent(
     await Promise.all([
       models.pages.deleteMany({}),
       models.creatives.deleteMany({}),
-      models.activities.deleteMany({}),
       models.topics.deleteMany({}),
       models.liveStreams.deleteMany({}),
       models.videos.deleteMany({}),
@@ -553,7 +517,6 @@ export async function seedContent(
   await Promise.all([
     models.pages.insertMany(pages),
     models.creatives.insertMany(creatives),
-    models.activities.insertMany(ACTIVITIES),
     models.topics.insertMany(TOPICS),
     models.liveStreams.insertMany(LIVE_STREAMS),
     models.videos.insertMany(VIDEOS),

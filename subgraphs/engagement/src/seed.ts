@@ -1,11 +1,16 @@
 // Demo data for engagement: each area seeds its own collections.
+import { seedActivities } from './activities/seed';
 import type { EngagementRepositories } from './models';
 
 export async function seedEngagement(
-  _repos: EngagementRepositories,
-  _options: { reset?: boolean } = {},
-): Promise<void> {}
+  repos: EngagementRepositories,
+  options: { reset?: boolean } = {},
+): Promise<void> {
+  const reset = options.reset ?? false;
+  if (reset) await repos.cursors.model.deleteMany({});
+  await seedActivities(repos, reset);
+}
 
-export async function isSeeded(_repos: EngagementRepositories): Promise<boolean> {
-  return true;
+export async function isSeeded(repos: EngagementRepositories): Promise<boolean> {
+  return (await repos.activities.model.estimatedDocumentCount()) > 0;
 }

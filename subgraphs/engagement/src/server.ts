@@ -1,25 +1,39 @@
-// Builds the engagement subgraph server on a database connection.
+// Builds the engagement subgraph server on a database connection, with the feed consumer that moves tasks'
+// progress from analytics' events; it stops with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
+  scheduleJob,
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
+import { consumeTaskEvents } from './activities/feed-consumer';
 import { createContext, type EngagementContext } from './context';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
+import { createRewardGranter } from './rewards';
 
 export const engagementTypeDefs = readSubgraphSchema(__dirname);
 
 export async function buildEngagementServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
+  const { config, graph, logger } = dependencies;
   const repos = await openRepositories(dependencies.connection);
+  const granter = createRewardGranter();
+  const feed = scheduleJob(
+    'task-feed',
+    config.TASK_FEED_INTERVAL_MS,
+    () => consumeTaskEvents({ repos, graph, logger, granter, leases: repos.leases, cursors: repos.cursors }),
+    logger,
+    config.TASK_FEED_INTERVAL_MS,
+  );
   return createSubgraphServer<EngagementContext>({
     name: 'engagement',
     typeDefs: engagementTypeDefs,
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<EngagementContext>,
     dependencies,
-    context: createContext({ repos, graph: dependencies.graph }),
+    context: createContext({ repos, graph, granter }),
+    onStop: () => feed.stop(),
   });
 }

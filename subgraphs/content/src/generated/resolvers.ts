@@ -19,7 +19,7 @@ import type {
 import type { CandidateOutcome } from '../domain/selection';
 import type { PageDoc, SlotDoc } from '../models/page';
 import type { CreativeDoc, VariantDoc } from '../models/creative';
-import type { ActivityDoc, TopicDoc, LiveStreamDoc, VideoDoc } from '../models/media';
+import type { TopicDoc, LiveStreamDoc, VideoDoc } from '../models/media';
 import type { AuditRecord, PendingRevisionView } from '@bank-hub/shared';
 import type { WorkflowOutcome } from '../operations';
 import type { ContentContext } from '../context';
@@ -47,27 +47,17 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
-/** An operations activity (活动), e.g. a sign-in campaign. */
+/** An activity (活动) of the engagement subgraph, which an activity card shows. */
 export type Activity = {
   __typename?: 'Activity';
-  /** When it ends. */
-  endsAt: Scalars['DateTime']['output'];
   /** Activity id. */
   id: Scalars['ID']['output'];
-  /** Cover image URL. */
-  imageUrl: Scalars['String']['output'];
-  /** When it starts. */
-  startsAt: Scalars['DateTime']['output'];
-  /** One-line summary. */
-  summary: Scalars['String']['output'];
-  /** Title. */
-  title: Scalars['String']['output'];
 };
 
 /** A card for an activity. */
 export type ActivityCard = PlacedItem & {
   __typename?: 'ActivityCard';
-  /** The activity. */
+  /** The activity (engagement resolves its title, schedule and tasks). */
   activity: Activity;
   /** The creative that produced the item; null when filled in automatically. */
   creative?: Maybe<Creative>;
@@ -667,8 +657,6 @@ export type ProductType =
 
 export type Query = {
   __typename?: 'Query';
-  /** Activities running now or later, soonest ending first. */
-  activities: Array<Activity>;
   /** Audit records of one page or creative, newest first. Operator scope. */
   auditLog: Array<AuditEntry>;
   /** Creatives of a page, optionally of one slot. Operator scope. */
@@ -681,10 +669,6 @@ export type Query = {
   topics: Array<Topic>;
   /** Short videos, newest first. */
   videos: Array<Video>;
-};
-
-export type QueryActivitiesArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type QueryAuditLogArgs = {
@@ -1091,10 +1075,10 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Activity: ResolverTypeWrapper<ActivityDoc>;
+  Activity: ResolverTypeWrapper<Activity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ActivityCard: ResolverTypeWrapper<ActivityCardView>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   AuditEntry: ResolverTypeWrapper<AuditRecord>;
   Banner: ResolverTypeWrapper<BannerView>;
   CandidateDecision: ResolverTypeWrapper<CandidateOutcome>;
@@ -1150,10 +1134,10 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Activity: ActivityDoc;
+  Activity: Activity;
   ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
   ActivityCard: ActivityCardView;
+  String: Scalars['String']['output'];
   AuditEntry: AuditRecord;
   Banner: BannerView;
   CandidateDecision: CandidateOutcome;
@@ -1201,12 +1185,7 @@ export type ActivityResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['Activity'] = ResolversParentTypes['Activity'],
 > = ResolversObject<{
-  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  imageUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ActivityCardResolvers<
@@ -1542,12 +1521,6 @@ export type QueryResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = ResolversObject<{
-  activities?: Resolver<
-    Array<ResolversTypes['Activity']>,
-    ParentType,
-    ContextType,
-    RequireFields<QueryActivitiesArgs, 'first'>
-  >;
   auditLog?: Resolver<
     Array<ResolversTypes['AuditEntry']>,
     ParentType,

@@ -4,11 +4,9 @@ import { AuditLog } from '@bank-hub/shared';
 import { CreativeRepository, creativeSchema, type CreativeDoc } from './creative';
 import {
   MediaRepository,
-  activitySchema,
   liveStreamSchema,
   topicSchema,
   videoSchema,
-  type ActivityDoc,
   type LiveStreamDoc,
   type TopicDoc,
   type VideoDoc,
@@ -18,7 +16,6 @@ import { PageRepository, pageSchema, type PageDoc } from './page';
 export interface ContentRepositories {
   pages: PageRepository;
   creatives: CreativeRepository;
-  activities: MediaRepository<ActivityDoc>;
   topics: MediaRepository<TopicDoc>;
   liveStreams: MediaRepository<LiveStreamDoc>;
   videos: MediaRepository<VideoDoc>;
@@ -29,7 +26,6 @@ export async function openRepositories(connection: Connection): Promise<ContentR
   const repositories: ContentRepositories = {
     pages: new PageRepository(connection.model<PageDoc>('Page', pageSchema)),
     creatives: new CreativeRepository(connection.model<CreativeDoc>('Creative', creativeSchema)),
-    activities: new MediaRepository(connection.model<ActivityDoc>('Activity', activitySchema)),
     topics: new MediaRepository(connection.model<TopicDoc>('Topic', topicSchema)),
     liveStreams: new MediaRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
     videos: new MediaRepository(connection.model<VideoDoc>('Video', videoSchema)),

@@ -1,15 +1,6 @@
-// The content a card can show — activities, topics, live streams, short videos — one collection each,
-// with the same small repository shape.
+// The content a card can show — topics, live streams, short videos — one collection each, with the same small
+// repository shape. (Activities belong to the engagement subgraph; an activity card only references one.)
 import { Schema, type Model, type SchemaDefinition } from 'mongoose';
-
-export interface ActivityDoc {
-  _id: string;
-  title: string;
-  summary: string;
-  imageUrl: string;
-  startsAt: Date;
-  endsAt: Date;
-}
 
 export interface TopicDoc {
   _id: string;
@@ -50,14 +41,6 @@ export function mediaSchema<T>(collection: string, fields: SchemaDefinition<T>):
     versionKey: false,
   });
 }
-
-export const activitySchema = mediaSchema<ActivityDoc>('activities', {
-  title: requiredString,
-  summary: requiredString,
-  imageUrl: requiredString,
-  startsAt: requiredDate,
-  endsAt: requiredDate,
-});
 
 export const topicSchema = mediaSchema<TopicDoc>('topics', {
   title: requiredString,

@@ -2,6 +2,8 @@
 import type { Rule } from '@bank-hub/targeting';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { PendingRevisionView } from '@bank-hub/shared';
+import type { ActivityDoc, TaskDoc, PropertyConditionDoc, RewardDoc } from '../activities/model';
+import type { ActivityProgressView, TaskProgressView } from '../activities/operations';
 import type { EngagementContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -24,6 +26,85 @@ export type Scalars = {
    */
   TargetingRule: { input: unknown; output: Rule };
   _FieldSet: { input: unknown; output: unknown };
+};
+
+/** An activity (活动): a schedule, an audience, tasks and rewards. Operators edit it through the four-eyes workflow. */
+export type Activity = {
+  __typename?: 'Activity';
+  /** Operator who approved the current version. Operator scope. */
+  approvedBy?: Maybe<Scalars['String']['output']>;
+  /** When it ends. */
+  endsAt: Scalars['DateTime']['output'];
+  /** Activity id. */
+  id: Scalars['ID']['output'];
+  /** Cover image URL. */
+  imageUrl: Scalars['String']['output'];
+  /** Its kind. */
+  kind: ActivityKind;
+  /** Operator who last edited it. Operator scope. */
+  lastEditedBy: Scalars['String']['output'];
+  /** Members who joined. Operator scope. */
+  participants: Scalars['Int']['output'];
+  /** An edit waiting for approval. Operator scope. */
+  pendingRevision?: Maybe<PendingRevision>;
+  /** Who may join; null means everyone. Operator scope. */
+  rule?: Maybe<Scalars['TargetingRule']['output']>;
+  /** When it starts. */
+  startsAt: Scalars['DateTime']['output'];
+  /** Workflow status. Operator scope. */
+  status: ContentStatus;
+  /** One-line summary. */
+  summary: Scalars['String']['output'];
+  /** Its tasks. */
+  tasks: Array<Task>;
+  /** Title. */
+  title: Scalars['String']['output'];
+  /** When it last changed. Operator scope. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Incremented on every change. Operator scope. */
+  version: Scalars['Int']['output'];
+};
+
+/** An activity to create or edit. */
+export type ActivityInput = {
+  /** Ends at this instant; after startsAt. */
+  endsAt: Scalars['DateTime']['input'];
+  /** Cover image: an https URL. */
+  imageUrl: Scalars['String']['input'];
+  /** Its kind. */
+  kind: ActivityKind;
+  /** Who may join; omit for everyone. */
+  rule?: InputMaybe<Scalars['TargetingRule']['input']>;
+  /** Starts at this instant. */
+  startsAt: Scalars['DateTime']['input'];
+  /** One-line summary (at most 120 characters). */
+  summary: Scalars['String']['input'];
+  /** 1 to 10 tasks. */
+  tasks: Array<TaskInput>;
+  /** Title (at most 60 characters). */
+  title: Scalars['String']['input'];
+};
+
+/** What kind of activity. */
+export type ActivityKind =
+  /** Buy, deposit or transfer: tasks on financial actions. */
+  | 'FINANCIAL'
+  /** Lucky draw, spin: tasks that unlock plays. */
+  | 'GAME'
+  /** Sign-in, quiz, share: tasks on interactions. */
+  | 'INTERACTIVE';
+
+/** An activity and one member's part in it. */
+export type ActivityProgress = {
+  __typename?: 'ActivityProgress';
+  /** The activity. */
+  activity: Activity;
+  /** Whether the member joined. */
+  joined: Scalars['Boolean']['output'];
+  /** When they joined. */
+  joinedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Each task's progress (zero until joined). */
+  tasks: Array<TaskProgress>;
 };
 
 /** A benefit: what a member can claim, how many there are, and for whom. */
@@ -253,21 +334,45 @@ export type LifecycleStage =
   /** Generates revenue: holds products or pays fees. */
   | 'REVENUE';
 
-/** A member, as engagement sees them: their claims and invitations. */
+/** A member, as engagement sees them: their activities, claims and invitations. */
 export type Member = {
   __typename?: 'Member';
+  /**
+   * Published activities running now whose audience includes the member, each with the member's progress. The member
+   * themself or an operator.
+   */
+  activities: Array<ActivityProgress>;
+  /** Affinity keys (tag presence, for audience rules). */
+  affinityKeys: Array<Scalars['String']['output']>;
   /** The member's benefit claims, newest first. The member themself or an operator. */
   claims: Array<BenefitClaim>;
   /** Member id. */
   id: Scalars['ID']['output'];
   /** Invite codes the member created and whom they brought in. The member themself or an operator. */
   invitations: Array<Invitation>;
+  /** Membership level (for audience rules). */
+  level: MembershipLevel;
+  /** Lifecycle stage (for audience rules). */
+  lifecycleStage: LifecycleStage;
+  /** Risk tolerance (for audience rules). */
+  riskLevel: RiskLevel;
+  /** Segments the member matches (for audience rules). */
+  segmentCodes: Array<Scalars['String']['output']>;
 };
 
-/** A member, as engagement sees them: their claims and invitations. */
+/** A member, as engagement sees them: their activities, claims and invitations. */
 export type MemberClaimsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   state?: InputMaybe<ClaimState>;
+};
+
+/** Membership level, as the audience rules of activities and benefits read it. */
+export type MembershipLevel = {
+  __typename?: 'MembershipLevel';
+  /** Unique code, e.g. GOLD. */
+  code: Scalars['String']['output'];
+  /** Order of the level, 1 is the lowest. */
+  rank: Scalars['Int']['output'];
 };
 
 export type Mutation = {
@@ -282,12 +387,18 @@ export type Mutation = {
    * repeated idempotencyKey returns the first result (the claim, or the same refusal). Member token.
    */
   claimBenefit: BenefitClaim;
+  /** Creates an activity as a DRAFT. Operator scope; audited. */
+  createActivity: Activity;
   /** Creates a benefit as a DRAFT. Operator scope; audited. */
   createBenefit: Benefit;
   /** Creates an invite code (at most 20 per member). Member token. */
   createInviteCode: Invitation;
+  /** Signs in for today (UTC) in a running INTERACTIVE activity the member joined; once a day counts. Member token. */
+  dailySignIn: ActivityProgress;
   /** Moves an activity or benefit one workflow step. Operator scope; four eyes; audited. */
   engagementWorkflow: EngagementWorkflowResult;
+  /** Joins a published activity that is running and whose audience includes the member. Member token; idempotent. */
+  joinActivity: ActivityProgress;
   /**
    * Spends spendable points on a POINTS_PRODUCT benefit (积分商城): the points leave the member's ledger (never below
    * zero, never twice for one key) and the benefit is claimed. Member token.
@@ -295,6 +406,8 @@ export type Mutation = {
   redeemPoints: BenefitClaim;
   /** Withdraws a claim that is not used. Operator scope; audited. */
   revokeClaim: BenefitClaim;
+  /** Edits an activity (a pending revision when published). Operator scope; audited. */
+  updateActivity: Activity;
   /** Edits a benefit (a pending revision when published). Stock only grows. Operator scope; audited. */
   updateBenefit: Benefit;
   /** Marks a claim used, exactly once. The claim's member, or an operator. */
@@ -310,8 +423,16 @@ export type MutationClaimBenefitArgs = {
   idempotencyKey: Scalars['String']['input'];
 };
 
+export type MutationCreateActivityArgs = {
+  input: ActivityInput;
+};
+
 export type MutationCreateBenefitArgs = {
   input: BenefitInput;
+};
+
+export type MutationDailySignInArgs = {
+  activityId: Scalars['ID']['input'];
 };
 
 export type MutationEngagementWorkflowArgs = {
@@ -319,6 +440,10 @@ export type MutationEngagementWorkflowArgs = {
   reason?: InputMaybe<Scalars['String']['input']>;
   step: WorkflowStep;
   type: EngagementTargetType;
+};
+
+export type MutationJoinActivityArgs = {
+  activityId: Scalars['ID']['input'];
 };
 
 export type MutationRedeemPointsArgs = {
@@ -329,6 +454,11 @@ export type MutationRedeemPointsArgs = {
 export type MutationRevokeClaimArgs = {
   claimId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+export type MutationUpdateActivityArgs = {
+  id: Scalars['ID']['input'];
+  input: ActivityInput;
 };
 
 export type MutationUpdateBenefitArgs = {
@@ -353,8 +483,33 @@ export type PendingRevision = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** A comparison a counted event's property must pass. */
+export type PropertyCondition = {
+  __typename?: 'PropertyCondition';
+  /** eq, neq, gt, gte, lt or lte. */
+  op: Scalars['String']['output'];
+  /** The property, e.g. amount. */
+  property: Scalars['String']['output'];
+  /** The value compared with. */
+  value: Scalars['JSON']['output'];
+};
+
+/** A condition on a counted event's property. */
+export type PropertyConditionInput = {
+  /** eq, neq, gt, gte, lt or lte. */
+  op: Scalars['String']['input'];
+  /** The property, lower camel case. */
+  property: Scalars['String']['input'];
+  /** A string, number or boolean. */
+  value: Scalars['JSON']['input'];
+};
+
 export type Query = {
   __typename?: 'Query';
+  /** Activities, newest first. Operator scope. */
+  activities: Array<Activity>;
+  /** An activity by id, or null with NOT_FOUND. Members and guests see published ones only. */
+  activity?: Maybe<Activity>;
   /** Benefits, newest first. Operator scope. */
   benefits: Array<Benefit>;
   /**
@@ -362,6 +517,20 @@ export type Query = {
    * hub's subgraphs (flow and bundle validation).
    */
   benefitsByIds: Array<Maybe<Benefit>>;
+  /**
+   * Of these activities (at most 100), the ones members may be shown now: published, started and not ended. Any caller
+   * (content asks it before placing an activity card).
+   */
+  liveActivities?: Maybe<Array<Scalars['ID']['output']>>;
+};
+
+export type QueryActivitiesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<ContentStatus>;
+};
+
+export type QueryActivityArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type QueryBenefitsArgs = {
@@ -370,6 +539,10 @@ export type QueryBenefitsArgs = {
 };
 
 export type QueryBenefitsByIdsArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+export type QueryLiveActivitiesArgs = {
   ids: Array<Scalars['ID']['input']>;
 };
 
@@ -397,8 +570,92 @@ export type ReferralState =
   /** The invitee activated; both sides' rewards granted, once each. */
   | 'REWARDED';
 
+/** What a task grants once, when it completes. */
+export type Reward = {
+  __typename?: 'Reward';
+  /** A benefit granted (e.g. a coupon); null for none. */
+  benefit?: Maybe<Benefit>;
+  /** Spendable points (members' ledger); 0 for none. */
+  points: Scalars['Int']['output'];
+};
+
+/** What a task grants. */
+export type RewardInput = {
+  /** A published benefit granted once; omit for none. */
+  benefitId?: InputMaybe<Scalars['ID']['input']>;
+  /** Spendable points, 0 to 100000. */
+  points?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Risk tolerance from the suitability assessment, R1 (most conservative) to R5. */
 export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
+
+/** A task of an activity: an event and a condition, measured until a target. */
+export type Task = {
+  __typename?: 'Task';
+  /** The tracked event that counts, e.g. sign_in. */
+  event: Scalars['String']['output'];
+  /** Task id, unique in its activity. */
+  id: Scalars['ID']['output'];
+  /** How progress is measured. */
+  measure: TaskMeasure;
+  /** For SUM: the numeric property summed. */
+  property?: Maybe<Scalars['String']['output']>;
+  /** What completing it grants. */
+  reward: Reward;
+  /** The progress that completes the task. */
+  target: Scalars['Float']['output'];
+  /** What the member is asked to do. */
+  title: Scalars['String']['output'];
+  /** Conditions on the event's properties, all of which must hold. */
+  where: Array<PropertyCondition>;
+};
+
+/** A task to save. */
+export type TaskInput = {
+  /** An event name of the tracking plan. */
+  event: Scalars['String']['input'];
+  /** Unique in the activity: lower case letters, digits and -. */
+  id: Scalars['ID']['input'];
+  /** How progress is measured. */
+  measure: TaskMeasure;
+  /** For SUM: the numeric property summed. */
+  property?: InputMaybe<Scalars['String']['input']>;
+  /** What completing it grants. */
+  reward: RewardInput;
+  /** The progress that completes the task (above 0, at most 100000). */
+  target: Scalars['Float']['input'];
+  /** What the member is asked to do (at most 60 characters). */
+  title: Scalars['String']['input'];
+  /** Conditions on its properties (at most 5). */
+  where?: InputMaybe<Array<PropertyConditionInput>>;
+};
+
+/** How a task measures progress over the events that count. */
+export type TaskMeasure =
+  /** How many events count. */
+  | 'COUNT'
+  /** On how many distinct days (UTC) events count. */
+  | 'DISTINCT_DAYS'
+  /** The sum of a numeric property of the events that count (e.g. seconds watched). */
+  | 'SUM';
+
+/** A task's progress for one member. */
+export type TaskProgress = {
+  __typename?: 'TaskProgress';
+  /** Whether it is complete. */
+  completed: Scalars['Boolean']['output'];
+  /** When it completed. */
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Whether its reward was granted (exactly once). */
+  rewarded: Scalars['Boolean']['output'];
+  /** The target. */
+  target: Scalars['Float']['output'];
+  /** The task. */
+  task: Task;
+  /** Progress so far. */
+  value: Scalars['Float']['output'];
+};
 
 /** A workflow step. */
 export type WorkflowStep =
@@ -511,24 +768,44 @@ export type DirectiveResolverFn<
 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
+  Activity: Activity;
   Benefit: Benefit;
   Member: Member;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
+  Activity: { __typename: 'Activity' } & GraphQLRecursivePick<FederationTypes['Activity'], { id: true }>;
   Benefit: { __typename: 'Benefit' } & GraphQLRecursivePick<FederationTypes['Benefit'], { id: true }>;
-  Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }>;
+  Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }> &
+    (
+      | Record<PropertyKey, never>
+      | GraphQLRecursivePick<
+          FederationTypes['Member'],
+          {
+            segmentCodes: true;
+            level: { code: true; rank: true };
+            riskLevel: true;
+            lifecycleStage: true;
+            affinityKeys: true;
+          }
+        >
+    );
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Benefit: ResolverTypeWrapper<
-    Omit<Benefit, 'pendingRevision'> & { pendingRevision?: Maybe<ResolversTypes['PendingRevision']> }
-  >;
+  Activity: ResolverTypeWrapper<ActivityDoc>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ActivityInput: ActivityInput;
+  ActivityKind: ActivityKind;
+  ActivityProgress: ResolverTypeWrapper<ActivityProgressView>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Benefit: ResolverTypeWrapper<
+    Omit<Benefit, 'pendingRevision'> & { pendingRevision?: Maybe<ResolversTypes['PendingRevision']> }
+  >;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   BenefitClaim: ResolverTypeWrapper<Omit<BenefitClaim, 'benefit'> & { benefit: ResolversTypes['Benefit'] }>;
   BenefitInput: BenefitInput;
@@ -541,50 +818,115 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EngagementTargetType: EngagementTargetType;
   EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowResult>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   FieldChange: ResolverTypeWrapper<FieldChange>;
   Invitation: ResolverTypeWrapper<Invitation>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
-  Member: ResolverTypeWrapper<Omit<Member, 'claims'> & { claims: Array<ResolversTypes['BenefitClaim']> }>;
+  Member: ResolverTypeWrapper<
+    Omit<Member, 'activities' | 'claims'> & {
+      activities: Array<ResolversTypes['ActivityProgress']>;
+      claims: Array<ResolversTypes['BenefitClaim']>;
+    }
+  >;
+  MembershipLevel: ResolverTypeWrapper<MembershipLevel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
+  PropertyCondition: ResolverTypeWrapper<PropertyConditionDoc>;
+  PropertyConditionInput: PropertyConditionInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Referral: ResolverTypeWrapper<Referral>;
   ReferralState: ReferralState;
+  Reward: ResolverTypeWrapper<RewardDoc>;
+  RewardInput: RewardInput;
   RiskLevel: RiskLevel;
   TargetingRule: ResolverTypeWrapper<Scalars['TargetingRule']['output']>;
+  Task: ResolverTypeWrapper<TaskDoc>;
+  TaskInput: TaskInput;
+  TaskMeasure: TaskMeasure;
+  TaskProgress: ResolverTypeWrapper<TaskProgressView>;
   WorkflowStep: WorkflowStep;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  Activity: ActivityDoc;
+  String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  ActivityInput: ActivityInput;
+  ActivityProgress: ActivityProgressView;
+  Boolean: Scalars['Boolean']['output'];
   Benefit:
     | (Omit<Benefit, 'pendingRevision'> & {
         pendingRevision?: Maybe<ResolversParentTypes['PendingRevision']>;
       })
     | FederationReferenceTypes['Benefit'];
-  String: Scalars['String']['output'];
-  ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   Float: Scalars['Float']['output'];
   BenefitClaim: Omit<BenefitClaim, 'benefit'> & { benefit: ResolversParentTypes['Benefit'] };
   BenefitInput: BenefitInput;
   ClaimCount: ClaimCount;
   DateTime: Scalars['DateTime']['output'];
   EngagementWorkflowResult: EngagementWorkflowResult;
-  Boolean: Scalars['Boolean']['output'];
   FieldChange: FieldChange;
   Invitation: Invitation;
   JSON: Scalars['JSON']['output'];
   Member:
-    | (Omit<Member, 'claims'> & { claims: Array<ResolversParentTypes['BenefitClaim']> })
+    | (Omit<Member, 'activities' | 'claims'> & {
+        activities: Array<ResolversParentTypes['ActivityProgress']>;
+        claims: Array<ResolversParentTypes['BenefitClaim']>;
+      })
     | FederationReferenceTypes['Member'];
+  MembershipLevel: MembershipLevel;
   Mutation: Record<PropertyKey, never>;
   PendingRevision: PendingRevisionView;
+  PropertyCondition: PropertyConditionDoc;
+  PropertyConditionInput: PropertyConditionInput;
   Query: Record<PropertyKey, never>;
   Referral: Referral;
+  Reward: RewardDoc;
+  RewardInput: RewardInput;
   TargetingRule: Scalars['TargetingRule']['output'];
+  Task: TaskDoc;
+  TaskInput: TaskInput;
+  TaskProgress: TaskProgressView;
+}>;
+
+export type ActivityResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['Activity'] = ResolversParentTypes['Activity'],
+  FederationReferenceType extends FederationReferenceTypes['Activity'] = FederationReferenceTypes['Activity'],
+> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Activity']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  imageUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ActivityKind'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  participants?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
+  rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ActivityProgressResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['ActivityProgress'] = ResolversParentTypes['ActivityProgress'],
+> = ResolversObject<{
+  activity?: Resolver<ResolversTypes['Activity'], ParentType, ContextType>;
+  joined?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  joinedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  tasks?: Resolver<Array<ResolversTypes['TaskProgress']>, ParentType, ContextType>;
 }>;
 
 export type BenefitResolvers<
@@ -691,6 +1033,7 @@ export type MemberResolvers<
     FederationReferenceType,
     ContextType
   >;
+  activities?: Resolver<Array<ResolversTypes['ActivityProgress']>, ParentType, ContextType>;
   claims?: Resolver<
     Array<ResolversTypes['BenefitClaim']>,
     ParentType,
@@ -717,6 +1060,12 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationClaimBenefitArgs, 'benefitId' | 'idempotencyKey'>
   >;
+  createActivity?: Resolver<
+    ResolversTypes['Activity'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateActivityArgs, 'input'>
+  >;
   createBenefit?: Resolver<
     ResolversTypes['Benefit'],
     ParentType,
@@ -724,11 +1073,23 @@ export type MutationResolvers<
     RequireFields<MutationCreateBenefitArgs, 'input'>
   >;
   createInviteCode?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType>;
+  dailySignIn?: Resolver<
+    ResolversTypes['ActivityProgress'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDailySignInArgs, 'activityId'>
+  >;
   engagementWorkflow?: Resolver<
     ResolversTypes['EngagementWorkflowResult'],
     ParentType,
     ContextType,
     RequireFields<MutationEngagementWorkflowArgs, 'id' | 'step' | 'type'>
+  >;
+  joinActivity?: Resolver<
+    ResolversTypes['ActivityProgress'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationJoinActivityArgs, 'activityId'>
   >;
   redeemPoints?: Resolver<
     ResolversTypes['BenefitClaim'],
@@ -741,6 +1102,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationRevokeClaimArgs, 'claimId' | 'reason'>
+  >;
+  updateActivity?: Resolver<
+    ResolversTypes['Activity'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateActivityArgs, 'id' | 'input'>
   >;
   updateBenefit?: Resolver<
     ResolversTypes['Benefit'],
@@ -766,10 +1133,31 @@ export type PendingRevisionResolvers<
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type PropertyConditionResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['PropertyCondition'] = ResolversParentTypes['PropertyCondition'],
+> = ResolversObject<{
+  op?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  property?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<
   ContextType = EngagementContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = ResolversObject<{
+  activities?: Resolver<
+    Array<ResolversTypes['Activity']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryActivitiesArgs, 'first'>
+  >;
+  activity?: Resolver<
+    Maybe<ResolversTypes['Activity']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryActivityArgs, 'id'>
+  >;
   benefits?: Resolver<
     Array<ResolversTypes['Benefit']>,
     ParentType,
@@ -781,6 +1169,12 @@ export type QueryResolvers<
     ParentType,
     ContextType,
     RequireFields<QueryBenefitsByIdsArgs, 'ids'>
+  >;
+  liveActivities?: Resolver<
+    Maybe<Array<ResolversTypes['ID']>>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryLiveActivitiesArgs, 'ids'>
   >;
 }>;
 
@@ -796,6 +1190,14 @@ export type ReferralResolvers<
   state?: Resolver<ResolversTypes['ReferralState'], ParentType, ContextType>;
 }>;
 
+export type RewardResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['Reward'] = ResolversParentTypes['Reward'],
+> = ResolversObject<{
+  benefit?: Resolver<Maybe<ResolversTypes['Benefit']>, ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<
   ResolversTypes['TargetingRule'],
   any
@@ -803,7 +1205,35 @@ export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<
   name: 'TargetingRule';
 }
 
+export type TaskResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'],
+> = ResolversObject<{
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  measure?: Resolver<ResolversTypes['TaskMeasure'], ParentType, ContextType>;
+  property?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reward?: Resolver<ResolversTypes['Reward'], ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  where?: Resolver<Array<ResolversTypes['PropertyCondition']>, ParentType, ContextType>;
+}>;
+
+export type TaskProgressResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['TaskProgress'] = ResolversParentTypes['TaskProgress'],
+> = ResolversObject<{
+  completed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  rewarded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  task?: Resolver<ResolversTypes['Task'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
+  Activity?: ActivityResolvers<ContextType>;
+  ActivityProgress?: ActivityProgressResolvers<ContextType>;
   Benefit?: BenefitResolvers<ContextType>;
   BenefitClaim?: BenefitClaimResolvers<ContextType>;
   ClaimCount?: ClaimCountResolvers<ContextType>;
@@ -815,7 +1245,11 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   Member?: MemberResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PendingRevision?: PendingRevisionResolvers<ContextType>;
+  PropertyCondition?: PropertyConditionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Referral?: ReferralResolvers<ContextType>;
+  Reward?: RewardResolvers<ContextType>;
   TargetingRule?: GraphQLScalarType;
+  Task?: TaskResolvers<ContextType>;
+  TaskProgress?: TaskProgressResolvers<ContextType>;
 }>;

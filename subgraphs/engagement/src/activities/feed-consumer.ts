@@ -1,0 +1,112 @@
+// Reads members' events from analytics' feed, through the graph with the hub's service identity, and counts them
+// towards tasks. One process at a time consumes (a lease); the cursor is saved after each page is counted, so a
+// process that dies halfway makes the next one count that page again — which counting, idempotent per event,
+// absorbs. Then rewards of completed tasks are granted.
+import { randomUUID } from 'node:crypto';
+import { Schema, type Connection, type Model } from 'mongoose';
+import { ErrorCode, hubError, serviceIdentity, type GraphClient, type JobLeases } from '@bank-hub/shared';
+import { countEvents, grantPendingRewards, type ProgressDependencies } from './progress';
+import type { CountedEvent } from './tasks';
+
+interface FeedCursorDoc {
+  _id: string;
+  cursor: string;
+  updatedAt: Date;
+}
+
+const feedCursorSchema = new Schema<FeedCursorDoc>(
+  {
+    _id: { type: String, required: true },
+    cursor: { type: String, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'feed_cursors', versionKey: false },
+);
+
+export class FeedCursors {
+  constructor(readonly model: Model<FeedCursorDoc>) {}
+
+  static open(connection: Connection): FeedCursors {
+    return new FeedCursors(connection.model<FeedCursorDoc>('FeedCursor', feedCursorSchema));
+  }
+
+  async get(name: string): Promise<string | null> {
+    return (await this.model.findById(name).lean<FeedCursorDoc>().exec())?.cursor ?? null;
+  }
+
+  async save(name: string, cursor: string, now: Date): Promise<void> {
+    await this.model.updateOne({ _id: name }, { $set: { cursor, updatedAt: now } }, { upsert: true }).exec();
+  }
+}
+
+const FEED = `query TaskEvents($after: String, $names: [String!]!) {
+  eventFeed(after: $after, names: $names, first: 500) {
+    events { id name memberId occurredAt receivedAt properties }
+    cursor
+  }
+}`;
+
+interface FeedPage {
+  eventFeed: {
+    events: {
+      id: string;
+      name: string;
+      memberId: string;
+      occurredAt: string;
+      receivedAt: string;
+      properties: Record<string, unknown>;
+    }[];
+    cursor: string;
+  };
+}
+
+const CURSOR = 'tasks';
+const LEASE_MS = 60_000;
+/** Pages one pass reads at most; the next pass goes on. */
+const PAGES_PER_PASS = 20;
+
+export interface FeedConsumerDependencies extends ProgressDependencies {
+  graph: GraphClient;
+  leases: JobLeases;
+  cursors: FeedCursors;
+}
+
+/** One pass: the events that arrived since the last pass, then pending rewards. False when another process holds it. */
+export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise<boolean> {
+  const holder = randomUUID();
+  if (!(await deps.leases.acquire('task-feed', holder, LEASE_MS, new Date()))) return false;
+  try {
+    const activities = await deps.repos.activities.published(new Date());
+    const names = [...new Set(activities.flatMap((activity) => activity.tasks.map((task) => task.event)))];
+    let after = await deps.cursors.get(CURSOR);
+    // With nothing to count, the feed is still read (for any one name) so that the cursor keeps up: an activity
+    // published later starts from there, not from old events.
+    const asked = names.length > 0 ? names.slice(0, 50) : ['sign_in'];
+    for (let page = 0; page < PAGES_PER_PASS; page++) {
+      const response = await deps.graph.query<FeedPage>({ identity: serviceIdentity('engagement') }, FEED, {
+        after,
+        names: asked,
+      });
+      const feed = response.data?.eventFeed;
+      if (!feed) {
+        throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the event feed could not be read', {
+          serviceName: 'analytics',
+          reason: response.errors[0]?.message,
+        });
+      }
+      const events: CountedEvent[] = feed.events.map((event) => ({
+        ...event,
+        occurredAt: new Date(event.occurredAt),
+        receivedAt: new Date(event.receivedAt),
+      }));
+      if (names.length > 0) await countEvents(deps.repos, events, new Date());
+      await deps.cursors.save(CURSOR, feed.cursor, new Date());
+      after = feed.cursor;
+      if (feed.events.length < 500) break;
+    }
+    await grantPendingRewards(deps, new Date());
+    return true;
+  } finally {
+    await deps.leases.release('task-feed', holder);
+  }
+}

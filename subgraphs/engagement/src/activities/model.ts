@@ -1,0 +1,307 @@
+// Activities (活动) with their tasks, who joined them, and each member's progress on each task. Progress documents
+// remember which events they counted (and on which days), so an event delivered twice counts once.
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { ContentStatus, Revisable } from '@bank-hub/shared';
+import type { Rule } from '@bank-hub/targeting';
+
+export type ActivityKind = 'FINANCIAL' | 'INTERACTIVE' | 'GAME';
+export type TaskMeasure = 'COUNT' | 'DISTINCT_DAYS' | 'SUM';
+export type ComparisonOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte';
+
+export interface PropertyConditionDoc {
+  property: string;
+  op: ComparisonOp;
+  value: string | number | boolean;
+}
+
+export interface RewardDoc {
+  points: number;
+  benefitId: string | null;
+}
+
+export interface TaskDoc {
+  id: string;
+  title: string;
+  event: string;
+  where: PropertyConditionDoc[];
+  measure: TaskMeasure;
+  property: string | null;
+  target: number;
+  reward: RewardDoc;
+}
+
+/** What an operator edits on an activity. */
+export interface ActivityFields {
+  title: string;
+  summary: string;
+  imageUrl: string;
+  kind: ActivityKind;
+  startsAt: Date;
+  endsAt: Date;
+  rule: Rule | null;
+  tasks: TaskDoc[];
+}
+
+export interface ActivityDoc extends ActivityFields, Revisable<ActivityFields> {
+  _id: string;
+}
+
+export interface ParticipationDoc {
+  /** `<activityId>|<memberId>`. */
+  _id: string;
+  activityId: string;
+  memberId: string;
+  joinedAt: Date;
+}
+
+export interface ProgressDoc {
+  /** `<activityId>|<taskId>|<memberId>`. */
+  _id: string;
+  activityId: string;
+  taskId: string;
+  memberId: string;
+  value: number;
+  /** DISTINCT_DAYS: the days counted. */
+  days: string[];
+  /** COUNT and SUM: the ids of the latest events counted (bounded), so a redelivered one is recognised. */
+  events: string[];
+  completedAt: Date | null;
+  rewardedAt: Date | null;
+}
+
+export const activitySchema = new Schema<ActivityDoc>(
+  {
+    _id: { type: String, required: true },
+    title: { type: String, required: true },
+    summary: { type: String, required: true },
+    imageUrl: { type: String, required: true },
+    kind: { type: String, required: true },
+    startsAt: { type: Date, required: true },
+    endsAt: { type: Date, required: true },
+    rule: { type: Schema.Types.Mixed, default: null },
+    tasks: { type: Schema.Types.Mixed, required: true },
+    status: { type: String, required: true },
+    version: { type: Number, required: true },
+    lastEditedBy: { type: String, required: true },
+    approvedBy: { type: String, default: null },
+    updatedAt: { type: Date, required: true },
+    pending: { type: Schema.Types.Mixed, default: null },
+  },
+  { collection: 'activities', versionKey: false, minimize: false },
+);
+activitySchema.index({ status: 1, endsAt: 1 });
+
+const participationSchema = new Schema<ParticipationDoc>(
+  {
+    _id: { type: String, required: true },
+    activityId: { type: String, required: true },
+    memberId: { type: String, required: true },
+    joinedAt: { type: Date, required: true },
+  },
+  { collection: 'participations', versionKey: false },
+);
+participationSchema.index({ memberId: 1 });
+participationSchema.index({ activityId: 1 });
+
+const progressSchema = new Schema<ProgressDoc>(
+  {
+    _id: { type: String, required: true },
+    activityId: { type: String, required: true },
+    taskId: { type: String, required: true },
+    memberId: { type: String, required: true },
+    value: { type: Number, required: true },
+    days: { type: [String], default: [] },
+    events: { type: [String], default: [] },
+    completedAt: { type: Date, default: null },
+    rewardedAt: { type: Date, default: null },
+  },
+  { collection: 'task_progress', versionKey: false },
+);
+progressSchema.index({ memberId: 1 });
+progressSchema.index({ completedAt: 1, rewardedAt: 1 });
+
+/** How many counted event ids a progress document keeps: a redelivery comes well within the last 200. */
+const REMEMBERED_EVENTS = 200;
+
+export const participationId = (activityId: string, memberId: string) => `${activityId}|${memberId}`;
+export const progressId = (activityId: string, taskId: string, memberId: string) =>
+  `${activityId}|${taskId}|${memberId}`;
+
+export class ActivityRepository {
+  constructor(readonly model: Model<ActivityDoc>) {}
+
+  findByIds(ids: readonly string[]): Promise<ActivityDoc[]> {
+    return this.model
+      .find({ _id: { $in: [...ids] } })
+      .lean<ActivityDoc[]>()
+      .exec();
+  }
+
+  list(status: ContentStatus | null, first: number): Promise<ActivityDoc[]> {
+    return this.model
+      .find(status ? { status } : {})
+      .sort({ updatedAt: -1, _id: 1 })
+      .limit(first)
+      .lean<ActivityDoc[]>()
+      .exec();
+  }
+
+  /** Published activities that have not ended (members' lists and the feed consumer read these). */
+  published(now: Date): Promise<ActivityDoc[]> {
+    return this.model
+      .find({ status: 'PUBLISHED', endsAt: { $gt: now } })
+      .sort({ startsAt: 1, _id: 1 })
+      .lean<ActivityDoc[]>()
+      .exec();
+  }
+
+  insert(activity: ActivityDoc): Promise<unknown> {
+    return this.model.create(activity);
+  }
+
+  replaceIfVersion(activity: ActivityDoc, expectedVersion: number): Promise<ActivityDoc | null> {
+    const { _id, ...rest } = activity;
+    return this.model
+      .findOneAndUpdate({ _id, version: expectedVersion }, { $set: rest }, { returnDocument: 'after' })
+      .lean<ActivityDoc>()
+      .exec();
+  }
+}
+
+export class ParticipationRepository {
+  constructor(readonly model: Model<ParticipationDoc>) {}
+
+  /** Joins once: joining again keeps the first time. */
+  async join(activityId: string, memberId: string, now: Date): Promise<ParticipationDoc> {
+    const _id = participationId(activityId, memberId);
+    await this.model
+      .updateOne({ _id }, { $setOnInsert: { activityId, memberId, joinedAt: now } }, { upsert: true })
+      .exec();
+    return (await this.model.findById(_id).lean<ParticipationDoc>().exec())!;
+  }
+
+  ofMembers(memberIds: readonly string[]): Promise<ParticipationDoc[]> {
+    return this.model
+      .find({ memberId: { $in: [...memberIds] } })
+      .lean<ParticipationDoc[]>()
+      .exec();
+  }
+
+  count(activityIds: readonly string[]): Promise<{ _id: string; n: number }[]> {
+    return this.model
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { activityId: { $in: [...activityIds] } } },
+        { $group: { _id: '$activityId', n: { $sum: 1 } } },
+      ])
+      .exec();
+  }
+}
+
+export class ProgressRepository {
+  constructor(readonly model: Model<ProgressDoc>) {}
+
+  ofMembers(memberIds: readonly string[]): Promise<ProgressDoc[]> {
+    return this.model
+      .find({ memberId: { $in: [...memberIds] } })
+      .lean<ProgressDoc[]>()
+      .exec();
+  }
+
+  private async ensure(activityId: string, taskId: string, memberId: string): Promise<string> {
+    const _id = progressId(activityId, taskId, memberId);
+    await this.model
+      .updateOne(
+        { _id },
+        {
+          $setOnInsert: {
+            activityId,
+            taskId,
+            memberId,
+            value: 0,
+            days: [],
+            events: [],
+            completedAt: null,
+            rewardedAt: null,
+          },
+        },
+        { upsert: true },
+      )
+      .exec();
+    return _id;
+  }
+
+  /** Counts an event once (COUNT: 1, SUM: `amount`); false when it was counted before or the task is complete. */
+  async countEvent(
+    key: { activityId: string; taskId: string; memberId: string },
+    eventId: string,
+    amount: number,
+  ): Promise<boolean> {
+    const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
+    const counted = await this.model
+      .updateOne(
+        { _id, completedAt: null, events: { $ne: eventId } },
+        { $inc: { value: amount }, $push: { events: { $each: [eventId], $slice: -REMEMBERED_EVENTS } } },
+      )
+      .exec();
+    return counted.modifiedCount > 0;
+  }
+
+  /** Counts a day once (DISTINCT_DAYS); false when the day was counted before or the task is complete. */
+  async countDay(
+    key: { activityId: string; taskId: string; memberId: string },
+    day: string,
+  ): Promise<boolean> {
+    const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
+    const counted = await this.model
+      .updateOne({ _id, completedAt: null, days: { $ne: day } }, { $inc: { value: 1 }, $push: { days: day } })
+      .exec();
+    return counted.modifiedCount > 0;
+  }
+
+  /** Marks the task complete (once) when its progress reached the target. */
+  async completeIfReached(
+    key: { activityId: string; taskId: string; memberId: string },
+    target: number,
+    now: Date,
+  ): Promise<void> {
+    await this.model
+      .updateOne(
+        {
+          _id: progressId(key.activityId, key.taskId, key.memberId),
+          completedAt: null,
+          value: { $gte: target },
+        },
+        { $set: { completedAt: now } },
+      )
+      .exec();
+  }
+
+  /** Completed tasks whose reward has not been granted yet (a grant that failed or a process that died halfway). */
+  awaitingReward(limit = 500): Promise<ProgressDoc[]> {
+    return this.model
+      .find({ completedAt: { $ne: null }, rewardedAt: null })
+      .limit(limit)
+      .lean<ProgressDoc[]>()
+      .exec();
+  }
+
+  async markRewarded(id: string, now: Date): Promise<void> {
+    await this.model.updateOne({ _id: id, rewardedAt: null }, { $set: { rewardedAt: now } }).exec();
+  }
+}
+
+export interface ActivityRepositories {
+  activities: ActivityRepository;
+  participations: ParticipationRepository;
+  progress: ProgressRepository;
+}
+
+export function openActivityRepositories(connection: Connection): ActivityRepositories {
+  return {
+    activities: new ActivityRepository(connection.model<ActivityDoc>('Activity', activitySchema)),
+    participations: new ParticipationRepository(
+      connection.model<ParticipationDoc>('Participation', participationSchema),
+    ),
+    progress: new ProgressRepository(connection.model<ProgressDoc>('TaskProgress', progressSchema)),
+  };
+}

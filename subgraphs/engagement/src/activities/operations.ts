@@ -1,0 +1,237 @@
+// Activity use cases: operators create, edit and move activities through the four-eyes workflow (audited); members
+// join running activities whose audience includes them, sign in daily, and see their progress.
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  Scope,
+  checked,
+  conflict,
+  edit,
+  hubError,
+  notFound,
+  requireMember,
+  requireScope,
+  step,
+  type WorkflowAction,
+} from '@bank-hub/shared';
+import { inAudience, viewerAttributes, type MemberAttributes } from '../audience';
+import type { EngagementContext } from '../context';
+import type { ActivityDoc, ParticipationDoc, ProgressDoc, TaskDoc } from './model';
+import { participationId, progressId } from './model';
+import { countEvents, grantPendingRewards } from './progress';
+import { checkActivityInput, type ActivityInput } from './tasks';
+
+const TRACKING_PLAN = `query TrackingPlanNames { trackingPlan { name } }`;
+
+/** The tracking plan's event names, asked of analytics on the operator's behalf; null when it cannot answer. */
+async function planNames(ctx: EngagementContext): Promise<ReadonlySet<string> | null> {
+  const response = await ctx.graph.query<{ trackingPlan: { name: string }[] | null }>(ctx, TRACKING_PLAN);
+  return response.data?.trackingPlan ? new Set(response.data.trackingPlan.map((event) => event.name)) : null;
+}
+
+async function audit(
+  ctx: EngagementContext,
+  operator: string,
+  action: string,
+  id: string,
+  before: unknown,
+  after: unknown,
+) {
+  await ctx.repos.audit.record({
+    actor: operator,
+    action,
+    targetType: 'ACTIVITY',
+    targetId: id,
+    before,
+    after,
+    requestId: ctx.requestId,
+  });
+}
+
+export async function activityOrNotFound(ctx: EngagementContext, id: string): Promise<ActivityDoc> {
+  const activity = await ctx.loaders.activityById.load(id);
+  if (!activity) throw notFound('activity', id.slice(0, 64));
+  return activity;
+}
+
+async function checkedActivity(ctx: EngagementContext, input: ActivityInput) {
+  const fields = checked(() => checkActivityInput(input, null));
+  // Events must be ones channels can send: a task on an unknown event could never complete.
+  const plan = await planNames(ctx);
+  return plan ? checked(() => checkActivityInput(input, plan)) : fields;
+}
+
+export async function createActivity(ctx: EngagementContext, input: ActivityInput): Promise<ActivityDoc> {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  const fields = await checkedActivity(ctx, input);
+  const activity: ActivityDoc = {
+    _id: `ACT-${randomUUID()}`,
+    ...fields,
+    status: 'DRAFT',
+    version: 1,
+    lastEditedBy: operator,
+    approvedBy: null,
+    updatedAt: ctx.now,
+    pending: null,
+  };
+  await ctx.repos.activities.insert(activity);
+  await audit(ctx, operator, 'createActivity', activity._id, null, activity);
+  return activity;
+}
+
+export async function updateActivity(
+  ctx: EngagementContext,
+  id: string,
+  input: ActivityInput,
+): Promise<ActivityDoc> {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  const before = await activityOrNotFound(ctx, id);
+  const fields = await checkedActivity(ctx, input);
+  const edited = edit(before, fields, operator, ctx.now);
+  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `activity ${id}: ${edited.message}`);
+  const after = await ctx.repos.activities.replaceIfVersion(edited.doc, before.version);
+  if (!after) throw conflict(`activity ${id} was changed by someone else; reload and retry`);
+  await audit(ctx, operator, 'updateActivity', id, before, after);
+  return after;
+}
+
+/** One workflow step on an activity, guarded by version so two approvers cannot both act. */
+export async function stepActivity(
+  ctx: EngagementContext,
+  operator: string,
+  id: string,
+  action: WorkflowAction,
+  reason: string | null,
+) {
+  const before = await activityOrNotFound(ctx, id);
+  const result = step(before, action, operator, ctx.now);
+  if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  const after = await ctx.repos.activities.replaceIfVersion(result.doc, before.version);
+  if (!after) throw conflict(`activity ${id} was changed by someone else; reload and retry`);
+  await audit(ctx, operator, action, id, before, reason ? { ...after, reason } : after);
+  return { status: result.status, live: result.live, version: after.version };
+}
+
+/** A published activity running now, or a stable refusal saying why it cannot be joined. */
+function runningOrRefused(activity: ActivityDoc, now: Date): ActivityDoc {
+  if (activity.status !== 'PUBLISHED') throw notFound('activity', activity._id);
+  if (now >= activity.endsAt) {
+    throw hubError(
+      ErrorCode.ACTIVITY_ENDED,
+      `activity ${activity._id} ended ${activity.endsAt.toISOString()}`,
+    );
+  }
+  if (now < activity.startsAt) {
+    throw hubError(
+      ErrorCode.ACTIVITY_NOT_STARTED,
+      `activity ${activity._id} starts ${activity.startsAt.toISOString()}`,
+    );
+  }
+  return activity;
+}
+
+export async function joinActivity(ctx: EngagementContext, activityId: string) {
+  const memberId = requireMember(ctx.identity);
+  const activity = runningOrRefused(await activityOrNotFound(ctx, activityId), ctx.now);
+  if (activity.rule) {
+    const member = await viewerAttributes(ctx.graph, ctx);
+    if (!inAudience(activity.rule, member, ctx.now))
+      throw hubError(ErrorCode.NOT_IN_AUDIENCE, `activity ${activityId} is not open to this member`);
+  }
+  await ctx.repos.participations.join(activity._id, memberId, ctx.now);
+  return progressOf(ctx, activity, memberId);
+}
+
+/** Today's sign-in for an INTERACTIVE activity: an event of its own id per member and day, so it counts once a day. */
+export async function dailySignIn(ctx: EngagementContext, activityId: string) {
+  const memberId = requireMember(ctx.identity);
+  const activity = runningOrRefused(await activityOrNotFound(ctx, activityId), ctx.now);
+  if (activity.kind !== 'INTERACTIVE')
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `activity ${activityId} is not an INTERACTIVE activity`);
+  const joined = await ctx.loaders.participationsByMember.load(memberId);
+  if (!joined.some((participation) => participation.activityId === activityId))
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `join activity ${activityId} before signing in`);
+  const day = ctx.now.toISOString().slice(0, 10);
+  await countEvents(
+    ctx.repos,
+    [
+      {
+        id: `daily-sign-in:${memberId}:${day}`,
+        name: 'sign_in',
+        memberId,
+        occurredAt: ctx.now,
+        receivedAt: ctx.now,
+        properties: { method: 'daily' },
+      },
+    ],
+    ctx.now,
+  );
+  await grantPendingRewards({ repos: ctx.repos, granter: ctx.granter, logger: ctx.logger }, ctx.now);
+  ctx.loaders.progressByMember.clear(memberId);
+  return progressOf(ctx, activity, memberId);
+}
+
+export interface TaskProgressView {
+  task: TaskDoc;
+  value: number;
+  target: number;
+  completed: boolean;
+  completedAt: Date | null;
+  rewarded: boolean;
+}
+
+export interface ActivityProgressView {
+  activity: ActivityDoc;
+  joined: boolean;
+  joinedAt: Date | null;
+  tasks: TaskProgressView[];
+}
+
+function viewOf(
+  activity: ActivityDoc,
+  participation: ParticipationDoc | undefined,
+  progress: ReadonlyMap<string, ProgressDoc>,
+  memberId: string,
+): ActivityProgressView {
+  return {
+    activity,
+    joined: participation !== undefined,
+    joinedAt: participation?.joinedAt ?? null,
+    tasks: activity.tasks.map((task) => {
+      const done = progress.get(progressId(activity._id, task.id, memberId));
+      return {
+        task,
+        value: Math.min(done?.value ?? 0, task.target),
+        target: task.target,
+        completed: Boolean(done?.completedAt),
+        completedAt: done?.completedAt ?? null,
+        rewarded: Boolean(done?.rewardedAt),
+      };
+    }),
+  };
+}
+
+async function progressOf(ctx: EngagementContext, activity: ActivityDoc, memberId: string) {
+  const [participations, progress] = await Promise.all([
+    ctx.loaders.participationsByMember.load(memberId),
+    ctx.loaders.progressByMember.load(memberId),
+  ]);
+  const joined = participations.find((p) => p._id === participationId(activity._id, memberId));
+  return viewOf(activity, joined, new Map(progress.map((p) => [p._id, p])), memberId);
+}
+
+/** The activities running now that the member may join, with their progress. The member themself or an operator. */
+export async function memberActivities(ctx: EngagementContext, member: MemberAttributes) {
+  const isSelf = ctx.identity.subject === member.id && ctx.identity.scopes.has(Scope.MEMBER);
+  if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
+  const running = (await ctx.loaders.publishedActivities.load('now')).filter(
+    (activity) => activity.startsAt <= ctx.now && inAudience(activity.rule, member, ctx.now),
+  );
+  const [participations, progress] = await Promise.all([
+    ctx.loaders.participationsByMember.load(member.id),
+    ctx.loaders.progressByMember.load(member.id),
+  ]);
+  const joined = new Map(participations.map((p) => [p.activityId, p]));
+  const byId = new Map(progress.map((p) => [p._id, p]));
+  return running.map((activity) => viewOf(activity, joined.get(activity._id), byId, member.id));
+}

@@ -1,0 +1,110 @@
+// Progress from events: each event a member sends is offered to the tasks of the published activities they joined
+// (before the event arrived, inside the activity's window). Counting is idempotent per event (and per day for
+// DISTINCT_DAYS), completion is a conditional update, and a completed task's reward is granted under a key of its
+// own — so a replayed or redelivered event never counts twice and a reward is never granted twice. A reward that
+// could not be granted (a subgraph down, a process that died) is retried by the next pass.
+import type { Logger } from '@bank-hub/shared';
+import type { ActivityDoc, ActivityRepositories, ParticipationDoc, ProgressDoc } from './model';
+import { participationId } from './model';
+import { contributionOf, type CountedEvent } from './tasks';
+
+/** What grants a completed task's reward: points through members, a benefit through engagement's claims. */
+export interface RewardGranter {
+  grant(grant: {
+    memberId: string;
+    points: number;
+    benefitId: string | null;
+    idempotencyKey: string;
+    source: 'TASK_REWARD' | 'REFERRAL';
+    reason: string;
+  }): Promise<unknown>;
+}
+
+export interface ProgressDependencies {
+  repos: ActivityRepositories;
+  granter: RewardGranter;
+  logger: Logger;
+}
+
+const inWindow = (activity: ActivityDoc, at: Date) => activity.startsAt <= at && at < activity.endsAt;
+
+/** Counts events towards the tasks of the activities their members joined; returns how many counts moved. */
+export async function countEvents(
+  repos: ActivityRepositories,
+  events: readonly CountedEvent[],
+  now: Date,
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const activities = new Map(
+    (await repos.activities.published(now)).map((activity) => [activity._id, activity]),
+  );
+  const names = new Set(
+    [...activities.values()].flatMap((activity) => activity.tasks.map((task) => task.event)),
+  );
+  const relevant = events.filter((event) => names.has(event.name));
+  if (relevant.length === 0) return 0;
+  const joined = new Map<string, ParticipationDoc>();
+  for (const participation of await repos.participations.ofMembers([
+    ...new Set(relevant.map((e) => e.memberId)),
+  ]))
+    joined.set(participation._id, participation);
+  let moved = 0;
+  for (const event of relevant) {
+    for (const activity of activities.values()) {
+      const participation = joined.get(participationId(activity._id, event.memberId));
+      if (
+        !participation ||
+        event.receivedAt < participation.joinedAt ||
+        !inWindow(activity, event.occurredAt)
+      )
+        continue;
+      for (const task of activity.tasks) {
+        const contribution = contributionOf(task, event);
+        if (!contribution) continue;
+        const key = { activityId: activity._id, taskId: task.id, memberId: event.memberId };
+        const counted =
+          contribution.measure === 'DISTINCT_DAYS'
+            ? await repos.progress.countDay(key, contribution.day)
+            : await repos.progress.countEvent(key, event.id, contribution.amount);
+        if (!counted) continue;
+        moved += 1;
+        await repos.progress.completeIfReached(key, task.target, now);
+      }
+    }
+  }
+  return moved;
+}
+
+/** Grants the rewards of completed tasks not yet rewarded; each once, under the task's own key. */
+export async function grantPendingRewards(
+  { repos, granter, logger }: ProgressDependencies,
+  now: Date,
+): Promise<void> {
+  const waiting: ProgressDoc[] = await repos.progress.awaitingReward();
+  if (waiting.length === 0) return;
+  const activities = new Map(
+    (await repos.activities.findByIds([...new Set(waiting.map((p) => p.activityId))])).map((a) => [a._id, a]),
+  );
+  for (const progress of waiting) {
+    const task = activities
+      .get(progress.activityId)
+      ?.tasks.find((candidate) => candidate.id === progress.taskId);
+    if (!task) continue;
+    try {
+      await granter.grant({
+        memberId: progress.memberId,
+        points: task.reward.points,
+        benefitId: task.reward.benefitId,
+        idempotencyKey: `task:${progress._id}`,
+        source: 'TASK_REWARD',
+        reason: `task ${task.id} of activity ${progress.activityId}`,
+      });
+      await repos.progress.markRewarded(progress._id, now);
+    } catch (error) {
+      logger.warn(
+        { progress: progress._id, reason: (error as Error).message },
+        'task reward not granted; the next pass retries',
+      );
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Activity resolvers: thin — scope checks, argument checks, then the use cases in operations.ts.
+import {
+  Scope,
+  checkCount,
+  hasScope,
+  notFound,
+  parseRepresentation,
+  requireScope,
+  reviewOf,
+  type BaseContext,
+} from '@bank-hub/shared';
+import { MemberAttributes } from '../audience';
+import type { EngagementContext } from '../context';
+import type { Resolvers } from '../generated/resolvers';
+import type { ActivityDoc } from './model';
+import { createActivity, dailySignIn, joinActivity, memberActivities, updateActivity } from './operations';
+
+const MAX_LIVE_IDS = 100;
+
+/** An activity's field that only operators may read: how it is targeted and approved. */
+const operatorOnly =
+  <K extends keyof ActivityDoc>(field: K) =>
+  (activity: ActivityDoc, _args: unknown, ctx: BaseContext): ActivityDoc[K] => {
+    requireScope(ctx.identity, Scope.OPERATOR);
+    return activity[field];
+  };
+
+const isLive = (activity: ActivityDoc, now: Date) =>
+  activity.status === 'PUBLISHED' && activity.startsAt <= now && now < activity.endsAt;
+
+/** Members and guests see published activities only; operators see every one. */
+function visible(activity: ActivityDoc | null, ctx: EngagementContext): ActivityDoc | null {
+  if (!activity) return null;
+  return activity.status === 'PUBLISHED' || hasScope(ctx.identity, Scope.OPERATOR) ? activity : null;
+}
+
+export const activityResolvers: Resolvers = {
+  Query: {
+    activities: (_parent, { status, first }, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return ctx.repos.activities.list(status ?? null, checkCount(first ?? 20, 100, 'first'));
+    },
+    activity: async (_parent, { id }, ctx) => {
+      const found = visible(await ctx.loaders.activityById.load(id), ctx);
+      if (!found) throw notFound('activity', id.slice(0, 64));
+      return found;
+    },
+    liveActivities: async (_parent, { ids }, ctx) => {
+      checkCount(Math.max(ids.length, 1), MAX_LIVE_IDS, 'ids');
+      const found = await ctx.loaders.activityById.loadMany([...new Set(ids)]);
+      return found
+        .filter((activity): activity is ActivityDoc => activity !== null && !(activity instanceof Error))
+        .filter((activity) => isLive(activity, ctx.now))
+        .map((activity) => activity._id);
+    },
+  },
+
+  Mutation: {
+    createActivity: (_parent, { input }, ctx) => createActivity(ctx, input),
+    updateActivity: (_parent, { id, input }, ctx) => updateActivity(ctx, id, input),
+    joinActivity: (_parent, { activityId }, ctx) => joinActivity(ctx, activityId),
+    dailySignIn: (_parent, { activityId }, ctx) => dailySignIn(ctx, activityId),
+  },
+
+  Member: {
+    activities: (member, _args, ctx) =>
+      memberActivities(
+        ctx,
+        parseRepresentation(MemberAttributes, member, { typename: 'Member', field: 'activities' }, ctx),
+      ),
+  },
+
+  Activity: {
+    // Content's activity cards reference activities by id; members see published ones only.
+    __resolveReference: async (reference, ctx) =>
+      visible(await ctx.loaders.activityById.load(reference.id), ctx),
+    id: (activity) => activity._id,
+    rule: operatorOnly('rule'),
+    status: operatorOnly('status'),
+    version: operatorOnly('version'),
+    lastEditedBy: operatorOnly('lastEditedBy'),
+    approvedBy: operatorOnly('approvedBy'),
+    updatedAt: operatorOnly('updatedAt'),
+    pendingRevision: (activity, _args, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return reviewOf(activity);
+    },
+    participants: (activity, _args, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return ctx.loaders.participantsByActivity.load(activity._id);
+    },
+  },
+};

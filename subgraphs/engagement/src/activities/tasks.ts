@@ -1,0 +1,177 @@
+// What a task counts: an event of one name whose properties pass every condition, measured as a count, as distinct
+// days, or as the sum of a numeric property — and the checks an operator's activity input must pass first.
+import { HTTPS_URL, InputProblem, matching, requiredText, wholeNumber } from '@bank-hub/shared';
+import { parseRule, type Rule } from '@bank-hub/targeting';
+import type {
+  ActivityFields,
+  ActivityKind,
+  ComparisonOp,
+  PropertyConditionDoc,
+  TaskDoc,
+  TaskMeasure,
+} from './model';
+
+/** An event as tasks read it (from analytics' feed, or a daily sign-in). */
+export interface CountedEvent {
+  id: string;
+  name: string;
+  memberId: string;
+  occurredAt: Date;
+  receivedAt: Date;
+  properties: Readonly<Record<string, unknown>>;
+}
+
+export type Contribution =
+  { measure: 'DISTINCT_DAYS'; day: string } | { measure: 'COUNT' | 'SUM'; amount: number };
+
+function passes(condition: PropertyConditionDoc, properties: Readonly<Record<string, unknown>>): boolean {
+  const actual = Object.hasOwn(properties, condition.property) ? properties[condition.property] : undefined;
+  const expected = condition.value;
+  switch (condition.op) {
+    case 'eq':
+      return actual === expected;
+    case 'neq':
+      return actual !== expected;
+    default: {
+      if (typeof actual !== 'number' || typeof expected !== 'number') return false;
+      const compare = {
+        gt: actual > expected,
+        gte: actual >= expected,
+        lt: actual < expected,
+        lte: actual <= expected,
+      };
+      return compare[condition.op];
+    }
+  }
+}
+
+/** What one event adds to a task, or null when it does not count. */
+export function contributionOf(task: TaskDoc, event: CountedEvent): Contribution | null {
+  if (event.name !== task.event || !task.where.every((condition) => passes(condition, event.properties)))
+    return null;
+  if (task.measure === 'DISTINCT_DAYS')
+    return { measure: 'DISTINCT_DAYS', day: event.occurredAt.toISOString().slice(0, 10) };
+  if (task.measure === 'COUNT') return { measure: 'COUNT', amount: 1 };
+  const value = task.property ? event.properties[task.property] : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+    ? { measure: 'SUM', amount: value }
+    : null;
+}
+
+const KINDS: readonly ActivityKind[] = ['FINANCIAL', 'INTERACTIVE', 'GAME'];
+const MEASURES: readonly TaskMeasure[] = ['COUNT', 'DISTINCT_DAYS', 'SUM'];
+const OPS: readonly ComparisonOp[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
+const TASK_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const EVENT_NAME = /^[a-z][a-z0-9_]{1,39}$/;
+const PROPERTY = /^[a-z][A-Za-z0-9]{0,39}$/;
+export const ACTIVITY_LIMITS = { tasks: 10, conditions: 5, target: 100_000, points: 100_000 } as const;
+
+export interface TaskInput {
+  id: string;
+  title: string;
+  event: string;
+  where?: readonly { property: string; op: string; value: unknown }[] | null;
+  measure: TaskMeasure;
+  property?: string | null;
+  target: number;
+  reward: { points?: number | null; benefitId?: string | null };
+}
+
+export interface ActivityInput {
+  title: string;
+  summary: string;
+  imageUrl: string;
+  kind: ActivityKind;
+  startsAt: Date;
+  endsAt: Date;
+  rule?: unknown;
+  tasks: readonly TaskInput[];
+}
+
+function checkCondition(
+  input: { property: string; op: string; value: unknown },
+  at: string,
+): PropertyConditionDoc {
+  const property = matching(input.property, PROPERTY, `${at}.property`, 'a property name (lower camel case)');
+  if (!(OPS as readonly string[]).includes(input.op))
+    throw new InputProblem(`${at}.op`, `${at}.op must be one of ${OPS.join(', ')}`);
+  const op = input.op as ComparisonOp;
+  const { value } = input;
+  const scalar =
+    (typeof value === 'string' && value.length <= 200) ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    typeof value === 'boolean';
+  if (!scalar)
+    throw new InputProblem(`${at}.value`, `${at}.value must be a string (at most 200), number or boolean`);
+  if (op !== 'eq' && op !== 'neq' && typeof value !== 'number')
+    throw new InputProblem(`${at}.value`, `${op} compares numbers`);
+  return { property, op, value: value as PropertyConditionDoc['value'] };
+}
+
+function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | null): TaskDoc {
+  const event = matching(input.event, EVENT_NAME, `${at}.event`, 'an event name');
+  if (plan && !plan.has(event)) throw new InputProblem(`${at}.event`, `${event} is not in the tracking plan`);
+  if (!MEASURES.includes(input.measure))
+    throw new InputProblem(`${at}.measure`, `${at}.measure is not a measure`);
+  const where = (input.where ?? []).map((condition, i) => checkCondition(condition, `${at}.where[${i}]`));
+  if (where.length > ACTIVITY_LIMITS.conditions)
+    throw new InputProblem(`${at}.where`, `a task has at most ${ACTIVITY_LIMITS.conditions} conditions`);
+  const property =
+    input.measure === 'SUM'
+      ? matching(input.property, PROPERTY, `${at}.property`, 'the numeric property a SUM adds up')
+      : null;
+  if (!(Number.isFinite(input.target) && input.target > 0 && input.target <= ACTIVITY_LIMITS.target))
+    throw new InputProblem(
+      `${at}.target`,
+      `${at}.target must be above 0 and at most ${ACTIVITY_LIMITS.target}`,
+    );
+  if (input.measure !== 'SUM' && !Number.isInteger(input.target))
+    throw new InputProblem(`${at}.target`, `${at}.target counts whole events or days`);
+  const points = wholeNumber(input.reward.points ?? 0, `${at}.reward.points`, 0, ACTIVITY_LIMITS.points);
+  const benefitId = input.reward.benefitId ?? null;
+  if (points === 0 && !benefitId)
+    throw new InputProblem(`${at}.reward`, 'a task rewards points, a benefit or both');
+  return {
+    id: matching(input.id, TASK_ID, `${at}.id`, 'lower case letters, digits and -'),
+    title: requiredText(input.title, `${at}.title`, 60),
+    event,
+    where,
+    measure: input.measure,
+    property,
+    target: input.target,
+    reward: { points, benefitId },
+  };
+}
+
+/** An activity's fields, checked; `plan` (the tracking plan's event names) when it could be read. */
+export function checkActivityInput(input: ActivityInput, plan: ReadonlySet<string> | null): ActivityFields {
+  if (!KINDS.includes(input.kind))
+    throw new InputProblem('input.kind', 'input.kind is not a kind of activity');
+  if (!(input.endsAt.getTime() > input.startsAt.getTime()))
+    throw new InputProblem('input.endsAt', 'the activity must end after it starts');
+  if (input.tasks.length < 1 || input.tasks.length > ACTIVITY_LIMITS.tasks)
+    throw new InputProblem('input.tasks', `an activity has 1 to ${ACTIVITY_LIMITS.tasks} tasks`);
+  const tasks = input.tasks.map((task, i) => checkTask(task, `input.tasks[${i}]`, plan));
+  const ids = new Set<string>();
+  tasks.forEach((task, i) => {
+    if (ids.has(task.id)) throw new InputProblem(`input.tasks[${i}].id`, `task id ${task.id} is used twice`);
+    ids.add(task.id);
+  });
+  let rule: Rule | null = null;
+  if (input.rule !== undefined && input.rule !== null) {
+    // Activities target what members and content target: no profile attributes.
+    const parsed = parseRule(input.rule, 'input.rule', { allowField: (field) => !field.startsWith('attr.') });
+    if (!parsed.ok) throw new InputProblem(parsed.problem.path, parsed.problem.message);
+    rule = parsed.rule;
+  }
+  return {
+    title: requiredText(input.title, 'input.title', 60),
+    summary: requiredText(input.summary, 'input.summary', 120),
+    imageUrl: matching(input.imageUrl, HTTPS_URL, 'input.imageUrl', 'an https URL'),
+    kind: input.kind,
+    startsAt: input.startsAt,
+    endsAt: input.endsAt,
+    rule,
+    tasks,
+  };
+}
