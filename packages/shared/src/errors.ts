@@ -23,6 +23,20 @@ export const ErrorCode = {
   /** An entity representation lacks a field named in @requires: a planner or subgraph bug, never "none". */
   INVALID_REPRESENTATION: 'INVALID_REPRESENTATION',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** An idempotency key sent again with other arguments than the first time. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A spend of more spendable points than the member's balance holds. */
+  INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
+  /** A benefit whose stock is gone. */
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
+  /** A benefit that is not published, not yet claimable or no longer claimable. */
+  BENEFIT_NOT_AVAILABLE: 'BENEFIT_NOT_AVAILABLE',
+  /** A benefit whose audience rule the member does not match. */
+  NOT_IN_AUDIENCE: 'NOT_IN_AUDIENCE',
+  /** A member who has claimed a benefit as often as its per-member limit allows. */
+  CLAIM_LIMIT_REACHED: 'CLAIM_LIMIT_REACHED',
+  /** A benefit claimed as often today (UTC) as its per-day limit allows. */
+  DAILY_LIMIT_REACHED: 'DAILY_LIMIT_REACHED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

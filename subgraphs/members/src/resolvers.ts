@@ -9,6 +9,7 @@ import {
   Scope,
   hasScope,
   notFound,
+  requireAnyScope,
   requireScope,
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
@@ -27,7 +28,7 @@ import {
   type Actor,
 } from './operations';
 import { applyLifecycle } from './lifecycle';
-import { awardPoints } from './points';
+import { awardPoints, refundPoints, spendPoints } from './points';
 
 const MAX_PAGE = 100;
 
@@ -96,9 +97,21 @@ export const resolvers: Resolvers = {
       return previewSegment(ctx.repos, rule, ctx.now);
     },
     awardPoints: (_parent, args, ctx) => {
-      const actor = operator(ctx);
-      return awardPoints(ctx.repos, { ...args, actor: actor.operatorId, requestId: actor.requestId });
+      const actor = requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      return awardPoints(ctx.repos, { ...args, actor, requestId: ctx.requestId });
     },
+    spendPoints: (_parent, args, ctx) =>
+      spendPoints(ctx.repos, {
+        ...args,
+        actor: requireScope(ctx.identity, Scope.SERVICE),
+        requestId: ctx.requestId,
+      }),
+    refundPoints: (_parent, args, ctx) =>
+      refundPoints(ctx.repos, {
+        ...args,
+        actor: requireScope(ctx.identity, Scope.SERVICE),
+        requestId: ctx.requestId,
+      }),
     applyLifecycle: (_parent, { results }, ctx) =>
       applyLifecycle(
         ctx.repos,
