@@ -1,17 +1,37 @@
 // The per-request context: identity, repositories, the graph client and loaders created fresh for every request.
 import type { BaseContext, GraphClient } from '@bank-hub/shared';
+import { createBenefitLoaders, type BenefitLoaders } from './benefits/loaders';
+import type { MemberPoints } from './members-points';
 import type { EngagementRepositories } from './models';
 
 /** What lives as long as the process: shared by every request. */
 export interface EngagementServices {
   repos: EngagementRepositories;
   graph: GraphClient;
+  /** Members' points, moved through the graph with the hub's service identity. */
+  points: MemberPoints;
 }
 
+/** A member as engagement knows them: by id (the gateway hands engagement a reference). */
+export interface MemberRef {
+  id: string;
+}
+
+/** An operator acting, as the workflow and the audit log name them. */
+export interface Operator {
+  id: string;
+}
+
+export type EngagementLoaders = BenefitLoaders;
+
 export interface EngagementContext extends BaseContext, EngagementServices {
+  loaders: EngagementLoaders;
   now: Date;
 }
 
 export function createContext(services: EngagementServices) {
-  return (base: BaseContext): EngagementContext => ({ ...base, ...services, now: new Date() });
+  return (base: BaseContext): EngagementContext => {
+    const now = new Date();
+    return { ...base, ...services, now, loaders: createBenefitLoaders(services.repos, now) };
+  };
 }

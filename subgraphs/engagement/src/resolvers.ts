@@ -1,6 +1,7 @@
 // Engagement resolvers: each area's own (activities, benefits, referrals), merged into one map. Resolvers stay thin:
 // they check scope and arguments and call the area's use cases.
 import { DateTimeScalar, JSONScalar, TargetingRuleScalar } from '@bank-hub/shared';
+import { benefitResolvers } from './benefits/resolvers';
 import type { Resolvers } from './generated/resolvers';
 
 type Area = Resolvers;
@@ -16,8 +17,11 @@ function merge(...areas: Area[]): Resolvers {
   return merged as Resolvers;
 }
 
-export const resolvers: Resolvers = merge({
-  DateTime: DateTimeScalar,
-  JSON: JSONScalar,
-  TargetingRule: TargetingRuleScalar,
-});
+export const resolvers: Resolvers = merge(
+  {
+    DateTime: DateTimeScalar,
+    JSON: JSONScalar,
+    TargetingRule: TargetingRuleScalar,
+  },
+  benefitResolvers,
+);

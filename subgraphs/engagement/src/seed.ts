@@ -1,11 +1,14 @@
 // Demo data for engagement: each area seeds its own collections.
+import { benefitsSeeded, seedBenefits } from './benefits/seed';
 import type { EngagementRepositories } from './models';
 
 export async function seedEngagement(
-  _repos: EngagementRepositories,
-  _options: { reset?: boolean } = {},
-): Promise<void> {}
+  repos: EngagementRepositories,
+  options: { reset?: boolean } = {},
+): Promise<void> {
+  await seedBenefits(repos, options);
+}
 
-export async function isSeeded(_repos: EngagementRepositories): Promise<boolean> {
-  return true;
+export async function isSeeded(repos: EngagementRepositories): Promise<boolean> {
+  return benefitsSeeded(repos);
 }

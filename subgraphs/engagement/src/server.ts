@@ -7,6 +7,7 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { createContext, type EngagementContext } from './context';
+import { graphMemberPoints } from './members-points';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
@@ -20,6 +21,10 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<EngagementContext>,
     dependencies,
-    context: createContext({ repos, graph: dependencies.graph }),
+    context: createContext({
+      repos,
+      graph: dependencies.graph,
+      points: graphMemberPoints(dependencies.graph),
+    }),
   });
 }

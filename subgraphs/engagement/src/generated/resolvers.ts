@@ -2,10 +2,13 @@
 import type { Rule } from '@bank-hub/targeting';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { PendingRevisionView } from '@bank-hub/shared';
-import type { EngagementContext } from '../context';
+import type { MemberRef, EngagementContext } from '../context';
+import type { BenefitDoc } from '../benefits/models/benefit';
+import type { ClaimDoc } from '../benefits/models/claim';
+import type { ClaimCount as ClaimCountModel } from '../benefits/loaders';
+import type { EngagementWorkflowOutcome } from '../workflow';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
-export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -41,7 +44,7 @@ export type Benefit = {
   kind: BenefitKind;
   /** Operator who last edited it. Operator scope. */
   lastEditedBy: Scalars['String']['output'];
-  /** Membership levels that carry it as a privilege. */
+  /** Membership levels that carry it as a privilege; when any, only members at one of them may claim it. */
   levelCodes: Array<Scalars['String']['output']>;
   /** An edit waiting for approval. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
@@ -57,7 +60,7 @@ export type Benefit = {
   rule?: Maybe<Scalars['TargetingRule']['output']>;
   /** Claimable from. */
   startsAt: Scalars['DateTime']['output'];
-  /** Workflow status. Operator scope. */
+  /** Workflow status. Operator or builder scope. */
   status: ContentStatus;
   /** Claims it can give in total. */
   stock: Scalars['Int']['output'];
@@ -100,7 +103,7 @@ export type BenefitInput = {
   endsAt: Scalars['DateTime']['input'];
   /** Its kind. */
   kind: BenefitKind;
-  /** Membership levels that carry it as a privilege. */
+  /** Membership levels (codes) that carry it as a privilege (at most 10); when any, only their members may claim it. */
   levelCodes?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Most claims per UTC day, all members together; omit for none. */
   perDayLimit?: InputMaybe<Scalars['Int']['input']>;
@@ -523,30 +526,28 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Benefit: ResolverTypeWrapper<
-    Omit<Benefit, 'pendingRevision'> & { pendingRevision?: Maybe<ResolversTypes['PendingRevision']> }
-  >;
+  Benefit: ResolverTypeWrapper<BenefitDoc>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
-  BenefitClaim: ResolverTypeWrapper<Omit<BenefitClaim, 'benefit'> & { benefit: ResolversTypes['Benefit'] }>;
+  BenefitClaim: ResolverTypeWrapper<ClaimDoc>;
   BenefitInput: BenefitInput;
   BenefitKind: BenefitKind;
   Channel: Channel;
-  ClaimCount: ResolverTypeWrapper<ClaimCount>;
+  ClaimCount: ResolverTypeWrapper<ClaimCountModel>;
   ClaimSource: ClaimSource;
   ClaimState: ClaimState;
   ContentStatus: ContentStatus;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EngagementTargetType: EngagementTargetType;
-  EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowResult>;
+  EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowOutcome>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   FieldChange: ResolverTypeWrapper<FieldChange>;
   Invitation: ResolverTypeWrapper<Invitation>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
-  Member: ResolverTypeWrapper<Omit<Member, 'claims'> & { claims: Array<ResolversTypes['BenefitClaim']> }>;
+  Member: ResolverTypeWrapper<MemberRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -559,27 +560,21 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Benefit:
-    | (Omit<Benefit, 'pendingRevision'> & {
-        pendingRevision?: Maybe<ResolversParentTypes['PendingRevision']>;
-      })
-    | FederationReferenceTypes['Benefit'];
+  Benefit: BenefitDoc;
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Float: Scalars['Float']['output'];
-  BenefitClaim: Omit<BenefitClaim, 'benefit'> & { benefit: ResolversParentTypes['Benefit'] };
+  BenefitClaim: ClaimDoc;
   BenefitInput: BenefitInput;
-  ClaimCount: ClaimCount;
+  ClaimCount: ClaimCountModel;
   DateTime: Scalars['DateTime']['output'];
-  EngagementWorkflowResult: EngagementWorkflowResult;
+  EngagementWorkflowResult: EngagementWorkflowOutcome;
   Boolean: Scalars['Boolean']['output'];
   FieldChange: FieldChange;
   Invitation: Invitation;
   JSON: Scalars['JSON']['output'];
-  Member:
-    | (Omit<Member, 'claims'> & { claims: Array<ResolversParentTypes['BenefitClaim']> })
-    | FederationReferenceTypes['Member'];
+  Member: MemberRef;
   Mutation: Record<PropertyKey, never>;
   PendingRevision: PendingRevisionView;
   Query: Record<PropertyKey, never>;
