@@ -1,9 +1,10 @@
 // Operators author benefits through the gateway: create as a draft, edit, four eyes to publish, audited, guarded by
 // version; stock that only grows, and grows what remains when an edit raising it is approved; claim counts per state;
-// bad input refused with the field at fault and nothing stored.
+// bad input refused with the field at fault and nothing stored; and the privileges each membership level carries.
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type EngagementRepositories } from '../subgraphs/engagement/src/models';
 import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { insertBenefits, publishedBenefit } from './support/benefits';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
 
@@ -214,5 +215,60 @@ describe('bad benefit input', () => {
       `mutation { engagementWorkflow(type: ACTIVITY, id: "A-1", step: SUBMIT) { id } }`,
     );
     expect(errorCodes(response)).toEqual(['FAILED_PRECONDITION']);
+  });
+});
+
+describe("a membership level's privileges", () => {
+  const LEVELS = `{ membershipLevels { code privileges { id } } }`;
+
+  beforeAll(() =>
+    insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-PRIV-SILVER-UP', { levelCodes: ['SILVER', 'GOLD', 'PLATINUM', 'DIAMOND'] }),
+      publishedBenefit('B-PRIV-GOLD', { levelCodes: ['GOLD'] }),
+      publishedBenefit('B-PRIV-DRAFT', { levelCodes: ['GOLD'], status: 'DRAFT', approvedBy: null }),
+      publishedBenefit('B-PRIV-ENDED', { levelCodes: ['GOLD'], endsAt: new Date('2025-06-01T00:00:00Z') }),
+    ]),
+  );
+
+  const privilegesOf = (levels: { code: string; privileges: { id: string }[] }[], code: string) =>
+    levels
+      .find((level) => level.code === code)
+      ?.privileges.map((benefit) => benefit.id)
+      .filter((id) => id.startsWith('B-PRIV-'));
+
+  it('are the published, unended benefits that name the level, in the same query as the level', async () => {
+    const response = await member(LEVELS);
+    expect(response.errors).toBeUndefined();
+    expect(privilegesOf(response.data?.membershipLevels, 'STANDARD')).toEqual([]);
+    expect(privilegesOf(response.data?.membershipLevels, 'SILVER')).toEqual(['B-PRIV-SILVER-UP']);
+    expect(privilegesOf(response.data?.membershipLevels, 'GOLD')).toEqual([
+      'B-PRIV-GOLD',
+      'B-PRIV-SILVER-UP',
+    ]);
+    const viewer = await member('{ viewer { level { code privileges { id title kind } } } }');
+    expect(viewer.data?.viewer.level.privileges).toEqual(expect.any(Array));
+  });
+
+  it('are null with SERVICE_UNAVAILABLE on their own path while engagement is down; the levels still answer', async () => {
+    await hub.stopSubgraph('engagement');
+    try {
+      const response = await member(LEVELS);
+      expect(response.data?.membershipLevels.map((level: { code: string }) => level.code)).toEqual([
+        'STANDARD',
+        'SILVER',
+        'GOLD',
+        'PLATINUM',
+        'DIAMOND',
+      ]);
+      expect(
+        response.data?.membershipLevels.every((level: { privileges: unknown }) => level.privileges === null),
+      ).toBe(true);
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        serviceName: 'engagement',
+      });
+    } finally {
+      await hub.restartSubgraph('engagement');
+    }
   });
 });

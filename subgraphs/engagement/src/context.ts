@@ -17,6 +17,11 @@ export interface MemberRef {
   id: string;
 }
 
+/** A membership level as engagement knows it: by code (members owns the rest). */
+export interface LevelRef {
+  code: string;
+}
+
 /** An operator acting, as the workflow and the audit log name them. */
 export interface Operator {
   id: string;

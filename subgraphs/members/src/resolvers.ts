@@ -162,6 +162,10 @@ export const resolvers: Resolvers = {
       return ctx.loaders.audienceSize.load(segment);
     },
   },
-  MembershipLevel: { code: (level) => level._id },
+  MembershipLevel: {
+    __resolveReference: async (reference, ctx) =>
+      (await ctx.loaders.levels.load()).find((level) => level._id === reference.code) ?? null,
+    code: (level) => level._id,
+  },
   PointsEntry: { id: (entry) => entry._id },
 };

@@ -103,6 +103,11 @@ export const benefitResolvers: Resolvers = {
     },
   },
 
+  MembershipLevel: {
+    __resolveReference: (reference) => ({ code: reference.code }),
+    privileges: (level, _args, ctx) => ctx.loaders.privilegesOf.load(level.code),
+  },
+
   BenefitClaim: {
     id: (claim) => claim._id,
     benefit: async (claim, _args, ctx) => {

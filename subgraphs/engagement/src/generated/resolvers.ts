@@ -2,7 +2,7 @@
 import type { Rule } from '@bank-hub/targeting';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { PendingRevisionView } from '@bank-hub/shared';
-import type { MemberRef, EngagementContext } from '../context';
+import type { MemberRef, LevelRef, EngagementContext } from '../context';
 import type { BenefitDoc } from '../benefits/models/benefit';
 import type { ClaimDoc } from '../benefits/models/claim';
 import type { ClaimCount as ClaimCountModel } from '../benefits/loaders';
@@ -273,6 +273,15 @@ export type MemberClaimsArgs = {
   state?: InputMaybe<ClaimState>;
 };
 
+/** A membership level (from the members subgraph), with the benefits it carries as privileges. */
+export type MembershipLevel = {
+  __typename?: 'MembershipLevel';
+  /** Level code, e.g. GOLD. */
+  code: Scalars['String']['output'];
+  /** Published benefits this level carries as privileges and that have not ended, by id; null when engagement cannot say. */
+  privileges?: Maybe<Array<Benefit>>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -516,12 +525,17 @@ export type DirectiveResolverFn<
 export type FederationTypes = ResolversObject<{
   Benefit: Benefit;
   Member: Member;
+  MembershipLevel: MembershipLevel;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
   Benefit: { __typename: 'Benefit' } & GraphQLRecursivePick<FederationTypes['Benefit'], { id: true }>;
   Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }>;
+  MembershipLevel: { __typename: 'MembershipLevel' } & GraphQLRecursivePick<
+    FederationTypes['MembershipLevel'],
+    { code: true }
+  >;
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
@@ -548,6 +562,7 @@ export type ResolversTypes = ResolversObject<{
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
   Member: ResolverTypeWrapper<MemberRef>;
+  MembershipLevel: ResolverTypeWrapper<LevelRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -575,6 +590,7 @@ export type ResolversParentTypes = ResolversObject<{
   Invitation: Invitation;
   JSON: Scalars['JSON']['output'];
   Member: MemberRef;
+  MembershipLevel: LevelRef;
   Mutation: Record<PropertyKey, never>;
   PendingRevision: PendingRevisionView;
   Query: Record<PropertyKey, never>;
@@ -696,6 +712,21 @@ export type MemberResolvers<
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
 }>;
 
+export type MembershipLevelResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['MembershipLevel'] = ResolversParentTypes['MembershipLevel'],
+  FederationReferenceType extends FederationReferenceTypes['MembershipLevel'] =
+    FederationReferenceTypes['MembershipLevel'],
+> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['MembershipLevel']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  privileges?: Resolver<Maybe<Array<ResolversTypes['Benefit']>>, ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<
   ContextType = EngagementContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
@@ -808,6 +839,7 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   Invitation?: InvitationResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Member?: MemberResolvers<ContextType>;
+  MembershipLevel?: MembershipLevelResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PendingRevision?: PendingRevisionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

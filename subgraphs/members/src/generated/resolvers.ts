@@ -193,7 +193,7 @@ export type MemberTagInput = {
   value: Scalars['JSON']['input'];
 };
 
-/** A membership level, reached by accumulating growth points. */
+/** A membership level, reached by accumulating growth points. An entity: other subgraphs add what a level carries. */
 export type MembershipLevel = {
   __typename?: 'MembershipLevel';
   /** Unique code, e.g. GOLD. */
@@ -562,11 +562,16 @@ export type DirectiveResolverFn<
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Member: Member;
+  MembershipLevel: MembershipLevel;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
   Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }>;
+  MembershipLevel: { __typename: 'MembershipLevel' } & GraphQLRecursivePick<
+    FederationTypes['MembershipLevel'],
+    { code: true }
+  >;
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
@@ -737,7 +742,14 @@ export type MemberTagResolvers<
 export type MembershipLevelResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['MembershipLevel'] = ResolversParentTypes['MembershipLevel'],
+  FederationReferenceType extends FederationReferenceTypes['MembershipLevel'] =
+    FederationReferenceTypes['MembershipLevel'],
 > = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['MembershipLevel']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
