@@ -299,6 +299,58 @@ describe('the pages a flow shows', () => {
   });
 });
 
+describe('the benefits a flow claims', () => {
+  /** A one-step draft that claims `benefitId`. */
+  async function claimingFlow(key: string, benefitId: string): Promise<string> {
+    const flowId = (await ok(builder(`mutation { createServiceFlow(key: "${key}", name: "Claim") { id } }`)))
+      .createServiceFlow.id;
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: {
+          id: 'claim',
+          service: 'CLAIM_BENEFIT',
+          title: 'Claim',
+          terminal: true,
+          inputs: [constant('benefitId', benefitId)],
+        },
+      }),
+    );
+    return flowId;
+  }
+
+  it('reports a CLAIM_BENEFIT step whose benefit is not a published, claimable one, asked of engagement', async () => {
+    expect(await problems(await claimingFlow('claim-welcome', 'B-WELCOME-50'))).toEqual([]);
+    expect(await problems(await claimingFlow('claim-nothing', 'B-NOPE'))).toEqual(['UNKNOWN_BENEFIT@claim']);
+    // A draft, an ended benefit and a points product (bought, not claimed) are no more claimable.
+    expect(await problems(await claimingFlow('claim-draft', 'B-SPRING-DRAFT'))).toEqual([
+      'UNKNOWN_BENEFIT@claim',
+    ]);
+    expect(await problems(await claimingFlow('claim-ended', 'B-NATIONAL-DAY'))).toEqual([
+      'UNKNOWN_BENEFIT@claim',
+    ]);
+    expect(await problems(await claimingFlow('claim-bought', 'B-PTS-COFFEE'))).toEqual([
+      'UNKNOWN_BENEFIT@claim',
+    ]);
+    const refused = await builder(PUBLISH, { flowId: 'SF-claim-nothing-v1' });
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_BENEFIT', stepId: 'claim' }),
+    ]);
+  });
+
+  it('cannot be validated while engagement is down: SERVICE_UNAVAILABLE, never "valid"', async () => {
+    const flowId = await claimingFlow('claim-offline', 'B-WELCOME-50');
+    await hub.stopSubgraph('engagement');
+    try {
+      const response = await builder(VALIDATE, { flowId });
+      expect(errorCodes(response)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(response.errors?.[0]?.extensions?.serviceName).toBe('engagement');
+    } finally {
+      await hub.restartSubgraph('engagement');
+    }
+  });
+});
+
 describe('walking a flow', () => {
   const identity: [string, unknown] = ['identity', { verified: true }];
   const assess = (riskLevel: string): [string, unknown] => ['assess', { riskLevel, score: 70 }];

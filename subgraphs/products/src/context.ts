@@ -2,6 +2,7 @@
 import type DataLoader from 'dataloader';
 import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
 import type { PageDirectory } from './flows/content-pages';
+import type { BenefitDirectory } from './flows/engagement-benefits';
 import type { MemberRiskSource } from './flows/member-risk';
 import type { ProductsRepositories } from './models';
 import type { BundleDoc } from './models/bundle';
@@ -23,6 +24,8 @@ export interface ProductsContext extends BaseContext {
   memberRisk: MemberRiskSource;
   /** Which pages a flow may show. */
   pages: PageDirectory;
+  /** Which benefits a flow may claim. */
+  benefits: BenefitDirectory;
   flowSessionTtlMinutes: number;
   now: Date;
 }
@@ -47,6 +50,7 @@ export function createContext(
   memberRisk: MemberRiskSource,
   flowSessionTtlMinutes: number,
   pages: PageDirectory,
+  benefits: BenefitDirectory,
 ) {
   return (base: BaseContext): ProductsContext => {
     const now = new Date();
@@ -55,6 +59,7 @@ export function createContext(
       repos,
       memberRisk,
       pages,
+      benefits,
       flowSessionTtlMinutes,
       now,
       loaders: createLoaders(repos, now),

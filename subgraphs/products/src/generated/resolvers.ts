@@ -158,6 +158,8 @@ export type FlowProblemCode =
   | 'NO_START'
   /** A mapping or condition joins values of different types. */
   | 'TYPE_MISMATCH'
+  /** A CLAIM_BENEFIT step names a benefit that the engagement subgraph has not published, that has ended, or that is bought with points rather than claimed. */
+  | 'UNKNOWN_BENEFIT'
   /** A mapping or condition names an input or output the service does not have. */
   | 'UNKNOWN_FIELD'
   /** A SHOW_PAGE step names a page that no mini-program page of the content subgraph has (or only an archived one). */
