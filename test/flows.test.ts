@@ -1,6 +1,8 @@
 // Mini-program service flows through the gateway: a builder composes, validates and publishes a flow by
 // mutations; members walk sessions through it; suitability and idempotency hold; bundles are suitable only.
 import type { RunningHub } from '../scripts/hub';
+import { openRepositories as openProducts } from '../subgraphs/products/src/models';
+import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundles';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
 import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -480,4 +482,32 @@ describe('bundles', () => {
       }
     },
   );
+  it('names only real benefits in the seed: each is a published benefit of engagement', async () => {
+    const ids = [...new Set(SEEDED_BUNDLES.flatMap((bundle) => bundle.benefitIds))];
+    expect(ids.length).toBeGreaterThan(0);
+    const { benefitsByIds } = await ok(
+      builder(`query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id status } }`, { ids }),
+    );
+    expect(benefitsByIds).toEqual(ids.map((id) => ({ id, status: 'PUBLISHED' })));
+  });
+
+  it('shows with a bundle the benefits it grants, resolved by engagement; an id that is no offered benefit is left out', async () => {
+    const BENEFITS = '{ viewer { eligibleBundles { id benefitIds benefits { id title kind } } } }';
+    expect((await ok(young(BENEFITS))).viewer.eligibleBundles).toEqual([
+      {
+        id: 'BD-STARTER',
+        benefitIds: ['B-WELCOME-50'],
+        benefits: [{ id: 'B-WELCOME-50', title: expect.any(String), kind: 'COUPON' }],
+      },
+    ]);
+    const products = await openProducts(hub.connections.products);
+    await products.bundles.model.updateOne(
+      { _id: 'BD-STEADY' },
+      { $set: { benefitIds: ['B-NOPE', 'B-SPRING-DRAFT', 'B-LV-RATE'] } },
+    );
+    const steady = (await ok(wealthy(BENEFITS))).viewer.eligibleBundles.find(
+      (bundle: { id: string }) => bundle.id === 'BD-STEADY',
+    );
+    expect(steady.benefits.map((benefit: { id: string }) => benefit.id)).toEqual(['B-LV-RATE']);
+  });
 });

@@ -22,6 +22,9 @@ export interface LevelRef {
   code: string;
 }
 
+/** A bundle as the gateway hands it over: an id and what @requires brought along, unchecked. */
+export type BundleRef = { id: string } & Record<string, unknown>;
+
 /** An operator acting, as the workflow and the audit log name them. */
 export interface Operator {
   id: string;

@@ -15,6 +15,7 @@ export interface ProductsLoaders {
   onSale: { load(): Promise<ProductDoc[]> };
   /** Bundles active now, read once however many members ask. */
   currentBundles: { load(): Promise<BundleDoc[]> };
+  bundleById: DataLoader<string, BundleDoc | null>;
   flowById: DataLoader<string, ServiceFlowDoc | null>;
 }
 
@@ -38,6 +39,10 @@ export function createLoaders(repos: ProductsRepositories, now: Date): ProductsL
     ),
     onSale: onceLoader(() => repos.products.allOnSale()),
     currentBundles: onceLoader(() => repos.bundles.current(now)),
+    bundleById: keyedLoader(
+      (ids) => repos.bundles.findByIds(ids),
+      (bundle) => bundle._id,
+    ),
     flowById: keyedLoader(
       (ids) => repos.flows.findByIds(ids),
       (flow) => flow._id,

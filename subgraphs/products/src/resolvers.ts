@@ -196,6 +196,7 @@ export const resolvers: Resolvers = {
       ) ?? null,
   },
   Bundle: {
+    __resolveReference: (reference, ctx) => ctx.loaders.bundleById.load(reference.id),
     id: (bundle) => bundle._id,
     products: async (bundle, _args, ctx) =>
       (await ctx.loaders.productById.loadMany(bundle.productIds)).filter(

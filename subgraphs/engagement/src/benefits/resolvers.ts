@@ -6,22 +6,28 @@ import {
   checkCount,
   forbidden,
   hasScope,
+  parseRepresentation,
   requireAnyScope,
   requireScope,
   reviewOf,
   unauthenticated,
   type WorkflowAction,
 } from '@bank-hub/shared';
+import { z } from 'zod';
 import type { EngagementContext, Operator } from '../context';
 import type { Resolvers } from '../generated/resolvers';
 import { runEngagementWorkflow } from '../workflow';
 import { claimBenefit, redeemPoints, revokeClaim, useClaim } from './claims';
+import { isOffered } from './domain/claiming';
 import { createBenefit, updateBenefit } from './operations';
 import type { BenefitDoc } from './models/benefit';
 import { stateOf } from './models/claim';
 
 const MAX_PAGE = 100;
 const MAX_IDS = 100;
+
+/** What `Bundle.benefits` @requires of products. */
+const BundleInputs = z.object({ id: z.string(), benefitIds: z.array(z.string()) });
 
 const operator = (ctx: EngagementContext): Operator => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
 
@@ -106,6 +112,23 @@ export const benefitResolvers: Resolvers = {
   MembershipLevel: {
     __resolveReference: (reference) => ({ code: reference.code }),
     privileges: (level, _args, ctx) => ctx.loaders.privilegesOf.load(level.code),
+  },
+
+  Bundle: {
+    // No database: @requires makes the gateway bring the bundle's benefit ids along.
+    __resolveReference: (reference) => reference,
+    benefits: async (bundle, _args, ctx) => {
+      const { benefitIds } = parseRepresentation(
+        BundleInputs,
+        bundle,
+        { typename: 'Bundle', field: 'benefits' },
+        ctx,
+      );
+      const benefits = await Promise.all(benefitIds.map((id) => ctx.loaders.benefitById.load(id)));
+      return benefits.filter(
+        (benefit): benefit is BenefitDoc => benefit !== null && isOffered(benefit, ctx.now),
+      );
+    },
   },
 
   BenefitClaim: {

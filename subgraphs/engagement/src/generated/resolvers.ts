@@ -2,7 +2,7 @@
 import type { Rule } from '@bank-hub/targeting';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { PendingRevisionView } from '@bank-hub/shared';
-import type { MemberRef, LevelRef, EngagementContext } from '../context';
+import type { MemberRef, LevelRef, BundleRef, EngagementContext } from '../context';
 import type { BenefitDoc } from '../benefits/models/benefit';
 import type { ClaimDoc } from '../benefits/models/claim';
 import type { ClaimCount as ClaimCountModel } from '../benefits/loaders';
@@ -137,6 +137,17 @@ export type BenefitKind =
   | 'POINTS_PRODUCT'
   /** A bonus on an interest rate, in percentage points. */
   | 'RATE_BONUS';
+
+/** A product bundle (from the products subgraph), with the benefits it grants. */
+export type Bundle = {
+  __typename?: 'Bundle';
+  /** Ids of the benefits the bundle grants on purchase (from the products subgraph). */
+  benefitIds: Array<Scalars['ID']['output']>;
+  /** The published, unended benefits among benefitIds, in their order; null when engagement cannot say. */
+  benefits?: Maybe<Array<Benefit>>;
+  /** Bundle id. */
+  id: Scalars['ID']['output'];
+};
 
 /** A channel through which members use the bank. */
 export type Channel =
@@ -524,6 +535,7 @@ export type DirectiveResolverFn<
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Benefit: Benefit;
+  Bundle: Bundle;
   Member: Member;
   MembershipLevel: MembershipLevel;
 }>;
@@ -531,6 +543,8 @@ export type FederationTypes = ResolversObject<{
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
   Benefit: { __typename: 'Benefit' } & GraphQLRecursivePick<FederationTypes['Benefit'], { id: true }>;
+  Bundle: { __typename: 'Bundle' } & GraphQLRecursivePick<FederationTypes['Bundle'], { id: true }> &
+    (Record<PropertyKey, never> | GraphQLRecursivePick<FederationTypes['Bundle'], { benefitIds: true }>);
   Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }>;
   MembershipLevel: { __typename: 'MembershipLevel' } & GraphQLRecursivePick<
     FederationTypes['MembershipLevel'],
@@ -548,6 +562,7 @@ export type ResolversTypes = ResolversObject<{
   BenefitClaim: ResolverTypeWrapper<ClaimDoc>;
   BenefitInput: BenefitInput;
   BenefitKind: BenefitKind;
+  Bundle: ResolverTypeWrapper<BundleRef>;
   Channel: Channel;
   ClaimCount: ResolverTypeWrapper<ClaimCountModel>;
   ClaimSource: ClaimSource;
@@ -582,6 +597,7 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   BenefitClaim: ClaimDoc;
   BenefitInput: BenefitInput;
+  Bundle: BundleRef;
   ClaimCount: ClaimCountModel;
   DateTime: Scalars['DateTime']['output'];
   EngagementWorkflowResult: EngagementWorkflowOutcome;
@@ -643,6 +659,20 @@ export type BenefitClaimResolvers<
   source?: Resolver<ResolversTypes['ClaimSource'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['ClaimState'], ParentType, ContextType>;
   usedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type BundleResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['Bundle'] = ResolversParentTypes['Bundle'],
+  FederationReferenceType extends FederationReferenceTypes['Bundle'] = FederationReferenceTypes['Bundle'],
+> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Bundle']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  benefits?: Resolver<Maybe<Array<ResolversTypes['Benefit']>>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type ClaimCountResolvers<
@@ -832,6 +862,7 @@ export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<
 export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   Benefit?: BenefitResolvers<ContextType>;
   BenefitClaim?: BenefitClaimResolvers<ContextType>;
+  Bundle?: BundleResolvers<ContextType>;
   ClaimCount?: ClaimCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EngagementWorkflowResult?: EngagementWorkflowResultResolvers<ContextType>;

@@ -36,6 +36,10 @@ export const dayOf = (instant: Date): string => instant.toISOString().slice(0, 1
 export const expiryOf = (claimedAt: Date, validDays: number) =>
   new Date(claimedAt.getTime() + validDays * DAY_MS);
 
+/** Whether members are offered a benefit at all: published and not ended (it may not have started yet). */
+export const isOffered = (benefit: BenefitDoc, now: Date) =>
+  benefit.status === 'PUBLISHED' && now < benefit.endsAt;
+
 /** A benefit members cannot claim now at all, whoever they are: unpublished, not yet started, ended, sold out. */
 export function availabilityRefusal(benefit: BenefitDoc, now: Date): ClaimRefusal | null {
   if (benefit.status !== 'PUBLISHED')
