@@ -199,6 +199,26 @@ describe('bad benefit input', () => {
     expect(await storedState(engagement)).toEqual(before);
   });
 
+  it.each([
+    ['first', '{ benefits(first: 0) { id } }', {}],
+    ['first', '{ benefits(first: 101) { id } }', {}],
+    [
+      'ids',
+      'query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id } }',
+      { ids: Array.from({ length: 101 }, (_, i) => `B-${i}`) },
+    ],
+    ['first', '{ member(id: "M0001") { claims(first: 0) { id } } }', {}],
+    [
+      'reason',
+      'mutation ($reason: String!) { revokeClaim(claimId: "CL-1", reason: $reason) { id } }',
+      { reason: 'x'.repeat(501) },
+    ],
+    ['reason', 'mutation { engagementWorkflow(type: BENEFIT, id: "B-WELCOME-50", step: REJECT) { id } }', {}],
+  ])('answers BAD_USER_INPUT at %s for %s', async (field, query, variables) => {
+    const response = await alice(query, variables);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
   it('is for operators only', async () => {
     expect(errorCodes(await member(CREATE, { input: INPUT }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await graphql(hub.gatewayUrl, CREATE, { input: INPUT }))).toEqual(['UNAUTHENTICATED']);
