@@ -158,7 +158,7 @@ describe('a benefit from draft to members', () => {
 });
 
 describe('who sees what of a benefit', () => {
-  it('shows rules, workflow and counts to operators, the status to builders, and neither to members', async () => {
+  it("shows builders a benefit's status but not its rule, and members neither", async () => {
     const ids = ['B-WELCOME-50', 'B-NOPE'];
     const asBuilder = await builder(`query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id status } }`, {
       ids,
