@@ -188,8 +188,35 @@ describe('progress from tracked events', () => {
         days.map((at) => ({ name: 'sign_in', at })),
       ),
     ).toMatchObject({ accepted: 7 });
-    const done = await progressUntil(headers, 'A-NEWBIE', 'sign-in-7', (task) => task.completed);
-    expect(done).toMatchObject({ value: 7, completed: true });
+    const done = await progressUntil(headers, 'A-NEWBIE', 'sign-in-7', (task) => task.rewarded);
+    expect(done).toMatchObject({ value: 7, completed: true, rewarded: true });
+    // The task's reward: the welcome coupon, granted once.
+    const coupons = async () =>
+      (
+        await graphql(
+          hub.gatewayUrl,
+          `
+            {
+              viewer {
+                claims {
+                  benefit {
+                    id
+                  }
+                  source
+                  state
+                }
+              }
+            }
+          `,
+          {},
+          headers,
+        )
+      ).data?.viewer.claims.filter(
+        (claim: { benefit: { id: string } }) => claim.benefit.id === 'B-WELCOME-50',
+      );
+    expect(await coupons()).toEqual([
+      { benefit: { id: 'B-WELCOME-50' }, source: 'TASK_REWARD', state: 'CLAIMED' },
+    ]);
 
     // A consumer that died before saving its cursor: the next one reads the same events again.
     await engagement.cursors.model.updateOne({ _id: 'tasks' }, { $set: { cursor: before } }).exec();
@@ -201,6 +228,7 @@ describe('progress from tracked events', () => {
     const progress = await engagement.progress.model.findById('A-NEWBIE|sign-in-7|M0001').lean().exec();
     expect(progress).toMatchObject({ value: 7 });
     expect(progress?.days).toHaveLength(7);
+    expect(await coupons()).toHaveLength(1);
   });
 
   it('counts only events that pass the conditions, and sums a property', async () => {

@@ -1,6 +1,8 @@
 // Mini-program service flows through the gateway: a builder composes, validates and publishes a flow by
 // mutations; members walk sessions through it; suitability and idempotency hold; bundles are suitable only.
 import type { RunningHub } from '../scripts/hub';
+import { openRepositories as openProducts } from '../subgraphs/products/src/models';
+import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundles';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
 import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -299,6 +301,58 @@ describe('the pages a flow shows', () => {
   });
 });
 
+describe('the benefits a flow claims', () => {
+  /** A one-step draft that claims `benefitId`. */
+  async function claimingFlow(key: string, benefitId: string): Promise<string> {
+    const flowId = (await ok(builder(`mutation { createServiceFlow(key: "${key}", name: "Claim") { id } }`)))
+      .createServiceFlow.id;
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: {
+          id: 'claim',
+          service: 'CLAIM_BENEFIT',
+          title: 'Claim',
+          terminal: true,
+          inputs: [constant('benefitId', benefitId)],
+        },
+      }),
+    );
+    return flowId;
+  }
+
+  it('reports a CLAIM_BENEFIT step whose benefit is not a published, claimable one, asked of engagement', async () => {
+    expect(await problems(await claimingFlow('claim-welcome', 'B-WELCOME-50'))).toEqual([]);
+    expect(await problems(await claimingFlow('claim-nothing', 'B-NOPE'))).toEqual(['UNKNOWN_BENEFIT@claim']);
+    // A draft, an ended benefit and a points product (bought, not claimed) are no more claimable.
+    expect(await problems(await claimingFlow('claim-draft', 'B-SPRING-DRAFT'))).toEqual([
+      'UNKNOWN_BENEFIT@claim',
+    ]);
+    expect(await problems(await claimingFlow('claim-ended', 'B-NATIONAL-DAY'))).toEqual([
+      'UNKNOWN_BENEFIT@claim',
+    ]);
+    expect(await problems(await claimingFlow('claim-bought', 'B-PTS-COFFEE'))).toEqual([
+      'UNKNOWN_BENEFIT@claim',
+    ]);
+    const refused = await builder(PUBLISH, { flowId: 'SF-claim-nothing-v1' });
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_BENEFIT', stepId: 'claim' }),
+    ]);
+  });
+
+  it('cannot be validated while engagement is down: SERVICE_UNAVAILABLE, never "valid"', async () => {
+    const flowId = await claimingFlow('claim-offline', 'B-WELCOME-50');
+    await hub.stopSubgraph('engagement');
+    try {
+      const response = await builder(VALIDATE, { flowId });
+      expect(errorCodes(response)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(response.errors?.[0]?.extensions?.serviceName).toBe('engagement');
+    } finally {
+      await hub.restartSubgraph('engagement');
+    }
+  });
+});
+
 describe('walking a flow', () => {
   const identity: [string, unknown] = ['identity', { verified: true }];
   const assess = (riskLevel: string): [string, unknown] => ['assess', { riskLevel, score: 70 }];
@@ -428,4 +482,32 @@ describe('bundles', () => {
       }
     },
   );
+  it('names only real benefits in the seed: each is a published benefit of engagement', async () => {
+    const ids = [...new Set(SEEDED_BUNDLES.flatMap((bundle) => bundle.benefitIds))];
+    expect(ids.length).toBeGreaterThan(0);
+    const { benefitsByIds } = await ok(
+      builder(`query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id status } }`, { ids }),
+    );
+    expect(benefitsByIds).toEqual(ids.map((id) => ({ id, status: 'PUBLISHED' })));
+  });
+
+  it('shows with a bundle the benefits it grants, resolved by engagement; an id that is no offered benefit is left out', async () => {
+    const BENEFITS = '{ viewer { eligibleBundles { id benefitIds benefits { id title kind } } } }';
+    expect((await ok(young(BENEFITS))).viewer.eligibleBundles).toEqual([
+      {
+        id: 'BD-STARTER',
+        benefitIds: ['B-WELCOME-50'],
+        benefits: [{ id: 'B-WELCOME-50', title: expect.any(String), kind: 'COUPON' }],
+      },
+    ]);
+    const products = await openProducts(hub.connections.products);
+    await products.bundles.model.updateOne(
+      { _id: 'BD-STEADY' },
+      { $set: { benefitIds: ['B-NOPE', 'B-SPRING-DRAFT', 'B-LV-RATE'] } },
+    );
+    const steady = (await ok(wealthy(BENEFITS))).viewer.eligibleBundles.find(
+      (bundle: { id: string }) => bundle.id === 'BD-STEADY',
+    );
+    expect(steady.benefits.map((benefit: { id: string }) => benefit.id)).toEqual(['B-LV-RATE']);
+  });
 });

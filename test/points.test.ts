@@ -64,6 +64,9 @@ it('concurrent awards with different keys all count', async () => {
   expect((await balanceOf('M0043')).points - before.points).toBe(200);
 });
 
+/** What an award of 70 does to a member: the change a stalled writer would apply. */
+const AWARD_OF_70 = { points: 70, growthPoints: 70 };
+
 /** A ledger entry whose writer stopped after inserting it: still PENDING, its lease run out. */
 const stuck = (id: string, key: string, memberId: string) => ({
   _id: id,
@@ -91,7 +94,7 @@ it('keeps a stalled writer from applying an entry a retry has already finished',
   );
   expect(retry.errors).toBeUndefined();
   // ...then the stalled writer wakes up and tries to apply the same entry.
-  expect(await repos.members.applyPoints('M0045', 'PE-stalled', 70)).toBeNull();
+  expect(await repos.members.applyPoints('M0045', 'PE-stalled', AWARD_OF_70)).toBeNull();
   expect((await balanceOf('M0045')).points - before.points).toBe(70);
 });
 
@@ -113,7 +116,7 @@ describe('recovery of an award whose writer died', () => {
 
   it('does not apply twice an entry the writer applied but never marked', async () => {
     await repos.ledger.model.create(stuckEntry('PE-died-after-apply', 'died-after-apply'));
-    await repos.members.applyPoints('M0044', 'PE-died-after-apply', 70);
+    await repos.members.applyPoints('M0044', 'PE-died-after-apply', AWARD_OF_70);
     const before = await balanceOf('M0044');
     expect(before.applied).toContain('PE-died-after-apply');
     const response = await graphql(

@@ -26,8 +26,20 @@ export const ErrorCode = {
   ACTIVITY_ENDED: 'ACTIVITY_ENDED',
   /** An activity that has not started cannot be joined yet. */
   ACTIVITY_NOT_STARTED: 'ACTIVITY_NOT_STARTED',
-  /** The member is outside the audience (the rule) of what they asked for. */
+  /** The member is outside the audience (the rule, the levels) of the activity or benefit they asked for. */
   NOT_IN_AUDIENCE: 'NOT_IN_AUDIENCE',
+  /** An idempotency key sent again with other arguments than the first time. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A spend of more spendable points than the member's balance holds. */
+  INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
+  /** A benefit whose stock is gone. */
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
+  /** A benefit that is not published, not yet claimable or no longer claimable. */
+  BENEFIT_NOT_AVAILABLE: 'BENEFIT_NOT_AVAILABLE',
+  /** A member who has claimed a benefit as often as its per-member limit allows. */
+  CLAIM_LIMIT_REACHED: 'CLAIM_LIMIT_REACHED',
+  /** A benefit claimed as often today (UTC) as its per-day limit allows. */
+  DAILY_LIMIT_REACHED: 'DAILY_LIMIT_REACHED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -24,7 +24,10 @@ export function scheduleJob(
       .then(
         () => undefined,
         (error: unknown) => {
-          logger.warn({ job: name, reason: (error as Error).message }, 'background job failed; next run retries');
+          logger.warn(
+            { job: name, reason: (error as Error).message },
+            'background job failed; next run retries',
+          );
         },
       )
       .finally(() => {

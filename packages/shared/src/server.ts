@@ -52,6 +52,9 @@ export interface HttpGraphQLServer {
 }
 
 /** Starts an express app on host:port and returns its URL and a stop function. */
+/** Connections waiting to be accepted, at most. */
+const ACCEPT_BACKLOG = 4_096;
+
 export async function listenApp(
   server: { start(): Promise<void>; stop(): Promise<void> } | null,
   httpServer: http.Server,
@@ -60,7 +63,9 @@ export async function listenApp(
 ): Promise<RunningServer> {
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(port, host, () => resolve());
+    // A rush (a thousand members claiming the last coupons at once) opens that many connections together; Node's
+    // default accept queue of 511 would reset some. The kernel caps this at net.core.somaxconn.
+    httpServer.listen({ port, host, backlog: ACCEPT_BACKLOG }, () => resolve());
   });
   const address = httpServer.address() as AddressInfo;
   return {

@@ -2,6 +2,7 @@
 // they check scope and arguments and call the area's use cases.
 import { DateTimeScalar, JSONScalar, TargetingRuleScalar } from '@bank-hub/shared';
 import { activityResolvers } from './activities/resolvers';
+import { benefitResolvers } from './benefits/resolvers';
 import type { Resolvers } from './generated/resolvers';
 
 type Area = Resolvers;
@@ -24,4 +25,5 @@ export const resolvers: Resolvers = merge(
     TargetingRule: TargetingRuleScalar,
   },
   activityResolvers,
+  benefitResolvers,
 );

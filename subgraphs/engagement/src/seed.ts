@@ -1,5 +1,6 @@
 // Demo data for engagement: each area seeds its own collections.
 import { seedActivities } from './activities/seed';
+import { benefitsSeeded, seedBenefits } from './benefits/seed';
 import type { EngagementRepositories } from './models';
 
 export async function seedEngagement(
@@ -8,9 +9,10 @@ export async function seedEngagement(
 ): Promise<void> {
   const reset = options.reset ?? false;
   if (reset) await repos.cursors.model.deleteMany({});
+  await seedBenefits(repos, options);
   await seedActivities(repos, reset);
 }
 
 export async function isSeeded(repos: EngagementRepositories): Promise<boolean> {
-  return (await repos.activities.model.estimatedDocumentCount()) > 0;
+  return benefitsSeeded(repos);
 }

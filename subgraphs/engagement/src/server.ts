@@ -10,6 +10,7 @@ import {
 } from '@bank-hub/shared';
 import { consumeTaskEvents } from './activities/feed-consumer';
 import { createContext, type EngagementContext } from './context';
+import { graphMemberPoints } from './members-points';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 import { createRewardGranter } from './rewards';
@@ -19,7 +20,7 @@ export const engagementTypeDefs = readSubgraphSchema(__dirname);
 export async function buildEngagementServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const { config, graph, logger } = dependencies;
   const repos = await openRepositories(dependencies.connection);
-  const granter = createRewardGranter();
+  const granter = createRewardGranter({ repos, graph });
   const feed = scheduleJob(
     'task-feed',
     config.TASK_FEED_INTERVAL_MS,
@@ -33,7 +34,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<EngagementContext>,
     dependencies,
-    context: createContext({ repos, graph, granter }),
+    context: createContext({ repos, graph, points: graphMemberPoints(graph), granter }),
     onStop: () => feed.stop(),
   });
 }

@@ -1,19 +1,22 @@
-// Awarding points without transactions: the unique idempotency key admits one ledger entry, the member update
-// is guarded by the entry id kept among the member's applied entries (so it applies once even when a stalled
-// writer and a retry both try), and a lease lets a later retry finish an entry whose writer died halfway.
+// Points ledger entries without transactions: the unique idempotency key admits one ledger entry, the member update
+// is guarded by the entry id kept among the member's applied entries (so it applies once even when a stalled writer
+// and a retry both try), and a lease lets a later retry finish an entry whose writer died halfway. A spend is also
+// guarded by the balance, so concurrent spends never take it below zero.
 import { randomUUID } from 'node:crypto';
 import { badInput, conflict, hubError, ErrorCode } from '@bank-hub/shared';
 import { levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
-import type { PointsEntryDoc } from './models/points-ledger';
+import type { MemberDoc, PointsChange } from './models/member';
+import type { EntryKind, PointsEntryDoc } from './models/points-ledger';
 
 const LEASE_MS = 30_000;
 const WAIT_FOR_OWNER_MS = 10_000;
 const POLL_MS = 25;
-export const MAX_AWARD = 1_000_000;
+export const MAX_ENTRY_AMOUNT = 1_000_000;
 
-export interface AwardRequest {
+export interface PointsRequest {
   memberId: string;
+  /** Points moved, always positive: the kind says in which direction. */
   amount: number;
   reason: string;
   idempotencyKey: string;
@@ -21,9 +24,16 @@ export interface AwardRequest {
   requestId: string;
 }
 
-export function checkAward(request: AwardRequest): void {
-  if (!Number.isInteger(request.amount) || request.amount <= 0 || request.amount > MAX_AWARD) {
-    throw badInput(`amount must be a whole number from 1 to ${MAX_AWARD}`, 'amount');
+/** What each kind of entry does to the balances, and the audit action that records it. */
+const KINDS: Record<EntryKind, { change: (amount: number) => PointsChange; action: string }> = {
+  AWARD: { change: (amount) => ({ points: amount, growthPoints: amount }), action: 'awardPoints' },
+  SPEND: { change: (amount) => ({ points: -amount, growthPoints: 0 }), action: 'spendPoints' },
+  REFUND: { change: (amount) => ({ points: amount, growthPoints: 0 }), action: 'refundPoints' },
+};
+
+export function checkPointsRequest(request: PointsRequest): void {
+  if (!Number.isInteger(request.amount) || request.amount <= 0 || request.amount > MAX_ENTRY_AMOUNT) {
+    throw badInput(`amount must be a whole number from 1 to ${MAX_ENTRY_AMOUNT}`, 'amount');
   }
   if (request.reason.trim().length === 0 || request.reason.length > 200) {
     throw badInput('reason must be 1 to 200 characters', 'reason');
@@ -36,49 +46,60 @@ export function checkAward(request: AwardRequest): void {
   }
 }
 
-export async function awardPoints(
+/** Adds spendable and growth points; the level follows the growth points. */
+export const awardPoints = (repos: MembersRepositories, request: PointsRequest) =>
+  recordEntry(repos, 'AWARD', request);
+
+/** Takes spendable points, only while the balance covers them: INSUFFICIENT_POINTS otherwise, with nothing stored. */
+export const spendPoints = (repos: MembersRepositories, request: PointsRequest) =>
+  recordEntry(repos, 'SPEND', request);
+
+/** Gives back spendable points of a spend that bought nothing; growth points and the level stay as they are. */
+export const refundPoints = (repos: MembersRepositories, request: PointsRequest) =>
+  recordEntry(repos, 'REFUND', request);
+
+async function recordEntry(
   repos: MembersRepositories,
-  request: AwardRequest,
+  kind: EntryKind,
+  request: PointsRequest,
 ): Promise<PointsEntryDoc> {
-  checkAward(request);
+  checkPointsRequest(request);
   if (!(await repos.members.exists(request.memberId))) {
     throw hubError(ErrorCode.NOT_FOUND, `member ${request.memberId} does not exist`, { field: 'memberId' });
   }
-  const now = new Date();
-  const entry: PointsEntryDoc = {
-    _id: `PE-${randomUUID()}`,
-    memberId: request.memberId,
-    amount: request.amount,
-    reason: request.reason,
-    idempotencyKey: request.idempotencyKey,
-    state: 'PENDING',
-    leaseUntil: new Date(now.getTime() + LEASE_MS),
-    balanceAfter: null,
-    levelAfter: null,
-    createdAt: now,
-    createdBy: request.actor,
-  };
-  if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, request);
-  return settleExisting(repos, request);
-}
-
-/** The key was used before: return that entry once it is applied, finishing it if its writer died. */
-async function settleExisting(repos: MembersRepositories, request: AwardRequest): Promise<PointsEntryDoc> {
+  const amount = KINDS[kind].change(request.amount).points;
   const deadline = Date.now() + WAIT_FOR_OWNER_MS;
   for (;;) {
+    const now = new Date();
+    const entry: PointsEntryDoc = {
+      _id: `PE-${randomUUID()}`,
+      memberId: request.memberId,
+      kind,
+      amount,
+      reason: request.reason,
+      idempotencyKey: request.idempotencyKey,
+      state: 'PENDING',
+      leaseUntil: new Date(now.getTime() + LEASE_MS),
+      balanceAfter: null,
+      levelAfter: null,
+      createdAt: now,
+      createdBy: request.actor,
+    };
+    if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, request);
+    // The key was used before: return that entry once it is applied, finishing it if its writer died.
     const existing = await repos.ledger.findByKey(request.idempotencyKey);
-    if (!existing) throw new Error(`ledger entry for key ${request.idempotencyKey} vanished`);
-    if (existing.memberId !== request.memberId || existing.amount !== request.amount) {
-      throw conflict('idempotencyKey was already used for a different award', { field: 'idempotencyKey' });
+    // A refused spend gave its key back: try again as the first.
+    if (!existing) continue;
+    if (existing.memberId !== request.memberId || existing.amount !== amount || existing.kind !== kind) {
+      throw conflict('idempotencyKey was already used for a different entry', { field: 'idempotencyKey' });
     }
     if (existing.state === 'APPLIED') return existing;
-    const now = new Date();
     const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
     if (claimed) return applyEntry(repos, claimed, request);
     if (Date.now() > deadline) {
       throw hubError(
         ErrorCode.CONFLICT,
-        'an award with this idempotencyKey is still in progress; retry later',
+        'an entry with this idempotencyKey is still in progress; retry later',
         {
           field: 'idempotencyKey',
         },
@@ -92,13 +113,14 @@ async function settleExisting(repos: MembersRepositories, request: AwardRequest)
 async function applyEntry(
   repos: MembersRepositories,
   entry: PointsEntryDoc,
-  request: AwardRequest,
+  request: PointsRequest,
 ): Promise<PointsEntryDoc> {
-  // Null when a writer that stalled applied this entry already: read the member as it is now instead.
+  const { change, action } = KINDS[entry.kind];
+  // Null when a writer that stalled applied this entry already (read the member as it is now instead), or when the
+  // balance does not cover a spend.
   const member =
-    (await repos.members.applyPoints(entry.memberId, entry._id, entry.amount)) ??
-    (await repos.members.findByIds([entry.memberId]))[0];
-  if (!member) throw new Error(`member ${entry.memberId} vanished while awarding points`);
+    (await repos.members.applyPoints(entry.memberId, entry._id, change(request.amount))) ??
+    (await appliedBefore(repos, entry));
   const level = levelForGrowthPoints(await repos.levels.all(), member.growthPoints);
   if (level.rank > member.levelRank) await repos.members.raiseLevel(member._id, level._id, level.rank);
   const levelAfter = level.rank > member.levelRank ? level._id : member.levelCode;
@@ -106,7 +128,7 @@ async function applyEntry(
   const result = applied ?? (await repos.ledger.findByKey(entry.idempotencyKey))!;
   await repos.audit.record({
     actor: request.actor,
-    action: applied && entry.createdBy !== request.actor ? 'awardPoints (completed by retry)' : 'awardPoints',
+    action: applied && entry.createdBy !== request.actor ? `${action} (completed by retry)` : action,
     targetType: 'Member',
     targetId: entry.memberId,
     before: null,
@@ -114,4 +136,17 @@ async function applyEntry(
     requestId: request.requestId,
   });
   return result;
+}
+
+/** The member an entry was applied to before; for a spend the balance did not cover, the refusal. */
+async function appliedBefore(repos: MembersRepositories, entry: PointsEntryDoc): Promise<MemberDoc> {
+  const [member] = await repos.members.findByIds([entry.memberId]);
+  if (!member) throw new Error(`member ${entry.memberId} vanished while applying points`);
+  if (entry.kind !== 'SPEND' || member.appliedEntries.includes(entry._id)) return member;
+  await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
+  throw hubError(
+    ErrorCode.INSUFFICIENT_POINTS,
+    `the balance of ${member.points} points does not cover ${-entry.amount}`,
+    { field: 'amount', balance: member.points },
+  );
 }

@@ -10,6 +10,7 @@ import {
   Scope,
   hasScope,
   notFound,
+  requireAnyScope,
   requireScope,
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
@@ -30,7 +31,7 @@ import {
   type Actor,
 } from './operations';
 import { applyLifecycle } from './lifecycle';
-import { awardPoints } from './points';
+import { awardPoints, refundPoints, spendPoints } from './points';
 
 const MAX_PAGE = 100;
 
@@ -107,9 +108,21 @@ export const resolvers: Resolvers = {
       return previewSegment(ctx.repos, rule, ctx.now);
     },
     awardPoints: (_parent, args, ctx) => {
-      const actor = operator(ctx);
-      return awardPoints(ctx.repos, { ...args, actor: actor.operatorId, requestId: actor.requestId });
+      const actor = requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      return awardPoints(ctx.repos, { ...args, actor, requestId: ctx.requestId });
     },
+    spendPoints: (_parent, args, ctx) =>
+      spendPoints(ctx.repos, {
+        ...args,
+        actor: requireScope(ctx.identity, Scope.SERVICE),
+        requestId: ctx.requestId,
+      }),
+    refundPoints: (_parent, args, ctx) =>
+      refundPoints(ctx.repos, {
+        ...args,
+        actor: requireScope(ctx.identity, Scope.SERVICE),
+        requestId: ctx.requestId,
+      }),
     applyLifecycle: (_parent, { results }, ctx) =>
       applyLifecycle(
         ctx.repos,
@@ -166,6 +179,10 @@ export const resolvers: Resolvers = {
       return ctx.loaders.audienceSize.load(segment);
     },
   },
-  MembershipLevel: { code: (level) => level._id },
+  MembershipLevel: {
+    __resolveReference: async (reference, ctx) =>
+      (await ctx.loaders.levels.load()).find((level) => level._id === reference.code) ?? null,
+    code: (level) => level._id,
+  },
   PointsEntry: { id: (entry) => entry._id },
 };

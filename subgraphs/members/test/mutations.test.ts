@@ -259,3 +259,77 @@ describe('awardPoints', () => {
     expect(errorCodes(other)).toEqual(['FORBIDDEN']);
   });
 });
+
+describe('spendPoints and refundPoints', () => {
+  const ENTRY = 'id kind amount balanceAfter levelAfter';
+  const SPEND = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
+    spendPoints(memberId: $memberId, amount: $amount, reason: "points mall", idempotencyKey: $key) { ${ENTRY} }
+  }`;
+  const REFUND = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
+    refundPoints(memberId: $memberId, amount: $amount, reason: "sold out", idempotencyKey: $key) { ${ENTRY} }
+  }`;
+  const AWARD_AS = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
+    awardPoints(memberId: $memberId, amount: $amount, reason: "task reward", idempotencyKey: $key) { ${ENTRY} }
+  }`;
+  let service: SendAs;
+
+  beforeAll(() => {
+    service = members.as('svc.engagement', ['service']);
+  });
+
+  async function balances(memberId: string) {
+    const [found] = await members.repos.members.findByIds([memberId]);
+    return { points: found!.points, growthPoints: found!.growthPoints, levelCode: found!.levelCode };
+  }
+
+  it('takes spendable points only, as a negative entry, once per key', async () => {
+    await service(AWARD_AS, { memberId: 'M0010', amount: 300, key: 'spend-setup-M0010' });
+    const before = await balances('M0010');
+    const spent = await service(SPEND, { memberId: 'M0010', amount: 120, key: 'spend-once-M0010' });
+    expect(spent.data?.spendPoints).toMatchObject({
+      kind: 'SPEND',
+      amount: -120,
+      balanceAfter: before.points - 120,
+      levelAfter: before.levelCode,
+    });
+    const again = await service(SPEND, { memberId: 'M0010', amount: 120, key: 'spend-once-M0010' });
+    expect(again.data?.spendPoints).toEqual(spent.data?.spendPoints);
+    expect(await balances('M0010')).toEqual({ ...before, points: before.points - 120 });
+  });
+
+  it('refuses a spend the balance does not cover, storing nothing and giving the key back', async () => {
+    const before = await balances('M0011');
+    const ledgerBefore = await members.repos.ledger.newestFor('M0011', 100);
+    const refused = await service(SPEND, {
+      memberId: 'M0011',
+      amount: before.points + 1,
+      key: 'spend-too-much-M0011',
+    });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_POINTS', field: 'amount' });
+    expect(await balances('M0011')).toEqual(before);
+    expect(await members.repos.ledger.newestFor('M0011', 100)).toEqual(ledgerBefore);
+    expect(await members.repos.ledger.countForKey('spend-too-much-M0011')).toBe(0);
+  });
+
+  it('gives back spendable points with a refund, never growth points', async () => {
+    const before = await balances('M0012');
+    const refunded = await service(REFUND, { memberId: 'M0012', amount: 40, key: 'refund-M0012-1' });
+    expect(refunded.data?.refundPoints).toMatchObject({ kind: 'REFUND', amount: 40 });
+    expect(await balances('M0012')).toEqual({ ...before, points: before.points + 40 });
+  });
+
+  it('refuses a key reused for another kind of entry', async () => {
+    await service(REFUND, { memberId: 'M0012', amount: 5, key: 'kind-reuse-M0012' });
+    const reused = await service(AWARD_AS, { memberId: 'M0012', amount: 5, key: 'kind-reuse-M0012' });
+    expect(errorCodes(reused)).toEqual(['CONFLICT']);
+  });
+
+  it('are the hub’s own: an operator or member may not spend or refund', async () => {
+    for (const caller of [operator, member]) {
+      const spend = await caller(SPEND, { memberId: 'M0001', amount: 1, key: 'spend-forbidden-1' });
+      const refund = await caller(REFUND, { memberId: 'M0001', amount: 1, key: 'refund-forbidden-1' });
+      expect([...errorCodes(spend), ...errorCodes(refund)]).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    }
+    expect(await members.repos.ledger.countForKey('spend-forbidden-1')).toBe(0);
+  });
+});

@@ -2,6 +2,7 @@
 import type DataLoader from 'dataloader';
 import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
 import type { PageDirectory } from './flows/content-pages';
+import type { BenefitDirectory } from './flows/engagement-benefits';
 import type { MemberRiskSource } from './flows/member-risk';
 import type { ProductsRepositories } from './models';
 import type { BundleDoc } from './models/bundle';
@@ -14,6 +15,7 @@ export interface ProductsLoaders {
   onSale: { load(): Promise<ProductDoc[]> };
   /** Bundles active now, read once however many members ask. */
   currentBundles: { load(): Promise<BundleDoc[]> };
+  bundleById: DataLoader<string, BundleDoc | null>;
   flowById: DataLoader<string, ServiceFlowDoc | null>;
 }
 
@@ -23,6 +25,8 @@ export interface ProductsContext extends BaseContext {
   memberRisk: MemberRiskSource;
   /** Which pages a flow may show. */
   pages: PageDirectory;
+  /** Which benefits a flow may claim. */
+  benefits: BenefitDirectory;
   flowSessionTtlMinutes: number;
   now: Date;
 }
@@ -35,6 +39,10 @@ export function createLoaders(repos: ProductsRepositories, now: Date): ProductsL
     ),
     onSale: onceLoader(() => repos.products.allOnSale()),
     currentBundles: onceLoader(() => repos.bundles.current(now)),
+    bundleById: keyedLoader(
+      (ids) => repos.bundles.findByIds(ids),
+      (bundle) => bundle._id,
+    ),
     flowById: keyedLoader(
       (ids) => repos.flows.findByIds(ids),
       (flow) => flow._id,
@@ -47,6 +55,7 @@ export function createContext(
   memberRisk: MemberRiskSource,
   flowSessionTtlMinutes: number,
   pages: PageDirectory,
+  benefits: BenefitDirectory,
 ) {
   return (base: BaseContext): ProductsContext => {
     const now = new Date();
@@ -55,6 +64,7 @@ export function createContext(
       repos,
       memberRisk,
       pages,
+      benefits,
       flowSessionTtlMinutes,
       now,
       loaders: createLoaders(repos, now),

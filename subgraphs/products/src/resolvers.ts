@@ -29,6 +29,7 @@ import {
   updateStep,
   validateVersion,
   type Builder,
+  type FlowReferences,
 } from './flows/builder';
 import { SERVICE_CATALOG } from './flows/catalog';
 import { diffFlows } from './flows/diff';
@@ -49,7 +50,11 @@ function builder(ctx: ProductsContext): Builder {
 const isBuilder = (ctx: ProductsContext) => BUILDER_SCOPES.some((scope) => hasScope(ctx.identity, scope));
 
 /** The pages a flow may show, asked of content on behalf of the caller only when a flow shows any. */
-const pageKeysFor = (ctx: ProductsContext) => () => ctx.pages.pageKeys(ctx);
+/** What flows name outside products, asked of the graph on behalf of the builder. */
+const referencesFor = (ctx: ProductsContext): FlowReferences => ({
+  pageKeys: () => ctx.pages.pageKeys(ctx),
+  claimableBenefits: (ids) => ctx.benefits.claimable(ctx, ids),
+});
 
 function runContext(ctx: ProductsContext): RunContext {
   return {
@@ -138,7 +143,7 @@ export const resolvers: Resolvers = {
       builder(ctx);
       const flow = await ctx.loaders.flowById.load(flowId);
       if (!flow) throw notFound('flow version', flowId);
-      const problems = await validateVersion(ctx.repos, flow, pageKeysFor(ctx));
+      const problems = await validateVersion(ctx.repos, flow, referencesFor(ctx));
       return { valid: problems.length === 0, problems };
     },
     flowSession: (_parent, { id }, ctx) => ownSession(ctx.repos, requireMember(ctx.identity), id),
@@ -173,7 +178,8 @@ export const resolvers: Resolvers = {
       editDraft(ctx.repos, builder(ctx), flowId, 'disconnectFlowSteps', disconnectSteps(from, to)),
     setFlowStart: (_parent, { flowId, stepId }, ctx) =>
       editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId)),
-    publishFlow: (_parent, { flowId }, ctx) => publishFlow(ctx.repos, builder(ctx), flowId, pageKeysFor(ctx)),
+    publishFlow: (_parent, { flowId }, ctx) =>
+      publishFlow(ctx.repos, builder(ctx), flowId, referencesFor(ctx)),
     retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),
     startFlowSession: (_parent, { flowKey }, ctx) =>
       startSession(runContext(ctx), requireMember(ctx.identity), flowKey),
@@ -190,6 +196,7 @@ export const resolvers: Resolvers = {
       ) ?? null,
   },
   Bundle: {
+    __resolveReference: (reference, ctx) => ctx.loaders.bundleById.load(reference.id),
     id: (bundle) => bundle._id,
     products: async (bundle, _args, ctx) =>
       (await ctx.loaders.productById.loadMany(bundle.productIds)).filter(

@@ -8,6 +8,7 @@ import {
 } from '@bank-hub/shared';
 import { createContext, type ProductsContext } from './context';
 import { graphPageDirectory } from './flows/content-pages';
+import { graphBenefitDirectory } from './flows/engagement-benefits';
 import { graphMemberRisk } from './flows/member-risk';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
@@ -23,12 +24,13 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
     dependencies,
     // Purchases read the member's current risk tolerance from members, and flow validation which pages exist
-    // from content, through the graph.
+    // from content and which benefits from engagement, through the graph.
     context: createContext(
       repos,
       graphMemberRisk(dependencies.graph),
       dependencies.config.FLOW_SESSION_TTL_MINUTES,
       graphPageDirectory(dependencies.graph),
+      graphBenefitDirectory(dependencies.graph),
     ),
   });
 }

@@ -10,11 +10,15 @@ import { FLOWS } from '../src/seed-flows';
 const risk = (id: string) => PRODUCTS.find((product) => product._id === id)?.riskLevel ?? null;
 /** The demo content's mini-program pages, as the content subgraph would list them. */
 const PAGES = new Set(['home', 'wealth', 'welcome']);
+/** The demo benefits a flow may claim, as the engagement subgraph would say. */
+const CLAIMABLE = new Set(['B-WELCOME-50']);
+const FACTS = {
+  productRisk: risk,
+  pageExists: (key: string) => PAGES.has(key),
+  benefitClaimable: (id: string) => CLAIMABLE.has(id),
+};
 const codes = (graph: FlowGraph) =>
-  validateFlow(graph, { productRisk: risk, pageExists: (key) => PAGES.has(key) }).map((problem) => [
-    problem.code,
-    problem.stepId,
-  ]);
+  validateFlow(graph, FACTS).map((problem) => [problem.code, problem.stepId]);
 
 const buyWealth = FLOWS.find((flow) => flow.key === 'buy-wealth')!;
 const clone = (graph: FlowGraph): FlowGraph =>
@@ -201,8 +205,33 @@ describe('validateFlow', () => {
 
   it('asks nothing about a flow that shows no page', () => {
     const pageExists = jest.fn(() => false);
-    expect(validateFlow(clone(buyWealth), { productRisk: risk, pageExists })).toEqual([]);
+    expect(validateFlow(clone(buyWealth), { ...FACTS, pageExists })).toEqual([]);
     expect(pageExists).not.toHaveBeenCalled();
+  });
+
+  const claiming = (benefitId: InputMapping): FlowGraph => {
+    const graph = clone(welcome);
+    stepOf(graph, 'claim').inputs = [benefitId];
+    return graph;
+  };
+  it.each<[string, InputMapping, [FlowProblemCode, string][]]>([
+    [
+      'a claimable benefit',
+      { input: 'benefitId', fromStep: null, fromOutput: null, constant: 'B-WELCOME-50' },
+      [],
+    ],
+    [
+      'a benefit that is not claimable',
+      { input: 'benefitId', fromStep: null, fromOutput: null, constant: 'B-NOPE' },
+      [['UNKNOWN_BENEFIT', 'claim']],
+    ],
+    [
+      'a benefit mapped from a step (known at run time only)',
+      { input: 'benefitId', fromStep: 'intro', fromOutput: 'shown', constant: null },
+      [['UNKNOWN_FIELD', 'claim']],
+    ],
+  ])('a flow claiming %s', (_name, benefitId, expected) => {
+    expect(codes(claiming(benefitId))).toEqual(expected);
   });
 
   it.each([

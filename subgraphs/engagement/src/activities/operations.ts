@@ -15,7 +15,8 @@ import {
   type WorkflowAction,
 } from '@bank-hub/shared';
 import { inAudience, viewerAttributes, type MemberAttributes } from '../audience';
-import type { EngagementContext } from '../context';
+import type { EngagementContext, Operator } from '../context';
+import type { EngagementWorkflowOutcome } from '../workflow';
 import type { ActivityDoc, ParticipationDoc, ProgressDoc, TaskDoc } from './model';
 import { participationId, progressId } from './model';
 import { countEvents, grantPendingRewards } from './progress';
@@ -96,20 +97,20 @@ export async function updateActivity(
 }
 
 /** One workflow step on an activity, guarded by version so two approvers cannot both act. */
-export async function stepActivity(
+export async function activityWorkflowStep(
   ctx: EngagementContext,
-  operator: string,
+  operator: Operator,
   id: string,
   action: WorkflowAction,
   reason: string | null,
-) {
+): Promise<EngagementWorkflowOutcome> {
   const before = await activityOrNotFound(ctx, id);
-  const result = step(before, action, operator, ctx.now);
+  const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   const after = await ctx.repos.activities.replaceIfVersion(result.doc, before.version);
   if (!after) throw conflict(`activity ${id} was changed by someone else; reload and retry`);
-  await audit(ctx, operator, action, id, before, reason ? { ...after, reason } : after);
-  return { status: result.status, live: result.live, version: after.version };
+  await audit(ctx, operator.id, action, id, before, reason ? { ...after, reason } : after);
+  return { type: 'ACTIVITY', id, status: result.status, live: result.live, version: after.version };
 }
 
 /** A published activity running now, or a stable refusal saying why it cannot be joined. */
@@ -166,7 +167,11 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
     ],
     ctx.now,
   );
-  await grantPendingRewards({ repos: ctx.repos, granter: ctx.granter, logger: ctx.logger }, ctx.now);
+  await grantPendingRewards(
+    { repos: ctx.repos, granter: ctx.granter, logger: ctx.logger },
+    ctx.now,
+    ctx.requestId,
+  );
   ctx.loaders.progressByMember.clear(memberId);
   return progressOf(ctx, activity, memberId);
 }

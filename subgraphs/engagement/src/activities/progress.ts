@@ -3,22 +3,12 @@
 // DISTINCT_DAYS), completion is a conditional update, and a completed task's reward is granted under a key of its
 // own — so a replayed or redelivered event never counts twice and a reward is never granted twice. A reward that
 // could not be granted (a subgraph down, a process that died) is retried by the next pass.
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@bank-hub/shared';
+import type { RewardGranter } from '../rewards';
 import type { ActivityDoc, ActivityRepositories, ParticipationDoc, ProgressDoc } from './model';
 import { participationId } from './model';
 import { contributionOf, type CountedEvent } from './tasks';
-
-/** What grants a completed task's reward: points through members, a benefit through engagement's claims. */
-export interface RewardGranter {
-  grant(grant: {
-    memberId: string;
-    points: number;
-    benefitId: string | null;
-    idempotencyKey: string;
-    source: 'TASK_REWARD' | 'REFERRAL';
-    reason: string;
-  }): Promise<unknown>;
-}
 
 export interface ProgressDependencies {
   repos: ActivityRepositories;
@@ -79,6 +69,7 @@ export async function countEvents(
 export async function grantPendingRewards(
   { repos, granter, logger }: ProgressDependencies,
   now: Date,
+  requestId: string = randomUUID(),
 ): Promise<void> {
   const waiting: ProgressDoc[] = await repos.progress.awaitingReward();
   if (waiting.length === 0) return;
@@ -95,9 +86,11 @@ export async function grantPendingRewards(
         memberId: progress.memberId,
         points: task.reward.points,
         benefitId: task.reward.benefitId,
-        idempotencyKey: `task:${progress._id}`,
+        // One key per member and task, in the key alphabet (ids may hold characters keys may not).
+        idempotencyKey: `task:${createHash('sha256').update(progress._id).digest('hex').slice(0, 40)}`,
         source: 'TASK_REWARD',
         reason: `task ${task.id} of activity ${progress.activityId}`,
+        requestId,
       });
       await repos.progress.markRewarded(progress._id, now);
     } catch (error) {

@@ -101,7 +101,7 @@ export const ACTIVITIES: ActivityDoc[] = [
     ALWAYS,
     [
       task('sign-in-7', '签到7天 Sign in on 7 days', 'sign_in', 'DISTINCT_DAYS', 7, {
-        benefitId: 'B-WELCOME',
+        benefitId: 'B-WELCOME-50',
       }),
       task(
         'open-account',

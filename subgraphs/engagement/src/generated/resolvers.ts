@@ -4,10 +4,13 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { PendingRevisionView } from '@bank-hub/shared';
 import type { ActivityDoc, TaskDoc, PropertyConditionDoc, RewardDoc } from '../activities/model';
 import type { ActivityProgressView, TaskProgressView } from '../activities/operations';
-import type { EngagementContext } from '../context';
+import type { MemberRef, LevelRef, BundleRef, EngagementContext } from '../context';
+import type { BenefitDoc } from '../benefits/models/benefit';
+import type { ClaimDoc } from '../benefits/models/claim';
+import type { ClaimCount as ClaimCountModel } from '../benefits/loaders';
+import type { EngagementWorkflowOutcome } from '../workflow';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
-export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -122,7 +125,7 @@ export type Benefit = {
   kind: BenefitKind;
   /** Operator who last edited it. Operator scope. */
   lastEditedBy: Scalars['String']['output'];
-  /** Membership levels that carry it as a privilege. */
+  /** Membership levels that carry it as a privilege; when any, only members at one of them may claim it. */
   levelCodes: Array<Scalars['String']['output']>;
   /** An edit waiting for approval. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
@@ -138,7 +141,7 @@ export type Benefit = {
   rule?: Maybe<Scalars['TargetingRule']['output']>;
   /** Claimable from. */
   startsAt: Scalars['DateTime']['output'];
-  /** Workflow status. Operator scope. */
+  /** Workflow status. Operator or builder scope. */
   status: ContentStatus;
   /** Claims it can give in total. */
   stock: Scalars['Int']['output'];
@@ -181,7 +184,7 @@ export type BenefitInput = {
   endsAt: Scalars['DateTime']['input'];
   /** Its kind. */
   kind: BenefitKind;
-  /** Membership levels that carry it as a privilege. */
+  /** Membership levels (codes) that carry it as a privilege (at most 10); when any, only their members may claim it. */
   levelCodes?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Most claims per UTC day, all members together; omit for none. */
   perDayLimit?: InputMaybe<Scalars['Int']['input']>;
@@ -215,6 +218,17 @@ export type BenefitKind =
   | 'POINTS_PRODUCT'
   /** A bonus on an interest rate, in percentage points. */
   | 'RATE_BONUS';
+
+/** A product bundle (from the products subgraph), with the benefits it grants. */
+export type Bundle = {
+  __typename?: 'Bundle';
+  /** Ids of the benefits the bundle grants on purchase (from the products subgraph). */
+  benefitIds: Array<Scalars['ID']['output']>;
+  /** The published, unended benefits among benefitIds, in their order; null when engagement cannot say. */
+  benefits?: Maybe<Array<Benefit>>;
+  /** Bundle id. */
+  id: Scalars['ID']['output'];
+};
 
 /** A channel through which members use the bank. */
 export type Channel =
@@ -366,12 +380,14 @@ export type MemberClaimsArgs = {
   state?: InputMaybe<ClaimState>;
 };
 
-/** Membership level, as the audience rules of activities and benefits read it. */
+/** A membership level (from the members subgraph), with the benefits it carries as privileges. */
 export type MembershipLevel = {
   __typename?: 'MembershipLevel';
-  /** Unique code, e.g. GOLD. */
+  /** Level code, e.g. GOLD. */
   code: Scalars['String']['output'];
-  /** Order of the level, 1 is the lowest. */
+  /** Published benefits this level carries as privileges and that have not ended, by id; null when engagement cannot say. */
+  privileges?: Maybe<Array<Benefit>>;
+  /** Order of the level, 1 is the lowest (members owns it; activities' audience rules read it). */
   rank: Scalars['Int']['output'];
 };
 
@@ -770,13 +786,17 @@ export type DirectiveResolverFn<
 export type FederationTypes = ResolversObject<{
   Activity: Activity;
   Benefit: Benefit;
+  Bundle: Bundle;
   Member: Member;
+  MembershipLevel: MembershipLevel;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
   Activity: { __typename: 'Activity' } & GraphQLRecursivePick<FederationTypes['Activity'], { id: true }>;
   Benefit: { __typename: 'Benefit' } & GraphQLRecursivePick<FederationTypes['Benefit'], { id: true }>;
+  Bundle: { __typename: 'Bundle' } & GraphQLRecursivePick<FederationTypes['Bundle'], { id: true }> &
+    (Record<PropertyKey, never> | GraphQLRecursivePick<FederationTypes['Bundle'], { benefitIds: true }>);
   Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }> &
     (
       | Record<PropertyKey, never>
@@ -791,6 +811,10 @@ export type FederationReferenceTypes = ResolversObject<{
           }
         >
     );
+  MembershipLevel: { __typename: 'MembershipLevel' } & GraphQLRecursivePick<
+    FederationTypes['MembershipLevel'],
+    { code: true }
+  >;
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
@@ -803,32 +827,26 @@ export type ResolversTypes = ResolversObject<{
   ActivityKind: ActivityKind;
   ActivityProgress: ResolverTypeWrapper<ActivityProgressView>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  Benefit: ResolverTypeWrapper<
-    Omit<Benefit, 'pendingRevision'> & { pendingRevision?: Maybe<ResolversTypes['PendingRevision']> }
-  >;
+  Benefit: ResolverTypeWrapper<BenefitDoc>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
-  BenefitClaim: ResolverTypeWrapper<Omit<BenefitClaim, 'benefit'> & { benefit: ResolversTypes['Benefit'] }>;
+  BenefitClaim: ResolverTypeWrapper<ClaimDoc>;
   BenefitInput: BenefitInput;
   BenefitKind: BenefitKind;
+  Bundle: ResolverTypeWrapper<BundleRef>;
   Channel: Channel;
-  ClaimCount: ResolverTypeWrapper<ClaimCount>;
+  ClaimCount: ResolverTypeWrapper<ClaimCountModel>;
   ClaimSource: ClaimSource;
   ClaimState: ClaimState;
   ContentStatus: ContentStatus;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EngagementTargetType: EngagementTargetType;
-  EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowResult>;
+  EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowOutcome>;
   FieldChange: ResolverTypeWrapper<FieldChange>;
   Invitation: ResolverTypeWrapper<Invitation>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
-  Member: ResolverTypeWrapper<
-    Omit<Member, 'activities' | 'claims'> & {
-      activities: Array<ResolversTypes['ActivityProgress']>;
-      claims: Array<ResolversTypes['BenefitClaim']>;
-    }
-  >;
-  MembershipLevel: ResolverTypeWrapper<MembershipLevel>;
+  Member: ResolverTypeWrapper<MemberRef>;
+  MembershipLevel: ResolverTypeWrapper<LevelRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
   PropertyCondition: ResolverTypeWrapper<PropertyConditionDoc>;
@@ -856,27 +874,19 @@ export type ResolversParentTypes = ResolversObject<{
   ActivityInput: ActivityInput;
   ActivityProgress: ActivityProgressView;
   Boolean: Scalars['Boolean']['output'];
-  Benefit:
-    | (Omit<Benefit, 'pendingRevision'> & {
-        pendingRevision?: Maybe<ResolversParentTypes['PendingRevision']>;
-      })
-    | FederationReferenceTypes['Benefit'];
+  Benefit: BenefitDoc;
   Float: Scalars['Float']['output'];
-  BenefitClaim: Omit<BenefitClaim, 'benefit'> & { benefit: ResolversParentTypes['Benefit'] };
+  BenefitClaim: ClaimDoc;
   BenefitInput: BenefitInput;
-  ClaimCount: ClaimCount;
+  Bundle: BundleRef;
+  ClaimCount: ClaimCountModel;
   DateTime: Scalars['DateTime']['output'];
-  EngagementWorkflowResult: EngagementWorkflowResult;
+  EngagementWorkflowResult: EngagementWorkflowOutcome;
   FieldChange: FieldChange;
   Invitation: Invitation;
   JSON: Scalars['JSON']['output'];
-  Member:
-    | (Omit<Member, 'activities' | 'claims'> & {
-        activities: Array<ResolversParentTypes['ActivityProgress']>;
-        claims: Array<ResolversParentTypes['BenefitClaim']>;
-      })
-    | FederationReferenceTypes['Member'];
-  MembershipLevel: MembershipLevel;
+  Member: MemberRef;
+  MembershipLevel: LevelRef;
   Mutation: Record<PropertyKey, never>;
   PendingRevision: PendingRevisionView;
   PropertyCondition: PropertyConditionDoc;
@@ -976,6 +986,20 @@ export type BenefitClaimResolvers<
   usedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
+export type BundleResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['Bundle'] = ResolversParentTypes['Bundle'],
+  FederationReferenceType extends FederationReferenceTypes['Bundle'] = FederationReferenceTypes['Bundle'],
+> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Bundle']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  benefits?: Resolver<Maybe<Array<ResolversTypes['Benefit']>>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type ClaimCountResolvers<
   ContextType = EngagementContext,
   ParentType extends ResolversParentTypes['ClaimCount'] = ResolversParentTypes['ClaimCount'],
@@ -1042,6 +1066,21 @@ export type MemberResolvers<
   >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
+}>;
+
+export type MembershipLevelResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['MembershipLevel'] = ResolversParentTypes['MembershipLevel'],
+  FederationReferenceType extends FederationReferenceTypes['MembershipLevel'] =
+    FederationReferenceTypes['MembershipLevel'],
+> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['MembershipLevel']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  privileges?: Resolver<Maybe<Array<ResolversTypes['Benefit']>>, ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<
@@ -1236,6 +1275,7 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   ActivityProgress?: ActivityProgressResolvers<ContextType>;
   Benefit?: BenefitResolvers<ContextType>;
   BenefitClaim?: BenefitClaimResolvers<ContextType>;
+  Bundle?: BundleResolvers<ContextType>;
   ClaimCount?: ClaimCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EngagementWorkflowResult?: EngagementWorkflowResultResolvers<ContextType>;
@@ -1243,6 +1283,7 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   Invitation?: InvitationResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Member?: MemberResolvers<ContextType>;
+  MembershipLevel?: MembershipLevelResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PendingRevision?: PendingRevisionResolvers<ContextType>;
   PropertyCondition?: PropertyConditionResolvers<ContextType>;

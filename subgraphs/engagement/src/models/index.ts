@@ -2,10 +2,11 @@
 // (activities, benefits, referrals) keeps its collections in its own folder.
 import type { Connection } from 'mongoose';
 import { AuditLog, JobLeases } from '@bank-hub/shared';
-import { openActivityRepositories, type ActivityRepositories } from '../activities/model';
 import { FeedCursors } from '../activities/feed-consumer';
+import { openActivityRepositories, type ActivityRepositories } from '../activities/model';
+import { openBenefitRepositories, type BenefitRepositories } from '../benefits/models';
 
-export interface EngagementRepositories extends ActivityRepositories {
+export interface EngagementRepositories extends ActivityRepositories, BenefitRepositories {
   audit: AuditLog;
   leases: JobLeases;
   cursors: FeedCursors;
@@ -14,10 +15,12 @@ export interface EngagementRepositories extends ActivityRepositories {
 export async function openRepositories(connection: Connection): Promise<EngagementRepositories> {
   const repositories: EngagementRepositories = {
     ...openActivityRepositories(connection),
+    ...openBenefitRepositories(connection),
     audit: AuditLog.open(connection),
     leases: JobLeases.open(connection),
     cursors: FeedCursors.open(connection),
   };
+  // Unique ids (idempotency keys, counters) must have their indexes before the first concurrent write.
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
   return repositories;
 }

@@ -96,7 +96,7 @@ export type Member = {
    * plus the values of list tags (e.g. interests: travel, investing), plus `young` for members under 35.
    */
   affinityKeys: Array<Scalars['String']['output']>;
-  /** Lifetime growth points; they decide the membership level and never go down. */
+  /** Lifetime growth points (成长值): awards add to them, spending never takes them; they decide the membership level. */
   growthPoints: Scalars['Int']['output'];
   /** Stable member id, e.g. M0001; a guest's is guest:<device id>. */
   id: Scalars['ID']['output'];
@@ -106,7 +106,7 @@ export type Member = {
   lifecycleChangedAt?: Maybe<Scalars['DateTime']['output']>;
   /** 2A3R / AARRR lifecycle stage, computed from behaviour by analytics. */
   lifecycleStage: LifecycleStage;
-  /** Spendable points balance. */
+  /** Spendable points balance (积分): awards add to it, spending in the points mall takes from it; never below zero. */
   points: Scalars['Int']['output'];
   /** Points ledger entries, newest first. The member themself or an operator; empty for a guest. */
   pointsLedger: Array<PointsEntry>;
@@ -201,7 +201,7 @@ export type MemberTagInput = {
   value: Scalars['JSON']['input'];
 };
 
-/** A membership level, reached by accumulating growth points. */
+/** A membership level, reached by accumulating growth points. An entity: other subgraphs add what a level carries. */
 export type MembershipLevel = {
   __typename?: 'MembershipLevel';
   /** Unique code, e.g. GOLD. */
@@ -224,15 +224,27 @@ export type Mutation = {
   applyLifecycle: ApplyLifecycleResult;
   /**
    * Awards growth and spendable points. Idempotent: the same idempotencyKey returns the first entry and never
-   * awards twice, also under concurrent calls. Moves the member's level when a threshold is crossed. Operator scope.
+   * awards twice, also under concurrent calls. Moves the member's level when a threshold is crossed. Operator scope, or
+   * service scope (engagement's task and referral rewards).
    */
   awardPoints: PointsEntry;
   /** Creates or updates tag definitions in the library. Operator scope. */
   defineTags: Array<TagDefinition>;
   /** Counts the audience of a rule and returns a sample, without saving anything. Operator scope. */
   previewSegment: SegmentPreview;
+  /**
+   * Gives back spendable points of a spend that bought nothing (e.g. the item ran out after the spend). Growth points
+   * and the level stay. Idempotent like awardPoints. Service scope.
+   */
+  refundPoints: PointsEntry;
   /** Sets tag values on a member and removes the tags named in removeCodes; other tags stay as they are. Operator scope. */
   setMemberTags: Member;
+  /**
+   * Spends spendable points: an append-only entry of -amount, applied only while the balance covers it (otherwise
+   * INSUFFICIENT_POINTS and nothing is stored), so concurrent spends never take the balance below zero. Growth points
+   * and the level stay. Idempotent like awardPoints. Service scope (engagement's points mall).
+   */
+  spendPoints: PointsEntry;
   /** Creates or updates a segment. Operator scope. */
   upsertSegment: Segment;
 };
@@ -256,10 +268,24 @@ export type MutationPreviewSegmentArgs = {
   rule: Scalars['TargetingRule']['input'];
 };
 
+export type MutationRefundPointsArgs = {
+  amount: Scalars['Int']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
 export type MutationSetMemberTagsArgs = {
   memberId: Scalars['ID']['input'];
   removeCodes?: InputMaybe<Array<Scalars['String']['input']>>;
   tags: Array<MemberTagInput>;
+};
+
+export type MutationSpendPointsArgs = {
+  amount: Scalars['Int']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 export type MutationUpsertSegmentArgs = {
@@ -278,7 +304,7 @@ export type PageInfo = {
 /** An entry in the append-only points ledger. */
 export type PointsEntry = {
   __typename?: 'PointsEntry';
-  /** Points awarded. */
+  /** Spendable points moved: positive for an award or refund, negative for a spend. */
   amount: Scalars['Int']['output'];
   /** Points balance right after this entry. */
   balanceAfter?: Maybe<Scalars['Int']['output']>;
@@ -288,13 +314,24 @@ export type PointsEntry = {
   id: Scalars['ID']['output'];
   /** The caller's idempotency key; reusing it returns this entry instead of awarding again. */
   idempotencyKey: Scalars['String']['output'];
+  /** What the entry does. */
+  kind: PointsEntryKind;
   /** Membership level code right after this entry. */
   levelAfter?: Maybe<Scalars['String']['output']>;
-  /** The member the points were awarded to. */
+  /** The member whose points moved. */
   memberId: Scalars['ID']['output'];
-  /** Why the points were awarded. */
+  /** Why the points moved. */
   reason: Scalars['String']['output'];
 };
+
+/** What a ledger entry does. */
+export type PointsEntryKind =
+  /** Adds spendable and growth points. */
+  | 'AWARD'
+  /** Gives back spendable points of a spend that bought nothing; growth points stay. */
+  | 'REFUND'
+  /** Takes spendable points; growth points stay. */
+  | 'SPEND';
 
 export type Query = {
   __typename?: 'Query';
@@ -536,11 +573,16 @@ export type DirectiveResolverFn<
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Member: Member;
+  MembershipLevel: MembershipLevel;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
   Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }>;
+  MembershipLevel: { __typename: 'MembershipLevel' } & GraphQLRecursivePick<
+    FederationTypes['MembershipLevel'],
+    { code: true }
+  >;
 }>;
 
 /** Mapping between all available schema types and the resolvers types */
@@ -568,6 +610,7 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PointsEntry: ResolverTypeWrapper<PointsEntryDoc>;
+  PointsEntryKind: PointsEntryKind;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RiskLevel: RiskLevel;
   Segment: ResolverTypeWrapper<SegmentDoc>;
@@ -710,7 +753,14 @@ export type MemberTagResolvers<
 export type MembershipLevelResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['MembershipLevel'] = ResolversParentTypes['MembershipLevel'],
+  FederationReferenceType extends FederationReferenceTypes['MembershipLevel'] =
+    FederationReferenceTypes['MembershipLevel'],
 > = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['MembershipLevel']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -745,11 +795,23 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationPreviewSegmentArgs, 'rule'>
   >;
+  refundPoints?: Resolver<
+    ResolversTypes['PointsEntry'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRefundPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason'>
+  >;
   setMemberTags?: Resolver<
     ResolversTypes['Member'],
     ParentType,
     ContextType,
     RequireFields<MutationSetMemberTagsArgs, 'memberId' | 'removeCodes' | 'tags'>
+  >;
+  spendPoints?: Resolver<
+    ResolversTypes['PointsEntry'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationSpendPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason'>
   >;
   upsertSegment?: Resolver<
     ResolversTypes['Segment'],
@@ -776,6 +838,7 @@ export type PointsEntryResolvers<
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   idempotencyKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['PointsEntryKind'], ParentType, ContextType>;
   levelAfter?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

@@ -35,6 +35,12 @@ export interface MemberDoc {
  */
 export const APPLIED_ENTRIES_KEPT = 500;
 
+/** What one ledger entry does to a member's balances. */
+export interface PointsChange {
+  points: number;
+  growthPoints: number;
+}
+
 export interface MemberTagValue {
   code: string;
   value: TagValue;
@@ -146,16 +152,17 @@ export class MemberRepository {
   }
 
   /**
-   * Adds an entry's points unless this entry was applied already, remembering it among the member's latest
-   * applied entries. Returns the member after the change, or null when the entry was applied before (or the
-   * member does not exist).
+   * Applies an entry's change unless this entry was applied already, remembering it among the member's latest applied
+   * entries; a change that takes points away applies only while the balance covers it. Returns the member after the
+   * change, or null when the entry was applied before, the balance does not cover it, or the member does not exist.
    */
-  applyPoints(memberId: string, entryId: string, amount: number): Promise<MemberDoc | null> {
+  applyPoints(memberId: string, entryId: string, change: PointsChange): Promise<MemberDoc | null> {
+    const covered = change.points < 0 ? { points: { $gte: -change.points } } : {};
     return this.model
       .findOneAndUpdate(
-        { _id: memberId, appliedEntries: { $ne: entryId } },
+        { _id: memberId, appliedEntries: { $ne: entryId }, ...covered },
         {
-          $inc: { points: amount, growthPoints: amount },
+          $inc: { points: change.points, growthPoints: change.growthPoints },
           $push: { appliedEntries: { $each: [entryId], $slice: -APPLIED_ENTRIES_KEPT } },
           $set: { updatedAt: new Date() },
         },

@@ -1,11 +1,19 @@
-// The append-only points ledger. The unique idempotency key is what makes an award happen at most once.
+// The append-only points ledger. The unique idempotency key is what makes an entry happen at most once.
 import { Schema, type Model } from 'mongoose';
 
 export type EntryState = 'PENDING' | 'APPLIED';
 
+/**
+ * AWARD adds spendable and growth points; SPEND takes spendable points (never below zero); REFUND gives back
+ * spendable points of a spend that bought nothing. Growth points, which set the level, only ever grow by awards.
+ */
+export type EntryKind = 'AWARD' | 'SPEND' | 'REFUND';
+
 export interface PointsEntryDoc {
   _id: string;
   memberId: string;
+  kind: EntryKind;
+  /** Signed: negative for a SPEND. */
   amount: number;
   reason: string;
   idempotencyKey: string;
@@ -22,6 +30,7 @@ export const pointsEntrySchema = new Schema<PointsEntryDoc>(
   {
     _id: { type: String, required: true },
     memberId: { type: String, required: true },
+    kind: { type: String, required: true, default: 'AWARD' },
     amount: { type: Number, required: true },
     reason: { type: String, required: true },
     idempotencyKey: { type: String, required: true, unique: true },
@@ -64,6 +73,14 @@ export class PointsLedgerRepository {
       )
       .lean<PointsEntryDoc>()
       .exec();
+  }
+
+  /**
+   * Gives back the key of an entry that was never applied (a spend the balance could not cover), if `leaseUntil` shows
+   * the caller still owns it: an entry that never touched the balance is no part of the ledger's history.
+   */
+  async dropUnapplied(entryId: string, leaseUntil: Date): Promise<void> {
+    await this.model.deleteOne({ _id: entryId, state: 'PENDING', leaseUntil });
   }
 
   markApplied(

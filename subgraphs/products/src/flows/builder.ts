@@ -10,7 +10,7 @@ import {
   type FlowStep,
   type InputMapping,
 } from './flow';
-import { shownPageKeys, validateFlow, type FlowProblem } from './validation';
+import { claimedBenefitIds, shownPageKeys, validateFlow, type FlowProblem } from './validation';
 
 export interface Builder {
   id: string;
@@ -255,28 +255,37 @@ export const setStart = (stepId: string) => (flow: ServiceFlowDoc) => {
   return { steps: flow.steps, startStepId: stepId };
 };
 
-/** The keys of the pages a flow may show, asked of content through the graph on behalf of the builder. */
-export type PageKeys = () => Promise<ReadonlySet<string>>;
+/** What a flow names outside products, asked of the graph on behalf of the builder. */
+export interface FlowReferences {
+  /** The keys of the pages a flow may show (content). */
+  pageKeys(): Promise<ReadonlySet<string>>;
+  /** Of these benefit ids, those a flow may claim (engagement). */
+  claimableBenefits(ids: readonly string[]): Promise<ReadonlySet<string>>;
+}
 
-/** Validates a version against the catalogue's current product risk levels and the pages that exist. */
+/** Validates a version against the catalogue's current product risk levels and the pages and benefits that exist. */
 export async function validateVersion(
   repos: ProductsRepositories,
   flow: ServiceFlowDoc,
-  pageKeys: PageKeys,
+  references: FlowReferences,
 ): Promise<FlowProblem[]> {
   const productIds = flow.steps.flatMap((step) =>
     step.inputs
       .filter((mapping) => mapping.fromStep === null && typeof mapping.constant === 'string')
       .map((mapping) => mapping.constant as string),
   );
-  const products = new Map(
-    (await repos.products.findByIds(productIds)).map((product) => [product._id, product.riskLevel]),
-  );
-  // Only a flow that shows pages needs to ask the graph which exist.
-  const pages = shownPageKeys(flow).length > 0 ? await pageKeys() : new Set<string>();
+  const benefitIds = claimedBenefitIds(flow);
+  // Only a flow that shows pages or claims benefits needs to ask the graph which exist.
+  const [products, pages, benefits] = await Promise.all([
+    repos.products.findByIds(productIds),
+    shownPageKeys(flow).length > 0 ? references.pageKeys() : new Set<string>(),
+    benefitIds.length > 0 ? references.claimableBenefits(benefitIds) : new Set<string>(),
+  ]);
+  const risks = new Map(products.map((product) => [product._id, product.riskLevel]));
   return validateFlow(flow, {
-    productRisk: (id) => products.get(id) ?? null,
+    productRisk: (id) => risks.get(id) ?? null,
     pageExists: (key) => pages.has(key),
+    benefitClaimable: (id) => benefits.has(id),
   });
 }
 
@@ -284,10 +293,10 @@ export async function publishFlow(
   repos: ProductsRepositories,
   builder: Builder,
   flowId: string,
-  pageKeys: PageKeys,
+  references: FlowReferences,
 ): Promise<ServiceFlowDoc> {
   const before = await draftOrFail(repos, flowId);
-  const problems = await validateVersion(repos, before, pageKeys);
+  const problems = await validateVersion(repos, before, references);
   if (problems.length > 0) {
     throw hubError(
       ErrorCode.FAILED_PRECONDITION,

@@ -1,7 +1,7 @@
 // Flow validation: every problem at once, each with the step at fault and a stable code. Pure: what it needs to
-// know of the world (a product's risk level, which pages exist) is passed in, so the compliance rule (no purchase
-// above R2 without a prior risk assessment on every path) and the pages a flow shows are checked without this
-// module touching MongoDB or the graph.
+// know of the world (a product's risk level, which pages and benefits exist) is passed in, so the compliance rule (no
+// purchase above R2 without a prior risk assessment on every path), the pages a flow shows and the benefits it claims
+// are checked without this module touching MongoDB or the graph.
 import { fitsType, serviceByCode, type ServiceValueType } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
 
@@ -16,7 +16,8 @@ export type FlowProblemCode =
   | 'MISSING_INPUT'
   | 'TYPE_MISMATCH'
   | 'MISSING_RISK_ASSESSMENT'
-  | 'UNKNOWN_PAGE';
+  | 'UNKNOWN_PAGE'
+  | 'UNKNOWN_BENEFIT';
 
 export interface FlowProblem {
   code: FlowProblemCode;
@@ -32,6 +33,8 @@ export interface FlowFacts {
   productRisk: ProductRiskLookup;
   /** Whether a page a flow may show (by key) exists. */
   pageExists: (pageKey: string) => boolean;
+  /** Whether a benefit (by id) is published, has not ended and may be claimed (a points product is bought). */
+  benefitClaimable: (benefitId: string) => boolean;
 }
 
 /** The page a step shows by a fixed key; a key chosen at run time cannot be checked before then. */
@@ -41,9 +44,20 @@ function pageKeyShownBy(step: FlowStep): string | null {
   return mapping?.fromStep === null && typeof mapping.constant === 'string' ? mapping.constant : null;
 }
 
+/** The benefit a step claims by a fixed id; one chosen at run time cannot be checked before then. */
+function benefitClaimedBy(step: FlowStep): string | null {
+  if (step.service !== 'CLAIM_BENEFIT') return null;
+  const mapping = step.inputs.find((candidate) => candidate.input === 'benefitId');
+  return mapping?.fromStep === null && typeof mapping.constant === 'string' ? mapping.constant : null;
+}
+
 /** Every page a flow shows by a fixed key. */
 export const shownPageKeys = (graph: FlowGraph): string[] =>
   graph.steps.map(pageKeyShownBy).filter((key): key is string => key !== null);
+
+/** Every benefit a flow claims by a fixed id. */
+export const claimedBenefitIds = (graph: FlowGraph): string[] =>
+  graph.steps.map(benefitClaimedBy).filter((id): id is string => id !== null);
 
 const HIGHEST_RISK_WITHOUT_ASSESSMENT = 'R2';
 
@@ -243,6 +257,14 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
     const pageKey = pageKeyShownBy(step);
     if (pageKey !== null && !facts.pageExists(pageKey))
       report('UNKNOWN_PAGE', step.id, `step ${step.id} shows page ${pageKey}, which does not exist`);
+    const benefitId = benefitClaimedBy(step);
+    if (benefitId !== null && !facts.benefitClaimable(benefitId)) {
+      report(
+        'UNKNOWN_BENEFIT',
+        step.id,
+        `step ${step.id} claims benefit ${benefitId}, which is not a published benefit members may claim`,
+      );
+    }
   }
   return problems;
 }

@@ -56,7 +56,7 @@ export type AdvanceResult = {
 /** A product bundle (产品组合): products sold together with a rule, a minimum amount, a window and extras. */
 export type Bundle = {
   __typename?: 'Bundle';
-  /** Benefits granted on purchase (ids of benefits in the content subgraph). */
+  /** Benefits granted on purchase: ids of benefits of the engagement subgraph (which resolves them as `benefits`). */
   benefitIds: Array<Scalars['ID']['output']>;
   /** What the bundle offers. */
   description: Scalars['String']['output'];
@@ -158,6 +158,8 @@ export type FlowProblemCode =
   | 'NO_START'
   /** A mapping or condition joins values of different types. */
   | 'TYPE_MISMATCH'
+  /** A CLAIM_BENEFIT step names a benefit that the engagement subgraph has not published, that has ended, or that is bought with points rather than claimed. */
+  | 'UNKNOWN_BENEFIT'
   /** A mapping or condition names an input or output the service does not have. */
   | 'UNKNOWN_FIELD'
   /** A SHOW_PAGE step names a page that no mini-program page of the content subgraph has (or only an archived one). */
@@ -785,12 +787,14 @@ export type DirectiveResolverFn<
 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
+  Bundle: Bundle;
   Member: Member;
   Product: Product;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
+  Bundle: { __typename: 'Bundle' } & GraphQLRecursivePick<FederationTypes['Bundle'], { id: true }>;
   Member: { __typename: 'Member' } & GraphQLRecursivePick<FederationTypes['Member'], { id: true }> &
     (
       | Record<PropertyKey, never>
@@ -918,7 +922,13 @@ export type AdvanceResultResolvers<
 export type BundleResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['Bundle'] = ResolversParentTypes['Bundle'],
+  FederationReferenceType extends FederationReferenceTypes['Bundle'] = FederationReferenceTypes['Bundle'],
 > = ResolversObject<{
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Bundle']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
   benefitIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   discountRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;

@@ -38,6 +38,13 @@ export const bundleSchema = new Schema<BundleDoc>(
 export class BundleRepository {
   constructor(readonly model: Model<BundleDoc>) {}
 
+  findByIds(ids: readonly string[]): Promise<BundleDoc[]> {
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<BundleDoc[]>()
+      .exec();
+  }
+
   /** Active bundles whose window contains `now`. */
   current(now: Date): Promise<BundleDoc[]> {
     return this.model

@@ -1,0 +1,247 @@
+// Claiming a benefit without transactions. One record per idempotency key admits one writer (its lease lets a retry
+// take over from a writer that died halfway) and keeps the first answer, claim or refusal, for every repeat. The claim
+// then reserves, each with one conditional update that carries the claim's id — the member's count (cheap, nobody
+// else contends), the day's count, and last the contended stock — and gives back what it reserved when a later step
+// refuses. Carrying the id makes every step safe to repeat, so a retry finishes a claim without taking twice.
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, badInput, hubError, notFound } from '@bank-hub/shared';
+import type { MemberAttributes } from '@bank-hub/targeting';
+import type { EngagementRepositories } from '../models';
+import {
+  BENEFIT_ID,
+  IDEMPOTENCY_KEY,
+  argumentsHash,
+  audienceRefusal,
+  availabilityRefusal,
+  claimIdOf,
+  claimRequestId,
+  expiryOf,
+  hasAudience,
+  limitsOf,
+  outOfStock,
+  type ClaimRefusal,
+} from './domain/claiming';
+import type { BenefitDoc } from './models/benefit';
+import type { ClaimDoc, ClaimSource } from './models/claim';
+import type { ClaimRequestDoc, Lease } from './models/claim-request';
+
+/** Longer than any claim takes; a writer that died is taken over after it. */
+const LEASE_MS = 15_000;
+/** How long a repeat waits for the first writer of its key to answer. */
+const WAIT_FOR_HOLDER_MS = 10_000;
+const POLL_MS = 40;
+
+/** Points paid for a claim (redeemPoints), under keys derived from the claim so that a retry pays once. */
+export interface Payment {
+  /** Takes the points; throws INSUFFICIENT_POINTS when the balance does not cover them. */
+  pay(claimId: string, points: number): Promise<void>;
+  /** Gives them back when the claim is refused after paying. */
+  refund(claimId: string, points: number): Promise<void>;
+}
+
+export interface ClaimCommand {
+  memberId: string;
+  benefitId: string;
+  idempotencyKey: string;
+  source: ClaimSource;
+  /** Who the member is, for a benefit with an audience; null when the caller decided already (task, referral). */
+  claimant: (() => Promise<MemberAttributes>) | null;
+  /** Refuses a benefit this way of claiming does not take (BAD_USER_INPUT), before anything is stored. */
+  accepts: (benefit: BenefitDoc) => void;
+  payment: Payment | null;
+}
+
+export function checkClaimArguments(benefitId: string, benefitField: string, idempotencyKey: string): void {
+  if (!BENEFIT_ID.test(benefitId)) throw badInput(`${benefitField} is not a benefit id`, benefitField);
+  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw badInput('idempotencyKey must be 8 to 64 letters, digits or - _ . :', 'idempotencyKey');
+  }
+}
+
+const newLease = (): Lease => ({ holder: randomUUID(), leaseUntil: new Date(Date.now() + LEASE_MS) });
+
+/** Claims a benefit for a member once per key: the claim, or the refusal as an error with its stable code. */
+export async function claim(repos: EngagementRepositories, command: ClaimCommand): Promise<ClaimDoc> {
+  const requestId = claimRequestId(command.memberId, command.source, command.idempotencyKey);
+  const hash = argumentsHash({ benefitId: command.benefitId });
+  const deadline = Date.now() + WAIT_FOR_HOLDER_MS;
+  for (;;) {
+    const existing = await repos.claimRequests.find(requestId);
+    if (!existing) {
+      // Refused before anything is stored: an unknown benefit, a members subgraph that cannot say who is claiming.
+      const benefit = await benefitFor(repos, command);
+      const claimId = claimIdOf(requestId);
+      const now = new Date();
+      const refusal = await refusalBeforeReserving(repos, benefit, command, claimId, now);
+      const request: ClaimRequestDoc = {
+        _id: requestId,
+        memberId: command.memberId,
+        source: command.source,
+        argumentsHash: hash,
+        claimId,
+        pointsCost: command.payment ? benefit.pointsCost : 0,
+        createdAt: now,
+        ...newLease(),
+        // A refusal decided here is the key's answer from the start: only a request that passed these checks is
+        // ever taken over, and its retry goes on from where the first writer stopped.
+        outcome: refusal ? { claimId: null, refusal: { ...refusal, refund: null } } : null,
+      };
+      if (!(await repos.claimRequests.tryInsert(request))) continue;
+      return refusal ? answer(repos, request, null) : proceed(repos, command, request, benefit);
+    }
+    if (existing.argumentsHash !== hash) {
+      throw hubError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey was used before for another benefit', {
+        field: 'idempotencyKey',
+      });
+    }
+    if (existing.outcome) return answer(repos, existing, command.payment);
+    const taken = await repos.claimRequests.takeOver(requestId, newLease(), new Date());
+    if (taken) return proceed(repos, command, taken, await benefitFor(repos, command));
+    if (Date.now() > deadline) {
+      throw hubError(
+        ErrorCode.CONFLICT,
+        'a claim with this idempotencyKey is still in progress; retry later',
+        {
+          field: 'idempotencyKey',
+        },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function benefitFor(repos: EngagementRepositories, command: ClaimCommand): Promise<BenefitDoc> {
+  const [benefit] = await repos.benefits.findByIds([command.benefitId]);
+  if (!benefit) throw notFound('benefit', command.benefitId);
+  command.accepts(benefit);
+  return benefit;
+}
+
+/**
+ * Whether the member may claim the benefit at all now: available, in stock, under its limits (as read now: the
+ * reservations decide), in its audience. Refusing here, before any points are paid, spares a refund.
+ */
+async function refusalBeforeReserving(
+  repos: EngagementRepositories,
+  benefit: BenefitDoc,
+  command: ClaimCommand,
+  claimId: string,
+  now: Date,
+): Promise<ClaimRefusal | null> {
+  const unavailable = availabilityRefusal(benefit, now);
+  if (unavailable) return unavailable;
+  for (const { counterId, limit, refusal } of limitsOf(benefit, command.memberId, now)) {
+    const counter = await repos.claimCounters.find(counterId);
+    if (counter && counter.count >= limit && !counter.claims.includes(claimId)) return refusal;
+  }
+  if (!command.claimant || !hasAudience(benefit)) return null;
+  return audienceRefusal(benefit, await command.claimant(), now);
+}
+
+/** Runs a held request that passed the checks to its answer: pay (when buying), reserve, store the claim; or refuse. */
+async function proceed(
+  repos: EngagementRepositories,
+  command: ClaimCommand,
+  request: ClaimRequestDoc,
+  benefit: BenefitDoc,
+): Promise<ClaimDoc> {
+  const { payment } = command;
+  if (payment) {
+    try {
+      await payment.pay(request.claimId, request.pointsCost);
+    } catch (error) {
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      if (code === ErrorCode.INSUFFICIENT_POINTS)
+        return refuse(repos, request, { code, message: (error as Error).message }, payment, false);
+      // Whether the points moved is unknown: give the key back; a retry pays under the same derived key, so at most once.
+      await repos.claimRequests.release(request._id, request.holder);
+      throw error;
+    }
+  }
+  const refusal = await reserve(repos, benefit, command.memberId, request.claimId, request.createdAt);
+  if (refusal) return refuse(repos, request, refusal, payment, payment !== null);
+  const claimDoc: ClaimDoc = {
+    _id: request.claimId,
+    benefitId: benefit._id,
+    memberId: command.memberId,
+    source: command.source,
+    state: 'CLAIMED',
+    claimedAt: request.createdAt,
+    expiresAt: expiryOf(request.createdAt, benefit.validDays),
+    usedAt: null,
+    revokedAt: null,
+    revokedBy: null,
+    revokeReason: null,
+  };
+  await repos.claims.insertOnce(claimDoc);
+  const answered = await repos.claimRequests.answer(request._id, request.holder, {
+    claimId: claimDoc._id,
+    refusal: null,
+  });
+  // Null when a writer this one took over from answered meanwhile: its answer is the one.
+  return answered ? claimDoc : answer(repos, (await repos.claimRequests.find(request._id))!, payment);
+}
+
+/**
+ * Reserves the member's count, the day's count and last an item of stock; on a refusal, gives back what it reserved
+ * and returns the refusal.
+ */
+async function reserve(
+  repos: EngagementRepositories,
+  benefit: BenefitDoc,
+  memberId: string,
+  claimId: string,
+  claimedAt: Date,
+): Promise<ClaimRefusal | null> {
+  const reserved: string[] = [];
+  const giveBack = () =>
+    Promise.all(reserved.map((counterId) => repos.claimCounters.release(counterId, claimId)));
+  for (const { counterId, limit, kept, refusal } of limitsOf(benefit, memberId, claimedAt)) {
+    if (!(await repos.claimCounters.reserve(counterId, limit, claimId, kept))) {
+      await giveBack();
+      return refusal;
+    }
+    reserved.push(counterId);
+  }
+  if (!(await repos.benefits.takeStock(benefit._id, claimId))) {
+    await giveBack();
+    return outOfStock(benefit._id);
+  }
+  return null;
+}
+
+/** Records a refusal after reserving as the key's answer, with a refund due when the claim was paid for, and answers it. */
+async function refuse(
+  repos: EngagementRepositories,
+  request: ClaimRequestDoc,
+  refusal: ClaimRefusal,
+  payment: Payment | null,
+  refundDue: boolean,
+): Promise<ClaimDoc> {
+  const answered = await repos.claimRequests.answer(request._id, request.holder, {
+    claimId: null,
+    refusal: { ...refusal, refund: refundDue ? 'DUE' : null },
+  });
+  return answer(repos, answered ?? (await repos.claimRequests.find(request._id))!, payment);
+}
+
+/** A key's recorded answer: its claim, or its refusal again — once any points paid for it are given back. */
+async function answer(
+  repos: EngagementRepositories,
+  request: ClaimRequestDoc,
+  payment: Payment | null,
+): Promise<ClaimDoc> {
+  const { outcome } = request;
+  if (!outcome) throw new Error(`claim request ${request._id} has no answer`);
+  if (outcome.refusal === null) {
+    const [stored] = await repos.claims.findByIds([outcome.claimId]);
+    if (!stored) throw new Error(`claim ${outcome.claimId} of request ${request._id} is missing`);
+    return stored;
+  }
+  if (outcome.refusal.refund === 'DUE') {
+    if (!payment) throw new Error(`claim request ${request._id} owes a refund nobody can pay`);
+    await payment.refund(request.claimId, request.pointsCost);
+    await repos.claimRequests.refunded(request._id);
+  }
+  throw hubError(outcome.refusal.code as ErrorCode, outcome.refusal.message);
+}

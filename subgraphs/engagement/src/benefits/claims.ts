@@ -1,0 +1,137 @@
+// What members (and operators) do with claims: claim a benefit, buy one with spendable points, use a claim once; and
+// what operators alone do: revoke one. A member acts only on their own claims.
+import {
+  ErrorCode,
+  Scope,
+  badInput,
+  forbidden,
+  hasScope,
+  hubError,
+  notFound,
+  requireMember,
+} from '@bank-hub/shared';
+import type { EngagementContext, Operator } from '../context';
+import { checkClaimArguments, claim, type Payment } from './claim';
+import { claimantOf } from './members-graph';
+import type { BenefitDoc } from './models/benefit';
+import { stateOf, type ClaimDoc } from './models/claim';
+
+const notBoughtWithPoints = (benefit: BenefitDoc) => {
+  if (benefit.kind === 'POINTS_PRODUCT')
+    throw badInput(`benefit ${benefit._id} is bought with points: use redeemPoints`, 'benefitId');
+};
+
+const boughtWithPoints = (benefit: BenefitDoc) => {
+  if (benefit.kind !== 'POINTS_PRODUCT')
+    throw badInput(`benefit ${benefit._id} is not a points product: use claimBenefit`, 'productId');
+};
+
+/** The member claims a benefit, once per idempotency key. */
+export function claimBenefit(
+  ctx: EngagementContext,
+  benefitId: string,
+  idempotencyKey: string,
+): Promise<ClaimDoc> {
+  const memberId = requireMember(ctx.identity);
+  checkClaimArguments(benefitId, 'benefitId', idempotencyKey);
+  return claim(ctx.repos, {
+    memberId,
+    benefitId,
+    idempotencyKey,
+    source: 'CLAIM',
+    claimant: () => claimantOf(ctx.graph, ctx),
+    accepts: notBoughtWithPoints,
+    payment: null,
+  });
+}
+
+/**
+ * The member buys a points product (积分商城): its points leave members' ledger under a key derived from the claim,
+ * and come back under another if the claim is refused after paying (the stock ran out meanwhile).
+ */
+export function redeemPoints(
+  ctx: EngagementContext,
+  productId: string,
+  idempotencyKey: string,
+): Promise<ClaimDoc> {
+  const memberId = requireMember(ctx.identity);
+  checkClaimArguments(productId, 'productId', idempotencyKey);
+  const move = (mutation: 'spendPoints' | 'refundPoints', key: string, points: number) =>
+    ctx.points
+      .move(
+        mutation,
+        { memberId, amount: points, reason: `points mall: ${productId}`, idempotencyKey: key },
+        ctx.requestId,
+      )
+      .then(() => undefined);
+  const payment: Payment = {
+    pay: (claimId, points) => move('spendPoints', `spend:${claimId}`, points),
+    refund: (claimId, points) => move('refundPoints', `refund:${claimId}`, points),
+  };
+  return claim(ctx.repos, {
+    memberId,
+    benefitId: productId,
+    idempotencyKey,
+    source: 'POINTS',
+    claimant: () => claimantOf(ctx.graph, ctx),
+    accepts: boughtWithPoints,
+    payment,
+  });
+}
+
+async function claimOrNotFound(ctx: EngagementContext, claimId: string): Promise<ClaimDoc> {
+  const [found] = await ctx.repos.claims.findByIds([claimId]);
+  if (!found) throw notFound('claim', claimId);
+  return found;
+}
+
+/** A claim whose state now does not allow the step. */
+const stateRefusal = (claim: ClaimDoc, now: Date, step: string) => {
+  const state = stateOf(claim, now);
+  return hubError(ErrorCode.FAILED_PRECONDITION, `claim ${claim._id} is ${state}; it cannot be ${step}`, {
+    state,
+  });
+};
+
+/** Marks a claim used, exactly once: by its member, or by an operator (audited). */
+export async function useClaim(ctx: EngagementContext, claimId: string): Promise<ClaimDoc> {
+  const operator = hasScope(ctx.identity, Scope.OPERATOR) ? ctx.identity.subject : null;
+  const memberId = operator ? null : requireMember(ctx.identity);
+  const before = await claimOrNotFound(ctx, claimId);
+  if (memberId !== null && before.memberId !== memberId)
+    throw forbidden('a member uses only their own claims');
+  const now = new Date();
+  const used = await ctx.repos.claims.markUsed(claimId, now);
+  if (!used) throw stateRefusal(await claimOrNotFound(ctx, claimId), now, 'used');
+  if (operator) await audit(ctx, operator, 'useClaim', before, used);
+  return used;
+}
+
+/** Withdraws a claim that is not used. Operator; audited. */
+export async function revokeClaim(
+  ctx: EngagementContext,
+  operator: Operator,
+  claimId: string,
+  reason: string,
+): Promise<ClaimDoc> {
+  if (reason.trim().length === 0 || reason.length > 500)
+    throw badInput('a revocation needs a reason of 1 to 500 characters', 'reason');
+  const before = await claimOrNotFound(ctx, claimId);
+  const now = new Date();
+  const revoked = await ctx.repos.claims.revoke(claimId, operator.id, reason.trim(), now);
+  if (!revoked) throw stateRefusal(await claimOrNotFound(ctx, claimId), now, 'revoked');
+  await audit(ctx, operator.id, 'revokeClaim', before, revoked);
+  return revoked;
+}
+
+function audit(ctx: EngagementContext, actor: string, action: string, before: ClaimDoc, after: ClaimDoc) {
+  return ctx.repos.audit.record({
+    actor,
+    action,
+    targetType: 'CLAIM',
+    targetId: after._id,
+    before,
+    after,
+    requestId: ctx.requestId,
+  });
+}

@@ -1,0 +1,22 @@
+// Granting a benefit for something a member did elsewhere in engagement (a completed task, a referral): the caller has
+// decided the member earned it, so no audience check; stock, limits and idempotency hold as for any claim.
+import type { EngagementRepositories } from '../models';
+import { checkClaimArguments, claim } from './claim';
+import type { ClaimDoc } from './models/claim';
+
+export interface BenefitGrant {
+  benefitId: string;
+  memberId: string;
+  /** The caller's key for this grant (8 to 64 of letters, digits, - _ . :): the same key grants once. */
+  idempotencyKey: string;
+  source: 'TASK_REWARD' | 'REFERRAL';
+}
+
+/** The claim the grant made (the same one for a repeated key), or its refusal as an error with a stable code. */
+export function grantBenefit(
+  deps: { repos: EngagementRepositories },
+  grant: BenefitGrant,
+): Promise<ClaimDoc> {
+  checkClaimArguments(grant.benefitId, 'benefitId', grant.idempotencyKey);
+  return claim(deps.repos, { ...grant, claimant: null, accepts: () => undefined, payment: null });
+}

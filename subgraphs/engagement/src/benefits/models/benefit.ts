@@ -1,0 +1,147 @@
+// Benefits (权益): what members claim, how many there are, for whom. The stock on the document (`remaining`) is
+// moved only by conditional updates of single claims, never by an operator's edit, so an edit and a claim arriving
+// together cannot undo each other.
+import { Schema, type Model } from 'mongoose';
+import type { Rule } from '@bank-hub/targeting';
+import type { ContentStatus, Revisable } from '@bank-hub/shared';
+
+export type BenefitKind = 'COUPON' | 'FEE_DISCOUNT' | 'RATE_BONUS' | 'CASH_BACK' | 'POINTS_PRODUCT';
+
+/** What an operator edits on a benefit: everything but its identity, its workflow state and its stock counter. */
+export interface BenefitFields {
+  title: string;
+  kind: BenefitKind;
+  value: number;
+  /** Spendable points a POINTS_PRODUCT costs; 0 for other kinds. */
+  pointsCost: number;
+  /** Claims it can give in total; only ever raised. */
+  stock: number;
+  perMemberLimit: number;
+  /** Most claims per UTC day, all members together; null for no limit. */
+  perDayLimit: number | null;
+  startsAt: Date;
+  endsAt: Date;
+  validDays: number;
+  rule: Rule | null;
+  /** Levels that carry the benefit as a privilege; when any, only members at one of them may claim it. */
+  levelCodes: string[];
+}
+
+export interface BenefitDoc extends BenefitFields, Revisable<BenefitFields> {
+  _id: string;
+  /** Claims still available. */
+  remaining: number;
+  /**
+   * Ids of the latest claims that took stock (at most RECENT_CLAIMS_KEPT): how a retry of a claim whose writer died
+   * tells that its stock was already taken, so it never takes two.
+   */
+  recentClaims: string[];
+  createdAt: Date;
+}
+
+/** How many claim ids a benefit keeps; a retry comes within its lease (seconds), long before this many others. */
+export const RECENT_CLAIMS_KEPT = 1_000;
+
+/** What the stock fields are called: an operator's replace never writes them. */
+type StockField = 'remaining' | 'recentClaims';
+
+export const benefitSchema = new Schema<BenefitDoc>(
+  {
+    _id: { type: String, required: true },
+    title: { type: String, required: true },
+    kind: { type: String, required: true },
+    value: { type: Number, required: true },
+    pointsCost: { type: Number, required: true },
+    stock: { type: Number, required: true },
+    remaining: { type: Number, required: true },
+    recentClaims: { type: [String], default: [] },
+    perMemberLimit: { type: Number, required: true },
+    perDayLimit: { type: Number, default: null },
+    startsAt: { type: Date, required: true },
+    endsAt: { type: Date, required: true },
+    validDays: { type: Number, required: true },
+    rule: { type: Schema.Types.Mixed, default: null },
+    levelCodes: { type: [String], default: [] },
+    status: { type: String, required: true },
+    version: { type: Number, required: true },
+    lastEditedBy: { type: String, required: true },
+    approvedBy: { type: String, default: null },
+    updatedAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    // An edit of the published benefit waiting for approval (see @bank-hub/shared workflow).
+    pending: { type: Schema.Types.Mixed, default: null },
+  },
+  { collection: 'benefits', versionKey: false, minimize: false },
+);
+benefitSchema.index({ status: 1, createdAt: -1 });
+benefitSchema.index({ levelCodes: 1 });
+
+export class BenefitRepository {
+  constructor(readonly model: Model<BenefitDoc>) {}
+
+  findByIds(ids: readonly string[]): Promise<BenefitDoc[]> {
+    return this.model
+      .find({ _id: { $in: ids } })
+      .lean<BenefitDoc[]>()
+      .exec();
+  }
+
+  /** Newest first, optionally of one status. */
+  newest(status: ContentStatus | null, limit: number): Promise<BenefitDoc[]> {
+    return this.model
+      .find(status ? { status } : {})
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .lean<BenefitDoc[]>()
+      .exec();
+  }
+
+  /** Published benefits that have not ended and that one of the levels carries as a privilege. */
+  privilegesOf(levelCodes: readonly string[], now: Date): Promise<BenefitDoc[]> {
+    return this.model
+      .find({ status: 'PUBLISHED', levelCodes: { $in: levelCodes }, endsAt: { $gt: now } })
+      .sort({ _id: 1 })
+      .lean<BenefitDoc[]>()
+      .exec();
+  }
+
+  insert(benefit: BenefitDoc): Promise<unknown> {
+    return this.model.create(benefit);
+  }
+
+  /**
+   * Writes an operator's change if nobody changed the benefit since `expectedVersion`; the stock counter only moves
+   * by `stockAdded` (what an approved stock increase adds), leaving the claims' own updates intact.
+   */
+  replaceIfVersion(
+    benefit: BenefitDoc,
+    expectedVersion: number,
+    stockAdded: number,
+  ): Promise<BenefitDoc | null> {
+    const { _id, remaining: _remaining, recentClaims: _recent, ...fields } = benefit;
+    const update: { $set: Omit<BenefitDoc, '_id' | StockField>; $inc?: { remaining: number } } = {
+      $set: fields,
+    };
+    if (stockAdded !== 0) update.$inc = { remaining: stockAdded };
+    return this.model
+      .findOneAndUpdate({ _id, version: expectedVersion }, update, { returnDocument: 'after' })
+      .lean<BenefitDoc>()
+      .exec();
+  }
+
+  /**
+   * Takes one item of stock for a claim, unless none remains. True when the claim holds an item now, also when a
+   * writer of the same claim took it before.
+   */
+  async takeStock(benefitId: string, claimId: string): Promise<boolean> {
+    const taken = await this.model.updateOne(
+      { _id: benefitId, remaining: { $gt: 0 }, recentClaims: { $ne: claimId } },
+      {
+        $inc: { remaining: -1 },
+        $push: { recentClaims: { $each: [claimId], $slice: -RECENT_CLAIMS_KEPT } },
+      },
+    );
+    if (taken.modifiedCount > 0) return true;
+    return (await this.model.exists({ _id: benefitId, recentClaims: claimId })) !== null;
+  }
+}

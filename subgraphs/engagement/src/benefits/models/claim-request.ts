@@ -1,0 +1,110 @@
+// One document per idempotency key of a member: what was asked (a hash of the arguments) and what was answered (the
+// claim, or the refusal). The unique id admits one writer per key; its lease lets a retry take over from a writer
+// that died halfway, and the holder guards every later write so a writer that lost its lease changes nothing.
+import { Schema, type Model } from 'mongoose';
+import type { ClaimSource } from './claim';
+
+/** A refused claim's answer; `refund` tracks points paid for it (redeemPoints) until they are given back. */
+export interface Refusal {
+  code: string;
+  message: string;
+  refund: 'DUE' | 'DONE' | null;
+}
+
+export type ClaimOutcome = { claimId: string; refusal: null } | { claimId: null; refusal: Refusal };
+
+export interface ClaimRequestDoc {
+  /** `<memberId>|<source>|<idempotencyKey>`. */
+  _id: string;
+  memberId: string;
+  source: ClaimSource;
+  argumentsHash: string;
+  /** The claim this request makes (derived from the id, so a retry makes the same one). */
+  claimId: string;
+  /** Spendable points the claim costs (redeemPoints; 0 otherwise), fixed when first asked: what is paid and refunded. */
+  pointsCost: number;
+  /** When the first writer started: the claim's time, whoever finishes it. */
+  createdAt: Date;
+  /** The writer working on it now, while `leaseUntil` has not passed. */
+  holder: string;
+  leaseUntil: Date;
+  outcome: ClaimOutcome | null;
+}
+
+/** Who works on a request: the holder id and its lease. */
+export interface Lease {
+  holder: string;
+  leaseUntil: Date;
+}
+
+export const claimRequestSchema = new Schema<ClaimRequestDoc>(
+  {
+    _id: { type: String, required: true },
+    memberId: { type: String, required: true },
+    source: { type: String, required: true },
+    argumentsHash: { type: String, required: true },
+    claimId: { type: String, required: true },
+    pointsCost: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    holder: { type: String, required: true },
+    leaseUntil: { type: Date, required: true },
+    outcome: { type: Schema.Types.Mixed, default: null },
+  },
+  { collection: 'claim_requests', versionKey: false },
+);
+
+export class ClaimRequestRepository {
+  constructor(readonly model: Model<ClaimRequestDoc>) {}
+
+  find(id: string): Promise<ClaimRequestDoc | null> {
+    return this.model.findById(id).lean<ClaimRequestDoc>().exec();
+  }
+
+  /** Stores a new request; false when its key is taken. */
+  async tryInsert(request: ClaimRequestDoc): Promise<boolean> {
+    try {
+      await this.model.create(request);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) return false;
+      throw error;
+    }
+  }
+
+  /** Takes over an unanswered request whose holder's lease has run out; null when it is answered or still held. */
+  takeOver(id: string, lease: Lease, now: Date): Promise<ClaimRequestDoc | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: id, outcome: null, leaseUntil: { $lt: now } },
+        { $set: lease },
+        { returnDocument: 'after' },
+      )
+      .lean<ClaimRequestDoc>()
+      .exec();
+  }
+
+  /** Records the answer, if the holder still holds the request; null when it does not (another writer answered). */
+  answer(id: string, holder: string, outcome: ClaimOutcome): Promise<ClaimRequestDoc | null> {
+    return this.model
+      .findOneAndUpdate(
+        { _id: id, holder, outcome: null },
+        { $set: { outcome } },
+        { returnDocument: 'after' },
+      )
+      .lean<ClaimRequestDoc>()
+      .exec();
+  }
+
+  /** Notes that the points paid for a refused request were given back. */
+  async refunded(id: string): Promise<void> {
+    await this.model.updateOne(
+      { _id: id, 'outcome.refusal.refund': 'DUE' },
+      { $set: { 'outcome.refusal.refund': 'DONE' } },
+    );
+  }
+
+  /** Gives the key back when the holder could not tell whether anything happened: a retry starts afresh. */
+  async release(id: string, holder: string): Promise<void> {
+    await this.model.deleteOne({ _id: id, holder, outcome: null });
+  }
+}

@@ -1,0 +1,134 @@
+// Operator use cases for benefits: create, edit and move them through the four-eyes workflow, each audited and
+// guarded by version. Input is checked completely, level codes against members through the graph, before anything
+// is written.
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  badInput,
+  conflict,
+  edit,
+  hubError,
+  notFound,
+  step,
+  type WorkflowAction,
+} from '@bank-hub/shared';
+import type { EngagementContext, Operator } from '../context';
+import type { EngagementWorkflowOutcome } from '../workflow';
+import { InputProblem, checkBenefitInput, type BenefitInput } from './domain/validation';
+import { levelCodesOf } from './members-graph';
+import type { BenefitDoc, BenefitFields } from './models/benefit';
+
+async function checkedFields(ctx: EngagementContext, input: BenefitInput): Promise<BenefitFields> {
+  let fields: BenefitFields;
+  try {
+    fields = checkBenefitInput(input);
+  } catch (error) {
+    if (error instanceof InputProblem) throw badInput(error.message, error.field);
+    throw error;
+  }
+  if (fields.levelCodes.length > 0) {
+    const known = await levelCodesOf(ctx.graph, ctx);
+    const unknown = fields.levelCodes.findIndex((code) => !known.has(code));
+    if (unknown >= 0)
+      throw badInput(
+        `there is no membership level ${fields.levelCodes[unknown]}`,
+        `input.levelCodes[${unknown}]`,
+      );
+  }
+  return fields;
+}
+
+async function benefitOrNotFound(ctx: EngagementContext, id: string): Promise<BenefitDoc> {
+  const [benefit] = await ctx.repos.benefits.findByIds([id]);
+  if (!benefit) throw notFound('benefit', id);
+  return benefit;
+}
+
+function audit(
+  ctx: EngagementContext,
+  operator: Operator,
+  action: string,
+  before: BenefitDoc | null,
+  after: BenefitDoc,
+  reason: string | null = null,
+) {
+  return ctx.repos.audit.record({
+    actor: operator.id,
+    action,
+    targetType: 'BENEFIT',
+    targetId: after._id,
+    before,
+    after: reason ? { ...after, reason } : after,
+    requestId: ctx.requestId,
+  });
+}
+
+/** Writes a change if nobody changed the benefit since it was read; the stock counter follows an increase of stock. */
+async function replace(ctx: EngagementContext, before: BenefitDoc, after: BenefitDoc): Promise<BenefitDoc> {
+  const written = await ctx.repos.benefits.replaceIfVersion(
+    after,
+    before.version,
+    after.stock - before.stock,
+  );
+  if (!written) throw conflict(`benefit ${before._id} was changed by someone else; reload and retry`);
+  return written;
+}
+
+export async function createBenefit(
+  ctx: EngagementContext,
+  operator: Operator,
+  input: BenefitInput,
+): Promise<BenefitDoc> {
+  const fields = await checkedFields(ctx, input);
+  const now = new Date();
+  const benefit: BenefitDoc = {
+    _id: `B-${randomUUID()}`,
+    ...fields,
+    remaining: fields.stock,
+    recentClaims: [],
+    status: 'DRAFT',
+    version: 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: now,
+    createdAt: now,
+    pending: null,
+  };
+  await ctx.repos.benefits.insert(benefit);
+  await audit(ctx, operator, 'createBenefit', null, benefit);
+  return benefit;
+}
+
+export async function updateBenefit(
+  ctx: EngagementContext,
+  operator: Operator,
+  id: string,
+  input: BenefitInput,
+): Promise<BenefitDoc> {
+  const fields = await checkedFields(ctx, input);
+  const before = await benefitOrNotFound(ctx, id);
+  // Claims already hold items of the stock there is: it can only grow.
+  if (fields.stock < before.stock)
+    throw badInput(`stock only grows: it is ${before.stock} now`, 'input.stock');
+  const edited = edit(before, fields, operator.id, new Date());
+  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `benefit ${id}: ${edited.message}`);
+  const after = await replace(ctx, before, edited.doc);
+  await audit(ctx, operator, 'updateBenefit', before, after);
+  return after;
+}
+
+/** Moves a benefit one workflow step; approving an edit that raises the stock adds to what remains. */
+export async function benefitWorkflowStep(
+  ctx: EngagementContext,
+  operator: Operator,
+  id: string,
+  action: WorkflowAction,
+  reason: string | null,
+): Promise<EngagementWorkflowOutcome> {
+  const before = await benefitOrNotFound(ctx, id);
+  const result = step(before, action, operator.id, new Date());
+  if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  const after = await replace(ctx, before, result.doc);
+  await audit(ctx, operator, action, before, after, reason);
+  return { type: 'BENEFIT', id, status: result.status, live: result.live, version: after.version };
+}

@@ -1,0 +1,148 @@
+// Benefits resolvers: thin — check scope and arguments, call a use case or a loader. Members see their own claims
+// only; what operators configure (rules, workflow state, claim counts) is for operators.
+import {
+  Scope,
+  badInput,
+  deviceOfGuest,
+  checkCount,
+  forbidden,
+  hasScope,
+  parseRepresentation,
+  requireAnyScope,
+  requireScope,
+  reviewOf,
+  unauthenticated,
+  type WorkflowAction,
+} from '@bank-hub/shared';
+import { z } from 'zod';
+import type { EngagementContext, Operator } from '../context';
+import type { Resolvers } from '../generated/resolvers';
+import { runEngagementWorkflow } from '../workflow';
+import { claimBenefit, redeemPoints, revokeClaim, useClaim } from './claims';
+import { isOffered } from './domain/claiming';
+import { createBenefit, updateBenefit } from './operations';
+import type { BenefitDoc } from './models/benefit';
+import { stateOf } from './models/claim';
+
+const MAX_PAGE = 100;
+const MAX_IDS = 100;
+
+/** What `Bundle.benefits` @requires of products. */
+const BundleInputs = z.object({ id: z.string(), benefitIds: z.array(z.string()) });
+
+const operator = (ctx: EngagementContext): Operator => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
+
+const operatorOnly =
+  <K extends keyof BenefitDoc>(field: K) =>
+  (benefit: BenefitDoc, _args: unknown, ctx: EngagementContext): BenefitDoc[K] => {
+    operator(ctx);
+    return benefit[field];
+  };
+
+export const benefitResolvers: Resolvers = {
+  Query: {
+    benefits: (_parent, { status, first }, ctx) => {
+      operator(ctx);
+      return ctx.repos.benefits.newest(status ?? null, checkCount(first ?? 20, MAX_PAGE, 'first'));
+    },
+    benefitsByIds: async (_parent, { ids }, ctx) => {
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.BUILDER, Scope.SERVICE]);
+      if (ids.length > MAX_IDS) throw badInput(`at most ${MAX_IDS} ids`, 'ids');
+      return Promise.all(ids.map((id) => ctx.loaders.benefitById.load(id)));
+    },
+  },
+
+  Mutation: {
+    createBenefit: (_parent, { input }, ctx) => createBenefit(ctx, operator(ctx), input),
+    updateBenefit: (_parent, { id, input }, ctx) => updateBenefit(ctx, operator(ctx), id, input),
+    engagementWorkflow: (_parent, { type, id, step, reason }, ctx) =>
+      runEngagementWorkflow(
+        ctx,
+        operator(ctx),
+        type,
+        id,
+        step.toLowerCase() as WorkflowAction,
+        reason ?? null,
+      ),
+    claimBenefit: (_parent, { benefitId, idempotencyKey }, ctx) =>
+      claimBenefit(ctx, benefitId, idempotencyKey),
+    useClaim: (_parent, { claimId }, ctx) => useClaim(ctx, claimId),
+    revokeClaim: (_parent, { claimId, reason }, ctx) => revokeClaim(ctx, operator(ctx), claimId, reason),
+    redeemPoints: (_parent, { productId, idempotencyKey }, ctx) =>
+      redeemPoints(ctx, productId, idempotencyKey),
+  },
+
+  Member: {
+    // The reference as the gateway hands it: the id, and the attributes Member.activities @requires.
+    __resolveReference: (reference) => reference,
+    claims: async (member, { state, first }, ctx) => {
+      // A guest has no claims; asking for them must not cost a guest their page.
+      if (deviceOfGuest(member.id)) return [];
+      if (!ctx.identity.subject) throw unauthenticated('a member or operator token is required');
+      const isSelf = ctx.identity.subject === member.id && hasScope(ctx.identity, Scope.MEMBER);
+      if (!isSelf && !hasScope(ctx.identity, Scope.OPERATOR))
+        throw forbidden('a member sees only their own claims');
+      return ctx.repos.claims.ofMember(
+        member.id,
+        state ?? null,
+        ctx.now,
+        checkCount(first ?? 20, MAX_PAGE, 'first'),
+      );
+    },
+  },
+
+  Benefit: {
+    __resolveReference: (reference, ctx) => ctx.loaders.benefitById.load(reference.id),
+    id: (benefit) => benefit._id,
+    rule: operatorOnly('rule'),
+    status: (benefit, _args, ctx) => {
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.BUILDER]);
+      return benefit.status;
+    },
+    version: operatorOnly('version'),
+    lastEditedBy: operatorOnly('lastEditedBy'),
+    approvedBy: operatorOnly('approvedBy'),
+    updatedAt: operatorOnly('updatedAt'),
+    pendingRevision: (benefit, _args, ctx) => {
+      operator(ctx);
+      return reviewOf(benefit);
+    },
+    claimCounts: (benefit, _args, ctx) => {
+      operator(ctx);
+      return ctx.loaders.claimCounts.load(benefit._id);
+    },
+  },
+
+  MembershipLevel: {
+    __resolveReference: (reference) => ({ code: reference.code }),
+    privileges: (level, _args, ctx) => ctx.loaders.privilegesOf.load(level.code),
+  },
+
+  Bundle: {
+    // No database: @requires makes the gateway bring the bundle's benefit ids along.
+    __resolveReference: (reference) => reference,
+    benefits: async (bundle, _args, ctx) => {
+      const { benefitIds } = parseRepresentation(
+        BundleInputs,
+        bundle,
+        { typename: 'Bundle', field: 'benefits' },
+        ctx,
+      );
+      const benefits = await Promise.all(benefitIds.map((id) => ctx.loaders.benefitById.load(id)));
+      return benefits.filter(
+        (benefit): benefit is BenefitDoc => benefit !== null && isOffered(benefit, ctx.now),
+      );
+    },
+  },
+
+  BenefitClaim: {
+    id: (claim) => claim._id,
+    benefit: async (claim, _args, ctx) => {
+      const benefit = await ctx.loaders.benefitById.load(claim.benefitId);
+      if (!benefit)
+        throw new Error(`claim ${claim._id} names benefit ${claim.benefitId}, which does not exist`);
+      return benefit;
+    },
+    state: (claim, _args, ctx) => stateOf(claim, ctx.now),
+  },
+};

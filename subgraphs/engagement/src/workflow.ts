@@ -1,0 +1,44 @@
+// engagementWorkflow moves whatever operators publish in engagement one step of the four-eyes workflow. Each kind of
+// target brings its own handler; this map is the one place a new kind is added.
+import { badInput, type ContentStatus, type WorkflowAction } from '@bank-hub/shared';
+import { activityWorkflowStep } from './activities/operations';
+import { benefitWorkflowStep } from './benefits/operations';
+import type { EngagementContext, Operator } from './context';
+
+export type EngagementTargetType = 'ACTIVITY' | 'BENEFIT';
+
+export interface EngagementWorkflowOutcome {
+  type: EngagementTargetType;
+  id: string;
+  /** The status of what the step acted on: the target, or its pending revision. */
+  status: ContentStatus;
+  /** Whether a published version serves members after the step. */
+  live: boolean;
+  version: number;
+}
+
+export type WorkflowHandler = (
+  ctx: EngagementContext,
+  operator: Operator,
+  id: string,
+  action: WorkflowAction,
+  reason: string | null,
+) => Promise<EngagementWorkflowOutcome>;
+
+const HANDLERS: Record<EngagementTargetType, WorkflowHandler> = {
+  BENEFIT: benefitWorkflowStep,
+  ACTIVITY: activityWorkflowStep,
+};
+
+export function runEngagementWorkflow(
+  ctx: EngagementContext,
+  operator: Operator,
+  type: EngagementTargetType,
+  id: string,
+  action: WorkflowAction,
+  reason: string | null,
+): Promise<EngagementWorkflowOutcome> {
+  if (action === 'reject' && (!reason || reason.trim().length === 0 || reason.length > 500))
+    throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
+  return HANDLERS[type](ctx, operator, id, action, reason);
+}

@@ -1,0 +1,139 @@
+// The benefits rules that need no database: input checks, who may claim when, which limits a claim must fit, and the
+// ids a retry must find again.
+import type { MemberAttributes } from '@bank-hub/targeting';
+import {
+  argumentsHash,
+  audienceRefusal,
+  availabilityRefusal,
+  claimIdOf,
+  claimRequestId,
+  expiryOf,
+  limitsOf,
+} from '../src/benefits/domain/claiming';
+import { InputProblem, checkBenefitInput, type BenefitInput } from '../src/benefits/domain/validation';
+import type { BenefitDoc } from '../src/benefits/models/benefit';
+import { publishedBenefit } from '../../../test/support/benefits';
+import { stateOf } from '../src/benefits/models/claim';
+
+const NOW = new Date('2026-11-25T08:00:00Z');
+
+const benefit = (overrides: Partial<BenefitDoc> = {}) =>
+  publishedBenefit('B-1', { stock: 10, validDays: 7, ...overrides });
+
+const member: MemberAttributes = {
+  segmentCodes: ['NEW_YOUNG'],
+  level: { code: 'SILVER', rank: 2 },
+  riskLevel: 'R2',
+  lifecycleStage: 'ACTIVATION',
+  affinityKeys: ['travel'],
+};
+
+describe('availabilityRefusal', () => {
+  it.each([
+    [{}, null],
+    [{ status: 'DRAFT' as const }, 'BENEFIT_NOT_AVAILABLE'],
+    [{ status: 'ARCHIVED' as const }, 'BENEFIT_NOT_AVAILABLE'],
+    [{ startsAt: new Date('2026-12-01T00:00:00Z') }, 'BENEFIT_NOT_AVAILABLE'],
+    [{ endsAt: NOW }, 'BENEFIT_NOT_AVAILABLE'],
+    [{ remaining: 0 }, 'OUT_OF_STOCK'],
+  ])('%j → %s', (overrides, code) => {
+    expect(availabilityRefusal(benefit(overrides), NOW)?.code ?? null).toBe(code);
+  });
+});
+
+describe('audienceRefusal', () => {
+  it.each([
+    [{}, null],
+    [{ levelCodes: ['SILVER', 'GOLD'] }, null],
+    [{ levelCodes: ['GOLD'] }, 'NOT_IN_AUDIENCE'],
+    [{ rule: { field: 'segment', op: 'eq', value: 'NEW_YOUNG' } as const }, null],
+    [{ rule: { field: 'tag.travel', op: 'exists', value: true } as const }, null],
+    [{ rule: { field: 'levelRank', op: 'gte', value: 3 } as const }, 'NOT_IN_AUDIENCE'],
+    [
+      { levelCodes: ['SILVER'], rule: { field: 'riskLevel', op: 'gte', value: 'R3' } as const },
+      'NOT_IN_AUDIENCE',
+    ],
+  ])('%j → %s', (overrides, code) => {
+    expect(audienceRefusal(benefit(overrides), member, NOW)?.code ?? null).toBe(code);
+  });
+});
+
+describe('limitsOf', () => {
+  it('counts the member first, then the UTC day, when there is a daily limit', () => {
+    expect(limitsOf(benefit(), 'M1', NOW).map((limit) => limit.counterId)).toEqual(['M|B-1|M1']);
+    const limits = limitsOf(benefit({ perDayLimit: 50, perMemberLimit: 3 }), 'M1', NOW);
+    expect(limits.map(({ counterId, limit, refusal }) => [counterId, limit, refusal.code])).toEqual([
+      ['M|B-1|M1', 3, 'CLAIM_LIMIT_REACHED'],
+      ['D|B-1|2026-11-25', 50, 'DAILY_LIMIT_REACHED'],
+    ]);
+  });
+});
+
+describe('claim ids', () => {
+  it('follow from member, way of claiming and key, so that a retry finds the same claim', () => {
+    const id = claimIdOf(claimRequestId('M1', 'CLAIM', 'key-0001'));
+    expect(id).toMatch(/^CL-[0-9a-f]{32}$/);
+    expect(claimIdOf(claimRequestId('M1', 'CLAIM', 'key-0001'))).toBe(id);
+    expect(claimIdOf(claimRequestId('M2', 'CLAIM', 'key-0001'))).not.toBe(id);
+    expect(claimIdOf(claimRequestId('M1', 'POINTS', 'key-0001'))).not.toBe(id);
+  });
+
+  it('hash arguments whatever their order', () => {
+    expect(argumentsHash({ a: '1', b: '2' })).toBe(argumentsHash({ b: '2', a: '1' }));
+    expect(argumentsHash({ benefitId: 'B-1' })).not.toBe(argumentsHash({ benefitId: 'B-2' }));
+  });
+});
+
+describe('a claim’s state', () => {
+  const claimedAt = new Date('2026-11-01T00:00:00Z');
+  const expiresAt = expiryOf(claimedAt, 7);
+
+  it('expires validDays after it was claimed, when unused', () => {
+    expect(expiresAt.toISOString()).toBe('2026-11-08T00:00:00.000Z');
+    expect(stateOf({ state: 'CLAIMED', expiresAt }, new Date('2026-11-07T23:59:59Z'))).toBe('CLAIMED');
+    expect(stateOf({ state: 'CLAIMED', expiresAt }, expiresAt)).toBe('EXPIRED');
+    expect(stateOf({ state: 'USED', expiresAt }, NOW)).toBe('USED');
+    expect(stateOf({ state: 'REVOKED', expiresAt }, NOW)).toBe('REVOKED');
+  });
+});
+
+describe('checkBenefitInput', () => {
+  const input: BenefitInput = {
+    title: ' Coffee ',
+    kind: 'POINTS_PRODUCT',
+    value: 25,
+    pointsCost: 100,
+    stock: 10,
+    startsAt: new Date('2026-01-01T00:00:00Z'),
+    endsAt: new Date('2027-01-01T00:00:00Z'),
+    validDays: 14,
+  };
+
+  it('normalizes what it accepts', () => {
+    expect(checkBenefitInput(input)).toMatchObject({
+      title: 'Coffee',
+      pointsCost: 100,
+      perMemberLimit: 1,
+      perDayLimit: null,
+      rule: null,
+      levelCodes: [],
+    });
+    expect(checkBenefitInput({ ...input, kind: 'COUPON', pointsCost: null }).pointsCost).toBe(0);
+  });
+
+  it.each([
+    [{ pointsCost: 0 }, 'input.pointsCost'],
+    [{ stock: 1.5 }, 'input.stock'],
+    [{ perDayLimit: -1 }, 'input.perDayLimit'],
+    [{ value: Number.NaN }, 'input.value'],
+    [{ rule: { all: [{ field: 'level', op: 'is', value: 'GOLD' }] } }, 'input.rule.all[0].op'],
+    [{ levelCodes: Array.from({ length: 11 }, (_, i) => `L${i}`) }, 'input.levelCodes'],
+  ])('refuses %j at %s', (change, field) => {
+    expect(() => checkBenefitInput({ ...input, ...change })).toThrow(InputProblem);
+    try {
+      checkBenefitInput({ ...input, ...change });
+    } catch (error) {
+      expect((error as InputProblem).field).toBe(field);
+    }
+  });
+});

@@ -1,0 +1,294 @@
+// Operators author benefits through the gateway: create as a draft, edit, four eyes to publish, audited, guarded by
+// version; stock that only grows, and grows what remains when an edit raising it is approved; claim counts per state;
+// bad input refused with the field at fault and nothing stored; and the privileges each membership level carries.
+import type { RunningHub } from '../scripts/hub';
+import { openRepositories, type EngagementRepositories } from '../subgraphs/engagement/src/models';
+import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { insertBenefits, publishedBenefit } from './support/benefits';
+import { startTestHub, stopTestHub } from './support/hub';
+import { storedState } from './support/stored';
+
+let hub: RunningHub;
+let repos: EngagementRepositories;
+type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+let alice: Send;
+let bob: Send;
+let builder: Send;
+let member: Send;
+
+beforeAll(async () => {
+  hub = await startTestHub('benefit-operations');
+  repos = await openRepositories(hub.connections.engagement);
+  const as =
+    (token: string): Send =>
+    (query, variables = {}) =>
+      graphql(hub.gatewayUrl, query, variables, bearer(token));
+  alice = as(await clientToken('ops.alice', 'operator'));
+  bob = as(await clientToken('ops.bob', 'operator'));
+  builder = as(await clientToken('builder.bea', 'builder'));
+  member = as(await clientToken('M0001', 'member'));
+});
+
+afterAll(() => stopTestHub(hub));
+
+const FIELDS =
+  'id title kind stock remaining perMemberLimit status version lastEditedBy approvedBy levelCodes';
+const CREATE = `mutation ($input: BenefitInput!) { createBenefit(input: $input) { ${FIELDS} } }`;
+const UPDATE = `mutation ($id: ID!, $input: BenefitInput!) { updateBenefit(id: $id, input: $input) {
+  ${FIELDS} pendingRevision { status changes { field before after } } } }`;
+const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $reason: String) {
+  engagementWorkflow(type: BENEFIT, id: $id, step: $step, reason: $reason) { type id status live version }
+}`;
+const CLAIM = `mutation ($benefitId: ID!, $key: String!) { claimBenefit(benefitId: $benefitId, idempotencyKey: $key) { id } }`;
+
+const INPUT = {
+  title: '  Graduation coupon ',
+  kind: 'COUPON',
+  value: 30,
+  stock: 2,
+  startsAt: '2026-01-01T00:00:00+08:00',
+  endsAt: '2030-01-01T00:00:00Z',
+  validDays: 30,
+  rule: { field: 'lifecycleStage', op: 'nin', value: ['CHURNED'] },
+};
+
+describe('a benefit from draft to members', () => {
+  let id: string;
+
+  it('is created as a draft, audited, and members may not claim it yet', async () => {
+    const created = await alice(CREATE, { input: INPUT });
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.createBenefit).toMatchObject({
+      title: 'Graduation coupon',
+      stock: 2,
+      remaining: 2,
+      perMemberLimit: 1,
+      status: 'DRAFT',
+      version: 1,
+      lastEditedBy: 'ops.alice',
+      approvedBy: null,
+      levelCodes: [],
+    });
+    id = created.data?.createBenefit.id;
+    expect(errorCodes(await member(CLAIM, { benefitId: id, key: 'draft-claim-1' }))).toEqual([
+      'BENEFIT_NOT_AVAILABLE',
+    ]);
+  });
+
+  it('is published by a second operator only', async () => {
+    expect((await alice(STEP, { id, step: 'SUBMIT' })).data?.engagementWorkflow).toMatchObject({
+      status: 'IN_REVIEW',
+      live: false,
+    });
+    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE' }))).toEqual(['FORBIDDEN']);
+    expect((await bob(STEP, { id, step: 'APPROVE' })).data?.engagementWorkflow).toMatchObject({
+      type: 'BENEFIT',
+      status: 'PUBLISHED',
+      live: true,
+    });
+    expect((await member(CLAIM, { benefitId: id, key: 'published-claim-1' })).errors).toBeUndefined();
+  });
+
+  it('keeps serving while an edit raising the stock waits for approval, then grows what remains', async () => {
+    const edited = await alice(UPDATE, { id, input: { ...INPUT, stock: 5 } });
+    expect(edited.errors).toBeUndefined();
+    expect(edited.data?.updateBenefit).toMatchObject({
+      stock: 2,
+      remaining: 1,
+      status: 'PUBLISHED',
+      pendingRevision: { status: 'DRAFT', changes: [{ field: 'stock', before: 2, after: 5 }] },
+    });
+    await alice(STEP, { id, step: 'SUBMIT' });
+    // A claim between the edit and its approval is kept: approval adds the increase to what remains then.
+    const anotherMember = await clientToken('M0002', 'member');
+    const claimed = await graphql(
+      hub.gatewayUrl,
+      CLAIM,
+      { benefitId: id, key: 'between-edits' },
+      bearer(anotherMember),
+    );
+    expect(claimed.errors).toBeUndefined();
+    expect((await bob(STEP, { id, step: 'APPROVE' })).data?.engagementWorkflow.status).toBe('PUBLISHED');
+    const listed = await alice(
+      `{ benefits(status: PUBLISHED, first: 100) { id stock remaining approvedBy claimCounts { state claims } } }`,
+    );
+    expect(listed.data?.benefits.find((benefit: { id: string }) => benefit.id === id)).toEqual({
+      id,
+      stock: 5,
+      remaining: 3,
+      approvedBy: 'ops.bob',
+      claimCounts: [
+        { state: 'CLAIMED', claims: 2 },
+        { state: 'USED', claims: 0 },
+        { state: 'EXPIRED', claims: 0 },
+        { state: 'REVOKED', claims: 0 },
+      ],
+    });
+  });
+
+  it('refuses stock that shrinks, a stale approval and edits of archived benefits', async () => {
+    const shrink = await alice(UPDATE, { id, input: { ...INPUT, stock: 4 } });
+    expect(shrink.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.stock' });
+    // Two archive the same version at once: one wins, the other is refused, stale or too late.
+    const answers = await Promise.all([
+      bob(STEP, { id, step: 'ARCHIVE' }),
+      bob(STEP, { id, step: 'ARCHIVE' }),
+    ]);
+    expect(answers.filter((answer) => !answer.errors)).toHaveLength(1);
+    expect(['CONFLICT', 'FAILED_PRECONDITION']).toContain(
+      errorCodes(answers.find((answer) => answer.errors)!)[0],
+    );
+    expect(errorCodes(await alice(UPDATE, { id, input: { ...INPUT, stock: 5 } }))).toEqual([
+      'FAILED_PRECONDITION',
+    ]);
+    const records = await hub.connections.engagement
+      .collection('audit_log')
+      .find({ targetType: 'BENEFIT', targetId: id })
+      .toArray();
+    expect(records.map((record) => record.action)).toEqual([
+      'createBenefit',
+      'submit',
+      'approve',
+      'updateBenefit',
+      'submit',
+      'approve',
+      'archive',
+    ]);
+  });
+});
+
+describe('who sees what of a benefit', () => {
+  it("shows builders a benefit's status but not its rule, and members neither", async () => {
+    const ids = ['B-WELCOME-50', 'B-NOPE'];
+    const asBuilder = await builder(`query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id status } }`, {
+      ids,
+    });
+    expect(asBuilder.data?.benefitsByIds).toEqual([{ id: 'B-WELCOME-50', status: 'PUBLISHED' }, null]);
+    const asMember = await member(`query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id } }`, { ids });
+    expect(errorCodes(asMember)).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await builder('{ benefits { id } }'))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await builder(`{ benefitsByIds(ids: ["B-WELCOME-50"]) { rule } }`))).toEqual([
+      'FORBIDDEN',
+    ]);
+  });
+});
+
+describe('bad benefit input', () => {
+  it.each([
+    [{ title: ' ' }, 'input.title'],
+    [{ title: 'x'.repeat(61) }, 'input.title'],
+    [{ value: -1 }, 'input.value'],
+    [{ kind: 'FEE_DISCOUNT', value: 120 }, 'input.value'],
+    [{ pointsCost: 100 }, 'input.pointsCost'],
+    [{ kind: 'POINTS_PRODUCT' }, 'input.pointsCost'],
+    [{ stock: 0 }, 'input.stock'],
+    [{ perMemberLimit: 101 }, 'input.perMemberLimit'],
+    [{ perDayLimit: 0 }, 'input.perDayLimit'],
+    [{ endsAt: '2025-12-31T00:00:00Z' }, 'input.endsAt'],
+    [{ validDays: 0 }, 'input.validDays'],
+    [{ rule: { field: 'attr.city', op: 'eq', value: 'Shanghai' } }, 'input.rule.field'],
+    [{ rule: { field: 'channel', op: 'eq', value: 'APP' } }, 'input.rule.field'],
+    [{ levelCodes: ['gold'] }, 'input.levelCodes[0]'],
+    [{ levelCodes: ['GOLD', 'GOLD'] }, 'input.levelCodes[1]'],
+    [{ levelCodes: ['GOLD', 'PLATINUM_PLUS'] }, 'input.levelCodes[1]'],
+  ])('refuses %j at %s and stores nothing', async (change, field) => {
+    const engagement = { engagement: hub.connections.engagement };
+    const before = await storedState(engagement);
+    const response = await alice(CREATE, { input: { ...INPUT, ...change } });
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await storedState(engagement)).toEqual(before);
+  });
+
+  it.each([
+    ['first', '{ benefits(first: 0) { id } }', {}],
+    ['first', '{ benefits(first: 101) { id } }', {}],
+    [
+      'ids',
+      'query ($ids: [ID!]!) { benefitsByIds(ids: $ids) { id } }',
+      { ids: Array.from({ length: 101 }, (_, i) => `B-${i}`) },
+    ],
+    ['first', '{ member(id: "M0001") { claims(first: 0) { id } } }', {}],
+    [
+      'reason',
+      'mutation ($reason: String!) { revokeClaim(claimId: "CL-1", reason: $reason) { id } }',
+      { reason: 'x'.repeat(501) },
+    ],
+    ['reason', 'mutation { engagementWorkflow(type: BENEFIT, id: "B-WELCOME-50", step: REJECT) { id } }', {}],
+  ])('answers BAD_USER_INPUT at %s for %s', async (field, query, variables) => {
+    const response = await alice(query, variables);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
+  it('is for operators only', async () => {
+    expect(errorCodes(await member(CREATE, { input: INPUT }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await graphql(hub.gatewayUrl, CREATE, { input: INPUT }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('names levels that exist', async () => {
+    const created = await alice(CREATE, { input: { ...INPUT, levelCodes: ['GOLD', 'DIAMOND'] } });
+    expect(created.data?.createBenefit.levelCodes).toEqual(['GOLD', 'DIAMOND']);
+    expect(await repos.benefits.findByIds([created.data?.createBenefit.id])).toHaveLength(1);
+  });
+
+  it('moves an activity only if it exists', async () => {
+    const response = await alice(
+      `mutation { engagementWorkflow(type: ACTIVITY, id: "A-1", step: SUBMIT) { id } }`,
+    );
+    expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe("a membership level's privileges", () => {
+  const LEVELS = `{ membershipLevels { code privileges { id } } }`;
+
+  beforeAll(() =>
+    insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-PRIV-SILVER-UP', { levelCodes: ['SILVER', 'GOLD', 'PLATINUM', 'DIAMOND'] }),
+      publishedBenefit('B-PRIV-GOLD', { levelCodes: ['GOLD'] }),
+      publishedBenefit('B-PRIV-DRAFT', { levelCodes: ['GOLD'], status: 'DRAFT', approvedBy: null }),
+      publishedBenefit('B-PRIV-ENDED', { levelCodes: ['GOLD'], endsAt: new Date('2025-06-01T00:00:00Z') }),
+    ]),
+  );
+
+  const privilegesOf = (levels: { code: string; privileges: { id: string }[] }[], code: string) =>
+    levels
+      .find((level) => level.code === code)
+      ?.privileges.map((benefit) => benefit.id)
+      .filter((id) => id.startsWith('B-PRIV-'));
+
+  it('are the published, unended benefits that name the level, in the same query as the level', async () => {
+    const response = await member(LEVELS);
+    expect(response.errors).toBeUndefined();
+    expect(privilegesOf(response.data?.membershipLevels, 'STANDARD')).toEqual([]);
+    expect(privilegesOf(response.data?.membershipLevels, 'SILVER')).toEqual(['B-PRIV-SILVER-UP']);
+    expect(privilegesOf(response.data?.membershipLevels, 'GOLD')).toEqual([
+      'B-PRIV-GOLD',
+      'B-PRIV-SILVER-UP',
+    ]);
+    const viewer = await member('{ viewer { level { code privileges { id title kind } } } }');
+    expect(viewer.data?.viewer.level.privileges).toEqual(expect.any(Array));
+  });
+
+  it('are null with SERVICE_UNAVAILABLE on their own path while engagement is down; the levels still answer', async () => {
+    await hub.stopSubgraph('engagement');
+    try {
+      const response = await member(LEVELS);
+      expect(response.data?.membershipLevels.map((level: { code: string }) => level.code)).toEqual([
+        'STANDARD',
+        'SILVER',
+        'GOLD',
+        'PLATINUM',
+        'DIAMOND',
+      ]);
+      expect(
+        response.data?.membershipLevels.every((level: { privileges: unknown }) => level.privileges === null),
+      ).toBe(true);
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        serviceName: 'engagement',
+      });
+    } finally {
+      await hub.restartSubgraph('engagement');
+    }
+  });
+});

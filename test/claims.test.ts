@@ -1,0 +1,342 @@
+// Claiming benefits through the gateway: never oversold under 1,000 concurrent claims, one claim per idempotency key
+// under 200 concurrent repeats, limits and audiences that hold, refusals with stable codes that store no claim, claims
+// used exactly once, and members who see only their own claims.
+import type { RunningHub } from '../scripts/hub';
+import { openRepositories, type EngagementRepositories } from '../subgraphs/engagement/src/models';
+import engagementDescriptor from '../subgraphs/engagement/src/descriptor';
+import {
+  argumentsHash,
+  claimIdOf,
+  claimRequestId,
+} from '../subgraphs/engagement/src/benefits/domain/claiming';
+import { insertBenefits, publishedBenefit } from './support/benefits';
+import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import { storedState } from './support/stored';
+import { startSubgraph } from './support/subgraph';
+
+let hub: RunningHub;
+let repos: EngagementRepositories;
+let operator: (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+
+/**
+ * Every claim of a rush in flight at engagement at once (not 64 at a time, the gateway's default pool), each answered
+ * however long the rush takes on a shared machine: the test is about what is stored, never about speed.
+ */
+const RUSH = { SUBGRAPH_CONNECTIONS: 1_024, SUBGRAPH_TIMEOUT_MS: 60_000 };
+
+beforeAll(async () => {
+  hub = await startTestHub('claims', { config: RUSH });
+  repos = await openRepositories(hub.connections.engagement);
+  operator = as(await clientToken('ops.alice', 'operator'));
+});
+
+afterAll(() => stopTestHub(hub));
+
+function as(token: string) {
+  return (query: string, variables: Record<string, unknown> = {}) =>
+    graphql(hub.gatewayUrl, query, variables, bearer(token));
+}
+
+const memberId = (n: number) => `M${String(n).padStart(4, '0')}`;
+const memberToken = (id: string) => clientToken(id, 'member');
+
+const CLAIM = `mutation ($benefitId: ID!, $key: String!) {
+  claimBenefit(benefitId: $benefitId, idempotencyKey: $key) { id memberId state source benefit { id title } }
+}`;
+const claimAs = async (member: string, benefitId: string, key: string) =>
+  graphql(hub.gatewayUrl, CLAIM, { benefitId, key }, bearer(await memberToken(member)));
+
+async function remaining(benefitId: string): Promise<number> {
+  const [benefit] = await repos.benefits.findByIds([benefitId]);
+  return benefit!.remaining;
+}
+
+/** What a refusal must leave as it was: everything stored, but the record of the refused key's answer. */
+async function storedButRequests() {
+  const state = await storedState(hub.connections);
+  delete state['engagement.claim_requests'];
+  return state;
+}
+
+describe('claimBenefit under contention', () => {
+  it('gives 100 claims and 900 clear refusals to 1,000 members claiming the last 100 items at once', async () => {
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-RUSH', { stock: 100 })]);
+    const tokens = await Promise.all(Array.from({ length: 1_000 }, (_, i) => memberToken(memberId(201 + i))));
+    const responses = await Promise.all(
+      tokens.map((token, i) =>
+        graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-RUSH', key: `rush-${i}-key` }, bearer(token)),
+      ),
+    );
+    const claimed = responses.filter((response) => response.data?.claimBenefit);
+    const refused = responses.filter((response) => !response.data?.claimBenefit);
+    expect(claimed).toHaveLength(100);
+    expect(refused).toHaveLength(900);
+    expect(new Set(refused.flatMap(errorCodes))).toEqual(new Set(['OUT_OF_STOCK']));
+    expect(refused.every((response) => response.errors?.length === 1)).toBe(true);
+    expect(new Set(claimed.map((response) => response.data?.claimBenefit.memberId)).size).toBe(100);
+    expect(await remaining('B-RUSH')).toBe(0);
+    expect(await repos.claims.model.countDocuments({ benefitId: 'B-RUSH' })).toBe(100);
+    // The refused claims left no counters behind.
+    expect(await repos.claimCounters.model.countDocuments({ _id: /^M\|B-RUSH\|/ })).toBe(100);
+  });
+
+  it('makes one claim of 200 concurrent claims with one key, and answers all 200 with it', async () => {
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-REPEAT', { stock: 1_000, perMemberLimit: 100 }),
+    ]);
+    const token = await memberToken('M0101');
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-REPEAT', key: 'one-key-for-all' }, bearer(token)),
+      ),
+    );
+    expect(responses.flatMap(errorCodes)).toEqual([]);
+    expect(new Set(responses.map((response) => response.data?.claimBenefit.id)).size).toBe(1);
+    expect(await repos.claims.model.countDocuments({ benefitId: 'B-REPEAT' })).toBe(1);
+    expect(await remaining('B-REPEAT')).toBe(999);
+  });
+
+  it('never lets one member past the per-member limit, also with concurrent claims under different keys', async () => {
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-TWICE', { perMemberLimit: 2 })]);
+    const token = await memberToken('M0102');
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-TWICE', key: `twice-key-${i}` }, bearer(token)),
+      ),
+    );
+    expect(responses.filter((response) => response.data?.claimBenefit)).toHaveLength(2);
+    expect(new Set(responses.flatMap(errorCodes))).toEqual(new Set(['CLAIM_LIMIT_REACHED']));
+    expect(await remaining('B-TWICE')).toBe(998);
+  });
+
+  it('never lets a day past the per-day limit', async () => {
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-DAILY', { perDayLimit: 3 })]);
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => claimAs(memberId(150 + i), 'B-DAILY', 'daily-key-1')),
+    );
+    expect(responses.filter((response) => response.data?.claimBenefit)).toHaveLength(3);
+    expect(new Set(responses.flatMap(errorCodes))).toEqual(new Set(['DAILY_LIMIT_REACHED']));
+  });
+});
+
+describe('claimBenefit', () => {
+  beforeAll(() =>
+    insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-ONCE'),
+      publishedBenefit('B-SOLD-OUT', { stock: 5, remaining: 0 }),
+      publishedBenefit('B-ENDED', { endsAt: new Date('2025-06-01T00:00:00Z') }),
+      publishedBenefit('B-LATER', { startsAt: new Date('2029-01-01T00:00:00Z') }),
+      publishedBenefit('B-UNPUBLISHED', { status: 'DRAFT', approvedBy: null }),
+      publishedBenefit('B-WEALTHY', { rule: { field: 'segment', op: 'eq', value: 'WEALTH_CLIENTS' } }),
+      publishedBenefit('B-DIAMONDS', { levelCodes: ['DIAMOND'] }),
+      publishedBenefit('B-SHOP', { kind: 'POINTS_PRODUCT', pointsCost: 10 }),
+    ]),
+  );
+
+  it('claims the seeded welcome coupon and shows it among the member’s claims', async () => {
+    const claimed = await claimAs('M0001', 'B-WELCOME-50', 'welcome-M0001');
+    expect(claimed.errors).toBeUndefined();
+    expect(claimed.data?.claimBenefit).toMatchObject({
+      memberId: 'M0001',
+      state: 'CLAIMED',
+      source: 'CLAIM',
+      benefit: { id: 'B-WELCOME-50' },
+    });
+    const mine = await as(await memberToken('M0001'))(
+      '{ viewer { claims { id state expiresAt benefit { title kind value } } } }',
+    );
+    expect(mine.data?.viewer.claims).toContainEqual(
+      expect.objectContaining({ id: claimed.data?.claimBenefit.id, state: 'CLAIMED' }),
+    );
+  });
+
+  it('offers a benefit with an audience to those in it only', async () => {
+    // M0002 is a wealth client at DIAMOND level; M0001 is neither.
+    expect((await claimAs('M0002', 'B-WEALTHY', 'audience-key-1')).data?.claimBenefit).toBeTruthy();
+    expect((await claimAs('M0002', 'B-DIAMONDS', 'audience-key-2')).data?.claimBenefit).toBeTruthy();
+    const before = await storedButRequests();
+    expect(errorCodes(await claimAs('M0001', 'B-WEALTHY', 'audience-key-1'))).toEqual(['NOT_IN_AUDIENCE']);
+    expect(errorCodes(await claimAs('M0001', 'B-DIAMONDS', 'audience-key-2'))).toEqual(['NOT_IN_AUDIENCE']);
+    expect(await storedButRequests()).toEqual(before);
+  });
+
+  it('refuses with a stable code and stores no claim, and repeats the refusal for a repeated key', async () => {
+    expect((await claimAs('M0003', 'B-ONCE', 'first-claim-M0003')).data?.claimBenefit).toBeTruthy();
+    const before = await storedButRequests();
+    const cases: [string, string, string, string][] = [
+      ['B-SOLD-OUT', 'sold-out-key', 'OUT_OF_STOCK', 'extensions'],
+      ['B-ENDED', 'ended-key-1', 'BENEFIT_NOT_AVAILABLE', 'extensions'],
+      ['B-LATER', 'later-key-1', 'BENEFIT_NOT_AVAILABLE', 'extensions'],
+      ['B-UNPUBLISHED', 'draft-key-1', 'BENEFIT_NOT_AVAILABLE', 'extensions'],
+      ['B-ONCE', 'second-claim-M0003', 'CLAIM_LIMIT_REACHED', 'extensions'],
+      ['B-WELCOME-50', 'first-claim-M0003', 'IDEMPOTENCY_KEY_REUSED', 'idempotencyKey'],
+      ['B-NOPE', 'unknown-key-1', 'NOT_FOUND', 'extensions'],
+      ['B-SHOP', 'shop-key-01', 'BAD_USER_INPUT', 'benefitId'],
+      ['B ONCE', 'bad-id-key-1', 'BAD_USER_INPUT', 'benefitId'],
+      ['B-ONCE', 'short', 'BAD_USER_INPUT', 'idempotencyKey'],
+      ['B-ONCE', 'k'.repeat(65), 'BAD_USER_INPUT', 'idempotencyKey'],
+    ];
+    for (const [benefitId, key, code, field] of cases) {
+      for (const attempt of [1, 2]) {
+        const response = await claimAs('M0003', benefitId, key);
+        expect({ benefitId, attempt, codes: errorCodes(response) }).toEqual({
+          benefitId,
+          attempt,
+          codes: [code],
+        });
+        if (field !== 'extensions') expect(response.errors?.[0]?.extensions?.field).toBe(field);
+      }
+    }
+    expect(await storedButRequests()).toEqual(before);
+  });
+
+  it('needs a member token', async () => {
+    const anonymous = await graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-ONCE', key: 'anonymous-key' });
+    expect(errorCodes(anonymous)).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await operator(CLAIM, { benefitId: 'B-ONCE', key: 'operator-key' }))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
+  });
+
+  it('stores nothing and says SERVICE_UNAVAILABLE when members cannot say who is claiming', async () => {
+    const before = await storedState(hub.connections);
+    await hub.stopSubgraph('members');
+    try {
+      const response = await claimAs('M0001', 'B-WEALTHY', 'members-down-1');
+      expect(errorCodes(response)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(response.errors?.[0]?.extensions?.serviceName).toBe('members');
+    } finally {
+      await hub.restartSubgraph('members');
+    }
+    expect(await storedState(hub.connections)).toEqual(before);
+    // Nothing was answered, so the same key may claim once members is back.
+    expect(errorCodes(await claimAs('M0001', 'B-WEALTHY', 'members-down-1'))).toEqual(['NOT_IN_AUDIENCE']);
+  });
+});
+
+describe('a claim', () => {
+  const USE = `mutation ($claimId: ID!) { useClaim(claimId: $claimId) { id state usedAt } }`;
+  const REVOKE = `mutation ($claimId: ID!, $reason: String!) { revokeClaim(claimId: $claimId, reason: $reason) { id state } }`;
+
+  beforeAll(() =>
+    insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-USE', { perMemberLimit: 5, validDays: 7 }),
+    ]),
+  );
+
+  async function claimOf(member: string, key: string): Promise<string> {
+    const response = await claimAs(member, 'B-USE', key);
+    expect(response.errors).toBeUndefined();
+    return response.data?.claimBenefit.id;
+  }
+
+  it('is used exactly once, also when used twice at the same time', async () => {
+    const claimId = await claimOf('M0005', 'use-me-once');
+    const member = as(await memberToken('M0005'));
+    const [first, second] = await Promise.all([member(USE, { claimId }), member(USE, { claimId })]);
+    const answers = [first!, second!];
+    expect(answers.filter((response) => response.data?.useClaim?.state === 'USED')).toHaveLength(1);
+    const refused = answers.find((response) => response.errors)!;
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION', state: 'USED' });
+  });
+
+  it('expires unused after its valid days, and an expired claim cannot be used', async () => {
+    const claimId = await claimOf('M0005', 'let-me-expire');
+    await repos.claims.model.updateOne(
+      { _id: claimId },
+      { $set: { expiresAt: new Date(Date.now() - 1_000) } },
+    );
+    const member = as(await memberToken('M0005'));
+    const expired = await member('{ viewer { claims(state: EXPIRED) { id state } } }');
+    expect(expired.data?.viewer.claims).toEqual([{ id: claimId, state: 'EXPIRED' }]);
+    expect((await member(USE, { claimId })).errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      state: 'EXPIRED',
+    });
+  });
+
+  it('is revoked by an operator with a reason, audited, and cannot be used after', async () => {
+    const claimId = await claimOf('M0006', 'revoke-me-please');
+    const member = as(await memberToken('M0006'));
+    expect(errorCodes(await member(REVOKE, { claimId, reason: 'fraud' }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await operator(REVOKE, { claimId, reason: ' ' }))).toEqual(['BAD_USER_INPUT']);
+    const revoked = await operator(REVOKE, { claimId, reason: 'claimed with a stolen account' });
+    expect(revoked.data?.revokeClaim).toEqual({ id: claimId, state: 'REVOKED' });
+    expect(errorCodes(await member(USE, { claimId }))).toEqual(['FAILED_PRECONDITION']);
+    const records = await hub.connections.engagement
+      .collection('audit_log')
+      .find({ targetType: 'CLAIM', targetId: claimId })
+      .toArray();
+    expect(records).toEqual([
+      expect.objectContaining({ actor: 'ops.alice', action: 'revokeClaim', requestId: expect.any(String) }),
+    ]);
+  });
+
+  it('belongs to its member: another member can neither use it nor see it, whatever id they name', async () => {
+    const claimId = await claimOf('M0007', 'mine-not-yours');
+    const other = as(await memberToken('M0008'));
+    expect(errorCodes(await other(USE, { claimId }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await other('{ member(id: "M0007") { claims { id } } }'))).toEqual(['FORBIDDEN']);
+    const operatorView = await operator('{ member(id: "M0007") { claims { id memberId } } }');
+    expect(operatorView.data?.member.claims).toEqual([{ id: claimId, memberId: 'M0007' }]);
+  });
+});
+
+describe('a claim whose writer died halfway', () => {
+  const requestId = claimRequestId('M0009', 'CLAIM', 'crash-key-0001');
+  const claimId = claimIdOf(requestId);
+
+  beforeAll(async () => {
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-CRASH', { stock: 10 })]);
+    // The dead writer recorded the request, counted the member and took an item of stock, then stopped.
+    await repos.claimRequests.model.create({
+      _id: requestId,
+      memberId: 'M0009',
+      source: 'CLAIM',
+      argumentsHash: argumentsHash({ benefitId: 'B-CRASH' }),
+      claimId,
+      pointsCost: 0,
+      createdAt: new Date(),
+      holder: 'dead-writer',
+      leaseUntil: new Date(Date.now() - 1_000),
+      outcome: null,
+    });
+    await repos.claimCounters.reserve('M|B-CRASH|M0009', 1, claimId, 100);
+    await repos.benefits.takeStock('B-CRASH', claimId);
+  });
+
+  it('is finished by a retry of its key, which takes no second item and counts the member once', async () => {
+    const retried = await claimAs('M0009', 'B-CRASH', 'crash-key-0001');
+    expect(retried.data?.claimBenefit.id).toBe(claimId);
+    expect(await remaining('B-CRASH')).toBe(9);
+    expect(await repos.claimCounters.find('M|B-CRASH|M0009')).toMatchObject({ count: 1, claims: [claimId] });
+    expect(await repos.claims.model.countDocuments({ benefitId: 'B-CRASH' })).toBe(1);
+  });
+
+  it('leaves a writer that wakes up after the retry nothing to change', async () => {
+    expect(await repos.claimCounters.reserve('M|B-CRASH|M0009', 1, claimId, 100)).toBe(true);
+    expect(await repos.benefits.takeStock('B-CRASH', claimId)).toBe(true);
+    expect(await repos.claimRequests.answer(requestId, 'dead-writer', { claimId, refusal: null })).toBeNull();
+    expect(await remaining('B-CRASH')).toBe(9);
+    expect(await repos.claimCounters.find('M|B-CRASH|M0009')).toMatchObject({ count: 1 });
+  });
+});
+
+describe('the engagement subgraph on its own', () => {
+  it('refuses a member a forged entity representation of another member', async () => {
+    const engagement = await startSubgraph('claims-entities', engagementDescriptor);
+    try {
+      const ENTITIES = `query ($representations: [_Any!]!) {
+        _entities(representations: $representations) { ... on Member { id claims { id } } }
+      }`;
+      const asMember = engagement.as('M0001', ['member']);
+      const own = await asMember(ENTITIES, { representations: [{ __typename: 'Member', id: 'M0001' }] });
+      expect(own.errors).toBeUndefined();
+      const forged = await asMember(ENTITIES, { representations: [{ __typename: 'Member', id: 'M0002' }] });
+      expect(errorCodes(forged)).toEqual(['FORBIDDEN']);
+    } finally {
+      await engagement.stop();
+    }
+  });
+});
