@@ -40,6 +40,16 @@ export const ErrorCode = {
   CLAIM_LIMIT_REACHED: 'CLAIM_LIMIT_REACHED',
   /** A benefit claimed as often today (UTC) as its per-day limit allows. */
   DAILY_LIMIT_REACHED: 'DAILY_LIMIT_REACHED',
+  /** No invite has this code. */
+  INVITE_CODE_UNKNOWN: 'INVITE_CODE_UNKNOWN',
+  /** Another member already accepted this invite. */
+  INVITE_CODE_USED: 'INVITE_CODE_USED',
+  /** A member accepting their own invite. */
+  SELF_REFERRAL: 'SELF_REFERRAL',
+  /** Accepting would make the inviter's referrer chain come back to the invitee. */
+  REFERRAL_LOOP: 'REFERRAL_LOOP',
+  /** The member already accepted another invite. */
+  ALREADY_REFERRED: 'ALREADY_REFERRED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -4,6 +4,7 @@ import { DateTimeScalar, JSONScalar, TargetingRuleScalar } from '@bank-hub/share
 import { activityResolvers } from './activities/resolvers';
 import { benefitResolvers } from './benefits/resolvers';
 import type { Resolvers } from './generated/resolvers';
+import { referralResolvers } from './referrals/resolvers';
 
 type Area = Resolvers;
 
@@ -26,4 +27,5 @@ export const resolvers: Resolvers = merge(
   },
   activityResolvers,
   benefitResolvers,
+  referralResolvers,
 );

@@ -8,7 +8,13 @@ export async function seedEngagement(
   options: { reset?: boolean } = {},
 ): Promise<void> {
   const reset = options.reset ?? false;
-  if (reset) await repos.cursors.model.deleteMany({});
+  if (reset) {
+    await Promise.all([
+      repos.cursors.model.deleteMany({}),
+      repos.invitations.model.deleteMany({}),
+      repos.referrals.model.deleteMany({}),
+    ]);
+  }
   await seedBenefits(repos, options);
   await seedActivities(repos, reset);
 }

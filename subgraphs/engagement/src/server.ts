@@ -24,7 +24,16 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
   const feed = scheduleJob(
     'task-feed',
     config.TASK_FEED_INTERVAL_MS,
-    () => consumeTaskEvents({ repos, graph, logger, granter, leases: repos.leases, cursors: repos.cursors }),
+    () =>
+      consumeTaskEvents({
+        repos,
+        referrals: repos,
+        graph,
+        logger,
+        granter,
+        leases: repos.leases,
+        cursors: repos.cursors,
+      }),
     logger,
     config.TASK_FEED_INTERVAL_MS,
   );

@@ -1,10 +1,12 @@
-// Reads members' events from analytics' feed, through the graph with the hub's service identity, and counts them
-// towards tasks. One process at a time consumes (a lease); the cursor is saved after each page is counted, so a
+// Reads members' events from analytics' feed, through the graph with the hub's service identity, counts them
+// towards tasks and activates referrals. One process at a time consumes (a lease); the cursor is saved after each page is counted, so a
 // process that dies halfway makes the next one count that page again — which counting, idempotent per event,
 // absorbs. Then rewards of completed tasks are granted.
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ErrorCode, hubError, serviceIdentity, type GraphClient, type JobLeases } from '@bank-hub/shared';
+import type { ReferralRepositories } from '../referrals/model';
+import { activateReferrals, rewardReferrals } from '../referrals/operations';
 import { countEvents, grantPendingRewards, type ProgressDependencies } from './progress';
 import type { CountedEvent } from './tasks';
 
@@ -66,22 +68,30 @@ const LEASE_MS = 60_000;
 const PAGES_PER_PASS = 20;
 
 export interface FeedConsumerDependencies extends ProgressDependencies {
+  referrals: ReferralRepositories;
   graph: GraphClient;
   leases: JobLeases;
   cursors: FeedCursors;
 }
 
-/** One pass: the events that arrived since the last pass, then pending rewards. False when another process holds it. */
+/**
+ * One pass: the events that arrived since the last pass, then pending task and referral rewards. False when another
+ * process holds the lease.
+ */
 export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise<boolean> {
   const holder = randomUUID();
   if (!(await deps.leases.acquire('task-feed', holder, LEASE_MS, new Date()))) return false;
   try {
     const activities = await deps.repos.activities.published(new Date());
-    const names = [...new Set(activities.flatMap((activity) => activity.tasks.map((task) => task.event)))];
+    // Tasks' events, and the completed flows that activate referrals.
+    const names = [
+      ...new Set([
+        'flow_completed',
+        ...activities.flatMap((activity) => activity.tasks.map((task) => task.event)),
+      ]),
+    ];
     let after = await deps.cursors.get(CURSOR);
-    // With nothing to count, the feed is still read (for any one name) so that the cursor keeps up: an activity
-    // published later starts from there, not from old events.
-    const asked = names.length > 0 ? names.slice(0, 50) : ['sign_in'];
+    const asked = names.slice(0, 50);
     for (let page = 0; page < PAGES_PER_PASS; page++) {
       const response = await deps.graph.query<FeedPage>({ identity: serviceIdentity('engagement') }, FEED, {
         after,
@@ -99,12 +109,14 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
         occurredAt: new Date(event.occurredAt),
         receivedAt: new Date(event.receivedAt),
       }));
-      if (names.length > 0) await countEvents(deps.repos, events, new Date());
+      await countEvents(deps.repos, events, new Date());
+      await activateReferrals(deps.referrals, events, new Date());
       await deps.cursors.save(CURSOR, feed.cursor, new Date());
       after = feed.cursor;
       if (feed.events.length < 500) break;
     }
     await grantPendingRewards(deps, new Date());
+    await rewardReferrals({ repos: deps.referrals, granter: deps.granter, logger: deps.logger }, new Date());
     return true;
   } finally {
     await deps.leases.release('task-feed', holder);

@@ -6,6 +6,7 @@ import {
   Scope,
   checked,
   conflict,
+  deviceOfGuest,
   edit,
   hubError,
   notFound,
@@ -227,11 +228,14 @@ async function progressOf(ctx: EngagementContext, activity: ActivityDoc, memberI
 
 /** The activities running now that the member may join, with their progress. The member themself or an operator. */
 export async function memberActivities(ctx: EngagementContext, member: MemberAttributes) {
-  const isSelf = ctx.identity.subject === member.id && ctx.identity.scopes.has(Scope.MEMBER);
-  if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
   const running = (await ctx.loaders.publishedActivities.load('now')).filter(
     (activity) => activity.startsAt <= ctx.now && inAudience(activity.rule, member, ctx.now),
   );
+  // A guest sees what is open to guests, joined by nobody: joining takes a member.
+  if (deviceOfGuest(member.id))
+    return running.map((activity) => viewOf(activity, undefined, new Map(), member.id));
+  const isSelf = ctx.identity.subject === member.id && ctx.identity.scopes.has(Scope.MEMBER);
+  if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
   const [participations, progress] = await Promise.all([
     ctx.loaders.participationsByMember.load(member.id),
     ctx.loaders.progressByMember.load(member.id),

@@ -9,6 +9,7 @@ import type { BenefitDoc } from '../benefits/models/benefit';
 import type { ClaimDoc } from '../benefits/models/claim';
 import type { ClaimCount as ClaimCountModel } from '../benefits/loaders';
 import type { EngagementWorkflowOutcome } from '../workflow';
+import type { InvitationDoc, ReferralDoc } from '../referrals/model';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
@@ -394,8 +395,9 @@ export type MembershipLevel = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Accepts an invite as a newly registered member (within 30 days of registering), once. Refused for one's own code,
-   * a loop, an unknown or used code. Member token.
+   * Accepts an invite as a newly acquired member (lifecycle stage ACQUISITION), once. When the invitee then opens an
+   * account (completes the open-account flow), inviter and invitee are rewarded, once each. Refused with a code for
+   * one's own code, a loop, an unknown or used code, a member already referred or no longer new. Member token.
    */
   acceptInvite: Referral;
   /**
@@ -567,6 +569,8 @@ export type Referral = {
   __typename?: 'Referral';
   /** When the invitee accepted. */
   acceptedAt: Scalars['DateTime']['output'];
+  /** When the invitee activated. */
+  activatedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The code used. */
   code: Scalars['String']['output'];
   /** The invitee. */
@@ -581,9 +585,11 @@ export type Referral = {
 
 /** Where a referral stands. */
 export type ReferralState =
-  /** The invitee signed up; waiting for their activation. */
+  /** The invitee activated; both sides' rewards are being granted. */
+  | 'ACTIVATED'
+  /** The invitee accepted the invite; waiting for their activation (opening an account: the open-account flow). */
   | 'PENDING'
-  /** The invitee activated; both sides' rewards granted, once each. */
+  /** Both sides' rewards granted, once each. */
   | 'REWARDED';
 
 /** What a task grants once, when it completes. */
@@ -842,7 +848,7 @@ export type ResolversTypes = ResolversObject<{
   EngagementTargetType: EngagementTargetType;
   EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowOutcome>;
   FieldChange: ResolverTypeWrapper<FieldChange>;
-  Invitation: ResolverTypeWrapper<Invitation>;
+  Invitation: ResolverTypeWrapper<InvitationDoc>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleStage: LifecycleStage;
   Member: ResolverTypeWrapper<MemberRef>;
@@ -852,7 +858,7 @@ export type ResolversTypes = ResolversObject<{
   PropertyCondition: ResolverTypeWrapper<PropertyConditionDoc>;
   PropertyConditionInput: PropertyConditionInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Referral: ResolverTypeWrapper<Referral>;
+  Referral: ResolverTypeWrapper<ReferralDoc>;
   ReferralState: ReferralState;
   Reward: ResolverTypeWrapper<RewardDoc>;
   RewardInput: RewardInput;
@@ -883,7 +889,7 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   EngagementWorkflowResult: EngagementWorkflowOutcome;
   FieldChange: FieldChange;
-  Invitation: Invitation;
+  Invitation: InvitationDoc;
   JSON: Scalars['JSON']['output'];
   Member: MemberRef;
   MembershipLevel: LevelRef;
@@ -892,7 +898,7 @@ export type ResolversParentTypes = ResolversObject<{
   PropertyCondition: PropertyConditionDoc;
   PropertyConditionInput: PropertyConditionInput;
   Query: Record<PropertyKey, never>;
-  Referral: Referral;
+  Referral: ReferralDoc;
   Reward: RewardDoc;
   RewardInput: RewardInput;
   TargetingRule: Scalars['TargetingRule']['output'];
@@ -1222,6 +1228,7 @@ export type ReferralResolvers<
   ParentType extends ResolversParentTypes['Referral'] = ResolversParentTypes['Referral'],
 > = ResolversObject<{
   acceptedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  activatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   inviteeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   inviterId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

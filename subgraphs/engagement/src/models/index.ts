@@ -5,8 +5,10 @@ import { AuditLog, JobLeases } from '@bank-hub/shared';
 import { FeedCursors } from '../activities/feed-consumer';
 import { openActivityRepositories, type ActivityRepositories } from '../activities/model';
 import { openBenefitRepositories, type BenefitRepositories } from '../benefits/models';
+import { openReferralRepositories, type ReferralRepositories } from '../referrals/model';
 
-export interface EngagementRepositories extends ActivityRepositories, BenefitRepositories {
+export interface EngagementRepositories
+  extends ActivityRepositories, BenefitRepositories, ReferralRepositories {
   audit: AuditLog;
   leases: JobLeases;
   cursors: FeedCursors;
@@ -16,6 +18,7 @@ export async function openRepositories(connection: Connection): Promise<Engageme
   const repositories: EngagementRepositories = {
     ...openActivityRepositories(connection),
     ...openBenefitRepositories(connection),
+    ...openReferralRepositories(connection),
     audit: AuditLog.open(connection),
     leases: JobLeases.open(connection),
     cursors: FeedCursors.open(connection),

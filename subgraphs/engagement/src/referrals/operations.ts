@@ -1,0 +1,143 @@
+// Referral (拉新) use cases: members create invite codes; a newly acquired member accepts one, once; when the invitee
+// activates (opens an account: the open-account flow completes) both sides are rewarded, once each. Without
+// transactions: the referral is keyed by its invitee (one per member) and the code is taken by a conditional update
+// (one invitee per code), each step repeatable, so a retried or concurrent accept settles on one referral.
+import { randomInt, randomUUID } from 'node:crypto';
+import { ErrorCode, hubError, requireMember, type Logger } from '@bank-hub/shared';
+import { viewerAttributes } from '../audience';
+import type { RewardGranter } from '../rewards';
+import type { CountedEvent } from '../activities/tasks';
+import type { EngagementContext } from '../context';
+import type { InvitationDoc, ReferralDoc, ReferralRepositories } from './model';
+
+export const MAX_CODES_PER_MEMBER = 20;
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const CODE = /^[A-HJ-NP-Z2-9]{8}$/;
+/** How far up an inviter's own referrals a loop is looked for. */
+const MAX_CHAIN = 50;
+
+/** What each side earns when an invitee activates. */
+export const REFERRAL_REWARDS = {
+  inviter: { points: 500, benefitId: null },
+  invitee: { points: 200, benefitId: null },
+} as const;
+
+const newCode = () =>
+  Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
+
+export async function createInviteCode(ctx: EngagementContext): Promise<InvitationDoc> {
+  const inviterId = requireMember(ctx.identity);
+  if ((await ctx.repos.invitations.count(inviterId)) >= MAX_CODES_PER_MEMBER)
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `a member has at most ${MAX_CODES_PER_MEMBER} invite codes`,
+    );
+  for (;;) {
+    const invitation: InvitationDoc = {
+      _id: newCode(),
+      inviterId,
+      createdAt: ctx.now,
+      inviteeId: null,
+      acceptedAt: null,
+    };
+    try {
+      await ctx.repos.invitations.create(invitation);
+      return invitation;
+    } catch (error) {
+      // One in a trillion: the code exists; draw another.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+}
+
+/** Whether `inviteeId` is up the chain of whoever referred `inviterId`. */
+async function closesLoop(
+  repos: ReferralRepositories,
+  inviterId: string,
+  inviteeId: string,
+): Promise<boolean> {
+  let current = inviterId;
+  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    const [referral] = await repos.referrals.findByInvitees([current]);
+    if (!referral) return false;
+    if (referral.inviterId === inviteeId) return true;
+    current = referral.inviterId;
+  }
+  return true;
+}
+
+export async function acceptInvite(ctx: EngagementContext, code: string): Promise<ReferralDoc> {
+  const inviteeId = requireMember(ctx.identity);
+  const invitation = CODE.test(code) ? await ctx.repos.invitations.findByCode(code) : null;
+  if (!invitation) throw hubError(ErrorCode.INVITE_CODE_UNKNOWN, 'no invite has this code');
+  if (invitation.inviterId === inviteeId)
+    throw hubError(ErrorCode.SELF_REFERRAL, 'a member cannot accept their own invite');
+  if (invitation.inviteeId && invitation.inviteeId !== inviteeId)
+    throw hubError(ErrorCode.INVITE_CODE_USED, 'this invite code was already used');
+  const [existing] = await ctx.repos.referrals.findByInvitees([inviteeId]);
+  // Accepting the same code again answers the same referral.
+  if (existing && existing.code === code && invitation.inviteeId === inviteeId) return existing;
+  if (existing && existing.code !== code)
+    throw hubError(ErrorCode.ALREADY_REFERRED, 'this member was already referred');
+  if ((await viewerAttributes(ctx.graph, ctx)).lifecycleStage !== 'ACQUISITION')
+    throw hubError(ErrorCode.FAILED_PRECONDITION, 'only a newly acquired member can accept an invite');
+  if (await closesLoop(ctx.repos, invitation.inviterId, inviteeId))
+    throw hubError(ErrorCode.REFERRAL_LOOP, 'the inviter was brought in by this member: a referral loop');
+  const referral = await ctx.repos.referrals.record({
+    _id: inviteeId,
+    inviterId: invitation.inviterId,
+    code,
+    state: 'PENDING',
+    acceptedAt: ctx.now,
+    activatedAt: null,
+    rewardedAt: null,
+  });
+  if (referral.code !== code) throw hubError(ErrorCode.ALREADY_REFERRED, 'this member was already referred');
+  if (!(await ctx.repos.invitations.take(code, inviteeId, ctx.now))) {
+    await ctx.repos.referrals.forget(inviteeId, code);
+    throw hubError(ErrorCode.INVITE_CODE_USED, 'this invite code was already used');
+  }
+  return referral;
+}
+
+/** Whether an event activates its member: an account opened. */
+const activates = (event: CountedEvent) =>
+  event.name === 'flow_completed' && event.properties.flowKey === 'open-account';
+
+/** Activates the referrals of members whose events say they opened an account. */
+export async function activateReferrals(
+  repos: ReferralRepositories,
+  events: readonly CountedEvent[],
+  now: Date,
+) {
+  await repos.referrals.activate([...new Set(events.filter(activates).map((event) => event.memberId))], now);
+}
+
+/** Grants both sides' rewards of activated referrals, each once under its own key, then marks them rewarded. */
+export async function rewardReferrals(
+  deps: { repos: ReferralRepositories; granter: RewardGranter; logger: Logger },
+  now: Date,
+  requestId: string = randomUUID(),
+): Promise<void> {
+  for (const referral of await deps.repos.referrals.awaitingRewards()) {
+    try {
+      for (const side of ['inviter', 'invitee'] as const) {
+        await deps.granter.grant({
+          memberId: side === 'inviter' ? referral.inviterId : referral._id,
+          ...REFERRAL_REWARDS[side],
+          idempotencyKey: `referral:${referral._id}:${side}`,
+          source: 'REFERRAL',
+          reason: `referral of ${referral._id} by ${referral.inviterId}`,
+          requestId,
+        });
+      }
+      await deps.repos.referrals.markRewarded(referral._id, now);
+    } catch (error) {
+      deps.logger.warn(
+        { invitee: referral._id, reason: (error as Error).message },
+        'referral rewards not granted; the next pass retries',
+      );
+    }
+  }
+}

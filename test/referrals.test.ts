@@ -1,0 +1,191 @@
+// Referral (拉新) through the gateway: invite codes, one referral per invitee and one invitee per code (also under
+// concurrent accepts), every refusal with a code and nothing stored, and both sides rewarded once each when the
+// invitee opens an account.
+import type { RunningHub } from '../scripts/hub';
+import {
+  openRepositories as openEngagement,
+  type EngagementRepositories,
+} from '../subgraphs/engagement/src/models';
+import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+let hub: RunningHub;
+let engagement: EngagementRepositories;
+/** Seeded members still at ACQUISITION: the new members who may accept an invite. */
+let newcomers: string[];
+
+beforeAll(async () => {
+  hub = await startTestHub('referrals', { config: { TASK_FEED_INTERVAL_MS: 250 } });
+  engagement = await openEngagement(hub.connections.engagement);
+  const { members } = await openMembers(hub.connections.members);
+  newcomers = (
+    await members.model.find({ lifecycleStage: 'ACQUISITION' }).sort({ _id: 1 }).limit(30).lean().exec()
+  ).map((member) => member._id);
+  expect(newcomers.length).toBe(30);
+});
+
+afterAll(() => stopTestHub(hub));
+
+const as = async (memberId: string) => bearer(await clientToken(memberId, 'member'));
+const CREATE = `mutation { createInviteCode { code createdAt inviteeId } }`;
+const ACCEPT = `mutation ($code: String!) { acceptInvite(code: $code) { inviterId inviteeId code state } }`;
+
+async function codeOf(memberId: string): Promise<string> {
+  const response = await graphql(hub.gatewayUrl, CREATE, {}, await as(memberId));
+  expect(response.errors).toBeUndefined();
+  return response.data?.createInviteCode.code;
+}
+
+const points = async (memberId: string) =>
+  (
+    await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          viewer {
+            points
+          }
+        }
+      `,
+      {},
+      await as(memberId),
+    )
+  ).data?.viewer.points as number;
+
+describe('invite codes', () => {
+  it('are created for members only, and accepted once by a newly acquired member', async () => {
+    expect(errorCodes(await graphql(hub.gatewayUrl, CREATE, {}))).toEqual(['UNAUTHENTICATED']);
+    const code = await codeOf('M0002');
+    expect(code).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
+    const [invitee, other] = newcomers;
+    const accepted = await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee!));
+    expect(accepted.data?.acceptInvite).toEqual({
+      inviterId: 'M0002',
+      inviteeId: invitee,
+      code,
+      state: 'PENDING',
+    });
+    // Accepting again answers the same referral.
+    expect(
+      (await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee!))).data?.acceptInvite.state,
+    ).toBe('PENDING');
+    expect(errorCodes(await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(other!)))).toEqual([
+      'INVITE_CODE_USED',
+    ]);
+    expect(
+      errorCodes(await graphql(hub.gatewayUrl, ACCEPT, { code: await codeOf('M0003') }, await as(invitee!))),
+    ).toEqual(['ALREADY_REFERRED']);
+    const mine = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          viewer {
+            invitations {
+              code
+              inviteeId
+              referral {
+                state
+              }
+            }
+          }
+        }
+      `,
+      {},
+      await as('M0002'),
+    );
+    expect(mine.data?.viewer.invitations).toContainEqual({
+      code,
+      inviteeId: invitee,
+      referral: { state: 'PENDING' },
+    });
+  });
+
+  it('refuses one’s own code, an unknown one, a member no longer new and a loop, storing nothing', async () => {
+    const before = await engagement.referrals.model.countDocuments();
+    const [, , a, b] = newcomers;
+    const own = await codeOf(a!);
+    expect(errorCodes(await graphql(hub.gatewayUrl, ACCEPT, { code: own }, await as(a!)))).toEqual([
+      'SELF_REFERRAL',
+    ]);
+    for (const code of ['NOPE2345', 'x', '"; drop', 'A'.repeat(5_000)]) {
+      expect(errorCodes(await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(b!)))).toEqual([
+        'INVITE_CODE_UNKNOWN',
+      ]);
+    }
+    // M0002 is a long-standing REVENUE member.
+    expect(errorCodes(await graphql(hub.gatewayUrl, ACCEPT, { code: own }, await as('M0002')))).toEqual([
+      'FAILED_PRECONDITION',
+    ]);
+    expect(await engagement.referrals.model.countDocuments()).toBe(before);
+    // a brings in b; then b's code cannot bring in a.
+    expect(
+      (await graphql(hub.gatewayUrl, ACCEPT, { code: own }, await as(b!))).data?.acceptInvite.state,
+    ).toBe('PENDING');
+    const back = await codeOf(b!);
+    expect(errorCodes(await graphql(hub.gatewayUrl, ACCEPT, { code: back }, await as(a!)))).toEqual([
+      'REFERRAL_LOOP',
+    ]);
+    expect(await engagement.referrals.model.countDocuments()).toBe(before + 1);
+  });
+
+  it('gives one code to one invitee when twenty accept it at once', async () => {
+    const code = await codeOf('M0004');
+    const contenders = newcomers.slice(8, 28);
+    const answers = await Promise.all(
+      contenders.map(async (memberId) => graphql(hub.gatewayUrl, ACCEPT, { code }, await as(memberId))),
+    );
+    expect(answers.filter((answer) => answer.data?.acceptInvite)).toHaveLength(1);
+    expect(answers.filter((answer) => errorCodes(answer)[0] === 'INVITE_CODE_USED')).toHaveLength(19);
+    expect(await engagement.referrals.model.countDocuments({ code })).toBe(1);
+  });
+
+  it('keeps invitations to the member and operators', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          member(id: "M0002") {
+            invitations {
+              code
+            }
+          }
+        }
+      `,
+      {},
+      await as('M0003'),
+    );
+    expect(errorCodes(response)).toContain('FORBIDDEN');
+  });
+});
+
+describe('activation', () => {
+  it('rewards inviter and invitee once each when the invitee opens an account, even if the event comes twice', async () => {
+    const invitee = newcomers[29]!;
+    const code = await codeOf('M0005');
+    await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
+    const [inviterBefore, inviteeBefore] = [await points('M0005'), await points(invitee)];
+    const opened = {
+      id: `open-account-${Date.now().toString(36)}`,
+      name: 'flow_completed',
+      occurredAt: new Date().toISOString(),
+      channel: 'APP',
+      properties: { flowKey: 'open-account' },
+    };
+    const TRACK = `mutation ($e: [EventInput!]!) { trackEvents(deviceId: "referral-phone", events: $e) { accepted } }`;
+    await graphql(hub.gatewayUrl, TRACK, { e: [opened] }, await as(invitee));
+    await graphql(hub.gatewayUrl, TRACK, { e: [{ ...opened, id: `${opened.id}-again` }] }, await as(invitee));
+    for (let tries = 0; tries < 80; tries++) {
+      const [referral] = await engagement.referrals.findByInvitees([invitee]);
+      if (referral?.state === 'REWARDED') break;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    const [referral] = await engagement.referrals.findByInvitees([invitee]);
+    expect(referral).toMatchObject({ state: 'REWARDED' });
+    expect(await points('M0005')).toBe(inviterBefore + 500);
+    expect(await points(invitee)).toBe(inviteeBefore + 200);
+    // Another pass of the consumer grants nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await points('M0005')).toBe(inviterBefore + 500);
+  });
+});
