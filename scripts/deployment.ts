@@ -48,6 +48,8 @@ x-mongo-env: &mongo-env
   # Analytics' background jobs: the lifecycle job and training the creative bandit (0 turns one off).
   LIFECYCLE_JOB_INTERVAL_MS: \${LIFECYCLE_JOB_INTERVAL_MS:-3600000}
   MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
+  # Engagement reads analytics' event feed this often to move tasks' progress (0 turns it off).
+  TASK_FEED_INTERVAL_MS: \${TASK_FEED_INTERVAL_MS:-1000}
 
 # Readiness of an app service on its HEALTH_PORT: a subgraph's /ready pings MongoDB; the gateway's /ready
 # asks every subgraph's /ready.
