@@ -4,7 +4,14 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundles';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
-import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import {
+  bearer,
+  changedBehindTheHubsBack,
+  clientToken,
+  errorCodes,
+  graphql,
+  type GraphQLResponse,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
 
@@ -505,6 +512,7 @@ describe('bundles', () => {
       { _id: 'BD-STEADY' },
       { $set: { benefitIds: ['B-NOPE', 'B-SPRING-DRAFT', 'B-LV-RATE'] } },
     );
+    await changedBehindTheHubsBack(hub.connections.products);
     const steady = (await ok(wealthy(BENEFITS))).viewer.eligibleBundles.find(
       (bundle: { id: string }) => bundle.id === 'BD-STEADY',
     );

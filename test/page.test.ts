@@ -3,7 +3,7 @@
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openContent } from '../subgraphs/content/src/models';
 import { openRepositories as openEngagement } from '../subgraphs/engagement/src/models';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { bearer, changedBehindTheHubsBack, clientToken, errorCodes, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -181,12 +181,14 @@ describe('an ended activity', () => {
       { _id: 'A-SIGNIN' },
       { $set: { endsAt: new Date(Date.now() - 60_000) } },
     );
+    await changedBehindTheHubsBack(hub.connections.engagement);
     const shown = (await pageOf(tokens.wealthy)).flatMap((slot) => slot.items.map((item) => item.creativeId));
     expect(shown).not.toContain('CR-APP-home-activities-1');
     await activities.model.updateOne(
       { _id: 'A-SIGNIN' },
       { $set: { endsAt: new Date('2030-12-31T00:00:00Z') } },
     );
+    await changedBehindTheHubsBack(hub.connections.engagement);
     const again = (await pageOf(tokens.wealthy)).flatMap((slot) => slot.items.map((item) => item.creativeId));
     expect(again).toContain('CR-APP-home-activities-1');
   });

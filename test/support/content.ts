@@ -4,6 +4,7 @@ import type { Connection } from 'mongoose';
 import { openRepositories } from '../../subgraphs/content/src/models';
 import type { CreativeDoc } from '../../subgraphs/content/src/models/creative';
 import type { SlotDoc } from '../../subgraphs/content/src/models/page';
+import { changedBehindTheHubsBack } from './env';
 
 const PUBLISHED = {
   status: 'PUBLISHED' as const,
@@ -71,5 +72,7 @@ export async function insertPublishedPage(
     ...PUBLISHED,
   });
   await content.creatives.model.insertMany(creatives);
+  // Running processes hold what is published in memory: tell them it changed.
+  await changedBehindTheHubsBack(connection);
   return pageId;
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import {
+  Revisions,
   connectDatabase,
   createLogger,
   loadConfig,
@@ -20,7 +21,18 @@ export const testConfig: HubConfig = loadConfig({
   LIFECYCLE_JOB_INTERVAL_MS: '0',
   MODEL_TRAINING_INTERVAL_MS: '0',
   TASK_FEED_INTERVAL_MS: '0',
+  // Fixtures written straight to a database are seen by pages within this bound (see changedBehindTheHubsBack).
+  SNAPSHOT_REFRESH_MS: '100',
 });
+
+/**
+ * After a test wrote published data straight into a subgraph's database: bumps that subgraph's snapshot revision and
+ * waits out the refresh bound, as an operator's change would be seen.
+ */
+export async function changedBehindTheHubsBack(connection: Connection): Promise<void> {
+  await Revisions.open(connection).bump();
+  await new Promise((resolve) => setTimeout(resolve, testConfig.SNAPSHOT_REFRESH_MS + 20));
+}
 export const testLogger = createLogger('test', 'silent');
 
 export function mongoUri(): string {

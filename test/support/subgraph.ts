@@ -2,7 +2,7 @@
 // MongoDB reads a request makes.
 import type { CommandStartedEvent } from 'mongodb';
 import type { Connection } from 'mongoose';
-import { GraphClient, type RunningServer, type SubgraphDescriptor } from '@bank-hub/shared';
+import { GraphClient, type HubConfig, type RunningServer, type SubgraphDescriptor } from '@bank-hub/shared';
 import {
   type GraphQLResponse,
   dropAndClose,
@@ -30,14 +30,19 @@ const NO_GATEWAY = 'http://127.0.0.1:1/graphql';
 export async function startSubgraph<TRepos>(
   label: string,
   descriptor: SubgraphDescriptor<TRepos>,
-  options: { monitorCommands?: boolean } = {},
+  options: { monitorCommands?: boolean; config?: Partial<HubConfig> } = {},
 ): Promise<SubgraphUnderTest<TRepos>> {
   const connection = await testDatabase(label, options);
   const repos = await descriptor.openRepositories(connection);
   await descriptor.seed(repos, { reset: false });
   const graph = new GraphClient(() => NO_GATEWAY, testConfig.SUBGRAPH_SECRET);
   const server = await (
-    await descriptor.buildServer({ connection, config: testConfig, logger: testLogger, graph })
+    await descriptor.buildServer({
+      connection,
+      config: { ...testConfig, ...options.config },
+      logger: testLogger,
+      graph,
+    })
   ).listen(0, '127.0.0.1');
   return {
     server,

@@ -68,6 +68,8 @@ export const configSchema = z
       .default(60 * 60_000),
     /** How often engagement reads analytics' event feed to move tasks' progress; 0 turns it off. */
     TASK_FEED_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+    /** How stale what subgraphs hold in memory (published content, the catalogue, segments) may get, at most. */
+    SNAPSHOT_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(250),
     MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),

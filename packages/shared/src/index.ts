@@ -20,3 +20,4 @@ export * from './workflow';
 export * from './job-lease';
 export * from './jobs';
 export * from './input';
+export * from './snapshot';

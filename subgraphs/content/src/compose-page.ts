@@ -1,16 +1,16 @@
-// Composes a member's page: reads the published page, its creatives and the content they show (each collection
-// once, batched across members), asks the graph what it needs to know — which products suit the member (products),
-// the member's exposures today and the creatives' scores (analytics) — only when the page needs it, then plans every
-// slot with the selection rules and renders the items.
-import { ErrorCode, deviceOfGuest } from '@bank-hub/shared';
+// Composes a member's page: takes the published page, its creatives and the content they show from memory (see
+// published.ts), asks the graph in one request what it needs to know — which products suit the member (products),
+// the member's exposures today and the creatives' scores (analytics), which activities run (engagement) — only what
+// the page needs, then plans every slot with the selection rules and renders the items.
+import { deviceOfGuest } from '@bank-hub/shared';
 import type { ContentContext } from './context';
-import { pageAddress } from './context';
-import { audienceOf, type SuitableProduct, type TargetedMember } from './domain/audience';
+import { audienceOf, type TargetedMember } from './domain/audience';
 import { planSlot, type CandidateOutcome, type PlannedItem } from './domain/selection';
-import { asksAnything, type PlacementSignals } from './placement-signals';
+import { NOTHING_ASKED, asksAnything, type PageInputs, type PageQuestion } from './graph-inputs';
 import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, SlotTemplate } from './models/page';
+import { pageAddress, type PublishedContent } from './published';
 
 /** Where a placed item sits: the key of the Placement entity. */
 export interface PlacementRef {
@@ -71,32 +71,14 @@ export interface SlotGap {
 type MediaKind = Exclude<CreativeKind, 'BANNER' | 'ENTRY' | 'PRODUCT' | 'ACTIVITY'>;
 type Media = { TOPIC: TopicDoc; LIVE: LiveStreamDoc; VIDEO: VideoDoc };
 
-async function loadMedia(ctx: ContentContext, creatives: readonly CreativeDoc[]) {
-  const idsOf = (kind: MediaKind) => [
-    ...new Set(creatives.filter((c) => c.kind === kind && c.refId).map((c) => c.refId!)),
-  ];
-  const [topics, liveStreams, videos] = await Promise.all([
-    ctx.loaders.topicById.loadMany(idsOf('TOPIC')),
-    ctx.loaders.liveStreamById.loadMany(idsOf('LIVE')),
-    ctx.loaders.videoById.loadMany(idsOf('VIDEO')),
-  ]);
-  const index = <T extends { _id: string }>(docs: readonly (T | Error | null)[]) => {
-    const map = new Map<string, T>();
-    for (const doc of docs) {
-      if (doc instanceof Error) throw doc;
-      if (doc) map.set(doc._id, doc);
-    }
-    return map;
-  };
-  const media: { [K in MediaKind]: Map<string, Media[K]> } = {
-    TOPIC: index(topics),
-    LIVE: index(liveStreams),
-    VIDEO: index(videos),
-  };
-  return media;
-}
+/** The media cards show, from what is published. */
+const mediaOf = (published: PublishedContent): { [K in MediaKind]: ReadonlyMap<string, Media[K]> } => ({
+  TOPIC: published.topics,
+  LIVE: published.liveStreams,
+  VIDEO: published.videos,
+});
 
-function render(item: PlannedItem, media: Awaited<ReturnType<typeof loadMedia>>): SlotItemView {
+function render(item: PlannedItem, media: ReturnType<typeof mediaOf>): SlotItemView {
   if (item.source === 'autoFill') {
     return {
       __typename: 'ProductCard',
@@ -152,33 +134,6 @@ function render(item: PlannedItem, media: Awaited<ReturnType<typeof loadMedia>>)
   }
 }
 
-/**
- * What the products subgraph says suits the member on this channel, or null when it could not say. Asked only when
- * the page could show a product at all.
- */
-async function suitableProducts(
-  ctx: ContentContext,
-  member: TargetedMember,
-  channel: Channel,
-  page: PageDoc,
-  creatives: readonly CreativeDoc[],
-): Promise<SuitableProduct[] | null> {
-  const showsProducts =
-    creatives.some((creative) => creative.kind === 'PRODUCT') || page.slots.some((slot) => slot.autoFill);
-  if (!showsProducts) return [];
-  try {
-    return await ctx.loaders.suitableProducts.load({
-      riskLevel: member.riskLevel,
-      affinityKeys: member.affinityKeys,
-      channel,
-    });
-  } catch (error) {
-    if ((error as { extensions?: { code?: unknown } }).extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)
-      return null;
-    throw error;
-  }
-}
-
 const PRODUCTS_GAP = 'product cards left out: the products subgraph could not say which suit the member';
 const ANALYTICS_GAP =
   'placed without frequency caps or creative scores: the analytics subgraph could not answer';
@@ -201,29 +156,35 @@ function tiedCreatives(creatives: readonly CreativeDoc[]): string[] {
 const NO_EXPOSURES: ReadonlyMap<string, number> = new Map();
 
 /**
- * What analytics and engagement say, asked only for what the page needs: exposures when a creative has a cap,
- * scores when creatives share a priority, which activities may be shown when the page has activity cards.
+ * What the page needs from other subgraphs, asked in one request: which products suit the member when the page can
+ * show a product, exposures when a creative has a cap, scores when creatives share a priority, which activities run
+ * when the page has activity cards.
  */
-async function placementSignals(
+async function pageInputs(
   ctx: ContentContext,
   member: TargetedMember,
+  channel: Channel,
+  page: PageDoc,
   creatives: readonly CreativeDoc[],
-): Promise<PlacementSignals> {
+): Promise<PageInputs & { productsAsked: boolean }> {
   // Guests are not frequency-capped: analytics counts impressions per member (and answers a member's only to them,
   // operators and the hub), so a guest's are never asked, and count as none rather than as unknown.
   const guest = deviceOfGuest(member.id) !== null;
-  const question = {
+  const showsProducts =
+    creatives.some((creative) => creative.kind === 'PRODUCT') || page.slots.some((slot) => slot.autoFill);
+  const question: PageQuestion = {
     memberId: member.id,
+    suitability: showsProducts
+      ? { riskLevel: member.riskLevel, affinityKeys: member.affinityKeys, channel }
+      : null,
     exposures: !guest && creatives.some((creative) => creative.frequencyCap),
     scoreIds: tiedCreatives(creatives),
     activityIds: [
       ...new Set(creatives.filter((c) => c.kind === 'ACTIVITY' && c.refId).map((c) => c.refId!)),
     ].sort(),
   };
-  const signals: PlacementSignals = asksAnything(question)
-    ? await ctx.loaders.placementSignals.load(question)
-    : { exposures: null, scores: null, liveActivities: null, reason: null };
-  return guest ? { ...signals, exposures: NO_EXPOSURES } : signals;
+  const inputs = asksAnything(question) ? await ctx.loaders.pageInputs.load(question) : NOTHING_ASKED;
+  return { ...inputs, exposures: guest ? NO_EXPOSURES : inputs.exposures, productsAsked: showsProducts };
 }
 
 /**
@@ -237,27 +198,26 @@ export async function composePage(
   key: string,
   explain = false,
 ): Promise<ComposedPage | null> {
-  const page: PageDoc | null = await ctx.loaders.pageByAddress.load(pageAddress(channel, key));
-  if (!page || page.status !== 'PUBLISHED') return null;
+  const published = await ctx.published.get();
+  const page = published.pages.get(pageAddress(channel, key));
+  if (!page) return null;
   const creatives = explain
     ? await ctx.loaders.creativesByPage.load(page._id)
-    : await ctx.loaders.placeableByPage.load(page._id);
-  const [media, suitable, signals] = await Promise.all([
-    loadMedia(ctx, creatives),
-    suitableProducts(ctx, member, channel, page, creatives),
-    placementSignals(ctx, member, creatives),
-  ]);
+    : (published.creativesByPage.get(page._id) ?? []).filter((creative) => creative.endsAt > ctx.now);
+  const media = mediaOf(published);
+  const inputs = await pageInputs(ctx, member, channel, page, creatives);
   const available = (creative: CreativeDoc) => {
     if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return true;
     // An activity is advertised only while engagement says it runs, whatever its creative's window says; when
     // engagement cannot say, it is left out.
-    if (creative.kind === 'ACTIVITY') return signals.liveActivities?.has(creative.refId ?? '') ?? false;
+    if (creative.kind === 'ACTIVITY') return inputs.liveActivities?.has(creative.refId ?? '') ?? false;
     return media[creative.kind].has(creative.refId ?? '');
   };
   const audience = audienceOf(member, channel, ctx.now, {
-    suitableProducts: suitable,
-    exposures: signals.exposures,
-    scores: signals.scores,
+    // Not asked: the page shows no product. Asked and unanswered: nobody may assume anything suits.
+    suitableProducts: inputs.productsAsked ? inputs.suitableProducts : [],
+    exposures: inputs.exposures,
+    scores: inputs.scores,
   });
   const plans = page.slots.map((slot) => ({
     slot,
@@ -284,19 +244,33 @@ export async function composePage(
     decisions: plans.map(({ slot, plan }) => ({ code: slot.code, candidates: plan.decisions })),
     gaps: plans.flatMap(({ slot, plan }, index): SlotGap[] => [
       ...(plan.productsWithheld
-        ? [{ slot: index, serviceName: 'products' as const, message: PRODUCTS_GAP, reason: null }]
+        ? [
+            {
+              slot: index,
+              serviceName: 'products' as const,
+              message: PRODUCTS_GAP,
+              reason: inputs.unanswered.products ?? null,
+            },
+          ]
         : []),
       ...(plan.signalsMissing
-        ? [{ slot: index, serviceName: 'analytics' as const, message: ANALYTICS_GAP, reason: signals.reason }]
+        ? [
+            {
+              slot: index,
+              serviceName: 'analytics' as const,
+              message: ANALYTICS_GAP,
+              reason: inputs.unanswered.analytics ?? null,
+            },
+          ]
         : []),
-      ...(signals.liveActivities === null &&
+      ...(inputs.liveActivities === null &&
       creatives.some((creative) => creative.slotCode === slot.code && creative.kind === 'ACTIVITY')
         ? [
             {
               slot: index,
               serviceName: 'engagement' as const,
               message: ENGAGEMENT_GAP,
-              reason: signals.reason,
+              reason: inputs.unanswered.engagement ?? null,
             },
           ]
         : []),

@@ -22,6 +22,7 @@ export type WorkflowTargetType = 'PAGE' | 'CREATIVE';
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
+/** Records a change in the audit log, and tells every process that what pages show may have changed. */
 async function audit(
   ctx: ContentContext,
   operator: Operator,
@@ -40,6 +41,7 @@ async function audit(
     after,
     requestId: ctx.requestId,
   });
+  await ctx.published.changed();
 }
 
 async function pageOrNotFound(ctx: ContentContext, id: string): Promise<PageDoc> {
@@ -143,9 +145,9 @@ async function checkReference(ctx: ContentContext, creative: CheckedCreative) {
   if (!creative.refId) return;
   const exists =
     creative.kind === 'PRODUCT'
-      ? await ctx.catalog.isPlaceable(ctx, creative.refId)
+      ? await ctx.graphInputs.isPlaceable(ctx, creative.refId)
       : creative.kind === 'ACTIVITY'
-        ? await ctx.signals.activityExists(ctx, creative.refId)
+        ? await ctx.graphInputs.activityExists(ctx, creative.refId)
         : creative.kind === 'TOPIC'
           ? (await ctx.repos.topics.findByIds([creative.refId])).length > 0
           : creative.kind === 'LIVE'

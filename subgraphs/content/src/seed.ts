@@ -2,6 +2,7 @@
 // — targeted (one at guests), scheduled, prioritised, one A/B test, drafts and expired ones to show what never
 // appears — and the topics, live streams and videos the cards show. Product ids refer to the products subgraph's
 // seed, activity ids (A-…) to the engagement subgraph's.
+import { Revisions } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc, CreativeKind, VariantDoc } from './models/creative';
@@ -521,6 +522,8 @@ export async function seedContent(
     models.liveStreams.insertMany(LIVE_STREAMS),
     models.videos.insertMany(VIDEOS),
   ]);
+  // Processes already running (npm run seed against a live hub) reload what is published.
+  await Revisions.open(repos.pages.model.db).bump();
 }
 
 export async function isSeeded(repos: ContentRepositories): Promise<boolean> {

@@ -8,8 +8,8 @@ import {
 } from '@bank-hub/shared';
 import { createContext, type ContentContext } from './context';
 import { openRepositories } from './models';
-import { graphPlacementSignals } from './placement-signals';
-import { graphProductCatalog } from './product-catalog';
+import { graphInputs } from './graph-inputs';
+import { publishedContent } from './published';
 import { resolvers } from './resolvers';
 
 export const contentTypeDefs = readSubgraphSchema(__dirname);
@@ -24,8 +24,11 @@ export async function buildContentServer(dependencies: SubgraphDependencies): Pr
     dependencies,
     context: createContext(
       repos,
-      graphProductCatalog(dependencies.graph),
-      graphPlacementSignals(dependencies.graph),
+      publishedContent(repos, {
+        refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
+        logger: dependencies.logger,
+      }),
+      graphInputs(dependencies.graph),
       new Set(dependencies.config.CREATIVE_LINK_HOSTS),
     ),
   });

@@ -1,5 +1,6 @@
 // The per-request context: identity, repositories, the graph client and loaders created fresh for every request.
-import type { BaseContext, GraphClient } from '@bank-hub/shared';
+import type { BaseContext, GraphClient, Snapshot } from '@bank-hub/shared';
+import type { PublishedActivities } from './activities/published';
 import { createActivityLoaders, type ActivityLoaders } from './activities/loaders';
 import { createBenefitLoaders, type BenefitLoaders } from './benefits/loaders';
 import type { MemberPoints } from './members-points';
@@ -14,6 +15,8 @@ export interface EngagementServices {
   points: MemberPoints;
   /** Grants task and referral rewards: points through members, benefits through claims. */
   granter: RewardGranter;
+  /** Published activities, in memory; `changed()` after writing activities. */
+  publishedActivities: Snapshot<PublishedActivities>;
 }
 
 /** A member as the gateway hands it over: an id and, for Member.activities, what @requires brought along. */
@@ -48,7 +51,7 @@ export function createContext(services: EngagementServices) {
       now,
       loaders: {
         ...createBenefitLoaders(services.repos, now),
-        ...createActivityLoaders(services.repos, now),
+        ...createActivityLoaders(services.repos),
       },
     };
   };

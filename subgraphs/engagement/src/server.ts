@@ -9,6 +9,7 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { consumeTaskEvents } from './activities/feed-consumer';
+import { publishedActivities } from './activities/published';
 import { createContext, type EngagementContext } from './context';
 import { graphMemberPoints } from './members-points';
 import { openRepositories } from './models';
@@ -43,7 +44,13 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<EngagementContext>,
     dependencies,
-    context: createContext({ repos, graph, points: graphMemberPoints(graph), granter }),
+    context: createContext({
+      repos,
+      graph,
+      points: graphMemberPoints(graph),
+      granter,
+      publishedActivities: publishedActivities(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger }),
+    }),
     onStop: () => feed.stop(),
   });
 }

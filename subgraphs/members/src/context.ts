@@ -1,6 +1,7 @@
 // The per-request context: identity plus loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
+import { keyedLoader, type BaseContext, type Snapshot } from '@bank-hub/shared';
+import type { Definitions } from './definitions';
 import { compileRule } from './domain/segment-filter';
 import type { MembersRepositories } from './models';
 import type { MemberDoc } from './models/member';
@@ -26,19 +27,25 @@ export const LEDGER_PAGE_MAX = 100;
 
 export interface MembersContext extends BaseContext {
   repos: MembersRepositories;
+  /** Segments, levels and the tag library, in memory; `changed()` after writing them. */
+  definitions: Snapshot<Definitions>;
   loaders: MembersLoaders;
   now: Date;
 }
 
-export function createLoaders(repos: MembersRepositories, now: Date): MembersLoaders {
+export function createLoaders(
+  repos: MembersRepositories,
+  definitions: Snapshot<Definitions>,
+  now: Date,
+): MembersLoaders {
   return {
     memberById: keyedLoader(
       (ids) => repos.members.findByIds(ids),
       (member) => member._id,
     ),
-    segments: onceLoader(() => repos.segments.all()),
-    levels: onceLoader(() => repos.levels.all()),
-    tagDefinitions: onceLoader(() => repos.tagDefinitions.all()),
+    segments: { load: async () => (await definitions.get()).segments },
+    levels: { load: async () => (await definitions.get()).levels },
+    tagDefinitions: { load: async () => (await definitions.get()).tagDefinitions },
     // One bounded, indexed query per member: a single $in query would read every entry of every member.
     ledgerByMember: new DataLoader((memberIds) =>
       Promise.all(memberIds.map((memberId) => repos.ledger.newestFor(memberId, LEDGER_PAGE_MAX))),
@@ -50,9 +57,9 @@ export function createLoaders(repos: MembersRepositories, now: Date): MembersLoa
   };
 }
 
-export function createContext(repos: MembersRepositories) {
+export function createContext(repos: MembersRepositories, definitions: Snapshot<Definitions>) {
   return (base: BaseContext): MembersContext => {
     const now = new Date();
-    return { ...base, repos, now, loaders: createLoaders(repos, now) };
+    return { ...base, repos, definitions, now, loaders: createLoaders(repos, definitions, now) };
   };
 }

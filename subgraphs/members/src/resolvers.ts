@@ -99,10 +99,18 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    defineTags: (_parent, { tags }, ctx) => defineTags(ctx.repos, operator(ctx), tags),
+    defineTags: async (_parent, { tags }, ctx) => {
+      const defined = await defineTags(ctx.repos, operator(ctx), tags);
+      await ctx.definitions.changed();
+      return defined;
+    },
     setMemberTags: (_parent, { memberId, tags, removeCodes }, ctx) =>
       setMemberTags(ctx.repos, operator(ctx), memberId, tags, removeCodes ?? []),
-    upsertSegment: (_parent, { input }, ctx) => upsertSegment(ctx.repos, operator(ctx), input),
+    upsertSegment: async (_parent, { input }, ctx) => {
+      const segment = await upsertSegment(ctx.repos, operator(ctx), input);
+      await ctx.definitions.changed();
+      return segment;
+    },
     previewSegment: (_parent, { rule }, ctx) => {
       operator(ctx);
       return previewSegment(ctx.repos, rule, ctx.now);

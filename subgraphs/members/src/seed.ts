@@ -1,5 +1,6 @@
 // Deterministic demo data: a tag library, membership levels, a dozen segments and a population of members,
 // including the two documented demo members M0001 and M0002. The same seed always yields the same data.
+import { Revisions } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES, type Rule } from '@bank-hub/targeting';
 import { levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
@@ -329,6 +330,8 @@ export async function seedMembers(
   const members = generateMembers(count);
   for (let i = 0; i < members.length; i += 500)
     await repos.members.model.insertMany(members.slice(i, i + 500));
+  // Processes already running reload segments, levels and tags.
+  await Revisions.open(repos.segments.model.db).bump();
   return { members: members.length };
 }
 

@@ -7,6 +7,7 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { createContext, type MembersContext } from './context';
+import { memberDefinitions } from './definitions';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
@@ -20,6 +21,12 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<MembersContext>,
     dependencies,
-    context: createContext(repos),
+    context: createContext(
+      repos,
+      memberDefinitions(repos, {
+        refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
+        logger: dependencies.logger,
+      }),
+    ),
   });
 }

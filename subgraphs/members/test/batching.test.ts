@@ -6,8 +6,14 @@ let members: MembersUnderTest;
 let readsDuring: ReturnType<typeof readCounter>;
 
 beforeAll(async () => {
-  members = await startMembers('batching', { monitorCommands: true });
+  // Segments, levels and tags are held in memory: checked rarely here, so that what is counted is what a request
+  // reads; one request loads them first.
+  members = await startMembers('batching', {
+    monitorCommands: true,
+    config: { SNAPSHOT_REFRESH_MS: 60_000 },
+  });
   readsDuring = readCounter(members.connection);
+  await members.as('ops.alice', ['operator'])('{ membershipLevels { code } }');
 });
 
 afterAll(() => members.stop());
@@ -19,7 +25,7 @@ const ENTITIES = `query ($representations: [_Any!]!) {
 }`;
 
 describe('batching', () => {
-  it.each([5, 50])('_entities for %i members reads each collection once', async (count) => {
+  it.each([5, 50])('_entities for %i members reads the members once, and nothing else', async (count) => {
     const representations = Array.from({ length: count }, (_, i) => ({
       __typename: 'Member',
       id: `M${String(i + 1).padStart(4, '0')}`,
@@ -32,7 +38,7 @@ describe('batching', () => {
       data = response.data as { _entities: { id: string }[] };
     });
     expect(data?._entities.map((entity) => entity.id)).toEqual(representations.map((r) => r.id));
-    expect(reads).toEqual({ members: 1, segments: 1, membership_levels: 1, tag_definitions: 1 });
+    expect(reads).toEqual({ members: 1 });
   });
 
   it('answers null for unknown members in the order of the representations', async () => {
@@ -76,12 +82,12 @@ describe('batching', () => {
       null,
     ]);
     // The one members read is M0001's (a malformed guest id names no one, and is looked up like any unknown id).
-    expect(reads).toEqual({ members: 1, segments: 1, membership_levels: 1 });
+    expect(reads).toEqual({ members: 1 });
   });
 
   it('counts the audience of every segment in one aggregate', async () => {
     const operator = members.as('ops.alice', ['operator']);
     const reads = await readsDuring(() => operator('{ segments { code audienceSize } }'));
-    expect(reads).toEqual({ segments: 1, members: 1 });
+    expect(reads).toEqual({ members: 1 });
   });
 });

@@ -1,4 +1,5 @@
 // Starts the members subgraph alone on a free port over a seeded database of the test file's own.
+import type { HubConfig } from '@bank-hub/shared';
 import { startSubgraph, type SubgraphUnderTest } from '../../../test/support/subgraph';
 import members from '../src/descriptor';
 import type { MembersRepositories } from '../src/models';
@@ -8,5 +9,5 @@ export type MembersUnderTest = SubgraphUnderTest<MembersRepositories>;
 
 export const startMembers = (
   label: string,
-  options: { monitorCommands?: boolean } = {},
+  options: { monitorCommands?: boolean; config?: Partial<HubConfig> } = {},
 ): Promise<MembersUnderTest> => startSubgraph(label, members, options);

@@ -1,6 +1,7 @@
 // The per-request context: identity plus loaders created fresh for every request.
-import type DataLoader from 'dataloader';
-import { keyedLoader, onceLoader, type BaseContext } from '@bank-hub/shared';
+import DataLoader from 'dataloader';
+import { keyedLoader, type BaseContext, type Snapshot } from '@bank-hub/shared';
+import type { Catalogue } from './catalogue';
 import type { PageDirectory } from './flows/content-pages';
 import type { BenefitDirectory } from './flows/engagement-benefits';
 import type { MemberRiskSource } from './flows/member-risk';
@@ -31,18 +32,27 @@ export interface ProductsContext extends BaseContext {
   now: Date;
 }
 
-export function createLoaders(repos: ProductsRepositories, now: Date): ProductsLoaders {
+export function createLoaders(
+  repos: ProductsRepositories,
+  catalogue: Snapshot<Catalogue>,
+  now: Date,
+): ProductsLoaders {
   return {
-    productById: keyedLoader(
-      (ids) => repos.products.findByIds(ids),
-      (product) => product._id,
-    ),
-    onSale: onceLoader(() => repos.products.allOnSale()),
-    currentBundles: onceLoader(() => repos.bundles.current(now)),
-    bundleById: keyedLoader(
-      (ids) => repos.bundles.findByIds(ids),
-      (bundle) => bundle._id,
-    ),
+    productById: new DataLoader(async (ids) => {
+      const { products } = await catalogue.get();
+      return ids.map((id) => products.get(id) ?? null);
+    }),
+    onSale: { load: async () => [...(await catalogue.get()).onSale] },
+    currentBundles: {
+      load: async () =>
+        [...(await catalogue.get()).bundles.values()].filter(
+          (bundle) => bundle.status === 'ACTIVE' && bundle.validFrom <= now && now < bundle.validTo,
+        ),
+    },
+    bundleById: new DataLoader(async (ids) => {
+      const { bundles } = await catalogue.get();
+      return ids.map((id) => bundles.get(id) ?? null);
+    }),
     flowById: keyedLoader(
       (ids) => repos.flows.findByIds(ids),
       (flow) => flow._id,
@@ -52,6 +62,7 @@ export function createLoaders(repos: ProductsRepositories, now: Date): ProductsL
 
 export function createContext(
   repos: ProductsRepositories,
+  catalogue: Snapshot<Catalogue>,
   memberRisk: MemberRiskSource,
   flowSessionTtlMinutes: number,
   pages: PageDirectory,
@@ -67,7 +78,7 @@ export function createContext(
       benefits,
       flowSessionTtlMinutes,
       now,
-      loaders: createLoaders(repos, now),
+      loaders: createLoaders(repos, catalogue, now),
     };
   };
 }

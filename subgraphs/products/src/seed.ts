@@ -1,6 +1,7 @@
 // Deterministic demo catalogue: 64 products over every type and risk level, tagged with the members' tag codes
 // and interests so recommendations differ by member. Some high-risk products are deliberately tagged to appeal
 // to young, new and sporty members, so a suitability bug would show on the conservative demo member M0001.
+import { Revisions } from '@bank-hub/shared';
 import { BUNDLES } from './seed-bundles';
 import { FLOWS } from './seed-flows';
 import type { ProductsRepositories } from './models';
@@ -701,6 +702,8 @@ export async function seedProducts(
     repos.bundles.model.insertMany(BUNDLES),
     repos.flows.model.insertMany(FLOWS),
   ]);
+  // Processes already running reload the catalogue.
+  await Revisions.open(repos.products.model.db).bump();
   return { products: PRODUCTS.length };
 }
 

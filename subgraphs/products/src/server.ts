@@ -6,6 +6,7 @@ import {
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
+import { productCatalogue } from './catalogue';
 import { createContext, type ProductsContext } from './context';
 import { graphPageDirectory } from './flows/content-pages';
 import { graphBenefitDirectory } from './flows/engagement-benefits';
@@ -27,6 +28,10 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     // from content and which benefits from engagement, through the graph.
     context: createContext(
       repos,
+      productCatalogue(repos, {
+        refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
+        logger: dependencies.logger,
+      }),
       graphMemberRisk(dependencies.graph),
       dependencies.config.FLOW_SESSION_TTL_MINUTES,
       graphPageDirectory(dependencies.graph),

@@ -7,14 +7,25 @@ let products: ProductsUnderTest;
 let readsDuring: ReturnType<typeof readCounter>;
 
 beforeAll(async () => {
-  products = await startProducts('batching', { monitorCommands: true });
+  // The catalogue is held in memory: checked rarely here, so that what is counted is what a request reads.
+  products = await startProducts('batching', {
+    monitorCommands: true,
+    config: { SNAPSHOT_REFRESH_MS: 60_000 },
+  });
   readsDuring = readCounter(products.connection);
 });
 
 afterAll(() => products.stop());
 
 describe('batching', () => {
-  it('_entities for 50 products makes one find on products, answering in the order asked', async () => {
+  it('loads the catalogue once, then answers from memory', async () => {
+    const send = products.as('M0001', ['member']);
+    const first = await readsDuring(() => send('{ product(id: "P-FD-001") { id } }'));
+    expect(first).toEqual({ revisions: 1, products: 1, bundles: 1 });
+    expect(await readsDuring(() => send('{ product(id: "P-DP-001") { id } }'))).toEqual({});
+  });
+
+  it('_entities for 50 products reads nothing, answering in the order asked', async () => {
     const ids = PRODUCTS.slice(0, 50)
       .map((product) => product._id)
       .reverse();
@@ -28,7 +39,7 @@ describe('batching', () => {
       expect(response.errors).toBeUndefined();
       answer = response.data?._entities;
     });
-    expect(reads).toEqual({ products: 1 });
+    expect(reads).toEqual({});
     expect((answer as { id: string }[]).map((product) => product.id)).toEqual(ids);
   });
 
@@ -47,7 +58,7 @@ describe('batching', () => {
     expect(response.data?._entities).toEqual([{ id: 'P-FD-001' }, null, { id: 'P-DP-001' }]);
   });
 
-  it('_entities for 20 members reads products once', async () => {
+  it('_entities for 20 members reads no product', async () => {
     const risks = ['R1', 'R2', 'R3', 'R4', 'R5'];
     const representations = Array.from({ length: 20 }, (_, i) => ({
       __typename: 'Member',
@@ -69,7 +80,7 @@ describe('batching', () => {
       expect(response.errors).toBeUndefined();
       answer = response.data?._entities;
     });
-    expect(reads).toEqual({ products: 1 });
+    expect(reads).toEqual({});
     expect(answer).toHaveLength(20);
   });
 });

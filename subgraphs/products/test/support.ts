@@ -1,4 +1,5 @@
 // Starts the products subgraph alone on a free port over a seeded database of the test file's own.
+import type { HubConfig } from '@bank-hub/shared';
 import { startSubgraph, type SendAs, type SubgraphUnderTest } from '../../../test/support/subgraph';
 import type { GraphQLResponse } from '../../../test/support/env';
 import products from '../src/descriptor';
@@ -11,7 +12,7 @@ export type ProductsUnderTest = SubgraphUnderTest<ProductsRepositories>;
 
 export const startProducts = (
   label: string,
-  options: { monitorCommands?: boolean } = {},
+  options: { monitorCommands?: boolean; config?: Partial<HubConfig> } = {},
 ): Promise<ProductsUnderTest> =>
   // Alone, the subgraph has no graph to ask for a member's risk or for pages; these tests neither purchase nor
   // validate flows that show pages.

@@ -118,6 +118,15 @@ export class CreativeRepository {
       .exec();
   }
 
+  /** Every published creative that has not ended: what members' pages may show. */
+  published(now: Date): Promise<CreativeDoc[]> {
+    return this.model
+      .find({ status: 'PUBLISHED', endsAt: { $gt: now } })
+      .sort({ _id: 1 })
+      .lean<CreativeDoc[]>()
+      .exec();
+  }
+
   insert(creative: CreativeDoc): Promise<unknown> {
     return this.model.create(creative);
   }

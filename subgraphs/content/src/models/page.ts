@@ -79,6 +79,10 @@ export class PageRepository {
   }
 
   /** Pages by `channel:key` addresses, in one query. */
+  published(): Promise<PageDoc[]> {
+    return this.model.find({ status: 'PUBLISHED' }).lean<PageDoc[]>().exec();
+  }
+
   findByAddresses(addresses: readonly { channel: Channel; key: string }[]): Promise<PageDoc[]> {
     return this.model
       .find({ $or: addresses.map(({ channel, key }) => ({ channel, key })) })

@@ -1,13 +1,11 @@
-// Per-request loaders of the activities area: activities by id (content's cards, members' lists), the published
-// ones, and members' participations and progress, each one query however many the request asks for.
+// Per-request loaders of the activities area: activities by id (operators', and what the published ones in memory
+// lack), members' participations and progress, each one query however many the request asks for.
 import DataLoader from 'dataloader';
 import { keyedLoader } from '@bank-hub/shared';
 import type { ActivityDoc, ActivityRepositories, ParticipationDoc, ProgressDoc } from './model';
 
 export interface ActivityLoaders {
   activityById: DataLoader<string, ActivityDoc | null>;
-  /** Published activities that have not ended (one key, 'now': one read per request). */
-  publishedActivities: DataLoader<'now', ActivityDoc[]>;
   participationsByMember: DataLoader<string, ParticipationDoc[]>;
   progressByMember: DataLoader<string, ProgressDoc[]>;
   participantsByActivity: DataLoader<string, number>;
@@ -21,16 +19,12 @@ const byMember =
     return memberIds.map((memberId) => docs.filter((doc) => doc.memberId === memberId));
   };
 
-export function createActivityLoaders(repos: ActivityRepositories, now: Date): ActivityLoaders {
+export function createActivityLoaders(repos: ActivityRepositories): ActivityLoaders {
   return {
     activityById: keyedLoader(
       (ids) => repos.activities.findByIds(ids),
       (activity) => activity._id,
     ),
-    publishedActivities: new DataLoader(async (keys) => {
-      const published = await repos.activities.published(now);
-      return keys.map(() => published);
-    }),
     participationsByMember: new DataLoader(byMember((ids) => repos.participations.ofMembers(ids))),
     progressByMember: new DataLoader(byMember((ids) => repos.progress.ofMembers(ids))),
     participantsByActivity: new DataLoader(async (ids) => {

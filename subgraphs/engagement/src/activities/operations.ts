@@ -48,6 +48,8 @@ async function audit(
     after,
     requestId: ctx.requestId,
   });
+  // Every audited change of an activity may change what pages and members' lists show, in every process.
+  await ctx.publishedActivities.changed();
 }
 
 export async function activityOrNotFound(ctx: EngagementContext, id: string): Promise<ActivityDoc> {
@@ -228,7 +230,7 @@ async function progressOf(ctx: EngagementContext, activity: ActivityDoc, memberI
 
 /** The activities running now that the member may join, with their progress. The member themself or an operator. */
 export async function memberActivities(ctx: EngagementContext, member: MemberAttributes) {
-  const running = (await ctx.loaders.publishedActivities.load('now')).filter(
+  const running = [...(await ctx.publishedActivities.get()).values()].filter(
     (activity) => activity.startsAt <= ctx.now && inAudience(activity.rule, member, ctx.now),
   );
   // A guest sees what is open to guests, joined by nobody: joining takes a member.

@@ -47,11 +47,11 @@ export const activityResolvers: Resolvers = {
     },
     liveActivities: async (_parent, { ids }, ctx) => {
       checkCount(Math.max(ids.length, 1), MAX_LIVE_IDS, 'ids');
-      const found = await ctx.loaders.activityById.loadMany([...new Set(ids)]);
-      return found
-        .filter((activity): activity is ActivityDoc => activity !== null && !(activity instanceof Error))
-        .filter((activity) => isLive(activity, ctx.now))
-        .map((activity) => activity._id);
+      const published = await ctx.publishedActivities.get();
+      return [...new Set(ids)].filter((id) => {
+        const activity = published.get(id);
+        return activity !== undefined && isLive(activity, ctx.now);
+      });
     },
   },
 
@@ -73,7 +73,11 @@ export const activityResolvers: Resolvers = {
   Activity: {
     // Content's activity cards reference activities by id; members see published ones only.
     __resolveReference: async (reference, ctx) =>
-      visible(await ctx.loaders.activityById.load(reference.id), ctx),
+      visible(
+        (await ctx.publishedActivities.get()).get(reference.id) ??
+          (await ctx.loaders.activityById.load(reference.id)),
+        ctx,
+      ),
     id: (activity) => activity._id,
     rule: operatorOnly('rule'),
     status: operatorOnly('status'),

@@ -1,5 +1,6 @@
 // The demo activities (the ids content's activity cards and banners refer to), published, with tasks on the events
 // the tracking plan defines and rewards in points or benefits (B-… ids are the benefits seed's).
+import { Revisions } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { ActivityDoc, ActivityKind, ActivityRepositories, TaskDoc } from './model';
 
@@ -160,4 +161,6 @@ export async function seedActivities(repos: ActivityRepositories, reset: boolean
     ]);
   }
   await repos.activities.model.insertMany(ACTIVITIES);
+  // Processes already running reload the published activities.
+  await Revisions.open(repos.activities.model.db).bump();
 }

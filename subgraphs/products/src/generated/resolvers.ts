@@ -544,7 +544,7 @@ export type Query = {
    * ranking of recommendedProducts). The one place suitability is decided: the content subgraph asks it, on behalf of
    * the member, which products a member's page may show.
    */
-  suitableProducts: Array<SuitableProduct>;
+  suitableProducts?: Maybe<Array<SuitableProduct>>;
   /** Checks a flow version and returns every problem at once. Builder or operator scope. */
   validateFlow: FlowValidation;
 };
@@ -1228,7 +1228,7 @@ export type QueryResolvers<
     RequireFields<QueryServiceFlowVersionsArgs, 'key'>
   >;
   suitableProducts?: Resolver<
-    Array<ResolversTypes['SuitableProduct']>,
+    Maybe<Array<ResolversTypes['SuitableProduct']>>,
     ParentType,
     ContextType,
     RequireFields<QuerySuitableProductsArgs, 'affinityKeys' | 'channel' | 'riskLevel'>

@@ -38,18 +38,13 @@ export const bundleSchema = new Schema<BundleDoc>(
 export class BundleRepository {
   constructor(readonly model: Model<BundleDoc>) {}
 
+  all(): Promise<BundleDoc[]> {
+    return this.model.find().sort({ _id: 1 }).lean<BundleDoc[]>().exec();
+  }
+
   findByIds(ids: readonly string[]): Promise<BundleDoc[]> {
     return this.model
       .find({ _id: { $in: ids } })
-      .lean<BundleDoc[]>()
-      .exec();
-  }
-
-  /** Active bundles whose window contains `now`. */
-  current(now: Date): Promise<BundleDoc[]> {
-    return this.model
-      .find({ status: 'ACTIVE', validFrom: { $lte: now }, validTo: { $gt: now } })
-      .sort({ _id: 1 })
       .lean<BundleDoc[]>()
       .exec();
   }

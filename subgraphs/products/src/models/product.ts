@@ -72,6 +72,10 @@ export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|
 export class ProductRepository {
   constructor(readonly model: Model<ProductDoc>) {}
 
+  all(): Promise<ProductDoc[]> {
+    return this.model.find().sort({ _id: 1 }).lean<ProductDoc[]>().exec();
+  }
+
   findByIds(ids: readonly string[]): Promise<ProductDoc[]> {
     return this.model
       .find({ _id: { $in: ids } })
@@ -97,10 +101,5 @@ export class ProductRepository {
     }
     if (after) conditions.push({ _id: { $gt: after } });
     return this.model.find({ $and: conditions }).sort({ _id: 1 }).limit(first).lean<ProductDoc[]>().exec();
-  }
-
-  /** The whole on-sale catalogue, ordered by id: what suitability ranks for every member. */
-  allOnSale(): Promise<ProductDoc[]> {
-    return this.model.find({ status: 'ON_SALE' }).sort({ _id: 1 }).lean<ProductDoc[]>().exec();
   }
 }

@@ -1,0 +1,106 @@
+// What every page reads and only operators change — published pages and creatives, the product catalogue, segments
+// and levels — held in memory per process, so a page costs no database read for it. Invalidation without change
+// streams (the stand-in database has none): every write that changes such data bumps a revision document in the
+// subgraph's own database; a process checks that revision at most every SNAPSHOT_REFRESH_MS (one tiny read) and at
+// once after a write of its own, and reloads when it moved. A stale read lasts at most that long, in every process.
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Logger } from './logger';
+
+interface RevisionDoc {
+  _id: string;
+  revision: number;
+  updatedAt: Date;
+}
+
+const revisionSchema = new Schema<RevisionDoc>(
+  {
+    _id: { type: String, required: true },
+    revision: { type: Number, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'revisions', versionKey: false },
+);
+
+/** The revision of what a subgraph's snapshot holds: one document, bumped by every write that changes it. */
+export class Revisions {
+  constructor(
+    readonly model: Model<RevisionDoc>,
+    private readonly name = 'snapshot',
+  ) {}
+
+  static open(connection: Connection): Revisions {
+    return new Revisions(connection.model<RevisionDoc>('Revision', revisionSchema));
+  }
+
+  async current(): Promise<number> {
+    return (await this.model.findById(this.name).lean<RevisionDoc>().exec())?.revision ?? 0;
+  }
+
+  /** Marks the snapshot's data as changed, for every process. */
+  async bump(): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: this.name },
+        { $inc: { revision: 1 }, $set: { updatedAt: new Date() } },
+        { upsert: true },
+      )
+      .exec();
+  }
+}
+
+export interface SnapshotOptions<T> {
+  /** Names the snapshot in log lines. */
+  name: string;
+  load: () => Promise<T>;
+  /** Figures to log about what was loaded (counts, approximate bytes). */
+  describe: (value: T) => Record<string, number>;
+  refreshMs: number;
+  logger: Logger;
+}
+
+export class Snapshot<T> {
+  private state: { revision: number; value: T; checkedAt: number } | null = null;
+  private pending: Promise<T> | null = null;
+
+  constructor(
+    private readonly revisions: Revisions,
+    private readonly options: SnapshotOptions<T>,
+  ) {}
+
+  /** The data, checked against the revision when the last check is older than refreshMs. */
+  get(now = Date.now()): Promise<T> {
+    if (this.state && now - this.state.checkedAt < this.options.refreshMs)
+      return Promise.resolve(this.state.value);
+    // One check (and at most one reload) at a time, however many requests arrive meanwhile.
+    this.pending ??= this.refresh().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  /** After a write of this process: bumps the revision for the others and reloads here before answering again. */
+  async changed(): Promise<void> {
+    await this.revisions.bump();
+    await this.pending;
+    this.state = this.state && { ...this.state, checkedAt: 0 };
+  }
+
+  private async refresh(): Promise<T> {
+    const revision = await this.revisions.current();
+    if (this.state && this.state.revision === revision) {
+      this.state = { ...this.state, checkedAt: Date.now() };
+      return this.state.value;
+    }
+    // Read the revision before the data: a write landing in between leaves a newer revision, reloaded next check.
+    const value = await this.options.load();
+    this.state = { revision, value, checkedAt: Date.now() };
+    this.options.logger.info(
+      { snapshot: this.options.name, revision, ...this.options.describe(value) },
+      'snapshot loaded',
+    );
+    return value;
+  }
+}
+
+/** Approximate size in bytes of documents as JSON: what the snapshot log lines report. */
+export const approximateBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');

@@ -1,0 +1,193 @@
+// What content asks the graph (the gateway) on behalf of its caller while composing pages — in one request for every
+// member of a request, each part asked only when the page needs it: from products, which products suit the member on
+// the channel (products alone decides suitability); from analytics, the member's impressions today (frequency caps)
+// and the creative bandit's scores (order among equal priorities); from engagement, which activities run. Each part
+// is a nullable field, so a subgraph that cannot answer costs only its own part. Content never reads their data.
+import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
+import type { SuitableProduct } from './domain/audience';
+import type { Channel } from './models/page';
+
+/** One member's question; every part is optional. */
+export interface PageQuestion {
+  memberId: string;
+  /** The member's risk tolerance and affinity keys on the page's channel; null when the page shows no product. */
+  suitability: { riskLevel: string; affinityKeys: readonly string[]; channel: Channel } | null;
+  /** Whether a creative of the page has a frequency cap (and the member is no guest). */
+  exposures: boolean;
+  /** Creatives that share a priority, sorted. */
+  scoreIds: readonly string[];
+  /** Activities the page's cards show, sorted. */
+  activityIds: readonly string[];
+}
+
+export type InputSource = 'products' | 'analytics' | 'engagement';
+
+export interface PageInputs {
+  /** Suitable products, best match first; null when not asked or products could not say. */
+  suitableProducts: readonly SuitableProduct[] | null;
+  /** Impressions today per creative; null when not asked or analytics could not say. */
+  exposures: ReadonlyMap<string, number> | null;
+  /** Scores per creative; null when not asked or analytics could not say. */
+  scores: ReadonlyMap<string, number> | null;
+  /** Activities that may be shown now; null when not asked or engagement could not say. */
+  liveActivities: ReadonlySet<string> | null;
+  /** Why a subgraph could not say, per subgraph that could not. */
+  unanswered: Partial<Record<InputSource, string>>;
+}
+
+export const NOTHING_ASKED: PageInputs = {
+  suitableProducts: null,
+  exposures: null,
+  scores: null,
+  liveActivities: null,
+  unanswered: {},
+};
+
+/** Whether a question needs the graph at all. */
+export const asksAnything = (question: PageQuestion) =>
+  question.suitability !== null ||
+  question.exposures ||
+  question.scoreIds.length > 0 ||
+  question.activityIds.length > 0;
+
+export const questionKey = (question: PageQuestion) =>
+  JSON.stringify([
+    question.memberId,
+    question.suitability && [
+      question.suitability.riskLevel,
+      question.suitability.channel,
+      [...question.suitability.affinityKeys].sort(),
+    ],
+    question.exposures,
+    question.scoreIds,
+    question.activityIds,
+  ]);
+
+/** The gateway refuses more aliases than MAX_QUERY_ALIASES (30 by default); three per member stay below it. */
+const QUESTIONS_PER_REQUEST = 9;
+
+/** Which subgraph answers each alias, by its first letter. */
+const SOURCE_OF: Record<string, InputSource> = {
+  p: 'products',
+  e: 'analytics',
+  s: 'analytics',
+  l: 'engagement',
+};
+
+type Answer = { creativeId: string; impressions?: number; score?: number }[];
+type InputsData = Record<string, SuitableProduct[] | Answer | { scores: Answer } | string[] | null>;
+
+function inputsDocument(questions: readonly PageQuestion[], activityIds: readonly string[]) {
+  const variables: string[] = [];
+  const fields: string[] = [];
+  const values: Record<string, unknown> = {};
+  questions.forEach((question, i) => {
+    if (question.suitability) {
+      variables.push(`$risk${i}: RiskLevel!, $keys${i}: [String!]!, $channel${i}: Channel!`);
+      fields.push(
+        `p${i}: suitableProducts(riskLevel: $risk${i}, affinityKeys: $keys${i}, channel: $channel${i}) { productId type }`,
+      );
+      values[`risk${i}`] = question.suitability.riskLevel;
+      values[`keys${i}`] = question.suitability.affinityKeys;
+      values[`channel${i}`] = question.suitability.channel;
+    }
+    if (question.exposures || question.scoreIds.length > 0) {
+      variables.push(`$member${i}: ID!`);
+      values[`member${i}`] = question.memberId;
+    }
+    if (question.exposures)
+      fields.push(`e${i}: memberExposures(memberId: $member${i}) { creativeId impressions }`);
+    if (question.scoreIds.length > 0) {
+      variables.push(`$creatives${i}: [ID!]!`);
+      fields.push(
+        `s${i}: creativeScores(creativeIds: $creatives${i}, memberId: $member${i}) { scores { creativeId score } }`,
+      );
+      values[`creatives${i}`] = question.scoreIds;
+    }
+  });
+  if (activityIds.length > 0) {
+    variables.push('$activities: [ID!]!');
+    fields.push('live: liveActivities(ids: $activities)');
+    values.activities = activityIds;
+  }
+  return { document: `query PageInputs(${variables.join(', ')}) { ${fields.join(' ')} }`, variables: values };
+}
+
+function unavailable(serviceName: InputSource, reason: string | undefined) {
+  return hubError(ErrorCode.SERVICE_UNAVAILABLE, `the ${serviceName} subgraph could not answer`, {
+    serviceName,
+    reason,
+  });
+}
+
+const PRODUCT = `query ProductForPlacement($id: ID!) { product(id: $id) { id status } }`;
+const ACTIVITY = `query ActivityForPlacement($id: ID!) { activity(id: $id) { id status } }`;
+
+export function graphInputs(graph: GraphClient) {
+  async function ask(caller: GraphCaller, questions: readonly PageQuestion[]): Promise<PageInputs[]> {
+    const activityIds = [...new Set(questions.flatMap((question) => question.activityIds))].sort();
+    const { document, variables } = inputsDocument(questions, activityIds);
+    let data: InputsData | null = null;
+    const unanswered: Partial<Record<InputSource, string>> = {};
+    try {
+      const response = await graph.query<InputsData>(caller, document, variables);
+      data = response.data;
+      for (const error of response.errors) {
+        const source = SOURCE_OF[String(error.path?.[0] ?? '').charAt(0)];
+        if (source) unanswered[source] ??= error.message;
+      }
+    } catch (error) {
+      // The gateway could not be reached: nothing is known, and the page says so where it matters.
+      const reason = (error as Error).message;
+      Object.assign(unanswered, { products: reason, analytics: reason, engagement: reason });
+    }
+    const live = data?.live as string[] | null | undefined;
+    return questions.map((_, i) => {
+      const exposures = data?.[`e${i}`] as Answer | null | undefined;
+      const scores = (data?.[`s${i}`] as { scores: Answer } | null | undefined)?.scores;
+      return {
+        suitableProducts: (data?.[`p${i}`] as SuitableProduct[] | null | undefined) ?? null,
+        exposures: exposures
+          ? new Map(exposures.map((entry) => [entry.creativeId, entry.impressions ?? 0]))
+          : null,
+        scores: scores ? new Map(scores.map((entry) => [entry.creativeId, entry.score ?? 0])) : null,
+        liveActivities: live ? new Set(live) : null,
+        unanswered,
+      };
+    });
+  }
+
+  /** Whether a lookup found its subject, NOT_FOUND being a clear "no"; anything else is SERVICE_UNAVAILABLE. */
+  async function found(
+    caller: GraphCaller,
+    source: InputSource,
+    document: string,
+    id: string,
+    field: 'product' | 'activity',
+    refused: string,
+  ): Promise<boolean> {
+    const response = await graph.query<Record<string, { status: string } | null>>(caller, document, { id });
+    const unexpected = response.errors.filter((error) => error.extensions?.code !== ErrorCode.NOT_FOUND);
+    if (unexpected.length > 0) throw unavailable(source, unexpected[0]?.message);
+    const status = response.data?.[field]?.status;
+    return status !== undefined && status !== refused;
+  }
+
+  return {
+    /** Every question of a request, in batches well under the gateway's alias limit. */
+    async ask(caller: GraphCaller, questions: readonly PageQuestion[]): Promise<PageInputs[]> {
+      const batches: PageQuestion[][] = [];
+      for (let i = 0; i < questions.length; i += QUESTIONS_PER_REQUEST)
+        batches.push(questions.slice(i, i + QUESTIONS_PER_REQUEST));
+      return (await Promise.all(batches.map((batch) => ask(caller, batch)))).flat();
+    },
+    /** Whether a product exists and is not closed (an operator placing a card for it). */
+    isPlaceable: (caller: GraphCaller, productId: string) =>
+      found(caller, 'products', PRODUCT, productId, 'product', 'CLOSED'),
+    /** Whether an activity exists and is not archived (an operator placing a card for it). */
+    activityExists: (caller: GraphCaller, activityId: string) =>
+      found(caller, 'engagement', ACTIVITY, activityId, 'activity', 'ARCHIVED'),
+  };
+}
+
+export type GraphInputs = ReturnType<typeof graphInputs>;

@@ -1,0 +1,95 @@
+// What is published is held in memory by every process, and a change reaches every process within
+// SNAPSHOT_REFRESH_MS: two hubs (gateways and subgraphs apart, nothing shared but the databases) over the same
+// databases; an operator approves a creative through one, and a member sees it through the other within the bound,
+// and archived, it leaves within the same bound.
+import { startHub, type RunningHub } from '../scripts/hub';
+import { bearer, clientToken, graphql, mongoUri, testConfig, testLogger, uniquePrefix } from './support/env';
+
+const REFRESH_MS = 300;
+const prefix = uniquePrefix('snapshots');
+let editing: RunningHub;
+let reading: RunningHub;
+
+const hubOver = (seed: 'reset' | 'none') =>
+  startHub({
+    config: { ...testConfig, SNAPSHOT_REFRESH_MS: REFRESH_MS },
+    logger: testLogger,
+    mongoUri: mongoUri(),
+    dbPrefix: prefix,
+    seed,
+    gatewayPort: 0,
+    subgraphPort: () => 0,
+  });
+
+beforeAll(async () => {
+  editing = await hubOver('reset');
+  reading = await hubOver('none');
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(editing.connections).map((connection) => connection.dropDatabase()));
+  await Promise.all([editing.stop(), reading.stop()]);
+});
+
+const HERO = `{ viewer { page(channel: APP, key: "home") { slots { code items { ... on PlacedItem { creativeId } } } } } }`;
+const STEP = (name: string) => `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status } }`;
+
+/** How long until the reading hub's page for M0002 satisfies `until`, polling every 25 ms. */
+async function msUntil(until: (placed: string[]) => boolean): Promise<number> {
+  const member = bearer(await clientToken('M0002', 'member'));
+  const started = performance.now();
+  for (;;) {
+    const response = await graphql(reading.gatewayUrl, HERO, {}, member);
+    const hero = response.data?.viewer.page.slots.find((slot: { code: string }) => slot.code === 'hero');
+    if (until(hero.items.map((item: { creativeId: string }) => item.creativeId)))
+      return performance.now() - started;
+    if (performance.now() - started > 10_000) throw new Error('the change never reached the other hub');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+it('shows a published creative through another process within SNAPSHOT_REFRESH_MS, and drops it when archived', async () => {
+  const alice = bearer(await clientToken('ops.alice', 'operator'));
+  const bob = bearer(await clientToken('ops.bob', 'operator'));
+  // Both hubs have loaded what is published.
+  expect(await msUntil(() => true)).toBeLessThan(10_000);
+  const created = await graphql(
+    editing.gatewayUrl,
+    `
+      mutation ($input: CreativeInput!) {
+        createCreative(input: $input) {
+          id
+        }
+      }
+    `,
+    {
+      input: {
+        pageId: 'PG-APP-home',
+        slotCode: 'hero',
+        name: 'flash sale',
+        kind: 'BANNER',
+        priority: 1_000,
+        title: 'Flash sale',
+        imageUrl: 'https://cdn.example/flash.jpg',
+        link: '/flash',
+        startsAt: '2026-01-01T00:00:00Z',
+        endsAt: '2030-01-01T00:00:00Z',
+      },
+    },
+    alice,
+  );
+  const target = { type: 'CREATIVE', id: created.data?.createCreative.id as string };
+  await graphql(editing.gatewayUrl, STEP('submitForReview'), { target }, alice);
+  const approved = await graphql(editing.gatewayUrl, STEP('approve'), { target }, bob);
+  expect(approved.data?.approve.status).toBe('PUBLISHED');
+  // The process that made the change reloads before it answers again.
+  const own = await graphql(editing.gatewayUrl, HERO, {}, bearer(await clientToken('M0002', 'member')));
+  expect(JSON.stringify(own.data)).toContain(target.id);
+  const shownAfter = await msUntil((placed) => placed.includes(target.id));
+  expect(shownAfter).toBeLessThanOrEqual(REFRESH_MS + 250);
+
+  const archived = await graphql(editing.gatewayUrl, STEP('archive'), { target }, alice);
+  expect(archived.data?.archive.status).toBe('ARCHIVED');
+  const goneAfter = await msUntil((placed) => !placed.includes(target.id));
+  expect(goneAfter).toBeLessThanOrEqual(REFRESH_MS + 250);
+});
