@@ -111,10 +111,16 @@ const HEADLINE = `query Home($key: String!) {
   }
 }`;
 
-/** Runs the headline query; returns the number of items and the reads per database and collection. */
+/** Requests the gateway has sent to each subgraph so far (the page's own and those content makes through it). */
+const fetchesPerSubgraph = (): Record<string, number> =>
+  Object.fromEntries([...hub.gatewaySubgraphs].map(([name, client]) => [name, client.counts.sent]));
+
+/** Runs the headline query; returns the number of items, the reads per database and collection, and the fetches. */
 async function measure(key: string) {
   recorders.forEach((recorder) => recorder.reset());
+  const sentBefore = fetchesPerSubgraph();
   const response = await graphql(hub.gatewayUrl, HEADLINE, { key }, bearer(token));
+  const sentAfter = fetchesPerSubgraph();
   expect(response.errors).toBeUndefined();
   const slots: { items: { __typename: string }[] }[] = response.data?.viewer.page.slots;
   const [members, content, products, engagement] = recorders.map((recorder) => recorder.reads());
@@ -122,6 +128,11 @@ async function measure(key: string) {
     slots: slots.length,
     items: slots.reduce((n, slot) => n + slot.items.length, 0),
     reads: { members, content, products, engagement },
+    fetches: Object.fromEntries(
+      Object.entries(sentAfter)
+        .map(([name, sent]) => [name, sent - (sentBefore[name] ?? 0)])
+        .filter(([, sent]) => sent !== 0),
+    ),
   };
 }
 
@@ -136,4 +147,8 @@ it('reads only the member per page, whatever the number of slots and items, once
   expect(large.items).toBe(100);
   expect(large.reads).toEqual(small.reads);
   expect(small.reads).toEqual({ members: { members: 1 }, content: {}, products: {}, engagement: {} });
+  // Two fetches for the page (members: the viewer; content: the page) and two for what content asks in one request
+  // (products: which products suit; engagement: which activities run). Cards come with those answers (@provides).
+  expect(small.fetches).toEqual({ members: 1, content: 1, products: 1, engagement: 1 });
+  expect(large.fetches).toEqual(small.fetches);
 });

@@ -6,7 +6,14 @@ import { deviceOfGuest } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { audienceOf, type TargetedMember } from './domain/audience';
 import { planSlot, type CandidateOutcome, type PlannedItem } from './domain/selection';
-import { NOTHING_ASKED, asksAnything, type PageInputs, type PageQuestion } from './graph-inputs';
+import {
+  NOTHING_ASKED,
+  asksAnything,
+  type PageInputs,
+  type PageQuestion,
+  type ActivityCardFields,
+  type ProductCardFields,
+} from './graph-inputs';
 import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc, SlotTemplate } from './models/page';
@@ -31,8 +38,8 @@ export type SlotItemView = Placed &
   (
     | { __typename: 'Banner'; title: string; imageUrl: string; link: string }
     | { __typename: 'EntryCard'; title: string; iconUrl: string; link: string; badge: string | null }
-    | { __typename: 'ActivityCard'; activity: { id: string } }
-    | { __typename: 'ProductCard'; product: { id: string }; highlight: string | null }
+    | { __typename: 'ActivityCard'; activity: ActivityCardFields }
+    | { __typename: 'ProductCard'; product: ProductCardFields; highlight: string | null }
     | { __typename: 'TopicCard'; topic: TopicDoc }
     | { __typename: 'LiveCard'; liveStream: LiveStreamDoc }
     | { __typename: 'VideoCard'; video: VideoDoc }
@@ -78,7 +85,15 @@ const mediaOf = (published: PublishedContent): { [K in MediaKind]: ReadonlyMap<s
   VIDEO: published.videos,
 });
 
-function render(item: PlannedItem, media: ReturnType<typeof mediaOf>): SlotItemView {
+/** What each suitable product's card shows, by id: every product placed is one of them. */
+type Cards = ReadonlyMap<string, ProductCardFields>;
+
+function render(
+  item: PlannedItem,
+  media: ReturnType<typeof mediaOf>,
+  cards: Cards,
+  activities: ReadonlyMap<string, ActivityCardFields>,
+): SlotItemView {
   if (item.source === 'autoFill') {
     return {
       __typename: 'ProductCard',
@@ -86,7 +101,7 @@ function render(item: PlannedItem, media: ReturnType<typeof mediaOf>): SlotItemV
       variant: null,
       creative: null,
       placement: null,
-      product: { id: item.productId },
+      product: cards.get(item.productId)!,
       highlight: null,
     };
   }
@@ -120,11 +135,11 @@ function render(item: PlannedItem, media: ReturnType<typeof mediaOf>): SlotItemV
       return {
         __typename: 'ProductCard',
         ...base,
-        product: { id: refId },
+        product: cards.get(refId)!,
         highlight: variant?.highlight ?? creative.highlight,
       };
     case 'ACTIVITY':
-      return { __typename: 'ActivityCard', ...base, activity: { id: refId } };
+      return { __typename: 'ActivityCard', ...base, activity: activities.get(refId)! };
     case 'TOPIC':
       return { __typename: 'TopicCard', ...base, topic: media.TOPIC.get(refId)! };
     case 'LIVE':
@@ -219,6 +234,9 @@ export async function composePage(
     exposures: inputs.exposures,
     scores: inputs.scores,
   });
+  const cards: Cards = new Map(
+    (inputs.suitableProducts ?? []).map((suitable) => [suitable.productId, suitable.product]),
+  );
   const plans = page.slots.map((slot) => ({
     slot,
     plan: planSlot(
@@ -238,7 +256,7 @@ export async function composePage(
         code: slot.code,
         template: slot.template,
         title: slot.title,
-        items: plan.items.map((item) => render(item, media)),
+        items: plan.items.map((item) => render(item, media, cards, inputs.liveActivities ?? new Map())),
       })),
     },
     decisions: plans.map(({ slot, plan }) => ({ code: slot.code, candidates: plan.decisions })),

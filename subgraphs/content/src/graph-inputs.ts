@@ -5,6 +5,27 @@
 // is a nullable field, so a subgraph that cannot answer costs only its own part. Content never reads their data.
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import type { SuitableProduct } from './domain/audience';
+
+/** What a product card shows, as products answered it with the product's suitability. */
+export interface ProductCardFields {
+  id: string;
+  name: string;
+  riskLevel: string;
+  annualRate: number | null;
+}
+
+/** What an activity card shows, as engagement answered it with the activities that run. */
+export interface ActivityCardFields {
+  id: string;
+  title: string;
+  summary: string;
+  imageUrl: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** A suitable product with what its card shows. */
+export type SuitableProductCard = SuitableProduct & { product: ProductCardFields };
 import type { Channel } from './models/page';
 
 /** One member's question; every part is optional. */
@@ -24,13 +45,13 @@ export type InputSource = 'products' | 'analytics' | 'engagement';
 
 export interface PageInputs {
   /** Suitable products, best match first; null when not asked or products could not say. */
-  suitableProducts: readonly SuitableProduct[] | null;
+  suitableProducts: readonly SuitableProductCard[] | null;
   /** Impressions today per creative; null when not asked or analytics could not say. */
   exposures: ReadonlyMap<string, number> | null;
   /** Scores per creative; null when not asked or analytics could not say. */
   scores: ReadonlyMap<string, number> | null;
-  /** Activities that may be shown now; null when not asked or engagement could not say. */
-  liveActivities: ReadonlySet<string> | null;
+  /** Activities that may be shown now, with what their cards show; null when not asked or engagement could not say. */
+  liveActivities: ReadonlyMap<string, ActivityCardFields> | null;
   /** Why a subgraph could not say, per subgraph that could not. */
   unanswered: Partial<Record<InputSource, string>>;
 }
@@ -75,7 +96,8 @@ const SOURCE_OF: Record<string, InputSource> = {
 };
 
 type Answer = { creativeId: string; impressions?: number; score?: number }[];
-type InputsData = Record<string, SuitableProduct[] | Answer | { scores: Answer } | string[] | null>;
+type LiveActivity = Omit<ActivityCardFields, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string };
+type InputsData = Record<string, SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | null>;
 
 function inputsDocument(questions: readonly PageQuestion[], activityIds: readonly string[]) {
   const variables: string[] = [];
@@ -85,7 +107,8 @@ function inputsDocument(questions: readonly PageQuestion[], activityIds: readonl
     if (question.suitability) {
       variables.push(`$risk${i}: RiskLevel!, $keys${i}: [String!]!, $channel${i}: Channel!`);
       fields.push(
-        `p${i}: suitableProducts(riskLevel: $risk${i}, affinityKeys: $keys${i}, channel: $channel${i}) { productId type }`,
+        `p${i}: suitableProducts(riskLevel: $risk${i}, affinityKeys: $keys${i}, channel: $channel${i}) ` +
+          '{ productId type product { id name riskLevel annualRate } }',
       );
       values[`risk${i}`] = question.suitability.riskLevel;
       values[`keys${i}`] = question.suitability.affinityKeys;
@@ -107,7 +130,7 @@ function inputsDocument(questions: readonly PageQuestion[], activityIds: readonl
   });
   if (activityIds.length > 0) {
     variables.push('$activities: [ID!]!');
-    fields.push('live: liveActivities(ids: $activities)');
+    fields.push('live: liveActivities(ids: $activities) { id title summary imageUrl startsAt endsAt }');
     values.activities = activityIds;
   }
   return { document: `query PageInputs(${variables.join(', ')}) { ${fields.join(' ')} }`, variables: values };
@@ -141,17 +164,25 @@ export function graphInputs(graph: GraphClient) {
       const reason = (error as Error).message;
       Object.assign(unanswered, { products: reason, analytics: reason, engagement: reason });
     }
-    const live = data?.live as string[] | null | undefined;
+    const answered = data?.live as LiveActivity[] | null | undefined;
+    const live =
+      answered &&
+      new Map(
+        answered.map((activity) => [
+          activity.id,
+          { ...activity, startsAt: new Date(activity.startsAt), endsAt: new Date(activity.endsAt) },
+        ]),
+      );
     return questions.map((_, i) => {
       const exposures = data?.[`e${i}`] as Answer | null | undefined;
       const scores = (data?.[`s${i}`] as { scores: Answer } | null | undefined)?.scores;
       return {
-        suitableProducts: (data?.[`p${i}`] as SuitableProduct[] | null | undefined) ?? null,
+        suitableProducts: (data?.[`p${i}`] as SuitableProductCard[] | null | undefined) ?? null,
         exposures: exposures
           ? new Map(exposures.map((entry) => [entry.creativeId, entry.impressions ?? 0]))
           : null,
         scores: scores ? new Map(scores.map((entry) => [entry.creativeId, entry.score ?? 0])) : null,
-        liveActivities: live ? new Set(live) : null,
+        liveActivities: live ?? null,
         unanswered,
       };
     });

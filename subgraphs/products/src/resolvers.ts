@@ -121,7 +121,7 @@ export const resolvers: Resolvers = {
         affinityKeys: affinityKeysInput(affinityKeys),
       })
         .filter((product) => product.channels.includes(channel))
-        .map((product) => ({ productId: product._id, type: product.type })),
+        .map((product) => ({ productId: product._id, type: product.type, product })),
     serviceCatalog: () => [...SERVICE_CATALOG],
     serviceFlow: (_parent, { key, version }, ctx) =>
       version === null || version === undefined

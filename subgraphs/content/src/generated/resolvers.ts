@@ -50,14 +50,24 @@ export type Scalars = {
 /** An activity (活动) of the engagement subgraph, which an activity card shows. */
 export type Activity = {
   __typename?: 'Activity';
+  /** When it ends (provided with a card). */
+  endsAt: Scalars['DateTime']['output'];
   /** Activity id. */
   id: Scalars['ID']['output'];
+  /** Cover image URL (provided with a card). */
+  imageUrl: Scalars['String']['output'];
+  /** When it starts (provided with a card). */
+  startsAt: Scalars['DateTime']['output'];
+  /** One-line summary (provided with a card). */
+  summary: Scalars['String']['output'];
+  /** Title (engagement owns it; content provides it with a card, from engagement's answer of which activities run). */
+  title: Scalars['String']['output'];
 };
 
 /** A card for an activity. */
 export type ActivityCard = PlacedItem & {
   __typename?: 'ActivityCard';
-  /** The activity (engagement resolves its title, schedule and tasks). */
+  /** The activity; what a card shows comes with it, its tasks and the rest from engagement. */
   activity: Activity;
   /** The creative that produced the item; null when filled in automatically. */
   creative?: Maybe<Creative>;
@@ -619,8 +629,14 @@ export type PlacementDecision =
 /** A financial product, resolved by the products subgraph. */
 export type Product = {
   __typename?: 'Product';
+  /** Annual rate or yield (provided with a card). */
+  annualRate?: Maybe<Scalars['Float']['output']>;
   /** Product id. */
   id: Scalars['ID']['output'];
+  /** Product name (products owns it; content provides it with a card, from products' suitability answer). */
+  name: Scalars['String']['output'];
+  /** Risk rating (provided with a card). */
+  riskLevel: RiskLevel;
 };
 
 /** A card for a financial product. */
@@ -634,7 +650,7 @@ export type ProductCard = PlacedItem & {
   highlight?: Maybe<Scalars['String']['output']>;
   /** Where the item sits; null when filled in automatically. */
   placement?: Maybe<Placement>;
-  /** The product; always suitable for the member. */
+  /** The product; always suitable for the member. What a card shows comes with it; other fields from products. */
   product: Product;
   /** The experiment variant shown. */
   variant?: Maybe<Scalars['String']['output']>;
@@ -1077,8 +1093,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 export type ResolversTypes = ResolversObject<{
   Activity: ResolverTypeWrapper<Activity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  ActivityCard: ResolverTypeWrapper<ActivityCardView>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ActivityCard: ResolverTypeWrapper<ActivityCardView>;
   AuditEntry: ResolverTypeWrapper<AuditRecord>;
   Banner: ResolverTypeWrapper<BannerView>;
   CandidateDecision: ResolverTypeWrapper<CandidateOutcome>;
@@ -1136,8 +1152,8 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Activity: Activity;
   ID: Scalars['ID']['output'];
-  ActivityCard: ActivityCardView;
   String: Scalars['String']['output'];
+  ActivityCard: ActivityCardView;
   AuditEntry: AuditRecord;
   Banner: BannerView;
   CandidateDecision: CandidateOutcome;
@@ -1185,7 +1201,12 @@ export type ActivityResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['Activity'] = ResolversParentTypes['Activity'],
 > = ResolversObject<{
+  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  imageUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ActivityCardResolvers<
@@ -1501,7 +1522,10 @@ export type ProductResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'],
 > = ResolversObject<{
+  annualRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  riskLevel?: Resolver<ResolversTypes['RiskLevel'], ParentType, ContextType>;
 }>;
 
 export type ProductCardResolvers<

@@ -48,10 +48,9 @@ export const activityResolvers: Resolvers = {
     liveActivities: async (_parent, { ids }, ctx) => {
       checkCount(Math.max(ids.length, 1), MAX_LIVE_IDS, 'ids');
       const published = await ctx.publishedActivities.get();
-      return [...new Set(ids)].filter((id) => {
-        const activity = published.get(id);
-        return activity !== undefined && isLive(activity, ctx.now);
-      });
+      return [...new Set(ids)]
+        .map((id) => published.get(id))
+        .filter((activity): activity is ActivityDoc => activity !== undefined && isLive(activity, ctx.now));
     },
   },
 

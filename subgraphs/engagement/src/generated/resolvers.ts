@@ -537,9 +537,9 @@ export type Query = {
   benefitsByIds: Array<Maybe<Benefit>>;
   /**
    * Of these activities (at most 100), the ones members may be shown now: published, started and not ended. Any caller
-   * (content asks it before placing an activity card).
+   * (content asks it before placing an activity card, and shows what it answers).
    */
-  liveActivities?: Maybe<Array<Scalars['ID']['output']>>;
+  liveActivities?: Maybe<Array<Activity>>;
 };
 
 export type QueryActivitiesArgs = {
@@ -1216,7 +1216,7 @@ export type QueryResolvers<
     RequireFields<QueryBenefitsByIdsArgs, 'ids'>
   >;
   liveActivities?: Resolver<
-    Maybe<Array<ResolversTypes['ID']>>,
+    Maybe<Array<ResolversTypes['Activity']>>,
     ParentType,
     ContextType,
     RequireFields<QueryLiveActivitiesArgs, 'ids'>

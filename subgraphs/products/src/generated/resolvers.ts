@@ -681,6 +681,8 @@ export type ServiceValueType =
 /** A product on sale that suits a risk profile, as pages place it. */
 export type SuitableProduct = {
   __typename?: 'SuitableProduct';
+  /** The product, so that what its card shows comes with the answer. */
+  product: Product;
   /** The product's id. */
   productId: Scalars['ID']['output'];
   /** The product's type. */
@@ -869,7 +871,9 @@ export type ResolversTypes = ResolversObject<{
   ServiceField: ResolverTypeWrapper<ServiceFieldModel>;
   ServiceFlow: ResolverTypeWrapper<ServiceFlowDoc>;
   ServiceValueType: ServiceValueType;
-  SuitableProduct: ResolverTypeWrapper<SuitableProduct>;
+  SuitableProduct: ResolverTypeWrapper<
+    Omit<SuitableProduct, 'product'> & { product: ResolversTypes['Product'] }
+  >;
   TargetingRule: ResolverTypeWrapper<Scalars['TargetingRule']['output']>;
 }>;
 
@@ -906,7 +910,7 @@ export type ResolversParentTypes = ResolversObject<{
   ServiceDefinition: ServiceDefinitionModel;
   ServiceField: ServiceFieldModel;
   ServiceFlow: ServiceFlowDoc;
-  SuitableProduct: SuitableProduct;
+  SuitableProduct: Omit<SuitableProduct, 'product'> & { product: ResolversParentTypes['Product'] };
   TargetingRule: Scalars['TargetingRule']['output'];
 }>;
 
@@ -1282,6 +1286,7 @@ export type SuitableProductResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['SuitableProduct'] = ResolversParentTypes['SuitableProduct'],
 > = ResolversObject<{
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['ProductType'], ParentType, ContextType>;
 }>;
