@@ -13,7 +13,10 @@ const WEB = __dirname;
 export const WEB_DIST = path.join(WEB, 'dist');
 const STAMP = path.join(WEB_DIST, '.inputs-hash');
 /** The apps bundled here: their sources, and each one's folder under dist/. */
-const APPS = [{ source: 'explorer', out: 'graphiql' }] as const;
+const APPS = [
+  { source: 'explorer', out: 'graphiql' },
+  { source: 'console', out: 'console' },
+] as const;
 
 const common: BuildOptions = {
   bundle: true,

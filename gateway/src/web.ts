@@ -1,5 +1,5 @@
 // What the gateway serves to browsers besides GraphQL: the codeless capture snippet (/collect.js), the demo channel
-// page (/demo/), the explorer (/graphiql/), and in development only the
+// page (/demo/), the explorer (/graphiql/) and the operations console (/console/), and in development only the
 // landing page at / and a token issuer for demo logins (/dev/token). Files come from web/ at the repository root (the
 // explorer and the console from its build, web/dist/); they load nothing from outside the hub — only the landing page
 // tries Apollo Sandbox from Apollo's CDN, and links to the explorer either way.
@@ -72,6 +72,7 @@ export function webAssets(config: HubConfig): Router {
     express.static(path.join(WEB, 'demo'), { index: 'index.html', redirect: true }),
   );
   router.use(builtApp('/graphiql', 'graphiql', EXPLORER_POLICY));
+  router.use(builtApp('/console', 'console', CONTENT_SECURITY_POLICY));
   if (config.NODE_ENV !== 'production') {
     const landing = securedBy(LANDING_POLICY);
     router.use('/landing', landing, express.static(path.join(WEB, 'landing'), { index: false }));
