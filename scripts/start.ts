@@ -26,6 +26,7 @@ runProcess('hub', async (config, logger) => {
       `  Explorer (works offline):           ${base}/graphiql`,
       `  Operations console:                 ${base}/console`,
       `  GraphQL endpoint:                   ${base}/graphql`,
+      `  Metrics (Prometheus):               ${base}/metrics`,
       '  Token: npm run -s token -- M0001',
       '',
     ].join('\n'),

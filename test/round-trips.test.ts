@@ -76,7 +76,7 @@ async function seedLoadPage(perSlot: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  hub = await startTestHub('round_trips', { monitorCommands: true });
+  hub = await startTestHub('round_trips');
   token = await clientToken('M0002', 'member');
   recorders = (['members', 'content', 'products', 'engagement'] as const).map((name) =>
     readRecorder(hub.connections[name]),

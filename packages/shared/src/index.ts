@@ -20,3 +20,5 @@ export * from './workflow';
 export * from './job-lease';
 export * from './jobs';
 export * from './input';
+export * from './metrics';
+export * from './tracing';

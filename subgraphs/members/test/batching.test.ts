@@ -6,7 +6,7 @@ let members: MembersUnderTest;
 let readsDuring: ReturnType<typeof readCounter>;
 
 beforeAll(async () => {
-  members = await startMembers('batching', { monitorCommands: true });
+  members = await startMembers('batching');
   readsDuring = readCounter(members.connection);
 });
 

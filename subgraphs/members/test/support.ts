@@ -6,7 +6,4 @@ import type { MembersRepositories } from '../src/models';
 export type { SendAs } from '../../../test/support/subgraph';
 export type MembersUnderTest = SubgraphUnderTest<MembersRepositories>;
 
-export const startMembers = (
-  label: string,
-  options: { monitorCommands?: boolean } = {},
-): Promise<MembersUnderTest> => startSubgraph(label, members, options);
+export const startMembers = (label: string): Promise<MembersUnderTest> => startSubgraph(label, members);

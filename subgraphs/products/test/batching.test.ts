@@ -7,7 +7,7 @@ let products: ProductsUnderTest;
 let readsDuring: ReturnType<typeof readCounter>;
 
 beforeAll(async () => {
-  products = await startProducts('batching', { monitorCommands: true });
+  products = await startProducts('batching');
   readsDuring = readCounter(products.connection);
 });
 

@@ -9,13 +9,10 @@ import type { RiskLevel } from '../src/domain/suitability';
 export type Send = SendAs;
 export type ProductsUnderTest = SubgraphUnderTest<ProductsRepositories>;
 
-export const startProducts = (
-  label: string,
-  options: { monitorCommands?: boolean } = {},
-): Promise<ProductsUnderTest> =>
+export const startProducts = (label: string): Promise<ProductsUnderTest> =>
   // Alone, the subgraph has no graph to ask for a member's risk or for pages; these tests neither purchase nor
   // validate flows that show pages.
-  startSubgraph(label, products, options);
+  startSubgraph(label, products);
 
 /** The seed's record of a product, to check answers against data the test did not get from the server. */
 export function seeded(id: string) {
