@@ -8,7 +8,7 @@
 # Adding a subgraph changes nothing here: the build copies every workspace's package.json it finds.
 #
 # TypeScript runs directly with tsx (a devDependency), so the full `npm ci` — dev dependencies included — is
-# what ships. There is no compile step.
+# what ships. The only build step bundles the browser apps (explorer, console) the gateway serves.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -36,8 +36,10 @@ FROM base AS build
 ENV MONGOMS_DISABLE_POSTINSTALL=1
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci
-# Then the sources (.dockerignore keeps out node_modules, .git, tools/ — the Java/Maven test tooling — and .env).
+# Then the sources (.dockerignore keeps out node_modules, .git, tools/ — the Java/Maven test tooling — and .env),
+# and what the gateway serves to browsers: the explorer and the console, bundled into web/dist/.
 COPY . .
+RUN npm run build
 
 # ---- runtime ---------------------------------------------------------------------------------------------------
 FROM base AS runtime

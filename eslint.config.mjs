@@ -2,6 +2,7 @@
 // subgraphs never import each other or the gateway, and the gateway never imports a subgraph.
 import js from '@eslint/js';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const noSubgraphImports = (message) => ({
@@ -26,7 +27,7 @@ const noSubgraphImports = (message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/generated/**', 'tools/**/target/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/generated/**', 'tools/**/target/**', 'coverage/**', 'web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -63,5 +64,12 @@ export default tseslint.config(
     // What the hub serves to browsers: plain scripts, no build step, browser globals only.
     files: ['web/**/*.js'],
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
+    // The explorer and the console: React apps bundled by web/build.ts, browser globals only, hooks used by the rules.
+    files: ['web/explorer/**/*.{ts,tsx}', 'web/console/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: { ...reactHooks.configs.recommended.rules },
   },
 );

@@ -36,6 +36,9 @@ x-hub-env: &hub-env
   JWT_AUDIENCE: \${JWT_AUDIENCE:-bank-ops-hub}
   JWT_MAX_AGE_S: \${JWT_MAX_AGE_S:-43200}
   SUBGRAPH_SECRET: \${SUBGRAPH_SECRET:?set SUBGRAPH_SECRET (at least 32 characters) in the shell or .env}
+  # Traces to an OTLP/HTTP collector, passed through only when set (unset: tracing off), and the share sampled.
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+  TRACE_SAMPLE_RATIO: \${TRACE_SAMPLE_RATIO:-1}
 
 # ...plus the database, for the subgraphs and the seed. Each subgraph uses the database <prefix>_<subgraph>.
 x-mongo-env: &mongo-env
@@ -127,6 +130,9 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
       <<: *hub-env
       GATEWAY_PORT: '4000'
       HEALTH_PORT: '4000'
+      # /metrics on a port of its own, reachable by Prometheus on the compose network and never published; the public
+      # port does not answer /metrics in production. Subgraphs serve /metrics on their own (unpublished) ports.
+      GATEWAY_METRICS_PORT: '9464'
       SUBGRAPH_TIMEOUT_MS: \${SUBGRAPH_TIMEOUT_MS:-3000}
 ${urls.join('\n')}
     ports:

@@ -28,7 +28,6 @@ export interface HubOptions {
   gatewayPort: number;
   /** The port of each subgraph; 0 picks a free one. */
   subgraphPort: (name: SubgraphName, descriptor: SubgraphDescriptor) => number;
-  monitorCommands?: boolean;
   /** Where the gateway reaches a subgraph listening at `url` (tests put a proxy in between). */
   routeSubgraph?: (name: SubgraphName, url: string) => string;
 }
@@ -73,12 +72,10 @@ export async function seedHub(
 export async function connectHubDatabases(
   mongoUri: string,
   dbPrefix: string,
-  monitorCommands = false,
 ): Promise<Record<SubgraphName, Connection>> {
   const entries = await Promise.all(
     SUBGRAPH_NAMES.map(
-      async (name) =>
-        [name, await connectDatabase(mongoUri, `${dbPrefix}_${name}`, { monitorCommands })] as const,
+      async (name) => [name, await connectDatabase(mongoUri, `${dbPrefix}_${name}`)] as const,
     ),
   );
   return Object.fromEntries(entries) as Record<SubgraphName, Connection>;
@@ -87,7 +84,7 @@ export async function connectHubDatabases(
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger } = options;
   const descriptors = await loadSubgraphs();
-  const connections = await connectHubDatabases(options.mongoUri, options.dbPrefix, options.monitorCommands);
+  const connections = await connectHubDatabases(options.mongoUri, options.dbPrefix);
   const seeded = await seedHub(connections, options.seed, descriptors);
   if (seeded.length > 0) logger.info({ subgraphs: seeded }, 'seeded demo data');
   let gatewayUrl = '';

@@ -1,10 +1,12 @@
 // npm start: the whole hub on one machine — MongoDB (MONGODB_URI, else embedded), demo data on first run,
-// every subgraph of the registry and the gateway — then prints where to open Apollo Sandbox.
+// every subgraph of the registry and the gateway, the explorer and the console built if their sources changed — then
+// prints where to open them.
 import { runProcess, startMongo, subgraphPort } from '@bank-hub/shared';
+import { ensureWebBuilt } from '../web/build';
 import { startHub } from './hub';
 
 runProcess('hub', async (config, logger) => {
-  const mongo = await startMongo(logger, config.MONGODB_URI);
+  const [mongo] = await Promise.all([startMongo(logger, config.MONGODB_URI), ensureWebBuilt()]);
   const hub = await startHub({
     config,
     logger,
@@ -15,10 +17,19 @@ runProcess('hub', async (config, logger) => {
     subgraphPort: (name, descriptor) => subgraphPort(name, descriptor.defaultPort),
   });
   // The gateway binds to loopback by default; localhost is the address a browser expects.
-  const sandbox = hub.gatewayUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '');
+  const base = hub.gatewayUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '');
   logger.info({ gateway: hub.gatewayUrl, mongo: mongo.kind }, 'bank operations hub is up');
   console.log(
-    `\n  Apollo Sandbox: ${sandbox}\n  GraphQL endpoint: ${sandbox}/graphql\n  Token: npm run -s token -- M0001\n`,
+    [
+      '',
+      `  Apollo Sandbox (needs Apollo's CDN): ${base}`,
+      `  Explorer (works offline):           ${base}/graphiql`,
+      `  Operations console:                 ${base}/console`,
+      `  GraphQL endpoint:                   ${base}/graphql`,
+      `  Metrics (Prometheus):               ${base}/metrics`,
+      '  Token: npm run -s token -- M0001',
+      '',
+    ].join('\n'),
   );
   return async () => {
     await hub.stop();

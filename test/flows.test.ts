@@ -230,6 +230,10 @@ describe('composing a flow', () => {
       { version: 2, status: 'DRAFT' },
       { version: 1, status: 'PUBLISHED' },
     ]);
+    const newest = await ok(builder(`{ serviceFlows { key version status } }`));
+    expect(newest.serviceFlows).toContainEqual({ key: 'buy-fund', version: 2, status: 'DRAFT' });
+    expect(newest.serviceFlows.filter((flow: { key: string }) => flow.key === 'buy-fund')).toHaveLength(1);
+    expect(errorCodes(await young(`{ serviceFlows { key } }`))).toEqual(['FORBIDDEN']);
   });
 
   it('refuses to publish an R4 purchase without a prior risk assessment', async () => {

@@ -14,7 +14,7 @@ const GUEST_BANNER = 'CR-APP-home-hero-9';
 const CAPPED = 'CR-guestcap-capped';
 
 beforeAll(async () => {
-  hub = await startTestHub('guest', { monitorCommands: true });
+  hub = await startTestHub('guest');
   await insertPublishedPage(
     hub.connections.content,
     'guestcap',

@@ -77,7 +77,7 @@ async function seedLoadPage(perSlot: number): Promise<void> {
 
 beforeAll(async () => {
   // Snapshots checked rarely: the reads counted are those of a page, not of a revision check that falls in between.
-  hub = await startTestHub('round_trips', { monitorCommands: true, config: { SNAPSHOT_REFRESH_MS: 60_000 } });
+  hub = await startTestHub('round_trips', { config: { SNAPSHOT_REFRESH_MS: 60_000 } });
   token = await clientToken('M0002', 'member');
   recorders = (['members', 'content', 'products', 'engagement'] as const).map((name) =>
     readRecorder(hub.connections[name]),

@@ -12,7 +12,14 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { DEADLINE_HEADER, ErrorCode, IDENTITY_HEADER, REQUEST_ID_HEADER } from '@bank-hub/shared';
+import {
+  DEADLINE_HEADER,
+  ErrorCode,
+  IDENTITY_HEADER,
+  REQUEST_ID_HEADER,
+  tracedCall,
+  type HubMetrics,
+} from '@bank-hub/shared';
 import type { GatewayContext } from './request-context';
 import { SubgraphUnavailable, type SubgraphClient } from './subgraph-client';
 
@@ -21,6 +28,8 @@ export interface HubDataSourceOptions {
   timeoutMs: number;
   /** Whether identical queries in flight at once share one request. */
   dedupe: boolean;
+  /** Where each fetch's latency and outcome is counted. */
+  metrics: HubMetrics;
 }
 
 /** A fetch the gateway makes while executing a client's operation (rather than health checks or schema loading). */
@@ -40,6 +49,24 @@ export class HubDataSource implements GraphQLDataSource<GatewayContext> {
     if (!('incomingRequestContext' in options)) {
       throw new Error(`unexpected ${options.kind} request to the ${this.client.name} subgraph`);
     }
+    const started = performance.now();
+    const headers: Record<string, string> = {};
+    const { answer, outcome } = await tracedCall(
+      `subgraph ${this.client.name}`,
+      { 'hub.subgraph': this.client.name },
+      headers,
+      () => this.fetch(options, headers),
+      (fetched) => fetched.outcome,
+    );
+    this.options.metrics.observeFetch(this.client.name, outcome, (performance.now() - started) / 1_000);
+    return answer;
+  }
+
+  /** One fetch, with the trace headers `traced` carries, and how it ended. */
+  private async fetch(
+    options: IncomingOperation,
+    traced: Record<string, string>,
+  ): Promise<{ answer: GatewayGraphQLResponse; outcome: string }> {
     const { request, context, document } = options;
     const deadline = Math.min(Date.now() + this.options.timeoutMs, context.deadline ?? Infinity);
     const body = JSON.stringify({
@@ -52,6 +79,7 @@ export class HubDataSource implements GraphQLDataSource<GatewayContext> {
       const answer = await this.client.call({
         body,
         headers: {
+          ...traced,
           'content-type': 'application/json',
           [IDENTITY_HEADER]: await context.internalToken(),
           [REQUEST_ID_HEADER]: context.requestId,
@@ -63,17 +91,20 @@ export class HubDataSource implements GraphQLDataSource<GatewayContext> {
         shareKey: shareable ? `${identityKey(context)}\n${body}` : null,
       });
       const parsed = answer.contentType.includes('json') ? parseJson(answer.text) : null;
-      if (parsed) return parsed;
+      if (parsed) return { answer: parsed, outcome: parsed.errors?.length ? 'errors' : 'ok' };
       context.logger.warn(
         { subgraph: this.client.name, status: answer.status },
         'subgraph answered something that is not GraphQL',
       );
-      return unavailableAnswer(options, this.client.name, `the ${this.client.name} subgraph failed`);
+      return {
+        answer: unavailableAnswer(options, this.client.name, `the ${this.client.name} subgraph failed`),
+        outcome: 'invalid',
+      };
     } catch (error) {
       if (!(error instanceof SubgraphUnavailable)) throw error;
       if (error.reason !== 'cancelled')
         context.logger.warn({ subgraph: this.client.name, reason: error.reason }, error.message);
-      return unavailableAnswer(options, this.client.name, error.message);
+      return { answer: unavailableAnswer(options, this.client.name, error.message), outcome: error.reason };
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   DEADLINE_HEADER,
   ON_BEHALF_OF_HEADER,
   deadlineFrom,
+  activeTraceId,
   requestIdOf,
   signInternalIdentity,
   verifyOnBehalfOf,
@@ -45,7 +46,7 @@ export function contextFor(
   return {
     identity,
     requestId,
-    logger: logger.child({ requestId }),
+    logger: logger.child({ requestId, traceId: activeTraceId() }),
     internalToken: () => (token ??= signInternalIdentity(identity, config.SUBGRAPH_SECRET)),
     signal: disconnected.signal,
     deadline,

@@ -14,6 +14,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { MaxIntrospectionDepthRule, type GraphQLFormattedError } from 'graphql';
 import {
   ErrorCode,
+  HubMetrics,
   formatError,
   jsonBody,
   listenApp,
@@ -76,6 +77,7 @@ function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): G
 
 export function buildGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
+  const metrics = new HubMetrics('gateway');
   const clients = new Map(
     subgraphsOf(options.supergraphSdl).map(({ name, url }) => [
       name,
@@ -95,6 +97,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
       return new HubDataSource(client, {
         timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
         dedupe: config.SUBGRAPH_DEDUPE,
+        metrics,
       });
     },
   });
@@ -115,6 +118,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       logUnexpectedErrors(logger),
       logRequests(),
+      metrics.graphqlPlugin(),
       hubInputScalars(),
       operationGuards({
         maxDepth: config.MAX_QUERY_DEPTH,
@@ -128,8 +132,11 @@ export function buildGateway(options: GatewayOptions): Gateway {
   });
 
   app.disable('x-powered-by');
-  app.use(requestId(logger));
+  app.use(requestId(logger, 'gateway'));
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
+  // The public port answers /metrics outside production, and in production only when configured to.
+  if (config.GATEWAY_PUBLIC_METRICS ?? config.NODE_ENV !== 'production')
+    app.get('/metrics', metrics.handler());
   app.get('/ready', async (_req, res) => {
     const checks = await Promise.all(
       [...clients.values()]
@@ -182,10 +189,15 @@ export function buildGateway(options: GatewayOptions): Gateway {
       );
       app.use(refuseBadBodies(logger));
       const running = await listenApp(apollo, httpServer, port, host);
+      const privateMetrics =
+        config.GATEWAY_METRICS_PORT === undefined
+          ? null
+          : await metrics.listen(config.GATEWAY_METRICS_PORT, host);
       return {
         ...running,
         async stop() {
           await running.stop();
+          await privateMetrics?.stop();
           await Promise.all([...clients.values()].map((client) => client.close()));
         },
       };

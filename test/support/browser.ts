@@ -1,8 +1,13 @@
 // Headless Chromium (Debian's package) driven by playwright-core, for tests of what the hub serves to browsers. The
 // flags keep Chromium from reaching for Google's services, which this machine (and many bank intranets) cannot reach.
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Where browser tests leave their screenshots; the README shows them. */
+export const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -19,4 +24,10 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** Writes what the page shows to docs/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }

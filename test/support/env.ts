@@ -46,11 +46,8 @@ export function uniquePrefix(label: string): string {
   return `t_${label}_${randomBytes(4).toString('hex')}`;
 }
 
-export async function testDatabase(
-  label: string,
-  options: { monitorCommands?: boolean } = {},
-): Promise<Connection> {
-  return connectDatabase(mongoUri(), uniquePrefix(label), options);
+export async function testDatabase(label: string): Promise<Connection> {
+  return connectDatabase(mongoUri(), uniquePrefix(label));
 }
 
 export async function dropAndClose(connection: Connection): Promise<void> {

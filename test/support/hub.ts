@@ -7,7 +7,6 @@ export async function startTestHub(
   label: string,
   options: {
     config?: Partial<HubConfig>;
-    monitorCommands?: boolean;
     logger?: Logger;
     seed?: SeedMode;
     routeSubgraph?: HubOptions['routeSubgraph'];
@@ -21,7 +20,6 @@ export async function startTestHub(
     seed: options.seed ?? 'reset',
     gatewayPort: 0,
     subgraphPort: () => 0,
-    monitorCommands: options.monitorCommands ?? false,
     routeSubgraph: options.routeSubgraph,
   });
 }

@@ -30,9 +30,9 @@ const NO_GATEWAY = 'http://127.0.0.1:1/graphql';
 export async function startSubgraph<TRepos>(
   label: string,
   descriptor: SubgraphDescriptor<TRepos>,
-  options: { monitorCommands?: boolean; config?: Partial<HubConfig> } = {},
+  options: { config?: Partial<HubConfig> } = {},
 ): Promise<SubgraphUnderTest<TRepos>> {
-  const connection = await testDatabase(label, options);
+  const connection = await testDatabase(label);
   const repos = await descriptor.openRepositories(connection);
   await descriptor.seed(repos, { reset: false });
   const graph = new GraphClient(() => NO_GATEWAY, testConfig.SUBGRAPH_SECRET);
@@ -59,7 +59,7 @@ export async function startSubgraph<TRepos>(
   };
 }
 
-/** Records the reads (find, aggregate) a connection sends; it must have been opened with monitorCommands. */
+/** Records the reads (find, aggregate) a connection sends (connectDatabase's connections monitor commands). */
 export function readRecorder(connection: Connection) {
   const commands: CommandStartedEvent[] = [];
   connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.push(event));

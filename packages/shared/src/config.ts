@@ -74,6 +74,20 @@ export const configSchema = z
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),
     MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
+    /** Where traces go: an OTLP/HTTP collector's base URL (spans to <url>/v1/traces); unset, tracing is off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+    /** The share of requests traced when the caller has not decided already (0 to 1). */
+    TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+    /**
+     * Whether the gateway's public port answers /metrics: unset means yes outside production and no in production,
+     * where GATEWAY_METRICS_PORT serves them privately instead.
+     */
+    GATEWAY_PUBLIC_METRICS: z
+      .enum(['true', 'false'])
+      .optional()
+      .transform((value) => (value === undefined ? undefined : value === 'true')),
+    /** A second port on which the gateway serves /metrics alone (not published); unset, there is none. */
+    GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** Introspection is on in development and off in production unless this says otherwise. */
     ALLOW_INTROSPECTION: flag(false),
     /** Oldest client token accepted, in seconds since its `iat`, whatever its `exp` says. */

@@ -4,6 +4,7 @@
 import { ErrorCode, hubError } from './errors';
 import { DEADLINE_HEADER, REQUEST_ID_HEADER } from './http';
 import { ON_BEHALF_OF_HEADER, signOnBehalfOf, type Identity } from './identity';
+import { tracedCall } from './tracing';
 
 export interface GraphResponse<TData> {
   data: TData | null;
@@ -48,16 +49,18 @@ export class GraphClient {
     if (caller.requestId) headers[REQUEST_ID_HEADER] = caller.requestId;
     let body: Partial<GraphResponse<TData>>;
     try {
-      const response = await fetch(this.gatewayUrl(), {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.any([
-          AbortSignal.timeout(Math.max(0, deadline - Date.now())),
-          ...(caller.signal ? [caller.signal] : []),
-        ]),
+      body = await tracedCall('graph call', {}, headers, async () => {
+        const response = await fetch(this.gatewayUrl(), {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query, variables }),
+          signal: AbortSignal.any([
+            AbortSignal.timeout(Math.max(0, deadline - Date.now())),
+            ...(caller.signal ? [caller.signal] : []),
+          ]),
+        });
+        return (await response.json()) as Partial<GraphResponse<TData>>;
       });
-      body = (await response.json()) as Partial<GraphResponse<TData>>;
     } catch (error) {
       throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the graph could not be reached; try again', {
         reason: (error as Error).message,

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { ErrorCode } from './errors';
 import type { Logger } from './logger';
+import { endServerSpan, runInContext, startServerSpan } from './tracing';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -34,20 +35,23 @@ export function deadlineFrom(header: string | string[] | undefined, now = Date.n
 export const requestIdOf = (res: Response): string => String(res.locals.requestId ?? '');
 
 /**
- * Takes (or makes) the request id, echoes it on the response and keeps it for the rest of the request. When the
- * answer is a refusal (4xx), logs one line saying which and why.
+ * Takes (or makes) the request id, echoes it on the response and keeps it for the rest of the request, which runs in
+ * its own server span of `component` (continuing the caller's trace; see tracing.ts). When the answer is a refusal
+ * (4xx), logs one line saying which and why.
  */
-export function requestId(logger: Logger): RequestHandler {
+export function requestId(logger: Logger, component: string): RequestHandler {
   return (req, res, next) => {
     const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.locals.requestId = id;
     res.setHeader(REQUEST_ID_HEADER, id);
+    const traced = startServerSpan(component, req, id);
+    res.once('close', () => endServerSpan(traced.span, res.statusCode));
     res.once('finish', () => {
       if (res.statusCode < 400 || res.statusCode >= 500) return;
       const refusal = res.locals.refusal as { code: string; reason: string } | undefined;
       logger.warn({ requestId: id, status: res.statusCode, path: req.path, ...refusal }, 'refused a request');
     });
-    next();
+    runInContext(traced.context, next);
   };
 }
 

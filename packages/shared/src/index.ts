@@ -21,3 +21,5 @@ export * from './job-lease';
 export * from './jobs';
 export * from './input';
 export * from './snapshot';
+export * from './metrics';
+export * from './tracing';

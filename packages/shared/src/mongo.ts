@@ -128,15 +128,14 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** One subgraph's database on a shared server. `monitorCommands` lets tests count round trips. */
-export async function connectDatabase(
-  uri: string,
-  dbName: string,
-  options: { monitorCommands?: boolean } = {},
-): Promise<Connection> {
+/**
+ * One subgraph's database on a shared server. Its commands are monitored: /metrics times them, and tests count round
+ * trips with the same events.
+ */
+export async function connectDatabase(uri: string, dbName: string): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
     dbName,
-    monitorCommands: options.monitorCommands ?? false,
+    monitorCommands: true,
     // How long an operation waits for a reachable server before failing (SERVICE_UNAVAILABLE). The driver lets
     // options override the URI, so the default applies only when the URI does not choose its own.
     ...(/[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 }),

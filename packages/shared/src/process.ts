@@ -5,6 +5,7 @@ import { GraphClient } from './graph-client';
 import { createLogger, type Logger } from './logger';
 import { connectDatabase } from './mongo';
 import type { SubgraphDescriptor } from './subgraph';
+import { startConfiguredTracing } from './tracing';
 
 export function runProcess(
   component: string,
@@ -13,12 +14,14 @@ export function runProcess(
   const main = async () => {
     const config = loadConfig();
     const logger = createLogger(component, config.LOG_LEVEL);
+    const tracing = startConfiguredTracing(config, component);
     const stop = await start(config, logger);
     let stopping = false;
     const shutdown = async () => {
       if (stopping) return;
       stopping = true;
       await stop();
+      await tracing?.stop();
       process.exit(0);
     };
     process.once('SIGTERM', shutdown);

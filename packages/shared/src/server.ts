@@ -25,6 +25,8 @@ import {
 } from './http';
 import { IDENTITY_HEADER, verifyInternalIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
+import { HubMetrics } from './metrics';
+import { activeTraceId } from './tracing';
 import { schemaBeside, type SubgraphDependencies } from './subgraph';
 
 export interface BaseContext {
@@ -111,6 +113,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
 ): HttpGraphQLServer {
   const app = express();
   const httpServer = http.createServer(app);
+  const metrics = new HubMetrics(options.name);
+  metrics.observeDatabase(options.dependencies.connection);
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,
@@ -120,14 +124,17 @@ export function createSubgraphServer<TContext extends BaseContext>(
       logUnexpectedErrors(options.dependencies.logger),
       reportPartialErrors(),
       logRequests(),
+      metrics.graphqlPlugin(),
       // Traces are for Apollo Studio reporting, which this hub does not use.
       ApolloServerPluginInlineTraceDisabled(),
       ...(options.plugins ?? []),
     ],
   });
   app.disable('x-powered-by');
-  app.use(requestId(options.dependencies.logger));
+  app.use(requestId(options.dependencies.logger, options.name));
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
+  // Subgraphs listen on the private network only: Prometheus scrapes them there.
+  app.get('/metrics', metrics.handler());
   app.get('/ready', (_req, res) => {
     pingDatabase(options.dependencies.connection).then(
       () => res.json({ status: 'ready', subgraph: options.name }),
@@ -160,7 +167,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
         return {
           identity,
           requestId,
-          logger: options.dependencies.logger.child({ requestId }),
+          logger: options.dependencies.logger.child({ requestId, traceId: activeTraceId() }),
           partial: new PartialErrors(),
           deadline: deadlineFrom(req.headers[DEADLINE_HEADER]),
           signal: abandoned.signal,

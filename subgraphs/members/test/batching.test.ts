@@ -8,10 +8,7 @@ let readsDuring: ReturnType<typeof readCounter>;
 beforeAll(async () => {
   // Segments, levels and tags are held in memory: checked rarely here, so that what is counted is what a request
   // reads; one request loads them first.
-  members = await startMembers('batching', {
-    monitorCommands: true,
-    config: { SNAPSHOT_REFRESH_MS: 60_000 },
-  });
+  members = await startMembers('batching', { config: { SNAPSHOT_REFRESH_MS: 60_000 } });
   readsDuring = readCounter(members.connection);
   await members.as('ops.alice', ['operator'])('{ membershipLevels { code } }');
 });

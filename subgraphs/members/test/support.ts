@@ -9,5 +9,5 @@ export type MembersUnderTest = SubgraphUnderTest<MembersRepositories>;
 
 export const startMembers = (
   label: string,
-  options: { monitorCommands?: boolean; config?: Partial<HubConfig> } = {},
+  options: { config?: Partial<HubConfig> } = {},
 ): Promise<MembersUnderTest> => startSubgraph(label, members, options);

@@ -131,6 +131,10 @@ export const resolvers: Resolvers = {
       builder(ctx);
       return ctx.repos.flows.versions(key);
     },
+    serviceFlows: (_parent, _args, ctx) => {
+      builder(ctx);
+      return ctx.repos.flows.newestVersions();
+    },
     diffServiceFlows: async (_parent, { key, fromVersion, toVersion }, ctx) => {
       builder(ctx);
       const [older, newer] = await Promise.all([

@@ -8,10 +8,7 @@ let readsDuring: ReturnType<typeof readCounter>;
 
 beforeAll(async () => {
   // The catalogue is held in memory: checked rarely here, so that what is counted is what a request reads.
-  products = await startProducts('batching', {
-    monitorCommands: true,
-    config: { SNAPSHOT_REFRESH_MS: 60_000 },
-  });
+  products = await startProducts('batching', { config: { SNAPSHOT_REFRESH_MS: 60_000 } });
   readsDuring = readCounter(products.connection);
 });
 

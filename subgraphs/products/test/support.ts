@@ -12,7 +12,7 @@ export type ProductsUnderTest = SubgraphUnderTest<ProductsRepositories>;
 
 export const startProducts = (
   label: string,
-  options: { monitorCommands?: boolean; config?: Partial<HubConfig> } = {},
+  options: { config?: Partial<HubConfig> } = {},
 ): Promise<ProductsUnderTest> =>
   // Alone, the subgraph has no graph to ask for a member's risk or for pages; these tests neither purchase nor
   // validate flows that show pages.

@@ -539,6 +539,8 @@ export type Query = {
   serviceFlow?: Maybe<ServiceFlow>;
   /** Every version of a flow, newest first. Builder or operator scope. */
   serviceFlowVersions: Array<ServiceFlow>;
+  /** The newest version of every flow (an open draft when there is one), by key. Builder or operator scope. */
+  serviceFlows: Array<ServiceFlow>;
   /**
    * Products on sale, sold on the channel, that suit a risk tolerance, best match for the affinity keys first (the
    * ranking of recommendedProducts). The one place suitability is decided: the content subgraph asks it, on behalf of
@@ -1231,6 +1233,7 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryServiceFlowVersionsArgs, 'key'>
   >;
+  serviceFlows?: Resolver<Array<ResolversTypes['ServiceFlow']>, ParentType, ContextType>;
   suitableProducts?: Resolver<
     Maybe<Array<ResolversTypes['SuitableProduct']>>,
     ParentType,

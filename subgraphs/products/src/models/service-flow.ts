@@ -56,6 +56,12 @@ export class ServiceFlowRepository {
     return this.model.find({ key }).sort({ version: -1 }).lean<ServiceFlowDoc[]>().exec();
   }
 
+  /** The newest version of every flow, by key. Flows are few (dozens of versions), so they are read whole. */
+  async newestVersions(): Promise<ServiceFlowDoc[]> {
+    const all = await this.model.find().sort({ key: 1, version: -1 }).lean<ServiceFlowDoc[]>().exec();
+    return all.filter((flow, index) => all[index - 1]?.key !== flow.key);
+  }
+
   /** Inserts a new version; false when that key and version exist already (a concurrent draft won). */
   async tryInsert(flow: ServiceFlowDoc): Promise<boolean> {
     try {

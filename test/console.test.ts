@@ -1,0 +1,240 @@
+// The operations console in a real browser: an operator logs in with a token from the development issuer and works
+// the four screens — a segment previewed as its rule is edited and saved, M0001's home page explained, a creative
+// approved by a second operator (never by its editor), a flow's problems marked on its steps and the flow published.
+// A member's token gets "operators only", a token the hub did not issue ends the session, and nothing shows a stack.
+import { buildClientSchema, getIntrospectionQuery, validate, type DocumentNode } from 'graphql';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningHub } from '../scripts/hub';
+import { launchBrowser, screenshot } from './support/browser';
+import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import * as pagePreview from '../web/console/screens/page-preview/operations';
+import * as reviewQueue from '../web/console/screens/review-queue/operations';
+import * as segments from '../web/console/screens/segments/operations';
+import * as serviceFlows from '../web/console/screens/service-flows/operations';
+
+let hub: RunningHub;
+let browser: Browser;
+let base: string;
+let page: Page;
+const requested: string[] = [];
+
+type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+const as =
+  (token: string): Send =>
+  (query, variables = {}) =>
+    graphql(hub.gatewayUrl, query, variables, bearer(token));
+
+beforeAll(async () => {
+  // The development issuer (/dev/token) exists in development only.
+  hub = await startTestHub('console', { config: { NODE_ENV: 'development' } });
+  base = hub.gatewayUrl.replace(/\/graphql$/, '');
+  browser = await launchBrowser();
+});
+
+beforeEach(async () => {
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.setDefaultTimeout(10_000);
+  page.on('request', (request) => requested.push(request.url()));
+});
+
+afterEach(() => page.close());
+
+afterAll(async () => {
+  await browser?.close();
+  await stopTestHub(hub);
+});
+
+async function logIn(operator: string): Promise<void> {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Operator id').fill(operator);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByText(operator, { exact: true }).waitFor();
+}
+
+async function logInWithToken(token: string): Promise<void> {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Bearer token').fill(token);
+  await page.getByRole('button', { name: 'Log in with this token' }).click();
+}
+
+const alert = () => page.getByRole('alert').first();
+
+describe('login', () => {
+  it('tells a member that the console is for operators only', async () => {
+    await logInWithToken(await clientToken('M0001', 'member'));
+    expect(await alert().textContent()).toMatch(/^Operators only/);
+    await expect(page.getByRole('heading', { name: 'Operations console' }).isVisible()).resolves.toBe(true);
+  });
+
+  it('ends the session when the hub refuses the token, and says why without details', async () => {
+    await logInWithToken(
+      await clientToken('ops.mallory', 'operator', { secret: 'not-the-hub-secret'.repeat(3) }),
+    );
+    await alert().waitFor();
+    const message = (await alert().textContent())!;
+    expect(message).toMatch(/The hub refused your token/);
+    expect(message).not.toMatch(/https?:|at \w+ \(|Error:/);
+    await expect(page.getByLabel('Operator id').isVisible()).resolves.toBe(true);
+  });
+});
+
+it('previews a segment as its rule is edited, then saves it', async () => {
+  await logIn('ops.alice');
+  await page.getByLabel('Code').fill('CONSOLE_GROWTH');
+  await page.getByLabel('Name', { exact: true }).fill('Growth-minded, still active');
+  // The form starts with riskLevel gte R3; narrow it to members who are not at risk or churned.
+  await page.getByRole('button', { name: 'Add a condition' }).click();
+  const second = page.locator('[data-condition="1"]');
+  await second.getByRole('checkbox').check();
+  await second.getByLabel('field').fill('lifecycleStage');
+  await second.getByLabel('operator').selectOption('in');
+  await second.getByLabel('value').fill('AT_RISK, CHURNED');
+
+  const rule = {
+    all: [
+      { field: 'riskLevel', op: 'gte', value: 'R3' },
+      { not: { field: 'lifecycleStage', op: 'in', value: ['AT_RISK', 'CHURNED'] } },
+    ],
+  };
+  const operator = as(await clientToken('ops.carol', 'operator'));
+  const expected = (
+    await operator(`mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }`, {
+      rule,
+    })
+  ).data!.previewSegment.audienceSize as number;
+  expect(expected).toBeGreaterThan(0);
+  await page
+    .getByTestId('audience-size')
+    .filter({ hasText: new RegExp(`^${expected}$`) })
+    .waitFor();
+  expect(await page.locator('section.preview tbody tr').count()).toBeGreaterThan(0);
+  await screenshot(page, 'console-segments');
+
+  await page.getByRole('button', { name: 'Save segment' }).click();
+  await page.getByText(`Saved CONSOLE_GROWTH: ${expected} members.`).waitFor();
+  const saved = await operator(`{ segments { code rule } }`);
+  expect(saved.data!.segments).toContainEqual({ code: 'CONSOLE_GROWTH', rule });
+});
+
+it("explains M0001's home page: what it shows, and why each other candidate is not shown", async () => {
+  await logIn('ops.alice');
+  await page.getByRole('link', { name: 'Page preview' }).click();
+  await page.getByLabel('Member').fill('M0001');
+  await page.getByLabel('Page').selectOption('PG-APP-home');
+  await page.getByRole('button', { name: 'Explain' }).click();
+  await page.getByRole('heading', { name: /M0001's/ }).waitFor();
+
+  const operator = as(await clientToken('ops.carol', 'operator'));
+  const answer = await operator(
+    `{ member(id: "M0001") { pagePreview(channel: APP, key: "home") { slots { candidates { creativeId decision } } } } }`,
+  );
+  const candidates = (
+    answer.data!.member.pagePreview.slots as { candidates: { creativeId: string; decision: string }[] }[]
+  ).flatMap((slot) => slot.candidates);
+  const notShown = candidates.filter((candidate) => !['PLACED', 'FALLBACK'].includes(candidate.decision));
+  expect(notShown.length).toBeGreaterThan(0);
+  await expect(page.locator('section.reasons tbody tr').count()).resolves.toBe(candidates.length);
+  await screenshot(page, 'console-page-preview');
+
+  await page.getByLabel('only why not shown').check();
+  await expect(page.locator('section.reasons tbody tr').count()).resolves.toBe(notShown.length);
+  const decisions = await page.locator('section.reasons .decision').allTextContents();
+  expect(decisions.every((decision) => !['PLACED', 'FALLBACK'].includes(decision))).toBe(true);
+});
+
+it('lets a second operator approve a creative that its editor cannot', async () => {
+  const alice = as(await clientToken('ops.alice', 'operator'));
+  const created = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
+    input: {
+      pageId: 'PG-APP-home',
+      slotCode: 'picks',
+      name: 'console travel savings',
+      kind: 'PRODUCT',
+      refId: 'P-DP-007',
+      highlight: '旅行储蓄',
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: '2027-01-01T00:00:00Z',
+      rule: { field: 'tag.travel', op: 'exists', value: true },
+    },
+  });
+  const id = created.data!.createCreative.id as string;
+  await alice(`mutation ($id: ID!) { submitForReview(target: { type: CREATIVE, id: $id }) { status } }`, {
+    id,
+  });
+
+  await logIn('ops.alice');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  const item = page.locator(`article[data-target="${id}"]`);
+  await item.getByText('Your edit: another operator must approve it (four eyes).').waitFor();
+  await expect(item.getByRole('button', { name: 'Approve' }).isDisabled()).resolves.toBe(true);
+  await page.getByRole('button', { name: 'Log out' }).click();
+
+  await logIn('ops.bob');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  await item.getByText('旅行储蓄').waitFor();
+  await expect(item.getByRole('button', { name: 'Approve' }).isEnabled()).resolves.toBe(true);
+  await screenshot(page, 'console-review-queue');
+  await item.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText(`Creative ${id} is now PUBLISHED and live.`).waitFor();
+  await item.waitFor({ state: 'detached' });
+
+  const stored = await alice(
+    `{ creatives(pageId: "PG-APP-home", slotCode: "picks") { id status approvedBy } }`,
+  );
+  expect(stored.data!.creatives).toContainEqual({ id, status: 'PUBLISHED', approvedBy: 'ops.bob' });
+});
+
+it("marks a draft flow's problems on its steps, and publishes it once they are fixed", async () => {
+  const builder = as(await clientToken('builder.bea', 'builder'));
+  const draft = (await builder(`mutation { createFlowDraft(key: "buy-wealth") { id version } }`)).data!
+    .createFlowDraft as { id: string; version: number };
+  await builder(
+    `mutation ($flowId: ID!) { addFlowStep(flowId: $flowId, step: { id: "extra", service: "IDENTITY_CHECK", title: "An extra check" }) { id } }`,
+    { flowId: draft.id },
+  );
+
+  await logIn('ops.alice');
+  await page.getByRole('link', { name: 'Service flows' }).click();
+  await page.getByRole('button', { name: new RegExp(`buy-wealth v${draft.version}`) }).click();
+  const extra = page.locator('g.step[data-step="extra"]');
+  await extra.waitFor();
+  expect(await extra.getAttribute('class')).toContain('faulty');
+  expect(await extra.textContent()).toContain('UNREACHABLE_STEP');
+  expect(await page.locator('g.step.faulty').count()).toBe(1);
+  await screenshot(page, 'console-service-flows');
+
+  const publish = page.getByRole('button', { name: `Publish version ${draft.version}` });
+  await publish.click();
+  await alert().waitFor();
+  expect(await alert().textContent()).not.toMatch(/https?:|Error:/);
+
+  await builder(`mutation ($flowId: ID!) { removeFlowStep(flowId: $flowId, stepId: "extra") { id } }`, {
+    flowId: draft.id,
+  });
+  await page.reload();
+  await page.getByRole('button', { name: new RegExp(`buy-wealth v${draft.version}`) }).click();
+  await page.getByText('validateFlow finds no problem.').waitFor();
+  await publish.click();
+  await page.getByText(`Published buy-wealth v${draft.version}`).waitFor();
+  const flow = await builder(`{ serviceFlow(key: "buy-wealth") { version status } }`);
+  expect(flow.data!.serviceFlow).toEqual({ version: draft.version, status: 'PUBLISHED' });
+});
+
+it("asks only what the gateway's schema answers", async () => {
+  const introspection = await graphql(hub.gatewayUrl, getIntrospectionQuery());
+  const schema = buildClientSchema(introspection.data as never);
+  const documents = [pagePreview, reviewQueue, segments, serviceFlows].flatMap((operations) =>
+    Object.values(operations).filter(
+      (value): value is DocumentNode => (value as DocumentNode)?.kind === 'Document',
+    ),
+  );
+  expect(documents.length).toBeGreaterThanOrEqual(10);
+  for (const document of documents)
+    expect(validate(schema, document).map((error) => error.message)).toEqual([]);
+});
+
+it('loads nothing from outside the hub', () => {
+  expect(requested.length).toBeGreaterThan(0);
+  expect(requested.filter((url) => !url.startsWith(`${base}/`))).toEqual([]);
+});

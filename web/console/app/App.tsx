@@ -1,0 +1,53 @@
+// The console's frame: login until an operator's token is present, then the screens with a navigation bar.
+import { useApolloClient } from '@apollo/client/react';
+import { SCREENS } from '../screens';
+import { Login } from './Login';
+import { navigate, useScreenPath } from './router';
+import { session, useSession } from './session';
+
+export function App() {
+  const current = useSession();
+  const path = useScreenPath();
+  const client = useApolloClient();
+  if (!current) return <Login />;
+  const screen = SCREENS.find((candidate) => candidate.path === path) ?? SCREENS[0]!;
+  const Screen = screen.Component;
+  return (
+    <div className="frame">
+      <header>
+        <strong>Operations console</strong>
+        <nav>
+          {SCREENS.map((candidate) => (
+            <a
+              key={candidate.path}
+              href={`/console/${candidate.path}`}
+              aria-current={candidate === screen ? 'page' : undefined}
+              onClick={(event) => {
+                event.preventDefault();
+                navigate(candidate.path);
+              }}
+            >
+              {candidate.title}
+            </a>
+          ))}
+        </nav>
+        <span className="who">
+          <b>{current.subject}</b>
+          <button
+            type="button"
+            onClick={() => {
+              session.end();
+              void client.clearStore();
+            }}
+          >
+            Log out
+          </button>
+        </span>
+      </header>
+      <main>
+        <h1>{screen.title}</h1>
+        <Screen operator={current.subject} />
+      </main>
+    </div>
+  );
+}

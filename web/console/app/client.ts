@@ -1,0 +1,34 @@
+// The console's GraphQL client: Apollo Client over the gateway's /graphql, with the operator's token on every request.
+// A token the gateway refuses ends the session, and the login screen says why.
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import { ErrorLink } from '@apollo/client/link/error';
+import { SetContextLink } from '@apollo/client/link/context';
+import { UNAUTHENTICATED_NOTICE } from './errors';
+import { session } from './session';
+
+const withToken = new SetContextLink(({ headers }) => {
+  const token = session.current()?.token;
+  return { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } };
+});
+
+const endSessionWhenRefused = new ErrorLink(({ error }) => {
+  if (
+    CombinedGraphQLErrors.is(error) &&
+    error.errors.some((graphQLError) => graphQLError.extensions?.code === 'UNAUTHENTICATED')
+  )
+    session.end(UNAUTHENTICATED_NOTICE);
+});
+
+export const client = new ApolloClient({
+  link: ApolloLink.from([endSessionWhenRefused, withToken, new HttpLink({ uri: '/graphql' })]),
+  cache: new InMemoryCache({
+    typePolicies: {
+      // Step ids are unique within one flow version only; segments and candidates have no id of their own.
+      FlowStep: { keyFields: false },
+      Segment: { keyFields: ['code'] },
+    },
+  }),
+  // Several operators work at once: show what is cached, then what the hub says now.
+  defaultOptions: { watchQuery: { fetchPolicy: 'cache-and-network' } },
+});

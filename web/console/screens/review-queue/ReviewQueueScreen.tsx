@@ -1,0 +1,134 @@
+// Review queue: what waits for my approval, the change each one makes, and approve or reject. The four-eyes rule is
+// visible: an operator's own edits are listed but cannot be approved by them.
+import { useState } from 'react';
+import { useMutation, useQuery } from '@apollo/client/react';
+import { Done, ErrorNotice } from '../../app/Notice';
+import type { ScreenProps } from '..';
+import { APPROVE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES, type PageToReview } from './operations';
+import { waitingCreative, waitingPage, type Waiting } from './queue';
+
+/** After a step, every page and creative list on the screen is read again. */
+const AFTER_A_STEP = { refetchQueries: [REVIEW_PAGES, REVIEW_CREATIVES] };
+
+const show = (value: unknown) =>
+  value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
+
+/** Says what a step did; the item itself leaves the queue when it is read again. */
+type Report = (outcome: { type: string; id: string; status: string; live: boolean }) => void;
+
+export function ReviewQueueScreen({ operator }: ScreenProps) {
+  const pages = useQuery(REVIEW_PAGES, { fetchPolicy: 'network-only' });
+  const [done, setDone] = useState<string | null>(null);
+  const report: Report = (outcome) =>
+    setDone(
+      `${outcome.type === 'PAGE' ? 'Page' : 'Creative'} ${outcome.id} is now ${outcome.status}${outcome.live ? ' and live' : ''}.`,
+    );
+  return (
+    <>
+      <p className="hint">
+        Four eyes: content goes live only when an operator other than its last editor approves it. Your own
+        edits are listed for you to follow, not to approve.
+      </p>
+      <ErrorNotice error={pages.error} />
+      {done && <Done>{done}</Done>}
+      {pages.data?.pages.map((page) => (
+        <PageQueue key={page.id} page={page} operator={operator} report={report} />
+      ))}
+    </>
+  );
+}
+
+/** What waits on one page: the page itself, and its creatives. */
+function PageQueue({ page, operator, report }: { page: PageToReview; operator: string; report: Report }) {
+  const creatives = useQuery(REVIEW_CREATIVES, {
+    variables: { pageId: page.id },
+    fetchPolicy: 'network-only',
+  });
+  const waiting = [waitingPage(page), ...(creatives.data?.creatives ?? []).map(waitingCreative)].filter(
+    (item): item is Waiting => item !== null,
+  );
+  return (
+    <>
+      <ErrorNotice error={creatives.error} />
+      {waiting.map((item) => (
+        <WaitingItem
+          key={`${item.target.type}:${item.target.id}`}
+          item={item}
+          operator={operator}
+          report={report}
+        />
+      ))}
+    </>
+  );
+}
+
+function WaitingItem({ item, operator, report }: { item: Waiting; operator: string; report: Report }) {
+  const [approve, approved] = useMutation(APPROVE, AFTER_A_STEP);
+  const [reject, rejected] = useMutation(REJECT, AFTER_A_STEP);
+  const [reason, setReason] = useState('');
+  const mine = item.editedBy === operator;
+  return (
+    <article className={`review ${mine ? 'mine' : ''}`} data-target={item.target.id}>
+      <h2>
+        {item.name} <small>{item.target.id}</small>
+      </h2>
+      <p className="hint">
+        {item.target.type === 'PAGE' ? 'page' : 'creative'} · {item.where} ·{' '}
+        {item.revision ? 'an edit of published content, which serves until this is approved' : 'new'} · edited
+        by <b>{item.editedBy}</b>
+      </p>
+      <table className="diff">
+        <thead>
+          <tr>
+            <th>field</th>
+            <th>published</th>
+            <th>proposed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {item.changes.map((change) => (
+            <tr key={change.field}>
+              <td>{change.field}</td>
+              <td className="before">{show(change.before)}</td>
+              <td className="after">{show(change.after)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {mine && <p className="notice four-eyes">Your edit: another operator must approve it (four eyes).</p>}
+      <div className="row">
+        <button
+          type="button"
+          disabled={mine || approved.loading}
+          onClick={() =>
+            void approve({ variables: { target: item.target } }).then(
+              ({ data }) => data && report(data.approve),
+              () => undefined,
+            )
+          }
+        >
+          Approve
+        </button>
+        <input
+          aria-label="reason to reject"
+          placeholder="why it goes back to draft"
+          value={reason}
+          onChange={(event) => setReason(event.target.value)}
+        />
+        <button
+          type="button"
+          disabled={reason.trim() === '' || rejected.loading}
+          onClick={() =>
+            void reject({ variables: { target: item.target, reason } }).then(
+              ({ data }) => data && report(data.reject),
+              () => undefined,
+            )
+          }
+        >
+          Reject
+        </button>
+      </div>
+      <ErrorNotice error={approved.error ?? rejected.error} />
+    </article>
+  );
+}

@@ -1,0 +1,83 @@
+// What the review queue asks content: pages and creatives with their workflow state and pending revisions, and the
+// workflow steps an approver takes.
+import { document } from '../../app/document';
+
+export interface Revision {
+  status: string;
+  lastEditedBy: string;
+  updatedAt: string;
+  changes: { field: string; before: unknown; after: unknown }[];
+}
+
+interface Reviewable {
+  id: string;
+  status: string;
+  version: number;
+  lastEditedBy: string;
+  updatedAt: string;
+  pendingRevision: Revision | null;
+}
+
+export interface PageToReview extends Reviewable {
+  channel: string;
+  key: string;
+  title: string;
+}
+
+export interface CreativeToReview extends Reviewable {
+  pageId: string;
+  slotCode: string;
+  name: string;
+  kind: string;
+  title: string | null;
+  imageUrl: string | null;
+  link: string | null;
+  refId: string | null;
+  highlight: string | null;
+  priority: number;
+  rule: unknown;
+  startsAt: string;
+  endsAt: string;
+}
+
+const REVISION = 'pendingRevision { status lastEditedBy updatedAt changes { field before after } }';
+
+export const REVIEW_PAGES = document<{ pages: PageToReview[] }>(`
+  query ConsoleReviewPages {
+    pages { id channel key title status version lastEditedBy updatedAt ${REVISION} }
+  }
+`);
+
+export const REVIEW_CREATIVES = document<{ creatives: CreativeToReview[] }, { pageId: string }>(`
+  query ConsoleReviewCreatives($pageId: ID!) {
+    creatives(pageId: $pageId) {
+      id pageId slotCode name kind status version lastEditedBy updatedAt
+      title imageUrl link refId highlight priority rule startsAt endsAt
+      ${REVISION}
+    }
+  }
+`);
+
+export interface Target {
+  type: 'PAGE' | 'CREATIVE';
+  id: string;
+}
+
+interface WorkflowResult {
+  type: string;
+  id: string;
+  status: string;
+  live: boolean;
+}
+
+export const APPROVE = document<{ approve: WorkflowResult }, { target: Target }>(`
+  mutation ConsoleApprove($target: WorkflowTarget!) {
+    approve(target: $target) { type id status live }
+  }
+`);
+
+export const REJECT = document<{ reject: WorkflowResult }, { target: Target; reason: string }>(`
+  mutation ConsoleReject($target: WorkflowTarget!, $reason: String!) {
+    reject(target: $target, reason: $reason) { type id status live }
+  }
+`);

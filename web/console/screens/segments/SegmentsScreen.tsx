@@ -1,0 +1,283 @@
+// Segments: build a rule with a form (or as JSON when it nests deeper), see the audience and a sample of it update as
+// you edit (previewSegment), and save it (upsertSegment).
+import { useEffect, useState } from 'react';
+import { useMutation, useQuery } from '@apollo/client/react';
+import { Done, ErrorNotice } from '../../app/Notice';
+import { PREVIEW_SEGMENT, SEGMENTS, UPSERT_SEGMENT, type SegmentSummary } from './operations';
+import { fromRule, OPERATORS, toRule, type ConditionRow, type Operator, type RuleForm } from './rule';
+
+const PREVIEW_DELAY_MS = 300;
+const FIXED_FIELDS = ['riskLevel', 'level', 'levelRank', 'lifecycleStage', 'attr.city', 'attr.ageGroup'];
+const EMPTY_ROW: ConditionRow = { negate: false, field: 'riskLevel', op: 'gte', value: 'R3' };
+
+interface Draft {
+  code: string;
+  name: string;
+  description: string;
+  form: RuleForm;
+  /** Set when the rule is edited as JSON (it nests deeper than the form, or the operator chose to). */
+  json: string | null;
+}
+
+const newDraft = (): Draft => ({
+  code: '',
+  name: '',
+  description: '',
+  form: { match: 'all', conditions: [EMPTY_ROW] },
+  json: null,
+});
+
+function draftOf(segment: SegmentSummary): Draft {
+  const form = fromRule(segment.rule);
+  return {
+    code: segment.code,
+    name: segment.name,
+    description: segment.description ?? '',
+    form: form ?? { match: 'all', conditions: [] },
+    json: form ? null : JSON.stringify(segment.rule, null, 2),
+  };
+}
+
+function ruleOf(draft: Draft): unknown {
+  if (draft.json === null) return toRule(draft.form);
+  try {
+    return JSON.parse(draft.json) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+export function SegmentsScreen() {
+  const segments = useQuery(SEGMENTS);
+  const [draft, setDraft] = useState<Draft>(newDraft);
+  const [preview, previewed] = useMutation(PREVIEW_SEGMENT);
+  const [save, saved] = useMutation(UPSERT_SEGMENT, { refetchQueries: [SEGMENTS] });
+  const rule = ruleOf(draft);
+  const ruleText = JSON.stringify(rule);
+
+  // The audience follows the rule as it is edited, a moment after the last keystroke.
+  useEffect(() => {
+    if (ruleText === 'null') return;
+    const timer = setTimeout(
+      () => void preview({ variables: { rule: JSON.parse(ruleText) as never } }).catch(() => undefined),
+      PREVIEW_DELAY_MS,
+    );
+    return () => clearTimeout(timer);
+  }, [ruleText, preview]);
+
+  const setRows = (conditions: ConditionRow[]) => setDraft({ ...draft, form: { ...draft.form, conditions } });
+  const setRow = (index: number, change: Partial<ConditionRow>) =>
+    setRows(draft.form.conditions.map((row, at) => (at === index ? { ...row, ...change } : row)));
+  const fields = [...FIXED_FIELDS, ...(segments.data?.tagDefinitions.map((tag) => `tag.${tag.code}`) ?? [])];
+  const result = previewed.data?.previewSegment;
+
+  return (
+    <div className="columns">
+      <aside>
+        <h2>Segments</h2>
+        <ErrorNotice error={segments.error} />
+        <button type="button" onClick={() => setDraft(newDraft())}>
+          New segment
+        </button>
+        <ul className="pick-list">
+          {segments.data?.segments.map((segment) => (
+            <li key={segment.code}>
+              <button type="button" onClick={() => setDraft(draftOf(segment))}>
+                <b>{segment.code}</b> {segment.name} <span className="count">{segment.audienceSize}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </aside>
+
+      <section className="editor">
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            void save({
+              variables: {
+                input: { code: draft.code, name: draft.name, description: draft.description || null, rule },
+              },
+            }).catch(() => undefined);
+          }}
+        >
+          <div className="row">
+            <label>
+              Code
+              <input
+                name="code"
+                value={draft.code}
+                placeholder="TRAVEL_SAVERS"
+                onChange={(event) => setDraft({ ...draft, code: event.target.value })}
+              />
+            </label>
+            <label>
+              Name
+              <input
+                name="name"
+                value={draft.name}
+                onChange={(event) => setDraft({ ...draft, name: event.target.value })}
+              />
+            </label>
+          </div>
+          <label>
+            Description
+            <input
+              name="description"
+              value={draft.description}
+              onChange={(event) => setDraft({ ...draft, description: event.target.value })}
+            />
+          </label>
+
+          <fieldset>
+            <legend>Rule</legend>
+            {draft.json === null ? (
+              <>
+                <label className="inline">
+                  Members matching
+                  <select
+                    name="match"
+                    value={draft.form.match}
+                    onChange={(event) =>
+                      setDraft({
+                        ...draft,
+                        form: { ...draft.form, match: event.target.value as RuleForm['match'] },
+                      })
+                    }
+                  >
+                    <option value="all">all</option>
+                    <option value="any">any</option>
+                  </select>
+                  of these conditions
+                </label>
+                <datalist id="rule-fields">
+                  {fields.map((field) => (
+                    <option key={field} value={field} />
+                  ))}
+                </datalist>
+                {draft.form.conditions.map((row, index) => (
+                  <div className="condition" key={index} data-condition={index}>
+                    <label className="inline">
+                      <input
+                        type="checkbox"
+                        checked={row.negate}
+                        onChange={(event) => setRow(index, { negate: event.target.checked })}
+                      />
+                      not
+                    </label>
+                    <input
+                      aria-label="field"
+                      list="rule-fields"
+                      value={row.field}
+                      onChange={(event) => setRow(index, { field: event.target.value })}
+                    />
+                    <select
+                      aria-label="operator"
+                      value={row.op}
+                      onChange={(event) => setRow(index, { op: event.target.value as Operator })}
+                    >
+                      {OPERATORS.map((op) => (
+                        <option key={op}>{op}</option>
+                      ))}
+                    </select>
+                    <input
+                      aria-label="value"
+                      value={row.value}
+                      onChange={(event) => setRow(index, { value: event.target.value })}
+                    />
+                    <button
+                      type="button"
+                      aria-label="remove condition"
+                      onClick={() => setRows(draft.form.conditions.filter((_row, at) => at !== index))}
+                    >
+                      ×
+                    </button>
+                  </div>
+                ))}
+                <button type="button" onClick={() => setRows([...draft.form.conditions, EMPTY_ROW])}>
+                  Add a condition
+                </button>{' '}
+                <button
+                  type="button"
+                  onClick={() => setDraft({ ...draft, json: JSON.stringify(rule ?? {}, null, 2) })}
+                >
+                  Edit as JSON
+                </button>
+              </>
+            ) : (
+              <>
+                <p className="hint">
+                  This rule is edited as JSON: <code>all</code>, <code>any</code>, <code>not</code> and
+                  conditions
+                  {' {"field", "op", "value"}'}.
+                </p>
+                <textarea
+                  aria-label="rule as JSON"
+                  rows={10}
+                  value={draft.json}
+                  onChange={(event) => setDraft({ ...draft, json: event.target.value })}
+                />
+                {fromRule(rule) && (
+                  <button
+                    type="button"
+                    onClick={() => setDraft({ ...draft, form: fromRule(rule)!, json: null })}
+                  >
+                    Back to the form
+                  </button>
+                )}
+              </>
+            )}
+            {rule === null && <p className="hint">The rule is incomplete: every condition needs a field.</p>}
+          </fieldset>
+          <button type="submit" disabled={rule === null || saved.loading}>
+            Save segment
+          </button>
+          <ErrorNotice error={saved.error} />
+          {saved.data && !saved.error && (
+            <Done>
+              Saved {saved.data.upsertSegment.code}: {saved.data.upsertSegment.audienceSize} members.
+            </Done>
+          )}
+        </form>
+      </section>
+
+      <section className="preview" aria-live="polite">
+        <h2>Audience</h2>
+        <ErrorNotice error={previewed.error} />
+        {result && !previewed.error && (
+          <>
+            <p className="audience">
+              <span data-testid="audience-size">{result.audienceSize}</span> members
+              {previewed.loading && <span className="hint"> (updating…)</span>}
+            </p>
+            <table>
+              <caption>A sample</caption>
+              <thead>
+                <tr>
+                  <th>member</th>
+                  <th>level</th>
+                  <th>risk</th>
+                  <th>lifecycle</th>
+                </tr>
+              </thead>
+              <tbody>
+                {result.sample.map((member) => (
+                  <tr key={member.id}>
+                    <td>{member.id}</td>
+                    <td>{member.level.name}</td>
+                    <td>{member.riskLevel}</td>
+                    <td>{member.lifecycleStage}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+        <details>
+          <summary>The rule as sent</summary>
+          <pre>{JSON.stringify(rule, null, 2)}</pre>
+        </details>
+      </section>
+    </div>
+  );
+}
