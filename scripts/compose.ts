@@ -1,11 +1,18 @@
 // npm run compose: writes what is derived from the subgraph registry — schema/supergraph.graphql, composed from every
-// subgraph's SDL at its default local URL, and docker-compose.yml. Fails on composition errors; CI fails when a
-// checked-in file differs from what this writes.
-import { readFileSync, writeFileSync } from 'node:fs';
+// subgraph's SDL at its default local URL, docker-compose.yml, and the channels' persisted documents
+// (schema/persisted-documents.json, from schema/channels/*.graphql, each checked against the composed API schema).
+// Fails on composition errors and invalid documents; CI fails when a checked-in file differs from what this writes.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { Kind, parse, print, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { localSubgraphUrl } from '@bank-hub/shared';
+import {
+  documentIdOf,
+  PERSISTED_DOCUMENTS_PATH,
+  type PersistedDocumentManifest,
+  type PersistedOperation,
+} from '../gateway/src/persisted-documents';
 import { loadSubgraphs, SUBGRAPH_NAMES } from '../subgraphs/registry';
 import { dockerCompose } from './deployment';
 
@@ -29,8 +36,36 @@ async function main(): Promise<void> {
   const written = [
     write('schema/supergraph.graphql', result.supergraphSdl + '\n'),
     write('docker-compose.yml', dockerCompose(descriptors)),
+    write(
+      path.relative(ROOT, PERSISTED_DOCUMENTS_PATH),
+      JSON.stringify(persistedDocuments(result.schema.toAPISchema().toGraphQLJSSchema()), null, 2) + '\n',
+    ),
   ];
-  console.log(`composed ${descriptors.length} subgraph(s) into ${written.join(' and ')}`);
+  console.log(`composed ${descriptors.length} subgraph(s) into ${written.join(', ')}`);
+}
+
+const CHANNEL_DOCUMENTS = path.join(ROOT, 'schema/channels');
+
+/** One operation per file, named, valid against the API schema; its body is the printed document. */
+function persistedDocuments(schema: GraphQLSchema): PersistedDocumentManifest {
+  const operations = readdirSync(CHANNEL_DOCUMENTS)
+    .filter((file) => file.endsWith('.graphql'))
+    .sort()
+    .map((file): PersistedOperation => {
+      const document = parse(readFileSync(path.join(CHANNEL_DOCUMENTS, file), 'utf8'));
+      const errors = validate(schema, document);
+      const definitions = document.definitions.filter(
+        (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+      );
+      const operation = definitions[0];
+      if (errors.length > 0 || definitions.length !== 1 || !operation?.name)
+        throw new Error(
+          `schema/channels/${file} must hold one named, valid operation: ${errors.map((e) => e.message).join('; ')}`,
+        );
+      const body = print(document);
+      return { id: documentIdOf(body), name: operation.name.value, type: operation.operation, body };
+    });
+  return { format: 'apollo-persisted-query-manifest', version: 1, operations };
 }
 
 function write(file: string, content: string): string {

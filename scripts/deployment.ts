@@ -53,6 +53,8 @@ x-mongo-env: &mongo-env
   MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
   # Engagement reads analytics' event feed this often to move tasks' progress (0 turns it off).
   TASK_FEED_INTERVAL_MS: \${TASK_FEED_INTERVAL_MS:-1000}
+  # How often a subgraph checks whether what is published changed: the longest a published change takes to show.
+  SNAPSHOT_REFRESH_MS: \${SNAPSHOT_REFRESH_MS:-250}
 
 # Readiness of an app service on its HEALTH_PORT: a subgraph's /ready pings MongoDB; the gateway's /ready
 # asks every subgraph's /ready.
@@ -134,6 +136,9 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
       # port does not answer /metrics in production. Subgraphs serve /metrics on their own (unpublished) ports.
       GATEWAY_METRICS_PORT: '9464'
       SUBGRAPH_TIMEOUT_MS: \${SUBGRAPH_TIMEOUT_MS:-3000}
+      # true: channels may run only the persisted documents of schema/persisted-documents.json (the console and the
+      # explorer send text, so they need a gateway without it).
+      PERSISTED_DOCUMENTS_ONLY: \${PERSISTED_DOCUMENTS_ONLY:-false}
 ${urls.join('\n')}
     ports:
       - '4000:4000'

@@ -32,6 +32,11 @@ import { createTokenVerifier } from './auth';
 import { collector } from './collector';
 import { HubDataSource } from './data-source';
 import { operationGuards } from './guards';
+import {
+  loadPersistedDocuments,
+  persistedDocuments,
+  type PersistedDocumentManifest,
+} from './persisted-documents';
 import { hubInputScalars } from './input-scalars';
 import { gatewayContext, type GatewayContext } from './request-context';
 import { SubgraphClient } from './subgraph-client';
@@ -46,6 +51,8 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** Overrides the URLs in the supergraph, by subgraph name (tests use free ports). */
   subgraphUrls?: Record<string, string>;
+  /** The channels' persisted documents; the checked-in manifest unless given. */
+  persistedDocuments?: PersistedDocumentManifest;
 }
 
 export interface Gateway extends HttpGraphQLServer {
@@ -170,6 +177,10 @@ export function buildGateway(options: GatewayOptions): Gateway {
         cors(),
         requireBodyType(),
         jsonBody('256kb'),
+        persistedDocuments(options.persistedDocuments ?? loadPersistedDocuments(), {
+          only: config.PERSISTED_DOCUMENTS_ONLY,
+          secret: config.SUBGRAPH_SECRET,
+        }),
         (req, res, next) => {
           const query: unknown =
             req.method === 'GET' ? req.query.query : (req.body as { query?: unknown })?.query;

@@ -88,6 +88,11 @@ export const configSchema = z
       .transform((value) => (value === undefined ? undefined : value === 'true')),
     /** A second port on which the gateway serves /metrics alone (not published); unset, there is none. */
     GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /**
+     * Only the documents of the channels' manifest (schema/persisted-documents.json), by id or by their exact text;
+     * any other operation is refused before it is parsed.
+     */
+    PERSISTED_DOCUMENTS_ONLY: flag(false),
     /** Introspection is on in development and off in production unless this says otherwise. */
     ALLOW_INTROSPECTION: flag(false),
     /** Oldest client token accepted, in seconds since its `iat`, whatever its `exp` says. */

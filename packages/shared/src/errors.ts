@@ -19,6 +19,10 @@ export const ErrorCode = {
   PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
   /** A persisted query (APQ) of a protocol version other than 1. */
   PERSISTED_QUERY_VERSION_NOT_SUPPORTED: 'PERSISTED_QUERY_VERSION_NOT_SUPPORTED',
+  /** A persisted document id (documentId, or a persisted query's hash sent without its text) not in the manifest. */
+  PERSISTED_DOCUMENT_NOT_FOUND: 'PERSISTED_DOCUMENT_NOT_FOUND',
+  /** Operation text sent to a gateway that takes only the manifest's documents (PERSISTED_DOCUMENTS_ONLY). */
+  PERSISTED_DOCUMENT_REQUIRED: 'PERSISTED_DOCUMENT_REQUIRED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** An entity representation lacks a field named in @requires: a planner or subgraph bug, never "none". */
   INVALID_REPRESENTATION: 'INVALID_REPRESENTATION',
