@@ -1,34 +1,20 @@
-// npm run bench:page: a bounded load of the headline page query through the gateway, next to a single-subgraph
-// baseline (`viewer { id }`), and identical traffic through a gateway that shares identical in-flight subgraph requests
-// and one that does not; with the peak resident memory of the gateways and each subgraph. Loopback only.
-// When nothing answers at BENCH_GATEWAY_URL it starts MongoDB, seeds it and runs every subgraph and the gateways as
-// their own processes on free ports, so the memory figures are per process.
+// npm run bench:page: bounded loads of the headline page (the channels' persisted `Home` document) through the
+// gateway, next to a single-subgraph baseline (`viewer { id }`): 50 distinct members in turn, sent as text and by
+// document id; identical traffic (one member) through a gateway that shares identical in-flight subgraph requests and
+// one that does not; and a guest page. For each page load it tells where the time goes, per subgraph, from every
+// process's /metrics: the gateway's fetches, the database commands and the time spent there, per page. Then the peak
+// resident memory of each process. Loopback only; every process is started here, on free ports.
 import { SignJWT } from 'jose';
-import { answers, config, load, peakMemoryLine, startStack, summarize, type Stack } from './bench-stack';
+import { loadPersistedDocuments } from '../gateway/src/persisted-documents';
+import { SUBGRAPH_NAMES } from '../subgraphs/registry';
+import { config, load, peakMemoryLine, startStack, summarize, type Stack } from './bench-stack';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const MAX_REQUESTS = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
+const DISTINCT_MEMBERS = 50;
 
-const HEADLINE = `query Home {
-  viewer {
-    id
-    level { name }
-    page(channel: APP, key: "home") {
-      slots {
-        code
-        template
-        items {
-          __typename
-          ... on Banner { title imageUrl link }
-          ... on ActivityCard { activity { title endsAt } }
-          ... on ProductCard { product { name riskLevel annualRate } }
-          ... on TopicCard { topic { title heat } }
-        }
-      }
-    }
-  }
-}`;
+const HOME = loadPersistedDocuments().operations.find((operation) => operation.name === 'Home')!;
 const BASELINE = '{ viewer { id } }';
 
 function token(subject: string): Promise<string> {
@@ -42,18 +28,15 @@ function token(subject: string): Promise<string> {
     .sign(new TextEncoder().encode(config.JWT_SECRET));
 }
 
-/** Sends `query` with the tokens in turn; a response with errors counts as an error. */
-function queryLoad(url: string, query: string, tokens: string[], seconds: number) {
-  const body = JSON.stringify({ query });
+/** Sends `body` with each caller's headers in turn; a response with errors counts as an error. */
+function bodyLoad(url: string, body: object, callers: Record<string, string>[], seconds: number) {
+  const text = JSON.stringify(body);
   return load(
     async (worker, sequence) => {
       const response = await fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${tokens[(sequence + worker) % tokens.length]}`,
-        },
-        body,
+        headers: { 'content-type': 'application/json', ...callers[(sequence + worker) % callers.length] },
+        body: text,
       });
       const json = (await response.json()) as { errors?: unknown[] };
       return response.ok && !json.errors;
@@ -62,51 +45,142 @@ function queryLoad(url: string, query: string, tokens: string[], seconds: number
   );
 }
 
-async function main(): Promise<void> {
-  const external = process.env.BENCH_GATEWAY_URL;
-  const stack: Stack | null =
-    external && (await answers(external.replace(/\/graphql$/, '/health')))
-      ? null
-      : await startStack({ 'gateway without dedupe': { SUBGRAPH_DEDUPE: 'false' } });
-  const gatewayUrl = stack?.gateways.gateway ?? external!;
-  try {
-    const tokens = await Promise.all(['M0001', 'M0002', 'M0003', 'M0004'].map(token));
-    console.log(
-      `bench:page — ${CONCURRENCY} concurrent clients, ${DURATION_S} s per query, loopback ${gatewayUrl}`,
+/** Sums the samples of a Prometheus metric whose labels include `labels`. */
+function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    const wanted = Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`));
+    if (wanted) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+type Scrape = Record<string, string>;
+
+async function scrape(stack: Stack): Promise<Scrape> {
+  const metricsOf = (graphqlUrl: string) =>
+    fetch(graphqlUrl.replace(/\/graphql$/, '/metrics')).then((r) => r.text());
+  const entries = await Promise.all(
+    [['gateway', stack.gateways.gateway!], ...Object.entries(stack.subgraphs)].map(
+      async ([name, url]) => [name, await metricsOf(url!)] as const,
+    ),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Per page, by subgraph: the gateway's fetches, the subgraph's database commands, and time spent in each. */
+function breakdown(before: Scrape, after: Scrape, pages: number): string[] {
+  const delta = (process: string, name: string, labels: Record<string, string> = {}) =>
+    sampleSum(after[process]!, name, labels) - sampleSum(before[process]!, name, labels);
+  const perPage = (value: number, digits = 2) => (value / pages).toFixed(digits).padStart(10);
+  const lines = [
+    `  ${'per page'.padEnd(12)} ${'fetches'.padStart(10)} ${'fetch ms'.padStart(10)} ${'served ms'.padStart(10)} ${'db cmds'.padStart(10)} ${'db ms'.padStart(10)} ${'cpu ms'.padStart(10)}`,
+  ];
+  const cpu = (process: string) => perPage(delta(process, 'process_cpu_seconds_total') * 1_000);
+  lines.push(
+    `  ${'gateway'.padEnd(12)} ${perPage(delta('gateway', 'hub_graphql_requests_total'))} ${''.padStart(10)} ${perPage(delta('gateway', 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${''.padStart(21)} ${cpu('gateway')}`,
+  );
+  for (const name of SUBGRAPH_NAMES) {
+    lines.push(
+      `  ${name.padEnd(12)} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_count', { subgraph: name }))} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_sum', { subgraph: name }) * 1_000)} ${perPage(delta(name, 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${perPage(delta(name, 'hub_db_command_duration_seconds_count'))} ${perPage(delta(name, 'hub_db_command_duration_seconds_sum') * 1_000)} ${cpu(name)}`,
     );
-    await queryLoad(gatewayUrl, HEADLINE, tokens, 2); // warm-up: JIT, connection pools, query plans
-    const headline = summarize(await queryLoad(gatewayUrl, HEADLINE, tokens, DURATION_S));
-    const baseline = summarize(await queryLoad(gatewayUrl, BASELINE, tokens, DURATION_S));
-    // Identical traffic (one member): what sharing identical subgraph requests in flight saves.
-    const identical = stack && {
-      shared: summarize(await queryLoad(gatewayUrl, HEADLINE, tokens.slice(0, 1), DURATION_S)),
-      plain: summarize(
-        await queryLoad(stack.gateways['gateway without dedupe']!, HEADLINE, tokens.slice(0, 1), DURATION_S),
-      ),
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack({ 'gateway without dedupe': { SUBGRAPH_DEDUPE: 'false' } });
+  const gatewayUrl = stack.gateways.gateway!;
+  try {
+    const members = await Promise.all(
+      Array.from({ length: DISTINCT_MEMBERS }, (_, i) => token(`M${String(i + 1).padStart(4, '0')}`)),
+    );
+    const distinct = members.map((member) => ({ authorization: `Bearer ${member}` }));
+    const guests = Array.from({ length: DISTINCT_MEMBERS }, (_, i) => ({
+      'x-device-id': `bench-device-${i}`,
+    }));
+    console.log(
+      `bench:page — ${CONCURRENCY} concurrent clients, ${DURATION_S} s per load, loopback ${gatewayUrl}\n` +
+        `headline page: the persisted document ${HOME.name} (${HOME.id.slice(0, 12)}…)`,
+    );
+    await bodyLoad(gatewayUrl, { query: HOME.body }, distinct, 3); // warm-up: JIT, pools, query plans, snapshots
+
+    const WIDTH = 40;
+    const results: [string, ReturnType<typeof summarize>, string[] | null][] = [];
+    const measure = async (
+      name: string,
+      url: string,
+      body: object,
+      callers: Record<string, string>[],
+      explain: boolean,
+    ) => {
+      const before = explain ? await scrape(stack) : null;
+      const result = summarize(await bodyLoad(url, body, callers, DURATION_S));
+      const lines = before ? breakdown(before, await scrape(stack), result.requests) : null;
+      results.push([name, result, lines]);
+      return result;
     };
-    const WIDTH = 34;
+    const baseline = await measure(
+      'viewer { id } (50 members)',
+      gatewayUrl,
+      { query: BASELINE },
+      distinct,
+      false,
+    );
+    const text = await measure(
+      'headline, 50 members, text',
+      gatewayUrl,
+      { query: HOME.body },
+      distinct,
+      true,
+    );
+    const byId = await measure(
+      'headline, 50 members, document id',
+      gatewayUrl,
+      { documentId: `sha256:${HOME.id}` },
+      distinct,
+      false,
+    );
+    const shared = await measure(
+      'headline, one member, dedupe',
+      gatewayUrl,
+      { documentId: HOME.id },
+      distinct.slice(0, 1),
+      true,
+    );
+    const plain = await measure(
+      'headline, one member, no dedupe',
+      stack.gateways['gateway without dedupe']!,
+      { documentId: HOME.id },
+      distinct.slice(0, 1),
+      false,
+    );
+    await measure('guest page (50 devices)', gatewayUrl, { documentId: HOME.id }, guests, true);
+
     const row = (name: string, s: ReturnType<typeof summarize>) =>
       `${name.padEnd(WIDTH)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)}`;
     const ratio = (name: string, a: ReturnType<typeof summarize>, b: ReturnType<typeof summarize>) =>
       `${name.padEnd(WIDTH)} ${(a.rps / b.rps).toFixed(2).padStart(8)} ${(a.p50 / b.p50).toFixed(2).padStart(8)} ${(a.p95 / b.p95).toFixed(2).padStart(8)} ${(a.p99 / b.p99).toFixed(2).padStart(8)}`;
     console.log(
-      `\n${'query'.padEnd(WIDTH)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)}`,
+      `\n${'load'.padEnd(WIDTH)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)}`,
     );
-    console.log(row('headline page (4 members in turn)', headline));
-    console.log(row('viewer { id } (members)', baseline));
-    console.log(ratio('headline / baseline', headline, baseline));
-    if (identical) {
-      console.log(row('headline, one member, dedupe', identical.shared));
-      console.log(row('headline, one member, no dedupe', identical.plain));
-      console.log(ratio('dedupe / no dedupe', identical.shared, identical.plain));
-    }
+    for (const [name, result] of results) console.log(row(name, result));
+    console.log(ratio('headline (text) / viewer { id }', text, baseline));
+    console.log(ratio('headline (document id) / viewer { id }', byId, baseline));
+    console.log(ratio('document id / text', byId, text));
+    console.log(ratio('one member: dedupe / no dedupe', shared, plain));
+
     console.log(
-      stack
-        ? `\n${peakMemoryLine(stack)}`
-        : '\npeak resident memory: n/a (benchmarked an already running hub)',
+      '\nWhere a page goes, per page: fetches the gateway made (content asks products, analytics and engagement in ' +
+        'one graph request of its own, counted as a second gateway request), their time as the gateway saw it, the ' +
+        "time each process spent serving its requests, each subgraph's database commands and their time, and the CPU " +
+        'time each process used.',
     );
+    for (const [name, , lines] of results) if (lines) console.log(`\n${name}\n${lines.join('\n')}`);
+    console.log(`\n${peakMemoryLine(stack)}`);
   } finally {
-    await stack?.stop();
+    await stack.stop();
   }
 }
 

@@ -12,6 +12,10 @@ import { connectHubDatabases, seedHub } from './hub';
 export const config = loadConfig();
 export const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
 const ROOT = path.resolve(__dirname, '..');
+/** BENCH_CPU_PROFILE_DIR: every hub process writes a V8 CPU profile (.cpuprofile) there when it stops. */
+const PROFILE_ARGS = process.env.BENCH_CPU_PROFILE_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE_DIR)}`]
+  : [];
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,6 +47,8 @@ async function waitFor(url: string, what: string): Promise<void> {
 export interface Stack {
   /** The gateway, and any further gateways asked for, by name. */
   gateways: Record<string, string>;
+  /** Each subgraph's GraphQL URL (its process also answers /metrics). */
+  subgraphs: Record<SubgraphName, string>;
   mongoUri: string;
   connections: Record<SubgraphName, Connection>;
   processes: { name: string; child: ChildProcess }[];
@@ -77,7 +83,7 @@ export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv
   }
   const run = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => ({
     name,
-    child: spawn(process.execPath, ['--import', 'tsx', entry], {
+    child: spawn(process.execPath, [...PROFILE_ARGS, '--import', 'tsx', entry], {
       cwd: ROOT,
       env: { ...env, ...extra },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -97,6 +103,9 @@ export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv
   );
   return {
     gateways,
+    subgraphs: Object.fromEntries(
+      SUBGRAPH_NAMES.map((name) => [name, env[`${name.toUpperCase()}_URL`]!]),
+    ) as Record<SubgraphName, string>,
     mongoUri: mongo.uri,
     connections,
     processes,
