@@ -1,7 +1,9 @@
 // What is published is held in memory by every process, and a change reaches every process within
 // SNAPSHOT_REFRESH_MS: two hubs (gateways and subgraphs apart, nothing shared but the databases) over the same
 // databases; an operator approves a creative through one, and a member sees it through the other within the bound,
-// and archived, it leaves within the same bound.
+// and archived, it leaves within the same bound. A product taken off sale leaves the pages within twice the bound:
+// products' own snapshot, then content's reuse of what products answered about suitability.
+import { Revisions } from '@bank-hub/shared';
 import { startHub, type RunningHub } from '../scripts/hub';
 import { bearer, clientToken, graphql, mongoUri, testConfig, testLogger, uniquePrefix } from './support/env';
 
@@ -96,4 +98,34 @@ it('shows a published creative through another process within SNAPSHOT_REFRESH_M
   const archived = await graphql(editing.gatewayUrl, STEP('archive'), { target }, alice);
   expect(archived.data?.archive.status).toBe('ARCHIVED');
   expect(await staleFor((placed) => !placed.includes(target.id))).toBeLessThanOrEqual(REFRESH_MS + 100);
+});
+
+it('drops a product card within twice SNAPSHOT_REFRESH_MS once products takes the product off sale', async () => {
+  const member = bearer(await clientToken('M0002', 'member'));
+  const CARDS = `{ viewer { page(channel: APP, key: "home") { slots { items { ... on ProductCard { product { id } } } } } } }`;
+  const cards = async () => {
+    const response = await graphql(reading.gatewayUrl, CARDS, {}, member);
+    return (response.data?.viewer.page.slots as { items: { product?: { id: string } }[] }[])
+      .flatMap((slot) => slot.items)
+      .flatMap((item) => (item.product ? [item.product.id] : []));
+  };
+  const [placed] = await cards();
+  expect(placed).toBeDefined();
+  const products = editing.connections.products;
+  await products
+    .collection('products')
+    .updateOne({ _id: placed as never }, { $set: { status: 'SUSPENDED' } });
+  await Revisions.open(products).bump();
+  const started = performance.now();
+  let lastStale = 0;
+  for (;;) {
+    const sent = performance.now() - started;
+    if (!(await cards()).includes(placed!)) break;
+    lastStale = sent;
+    if (sent > 10_000) throw new Error('the product never left the page');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  expect(lastStale).toBeLessThanOrEqual(2 * REFRESH_MS + 100);
+  await products.collection('products').updateOne({ _id: placed as never }, { $set: { status: 'ON_SALE' } });
+  await Revisions.open(products).bump();
 });

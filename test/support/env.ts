@@ -27,12 +27,17 @@ export const testConfig: HubConfig = loadConfig({
 
 /**
  * After a test wrote published data straight into a subgraph's database: bumps that subgraph's snapshot revision and
- * waits out the refresh bound, as an operator's change would be seen.
+ * waits out the refresh bound twice, as an operator's change would be seen: the subgraph's own snapshot, then content's
+ * reuse of what that subgraph answered (which products suit, which activities run).
  */
 export async function changedBehindTheHubsBack(connection: Connection): Promise<void> {
   await Revisions.open(connection).bump();
-  await new Promise((resolve) => setTimeout(resolve, testConfig.SNAPSHOT_REFRESH_MS + 20));
+  await new Promise((resolve) => setTimeout(resolve, 2 * testConfig.SNAPSHOT_REFRESH_MS + 20));
 }
+
+/** Waits until nothing a subgraph answered before it stopped is reused any more (SNAPSHOT_REFRESH_MS). */
+export const answersForgotten = () =>
+  new Promise((resolve) => setTimeout(resolve, testConfig.SNAPSHOT_REFRESH_MS + 20));
 export const testLogger = createLogger('test', 'silent');
 
 export function mongoUri(): string {

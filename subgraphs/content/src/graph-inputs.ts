@@ -3,6 +3,12 @@
 // the channel (products alone decides suitability); from analytics, the member's impressions today (frequency caps)
 // and the creative bandit's scores (order among equal priorities); from engagement, which activities run. Each part
 // is a nullable field, so a subgraph that cannot answer costs only its own part. Content never reads their data.
+//
+// Which products suit a risk level, affinity keys and channel, and which activities run, are the same answers for
+// every member who asks them: they change only when products or engagement publish. Content reuses such an answer for
+// `reuseMs` (SNAPSHOT_REFRESH_MS), as those subgraphs' own snapshots do, so most pages ask the graph nothing; what is
+// per member (impressions, scores) is always asked. A failed answer is never kept.
+import { LRUCache } from 'lru-cache';
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import type { SuitableProduct } from './domain/audience';
 
@@ -146,46 +152,96 @@ function unavailable(serviceName: InputSource, reason: string | undefined) {
 const PRODUCT = `query ProductForPlacement($id: ID!) { product(id: $id) { id status } }`;
 const ACTIVITY = `query ActivityForPlacement($id: ID!) { activity(id: $id) { id status } }`;
 
-export function graphInputs(graph: GraphClient) {
+/** Answers kept at most: suitability per distinct (risk level, channel, affinity keys), activities per id. */
+const REUSED_ANSWERS = 5_000;
+
+const suitabilityKey = ({ riskLevel, channel, affinityKeys }: NonNullable<PageQuestion['suitability']>) =>
+  JSON.stringify([riskLevel, channel, [...affinityKeys].sort()]);
+
+/** An activity engagement said runs, or null for one it did not list. */
+type Liveness = { fields: ActivityCardFields | null };
+
+export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
+  const reuse = options.reuseMs > 0;
+  const suitable = new LRUCache<string, readonly SuitableProductCard[]>({
+    max: REUSED_ANSWERS,
+    ttl: Math.max(1, options.reuseMs),
+  });
+  const liveness = new LRUCache<string, Liveness>({ max: REUSED_ANSWERS, ttl: Math.max(1, options.reuseMs) });
+
   async function ask(caller: GraphCaller, questions: readonly PageQuestion[]): Promise<PageInputs[]> {
     const activityIds = [...new Set(questions.flatMap((question) => question.activityIds))].sort();
-    const { document, variables } = inputsDocument(questions, activityIds);
+    // What is known already is not asked again: a question keeps only its per-member parts.
+    const known = questions.map((question) =>
+      question.suitability && reuse ? suitable.get(suitabilityKey(question.suitability)) : undefined,
+    );
+    const toAsk = questions.map((question, i) => (known[i] ? { ...question, suitability: null } : question));
+    const unknownActivities = reuse ? activityIds.filter((id) => !liveness.has(id)) : activityIds;
     let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
-    try {
-      const response = await graph.query<InputsData>(caller, document, variables);
-      data = response.data;
-      for (const error of response.errors) {
-        const source = SOURCE_OF[String(error.path?.[0] ?? '').charAt(0)];
-        if (source) unanswered[source] ??= error.message;
+    if (toAsk.some(asksAnything) || unknownActivities.length > 0) {
+      const { document, variables } = inputsDocument(toAsk, unknownActivities);
+      try {
+        const response = await graph.query<InputsData>(caller, document, variables);
+        data = response.data;
+        for (const error of response.errors) {
+          const source = SOURCE_OF[String(error.path?.[0] ?? '').charAt(0)];
+          if (source) unanswered[source] ??= error.message;
+        }
+      } catch (error) {
+        // The gateway could not be reached: nothing is known, and the page says so where it matters.
+        const reason = (error as Error).message;
+        Object.assign(unanswered, { products: reason, analytics: reason, engagement: reason });
       }
-    } catch (error) {
-      // The gateway could not be reached: nothing is known, and the page says so where it matters.
-      const reason = (error as Error).message;
-      Object.assign(unanswered, { products: reason, analytics: reason, engagement: reason });
     }
-    const answered = data?.live as LiveActivity[] | null | undefined;
-    const live =
-      answered &&
-      new Map(
-        answered.map((activity) => [
-          activity.id,
-          { ...activity, startsAt: new Date(activity.startsAt), endsAt: new Date(activity.endsAt) },
-        ]),
-      );
-    return questions.map((_, i) => {
+    const live = liveActivities(
+      activityIds,
+      unknownActivities,
+      data?.live as LiveActivity[] | null | undefined,
+    );
+    return questions.map((question, i) => {
       const exposures = data?.[`e${i}`] as Answer | null | undefined;
       const scores = (data?.[`s${i}`] as { scores: Answer } | null | undefined)?.scores;
+      const answered = data?.[`p${i}`] as SuitableProductCard[] | null | undefined;
+      if (answered && question.suitability && reuse)
+        suitable.set(suitabilityKey(question.suitability), answered);
       return {
-        suitableProducts: (data?.[`p${i}`] as SuitableProductCard[] | null | undefined) ?? null,
+        suitableProducts: known[i] ?? answered ?? null,
         exposures: exposures
           ? new Map(exposures.map((entry) => [entry.creativeId, entry.impressions ?? 0]))
           : null,
         scores: scores ? new Map(scores.map((entry) => [entry.creativeId, entry.score ?? 0])) : null,
-        liveActivities: live ?? null,
+        liveActivities: live,
         unanswered,
       };
     });
+  }
+
+  /**
+   * The activities of `ids` that run now, from what was known and what engagement just answered for `asked`; null
+   * when engagement was asked and could not say. A kept answer is checked against the clock again: an activity that
+   * has ended since is not shown.
+   */
+  function liveActivities(
+    ids: readonly string[],
+    asked: readonly string[],
+    answered: LiveActivity[] | null | undefined,
+  ): ReadonlyMap<string, ActivityCardFields> | null {
+    if (asked.length > 0 && !answered) return null;
+    const fresh = new Map(
+      (answered ?? []).map((activity) => [
+        activity.id,
+        { ...activity, startsAt: new Date(activity.startsAt), endsAt: new Date(activity.endsAt) },
+      ]),
+    );
+    if (reuse) for (const id of asked) liveness.set(id, { fields: fresh.get(id) ?? null });
+    const now = Date.now();
+    const result = new Map<string, ActivityCardFields>();
+    for (const id of ids) {
+      const fields = fresh.get(id) ?? liveness.get(id)?.fields;
+      if (fields && fields.startsAt.getTime() <= now && now < fields.endsAt.getTime()) result.set(id, fields);
+    }
+    return result;
   }
 
   /** Whether a lookup found its subject, NOT_FOUND being a clear "no"; anything else is SERVICE_UNAVAILABLE. */

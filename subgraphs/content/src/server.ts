@@ -28,7 +28,7 @@ export async function buildContentServer(dependencies: SubgraphDependencies): Pr
         refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
         logger: dependencies.logger,
       }),
-      graphInputs(dependencies.graph),
+      graphInputs(dependencies.graph, { reuseMs: dependencies.config.SNAPSHOT_REFRESH_MS }),
       new Set(dependencies.config.CREATIVE_LINK_HOSTS),
     ),
   });
