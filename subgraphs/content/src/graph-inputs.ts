@@ -175,8 +175,20 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     const known = questions.map((question) =>
       question.suitability && reuse ? suitable.get(suitabilityKey(question.suitability)) : undefined,
     );
-    const toAsk = questions.map((question, i) => (known[i] ? { ...question, suitability: null } : question));
-    const unknownActivities = reuse ? activityIds.filter((id) => !liveness.has(id)) : activityIds;
+    // Activities are asked once for the whole batch, and only those not kept.
+    const toAsk = questions.map((question, i) => ({
+      ...question,
+      suitability: known[i] ? null : question.suitability,
+      activityIds: [],
+    }));
+    const keptActivities = new Map<string, Liveness>();
+    if (reuse)
+      for (const id of activityIds) {
+        // Read once, now: a kept answer may expire while the graph is asked the rest.
+        const kept = liveness.get(id);
+        if (kept) keptActivities.set(id, kept);
+      }
+    const unknownActivities = activityIds.filter((id) => !keptActivities.has(id));
     let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
     if (toAsk.some(asksAnything) || unknownActivities.length > 0) {
@@ -196,6 +208,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     }
     const live = liveActivities(
       activityIds,
+      keptActivities,
       unknownActivities,
       data?.live as LiveActivity[] | null | undefined,
     );
@@ -218,12 +231,13 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
   }
 
   /**
-   * The activities of `ids` that run now, from what was known and what engagement just answered for `asked`; null
+   * The activities of `ids` that run now, from what was `kept` and what engagement just answered for `asked`; null
    * when engagement was asked and could not say. A kept answer is checked against the clock again: an activity that
    * has ended since is not shown.
    */
   function liveActivities(
     ids: readonly string[],
+    kept: ReadonlyMap<string, Liveness>,
     asked: readonly string[],
     answered: LiveActivity[] | null | undefined,
   ): ReadonlyMap<string, ActivityCardFields> | null {
@@ -238,7 +252,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     const now = Date.now();
     const result = new Map<string, ActivityCardFields>();
     for (const id of ids) {
-      const fields = fresh.get(id) ?? liveness.get(id)?.fields;
+      const fields = fresh.get(id) ?? kept.get(id)?.fields;
       if (fields && fields.startsAt.getTime() <= now && now < fields.endsAt.getTime()) result.set(id, fields);
     }
     return result;
