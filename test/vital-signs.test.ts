@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-  tracing = startConfiguredTracing({ ...testConfig, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, 'hub')!;
+  tracing = (await startConfiguredTracing({ ...testConfig, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, 'hub'))!;
   hub = await startTestHub('vital_signs', { logger: log.logger });
 });
 

@@ -14,7 +14,7 @@ export function runProcess(
   const main = async () => {
     const config = loadConfig();
     const logger = createLogger(component, config.LOG_LEVEL);
-    const tracing = startConfiguredTracing(config, component);
+    const tracing = await startConfiguredTracing(config, component);
     const stop = await start(config, logger);
     let stopping = false;
     const shutdown = async () => {

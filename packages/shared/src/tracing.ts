@@ -3,7 +3,7 @@
 // (the gateway to a subgraph, a subgraph calling the graph back); calls to other processes carry the active span on.
 // The server span records the request id (x-request-id) and the request's log lines record the trace id, so one finds
 // the other. Spans go to an OTLP/HTTP collector; with no endpoint configured (the default) tracing is off and costs
-// nothing: the API hands out non-recording spans.
+// nothing: the API hands out non-recording spans, and the SDK and exporter (some 16 MB a process) are never loaded.
 import {
   context,
   propagation,
@@ -14,17 +14,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { HubConfig } from './config';
 
 const TRACER = 'bank-ops-hub';
@@ -40,11 +30,23 @@ export interface Tracing {
  * Registers this process's tracer provider: spans of `service` (the process: gateway, a subgraph, or the one-process
  * hub) sampled at `sampleRatio` unless the caller's trace decided already, exported in batches.
  */
-export function startTracing(options: {
+export async function startTracing(options: {
   service: string;
   exporter: SpanExporter;
   sampleRatio: number;
-}): Tracing {
+}): Promise<Tracing> {
+  const [
+    { AsyncLocalStorageContextManager },
+    { W3CTraceContextPropagator },
+    { resourceFromAttributes },
+    sdk,
+  ] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace'),
+  ]);
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } = sdk;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.service }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
@@ -65,9 +67,10 @@ export function startTracing(options: {
 }
 
 /** Tracing as configured: to OTEL_EXPORTER_OTLP_ENDPOINT's /v1/traces, or off (null) without an endpoint. */
-export function startConfiguredTracing(config: HubConfig, service: string): Tracing | null {
+export async function startConfiguredTracing(config: HubConfig, service: string): Promise<Tracing | null> {
   const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint) return null;
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
   return startTracing({
     service,
     exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` }),
