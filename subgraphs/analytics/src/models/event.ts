@@ -11,6 +11,11 @@ export interface EventDoc {
   /** Only what a verified member token says; never what the event body claims. */
   memberId: string | null;
   deviceId: string;
+  /**
+   * The hub service that recorded the event about the member (e.g. svc.messages: a message delivered), absent for a
+   * device's own: such events never count as the member being active.
+   */
+  recordedBy?: string | null;
   channel: Channel;
   occurredAt: Date;
   receivedAt: Date;
@@ -25,6 +30,7 @@ export const eventSchema = new Schema<EventDoc>(
     name: { type: String, required: true },
     memberId: { type: String, default: null },
     deviceId: { type: String, required: true },
+    recordedBy: { type: String, default: undefined },
     channel: { type: String, required: true },
     occurredAt: { type: Date, required: true },
     receivedAt: { type: Date, required: true },
