@@ -56,3 +56,29 @@ export function wholeNumber(value: number, field: string, min: number, max: numb
 
 /** An https URL, as images and covers are given. */
 export const HTTPS_URL = /^https:\/\/\S{1,500}$/;
+
+/** What may follow a link's host or start an app route: RFC 3986 path, query and fragment characters, no `\`. */
+const URL_TAIL = "[A-Za-z0-9\\-._~!$&'()*+,;=:@%/?#]{0,500}";
+/** An app route: one `/`, then anything but a second `/` or `\`, which browsers read as another host. */
+const APP_ROUTE = new RegExp(`^/(?![/\\\\])${URL_TAIL}$`);
+/** An https URL: a bare host name (no user, no port), then path, query or fragment. */
+const HTTPS_LINK = new RegExp(`^https://([A-Za-z0-9.-]{1,253})(?:[/?#]${URL_TAIL})?$`);
+
+/**
+ * Where a tap on a creative or a message may send a member: a route inside the app, or an https page on a host the bank
+ * trusts. Anything else (`//evil.example`, `/\evil.example`, `javascript:`, another host) could send members to a
+ * look-alike site from the bank's own page.
+ */
+export function checkLink(
+  value: string | null | undefined,
+  field: string,
+  allowedHosts: ReadonlySet<string>,
+): string {
+  const host = value ? HTTPS_LINK.exec(value)?.[1]?.toLowerCase() : undefined;
+  if (value && (APP_ROUTE.test(value) || (host !== undefined && allowedHosts.has(host)))) return value;
+  const hosts = [...allowedHosts].join(', ');
+  throw new InputProblem(
+    field,
+    `${field} must be an app route (/…)${hosts ? ` or an https URL on ${hosts}` : ''}`,
+  );
+}
