@@ -1,22 +1,28 @@
 // Checking operators' input in plain domain functions: a problem names the input field at fault, and `checked` turns
-// it into the GraphQL error clients see (BAD_USER_INPUT with `extensions.field`), so domain code stays GraphQL-free.
-import { badInput } from './errors';
+// it into the GraphQL error clients see (BAD_USER_INPUT, or the problem's own stable code, with `extensions.field`),
+// so domain code stays GraphQL-free.
+import { ErrorCode, hubError } from './errors';
 
 export class InputProblem extends Error {
   constructor(
     readonly field: string,
     message: string,
+    /** A code of its own when clients must tell this problem apart (e.g. SMS_TOO_LONG); else BAD_USER_INPUT. */
+    readonly code: ErrorCode = ErrorCode.BAD_USER_INPUT,
+    /** What the client needs besides the field, e.g. the segments an SMS would take. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
 
-/** Runs a check; an InputProblem becomes BAD_USER_INPUT naming the field. */
+/** Runs a check; an InputProblem becomes an error with its code, naming the field. */
 export function checked<T>(check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof InputProblem) throw badInput(error.message, error.field);
+    if (error instanceof InputProblem)
+      throw hubError(error.code, error.message, { ...error.details, field: error.field });
     throw error;
   }
 }
