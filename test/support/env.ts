@@ -12,14 +12,16 @@ import {
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
-// Background jobs (members' stages, the bandit, the task feed) run only in the tests that ask for them, never in the
-// middle of another test's reads or stored-state comparisons.
+// Background jobs (members' stages, the bandit, the task feed, messages' scheduler and sender) run only in the tests
+// that ask for them, never in the middle of another test's reads or stored-state comparisons.
 export const testConfig: HubConfig = loadConfig({
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
   LIFECYCLE_JOB_INTERVAL_MS: '0',
   MODEL_TRAINING_INTERVAL_MS: '0',
   TASK_FEED_INTERVAL_MS: '0',
+  MESSAGES_SCHEDULER_INTERVAL_MS: '0',
+  MESSAGES_SEND_INTERVAL_MS: '0',
 });
 export const testLogger = createLogger('test', 'silent');
 
