@@ -128,12 +128,19 @@ export async function planOccurrence(
   const filter = audienceFilterOf(campaign);
   const size = deps.pageSize ?? PAGE_SIZE;
   let { cursor, pages, planned } = held;
-  let page = audiencePage(deps.graph, filter, size, cursor);
+  // A page asked for ahead may fail while the current one is written: it is marked handled here (so the process does
+  // not die of an unhandled rejection) and its error still comes out where it is awaited.
+  const ask = (after: string | null) => {
+    const asked = audiencePage(deps.graph, filter, size, after);
+    asked.catch(() => undefined);
+    return asked;
+  };
+  let page = ask(cursor);
   let written = 0;
   for (;;) {
     const { members, next } = await page;
     // Ask for the next page while this one is written.
-    if (next) page = audiencePage(deps.graph, filter, size, next);
+    if (next) page = ask(next);
     const now = new Date();
     const batchId = `${held._id}#${pages}`;
     const entries = members.map((member) => planEntry({ ...context, batchId, now }, plannedMember(member)));
