@@ -1,6 +1,7 @@
 // Tracked events, append-only. An event's id is the device's own id for it, scoped to the device, so a retry (the same
 // id from the same device) is stored once: the unique _id is the idempotency key.
 import { Schema, type Model, type mongo } from 'mongoose';
+import { duplicateIndexes } from '@bank-hub/shared';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -128,23 +129,4 @@ export class EventRepository {
   ofDay(day: string): Promise<EventDoc[]> {
     return this.model.find({ day }).lean<EventDoc[]>().exec();
   }
-}
-
-/** Indexes of a bulk insert's documents refused as duplicate keys, or null when anything else went wrong. */
-function duplicateIndexes(error: unknown): Set<number> | null {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length === 0) return null;
-  const failed = new Set<number>();
-  for (const writeError of list as {
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }[]) {
-    const code = writeError.code ?? writeError.err?.code;
-    const index = writeError.index ?? writeError.err?.index;
-    if (code !== 11000 || typeof index !== 'number') return null;
-    failed.add(index);
-  }
-  return failed;
 }

@@ -12,8 +12,8 @@ import {
   type GraphClient,
   type Logger,
   type MessageChannel,
+  duplicateIndexes,
 } from '@bank-hub/shared';
-import { duplicateIndexes } from '../outbox/model';
 
 export type MessageEventName = 'message_delivered' | 'message_open' | 'message_click';
 

@@ -2,10 +2,9 @@
 // crash) finds it there and adds nothing; a deleted message stays as a tombstone for the same reason — a retry must
 // not bring it back. Every query takes the member it is about: nobody reads or marks another member's messages.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { badInput } from '@bank-hub/shared';
+import { badInput, isDuplicateKey } from '@bank-hub/shared';
 import type { MessageFormat } from '../templates/model';
 import type { Purpose } from '../outbox/domain/routing';
-import { isDuplicateKey } from '../outbox/model';
 
 export interface InboxDoc {
   _id: string;

@@ -4,9 +4,9 @@
 // yet and both arrays have room (their N-th element does not exist), so concurrent workers can never take the member
 // over budget, and a retry of the same message finds its touch already taken. Touches that aged out of a window are
 // pulled before the arrays' length is trusted.
+import { isDuplicateKey } from '@bank-hub/shared';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { MessageChannel } from '@bank-hub/shared';
-import { isDuplicateKey } from './model';
 
 interface Touch {
   key: string;

@@ -5,7 +5,7 @@
 // handed over (delivered, opened, clicked, unsubscribed, fell back) is kept in timestamps of their own, so a receipt
 // and a worker writing at once never undo each other.
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
-import type { MessageChannel } from '@bank-hub/shared';
+import { duplicateIndexes, isDuplicateKey, type MessageChannel } from '@bank-hub/shared';
 import type { VariableValues } from '../templates/domain/variables';
 import type { Purpose } from './domain/routing';
 
@@ -122,27 +122,6 @@ const batchSchema = new Schema<SendBatchDoc>(
   { collection: 'send_batches', versionKey: false },
 );
 batchSchema.index({ state: 1, dueAt: 1 });
-
-/** A bulk write's documents refused as duplicates (already there), or null when anything else failed. */
-export function duplicateIndexes(error: unknown): Set<number> | null {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length === 0) return null;
-  const failed = new Set<number>();
-  for (const writeError of list as {
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }[]) {
-    const code = writeError.code ?? writeError.err?.code;
-    const index = writeError.index ?? writeError.err?.index;
-    if (code !== 11000 || typeof index !== 'number') return null;
-    failed.add(index);
-  }
-  return failed;
-}
-
-export const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
 
 /** The changes a worker makes to one entry, applied by id. */
 export type EntryChange = { id: string; set: Partial<OutboxEntryDoc>; inc?: { attempts: number } };

@@ -2,8 +2,8 @@
 // (collection local_provider), one document per idempotency key. The first call with a key is the delivery; a repeat
 // only counts the call, as a real gateway honouring idempotency keys would — so a test can count, per member, what a
 // provider would have delivered. Sends arriving together are written in one insert.
+import { duplicateIndexes } from '@bank-hub/shared';
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
-import { duplicateIndexes } from '../model';
 import type { ProviderAdapter, ProviderMessage, SendResult } from './adapter';
 
 export interface LocalDeliveryDoc {
