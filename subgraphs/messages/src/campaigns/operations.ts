@@ -12,8 +12,8 @@ import {
   type WorkflowAction,
 } from '@bank-hub/shared';
 import type { MessagesContext } from '../context';
+import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
 import { audienceSize, benefitOf } from '../members-graph';
-import { newId, type Operator, type WorkflowOutcome } from '../templates/operations';
 import type { TemplateDoc } from '../templates/model';
 import { checkCampaignInput, type CampaignInput } from './domain/validation';
 import type { CampaignDoc, CampaignFields } from './model';
@@ -22,25 +22,6 @@ export async function campaignOrNotFound(ctx: MessagesContext, id: string): Prom
   const campaign = await ctx.loaders.campaignById.load(id);
   if (!campaign) throw notFound('campaign', id.slice(0, 64));
   return campaign;
-}
-
-function audit(
-  ctx: MessagesContext,
-  operator: Operator,
-  action: string,
-  id: string,
-  before: unknown,
-  after: unknown,
-) {
-  return ctx.repos.audit.record({
-    actor: operator.id,
-    action,
-    targetType: 'CAMPAIGN',
-    targetId: id,
-    before,
-    after,
-    requestId: ctx.requestId,
-  });
 }
 
 async function checkedFields(ctx: MessagesContext, input: CampaignInput): Promise<CampaignFields> {
@@ -89,7 +70,7 @@ export async function createCampaign(
     eventsThrough: null,
   };
   await ctx.repos.campaigns.insert(campaign);
-  await audit(ctx, operator, 'createCampaign', campaign._id, null, campaign);
+  await audit(ctx, operator, { type: 'CAMPAIGN', id: campaign._id }, 'createCampaign', null, campaign);
   return campaign;
 }
 
@@ -104,7 +85,7 @@ export async function updateCampaign(
   const edited = edit(before, fields, operator.id, ctx.now);
   if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `campaign ${id}: ${edited.message}`);
   const after = await replace(ctx, before, edited.doc);
-  await audit(ctx, operator, 'updateCampaign', id, before, after);
+  await audit(ctx, operator, { type: 'CAMPAIGN', id }, 'updateCampaign', before, after);
   return after;
 }
 
@@ -138,7 +119,7 @@ export async function campaignWorkflowStep(
       );
   }
   const after = await replace(ctx, before, result.doc);
-  await audit(ctx, operator, action, id, before, reason ? { ...after, reason } : after);
+  await audit(ctx, operator, { type: 'CAMPAIGN', id }, action, before, reason ? { ...after, reason } : after);
   return { type: 'CAMPAIGN', id, status: result.status, live: result.live, version: after.version };
 }
 
@@ -160,6 +141,13 @@ export async function setPaused(
   const after = await ctx.repos.campaigns.setRun(id, { paused, updatedAt: ctx.now }, { paused: !paused });
   if (!after) throw conflict(`campaign ${id} was changed by someone else; reload and retry`);
   if (!paused) await ctx.repos.outbox.wakeCampaign(id, ctx.now);
-  await audit(ctx, operator, paused ? 'pauseCampaign' : 'resumeCampaign', id, before, after);
+  await audit(
+    ctx,
+    operator,
+    { type: 'CAMPAIGN', id },
+    paused ? 'pauseCampaign' : 'resumeCampaign',
+    before,
+    after,
+  );
   return after;
 }

@@ -13,7 +13,7 @@ import type {
 import type { Trigger, QuietHours as QuietHoursModel } from '../campaigns/domain/timing';
 import type { CampaignStats as CampaignStatsModel } from '../campaigns/stats';
 import type { OutboxEntryDoc } from '../outbox/model';
-import type { WorkflowOutcome } from '../templates/operations';
+import type { WorkflowOutcome } from '../operator';
 import type { InboxDoc } from '../inbox/model';
 import type { ConsentView } from '../consent/model';
 import type { MemberRef, MessagesContext } from '../context';

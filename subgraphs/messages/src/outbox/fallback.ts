@@ -4,6 +4,7 @@
 // after a crash plans it once; the 5G entry is stamped fellBackAt. It is the same touch of the member as the 5G
 // message, so it takes no second one from the contact budget.
 import type { MessagesRepositories } from '../models';
+import { NOT_SENT_YET } from './domain/plan';
 import type { OutboxEntryDoc } from './model';
 
 const SWEEP = 500;
@@ -22,16 +23,8 @@ export function fallbackEntry(entry: OutboxEntryDoc, batchId: string, now: Date)
     state: 'PENDING',
     reason: null,
     dueAt: now,
-    attempts: 0,
-    lastError: null,
     createdAt: now,
-    sentAt: null,
-    providerMessageId: null,
-    deliveredAt: null,
-    openedAt: null,
-    clickedAt: null,
-    unsubscribedAt: null,
-    fellBackAt: null,
+    ...NOT_SENT_YET,
   };
 }
 

@@ -1,6 +1,5 @@
 // Operator use cases for templates: create, edit, move through the four-eyes workflow (each audited and guarded by
 // version), and preview one for a member. Input is checked completely before anything is written.
-import { randomBytes } from 'node:crypto';
 import {
   ErrorCode,
   badInput,
@@ -13,49 +12,16 @@ import {
   type WorkflowAction,
 } from '@bank-hub/shared';
 import type { MessagesContext } from '../context';
+import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
 import { benefitOf, benefitValues, memberForPreview } from '../members-graph';
 import { renderMessage, type RenderedMessage } from './domain/render';
 import { checkTemplateInput, type TemplateInput } from './domain/validation';
 import { channelOf, type TemplateDoc } from './model';
 
-export interface Operator {
-  id: string;
-}
-
-/** What a workflow step did, as MessagesWorkflowResult shows it. */
-export interface WorkflowOutcome {
-  type: 'TEMPLATE' | 'CAMPAIGN';
-  id: string;
-  status: TemplateDoc['status'];
-  live: boolean;
-  version: number;
-}
-
-export const newId = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
-
 export async function templateOrNotFound(ctx: MessagesContext, id: string): Promise<TemplateDoc> {
   const template = await ctx.loaders.templateById.load(id);
   if (!template) throw notFound('template', id.slice(0, 64));
   return template;
-}
-
-function audit(
-  ctx: MessagesContext,
-  operator: Operator,
-  action: string,
-  id: string,
-  before: unknown,
-  after: unknown,
-) {
-  return ctx.repos.audit.record({
-    actor: operator.id,
-    action,
-    targetType: 'TEMPLATE',
-    targetId: id,
-    before,
-    after,
-    requestId: ctx.requestId,
-  });
 }
 
 async function replace(ctx: MessagesContext, before: TemplateDoc, after: TemplateDoc): Promise<TemplateDoc> {
@@ -82,7 +48,7 @@ export async function createTemplate(
     pending: null,
   };
   await ctx.repos.templates.insert(template);
-  await audit(ctx, operator, 'createTemplate', template._id, null, template);
+  await audit(ctx, operator, { type: 'TEMPLATE', id: template._id }, 'createTemplate', null, template);
   return template;
 }
 
@@ -103,7 +69,7 @@ export async function updateTemplate(
   const edited = edit(before, fields, operator.id, ctx.now);
   if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `template ${id}: ${edited.message}`);
   const after = await replace(ctx, before, edited.doc);
-  await audit(ctx, operator, 'updateTemplate', id, before, after);
+  await audit(ctx, operator, { type: 'TEMPLATE', id }, 'updateTemplate', before, after);
   return after;
 }
 
@@ -118,7 +84,7 @@ export async function templateWorkflowStep(
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   const after = await replace(ctx, before, result.doc);
-  await audit(ctx, operator, action, id, before, reason ? { ...after, reason } : after);
+  await audit(ctx, operator, { type: 'TEMPLATE', id }, action, before, reason ? { ...after, reason } : after);
   return { type: 'TEMPLATE', id, status: result.status, live: result.live, version: after.version };
 }
 

@@ -9,6 +9,19 @@ import type { VariableValues } from '../../templates/domain/variables';
 import type { OutboxEntryDoc } from '../model';
 import { ladderFor, type Purpose, type Reachability } from './routing';
 
+/** What a new entry (planned, or a fallback) knows of its sending: nothing yet. */
+export const NOT_SENT_YET = {
+  attempts: 0,
+  lastError: null,
+  sentAt: null,
+  providerMessageId: null,
+  deliveredAt: null,
+  openedAt: null,
+  clickedAt: null,
+  unsubscribedAt: null,
+  fellBackAt: null,
+} as const satisfies Partial<OutboxEntryDoc>;
+
 /** A member as planning reads them. */
 export interface PlannedMember extends Reachability {
   id: string;
@@ -64,15 +77,7 @@ export function planEntry(context: PlanContext, member: PlannedMember): OutboxEn
     state: skipped ? 'SKIPPED' : 'PENDING',
     reason: skipped ?? (until ? 'QUIET_HOURS' : null),
     dueAt: until ?? now,
-    attempts: 0,
-    lastError: null,
     createdAt: now,
-    sentAt: null,
-    providerMessageId: null,
-    deliveredAt: null,
-    openedAt: null,
-    clickedAt: null,
-    unsubscribedAt: null,
-    fellBackAt: null,
+    ...NOT_SENT_YET,
   };
 }
