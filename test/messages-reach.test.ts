@@ -423,3 +423,28 @@ describe('what happened, at analytics', () => {
     expect(await m.repos.relay.model.countDocuments()).toBe(0);
   });
 });
+
+describe('messages down', () => {
+  it('leaves the headline page whole: only the inbox and unread count are null, each with its error', async () => {
+    await hub.stopSubgraph('messages');
+    try {
+      const page = await m.member('M0001', PAGE);
+      expect(page.data?.viewer.page.slots.length).toBeGreaterThan(0);
+      expect(page.data?.viewer).toMatchObject({ id: 'M0001', unreadCount: null, inbox: null });
+      const failed = (page.errors ?? []).map((error) => [
+        error.path?.join('.'),
+        error.extensions?.code,
+        error.extensions?.serviceName,
+      ]);
+      expect(failed).toEqual(
+        expect.arrayContaining([
+          ['viewer.unreadCount', 'SERVICE_UNAVAILABLE', 'messages'],
+          ['viewer.inbox', 'SERVICE_UNAVAILABLE', 'messages'],
+        ]),
+      );
+    } finally {
+      await hub.restartSubgraph('messages');
+    }
+    expect((await m.member('M0001', PAGE)).errors).toBeUndefined();
+  });
+});
