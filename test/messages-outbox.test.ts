@@ -384,3 +384,28 @@ describe('small campaigns', () => {
     );
   });
 });
+
+describe('the contact budget under concurrent workers', () => {
+  const rules = { budget: 3, budgetWindowMs: 7 * 86_400_000, caps: { FIVE_G: 1, SMS: 1, IN_APP: 10 } };
+
+  it('takes at most the budget of a member never touched before, and each key once', async () => {
+    const now = new Date();
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        m.repos.contacts.take('MC0001', `race-${i % 6}:MC0001`, ['IN_APP'], rules, now, null),
+      ),
+    );
+    const [doc] = await m.repos.contacts.byMembers(['MC0001']);
+    expect(doc!.marketing).toHaveLength(3);
+    const taken = new Set(doc!.marketing.map((touch) => touch.key));
+    expect(taken.size).toBe(3);
+    // A key that got its touch answers ok however often it asked; every other ask was refused for the budget.
+    outcomes.forEach((outcome, i) =>
+      expect(outcome).toEqual(
+        taken.has(`race-${i % 6}:MC0001`)
+          ? { ok: true, channel: 'IN_APP' }
+          : { ok: false, reason: 'OVER_BUDGET' },
+      ),
+    );
+  });
+});

@@ -99,6 +99,22 @@ export class ContactRepository {
       if (!decided.ok || doc?.marketing.some((touch) => touch.key === key)) return decided;
       if (doc && this.hasAged(doc, rules, now)) await this.prune(memberId, rules, now);
       const touch: Touch = { key, at: now, channel: decided.channel };
+      if (!doc) {
+        // The member's first touch: an insert, which the unique id alone decides (no other worker created the
+        // document meanwhile), instead of a conditional upsert that would have to look for it.
+        try {
+          await this.model.create({
+            _id: memberId,
+            marketing: [touch],
+            channels: { [decided.channel]: [touch] },
+          });
+          return decided;
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          doc = await this.model.findById(memberId).lean<ContactDoc>().exec();
+          continue;
+        }
+      }
       try {
         await this.model
           .findOneAndUpdate(
