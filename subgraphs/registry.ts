@@ -11,6 +11,7 @@ export const SUBGRAPHS = {
   products: () => import('./products/src/descriptor'),
   analytics: () => import('./analytics/src/descriptor'),
   engagement: () => import('./engagement/src/descriptor'),
+  messages: () => import('./messages/src/descriptor'),
 } satisfies Record<string, () => Promise<{ default: SubgraphDescriptor }>>;
 
 export type SubgraphName = keyof typeof SUBGRAPHS;

@@ -3,7 +3,8 @@
 // only ever the one the verified token names, limits hold, and stats on Creative and Product move with the events.
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
-import { bearer, clientToken, errorCodes, graphql, internalIdentity } from './support/env';
+import { GraphClient, serviceIdentity } from '@bank-hub/shared';
+import { bearer, clientToken, errorCodes, graphql, internalIdentity, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -122,6 +123,65 @@ describe('trackEvents', () => {
     );
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'deviceId' });
     expect(await storedFor('x')).toHaveLength(0);
+  });
+});
+
+describe('recordMemberEvents', () => {
+  const RECORD = `mutation ($events: [MemberEventInput!]!) {
+    recordMemberEvents(events: $events) { accepted duplicates rejected { index code field } }
+  }`;
+  const delivered = (id: string, memberId = 'M0007') => ({
+    id,
+    name: 'message_delivered',
+    memberId,
+    occurredAt: new Date().toISOString(),
+    channel: 'APP',
+    properties: { messageId: id, campaignId: 'CMP-test', variant: 'A', messageChannel: 'SMS' },
+  });
+
+  it('stores a hub service’s events about members once, checked against the plan, never as activity', async () => {
+    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const caller = { identity: serviceIdentity('messages') };
+    const id = `dlv-${Date.now().toString(36)}`;
+    const events = [
+      delivered(id),
+      { ...delivered(`${id}-x`), name: 'no_such_event' },
+      delivered(`${id}-g`, 'guest:device-1'),
+    ];
+    const first = await graph.query<{ recordMemberEvents: unknown }>(caller, RECORD, { events });
+    expect(first.data?.recordMemberEvents).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [
+        { index: 1, code: 'UNKNOWN_EVENT', field: 'name' },
+        { index: 2, code: 'INVALID_ID', field: 'memberId' },
+      ],
+    });
+    const again = await graph.query<{ recordMemberEvents: unknown }>(caller, RECORD, {
+      events: [delivered(id)],
+    });
+    expect(again.data?.recordMemberEvents).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
+    const stored = await repos.events.model
+      .find({ _id: `svc.messages:${id}` })
+      .lean()
+      .exec();
+    expect(stored).toMatchObject([
+      { memberId: 'M0007', recordedBy: 'svc.messages', name: 'message_delivered' },
+    ]);
+    const day = stored[0]!.day;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await repos.rollups.actives.countDocuments({ day, memberId: 'M0007' })).toBe(0);
+  });
+
+  it('is for the hub’s services only', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      RECORD,
+      { events: [delivered('dlv-member-0001')] },
+      member,
+    );
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+    expect(await repos.events.model.countDocuments({ _id: /dlv-member-0001/ })).toBe(0);
   });
 });
 

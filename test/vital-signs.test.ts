@@ -155,6 +155,7 @@ describe('the gateway in production', () => {
       LOG_LEVEL: 'silent',
       JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
       SUBGRAPH_SECRET: 'another-production-secret-32-chars-long',
+      MESSAGES_RECEIPT_SECRET: 'a-third-production-secret-32-chars-long',
       ...env,
     });
 

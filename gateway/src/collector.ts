@@ -6,19 +6,16 @@
 import express, { type Router } from 'express';
 import cors from 'cors';
 import {
-  DEADLINE_HEADER,
   DEVICE_ID_HEADER,
   ErrorCode,
-  IDENTITY_HEADER,
-  REQUEST_ID_HEADER,
   refuseBadBodies,
   sendGraphQLError,
   type HubConfig,
   type Logger,
 } from '@bank-hub/shared';
 import type { TokenVerifier } from './auth';
-import { contextFor } from './request-context';
-import { SubgraphUnavailable, type SubgraphClient } from './subgraph-client';
+import { forwardBody } from './forward-body';
+import type { SubgraphClient } from './subgraph-client';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -64,31 +61,16 @@ export function collector(options: {
       }
       const carriesToken = isRecord(body) && 'token' in body;
       if (carriesToken) delete (body as Record<string, unknown>).token;
-      const context = contextFor(config, logger, identity, res);
-      const deadline = Date.now() + config.SUBGRAPH_TIMEOUT_MS;
       const device = req.headers[DEVICE_ID_HEADER];
-      try {
-        const answer = await ingestion.call({
-          body: carriesToken ? JSON.stringify(body) : req.body,
-          headers: {
-            'content-type': 'text/plain',
-            [IDENTITY_HEADER]: await context.internalToken(),
-            [REQUEST_ID_HEADER]: context.requestId,
-            [DEADLINE_HEADER]: String(deadline),
-            ...(typeof device === 'string' ? { [DEVICE_ID_HEADER]: device } : {}),
-          },
-          signal: context.signal,
-          deadline,
-          shareKey: null,
-          path: '/collect',
-        });
-        res.status(answer.status).type('application/json').send(answer.text);
-      } catch (error) {
-        if (!(error instanceof SubgraphUnavailable)) throw error;
-        sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, error.message, {
-          serviceName: ingestion.name,
-        });
-      }
+      await forwardBody(res, {
+        config,
+        logger,
+        identity,
+        subgraph: ingestion,
+        path: '/collect',
+        body: carriesToken ? JSON.stringify(body) : req.body,
+        headers: typeof device === 'string' ? { [DEVICE_ID_HEADER]: device } : {},
+      });
     },
   );
   router.use('/collect', refuseBadBodies(logger));

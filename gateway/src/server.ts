@@ -30,6 +30,7 @@ import {
 } from '@bank-hub/shared';
 import { createTokenVerifier } from './auth';
 import { collector } from './collector';
+import { receipts } from './receipts';
 import { HubDataSource } from './data-source';
 import { operationGuards } from './guards';
 import {
@@ -171,6 +172,8 @@ export function buildGateway(options: GatewayOptions): Gateway {
       await apollo.start();
       const ingestion = ownerOf(options.supergraphSdl, 'Mutation', 'trackEvents');
       app.use(collector({ config, logger, verifyToken, ingestion: clients.get(ingestion ?? '') ?? null }));
+      const messages = ownerOf(options.supergraphSdl, 'Mutation', 'unsubscribe');
+      app.use(receipts({ config, logger, messages: clients.get(messages ?? '') ?? null }));
       // Sandbox opens at the root as well as at /graphql.
       app.all(
         ['/', '/graphql'],

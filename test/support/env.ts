@@ -13,8 +13,8 @@ import {
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
-// Background jobs (members' stages, the bandit, the task feed) run only in the tests that ask for them, never in the
-// middle of another test's reads or stored-state comparisons.
+// Background jobs (members' stages, the bandit, the task feed, messages' scheduler and sender) run only in the tests
+// that ask for them, never in the middle of another test's reads or stored-state comparisons.
 export const testConfig: HubConfig = loadConfig({
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
@@ -23,6 +23,8 @@ export const testConfig: HubConfig = loadConfig({
   TASK_FEED_INTERVAL_MS: '0',
   // Fixtures written straight to a database are seen by pages within this bound (see changedBehindTheHubsBack).
   SNAPSHOT_REFRESH_MS: '100',
+  MESSAGES_SCHEDULER_INTERVAL_MS: '0',
+  MESSAGES_SEND_INTERVAL_MS: '0',
 });
 
 /**

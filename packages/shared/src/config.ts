@@ -3,6 +3,11 @@ import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123';
+const DEV_RECEIPT_SECRET = 'dev-only-receipt-secret-change-me-01234';
+
+/** Channels messages reach members through, in the order of the fallback ladder. */
+export const MESSAGE_CHANNELS = ['FIVE_G', 'SMS', 'IN_APP'] as const;
+export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 /** An on/off setting written as true or false. */
@@ -70,6 +75,66 @@ export const configSchema = z
     TASK_FEED_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
     /** How stale what subgraphs hold in memory (published content, the catalogue, segments) may get, at most. */
     SNAPSHOT_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+    /** How often messages' worker sends what is due from the outbox (and falls back, relays events); 0 turns it off. */
+    MESSAGES_SEND_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+    /** How often messages plans campaigns' due occurrences and event triggers; 0 turns it off. */
+    MESSAGES_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).default(5_000),
+    /** A FIVE_G message with no delivery receipt this long after it was sent falls back to its SMS rendering, once. */
+    MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .max(24 * 3_600_000)
+      .default(120_000),
+    /** Marketing messages one member may get in MESSAGES_CONTACT_BUDGET_DAYS, whatever the channel. */
+    MESSAGES_CONTACT_BUDGET: z.coerce.number().int().min(1).max(1_000).default(3),
+    /** The rolling window of the contact budget, in days. */
+    MESSAGES_CONTACT_BUDGET_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+    /** Marketing messages one member may get per channel in 24 hours: `CHANNEL:count`, comma-separated. */
+    MESSAGES_CHANNEL_DAILY_CAPS: z
+      .string()
+      .default('FIVE_G:1,SMS:1,IN_APP:3')
+      .transform((value, ctx) => {
+        const caps: Record<MessageChannel, number> = { FIVE_G: 1, SMS: 1, IN_APP: 3 };
+        for (const part of value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const [channel, count] = part.split(':');
+          const n = Number(count);
+          if (
+            !MESSAGE_CHANNELS.includes(channel as MessageChannel) ||
+            !Number.isInteger(n) ||
+            n < 1 ||
+            n > 100
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${part}" is not CHANNEL:count (FIVE_G, SMS or IN_APP; 1 to 100)`,
+            });
+            return z.NEVER;
+          }
+          caps[channel as MessageChannel] = n;
+        }
+        return caps;
+      }),
+    /** Sending attempts before a message is dead-lettered. */
+    MESSAGES_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    /** The first retry waits this long; each next one twice as long (at most ten minutes). */
+    MESSAGES_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+    /** Where SMS and 5G messages go: `local` records them in messages' database (development, tests), `http` posts them. */
+    MESSAGES_PROVIDER: z.enum(['local', 'http']).default('local'),
+    /** The SMS / 5G gateway's endpoint for MESSAGES_PROVIDER=http. */
+    MESSAGES_PROVIDER_URL: z.string().url().optional(),
+    /** A bearer token for that endpoint, if it asks for one. */
+    MESSAGES_PROVIDER_TOKEN: z.string().min(1).optional(),
+    /** Signs providers' delivery receipts (HMAC-SHA256); receipts signed otherwise are refused. */
+    MESSAGES_RECEIPT_SECRET: z
+      .string()
+      .min(32, 'MESSAGES_RECEIPT_SECRET must be at least 32 characters')
+      .default(DEV_RECEIPT_SECRET),
+    /** The page an unsubscribe link opens; the link adds `?t=<token>`, which the page passes to Mutation.unsubscribe. */
+    MESSAGES_UNSUBSCRIBE_URL: z.string().url().default('https://m.haichuan-bank.example/unsubscribe'),
     MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
     MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
     MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),
@@ -134,6 +199,20 @@ export const configSchema = z
         code: 'custom',
         path: ['SUBGRAPH_SECRET'],
         message: 'set SUBGRAPH_SECRET in production',
+      });
+    if (config.MESSAGES_RECEIPT_SECRET === DEV_RECEIPT_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MESSAGES_RECEIPT_SECRET'],
+        message: 'set MESSAGES_RECEIPT_SECRET in production',
+      });
+  })
+  .superRefine((config, ctx) => {
+    if (config.MESSAGES_PROVIDER === 'http' && !config.MESSAGES_PROVIDER_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MESSAGES_PROVIDER_URL'],
+        message: 'MESSAGES_PROVIDER=http needs MESSAGES_PROVIDER_URL',
       });
   });
 

@@ -54,6 +54,18 @@ export const ErrorCode = {
   REFERRAL_LOOP: 'REFERRAL_LOOP',
   /** The member already accepted another invite. */
   ALREADY_REFERRED: 'ALREADY_REFERRED',
+  /** A message template names a variable the hub does not know. */
+  UNKNOWN_VARIABLE: 'UNKNOWN_VARIABLE',
+  /** An SMS rendering that can bill more segments than its template allows. */
+  SMS_TOO_LONG: 'SMS_TOO_LONG',
+  /** An SMS rendering without the sender's signature (e.g. 【海川银行】). */
+  SMS_SIGNATURE_REQUIRED: 'SMS_SIGNATURE_REQUIRED',
+  /** An SMS rendering without an opt-out line (e.g. 回复TD退订). */
+  SMS_OPT_OUT_REQUIRED: 'SMS_OPT_OUT_REQUIRED',
+  /** A campaign whose audience selects nobody. */
+  EMPTY_AUDIENCE: 'EMPTY_AUDIENCE',
+  /** A provider receipt whose signature or timestamp does not check out: it changes nothing. */
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

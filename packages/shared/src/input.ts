@@ -1,22 +1,28 @@
 // Checking operators' input in plain domain functions: a problem names the input field at fault, and `checked` turns
-// it into the GraphQL error clients see (BAD_USER_INPUT with `extensions.field`), so domain code stays GraphQL-free.
-import { badInput } from './errors';
+// it into the GraphQL error clients see (BAD_USER_INPUT, or the problem's own stable code, with `extensions.field`),
+// so domain code stays GraphQL-free.
+import { ErrorCode, hubError } from './errors';
 
 export class InputProblem extends Error {
   constructor(
     readonly field: string,
     message: string,
+    /** A code of its own when clients must tell this problem apart (e.g. SMS_TOO_LONG); else BAD_USER_INPUT. */
+    readonly code: ErrorCode = ErrorCode.BAD_USER_INPUT,
+    /** What the client needs besides the field, e.g. the segments an SMS would take. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
 
-/** Runs a check; an InputProblem becomes BAD_USER_INPUT naming the field. */
+/** Runs a check; an InputProblem becomes an error with its code, naming the field. */
 export function checked<T>(check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof InputProblem) throw badInput(error.message, error.field);
+    if (error instanceof InputProblem)
+      throw hubError(error.code, error.message, { ...error.details, field: error.field });
     throw error;
   }
 }
@@ -56,3 +62,29 @@ export function wholeNumber(value: number, field: string, min: number, max: numb
 
 /** An https URL, as images and covers are given. */
 export const HTTPS_URL = /^https:\/\/\S{1,500}$/;
+
+/** What may follow a link's host or start an app route: RFC 3986 path, query and fragment characters, no `\`. */
+const URL_TAIL = "[A-Za-z0-9\\-._~!$&'()*+,;=:@%/?#]{0,500}";
+/** An app route: one `/`, then anything but a second `/` or `\`, which browsers read as another host. */
+const APP_ROUTE = new RegExp(`^/(?![/\\\\])${URL_TAIL}$`);
+/** An https URL: a bare host name (no user, no port), then path, query or fragment. */
+const HTTPS_LINK = new RegExp(`^https://([A-Za-z0-9.-]{1,253})(?:[/?#]${URL_TAIL})?$`);
+
+/**
+ * Where a tap on a creative or a message may send a member: a route inside the app, or an https page on a host the bank
+ * trusts. Anything else (`//evil.example`, `/\evil.example`, `javascript:`, another host) could send members to a
+ * look-alike site from the bank's own page.
+ */
+export function checkLink(
+  value: string | null | undefined,
+  field: string,
+  allowedHosts: ReadonlySet<string>,
+): string {
+  const host = value ? HTTPS_LINK.exec(value)?.[1]?.toLowerCase() : undefined;
+  if (value && (APP_ROUTE.test(value) || (host !== undefined && allowedHosts.has(host)))) return value;
+  const hosts = [...allowedHosts].join(', ');
+  throw new InputProblem(
+    field,
+    `${field} must be an app route (/…)${hosts ? ` or an https URL on ${hosts}` : ''}`,
+  );
+}

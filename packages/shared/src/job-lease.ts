@@ -1,6 +1,7 @@
 // Leases that let one process at a time run a job (a lifecycle run, a feed consumer), across every process of a
 // subgraph: a lease is one document per job, taken by a conditional upsert, and lapses by itself if its holder dies.
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from './mongo';
 
 export interface JobLeaseDoc {
   /** The job's name. */
@@ -17,8 +18,6 @@ export const jobLeaseSchema = new Schema<JobLeaseDoc>(
   },
   { collection: 'job_leases', versionKey: false },
 );
-
-const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
 export class JobLeases {
   constructor(readonly model: Model<JobLeaseDoc>) {}

@@ -87,8 +87,13 @@ export async function startJavaServer(): Promise<MongoHandle> {
   const classpath = [path.join(LAUNCHER_DIR, 'target/classes'), path.join(LAUNCHER_DIR, 'target/lib/*')].join(
     path.delimiter,
   );
+  // The whole database lives in the Java heap: 1 GiB holds the demo seed and the test suite; a benchmark planning a
+  // campaign to 100,000 members asks for more (MONGO_JAVA_SERVER_HEAP, e.g. 4g), or the server stalls collecting.
+  const heap = /^\d{1,5}[mg]$/.test(process.env.MONGO_JAVA_SERVER_HEAP ?? '')
+    ? process.env.MONGO_JAVA_SERVER_HEAP
+    : '1g';
   // The launcher exits when its stdin closes, so it never outlives this process.
-  const child = spawn('java', ['-Xmx1g', '-cp', classpath, 'hub.mongo.Launcher', '127.0.0.1', '0'], {
+  const child = spawn('java', [`-Xmx${heap}`, '-cp', classpath, 'hub.mongo.Launcher', '127.0.0.1', '0'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const port = await readListeningPort(child);
@@ -143,3 +148,25 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Conn
   await connection.asPromise();
   return connection;
 }
+
+/** A bulk insert's documents refused as duplicate keys (already there), by index; null when anything else failed. */
+export function duplicateIndexes(error: unknown): Set<number> | null {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length === 0) return null;
+  const failed = new Set<number>();
+  for (const writeError of list as {
+    code?: number;
+    index?: number;
+    err?: { code?: number; index?: number };
+  }[]) {
+    const code = writeError.code ?? writeError.err?.code;
+    const index = writeError.index ?? writeError.err?.index;
+    if (code !== 11000 || typeof index !== 'number') return null;
+    failed.add(index);
+  }
+  return failed;
+}
+
+/** Whether a write failed only because its unique key is taken. */
+export const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;

@@ -1,7 +1,7 @@
 // Ingestion: a batch of events from one device, each checked against the tracking plan and the limits. The valid ones
 // are stored (once per id, whatever the retries), the others reported by their index; the member is whoever the
 // verified token names, never what an event claims.
-import { CLIENT_ID, Scope, badInput, hasScope, type Identity } from '@bank-hub/shared';
+import { CLIENT_ID, Scope, badInput, hasScope, requireScope, type Identity } from '@bank-hub/shared';
 import {
   LIMITS,
   batchLimitExceeded,
@@ -70,4 +70,56 @@ export async function trackEvents(
     duplicates: granted - stored.length,
     rejected: rejected.sort((a, b) => a.index - b.index),
   };
+}
+
+/** An event a hub service observed about a member (messages: a message delivered, opened, clicked). */
+export interface MemberEvent extends ReportedEvent {
+  channel: Channel;
+  memberId: string;
+}
+
+/** Member ids as members hands them out; a guest is nobody's member. */
+const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The hub's service door: events a subgraph records about members, checked against the tracking plan as trackEvents
+ * checks a device's. The recording service stands where a device would (`<service>:<id>` is the idempotency key),
+ * and its events are marked `recordedBy` it: they are about the member, but a delivered message is not the member
+ * being active, so activity counts leave them out.
+ */
+export async function recordMemberEvents(
+  ctx: IngestionContext,
+  events: readonly MemberEvent[],
+): Promise<TrackEventsOutcome> {
+  const recorder = requireScope(ctx.identity, Scope.SERVICE);
+  const definitions = await ctx.plan();
+  const rejected: TrackEventsOutcome['rejected'] = [];
+  const valid: EventDoc[] = [];
+  events.forEach((event, index) => {
+    if (index >= LIMITS.batch) return rejected.push({ index, ...batchLimitExceeded() });
+    if (!MEMBER_ID.test(event.memberId))
+      return rejected.push({
+        index,
+        code: 'INVALID_ID',
+        message: 'memberId is not a member id',
+        field: 'memberId',
+      });
+    const checked = checkEvent(event, definitions.get(event.name), ctx.now);
+    if (!checked.ok) return rejected.push({ index, ...checked.rejection });
+    valid.push({
+      _id: `${recorder}:${event.id}`,
+      name: event.name,
+      memberId: event.memberId,
+      deviceId: recorder,
+      recordedBy: recorder,
+      channel: event.channel,
+      occurredAt: event.occurredAt,
+      receivedAt: ctx.now,
+      day: dayOf(event.occurredAt),
+      properties: checked.properties,
+    });
+  });
+  const unique = [...new Map(valid.map((doc) => [doc._id, doc])).values()];
+  const stored = await ctx.sink.store(unique);
+  return { accepted: stored.length, duplicates: valid.length - stored.length, rejected };
 }

@@ -16,7 +16,7 @@ import { windowStart } from './domain/rollups';
 import { creativeStats, productStats } from './domain/stats';
 import type { Resolvers } from './generated/resolvers';
 import { feedPage } from './feed';
-import { trackEvents } from './ingest';
+import { recordMemberEvents, trackEvents } from './ingest';
 import { statusOf } from './models/registry';
 import {
   activateModelVersion,
@@ -89,6 +89,8 @@ export const resolvers: Resolvers = {
   Mutation: {
     trackEvents: (_parent, { deviceId, events }, ctx) =>
       trackEvents({ ...ctx, plan: () => ctx.plan.get() }, deviceId, events),
+    recordMemberEvents: (_parent, { events }, ctx) =>
+      recordMemberEvents({ ...ctx, plan: () => ctx.plan.get() }, events),
     defineTrackedEvent: (_parent, { input }, ctx) => defineTrackedEvent(ctx, input),
     runLifecycleJob: (_parent, { asOf }, ctx) => runLifecycle(ctx, asOf),
     retrainCreativeBandit: (_parent, _args, ctx) => retrainCreativeBandit(ctx),

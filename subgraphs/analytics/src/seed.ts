@@ -22,6 +22,14 @@ const property = (
   required = false,
 ): TrackedPropertyDoc => ({ name, type, required, description });
 
+/** What messages' events carry: which message, of which campaign and variant, on which rung of the channel ladder. */
+const MESSAGE_PROPERTIES = [
+  property('messageId', 'ID', 'The message.', true),
+  property('campaignId', 'ID', 'Its campaign.'),
+  property('variant', 'STRING', 'The campaign variant it belongs to.'),
+  property('messageChannel', 'STRING', 'Where it went: FIVE_G, SMS or IN_APP.'),
+];
+
 const placement = [
   property('creativeId', 'ID', 'The creative of the placed item.', true),
   property('variant', 'STRING', 'The experiment variant shown, if any.'),
@@ -90,21 +98,20 @@ export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] =
     ],
   },
   {
+    _id: 'message_delivered',
+    description:
+      'A message reached a member (messages records it from the channel: a receipt, or the inbox).',
+    properties: [...MESSAGE_PROPERTIES],
+  },
+  {
     _id: 'message_open',
     description: 'A member opened a message.',
-    properties: [
-      property('messageId', 'ID', 'The message.', true),
-      property('campaignId', 'ID', 'Its campaign.'),
-    ],
+    properties: [...MESSAGE_PROPERTIES],
   },
   {
     _id: 'message_click',
     description: 'A member followed a link in a message.',
-    properties: [
-      property('messageId', 'ID', 'The message.', true),
-      property('campaignId', 'ID', 'Its campaign.'),
-      property('link', 'STRING', 'The link followed.'),
-    ],
+    properties: [...MESSAGE_PROPERTIES, property('link', 'STRING', 'The link followed.')],
   },
   {
     _id: 'share',

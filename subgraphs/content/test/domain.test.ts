@@ -4,7 +4,8 @@ import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
 import { planSlot } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
-import { checkCreativeInput, checkLink, checkPageInput } from '../src/domain/validation';
+import { checkLink } from '@bank-hub/shared';
+import { checkCreativeInput, checkPageInput } from '../src/domain/validation';
 import { edit, reviewOf, step, transition } from '@bank-hub/shared';
 
 const NOW = new Date('2026-11-25T08:00:00Z');

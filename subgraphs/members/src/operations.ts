@@ -127,19 +127,27 @@ export async function setMemberTags(
 }
 
 /** Members matching a filter; the segment must exist and the tag code be well formed. */
+/** The most ids a member filter may name. */
+const MAX_FILTER_IDS = 1_000;
+
 export async function listMembers(
   repos: MembersRepositories,
-  filter: MemberCriteria & { segmentCode?: string | null },
+  filter: MemberCriteria & { segmentCode?: string | null; rule?: unknown },
   first: number,
   after: string | null,
   now: Date,
 ): Promise<MemberDoc[]> {
-  let segmentFilter = null;
+  const filters = [];
   if (filter.segmentCode) {
     const segment = await repos.segments.findByCode(filter.segmentCode);
     if (!segment) throw badInput(`segment ${filter.segmentCode} does not exist`, 'filter.segmentCode');
-    segmentFilter = compileRule(segment.rule, now);
+    filters.push(compileRule(segment.rule, now));
   }
+  if (filter.rule !== undefined && filter.rule !== null)
+    filters.push(compileRule(await checkSegmentRule(repos, filter.rule, 'filter.rule'), now));
+  if (filter.ids && filter.ids.length > MAX_FILTER_IDS)
+    throw badInput(`at most ${MAX_FILTER_IDS} ids`, 'filter.ids');
+  const segmentFilter = filters.length === 0 ? null : filters.length === 1 ? filters[0]! : { $and: filters };
   if (filter.tagCode && !TAG_CODE_PATTERN.test(filter.tagCode)) {
     throw badInput('tag code must be lower snake case', 'filter.tagCode');
   }

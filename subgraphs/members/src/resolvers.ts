@@ -34,6 +34,8 @@ import { applyLifecycle } from './lifecycle';
 import { awardPoints, refundPoints, spendPoints } from './points';
 
 const MAX_PAGE = 100;
+/** The hub's own subgraphs page through audiences in larger pages (messages planning a campaign). */
+const MAX_SERVICE_PAGE = 2_000;
 
 function operator(ctx: MembersContext): Actor {
   return { operatorId: requireScope(ctx.identity, Scope.OPERATOR), requestId: ctx.requestId };
@@ -74,8 +76,9 @@ export const resolvers: Resolvers = {
       return memberOrNotFound(ctx, id);
     },
     members: async (_parent, { filter, first, after }, ctx) => {
-      operator(ctx);
-      const size = checkCount(first ?? 20, MAX_PAGE, 'first');
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      const max = hasScope(ctx.identity, Scope.SERVICE) ? MAX_SERVICE_PAGE : MAX_PAGE;
+      const size = checkCount(first ?? 20, max, 'first');
       const afterId = after ? decodeCursor(after, MEMBER_ID_PATTERN, 'after') : null;
       const fetched = await listMembers(ctx.repos, filter ?? {}, size + 1, afterId, ctx.now);
       fetched.forEach((member) => ctx.loaders.memberById.prime(member._id, member));

@@ -1,10 +1,16 @@
 // Deterministic demo data: a tag library, membership levels, a dozen segments and a population of members,
 // including the two documented demo members M0001 and M0002. The same seed always yields the same data.
 import { Revisions } from '@bank-hub/shared';
-import { LIFECYCLE_STAGES, type Rule } from '@bank-hub/targeting';
+import { LIFECYCLE_STAGES, bucketOf, type Rule } from '@bank-hub/targeting';
 import { levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
-import type { MemberDoc, RiskLevel, TagValue } from './models/member';
+import {
+  DEFAULT_TIME_ZONE,
+  type MemberContact,
+  type MemberDoc,
+  type RiskLevel,
+  type TagValue,
+} from './models/member';
 import type { MembershipLevelDoc } from './models/membership-level';
 import type { SegmentDoc } from './models/segment';
 import type { TagDefinitionDoc } from './models/tag-definition';
@@ -157,6 +163,32 @@ const INTERESTS = [
   'healthcare',
 ];
 const CHANNELS = ['APP', 'WEB', 'MINI_PROGRAM'];
+/** Where members abroad live; most members live in the bank's home market (Asia/Shanghai). */
+const ZONES_ABROAD = [
+  'Europe/London',
+  'America/Los_Angeles',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'Europe/Berlin',
+];
+
+/**
+ * How a seeded member can be reached, derived from the id alone (the member generator's random sequence, which the
+ * rest of the seed follows, stays untouched): most phones verified, a good share of them taking 5G messages, and a
+ * few members abroad.
+ */
+function contactFor(id: string): MemberContact {
+  const phoneVerified = bucketOf(id, 'contact:phone') < 0.92;
+  const abroad = bucketOf(id, 'contact:zone');
+  return {
+    timeZone:
+      abroad < 0.94
+        ? DEFAULT_TIME_ZONE
+        : ZONES_ABROAD[Math.floor(((abroad - 0.94) / 0.06) * ZONES_ABROAD.length)]!,
+    phoneVerified,
+    fiveGCapable: phoneVerified && bucketOf(id, 'contact:5g') < 0.4,
+  };
+}
 
 /** A national ID number with a valid GB 11643 check digit. */
 function idNumber(region: string, birth: string, sequence: string): string {
@@ -220,6 +252,7 @@ function member(id: string, n: number, next: () => number): MemberDoc {
       ),
     },
     attributes: { city: pick(CITIES), ageGroup, gender: next() < 0.5 ? 'F' : 'M' },
+    contact: contactFor(id),
     tags,
     levelCode: level._id,
     levelRank: level.rank,
@@ -239,6 +272,7 @@ export const DEMO_MEMBERS: MemberDoc[] = [
     _id: 'M0001',
     personal: { name: '林小雨', phone: '13800010001', idNumber: idNumber('310101', '20050314', '021') },
     attributes: { city: 'Shanghai', ageGroup: '18-24', gender: 'F' },
+    contact: { timeZone: DEFAULT_TIME_ZONE, phoneVerified: true, fiveGCapable: false },
     tags: {
       new_user: true,
       student: true,
@@ -264,6 +298,7 @@ export const DEMO_MEMBERS: MemberDoc[] = [
     _id: 'M0002',
     personal: { name: '陈国华', phone: '13900020002', idNumber: idNumber('310104', '19740822', '135') },
     attributes: { city: 'Shanghai', ageGroup: '45-54', gender: 'M' },
+    contact: { timeZone: DEFAULT_TIME_ZONE, phoneVerified: true, fiveGCapable: true },
     tags: {
       salary_account: true,
       wealth_holder: true,

@@ -78,11 +78,11 @@ export function rollupIncrements(events: readonly EventDoc[]): RollupIncrement[]
   return [...merged.values()];
 }
 
-/** The members active in these events, per day and channel. */
+/** The members active in these events, per day and channel; events a hub service recorded are not activity. */
 export function activesOf(events: readonly EventDoc[]): DailyActiveDoc[] {
   const actives = new Map<string, DailyActiveDoc>();
-  for (const { memberId, day, channel } of events) {
-    if (!memberId) continue;
+  for (const { memberId, day, channel, recordedBy } of events) {
+    if (!memberId || recordedBy) continue;
     const _id = `${day}|${channel}|${memberId}`;
     actives.set(_id, { _id, day, channel, memberId });
   }

@@ -344,6 +344,22 @@ export type LifecycleStageCount = {
   stage: LifecycleStage;
 };
 
+/** An event a hub service observed about a member (e.g. messages: a message delivered). */
+export type MemberEventInput = {
+  /** The channel it belongs to. */
+  channel: Channel;
+  /** The service's own id for the event (8 to 64 of letters, digits, - _ . :); a retry with the same id is stored once. */
+  id: Scalars['ID']['input'];
+  /** The member the event is about. */
+  memberId: Scalars['ID']['input'];
+  /** An event name from the tracking plan. */
+  name: Scalars['String']['input'];
+  /** When it happened. */
+  occurredAt: Scalars['DateTime']['input'];
+  /** Its properties, as the tracking plan types them. */
+  properties?: InputMaybe<Scalars['JSON']['input']>;
+};
+
 /** A model in the registry. */
 export type Model = {
   __typename?: 'Model';
@@ -418,6 +434,12 @@ export type Mutation = {
   activateModelVersion: Model;
   /** Adds or replaces an event definition in the tracking plan. Operator scope; audited. */
   defineTrackedEvent: TrackedEvent;
+  /**
+   * Records events a hub subgraph observed about members (messages: deliveries, opens, clicks), at most 100 per call,
+   * each checked against the tracking plan as trackEvents checks a device's. They are the members' events in analyses,
+   * but never count as a member being active (only members' own devices say that). The hub's service scope only.
+   */
+  recordMemberEvents: TrackEventsResult;
   /** Trains a new version of the creative bandit from the rollups now (a job also does it every MODEL_TRAINING_INTERVAL_MS). Operator scope; audited. */
   retrainCreativeBandit: ModelVersion;
   /**
@@ -443,6 +465,10 @@ export type MutationActivateModelVersionArgs = {
 
 export type MutationDefineTrackedEventArgs = {
   input: TrackedEventInput;
+};
+
+export type MutationRecordMemberEventsArgs = {
+  events: Array<MemberEventInput>;
 };
 
 export type MutationRunLifecycleJobArgs = {
@@ -832,6 +858,7 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LifecycleStage: LifecycleStage;
   LifecycleStageCount: ResolverTypeWrapper<LifecycleStageCount>;
+  MemberEventInput: MemberEventInput;
   Model: ResolverTypeWrapper<ModelHeadDoc>;
   ModelMetric: ResolverTypeWrapper<ModelMetric>;
   ModelStatus: ModelStatus;
@@ -883,6 +910,7 @@ export type ResolversParentTypes = ResolversObject<{
   LifecycleRun: LifecycleJobRun;
   Boolean: Scalars['Boolean']['output'];
   LifecycleStageCount: LifecycleStageCount;
+  MemberEventInput: MemberEventInput;
   Model: ModelHeadDoc;
   ModelMetric: ModelMetric;
   ModelVersion: ModelVersionDoc;
@@ -1165,6 +1193,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationDefineTrackedEventArgs, 'input'>
+  >;
+  recordMemberEvents?: Resolver<
+    ResolversTypes['TrackEventsResult'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordMemberEventsArgs, 'events'>
   >;
   retrainCreativeBandit?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
   runLifecycleJob?: Resolver<

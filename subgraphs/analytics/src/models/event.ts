@@ -1,6 +1,7 @@
 // Tracked events, append-only. An event's id is the device's own id for it, scoped to the device, so a retry (the same
 // id from the same device) is stored once: the unique _id is the idempotency key.
 import { Schema, type Model, type mongo } from 'mongoose';
+import { duplicateIndexes } from '@bank-hub/shared';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -11,6 +12,11 @@ export interface EventDoc {
   /** Only what a verified member token says; never what the event body claims. */
   memberId: string | null;
   deviceId: string;
+  /**
+   * The hub service that recorded the event about the member (e.g. svc.messages: a message delivered), absent for a
+   * device's own: such events never count as the member being active.
+   */
+  recordedBy?: string | null;
   channel: Channel;
   occurredAt: Date;
   receivedAt: Date;
@@ -25,6 +31,7 @@ export const eventSchema = new Schema<EventDoc>(
     name: { type: String, required: true },
     memberId: { type: String, default: null },
     deviceId: { type: String, required: true },
+    recordedBy: { type: String, default: undefined },
     channel: { type: String, required: true },
     occurredAt: { type: Date, required: true },
     receivedAt: { type: Date, required: true },
@@ -122,23 +129,4 @@ export class EventRepository {
   ofDay(day: string): Promise<EventDoc[]> {
     return this.model.find({ day }).lean<EventDoc[]>().exec();
   }
-}
-
-/** Indexes of a bulk insert's documents refused as duplicate keys, or null when anything else went wrong. */
-function duplicateIndexes(error: unknown): Set<number> | null {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length === 0) return null;
-  const failed = new Set<number>();
-  for (const writeError of list as {
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }[]) {
-    const code = writeError.code ?? writeError.err?.code;
-    const index = writeError.index ?? writeError.err?.index;
-    if (code !== 11000 || typeof index !== 'number') return null;
-    failed.add(index);
-  }
-  return failed;
 }

@@ -1,11 +1,5 @@
 // Checks page and creative input before anything is stored. Each problem names the input field at fault.
-import {
-  HTTPS_URL as HTTPS_URL_PATTERN,
-  InputProblem,
-  matching,
-  optionalText,
-  requiredText,
-} from '@bank-hub/shared';
+import { HTTPS_URL, InputProblem, checkLink, matching, optionalText, requiredText } from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
 import type { CreativeFields, CreativeKind, VariantDoc } from '../models/creative';
 import type { ProductType, SlotDoc, SlotTemplate } from '../models/page';
@@ -27,32 +21,6 @@ const PAGE_KEY = /^[a-z][a-z0-9-]{0,39}$/;
 const SLOT_CODE = /^[a-z][a-z0-9_]{0,39}$/;
 const VARIANT_KEY = /^[A-Z0-9_]{1,16}$/;
 const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_.-]{2,63}$/;
-/** What may follow a link's host or start an app route: RFC 3986 path, query and fragment characters, no `\`. */
-const URL_TAIL = "[A-Za-z0-9\\-._~!$&'()*+,;=:@%/?#]{0,500}";
-/** An app route: one `/`, then anything but a second `/` or `\`, which browsers read as another host. */
-const APP_ROUTE = new RegExp(`^/(?![/\\\\])${URL_TAIL}$`);
-/** An https URL: a bare host name (no user, no port), then path, query or fragment. */
-const HTTPS_URL = new RegExp(`^https://([A-Za-z0-9.-]{1,253})(?:[/?#]${URL_TAIL})?$`);
-
-/**
- * Where a tap on a creative may send a member: a route inside the app, or an https page on a host the bank
- * trusts. Anything else (`//evil.example`, `/\evil.example`, `javascript:`, another host) could send members to a
- * look-alike site from the bank's own page.
- */
-export function checkLink(
-  value: string | null | undefined,
-  field: string,
-  allowedHosts: ReadonlySet<string>,
-): string {
-  const host = value ? HTTPS_URL.exec(value)?.[1]?.toLowerCase() : undefined;
-  if (value && (APP_ROUTE.test(value) || (host !== undefined && allowedHosts.has(host)))) return value;
-  const hosts = [...allowedHosts].join(', ');
-  throw new InputProblem(
-    field,
-    `${field} must be an app route (/…)${hosts ? ` or an https URL on ${hosts}` : ''}`,
-  );
-}
-
 export interface SlotInput {
   code: string;
   template: string;
@@ -201,14 +169,14 @@ export function checkCreativeInput(
         return {
           ...card,
           title: requiredText(input.title, 'input.title', 60),
-          imageUrl: matching(input.imageUrl, HTTPS_URL_PATTERN, 'input.imageUrl', 'an https URL'),
+          imageUrl: matching(input.imageUrl, HTTPS_URL, 'input.imageUrl', 'an https URL'),
           link: checkLink(input.link, 'input.link', linkHosts),
         };
       case 'ENTRY':
         return {
           ...card,
           title: requiredText(input.title, 'input.title', 12),
-          iconUrl: matching(input.iconUrl, HTTPS_URL_PATTERN, 'input.iconUrl', 'an https URL'),
+          iconUrl: matching(input.iconUrl, HTTPS_URL, 'input.iconUrl', 'an https URL'),
           link: checkLink(input.link, 'input.link', linkHosts),
           badge: optionalText(input.badge, 'input.badge', 8),
         };
@@ -265,7 +233,7 @@ function checkVariants(inputs: readonly VariantInput[], experimentKey: string | 
       weight: variant.weight,
       title: optionalText(variant.title, `${at}.title`, 60),
       imageUrl: variant.imageUrl
-        ? matching(variant.imageUrl, HTTPS_URL_PATTERN, `${at}.imageUrl`, 'an https URL')
+        ? matching(variant.imageUrl, HTTPS_URL, `${at}.imageUrl`, 'an https URL')
         : null,
       highlight: optionalText(variant.highlight, `${at}.highlight`, 30),
     };

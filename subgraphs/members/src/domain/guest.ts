@@ -1,7 +1,7 @@
 // A guest: a visitor without a token who named their device. Built in memory, never stored, so a guest costs no
 // member read and can never turn up in an operator's member list; targeted as a visitor who has not joined.
 import { deviceOfGuest, guestMemberId } from '@bank-hub/shared';
-import type { MemberDoc } from '../models/member';
+import { DEFAULT_TIME_ZONE, type MemberDoc } from '../models/member';
 import type { MembershipLevelDoc } from '../models/membership-level';
 import type { ProfileView } from './masking';
 
@@ -39,4 +39,7 @@ export const GUEST_PROFILE: ProfileView = {
   unmasked: false,
   city: null,
   ageGroup: null,
+  timeZone: DEFAULT_TIME_ZONE,
+  phoneVerified: false,
+  fiveGCapable: false,
 };

@@ -1,5 +1,5 @@
 // Personal data masking: a bank shows personal data only to callers allowed to see it.
-import type { MemberDoc } from '../models/member';
+import { contactOf, type MemberDoc } from '../models/member';
 
 export interface ProfileView {
   name: string;
@@ -8,6 +8,9 @@ export interface ProfileView {
   unmasked: boolean;
   city: string | null;
   ageGroup: string | null;
+  timeZone: string;
+  phoneVerified: boolean;
+  fiveGCapable: boolean;
 }
 
 const stars = (count: number) => '*'.repeat(Math.max(count, 1));
@@ -31,7 +34,7 @@ export function maskIdNumber(idNumber: string): string {
 }
 
 export function profileView(
-  member: Pick<MemberDoc, 'personal' | 'attributes'>,
+  member: Pick<MemberDoc, 'personal' | 'attributes' | 'contact'>,
   unmasked: boolean,
 ): ProfileView {
   const { name, phone, idNumber } = member.personal;
@@ -42,5 +45,6 @@ export function profileView(
     unmasked,
     city: member.attributes.city ?? null,
     ageGroup: member.attributes.ageGroup ?? null,
+    ...contactOf(member),
   };
 }

@@ -153,12 +153,18 @@ export type MemberEdge = {
 
 /** Filter for listing members. All given conditions must hold. */
 export type MemberFilter = {
+  /** Only these members (at most 1000 ids). */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only members at this level. */
   levelCode?: InputMaybe<Scalars['String']['input']>;
+  /** Only members whose lifecycle stage changed after this instant. */
+  lifecycleChangedAfter?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only members at this lifecycle stage. */
   lifecycleStage?: InputMaybe<LifecycleStage>;
   /** Only members with this risk level. */
   riskLevel?: InputMaybe<RiskLevel>;
+  /** Only members matching this rule (the language of segments, checked the same way). */
+  rule?: InputMaybe<Scalars['TargetingRule']['input']>;
   /** Only members in this segment. */
   segmentCode?: InputMaybe<Scalars['String']['input']>;
   /** Only members who have this tag (any value). */
@@ -172,12 +178,18 @@ export type MemberProfile = {
   ageGroup?: Maybe<Scalars['String']['output']>;
   /** City of residence. */
   city?: Maybe<Scalars['String']['output']>;
+  /** Whether the member's phone takes 5G rich messages (5G消息), as the carrier reported it. */
+  fiveGCapable: Scalars['Boolean']['output'];
   /** National ID number, masked to the first and last four characters unless unmasked. */
   idNumber: Scalars['String']['output'];
   /** Full name, masked to the first character unless unmasked. */
   name: Scalars['String']['output'];
   /** Mobile phone number, masked to the first three and last four digits unless unmasked. */
   phone: Scalars['String']['output'];
+  /** Whether the bank verified the member's mobile phone number; SMS and 5G messages go only to a verified number. */
+  phoneVerified: Scalars['Boolean']['output'];
+  /** The member's IANA time zone, e.g. Asia/Shanghai (the default when none is known): quiet hours follow it. */
+  timeZone: Scalars['String']['output'];
   /** True when the personal data above is shown unmasked. */
   unmasked: Scalars['Boolean']['output'];
 };
@@ -339,7 +351,10 @@ export type Query = {
   lifecycleCounts: Array<LifecycleCount>;
   /** A member by id. Operator scope. */
   member?: Maybe<Member>;
-  /** Members matching a filter, ordered by id, with cursor pagination. Operator scope. */
+  /**
+   * Members matching a filter, ordered by id, with cursor pagination. Operator scope (first: 1 to 100), or the hub's
+   * service scope (first: 1 to 2000: messages resolving a campaign's audience).
+   */
   members: MemberConnection;
   /** Membership levels, lowest first. */
   membershipLevels: Array<MembershipLevel>;
@@ -735,9 +750,12 @@ export type MemberProfileResolvers<
 > = ResolversObject<{
   ageGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   city?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fiveGCapable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   idNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phoneVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unmasked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 

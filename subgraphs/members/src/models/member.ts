@@ -11,6 +11,12 @@ export interface MemberDoc {
   personal: { name: string; phone: string; idNumber: string };
   /** Non-identifying profile attributes usable in rules as `attr.<name>`. */
   attributes: { city?: string; ageGroup?: string; gender?: string };
+  /**
+   * How the member can be reached (messages asks through the graph): their time zone, whether their phone number is
+   * verified, whether their phone takes 5G rich messages. Absent on members stored before these existed: see
+   * contactOf for the defaults.
+   */
+  contact?: MemberContact;
   tags: Record<string, TagValue>;
   levelCode: string;
   levelRank: number;
@@ -41,6 +47,28 @@ export interface PointsChange {
   growthPoints: number;
 }
 
+export interface MemberContact {
+  /** An IANA time zone, e.g. Asia/Shanghai. */
+  timeZone?: string;
+  phoneVerified?: boolean;
+  fiveGCapable?: boolean;
+}
+
+/** A member's time zone when none is stored: the bank's home market. */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+/**
+ * How a member can be reached, with the defaults of a member stored without it: the bank's time zone, and neither a
+ * verified phone nor 5G — nobody is texted on a number the bank has not verified.
+ */
+export function contactOf(member: Pick<MemberDoc, 'contact'>): Required<MemberContact> {
+  return {
+    timeZone: member.contact?.timeZone ?? DEFAULT_TIME_ZONE,
+    phoneVerified: member.contact?.phoneVerified ?? false,
+    fiveGCapable: member.contact?.fiveGCapable ?? false,
+  };
+}
+
 export interface MemberTagValue {
   code: string;
   value: TagValue;
@@ -58,6 +86,7 @@ export const memberSchema = new Schema<MemberDoc>(
       idNumber: { type: String, required: true },
     },
     attributes: { city: String, ageGroup: String, gender: String },
+    contact: { timeZone: String, phoneVerified: Boolean, fiveGCapable: Boolean },
     tags: { type: Schema.Types.Mixed, default: {} },
     levelCode: { type: String, required: true },
     levelRank: { type: Number, required: true },
@@ -78,6 +107,10 @@ memberSchema.index({ riskLevel: 1 });
 
 /** Plain criteria for listing members; `tagCode` must already be checked against the tag code pattern. */
 export interface MemberCriteria {
+  /** Only these members. */
+  ids?: readonly string[] | null;
+  /** Only members whose lifecycle stage changed after this instant. */
+  lifecycleChangedAfter?: Date | null;
   levelCode?: string | null;
   lifecycleStage?: LifecycleStage | null;
   riskLevel?: RiskLevel | null;
@@ -105,6 +138,9 @@ export class MemberRepository {
     after: string | null,
   ): Promise<MemberDoc[]> {
     const conditions: MemberFilterQuery[] = segmentFilter ? [segmentFilter] : [];
+    if (criteria.ids) conditions.push({ _id: { $in: [...criteria.ids] } });
+    if (criteria.lifecycleChangedAfter)
+      conditions.push({ lifecycleChangedAt: { $gt: criteria.lifecycleChangedAfter } });
     if (criteria.levelCode) conditions.push({ levelCode: criteria.levelCode });
     if (criteria.lifecycleStage) conditions.push({ lifecycleStage: criteria.lifecycleStage });
     if (criteria.riskLevel) conditions.push({ riskLevel: criteria.riskLevel });

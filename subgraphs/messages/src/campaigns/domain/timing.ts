@@ -1,0 +1,123 @@
+// When messages may go: quiet hours in each member's own time zone, and the occurrences of a campaign's trigger.
+// Plain functions of dates; time zones come from the platform's IANA database (Intl).
+import type { LifecycleStage } from '@bank-hub/targeting';
+
+export interface QuietHours {
+  /** HH:MM, 24-hour. */
+  start: string;
+  end: string;
+  policy: 'DEFER' | 'SKIP';
+}
+
+/** What marketing keeps when the campaign names no quiet hours: nothing between 21:00 and 08:00, deferred. */
+export const DEFAULT_QUIET_HOURS: QuietHours = { start: '21:00', end: '08:00', policy: 'DEFER' };
+
+export const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
+
+const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** One formatter per time zone: building one costs far more than using it, and a campaign meets few zones. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** Whether the platform knows the time zone. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Minutes after local midnight at `at` in the time zone (an unknown zone reads as the bank's, Asia/Shanghai). */
+export function localMinutes(at: Date, timeZone: string): number {
+  const formatter = isTimeZone(timeZone) ? formatterFor(timeZone) : formatterFor('Asia/Shanghai');
+  const parts = formatter.formatToParts(at);
+  const hour = Number(parts.find((part) => part.type === 'hour')?.value ?? 0);
+  const minute = Number(parts.find((part) => part.type === 'minute')?.value ?? 0);
+  return hour * 60 + minute;
+}
+
+/**
+ * When the member's quiet hours end, if `at` falls inside them; null when it does not. Quiet hours whose end comes
+ * before their start span midnight. A day with a daylight-saving shift may end them an hour off; the hub's home
+ * market has none.
+ */
+export function quietUntil(
+  at: Date,
+  timeZone: string,
+  quiet: Pick<QuietHours, 'start' | 'end'>,
+): Date | null {
+  const now = localMinutes(at, timeZone);
+  const start = minutesOf(quiet.start);
+  const end = minutesOf(quiet.end);
+  const inside = start < end ? now >= start && now < end : now >= start || now < end;
+  if (!inside) return null;
+  const minutesLeft = (end - now + 1_440) % 1_440;
+  const startOfMinute = at.getTime() - (at.getTime() % 60_000);
+  return new Date(startOfMinute + minutesLeft * 60_000);
+}
+
+export type Recurrence = 'DAILY' | 'WEEKLY' | 'MONTHLY';
+
+export type Trigger =
+  | { kind: 'ONCE'; at: Date }
+  | { kind: 'RECURRING'; at: Date; every: Recurrence; until: Date | null }
+  | { kind: 'EVENT'; event: 'LIFECYCLE_STAGE_CHANGED'; stage: LifecycleStage };
+
+/** The n-th occurrence of a recurrence from `first` (a month's day past its end falls on its last day). */
+export function nthOccurrence(first: Date, every: Recurrence, n: number): Date {
+  if (every === 'DAILY') return new Date(first.getTime() + n * 86_400_000);
+  if (every === 'WEEKLY') return new Date(first.getTime() + n * 7 * 86_400_000);
+  const date = new Date(first);
+  const day = date.getUTCDate();
+  date.setUTCDate(1);
+  date.setUTCMonth(date.getUTCMonth() + n);
+  const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+  date.setUTCDate(Math.min(day, lastDay));
+  return date;
+}
+
+/**
+ * The occurrence a timed trigger should plan now: the latest one due (at or before `now`) and after the last one
+ * planned. Occurrences missed meanwhile (the campaign paused, the hub down) are not sent late in a burst: only the
+ * latest counts. Null when none is due; event triggers have no occurrences.
+ */
+export function dueOccurrence(trigger: Trigger, plannedThrough: Date | null, now: Date): Date | null {
+  if (trigger.kind === 'EVENT') return null;
+  if (trigger.kind === 'ONCE') return !plannedThrough && trigger.at <= now ? trigger.at : null;
+  if (trigger.at > now) return null;
+  const last = trigger.until && trigger.until < now ? trigger.until : now;
+  // Months differ in length: step to an estimate, then walk to the exact latest occurrence at or before `last`.
+  const step = { DAILY: 86_400_000, WEEKLY: 7 * 86_400_000, MONTHLY: 28 * 86_400_000 }[trigger.every];
+  let n = Math.max(0, Math.floor((last.getTime() - trigger.at.getTime()) / step));
+  while (n > 0 && nthOccurrence(trigger.at, trigger.every, n) > last) n -= 1;
+  while (nthOccurrence(trigger.at, trigger.every, n + 1) <= last) n += 1;
+  const latest = nthOccurrence(trigger.at, trigger.every, n);
+  if (latest > last) return null;
+  return plannedThrough && latest <= plannedThrough ? null : latest;
+}
+
+/** Whether a timed trigger will never have another occurrence after `plannedThrough`. */
+export function isExhausted(trigger: Trigger, plannedThrough: Date | null): boolean {
+  if (trigger.kind === 'EVENT' || !plannedThrough) return false;
+  if (trigger.kind === 'ONCE') return true;
+  if (!trigger.until) return false;
+  let n = 0;
+  while (nthOccurrence(trigger.at, trigger.every, n) <= plannedThrough) n += 1;
+  return nthOccurrence(trigger.at, trigger.every, n) > trigger.until;
+}

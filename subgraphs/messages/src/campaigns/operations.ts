@@ -1,0 +1,153 @@
+// Operator use cases for campaigns: create and edit (the audience must select someone now, asked of members on the
+// operator's behalf; a named benefit must exist, asked of engagement), move through the four-eyes workflow (approving
+// needs every template published), pause and resume. Each is audited; nothing is stored when a check fails.
+import {
+  ErrorCode,
+  checked,
+  conflict,
+  edit,
+  hubError,
+  notFound,
+  step,
+  type WorkflowAction,
+} from '@bank-hub/shared';
+import type { MessagesContext } from '../context';
+import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
+import { audienceSize, benefitOf } from '../members-graph';
+import type { TemplateDoc } from '../templates/model';
+import { checkCampaignInput, type CampaignInput } from './domain/validation';
+import type { CampaignDoc, CampaignFields } from './model';
+
+export async function campaignOrNotFound(ctx: MessagesContext, id: string): Promise<CampaignDoc> {
+  const campaign = await ctx.loaders.campaignById.load(id);
+  if (!campaign) throw notFound('campaign', id.slice(0, 64));
+  return campaign;
+}
+
+async function checkedFields(ctx: MessagesContext, input: CampaignInput): Promise<CampaignFields> {
+  const ids = [...new Set(input.variants.flatMap((variant) => variant.templateIds))].slice(0, 20);
+  const templates = new Map(
+    (await ctx.loaders.templateById.loadMany(ids))
+      .filter((template): template is TemplateDoc => template !== null && !(template instanceof Error))
+      .map((template) => [template._id, template]),
+  );
+  const fields = checked(() => checkCampaignInput(input, templates, ctx.now));
+  const size = await audienceSize(ctx.graph, ctx, fields.audience, 'input.audience');
+  if (!size.ok) throw hubError(ErrorCode.BAD_USER_INPUT, size.message, { field: size.field });
+  if (size.size === 0)
+    throw hubError(ErrorCode.EMPTY_AUDIENCE, 'the audience selects nobody now', { field: 'input.audience' });
+  if (fields.benefitId && !(await benefitOf(ctx.graph, ctx, fields.benefitId)))
+    throw hubError(ErrorCode.BAD_USER_INPUT, `there is no benefit ${fields.benefitId}`, {
+      field: 'input.benefitId',
+    });
+  return fields;
+}
+
+async function replace(ctx: MessagesContext, before: CampaignDoc, after: CampaignDoc): Promise<CampaignDoc> {
+  const written = await ctx.repos.campaigns.replaceIfVersion(after, before.version);
+  if (!written) throw conflict(`campaign ${before._id} was changed by someone else; reload and retry`);
+  return written;
+}
+
+export async function createCampaign(
+  ctx: MessagesContext,
+  operator: Operator,
+  input: CampaignInput,
+): Promise<CampaignDoc> {
+  const fields = await checkedFields(ctx, input);
+  const campaign: CampaignDoc = {
+    _id: newId('CMP'),
+    ...fields,
+    status: 'DRAFT',
+    version: 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: ctx.now,
+    createdAt: ctx.now,
+    pending: null,
+    paused: false,
+    plannedThrough: null,
+    eventsThrough: null,
+  };
+  await ctx.repos.campaigns.insert(campaign);
+  await audit(ctx, operator, { type: 'CAMPAIGN', id: campaign._id }, 'createCampaign', null, campaign);
+  return campaign;
+}
+
+export async function updateCampaign(
+  ctx: MessagesContext,
+  operator: Operator,
+  id: string,
+  input: CampaignInput,
+): Promise<CampaignDoc> {
+  const before = await campaignOrNotFound(ctx, id);
+  const fields = await checkedFields(ctx, input);
+  const edited = edit(before, fields, operator.id, ctx.now);
+  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `campaign ${id}: ${edited.message}`);
+  const after = await replace(ctx, before, edited.doc);
+  await audit(ctx, operator, { type: 'CAMPAIGN', id }, 'updateCampaign', before, after);
+  return after;
+}
+
+/** The templates a version of a campaign sends that are not published (approving such a version is refused). */
+async function unpublishedTemplates(ctx: MessagesContext, fields: CampaignFields): Promise<string[]> {
+  const ids = fields.variants.flatMap((variant) => variant.templateIds);
+  const templates = await ctx.loaders.templateById.loadMany(ids);
+  return ids.filter((_id, i) => {
+    const template = templates[i];
+    return !template || template instanceof Error || template.status !== 'PUBLISHED';
+  });
+}
+
+export async function campaignWorkflowStep(
+  ctx: MessagesContext,
+  operator: Operator,
+  id: string,
+  action: WorkflowAction,
+  reason: string | null,
+): Promise<WorkflowOutcome> {
+  const before = await campaignOrNotFound(ctx, id);
+  const result = step(before, action, operator.id, ctx.now);
+  if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  if (action === 'approve') {
+    const unpublished = await unpublishedTemplates(ctx, before.pending?.fields ?? before);
+    if (unpublished.length > 0)
+      throw hubError(
+        ErrorCode.FAILED_PRECONDITION,
+        `approve its templates first: ${unpublished.join(', ')} ${unpublished.length === 1 ? 'is' : 'are'} not published`,
+        { templateIds: unpublished },
+      );
+  }
+  const after = await replace(ctx, before, result.doc);
+  await audit(ctx, operator, { type: 'CAMPAIGN', id }, action, before, reason ? { ...after, reason } : after);
+  return { type: 'CAMPAIGN', id, status: result.status, live: result.live, version: after.version };
+}
+
+/** Pauses or resumes a published campaign; doing what is done already changes nothing. */
+export async function setPaused(
+  ctx: MessagesContext,
+  operator: Operator,
+  id: string,
+  paused: boolean,
+): Promise<CampaignDoc> {
+  const before = await campaignOrNotFound(ctx, id);
+  if (before.status !== 'PUBLISHED')
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `only a published campaign can be ${paused ? 'paused' : 'resumed'}; it is ${before.status}`,
+      { status: before.status },
+    );
+  if (before.paused === paused) return before;
+  const after = await ctx.repos.campaigns.setRun(id, { paused, updatedAt: ctx.now }, { paused: !paused });
+  if (!after) throw conflict(`campaign ${id} was changed by someone else; reload and retry`);
+  if (!paused) await ctx.repos.outbox.wakeCampaign(id, ctx.now);
+  await audit(
+    ctx,
+    operator,
+    { type: 'CAMPAIGN', id },
+    paused ? 'pauseCampaign' : 'resumeCampaign',
+    before,
+    after,
+  );
+  return after;
+}

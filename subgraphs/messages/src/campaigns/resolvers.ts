@@ -1,0 +1,76 @@
+// Campaign resolvers: thin — operator scope, argument checks, then the use cases and the stats.
+import { checkCount, decodeCursor, reviewOf, toConnection } from '@bank-hub/shared';
+import type { Resolvers } from '../generated/resolvers';
+import type { TemplateDoc } from '../templates/model';
+import { operator } from '../templates/resolvers';
+import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
+import { campaignState, campaignStats } from './stats';
+
+const ENTRY_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
+
+export const campaignResolvers: Resolvers = {
+  Query: {
+    campaigns: (_parent, { status, first }, ctx) => {
+      operator(ctx);
+      return ctx.repos.campaigns.newest(status ?? null, checkCount(first ?? 20, 100, 'first'));
+    },
+    campaign: (_parent, { id }, ctx) => {
+      operator(ctx);
+      return campaignOrNotFound(ctx, id);
+    },
+  },
+
+  Mutation: {
+    createCampaign: (_parent, { input }, ctx) => createCampaign(ctx, operator(ctx), input),
+    updateCampaign: (_parent, { id, input }, ctx) => updateCampaign(ctx, operator(ctx), id, input),
+    pauseCampaign: (_parent, { id }, ctx) => setPaused(ctx, operator(ctx), id, true),
+    resumeCampaign: (_parent, { id }, ctx) => setPaused(ctx, operator(ctx), id, false),
+  },
+
+  Campaign: {
+    __resolveReference: (reference, ctx) => {
+      operator(ctx);
+      return ctx.loaders.campaignById.load(reference.id);
+    },
+    id: (campaign) => campaign._id,
+    state: async (campaign, _args, ctx) => {
+      const [pending, occurrences] = await Promise.all([
+        ctx.loaders.hasPending.load(campaign._id),
+        ctx.repos.campaigns.occurrencesOf(campaign._id, 3),
+      ]);
+      return campaignState(
+        campaign,
+        pending,
+        occurrences.some((occurrence) => occurrence.state === 'PLANNING'),
+      );
+    },
+    occurrences: (campaign, { first }, ctx) =>
+      ctx.repos.campaigns.occurrencesOf(campaign._id, checkCount(first ?? 20, 100, 'first')),
+    stats: (campaign, _args, ctx) => campaignStats(ctx.repos, campaign._id),
+    messages: async (campaign, { state, first, after }, ctx) => {
+      const size = checkCount(first ?? 50, 500, 'first');
+      const afterId = after ? decodeCursor(after, ENTRY_ID, 'after') : null;
+      const fetched = await ctx.repos.outbox.pageOfCampaign(campaign._id, state ?? null, size + 1, afterId);
+      return toConnection(fetched, size);
+    },
+    pendingRevision: (campaign) => reviewOf(campaign),
+  },
+
+  CampaignTrigger: {
+    at: (trigger) => (trigger.kind === 'EVENT' ? null : trigger.at),
+    every: (trigger) => (trigger.kind === 'RECURRING' ? trigger.every : null),
+    until: (trigger) => (trigger.kind === 'RECURRING' ? trigger.until : null),
+    event: (trigger) => (trigger.kind === 'EVENT' ? trigger.event : null),
+    stage: (trigger) => (trigger.kind === 'EVENT' ? trigger.stage : null),
+  },
+
+  CampaignVariant: {
+    templates: async (variant, _args, ctx) =>
+      (await ctx.loaders.templateById.loadMany(variant.templateIds)).filter(
+        (template): template is TemplateDoc => template !== null && !(template instanceof Error),
+      ),
+  },
+
+  CampaignOccurrence: { id: (occurrence) => occurrence._id },
+  OutboxMessage: { id: (entry) => entry._id },
+};

@@ -1,0 +1,121 @@
+// What a campaign's messages did, counted from the outbox in one aggregation: per variant and channel rung, sent,
+// delivered, opened, clicked, unsubscribed and the rest, and the skipped ones by reason. The outbox is the record of
+// every message; analytics gets the same facts as events for its own analyses.
+import type { MessageChannel } from '@bank-hub/shared';
+import type { MessagesRepositories } from '../models';
+import type { CampaignDoc } from './model';
+import { isExhausted } from './domain/timing';
+
+export interface MessageCounts {
+  planned: number;
+  pending: number;
+  sent: number;
+  delivered: number;
+  opened: number;
+  clicked: number;
+  unsubscribed: number;
+  failed: number;
+  fellBack: number;
+  skipped: number;
+}
+
+export interface CampaignStats {
+  total: MessageCounts;
+  rows: { variant: string; channel: MessageChannel; counts: MessageCounts }[];
+  skipped: { reason: string; messages: number }[];
+}
+
+const ZERO: MessageCounts = {
+  planned: 0,
+  pending: 0,
+  sent: 0,
+  delivered: 0,
+  opened: 0,
+  clicked: 0,
+  unsubscribed: 0,
+  failed: 0,
+  fellBack: 0,
+  skipped: 0,
+};
+
+const stamped = (field: string) => ({ $sum: { $cond: [{ $gt: [`$${field}`, null] }, 1, 0] } });
+const inState = (...states: string[]) => ({ $sum: { $cond: [{ $in: ['$state', states] }, 1, 0] } });
+
+type Row = {
+  _id: { variant: string; channel: MessageChannel | null; reason: string | null };
+} & MessageCounts;
+
+const add = (a: MessageCounts, b: MessageCounts): MessageCounts =>
+  Object.fromEntries(
+    Object.keys(ZERO).map((key) => [key, a[key as keyof MessageCounts] + b[key as keyof MessageCounts]]),
+  ) as unknown as MessageCounts;
+
+export async function campaignStats(repos: MessagesRepositories, campaignId: string): Promise<CampaignStats> {
+  const rows = await repos.outbox.entries
+    .aggregate<Row>([
+      { $match: { campaignId } },
+      {
+        $group: {
+          _id: {
+            variant: '$variant',
+            channel: '$channel',
+            reason: { $cond: [{ $eq: ['$state', 'SKIPPED'] }, '$reason', null] },
+          },
+          planned: { $sum: 1 },
+          pending: inState('PENDING', 'SENDING'),
+          sent: stamped('sentAt'),
+          delivered: stamped('deliveredAt'),
+          opened: stamped('openedAt'),
+          clicked: stamped('clickedAt'),
+          unsubscribed: stamped('unsubscribedAt'),
+          failed: inState('DEAD'),
+          fellBack: stamped('fellBackAt'),
+          skipped: inState('SKIPPED'),
+        },
+      },
+    ])
+    .exec();
+  const counts = (row: Row): MessageCounts => {
+    const { _id: _key, ...values } = row;
+    return { ...ZERO, ...values };
+  };
+  const byRung = new Map<string, { variant: string; channel: MessageChannel; counts: MessageCounts }>();
+  const skipped = new Map<string, number>();
+  let total = ZERO;
+  for (const row of rows) {
+    total = add(total, counts(row));
+    if (row._id.reason) skipped.set(row._id.reason, (skipped.get(row._id.reason) ?? 0) + row.skipped);
+    // A message that never went has no rung.
+    if (!row._id.channel) continue;
+    const key = `${row._id.variant}|${row._id.channel}`;
+    const known = byRung.get(key);
+    byRung.set(key, {
+      variant: row._id.variant,
+      channel: row._id.channel,
+      counts: known ? add(known.counts, counts(row)) : counts(row),
+    });
+  }
+  const order = ['FIVE_G', 'SMS', 'IN_APP'];
+  return {
+    total,
+    rows: [...byRung.values()].sort(
+      (a, b) => a.variant.localeCompare(b.variant) || order.indexOf(a.channel) - order.indexOf(b.channel),
+    ),
+    skipped: [...skipped]
+      .map(([reason, messages]) => ({ reason, messages }))
+      .sort((a, b) => a.reason.localeCompare(b.reason)),
+  };
+}
+
+export type CampaignState = 'DRAFT' | 'SCHEDULED' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'ARCHIVED';
+
+/** Where a campaign stands, from its workflow status, its running state and whether messages still wait. */
+export function campaignState(campaign: CampaignDoc, hasPending: boolean, planning: boolean): CampaignState {
+  if (campaign.status === 'ARCHIVED') return 'ARCHIVED';
+  if (campaign.status !== 'PUBLISHED') return 'DRAFT';
+  if (campaign.paused) return 'PAUSED';
+  if (campaign.trigger.kind === 'EVENT') return 'RUNNING';
+  if (!campaign.plannedThrough) return 'SCHEDULED';
+  if (hasPending || planning || !isExhausted(campaign.trigger, campaign.plannedThrough)) return 'RUNNING';
+  return 'COMPLETED';
+}

@@ -1,0 +1,73 @@
+// The per-request context: identity, repositories, the graph client, settings and loaders created fresh for every
+// request.
+import DataLoader from 'dataloader';
+import { keyedLoader, type BaseContext, type GraphClient } from '@bank-hub/shared';
+import type { CampaignDoc } from './campaigns/model';
+import type { ConsentDoc } from './consent/model';
+import type { MessagesRepositories } from './models';
+import type { TemplateDoc } from './templates/model';
+
+/** What lives as long as the process: shared by every request. */
+export interface MessagesServices {
+  repos: MessagesRepositories;
+  graph: GraphClient;
+  /** Hosts an https link in a message may point to (CREATIVE_LINK_HOSTS). */
+  linkHosts: ReadonlySet<string>;
+  /** Signs unsubscribe links (derived from SUBGRAPH_SECRET). */
+  linkSecret: string;
+  /** The page an unsubscribe link opens. */
+  unsubscribeBase: string;
+}
+
+/** A member as the gateway hands it over: an id. */
+export interface MemberRef {
+  id: string;
+}
+
+export interface MessagesLoaders {
+  templateById: DataLoader<string, TemplateDoc | null>;
+  campaignById: DataLoader<string, CampaignDoc | null>;
+  /** Unread inbox messages per member, in one query. */
+  unreadCount: DataLoader<string, number>;
+  consentOf: DataLoader<string, ConsentDoc | null>;
+  /** Whether a campaign has messages still to send. */
+  hasPending: DataLoader<string, boolean>;
+}
+
+export interface MessagesContext extends BaseContext, MessagesServices {
+  loaders: MessagesLoaders;
+  now: Date;
+}
+
+export function createLoaders(repos: MessagesRepositories): MessagesLoaders {
+  return {
+    templateById: keyedLoader(
+      (ids) => repos.templates.findByIds(ids),
+      (template) => template._id,
+    ),
+    campaignById: keyedLoader(
+      (ids) => repos.campaigns.findByIds(ids),
+      (campaign) => campaign._id,
+    ),
+    unreadCount: new DataLoader(async (memberIds) => {
+      const counts = await repos.inbox.unreadCounts(memberIds);
+      return memberIds.map((memberId) => counts.get(memberId) ?? 0);
+    }),
+    consentOf: keyedLoader(
+      (memberIds) => repos.consents.byMembers(memberIds),
+      (consent) => consent._id,
+    ),
+    hasPending: new DataLoader((campaignIds) =>
+      Promise.all(campaignIds.map((campaignId) => repos.outbox.hasPending(campaignId))),
+    ),
+  };
+}
+
+export function createContext(services: MessagesServices) {
+  return (base: BaseContext): MessagesContext => ({
+    ...base,
+    ...services,
+    now: new Date(),
+    loaders: createLoaders(services.repos),
+  });
+}

@@ -1,0 +1,83 @@
+// Planning one member's message of an occurrence: the variant (sticky bucketing, as creatives), the rungs they can
+// receive, whether quiet hours hold it back, and what it renders with. A pure function: the planner pages members
+// and writes what this returns.
+import type { MessageChannel } from '@bank-hub/shared';
+import { assignVariant } from '@bank-hub/targeting';
+import type { CampaignDoc } from '../../campaigns/model';
+import { DEFAULT_QUIET_HOURS, quietUntil, type QuietHours } from '../../campaigns/domain/timing';
+import type { VariableValues } from '../../templates/domain/variables';
+import type { OutboxEntryDoc } from '../model';
+import { ladderFor, type Purpose, type Reachability } from './routing';
+
+/** What a new entry (planned, or a fallback) knows of its sending: nothing yet. */
+export const NOT_SENT_YET = {
+  attempts: 0,
+  lastError: null,
+  sentAt: null,
+  providerMessageId: null,
+  deliveredAt: null,
+  openedAt: null,
+  clickedAt: null,
+  unsubscribedAt: null,
+  fellBackAt: null,
+} as const satisfies Partial<OutboxEntryDoc>;
+
+/** A member as planning reads them. */
+export interface PlannedMember extends Reachability {
+  id: string;
+  phone: string;
+  timeZone: string;
+  values: VariableValues;
+}
+
+/** Quiet hours a campaign keeps: its own, or for marketing the default 21:00–08:00. */
+export const quietHoursOf = (campaign: Pick<CampaignDoc, 'purpose' | 'quietHours'>): QuietHours | null =>
+  campaign.quietHours ?? (campaign.purpose === 'MARKETING' ? DEFAULT_QUIET_HOURS : null);
+
+export interface PlanContext {
+  campaign: Pick<CampaignDoc, '_id' | 'purpose' | 'quietHours' | 'variants'>;
+  occurrenceId: string;
+  batchId: string;
+  /** Per variant key, its published template per channel. */
+  templates: ReadonlyMap<string, Partial<Record<MessageChannel, string>>>;
+  /** benefit.* values, the same for every member. */
+  shared: VariableValues;
+  now: Date;
+}
+
+/** The id of a member's message of an occurrence: its idempotency key everywhere. */
+export const entryIdOf = (occurrenceId: string, memberId: string): string => `${occurrenceId}:${memberId}`;
+
+export function planEntry(context: PlanContext, member: PlannedMember): OutboxEntryDoc {
+  const { campaign, now } = context;
+  const variant = assignVariant(member.id, campaign._id, campaign.variants) ?? campaign.variants[0]!;
+  const templates = context.templates.get(variant.key) ?? {};
+  const ladder = ladderFor(member, new Set(Object.keys(templates) as MessageChannel[]));
+  const quiet = quietHoursOf(campaign);
+  const until = quiet ? quietUntil(now, member.timeZone, quiet) : null;
+  const skipped =
+    ladder.length === 0 ? 'NO_CHANNEL' : until && quiet?.policy === 'SKIP' ? 'QUIET_HOURS' : null;
+  const purpose: Purpose = campaign.purpose;
+  return {
+    _id: entryIdOf(context.occurrenceId, member.id),
+    campaignId: campaign._id,
+    occurrenceId: context.occurrenceId,
+    batchId: context.batchId,
+    memberId: member.id,
+    variant: variant.key,
+    purpose,
+    templates,
+    ladder,
+    channel: null,
+    rung: 1,
+    fallbackOf: null,
+    to: ladder.some((channel) => channel !== 'IN_APP') ? member.phone : null,
+    timeZone: member.timeZone,
+    vars: { ...member.values, ...context.shared },
+    state: skipped ? 'SKIPPED' : 'PENDING',
+    reason: skipped ?? (until ? 'QUIET_HOURS' : null),
+    dueAt: until ?? now,
+    createdAt: now,
+    ...NOT_SENT_YET,
+  };
+}

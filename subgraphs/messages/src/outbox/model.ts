@@ -1,0 +1,290 @@
+// The durable outbox: one entry per member and occurrence, its id the idempotency key every channel is given, and the
+// send batches workers lease. Planning writes a batch before its entries, so every entry belongs to one; a worker
+// leases a whole batch (one conditional update on a small collection) and then moves its entries with plain writes
+// by id, which the stand-in database serves fast and a real one in bulk. What happened to a message after it was
+// handed over (delivered, opened, clicked, unsubscribed, fell back) is kept in timestamps of their own, so a receipt
+// and a worker writing at once never undo each other.
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
+import { duplicateIndexes, isDuplicateKey, type MessageChannel } from '@bank-hub/shared';
+import type { VariableValues } from '../templates/domain/variables';
+import type { Purpose } from './domain/routing';
+
+export type OutboxState = 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'DEAD';
+
+/** Why a message was not sent (SKIPPED), or why it waits (PENDING). */
+export type OutboxReason =
+  | 'NO_CONSENT'
+  | 'OVER_BUDGET'
+  | 'FREQUENCY_CAPPED'
+  | 'QUIET_HOURS'
+  | 'NO_CHANNEL'
+  | 'CAMPAIGN_ARCHIVED'
+  | 'RETRY';
+
+export interface OutboxEntryDoc {
+  /** `<occurrence>:<member>` (a fallback adds `~SMS`): the idempotency key the channel is given. */
+  _id: string;
+  campaignId: string;
+  occurrenceId: string;
+  batchId: string;
+  memberId: string;
+  variant: string;
+  purpose: Purpose;
+  /** The variant's template per channel. */
+  templates: Partial<Record<MessageChannel, string>>;
+  /** The rungs the member could receive when planned, best first. */
+  ladder: MessageChannel[];
+  /** The rung it went on; set when it is handed over. */
+  channel: MessageChannel | null;
+  /** 1 for the message as planned, 2 for its SMS fallback. */
+  rung: number;
+  /** The FIVE_G entry a fallback stands in for; its touch of the contact budget is that entry's. */
+  fallbackOf: string | null;
+  /** The member's phone, for SMS and 5G. */
+  to: string | null;
+  timeZone: string;
+  vars: VariableValues;
+  state: OutboxState;
+  reason: OutboxReason | null;
+  dueAt: Date;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+  providerMessageId: string | null;
+  deliveredAt: Date | null;
+  openedAt: Date | null;
+  clickedAt: Date | null;
+  unsubscribedAt: Date | null;
+  fellBackAt: Date | null;
+}
+
+export interface SendBatchDoc {
+  /** `<occurrence>#<page>` or `<entry>~fallback`. */
+  _id: string;
+  campaignId: string;
+  entryIds: string[];
+  state: 'OPEN' | 'DONE';
+  /** When any of its entries is due next. */
+  dueAt: Date;
+  holder: string | null;
+  leaseUntil: Date;
+  createdAt: Date;
+}
+
+const entrySchema = new Schema<OutboxEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    campaignId: { type: String, required: true },
+    occurrenceId: { type: String, required: true },
+    batchId: { type: String, required: true },
+    memberId: { type: String, required: true },
+    variant: { type: String, required: true },
+    purpose: { type: String, required: true },
+    templates: { type: Schema.Types.Mixed, required: true },
+    ladder: { type: [String], default: [] },
+    channel: { type: String, default: null },
+    rung: { type: Number, required: true },
+    fallbackOf: { type: String, default: null },
+    to: { type: String, default: null },
+    timeZone: { type: String, required: true },
+    vars: { type: Schema.Types.Mixed, default: {} },
+    state: { type: String, required: true },
+    reason: { type: String, default: null },
+    dueAt: { type: Date, required: true },
+    attempts: { type: Number, required: true },
+    lastError: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    sentAt: { type: Date, default: null },
+    providerMessageId: { type: String, default: null },
+    deliveredAt: { type: Date, default: null },
+    openedAt: { type: Date, default: null },
+    clickedAt: { type: Date, default: null },
+    unsubscribedAt: { type: Date, default: null },
+    fellBackAt: { type: Date, default: null },
+  },
+  { collection: 'outbox', versionKey: false, minimize: false },
+);
+entrySchema.index({ campaignId: 1, _id: 1 });
+entrySchema.index({ channel: 1, state: 1, sentAt: 1 });
+
+const batchSchema = new Schema<SendBatchDoc>(
+  {
+    _id: { type: String, required: true },
+    campaignId: { type: String, required: true },
+    entryIds: { type: [String], default: [] },
+    state: { type: String, required: true },
+    dueAt: { type: Date, required: true },
+    holder: { type: String, default: null },
+    leaseUntil: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'send_batches', versionKey: false },
+);
+batchSchema.index({ state: 1, dueAt: 1 });
+
+/** The changes a worker makes to one entry, applied by id. */
+export type EntryChange = { id: string; set: Partial<OutboxEntryDoc>; inc?: { attempts: number } };
+
+export class OutboxRepository {
+  /** The collection through the driver: planning writes in volume, without mongoose's per-document work. */
+  private readonly collection: mongo.Collection<OutboxEntryDoc>;
+
+  constructor(
+    readonly entries: Model<OutboxEntryDoc>,
+    readonly batches: Model<SendBatchDoc>,
+  ) {
+    this.collection = entries.collection as unknown as mongo.Collection<OutboxEntryDoc>;
+  }
+
+  static open(connection: Connection): OutboxRepository {
+    return new OutboxRepository(
+      connection.model<OutboxEntryDoc>('OutboxEntry', entrySchema),
+      connection.model<SendBatchDoc>('SendBatch', batchSchema),
+    );
+  }
+
+  /** Inserts the entries not there yet; an id already stored was planned before (a replayed page) and stays. */
+  async insertNew(entries: readonly OutboxEntryDoc[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    try {
+      await this.collection.insertMany([...entries], { ordered: false });
+      return entries.length;
+    } catch (error) {
+      const failed = duplicateIndexes(error);
+      if (!failed) throw error;
+      return entries.length - failed.size;
+    }
+  }
+
+  byIds(ids: readonly string[]): Promise<OutboxEntryDoc[]> {
+    return this.entries
+      .find({ _id: { $in: [...ids] } })
+      .lean<OutboxEntryDoc[]>()
+      .exec();
+  }
+
+  /** Applies each entry's change by id: the holder of its batch is the only writer of its sending state. */
+  async apply(changes: readonly EntryChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.collection.bulkWrite(
+      changes.map(({ id, set, inc }) => ({
+        updateOne: { filter: { _id: id }, update: inc ? { $set: set, $inc: inc } : { $set: set } },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Sets a timestamp the first time only (a receipt or an open repeated changes nothing). */
+  async stampOnce(
+    id: string,
+    field: 'deliveredAt' | 'openedAt' | 'clickedAt' | 'unsubscribedAt' | 'fellBackAt',
+    at: Date,
+  ): Promise<boolean> {
+    const stamped = await this.entries
+      .findOneAndUpdate({ _id: id, [field]: null }, { $set: { [field]: at } }, { projection: { _id: 1 } })
+      .lean()
+      .exec();
+    return stamped !== null;
+  }
+
+  /** FIVE_G messages sent at or before `sentBefore` with no delivery receipt and no fallback yet. */
+  awaitingFallback(sentBefore: Date, limit: number): Promise<OutboxEntryDoc[]> {
+    return this.entries
+      .find({
+        channel: 'FIVE_G',
+        state: 'SENT',
+        deliveredAt: null,
+        fellBackAt: null,
+        sentAt: { $lte: sentBefore },
+      })
+      .limit(limit)
+      .lean<OutboxEntryDoc[]>()
+      .exec();
+  }
+
+  /** A campaign's entries by id, from `after`, optionally in one state. */
+  pageOfCampaign(
+    campaignId: string,
+    state: OutboxState | null,
+    first: number,
+    after: string | null,
+  ): Promise<OutboxEntryDoc[]> {
+    return this.entries
+      .find({
+        campaignId,
+        ...(state ? { state } : {}),
+        ...(after ? { _id: { $gt: after } } : {}),
+      })
+      .sort({ _id: 1 })
+      .limit(first)
+      .lean<OutboxEntryDoc[]>()
+      .exec();
+  }
+
+  /** Whether a campaign has messages still to send. */
+  async hasPending(campaignId: string): Promise<boolean> {
+    return (await this.entries.exists({ campaignId, state: { $in: ['PENDING', 'SENDING'] } })) !== null;
+  }
+
+  /** Writes a batch, or adds entries to it when it exists (a page planned again after a crash). */
+  async addBatch(batch: SendBatchDoc): Promise<void> {
+    try {
+      await this.batches.create(batch);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      await this.batches
+        .updateOne(
+          { _id: batch._id },
+          { $addToSet: { entryIds: { $each: batch.entryIds } }, $set: { state: 'OPEN' } },
+        )
+        .exec();
+    }
+  }
+
+  /** Leases the batch due first that nobody holds (or whose holder's lease ran out); null when none is due. */
+  leaseBatch(holder: string, leaseMs: number, now: Date): Promise<SendBatchDoc | null> {
+    return this.batches
+      .findOneAndUpdate(
+        { state: 'OPEN', dueAt: { $lte: now }, leaseUntil: { $lte: now } },
+        { $set: { holder, leaseUntil: new Date(now.getTime() + leaseMs) } },
+        { sort: { dueAt: 1 }, returnDocument: 'after' },
+      )
+      .lean<SendBatchDoc>()
+      .exec();
+  }
+
+  /** Extends a lease this holder still has; false when another took the batch over. */
+  async renewLease(batchId: string, holder: string, leaseMs: number): Promise<boolean> {
+    const renewed = await this.batches
+      .findOneAndUpdate(
+        { _id: batchId, holder },
+        { $set: { leaseUntil: new Date(Date.now() + leaseMs) } },
+        { projection: { _id: 1 } },
+      )
+      .lean()
+      .exec();
+    return renewed !== null;
+  }
+
+  /** Gives a batch back: done, or due again at `dueAt`. */
+  async releaseBatch(batchId: string, holder: string, dueAt: Date | null): Promise<void> {
+    await this.batches
+      .findOneAndUpdate(
+        { _id: batchId, holder },
+        {
+          $set: dueAt
+            ? { state: 'OPEN', dueAt, holder: null, leaseUntil: new Date(0) }
+            : { state: 'DONE', holder: null, leaseUntil: new Date(0) },
+        },
+        { projection: { _id: 1 } },
+      )
+      .lean()
+      .exec();
+  }
+
+  /** Makes a campaign's open batches due now (it was resumed). */
+  async wakeCampaign(campaignId: string, now: Date): Promise<void> {
+    await this.batches.updateMany({ campaignId, state: 'OPEN' }, { $set: { dueAt: now } }).exec();
+  }
+}

@@ -1,0 +1,178 @@
+// Provider receipts: POST /receipts (the gateway forwards it here, body untouched). A provider signs each request:
+// `x-receipt-timestamp` (Unix seconds) and `x-receipt-signature: sha256=<hex>`, an HMAC-SHA256 with
+// MESSAGES_RECEIPT_SECRET of `<timestamp>.<raw body>`. A request whose signature does not check out, or whose
+// timestamp is more than five minutes off (a replay), is refused with INVALID_SIGNATURE (HTTP 401) and changes nothing.
+//
+// The body is `{"receipts": [{"messageId", "status", "at"?, "text"?, "error"?}]}` (at most 500): `messageId` is the
+// idempotency key the message was sent with; `status` DELIVERED, FAILED (undeliverable: a 5G message falls back to
+// SMS, an SMS is given up), READ (a 5G read receipt: opened), CLICKED (a card button: clicked) or REPLY (a reply; an
+// unsubscribe keyword withdraws marketing consent on that channel). A receipt repeated changes nothing more.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { GraphQLError } from 'graphql';
+import { z } from 'zod';
+import { ErrorCode, sendGraphQLError, type BaseContext, type Logger } from '@bank-hub/shared';
+import { messageEvent, type RelayedEventDoc } from '../events/relay';
+import type { MessagesRepositories } from '../models';
+import { fallBack } from './fallback';
+
+export const SIGNATURE_HEADER = 'x-receipt-signature';
+export const TIMESTAMP_HEADER = 'x-receipt-timestamp';
+const MAX_SKEW_S = 300;
+
+/** Replies that mean "stop sending me marketing" (退订 is the carriers' word). */
+const UNSUBSCRIBE_REPLY = /^\s*(TD|T|N|STOP|UNSUBSCRIBE|退订|取消|拒收)\s*$/i;
+
+export function receiptSignature(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** Whether a request's signature is the provider's, over this body, made within the allowed skew. */
+export function verifyReceipt(
+  secret: string,
+  headers: { signature: unknown; timestamp: unknown },
+  body: string,
+  now = Date.now(),
+): boolean {
+  const { signature, timestamp } = headers;
+  if (typeof signature !== 'string' || typeof timestamp !== 'string' || !/^\d{1,12}$/.test(timestamp))
+    return false;
+  if (Math.abs(now / 1_000 - Number(timestamp)) > MAX_SKEW_S) return false;
+  const expected = Buffer.from(receiptSignature(secret, timestamp, body));
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const Receipt = z.object({
+  messageId: z.string().min(1).max(200),
+  status: z.enum(['DELIVERED', 'FAILED', 'READ', 'CLICKED', 'REPLY']),
+  at: z.iso.datetime({ offset: true }).optional(),
+  text: z.string().max(500).optional(),
+  error: z.string().max(300).optional(),
+});
+const Receipts = z.object({ receipts: z.array(Receipt).max(500) });
+export type Receipt = z.infer<typeof Receipt>;
+
+export interface ReceiptOutcome {
+  applied: number;
+  /** Indexes of receipts naming no message this hub sent. */
+  unknown: number[];
+}
+
+/** Applies receipts; each one's effect happens once, whatever the repeats. */
+export async function applyReceipts(
+  repos: MessagesRepositories,
+  receipts: readonly Receipt[],
+  now = new Date(),
+): Promise<ReceiptOutcome> {
+  const entries = new Map(
+    (await repos.outbox.byIds([...new Set(receipts.map((receipt) => receipt.messageId))])).map((entry) => [
+      entry._id,
+      entry,
+    ]),
+  );
+  const events: RelayedEventDoc[] = [];
+  const unknown: number[] = [];
+  let applied = 0;
+  for (const [index, receipt] of receipts.entries()) {
+    const entry = entries.get(receipt.messageId);
+    if (!entry || !entry.channel || entry.channel === 'IN_APP' || !entry.sentAt) {
+      unknown.push(index);
+      continue;
+    }
+    const at = receipt.at ? new Date(receipt.at) : now;
+    const facts = { ...entry, channel: entry.channel };
+    applied += 1;
+    switch (receipt.status) {
+      case 'DELIVERED':
+        if (await repos.outbox.stampOnce(entry._id, 'deliveredAt', at))
+          events.push(messageEvent(facts, 'message_delivered', at));
+        break;
+      case 'READ':
+        if (await repos.outbox.stampOnce(entry._id, 'openedAt', at))
+          events.push(messageEvent(facts, 'message_open', at));
+        break;
+      case 'CLICKED':
+        await repos.outbox.stampOnce(entry._id, 'openedAt', at);
+        if (await repos.outbox.stampOnce(entry._id, 'clickedAt', at))
+          events.push(messageEvent(facts, 'message_click', at));
+        break;
+      case 'FAILED':
+        if (entry.channel === 'FIVE_G') await fallBack(repos, [entry], now);
+        else if (!entry.deliveredAt)
+          await repos.outbox.apply([
+            {
+              id: entry._id,
+              set: { state: 'DEAD', lastError: `carrier: ${receipt.error ?? 'undeliverable'}` },
+            },
+          ]);
+        break;
+      case 'REPLY':
+        if (receipt.text && UNSUBSCRIBE_REPLY.test(receipt.text)) {
+          await repos.consents.set(
+            entry.memberId,
+            entry.channel,
+            'MARKETING',
+            false,
+            'UNSUBSCRIBE_REPLY',
+            at,
+            entry._id,
+          );
+          await repos.outbox.stampOnce(entry._id, 'unsubscribedAt', at);
+        }
+        break;
+    }
+  }
+  await repos.relay.enqueue(events);
+  return { applied, unknown };
+}
+
+/** The route: signature first, then the body; the gateway's signed identity is checked like /graphql's. */
+export function receiptsRoute(options: {
+  repos: MessagesRepositories;
+  secret: string;
+  logger: Logger;
+}): (router: Router, contextOf: (req: Request, res: Response) => Promise<BaseContext>) => void {
+  return (router, contextOf) => {
+    router.post('/receipts', express.text({ type: () => true, limit: '256kb' }), async (req, res) => {
+      try {
+        await contextOf(req, res);
+        const body = typeof req.body === 'string' ? req.body : '';
+        const signed = verifyReceipt(
+          options.secret,
+          { signature: req.headers[SIGNATURE_HEADER], timestamp: req.headers[TIMESTAMP_HEADER] },
+          body,
+        );
+        if (!signed)
+          return sendGraphQLError(
+            res,
+            401,
+            ErrorCode.INVALID_SIGNATURE,
+            'the receipt is not signed with the receipt secret, or its timestamp is more than five minutes off',
+          );
+        let parsed: z.infer<typeof Receipts> | null = null;
+        try {
+          const result = Receipts.safeParse(JSON.parse(body));
+          if (result.success) parsed = result.data;
+        } catch {
+          parsed = null;
+        }
+        if (!parsed)
+          return sendGraphQLError(
+            res,
+            400,
+            ErrorCode.BAD_REQUEST,
+            'send {"receipts": [{"messageId", "status", "at"?, "text"?, "error"?}]}, at most 500',
+          );
+        res.json(await applyReceipts(options.repos, parsed.receipts));
+      } catch (error) {
+        if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
+          const http = error.extensions.http as { status?: number } | undefined;
+          return sendGraphQLError(res, http?.status ?? 500, error.extensions.code, error.message);
+        }
+        options.logger.error({ reason: (error as Error).message }, 'receipts failed');
+        sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error');
+      }
+    });
+  };
+}

@@ -1,0 +1,386 @@
+// The send worker. It leases a due batch, and for each message due in it decides — right before sending, so that a
+// withdrawal of consent or a campaign paused a moment ago counts — on which rung it goes or why it does not: consent,
+// quiet hours, the contact budget and the channels' daily caps. Then it records the attempt, hands the message over
+// under its idempotency key, and records the outcome; a failure is retried with backoff until it is dead-lettered.
+//
+// A worker can die at any point. Before the attempt is recorded, nothing happened; after it, the entry says SENDING
+// and counts the attempt, and whoever leases the batch once the lease lapses sends it again under the same key —
+// which the provider (and the inbox) answers for the first delivery instead of delivering twice. The contact touch
+// carries the same key, so it is taken once too.
+import { randomUUID } from 'node:crypto';
+import type { Logger, MessageChannel } from '@bank-hub/shared';
+import { consentsOf } from '../consent/model';
+import { unsubscribeToken, unsubscribeUrl } from '../consent/unsubscribe-token';
+import { messageEvent, type RelayedEventDoc } from '../events/relay';
+import type { InboxDoc } from '../inbox/model';
+import type { MessagesRepositories } from '../models';
+import { quietHoursOf } from './domain/plan';
+import { quietUntil } from '../campaigns/domain/timing';
+import type { CampaignDoc } from '../campaigns/model';
+import { renderMessage, rendersOn } from '../templates/domain/render';
+import type { TemplateDoc } from '../templates/model';
+import type { ProviderAdapter } from './adapters/adapter';
+import type { ContactDoc, ContactRules } from './contacts';
+import { backoffMs, consentedRungs } from './domain/routing';
+import type { EntryChange, OutboxEntryDoc, OutboxReason, SendBatchDoc } from './model';
+
+export interface SendRules {
+  contact: ContactRules;
+  maxAttempts: number;
+  retryBaseMs: number;
+  /** How long a worker holds a batch before another may take it over. */
+  leaseMs: number;
+  unsubscribeBase: string;
+  /** Signs unsubscribe links (see unsubscribe-token). */
+  linkSecret: string;
+}
+
+export interface SenderDependencies {
+  repos: MessagesRepositories;
+  provider: ProviderAdapter;
+  rules: SendRules;
+  logger: Logger;
+}
+
+export interface SendCounts {
+  batches: number;
+  sent: number;
+  skipped: number;
+  deferred: number;
+  retried: number;
+  dead: number;
+}
+
+/** How long a paused campaign's batch waits before it is looked at again (resuming wakes it at once). */
+const PAUSED_RECHECK_MS = 60_000;
+/** Messages handed to channels at the same time, per worker. */
+const CONCURRENCY = 64;
+/** Messages decided, handed over and recorded together; a worker dying loses track of at most this many. */
+const CHUNK = 200;
+
+type Decision =
+  | { entry: OutboxEntryDoc; kind: 'skip'; reason: OutboxReason }
+  | { entry: OutboxEntryDoc; kind: 'defer'; until: Date; reason: OutboxReason }
+  | { entry: OutboxEntryDoc; kind: 'send'; channel: MessageChannel; template: TemplateDoc };
+
+/** Runs `task` over `items`, at most `limit` at a time. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** Sends what is due, batch after batch, for at most `maxMs`; returns what it did. */
+export async function sendDue(deps: SenderDependencies, maxMs = 5_000): Promise<SendCounts> {
+  const holder = randomUUID();
+  const counts: SendCounts = { batches: 0, sent: 0, skipped: 0, deferred: 0, retried: 0, dead: 0 };
+  const until = Date.now() + maxMs;
+  while (Date.now() < until) {
+    const batch = await deps.repos.outbox.leaseBatch(holder, deps.rules.leaseMs, new Date());
+    if (!batch) break;
+    counts.batches += 1;
+    await sendBatch(deps, batch, holder, counts);
+  }
+  return counts;
+}
+
+async function sendBatch(
+  deps: SenderDependencies,
+  batch: SendBatchDoc,
+  holder: string,
+  counts: SendCounts,
+): Promise<void> {
+  const { repos } = deps;
+  const now = new Date();
+  const [campaign] = await repos.campaigns.findByIds([batch.campaignId]);
+  if (campaign?.paused && campaign.status === 'PUBLISHED') {
+    await repos.outbox.releaseBatch(batch._id, holder, new Date(now.getTime() + PAUSED_RECHECK_MS));
+    return;
+  }
+  const entries = await repos.outbox.byIds(batch.entryIds);
+  const after = new Map(entries.map((entry) => [entry._id, entry]));
+  const due = entries.filter(
+    (entry) => (entry.state === 'PENDING' || entry.state === 'SENDING') && entry.dueAt <= now,
+  );
+  // A chunk at a time, each recorded before the next: a worker that dies leaves at most one chunk in flight.
+  for (let start = 0; start < due.length; start += CHUNK) {
+    if (start > 0 && !(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs)))
+      return lost(deps, batch);
+    const changes = await sendChunk(
+      deps,
+      batch,
+      holder,
+      campaign ?? null,
+      due.slice(start, start + CHUNK),
+      now,
+      counts,
+    );
+    if (!changes) return lost(deps, batch);
+    for (const change of changes) {
+      const entry = after.get(change.id);
+      if (entry) after.set(change.id, { ...entry, ...change.set });
+    }
+  }
+  // The batch is due again when its next waiting message is; done when none waits.
+  const waiting = [...after.values()].filter(
+    (entry) => entry.state === 'PENDING' || entry.state === 'SENDING',
+  );
+  const next = waiting.length
+    ? new Date(Math.min(...waiting.map((entry) => Math.max(entry.dueAt.getTime(), now.getTime()))))
+    : null;
+  await repos.outbox.releaseBatch(batch._id, holder, next);
+}
+
+function lost(deps: SenderDependencies, batch: SendBatchDoc): void {
+  // Another worker took the batch over (this one was too slow): it sends the rest, under the same keys.
+  deps.logger.warn({ batch: batch._id }, 'lost the lease on a send batch; another worker goes on');
+}
+
+/** Decides, records the attempts, hands over and records the outcomes of one chunk; null when the lease was lost. */
+async function sendChunk(
+  deps: SenderDependencies,
+  batch: SendBatchDoc,
+  holder: string,
+  campaign: CampaignDoc | null,
+  chunk: readonly OutboxEntryDoc[],
+  now: Date,
+  counts: SendCounts,
+): Promise<EntryChange[] | null> {
+  const { repos } = deps;
+  const decisions = await decide(deps, campaign, chunk, now);
+  // Record the attempts before anything is handed over: a worker dying after this leaves SENDING entries counted.
+  const attempts: EntryChange[] = decisions
+    .filter((decision) => decision.kind === 'send')
+    .map(({ entry, channel }) => ({
+      id: entry._id,
+      set: { state: 'SENDING', channel, reason: null },
+      inc: { attempts: 1 },
+    }));
+  const settled: EntryChange[] = decisions.flatMap((decision): EntryChange[] => {
+    if (decision.kind === 'skip') {
+      counts.skipped += 1;
+      return [{ id: decision.entry._id, set: { state: 'SKIPPED', reason: decision.reason } }];
+    }
+    if (decision.kind === 'defer') {
+      counts.deferred += 1;
+      return [
+        { id: decision.entry._id, set: { state: 'PENDING', reason: decision.reason, dueAt: decision.until } },
+      ];
+    }
+    return [];
+  });
+  await repos.outbox.apply([...attempts, ...settled]);
+  if (attempts.length > 0 && !(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs)))
+    return null;
+  const outcomes: EntryChange[] = [];
+  const events: RelayedEventDoc[] = [];
+  await inParallel(
+    decisions.filter((decision) => decision.kind === 'send'),
+    CONCURRENCY,
+    async ({ entry, channel, template }) => {
+      const change = await handOver(deps, entry, channel, template, events);
+      if (change.set.state === 'SENT') counts.sent += 1;
+      else if (change.set.state === 'DEAD') counts.dead += 1;
+      else counts.retried += 1;
+      outcomes.push(change);
+    },
+  );
+  await repos.outbox.apply(outcomes);
+  await repos.relay.enqueue(events);
+  return [...settled, ...outcomes];
+}
+
+/** For each due message: the rung it goes on, or why it waits or does not go. */
+async function decide(
+  deps: SenderDependencies,
+  campaign: CampaignDoc | null,
+  due: readonly OutboxEntryDoc[],
+  now: Date,
+): Promise<Decision[]> {
+  if (due.length === 0) return [];
+  const { repos, rules } = deps;
+  if (!campaign || campaign.status === 'ARCHIVED')
+    return due.map((entry) => ({ entry, kind: 'skip', reason: 'CAMPAIGN_ARCHIVED' }));
+  const memberIds = [...new Set(due.map((entry) => entry.memberId))];
+  const templateIds = [...new Set(due.flatMap((entry) => Object.values(entry.templates)))];
+  const needsTouch = due.filter((entry) => entry.purpose === 'MARKETING' && entry.rung === 1);
+  const [templates, consentDocs, contactDocs] = await Promise.all([
+    repos.templates.findByIds(templateIds),
+    repos.consents.byMembers(memberIds),
+    needsTouch.length > 0
+      ? repos.contacts.byMembers([...new Set(needsTouch.map((entry) => entry.memberId))])
+      : Promise.resolve([] as ContactDoc[]),
+  ]);
+  const published = new Map(
+    templates
+      .filter((template) => template.status === 'PUBLISHED')
+      .map((template) => [template._id, template]),
+  );
+  const consentOf = new Map(consentDocs.map((doc) => [doc._id, consentsOf(doc)]));
+  const contactOf = new Map(contactDocs.map((doc) => [doc._id, doc]));
+  const quiet = quietHoursOf(campaign);
+  const decisions: Decision[] = [];
+  await inParallel(due, CONCURRENCY, async (entry) => {
+    const templateFor = (channel: MessageChannel) => {
+      // The fallback rung is the FIVE_G template's SMS rendering.
+      const id = entry.rung === 2 ? entry.templates.FIVE_G : entry.templates[channel];
+      const template = id ? published.get(id) : undefined;
+      return template && rendersOn(template, channel) ? template : undefined;
+    };
+    const ladder = (entry.rung === 2 ? (['SMS'] as MessageChannel[]) : entry.ladder).filter(templateFor);
+    if (ladder.length === 0) return void decisions.push({ entry, kind: 'skip', reason: 'NO_CHANNEL' });
+    const rungs = consentedRungs(ladder, consentOf.get(entry.memberId) ?? {}, entry.purpose);
+    if (rungs.length === 0) return void decisions.push({ entry, kind: 'skip', reason: 'NO_CONSENT' });
+    if (entry.purpose === 'MARKETING' && quiet) {
+      const until = quietUntil(now, entry.timeZone, quiet);
+      if (until) {
+        decisions.push(
+          quiet.policy === 'SKIP'
+            ? { entry, kind: 'skip', reason: 'QUIET_HOURS' }
+            : { entry, kind: 'defer', until, reason: 'QUIET_HOURS' },
+        );
+        return;
+      }
+    }
+    let channel = rungs[0]!;
+    if (entry.purpose === 'MARKETING' && entry.rung === 1) {
+      try {
+        const touch = await repos.contacts.take(
+          entry.memberId,
+          entry._id,
+          rungs,
+          rules.contact,
+          now,
+          contactOf.get(entry.memberId) ?? null,
+        );
+        if (!touch.ok) return void decisions.push({ entry, kind: 'skip', reason: touch.reason });
+        channel = touch.channel;
+      } catch (error) {
+        deps.logger.warn(
+          { message: entry._id, reason: (error as Error).message },
+          'contact budget not taken',
+        );
+        return void decisions.push({
+          entry,
+          kind: 'defer',
+          until: new Date(now.getTime() + backoffMs(1, rules.retryBaseMs)),
+          reason: 'RETRY',
+        });
+      }
+    }
+    decisions.push({ entry, kind: 'send', channel, template: templateFor(channel)! });
+  });
+  return decisions;
+}
+
+/** Hands one message to its channel; the entry's change that records what came of it. */
+async function handOver(
+  deps: SenderDependencies,
+  entry: OutboxEntryDoc,
+  channel: MessageChannel,
+  template: TemplateDoc,
+  events: RelayedEventDoc[],
+): Promise<EntryChange> {
+  const { repos, provider, rules } = deps;
+  const now = new Date();
+  const token = entry.purpose === 'MARKETING' ? unsubscribeToken(rules.linkSecret, entry._id) : null;
+  const rendered = renderMessage(template, channel, entry.vars);
+  const attempts = entry.attempts + 1;
+  try {
+    if (channel === 'IN_APP') {
+      const message: InboxDoc = {
+        _id: entry._id,
+        memberId: entry.memberId,
+        campaignId: entry.campaignId,
+        purpose: entry.purpose,
+        format: template.format,
+        title: rendered.title ?? '',
+        body: rendered.body ?? '',
+        mediaUrl: rendered.mediaUrl,
+        link: rendered.link,
+        unsubscribeToken: token,
+        receivedAt: now,
+        readAt: null,
+        clickedAt: null,
+        deletedAt: null,
+      };
+      await repos.inbox.deliver(message);
+      events.push(messageEvent({ ...entry, channel }, 'message_delivered', now));
+      return {
+        id: entry._id,
+        set: {
+          state: 'SENT',
+          channel,
+          sentAt: now,
+          deliveredAt: now,
+          providerMessageId: null,
+          lastError: null,
+        },
+      };
+    }
+    const result = await provider.send({
+      idempotencyKey: entry._id,
+      channel,
+      memberId: entry.memberId,
+      to: entry.to ?? '',
+      ...(channel === 'SMS'
+        ? {
+            sms: {
+              text: rendered.smsText!,
+              segments: rendered.smsSegments!,
+              encoding: rendered.smsEncoding!,
+            },
+          }
+        : { card: rendered.card! }),
+      unsubscribeUrl: token ? unsubscribeUrl(rules.unsubscribeBase, token) : null,
+    });
+    if (result.ok) {
+      return {
+        id: entry._id,
+        set: {
+          state: 'SENT',
+          channel,
+          sentAt: now,
+          providerMessageId: result.providerMessageId,
+          lastError: null,
+        },
+      };
+    }
+    return await failed(deps, entry, channel, attempts, result.error, result.permanent);
+  } catch (error) {
+    return failed(deps, entry, channel, attempts, (error as Error).message, false);
+  }
+}
+
+/** A failed attempt: retried after a backoff, or dead-lettered (and its contact touch given back). */
+async function failed(
+  deps: SenderDependencies,
+  entry: OutboxEntryDoc,
+  channel: MessageChannel,
+  attempts: number,
+  error: string,
+  permanent: boolean,
+): Promise<EntryChange> {
+  const lastError = error.slice(0, 300);
+  if (permanent || attempts >= deps.rules.maxAttempts) {
+    if (entry.purpose === 'MARKETING' && entry.rung === 1)
+      await deps.repos.contacts.giveBack(entry.memberId, entry._id, channel);
+    deps.logger.warn({ message: entry._id, attempts, permanent, reason: lastError }, 'message dead-lettered');
+    return { id: entry._id, set: { state: 'DEAD', lastError, reason: null } };
+  }
+  return {
+    id: entry._id,
+    set: {
+      state: 'PENDING',
+      reason: 'RETRY',
+      lastError,
+      dueAt: new Date(Date.now() + backoffMs(attempts, deps.rules.retryBaseMs)),
+    },
+  };
+}

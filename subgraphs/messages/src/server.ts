@@ -1,0 +1,94 @@
+// Builds the messages subgraph server on a database connection, with its background work: the scheduler (plans due
+// occurrences and event triggers) and the sender (sends what is due, falls FIVE_G back to SMS, relays events to
+// analytics). Both stop with the server, after the run under way.
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import {
+  createSubgraphServer,
+  readSubgraphSchema,
+  scheduleJob,
+  type HttpGraphQLServer,
+  type HubConfig,
+  type SubgraphDependencies,
+} from '@bank-hub/shared';
+import { runScheduler } from './campaigns/scheduler';
+import { createContext, type MessagesContext } from './context';
+import { relayEvents } from './events/relay';
+import { openRepositories, type MessagesRepositories } from './models';
+import type { ProviderAdapter } from './outbox/adapters/adapter';
+import { HttpProvider } from './outbox/adapters/http';
+import { LocalProvider } from './outbox/adapters/local';
+import { fallBackOverdue } from './outbox/fallback';
+import { receiptsRoute } from './outbox/receipts';
+import { sendDue, type SendRules } from './outbox/worker';
+import { resolvers } from './resolvers';
+
+export const messagesTypeDefs = readSubgraphSchema(__dirname);
+
+/** How long a worker holds a send batch before another may take it over. */
+const BATCH_LEASE_MS = 30_000;
+
+export function providerFor(config: HubConfig, repos: MessagesRepositories): ProviderAdapter {
+  return config.MESSAGES_PROVIDER === 'http' && config.MESSAGES_PROVIDER_URL
+    ? new HttpProvider(config.MESSAGES_PROVIDER_URL, config.MESSAGES_PROVIDER_TOKEN ?? null)
+    : new LocalProvider(repos.localDeliveries);
+}
+
+export function sendRulesOf(config: HubConfig, leaseMs = BATCH_LEASE_MS): SendRules {
+  return {
+    contact: {
+      budget: config.MESSAGES_CONTACT_BUDGET,
+      budgetWindowMs: config.MESSAGES_CONTACT_BUDGET_DAYS * 86_400_000,
+      caps: config.MESSAGES_CHANNEL_DAILY_CAPS,
+    },
+    maxAttempts: config.MESSAGES_MAX_ATTEMPTS,
+    retryBaseMs: config.MESSAGES_RETRY_BASE_MS,
+    leaseMs,
+    unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
+    linkSecret: config.SUBGRAPH_SECRET,
+  };
+}
+
+export async function buildMessagesServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
+  const { config, graph, logger } = dependencies;
+  const repos = await openRepositories(dependencies.connection);
+  const provider = providerFor(config, repos);
+  const rules = sendRulesOf(config);
+  const scheduler = scheduleJob(
+    'messages-scheduler',
+    config.MESSAGES_SCHEDULER_INTERVAL_MS,
+    () => runScheduler({ repos, graph, logger }),
+    logger,
+    config.MESSAGES_SCHEDULER_INTERVAL_MS,
+  );
+  const sender = scheduleJob(
+    'messages-send',
+    config.MESSAGES_SEND_INTERVAL_MS,
+    async () => {
+      await sendDue({ repos, provider, rules, logger });
+      await fallBackOverdue(repos, config.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS);
+      // Last: analytics being down delays its events, never a message.
+      await relayEvents({ relay: repos.relay, graph, logger });
+    },
+    logger,
+    config.MESSAGES_SEND_INTERVAL_MS,
+  );
+  return createSubgraphServer<MessagesContext>({
+    name: 'messages',
+    typeDefs: messagesTypeDefs,
+    // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
+    resolvers: resolvers as GraphQLResolverMap<MessagesContext>,
+    dependencies,
+    context: createContext({
+      repos,
+      graph,
+      linkHosts: new Set(config.CREATIVE_LINK_HOSTS),
+      linkSecret: config.SUBGRAPH_SECRET,
+      unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
+    }),
+    routes: receiptsRoute({ repos, secret: config.MESSAGES_RECEIPT_SECRET, logger }),
+    onStop: async () => {
+      await Promise.all([scheduler.stop(), sender.stop()]);
+      await provider.close();
+    },
+  });
+}

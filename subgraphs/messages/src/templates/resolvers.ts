@@ -1,0 +1,62 @@
+// Template resolvers: thin — operator scope, argument checks, then the use cases in operations.ts.
+import { Scope, badInput, checkCount, requireScope, reviewOf } from '@bank-hub/shared';
+import type { MessagesContext } from '../context';
+import type { Resolvers } from '../generated/resolvers';
+import { longestRendering, variablesOf } from './domain/variables';
+import { smsLength, smsText } from './domain/sms';
+import { channelOf, TEMPLATE_ID } from './model';
+import { createTemplate, previewTemplate, templateOrNotFound, updateTemplate } from './operations';
+
+export const operator = (ctx: MessagesContext) => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
+
+const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const templateResolvers: Resolvers = {
+  Query: {
+    templates: (_parent, { status, first }, ctx) => {
+      operator(ctx);
+      return ctx.repos.templates.newest(status ?? null, checkCount(first ?? 20, 100, 'first'));
+    },
+    template: (_parent, { id }, ctx) => {
+      operator(ctx);
+      return templateOrNotFound(ctx, id);
+    },
+  },
+
+  Mutation: {
+    createTemplate: (_parent, { input }, ctx) => createTemplate(ctx, operator(ctx), input),
+    updateTemplate: (_parent, { id, input }, ctx) => updateTemplate(ctx, operator(ctx), id, input),
+  },
+
+  Template: {
+    __resolveReference: (reference, ctx) => {
+      operator(ctx);
+      return ctx.loaders.templateById.load(reference.id);
+    },
+    id: (template) => template._id,
+    channel: (template) => channelOf(template.format),
+    variables: (template) =>
+      variablesOf([
+        template.title,
+        template.body,
+        template.sms?.body,
+        template.card?.title,
+        template.card?.description,
+      ]),
+    preview: (template, { memberId, benefitId }, ctx) => {
+      operator(ctx);
+      if (!MEMBER_ID.test(memberId)) throw badInput('memberId is not a member id', 'memberId');
+      if (benefitId !== null && benefitId !== undefined && !MEMBER_ID.test(benefitId))
+        throw badInput('benefitId is not a benefit id', 'benefitId');
+      return previewTemplate(ctx, template, memberId, benefitId ?? null);
+    },
+    pendingRevision: (template) => reviewOf(template),
+  },
+
+  SmsText: {
+    worstCaseSegments: (sms) => smsLength(smsText({ ...sms, body: longestRendering(sms.body) })).segments,
+    encoding: (sms) => smsLength(smsText({ ...sms, body: longestRendering(sms.body) })).encoding,
+  },
+};
+
+export const isTemplateId = (id: string): boolean => TEMPLATE_ID.test(id);

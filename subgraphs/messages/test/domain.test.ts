@@ -1,0 +1,548 @@
+// Messages' domain functions, table-driven: variables, SMS billing, template and campaign checks, quiet hours in
+// members' time zones, recurrences, the channel ladder, consent, the contact budget, planning one member, and the
+// signatures of unsubscribe links and provider receipts.
+import { ErrorCode, InputProblem } from '@bank-hub/shared';
+import { checkCampaignInput, type CampaignInput } from '../src/campaigns/domain/validation';
+import { dueOccurrence, isExhausted, nthOccurrence, quietUntil } from '../src/campaigns/domain/timing';
+import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-token';
+import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
+import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
+import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
+import { receiptSignature, verifyReceipt } from '../src/outbox/receipts';
+import { renderMessage } from '../src/templates/domain/render';
+import { smsLength } from '../src/templates/domain/sms';
+import { checkTemplateInput, type TemplateInput } from '../src/templates/domain/validation';
+import { placeholdersOf, render } from '../src/templates/domain/variables';
+import type { TemplateDoc } from '../src/templates/model';
+
+const HOSTS = new Set(['m.haichuan-bank.example']);
+
+function problemOf(check: () => unknown): InputProblem {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof InputProblem) return error;
+    throw error;
+  }
+  throw new Error('expected a problem');
+}
+
+describe('variables', () => {
+  it('finds placeholders, spaces allowed, and tells unmatched braces', () => {
+    expect(placeholdersOf('Hi {{ member.name }}, {{benefit.title}}!')).toEqual({
+      names: ['member.name', 'benefit.title'],
+      unbalanced: false,
+    });
+    expect(placeholdersOf('Hi {{member.name}').unbalanced).toBe(true);
+    expect(placeholdersOf('}} oops').unbalanced).toBe(true);
+  });
+
+  it('renders values, cutting a name at ten characters', () => {
+    expect(
+      render('{{member.name}}: {{member.points}}', {
+        'member.name': 'Alexandria Ocasio',
+        'member.points': '12',
+      }),
+    ).toBe('Alexandria: 12');
+    expect(render('{{benefit.title}}', {})).toBe('');
+  });
+});
+
+describe('SMS length as carriers bill it', () => {
+  it.each([
+    ['a × 160', 'a'.repeat(160), 'GSM7', 1],
+    ['a × 161', 'a'.repeat(161), 'GSM7', 2],
+    ['a × 306', 'a'.repeat(306), 'GSM7', 2],
+    ['a × 307', 'a'.repeat(307), 'GSM7', 3],
+    ['€ × 80', '€'.repeat(80), 'GSM7', 1],
+    ['€ × 81', '€'.repeat(81), 'GSM7', 2],
+    ['字 × 70', '字'.repeat(70), 'UCS2', 1],
+    ['字 × 71', '字'.repeat(71), 'UCS2', 2],
+    ['字 × 134', '字'.repeat(134), 'UCS2', 2],
+    ['字 × 135', '字'.repeat(135), 'UCS2', 3],
+    ['a × 69 and one 字', `${'a'.repeat(69)}字`, 'UCS2', 1],
+    ['😀 × 35', '😀'.repeat(35), 'UCS2', 1],
+    ['😀 × 36', '😀'.repeat(36), 'UCS2', 2],
+  ])('%s is %s in %i segment(s)', (_label, text, encoding, segments) => {
+    expect(smsLength(text)).toMatchObject({ encoding, segments });
+  });
+});
+
+const SMS = { signature: '【海川银行】', body: '{{member.name}}您好，理财季开启。', optOut: '回复TD退订' };
+
+describe('template input', () => {
+  const text: TemplateInput = { name: 'Hello', format: 'TEXT', title: 'Hi {{member.name}}', body: 'Welcome' };
+
+  it('takes each format with its own fields', () => {
+    expect(checkTemplateInput(text, HOSTS)).toMatchObject({
+      format: 'TEXT',
+      title: 'Hi {{member.name}}',
+      sms: null,
+    });
+    expect(checkTemplateInput({ name: 'S', format: 'SMS', sms: SMS }, HOSTS).sms).toMatchObject({
+      maxSegments: 2,
+    });
+    const fiveG = checkTemplateInput(
+      {
+        name: '5G',
+        format: 'FIVE_G',
+        sms: SMS,
+        card: {
+          title: '理财季',
+          description: '{{member.level}}专享',
+          buttons: [
+            { label: '查看', action: 'OPEN_URL', target: 'https://m.haichuan-bank.example/w' },
+            { label: '测评', action: 'OPEN_FLOW', target: 'buy-wealth' },
+            { label: '客服', action: 'CALL', target: '95588' },
+          ],
+          suggestedReplies: ['退订'],
+        },
+      },
+      HOSTS,
+    );
+    expect(fiveG.card?.buttons).toHaveLength(3);
+  });
+
+  it.each<[string, TemplateInput, string, string]>([
+    [
+      'an unknown variable',
+      { ...text, body: 'Dear {{member.nmae}}' },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.body',
+    ],
+    [
+      'an unmatched brace',
+      { ...text, title: 'Dear {{member.name' },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.title',
+    ],
+    [
+      'an SMS without a signature',
+      { name: 'S', format: 'SMS', sms: { ...SMS, signature: null } },
+      ErrorCode.SMS_SIGNATURE_REQUIRED,
+      'input.sms.signature',
+    ],
+    [
+      'an SMS signature not in 【】',
+      { name: 'S', format: 'SMS', sms: { ...SMS, signature: '海川银行' } },
+      ErrorCode.SMS_SIGNATURE_REQUIRED,
+      'input.sms.signature',
+    ],
+    [
+      'an SMS without an opt-out line',
+      { name: 'S', format: 'SMS', sms: { ...SMS, optOut: '谢谢' } },
+      ErrorCode.SMS_OPT_OUT_REQUIRED,
+      'input.sms.optOut',
+    ],
+    [
+      'an SMS over its segments',
+      { name: 'S', format: 'SMS', sms: { ...SMS, body: '字'.repeat(120), maxSegments: 1 } },
+      ErrorCode.SMS_TOO_LONG,
+      'input.sms.body',
+    ],
+    [
+      'an SMS over with variables at their longest',
+      {
+        name: 'S',
+        format: 'SMS',
+        sms: { ...SMS, body: `${'字'.repeat(40)}{{benefit.title}}`, maxSegments: 1 },
+      },
+      ErrorCode.SMS_TOO_LONG,
+      'input.sms.body',
+    ],
+    [
+      'an unknown variable in an SMS',
+      { name: 'S', format: 'SMS', sms: { ...SMS, body: '{{member.phone}}' } },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.sms.body',
+    ],
+    [
+      'a FIVE_G template without its SMS',
+      { name: '5G', format: 'FIVE_G', card: { title: 't', description: 'd' } },
+      ErrorCode.BAD_USER_INPUT,
+      'input.sms',
+    ],
+    ['an image without media', { ...text, format: 'IMAGE' }, ErrorCode.BAD_USER_INPUT, 'input.mediaUrl'],
+    [
+      'a text with media',
+      { ...text, mediaUrl: 'https://cdn.example/x.png' },
+      ErrorCode.BAD_USER_INPUT,
+      'input.mediaUrl',
+    ],
+    [
+      'an in-app link to another host',
+      { ...text, link: 'https://evil.example/' },
+      ErrorCode.BAD_USER_INPUT,
+      'input.link',
+    ],
+    [
+      'an SMS with a title',
+      { name: 'S', format: 'SMS', sms: SMS, title: 't' },
+      ErrorCode.BAD_USER_INPUT,
+      'input.title',
+    ],
+    [
+      'a card button calling letters',
+      {
+        name: '5G',
+        format: 'FIVE_G',
+        sms: SMS,
+        card: { title: 't', description: 'd', buttons: [{ label: 'x', action: 'CALL', target: 'call-me' }] },
+      },
+      ErrorCode.BAD_USER_INPUT,
+      'input.card.buttons[0].target',
+    ],
+  ])('refuses %s', (_what, input, code, field) => {
+    const problem = problemOf(() => checkTemplateInput(input, HOSTS));
+    expect({ code: problem.code, field: problem.field }).toEqual({ code, field });
+  });
+
+  it('counts an SMS that stays within its segments even at its longest', () => {
+    // 6 + 60 + 5 characters, all Chinese: 71 UCS-2 units need two segments, which maxSegments 2 allows.
+    const sms = { ...SMS, body: `${'字'.repeat(50)}{{member.name}}`, maxSegments: 2 };
+    expect(checkTemplateInput({ name: 'S', format: 'SMS', sms }, HOSTS).sms?.maxSegments).toBe(2);
+    expect(
+      problemOf(() =>
+        checkTemplateInput({ name: 'S', format: 'SMS', sms: { ...sms, maxSegments: 1 } }, HOSTS),
+      ).details,
+    ).toMatchObject({
+      segments: 2,
+      maxSegments: 1,
+    });
+  });
+});
+
+describe('rendering', () => {
+  const fiveG = checkTemplateInput(
+    {
+      name: '5G',
+      format: 'FIVE_G',
+      sms: SMS,
+      card: { title: '{{member.name}}', description: '积分 {{member.points}}' },
+    },
+    HOSTS,
+  );
+
+  it('renders a FIVE_G template as its card, and as its SMS on the fallback rung', () => {
+    const values = { 'member.name': '林小雨', 'member.points': '120' };
+    expect(renderMessage(fiveG, 'FIVE_G', values).card).toMatchObject({
+      title: '林小雨',
+      description: '积分 120',
+    });
+    expect(renderMessage(fiveG, 'SMS', values)).toMatchObject({
+      smsText: '【海川银行】林小雨您好，理财季开启。回复TD退订',
+      smsSegments: 1,
+      smsEncoding: 'UCS2',
+    });
+    expect(() => renderMessage(fiveG, 'IN_APP', values)).toThrow();
+  });
+});
+
+describe('quiet hours in the member’s time zone', () => {
+  const quiet = { start: '21:00', end: '08:00' };
+  // 2026-11-26T14:30Z is 22:30 in Shanghai, 14:30 in London, 06:30 in Los Angeles.
+  const at = new Date('2026-11-26T14:30:00Z');
+
+  it.each([
+    ['Asia/Shanghai', '2026-11-27T00:00:00.000Z'],
+    ['Europe/London', null],
+    ['America/Los_Angeles', '2026-11-26T16:00:00.000Z'],
+  ])('%s: held until %s', (zone, until) => {
+    expect(quietUntil(at, zone, quiet)?.toISOString() ?? null).toBe(until);
+  });
+
+  it('handles quiet hours within one day, and an unknown zone as the bank’s', () => {
+    expect(quietUntil(at, 'Europe/London', { start: '12:00', end: '15:00' })?.toISOString()).toBe(
+      '2026-11-26T15:00:00.000Z',
+    );
+    expect(quietUntil(at, 'Mars/Olympus_Mons', quiet)).toEqual(quietUntil(at, 'Asia/Shanghai', quiet));
+  });
+});
+
+describe('occurrences', () => {
+  const at = new Date('2026-01-31T02:00:00Z');
+
+  it('steps months to their last day when the day is missing', () => {
+    expect(nthOccurrence(at, 'MONTHLY', 1).toISOString()).toBe('2026-02-28T02:00:00.000Z');
+    expect(nthOccurrence(at, 'MONTHLY', 2).toISOString()).toBe('2026-03-31T02:00:00.000Z');
+    expect(nthOccurrence(at, 'WEEKLY', 1).toISOString()).toBe('2026-02-07T02:00:00.000Z');
+  });
+
+  it('plans the latest due occurrence once, skipping the ones missed', () => {
+    const trigger = { kind: 'RECURRING' as const, at, every: 'DAILY' as const, until: null };
+    const now = new Date('2026-02-03T05:00:00Z');
+    expect(dueOccurrence(trigger, null, now)?.toISOString()).toBe('2026-02-03T02:00:00.000Z');
+    expect(dueOccurrence(trigger, new Date('2026-02-03T02:00:00Z'), now)).toBeNull();
+    expect(dueOccurrence({ kind: 'ONCE', at }, null, now)).toEqual(at);
+    expect(dueOccurrence({ kind: 'ONCE', at }, at, now)).toBeNull();
+    expect(dueOccurrence({ kind: 'ONCE', at: new Date('2027-01-01T00:00:00Z') }, null, now)).toBeNull();
+  });
+
+  it('knows when a recurrence is over', () => {
+    const trigger = {
+      kind: 'RECURRING' as const,
+      at,
+      every: 'DAILY' as const,
+      until: new Date('2026-02-02T00:00:00Z'),
+    };
+    expect(isExhausted(trigger, new Date('2026-02-01T02:00:00Z'))).toBe(true);
+    expect(isExhausted(trigger, new Date('2026-01-31T02:00:00Z'))).toBe(false);
+    expect(isExhausted({ ...trigger, until: null }, at)).toBe(false);
+  });
+});
+
+describe('the channel ladder', () => {
+  const all = new Set(['FIVE_G', 'SMS', 'IN_APP'] as const);
+
+  it.each([
+    [{ phoneVerified: true, fiveGCapable: true }, ['FIVE_G', 'SMS', 'IN_APP']],
+    [{ phoneVerified: true, fiveGCapable: false }, ['SMS', 'IN_APP']],
+    [{ phoneVerified: false, fiveGCapable: true }, ['IN_APP']],
+  ])('%o can receive %o', (member, rungs) => {
+    expect(ladderFor(member, all)).toEqual(rungs);
+  });
+
+  it('keeps the rungs consented to: marketing needs consent given, service only not withdrawn', () => {
+    const ladder = ['FIVE_G', 'SMS', 'IN_APP'] as const;
+    expect(consentedRungs(ladder, { SMS: { marketing: true } }, 'MARKETING')).toEqual(['SMS']);
+    expect(consentedRungs(ladder, { SMS: { service: false } }, 'SERVICE')).toEqual(['FIVE_G', 'IN_APP']);
+  });
+
+  it('backs off doubling, at most ten minutes', () => {
+    expect([1, 2, 3].map((attempt) => backoffMs(attempt, 1_000))).toEqual([1_000, 2_000, 4_000]);
+    expect(backoffMs(30, 1_000)).toBe(600_000);
+  });
+});
+
+describe('the contact budget', () => {
+  const rules = { budget: 2, budgetWindowMs: 7 * 86_400_000, caps: { FIVE_G: 1, SMS: 1, IN_APP: 3 } };
+  const now = new Date('2026-11-26T10:00:00Z');
+  const touch = (key: string, channel: 'FIVE_G' | 'SMS' | 'IN_APP', hoursAgo: number) => ({
+    key,
+    channel,
+    at: new Date(now.getTime() - hoursAgo * 3_600_000),
+  });
+  const doc = (...touches: ReturnType<typeof touch>[]): ContactDoc => ({
+    _id: 'M1',
+    marketing: touches,
+    channels: Object.fromEntries(
+      (['FIVE_G', 'SMS', 'IN_APP'] as const).map((channel) => [
+        channel,
+        touches.filter((t) => t.channel === channel),
+      ]),
+    ),
+  });
+
+  it.each([
+    ['nobody touched yet', null, 'k', { ok: true, channel: 'FIVE_G' }],
+    [
+      'the same message again',
+      doc(touch('k', 'SMS', 1), touch('j', 'SMS', 2)),
+      'k',
+      { ok: true, channel: 'SMS' },
+    ],
+    [
+      'over the budget',
+      doc(touch('a', 'IN_APP', 1), touch('b', 'IN_APP', 2)),
+      'k',
+      { ok: false, reason: 'OVER_BUDGET' },
+    ],
+    [
+      'touches aged out of the window',
+      doc(touch('a', 'IN_APP', 200), touch('b', 'IN_APP', 300)),
+      'k',
+      { ok: true, channel: 'FIVE_G' },
+    ],
+    ['5G capped today: the next rung', doc(touch('a', 'FIVE_G', 3)), 'k', { ok: true, channel: 'SMS' }],
+    ['every rung capped', doc(touch('a', 'FIVE_G', 3)), 'k', { ok: false, reason: 'FREQUENCY_CAPPED' }],
+  ])('%s', (what, contact, key, outcome) => {
+    const rungs =
+      what === 'every rung capped' ? (['FIVE_G'] as const) : (['FIVE_G', 'SMS', 'IN_APP'] as const);
+    expect(decideTouch(contact, key, rungs, rules, now)).toEqual(outcome);
+  });
+});
+
+describe('planning one member', () => {
+  const campaign = {
+    _id: 'CMP-aaaaaaaa',
+    purpose: 'MARKETING' as const,
+    quietHours: { start: '21:00', end: '08:00', policy: 'DEFER' as const },
+    variants: [
+      { key: 'A', weight: 1, templateIds: [] },
+      { key: 'B', weight: 1, templateIds: [] },
+    ],
+  };
+  const context: PlanContext = {
+    campaign,
+    occurrenceId: 'CMP-aaaaaaaa.202611261000',
+    batchId: 'b',
+    templates: new Map([
+      ['A', { FIVE_G: 'TPL-a', IN_APP: 'TPL-b' }],
+      ['B', { SMS: 'TPL-c' }],
+    ]),
+    shared: { 'benefit.title': '加息券' },
+    now: new Date('2026-11-26T02:00:00Z'),
+  };
+  const member = {
+    id: 'M0001',
+    phone: '13800010001',
+    timeZone: 'Asia/Shanghai',
+    phoneVerified: true,
+    fiveGCapable: true,
+    values: { 'member.name': '林小雨' },
+  };
+
+  it('is sticky in its variant and keeps the rungs it can receive', () => {
+    const entry = planEntry(context, member);
+    expect(planEntry(context, member).variant).toBe(entry.variant);
+    expect(entry).toMatchObject({
+      _id: 'CMP-aaaaaaaa.202611261000:M0001',
+      state: 'PENDING',
+      to: '13800010001',
+    });
+    expect(entry.ladder).toEqual(entry.variant === 'A' ? ['FIVE_G', 'IN_APP'] : ['SMS']);
+    expect(entry.vars).toEqual({ 'member.name': '林小雨', 'benefit.title': '加息券' });
+  });
+
+  it('waits for the end of quiet hours, or skips with the reason, or has no channel', () => {
+    const night = { ...context, now: new Date('2026-11-26T15:00:00Z') };
+    expect(planEntry(night, member)).toMatchObject({
+      state: 'PENDING',
+      reason: 'QUIET_HOURS',
+      dueAt: new Date('2026-11-27T00:00:00Z'),
+    });
+    const skip = {
+      ...night,
+      campaign: { ...campaign, quietHours: { ...campaign.quietHours, policy: 'SKIP' as const } },
+    };
+    expect(planEntry(skip, member)).toMatchObject({ state: 'SKIPPED', reason: 'QUIET_HOURS' });
+    const service = { ...night, campaign: { ...campaign, purpose: 'SERVICE' as const, quietHours: null } };
+    expect(planEntry(service, member)).toMatchObject({ state: 'PENDING', reason: null });
+    const unverified = { ...member, phoneVerified: false };
+    const onlySms = {
+      ...context,
+      templates: new Map([
+        ['A', { SMS: 'x' }],
+        ['B', { SMS: 'x' }],
+      ]),
+    };
+    expect(planEntry(onlySms, unverified)).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'NO_CHANNEL',
+      to: null,
+    });
+  });
+});
+
+describe('campaign input', () => {
+  const now = new Date('2026-11-26T00:00:00Z');
+  const template = (id: string, format: TemplateDoc['format'], body = 'x'): TemplateDoc =>
+    ({ _id: id, format, status: 'PUBLISHED', title: 't', body, sms: null, card: null }) as TemplateDoc;
+  const templates = new Map([
+    ['TPL-aaaaaaaa', template('TPL-aaaaaaaa', 'TEXT')],
+    ['TPL-bbbbbbbb', template('TPL-bbbbbbbb', 'IMAGE')],
+    ['TPL-cccccccc', template('TPL-cccccccc', 'TEXT', '{{benefit.title}}')],
+  ]);
+  const input: CampaignInput = {
+    name: 'Launch',
+    purpose: 'MARKETING',
+    audience: { segmentCode: 'WEALTH_CLIENTS' },
+    trigger: { kind: 'ONCE', at: now },
+    variants: [{ key: 'A', weight: 1, templateIds: ['TPL-aaaaaaaa'] }],
+  };
+
+  it('takes a valid campaign', () => {
+    expect(checkCampaignInput(input, templates, now)).toMatchObject({
+      audience: { segmentCode: 'WEALTH_CLIENTS', rule: null },
+    });
+  });
+
+  it.each<[string, CampaignInput, string]>([
+    ['no audience', { ...input, audience: {} }, 'input.audience'],
+    [
+      'both audiences',
+      { ...input, audience: { segmentCode: 'X', rule: { field: 'riskLevel', op: 'eq', value: 'R1' } } },
+      'input.audience',
+    ],
+    [
+      'a malformed rule',
+      { ...input, audience: { rule: { field: 'riskLevel', op: 'near', value: 'R1' } } },
+      'input.audience.rule.op',
+    ],
+    [
+      'a rule on segments',
+      { ...input, audience: { rule: { field: 'segment', op: 'eq', value: 'X' } } },
+      'input.audience.rule.field',
+    ],
+    ['a once trigger without its time', { ...input, trigger: { kind: 'ONCE' } }, 'input.trigger.at'],
+    [
+      'an event trigger without its stage',
+      { ...input, trigger: { kind: 'EVENT', event: 'LIFECYCLE_STAGE_CHANGED' } },
+      'input.trigger.stage',
+    ],
+    [
+      'a recurrence ending before it starts',
+      { ...input, trigger: { kind: 'RECURRING', at: now, every: 'DAILY', until: now } },
+      'input.trigger.until',
+    ],
+    [
+      'quiet hours that never start',
+      { ...input, quietHours: { start: '21:00', end: '21:00' } },
+      'input.quietHours.end',
+    ],
+    [
+      'quiet hours at 25:00',
+      { ...input, quietHours: { start: '25:00', end: '08:00' } },
+      'input.quietHours.start',
+    ],
+    [
+      'two in-app templates in a variant',
+      { ...input, variants: [{ key: 'A', weight: 1, templateIds: ['TPL-aaaaaaaa', 'TPL-bbbbbbbb'] }] },
+      'input.variants[0].templateIds[1]',
+    ],
+    [
+      'an unknown template',
+      { ...input, variants: [{ key: 'A', weight: 1, templateIds: ['TPL-zzzzzzzz'] }] },
+      'input.variants[0].templateIds[0]',
+    ],
+    [
+      'a variant twice',
+      { ...input, variants: [input.variants[0]!, input.variants[0]!] },
+      'input.variants[1].key',
+    ],
+    [
+      'benefit variables without a benefit',
+      { ...input, variants: [{ key: 'A', weight: 1, templateIds: ['TPL-cccccccc'] }] },
+      'input.benefitId',
+    ],
+  ])('refuses %s', (_what, bad, field) => {
+    expect(problemOf(() => checkCampaignInput(bad, templates, now)).field).toBe(field);
+  });
+});
+
+describe('signatures', () => {
+  it('signs unsubscribe links so that only this hub’s open', () => {
+    const token = unsubscribeToken('s'.repeat(40), 'CMP-aaaaaaaa.202611261000:M0001');
+    expect(messageOfToken('s'.repeat(40), token)).toBe('CMP-aaaaaaaa.202611261000:M0001');
+    expect(messageOfToken('t'.repeat(40), token)).toBeNull();
+    const [id, mac] = token.split('.');
+    const forged = `${Buffer.from('CMP-aaaaaaaa.202611261000:M0002').toString('base64url')}.${mac}`;
+    expect(messageOfToken('s'.repeat(40), forged)).toBeNull();
+    expect(messageOfToken('s'.repeat(40), `${id}`)).toBeNull();
+    // A character added to the MAC decodes to the same bytes in base64; the token is still not this hub's.
+    expect(messageOfToken('s'.repeat(40), `${token}x`)).toBeNull();
+  });
+
+  it('checks a receipt’s HMAC over timestamp and body, and refuses a stale one', () => {
+    const secret = 'r'.repeat(40);
+    const now = Date.parse('2026-11-26T10:00:00Z');
+    const ts = String(now / 1_000);
+    const body = '{"receipts":[]}';
+    const signature = receiptSignature(secret, ts, body);
+    expect(verifyReceipt(secret, { signature, timestamp: ts }, body, now)).toBe(true);
+    expect(verifyReceipt(secret, { signature, timestamp: ts }, `${body} `, now)).toBe(false);
+    expect(verifyReceipt('x'.repeat(40), { signature, timestamp: ts }, body, now)).toBe(false);
+    expect(verifyReceipt(secret, { signature, timestamp: ts }, body, now + 301_000)).toBe(false);
+    expect(verifyReceipt(secret, { signature: undefined, timestamp: ts }, body, now)).toBe(false);
+  });
+});

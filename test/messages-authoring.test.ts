@@ -1,0 +1,178 @@
+// Authoring messages through the gateway: templates and campaigns that cannot be sent as written are refused with a
+// stable code naming the field, and store nothing; previews mask personal data for operators without pii:read;
+// templates and campaigns pass four eyes, audited; operators list campaigns, see their state, pause and resume them.
+import type { RunningHub } from '../scripts/hub';
+import { errorCodes, graphql } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import { FIVE_G_TEMPLATE, IN_APP_TEMPLATE, SMS, messaging, type Messaging } from './support/messages';
+import { storedState } from './support/stored';
+
+let hub: RunningHub;
+let m: Messaging;
+let inApp: string;
+
+beforeAll(async () => {
+  hub = await startTestHub('msg_authoring');
+  m = await messaging(hub);
+  inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+});
+
+afterAll(() => stopTestHub(hub));
+
+const CREATE_TEMPLATE = `mutation ($input: TemplateInput!) { createTemplate(input: $input) { id } }`;
+const CREATE_CAMPAIGN = `mutation ($input: CampaignInput!) { createCampaign(input: $input) { id } }`;
+
+const campaign = (overrides: Record<string, unknown>) => ({
+  name: 'Autumn',
+  purpose: 'MARKETING',
+  audience: { segmentCode: 'GOLD_AND_ABOVE' },
+  trigger: { kind: 'ONCE', at: new Date(Date.now() + 3_600_000).toISOString() },
+  variants: [{ key: 'A', weight: 1, templateIds: [inApp] }],
+  ...overrides,
+});
+
+describe('bad input', () => {
+  it('refuses templates that cannot be sent as written with a stable code naming the field, storing nothing', async () => {
+    const longBody = `{{member.name}}${'您的理财季专属权益已到账，请在活动页面查看详情并及时领取。'.repeat(4)}`;
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ ...IN_APP_TEMPLATE, body: '{{member.salary}}，您好' }, 'UNKNOWN_VARIABLE', 'input.body'],
+      [{ ...IN_APP_TEMPLATE, title: '{{benefit.titel}}' }, 'UNKNOWN_VARIABLE', 'input.title'],
+      [
+        { ...FIVE_G_TEMPLATE, card: { ...FIVE_G_TEMPLATE.card, description: '{{ member.nickname }}' } },
+        'UNKNOWN_VARIABLE',
+        'input.card.description',
+      ],
+      [
+        { name: 'Too long', format: 'SMS', sms: { ...SMS, body: longBody, maxSegments: 2 } },
+        'SMS_TOO_LONG',
+        'input.sms.body',
+      ],
+      [
+        { name: 'No signature', format: 'SMS', sms: { body: SMS.body, optOut: SMS.optOut } },
+        'SMS_SIGNATURE_REQUIRED',
+        'input.sms.signature',
+      ],
+      [
+        { name: 'No opt-out', format: 'SMS', sms: { signature: SMS.signature, body: SMS.body } },
+        'SMS_OPT_OUT_REQUIRED',
+        'input.sms.optOut',
+      ],
+    ];
+    const before = await storedState({ messages: hub.connections.messages });
+    for (const [input, code, field] of cases) {
+      const response = await m.alice(CREATE_TEMPLATE, { input });
+      expect([field, errorCodes(response)]).toEqual([field, [code]]);
+      expect(response.errors?.[0]?.extensions?.field).toBe(field);
+    }
+    const tooLong = await m.alice(CREATE_TEMPLATE, { input: cases[3]![0] });
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ maxSegments: 2, encoding: 'UCS2' });
+    expect(tooLong.errors?.[0]?.extensions?.segments).toBeGreaterThan(2);
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+  });
+
+  it('refuses a campaign with an empty or invalid audience, storing nothing', async () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [
+        { audience: { rule: { field: 'tag.aum', op: 'gte', value: 1e15 } } },
+        'EMPTY_AUDIENCE',
+        'input.audience',
+      ],
+      [{ audience: {} }, 'BAD_USER_INPUT', 'input.audience'],
+      [
+        { audience: { segmentCode: 'GOLD_AND_ABOVE', rule: { field: 'level', op: 'eq', value: 'GOLD' } } },
+        'BAD_USER_INPUT',
+        'input.audience',
+      ],
+      [{ audience: { segmentCode: 'NO_SUCH_SEGMENT' } }, 'BAD_USER_INPUT', 'input.audience.segmentCode'],
+      [{ audience: { rule: { field: 'level', op: 'resembles', value: 1 } } }, 'BAD_USER_INPUT', ''],
+      [{ audience: { rule: { all: 'of them' } } }, 'BAD_USER_INPUT', ''],
+    ];
+    const before = await storedState({ messages: hub.connections.messages });
+    for (const [overrides, code, field] of cases) {
+      const response = await m.alice(CREATE_CAMPAIGN, { input: campaign(overrides) });
+      expect([overrides, errorCodes(response)]).toEqual([overrides, [code]]);
+      expect(String(response.errors?.[0]?.extensions?.field)).toContain(field);
+    }
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+  });
+
+  it('answers FORBIDDEN to members and guests authoring, storing nothing', async () => {
+    const before = await storedState({ messages: hub.connections.messages });
+    const asMember = await m.member('M0001', CREATE_TEMPLATE, { input: IN_APP_TEMPLATE });
+    expect(errorCodes(asMember)).toEqual(['FORBIDDEN']);
+    const asGuest = await graphql(hub.gatewayUrl, CREATE_TEMPLATE, { input: IN_APP_TEMPLATE });
+    expect(errorCodes(asGuest)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/UNAUTHENTICATED|FORBIDDEN/)]),
+    );
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+  });
+});
+
+describe('templates', () => {
+  it('preview for a member with personal data masked, a 5G card with its SMS rendering', async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const response = await m.alice(
+      `query ($id: ID!) { template(id: $id) { format channel variables
+        preview(memberId: "M0002") { channel card { title description } smsText smsSegments } } }`,
+      { id: fiveG },
+    );
+    expect(response.errors).toBeUndefined();
+    const template = response.data!.template;
+    expect(template).toMatchObject({ format: 'FIVE_G', channel: 'FIVE_G' });
+    expect(template.variables).toEqual(expect.arrayContaining(['member.name', 'member.level']));
+    expect(template.preview.card.title).toBe('理财季');
+    expect(template.preview.card.description).toContain('陈**');
+    expect(template.preview.card.description).not.toContain('陈国华');
+    expect(template.preview.smsText).toBe('【海川银行】陈**您好，理财季开启。回复TD退订');
+    expect(template.preview.smsSegments).toBe(1);
+    const missing = await m.alice(
+      `query ($id: ID!) { template(id: $id) { preview(memberId: "M9999") { body } } }`,
+      {
+        id: fiveG,
+      },
+    );
+    expect(errorCodes(missing)).toEqual(['NOT_FOUND']);
+  });
+
+  it('need another operator to approve them, and every step is audited', async () => {
+    const created = await m.alice(CREATE_TEMPLATE, { input: IN_APP_TEMPLATE });
+    const id = created.data?.createTemplate.id as string;
+    const STEP = `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: TEMPLATE, id: $id, step: $step) { status live } }`;
+    expect((await m.alice(STEP, { id, step: 'SUBMIT' })).data?.messagesWorkflow.status).toBe('IN_REVIEW');
+    expect(errorCodes(await m.alice(STEP, { id, step: 'APPROVE' }))).toEqual(['FORBIDDEN']);
+    expect((await m.bob(STEP, { id, step: 'APPROVE' })).data?.messagesWorkflow).toEqual({
+      status: 'PUBLISHED',
+      live: true,
+    });
+    const audit = await hub.connections.messages
+      .collection('audit_log')
+      .find({ targetId: id })
+      .sort({ at: 1 })
+      .toArray();
+    expect(audit.map((record) => [record.actor, record.action])).toEqual([
+      ['ops.alice', 'createTemplate'],
+      ['ops.alice', 'submit'],
+      ['ops.bob', 'approve'],
+    ]);
+  });
+});
+
+describe('campaigns', () => {
+  it('are listed with their state, and paused and resumed by operators', async () => {
+    const id = await m.approvedCampaign(campaign({ name: 'Listed' }));
+    const LIST = `{ campaigns(status: PUBLISHED, first: 100) { id name state purpose audience { segmentCode } } }`;
+    const listed = await m.alice(LIST);
+    expect(listed.data?.campaigns).toContainEqual({
+      id,
+      name: 'Listed',
+      state: 'SCHEDULED',
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'GOLD_AND_ABOVE' },
+    });
+    const paused = await m.alice(`mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`, { id });
+    expect(paused.data?.pauseCampaign.state).toBe('PAUSED');
+    const resumed = await m.alice(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
+    expect(resumed.data?.resumeCampaign.state).toBe('SCHEDULED');
+    expect(errorCodes(await m.member('M0001', LIST))).toEqual(['FORBIDDEN']);
+  });
+});

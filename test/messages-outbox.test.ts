@@ -1,0 +1,411 @@
+// The durable outbox through the gateway: a campaign to a segment of 1,000 members is planned, a worker in a process of
+// its own is killed halfway through sending it, another finishes — and the local provider holds exactly one message
+// per eligible member, while every member without consent, in quiet hours or over the contact budget got none and has
+// the reason recorded. Then retries, dead letters, withdrawn consent and pausing, on small campaigns.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { RunningHub } from '../scripts/hub';
+import type { MemberDoc } from '../subgraphs/members/src/models/member';
+import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
+import { localMinutes } from '../subgraphs/messages/src/campaigns/domain/timing';
+import { sendRulesOf } from '../subgraphs/messages/src/server';
+import { errorCodes, graphql, mongoUri, testConfig } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import {
+  FIVE_G_TEMPLATE,
+  IN_APP_TEMPLATE,
+  SMS_TEMPLATE,
+  messaging,
+  type Messaging,
+} from './support/messages';
+
+let hub: RunningHub;
+let m: Messaging;
+let templates: { fiveG: string; sms: string; inApp: string };
+
+const ROOT = path.resolve(__dirname, '..');
+const member = (id: string, tag: string, contact: MemberDoc['contact']): MemberDoc => ({
+  _id: id,
+  personal: {
+    name: `测试${id.slice(-4)}`,
+    phone: `139${id.replace(/\D/g, '').padStart(8, '0')}`,
+    idNumber: '110101199001011234',
+  },
+  attributes: { city: 'Shanghai', ageGroup: '25-34' },
+  contact,
+  tags: { [tag]: true },
+  levelCode: 'STANDARD',
+  levelRank: 1,
+  points: 100,
+  growthPoints: 100,
+  riskLevel: 'R2',
+  lifecycleStage: 'RETENTION',
+  registeredAt: new Date('2025-01-01T00:00:00Z'),
+  updatedAt: new Date('2025-01-01T00:00:00Z'),
+  appliedEntries: [],
+});
+
+/** Members tagged `tag`, in a segment of their own (defined by operators through the gateway). */
+async function segmentOf(code: string, tag: string, members: MemberDoc[]): Promise<void> {
+  const { members: repo } = await openMembers(hub.connections.members);
+  for (let i = 0; i < members.length; i += 500) await repo.model.insertMany(members.slice(i, i + 500));
+  const defined = await m.alice(
+    `mutation ($tags: [TagDefinitionInput!]!) { defineTags(tags: $tags) { code } }`,
+    { tags: [{ code: tag, name: tag, category: 'test', valueType: 'BOOLEAN', source: 'MANUAL' }] },
+  );
+  expect(defined.errors).toBeUndefined();
+  const segment = await m.alice(
+    `mutation ($input: SegmentInput!) { upsertSegment(input: $input) { audienceSize } }`,
+    {
+      input: { code, name: code, rule: { field: `tag.${tag}`, op: 'exists', value: true } },
+    },
+  );
+  expect(segment.data?.upsertSegment.audienceSize).toBe(members.length);
+}
+
+const grantMarketing = (memberIds: readonly string[], channels = ['FIVE_G', 'SMS', 'IN_APP']) =>
+  m.repos.consents.model.insertMany(
+    memberIds.map((id) => ({
+      _id: id,
+      channels: Object.fromEntries(
+        channels.map((channel) => [
+          channel,
+          { marketing: { granted: true, at: new Date(), source: 'SEED' } },
+        ]),
+      ),
+    })),
+  );
+
+beforeAll(async () => {
+  hub = await startTestHub('msg_outbox');
+  m = await messaging(hub);
+  templates = {
+    fiveG: await m.publishedTemplate(FIVE_G_TEMPLATE),
+    sms: await m.publishedTemplate(SMS_TEMPLATE),
+    inApp: await m.publishedTemplate(IN_APP_TEMPLATE),
+  };
+});
+
+afterAll(() => stopTestHub(hub));
+
+const now = () => new Date().toISOString();
+
+describe('a campaign to 1,000 members, its worker killed halfway', () => {
+  const ids = Array.from({ length: 1_000 }, (_, i) => `MK${String(i + 1).padStart(4, '0')}`);
+  const noConsent = ids.slice(0, 100);
+  const quiet = ids.slice(100, 200);
+  const overBudget = ids.slice(200, 300);
+  const eligible = ids.slice(300);
+  let worker: ChildProcess | null = null;
+
+  afterAll(() => worker?.kill('SIGKILL'));
+
+  it('delivers exactly one message per eligible member, and records why the others got none', async () => {
+    // Quiet hours now in Shanghai (two hours from this hour), never in Los Angeles, sixteen hours behind.
+    const hour = Math.floor(localMinutes(new Date(), 'Asia/Shanghai') / 60);
+    const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+    await segmentOf(
+      'KILL_TEST',
+      'msg_kill_test',
+      ids.map((id, i) =>
+        member(id, 'msg_kill_test', {
+          timeZone: quiet.includes(id) ? 'Asia/Shanghai' : 'America/Los_Angeles',
+          phoneVerified: true,
+          fiveGCapable: i % 2 === 0,
+        }),
+      ),
+    );
+    await grantMarketing([...quiet, ...overBudget, ...eligible]);
+    // Members over budget had their three marketing touches this week already.
+    const rules = sendRulesOf(testConfig).contact;
+    for (const id of overBudget)
+      for (const n of [1, 2, 3])
+        await m.repos.contacts.take(
+          id,
+          `earlier-${n}:${id}`,
+          ['IN_APP'],
+          { ...rules, caps: { ...rules.caps, IN_APP: 10 } },
+          new Date(),
+          null,
+        );
+
+    const campaignId = await m.approvedCampaign({
+      name: 'Kill test',
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'KILL_TEST' },
+      trigger: { kind: 'ONCE', at: now() },
+      quietHours: { start: hh(hour), end: hh(hour + 2), policy: 'DEFER' },
+      variants: [
+        { key: 'A', weight: 1, templateIds: [templates.fiveG, templates.sms] },
+        { key: 'B', weight: 1, templateIds: [templates.sms] },
+      ],
+    });
+    await m.schedule();
+    const occurrence = await m.repos.campaigns.occurrences.findOne({ campaignId }).lean();
+    expect(occurrence).toMatchObject({ state: 'PLANNED', planned: 1_000 });
+
+    // A worker of its own, slowed down so that it is halfway when it is killed.
+    worker = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'support/send-worker.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MONGODB_URI: mongoUri(),
+        MESSAGES_DB: hub.connections.messages.name,
+        SEND_DELAY_MS: '150',
+        LEASE_MS: '1500',
+        LOG_LEVEL: 'silent',
+        NODE_ENV: 'test',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const deliveries = () => m.repos.localDeliveries.countDocuments({ memberId: /^MK/ });
+    const deadline = Date.now() + 30_000;
+    while ((await deliveries()) < 250) {
+      if (Date.now() > deadline) throw new Error('the worker did not get going');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    worker.kill('SIGKILL');
+    await new Promise((resolve) => worker!.once('exit', resolve));
+    const atKill = await deliveries();
+    expect(atKill).toBeGreaterThan(0);
+    expect(atKill).toBeLessThan(eligible.length);
+
+    // Another worker takes the batch over once the dead one's lease lapses, and finishes it.
+    const restartBy = Date.now() + 20_000;
+    while (
+      (await m.repos.outbox.entries.countDocuments({
+        campaignId,
+        state: { $in: ['PENDING', 'SENDING'] },
+        reason: { $ne: 'QUIET_HOURS' },
+      })) > 0
+    ) {
+      if (Date.now() > restartBy) throw new Error('the restarted worker did not finish');
+      await m.send();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const delivered = await m.repos.localDeliveries.find({ memberId: /^MK/ }).lean();
+    expect(delivered).toHaveLength(eligible.length);
+    expect(new Set(delivered.map((delivery) => delivery.memberId))).toEqual(new Set(eligible));
+    // Whatever the dead worker had in flight was asked again under the same key, and delivered once.
+    expect(delivered.filter((delivery) => delivery.calls > 1).length).toBeLessThanOrEqual(200);
+    const byMember = new Map(
+      (await m.repos.outbox.entries.find({ campaignId }).lean()).map((entry) => [entry.memberId, entry]),
+    );
+    for (const id of noConsent)
+      expect(byMember.get(id)).toMatchObject({ state: 'SKIPPED', reason: 'NO_CONSENT' });
+    for (const id of overBudget)
+      expect(byMember.get(id)).toMatchObject({ state: 'SKIPPED', reason: 'OVER_BUDGET' });
+    for (const id of quiet) {
+      const entry = byMember.get(id)!;
+      expect(entry).toMatchObject({ state: 'PENDING', reason: 'QUIET_HOURS', sentAt: null });
+      expect(entry.dueAt.getTime()).toBeGreaterThan(Date.now());
+    }
+    for (const id of eligible) {
+      const entry = byMember.get(id)!;
+      expect(entry).toMatchObject({ state: 'SENT' });
+      expect(entry.channel).toBe(entry.ladder[0]);
+    }
+    // Each eligible member's budget holds exactly this one touch.
+    const contacts = await m.repos.contacts.byMembers(eligible);
+    expect(contacts.every((contact) => contact.marketing.length === 1)).toBe(true);
+
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { state stats { total { planned sent pending skipped } skipped { reason messages } } } }`,
+      { id: campaignId },
+    );
+    expect(stats.data?.campaign.stats).toEqual({
+      total: { planned: 1_000, sent: 700, pending: 100, skipped: 200 },
+      skipped: [
+        { reason: 'NO_CONSENT', messages: 100 },
+        { reason: 'OVER_BUDGET', messages: 100 },
+      ],
+    });
+    expect(stats.data?.campaign.state).toBe('RUNNING');
+  });
+});
+
+/** A provider that fails as told: `failures` times retryably, or for good. */
+class FlakyProvider implements ProviderAdapter {
+  readonly name = 'flaky';
+  readonly calls: ProviderMessage[] = [];
+  constructor(
+    private failures: number,
+    private readonly permanent = false,
+  ) {}
+  async send(message: ProviderMessage) {
+    this.calls.push(message);
+    if (this.permanent) return { ok: false as const, permanent: true, error: 'HTTP 422: number unknown' };
+    if (this.failures-- > 0) return { ok: false as const, permanent: false, error: 'HTTP 503: busy' };
+    return { ok: true as const, providerMessageId: `flaky-${message.idempotencyKey}` };
+  }
+  async close() {}
+}
+
+describe('small campaigns', () => {
+  const small = ['MS0001', 'MS0002', 'MS0003'];
+
+  beforeAll(async () => {
+    await segmentOf(
+      'SMALL_TEST',
+      'msg_small_test',
+      small.map((id) =>
+        member(id, 'msg_small_test', {
+          timeZone: 'America/Los_Angeles',
+          phoneVerified: true,
+          fiveGCapable: false,
+        }),
+      ),
+    );
+    await grantMarketing(small);
+  });
+
+  const smallCampaign = (name: string, templateIds = [templates.sms], purpose = 'MARKETING') =>
+    m.approvedCampaign({
+      name,
+      purpose,
+      audience: { segmentCode: 'SMALL_TEST' },
+      trigger: { kind: 'ONCE', at: now() },
+      quietHours: { start: '03:00', end: '03:01' },
+      variants: [{ key: 'A', weight: 1, templateIds }],
+    });
+  const entriesOf = (campaignId: string) =>
+    m.repos.outbox.entries.find({ campaignId }).sort({ _id: 1 }).lean();
+
+  it('retries a failing channel with backoff, then delivers, under the same key', async () => {
+    const id = await smallCampaign('Retry', [templates.sms], 'SERVICE');
+    await m.schedule();
+    const provider = new FlakyProvider(3);
+    await m.send({ provider, rules: { retryBaseMs: 50 } });
+    const waiting = await entriesOf(id);
+    expect(waiting.filter((entry) => entry.state === 'PENDING' && entry.reason === 'RETRY')).toHaveLength(3);
+    expect(waiting.every((entry) => entry.dueAt.getTime() > Date.now() - 1_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await m.send({ provider, rules: { retryBaseMs: 50 } });
+    const sent = await entriesOf(id);
+    expect(sent.map((entry) => [entry.state, entry.attempts])).toEqual([
+      ['SENT', 2],
+      ['SENT', 2],
+      ['SENT', 2],
+    ]);
+    const keys = provider.calls.map((call) => call.idempotencyKey);
+    expect(new Set(keys).size).toBe(3);
+    expect(keys).toHaveLength(6);
+  });
+
+  it('dead-letters a message the channel refuses for good, and gives its budget back', async () => {
+    const id = await smallCampaign('Dead letter');
+    await m.schedule();
+    await m.send({ provider: new FlakyProvider(0, true) });
+    const dead = await entriesOf(id);
+    expect(dead.map((entry) => [entry.state, entry.lastError])).toEqual(
+      small.map(() => ['DEAD', 'HTTP 422: number unknown']),
+    );
+    const contacts = await m.repos.contacts.byMembers(small);
+    expect(
+      contacts.flatMap((contact) => contact.marketing).filter((touch) => touch.key.startsWith(id)),
+    ).toEqual([]);
+    const failed = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { total { failed sent } } } }`,
+      { id },
+    );
+    expect(failed.data?.campaign.stats.total).toEqual({ failed: 3, sent: 0 });
+  });
+
+  it('gives up after MESSAGES_MAX_ATTEMPTS', async () => {
+    const id = await smallCampaign('Max attempts', [templates.sms], 'SERVICE');
+    await m.schedule();
+    const provider = new FlakyProvider(1_000);
+    for (let attempt = 0; attempt < testConfig.MESSAGES_MAX_ATTEMPTS; attempt++) {
+      await m.send({ provider, rules: { retryBaseMs: 10 } });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect((await entriesOf(id)).map((entry) => [entry.state, entry.attempts])).toEqual(
+      small.map(() => ['DEAD', testConfig.MESSAGES_MAX_ATTEMPTS]),
+    );
+  });
+
+  it('honours consent withdrawn after planning, at once: the next rung, or none', async () => {
+    const id = await smallCampaign('Withdrawn', [templates.sms, templates.inApp]);
+    await m.schedule();
+    const set = `mutation ($channel: MessageChannel!, $purpose: MessagePurpose!, $granted: Boolean!) {
+      setMessageConsent(channel: $channel, purpose: $purpose, granted: $granted) { channel purpose granted source }
+    }`;
+    const withdrawn = await m.member('MS0001', set, { channel: 'SMS', purpose: 'MARKETING', granted: false });
+    expect(withdrawn.data?.setMessageConsent).toEqual({
+      channel: 'SMS',
+      purpose: 'MARKETING',
+      granted: false,
+      source: 'MEMBER',
+    });
+    for (const channel of ['SMS', 'IN_APP'])
+      await m.member('MS0002', set, { channel, purpose: 'MARKETING', granted: false });
+    // A guest (a device, no token) has no consent to set.
+    const guest = await graphql(
+      hub.gatewayUrl,
+      set,
+      { channel: 'SMS', purpose: 'MARKETING', granted: false },
+      {
+        'x-device-id': 'device-0001',
+      },
+    );
+    expect(errorCodes(guest)).toEqual(['UNAUTHENTICATED']);
+    await m.send();
+    const entries = await entriesOf(id);
+    expect(entries.map((entry) => [entry.memberId, entry.state, entry.channel ?? entry.reason])).toEqual([
+      ['MS0001', 'SENT', 'IN_APP'],
+      ['MS0002', 'SKIPPED', 'NO_CONSENT'],
+      ['MS0003', 'SENT', 'SMS'],
+    ]);
+    expect(
+      await m.repos.consents.log.countDocuments({ memberId: { $in: ['MS0001', 'MS0002'] }, granted: false }),
+    ).toBe(3);
+  });
+
+  it('sends nothing of a paused campaign until it is resumed', async () => {
+    const id = await smallCampaign('Paused', [templates.inApp], 'SERVICE');
+    const pause = `mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`;
+    expect((await m.bob(pause, { id })).data?.pauseCampaign.state).toBe('PAUSED');
+    await m.schedule();
+    expect(await m.repos.outbox.entries.countDocuments({ campaignId: id })).toBe(0);
+    const resumed = await m.bob(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
+    expect(resumed.data?.resumeCampaign.state).toBe('SCHEDULED');
+    await m.schedule();
+    expect((await m.bob(pause, { id })).data?.pauseCampaign.state).toBe('PAUSED');
+    expect((await m.send()).sent).toBe(0);
+    await m.bob(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
+    expect((await m.send()).sent).toBe(3);
+    const done = await m.alice(`query ($id: ID!) { campaign(id: $id) { state } }`, { id });
+    expect(done.data?.campaign.state).toBe('COMPLETED');
+    const audit = await m.repos.audit.forTarget('CAMPAIGN', id);
+    expect(audit.map((record) => record.action)).toEqual(
+      expect.arrayContaining(['pauseCampaign', 'resumeCampaign', 'approve', 'submit', 'createCampaign']),
+    );
+  });
+});
+
+describe('the contact budget under concurrent workers', () => {
+  const rules = { budget: 3, budgetWindowMs: 7 * 86_400_000, caps: { FIVE_G: 1, SMS: 1, IN_APP: 10 } };
+
+  it('takes at most the budget of a member never touched before, and each key once', async () => {
+    const now = new Date();
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        m.repos.contacts.take('MC0001', `race-${i % 6}:MC0001`, ['IN_APP'], rules, now, null),
+      ),
+    );
+    const [doc] = await m.repos.contacts.byMembers(['MC0001']);
+    expect(doc!.marketing).toHaveLength(3);
+    const taken = new Set(doc!.marketing.map((touch) => touch.key));
+    expect(taken.size).toBe(3);
+    // A key that got its touch answers ok however often it asked; every other ask was refused for the budget.
+    outcomes.forEach((outcome, i) =>
+      expect(outcome).toEqual(
+        taken.has(`race-${i % 6}:MC0001`)
+          ? { ok: true, channel: 'IN_APP' }
+          : { ok: false, reason: 'OVER_BUDGET' },
+      ),
+    );
+  });
+});

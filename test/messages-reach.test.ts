@@ -1,0 +1,450 @@
+// Reaching members, through the gateway: the inbox and unread count in the headline page query (a member's own only; a
+// guest's empty), FIVE_G falling back to SMS once when no receipt comes, receipts signed by the provider (a forged one
+// changes nothing), unsubscribing by link and by reply, what a campaign's stats say, and its events at analytics.
+import type { RunningHub } from '../scripts/hub';
+import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
+import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import { relayEvents } from '../subgraphs/messages/src/events/relay';
+import { fallBackOverdue } from '../subgraphs/messages/src/outbox/fallback';
+import { receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
+import { errorCodes, graphql, testConfig } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import {
+  FIVE_G_TEMPLATE,
+  IN_APP_TEMPLATE,
+  SMS_TEMPLATE,
+  logger,
+  messaging,
+  type Messaging,
+} from './support/messages';
+import { storedState } from './support/stored';
+
+let hub: RunningHub;
+let m: Messaging;
+let receiptsUrl: string;
+
+beforeAll(async () => {
+  hub = await startTestHub('msg_reach');
+  m = await messaging(hub);
+  receiptsUrl = hub.gatewayUrl.replace(/\/graphql$/, '/receipts');
+});
+
+afterAll(() => stopTestHub(hub));
+
+const now = () => new Date().toISOString();
+
+/** A receipt request as a provider signs it (or forges it, with another secret or an old timestamp). */
+async function postReceipts(
+  receipts: unknown[],
+  options: { secret?: string; timestamp?: number; body?: string } = {},
+): Promise<{ status: number; body: Record<string, any> }> {
+  const body = options.body ?? JSON.stringify({ receipts });
+  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1_000));
+  const response = await fetch(receiptsUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-receipt-timestamp': timestamp,
+      'x-receipt-signature': receiptSignature(
+        options.secret ?? testConfig.MESSAGES_RECEIPT_SECRET,
+        timestamp,
+        body,
+      ),
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+/** An approved campaign to these seeded members only (a rule naming them by a tag set here), planned and sent. */
+async function sentTo(memberIds: string[], templateIds: string[], purpose = 'MARKETING'): Promise<string> {
+  const tag = `reach_${Math.random().toString(36).slice(2, 8)}`;
+  const { members } = await openMembers(hub.connections.members);
+  await members.model.updateMany({ _id: { $in: memberIds } }, { $set: { [`tags.${tag}`]: true } });
+  await m.alice(`mutation ($tags: [TagDefinitionInput!]!) { defineTags(tags: $tags) { code } }`, {
+    tags: [{ code: tag, name: tag, category: 'test', valueType: 'BOOLEAN', source: 'MANUAL' }],
+  });
+  const id = await m.approvedCampaign({
+    name: tag,
+    purpose,
+    audience: { rule: { field: `tag.${tag}`, op: 'exists', value: true } },
+    trigger: { kind: 'ONCE', at: now() },
+    quietHours: { start: '03:00', end: '03:01' },
+    variants: [{ key: 'A', weight: 1, templateIds }],
+  });
+  await m.schedule();
+  await m.send();
+  return id;
+}
+
+const entry = async (campaignId: string, memberId: string, rung = 1) =>
+  (await m.repos.outbox.entries.findOne({ campaignId, memberId, rung }).lean())!;
+
+const PAGE = `query Home {
+  viewer {
+    id
+    page(channel: APP, key: "home") { slots { code } }
+    unreadCount
+    inbox(first: 5) { edges { cursor node { id title body purpose readAt unsubscribeLink } } pageInfo { hasNextPage endCursor } }
+  }
+}`;
+
+describe('the inbox', () => {
+  let campaignId: string;
+
+  beforeAll(async () => {
+    const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+    campaignId = await sentTo(['M0001', 'M0002'], [inApp]);
+  });
+
+  it('comes with its unread count in the headline page query, newest first', async () => {
+    const page = await m.member('M0001', PAGE);
+    expect(page.errors).toBeUndefined();
+    const { viewer } = page.data!;
+    expect(viewer.page.slots.length).toBeGreaterThan(0);
+    expect(viewer.unreadCount).toBe(2);
+    expect(viewer.inbox.edges.map((edge: { node: { title: string } }) => edge.node.title)).toEqual([
+      '理财季',
+      '欢迎加入海川银行',
+    ]);
+    const [newest, welcome] = viewer.inbox.edges.map((edge: { node: unknown }) => edge.node);
+    expect(newest).toMatchObject({ body: '林小雨，您好', purpose: 'MARKETING', readAt: null });
+    expect(newest.unsubscribeLink).toMatch(/^https:\/\/m\.haichuan-bank\.example\/unsubscribe\?t=/);
+    expect(welcome).toMatchObject({ purpose: 'SERVICE', unsubscribeLink: null });
+    const next = await m.member(
+      'M0001',
+      `query ($after: String) { viewer { inbox(first: 1, after: $after) { edges { node { title } } } } }`,
+      {
+        after: viewer.inbox.edges[0].cursor,
+      },
+    );
+    expect(next.data?.viewer.inbox.edges).toEqual([{ node: { title: '欢迎加入海川银行' } }]);
+  });
+
+  it('marks a message read once, and deletes it; another member’s message is NOT_FOUND and stays as it was', async () => {
+    const mine = (await entry(campaignId, 'M0001'))._id;
+    const theirs = (await entry(campaignId, 'M0002'))._id;
+    const read = `mutation ($id: ID!) { markMessageRead(id: $id) { id readAt } }`;
+    const first = await m.member('M0001', read, { id: mine });
+    expect(first.data?.markMessageRead.readAt).toEqual(expect.any(String));
+    const again = await m.member('M0001', read, { id: mine });
+    expect(again.data?.markMessageRead.readAt).toBe(first.data?.markMessageRead.readAt);
+    expect((await m.member('M0001', PAGE)).data?.viewer.unreadCount).toBe(1);
+
+    const before = await storedState({ messages: hub.connections.messages });
+    for (const document of [
+      read,
+      `mutation ($id: ID!) { clickMessage(id: $id) { id } }`,
+      `mutation ($id: ID!) { deleteMessage(id: $id) }`,
+      `query ($id: ID!) { inboxMessage(id: $id) { id } }`,
+    ]) {
+      for (const id of [theirs, 'no-such-message', 'x'.repeat(5_000)])
+        expect(errorCodes(await m.member('M0001', document, { id }))).toEqual(['NOT_FOUND']);
+    }
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+    expect(errorCodes(await graphql(hub.gatewayUrl, read, { id: mine }))).toEqual(['UNAUTHENTICATED']);
+
+    const deleted = await m.member('M0001', `mutation ($id: ID!) { deleteMessage(id: $id) }`, { id: mine });
+    expect(deleted.data?.deleteMessage).toBe(mine);
+    const after = await m.member('M0001', PAGE);
+    expect(
+      after.data?.viewer.inbox.edges.map((edge: { node: { id: string } }) => edge.node.id),
+    ).not.toContain(mine);
+    expect(errorCodes(await m.member('M0001', read, { id: mine }))).toEqual(['NOT_FOUND']);
+    // Delivering it again (a worker retrying after a crash) does not bring it back.
+    await m.repos.outbox.apply([{ id: mine, set: { state: 'SENDING' } }]);
+    await m.repos.outbox.addBatch({
+      _id: `${campaignId}.retry`,
+      campaignId,
+      entryIds: [mine],
+      state: 'OPEN',
+      dueAt: new Date(0),
+      holder: null,
+      leaseUntil: new Date(0),
+      createdAt: new Date(),
+    });
+    await m.send();
+    expect((await m.member('M0001', PAGE)).data?.viewer.inbox.edges).toHaveLength(1);
+  });
+
+  it('is empty for a guest, with an unread count of 0, never an error', async () => {
+    const guest = await graphql(hub.gatewayUrl, PAGE, {}, { 'x-device-id': 'device-reach-01' });
+    expect(guest.errors).toBeUndefined();
+    expect(guest.data?.viewer).toMatchObject({
+      id: 'guest:device-reach-01',
+      unreadCount: 0,
+      inbox: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } },
+    });
+  });
+
+  it('refuses a bad page size or cursor with the field named', async () => {
+    for (const [variables, field] of [
+      [{ first: 0 }, 'first'],
+      [{ first: 51 }, 'first'],
+      [{ after: 'bm90LWEtY3Vyc29y' }, 'after'],
+    ] as const) {
+      const response = await m.member(
+        'M0001',
+        `query ($first: Int, $after: String) { viewer { id inbox(first: $first, after: $after) { edges { cursor } } } }`,
+        variables,
+      );
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors?.[0]?.extensions?.field).toBe(field);
+      expect(response.data?.viewer.id).toBe('M0001');
+    }
+  });
+});
+
+describe('FIVE_G falling back to SMS', () => {
+  it('sends the SMS rendering once when no delivery receipt comes in time, and not when one came', async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    // M0002 takes 5G messages and consents to marketing on every channel.
+    const campaignId = await sentTo(['M0002'], [fiveG]);
+    const sent = await entry(campaignId, 'M0002');
+    expect(sent).toMatchObject({ channel: 'FIVE_G', state: 'SENT', deliveredAt: null });
+    const card = await m.repos.localDeliveries.findById(sent._id).lean();
+    expect(card).toMatchObject({ channel: 'FIVE_G', to: '13900020002', card: { title: '理财季' } });
+
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    // Its receipt is overdue: it was sent longer ago than the receipt timeout.
+    const sentLongAgo = (id: string) =>
+      m.repos.outbox.apply([{ id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    await sentLongAgo(sent._id);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(1);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await m.send();
+    const fallback = await entry(campaignId, 'M0002', 2);
+    expect(fallback).toMatchObject({
+      _id: `${sent._id}:SMS`,
+      channel: 'SMS',
+      state: 'SENT',
+      fallbackOf: sent._id,
+    });
+    expect((await entry(campaignId, 'M0002')).fellBackAt).toEqual(expect.any(Date));
+    const sms = await m.repos.localDeliveries.findById(fallback._id).lean();
+    expect(sms).toMatchObject({
+      channel: 'SMS',
+      text: '【海川银行】陈国华您好，理财季开启。回复TD退订',
+      calls: 1,
+    });
+    // The fallback is the same touch: the member's budget counts one.
+    const [contact] = await m.repos.contacts.byMembers(['M0002']);
+    expect(contact!.marketing.filter((touch) => touch.key.startsWith(campaignId))).toHaveLength(1);
+
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { rows { variant channel counts { sent delivered fellBack } } } } }`,
+      { id: campaignId },
+    );
+    expect(stats.data?.campaign.stats.rows).toEqual([
+      { variant: 'A', channel: 'FIVE_G', counts: { sent: 1, delivered: 0, fellBack: 1 } },
+      { variant: 'A', channel: 'SMS', counts: { sent: 1, delivered: 0, fellBack: 0 } },
+    ]);
+
+    // A message whose receipt came does not fall back (on a fresh day for M0002's one 5G message a day).
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const other = await sentTo(['M0002'], [fiveG]);
+    const delivered = await entry(other, 'M0002');
+    const receipt = await postReceipts([{ messageId: delivered._id, status: 'DELIVERED' }]);
+    expect(receipt).toEqual({ status: 200, body: { applied: 1, unknown: [] } });
+    await sentLongAgo(delivered._id);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    // Sending again sends no second fallback: the one SMS went once.
+    await m.send();
+    expect(await m.repos.localDeliveries.countDocuments({ _id: `${sent._id}:SMS` })).toBe(1);
+  });
+});
+
+describe('receipts', () => {
+  let campaignId: string;
+  let messageId: string;
+
+  beforeAll(async () => {
+    const sms = await m.publishedTemplate(SMS_TEMPLATE);
+    campaignId = await sentTo(['M0002'], [sms]);
+    messageId = (await entry(campaignId, 'M0002'))._id;
+  });
+
+  it('refuses a forged receipt with INVALID_SIGNATURE, changing nothing', async () => {
+    const before = await storedState(hub.connections);
+    const forged = [
+      await postReceipts([{ messageId, status: 'DELIVERED' }], { secret: 'f'.repeat(40) }),
+      await postReceipts([{ messageId, status: 'DELIVERED' }], {
+        timestamp: Math.floor(Date.now() / 1_000) - 3_600,
+      }),
+      await fetch(receiptsUrl, {
+        method: 'POST',
+        body: JSON.stringify({ receipts: [{ messageId, status: 'DELIVERED' }] }),
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as Record<string, any>,
+      })),
+    ];
+    for (const answer of forged) {
+      expect(answer.status).toBe(401);
+      expect(answer.body.errors[0].extensions.code).toBe('INVALID_SIGNATURE');
+    }
+    expect(await storedState(hub.connections)).toEqual(before);
+  });
+
+  it('applies a signed receipt once and reports messages it does not know', async () => {
+    const receipts = [
+      { messageId, status: 'DELIVERED', at: now() },
+      { messageId: 'no-such-message', status: 'DELIVERED' },
+    ];
+    expect(await postReceipts(receipts)).toEqual({ status: 200, body: { applied: 1, unknown: [1] } });
+    const delivered = (await entry(campaignId, 'M0002')).deliveredAt;
+    expect(await postReceipts(receipts)).toEqual({ status: 200, body: { applied: 1, unknown: [1] } });
+    expect((await entry(campaignId, 'M0002')).deliveredAt).toEqual(delivered);
+    expect(await m.repos.relay.model.countDocuments({ _id: `${messageId}.delivered` })).toBe(1);
+    const malformed = await postReceipts([], { body: '{"receipts": "all of them"}' });
+    expect(malformed.status).toBe(400);
+  });
+
+  it('withdraws marketing consent on the channel when the member replies TD, at once', async () => {
+    expect(await postReceipts([{ messageId, status: 'REPLY', text: 'TD' }])).toMatchObject({ status: 200 });
+    const consents = await m.member(
+      'M0002',
+      `{ viewer { messageConsents { channel purpose granted source } } }`,
+    );
+    expect(consents.data?.viewer.messageConsents).toContainEqual({
+      channel: 'SMS',
+      purpose: 'MARKETING',
+      granted: false,
+      source: 'UNSUBSCRIBE_REPLY',
+    });
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { total { delivered unsubscribed } } } }`,
+      {
+        id: campaignId,
+      },
+    );
+    expect(stats.data?.campaign.stats.total).toEqual({ delivered: 1, unsubscribed: 1 });
+  });
+});
+
+describe('unsubscribe links', () => {
+  it('withdraw marketing consent on the message’s channel without a login, once; a forged link changes nothing', async () => {
+    const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+    await m.member(
+      'M0003',
+      `mutation { setMessageConsent(channel: IN_APP, purpose: MARKETING, granted: true) { granted } }`,
+    );
+    const campaignId = await sentTo(['M0003'], [inApp]);
+    const inbox = await m.member(
+      'M0003',
+      `{ viewer { inbox(first: 1) { edges { node { unsubscribeLink } } } } }`,
+    );
+    const link: string = inbox.data?.viewer.inbox.edges[0].node.unsubscribeLink;
+    const token = new URL(link).searchParams.get('t')!;
+    const UNSUBSCRIBE = `mutation ($token: String!) { unsubscribe(token: $token) { channel at } }`;
+
+    const before = await storedState({ messages: hub.connections.messages });
+    for (const forged of [
+      `${token.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAAAA`,
+      'nonsense',
+      `${token}x`,
+      'a.'.repeat(300),
+    ]) {
+      const response = await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token: forged });
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors?.[0]?.extensions?.field).toBe('token');
+    }
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+
+    const first = await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token });
+    expect(first.data?.unsubscribe).toEqual({ channel: 'IN_APP', at: expect.any(String) });
+    const again = await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token });
+    expect(again.data?.unsubscribe).toEqual(first.data?.unsubscribe);
+    expect(await m.repos.consents.log.countDocuments({ memberId: 'M0003', source: 'UNSUBSCRIBE_LINK' })).toBe(
+      1,
+    );
+
+    // The next marketing message in the app is not sent to M0003.
+    const next = await sentTo(['M0003'], [inApp]);
+    expect(await entry(next, 'M0003')).toMatchObject({ state: 'SKIPPED', reason: 'NO_CONSENT' });
+    expect((await entry(campaignId, 'M0003')).unsubscribedAt).toEqual(expect.any(Date));
+  });
+});
+
+describe('what happened, at analytics', () => {
+  it('relays deliveries, opens and clicks as events, once each, never as the member being active', async () => {
+    const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+    const campaignId = await sentTo(['M0001'], [inApp]);
+    const id = (await entry(campaignId, 'M0001'))._id;
+    await m.member('M0001', `mutation ($id: ID!) { clickMessage(id: $id) { id } }`, { id });
+    await m.member('M0001', `mutation ($id: ID!) { clickMessage(id: $id) { id } }`, { id });
+    while ((await relayEvents({ relay: m.repos.relay, graph: m.graph, logger })) > 0);
+    const analytics = await openAnalytics(hub.connections.analytics);
+    const events = await analytics.events.model.find({ 'properties.messageId': id }).sort({ name: 1 }).lean();
+    expect(events.map((event) => [event.name, event.memberId, event.recordedBy])).toEqual([
+      ['message_click', 'M0001', 'svc.messages'],
+      ['message_delivered', 'M0001', 'svc.messages'],
+      ['message_open', 'M0001', 'svc.messages'],
+    ]);
+    expect(events[0]!.properties).toMatchObject({
+      campaignId,
+      variant: 'A',
+      messageChannel: 'IN_APP',
+      link: '/wealth',
+    });
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { rows { variant channel counts { sent delivered opened clicked } } } } }`,
+      { id: campaignId },
+    );
+    expect(stats.data?.campaign.stats.rows).toEqual([
+      { variant: 'A', channel: 'IN_APP', counts: { sent: 1, delivered: 1, opened: 1, clicked: 1 } },
+    ]);
+  });
+
+  it('keeps events while analytics is down, and relays them when it is back', async () => {
+    await m.repos.relay.enqueue([
+      {
+        _id: 'CMP-aaaaaaaa.202611260000:M0001.delivered',
+        name: 'message_delivered',
+        memberId: 'M0001',
+        occurredAt: new Date(),
+        properties: {
+          messageId: 'CMP-aaaaaaaa.202611260000:M0001',
+          campaignId: 'CMP-aaaaaaaa',
+          variant: 'A',
+          messageChannel: 'SMS',
+        },
+      },
+    ]);
+    await hub.stopSubgraph('analytics');
+    try {
+      await expect(relayEvents({ relay: m.repos.relay, graph: m.graph, logger })).rejects.toThrow();
+      expect(await m.repos.relay.model.countDocuments()).toBe(1);
+    } finally {
+      await hub.restartSubgraph('analytics');
+    }
+    expect(await relayEvents({ relay: m.repos.relay, graph: m.graph, logger })).toBe(1);
+    expect(await m.repos.relay.model.countDocuments()).toBe(0);
+  });
+});
+
+describe('messages down', () => {
+  it('leaves the headline page whole: only the inbox and unread count are null, each with its error', async () => {
+    await hub.stopSubgraph('messages');
+    try {
+      const page = await m.member('M0001', PAGE);
+      expect(page.data?.viewer.page.slots.length).toBeGreaterThan(0);
+      expect(page.data?.viewer).toMatchObject({ id: 'M0001', unreadCount: null, inbox: null });
+      const failed = (page.errors ?? []).map((error) => [
+        error.path?.join('.'),
+        error.extensions?.code,
+        error.extensions?.serviceName,
+      ]);
+      expect(failed).toEqual(
+        expect.arrayContaining([
+          ['viewer.unreadCount', 'SERVICE_UNAVAILABLE', 'messages'],
+          ['viewer.inbox', 'SERVICE_UNAVAILABLE', 'messages'],
+        ]),
+      );
+    } finally {
+      await hub.restartSubgraph('messages');
+    }
+    expect((await m.member('M0001', PAGE)).errors).toBeUndefined();
+  });
+});
