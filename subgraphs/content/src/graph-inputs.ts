@@ -7,7 +7,9 @@
 // Which products suit a risk level, affinity keys and channel, and which activities run, are the same answers for
 // every member who asks them: they change only when products or engagement publish. Content reuses such an answer for
 // `reuseMs` (SNAPSHOT_REFRESH_MS), as those subgraphs' own snapshots do, so most pages ask the graph nothing; what is
-// per member (impressions, scores) is always asked. A failed answer is never kept.
+// per member (impressions, scores) is always asked. A failed answer is never kept. Of a member's affinity keys only
+// those products rank by matter (productRankingTags, kept the same way): members whose keys differ only elsewhere
+// ask the same question, and the answer is the one products would give to all of their keys.
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import type { SuitableProduct } from './domain/audience';
@@ -96,6 +98,7 @@ const QUESTIONS_PER_REQUEST = 9;
 /** Which subgraph answers each alias, by its first letter. */
 const SOURCE_OF: Record<string, InputSource> = {
   p: 'products',
+  t: 'products',
   e: 'analytics',
   s: 'analytics',
   l: 'engagement',
@@ -103,9 +106,16 @@ const SOURCE_OF: Record<string, InputSource> = {
 
 type Answer = { creativeId: string; impressions?: number; score?: number }[];
 type LiveActivity = Omit<ActivityCardFields, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string };
-type InputsData = Record<string, SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | null>;
+type InputsData = Record<
+  string,
+  SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | string[] | null
+>;
 
-function inputsDocument(questions: readonly PageQuestion[], activityIds: readonly string[]) {
+function inputsDocument(
+  questions: readonly PageQuestion[],
+  activityIds: readonly string[],
+  rankingTags: boolean,
+) {
   const variables: string[] = [];
   const fields: string[] = [];
   const values: Record<string, unknown> = {};
@@ -139,7 +149,9 @@ function inputsDocument(questions: readonly PageQuestion[], activityIds: readonl
     fields.push('live: liveActivities(ids: $activities) { id title summary imageUrl startsAt endsAt }');
     values.activities = activityIds;
   }
-  return { document: `query PageInputs(${variables.join(', ')}) { ${fields.join(' ')} }`, variables: values };
+  if (rankingTags) fields.push('t: productRankingTags');
+  const declared = variables.length > 0 ? `(${variables.join(', ')})` : '';
+  return { document: `query PageInputs${declared} { ${fields.join(' ')} }`, variables: values };
 }
 
 function unavailable(serviceName: InputSource, reason: string | undefined) {
@@ -158,6 +170,15 @@ const REUSED_ANSWERS = 5_000;
 const suitabilityKey = ({ riskLevel, channel, affinityKeys }: NonNullable<PageQuestion['suitability']>) =>
   JSON.stringify([riskLevel, channel, [...affinityKeys].sort()]);
 
+/** A suitability question with only the affinity keys that rank products (all of them while those are unknown). */
+const rankedBy = (
+  suitability: PageQuestion['suitability'],
+  tags: ReadonlySet<string> | null,
+): PageQuestion['suitability'] =>
+  suitability && tags
+    ? { ...suitability, affinityKeys: suitability.affinityKeys.filter((key) => tags.has(key)) }
+    : suitability;
+
 /** An activity engagement said runs, or null for one it did not list. */
 type Liveness = { fields: ActivityCardFields | null };
 
@@ -168,19 +189,24 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     ttl: Math.max(1, options.reuseMs),
   });
   const liveness = new LRUCache<string, Liveness>({ max: REUSED_ANSWERS, ttl: Math.max(1, options.reuseMs) });
+  let ranking: { tags: ReadonlySet<string>; until: number } | null = null;
+  const rankingTags = () => (reuse && ranking && Date.now() < ranking.until ? ranking.tags : null);
 
   async function ask(caller: GraphCaller, questions: readonly PageQuestion[]): Promise<PageInputs[]> {
     const activityIds = [...new Set(questions.flatMap((question) => question.activityIds))].sort();
+    const tags = rankingTags();
+    const suitability = questions.map((question) => rankedBy(question.suitability, tags));
     // What is known already is not asked again: a question keeps only its per-member parts.
-    const known = questions.map((question) =>
-      question.suitability && reuse ? suitable.get(suitabilityKey(question.suitability)) : undefined,
+    const known = suitability.map((asked) =>
+      asked && tags ? suitable.get(suitabilityKey(asked)) : undefined,
     );
     // Activities are asked once for the whole batch, and only those not kept.
     const toAsk = questions.map((question, i) => ({
       ...question,
-      suitability: known[i] ? null : question.suitability,
+      suitability: known[i] ? null : suitability[i]!,
       activityIds: [],
     }));
+    const askTags = reuse && !tags && toAsk.some((question) => question.suitability);
     const keptActivities = new Map<string, Liveness>();
     if (reuse)
       for (const id of activityIds) {
@@ -192,7 +218,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
     if (toAsk.some(asksAnything) || unknownActivities.length > 0) {
-      const { document, variables } = inputsDocument(toAsk, unknownActivities);
+      const { document, variables } = inputsDocument(toAsk, unknownActivities, askTags);
       try {
         const response = await graph.query<InputsData>(caller, document, variables);
         data = response.data;
@@ -212,12 +238,17 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
       unknownActivities,
       data?.live as LiveActivity[] | null | undefined,
     );
+    const answeredTags = data?.t as string[] | null | undefined;
+    if (askTags && answeredTags)
+      ranking = { tags: new Set(answeredTags), until: Date.now() + options.reuseMs };
+    const keptBy = tags ?? (answeredTags ? new Set(answeredTags) : null);
     return questions.map((question, i) => {
       const exposures = data?.[`e${i}`] as Answer | null | undefined;
       const scores = (data?.[`s${i}`] as { scores: Answer } | null | undefined)?.scores;
       const answered = data?.[`p${i}`] as SuitableProductCard[] | null | undefined;
-      if (answered && question.suitability && reuse)
-        suitable.set(suitabilityKey(question.suitability), answered);
+      // An answer to all of a member's keys is the answer to those that rank (productRankingTags).
+      const asked = rankedBy(question.suitability, keptBy);
+      if (answered && asked && keptBy && reuse) suitable.set(suitabilityKey(asked), answered);
       return {
         suitableProducts: known[i] ?? answered ?? null,
         exposures: exposures

@@ -9,12 +9,15 @@ const HOUR = 3_600_000;
 /** A graph that answers every part it is asked, after `delayMs`, and remembers what it was asked. */
 function fakeGraph(options: { delayMs?: number; failProducts?: boolean; endsAt?: () => Date } = {}) {
   const asked: string[] = [];
+  const sent: Record<string, unknown>[] = [];
   const graph = {
     async query<TData>(_caller: unknown, document: string, variables: Record<string, unknown>) {
       asked.push(document);
+      sent.push(variables);
       await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
       const data: Record<string, unknown> = {};
       const errors: GraphResponse<TData>['errors'] = [];
+      if (document.includes('t: productRankingTags')) data.t = ['student', 'travel'];
       for (const [, alias] of document.matchAll(/(\w+): \w+\(/g)) {
         if (alias!.startsWith('p')) {
           if (options.failProducts) {
@@ -43,7 +46,7 @@ function fakeGraph(options: { delayMs?: number; failProducts?: boolean; endsAt?:
       return { data: data as TData, errors };
     },
   };
-  return { graph: graph as unknown as GraphClient, asked };
+  return { graph: graph as unknown as GraphClient, asked, sent };
 }
 
 const question = (memberId: string, parts: Partial<PageQuestion> = {}): PageQuestion => ({
@@ -76,6 +79,25 @@ it('asks once for what suits a risk level and which activities run, whichever me
   expect(asked).toHaveLength(2);
   expect(asked[1]).toContain('suitableProducts');
   expect(asked[1]).not.toContain('liveActivities');
+});
+
+it('asks once for members whose affinity keys differ only in keys no product is tagged with', async () => {
+  const { graph, asked, sent } = fakeGraph();
+  const inputs = graphInputs(graph, { reuseMs: 1_000 });
+  const keys = (affinityKeys: string[]) => ({
+    suitability: { riskLevel: 'R1' as const, affinityKeys, channel: 'APP' as const },
+  });
+  await inputs.ask(CALLER, [question('M0001', keys(['travel', 'active_days_30', 'churn_risk']))]);
+  expect(asked[0]).toContain('productRankingTags');
+  // Products ranks by student and travel only: these members ask the same question.
+  await inputs.ask(CALLER, [question('M0002', keys(['travel', 'young']))]);
+  await inputs.ask(CALLER, [question('M0003', keys(['travel']))]);
+  expect(asked).toHaveLength(1);
+  // Another key that ranks is another question, sent with the keys that rank only.
+  await inputs.ask(CALLER, [question('M0004', keys(['student', 'travel', 'young']))]);
+  expect(asked).toHaveLength(2);
+  expect(asked[1]).not.toContain('productRankingTags');
+  expect(sent[1]).toMatchObject({ keys0: ['student', 'travel'] });
 });
 
 it('always asks what is per member (impressions), even when the rest is known', async () => {

@@ -36,7 +36,7 @@ import { diffFlows } from './flows/diff';
 import { advance, ownSession, publishedFlow, startSession, type RunContext } from './flows/runner';
 import type { ProductsContext } from './context';
 import { BundleInputs, SuitabilityInputs } from './domain/member';
-import { rankForMember, riskLevelsUpTo } from './domain/suitability';
+import { rankForMember, rankingTags, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
 import { PRODUCT_ID_PATTERN, type ProductDoc, type ProductPageFilter } from './models/product';
 
@@ -122,6 +122,7 @@ export const resolvers: Resolvers = {
       })
         .filter((product) => product.channels.includes(channel))
         .map((product) => ({ productId: product._id, type: product.type, product })),
+    productRankingTags: async (_parent, _args, ctx) => rankingTags(await ctx.loaders.onSale.load()),
     serviceCatalog: () => [...SERVICE_CATALOG],
     serviceFlow: (_parent, { key, version }, ctx) =>
       version === null || version === undefined

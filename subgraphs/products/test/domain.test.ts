@@ -4,6 +4,7 @@ import {
   affinityScore,
   isSuitable,
   rankForMember,
+  rankingTags,
   riskLevelsUpTo,
   type RankableProduct,
   type RiskLevel,
@@ -128,5 +129,32 @@ describe('escapeRegExp', () => {
     const pattern = new RegExp(escapeRegExp(text), 'i');
     expect(pattern.test(`x${text}y`)).toBe(true);
     expect(pattern.test('plain text without it')).toBe(false);
+  });
+});
+
+describe('rankingTags', () => {
+  it('names every tag of the products once, sorted', () => {
+    expect(
+      rankingTags([
+        product('A', 'R1', { tags: ['travel', 'young'] }),
+        product('B', 'R2', { tags: ['young', 'car'] }),
+      ]),
+    ).toEqual(['car', 'travel', 'young']);
+    expect(rankingTags([])).toEqual([]);
+  });
+
+  it('are the only keys that rank: dropping every other key changes no ranking of the seed catalogue', () => {
+    const catalogue = PRODUCTS as unknown as RankableProduct[];
+    const tags = new Set(rankingTags(catalogue));
+    const vocabulary = [...tags, 'active_days_30', 'churn_risk', 'student', 'HIGH', 'toString', '__proto__'];
+    // Every member risk level with a spread of key sets, each with keys that are no product's tag.
+    for (const riskLevel of RISK_LEVELS)
+      for (let mask = 0; mask < 64; mask++) {
+        const affinityKeys = vocabulary.filter((_, i) => (mask * 2654435761 + i * 40503) % 3 === 0);
+        const relevant = affinityKeys.filter((key) => tags.has(key));
+        expect(rankForMember(catalogue, { riskLevel, affinityKeys: relevant }).map((p) => p._id)).toEqual(
+          rankForMember(catalogue, { riskLevel, affinityKeys }).map((p) => p._id),
+        );
+      }
   });
 });

@@ -63,6 +63,14 @@ export function rankForMember<T extends RankableProduct>(
     .map(({ product }) => product);
 }
 
+/**
+ * The tags of `products`, sorted and distinct: an affinity key outside them scores nothing in affinityScore, so
+ * rankForMember ranks the same with or without it.
+ */
+export function rankingTags(products: readonly Pick<RankableProduct, 'tags'>[]): string[] {
+  return [...new Set(products.flatMap((product) => product.tags))].sort();
+}
+
 const compareRatesDesc = (a: number | null, b: number | null): number =>
   a === b ? 0 : a === null ? 1 : b === null ? -1 : b - a;
 

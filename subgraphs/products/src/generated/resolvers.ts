@@ -523,6 +523,13 @@ export type Query = {
   flowSession?: Maybe<FlowSession>;
   /** A product by id (any status), or null with NOT_FOUND. */
   product?: Maybe<Product>;
+  /**
+   * The tags of the products on sale, sorted: the only affinity keys that change how suitableProducts and
+   * recommendedProducts rank. A caller that drops every other key gets the same answer, so members whose keys differ
+   * only elsewhere ask the same question. Any caller. Nullable, like suitableProducts, so that a page asking both with
+   * other subgraphs' parts loses only these when products cannot answer.
+   */
+  productRankingTags?: Maybe<Array<Scalars['String']['output']>>;
   /** Products on sale, optionally of one type or channel, ordered by id, with cursor pagination. */
   products: ProductConnection;
   /**
@@ -1208,6 +1215,7 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryProductArgs, 'id'>
   >;
+  productRankingTags?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   products?: Resolver<
     ResolversTypes['ProductConnection'],
     ParentType,
