@@ -146,6 +146,17 @@ it('counts requests, subgraph fetches and database commands at /metrics on each 
     sample(members, 'hub_db_command_duration_seconds_count', { command: 'find', collection: 'members' }),
   ).toBeGreaterThan(0);
   expect(members).toContain('process_resident_memory_bytes');
+
+  // Messages counts its outbox by state when scraped: what the database holds, not a running tally.
+  const outbox = hub.connections.messages.collection('outbox');
+  await outbox.insertMany(
+    ['PENDING', 'PENDING', 'SENDING', 'DEAD'].map((state, i) => ({ _id: `vital-${i}` as never, state })),
+  );
+  const messages = await metricsOf(hub.subgraphs.messages.url);
+  for (const state of ['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'DEAD'])
+    expect(sample(messages, 'hub_outbox_entries', { state })).toBe(await outbox.countDocuments({ state }));
+  expect(sample(messages, 'hub_outbox_entries', { state: 'PENDING' })).toBeGreaterThanOrEqual(2);
+  await outbox.deleteMany({ _id: { $in: [0, 1, 2, 3].map((i) => `vital-${i}`) as never[] } });
 });
 
 describe('the gateway in production', () => {

@@ -12,6 +12,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type DocumentNode } from 'graphql';
 import { readFileSync } from 'node:fs';
 import type { Connection } from 'mongoose';
+import type { Registry } from 'prom-client';
 import { formatError, logUnexpectedErrors, PartialErrors, reportPartialErrors } from './error-policy';
 import { logRequests } from './request-log';
 import {
@@ -106,6 +107,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * /graphql: `contextOf` verifies the identity and builds the request's base context.
    */
   routes?: (router: express.Router, contextOf: (req: Request, res: Response) => Promise<BaseContext>) => void;
+  /** Figures of the subgraph's own for /metrics (e.g. messages' outbox depth), registered on its registry. */
+  metrics?: (registry: Registry) => void;
 }
 
 export function createSubgraphServer<TContext extends BaseContext>(
@@ -115,6 +118,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const httpServer = http.createServer(app);
   const metrics = new HubMetrics(options.name);
   metrics.observeDatabase(options.dependencies.connection);
+  options.metrics?.(metrics.registry);
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,

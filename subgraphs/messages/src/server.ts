@@ -18,6 +18,7 @@ import type { ProviderAdapter } from './outbox/adapters/adapter';
 import { HttpProvider } from './outbox/adapters/http';
 import { LocalProvider } from './outbox/adapters/local';
 import { fallBackOverdue } from './outbox/fallback';
+import { outboxMetrics } from './outbox/metrics';
 import { receiptsRoute } from './outbox/receipts';
 import { sendDue, type SendRules } from './outbox/worker';
 import { resolvers } from './resolvers';
@@ -86,6 +87,7 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
       unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
     }),
     routes: receiptsRoute({ repos, secret: config.MESSAGES_RECEIPT_SECRET, logger }),
+    metrics: outboxMetrics(repos.outbox, logger),
     onStop: async () => {
       await Promise.all([scheduler.stop(), sender.stop()]);
       await provider.close();

@@ -9,7 +9,8 @@ import { duplicateIndexes, isDuplicateKey, type MessageChannel } from '@bank-hub
 import type { VariableValues } from '../templates/domain/variables';
 import type { Purpose } from './domain/routing';
 
-export type OutboxState = 'PENDING' | 'SENDING' | 'SENT' | 'SKIPPED' | 'DEAD';
+export const OUTBOX_STATES = ['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'DEAD'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 /** Why a message was not sent (SKIPPED), or why it waits (PENDING). */
 export type OutboxReason =
@@ -135,6 +136,14 @@ export class OutboxRepository {
     readonly batches: Model<SendBatchDoc>,
   ) {
     this.collection = entries.collection as unknown as mongo.Collection<OutboxEntryDoc>;
+  }
+
+  /** Entries by state: the outbox's depth (PENDING and SENDING) and what it has done. */
+  async countByState(): Promise<Map<OutboxState, number>> {
+    const counts = await this.collection
+      .aggregate<{ _id: OutboxState; n: number }>([{ $group: { _id: '$state', n: { $sum: 1 } } }])
+      .toArray();
+    return new Map(counts.map(({ _id, n }) => [_id, n]));
   }
 
   static open(connection: Connection): OutboxRepository {
