@@ -13,7 +13,7 @@ const FAST_MS = 800;
  * How long an operation waits for a server here (the default is ten seconds), and how often the driver checks on the
  * server (also ten seconds by default; until it notices the outage, operations fail through slower paths).
  */
-const OUTAGE_OPTIONS = 'serverSelectionTimeoutMS=150&heartbeatFrequencyMS=100';
+const OUTAGE_OPTIONS = 'serverSelectionTimeoutMS=300&heartbeatFrequencyMS=100';
 
 /** Relays loopback connections to MongoDB until cut; `restore` listens again on the same port. */
 class Relay {
@@ -63,7 +63,16 @@ beforeAll(async () => {
   const saved = process.env.HUB_TEST_MONGODB_URI;
   process.env.HUB_TEST_MONGODB_URI = `mongodb://127.0.0.1:${relay.port}/?${OUTAGE_OPTIONS}`;
   try {
-    hub = await startTestHub('outage');
+    // Six databases connecting at once on a loaded machine may miss the short server selection time: starting is
+    // not what this file tests, so a start that missed it is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        hub = await startTestHub('outage');
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
   } finally {
     process.env.HUB_TEST_MONGODB_URI = saved;
   }
