@@ -1,7 +1,9 @@
 // What messages learns of members and benefits, always through the graph (the gateway), never from their databases:
 // audiences page by page with the hub's messages identity, which may read contact data (phone and name are what a
 // message is addressed with); a member for an operator's preview, on the operator's behalf and masked as members
-// masks it for them; audience sizes when a campaign is saved; and benefits for benefit.* variables.
+// masks it for them; audience sizes when a campaign is saved; and benefits for benefit.* variables. Of engagement,
+// event triggers ask (as the messages service) which tasks completed and which unused claims expire soon, and a
+// campaign saved with a task trigger asks (on the operator's behalf) that its activity and task exist.
 import { z } from 'zod';
 import {
   ErrorCode,
@@ -173,3 +175,81 @@ export async function benefitOf(
 
 export const benefitValues = (benefit: BenefitFacts | null): VariableValues =>
   benefit ? { 'benefit.title': benefit.title, 'benefit.value': String(benefit.value) } : {};
+
+const ACTIVITY_TASKS = `query CampaignActivity($id: ID!) { activity(id: $id) { id tasks { id } } }`;
+
+/** An activity's task ids as engagement knows them, asked on the operator's behalf; null when there is none. */
+export async function activityTaskIds(
+  graph: GraphClient,
+  caller: GraphCaller,
+  activityId: string,
+): Promise<string[] | null> {
+  const response = await graph.query<{ activity: unknown }>(caller, ACTIVITY_TASKS, { id: activityId });
+  if (response.errors.some((error) => error.extensions?.code === ErrorCode.NOT_FOUND)) return null;
+  const parsed = z
+    .object({ id: z.string(), tasks: z.array(z.object({ id: z.string() })) })
+    .safeParse(response.data?.activity);
+  if (!parsed.success) throw unavailable('engagement', 'what the activity is', response.errors[0]?.message);
+  return parsed.data.tasks.map((task) => task.id);
+}
+
+const COMPLETED_TASKS = `query CompletedTasks($after: String, $activityId: ID, $taskId: String, $first: Int) {
+  completedTasksSince(after: $after, activityId: $activityId, taskId: $taskId, first: $first) {
+    tasks { memberId activityId taskId completedAt }
+    cursor
+  }
+}`;
+
+const CompletedTaskPage = z.object({
+  tasks: z.array(
+    z.object({ memberId: z.string(), activityId: z.string(), taskId: z.string(), completedAt: z.string() }),
+  ),
+  cursor: z.string(),
+});
+export type CompletedTaskPage = z.infer<typeof CompletedTaskPage>;
+
+/** Tasks completed after `after` (engagement's cursor; null: from now), with the hub's messages identity. */
+export async function completedTasks(
+  graph: GraphClient,
+  args: { after: string | null; activityId: string | null; taskId: string | null; first: number },
+): Promise<CompletedTaskPage> {
+  const response = await graph.query<{ completedTasksSince: unknown }>(
+    { identity: MESSAGES_SERVICE },
+    COMPLETED_TASKS,
+    args,
+  );
+  const parsed = CompletedTaskPage.safeParse(response.data?.completedTasksSince);
+  if (!parsed.success) throw unavailable('engagement', 'which tasks completed', response.errors[0]?.message);
+  return parsed.data;
+}
+
+const EXPIRING_CLAIMS = `query ExpiringClaims($withinDays: Int!, $benefitId: ID, $after: String, $first: Int) {
+  expiringClaims(withinDays: $withinDays, benefitId: $benefitId, after: $after, first: $first) {
+    claims { claimId memberId benefitId expiresAt }
+    next
+  }
+}`;
+
+const ExpiringClaimPage = z.object({
+  claims: z.array(
+    z.object({ claimId: z.string(), memberId: z.string(), benefitId: z.string(), expiresAt: z.string() }),
+  ),
+  next: z.string().nullable(),
+});
+export type ExpiringClaimPage = z.infer<typeof ExpiringClaimPage>;
+
+/** Unused claims expiring within `withinDays` days, one page, with the hub's messages identity. */
+export async function expiringClaims(
+  graph: GraphClient,
+  args: { withinDays: number; benefitId: string | null; after: string | null; first: number },
+): Promise<ExpiringClaimPage> {
+  const response = await graph.query<{ expiringClaims: unknown }>(
+    { identity: MESSAGES_SERVICE },
+    EXPIRING_CLAIMS,
+    args,
+  );
+  const parsed = ExpiringClaimPage.safeParse(response.data?.expiringClaims);
+  if (!parsed.success)
+    throw unavailable('engagement', 'which claims expire soon', response.errors[0]?.message);
+  return parsed.data;
+}

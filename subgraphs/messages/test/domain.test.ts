@@ -457,6 +457,25 @@ describe('campaign input', () => {
     });
   });
 
+  it('takes the event triggers with what each needs', () => {
+    const trigger = (given: CampaignInput['trigger']) =>
+      checkCampaignInput({ ...input, trigger: given }, templates, now).trigger;
+    expect(trigger({ kind: 'EVENT', event: 'TASK_COMPLETED' })).toEqual({
+      kind: 'EVENT',
+      event: 'TASK_COMPLETED',
+      activityId: null,
+      taskId: null,
+    });
+    expect(
+      trigger({ kind: 'EVENT', event: 'TASK_COMPLETED', activityId: 'A-NEWBIE', taskId: 'open-account' }),
+    ).toEqual({ kind: 'EVENT', event: 'TASK_COMPLETED', activityId: 'A-NEWBIE', taskId: 'open-account' });
+    expect(trigger({ kind: 'EVENT', event: 'BENEFIT_EXPIRING', withinDays: 30 })).toEqual({
+      kind: 'EVENT',
+      event: 'BENEFIT_EXPIRING',
+      withinDays: 30,
+    });
+  });
+
   it.each<[string, CampaignInput, string]>([
     ['no audience', { ...input, audience: {} }, 'input.audience'],
     [
@@ -479,6 +498,37 @@ describe('campaign input', () => {
       'an event trigger without its stage',
       { ...input, trigger: { kind: 'EVENT', event: 'LIFECYCLE_STAGE_CHANGED' } },
       'input.trigger.stage',
+    ],
+    ['an event trigger without its event', { ...input, trigger: { kind: 'EVENT' } }, 'input.trigger.event'],
+    [
+      'a task named without its activity',
+      { ...input, trigger: { kind: 'EVENT', event: 'TASK_COMPLETED', taskId: 'open-account' } },
+      'input.trigger.activityId',
+    ],
+    [
+      'a task trigger with a stage',
+      { ...input, trigger: { kind: 'EVENT', event: 'TASK_COMPLETED', stage: 'AT_RISK' } },
+      'input.trigger.stage',
+    ],
+    [
+      'an expiry trigger without its days',
+      { ...input, trigger: { kind: 'EVENT', event: 'BENEFIT_EXPIRING' } },
+      'input.trigger.withinDays',
+    ],
+    [
+      'an expiry trigger looking 31 days ahead',
+      { ...input, trigger: { kind: 'EVENT', event: 'BENEFIT_EXPIRING', withinDays: 31 } },
+      'input.trigger.withinDays',
+    ],
+    [
+      'an expiry trigger looking half a day ahead',
+      { ...input, trigger: { kind: 'EVENT', event: 'BENEFIT_EXPIRING', withinDays: 0.5 } },
+      'input.trigger.withinDays',
+    ],
+    [
+      'a timed trigger with days',
+      { ...input, trigger: { kind: 'ONCE', at: now, withinDays: 3 } },
+      'input.trigger.withinDays',
     ],
     [
       'a recurrence ending before it starts',

@@ -119,6 +119,8 @@ const progressSchema = new Schema<ProgressDoc>(
 );
 progressSchema.index({ memberId: 1 });
 progressSchema.index({ completedAt: 1, rewardedAt: 1 });
+// The completions feed (completedTasksSince) reads in this order.
+progressSchema.index({ completedAt: 1, _id: 1 });
 
 /** How many counted event ids a progress document keeps: a redelivery comes well within the last 200. */
 const REMEMBERED_EVENTS = 200;
@@ -280,6 +282,31 @@ export class ProgressRepository {
   awaitingReward(limit = 500): Promise<ProgressDoc[]> {
     return this.model
       .find({ completedAt: { $ne: null }, rewardedAt: null })
+      .limit(limit)
+      .lean<ProgressDoc[]>()
+      .exec();
+  }
+
+  /**
+   * Tasks completed after `from` (by completion time, then id) and at or before `until`, oldest first; optionally of
+   * one activity, or one task of it.
+   */
+  completedAfter(
+    from: { at: Date; id: string },
+    until: Date,
+    only: { activityId: string | null; taskId: string | null },
+    limit: number,
+  ): Promise<ProgressDoc[]> {
+    return this.model
+      .find({
+        $and: [
+          { completedAt: { $ne: null, $lte: until } },
+          { $or: [{ completedAt: { $gt: from.at } }, { completedAt: from.at, _id: { $gt: from.id } }] },
+        ],
+        ...(only.activityId ? { activityId: only.activityId } : {}),
+        ...(only.taskId ? { taskId: only.taskId } : {}),
+      })
+      .sort({ completedAt: 1, _id: 1 })
       .limit(limit)
       .lean<ProgressDoc[]>()
       .exec();

@@ -12,6 +12,7 @@ import {
 import { MemberAttributes } from '../audience';
 import type { EngagementContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
+import { completedTasksPage } from './completions';
 import type { ActivityDoc } from './model';
 import { createActivity, dailySignIn, joinActivity, memberActivities, updateActivity } from './operations';
 
@@ -36,6 +37,14 @@ function visible(activity: ActivityDoc | null, ctx: EngagementContext): Activity
 
 export const activityResolvers: Resolvers = {
   Query: {
+    completedTasksSince: (_parent, { after, activityId, taskId, first }, ctx) => {
+      requireScope(ctx.identity, Scope.SERVICE);
+      return completedTasksPage(
+        ctx.repos.progress,
+        { after: after ?? null, activityId: activityId ?? null, taskId: taskId ?? null, first: first ?? 500 },
+        ctx.now,
+      );
+    },
     activities: (_parent, { status, first }, ctx) => {
       requireScope(ctx.identity, Scope.OPERATOR);
       return ctx.repos.activities.list(status ?? null, checkCount(first ?? 20, 100, 'first'));

@@ -19,6 +19,7 @@ import type { EngagementContext, Operator } from '../context';
 import type { Resolvers } from '../generated/resolvers';
 import { runEngagementWorkflow } from '../workflow';
 import { claimBenefit, redeemPoints, revokeClaim, useClaim } from './claims';
+import { expiringClaimsPage } from './expiring';
 import { isOffered } from './domain/claiming';
 import { createBenefit, updateBenefit } from './operations';
 import type { BenefitDoc } from './models/benefit';
@@ -41,6 +42,14 @@ const operatorOnly =
 
 export const benefitResolvers: Resolvers = {
   Query: {
+    expiringClaims: (_parent, { withinDays, benefitId, after, first }, ctx) => {
+      requireScope(ctx.identity, Scope.SERVICE);
+      return expiringClaimsPage(
+        ctx.repos.claims,
+        { withinDays, benefitId: benefitId ?? null, after: after ?? null, first: first ?? 500 },
+        ctx.now,
+      );
+    },
     benefits: (_parent, { status, first }, ctx) => {
       operator(ctx);
       return ctx.repos.benefits.newest(status ?? null, checkCount(first ?? 20, MAX_PAGE, 'first'));

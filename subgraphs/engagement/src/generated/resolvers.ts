@@ -273,6 +273,28 @@ export type ClaimState =
   /** Used (redeemed), once. */
   | 'USED';
 
+/** A member's task that completed, as engagement hands it to the hub's other subgraphs (messages' TASK_COMPLETED campaigns). */
+export type CompletedTask = {
+  __typename?: 'CompletedTask';
+  /** The activity the task belongs to. */
+  activityId: Scalars['ID']['output'];
+  /** When the task completed. */
+  completedAt: Scalars['DateTime']['output'];
+  /** The member whose task completed. */
+  memberId: Scalars['ID']['output'];
+  /** The task's id (code) within its activity. */
+  taskId: Scalars['String']['output'];
+};
+
+/** A page of completed tasks. */
+export type CompletedTaskPage = {
+  __typename?: 'CompletedTaskPage';
+  /** Where the next page starts: pass it as `after`; unchanged when nothing new completed. */
+  cursor: Scalars['String']['output'];
+  /** Completions in the order they happened (completion time, then member). */
+  tasks: Array<CompletedTask>;
+};
+
 /** Workflow status of operations content. */
 export type ContentStatus =
   /** Withdrawn for good. */
@@ -304,6 +326,28 @@ export type EngagementWorkflowResult = {
   type: EngagementTargetType;
   /** Its version after the step. */
   version: Scalars['Int']['output'];
+};
+
+/** A member's unused claim that expires soon, as engagement hands it to the hub's other subgraphs (messages' BENEFIT_EXPIRING campaigns). */
+export type ExpiringClaim = {
+  __typename?: 'ExpiringClaim';
+  /** The benefit claimed. */
+  benefitId: Scalars['ID']['output'];
+  /** The claim. */
+  claimId: Scalars['ID']['output'];
+  /** When it expires unless used. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** The member holding it. */
+  memberId: Scalars['ID']['output'];
+};
+
+/** A page of unused claims expiring soon. */
+export type ExpiringClaimPage = {
+  __typename?: 'ExpiringClaimPage';
+  /** Claims in id order. */
+  claims: Array<ExpiringClaim>;
+  /** Where the next page starts (pass it as `after`); null after the last. */
+  next?: Maybe<Scalars['String']['output']>;
 };
 
 /** One field an edit changes. */
@@ -536,6 +580,17 @@ export type Query = {
    */
   benefitsByIds: Array<Maybe<Benefit>>;
   /**
+   * Members' tasks that completed after `after` (a cursor from an earlier page; omitted: from now), oldest first,
+   * optionally of one activity or one task of it. Only completions at least 2 seconds old are handed out, so a page never
+   * skips one still being written. The hub's own subgraphs only (service scope).
+   */
+  completedTasksSince: CompletedTaskPage;
+  /**
+   * Unused claims (CLAIMED, not expired) that expire within the next `withinDays` days, in id order, optionally of one
+   * benefit. The hub's own subgraphs only (service scope).
+   */
+  expiringClaims: ExpiringClaimPage;
+  /**
    * Of these activities (at most 100), the ones members may be shown now: published, started and not ended. Any caller
    * (content asks it before placing an activity card, and shows what it answers).
    */
@@ -558,6 +613,20 @@ export type QueryBenefitsArgs = {
 
 export type QueryBenefitsByIdsArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+export type QueryCompletedTasksSinceArgs = {
+  activityId?: InputMaybe<Scalars['ID']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  taskId?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type QueryExpiringClaimsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  benefitId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  withinDays: Scalars['Int']['input'];
 };
 
 export type QueryLiveActivitiesArgs = {
@@ -843,10 +912,14 @@ export type ResolversTypes = ResolversObject<{
   ClaimCount: ResolverTypeWrapper<ClaimCountModel>;
   ClaimSource: ClaimSource;
   ClaimState: ClaimState;
+  CompletedTask: ResolverTypeWrapper<CompletedTask>;
+  CompletedTaskPage: ResolverTypeWrapper<CompletedTaskPage>;
   ContentStatus: ContentStatus;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EngagementTargetType: EngagementTargetType;
   EngagementWorkflowResult: ResolverTypeWrapper<EngagementWorkflowOutcome>;
+  ExpiringClaim: ResolverTypeWrapper<ExpiringClaim>;
+  ExpiringClaimPage: ResolverTypeWrapper<ExpiringClaimPage>;
   FieldChange: ResolverTypeWrapper<FieldChange>;
   Invitation: ResolverTypeWrapper<InvitationDoc>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
@@ -886,8 +959,12 @@ export type ResolversParentTypes = ResolversObject<{
   BenefitInput: BenefitInput;
   Bundle: BundleRef;
   ClaimCount: ClaimCountModel;
+  CompletedTask: CompletedTask;
+  CompletedTaskPage: CompletedTaskPage;
   DateTime: Scalars['DateTime']['output'];
   EngagementWorkflowResult: EngagementWorkflowOutcome;
+  ExpiringClaim: ExpiringClaim;
+  ExpiringClaimPage: ExpiringClaimPage;
   FieldChange: FieldChange;
   Invitation: InvitationDoc;
   JSON: Scalars['JSON']['output'];
@@ -1014,6 +1091,24 @@ export type ClaimCountResolvers<
   state?: Resolver<ResolversTypes['ClaimState'], ParentType, ContextType>;
 }>;
 
+export type CompletedTaskResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['CompletedTask'] = ResolversParentTypes['CompletedTask'],
+> = ResolversObject<{
+  activityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  completedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  taskId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type CompletedTaskPageResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['CompletedTaskPage'] = ResolversParentTypes['CompletedTaskPage'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tasks?: Resolver<Array<ResolversTypes['CompletedTask']>, ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1028,6 +1123,24 @@ export type EngagementWorkflowResultResolvers<
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['EngagementTargetType'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ExpiringClaimResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['ExpiringClaim'] = ResolversParentTypes['ExpiringClaim'],
+> = ResolversObject<{
+  benefitId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  claimId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type ExpiringClaimPageResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['ExpiringClaimPage'] = ResolversParentTypes['ExpiringClaimPage'],
+> = ResolversObject<{
+  claims?: Resolver<Array<ResolversTypes['ExpiringClaim']>, ParentType, ContextType>;
+  next?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type FieldChangeResolvers<
@@ -1215,6 +1328,18 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryBenefitsByIdsArgs, 'ids'>
   >;
+  completedTasksSince?: Resolver<
+    ResolversTypes['CompletedTaskPage'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryCompletedTasksSinceArgs, 'first'>
+  >;
+  expiringClaims?: Resolver<
+    ResolversTypes['ExpiringClaimPage'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryExpiringClaimsArgs, 'first' | 'withinDays'>
+  >;
   liveActivities?: Resolver<
     Maybe<Array<ResolversTypes['Activity']>>,
     ParentType,
@@ -1284,8 +1409,12 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   BenefitClaim?: BenefitClaimResolvers<ContextType>;
   Bundle?: BundleResolvers<ContextType>;
   ClaimCount?: ClaimCountResolvers<ContextType>;
+  CompletedTask?: CompletedTaskResolvers<ContextType>;
+  CompletedTaskPage?: CompletedTaskPageResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EngagementWorkflowResult?: EngagementWorkflowResultResolvers<ContextType>;
+  ExpiringClaim?: ExpiringClaimResolvers<ContextType>;
+  ExpiringClaimPage?: ExpiringClaimPageResolvers<ContextType>;
   FieldChange?: FieldChangeResolvers<ContextType>;
   Invitation?: InvitationResolvers<ContextType>;
   JSON?: GraphQLScalarType;

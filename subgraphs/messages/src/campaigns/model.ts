@@ -36,6 +36,8 @@ export interface CampaignRun {
   plannedThrough: Date | null;
   /** Event triggers: the instant up to which changes were picked up. */
   eventsThrough: Date | null;
+  /** TASK_COMPLETED: engagement's cursor of the completions picked up (null before the first poll). */
+  eventsCursor?: string | null;
 }
 
 export interface CampaignDoc extends CampaignFields, Revisable<CampaignFields>, CampaignRun {
@@ -65,6 +67,7 @@ const campaignSchema = new Schema<CampaignDoc>(
     paused: { type: Boolean, default: false },
     plannedThrough: { type: Date, default: null },
     eventsThrough: { type: Date, default: null },
+    eventsCursor: { type: String, default: null },
   },
   { collection: 'campaigns', versionKey: false, minimize: false },
 );
@@ -148,7 +151,14 @@ export class CampaignRepository {
 
   /** Writes an operator's change if nobody changed the campaign since `expectedVersion`; never its running state. */
   replaceIfVersion(campaign: CampaignDoc, expectedVersion: number): Promise<CampaignDoc | null> {
-    const { _id, paused: _paused, plannedThrough: _planned, eventsThrough: _events, ...fields } = campaign;
+    const {
+      _id,
+      paused: _paused,
+      plannedThrough: _planned,
+      eventsThrough: _events,
+      eventsCursor: _cursor,
+      ...fields
+    } = campaign;
     return this.model
       .findOneAndUpdate({ _id, version: expectedVersion }, { $set: fields }, { returnDocument: 'after' })
       .lean<CampaignDoc>()

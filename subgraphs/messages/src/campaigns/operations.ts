@@ -1,6 +1,7 @@
 // Operator use cases for campaigns: create and edit (the audience must select someone now, asked of members on the
-// operator's behalf; a named benefit must exist, asked of engagement), move through the four-eyes workflow (approving
-// needs every template published), pause and resume. Each is audited; nothing is stored when a check fails.
+// operator's behalf; a named benefit, and a task trigger's activity and task, must exist, asked of engagement), move
+// through the four-eyes workflow (approving needs every template published), pause and resume. Each is audited;
+// nothing is stored when a check fails.
 import {
   ErrorCode,
   checked,
@@ -13,7 +14,7 @@ import {
 } from '@bank-hub/shared';
 import type { MessagesContext } from '../context';
 import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
-import { audienceSize, benefitOf } from '../members-graph';
+import { activityTaskIds, audienceSize, benefitOf } from '../members-graph';
 import type { TemplateDoc } from '../templates/model';
 import { checkCampaignInput, type CampaignInput } from './domain/validation';
 import type { CampaignDoc, CampaignFields } from './model';
@@ -40,6 +41,20 @@ async function checkedFields(ctx: MessagesContext, input: CampaignInput): Promis
     throw hubError(ErrorCode.BAD_USER_INPUT, `there is no benefit ${fields.benefitId}`, {
       field: 'input.benefitId',
     });
+  const { trigger } = fields;
+  if (trigger.kind === 'EVENT' && trigger.event === 'TASK_COMPLETED' && trigger.activityId) {
+    const tasks = await activityTaskIds(ctx.graph, ctx, trigger.activityId);
+    if (!tasks)
+      throw hubError(ErrorCode.BAD_USER_INPUT, `there is no activity ${trigger.activityId}`, {
+        field: 'input.trigger.activityId',
+      });
+    if (trigger.taskId && !tasks.includes(trigger.taskId))
+      throw hubError(
+        ErrorCode.BAD_USER_INPUT,
+        `activity ${trigger.activityId} has no task ${trigger.taskId}`,
+        { field: 'input.trigger.taskId' },
+      );
+  }
   return fields;
 }
 
@@ -68,6 +83,7 @@ export async function createCampaign(
     paused: false,
     plannedThrough: null,
     eventsThrough: null,
+    eventsCursor: null,
   };
   await ctx.repos.campaigns.insert(campaign);
   await audit(ctx, operator, { type: 'CAMPAIGN', id: campaign._id }, 'createCampaign', null, campaign);

@@ -9,6 +9,8 @@ import {
   audiencePage,
   benefitOf,
   benefitValues,
+  completedTasks,
+  expiringClaims,
   memberValues,
   MESSAGES_SERVICE,
   type AudienceFilter,
@@ -19,6 +21,7 @@ import { planEntry, type PlanContext } from '../outbox/domain/plan';
 import type { OutboxEntryDoc, SendBatchDoc } from '../outbox/model';
 import { channelOf } from '../templates/model';
 import { variablesOf } from '../templates/domain/variables';
+import type { EventTrigger } from './domain/timing';
 import type { CampaignDoc, OccurrenceDoc } from './model';
 
 export interface PlannerDependencies {
@@ -174,12 +177,12 @@ const EVENT_LAG_MS = 2_000;
  * last poll, each planned once per change (the entry id carries the change's time). Changes of the last two seconds
  * wait for the next poll, so that one being written now is never skipped. Returns the members planned.
  */
-export async function pollLifecycleTrigger(
+async function pollLifecycleTrigger(
   deps: PlannerDependencies,
   campaign: CampaignDoc,
+  trigger: Extract<EventTrigger, { event: 'LIFECYCLE_STAGE_CHANGED' }>,
   now: Date,
 ): Promise<number> {
-  if (campaign.trigger.kind !== 'EVENT') return 0;
   const until = new Date(now.getTime() - EVENT_LAG_MS);
   // A campaign picks up changes from when it was first polled: stages that changed before it ran are not news.
   const since = campaign.eventsThrough;
@@ -192,7 +195,7 @@ export async function pollLifecycleTrigger(
   const context = await contextFor(deps, campaign, occurrenceId);
   const filter: AudienceFilter = {
     ...audienceFilterOf(campaign),
-    lifecycleStage: campaign.trigger.stage,
+    lifecycleStage: trigger.stage,
     lifecycleChangedAfter: since.toISOString(),
   };
   const size = deps.pageSize ?? PAGE_SIZE;
@@ -218,4 +221,159 @@ export async function pollLifecycleTrigger(
   } while (after);
   await deps.repos.campaigns.setRun(campaign._id, { eventsThrough: until }, { eventsThrough: since });
   return planned;
+}
+
+/** Of these members, the ones in the campaign's audience now, by id (members answers for at most 1000 ids). */
+async function inAudience(
+  deps: PlannerDependencies,
+  campaign: CampaignDoc,
+  memberIds: readonly string[],
+): Promise<Map<string, AudienceMember>> {
+  const ids = [...new Set(memberIds)];
+  const found = new Map<string, AudienceMember>();
+  for (let i = 0; i < ids.length; i += 1_000) {
+    const chunk = ids.slice(i, i + 1_000);
+    const filter: AudienceFilter & { ids: string[] } = { ...audienceFilterOf(campaign), ids: chunk };
+    let after: string | null = null;
+    do {
+      const { members, next } = await audiencePage(deps.graph, filter, chunk.length, after);
+      for (const member of members) found.set(member.id, member);
+      after = next;
+    } while (after);
+  }
+  return found;
+}
+
+/** Of these entry ids, the ones in the outbox already: a trigger that looks at the same facts plans nothing twice. */
+async function plannedAlready(repos: MessagesRepositories, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  return new Set((await repos.outbox.byIds(ids)).map((entry) => entry._id));
+}
+
+/**
+ * A TASK_COMPLETED campaign's poll: members of its audience whose task completed in engagement since the last poll,
+ * page by page of engagement's completions feed, each completion planned once (a task completes once per member, and
+ * the entry id names the activity, task and member). The first poll only takes the feed's position now: tasks that
+ * completed before the campaign ran are not news. The cursor moves after each page is written.
+ */
+async function pollTaskTrigger(
+  deps: PlannerDependencies,
+  campaign: CampaignDoc,
+  trigger: Extract<EventTrigger, { event: 'TASK_COMPLETED' }>,
+  now: Date,
+): Promise<number> {
+  const only = { activityId: trigger.activityId, taskId: trigger.taskId };
+  const since = campaign.eventsCursor ?? null;
+  if (!since) {
+    const { cursor } = await completedTasks(deps.graph, { after: null, ...only, first: 1 });
+    await deps.repos.campaigns.setRun(campaign._id, { eventsCursor: cursor }, { eventsCursor: null });
+    return 0;
+  }
+  const occurrenceId = `${campaign._id}.events`;
+  const size = deps.pageSize ?? PAGE_SIZE;
+  let context: Omit<PlanContext, 'batchId' | 'now'> | null = null;
+  let after = since;
+  let planned = 0;
+  for (let pageNo = 0; ; pageNo += 1) {
+    const { tasks, cursor } = await completedTasks(deps.graph, { after, ...only, first: size });
+    if (tasks.length === 0) return planned;
+    context ??= await contextFor(deps, campaign, occurrenceId);
+    const members = await inAudience(
+      deps,
+      campaign,
+      tasks.map((task) => task.memberId),
+    );
+    const batchId = `${occurrenceId}.${now.getTime().toString(36)}#${pageNo}`;
+    const entries = tasks.flatMap((task) => {
+      const member = members.get(task.memberId);
+      if (!member) return [];
+      const entry = planEntry({ ...context!, batchId, now }, plannedMember(member));
+      return [{ ...entry, _id: `${occurrenceId}.${task.activityId}.${task.taskId}:${member.id}` }];
+    });
+    const known = await plannedAlready(
+      deps.repos,
+      entries.map((entry) => entry._id),
+    );
+    const fresh = entries.filter((entry) => !known.has(entry._id));
+    await writePage(deps.repos, campaign, batchId, fresh, now);
+    planned += fresh.length;
+    const moved = await deps.repos.campaigns.setRun(
+      campaign._id,
+      { eventsCursor: cursor },
+      { eventsCursor: after },
+    );
+    // Another poll moved the cursor meanwhile: it goes on from there.
+    if (!moved || tasks.length < size) return planned;
+    after = cursor;
+  }
+}
+
+/**
+ * A BENEFIT_EXPIRING campaign's poll: members of its audience holding an unused claim (of the campaign's benefit, when
+ * it names one) that expires within the trigger's days. It answers what holds now, every poll; the entry id carries
+ * the claim, so each claim is planned once however often it is looked at.
+ */
+async function pollExpiringTrigger(
+  deps: PlannerDependencies,
+  campaign: CampaignDoc,
+  trigger: Extract<EventTrigger, { event: 'BENEFIT_EXPIRING' }>,
+  now: Date,
+): Promise<number> {
+  const occurrenceId = `${campaign._id}.events`;
+  const size = deps.pageSize ?? PAGE_SIZE;
+  let context: Omit<PlanContext, 'batchId' | 'now'> | null = null;
+  let after: string | null = null;
+  let planned = 0;
+  let pageNo = 0;
+  do {
+    const page = await expiringClaims(deps.graph, {
+      withinDays: trigger.withinDays,
+      benefitId: campaign.benefitId,
+      after,
+      first: size,
+    });
+    // One message per claim: the claim is in the entry's id.
+    const idOf = (claim: { claimId: string; memberId: string }) =>
+      `${occurrenceId}.${claim.claimId}:${claim.memberId}`;
+    const known = await plannedAlready(deps.repos, page.claims.map(idOf));
+    const claims = page.claims.filter((claim) => !known.has(idOf(claim)));
+    if (claims.length > 0) {
+      context ??= await contextFor(deps, campaign, occurrenceId);
+      const members = await inAudience(
+        deps,
+        campaign,
+        claims.map((claim) => claim.memberId),
+      );
+      const batchId = `${occurrenceId}.${now.getTime().toString(36)}#${pageNo}`;
+      const entries = claims.flatMap((claim) => {
+        const member = members.get(claim.memberId);
+        if (!member) return [];
+        const entry = planEntry({ ...context!, batchId, now }, plannedMember(member));
+        return [{ ...entry, _id: idOf(claim) }];
+      });
+      await writePage(deps.repos, campaign, batchId, entries, now);
+      planned += entries.length;
+    }
+    pageNo += 1;
+    after = page.next;
+  } while (after);
+  return planned;
+}
+
+/** An event campaign's poll, by what triggers it. Returns the members planned. */
+export async function pollEventTrigger(
+  deps: PlannerDependencies,
+  campaign: CampaignDoc,
+  now: Date,
+): Promise<number> {
+  const { trigger } = campaign;
+  if (trigger.kind !== 'EVENT') return 0;
+  switch (trigger.event) {
+    case 'LIFECYCLE_STAGE_CHANGED':
+      return pollLifecycleTrigger(deps, campaign, trigger, now);
+    case 'TASK_COMPLETED':
+      return pollTaskTrigger(deps, campaign, trigger, now);
+    case 'BENEFIT_EXPIRING':
+      return pollExpiringTrigger(deps, campaign, trigger, now);
+  }
 }

@@ -61,7 +61,14 @@ export const campaignResolvers: Resolvers = {
     every: (trigger) => (trigger.kind === 'RECURRING' ? trigger.every : null),
     until: (trigger) => (trigger.kind === 'RECURRING' ? trigger.until : null),
     event: (trigger) => (trigger.kind === 'EVENT' ? trigger.event : null),
-    stage: (trigger) => (trigger.kind === 'EVENT' ? trigger.stage : null),
+    stage: (trigger) =>
+      trigger.kind === 'EVENT' && trigger.event === 'LIFECYCLE_STAGE_CHANGED' ? trigger.stage : null,
+    activityId: (trigger) =>
+      trigger.kind === 'EVENT' && trigger.event === 'TASK_COMPLETED' ? trigger.activityId : null,
+    taskId: (trigger) =>
+      trigger.kind === 'EVENT' && trigger.event === 'TASK_COMPLETED' ? trigger.taskId : null,
+    withinDays: (trigger) =>
+      trigger.kind === 'EVENT' && trigger.event === 'BENEFIT_EXPIRING' ? trigger.withinDays : null,
   },
 
   CampaignVariant: {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { occurrenceIdOf, type CampaignDoc } from './model';
 import { dueOccurrence } from './domain/timing';
-import { planOccurrence, pollLifecycleTrigger, type PlannerDependencies } from './planner';
+import { planOccurrence, pollEventTrigger, type PlannerDependencies } from './planner';
 
 const LEASE_MS = 60_000;
 const JOB = 'messages-scheduler';
@@ -49,7 +49,7 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
     let planned = 0;
     for (const campaign of campaigns) {
       try {
-        if (campaign.trigger.kind === 'EVENT') planned += await pollLifecycleTrigger(deps, campaign, now);
+        if (campaign.trigger.kind === 'EVENT') planned += await pollEventTrigger(deps, campaign, now);
         else if (await openDue(deps, campaign, now)) opened += 1;
       } catch (error) {
         // One campaign's trouble (members down for its audience) does not hold the others up.

@@ -181,6 +181,8 @@ export type CampaignStatsRow = {
 /** When a campaign sends. */
 export type CampaignTrigger = {
   __typename?: 'CampaignTrigger';
+  /** TASK_COMPLETED: only tasks of this activity (null: any). */
+  activityId?: Maybe<Scalars['ID']['output']>;
   /** ONCE: when; RECURRING: the first occurrence. */
   at?: Maybe<Scalars['DateTime']['output']>;
   /** EVENT: what happens. */
@@ -191,12 +193,18 @@ export type CampaignTrigger = {
   kind: TriggerKind;
   /** LIFECYCLE_STAGE_CHANGED: the stage changed to. */
   stage?: Maybe<LifecycleStage>;
+  /** TASK_COMPLETED: only this task of the activity (null: any of its tasks). */
+  taskId?: Maybe<Scalars['String']['output']>;
   /** RECURRING: no occurrence after this. */
   until?: Maybe<Scalars['DateTime']['output']>;
+  /** BENEFIT_EXPIRING: claims expiring within this many days. */
+  withinDays?: Maybe<Scalars['Int']['output']>;
 };
 
 /** When a campaign sends, to save. */
 export type CampaignTriggerInput = {
+  /** TASK_COMPLETED: only tasks of this activity (optional; engagement must know it). */
+  activityId?: InputMaybe<Scalars['ID']['input']>;
   /** ONCE: when (at most a year ahead; a past time means at once). RECURRING: the first occurrence. */
   at?: InputMaybe<Scalars['DateTime']['input']>;
   /** EVENT: what happens. */
@@ -207,8 +215,12 @@ export type CampaignTriggerInput = {
   kind: TriggerKind;
   /** LIFECYCLE_STAGE_CHANGED: the stage, e.g. AT_RISK. */
   stage?: InputMaybe<LifecycleStage>;
+  /** TASK_COMPLETED: only this task of the activity (optional; needs activityId). */
+  taskId?: InputMaybe<Scalars['String']['input']>;
   /** RECURRING: no occurrence after this (at most two years after at). */
   until?: InputMaybe<Scalars['DateTime']['input']>;
+  /** BENEFIT_EXPIRING: claims expiring within this many days, 1 to 30. */
+  withinDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A variant of a campaign: its share of the audience and its templates, at most one per channel. */
@@ -892,8 +904,18 @@ export type TemplateInput = {
 
 /** What happening to a member triggers an event campaign. */
 export type TriggerEvent =
+  /**
+   * The member holds an unused claim of a benefit (the campaign's `benefitId` when it names one, else any) that expires
+   * within `withinDays` days: one message per claim, however often the trigger looks.
+   */
+  | 'BENEFIT_EXPIRING'
   /** The member's lifecycle stage changed to `stage` (e.g. AT_RISK), as analytics computed it. */
-  'LIFECYCLE_STAGE_CHANGED';
+  | 'LIFECYCLE_STAGE_CHANGED'
+  /**
+   * The member completed a task in engagement (any task, one activity's with `activityId`, or one task with
+   * `activityId` and `taskId`) after the campaign started: one message per completion.
+   */
+  | 'TASK_COMPLETED';
 
 /** When a campaign sends. */
 export type TriggerKind =
@@ -1237,12 +1259,15 @@ export type CampaignTriggerResolvers<
   ContextType = MessagesContext,
   ParentType extends ResolversParentTypes['CampaignTrigger'] = ResolversParentTypes['CampaignTrigger'],
 > = ResolversObject<{
+  activityId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   at?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   event?: Resolver<Maybe<ResolversTypes['TriggerEvent']>, ParentType, ContextType>;
   every?: Resolver<Maybe<ResolversTypes['Recurrence']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['TriggerKind'], ParentType, ContextType>;
   stage?: Resolver<Maybe<ResolversTypes['LifecycleStage']>, ParentType, ContextType>;
+  taskId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   until?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  withinDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type CampaignVariantResolvers<

@@ -49,6 +49,8 @@ export const claimSchema = new Schema<ClaimDoc>(
 );
 claimSchema.index({ memberId: 1, claimedAt: -1 });
 claimSchema.index({ benefitId: 1, state: 1 });
+// Unused claims expiring soon (expiringClaims), page by page in id order.
+claimSchema.index({ state: 1, expiresAt: 1, _id: 1 });
 
 export interface ClaimCountRow {
   benefitId: string;
@@ -71,6 +73,30 @@ export class ClaimRepository {
     return this.model
       .find({ memberId, ...(state ? stateFilter(state, now) : {}) })
       .sort({ claimedAt: -1, _id: -1 })
+      .limit(limit)
+      .lean<ClaimDoc[]>()
+      .exec();
+  }
+
+  /**
+   * Unused claims that expire after `now` and at most at `until`, in id order after `afterId`; optionally of one
+   * benefit.
+   */
+  expiringBetween(
+    now: Date,
+    until: Date,
+    benefitId: string | null,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ClaimDoc[]> {
+    return this.model
+      .find({
+        state: 'CLAIMED',
+        expiresAt: { $gt: now, $lte: until },
+        ...(benefitId ? { benefitId } : {}),
+        ...(afterId ? { _id: { $gt: afterId } } : {}),
+      })
+      .sort({ _id: 1 })
       .limit(limit)
       .lean<ClaimDoc[]>()
       .exec();

@@ -77,7 +77,15 @@ export type Recurrence = 'DAILY' | 'WEEKLY' | 'MONTHLY';
 export type Trigger =
   | { kind: 'ONCE'; at: Date }
   | { kind: 'RECURRING'; at: Date; every: Recurrence; until: Date | null }
-  | { kind: 'EVENT'; event: 'LIFECYCLE_STAGE_CHANGED'; stage: LifecycleStage };
+  | EventTrigger;
+
+/** What happening to a member sends an event campaign. */
+export type EventTrigger =
+  | { kind: 'EVENT'; event: 'LIFECYCLE_STAGE_CHANGED'; stage: LifecycleStage }
+  /** A task completing in engagement: any task, one activity's, or one task of it. */
+  | { kind: 'EVENT'; event: 'TASK_COMPLETED'; activityId: string | null; taskId: string | null }
+  /** An unused claim that expires within `withinDays` days (of the campaign's benefit, when it names one). */
+  | { kind: 'EVENT'; event: 'BENEFIT_EXPIRING'; withinDays: number };
 
 /** The n-th occurrence of a recurrence from `first` (a month's day past its end falls on its last day). */
 export function nthOccurrence(first: Date, every: Recurrence, n: number): Date {

@@ -7,7 +7,7 @@ import type { Purpose } from '../../outbox/domain/routing';
 import { variablesOf } from '../../templates/domain/variables';
 import { channelOf, type TemplateDoc } from '../../templates/model';
 import type { CampaignFields } from '../model';
-import { HH_MM, type QuietHours, type Recurrence, type Trigger } from './timing';
+import { HH_MM, type EventTrigger, type QuietHours, type Recurrence, type Trigger } from './timing';
 
 export interface CampaignInput {
   name: string;
@@ -18,8 +18,11 @@ export interface CampaignInput {
     at?: Date | null;
     every?: Recurrence | null;
     until?: Date | null;
-    event?: 'LIFECYCLE_STAGE_CHANGED' | null;
+    event?: EventTrigger['event'] | null;
     stage?: LifecycleStage | null;
+    activityId?: string | null;
+    taskId?: string | null;
+    withinDays?: number | null;
   };
   quietHours?: { start: string; end: string; policy?: QuietHours['policy'] | null } | null;
   variants: readonly { key: string; weight: number; templateIds: readonly string[] }[];
@@ -29,6 +32,11 @@ export interface CampaignInput {
 const SEGMENT_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const VARIANT_KEY = /^[A-Za-z0-9_-]{1,16}$/;
 export const BENEFIT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const ACTIVITY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A task's id within its activity, as engagement gives them. */
+export const TASK_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** How far ahead a BENEFIT_EXPIRING trigger may look. */
+export const MAX_WITHIN_DAYS = 30;
 const YEAR_MS = 366 * 86_400_000;
 /** Stages a member's stage can change to (AWARENESS is a guest's, never a member's). */
 const STAGES: readonly LifecycleStage[] = [
@@ -64,20 +72,63 @@ function absent(value: unknown, field: string, kind: string) {
     throw new InputProblem(field, `a ${kind} trigger takes no ${field.split('.').pop()}`);
 }
 
-function checkTrigger(input: CampaignInput['trigger'], now: Date): Trigger {
-  const { kind } = input;
-  if (kind === 'EVENT') {
-    absent(input.at, 'input.trigger.at', kind);
-    absent(input.every, 'input.trigger.every', kind);
-    absent(input.until, 'input.trigger.until', kind);
-    if (input.event !== 'LIFECYCLE_STAGE_CHANGED')
-      throw new InputProblem('input.trigger.event', 'an EVENT trigger needs its event');
+function checkEvent(input: CampaignInput['trigger']): EventTrigger {
+  const kind = 'EVENT';
+  absent(input.at, 'input.trigger.at', kind);
+  absent(input.every, 'input.trigger.every', kind);
+  absent(input.until, 'input.trigger.until', kind);
+  const { event } = input;
+  if (event === 'LIFECYCLE_STAGE_CHANGED') {
+    absent(input.activityId, 'input.trigger.activityId', event);
+    absent(input.taskId, 'input.trigger.taskId', event);
+    absent(input.withinDays, 'input.trigger.withinDays', event);
     if (!input.stage || !STAGES.includes(input.stage))
       throw new InputProblem('input.trigger.stage', `the stage must be one of ${STAGES.join(', ')}`);
-    return { kind, event: input.event, stage: input.stage };
+    return { kind, event, stage: input.stage };
   }
+  if (event === 'TASK_COMPLETED') {
+    absent(input.stage, 'input.trigger.stage', event);
+    absent(input.withinDays, 'input.trigger.withinDays', event);
+    const activityId =
+      input.activityId === null || input.activityId === undefined
+        ? null
+        : matching(input.activityId, ACTIVITY_ID, 'input.trigger.activityId', 'an activity id');
+    const taskId =
+      input.taskId === null || input.taskId === undefined
+        ? null
+        : matching(
+            input.taskId,
+            TASK_ID,
+            'input.trigger.taskId',
+            'a task id (lower case letters, digits and -)',
+          );
+    if (taskId && !activityId)
+      throw new InputProblem(
+        'input.trigger.activityId',
+        'a task is named within its activity: give activityId',
+      );
+    return { kind, event, activityId, taskId };
+  }
+  if (event === 'BENEFIT_EXPIRING') {
+    absent(input.stage, 'input.trigger.stage', event);
+    absent(input.activityId, 'input.trigger.activityId', event);
+    absent(input.taskId, 'input.trigger.taskId', event);
+    if (input.withinDays === null || input.withinDays === undefined)
+      throw new InputProblem('input.trigger.withinDays', 'a BENEFIT_EXPIRING trigger needs withinDays');
+    const withinDays = wholeNumber(input.withinDays, 'input.trigger.withinDays', 1, MAX_WITHIN_DAYS);
+    return { kind, event, withinDays };
+  }
+  throw new InputProblem('input.trigger.event', 'an EVENT trigger needs its event');
+}
+
+function checkTrigger(input: CampaignInput['trigger'], now: Date): Trigger {
+  const { kind } = input;
+  if (kind === 'EVENT') return checkEvent(input);
   absent(input.event, 'input.trigger.event', kind);
   absent(input.stage, 'input.trigger.stage', kind);
+  absent(input.activityId, 'input.trigger.activityId', kind);
+  absent(input.taskId, 'input.trigger.taskId', kind);
+  absent(input.withinDays, 'input.trigger.withinDays', kind);
   if (!input.at) throw new InputProblem('input.trigger.at', `a ${kind} trigger needs its time`);
   if (input.at.getTime() > now.getTime() + YEAR_MS)
     throw new InputProblem('input.trigger.at', 'at most a year ahead');

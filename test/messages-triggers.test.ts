@@ -1,0 +1,218 @@
+// Event campaigns triggered by what engagement knows, through the gateway: a task completing (engagement's completions
+// feed, asked with the messages service identity) sends once per completion, and a claim about to expire sends once
+// per claim however often the trigger looks; trigger input that cannot work is refused naming its field, and the
+// feeds refuse callers that are not the hub's own subgraphs.
+import type { RunningHub } from '../scripts/hub';
+import {
+  openRepositories as openEngagement,
+  type EngagementRepositories,
+} from '../subgraphs/engagement/src/models';
+import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import { MESSAGES_SERVICE as SERVICE } from '../subgraphs/messages/src/members-graph';
+import { insertBenefits, publishedBenefit } from './support/benefits';
+import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+import { IN_APP_TEMPLATE, messaging, type Messaging } from './support/messages';
+import { storedState } from './support/stored';
+
+let hub: RunningHub;
+let m: Messaging;
+let engagement: EngagementRepositories;
+let inApp: string;
+
+beforeAll(async () => {
+  hub = await startTestHub('msg_triggers');
+  m = await messaging(hub);
+  engagement = await openEngagement(hub.connections.engagement);
+  inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+});
+
+afterAll(() => stopTestHub(hub));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Engagement hands completions out two seconds behind, as analytics' feed does events. */
+const FEED_LAG_MS = 2_100;
+
+/** A rule naming these seeded members only, by a tag set here. */
+async function audienceOf(memberIds: string[]): Promise<Record<string, unknown>> {
+  const tag = `trig_${Math.random().toString(36).slice(2, 8)}`;
+  const { members } = await openMembers(hub.connections.members);
+  await members.model.updateMany({ _id: { $in: memberIds } }, { $set: { [`tags.${tag}`]: true } });
+  await m.alice(`mutation ($tags: [TagDefinitionInput!]!) { defineTags(tags: $tags) { code } }`, {
+    tags: [{ code: tag, name: tag, category: 'test', valueType: 'BOOLEAN', source: 'MANUAL' }],
+  });
+  return { rule: { field: `tag.${tag}`, op: 'exists', value: true } };
+}
+
+const campaignInput = (audience: Record<string, unknown>, trigger: Record<string, unknown>) => ({
+  name: `Trigger ${String(trigger.event)}`,
+  purpose: 'SERVICE',
+  audience,
+  trigger: { kind: 'EVENT', ...trigger },
+  variants: [{ key: 'A', weight: 1, templateIds: [inApp] }],
+});
+
+const entriesOf = (campaignId: string) => m.repos.outbox.entries.find({ campaignId }).sort({ _id: 1 }).lean();
+
+describe('a TASK_COMPLETED campaign', () => {
+  it('sends once to a member after their task completes, and not again on re-poll', async () => {
+    const audience = await audienceOf(['M0003', 'M0004']);
+    const id = await m.approvedCampaign(
+      campaignInput(audience, { event: 'TASK_COMPLETED', activityId: 'A-NEWBIE', taskId: 'open-account' }),
+    );
+    // A task completed before the campaign first looked is not news.
+    const key = (memberId: string) => ({ activityId: 'A-NEWBIE', taskId: 'open-account', memberId });
+    await engagement.progress.countEvent(key('M0004'), 'evt-before', 1);
+    await engagement.progress.completeIfReached(key('M0004'), 1, new Date(Date.now() - 60_000));
+    await m.schedule();
+    expect(await entriesOf(id)).toEqual([]);
+
+    // M0003 completes the task the way engagement's feed consumer does: the event counted, then completion.
+    await engagement.progress.countEvent(key('M0003'), 'evt-open-1', 1);
+    await engagement.progress.completeIfReached(key('M0003'), 1, new Date());
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    await m.send();
+    const sent = await entriesOf(id);
+    expect(sent.map((entry) => [entry.memberId, entry.state])).toEqual([['M0003', 'SENT']]);
+    expect(sent[0]!._id).toContain('A-NEWBIE.open-account:M0003');
+
+    // Looking again (and again after the lag) finds nothing new: no second message.
+    await m.schedule();
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    await m.send();
+    expect((await entriesOf(id)).map((entry) => entry.memberId)).toEqual(['M0003']);
+    const inbox = await m.member('M0003', `{ viewer { inbox(first: 10) { edges { node { title } } } } }`);
+    expect(inbox.data?.viewer.inbox.edges).toHaveLength(1);
+  });
+});
+
+describe('a BENEFIT_EXPIRING campaign', () => {
+  it('reaches a member whose claim expires in 2 days but not one whose claim expires in 20, once', async () => {
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-TRIG-2D', { validDays: 2 }),
+      publishedBenefit('B-TRIG-20D', { validDays: 20 }),
+    ]);
+    const claim = async (memberId: string, benefitId: string) => {
+      const response = await m.member(
+        memberId,
+        `mutation ($b: ID!, $k: String!) { claimBenefit(benefitId: $b, idempotencyKey: $k) { id state } }`,
+        { b: benefitId, k: `trigger-${benefitId}` },
+      );
+      expect(response.data?.claimBenefit.state).toBe('CLAIMED');
+      return response.data?.claimBenefit.id as string;
+    };
+    const soon = await claim('M0006', 'B-TRIG-2D');
+    await claim('M0007', 'B-TRIG-20D');
+
+    const audience = await audienceOf(['M0006', 'M0007']);
+    const id = await m.approvedCampaign(
+      campaignInput(audience, { event: 'BENEFIT_EXPIRING', withinDays: 7 }),
+    );
+    await m.schedule();
+    await m.send();
+    const sent = (await entriesOf(id)).filter((entry) => ['M0006', 'M0007'].includes(entry.memberId));
+    expect(sent.map((entry) => [entry.memberId, entry.state])).toEqual([['M0006', 'SENT']]);
+    expect(sent[0]!._id).toContain(soon);
+
+    // Every poll sees the same claim expiring: it was sent for already.
+    const total = (await entriesOf(id)).length;
+    await m.schedule();
+    await m.schedule();
+    await m.send();
+    expect((await entriesOf(id)).length).toBe(total);
+    expect((await m.repos.outbox.entries.find({ campaignId: id, memberId: 'M0006' }).lean()).length).toBe(1);
+  });
+});
+
+describe('trigger input', () => {
+  const CREATE = `mutation ($input: CampaignInput!) { createCampaign(input: $input) { id } }`;
+
+  it('refuses triggers that cannot work with BAD_USER_INPUT naming the field, storing nothing', async () => {
+    const audience = { segmentCode: 'GOLD_AND_ABOVE' };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ event: 'BENEFIT_EXPIRING' }, 'input.trigger.withinDays'],
+      [{ event: 'BENEFIT_EXPIRING', withinDays: 0 }, 'input.trigger.withinDays'],
+      [{ event: 'BENEFIT_EXPIRING', withinDays: 31 }, 'input.trigger.withinDays'],
+      [{ event: 'BENEFIT_EXPIRING', withinDays: 3, stage: 'AT_RISK' }, 'input.trigger.stage'],
+      [{ event: 'BENEFIT_EXPIRING', withinDays: 3, activityId: 'A-NEWBIE' }, 'input.trigger.activityId'],
+      [{ event: 'TASK_COMPLETED', withinDays: 3 }, 'input.trigger.withinDays'],
+      [{ event: 'TASK_COMPLETED', stage: 'AT_RISK' }, 'input.trigger.stage'],
+      [{ event: 'TASK_COMPLETED', taskId: 'open-account' }, 'input.trigger.activityId'],
+      [{ event: 'TASK_COMPLETED', activityId: 'A NEWBIE' }, 'input.trigger.activityId'],
+      [{ event: 'TASK_COMPLETED', activityId: 'A-NOSUCH' }, 'input.trigger.activityId'],
+      [{ event: 'TASK_COMPLETED', activityId: 'A-NEWBIE', taskId: 'no-such-task' }, 'input.trigger.taskId'],
+      [{ event: 'TASK_COMPLETED', activityId: 'A-NEWBIE', taskId: 'Open Account' }, 'input.trigger.taskId'],
+      [{ event: 'LIFECYCLE_STAGE_CHANGED', stage: 'AT_RISK', withinDays: 3 }, 'input.trigger.withinDays'],
+      [{ event: 'LIFECYCLE_STAGE_CHANGED', stage: 'AT_RISK', taskId: 'x' }, 'input.trigger.taskId'],
+    ];
+    const before = await storedState({ messages: hub.connections.messages });
+    for (const [trigger, field] of cases) {
+      const response = await m.alice(CREATE, { input: campaignInput(audience, trigger) });
+      expect([trigger, errorCodes(response), response.errors?.[0]?.extensions?.field]).toEqual([
+        trigger,
+        ['BAD_USER_INPUT'],
+        field,
+      ]);
+    }
+    const once = await m.alice(CREATE, {
+      input: { ...campaignInput(audience, {}), trigger: { kind: 'ONCE', at: new Date(), withinDays: 3 } },
+    });
+    expect(once.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.trigger.withinDays',
+    });
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+  });
+
+  it('shows a saved trigger as it was given', async () => {
+    const response = await m.alice(
+      `mutation ($input: CampaignInput!) { createCampaign(input: $input) { trigger { kind event activityId taskId withinDays stage } } }`,
+      {
+        input: campaignInput(
+          { segmentCode: 'GOLD_AND_ABOVE' },
+          { event: 'TASK_COMPLETED', activityId: 'A-NEWBIE' },
+        ),
+      },
+    );
+    expect(response.data?.createCampaign.trigger).toEqual({
+      kind: 'EVENT',
+      event: 'TASK_COMPLETED',
+      activityId: 'A-NEWBIE',
+      taskId: null,
+      withinDays: null,
+      stage: null,
+    });
+  });
+});
+
+describe("engagement's feeds for the hub's subgraphs", () => {
+  it('refuse members and operators, and bad arguments with the field named', async () => {
+    const COMPLETED = `query ($after: String, $first: Int) { completedTasksSince(after: $after, first: $first) { cursor } }`;
+    const EXPIRING = `query ($d: Int!) { expiringClaims(withinDays: $d) { next } }`;
+    for (const [subject, scope] of [
+      ['M0001', 'member'],
+      ['ops.alice', 'operator'],
+    ] as const) {
+      const headers = bearer(await clientToken(subject, scope));
+      expect(errorCodes(await graphql(hub.gatewayUrl, COMPLETED, {}, headers))).toEqual(['FORBIDDEN']);
+      expect(errorCodes(await graphql(hub.gatewayUrl, EXPIRING, { d: 3 }, headers))).toEqual(['FORBIDDEN']);
+    }
+    const bad = [
+      await m.graph.query({ identity: SERVICE }, COMPLETED, { after: 'not-a-cursor' }),
+      await m.graph.query({ identity: SERVICE }, COMPLETED, { first: 0 }),
+      await m.graph.query({ identity: SERVICE }, EXPIRING, { d: 31 }),
+    ];
+    expect(
+      bad.map((response) => {
+        const extensions = response.errors[0]?.extensions as { code?: string; field?: string } | undefined;
+        return [extensions?.code, extensions?.field];
+      }),
+    ).toEqual([
+      ['BAD_USER_INPUT', 'after'],
+      ['BAD_USER_INPUT', 'first'],
+      ['BAD_USER_INPUT', 'withinDays'],
+    ]);
+  });
+});
