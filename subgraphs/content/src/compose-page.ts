@@ -5,7 +5,7 @@
 import { deviceOfGuest } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { audienceOf, type TargetedMember } from './domain/audience';
-import { planSlot, type CandidateOutcome, type PlannedItem } from './domain/selection';
+import { planSlot, tiedCreatives, type CandidateOutcome, type PlannedItem } from './domain/selection';
 import {
   NOTHING_ASKED,
   asksAnything,
@@ -154,18 +154,8 @@ const ANALYTICS_GAP =
   'placed without frequency caps or creative scores: the analytics subgraph could not answer';
 const ENGAGEMENT_GAP = 'activity cards left out: the engagement subgraph could not say which activities run';
 
-/** Creatives that share their slot and priority with another: a score decides their order. Sorted. */
-function tiedCreatives(creatives: readonly CreativeDoc[]): string[] {
-  const groups = new Map<string, string[]>();
-  for (const creative of creatives) {
-    const key = `${creative.slotCode}|${creative.priority}`;
-    groups.set(key, [...(groups.get(key) ?? []), creative._id]);
-  }
-  return [...groups.values()]
-    .filter((ids) => ids.length > 1)
-    .flat()
-    .sort();
-}
+/** The most creatives analytics scores in one creativeScores call. */
+const MAX_SCORED_CREATIVES = 200;
 
 /** A guest's impressions today, as placement counts them: none. */
 const NO_EXPOSURES: ReadonlyMap<string, number> = new Map();
@@ -193,7 +183,7 @@ async function pageInputs(
       ? { riskLevel: member.riskLevel, affinityKeys: member.affinityKeys, channel }
       : null,
     exposures: !guest && creatives.some((creative) => creative.frequencyCap),
-    scoreIds: tiedCreatives(creatives),
+    scoreIds: tiedCreatives(creatives, MAX_SCORED_CREATIVES),
     activityIds: [
       ...new Set(creatives.filter((c) => c.kind === 'ACTIVITY' && c.refId).map((c) => c.refId!)),
     ].sort(),

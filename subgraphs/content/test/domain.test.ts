@@ -2,7 +2,7 @@ import type { CreativeDoc, CreativeFields } from '../src/models/creative';
 import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
-import { planSlot } from '../src/domain/selection';
+import { planSlot, tiedCreatives } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
 import { checkLink } from '@bank-hub/shared';
 import { checkCreativeInput, checkPageInput } from '../src/domain/validation';
@@ -570,5 +570,36 @@ describe('checkLink', () => {
     expect(() => checkLink(link, 'input.link', hosts)).toThrow(
       expect.objectContaining({ field: 'input.link', message: expect.stringContaining('app route') }),
     );
+  });
+});
+
+describe('tiedCreatives', () => {
+  const creative = (id: string, slotCode: string, priority: number) => ({ _id: id, slotCode, priority });
+
+  it('names the creatives that share a slot and a priority, sorted', () => {
+    expect(
+      tiedCreatives(
+        [
+          creative('C3', 'hero', 5),
+          creative('C1', 'hero', 5),
+          creative('C2', 'hero', 4),
+          creative('C4', 'grid', 5),
+        ],
+        200,
+      ),
+    ).toEqual(['C1', 'C3']);
+  });
+
+  it('asks for whole groups, highest priority first, no more than analytics scores at once', () => {
+    const many = [
+      ...Array.from({ length: 150 }, (_, i) => creative(`A${String(i).padStart(3, '0')}`, 'hero', 1)),
+      ...Array.from({ length: 80 }, (_, i) => creative(`B${String(i).padStart(3, '0')}`, 'grid', 9)),
+      ...Array.from({ length: 60 }, (_, i) => creative(`C${String(i).padStart(3, '0')}`, 'list', 5)),
+    ];
+    const scored = tiedCreatives(many, 200);
+    // 80 at priority 9 and 60 at 5 fit; the 150 at priority 1 would not, and keep their id order.
+    expect(scored).toHaveLength(140);
+    expect(scored.every((id) => !id.startsWith('A'))).toBe(true);
+    expect(tiedCreatives(many.slice(0, 150), 100)).toEqual([]);
   });
 });

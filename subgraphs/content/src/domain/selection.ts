@@ -114,6 +114,30 @@ function firstExclusion(
   return null;
 }
 
+/**
+ * Creatives that share their slot and priority with another, whose order a score decides: whole groups, highest
+ * priority first, as long as they fit in `max` (a group that does not fit keeps id order, as without scores). Sorted.
+ */
+export function tiedCreatives(
+  creatives: readonly Pick<CreativeDoc, '_id' | 'slotCode' | 'priority'>[],
+  max: number,
+): string[] {
+  const groups = new Map<string, { priority: number; ids: string[] }>();
+  for (const creative of creatives) {
+    const key = `${creative.slotCode}|${creative.priority}`;
+    const group = groups.get(key) ?? { priority: creative.priority, ids: [] };
+    group.ids.push(creative._id);
+    groups.set(key, group);
+  }
+  const scored: string[] = [];
+  for (const { ids } of [...groups.values()]
+    .filter((group) => group.ids.length > 1)
+    .sort((a, b) => b.priority - a.priority)) {
+    if (scored.length + ids.length <= max) scored.push(...ids);
+  }
+  return scored.sort();
+}
+
 /** Higher priority first; at equal priority the higher score (when both are known), then the id. */
 function byPriorityThenScore(audience: Audience) {
   return (a: CreativeDoc, b: CreativeDoc) => {
