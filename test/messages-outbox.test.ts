@@ -17,6 +17,7 @@ import {
   IN_APP_TEMPLATE,
   SMS_TEMPLATE,
   messaging,
+  quietHoursNotNow,
   type Messaging,
 } from './support/messages';
 
@@ -267,7 +268,7 @@ describe('small campaigns', () => {
       purpose,
       audience: { segmentCode: 'SMALL_TEST' },
       trigger: { kind: 'ONCE', at: now() },
-      quietHours: { start: '03:00', end: '03:01' },
+      quietHours: quietHoursNotNow(),
       variants: [{ key: 'A', weight: 1, templateIds }],
     });
   const entriesOf = (campaignId: string) =>

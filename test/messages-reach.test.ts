@@ -15,6 +15,7 @@ import {
   SMS_TEMPLATE,
   logger,
   messaging,
+  quietHoursNotNow,
   type Messaging,
 } from './support/messages';
 import { storedState } from './support/stored';
@@ -69,7 +70,7 @@ async function sentTo(memberIds: string[], templateIds: string[], purpose = 'MAR
     purpose,
     audience: { rule: { field: `tag.${tag}`, op: 'exists', value: true } },
     trigger: { kind: 'ONCE', at: now() },
-    quietHours: { start: '03:00', end: '03:01' },
+    quietHours: quietHoursNotNow(),
     variants: [{ key: 'A', weight: 1, templateIds }],
   });
   await m.schedule();

@@ -92,6 +92,18 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
   };
 }
 
+/**
+ * Quiet hours of one minute that no test member's clock shows for hours, for campaigns whose tests are not about quiet
+ * hours (a marketing campaign without any has the default evening ones). A fixed minute such as 03:00 is hit when
+ * the suite runs at that minute in a member's zone; the wall-clock minute six hours from now in UTC is at least two
+ * hours from now in every zone the tests use (UTC-8 to UTC+11).
+ */
+export function quietHoursNotNow(): { start: string; end: string } {
+  const at = new Date(Date.now() + 6 * 3_600_000);
+  const hhmm = (date: Date) => date.toISOString().slice(11, 16);
+  return { start: hhmm(at), end: hhmm(new Date(at.getTime() + 60_000)) };
+}
+
 export const SMS = {
   signature: '【海川银行】',
   body: '{{member.name}}您好，理财季开启。',
