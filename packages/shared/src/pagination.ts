@@ -1,4 +1,5 @@
-// Cursor pagination over records ordered by id: the cursor is the base64url of the last id on the page.
+// Cursor pagination over records ordered by id (the cursor is the base64url of the last id on the page), and over
+// feeds ordered by time then id (the cursor names both).
 import { badInput } from './errors';
 
 /** `value` if it is an integer from 1 to `max`, else BAD_USER_INPUT naming `field`. */
@@ -20,6 +21,36 @@ export function decodeCursor(cursor: string, idPattern: RegExp, field: string): 
     throw badInput(`${field} is not a cursor this field returned`, field);
   }
   return id;
+}
+
+/** Where a feed consumer got to: the time and id of the last record it was given (feeds ordered by both). */
+export interface FeedPosition {
+  at: Date;
+  id: string;
+}
+
+export const encodeFeedCursor = (position: FeedPosition): string =>
+  Buffer.from(JSON.stringify([position.at.toISOString(), position.id]), 'utf8').toString('base64url');
+
+/** The position a feed cursor names, or BAD_USER_INPUT on `after`: a cursor counts only if it re-encodes to itself. */
+export function decodeFeedCursor(cursor: string, feed: string): FeedPosition {
+  const invalid = () => badInput(`after is not a cursor of ${feed}`, 'after');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    typeof parsed[0] !== 'string' ||
+    typeof parsed[1] !== 'string'
+  )
+    throw invalid();
+  const position = { at: new Date(parsed[0]), id: parsed[1] };
+  if (Number.isNaN(position.at.getTime()) || encodeFeedCursor(position) !== cursor) throw invalid();
+  return position;
 }
 
 /** A connection from a page fetched with one extra item, which only tells whether there is a next page. */

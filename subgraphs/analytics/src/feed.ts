@@ -2,41 +2,12 @@
 // task progress). A cursor is where a consumer got to: the receivedAt and id of the last event it was given. Events
 // are handed out only once they are FEED_LAG_MS old, so an insert still in flight (group commit takes milliseconds)
 // cannot land behind a cursor that has moved past its time.
-import { badInput, checkCount } from '@bank-hub/shared';
+import { badInput, checkCount, decodeFeedCursor, encodeFeedCursor } from '@bank-hub/shared';
 import type { EventRepository } from './models/event';
 
 export const FEED_LAG_MS = 2_000;
 const MAX_NAMES = 50;
 const MAX_PAGE = 1_000;
-
-export interface FeedPosition {
-  at: Date;
-  id: string;
-}
-
-export const encodeFeedCursor = (position: FeedPosition): string =>
-  Buffer.from(JSON.stringify([position.at.toISOString(), position.id]), 'utf8').toString('base64url');
-
-/** The position a cursor names, or BAD_USER_INPUT: a cursor counts only if it re-encodes to itself. */
-export function decodeFeedCursor(cursor: string): FeedPosition {
-  const invalid = () => badInput('after is not a cursor of this feed', 'after');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 2 ||
-    typeof parsed[0] !== 'string' ||
-    typeof parsed[1] !== 'string'
-  )
-    throw invalid();
-  const position = { at: new Date(parsed[0]), id: parsed[1] };
-  if (Number.isNaN(position.at.getTime()) || encodeFeedCursor(position) !== cursor) throw invalid();
-  return position;
-}
 
 export async function feedPage(
   events: EventRepository,
@@ -47,7 +18,7 @@ export async function feedPage(
     throw badInput(`ask for 1 to ${MAX_NAMES} event names`, 'names');
   const first = checkCount(args.first, MAX_PAGE, 'first');
   const until = new Date(now.getTime() - FEED_LAG_MS);
-  const from = args.after ? decodeFeedCursor(args.after) : { at: until, id: '' };
+  const from = args.after ? decodeFeedCursor(args.after, 'this feed') : { at: until, id: '' };
   const page = await events.feed([...new Set(args.names)], from, until, first);
   const last = page.at(-1);
   return {
