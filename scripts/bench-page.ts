@@ -7,7 +7,7 @@
 import { SignJWT } from 'jose';
 import { loadPersistedDocuments } from '../gateway/src/persisted-documents';
 import { SUBGRAPH_NAMES } from '../subgraphs/registry';
-import { config, load, peakMemoryLine, startStack, summarize, type Stack } from './bench-stack';
+import { config, cpuSeconds, load, peakMemoryLine, startStack, summarize, type Stack } from './bench-stack';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -56,7 +56,12 @@ function sampleSum(text: string, name: string, labels: Record<string, string> = 
   return sum;
 }
 
-type Scrape = Record<string, string>;
+/** Every process's /metrics, and the CPU seconds of the database server and of this load generator. */
+interface Scrape {
+  metrics: Record<string, string>;
+  databaseCpu: number;
+  loadCpu: number;
+}
 
 async function scrape(stack: Stack): Promise<Scrape> {
   const metricsOf = (graphqlUrl: string) =>
@@ -66,13 +71,18 @@ async function scrape(stack: Stack): Promise<Scrape> {
       async ([name, url]) => [name, await metricsOf(url!)] as const,
     ),
   );
-  return Object.fromEntries(entries);
+  const { user, system } = process.cpuUsage();
+  return {
+    metrics: Object.fromEntries(entries),
+    databaseCpu: cpuSeconds(stack.mongoPid),
+    loadCpu: (user + system) / 1e6,
+  };
 }
 
 /** Per page, by subgraph: the gateway's fetches, the subgraph's database commands, and time spent in each. */
 function breakdown(before: Scrape, after: Scrape, pages: number): string[] {
   const delta = (process: string, name: string, labels: Record<string, string> = {}) =>
-    sampleSum(after[process]!, name, labels) - sampleSum(before[process]!, name, labels);
+    sampleSum(after.metrics[process]!, name, labels) - sampleSum(before.metrics[process]!, name, labels);
   const perPage = (value: number, digits = 2) => (value / pages).toFixed(digits).padStart(10);
   const lines = [
     `  ${'per page'.padEnd(12)} ${'fetches'.padStart(10)} ${'fetch ms'.padStart(10)} ${'served ms'.padStart(10)} ${'db cmds'.padStart(10)} ${'db ms'.padStart(10)} ${'cpu ms'.padStart(10)}`,
@@ -86,6 +96,9 @@ function breakdown(before: Scrape, after: Scrape, pages: number): string[] {
       `  ${name.padEnd(12)} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_count', { subgraph: name }))} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_sum', { subgraph: name }) * 1_000)} ${perPage(delta(name, 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${perPage(delta(name, 'hub_db_command_duration_seconds_count'))} ${perPage(delta(name, 'hub_db_command_duration_seconds_sum') * 1_000)} ${cpu(name)}`,
     );
   }
+  const processCpu = (who: 'databaseCpu' | 'loadCpu') => perPage((after[who] - before[who]) * 1_000);
+  lines.push(`  ${'database'.padEnd(12)} ${''.padStart(54)} ${processCpu('databaseCpu')}`);
+  lines.push(`  ${'load'.padEnd(12)} ${''.padStart(54)} ${processCpu('loadCpu')}`);
   return lines;
 }
 

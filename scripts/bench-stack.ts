@@ -50,6 +50,8 @@ export interface Stack {
   /** Each subgraph's GraphQL URL (its process also answers /metrics). */
   subgraphs: Record<SubgraphName, string>;
   mongoUri: string;
+  /** The database server's process, when the stack started it. */
+  mongoPid: number | undefined;
   connections: Record<SubgraphName, Connection>;
   processes: { name: string; child: ChildProcess }[];
   stop(): Promise<void>;
@@ -107,6 +109,7 @@ export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv
       SUBGRAPH_NAMES.map((name) => [name, env[`${name.toUpperCase()}_URL`]!]),
     ) as Record<SubgraphName, string>,
     mongoUri: mongo.uri,
+    mongoPid: mongo.pid,
     connections,
     processes,
     async stop() {
@@ -183,6 +186,20 @@ export function summarize(result: LoadResult) {
     errors: result.errors,
   };
 }
+
+/** CPU time (user + system) a process has used so far, in seconds; NaN when it cannot be read. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name (which may hold spaces), in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Peak resident set size of a process so far (VmHWM), in MiB. */
 export function peakRssMiB(pid: number | undefined): string {

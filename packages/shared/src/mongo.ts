@@ -12,6 +12,8 @@ export type MongoKind = 'external' | 'mongodb-memory-server' | 'mongo-java-serve
 export interface MongoHandle {
   uri: string;
   kind: MongoKind;
+  /** The database server's process when this process started it (benchmarks read its CPU time). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ async function startMemoryServer(log: Logger): Promise<MongoHandle | null> {
     return {
       uri: server.getUri(),
       kind: 'mongodb-memory-server',
+      pid: server.instanceInfo?.instance.mongodProcess?.pid,
       stop: async () => void (await server.stop()),
     };
   } catch (error) {
@@ -100,6 +103,7 @@ export async function startJavaServer(): Promise<MongoHandle> {
   return {
     uri: `mongodb://127.0.0.1:${port}/`,
     kind: 'mongo-java-server',
+    pid: child.pid,
     stop: () => stopChild(child),
   };
 }
