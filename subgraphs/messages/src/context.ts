@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import { keyedLoader, type BaseContext, type GraphClient } from '@bank-hub/shared';
 import type { CampaignDoc } from './campaigns/model';
 import type { ConsentDoc } from './consent/model';
+import type { InboxSummary } from './inbox/model';
 import type { MessagesRepositories } from './models';
 import type { TemplateDoc } from './templates/model';
 
@@ -27,8 +28,8 @@ export interface MemberRef {
 export interface MessagesLoaders {
   templateById: DataLoader<string, TemplateDoc | null>;
   campaignById: DataLoader<string, CampaignDoc | null>;
-  /** Unread inbox messages per member, in one query. */
-  unreadCount: DataLoader<string, number>;
+  /** Each member's unread count and newest messages, one read by id each. */
+  inboxSummary: DataLoader<string, InboxSummary>;
   consentOf: DataLoader<string, ConsentDoc | null>;
   /** Whether a campaign has messages still to send. */
   hasPending: DataLoader<string, boolean>;
@@ -49,9 +50,9 @@ export function createLoaders(repos: MessagesRepositories): MessagesLoaders {
       (ids) => repos.campaigns.findByIds(ids),
       (campaign) => campaign._id,
     ),
-    unreadCount: new DataLoader(async (memberIds) => {
-      const counts = await repos.inbox.unreadCounts(memberIds);
-      return memberIds.map((memberId) => counts.get(memberId) ?? 0);
+    inboxSummary: new DataLoader(async (memberIds) => {
+      const summaries = await repos.inbox.summariesOf(memberIds);
+      return memberIds.map((memberId) => summaries.get(memberId)!);
     }),
     consentOf: keyedLoader(
       (memberIds) => repos.consents.byMembers(memberIds),

@@ -233,6 +233,7 @@ export async function seedMessages(
       repos.consents.model.deleteMany({}),
       repos.consents.log.deleteMany({}),
       repos.inbox.model.deleteMany({}),
+      repos.inbox.summaries.deleteMany({}),
       repos.relay.model.deleteMany({}),
       repos.localDeliveries.deleteMany({}),
     ]);
@@ -254,6 +255,7 @@ export async function seedMessages(
   const welcomes = [welcomeOf('M0001', '林小雨', 120), welcomeOf('M0002', '陈国华', 86_400)];
   await repos.outbox.entries.insertMany(welcomes.map(({ entry }) => entry));
   await repos.inbox.model.insertMany(welcomes.map(({ inbox }) => inbox));
+  await Promise.all(welcomes.map(({ inbox }) => repos.inbox.changed(inbox.memberId)));
   const consents = Array.from({ length: MEMBERS }, (_, i) =>
     consentOf(`M${String(i + 1).padStart(4, '0')}`),
   ).filter((consent): consent is ConsentDoc => consent !== null);

@@ -1,6 +1,13 @@
 // Members' in-app inboxes. A message's id is its outbox entry's, so delivering it again (a worker retrying after a
 // crash) finds it there and adds nothing; a deleted message stays as a tombstone for the same reason — a retry must
 // not bring it back. Every query takes the member it is about: nobody reads or marks another member's messages.
+//
+// Every page shows the unread count and the newest messages, so each member also has a summary of both, one document
+// read by id (`inboxSummaries`): one indexed read per page instead of a page query and a count. It is derived, never
+// the truth: every write to a member's messages moves the member's `generation` afterwards, a summary counts only if
+// built at the current generation, and a stale or missing one is rebuilt from the messages and stored only if the
+// generation did not move meanwhile (no transactions needed). A write retried after a crash moves it again; should a
+// process die between a write and its move, the summary is rebuilt anyway once SUMMARY_MAX_AGE_MS has passed.
 import { Schema, type Connection, type Model } from 'mongoose';
 import { badInput, isDuplicateKey } from '@bank-hub/shared';
 import type { MessageFormat } from '../templates/model';
@@ -45,6 +52,42 @@ const inboxSchema = new Schema<InboxDoc>(
 );
 inboxSchema.index({ memberId: 1, receivedAt: -1, _id: -1 });
 
+/** The unread count and newest messages of a member, as a page shows them. */
+export interface InboxSummary {
+  unread: number;
+  /** The newest SUMMARY_SIZE messages not deleted, newest first. */
+  recent: InboxDoc[];
+  /** Whether there are more than those. */
+  more: boolean;
+}
+
+interface InboxSummaryDoc {
+  /** The member's id. */
+  _id: string;
+  /** Moved by every write to the member's messages. */
+  generation: number;
+  summary: InboxSummary | null;
+  /** The generation the summary was built at. */
+  builtAt: number | null;
+  builtOn: Date | null;
+}
+
+const summarySchema = new Schema<InboxSummaryDoc>(
+  {
+    _id: { type: String, required: true },
+    generation: { type: Number, required: true },
+    summary: { type: Schema.Types.Mixed, default: null },
+    builtAt: { type: Number, default: null },
+    builtOn: { type: Date, default: null },
+  },
+  { collection: 'inboxSummaries', versionKey: false, minimize: false },
+);
+
+/** Messages a summary holds: an inbox's first page (`first` defaults to 20). */
+export const SUMMARY_SIZE = 20;
+/** A summary older than this is rebuilt even if no write moved the generation since (a process died in between). */
+const SUMMARY_MAX_AGE_MS = 60_000;
+
 /** Where an inbox page ends: the last message's arrival and id (newest first). */
 export interface InboxPosition {
   receivedAt: Date;
@@ -66,10 +109,16 @@ export function decodeInboxCursor(cursor: string, field: string): InboxPosition 
 }
 
 export class InboxRepository {
-  constructor(readonly model: Model<InboxDoc>) {}
+  constructor(
+    readonly model: Model<InboxDoc>,
+    readonly summaries: Model<InboxSummaryDoc>,
+  ) {}
 
   static open(connection: Connection): InboxRepository {
-    return new InboxRepository(connection.model<InboxDoc>('InboxMessage', inboxSchema));
+    return new InboxRepository(
+      connection.model<InboxDoc>('InboxMessage', inboxSchema),
+      connection.model<InboxSummaryDoc>('InboxSummary', summarySchema),
+    );
   }
 
   /** Puts a message in its member's inbox once; false when it was there already. */
@@ -80,7 +129,77 @@ export class InboxRepository {
     } catch (error) {
       if (isDuplicateKey(error)) return false;
       throw error;
+    } finally {
+      // Also after a duplicate: the first delivery may have died before it moved the generation.
+      await this.changed(message.memberId);
     }
+  }
+
+  /** Marks the member's summary stale, after any write to their messages. */
+  async changed(memberId: string): Promise<void> {
+    await this.summaries
+      .updateOne(
+        { _id: memberId },
+        { $inc: { generation: 1 }, $set: { summary: null, builtAt: null, builtOn: null } },
+        { upsert: true },
+      )
+      .exec();
+  }
+
+  /** Each member's unread count and newest messages: one read by id each, rebuilding only what is stale. */
+  async summariesOf(memberIds: readonly string[], now = new Date()): Promise<Map<string, InboxSummary>> {
+    // An id equality is the one lookup every MongoDB-wire server answers from an index.
+    const docs =
+      memberIds.length === 1
+        ? [await this.summaries.findById(memberIds[0]).lean<InboxSummaryDoc>().exec()]
+        : await this.summaries
+            .find({ _id: { $in: [...memberIds] } })
+            .lean<InboxSummaryDoc[]>()
+            .exec();
+    const byMember = new Map(docs.flatMap((doc) => (doc ? [[doc._id, doc] as const] : [])));
+    const result = new Map<string, InboxSummary>();
+    await Promise.all(
+      memberIds.map(async (memberId) => {
+        const doc = byMember.get(memberId);
+        const fresh =
+          doc?.summary &&
+          doc.builtAt === doc.generation &&
+          doc.builtOn &&
+          now.getTime() - doc.builtOn.getTime() < SUMMARY_MAX_AGE_MS;
+        result.set(
+          memberId,
+          fresh ? doc.summary! : await this.rebuild(memberId, doc?.generation ?? null, now),
+        );
+      }),
+    );
+    return result;
+  }
+
+  /** Builds a member's summary from their messages; stores it only if `generation` is still the member's. */
+  private async rebuild(memberId: string, generation: number | null, now: Date): Promise<InboxSummary> {
+    const [newest, unread] = await Promise.all([
+      this.page(memberId, SUMMARY_SIZE + 1, null),
+      this.unreadCounts([memberId]),
+    ]);
+    const summary: InboxSummary = {
+      unread: unread.get(memberId) ?? 0,
+      recent: newest.slice(0, SUMMARY_SIZE),
+      more: newest.length > SUMMARY_SIZE,
+    };
+    const built = { summary, builtAt: generation ?? 0, builtOn: now };
+    try {
+      await this.summaries
+        .updateOne(
+          { _id: memberId, generation: generation ?? 0 },
+          { $set: built },
+          { upsert: generation === null },
+        )
+        .exec();
+    } catch (error) {
+      // A write created the member's document meanwhile: this summary is stale already, and not kept.
+      if (!isDuplicateKey(error)) throw error;
+    }
+    return summary;
   }
 
   /** A page of the member's messages, newest first, after `after`. */
@@ -132,6 +251,7 @@ export class InboxRepository {
       )
       .lean<InboxDoc>()
       .exec();
+    await this.changed(memberId);
     return stamped ?? this.ofMember(memberId, id);
   }
 
@@ -145,6 +265,7 @@ export class InboxRepository {
       )
       .lean()
       .exec();
+    if (removed) await this.changed(memberId);
     return removed !== null;
   }
 }

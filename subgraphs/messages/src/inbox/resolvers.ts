@@ -14,7 +14,7 @@ import { unsubscribeUrl } from '../consent/unsubscribe-token';
 import type { MessagesContext } from '../context';
 import { messageEvent, type MessageEventName } from '../events/relay';
 import type { Resolvers } from '../generated/resolvers';
-import { decodeInboxCursor, encodeInboxCursor, type InboxDoc } from './model';
+import { SUMMARY_SIZE, decodeInboxCursor, encodeInboxCursor, type InboxDoc } from './model';
 
 /** The member themself, or an operator; anyone else is refused. */
 function mayRead(ctx: MessagesContext, memberId: string): void {
@@ -85,22 +85,29 @@ export const inboxResolvers: Resolvers = {
       // A guest has no inbox; asking for it must not cost a guest their page.
       if (deviceOfGuest(member.id)) return { edges: [], pageInfo: { hasNextPage: false, endCursor: null } };
       mayRead(ctx, member.id);
-      const fetched = await ctx.repos.inbox.page(member.id, size + 1, position);
-      const nodes = fetched.slice(0, size);
+      let nodes: InboxDoc[];
+      let hasNextPage: boolean;
+      if (!position && size <= SUMMARY_SIZE) {
+        // The first page, as every page of the app shows it: from the member's summary.
+        const { recent, more } = await ctx.loaders.inboxSummary.load(member.id);
+        nodes = recent.slice(0, size);
+        hasNextPage = recent.length > size || more;
+      } else {
+        const fetched = await ctx.repos.inbox.page(member.id, size + 1, position);
+        nodes = fetched.slice(0, size);
+        hasNextPage = fetched.length > size;
+      }
       const cursorOf = (message: InboxDoc) =>
         encodeInboxCursor({ receivedAt: message.receivedAt, id: message._id });
       return {
         edges: nodes.map((node) => ({ cursor: cursorOf(node), node })),
-        pageInfo: {
-          hasNextPage: fetched.length > size,
-          endCursor: nodes.length ? cursorOf(nodes.at(-1)!) : null,
-        },
+        pageInfo: { hasNextPage, endCursor: nodes.length ? cursorOf(nodes.at(-1)!) : null },
       };
     },
-    unreadCount: (member, _args, ctx) => {
+    unreadCount: async (member, _args, ctx) => {
       if (deviceOfGuest(member.id)) return 0;
       mayRead(ctx, member.id);
-      return ctx.loaders.unreadCount.load(member.id);
+      return (await ctx.loaders.inboxSummary.load(member.id)).unread;
     },
   },
 

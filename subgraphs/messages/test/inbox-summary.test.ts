@@ -1,0 +1,118 @@
+// A member's inbox summary (unread count and newest messages, one document read by id) against a real MongoDB-wire
+// server: always what the messages say after any write, rebuilt when stale, and never stored from a rebuild that a
+// write overtook — without transactions.
+import type { Connection } from 'mongoose';
+import { dropAndClose, testDatabase } from '../../../test/support/env';
+import { InboxRepository, SUMMARY_SIZE, type InboxDoc } from '../src/inbox/model';
+
+let connection: Connection;
+let inbox: InboxRepository;
+
+beforeAll(async () => {
+  connection = await testDatabase('inbox_summary');
+  inbox = InboxRepository.open(connection);
+  await inbox.model.init();
+});
+
+afterAll(() => dropAndClose(connection));
+
+let sequence = 0;
+const message = (memberId: string, minutesAgo: number): InboxDoc => ({
+  _id: `msg-${(sequence += 1)}`,
+  memberId,
+  campaignId: 'CMP-1',
+  purpose: 'SERVICE',
+  format: 'TEXT',
+  title: `title ${sequence}`,
+  body: 'body',
+  mediaUrl: null,
+  link: null,
+  unsubscribeToken: null,
+  receivedAt: new Date(Date.now() - minutesAgo * 60_000),
+  readAt: null,
+  clickedAt: null,
+  deletedAt: null,
+});
+
+const summary = async (memberId: string) => (await inbox.summariesOf([memberId])).get(memberId)!;
+const ids = (messages: readonly InboxDoc[]) => messages.map((m) => m._id);
+
+/** Reads of the summaries and of the messages while `action` runs. */
+async function readsDuring(action: () => Promise<unknown>) {
+  const reads: string[] = [];
+  const listener = (event: { commandName: string; command: Record<string, unknown> }) => {
+    if (event.commandName === 'find' || event.commandName === 'aggregate')
+      reads.push(String(event.command[event.commandName]));
+  };
+  connection.getClient().on('commandStarted', listener);
+  try {
+    await action();
+  } finally {
+    connection.getClient().off('commandStarted', listener);
+  }
+  return reads.sort();
+}
+
+it('answers from one read by id once built, and follows every delivery, read and deletion', async () => {
+  const [older, newer] = [message('S-1', 10), message('S-1', 5)];
+  await inbox.deliver(older);
+  await inbox.deliver(newer);
+  expect(await readsDuring(() => summary('S-1'))).toEqual(['inbox', 'inbox', 'inboxSummaries']);
+  expect(await readsDuring(() => summary('S-1'))).toEqual(['inboxSummaries']);
+  expect(await summary('S-1')).toMatchObject({ unread: 2, more: false });
+  expect(ids((await summary('S-1')).recent)).toEqual([newer._id, older._id]);
+
+  await inbox.stamp('S-1', older._id, 'readAt', new Date());
+  expect((await summary('S-1')).unread).toBe(1);
+  await inbox.remove('S-1', newer._id, new Date());
+  expect(await summary('S-1')).toMatchObject({ unread: 0 });
+  expect(ids((await summary('S-1')).recent)).toEqual([older._id]);
+  // Delivering a message again (a worker retrying after a crash) changes nothing, and the summary still agrees.
+  expect(await inbox.deliver(newer)).toBe(false);
+  expect(ids((await summary('S-1')).recent)).toEqual([older._id]);
+});
+
+it('holds the newest SUMMARY_SIZE messages and says when there are more', async () => {
+  for (let i = 0; i <= SUMMARY_SIZE; i += 1) await inbox.deliver(message('S-2', i));
+  const full = await summary('S-2');
+  expect(full.recent).toHaveLength(SUMMARY_SIZE);
+  expect(full.more).toBe(true);
+  expect(full.unread).toBe(SUMMARY_SIZE + 1);
+  expect(full.recent[0]!.receivedAt.getTime()).toBeGreaterThan(full.recent[1]!.receivedAt.getTime());
+});
+
+it('keeps no summary built while a write landed: the next read sees the write', async () => {
+  await inbox.deliver(message('S-3', 3));
+  const page = inbox.page.bind(inbox);
+  const late = message('S-3', 1);
+  // A delivery lands after the rebuild read the messages and before it stores what it built.
+  inbox.page = async (...args) => {
+    const read = await page(...args);
+    await inbox.deliver(late);
+    return read;
+  };
+  try {
+    expect(ids((await summary('S-3')).recent)).not.toContain(late._id);
+  } finally {
+    inbox.page = page;
+  }
+  expect(ids((await summary('S-3')).recent)).toContain(late._id);
+  expect((await summary('S-3')).unread).toBe(2);
+});
+
+it('rebuilds a summary whose generation moved behind its back, and one for a member it never saw', async () => {
+  await inbox.deliver(message('S-4', 2));
+  expect((await summary('S-4')).unread).toBe(1);
+  await inbox.model.updateMany({ memberId: 'S-4' }, { $set: { readAt: new Date() } });
+  await inbox.changed('S-4');
+  expect((await summary('S-4')).unread).toBe(0);
+  expect(await summary('S-nobody')).toEqual({ unread: 0, recent: [], more: false });
+});
+
+it('answers several members in one call, each from their own messages', async () => {
+  await inbox.deliver(message('S-5', 1));
+  const both = await inbox.summariesOf(['S-5', 'S-4', 'S-5-none']);
+  expect(both.get('S-5')!.unread).toBe(1);
+  expect(both.get('S-4')!.unread).toBe(0);
+  expect(both.get('S-5-none')!.recent).toEqual([]);
+});
