@@ -1,5 +1,6 @@
 // The headline page is N+1 free and reads only the member: MongoDB commands per subgraph database for a page of
-// 10 slots × 5 items and for the same page with 10 items per slot are the same — the member's document, nothing more.
+// 10 slots × 5 items and for the same page with 10 items per slot are the same — the member's document and the
+// member's inbox summary (unread count and newest messages), nothing more.
 import type { RunningHub } from '../scripts/hub';
 import type { CreativeDoc, CreativeKind } from '../subgraphs/content/src/models/creative';
 import type { SlotTemplate } from '../subgraphs/content/src/models/page';
@@ -79,7 +80,7 @@ beforeAll(async () => {
   // Snapshots checked rarely: the reads counted are those of a page, not of a revision check that falls in between.
   hub = await startTestHub('round_trips', { config: { SNAPSHOT_REFRESH_MS: 60_000 } });
   token = await clientToken('M0002', 'member');
-  recorders = (['members', 'content', 'products', 'engagement'] as const).map((name) =>
+  recorders = (['members', 'content', 'products', 'engagement', 'messages'] as const).map((name) =>
     readRecorder(hub.connections[name]),
   );
   await seedLoadPage(5);
@@ -92,6 +93,8 @@ const HEADLINE = `query Home($key: String!) {
   viewer {
     id
     level { name }
+    unreadCount
+    inbox(first: 5) { edges { node { id title } } }
     page(channel: APP, key: $key) {
       slots {
         code
@@ -123,11 +126,12 @@ async function measure(key: string) {
   const sentAfter = fetchesPerSubgraph();
   expect(response.errors).toBeUndefined();
   const slots: { items: { __typename: string }[] }[] = response.data?.viewer.page.slots;
-  const [members, content, products, engagement] = recorders.map((recorder) => recorder.reads());
+  const [members, content, products, engagement, messages] = recorders.map((recorder) => recorder.reads());
   return {
     slots: slots.length,
     items: slots.reduce((n, slot) => n + slot.items.length, 0),
-    reads: { members, content, products, engagement },
+    inbox: response.data?.viewer.inbox.edges.length,
+    reads: { members, content, products, engagement, messages },
     fetches: Object.fromEntries(
       Object.entries(sentAfter)
         .map(([name, sent]) => [name, sent - (sentBefore[name] ?? 0)])
@@ -147,13 +151,22 @@ it('reads only the member per page, whatever the number of slots and items, once
   expect(small.items).toBe(50);
   expect(large.items).toBe(100);
   expect(large.reads).toEqual(small.reads);
-  expect(small.reads).toEqual({ members: { members: 1 }, content: {}, products: {}, engagement: {} });
-  // Two fetches for the page (members: the viewer; content: the page). What content asks the graph (products: which
+  expect(small.reads).toEqual({
+    members: { members: 1 },
+    content: {},
+    products: {},
+    engagement: {},
+    messages: { inboxSummaries: 1 },
+  });
+  // M0002's welcome message, from the summary the first page built from the inbox itself.
+  expect(small.inbox).toBe(1);
+  expect(first.reads.messages).toEqual({ inboxSummaries: 1, inbox: 2 });
+  // Three fetches for the page (members: the viewer; content: the page; messages: the inbox). What content asks the graph (products: which
   // products suit; engagement: which activities run; cards come with those answers, @provides) is the same for every
   // member with the same risk level and affinity keys, and was answered for an earlier page: it is reused.
-  expect(small.fetches).toEqual({ members: 1, content: 1 });
-  // The first time, content asked them once, in one request: cards come with the answers (@provides), so neither
-  // products nor engagement is asked again after content.
-  expect(first.fetches).toEqual({ members: 1, content: 1, products: 1, engagement: 1 });
+  expect(small.fetches).toEqual({ members: 1, content: 1, messages: 1 });
+  // The first time, content looked at the catalogue's revision (products), then asked the rest once, in one request:
+  // cards come with the answers (@provides), so neither products nor engagement is asked again after content.
+  expect(first.fetches).toEqual({ members: 1, content: 1, products: 2, engagement: 1, messages: 1 });
   expect(large.fetches).toEqual(small.fetches);
 });

@@ -32,8 +32,13 @@ export class Revisions {
     return new Revisions(connection.model<RevisionDoc>('Revision', revisionSchema));
   }
 
-  async current(): Promise<number> {
-    return (await this.model.findById(this.name).lean<RevisionDoc>().exec())?.revision ?? 0;
+  /**
+   * The current revision as an opaque token, equal only to itself: the count and the time of the last bump, so a
+   * database reset and reseeded to the same count still reads as a change.
+   */
+  async current(): Promise<string> {
+    const doc = await this.model.findById(this.name).lean<RevisionDoc>().exec();
+    return doc ? `${doc.revision}@${doc.updatedAt.getTime()}` : '0';
   }
 
   /** Marks the snapshot's data as changed, for every process. */
@@ -58,9 +63,15 @@ export interface SnapshotOptions<T> {
   logger: Logger;
 }
 
+/** What a snapshot holds, and the revision it was loaded at. */
+export interface Versioned<T> {
+  revision: string;
+  value: T;
+}
+
 export class Snapshot<T> {
-  private state: { revision: number; value: T; checkedAt: number } | null = null;
-  private pending: Promise<T> | null = null;
+  private state: (Versioned<T> & { checkedAt: number }) | null = null;
+  private pending: Promise<Versioned<T>> | null = null;
 
   constructor(
     private readonly revisions: Revisions,
@@ -68,9 +79,13 @@ export class Snapshot<T> {
   ) {}
 
   /** The data, checked against the revision when the last check is older than refreshMs. */
-  get(now = Date.now()): Promise<T> {
-    if (this.state && now - this.state.checkedAt < this.options.refreshMs)
-      return Promise.resolve(this.state.value);
+  async get(now = Date.now()): Promise<T> {
+    return (await this.versioned(now)).value;
+  }
+
+  /** The data with its revision, which another process can hold to know when what it derived from it is stale. */
+  versioned(now = Date.now()): Promise<Versioned<T>> {
+    if (this.state && now - this.state.checkedAt < this.options.refreshMs) return Promise.resolve(this.state);
     // One check (and at most one reload) at a time, however many requests arrive meanwhile.
     this.pending ??= this.refresh().finally(() => {
       this.pending = null;
@@ -85,11 +100,11 @@ export class Snapshot<T> {
     this.state = this.state && { ...this.state, checkedAt: 0 };
   }
 
-  private async refresh(): Promise<T> {
+  private async refresh(): Promise<Versioned<T>> {
     const revision = await this.revisions.current();
     if (this.state && this.state.revision === revision) {
       this.state = { ...this.state, checkedAt: Date.now() };
-      return this.state.value;
+      return this.state;
     }
     // Read the revision before the data: a write landing in between leaves a newer revision, reloaded next check.
     const value = await this.options.load();
@@ -98,7 +113,7 @@ export class Snapshot<T> {
       { snapshot: this.options.name, revision, ...this.options.describe(value) },
       'snapshot loaded',
     );
-    return value;
+    return this.state;
   }
 }
 

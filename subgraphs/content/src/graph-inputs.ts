@@ -4,12 +4,15 @@
 // and the creative bandit's scores (order among equal priorities); from engagement, which activities run. Each part
 // is a nullable field, so a subgraph that cannot answer costs only its own part. Content never reads their data.
 //
-// Which products suit a risk level, affinity keys and channel, and which activities run, are the same answers for
-// every member who asks them: they change only when products or engagement publish. Content reuses such an answer for
-// `reuseMs` (SNAPSHOT_REFRESH_MS), as those subgraphs' own snapshots do, so most pages ask the graph nothing; what is
-// per member (impressions, scores) is always asked. A failed answer is never kept. Of a member's affinity keys only
-// those products rank by matter (productRankingTags, kept the same way): members whose keys differ only elsewhere
-// ask the same question, and the answer is the one products would give to all of their keys.
+// Which products suit a risk level, affinity keys and channel is the same answer for every member who asks it, and
+// changes only when the catalogue does. Content keeps such answers for as long as the catalogue's revision
+// (productRanking) stays where it was: it looks at the revision at most every `reuseMs` (SNAPSHOT_REFRESH_MS), one
+// small request for all pages, and keeps an answer only when it came with that same revision. A catalogue change thus
+// reaches pages within twice that bound (products' own snapshot, then this look), however many members there are. Of
+// a member's affinity keys only those products rank by matter (productRanking's tags): members whose keys differ only
+// elsewhere ask the same question, and the answer is the one products would give to all of their keys. Which
+// activities run is kept for `reuseMs` and checked against the clock again; what is per member (impressions, scores)
+// is always asked. A failed answer is never kept.
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import type { SuitableProduct } from './domain/audience';
@@ -95,6 +98,15 @@ export const questionKey = (question: PageQuestion) =>
 /** The gateway refuses more aliases than MAX_QUERY_ALIASES (30 by default); three per member stay below it. */
 const QUESTIONS_PER_REQUEST = 9;
 
+/** Asked with every suitability question, and alone to look at the catalogue's revision. */
+const RANKING = 't: productRanking { revision tags }';
+
+/** The catalogue's revision and the tags products rank by, as products answered them. */
+interface Ranking {
+  revision: string;
+  tags: string[];
+}
+
 /** Which subgraph answers each alias, by its first letter. */
 const SOURCE_OF: Record<string, InputSource> = {
   p: 'products',
@@ -108,13 +120,13 @@ type Answer = { creativeId: string; impressions?: number; score?: number }[];
 type LiveActivity = Omit<ActivityCardFields, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string };
 type InputsData = Record<
   string,
-  SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | string[] | null
+  SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | Ranking | null
 >;
 
 function inputsDocument(
   questions: readonly PageQuestion[],
   activityIds: readonly string[],
-  rankingTags: boolean,
+  ranking: boolean,
 ) {
   const variables: string[] = [];
   const fields: string[] = [];
@@ -149,7 +161,7 @@ function inputsDocument(
     fields.push('live: liveActivities(ids: $activities) { id title summary imageUrl startsAt endsAt }');
     values.activities = activityIds;
   }
-  if (rankingTags) fields.push('t: productRankingTags');
+  if (ranking) fields.push(RANKING);
   const declared = variables.length > 0 ? `(${variables.join(', ')})` : '';
   return { document: `query PageInputs${declared} { ${fields.join(' ')} }`, variables: values };
 }
@@ -167,8 +179,20 @@ const ACTIVITY = `query ActivityForPlacement($id: ID!) { activity(id: $id) { id 
 /** Answers kept at most: suitability per distinct (risk level, channel, affinity keys), activities per id. */
 const REUSED_ANSWERS = 5_000;
 
-const suitabilityKey = ({ riskLevel, channel, affinityKeys }: NonNullable<PageQuestion['suitability']>) =>
-  JSON.stringify([riskLevel, channel, [...affinityKeys].sort()]);
+const suitabilityKey = (
+  revision: string,
+  { riskLevel, channel, affinityKeys }: NonNullable<PageQuestion['suitability']>,
+) => JSON.stringify([revision, riskLevel, channel, [...affinityKeys].sort()]);
+
+/**
+ * What content last learnt of the catalogue, and when; revision and tags are null when products could not say (then
+ * nothing is kept or reused until the next look).
+ */
+interface CatalogueView {
+  revision: string | null;
+  tags: ReadonlySet<string> | null;
+  lookedAt: number;
+}
 
 /** A suitability question with only the affinity keys that rank products (all of them while those are unknown). */
 const rankedBy = (
@@ -184,21 +208,49 @@ type Liveness = { fields: ActivityCardFields | null };
 
 export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
   const reuse = options.reuseMs > 0;
-  const suitable = new LRUCache<string, readonly SuitableProductCard[]>({
-    max: REUSED_ANSWERS,
-    ttl: Math.max(1, options.reuseMs),
-  });
+  const suitable = new LRUCache<string, readonly SuitableProductCard[]>({ max: REUSED_ANSWERS });
   const liveness = new LRUCache<string, Liveness>({ max: REUSED_ANSWERS, ttl: Math.max(1, options.reuseMs) });
-  let ranking: { tags: ReadonlySet<string>; until: number } | null = null;
-  const rankingTags = () => (reuse && ranking && Date.now() < ranking.until ? ranking.tags : null);
+  let catalogue: CatalogueView | null = null;
+  let looking: Promise<void> | null = null;
+
+  /**
+   * What is known of the catalogue, to be trusted for this page: a look confirmed it less than twice reuseMs ago. A
+   * look older than reuseMs starts a new one in the background, one at a time for all pages; no page waits for it,
+   * so a slow products costs pages what asking it costs, once.
+   */
+  function catalogueView(caller: GraphCaller): CatalogueView | null {
+    const now = Date.now();
+    if (!looking && (!catalogue || now - catalogue.lookedAt >= options.reuseMs)) {
+      // Not bound to the page that started it: abandoning that page must not abandon the look.
+      const shared: GraphCaller = { identity: caller.identity, requestId: caller.requestId };
+      looking = graph
+        .query<{ t: Ranking | null }>(shared, `query CatalogueRevision { ${RANKING} }`)
+        .then(({ data }) => data?.t ?? null)
+        .catch(() => null)
+        .then((ranking) => {
+          if (!ranking || ranking.revision !== catalogue?.revision) suitable.clear();
+          // What products answered is as new as the moment it was asked.
+          catalogue = {
+            revision: ranking?.revision ?? null,
+            tags: ranking ? new Set(ranking.tags) : null,
+            lookedAt: now,
+          };
+        })
+        .finally(() => {
+          looking = null;
+        });
+    }
+    return catalogue && now - catalogue.lookedAt < 2 * options.reuseMs ? catalogue : null;
+  }
 
   async function ask(caller: GraphCaller, questions: readonly PageQuestion[]): Promise<PageInputs[]> {
+    const view = reuse && questions.some((question) => question.suitability) ? catalogueView(caller) : null;
+    const revision = view?.revision ?? null;
     const activityIds = [...new Set(questions.flatMap((question) => question.activityIds))].sort();
-    const tags = rankingTags();
-    const suitability = questions.map((question) => rankedBy(question.suitability, tags));
+    const suitability = questions.map((question) => rankedBy(question.suitability, view?.tags ?? null));
     // What is known already is not asked again: a question keeps only its per-member parts.
     const known = suitability.map((asked) =>
-      asked && tags ? suitable.get(suitabilityKey(asked)) : undefined,
+      asked && revision ? suitable.get(suitabilityKey(revision, asked)) : undefined,
     );
     // Activities are asked once for the whole batch, and only those not kept.
     const toAsk = questions.map((question, i) => ({
@@ -206,7 +258,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
       suitability: known[i] ? null : suitability[i]!,
       activityIds: [],
     }));
-    const askTags = reuse && !tags && toAsk.some((question) => question.suitability);
+    const askRanking = reuse && toAsk.some((question) => question.suitability);
     const keptActivities = new Map<string, Liveness>();
     if (reuse)
       for (const id of activityIds) {
@@ -218,7 +270,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
     if (toAsk.some(asksAnything) || unknownActivities.length > 0) {
-      const { document, variables } = inputsDocument(toAsk, unknownActivities, askTags);
+      const { document, variables } = inputsDocument(toAsk, unknownActivities, askRanking);
       try {
         const response = await graph.query<InputsData>(caller, document, variables);
         data = response.data;
@@ -238,17 +290,25 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
       unknownActivities,
       data?.live as LiveActivity[] | null | undefined,
     );
-    const answeredTags = data?.t as string[] | null | undefined;
-    if (askTags && answeredTags)
-      ranking = { tags: new Set(answeredTags), until: Date.now() + options.reuseMs };
-    const keptBy = tags ?? (answeredTags ? new Set(answeredTags) : null);
+    // An answer is kept only when it came from the revision the latest look found, and was asked with the keys
+    // that revision ranks by (or all of them). One from another revision means the catalogue moved: look again.
+    const answeredRevision = (data?.t as Ranking | null | undefined)?.revision;
+    const latest = catalogue;
+    const keepUnder =
+      latest?.revision &&
+      answeredRevision === latest.revision &&
+      (revision === null || revision === answeredRevision)
+        ? latest
+        : null;
+    if (answeredRevision !== undefined && latest && answeredRevision !== latest.revision)
+      catalogue = { ...latest, lookedAt: 0 };
     return questions.map((question, i) => {
       const exposures = data?.[`e${i}`] as Answer | null | undefined;
       const scores = (data?.[`s${i}`] as { scores: Answer } | null | undefined)?.scores;
       const answered = data?.[`p${i}`] as SuitableProductCard[] | null | undefined;
-      // An answer to all of a member's keys is the answer to those that rank (productRankingTags).
-      const asked = rankedBy(question.suitability, keptBy);
-      if (answered && asked && keptBy && reuse) suitable.set(suitabilityKey(asked), answered);
+      const kept = keepUnder && rankedBy(question.suitability, keepUnder.tags);
+      if (answered && keepUnder?.revision && kept)
+        suitable.set(suitabilityKey(keepUnder.revision, kept), answered);
       return {
         suitableProducts: known[i] ?? answered ?? null,
         exposures: exposures

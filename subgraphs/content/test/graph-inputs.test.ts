@@ -1,23 +1,46 @@
-// What content asks the graph while composing pages, and what it reuses: answers that are the same for every member
-// (which products suit, which activities run) are kept for reuseMs; per-member parts and failures never are.
+// What content asks the graph while composing pages, and what it reuses: which products suit is kept while the
+// catalogue's revision stays (looked at no more than every reuseMs), which activities run for reuseMs; per-member
+// parts and failures never are.
 import type { GraphClient, GraphResponse } from '@bank-hub/shared';
 import { graphInputs, type PageQuestion } from '../src/graph-inputs';
 
 const CALLER = { identity: { subject: 'M0001', scopes: new Set(['member']), deviceId: null } };
 const HOUR = 3_600_000;
 
-/** A graph that answers every part it is asked, after `delayMs`, and remembers what it was asked. */
-function fakeGraph(options: { delayMs?: number; failProducts?: boolean; endsAt?: () => Date } = {}) {
+/**
+ * A graph that answers every part it is asked, after `delayMs`, with the catalogue at `revision()`, and remembers
+ * the pages' requests (`asked`) and the looks at the catalogue's revision (`looks`).
+ */
+function fakeGraph(
+  options: {
+    delayMs?: number;
+    failProducts?: boolean;
+    endsAt?: () => Date;
+    revision?: () => string;
+    lookDelayMs?: number;
+  } = {},
+) {
   const asked: string[] = [];
   const sent: Record<string, unknown>[] = [];
+  let looks = 0;
   const graph = {
-    async query<TData>(_caller: unknown, document: string, variables: Record<string, unknown>) {
-      asked.push(document);
-      sent.push(variables);
-      await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
+    async query<TData>(_caller: unknown, document: string, variables: Record<string, unknown> = {}) {
+      const look = document.startsWith('query CatalogueRevision');
+      if (look) looks += 1;
+      else {
+        asked.push(document);
+        sent.push(variables);
+      }
+      const delayMs = (look ? options.lookDelayMs : undefined) ?? options.delayMs ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       const data: Record<string, unknown> = {};
       const errors: GraphResponse<TData>['errors'] = [];
-      if (document.includes('t: productRankingTags')) data.t = ['student', 'travel'];
+      if (document.includes('t: productRanking')) {
+        if (options.failProducts) {
+          data.t = null;
+          errors.push({ message: 'products could not answer', path: ['t'] });
+        } else data.t = { revision: options.revision?.() ?? 'r1', tags: ['student', 'travel'] };
+      }
       for (const [, alias] of document.matchAll(/(\w+): \w+\(/g)) {
         if (alias!.startsWith('p')) {
           if (options.failProducts) {
@@ -46,7 +69,7 @@ function fakeGraph(options: { delayMs?: number; failProducts?: boolean; endsAt?:
       return { data: data as TData, errors };
     },
   };
-  return { graph: graph as unknown as GraphClient, asked, sent };
+  return { graph: graph as unknown as GraphClient, asked, sent, looks: () => looks };
 }
 
 const question = (memberId: string, parts: Partial<PageQuestion> = {}): PageQuestion => ({
@@ -61,7 +84,7 @@ const question = (memberId: string, parts: Partial<PageQuestion> = {}): PageQues
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it('asks once for what suits a risk level and which activities run, whichever member asks next', async () => {
-  const { graph, asked } = fakeGraph();
+  const { graph, asked, looks } = fakeGraph();
   const inputs = graphInputs(graph, { reuseMs: 1_000 });
   const [first] = await inputs.ask(CALLER, [question('M0001')]);
   const [second] = await inputs.ask(CALLER, [
@@ -70,6 +93,7 @@ it('asks once for what suits a risk level and which activities run, whichever me
     }),
   ]);
   expect(asked).toHaveLength(1);
+  expect(looks()).toBe(1);
   expect(second!.suitableProducts).toEqual(first!.suitableProducts);
   expect([...second!.liveActivities!.keys()]).toEqual(['ACT-1']);
   // Another risk level is another answer.
@@ -88,7 +112,10 @@ it('asks once for members whose affinity keys differ only in keys no product is 
     suitability: { riskLevel: 'R1' as const, affinityKeys, channel: 'APP' as const },
   });
   await inputs.ask(CALLER, [question('M0001', keys(['travel', 'active_days_30', 'churn_risk']))]);
-  expect(asked[0]).toContain('productRankingTags');
+  // The first question goes out with every key while the first look at the catalogue is under way, and comes back
+  // with the revision it was answered from; kept under the keys that rank.
+  expect(sent[0]).toMatchObject({ keys0: ['travel', 'active_days_30', 'churn_risk'] });
+  expect(asked[0]).toContain('productRanking');
   // Products ranks by student and travel only: these members ask the same question.
   await inputs.ask(CALLER, [question('M0002', keys(['travel', 'young']))]);
   await inputs.ask(CALLER, [question('M0003', keys(['travel']))]);
@@ -96,7 +123,6 @@ it('asks once for members whose affinity keys differ only in keys no product is 
   // Another key that ranks is another question, sent with the keys that rank only.
   await inputs.ask(CALLER, [question('M0004', keys(['student', 'travel', 'young']))]);
   expect(asked).toHaveLength(2);
-  expect(asked[1]).not.toContain('productRankingTags');
   expect(sent[1]).toMatchObject({ keys0: ['student', 'travel'] });
 });
 
@@ -112,19 +138,82 @@ it('always asks what is per member (impressions), even when the rest is known', 
   expect(capped!.suitableProducts).toHaveLength(1);
 });
 
-it('asks again once reuseMs has passed, and every time when it is 0', async () => {
-  const { graph, asked } = fakeGraph();
+it('keeps what suits while the revision stays, looks no more often than reuseMs, and asks again once it moved', async () => {
+  let revision = 'r1';
+  const { graph, asked, looks } = fakeGraph({ revision: () => revision });
   const inputs = graphInputs(graph, { reuseMs: 50 });
-  await inputs.ask(CALLER, [question('M0001')]);
+  await inputs.ask(CALLER, [question('M0001', { activityIds: [] })]);
+  await inputs.ask(CALLER, [question('M0002', { activityIds: [] })]);
+  expect([looks(), asked.length]).toEqual([1, 1]);
+  // Long after reuseMs, the revision has not moved: one look, and the answer is still the one kept.
   await sleep(80);
-  await inputs.ask(CALLER, [question('M0001')]);
-  expect(asked).toHaveLength(2);
+  await inputs.ask(CALLER, [question('M0003', { activityIds: [] })]);
+  expect([looks(), asked.length]).toEqual([2, 1]);
+  // The catalogue moved: the next look finds it (pages do not wait for it), and products is asked again.
+  revision = 'r2';
+  await sleep(80);
+  await inputs.ask(CALLER, [question('M0004', { activityIds: [] })]);
+  await sleep(5);
+  await inputs.ask(CALLER, [question('M0005', { activityIds: [] })]);
+  expect([looks(), asked.length]).toEqual([3, 2]);
+  expect(asked[1]).toContain('suitableProducts');
+});
+
+it('keeps no answer that came from another revision than the one looked at, and looks again on the next page', async () => {
+  let revision = 'r1';
+  const { graph, asked, looks } = fakeGraph({ revision: () => revision });
+  const inputs = graphInputs(graph, { reuseMs: 10_000 });
+  await inputs.ask(CALLER, [question('M0001', { activityIds: [] })]);
+  // Between the look and the question the catalogue moved (another replica, a publish): the answer is used, not kept.
+  revision = 'r2';
+  await inputs.ask(CALLER, [
+    question('M0002', {
+      activityIds: [],
+      suitability: { riskLevel: 'R2', affinityKeys: [], channel: 'APP' },
+    }),
+  ]);
+  await inputs.ask(CALLER, [
+    question('M0003', {
+      activityIds: [],
+      suitability: { riskLevel: 'R2', affinityKeys: [], channel: 'APP' },
+    }),
+  ]);
+  expect(looks()).toBe(2);
+  expect(asked).toHaveLength(3);
+  // Now r2 was looked at: the next answer is kept.
+  await inputs.ask(CALLER, [
+    question('M0004', {
+      activityIds: [],
+      suitability: { riskLevel: 'R2', affinityKeys: [], channel: 'APP' },
+    }),
+  ]);
+  expect(asked).toHaveLength(3);
+});
+
+it('looks at the catalogue once for all the pages waiting, and keeps nothing when reuseMs is 0', async () => {
+  const { graph, looks } = fakeGraph({ delayMs: 20 });
+  const inputs = graphInputs(graph, { reuseMs: 1_000 });
+  await Promise.all(['M0001', 'M0002', 'M0003'].map((id) => inputs.ask(CALLER, [question(id)])));
+  expect(looks()).toBe(1);
 
   const never = fakeGraph();
   const unkept = graphInputs(never.graph, { reuseMs: 0 });
   await unkept.ask(CALLER, [question('M0001')]);
   await unkept.ask(CALLER, [question('M0001')]);
+  expect(never.looks()).toBe(0);
   expect(never.asked).toHaveLength(2);
+  expect(never.asked[1]).not.toContain('productRanking');
+});
+
+it('never makes a page wait for a look at the catalogue, and keeps nothing until one came back', async () => {
+  const { graph, asked, looks } = fakeGraph({ lookDelayMs: 300 });
+  const inputs = graphInputs(graph, { reuseMs: 1_000 });
+  const started = performance.now();
+  const [first] = await inputs.ask(CALLER, [question('M0001')]);
+  await inputs.ask(CALLER, [question('M0002')]);
+  expect(performance.now() - started).toBeLessThan(150);
+  expect(first!.suitableProducts).toHaveLength(1);
+  expect([looks(), asked.length]).toEqual([1, 2]);
 });
 
 it('never keeps a failure: the next page asks products again', async () => {
@@ -136,6 +225,8 @@ it('never keeps a failure: the next page asks products again', async () => {
   await inputs.ask(CALLER, [question('M0001')]);
   expect(failing.asked).toHaveLength(2);
   expect(failing.asked[1]).toContain('suitableProducts');
+  // Products could not say its revision either: the next look waits reuseMs, not every page.
+  expect(failing.looks()).toBe(1);
 });
 
 it('shows a kept activity even when asking the rest outlasts the time it is kept', async () => {

@@ -1,6 +1,6 @@
 // The per-request context: identity plus loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import { keyedLoader, type BaseContext, type Snapshot } from '@bank-hub/shared';
+import { keyedLoader, type BaseContext, type Snapshot, type Versioned } from '@bank-hub/shared';
 import type { Catalogue } from './catalogue';
 import type { PageDirectory } from './flows/content-pages';
 import type { BenefitDirectory } from './flows/engagement-benefits';
@@ -11,6 +11,8 @@ import type { ProductDoc } from './models/product';
 import type { ServiceFlowDoc } from './models/service-flow';
 
 export interface ProductsLoaders {
+  /** The catalogue as this request sees it: one snapshot for all its resolvers, so answers and revision agree. */
+  catalogue: { load(): Promise<Versioned<Catalogue>> };
   productById: DataLoader<string, ProductDoc | null>;
   /** The on-sale catalogue, read once however many members one `_entities` call ranks it for. */
   onSale: { load(): Promise<ProductDoc[]> };
@@ -37,20 +39,24 @@ export function createLoaders(
   catalogue: Snapshot<Catalogue>,
   now: Date,
 ): ProductsLoaders {
+  let seen: Promise<Versioned<Catalogue>> | null = null;
+  const ofRequest = () => (seen ??= catalogue.versioned());
+  const current = async () => (await ofRequest()).value;
   return {
+    catalogue: { load: ofRequest },
     productById: new DataLoader(async (ids) => {
-      const { products } = await catalogue.get();
+      const { products } = await current();
       return ids.map((id) => products.get(id) ?? null);
     }),
-    onSale: { load: async () => [...(await catalogue.get()).onSale] },
+    onSale: { load: async () => [...(await current()).onSale] },
     currentBundles: {
       load: async () =>
-        [...(await catalogue.get()).bundles.values()].filter(
+        [...(await current()).bundles.values()].filter(
           (bundle) => bundle.status === 'ACTIVE' && bundle.validFrom <= now && now < bundle.validTo,
         ),
     },
     bundleById: new DataLoader(async (ids) => {
-      const { bundles } = await catalogue.get();
+      const { bundles } = await current();
       return ids.map((id) => bundles.get(id) ?? null);
     }),
     flowById: keyedLoader(

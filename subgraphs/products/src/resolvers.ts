@@ -122,7 +122,10 @@ export const resolvers: Resolvers = {
       })
         .filter((product) => product.channels.includes(channel))
         .map((product) => ({ productId: product._id, type: product.type, product })),
-    productRankingTags: async (_parent, _args, ctx) => rankingTags(await ctx.loaders.onSale.load()),
+    productRanking: async (_parent, _args, ctx) => {
+      const { revision, value } = await ctx.loaders.catalogue.load();
+      return { revision, tags: rankingTags(value.onSale) };
+    },
     serviceCatalog: () => [...SERVICE_CATALOG],
     serviceFlow: (_parent, { key, version }, ctx) =>
       version === null || version === undefined

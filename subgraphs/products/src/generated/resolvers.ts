@@ -491,6 +491,22 @@ export type ProductEdge = {
   node: Product;
 };
 
+/**
+ * The catalogue's revision and ranking tags. Asked in the same request as suitableProducts, both come from the same
+ * catalogue: an answer stays right for as long as the revision does not move.
+ */
+export type ProductRanking = {
+  __typename?: 'ProductRanking';
+  /** An opaque token that changes whenever the catalogue (products, their channels, bundles) changes. */
+  revision: Scalars['ID']['output'];
+  /**
+   * The tags of the products on sale, sorted: the only affinity keys that change how suitableProducts and
+   * recommendedProducts rank. A caller that drops every other key gets the same answer, so members whose keys differ
+   * only elsewhere ask the same question.
+   */
+  tags: Array<Scalars['String']['output']>;
+};
+
 /** Whether a product can be sold. */
 export type ProductStatus =
   /** No longer sold. */
@@ -524,12 +540,11 @@ export type Query = {
   /** A product by id (any status), or null with NOT_FOUND. */
   product?: Maybe<Product>;
   /**
-   * The tags of the products on sale, sorted: the only affinity keys that change how suitableProducts and
-   * recommendedProducts rank. A caller that drops every other key gets the same answer, so members whose keys differ
-   * only elsewhere ask the same question. Any caller. Nullable, like suitableProducts, so that a page asking both with
-   * other subgraphs' parts loses only these when products cannot answer.
+   * What a caller needs to reuse suitableProducts answers across members: the catalogue's revision and the tags
+   * products rank by. Any caller. Nullable, like suitableProducts, so that a page asking both with other subgraphs'
+   * parts loses only these when products cannot answer.
    */
-  productRankingTags?: Maybe<Array<Scalars['String']['output']>>;
+  productRanking?: Maybe<ProductRanking>;
   /** Products on sale, optionally of one type or channel, ordered by id, with cursor pagination. */
   products: ProductConnection;
   /**
@@ -872,6 +887,7 @@ export type ResolversTypes = ResolversObject<{
     Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }
   >;
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
+  ProductRanking: ResolverTypeWrapper<ProductRanking>;
   ProductStatus: ProductStatus;
   ProductType: ProductType;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -915,6 +931,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: ProductDoc;
   ProductConnection: Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> };
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
+  ProductRanking: ProductRanking;
   Query: Record<PropertyKey, never>;
   ServiceDefinition: ServiceDefinitionModel;
   ServiceField: ServiceFieldModel;
@@ -1193,6 +1210,14 @@ export type ProductEdgeResolvers<
   node?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
 }>;
 
+export type ProductRankingResolvers<
+  ContextType = ProductsContext,
+  ParentType extends ResolversParentTypes['ProductRanking'] = ResolversParentTypes['ProductRanking'],
+> = ResolversObject<{
+  revision?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
@@ -1215,7 +1240,7 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryProductArgs, 'id'>
   >;
-  productRankingTags?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  productRanking?: Resolver<Maybe<ResolversTypes['ProductRanking']>, ParentType, ContextType>;
   products?: Resolver<
     ResolversTypes['ProductConnection'],
     ParentType,
@@ -1328,6 +1353,7 @@ export type Resolvers<ContextType = ProductsContext> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
+  ProductRanking?: ProductRankingResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ServiceDefinition?: ServiceDefinitionResolvers<ContextType>;
   ServiceField?: ServiceFieldResolvers<ContextType>;
