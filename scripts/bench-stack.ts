@@ -12,6 +12,8 @@ import { connectHubDatabases, seedHub } from './hub';
 export const config = loadConfig();
 export const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
 const ROOT = path.resolve(__dirname, '..');
+/** How the image runs every hub process (Dockerfile, docker-compose.yml): TypeScript through tsx's CommonJS hook. */
+const PROCESS_ARGS = ['--require', 'tsx/cjs'];
 /** BENCH_CPU_PROFILE_DIR: every hub process writes a V8 CPU profile (.cpuprofile) there when it stops. */
 const PROFILE_ARGS = process.env.BENCH_CPU_PROFILE_DIR
   ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE_DIR)}`]
@@ -85,7 +87,7 @@ export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv
   }
   const run = (name: string, entry: string, extra: NodeJS.ProcessEnv = {}) => ({
     name,
-    child: spawn(process.execPath, [...PROFILE_ARGS, '--import', 'tsx', entry], {
+    child: spawn(process.execPath, [...PROFILE_ARGS, ...PROCESS_ARGS, entry], {
       cwd: ROOT,
       env: { ...env, ...extra },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -20,7 +20,7 @@ x-app: &app
   build:
     context: .
   image: bank-ops-hub:local
-  # tini as PID 1: forwards SIGTERM to tsx (graceful shutdown) and reaps tsx's child process.
+  # tini as PID 1: forwards SIGTERM to node (graceful shutdown) and reaps whatever it leaves.
   init: true
 
 # Configuration read by every process (packages/shared/src/config.ts validates it; NODE_ENV=production comes
@@ -123,7 +123,7 @@ function subgraphService({ name, defaultPort }: SubgraphDescriptor): string {
   return `
   ${name}:
     <<: *app
-    command: [tsx, subgraphs/${name}/src/index.ts]
+    command: [node, --require, tsx/cjs, subgraphs/${name}/src/index.ts]
     restart: unless-stopped
     environment:
       <<: *mongo-env
@@ -144,7 +144,7 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
   return `
   gateway:
     <<: *app
-    command: [tsx, gateway/src/index.ts]
+    command: [node, --require, tsx/cjs, gateway/src/index.ts]
     restart: unless-stopped
     environment:
       <<: *hub-env

@@ -147,7 +147,7 @@ describe('a campaign to 1,000 members, its worker killed halfway', () => {
     expect(occurrence).toMatchObject({ state: 'PLANNED', planned: 1_000 });
 
     // A worker of its own, slowed down so that it is halfway when it is killed.
-    worker = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'support/send-worker.ts')], {
+    worker = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'support/send-worker.ts')], {
       cwd: ROOT,
       env: {
         ...process.env,

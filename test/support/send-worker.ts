@@ -1,6 +1,6 @@
 // A send worker in a process of its own, for the test that kills one halfway through a campaign: it sends what is due
 // from the messages database it is pointed at, through a local provider slowed down by SEND_DELAY_MS per message,
-// until it is killed. Run with `node --import tsx test/support/send-worker.ts`; configured by the environment.
+// until it is killed. Run with `node --require tsx/cjs test/support/send-worker.ts`; configured by the environment.
 import { connectDatabase, createLogger, loadConfig } from '@bank-hub/shared';
 import { openRepositories } from '../../subgraphs/messages/src/models';
 import { LocalProvider } from '../../subgraphs/messages/src/outbox/adapters/local';
