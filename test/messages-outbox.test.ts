@@ -147,19 +147,23 @@ describe('a campaign to 1,000 members, its worker killed halfway', () => {
     expect(occurrence).toMatchObject({ state: 'PLANNED', planned: 1_000 });
 
     // A worker of its own, slowed down so that it is halfway when it is killed.
-    worker = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'support/send-worker.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        MONGODB_URI: mongoUri(),
-        MESSAGES_DB: hub.connections.messages.name,
-        SEND_DELAY_MS: '150',
-        LEASE_MS: '1500',
-        LOG_LEVEL: 'silent',
-        NODE_ENV: 'test',
+    worker = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', path.join(__dirname, 'support/send-worker.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          MONGODB_URI: mongoUri(),
+          MESSAGES_DB: hub.connections.messages.name,
+          SEND_DELAY_MS: '150',
+          LEASE_MS: '1500',
+          LOG_LEVEL: 'silent',
+          NODE_ENV: 'test',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    );
     const deliveries = () => m.repos.localDeliveries.countDocuments({ memberId: /^MK/ });
     const deadline = Date.now() + 30_000;
     while ((await deliveries()) < 250) {
