@@ -2,17 +2,33 @@
 // gateway, next to a single-subgraph baseline (`viewer { id }`): 50 distinct members in turn, sent as text and by
 // document id; identical traffic (one member) through a gateway that shares identical in-flight subgraph requests and
 // one that does not; and a guest page. For each page load it tells where the time goes, per subgraph, from every
-// process's /metrics: the gateway's fetches, the database commands and the time spent there, per page. Then the peak
-// resident memory of each process. Loopback only; every process is started here, on free ports.
+// process's /metrics: the gateway's fetches, the database commands and the time spent there, per page, and the CPU of
+// every process. The loads take turns in rounds after a warm-up. Then the peak resident memory of each process.
+// Loopback only; every process is started here, on free ports.
 import { SignJWT } from 'jose';
 import { loadPersistedDocuments } from '../gateway/src/persisted-documents';
 import { SUBGRAPH_NAMES } from '../subgraphs/registry';
-import { config, cpuSeconds, load, peakMemoryLine, startStack, summarize, type Stack } from './bench-stack';
+import {
+  config,
+  cpuSeconds,
+  load,
+  peakMemoryLine,
+  startStack,
+  summarize,
+  type LoadResult,
+  type Stack,
+} from './bench-stack';
+
+type Summary = ReturnType<typeof summarize>;
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const MAX_REQUESTS = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
 const DISTINCT_MEMBERS = 50;
+/** Every load shape runs for a quarter of this before anything is measured (JIT, pools, query plans, snapshots). */
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 20);
+/** Each load runs BENCH_DURATION_S in all, in this many turns. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 const HOME = loadPersistedDocuments().operations.find((operation) => operation.name === 'Home')!;
 const BASELINE = '{ viewer { id } }';
@@ -79,10 +95,18 @@ async function scrape(stack: Stack): Promise<Scrape> {
   };
 }
 
-/** Per page, by subgraph: the gateway's fetches, the subgraph's database commands, and time spent in each. */
-function breakdown(before: Scrape, after: Scrape, pages: number): string[] {
+/**
+ * Per page, by subgraph: the gateway's fetches, the subgraph's database commands, and time spent in each, summed over
+ * the stretches (scrapes before and after) a load ran.
+ */
+function breakdown(stretches: readonly [Scrape, Scrape][], pages: number): string[] {
+  const sum = (of: (before: Scrape, after: Scrape) => number) =>
+    stretches.reduce((total, [before, after]) => total + of(before, after), 0);
   const delta = (process: string, name: string, labels: Record<string, string> = {}) =>
-    sampleSum(after.metrics[process]!, name, labels) - sampleSum(before.metrics[process]!, name, labels);
+    sum(
+      (before, after) =>
+        sampleSum(after.metrics[process]!, name, labels) - sampleSum(before.metrics[process]!, name, labels),
+    );
   const perPage = (value: number, digits = 2) => (value / pages).toFixed(digits).padStart(10);
   const lines = [
     `  ${'per page'.padEnd(12)} ${'fetches'.padStart(10)} ${'fetch ms'.padStart(10)} ${'served ms'.padStart(10)} ${'db cmds'.padStart(10)} ${'db ms'.padStart(10)} ${'cpu ms'.padStart(10)}`,
@@ -96,7 +120,8 @@ function breakdown(before: Scrape, after: Scrape, pages: number): string[] {
       `  ${name.padEnd(12)} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_count', { subgraph: name }))} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_sum', { subgraph: name }) * 1_000)} ${perPage(delta(name, 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${perPage(delta(name, 'hub_db_command_duration_seconds_count'))} ${perPage(delta(name, 'hub_db_command_duration_seconds_sum') * 1_000)} ${cpu(name)}`,
     );
   }
-  const processCpu = (who: 'databaseCpu' | 'loadCpu') => perPage((after[who] - before[who]) * 1_000);
+  const processCpu = (who: 'databaseCpu' | 'loadCpu') =>
+    perPage(sum((before, after) => after[who] - before[who]) * 1_000);
   lines.push(`  ${'database'.padEnd(12)} ${''.padStart(54)} ${processCpu('databaseCpu')}`);
   lines.push(`  ${'load'.padEnd(12)} ${''.padStart(54)} ${processCpu('loadCpu')}`);
   return lines;
@@ -117,63 +142,87 @@ async function main(): Promise<void> {
       `bench:page — ${CONCURRENCY} concurrent clients, ${DURATION_S} s per load, loopback ${gatewayUrl}\n` +
         `headline page: the persisted document ${HOME.name} (${HOME.id.slice(0, 12)}…)`,
     );
-    await bodyLoad(gatewayUrl, { query: HOME.body }, distinct, 3); // warm-up: JIT, pools, query plans, snapshots
+    // Eight processes share two cores, so each one's JIT takes tens of seconds of load to settle: without this, the
+    // loads measured first ran slower only for coming first.
+    for (const [body, callers] of [
+      [{ query: HOME.body }, distinct],
+      [{ documentId: HOME.id }, distinct],
+      [{ query: BASELINE }, distinct],
+      [{ documentId: HOME.id }, guests],
+    ] as const)
+      await bodyLoad(gatewayUrl, body, callers, WARMUP_S / 4);
 
     const WIDTH = 40;
-    const results: [string, ReturnType<typeof summarize>, string[] | null][] = [];
-    const measure = async (
+    interface Load {
+      name: string;
+      url: string;
+      body: object;
+      callers: Record<string, string>[];
+      explain: boolean;
+      results: LoadResult[];
+      stretches: [Scrape, Scrape][];
+    }
+    const planned = (
       name: string,
       url: string,
       body: object,
       callers: Record<string, string>[],
       explain: boolean,
-    ) => {
-      const before = explain ? await scrape(stack) : null;
-      const result = summarize(await bodyLoad(url, body, callers, DURATION_S));
-      const lines = before ? breakdown(before, await scrape(stack), result.requests) : null;
-      results.push([name, result, lines]);
-      return result;
-    };
-    const baseline = await measure(
-      'viewer { id } (50 members)',
-      gatewayUrl,
-      { query: BASELINE },
-      distinct,
-      false,
-    );
-    const text = await measure(
-      'headline, 50 members, text',
-      gatewayUrl,
-      { query: HOME.body },
-      distinct,
-      true,
-    );
-    const byId = await measure(
-      'headline, 50 members, document id',
-      gatewayUrl,
-      { documentId: `sha256:${HOME.id}` },
-      distinct,
-      false,
-    );
-    const shared = await measure(
-      'headline, one member, dedupe',
-      gatewayUrl,
-      { documentId: HOME.id },
-      distinct.slice(0, 1),
-      true,
-    );
-    const plain = await measure(
-      'headline, one member, no dedupe',
-      stack.gateways['gateway without dedupe']!,
-      { documentId: HOME.id },
-      distinct.slice(0, 1),
-      false,
-    );
-    await measure('guest page (50 devices)', gatewayUrl, { documentId: HOME.id }, guests, true);
+    ): Load => ({ name, url, body, callers, explain, results: [], stretches: [] });
+    const loads = [
+      planned('viewer { id } (50 members)', gatewayUrl, { query: BASELINE }, distinct, false),
+      planned('headline, 50 members, text', gatewayUrl, { query: HOME.body }, distinct, true),
+      planned(
+        'headline, 50 members, document id',
+        gatewayUrl,
+        { documentId: `sha256:${HOME.id}` },
+        distinct,
+        false,
+      ),
+      planned(
+        'headline, one member, dedupe',
+        gatewayUrl,
+        { documentId: HOME.id },
+        distinct.slice(0, 1),
+        true,
+      ),
+      planned(
+        'headline, one member, no dedupe',
+        stack.gateways['gateway without dedupe']!,
+        { documentId: HOME.id },
+        distinct.slice(0, 1),
+        false,
+      ),
+      planned('guest page (50 devices)', gatewayUrl, { documentId: HOME.id }, guests, true),
+    ];
+    // The loads take turns in rounds, so that the machine's pace drifting over minutes (shared virtual cores) weighs
+    // on each of them alike and the ratios compare like with like.
+    for (let round = 0; round < ROUNDS; round += 1)
+      for (const load of loads) {
+        const before = load.explain ? await scrape(stack) : null;
+        load.results.push(await bodyLoad(load.url, load.body, load.callers, DURATION_S / ROUNDS));
+        if (before) load.stretches.push([before, await scrape(stack)]);
+      }
+    const results = loads.map((load) => {
+      const merged = summarize({
+        requests: load.results.reduce((n, result) => n + result.requests, 0),
+        errors: load.results.reduce((n, result) => n + result.errors, 0),
+        seconds: load.results.reduce((n, result) => n + result.seconds, 0),
+        latenciesMs: load.results.flatMap((result) => result.latenciesMs),
+      });
+      return [load.name, merged, load.explain ? breakdown(load.stretches, merged.requests) : null] as const;
+    });
+    const [baseline, text, byId, shared, plain] = results.map(([, result]) => result) as [
+      Summary,
+      Summary,
+      Summary,
+      Summary,
+      Summary,
+    ];
 
-    const row = (name: string, s: ReturnType<typeof summarize>) =>
+    const row = (name: string, s: Summary) =>
       `${name.padEnd(WIDTH)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)}`;
-    const ratio = (name: string, a: ReturnType<typeof summarize>, b: ReturnType<typeof summarize>) =>
+    const ratio = (name: string, a: Summary, b: Summary) =>
       `${name.padEnd(WIDTH)} ${(a.rps / b.rps).toFixed(2).padStart(8)} ${(a.p50 / b.p50).toFixed(2).padStart(8)} ${(a.p95 / b.p95).toFixed(2).padStart(8)} ${(a.p99 / b.p99).toFixed(2).padStart(8)}`;
     console.log(
       `\n${'load'.padEnd(WIDTH)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)}`,
