@@ -176,6 +176,9 @@ function unavailable(serviceName: InputSource, reason: string | undefined) {
 const PRODUCT = `query ProductForPlacement($id: ID!) { product(id: $id) { id status } }`;
 const ACTIVITY = `query ActivityForPlacement($id: ID!) { activity(id: $id) { id status } }`;
 
+/** Activities asked about at once: engagement's liveActivities takes up to 100 ids. */
+const LIVE_IDS_PER_REQUEST = 100;
+
 /** Answers kept at most: suitability per distinct (risk level, channel, affinity keys), activities per id. */
 const REUSED_ANSWERS = 5_000;
 
@@ -212,6 +215,8 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
   const liveness = new LRUCache<string, Liveness>({ max: REUSED_ANSWERS, ttl: Math.max(1, options.reuseMs) });
   let catalogue: CatalogueView | null = null;
   let looking: Promise<void> | null = null;
+  /** Whether a page is asking again for the activities kept. */
+  let refreshing = false;
 
   /**
    * What is known of the catalogue, to be trusted for this page: a look confirmed it less than twice reuseMs ago. A
@@ -266,7 +271,22 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
         const kept = liveness.get(id);
         if (kept) keptActivities.set(id, kept);
       }
-    const unknownActivities = activityIds.filter((id) => !keptActivities.has(id));
+    const unknown = activityIds.filter((id) => !keptActivities.has(id));
+    // Past half of reuseMs, one page (not every page in flight at the moment it ends) asks again for every activity
+    // kept, while the others still use what is kept; asking for one that is not kept asks for those too. Kept answers
+    // thus expire together and are asked about about once per half of reuseMs, however many pages there are.
+    const refresh =
+      reuse &&
+      !refreshing &&
+      [...keptActivities.keys()].some((id) => liveness.getRemainingTTL(id) < options.reuseMs / 2);
+    const unknownActivities =
+      unknown.length > 0 || refresh
+        ? [...new Set([...unknown, ...liveness.keys()])].slice(
+            0,
+            Math.max(unknown.length, LIVE_IDS_PER_REQUEST),
+          )
+        : [];
+    if (refresh) refreshing = true;
     let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
     if (toAsk.some(asksAnything) || unknownActivities.length > 0) {
@@ -282,6 +302,8 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
         // The gateway could not be reached: nothing is known, and the page says so where it matters.
         const reason = (error as Error).message;
         Object.assign(unanswered, { products: reason, analytics: reason, engagement: reason });
+      } finally {
+        if (refresh) refreshing = false;
       }
     }
     const live = liveActivities(
@@ -323,8 +345,8 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
 
   /**
    * The activities of `ids` that run now, from what was `kept` and what engagement just answered for `asked`; null
-   * when engagement was asked and could not say. A kept answer is checked against the clock again: an activity that
-   * has ended since is not shown.
+   * when engagement could not say about one that was not kept. A kept answer is checked against the clock again: an
+   * activity that has ended since is not shown.
    */
   function liveActivities(
     ids: readonly string[],
@@ -332,18 +354,20 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     asked: readonly string[],
     answered: LiveActivity[] | null | undefined,
   ): ReadonlyMap<string, ActivityCardFields> | null {
-    if (asked.length > 0 && !answered) return null;
+    if (asked.length > 0 && !answered && ids.some((id) => !kept.has(id))) return null;
     const fresh = new Map(
       (answered ?? []).map((activity) => [
         activity.id,
         { ...activity, startsAt: new Date(activity.startsAt), endsAt: new Date(activity.endsAt) },
       ]),
     );
-    if (reuse) for (const id of asked) liveness.set(id, { fields: fresh.get(id) ?? null });
+    if (reuse && answered) for (const id of asked) liveness.set(id, { fields: fresh.get(id) ?? null });
     const now = Date.now();
     const result = new Map<string, ActivityCardFields>();
+    const answeredFor = new Set(answered ? asked : []);
     for (const id of ids) {
-      const fields = fresh.get(id) ?? kept.get(id)?.fields;
+      // What engagement just said wins over what was kept, also when it no longer lists the activity.
+      const fields = answeredFor.has(id) ? fresh.get(id) : kept.get(id)?.fields;
       if (fields && fields.startsAt.getTime() <= now && now < fields.endsAt.getTime()) result.set(id, fields);
     }
     return result;

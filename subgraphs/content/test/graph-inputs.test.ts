@@ -18,6 +18,10 @@ function fakeGraph(
     endsAt?: () => Date;
     revision?: () => string;
     lookDelayMs?: number;
+    /** Whether engagement still lists the activities asked about (false: none runs any more). */
+    listed?: () => boolean;
+    /** Whether the gateway cannot be reached. */
+    unreachable?: () => boolean;
   } = {},
 ) {
   const asked: string[] = [];
@@ -33,6 +37,7 @@ function fakeGraph(
       }
       const delayMs = (look ? options.lookDelayMs : undefined) ?? options.delayMs ?? 0;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (options.unreachable?.()) throw new Error('gateway unreachable');
       const data: Record<string, unknown> = {};
       const errors: GraphResponse<TData>['errors'] = [];
       if (document.includes('t: productRanking')) {
@@ -56,7 +61,7 @@ function fakeGraph(
             ];
         }
         if (alias === 'live')
-          data.live = (variables.activities as string[]).map((id) => ({
+          data.live = (options.listed?.() === false ? [] : (variables.activities as string[])).map((id) => ({
             id,
             title: id,
             summary: '',
@@ -237,6 +242,53 @@ it('shows a kept activity even when asking the rest outlasts the time it is kept
   const [page] = await inputs.ask(CALLER, [question('M0002', { suitability: null, exposures: true })]);
   expect(asked[1]).not.toContain('liveActivities');
   expect([...page!.liveActivities!.keys()]).toEqual(['ACT-1']);
+});
+
+it('asks again for every activity it keeps when it asks for one, so that they expire together', async () => {
+  const { graph, asked, sent } = fakeGraph();
+  const inputs = graphInputs(graph, { reuseMs: 100 });
+  await inputs.ask(CALLER, [question('M0001', { suitability: null, activityIds: ['ACT-1'] })]);
+  await sleep(20);
+  await inputs.ask(CALLER, [question('M0002', { suitability: null, activityIds: ['ACT-2'] })]);
+  expect(sent[1]).toEqual({ activities: ['ACT-2', 'ACT-1'] });
+  expect(asked).toHaveLength(2);
+});
+
+it('past half of reuseMs, has one page ask again for the activities kept while the others use them', async () => {
+  let listed = true;
+  const { graph, asked } = fakeGraph({ delayMs: 10, listed: () => listed });
+  const inputs = graphInputs(graph, { reuseMs: 100 });
+  await inputs.ask(CALLER, [question('M0001', { suitability: null })]);
+  // Engagement stops listing ACT-1 (archived).
+  listed = false;
+  await sleep(60);
+  const pages = await Promise.all(
+    ['M0002', 'M0003', 'M0004'].map((id) => inputs.ask(CALLER, [question(id, { suitability: null })])),
+  );
+  // One of them asked; the others were shown what was kept.
+  expect(asked).toHaveLength(2);
+  expect(pages.filter((page) => page[0]!.liveActivities!.has('ACT-1'))).toHaveLength(2);
+  // What it was told is what every page sees next: ACT-1 no longer runs.
+  const [next] = await inputs.ask(CALLER, [question('M0005', { suitability: null })]);
+  expect(next!.liveActivities!.has('ACT-1')).toBe(false);
+  expect(asked).toHaveLength(2);
+});
+
+it('keeps showing what was kept when asking again for it fails', async () => {
+  let unreachable = false;
+  const { graph, asked } = fakeGraph({ unreachable: () => unreachable });
+  const inputs = graphInputs(graph, { reuseMs: 100 });
+  await inputs.ask(CALLER, [question('M0001', { suitability: null })]);
+  unreachable = true;
+  await sleep(60);
+  const [page] = await inputs.ask(CALLER, [question('M0002', { suitability: null })]);
+  expect(asked).toHaveLength(2);
+  expect([...page!.liveActivities!.keys()]).toEqual(['ACT-1']);
+  // One that was never kept cannot be vouched for.
+  const [other] = await inputs.ask(CALLER, [
+    question('M0003', { suitability: null, activityIds: ['ACT-2'] }),
+  ]);
+  expect(other!.liveActivities).toBeNull();
 });
 
 it('checks a kept activity against the clock again: one that has ended is not shown', async () => {
