@@ -178,6 +178,48 @@ describe('the inbox', () => {
     });
   });
 
+  it('pages past the newest 20 messages every page shows, and counts every unread one', async () => {
+    const received = Date.now();
+    for (let i = 0; i < 22; i += 1)
+      await m.repos.inbox.deliver({
+        _id: `reach-many-${String(i).padStart(2, '0')}`,
+        memberId: 'M0005',
+        campaignId: 'CMP-reach-many',
+        purpose: 'SERVICE',
+        format: 'TEXT',
+        title: `notice ${i}`,
+        body: 'body',
+        mediaUrl: null,
+        link: null,
+        unsubscribeToken: null,
+        receivedAt: new Date(received - i * 60_000),
+        readAt: null,
+        clickedAt: null,
+        deletedAt: null,
+      });
+    const INBOX = `query ($first: Int, $after: String) {
+      viewer { unreadCount inbox(first: $first, after: $after) { edges { cursor node { title } } pageInfo { hasNextPage endCursor } } }
+    }`;
+    const titles = (response: { data?: Record<string, any> | null }) =>
+      response.data?.viewer.inbox.edges.map((edge: { node: { title: string } }) => edge.node.title);
+    // Up to 20, from the member's summary; more, from the messages themselves: the same order either way.
+    const twenty = await m.member('M0005', INBOX, { first: 20 });
+    const more = await m.member('M0005', INBOX, { first: 21 });
+    expect(twenty.data?.viewer.unreadCount).toBe(22);
+    expect(titles(twenty)).toEqual(Array.from({ length: 20 }, (_, i) => `notice ${i}`));
+    expect(twenty.data?.viewer.inbox.pageInfo.hasNextPage).toBe(true);
+    expect(titles(more)).toEqual([...titles(twenty), 'notice 20']);
+    const rest = await m.member('M0005', INBOX, {
+      first: 5,
+      after: twenty.data?.viewer.inbox.pageInfo.endCursor,
+    });
+    expect(titles(rest)).toEqual(['notice 20', 'notice 21']);
+    expect(rest.data?.viewer.inbox.pageInfo.hasNextPage).toBe(false);
+    // Reading one moves the count at once.
+    await m.member('M0005', `mutation { markMessageRead(id: "reach-many-03") { id } }`);
+    expect((await m.member('M0005', INBOX, { first: 1 })).data?.viewer.unreadCount).toBe(21);
+  });
+
   it('refuses a bad page size or cursor with the field named', async () => {
     for (const [variables, field] of [
       [{ first: 0 }, 'first'],
