@@ -1,6 +1,7 @@
 // What the benchmarks share: the hub as separate processes on free loopback ports (MongoDB, the seed, every subgraph
 // of the registry, one gateway or more), bounded concurrent load, percentiles, and each process's peak memory.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -9,6 +10,10 @@ import { createLogger, loadConfig, localSubgraphUrl, startMongo, type MongoHandl
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/registry';
 import { connectHubDatabases, seedHub } from './hub';
 
+// The hub runs as it ships (NODE_ENV=production, see startStack), which wants secrets of its own: fresh ones for each
+// run unless the environment brings them. The benchmark's own tokens and graph calls use the same.
+for (const secret of ['JWT_SECRET', 'SUBGRAPH_SECRET', 'MESSAGES_RECEIPT_SECRET'])
+  process.env[secret] ??= randomBytes(32).toString('hex');
 export const config = loadConfig();
 export const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
 const ROOT = path.resolve(__dirname, '..');
@@ -71,7 +76,10 @@ export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv
   const gatewayPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NODE_ENV: 'development',
+    // As the image runs it: libraries take their production paths (graphql-js, for one, checks types more cheaply).
+    NODE_ENV: 'production',
+    // The benchmarks read the gateway's figures where they read the subgraphs': on its own port.
+    GATEWAY_PUBLIC_METRICS: 'true',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     MONGODB_URI: mongo.uri,
