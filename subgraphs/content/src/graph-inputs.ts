@@ -11,8 +11,8 @@
 // reaches pages within twice that bound (products' own snapshot, then this look), however many members there are. Of
 // a member's affinity keys only those products rank by matter (productRanking's tags): members whose keys differ only
 // elsewhere ask the same question, and the answer is the one products would give to all of their keys. Which
-// activities run is kept for `reuseMs` and checked against the clock again; what is per member (impressions, scores)
-// is always asked. A failed answer is never kept.
+// activities run is kept for `reuseMs` (one page asks again past half of it, for all of them) and checked against the
+// clock again; what is per member (impressions, scores) is always asked. A failed answer is never kept.
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import type { SuitableProduct } from './domain/audience';
@@ -257,7 +257,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     const known = suitability.map((asked) =>
       asked && revision ? suitable.get(suitabilityKey(revision, asked)) : undefined,
     );
-    // Activities are asked once for the whole batch, and only those not kept.
+    // Activities are asked once for the whole batch, not per question.
     const toAsk = questions.map((question, i) => ({
       ...question,
       suitability: known[i] ? null : suitability[i]!,
@@ -274,12 +274,12 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     const unknown = activityIds.filter((id) => !keptActivities.has(id));
     // Past half of reuseMs, one page (not every page in flight at the moment it ends) asks again for every activity
     // kept, while the others still use what is kept; asking for one that is not kept asks for those too. Kept answers
-    // thus expire together and are asked about about once per half of reuseMs, however many pages there are.
+    // thus expire together and are asked about once per half of reuseMs, however many pages there are.
     const refresh =
       reuse &&
       !refreshing &&
       [...keptActivities.keys()].some((id) => liveness.getRemainingTTL(id) < options.reuseMs / 2);
-    const unknownActivities =
+    const activitiesToAsk =
       unknown.length > 0 || refresh
         ? [...new Set([...unknown, ...liveness.keys()])].slice(
             0,
@@ -289,8 +289,8 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     if (refresh) refreshing = true;
     let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
-    if (toAsk.some(asksAnything) || unknownActivities.length > 0) {
-      const { document, variables } = inputsDocument(toAsk, unknownActivities, askRanking);
+    if (toAsk.some(asksAnything) || activitiesToAsk.length > 0) {
+      const { document, variables } = inputsDocument(toAsk, activitiesToAsk, askRanking);
       try {
         const response = await graph.query<InputsData>(caller, document, variables);
         data = response.data;
@@ -309,7 +309,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
     const live = liveActivities(
       activityIds,
       keptActivities,
-      unknownActivities,
+      activitiesToAsk,
       data?.live as LiveActivity[] | null | undefined,
     );
     // An answer is kept only when it came from the revision the latest look found, and was asked with the keys
