@@ -56,7 +56,9 @@ describe('measureOperation', () => {
     );
     const started = performance.now();
     const size = measure(`query { ...F0 } ${chain.join(' ')} fragment F${depth} on Query { viewer { id } }`);
-    expect(performance.now() - started).toBeLessThan(50);
+    // Walking it would visit 2^41 fields (hours); measuring it takes well under a millisecond. The bound leaves room
+    // for a machine busy with the rest of the suite.
+    expect(performance.now() - started).toBeLessThan(1_000);
     expect(size).toEqual({ depth: 2, fields: 2 ** 41, aliases: 0 });
   });
 

@@ -209,10 +209,24 @@ const rankedBy = (
 /** An activity engagement said runs, or null for one it did not list. */
 type Liveness = { fields: ActivityCardFields | null };
 
-export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
+export function graphInputs(
+  graph: GraphClient,
+  options: {
+    reuseMs: number;
+    /** The clock kept answers age by, in ms (Date.now; tests move their own). */
+    now?: () => number;
+  },
+) {
   const reuse = options.reuseMs > 0;
+  const clock = options.now ?? Date.now;
   const suitable = new LRUCache<string, readonly SuitableProductCard[]>({ max: REUSED_ANSWERS });
-  const liveness = new LRUCache<string, Liveness>({ max: REUSED_ANSWERS, ttl: Math.max(1, options.reuseMs) });
+  const liveness = new LRUCache<string, Liveness>({
+    max: REUSED_ANSWERS,
+    ttl: Math.max(1, options.reuseMs),
+    // Ages read from the same clock, each time (not cached for a millisecond), so that a clock moved by hand counts.
+    perf: { now: clock },
+    ttlResolution: 0,
+  });
   let catalogue: CatalogueView | null = null;
   let looking: Promise<void> | null = null;
   /** Whether a page is asking again for the activities kept. */
@@ -224,7 +238,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
    * so a slow products costs pages what asking it costs, once.
    */
   function catalogueView(caller: GraphCaller): CatalogueView | null {
-    const now = Date.now();
+    const now = clock();
     if (!looking && (!catalogue || now - catalogue.lookedAt >= options.reuseMs)) {
       // Not bound to the page that started it: abandoning that page must not abandon the look.
       const shared: GraphCaller = { identity: caller.identity, requestId: caller.requestId };
@@ -362,7 +376,7 @@ export function graphInputs(graph: GraphClient, options: { reuseMs: number }) {
       ]),
     );
     if (reuse && answered) for (const id of asked) liveness.set(id, { fields: fresh.get(id) ?? null });
-    const now = Date.now();
+    const now = clock();
     const result = new Map<string, ActivityCardFields>();
     const answeredFor = new Set(answered ? asked : []);
     for (const id of ids) {
