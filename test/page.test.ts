@@ -144,6 +144,70 @@ describe('suitability', () => {
     expect(members).toBeGreaterThanOrEqual(1_000);
     expect(offers).toBeGreaterThan(members);
   });
+
+  it.each([0, -1, 51, 2_000_000_000])(
+    'refuses recommendedProducts(first: %d) alike through content and through products',
+    async (first) => {
+      for (const fields of ['id name', 'id status']) {
+        const response = await graphql(
+          hub.gatewayUrl,
+          `query ($first: Int) { viewer { id recommendedProducts(first: $first) { ${fields} } } }`,
+          { first },
+          bearer(tokens.young),
+        );
+        expect(response.data?.viewer).toEqual({ id: expect.any(String), recommendedProducts: null });
+        expect(response.errors?.map((error) => [error.path?.join('.'), error.extensions?.code])).toEqual([
+          ['viewer.recommendedProducts', 'BAD_USER_INPUT'],
+        ]);
+        expect(response.errors?.[0]?.message).toBe('first must be 1 to 50');
+      }
+    },
+  );
+
+  it("gives every member the same recommendations through content (with the page) as products' own", async () => {
+    // RELAYED asks only what content gives with a page, so the gateway asks content; OWN asks a field only products
+    // has, so the gateway asks products.
+    const walk = (fields: string) => `query Walk($after: String) {
+      members(first: 100, after: $after) {
+        edges { node { id recommendedProducts(first: 10) { ${fields} } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    const RELAYED = walk('id name riskLevel annualRate');
+    const OWN = walk('id name riskLevel annualRate status');
+    const sent = () => {
+      const clients = hub.gatewaySubgraphs;
+      return { content: clients.get('content')!.counts.sent, products: clients.get('products')!.counts.sent };
+    };
+    const before = sent();
+    let after: string | null = null;
+    let members = 0;
+    let recommended = 0;
+    do {
+      const [relayed, own] = await Promise.all(
+        [RELAYED, OWN].map((query) => graphql(hub.gatewayUrl, query, { after }, bearer(tokens.operator))),
+      );
+      expect(relayed!.errors).toBeUndefined();
+      expect(own!.errors).toBeUndefined();
+      type Edge = { node: { id: string; recommendedProducts: Record<string, unknown>[] } };
+      const edges = (response: typeof own) => response!.data!.members.edges as Edge[];
+      const ownById = new Map(edges(own).map(({ node }) => [node.id, node.recommendedProducts]));
+      for (const { node } of edges(relayed)) {
+        members += 1;
+        recommended += node.recommendedProducts.length;
+        const products = ownById.get(node.id)!;
+        expect(node.recommendedProducts).toEqual(products.map(({ status: _status, ...card }) => card));
+      }
+      const connection = relayed!.data?.members;
+      after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+    } while (after);
+    expect(members).toBeGreaterThanOrEqual(1_000);
+    expect(recommended).toBeGreaterThan(members);
+    // Each page of members went to content once for RELAYED, and to products once for OWN (and for what content asks).
+    const pages = Math.ceil(members / 100);
+    expect(sent().content - before.content).toBe(pages);
+    expect(sent().products - before.products).toBeGreaterThanOrEqual(pages);
+  });
 });
 
 describe('what never appears', () => {

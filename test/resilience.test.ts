@@ -1,7 +1,8 @@
-// A subgraph that is down, or never answers, costs the fields it owns and nothing else: the headline page still
-// renders what the others own, carries an error with SERVICE_UNAVAILABLE and the subgraph's name on the path of what
-// is missing, never places an unchecked product, and comes back whole when the subgraph does — without restarting
-// the gateway. A client that hangs up cancels the subgraph requests made for it.
+// A subgraph that is down, or never answers, costs the fields it gives and nothing else (content gives a member's
+// recommendations with their page, as products answered them): the headline page still renders what the others give,
+// carries an error with SERVICE_UNAVAILABLE and the subgraph's name on the path of what is missing, never places an
+// unchecked product, and comes back whole when the subgraph does — without restarting the gateway. A client that
+// hangs up cancels the subgraph requests made for it.
 import type { RunningHub } from '../scripts/hub';
 import { answersForgotten, bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -111,19 +112,32 @@ describe('one subgraph down during the headline query', () => {
     expect(await home()).toEqual(healthy);
   });
 
-  it('content: the member still answers, the page is null with an error naming content', async () => {
+  it('content: the member still answers, the page and what came with it are null with errors naming content', async () => {
     await hub.stopSubgraph('content');
     try {
       const response = await home();
+      // The recommendations come with the page (content gives products' answer): they go with it.
       expect(response.data?.viewer).toMatchObject({
         id: 'M0002',
         level: { code: 'DIAMOND' },
         page: null,
-        recommendedProducts: healthy.data?.viewer.recommendedProducts,
+        recommendedProducts: null,
       });
       expect(errorsOf(response)).toEqual([
         { path: 'viewer.page', code: 'SERVICE_UNAVAILABLE', serviceName: 'content' },
+        { path: 'viewer.recommendedProducts', code: 'SERVICE_UNAVAILABLE', serviceName: 'content' },
       ]);
+      // Asked for more than content gives with them, they come from products alone, and answer.
+      const alone = await graphql(
+        hub.gatewayUrl,
+        '{ viewer { recommendedProducts(first: 2) { id status } } }',
+        {},
+        bearer(token),
+      );
+      expect(alone.errors).toBeUndefined();
+      expect(alone.data?.viewer.recommendedProducts.map((product: { id: string }) => product.id)).toEqual(
+        healthy.data?.viewer.recommendedProducts.map((product: { id: string }) => product.id),
+      );
     } finally {
       await hub.restartSubgraph('content');
     }
@@ -219,7 +233,8 @@ describe('a subgraph that never answers', () => {
     const request = fetch(hub.gatewayUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...bearer(token) },
-      body: JSON.stringify({ query: '{ viewer { recommendedProducts(first: 2) { id } } }' }),
+      // status: a field only products gives, so that the gateway asks products itself.
+      body: JSON.stringify({ query: '{ viewer { recommendedProducts(first: 2) { id status } } }' }),
       signal: client.signal,
     }).catch(() => 'aborted');
     // Give the gateway time to reach products, then hang up well before the subgraph time limit.

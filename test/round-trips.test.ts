@@ -95,6 +95,7 @@ const HEADLINE = `query Home($key: String!) {
     level { name }
     unreadCount
     inbox(first: 5) { edges { node { id title } } }
+    recommendedProducts(first: 3) { name riskLevel }
     page(channel: APP, key: $key) {
       slots {
         code
@@ -119,10 +120,10 @@ const fetchesPerSubgraph = (): Record<string, number> =>
   Object.fromEntries([...hub.gatewaySubgraphs].map(([name, client]) => [name, client.counts.sent]));
 
 /** Runs the headline query; returns the number of items, the reads per database and collection, and the fetches. */
-async function measure(key: string) {
+async function measure(key: string, as = token) {
   recorders.forEach((recorder) => recorder.reset());
   const sentBefore = fetchesPerSubgraph();
-  const response = await graphql(hub.gatewayUrl, HEADLINE, { key }, bearer(token));
+  const response = await graphql(hub.gatewayUrl, HEADLINE, { key }, bearer(as));
   const sentAfter = fetchesPerSubgraph();
   expect(response.errors).toBeUndefined();
   const slots: { items: { __typename: string }[] }[] = response.data?.viewer.page.slots;
@@ -131,6 +132,7 @@ async function measure(key: string) {
     slots: slots.length,
     items: slots.reduce((n, slot) => n + slot.items.length, 0),
     inbox: response.data?.viewer.inbox.edges.length,
+    recommended: response.data?.viewer.recommendedProducts.length,
     reads: { members, content, products, engagement, messages },
     fetches: Object.fromEntries(
       Object.entries(sentAfter)
@@ -160,13 +162,20 @@ it('reads only the member per page, whatever the number of slots and items, once
   });
   // M0002's welcome message, from the summary the first page built from the inbox itself.
   expect(small.inbox).toBe(1);
+  expect(small.recommended).toBe(3);
   expect(first.reads.messages).toEqual({ inboxSummaries: 1, inbox: 2 });
-  // Three fetches for the page (members: the viewer; content: the page; messages: the inbox). What content asks the graph (products: which
-  // products suit; engagement: which activities run; cards come with those answers, @provides) is the same for every
-  // member with the same risk level and affinity keys, and was answered for an earlier page: it is reused.
+  // Three fetches for the page (members: the viewer; content: the page and the recommendations; messages: the inbox).
+  // What content asks the graph (products: which products suit; engagement: which activities run; cards come with
+  // those answers, @provides) is the same for every member with the same risk level and affinity keys, and was
+  // answered for an earlier page: it is reused.
   expect(small.fetches).toEqual({ members: 1, content: 1, messages: 1 });
-  // The first time, content looked at the catalogue's revision (products), then asked the rest once, in one request:
-  // cards come with the answers (@provides), so neither products nor engagement is asked again after content.
-  expect(first.fetches).toEqual({ members: 1, content: 1, products: 2, engagement: 1, messages: 1 });
+  // The first time, content looked at the catalogue's revision (products) and asked which products suit for the
+  // recommendations at once, then for the page once its snapshot was loaded: cards come with the answers (@provides),
+  // so neither products nor engagement is asked again after content. Later pages ask both in one request.
+  expect(first.fetches).toEqual({ members: 1, content: 1, products: 3, engagement: 1, messages: 1 });
   expect(large.fetches).toEqual(small.fetches);
+  // A member of another risk level, once the snapshots are in memory: what suits them is asked for the page and the
+  // recommendations in one request.
+  const other = await measure('load-5', await clientToken('M0001', 'member'));
+  expect(other.fetches).toEqual({ members: 1, content: 1, products: 1, messages: 1 });
 });

@@ -1,8 +1,9 @@
 // What is published is held in memory by every process, and a change reaches every process within
 // SNAPSHOT_REFRESH_MS: two hubs (gateways and subgraphs apart, nothing shared but the databases) over the same
 // databases; an operator approves a creative through one, and a member sees it through the other within the bound,
-// and archived, it leaves within the same bound. A product taken off sale leaves the pages within twice the bound:
-// products' own snapshot, then content's reuse of what products answered about suitability.
+// and archived, it leaves within the same bound. A product taken off sale leaves the pages and the recommendations
+// that come with them within twice the bound: products' own snapshot, then content's reuse of what products answered
+// about suitability.
 import { Revisions } from '@bank-hub/shared';
 import { startHub, type RunningHub } from '../scripts/hub';
 import { bearer, clientToken, graphql, mongoUri, testConfig, testLogger, uniquePrefix } from './support/env';
@@ -100,17 +101,31 @@ it('shows a published creative through another process within SNAPSHOT_REFRESH_M
   expect(await staleFor((placed) => !placed.includes(target.id))).toBeLessThanOrEqual(REFRESH_MS + 100);
 });
 
-it('drops a product card within twice SNAPSHOT_REFRESH_MS once products takes the product off sale', async () => {
+it('drops a product card and recommendation within twice SNAPSHOT_REFRESH_MS once products takes it off sale', async () => {
   const member = bearer(await clientToken('M0002', 'member'));
-  const CARDS = `{ viewer { page(channel: APP, key: "home") { slots { items { ... on ProductCard { product { id } } } } } } }`;
+  const CARDS = `{ viewer {
+    page(channel: APP, key: "home") { slots { items { ... on ProductCard { product { id } } } } }
+    recommendedProducts(first: 50) { id }
+  } }`;
+  /** The products on the page's cards, and those recommended with it. */
   const cards = async () => {
     const response = await graphql(reading.gatewayUrl, CARDS, {}, member);
-    return (response.data?.viewer.page.slots as { items: { product?: { id: string } }[] }[])
-      .flatMap((slot) => slot.items)
-      .flatMap((item) => (item.product ? [item.product.id] : []));
+    expect(response.errors).toBeUndefined();
+    const viewer = response.data?.viewer as {
+      page: { slots: { items: { product?: { id: string } }[] }[] };
+      recommendedProducts: { id: string }[];
+    };
+    return [
+      ...viewer.page.slots
+        .flatMap((slot) => slot.items)
+        .flatMap((item) => (item.product ? [item.product.id] : [])),
+      ...viewer.recommendedProducts.map((product) => `recommended:${product.id}`),
+    ];
   };
-  const [placed] = await cards();
+  const before = await cards();
+  const placed = before[0];
   expect(placed).toBeDefined();
+  expect(before).toContain(`recommended:${placed}`);
   const products = editing.connections.products;
   await products
     .collection('products')
@@ -120,7 +135,8 @@ it('drops a product card within twice SNAPSHOT_REFRESH_MS once products takes th
   let lastStale = 0;
   for (;;) {
     const sent = performance.now() - started;
-    if (!(await cards()).includes(placed!)) break;
+    const shown = await cards();
+    if (!shown.includes(placed!) && !shown.includes(`recommended:${placed}`)) break;
     lastStale = sent;
     if (sent > 10_000) throw new Error('the product never left the page');
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -9,6 +9,10 @@ export function checkCount(value: number, max: number, field: string): number {
   return value;
 }
 
+/** How many products `Member.recommendedProducts(first)` gives, checked alike in every subgraph that resolves it. */
+export const recommendationCount = (first: number | null | undefined): number =>
+  checkCount(first ?? 5, 50, 'first');
+
 export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toString('base64url');
 
 /**

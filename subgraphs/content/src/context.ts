@@ -11,7 +11,10 @@ export interface ContentLoaders {
   /** Every creative of a page, whatever its status: for operators and previews. */
   creativesByPage: DataLoader<string, CreativeDoc[]>;
   creativeById: DataLoader<string, CreativeDoc | null>;
-  /** What products, analytics and engagement say for a member's page: one graph request for every member. */
+  /**
+   * What products, analytics and engagement say for a member's page and recommendations: one graph request for every
+   * member.
+   */
   pageInputs: DataLoader<PageQuestion, PageInputs, string>;
 }
 
@@ -40,7 +43,12 @@ export function createLoaders(
       (ids) => repos.creatives.findByIds(ids),
       (doc) => doc._id,
     ),
-    pageInputs: new DataLoader((questions) => inputs.ask(caller, questions), { cacheKeyFn: questionKey }),
+    pageInputs: new DataLoader((questions) => inputs.ask(caller, questions), {
+      cacheKeyFn: questionKey,
+      // After the microtasks of this turn rather than within them: a member's recommendations are asked at once, their
+      // page only once the page is chosen; both go in one request.
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    }),
   };
 }
 

@@ -1,8 +1,9 @@
 // What content asks the graph (the gateway) on behalf of its caller while composing pages — in one request for every
 // member of a request, each part asked only when the page needs it: from products, which products suit the member on
-// the channel (products alone decides suitability); from analytics, the member's impressions today (frequency caps)
-// and the creative bandit's scores (order among equal priorities); from engagement, which activities run. Each part
-// is a nullable field, so a subgraph that cannot answer costs only its own part. Content never reads their data.
+// the channel, or on any channel for the member's recommendations (products alone decides suitability); from
+// analytics, the member's impressions today (frequency caps) and the creative bandit's scores (order among equal
+// priorities); from engagement, which activities run. Each part is a nullable field, so a subgraph that cannot answer
+// costs only its own part. Content never reads their data.
 //
 // Which products suit a risk level, affinity keys and channel is the same answer for every member who asks it, and
 // changes only when the catalogue does. Content keeps such answers for as long as the catalogue's revision
@@ -42,8 +43,11 @@ import type { Channel } from './models/page';
 /** One member's question; every part is optional. */
 export interface PageQuestion {
   memberId: string;
-  /** The member's risk tolerance and affinity keys on the page's channel; null when the page shows no product. */
-  suitability: { riskLevel: string; affinityKeys: readonly string[]; channel: Channel } | null;
+  /**
+   * The member's risk tolerance and affinity keys on the page's channel (null channel: any channel, the member's
+   * recommendations); null when the page shows no product.
+   */
+  suitability: { riskLevel: string; affinityKeys: readonly string[]; channel: Channel | null } | null;
   /** Whether a creative of the page has a frequency cap (and the member is no guest). */
   exposures: boolean;
   /** Creatives that share a priority, sorted. */
@@ -133,7 +137,7 @@ function inputsDocument(
   const values: Record<string, unknown> = {};
   questions.forEach((question, i) => {
     if (question.suitability) {
-      variables.push(`$risk${i}: RiskLevel!, $keys${i}: [String!]!, $channel${i}: Channel!`);
+      variables.push(`$risk${i}: RiskLevel!, $keys${i}: [String!]!, $channel${i}: Channel`);
       fields.push(
         `p${i}: suitableProducts(riskLevel: $risk${i}, affinityKeys: $keys${i}, channel: $channel${i}) ` +
           '{ productId type product { id name riskLevel annualRate } }',
@@ -166,7 +170,7 @@ function inputsDocument(
   return { document: `query PageInputs${declared} { ${fields.join(' ')} }`, variables: values };
 }
 
-function unavailable(serviceName: InputSource, reason: string | undefined) {
+export function unavailable(serviceName: InputSource, reason: string | undefined) {
   return hubError(ErrorCode.SERVICE_UNAVAILABLE, `the ${serviceName} subgraph could not answer`, {
     serviceName,
     reason,

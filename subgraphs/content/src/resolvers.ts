@@ -7,6 +7,7 @@ import {
   TargetingRuleScalar,
   Scope,
   badInput,
+  recommendationCount,
   notFound,
   parseRepresentation,
   requireAnyScope,
@@ -14,7 +15,8 @@ import {
 } from '@bank-hub/shared';
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
-import { MemberInputs, type TargetedMember } from './domain/audience';
+import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } from './domain/audience';
+import { recommendedProducts } from './recommendations';
 import { reviewOf } from '@bank-hub/shared';
 import type { CreativeDoc } from './models/creative';
 import type { Channel } from './models/page';
@@ -69,6 +71,9 @@ async function composedOrNotFound(
 
 const pathOf = (info: GraphQLResolveInfo) => responsePathAsArray(info.path);
 
+const targeted = (member: MemberRef, field: 'page' | 'pagePreview', ctx: ContentContext) =>
+  parseRepresentation(MemberInputs, member, { typename: 'Member', field }, ctx);
+
 /** A creative's field that only operators may read: how it is targeted, weighted and approved. */
 const operatorOnly =
   <K extends keyof CreativeDoc>(field: K) =>
@@ -85,14 +90,25 @@ export const resolvers: Resolvers = {
   TargetingRule: TargetingRuleScalar,
 
   Member: {
-    // Async, so that a bad representation fails its own entity rather than the whole batch.
-    __resolveReference: async (reference, ctx) =>
-      parseRepresentation(MemberInputs, reference, { typename: 'Member', field: 'page' }, ctx),
+    // No database: @requires makes the gateway bring the member's attributes along; each field checks its own, so
+    // that a bad representation fails that field only.
+    __resolveReference: (reference) => reference,
     page: async (member, { channel, key }, ctx, info) =>
-      (await composedOrNotFound(ctx, member, channel, key, pathOf(info))).page,
+      (await composedOrNotFound(ctx, targeted(member, 'page', ctx), channel, key, pathOf(info))).page,
     pagePreview: (member, { channel, key }, ctx, info) => {
       operator(ctx);
-      return composedOrNotFound(ctx, member, channel, key, [...pathOf(info), 'page'], true);
+      const targetedMember = targeted(member, 'pagePreview', ctx);
+      return composedOrNotFound(ctx, targetedMember, channel, key, [...pathOf(info), 'page'], true);
+    },
+    recommendedProducts: (member, { first }, ctx) => {
+      const count = recommendationCount(first);
+      const profile = parseRepresentation(
+        SuitabilityInputs,
+        member,
+        { typename: 'Member', field: 'recommendedProducts' },
+        ctx,
+      );
+      return recommendedProducts(ctx, profile, count);
     },
   },
 

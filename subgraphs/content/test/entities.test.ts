@@ -1,6 +1,7 @@
 // Content's entities over HTTP, as the gateway would call them: a Member representation must carry what
-// `Member.page` @requires (or the answer is an error, never an emptier page); Creative and Placement resolve from
-// their keys, and members see what a creative shows but not how it is targeted or approved.
+// `Member.page` and `Member.recommendedProducts` @require (or the field is an error, never an emptier page);
+// Creative and Placement resolve from their keys, and members see what a creative shows but not how it is targeted
+// or approved.
 import { startSubgraph, type SubgraphUnderTest } from '../../../test/support/subgraph';
 import content from '../src/descriptor';
 import type { ContentRepositories } from '../src/models';
@@ -37,7 +38,7 @@ describe('Member representations', () => {
   ])('without %s is INVALID_REPRESENTATION, never a page', async (_what, change, fields) => {
     const send = subgraph.as('M0001', ['member']);
     const response = await send(PAGE, { r: [{ ...MEMBER, ...change }] });
-    expect(response.data?._entities).toEqual([null]);
+    expect(response.data?._entities).toEqual([{ page: null }]);
     expect(response.errors?.map((error) => error.extensions)).toEqual([
       expect.objectContaining({ code: 'INVALID_REPRESENTATION', typename: 'Member', fields }),
     ]);
@@ -51,6 +52,38 @@ describe('Member representations', () => {
     expect(response.errors?.map((error) => error.extensions?.serviceName)).toEqual(
       expect.arrayContaining(['products']),
     );
+  });
+});
+
+const RECOMMENDED = `query ($r: [_Any!]!) {
+  _entities(representations: $r) { ... on Member { id recommendedProducts(first: 3) { id name } } }
+}`;
+
+describe('Member representations for recommendedProducts', () => {
+  it.each([
+    ['no riskLevel', { riskLevel: undefined }, ['riskLevel']],
+    ['an unknown risk level', { riskLevel: 'R0' }, ['riskLevel']],
+    ['affinity keys that are not strings', { affinityKeys: [1] }, ['affinityKeys.0']],
+  ])('%s: INVALID_REPRESENTATION, never a recommendation', async (_what, change, fields) => {
+    const send = subgraph.as('M0001', ['member']);
+    const response = await send(RECOMMENDED, {
+      r: [{ __typename: 'Member', id: 'M0001', riskLevel: 'R1', affinityKeys: [], ...change }],
+    });
+    expect(response.data?._entities).toEqual([{ id: 'M0001', recommendedProducts: null }]);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code: 'INVALID_REPRESENTATION', typename: 'Member', fields }),
+    ]);
+  });
+
+  it('needs only what it @requires; content alone cannot ask products, and says so', async () => {
+    const send = subgraph.as('M0001', ['member']);
+    const response = await send(RECOMMENDED, {
+      r: [{ __typename: 'Member', id: 'M0001', riskLevel: 'R1', affinityKeys: ['student'] }],
+    });
+    expect(response.data?._entities).toEqual([{ id: 'M0001', recommendedProducts: null }]);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', serviceName: 'products' }),
+    ]);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   JSONScalar,
   TargetingRuleScalar,
   checkCount,
+  recommendationCount,
   decodeCursor,
   toConnection,
   Scope,
@@ -72,7 +73,6 @@ async function flowVersion(ctx: ProductsContext, key: string, version: number) {
     throw notFound('flow version', `${key} v${version}`);
   return flow;
 }
-const MAX_RECOMMENDATIONS = 50;
 const MAX_SEARCH_TEXT = 50;
 
 async function catalogPage(
@@ -120,7 +120,7 @@ export const resolvers: Resolvers = {
         riskLevel,
         affinityKeys: affinityKeysInput(affinityKeys),
       })
-        .filter((product) => product.channels.includes(channel))
+        .filter((product) => !channel || product.channels.includes(channel))
         .map((product) => ({ productId: product._id, type: product.type, product })),
     productRanking: async (_parent, _args, ctx) => {
       const { revision, value } = await ctx.loaders.catalogue.load();
@@ -221,7 +221,7 @@ export const resolvers: Resolvers = {
     // No database: @requires makes the gateway bring the member's attributes along; each field checks its own.
     __resolveReference: (reference) => reference,
     recommendedProducts: async (member, { first }, ctx) => {
-      const count = checkCount(first ?? 5, MAX_RECOMMENDATIONS, 'first');
+      const count = recommendationCount(first);
       const profile = parseRepresentation(
         SuitabilityInputs,
         member,

@@ -24,7 +24,7 @@ const MEMBERS = `query ($representations: [_Any!]!, $first: Int) {
   }
 }`;
 
-const SUITABLE = `query ($riskLevel: RiskLevel!, $affinityKeys: [String!]!, $channel: Channel!) {
+const SUITABLE = `query ($riskLevel: RiskLevel!, $affinityKeys: [String!]!, $channel: Channel) {
   suitableProducts(riskLevel: $riskLevel, affinityKeys: $affinityKeys, channel: $channel) { productId type }
 }`;
 
@@ -59,7 +59,7 @@ async function membersAnswer(
   return response.data?._entities as MemberAnswer[];
 }
 
-async function suitableAnswer(riskLevel: RiskLevel, affinityKeys: string[], channel = 'APP') {
+async function suitableAnswer(riskLevel: RiskLevel, affinityKeys: string[], channel: string | null = 'APP') {
   const response = await send(SUITABLE, { riskLevel, affinityKeys, channel });
   expect(response.errors).toBeUndefined();
   return response.data?.suitableProducts as { productId: string; type: string }[];
@@ -199,6 +199,24 @@ describe('suitableProducts', () => {
     expect(notOnMini.length).toBeGreaterThan(0);
     for (const product of notOnMini) expect(onMini.map((p) => p.productId)).not.toContain(product._id);
   });
+
+  it.each(risks)(
+    'without a channel answers, for %s, what recommendedProducts recommends, in its order (what content relays)',
+    async (riskLevel) => {
+      for (const affinityKeys of [YOUNG_KEYS, MATURE_KEYS, []]) {
+        const anyChannel = await suitableAnswer(riskLevel, affinityKeys, null);
+        const [member] = await membersAnswer([{ id: 'M9', riskLevel, affinityKeys }]);
+        // recommendedProducts gives at most 50 (membersAnswer asks for them all).
+        expect(anyChannel.slice(0, 50).map((product) => product.productId)).toEqual(
+          member!.recommendedProducts.map((product) => product.id),
+        );
+        const onApp = await suitableAnswer(riskLevel, affinityKeys, 'APP');
+        expect(onApp).toEqual(
+          anyChannel.filter(({ productId }) => seeded(productId).channels.includes('APP')),
+        );
+      }
+    },
+  );
 
   it.each([
     ['too many affinity keys', Array.from({ length: 201 }, (_, i) => `k${i}`)],

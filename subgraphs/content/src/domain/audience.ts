@@ -18,6 +18,10 @@ export const MemberInputs = z.object({
 });
 export type TargetedMember = z.infer<typeof MemberInputs>;
 
+/** The attributes `Member.recommendedProducts` @requires. */
+export const SuitabilityInputs = MemberInputs.pick({ id: true, riskLevel: true, affinityKeys: true });
+export type SuitabilityProfile = z.infer<typeof SuitabilityInputs>;
+
 /** A product the products subgraph vouched for: suitable for the member and sold on the page's channel. */
 export interface SuitableProduct {
   productId: string;

@@ -317,7 +317,11 @@ export type Member = {
   level: MembershipLevel;
   /** Lifecycle stage (from the members subgraph). */
   lifecycleStage: LifecycleStage;
-  /** Suitable products on sale, ranked by affinity to the member's tags: never above the member's risk tolerance. */
+  /**
+   * Suitable products on sale, on any channel, ranked by affinity to the member's tags: never above the member's risk
+   * tolerance; suitableProducts without a channel, the first `first`. Shared with the content subgraph, which gives
+   * products' own answer to suitableProducts along with a member's page (one fetch less for the page).
+   */
   recommendedProducts?: Maybe<Array<Product>>;
   /** The member's risk tolerance (from the members subgraph). */
   riskLevel: RiskLevel;
@@ -566,7 +570,7 @@ export type Query = {
   /**
    * Products on sale, sold on the channel, that suit a risk tolerance, best match for the affinity keys first (the
    * ranking of recommendedProducts). The one place suitability is decided: the content subgraph asks it, on behalf of
-   * the member, which products a member's page may show.
+   * the member, which products a member's page may show and which it recommends.
    */
   suitableProducts?: Maybe<Array<SuitableProduct>>;
   /** Checks a flow version and returns every problem at once. Builder or operator scope. */
@@ -613,7 +617,7 @@ export type QueryServiceFlowVersionsArgs = {
 
 export type QuerySuitableProductsArgs = {
   affinityKeys: Array<Scalars['String']['input']>;
-  channel: Channel;
+  channel?: InputMaybe<Channel>;
   riskLevel: RiskLevel;
 };
 
@@ -1271,7 +1275,7 @@ export type QueryResolvers<
     Maybe<Array<ResolversTypes['SuitableProduct']>>,
     ParentType,
     ContextType,
-    RequireFields<QuerySuitableProductsArgs, 'affinityKeys' | 'channel' | 'riskLevel'>
+    RequireFields<QuerySuitableProductsArgs, 'affinityKeys' | 'riskLevel'>
   >;
   validateFlow?: Resolver<
     ResolversTypes['FlowValidation'],
