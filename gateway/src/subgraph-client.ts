@@ -115,14 +115,26 @@ export class SubgraphClient {
   /** Sends one request, given up when `cancel` aborts or the deadline passes. */
   private async send(call: SubgraphCall, cancel: AbortSignal): Promise<SubgraphAnswer> {
     this.counts.sent += 1;
-    const signal = AbortSignal.any([cancel, AbortSignal.timeout(Math.max(0, call.deadline - Date.now()))]);
+    // One controller and a plain timer rather than AbortSignal.any over AbortSignal.timeout: a few percent of the
+    // gateway's CPU went to building and collecting those two signals for every fetch.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      Math.max(0, call.deadline - Date.now()),
+    );
+    const onCancel = () => controller.abort();
+    cancel.addEventListener('abort', onCancel, { once: true });
     try {
       const response = await request(call.path ? new URL(call.path, this.url) : this.url, {
         method: 'POST',
         headers: call.headers,
         body: call.body,
         dispatcher: this.agent,
-        signal,
+        signal: controller.signal,
       });
       const text = await response.body.text();
       return {
@@ -132,11 +144,14 @@ export class SubgraphClient {
       };
     } catch (error) {
       if (cancel.aborted) throw this.cancelled();
-      if (signal.aborted)
+      if (timedOut)
         throw new SubgraphUnavailable('timeout', `the ${this.name} subgraph did not answer in time`);
       throw new SubgraphUnavailable('unreachable', `the ${this.name} subgraph is unavailable`, {
         cause: error,
       });
+    } finally {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', onCancel);
     }
   }
 
