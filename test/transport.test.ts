@@ -28,6 +28,18 @@ afterEach(() => {
   proxy.delayMs = 0;
 });
 
+describe('caching', () => {
+  it('tells every cache on the way not to store a member’s answer', async () => {
+    const response = await fetch(hub.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(await clientToken('M0001', 'member')) },
+      body: JSON.stringify({ query: '{ viewer { id page(channel: APP, key: "home") { slots { code } } } }' }),
+    });
+    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
 describe('request ids', () => {
   it('echoes the client’s id and carries it into every process that served the request', async () => {
     const requestId = 'client-chosen-id-0001';
