@@ -55,14 +55,26 @@ function fakeGraph(
           if (options.failProducts) {
             data[alias!] = null;
             errors.push({ message: 'products could not answer', path: [alias!] });
-          } else
+          } else {
+            // Products sold on some channel only: asked without one, P-ANY suits too.
+            const anyChannel = variables[`channel${alias!.slice(1)}`] === null;
             data[alias!] = [
               {
                 productId: 'P-1',
                 type: 'DEPOSIT',
                 product: { id: 'P-1', name: 'Deposit', riskLevel: 'R1', annualRate: 1.5 },
               },
+              ...(anyChannel
+                ? [
+                    {
+                      productId: 'P-ANY',
+                      type: 'DEPOSIT',
+                      product: { id: 'P-ANY', name: 'Branch deposit', riskLevel: 'R1', annualRate: 1.2 },
+                    },
+                  ]
+                : []),
             ];
+          }
         }
         if (alias === 'live')
           data.live = (options.listed?.() === false ? [] : (variables.activities as string[])).map((id) => ({
@@ -144,6 +156,26 @@ it('asks once for members whose affinity keys differ only in keys no product is 
   await inputs.ask(CALLER, [question('M0004', keys(['student', 'travel', 'young']))]);
   expect(asked).toHaveLength(2);
   expect(sent[1]).toMatchObject({ keys0: ['student', 'travel'] });
+});
+
+it('asks what suits on any channel (recommendations) apart from a channel, in the same request, and keeps both', async () => {
+  const { graph, asked, sent } = fakeGraph();
+  const inputs = graphInputs(graph, { reuseMs: 1_000 });
+  const anyChannel = { riskLevel: 'R1', affinityKeys: ['travel'], channel: null };
+  const onApp = { ...anyChannel, channel: 'APP' as const };
+  await inputs.ask(CALLER, [
+    question('M0001', { suitability: anyChannel, activityIds: [] }),
+    question('M0001', { suitability: onApp, activityIds: [] }),
+  ]);
+  expect(asked).toHaveLength(1);
+  expect(sent[0]).toMatchObject({ channel0: null, channel1: 'APP' });
+  const [recommended, page] = await inputs.ask(CALLER, [
+    question('M0002', { suitability: anyChannel, activityIds: [] }),
+    question('M0002', { suitability: onApp, activityIds: [] }),
+  ]);
+  expect(asked).toHaveLength(1);
+  expect(recommended!.suitableProducts!.map((suitable) => suitable.productId)).toEqual(['P-1', 'P-ANY']);
+  expect(page!.suitableProducts!.map((suitable) => suitable.productId)).toEqual(['P-1']);
 });
 
 it('always asks what is per member (impressions), even when the rest is known', async () => {
