@@ -1,10 +1,9 @@
 // A member's recommendations, given along with their page: products' own answer to which products suit the member
 // on any channel (products alone decides suitability), asked and kept with the page's other inputs, so that the page
 // needs no fetch of its own to products.
-import { ErrorCode, hubError } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import type { SuitabilityProfile } from './domain/audience';
-import type { ProductCardFields } from './graph-inputs';
+import { unavailable, type ProductCardFields } from './graph-inputs';
 
 /** The first `count` products products ranks for the member; SERVICE_UNAVAILABLE (products) when it cannot say. */
 export async function recommendedProducts(
@@ -19,10 +18,6 @@ export async function recommendedProducts(
     scoreIds: [],
     activityIds: [],
   });
-  if (!inputs.suitableProducts)
-    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the products subgraph could not answer', {
-      serviceName: 'products',
-      reason: inputs.unanswered.products,
-    });
+  if (!inputs.suitableProducts) throw unavailable('products', inputs.unanswered.products);
   return inputs.suitableProducts.slice(0, count).map((suitable) => suitable.product);
 }
