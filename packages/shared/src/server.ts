@@ -6,7 +6,10 @@ import express, { type Request, type Response } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type DocumentNode } from 'graphql';
@@ -131,6 +134,9 @@ export function createSubgraphServer<TContext extends BaseContext>(
       metrics.graphqlPlugin(),
       // Traces are for Apollo Studio reporting, which this hub does not use.
       ApolloServerPluginInlineTraceDisabled(),
+      // No schema carries cache hints and the gateway answers every page no-store, so computing a policy field by field
+      // (a hook around every resolver) would be work nobody reads.
+      ApolloServerPluginCacheControlDisabled(),
       ...(options.plugins ?? []),
     ],
   });
