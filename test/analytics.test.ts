@@ -253,6 +253,8 @@ describe('POST /collect', () => {
     const response = await fetch(`${base}/collect.js`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('javascript');
+    // Browsers revalidate it once its max-age passes.
+    expect(response.headers.get('etag')).toBeTruthy();
     expect(await response.text()).toContain('sendBeacon');
   });
 });

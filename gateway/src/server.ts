@@ -140,6 +140,9 @@ export function buildGateway(options: GatewayOptions): Gateway {
   });
 
   app.disable('x-powered-by');
+  // GraphQL answers are no-store, so nobody revalidates them: no answer body is hashed for an ETag. Files keep theirs,
+  // which sendFile and express.static derive from the file's size and time rather than from this function.
+  app.set('etag', () => undefined);
   app.use(requestId(logger, 'gateway'));
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   // The public port answers /metrics outside production, and in production only when configured to.

@@ -141,6 +141,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
     ],
   });
   app.disable('x-powered-by');
+  // Answers are POSTed and never revalidated: an ETag would hash every response body for nobody.
+  app.disable('etag');
   app.use(requestId(options.dependencies.logger, options.name));
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
   // Subgraphs listen on the private network only: Prometheus scrapes them there.
