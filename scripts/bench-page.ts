@@ -1,9 +1,10 @@
 // npm run bench:page: bounded loads of the headline page (the channels' persisted `Home` document) through the
 // gateway, next to a single-subgraph baseline (`viewer { id }`): 50 distinct members in turn, sent as text and by
 // document id; identical traffic (one member) through a gateway that shares identical in-flight subgraph requests and
-// one that does not; and a guest page. For each page load it tells where the time goes, per subgraph, from every
-// process's /metrics: the gateway's fetches, the database commands and the time spent there, per page, and the CPU of
-// every process. The loads take turns in rounds after a warm-up. Then the peak resident memory of each process.
+// one that does not; and a guest page. For the baseline and the page loads it tells where the time goes, per subgraph,
+// from every process's /metrics: the gateway's fetches, the database commands and the time spent there, per request,
+// and the CPU of every process; for every load, how much of the machine stayed idle. The loads take turns in rounds
+// after a warm-up. Then the peak resident memory of each process.
 // Loopback only; every process is started here, on free ports.
 import { SignJWT } from 'jose';
 import { loadPersistedDocuments } from '../gateway/src/persisted-documents';
@@ -12,6 +13,7 @@ import {
   config,
   cpuSeconds,
   load,
+  machineCpu,
   peakMemoryLine,
   startStack,
   summarize,
@@ -97,10 +99,13 @@ async function scrape(stack: Stack): Promise<Scrape> {
 }
 
 /**
- * Per page, by subgraph: the gateway's fetches, the subgraph's database commands, and time spent in each, summed over
- * the stretches (scrapes before and after) a load ran.
+ * Per request, by subgraph: the gateway's fetches, the subgraph's database commands, and time spent in each, summed
+ * over the stretches (scrapes before and after) a load ran; and the CPU of every process together.
  */
-function breakdown(stretches: readonly [Scrape, Scrape][], pages: number): string[] {
+function breakdown(
+  stretches: readonly [Scrape, Scrape][],
+  pages: number,
+): { lines: string[]; cpuMs: number; hubCpuMs: number } {
   const sum = (of: (before: Scrape, after: Scrape) => number) =>
     stretches.reduce((total, [before, after]) => total + of(before, after), 0);
   const delta = (process: string, name: string, labels: Record<string, string> = {}) =>
@@ -110,9 +115,10 @@ function breakdown(stretches: readonly [Scrape, Scrape][], pages: number): strin
     );
   const perPage = (value: number, digits = 2) => (value / pages).toFixed(digits).padStart(10);
   const lines = [
-    `  ${'per page'.padEnd(12)} ${'fetches'.padStart(10)} ${'fetch ms'.padStart(10)} ${'served ms'.padStart(10)} ${'db cmds'.padStart(10)} ${'db ms'.padStart(10)} ${'cpu ms'.padStart(10)}`,
+    `  ${'per request'.padEnd(12)} ${'fetches'.padStart(10)} ${'fetch ms'.padStart(10)} ${'served ms'.padStart(10)} ${'db cmds'.padStart(10)} ${'db ms'.padStart(10)} ${'cpu ms'.padStart(10)}`,
   ];
-  const cpu = (process: string) => perPage(delta(process, 'process_cpu_seconds_total') * 1_000);
+  const cpuMs = (process: string) => (delta(process, 'process_cpu_seconds_total') * 1_000) / pages;
+  const cpu = (process: string) => cpuMs(process).toFixed(2).padStart(10);
   lines.push(
     `  ${'gateway'.padEnd(12)} ${perPage(delta('gateway', 'hub_graphql_requests_total'))} ${''.padStart(10)} ${perPage(delta('gateway', 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${''.padStart(21)} ${cpu('gateway')}`,
   );
@@ -121,11 +127,17 @@ function breakdown(stretches: readonly [Scrape, Scrape][], pages: number): strin
       `  ${name.padEnd(12)} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_count', { subgraph: name }))} ${perPage(delta('gateway', 'hub_subgraph_fetch_duration_seconds_sum', { subgraph: name }) * 1_000)} ${perPage(delta(name, 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${perPage(delta(name, 'hub_db_command_duration_seconds_count'))} ${perPage(delta(name, 'hub_db_command_duration_seconds_sum') * 1_000)} ${cpu(name)}`,
     );
   }
-  const processCpu = (who: 'databaseCpu' | 'loadCpu') =>
-    perPage(sum((before, after) => after[who] - before[who]) * 1_000);
-  lines.push(`  ${'database'.padEnd(12)} ${''.padStart(54)} ${processCpu('databaseCpu')}`);
-  lines.push(`  ${'load'.padEnd(12)} ${''.padStart(54)} ${processCpu('loadCpu')}`);
-  return lines;
+  const processCpuMs = (who: 'databaseCpu' | 'loadCpu') =>
+    (sum((before, after) => after[who] - before[who]) * 1_000) / pages;
+  lines.push(
+    `  ${'database'.padEnd(12)} ${''.padStart(54)} ${processCpuMs('databaseCpu').toFixed(2).padStart(10)}`,
+  );
+  lines.push(`  ${'load'.padEnd(12)} ${''.padStart(54)} ${processCpuMs('loadCpu').toFixed(2).padStart(10)}`);
+  const hub =
+    cpuMs('gateway') + SUBGRAPH_NAMES.reduce((ms, name) => ms + cpuMs(name), 0) + processCpuMs('databaseCpu');
+  const total = hub + processCpuMs('loadCpu');
+  lines.push(`  ${'all'.padEnd(12)} ${''.padStart(54)} ${total.toFixed(2).padStart(10)}`);
+  return { lines, cpuMs: total, hubCpuMs: hub };
 }
 
 async function main(): Promise<void> {
@@ -162,6 +174,8 @@ async function main(): Promise<void> {
       explain: boolean;
       results: LoadResult[];
       stretches: [Scrape, Scrape][];
+      /** The machine's CPU ticks while this load ran: idle, and in all. */
+      machine: { idle: number; total: number };
     }
     const planned = (
       name: string,
@@ -169,9 +183,18 @@ async function main(): Promise<void> {
       body: object,
       callers: Record<string, string>[],
       explain: boolean,
-    ): Load => ({ name, url, body, callers, explain, results: [], stretches: [] });
+    ): Load => ({
+      name,
+      url,
+      body,
+      callers,
+      explain,
+      results: [],
+      stretches: [],
+      machine: { idle: 0, total: 0 },
+    });
     const loads = [
-      planned('viewer { id } (50 members)', gatewayUrl, { query: BASELINE }, distinct, false),
+      planned('viewer { id } (50 members)', gatewayUrl, { query: BASELINE }, distinct, true),
       planned('headline, 50 members, text', gatewayUrl, { query: HOME.body }, distinct, true),
       planned(
         'headline, 50 members, document id',
@@ -201,7 +224,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round += 1)
       for (const load of loads) {
         const before = load.explain ? await scrape(stack) : null;
+        const machine = machineCpu();
         load.results.push(await bodyLoad(load.url, load.body, load.callers, DURATION_S / ROUNDS));
+        const machineAfter = machineCpu();
+        load.machine.idle += machineAfter.idle - machine.idle;
+        load.machine.total += machineAfter.total - machine.total;
         if (before) load.stretches.push([before, await scrape(stack)]);
       }
     const results = loads.map((load) => {
@@ -211,7 +238,13 @@ async function main(): Promise<void> {
         seconds: load.results.reduce((n, result) => n + result.seconds, 0),
         latenciesMs: load.results.flatMap((result) => result.latenciesMs),
       });
-      return [load.name, merged, load.explain ? breakdown(load.stretches, merged.requests) : null] as const;
+      const idle = (100 * load.machine.idle) / load.machine.total;
+      return [
+        load.name,
+        merged,
+        load.explain ? breakdown(load.stretches, merged.requests) : null,
+        Number.isFinite(idle) ? idle.toFixed(0) : 'n/a',
+      ] as const;
     });
     const [baseline, text, byId, shared, plain] = results.map(([, result]) => result) as [
       Summary,
@@ -221,26 +254,37 @@ async function main(): Promise<void> {
       Summary,
     ];
 
-    const row = (name: string, s: Summary) =>
-      `${name.padEnd(WIDTH)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)}`;
+    const row = (name: string, s: Summary, idle: string) =>
+      `${name.padEnd(WIDTH)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)} ${idle.padStart(7)}`;
     const ratio = (name: string, a: Summary, b: Summary) =>
       `${name.padEnd(WIDTH)} ${(a.rps / b.rps).toFixed(2).padStart(8)} ${(a.p50 / b.p50).toFixed(2).padStart(8)} ${(a.p95 / b.p95).toFixed(2).padStart(8)} ${(a.p99 / b.p99).toFixed(2).padStart(8)}`;
     console.log(
-      `\n${'load'.padEnd(WIDTH)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)}`,
+      `\n${'load'.padEnd(WIDTH)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'requests'.padStart(9)} ${'errors'.padStart(7)} ${'idle %'.padStart(7)}`,
     );
-    for (const [name, result] of results) console.log(row(name, result));
+    for (const [name, result, , idle] of results) console.log(row(name, result, idle));
     console.log(ratio('headline (text) / viewer { id }', text, baseline));
     console.log(ratio('headline (document id) / viewer { id }', byId, baseline));
     console.log(ratio('document id / text', byId, text));
     console.log(ratio('one member: dedupe / no dedupe', shared, plain));
 
     console.log(
-      '\nWhere a page goes, per page: fetches the gateway made (content asks products, analytics and engagement in ' +
-        'one graph request of its own, counted as a second gateway request), their time as the gateway saw it, the ' +
-        "time each process spent serving its requests, each subgraph's database commands and their time, and the CPU " +
-        'time each process used.',
+      '\nWhere a request goes, per request (the baseline and the page loads): fetches the gateway made (content ' +
+        'asks products, analytics and engagement in one graph request of its own, counted as a second gateway ' +
+        'request), their time as the gateway saw it, the time each process spent serving its requests, each ' +
+        "subgraph's database commands and their time, and the CPU time each process used.",
     );
-    for (const [name, , lines] of results) if (lines) console.log(`\n${name}\n${lines.join('\n')}`);
+    for (const [name, , explained] of results)
+      if (explained) console.log(`\n${name}\n${explained.lines.join('\n')}`);
+    // Throughput follows the inverse of the CPU a request takes while the machine has no idle time (idle % above). The
+    // load generator shares the cores and costs about the same per request whatever the answer, which flatters the
+    // page's ratio: the hub's own processes say what a page costs the hub.
+    const cpuRatio = (index: number, of: 'cpuMs' | 'hubCpuMs') =>
+      (results[index]![2]![of] / results[0]![2]![of]).toFixed(2);
+    console.log(
+      `\nCPU per request against viewer { id }: headline (text) ${cpuRatio(1, 'cpuMs')}× with the load generator, ` +
+        `${cpuRatio(1, 'hubCpuMs')}× in the hub's processes alone; guest page ${cpuRatio(5, 'cpuMs')}× and ` +
+        `${cpuRatio(5, 'hubCpuMs')}×.`,
+    );
     console.log(`\n${peakMemoryLine(stack)}`);
   } finally {
     await stack.stop();

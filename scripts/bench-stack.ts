@@ -211,6 +211,23 @@ export function cpuSeconds(pid: number | undefined): number {
 }
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** The machine's CPU time so far, all cores (/proc/stat, in clock ticks): idle and in all; NaN when unreadable. */
+export function machineCpu(): { idle: number; total: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1, 9)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already); idle and iowait are time
+    // no process used.
+    return { idle: fields[3]! + fields[4]!, total: fields.reduce((sum, value) => sum + value, 0) };
+  } catch {
+    return { idle: NaN, total: NaN };
+  }
+}
+
 /** Peak resident set size of a process so far (VmHWM), in MiB. */
 export function peakRssMiB(pid: number | undefined): string {
   if (!pid) return 'n/a';
