@@ -122,12 +122,13 @@ function breakdown(
       (before, after) =>
         sampleSum(after.metrics[process]!, name, labels) - sampleSum(before.metrics[process]!, name, labels),
     );
-  const perPage = (value: number, digits = 2) => (value / pages).toFixed(digits).padStart(10);
+  const cell = (value: number) => value.toFixed(2).padStart(10);
+  const perPage = (value: number) => cell(value / pages);
   const lines = [
     `  ${'per request'.padEnd(12)} ${'fetches'.padStart(10)} ${'fetch ms'.padStart(10)} ${'served ms'.padStart(10)} ${'db cmds'.padStart(10)} ${'db ms'.padStart(10)} ${'cpu ms'.padStart(10)}`,
   ];
   const cpuMs = (process: string) => (delta(process, 'process_cpu_seconds_total') * 1_000) / pages;
-  const cpu = (process: string) => cpuMs(process).toFixed(2).padStart(10);
+  const cpu = (process: string) => cell(cpuMs(process));
   lines.push(
     `  ${'gateway'.padEnd(12)} ${perPage(delta('gateway', 'hub_graphql_requests_total'))} ${''.padStart(10)} ${perPage(delta('gateway', 'hub_graphql_request_duration_seconds_sum') * 1_000)} ${''.padStart(21)} ${cpu('gateway')}`,
   );
@@ -138,14 +139,12 @@ function breakdown(
   }
   const processCpuMs = (who: 'databaseCpu' | 'loadCpu') =>
     (sum((before, after) => after[who] - before[who]) * 1_000) / pages;
-  lines.push(
-    `  ${'database'.padEnd(12)} ${''.padStart(54)} ${processCpuMs('databaseCpu').toFixed(2).padStart(10)}`,
-  );
-  lines.push(`  ${'load'.padEnd(12)} ${''.padStart(54)} ${processCpuMs('loadCpu').toFixed(2).padStart(10)}`);
+  lines.push(`  ${'database'.padEnd(12)} ${''.padStart(54)} ${cell(processCpuMs('databaseCpu'))}`);
+  lines.push(`  ${'load'.padEnd(12)} ${''.padStart(54)} ${cell(processCpuMs('loadCpu'))}`);
   const hub =
     cpuMs('gateway') + SUBGRAPH_NAMES.reduce((ms, name) => ms + cpuMs(name), 0) + processCpuMs('databaseCpu');
   const total = hub + processCpuMs('loadCpu');
-  lines.push(`  ${'all'.padEnd(12)} ${''.padStart(54)} ${total.toFixed(2).padStart(10)}`);
+  lines.push(`  ${'all'.padEnd(12)} ${''.padStart(54)} ${cell(total)}`);
   return { lines, cpuMs: total, hubCpuMs: hub };
 }
 
