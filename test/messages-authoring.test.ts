@@ -57,6 +57,13 @@ describe('bad input', () => {
         'SMS_OPT_OUT_REQUIRED',
         'input.sms.optOut',
       ],
+      // Half an emoji: stored, it would read U+FFFD — not what the operator approved.
+      [{ ...IN_APP_TEMPLATE, body: '理财季 \ud83d 开启' }, 'BAD_USER_INPUT', 'input.body'],
+      [
+        { name: 'Half', format: 'SMS', sms: { ...SMS, body: `${SMS.body}\udc00` } },
+        'BAD_USER_INPUT',
+        'input.sms.body',
+      ],
     ];
     const before = await storedState({ messages: hub.connections.messages });
     for (const [input, code, field] of cases) {

@@ -6,6 +6,8 @@ import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/mo
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import { relayEvents } from '../subgraphs/messages/src/events/relay';
 import { fallBackOverdue } from '../subgraphs/messages/src/outbox/fallback';
+import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
+import type { ProviderAdapter } from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
 import { errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -58,7 +60,12 @@ async function postReceipts(
 }
 
 /** An approved campaign to these seeded members only (a rule naming them by a tag set here), planned and sent. */
-async function sentTo(memberIds: string[], templateIds: string[], purpose = 'MARKETING'): Promise<string> {
+async function sentTo(
+  memberIds: string[],
+  templateIds: string[],
+  purpose = 'MARKETING',
+  provider?: ProviderAdapter,
+): Promise<string> {
   const tag = `reach_${Math.random().toString(36).slice(2, 8)}`;
   const { members } = await openMembers(hub.connections.members);
   await members.model.updateMany({ _id: { $in: memberIds } }, { $set: { [`tags.${tag}`]: true } });
@@ -74,8 +81,44 @@ async function sentTo(memberIds: string[], templateIds: string[], purpose = 'MAR
     variants: [{ key: 'A', weight: 1, templateIds }],
   });
   await m.schedule();
-  await m.send();
+  await m.send(provider ? { provider } : {});
   return id;
+}
+
+/** A provider that is down: every hand-over fails, to be retried. */
+const unavailableProvider: ProviderAdapter = {
+  name: 'down',
+  send: async () => ({ ok: false, permanent: false, error: 'provider unavailable' }),
+  close: async () => undefined,
+};
+
+const setConsent = (memberId: string, channel: string, granted: boolean) =>
+  m.member(
+    memberId,
+    `mutation ($channel: MessageChannel!, $granted: Boolean!) {
+      setMessageConsent(channel: $channel, purpose: MARKETING, granted: $granted) { granted }
+    }`,
+    { channel, granted },
+  );
+
+const marketingConsent = async (memberId: string, channel: string) =>
+  (
+    await m.member(memberId, `{ viewer { messageConsents { channel purpose granted source } } }`)
+  ).data?.viewer.messageConsents.find(
+    (consent: { channel: string; purpose: string }) =>
+      consent.channel === channel && consent.purpose === 'MARKETING',
+  );
+
+/** The member's budget touches: the message keys, per channel. */
+async function touchesOf(memberId: string) {
+  const [contact] = await m.repos.contacts.byMembers([memberId]);
+  const keys = (touches: { key: string }[] | undefined) => (touches ?? []).map((touch) => touch.key);
+  return {
+    marketing: keys(contact?.marketing),
+    SMS: keys(contact?.channels.SMS),
+    IN_APP: keys(contact?.channels.IN_APP),
+    FIVE_G: keys(contact?.channels.FIVE_G),
+  };
 }
 
 const entry = async (campaignId: string, memberId: string, rung = 1) =>
@@ -296,6 +339,42 @@ describe('FIVE_G falling back to SMS', () => {
     await m.send();
     expect(await m.repos.localDeliveries.countDocuments({ _id: `${sent._id}:SMS` })).toBe(1);
   });
+
+  it('never falls back once the card reached the member: delivered, then reported failed; or only clicked', async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const delivered = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
+    // Both in one request, then the FAILED again on its own.
+    const both = [
+      { messageId: delivered._id, status: 'DELIVERED' },
+      { messageId: delivered._id, status: 'FAILED', error: 'late carrier report' },
+    ];
+    expect(await postReceipts(both)).toEqual({ status: 200, body: { applied: 2, unknown: [] } });
+    expect(await postReceipts([both[1]])).toMatchObject({ status: 200 });
+
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const clicked = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
+    expect(await postReceipts([{ messageId: clicked._id, status: 'CLICKED' }])).toMatchObject({
+      status: 200,
+    });
+    await m.repos.outbox.apply([
+      { id: clicked._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } },
+    ]);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+
+    await m.send();
+    for (const card of [delivered, clicked]) {
+      expect(await m.repos.localDeliveries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
+      expect(await m.repos.outbox.entries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
+      expect(await m.repos.outbox.entries.findById(card._id).lean()).toMatchObject({
+        state: 'SENT',
+        fellBackAt: null,
+        deliveredAt: expect.any(Date),
+      });
+    }
+  });
 });
 
 describe('receipts', () => {
@@ -363,6 +442,28 @@ describe('receipts', () => {
       },
     );
     expect(stats.data?.campaign.stats.total).toEqual({ delivered: 1, unsubscribed: 1 });
+
+    // The member gives consent again; the same reply, repeated by the provider, changes nothing more.
+    await setConsent('M0002', 'SMS', true);
+    expect(await postReceipts([{ messageId, status: 'REPLY', text: 'TD' }])).toMatchObject({ status: 200 });
+    expect(await marketingConsent('M0002', 'SMS')).toMatchObject({ granted: true, source: 'MEMBER' });
+    expect(
+      await m.repos.consents.log.countDocuments({ memberId: 'M0002', source: 'UNSUBSCRIBE_REPLY' }),
+    ).toBe(1);
+  });
+
+  it('dead-letters an SMS the carrier reports failed, and gives its budget touch back', async () => {
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const failed = await entry(await sentTo(['M0002'], [await m.publishedTemplate(SMS_TEMPLATE)]), 'M0002');
+    expect((await touchesOf('M0002')).SMS).toEqual([failed._id]);
+    expect(
+      await postReceipts([{ messageId: failed._id, status: 'FAILED', error: 'no such number' }]),
+    ).toMatchObject({ status: 200 });
+    expect(await m.repos.outbox.entries.findById(failed._id).lean()).toMatchObject({
+      state: 'DEAD',
+      lastError: 'carrier: no such number',
+    });
+    expect(await touchesOf('M0002')).toMatchObject({ marketing: [], SMS: [] });
   });
 });
 
@@ -407,6 +508,79 @@ describe('unsubscribe links', () => {
     const next = await sentTo(['M0003'], [inApp]);
     expect(await entry(next, 'M0003')).toMatchObject({ state: 'SKIPPED', reason: 'NO_CONSENT' });
     expect((await entry(campaignId, 'M0003')).unsubscribedAt).toEqual(expect.any(Date));
+  });
+
+  it('withdraw consent on the next try when writing it failed the first time', async () => {
+    const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+    await setConsent('M0004', 'IN_APP', true);
+    await sentTo(['M0004'], [inApp]);
+    const inbox = await m.member(
+      'M0004',
+      `{ viewer { inbox(first: 1) { edges { node { unsubscribeLink } } } } }`,
+    );
+    const token = new URL(inbox.data?.viewer.inbox.edges[0].node.unsubscribeLink).searchParams.get('t')!;
+    const UNSUBSCRIBE = `mutation ($token: String!) { unsubscribe(token: $token) { channel at } }`;
+    const blip = jest
+      .spyOn(ConsentRepository.prototype, 'set')
+      .mockRejectedValueOnce(new Error('the database went away'));
+    try {
+      expect(errorCodes(await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token }))).toEqual([
+        'INTERNAL_SERVER_ERROR',
+      ]);
+    } finally {
+      blip.mockRestore();
+    }
+    expect(await marketingConsent('M0004', 'IN_APP')).toMatchObject({ granted: true });
+    const retried = await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token });
+    expect(retried.data?.unsubscribe).toEqual({ channel: 'IN_APP', at: expect.any(String) });
+    expect(await marketingConsent('M0004', 'IN_APP')).toMatchObject({
+      granted: false,
+      source: 'UNSUBSCRIBE_LINK',
+    });
+  });
+});
+
+describe('a retry after consent is withdrawn', () => {
+  const retryNow = async (campaignId: string) => {
+    await m.repos.outbox.entries.updateMany({ campaignId }, { $set: { dueAt: new Date(0) } });
+    await m.repos.outbox.batches.updateMany({ campaignId }, { $set: { dueAt: new Date(0) } });
+    await m.send();
+  };
+
+  afterAll(() => setConsent('M0001', 'SMS', true));
+
+  it('goes on the next consented rung, its budget touch moving with it; with none left, gives the touch back', async () => {
+    const sms = await m.publishedTemplate(SMS_TEMPLATE);
+    const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+    await m.repos.contacts.model.deleteOne({ _id: 'M0001' });
+    await setConsent('M0001', 'SMS', true);
+    // The provider is down for each message's first attempt. An SMS-only message first: with SMS withdrawn, its retry
+    // does not go, and the touch it held is given back (else the day's one SMS would stay taken).
+    const smsOnly = await sentTo(['M0001'], [sms], 'MARKETING', unavailableProvider);
+    const stopping = await entry(smsOnly, 'M0001');
+    expect(stopping).toMatchObject({ state: 'PENDING', reason: 'RETRY', channel: 'SMS', attempts: 1 });
+    expect(await touchesOf('M0001')).toMatchObject({ marketing: [stopping._id], SMS: [stopping._id] });
+    await setConsent('M0001', 'SMS', false);
+    await retryNow(smsOnly);
+    expect(await entry(smsOnly, 'M0001')).toMatchObject({ state: 'SKIPPED', reason: 'NO_CONSENT' });
+    expect(await touchesOf('M0001')).toMatchObject({ marketing: [], SMS: [] });
+
+    // Then SMS → in-app: its retry goes in the app, the touch moving from SMS to IN_APP.
+    await setConsent('M0001', 'SMS', true);
+    const twoRungs = await sentTo(['M0001'], [sms, inApp], 'MARKETING', unavailableProvider);
+    const moving = await entry(twoRungs, 'M0001');
+    expect(moving).toMatchObject({ state: 'PENDING', reason: 'RETRY', channel: 'SMS', attempts: 1 });
+    await setConsent('M0001', 'SMS', false);
+    await retryNow(twoRungs);
+    expect(await entry(twoRungs, 'M0001')).toMatchObject({ state: 'SENT', channel: 'IN_APP' });
+    expect(await m.repos.localDeliveries.countDocuments({ _id: { $in: [stopping._id, moving._id] } })).toBe(
+      0,
+    );
+    expect(await touchesOf('M0001')).toMatchObject({
+      marketing: [moving._id],
+      SMS: [],
+      IN_APP: [moving._id],
+    });
   });
 });
 

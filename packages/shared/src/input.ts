@@ -27,11 +27,16 @@ export function checked<T>(check: () => T): T {
   }
 }
 
+/** Half of a surrogate pair on its own: no character at all, which the database would store as U+FFFD instead. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /** Trimmed text of 1 to `max` characters. */
 export function requiredText(value: string | null | undefined, field: string, max: number): string {
   const trimmed = (value ?? '').trim();
   if (trimmed.length === 0 || trimmed.length > max)
     throw new InputProblem(field, `${field} must be 1 to ${max} characters`);
+  if (LONE_SURROGATE.test(trimmed))
+    throw new InputProblem(field, `${field} has half a character (a lone UTF-16 surrogate)`);
   return trimmed;
 }
 

@@ -113,6 +113,11 @@ export class ConsentRepository {
       .exec();
   }
 
+  /** Whether a withdrawal through this message (an unsubscribe link or reply) was written. */
+  async withdrawnThrough(memberId: string, messageId: string): Promise<boolean> {
+    return (await this.log.exists({ memberId, messageId, granted: false })) !== null;
+  }
+
   /** Records a member's consent for a channel and purpose, and logs it. */
   async set(
     memberId: string,

@@ -3,6 +3,7 @@ import { badInput, deviceOfGuest, requireMember } from '@bank-hub/shared';
 import type { Resolvers } from '../generated/resolvers';
 import { mayRead } from '../inbox/resolvers';
 import { consentViews } from './model';
+import { unsubscribeThrough } from './unsubscribe';
 import { messageOfToken } from './unsubscribe-token';
 
 export const consentResolvers: Resolvers = {
@@ -17,17 +18,7 @@ export const consentResolvers: Resolvers = {
       const [entry] = messageId ? await ctx.repos.outbox.byIds([messageId]) : [];
       if (!entry || !entry.channel || entry.purpose !== 'MARKETING')
         throw badInput('the link is not an unsubscribe link of a message this bank sent', 'token');
-      // Following the link again repeats nothing: the first withdrawal stands, with its time.
-      if (await ctx.repos.outbox.stampOnce(entry._id, 'unsubscribedAt', ctx.now))
-        await ctx.repos.consents.set(
-          entry.memberId,
-          entry.channel,
-          'MARKETING',
-          false,
-          'UNSUBSCRIBE_LINK',
-          ctx.now,
-          entry._id,
-        );
+      await unsubscribeThrough(ctx.repos, { ...entry, channel: entry.channel }, 'UNSUBSCRIBE_LINK', ctx.now);
       const [stamped] = await ctx.repos.outbox.byIds([entry._id]);
       return { channel: entry.channel, at: stamped?.unsubscribedAt ?? ctx.now };
     },

@@ -7,6 +7,7 @@
 import { isDuplicateKey } from '@bank-hub/shared';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { MessageChannel } from '@bank-hub/shared';
+import type { OutboxEntryDoc } from './model';
 
 interface Touch {
   key: string;
@@ -33,6 +34,13 @@ export interface ContactRules {
 
 const CAP_WINDOW_MS = 86_400_000;
 
+/**
+ * Whether a message takes a touch of the member's contact budget: marketing on its first rung (a fallback is the same
+ * touch as the message it falls back from).
+ */
+export const takesTouch = (entry: Pick<OutboxEntryDoc, 'purpose' | 'rung'>): boolean =>
+  entry.purpose === 'MARKETING' && entry.rung === 1;
+
 export type TouchOutcome =
   { ok: true; channel: MessageChannel } | { ok: false; reason: 'OVER_BUDGET' | 'FREQUENCY_CAPPED' };
 
@@ -54,7 +62,7 @@ export function decideTouch(
   now: Date,
 ): TouchOutcome {
   const taken = doc?.marketing.find((touch) => touch.key === key);
-  if (taken) return { ok: true, channel: taken.channel };
+  if (taken && rungs.includes(taken.channel)) return { ok: true, channel: taken.channel };
   const budgetFrom = now.getTime() - rules.budgetWindowMs;
   const recent = (doc?.marketing ?? []).filter((touch) => new Date(touch.at).getTime() > budgetFrom);
   if (recent.length >= rules.budget) return { ok: false, reason: 'OVER_BUDGET' };
@@ -95,8 +103,16 @@ export class ContactRepository {
   ): Promise<TouchOutcome> {
     let doc = known;
     for (let attempt = 0; attempt < 3; attempt++) {
+      const held = doc?.marketing.find((touch) => touch.key === key);
+      if (held && !rungs.includes(held.channel)) {
+        // An earlier attempt took the touch on a channel the member has withdrawn consent from since: the message
+        // goes on another rung, so its touch moves there (or is refused, like any other).
+        await this.giveBack(memberId, key, held.channel);
+        doc = await this.model.findById(memberId).lean<ContactDoc>().exec();
+        continue;
+      }
       const decided = decideTouch(doc, key, rungs, rules, now);
-      if (!decided.ok || doc?.marketing.some((touch) => touch.key === key)) return decided;
+      if (!decided.ok || held) return decided;
       if (doc && this.hasAged(doc, rules, now)) await this.prune(memberId, rules, now);
       const touch: Touch = { key, at: now, channel: decided.channel };
       if (!doc) {
@@ -141,7 +157,7 @@ export class ContactRepository {
     throw new Error(`the contact budget of ${memberId} is contended; retrying later`);
   }
 
-  /** Gives back a touch whose message was never delivered (dead-lettered). */
+  /** Gives back a touch whose message was never delivered (dead-lettered, or not sent after all). */
   async giveBack(memberId: string, key: string, channel: MessageChannel): Promise<void> {
     await this.model
       .updateOne({ _id: memberId }, { $pull: { marketing: { key }, [`channels.${channel}`]: { key } } })

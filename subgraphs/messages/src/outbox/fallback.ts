@@ -35,7 +35,7 @@ export async function fallBack(
   now: Date,
 ): Promise<number> {
   const eligible = entries.filter(
-    (entry) => entry.channel === 'FIVE_G' && entry.rung === 1 && !entry.fellBackAt,
+    (entry) => entry.channel === 'FIVE_G' && entry.rung === 1 && !entry.fellBackAt && !entry.deliveredAt,
   );
   if (eligible.length === 0) return 0;
   const byCampaign = new Map<string, OutboxEntryDoc[]>();

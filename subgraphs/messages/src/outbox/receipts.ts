@@ -5,8 +5,10 @@
 //
 // The body is `{"receipts": [{"messageId", "status", "at"?, "text"?, "error"?}]}` (at most 500): `messageId` is the
 // idempotency key the message was sent with; `status` DELIVERED, FAILED (undeliverable: a 5G message falls back to
-// SMS, an SMS is given up), READ (a 5G read receipt: opened), CLICKED (a card button: clicked) or REPLY (a reply; an
-// unsubscribe keyword withdraws marketing consent on that channel). A receipt repeated changes nothing more.
+// SMS, an SMS is given up and its contact-budget touch given back — unless the message was delivered already), READ
+// (a 5G read receipt: opened), CLICKED (a card button: clicked) or REPLY (a reply; an unsubscribe keyword withdraws
+// marketing consent on that channel, once per message). READ, CLICKED and REPLY prove delivery too. A receipt
+// repeated changes nothing more.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { GraphQLError } from 'graphql';
@@ -14,6 +16,8 @@ import { z } from 'zod';
 import { ErrorCode, sendGraphQLError, type BaseContext, type Logger } from '@bank-hub/shared';
 import { messageEvent, type RelayedEventDoc } from '../events/relay';
 import type { MessagesRepositories } from '../models';
+import { unsubscribeThrough } from '../consent/unsubscribe';
+import { takesTouch } from './contacts';
 import { fallBack } from './fallback';
 
 export const SIGNATURE_HEADER = 'x-receipt-signature';
@@ -83,10 +87,15 @@ export async function applyReceipts(
     const at = receipt.at ? new Date(receipt.at) : now;
     const facts = { ...entry, channel: entry.channel };
     applied += 1;
+    // A read, a click or a reply is proof of delivery too (carriers do not always send the receipt for it).
+    if (receipt.status !== 'FAILED' && !entry.deliveredAt) {
+      if (await repos.outbox.stampOnce(entry._id, 'deliveredAt', at))
+        events.push(messageEvent(facts, 'message_delivered', at));
+      // Later receipts of this request see it: a FAILED after it must not fall back or give up.
+      entries.set(entry._id, { ...entry, deliveredAt: at });
+    }
     switch (receipt.status) {
       case 'DELIVERED':
-        if (await repos.outbox.stampOnce(entry._id, 'deliveredAt', at))
-          events.push(messageEvent(facts, 'message_delivered', at));
         break;
       case 'READ':
         if (await repos.outbox.stampOnce(entry._id, 'openedAt', at))
@@ -98,28 +107,22 @@ export async function applyReceipts(
           events.push(messageEvent(facts, 'message_click', at));
         break;
       case 'FAILED':
+        // A message that reached the member stays reached, whatever a carrier says after.
+        if (entry.deliveredAt) break;
         if (entry.channel === 'FIVE_G') await fallBack(repos, [entry], now);
-        else if (!entry.deliveredAt)
+        else {
           await repos.outbox.apply([
             {
               id: entry._id,
               set: { state: 'DEAD', lastError: `carrier: ${receipt.error ?? 'undeliverable'}` },
             },
           ]);
+          if (takesTouch(entry)) await repos.contacts.giveBack(entry.memberId, entry._id, entry.channel);
+        }
         break;
       case 'REPLY':
-        if (receipt.text && UNSUBSCRIBE_REPLY.test(receipt.text)) {
-          await repos.consents.set(
-            entry.memberId,
-            entry.channel,
-            'MARKETING',
-            false,
-            'UNSUBSCRIBE_REPLY',
-            at,
-            entry._id,
-          );
-          await repos.outbox.stampOnce(entry._id, 'unsubscribedAt', at);
-        }
+        if (receipt.text && UNSUBSCRIBE_REPLY.test(receipt.text))
+          await unsubscribeThrough(repos, { ...entry, channel: entry.channel }, 'UNSUBSCRIBE_REPLY', at);
         break;
     }
   }

@@ -20,7 +20,7 @@ import type { CampaignDoc } from '../campaigns/model';
 import { renderMessage, rendersOn } from '../templates/domain/render';
 import type { TemplateDoc } from '../templates/model';
 import type { ProviderAdapter } from './adapters/adapter';
-import type { ContactDoc, ContactRules } from './contacts';
+import { takesTouch, type ContactDoc, type ContactRules } from './contacts';
 import { backoffMs, consentedRungs } from './domain/routing';
 import type { EntryChange, OutboxEntryDoc, OutboxReason, SendBatchDoc } from './model';
 
@@ -176,6 +176,15 @@ async function sendChunk(
     return [];
   });
   await repos.outbox.apply([...attempts, ...settled]);
+  // A message an earlier attempt took a touch for, and that does not go now (consent withdrawn since, campaign
+  // archived…), never reached the member: the touch is given back.
+  await Promise.all(
+    decisions.flatMap((decision) =>
+      decision.kind === 'skip' && takesTouch(decision.entry) && decision.entry.channel
+        ? [repos.contacts.giveBack(decision.entry.memberId, decision.entry._id, decision.entry.channel)]
+        : [],
+    ),
+  );
   if (attempts.length > 0 && !(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs)))
     return null;
   const outcomes: EntryChange[] = [];
@@ -209,7 +218,7 @@ async function decide(
     return due.map((entry) => ({ entry, kind: 'skip', reason: 'CAMPAIGN_ARCHIVED' }));
   const memberIds = [...new Set(due.map((entry) => entry.memberId))];
   const templateIds = [...new Set(due.flatMap((entry) => Object.values(entry.templates)))];
-  const needsTouch = due.filter((entry) => entry.purpose === 'MARKETING' && entry.rung === 1);
+  const needsTouch = due.filter(takesTouch);
   const [templates, consentDocs, contactDocs] = await Promise.all([
     repos.templates.findByIds(templateIds),
     repos.consents.byMembers(memberIds),
@@ -249,7 +258,7 @@ async function decide(
       }
     }
     let channel = rungs[0]!;
-    if (entry.purpose === 'MARKETING' && entry.rung === 1) {
+    if (takesTouch(entry)) {
       try {
         const touch = await repos.contacts.take(
           entry.memberId,
@@ -369,8 +378,7 @@ async function failed(
 ): Promise<EntryChange> {
   const lastError = error.slice(0, 300);
   if (permanent || attempts >= deps.rules.maxAttempts) {
-    if (entry.purpose === 'MARKETING' && entry.rung === 1)
-      await deps.repos.contacts.giveBack(entry.memberId, entry._id, channel);
+    if (takesTouch(entry)) await deps.repos.contacts.giveBack(entry.memberId, entry._id, channel);
     deps.logger.warn({ message: entry._id, attempts, permanent, reason: lastError }, 'message dead-lettered');
     return { id: entry._id, set: { state: 'DEAD', lastError, reason: null } };
   }
