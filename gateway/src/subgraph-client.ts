@@ -40,6 +40,8 @@ interface InFlight {
   answer: Promise<SubgraphAnswer>;
   controller: AbortController;
   waiters: number;
+  /** The deadline the request was sent with: the first caller's. */
+  deadline: number;
 }
 
 export interface SubgraphClientOptions {
@@ -79,11 +81,11 @@ export class SubgraphClient {
     } else {
       const controller = new AbortController();
       const answer = this.send(call, controller.signal);
-      const started: InFlight = { answer, controller, waiters: 0 };
-      answer.then(
-        () => this.inFlight.delete(key),
-        () => this.inFlight.delete(key),
-      );
+      const started: InFlight = { answer, controller, waiters: 0, deadline: call.deadline };
+      const settled = () => {
+        if (this.inFlight.get(key) === started) this.inFlight.delete(key);
+      };
+      answer.then(settled, settled);
       this.inFlight.set(key, started);
       flight = started;
     }
@@ -107,7 +109,18 @@ export class SubgraphClient {
       call.signal.addEventListener('abort', onAbort, { once: true });
       shared.answer.then(
         (answer) => stopWaiting() && resolve(answer),
-        (error: unknown) => stopWaiting() && reject(error),
+        (error: unknown) => {
+          if (!stopWaiting()) return;
+          // The shared request ran out of the time of the caller who sent it; this caller's own deadline is later,
+          // so it asks again with the time it has left, as it would have without sharing.
+          if (
+            error instanceof SubgraphUnavailable &&
+            error.reason === 'timeout' &&
+            call.deadline > shared.deadline
+          )
+            resolve(this.share(call, key));
+          else reject(error);
+        },
       );
     });
   }
