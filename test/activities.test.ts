@@ -1,12 +1,24 @@
 // Activities and tasks through the gateway: the activities a member may join with their progress, joining (and the
 // refusals), progress that moves from tracked events within seconds and never counts an event twice, daily
 // sign-in, and operators creating and checking activities.
+import { ErrorCode, hubError } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
+import { grantPendingRewards } from '../subgraphs/engagement/src/activities/progress';
 import {
   openRepositories as openEngagement,
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import type { Reward, RewardGranter } from '../subgraphs/engagement/src/rewards';
+import { insertBenefits, publishedBenefit } from './support/benefits';
+import {
+  bearer,
+  clientToken,
+  dropAndClose,
+  errorCodes,
+  graphql,
+  testDatabase,
+  testLogger,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -19,6 +31,11 @@ beforeAll(async () => {
   hub = await startTestHub('activities', { config: { TASK_FEED_INTERVAL_MS: 250 } });
   engagement = await openEngagement(hub.connections.engagement);
   operator = bearer(await clientToken('ops.fang', 'operator'));
+  await insertBenefits(hub.connections.engagement, [
+    publishedBenefit('B-ACT-ONCE'),
+    publishedBenefit('B-ACT-SOON-GONE'),
+    publishedBenefit('B-ACT-GONE'),
+  ]);
 });
 
 afterAll(() => stopTestHub(hub));
@@ -284,8 +301,220 @@ describe('daily sign-in', () => {
   });
 });
 
+const CREATE = `mutation ($input: ActivityInput!) { createActivity(input: $input) { id status version tasks { id } } }`;
+const WORKFLOW = `mutation ($id: ID!, $step: WorkflowStep!) {
+  engagementWorkflow(type: ACTIVITY, id: $id, step: $step) { status }
+}`;
+const SIGN_IN = `mutation ($id: ID!) { dailySignIn(activityId: $id) { tasks { completed rewarded } } }`;
+
+/** A running INTERACTIVE activity whose one task a single daily sign-in completes, with `reward`. */
+const signInOnce = (reward: Record<string, unknown>) => ({
+  title: 'Sign in once',
+  summary: 'Sign in once.',
+  imageUrl: 'https://cdn.example/once.jpg',
+  kind: 'INTERACTIVE',
+  startsAt: '2026-01-01T00:00:00Z',
+  endsAt: '2030-01-01T00:00:00Z',
+  tasks: [{ id: 'once', title: 'Sign in', event: 'sign_in', measure: 'DISTINCT_DAYS', target: 1, reward }],
+});
+
+/** Creates an activity as ops.fang and submits it; ops.bo approves it unless told not to. */
+async function publish(input: object, approve = true): Promise<string> {
+  const created = await graphql(hub.gatewayUrl, CREATE, { input }, operator);
+  expect(created.errors).toBeUndefined();
+  const id = created.data?.createActivity.id as string;
+  expect((await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator)).errors).toBeUndefined();
+  if (approve) {
+    const approved = await graphql(
+      hub.gatewayUrl,
+      WORKFLOW,
+      { id, step: 'APPROVE' },
+      bearer(await clientToken('ops.bo', 'operator')),
+    );
+    expect(approved.errors).toBeUndefined();
+  }
+  return id;
+}
+
+describe("a task's reward", () => {
+  it('shows the benefit it grants', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          activity(id: "A-NEWBIE") {
+            tasks {
+              id
+              reward {
+                points
+                benefit {
+                  id
+                  kind
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      await member('M0001'),
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.activity.tasks).toEqual([
+      { id: 'sign-in-7', reward: { points: 0, benefit: { id: 'B-WELCOME-50', kind: 'COUPON' } } },
+      { id: 'open-account', reward: { points: 200, benefit: null } },
+    ]);
+  });
+
+  it('refused for good is recorded on the progress, and not tried again', async () => {
+    const id = await publish(signInOnce({ points: 5, benefitId: 'B-ACT-ONCE' }));
+    const headers = await member('M0010');
+    // The member claimed the benefit themself already: one per member.
+    const claimed = await graphql(
+      hub.gatewayUrl,
+      `
+        mutation {
+          claimBenefit(benefitId: "B-ACT-ONCE", idempotencyKey: "act-once-mine") {
+            id
+          }
+        }
+      `,
+      {},
+      headers,
+    );
+    expect(claimed.errors).toBeUndefined();
+    await graphql(hub.gatewayUrl, JOIN, { id }, headers);
+    const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
+    expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: false }]);
+    const progress = await engagement.progress.model.findById(`${id}|once|M0010`).lean().exec();
+    expect(progress).toMatchObject({
+      rewardedAt: null,
+      rewardRefusal: { code: 'CLAIM_LIMIT_REACHED', message: expect.any(String) },
+    });
+    const awaiting = await engagement.progress.awaitingReward(new Date(Date.now() + 86_400_000), 1_000);
+    expect(awaiting.map((p) => p._id)).not.toContain(`${id}|once|M0010`);
+  });
+
+  it('that cannot be granted, 500 of them, holds up neither a member’s own nor their sign-in', async () => {
+    const good = await publish(signInOnce({ points: 7 }));
+    const poisoned = await publish(signInOnce({ benefitId: 'B-ACT-GONE' }));
+    // Its benefit withdrawn after the activity was published: every grant is refused.
+    await engagement.benefits.model.updateOne({ _id: 'B-ACT-GONE' }, { $set: { status: 'ARCHIVED' } });
+    const completedAt = new Date(Date.now() - 60_000);
+    await engagement.progress.model.insertMany(
+      Array.from({ length: 500 }, (_, i) => {
+        const memberId = `M${String(300 + i).padStart(4, '0')}`;
+        return {
+          _id: `${poisoned}|once|${memberId}`,
+          activityId: poisoned,
+          taskId: 'once',
+          memberId,
+          value: 1,
+          days: ['2026-11-01'],
+          completedAt,
+          rewardedAt: null,
+        };
+      }),
+    );
+    const headers = await member('M0011');
+    await graphql(hub.gatewayUrl, JOIN, { id: good }, headers);
+    const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id: good }, headers);
+    expect(signedIn.errors).toBeUndefined();
+    expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: true }]);
+    // The background pass records each refusal once and moves on.
+    const refused = () =>
+      engagement.progress.model
+        .countDocuments({ activityId: poisoned, 'rewardRefusal.code': 'BENEFIT_NOT_AVAILABLE' })
+        .exec();
+    for (let tries = 0; tries < 150 && (await refused()) < 500; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await refused()).toBe(500);
+  });
+});
+
+describe('granting task rewards', () => {
+  it('reads the oldest first, never retries a refusal, backs failures off and stops a pass after a few', async () => {
+    const connection = await testDatabase('task-rewards');
+    try {
+      const repos = await openEngagement(connection);
+      const now = new Date();
+      await repos.activities.insert({
+        _id: 'A-R',
+        title: 'Sign in once',
+        summary: 'Sign in once.',
+        imageUrl: 'https://cdn.example/once.jpg',
+        kind: 'INTERACTIVE',
+        startsAt: new Date('2026-01-01T00:00:00Z'),
+        endsAt: new Date('2030-01-01T00:00:00Z'),
+        rule: null,
+        tasks: [
+          {
+            id: 'once',
+            title: 'Sign in',
+            event: 'sign_in',
+            where: [],
+            measure: 'DISTINCT_DAYS',
+            property: null,
+            target: 1,
+            reward: { points: 1, benefitId: null },
+          },
+        ],
+        status: 'PUBLISHED',
+        version: 1,
+        lastEditedBy: 'ops.a',
+        approvedBy: 'ops.b',
+        updatedAt: now,
+        pending: null,
+      });
+      // Oldest first: 5 whose grants fail (members down), 200 refused for good, 5 granted.
+      const memberIds = Array.from({ length: 210 }, (_, i) => `M${2000 + i}`);
+      const failing = new Set(memberIds.slice(0, 5));
+      const refusing = new Set(memberIds.slice(5, 205));
+      await repos.progress.model.insertMany(
+        memberIds.map((memberId, i) => ({
+          _id: `A-R|once|${memberId}`,
+          activityId: 'A-R',
+          taskId: 'once',
+          memberId,
+          value: 1,
+          days: ['2026-11-01'],
+          completedAt: new Date(now.getTime() - 100_000 + i),
+          rewardedAt: null,
+        })),
+      );
+      const asked: string[] = [];
+      const granter: RewardGranter = {
+        async grant(reward: Reward) {
+          asked.push(reward.memberId);
+          if (failing.has(reward.memberId)) throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members is down');
+          if (refusing.has(reward.memberId)) throw hubError(ErrorCode.OUT_OF_STOCK, 'none left');
+          return { pointsEntryId: `PE-${reward.memberId}`, claim: null };
+        },
+      };
+      const pass = (at: Date) => grantPendingRewards({ repos, granter, logger: testLogger }, at);
+      const rewarded = () => repos.progress.model.countDocuments({ rewardedAt: { $ne: null } }).exec();
+
+      await pass(now);
+      expect(asked).toEqual([...failing]);
+      await pass(now);
+      await pass(now);
+      expect(await rewarded()).toBe(5);
+      await pass(now);
+      expect(asked).toHaveLength(210);
+      expect(await repos.progress.model.countDocuments({ 'rewardRefusal.code': 'OUT_OF_STOCK' })).toBe(200);
+
+      // After their backoff the failed ones are tried again, and granted now that members is back.
+      failing.clear();
+      await pass(new Date(now.getTime() + 6_000));
+      expect(asked).toHaveLength(215);
+      expect(await rewarded()).toBe(10);
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+});
+
 describe('operators', () => {
-  const CREATE = `mutation ($input: ActivityInput!) { createActivity(input: $input) { id status version tasks { id } } }`;
   const input = {
     title: '周末签到 Weekend sign-in',
     summary: 'Sign in on Saturday and Sunday.',
@@ -347,6 +576,14 @@ describe('operators', () => {
       [{ endsAt: '2025-01-01T00:00:00Z' }, 'input.endsAt'],
       [{ imageUrl: 'javascript:alert(1)' }, 'input.imageUrl'],
       [{ rule: { field: 'attr.city', op: 'eq', value: 'x' } }, 'input.rule.field'],
+      // A reward names a benefit members can be granted: a benefit id, of one that exists, published, not ended.
+      [{ tasks: [{ ...task, reward: { benefitId: '$$ not an id' } }] }, 'input.tasks[0].reward.benefitId'],
+      [
+        { tasks: [task, { ...task, id: 'b', reward: { benefitId: 'B-NOPE' } }] },
+        'input.tasks[1].reward.benefitId',
+      ],
+      [{ tasks: [{ ...task, reward: { benefitId: 'B-SPRING-DRAFT' } }] }, 'input.tasks[0].reward.benefitId'],
+      [{ tasks: [{ ...task, reward: { benefitId: 'B-NATIONAL-DAY' } }] }, 'input.tasks[0].reward.benefitId'],
     ];
     for (const [change, field] of cases) {
       const response = await graphql(hub.gatewayUrl, CREATE, { input: { ...input, ...change } }, operator);
@@ -356,5 +593,23 @@ describe('operators', () => {
       'FORBIDDEN',
     ]);
     expect(await engagement.activities.model.countDocuments()).toBe(before);
+  });
+
+  it('checks the benefits of its rewards again when it is approved', async () => {
+    const id = await publish(signInOnce({ points: 1, benefitId: 'B-ACT-SOON-GONE' }), false);
+    await engagement.benefits.model.updateOne({ _id: 'B-ACT-SOON-GONE' }, { $set: { status: 'ARCHIVED' } });
+    const approved = await graphql(
+      hub.gatewayUrl,
+      WORKFLOW,
+      { id, step: 'APPROVE' },
+      bearer(await clientToken('ops.bo', 'operator')),
+    );
+    expect(approved.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      field: 'tasks[0].reward.benefitId',
+    });
+    expect(await engagement.activities.model.findById(id).lean().exec()).toMatchObject({
+      status: 'IN_REVIEW',
+    });
   });
 });

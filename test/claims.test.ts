@@ -256,6 +256,32 @@ describe('a claim', () => {
     });
   });
 
+  it('cannot be revoked once expired, and stays as it was', async () => {
+    const claimId = await claimOf('M0005', 'expire-then-revoke');
+    await repos.claims.model.updateOne(
+      { _id: claimId },
+      { $set: { expiresAt: new Date(Date.now() - 1_000) } },
+    );
+    const [before] = await repos.claims.findByIds([claimId]);
+    expect((await operator(REVOKE, { claimId, reason: 'too late' })).errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      state: 'EXPIRED',
+    });
+    expect(await repos.claims.findByIds([claimId])).toEqual([before]);
+  });
+
+  it('is NOT_FOUND for an id that is no claim, naming at most 64 characters of it', async () => {
+    const claimId = `CL-${'x'.repeat(100_000)}`;
+    for (const response of [
+      await as(await memberToken('M0005'))(USE, { claimId }),
+      await operator(REVOKE, { claimId, reason: 'no such claim' }),
+    ]) {
+      const [error] = response.errors ?? [];
+      expect(error?.extensions).toMatchObject({ code: 'NOT_FOUND', id: claimId.slice(0, 64) });
+      expect(error!.message.length).toBeLessThan(200);
+    }
+  });
+
   it('is revoked by an operator with a reason, audited, and cannot be used after', async () => {
     const claimId = await claimOf('M0006', 'revoke-me-please');
     const member = as(await memberToken('M0006'));

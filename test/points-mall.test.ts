@@ -1,6 +1,8 @@
 // Spending points in the points mall (积分商城) through the gateway: concurrent redemptions never take a balance below
 // zero nor spend twice for a key, members who lose the race for the last items get their points back, growth points
 // never move; and rewards that tasks and referrals grant, idempotent by the caller's key.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GraphClient } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import {
@@ -14,19 +16,75 @@ import {
   claimRequestId,
 } from '../subgraphs/engagement/src/benefits/domain/claiming';
 import { graphMemberPoints } from '../subgraphs/engagement/src/members-points';
+import { ABANDONED_AFTER_MS, settlePurchases } from '../subgraphs/engagement/src/benefits/claim';
+import { pointsPayment } from '../subgraphs/engagement/src/benefits/claims';
 import { grantBenefit } from '../subgraphs/engagement/src/benefits/grant';
 import { openRepositories as openMembers, type MembersRepositories } from '../subgraphs/members/src/models';
 import { insertBenefits, publishedBenefit } from './support/benefits';
-import { bearer, clientToken, errorCodes, graphql, testConfig, type GraphQLResponse } from './support/env';
+import {
+  bearer,
+  clientToken,
+  errorCodes,
+  graphql,
+  testConfig,
+  testLogger,
+  type GraphQLResponse,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
+
+/**
+ * Sits between the gateway and members. `lose: 'answers'` passes each request on and hangs up on the gateway once
+ * members has answered (members did the work, its answer is lost); `lose: 'requests'` hangs up without passing it on.
+ */
+async function startLossyProxy() {
+  let target: URL | null = null;
+  const state: { lose: 'answers' | 'requests' | null } = { lose: null };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (state.lose === 'requests' || !target) return void res.destroy();
+      const lose = state.lose === 'answers';
+      const upstream = http.request(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          if (lose) return void answer.resume().on('end', () => res.destroy());
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    state,
+    routeTo(url: string) {
+      target = new URL(url);
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}${target.pathname}`;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 let hub: RunningHub;
 let engagement: EngagementRepositories;
 let members: MembersRepositories;
+let proxy: Awaited<ReturnType<typeof startLossyProxy>>;
 
 beforeAll(async () => {
-  hub = await startTestHub('points-mall', { config: { SUBGRAPH_TIMEOUT_MS: 30_000 } });
+  proxy = await startLossyProxy();
+  hub = await startTestHub('points-mall', {
+    config: { SUBGRAPH_TIMEOUT_MS: 30_000 },
+    routeSubgraph: (name, url) => (name === 'members' ? proxy.routeTo(url) : url),
+  });
   engagement = await openEngagement(hub.connections.engagement);
   members = await openMembers(hub.connections.members);
   await insertBenefits(hub.connections.engagement, [
@@ -45,10 +103,14 @@ beforeAll(async () => {
     publishedBenefit('B-MALL-ONCE', { kind: 'POINTS_PRODUCT', pointsCost: 10 }),
     publishedBenefit('B-MALL-GONE', { kind: 'POINTS_PRODUCT', pointsCost: 10, stock: 5, remaining: 0 }),
     publishedBenefit('B-COUPON'),
+    publishedBenefit('B-MALL-ONE', { kind: 'POINTS_PRODUCT', pointsCost: 10 }),
   ]);
 });
 
-afterAll(() => stopTestHub(hub));
+afterAll(async () => {
+  await stopTestHub(hub);
+  await proxy.stop();
+});
 
 const REDEEM = `mutation ($productId: ID!, $key: String!) {
   redeemPoints(productId: $productId, idempotencyKey: $key) { id memberId source state benefit { id } }
@@ -176,6 +238,7 @@ describe('redeemPoints refuses', () => {
     const [memberId] = memberIds(1, 900);
     await setBalance(memberId!, 100);
     const before = await storedState({ engagement: hub.connections.engagement });
+    delete before['engagement.claim_requests'];
     await hub.stopSubgraph('members');
     try {
       const response = await redeemAs(memberId!, 'B-MALL', 'while-members-down');
@@ -183,10 +246,115 @@ describe('redeemPoints refuses', () => {
     } finally {
       await hub.restartSubgraph('members');
     }
-    expect(await storedState({ engagement: hub.connections.engagement })).toEqual(before);
+    const after = await storedState({ engagement: hub.connections.engagement });
+    delete after['engagement.claim_requests'];
+    expect(after).toEqual(before);
+    // Whether the spend went through is not known here: the key's request stays, unanswered, for its retry.
+    const requestId = claimRequestId(memberId!, 'POINTS', 'while-members-down');
+    expect(await engagement.claimRequests.find(requestId)).toMatchObject({ outcome: null });
     expect((await balances(memberId!)).points).toBe(100);
     expect((await redeemAs(memberId!, 'B-MALL', 'while-members-down')).data?.redeemPoints).toBeTruthy();
     expect((await balances(memberId!)).points).toBe(0);
+  });
+});
+
+describe('a redemption whose spend went through at members but whose answer was lost', () => {
+  const REDEEM_ONE = (key: string) => ({ productId: 'B-MALL-ONE', key });
+
+  async function loseAnswerOf(memberId: string, key: string, lose: 'answers' | 'requests' = 'answers') {
+    proxy.state.lose = lose;
+    try {
+      const response = await graphql(
+        hub.gatewayUrl,
+        REDEEM,
+        REDEEM_ONE(key),
+        bearer(await clientToken(memberId, 'member')),
+      );
+      expect(errorCodes(response)).toEqual(['SERVICE_UNAVAILABLE']);
+    } finally {
+      proxy.state.lose = null;
+    }
+  }
+
+  it('is finished or refunded by a retry of its key — never refused before paying, never paid twice', async () => {
+    const memberId = 'M0960';
+    await setBalance(memberId, 100);
+    await loseAnswerOf(memberId, 'lost-answer-1');
+    expect((await balances(memberId)).points).toBe(90);
+    // Another key buys the one item the member may have; the lost one's retry is then refused, and refunded.
+    expect((await redeemAs(memberId, 'B-MALL-ONE', 'lost-answer-2')).data?.redeemPoints).toBeTruthy();
+    expect((await balances(memberId)).points).toBe(80);
+    for (const attempt of [1, 2]) {
+      expect({ attempt, codes: errorCodes(await redeemAs(memberId, 'B-MALL-ONE', 'lost-answer-1')) }).toEqual(
+        {
+          attempt,
+          codes: ['CLAIM_LIMIT_REACHED'],
+        },
+      );
+    }
+    expect((await balances(memberId)).points).toBe(90);
+    expect(await engagement.claims.model.countDocuments({ memberId })).toBe(1);
+    expect((await members.ledger.newestFor(memberId, 10)).map((entry) => entry.kind)).toEqual([
+      'REFUND',
+      'SPEND',
+      'SPEND',
+    ]);
+  });
+
+  it('alone, the retry of its key buys the item with the points already spent', async () => {
+    const memberId = 'M0961';
+    await setBalance(memberId, 100);
+    await loseAnswerOf(memberId, 'lost-answer-3');
+    const retried = await redeemAs(memberId, 'B-MALL-ONE', 'lost-answer-3');
+    expect(retried.data?.redeemPoints).toMatchObject({ memberId, source: 'POINTS' });
+    expect((await balances(memberId)).points).toBe(90);
+    expect((await members.ledger.newestFor(memberId, 10)).map((entry) => entry.kind)).toEqual(['SPEND']);
+  });
+
+  it('is settled by the background pass when its key is never retried: points back, nothing bought', async () => {
+    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const settle = (now: Date) =>
+      settlePurchases(
+        engagement,
+        (memberId) =>
+          pointsPayment(graphMemberPoints(graph), memberId, 'points mall: settled', 'test-settle'),
+        testLogger,
+        now,
+      );
+    // Spent with the answer lost; never reached members; and a writer that died after paying and reserving.
+    await Promise.all(['M0962', 'M0963', 'M0964'].map((memberId) => setBalance(memberId, 100)));
+    await loseAnswerOf('M0962', 'never-retried');
+    await loseAnswerOf('M0963', 'never-retried', 'requests');
+    await loseAnswerOf('M0964', 'never-retried');
+    const died = claimIdOf(claimRequestId('M0964', 'POINTS', 'never-retried'));
+    expect(await engagement.claimCounters.reserve('M|B-MALL-ONE|M0964', 1, died, 1)).toBe(true);
+    expect((await Promise.all(['M0962', 'M0963', 'M0964'].map(balances))).map((b) => b.points)).toEqual([
+      90, 100, 90,
+    ]);
+
+    // Within the time a retry is waited for, nothing is settled.
+    await settle(new Date());
+    expect((await balances('M0962')).points).toBe(90);
+    await settle(new Date(Date.now() + ABANDONED_AFTER_MS + 60_000));
+    expect((await Promise.all(['M0962', 'M0963', 'M0964'].map(balances))).map((b) => b.points)).toEqual([
+      100, 100, 90,
+    ]);
+    // The one that got as far as reserving is finished: bought, not refunded.
+    expect(await engagement.claims.model.countDocuments({ _id: died, memberId: 'M0964' })).toBe(1);
+    expect(await engagement.claims.model.countDocuments({ memberId: { $in: ['M0962', 'M0963'] } })).toBe(0);
+    expect((await members.ledger.newestFor('M0962', 10)).map((entry) => entry.kind)).toEqual([
+      'REFUND',
+      'SPEND',
+    ]);
+    // A retry now is answered with the cancellation, and moves nothing.
+    expect(errorCodes(await redeemAs('M0962', 'B-MALL-ONE', 'never-retried'))).toEqual([
+      'FAILED_PRECONDITION',
+    ]);
+    expect((await redeemAs('M0964', 'B-MALL-ONE', 'never-retried')).data?.redeemPoints.id).toBe(died);
+    await settle(new Date(Date.now() + ABANDONED_AFTER_MS + 60_000));
+    expect((await Promise.all(['M0962', 'M0963', 'M0964'].map(balances))).map((b) => b.points)).toEqual([
+      100, 100, 90,
+    ]);
   });
 });
 

@@ -20,9 +20,9 @@ beforeAll(async () => {
   engagement = await openEngagement(hub.connections.engagement);
   const { members } = await openMembers(hub.connections.members);
   newcomers = (
-    await members.model.find({ lifecycleStage: 'ACQUISITION' }).sort({ _id: 1 }).limit(30).lean().exec()
+    await members.model.find({ lifecycleStage: 'ACQUISITION' }).sort({ _id: 1 }).limit(60).lean().exec()
   ).map((member) => member._id);
-  expect(newcomers.length).toBe(30);
+  expect(newcomers.length).toBe(60);
 });
 
 afterAll(() => stopTestHub(hub));
@@ -138,6 +138,41 @@ describe('invite codes', () => {
     expect(answers.filter((answer) => answer.data?.acceptInvite)).toHaveLength(1);
     expect(answers.filter((answer) => errorCodes(answer)[0] === 'INVITE_CODE_USED')).toHaveLength(19);
     expect(await engagement.referrals.model.countDocuments({ code })).toBe(1);
+  });
+
+  it('are at most 20 per member, also when 60 are created at once', async () => {
+    const headers = await as('M0006');
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, () => graphql(hub.gatewayUrl, CREATE, {}, headers)),
+    );
+    expect(answers.filter((answer) => answer.data?.createInviteCode)).toHaveLength(20);
+    expect(answers.flatMap(errorCodes)).toEqual(Array.from({ length: 40 }, () => 'FAILED_PRECONDITION'));
+    expect(await engagement.invitations.model.countDocuments({ inviterId: 'M0006' })).toBe(20);
+    expect(errorCodes(await graphql(hub.gatewayUrl, CREATE, {}, headers))).toEqual(['FAILED_PRECONDITION']);
+  });
+
+  it('never make two members refer each other, also when both accept the other’s code at once', async () => {
+    const pairs = Array.from(
+      { length: 10 },
+      (_, i) => [newcomers[30 + 2 * i]!, newcomers[31 + 2 * i]!] as const,
+    );
+    const outcomes = await Promise.all(
+      pairs.map(async ([a, b]) => {
+        const [codeOfA, codeOfB] = [await codeOf(a), await codeOf(b)];
+        const answers = await Promise.all([
+          graphql(hub.gatewayUrl, ACCEPT, { code: codeOfB }, await as(a)),
+          graphql(hub.gatewayUrl, ACCEPT, { code: codeOfA }, await as(b)),
+        ]);
+        // Exactly one of the two is referred, by the other; the other is told it would close a loop.
+        return answers.map((answer) => answer.data?.acceptInvite?.state ?? errorCodes(answer).join()).sort();
+      }),
+    );
+    expect(outcomes).toEqual(pairs.map(() => ['PENDING', 'REFERRAL_LOOP']));
+    for (const [a, b] of pairs) {
+      const stored = await engagement.referrals.findByInvitees([a, b]);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.inviterId).toBe(stored[0]!._id === a ? b : a);
+    }
   });
 
   it('keeps invitations to the member and operators', async () => {

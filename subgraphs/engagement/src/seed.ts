@@ -12,6 +12,7 @@ export async function seedEngagement(
     await Promise.all([
       repos.cursors.model.deleteMany({}),
       repos.invitations.model.deleteMany({}),
+      repos.invitations.counters.deleteMany({}),
       repos.referrals.model.deleteMany({}),
     ]);
   }

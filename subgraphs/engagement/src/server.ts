@@ -29,6 +29,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
       consumeTaskEvents({
         repos,
         referrals: repos,
+        benefits: repos,
         graph,
         logger,
         granter,

@@ -1,10 +1,15 @@
 // Reads members' events from analytics' feed, through the graph with the hub's service identity, counts them
 // towards tasks and activates referrals. One process at a time consumes (a lease); the cursor is saved after each page is counted, so a
 // process that dies halfway makes the next one count that page again — which counting, idempotent per event,
-// absorbs. Then rewards of completed tasks are granted.
+// absorbs. Then rewards of completed tasks and referrals are granted, and points-mall purchases nobody finished are
+// settled (see settlePurchases).
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ErrorCode, hubError, serviceIdentity, type GraphClient, type JobLeases } from '@bank-hub/shared';
+import { settlePurchases } from '../benefits/claim';
+import { pointsPayment } from '../benefits/claims';
+import type { BenefitRepositories } from '../benefits/models';
+import { graphMemberPoints } from '../members-points';
 import type { ReferralRepositories } from '../referrals/model';
 import { activateReferrals, rewardReferrals } from '../referrals/operations';
 import { countEvents, grantPendingRewards, type ProgressDependencies } from './progress';
@@ -69,6 +74,8 @@ const PAGES_PER_PASS = 20;
 
 export interface FeedConsumerDependencies extends ProgressDependencies {
   referrals: ReferralRepositories;
+  /** Points-mall purchases, settled when nobody finished them. */
+  benefits: BenefitRepositories;
   graph: GraphClient;
   leases: JobLeases;
   cursors: FeedCursors;
@@ -81,6 +88,8 @@ export interface FeedConsumerDependencies extends ProgressDependencies {
 export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise<boolean> {
   const holder = randomUUID();
   if (!(await deps.leases.acquire('task-feed', holder, LEASE_MS, new Date()))) return false;
+  const points = graphMemberPoints(deps.graph);
+  const requestId = randomUUID();
   try {
     const activities = await deps.repos.activities.published(new Date());
     // Tasks' events, and the completed flows that activate referrals.
@@ -117,6 +126,12 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
     }
     await grantPendingRewards(deps, new Date());
     await rewardReferrals({ repos: deps.referrals, granter: deps.granter, logger: deps.logger }, new Date());
+    await settlePurchases(
+      deps.benefits,
+      (memberId) => pointsPayment(points, memberId, 'points mall: purchase settled', requestId),
+      deps.logger,
+      new Date(),
+    );
     return true;
   } finally {
     await deps.leases.release('task-feed', holder);

@@ -67,6 +67,11 @@ export interface ProgressDoc {
   events: string[];
   completedAt: Date | null;
   rewardedAt: Date | null;
+  /** Why the reward was refused for good (the benefit's limit, stock, availability…): it is not tried again. */
+  rewardRefusal?: { code: string; message: string; at: Date } | null;
+  /** Failed grants of the reward so far (a subgraph down), and when the next may be tried. */
+  rewardAttempts?: number;
+  rewardRetryAt?: Date | null;
 }
 
 export const activitySchema = new Schema<ActivityDoc>(
@@ -114,11 +119,15 @@ const progressSchema = new Schema<ProgressDoc>(
     events: { type: [String], default: [] },
     completedAt: { type: Date, default: null },
     rewardedAt: { type: Date, default: null },
+    rewardRefusal: { type: Schema.Types.Mixed, default: null },
+    rewardAttempts: { type: Number, default: 0 },
+    rewardRetryAt: { type: Date, default: null },
   },
   { collection: 'task_progress', versionKey: false },
 );
 progressSchema.index({ memberId: 1 });
-progressSchema.index({ completedAt: 1, rewardedAt: 1 });
+// Rewards still to grant (awaitingReward), oldest completion first.
+progressSchema.index({ rewardedAt: 1, completedAt: 1, _id: 1 });
 // The completions feed (completedTasksSince) reads in this order.
 progressSchema.index({ completedAt: 1, _id: 1 });
 
@@ -278,10 +287,21 @@ export class ProgressRepository {
       .exec();
   }
 
-  /** Completed tasks whose reward has not been granted yet (a grant that failed or a process that died halfway). */
-  awaitingReward(limit = 500): Promise<ProgressDoc[]> {
+  /**
+   * Completed tasks whose reward is still to be granted (a grant that failed or a process that died halfway), oldest
+   * completion first: neither refused for good nor waiting out a failure's backoff, so failures never fill the batch.
+   * Optionally one member's only.
+   */
+  awaitingReward(now: Date, limit: number, memberId: string | null = null): Promise<ProgressDoc[]> {
     return this.model
-      .find({ completedAt: { $ne: null }, rewardedAt: null })
+      .find({
+        rewardedAt: null,
+        completedAt: { $ne: null },
+        rewardRefusal: null,
+        $or: [{ rewardRetryAt: null }, { rewardRetryAt: { $lte: now } }],
+        ...(memberId ? { memberId } : {}),
+      })
+      .sort({ completedAt: 1, _id: 1 })
       .limit(limit)
       .lean<ProgressDoc[]>()
       .exec();
@@ -313,7 +333,29 @@ export class ProgressRepository {
   }
 
   async markRewarded(id: string, now: Date): Promise<void> {
-    await this.model.updateOne({ _id: id, rewardedAt: null }, { $set: { rewardedAt: now } }).exec();
+    await this.model
+      .updateOne({ _id: id, rewardedAt: null }, { $set: { rewardedAt: now, rewardRetryAt: null } })
+      .exec();
+  }
+
+  /** Records why the reward was refused for good (the first refusal, when two passes met it); it is not tried again. */
+  async markRewardRefused(id: string, refusal: { code: string; message: string }, now: Date): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: id, rewardedAt: null, rewardRefusal: null },
+        { $set: { rewardRefusal: { ...refusal, at: now }, rewardRetryAt: null } },
+      )
+      .exec();
+  }
+
+  /** Counts a failed grant and puts the next attempt off until `retryAt`. */
+  async deferReward(id: string, retryAt: Date): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: id, rewardedAt: null },
+        { $inc: { rewardAttempts: 1 }, $set: { rewardRetryAt: retryAt } },
+      )
+      .exec();
   }
 }
 

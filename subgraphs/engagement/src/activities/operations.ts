@@ -21,7 +21,7 @@ import type { EngagementWorkflowOutcome } from '../workflow';
 import type { ActivityDoc, ParticipationDoc, ProgressDoc, TaskDoc } from './model';
 import { participationId, progressId } from './model';
 import { countEvents, grantPendingRewards } from './progress';
-import { checkActivityInput, type ActivityInput } from './tasks';
+import { checkActivityInput, checkRewardBenefits, type ActivityInput } from './tasks';
 
 const TRACKING_PLAN = `query TrackingPlanNames { trackingPlan { name } }`;
 
@@ -58,8 +58,18 @@ export async function activityOrNotFound(ctx: EngagementContext, id: string): Pr
   return activity;
 }
 
+/** The benefits the tasks reward that exist, by id, through the request's loader (one query). */
+async function rewardBenefits(ctx: EngagementContext, tasks: readonly TaskDoc[]) {
+  const ids = [...new Set(tasks.flatMap((task) => (task.reward.benefitId ? [task.reward.benefitId] : [])))];
+  const found = await Promise.all(ids.map((id) => ctx.loaders.benefitById.load(id)));
+  return new Map(found.flatMap((benefit) => (benefit ? [[benefit._id, benefit] as const] : [])));
+}
+
 async function checkedActivity(ctx: EngagementContext, input: ActivityInput) {
   const fields = checked(() => checkActivityInput(input, null));
+  // A reward must be one members can be granted: a task naming any other would complete and never be rewarded.
+  const benefits = await rewardBenefits(ctx, fields.tasks);
+  checked(() => checkRewardBenefits(fields.tasks, benefits, ctx.now, 'input.tasks'));
   // Events must be ones channels can send: a task on an unknown event could never complete.
   const plan = await planNames(ctx);
   return plan ? checked(() => checkActivityInput(input, plan)) : fields;
@@ -110,6 +120,12 @@ export async function activityWorkflowStep(
   const before = await activityOrNotFound(ctx, id);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  if (action === 'approve' && result.status === 'PUBLISHED') {
+    // Benefits are unpublished and end after the activity was saved: its rewards are checked again as they go live.
+    const { tasks } = result.doc;
+    const benefits = await rewardBenefits(ctx, tasks);
+    checked(() => checkRewardBenefits(tasks, benefits, ctx.now, 'tasks', ErrorCode.FAILED_PRECONDITION));
+  }
   const after = await ctx.repos.activities.replaceIfVersion(result.doc, before.version);
   if (!after) throw conflict(`activity ${id} was changed by someone else; reload and retry`);
   await audit(ctx, operator.id, action, id, before, reason ? { ...after, reason } : after);
@@ -170,10 +186,12 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
     ],
     ctx.now,
   );
+  // This member's rewards only: everyone else's backlog is the background pass's, never this request's.
   await grantPendingRewards(
     { repos: ctx.repos, granter: ctx.granter, logger: ctx.logger },
     ctx.now,
     ctx.requestId,
+    memberId,
   );
   ctx.loaders.progressByMember.clear(memberId);
   return progressOf(ctx, activity, memberId);

@@ -102,4 +102,10 @@ export const activityResolvers: Resolvers = {
       return ctx.loaders.participantsByActivity.load(activity._id);
     },
   },
+
+  Reward: {
+    // Through the request's loader: every task's benefit of a page in one query.
+    benefit: (reward, _args, ctx) =>
+      reward.benefitId ? ctx.loaders.benefitById.load(reward.benefitId) : null,
+  },
 };

@@ -1,7 +1,17 @@
 // What a task counts: an event of one name whose properties pass every condition, measured as a count, as distinct
-// days, or as the sum of a numeric property — and the checks an operator's activity input must pass first.
-import { HTTPS_URL, InputProblem, matching, requiredText, wholeNumber } from '@bank-hub/shared';
+// days, or as the sum of a numeric property — and the checks an operator's activity input must pass first, the
+// benefits its rewards name among them.
+import {
+  HTTPS_URL,
+  InputProblem,
+  matching,
+  requiredText,
+  wholeNumber,
+  type ErrorCode,
+} from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
+import { BENEFIT_ID, isOffered } from '../benefits/domain/claiming';
+import type { BenefitDoc } from '../benefits/models/benefit';
 import type {
   ActivityFields,
   ActivityKind,
@@ -128,7 +138,10 @@ function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | nul
   if (input.measure !== 'SUM' && !Number.isInteger(input.target))
     throw new InputProblem(`${at}.target`, `${at}.target counts whole events or days`);
   const points = wholeNumber(input.reward.points ?? 0, `${at}.reward.points`, 0, ACTIVITY_LIMITS.points);
-  const benefitId = input.reward.benefitId ?? null;
+  const benefitId =
+    input.reward.benefitId === undefined || input.reward.benefitId === null
+      ? null
+      : matching(input.reward.benefitId, BENEFIT_ID, `${at}.reward.benefitId`, 'a benefit id');
   if (points === 0 && !benefitId)
     throw new InputProblem(`${at}.reward`, 'a task rewards points, a benefit or both');
   return {
@@ -141,6 +154,32 @@ function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | nul
     target: input.target,
     reward: { points, benefitId },
   };
+}
+
+/**
+ * Checks that every benefit the tasks reward could be granted now: one of `benefits` (those that exist), published and
+ * not ended. A problem names `<at>[i].reward.benefitId`, with `code` (BAD_USER_INPUT unless said).
+ */
+export function checkRewardBenefits(
+  tasks: readonly TaskDoc[],
+  benefits: ReadonlyMap<string, BenefitDoc>,
+  now: Date,
+  at: string,
+  code?: ErrorCode,
+): void {
+  tasks.forEach((task, i) => {
+    const id = task.reward.benefitId;
+    if (!id) return;
+    const field = `${at}[${i}].reward.benefitId`;
+    const benefit = benefits.get(id);
+    if (!benefit) throw new InputProblem(field, `there is no benefit ${id}`, code);
+    if (!isOffered(benefit, now))
+      throw new InputProblem(
+        field,
+        `benefit ${id} is not published or has ended: no member could get it`,
+        code,
+      );
+  });
 }
 
 /** An activity's fields, checked; `plan` (the tracking plan's event names) when it could be read. */

@@ -4,9 +4,8 @@
 // else contends), the day's count, and last the contended stock — and gives back what it reserved when a later step
 // refuses. Carrying the id makes every step safe to repeat, so a retry finishes a claim without taking twice.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, hubError, notFound } from '@bank-hub/shared';
+import { ErrorCode, badInput, hubError, notFound, type Logger } from '@bank-hub/shared';
 import type { MemberAttributes } from '@bank-hub/targeting';
-import type { EngagementRepositories } from '../models';
 import {
   BENEFIT_ID,
   IDEMPOTENCY_KEY,
@@ -22,6 +21,7 @@ import {
   type ClaimRefusal,
 } from './domain/claiming';
 import type { BenefitDoc } from './models/benefit';
+import type { BenefitRepositories } from './models';
 import type { ClaimDoc, ClaimSource } from './models/claim';
 import type { ClaimRequestDoc, Lease } from './models/claim-request';
 
@@ -60,8 +60,10 @@ export function checkClaimArguments(benefitId: string, benefitField: string, ide
 
 const newLease = (): Lease => ({ holder: randomUUID(), leaseUntil: new Date(Date.now() + LEASE_MS) });
 
+const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }).extensions?.code;
+
 /** Claims a benefit for a member once per key: the claim, or the refusal as an error with its stable code. */
-export async function claim(repos: EngagementRepositories, command: ClaimCommand): Promise<ClaimDoc> {
+export async function claim(repos: BenefitRepositories, command: ClaimCommand): Promise<ClaimDoc> {
   const requestId = claimRequestId(command.memberId, command.source, command.idempotencyKey);
   const hash = argumentsHash({ benefitId: command.benefitId });
   const deadline = Date.now() + WAIT_FOR_HOLDER_MS;
@@ -78,6 +80,7 @@ export async function claim(repos: EngagementRepositories, command: ClaimCommand
         memberId: command.memberId,
         source: command.source,
         argumentsHash: hash,
+        benefitId: command.benefitId,
         claimId,
         pointsCost: command.payment ? benefit.pointsCost : 0,
         createdAt: now,
@@ -110,7 +113,7 @@ export async function claim(repos: EngagementRepositories, command: ClaimCommand
   }
 }
 
-async function benefitFor(repos: EngagementRepositories, command: ClaimCommand): Promise<BenefitDoc> {
+async function benefitFor(repos: BenefitRepositories, command: ClaimCommand): Promise<BenefitDoc> {
   const [benefit] = await repos.benefits.findByIds([command.benefitId]);
   if (!benefit) throw notFound('benefit', command.benefitId);
   command.accepts(benefit);
@@ -122,7 +125,7 @@ async function benefitFor(repos: EngagementRepositories, command: ClaimCommand):
  * reservations decide), in its audience. Refusing here, before any points are paid, spares a refund.
  */
 async function refusalBeforeReserving(
-  repos: EngagementRepositories,
+  repos: BenefitRepositories,
   benefit: BenefitDoc,
   command: ClaimCommand,
   claimId: string,
@@ -140,7 +143,7 @@ async function refusalBeforeReserving(
 
 /** Runs a held request that passed the checks to its answer: pay (when buying), reserve, store the claim; or refuse. */
 async function proceed(
-  repos: EngagementRepositories,
+  repos: BenefitRepositories,
   command: ClaimCommand,
   request: ClaimRequestDoc,
   benefit: BenefitDoc,
@@ -150,11 +153,14 @@ async function proceed(
     try {
       await payment.pay(request.claimId, request.pointsCost);
     } catch (error) {
-      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      const code = codeOf(error);
       if (code === ErrorCode.INSUFFICIENT_POINTS)
         return refuse(repos, request, { code, message: (error as Error).message }, payment, false);
-      // Whether the points moved is unknown: give the key back; a retry pays under the same derived key, so at most once.
-      await repos.claimRequests.release(request._id, request.holder);
+      // Whether the points moved is unknown (members may have saved the spend and lost its answer). The request stays,
+      // unanswered: a retry of the key takes it over and pays again under the same derived key — which members answers
+      // with the first spend — then reserves, or refunds. Forgotten, the retry would be a new request that may be
+      // refused before paying, and the first spend would never come back.
+      await repos.claimRequests.endLease(request._id, request.holder);
       throw error;
     }
   }
@@ -187,7 +193,7 @@ async function proceed(
  * and returns the refusal.
  */
 async function reserve(
-  repos: EngagementRepositories,
+  repos: BenefitRepositories,
   benefit: BenefitDoc,
   memberId: string,
   claimId: string,
@@ -212,7 +218,7 @@ async function reserve(
 
 /** Records a refusal after reserving as the key's answer, with a refund due when the claim was paid for, and answers it. */
 async function refuse(
-  repos: EngagementRepositories,
+  repos: BenefitRepositories,
   request: ClaimRequestDoc,
   refusal: ClaimRefusal,
   payment: Payment | null,
@@ -225,9 +231,117 @@ async function refuse(
   return answer(repos, answered ?? (await repos.claimRequests.find(request._id))!, payment);
 }
 
+/** How long a purchase whose payment's outcome is unknown waits for a retry of its key before it is cancelled. */
+export const ABANDONED_AFTER_MS = 10 * 60_000;
+/** Purchases one pass settles at most; the next pass goes on. */
+const SETTLED_PER_PASS = 100;
+
+const CANCELLED: ClaimRefusal = {
+  code: ErrorCode.FAILED_PRECONDITION,
+  message:
+    'this purchase could not be completed in time and was cancelled; any points it took were given back',
+};
+
+/**
+ * Settles purchases (redeemPoints) nobody finished, so that no member's points stay taken for nothing when they never
+ * retry: refunds still due (a refund that failed after a refusal), and requests whose payment's answer was lost (see
+ * proceed) with no retry of their key for ABANDONED_AFTER_MS.
+ */
+export async function settlePurchases(
+  repos: BenefitRepositories,
+  paymentOf: (memberId: string) => Payment,
+  logger: Logger,
+  now: Date,
+): Promise<void> {
+  const warn = (request: ClaimRequestDoc, what: string, error: unknown) =>
+    logger.warn({ request: request._id, reason: (error as Error).message }, `${what}; the next pass retries`);
+  const due = await repos.claimRequests.refundsDueBefore(
+    new Date(now.getTime() - LEASE_MS),
+    SETTLED_PER_PASS,
+  );
+  for (const request of due) {
+    try {
+      await paymentOf(request.memberId).refund(request.claimId, request.pointsCost);
+      await repos.claimRequests.refunded(request._id);
+    } catch (error) {
+      warn(request, 'refund not given', error);
+    }
+  }
+  const abandoned = await repos.claimRequests.unansweredPaidBefore(
+    new Date(now.getTime() - ABANDONED_AFTER_MS),
+    SETTLED_PER_PASS,
+  );
+  for (const stale of abandoned) {
+    const request = await repos.claimRequests.takeOver(stale._id, newLease(), now);
+    // Held right now by a retry of its key, which settles it; or stored before requests named their benefit.
+    if (!request?.benefitId) continue;
+    try {
+      await settleAbandoned(repos, request, request.benefitId, paymentOf(request.memberId));
+    } catch (error) {
+      await repos.claimRequests.endLease(request._id, request.holder);
+      warn(request, 'purchase not settled', error);
+    }
+  }
+}
+
+/**
+ * A held purchase nobody finished. One whose writer got as far as reserving (it paid) is finished as a retry would
+ * finish it. Any other is cancelled: paying again under its own key spends nothing when the first payment went through
+ * and spends now when it did not, so the refund after it leaves the balance as it was either way; a retry of the key
+ * is answered with the cancellation from then on.
+ */
+async function settleAbandoned(
+  repos: BenefitRepositories,
+  request: ClaimRequestDoc,
+  benefitId: string,
+  payment: Payment,
+): Promise<void> {
+  const [[benefit], [claimed]] = await Promise.all([
+    repos.benefits.findByIds([benefitId]),
+    repos.claims.findByIds([request.claimId]),
+  ]);
+  const [perMember] = benefit ? limitsOf(benefit, request.memberId, request.createdAt) : [];
+  const reserved = perMember && (await repos.claimCounters.find(perMember.counterId));
+  if (claimed || reserved?.claims.includes(request.claimId)) {
+    if (!benefit) throw new Error(`benefit ${benefitId} of claim ${request.claimId} is missing`);
+    const command: ClaimCommand = {
+      memberId: request.memberId,
+      benefitId,
+      idempotencyKey: request._id,
+      source: request.source,
+      claimant: null,
+      accepts: () => undefined,
+      payment,
+    };
+    // A refusal is an answer too (refunded); anything else leaves it unanswered for the next pass.
+    await proceed(repos, command, request, benefit).catch(async (error: unknown) => {
+      if (!(await repos.claimRequests.find(request._id))?.outcome) throw error;
+    });
+    return;
+  }
+  try {
+    await payment.pay(request.claimId, request.pointsCost);
+  } catch (error) {
+    if (codeOf(error) !== ErrorCode.INSUFFICIENT_POINTS) throw error;
+    // Refused now, so nothing was ever spent under this key: nothing to give back.
+    await repos.claimRequests.answer(request._id, request.holder, {
+      claimId: null,
+      refusal: { ...CANCELLED, refund: null },
+    });
+    return;
+  }
+  const answered = await repos.claimRequests.answer(request._id, request.holder, {
+    claimId: null,
+    refusal: { ...CANCELLED, refund: 'DUE' },
+  });
+  if (!answered) return;
+  await payment.refund(request.claimId, request.pointsCost);
+  await repos.claimRequests.refunded(request._id);
+}
+
 /** A key's recorded answer: its claim, or its refusal again — once any points paid for it are given back. */
 async function answer(
-  repos: EngagementRepositories,
+  repos: BenefitRepositories,
   request: ClaimRequestDoc,
   payment: Payment | null,
 ): Promise<ClaimDoc> {

@@ -11,6 +11,7 @@ import {
   requireMember,
 } from '@bank-hub/shared';
 import type { EngagementContext, Operator } from '../context';
+import type { MemberPoints } from '../members-points';
 import { checkClaimArguments, claim, type Payment } from './claim';
 import { claimantOf } from './members-graph';
 import type { BenefitDoc } from './models/benefit';
@@ -56,18 +57,6 @@ export function redeemPoints(
 ): Promise<ClaimDoc> {
   const memberId = requireMember(ctx.identity);
   checkClaimArguments(productId, 'productId', idempotencyKey);
-  const move = (mutation: 'spendPoints' | 'refundPoints', key: string, points: number) =>
-    ctx.points
-      .move(
-        mutation,
-        { memberId, amount: points, reason: `points mall: ${productId}`, idempotencyKey: key },
-        ctx.requestId,
-      )
-      .then(() => undefined);
-  const payment: Payment = {
-    pay: (claimId, points) => move('spendPoints', `spend:${claimId}`, points),
-    refund: (claimId, points) => move('refundPoints', `refund:${claimId}`, points),
-  };
   return claim(ctx.repos, {
     memberId,
     benefitId: productId,
@@ -75,13 +64,29 @@ export function redeemPoints(
     source: 'POINTS',
     claimant: () => claimantOf(ctx.graph, ctx),
     accepts: boughtWithPoints,
-    payment,
+    payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId),
   });
+}
+
+/** A member's payments for claims, under keys derived from the claim: a retry, or anyone settling it, pays once. */
+export function pointsPayment(
+  points: MemberPoints,
+  memberId: string,
+  reason: string,
+  requestId: string,
+): Payment {
+  const move = (mutation: 'spendPoints' | 'refundPoints', key: string, amount: number) =>
+    points.move(mutation, { memberId, amount, reason, idempotencyKey: key }, requestId).then(() => undefined);
+  return {
+    pay: (claimId, amount) => move('spendPoints', `spend:${claimId}`, amount),
+    refund: (claimId, amount) => move('refundPoints', `refund:${claimId}`, amount),
+  };
 }
 
 async function claimOrNotFound(ctx: EngagementContext, claimId: string): Promise<ClaimDoc> {
   const [found] = await ctx.repos.claims.findByIds([claimId]);
-  if (!found) throw notFound('claim', claimId);
+  // An id is never longer: a caller's 100 KB "id" is not echoed back whole.
+  if (!found) throw notFound('claim', claimId.slice(0, 64));
   return found;
 }
 
@@ -107,7 +112,7 @@ export async function useClaim(ctx: EngagementContext, claimId: string): Promise
   return used;
 }
 
-/** Withdraws a claim that is not used. Operator; audited. */
+/** Withdraws a claim that is usable (not used, revoked or expired). Operator; audited. */
 export async function revokeClaim(
   ctx: EngagementContext,
   operator: Operator,

@@ -1,6 +1,8 @@
-// Invite codes and referrals (拉新). A referral is keyed by its invitee, so a member is referred at most once; an
-// invite code is taken by a conditional update, so it brings in one invitee at most.
+// Invite codes and referrals (拉新). A referral is keyed by its invitee, so a member is referred at most once, and
+// carries its two members as a unique pair, so two members never refer each other; an invite code is taken by a
+// conditional update, so it brings in one invitee at most, and a member's codes are counted by one.
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 
 export interface InvitationDoc {
   /** The code. */
@@ -17,6 +19,11 @@ export interface ReferralDoc {
   /** The invitee. */
   _id: string;
   inviterId: string;
+  /**
+   * The two members, in order (see pairOf): unique, so that of two members accepting each other's codes at once only
+   * one is recorded. Absent on referrals recorded before it was kept.
+   */
+  pair?: string;
   code: string;
   state: ReferralState;
   acceptedAt: Date;
@@ -40,6 +47,7 @@ const referralSchema = new Schema<ReferralDoc>(
   {
     _id: { type: String, required: true },
     inviterId: { type: String, required: true },
+    pair: { type: String },
     code: { type: String, required: true },
     state: { type: String, required: true },
     acceptedAt: { type: Date, required: true },
@@ -50,9 +58,28 @@ const referralSchema = new Schema<ReferralDoc>(
 );
 referralSchema.index({ inviterId: 1 });
 referralSchema.index({ state: 1 });
+referralSchema.index({ pair: 1 }, { unique: true, sparse: true });
+
+/** A member's count of invite codes: reserved before a code is stored, so that no member ever holds more than allowed. */
+interface InviteCounterDoc {
+  /** The inviter. */
+  _id: string;
+  n: number;
+}
+
+const inviteCounterSchema = new Schema<InviteCounterDoc>(
+  { _id: { type: String, required: true }, n: { type: Number, required: true } },
+  { collection: 'invite_counters', versionKey: false },
+);
+
+/** The two members of a referral, whichever invited the other. */
+export const pairOf = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 export class InvitationRepository {
-  constructor(readonly model: Model<InvitationDoc>) {}
+  constructor(
+    readonly model: Model<InvitationDoc>,
+    readonly counters: Model<InviteCounterDoc>,
+  ) {}
 
   findByCode(code: string): Promise<InvitationDoc | null> {
     return this.model.findById(code).lean<InvitationDoc>().exec();
@@ -74,6 +101,31 @@ export class InvitationRepository {
     return this.model.create(invitation);
   }
 
+  /**
+   * Reserves one of an inviter's `limit` codes with one conditional update; false when all are taken. The first
+   * reservation creates the counter at the codes the inviter holds already (stored before there were counters).
+   */
+  async reserveCode(inviterId: string, limit: number): Promise<boolean> {
+    for (;;) {
+      const reserved = await this.counters
+        .updateOne({ _id: inviterId, n: { $lt: limit } }, { $inc: { n: 1 } })
+        .exec();
+      if (reserved.modifiedCount > 0) return true;
+      if (await this.counters.exists({ _id: inviterId }).exec()) return false;
+      try {
+        await this.counters.create({ _id: inviterId, n: await this.count(inviterId) });
+      } catch (error) {
+        // Another first reservation created it meanwhile: reserve on it.
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
+  }
+
+  /** Gives back a reservation whose code was not stored. */
+  async releaseCode(inviterId: string): Promise<void> {
+    await this.counters.updateOne({ _id: inviterId, n: { $gt: 0 } }, { $inc: { n: -1 } }).exec();
+  }
+
   /** Takes the code for the invitee; false when another invitee took it first. Taking it again is a no-op. */
   async take(code: string, inviteeId: string, now: Date): Promise<boolean> {
     await this.model
@@ -93,10 +145,18 @@ export class ReferralRepository {
       .exec();
   }
 
-  /** Records the referral, or finds the one already recorded for this invitee. */
-  async record(referral: ReferralDoc): Promise<ReferralDoc> {
-    await this.model.updateOne({ _id: referral._id }, { $setOnInsert: referral }, { upsert: true }).exec();
-    return (await this.model.findById(referral._id).lean<ReferralDoc>().exec())!;
+  /**
+   * Records the referral, or finds the one already recorded for this invitee; null when the inviter was recorded as
+   * referred by this invitee (the unique pair), also a moment ago.
+   */
+  async record(referral: ReferralDoc): Promise<ReferralDoc | null> {
+    try {
+      await this.model.updateOne({ _id: referral._id }, { $setOnInsert: referral }, { upsert: true }).exec();
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    // After a duplicate key: the invitee's own referral (two upserts of one id raced), or else the pair's other one.
+    return this.model.findById(referral._id).lean<ReferralDoc>().exec();
   }
 
   async forget(inviteeId: string, code: string): Promise<void> {
@@ -133,7 +193,10 @@ export interface ReferralRepositories {
 
 export function openReferralRepositories(connection: Connection): ReferralRepositories {
   return {
-    invitations: new InvitationRepository(connection.model<InvitationDoc>('Invitation', invitationSchema)),
+    invitations: new InvitationRepository(
+      connection.model<InvitationDoc>('Invitation', invitationSchema),
+      connection.model<InviteCounterDoc>('InviteCounter', inviteCounterSchema),
+    ),
     referrals: new ReferralRepository(connection.model<ReferralDoc>('Referral', referralSchema)),
   };
 }

@@ -1,14 +1,15 @@
 // Referral (拉新) use cases: members create invite codes; a newly acquired member accepts one, once; when the invitee
 // activates (opens an account: the open-account flow completes) both sides are rewarded, once each. Without
-// transactions: the referral is keyed by its invitee (one per member) and the code is taken by a conditional update
-// (one invitee per code), each step repeatable, so a retried or concurrent accept settles on one referral.
+// transactions: the referral is keyed by its invitee (one per member), its pair of members is unique (no two members
+// refer each other) and the code is taken by a conditional update (one invitee per code), each step repeatable, so a
+// retried or concurrent accept settles on one referral. A member's codes are reserved on a counter before stored.
 import { randomInt, randomUUID } from 'node:crypto';
-import { ErrorCode, hubError, requireMember, type Logger } from '@bank-hub/shared';
+import { ErrorCode, hubError, isDuplicateKey, requireMember, type Logger } from '@bank-hub/shared';
 import { viewerAttributes } from '../audience';
 import type { RewardGranter } from '../rewards';
 import type { CountedEvent } from '../activities/tasks';
 import type { EngagementContext } from '../context';
-import type { InvitationDoc, ReferralDoc, ReferralRepositories } from './model';
+import { pairOf, type InvitationDoc, type ReferralDoc, type ReferralRepositories } from './model';
 
 export const MAX_CODES_PER_MEMBER = 20;
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -24,11 +25,11 @@ export const REFERRAL_REWARDS = {
 
 const newCode = () =>
   Array.from({ length: 8 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
-const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
 export async function createInviteCode(ctx: EngagementContext): Promise<InvitationDoc> {
   const inviterId = requireMember(ctx.identity);
-  if ((await ctx.repos.invitations.count(inviterId)) >= MAX_CODES_PER_MEMBER)
+  // Reserved first with one conditional update: counting the codes and then storing one lets concurrent calls past.
+  if (!(await ctx.repos.invitations.reserveCode(inviterId, MAX_CODES_PER_MEMBER)))
     throw hubError(
       ErrorCode.FAILED_PRECONDITION,
       `a member has at most ${MAX_CODES_PER_MEMBER} invite codes`,
@@ -46,7 +47,9 @@ export async function createInviteCode(ctx: EngagementContext): Promise<Invitati
       return invitation;
     } catch (error) {
       // One in a trillion: the code exists; draw another.
-      if (!isDuplicateKey(error)) throw error;
+      if (isDuplicateKey(error)) continue;
+      await ctx.repos.invitations.releaseCode(inviterId);
+      throw error;
     }
   }
 }
@@ -82,18 +85,29 @@ export async function acceptInvite(ctx: EngagementContext, code: string): Promis
     throw hubError(ErrorCode.ALREADY_REFERRED, 'this member was already referred');
   if ((await viewerAttributes(ctx.graph, ctx)).lifecycleStage !== 'ACQUISITION')
     throw hubError(ErrorCode.FAILED_PRECONDITION, 'only a newly acquired member can accept an invite');
-  if (await closesLoop(ctx.repos, invitation.inviterId, inviteeId))
-    throw hubError(ErrorCode.REFERRAL_LOOP, 'the inviter was brought in by this member: a referral loop');
+  const loop = () =>
+    hubError(ErrorCode.REFERRAL_LOOP, 'the inviter was brought in by this member: a referral loop');
+  if (await closesLoop(ctx.repos, invitation.inviterId, inviteeId)) throw loop();
+  // Null when the inviter was recorded as this member's invitee meanwhile (their unique pair): of two members
+  // accepting each other's codes at once, exactly one is recorded.
   const referral = await ctx.repos.referrals.record({
     _id: inviteeId,
     inviterId: invitation.inviterId,
+    pair: pairOf(inviteeId, invitation.inviterId),
     code,
     state: 'PENDING',
     acceptedAt: ctx.now,
     activatedAt: null,
     rewardedAt: null,
   });
+  if (!referral) throw loop();
   if (referral.code !== code) throw hubError(ErrorCode.ALREADY_REFERRED, 'this member was already referred');
+  // A longer loop closed by accepts at the same time as this one: whichever is recorded last sees it whole, so at
+  // least one of them gives its referral back (more than one may; each may accept again).
+  if (await closesLoop(ctx.repos, invitation.inviterId, inviteeId)) {
+    await ctx.repos.referrals.forget(inviteeId, code);
+    throw loop();
+  }
   if (!(await ctx.repos.invitations.take(code, inviteeId, ctx.now))) {
     await ctx.repos.referrals.forget(inviteeId, code);
     throw hubError(ErrorCode.INVITE_CODE_USED, 'this invite code was already used');

@@ -1,6 +1,7 @@
 // Counters that bound claims (see limitsOf): per benefit and member, and per benefit and UTC day. Each reservation is one conditional update that carries the claim id, so a retry of the
 // same claim can tell its reservation was made and never makes two; a release is guarded the same way.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 
 export interface ClaimCounterDoc {
   _id: string;
@@ -17,8 +18,6 @@ export const claimCounterSchema = new Schema<ClaimCounterDoc>(
   },
   { collection: 'claim_counters', versionKey: false },
 );
-
-const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
 export class ClaimCounterRepository {
   constructor(readonly model: Model<ClaimCounterDoc>) {}

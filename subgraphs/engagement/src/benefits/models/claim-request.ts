@@ -19,6 +19,8 @@ export interface ClaimRequestDoc {
   memberId: string;
   source: ClaimSource;
   argumentsHash: string;
+  /** The benefit asked for; null on requests stored before it was kept. */
+  benefitId: string | null;
   /** The claim this request makes (derived from the id, so a retry makes the same one). */
   claimId: string;
   /** Spendable points the claim costs (redeemPoints; 0 otherwise), fixed when first asked: what is paid and refunded. */
@@ -43,6 +45,7 @@ export const claimRequestSchema = new Schema<ClaimRequestDoc>(
     memberId: { type: String, required: true },
     source: { type: String, required: true },
     argumentsHash: { type: String, required: true },
+    benefitId: { type: String, default: null },
     claimId: { type: String, required: true },
     pointsCost: { type: Number, required: true },
     createdAt: { type: Date, required: true },
@@ -52,6 +55,9 @@ export const claimRequestSchema = new Schema<ClaimRequestDoc>(
   },
   { collection: 'claim_requests', versionKey: false },
 );
+// Purchases left unsettled (unansweredPaidBefore, refundsDueBefore): few, found without reading the settled ones.
+claimRequestSchema.index({ outcome: 1, createdAt: 1 });
+claimRequestSchema.index({ 'outcome.refusal.refund': 1, createdAt: 1 });
 
 export class ClaimRequestRepository {
   constructor(readonly model: Model<ClaimRequestDoc>) {}
@@ -103,8 +109,31 @@ export class ClaimRequestRepository {
     );
   }
 
-  /** Gives the key back when the holder could not tell whether anything happened: a retry starts afresh. */
-  async release(id: string, holder: string): Promise<void> {
-    await this.model.deleteOne({ _id: id, holder, outcome: null });
+  /**
+   * Ends the holder's lease on a request it leaves unanswered (whether its points moved is unknown), so that a retry
+   * of the key takes it over at once instead of waiting the lease out. The request itself is never forgotten.
+   */
+  async endLease(id: string, holder: string): Promise<void> {
+    await this.model.updateOne({ _id: id, holder, outcome: null }, { $set: { leaseUntil: new Date(0) } });
+  }
+
+  /** Paid-for requests (redeemPoints) first asked before `before` and still unanswered, oldest first. */
+  unansweredPaidBefore(before: Date, limit: number): Promise<ClaimRequestDoc[]> {
+    return this.model
+      .find({ outcome: null, pointsCost: { $gt: 0 }, createdAt: { $lt: before } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<ClaimRequestDoc[]>()
+      .exec();
+  }
+
+  /** Refused requests first asked before `before` whose points are still to be given back, oldest first. */
+  refundsDueBefore(before: Date, limit: number): Promise<ClaimRequestDoc[]> {
+    return this.model
+      .find({ 'outcome.refusal.refund': 'DUE', createdAt: { $lt: before } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<ClaimRequestDoc[]>()
+      .exec();
   }
 }

@@ -123,11 +123,11 @@ export class ClaimRepository {
       .exec();
   }
 
-  /** Withdraws a claim that is not used; null when it is used or revoked already, or does not exist. */
+  /** Withdraws a usable claim; null when it is not usable (used, revoked, expired) or does not exist. */
   revoke(claimId: string, operatorId: string, reason: string, now: Date): Promise<ClaimDoc | null> {
     return this.model
       .findOneAndUpdate(
-        { _id: claimId, state: 'CLAIMED' },
+        { _id: claimId, ...stateFilter('CLAIMED', now) },
         { $set: { state: 'REVOKED', revokedAt: now, revokedBy: operatorId, revokeReason: reason } },
         { returnDocument: 'after' },
       )
