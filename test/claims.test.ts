@@ -194,8 +194,9 @@ describe('claimBenefit', () => {
   it('needs a member token', async () => {
     const anonymous = await graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-ONCE', key: 'anonymous-key' });
     expect(errorCodes(anonymous)).toEqual(['UNAUTHENTICATED']);
+    // An operator's token is a good token, but not a member's.
     expect(errorCodes(await operator(CLAIM, { benefitId: 'B-ONCE', key: 'operator-key' }))).toEqual([
-      'UNAUTHENTICATED',
+      'FORBIDDEN',
     ]);
   });
 

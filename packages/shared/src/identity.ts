@@ -158,10 +158,10 @@ export const signOnBehalfOf = (identity: Identity, secret: string): Promise<stri
 export const verifyOnBehalfOf = (token: string, secret: string): Promise<Identity> =>
   verifyIdentity(token, secret, GATEWAY_AUDIENCE, 'on-behalf-of identity');
 
-/** The member the caller acts as, or UNAUTHENTICATED. */
+/** The member the caller acts as; UNAUTHENTICATED without a token (or as a guest), FORBIDDEN for another kind. */
 export function requireMember(identity: Identity): string {
-  if (!identity.subject || !identity.scopes.has(Scope.MEMBER))
-    throw unauthenticated('a member token is required');
+  if (!identity.subject) throw unauthenticated('a member token is required');
+  if (!identity.scopes.has(Scope.MEMBER)) throw forbidden('a member token is required: this one is not');
   return identity.subject;
 }
 
