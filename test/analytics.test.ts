@@ -2,9 +2,23 @@
 // per id whatever the retries, invalid ones are reported by index with a stable code and not stored, the member is
 // only ever the one the verified token names, limits hold, and stats on Creative and Product move with the events.
 import type { RunningHub } from '../scripts/hub';
+import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
+import type { EventDoc } from '../subgraphs/analytics/src/models/event';
+import { rebuildDay, rebuildRecentDays } from '../subgraphs/analytics/src/rollup-job';
+import { MongoEventSink, RollupWriter } from '../subgraphs/analytics/src/sink';
 import { GraphClient, serviceIdentity } from '@bank-hub/shared';
-import { bearer, clientToken, errorCodes, graphql, internalIdentity, testConfig } from './support/env';
+import {
+  bearer,
+  clientToken,
+  dropAndClose,
+  errorCodes,
+  graphql,
+  internalIdentity,
+  testConfig,
+  testDatabase,
+  testLogger,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -249,6 +263,93 @@ describe('POST /collect', () => {
     expect(await repos.events.model.estimatedDocumentCount()).toBe(before);
   });
 
+  it.each([
+    [
+      '60 items that are not events and 90 events',
+      () => [
+        ...Array(60).fill(0),
+        ...Array(90)
+          .fill(null)
+          .map(() => event('page_view', { page: '/' })),
+      ],
+    ],
+    ['9,000 zeros', () => Array(9_000).fill(0)],
+  ])(
+    'refuses a beacon of more than 100 items (%s) whole, in a few bytes, storing nothing',
+    async (_what, items) => {
+      const deviceId = uniqueDevice();
+      const answer = await collect(JSON.stringify({ deviceId, events: items() }));
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        errors: [
+          {
+            message: 'a batch holds at most 100 events',
+            extensions: { code: 'BATCH_LIMIT_EXCEEDED', field: 'events' },
+          },
+        ],
+      });
+      expect(await storedFor(deviceId)).toHaveLength(0);
+    },
+  );
+
+  it('answers 100 items that are not events each by index, and 85,000 with one error', async () => {
+    const deviceId = uniqueDevice();
+    const hundred = await collect(JSON.stringify({ deviceId, events: Array(100).fill(0) }));
+    expect(hundred.body.accepted).toBe(0);
+    expect(hundred.body.rejected.map((rejection: { code: string }) => rejection.code)).toEqual(
+      Array(100).fill('MALFORMED_EVENT'),
+    );
+    // 170 KB of zeros once came back as 12.9 MB of rejections; the gateway now refuses what holds over 10,000 values.
+    const flood = `{"deviceId":"${deviceId}","events":[${Array(85_000).fill('0').join(',')}]}`;
+    const answer = await collect(flood);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(answer.body).length).toBeLessThan(200);
+  });
+
+  /** A beacon of one page_view whose `page` is `depth` nested arrays; its innermost is 4 + depth levels deep. */
+  const nestedPage = (deviceId: string, depth: number) =>
+    JSON.stringify({ deviceId, events: [event('page_view', { page: '/' })] }).replace(
+      '{"page":"/"}',
+      `{"page":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+    );
+
+  it.each([
+    ['a property nested 50,000 levels deep', (deviceId: string) => nestedPage(deviceId, 50_000)],
+    ['JSON nested 33 levels deep', (deviceId: string) => nestedPage(deviceId, 29)],
+    [
+      'a token that is not a string, and events nested 50,000 levels deep',
+      (deviceId: string) =>
+        `{"token":1,"deviceId":"${deviceId}","events":[${'['.repeat(50_000)}${']'.repeat(50_000)}]}`,
+    ],
+    [
+      "a member's token, and events nested 50,000 levels deep",
+      (deviceId: string) =>
+        `{"token":"${member.authorization!.replace('Bearer ', '')}","deviceId":"${deviceId}","events":[${'['.repeat(50_000)}${']'.repeat(50_000)}]}`,
+    ],
+  ])('answers %s with BAD_USER_INPUT, storing nothing', async (_what, body) => {
+    const deviceId = uniqueDevice();
+    const answer = await collect(body(deviceId));
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await storedFor(deviceId)).toHaveLength(0);
+  });
+
+  it('takes JSON 32 levels deep to the tracking plan, and ignores a token that is not a string', async () => {
+    const deviceId = uniqueDevice();
+    const deepest = await collect(nestedPage(deviceId, 28));
+    expect(deepest.body).toEqual({
+      accepted: 0,
+      duplicates: 0,
+      rejected: [expect.objectContaining({ index: 0, code: 'INVALID_PROPERTY', field: 'properties.page' })],
+    });
+    const answer = await collect(
+      JSON.stringify({ token: { not: 'a token' }, deviceId, events: [event('page_view', { page: '/' })] }),
+    );
+    expect(answer.body).toMatchObject({ accepted: 1, rejected: [] });
+    expect((await storedFor(deviceId)).map((doc) => doc.memberId)).toEqual([null]);
+  });
+
   it('serves the codeless snippet', async () => {
     const response = await fetch(`${base}/collect.js`);
     expect(response.status).toBe(200);
@@ -419,6 +520,39 @@ describe('the tracking plan', () => {
     const bad = await graphql(hub.gatewayUrl, define, { input: { ...input, name: 'Bad Name' } }, operator);
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
   });
+
+  it('requires a required property named like a member every object inherits (constructor, toString)', async () => {
+    const define = `mutation ($input: TrackedEventInput!) { defineTrackedEvent(input: $input) { name } }`;
+    const required = (name: string) => ({ name, type: 'STRING', required: true, description: 'Required.' });
+    const input = {
+      name: 'proto_check',
+      description: 'Properties named like inherited members.',
+      properties: [required('constructor'), required('toString')],
+    };
+    expect((await graphql(hub.gatewayUrl, define, { input }, operator)).errors).toBeUndefined();
+    const deviceId = uniqueDevice();
+    const answer = await collect(
+      JSON.stringify({
+        deviceId,
+        events: [
+          event('proto_check', {}),
+          event('proto_check', { constructor: 'c' }),
+          event('proto_check', { constructor: 'c', toString: 't' }),
+        ],
+      }),
+    );
+    expect(answer.body).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [
+        expect.objectContaining({ index: 0, code: 'INVALID_PROPERTY', field: 'properties.constructor' }),
+        expect.objectContaining({ index: 1, code: 'INVALID_PROPERTY', field: 'properties.toString' }),
+      ],
+    });
+    expect((await storedFor(deviceId)).map((doc) => doc.properties)).toEqual([
+      { constructor: 'c', toString: 't' },
+    ]);
+  });
 });
 
 describe('delivery', () => {
@@ -450,5 +584,75 @@ describe('delivery', () => {
     } finally {
       await hub.restartSubgraph('analytics');
     }
+  });
+});
+
+describe('rollups of a closed day', () => {
+  // Deterministic: the writer flushes only when told to (its interval is an hour) and reads the test's clock.
+  const DAY = '2026-11-26';
+  const BEFORE_MIDNIGHT = new Date('2026-11-26T23:59:59.900Z');
+  const AFTER_MIDNIGHT = new Date('2026-11-27T00:00:00.100Z');
+  let connection: Awaited<ReturnType<typeof testDatabase>>;
+  let rollupRepos: AnalyticsRepositories;
+  let now: Date;
+  let writer: RollupWriter;
+  let sink: MongoEventSink;
+
+  beforeEach(async () => {
+    connection = await testDatabase('analytics-rollups');
+    rollupRepos = await openRepositories(connection);
+    now = BEFORE_MIDNIGHT;
+    writer = new RollupWriter(rollupRepos.rollups, rollupRepos.exposures, testLogger, 3_600_000, () => now);
+    sink = new MongoEventSink(rollupRepos.events, writer);
+  });
+
+  afterEach(async () => {
+    await sink.close();
+    await dropAndClose(connection);
+  });
+
+  let id = 0;
+  const impression = (occurredAt: Date): EventDoc => ({
+    _id: `device-rollups:ev-${++id}`,
+    name: 'creative_impression',
+    memberId: 'M0001',
+    deviceId: 'device-rollups',
+    channel: 'APP',
+    occurredAt,
+    receivedAt: now,
+    day: dayOf(occurredAt),
+    properties: { creativeId: 'CR-rollups' },
+  });
+  /** The day's impressions as the rollups and the exposures count them, and as its events do. */
+  const counts = async () => ({
+    rollup: (await rollupRepos.rollups.model.findOne({ day: DAY, subject: 'CR-rollups' }).lean().exec())
+      ?.impressions,
+    exposures: (await rollupRepos.exposures.model.findOne({ day: DAY, memberId: 'M0001' }).lean().exec())
+      ?.impressions,
+    events: await rollupRepos.events.model.countDocuments({ day: DAY }),
+  });
+
+  it('counts a late event once when its increment would land after the rebuild read the day', async () => {
+    now = AFTER_MIDNIGHT;
+    // Stored; were its increment taken, it would be written after the rebuild (the hourly flush comes later).
+    await sink.store([impression(BEFORE_MIDNIGHT)]);
+    await rebuildDay(rollupRepos, DAY);
+    await writer.flush();
+    expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
+  });
+
+  it('leaves a closed day to the rebuild: a late event moves nothing until it runs, and is counted once then', async () => {
+    await sink.store([impression(BEFORE_MIDNIGHT)]);
+    now = AFTER_MIDNIGHT;
+    await sink.store([impression(BEFORE_MIDNIGHT)]);
+    // The increment taken before midnight is written before the rebuild reads the day; the late one is not taken.
+    await rebuildRecentDays(rollupRepos, writer, testLogger, now);
+    await writer.flush();
+    expect(await counts()).toEqual({ rollup: 2, exposures: 2, events: 2 });
+    await sink.store([impression(BEFORE_MIDNIGHT)]);
+    await writer.flush();
+    expect(await counts()).toEqual({ rollup: 2, exposures: 2, events: 3 });
+    await rebuildRecentDays(rollupRepos, writer, testLogger, now);
+    expect(await counts()).toEqual({ rollup: 3, exposures: 3, events: 3 });
   });
 });

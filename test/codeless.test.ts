@@ -118,3 +118,57 @@ async function creativeClicks(creativeId: string): Promise<number> {
   ).flatMap((slot) => slot.items);
   return items.find((item) => item.creativeId === creativeId)?.creative?.stats.clicks ?? 0;
 }
+
+it('sends no token and no grouped card or phone number: the demo drops ?token=, the snippet a referrer’s query', async () => {
+  const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+  const secret = await clientToken('M0002', 'member');
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    const opened = await tab.goto(`${base}/demo/?token=${secret}&page=home`, {
+      referer: `https://partner.example/offers?token=${secret}#card`,
+    });
+    expect(opened?.headers()['referrer-policy']).toBe('strict-origin');
+    await tab.waitForSelector('body[data-ready="true"]');
+    // Read once, then off the address bar (and the history, and the Referer of what the page loads next).
+    expect(new URL(tab.url()).search).toBe('?page=home');
+    const texts = [
+      '卡号 6222 0212 3456 7890',
+      'Card 6222-0212-3456-7890',
+      '手机 138 0013 8000',
+      'Account 6222021234567890',
+    ];
+    await tab.evaluate((all) => {
+      all.forEach((text, i) => {
+        const button = document.createElement('button');
+        button.id = `digits-${i}`;
+        button.textContent = text;
+        button.dataset.note = text;
+        document.body.prepend(button);
+      });
+    }, texts);
+    for (let i = 0; i < texts.length; i++) await tab.click(`#digits-${i}`);
+    const deviceId = await tab.evaluate(
+      () => (window as unknown as { hubCollect: { deviceId: string } }).hubCollect.deviceId,
+    );
+    // The next page of the site (here the demo without a token: it records anonymously) has this one as referrer.
+    await tab.evaluate(() => (location.href = '/demo/?page=home'));
+    await tab.waitForSelector('body[data-ready="error"]');
+    const { events } = await openRepositories(hub.connections.analytics);
+    const stored = await until(
+      () => events.model.find({ deviceId }).lean<EventDoc[]>().exec(),
+      (found) => found.filter((event) => event.name === 'page_view').length === 2,
+    );
+    const clicks = stored.filter((event) => event.name === 'element_click');
+    expect(clicks.map((event) => [event.properties.text, event.properties.data]).sort()).toEqual(
+      ['Account ***', 'Card ***', '卡号 ***', '手机 ***'].map((text) => [text, { note: text }]).sort(),
+    );
+    const views = stored.filter((event) => event.name === 'page_view');
+    expect(views.map((event) => event.properties.referrer).sort()).toEqual(
+      ['https://partner.example/offers', `${base}/`].sort(),
+    );
+    expect(JSON.stringify(stored)).not.toContain(secret.slice(0, 40));
+  } finally {
+    await context.close();
+  }
+});

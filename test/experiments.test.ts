@@ -41,6 +41,17 @@ beforeAll(async () => {
   );
   await insertPublishedPage(
     hub.connections.content,
+    'expclicks',
+    [hero],
+    [
+      publishedBanner('PG-APP-expclicks', 'hero', 'CR-exp-clicks', {
+        experimentKey: 'exp-clicks',
+        variants: VARIANTS,
+      }),
+    ],
+  );
+  await insertPublishedPage(
+    hub.connections.content,
     'bandit',
     [{ ...hero, maxItems: 1 }],
     ARMS.map((id) => publishedBanner('PG-APP-bandit', 'hero', id, { priority: 3 })),
@@ -165,6 +176,50 @@ describe('experiments', () => {
       minimumExposures: 100,
     });
     expect(byId['CR-exp-small'].variants.map((v: { exposures: number }) => v.exposures)).toEqual([10, 10]);
+  });
+
+  it('reads a variant clicked more often than shown as clicked every time, with a p-value', async () => {
+    // A's impressions last: once they are counted, so are its clicks (the same rollup document, written in order).
+    await track([
+      ...shown('CR-exp-clicks', 'B', 0, 100),
+      ...shown('CR-exp-clicks', 'A', 300, 0),
+      ...shown('CR-exp-clicks', 'A', 0, 100),
+    ]);
+    await untilCounted('PG-APP-expclicks', 200);
+    const response = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          creatives(pageId: "PG-APP-expclicks") {
+            experiment(days: 7) {
+              verdict
+              control
+              winner
+              pValue
+              variants {
+                key
+                exposures
+                clicks
+              }
+            }
+          }
+        }
+      `,
+      {},
+      operator,
+    );
+    expect(response.errors).toBeUndefined();
+    const experiment = response.data?.creatives[0].experiment;
+    expect(experiment).toMatchObject({
+      verdict: 'SIGNIFICANT',
+      control: 'A',
+      winner: 'A',
+      variants: [
+        { key: 'A', exposures: 100, clicks: 300 },
+        { key: 'B', exposures: 100, clicks: 0 },
+      ],
+    });
+    expect(experiment.pValue).toBeLessThan(0.001);
   });
 
   it('is for operators only', async () => {

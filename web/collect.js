@@ -1,7 +1,8 @@
 // The hub's codeless capture snippet (无码全埋点). Add it to a page and it records, with no code from the page's authors:
-// page views, clicks on any element (a CSS path, short visible text with long digit runs masked, data-* attributes),
-// and placed items — elements with data-creative-id — seen (half in view, once per page view) and clicked. Events
-// are batched and sent with navigator.sendBeacon (text/plain) to the collector, also when the page is hidden.
+// page views (the page's path and the referrer's origin and path, never a query), clicks on any element (a CSS path,
+// short visible text with runs of six digits or more masked, grouped or not, data-* attributes), and placed items —
+// elements with data-creative-id — seen (half in view, once per page view) and clicked. Events are batched and sent
+// with navigator.sendBeacon (text/plain) to the collector, also when the page is hidden.
 //
 //   <script src="/collect.js" data-channel="WEB" defer></script>
 //   window.hubCollect.token = '<member token>';   // optional: attributes the events to the member
@@ -64,12 +65,25 @@
   }
 
   function clip(text, max) {
-    // Long digit runs may be card, account or phone numbers: never sent.
+    // Six digits or more may be a card, account or phone number, also written in groups ("6222 0212 3456 7890",
+    // "138-0013-8000"): never sent.
     return (text || '')
       .replace(/\s+/g, ' ')
       .trim()
-      .replace(/\d{6,}/g, '***')
+      .replace(/\d(?:[\s-]?\d){5,}/g, '***')
       .slice(0, max);
+  }
+
+  // Where the visitor came from, without its query or fragment: those may carry a token (a page opened with
+  // ?token=…) or personal data.
+  function referrerOf(address) {
+    if (!address) return '';
+    try {
+      var url = new URL(address);
+      return clip(url.origin + url.pathname, 500);
+    } catch {
+      return '';
+    }
   }
 
   function cssPath(element) {
@@ -169,7 +183,7 @@
     track('page_view', {
       page: location.pathname,
       title: clip(document.title, 200),
-      referrer: clip(document.referrer, 500),
+      referrer: referrerOf(document.referrer),
     });
     watch(document);
   }

@@ -8,6 +8,7 @@ import cors from 'cors';
 import {
   DEVICE_ID_HEADER,
   ErrorCode,
+  jsonSizeProblem,
   refuseBadBodies,
   sendGraphQLError,
   type HubConfig,
@@ -51,6 +52,9 @@ export function collector(options: {
       } catch {
         return sendGraphQLError(res, 400, ErrorCode.BAD_REQUEST, 'the request body is not valid JSON');
       }
+      // A body is encoded again below without its token: nothing that deep may reach JSON.stringify.
+      const tooLarge = jsonSizeProblem(body, 'the beacon');
+      if (tooLarge) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, tooLarge);
       // A beacon carries its token in the body; it names the caller here and goes no further.
       const token = isRecord(body) && typeof body.token === 'string' ? body.token : null;
       let identity;
@@ -59,8 +63,8 @@ export function collector(options: {
       } catch {
         return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, 'the token is not valid');
       }
-      const carriesToken = isRecord(body) && 'token' in body;
-      if (carriesToken) delete (body as Record<string, unknown>).token;
+      // A string token is taken out (it goes no further); anything else under that key the subgraph ignores.
+      if (token !== null) delete (body as Record<string, unknown>).token;
       const device = req.headers[DEVICE_ID_HEADER];
       await forwardBody(res, {
         config,
@@ -68,7 +72,7 @@ export function collector(options: {
         identity,
         subgraph: ingestion,
         path: '/collect',
-        body: carriesToken ? JSON.stringify(body) : req.body,
+        body: token !== null ? JSON.stringify(body) : req.body,
         headers: typeof device === 'string' ? { [DEVICE_ID_HEADER]: device } : {},
       });
     },

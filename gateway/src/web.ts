@@ -69,6 +69,11 @@ export function webAssets(config: HubConfig): Router {
   router.use(
     '/demo',
     secured,
+    (_req, res, next) => {
+      // The demo page is opened with ?token=…: no Referer it sends carries more than the hub's origin.
+      res.setHeader('referrer-policy', 'strict-origin');
+      next();
+    },
     express.static(path.join(WEB, 'demo'), { index: 'index.html', redirect: true }),
   );
   router.use(builtApp('/graphiql', 'graphiql', EXPLORER_POLICY));

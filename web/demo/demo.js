@@ -31,6 +31,13 @@
 
   var params = new URLSearchParams(location.search);
   var status = document.getElementById('status');
+  // The token is read once; off the address bar, history and the Referer of whatever this page loads or links to.
+  if (params.has('token')) {
+    var rest = new URLSearchParams(location.search);
+    rest.delete('token');
+    var query = rest.toString();
+    history.replaceState(history.state, '', location.pathname + (query ? '?' + query : '') + location.hash);
+  }
 
   function token() {
     if (params.get('token')) return Promise.resolve(params.get('token'));

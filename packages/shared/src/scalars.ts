@@ -40,19 +40,27 @@ function parseDate(value: unknown): Date {
  */
 export const JSON_LIMITS = { depth: 32, values: 10_000 } as const;
 
-/** Walks a JSON value without recursion, refusing it as soon as it is too deep or holds too many values. */
-function checkJsonSize(value: unknown, type: string): void {
+/**
+ * Why a JSON value (`what`, e.g. "the request body") is beyond JSON_LIMITS, or null. It walks the value without
+ * recursion and stops as soon as it is too deep or holds too many values, so no input can make the walk itself costly
+ * or overflow the stack (as JSON.stringify of a deep value would).
+ */
+export function jsonSizeProblem(value: unknown, what: string): string | null {
   const pending: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
   let values = 0;
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    if (++values > JSON_LIMITS.values)
-      throw badInput(`${type} holds more than ${JSON_LIMITS.values} values`, type);
-    if (next.depth > JSON_LIMITS.depth)
-      throw badInput(`${type} is nested deeper than ${JSON_LIMITS.depth} levels`, type);
+    if (++values > JSON_LIMITS.values) return `${what} holds more than ${JSON_LIMITS.values} values`;
+    if (next.depth > JSON_LIMITS.depth) return `${what} is nested deeper than ${JSON_LIMITS.depth} levels`;
     if (typeof next.value !== 'object' || next.value === null) continue;
     const children = Array.isArray(next.value) ? next.value : Object.values(next.value);
     for (const child of children) pending.push({ value: child, depth: next.depth + 1 });
   }
+  return null;
+}
+
+function checkJsonSize(value: unknown, type: string): void {
+  const problem = jsonSizeProblem(value, type);
+  if (problem) throw badInput(problem, type);
 }
 
 function literalToJson(ast: ValueNode, type: string, depth = 1): unknown {

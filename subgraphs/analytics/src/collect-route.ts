@@ -3,8 +3,15 @@
 // between: events arrive in volume, and the batch is checked item by item anyway.
 import express, { type Router } from 'express';
 import { GraphQLError } from 'graphql';
-import { DEVICE_ID_HEADER, ErrorCode, type BaseContext, sendGraphQLError } from '@bank-hub/shared';
+import {
+  DEVICE_ID_HEADER,
+  ErrorCode,
+  jsonSizeProblem,
+  type BaseContext,
+  sendGraphQLError,
+} from '@bank-hub/shared';
 import { readBeacon } from './domain/beacon';
+import { batchLimitExceeded } from './domain/events';
 import { trackEvents, type IngestionContext } from './ingest';
 
 export function collectRoute(
@@ -23,8 +30,15 @@ export function collectRoute(
         } catch {
           body = null;
         }
-        const beacon = readBeacon(body);
-        if (!beacon) {
+        // Checking an event encodes its properties: nothing that deep may reach it (a RangeError, HTTP 500).
+        const tooLarge = jsonSizeProblem(body, 'the beacon');
+        if (tooLarge) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, tooLarge);
+        const reading = readBeacon(body);
+        if (!reading.ok && reading.problem === 'BATCH_LIMIT_EXCEEDED') {
+          const { code, message } = batchLimitExceeded();
+          return sendGraphQLError(res, 400, code, message, { field: 'events' });
+        }
+        if (!reading.ok) {
           return sendGraphQLError(
             res,
             400,
@@ -32,6 +46,7 @@ export function collectRoute(
             'send a JSON array of events, or {"deviceId", "token"?, "events": [...]}',
           );
         }
+        const { beacon } = reading;
         const device = beacon.deviceId ?? req.headers[DEVICE_ID_HEADER];
         if (typeof device !== 'string') {
           return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, 'a device id is required', {

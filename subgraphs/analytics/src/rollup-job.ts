@@ -1,12 +1,21 @@
-// Rebuilds the rollups of days that are over, exactly, from their events: what live increments missed (a crashed
-// process, a failed write) is restored once the day has ended. Runs shortly after start and then every
-// ROLLUP_REBUILD_INTERVAL_MS.
+// Rebuilds the rollups of days that are over, exactly, from their events. A closed day is the rebuild's alone: live
+// increments only count today (sink.ts), so a late event for a closed day is counted here, and what live increments
+// missed (a crashed process, a failed write) is restored once the day has ended. Runs shortly after start and then
+// every ROLLUP_REBUILD_INTERVAL_MS.
 import type { Logger } from '@bank-hub/shared';
+import { LIMITS } from './domain/events';
 import { activesOf, dayOf, exposuresOf, rollupsOfDay } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
+import type { RollupWriter } from './sink';
 
-/** Days that are over and may still change (late events arrive up to a week late); the oldest first. */
-const DAYS_BACK = 2;
+const DAY_MS = 86_400_000;
+
+/**
+ * Days that are over and may still change: every day a late event can still land on (events are taken up to
+ * LIMITS.pastMs late), and one more — an event taken just before midnight for the oldest of them is counted by the
+ * first run after midnight.
+ */
+const DAYS_BACK = Math.ceil(LIMITS.pastMs / DAY_MS) + 1;
 
 export async function rebuildDay(repos: AnalyticsRepositories, day: string): Promise<void> {
   const events = await repos.events.ofDay(day);
@@ -16,6 +25,7 @@ export async function rebuildDay(repos: AnalyticsRepositories, day: string): Pro
   ]);
 }
 
+/** The closed days the rebuild owns, the oldest first. */
 export function recentClosedDays(now: Date): string[] {
   return Array.from({ length: DAYS_BACK }, (_, i) => {
     const day = new Date(now);
@@ -25,8 +35,16 @@ export function recentClosedDays(now: Date): string[] {
 }
 
 /** Rebuilds the days just ended and forgets exposures no cap counts any more. */
-export async function rebuildRecentDays(repos: AnalyticsRepositories, logger: Logger): Promise<void> {
-  const days = recentClosedDays(new Date());
+export async function rebuildRecentDays(
+  repos: AnalyticsRepositories,
+  writer: RollupWriter,
+  logger: Logger,
+  now = new Date(),
+): Promise<void> {
+  const days = recentClosedDays(now);
+  // Increments taken while these days were today are written (or in flight) now, before their events are read;
+  // from here on the writer takes none for them.
+  await writer.flush();
   // Caps count today only; the days about to be rebuilt are kept for late events.
   await repos.exposures.pruneBefore(days[0]!);
   for (const day of days) {

@@ -29,7 +29,8 @@ const FIRST_RUN_DELAY_MS = 15_000;
 export async function buildAnalyticsServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const { config, logger, graph } = dependencies;
   const repos = await openRepositories(dependencies.connection);
-  const sink = new MongoEventSink(repos.events, new RollupWriter(repos.rollups, repos.exposures, logger));
+  const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, logger);
+  const sink = new MongoEventSink(repos.events, rollupWriter);
   const plan = new Cached(() =>
     repos.plan.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
   );
@@ -38,7 +39,12 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
   const runLifecycle = (asOf: Date, requestId?: string) =>
     runLifecycleJob({ repos, graph, logger }, asOf, requestId);
   const jobs = [
-    scheduleJob('rollups', config.ROLLUP_REBUILD_INTERVAL_MS, () => rebuildRecentDays(repos, logger), logger),
+    scheduleJob(
+      'rollups',
+      config.ROLLUP_REBUILD_INTERVAL_MS,
+      () => rebuildRecentDays(repos, rollupWriter, logger),
+      logger,
+    ),
     scheduleJob(
       'lifecycle',
       config.LIFECYCLE_JOB_INTERVAL_MS,

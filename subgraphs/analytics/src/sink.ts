@@ -1,7 +1,7 @@
 // Where accepted events go. The collector and trackEvents only see this interface: MongoDB here, and at a larger
 // bank's scale a Kafka producer feeding an existing streaming engine would be another implementation of it.
 import type { Logger } from '@bank-hub/shared';
-import { activesOf, exposuresOf, mergeIncrements, rollupIncrements } from './domain/rollups';
+import { activesOf, dayOf, exposuresOf, mergeIncrements, rollupIncrements } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
 import type { ExposureDoc, ExposureRepository } from './models/exposure';
 import type { RollupRepository, DailyActiveDoc, RollupIncrement } from './models/rollup';
@@ -86,9 +86,14 @@ export class MongoEventSink implements EventSink {
 }
 
 /**
- * Adds stored events to the daily rollups (and members' exposures) a moment later, many requests' increments in one bulk write, so ingestion
- * costs one insert per batch. Increments are never retried (a retry after a partial write would count twice): one
- * lost to a failed write or a crashed process is restored when its day is rebuilt from the events.
+ * Adds stored events to the daily rollups (and members' exposures) a moment later, many requests' increments in one
+ * bulk write, so ingestion costs one insert per batch. Counts move live for today (and the minutes of tomorrow a
+ * device's clock may run ahead) only: a day that is over belongs to the rebuild (rollup-job.ts), which sets it from
+ * its events — an increment landing after the rebuild read the events would count its event twice, one landing
+ * between the read and the write would be lost. So a late event for a closed day is counted by the next rebuild.
+ * Increments are never retried (a retry after a partial write would count twice): one lost to a failed write or a
+ * crashed process is restored when its day is rebuilt. Members active are recorded for any day: recording one twice
+ * changes nothing.
  */
 export class RollupWriter {
   private increments = new Map<string, RollupIncrement>();
@@ -102,15 +107,18 @@ export class RollupWriter {
     private readonly exposureCounts: ExposureRepository,
     private readonly logger: Logger,
     intervalMs = 250,
+    private readonly clock: () => Date = () => new Date(),
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
   }
 
   add(events: readonly EventDoc[]): void {
-    mergeIncrements(this.increments, rollupIncrements(events));
     for (const active of activesOf(events)) this.actives.set(active._id, active);
-    for (const exposure of exposuresOf(events)) {
+    const today = dayOf(this.clock());
+    const live = events.filter((event) => event.day >= today);
+    mergeIncrements(this.increments, rollupIncrements(live));
+    for (const exposure of exposuresOf(live)) {
       const known = this.exposures.get(exposure._id);
       if (known) known.impressions += exposure.impressions;
       else this.exposures.set(exposure._id, exposure);

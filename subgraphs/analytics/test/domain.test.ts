@@ -1,3 +1,4 @@
+import { readBeacon } from '../src/domain/beacon';
 import { LIMITS, checkEvent } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
 import { DeviceRateLimit } from '../src/domain/rate-limit';
@@ -140,10 +141,64 @@ describe('checkEvent', () => {
     expect(result).toMatchObject({ ok: false, rejection: { code, field } });
   });
 
+  it('enforces a required property named like a member every object inherits', () => {
+    const definition = {
+      _id: 'proto_check',
+      description: 'd',
+      properties: ['constructor', 'toString', 'valueOf'].map((name) => ({
+        name,
+        type: 'STRING' as const,
+        required: true,
+        description: 'd',
+      })),
+      updatedAt: NOW,
+      updatedBy: 'test',
+    };
+    const checked = (properties: unknown) => checkEvent(event('proto_check', properties), definition, NOW);
+    expect(checked({})).toMatchObject({
+      ok: false,
+      rejection: { code: 'INVALID_PROPERTY', field: 'properties.constructor' },
+    });
+    expect(checked({ constructor: 'c', toString: 't' })).toMatchObject({
+      ok: false,
+      rejection: { code: 'INVALID_PROPERTY', field: 'properties.valueOf' },
+    });
+    expect(checked({ constructor: 'c', toString: 't', valueOf: 'v' })).toEqual({
+      ok: true,
+      properties: { constructor: 'c', toString: 't', valueOf: 'v' },
+    });
+  });
+
   it('does not let a property named __proto__ reach the prototype of what is stored', () => {
     const result = check('page_view', JSON.parse('{"page":"/"}'));
     expect(result.ok && Object.getPrototypeOf(result.properties)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('readBeacon', () => {
+  const shaped = { id: 'event-0001', name: 'page_view', occurredAt: NOW.toISOString(), channel: 'WEB' };
+
+  it('sets aside each item that is not an event by its index, among at most a batch of items', () => {
+    const reading = readBeacon({
+      deviceId: 'device-0001',
+      events: [shaped, ...Array.from({ length: LIMITS.batch - 1 }, () => 0)],
+    });
+    expect(reading.ok && reading.beacon.events.map(({ index }) => index)).toEqual([0]);
+    expect(reading.ok && reading.beacon.malformed).toHaveLength(LIMITS.batch - 1);
+  });
+
+  it('refuses more items than a batch holds whole, counting those that are not events', () => {
+    const items = [...Array.from({ length: 60 }, () => 0), ...Array.from({ length: 90 }, () => shaped)];
+    expect(readBeacon({ deviceId: 'device-0001', events: items })).toEqual({
+      ok: false,
+      problem: 'BATCH_LIMIT_EXCEEDED',
+    });
+    expect(readBeacon(Array.from({ length: LIMITS.batch + 1 }, () => null))).toEqual({
+      ok: false,
+      problem: 'BATCH_LIMIT_EXCEEDED',
+    });
+    expect(readBeacon({ deviceId: 'device-0001' })).toEqual({ ok: false, problem: 'NOT_A_BEACON' });
   });
 });
 

@@ -124,6 +124,23 @@ describe('the two-proportion test', () => {
     ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
     expect(MIN_EXPOSURES_PER_VARIANT).toBe(100);
   });
+
+  it('counts a variant clicked more often than shown as clicked every time, and reads no p-value from nonsense', () => {
+    const clickedMoreThanShown = analyseExperiment([
+      { variant: 'A', exposures: 100, clicks: 300 },
+      { variant: 'B', exposures: 100, clicks: 0 },
+    ]);
+    expect(clickedMoreThanShown).toMatchObject({ verdict: 'SIGNIFICANT', control: 'A', winner: 'A' });
+    expect(clickedMoreThanShown.pValue).toEqual(
+      twoProportionPValue({ successes: 0, trials: 100 }, { successes: 100, trials: 100 }),
+    );
+    expect(
+      analyseExperiment([
+        { variant: 'A', exposures: 100, clicks: 10 },
+        { variant: 'B', exposures: 100, clicks: Number.NaN },
+      ]),
+    ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
+  });
 });
 
 describe('Thompson sampling', () => {

@@ -3,7 +3,7 @@
 // event says is for the tracking plan to judge.
 import { parseInstant } from '@bank-hub/targeting';
 import type { Channel } from '../models/event';
-import type { Rejection, ReportedEvent } from './events';
+import { LIMITS, type Rejection, type ReportedEvent } from './events';
 
 const CHANNELS: readonly string[] = ['APP', 'WEB', 'MINI_PROGRAM', 'PARTNER'];
 
@@ -17,10 +17,19 @@ export interface Beacon {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The beacon in `body`, or null when it is neither an array of events nor an object with a list of events. */
-export function readBeacon(body: unknown): Beacon | null {
+export type BeaconReading =
+  | { ok: true; beacon: Beacon }
+  /**
+   * NOT_A_BEACON: neither an array of events nor an object with a list of events. BATCH_LIMIT_EXCEEDED: more items
+   * than a batch holds, events or not — refused whole, so that an answer listing items by index stays small.
+   */
+  | { ok: false; problem: 'NOT_A_BEACON' | 'BATCH_LIMIT_EXCEEDED' };
+
+/** The beacon in `body`, or why it is not one the collector takes. */
+export function readBeacon(body: unknown): BeaconReading {
   const batch = Array.isArray(body) ? { events: body } : isRecord(body) ? body : null;
-  if (!batch || !Array.isArray(batch.events)) return null;
+  if (!batch || !Array.isArray(batch.events)) return { ok: false, problem: 'NOT_A_BEACON' };
+  if (batch.events.length > LIMITS.batch) return { ok: false, problem: 'BATCH_LIMIT_EXCEEDED' };
   const beacon: Beacon = {
     deviceId: typeof batch.deviceId === 'string' ? batch.deviceId : null,
     events: [],
@@ -56,5 +65,5 @@ export function readBeacon(body: unknown): Beacon | null {
       });
     }
   });
-  return beacon;
+  return { ok: true, beacon };
 }

@@ -133,7 +133,8 @@ export function checkEvent(
       );
   }
   for (const property of definition.properties) {
-    const value = properties[property.name];
+    // Own properties only: a required `constructor` or `toString` is not satisfied by Object.prototype's.
+    const value = Object.hasOwn(properties, property.name) ? properties[property.name] : undefined;
     if (property.required && (value === null || value === undefined))
       return fail(reject('INVALID_PROPERTY', `${property.name} is required`, `properties.${property.name}`));
   }

@@ -44,10 +44,19 @@ export function twoProportionPValue(
   return 2 * (1 - normalCdf(Math.abs(z)));
 }
 
-export function analyseExperiment(variants: readonly VariantCounts[]): ExperimentAnalysis {
+export function analyseExperiment(reported: readonly VariantCounts[]): ExperimentAnalysis {
+  // Clicks are reported apart from impressions (a click on an item whose impression was never sent, or sent twice):
+  // a variant clicked more often than shown counts as clicked every time, so no rate exceeds 1.
+  const variants = reported.map((v) => ({ ...v, clicks: Math.min(v.clicks, v.exposures) }));
   const [control, ...challengers] = variants;
+  const notEnoughData = (): ExperimentAnalysis => ({
+    verdict: 'NOT_ENOUGH_DATA',
+    control: control?.variant ?? null,
+    winner: null,
+    pValue: null,
+  });
   if (!control || challengers.length === 0 || variants.some((v) => v.exposures < MIN_EXPOSURES_PER_VARIANT)) {
-    return { verdict: 'NOT_ENOUGH_DATA', control: control?.variant ?? null, winner: null, pValue: null };
+    return notEnoughData();
   }
   const threshold = SIGNIFICANCE / challengers.length;
   const rate = (v: VariantCounts) => v.clicks / v.exposures;
@@ -59,6 +68,8 @@ export function analyseExperiment(variants: readonly VariantCounts[]): Experimen
     ),
   }));
   const pValue = Math.min(...compared.map((c) => c.pValue));
+  // Counts no test can read (negative, not numbers) say nothing either way.
+  if (!Number.isFinite(pValue)) return notEnoughData();
   const significant = compared.filter((c) => c.pValue < threshold);
   if (significant.length === 0)
     return { verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: control.variant, winner: null, pValue };
