@@ -6,8 +6,20 @@ import {
   openRepositories as openEngagement,
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
+import { FAILURES_PER_PASS } from '../subgraphs/engagement/src/activities/progress';
+import { rewardReferrals } from '../subgraphs/engagement/src/referrals/operations';
+import type { RewardGranter } from '../subgraphs/engagement/src/rewards';
+import { ErrorCode, hubError } from '@bank-hub/shared';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import {
+  bearer,
+  clientToken,
+  dropAndClose,
+  errorCodes,
+  graphql,
+  testDatabase,
+  testLogger,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -222,5 +234,37 @@ describe('activation', () => {
     // Another pass of the consumer grants nothing more.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await points('M0005')).toBe(inviterBefore + 500);
+  });
+});
+
+describe('rewarding activated referrals', () => {
+  it('stops a pass after a few failed grants, leaving the rest to the next one', async () => {
+    const connection = await testDatabase('referral-rewards');
+    try {
+      const repos = await openEngagement(connection);
+      const now = new Date();
+      await repos.referrals.model.insertMany(
+        Array.from({ length: 20 }, (_, i) => ({
+          _id: `M${3000 + i}`,
+          inviterId: 'M0001',
+          code: `CODE${i}`,
+          state: 'ACTIVATED',
+          acceptedAt: now,
+        })),
+      );
+      let asked = 0;
+      // Members is down: every grant fails alike, so a pass that tried all 20 would only wait on each in turn.
+      const granter: RewardGranter = {
+        async grant() {
+          asked += 1;
+          throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members is down');
+        },
+      };
+      await rewardReferrals({ repos, granter, logger: testLogger }, now);
+      expect(asked).toBe(FAILURES_PER_PASS);
+      expect(await repos.referrals.model.countDocuments({ state: 'ACTIVATED' })).toBe(20);
+    } finally {
+      await dropAndClose(connection);
+    }
   });
 });

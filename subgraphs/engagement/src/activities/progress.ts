@@ -84,8 +84,8 @@ const FINAL_REFUSALS = new Set<string>([
 
 /** Rewards one pass grants at most; the next pass goes on. */
 const REWARDS_PER_PASS = 200;
-/** Failed grants (other than refusals) after which a pass stops. */
-const FAILURES_PER_PASS = 5;
+/** Failed grants (other than refusals) after which a pass stops: a subgraph that is down fails every grant alike. */
+export const FAILURES_PER_PASS = 5;
 const FIRST_RETRY_MS = 5_000;
 const LAST_RETRY_MS = 3_600_000;
 
@@ -145,7 +145,6 @@ export async function grantPendingRewards(
       }
       await repos.progress.deferReward(progress._id, retryAfter(progress.rewardAttempts ?? 0, now));
       logger.warn({ progress: progress._id, reason }, 'task reward not granted; a later pass retries');
-      // A subgraph that is down fails every grant alike: leave the rest to a later pass instead of waiting on each.
       if (++failures >= FAILURES_PER_PASS) return;
     }
   }

@@ -7,6 +7,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { ErrorCode, hubError, isDuplicateKey, requireMember, type Logger } from '@bank-hub/shared';
 import { viewerAttributes } from '../audience';
 import type { RewardGranter } from '../rewards';
+import { FAILURES_PER_PASS } from '../activities/progress';
 import type { CountedEvent } from '../activities/tasks';
 import type { EngagementContext } from '../context';
 import { pairOf, type InvitationDoc, type ReferralDoc, type ReferralRepositories } from './model';
@@ -134,6 +135,7 @@ export async function rewardReferrals(
   now: Date,
   requestId: string = randomUUID(),
 ): Promise<void> {
+  let failures = 0;
   for (const referral of await deps.repos.referrals.awaitingRewards()) {
     try {
       for (const side of ['inviter', 'invitee'] as const) {
@@ -152,6 +154,7 @@ export async function rewardReferrals(
         { invitee: referral._id, reason: (error as Error).message },
         'referral rewards not granted; the next pass retries',
       );
+      if (++failures >= FAILURES_PER_PASS) return;
     }
   }
 }
