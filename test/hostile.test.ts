@@ -401,6 +401,25 @@ describe('times', () => {
     expect(answer.body.errors?.[0]?.extensions?.field).toBe('rule.all[0].value');
   });
 
+  it.each([
+    [{ field: 'levelRank', op: 'gt', value: '2' }, 'rule.value'],
+    [{ field: 'levelRank', op: 'eq', value: 'abc' }, 'rule.value'],
+    [{ any: [{ field: 'levelRank', op: 'in', value: ['5'] }] }, 'rule.any[0].value[0]'],
+  ])(
+    'refuses %j, a value of another type than its field, naming the node (the database would cast it)',
+    async (rule, field) => {
+      const answer = await send(
+        JSON.stringify({
+          query: 'mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }',
+          variables: { rule },
+        }),
+        { authorization: `Bearer ${await operatorToken()}` },
+      );
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.body.errors?.[0]?.extensions?.field).toBe(field);
+    },
+  );
+
   it('compares now with a time written in another offset as the instant it is', async () => {
     // A minute ago, written in UTC+8: as a string it sorts after the current UTC time, as an instant before it.
     const aMinuteAgo = new Date(Date.now() - 60_000 + 8 * 3600_000).toISOString().replace('Z', '+08:00');

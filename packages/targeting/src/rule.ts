@@ -199,6 +199,15 @@ function checkValue(
   if (typeof value === 'string' && value.length > RULE_LIMITS.valueLength) {
     throw new RuleSyntaxError(path, `a value has at most ${RULE_LIMITS.valueLength} characters`);
   }
+  const type = valueTypeOf(field);
+  if (type && typeof value !== type) {
+    // Compared with a value of another type, a condition would hold for no member in memory, yet MongoDB's casting
+    // (mongoose) would make a query of it hold for some: one rule, two audiences.
+    throw new RuleSyntaxError(
+      path,
+      `"${field}" is compared with ${type === 'number' ? 'numbers' : 'strings'}`,
+    );
+  }
   if (['gt', 'gte', 'lt', 'lte'].includes(operator) && typeof value === 'boolean') {
     throw new RuleSyntaxError(path, `"${operator}" compares numbers or strings, not booleans`);
   }
@@ -208,6 +217,13 @@ function checkValue(
       '"now" is compared with an RFC 3339 date-time with an offset, e.g. 2026-12-01T00:00:00+08:00',
     );
   }
+}
+
+/** The type every member's value of a field has; null for tags, whose values are of their definition's type. */
+function valueTypeOf(field: string): 'string' | 'number' | null {
+  if (field === 'levelRank') return 'number';
+  if (field.startsWith('tag.')) return null;
+  return 'string';
 }
 
 /** Part of the input, quoted for a message: never more than a short line of it. */

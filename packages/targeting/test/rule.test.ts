@@ -59,6 +59,12 @@ describe('parseRule', () => {
       'RFC 3339',
     ],
     [{ field: 'attr.city', op: 'in', value: ['a', { $gt: '' }] }, 'rule.value[1]', 'a string, number'],
+    // A value of another type than the field's: no member matches it in memory, while a database query casting it would.
+    [{ field: 'levelRank', op: 'gt', value: '2' }, 'rule.value', 'compared with numbers'],
+    [{ field: 'levelRank', op: 'in', value: [3, '5'] }, 'rule.value[1]', 'compared with numbers'],
+    [{ field: 'levelRank', op: 'eq', value: true }, 'rule.value', 'compared with numbers'],
+    [{ field: 'riskLevel', op: 'eq', value: 3 }, 'rule.value', 'compared with strings'],
+    [{ field: 'attr.city', op: 'eq', value: false }, 'rule.value', 'compared with strings'],
   ])('rejects %j at %s', (input, path, message) => {
     const result = parseRule(input);
     expect(result.ok).toBe(false);

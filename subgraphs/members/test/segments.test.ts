@@ -134,11 +134,16 @@ describe('random rules', () => {
         .replace('Z', pick(['Z', '+08:00', '-05:00']) === 'Z' ? 'Z' : '+00:00');
     const value = (field: string, op: Operator): Scalar => {
       if (field === 'now') return instant();
-      const known = seen.get(field) ?? [];
-      const candidates: Scalar[] = [...known, 'x', 0, 3, 'R3', 'GOLD', true, LEVELS[2]!._id];
-      const scalar = next() < 0.8 && known.length > 0 ? pick(known) : pick(candidates);
-      // Order comparisons take numbers or strings only.
-      return ['gt', 'gte', 'lt', 'lte'].includes(op) && typeof scalar === 'boolean' ? 1 : scalar;
+      // Values a rule may compare the field with: of the field's own type (tags take any), and numbers or strings
+      // only in order comparisons.
+      const fits = (scalar: Scalar) =>
+        (field === 'levelRank'
+          ? typeof scalar === 'number'
+          : field.startsWith('tag.') || typeof scalar === 'string') &&
+        !(['gt', 'gte', 'lt', 'lte'].includes(op) && typeof scalar === 'boolean');
+      const known = (seen.get(field) ?? []).filter(fits);
+      const candidates = [...known, 'x', 0, 3, 'R3', 'GOLD', true, LEVELS[2]!._id].filter(fits);
+      return next() < 0.8 && known.length > 0 ? pick(known) : pick(candidates);
     };
     const condition = (): Rule => {
       const field = pick(fields);
