@@ -46,6 +46,18 @@ describe('variables', () => {
     ).toBe('Alexandria: 12');
     expect(render('{{benefit.title}}', {})).toBe('');
   });
+
+  it('never cuts a character in half: a name whose tenth unit starts an emoji loses the emoji', () => {
+    expect(render('{{member.name}}，您好', { 'member.name': 'Alexandra😀Li' })).toBe('Alexandra，您好');
+    expect(render('{{ member.name }}', { 'member.name': 'Alexandr😀Li' })).toBe('Alexandr😀');
+  });
+
+  it('reads a thousand spaces between unclosed braces at once', () => {
+    const started = performance.now();
+    expect(placeholdersOf(`{{${' '.repeat(997)}}`).unbalanced).toBe(true);
+    expect(render(`{{${' '.repeat(997)}}`, {})).toBe(`{{${' '.repeat(997)}}`);
+    expect(performance.now() - started).toBeLessThan(50);
+  });
 });
 
 describe('SMS length as carriers bill it', () => {
@@ -276,6 +288,27 @@ describe('occurrences', () => {
     expect(dueOccurrence({ kind: 'ONCE', at }, null, now)).toEqual(at);
     expect(dueOccurrence({ kind: 'ONCE', at }, at, now)).toBeNull();
     expect(dueOccurrence({ kind: 'ONCE', at: new Date('2027-01-01T00:00:00Z') }, null, now)).toBeNull();
+  });
+
+  it('plans nothing once the recurrence has ended, but its last occurrence shortly after', () => {
+    const trigger = {
+      kind: 'RECURRING' as const,
+      at,
+      every: 'DAILY' as const,
+      until: new Date('2026-02-05T02:00:00Z'),
+    };
+    // Paused on the 3rd, resumed weeks after it ended: nothing is sent.
+    expect(
+      dueOccurrence(trigger, new Date('2026-02-03T02:00:00Z'), new Date('2026-03-01T02:00:00Z')),
+    ).toBeNull();
+    // A scheduler run a minute after the last occurrence still plans it.
+    expect(
+      dueOccurrence(
+        trigger,
+        new Date('2026-02-04T02:00:00Z'),
+        new Date('2026-02-05T02:01:00Z'),
+      )?.toISOString(),
+    ).toBe('2026-02-05T02:00:00.000Z');
   });
 
   it('knows when a recurrence is over', () => {
@@ -533,6 +566,19 @@ describe('campaign input', () => {
     [
       'a recurrence ending before it starts',
       { ...input, trigger: { kind: 'RECURRING', at: now, every: 'DAILY', until: now } },
+      'input.trigger.until',
+    ],
+    [
+      'a recurrence that has ended already',
+      {
+        ...input,
+        trigger: {
+          kind: 'RECURRING',
+          at: new Date(now.getTime() - 10 * 86_400_000),
+          every: 'DAILY',
+          until: new Date(now.getTime() - 5 * 86_400_000),
+        },
+      },
       'input.trigger.until',
     ],
     [

@@ -100,15 +100,20 @@ export function nthOccurrence(first: Date, every: Recurrence, n: number): Date {
   return date;
 }
 
+/** How long after its `until` a recurring campaign's last occurrence may still be planned (a scheduler run late). */
+export const ENDED_GRACE_MS = 60 * 60_000;
+
 /**
  * The occurrence a timed trigger should plan now: the latest one due (at or before `now`) and after the last one
  * planned. Occurrences missed meanwhile (the campaign paused, the hub down) are not sent late in a burst: only the
- * latest counts. Null when none is due; event triggers have no occurrences.
+ * latest counts. A recurring campaign whose `until` has passed (by more than ENDED_GRACE_MS) has ended: it sends
+ * nothing more, not even an occurrence it missed. Null when none is due; event triggers have no occurrences.
  */
 export function dueOccurrence(trigger: Trigger, plannedThrough: Date | null, now: Date): Date | null {
   if (trigger.kind === 'EVENT') return null;
   if (trigger.kind === 'ONCE') return !plannedThrough && trigger.at <= now ? trigger.at : null;
   if (trigger.at > now) return null;
+  if (trigger.until && now.getTime() - trigger.until.getTime() > ENDED_GRACE_MS) return null;
   const last = trigger.until && trigger.until < now ? trigger.until : now;
   // Months differ in length: step to an estimate, then walk to the exact latest occurrence at or before `last`.
   const step = { DAILY: 86_400_000, WEEKLY: 7 * 86_400_000, MONTHLY: 28 * 86_400_000 }[trigger.every];

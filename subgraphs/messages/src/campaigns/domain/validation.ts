@@ -141,6 +141,7 @@ function checkTrigger(input: CampaignInput['trigger'], now: Date): Trigger {
   const until = input.until ?? null;
   if (until && (until <= input.at || until.getTime() > input.at.getTime() + 2 * YEAR_MS))
     throw new InputProblem('input.trigger.until', 'until must be after at, and at most two years after it');
+  if (until && until <= now) throw new InputProblem('input.trigger.until', 'until has passed already');
   return { kind, at: input.at, every: input.every, until };
 }
 

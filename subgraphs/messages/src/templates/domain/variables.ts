@@ -25,23 +25,33 @@ export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
 /** The values one member's message is rendered with; a variable without one renders empty. */
 export type VariableValues = Partial<Record<VariableName, string>>;
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+// `{{ name }}`: the name is trimmed after matching, not by the pattern — optional spaces on both sides of a lazy name
+// made matching cubic in a run of spaces (a 1 KB body took 0.4 s).
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
 export const isVariable = (name: string): name is VariableName => Object.hasOwn(VARIABLES, name);
 
 /** The placeholders of a text, in order of appearance (known or not), and whether braces are left unmatched. */
 export function placeholdersOf(text: string): { names: string[]; unbalanced: boolean } {
-  const names = [...text.matchAll(PLACEHOLDER)].map((match) => match[1]!);
+  const names = [...text.matchAll(PLACEHOLDER)].map((match) => match[1]!.trim());
   const rest = text.replace(PLACEHOLDER, '');
   return { names, unbalanced: rest.includes('{{') || rest.includes('}}') };
 }
 
 /** Fills a text's variables in; every variable must be known (the template was checked when saved). */
 export function render(text: string, values: VariableValues): string {
-  return text.replace(PLACEHOLDER, (_match, name: string) => {
+  return text.replace(PLACEHOLDER, (_match, placeholder: string) => {
+    const name = placeholder.trim();
     if (!isVariable(name)) return '';
-    return (values[name] ?? '').slice(0, VARIABLES[name].maxLength);
+    return clipped(values[name] ?? '', VARIABLES[name].maxLength);
   });
+}
+
+/** At most `max` UTF-16 units (what the SMS count assumes), never half a character: no lone surrogate reaches a member. */
+function clipped(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const cut = value.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /**
@@ -49,7 +59,8 @@ export function render(text: string, values: VariableValues): string {
  * GSM-7, which bill an SMS at 70 a segment instead of 160.
  */
 export function longestRendering(text: string): string {
-  return text.replace(PLACEHOLDER, (_match, name: string) => {
+  return text.replace(PLACEHOLDER, (_match, placeholder: string) => {
+    const name = placeholder.trim();
     if (!isVariable(name)) return '';
     const { maxLength, digitsOnly } = VARIABLES[name];
     return (digitsOnly ? '9' : '字').repeat(maxLength);
