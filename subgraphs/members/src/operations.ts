@@ -108,7 +108,7 @@ export async function setMemberTags(
   });
   removeCodes.forEach((code, i) => {
     if (!library.has(code)) throw badInput(`tag ${code} is not in the tag library`, `removeCodes[${i}]`);
-    if (code in set) throw badInput(`tag ${code} is both set and removed`, `removeCodes[${i}]`);
+    if (Object.hasOwn(set, code)) throw badInput(`tag ${code} is both set and removed`, `removeCodes[${i}]`);
   });
   const [before] = await repos.members.findByIds([memberId]);
   if (!before) throw notFound('member', memberId);

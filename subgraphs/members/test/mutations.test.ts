@@ -167,6 +167,21 @@ describe('tags', () => {
     expect(removed.data?.setMemberTags.segmentCodes).not.toContain('ESG_FANS');
   });
 
+  it('sets and removes a tag named like a member every object inherits (constructor)', async () => {
+    await operator(
+      `mutation { defineTags(tags: [{ code: "constructor", name: "Builder", category: "profession", valueType: BOOLEAN, source: MANUAL }]) { code } }`,
+    );
+    const set = await operator(
+      `mutation { setMemberTags(memberId: "M0003", tags: [{ code: "constructor", value: true }]) { tags { code value } } }`,
+    );
+    expect(set.data?.setMemberTags.tags).toContainEqual({ code: 'constructor', value: true });
+    const removed = await operator(
+      `mutation { setMemberTags(memberId: "M0003", tags: [], removeCodes: ["constructor"]) { tags { code } } }`,
+    );
+    expect(removed.errors).toBeUndefined();
+    expect(removed.data?.setMemberTags.tags).not.toContainEqual({ code: 'constructor' });
+  });
+
   it('rejects a value of the wrong type and leaves the member unchanged', async () => {
     const [before] = await members.repos.members.findByIds(['M0002']);
     const response = await operator(
