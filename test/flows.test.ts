@@ -69,14 +69,55 @@ async function problems(flowId: string) {
 
 /** Starts a session and completes the given steps in order; returns the last answer, or the first refusal. */
 async function walk(member: Send, key: string, steps: [string, unknown][]): Promise<GraphQLResponse> {
+  return (await walkSession(member, key, steps)).last;
+}
+
+/** As walk, with the session's id, to read what was stored. */
+async function walkSession(
+  member: Send,
+  key: string,
+  steps: [string, unknown][],
+): Promise<{ session: string; last: GraphQLResponse }> {
   const session = (await ok(member(START, { key }))).startFlowSession.id;
   let last: GraphQLResponse = { status: 200 };
   for (const [i, [step, output]] of steps.entries()) {
     last = await member(ADVANCE, { session, step, output, key: `${session}-${i}` });
-    if (last.errors) return last;
+    if (last.errors) break;
   }
-  return last;
+  return { session, last };
 }
+
+interface StoredSession {
+  _id: string;
+  status: string;
+  currentStepId: string | null;
+  outputs: Record<string, Record<string, unknown>>;
+  history: { idempotencyKey: string; stepId: string; outputHash?: string }[];
+  revision: number;
+}
+const storedSession = async (id: string) =>
+  (await hub.connections.products.collection<StoredSession>('flow_sessions').findOne({ _id: id }))!;
+
+/** Creates and publishes a flow of `steps`, connected by `edges` (the first step is the start). */
+async function publishedFlow(
+  key: string,
+  steps: { id: string; service: string; inputs?: unknown[]; terminal?: boolean }[],
+  edges: { from: string; to: string; when?: unknown }[],
+): Promise<void> {
+  const flowId = (await ok(builder(`mutation { createServiceFlow(key: "${key}", name: "${key}") { id } }`)))
+    .createServiceFlow.id;
+  for (const step of steps) await ok(builder(ADD, { flowId, step: { title: step.id, ...step } }));
+  for (const edge of edges) await ok(builder(CONNECT, { flowId, ...edge }));
+  expect(await problems(flowId)).toEqual([]);
+  await ok(builder(PUBLISH, { flowId }));
+}
+
+const signing = (id: string, terminal = false) => ({
+  id,
+  service: 'SIGN_AGREEMENT',
+  inputs: [constant('agreementCode', 'TERMS')],
+  terminal,
+});
 
 describe('composing a flow', () => {
   let flowId: string;
@@ -272,6 +313,44 @@ describe('composing a flow', () => {
   });
 });
 
+describe('validating what a builder connects', () => {
+  it('reports CYCLE on a step that loops to itself only, not on the step before it', async () => {
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "self-loop", name: "Loop") { id } }`))
+    ).createServiceFlow.id;
+    for (const step of [signing('first'), signing('again'), signing('done', true)])
+      await ok(builder(ADD, { flowId, step: { title: step.id, ...step } }));
+    await ok(builder(CONNECT, { flowId, from: 'first', to: 'again' }));
+    await ok(builder(CONNECT, { flowId, from: 'again', to: 'done' }));
+    await ok(
+      builder(CONNECT, {
+        flowId,
+        from: 'again',
+        to: 'again',
+        when: { step: 'again', output: 'signed', op: 'eq', value: false },
+      }),
+    );
+    expect(await problems(flowId)).toEqual(['CYCLE@again']);
+  });
+
+  it('refuses an `in` condition whose value is not a list, storing no edge', async () => {
+    const flowId = (await ok(builder(`mutation { createServiceFlow(key: "in-scalar", name: "In") { id } }`)))
+      .createServiceFlow.id;
+    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
+    await ok(builder(ADD, { flowId, step: { title: 'high', ...signing('high', true) } }));
+    const when = { step: 'assess', output: 'riskLevel', op: 'in', value: 'R4' };
+    const refused = await builder(CONNECT, { flowId, from: 'assess', to: 'high', when });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'when.value' });
+    const stored = await hub.connections.products
+      .collection<{ _id: string; steps: { id: string; next: unknown[] }[] }>('service_flows')
+      .findOne({ _id: flowId });
+    expect(stored!.steps.find((step) => step.id === 'assess')!.next).toEqual([]);
+    await ok(
+      builder(CONNECT, { flowId, from: 'assess', to: 'high', when: { ...when, value: ['R4', 'R5'] } }),
+    );
+  });
+});
+
 describe('the pages a flow shows', () => {
   it.each(FLOWS.map((flow) => [flow.key, flow._id]))(
     'validates the seeded flow %s end to end, its pages asked of content through the graph',
@@ -391,8 +470,9 @@ describe('walking a flow', () => {
     ]);
   });
 
+  // The flow's own assessment says R5; the member's stored profile (R1) still decides at confirmation.
   it.each([
-    ['buy-wealth', [assess('R1'), ['select', { productId: 'P-WM-008', amount: 10_000 }]]],
+    ['buy-wealth', [assess('R5'), ['select', { productId: 'P-WM-008', amount: 10_000 }]]],
     ['buy-fund', [identity, assess('R5'), ['select', { productId: 'P-FD-003', amount: 10_000 }]]],
   ] as [string, [string, unknown][]][])(
     'never lets M0001 (R1) buy an R3 product, in %s either',
@@ -402,6 +482,136 @@ describe('walking a flow', () => {
       expect(refused.errors?.[0]?.extensions).toMatchObject({ reason: 'UNSUITABLE' });
     },
   );
+
+  it('sells in a mini-program flow only what is sold on MINI_PROGRAM, when selected and when bought', async () => {
+    // P-WM-009: WEALTH, R3, on sale on APP and WEB only.
+    const picked = await walkSession(wealthy, 'buy-wealth', [
+      assess('R5'),
+      ['select', { productId: 'P-WM-009', amount: 10_000 }],
+    ]);
+    expect(picked.last.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'output.productId',
+      reason: 'NOT_ON_CHANNEL',
+    });
+    expect(await storedSession(picked.session)).toMatchObject({
+      status: 'ACTIVE',
+      currentStepId: 'select',
+      outputs: { assess: { riskLevel: 'R5', score: 70 } },
+      revision: 1,
+    });
+    // A flow that buys a product of its own (P-WM-003: WEALTH, R1, APP only) is refused at confirmation.
+    await publishedFlow(
+      'buy-app-only',
+      [
+        {
+          id: 'buy',
+          service: 'CONFIRM_PURCHASE',
+          terminal: true,
+          inputs: [constant('productId', 'P-WM-003'), constant('amount', 100)],
+        },
+      ],
+      [],
+    );
+    const bought = await walkSession(young, 'buy-app-only', [['buy', { orderId: 'O-3', confirmed: true }]]);
+    expect(bought.last.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'NOT_ON_CHANNEL',
+    });
+    expect(await storedSession(bought.session)).toMatchObject({
+      status: 'ACTIVE',
+      currentStepId: 'buy',
+      outputs: {},
+      history: [],
+    });
+  });
+
+  it.each([
+    // buy-wealth sells WEALTH: P-LN-005 is a loan sold on the mini-program.
+    ['a loan in buy-wealth', 'R5', 'P-LN-005', 'WRONG_PRODUCT_TYPE'],
+    // M0002's stored profile is R5, but the flow's own assessment said R1: P-WM-011 is R4.
+    ['a product above the risk just assessed', 'R1', 'P-WM-011', 'ABOVE_MAX_RISK'],
+  ])(
+    'refuses to select %s (the select step’s productType and maxRiskLevel)',
+    async (_name, risk, productId, reason) => {
+      const { session, last } = await walkSession(wealthy, 'buy-wealth', [
+        assess(risk),
+        ['select', { productId, amount: 10_000 }],
+      ]);
+      expect(last.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'output.productId',
+        reason,
+      });
+      const stored = await storedSession(session);
+      expect(stored).toMatchObject({ status: 'ACTIVE', currentStepId: 'select', revision: 1 });
+      expect(Object.keys(stored.outputs)).toEqual(['assess']);
+    },
+  );
+
+  it('lets a member select a product within the risk just assessed', async () => {
+    const picked = await walk(wealthy, 'buy-wealth', [
+      assess('R4'),
+      ['select', { productId: 'P-WM-011', amount: 10_000 }],
+    ]);
+    expect(picked.errors).toBeUndefined();
+    expect(picked.data?.advanceFlow.nextStep).toEqual({ id: 'confirm' });
+  });
+
+  it('branches on a DATE_TIME output by instant, not by its text', async () => {
+    await publishedFlow(
+      'signed-late',
+      [signing('sign'), signing('late', true), signing('early', true)],
+      [
+        {
+          from: 'sign',
+          to: 'late',
+          when: { step: 'sign', output: 'signedAt', op: 'gte', value: '2026-01-01T00:00:00+08:00' },
+        },
+        { from: 'sign', to: 'early' },
+      ],
+    );
+    // 2025-12-31T17:00:00Z is 2026-01-01T01:00:00+08:00: after the threshold, though it sorts before it as text.
+    const { session, last } = await walkSession(young, 'signed-late', [
+      ['sign', { signed: true, signedAt: '2025-12-31T17:00:00Z' }],
+    ]);
+    expect(last.data?.advanceFlow.nextStep).toEqual({ id: 'late' });
+    expect((await storedSession(session)).currentStepId).toBe('late');
+  });
+
+  it('refuses an idempotency key sent again with another output, and replays it with the same one', async () => {
+    const session = (await ok(young(START, { key: 'open-account' }))).startFlowSession.id;
+    const advance = (output: unknown) =>
+      young(ADVANCE, { session, step: 'identity', output, key: 'reused-key-0001' });
+    const first = await ok(advance({ verified: false }));
+    const other = await advance({ verified: true });
+    expect(other.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
+    expect(await ok(advance({ verified: false }))).toEqual(first);
+    const stored = await storedSession(session);
+    expect(stored).toMatchObject({
+      currentStepId: 'terms',
+      outputs: { identity: { verified: false } },
+      revision: 1,
+    });
+    expect(stored.history).toEqual([
+      expect.objectContaining({ idempotencyKey: 'reused-key-0001', outputHash: expect.any(String) }),
+    ]);
+  });
+
+  it('replays a record stored before outputs were fingerprinted, whatever the output', async () => {
+    const session = (await ok(young(START, { key: 'open-account' }))).startFlowSession.id;
+    const advance = (output: unknown) =>
+      young(ADVANCE, { session, step: 'identity', output, key: 'legacy-key-0001' });
+    const first = await ok(advance({ verified: true }));
+    await hub.connections.products
+      .collection<{ _id: string }>('flow_sessions')
+      .updateOne({ _id: session }, { $unset: { 'history.0.outputHash': '' } });
+    expect(await ok(advance({ verified: false }))).toEqual(first);
+    expect(await storedSession(session)).toMatchObject({
+      outputs: { identity: { verified: true } },
+      revision: 1,
+    });
+  });
 
   it('advances once for concurrent calls with one idempotency key', async () => {
     const session = (await ok(wealthy(START, { key: 'open-account' }))).startFlowSession.id;
@@ -472,6 +682,25 @@ describe('session expiry', () => {
     expect((await ok(young(`{ flowSession(id: "${session}") { status } }`))).flowSession.status).toBe(
       'EXPIRED',
     );
+  });
+
+  it('reads a session past expiresAt as EXPIRED before anyone advances it', async () => {
+    const started = (await ok(young(START, { key: 'open-account' }))).startFlowSession;
+    expect(started.status).toBe('ACTIVE');
+    await hub.connections.products
+      .collection<{ _id: string }>('flow_sessions')
+      .updateOne({ _id: started.id }, { $set: { expiresAt: new Date(Date.now() - 1_000) } });
+    const read = await ok(young(`{ flowSession(id: "${started.id}") { status } }`));
+    expect(read.flowSession.status).toBe('EXPIRED');
+    // Reading changes nothing stored; the next advance refuses it as expired, as the read said.
+    expect((await storedSession(started.id)).status).toBe('ACTIVE');
+    const late = await young(ADVANCE, {
+      session: started.id,
+      step: 'identity',
+      output: { verified: true },
+      key: 'read-late-0001',
+    });
+    expect(late.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'EXPIRED' });
   });
 });
 

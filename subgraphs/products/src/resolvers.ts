@@ -34,7 +34,14 @@ import {
 } from './flows/builder';
 import { SERVICE_CATALOG } from './flows/catalog';
 import { diffFlows } from './flows/diff';
-import { advance, ownSession, publishedFlow, startSession, type RunContext } from './flows/runner';
+import {
+  advance,
+  ownSession,
+  publishedFlow,
+  sessionStatus,
+  startSession,
+  type RunContext,
+} from './flows/runner';
 import type { ProductsContext } from './context';
 import { BundleInputs, SuitabilityInputs } from './domain/member';
 import { rankForMember, rankingTags, riskLevelsUpTo } from './domain/suitability';
@@ -197,6 +204,8 @@ export const resolvers: Resolvers = {
   ServiceFlow: { id: (flow) => flow._id },
   FlowSession: {
     id: (session) => session._id,
+    // Stored ACTIVE until an advance marks it, a session past expiresAt is EXPIRED as of this request.
+    status: (session, _args, ctx) => sessionStatus(session, ctx.now),
     flow: async (session, _args, ctx) => (await ctx.loaders.flowById.load(session.flowId))!,
     currentStep: async (session, _args, ctx) =>
       (await ctx.loaders.flowById.load(session.flowId))?.steps.find(

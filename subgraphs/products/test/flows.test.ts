@@ -1,8 +1,17 @@
 import { eligibleBundles, type BundleMember } from '../src/domain/bundles';
-import { fitsType, type ServiceValueType } from '../src/flows/catalog';
-import { nextStepId, type FlowGraph, type FlowStep, type InputMapping } from '../src/flows/flow';
-import { validateFlow, type FlowProblemCode } from '../src/flows/validation';
+import { fitsType, outputTypesOf, type ServiceValueType } from '../src/flows/catalog';
+import {
+  nextStepId,
+  type ConditionOp,
+  type FlowGraph,
+  type FlowStep,
+  type InputMapping,
+} from '../src/flows/flow';
+import { stepsOnCycles, validateFlow, type FlowProblemCode } from '../src/flows/validation';
 import { diffFlows } from '../src/flows/diff';
+import { outputHash } from '../src/flows/output-hash';
+import { sessionStatus } from '../src/flows/runner';
+import { saleRefusal } from '../src/flows/sale';
 import { PRODUCTS } from '../src/seed';
 import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
@@ -102,6 +111,18 @@ describe('validateFlow', () => {
     [
       'a branch on a mistyped value',
       (g) => void (stepOf(g, 'select').next[0]!.when!.value = 'lots'),
+      [['TYPE_MISMATCH', 'select']],
+    ],
+    [
+      // Stored before the builder refused it: it would never hold.
+      'an `in` branch on a value that is not a list',
+      (g) =>
+        void (stepOf(g, 'select').next[0]!.when = {
+          step: 'assess',
+          output: 'riskLevel',
+          op: 'in',
+          value: 'R4',
+        }),
       [['TYPE_MISMATCH', 'select']],
     ],
     [
@@ -260,11 +281,150 @@ describe('fitsType', () => {
   });
 });
 
+describe('cycles', () => {
+  const step = (id: string, ...to: string[]): FlowStep => ({
+    id,
+    service: 'SIGN_AGREEMENT',
+    title: id,
+    inputs: [{ input: 'agreementCode', fromStep: null, fromOutput: null, constant: 'X' }],
+    next: to.map((target, i) => ({
+      to: target,
+      when: i === to.length - 1 ? null : { step: id, output: 'signed', op: 'eq', value: i % 2 === 0 },
+    })),
+    terminal: to.length === 0,
+  });
+  const cycles = (steps: FlowStep[]) =>
+    validateFlow({ startStepId: 'a', steps }, FACTS)
+      .filter((problem) => problem.code === 'CYCLE')
+      .map((problem) => problem.stepId);
+
+  it('marks a step with an edge to itself, and not the step before it', () => {
+    expect(cycles([step('a', 'b'), step('b', 'b', 'c'), step('c')])).toEqual(['b']);
+  });
+
+  it('marks every step of a cycle, also one whose cycle the search enters by a cross edge', () => {
+    // a→b→c→a, and a→d→c: d is on the cycle a→d→c→a, though the search reaches c through b first.
+    expect(cycles([step('a', 'd', 'b'), step('b', 'c'), step('c', 'a'), step('d', 'c')])).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
+  });
+
+  it('marks none of the steps of an acyclic flow that joins branches', () => {
+    expect(cycles([step('a', 'b', 'c'), step('b', 'd'), step('c', 'd'), step('d')])).toEqual([]);
+  });
+
+  it('finds a cycle through 20 000 steps without running out of stack', () => {
+    const ring = Array.from({ length: 20_000 }, (_, i) => step(`s${i}`, `s${(i + 1) % 20_000}`));
+    const found = stepsOnCycles(new Map(ring.map((s) => [s.id, s])));
+    expect(found.size).toBe(20_000);
+  });
+});
+
 describe('running a flow', () => {
+  const typesOf = outputTypesOf(buyWealth.steps);
+
   it('takes the branch whose condition holds, else the default', () => {
     const select = stepOf(buyWealth, 'select');
-    expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 600_000 } })).toBe('disclose');
-    expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 1_000 } })).toBe('confirm');
+    expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 600_000 } }, typesOf)).toBe(
+      'disclose',
+    );
+    expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 1_000 } }, typesOf)).toBe('confirm');
+  });
+
+  // 2025-12-31T17:00:00Z is 2026-01-01T01:00:00+08:00: after the threshold, though it sorts before it as text.
+  const signed: FlowStep = {
+    id: 'sign',
+    service: 'SIGN_AGREEMENT',
+    title: 'Sign',
+    inputs: [{ input: 'agreementCode', fromStep: null, fromOutput: null, constant: 'X' }],
+    next: [],
+    terminal: false,
+  };
+  const branchOn = (op: ConditionOp, value: unknown, signedAt: string) =>
+    nextStepId(
+      {
+        ...signed,
+        next: [
+          { to: 'holds', when: { step: 'sign', output: 'signedAt', op, value } },
+          { to: 'otherwise', when: null },
+        ],
+      },
+      { sign: { signed: true, signedAt } },
+      outputTypesOf([signed]),
+    );
+  it.each<[ConditionOp, unknown, string, string]>([
+    ['gte', '2026-01-01T00:00:00+08:00', '2025-12-31T17:00:00Z', 'holds'],
+    ['gt', '2026-01-01T00:00:00+08:00', '2025-12-31T17:00:00Z', 'holds'],
+    ['lt', '2026-01-01T00:00:00+08:00', '2025-12-31T17:00:00Z', 'otherwise'],
+    ['lte', '2026-01-01T00:00:00+08:00', '2025-12-31T16:00:00Z', 'holds'],
+    ['eq', '2026-01-01T00:00:00+08:00', '2025-12-31T16:00:00.000Z', 'holds'],
+    ['neq', '2026-01-01T00:00:00+08:00', '2025-12-31T16:00:00Z', 'otherwise'],
+    ['in', ['2026-01-01T00:00:00+08:00'], '2025-12-31T16:00:00Z', 'holds'],
+  ])('compares a DATE_TIME output %s %j as instants (signedAt %s): %s', (op, value, signedAt, expected) => {
+    expect(branchOn(op, value, signedAt)).toBe(expected);
+  });
+
+  it('never takes an `in` branch on a value that is not a list', () => {
+    const assess = { ...stepOf(buyWealth, 'assess') };
+    assess.next = [
+      { to: 'select', when: { step: 'assess', output: 'riskLevel', op: 'in', value: 'R4' } },
+      { to: 'confirm', when: null },
+    ];
+    expect(nextStepId(assess, { assess: { riskLevel: 'R4', score: 1 } }, typesOf)).toBe('confirm');
+  });
+});
+
+describe('sessionStatus', () => {
+  const now = new Date('2026-11-25T08:00:00Z');
+  it.each<['ACTIVE' | 'COMPLETED' | 'EXPIRED', string, string]>([
+    ['ACTIVE', '2026-11-25T08:00:01Z', 'ACTIVE'],
+    ['ACTIVE', '2026-11-25T08:00:00Z', 'EXPIRED'],
+    ['ACTIVE', '2026-11-25T07:00:00Z', 'EXPIRED'],
+    ['COMPLETED', '2026-11-25T07:00:00Z', 'COMPLETED'],
+    ['EXPIRED', '2026-11-25T09:00:00Z', 'EXPIRED'],
+  ])('a stored %s session expiring at %s is %s', (status, expiresAt, expected) => {
+    expect(sessionStatus({ status, expiresAt: new Date(expiresAt) }, now)).toBe(expected);
+  });
+});
+
+describe('saleRefusal', () => {
+  const product = (id: string) => PRODUCTS.find((candidate) => candidate._id === id);
+  const reason = (id: string, limits = {}) => saleRefusal(id, product(id), limits)?.reason ?? null;
+
+  it.each<[string, string, Record<string, unknown>, string | null]>([
+    [
+      'a WEALTH R3 product sold on the mini-program',
+      'P-WM-008',
+      { productType: 'WEALTH', maxRiskLevel: 'R3' },
+      null,
+    ],
+    ['an unknown product', 'P-NOPE', {}, 'NOT_ON_SALE'],
+    ['a suspended product', 'P-WM-013', {}, 'NOT_ON_SALE'],
+    ['a product sold on APP and WEB only', 'P-WM-009', {}, 'NOT_ON_CHANNEL'],
+    ['a loan where WEALTH is sold', 'P-LN-001', { productType: 'WEALTH' }, 'WRONG_PRODUCT_TYPE'],
+    ['an R5 fund above the R1 just assessed', 'P-FD-010', { maxRiskLevel: 'R1' }, 'ABOVE_MAX_RISK'],
+    [
+      'a product when the mapped risk level is missing',
+      'P-WM-002',
+      { maxRiskLevel: undefined },
+      'ABOVE_MAX_RISK',
+    ],
+    ['an R5 fund when no limits are mapped', 'P-FD-010', {}, null],
+  ])('%s: %s %j → %s', (_name, id, limits, expected) => {
+    expect(reason(id, limits)).toBe(expected);
+  });
+});
+
+describe('outputHash', () => {
+  it('is the same for the same output whatever the order of its keys, and differs for another', () => {
+    expect(outputHash({ signed: true, signedAt: '2026-11-25T08:00:00Z' })).toBe(
+      outputHash({ signedAt: '2026-11-25T08:00:00Z', signed: true }),
+    );
+    expect(outputHash({ verified: true })).not.toBe(outputHash({ verified: false }));
+    expect(outputHash({ amount: 1 })).not.toBe(outputHash({ amount: '1' }));
   });
 });
 

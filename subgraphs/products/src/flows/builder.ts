@@ -75,6 +75,9 @@ function checkCondition(input: ConditionInput): FlowCondition {
     throw badInput(`when.op must be one of ${CONDITION_OPS.join(', ')}`, 'when.op');
   }
   if (input.value === undefined) throw badInput('when.value is required', 'when.value');
+  // `in` tests membership of a list: against anything else it could never hold.
+  if (input.op === 'in' && !Array.isArray(input.value))
+    throw badInput('when.value must be a list for op in', 'when.value');
   return { step: input.step, output: input.output, op: input.op as ConditionOp, value: input.value };
 }
 

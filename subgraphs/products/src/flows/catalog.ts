@@ -114,3 +114,12 @@ export function fitsType(value: unknown, type: ServiceValueType): boolean {
       return typeof value === 'string' && parseInstant(value) !== null;
   }
 }
+
+/** The declared type of each step's output in a flow: what a branch on it compares (DATE_TIME as instants). */
+export function outputTypesOf(
+  steps: Iterable<{ id: string; service: string }>,
+): (stepId: string, output: string) => ServiceValueType | null {
+  const services = new Map([...steps].map((step) => [step.id, step.service]));
+  return (stepId, output) =>
+    serviceByCode(services.get(stepId) ?? '')?.outputs.find((field) => field.name === output)?.type ?? null;
+}

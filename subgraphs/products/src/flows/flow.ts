@@ -1,4 +1,6 @@
 // A service flow version's graph as plain data, shared by validation, the run API and diffs.
+import { parseInstant } from '@bank-hub/targeting';
+import type { ServiceValueType } from './catalog';
 
 export interface InputMapping {
   input: string;
@@ -39,9 +41,39 @@ export interface FlowGraph {
 /** Outputs recorded so far in a session, by step id. */
 export type FlowOutputs = Record<string, Record<string, unknown>>;
 
-export function conditionHolds(condition: FlowCondition, outputs: FlowOutputs): boolean {
+/** The declared type of a step's output in the flow being run, or null when unknown. */
+export type OutputTypeOf = (stepId: string, output: string) => ServiceValueType | null;
+
+const ORDER: Record<Exclude<ConditionOp, 'in'>, (a: number | string, b: number | string) => boolean> = {
+  eq: (a, b) => a === b,
+  neq: (a, b) => a !== b,
+  gt: (a, b) => a > b,
+  gte: (a, b) => a >= b,
+  lt: (a, b) => a < b,
+  lte: (a, b) => a <= b,
+};
+
+/** Milliseconds since the epoch of an RFC 3339 instant, or null for anything else. */
+const instantOf = (value: unknown): number | null =>
+  typeof value === 'string' ? (parseInstant(value)?.getTime() ?? null) : null;
+
+export function conditionHolds(
+  condition: FlowCondition,
+  outputs: FlowOutputs,
+  typeOf: OutputTypeOf,
+): boolean {
   const actual = outputs[condition.step]?.[condition.output];
   const expected = condition.value;
+  // The same instant is written many ways ("…+08:00" vs "…Z"): DATE_TIME outputs compare as instants, not text.
+  if (typeOf(condition.step, condition.output) === 'DATE_TIME') {
+    const at = instantOf(actual);
+    if (at !== null) {
+      if (condition.op === 'in')
+        return Array.isArray(expected) && expected.some((value) => instantOf(value) === at);
+      const threshold = instantOf(expected);
+      if (threshold !== null) return ORDER[condition.op](at, threshold);
+    }
+  }
   switch (condition.op) {
     case 'eq':
       return actual === expected;
@@ -49,24 +81,16 @@ export function conditionHolds(condition: FlowCondition, outputs: FlowOutputs): 
       return actual !== expected;
     case 'in':
       return Array.isArray(expected) && expected.includes(actual);
-    default: {
+    default:
       if (typeof actual !== typeof expected || (typeof actual !== 'number' && typeof actual !== 'string'))
         return false;
-      const [a, b] = [actual as number | string, expected as number | string];
-      return condition.op === 'gt'
-        ? a > b
-        : condition.op === 'gte'
-          ? a >= b
-          : condition.op === 'lt'
-            ? a < b
-            : a <= b;
-    }
+      return ORDER[condition.op](actual as number | string, expected as number | string);
   }
 }
 
 /** Where a completed step leads: the first conditional edge that holds, else the default edge, else nowhere. */
-export function nextStepId(step: FlowStep, outputs: FlowOutputs): string | null {
-  const branch = step.next.find((edge) => edge.when && conditionHolds(edge.when, outputs));
+export function nextStepId(step: FlowStep, outputs: FlowOutputs, typeOf: OutputTypeOf): string | null {
+  const branch = step.next.find((edge) => edge.when && conditionHolds(edge.when, outputs, typeOf));
   return branch?.to ?? step.next.find((edge) => !edge.when)?.to ?? null;
 }
 

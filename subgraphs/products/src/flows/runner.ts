@@ -13,11 +13,13 @@ import {
 } from '@bank-hub/shared';
 import { isSuitable } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
-import type { FlowSessionDoc } from '../models/flow-session';
+import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
-import { fitsType, serviceByCode } from './catalog';
+import { fitsType, outputTypesOf, serviceByCode } from './catalog';
 import { nextStepId, resolveInputs, type FlowStep } from './flow';
 import type { MemberRiskSource } from './member-risk';
+import { outputHash } from './output-hash';
+import { saleRefusal } from './sale';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{8,128}$/;
 const MAX_ATTEMPTS = 5;
@@ -64,6 +66,17 @@ export async function startSession(
   return session;
 }
 
+/**
+ * A session's status as of `now`: an ACTIVE session past expiresAt is EXPIRED even before an advance marks it so,
+ * so reads and advances agree.
+ */
+export function sessionStatus(
+  session: Pick<FlowSessionDoc, 'status' | 'expiresAt'>,
+  now: Date,
+): FlowSessionStatus {
+  return session.status === 'ACTIVE' && session.expiresAt <= now ? 'EXPIRED' : session.status;
+}
+
 /** A session of the caller's, or NOT_FOUND / FORBIDDEN. */
 export async function ownSession(
   repos: ProductsRepositories,
@@ -96,7 +109,10 @@ function checkOutput(step: FlowStep, output: unknown): Record<string, unknown> {
   return values;
 }
 
-/** Service rules that hold whatever the flow says: products exist and are on sale, purchases are suitable. */
+/**
+ * Service rules that hold whatever the flow says: products exist, are on sale on the mini-program and fit what the
+ * select step allows; purchases are suitable for the member's stored risk profile.
+ */
 async function enforceService(
   run: RunContext,
   caller: GraphCaller,
@@ -105,17 +121,31 @@ async function enforceService(
   output: Record<string, unknown>,
 ) {
   if (step.service === 'SELECT_PRODUCT') {
-    const [product] = await run.repos.products.findByIds([String(output.productId)]);
-    if (!product || product.status !== 'ON_SALE')
-      throw badInput(`product ${String(output.productId)} is not on sale`, 'output.productId');
+    const productId = String(output.productId);
+    const [product] = await run.repos.products.findByIds([productId]);
+    // The step's productType and maxRiskLevel (e.g. the risk just assessed) bound what may be picked.
+    const refusal = saleRefusal(productId, product, resolveInputs(step, session.outputs));
+    if (refusal) {
+      throw hubError(ErrorCode.BAD_USER_INPUT, refusal.message, {
+        field: 'output.productId',
+        reason: refusal.reason,
+      });
+    }
   }
   if (step.service === 'CONFIRM_PURCHASE') {
     const inputs = resolveInputs(step, session.outputs);
-    const [product] = await run.repos.products.findByIds([String(inputs.productId)]);
-    if (!product || product.status !== 'ON_SALE') {
-      throw hubError(ErrorCode.FAILED_PRECONDITION, `product ${String(inputs.productId)} is not on sale`, {
-        reason: 'NOT_ON_SALE',
-      });
+    const productId = String(inputs.productId);
+    const [product] = await run.repos.products.findByIds([productId]);
+    // Checked again: the product may have changed since it was selected, or be a constant of the flow.
+    const refusal = saleRefusal(productId, product);
+    if (!product || refusal) {
+      throw hubError(
+        ErrorCode.FAILED_PRECONDITION,
+        refusal?.message ?? `product ${productId} is not on sale`,
+        {
+          reason: refusal?.reason ?? 'NOT_ON_SALE',
+        },
+      );
     }
     const memberRisk = await run.memberRisk.riskOf(caller);
     if (!isSuitable(product.riskLevel, memberRisk)) {
@@ -168,11 +198,15 @@ export async function advance(
     if (previous) {
       if (previous.stepId !== input.stepId)
         throw conflict('idempotencyKey was used for another step', { field: 'idempotencyKey' });
+      // Records stored before outputs were fingerprinted have none: they replay as before.
+      if (previous.outputHash !== undefined && previous.outputHash !== outputHash(input.output))
+        throw conflict('idempotencyKey was used with another output', { field: 'idempotencyKey' });
       return replay(session, flow, previous);
     }
-    if (session.status === 'COMPLETED')
+    const status = sessionStatus(session, run.now);
+    if (status === 'COMPLETED')
       throw hubError(ErrorCode.FAILED_PRECONDITION, 'the flow session is completed');
-    if (session.status === 'EXPIRED' || session.expiresAt <= run.now) {
+    if (status === 'EXPIRED') {
       await run.repos.sessions.markExpired(session._id, session.revision);
       throw hubError(ErrorCode.FAILED_PRECONDITION, 'the flow session has expired; start a new one', {
         reason: 'EXPIRED',
@@ -187,7 +221,7 @@ export async function advance(
     const output = checkOutput(step, input.output);
     const outputs = { ...session.outputs, [step.id]: output };
     await enforceService(run, caller, step, session, output);
-    const next = step.terminal ? null : nextStepId(step, outputs);
+    const next = step.terminal ? null : nextStepId(step, outputs, outputTypesOf(flow.steps));
     const completed = next === null;
     const updated = await run.repos.sessions.advanceIf(
       session._id,
@@ -198,7 +232,14 @@ export async function advance(
         status: completed ? 'COMPLETED' : 'ACTIVE',
         expiresAt: new Date(run.now.getTime() + run.ttlMinutes * 60_000),
       },
-      { idempotencyKey: input.idempotencyKey, stepId: step.id, nextStepId: next, completed, at: run.now },
+      {
+        idempotencyKey: input.idempotencyKey,
+        stepId: step.id,
+        nextStepId: next,
+        outputHash: outputHash(input.output),
+        completed,
+        at: run.now,
+      },
     );
     // Lost a race: someone advanced first (perhaps this very key); read again and answer from what is stored.
     if (updated) return replay(updated, flow, updated.history.at(-1)!);

@@ -2,7 +2,7 @@
 // know of the world (a product's risk level, which pages and benefits exist) is passed in, so the compliance rule (no
 // purchase above R2 without a prior risk assessment on every path), the pages a flow shows and the benefits it claims
 // are checked without this module touching MongoDB or the graph.
-import { fitsType, serviceByCode, type ServiceValueType } from './catalog';
+import { fitsType, outputTypesOf, serviceByCode } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
 
 export type FlowProblemCode =
@@ -61,24 +61,49 @@ export const claimedBenefitIds = (graph: FlowGraph): string[] =>
 
 const HIGHEST_RISK_WITHOUT_ASSESSMENT = 'R2';
 
-/** Steps on a cycle, found by depth-first search over edges to existing steps. */
-function stepsOnCycles(steps: Map<string, FlowStep>): Set<string> {
-  const state = new Map<string, 'open' | 'done'>();
+/**
+ * Steps on a cycle: those in a strongly connected component of more than one step, or with an edge to themselves
+ * (Tarjan's algorithm over edges to existing steps). Iterative, so a hostile flow cannot exhaust the stack.
+ */
+export function stepsOnCycles(steps: ReadonlyMap<string, FlowStep>): Set<string> {
+  const successors = (id: string) =>
+    [...new Set(steps.get(id)!.next.map((edge) => edge.to))].filter((to) => steps.has(to));
+  const index = new Map<string, number>();
+  const lowLink = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
   const onCycle = new Set<string>();
-  const visit = (id: string, path: string[]) => {
-    state.set(id, 'open');
-    for (const edge of steps.get(id)!.next) {
-      if (!steps.has(edge.to)) continue;
-      if (state.get(edge.to) === 'open')
-        path
-          .slice(path.indexOf(edge.to))
-          .concat(id)
-          .forEach((s) => onCycle.add(s));
-      else if (!state.has(edge.to)) visit(edge.to, [...path, id]);
+  for (const root of steps.keys()) {
+    if (index.has(root)) continue;
+    // Each frame is a step and how many of its successors have been looked at.
+    const frames: { id: string; successors: string[]; next: number }[] = [];
+    const open = (id: string) => {
+      index.set(id, index.size);
+      lowLink.set(id, index.get(id)!);
+      stack.push(id);
+      onStack.add(id);
+      frames.push({ id, successors: successors(id), next: 0 });
+    };
+    open(root);
+    while (frames.length > 0) {
+      const frame = frames.at(-1)!;
+      if (frame.next < frame.successors.length) {
+        const to = frame.successors[frame.next++]!;
+        if (!index.has(to)) open(to);
+        else if (onStack.has(to)) lowLink.set(frame.id, Math.min(lowLink.get(frame.id)!, index.get(to)!));
+        continue;
+      }
+      frames.pop();
+      const parent = frames.at(-1);
+      if (parent) lowLink.set(parent.id, Math.min(lowLink.get(parent.id)!, lowLink.get(frame.id)!));
+      if (lowLink.get(frame.id) !== index.get(frame.id)) continue;
+      // frame.id roots a component: everything above it on the stack.
+      const component = stack.splice(stack.lastIndexOf(frame.id));
+      component.forEach((id) => onStack.delete(id));
+      if (component.length > 1 || frame.successors.includes(frame.id))
+        component.forEach((id) => onCycle.add(id));
     }
-    state.set(id, 'done');
-  };
-  for (const id of steps.keys()) if (!state.has(id)) visit(id, []);
+  }
   return onCycle;
 }
 
@@ -168,9 +193,7 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
   // What precedes what is known only on an acyclic graph with a start; without it those checks wait, the others run.
   const dominators = startValid && cyclic.size === 0 ? strictDominators(steps, graph.startStepId!) : null;
 
-  const outputType = (stepId: string, output: string): ServiceValueType | null =>
-    serviceByCode(steps.get(stepId)?.service ?? '')?.outputs.find((field) => field.name === output)?.type ??
-    null;
+  const outputType = outputTypesOf(graph.steps);
 
   for (const step of graph.steps) {
     const service = serviceByCode(step.service);
@@ -224,7 +247,14 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
       const type = outputType(when.step, when.output);
       const values = when.op === 'in' && Array.isArray(when.value) ? when.value : [when.value];
       if (!type) report('UNKNOWN_FIELD', step.id, `step ${when.step} has no output ${when.output}`);
-      else if (!values.every((value) => fitsType(value, type))) {
+      // `in` tests membership of a list: against anything else it could never hold.
+      else if (when.op === 'in' && !Array.isArray(when.value)) {
+        report(
+          'TYPE_MISMATCH',
+          step.id,
+          `branch to ${edge.to} tests ${when.step}.${when.output} in ${JSON.stringify(when.value)}, which is not a list`,
+        );
+      } else if (!values.every((value) => fitsType(value, type))) {
         report(
           'TYPE_MISMATCH',
           step.id,

@@ -10,6 +10,8 @@ export interface AdvanceRecord {
   stepId: string;
   /** The answer given, replayed for a repeated key. */
   nextStepId: string | null;
+  /** The output's fingerprint (outputHash): a repeated key must repeat it. Absent on records stored before it. */
+  outputHash?: string;
   completed: boolean;
   at: Date;
 }

@@ -1,0 +1,53 @@
+// What a flow may sell, checked when a product is selected and again when it is bought: pure, so the rules are
+// unit-tested apart from the run API that applies them.
+import { isSuitable, type RiskLevel } from '../domain/suitability';
+import type { Channel, ProductDoc } from '../models/product';
+
+/** Flows run in the mini-program, so they sell only what is sold there. */
+export const FLOW_CHANNEL: Channel = 'MINI_PROGRAM';
+
+export type SaleRefusalReason = 'NOT_ON_SALE' | 'NOT_ON_CHANNEL' | 'WRONG_PRODUCT_TYPE' | 'ABOVE_MAX_RISK';
+
+export interface SaleRefusal {
+  reason: SaleRefusalReason;
+  message: string;
+}
+
+/** A SELECT_PRODUCT step's resolved inputs; only those the flow maps are present. */
+export interface SelectionLimits {
+  productType?: unknown;
+  maxRiskLevel?: unknown;
+}
+
+/**
+ * Why a flow may not sell `product` (null when it may): it must exist, be on sale and be sold on the mini-program,
+ * and fit the step's mapped `productType` and `maxRiskLevel`. A mapped limit without a value (an optional output
+ * left out) refuses rather than lets anything through.
+ */
+export function saleRefusal(
+  productId: string,
+  product: Pick<ProductDoc, 'type' | 'riskLevel' | 'status' | 'channels'> | null | undefined,
+  limits: SelectionLimits = {},
+): SaleRefusal | null {
+  if (!product || product.status !== 'ON_SALE')
+    return { reason: 'NOT_ON_SALE', message: `product ${productId} is not on sale` };
+  if (!product.channels.includes(FLOW_CHANNEL)) {
+    return { reason: 'NOT_ON_CHANNEL', message: `product ${productId} is not sold on ${FLOW_CHANNEL}` };
+  }
+  if (Object.hasOwn(limits, 'productType') && product.type !== limits.productType) {
+    return {
+      reason: 'WRONG_PRODUCT_TYPE',
+      message: `product ${productId} is a ${product.type} product; this step sells ${String(limits.productType)}`,
+    };
+  }
+  if (
+    Object.hasOwn(limits, 'maxRiskLevel') &&
+    !isSuitable(product.riskLevel, limits.maxRiskLevel as RiskLevel | null | undefined)
+  ) {
+    return {
+      reason: 'ABOVE_MAX_RISK',
+      message: `product ${productId} (${product.riskLevel}) is above this step's risk level ${String(limits.maxRiskLevel)}`,
+    };
+  }
+  return null;
+}
