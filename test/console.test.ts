@@ -1,6 +1,7 @@
 // The operations console in a real browser: an operator logs in with a token from the development issuer and works
 // the four screens — a segment previewed as its rule is edited and saved, M0001's home page explained, a creative
-// approved by a second operator (never by its editor), a flow's problems marked on its steps and the flow published.
+// approved by a second operator (never by its editor, nor once it changed under them), a flow's problems marked on
+// its steps and the flow published.
 // A member's token gets "operators only", a token the hub did not issue ends the session, and nothing shows a stack.
 import { buildClientSchema, getIntrospectionQuery, validate, type DocumentNode } from 'graphql';
 import type { Browser, Page } from 'playwright-core';
@@ -183,6 +184,54 @@ it('lets a second operator approve a creative that its editor cannot', async () 
     `{ creatives(pageId: "PG-APP-home", slotCode: "picks") { id status approvedBy } }`,
   );
   expect(stored.data!.creatives).toContainEqual({ id, status: 'PUBLISHED', approvedBy: 'ops.bob' });
+});
+
+it('refuses to approve a creative edited after the reviewer opened it', async () => {
+  const alice = as(await clientToken('ops.alice', 'operator'));
+  const input = {
+    pageId: 'PG-APP-home',
+    slotCode: 'hero',
+    name: 'console stale banner',
+    kind: 'BANNER',
+    title: 'Reviewed title',
+    imageUrl: 'https://cdn.example/stale.jpg',
+    link: '/x',
+    startsAt: '2026-01-01T00:00:00Z',
+    endsAt: '2027-01-01T00:00:00Z',
+  };
+  const created = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
+    input,
+  });
+  const id = created.data!.createCreative.id as string;
+  const submit = `mutation ($id: ID!) { submitForReview(target: { type: CREATIVE, id: $id }) { status } }`;
+  await alice(submit, { id });
+
+  await logIn('ops.bob');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  const item = page.locator(`article[data-target="${id}"]`);
+  await item.getByText('Reviewed title').waitFor();
+  // While Bob reads it, Alice changes where the banner leads and submits it again.
+  const edit = await alice(
+    `mutation ($id: ID!, $input: CreativeInput!) { updateCreative(id: $id, input: $input) { id } }`,
+    { id, input: { ...input, link: '/transfer/confirm' } },
+  );
+  expect(edit.errors).toBeUndefined();
+  await alice(submit, { id });
+  await item.getByRole('button', { name: 'Approve' }).click();
+  await item
+    .getByRole('alert')
+    .getByText(/changed since/)
+    .waitFor();
+
+  const stored = await alice(
+    `{ creatives(pageId: "PG-APP-home", slotCode: "hero") { id status link approvedBy } }`,
+  );
+  expect(stored.data!.creatives).toContainEqual({
+    id,
+    status: 'IN_REVIEW',
+    link: '/transfer/confirm',
+    approvedBy: null,
+  });
 });
 
 it("marks a draft flow's problems on its steps, and publishes it once they are fixed", async () => {

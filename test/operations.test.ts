@@ -191,6 +191,21 @@ describe('bad input changes nothing', () => {
     ],
     ['a kind the slot cannot show', { kind: 'TOPIC', refId: 'T-GOLD' }, 'input.kind'],
     ['an unknown slot', { slotCode: 'nope' }, 'input.slotCode'],
+    [
+      "an entry variant's title beyond an entry's 12 characters",
+      {
+        slotCode: 'entries',
+        kind: 'ENTRY',
+        title: 'ok',
+        iconUrl: 'https://x/i.png',
+        experimentKey: 'entry.exp',
+        variants: [
+          { key: 'A', weight: 1, title: 'L'.repeat(13) },
+          { key: 'B', weight: 1 },
+        ],
+      },
+      'input.variants[0].title',
+    ],
   ])('createCreative with %s', async (_name, overrides, field) => {
     const before = await stored();
     const response = await alice(CREATE_CREATIVE, {
@@ -208,6 +223,39 @@ describe('bad input changes nothing', () => {
     });
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(await stored()).toEqual(before);
+  });
+
+  it('a DateTime an offset carries outside years 0000 to 9999 (UTC) is refused; the edge years read back as sent', async () => {
+    const input = {
+      pageId: 'PG-APP-home',
+      slotCode: 'hero',
+      name: 'edges',
+      kind: 'BANNER',
+      title: 't',
+      imageUrl: 'https://x/y.jpg',
+      link: '/x',
+    };
+    const before = await stored();
+    for (const window of [
+      { startsAt: '0000-01-01T00:00:00+01:00', endsAt: WINDOW.endsAt },
+      { startsAt: WINDOW.startsAt, endsAt: '9999-12-31T23:59:59-23:59' },
+    ]) {
+      expect(errorCodes(await alice(CREATE_CREATIVE, { input: { ...input, ...window } }))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
+    }
+    expect(await stored()).toEqual(before);
+    // What the hub gives out, it takes back.
+    const edges = { startsAt: '0000-01-01T00:00:00+00:00', endsAt: '9999-12-31T23:59:59+00:00' };
+    const id = (await alice(CREATE_CREATIVE, { input: { ...input, ...edges } })).data?.createCreative.id;
+    const read = await alice(`{ creatives(pageId: "PG-APP-home", slotCode: "hero") { id startsAt endsAt } }`);
+    const { startsAt, endsAt } = read.data!.creatives.find((creative: { id: string }) => creative.id === id);
+    expect([startsAt, endsAt]).toEqual(['0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.000Z']);
+    const resent = await alice(
+      `mutation ($id: ID!, $input: CreativeInput!) { updateCreative(id: $id, input: $input) { id } }`,
+      { id, input: { ...input, startsAt, endsAt } },
+    );
+    expect(resent.errors).toBeUndefined();
   });
 
   it('a member token on an operator mutation is FORBIDDEN', async () => {
@@ -269,5 +317,196 @@ describe('editing published content', () => {
     expect(pending?.fields.title).toBe('新人礼包：改版 Edited');
     expect(live).toEqual(publishedLive);
     expect([version, updatedAt > published[0]!.updatedAt]).toEqual([published[0]!.version + 1, true]);
+  });
+});
+
+describe("guards on operators' edits", () => {
+  const UPDATE_PAGE = `mutation ($id: ID!, $input: PageInput!, $expectedVersion: Int) {
+    updatePage(id: $id, input: $input, expectedVersion: $expectedVersion) { id status version }
+  }`;
+  const UPDATE_CREATIVE = `mutation ($id: ID!, $input: CreativeInput!, $expectedVersion: Int) {
+    updateCreative(id: $id, input: $input, expectedVersion: $expectedVersion) { id status version }
+  }`;
+  const page = (key: string, slots: Record<string, unknown>[], title = key) => ({
+    channel: 'WEB',
+    key,
+    title,
+    slots,
+  });
+  const banner = (pageId: string, slotCode: string, extra: Record<string, unknown> = {}) => ({
+    pageId,
+    slotCode,
+    name: 'banner',
+    kind: 'BANNER',
+    title: 'Hello',
+    imageUrl: 'https://cdn.example/x.jpg',
+    link: '/x',
+    ...WINDOW,
+    ...extra,
+  });
+  const created = async (query: string, variables: Record<string, unknown>, field: string) => {
+    const response = await alice(query, variables);
+    expect(response.errors).toBeUndefined();
+    return response.data?.[field].id as string;
+  };
+  const newPage = (input: ReturnType<typeof page>) => created(CREATE_PAGE, { input }, 'createPage');
+  const newCreative = (input: ReturnType<typeof banner>) =>
+    created(CREATE_CREATIVE, { input }, 'createCreative');
+  /** Alice submits, Bob approves. */
+  async function publish(target: { type: string; id: string }) {
+    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
+    expect((await bob(STEP('approve'), { target })).errors).toBeUndefined();
+  }
+  const storedPage = async (id: string) => (await content.pages.findByIds([id]))[0]!;
+  const storedCreative = async (id: string) => (await content.creatives.findByIds([id]))[0]!;
+
+  it("frees an archived page's address: a new page takes it, and members get the new page", async () => {
+    const slots = [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }];
+    const first = await newPage(page('again', slots, 'First'));
+    await publish({ type: 'PAGE', id: first });
+    const title = async () =>
+      (await member(`{ viewer { page(channel: WEB, key: "again") { title } } }`)).data?.viewer.page?.title;
+    expect(await title()).toBe('First');
+    expect(errorCodes(await alice(CREATE_PAGE, { input: page('again', slots) }))).toEqual(['CONFLICT']);
+    const archived = await alice(STEP('archive'), { target: { type: 'PAGE', id: first } });
+    expect(archived.data?.archive.status).toBe('ARCHIVED');
+
+    const second = await newPage(page('again', slots, 'Second'));
+    // The page not archived holds the address again.
+    expect(errorCodes(await alice(CREATE_PAGE, { input: page('again', slots) }))).toEqual(['CONFLICT']);
+    const atAddress = await content.pages.model
+      .find({ channel: 'WEB', key: 'again' })
+      .sort({ status: 1 })
+      .lean();
+    expect(atAddress.map((doc) => [doc._id, doc.status])).toEqual([
+      [first, 'ARCHIVED'],
+      [second, 'DRAFT'],
+    ]);
+    await publish({ type: 'PAGE', id: second });
+    expect(await title()).toBe('Second');
+  });
+
+  it("refuses a slot template that cannot show the slot's creatives, on edit and again on approval", async () => {
+    const grid = { code: 'grid', template: 'CARD_GRID', maxItems: 2 };
+    const topics = { ...grid, template: 'TOPIC_LIST' };
+    const pageId = await newPage(page('tmpl', [grid]));
+    await newCreative(banner(pageId, 'grid'));
+    const before = await storedPage(pageId);
+    const refused = await alice(UPDATE_PAGE, { id: pageId, input: page('tmpl', [topics]) });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.slots[0].template',
+    });
+    expect(await storedPage(pageId)).toEqual(before);
+
+    // A published page's edit waits as a revision; a banner made meanwhile fits the published grid, not the revision.
+    const published = await newPage(page('tmpl2', [grid]));
+    await publish({ type: 'PAGE', id: published });
+    expect(
+      (await alice(UPDATE_PAGE, { id: published, input: page('tmpl2', [topics]) })).errors,
+    ).toBeUndefined();
+    await newCreative(banner(published, 'grid'));
+    const target = { type: 'PAGE', id: published };
+    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
+    const waiting = await storedPage(published);
+    const approval = await bob(STEP('approve'), { target });
+    expect(approval.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      field: 'slots[0].template',
+    });
+    const after = await storedPage(published);
+    expect(after).toEqual(waiting);
+    expect([after.slots[0]?.template, after.pending?.status]).toEqual(['CARD_GRID', 'IN_REVIEW']);
+  });
+
+  it('refuses, changing nothing, an approval or an edit made from a version changed since', async () => {
+    const pageId = await newPage(
+      page('versions', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),
+    );
+    const id = await newCreative(banner(pageId, 'hero'));
+    const target = { type: 'CREATIVE', id };
+    await alice(STEP('submitForReview'), { target });
+    // Bob reviews version 2 (link /x); meanwhile Alice changes the link and submits again.
+    const reviewed = await storedCreative(id);
+    expect(
+      (await alice(UPDATE_CREATIVE, { id, input: banner(pageId, 'hero', { link: '/transfer/confirm' }) }))
+        .errors,
+    ).toBeUndefined();
+    await alice(STEP('submitForReview'), { target });
+    const edited = await storedCreative(id);
+    const stale = await bob(STEP('approve'), { target: { ...target, expectedVersion: reviewed.version } });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: edited.version });
+    expect(await storedCreative(id)).toEqual(edited);
+    const approved = await bob(STEP('approve'), { target: { ...target, expectedVersion: edited.version } });
+    expect(approved.data?.approve.status).toBe('PUBLISHED');
+
+    // Two operators edit the same version: the second edit, made from a version no longer stored, is refused.
+    const draft = await newCreative(banner(pageId, 'hero', { name: 'draft' }));
+    const first = await alice(UPDATE_CREATIVE, {
+      id: draft,
+      input: banner(pageId, 'hero', { name: 'draft', title: 'Alice title' }),
+      expectedVersion: 1,
+    });
+    expect(first.data?.updateCreative.version).toBe(2);
+    const second = await bob(UPDATE_CREATIVE, {
+      id: draft,
+      input: banner(pageId, 'hero', { name: 'draft', link: '/bob' }),
+      expectedVersion: 1,
+    });
+    expect(errorCodes(second)).toEqual(['CONFLICT']);
+    expect(await storedCreative(draft)).toMatchObject({ version: 2, title: 'Alice title', link: '/x' });
+
+    const pageBefore = await storedPage(pageId);
+    const stalePage = await alice(UPDATE_PAGE, {
+      id: pageId,
+      input: page('versions', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 3 }]),
+      expectedVersion: pageBefore.version - 1,
+    });
+    expect(errorCodes(stalePage)).toEqual(['CONFLICT']);
+    expect(await storedPage(pageId)).toEqual(pageBefore);
+  });
+
+  it('refuses to create, edit or publish a creative of an archived page', async () => {
+    const pageId = await newPage(
+      page('closed', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),
+    );
+    const id = await newCreative(banner(pageId, 'hero'));
+    await alice(STEP('submitForReview'), { target: { type: 'CREATIVE', id } });
+    await alice(STEP('archive'), { target: { type: 'PAGE', id: pageId } });
+    const refused = { code: 'FAILED_PRECONDITION', state: 'ARCHIVED' };
+    const before = await content.creatives.forPages([pageId]);
+
+    expect(
+      (await alice(CREATE_CREATIVE, { input: banner(pageId, 'hero') })).errors?.[0]?.extensions,
+    ).toMatchObject(refused);
+    const edit = await alice(UPDATE_CREATIVE, { id, input: banner(pageId, 'hero', { title: 'Edited' }) });
+    expect(edit.errors?.[0]?.extensions).toMatchObject(refused);
+    const approve = await bob(STEP('approve'), { target: { type: 'CREATIVE', id } });
+    expect(approve.errors?.[0]?.extensions).toMatchObject(refused);
+    expect(await content.creatives.forPages([pageId])).toEqual(before);
+    expect(before.map((creative) => creative.status)).toEqual(['IN_REVIEW']);
+    // Withdrawing it is still allowed.
+    const archived = await alice(STEP('archive'), { target: { type: 'CREATIVE', id } });
+    expect(archived.data?.archive.status).toBe('ARCHIVED');
+  });
+
+  it("refuses to move a slot's fallback to another slot", async () => {
+    const a = { code: 'a', template: 'BANNER_CAROUSEL', maxItems: 1 };
+    const b = { code: 'b', template: 'BANNER_CAROUSEL', maxItems: 1 };
+    const pageId = await newPage(page('fallbacks', [a, b]));
+    const fallback = await newCreative(banner(pageId, 'a', { name: 'fallback' }));
+    const named = await alice(UPDATE_PAGE, {
+      id: pageId,
+      input: page('fallbacks', [{ ...a, fallbackCreativeId: fallback }, b]),
+    });
+    expect(named.errors).toBeUndefined();
+    const before = await storedCreative(fallback);
+    const moved = await alice(UPDATE_CREATIVE, {
+      id: fallback,
+      input: banner(pageId, 'b', { name: 'fallback' }),
+    });
+    expect(moved.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.slotCode' });
+    expect(await storedCreative(fallback)).toEqual(before);
+    expect((await storedPage(pageId)).slots[0]?.fallbackCreativeId).toBe(fallback);
   });
 });

@@ -5,6 +5,7 @@ import { openRepositories as openContent } from '../subgraphs/content/src/models
 import { openRepositories as openEngagement } from '../subgraphs/engagement/src/models';
 import { bearer, changedBehindTheHubsBack, clientToken, errorCodes, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { insertPublishedPage, publishedBanner } from './support/content';
 
 let hub: RunningHub;
 let tokens: Record<'young' | 'wealthy' | 'operator', string>;
@@ -234,6 +235,33 @@ describe('what never appears', () => {
         expect(shown.filter((id) => id && hidden.has(id))).toEqual([]);
       }
     }
+  });
+
+  it("no slot shows a kind its template cannot show, even one stored past the operators' checks", async () => {
+    // A banner (and a banner fallback) in a topic list: what a template changed under its creatives would leave.
+    const banners = [
+      publishedBanner('PG-APP-misfit', 'topics', 'CR-misfit-banner'),
+      publishedBanner('PG-APP-misfit', 'topics', 'CR-misfit-fallback'),
+    ];
+    await insertPublishedPage(
+      hub.connections.content,
+      'misfit',
+      [{ code: 'topics', template: 'TOPIC_LIST', maxItems: 2, fallbackCreativeId: 'CR-misfit-fallback' }],
+      banners,
+    );
+    expect(await pageOf(tokens.young, 'APP', 'misfit')).toEqual([
+      { code: 'topics', template: 'TOPIC_LIST', items: [] },
+    ]);
+    const preview = await graphql(
+      hub.gatewayUrl,
+      '{ member(id: "M0001") { pagePreview(channel: APP, key: "misfit") { slots { candidates { creativeId decision } } } } }',
+      {},
+      bearer(tokens.operator),
+    );
+    expect(preview.data?.member.pagePreview.slots[0].candidates).toEqual([
+      { creativeId: 'CR-misfit-banner', decision: 'TEMPLATE_MISMATCH' },
+      { creativeId: 'CR-misfit-fallback', decision: 'TEMPLATE_MISMATCH' },
+    ]);
   });
 });
 

@@ -11,7 +11,7 @@ function daysInMonth(year: number, month: number): number {
   return date.getUTCDate();
 }
 
-/** The instant an RFC 3339 date-time with an offset names, or null for anything else. */
+/** The instant an RFC 3339 date-time with an offset names, in years 0000 to 9999 (UTC), or null for anything else. */
 export function parseInstant(text: string): Date | null {
   const match = RFC3339.exec(text);
   if (!match) return null;
@@ -32,5 +32,9 @@ export function parseInstant(text: string): Date | null {
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, Number((match[7] ?? '').padEnd(3, '0').slice(0, 3)));
   const offset = (match[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
-  return new Date(date.getTime() - offset * 60_000);
+  const instant = new Date(date.getTime() - offset * 60_000);
+  // An offset can carry 0000-01-01 or 9999-12-31 into another year, which ISO-8601 writes in the extended form
+  // (-000001-…, +010000-…) that DateTime output would then give and RFC 3339 input refuses: the instant is refused.
+  const utcYear = instant.getUTCFullYear();
+  return utcYear < 0 || utcYear > 9999 ? null : instant;
 }

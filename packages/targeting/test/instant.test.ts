@@ -9,6 +9,10 @@ describe('parseInstant', () => {
     ['2026-12-01T00:00:00.5Z', '2026-12-01T00:00:00.500Z'],
     ['2026-12-01T00:00:00.123456789+00:00', '2026-12-01T00:00:00.123Z'],
     ['2028-02-29T23:59:59Z', '2028-02-29T23:59:59.000Z'],
+    ['0000-01-01T00:00:00Z', '0000-01-01T00:00:00.000Z'],
+    ['0000-01-01T23:59:00+23:59', '0000-01-01T00:00:00.000Z'],
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+    ['9999-12-31T00:00:00-23:59', '9999-12-31T23:59:00.000Z'],
   ])('reads %s as %s', (text, instant) => {
     expect(parseInstant(text)?.toISOString()).toBe(instant);
   });
@@ -28,7 +32,16 @@ describe('parseInstant', () => {
     ['an offset without a colon', '2026-12-01T00:00:00+0800'],
     ['trailing text', '2026-12-01T00:00:00Z '],
     ['an English date', 'Tue, 01 Dec 2026 00:00:00 GMT'],
+    ['an instant before year 0000 (UTC)', '0000-01-01T00:00:00+00:01'],
+    ['an instant after year 9999 (UTC)', '9999-12-31T23:59:59-00:01'],
   ])('refuses %s (%s)', (_name, text) => {
     expect(parseInstant(text)).toBeNull();
+  });
+
+  it('gives only instants whose ISO-8601 form it reads back', () => {
+    for (const text of ['0000-01-01T00:00:00+23:59', '9999-12-31T23:59:59-23:59', '0000-01-01T00:00:00Z']) {
+      const instant = parseInstant(text);
+      if (instant) expect(parseInstant(instant.toISOString())).toEqual(instant);
+    }
   });
 });

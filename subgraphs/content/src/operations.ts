@@ -6,7 +6,9 @@ import type { ContentContext } from './context';
 import { edit, step, type WorkflowAction } from '@bank-hub/shared';
 import {
   checkCreativeInput,
+  checkFallbackStays,
   checkPageInput,
+  checkSlotTemplates,
   type CheckedCreative,
   type CreativeInput,
   type PageInput,
@@ -56,19 +58,38 @@ async function creativeOrNotFound(ctx: ContentContext, id: string): Promise<Crea
   return creative;
 }
 
-/** A slot's fallback must be a creative of that page and slot. */
-async function checkFallbacks(
-  ctx: ContentContext,
-  pageId: string | null,
-  slots: PageDoc['slots'],
-): Promise<void> {
-  const wanted = slots.filter((slot) => slot.fallbackCreativeId);
-  if (wanted.length === 0) return;
-  const creatives = pageId ? await ctx.repos.creatives.forPages([pageId]) : [];
-  for (const slot of wanted) {
-    const index = slots.indexOf(slot);
+/**
+ * Refuses, changing nothing, an edit or step made from another version than the stored one: what the operator read
+ * is not what they would change or approve. The write itself is still guarded by the stored version.
+ */
+function checkVersion(
+  what: 'page' | 'creative',
+  doc: { _id: string; version: number },
+  expected: number | null | undefined,
+): void {
+  if (expected === null || expected === undefined || expected === doc.version) return;
+  throw conflict(
+    `${what} ${doc._id} is at version ${doc.version}, not ${expected}: it was changed since; reload and retry`,
+    { version: doc.version },
+  );
+}
+
+/** Creatives are created, edited and published only on a page that is not archived: members never see them. */
+function checkPageNotArchived(page: PageDoc, action: string): void {
+  if (page.status !== 'ARCHIVED') return;
+  const message = `page ${page._id} is archived: its creatives cannot be ${action}`;
+  throw hubError(ErrorCode.FAILED_PRECONDITION, message, { state: page.status });
+}
+
+/** A slot's fallback must be a creative of that page and slot, and stay there once its pending revision is approved. */
+function checkFallbacks(slots: PageDoc['slots'], creatives: readonly CreativeDoc[]): void {
+  for (const [index, slot] of slots.entries()) {
+    if (!slot.fallbackCreativeId) continue;
     const ok = creatives.some(
-      (creative) => creative._id === slot.fallbackCreativeId && creative.slotCode === slot.code,
+      (creative) =>
+        creative._id === slot.fallbackCreativeId &&
+        creative.slotCode === slot.code &&
+        (creative.pending?.fields.slotCode ?? slot.code) === slot.code,
     );
     if (!ok) {
       throw badInput(
@@ -86,7 +107,7 @@ export async function createPage(
 ): Promise<PageDoc> {
   const { key, title, slots } = checked(() => checkPageInput(input));
   // A new page has no creatives yet, so it cannot name a fallback.
-  await checkFallbacks(ctx, null, slots);
+  checkFallbacks(slots, []);
   const page: PageDoc = {
     _id: `PG-${randomUUID()}`,
     channel: input.channel,
@@ -116,18 +137,23 @@ export async function updatePage(
   operator: Operator,
   id: string,
   input: PageInput & { channel: Channel },
+  expectedVersion: number | null = null,
 ): Promise<PageDoc> {
   const { key, title, slots } = checked(() => checkPageInput(input));
   const before = await pageOrNotFound(ctx, id);
-  await checkFallbacks(ctx, id, slots);
+  checkVersion('page', before, expectedVersion);
+  const creatives = await ctx.repos.creatives.forPages([id]);
+  checkFallbacks(slots, creatives);
+  checked(() => checkSlotTemplates(slots, creatives, 'input.slots'));
   const edited = edit(before, { channel: input.channel, key, title, slots }, operator.id, new Date());
-  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `page ${id}: ${edited.message}`);
+  if (!edited.ok)
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `page ${id}: ${edited.message}`, { state: before.status });
   const after = await replacePage(ctx, edited.doc, before.version);
   await audit(ctx, operator, 'updatePage', 'PAGE', id, before, after);
   return after;
 }
 
-/** Writes a page if nobody changed it since `version`; its channel and key must stay unique among live pages. */
+/** Writes a page if nobody changed it since `version`; its channel and key stay unique among pages not archived. */
 async function replacePage(ctx: ContentContext, page: PageDoc, version: number): Promise<PageDoc> {
   let after: PageDoc | null;
   try {
@@ -168,6 +194,7 @@ export async function createCreative(
 ): Promise<CreativeDoc> {
   const page = await ctx.repos.pages.findByIds([input.pageId]).then(([found]) => found);
   if (!page) throw badInput(`page ${input.pageId} does not exist`, 'input.pageId');
+  checkPageNotArchived(page, 'created');
   const checkedInput = checked(() => checkCreativeInput(input, page.slots, ctx.creativeLinkHosts));
   await checkReference(ctx, checkedInput);
   const creative: CreativeDoc = {
@@ -191,15 +218,24 @@ export async function updateCreative(
   operator: Operator,
   id: string,
   input: CreativeInput & { pageId: string },
+  expectedVersion: number | null = null,
 ): Promise<CreativeDoc> {
   const before = await creativeOrNotFound(ctx, id);
+  checkVersion('creative', before, expectedVersion);
   if (input.pageId !== before.pageId)
     throw badInput('a creative cannot move to another page', 'input.pageId');
   const page = await pageOrNotFound(ctx, before.pageId);
+  checkPageNotArchived(page, 'edited');
   const checkedInput = checked(() => checkCreativeInput(input, page.slots, ctx.creativeLinkHosts));
+  checked(() =>
+    checkFallbackStays([page.slots, page.pending?.fields.slots ?? []], id, checkedInput.slotCode),
+  );
   await checkReference(ctx, checkedInput);
   const edited = edit(before, checkedInput, operator.id, new Date());
-  if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `creative ${id}: ${edited.message}`);
+  if (!edited.ok)
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `creative ${id}: ${edited.message}`, {
+      state: before.status,
+    });
   const after = await ctx.repos.creatives.replaceIfVersion(edited.doc, before.version);
   if (!after) throw conflict(`creative ${id} was changed by someone else; reload and retry`);
   await audit(ctx, operator, 'updateCreative', 'CREATIVE', id, before, after);
@@ -220,7 +256,7 @@ export interface WorkflowOutcome {
 export async function runWorkflow(
   ctx: ContentContext,
   operator: Operator,
-  target: { type: WorkflowTargetType; id: string },
+  target: { type: WorkflowTargetType; id: string; expectedVersion?: number | null },
   action: WorkflowAction,
   reason: string | null = null,
 ): Promise<WorkflowOutcome> {
@@ -228,19 +264,30 @@ export async function runWorkflow(
     throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
   }
   const now = new Date();
-  // The version changes with every step, so a stale approval of an edited draft is refused.
+  // The version changes with every edit and step: with the version the operator reviewed, a stale approval of an
+  // edited draft is refused.
   let before: PageDoc | CreativeDoc;
   let stepped: { after: PageDoc | CreativeDoc; status: PageDoc['status']; live: boolean };
   if (target.type === 'PAGE') {
     const page = await pageOrNotFound(ctx, target.id);
+    checkVersion('page', page, target.expectedVersion);
     const result = step(page, action, operator.id, now);
     if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+    if (action === 'approve') {
+      // Creatives were created or edited against the published slots while the page (or its revision) waited.
+      const creatives = await ctx.repos.creatives.forPages([page._id]);
+      checked(() => checkSlotTemplates(result.doc.slots, creatives, 'slots', ErrorCode.FAILED_PRECONDITION));
+    }
     before = page;
     stepped = { ...result, after: await replacePage(ctx, result.doc, page.version) };
   } else {
     const creative = await creativeOrNotFound(ctx, target.id);
+    checkVersion('creative', creative, target.expectedVersion);
     const result = step(creative, action, operator.id, now);
     if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+    // Withdrawing a creative of an archived page is fine; putting it forward for members is not.
+    if (action === 'submit' || action === 'approve')
+      checkPageNotArchived(await pageOrNotFound(ctx, creative.pageId), 'published');
     const after = await ctx.repos.creatives.replaceIfVersion(result.doc, creative.version);
     if (!after) throw conflict(`creative ${target.id} was changed by someone else; reload and retry`);
     before = creative;

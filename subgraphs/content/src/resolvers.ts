@@ -156,9 +156,11 @@ export const resolvers: Resolvers = {
 
   Mutation: {
     createPage: (_parent, { input }, ctx) => createPage(ctx, operator(ctx), input),
-    updatePage: (_parent, { id, input }, ctx) => updatePage(ctx, operator(ctx), id, input),
+    updatePage: (_parent, { id, input, expectedVersion }, ctx) =>
+      updatePage(ctx, operator(ctx), id, input, expectedVersion),
     createCreative: (_parent, { input }, ctx) => createCreative(ctx, operator(ctx), input),
-    updateCreative: (_parent, { id, input }, ctx) => updateCreative(ctx, operator(ctx), id, input),
+    updateCreative: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateCreative(ctx, operator(ctx), id, input, expectedVersion),
     submitForReview: (_parent, { target }, ctx) => runWorkflow(ctx, operator(ctx), target, 'submit'),
     approve: (_parent, { target }, ctx) => runWorkflow(ctx, operator(ctx), target, 'approve'),
     reject: (_parent, { target, reason }, ctx) => runWorkflow(ctx, operator(ctx), target, 'reject', reason),

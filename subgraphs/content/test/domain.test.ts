@@ -5,7 +5,12 @@ import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/do
 import { planSlot, tiedCreatives } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
 import { checkLink } from '@bank-hub/shared';
-import { checkCreativeInput, checkPageInput } from '../src/domain/validation';
+import {
+  checkCreativeInput,
+  checkFallbackStays,
+  checkPageInput,
+  checkSlotTemplates,
+} from '../src/domain/validation';
 import { edit, reviewOf, step, transition } from '@bank-hub/shared';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
@@ -164,6 +169,19 @@ describe('planSlot', () => {
     const expired = planSlot(slot({ fallbackCreativeId: ended._id }), [ended], audience, always);
     expect(expired.items).toEqual([]);
     expect(expired.decisions[0]?.decision).toBe('OUT_OF_WINDOW');
+  });
+
+  it("never shows a kind the slot's template cannot show, not even as the fallback", () => {
+    // A topic list whose template was changed under a banner (and a banner fallback) it can no longer lay out.
+    const banner = creative({ kind: 'BANNER' });
+    const fallback = creative({ kind: 'BANNER' });
+    const topics = slot({ template: 'TOPIC_LIST', fallbackCreativeId: fallback._id });
+    const plan = planSlot(topics, [banner, fallback], audience, always);
+    expect(plan.items).toEqual([]);
+    expect(plan.decisions.map((d) => [d.creative._id, d.decision])).toEqual([
+      [banner._id, 'TEMPLATE_MISMATCH'],
+      [fallback._id, 'TEMPLATE_MISMATCH'],
+    ]);
   });
 
   it('never shows an unsuitable product, not even as the fallback', () => {
@@ -521,6 +539,36 @@ describe('input checks', () => {
     expect(problem(check)).toBe(field);
   });
 
+  it("limits a variant's title as the kind limits the creative's: an entry's label to 12 characters", () => {
+    const entries = [slot({ code: 'entries', template: 'ENTRY_GRID' })];
+    const entry = {
+      ...banner,
+      slotCode: 'entries',
+      kind: 'ENTRY' as const,
+      title: 'Open',
+      iconUrl: 'https://cdn/i.png',
+      experimentKey: 'entry.exp',
+    };
+    const variants = (title: string) => [
+      { key: 'A', weight: 1, title },
+      { key: 'B', weight: 1 },
+    ];
+    expect(
+      problem(() => checkCreativeInput({ ...entry, variants: variants('x'.repeat(13)) }, entries, HOSTS)),
+    ).toBe('input.variants[0].title');
+    expect(
+      checkCreativeInput({ ...entry, variants: variants('x'.repeat(12)) }, entries, HOSTS).variants[0]?.title,
+    ).toBe('x'.repeat(12));
+    // A banner's title, and so its variants', may run to 60.
+    expect(
+      checkCreativeInput(
+        { ...banner, experimentKey: 'banner.exp', variants: variants('x'.repeat(60)) },
+        slots,
+        HOSTS,
+      ).variants[0]?.title,
+    ).toBe('x'.repeat(60));
+  });
+
   it('accepts a valid banner', () => {
     expect(checkCreativeInput(banner, slots, HOSTS)).toMatchObject({
       kind: 'BANNER',
@@ -528,6 +576,75 @@ describe('input checks', () => {
       priority: 0,
       rule: null,
     });
+  });
+});
+
+describe('checkSlotTemplates', () => {
+  const problemOf = (check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof InputProblem) return { field: error.field, code: error.code };
+      throw error;
+    }
+    return null;
+  };
+  const grid = slot({ code: 'grid', template: 'CARD_GRID' });
+  const topics = slot({ code: 'grid', template: 'TOPIC_LIST' });
+
+  it("refuses a template that cannot show a creative the slot holds, naming the slot's template", () => {
+    const banner = creative({ slotCode: 'grid', kind: 'BANNER', status: 'DRAFT' });
+    expect(
+      problemOf(() => checkSlotTemplates([slot({ code: 'hero' }), topics], [banner], 'input.slots')),
+    ).toEqual({
+      field: 'input.slots[1].template',
+      code: 'BAD_USER_INPUT',
+    });
+    expect(problemOf(() => checkSlotTemplates([grid], [banner], 'input.slots'))).toBeNull();
+  });
+
+  it('counts where a pending revision would put a creative, and the fallback even when archived', () => {
+    const moving = creative({
+      slotCode: 'hero',
+      kind: 'BANNER',
+      pending: {
+        fields: { ...fieldsOf(creative({ kind: 'BANNER' })), slotCode: 'grid' },
+        status: 'DRAFT',
+        lastEditedBy: 'ops.a',
+        updatedAt: NOW,
+      },
+    });
+    expect(problemOf(() => checkSlotTemplates([topics], [moving], 'slots', 'FAILED_PRECONDITION'))).toEqual({
+      field: 'slots[0].template',
+      code: 'FAILED_PRECONDITION',
+    });
+    const archived = creative({ slotCode: 'grid', kind: 'BANNER', status: 'ARCHIVED' });
+    expect(problemOf(() => checkSlotTemplates([topics], [archived], 'input.slots'))).toBeNull();
+    const archivedFallback = [{ ...topics, fallbackCreativeId: archived._id }];
+    expect(problemOf(() => checkSlotTemplates(archivedFallback, [archived], 'input.slots'))?.field).toBe(
+      'input.slots[0].template',
+    );
+  });
+});
+
+describe('checkFallbackStays', () => {
+  const field = (check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof InputProblem) return error.field;
+      throw error;
+    }
+    return null;
+  };
+
+  it('refuses to move a slot fallback out of its slot, on the published page or its pending revision', () => {
+    const published = [slot({ code: 'a', fallbackCreativeId: 'CR-F' }), slot({ code: 'b' })];
+    const revised = [slot({ code: 'a' }), slot({ code: 'b', fallbackCreativeId: 'CR-F' })];
+    expect(field(() => checkFallbackStays([published], 'CR-F', 'b'))).toBe('input.slotCode');
+    expect(field(() => checkFallbackStays([published, revised], 'CR-F', 'a'))).toBe('input.slotCode');
+    expect(field(() => checkFallbackStays([published], 'CR-F', 'a'))).toBeNull();
+    expect(field(() => checkFallbackStays([published], 'CR-OTHER', 'b'))).toBeNull();
   });
 });
 

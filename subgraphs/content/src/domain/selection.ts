@@ -1,12 +1,14 @@
-// Chooses what fills one slot for one member, and says why about every candidate. Order of checks: published,
-// inside its window, rule matches, suitable (products), content available, under its frequency cap today; then
-// priority (equal priorities by the creative bandit's score), capped at the slot's size; a product shelf may fill free
-// places with suitable products; the slot's fallback only when nothing else qualifies (its rule is waived; it must
-// still be published, in its window, under its cap and, for a product, suitable).
+// Chooses what fills one slot for one member, and says why about every candidate. Order of checks: a kind the slot's
+// template shows, published, inside its window, rule matches, suitable (products), content available, under its
+// frequency cap today; then priority (equal priorities by the creative bandit's score), capped at the slot's size; a
+// product shelf may fill free places with suitable products; the slot's fallback only when nothing else qualifies (its
+// rule is waived; it must still be of a kind the template shows, published, in its window, under its cap and, for a
+// product, suitable).
 import { assignVariant, evaluate, explainMismatch } from '@bank-hub/targeting';
 import type { CreativeDoc, VariantDoc } from '../models/creative';
-import type { SlotDoc } from '../models/page';
+import type { SlotDoc, SlotTemplate } from '../models/page';
 import type { Audience } from './audience';
+import { TEMPLATE_KINDS } from './validation';
 
 export type PlacementDecision =
   | 'PLACED'
@@ -19,7 +21,8 @@ export type PlacementDecision =
   | 'CONTENT_UNAVAILABLE'
   | 'FREQUENCY_CAPPED'
   | 'LOST_ON_PRIORITY'
-  | 'FALLBACK_NOT_NEEDED';
+  | 'FALLBACK_NOT_NEEDED'
+  | 'TEMPLATE_MISMATCH';
 
 export interface CandidateOutcome {
   creative: CreativeDoc;
@@ -59,11 +62,20 @@ type Check = Pick<CandidateOutcome, 'decision' | 'detail' | 'failedRuleNode'>;
 
 function firstExclusion(
   creative: CreativeDoc,
+  template: SlotTemplate,
   audience: Audience,
   suitable: ReadonlySet<string> | null,
   available: ContentAvailability,
   ignoreRule: boolean,
 ): Check | null {
+  // Edits refuse a template that cannot show a slot's creatives; should one slip through, it is still never served.
+  if (!TEMPLATE_KINDS[template].includes(creative.kind)) {
+    return {
+      decision: 'TEMPLATE_MISMATCH',
+      detail: `a ${template} slot cannot show a ${creative.kind} card`,
+      failedRuleNode: null,
+    };
+  }
   if (creative.status !== 'PUBLISHED') {
     return { decision: 'NOT_PUBLISHED', detail: `status is ${creative.status}`, failedRuleNode: null };
   }
@@ -172,7 +184,7 @@ export function planSlot(
   const fallback = creatives.find((creative) => creative._id === slot.fallbackCreativeId) ?? null;
   for (const creative of creatives) {
     if (creative === fallback) continue;
-    const exclusion = firstExclusion(creative, audience, suitable, available, false);
+    const exclusion = firstExclusion(creative, slot.template, audience, suitable, available, false);
     if (exclusion)
       decisions.push({ creative, ...exclusion, variant: null, ...signalsOf(creative, audience) });
     else eligible.push(creative);
@@ -214,7 +226,7 @@ export function planSlot(
   }
 
   if (fallback) {
-    const exclusion = firstExclusion(fallback, audience, suitable, available, true);
+    const exclusion = firstExclusion(fallback, slot.template, audience, suitable, available, true);
     if (items.length > 0) {
       decisions.push({
         creative: fallback,

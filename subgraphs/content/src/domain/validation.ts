@@ -1,7 +1,15 @@
 // Checks page and creative input before anything is stored. Each problem names the input field at fault.
-import { HTTPS_URL, InputProblem, checkLink, matching, optionalText, requiredText } from '@bank-hub/shared';
+import {
+  HTTPS_URL,
+  InputProblem,
+  checkLink,
+  matching,
+  optionalText,
+  requiredText,
+  type ErrorCode,
+} from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
-import type { CreativeFields, CreativeKind, VariantDoc } from '../models/creative';
+import type { CreativeDoc, CreativeFields, CreativeKind, VariantDoc } from '../models/creative';
 import type { ProductType, SlotDoc, SlotTemplate } from '../models/page';
 
 /** Which kinds of creative each template can show. */
@@ -16,6 +24,17 @@ export const TEMPLATE_KINDS: Record<SlotTemplate, readonly CreativeKind[]> = {
   ACTIVITY_LIST: ['ACTIVITY'],
 };
 const TEMPLATES = Object.keys(TEMPLATE_KINDS) as SlotTemplate[];
+
+/** The longest title each kind's card takes; an entry's label sits under an icon in a grid. */
+const TITLE_MAX: Record<CreativeKind, number> = {
+  BANNER: 60,
+  ENTRY: 12,
+  ACTIVITY: 60,
+  PRODUCT: 60,
+  TOPIC: 60,
+  LIVE: 60,
+  VIDEO: 60,
+};
 
 const PAGE_KEY = /^[a-z][a-z0-9-]{0,39}$/;
 const SLOT_CODE = /^[a-z][a-z0-9_]{0,39}$/;
@@ -153,7 +172,7 @@ export function checkCreativeInput(
     if (!parsed.ok) throw new InputProblem(parsed.problem.path, parsed.problem.message);
     rule = parsed.rule;
   }
-  const variants = checkVariants(input.variants ?? [], input.experimentKey ?? null);
+  const variants = checkVariants(input.variants ?? [], input.experimentKey ?? null, TITLE_MAX[input.kind]);
   const card = {
     title: null,
     imageUrl: null,
@@ -168,14 +187,14 @@ export function checkCreativeInput(
       case 'BANNER':
         return {
           ...card,
-          title: requiredText(input.title, 'input.title', 60),
+          title: requiredText(input.title, 'input.title', TITLE_MAX.BANNER),
           imageUrl: matching(input.imageUrl, HTTPS_URL, 'input.imageUrl', 'an https URL'),
           link: checkLink(input.link, 'input.link', linkHosts),
         };
       case 'ENTRY':
         return {
           ...card,
-          title: requiredText(input.title, 'input.title', 12),
+          title: requiredText(input.title, 'input.title', TITLE_MAX.ENTRY),
           iconUrl: matching(input.iconUrl, HTTPS_URL, 'input.iconUrl', 'an https URL'),
           link: checkLink(input.link, 'input.link', linkHosts),
           badge: optionalText(input.badge, 'input.badge', 8),
@@ -190,7 +209,7 @@ export function checkCreativeInput(
         return {
           ...card,
           refId: requiredText(input.refId, 'input.refId', 64),
-          title: optionalText(input.title, 'input.title', 60),
+          title: optionalText(input.title, 'input.title', TITLE_MAX[input.kind]),
         };
     }
   })();
@@ -209,7 +228,12 @@ export function checkCreativeInput(
   };
 }
 
-function checkVariants(inputs: readonly VariantInput[], experimentKey: string | null): VariantDoc[] {
+/** A variant's title replaces the creative's, so it has the same limit (`titleMax`, the kind's). */
+function checkVariants(
+  inputs: readonly VariantInput[],
+  experimentKey: string | null,
+  titleMax: number,
+): VariantDoc[] {
   if (inputs.length === 0) return [];
   if (inputs.length < 2 || inputs.length > 5)
     throw new InputProblem('input.variants', 'an experiment has 2 to 5 variants');
@@ -231,11 +255,70 @@ function checkVariants(inputs: readonly VariantInput[], experimentKey: string | 
     return {
       key,
       weight: variant.weight,
-      title: optionalText(variant.title, `${at}.title`, 60),
+      title: optionalText(variant.title, `${at}.title`, titleMax),
       imageUrl: variant.imageUrl
         ? matching(variant.imageUrl, HTTPS_URL, `${at}.imageUrl`, 'an https URL')
         : null,
       highlight: optionalText(variant.highlight, `${at}.highlight`, 30),
     };
   });
+}
+
+/** Where a creative shows (slot and kind), and where it will once its pending revision is approved. */
+function placementsOf(creative: Pick<CreativeDoc, 'slotCode' | 'kind' | 'pending'>) {
+  const published = { slotCode: creative.slotCode, kind: creative.kind };
+  return creative.pending ? [published, creative.pending.fields] : [published];
+}
+
+/**
+ * Checks that each slot's template can show the page's creatives of that slot: every creative not archived, and every
+ * slot's fallback, where they show now and where their pending revisions would put them. A template changed under
+ * creatives it cannot show would serve members cards the slot cannot lay out. A problem names `<at>[i].template`, with
+ * `code` (BAD_USER_INPUT unless said).
+ */
+export function checkSlotTemplates(
+  slots: readonly SlotDoc[],
+  creatives: readonly Pick<CreativeDoc, '_id' | 'name' | 'slotCode' | 'kind' | 'status' | 'pending'>[],
+  at: string,
+  code?: ErrorCode,
+): void {
+  const fallbacks = new Set(slots.map((slot) => slot.fallbackCreativeId));
+  const held = creatives.filter((creative) => creative.status !== 'ARCHIVED' || fallbacks.has(creative._id));
+  slots.forEach((slot, i) => {
+    const shows = TEMPLATE_KINDS[slot.template];
+    for (const creative of held) {
+      const misfit = placementsOf(creative).find(
+        (placement) => placement.slotCode === slot.code && !shows.includes(placement.kind),
+      );
+      if (misfit) {
+        throw new InputProblem(
+          `${at}[${i}].template`,
+          `a ${slot.template} slot shows ${shows.join(', ')}; slot ${slot.code} holds ${misfit.kind} creative ` +
+            `${creative._id} (${creative.name}): archive it or move it first`,
+          code,
+        );
+      }
+    }
+  });
+}
+
+/**
+ * Checks that an edit keeps a creative in the slot that names it as its fallback, on the page as published and as its
+ * pending revision would make it: a slot's fallback must be a creative of that slot. A problem names
+ * `input.slotCode`.
+ */
+export function checkFallbackStays(
+  slotLists: readonly (readonly SlotDoc[])[],
+  creativeId: string,
+  slotCode: string,
+): void {
+  for (const slots of slotLists) {
+    const holder = slots.find((slot) => slot.fallbackCreativeId === creativeId && slot.code !== slotCode);
+    if (holder) {
+      throw new InputProblem(
+        'input.slotCode',
+        `creative ${creativeId} is the fallback of slot ${holder.code}; name another fallback there before moving it`,
+      );
+    }
+  }
 }

@@ -449,14 +449,18 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Publishes what is IN_REVIEW: the content, or its pending revision, which then replaces the published fields. The
-   * approver must not be its last editor (four eyes). Operator scope.
+   * approver must not be its last editor (four eyes); a creative of an archived page is not published, nor a page whose
+   * slots' templates cannot show their creatives. Operator scope.
    */
   approve: WorkflowResult;
   /** Withdraws a page or creative for good, with any pending revision. Operator scope. */
   archive: WorkflowResult;
-  /** Creates a creative as a DRAFT. Operator scope. */
+  /** Creates a creative as a DRAFT, on a page that is not archived. Operator scope. */
   createCreative: Creative;
-  /** Creates a page as a DRAFT. Operator scope. */
+  /**
+   * Creates a page as a DRAFT. A channel and key name one page among those not archived: an archived page's address may
+   * be used again. Operator scope.
+   */
   createPage: PageConfig;
   /** Sends what is IN_REVIEW back to DRAFT. Operator scope. */
   reject: WorkflowResult;
@@ -464,12 +468,16 @@ export type Mutation = {
   submitForReview: WorkflowResult;
   /**
    * Edits a creative. An unpublished creative is edited in place and returns to DRAFT; a published one keeps serving
-   * while the edit waits as its pending revision, to be submitted and approved like any draft. Operator scope.
+   * while the edit waits as its pending revision, to be submitted and approved like any draft. A slot's fallback stays
+   * in its slot. With `expectedVersion` (the version the edit was made from), an edit of a creative changed since is
+   * refused with CONFLICT and changes nothing. Operator scope.
    */
   updateCreative: Creative;
   /**
    * Edits a page. An unpublished page is edited in place and returns to DRAFT; a published one keeps serving while the
-   * edit waits as its pending revision, to be submitted and approved like any draft. Operator scope.
+   * edit waits as its pending revision, to be submitted and approved like any draft. A slot's template must show every
+   * creative the slot holds. With `expectedVersion` (the version the edit was made from), an edit of a page changed
+   * since is refused with CONFLICT and changes nothing. Operator scope.
    */
   updatePage: PageConfig;
 };
@@ -500,11 +508,13 @@ export type MutationSubmitForReviewArgs = {
 };
 
 export type MutationUpdateCreativeArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: CreativeInput;
 };
 
 export type MutationUpdatePageArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: PageInput;
 };
@@ -636,6 +646,8 @@ export type PlacementDecision =
   | 'RULE_NOT_MATCHED'
   /** The products subgraph could not say whether its product suits the member, so it was not placed. */
   | 'SUITABILITY_UNKNOWN'
+  /** Of a kind the slot's template cannot show (the template was changed under it); never placed. */
+  | 'TEMPLATE_MISMATCH'
   /** Its product is above the member's risk tolerance, not on sale, or not sold on this channel. */
   | 'UNSUITABLE';
 
@@ -917,6 +929,11 @@ export type WorkflowResult = {
 
 /** What a workflow step acts on. */
 export type WorkflowTarget = {
+  /**
+   * The version the operator reviewed (`version` of the page or creative). When set, the step is refused with CONFLICT,
+   * changing nothing, if the content has changed since: nobody approves an edit they have not seen.
+   */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** Its id. */
   id: Scalars['ID']['input'];
   /** A page or a creative. */

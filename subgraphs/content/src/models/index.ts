@@ -11,7 +11,7 @@ import {
   type TopicDoc,
   type VideoDoc,
 } from './media';
-import { PageRepository, pageSchema, type PageDoc } from './page';
+import { PageRepository, pageSchema, type StoredPage } from './page';
 
 export interface ContentRepositories {
   pages: PageRepository;
@@ -24,7 +24,7 @@ export interface ContentRepositories {
 
 export async function openRepositories(connection: Connection): Promise<ContentRepositories> {
   const repositories: ContentRepositories = {
-    pages: new PageRepository(connection.model<PageDoc>('Page', pageSchema)),
+    pages: new PageRepository(connection.model<StoredPage>('Page', pageSchema)),
     creatives: new CreativeRepository(connection.model<CreativeDoc>('Creative', creativeSchema)),
     topics: new MediaRepository(connection.model<TopicDoc>('Topic', topicSchema)),
     liveStreams: new MediaRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
@@ -32,5 +32,6 @@ export async function openRepositories(connection: Connection): Promise<ContentR
     audit: AuditLog.open(connection),
   };
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
+  await repositories.pages.releaseArchivedAddresses();
   return repositories;
 }

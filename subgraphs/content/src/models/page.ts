@@ -36,6 +36,24 @@ export interface PageDoc extends PageFields, Revisable<PageFields> {
   _id: string;
 }
 
+/**
+ * A page as stored: `archivedId` is null while the page is not archived and its own id once it is, so the unique index
+ * on {channel, key, archivedId} holds among non-archived pages only and an archived page frees its address. (A partial
+ * index would say it more directly, but MongoDB Java Server ignores partialFilterExpression; a missing archivedId
+ * indexes as null, so pages stored before it existed count as not archived.) Never read: the repository sets it.
+ */
+export interface StoredPage extends PageDoc {
+  archivedId?: string | null;
+}
+
+const stored = (page: PageDoc): StoredPage => ({
+  ...page,
+  archivedId: page.status === 'ARCHIVED' ? page._id : null,
+});
+
+/** The index that once kept a page's channel and key taken for ever, archived or not. */
+const LEGACY_ADDRESS_INDEX = 'channel_1_key_1';
+
 const slotSchema = new Schema<SlotDoc>(
   {
     code: { type: String, required: true },
@@ -49,7 +67,7 @@ const slotSchema = new Schema<SlotDoc>(
   { _id: false },
 );
 
-export const pageSchema = new Schema<PageDoc>(
+export const pageSchema = new Schema<StoredPage>(
   {
     _id: { type: String, required: true },
     channel: { type: String, required: true },
@@ -63,13 +81,34 @@ export const pageSchema = new Schema<PageDoc>(
     updatedAt: { type: Date, required: true },
     // An edit of the published page waiting for approval (see @bank-hub/shared workflow).
     pending: { type: Schema.Types.Mixed, default: null },
+    archivedId: { type: String, default: null, select: false },
   },
   { collection: 'pages', versionKey: false },
 );
-pageSchema.index({ channel: 1, key: 1 }, { unique: true });
+// A channel and key name one page among those not archived.
+pageSchema.index({ channel: 1, key: 1, archivedId: 1 }, { unique: true });
 
 export class PageRepository {
-  constructor(readonly model: Model<PageDoc>) {}
+  constructor(readonly model: Model<StoredPage>) {}
+
+  /**
+   * Frees the addresses of pages archived before archived pages freed theirs: sets their archivedId, then drops the
+   * index that kept every address taken. Runs as the repositories open; does nothing once done.
+   */
+  async releaseArchivedAddresses(): Promise<void> {
+    const archived = await this.model
+      .find({ status: 'ARCHIVED', archivedId: null }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    for (const { _id } of archived)
+      await this.model.updateOne({ _id, status: 'ARCHIVED' }, { $set: { archivedId: _id } }).exec();
+    try {
+      await this.model.collection.dropIndex(LEGACY_ADDRESS_INDEX);
+    } catch (error) {
+      // Another process dropped it first, or it never existed.
+      if ((error as { codeName?: string }).codeName !== 'IndexNotFound') throw error;
+    }
+  }
 
   findByIds(ids: readonly string[]): Promise<PageDoc[]> {
     return this.model
@@ -78,33 +117,29 @@ export class PageRepository {
       .exec();
   }
 
-  /** Pages by `channel:key` addresses, in one query. */
+  /** Published pages: at most one per address, as only one page of an address is not archived. */
   published(): Promise<PageDoc[]> {
     return this.model.find({ status: 'PUBLISHED' }).lean<PageDoc[]>().exec();
-  }
-
-  findByAddresses(addresses: readonly { channel: Channel; key: string }[]): Promise<PageDoc[]> {
-    return this.model
-      .find({ $or: addresses.map(({ channel, key }) => ({ channel, key })) })
-      .lean<PageDoc[]>()
-      .exec();
   }
 
   list(channel: Channel | null): Promise<PageDoc[]> {
     return this.model
       .find(channel ? { channel } : {})
-      .sort({ channel: 1, key: 1 })
+      .sort({ channel: 1, key: 1, _id: 1 })
       .lean<PageDoc[]>()
       .exec();
   }
 
   insert(page: PageDoc): Promise<unknown> {
-    return this.model.create(page);
+    return this.model.create(stored(page));
   }
 
-  /** Replaces a page only if nobody changed it since `expectedVersion` was read (optimistic concurrency). */
+  /**
+   * Replaces a page only if nobody changed it since `expectedVersion` was read (optimistic concurrency). A duplicate
+   * key error means another page not archived has its channel and key.
+   */
   replaceIfVersion(page: PageDoc, expectedVersion: number): Promise<PageDoc | null> {
-    const { _id, ...rest } = page;
+    const { _id, ...rest } = stored(page);
     return this.model
       .findOneAndUpdate({ _id, version: expectedVersion }, { $set: rest }, { returnDocument: 'after' })
       .lean<PageDoc>()

@@ -61,6 +61,8 @@ export const REVIEW_CREATIVES = document<{ creatives: CreativeToReview[] }, { pa
 export interface Target {
   type: 'PAGE' | 'CREATIVE';
   id: string;
+  /** The version on the operator's screen: a step on content changed since is refused (CONFLICT), not taken. */
+  expectedVersion: number;
 }
 
 interface WorkflowResult {

@@ -67,17 +67,23 @@ function waitingOf(
 }
 
 export function waitingPage(page: PageToReview): Waiting | null {
-  return waitingOf({ type: 'PAGE', id: page.id }, page, page.title, `${page.channel} · ${page.key}`, {
-    title: page.title,
-    channel: page.channel,
-    key: page.key,
-  });
+  return waitingOf(
+    { type: 'PAGE', id: page.id, expectedVersion: page.version },
+    page,
+    page.title,
+    `${page.channel} · ${page.key}`,
+    {
+      title: page.title,
+      channel: page.channel,
+      key: page.key,
+    },
+  );
 }
 
 export function waitingCreative(creative: CreativeToReview): Waiting | null {
   const fields = Object.fromEntries(CREATIVE_FIELDS.map((field) => [field, creative[field]]));
   return waitingOf(
-    { type: 'CREATIVE', id: creative.id },
+    { type: 'CREATIVE', id: creative.id, expectedVersion: creative.version },
     creative,
     creative.name,
     `${creative.pageId} · ${creative.slotCode}`,
