@@ -413,16 +413,18 @@ describe('workflow', () => {
   });
 });
 
+/** The field an input check names, or null when the input passes. */
+function problem(check: () => unknown): string | null {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof InputProblem) return error.field;
+    throw error;
+  }
+  return null;
+}
+
 describe('input checks', () => {
-  const problem = (check: () => unknown) => {
-    try {
-      check();
-    } catch (error) {
-      if (error instanceof InputProblem) return error.field;
-      throw error;
-    }
-    return null;
-  };
   const slots = [
     slot({ code: 'hero', template: 'BANNER_CAROUSEL' }),
     slot({ code: 'shelf', template: 'PRODUCT_SHELF' }),
@@ -628,23 +630,13 @@ describe('checkSlotTemplates', () => {
 });
 
 describe('checkFallbackStays', () => {
-  const field = (check: () => void) => {
-    try {
-      check();
-    } catch (error) {
-      if (error instanceof InputProblem) return error.field;
-      throw error;
-    }
-    return null;
-  };
-
   it('refuses to move a slot fallback out of its slot, on the published page or its pending revision', () => {
     const published = [slot({ code: 'a', fallbackCreativeId: 'CR-F' }), slot({ code: 'b' })];
     const revised = [slot({ code: 'a' }), slot({ code: 'b', fallbackCreativeId: 'CR-F' })];
-    expect(field(() => checkFallbackStays([published], 'CR-F', 'b'))).toBe('input.slotCode');
-    expect(field(() => checkFallbackStays([published, revised], 'CR-F', 'a'))).toBe('input.slotCode');
-    expect(field(() => checkFallbackStays([published], 'CR-F', 'a'))).toBeNull();
-    expect(field(() => checkFallbackStays([published], 'CR-OTHER', 'b'))).toBeNull();
+    expect(problem(() => checkFallbackStays([published], 'CR-F', 'b'))).toBe('input.slotCode');
+    expect(problem(() => checkFallbackStays([published, revised], 'CR-F', 'a'))).toBe('input.slotCode');
+    expect(problem(() => checkFallbackStays([published], 'CR-F', 'a'))).toBeNull();
+    expect(problem(() => checkFallbackStays([published], 'CR-OTHER', 'b'))).toBeNull();
   });
 });
 
