@@ -280,6 +280,13 @@ describe('occurrences', () => {
     expect(nthOccurrence(at, 'WEEKLY', 1).toISOString()).toBe('2026-02-07T02:00:00.000Z');
   });
 
+  it('steps months on the bank’s clock: the 31st at 07:00 in Beijing is the 28th of February there, not 1 March', () => {
+    const first = new Date('2026-01-31T07:00:00+08:00');
+    expect(nthOccurrence(first, 'MONTHLY', 1).toISOString()).toBe('2026-02-27T23:00:00.000Z');
+    expect(nthOccurrence(first, 'MONTHLY', 2).toISOString()).toBe('2026-03-30T23:00:00.000Z');
+    expect(nthOccurrence(first, 'MONTHLY', 3).toISOString()).toBe('2026-04-29T23:00:00.000Z');
+  });
+
   it('plans the latest due occurrence once, skipping the ones missed', () => {
     const trigger = { kind: 'RECURRING' as const, at, every: 'DAILY' as const, until: null };
     const now = new Date('2026-02-03T05:00:00Z');

@@ -43,9 +43,12 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
-/** Minutes after local midnight at `at` in the time zone (an unknown zone reads as the bank's, Asia/Shanghai). */
+/** The bank's own clock: campaigns' months are its months, and a member's unknown zone reads as it. */
+export const BANK_TIME_ZONE = 'Asia/Shanghai';
+
+/** Minutes after local midnight at `at` in the time zone (an unknown zone reads as the bank's). */
 export function localMinutes(at: Date, timeZone: string): number {
-  const formatter = isTimeZone(timeZone) ? formatterFor(timeZone) : formatterFor('Asia/Shanghai');
+  const formatter = isTimeZone(timeZone) ? formatterFor(timeZone) : formatterFor(BANK_TIME_ZONE);
   const parts = formatter.formatToParts(at);
   const hour = Number(parts.find((part) => part.type === 'hour')?.value ?? 0);
   const minute = Number(parts.find((part) => part.type === 'minute')?.value ?? 0);
@@ -87,17 +90,45 @@ export type EventTrigger =
   /** An unused claim that expires within `withinDays` days (of the campaign's benefit, when it names one). */
   | { kind: 'EVENT'; event: 'BENEFIT_EXPIRING'; withinDays: number };
 
-/** The n-th occurrence of a recurrence from `first` (a month's day past its end falls on its last day). */
+const bankClock = new Intl.DateTimeFormat('en-US', {
+  timeZone: BANK_TIME_ZONE,
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+  hourCycle: 'h23',
+});
+
+/** The bank's wall clock at `at`, as if it were UTC (epoch milliseconds). */
+function bankWallClock(at: Date): number {
+  const parts = bankClock.formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    Number(parts.find((found) => found.type === type)?.value ?? 0);
+  return (
+    Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) +
+    at.getUTCMilliseconds()
+  );
+}
+
+/**
+ * The n-th occurrence of a recurrence from `first`. Months are stepped on the bank's wall clock, so "the 31st at
+ * 07:00" stays the 31st (or a shorter month's last day) at 07:00 there — stepped in UTC it fell on the 1st of the next
+ * month whenever 07:00 there is the day before in UTC.
+ */
 export function nthOccurrence(first: Date, every: Recurrence, n: number): Date {
   if (every === 'DAILY') return new Date(first.getTime() + n * 86_400_000);
   if (every === 'WEEKLY') return new Date(first.getTime() + n * 7 * 86_400_000);
-  const date = new Date(first);
-  const day = date.getUTCDate();
-  date.setUTCDate(1);
-  date.setUTCMonth(date.getUTCMonth() + n);
-  const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
-  date.setUTCDate(Math.min(day, lastDay));
-  return date;
+  const wall = new Date(bankWallClock(first));
+  const day = wall.getUTCDate();
+  wall.setUTCDate(1);
+  wall.setUTCMonth(wall.getUTCMonth() + n);
+  const lastDay = new Date(Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth() + 1, 0)).getUTCDate();
+  wall.setUTCDate(Math.min(day, lastDay));
+  // Back from the wall clock to the instant, at the bank's offset then (twice: an offset change in between counts).
+  const guess = wall.getTime() - (bankWallClock(wall) - wall.getTime());
+  return new Date(wall.getTime() - (bankWallClock(new Date(guess)) - guess));
 }
 
 /** How long after its `until` a recurring campaign's last occurrence may still be planned (a scheduler run late). */
