@@ -54,6 +54,9 @@ it('runs { viewer { id } } with a pasted member token, every request going to th
   await page.locator('.graphiql-execute-button').click();
   await page.locator('.graphiql-response .view-lines', { hasText: '"M0001"' }).waitFor({ timeout: 15_000 });
   await screenshot(page, 'explorer');
+  // The history keeps each run's headers: in the tab only, never where the next user of the browser finds the token.
+  expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toContain(token);
+  expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }))).toContain('graphiql:queries');
 
   expect(requested.length).toBeGreaterThan(0);
   expect(requested.filter((url) => !url.startsWith(`${base}/`))).toEqual([]);

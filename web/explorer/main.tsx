@@ -31,6 +31,9 @@ createRoot(document.getElementById('explorer')!).render(
     defaultHeaders={DEFAULT_HEADERS}
     defaultEditorToolsVisibility="headers"
     plugins={[TOKENS_PLUGIN, HISTORY_PLUGIN]}
+    // The history records every run's headers, bearer tokens included: kept for the tab only (as the console keeps its
+    // session), never in localStorage, where they would outlive the browser and be read by the next person at it.
+    storage={sessionStorage}
     visiblePlugin={TOKENS_PLUGIN}
   />,
 );
