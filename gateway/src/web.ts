@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler, type Router } from 'express';
 import { SignJWT } from 'jose';
-import { ErrorCode, Scope, sendGraphQLError, type HubConfig } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  Scope,
+  issuesDevelopmentTokens,
+  sendGraphQLError,
+  type HubConfig,
+} from '@bank-hub/shared';
 
 const WEB = path.resolve(__dirname, '../../web');
 const WEB_DIST = path.join(WEB, 'dist');
@@ -86,8 +92,9 @@ export function webAssets(config: HubConfig): Router {
       landing(req, res, () => res.sendFile(path.join(WEB, 'landing', 'index.html')));
     });
   }
-  if (config.NODE_ENV === 'development') {
-    // The development issuer: the same token `npm run token` prints, for the demo pages. Never in production.
+  if (issuesDevelopmentTokens(config)) {
+    // The development issuer: the same token `npm run token` prints, for the demo pages. Never in production, nor
+    // with a secret of the deployment's own.
     router.get('/dev/token', async (req, res) => {
       const subject = String(req.query.sub ?? '');
       const scopes = String(req.query.scope ?? Scope.MEMBER)

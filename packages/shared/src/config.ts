@@ -218,6 +218,14 @@ export const configSchema = z
 
 export type HubConfig = z.infer<typeof configSchema>;
 
+/**
+ * Whether the gateway may run its development token issuer: in development, and only while it signs with the public
+ * development secret — a deployment that brought its own secret but left NODE_ENV unset must not hand out tokens
+ * signed with it to whoever asks.
+ */
+export const issuesDevelopmentTokens = (config: HubConfig): boolean =>
+  config.NODE_ENV === 'development' && config.JWT_SECRET === DEV_JWT_SECRET && !config.JWT_JWKS_URL;
+
 /** What a subgraph may be called: it also names its database and its `<NAME>_PORT` / `<NAME>_URL` settings. */
 export const SUBGRAPH_NAME = /^[a-z][a-z0-9]{1,30}$/;
 
