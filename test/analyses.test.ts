@@ -1,11 +1,16 @@
 // Operators' analyses over the seeded 90 days of history, through the gateway: active members per channel, a funnel
 // and retention cohorts, checked against what the seed's events say; and every bad argument answered with a code.
 import type { RunningHub } from '../scripts/hub';
+import { retention } from '../subgraphs/analytics/src/analysis';
+import { cohortsOf, firstCohortWeek } from '../subgraphs/analytics/src/domain/retention';
 import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
 import {
   openRepositories as openAnalytics,
   type AnalyticsRepositories,
 } from '../subgraphs/analytics/src/models';
+import type { Channel } from '../subgraphs/analytics/src/models/event';
+import type { DailyActiveDoc } from '../subgraphs/analytics/src/models/rollup';
+import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
 import { bearer, clientToken, errorCodes, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
@@ -139,6 +144,67 @@ describe('retention cohorts', () => {
       'BAD_USER_INPUT',
     ]);
   });
+
+  it('reads only the members active in the cohort weeks, with the cohorts their whole history gives', async () => {
+    const now = new Date();
+    const today = dayOf(now);
+    const count: RowCount = { rows: 0 };
+    const ctx = { repos: { ...analytics, rollups: countedReads(analytics.rollups, count) }, now };
+    const asked = async (weeks: number, channel: Channel | null) => {
+      count.rows = 0;
+      const cohorts = await retention(ctx, weeks, channel);
+      return { cohorts, rows: count.rows };
+    };
+    // The cohorts from every member's every active day, as retention read them before.
+    const fromWholeHistory = async (weeks: number, channel: Channel | null) => {
+      const actives = await analytics.rollups.actives
+        .find(channel ? { channel } : {})
+        .lean<DailyActiveDoc[]>()
+        .exec();
+      const days = new Map<string, string[]>();
+      for (const { memberId, day } of actives) days.set(memberId, [...(days.get(memberId) ?? []), day]);
+      return cohortsOf(days, today, weeks).map((cohort) => ({
+        ...cohort,
+        week: new Date(`${cohort.week}T00:00:00Z`),
+      }));
+    };
+    const activeSince = async (day: string) =>
+      (await analytics.rollups.actives.distinct('memberId', { day: { $gte: day } }).exec()).length;
+
+    const cases: [number, Channel | null][] = [
+      [1, null],
+      [8, null],
+      [26, null],
+      [8, 'WEB'],
+    ];
+    for (const [weeks, channel] of cases)
+      expect((await asked(weeks, channel)).cohorts).toEqual(await fromWholeHistory(weeks, channel));
+    const served = (await graphql(hub.gatewayUrl, RETENTION, { weeks: 8 }, operator)).data?.retention;
+    const before = await asked(8, null);
+    expect(before.cohorts.map((cohort) => ({ ...cohort, week: cohort.week.toISOString() }))).toEqual(served);
+    const inWindow = await activeSince(firstCohortWeek(today, 8));
+    // A row per member active in the cohort weeks, and at most one more for each seen before them.
+    expect(before.rows).toBeLessThanOrEqual(2 * inWindow);
+
+    // Three years ago: 20,000 member-days no cohort of the last 26 weeks needs.
+    const old: DailyActiveDoc[] = Array.from({ length: 20_000 }, (_, i) => {
+      const day = dayOf(new Date(now.getTime() - (3 * 365 + (i % 200)) * DAY_MS));
+      return { _id: `${day}|APP|OLD-${i}`, day, channel: 'APP', memberId: `OLD-${i}` };
+    });
+    for (let i = 0; i < old.length; i += 5_000)
+      await analytics.rollups.actives.insertMany(old.slice(i, i + 5_000));
+    try {
+      const after = await asked(8, null);
+      expect(after.cohorts).toEqual(before.cohorts);
+      expect(after.rows).toBe(before.rows);
+      expect((await asked(1, null)).rows).toBeLessThanOrEqual(
+        2 * (await activeSince(firstCohortWeek(today, 1))),
+      );
+      expect((await asked(26, null)).cohorts).toEqual(await fromWholeHistory(26, null));
+    } finally {
+      await analytics.rollups.actives.deleteMany({ memberId: { $regex: '^OLD-' } }).exec();
+    }
+  }, 60_000);
 });
 
 describe('access', () => {

@@ -2,10 +2,17 @@
 // three times the click-through is significant and one with 20 exposures is "not enough data"; conversions are
 // attributed by the same bucketing content uses; the bandit moves exposure towards a creative with twice the
 // click-through; operators list, read and switch model versions, audited.
+import DataLoader from 'dataloader';
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
+import { experimentOf } from '../subgraphs/analytics/src/analysis';
+import type { StatsKey } from '../subgraphs/analytics/src/context';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
+import { dayOf, windowStart } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
+import type { EventDoc } from '../subgraphs/analytics/src/models/event';
+import type { RollupTotals } from '../subgraphs/analytics/src/models/rollup';
+import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
 import { insertPublishedPage, publishedBanner } from './support/content';
 import { bearer, clientToken, errorCodes, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -121,6 +128,7 @@ async function untilCounted(pageId: string, impressions: number): Promise<void> 
 }
 
 describe('experiments', () => {
+  const CLEAR_MEMBERS = Array.from({ length: 12 }, (_, i) => `M${String(900 + i).padStart(4, '0')}`);
   const EXPERIMENTS = `{ creatives(pageId: "PG-APP-exptest") {
     id
     experiment(days: 7) {
@@ -137,7 +145,7 @@ describe('experiments', () => {
       ...shown('CR-exp-small', 'B', 5, 10),
     ]);
     // Members who saw the clear experiment; every third converts afterwards.
-    const members = Array.from({ length: 12 }, (_, i) => `M${String(900 + i).padStart(4, '0')}`);
+    const members = CLEAR_MEMBERS;
     const expected = { A: { members: 0, conversions: 0 }, B: { members: 0, conversions: 0 } };
     for (const [i, memberId] of members.entries()) {
       const variant = assignVariant(memberId, 'exp-clear', VARIANTS)!.key as 'A' | 'B';
@@ -177,6 +185,80 @@ describe('experiments', () => {
     });
     expect(byId['CR-exp-small'].variants.map((v: { exposures: number }) => v.exposures)).toEqual([10, 10]);
   });
+
+  it('reads one row per exposed member, with the same results however many impressions and completions', async () => {
+    const analytics = await openAnalytics(hub.connections.analytics);
+    const count: RowCount = { rows: 0 };
+    const read = async () => {
+      const now = new Date();
+      const creativeTotals = new DataLoader<StatsKey, RollupTotals[], string>(
+        (keys) =>
+          Promise.all(
+            keys.map(({ id, days }) => analytics.rollups.totals('creative', [id], windowStart(days, now))),
+          ),
+        { cacheKeyFn: ({ id, days }) => `${days}|${id}` },
+      );
+      const ctx = {
+        repos: { ...analytics, events: countedReads(analytics.events, count) },
+        now,
+        loaders: { creativeTotals },
+      };
+      count.rows = 0;
+      const experiment = await experimentOf(
+        ctx,
+        'CR-exp-clear',
+        { experimentKey: 'exp-clear', variants: VARIANTS.map(({ key, weight }) => ({ key, weight })) },
+        7,
+      );
+      return { experiment, rows: count.rows };
+    };
+    // The previous test's answer, as served: its members and conversions are checked there.
+    const served = (await graphql(hub.gatewayUrl, EXPERIMENTS, {}, operator)).data?.creatives.find(
+      (creative: { id: string }) => creative.id === 'CR-exp-clear',
+    ).experiment;
+    expect(served.variants.map((v: { conversions: number }) => v.conversions)).not.toEqual([0, 0]);
+    const before = await read();
+    expect(before.experiment).toMatchObject(served);
+    // One first exposure and at most one last completion per member who saw it.
+    expect(before.rows).toBeLessThanOrEqual(2 * CLEAR_MEMBERS.length);
+
+    // 250 more impressions by each of those members after their first, a completion before the first exposure by
+    // each who did not convert (still not a conversion), and 20,000 completions by members who never saw it.
+    const now = new Date();
+    const event = (id: string, name: string, memberId: string, at: Date, properties = {}): EventDoc => ({
+      _id: `exp-reads:${id}`,
+      name,
+      memberId,
+      deviceId: 'exp-reads',
+      channel: 'APP',
+      occurredAt: at,
+      receivedAt: now,
+      day: dayOf(at),
+      properties,
+    });
+    const weekAgo = new Date(`${windowStart(7, now)}T01:00:00Z`);
+    const noise = [
+      ...CLEAR_MEMBERS.flatMap((memberId, i) => [
+        ...Array.from({ length: 250 }, (_, n) =>
+          event(`imp-${i}-${n}`, 'creative_impression', memberId, new Date(now.getTime() - 1_000), {
+            creativeId: 'CR-exp-clear',
+          }),
+        ),
+        ...(i % 3 === 0 ? [] : [event(`early-${i}`, 'flow_completed', memberId, weekAgo)]),
+      ]),
+      ...Array.from({ length: 20_000 }, (_, n) =>
+        event(`flow-${n}`, 'flow_completed', `M-unexposed-${n}`, new Date(now.getTime() - 1_000)),
+      ),
+    ];
+    for (let i = 0; i < noise.length; i += 5_000) await analytics.events.insertNew(noise.slice(i, i + 5_000));
+    try {
+      const after = await read();
+      expect(after.experiment).toMatchObject(served);
+      expect(after.rows).toBeLessThanOrEqual(2 * CLEAR_MEMBERS.length);
+    } finally {
+      await analytics.events.model.deleteMany({ deviceId: 'exp-reads' }).exec();
+    }
+  }, 60_000);
 
   it('reads a variant clicked more often than shown as clicked every time, with a p-value', async () => {
     // A's impressions last: once they are counted, so are its clicks (the same rollup document, written in order).

@@ -5,14 +5,17 @@ import { assignVariant } from '@bank-hub/targeting';
 import { badInput, checkCount } from '@bank-hub/shared';
 import { MIN_EXPOSURES_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
 import { funnelOf } from './domain/funnel';
-import { cohortsOf } from './domain/retention';
+import { cohortsOf, firstCohortWeek } from './domain/retention';
 import { clickThroughRate, dayOf, windowStart } from './domain/rollups';
-import type { AnalyticsContext } from './context';
+import type { AnalyticsContext, AnalyticsLoaders } from './context';
 import type { Channel } from './models/event';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 export const FUNNEL_LIMITS = { steps: 8, rangeDays: 90, withinHours: 720 } as const;
+
+/** What retention and experiments read: the repositories as of a moment (a test can count what they return). */
+export type AnalysisContext = Pick<AnalyticsContext, 'repos' | 'now'>;
 
 const midnight = (day: string) => new Date(`${day}T00:00:00Z`);
 
@@ -70,12 +73,22 @@ export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
   return { from, to, withinHours: hours, steps: funnelOf(steps, stepEvents, windowMs, to.getTime()) };
 }
 
-export async function retention(ctx: AnalyticsContext, weeks: number, channel: Channel | null) {
+export async function retention(ctx: AnalysisContext, weeks: number, channel: Channel | null) {
   const count = checkCount(weeks, 26, 'weeks');
   const today = dayOf(ctx.now);
-  // First-seen needs each member's whole history, not only the window's.
-  const activity = await ctx.repos.rollups.activeDaysByMember('0000-01-01', today, channel);
-  const cohorts = cohortsOf(new Map(activity.map(({ _id, days }) => [_id, days])), today, count);
+  // Only the cohort weeks' days are read; a member active before them is in no cohort, so one more read of just
+  // the members active in the window tells first-seen apart, without each member's whole history.
+  const fromDay = firstCohortWeek(today, count);
+  const activity = await ctx.repos.rollups.activeDaysByMember(fromDay, today, channel);
+  const seenBefore = new Set(
+    await ctx.repos.rollups.activeBefore(
+      activity.map(({ _id }) => _id),
+      fromDay,
+      channel,
+    ),
+  );
+  const firstSeenInWindow = activity.filter(({ _id }) => !seenBefore.has(_id));
+  const cohorts = cohortsOf(new Map(firstSeenInWindow.map(({ _id, days }) => [_id, days])), today, count);
   return cohorts.map((cohort) => ({ ...cohort, week: midnight(cohort.week) }));
 }
 
@@ -86,7 +99,7 @@ export interface ExperimentDefinition {
 
 /** An experiment's results per variant, with conversions of the members assigned as content assigns them. */
 export async function experimentOf(
-  ctx: AnalyticsContext,
+  ctx: AnalysisContext & { loaders: Pick<AnalyticsLoaders, 'creativeTotals'> },
   creativeId: string,
   definition: ExperimentDefinition,
   days: number,
@@ -96,20 +109,22 @@ export async function experimentOf(
   if (!key || variants.length === 0) return null;
   const fromDay = windowStart(window, ctx.now);
   const from = midnight(fromDay);
-  const [totals, impressions, completions] = await Promise.all([
+  // Each exposed member's first exposure, attributed to the variant the shared bucketing assigns them; then only
+  // their last completion: a member converted if they completed a flow after first seeing the creative.
+  const [totals, exposed] = await Promise.all([
     ctx.loaders.creativeTotals.load({ id: creativeId, days: window }),
-    ctx.repos.events.memberEvents(['creative_impression'], from, ctx.now, { creativeId }),
-    ctx.repos.events.memberEvents(['flow_completed'], from, ctx.now),
+    ctx.repos.events.firstByMember('creative_impression', from, ctx.now, { creativeId }),
   ]);
-  // Each member's first exposure, attributed to the variant the shared bucketing assigns them.
-  const firstSeen = new Map<string, number>();
-  for (const event of impressions)
-    if (!firstSeen.has(event.memberId!)) firstSeen.set(event.memberId!, event.occurredAt.getTime());
+  const firstSeen = new Map(exposed.map(({ _id, at }) => [_id, at.getTime()]));
+  const completions = await ctx.repos.events.lastByMember(
+    'flow_completed',
+    [...firstSeen.keys()],
+    from,
+    ctx.now,
+  );
   const converted = new Set<string>();
-  for (const event of completions) {
-    const seen = firstSeen.get(event.memberId!);
-    if (seen !== undefined && event.occurredAt.getTime() > seen) converted.add(event.memberId!);
-  }
+  for (const { _id: memberId, at } of completions)
+    if (at.getTime() > firstSeen.get(memberId)!) converted.add(memberId);
   const perVariant = new Map(variants.map((variant) => [variant.key, { members: 0, conversions: 0 }]));
   for (const memberId of firstSeen.keys()) {
     const assigned = assignVariant(memberId, key, variants);

@@ -17,7 +17,7 @@ import {
   stageOf,
 } from '../src/domain/lifecycle';
 import { mulberry32, randomFor } from '../src/domain/random';
-import { cohortsOf, weekOf } from '../src/domain/retention';
+import { cohortsOf, firstCohortWeek, weekOf } from '../src/domain/retention';
 
 describe('the lifecycle stage model', () => {
   const asOf = '2026-11-26';
@@ -237,5 +237,24 @@ describe('retention cohorts', () => {
       { week: '2026-11-16', members: 0, active: [0, 0], retained: [0, 0] },
       { week: '2026-11-23', members: 0, active: [0], retained: [0] },
     ]);
+  });
+
+  it('gives the same cohorts from the cohort weeks alone, leaving out members active before them', () => {
+    const history = new Map([
+      ['a', ['2026-11-02', '2026-11-10', '2026-11-24']],
+      ['b', ['2026-11-03']],
+      ['old', ['2026-10-01', '2026-11-10']],
+      ['older', ['2025-01-01']],
+    ]);
+    const from = firstCohortWeek('2026-11-26', 4);
+    expect(from).toBe('2026-11-02');
+    expect(firstCohortWeek('2026-11-23', 1)).toBe('2026-11-23');
+    // What retention reads: days from the first cohort week, of the members not active before it.
+    const windowed = new Map(
+      [...history]
+        .filter(([, days]) => days.every((day) => day >= from))
+        .map(([member, days]) => [member, days.filter((day) => day >= from)]),
+    );
+    expect(cohortsOf(windowed, '2026-11-26', 4)).toEqual(cohortsOf(history, '2026-11-26', 4));
   });
 });

@@ -19,18 +19,24 @@ export function weekOf(day: string): string {
   return date.toISOString().slice(0, 10);
 }
 
+/** The Monday of the first of the `weeks` cohort weeks up to `asOfDay`. */
+export function firstCohortWeek(asOfDay: string, weeks: number): string {
+  const week = new Date(`${weekOf(asOfDay)}T00:00:00Z`);
+  week.setUTCDate(week.getUTCDate() - 7 * (weeks - 1));
+  return week.toISOString().slice(0, 10);
+}
+
 /**
  * Cohorts of the `weeks` weeks up to `asOfDay`, from each member's active days (all of them: a member first seen
- * before the window is in no cohort of it).
+ * before the window is in no cohort of it — or, the same, only days from the first cohort week on, of the members
+ * not active before it).
  */
 export function cohortsOf(
   activeDaysByMember: ReadonlyMap<string, readonly string[]>,
   asOfDay: string,
   weeks: number,
 ): Cohort[] {
-  const lastWeek = weekOf(asOfDay);
-  const firstWeek = new Date(`${lastWeek}T00:00:00Z`);
-  firstWeek.setUTCDate(firstWeek.getUTCDate() - 7 * (weeks - 1));
+  const firstWeek = new Date(`${firstCohortWeek(asOfDay, weeks)}T00:00:00Z`);
   const cohorts = new Map<string, { members: number; active: number[] }>();
   for (let w = 0; w < weeks; w++) {
     const week = new Date(firstWeek);

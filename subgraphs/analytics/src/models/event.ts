@@ -44,6 +44,32 @@ eventSchema.index({ day: 1, name: 1 });
 eventSchema.index({ memberId: 1, occurredAt: -1 });
 eventSchema.index({ receivedAt: 1, _id: 1 });
 
+export interface MemberEventFilter {
+  channel?: Channel | null;
+  creativeId?: string;
+}
+
+/** A member and the time of one of their events. */
+export interface MemberAt {
+  _id: string;
+  at: Date;
+}
+
+/** Members asked about per query: a bounded `$in`. */
+const MEMBER_BATCH = 1_000;
+
+/** Members' events of these names in `[from, to)`; the day bounds let the `day` index narrow the read. */
+function memberEventsMatch(names: readonly string[], from: Date, to: Date, filter: MemberEventFilter = {}) {
+  return {
+    day: { $gte: from.toISOString().slice(0, 10), $lte: to.toISOString().slice(0, 10) },
+    name: { $in: [...names] },
+    occurredAt: { $gte: from, $lt: to },
+    memberId: { $ne: null },
+    ...(filter.channel ? { channel: filter.channel } : {}),
+    ...(filter.creativeId ? { 'properties.creativeId': filter.creativeId } : {}),
+  };
+}
+
 export class EventRepository {
   constructor(
     readonly model: Model<EventDoc>,
@@ -88,21 +114,41 @@ export class EventRepository {
     names: readonly string[],
     from: Date,
     to: Date,
-    filter: { channel?: Channel | null; creativeId?: string } = {},
+    filter: MemberEventFilter = {},
   ): Promise<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]> {
     return this.model
-      .find({
-        day: { $gte: from.toISOString().slice(0, 10), $lte: to.toISOString().slice(0, 10) },
-        name: { $in: [...names] },
-        occurredAt: { $gte: from, $lt: to },
-        memberId: { $ne: null },
-        ...(filter.channel ? { channel: filter.channel } : {}),
-        ...(filter.creativeId ? { 'properties.creativeId': filter.creativeId } : {}),
-      })
+      .find(memberEventsMatch(names, from, to, filter))
       .select({ _id: 0, memberId: 1, name: 1, occurredAt: 1, properties: 1 })
       .sort({ occurredAt: 1 })
       .lean<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]>()
       .exec();
+  }
+
+  /** Each member's first event of a name in a time range: one row per member, not one per event. */
+  firstByMember(name: string, from: Date, to: Date, filter: MemberEventFilter = {}): Promise<MemberAt[]> {
+    return this.model
+      .aggregate<MemberAt>([
+        { $match: memberEventsMatch([name], from, to, filter) },
+        { $group: { _id: '$memberId', at: { $min: '$occurredAt' } } },
+      ])
+      .exec();
+  }
+
+  /** Each of these members' last event of a name in a time range, asked in bounded batches: one row per member. */
+  async lastByMember(name: string, memberIds: readonly string[], from: Date, to: Date): Promise<MemberAt[]> {
+    const last: MemberAt[] = [];
+    for (let i = 0; i < memberIds.length; i += MEMBER_BATCH) {
+      const batch = memberIds.slice(i, i + MEMBER_BATCH);
+      last.push(
+        ...(await this.model
+          .aggregate<MemberAt>([
+            { $match: { ...memberEventsMatch([name], from, to), memberId: { $in: batch } } },
+            { $group: { _id: '$memberId', at: { $max: '$occurredAt' } } },
+          ])
+          .exec()),
+      );
+    }
+    return last;
   }
 
   /** Members' events of these names stored after `from` (by receivedAt, then id) and by `until`, oldest first. */

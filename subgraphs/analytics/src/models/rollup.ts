@@ -56,6 +56,11 @@ export const dailyActiveSchema = new Schema<DailyActiveDoc>(
   { collection: 'daily_actives', versionKey: false },
 );
 dailyActiveSchema.index({ day: 1, channel: 1 });
+// Whether a member was active before a day (retention's "first seen"), without reading their history.
+dailyActiveSchema.index({ memberId: 1, day: 1 });
+
+/** Members asked about per query: a bounded `$in`. */
+const MEMBER_BATCH = 1_000;
 
 export interface RollupTotals {
   subject: string;
@@ -157,6 +162,31 @@ export class RollupRepository {
         { $group: { _id: '$memberId', days: { $addToSet: '$day' } } },
       ])
       .exec();
+  }
+
+  /** Of these members, those active before `beforeDay` (any channel, or one): one row per such member. */
+  async activeBefore(
+    memberIds: readonly string[],
+    beforeDay: string,
+    channel: Channel | null,
+  ): Promise<string[]> {
+    const earlier: string[] = [];
+    for (let i = 0; i < memberIds.length; i += MEMBER_BATCH) {
+      const rows = await this.actives
+        .aggregate<{ _id: string }>([
+          {
+            $match: {
+              memberId: { $in: memberIds.slice(i, i + MEMBER_BATCH) },
+              day: { $lt: beforeDay },
+              ...(channel ? { channel } : {}),
+            },
+          },
+          { $group: { _id: '$memberId' } },
+        ])
+        .exec();
+      earlier.push(...rows.map((row) => row._id));
+    }
+    return earlier;
   }
 
   /** Distinct members active per day from `fromDay` to `toDay` (any channel, or one). */
