@@ -4,10 +4,12 @@
 import type { RunningHub } from '../scripts/hub';
 import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
-import type { EventDoc } from '../subgraphs/analytics/src/models/event';
+import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
+import { EventRepository } from '../subgraphs/analytics/src/models/event';
+import { WRITE_IN_FLIGHT_TTL_MS } from '../subgraphs/analytics/src/models/writes-in-flight';
 import { rebuildDay, rebuildRecentDays } from '../subgraphs/analytics/src/rollup-job';
-import { MongoEventSink, RollupWriter } from '../subgraphs/analytics/src/sink';
-import { GraphClient, serviceIdentity } from '@bank-hub/shared';
+import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
+import { GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
 import {
   bearer,
   clientToken,
@@ -603,7 +605,7 @@ describe('rollups of a closed day', () => {
     rollupRepos = await openRepositories(connection);
     now = BEFORE_MIDNIGHT;
     writer = new RollupWriter(rollupRepos.rollups, rollupRepos.exposures, testLogger, 3_600_000, () => now);
-    sink = new MongoEventSink(rollupRepos.events, writer);
+    sink = new MongoEventSink(rollupRepos.events, rollupRepos.writesInFlight, writer, () => now);
   });
 
   afterEach(async () => {
@@ -612,14 +614,13 @@ describe('rollups of a closed day', () => {
   });
 
   let id = 0;
-  const impression = (occurredAt: Date): EventDoc => ({
+  const impression = (occurredAt: Date): ArrivingEvent => ({
     _id: `device-rollups:ev-${++id}`,
     name: 'creative_impression',
     memberId: 'M0001',
     deviceId: 'device-rollups',
     channel: 'APP',
     occurredAt,
-    receivedAt: now,
     day: dayOf(occurredAt),
     properties: { creativeId: 'CR-rollups' },
   });
@@ -654,5 +655,87 @@ describe('rollups of a closed day', () => {
     expect(await counts()).toEqual({ rollup: 2, exposures: 2, events: 3 });
     await rebuildRecentDays(rollupRepos, writer, testLogger, now);
     expect(await counts()).toEqual({ rollup: 3, exposures: 3, events: 3 });
+  });
+});
+
+describe('the event feed', () => {
+  let connection: Awaited<ReturnType<typeof testDatabase>>;
+  let feedRepos: AnalyticsRepositories;
+  let writer: RollupWriter;
+
+  beforeEach(async () => {
+    connection = await testDatabase('analytics-feed');
+    feedRepos = await openRepositories(connection);
+    writer = new RollupWriter(feedRepos.rollups, feedRepos.exposures, testLogger, 3_600_000);
+  });
+
+  afterEach(async () => {
+    await writer.close();
+    await dropAndClose(connection);
+  });
+
+  /** Events whose insert waits until released: an insert that takes longer than the feed's lag. */
+  class HeldEvents extends EventRepository {
+    release!: () => void;
+    private readonly held = new Promise<void>((resolve) => (this.release = resolve));
+    override async insertNew(events: Parameters<EventRepository['insertNew']>[0]) {
+      await this.held;
+      return super.insertNew(events);
+    }
+  }
+
+  let id = 0;
+  const signIn = (): ArrivingEvent => {
+    const occurredAt = new Date();
+    return {
+      _id: `device-feed:ev-${++id}`,
+      name: 'sign_in',
+      memberId: 'M0001',
+      deviceId: 'device-feed',
+      channel: 'APP',
+      occurredAt,
+      day: dayOf(occurredAt),
+      properties: {},
+    };
+  };
+  const fromTheStart = encodeFeedCursor({ at: new Date(0), id: '' });
+  const read = (after: string, now: Date) =>
+    feedPage(feedRepos.events, feedRepos.writesInFlight, { after, names: ['sign_in'], first: 100 }, now);
+
+  it('never moves past an insert still in flight, however long it takes, and hands its event out once stored', async () => {
+    const held = new HeldEvents(
+      feedRepos.events.model,
+      connection.getClient().db(connection.name).collection('events'),
+    );
+    const slowSink = new MongoEventSink(held, feedRepos.writesInFlight, writer);
+    const sink = new MongoEventSink(feedRepos.events, feedRepos.writesInFlight, writer);
+    const slow = signIn();
+    const slowStored = slowSink.store([slow]);
+    while (!(await feedRepos.writesInFlight.oldest(new Date()))) await new Promise((r) => setTimeout(r, 5));
+    const fast = signIn();
+    await sink.store([fast]);
+
+    // Long after both were received, while the first insert still runs: nothing yet, the cursor stays behind it.
+    const later = new Date(Date.now() + 10 * FEED_LAG_MS);
+    const first = await read(fromTheStart, later);
+    expect(first.events).toEqual([]);
+
+    held.release();
+    await slowStored;
+    const second = await read(first.cursor, new Date(Date.now() + 10 * FEED_LAG_MS));
+    expect(second.events.map((event) => event.id)).toEqual([slow._id, fast._id]);
+    await Promise.all([slowSink.close(), sink.close()]);
+  });
+
+  it('stops being held back by the record of a write whose process died once that record expires', async () => {
+    const sink = new MongoEventSink(feedRepos.events, feedRepos.writesInFlight, writer);
+    await feedRepos.writesInFlight.begin(new Date(Date.now() - FEED_LAG_MS));
+    const event = signIn();
+    await sink.store([event]);
+    const now = new Date(Date.now() + 2 * FEED_LAG_MS);
+    expect((await read(fromTheStart, now)).events).toEqual([]);
+    const expired = new Date(now.getTime() + WRITE_IN_FLIGHT_TTL_MS);
+    expect((await read(fromTheStart, expired)).events.map((stored) => stored.id)).toEqual([event._id]);
+    await sink.close();
   });
 });

@@ -1,9 +1,11 @@
 // The event feed: members' events in the order analytics stored them, for the hub's other subgraphs (engagement's
 // task progress). A cursor is where a consumer got to: the receivedAt and id of the last event it was given. Events
-// are handed out only once they are FEED_LAG_MS old, so an insert still in flight (group commit takes milliseconds)
-// cannot land behind a cursor that has moved past its time.
+// are handed out only once they are FEED_LAG_MS old (what the clocks of analytics' processes may differ by) and older
+// than every insert still in flight (however long it takes), so no event can land behind a cursor that has moved past
+// its time.
 import { badInput, checkCount, decodeFeedCursor, encodeFeedCursor } from '@bank-hub/shared';
 import type { EventRepository } from './models/event';
+import type { WritesInFlight } from './models/writes-in-flight';
 
 export const FEED_LAG_MS = 2_000;
 const MAX_NAMES = 50;
@@ -11,13 +13,15 @@ const MAX_PAGE = 1_000;
 
 export async function feedPage(
   events: EventRepository,
+  writesInFlight: WritesInFlight,
   args: { after: string | null; names: readonly string[]; first: number },
   now: Date,
 ) {
   if (args.names.length === 0 || args.names.length > MAX_NAMES)
     throw badInput(`ask for 1 to ${MAX_NAMES} event names`, 'names');
   const first = checkCount(args.first, MAX_PAGE, 'first');
-  const until = new Date(now.getTime() - FEED_LAG_MS);
+  const oldestInFlight = await writesInFlight.oldest(now);
+  const until = new Date(Math.min(now.getTime() - FEED_LAG_MS, (oldestInFlight?.getTime() ?? Infinity) - 1));
   const from = args.after ? decodeFeedCursor(args.after, 'this feed') : { at: until, id: '' };
   const page = await events.feed([...new Set(args.names)], from, until, first);
   const last = page.at(-1);

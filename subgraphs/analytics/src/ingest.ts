@@ -12,9 +12,9 @@ import {
 } from './domain/events';
 import { dayOf } from './domain/rollups';
 import type { DeviceRateLimit } from './domain/rate-limit';
-import type { Channel, EventDoc } from './models/event';
+import type { Channel } from './models/event';
 import type { TrackedEventDoc } from './models/tracking-plan';
-import type { EventSink } from './sink';
+import type { ArrivingEvent, EventSink } from './sink';
 
 export interface IngestionContext {
   identity: Identity;
@@ -40,7 +40,7 @@ export async function trackEvents(
   const definitions = await ctx.plan();
   const memberId = ctx.identity.subject && hasScope(ctx.identity, Scope.MEMBER) ? ctx.identity.subject : null;
   const rejected: TrackEventsOutcome['rejected'] = [];
-  const valid: { index: number; doc: EventDoc }[] = [];
+  const valid: { index: number; doc: ArrivingEvent }[] = [];
   events.forEach((event, index) => {
     if (index >= LIMITS.batch) return rejected.push({ index, ...batchLimitExceeded() });
     const checked = checkEvent(event, definitions.get(event.name), ctx.now);
@@ -54,7 +54,6 @@ export async function trackEvents(
         deviceId,
         channel: event.channel,
         occurredAt: event.occurredAt,
-        receivedAt: ctx.now,
         day: dayOf(event.occurredAt),
         properties: checked.properties,
       },
@@ -94,7 +93,7 @@ export async function recordMemberEvents(
   const recorder = requireScope(ctx.identity, Scope.SERVICE);
   const definitions = await ctx.plan();
   const rejected: TrackEventsOutcome['rejected'] = [];
-  const valid: EventDoc[] = [];
+  const valid: ArrivingEvent[] = [];
   events.forEach((event, index) => {
     if (index >= LIMITS.batch) return rejected.push({ index, ...batchLimitExceeded() });
     if (!MEMBER_ID.test(event.memberId))
@@ -114,7 +113,6 @@ export async function recordMemberEvents(
       recordedBy: recorder,
       channel: event.channel,
       occurredAt: event.occurredAt,
-      receivedAt: ctx.now,
       day: dayOf(event.occurredAt),
       properties: checked.properties,
     });

@@ -82,7 +82,12 @@ export const resolvers: Resolvers = {
       scoresFor(await ctx.bandit.get(), creativeIds, memberId ?? null),
     eventFeed: (_parent, { after, names, first }, ctx) => {
       requireScope(ctx.identity, Scope.SERVICE);
-      return feedPage(ctx.repos.events, { after: after ?? null, names, first: first ?? 500 }, ctx.now);
+      return feedPage(
+        ctx.repos.events,
+        ctx.repos.writesInFlight,
+        { after: after ?? null, names, first: first ?? 500 },
+        ctx.now,
+      );
     },
   },
 

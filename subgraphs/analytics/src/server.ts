@@ -30,7 +30,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
   const { config, logger, graph } = dependencies;
   const repos = await openRepositories(dependencies.connection);
   const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, logger);
-  const sink = new MongoEventSink(repos.events, rollupWriter);
+  const sink = new MongoEventSink(repos.events, repos.writesInFlight, rollupWriter);
   const plan = new Cached(() =>
     repos.plan.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
   );

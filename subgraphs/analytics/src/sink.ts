@@ -3,12 +3,16 @@
 import type { Logger } from '@bank-hub/shared';
 import { activesOf, dayOf, exposuresOf, mergeIncrements, rollupIncrements } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
+import type { WritesInFlight } from './models/writes-in-flight';
 import type { ExposureDoc, ExposureRepository } from './models/exposure';
 import type { RollupRepository, DailyActiveDoc, RollupIncrement } from './models/rollup';
 
+/** An accepted event before it is stored: the sink stamps when it was received. */
+export type ArrivingEvent = Omit<EventDoc, 'receivedAt'>;
+
 export interface EventSink {
   /** Stores the events not stored before (by id) and resolves, with those stored now, once they are durable. */
-  store(events: readonly EventDoc[]): Promise<EventDoc[]>;
+  store(events: readonly ArrivingEvent[]): Promise<EventDoc[]>;
   /** Finishes what is pending; called on graceful shutdown. */
   close(): Promise<void>;
 }
@@ -17,7 +21,7 @@ export interface EventSink {
 const MAX_GROUP = 2_000;
 
 interface Waiting {
-  events: readonly EventDoc[];
+  events: readonly ArrivingEvent[];
   resolve: (stored: EventDoc[]) => void;
   reject: (error: unknown) => void;
 }
@@ -25,7 +29,8 @@ interface Waiting {
 /**
  * Events in MongoDB, with group commit: the batches of the requests that arrive together are written in one insert,
  * and each request resumes once its own events are stored. Their rollup increments follow shortly after, in
- * coalesced writes.
+ * coalesced writes. Each insert is recorded as in flight while it runs, stamping its events' receivedAt with its
+ * start, so the event feed never hands out a later event before an insert that takes long lands (feed.ts).
  */
 export class MongoEventSink implements EventSink {
   private waiting: Waiting[] = [];
@@ -34,10 +39,12 @@ export class MongoEventSink implements EventSink {
 
   constructor(
     private readonly events: EventRepository,
+    private readonly inFlight: WritesInFlight,
     private readonly rollups: RollupWriter,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  store(events: readonly EventDoc[]): Promise<EventDoc[]> {
+  store(events: readonly ArrivingEvent[]): Promise<EventDoc[]> {
     if (events.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.waiting.push({ events, resolve, reject });
@@ -75,10 +82,18 @@ export class MongoEventSink implements EventSink {
     }
     if (this.waiting.length > 0) this.schedule();
     try {
+      const receivedAt = this.clock();
+      const write = await this.inFlight.begin(receivedAt);
+      const stamped = group.map((waiting) => waiting.events.map((event) => ({ ...event, receivedAt })));
       // The same id in two requests of the group: the first is inserted, the second is a duplicate, as if in turn.
-      const stored = new Set(await this.events.insertNew(group.flatMap((waiting) => waiting.events)));
+      // A failed insert may still have stored some events: its record stays until it expires, holding the feed back.
+      const stored = new Set(await this.events.insertNew(stamped.flat()));
       this.rollups.add([...stored]);
-      for (const waiting of group) waiting.resolve(waiting.events.filter((event) => stored.has(event)));
+      group.forEach((waiting, index) =>
+        waiting.resolve(stamped[index]!.filter((event) => stored.has(event))),
+      );
+      // The events are stored whatever this answers; a record left behind only holds the feed back until it expires.
+      await this.inFlight.end(write).catch(() => undefined);
     } catch (error) {
       for (const waiting of group) waiting.reject(error);
     }

@@ -18,9 +18,11 @@ import {
   type RollupDoc,
 } from './rollup';
 import { TrackingPlanRepository, trackedEventSchema, type TrackedEventDoc } from './tracking-plan';
+import { WritesInFlight, writeInFlightSchema, type WriteInFlightDoc } from './writes-in-flight';
 
 export interface AnalyticsRepositories {
   events: EventRepository;
+  writesInFlight: WritesInFlight;
   plan: TrackingPlanRepository;
   rollups: RollupRepository;
   exposures: ExposureRepository;
@@ -34,6 +36,9 @@ export async function openRepositories(connection: Connection): Promise<Analytic
     events: new EventRepository(
       connection.model<EventDoc>('Event', eventSchema),
       connection.getClient().db(connection.name).collection<EventDoc>('events'),
+    ),
+    writesInFlight: new WritesInFlight(
+      connection.model<WriteInFlightDoc>('WriteInFlight', writeInFlightSchema),
     ),
     plan: new TrackingPlanRepository(connection.model<TrackedEventDoc>('TrackedEvent', trackedEventSchema)),
     rollups: new RollupRepository(
