@@ -438,6 +438,28 @@ describe('the model registry', () => {
     ).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('answers a missing model as a null field, next to the rest of the query', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          model(name: "no-such-model") {
+            version
+          }
+          models {
+            name
+          }
+        }
+      `,
+      {},
+      operator,
+    );
+    expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+    expect(response.errors?.[0]?.path).toEqual(['model']);
+    expect(response.data?.model).toBeNull();
+    expect(response.data?.models.map((m: { name: string }) => m.name)).toContain('creative-bandit');
+  });
+
   it('switches the active version for operators only, audited, and keeps a pinned version serving', async () => {
     const ACTIVATE = `mutation { activateModelVersion(name: "creative-bandit", version: 2) { activeVersion pinned shadowVersion } }`;
     const member = bearer(await clientToken('M0001', 'member'));

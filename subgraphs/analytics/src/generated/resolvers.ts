@@ -544,8 +544,11 @@ export type Query = {
    * alone.
    */
   memberExposures?: Maybe<Array<CreativeExposure>>;
-  /** A version of a model, or its active version when `version` is omitted. NOT_FOUND when there is none. Operator scope. */
-  model: ModelVersion;
+  /**
+   * A version of a model, or its active version when `version` is omitted; null with NOT_FOUND when there is none.
+   * Operator scope.
+   */
+  model?: Maybe<ModelVersion>;
   /** Every model of the registry. Operator scope. */
   models: Array<Model>;
   /** Retention cohorts of the last `weeks` weeks (weeks start on Monday, UTC). Operator scope. */
@@ -1278,7 +1281,7 @@ export type QueryResolvers<
     RequireFields<QueryMemberExposuresArgs, 'memberId'>
   >;
   model?: Resolver<
-    ResolversTypes['ModelVersion'],
+    Maybe<ResolversTypes['ModelVersion']>,
     ParentType,
     ContextType,
     RequireFields<QueryModelArgs, 'name'>
