@@ -336,6 +336,45 @@ async function publish(input: object, approve = true): Promise<string> {
   return id;
 }
 
+describe('an activity that ends', () => {
+  it('is no longer among the activities a member is shown once it has ended', async () => {
+    const endsAt = new Date(Date.now() + 5_000);
+    const id = await publish({ ...signInOnce({ points: 5 }), endsAt: endsAt.toISOString() });
+    const headers = await member('M0012');
+    const shown = async () =>
+      (await graphql(hub.gatewayUrl, MY_ACTIVITIES, {}, headers)).data?.viewer.activities.map(
+        (a: { activity: { id: string } }) => a.activity.id,
+      );
+    expect(await shown()).toContain(id);
+    await new Promise((resolve) => setTimeout(resolve, endsAt.getTime() - Date.now() + 100));
+    expect(await shown()).not.toContain(id);
+    expect(errorCodes(await graphql(hub.gatewayUrl, JOIN, { id }, headers))).toEqual(['ACTIVITY_ENDED']);
+  });
+});
+
+describe('a task counted by a process that died before completing it', () => {
+  it('completes, and is rewarded, when the same sign-in is counted again', async () => {
+    const id = await publish(signInOnce({ points: 5 }));
+    const headers = await member('M0013');
+    await graphql(hub.gatewayUrl, JOIN, { id }, headers);
+    const points = async () =>
+      (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+    const before = await points();
+    // Today's sign-in was counted; the process died before it marked the task complete.
+    await engagement.progress.model.create({
+      _id: `${id}|once|M0013`,
+      activityId: id,
+      taskId: 'once',
+      memberId: 'M0013',
+      value: 1,
+      days: [new Date().toISOString().slice(0, 10)],
+    });
+    const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
+    expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: true }]);
+    expect(await points()).toBe(before + 5);
+  });
+});
+
 describe("a task's reward", () => {
   it('shows the benefit it grants', async () => {
     const response = await graphql(

@@ -157,6 +157,30 @@ describe('a benefit from draft to members', () => {
   });
 });
 
+describe('approving what was reviewed', () => {
+  const APPROVE_SEEN = `mutation ($id: ID!, $seen: Int!) {
+    engagementWorkflow(type: BENEFIT, id: $id, step: APPROVE, expectedVersion: $seen) { status version }
+  }`;
+
+  it('refuses with CONFLICT, changing nothing, an approval of a benefit edited since its approver saw it', async () => {
+    const id = (await alice(CREATE, { input: INPUT })).data?.createBenefit.id as string;
+    const seen = (await alice(STEP, { id, step: 'SUBMIT' })).data?.engagementWorkflow.version as number;
+    // While bob reviews, the editor swaps in a dearer coupon and submits it again.
+    expect(
+      (await alice(UPDATE, { id, input: { ...INPUT, value: 999, stock: 1_000 } })).errors,
+    ).toBeUndefined();
+    const resubmitted = (await alice(STEP, { id, step: 'SUBMIT' })).data?.engagementWorkflow
+      .version as number;
+    const before = await repos.benefits.findByIds([id]);
+    const stale = await bob(APPROVE_SEEN, { id, seen });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: resubmitted });
+    expect(await repos.benefits.findByIds([id])).toEqual(before);
+    expect((await bob(APPROVE_SEEN, { id, seen: resubmitted })).data?.engagementWorkflow.status).toBe(
+      'PUBLISHED',
+    );
+  });
+});
+
 describe('who sees what of a benefit', () => {
   it("shows builders a benefit's status but not its rule, and members neither", async () => {
     const ids = ['B-WELCOME-50', 'B-NOPE'];
@@ -181,6 +205,8 @@ describe('bad benefit input', () => {
     [{ kind: 'FEE_DISCOUNT', value: 120 }, 'input.value'],
     [{ pointsCost: 100 }, 'input.pointsCost'],
     [{ kind: 'POINTS_PRODUCT' }, 'input.pointsCost'],
+    // Dearer than members spends in one ledger entry: no member could ever pay for it.
+    [{ kind: 'POINTS_PRODUCT', pointsCost: 1_000_001 }, 'input.pointsCost'],
     [{ stock: 0 }, 'input.stock'],
     [{ perMemberLimit: 101 }, 'input.perMemberLimit'],
     [{ perDayLimit: 0 }, 'input.perDayLimit'],

@@ -1,6 +1,7 @@
 // Spending points in the points mall (积分商城) through the gateway: concurrent redemptions never take a balance below
 // zero nor spend twice for a key, members who lose the race for the last items get their points back, growth points
-// never move; and rewards that tasks and referrals grant, idempotent by the caller's key.
+// never move, a purchase an operator revokes gives its points back; and rewards that tasks and referrals grant,
+// idempotent by the caller's key.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphClient } from '@bank-hub/shared';
@@ -392,6 +393,62 @@ describe('a redemption refused after paying, whose writer died before the refund
     expect(errorCodes(await redeemAs(memberId!, 'B-MALL-GONE', 'refund-me-later'))).toEqual(['OUT_OF_STOCK']);
     expect((await balances(memberId!)).points).toBe(40);
     expect((await members.ledger.newestFor(memberId!, 10)).map((entry) => entry.kind)).toEqual([
+      'REFUND',
+      'SPEND',
+    ]);
+  });
+});
+
+describe('a purchase an operator revokes', () => {
+  const REVOKE = `mutation ($claimId: ID!) { revokeClaim(claimId: $claimId, reason: "sold by mistake") { id state } }`;
+  const revoke = async (claimId: string) =>
+    graphql(hub.gatewayUrl, REVOKE, { claimId }, bearer(await clientToken('ops.alice', 'operator')));
+
+  it('gives its points back, once however often it is revoked', async () => {
+    const memberId = 'M0970';
+    await setBalance(memberId, 100);
+    const bought = await redeemAs(memberId, 'B-MALL', 'revoked-later-1');
+    const claimId = bought.data?.redeemPoints.id as string;
+    expect((await balances(memberId)).points).toBe(0);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => revoke(claimId)));
+    expect(answers.flatMap((answer) => (answer.data?.revokeClaim ? [answer.data.revokeClaim] : []))).toEqual([
+      { id: claimId, state: 'REVOKED' },
+    ]);
+    expect(new Set(answers.filter((answer) => answer.errors).flatMap(errorCodes))).toEqual(
+      new Set(['FAILED_PRECONDITION']),
+    );
+    expect((await balances(memberId)).points).toBe(100);
+    expect((await members.ledger.newestFor(memberId, 10)).map((entry) => [entry.kind, entry.amount])).toEqual(
+      [
+        ['REFUND', 100],
+        ['SPEND', -100],
+      ],
+    );
+  });
+
+  it('revoked while members is down, gets its points back from the background pass', async () => {
+    const memberId = 'M0971';
+    await setBalance(memberId, 100);
+    const claimId = (await redeemAs(memberId, 'B-MALL', 'revoked-later-2')).data?.redeemPoints.id as string;
+    await hub.stopSubgraph('members');
+    try {
+      expect((await revoke(claimId)).data?.revokeClaim.state).toBe('REVOKED');
+    } finally {
+      await hub.restartSubgraph('members');
+    }
+    expect((await balances(memberId)).points).toBe(0);
+    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const settle = () =>
+      settlePurchases(
+        engagement,
+        (id) => pointsPayment(graphMemberPoints(graph), id, 'points mall: settled', 'test-settle-revoked'),
+        testLogger,
+        new Date(Date.now() + 60_000),
+      );
+    await settle();
+    await settle();
+    expect((await balances(memberId)).points).toBe(100);
+    expect((await members.ledger.newestFor(memberId, 10)).map((entry) => entry.kind)).toEqual([
       'REFUND',
       'SPEND',
     ]);

@@ -2,6 +2,7 @@
 // review → published (→ archived), with four eyes: nobody approves their own edit. Published content is never taken
 // off members' pages by an edit: the edit becomes a pending revision that goes through the same steps, and replaces
 // the published fields only when a second operator approves.
+import { conflict } from './errors';
 
 export type ContentStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'ARCHIVED';
 export type WorkflowAction = 'submit' | 'approve' | 'reject' | 'archive';
@@ -177,4 +178,20 @@ export function reviewOf<TFields extends object>(
     updatedAt: pending.updatedAt,
     changes,
   };
+}
+
+/**
+ * Refuses with CONFLICT a step or edit on content changed since the version the operator saw, when they say which: an
+ * editor who swaps the content between review and approval never gets it approved unseen.
+ */
+export function checkReviewedVersion(
+  what: string,
+  doc: { _id: string; version: number },
+  expected: number | null | undefined,
+): void {
+  if (expected === null || expected === undefined || expected === doc.version) return;
+  throw conflict(
+    `${what} ${doc._id} is at version ${doc.version}, not ${expected}: it was changed since; reload and retry`,
+    { version: doc.version },
+  );
 }

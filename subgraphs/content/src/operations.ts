@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, checked, conflict, hubError, notFound } from '@bank-hub/shared';
 import type { ContentContext } from './context';
-import { edit, step, type WorkflowAction } from '@bank-hub/shared';
+import { checkReviewedVersion, edit, step, type WorkflowAction } from '@bank-hub/shared';
 import {
   checkCreativeInput,
   checkFallbackStays,
@@ -56,22 +56,6 @@ async function creativeOrNotFound(ctx: ContentContext, id: string): Promise<Crea
   const [creative] = await ctx.repos.creatives.findByIds([id]);
   if (!creative) throw notFound('creative', id);
   return creative;
-}
-
-/**
- * Refuses, changing nothing, an edit or step made from another version than the stored one: what the operator read
- * is not what they would change or approve. The write itself is still guarded by the stored version.
- */
-function checkVersion(
-  what: 'page' | 'creative',
-  doc: { _id: string; version: number },
-  expected: number | null | undefined,
-): void {
-  if (expected === null || expected === undefined || expected === doc.version) return;
-  throw conflict(
-    `${what} ${doc._id} is at version ${doc.version}, not ${expected}: it was changed since; reload and retry`,
-    { version: doc.version },
-  );
 }
 
 /** Creatives are created, edited and published only on a page that is not archived: members never see them. */
@@ -141,7 +125,7 @@ export async function updatePage(
 ): Promise<PageDoc> {
   const { key, title, slots } = checked(() => checkPageInput(input));
   const before = await pageOrNotFound(ctx, id);
-  checkVersion('page', before, expectedVersion);
+  checkReviewedVersion('page', before, expectedVersion);
   const creatives = await ctx.repos.creatives.forPages([id]);
   checkFallbacks(slots, creatives);
   checked(() => checkSlotTemplates(slots, creatives, 'input.slots'));
@@ -221,7 +205,7 @@ export async function updateCreative(
   expectedVersion: number | null = null,
 ): Promise<CreativeDoc> {
   const before = await creativeOrNotFound(ctx, id);
-  checkVersion('creative', before, expectedVersion);
+  checkReviewedVersion('creative', before, expectedVersion);
   if (input.pageId !== before.pageId)
     throw badInput('a creative cannot move to another page', 'input.pageId');
   const page = await pageOrNotFound(ctx, before.pageId);
@@ -270,7 +254,7 @@ export async function runWorkflow(
   let stepped: { after: PageDoc | CreativeDoc; status: PageDoc['status']; live: boolean };
   if (target.type === 'PAGE') {
     const page = await pageOrNotFound(ctx, target.id);
-    checkVersion('page', page, target.expectedVersion);
+    checkReviewedVersion('page', page, target.expectedVersion);
     const result = step(page, action, operator.id, now);
     if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
     if (action === 'approve') {
@@ -282,7 +266,7 @@ export async function runWorkflow(
     stepped = { ...result, after: await replacePage(ctx, result.doc, page.version) };
   } else {
     const creative = await creativeOrNotFound(ctx, target.id);
-    checkVersion('creative', creative, target.expectedVersion);
+    checkReviewedVersion('creative', creative, target.expectedVersion);
     const result = step(creative, action, operator.id, now);
     if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
     // Withdrawing a creative of an archived page is fine; putting it forward for members is not.

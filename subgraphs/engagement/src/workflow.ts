@@ -23,6 +23,7 @@ export type WorkflowHandler = (
   id: string,
   action: WorkflowAction,
   reason: string | null,
+  expectedVersion: number | null,
 ) => Promise<EngagementWorkflowOutcome>;
 
 const HANDLERS: Record<EngagementTargetType, WorkflowHandler> = {
@@ -37,8 +38,9 @@ export function runEngagementWorkflow(
   id: string,
   action: WorkflowAction,
   reason: string | null,
+  expectedVersion: number | null = null,
 ): Promise<EngagementWorkflowOutcome> {
   if (action === 'reject' && (!reason || reason.trim().length === 0 || reason.length > 500))
     throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
-  return HANDLERS[type](ctx, operator, id, action, reason);
+  return HANDLERS[type](ctx, operator, id, action, reason, expectedVersion);
 }

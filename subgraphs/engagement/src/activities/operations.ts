@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   Scope,
+  checkReviewedVersion,
   checked,
   conflict,
   deviceOfGuest,
@@ -116,8 +117,10 @@ export async function activityWorkflowStep(
   id: string,
   action: WorkflowAction,
   reason: string | null,
+  expectedVersion: number | null,
 ): Promise<EngagementWorkflowOutcome> {
   const before = await activityOrNotFound(ctx, id);
+  checkReviewedVersion('activity', before, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   if (action === 'approve' && result.status === 'PUBLISHED') {
@@ -248,8 +251,10 @@ async function progressOf(ctx: EngagementContext, activity: ActivityDoc, memberI
 
 /** The activities running now that the member may join, with their progress. The member themself or an operator. */
 export async function memberActivities(ctx: EngagementContext, member: MemberAttributes) {
+  // The snapshot reloads only when operators change something: an activity that ended since it was loaded is in it.
   const running = [...(await ctx.publishedActivities.get()).values()].filter(
-    (activity) => activity.startsAt <= ctx.now && inAudience(activity.rule, member, ctx.now),
+    (activity) =>
+      activity.startsAt <= ctx.now && ctx.now < activity.endsAt && inAudience(activity.rule, member, ctx.now),
   );
   // A guest sees what is open to guests, joined by nobody: joining takes a member.
   if (deviceOfGuest(member.id))

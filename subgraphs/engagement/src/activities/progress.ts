@@ -57,8 +57,9 @@ export async function countEvents(
           contribution.measure === 'DISTINCT_DAYS'
             ? await repos.progress.countDay(key, contribution.day)
             : await repos.progress.countEvent(key, event.id, contribution.amount);
-        if (!counted) continue;
-        moved += 1;
+        if (counted) moved += 1;
+        // Also when it was counted before: a process that died between counting and completing left the task at its
+        // target yet incomplete, and counting the event again is the only way it learns so.
         await repos.progress.completeIfReached(key, task.target, now);
       }
     }

@@ -243,9 +243,24 @@ const CANCELLED: ClaimRefusal = {
 };
 
 /**
+ * Gives back the points a revoked purchase paid, under the claim's own refund key (members answers a repeat with the
+ * first refund, so the points come back once, whoever gives them), and notes it given.
+ */
+export async function refundRevoked(
+  repos: BenefitRepositories,
+  claimDoc: ClaimDoc,
+  payment: Payment,
+): Promise<void> {
+  const request = await repos.claimRequests.ofClaim(claimDoc._id);
+  if (!request) throw new Error(`claim ${claimDoc._id} has no request to say what it cost`);
+  if (request.pointsCost > 0) await payment.refund(claimDoc._id, request.pointsCost);
+  await repos.claims.refunded(claimDoc._id);
+}
+
+/**
  * Settles purchases (redeemPoints) nobody finished, so that no member's points stay taken for nothing when they never
- * retry: refunds still due (a refund that failed after a refusal), and requests whose payment's answer was lost (see
- * proceed) with no retry of their key for ABANDONED_AFTER_MS.
+ * retry: refunds still due (a refund that failed after a refusal or a revocation), and requests whose payment's answer
+ * was lost (see proceed) with no retry of their key for ABANDONED_AFTER_MS.
  */
 export async function settlePurchases(
   repos: BenefitRepositories,
@@ -266,6 +281,15 @@ export async function settlePurchases(
     } catch (error) {
       warn(request, 'refund not given', error);
     }
+  }
+  const revoked = await repos.claims.refundsDueBefore(new Date(now.getTime() - LEASE_MS), SETTLED_PER_PASS);
+  for (const claimDoc of revoked) {
+    await refundRevoked(repos, claimDoc, paymentOf(claimDoc.memberId)).catch((error: unknown) =>
+      logger.warn(
+        { claim: claimDoc._id, reason: (error as Error).message },
+        'refund of a revoked purchase not given; the next pass retries',
+      ),
+    );
   }
   const abandoned = await repos.claimRequests.unansweredPaidBefore(
     new Date(now.getTime() - ABANDONED_AFTER_MS),

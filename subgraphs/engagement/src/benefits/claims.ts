@@ -12,7 +12,7 @@ import {
 } from '@bank-hub/shared';
 import type { EngagementContext, Operator } from '../context';
 import type { MemberPoints } from '../members-points';
-import { checkClaimArguments, claim, type Payment } from './claim';
+import { checkClaimArguments, claim, refundRevoked, type Payment } from './claim';
 import { claimantOf } from './members-graph';
 import type { BenefitDoc } from './models/benefit';
 import { stateOf, type ClaimDoc } from './models/claim';
@@ -112,7 +112,10 @@ export async function useClaim(ctx: EngagementContext, claimId: string): Promise
   return used;
 }
 
-/** Withdraws a claim that is usable (not used, revoked or expired). Operator; audited. */
+/**
+ * Withdraws a claim that is usable (not used, revoked or expired). Operator; audited. A purchase gives its points back:
+ * the member keeps neither the item nor the points' loss.
+ */
 export async function revokeClaim(
   ctx: EngagementContext,
   operator: Operator,
@@ -123,9 +126,31 @@ export async function revokeClaim(
     throw badInput('a revocation needs a reason of 1 to 500 characters', 'reason');
   const before = await claimOrNotFound(ctx, claimId);
   const now = new Date();
-  const revoked = await ctx.repos.claims.revoke(claimId, operator.id, reason.trim(), now);
+  // The refund is noted due with the revocation itself, so that a refund members cannot take now is given later.
+  const revoked = await ctx.repos.claims.revoke(
+    claimId,
+    operator.id,
+    reason.trim(),
+    now,
+    before.source === 'POINTS',
+  );
   if (!revoked) throw stateRefusal(await claimOrNotFound(ctx, claimId), now, 'revoked');
   await audit(ctx, operator.id, 'revokeClaim', before, revoked);
+  if (revoked.refund === 'DUE') {
+    const payment = pointsPayment(
+      ctx.points,
+      revoked.memberId,
+      `points mall: ${revoked.benefitId} revoked`,
+      ctx.requestId,
+    );
+    // With members down the claim stays revoked and its refund due: engagement's background pass gives it.
+    await refundRevoked(ctx.repos, revoked, payment).catch((error: unknown) =>
+      ctx.logger.warn(
+        { claim: revoked._id, reason: (error as Error).message },
+        'refund of a revoked purchase not given; the background pass retries',
+      ),
+    );
+  }
   return revoked;
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   badInput,
+  checkReviewedVersion,
   conflict,
   edit,
   hubError,
@@ -124,8 +125,10 @@ export async function benefitWorkflowStep(
   id: string,
   action: WorkflowAction,
   reason: string | null,
+  expectedVersion: number | null,
 ): Promise<EngagementWorkflowOutcome> {
   const before = await benefitOrNotFound(ctx, id);
+  checkReviewedVersion('benefit', before, expectedVersion);
   const result = step(before, action, operator.id, new Date());
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   const after = await replace(ctx, before, result.doc);

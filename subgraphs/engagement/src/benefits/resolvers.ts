@@ -64,7 +64,7 @@ export const benefitResolvers: Resolvers = {
   Mutation: {
     createBenefit: (_parent, { input }, ctx) => createBenefit(ctx, operator(ctx), input),
     updateBenefit: (_parent, { id, input }, ctx) => updateBenefit(ctx, operator(ctx), id, input),
-    engagementWorkflow: (_parent, { type, id, step, reason }, ctx) =>
+    engagementWorkflow: (_parent, { type, id, step, reason, expectedVersion }, ctx) =>
       runEngagementWorkflow(
         ctx,
         operator(ctx),
@@ -72,6 +72,7 @@ export const benefitResolvers: Resolvers = {
         id,
         step.toLowerCase() as WorkflowAction,
         reason ?? null,
+        expectedVersion ?? null,
       ),
     claimBenefit: (_parent, { benefitId, idempotencyKey }, ctx) =>
       claimBenefit(ctx, benefitId, idempotencyKey),

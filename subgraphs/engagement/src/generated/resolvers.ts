@@ -191,7 +191,7 @@ export type BenefitInput = {
   perDayLimit?: InputMaybe<Scalars['Int']['input']>;
   /** Most claims per member (1 to 100). */
   perMemberLimit?: InputMaybe<Scalars['Int']['input']>;
-  /** POINTS_PRODUCT: points it costs (1 to 10000000); omit otherwise. */
+  /** POINTS_PRODUCT: points it costs (1 to 1000000, the most members spends at once); omit otherwise. */
   pointsCost?: InputMaybe<Scalars['Int']['input']>;
   /** Who may claim it; omit for everyone. */
   rule?: InputMaybe<Scalars['TargetingRule']['input']>;
@@ -466,7 +466,7 @@ export type Mutation = {
    * zero, never twice for one key) and the benefit is claimed. Member token.
    */
   redeemPoints: BenefitClaim;
-  /** Withdraws a claim that is not used. Operator scope; audited. */
+  /** Withdraws a claim that is not used; one bought with points gives them back. Operator scope; audited. */
   revokeClaim: BenefitClaim;
   /** Edits an activity (a pending revision when published). Operator scope; audited. */
   updateActivity: Activity;
@@ -498,6 +498,7 @@ export type MutationDailySignInArgs = {
 };
 
 export type MutationEngagementWorkflowArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
   step: WorkflowStep;

@@ -30,7 +30,9 @@ export const LIMITS = {
   title: 60,
   value: 1_000_000,
   percent: 100,
-  pointsCost: 10_000_000,
+  // Members spends at most this many points in one ledger entry (its MAX_ENTRY_AMOUNT): a dearer product could never be
+  // paid for, and every purchase of it would wait unanswered for a payment that cannot happen.
+  pointsCost: 1_000_000,
   stock: 10_000_000,
   perMemberLimit: 100,
   perDayLimit: 10_000_000,

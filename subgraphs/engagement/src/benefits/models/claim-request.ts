@@ -58,12 +58,19 @@ export const claimRequestSchema = new Schema<ClaimRequestDoc>(
 // Purchases left unsettled (unansweredPaidBefore, refundsDueBefore): few, found without reading the settled ones.
 claimRequestSchema.index({ outcome: 1, createdAt: 1 });
 claimRequestSchema.index({ 'outcome.refusal.refund': 1, createdAt: 1 });
+// What a revoked purchase cost (ofClaim).
+claimRequestSchema.index({ claimId: 1 });
 
 export class ClaimRequestRepository {
   constructor(readonly model: Model<ClaimRequestDoc>) {}
 
   find(id: string): Promise<ClaimRequestDoc | null> {
     return this.model.findById(id).lean<ClaimRequestDoc>().exec();
+  }
+
+  /** The request that made a claim (each claim has one: its id follows from the request's). */
+  ofClaim(claimId: string): Promise<ClaimRequestDoc | null> {
+    return this.model.findOne({ claimId }).lean<ClaimRequestDoc>().exec();
   }
 
   /** Stores a new request; false when its key is taken. */

@@ -19,6 +19,11 @@ export interface ClaimDoc {
   revokedAt: Date | null;
   revokedBy: string | null;
   revokeReason: string | null;
+  /**
+   * A purchase (source POINTS) an operator revoked owes its points back: DUE until members gave them, then DONE. Absent
+   * or null on any other claim.
+   */
+  refund?: 'DUE' | 'DONE' | null;
 }
 
 export const stateOf = (claim: Pick<ClaimDoc, 'state' | 'expiresAt'>, now: Date): ClaimState =>
@@ -44,6 +49,7 @@ export const claimSchema = new Schema<ClaimDoc>(
     revokedAt: { type: Date, default: null },
     revokedBy: { type: String, default: null },
     revokeReason: { type: String, default: null },
+    refund: { type: String, default: null },
   },
   { collection: 'claims', versionKey: false },
 );
@@ -51,6 +57,8 @@ claimSchema.index({ memberId: 1, claimedAt: -1 });
 claimSchema.index({ benefitId: 1, state: 1 });
 // Unused claims expiring soon (expiringClaims), page by page in id order.
 claimSchema.index({ state: 1, expiresAt: 1, _id: 1 });
+// Revoked purchases whose points are still to be given back (refundsDueBefore).
+claimSchema.index({ refund: 1, revokedAt: 1 });
 
 export interface ClaimCountRow {
   benefitId: string;
@@ -123,16 +131,48 @@ export class ClaimRepository {
       .exec();
   }
 
-  /** Withdraws a usable claim; null when it is not usable (used, revoked, expired) or does not exist. */
-  revoke(claimId: string, operatorId: string, reason: string, now: Date): Promise<ClaimDoc | null> {
+  /**
+   * Withdraws a usable claim, noting a refund DUE when it was bought with points; null when it is not usable (used,
+   * revoked, expired) or does not exist.
+   */
+  revoke(
+    claimId: string,
+    operatorId: string,
+    reason: string,
+    now: Date,
+    refundDue: boolean,
+  ): Promise<ClaimDoc | null> {
     return this.model
       .findOneAndUpdate(
         { _id: claimId, ...stateFilter('CLAIMED', now) },
-        { $set: { state: 'REVOKED', revokedAt: now, revokedBy: operatorId, revokeReason: reason } },
+        {
+          $set: {
+            state: 'REVOKED',
+            revokedAt: now,
+            revokedBy: operatorId,
+            revokeReason: reason,
+            refund: refundDue ? 'DUE' : null,
+          },
+        },
         { returnDocument: 'after' },
       )
       .lean<ClaimDoc>()
       .exec();
+  }
+
+  /** Revoked purchases revoked before `before` whose points are still to be given back, oldest first. */
+  refundsDueBefore(before: Date, limit: number): Promise<ClaimDoc[]> {
+    return this.model
+      .find({ refund: 'DUE', revokedAt: { $lt: before } })
+      .sort({ revokedAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<ClaimDoc[]>()
+      .exec();
+  }
+
+  /** Notes that the points of a revoked purchase were given back. */
+  async refunded(claimId: string): Promise<void> {
+    await this.model.updateOne({ _id: claimId, refund: 'DUE' }, { $set: { refund: 'DONE' } });
   }
 
   /** Claims per benefit and state now, for many benefits in one round trip. */
