@@ -2,6 +2,7 @@
 // stable code, leaves stored data as it was, and is logged as one line with its request id — never with the body or a
 // stack.
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { SignJWT } from 'jose';
 import { evaluate, parseRule, type Rule } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
@@ -84,6 +85,19 @@ describe('the operation guard', () => {
     expect(answer.ms).toBeLessThan(FAST_MS);
   });
 
+  it('refuses 1,500 inline fragments nested in one another (no depth, but deep enough to overflow the planner)', async () => {
+    const levels = 1_500;
+    const document = `{${'...on Query{'.repeat(levels)}__typename${'}'.repeat(levels)}}`;
+    expect(document.length).toBeLessThan(testConfig.MAX_DOCUMENT_BYTES);
+    const answer = await send(JSON.stringify({ query: document }));
+    expect({ status: answer.status, codes: codesOf(answer) }).toEqual({
+      status: 400,
+      codes: ['OPERATION_TOO_DEEP'],
+    });
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({ nesting: levels, limit: 64 });
+    expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+
   it('counts aliases of introspection: 700 aliases of __schema are refused', async () => {
     const aliases = Array.from({ length: 700 }, (_, i) => `a${i.toString(36)}:__schema{description}`).join(
       ' ',
@@ -127,6 +141,23 @@ describe('the operation guard', () => {
   it('answers a document the query planner cannot handle as a validation failure, not an internal error', async () => {
     const response = await graphql(hub.gatewayUrl, '{ __schema { types { isOneOf } } }');
     expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
+  it.each([
+    [
+      'an operation name the document does not define',
+      { query: 'query A { __typename }', operationName: 'B' },
+    ],
+    ['two operations and no operation name', { query: 'query A { __typename } query B { __typename }' }],
+    ['a subscription, which the graph has none of', { query: 'subscription { __typename }' }],
+    ['introspection the query planner cannot plan', { query: '{ __schema { types { isOneOf } } }' }],
+  ])('answers %s with 400, not as a failure of the gateway (500)', async (_name, body) => {
+    const answer = await send(JSON.stringify(body));
+    expect({ status: answer.status, codes: codesOf(answer) }).toEqual({
+      status: 400,
+      codes: ['GRAPHQL_VALIDATION_FAILED'],
+    });
+    expect(answer.ms).toBeLessThan(FAST_MS);
   });
 });
 
@@ -178,6 +209,49 @@ describe('bad bodies', () => {
   });
 });
 
+describe('requests Node cannot read as HTTP', () => {
+  /** Sends bytes as they are, and reads the status line, the request id and the body of the answer. */
+  async function sendRaw(request: string) {
+    const { port } = new URL(hub.gatewayUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.end(request);
+    let raw = '';
+    for await (const chunk of socket) raw += String(chunk);
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    return {
+      status: Number(head.split(' ')[1]),
+      requestId: /^x-request-id: (.+)$/im.exec(head)?.[1] ?? null,
+      body: body ? (JSON.parse(body) as GraphQLResponse) : null,
+    };
+  }
+
+  it.each([
+    [
+      'a GET whose document (17 KB, under MAX_DOCUMENT_BYTES) makes its headers too large',
+      `GET /graphql?query=${encodeURIComponent(`{ __typename }\n#${'x'.repeat(17_000)}`)} HTTP/1.1\r\nhost: hub\r\napollo-require-preflight: true\r\n\r\n`,
+      431,
+      'REQUEST_TOO_LARGE',
+    ],
+    [
+      'a malformed Content-Length',
+      'POST /graphql HTTP/1.1\r\nhost: hub\r\ncontent-type: application/json\r\ncontent-length: twelve\r\n\r\n{}',
+      400,
+      'BAD_REQUEST',
+    ],
+  ])('answers %s with JSON, a status, a code and a request id', async (_name, request, status, code) => {
+    const answer = await sendRaw(request);
+    expect({
+      status: answer.status,
+      codes: answer.body?.errors?.map((error) => error.extensions?.code),
+    }).toEqual({
+      status,
+      codes: [code],
+    });
+    expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(log.lines().filter((line) => line.requestId === answer.requestId)).toHaveLength(1);
+  });
+});
+
 describe('introspection in production', () => {
   const production = {
     NODE_ENV: 'production' as const,
@@ -202,6 +276,21 @@ describe('introspection in production', () => {
           'GRAPHQL_VALIDATION_FAILED',
         ]);
         expect(response.data).toBeUndefined();
+      }
+      // Nor do errors suggest the names a misspelt field or enum value was near, which would give the schema away.
+      const misspelt = await Promise.all([
+        graphql(productionHub.gatewayUrl, '{ viewr { id } }'),
+        graphql(
+          productionHub.gatewayUrl,
+          'query ($channel: Channel!) { viewer { page(channel: $channel, key: "home") { key } } }',
+          { channel: 'AP' },
+        ),
+      ]);
+      const messages = misspelt.flatMap((answer) => answer.errors?.map((error) => error.message) ?? []);
+      expect(messages).toHaveLength(2);
+      for (const message of messages) {
+        if (allowed) expect(message).toMatch(/Did you mean "viewer"|Did you mean the enum value "APP"/);
+        else expect(message).not.toMatch(/Did you mean|viewer"|"APP"/);
       }
       // __typename stays free either way.
       expect((await graphql(productionHub.gatewayUrl, '{ __typename }')).data).toEqual({
@@ -229,6 +318,27 @@ describe('tokens', () => {
       expect(codesOf(answer)).toEqual(['UNAUTHENTICATED']);
       expect(answer.ms).toBeLessThan(FAST_MS);
     }
+  });
+
+  it.each([
+    ['a number', 12345],
+    ['an object', { id: 'M0001' }],
+    ['a list', ['M0001']],
+  ])('refuses a token whose subject is %s with 401 UNAUTHENTICATED', async (_name, sub) => {
+    const token = await new SignJWT({ sub, scope: 'member operator' } as Record<string, unknown>)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(testConfig.JWT_ISSUER)
+      .setAudience(testConfig.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(testConfig.JWT_SECRET));
+    const answer = await send(JSON.stringify({ query: '{ viewer { id } }' }), {
+      authorization: `Bearer ${token}`,
+    });
+    expect({ status: answer.status, codes: codesOf(answer) }).toEqual({
+      status: 401,
+      codes: ['UNAUTHENTICATED'],
+    });
   });
 });
 

@@ -40,7 +40,9 @@ export function createTokenVerifier(config: HubConfig): TokenVerifier {
       const { payload } = jwks
         ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })
         : await jwtVerify(match[1]!, secret, { ...options, algorithms: ['HS256'] });
-      if (!payload.sub) throw unauthenticated('token has no subject');
+      // A claim is whatever JSON the issuer wrote: a subject that is not a string would reach subgraphs and audit
+      // records as a number or an object.
+      if (typeof payload.sub !== 'string' || !payload.sub) throw unauthenticated('token has no subject');
       const scopes = parseScopes(payload.scope);
       // Acting for the hub itself is for the hub's own subgraphs (signed with SUBGRAPH_SECRET), never a client.
       scopes.delete(Scope.SERVICE);

@@ -3,7 +3,9 @@
 // the document however often a fragment is spread (a doubling chain of spreads cannot stall it). Introspection
 // counts against the alias and field limits like any other field; only `__typename` is free. Introspection does not
 // count towards depth: its nesting is bounded by graphql-js's MaxIntrospectionDepthRule instead, so Sandbox's and
-// GraphiQL's introspection queries pass with tight limits.
+// GraphiQL's introspection queries pass with tight limits. Nesting counts every level, fields and fragments alike:
+// inline fragments nested in one another add no depth, yet 1,500 of them overflowed the query planner's stack, which
+// answered an internal error.
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   Kind,
@@ -23,10 +25,17 @@ export interface OperationSize {
   depth: number;
   aliases: number;
   fields: number;
+  /** Selection sets nested in one another: fields, inline fragments and fragment spreads alike, introspection too. */
+  nesting: number;
 }
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
-const EMPTY: OperationSize = { depth: 0, aliases: 0, fields: 0 };
+const EMPTY: OperationSize = { depth: 0, aliases: 0, fields: 0, nesting: 0 };
+/**
+ * The deepest nesting allowed: far beyond any real document (the standard introspection query nests 18 deep, the
+ * channels' documents under 10), far below what overflows the query planner (about 1,500).
+ */
+const MAX_NESTING = 64;
 
 export function measureOperation(
   operation: OperationDefinitionNode,
@@ -37,12 +46,14 @@ export function measureOperation(
   const inProgress = new Set<string>();
 
   const measureSet = (selectionSet: SelectionSetNode, introspection: boolean): OperationSize => {
-    const size = { depth: 0, aliases: 0, fields: 0 };
+    const size = { depth: 0, aliases: 0, fields: 0, nesting: 0 };
     const add = (part: OperationSize) => {
       size.fields += part.fields;
       size.aliases += part.aliases;
       size.depth = Math.max(size.depth, part.depth);
+      size.nesting = Math.max(size.nesting, part.nesting);
     };
+    const nested = (part: OperationSize): OperationSize => ({ ...part, nesting: 1 + part.nesting });
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
@@ -53,11 +64,12 @@ export function measureOperation(
           fields: 1 + children.fields,
           aliases: (selection.alias ? 1 : 0) + children.aliases,
           depth: inside ? 0 : 1 + children.depth,
+          nesting: 1 + children.nesting,
         });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        add(measureSet(selection.selectionSet, introspection));
+        add(nested(measureSet(selection.selectionSet, introspection)));
       } else {
-        add(measureFragment(selection.name.value, introspection));
+        add(nested(measureFragment(selection.name.value, introspection)));
       }
     }
     return size;
@@ -97,6 +109,16 @@ export function operationGuards(limits: OperationLimits): ApolloServerPlugin {
               400,
               `operation depth ${size.depth} exceeds ${limits.maxDepth}`,
               { depth: size.depth, limit: limits.maxDepth },
+            );
+          }
+          // Raising MAX_QUERY_DEPTH leaves room for a fragment at every level.
+          const maxNesting = Math.max(MAX_NESTING, 2 * limits.maxDepth);
+          if (size.nesting > maxNesting) {
+            throw requestError(
+              ErrorCode.OPERATION_TOO_DEEP,
+              400,
+              `operation nests selections ${size.nesting} deep (fields and fragments alike), more than ${maxNesting}`,
+              { nesting: size.nesting, limit: maxNesting },
             );
           }
           if (size.aliases > limits.maxAliases) {

@@ -15,6 +15,7 @@ import { MaxIntrospectionDepthRule, type GraphQLFormattedError } from 'graphql';
 import {
   ErrorCode,
   HubMetrics,
+  answerUnreadableRequests,
   formatError,
   jsonBody,
   listenApp,
@@ -29,6 +30,7 @@ import {
   type Logger,
 } from '@bank-hub/shared';
 import { createTokenVerifier } from './auth';
+import { refusingClientDocuments } from './client-documents';
 import { collector } from './collector';
 import { receipts } from './receipts';
 import { HubDataSource } from './data-source';
@@ -83,6 +85,15 @@ function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): G
   return { ...result, extensions: { ...result.extensions, serviceName: reported } };
 }
 
+/**
+ * graphql-js suggests names close to a misspelt one ("Did you mean \"viewer\"?", "… the enum value \"APP\"?"): with
+ * introspection off, those hints would give the schema away a guess at a time.
+ */
+const withoutSchemaHints = (formatted: GraphQLFormattedError): GraphQLFormattedError => ({
+  ...formatted,
+  message: formatted.message.replace(/ ?Did you mean .+\?$/, ''),
+});
+
 export function buildGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const metrics = new HubMetrics('gateway');
@@ -112,13 +123,17 @@ export function buildGateway(options: GatewayOptions): Gateway {
 
   const app = express();
   const httpServer = http.createServer(app);
+  answerUnreadableRequests(httpServer, logger);
   const production = config.NODE_ENV === 'production';
+  // Introspection is for developers: on in development, off in production unless ALLOW_INTROSPECTION says so.
+  const introspection = !production || config.ALLOW_INTROSPECTION;
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: refusingClientDocuments(gateway),
     includeStacktraceInErrorResponses: false,
-    formatError: formatGatewayError,
-    // Introspection is for developers: on in development, off in production unless ALLOW_INTROSPECTION says so.
-    introspection: !production || config.ALLOW_INTROSPECTION,
+    formatError: introspection
+      ? formatGatewayError
+      : (formatted, error) => withoutSchemaHints(formatGatewayError(formatted, error)),
+    introspection,
     // Bounds how deeply introspection may nest lists of types (fields → type → fields …), which would otherwise
     // multiply the answer's size level after level.
     validationRules: [MaxIntrospectionDepthRule],

@@ -2,6 +2,8 @@
 // refused with a GraphQL-shaped JSON error carrying a stable code, and one log line per refused request — with its
 // request id and the reason, never with the body (it may hold personal data) or a stack.
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { ErrorCode } from './errors';
 import type { Logger } from './logger';
@@ -121,4 +123,50 @@ export function refuseBadBodies(logger: Logger): ErrorRequestHandler {
       }
     }
   };
+}
+
+/** Node's reasons for not reading a request, and how each is answered. */
+const UNREADABLE: Readonly<Record<string, { status: number; code: ErrorCode; message: string }>> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: ErrorCode.REQUEST_TOO_LARGE,
+    message: 'the request headers are too large (a long GET document belongs in a POST body)',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: ErrorCode.BAD_REQUEST,
+    message: 'the request was not received in time',
+  },
+};
+const NOT_HTTP = { status: 400, code: ErrorCode.BAD_REQUEST, message: 'the request is not valid HTTP' };
+
+/**
+ * Node refuses a request it cannot read — headers over its limit (a GET with a long document, an outsized token), a
+ * malformed request line or header — with a bare status line: no body, no code, no request id, no log line. This
+ * answers it like every other refusal instead.
+ */
+export function answerUnreadableRequests(httpServer: Server, logger: Logger): void {
+  httpServer.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node itself does: nobody to answer on a reset or closed socket, and no answer into one already being written.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const { status, code, message } = UNREADABLE[error.code ?? ''] ?? NOT_HTTP;
+    const requestId = randomUUID();
+    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+    logger.warn({ requestId, status, code, reason: message }, 'refused a request');
+    socket.end(
+      [
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+        'content-type: application/json; charset=utf-8',
+        `content-length: ${Buffer.byteLength(body)}`,
+        `${REQUEST_ID_HEADER}: ${requestId}`,
+        'connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  });
 }

@@ -20,6 +20,7 @@ import { formatError, logUnexpectedErrors, PartialErrors, reportPartialErrors } 
 import { logRequests } from './request-log';
 import {
   DEADLINE_HEADER,
+  answerUnreadableRequests,
   deadlineFrom,
   jsonBody,
   refuseBadBodies,
@@ -119,6 +120,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
 ): HttpGraphQLServer {
   const app = express();
   const httpServer = http.createServer(app);
+  answerUnreadableRequests(httpServer, options.dependencies.logger);
   const metrics = new HubMetrics(options.name);
   metrics.observeDatabase(options.dependencies.connection);
   options.metrics?.(metrics.registry);
