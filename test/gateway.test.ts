@@ -246,3 +246,26 @@ describe('health', () => {
     });
   });
 });
+
+describe('an address nothing is served at', () => {
+  const notFound = {
+    errors: [{ message: 'nothing is served at this address', extensions: { code: 'NOT_FOUND' } }],
+  };
+
+  it.each([
+    ['GET', '/no-such-page'],
+    ['POST', '/dev/token'],
+    ['DELETE', '/health/more'],
+  ])('is answered %s %s with 404 and a code in JSON, at the gateway', async (method, path) => {
+    const response = await fetch(hub.gatewayUrl.replace(/\/graphql$/, path), { method });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual(notFound);
+  });
+
+  it('is answered with 404 and a code in JSON by a subgraph', async () => {
+    const response = await fetch(hub.subgraphs.members.url.replace(/\/graphql$/, '/no-such-page'));
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual(notFound);
+  });
+});

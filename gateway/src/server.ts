@@ -15,6 +15,7 @@ import { MaxIntrospectionDepthRule, type GraphQLFormattedError } from 'graphql';
 import {
   ErrorCode,
   HubMetrics,
+  answerUnknownRoutes,
   answerUnreadableRequests,
   formatError,
   jsonBody,
@@ -219,6 +220,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
         },
         expressMiddleware(apollo, { context: gatewayContext(config, logger, verifyToken) }),
       );
+      app.use(answerUnknownRoutes);
       app.use(refuseBadBodies(logger));
       const running = await listenApp(apollo, httpServer, port, host);
       const privateMetrics =

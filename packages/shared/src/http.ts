@@ -93,6 +93,10 @@ interface BodyParserError {
   limit?: number;
 }
 
+/** Answers an address nothing is served at like every other refusal (JSON with a code), not with Express's HTML page. */
+export const answerUnknownRoutes: RequestHandler = (_req, res) =>
+  sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, 'nothing is served at this address');
+
 /**
  * Turns body-parser failures into JSON answers. Placed after the routes that parse bodies. Any other error is
  * answered as an internal error without details and logged without its message (it may quote the body).

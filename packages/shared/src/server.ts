@@ -20,6 +20,7 @@ import { formatError, logUnexpectedErrors, PartialErrors, reportPartialErrors } 
 import { logRequests } from './request-log';
 import {
   DEADLINE_HEADER,
+  answerUnknownRoutes,
   answerUnreadableRequests,
   deadlineFrom,
   jsonBody,
@@ -200,6 +201,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
         options.routes(router, contextOf);
         app.use(router);
       }
+      app.use(answerUnknownRoutes);
       app.use(refuseBadBodies(options.dependencies.logger));
       const running = await listenApp(apollo, httpServer, port, host);
       return {
