@@ -306,6 +306,12 @@ describe('composing a flow', () => {
       step: { id: 'Bad Id', service: 'SHOW_PAGE', title: 'x' },
     });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'step.id' });
+    // Members read step titles in the mini-program: a right-to-left override would reverse what follows.
+    const reversed = await builder(ADD, {
+      flowId: 'SF-buy-fund-v2',
+      step: { id: 'reversed', service: 'SHOW_PAGE', title: '确认 \u202E1000 元' },
+    });
+    expect(reversed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'step.title' });
     const both = await builder(CONNECT, { flowId: 'SF-buy-fund-v2', from: 'identity', to: 'nowhere' });
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
     const member = await young(`mutation { createServiceFlow(key: "sneaky", name: "x") { id } }`);
@@ -348,6 +354,79 @@ describe('validating what a builder connects', () => {
     await ok(
       builder(CONNECT, { flowId, from: 'assess', to: 'high', when: { ...when, value: ['R4', 'R5'] } }),
     );
+  });
+
+  it('refuses oversized steps and branches with the field at fault, and bounds a draft, storing nothing', async () => {
+    const flowId = (await ok(builder(`mutation { createServiceFlow(key: "oversized", name: "Big") { id } }`)))
+      .createServiceFlow.id;
+    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
+    await ok(builder(ADD, { flowId, step: { title: 'high', ...signing('high', true) } }));
+    const before = await storedState({ products: hub.connections.products });
+    const long = 'x'.repeat(3_000);
+    const refusals: [string, Record<string, unknown>][] = [
+      [
+        'step.inputs',
+        {
+          step: { ...signing('many'), inputs: Array.from({ length: 11 }, (_, i) => constant(`in${i}`, 'x')) },
+        },
+      ],
+      ['step.inputs[0].input', { step: { ...signing('named'), inputs: [constant(long, 'TERMS')] } }],
+      [
+        'step.inputs[0].constant',
+        { step: { ...signing('const'), inputs: [constant('agreementCode', long)] } },
+      ],
+      [
+        'step.inputs[0].fromOutput',
+        { step: { ...signing('from'), inputs: [mapped('agreementCode', 'assess', long)] } },
+      ],
+      [
+        'when.output',
+        { from: 'assess', to: 'high', when: { step: 'assess', output: long, op: 'eq', value: 'R4' } },
+      ],
+      [
+        'when.value',
+        {
+          from: 'assess',
+          to: 'high',
+          when: { step: 'assess', output: 'riskLevel', op: 'in', value: Array(300).fill('R4-R5-R4') },
+        },
+      ],
+    ];
+    for (const [field, args] of refusals) {
+      const refused = await builder(
+        'step' in args ? ADD : CONNECT,
+        'step' in args ? { flowId, step: { title: 'x', ...(args.step as object) } } : { flowId, ...args },
+      );
+      expect([field, refused.errors?.[0]?.extensions]).toEqual([
+        field,
+        expect.objectContaining({ code: 'BAD_USER_INPUT', field }),
+      ]);
+    }
+    expect(await storedState({ products: hub.connections.products })).toEqual(before);
+
+    // Steps each within bounds still cannot grow a draft without end: every edit reads and audits it whole.
+    const heavy = (id: string) => ({
+      id,
+      service: 'SIGN_AGREEMENT',
+      title: id,
+      inputs: Array.from({ length: 10 }, (_, i) =>
+        constant(i === 0 ? 'agreementCode' : `extra${i}`, 'y'.repeat(1_900)),
+      ),
+    });
+    let added = 0;
+    let refused: GraphQLResponse | null = null;
+    while (!refused && added < 20) {
+      const response = await builder(ADD, { flowId, step: heavy(`heavy_${added}`) });
+      if (response.errors) refused = response;
+      else added += 1;
+    }
+    expect(refused?.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'step' });
+    expect(added).toBeGreaterThan(5);
+    const stored = await hub.connections.products
+      .collection<{ _id: string; steps: unknown[] }>('service_flows')
+      .findOne({ _id: flowId });
+    expect(stored!.steps).toHaveLength(2 + added);
+    expect(Buffer.byteLength(JSON.stringify(stored!.steps))).toBeLessThanOrEqual(256 * 1024);
   });
 });
 

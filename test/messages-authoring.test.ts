@@ -64,6 +64,14 @@ describe('bad input', () => {
         'BAD_USER_INPUT',
         'input.sms.body',
       ],
+      // Shown reversed, or not at all: the member would read another text than the one approved.
+      [{ ...IN_APP_TEMPLATE, title: '收益 \u202E8.88%' }, 'BAD_USER_INPUT', 'input.title'],
+      [{ ...IN_APP_TEMPLATE, body: '{{member.name}}\u2066，您好' }, 'BAD_USER_INPUT', 'input.body'],
+      [
+        { ...FIVE_G_TEMPLATE, card: { ...FIVE_G_TEMPLATE.card, mediaUrl: 'https://x/a.png"><script>' } },
+        'BAD_USER_INPUT',
+        'input.card.mediaUrl',
+      ],
     ];
     const before = await storedState({ messages: hub.connections.messages });
     for (const [input, code, field] of cases) {
@@ -75,6 +83,11 @@ describe('bad input', () => {
     expect(tooLong.errors?.[0]?.extensions).toMatchObject({ maxSegments: 2, encoding: 'UCS2' });
     expect(tooLong.errors?.[0]?.extensions?.segments).toBeGreaterThan(2);
     expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+    // Line breaks, and the joiners emoji are made of, are text like any other.
+    const family = await m.alice(CREATE_TEMPLATE, {
+      input: { ...IN_APP_TEMPLATE, body: '{{member.name}}，您好\n全家理财季 👨\u200D👩\u200D👧' },
+    });
+    expect(family.errors).toBeUndefined();
   });
 
   it('refuses a campaign with an empty or invalid audience, storing nothing', async () => {
@@ -161,6 +174,66 @@ describe('templates', () => {
       ['ops.alice', 'submit'],
       ['ops.bob', 'approve'],
     ]);
+  });
+});
+
+describe('four eyes on what was reviewed', () => {
+  const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+    messagesWorkflow(type: $type, id: $id, step: $step, expectedVersion: $expectedVersion) { status version }
+  }`;
+
+  it('refuses, changing nothing, an approval or an edit of a template made from a version changed since', async () => {
+    const UPDATE = `mutation ($id: ID!, $input: TemplateInput!, $expectedVersion: Int) {
+      updateTemplate(id: $id, input: $input, expectedVersion: $expectedVersion) { version }
+    }`;
+    const id = (await m.alice(CREATE_TEMPLATE, { input: IN_APP_TEMPLATE })).data?.createTemplate.id as string;
+    await m.alice(STEP, { type: 'TEMPLATE', id, step: 'SUBMIT' });
+    // Bob reads version 2 for review; meanwhile Alice rewrites the copy and puts it forward again.
+    const reviewed = await m.bob(`query ($id: ID!) { template(id: $id) { version body } }`, { id });
+    expect(reviewed.data?.template).toEqual({ version: 2, body: IN_APP_TEMPLATE.body });
+    const rewritten = { ...IN_APP_TEMPLATE, body: '点击领取大奖 {{member.name}}' };
+    expect((await m.alice(UPDATE, { id, input: rewritten, expectedVersion: 2 })).data).toEqual({
+      updateTemplate: { version: 3 },
+    });
+    await m.alice(STEP, { type: 'TEMPLATE', id, step: 'SUBMIT' });
+
+    const before = await storedState({ messages: hub.connections.messages });
+    const stale = await m.bob(STEP, { type: 'TEMPLATE', id, step: 'APPROVE', expectedVersion: 2 });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 4 });
+    const staleEdit = await m.bob(UPDATE, { id, input: IN_APP_TEMPLATE, expectedVersion: 2 });
+    expect(staleEdit.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 4 });
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+
+    // Approving the version actually reviewed publishes it.
+    const seen = await m.bob(`query ($id: ID!) { template(id: $id) { version body } }`, { id });
+    expect(seen.data?.template).toEqual({ version: 4, body: rewritten.body });
+    const approved = await m.bob(STEP, { type: 'TEMPLATE', id, step: 'APPROVE', expectedVersion: 4 });
+    expect(approved.data?.messagesWorkflow).toEqual({ status: 'PUBLISHED', version: 5 });
+  });
+
+  it('refuses, changing nothing, an approval or an edit of a campaign made from a version changed since', async () => {
+    const UPDATE = `mutation ($id: ID!, $input: CampaignInput!, $expectedVersion: Int) {
+      updateCampaign(id: $id, input: $input, expectedVersion: $expectedVersion) { version }
+    }`;
+    const id = (await m.alice(CREATE_CAMPAIGN, { input: campaign({ name: 'Reviewed' }) })).data
+      ?.createCampaign.id as string;
+    await m.alice(STEP, { type: 'CAMPAIGN', id, step: 'SUBMIT' });
+    // Bob reviews version 2 (gold members and above); Alice widens the audience to everyone and resubmits.
+    const widened = campaign({
+      name: 'Reviewed',
+      audience: { rule: { field: 'levelRank', op: 'gte', value: 0 } },
+    });
+    expect((await m.alice(UPDATE, { id, input: widened })).data).toEqual({ updateCampaign: { version: 3 } });
+    await m.alice(STEP, { type: 'CAMPAIGN', id, step: 'SUBMIT' });
+
+    const before = await storedState({ messages: hub.connections.messages });
+    const stale = await m.bob(STEP, { type: 'CAMPAIGN', id, step: 'APPROVE', expectedVersion: 2 });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 4 });
+    const staleEdit = await m.bob(UPDATE, { id, input: campaign({ name: 'Reviewed' }), expectedVersion: 2 });
+    expect(staleEdit.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 4 });
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+    const read = await m.bob(`query ($id: ID!) { campaign(id: $id) { version state } }`, { id });
+    expect(read.data?.campaign).toEqual({ version: 4, state: 'DRAFT' });
   });
 });
 

@@ -368,6 +368,46 @@ describe('small campaigns', () => {
     ).toBe(3);
   });
 
+  it('never sends copy revised to show a benefit the campaign does not name, before or after planning', async () => {
+    const withBenefit = { ...IN_APP_TEMPLATE, body: '{{member.name}}，您的{{benefit.title}}已到账' };
+    const revise = async (id: string) => {
+      const STEP = `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: TEMPLATE, id: $id, step: $step) { status } }`;
+      const updated = await m.alice(
+        `mutation ($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id } }`,
+        { id, input: withBenefit },
+      );
+      expect(updated.errors).toBeUndefined();
+      expect((await m.alice(STEP, { id, step: 'SUBMIT' })).errors).toBeUndefined();
+      expect((await m.bob(STEP, { id, step: 'APPROVE' })).errors).toBeUndefined();
+    };
+    // Revised after the campaign was approved (without a benefit: its copy showed none), before it is planned…
+    const early = await m.publishedTemplate(IN_APP_TEMPLATE);
+    const beforePlanning = await smallCampaign('Benefit revised early', [early], 'SERVICE');
+    await revise(early);
+    await m.schedule();
+    // …and after it was planned, before it is sent.
+    const late = await m.publishedTemplate(IN_APP_TEMPLATE);
+    const afterPlanning = await smallCampaign('Benefit revised late', [late], 'SERVICE');
+    await m.schedule();
+    expect((await entriesOf(afterPlanning)).map((entry) => entry.state)).toEqual([
+      'PENDING',
+      'PENDING',
+      'PENDING',
+    ]);
+    await revise(late);
+    await m.send();
+
+    for (const id of [beforePlanning, afterPlanning])
+      expect((await entriesOf(id)).map((entry) => [entry.state, entry.reason])).toEqual(
+        small.map(() => ['SKIPPED', 'NO_CHANNEL']),
+      );
+    const inbox = await m.member(small[0]!, `{ viewer { inbox(first: 50) { edges { node { body } } } } }`);
+    const bodies = (inbox.data?.viewer.inbox.edges as { node: { body: string } }[]).map(
+      (edge) => edge.node.body,
+    );
+    expect(bodies.filter((body) => body.includes('已到账'))).toEqual([]);
+  });
+
   it('sends nothing of a paused campaign until it is resumed', async () => {
     const id = await smallCampaign('Paused', [templates.inApp], 'SERVICE');
     const pause = `mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`;

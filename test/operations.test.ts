@@ -206,6 +206,54 @@ describe('bad input changes nothing', () => {
       },
       'input.variants[0].title',
     ],
+    [
+      "an entry variant's image, which an entry card does not show",
+      {
+        slotCode: 'entries',
+        kind: 'ENTRY',
+        title: 'ok',
+        iconUrl: 'https://x/i.png',
+        experimentKey: 'entry.exp',
+        variants: [
+          { key: 'A', weight: 1, imageUrl: 'https://x/a.png' },
+          { key: 'B', weight: 1 },
+        ],
+      },
+      'input.variants[0].imageUrl',
+    ],
+    [
+      "a banner variant's highlight, which a banner does not show",
+      {
+        experimentKey: 'hero.exp',
+        variants: [
+          { key: 'A', weight: 1 },
+          { key: 'B', weight: 1, highlight: '新客专享' },
+        ],
+      },
+      'input.variants[1].highlight',
+    ],
+    // Shown reversed ("%88.8 化年"): members and approvers would read another rate than the one stored.
+    ['a right-to-left override in a title', { title: '年化 \u202E8.88%' }, 'input.title'],
+    ['a zero-width space in a name', { name: 'spring\u200Bsale' }, 'input.name'],
+    ['a control character in a title', { title: 'hello\u0007' }, 'input.title'],
+    [
+      'an image URL that breaks out of markup',
+      { imageUrl: 'https://x/y.jpg"onerror="alert(1)' },
+      'input.imageUrl',
+    ],
+    ['an image URL with an invisible character', { imageUrl: 'https://x/\u200By.jpg' }, 'input.imageUrl'],
+    ['a data: image', { imageUrl: 'data:image/png;base64,AAAA' }, 'input.imageUrl'],
+    [
+      'a variant image URL with a quote',
+      {
+        experimentKey: 'hero.exp',
+        variants: [
+          { key: 'A', weight: 1, imageUrl: 'https://x/a.jpg"><svg/onload=alert(1)>' },
+          { key: 'B', weight: 1 },
+        ],
+      },
+      'input.variants[0].imageUrl',
+    ],
   ])('createCreative with %s', async (_name, overrides, field) => {
     const before = await stored();
     const response = await alice(CREATE_CREATIVE, {

@@ -30,13 +30,29 @@ export function checked<T>(check: () => T): T {
 /** Half of a surrogate pair on its own: no character at all, which the database would store as U+FFFD instead. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
-/** Trimmed text of 1 to `max` characters. */
+/**
+ * Characters that change how the text around them reads without showing themselves: controls (but tab and line
+ * breaks), bidirectional overrides, embeddings and isolates, which reverse what follows on screen (U+202E turns
+ * "8.88%" into "%88.8"), and invisible spaces (U+200B, U+2060, U+FEFF) that make one title look like another. Members
+ * and approvers would read something other than what is stored. ZWJ and ZWNJ stay: emoji and scripts need them.
+ */
+const HIDDEN = /(?![\t\n\r])[\p{Cc}\u200B\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+
+/** Trimmed text of 1 to `max` characters, none of them hidden (see HIDDEN). */
 export function requiredText(value: string | null | undefined, field: string, max: number): string {
   const trimmed = (value ?? '').trim();
   if (trimmed.length === 0 || trimmed.length > max)
     throw new InputProblem(field, `${field} must be 1 to ${max} characters`);
   if (LONE_SURROGATE.test(trimmed))
     throw new InputProblem(field, `${field} has half a character (a lone UTF-16 surrogate)`);
+  const hidden = HIDDEN.exec(trimmed)?.[0];
+  if (hidden !== undefined) {
+    const codePoint = hidden.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new InputProblem(
+      field,
+      `${field} has a control or invisible formatting character (U+${codePoint})`,
+    );
+  }
   return trimmed;
 }
 
@@ -65,15 +81,17 @@ export function wholeNumber(value: number, field: string, min: number, max: numb
   return value;
 }
 
-/** An https URL, as images and covers are given. */
-export const HTTPS_URL = /^https:\/\/\S{1,500}$/;
-
 /** What may follow a link's host or start an app route: RFC 3986 path, query and fragment characters, no `\`. */
 const URL_TAIL = "[A-Za-z0-9\\-._~!$&'()*+,;=:@%/?#]{0,500}";
 /** An app route: one `/`, then anything but a second `/` or `\`, which browsers read as another host. */
 const APP_ROUTE = new RegExp(`^/(?![/\\\\])${URL_TAIL}$`);
 /** An https URL: a bare host name (no user, no port), then path, query or fragment. */
 const HTTPS_LINK = new RegExp(`^https://([A-Za-z0-9.-]{1,253})(?:[/?#]${URL_TAIL})?$`);
+/**
+ * An https URL, as images and covers are given: a host (any, with a port if need be), then RFC 3986 characters only —
+ * no quotes, angle brackets, spaces, controls or invisible characters, which a channel could paste into markup.
+ */
+export const HTTPS_URL = new RegExp(`^https://[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?(?:[/?#]${URL_TAIL})?$`);
 
 /**
  * Where a tap on a creative or a message may send a member: a route inside the app, or an https page on a host the bank

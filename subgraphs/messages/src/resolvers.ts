@@ -33,14 +33,14 @@ export const resolvers: Resolvers = merge(
     JSON: JSONScalar,
     TargetingRule: TargetingRuleScalar,
     Mutation: {
-      messagesWorkflow: (_parent, { type, id, step, reason }, ctx) => {
+      messagesWorkflow: (_parent, { type, id, step, reason, expectedVersion }, ctx) => {
         const actor = operator(ctx);
         if (step === 'REJECT' && (!reason || reason.trim().length === 0 || reason.length > 500))
           throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
         const action = step.toLowerCase() as WorkflowAction;
         return type === 'TEMPLATE'
-          ? templateWorkflowStep(ctx, actor, id, action, reason ?? null)
-          : campaignWorkflowStep(ctx, actor, id, action, reason ?? null);
+          ? templateWorkflowStep(ctx, actor, id, action, reason ?? null, expectedVersion)
+          : campaignWorkflowStep(ctx, actor, id, action, reason ?? null, expectedVersion);
       },
     },
     Member: {

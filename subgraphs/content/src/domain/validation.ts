@@ -172,7 +172,7 @@ export function checkCreativeInput(
     if (!parsed.ok) throw new InputProblem(parsed.problem.path, parsed.problem.message);
     rule = parsed.rule;
   }
-  const variants = checkVariants(input.variants ?? [], input.experimentKey ?? null, TITLE_MAX[input.kind]);
+  const variants = checkVariants(input.variants ?? [], input.experimentKey ?? null, input.kind);
   const card = {
     title: null,
     imageUrl: null,
@@ -228,11 +228,28 @@ export function checkCreativeInput(
   };
 }
 
-/** A variant's title replaces the creative's, so it has the same limit (`titleMax`, the kind's). */
+/**
+ * What a variant may override on each kind's card: only what the card shows of its creative. A topic, live, video or
+ * activity card shows the thing itself, so its variants override nothing (an A/A test still works).
+ */
+const VARIANT_FIELDS: Record<CreativeKind, readonly ('title' | 'imageUrl' | 'highlight')[]> = {
+  BANNER: ['title', 'imageUrl'],
+  ENTRY: ['title'],
+  PRODUCT: ['highlight'],
+  ACTIVITY: [],
+  TOPIC: [],
+  LIVE: [],
+  VIDEO: [],
+};
+
+/**
+ * A variant's title replaces the creative's, so it has the same limit (the kind's). A field the kind's card does not
+ * show is refused: members would all see the same card, and the experiment approved would test nothing.
+ */
 function checkVariants(
   inputs: readonly VariantInput[],
   experimentKey: string | null,
-  titleMax: number,
+  kind: CreativeKind,
 ): VariantDoc[] {
   if (inputs.length === 0) return [];
   if (inputs.length < 2 || inputs.length > 5)
@@ -252,10 +269,18 @@ function checkVariants(
     if (!Number.isInteger(variant.weight) || variant.weight < 1 || variant.weight > 100) {
       throw new InputProblem(`${at}.weight`, 'weight must be 1 to 100');
     }
+    const shown = VARIANT_FIELDS[kind];
+    for (const field of ['title', 'imageUrl', 'highlight'] as const) {
+      if (!shown.includes(field) && (variant[field] ?? '').trim() !== '')
+        throw new InputProblem(
+          `${at}.${field}`,
+          `a ${kind} card does not show a variant's ${field}; its variants may set ${shown.join(', ') || 'nothing'}`,
+        );
+    }
     return {
       key,
       weight: variant.weight,
-      title: optionalText(variant.title, `${at}.title`, titleMax),
+      title: optionalText(variant.title, `${at}.title`, TITLE_MAX[kind]),
       imageUrl: variant.imageUrl
         ? matching(variant.imageUrl, HTTPS_URL, `${at}.imageUrl`, 'an https URL')
         : null,

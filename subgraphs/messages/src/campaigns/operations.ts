@@ -4,6 +4,7 @@
 // nothing is stored when a check fails.
 import {
   ErrorCode,
+  checkReviewedVersion,
   checked,
   conflict,
   edit,
@@ -95,8 +96,10 @@ export async function updateCampaign(
   operator: Operator,
   id: string,
   input: CampaignInput,
+  expectedVersion: number | null = null,
 ): Promise<CampaignDoc> {
   const before = await campaignOrNotFound(ctx, id);
+  checkReviewedVersion('campaign', before, expectedVersion);
   const fields = await checkedFields(ctx, input);
   const edited = edit(before, fields, operator.id, ctx.now);
   if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `campaign ${id}: ${edited.message}`);
@@ -121,8 +124,10 @@ export async function campaignWorkflowStep(
   id: string,
   action: WorkflowAction,
   reason: string | null,
+  expectedVersion: number | null = null,
 ): Promise<WorkflowOutcome> {
   const before = await campaignOrNotFound(ctx, id);
+  checkReviewedVersion('campaign', before, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   if (action === 'approve') {

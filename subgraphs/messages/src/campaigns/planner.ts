@@ -19,8 +19,8 @@ import {
 import type { MessagesRepositories } from '../models';
 import { planEntry, type PlanContext } from '../outbox/domain/plan';
 import type { OutboxEntryDoc, SendBatchDoc } from '../outbox/model';
-import { channelOf } from '../templates/model';
-import { variablesOf } from '../templates/domain/variables';
+import { showsBenefit } from '../templates/domain/render';
+import { channelOf, type TemplateDoc } from '../templates/model';
 import type { EventTrigger } from './domain/timing';
 import type { CampaignDoc, OccurrenceDoc } from './model';
 
@@ -35,31 +35,39 @@ export interface PlannerDependencies {
 const PAGE_SIZE = 1_000;
 const LEASE_MS = 60_000;
 
-/** Per variant, the channels its published templates render for, and whether any uses benefit.* variables. */
-async function templatesOf(repos: MessagesRepositories, campaign: CampaignDoc) {
+/** The campaign's templates that are published, by id. */
+async function publishedTemplatesOf(
+  repos: MessagesRepositories,
+  campaign: CampaignDoc,
+): Promise<Map<string, TemplateDoc>> {
   const ids = campaign.variants.flatMap((variant) => variant.templateIds);
-  const found = new Map((await repos.templates.findByIds(ids)).map((template) => [template._id, template]));
+  // A template withdrawn since the campaign was approved is not sent.
+  const published = (await repos.templates.findByIds(ids)).filter(
+    (template) => template.status === 'PUBLISHED',
+  );
+  return new Map(published.map((template) => [template._id, template]));
+}
+
+/**
+ * Per variant, the channels its templates render for. Copy that shows the benefit goes only with a benefit to fill in:
+ * a template revised to say {{benefit.title}} after its campaign was approved without one, or a benefit gone since,
+ * would have members read "您的已到账". Such a template is left out, like a withdrawn one.
+ */
+function channelsByVariant(
+  campaign: CampaignDoc,
+  templates: ReadonlyMap<string, TemplateDoc>,
+  hasBenefit: boolean,
+): Map<string, Partial<Record<MessageChannel, string>>> {
   const byVariant = new Map<string, Partial<Record<MessageChannel, string>>>();
-  let usesBenefit = false;
   for (const variant of campaign.variants) {
     const channels: Partial<Record<MessageChannel, string>> = {};
     for (const id of variant.templateIds) {
-      const template = found.get(id);
-      // A template withdrawn since the campaign was approved is not sent.
-      if (!template || template.status !== 'PUBLISHED') continue;
-      channels[channelOf(template.format)] = id;
-      const texts = [
-        template.title,
-        template.body,
-        template.sms?.body,
-        template.card?.title,
-        template.card?.description,
-      ];
-      if (variablesOf(texts).some((name) => name.startsWith('benefit.'))) usesBenefit = true;
+      const template = templates.get(id);
+      if (template && (hasBenefit || !showsBenefit(template))) channels[channelOf(template.format)] = id;
     }
     byVariant.set(variant.key, channels);
   }
-  return { byVariant, usesBenefit };
+  return byVariant;
 }
 
 const plannedMember = (member: AudienceMember) => ({
@@ -82,11 +90,13 @@ async function contextFor(
   campaign: CampaignDoc,
   occurrenceId: string,
 ): Promise<Omit<PlanContext, 'batchId' | 'now'>> {
-  const { byVariant, usesBenefit } = await templatesOf(deps.repos, campaign);
+  const templates = await publishedTemplatesOf(deps.repos, campaign);
+  const usesBenefit = [...templates.values()].some(showsBenefit);
   const benefit =
     usesBenefit && campaign.benefitId
       ? await benefitOf(deps.graph, { identity: MESSAGES_SERVICE }, campaign.benefitId)
       : null;
+  const byVariant = channelsByVariant(campaign, templates, benefit !== null);
   return { campaign, occurrenceId, templates: byVariant, shared: benefitValues(benefit) };
 }
 

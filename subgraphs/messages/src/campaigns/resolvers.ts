@@ -22,7 +22,8 @@ export const campaignResolvers: Resolvers = {
 
   Mutation: {
     createCampaign: (_parent, { input }, ctx) => createCampaign(ctx, operator(ctx), input),
-    updateCampaign: (_parent, { id, input }, ctx) => updateCampaign(ctx, operator(ctx), id, input),
+    updateCampaign: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateCampaign(ctx, operator(ctx), id, input, expectedVersion),
     pauseCampaign: (_parent, { id }, ctx) => setPaused(ctx, operator(ctx), id, true),
     resumeCampaign: (_parent, { id }, ctx) => setPaused(ctx, operator(ctx), id, false),
   },

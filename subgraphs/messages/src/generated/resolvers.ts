@@ -540,9 +540,15 @@ export type Mutation = {
    * needed: the token is signed). Following it again changes nothing more.
    */
   unsubscribe: UnsubscribeResult;
-  /** Edits a campaign (a pending revision when published). Operator scope; audited. */
+  /**
+   * Edits a campaign (a pending revision when published). With `expectedVersion` (the version the edit was made from),
+   * an edit of a campaign changed since is refused with CONFLICT and changes nothing. Operator scope; audited.
+   */
   updateCampaign: Campaign;
-  /** Edits a template (a pending revision when published). Operator scope; audited. */
+  /**
+   * Edits a template (a pending revision when published). With `expectedVersion` (the version the edit was made from),
+   * an edit of a template changed since is refused with CONFLICT and changes nothing. Operator scope; audited.
+   */
   updateTemplate: Template;
 };
 
@@ -567,6 +573,7 @@ export type MutationMarkMessageReadArgs = {
 };
 
 export type MutationMessagesWorkflowArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
   step: WorkflowStep;
@@ -592,11 +599,13 @@ export type MutationUnsubscribeArgs = {
 };
 
 export type MutationUpdateCampaignArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: CampaignInput;
 };
 
 export type MutationUpdateTemplateArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: TemplateInput;
 };

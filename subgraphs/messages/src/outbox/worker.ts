@@ -17,7 +17,7 @@ import type { MessagesRepositories } from '../models';
 import { quietHoursOf } from './domain/plan';
 import { quietUntil } from '../campaigns/domain/timing';
 import type { CampaignDoc } from '../campaigns/model';
-import { renderMessage, rendersOn } from '../templates/domain/render';
+import { renderMessage, rendersOn, showsBenefit } from '../templates/domain/render';
 import type { TemplateDoc } from '../templates/model';
 import type { ProviderAdapter } from './adapters/adapter';
 import { takesTouch, type ContactDoc, type ContactRules } from './contacts';
@@ -240,7 +240,9 @@ async function decide(
       // The fallback rung is the FIVE_G template's SMS rendering.
       const id = entry.rung === 2 ? entry.templates.FIVE_G : entry.templates[channel];
       const template = id ? published.get(id) : undefined;
-      return template && rendersOn(template, channel) ? template : undefined;
+      // A template revised since planning to show the benefit, planned without one, would read "您的已到账".
+      const blank = template && showsBenefit(template) && entry.vars['benefit.title'] === undefined;
+      return template && rendersOn(template, channel) && !blank ? template : undefined;
     };
     const ladder = (entry.rung === 2 ? (['SMS'] as MessageChannel[]) : entry.ladder).filter(templateFor);
     if (ladder.length === 0) return void decisions.push({ entry, kind: 'skip', reason: 'NO_CHANNEL' });

@@ -3,6 +3,7 @@
 import {
   ErrorCode,
   badInput,
+  checkReviewedVersion,
   checked,
   conflict,
   edit,
@@ -57,9 +58,11 @@ export async function updateTemplate(
   operator: Operator,
   id: string,
   input: TemplateInput,
+  expectedVersion: number | null = null,
 ): Promise<TemplateDoc> {
   const fields = checked(() => checkTemplateInput(input, ctx.linkHosts));
   const before = await templateOrNotFound(ctx, id);
+  checkReviewedVersion('template', before, expectedVersion);
   // A campaign picks its templates by channel: a published template keeps the channel it was approved for.
   if (channelOf(fields.format) !== channelOf(before.format))
     throw badInput(
@@ -79,8 +82,10 @@ export async function templateWorkflowStep(
   id: string,
   action: WorkflowAction,
   reason: string | null,
+  expectedVersion: number | null = null,
 ): Promise<WorkflowOutcome> {
   const before = await templateOrNotFound(ctx, id);
+  checkReviewedVersion('template', before, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   const after = await replace(ctx, before, result.doc);

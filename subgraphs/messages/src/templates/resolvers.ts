@@ -25,7 +25,8 @@ export const templateResolvers: Resolvers = {
 
   Mutation: {
     createTemplate: (_parent, { input }, ctx) => createTemplate(ctx, operator(ctx), input),
-    updateTemplate: (_parent, { id, input }, ctx) => updateTemplate(ctx, operator(ctx), id, input),
+    updateTemplate: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateTemplate(ctx, operator(ctx), id, input, expectedVersion),
   },
 
   Template: {

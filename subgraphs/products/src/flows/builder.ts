@@ -1,6 +1,6 @@
 // The builder API's use cases: compose a flow version step by step, validate it, publish it. Drafts change under
 // a compare-and-set on their revision; a published version is never changed again — editing starts a new draft.
-import { ErrorCode, badInput, conflict, hubError, notFound } from '@bank-hub/shared';
+import { ErrorCode, badInput, checked, conflict, hubError, notFound, requiredText } from '@bank-hub/shared';
 import type { ProductsRepositories } from '../models';
 import type { ServiceFlowDoc } from '../models/service-flow';
 import {
@@ -20,7 +20,17 @@ export interface Builder {
 const FLOW_KEY = /^[a-z][a-z0-9-]{2,39}$/;
 const STEP_ID = /^[a-z][a-z0-9_]{0,39}$/;
 const SERVICE_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** An input or output name, as the service catalogue spells them (`riskLevel`). */
+const FIELD_NAME = /^[a-z][A-Za-z0-9]{0,39}$/;
 const MAX_STEPS = 50;
+// A draft is one document, read whole by every session start and audited whole (before and after) on every edit:
+// without bounds, a few hundred KB per step grew a draft past what the database could hold or serve in time.
+/** The most input mappings a step takes: no catalogue service has more than a few inputs. */
+const MAX_STEP_INPUTS = 10;
+/** The longest a mapped constant or a branch's value may be, as JSON (an `in` list of 100 product ids fits). */
+const MAX_VALUE_CHARS = 2_000;
+/** The most a draft's steps may hold, as JSON: the seeded flows take under 5 KB. */
+const MAX_FLOW_BYTES = 256 * 1024;
 
 export interface StepInput {
   id: string;
@@ -41,17 +51,33 @@ export interface ConditionInput {
 
 const versionId = (key: string, version: number) => `SF-${key}-v${version}`;
 
+/** `value` if it is a catalogue-style name, else BAD_USER_INPUT naming `field`. */
+function fieldName(value: string, field: string): string {
+  if (!FIELD_NAME.test(value))
+    throw badInput(`${field} must be a field name: a letter, then up to 39 letters or digits`, field);
+  return value;
+}
+
+/** Refuses a constant or branch value longer than MAX_VALUE_CHARS as JSON. */
+function checkValueSize(value: unknown, field: string): void {
+  if ((JSON.stringify(value) ?? '').length > MAX_VALUE_CHARS)
+    throw badInput(`${field} must be at most ${MAX_VALUE_CHARS} characters as JSON`, field);
+}
+
 function checkStep(input: StepInput): Omit<FlowStep, 'next'> {
   if (!STEP_ID.test(input.id))
     throw badInput('step id must be lower snake case, at most 40 characters', 'step.id');
   if (!SERVICE_CODE.test(input.service))
     throw badInput('service must be an upper snake case code', 'step.service');
-  const title = input.title.trim();
-  if (title.length === 0 || title.length > 60)
-    throw badInput('title must be 1 to 60 characters', 'step.title');
+  // Shown to members in the mini-program: no controls or invisible characters, as every operator text.
+  const title = checked(() => requiredText(input.title, 'step.title', 60));
+  const mappings = input.inputs ?? [];
+  if (mappings.length > MAX_STEP_INPUTS)
+    throw badInput(`a step maps at most ${MAX_STEP_INPUTS} inputs`, 'step.inputs');
   const seen = new Set<string>();
-  const inputs = (input.inputs ?? []).map((mapping, i): InputMapping => {
+  const inputs = mappings.map((mapping, i): InputMapping => {
     const field = `step.inputs[${i}]`;
+    fieldName(mapping.input, `${field}.input`);
     if (seen.has(mapping.input)) throw badInput(`input ${mapping.input} is mapped twice`, `${field}.input`);
     seen.add(mapping.input);
     const fromStep = mapping.fromStep ?? null;
@@ -59,6 +85,11 @@ function checkStep(input: StepInput): Omit<FlowStep, 'next'> {
     if ((fromStep === null) === !hasConstant || (fromStep !== null && !mapping.fromOutput)) {
       throw badInput('map an input either from a step (fromStep and fromOutput) or from a constant', field);
     }
+    if (fromStep !== null) {
+      if (!STEP_ID.test(fromStep)) throw badInput(`${field}.fromStep must be a step id`, `${field}.fromStep`);
+      fieldName(mapping.fromOutput!, `${field}.fromOutput`);
+    }
+    if (hasConstant) checkValueSize(mapping.constant, `${field}.constant`);
     return {
       input: mapping.input,
       fromStep,
@@ -71,6 +102,7 @@ function checkStep(input: StepInput): Omit<FlowStep, 'next'> {
 
 function checkCondition(input: ConditionInput): FlowCondition {
   if (!STEP_ID.test(input.step)) throw badInput('when.step must be a step id', 'when.step');
+  fieldName(input.output, 'when.output');
   if (!(CONDITION_OPS as readonly string[]).includes(input.op)) {
     throw badInput(`when.op must be one of ${CONDITION_OPS.join(', ')}`, 'when.op');
   }
@@ -78,6 +110,7 @@ function checkCondition(input: ConditionInput): FlowCondition {
   // `in` tests membership of a list: against anything else it could never hold.
   if (input.op === 'in' && !Array.isArray(input.value))
     throw badInput('when.value must be a list for op in', 'when.value');
+  checkValueSize(input.value, 'when.value');
   return { step: input.step, output: input.output, op: input.op as ConditionOp, value: input.value };
 }
 
@@ -107,9 +140,7 @@ export async function createServiceFlow(
 ): Promise<ServiceFlowDoc> {
   if (!FLOW_KEY.test(key))
     throw badInput('key must be 3 to 40 of a-z, 0-9 and -, starting with a letter', 'key');
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 100)
-    throw badInput('name must be 1 to 100 characters', 'name');
+  const trimmed = checked(() => requiredText(name, 'name', 100));
   const flow: ServiceFlowDoc = {
     _id: versionId(key, 1),
     key,
@@ -175,6 +206,11 @@ export async function editDraft(
   const before = await draftOrFail(repos, flowId);
   const changed = change(before);
   if (changed.steps.length > MAX_STEPS) throw badInput(`a flow has at most ${MAX_STEPS} steps`, 'step');
+  if (Buffer.byteLength(JSON.stringify(changed.steps)) > MAX_FLOW_BYTES)
+    throw badInput(
+      `a flow's steps hold at most ${MAX_FLOW_BYTES / 1024} KB`,
+      action === 'connectFlowSteps' ? 'when' : 'step',
+    );
   const after = await repos.flows.updateIf(flowId, before, {
     ...changed,
     updatedBy: builder.id,

@@ -3,7 +3,7 @@
 import type { MessageChannel } from '@bank-hub/shared';
 import type { CardFields, MessageFormat, TemplateFields } from '../model';
 import { smsLength, smsText, type SmsEncoding } from './sms';
-import { render, type VariableValues } from './variables';
+import { render, variablesOf, type VariableValues } from './variables';
 
 export interface RenderedMessage {
   channel: MessageChannel;
@@ -18,6 +18,16 @@ export interface RenderedMessage {
   smsEncoding: SmsEncoding | null;
   card: CardFields | null;
 }
+
+/** Whether a template's copy shows benefit.* variables: it goes only with a benefit to fill them in. */
+export const showsBenefit = (template: TemplateFields): boolean =>
+  variablesOf([
+    template.title,
+    template.body,
+    template.sms?.body,
+    template.card?.title,
+    template.card?.description,
+  ]).some((name) => name.startsWith('benefit.'));
 
 /** Whether a template has a rendering for the channel. */
 export function rendersOn(template: Pick<TemplateFields, 'format'>, channel: MessageChannel): boolean {
