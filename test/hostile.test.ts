@@ -606,6 +606,26 @@ describe('link targets on creatives', () => {
   });
 });
 
+describe('ids that are not there', () => {
+  const LONG = 'P'.repeat(100_000);
+
+  it.each([
+    ['a product', `query ($id: ID!) { product(id: $id) { id } }`, { id: LONG }],
+    ['a page', `query ($key: String!) { viewer { page(channel: APP, key: $key) { id } } }`, { key: LONG }],
+  ])(
+    'are answered NOT_FOUND for %s, repeating at most 64 characters of a 100,000-character id',
+    async (_what, query, variables) => {
+      const member = await signedToken('M0001', 'member', { iat: now(), exp: now() + 600 });
+      const answer = await send(JSON.stringify({ query, variables }), { authorization: `Bearer ${member}` });
+      expect(codesOf(answer)).toContain('NOT_FOUND');
+      const error = answer.body.errors!.find((found) => found.extensions?.code === 'NOT_FOUND')!;
+      expect(error.message.length).toBeLessThan(120);
+      expect(String(error.extensions?.id).length).toBeLessThanOrEqual(64);
+      expect(JSON.stringify(answer.body).length).toBeLessThan(1_000);
+    },
+  );
+});
+
 describe('the log, after every request above', () => {
   it('holds no stack and no internal error: each refusal is a client error, logged as such', () => {
     const lines = log.lines();

@@ -96,8 +96,11 @@ export function requestError(
 export const badInput = (message: string, field: string): GraphQLError =>
   hubError(ErrorCode.BAD_USER_INPUT, message, { field });
 
+/** What an error repeats of a caller's id: its first 64 characters, so that a megabyte of id is not sent back. */
+const echoed = (id: string): string => id.slice(0, 64);
+
 export const notFound = (what: string, id: string): GraphQLError =>
-  hubError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`, { id });
+  hubError(ErrorCode.NOT_FOUND, `${what} ${echoed(id)} does not exist`, { id: echoed(id) });
 
 export const forbidden = (message: string): GraphQLError => hubError(ErrorCode.FORBIDDEN, message);
 

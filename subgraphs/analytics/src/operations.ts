@@ -81,7 +81,7 @@ export async function activateModelVersion(
     ctx.repos.models.head(name),
     ctx.repos.models.version(name, version),
   ]);
-  if (!before) throw notFound('model', name.slice(0, 64));
+  if (!before) throw notFound('model', name);
   if (!target) throw notFound('model version', `${name.slice(0, 64)}@${version}`);
   const head = await ctx.repos.models.activate(name, version, pin, operator, ctx.now);
   if (name === BANDIT_MODEL_NAME) ctx.bandit.invalidate();

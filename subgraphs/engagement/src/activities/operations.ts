@@ -55,7 +55,7 @@ async function audit(
 
 export async function activityOrNotFound(ctx: EngagementContext, id: string): Promise<ActivityDoc> {
   const activity = await ctx.loaders.activityById.load(id);
-  if (!activity) throw notFound('activity', id.slice(0, 64));
+  if (!activity) throw notFound('activity', id);
   return activity;
 }
 

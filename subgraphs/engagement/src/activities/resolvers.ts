@@ -51,7 +51,7 @@ export const activityResolvers: Resolvers = {
     },
     activity: async (_parent, { id }, ctx) => {
       const found = visible(await ctx.loaders.activityById.load(id), ctx);
-      if (!found) throw notFound('activity', id.slice(0, 64));
+      if (!found) throw notFound('activity', id);
       return found;
     },
     liveActivities: async (_parent, { ids }, ctx) => {

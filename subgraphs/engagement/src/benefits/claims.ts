@@ -86,7 +86,7 @@ export function pointsPayment(
 async function claimOrNotFound(ctx: EngagementContext, claimId: string): Promise<ClaimDoc> {
   const [found] = await ctx.repos.claims.findByIds([claimId]);
   // An id is never longer: a caller's 100 KB "id" is not echoed back whole.
-  if (!found) throw notFound('claim', claimId.slice(0, 64));
+  if (!found) throw notFound('claim', claimId);
   return found;
 }
 

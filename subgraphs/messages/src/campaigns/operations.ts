@@ -22,7 +22,7 @@ import type { CampaignDoc, CampaignFields } from './model';
 
 export async function campaignOrNotFound(ctx: MessagesContext, id: string): Promise<CampaignDoc> {
   const campaign = await ctx.loaders.campaignById.load(id);
-  if (!campaign) throw notFound('campaign', id.slice(0, 64));
+  if (!campaign) throw notFound('campaign', id);
   return campaign;
 }
 

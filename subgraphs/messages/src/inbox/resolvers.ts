@@ -33,7 +33,7 @@ async function ownMessage(
 ): Promise<{ memberId: string; message: InboxDoc }> {
   const memberId = requireMember(ctx.identity);
   const message = MESSAGE_ID.test(id) ? await ctx.repos.inbox.ofMember(memberId, id) : null;
-  if (!message) throw notFound('message', id.slice(0, 64));
+  if (!message) throw notFound('message', id);
   return { memberId, message };
 }
 
@@ -57,7 +57,7 @@ export const inboxResolvers: Resolvers = {
     markMessageRead: async (_parent, { id }, ctx) => {
       const { memberId, message } = await ownMessage(ctx, id);
       const read = await ctx.repos.inbox.stamp(memberId, message._id, 'readAt', ctx.now);
-      if (!read) throw notFound('message', id.slice(0, 64));
+      if (!read) throw notFound('message', id);
       await recordInteraction(ctx, read, 'message_open', read.readAt ?? ctx.now);
       return read;
     },
@@ -65,7 +65,7 @@ export const inboxResolvers: Resolvers = {
       const { memberId, message } = await ownMessage(ctx, id);
       await ctx.repos.inbox.stamp(memberId, message._id, 'readAt', ctx.now);
       const clicked = await ctx.repos.inbox.stamp(memberId, message._id, 'clickedAt', ctx.now);
-      if (!clicked) throw notFound('message', id.slice(0, 64));
+      if (!clicked) throw notFound('message', id);
       await recordInteraction(ctx, clicked, 'message_open', clicked.readAt ?? ctx.now);
       await recordInteraction(ctx, clicked, 'message_click', clicked.clickedAt ?? ctx.now);
       return clicked;
@@ -73,7 +73,7 @@ export const inboxResolvers: Resolvers = {
     deleteMessage: async (_parent, { id }, ctx) => {
       const { memberId, message } = await ownMessage(ctx, id);
       if (!(await ctx.repos.inbox.remove(memberId, message._id, ctx.now)))
-        throw notFound('message', id.slice(0, 64));
+        throw notFound('message', id);
       return message._id;
     },
   },

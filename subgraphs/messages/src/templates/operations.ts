@@ -21,7 +21,7 @@ import { channelOf, type TemplateDoc } from './model';
 
 export async function templateOrNotFound(ctx: MessagesContext, id: string): Promise<TemplateDoc> {
   const template = await ctx.loaders.templateById.load(id);
-  if (!template) throw notFound('template', id.slice(0, 64));
+  if (!template) throw notFound('template', id);
   return template;
 }
 
@@ -104,8 +104,8 @@ export async function previewTemplate(
     memberForPreview(ctx.graph, ctx, memberId),
     benefitId ? benefitOf(ctx.graph, ctx, benefitId) : Promise.resolve(null),
   ]);
-  if (!member) throw notFound('member', memberId.slice(0, 64));
-  if (benefitId && !benefit) throw notFound('benefit', benefitId.slice(0, 64));
+  if (!member) throw notFound('member', memberId);
+  if (benefitId && !benefit) throw notFound('benefit', benefitId);
   const values = { ...member, ...benefitValues(benefit) };
   const rendered = renderMessage(template, channelOf(template.format), values);
   if (template.format !== 'FIVE_G') return rendered;
