@@ -722,9 +722,11 @@ describe('the event feed', () => {
 
     held.release();
     await slowStored;
+    // Its record goes once the insert has answered, just after the callers are.
+    await slowSink.close();
     const second = await read(first.cursor, new Date(Date.now() + 10 * FEED_LAG_MS));
     expect(second.events.map((event) => event.id)).toEqual([slow._id, fast._id]);
-    await Promise.all([slowSink.close(), sink.close()]);
+    await sink.close();
   });
 
   it('stops being held back by the record of a write whose process died once that record expires', async () => {

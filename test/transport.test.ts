@@ -126,3 +126,17 @@ describe('identical requests in flight', () => {
     expect(first?.data?.awardPoints.id).toBe(second?.data?.awardPoints.id);
   });
 });
+
+describe('readiness', () => {
+  it('asks a subgraph once for 50 callers of /ready at the same moment, and again a second later', async () => {
+    const ready = hub.gatewayUrl.replace(/\/graphql$/, '/ready');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const before = proxy.counts.received;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => fetch(ready)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
+    expect(proxy.counts.received - before).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await fetch(ready)).status).toBe(200);
+    expect(proxy.counts.received - before).toBe(2);
+  });
+});

@@ -13,6 +13,7 @@ import {
 import { ApolloGateway } from '@apollo/gateway';
 import { MaxIntrospectionDepthRule, type GraphQLFormattedError } from 'graphql';
 import {
+  Cached,
   ErrorCode,
   HubMetrics,
   answerUnknownRoutes,
@@ -65,6 +66,7 @@ export interface Gateway extends HttpGraphQLServer {
 }
 
 const READY_TIMEOUT_MS = 2_000;
+const READY_MAX_AGE_MS = 1_000;
 
 function readyUrl(graphqlUrl: string): string {
   const url = new URL(graphqlUrl);
@@ -164,19 +166,25 @@ export function buildGateway(options: GatewayOptions): Gateway {
   // The public port answers /metrics outside production, and in production only when configured to.
   if (config.GATEWAY_PUBLIC_METRICS ?? config.NODE_ENV !== 'production')
     app.get('/metrics', metrics.handler());
+  // Whoever asks, the subgraphs are asked at most once a second: /ready is public, and each call fans out to all.
+  const readiness = new Cached(
+    () =>
+      Promise.all(
+        [...clients.values()]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map(async ({ name, url }) => {
+            try {
+              const response = await fetch(readyUrl(url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+              return { name, ready: response.ok };
+            } catch {
+              return { name, ready: false };
+            }
+          }),
+      ),
+    READY_MAX_AGE_MS,
+  );
   app.get('/ready', async (_req, res) => {
-    const checks = await Promise.all(
-      [...clients.values()]
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map(async ({ name, url }) => {
-          try {
-            const response = await fetch(readyUrl(url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
-            return { name, ready: response.ok };
-          } catch {
-            return { name, ready: false };
-          }
-        }),
-    );
+    const checks = await readiness.get();
     const ready = checks.length > 0 && checks.every((check) => check.ready);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', subgraphs: checks });
   });

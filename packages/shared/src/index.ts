@@ -23,3 +23,4 @@ export * from './input';
 export * from './snapshot';
 export * from './metrics';
 export * from './tracing';
+export * from './cached';

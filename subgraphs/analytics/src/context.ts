@@ -1,9 +1,8 @@
 // The per-request context: identity, repositories, the event sink and loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import type { BaseContext, GraphClient } from '@bank-hub/shared';
+import type { BaseContext, Cached, GraphClient } from '@bank-hub/shared';
 import type { DeviceRateLimit } from './domain/rate-limit';
 import { dayOf, windowStart } from './domain/rollups';
-import type { Cached } from './cached';
 import type { LifecycleJobRun } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
 import type { ExposureDoc } from './models/exposure';

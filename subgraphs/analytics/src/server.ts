@@ -3,6 +3,7 @@
 // bandit); all of them stop with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
+  Cached,
   createSubgraphServer,
   readSubgraphSchema,
   scheduleJob,
@@ -10,7 +11,6 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { trainCreativeBandit } from './bandit-job';
-import { Cached } from './cached';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { DeviceRateLimit } from './domain/rate-limit';

@@ -1,6 +1,6 @@
-// Data every request reads and that changes rarely — the tracking plan, the active creative bandit — kept in memory:
-// read again at most every `maxAgeMs`, and at once after a change made through this process; another process's change
-// is seen within `maxAgeMs`.
+// What many requests read and that changes rarely — analytics' tracking plan and active creative bandit, the gateway's
+// readiness — kept in memory: read again at most every `maxAgeMs` (callers meanwhile share one read), and at once after
+// a change made through this process; another process's change is seen within `maxAgeMs`.
 export class Cached<T> {
   private cached: { at: number; value: Promise<T> } | null = null;
 
