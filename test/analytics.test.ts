@@ -6,7 +6,11 @@ import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
-import { WRITE_IN_FLIGHT_TTL_MS } from '../subgraphs/analytics/src/models/writes-in-flight';
+import {
+  WRITE_IN_FLIGHT_TTL_MS,
+  WritesInFlight,
+  type WriteInFlightDoc,
+} from '../subgraphs/analytics/src/models/writes-in-flight';
 import { rebuildDay, rebuildRecentDays } from '../subgraphs/analytics/src/rollup-job';
 import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
 import { GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
@@ -415,6 +419,36 @@ describe('stats', () => {
     expect(stats[1]).toEqual({ id: productId, stats: { views: 1 } });
   });
 
+  it('lists a handful of variants, however many keys clients make up', async () => {
+    const creativeId = `CR-madeup-${Date.now()}`;
+    const shown = Array.from({ length: 3 }, () => event('creative_impression', { creativeId, variant: 'A' }));
+    // Anyone can send events: 300 made-up variant keys were 300 more entries in every page's stats of the creative.
+    for (let device = 0; device < 3; device++) {
+      const events = Array.from({ length: 100 }, (_, i) =>
+        event('creative_impression', { creativeId, variant: `FAKE_${device}_${i}` }),
+      );
+      await graphql(hub.gatewayUrl, TRACK, { deviceId: uniqueDevice(), events }, {});
+    }
+    await graphql(hub.gatewayUrl, TRACK, { deviceId: uniqueDevice(), events: shown }, member);
+    const identity = { 'x-hub-identity': await internalIdentity('ops.alice', ['operator']) };
+    let stats: any;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const answer = await graphql(
+        hub.subgraphs.analytics.url,
+        STATS,
+        { r: [{ __typename: 'Creative', id: creativeId }], days: 1 },
+        identity,
+      );
+      stats = answer.data?._entities[0].stats;
+      if (stats?.impressions === 303) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stats.impressions).toBe(303);
+    // Content's five variants at most, and the creative's own content.
+    expect(stats.variants).toHaveLength(6);
+    expect(stats.variants[0]).toEqual({ variant: 'A', impressions: 3, clicks: 0 });
+  });
+
   it('shows stats on the placed items of the page, in the same query', async () => {
     const response = await graphql(
       hub.gatewayUrl,
@@ -727,6 +761,63 @@ describe('the event feed', () => {
     const second = await read(first.cursor, new Date(Date.now() + 10 * FEED_LAG_MS));
     expect(second.events.map((event) => event.id)).toEqual([slow._id, fast._id]);
     await sink.close();
+  });
+
+  it('never moves past a write whose in-flight record is itself slow to store', async () => {
+    /** A record that takes longer than the feed's lag to store, as an insert may (a busy or failing-over database). */
+    class HeldWrites extends WritesInFlight {
+      release!: () => void;
+      private readonly held = new Promise<void>((resolve) => (this.release = resolve));
+      override async begin(at: Date) {
+        await this.held;
+        return super.begin(at);
+      }
+    }
+    const heldWrites = new HeldWrites(connection.model<WriteInFlightDoc>('WriteInFlight'));
+    const slowSink = new MongoEventSink(feedRepos.events, heldWrites, writer);
+    const sink = new MongoEventSink(feedRepos.events, feedRepos.writesInFlight, writer);
+    const slow = signIn();
+    const slowStored = slowSink.store([slow]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const fast = signIn();
+    await sink.store([fast]);
+    while (await feedRepos.writesInFlight.oldest(new Date())) await new Promise((r) => setTimeout(r, 5));
+
+    // Long after both arrived, before the slow write's record is stored: a page that moves past the fast event.
+    const first = await read(fromTheStart, new Date(Date.now() + 10 * FEED_LAG_MS));
+    heldWrites.release();
+    await slowStored;
+    while (await feedRepos.writesInFlight.oldest(new Date())) await new Promise((r) => setTimeout(r, 5));
+    const second = await read(first.cursor, new Date(Date.now() + 20 * FEED_LAG_MS));
+    expect([...first.events, ...second.events].map((event) => event.id)).toEqual([fast._id, slow._id]);
+    await Promise.all([slowSink.close(), sink.close()]);
+  });
+
+  it('keeps holding the feed back while an insert runs past the lifetime of its record', async () => {
+    const held = new HeldEvents(
+      feedRepos.events.model,
+      connection.getClient().db(connection.name).collection('events'),
+    );
+    // An insert that began a little under a record's lifetime ago, and goes on: its process is alive, renewing.
+    const began = Date.now() - WRITE_IN_FLIGHT_TTL_MS + 300;
+    const sink = new MongoEventSink(
+      held,
+      feedRepos.writesInFlight,
+      writer,
+      () => new Date(Date.now() - WRITE_IN_FLIGHT_TTL_MS + 300),
+      50,
+    );
+    const slow = signIn();
+    const stored = sink.store([slow]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await feedRepos.writesInFlight.oldest(new Date()))?.getTime()).toBeGreaterThanOrEqual(began);
+
+    held.release();
+    await stored;
+    await sink.close();
+    expect(await feedRepos.writesInFlight.oldest(new Date())).toBeNull();
+    const page = await read(fromTheStart, new Date(Date.now() + FEED_LAG_MS));
+    expect(page.events.map((event) => event.id)).toEqual([slow._id]);
   });
 
   it('stops being held back by the record of a write whose process died once that record expires', async () => {

@@ -172,3 +172,35 @@ it('sends no token and no grouped card or phone number: the demo drops ?token=, 
     await context.close();
   }
 });
+
+it('masks a card number in the page’s own address and in a clicked element’s id, as in its text', async () => {
+  const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    // A single-page app that puts an account in its address; the referrer of its next page is masked already.
+    await tab.goto(`${base}/demo/?page=home`);
+    await tab.waitForSelector('body[data-ready]');
+    await tab.evaluate(() => {
+      history.pushState(null, '', '/demo/cards/6222021234567890/');
+      const button = document.createElement('button');
+      button.id = 'card-6222-0212-3456-7890';
+      button.textContent = 'Details';
+      document.body.prepend(button);
+    });
+    await tab.click('button');
+    const deviceId = await tab.evaluate(
+      () => (window as unknown as { hubCollect: { deviceId: string } }).hubCollect.deviceId,
+    );
+    const { events } = await openRepositories(hub.connections.analytics);
+    const stored = await until(
+      () => events.model.find({ deviceId }).lean<EventDoc[]>().exec(),
+      (found) => found.some((event) => event.name === 'element_click'),
+    );
+    const click = stored.find((event) => event.name === 'element_click');
+    expect(click?.properties).toMatchObject({ page: '/demo/cards/***/', path: 'button#card-***' });
+    expect(JSON.stringify(stored)).not.toMatch(/6222/);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,8 +1,8 @@
 // The hub's codeless capture snippet (无码全埋点). Add it to a page and it records, with no code from the page's authors:
 // page views (the page's path and the referrer's origin and path, never a query), clicks on any element (a CSS path,
-// short visible text with runs of six digits or more masked, grouped or not, data-* attributes), and placed items —
-// elements with data-creative-id — seen (half in view, once per page view) and clicked. Events are batched and sent
-// with navigator.sendBeacon (text/plain) to the collector, also when the page is hidden.
+// short visible text, data-* attributes) — runs of six digits or more masked in all of these, grouped or not — and
+// placed items — elements with data-creative-id — seen (half in view, once per page view) and clicked. Events are
+// batched and sent with navigator.sendBeacon (text/plain) to the collector, also when the page is hidden.
 //
 //   <script src="/collect.js" data-channel="WEB" defer></script>
 //   window.hubCollect.token = '<member token>';   // optional: attributes the events to the member
@@ -86,12 +86,18 @@
     }
   }
 
+  // The page's own path, masked as it is when it is the next page's referrer (/cards/6222…/ in a single-page app).
+  function pageOf() {
+    return clip(location.pathname, 500);
+  }
+
   function cssPath(element) {
     var parts = [];
     for (var node = element; node && node.nodeType === 1 && parts.length < 6; node = node.parentElement) {
       var part = node.tagName.toLowerCase();
       if (node.id) {
-        parts.unshift(part + '#' + node.id);
+        // An id may name an account or card as text does (card-6222…): masked alike.
+        parts.unshift(part + '#' + clip(node.id, 200));
         break;
       }
       var parent = node.parentElement;
@@ -138,7 +144,7 @@
         path: cssPath(element),
         text: isField ? '' : clip(element.innerText, 50),
         data: dataOf(element),
-        page: location.pathname,
+        page: pageOf(),
       });
       var item = target.closest('[data-creative-id]');
       if (item) track('creative_click', placed(item));
@@ -181,7 +187,7 @@
 
   function start() {
     track('page_view', {
-      page: location.pathname,
+      page: pageOf(),
       title: clip(document.title, 200),
       referrer: referrerOf(document.referrer),
     });

@@ -3,7 +3,7 @@
 import type { Logger } from '@bank-hub/shared';
 import { activesOf, dayOf, exposuresOf, mergeIncrements, rollupIncrements } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
-import type { WritesInFlight } from './models/writes-in-flight';
+import { WRITE_IN_FLIGHT_TTL_MS, type WritesInFlight } from './models/writes-in-flight';
 import type { ExposureDoc, ExposureRepository } from './models/exposure';
 import type { RollupRepository, DailyActiveDoc, RollupIncrement } from './models/rollup';
 
@@ -29,8 +29,8 @@ interface Waiting {
 /**
  * Events in MongoDB, with group commit: the batches of the requests that arrive together are written in one insert,
  * and each request resumes once its own events are stored. Their rollup increments follow shortly after, in
- * coalesced writes. Each insert is recorded as in flight while it runs, stamping its events' receivedAt with its
- * start, so the event feed never hands out a later event before an insert that takes long lands (feed.ts).
+ * coalesced writes. Each insert is recorded as in flight while it runs, its events' receivedAt stamped once that record
+ * is stored, so the event feed never hands out a later event before an insert that takes long lands (feed.ts).
  */
 export class MongoEventSink implements EventSink {
   private waiting: Waiting[] = [];
@@ -42,6 +42,7 @@ export class MongoEventSink implements EventSink {
     private readonly inFlight: WritesInFlight,
     private readonly rollups: RollupWriter,
     private readonly clock: () => Date = () => new Date(),
+    private readonly renewEveryMs = WRITE_IN_FLIGHT_TTL_MS / 3,
   ) {}
 
   store(events: readonly ArrivingEvent[]): Promise<EventDoc[]> {
@@ -82,12 +83,22 @@ export class MongoEventSink implements EventSink {
     }
     if (this.waiting.length > 0) this.schedule();
     try {
+      const write = await this.inFlight.begin(this.clock());
+      // Stamped once the record is stored, not before: a feed page that found no record (however long storing it
+      // took) was asked before now, so it stopped short of this time.
       const receivedAt = this.clock();
-      const write = await this.inFlight.begin(receivedAt);
       const stamped = group.map((waiting) => waiting.events.map((event) => ({ ...event, receivedAt })));
+      // However long the insert runs, its record holds the feed back: only a dead process's record lapses.
+      const renewal = setInterval(
+        () => void this.inFlight.renew(write, this.clock()).catch(() => undefined),
+        this.renewEveryMs,
+      );
+      renewal.unref();
       // The same id in two requests of the group: the first is inserted, the second is a duplicate, as if in turn.
       // A failed insert may still have stored some events: its record stays until it expires, holding the feed back.
-      const stored = new Set(await this.events.insertNew(stamped.flat()));
+      const stored = new Set(
+        await this.events.insertNew(stamped.flat()).finally(() => clearInterval(renewal)),
+      );
       this.rollups.add([...stored]);
       group.forEach((waiting, index) =>
         waiting.resolve(stamped[index]!.filter((event) => stored.has(event))),

@@ -97,6 +97,24 @@ describe('the two-proportion test', () => {
     expect(twoProportionPValue({ successes: 0, trials: 10 }, { successes: 0, trials: 10 })).toBe(1);
   });
 
+  it('calls no difference significant from a handful of clicks that Fisher’s exact test does not', () => {
+    // Fisher's exact test (two-sided), worked out apart: 0/100 against 4/100 is p = 0.121, 2/100 against 9/100
+    // p = 0.058, 1/1000 against 8/1000 p = 0.039. Without a continuity correction the z-test read 0.043, 0.030, 0.019.
+    const p = (a: number, n: number, b: number, m: number) =>
+      twoProportionPValue({ successes: b, trials: m }, { successes: a, trials: n });
+    expect(p(0, 100, 4, 100)).toBeCloseTo(0.13, 2);
+    expect(p(2, 100, 9, 100)).toBeCloseTo(0.063, 2);
+    expect(p(1, 1000, 8, 1000)).toBeCloseTo(0.045, 2);
+    expect(
+      analyseExperiment([
+        { variant: 'A', exposures: 100, clicks: 0 },
+        { variant: 'B', exposures: 100, clicks: 4 },
+      ]),
+    ).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
+    // Large samples are read as before: the correction fades as exposures grow.
+    expect(p(20_000, 400_000, 20_500, 400_000)).toBeCloseTo(0.011, 3);
+  });
+
   it('names the winner, says when nothing differs, and says nothing below the minimum sample', () => {
     expect(
       analyseExperiment([
@@ -214,6 +232,16 @@ describe('funnels', () => {
     ]);
     // Only starts before the end of the range count.
     expect(funnelOf(steps, events, 24 * 3_600_000, at(10))[1]!.members).toBe(2);
+  });
+
+  it('counts steps stamped with the same instant (an app’s whole seconds) in step order, however they are read', () => {
+    const sameSecond = [
+      { memberId: 'a', name: 'flow_completed', at: at(0) },
+      { memberId: 'a', name: 'product_view', at: at(0) },
+      { memberId: 'a', name: 'page_view', at: at(0) },
+    ];
+    for (const events of [sameSecond, [...sameSecond].reverse()])
+      expect(funnelOf(steps, events, 3_600_000).map((s) => s.members)).toEqual([1, 1, 1]);
   });
 
   it('does not count one event as two steps of the same name', () => {

@@ -1,6 +1,6 @@
 // Whether a variant of an A/B test wins: each variant's click-through against the control's (the first variant), by a
-// two-proportion z-test, with a Bonferroni correction when several variants are compared. Below a minimum number of
-// exposures per variant there is not enough data to say anything.
+// two-proportion z-test (continuity-corrected), with a Bonferroni correction when several variants are compared. Below a
+// minimum number of exposures per variant there is not enough data to say anything.
 
 export interface VariantCounts {
   variant: string;
@@ -32,7 +32,11 @@ export function normalCdf(z: number): number {
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
-/** The two-sided p-value that two proportions are the same. */
+/**
+ * The two-sided p-value that two proportions are the same, by the z-test with Yates' continuity correction: without it,
+ * a handful of clicks (0 of 100 against 4 of 100: p = 0.043) reads as significant where Fisher's exact test does not
+ * (p = 0.12). The correction fades as exposures grow.
+ */
 export function twoProportionPValue(
   a: { successes: number; trials: number },
   b: { successes: number; trials: number },
@@ -40,8 +44,9 @@ export function twoProportionPValue(
   const pooled = (a.successes + b.successes) / (a.trials + b.trials);
   const spread = Math.sqrt(pooled * (1 - pooled) * (1 / a.trials + 1 / b.trials));
   if (spread === 0) return 1;
-  const z = (a.successes / a.trials - b.successes / b.trials) / spread;
-  return 2 * (1 - normalCdf(Math.abs(z)));
+  const difference = Math.abs(a.successes / a.trials - b.successes / b.trials);
+  const correction = (1 / a.trials + 1 / b.trials) / 2;
+  return 2 * (1 - normalCdf(Math.max(0, difference - correction) / spread));
 }
 
 export function analyseExperiment(reported: readonly VariantCounts[]): ExperimentAnalysis {

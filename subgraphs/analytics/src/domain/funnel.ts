@@ -33,8 +33,11 @@ export function funnelOf(
     else byMember.set(event.memberId, [event]);
   }
   const reached = steps.map(() => 0);
+  const order = (name: string) => steps.indexOf(name);
   for (const memberEvents of byMember.values()) {
-    memberEvents.sort((a, b) => a.at - b.at);
+    // Steps stamped with the same instant (apps that send whole seconds) are taken in step order, not in whatever
+    // order the database returned them: a later step then counts, whatever the read.
+    memberEvents.sort((a, b) => a.at - b.at || order(a.name) - order(b.name));
     let best = 0;
     // Try each start (each occurrence of the first step) and keep the furthest the member got.
     memberEvents.forEach((start, startIndex) => {

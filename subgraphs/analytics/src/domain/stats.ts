@@ -17,8 +17,16 @@ export interface CreativeStatsView {
   variants: VariantStatsView[];
 }
 
+/**
+ * The most variants listed: content defines at most five, and the creative's own content is one more. Clients name the
+ * variant they saw, and every key made up would otherwise be one more entry on every page that shows the creative.
+ */
+export const MAX_VARIANTS_LISTED = 6;
+
 export function creativeStats(totals: readonly RollupTotals[], from: string): CreativeStatsView {
   const variants = [...totals]
+    .sort((a, b) => b.impressions - a.impressions || (a.variant ?? '').localeCompare(b.variant ?? ''))
+    .slice(0, MAX_VARIANTS_LISTED)
     .sort((a, b) => (a.variant ?? '').localeCompare(b.variant ?? ''))
     .map(({ variant, impressions, clicks }) => ({
       variant,
@@ -26,8 +34,8 @@ export function creativeStats(totals: readonly RollupTotals[], from: string): Cr
       clicks,
       ctr: clickThroughRate(clicks, impressions),
     }));
-  const impressions = variants.reduce((sum, variant) => sum + variant.impressions, 0);
-  const clicks = variants.reduce((sum, variant) => sum + variant.clicks, 0);
+  const impressions = totals.reduce((sum, total) => sum + total.impressions, 0);
+  const clicks = totals.reduce((sum, total) => sum + total.clicks, 0);
   return {
     from: new Date(`${from}T00:00:00Z`),
     impressions,

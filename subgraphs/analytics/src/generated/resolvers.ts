@@ -119,7 +119,10 @@ export type CreativeStats = {
   from: Scalars['DateTime']['output'];
   /** Times it was seen. */
   impressions: Scalars['Int']['output'];
-  /** The same per experiment variant. */
+  /**
+   * The same per experiment variant: the 6 with most impressions (content defines at most 5, and the creative's own
+   * content is one more), as clients may name any variant they saw.
+   */
   variants: Array<VariantStats>;
 };
 

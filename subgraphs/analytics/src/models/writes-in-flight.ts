@@ -1,10 +1,10 @@
 // Event writes in flight, so the event feed never moves past one: a group commit records its start here before it
-// inserts and removes the record once the insert has answered. A record whose process died with it stops holding the
-// feed back when it expires.
+// inserts, renews the record while the insert runs and removes it once the insert has answered. A record whose process
+// died with it stops holding the feed back when it expires.
 import { randomUUID } from 'node:crypto';
 import { Schema, type Model } from 'mongoose';
 
-/** How long a write's record holds the feed back at most: far beyond any insert the driver still waits for. */
+/** How long a write's record holds the feed back after its process last renewed it. */
 export const WRITE_IN_FLIGHT_TTL_MS = 60_000;
 
 export interface WriteInFlightDoc {
@@ -33,6 +33,13 @@ export class WritesInFlight {
     const _id = randomUUID();
     await this.model.create({ _id, at, expiresAt: new Date(at.getTime() + WRITE_IN_FLIGHT_TTL_MS) });
     return _id;
+  }
+
+  /** Keeps the record of a write whose insert still runs from expiring: its lifetime starts again at `now`. */
+  async renew(id: string, now: Date): Promise<void> {
+    await this.model
+      .updateOne({ _id: id }, { $set: { expiresAt: new Date(now.getTime() + WRITE_IN_FLIGHT_TTL_MS) } })
+      .exec();
   }
 
   async end(id: string): Promise<void> {
