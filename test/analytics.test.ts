@@ -820,6 +820,33 @@ describe('the event feed', () => {
     expect(page.events.map((event) => event.id)).toEqual([slow._id]);
   });
 
+  it('takes as many event names as running activities’ tasks may count, and refuses more with BAD_USER_INPUT', async () => {
+    const sink = new MongoEventSink(feedRepos.events, feedRepos.writesInFlight, writer);
+    const event = signIn();
+    await sink.store([event]);
+    await sink.close();
+    const names = (count: number) => [
+      ...Array.from({ length: count - 1 }, (_, i) => `task_event_${i}`),
+      'sign_in',
+    ];
+    const later = new Date(Date.now() + 2 * FEED_LAG_MS);
+    const page = await feedPage(
+      feedRepos.events,
+      feedRepos.writesInFlight,
+      { after: fromTheStart, names: names(120), first: 100 },
+      later,
+    );
+    expect(page.events.map((stored) => stored.id)).toEqual([event._id]);
+    await expect(
+      feedPage(
+        feedRepos.events,
+        feedRepos.writesInFlight,
+        { after: fromTheStart, names: names(501), first: 100 },
+        later,
+      ),
+    ).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'names' } });
+  });
+
   it('stops being held back by the record of a write whose process died once that record expires', async () => {
     const sink = new MongoEventSink(feedRepos.events, feedRepos.writesInFlight, writer);
     await feedRepos.writesInFlight.begin(new Date(Date.now() - FEED_LAG_MS));

@@ -8,7 +8,8 @@ import type { EventRepository } from './models/event';
 import type { WritesInFlight } from './models/writes-in-flight';
 
 export const FEED_LAG_MS = 2_000;
-const MAX_NAMES = 50;
+/** Enough for every event a running activity's task may count (engagement asks for all of them in one read). */
+export const FEED_MAX_NAMES = 500;
 const MAX_PAGE = 1_000;
 
 export async function feedPage(
@@ -17,8 +18,8 @@ export async function feedPage(
   args: { after: string | null; names: readonly string[]; first: number },
   now: Date,
 ) {
-  if (args.names.length === 0 || args.names.length > MAX_NAMES)
-    throw badInput(`ask for 1 to ${MAX_NAMES} event names`, 'names');
+  if (args.names.length === 0 || args.names.length > FEED_MAX_NAMES)
+    throw badInput(`ask for 1 to ${FEED_MAX_NAMES} event names`, 'names');
   const first = checkCount(args.first, MAX_PAGE, 'first');
   const oldestInFlight = await writesInFlight.oldest(now);
   const until = new Date(Math.min(now.getTime() - FEED_LAG_MS, (oldestInFlight?.getTime() ?? Infinity) - 1));
