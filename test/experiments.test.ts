@@ -420,6 +420,19 @@ describe('the model registry', () => {
     ]) {
       expect(errorCodes(await graphql(hub.gatewayUrl, query, {}, operator))).toEqual(['NOT_FOUND']);
     }
+    const zero = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          model(name: "creative-bandit", version: 0) {
+            version
+          }
+        }
+      `,
+      {},
+      operator,
+    );
+    expect(zero.errors?.[0]?.message).toBe('model creative-bandit has no version 0');
     expect(
       errorCodes(
         await graphql(

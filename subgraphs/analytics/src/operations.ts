@@ -100,18 +100,13 @@ export async function activateModelVersion(
 /** A version of a model, or its active one; NOT_FOUND when there is none. */
 export async function modelVersion(ctx: AnalyticsContext, name: string, version: number | null | undefined) {
   requireScope(ctx.identity, Scope.OPERATOR);
-  const found =
-    version === null || version === undefined
-      ? await ctx.repos.models.active(name)
-      : await ctx.repos.models.version(name, version);
+  const active = version === null || version === undefined;
+  const found = active ? await ctx.repos.models.active(name) : await ctx.repos.models.version(name, version);
   if (!found) {
     throw hubError(
       ErrorCode.NOT_FOUND,
-      `model ${name.slice(0, 64)} has no ${version ? `version ${version}` : 'active version'}`,
-      {
-        name: name.slice(0, 64),
-        version: version ?? null,
-      },
+      `model ${name.slice(0, 64)} has no ${active ? 'active version' : `version ${version}`}`,
+      { name: name.slice(0, 64), version: version ?? null },
     );
   }
   return found;
