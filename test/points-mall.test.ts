@@ -105,6 +105,7 @@ beforeAll(async () => {
     publishedBenefit('B-MALL-GONE', { kind: 'POINTS_PRODUCT', pointsCost: 10, stock: 5, remaining: 0 }),
     publishedBenefit('B-COUPON'),
     publishedBenefit('B-MALL-ONE', { kind: 'POINTS_PRODUCT', pointsCost: 10 }),
+    publishedBenefit('B-MALL-DEAR', { kind: 'POINTS_PRODUCT', pointsCost: 100 }),
   ]);
 });
 
@@ -187,6 +188,39 @@ describe('redeemPoints under contention', () => {
     }
     const [benefit] = await engagement.benefits.findByIds(['B-MALL-LAST']);
     expect(benefit!.remaining).toBe(0);
+  });
+
+  it('refuses a member’s 29 other concurrent purchases past the per-member limit for that reason, before they pay', async () => {
+    const [memberId] = memberIds(1, 550);
+    await setBalance(memberId!, 1_000);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => redeemAs(memberId!, 'B-MALL-DEAR', `dear-${memberId}-${i}`)),
+    );
+    expect(answers.filter((answer) => answer.data?.redeemPoints)).toHaveLength(1);
+    expect(answers.flatMap(errorCodes)).toEqual(Array.from({ length: 29 }, () => 'CLAIM_LIMIT_REACHED'));
+    // Only the purchase made paid: no loser spent and was refunded, so the balance never dipped below 900.
+    const viewer = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          viewer {
+            points
+            pointsLedger(first: 50) {
+              kind
+              amount
+            }
+          }
+        }
+      `,
+      {},
+      bearer(await clientToken(memberId!, 'member')),
+    );
+    expect(viewer.data?.viewer).toEqual({ points: 900, pointsLedger: [{ kind: 'SPEND', amount: -100 }] });
+    // A loser's key repeats its refusal, which was the true one.
+    const loser = answers.findIndex((answer) => !answer.data?.redeemPoints);
+    expect(errorCodes(await redeemAs(memberId!, 'B-MALL-DEAR', `dear-${memberId}-${loser}`))).toEqual([
+      'CLAIM_LIMIT_REACHED',
+    ]);
   });
 
   it('spends once for a key however often it is sent', async () => {
@@ -356,6 +390,55 @@ describe('a redemption whose spend went through at members but whose answer was 
     expect((await Promise.all(['M0962', 'M0963', 'M0964'].map(balances))).map((b) => b.points)).toEqual([
       100, 100, 90,
     ]);
+  });
+});
+
+describe('a purchase whose writer died after reserving the member’s count, before paying', () => {
+  it('is finished by the background pass, paying once, or refused giving the count back when the balance is short', async () => {
+    const settle = (now: Date) =>
+      settlePurchases(
+        engagement,
+        (memberId) =>
+          pointsPayment(
+            graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
+            memberId,
+            'points mall: settled',
+            'test-settle-held',
+          ),
+        testLogger,
+        now,
+      );
+    const [rich, poor] = ['M0965', 'M0966'];
+    await setBalance(rich!, 100);
+    await setBalance(poor!, 0);
+    for (const memberId of [rich!, poor!]) {
+      const requestId = claimRequestId(memberId, 'POINTS', 'died-before-paying');
+      const claimId = claimIdOf(requestId);
+      await engagement.claimRequests.model.create({
+        _id: requestId,
+        memberId,
+        source: 'POINTS',
+        argumentsHash: argumentsHash({ benefitId: 'B-MALL-ONE' }),
+        benefitId: 'B-MALL-ONE',
+        claimId,
+        pointsCost: 10,
+        createdAt: new Date(),
+        holder: 'dead-writer',
+        leaseUntil: new Date(Date.now() - 1_000),
+        outcome: null,
+      });
+      expect(await engagement.claimCounters.reserve(`M|B-MALL-ONE|${memberId}`, 1, claimId, 1)).toBe(true);
+    }
+    await settle(new Date(Date.now() + ABANDONED_AFTER_MS + 60_000));
+    expect([(await balances(rich!)).points, (await balances(poor!)).points]).toEqual([90, 0]);
+    expect(await engagement.claims.model.countDocuments({ memberId: rich })).toBe(1);
+    expect((await members.ledger.newestFor(rich!, 10)).map((entry) => entry.kind)).toEqual(['SPEND']);
+    // The short one's count went back with its refusal: topped up, the member buys under a new key.
+    expect(errorCodes(await redeemAs(poor!, 'B-MALL-ONE', 'died-before-paying'))).toEqual([
+      'INSUFFICIENT_POINTS',
+    ]);
+    await setBalance(poor!, 10);
+    expect((await redeemAs(poor!, 'B-MALL-ONE', 'after-top-up')).data?.redeemPoints).toBeTruthy();
   });
 });
 

@@ -64,6 +64,54 @@ it('concurrent awards with different keys all count', async () => {
   expect((await balanceOf('M0043')).points - before.points).toBe(200);
 });
 
+it('refuses an award that would take a balance past a GraphQL Int, also among concurrent awards, storing nothing', async () => {
+  // 2,147,000,000 is where about 2,147 operator awards of 1,000,000 take a member.
+  await repos.members.model.updateOne(
+    { _id: 'M0046' },
+    { $set: { points: 2_147_000_000, growthPoints: 2_147_000_000 } },
+  );
+  const responses = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      graphql(
+        hub.gatewayUrl,
+        AWARD,
+        { memberId: 'M0046', amount: 100_000, key: `near-the-top-M0046-${i}` },
+        bearer(operatorToken),
+      ),
+    ),
+  );
+  // Room for four: a fifth would make 2,147,500,000.
+  expect(responses.filter((response) => response.data?.awardPoints)).toHaveLength(4);
+  expect(
+    responses.flatMap((response) => response.errors ?? []).map((error) => error.extensions?.code),
+  ).toEqual(['BALANCE_LIMIT_REACHED', 'BALANCE_LIMIT_REACHED']);
+  const viewer = await graphql(
+    hub.gatewayUrl,
+    `
+      {
+        viewer {
+          points
+          growthPoints
+          pointsLedger(first: 10) {
+            idempotencyKey
+          }
+        }
+      }
+    `,
+    {},
+    bearer(await clientToken('M0046', 'member')),
+  );
+  expect(viewer.errors).toBeUndefined();
+  expect(viewer.data?.viewer).toMatchObject({ points: 2_147_400_000, growthPoints: 2_147_400_000 });
+  const keys = (viewer.data?.viewer.pointsLedger as { idempotencyKey: string }[]).map(
+    (entry) => entry.idempotencyKey,
+  );
+  expect(keys.filter((key) => key.startsWith('near-the-top-M0046-'))).toHaveLength(4);
+  expect(
+    await repos.ledger.model.countDocuments({ idempotencyKey: { $regex: '^near-the-top-M0046-' } }),
+  ).toBe(4);
+});
+
 /** What an award of 70 does to a member: the change a stalled writer would apply. */
 const AWARD_OF_70 = { points: 70, growthPoints: 70 };
 
@@ -133,5 +181,50 @@ describe('recovery of an award whose writer died', () => {
       state: 'APPLIED',
       balanceAfter: after.points,
     });
+  });
+});
+
+describe('the ledger a member and an operator read', () => {
+  const LEDGER = `query ($id: ID!) { member(id: $id) { pointsLedger(first: 50) { id amount balanceAfter } } }`;
+  const ledgerOf = async (memberId: string) => {
+    const [asMember, asOperator] = await Promise.all([
+      graphql(
+        hub.gatewayUrl,
+        `
+          {
+            viewer {
+              pointsLedger(first: 50) {
+                id
+                amount
+                balanceAfter
+              }
+            }
+          }
+        `,
+        {},
+        bearer(await clientToken(memberId, 'member')),
+      ),
+      graphql(hub.gatewayUrl, LEDGER, { id: memberId }, bearer(operatorToken)),
+    ]);
+    expect(asOperator.data?.member.pointsLedger).toEqual(asMember.data?.viewer.pointsLedger);
+    return (asMember.data?.viewer.pointsLedger as { id: string }[]).map((entry) => entry.id);
+  };
+
+  it('shows the entries that moved the balance, never one still unapplied, until a retry applies it', async () => {
+    await repos.ledger.model.create(stuck('PE-never-applied', 'ledger-never-applied', 'M0047'));
+    await repos.ledger.model.create(stuck('PE-applied-unmarked', 'ledger-applied-unmarked', 'M0047'));
+    await repos.members.applyPoints('M0047', 'PE-applied-unmarked', AWARD_OF_70);
+    const before = await ledgerOf('M0047');
+    expect(before).toContain('PE-applied-unmarked');
+    expect(before).not.toContain('PE-never-applied');
+    // The operator's retry applies it; from then on it is history.
+    const retry = await graphql(
+      hub.gatewayUrl,
+      AWARD,
+      { memberId: 'M0047', amount: 70, key: 'ledger-never-applied' },
+      bearer(operatorToken),
+    );
+    expect(retry.errors).toBeUndefined();
+    expect((await ledgerOf('M0047')).sort()).toEqual(['PE-never-applied', ...before].sort());
   });
 });

@@ -6,9 +6,8 @@ import {
   openRepositories as openEngagement,
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
-import { FAILURES_PER_PASS } from '../subgraphs/engagement/src/activities/progress';
 import { rewardReferrals } from '../subgraphs/engagement/src/referrals/operations';
-import type { RewardGranter } from '../subgraphs/engagement/src/rewards';
+import { FAILURES_PER_PASS, type RewardGranter } from '../subgraphs/engagement/src/rewards';
 import { ErrorCode, hubError } from '@bank-hub/shared';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import {
@@ -152,6 +151,12 @@ describe('invite codes', () => {
     expect(await engagement.referrals.model.countDocuments({ code })).toBe(1);
   });
 
+  it('are refused to a token whose member does not exist, storing nothing', async () => {
+    const response = await graphql(hub.gatewayUrl, CREATE, {}, await as('M9990'));
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+    expect(await engagement.invitations.model.countDocuments({ inviterId: 'M9990' })).toBe(0);
+  });
+
   it('are at most 20 per member, also when 60 are created at once', async () => {
     const headers = await as('M0006');
     const answers = await Promise.all(
@@ -238,6 +243,101 @@ describe('activation', () => {
 });
 
 describe('rewarding activated referrals', () => {
+  it('records rewards refused for good and goes on, so they never hold up later referrals', async () => {
+    const invitee = newcomers[50]!;
+    const phantomInvitee = newcomers[51]!;
+    const before = await points(phantomInvitee);
+    // Older than any real referral: five whose inviter members does not know (one invitee real, four not either).
+    const long = new Date(Date.now() - 3_600_000);
+    await engagement.referrals.model.insertMany(
+      Array.from({ length: FAILURES_PER_PASS }, (_, i) => ({
+        _id: i === 0 ? phantomInvitee : `M98${i}0`,
+        inviterId: `M97${i}0`,
+        code: `PHANTOM${i}`,
+        state: 'ACTIVATED',
+        acceptedAt: long,
+        activatedAt: long,
+      })),
+    );
+    const code = await codeOf('M0007');
+    await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
+    const inviterBefore = await points('M0007');
+    await graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($e: [EventInput!]!) {
+          trackEvents(deviceId: "referral-phone-2", events: $e) {
+            accepted
+          }
+        }
+      `,
+      {
+        e: [
+          {
+            id: `open-account-${Date.now().toString(36)}-b`,
+            name: 'flow_completed',
+            occurredAt: new Date().toISOString(),
+            channel: 'APP',
+            properties: { flowKey: 'open-account' },
+          },
+        ],
+      },
+      await as(invitee),
+    );
+    for (let tries = 0; tries < 60; tries++) {
+      if ((await engagement.referrals.findByInvitees([invitee]))[0]?.state === 'REWARDED') break;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(await points('M0007')).toBe(inviterBefore + 500);
+    // The real invitee of a phantom inviter still has their side.
+    expect(await points(phantomInvitee)).toBe(before + 200);
+    const phantoms = await engagement.referrals.findByInvitees([phantomInvitee, 'M9810']);
+    expect(phantoms.map((referral) => [referral.state, referral.rewardRefusal?.code])).toEqual([
+      ['ACTIVATED', 'NOT_FOUND'],
+      ['ACTIVATED', 'NOT_FOUND'],
+    ]);
+  });
+
+  it('puts off a referral whose grant failed, and tries the others first', async () => {
+    const connection = await testDatabase('referral-backoff');
+    try {
+      const repos = await openEngagement(connection);
+      const now = new Date();
+      await repos.referrals.model.insertMany(
+        Array.from({ length: 8 }, (_, i) => ({
+          _id: `M${3100 + i}`,
+          inviterId: 'M0001',
+          code: `CODE${i}`,
+          state: 'ACTIVATED',
+          acceptedAt: now,
+          activatedAt: new Date(now.getTime() - 1_000 * (10 - i)),
+        })),
+      );
+      const asked: string[] = [];
+      // The five oldest invitees' grants fail (members times out on them); the other three succeed.
+      const granter: RewardGranter = {
+        async grant(reward) {
+          asked.push(reward.idempotencyKey);
+          if (reward.idempotencyKey < 'referral:M3105')
+            throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members timed out');
+          return { pointsEntryId: 'PE-1', claim: null };
+        },
+      };
+      await rewardReferrals({ repos, granter, logger: testLogger }, now);
+      await rewardReferrals({ repos, granter, logger: testLogger }, now);
+      expect(await repos.referrals.model.countDocuments({ state: 'REWARDED' })).toBe(3);
+      // Oldest first; the second pass asks none of the five again.
+      expect(asked.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((i) => `referral:M310${i}:inviter`));
+      expect(asked.slice(5)).not.toContain('referral:M3100:inviter');
+      // Not before its backoff has passed.
+      const retried = await repos.referrals.awaitingRewards(new Date(now.getTime() + 5_000));
+      expect(retried.map((referral) => referral._id)).toEqual(['M3100', 'M3101', 'M3102', 'M3103', 'M3104']);
+      expect(await repos.referrals.awaitingRewards(now)).toEqual([]);
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+
   it('stops a pass after a few failed grants, leaving the rest to the next one', async () => {
     const connection = await testDatabase('referral-rewards');
     try {

@@ -2,7 +2,7 @@
 // get them through @requires; a mutation asks members through the graph on the member's behalf. Members down means
 // nobody may assume a rule holds: SERVICE_UNAVAILABLE.
 import { z } from 'zod';
-import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
+import { ErrorCode, forbidden, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import { evaluate, profileOfMember, type Rule } from '@bank-hub/targeting';
 
 export const MemberAttributes = z.object({
@@ -28,6 +28,23 @@ export async function viewerAttributes(graph: GraphClient, caller: GraphCaller):
     });
   }
   return parsed.data;
+}
+
+const VIEWER_ID = `query ViewerExists { viewer { id } }`;
+
+/**
+ * Refuses a token that names no member of members (FORBIDDEN, as a claim does), so nothing is stored for nobody;
+ * SERVICE_UNAVAILABLE when members cannot say.
+ */
+export async function requireExistingViewer(graph: GraphClient, caller: GraphCaller): Promise<void> {
+  const response = await graph.query<{ viewer: { id: string } | null }>(caller, VIEWER_ID);
+  if (response.errors.length > 0 || !response.data) {
+    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not say who the member is; try again', {
+      serviceName: 'members',
+      reason: response.errors[0]?.message,
+    });
+  }
+  if (response.data.viewer === null) throw forbidden('the token names no member');
 }
 
 /** Whether a rule (null: everyone) holds for the member now. */

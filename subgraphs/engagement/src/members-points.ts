@@ -31,6 +31,7 @@ export interface MemberPoints {
 /** Codes members answers on purpose, passed on as they are; anything else means members could not answer. */
 const MEMBERS_REFUSALS = new Set<string>([
   ErrorCode.INSUFFICIENT_POINTS,
+  ErrorCode.BALANCE_LIMIT_REACHED,
   ErrorCode.NOT_FOUND,
   ErrorCode.CONFLICT,
 ]);

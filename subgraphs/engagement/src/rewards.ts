@@ -1,8 +1,8 @@
 // Rewards for what members do in engagement (a completed task, a referral): points through members' awardPoints with
 // the hub's service identity, and a benefit through grantBenefit. Both are idempotent by the caller's key, so an area
-// that grants a reward again after a crash grants it once.
+// that grants a reward again after a crash grants it once. grantInTurn is how every area retries the rewards it owes.
 import { createHash } from 'node:crypto';
-import type { GraphClient } from '@bank-hub/shared';
+import { ErrorCode, type GraphClient, type Logger } from '@bank-hub/shared';
 import { grantBenefit } from './benefits/grant';
 import type { ClaimDoc } from './benefits/models/claim';
 import { graphMemberPoints } from './members-points';
@@ -72,4 +72,88 @@ export function createRewardGranter({
       return { pointsEntryId, claim };
     },
   };
+}
+
+/**
+ * What a grant refused for good: the claim's refusals, which its key's record repeats to every retry (the benefit's
+ * limits, stock, availability, an unknown benefit or member, a benefit the task no longer names under its key).
+ * Anything else (a subgraph down, a claim still in progress) is tried again later.
+ */
+const FINAL_REFUSALS = new Set<string>([
+  ErrorCode.CLAIM_LIMIT_REACHED,
+  ErrorCode.DAILY_LIMIT_REACHED,
+  ErrorCode.OUT_OF_STOCK,
+  ErrorCode.BENEFIT_NOT_AVAILABLE,
+  ErrorCode.NOT_IN_AUDIENCE,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.IDEMPOTENCY_KEY_REUSED,
+]);
+
+/** Whether a grant's error is a refusal for good; its code when it is. */
+export function finalRefusal(error: unknown): { code: string; message: string } | null {
+  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+  return typeof code === 'string' && FINAL_REFUSALS.has(code)
+    ? { code, message: (error as Error).message }
+    : null;
+}
+
+/** Failed grants (other than refusals) after which a pass stops: a subgraph that is down fails every grant alike. */
+export const FAILURES_PER_PASS = 5;
+const FIRST_RETRY_MS = 5_000;
+const LAST_RETRY_MS = 3_600_000;
+
+/** When a reward that failed `attempts` times before may be tried again: 5 s, doubling up to an hour. */
+const retryAfter = (attempts: number, now: Date) =>
+  new Date(now.getTime() + Math.min(FIRST_RETRY_MS * 2 ** Math.min(attempts, 20), LAST_RETRY_MS));
+
+/** A reward still owed, as the area that owes it keeps it: what it is called in logs, and its failures so far. */
+export interface OwedReward {
+  _id: string;
+  rewardAttempts?: number;
+}
+
+/** How an area grants one owed reward and records what came of it. */
+export interface RewardLedger<T extends OwedReward> {
+  /** What the logs call it ("task reward", "referral rewards"). */
+  what: string;
+  grant(owed: T): Promise<void>;
+  rewarded(owed: T): Promise<void>;
+  /** Refused for good: recorded with its code, never tried again. */
+  refused(owed: T, refusal: { code: string; message: string }): Promise<void>;
+  /** Failed otherwise: counted, and not tried again before `retryAt`. */
+  deferred(owed: T, retryAt: Date): Promise<void>;
+}
+
+/**
+ * Grants owed rewards in the order given (the caller's query: oldest first, none waiting out a backoff), each under
+ * its own key: a refusal is recorded and never tried again; any other failure backs off, and a pass stops after
+ * FAILURES_PER_PASS of them — so no reward that keeps failing holds up the ones behind it.
+ */
+export async function grantInTurn<T extends OwedReward>(
+  owed: readonly T[],
+  ledger: RewardLedger<T>,
+  logger: Logger,
+  now: Date,
+): Promise<void> {
+  let failures = 0;
+  for (const reward of owed) {
+    try {
+      await ledger.grant(reward);
+      await ledger.rewarded(reward);
+    } catch (error) {
+      const refusal = finalRefusal(error);
+      if (refusal) {
+        await ledger.refused(reward, refusal);
+        logger.warn({ id: reward._id, ...refusal }, `${ledger.what} refused; not tried again`);
+        continue;
+      }
+      await ledger.deferred(reward, retryAfter(reward.rewardAttempts ?? 0, now));
+      logger.warn(
+        { id: reward._id, reason: (error as Error).message },
+        `${ledger.what} not granted; a later pass retries`,
+      );
+      if (++failures >= FAILURES_PER_PASS) return;
+    }
+  }
 }

@@ -16,8 +16,8 @@ export interface MembersLoaders {
   levels: { load(): Promise<MembershipLevelDoc[]> };
   tagDefinitions: { load(): Promise<TagDefinitionDoc[]> };
   /** Ledger entries per member, newest first. */
-  /** A member's newest ledger entries (up to LEDGER_PAGE_MAX), once per member per request. */
-  ledgerByMember: DataLoader<string, PointsEntryDoc[]>;
+  /** A member's newest ledger entries that moved the balance (up to LEDGER_PAGE_MAX), once per member per request. */
+  ledgerByMember: DataLoader<MemberDoc, PointsEntryDoc[], string>;
   /** Audience size per segment code, counted for all requested segments in one aggregate. */
   audienceSize: DataLoader<SegmentDoc, number>;
 }
@@ -47,8 +47,14 @@ export function createLoaders(
     levels: { load: async () => (await definitions.get()).levels },
     tagDefinitions: { load: async () => (await definitions.get()).tagDefinitions },
     // One bounded, indexed query per member: a single $in query would read every entry of every member.
-    ledgerByMember: new DataLoader((memberIds) =>
-      Promise.all(memberIds.map((memberId) => repos.ledger.newestFor(memberId, LEDGER_PAGE_MAX))),
+    ledgerByMember: new DataLoader<MemberDoc, PointsEntryDoc[], string>(
+      (members) =>
+        Promise.all(
+          members.map((member) =>
+            repos.ledger.historyFor(member._id, LEDGER_PAGE_MAX, member.appliedEntries ?? []),
+          ),
+        ),
+      { cacheKeyFn: (member) => member._id },
     ),
     audienceSize: new DataLoader<SegmentDoc, number, string>(
       (segments) => repos.members.countMany(segments.map((segment) => compileRule(segment.rule, now))),

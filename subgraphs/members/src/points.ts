@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { badInput, conflict, hubError, ErrorCode } from '@bank-hub/shared';
 import { levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
-import type { MemberDoc, PointsChange } from './models/member';
+import { MAX_BALANCE, type MemberDoc, type PointsChange } from './models/member';
 import type { EntryKind, PointsEntryDoc } from './models/points-ledger';
 
 const LEASE_MS = 30_000;
@@ -116,11 +116,7 @@ async function applyEntry(
   request: PointsRequest,
 ): Promise<PointsEntryDoc> {
   const { change, action } = KINDS[entry.kind];
-  // Null when a writer that stalled applied this entry already (read the member as it is now instead), or when the
-  // balance does not cover a spend.
-  const member =
-    (await repos.members.applyPoints(entry.memberId, entry._id, change(request.amount))) ??
-    (await appliedBefore(repos, entry));
+  const member = await applyOnce(repos, entry, change(request.amount));
   const level = levelForGrowthPoints(await repos.levels.all(), member.growthPoints);
   if (level.rank > member.levelRank) await repos.members.raiseLevel(member._id, level._id, level.rank);
   const levelAfter = level.rank > member.levelRank ? level._id : member.levelCode;
@@ -138,15 +134,41 @@ async function applyEntry(
   return result;
 }
 
-/** The member an entry was applied to before; for a spend the balance did not cover, the refusal. */
-async function appliedBefore(repos: MembersRepositories, entry: PointsEntryDoc): Promise<MemberDoc> {
-  const [member] = await repos.members.findByIds([entry.memberId]);
-  if (!member) throw new Error(`member ${entry.memberId} vanished while applying points`);
-  if (entry.kind !== 'SPEND' || member.appliedEntries.includes(entry._id)) return member;
-  await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
-  throw hubError(
-    ErrorCode.INSUFFICIENT_POINTS,
-    `the balance of ${member.points} points does not cover ${-entry.amount}`,
-    { field: 'amount', balance: member.points },
-  );
+/**
+ * Applies the entry's change to the member once and returns the member after it (as it is now, when a writer that
+ * stalled applied it already). Refuses, giving the key back: a spend the balance does not cover, and an award or refund
+ * that would take a balance past MAX_BALANCE — every balance must stay readable as a GraphQL Int.
+ */
+async function applyOnce(
+  repos: MembersRepositories,
+  entry: PointsEntryDoc,
+  change: PointsChange,
+): Promise<MemberDoc> {
+  for (;;) {
+    const applied = await repos.members.applyPoints(entry.memberId, entry._id, change);
+    if (applied) return applied;
+    const [member] = await repos.members.findByIds([entry.memberId]);
+    if (!member) throw new Error(`member ${entry.memberId} vanished while applying points`);
+    if (member.appliedEntries.includes(entry._id)) return member;
+    if (entry.kind === 'SPEND') {
+      await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
+      throw hubError(
+        ErrorCode.INSUFFICIENT_POINTS,
+        `the balance of ${member.points} points does not cover ${-entry.amount}`,
+        { field: 'amount', balance: member.points },
+      );
+    }
+    if (
+      member.points + change.points > MAX_BALANCE ||
+      (change.growthPoints > 0 && member.growthPoints + change.growthPoints > MAX_BALANCE)
+    ) {
+      await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
+      throw hubError(
+        ErrorCode.BALANCE_LIMIT_REACHED,
+        `a balance may not exceed ${MAX_BALANCE} points: ${member.points} (growth ${member.growthPoints}) has no room for ${entry.amount}`,
+        { field: 'amount', balance: member.points, growthPoints: member.growthPoints },
+      );
+    }
+    // A spend made room since the update was refused: try again.
+  }
 }

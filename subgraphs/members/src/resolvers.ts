@@ -168,7 +168,7 @@ export const resolvers: Resolvers = {
       const size = checkCount(first ?? 20, LEDGER_PAGE_MAX, 'first');
       // A guest has no points and no ledger. An error here would null the whole viewer (the list is non-null) and
       // with it the guest's page, asked in the same query as a member's.
-      return guest ? [] : (await ctx.loaders.ledgerByMember.load(member._id)).slice(0, size);
+      return guest ? [] : (await ctx.loaders.ledgerByMember.load(member)).slice(0, size);
     },
   },
 

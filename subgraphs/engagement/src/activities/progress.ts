@@ -5,8 +5,8 @@
 // could not be granted (a subgraph down, a process that died) is retried by a later pass, backing off; one refused for
 // good (the benefit's limit reached, out of stock, ended) is recorded as refused and never tried again.
 import { createHash, randomUUID } from 'node:crypto';
-import { ErrorCode, type Logger } from '@bank-hub/shared';
-import type { RewardGranter } from '../rewards';
+import { ErrorCode, hubError, type Logger } from '@bank-hub/shared';
+import { grantInTurn, type RewardGranter } from '../rewards';
 import type { ActivityDoc, ActivityRepositories, ParticipationDoc, ProgressDoc } from './model';
 import { participationId } from './model';
 import { contributionOf, type CountedEvent } from './tasks';
@@ -67,32 +67,8 @@ export async function countEvents(
   return moved;
 }
 
-/**
- * What a grant refused for good: the claim's refusals, which its key's record repeats to every retry (the benefit's
- * limits, stock, availability, an unknown benefit or member, a benefit the task no longer names under its key).
- * Anything else (a subgraph down, a claim still in progress) is tried again later.
- */
-const FINAL_REFUSALS = new Set<string>([
-  ErrorCode.CLAIM_LIMIT_REACHED,
-  ErrorCode.DAILY_LIMIT_REACHED,
-  ErrorCode.OUT_OF_STOCK,
-  ErrorCode.BENEFIT_NOT_AVAILABLE,
-  ErrorCode.NOT_IN_AUDIENCE,
-  ErrorCode.NOT_FOUND,
-  ErrorCode.BAD_USER_INPUT,
-  ErrorCode.IDEMPOTENCY_KEY_REUSED,
-]);
-
 /** Rewards one pass grants at most; the next pass goes on. */
 const REWARDS_PER_PASS = 200;
-/** Failed grants (other than refusals) after which a pass stops: a subgraph that is down fails every grant alike. */
-export const FAILURES_PER_PASS = 5;
-const FIRST_RETRY_MS = 5_000;
-const LAST_RETRY_MS = 3_600_000;
-
-/** When a reward that failed `attempts` times before may be tried again: 5 s, doubling up to an hour. */
-const retryAfter = (attempts: number, now: Date) =>
-  new Date(now.getTime() + Math.min(FIRST_RETRY_MS * 2 ** Math.min(attempts, 20), LAST_RETRY_MS));
 
 /**
  * Grants the rewards of completed tasks not yet rewarded; each once, under the task's own key. A refusal is recorded
@@ -110,43 +86,37 @@ export async function grantPendingRewards(
   const activities = new Map(
     (await repos.activities.findByIds([...new Set(waiting.map((p) => p.activityId))])).map((a) => [a._id, a]),
   );
-  let failures = 0;
-  for (const progress of waiting) {
-    const task = activities
-      .get(progress.activityId)
-      ?.tasks.find((candidate) => candidate.id === progress.taskId);
-    if (!task) {
-      // The activity's tasks were edited since: there is no reward to grant any more.
-      await repos.progress.markRewardRefused(
-        progress._id,
-        { code: ErrorCode.NOT_FOUND, message: `task ${progress.taskId} is no longer in its activity` },
-        now,
-      );
-      continue;
-    }
-    try {
-      await granter.grant({
-        memberId: progress.memberId,
-        points: task.reward.points,
-        benefitId: task.reward.benefitId,
-        // One key per member and task, in the key alphabet (ids may hold characters keys may not).
-        idempotencyKey: `task:${createHash('sha256').update(progress._id).digest('hex').slice(0, 40)}`,
-        source: 'TASK_REWARD',
-        reason: `task ${task.id} of activity ${progress.activityId}`,
-        requestId,
-      });
-      await repos.progress.markRewarded(progress._id, now);
-    } catch (error) {
-      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
-      const reason = (error as Error).message;
-      if (typeof code === 'string' && FINAL_REFUSALS.has(code)) {
-        await repos.progress.markRewardRefused(progress._id, { code, message: reason }, now);
-        logger.warn({ progress: progress._id, code, reason }, 'task reward refused; not tried again');
-        continue;
-      }
-      await repos.progress.deferReward(progress._id, retryAfter(progress.rewardAttempts ?? 0, now));
-      logger.warn({ progress: progress._id, reason }, 'task reward not granted; a later pass retries');
-      if (++failures >= FAILURES_PER_PASS) return;
-    }
-  }
+  const tasks = new Map(
+    waiting.map((progress) => [
+      progress._id,
+      activities.get(progress.activityId)?.tasks.find((candidate) => candidate.id === progress.taskId),
+    ]),
+  );
+  await grantInTurn(
+    waiting,
+    {
+      what: 'task reward',
+      async grant(progress) {
+        const task = tasks.get(progress._id);
+        // The activity's tasks were edited since: there is no reward to grant any more.
+        if (!task)
+          throw hubError(ErrorCode.NOT_FOUND, `task ${progress.taskId} is no longer in its activity`);
+        await granter.grant({
+          memberId: progress.memberId,
+          points: task.reward.points,
+          benefitId: task.reward.benefitId,
+          // One key per member and task, in the key alphabet (ids may hold characters keys may not).
+          idempotencyKey: `task:${createHash('sha256').update(progress._id).digest('hex').slice(0, 40)}`,
+          source: 'TASK_REWARD',
+          reason: `task ${task.id} of activity ${progress.activityId}`,
+          requestId,
+        });
+      },
+      rewarded: (progress) => repos.progress.markRewarded(progress._id, now),
+      refused: (progress, refusal) => repos.progress.markRewardRefused(progress._id, refusal, now),
+      deferred: (progress, retryAt) => repos.progress.deferReward(progress._id, retryAt),
+    },
+    logger,
+    now,
+  );
 }

@@ -90,7 +90,7 @@ export async function claim(repos: BenefitRepositories, command: ClaimCommand): 
         outcome: refusal ? { claimId: null, refusal: { ...refusal, refund: null } } : null,
       };
       if (!(await repos.claimRequests.tryInsert(request))) continue;
-      return refusal ? answer(repos, request, null) : proceed(repos, command, request, benefit);
+      return refusal ? answer(repos, request, null) : proceed(repos, command, request, benefit, true);
     }
     if (existing.argumentsHash !== hash) {
       throw hubError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey was used before for another benefit', {
@@ -141,19 +141,43 @@ async function refusalBeforeReserving(
   return audienceRefusal(benefit, await command.claimant(), now);
 }
 
-/** Runs a held request that passed the checks to its answer: pay (when buying), reserve, store the claim; or refuse. */
+/**
+ * Runs a held request that passed the checks to its answer: pay (when buying), reserve, store the claim; or refuse.
+ * `fresh`: the request was stored just now, so nothing was paid for it yet.
+ */
 async function proceed(
   repos: BenefitRepositories,
   command: ClaimCommand,
   request: ClaimRequestDoc,
   benefit: BenefitDoc,
+  fresh = false,
 ): Promise<ClaimDoc> {
   const { payment } = command;
   if (payment) {
+    const [perMember] = limitsOf(benefit, command.memberId, request.createdAt);
+    // A new purchase reserves the member's count before paying: of a member's concurrent purchases past the limit,
+    // the others are refused for that, paying nothing — not INSUFFICIENT_POINTS for points one bound to be refused
+    // holds for a moment. A request taken over pays first: its points may be spent, so any refusal must refund them.
+    if (
+      fresh &&
+      perMember &&
+      !(await repos.claimCounters.reserve(
+        perMember.counterId,
+        perMember.limit,
+        request.claimId,
+        perMember.kept,
+      ))
+    )
+      return refuse(repos, request, perMember.refusal, payment, false);
     try {
       await payment.pay(request.claimId, request.pointsCost);
     } catch (error) {
       const code = codeOf(error);
+      // Refused: nothing was ever paid under this key, so nothing past the member's count was reserved; give it back.
+      // Unknown: only a fresh request's own count goes back (a taken-over one's may hold paid reservations), leaving
+      // the request as settlement cancels it.
+      if (perMember && (fresh || code === ErrorCode.INSUFFICIENT_POINTS))
+        await repos.claimCounters.release(perMember.counterId, request.claimId);
       if (code === ErrorCode.INSUFFICIENT_POINTS)
         return refuse(repos, request, { code, message: (error as Error).message }, payment, false);
       // Whether the points moved is unknown (members may have saved the spend and lost its answer). The request stays,
@@ -309,10 +333,11 @@ export async function settlePurchases(
 }
 
 /**
- * A held purchase nobody finished. One whose writer got as far as reserving (it paid) is finished as a retry would
- * finish it. Any other is cancelled: paying again under its own key spends nothing when the first payment went through
- * and spends now when it did not, so the refund after it leaves the balance as it was either way; a retry of the key
- * is answered with the cancellation from then on.
+ * A held purchase nobody finished. One whose writer got as far as reserving (it paid, or it died between reserving the
+ * member's count and paying) is finished as a retry would finish it, paying under its key once. Any other is
+ * cancelled: paying again under its own key spends nothing when the first payment went through and spends now when it
+ * did not, so the refund after it leaves the balance as it was either way; a retry of the key is answered with the
+ * cancellation from then on.
  */
 async function settleAbandoned(
   repos: BenefitRepositories,

@@ -29,6 +29,14 @@ export interface ReferralDoc {
   acceptedAt: Date;
   activatedAt: Date | null;
   rewardedAt: Date | null;
+  /**
+   * Why a side's reward was refused for good (its member does not exist…; the message names the side): not tried
+   * again, and the referral stays ACTIVATED. Absent or null while none was.
+   */
+  rewardRefusal?: { code: string; message: string; at: Date } | null;
+  /** Failed grants of the rewards so far (a subgraph down), and when the next may be tried. */
+  rewardAttempts?: number;
+  rewardRetryAt?: Date | null;
 }
 
 const invitationSchema = new Schema<InvitationDoc>(
@@ -53,11 +61,15 @@ const referralSchema = new Schema<ReferralDoc>(
     acceptedAt: { type: Date, required: true },
     activatedAt: { type: Date, default: null },
     rewardedAt: { type: Date, default: null },
+    rewardRefusal: { type: Schema.Types.Mixed, default: null },
+    rewardAttempts: { type: Number, default: 0 },
+    rewardRetryAt: { type: Date, default: null },
   },
   { collection: 'referrals', versionKey: false },
 );
 referralSchema.index({ inviterId: 1 });
-referralSchema.index({ state: 1 });
+// Rewards still to grant (awaitingRewards), oldest activation first.
+referralSchema.index({ state: 1, activatedAt: 1, _id: 1 });
 referralSchema.index({ pair: 1 }, { unique: true, sparse: true });
 
 /** A member's count of invite codes: reserved before a code is stored, so that no member ever holds more than allowed. */
@@ -174,14 +186,53 @@ export class ReferralRepository {
       .exec();
   }
 
-  /** Activated referrals whose rewards have not all been granted yet. */
-  awaitingRewards(limit = 200): Promise<ReferralDoc[]> {
-    return this.model.find({ state: 'ACTIVATED' }).limit(limit).lean<ReferralDoc[]>().exec();
+  /**
+   * Activated referrals whose rewards have not all been granted yet, oldest activation first: neither refused for good
+   * nor waiting out a failure's backoff, so failures never fill the batch.
+   */
+  awaitingRewards(now: Date, limit = 200): Promise<ReferralDoc[]> {
+    return this.model
+      .find({
+        state: 'ACTIVATED',
+        rewardRefusal: null,
+        $or: [{ rewardRetryAt: null }, { rewardRetryAt: { $lte: now } }],
+      })
+      .sort({ activatedAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<ReferralDoc[]>()
+      .exec();
   }
 
   async markRewarded(inviteeId: string, now: Date): Promise<void> {
     await this.model
-      .updateOne({ _id: inviteeId, state: 'ACTIVATED' }, { $set: { state: 'REWARDED', rewardedAt: now } })
+      .updateOne(
+        { _id: inviteeId, state: 'ACTIVATED' },
+        { $set: { state: 'REWARDED', rewardedAt: now, rewardRetryAt: null } },
+      )
+      .exec();
+  }
+
+  /** Records why a side's reward was refused for good (the first refusal, when two passes met it). */
+  async markRewardRefused(
+    inviteeId: string,
+    refusal: { code: string; message: string },
+    now: Date,
+  ): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: inviteeId, state: 'ACTIVATED', rewardRefusal: null },
+        { $set: { rewardRefusal: { ...refusal, at: now }, rewardRetryAt: null } },
+      )
+      .exec();
+  }
+
+  /** Counts a failed grant and puts the next attempt off until `retryAt`. */
+  async deferRewards(inviteeId: string, retryAt: Date): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: inviteeId, state: 'ACTIVATED' },
+        { $inc: { rewardAttempts: 1 }, $set: { rewardRetryAt: retryAt } },
+      )
       .exec();
   }
 }

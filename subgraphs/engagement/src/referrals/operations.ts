@@ -5,9 +5,8 @@
 // retried or concurrent accept settles on one referral. A member's codes are reserved on a counter before stored.
 import { randomInt, randomUUID } from 'node:crypto';
 import { ErrorCode, hubError, isDuplicateKey, requireMember, type Logger } from '@bank-hub/shared';
-import { viewerAttributes } from '../audience';
-import type { RewardGranter } from '../rewards';
-import { FAILURES_PER_PASS } from '../activities/progress';
+import { requireExistingViewer, viewerAttributes } from '../audience';
+import { finalRefusal, grantInTurn, type RewardGranter } from '../rewards';
 import type { CountedEvent } from '../activities/tasks';
 import type { EngagementContext } from '../context';
 import { pairOf, type InvitationDoc, type ReferralDoc, type ReferralRepositories } from './model';
@@ -29,6 +28,8 @@ const newCode = () =>
 
 export async function createInviteCode(ctx: EngagementContext): Promise<InvitationDoc> {
   const inviterId = requireMember(ctx.identity);
+  // A code of a member members does not know could only bring rewards nobody can be granted.
+  await requireExistingViewer(ctx.graph, ctx);
   // Reserved first with one conditional update: counting the codes and then storing one lets concurrent calls past.
   if (!(await ctx.repos.invitations.reserveCode(inviterId, MAX_CODES_PER_MEMBER)))
     throw hubError(
@@ -129,32 +130,47 @@ export async function activateReferrals(
   await repos.referrals.activate([...new Set(events.filter(activates).map((event) => event.memberId))], now);
 }
 
-/** Grants both sides' rewards of activated referrals, each once under its own key, then marks them rewarded. */
+/**
+ * Grants both sides' rewards of activated referrals, each once under its own key, oldest activation first, then marks
+ * them rewarded — in turn, with task rewards' backoff: a side refused for good (its member does not exist) is recorded
+ * and never tried again; the other side is granted all the same.
+ */
 export async function rewardReferrals(
   deps: { repos: ReferralRepositories; granter: RewardGranter; logger: Logger },
   now: Date,
   requestId: string = randomUUID(),
 ): Promise<void> {
-  let failures = 0;
-  for (const referral of await deps.repos.referrals.awaitingRewards()) {
-    try {
-      for (const side of ['inviter', 'invitee'] as const) {
-        await deps.granter.grant({
-          memberId: side === 'inviter' ? referral.inviterId : referral._id,
-          ...REFERRAL_REWARDS[side],
-          idempotencyKey: `referral:${referral._id}:${side}`,
-          source: 'REFERRAL',
-          reason: `referral of ${referral._id} by ${referral.inviterId}`,
-          requestId,
-        });
-      }
-      await deps.repos.referrals.markRewarded(referral._id, now);
-    } catch (error) {
-      deps.logger.warn(
-        { invitee: referral._id, reason: (error as Error).message },
-        'referral rewards not granted; the next pass retries',
-      );
-      if (++failures >= FAILURES_PER_PASS) return;
-    }
-  }
+  await grantInTurn(
+    await deps.repos.referrals.awaitingRewards(now),
+    {
+      what: 'referral rewards',
+      async grant(referral) {
+        let refused: { code: string; message: string } | null = null;
+        for (const side of ['inviter', 'invitee'] as const) {
+          const memberId = side === 'inviter' ? referral.inviterId : referral._id;
+          try {
+            await deps.granter.grant({
+              memberId,
+              ...REFERRAL_REWARDS[side],
+              idempotencyKey: `referral:${referral._id}:${side}`,
+              source: 'REFERRAL',
+              reason: `referral of ${referral._id} by ${referral.inviterId}`,
+              requestId,
+            });
+          } catch (error) {
+            // One side refused for good still lets the other have its reward; any other failure retries both.
+            const refusal = finalRefusal(error);
+            if (!refusal) throw error;
+            refused ??= { code: refusal.code, message: `${side} ${memberId}: ${refusal.message}` };
+          }
+        }
+        if (refused) throw hubError(refused.code as ErrorCode, refused.message);
+      },
+      rewarded: (referral) => deps.repos.referrals.markRewarded(referral._id, now),
+      refused: (referral, refusal) => deps.repos.referrals.markRewardRefused(referral._id, refusal, now),
+      deferred: (referral, retryAt) => deps.repos.referrals.deferRewards(referral._id, retryAt),
+    },
+    deps.logger,
+    now,
+  );
 }

@@ -108,7 +108,10 @@ export type Member = {
   lifecycleStage: LifecycleStage;
   /** Spendable points balance (积分): awards add to it, spending in the points mall takes from it; never below zero. */
   points: Scalars['Int']['output'];
-  /** Points ledger entries, newest first. The member themself or an operator; empty for a guest. */
+  /**
+   * Points ledger entries that moved the balance, newest first: one not yet applied is listed once it is. The member
+   * themself or an operator; empty for a guest.
+   */
   pointsLedger: Array<PointsEntry>;
   /** Personal data; masked unless the caller holds the `pii:read` scope. Empty strings for a guest. */
   profile: MemberProfile;
@@ -236,8 +239,9 @@ export type Mutation = {
   applyLifecycle: ApplyLifecycleResult;
   /**
    * Awards growth and spendable points. Idempotent: the same idempotencyKey returns the first entry and never
-   * awards twice, also under concurrent calls. Moves the member's level when a threshold is crossed. Operator scope, or
-   * service scope (engagement's task and referral rewards).
+   * awards twice, also under concurrent calls. Moves the member's level when a threshold is crossed. An award that would
+   * take either balance past 2,147,483,647 (the largest Int) is BALANCE_LIMIT_REACHED and stores nothing. Operator scope,
+   * or service scope (engagement's task and referral rewards).
    */
   awardPoints: PointsEntry;
   /** Creates or updates tag definitions in the library. Operator scope. */
@@ -246,7 +250,7 @@ export type Mutation = {
   previewSegment: SegmentPreview;
   /**
    * Gives back spendable points of a spend that bought nothing (e.g. the item ran out after the spend). Growth points
-   * and the level stay. Idempotent like awardPoints. Service scope.
+   * and the level stay. Idempotent like awardPoints; BALANCE_LIMIT_REACHED like it. Service scope.
    */
   refundPoints: PointsEntry;
   /** Sets tag values on a member and removes the tags named in removeCodes; other tags stay as they are. Operator scope. */

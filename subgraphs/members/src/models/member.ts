@@ -41,6 +41,9 @@ export interface MemberDoc {
  */
 export const APPLIED_ENTRIES_KEPT = 500;
 
+/** The largest balance (spendable or growth points) a member may hold: what the graph's 32-bit `Int` can answer. */
+export const MAX_BALANCE = 2_147_483_647;
+
 /** What one ledger entry does to a member's balances. */
 export interface PointsChange {
   points: number;
@@ -189,14 +192,22 @@ export class MemberRepository {
 
   /**
    * Applies an entry's change unless this entry was applied already, remembering it among the member's latest applied
-   * entries; a change that takes points away applies only while the balance covers it. Returns the member after the
-   * change, or null when the entry was applied before, the balance does not cover it, or the member does not exist.
+   * entries; a change that takes points away applies only while the balance covers it, one that adds only while both
+   * balances stay within MAX_BALANCE. Returns the member after the change, or null when the entry was applied before,
+   * a balance does not allow it, or the member does not exist.
    */
   applyPoints(memberId: string, entryId: string, change: PointsChange): Promise<MemberDoc | null> {
-    const covered = change.points < 0 ? { points: { $gte: -change.points } } : {};
+    // Guarded in the update's own filter, so concurrent awards can never together pass either bound.
+    const points =
+      change.points < 0
+        ? { points: { $gte: -change.points } }
+        : { points: { $lte: MAX_BALANCE - change.points } };
+    // Only a change that adds is bounded: a member already past the bound (stored before it) may still spend.
+    const growthPoints =
+      change.growthPoints > 0 ? { growthPoints: { $lte: MAX_BALANCE - change.growthPoints } } : {};
     return this.model
       .findOneAndUpdate(
-        { _id: memberId, appliedEntries: { $ne: entryId }, ...covered },
+        { _id: memberId, appliedEntries: { $ne: entryId }, ...points, ...growthPoints },
         {
           $inc: { points: change.points, growthPoints: change.growthPoints },
           $push: { appliedEntries: { $each: [entryId], $slice: -APPLIED_ENTRIES_KEPT } },

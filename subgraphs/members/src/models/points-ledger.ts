@@ -108,6 +108,21 @@ export class PointsLedgerRepository {
       .exec();
   }
 
+  /**
+   * A member's newest entries that moved the balance, at most `limit`: the applied ones, and those still PENDING that
+   * `appliedIds` (the member's applied entries) shows applied — their writer died before marking them. An entry never
+   * applied (a spend being refused, an award whose writer died first) is no part of the member's history until a
+   * retry applies it.
+   */
+  historyFor(memberId: string, limit: number, appliedIds: readonly string[]): Promise<PointsEntryDoc[]> {
+    return this.model
+      .find({ memberId, $or: [{ state: 'APPLIED' }, { _id: { $in: [...appliedIds] } }] })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .lean<PointsEntryDoc[]>()
+      .exec();
+  }
+
   countForKey(idempotencyKey: string): Promise<number> {
     return this.model.countDocuments({ idempotencyKey }).exec();
   }

@@ -72,8 +72,7 @@ export const inboxResolvers: Resolvers = {
     },
     deleteMessage: async (_parent, { id }, ctx) => {
       const { memberId, message } = await ownMessage(ctx, id);
-      if (!(await ctx.repos.inbox.remove(memberId, message._id, ctx.now)))
-        throw notFound('message', id);
+      if (!(await ctx.repos.inbox.remove(memberId, message._id, ctx.now))) throw notFound('message', id);
       return message._id;
     },
   },
