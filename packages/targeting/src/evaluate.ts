@@ -97,12 +97,31 @@ function compare(actual: unknown, op: 'gt' | 'gte' | 'lt' | 'lte', expected: Sca
   // MongoDB only compares values of the same type bracket.
   if (typeof actual !== typeof expected || (typeof actual !== 'number' && typeof actual !== 'string'))
     return false;
-  const a = actual as number | string;
-  const b = expected as number | string;
-  if (op === 'gt') return a > b;
-  if (op === 'gte') return a >= b;
-  if (op === 'lt') return a < b;
-  return a <= b;
+  const order =
+    typeof actual === 'string'
+      ? compareCodePoints(actual, expected as string)
+      : (actual as number) - (expected as number);
+  if (op === 'gt') return order > 0;
+  if (op === 'gte') return order >= 0;
+  if (op === 'lt') return order < 0;
+  return order <= 0;
+}
+
+/**
+ * Strings in MongoDB's order: by their UTF-8 bytes, which is the order of their code points. JavaScript's `<` orders
+ * UTF-16 code units instead, and puts a character beyond U+FFFF (two surrogates, 0xD800–0xDFFF: 𠮷, emoji) before
+ * one from U+E000 to U+FFFF (the full-width forms of Chinese text): the first differing unit decides, with
+ * surrogates moved above that range.
+ */
+function compareCodePoints(a: string, b: string): number {
+  const rank = (unit: number) => (unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return rank(x) - rank(y);
+  }
+  return a.length - b.length;
 }
 
 /**

@@ -2,6 +2,7 @@
 // targeting attributes. Rules are data (stored on segments and creatives), so they are parsed and validated
 // at the edge and every problem names the node at fault.
 import { parseInstant } from './instant';
+import { LIFECYCLE_STAGES } from './lifecycle';
 
 export const OPERATORS = ['eq', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'exists', 'contains'] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -167,6 +168,9 @@ function parseCondition(
     );
   }
   const operator = op as Operator;
+  const unordered = UNORDERED_FIELDS[field];
+  if (unordered !== undefined && ORDER_OPERATORS.includes(operator))
+    throw new RuleSyntaxError(`${path}.op`, `"${operator}" does not apply to ${field}: ${unordered}`);
   const valuePath = `${path}.value`;
   if (operator === 'exists') {
     if (typeof value !== 'boolean') throw new RuleSyntaxError(valuePath, '"exists" takes true or false');
@@ -208,8 +212,12 @@ function checkValue(
       `"${field}" is compared with ${type === 'number' ? 'numbers' : 'strings'}`,
     );
   }
-  if (['gt', 'gte', 'lt', 'lte'].includes(operator) && typeof value === 'boolean') {
+  if (ORDER_OPERATORS.includes(operator) && typeof value === 'boolean') {
     throw new RuleSyntaxError(path, `"${operator}" compares numbers or strings, not booleans`);
+  }
+  const domain = VALUE_DOMAINS[field];
+  if (domain && !domain.includes(value as string)) {
+    throw new RuleSyntaxError(path, `"${field}" is one of ${domain.join(', ')}`);
   }
   if (field === 'now' && (typeof value !== 'string' || !parseInstant(value))) {
     throw new RuleSyntaxError(
@@ -218,6 +226,23 @@ function checkValue(
     );
   }
 }
+
+const ORDER_OPERATORS: readonly Operator[] = ['gt', 'gte', 'lt', 'lte'];
+
+/**
+ * Fields whose every value the hub fixes: any other value holds for no member, so a condition on it would select
+ * nobody (and its negation everybody) without a word to whoever wrote it.
+ */
+const VALUE_DOMAINS: Partial<Record<string, readonly string[]>> = {
+  riskLevel: ['R1', 'R2', 'R3', 'R4', 'R5'],
+  lifecycleStage: LIFECYCLE_STAGES,
+};
+
+/** Fields whose values are names without an order as strings (GOLD sorts after DIAMOND and before SILVER). */
+const UNORDERED_FIELDS: Partial<Record<string, string>> = {
+  level: 'compare levelRank to order levels',
+  lifecycleStage: 'stages have no order',
+};
 
 /** The type every member's value of a field has; null for tags, whose values are of their definition's type. */
 function valueTypeOf(field: string): 'string' | 'number' | null {

@@ -65,6 +65,13 @@ describe('parseRule', () => {
     [{ field: 'levelRank', op: 'eq', value: true }, 'rule.value', 'compared with numbers'],
     [{ field: 'riskLevel', op: 'eq', value: 3 }, 'rule.value', 'compared with strings'],
     [{ field: 'attr.city', op: 'eq', value: false }, 'rule.value', 'compared with strings'],
+    // A value no member can hold selects nobody, and its negation everybody, without a word.
+    [{ field: 'riskLevel', op: 'eq', value: 'r5' }, 'rule.value', 'one of R1, R2'],
+    [{ not: { field: 'riskLevel', op: 'lte', value: 'R9' } }, 'rule.not.value', 'one of R1, R2'],
+    [{ field: 'lifecycleStage', op: 'in', value: ['CHURNED', 'LOST'] }, 'rule.value[1]', 'one of AWARENESS'],
+    // Codes and stages have no order as strings: GOLD sorts after DIAMOND, and before SILVER and STANDARD.
+    [{ field: 'level', op: 'gte', value: 'GOLD' }, 'rule.op', 'levelRank'],
+    [{ field: 'lifecycleStage', op: 'lt', value: 'REVENUE' }, 'rule.op', 'no order'],
   ])('rejects %j at %s', (input, path, message) => {
     const result = parseRule(input);
     expect(result.ok).toBe(false);
@@ -266,5 +273,20 @@ describe('own properties only', () => {
   it('reads a tag that really is called constructor', () => {
     const profile: TargetProfile = { tags: { constructor: true } };
     expect(evaluate({ field: 'tag.constructor', op: 'eq', value: true }, profile)).toBe(true);
+  });
+});
+
+describe('strings in MongoDB’s order', () => {
+  // MongoDB orders strings by their UTF-8 bytes, that is by code point: 𠮷 (U+20BB7) and emoji come after the
+  // full-width forms (U+FF00–U+FFEF) of Chinese text, where JavaScript's < (UTF-16 code units) puts them before.
+  it.each<[string, Rule, boolean]>([
+    ['a character beyond U+FFFF after a full-width one', { field: 'attr.city', op: 'gt', value: '（' }, true],
+    ['…and not before it', { field: 'attr.city', op: 'lt', value: '（' }, false],
+    ['an emoji tag value after U+FFFD', { field: 'tag.nickname', op: 'gte', value: '\ufffd' }, true],
+    ['plain text as before', { field: 'attr.city', op: 'lt', value: '𠮷野市' }, true],
+    ['a shorter prefix first', { field: 'tag.nickname', op: 'gt', value: '😀' }, true],
+  ])('%s', (_name, rule, expected) => {
+    const profile: TargetProfile = { attributes: { city: '𠮷野' }, tags: { nickname: '😀😀' } };
+    expect(evaluate(rule, profile)).toBe(expected);
   });
 });

@@ -1,7 +1,7 @@
 // Operator-side use cases of the members subgraph: input checks against the library, writes, audit records.
 // Resolvers call these; each rejects bad input before anything is written.
 import { badInput, notFound } from '@bank-hub/shared';
-import { conditionsOf, type Rule } from '@bank-hub/targeting';
+import { conditionsOf, type Rule, type Scalar } from '@bank-hub/targeting';
 import type { MembersRepositories } from './models';
 import type { MemberCriteria, MemberDoc, TagValue } from './models/member';
 import { compileRule } from './domain/segment-filter';
@@ -71,20 +71,33 @@ export async function defineTags(
       );
     }
   });
-  await repos.tagDefinitions.upsertMany(definitions);
+  const written = await Promise.all(definitions.map((definition) => repos.tagDefinitions.define(definition)));
   await Promise.all(
-    definitions.map((definition) =>
-      repos.audit.record({
-        actor: actor.operatorId,
-        action: 'defineTag',
-        targetType: 'TagDefinition',
-        targetId: definition._id,
-        before: before.get(definition._id) ?? null,
-        after: definition,
-        requestId: actor.requestId,
-      }),
+    written.flatMap((result, i) =>
+      result === 'otherValueType'
+        ? []
+        : [
+            repos.audit.record({
+              actor: actor.operatorId,
+              action: 'defineTag',
+              targetType: 'TagDefinition',
+              targetId: definitions[i]!._id,
+              before: result.before,
+              after: definitions[i],
+              requestId: actor.requestId,
+            }),
+          ],
     ),
   );
+  // Another call defined the tag with another type since the check above: refused as the check would refuse it now
+  // (the call's other definitions are stored and audited, as they would be alone).
+  const conflict = written.indexOf('otherValueType');
+  if (conflict >= 0) {
+    throw badInput(
+      `tag ${definitions[conflict]!._id} already has another value type`,
+      `tags[${conflict}].valueType`,
+    );
+  }
   return definitions;
 }
 
@@ -110,10 +123,9 @@ export async function setMemberTags(
     if (!library.has(code)) throw badInput(`tag ${code} is not in the tag library`, `removeCodes[${i}]`);
     if (Object.hasOwn(set, code)) throw badInput(`tag ${code} is both set and removed`, `removeCodes[${i}]`);
   });
-  const [before] = await repos.members.findByIds([memberId]);
-  if (!before) throw notFound('member', memberId);
-  const after = await repos.members.setTags(memberId, set, removeCodes);
-  if (!after) throw notFound('member', memberId);
+  const changed = await repos.members.setTags(memberId, set, removeCodes);
+  if (!changed) throw notFound('member', memberId);
+  const { before, after } = changed;
   await repos.audit.record({
     actor: actor.operatorId,
     action: 'setMemberTags',
@@ -154,7 +166,19 @@ export async function listMembers(
   return repos.members.pageMatching(filter, segmentFilter, first, after);
 }
 
-/** Parses a segment rule and checks that every tag it names is in the library. */
+/** The type of the values a rule compares a tag with (a list tag's elements are strings). */
+const RULE_VALUE_TYPE: Record<TagValueType, 'boolean' | 'number' | 'string'> = {
+  BOOLEAN: 'boolean',
+  NUMBER: 'number',
+  STRING: 'string',
+  STRING_LIST: 'string',
+};
+
+/**
+ * Parses a segment rule and checks it against the library and the levels: every tag it names exists and is compared
+ * with values of its type, every level code exists. Stored values are all of those, so any other value matches no
+ * member: {aum gte "500000"} or {level eq "gold"} would select nobody, and its negation everybody, without a word.
+ */
 export async function checkSegmentRule(
   repos: MembersRepositories,
   input: unknown,
@@ -162,12 +186,34 @@ export async function checkSegmentRule(
 ): Promise<Rule> {
   const parsed = parseSegmentRule(input, path);
   if (!parsed.ok) throw badInput(parsed.problem.message, parsed.problem.path);
-  const library = new Set((await repos.tagDefinitions.all()).map((definition) => definition._id));
-  const unknownTag = conditionsOf(parsed.rule, path).find(
-    ({ condition }) => condition.field.startsWith('tag.') && !library.has(condition.field.slice(4)),
-  );
-  if (unknownTag) {
-    throw badInput(`${unknownTag.condition.field} is not in the tag library`, `${unknownTag.path}.field`);
+  const [definitions, levels] = await Promise.all([repos.tagDefinitions.all(), repos.levels.all()]);
+  const library = new Map(definitions.map((definition) => [definition._id, definition]));
+  const levelCodes = levels.map((level) => level._id);
+  /** What values of a field some member holds, or null when the parser's check is all there is. */
+  const valuesOf = (field: string): { fits: (value: Scalar) => boolean; message: string } | null => {
+    if (field === 'level')
+      return {
+        fits: (value) => levelCodes.includes(value as string),
+        message: `level is one of ${levelCodes.join(', ')}`,
+      };
+    const definition = field.startsWith('tag.') ? library.get(field.slice(4)) : undefined;
+    if (!definition) return null;
+    const type = RULE_VALUE_TYPE[definition.valueType];
+    return {
+      fits: (value) => typeof value === type,
+      message: `${field} holds ${definition.valueType} values: compare it with ${type}s`,
+    };
+  };
+  for (const { condition, path: at } of conditionsOf(parsed.rule, path)) {
+    const { field, op, value } = condition;
+    if (field.startsWith('tag.') && !library.has(field.slice(4)))
+      throw badInput(`${field} is not in the tag library`, `${at}.field`);
+    const expected = op === 'exists' ? null : valuesOf(field);
+    if (!expected) continue;
+    const values = Array.isArray(value) ? value : [value ?? ''];
+    const wrong = values.findIndex((element) => !expected.fits(element));
+    if (wrong >= 0)
+      throw badInput(expected.message, Array.isArray(value) ? `${at}.value[${wrong}]` : `${at}.value`);
   }
   return parsed.rule;
 }
@@ -195,15 +241,16 @@ export async function upsertSegment(
   }
   const name = checkText(input.name, 'input.name', 100);
   const rule = await checkSegmentRule(repos, input.rule, 'input.rule');
-  const before = await repos.segments.findByCode(input.code);
-  const after = await repos.segments.upsert({
+  // Every field is set, so the segment after the write is the one written.
+  const after: SegmentDoc = {
     _id: input.code,
     name,
     description: input.description?.trim() || null,
     rule,
     updatedAt: new Date(),
     updatedBy: actor.operatorId,
-  });
+  };
+  const before = await repos.segments.upsert(after);
   await repos.audit.record({
     actor: actor.operatorId,
     action: 'upsertSegment',

@@ -92,11 +92,39 @@ describe('segments', () => {
     [{ any: [{ field: 'tag.no_such_tag', op: 'eq', value: true }] }, 'input.rule.any[0].field'],
     [{ field: 'segment', op: 'eq', value: 'NEW_YOUNG' }, 'input.rule.field'],
     ['not a rule', 'input.rule'],
+    // A tag compared with values of another type than its definition's selects nobody, silently.
+    [{ field: 'tag.aum', op: 'gte', value: '500000' }, 'input.rule.value'],
+    [{ not: { field: 'tag.student', op: 'eq', value: 'true' } }, 'input.rule.not.value'],
+    [{ field: 'tag.interests', op: 'in', value: ['travel', 1] }, 'input.rule.value[1]'],
+    // "Gold and above" as strings: GOLD, PLATINUM, SILVER and STANDARD, without DIAMOND.
+    [{ field: 'level', op: 'gte', value: 'GOLD' }, 'input.rule.op'],
+    [{ any: [{ field: 'level', op: 'in', value: ['GOLD', 'gold'] }] }, 'input.rule.any[0].value[1]'],
+    [{ not: { field: 'riskLevel', op: 'eq', value: 'r5' } }, 'input.rule.not.value'],
   ])('rejects the invalid rule %j naming %s, and stores nothing', async (rule, field) => {
     const response = await operator(UPSERT_SEGMENT, { input: { code: 'BROKEN', name: 'Broken', rule } });
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors?.[0]?.extensions?.field).toBe(field);
     expect(await members.repos.segments.findByCode('BROKEN')).toBeNull();
+  });
+
+  it('audits 20 concurrent edits of one segment as one chain: each before is what that edit replaced', async () => {
+    const rule = { field: 'level', op: 'eq', value: 'GOLD' };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        operator(UPSERT_SEGMENT, { input: { code: 'EDITED_AT_ONCE', name: `v${i + 1}`, rule } }),
+      ),
+    );
+    expect(answers.flatMap((answer) => answer.errors ?? [])).toEqual([]);
+    const nameOf = (state: unknown) => (state as { name: string } | null)?.name ?? null;
+    const audit = await members.repos.audit.forTarget('Segment', 'EDITED_AT_ONCE');
+    const befores = audit.map((record) => nameOf(record.before));
+    const afters = audit.map((record) => nameOf(record.after));
+    expect(new Set(afters).size).toBe(20);
+    // One document's writes are serialized: every before is distinct and another edit's after, but the first's.
+    expect(new Set(befores).size).toBe(20);
+    expect(befores.filter((before) => !afters.includes(before))).toEqual([null]);
+    const stored = await members.repos.segments.findByCode('EDITED_AT_ONCE');
+    expect(afters.filter((after) => !befores.includes(after))).toEqual([stored?.name]);
   });
 
   it('rejects a bad segment code', async () => {
@@ -182,6 +210,36 @@ describe('tags', () => {
     expect(removed.data?.setMemberTags.tags).not.toContainEqual({ code: 'constructor' });
   });
 
+  it('audits 30 concurrent taggings of one member as one chain: each before is what that write replaced', async () => {
+    await operator(
+      `mutation { defineTags(tags: [{ code: "visits", name: "Visits", category: "behaviour", valueType: NUMBER, source: MANUAL }]) { code } }`,
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        operator(
+          `mutation ($value: JSON!) { setMemberTags(memberId: "M0007", tags: [{ code: "visits", value: $value }]) { tags { code value } } }`,
+          { value: i + 1 },
+        ),
+      ),
+    );
+    expect(answers.flatMap((answer) => answer.errors ?? [])).toEqual([]);
+    // Each call answers the member as its own write left it.
+    answers.forEach((answer, i) =>
+      expect(answer.data?.setMemberTags.tags).toContainEqual({ code: 'visits', value: i + 1 }),
+    );
+    const visits = (state: unknown) => (state as { tags: Record<string, unknown> }).tags.visits ?? null;
+    const audit = await members.repos.audit.forTarget('Member', 'M0007');
+    const befores = audit.map((record) => visits(record.before));
+    const afters = audit.map((record) => visits(record.after));
+    expect(new Set(afters)).toEqual(new Set(Array.from({ length: 30 }, (_, i) => i + 1)));
+    // Writes to one document are serialized, so the 30 records chain from "no value" to the value stored: every
+    // before is distinct and is another record's after, except the first write's.
+    expect(new Set(befores).size).toBe(30);
+    expect(befores.filter((before) => !afters.includes(before))).toEqual([null]);
+    const [stored] = await members.repos.members.findByIds(['M0007']);
+    expect(afters.filter((after) => !befores.includes(after))).toEqual([stored?.tags.visits]);
+  });
+
   it('rejects a value of the wrong type and leaves the member unchanged', async () => {
     const [before] = await members.repos.members.findByIds(['M0002']);
     const response = await operator(
@@ -217,6 +275,38 @@ describe('tags', () => {
       code: 'BAD_USER_INPUT',
       field: 'tags[0].valueType',
     });
+  });
+
+  it('keeps a new tag’s value type when two operators define it at once with different types', async () => {
+    const define = (code: string, valueType: string) =>
+      operator(
+        `mutation { defineTags(tags: [{ code: "${code}", name: "Race", category: "behaviour", valueType: ${valueType}, source: MANUAL }]) { code valueType } }`,
+      );
+    const codes = Array.from({ length: 10 }, (_, i) => `race_${i}`);
+    const pairs = await Promise.all(
+      codes.map((code) => Promise.all([define(code, 'NUMBER'), define(code, 'STRING')])),
+    );
+    const stored = new Map(
+      (await members.repos.tagDefinitions.all()).map((definition) => [definition._id, definition.valueType]),
+    );
+    for (const [i, answers] of pairs.entries()) {
+      const code = codes[i]!;
+      // One call defines the tag; the other is refused, as it would be a moment later, and changes nothing.
+      const defined = answers.filter((answer) => !answer.errors).map((answer) => answer.data?.defineTags[0]);
+      expect([code, defined]).toEqual([code, [{ code, valueType: stored.get(code) }]]);
+      const refused = answers.flatMap((answer) => answer.errors ?? []).map((error) => error.extensions);
+      expect(refused).toEqual([
+        expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'tags[0].valueType' }),
+      ]);
+      const audit = await members.repos.audit.forTarget('TagDefinition', code);
+      expect(audit.map((record) => (record.after as { valueType: string }).valueType)).toEqual([
+        stored.get(code),
+      ]);
+    }
+    // Defined alike at once, both calls succeed.
+    const alike = await Promise.all([define('alike', 'NUMBER'), define('alike', 'NUMBER')]);
+    expect(alike.flatMap((answer) => answer.errors ?? [])).toEqual([]);
+    expect(await members.repos.audit.forTarget('TagDefinition', 'alike')).toHaveLength(2);
   });
 });
 

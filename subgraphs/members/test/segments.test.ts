@@ -1,7 +1,14 @@
 // The rule module evaluated in memory and the same rule compiled to a MongoDB filter select the same members,
 // for every seeded segment and for a few hundred random rules over every field and operator (names that every
 // JavaScript object inherits among them), on the seeded population in a real MongoDB-wire server.
-import { OPERATORS, evaluate, type Operator, type Rule, type Scalar } from '@bank-hub/targeting';
+import {
+  OPERATORS,
+  evaluate,
+  isLifecycleStage,
+  type Operator,
+  type Rule,
+  type Scalar,
+} from '@bank-hub/targeting';
 import type { Connection } from 'mongoose';
 import { dropAndClose, testDatabase } from '../../../test/support/env';
 import { compileRule } from '../src/domain/segment-filter';
@@ -135,19 +142,23 @@ describe('random rules', () => {
     const value = (field: string, op: Operator): Scalar => {
       if (field === 'now') return instant();
       // Values a rule may compare the field with: of the field's own type (tags take any), and numbers or strings
-      // only in order comparisons.
+      // only in order comparisons; a risk level or a stage that exists.
       const fits = (scalar: Scalar) =>
         (field === 'levelRank'
           ? typeof scalar === 'number'
           : field.startsWith('tag.') || typeof scalar === 'string') &&
-        !(['gt', 'gte', 'lt', 'lte'].includes(op) && typeof scalar === 'boolean');
+        !(['gt', 'gte', 'lt', 'lte'].includes(op) && typeof scalar === 'boolean') &&
+        (field !== 'riskLevel' || /^R[1-5]$/.test(String(scalar))) &&
+        (field !== 'lifecycleStage' || isLifecycleStage(scalar));
       const known = (seen.get(field) ?? []).filter(fits);
       const candidates = [...known, 'x', 0, 3, 'R3', 'GOLD', true, LEVELS[2]!._id].filter(fits);
       return next() < 0.8 && known.length > 0 ? pick(known) : pick(candidates);
     };
     const condition = (): Rule => {
       const field = pick(fields);
-      const op = pick(OPERATORS);
+      // Level codes and stages have no order.
+      const unordered = field === 'level' || field === 'lifecycleStage';
+      const op = pick(OPERATORS.filter((o) => !(unordered && ['gt', 'gte', 'lt', 'lte'].includes(o))));
       if (op === 'exists') return { field, op, value: next() < 0.5 };
       if (op === 'in' || op === 'nin')
         return {

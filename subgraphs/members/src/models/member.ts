@@ -175,19 +175,31 @@ export class MemberRepository {
     return filters.map((_, i) => result?.[`f${i}`]?.[0]?.n ?? 0);
   }
 
-  setTags(
+  /**
+   * Sets and removes tags in one atomic update; returns the member just before and just after it, or null when there
+   * is no such member. Both come from the one update: a separate read of "before" could miss a concurrent call's
+   * change that lands in between, and the audit would then show two changes from the same state.
+   */
+  async setTags(
     memberId: string,
     set: Readonly<Record<string, TagValue>>,
     remove: readonly string[],
-  ): Promise<MemberDoc | null> {
-    const $set: Record<string, unknown> = { updatedAt: new Date() };
+  ): Promise<{ before: MemberDoc; after: MemberDoc } | null> {
+    const updatedAt = new Date();
+    const $set: Record<string, unknown> = { updatedAt };
     for (const [code, value] of Object.entries(set)) $set[`tags.${code}`] = value;
     const $unset = Object.fromEntries(remove.map((code) => [`tags.${code}`, '']));
     const update = remove.length > 0 ? { $set, $unset } : { $set };
-    return this.model
-      .findOneAndUpdate({ _id: memberId }, update, { returnDocument: 'after' })
+    const before = await this.model
+      .findOneAndUpdate({ _id: memberId }, update, { returnDocument: 'before' })
       .lean<MemberDoc>()
       .exec();
+    if (!before) return null;
+    const removed = new Set(remove);
+    const tags = Object.fromEntries(
+      Object.entries({ ...before.tags, ...set }).filter(([code]) => !removed.has(code)),
+    );
+    return { before, after: { ...before, tags, updatedAt } };
   }
 
   /**

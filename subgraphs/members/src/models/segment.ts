@@ -34,12 +34,15 @@ export class SegmentRepository {
     return this.model.findById(code).lean<SegmentDoc>().exec();
   }
 
-  upsert(segment: SegmentDoc): Promise<SegmentDoc> {
+  /**
+   * Creates or replaces a segment; returns what it replaced (null for a new one), taken by the write itself: a read
+   * before it could miss a concurrent edit landing in between, and the audit would show two edits of one state.
+   */
+  upsert(segment: SegmentDoc): Promise<SegmentDoc | null> {
     const { _id, ...rest } = segment;
     return this.model
-      .findOneAndUpdate({ _id }, { $set: rest }, { upsert: true, returnDocument: 'after' })
+      .findOneAndUpdate({ _id }, { $set: rest }, { upsert: true, returnDocument: 'before' })
       .lean<SegmentDoc>()
-      .exec()
-      .then((doc) => doc!);
+      .exec();
   }
 }

@@ -1,5 +1,6 @@
 // The unified tag library.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 
 export type TagValueType = 'BOOLEAN' | 'NUMBER' | 'STRING' | 'STRING_LIST';
 export type TagSource = 'MANUAL' | 'COMPUTED' | 'IMPORTED';
@@ -34,12 +35,28 @@ export class TagDefinitionRepository {
     return this.model.find({}).sort({ category: 1, _id: 1 }).lean<TagDefinitionDoc[]>().exec();
   }
 
-  async upsertMany(definitions: readonly TagDefinitionDoc[]): Promise<void> {
-    if (definitions.length === 0) return;
-    await this.model.bulkWrite(
-      definitions.map(({ _id, ...rest }) => ({
-        updateOne: { filter: { _id }, update: { $set: rest }, upsert: true },
-      })),
-    );
+  /**
+   * Creates or updates a definition, never changing a stored value type: the type is part of the filter, so a
+   * definition stored with another type (also one another call stored a moment ago) makes the upsert insert a
+   * second document under the code, which the unique _id refuses. Returns the definition as it was before (null for
+   * a new one), or 'otherValueType'.
+   */
+  async define(
+    definition: TagDefinitionDoc,
+  ): Promise<{ before: TagDefinitionDoc | null } | 'otherValueType'> {
+    const { _id, valueType, ...rest } = definition;
+    const write = (upsert: boolean) =>
+      this.model
+        .findOneAndUpdate({ _id, valueType }, { $set: rest }, { upsert, returnDocument: 'before' })
+        .lean<TagDefinitionDoc>()
+        .exec();
+    try {
+      return { before: await write(true) };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      // Another call inserted the code first: of the same type, this is an update of it.
+      const before = await write(false);
+      return before ? { before } : 'otherValueType';
+    }
   }
 }
