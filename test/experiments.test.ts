@@ -1,7 +1,8 @@
-// Experiments, the creative bandit and the model registry through the gateway, on synthetic traffic: a variant with
-// three times the click-through is significant and one with 20 exposures is "not enough data"; conversions are
-// attributed by the same bucketing content uses; the bandit moves exposure towards a creative with twice the
-// click-through; operators list, read and switch model versions, audited.
+// Experiments, the creative bandit and the model registry through the gateway, on synthetic traffic: verdicts count
+// members, attributed (clicks and conversions alike) by the same bucketing content uses, so a variant whose members
+// click five times as often is significant, while 20 members, one member's 100 clicks, a client's wrong variant keys
+// or clicks no member sent decide nothing; the bandit moves exposure towards a creative with twice the click-through;
+// operators list, read and switch model versions, audited.
 import DataLoader from 'dataloader';
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
@@ -56,6 +57,26 @@ beforeAll(async () => {
         variants: VARIANTS,
       }),
     ],
+  );
+  await insertPublishedPage(
+    hub.connections.content,
+    'exphostile',
+    [hero],
+    [
+      publishedBanner('PG-APP-exphostile', 'hero', 'CR-exp-hostile', {
+        experimentKey: 'exp-hostile',
+        variants: VARIANTS,
+      }),
+    ],
+  );
+  // One experiment on two creatives: a member is assigned the same variant on both.
+  await insertPublishedPage(
+    hub.connections.content,
+    'expkeys',
+    [hero],
+    ['CR-exp-honest', 'CR-exp-mislabelled'].map((id) =>
+      publishedBanner('PG-APP-expkeys', 'hero', id, { experimentKey: 'exp-keys', variants: VARIANTS }),
+    ),
   );
   await insertPublishedPage(
     hub.connections.content,
@@ -127,66 +148,135 @@ async function untilCounted(pageId: string, impressions: number): Promise<void> 
   throw new Error(`${pageId} never reached ${impressions} impressions`);
 }
 
-describe('experiments', () => {
-  const CLEAR_MEMBERS = Array.from({ length: 12 }, (_, i) => `M${String(900 + i).padStart(4, '0')}`);
-  const EXPERIMENTS = `{ creatives(pageId: "PG-APP-exptest") {
-    id
-    experiment(days: 7) {
-      key verdict control winner pValue threshold minimumExposures
-      variants { key weight exposures clicks ctr members conversions conversionRate }
-    }
-  } }`;
+/** Members `<prefix>0001`… that the shared bucketing puts in each variant of `key`, `perVariant` of each. */
+function membersOf(prefix: string, key: string, perVariant: number): Record<'A' | 'B', string[]> {
+  const byVariant: Record<'A' | 'B', string[]> = { A: [], B: [] };
+  for (let n = 1; byVariant.A.length < perVariant || byVariant.B.length < perVariant; n++) {
+    const memberId = `${prefix}${String(n).padStart(4, '0')}`;
+    const bucket = byVariant[assignVariant(memberId, key, VARIANTS)!.key as 'A' | 'B'];
+    if (bucket.length < perVariant) bucket.push(memberId);
+  }
+  return byVariant;
+}
 
-  it('reports a clear winner as significant, 20 exposures as not enough data, and conversions by assignment', async () => {
-    await track([
-      ...shown('CR-exp-clear', 'A', 20, 400),
-      ...shown('CR-exp-clear', 'B', 60, 400),
-      ...shown('CR-exp-small', 'A', 1, 10),
-      ...shown('CR-exp-small', 'B', 5, 10),
-    ]);
-    // Members who saw the clear experiment; every third converts afterwards.
-    const members = CLEAR_MEMBERS;
-    const expected = { A: { members: 0, conversions: 0 }, B: { members: 0, conversions: 0 } };
-    for (const [i, memberId] of members.entries()) {
-      const variant = assignVariant(memberId, 'exp-clear', VARIANTS)!.key as 'A' | 'B';
-      const token = bearer(await clientToken(memberId, 'member'));
-      const seenAt = new Date(Date.now() - 60_000);
-      await track(
-        [{ name: 'creative_impression', properties: { creativeId: 'CR-exp-clear', variant } }],
-        token,
-        seenAt,
-      );
-      expected[variant].members += 1;
-      if (i % 3 === 0) {
-        await track([{ name: 'flow_completed', properties: { flowKey: 'buy-wealth' } }], token);
-        expected[variant].conversions += 1;
-      }
-    }
-    await untilCounted('PG-APP-exptest', 820 + members.length);
-
-    const response = await graphql(hub.gatewayUrl, EXPERIMENTS, {}, operator);
-    expect(response.errors).toBeUndefined();
-    const byId = Object.fromEntries(
-      response.data?.creatives.map((c: { id: string; experiment: unknown }) => [c.id, c.experiment]),
+/** Each member's events, sent with their own token, ten members at a time. */
+async function asMembers(sends: { memberId: string; events: Sent[]; at?: Date }[]): Promise<void> {
+  for (let i = 0; i < sends.length; i += 10) {
+    await Promise.all(
+      sends
+        .slice(i, i + 10)
+        .map(async ({ memberId, events, at }) =>
+          track(events, bearer(await clientToken(memberId, 'member')), at),
+        ),
     );
-    const clear = byId['CR-exp-clear'];
-    expect(clear).toMatchObject({ key: 'exp-clear', verdict: 'SIGNIFICANT', control: 'A', winner: 'B' });
-    expect(clear.pValue).toBeLessThan(clear.threshold);
-    expect(clear.variants.map((v: { key: string; clicks: number }) => [v.key, v.clicks])).toEqual([
-      ['A', 20],
-      ['B', 60],
+  }
+}
+
+interface VariantResult {
+  key: string;
+  exposures: number;
+  clicks: number;
+  members: number;
+  clickers: number;
+  memberCtr: number | null;
+  conversions: number;
+}
+interface Experiment {
+  verdict: string;
+  control: string | null;
+  winner: string | null;
+  pValue: number | null;
+  threshold: number;
+  variants: VariantResult[];
+}
+
+const EXPERIMENT_FIELDS = `experiment(days: 7) {
+  key verdict control winner pValue threshold minimumMembers minimumExposures
+  variants { key weight exposures clicks ctr members clickers memberCtr conversions conversionRate }
+}`;
+
+/** The experiments of a page's creatives, by creative id. */
+async function experimentsOn(pageId: string): Promise<Record<string, Experiment>> {
+  const response = await graphql(
+    hub.gatewayUrl,
+    `query ($page: ID!) { creatives(pageId: $page) { id ${EXPERIMENT_FIELDS} } }`,
+    { page: pageId },
+    operator,
+  );
+  expect(response.errors).toBeUndefined();
+  return Object.fromEntries(
+    response.data?.creatives.map((c: { id: string; experiment: Experiment }) => [c.id, c.experiment]),
+  );
+}
+
+const figures = (experiment: Experiment, ...fields: (keyof VariantResult)[]) =>
+  experiment.variants.map((variant) => Object.fromEntries(fields.map((field) => [field, variant[field]])));
+
+describe('experiments', () => {
+  // 110 members in each variant of exp-clear: 6 of A's click it, 33 of B's; every third member converts afterwards.
+  const CLEAR = membersOf('MCLR', 'exp-clear', 110);
+  const CLEAR_CLICKERS = { A: 6, B: 33 };
+  const CLEAR_MEMBERS = [...CLEAR.A, ...CLEAR.B];
+
+  it('finds a real difference between the members who click significant, and attributes conversions by assignment', async () => {
+    const small = membersOf('MSML', 'exp-small', 10);
+    const seenAt = new Date(Date.now() - 60_000);
+    const expected = {
+      A: { members: 110, clickers: 6, conversions: 0 },
+      B: { members: 110, clickers: 33, conversions: 0 },
+    };
+    await asMembers([
+      ...(['A', 'B'] as const).flatMap((variant) =>
+        CLEAR[variant].map((memberId, i) => ({
+          memberId,
+          at: seenAt,
+          events: shown('CR-exp-clear', variant, i < CLEAR_CLICKERS[variant] ? 1 : 0, 1),
+        })),
+      ),
+      // Ten members each: 1 clicker against 9 is not enough members to say anything.
+      ...(['A', 'B'] as const).flatMap((variant) =>
+        small[variant].map((memberId, i) => ({
+          memberId,
+          at: seenAt,
+          events: shown('CR-exp-small', variant, i < (variant === 'A' ? 1 : 9) ? 1 : 0, 1),
+        })),
+      ),
     ]);
-    for (const variant of clear.variants) expect(variant).toMatchObject(expected[variant.key as 'A' | 'B']);
-    expect(byId['CR-exp-small']).toMatchObject({
-      verdict: 'NOT_ENOUGH_DATA',
-      winner: null,
-      pValue: null,
+    const converting = CLEAR_MEMBERS.filter((_, i) => i % 3 === 0);
+    for (const memberId of converting) expected[CLEAR.A.includes(memberId) ? 'A' : 'B'].conversions += 1;
+    await asMembers(
+      converting.map((memberId) => ({
+        memberId,
+        events: [{ name: 'flow_completed', properties: { flowKey: 'buy-wealth' } }],
+      })),
+    );
+    await untilCounted('PG-APP-exptest', 2 * 110 + 2 * 10);
+
+    const byId = await experimentsOn('PG-APP-exptest');
+    const clear = byId['CR-exp-clear']!;
+    expect(clear).toMatchObject({
+      key: 'exp-clear',
+      verdict: 'SIGNIFICANT',
+      control: 'A',
+      winner: 'B',
+      minimumMembers: 100,
       minimumExposures: 100,
     });
-    expect(byId['CR-exp-small'].variants.map((v: { exposures: number }) => v.exposures)).toEqual([10, 10]);
-  });
+    expect(clear.pValue).toBeLessThan(clear.threshold);
+    expect(figures(clear, 'key', 'exposures', 'clicks', 'members', 'clickers', 'memberCtr')).toEqual([
+      { key: 'A', exposures: 110, clicks: 6, members: 110, clickers: 6, memberCtr: 6 / 110 },
+      { key: 'B', exposures: 110, clicks: 33, members: 110, clickers: 33, memberCtr: 33 / 110 },
+    ]);
+    for (const variant of clear.variants) expect(variant).toMatchObject(expected[variant.key as 'A' | 'B']);
+    const notEnough = byId['CR-exp-small']!;
+    expect(notEnough).toMatchObject({ verdict: 'NOT_ENOUGH_DATA', winner: null, pValue: null });
+    expect(figures(notEnough, 'members', 'clickers')).toEqual([
+      { members: 10, clickers: 1 },
+      { members: 10, clickers: 9 },
+    ]);
+  }, 60_000);
 
-  it('reads one row per exposed member, with the same results however many impressions and completions', async () => {
+  it('reads one row per exposed member, with the same results however many impressions, clicks and completions', async () => {
     const analytics = await openAnalytics(hub.connections.analytics);
     const count: RowCount = { rows: 0 };
     const read = async () => {
@@ -212,18 +302,18 @@ describe('experiments', () => {
       );
       return { experiment, rows: count.rows };
     };
-    // The previous test's answer, as served: its members and conversions are checked there.
-    const served = (await graphql(hub.gatewayUrl, EXPERIMENTS, {}, operator)).data?.creatives.find(
-      (creative: { id: string }) => creative.id === 'CR-exp-clear',
-    ).experiment;
-    expect(served.variants.map((v: { conversions: number }) => v.conversions)).not.toEqual([0, 0]);
+    // The previous test's answer, as served: its members, clickers and conversions are checked there.
+    const served = (await experimentsOn('PG-APP-exptest'))['CR-exp-clear']!;
+    expect(figures(served, 'clickers')).toEqual([{ clickers: 6 }, { clickers: 33 }]);
+    expect(served.variants.map((v) => v.conversions)).not.toEqual([0, 0]);
     const before = await read();
     expect(before.experiment).toMatchObject(served);
-    // One first exposure and at most one last completion per member who saw it.
-    expect(before.rows).toBeLessThanOrEqual(2 * CLEAR_MEMBERS.length);
+    // One first exposure, at most one last click and one last completion per member who saw it.
+    expect(before.rows).toBeLessThanOrEqual(3 * CLEAR_MEMBERS.length);
 
-    // 250 more impressions by each of those members after their first, a completion before the first exposure by
-    // each who did not convert (still not a conversion), and 20,000 completions by members who never saw it.
+    // 250 more impressions by some of those members after their first, 250 more clicks by those who clicked, a click
+    // and a completion before the first exposure by each who did not (still neither a clicker nor a conversion), and
+    // 20,000 completions and clicks by members who never saw it.
     const now = new Date();
     const event = (id: string, name: string, memberId: string, at: Date, properties = {}): EventDoc => ({
       _id: `exp-reads:${id}`,
@@ -237,30 +327,118 @@ describe('experiments', () => {
       properties,
     });
     const weekAgo = new Date(`${windowStart(7, now)}T01:00:00Z`);
+    const justNow = new Date(now.getTime() - 1_000);
+    const creative = { creativeId: 'CR-exp-clear' };
+    const clicked = new Set([...CLEAR.A.slice(0, 6), ...CLEAR.B.slice(0, 33)]);
+    const busy = [...CLEAR.A.slice(0, 12), ...CLEAR.B.slice(0, 12), ...CLEAR.B.slice(40, 52)];
     const noise = [
-      ...CLEAR_MEMBERS.flatMap((memberId, i) => [
+      ...busy.flatMap((memberId, i) => [
         ...Array.from({ length: 250 }, (_, n) =>
-          event(`imp-${i}-${n}`, 'creative_impression', memberId, new Date(now.getTime() - 1_000), {
-            creativeId: 'CR-exp-clear',
-          }),
+          event(`imp-${i}-${n}`, 'creative_impression', memberId, justNow, creative),
         ),
-        ...(i % 3 === 0 ? [] : [event(`early-${i}`, 'flow_completed', memberId, weekAgo)]),
+        ...(clicked.has(memberId)
+          ? Array.from({ length: 250 }, (_, n) =>
+              event(`click-${i}-${n}`, 'creative_click', memberId, justNow, creative),
+            )
+          : [event(`early-click-${i}`, 'creative_click', memberId, weekAgo, creative)]),
       ]),
-      ...Array.from({ length: 20_000 }, (_, n) =>
-        event(`flow-${n}`, 'flow_completed', `M-unexposed-${n}`, new Date(now.getTime() - 1_000)),
+      ...CLEAR_MEMBERS.filter((_, i) => i % 3 !== 0).map((memberId, i) =>
+        event(`early-${i}`, 'flow_completed', memberId, weekAgo),
+      ),
+      ...Array.from({ length: 10_000 }, (_, n) =>
+        event(`flow-${n}`, 'flow_completed', `M-unexposed-${n}`, justNow),
+      ),
+      ...Array.from({ length: 10_000 }, (_, n) =>
+        event(`click-${n}`, 'creative_click', `M-unexposed-${n}`, justNow, creative),
       ),
     ];
     for (let i = 0; i < noise.length; i += 5_000) await analytics.events.insertNew(noise.slice(i, i + 5_000));
     try {
       const after = await read();
       expect(after.experiment).toMatchObject(served);
-      expect(after.rows).toBeLessThanOrEqual(2 * CLEAR_MEMBERS.length);
+      expect(after.rows).toBeLessThanOrEqual(3 * CLEAR_MEMBERS.length);
     } finally {
       await analytics.events.model.deleteMany({ deviceId: 'exp-reads' }).exec();
     }
   }, 60_000);
 
-  it('reads a variant clicked more often than shown as clicked every time, with a p-value', async () => {
+  it('does not let one member sending 100 impressions and 100 clicks decide the verdict', async () => {
+    // 150 members in each variant see the creative once; 3 of each click it. One more member of B sends 100
+    // impressions and 100 clicks: counted by impression that is 3 of 150 against 103 of 250, a "winner"; counted by
+    // member it is 3 of 150 against 4 of 151.
+    const members = membersOf('MHOS', 'exp-hostile', 151);
+    const hostile = members.B.pop()!;
+    members.A.pop();
+    await asMembers([
+      ...(['A', 'B'] as const).flatMap((variant) =>
+        members[variant].map((memberId, i) => ({
+          memberId,
+          events: shown('CR-exp-hostile', variant, i < 3 ? 1 : 0, 1),
+        })),
+      ),
+      { memberId: hostile, events: shown('CR-exp-hostile', 'B', 100, 100) },
+    ]);
+    await untilCounted('PG-APP-exphostile', 400);
+
+    const experiment = (await experimentsOn('PG-APP-exphostile'))['CR-exp-hostile']!;
+    expect(figures(experiment, 'key', 'exposures', 'clicks', 'members', 'clickers')).toEqual([
+      { key: 'A', exposures: 150, clicks: 3, members: 150, clickers: 3 },
+      { key: 'B', exposures: 250, clicks: 103, members: 151, clickers: 4 },
+    ]);
+    expect(experiment).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: 'A', winner: null });
+    expect(experiment.pValue).toBeGreaterThan(experiment.threshold);
+  }, 60_000);
+
+  it('does not move the verdict for a client reporting a wrong or made-up variant key', async () => {
+    // Two creatives of one experiment (the same key: each member is assigned the same variant on both), seen and
+    // clicked by the same members: 10 of A's 110 and 12 of B's 110, no real difference. On the first every client
+    // reports the variant its member was assigned; on the second A's clickers report B and 20 of B's others a key
+    // the experiment does not have. Counted by reported key, that second one would be 0 of 100 against 22 of 100.
+    const members = membersOf('MKEY', 'exp-keys', 110);
+    const clickers = { A: 10, B: 12 };
+    await asMembers(
+      (['A', 'B'] as const).flatMap((variant) =>
+        members[variant].map((memberId, i) => {
+          const clicks = i < clickers[variant] ? 1 : 0;
+          const reported = variant === 'A' ? (clicks ? 'B' : 'A') : !clicks && i >= 90 ? 'Z-made-up' : 'B';
+          return {
+            memberId,
+            events: [
+              ...shown('CR-exp-honest', variant, clicks, 1),
+              ...shown('CR-exp-mislabelled', reported, clicks, 1),
+            ],
+          };
+        }),
+      ),
+    );
+    await untilCounted('PG-APP-expkeys', 2 * 220);
+
+    const byId = await experimentsOn('PG-APP-expkeys');
+    const honest = byId['CR-exp-honest']!;
+    const mislabelled = byId['CR-exp-mislabelled']!;
+    expect(honest).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
+    expect(figures(honest, 'members', 'clickers')).toEqual([
+      { members: 110, clickers: 10 },
+      { members: 110, clickers: 12 },
+    ]);
+    // What the clients reported is shown as they reported it …
+    expect(figures(mislabelled, 'exposures', 'clicks')).toEqual([
+      { exposures: 100, clicks: 0 },
+      { exposures: 100, clicks: 22 },
+    ]);
+    // … and the verdict is the one the members' assignment gives.
+    expect(mislabelled).toMatchObject({
+      verdict: honest.verdict,
+      control: honest.control,
+      winner: honest.winner,
+      pValue: honest.pValue,
+    });
+    expect(figures(mislabelled, 'key', 'members', 'clickers', 'memberCtr', 'conversions')).toEqual(
+      figures(honest, 'key', 'members', 'clickers', 'memberCtr', 'conversions'),
+    );
+  }, 60_000);
+
+  it('gives no verdict from impressions and clicks no member sent, and shows them as reported', async () => {
     // A's impressions last: once they are counted, so are its clicks (the same rollup document, written in order).
     await track([
       ...shown('CR-exp-clicks', 'B', 0, 100),
@@ -268,40 +446,17 @@ describe('experiments', () => {
       ...shown('CR-exp-clicks', 'A', 0, 100),
     ]);
     await untilCounted('PG-APP-expclicks', 200);
-    const response = await graphql(
-      hub.gatewayUrl,
-      `
-        {
-          creatives(pageId: "PG-APP-expclicks") {
-            experiment(days: 7) {
-              verdict
-              control
-              winner
-              pValue
-              variants {
-                key
-                exposures
-                clicks
-              }
-            }
-          }
-        }
-      `,
-      {},
-      operator,
-    );
-    expect(response.errors).toBeUndefined();
-    const experiment = response.data?.creatives[0].experiment;
+    const experiment = (await experimentsOn('PG-APP-expclicks'))['CR-exp-clicks']!;
     expect(experiment).toMatchObject({
-      verdict: 'SIGNIFICANT',
+      verdict: 'NOT_ENOUGH_DATA',
       control: 'A',
-      winner: 'A',
-      variants: [
-        { key: 'A', exposures: 100, clicks: 300 },
-        { key: 'B', exposures: 100, clicks: 0 },
-      ],
+      winner: null,
+      pValue: null,
     });
-    expect(experiment.pValue).toBeLessThan(0.001);
+    expect(figures(experiment, 'key', 'exposures', 'clicks', 'members', 'clickers', 'memberCtr')).toEqual([
+      { key: 'A', exposures: 100, clicks: 300, members: 0, clickers: 0, memberCtr: null },
+      { key: 'B', exposures: 100, clicks: 0, members: 0, clickers: 0, memberCtr: null },
+    ]);
   });
 
   it('is for operators only', async () => {
@@ -327,7 +482,12 @@ describe('experiments', () => {
       member,
     );
     expect(response.errors).toBeUndefined();
-    const direct = await graphql(hub.gatewayUrl, EXPERIMENTS, {}, member);
+    const direct = await graphql(
+      hub.gatewayUrl,
+      `{ creatives(pageId: "PG-APP-exptest") { id ${EXPERIMENT_FIELDS} } }`,
+      {},
+      member,
+    );
     expect(errorCodes(direct)).toContain('FORBIDDEN');
   });
 });

@@ -3,7 +3,7 @@
 // is a BAD_USER_INPUT naming the field, before anything is read.
 import { assignVariant } from '@bank-hub/targeting';
 import { badInput, checkCount } from '@bank-hub/shared';
-import { MIN_EXPOSURES_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
+import { MIN_MEMBERS_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
 import { funnelOf } from './domain/funnel';
 import { cohortsOf, firstCohortWeek } from './domain/retention';
 import { clickThroughRate, dayOf, windowStart } from './domain/rollups';
@@ -97,7 +97,12 @@ export interface ExperimentDefinition {
   variants: readonly { key: string; weight: number }[];
 }
 
-/** An experiment's results per variant, with conversions of the members assigned as content assigns them. */
+/**
+ * An experiment's results per variant. The verdict counts members, not impressions: members are what is randomised,
+ * each attributed to the variant the shared bucketing assigns them (whatever variant a client reports), so neither a
+ * member who sends many impressions and clicks nor a made-up variant key moves it. The rollups' impressions and clicks
+ * are shown beside it, as reported.
+ */
 export async function experimentOf(
   ctx: AnalysisContext & { loaders: Pick<AnalyticsLoaders, 'creativeTotals'> },
   creativeId: string,
@@ -109,35 +114,39 @@ export async function experimentOf(
   if (!key || variants.length === 0) return null;
   const fromDay = windowStart(window, ctx.now);
   const from = midnight(fromDay);
-  // Each exposed member's first exposure, attributed to the variant the shared bucketing assigns them; then only
-  // their last completion: a member converted if they completed a flow after first seeing the creative.
+  // Each exposed member's first exposure; then only their last click on the creative and their last completion: a
+  // member clicked if they clicked it at or after first seeing it, and converted if they completed a flow after.
   const [totals, exposed] = await Promise.all([
     ctx.loaders.creativeTotals.load({ id: creativeId, days: window }),
     ctx.repos.events.firstByMember('creative_impression', from, ctx.now, { creativeId }),
   ]);
   const firstSeen = new Map(exposed.map(({ _id, at }) => [_id, at.getTime()]));
-  const completions = await ctx.repos.events.lastByMember(
-    'flow_completed',
-    [...firstSeen.keys()],
-    from,
-    ctx.now,
-  );
+  const [lastClicks, completions] = await Promise.all([
+    ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, ctx.now, { creativeId }),
+    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, ctx.now),
+  ]);
+  const clicked = new Set<string>();
+  for (const { _id: memberId, at } of lastClicks)
+    if (at.getTime() >= firstSeen.get(memberId)!) clicked.add(memberId);
   const converted = new Set<string>();
   for (const { _id: memberId, at } of completions)
     if (at.getTime() > firstSeen.get(memberId)!) converted.add(memberId);
-  const perVariant = new Map(variants.map((variant) => [variant.key, { members: 0, conversions: 0 }]));
+  const perVariant = new Map(
+    variants.map((variant) => [variant.key, { members: 0, clickers: 0, conversions: 0 }]),
+  );
   for (const memberId of firstSeen.keys()) {
     const assigned = assignVariant(memberId, key, variants);
     const counts = assigned && perVariant.get(assigned.key);
     if (!counts) continue;
     counts.members += 1;
+    if (clicked.has(memberId)) counts.clickers += 1;
     if (converted.has(memberId)) counts.conversions += 1;
   }
   const results = variants.map((variant) => {
     const rollup = totals.find((total) => total.variant === variant.key);
     const exposures = rollup?.impressions ?? 0;
     const clicks = rollup?.clicks ?? 0;
-    const { members, conversions } = perVariant.get(variant.key)!;
+    const { members, clickers, conversions } = perVariant.get(variant.key)!;
     return {
       key: variant.key,
       weight: variant.weight,
@@ -145,12 +154,14 @@ export async function experimentOf(
       clicks,
       ctr: clickThroughRate(clicks, exposures),
       members,
+      clickers,
+      memberCtr: members > 0 ? clickers / members : null,
       conversions,
       conversionRate: members > 0 ? conversions / members : null,
     };
   });
   const analysis = analyseExperiment(
-    results.map(({ key: variant, exposures, clicks }) => ({ variant, exposures, clicks })),
+    results.map(({ key: variant, members, clickers }) => ({ variant, members, clickers })),
   );
   return {
     key,
@@ -158,6 +169,7 @@ export async function experimentOf(
     variants: results,
     ...analysis,
     threshold: SIGNIFICANCE / Math.max(1, variants.length - 1),
-    minimumExposures: MIN_EXPOSURES_PER_VARIANT,
+    minimumMembers: MIN_MEMBERS_PER_VARIANT,
+    minimumExposures: MIN_MEMBERS_PER_VARIANT,
   };
 }

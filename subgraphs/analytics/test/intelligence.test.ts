@@ -2,7 +2,7 @@
 // sampling (with a simulation of a slot where one creative is clearly better), funnels and retention cohorts.
 import { beta, posteriorsOf, sampleScores, type Posterior } from '../src/domain/bandit';
 import {
-  MIN_EXPOSURES_PER_VARIANT,
+  MIN_MEMBERS_PER_VARIANT,
   analyseExperiment,
   normalCdf,
   twoProportionPValue,
@@ -107,46 +107,66 @@ describe('the two-proportion test', () => {
     expect(p(1, 1000, 8, 1000)).toBeCloseTo(0.045, 2);
     expect(
       analyseExperiment([
-        { variant: 'A', exposures: 100, clicks: 0 },
-        { variant: 'B', exposures: 100, clicks: 4 },
+        { variant: 'A', members: 100, clickers: 0 },
+        { variant: 'B', members: 100, clickers: 4 },
       ]),
     ).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
-    // Large samples are read as before: the correction fades as exposures grow.
+    // Large samples are read as before: the correction fades as the samples grow.
     expect(p(20_000, 400_000, 20_500, 400_000)).toBeCloseTo(0.011, 3);
   });
 
-  it('names the winner, says when nothing differs, and says nothing below the minimum sample', () => {
+  it('names the winner, says when nothing differs, and says nothing below the minimum members', () => {
     expect(
       analyseExperiment([
-        { variant: 'A', exposures: 400, clicks: 20 },
-        { variant: 'B', exposures: 400, clicks: 60 },
+        { variant: 'A', members: 400, clickers: 20 },
+        { variant: 'B', members: 400, clickers: 60 },
       ]),
     ).toMatchObject({ verdict: 'SIGNIFICANT', control: 'A', winner: 'B' });
     expect(
       analyseExperiment([
-        { variant: 'A', exposures: 400, clicks: 60 },
-        { variant: 'B', exposures: 400, clicks: 20 },
+        { variant: 'A', members: 400, clickers: 60 },
+        { variant: 'B', members: 400, clickers: 20 },
       ]),
     ).toMatchObject({ verdict: 'SIGNIFICANT', winner: 'A' });
     expect(
       analyseExperiment([
-        { variant: 'A', exposures: 400, clicks: 20 },
-        { variant: 'B', exposures: 400, clicks: 22 },
+        { variant: 'A', members: 400, clickers: 20 },
+        { variant: 'B', members: 400, clickers: 22 },
       ]),
     ).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
     expect(
       analyseExperiment([
-        { variant: 'A', exposures: 10, clicks: 0 },
-        { variant: 'B', exposures: 10, clicks: 9 },
+        { variant: 'A', members: 10, clickers: 0 },
+        { variant: 'B', members: 10, clickers: 9 },
       ]),
     ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
-    expect(MIN_EXPOSURES_PER_VARIANT).toBe(100);
+    expect(MIN_MEMBERS_PER_VARIANT).toBe(100);
   });
 
-  it('counts a variant clicked more often than shown as clicked every time, and reads no p-value from nonsense', () => {
+  it('counts members, so one member sending 100 impressions and 100 clicks does not decide the verdict', () => {
+    // 150 members each side, 3 of whom clicked; one more member of B sent 100 impressions and 100 clicks. Read as
+    // impressions that is 3 of 150 against 103 of 250 (p < 1e-20); read as members, 3 of 150 against 4 of 151.
+    expect(twoProportionPValue({ successes: 103, trials: 250 }, { successes: 3, trials: 150 })).toBeLessThan(
+      1e-20,
+    );
+    const perMember = analyseExperiment([
+      { variant: 'A', members: 150, clickers: 3 },
+      { variant: 'B', members: 151, clickers: 4 },
+    ]);
+    expect(perMember).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: 'A', winner: null });
+    expect(perMember.pValue).toBeGreaterThan(0.5);
+    expect(
+      analyseExperiment([
+        { variant: 'A', members: 99, clickers: 0 },
+        { variant: 'B', members: 150, clickers: 90 },
+      ]),
+    ).toMatchObject({ verdict: 'NOT_ENOUGH_DATA', pValue: null });
+  });
+
+  it('counts more clickers than members as all of them, and reads no p-value from nonsense', () => {
     const clickedMoreThanShown = analyseExperiment([
-      { variant: 'A', exposures: 100, clicks: 300 },
-      { variant: 'B', exposures: 100, clicks: 0 },
+      { variant: 'A', members: 100, clickers: 300 },
+      { variant: 'B', members: 100, clickers: 0 },
     ]);
     expect(clickedMoreThanShown).toMatchObject({ verdict: 'SIGNIFICANT', control: 'A', winner: 'A' });
     expect(clickedMoreThanShown.pValue).toEqual(
@@ -154,8 +174,8 @@ describe('the two-proportion test', () => {
     );
     expect(
       analyseExperiment([
-        { variant: 'A', exposures: 100, clicks: 10 },
-        { variant: 'B', exposures: 100, clicks: Number.NaN },
+        { variant: 'A', members: 100, clickers: 10 },
+        { variant: 'B', members: 100, clickers: Number.NaN },
       ]),
     ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
   });

@@ -1,11 +1,15 @@
-// Whether a variant of an A/B test wins: each variant's click-through against the control's (the first variant), by a
-// two-proportion z-test (continuity-corrected), with a Bonferroni correction when several variants are compared. Below a
-// minimum number of exposures per variant there is not enough data to say anything.
+// Whether a variant of an A/B test wins: the share of each variant's members who clicked against the control's (the
+// first variant), by a two-proportion z-test (continuity-corrected), with a Bonferroni correction when several variants
+// are compared. Members are what is randomised (each is assigned a variant by the shared bucketing), so they are the
+// trials: impressions are not independent (one member may send hundreds), and counting them would let one heavy or
+// hostile member decide the outcome. Below a minimum number of members per variant there is not enough data to say
+// anything.
 
-export interface VariantCounts {
+/** One variant's members: those assigned to it who saw it, and those of them who then clicked it. */
+export interface VariantMembers {
   variant: string;
-  exposures: number;
-  clicks: number;
+  members: number;
+  clickers: number;
 }
 
 export type ExperimentVerdict = 'NOT_ENOUGH_DATA' | 'NO_SIGNIFICANT_DIFFERENCE' | 'SIGNIFICANT';
@@ -13,13 +17,14 @@ export type ExperimentVerdict = 'NOT_ENOUGH_DATA' | 'NO_SIGNIFICANT_DIFFERENCE' 
 export interface ExperimentAnalysis {
   verdict: ExperimentVerdict;
   control: string | null;
-  /** The variant that beats the control significantly, with the best click-through; null otherwise. */
+  /** The variant that beats the control significantly, with the best share of members who clicked; null otherwise. */
   winner: string | null;
   /** The smallest p-value of a comparison with the control; null without enough data. */
   pValue: number | null;
 }
 
-export const MIN_EXPOSURES_PER_VARIANT = 100;
+/** Members each variant needs (assigned to it and exposed) before anything is said. */
+export const MIN_MEMBERS_PER_VARIANT = 100;
 export const SIGNIFICANCE = 0.05;
 
 /** The standard normal distribution function, by the Abramowitz–Stegun approximation of erf (error < 1.5e-7). */
@@ -35,7 +40,7 @@ export function normalCdf(z: number): number {
 /**
  * The two-sided p-value that two proportions are the same, by the z-test with Yates' continuity correction: without it,
  * a handful of clicks (0 of 100 against 4 of 100: p = 0.043) reads as significant where Fisher's exact test does not
- * (p = 0.12). The correction fades as exposures grow.
+ * (p = 0.12). The correction fades as the samples grow.
  */
 export function twoProportionPValue(
   a: { successes: number; trials: number },
@@ -49,10 +54,10 @@ export function twoProportionPValue(
   return 2 * (1 - normalCdf(Math.max(0, difference - correction) / spread));
 }
 
-export function analyseExperiment(reported: readonly VariantCounts[]): ExperimentAnalysis {
-  // Clicks are reported apart from impressions (a click on an item whose impression was never sent, or sent twice):
-  // a variant clicked more often than shown counts as clicked every time, so no rate exceeds 1.
-  const variants = reported.map((v) => ({ ...v, clicks: Math.min(v.clicks, v.exposures) }));
+export function analyseExperiment(counted: readonly VariantMembers[]): ExperimentAnalysis {
+  // Clickers are counted among a variant's exposed members, so never more; a count above is read as all of them, so
+  // no rate exceeds 1.
+  const variants = counted.map((v) => ({ ...v, clickers: Math.min(v.clickers, v.members) }));
   const [control, ...challengers] = variants;
   const notEnoughData = (): ExperimentAnalysis => ({
     verdict: 'NOT_ENOUGH_DATA',
@@ -60,16 +65,16 @@ export function analyseExperiment(reported: readonly VariantCounts[]): Experimen
     winner: null,
     pValue: null,
   });
-  if (!control || challengers.length === 0 || variants.some((v) => v.exposures < MIN_EXPOSURES_PER_VARIANT)) {
+  if (!control || challengers.length === 0 || variants.some((v) => v.members < MIN_MEMBERS_PER_VARIANT)) {
     return notEnoughData();
   }
   const threshold = SIGNIFICANCE / challengers.length;
-  const rate = (v: VariantCounts) => v.clicks / v.exposures;
+  const rate = (v: VariantMembers) => v.clickers / v.members;
   const compared = challengers.map((challenger) => ({
     challenger,
     pValue: twoProportionPValue(
-      { successes: challenger.clicks, trials: challenger.exposures },
-      { successes: control.clicks, trials: control.exposures },
+      { successes: challenger.clickers, trials: challenger.members },
+      { successes: control.clickers, trials: control.members },
     ),
   }));
   const pValue = Math.min(...compared.map((c) => c.pValue));

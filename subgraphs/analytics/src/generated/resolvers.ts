@@ -54,9 +54,10 @@ export type Channel =
 export type Creative = {
   __typename?: 'Creative';
   /**
-   * The creative's A/B test over the last `days` days: per variant exposures, clicks and conversions, and whether a
-   * variant wins (two-proportion test on click-through against the first variant). Null when the creative runs no
-   * experiment. Operator scope.
+   * The creative's A/B test over the last `days` days: per variant the impressions and clicks clients reported, and the
+   * members assigned to it (by the same bucketing as content) who saw it, clicked it and converted; and whether a
+   * variant wins, counted per member (two-proportion test of the share of members who clicked against the first
+   * variant's). Null when the creative runs no experiment. Operator scope.
    */
   experiment?: Maybe<ExperimentResult>;
   /** Content's experiment key, for assigning members to variants. */
@@ -176,24 +177,31 @@ export type ExperimentResult = {
   from: Scalars['DateTime']['output'];
   /** The experiment key. */
   key: Scalars['String']['output'];
-  /** Exposures every variant needs before a verdict. */
+  /**
+   * The same as minimumMembers: the minimum counts members, not impressions.
+   * @deprecated Use minimumMembers: the minimum counts members, not impressions.
+   */
   minimumExposures: Scalars['Int']['output'];
-  /** The smallest p-value of a comparison with the control (two-sided); null without enough data. */
+  /** Exposed members every variant needs before a verdict. */
+  minimumMembers: Scalars['Int']['output'];
+  /** The smallest p-value of a comparison of memberCtr with the control's (two-sided); null without enough data. */
   pValue?: Maybe<Scalars['Float']['output']>;
   /** Significance level each comparison is held to (0.05, divided among the comparisons). */
   threshold: Scalars['Float']['output'];
   /** Per variant, in content's order; the first is the control. */
   variants: Array<ExperimentVariantResult>;
-  /** The verdict. */
+  /** The verdict, counted per member (members and clickers), not per impression. */
   verdict: ExperimentVerdict;
-  /** With SIGNIFICANT: the variant with the best click-through among the control and the significant ones. */
+  /** With SIGNIFICANT: the variant with the best memberCtr among the control and the significant ones. */
   winner?: Maybe<Scalars['String']['output']>;
 };
 
 /** How one variant of an experiment did. */
 export type ExperimentVariantResult = {
   __typename?: 'ExperimentVariantResult';
-  /** Clicks on it. */
+  /** Of those, members who clicked it at or after first seeing it, each counted once: the verdict's successes. */
+  clickers: Scalars['Int']['output'];
+  /** Clicks on it, as clients reported them (descriptive: the verdict counts members). */
   clicks: Scalars['Int']['output'];
   /** conversions / members; null without members. */
   conversionRate?: Maybe<Scalars['Float']['output']>;
@@ -201,11 +209,13 @@ export type ExperimentVariantResult = {
   conversions: Scalars['Int']['output'];
   /** clicks / exposures; null without exposures. */
   ctr?: Maybe<Scalars['Float']['output']>;
-  /** Impressions of the variant. */
+  /** Impressions of the variant, as clients reported them (descriptive: the verdict counts members). */
   exposures: Scalars['Int']['output'];
   /** Variant key. */
   key: Scalars['String']['output'];
-  /** Members assigned to it (by the same bucketing as content) who saw it. */
+  /** clickers / members, what the verdict compares; null without members. */
+  memberCtr?: Maybe<Scalars['Float']['output']>;
+  /** Members assigned to it (by the same bucketing as content) who saw it: the verdict's trials. */
   members: Scalars['Int']['output'];
   /** Its weight in the experiment. */
   weight: Scalars['Int']['output'];
@@ -213,11 +223,11 @@ export type ExperimentVariantResult = {
 
 /** Whether an experiment has a winner. */
 export type ExperimentVerdict =
-  /** A variant has fewer exposures than the minimum: nothing can be said yet. */
+  /** A variant has fewer exposed members than the minimum: nothing can be said yet. */
   | 'NOT_ENOUGH_DATA'
-  /** Every variant has enough exposures and none differs significantly from the control. */
+  /** Every variant has enough exposed members and none differs significantly from the control (per member). */
   | 'NO_SIGNIFICANT_DIFFERENCE'
-  /** A variant's click-through differs significantly from the control's; `winner` names the best. */
+  /** A variant's share of members who clicked differs significantly from the control's; `winner` names the best. */
   | 'SIGNIFICANT';
 
 /** One member event, as the feed hands it to the hub's other subgraphs (e.g. engagement's task progress). */
@@ -1034,6 +1044,7 @@ export type ExperimentResultResolvers<
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   minimumExposures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minimumMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['ExperimentVariantResult']>, ParentType, ContextType>;
@@ -1046,12 +1057,14 @@ export type ExperimentVariantResultResolvers<
   ParentType extends ResolversParentTypes['ExperimentVariantResult'] =
     ResolversParentTypes['ExperimentVariantResult'],
 > = ResolversObject<{
+  clickers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   clicks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   conversionRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   conversions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   ctr?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   exposures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  memberCtr?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;

@@ -134,15 +134,24 @@ export class EventRepository {
       .exec();
   }
 
-  /** Each of these members' last event of a name in a time range, asked in bounded batches: one row per member. */
-  async lastByMember(name: string, memberIds: readonly string[], from: Date, to: Date): Promise<MemberAt[]> {
+  /**
+   * Each of these members' last event of a name in a time range (optionally about one creative), asked in bounded
+   * batches: one row per member.
+   */
+  async lastByMember(
+    name: string,
+    memberIds: readonly string[],
+    from: Date,
+    to: Date,
+    filter: MemberEventFilter = {},
+  ): Promise<MemberAt[]> {
     const last: MemberAt[] = [];
     for (let i = 0; i < memberIds.length; i += MEMBER_BATCH) {
       const batch = memberIds.slice(i, i + MEMBER_BATCH);
       last.push(
         ...(await this.model
           .aggregate<MemberAt>([
-            { $match: { ...memberEventsMatch([name], from, to), memberId: { $in: batch } } },
+            { $match: { ...memberEventsMatch([name], from, to, filter), memberId: { $in: batch } } },
             { $group: { _id: '$memberId', at: { $max: '$occurredAt' } } },
           ])
           .exec()),
