@@ -1,6 +1,7 @@
 // Mini-program service flows through the gateway: a builder composes, validates and publishes a flow by
 // mutations; members walk sessions through it; suitability and idempotency hold; bundles are suitable only.
 import type { RunningHub } from '../scripts/hub';
+import { purgeAbandonedSessions } from '../subgraphs/products/src/flows/runner';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundles';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
@@ -780,6 +781,84 @@ describe('session expiry', () => {
       key: 'read-late-0001',
     });
     expect(late.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'EXPIRED' });
+  });
+});
+
+describe('open sessions per member', () => {
+  const openOf = (memberId: string) =>
+    hub.connections.products
+      .collection('flow_sessions')
+      .countDocuments({ memberId, status: 'ACTIVE', expiresAt: { $gt: new Date() } });
+  const as = async (memberId: string): Promise<Send> => {
+    const token = await clientToken(memberId, 'member');
+    return (query, variables = {}) => graphql(hub.gatewayUrl, query, variables, bearer(token));
+  };
+
+  it('keeps at most five open sessions of a flow per member, ending the one that would expire first', async () => {
+    const member = await as('M0011');
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++)
+      ids.push((await ok(member(START, { key: 'open-account' }))).startFlowSession.id);
+    expect(await openOf('M0011')).toBe(5);
+    const read = async (id: string) =>
+      (await ok(member(`{ flowSession(id: "${id}") { status } }`))).flowSession;
+    expect(await read(ids[0]!)).toEqual({ status: 'EXPIRED' });
+    for (const id of ids.slice(1)) expect(await read(id)).toEqual({ status: 'ACTIVE' });
+    const late = await member(ADVANCE, {
+      session: ids[0],
+      step: 'identity',
+      output: { verified: true },
+      key: 'evicted-0001',
+    });
+    expect(late.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'EXPIRED' });
+    // A completed session frees its slot: the next start ends nobody.
+    const done = ids[1]!;
+    const outputs: [string, unknown][] = [
+      ['identity', { verified: true }],
+      ['terms', { signed: true, signedAt: new Date().toISOString() }],
+      ['open', { accountId: 'AC-0001' }],
+    ];
+    for (const [i, [step, output]] of outputs.entries())
+      await ok(member(ADVANCE, { session: done, step, output, key: `${done}-${i}` }));
+    expect(await read(done)).toEqual({ status: 'COMPLETED' });
+    ids.push((await ok(member(START, { key: 'open-account' }))).startFlowSession.id);
+    for (const id of ids.slice(2)) expect(await read(id)).toEqual({ status: 'ACTIVE' });
+    expect(await openOf('M0011')).toBe(5);
+    // Another flow has slots of its own.
+    await ok(member(START, { key: 'buy-wealth' }));
+    expect(await openOf('M0011')).toBe(6);
+  });
+
+  it('holds the bound for starts sent at once', async () => {
+    const member = await as('M0012');
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => member(START, { key: 'open-account' })),
+    );
+    for (const answer of answers) if (answer.errors) expect(errorCodes(answer)).toEqual(['CONFLICT']);
+    expect(answers.some((answer) => !answer.errors)).toBe(true);
+    expect(await openOf('M0012')).toBeLessThanOrEqual(5);
+  });
+
+  it('purges sessions abandoned more than a day ago, keeping the rest and every completed one', async () => {
+    const member = await as('M0013');
+    const old = (await ok(member(START, { key: 'open-account' }))).startFlowSession.id;
+    const completed = (await ok(member(START, { key: 'open-account' }))).startFlowSession.id;
+    const fresh = (await ok(member(START, { key: 'open-account' }))).startFlowSession.id;
+    const sessions = hub.connections.products.collection<{ _id: string }>('flow_sessions');
+    const dayAndMoreAgo = new Date(Date.now() - 25 * 3_600_000);
+    await sessions.updateOne({ _id: old }, { $set: { expiresAt: dayAndMoreAgo } });
+    await sessions.updateOne(
+      { _id: completed },
+      { $set: { expiresAt: dayAndMoreAgo, status: 'COMPLETED' }, $unset: { openSlot: 1 } },
+    );
+    expect(await purgeAbandonedSessions(await openProducts(hub.connections.products), new Date())).toBe(1);
+    expect(errorCodes(await member(`{ flowSession(id: "${old}") { status } }`))).toEqual(['NOT_FOUND']);
+    expect((await ok(member(`{ flowSession(id: "${completed}") { status } }`))).flowSession.status).toBe(
+      'COMPLETED',
+    );
+    expect((await ok(member(`{ flowSession(id: "${fresh}") { status } }`))).flowSession.status).toBe(
+      'ACTIVE',
+    );
   });
 });
 

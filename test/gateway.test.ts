@@ -269,3 +269,21 @@ describe('an address nothing is served at', () => {
     expect(await response.json()).toEqual(notFound);
   });
 });
+
+describe('pages the gateway serves', () => {
+  it.each(['/console/', '/console/segments', '/console/app.js', '/graphiql/', '/collect.js'])(
+    'serves %s with a policy against framing, sniffing, foreign scripts and leaking its address',
+    async (path) => {
+      const response = await fetch(hub.gatewayUrl.replace(/\/graphql$/, path));
+      const policy = response.headers.get('content-security-policy') ?? '';
+      expect(policy).toContain("default-src 'self'");
+      expect(policy).toContain("frame-ancestors 'none'");
+      expect(policy).toContain("object-src 'none'");
+      expect(policy).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      // frame-ancestors for current browsers, X-Frame-Options for those that predate it.
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    },
+  );
+});

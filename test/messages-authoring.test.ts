@@ -240,9 +240,9 @@ describe('four eyes on what was reviewed', () => {
 describe('campaigns', () => {
   it('are listed with their state, and paused and resumed by operators', async () => {
     const id = await m.approvedCampaign(campaign({ name: 'Listed' }));
-    const LIST = `{ campaigns(status: PUBLISHED, first: 100) { id name state purpose audience { segmentCode } } }`;
+    const LIST = `{ campaigns(status: PUBLISHED, first: 100) { edges { node { id name state purpose audience { segmentCode } } } } }`;
     const listed = await m.alice(LIST);
-    expect(listed.data?.campaigns).toContainEqual({
+    expect(listed.data?.campaigns.edges.map((edge: { node: unknown }) => edge.node)).toContainEqual({
       id,
       name: 'Listed',
       state: 'SCHEDULED',
@@ -254,5 +254,133 @@ describe('campaigns', () => {
     const resumed = await m.alice(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
     expect(resumed.data?.resumeCampaign.state).toBe('SCHEDULED');
     expect(errorCodes(await m.member('M0001', LIST))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('lists of templates and campaigns', () => {
+  type Page = {
+    edges: { cursor: string; node: { id: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+
+  /** Every id of a list, page after page of `first`, and the sizes of the pages. */
+  async function walk(field: 'templates' | 'campaigns', status: string, first: number) {
+    const ids: string[] = [];
+    const sizes: number[] = [];
+    let after: string | null = null;
+    for (let guard = 0; guard < 50; guard += 1) {
+      const response = await m.alice(
+        `query ($status: ContentStatus, $first: Int, $after: String) {
+          page: ${field}(status: $status, first: $first, after: $after) {
+            edges { cursor node { id } } pageInfo { hasNextPage endCursor }
+          }
+        }`,
+        { status, first, after },
+      );
+      expect(response.errors).toBeUndefined();
+      const page = response.data!.page as Page;
+      ids.push(...page.edges.map((edge) => edge.node.id));
+      sizes.push(page.edges.length);
+      if (!page.pageInfo.hasNextPage) break;
+      expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)!.cursor);
+      after = page.pageInfo.endCursor;
+    }
+    return { ids, sizes };
+  }
+
+  it('page past the first 100 templates with a cursor, newest first, each once', async () => {
+    // 125 drafts, more than the largest page, 25 a request (aliases; the gateway allows 30).
+    const createdIds: string[] = [];
+    for (let from = 0; from < 125; from += 25) {
+      const aliases = Array.from(
+        { length: 25 },
+        (_v, i) =>
+          `t${from + i}: createTemplate(input: { name: "Paged ${from + i}", format: TEXT, title: "t", body: "b" }) { id }`,
+      );
+      const created = await m.alice(`mutation { ${aliases.join('\n')} }`);
+      expect(created.errors).toBeUndefined();
+      createdIds.push(...Object.values(created.data as Record<string, { id: string }>).map((t) => t.id));
+    }
+    const drafts = await hub.connections.messages.collection('templates').countDocuments({ status: 'DRAFT' });
+    expect(drafts).toBeGreaterThan(100);
+
+    const { ids, sizes } = await walk('templates', 'DRAFT', 100);
+    expect(sizes).toEqual([100, drafts - 100]);
+    expect(new Set(ids).size).toBe(drafts);
+    expect(ids).toEqual(expect.arrayContaining(createdIds));
+    // Newest first: the last created comes before the first created.
+    expect(ids.indexOf(createdIds.at(-1)!)).toBeLessThan(ids.indexOf(createdIds[0]!));
+
+    const bad = await m.alice(`{ templates(after: "bm90LWEtY3Vyc29y") { edges { cursor } } }`);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
+  it('page through campaigns with a cursor, each once', async () => {
+    const createdIds: string[] = [];
+    for (const name of ['Paged 1', 'Paged 2', 'Paged 3'])
+      createdIds.push(
+        (await m.alice(CREATE_CAMPAIGN, { input: campaign({ name }) })).data?.createCampaign.id,
+      );
+    const drafts = await hub.connections.messages.collection('campaigns').countDocuments({ status: 'DRAFT' });
+    const { ids, sizes } = await walk('campaigns', 'DRAFT', 2);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(drafts);
+    expect(sizes.slice(0, -1).every((size) => size === 2)).toBe(true);
+    expect(new Set(ids).size).toBe(drafts);
+    expect(ids).toEqual(expect.arrayContaining(createdIds));
+  });
+});
+
+describe('archiving a template', () => {
+  const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!) {
+    messagesWorkflow(type: $type, id: $id, step: $step) { status }
+  }`;
+
+  it('is refused while a running campaign sends it, naming the campaigns, and allowed once they are archived', async () => {
+    const template = await m.publishedTemplate({ ...IN_APP_TEMPLATE, name: 'In use' });
+    const running = await m.approvedCampaign(
+      campaign({ name: 'Uses it', variants: [{ key: 'A', weight: 1, templateIds: [template] }] }),
+    );
+    const paused = await m.approvedCampaign(
+      campaign({ name: 'Paused', variants: [{ key: 'A', weight: 1, templateIds: [template] }] }),
+    );
+    await m.alice(`mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`, { id: paused });
+
+    const before = await storedState({ messages: hub.connections.messages });
+    const refused = await m.alice(STEP, { type: 'TEMPLATE', id: template, step: 'ARCHIVE' });
+    expect(refused.errors?.[0]?.message).toContain(running);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION' });
+    expect([...(refused.errors?.[0]?.extensions?.campaignIds as string[])].sort()).toEqual(
+      [running, paused].sort(),
+    );
+    expect(await storedState({ messages: hub.connections.messages })).toEqual(before);
+
+    for (const id of [running, paused])
+      expect((await m.alice(STEP, { type: 'CAMPAIGN', id, step: 'ARCHIVE' })).errors).toBeUndefined();
+    const archived = await m.alice(STEP, { type: 'TEMPLATE', id: template, step: 'ARCHIVE' });
+    expect(archived.data?.messagesWorkflow).toEqual({ status: 'ARCHIVED' });
+  });
+
+  it('never leaves an archived template under a published campaign when archive and approval race', async () => {
+    const broken: string[] = [];
+    for (let round = 0; round < 6; round += 1) {
+      const template = await m.publishedTemplate({ ...IN_APP_TEMPLATE, name: `Raced ${round}` });
+      const input = campaign({
+        name: `Raced ${round}`,
+        variants: [{ key: 'A', weight: 1, templateIds: [template] }],
+      });
+      const id = (await m.alice(CREATE_CAMPAIGN, { input })).data?.createCampaign.id as string;
+      await m.alice(STEP, { type: 'CAMPAIGN', id, step: 'SUBMIT' });
+      await Promise.all([
+        m.bob(STEP, { type: 'CAMPAIGN', id, step: 'APPROVE' }),
+        m.alice(STEP, { type: 'TEMPLATE', id: template, step: 'ARCHIVE' }),
+      ]);
+      const read = await m.alice(
+        `query ($t: ID!, $c: ID!) { template(id: $t) { status } campaign(id: $c) { status } }`,
+        { t: template, c: id },
+      );
+      if (read.data?.template.status === 'ARCHIVED' && read.data?.campaign.status === 'PUBLISHED')
+        broken.push(id);
+    }
+    expect(broken).toEqual([]);
   });
 });

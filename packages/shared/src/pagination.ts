@@ -57,12 +57,25 @@ export function decodeFeedCursor(cursor: string, feed: string): FeedPosition {
   return position;
 }
 
-/** A connection from a page fetched with one extra item, which only tells whether there is a next page. */
-export function toConnection<T extends { _id: string }>(fetched: readonly T[], size: number) {
+/**
+ * A connection from a page fetched with one extra item, which only tells whether there is a next page. Cursors name
+ * the id unless `cursorOf` says otherwise (a feed ordered by time names both).
+ */
+export function toConnection<T extends { _id: string }>(
+  fetched: readonly T[],
+  size: number,
+  cursorOf: (node: T) => string = (node) => encodeCursor(node._id),
+) {
   const nodes = fetched.slice(0, size);
   const last = nodes.at(-1);
   return {
-    edges: nodes.map((node) => ({ cursor: encodeCursor(node._id), node })),
-    pageInfo: { hasNextPage: fetched.length > size, endCursor: last ? encodeCursor(last._id) : null },
+    edges: nodes.map((node) => ({ cursor: cursorOf(node), node })),
+    pageInfo: { hasNextPage: fetched.length > size, endCursor: last ? cursorOf(last) : null },
   };
 }
+
+/** A MongoDB filter for what comes after `position` in a list ordered newest first by `field`, then by id. */
+export const olderThan = (field: string, position: FeedPosition | null): Record<string, unknown> =>
+  position
+    ? { $or: [{ [field]: { $lt: position.at } }, { [field]: position.at, _id: { $lt: position.id } }] }
+    : {};

@@ -3,6 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
+  scheduleJob,
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
@@ -11,13 +12,24 @@ import { createContext, type ProductsContext } from './context';
 import { graphPageDirectory } from './flows/content-pages';
 import { graphBenefitDirectory } from './flows/engagement-benefits';
 import { graphMemberRisk } from './flows/member-risk';
+import { purgeAbandonedSessions } from './flows/runner';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 
 export const productsTypeDefs = readSubgraphSchema(__dirname);
 
+/** How often abandoned flow sessions are purged; not left to a TTL index, which the Java stand-in never runs. */
+const SESSION_PURGE_INTERVAL_MS = 10 * 60_000;
+
 export async function buildProductsServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const repos = await openRepositories(dependencies.connection);
+  const purge = scheduleJob(
+    'flow-session-purge',
+    SESSION_PURGE_INTERVAL_MS,
+    () => purgeAbandonedSessions(repos, new Date()),
+    dependencies.logger,
+    SESSION_PURGE_INTERVAL_MS,
+  );
   return createSubgraphServer<ProductsContext>({
     name: 'products',
     typeDefs: productsTypeDefs,
@@ -37,5 +49,6 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
       graphPageDirectory(dependencies.graph),
       graphBenefitDirectory(dependencies.graph),
     ),
+    onStop: () => purge.stop(),
   });
 }

@@ -2,7 +2,7 @@
 // alone moves its running state (paused, how far it has planned, where its event trigger got to), with updates of
 // their own that an operator's edit never overwrites.
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { ContentStatus, Revisable } from '@bank-hub/shared';
+import { olderThan, type ContentStatus, type FeedPosition, type Revisable } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { Purpose } from '../outbox/domain/routing';
 import type { QuietHours, Trigger } from './domain/timing';
@@ -131,11 +131,20 @@ export class CampaignRepository {
       .exec();
   }
 
-  newest(status: ContentStatus | null, limit: number): Promise<CampaignDoc[]> {
+  /** A page of campaigns, newest first, after `after` (the last one of the page before). */
+  newest(status: ContentStatus | null, limit: number, after: FeedPosition | null): Promise<CampaignDoc[]> {
     return this.model
-      .find(status ? { status } : {})
+      .find({ ...(status ? { status } : {}), ...olderThan('createdAt', after) })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
+      .lean<CampaignDoc[]>()
+      .exec();
+  }
+
+  /** Published campaigns (paused or not) whose live variants send a template. */
+  publishedUsing(templateId: string): Promise<CampaignDoc[]> {
+    return this.model
+      .find({ status: 'PUBLISHED', 'variants.templateIds': templateId })
       .lean<CampaignDoc[]>()
       .exec();
   }

@@ -108,15 +108,26 @@ export async function updateCampaign(
   return after;
 }
 
-/** The templates a version of a campaign sends that are not published (approving such a version is refused). */
+/**
+ * The templates a version of a campaign sends that are not published (approving such a version is refused), read
+ * from the database rather than the request's loader: asked again after the write, it must see an archive made since.
+ */
 async function unpublishedTemplates(ctx: MessagesContext, fields: CampaignFields): Promise<string[]> {
   const ids = fields.variants.flatMap((variant) => variant.templateIds);
-  const templates = await ctx.loaders.templateById.loadMany(ids);
-  return ids.filter((_id, i) => {
-    const template = templates[i];
-    return !template || template instanceof Error || template.status !== 'PUBLISHED';
-  });
+  const published = new Set(
+    (await ctx.repos.templates.findByIds(ids))
+      .filter((template) => template.status === 'PUBLISHED')
+      .map((template) => template._id),
+  );
+  return ids.filter((id) => !published.has(id));
 }
+
+const notPublished = (unpublished: string[]) =>
+  hubError(
+    ErrorCode.FAILED_PRECONDITION,
+    `approve its templates first: ${unpublished.join(', ')} ${unpublished.length === 1 ? 'is' : 'are'} not published`,
+    { templateIds: unpublished },
+  );
 
 export async function campaignWorkflowStep(
   ctx: MessagesContext,
@@ -132,14 +143,21 @@ export async function campaignWorkflowStep(
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   if (action === 'approve') {
     const unpublished = await unpublishedTemplates(ctx, before.pending?.fields ?? before);
-    if (unpublished.length > 0)
-      throw hubError(
-        ErrorCode.FAILED_PRECONDITION,
-        `approve its templates first: ${unpublished.join(', ')} ${unpublished.length === 1 ? 'is' : 'are'} not published`,
-        { templateIds: unpublished },
-      );
+    if (unpublished.length > 0) throw notPublished(unpublished);
   }
   const after = await replace(ctx, before, result.doc);
+  if (action === 'approve') {
+    // A template archived between the check and the write shows now: the approval is undone (archiving re-checks
+    // the campaigns after writing likewise, so one of the two always sees the other).
+    const unpublished = await unpublishedTemplates(ctx, after);
+    if (unpublished.length > 0) {
+      await ctx.repos.campaigns.replaceIfVersion(
+        { ...before, version: after.version + 1, updatedAt: ctx.now },
+        after.version,
+      );
+      throw notPublished(unpublished);
+    }
+  }
   await audit(ctx, operator, { type: 'CAMPAIGN', id }, action, before, reason ? { ...after, reason } : after);
   return { type: 'CAMPAIGN', id, status: result.status, live: result.live, version: after.version };
 }

@@ -1,8 +1,8 @@
 // Campaign resolvers: thin — operator scope, argument checks, then the use cases and the stats.
-import { checkCount, decodeCursor, reviewOf, toConnection } from '@bank-hub/shared';
+import { checkCount, decodeCursor, decodeFeedCursor, reviewOf, toConnection } from '@bank-hub/shared';
 import type { Resolvers } from '../generated/resolvers';
 import type { TemplateDoc } from '../templates/model';
-import { operator } from '../templates/resolvers';
+import { newestFirstCursor, operator } from '../templates/resolvers';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
 import { campaignState, campaignStats } from './stats';
 
@@ -10,9 +10,12 @@ const ENTRY_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
 
 export const campaignResolvers: Resolvers = {
   Query: {
-    campaigns: (_parent, { status, first }, ctx) => {
+    campaigns: async (_parent, { status, first, after }, ctx) => {
       operator(ctx);
-      return ctx.repos.campaigns.newest(status ?? null, checkCount(first ?? 20, 100, 'first'));
+      const size = checkCount(first ?? 20, 100, 'first');
+      const position = after ? decodeFeedCursor(after, 'campaigns') : null;
+      const fetched = await ctx.repos.campaigns.newest(status ?? null, size + 1, position);
+      return toConnection(fetched, size, newestFirstCursor);
     },
     campaign: (_parent, { id }, ctx) => {
       operator(ctx);

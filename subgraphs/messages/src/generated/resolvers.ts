@@ -110,6 +110,24 @@ export type CampaignAudienceInput = {
   segmentCode?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A page of campaigns, newest first. */
+export type CampaignConnection = {
+  __typename?: 'CampaignConnection';
+  /** The campaigns on this page. */
+  edges: Array<CampaignEdge>;
+  /** Where this page ends. */
+  pageInfo: PageInfo;
+};
+
+/** A campaign with its cursor. */
+export type CampaignEdge = {
+  __typename?: 'CampaignEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The campaign. */
+  node: Campaign;
+};
+
 /** A campaign to create or edit. */
 export type CampaignInput = {
   /** Who it goes to: it must select someone now. */
@@ -525,8 +543,9 @@ export type Mutation = {
   /** Marks one of the calling member's inbox messages read (once: the first read is kept). Member token. */
   markMessageRead: InboxMessage;
   /**
-   * Moves a template or campaign one workflow step. Approving a campaign needs its templates published. Operator scope;
-   * four eyes; audited.
+   * Moves a template or campaign one workflow step. Approving a campaign needs its templates published; archiving a
+   * template that a published campaign not yet completed (paused included) sends is FAILED_PRECONDITION, its
+   * `extensions.campaignIds` naming them. Operator scope; four eyes; audited.
    */
   messagesWorkflow: MessagesWorkflowResult;
   /** Pauses a published campaign: nothing more is planned or sent until it is resumed. Operator scope; audited. */
@@ -705,14 +724,14 @@ export type Query = {
   __typename?: 'Query';
   /** A campaign, or null with NOT_FOUND. Operator scope. */
   campaign?: Maybe<Campaign>;
-  /** Campaigns, newest first. Operator scope. */
-  campaigns: Array<Campaign>;
+  /** Campaigns, newest first, a page at a time (`after`: the `endCursor` of the page before). Operator scope. */
+  campaigns: CampaignConnection;
   /** One of the calling member's inbox messages, or null with NOT_FOUND (also for another member's). Member token. */
   inboxMessage?: Maybe<InboxMessage>;
   /** A template, or null with NOT_FOUND. Operator scope. */
   template?: Maybe<Template>;
-  /** Templates, newest first. Operator scope. */
-  templates: Array<Template>;
+  /** Templates, newest first, a page at a time (`after`: the `endCursor` of the page before). Operator scope. */
+  templates: TemplateConnection;
 };
 
 export type QueryCampaignArgs = {
@@ -720,6 +739,7 @@ export type QueryCampaignArgs = {
 };
 
 export type QueryCampaignsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ContentStatus>;
 };
@@ -733,6 +753,7 @@ export type QueryTemplateArgs = {
 };
 
 export type QueryTemplatesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ContentStatus>;
 };
@@ -889,6 +910,24 @@ export type Template = {
 export type TemplatePreviewArgs = {
   benefitId?: InputMaybe<Scalars['ID']['input']>;
   memberId: Scalars['ID']['input'];
+};
+
+/** A page of templates, newest first. */
+export type TemplateConnection = {
+  __typename?: 'TemplateConnection';
+  /** The templates on this page. */
+  edges: Array<TemplateEdge>;
+  /** Where this page ends. */
+  pageInfo: PageInfo;
+};
+
+/** A template with its cursor. */
+export type TemplateEdge = {
+  __typename?: 'TemplateEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The template. */
+  node: Template;
 };
 
 /** A template to create or edit. Which fields it takes depends on the format. */
@@ -1075,6 +1114,10 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CampaignAudience: ResolverTypeWrapper<CampaignAudienceModel>;
   CampaignAudienceInput: CampaignAudienceInput;
+  CampaignConnection: ResolverTypeWrapper<
+    Omit<CampaignConnection, 'edges'> & { edges: Array<ResolversTypes['CampaignEdge']> }
+  >;
+  CampaignEdge: ResolverTypeWrapper<Omit<CampaignEdge, 'node'> & { node: ResolversTypes['Campaign'] }>;
   CampaignInput: CampaignInput;
   CampaignOccurrence: ResolverTypeWrapper<OccurrenceDoc>;
   CampaignState: CampaignState;
@@ -1131,6 +1174,10 @@ export type ResolversTypes = ResolversObject<{
   SmsText: ResolverTypeWrapper<SmsFields>;
   TargetingRule: ResolverTypeWrapper<Scalars['TargetingRule']['output']>;
   Template: ResolverTypeWrapper<TemplateDoc>;
+  TemplateConnection: ResolverTypeWrapper<
+    Omit<TemplateConnection, 'edges'> & { edges: Array<ResolversTypes['TemplateEdge']> }
+  >;
+  TemplateEdge: ResolverTypeWrapper<Omit<TemplateEdge, 'node'> & { node: ResolversTypes['Template'] }>;
   TemplateInput: TemplateInput;
   TriggerEvent: TriggerEvent;
   TriggerKind: TriggerKind;
@@ -1146,6 +1193,10 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   CampaignAudience: CampaignAudienceModel;
   CampaignAudienceInput: CampaignAudienceInput;
+  CampaignConnection: Omit<CampaignConnection, 'edges'> & {
+    edges: Array<ResolversParentTypes['CampaignEdge']>;
+  };
+  CampaignEdge: Omit<CampaignEdge, 'node'> & { node: ResolversParentTypes['Campaign'] };
   CampaignInput: CampaignInput;
   CampaignOccurrence: OccurrenceDoc;
   CampaignStats: CampaignStatsModel;
@@ -1184,6 +1235,10 @@ export type ResolversParentTypes = ResolversObject<{
   SmsText: SmsFields;
   TargetingRule: Scalars['TargetingRule']['output'];
   Template: TemplateDoc;
+  TemplateConnection: Omit<TemplateConnection, 'edges'> & {
+    edges: Array<ResolversParentTypes['TemplateEdge']>;
+  };
+  TemplateEdge: Omit<TemplateEdge, 'node'> & { node: ResolversParentTypes['Template'] };
   TemplateInput: TemplateInput;
   UnsubscribeResult: UnsubscribeResult;
 }>;
@@ -1234,6 +1289,22 @@ export type CampaignAudienceResolvers<
 > = ResolversObject<{
   rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
   segmentCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type CampaignConnectionResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['CampaignConnection'] = ResolversParentTypes['CampaignConnection'],
+> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['CampaignEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type CampaignEdgeResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['CampaignEdge'] = ResolversParentTypes['CampaignEdge'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Campaign'], ParentType, ContextType>;
 }>;
 
 export type CampaignOccurrenceResolvers<
@@ -1559,7 +1630,7 @@ export type QueryResolvers<
     RequireFields<QueryCampaignArgs, 'id'>
   >;
   campaigns?: Resolver<
-    Array<ResolversTypes['Campaign']>,
+    ResolversTypes['CampaignConnection'],
     ParentType,
     ContextType,
     RequireFields<QueryCampaignsArgs, 'first'>
@@ -1577,7 +1648,7 @@ export type QueryResolvers<
     RequireFields<QueryTemplateArgs, 'id'>
   >;
   templates?: Resolver<
-    Array<ResolversTypes['Template']>,
+    ResolversTypes['TemplateConnection'],
     ParentType,
     ContextType,
     RequireFields<QueryTemplatesArgs, 'first'>
@@ -1671,6 +1742,22 @@ export type TemplateResolvers<
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type TemplateConnectionResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['TemplateConnection'] = ResolversParentTypes['TemplateConnection'],
+> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['TemplateEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type TemplateEdgeResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['TemplateEdge'] = ResolversParentTypes['TemplateEdge'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Template'], ParentType, ContextType>;
+}>;
+
 export type UnsubscribeResultResolvers<
   ContextType = MessagesContext,
   ParentType extends ResolversParentTypes['UnsubscribeResult'] = ResolversParentTypes['UnsubscribeResult'],
@@ -1682,6 +1769,8 @@ export type UnsubscribeResultResolvers<
 export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   Campaign?: CampaignResolvers<ContextType>;
   CampaignAudience?: CampaignAudienceResolvers<ContextType>;
+  CampaignConnection?: CampaignConnectionResolvers<ContextType>;
+  CampaignEdge?: CampaignEdgeResolvers<ContextType>;
   CampaignOccurrence?: CampaignOccurrenceResolvers<ContextType>;
   CampaignStats?: CampaignStatsResolvers<ContextType>;
   CampaignStatsRow?: CampaignStatsRowResolvers<ContextType>;
@@ -1712,5 +1801,7 @@ export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   SmsText?: SmsTextResolvers<ContextType>;
   TargetingRule?: GraphQLScalarType;
   Template?: TemplateResolvers<ContextType>;
+  TemplateConnection?: TemplateConnectionResolvers<ContextType>;
+  TemplateEdge?: TemplateEdgeResolvers<ContextType>;
   UnsubscribeResult?: UnsubscribeResultResolvers<ContextType>;
 }>;

@@ -1,7 +1,13 @@
 // Message templates: copy in one format, with variables, edited and approved through the four-eyes workflow. A send
 // always renders the published fields; an edit of a published template waits as its pending revision.
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { ContentStatus, MessageChannel, Revisable } from '@bank-hub/shared';
+import {
+  olderThan,
+  type ContentStatus,
+  type FeedPosition,
+  type MessageChannel,
+  type Revisable,
+} from '@bank-hub/shared';
 
 export type MessageFormat = 'TEXT' | 'IMAGE' | 'ANIMATION' | 'VIDEO' | 'SMS' | 'FIVE_G';
 export type CardAction = 'OPEN_URL' | 'OPEN_FLOW' | 'CALL';
@@ -87,9 +93,10 @@ export class TemplateRepository {
       .exec();
   }
 
-  newest(status: ContentStatus | null, limit: number): Promise<TemplateDoc[]> {
+  /** A page of templates, newest first, after `after` (the last one of the page before). */
+  newest(status: ContentStatus | null, limit: number, after: FeedPosition | null): Promise<TemplateDoc[]> {
     return this.model
-      .find(status ? { status } : {})
+      .find({ ...(status ? { status } : {}), ...olderThan('createdAt', after) })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .lean<TemplateDoc[]>()

@@ -15,6 +15,7 @@ import {
 import type { MessagesContext } from '../context';
 import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
 import { benefitOf, benefitValues, memberForPreview } from '../members-graph';
+import { campaignState } from '../campaigns/stats';
 import { renderMessage, type RenderedMessage } from './domain/render';
 import { checkTemplateInput, type TemplateInput } from './domain/validation';
 import { channelOf, type TemplateDoc } from './model';
@@ -76,6 +77,32 @@ export async function updateTemplate(
   return after;
 }
 
+/**
+ * Campaigns that may still send a template: published and not completed (a paused one may be resumed). Archiving the
+ * template under them would turn their messages into NO_CHANNEL skips, so the archive is refused instead.
+ */
+async function campaignsStillSending(ctx: MessagesContext, templateId: string): Promise<string[]> {
+  const campaigns = await ctx.repos.campaigns.publishedUsing(templateId);
+  const states = await Promise.all(
+    campaigns.map(async (campaign) => {
+      const [pending, occurrences] = await Promise.all([
+        ctx.loaders.hasPending.load(campaign._id),
+        ctx.repos.campaigns.occurrencesOf(campaign._id, 3),
+      ]);
+      const planning = occurrences.some((occurrence) => occurrence.state === 'PLANNING');
+      return campaignState(campaign, pending, planning);
+    }),
+  );
+  return campaigns.filter((_campaign, i) => states[i] !== 'COMPLETED').map((campaign) => campaign._id);
+}
+
+const stillSent = (id: string, campaignIds: string[]) =>
+  hubError(
+    ErrorCode.FAILED_PRECONDITION,
+    `template ${id} is sent by ${campaignIds.length === 1 ? 'campaign' : 'campaigns'} ${campaignIds.join(', ')}; archive ${campaignIds.length === 1 ? 'it' : 'them'} first, or wait until ${campaignIds.length === 1 ? 'it completes' : 'they complete'}`,
+    { campaignIds },
+  );
+
 export async function templateWorkflowStep(
   ctx: MessagesContext,
   operator: Operator,
@@ -88,7 +115,23 @@ export async function templateWorkflowStep(
   checkReviewedVersion('template', before, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  if (action === 'archive') {
+    const campaignIds = await campaignsStillSending(ctx, id);
+    if (campaignIds.length > 0) throw stillSent(id, campaignIds);
+  }
   const after = await replace(ctx, before, result.doc);
+  if (action === 'archive') {
+    // No transaction spans the check and the write: a campaign approved in between shows now, and the archive is
+    // undone (approving re-checks its templates after writing likewise, so one of the two always sees the other).
+    const campaignIds = await campaignsStillSending(ctx, id);
+    if (campaignIds.length > 0) {
+      await ctx.repos.templates.replaceIfVersion(
+        { ...before, version: after.version + 1, updatedAt: ctx.now },
+        after.version,
+      );
+      throw stillSent(id, campaignIds);
+    }
+  }
   await audit(ctx, operator, { type: 'TEMPLATE', id }, action, before, reason ? { ...after, reason } : after);
   return { type: 'TEMPLATE', id, status: result.status, live: result.live, version: after.version };
 }

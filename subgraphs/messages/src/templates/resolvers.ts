@@ -1,5 +1,14 @@
 // Template resolvers: thin — operator scope, argument checks, then the use cases in operations.ts.
-import { Scope, badInput, checkCount, requireScope, reviewOf } from '@bank-hub/shared';
+import {
+  Scope,
+  badInput,
+  checkCount,
+  decodeFeedCursor,
+  encodeFeedCursor,
+  requireScope,
+  reviewOf,
+  toConnection,
+} from '@bank-hub/shared';
 import type { MessagesContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
 import { longestRendering, variablesOf } from './domain/variables';
@@ -9,13 +18,20 @@ import { createTemplate, previewTemplate, templateOrNotFound, updateTemplate } f
 
 export const operator = (ctx: MessagesContext) => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
 
+/** Lists newest first page by creation time and id (the id breaks ties). */
+export const newestFirstCursor = (doc: { _id: string; createdAt: Date }): string =>
+  encodeFeedCursor({ at: doc.createdAt, id: doc._id });
+
 const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const templateResolvers: Resolvers = {
   Query: {
-    templates: (_parent, { status, first }, ctx) => {
+    templates: async (_parent, { status, first, after }, ctx) => {
       operator(ctx);
-      return ctx.repos.templates.newest(status ?? null, checkCount(first ?? 20, 100, 'first'));
+      const size = checkCount(first ?? 20, 100, 'first');
+      const position = after ? decodeFeedCursor(after, 'templates') : null;
+      const fetched = await ctx.repos.templates.newest(status ?? null, size + 1, position);
+      return toConnection(fetched, size, newestFirstCursor);
     },
     template: (_parent, { id }, ctx) => {
       operator(ctx);

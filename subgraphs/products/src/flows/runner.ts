@@ -23,6 +23,10 @@ import { saleRefusal } from './sale';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{8,128}$/;
 const MAX_ATTEMPTS = 5;
+/** Open sessions a member may hold of one flow: a mini-program that restarts keeps going, storage stays bounded. */
+export const MAX_OPEN_SESSIONS = 5;
+/** How long an abandoned (expired) session is kept, to answer a late replay or read, before cleanup. */
+export const ABANDONED_SESSION_RETENTION_MS = 24 * 3_600_000;
 
 export interface RunContext {
   repos: ProductsRepositories;
@@ -50,21 +54,51 @@ export async function startSession(
   flowKey: string,
 ): Promise<FlowSessionDoc> {
   const flow = await publishedFlow(run.repos, flowKey);
-  const session: FlowSessionDoc = {
-    _id: `FS-${randomUUID()}`,
-    memberId,
-    flowId: flow._id,
-    status: 'ACTIVE',
-    currentStepId: flow.startStepId,
-    outputs: {},
-    history: [],
-    revision: 0,
-    startedAt: run.now,
-    expiresAt: new Date(run.now.getTime() + run.ttlMinutes * 60_000),
-  };
-  await run.repos.sessions.insert(session);
-  return session;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const session: FlowSessionDoc = {
+      _id: `FS-${randomUUID()}`,
+      memberId,
+      flowId: flow._id,
+      flowKey,
+      openSlot: await freeSlot(run, memberId, flowKey),
+      status: 'ACTIVE',
+      currentStepId: flow.startStepId,
+      outputs: {},
+      history: [],
+      revision: 0,
+      startedAt: run.now,
+      expiresAt: new Date(run.now.getTime() + run.ttlMinutes * 60_000),
+    };
+    // A concurrent start took the slot: look again.
+    if (await run.repos.sessions.insertInSlot(session)) return session;
+  }
+  throw conflict('flow sessions are being started at once; retry');
 }
+
+/**
+ * A slot for a new session of the member's: sessions past expiresAt give theirs up, and when MAX_OPEN_SESSIONS are
+ * open the ones that would expire first are ended (EXPIRED) to make room — a member starting again is never stuck,
+ * and never holds more. The unique slot makes the bound hold for concurrent starts too.
+ */
+async function freeSlot(run: RunContext, memberId: string, flowKey: string): Promise<string> {
+  const holding = await run.repos.sessions.holdingSlots(memberId, flowKey);
+  const open: FlowSessionDoc[] = [];
+  for (const session of holding) {
+    if (sessionStatus(session, run.now) === 'EXPIRED')
+      await run.repos.sessions.markExpired(session._id, session.revision);
+    else open.push(session);
+  }
+  const evicted = Math.max(0, open.length - (MAX_OPEN_SESSIONS - 1));
+  for (const session of open.slice(0, evicted))
+    await run.repos.sessions.markExpired(session._id, session.revision, run.now);
+  const taken = new Set(open.slice(evicted).map((session) => session.openSlot));
+  const slots = Array.from({ length: MAX_OPEN_SESSIONS }, (_v, n) => `${memberId}|${flowKey}|${n}`);
+  return slots.find((slot) => !taken.has(slot))!;
+}
+
+/** Deletes sessions abandoned more than ABANDONED_SESSION_RETENTION_MS before `now`; completed ones are kept. */
+export const purgeAbandonedSessions = (repos: ProductsRepositories, now: Date): Promise<number> =>
+  repos.sessions.deleteAbandonedBefore(new Date(now.getTime() - ABANDONED_SESSION_RETENTION_MS));
 
 /**
  * A session's status as of `now`: an ACTIVE session past expiresAt is EXPIRED even before an advance marks it so,

@@ -368,7 +368,10 @@ export type Mutation = {
   retireFlow: ServiceFlow;
   /** Sets the first step of a draft. Builder or operator scope. */
   setFlowStart: ServiceFlow;
-  /** Starts a session of the latest published version of a flow for the viewer. Member scope. */
+  /**
+   * Starts a session of the latest published version of a flow for the viewer. A member holds at most 5 open sessions
+   * of a flow: starting another ends (EXPIRED) the one that would expire first. Member scope.
+   */
   startFlowSession: FlowSession;
   /** Replaces a step of a draft, keeping its edges. Builder or operator scope. */
   updateFlowStep: ServiceFlow;

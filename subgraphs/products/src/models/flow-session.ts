@@ -1,6 +1,9 @@
 // Flow sessions: a member walking one flow version. Every advance is recorded with its idempotency key and
-// applied with a compare-and-set on `revision`, so a repeated or concurrent call never advances twice.
+// applied with a compare-and-set on `revision`, so a repeated or concurrent call never advances twice. An ACTIVE
+// session holds one of its member's few slots of the flow (`openSlot`, unique), so concurrent starts cannot exceed
+// them; ending frees it.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 import type { FlowOutputs } from '../flows/flow';
 
 export type FlowSessionStatus = 'ACTIVE' | 'COMPLETED' | 'EXPIRED';
@@ -20,6 +23,10 @@ export interface FlowSessionDoc {
   _id: string;
   memberId: string;
   flowId: string;
+  /** The flow's key (absent on sessions stored before slots). */
+  flowKey?: string;
+  /** `<member>|<flow key>|<n>` while ACTIVE; unset once it ends. */
+  openSlot?: string;
   status: FlowSessionStatus;
   currentStepId: string | null;
   outputs: FlowOutputs;
@@ -34,6 +41,8 @@ export const flowSessionSchema = new Schema<FlowSessionDoc>(
     _id: { type: String, required: true },
     memberId: { type: String, required: true },
     flowId: { type: String, required: true },
+    flowKey: { type: String },
+    openSlot: { type: String },
     status: { type: String, required: true },
     currentStepId: { type: String, default: null },
     outputs: { type: Schema.Types.Mixed, default: {} },
@@ -45,12 +54,39 @@ export const flowSessionSchema = new Schema<FlowSessionDoc>(
   { collection: 'flow_sessions', versionKey: false, minimize: false },
 );
 flowSessionSchema.index({ memberId: 1, startedAt: -1 });
+flowSessionSchema.index({ openSlot: 1 }, { unique: true, sparse: true });
+flowSessionSchema.index({ expiresAt: 1 });
 
 export class FlowSessionRepository {
   constructor(readonly model: Model<FlowSessionDoc>) {}
 
-  insert(session: FlowSessionDoc): Promise<unknown> {
-    return this.model.create(session);
+  /** Stores a new session; false when its slot was taken meanwhile (a concurrent start). */
+  async insertInSlot(session: FlowSessionDoc): Promise<boolean> {
+    try {
+      await this.model.create(session);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The member's sessions of a flow holding a slot, the one that would expire first first. */
+  holdingSlots(memberId: string, flowKey: string): Promise<FlowSessionDoc[]> {
+    return this.model
+      .find({ memberId, flowKey, openSlot: { $exists: true } })
+      .sort({ expiresAt: 1, _id: 1 })
+      .lean<FlowSessionDoc[]>()
+      .exec();
+  }
+
+  /**
+   * Deletes sessions abandoned (expired, never completed) before `cutoff`. Completed ones stay: they are the member's
+   * record of what they did through the flow.
+   */
+  async deleteAbandonedBefore(cutoff: Date): Promise<number> {
+    return (await this.model.deleteMany({ expiresAt: { $lt: cutoff }, status: { $ne: 'COMPLETED' } }).exec())
+      .deletedCount;
   }
 
   findById(id: string): Promise<FlowSessionDoc | null> {
@@ -67,17 +103,27 @@ export class FlowSessionRepository {
     return this.model
       .findOneAndUpdate(
         { _id: id, revision, status: 'ACTIVE' },
-        { $set: { ...set, revision: revision + 1 }, $push: { history: record } },
+        {
+          $set: { ...set, revision: revision + 1 },
+          $push: { history: record },
+          // A completed session frees its slot.
+          ...(set.status && set.status !== 'ACTIVE' ? { $unset: { openSlot: 1 } } : {}),
+        },
         { returnDocument: 'after' },
       )
       .lean<FlowSessionDoc>()
       .exec();
   }
 
-  markExpired(id: string, revision: number): Promise<unknown> {
+  /** Ends an ACTIVE session as EXPIRED (at `at`, when given) and frees its slot, unless it moved since `revision`. */
+  markExpired(id: string, revision: number, at?: Date): Promise<unknown> {
     return this.model.updateOne(
       { _id: id, revision, status: 'ACTIVE' },
-      { $set: { status: 'EXPIRED' }, $inc: { revision: 1 } },
+      {
+        $set: { status: 'EXPIRED', ...(at ? { expiresAt: at } : {}) },
+        $inc: { revision: 1 },
+        $unset: { openSlot: 1 },
+      },
     );
   }
 }
