@@ -132,20 +132,24 @@ const shown = (creativeId: string, variant: string | null, clicks: number, impre
   })),
 ];
 
-const STATS = `query ($page: ID!) { creatives(pageId: $page) { id stats(days: 1) { impressions } } }`;
+const STATS = `query ($page: ID!) { creatives(pageId: $page) { id stats(days: 1) { impressions clicks } } }`;
 
-/** Waits until the rollups count `impressions` for the page's creatives (the writer flushes every 250 ms). */
-async function untilCounted(pageId: string, impressions: number): Promise<void> {
+/**
+ * Waits until the rollups count `impressions` (and `clicks`) for the page's creatives: the writer flushes every
+ * 250 ms, and events sent in several batches land in several flushes.
+ */
+async function untilCounted(pageId: string, impressions: number, clicks = 0): Promise<void> {
   for (let tries = 0; tries < 50; tries++) {
     const response = await graphql(hub.gatewayUrl, STATS, { page: pageId }, operator);
-    const total = response.data?.creatives.reduce(
-      (sum: number, creative: { stats: { impressions: number } }) => sum + creative.stats.impressions,
-      0,
+    const stats: { impressions: number; clicks: number }[] = response.data?.creatives.map(
+      (creative: { stats: { impressions: number; clicks: number } }) => creative.stats,
     );
-    if (total >= impressions) return;
+    const total = (field: 'impressions' | 'clicks') =>
+      stats.reduce((sum, counted) => sum + counted[field], 0);
+    if (total('impressions') >= impressions && total('clicks') >= clicks) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${pageId} never reached ${impressions} impressions`);
+  throw new Error(`${pageId} never reached ${impressions} impressions and ${clicks} clicks`);
 }
 
 /** Members `<prefix>0001`… that the shared bucketing puts in each variant of `key`, `perVariant` of each. */
@@ -378,7 +382,7 @@ describe('experiments', () => {
       ),
       { memberId: hostile, events: shown('CR-exp-hostile', 'B', 100, 100) },
     ]);
-    await untilCounted('PG-APP-exphostile', 400);
+    await untilCounted('PG-APP-exphostile', 400, 106);
 
     const experiment = (await experimentsOn('PG-APP-exphostile'))['CR-exp-hostile']!;
     expect(figures(experiment, 'key', 'exposures', 'clicks', 'members', 'clickers')).toEqual([
@@ -411,7 +415,7 @@ describe('experiments', () => {
         }),
       ),
     );
-    await untilCounted('PG-APP-expkeys', 2 * 220);
+    await untilCounted('PG-APP-expkeys', 2 * 220, 2 * 22);
 
     const byId = await experimentsOn('PG-APP-expkeys');
     const honest = byId['CR-exp-honest']!;
@@ -445,7 +449,7 @@ describe('experiments', () => {
       ...shown('CR-exp-clicks', 'A', 300, 0),
       ...shown('CR-exp-clicks', 'A', 0, 100),
     ]);
-    await untilCounted('PG-APP-expclicks', 200);
+    await untilCounted('PG-APP-expclicks', 200, 300);
     const experiment = (await experimentsOn('PG-APP-expclicks'))['CR-exp-clicks']!;
     expect(experiment).toMatchObject({
       verdict: 'NOT_ENOUGH_DATA',
