@@ -615,6 +615,7 @@ describe('operators', () => {
       [{ endsAt: '2025-01-01T00:00:00Z' }, 'input.endsAt'],
       [{ imageUrl: 'javascript:alert(1)' }, 'input.imageUrl'],
       [{ rule: { field: 'attr.city', op: 'eq', value: 'x' } }, 'input.rule.field'],
+      [{ rule: { any: [{ field: 'tag.aum', op: 'gt', value: 1 }] } }, 'input.rule.any[0].op'],
       // A reward names a benefit members can be granted: a benefit id, of one that exists, published, not ended.
       [{ tasks: [{ ...task, reward: { benefitId: '$$ not an id' } }] }, 'input.tasks[0].reward.benefitId'],
       [

@@ -214,6 +214,7 @@ describe('bad benefit input', () => {
     [{ validDays: 0 }, 'input.validDays'],
     [{ rule: { field: 'attr.city', op: 'eq', value: 'Shanghai' } }, 'input.rule.field'],
     [{ rule: { field: 'channel', op: 'eq', value: 'APP' } }, 'input.rule.field'],
+    [{ rule: { field: 'tag.student', op: 'eq', value: true } }, 'input.rule.op'],
     [{ levelCodes: ['gold'] }, 'input.levelCodes[0]'],
     [{ levelCodes: ['GOLD', 'GOLD'] }, 'input.levelCodes[1]'],
     [{ levelCodes: ['GOLD', 'PLATINUM_PLUS'] }, 'input.levelCodes[1]'],

@@ -189,6 +189,12 @@ describe('bad input changes nothing', () => {
       { rule: { all: [{ field: 'segment', op: 'equals', value: 'X' }] } },
       'input.rule.all[0].op',
     ],
+    // Pages see a member's tags by presence only: compared with a value, it would match nobody.
+    [
+      "a tag's value compared",
+      { rule: { not: { field: 'tag.aum', op: 'gte', value: 500_000 } } },
+      'input.rule.not.op',
+    ],
     ['a kind the slot cannot show', { kind: 'TOPIC', refId: 'T-GOLD' }, 'input.kind'],
     ['an unknown slot', { slotCode: 'nope' }, 'input.slotCode'],
     [

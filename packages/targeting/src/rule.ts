@@ -58,6 +58,12 @@ export type ParseResult = { ok: true; rule: Rule } | { ok: false; problem: RuleP
 export interface ParseOptions {
   /** Fields this kind of rule may use; defaults to every field. */
   allowField?: (field: string) => boolean;
+  /**
+   * The rule is evaluated outside members, where a member's tags are seen by presence only (a true, non-zero or
+   * non-empty value; members hands out the codes, not the values): a tag may only be tested with `exists`. Compared
+   * with a value it would match nobody, or everybody once negated, without a word to whoever wrote it.
+   */
+  tagsByPresence?: boolean;
 }
 
 class RuleSyntaxError extends Error {
@@ -88,7 +94,7 @@ interface ParseState {
 export function parseRule(input: unknown, path = 'rule', options: ParseOptions = {}): ParseResult {
   const state: ParseState = { nodes: 0, bytes: 0 };
   try {
-    return { ok: true, rule: parseNode(input, path, 1, state, options.allowField ?? (() => true)) };
+    return { ok: true, rule: parseNode(input, path, 1, state, options) };
   } catch (error) {
     if (error instanceof RuleSyntaxError)
       return { ok: false, problem: { path: error.path, message: error.message } };
@@ -105,7 +111,7 @@ function parseNode(
   path: string,
   depth: number,
   state: ParseState,
-  allowField: (field: string) => boolean,
+  options: ParseOptions,
 ): Rule {
   if (depth > RULE_LIMITS.depth)
     throw new RuleSyntaxError(path, `rule is nested deeper than ${RULE_LIMITS.depth} levels`);
@@ -120,15 +126,15 @@ function parseNode(
       throw new RuleSyntaxError(`${path}.${combinator}`, `"${combinator}" needs a non-empty list of rules`);
     }
     const parsed = children.map((child, i) =>
-      parseNode(child, `${path}.${combinator}[${i}]`, depth + 1, state, allowField),
+      parseNode(child, `${path}.${combinator}[${i}]`, depth + 1, state, options),
     );
     return combinator === 'all' ? { all: parsed } : { any: parsed };
   }
   if (keys.length === 1 && keys[0] === 'not') {
-    return { not: parseNode(input.not, `${path}.not`, depth + 1, state, allowField) };
+    return { not: parseNode(input.not, `${path}.not`, depth + 1, state, options) };
   }
   if ('field' in input || 'op' in input) {
-    const condition = parseCondition(input, path, allowField);
+    const condition = parseCondition(input, path, options);
     state.bytes += Buffer.byteLength(JSON.stringify(condition));
     if (state.bytes > RULE_LIMITS.encodedBytes) {
       throw new RuleSyntaxError(
@@ -144,11 +150,7 @@ function parseNode(
   );
 }
 
-function parseCondition(
-  input: Record<string, unknown>,
-  path: string,
-  allowField: (field: string) => boolean,
-): Condition {
+function parseCondition(input: Record<string, unknown>, path: string, options: ParseOptions): Condition {
   const extra = Object.keys(input).find((key) => key !== 'field' && key !== 'op' && key !== 'value');
   if (extra !== undefined)
     throw new RuleSyntaxError(`${path}.${extra.slice(0, 64)}`, `unknown key ${quoted(extra)} in a condition`);
@@ -159,7 +161,7 @@ function parseCondition(
       `unknown field ${quoted(field)}; use one of ${PLAIN_FIELDS.join(', ')}, tag.<code> or attr.<name>`,
     );
   }
-  if (!allowField(field))
+  if (options.allowField && !options.allowField(field))
     throw new RuleSyntaxError(`${path}.field`, `field "${field}" is not allowed in this rule`);
   if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
     throw new RuleSyntaxError(
@@ -168,6 +170,11 @@ function parseCondition(
     );
   }
   const operator = op as Operator;
+  if (options.tagsByPresence && field.startsWith('tag.') && operator !== 'exists')
+    throw new RuleSyntaxError(
+      `${path}.op`,
+      `this rule sees a member's tags by presence only: test ${field} with "exists" (a segment compares tag values)`,
+    );
   const unordered = UNORDERED_FIELDS[field];
   if (unordered !== undefined && ORDER_OPERATORS.includes(operator))
     throw new RuleSyntaxError(`${path}.op`, `"${operator}" does not apply to ${field}: ${unordered}`);

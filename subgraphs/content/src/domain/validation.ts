@@ -131,7 +131,7 @@ export const MAX_FREQUENCY_CAP = 1_000;
 
 /** Placement rules target what content knows of a member: no profile attributes. */
 export const parsePlacementRule = (input: unknown, path: string) =>
-  parseRule(input, path, { allowField: (field) => !field.startsWith('attr.') });
+  parseRule(input, path, { allowField: (field) => !field.startsWith('attr.'), tagsByPresence: true });
 
 /** A creative's own fields, checked; the workflow fields are set by the use case. */
 export type CheckedCreative = CreativeFields;

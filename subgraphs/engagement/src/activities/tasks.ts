@@ -199,7 +199,10 @@ export function checkActivityInput(input: ActivityInput, plan: ReadonlySet<strin
   let rule: Rule | null = null;
   if (input.rule !== undefined && input.rule !== null) {
     // Activities target what members and content target: no profile attributes.
-    const parsed = parseRule(input.rule, 'input.rule', { allowField: (field) => !field.startsWith('attr.') });
+    const parsed = parseRule(input.rule, 'input.rule', {
+      allowField: (field) => !field.startsWith('attr.'),
+      tagsByPresence: true,
+    });
     if (!parsed.ok) throw new InputProblem(parsed.problem.path, parsed.problem.message);
     rule = parsed.rule;
   }

@@ -47,7 +47,10 @@ const LEVEL_CODE = /^[A-Z][A-Z0-9_]{0,31}$/;
  * stage, tags by presence, the time); a claim has no channel and members' profile attributes stay in members.
  */
 export const parseBenefitRule = (input: unknown, path: string) =>
-  parseRule(input, path, { allowField: (field) => !field.startsWith('attr.') && field !== 'channel' });
+  parseRule(input, path, {
+    allowField: (field) => !field.startsWith('attr.') && field !== 'channel',
+    tagsByPresence: true,
+  });
 
 function wholeNumber(value: number, field: string, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max)
