@@ -100,10 +100,14 @@ export class SubgraphClient {
         shared.waiters -= 1;
         return true;
       };
-      // The last caller to go away cancels the request; the others keep it alive.
+      // The last caller to go away cancels the request; the others keep it alive. A cancelled request is shared with
+      // nobody after: a caller coming next sends its own.
       const onAbort = () => {
         if (!stopWaiting()) return;
-        if (shared.waiters === 0) shared.controller.abort();
+        if (shared.waiters === 0) {
+          if (this.inFlight.get(key) === shared) this.inFlight.delete(key);
+          shared.controller.abort();
+        }
         reject(this.cancelled());
       };
       call.signal.addEventListener('abort', onAbort, { once: true });

@@ -57,4 +57,15 @@ describe('SubgraphClient', () => {
     expect(client.counts).toEqual({ sent: 2, shared: 1 });
     await client.close();
   });
+
+  it('sends afresh for a caller who comes just after the last one sharing a request hung up', async () => {
+    const client = new SubgraphClient('members', url, { connections: 4 });
+    const hangingUp = new AbortController();
+    const gone = client.call({ ...call(Date.now() + 5_000), signal: hangingUp.signal });
+    hangingUp.abort();
+    const next = client.call(call(Date.now() + 5_000));
+    expect(await Promise.all([outcome(gone), outcome(next)])).toEqual(['cancelled', 'answered']);
+    expect(client.counts).toEqual({ sent: 2, shared: 0 });
+    await client.close();
+  });
 });
