@@ -296,6 +296,13 @@ describe('introspection in production', () => {
       expect((await graphql(productionHub.gatewayUrl, '{ __typename }')).data).toEqual({
         __typename: 'Query',
       });
+      // Nor does the gateway hand its query plan (every subgraph and field it fetches) to whoever asks for it.
+      const planned = await fetch(productionHub.gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'apollo-query-plan-experimental': 'true' },
+        body: JSON.stringify({ query: '{ viewer { id } }' }),
+      });
+      expect(JSON.stringify(await planned.json())).not.toMatch(/queryPlan|QueryPlan/);
     } finally {
       await stopTestHub(productionHub);
     }

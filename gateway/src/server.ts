@@ -113,6 +113,9 @@ export function buildGateway(options: GatewayOptions): Gateway {
     // Data sources read each fetch's parsed document: to tell queries (shareable) from mutations, and to name the
     // fields a fetch asked for when its subgraph cannot answer.
     queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
+    // Apollo shows its query plan to any request asking for it unless process.env.NODE_ENV says production; the
+    // hub's own setting decides, whatever the process environment says.
+    __exposeQueryPlanExperimental: config.NODE_ENV !== 'production',
     buildService: ({ name }) => {
       const client = clients.get(name);
       if (!client) throw new Error(`the supergraph names subgraph ${name}, which has no client`);
