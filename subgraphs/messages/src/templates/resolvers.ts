@@ -11,7 +11,8 @@ import {
 } from '@bank-hub/shared';
 import type { MessagesContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
-import { longestRendering, variablesOf } from './domain/variables';
+import { longestRendering } from './domain/variables';
+import { templateVariables } from './domain/render';
 import { smsLength, smsText } from './domain/sms';
 import { channelOf, TEMPLATE_ID } from './model';
 import { createTemplate, previewTemplate, templateOrNotFound, updateTemplate } from './operations';
@@ -52,14 +53,7 @@ export const templateResolvers: Resolvers = {
     },
     id: (template) => template._id,
     channel: (template) => channelOf(template.format),
-    variables: (template) =>
-      variablesOf([
-        template.title,
-        template.body,
-        template.sms?.body,
-        template.card?.title,
-        template.card?.description,
-      ]),
+    variables: (template) => templateVariables(template),
     preview: (template, { memberId, benefitId }, ctx) => {
       operator(ctx);
       if (!MEMBER_ID.test(memberId)) throw badInput('memberId is not a member id', 'memberId');

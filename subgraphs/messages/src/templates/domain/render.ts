@@ -19,15 +19,19 @@ export interface RenderedMessage {
   card: CardFields | null;
 }
 
-/** Whether a template's copy shows benefit.* variables: it goes only with a benefit to fill them in. */
-export const showsBenefit = (template: TemplateFields): boolean =>
+/** The variables a template's copy names, in every rendering. */
+export const templateVariables = (template: TemplateFields): string[] =>
   variablesOf([
     template.title,
     template.body,
     template.sms?.body,
     template.card?.title,
     template.card?.description,
-  ]).some((name) => name.startsWith('benefit.'));
+  ]);
+
+/** Whether a template's copy shows benefit.* variables: it goes only with a benefit to fill them in. */
+export const showsBenefit = (template: TemplateFields): boolean =>
+  templateVariables(template).some((name) => name.startsWith('benefit.'));
 
 /** Whether a template has a rendering for the channel. */
 export function rendersOn(template: Pick<TemplateFields, 'format'>, channel: MessageChannel): boolean {
