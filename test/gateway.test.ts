@@ -40,7 +40,7 @@ describe('viewer through the gateway', () => {
       level: { code: 'STANDARD' },
       riskLevel: 'R1',
       lifecycleStage: 'ACQUISITION',
-      profile: { name: '林**', phone: '138****0001' },
+      profile: { name: '林**', phone: '*******0001' },
     });
   });
 
@@ -123,7 +123,7 @@ describe('identity', () => {
   it('unmasks personal data only with the pii:read scope', async () => {
     const query = '{ member(id: "M0002") { profile { name phone unmasked } } }';
     const masked = await graphql(hub.gatewayUrl, query, {}, bearer(operatorToken));
-    expect(masked.data?.member.profile).toEqual({ name: '陈**', phone: '139****0002', unmasked: false });
+    expect(masked.data?.member.profile).toEqual({ name: '陈**', phone: '*******0002', unmasked: false });
     const privileged = await clientToken('ops.bob', 'operator pii:read');
     const unmasked = await graphql(hub.gatewayUrl, query, {}, bearer(privileged));
     expect(unmasked.data?.member.profile).toEqual({ name: '陈国华', phone: '13900020002', unmasked: true });

@@ -38,6 +38,8 @@ export const ErrorCode = {
   INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
   /** An award or refund that would take a balance past the largest the graph can answer (2,147,483,647). */
   BALANCE_LIMIT_REACHED: 'BALANCE_LIMIT_REACHED',
+  /** A new segment past the most the members subgraph keeps (every page evaluates every segment). */
+  SEGMENT_LIMIT_REACHED: 'SEGMENT_LIMIT_REACHED',
   /** A benefit whose stock is gone. */
   OUT_OF_STOCK: 'OUT_OF_STOCK',
   /** A benefit that is not published, not yet claimable or no longer claimable. */

@@ -42,7 +42,7 @@ export const RULE_LIMITS = {
   /** Values in one `in` / `nin` list. */
   listValues: 100,
   /** Characters in one string value. */
-  valueLength: 200,
+  valueLength: 256,
   /** Bytes of the rule's conditions encoded as JSON; the combinators around them add a few bytes each. */
   encodedBytes: 16_384,
 } as const;

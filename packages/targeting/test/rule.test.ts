@@ -88,10 +88,11 @@ describe('parseRule', () => {
       'at most 100 values',
     ],
     [
-      'a value of 201 characters',
-      { field: 'attr.city', op: 'eq', value: 'x'.repeat(201) },
+      // 256, as a STRING tag's value in members: a rule can compare a tag with any value it holds.
+      'a value of 257 characters',
+      { field: 'attr.city', op: 'eq', value: 'x'.repeat(257) },
       'rule.value',
-      'at most 200 characters',
+      'at most 256 characters',
     ],
     [
       // Each condition encodes to 232 bytes: the 71st passes 16384.
@@ -117,7 +118,7 @@ describe('parseRule', () => {
     const rule = {
       all: [
         { field: 'attr.city', op: 'in', value: Array.from({ length: 100 }, (_, i) => `city-${i}`) },
-        { field: 'attr.city', op: 'neq', value: 'x'.repeat(200) },
+        { field: 'attr.city', op: 'neq', value: 'x'.repeat(256) },
       ],
     };
     expect(parseRule(rule)).toEqual({ ok: true, rule });

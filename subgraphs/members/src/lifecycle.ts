@@ -19,6 +19,8 @@ export interface AppliedLifecycle {
   stagesChanged: number;
   tagsChanged: number;
   unchanged: number;
+  /** Results naming no member: reported, never counted as unchanged. */
+  unknownMemberIds: string[];
 }
 
 export async function applyLifecycle(
@@ -53,9 +55,16 @@ export async function applyLifecycle(
     });
     return { memberId: result.memberId, stage: result.stage, tags };
   });
-  const { stagesChanged, tagsChanged, touched } = await repos.members.applyComputed(checked, now);
+  // An unknown id would otherwise match no update and pass for a member already as computed.
+  const known = new Set(await repos.members.existingIds(checked.map((result) => result.memberId)));
+  const unknownMemberIds = checked
+    .filter((result) => !known.has(result.memberId))
+    .map((result) => result.memberId);
+  const existing = checked.filter((result) => known.has(result.memberId));
+  const { stagesChanged, tagsChanged, touched } = await repos.members.applyComputed(existing, now);
   // A rerun that changes nothing leaves no trace either.
-  if (touched.length === 0) return { stagesChanged, tagsChanged, unchanged: checked.length };
+  if (touched.length === 0)
+    return { stagesChanged, tagsChanged, unchanged: existing.length, unknownMemberIds };
   await repos.audit.record({
     actor: service.id,
     action: 'applyLifecycle',
@@ -65,5 +74,5 @@ export async function applyLifecycle(
     after: { stagesChanged, tagsChanged, members: touched },
     requestId: service.requestId,
   });
-  return { stagesChanged, tagsChanged, unchanged: checked.length - touched.length };
+  return { stagesChanged, tagsChanged, unchanged: existing.length - touched.length, unknownMemberIds };
 }

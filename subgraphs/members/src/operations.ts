@@ -1,6 +1,6 @@
 // Operator-side use cases of the members subgraph: input checks against the library, writes, audit records.
 // Resolvers call these; each rejects bad input before anything is written.
-import { badInput, notFound } from '@bank-hub/shared';
+import { ErrorCode, badInput, hubError, notFound } from '@bank-hub/shared';
 import { conditionsOf, type Rule, type Scalar } from '@bank-hub/targeting';
 import type { MembersRepositories } from './models';
 import type { MemberCriteria, MemberDoc, TagValue } from './models/member';
@@ -8,7 +8,7 @@ import { compileRule } from './domain/segment-filter';
 import type { SegmentDoc } from './models/segment';
 import type { TagDefinitionDoc, TagSource, TagValueType } from './models/tag-definition';
 import { parseSegmentRule } from './domain/segments';
-import { SEGMENT_CODE_PATTERN, TAG_CODE_PATTERN, checkTagValue } from './domain/tags';
+import { MAX_MEMBER_TAGS, SEGMENT_CODE_PATTERN, TAG_CODE_PATTERN, checkTagValue } from './domain/tags';
 
 export interface Actor {
   operatorId: string;
@@ -29,6 +29,16 @@ function checkText(value: string, field: string, max: number): string {
   if (trimmed.length === 0 || trimmed.length > max)
     throw badInput(`${field} must be 1 to ${max} characters`, field);
   return trimmed;
+}
+
+/** Descriptions: optional, at most this many characters (Sandbox and the console show them whole). */
+const MAX_DESCRIPTION = 500;
+
+function checkDescription(value: string | null | undefined, field: string): string | null {
+  const trimmed = value?.trim() ?? '';
+  if (trimmed.length > MAX_DESCRIPTION)
+    throw badInput(`${field} has at most ${MAX_DESCRIPTION} characters`, field);
+  return trimmed || null;
 }
 
 export async function defineTags(
@@ -54,7 +64,7 @@ export async function defineTags(
       category: checkText(input.category, `tags[${i}].category`, 50),
       valueType: input.valueType,
       source: input.source,
-      description: input.description?.trim() || null,
+      description: checkDescription(input.description, `tags[${i}].description`),
       updatedAt: now,
     };
   });
@@ -123,8 +133,10 @@ export async function setMemberTags(
     if (!library.has(code)) throw badInput(`tag ${code} is not in the tag library`, `removeCodes[${i}]`);
     if (Object.hasOwn(set, code)) throw badInput(`tag ${code} is both set and removed`, `removeCodes[${i}]`);
   });
-  const changed = await repos.members.setTags(memberId, set, removeCodes);
+  const changed = await repos.members.setTags(memberId, set, removeCodes, MAX_MEMBER_TAGS);
   if (!changed) throw notFound('member', memberId);
+  if (changed === 'tooManyTags')
+    throw badInput(`a member carries at most ${MAX_MEMBER_TAGS} tags: remove some first`, 'tags');
   const { before, after } = changed;
   await repos.audit.record({
     actor: actor.operatorId,
@@ -228,6 +240,13 @@ export async function previewSegment(repos: MembersRepositories, input: unknown,
   return { audienceSize, sample };
 }
 
+/**
+ * The most segments the hub keeps: every page works out the viewer's segments by evaluating every rule, so their
+ * number is a cost every page pays. Checked before the write, so operators creating segments at the same moment may
+ * pass it by a few; counting audiences stays under MongoDB's command size whatever the number (see countMany).
+ */
+export const MAX_SEGMENTS = 200;
+
 export async function upsertSegment(
   repos: MembersRepositories,
   actor: Actor,
@@ -240,12 +259,24 @@ export async function upsertSegment(
     );
   }
   const name = checkText(input.name, 'input.name', 100);
+  const description = checkDescription(input.description, 'input.description');
   const rule = await checkSegmentRule(repos, input.rule, 'input.rule');
+  // Only a new segment is refused: one that exists may still be edited, also past the limit (stored before it).
+  if (
+    (await repos.segments.countOthers(input.code)) >= MAX_SEGMENTS &&
+    !(await repos.segments.findByCode(input.code))
+  ) {
+    throw hubError(
+      ErrorCode.SEGMENT_LIMIT_REACHED,
+      `at most ${MAX_SEGMENTS} segments: edit or reuse one that exists`,
+      { field: 'input.code', maxSegments: MAX_SEGMENTS },
+    );
+  }
   // Every field is set, so the segment after the write is the one written.
   const after: SegmentDoc = {
     _id: input.code,
     name,
-    description: input.description?.trim() || null,
+    description,
     rule,
     updatedAt: new Date(),
     updatedBy: actor.operatorId,

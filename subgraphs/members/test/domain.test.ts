@@ -11,22 +11,33 @@ describe('masking', () => {
     ['林小雨', '林**'],
     ['Alice', 'A****'],
     ['X', '*'],
+    // The first character only when it is fewer than half of the name.
+    ['张三', '**'],
   ])('maskName(%s) = %s', (name, masked) => expect(maskName(name)).toBe(masked));
 
-  it('keeps the first three and last four digits of a phone number', () => {
-    expect(maskPhone('13812345678')).toBe('138****5678');
-  });
+  it.each([
+    ['13812345678', '*******5678'],
+    ['12345678', '*****678'],
+    ['1234567', '****567'],
+    ['12', '**'],
+    ['', '*'],
+  ])('maskPhone(%s) = %s: the last digits, at most four and fewer than half', (phone, masked) =>
+    expect(maskPhone(phone)).toBe(masked),
+  );
 
-  it('keeps the first and last four characters of an ID number', () => {
-    expect(maskIdNumber('11010119900307451X')).toBe('1101**********451X');
-  });
+  it.each([
+    ['11010119900307451X', '**************451X'],
+    ['E12345678', '*****5678'],
+  ])('maskIdNumber(%s) = %s: the last characters, at most four and fewer than half', (idNumber, masked) =>
+    expect(maskIdNumber(idNumber)).toBe(masked),
+  );
 
   it('shows personal data only when unmasked', () => {
     const member = {
       personal: { name: '陈国华', phone: '13900020002', idNumber: '310104197408221359' },
       attributes: { city: 'Shanghai', ageGroup: '45-54' },
     };
-    expect(profileView(member, false)).toMatchObject({ name: '陈**', phone: '139****0002', unmasked: false });
+    expect(profileView(member, false)).toMatchObject({ name: '陈**', phone: '*******0002', unmasked: false });
     expect(profileView(member, true)).toMatchObject({ name: '陈国华', phone: '13900020002', unmasked: true });
   });
 });

@@ -1,6 +1,8 @@
 // Operator mutations against the members subgraph over HTTP: what they change, what they reject, and that a
 // rejected call changes nothing.
-import { errorCodes, graphql } from '../../../test/support/env';
+import { BSON, type CommandStartedEvent } from 'mongodb';
+import { changedBehindTheHubsBack, errorCodes, graphql } from '../../../test/support/env';
+import { compileRule } from '../src/domain/segment-filter';
 import { startMembers, type MembersUnderTest, type SendAs } from './support';
 
 let members: MembersUnderTest;
@@ -166,6 +168,100 @@ describe('segments', () => {
   });
 });
 
+describe('segment limits', () => {
+  // A database of its own: these tests fill the segment library far past what the others expect.
+  let own: MembersUnderTest;
+  let ownOperator: SendAs;
+  beforeAll(async () => {
+    own = await startMembers('segment-limits');
+    ownOperator = own.as('ops.alice', ['operator']);
+  });
+  afterAll(() => own.stop());
+
+  const seeded = () => own.repos.segments.all();
+  /** Segments written straight to the database, as if stored before the limit, removed again after the test. */
+  async function storeSegments(count: number, rule: (i: number) => unknown): Promise<() => Promise<void>> {
+    const codes = Array.from({ length: count }, (_, i) => `STORED_${i}`);
+    await own.repos.segments.model.insertMany(
+      codes.map((code, i) => ({
+        _id: code,
+        name: code,
+        description: null,
+        rule: rule(i),
+        updatedAt: new Date(),
+        updatedBy: 'test',
+      })),
+    );
+    await changedBehindTheHubsBack(own.connection);
+    return async () => {
+      await own.repos.segments.model.deleteMany({ _id: { $in: codes } });
+      await changedBehindTheHubsBack(own.connection);
+    };
+  }
+
+  it('refuses a new segment past 200 with SEGMENT_LIMIT_REACHED and stores nothing; existing ones stay editable', async () => {
+    const remove = await storeSegments(200 - (await seeded()).length, () => ({
+      field: 'level',
+      op: 'eq',
+      value: 'GOLD',
+    }));
+    try {
+      const rule = { field: 'riskLevel', op: 'eq', value: 'R5' };
+      const refused = await ownOperator(UPSERT_SEGMENT, { input: { code: 'ONE_TOO_MANY', name: 'x', rule } });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'SEGMENT_LIMIT_REACHED',
+        field: 'input.code',
+        maxSegments: 200,
+      });
+      expect(await own.repos.segments.findByCode('ONE_TOO_MANY')).toBeNull();
+      expect(await own.repos.segments.model.countDocuments()).toBe(200);
+      const edited = await ownOperator(UPSERT_SEGMENT, { input: { code: 'STORED_0', name: 'edited', rule } });
+      expect(edited.errors).toBeUndefined();
+      expect(edited.data?.upsertSegment).toMatchObject({ code: 'STORED_0', name: 'edited' });
+    } finally {
+      await remove();
+    }
+  });
+
+  it('counts the audiences of 1,100 segments of 16 KB rules (over 16 MB together) in commands MongoDB accepts', async () => {
+    // Rules at the size limit on a tag no member holds: as large as a rule gets, cheap to match.
+    const values = Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(150, 'x'));
+    const remove = await storeSegments(1_100, (i) => ({
+      field: 'tag.motto',
+      op: 'in',
+      value: [`${i}`, ...values.slice(1)],
+    }));
+    const commands: CommandStartedEvent[] = [];
+    const record = (event: CommandStartedEvent) => {
+      if (event.commandName === 'aggregate') commands.push(event);
+    };
+    own.connection.getClient().on('commandStarted', record);
+    try {
+      const response = await ownOperator('{ segments { code audienceSize } }');
+      expect(response.errors).toBeUndefined();
+      const sizes = new Map(
+        (response.data?.segments as { code: string; audienceSize: number }[]).map((s) => [
+          s.code,
+          s.audienceSize,
+        ]),
+      );
+      expect(sizes.size).toBe((await seeded()).length);
+      expect(sizes.size).toBeGreaterThan(1_100);
+      expect(sizes.get('STORED_7')).toBe(0);
+      const wealth = await own.repos.segments.findByCode('WEALTH_CLIENTS');
+      expect(sizes.get('WEALTH_CLIENTS')).toBe(await own.repos.members.count(compileRule(wealth!.rule)));
+      expect(sizes.get('WEALTH_CLIENTS')).toBeGreaterThan(0);
+      const total = commands.reduce((sum, event) => sum + BSON.calculateObjectSize(event.command), 0);
+      expect(total).toBeGreaterThan(16 * 1024 * 1024);
+      for (const event of commands)
+        expect(BSON.calculateObjectSize(event.command)).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      own.connection.getClient().off('commandStarted', record);
+      await remove();
+    }
+  });
+});
+
 describe('tags', () => {
   it('defines tags and sets them on a member, who then enters a segment using them', async () => {
     const define = await operator(
@@ -265,6 +361,103 @@ describe('tags', () => {
       `mutation { setMemberTags(memberId: "M777777", tags: [{ code: "student", value: true }]) { id } }`,
     );
     expect(errorCodes(unknownMember)).toEqual(['NOT_FOUND']);
+  });
+
+  it('refuses tags past 100 on a member, also set by 12 calls at once, with BAD_USER_INPUT at tags, storing nothing', async () => {
+    const codes = Array.from({ length: 120 }, (_, i) => `cap_${i}`);
+    const define = (batch: string[]) =>
+      operator(`mutation ($tags: [TagDefinitionInput!]!) { defineTags(tags: $tags) { code } }`, {
+        tags: batch.map((code) => ({
+          code,
+          name: code,
+          category: 'behaviour',
+          valueType: 'BOOLEAN',
+          source: 'MANUAL',
+        })),
+      });
+    expect((await define(codes.slice(0, 100))).errors).toBeUndefined();
+    expect((await define(codes.slice(100))).errors).toBeUndefined();
+    const SET = `mutation ($tags: [MemberTagInput!]!, $remove: [String!]) {
+      setMemberTags(memberId: "M0011", tags: $tags, removeCodes: $remove) { tags { code } }
+    }`;
+    const [before] = await members.repos.members.findByIds(['M0011']);
+    const seededCount = Object.keys(before!.tags).length;
+    const calls = Array.from({ length: 12 }, (_, i) => codes.slice(i * 10, i * 10 + 10));
+    const answers = await Promise.all(
+      calls.map((batch) => operator(SET, { tags: batch.map((code) => ({ code, value: true })) })),
+    );
+    const accepted = calls.filter((_, i) => !answers[i]!.errors);
+    const refused = answers.flatMap((answer) => answer.errors ?? []).map((error) => error.extensions);
+    expect(accepted).toHaveLength(Math.floor((100 - seededCount) / 10));
+    expect(refused).toEqual(
+      Array.from({ length: 12 - accepted.length }, () =>
+        expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'tags' }),
+      ),
+    );
+    const [after] = await members.repos.members.findByIds(['M0011']);
+    expect(Object.keys(after!.tags).sort()).toEqual(
+      [...Object.keys(before!.tags), ...accepted.flat()].sort(),
+    );
+    // At the limit a member's tags may still be replaced and removed.
+    const stored = accepted[0]!;
+    const replaced = await operator(SET, { tags: [{ code: stored[0], value: false }], remove: [stored[1]] });
+    expect(replaced.errors).toBeUndefined();
+  });
+
+  it('refuses a list of over 4,096 characters and descriptions of over 500, storing nothing', async () => {
+    const [before] = await members.repos.members.findByIds(['M0012']);
+    const list = await operator(
+      `mutation ($value: JSON!) { setMemberTags(memberId: "M0012", tags: [{ code: "interests", value: $value }]) { id } }`,
+      { value: Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(256, 'x')) },
+    );
+    expect(list.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tags[0].value' });
+    const [after] = await members.repos.members.findByIds(['M0012']);
+    expect(after).toEqual(before);
+    const long = 'd'.repeat(501);
+    const segment = await operator(UPSERT_SEGMENT, {
+      input: {
+        code: 'LONG_STORY',
+        name: 'x',
+        description: long,
+        rule: { field: 'level', op: 'eq', value: 'GOLD' },
+      },
+    });
+    expect(segment.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.description',
+    });
+    expect(await members.repos.segments.findByCode('LONG_STORY')).toBeNull();
+    const tag = await operator(
+      `mutation ($description: String) { defineTags(tags: [{ code: "long_story", name: "x", category: "behaviour", valueType: BOOLEAN, source: MANUAL, description: $description }]) { code } }`,
+      { description: long },
+    );
+    expect(tag.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'tags[0].description',
+    });
+    expect((await members.repos.tagDefinitions.all()).map((definition) => definition._id)).not.toContain(
+      'long_story',
+    );
+  });
+
+  it('lets a segment compare a STRING tag with the longest value it may hold (256 characters)', async () => {
+    await operator(
+      `mutation { defineTags(tags: [{ code: "nickname", name: "Nickname", category: "profile", valueType: STRING, source: MANUAL }]) { code } }`,
+    );
+    const SET = `mutation ($value: JSON!) { setMemberTags(memberId: "M0013", tags: [{ code: "nickname", value: $value }]) { id } }`;
+    const longest = 'n'.repeat(256);
+    expect((await operator(SET, { value: longest })).errors).toBeUndefined();
+    const segment = await operator(UPSERT_SEGMENT, {
+      input: {
+        code: 'LONG_NICKNAME',
+        name: 'Long nickname',
+        rule: { field: 'tag.nickname', op: 'eq', value: longest },
+      },
+    });
+    expect(segment.errors).toBeUndefined();
+    expect(segment.data?.upsertSegment.audienceSize).toBe(1);
+    const tooLong = await operator(SET, { value: `${longest}n` });
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tags[0].value' });
   });
 
   it('refuses to change the value type of an existing tag', async () => {
@@ -436,5 +629,29 @@ describe('spendPoints and refundPoints', () => {
       expect([...errorCodes(spend), ...errorCodes(refund)]).toEqual(['FORBIDDEN', 'FORBIDDEN']);
     }
     expect(await members.repos.ledger.countForKey('spend-forbidden-1')).toBe(0);
+  });
+});
+
+describe('applyLifecycle', () => {
+  const APPLY = `mutation ($results: [LifecycleResultInput!]!) {
+    applyLifecycle(results: $results) { stagesChanged tagsChanged unchanged unknownMemberIds }
+  }`;
+
+  it('reports member ids that name no member instead of counting them unchanged, and writes nothing for them', async () => {
+    const service = members.as('svc.analytics', ['service']);
+    const results = [
+      { memberId: 'M0020', stage: 'REVENUE', tags: [] },
+      { memberId: 'NO_SUCH_MEMBER', stage: 'REVENUE', tags: [] },
+    ];
+    await service(APPLY, { results });
+    const again = await service(APPLY, { results });
+    expect(again.errors).toBeUndefined();
+    expect(again.data?.applyLifecycle).toEqual({
+      stagesChanged: 0,
+      tagsChanged: 0,
+      unchanged: 1,
+      unknownMemberIds: ['NO_SUCH_MEMBER'],
+    });
+    expect(await members.repos.members.findByIds(['NO_SUCH_MEMBER'])).toEqual([]);
   });
 });

@@ -50,6 +50,20 @@ describe('a member profile', () => {
     ]);
   });
 
+  it('masks short personal data too: a caller without pii:read sees fewer than half of a value, its last characters', async () => {
+    await members.repos.members.model.updateOne(
+      { _id: 'M0005' },
+      { $set: { personal: { name: '张三', phone: '12345678', idNumber: 'E12345678' } } },
+    );
+    const response = await operator('{ member(id: "M0005") { profile { name phone idNumber unmasked } } }');
+    expect(response.data?.member.profile).toEqual({
+      name: '**',
+      phone: '*****678',
+      idNumber: '*****5678',
+      unmasked: false,
+    });
+  });
+
   it('defaults a member stored without contact data to Asia/Shanghai and no verified phone', async () => {
     await members.repos.members.model.collection.updateOne(
       { _id: 'M0003' as never },

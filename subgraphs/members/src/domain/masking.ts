@@ -15,23 +15,30 @@ export interface ProfileView {
 
 const stars = (count: number) => '*'.repeat(Math.max(count, 1));
 
-/** 张三丰 → 张**; Alice Wong → A********* */
+/**
+ * How many characters a masked value may show: fewer than half of them, so a short value — an 8-digit phone number,
+ * a 9-character passport number — is never mostly shown, and never more than `most` (a phone's last four digits, what
+ * a member names it by, "尾号5678").
+ */
+const visible = (length: number, most: number) => Math.min(most, Math.ceil(length / 2) - 1);
+
+/** 张三丰 → 张**; Alice Wong → A*********; 张三 → ** (the first character only when fewer than half) */
 export function maskName(name: string): string {
   const chars = [...name];
-  return chars.length <= 1 ? '*' : `${chars[0]}${stars(chars.length - 1)}`;
+  return visible(chars.length, 1) === 0 ? stars(chars.length) : `${chars[0]}${stars(chars.length - 1)}`;
 }
 
-/** 13812345678 → 138****5678 */
-export function maskPhone(phone: string): string {
-  if (phone.length < 8) return stars(phone.length);
-  return `${phone.slice(0, 3)}${stars(phone.length - 7)}${phone.slice(-4)}`;
+/** Only the last characters, at most four and fewer than half: 13812345678 → *******5678, 12345678 → *****678 */
+function maskTail(value: string): string {
+  const chars = [...value];
+  const shown = visible(chars.length, 4);
+  return `${stars(chars.length - shown)}${chars.slice(chars.length - shown).join('')}`;
 }
 
-/** 110101199003074512 → 1101**********4512 */
-export function maskIdNumber(idNumber: string): string {
-  if (idNumber.length < 9) return stars(idNumber.length);
-  return `${idNumber.slice(0, 4)}${stars(idNumber.length - 8)}${idNumber.slice(-4)}`;
-}
+export const maskPhone = maskTail;
+
+/** 110101199003074512 → **************4512; E12345678 → *****5678 */
+export const maskIdNumber = maskTail;
 
 export function profileView(
   member: Pick<MemberDoc, 'personal' | 'attributes' | 'contact'>,

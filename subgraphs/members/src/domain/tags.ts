@@ -1,9 +1,24 @@
 // Tag codes and values are checked against the tag library before they are stored.
+import { RULE_LIMITS } from '@bank-hub/targeting';
 import type { TagValue } from '../models/member';
 import type { TagDefinitionDoc, TagValueType } from '../models/tag-definition';
 
 export const TAG_CODE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 export const SEGMENT_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * Characters in a string value (of a STRING tag or an element of a list): the rule language's own limit, so that a
+ * segment can compare a tag with any value it may hold.
+ */
+export const MAX_TAG_STRING = RULE_LIMITS.valueLength;
+/** Strings in a STRING_LIST value, and their characters together. */
+export const MAX_LIST_VALUES = 100;
+export const MAX_LIST_CHARACTERS = 4_096;
+/**
+ * Tags one member carries. With the bounds on each value, a member's tags stay about a megabyte at worst, far from
+ * MongoDB's 16 MB document limit, however often they are set.
+ */
+export const MAX_MEMBER_TAGS = 100;
 
 /** Returns the value as stored, or a message saying why it does not fit the tag's type. */
 export function checkTagValue(
@@ -13,15 +28,19 @@ export function checkTagValue(
   const expected: Record<TagValueType, (v: unknown) => v is TagValue> = {
     BOOLEAN: (v): v is boolean => typeof v === 'boolean',
     NUMBER: (v): v is number => typeof v === 'number' && Number.isFinite(v),
-    STRING: (v): v is string => typeof v === 'string' && v.length <= 256,
+    STRING: (v): v is string => typeof v === 'string' && v.length <= MAX_TAG_STRING,
     STRING_LIST: (v): v is string[] =>
       Array.isArray(v) &&
-      v.length <= 100 &&
-      v.every((item) => typeof item === 'string' && item.length <= 256),
+      v.length <= MAX_LIST_VALUES &&
+      v.every((item) => typeof item === 'string' && item.length <= MAX_TAG_STRING) &&
+      v.reduce((sum: number, item: string) => sum + item.length, 0) <= MAX_LIST_CHARACTERS,
   };
   return expected[definition.valueType](value)
     ? { ok: true, value: value as TagValue }
-    : { ok: false, message: `value does not match the tag's type ${definition.valueType}` };
+    : {
+        ok: false,
+        message: `value does not match the tag's type ${definition.valueType} (strings of at most ${MAX_TAG_STRING} characters; lists of at most ${MAX_LIST_VALUES} strings, ${MAX_LIST_CHARACTERS} characters together)`,
+      };
 }
 
 const YOUNG_AGE_GROUPS = new Set(['18-24', '25-34']);

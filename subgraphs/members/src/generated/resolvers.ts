@@ -44,6 +44,8 @@ export type ApplyLifecycleResult = {
   tagsChanged: Scalars['Int']['output'];
   /** Members already as computed. */
   unchanged: Scalars['Int']['output'];
+  /** Member ids of the results that name no member: nothing is written for them, and they count in no other figure. */
+  unknownMemberIds: Array<Scalars['ID']['output']>;
 };
 
 /** Members at one lifecycle stage. */
@@ -174,7 +176,7 @@ export type MemberFilter = {
   tagCode?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** A member's personal data. Masked (e.g. 138****5678) unless the caller holds the `pii:read` scope. */
+/** A member's personal data. Masked (e.g. *******5678) unless the caller holds the `pii:read` scope. */
 export type MemberProfile = {
   __typename?: 'MemberProfile';
   /** Age group, e.g. 18-24. */
@@ -183,11 +185,11 @@ export type MemberProfile = {
   city?: Maybe<Scalars['String']['output']>;
   /** Whether the member's phone takes 5G rich messages (5G消息), as the carrier reported it. */
   fiveGCapable: Scalars['Boolean']['output'];
-  /** National ID number, masked to the first and last four characters unless unmasked. */
+  /** National ID or passport number, masked to its last characters unless unmasked: at most four, fewer than half. */
   idNumber: Scalars['String']['output'];
-  /** Full name, masked to the first character unless unmasked. */
+  /** Full name, masked to the first character unless unmasked (all stars when that would show half of it or more). */
   name: Scalars['String']['output'];
-  /** Mobile phone number, masked to the first three and last four digits unless unmasked. */
+  /** Mobile phone number, masked to its last digits unless unmasked: at most four, fewer than half. */
   phone: Scalars['String']['output'];
   /** Whether the bank verified the member's mobile phone number; SMS and 5G messages go only to a verified number. */
   phoneVerified: Scalars['Boolean']['output'];
@@ -212,7 +214,10 @@ export type MemberTag = {
 export type MemberTagInput = {
   /** A code from the tag library. */
   code: Scalars['String']['input'];
-  /** The value, matching the tag's value type. */
+  /**
+   * The value, matching the tag's value type: a string of at most 256 characters; a list of at most 100 such strings,
+   * 4,096 characters together.
+   */
   value: Scalars['JSON']['input'];
 };
 
@@ -253,7 +258,10 @@ export type Mutation = {
    * and the level stay. Idempotent like awardPoints; BALANCE_LIMIT_REACHED like it. Service scope.
    */
   refundPoints: PointsEntry;
-  /** Sets tag values on a member and removes the tags named in removeCodes; other tags stay as they are. Operator scope. */
+  /**
+   * Sets tag values on a member and removes the tags named in removeCodes; other tags stay as they are. A member carries
+   * at most 100 tags: a call that would take them past it is BAD_USER_INPUT at tags and stores nothing. Operator scope.
+   */
   setMemberTags: Member;
   /**
    * Spends spendable points: an append-only entry of -amount, applied only while the balance covers it (otherwise
@@ -261,7 +269,7 @@ export type Mutation = {
    * and the level stay. Idempotent like awardPoints. Service scope (engagement's points mall).
    */
   spendPoints: PointsEntry;
-  /** Creates or updates a segment. Operator scope. */
+  /** Creates or updates a segment; at most 200 exist, and creating one more is SEGMENT_LIMIT_REACHED. Operator scope. */
   upsertSegment: Segment;
 };
 
@@ -421,7 +429,7 @@ export type Segment = {
 export type SegmentInput = {
   /** Unique code, upper snake case, at most 64 characters. */
   code: Scalars['String']['input'];
-  /** What the segment is for. */
+  /** What the segment is for, at most 500 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** Human-readable name. */
   name: Scalars['String']['input'];
@@ -461,7 +469,7 @@ export type TagDefinitionInput = {
   category: Scalars['String']['input'];
   /** Unique code, lower snake case (a-z, 0-9, _), at most 64 characters. */
   code: Scalars['String']['input'];
-  /** What the tag means. */
+  /** What the tag means, at most 500 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** Human-readable name. */
   name: Scalars['String']['input'];
@@ -608,11 +616,11 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   ApplyLifecycleResult: ResolverTypeWrapper<AppliedLifecycle>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LifecycleCount: ResolverTypeWrapper<LifecycleCount>;
   LifecycleResultInput: LifecycleResultInput;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   LifecycleStage: LifecycleStage;
   Member: ResolverTypeWrapper<MemberDoc>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -648,11 +656,11 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   ApplyLifecycleResult: AppliedLifecycle;
   Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
   JSON: Scalars['JSON']['output'];
   LifecycleCount: LifecycleCount;
   LifecycleResultInput: LifecycleResultInput;
-  ID: Scalars['ID']['output'];
   Member: MemberDoc;
   String: Scalars['String']['output'];
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
@@ -683,6 +691,7 @@ export type ApplyLifecycleResultResolvers<
   stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unknownMemberIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {

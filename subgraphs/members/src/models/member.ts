@@ -1,4 +1,5 @@
 // The members collection: one document per member, with the targeting attributes every page depends on.
+import { BSON } from 'mongodb';
 import { Schema, type Model } from 'mongoose';
 import type { LifecycleStage } from '@bank-hub/targeting';
 
@@ -76,6 +77,12 @@ export interface MemberTagValue {
   code: string;
   value: TagValue;
 }
+
+/**
+ * Bytes of filters one counting aggregate carries at most: MongoDB refuses a command over 16 MB, so audiences are
+ * counted in batches below it, with room to spare for the pipeline around the filters.
+ */
+export const COUNT_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** Member ids: what a cursor may hold. */
 export const MEMBER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -165,9 +172,28 @@ export class MemberRepository {
     return this.model.countDocuments(filter).exec();
   }
 
-  /** Audience sizes of many filters in one round trip. */
+  /** Audience sizes of many filters, in as few aggregates as fit under COUNT_BATCH_BYTES (one, for usual libraries). */
   async countMany(filters: readonly MemberFilterQuery[]): Promise<number[]> {
-    if (filters.length === 0) return [];
+    const batches: MemberFilterQuery[][] = [];
+    let bytes = 0;
+    for (const filter of filters) {
+      const size = BSON.calculateObjectSize(filter);
+      const last = batches.at(-1);
+      if (last && bytes + size <= COUNT_BATCH_BYTES) {
+        last.push(filter);
+        bytes += size;
+      } else {
+        batches.push([filter]);
+        bytes = size;
+      }
+    }
+    // One after another: each aggregate reads every member, and a page of segments should not take every connection.
+    const counts: number[] = [];
+    for (const batch of batches) counts.push(...(await this.countBatch(batch)));
+    return counts;
+  }
+
+  private async countBatch(filters: readonly MemberFilterQuery[]): Promise<number[]> {
     const facets = Object.fromEntries(
       filters.map((filter, i) => [`f${i}`, [{ $match: filter }, { $group: { _id: null, n: { $sum: 1 } } }]]),
     );
@@ -176,25 +202,33 @@ export class MemberRepository {
   }
 
   /**
-   * Sets and removes tags in one atomic update; returns the member just before and just after it, or null when there
-   * is no such member. Both come from the one update: a separate read of "before" could miss a concurrent call's
-   * change that lands in between, and the audit would then show two changes from the same state.
+   * Sets and removes tags in one atomic update; returns the member just before and just after it, 'tooManyTags' when
+   * the member would carry more than `maxTags` tags (and did not already carry as many: such a member may still
+   * replace and remove), or null when there is no such member. Both come from the one update: a separate read of
+   * "before" could miss a concurrent call's change that lands in between, and the audit would then show two changes
+   * from the same state. The bound is in the update's filter for the same reason: concurrent calls can never together
+   * pass it.
    */
   async setTags(
     memberId: string,
     set: Readonly<Record<string, TagValue>>,
     remove: readonly string[],
-  ): Promise<{ before: MemberDoc; after: MemberDoc } | null> {
+    maxTags: number,
+  ): Promise<{ before: MemberDoc; after: MemberDoc } | 'tooManyTags' | null> {
     const updatedAt = new Date();
     const $set: Record<string, unknown> = { updatedAt };
     for (const [code, value] of Object.entries(set)) $set[`tags.${code}`] = value;
     const $unset = Object.fromEntries(remove.map((code) => [`tags.${code}`, '']));
     const update = remove.length > 0 ? { $set, $unset } : { $set };
+    // Tag codes are lower snake case, so none reads as a field path ($...) in the expression.
+    const codes = { $map: { input: { $objectToArray: { $ifNull: ['$tags', {}] } }, in: '$$this.k' } };
+    const carried = { $size: { $setUnion: [{ $setDifference: [codes, [...remove]] }, Object.keys(set)] } };
+    const bounded = { $expr: { $or: [{ $lte: [carried, maxTags] }, { $lte: [carried, { $size: codes }] }] } };
     const before = await this.model
-      .findOneAndUpdate({ _id: memberId }, update, { returnDocument: 'before' })
+      .findOneAndUpdate({ _id: memberId, ...bounded }, update, { returnDocument: 'before' })
       .lean<MemberDoc>()
       .exec();
-    if (!before) return null;
+    if (!before) return (await this.exists(memberId)) ? 'tooManyTags' : null;
     const removed = new Set(remove);
     const tags = Object.fromEntries(
       Object.entries({ ...before.tags, ...set }).filter(([code]) => !removed.has(code)),
@@ -285,6 +319,15 @@ export class MemberRepository {
     return this.model
       .aggregate<{ _id: LifecycleStage; n: number }>([{ $group: { _id: '$lifecycleStage', n: { $sum: 1 } } }])
       .exec();
+  }
+
+  /** Which of these ids name a member. */
+  async existingIds(ids: readonly string[]): Promise<string[]> {
+    const found = await this.model
+      .find({ _id: { $in: [...ids] } }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    return found.map((member) => member._id);
   }
 
   exists(memberId: string): Promise<boolean> {

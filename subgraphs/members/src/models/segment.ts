@@ -34,6 +34,11 @@ export class SegmentRepository {
     return this.model.findById(code).lean<SegmentDoc>().exec();
   }
 
+  /** How many segments there are besides the one with this code. */
+  countOthers(code: string): Promise<number> {
+    return this.model.countDocuments({ _id: { $ne: code } }).exec();
+  }
+
   /**
    * Creates or replaces a segment; returns what it replaced (null for a new one), taken by the write itself: a read
    * before it could miss a concurrent edit landing in between, and the audit would show two edits of one state.
