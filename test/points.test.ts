@@ -1,9 +1,12 @@
-// awardPoints is idempotent through the gateway, also under 100 concurrent calls with one key, and a retry
-// finishes an award whose writer died between its two writes without awarding twice.
+// awardPoints is idempotent through the gateway, also under 100 concurrent calls with one key; a retry, or else the
+// recovery pass, finishes an entry whose writer died at any step without counting it twice; and the level always
+// follows the growth points.
 import type { RunningHub } from '../scripts/hub';
 import { startTestHub, stopTestHub } from './support/hub';
 import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
-import { bearer, clientToken, graphql } from './support/env';
+import type { EntryKind } from '../subgraphs/members/src/models/points-ledger';
+import { recoverPoints } from '../subgraphs/members/src/points-recovery';
+import { bearer, clientToken, graphql, testLogger } from './support/env';
 
 let hub: RunningHub;
 let repos: MembersRepositories;
@@ -226,5 +229,171 @@ describe('the ledger a member and an operator read', () => {
     );
     expect(retry.errors).toBeUndefined();
     expect((await ledgerOf('M0047')).sort()).toEqual(['PE-never-applied', ...before].sort());
+  });
+});
+
+describe('the level follows the growth points', () => {
+  const LEVEL = `query ($id: ID!) { member(id: $id) { growthPoints level { code } } }`;
+  const levelOf = async (memberId: string) =>
+    (await graphql(hub.gatewayUrl, LEVEL, { id: memberId }, bearer(operatorToken))).data?.member;
+
+  it('an award whose writer dies right after applying its points leaves the member at the level they reached', async () => {
+    await repos.members.model.updateOne(
+      { _id: 'M0048' },
+      { $set: { growthPoints: 4_950, levelCode: 'SILVER', levelRank: 2 } },
+    );
+    // The writer dies at its next write to the member after the points: no separate level write gets through.
+    const died = jest.spyOn(repos.members.model, 'updateOne').mockImplementation(() => {
+      throw new Error('the writer died');
+    });
+    try {
+      await graphql(
+        hub.gatewayUrl,
+        AWARD,
+        { memberId: 'M0048', amount: 100, key: 'level-lag-M0048' },
+        bearer(operatorToken),
+      );
+    } finally {
+      died.mockRestore();
+    }
+    expect(await levelOf('M0048')).toEqual({ growthPoints: 5_050, level: { code: 'GOLD' } });
+  });
+
+  it('concurrent awards crossing several thresholds all count and leave the level their total reaches', async () => {
+    await repos.members.model.updateOne(
+      { _id: 'M0052' },
+      { $set: { growthPoints: 0, levelCode: 'STANDARD', levelRank: 1 } },
+    );
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        graphql(
+          hub.gatewayUrl,
+          AWARD,
+          { memberId: 'M0052', amount: 200, key: `climb-M0052-${i}` },
+          bearer(operatorToken),
+        ),
+      ),
+    );
+    expect(responses.flatMap((response) => response.errors ?? [])).toEqual([]);
+    expect(await levelOf('M0052')).toEqual({ growthPoints: 6_000, level: { code: 'GOLD' } });
+  });
+
+  it('a lowered threshold raises the members who reach it at the next recovery pass; a raised one lowers no one', async () => {
+    await repos.members.model.updateOne(
+      { _id: 'M0049' },
+      { $set: { growthPoints: 3_000, levelCode: 'SILVER', levelRank: 2 } },
+    );
+    try {
+      await repos.levels.model.updateOne({ _id: 'GOLD' }, { $set: { threshold: 2_500 } });
+      await recoverPoints(repos, testLogger);
+      expect(await levelOf('M0049')).toEqual({ growthPoints: 3_000, level: { code: 'GOLD' } });
+      // Raised past them again: they keep the level they reached, also through their next award.
+      await repos.levels.model.updateOne({ _id: 'GOLD' }, { $set: { threshold: 6_000 } });
+      const award = await graphql(
+        hub.gatewayUrl,
+        AWARD,
+        { memberId: 'M0049', amount: 10, key: 'after-threshold-raised-M0049' },
+        bearer(operatorToken),
+      );
+      expect(award.errors).toBeUndefined();
+      expect(await levelOf('M0049')).toEqual({ growthPoints: 3_010, level: { code: 'GOLD' } });
+    } finally {
+      await repos.levels.model.updateOne({ _id: 'GOLD' }, { $set: { threshold: 5_000 } });
+    }
+  });
+});
+
+describe('the points recovery pass', () => {
+  /** An entry whose writer died after storing it, its lease long run out. */
+  const died = (id: string, key: string, memberId: string, amount: number, kind: EntryKind = 'AWARD') => ({
+    ...stuck(id, key, memberId),
+    kind,
+    amount,
+    leaseUntil: new Date(Date.now() - 20 * 60_000),
+  });
+  const entriesOf = (memberId: string) =>
+    repos.ledger.model.find({ memberId, idempotencyKey: { $regex: '^rec-' } }).lean();
+
+  it('finishes entries whose writer died at any step, once, and abandons a spend no longer covered', async () => {
+    const memberId = 'M0050';
+    await repos.members.model.updateOne(
+      { _id: memberId },
+      { $set: { points: 1_000, growthPoints: 950, levelCode: 'STANDARD', levelRank: 1 } },
+    );
+    // Died after storing an award.
+    await repos.ledger.model.create(died('PE-rec-stored', 'rec-stored-M0050', memberId, 70));
+    // Died after applying an award (before awards moved the level with it), before marking it.
+    await repos.ledger.model.create(died('PE-rec-applied', 'rec-applied-M0050', memberId, 30));
+    await repos.members.applyPoints(memberId, 'PE-rec-applied', { points: 30, growthPoints: 30 });
+    // Died after storing a spend the balance covers, one it does not, and a refund.
+    await repos.ledger.model.create(died('PE-rec-spend', 'rec-spend-M0050', memberId, -400, 'SPEND'));
+    await repos.ledger.model.create(
+      died('PE-rec-overspend', 'rec-overspend-M0050', memberId, -5_000, 'SPEND'),
+    );
+    await repos.ledger.model.create(died('PE-rec-refund', 'rec-refund-M0050', memberId, 25, 'REFUND'));
+    // A writer still within its lease is left alone.
+    await repos.ledger.model.create({
+      ...stuck('PE-rec-alive', 'rec-alive-M0050', memberId),
+      leaseUntil: new Date(Date.now() + 30_000),
+    });
+
+    expect(await recoverPoints(repos, testLogger)).toMatchObject({ ran: true, abandoned: 1 });
+
+    const entries = await entriesOf(memberId);
+    expect(Object.fromEntries(entries.map((entry) => [entry._id, entry.state]))).toEqual({
+      'PE-rec-stored': 'APPLIED',
+      'PE-rec-applied': 'APPLIED',
+      'PE-rec-spend': 'APPLIED',
+      'PE-rec-refund': 'APPLIED',
+      'PE-rec-alive': 'PENDING',
+    });
+    // The abandoned spend gave its key back, as a refused spend does.
+    expect(await repos.ledger.countForKey('rec-overspend-M0050')).toBe(0);
+    const applied = entries.filter((entry) => entry.state === 'APPLIED');
+    const after = await balanceOf(memberId);
+    expect(after.points).toBe(1_000 + applied.reduce((sum, entry) => sum + entry.amount, 0));
+    expect(after.points).toBe(725);
+    expect(after.growthPoints).toBe(1_050);
+    for (const entry of applied) expect(after.applied.filter((id) => id === entry._id)).toHaveLength(1);
+    const viewer = await graphql(
+      hub.gatewayUrl,
+      '{ viewer { points level { code } pointsLedger(first: 50) { id } } }',
+      {},
+      bearer(await clientToken(memberId, 'member')),
+    );
+    expect(viewer.data?.viewer).toMatchObject({ points: 725, level: { code: 'SILVER' } });
+    const listed = (viewer.data?.viewer.pointsLedger as { id: string }[]).map((entry) => entry.id);
+    expect(listed).toEqual(expect.arrayContaining(applied.map((entry) => entry._id)));
+    expect(listed).not.toContain('PE-rec-alive');
+
+    // A second pass finds nothing left to do.
+    expect(await recoverPoints(repos, testLogger)).toMatchObject({ finished: 0, abandoned: 0 });
+    expect(await balanceOf(memberId)).toEqual(after);
+    await repos.ledger.model.deleteOne({ _id: 'PE-rec-alive' });
+  });
+
+  it.each([
+    ['on time', 0],
+    // Its clock behind, the pass's own lease on the entry lapses at once: the pass and the retry both own the entry.
+    ['whose claim lapses at once', 10 * 60_000],
+  ])('applies an entry once when a retry of its key runs during a pass %s', async (_, behindMs) => {
+    const memberId = 'M0051';
+    for (let i = 0; i < 5; i++) {
+      const id = `PE-race-${behindMs}-${i}`;
+      const key = `race-${behindMs}-${i}-M0051`;
+      const before = await balanceOf(memberId);
+      await repos.ledger.model.create(died(id, key, memberId, 70));
+      const [, retry] = await Promise.all([
+        recoverPoints(repos, testLogger, new Date(Date.now() - behindMs)),
+        graphql(hub.gatewayUrl, AWARD, { memberId, amount: 70, key }, bearer(operatorToken)),
+      ]);
+      expect(retry.errors).toBeUndefined();
+      expect(retry.data?.awardPoints.id).toBe(id);
+      const after = await balanceOf(memberId);
+      expect(after.points - before.points).toBe(70);
+      expect(after.growthPoints - before.growthPoints).toBe(70);
+      expect(after.applied.filter((applied) => applied === id)).toHaveLength(1);
+      expect(await repos.ledger.findByKey(key)).toMatchObject({ state: 'APPLIED' });
+    }
   });
 });

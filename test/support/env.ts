@@ -21,6 +21,7 @@ export const testConfig: HubConfig = loadConfig({
   LIFECYCLE_JOB_INTERVAL_MS: '0',
   MODEL_TRAINING_INTERVAL_MS: '0',
   TASK_FEED_INTERVAL_MS: '0',
+  POINTS_RECOVERY_INTERVAL_MS: '0',
   // Fixtures written straight to a database are seen by pages within this bound (see changedBehindTheHubsBack).
   SNAPSHOT_REFRESH_MS: '100',
   MESSAGES_SCHEDULER_INTERVAL_MS: '0',

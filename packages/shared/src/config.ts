@@ -73,6 +73,11 @@ export const configSchema = z
       .default(60 * 60_000),
     /** How often engagement reads analytics' event feed to move tasks' progress; 0 turns it off. */
     TASK_FEED_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+    /**
+     * How often members finishes points ledger entries whose writer died (and raises levels that lag their growth
+     * points); 0 turns the pass off.
+     */
+    POINTS_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
     /** How stale what subgraphs hold in memory (published content, the catalogue, segments) may get, at most. */
     SNAPSHOT_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(250),
     /** How often messages' worker sends what is due from the outbox (and falls back, relays events); 0 turns it off. */

@@ -1,12 +1,14 @@
 // Points ledger entries without transactions: the unique idempotency key admits one ledger entry, the member update
 // is guarded by the entry id kept among the member's applied entries (so it applies once even when a stalled writer
-// and a retry both try), and a lease lets a later retry finish an entry whose writer died halfway. A spend is also
-// guarded by the balance, so concurrent spends never take it below zero.
+// and a retry both try), and a lease lets a later retry — or the recovery pass (points-recovery.ts) — finish an entry
+// whose writer died halfway. A spend is also guarded by the balance, so concurrent spends never take it below zero; an
+// award sets the level in the same update as the points, so the level never lags the growth points.
 import { randomUUID } from 'node:crypto';
 import { badInput, conflict, hubError, ErrorCode } from '@bank-hub/shared';
-import { levelForGrowthPoints } from './domain/levels';
+import { growthRangeOf, levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
-import { MAX_BALANCE, type MemberDoc, type PointsChange } from './models/member';
+import { MAX_BALANCE, type LevelMove, type MemberDoc, type PointsChange } from './models/member';
+import type { MembershipLevelDoc } from './models/membership-level';
 import type { EntryKind, PointsEntryDoc } from './models/points-ledger';
 
 const LEASE_MS = 30_000;
@@ -68,6 +70,11 @@ async function recordEntry(
     throw hubError(ErrorCode.NOT_FOUND, `member ${request.memberId} does not exist`, { field: 'memberId' });
   }
   const amount = KINDS[kind].change(request.amount).points;
+  const byCaller: EntryFinisher = {
+    actor: request.actor,
+    requestId: request.requestId,
+    completedBy: 'retry',
+  };
   const deadline = Date.now() + WAIT_FOR_OWNER_MS;
   for (;;) {
     const now = new Date();
@@ -85,7 +92,7 @@ async function recordEntry(
       createdAt: now,
       createdBy: request.actor,
     };
-    if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, request);
+    if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, byCaller);
     // The key was used before: return that entry once it is applied, finishing it if its writer died.
     const existing = await repos.ledger.findByKey(request.idempotencyKey);
     // A refused spend gave its key back: try again as the first.
@@ -95,7 +102,7 @@ async function recordEntry(
     }
     if (existing.state === 'APPLIED') return existing;
     const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
-    if (claimed) return applyEntry(repos, claimed, request);
+    if (claimed) return applyEntry(repos, claimed, byCaller);
     if (Date.now() > deadline) {
       throw hubError(
         ErrorCode.CONFLICT,
@@ -109,29 +116,52 @@ async function recordEntry(
   }
 }
 
-/** Applies an entry to the member (once), moves the level, marks the entry applied and audits who did it. */
+/** Who finishes an entry: the caller of its key (the writer or a retry), or the recovery pass. */
+export interface EntryFinisher {
+  actor: string;
+  requestId: string;
+  /** What the audit says when this finisher completes an entry another writer stored. */
+  completedBy: 'retry' | 'recovery';
+}
+
+/**
+ * Applies an entry to the member (once; the level moves in the same update), marks the entry applied and audits who
+ * did it. The change follows from the entry itself, so a retry and the recovery pass finish it alike.
+ */
 async function applyEntry(
   repos: MembersRepositories,
   entry: PointsEntryDoc,
-  request: PointsRequest,
+  by: EntryFinisher,
 ): Promise<PointsEntryDoc> {
   const { change, action } = KINDS[entry.kind];
-  const member = await applyOnce(repos, entry, change(request.amount));
-  const level = levelForGrowthPoints(await repos.levels.all(), member.growthPoints);
-  if (level.rank > member.levelRank) await repos.members.raiseLevel(member._id, level._id, level.rank);
-  const levelAfter = level.rank > member.levelRank ? level._id : member.levelCode;
-  const applied = await repos.ledger.markApplied(entry._id, member.points, levelAfter);
+  const member = await applyOnce(repos, entry, change(Math.abs(entry.amount)));
+  const applied = await repos.ledger.markApplied(entry._id, member.points, member.levelCode);
   const result = applied ?? (await repos.ledger.findByKey(entry.idempotencyKey))!;
   await repos.audit.record({
-    actor: request.actor,
-    action: applied && entry.createdBy !== request.actor ? `${action} (completed by retry)` : action,
+    actor: by.actor,
+    action: applied && entry.createdBy !== by.actor ? `${action} (completed by ${by.completedBy})` : action,
     targetType: 'Member',
     targetId: entry.memberId,
     before: null,
     after: result,
-    requestId: request.requestId,
+    requestId: by.requestId,
   });
   return result;
+}
+
+/**
+ * Finishes an entry whose writer died, exactly as a retry of its key would: takes over its lapsed lease (null when a
+ * retry holds it or it is no longer PENDING), applies it once and marks it. A spend the balance no longer covers, or an
+ * award with no room left, is abandoned as its writer would have: dropped, its key given back (the error says which).
+ */
+export async function finishStuckEntry(
+  repos: MembersRepositories,
+  entry: PointsEntryDoc,
+  by: EntryFinisher,
+  now: Date,
+): Promise<PointsEntryDoc | null> {
+  const claimed = await repos.ledger.claimExpired(entry._id, now, new Date(now.getTime() + LEASE_MS));
+  return claimed && applyEntry(repos, claimed, by);
 }
 
 /**
@@ -144,13 +174,13 @@ async function applyOnce(
   entry: PointsEntryDoc,
   change: PointsChange,
 ): Promise<MemberDoc> {
+  // Levels are edited in the database: an award reaches the level of the thresholds as they are now.
+  const levels = change.growthPoints > 0 ? await repos.levels.all() : [];
   for (;;) {
-    const applied = await repos.members.applyPoints(entry.memberId, entry._id, change);
-    if (applied) return applied;
     const [member] = await repos.members.findByIds([entry.memberId]);
     if (!member) throw new Error(`member ${entry.memberId} vanished while applying points`);
     if (member.appliedEntries.includes(entry._id)) return member;
-    if (entry.kind === 'SPEND') {
+    if (member.points + change.points < 0) {
       await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
       throw hubError(
         ErrorCode.INSUFFICIENT_POINTS,
@@ -169,6 +199,30 @@ async function applyOnce(
         { field: 'amount', balance: member.points, growthPoints: member.growthPoints },
       );
     }
-    // A spend made room since the update was refused: try again.
+    const applied = await repos.members.applyPoints(
+      entry.memberId,
+      entry._id,
+      change,
+      levelMove(levels, member, change),
+    );
+    if (applied) return applied;
+    // The member changed since it was read (another entry moved a balance or the level, or a writer that stalled
+    // applied this one): look again.
   }
+}
+
+/** Where an award takes the member read just before it: the level its new growth total reaches (see LevelMove). */
+function levelMove(
+  levels: readonly MembershipLevelDoc[],
+  member: MemberDoc,
+  change: PointsChange,
+): LevelMove | null {
+  if (change.growthPoints <= 0) return null;
+  const level = levelForGrowthPoints(levels, member.growthPoints + change.growthPoints);
+  return {
+    code: level._id,
+    rank: level.rank,
+    ...growthRangeOf(levels, level),
+    raise: level.rank >= member.levelRank,
+  };
 }

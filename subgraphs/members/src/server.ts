@@ -1,20 +1,31 @@
-// Builds the members subgraph server on a database connection; `index.ts` only reads config and listens.
+// Builds the members subgraph server on a database connection, with the points recovery pass, which stops with the
+// server; `index.ts` only reads config and listens.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
+  scheduleJob,
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { createContext, type MembersContext } from './context';
 import { memberDefinitions } from './definitions';
 import { openRepositories } from './models';
+import { recoverPoints } from './points-recovery';
 import { resolvers } from './resolvers';
 
 export const membersTypeDefs = readSubgraphSchema(__dirname);
 
 export async function buildMembersServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const repos = await openRepositories(dependencies.connection);
+  const { config, logger } = dependencies;
+  const recovery = scheduleJob(
+    'points-recovery',
+    config.POINTS_RECOVERY_INTERVAL_MS,
+    () => recoverPoints(repos, logger),
+    logger,
+    config.POINTS_RECOVERY_INTERVAL_MS,
+  );
   return createSubgraphServer<MembersContext>({
     name: 'members',
     typeDefs: membersTypeDefs,
@@ -28,5 +39,6 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
         logger: dependencies.logger,
       }),
     ),
+    onStop: () => recovery.stop(),
   });
 }

@@ -1,6 +1,6 @@
 import { evaluate, type Rule } from '@bank-hub/targeting';
 import { guestMember, isGuest } from '../src/domain/guest';
-import { levelForGrowthPoints } from '../src/domain/levels';
+import { growthRangeOf, levelForGrowthPoints } from '../src/domain/levels';
 import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
 import { compileRule } from '../src/domain/segment-filter';
 import { affinityKeysOf, checkTagValue } from '../src/domain/tags';
@@ -56,6 +56,39 @@ describe('levelForGrowthPoints', () => {
 
   it('does not depend on the order of the levels', () => {
     expect(levelForGrowthPoints([...LEVELS].reverse(), 6_000)._id).toBe('GOLD');
+  });
+});
+
+describe('growthRangeOf', () => {
+  const inRange = (range: { from: number | null; below: number | null }, points: number) =>
+    (range.from === null || points >= range.from) && (range.below === null || points < range.below);
+
+  it.each([
+    ['STANDARD', { from: null, below: 1_000 }],
+    ['GOLD', { from: 5_000, below: 20_000 }],
+    ['DIAMOND', { from: 100_000, below: null }],
+  ])('%s is reached from %j', (code, range) => {
+    expect(
+      growthRangeOf(
+        LEVELS,
+        LEVELS.find((level) => level._id === code)!,
+      ),
+    ).toEqual(range);
+  });
+
+  it('holds exactly the growth totals levelForGrowthPoints gives the level, also with thresholds out of rank order', () => {
+    // SILVER's threshold edited above GOLD's: nobody reaches SILVER any more.
+    const edited = LEVELS.map((level) => (level._id === 'SILVER' ? { ...level, threshold: 8_000 } : level));
+    for (const levels of [LEVELS, edited])
+      for (const points of [
+        0, 999, 1_000, 4_999, 5_000, 7_999, 8_000, 19_999, 20_000, 100_000, 2_147_483_647,
+      ])
+        for (const level of levels)
+          expect([level._id, points, inRange(growthRangeOf(levels, level), points)]).toEqual([
+            level._id,
+            points,
+            levelForGrowthPoints(levels, points)._id === level._id,
+          ]);
   });
 });
 

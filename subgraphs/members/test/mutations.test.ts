@@ -655,3 +655,59 @@ describe('applyLifecycle', () => {
     expect(await members.repos.members.findByIds(['NO_SUCH_MEMBER'])).toEqual([]);
   });
 });
+
+describe('the points recovery job', () => {
+  let recovering: MembersUnderTest;
+
+  beforeAll(async () => {
+    recovering = await startMembers('points-recovery', { config: { POINTS_RECOVERY_INTERVAL_MS: 100 } });
+  });
+
+  afterAll(() => recovering.stop());
+
+  it("applies an operator's award whose writer died after storing it, once, with no retry of its key", async () => {
+    const { repos } = recovering;
+    await repos.members.model.updateOne(
+      { _id: 'M0020' },
+      { $set: { points: 100, growthPoints: 980, levelCode: 'STANDARD', levelRank: 1 } },
+    );
+    await repos.ledger.model.create({
+      _id: 'PE-orphaned-award',
+      memberId: 'M0020',
+      kind: 'AWARD',
+      amount: 70,
+      reason: 'salon bonus',
+      idempotencyKey: 'orphaned-award-M0020',
+      state: 'PENDING',
+      leaseUntil: new Date(Date.now() - 20 * 60_000),
+      balanceAfter: null,
+      levelAfter: null,
+      createdAt: new Date(Date.now() - 20 * 60_000),
+      createdBy: 'ops.alice',
+    });
+    const viewer = recovering.as('M0020', ['member']);
+    const read = () =>
+      viewer('{ viewer { points growthPoints level { code } pointsLedger { id balanceAfter } } }');
+    const deadline = Date.now() + 5_000;
+    while (
+      (await repos.ledger.findByKey('orphaned-award-M0020'))?.state !== 'APPLIED' &&
+      Date.now() < deadline
+    )
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    // Later passes leave it as it is.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const response = await read();
+    expect(response.data?.viewer).toEqual({
+      points: 170,
+      growthPoints: 1_050,
+      level: { code: 'SILVER' },
+      pointsLedger: [{ id: 'PE-orphaned-award', balanceAfter: 170 }],
+    });
+    const [stored] = await repos.members.findByIds(['M0020']);
+    expect(stored?.appliedEntries.filter((id) => id === 'PE-orphaned-award')).toHaveLength(1);
+    const audit = await repos.audit.forTarget('Member', 'M0020');
+    expect(audit.map((record) => [record.actor, record.action])).toEqual([
+      ['members:points-recovery', 'awardPoints (completed by recovery)'],
+    ]);
+  });
+});

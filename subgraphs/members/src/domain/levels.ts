@@ -15,3 +15,17 @@ export function levelForGrowthPoints(
   if (!level) throw new Error('no membership levels are defined');
   return level;
 }
+
+/**
+ * The growth totals at which levelForGrowthPoints gives `level`: from its threshold (from any total, for the lowest
+ * level, which is also where a member who reaches no threshold stands) to below the lowest threshold of the levels
+ * ranked above it. null is no bound.
+ */
+export function growthRangeOf(
+  levels: readonly MembershipLevelDoc[],
+  level: MembershipLevelDoc,
+): { from: number | null; below: number | null } {
+  const lowest = levels.every((other) => other.rank >= level.rank);
+  const above = levels.filter((other) => other.rank > level.rank).map((other) => other.threshold);
+  return { from: lowest ? null : level.threshold, below: above.length > 0 ? Math.min(...above) : null };
+}

@@ -1,6 +1,6 @@
 // Opens every members repository on one database connection and makes sure its indexes exist.
 import type { Connection } from 'mongoose';
-import { AuditLog } from '@bank-hub/shared';
+import { AuditLog, JobLeases } from '@bank-hub/shared';
 import { MemberRepository, memberSchema, type MemberDoc } from './member';
 import {
   MembershipLevelRepository,
@@ -18,6 +18,8 @@ export interface MembersRepositories {
   levels: MembershipLevelRepository;
   ledger: PointsLedgerRepository;
   audit: AuditLog;
+  /** Lets one process at a time run the points recovery pass. */
+  leases: JobLeases;
 }
 
 export async function openRepositories(connection: Connection): Promise<MembersRepositories> {
@@ -32,6 +34,7 @@ export async function openRepositories(connection: Connection): Promise<MembersR
     ),
     ledger: new PointsLedgerRepository(connection.model<PointsEntryDoc>('PointsEntry', pointsEntrySchema)),
     audit: AuditLog.open(connection),
+    leases: JobLeases.open(connection),
   };
   // Unique indexes (idempotency keys) must exist before the first concurrent write.
   await Promise.all(Object.values(connection.models).map((model) => model.init()));

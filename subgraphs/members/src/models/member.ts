@@ -2,6 +2,7 @@
 import { BSON } from 'mongodb';
 import { Schema, type Model } from 'mongoose';
 import type { LifecycleStage } from '@bank-hub/targeting';
+import type { MembershipLevelDoc } from './membership-level';
 
 export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 export type TagValue = boolean | number | string | string[];
@@ -49,6 +50,19 @@ export const MAX_BALANCE = 2_147_483_647;
 export interface PointsChange {
   points: number;
   growthPoints: number;
+}
+
+/**
+ * The level an award's new growth total reaches, set in the same update that adds the points: the growth totals that
+ * reach it (`from` inclusive, `below` exclusive, null is no bound), and whether the member moves to it — not when they
+ * stand above it already (its threshold was raised since they reached it): a level is never lowered.
+ */
+export interface LevelMove {
+  code: string;
+  rank: number;
+  from: number | null;
+  below: number | null;
+  raise: boolean;
 }
 
 export interface MemberContact {
@@ -114,6 +128,8 @@ export const memberSchema = new Schema<MemberDoc>(
 memberSchema.index({ levelCode: 1 });
 memberSchema.index({ lifecycleStage: 1 });
 memberSchema.index({ riskLevel: 1 });
+// The recovery pass's search for members below the level their growth points reach.
+memberSchema.index({ levelRank: 1, growthPoints: 1 });
 
 /** Plain criteria for listing members; `tagCode` must already be checked against the tag code pattern. */
 export interface MemberCriteria {
@@ -239,25 +255,41 @@ export class MemberRepository {
   /**
    * Applies an entry's change unless this entry was applied already, remembering it among the member's latest applied
    * entries; a change that takes points away applies only while the balance covers it, one that adds only while both
-   * balances stay within MAX_BALANCE. Returns the member after the change, or null when the entry was applied before,
-   * a balance does not allow it, or the member does not exist.
+   * balances stay within MAX_BALANCE. With a level move (a change that adds growth points), the update applies only
+   * while the new growth total stays in that level's range and sets the level with the points, so the level never lags
+   * them, even if the writer dies right after. Returns the member after the change, or null when the entry was applied
+   * before, a balance does not allow it, the growth or level moved since the caller read them, or the member does not
+   * exist.
    */
-  applyPoints(memberId: string, entryId: string, change: PointsChange): Promise<MemberDoc | null> {
+  applyPoints(
+    memberId: string,
+    entryId: string,
+    change: PointsChange,
+    level: LevelMove | null = null,
+  ): Promise<MemberDoc | null> {
     // Guarded in the update's own filter, so concurrent awards can never together pass either bound.
     const points =
       change.points < 0
         ? { points: { $gte: -change.points } }
         : { points: { $lte: MAX_BALANCE - change.points } };
-    // Only a change that adds is bounded: a member already past the bound (stored before it) may still spend.
-    const growthPoints =
-      change.growthPoints > 0 ? { growthPoints: { $lte: MAX_BALANCE - change.growthPoints } } : {};
+    // Only a change that adds is bounded: a member already past the bound (stored before it) may still spend. An
+    // award's growth total must also land in the range of the level the caller computed for it.
+    const growth: { $lte?: number; $gte?: number; $lt?: number } = {};
+    if (change.growthPoints > 0) growth.$lte = MAX_BALANCE - change.growthPoints;
+    if (level && level.from !== null) growth.$gte = level.from - change.growthPoints;
+    if (level && level.below !== null) growth.$lt = level.below - change.growthPoints;
+    const growthPoints = Object.keys(growth).length > 0 ? { growthPoints: growth } : {};
+    // The Java stand-in takes no update pipeline, so the level cannot be computed inside the update: the filter pins
+    // the state the caller computed it from instead (levels only rise, so a member above it stays above it).
+    const levelRank = level ? { levelRank: level.raise ? { $lte: level.rank } : { $gt: level.rank } } : {};
+    const raised = level?.raise ? { levelCode: level.code, levelRank: level.rank } : {};
     return this.model
       .findOneAndUpdate(
-        { _id: memberId, appliedEntries: { $ne: entryId }, ...points, ...growthPoints },
+        { _id: memberId, appliedEntries: { $ne: entryId }, ...points, ...growthPoints, ...levelRank },
         {
           $inc: { points: change.points, growthPoints: change.growthPoints },
           $push: { appliedEntries: { $each: [entryId], $slice: -APPLIED_ENTRIES_KEPT } },
-          $set: { updatedAt: new Date() },
+          $set: { updatedAt: new Date(), ...raised },
         },
         { returnDocument: 'after' },
       )
@@ -271,6 +303,25 @@ export class MemberRepository {
       { _id: memberId, levelRank: { $lt: levelRank } },
       { $set: { levelCode, levelRank, updatedAt: new Date() } },
     );
+  }
+
+  /**
+   * Members whose growth points reach a level ranked above theirs, at most `limit`: stored before awards set the level
+   * with the points, or left behind by a level's threshold lowered since.
+   */
+  belowTheirLevel(levels: readonly MembershipLevelDoc[], limit: number): Promise<MemberDoc[]> {
+    if (levels.length === 0) return Promise.resolve([]);
+    return this.model
+      .find({
+        $or: levels.map((level) => ({
+          levelRank: { $lt: level.rank },
+          growthPoints: { $gte: level.threshold },
+        })),
+      })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<MemberDoc[]>()
+      .exec();
   }
 
   /**

@@ -44,6 +44,8 @@ export const pointsEntrySchema = new Schema<PointsEntryDoc>(
   { collection: 'points_ledger', versionKey: false },
 );
 pointsEntrySchema.index({ memberId: 1, createdAt: -1 });
+// The recovery pass's search for entries whose writer died.
+pointsEntrySchema.index({ state: 1, leaseUntil: 1 });
 
 export class PointsLedgerRepository {
   constructor(readonly model: Model<PointsEntryDoc>) {}
@@ -72,6 +74,16 @@ export class PointsLedgerRepository {
         { returnDocument: 'after' },
       )
       .lean<PointsEntryDoc>()
+      .exec();
+  }
+
+  /** PENDING entries whose lease ran out before `cutoff`, the longest stuck first, at most `limit`. */
+  stuckBefore(cutoff: Date, limit: number): Promise<PointsEntryDoc[]> {
+    return this.model
+      .find({ state: 'PENDING', leaseUntil: { $lt: cutoff } })
+      .sort({ leaseUntil: 1, _id: 1 })
+      .limit(limit)
+      .lean<PointsEntryDoc[]>()
       .exec();
   }
 
