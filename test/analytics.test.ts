@@ -690,6 +690,37 @@ describe('rollups of a closed day', () => {
     await rebuildRecentDays(rollupRepos, writer, testLogger, now);
     expect(await counts()).toEqual({ rollup: 3, exposures: 3, events: 3 });
   });
+
+  it('counts an event once when another process writes its increment after this one rebuilt the day', async () => {
+    // A second analytics process over the same database, already past midnight by its own clock.
+    const later = AFTER_MIDNIGHT;
+    const otherWriter = new RollupWriter(
+      rollupRepos.rollups,
+      rollupRepos.exposures,
+      testLogger,
+      3_600_000,
+      () => later,
+    );
+    try {
+      // This process takes the event's increment before midnight; its hourly flush comes after the other's rebuild.
+      await sink.store([impression(BEFORE_MIDNIGHT)]);
+      await rebuildRecentDays(rollupRepos, otherWriter, testLogger, later);
+      expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
+      await writer.flush();
+      expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
+      // Today's counts still move live, in both processes.
+      now = AFTER_MIDNIGHT;
+      await sink.store([impression(AFTER_MIDNIGHT)]);
+      await writer.flush();
+      const live = await rollupRepos.rollups.model
+        .findOne({ day: dayOf(AFTER_MIDNIGHT), subject: 'CR-rollups' })
+        .lean()
+        .exec();
+      expect(live?.impressions).toBe(1);
+    } finally {
+      await otherWriter.close();
+    }
+  });
 });
 
 describe('the event feed', () => {

@@ -7,6 +7,7 @@ import DataLoader from 'dataloader';
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import { experimentOf } from '../subgraphs/analytics/src/analysis';
+import { BANDIT_MODEL_NAME, trainOnSchedule } from '../subgraphs/analytics/src/bandit-job';
 import type { StatsKey } from '../subgraphs/analytics/src/context';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
 import { dayOf, windowStart } from '../subgraphs/analytics/src/domain/rollups';
@@ -15,7 +16,7 @@ import type { EventDoc } from '../subgraphs/analytics/src/models/event';
 import type { RollupTotals } from '../subgraphs/analytics/src/models/rollup';
 import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
 import { insertPublishedPage, publishedBanner } from './support/content';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { bearer, clientToken, dropAndClose, errorCodes, graphql, testDatabase } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -519,6 +520,62 @@ describe('the creative bandit', () => {
       expect(trained.data?.retrainCreativeBandit).toMatchObject({ version: round + 2, status: 'ACTIVE' });
     }
     expect(exposures[BEST_ARM]! / counted).toBeGreaterThan(0.5);
+  });
+});
+
+describe('scheduled training of the creative bandit', () => {
+  it('publishes one version an interval however many analytics processes run the schedule', async () => {
+    const connection = await testDatabase('bandit-schedule');
+    try {
+      const repos = await openAnalytics(connection);
+      const HOUR = 3_600_000;
+      const start = new Date('2026-11-26T10:00:00Z');
+      const at = (ms: number) => new Date(start.getTime() + ms);
+      // Three processes' ticks: at once, then one and two minutes later, then at once an hour on.
+      const rounds = [
+        [0, 0, 0],
+        [60_000, 120_000],
+        [HOUR, HOUR, HOUR],
+      ];
+      const trained: boolean[] = [];
+      for (const round of rounds) {
+        const train = (tick: number) => trainOnSchedule(repos, 'svc.analytics', HOUR, at(tick));
+        trained.push(...(await Promise.all(round.map(train))));
+      }
+      const versions = await repos.models.list(BANDIT_MODEL_NAME, 100);
+      expect(versions.map((version) => version.trainedAt.toISOString())).toEqual([
+        at(HOUR).toISOString(),
+        at(0).toISOString(),
+      ]);
+      expect(trained.filter(Boolean)).toHaveLength(2);
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+});
+
+describe('pruning the model registry', () => {
+  it('keeps a version an operator activates while old versions are being pruned', async () => {
+    const connection = await testDatabase('registry-prune');
+    try {
+      const { models } = await openAnalytics(connection);
+      const now = new Date('2026-11-26T10:00:00Z');
+      const model = { name: 'prune-test', description: 'x', parameters: {}, metrics: {}, trainedAt: now };
+      for (let i = 0; i < 21; i++) await models.publish({ ...model, trainedBy: 'svc.analytics' }, now);
+      // The operator's activation (another process) lands after the pruning training read the head.
+      const readHead = models.head.bind(models);
+      let reads = 0;
+      models.head = async (name) => {
+        const head = await readHead(name);
+        if (++reads === 1) await models.activate(name, 1, true, 'ops.zhou', now);
+        return head;
+      };
+      await models.prune('prune-test', 20);
+      expect((await models.active('prune-test'))?.version).toBe(1);
+      expect((await models.list('prune-test', 100)).map(({ version }) => version)).toHaveLength(21);
+    } finally {
+      await dropAndClose(connection);
+    }
   });
 });
 

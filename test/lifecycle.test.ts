@@ -1,10 +1,26 @@
 // The computed lifecycle through the gateway: analytics works out each member's stage and engagement tags from their
 // events and writes them to members through the graph with the hub's service identity. A member whose events stop
-// for 30 (simulated) days becomes AT_RISK, segments follow, a rerun changes nothing, and two runs at once apply once.
+// for 30 (simulated) days becomes AT_RISK, segments follow, a rerun changes nothing, two runs at once apply once,
+// and a run whose lease another process took over stops.
+import { GraphClient, type GraphCaller, type GraphResponse } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
+import {
+  DEFAULT_LIFECYCLE_MODEL,
+  LIFECYCLE_DESCRIPTION,
+  LIFECYCLE_MODEL_NAME,
+} from '../subgraphs/analytics/src/domain/lifecycle';
+import { runLifecycleJob } from '../subgraphs/analytics/src/lifecycle-job';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import {
+  bearer,
+  clientToken,
+  dropAndClose,
+  errorCodes,
+  graphql,
+  testDatabase,
+  testLogger,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -164,6 +180,68 @@ describe('the lifecycle job', () => {
     expect(errorCodes(await graphql(hub.gatewayUrl, RUN, {}, member))).toEqual(['FORBIDDEN']);
     const tooFar = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(400) }, operator);
     expect(tooFar.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'asOf' });
+  });
+});
+
+describe('a run whose lease another process took over', () => {
+  /** Members as the job sees it: takes every call, and lets the test act while the first one is under way. */
+  class RecordingGraph extends GraphClient {
+    readonly handed: number[] = [];
+    constructor(private readonly during: (call: number) => Promise<void>) {
+      super(() => 'http://unused.invalid', 'unused');
+    }
+    override async query<TData>(
+      _caller: GraphCaller,
+      _query: string,
+      variables: Record<string, unknown> = {},
+    ): Promise<GraphResponse<TData>> {
+      const results = variables.results as unknown[];
+      this.handed.push(results.length);
+      await this.during(this.handed.length);
+      const applyLifecycle = { stagesChanged: 0, tagsChanged: 0, unchanged: results.length };
+      return { data: { applyLifecycle } as TData, errors: [] };
+    }
+  }
+
+  it('stops applying once another run holds the lease, so two runs never interleave their results', async () => {
+    const connection = await testDatabase('lifecycle-lease');
+    const repos = await openAnalytics(connection);
+    // Its own data: the stage model, and 1,001 members active today, three pages of results.
+    await repos.models.publish(
+      {
+        name: LIFECYCLE_MODEL_NAME,
+        description: LIFECYCLE_DESCRIPTION,
+        parameters: DEFAULT_LIFECYCLE_MODEL,
+        metrics: {},
+        trainedAt: new Date(),
+        trainedBy: 'test',
+      },
+      new Date(),
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    await repos.rollups.markActive(
+      Array.from({ length: 1_001 }, (_, i) => {
+        const memberId = `M-lease-${String(i).padStart(4, '0')}`;
+        return { _id: `${today}|APP|${memberId}`, day: today, channel: 'APP' as const, memberId };
+      }),
+    );
+    // While the first page is applied, the run's lease lapses (a run past its lifetime) and another process takes it.
+    const graph = new RecordingGraph(async (call) => {
+      if (call !== 1) return;
+      await repos.leases.model.updateOne({ _id: 'lifecycle' }, { $set: { until: new Date(0) } }).exec();
+      expect(await repos.leases.acquire('lifecycle', 'another-process', 600_000, new Date())).toBe(true);
+    });
+    try {
+      const run = runLifecycleJob({ repos, graph, logger: testLogger }, new Date());
+      await expect(run).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+      // Only the first page went out before the takeover; the other run applies its own.
+      expect(graph.handed).toEqual([500]);
+      expect(await repos.leases.model.findById('lifecycle').lean().exec()).toMatchObject({
+        holder: 'another-process',
+      });
+    } finally {
+      await dropAndClose(connection);
+    }
   });
 });
 

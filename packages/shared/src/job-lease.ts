@@ -47,6 +47,17 @@ export class JobLeases {
     }
   }
 
+  /**
+   * Extends the lease if this holder still has it; false when another took it after it lapsed. A long run renews
+   * before each step it must not share with another run, and stops when this answers false.
+   */
+  async renew(job: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
+    const renewed = await this.model
+      .updateOne({ _id: job, holder }, { $set: { until: new Date(now.getTime() + ttlMs) } })
+      .exec();
+    return renewed.matchedCount === 1;
+  }
+
   /** Gives the lease back early, if this holder still has it. */
   async release(job: string, holder: string): Promise<void> {
     await this.model.updateOne({ _id: job, holder }, { $set: { until: new Date(0) } }).exec();

@@ -1,7 +1,8 @@
 // The lifecycle job: works out every recently active member's engagement metrics and 2A3R / AARRR stage from their
 // events, by the stage model in the registry, and hands the results to members through the graph with the hub's
 // service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing;
-// a lease lets one run at a time go ahead, in any process, and a second run at once is skipped.
+// a lease lets one run at a time go ahead, in any process, and a second run at once is skipped; a run renews it
+// before each page of results and stops if another run took it over.
 import { randomUUID } from 'node:crypto';
 import type { LifecycleStage } from '@bank-hub/targeting';
 import {
@@ -20,7 +21,7 @@ import type { AnalyticsRepositories } from './models';
 const LOOKBACK_DAYS = 180;
 /** The most results members accepts in one applyLifecycle call. */
 const RESULTS_PER_CALL = 500;
-/** Longer than any run; a crashed holder's lease lapses after it. */
+/** Longer than any page of a run (the run renews it before each); a crashed holder's lease lapses after it. */
 const LEASE_MS = 10 * 60_000;
 const JOB = 'lifecycle';
 
@@ -112,6 +113,13 @@ export async function runLifecycleJob(
     const caller: GraphCaller = { identity: SERVICE_IDENTITY, requestId };
     const total: Applied = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
     for (let i = 0; i < results.length; i += RESULTS_PER_CALL) {
+      // A run that outlived its lease (a slow members, a paused process) may have been taken over: the other run's
+      // results, maybe as of another day, must not be interleaved with this one's.
+      if (!(await repos.leases.renew(JOB, holder, LEASE_MS, new Date()))) {
+        throw hubError(ErrorCode.CONFLICT, 'another lifecycle run took over; this one stopped', {
+          applied: i,
+        });
+      }
       const response = await graph.query<{ applyLifecycle: Applied }>(caller, APPLY, {
         results: results.slice(i, i + RESULTS_PER_CALL),
       });

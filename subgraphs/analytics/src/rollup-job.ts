@@ -42,8 +42,8 @@ export async function rebuildRecentDays(
   now = new Date(),
 ): Promise<void> {
   const days = recentClosedDays(now);
-  // Increments taken while these days were today are written (or in flight) now, before their events are read;
-  // from here on the writer takes none for them.
+  // Increments this process took while these days were today are written (or in flight) now, before their events are
+  // read; from here on the writer takes none for them. Other processes' late ones find the days sealed.
   await writer.flush();
   // Caps count today only; the days about to be rebuilt are kept for late events.
   await repos.exposures.pruneBefore(days[0]!);

@@ -10,7 +10,7 @@ import {
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
-import { trainCreativeBandit } from './bandit-job';
+import { trainOnSchedule } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { DeviceRateLimit } from './domain/rate-limit';
@@ -56,8 +56,9 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
       'creative-bandit',
       config.MODEL_TRAINING_INTERVAL_MS,
       async () => {
-        await trainCreativeBandit(repos, SERVICE_IDENTITY.subject!, new Date());
-        bandit.invalidate();
+        const interval = config.MODEL_TRAINING_INTERVAL_MS;
+        if (await trainOnSchedule(repos, SERVICE_IDENTITY.subject!, interval, new Date()))
+          bandit.invalidate();
       },
       logger,
       FIRST_RUN_DELAY_MS,

@@ -116,7 +116,9 @@ export class MongoEventSink implements EventSink {
  * bulk write, so ingestion costs one insert per batch. Counts move live for today (and the minutes of tomorrow a
  * device's clock may run ahead) only: a day that is over belongs to the rebuild (rollup-job.ts), which sets it from
  * its events — an increment landing after the rebuild read the events would count its event twice, one landing
- * between the read and the write would be lost. So a late event for a closed day is counted by the next rebuild.
+ * between the read and the write would be lost. So a late event for a closed day is counted by the next rebuild. The
+ * increments another process took before midnight may still land after this process rebuilt the day: the rebuild
+ * seals what it writes, and sealed documents refuse them (models/rollup.ts).
  * Increments are never retried (a retry after a partial write would count twice): one lost to a failed write or a
  * crashed process is restored when its day is rebuilt. Members active are recorded for any day: recording one twice
  * changes nothing.

@@ -1,6 +1,7 @@
 // How often each member saw each creative per UTC day: what frequency caps count. Maintained from creative_impression
 // events like the rollups (live increments, exact rebuild of ended days); only the last days are kept.
 import { Schema, type Model } from 'mongoose';
+import { ignoringSealed } from './rollup';
 
 export interface ExposureDoc {
   /** `<day>|<memberId>|<creativeId>`. */
@@ -9,6 +10,8 @@ export interface ExposureDoc {
   memberId: string;
   creativeId: string;
   impressions: number;
+  /** Set by the rebuild: exact, and closed to live increments (as a rollup's, models/rollup.ts). */
+  sealed?: boolean;
 }
 
 export const exposureSchema = new Schema<ExposureDoc>(
@@ -18,6 +21,7 @@ export const exposureSchema = new Schema<ExposureDoc>(
     memberId: { type: String, required: true },
     creativeId: { type: String, required: true },
     impressions: { type: Number, required: true },
+    sealed: { type: Boolean },
   },
   { collection: 'exposures_daily', versionKey: false },
 );
@@ -27,14 +31,20 @@ exposureSchema.index({ day: 1 });
 export class ExposureRepository {
   constructor(readonly model: Model<ExposureDoc>) {}
 
-  /** Adds impressions (one bulk write); a document is created on its first impression. */
+  /** Adds impressions (one bulk write); a document is created on its first impression, and a sealed one refuses them. */
   async increment(exposures: readonly ExposureDoc[]): Promise<void> {
     if (exposures.length === 0) return;
-    await this.model.bulkWrite(
-      exposures.map(({ _id, impressions, ...key }) => ({
-        updateOne: { filter: { _id }, update: { $inc: { impressions }, $setOnInsert: key }, upsert: true },
-      })),
-      { ordered: false },
+    await ignoringSealed(
+      this.model.bulkWrite(
+        exposures.map(({ _id, impressions, ...key }) => ({
+          updateOne: {
+            filter: { _id, sealed: { $ne: true } },
+            update: { $inc: { impressions }, $setOnInsert: key },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      ),
     );
   }
 
@@ -43,7 +53,7 @@ export class ExposureRepository {
     if (exposures.length > 0) {
       await this.model.bulkWrite(
         exposures.map(({ _id, ...rest }) => ({
-          updateOne: { filter: { _id }, update: { $set: rest }, upsert: true },
+          updateOne: { filter: { _id }, update: { $set: { ...rest, sealed: true } }, upsert: true },
         })),
         { ordered: false },
       );

@@ -164,15 +164,26 @@ export class ModelRegistry {
     return head!;
   }
 
-  /** Deletes old versions beyond the newest `keep`, never the active or shadow one. */
+  /**
+   * Deletes old versions beyond the newest `keep`, never the active or shadow one. An operator may activate an old
+   * version (in another process) after the head was read here: one the head names once they are deleted is put back.
+   */
   async prune(name: string, keep: number): Promise<void> {
     const head = await this.head(name);
     if (!head) return;
-    await this.versions
-      .deleteMany({
-        name,
-        version: { $lte: head.latest - keep, $nin: [head.active, head.shadow ?? -1] },
-      })
+    const pruned = await this.versions
+      .find({ name, version: { $lte: head.latest - keep, $nin: [head.active, head.shadow ?? -1] } })
+      .lean<ModelVersionDoc[]>()
       .exec();
+    if (pruned.length === 0) return;
+    await this.versions.deleteMany({ _id: { $in: pruned.map((version) => version._id) } }).exec();
+    const after = await this.head(name);
+    const named = pruned.filter(({ version }) => version === after?.active || version === after?.shadow);
+    if (named.length === 0) return;
+    await this.versions.bulkWrite(
+      named.map((version) => ({
+        replaceOne: { filter: { _id: version._id }, replacement: version, upsert: true },
+      })),
+    );
   }
 }

@@ -2,6 +2,7 @@
 // active per channel (one document each, so counting them is idempotent). Updated as events arrive and rebuilt
 // exactly from the events for days that are over.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 import type { Channel } from './event';
 
 export type RollupKind = 'creative' | 'product';
@@ -17,6 +18,11 @@ export interface RollupDoc {
   impressions: number;
   clicks: number;
   views: number;
+  /**
+   * Set by the rebuild: the document is exact, and live increments no longer touch it. Another process may still
+   * write increments taken before midnight after the rebuild read their events; they would count twice.
+   */
+  sealed?: boolean;
 }
 
 export interface DailyActiveDoc {
@@ -40,6 +46,7 @@ export const rollupSchema = new Schema<RollupDoc>(
     impressions: { type: Number, required: true },
     clicks: { type: Number, required: true },
     views: { type: Number, required: true },
+    sealed: { type: Boolean },
   },
   { collection: 'rollups_daily', versionKey: false },
 );
@@ -59,6 +66,20 @@ dailyActiveSchema.index({ day: 1, channel: 1 });
 // Whether a member was active before a day (retention's "first seen"), without reading their history.
 dailyActiveSchema.index({ memberId: 1, day: 1 });
 
+/**
+ * Runs a bulk write of live increments whose refusals by sealed documents are expected (unordered, so the rest are
+ * written): those increments' events were counted by the rebuild, or will be by its next run.
+ */
+export async function ignoringSealed(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    // An unordered bulk write's error lists every refused operation (one, or several; none for a write concern's).
+    const refusals = [(error as { writeErrors?: unknown }).writeErrors ?? error].flat();
+    if (refusals.length === 0 || !refusals.every((refusal) => isDuplicateKey(refusal))) throw error;
+  }
+}
+
 /** Members asked about per query: a bounded `$in`. */
 const MEMBER_BATCH = 1_000;
 
@@ -76,18 +97,23 @@ export class RollupRepository {
     readonly actives: Model<DailyActiveDoc>,
   ) {}
 
-  /** Adds increments (one bulk write); a document is created on its first increment. */
+  /**
+   * Adds increments (one bulk write); a document is created on its first increment. A sealed (rebuilt) document
+   * refuses them: the upsert finds no unsealed one, and the unique _id refuses the insert it then tries.
+   */
   async increment(increments: readonly RollupIncrement[]): Promise<void> {
     if (increments.length === 0) return;
-    await this.model.bulkWrite(
-      increments.map(({ id, impressions, clicks, views, ...key }) => ({
-        updateOne: {
-          filter: { _id: id },
-          update: { $inc: { impressions, clicks, views }, $setOnInsert: key },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
+    await ignoringSealed(
+      this.model.bulkWrite(
+        increments.map(({ id, impressions, clicks, views, ...key }) => ({
+          updateOne: {
+            filter: { _id: id, sealed: { $ne: true } },
+            update: { $inc: { impressions, clicks, views }, $setOnInsert: key },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      ),
     );
   }
 
@@ -112,7 +138,7 @@ export class RollupRepository {
     if (rollups.length > 0) {
       await this.model.bulkWrite(
         rollups.map(({ _id, ...rest }) => ({
-          updateOne: { filter: { _id }, update: { $set: rest }, upsert: true },
+          updateOne: { filter: { _id }, update: { $set: { ...rest, sealed: true } }, upsert: true },
         })),
         { ordered: false },
       );
