@@ -7,8 +7,14 @@ import path from 'node:path';
 import type { RunningHub } from '../scripts/hub';
 import type { MemberDoc } from '../subgraphs/members/src/models/member';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
-import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
+import type {
+  ProviderAdapter,
+  ProviderMessage,
+  SendResult,
+} from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { localMinutes } from '../subgraphs/messages/src/campaigns/domain/timing';
+import { OutboxRepository, type OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
+import { sendDue } from '../subgraphs/messages/src/outbox/worker';
 import { sendRulesOf } from '../subgraphs/messages/src/server';
 import { errorCodes, graphql, mongoUri, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -16,6 +22,7 @@ import {
   FIVE_G_TEMPLATE,
   IN_APP_TEMPLATE,
   SMS_TEMPLATE,
+  logger,
   messaging,
   quietHoursNotNow,
   type Messaging,
@@ -452,5 +459,179 @@ describe('the contact budget under concurrent workers', () => {
           : { ok: false, reason: 'OVER_BUDGET' },
       ),
     );
+  });
+});
+
+/** A gateway slower than a worker's lease: every call stays in flight until the test lets them all answer. */
+class GatedProvider implements ProviderAdapter {
+  readonly name = 'gated';
+  readonly calls: ProviderMessage[] = [];
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  constructor(private readonly answer: SendResult) {}
+  async send(message: ProviderMessage): Promise<SendResult> {
+    this.calls.push(message);
+    await this.gate;
+    return this.answer;
+  }
+  open(): void {
+    this.release();
+  }
+  async close() {}
+}
+
+/** An outbox whose worker stalls (a GC pause, a frozen VM) right after reading its batch's entries. */
+class StalledOutbox extends OutboxRepository {
+  read = false;
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  override async byIds(ids: readonly string[]): Promise<OutboxEntryDoc[]> {
+    const entries = await super.byIds(ids);
+    this.read = true;
+    await this.gate;
+    return entries;
+  }
+  resume(): void {
+    this.release();
+  }
+}
+
+/** An outbox whose worker freezes when told (a GC pause, a frozen VM): its lease renewals wait until it resumes. */
+class FrozenOutbox extends OutboxRepository {
+  frozen = false;
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  override async renewLease(batchId: string, holder: string, leaseMs: number): Promise<boolean> {
+    if (this.frozen) await this.gate;
+    return super.renewLease(batchId, holder, leaseMs);
+  }
+  resume(): void {
+    this.release();
+  }
+}
+
+const waitFor = async (done: () => boolean) => {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe('two send workers over one database', () => {
+  const pair = ['MW0001', 'MW0002'];
+  const LEASE_MS = 300;
+
+  beforeAll(async () => {
+    await segmentOf(
+      'TWO_WORKERS',
+      'msg_two_workers',
+      pair.map((id) =>
+        member(id, 'msg_two_workers', {
+          timeZone: 'America/Los_Angeles',
+          phoneVerified: true,
+          fiveGCapable: false,
+        }),
+      ),
+    );
+    await grantMarketing(pair);
+  });
+  beforeEach(() => m.repos.contacts.model.deleteMany({ _id: { $in: pair } }));
+
+  const smsCampaign = (name: string) =>
+    m.approvedCampaign({
+      name,
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'TWO_WORKERS' },
+      trigger: { kind: 'ONCE', at: now() },
+      quietHours: quietHoursNotNow(),
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+  const entriesOf = (campaignId: string) =>
+    m.repos.outbox.entries.find({ campaignId }).sort({ _id: 1 }).lean();
+  const stateOf = async (campaignId: string) =>
+    (await m.alice(`query ($id: ID!) { campaign(id: $id) { state } }`, { id: campaignId })).data?.campaign
+      .state as string;
+
+  it('a worker whose gateway answered after its lease lapsed cannot undo what the worker that took over sent', async () => {
+    const first = await smsCampaign('Two workers: slow gateway');
+    await m.schedule();
+    // Worker A's last attempt is in flight at a slow gateway when its process freezes past its lease…
+    const frozen = new FrozenOutbox(m.repos.outbox.entries, m.repos.outbox.batches);
+    const slow = new GatedProvider({ ok: false, permanent: false, error: 'no answer: timed out' });
+    const a = sendDue({
+      repos: { ...m.repos, outbox: frozen },
+      provider: slow,
+      rules: { ...sendRulesOf(testConfig), leaseMs: LEASE_MS, maxAttempts: 1 },
+      logger,
+    });
+    await waitFor(() => slow.calls.length === pair.length);
+    frozen.frozen = true;
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 100));
+    // …while worker B takes the lapsed batch over and sends both, under the same keys; then A's gateway times out.
+    expect((await m.send({ rules: { leaseMs: LEASE_MS } })).sent).toBe(pair.length);
+    frozen.resume();
+    slow.open();
+    await a;
+
+    const sent = await entriesOf(first);
+    expect(
+      sent.map((entry) => [entry.memberId, entry.state, entry.attempts, entry.providerMessageId]),
+    ).toEqual(sent.map((entry) => [entry.memberId, 'SENT', 2, `local-${entry._id}`]));
+    expect(await stateOf(first)).toBe('COMPLETED');
+    // The touches of the SMS the members got stay taken: a second SMS campaign today is over the SMS daily cap (1).
+    for (const entry of sent)
+      expect(
+        (await m.repos.contacts.byMembers([entry.memberId]))[0]?.channels.SMS?.map((t) => t.key),
+      ).toEqual([entry._id]);
+    const second = await smsCampaign('Two workers: same day');
+    await m.schedule();
+    await m.send();
+    expect((await entriesOf(second)).map((entry) => [entry.state, entry.reason])).toEqual(
+      pair.map(() => ['SKIPPED', 'FREQUENCY_CAPPED']),
+    );
+    expect(await m.repos.localDeliveries.countDocuments({ memberId: { $in: pair } })).toBe(pair.length);
+  });
+
+  it('a worker whose gateway is slower than its lease keeps its batch: nobody hands the messages over again', async () => {
+    const id = await smsCampaign('Two workers: slow but alive');
+    await m.schedule();
+    const slow = new GatedProvider({ ok: true, providerMessageId: 'slow-gateway' });
+    const a = m.send({ provider: slow, rules: { leaseMs: LEASE_MS } });
+    await waitFor(() => slow.calls.length === pair.length);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+    const other = new FlakyProvider(0);
+    await m.send({ provider: other, rules: { leaseMs: LEASE_MS } });
+    slow.open();
+    await a;
+
+    expect(other.calls).toEqual([]);
+    expect(
+      (await entriesOf(id)).map((entry) => [entry.state, entry.attempts, entry.providerMessageId]),
+    ).toEqual(pair.map(() => ['SENT', 1, 'slow-gateway']));
+  });
+
+  it('a worker that stalled past its lease after reading its batch writes nothing over the one that took over', async () => {
+    const id = await smsCampaign('Two workers: stalled');
+    await m.schedule();
+    const stalled = new StalledOutbox(m.repos.outbox.entries, m.repos.outbox.batches);
+    const late = new FlakyProvider(0);
+    const a = sendDue({
+      repos: { ...m.repos, outbox: stalled },
+      provider: late,
+      rules: { ...sendRulesOf(testConfig), leaseMs: LEASE_MS },
+      logger,
+    });
+    await waitFor(() => stalled.read);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 100));
+    expect((await m.send({ rules: { leaseMs: LEASE_MS } })).sent).toBe(pair.length);
+    stalled.resume();
+    expect(await a).toMatchObject({ sent: 0 });
+
+    expect(late.calls).toEqual([]);
+    expect((await entriesOf(id)).map((entry) => [entry.state, entry.attempts])).toEqual(
+      pair.map(() => ['SENT', 1]),
+    );
+    expect(await stateOf(id)).toBe('COMPLETED');
   });
 });

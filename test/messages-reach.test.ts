@@ -5,9 +5,10 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import { relayEvents } from '../subgraphs/messages/src/events/relay';
-import { fallBackOverdue } from '../subgraphs/messages/src/outbox/fallback';
+import { fallBack, fallBackOverdue } from '../subgraphs/messages/src/outbox/fallback';
 import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
-import type { ProviderAdapter } from '../subgraphs/messages/src/outbox/adapters/adapter';
+import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
+import { LocalProvider } from '../subgraphs/messages/src/outbox/adapters/local';
 import { receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
 import { errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -374,6 +375,84 @@ describe('FIVE_G falling back to SMS', () => {
         deliveredAt: expect.any(Date),
       });
     }
+  });
+
+  it('never falls back for a card whose delivery receipt came before the sender recorded the gateway’s answer', async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    // A carrier quick with its receipt: it reaches the hub before the gateway's answer reaches the sender.
+    const local = new LocalProvider(m.repos.localDeliveries);
+    const answers: unknown[] = [];
+    const quick: ProviderAdapter = {
+      name: 'quick-receipts',
+      async send(message) {
+        const result = await local.send(message);
+        answers.push((await postReceipts([{ messageId: message.idempotencyKey, status: 'DELIVERED' }])).body);
+        return result;
+      },
+      close: async () => undefined,
+    };
+    const card = await entry(await sentTo(['M0002'], [fiveG], 'MARKETING', quick), 'M0002');
+    expect(answers).toEqual([{ applied: 1, unknown: [] }]);
+    expect(card).toMatchObject({ channel: 'FIVE_G', state: 'SENT', deliveredAt: expect.any(Date) });
+    expect(await m.repos.relay.model.countDocuments({ _id: `${card._id}.delivered` })).toBe(1);
+
+    await m.repos.outbox.apply([{ id: card._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await m.send();
+    expect(await m.repos.outbox.entries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
+    expect(await m.repos.localDeliveries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
+  });
+
+  it('hands a fallback swept by two processes at once over once, though both wrote it a batch', async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const card = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
+    await m.repos.outbox.apply([{ id: card._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    // Two processes' sweeps read the card overdue at the same moment; each writes the fallback a batch of its own.
+    const [overdue] = await m.repos.outbox.byIds([card._id]);
+    const sweptAt = Date.now();
+    await fallBack(m.repos, [overdue!], new Date(sweptAt));
+    await fallBack(m.repos, [overdue!], new Date(sweptAt + 1));
+    const fallbackId = `${card._id}:SMS`;
+    expect(await m.repos.outbox.batches.countDocuments({ entryIds: fallbackId })).toBe(2);
+
+    // Worker A takes the first batch, its gateway slow to answer; worker B takes the second meanwhile.
+    const handedOver: ProviderMessage[] = [];
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const slow: ProviderAdapter = {
+      name: 'slow',
+      async send(message) {
+        handedOver.push(message);
+        await answered;
+        return { ok: true, providerMessageId: 'slow' };
+      },
+      close: async () => undefined,
+    };
+    const a = m.send({ provider: slow });
+    const deadline = Date.now() + 10_000;
+    while (handedOver.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const b = await m.send({
+      provider: {
+        name: 'other',
+        send: async (message) => (handedOver.push(message), { ok: true, providerMessageId: 'other' }),
+        close: async () => undefined,
+      },
+    });
+    answer();
+    await a;
+
+    expect(b.sent).toBe(0);
+    expect(handedOver.map((message) => message.idempotencyKey)).toEqual([fallbackId]);
+    expect(await m.repos.outbox.entries.findById(fallbackId).lean()).toMatchObject({
+      state: 'SENT',
+      attempts: 1,
+      providerMessageId: 'slow',
+    });
   });
 });
 

@@ -124,8 +124,17 @@ const batchSchema = new Schema<SendBatchDoc>(
 );
 batchSchema.index({ state: 1, dueAt: 1 });
 
-/** The changes a worker makes to one entry, applied by id. */
-export type EntryChange = { id: string; set: Partial<OutboxEntryDoc>; inc?: { attempts: number } };
+/**
+ * The changes a worker makes to one entry, applied by id. `ifAttempts` fences a worker's write: it lands only while the
+ * entry is still being sent and has the attempts the worker counted, so a worker that stalled past its lease, or whose
+ * gateway answered after another took the batch over, cannot undo what the new holder recorded.
+ */
+export type EntryChange = {
+  id: string;
+  set: Partial<OutboxEntryDoc>;
+  inc?: { attempts: number };
+  ifAttempts?: number;
+};
 
 export class OutboxRepository {
   /** The collection through the driver: planning writes in volume, without mongoose's per-document work. */
@@ -173,15 +182,22 @@ export class OutboxRepository {
       .exec();
   }
 
-  /** Applies each entry's change by id: the holder of its batch is the only writer of its sending state. */
-  async apply(changes: readonly EntryChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    await this.collection.bulkWrite(
-      changes.map(({ id, set, inc }) => ({
-        updateOne: { filter: { _id: id }, update: inc ? { $set: set, $inc: inc } : { $set: set } },
+  /** Applies each entry's change by id (a fenced one only as its worker read the entry); how many landed. */
+  async apply(changes: readonly EntryChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const result = await this.collection.bulkWrite(
+      changes.map(({ id, set, inc, ifAttempts }) => ({
+        updateOne: {
+          filter:
+            ifAttempts === undefined
+              ? { _id: id }
+              : { _id: id, attempts: ifAttempts, state: { $in: ['PENDING', 'SENDING'] } },
+          update: inc ? { $set: set, $inc: inc } : { $set: set },
+        },
       })),
       { ordered: false },
     );
+    return result.matchedCount;
   }
 
   /** Sets a timestamp the first time only (a receipt or an open repeated changes nothing). */

@@ -80,7 +80,10 @@ export async function applyReceipts(
   let applied = 0;
   for (const [index, receipt] of receipts.entries()) {
     const entry = entries.get(receipt.messageId);
-    if (!entry || !entry.channel || entry.channel === 'IN_APP' || !entry.sentAt) {
+    // A message being sent counts too: a carrier's receipt can come before the sender records the gateway's answer,
+    // and a delivery dropped then would have the card fall back to an SMS the member does not need.
+    const handedOver = entry?.sentAt || entry?.state === 'SENDING';
+    if (!entry || !entry.channel || entry.channel === 'IN_APP' || !handedOver) {
       unknown.push(index);
       continue;
     }

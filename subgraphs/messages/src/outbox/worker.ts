@@ -103,7 +103,9 @@ async function sendBatch(
     await repos.outbox.releaseBatch(batch._id, holder, new Date(now.getTime() + PAUSED_RECHECK_MS));
     return;
   }
-  const entries = await repos.outbox.byIds(batch.entryIds);
+  // An entry is sent from its own batch only (the one it was first written with): a fallback swept by two processes
+  // at once, or an event poll repeated, lists it in a second batch too, whose holder would hand it over alongside.
+  const entries = (await repos.outbox.byIds(batch.entryIds)).filter((entry) => entry.batchId === batch._id);
   const after = new Map(entries.map((entry) => [entry._id, entry]));
   const due = entries.filter(
     (entry) => (entry.state === 'PENDING' || entry.state === 'SENDING') && entry.dueAt <= now,
@@ -138,8 +140,9 @@ async function sendBatch(
 }
 
 function lost(deps: SenderDependencies, batch: SendBatchDoc): void {
-  // Another worker took the batch over (this one was too slow): it sends the rest, under the same keys.
-  deps.logger.warn({ batch: batch._id }, 'lost the lease on a send batch; another worker goes on');
+  // Another worker took the batch over (this one stalled), or wrote one of its entries first: this one leaves the
+  // batch to whoever holds it next, who sends the rest under the same keys.
+  deps.logger.warn({ batch: batch._id }, 'lost a send batch to another worker; it goes on');
 }
 
 /** Decides, records the attempts, hands over and records the outcomes of one chunk; null when the lease was lost. */
@@ -155,27 +158,37 @@ async function sendChunk(
   const { repos } = deps;
   const decisions = await decide(deps, campaign, chunk, now);
   // Record the attempts before anything is handed over: a worker dying after this leaves SENDING entries counted.
+  // Every write is fenced by the attempts this worker read (see EntryChange).
   const attempts: EntryChange[] = decisions
     .filter((decision) => decision.kind === 'send')
     .map(({ entry, channel }) => ({
       id: entry._id,
       set: { state: 'SENDING', channel, reason: null },
       inc: { attempts: 1 },
+      ifAttempts: entry.attempts,
     }));
   const settled: EntryChange[] = decisions.flatMap((decision): EntryChange[] => {
+    const ifAttempts = decision.entry.attempts;
     if (decision.kind === 'skip') {
       counts.skipped += 1;
-      return [{ id: decision.entry._id, set: { state: 'SKIPPED', reason: decision.reason } }];
+      return [{ id: decision.entry._id, set: { state: 'SKIPPED', reason: decision.reason }, ifAttempts }];
     }
     if (decision.kind === 'defer') {
       counts.deferred += 1;
       return [
-        { id: decision.entry._id, set: { state: 'PENDING', reason: decision.reason, dueAt: decision.until } },
+        {
+          id: decision.entry._id,
+          set: { state: 'PENDING', reason: decision.reason, dueAt: decision.until },
+          ifAttempts,
+        },
       ];
     }
     return [];
   });
-  await repos.outbox.apply([...attempts, ...settled]);
+  // Only the batch's holder writes, and only over entries as it read them: a worker that stalled past its lease (and
+  // another sent meanwhile) stops here; one that lost a race for an entry hands nothing over and lets its lease lapse.
+  if (!(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs))) return null;
+  if ((await repos.outbox.apply([...attempts, ...settled])) < attempts.length + settled.length) return null;
   // A message an earlier attempt took a touch for, and that does not go now (consent withdrawn since, campaign
   // archived…), never reached the member: the touch is given back.
   await Promise.all(
@@ -185,23 +198,47 @@ async function sendChunk(
         : [],
     ),
   );
-  if (attempts.length > 0 && !(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs)))
-    return null;
   const outcomes: EntryChange[] = [];
+  const dead: { entry: OutboxEntryDoc; channel: MessageChannel }[] = [];
   const events: RelayedEventDoc[] = [];
-  await inParallel(
-    decisions.filter((decision) => decision.kind === 'send'),
-    CONCURRENCY,
-    async ({ entry, channel, template }) => {
-      const change = await handOver(deps, entry, channel, template, events);
-      if (change.set.state === 'SENT') counts.sent += 1;
-      else if (change.set.state === 'DEAD') counts.dead += 1;
-      else counts.retried += 1;
-      outcomes.push(change);
-    },
+  // The lease is kept while the channels answer: a chunk at a slow gateway (its timeout, CHUNK / CONCURRENCY times
+  // over) outlasts it, and another worker taking the batch over would hand the same messages over again.
+  const heartbeat = setInterval(
+    () => void repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs).catch(() => false),
+    Math.max(1, Math.floor(deps.rules.leaseMs / 3)),
   );
-  await repos.outbox.apply(outcomes);
+  heartbeat.unref();
+  try {
+    await inParallel(
+      decisions.filter((decision) => decision.kind === 'send'),
+      CONCURRENCY,
+      async ({ entry, channel, template }) => {
+        const change = {
+          ...(await handOver(deps, entry, channel, template, events)),
+          ifAttempts: entry.attempts + 1,
+        };
+        if (change.set.state === 'SENT') counts.sent += 1;
+        else if (change.set.state === 'DEAD') {
+          counts.dead += 1;
+          dead.push({ entry, channel });
+        } else counts.retried += 1;
+        outcomes.push(change);
+      },
+    );
+  } finally {
+    clearInterval(heartbeat);
+  }
+  const recorded = await repos.outbox.apply(outcomes);
+  // What was delivered was delivered, whoever records it (the events' ids are per message).
   await repos.relay.enqueue(events);
+  // Another worker took the batch over while the channels answered: its record stands, and a touch is not given back
+  // for a message it may have delivered.
+  if (recorded < outcomes.length) return null;
+  await Promise.all(
+    dead.flatMap(({ entry, channel }) =>
+      takesTouch(entry) ? [repos.contacts.giveBack(entry.memberId, entry._id, channel)] : [],
+    ),
+  );
   return [...settled, ...outcomes];
 }
 
@@ -363,24 +400,22 @@ async function handOver(
         },
       };
     }
-    return await failed(deps, entry, channel, attempts, result.error, result.permanent);
+    return failed(deps, entry, attempts, result.error, result.permanent);
   } catch (error) {
-    return failed(deps, entry, channel, attempts, (error as Error).message, false);
+    return failed(deps, entry, attempts, (error as Error).message, false);
   }
 }
 
-/** A failed attempt: retried after a backoff, or dead-lettered (and its contact touch given back). */
-async function failed(
+/** A failed attempt: retried after a backoff, or dead-lettered (its contact touch is given back once recorded). */
+function failed(
   deps: SenderDependencies,
   entry: OutboxEntryDoc,
-  channel: MessageChannel,
   attempts: number,
   error: string,
   permanent: boolean,
-): Promise<EntryChange> {
+): EntryChange {
   const lastError = error.slice(0, 300);
   if (permanent || attempts >= deps.rules.maxAttempts) {
-    if (takesTouch(entry)) await deps.repos.contacts.giveBack(entry.memberId, entry._id, channel);
     deps.logger.warn({ message: entry._id, attempts, permanent, reason: lastError }, 'message dead-lettered');
     return { id: entry._id, set: { state: 'DEAD', lastError, reason: null } };
   }
