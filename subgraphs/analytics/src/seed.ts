@@ -265,13 +265,19 @@ export async function seedAnalytics(
     for (let k = 0; k < docs.length; k += 5_000)
       await model.insertMany(docs.slice(k, k + 5_000), { lean: true });
   };
+  // Days that are over are stored as their rebuild leaves them: sealed to live increments.
+  const today = dayOf(now);
+  const sealedIfOver = <T extends { day: string }>(doc: T): T =>
+    doc.day < today ? { ...doc, sealed: true } : doc;
   await Promise.all([
     insert(repos.events.model, events),
-    insert(repos.rollups.model, rollupsOfDay(events)),
+    insert(repos.rollups.model, rollupsOfDay(events).map(sealedIfOver)),
     insert(repos.rollups.actives, activesOf(events)),
     insert(
       repos.exposures.model,
-      exposuresOf(events).filter((exposure) => exposure.day >= recent),
+      exposuresOf(events)
+        .filter((exposure) => exposure.day >= recent)
+        .map(sealedIfOver),
     ),
   ]);
   await repos.models.publish(
