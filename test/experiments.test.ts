@@ -577,6 +577,35 @@ describe('pruning the model registry', () => {
       await dropAndClose(connection);
     }
   });
+
+  it('an activation whose version a whole prune deleted after it was checked leaves the previous head serving', async () => {
+    const connection = await testDatabase('registry-prune-activate');
+    try {
+      const { models } = await openAnalytics(connection);
+      const now = new Date('2026-11-26T10:00:00Z');
+      const model = { name: 'prune-test', description: 'x', parameters: {}, metrics: {}, trainedAt: now };
+      for (let i = 0; i < 21; i++) await models.publish({ ...model, trainedBy: 'svc.analytics' }, now);
+      // The operator's activation checks version 1 exists, then a whole prune runs, then the head is updated.
+      expect(await models.version('prune-test', 1)).not.toBeNull();
+      await models.prune('prune-test', 20);
+      const later = new Date('2026-11-26T10:05:00Z');
+      const activated = await models.activate('prune-test', 1, true, 'ops.zhou', later);
+      const head = await models.head('prune-test');
+      expect({
+        activated,
+        head: { active: head?.active, pinned: head?.pinned, updatedBy: head?.updatedBy },
+        active: (await models.active('prune-test'))?.version,
+        versionOne: await models.version('prune-test', 1),
+      }).toEqual({
+        activated: null,
+        head: { active: 21, pinned: false, updatedBy: 'svc.analytics' },
+        active: 21,
+        versionOne: null,
+      });
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
 });
 
 describe('the model registry', () => {

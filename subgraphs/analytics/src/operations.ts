@@ -84,6 +84,8 @@ export async function activateModelVersion(
   if (!before) throw notFound('model', name);
   if (!target) throw notFound('model version', `${name.slice(0, 64)}@${version}`);
   const head = await ctx.repos.models.activate(name, version, pin, operator, ctx.now);
+  // Pruned after the check above: the head was put back as it was.
+  if (!head) throw notFound('model version', `${name.slice(0, 64)}@${version}`);
   if (name === BANDIT_MODEL_NAME) ctx.bandit.invalidate();
   await ctx.repos.audit.record({
     actor: operator,

@@ -141,27 +141,51 @@ export class ModelRegistry {
     return { version, head: (await this.head(model.name))! };
   }
 
-  /** Makes a version the one that serves; `pinned` keeps it serving while training goes on. */
+  /**
+   * Makes a version the one that serves; `pinned` keeps it serving while training goes on. Null when the model or
+   * the version is gone: a prune (in another process) may delete the version after the caller checked it exists and
+   * before the head names it, and prune's own put-back only covers activations it sees — so the version is checked
+   * again after the head names it, and the head put back as it was.
+   */
   async activate(
     name: string,
     version: number,
     pinned: boolean,
     by: string,
     now: Date,
-  ): Promise<ModelHeadDoc> {
-    const head = await this.heads
+  ): Promise<ModelHeadDoc | null> {
+    const before = await this.heads
       .findOneAndUpdate(
         { _id: name },
         { $set: { active: version, pinned, updatedAt: now, updatedBy: by } },
-        { returnDocument: 'after' },
+        { returnDocument: 'before' },
       )
       .lean<ModelHeadDoc>()
       .exec();
-    if (head?.shadow === version) {
+    if (!before) return null;
+    if (!(await this.version(name, version))) {
+      // Only while the head still names the deleted version: a newer training may have activated another since.
+      await this.heads
+        .updateOne(
+          { _id: name, active: version },
+          {
+            $set: {
+              active: before.active,
+              pinned: before.pinned,
+              updatedAt: before.updatedAt,
+              updatedBy: before.updatedBy,
+            },
+          },
+        )
+        .exec();
+      return null;
+    }
+    const head: ModelHeadDoc = { ...before, active: version, pinned, updatedAt: now, updatedBy: by };
+    if (head.shadow === version) {
       await this.heads.updateOne({ _id: name, shadow: version }, { $set: { shadow: null } }).exec();
       return { ...head, shadow: null };
     }
-    return head!;
+    return head;
   }
 
   /**

@@ -1,11 +1,19 @@
 // Reads members' events from analytics' feed, through the graph with the hub's service identity, counts them
-// towards tasks and activates referrals. One process at a time consumes (a lease); the cursor is saved after each page is counted, so a
+// towards tasks and activates referrals. One process at a time consumes (a lease, renewed before each page and each
+// later phase; a pass that lost it stops); the cursor is saved after each page is counted, so a
 // process that dies halfway makes the next one count that page again — which counting, idempotent per event,
 // absorbs. Then rewards of completed tasks and referrals are granted, and points-mall purchases nobody finished are
 // settled (see settlePurchases).
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { ErrorCode, hubError, serviceIdentity, type GraphClient, type JobLeases } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  hubError,
+  isDuplicateKey,
+  serviceIdentity,
+  type GraphClient,
+  type JobLeases,
+} from '@bank-hub/shared';
 import { settlePurchases } from '../benefits/claim';
 import { pointsPayment } from '../benefits/claims';
 import type { BenefitRepositories } from '../benefits/models';
@@ -41,8 +49,25 @@ export class FeedCursors {
     return (await this.model.findById(name).lean<FeedCursorDoc>().exec())?.cursor ?? null;
   }
 
-  async save(name: string, cursor: string, now: Date): Promise<void> {
-    await this.model.updateOne({ _id: name }, { $set: { cursor, updatedAt: now } }, { upsert: true }).exec();
+  /**
+   * Moves the cursor from `from` (null: none saved yet) to `to`; false when it is no longer at `from` — a pass that
+   * took over moved it on — and then it is left alone, so a stale pass never moves it back. When the stored cursor
+   * differs, the upsert tries to insert the same _id, which the unique index refuses.
+   */
+  async save(name: string, from: string | null, to: string, now: Date): Promise<boolean> {
+    try {
+      await this.model
+        .updateOne(
+          { _id: name, cursor: from ?? { $exists: false } },
+          { $set: { cursor: to, updatedAt: now } },
+          { upsert: true },
+        )
+        .exec();
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
   }
 }
 
@@ -86,13 +111,23 @@ export interface FeedConsumerDependencies extends ProgressDependencies {
 
 /**
  * One pass: the events that arrived since the last pass, then pending task and referral rewards. False when another
- * process holds the lease.
+ * process holds the lease, or took it over during the pass (which then stopped).
  */
 export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise<boolean> {
   const holder = randomUUID();
   if (!(await deps.leases.acquire('task-feed', holder, LEASE_MS, new Date()))) return false;
   const points = graphMemberPoints(deps.graph);
   const requestId = randomUUID();
+  // A pass that outlived its lease (a slow gateway, many pages) may have been taken over: it must not count, save a
+  // cursor, grant or settle alongside the other pass.
+  const stillHeld = async (step: string) => {
+    if (await deps.leases.renew('task-feed', holder, LEASE_MS, new Date())) return true;
+    deps.logger.warn(
+      { job: 'task-feed', step },
+      'another process took the task feed over; this pass stopped',
+    );
+    return false;
+  };
   try {
     const activities = await deps.repos.activities.published(new Date());
     // Tasks' events, and the completed flows that activate referrals.
@@ -127,14 +162,25 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
         occurredAt: new Date(event.occurredAt),
         receivedAt: new Date(event.receivedAt),
       }));
+      // Renewed after the read, which may be what outlived the lease, and before this page's writes.
+      if (!(await stillHeld('page'))) return false;
       await countEvents(deps.repos, events, new Date());
       await activateReferrals(deps.referrals, events, new Date());
-      await deps.cursors.save(CURSOR, feed.cursor, new Date());
+      if (!(await deps.cursors.save(CURSOR, after, feed.cursor, new Date()))) {
+        deps.logger.warn(
+          { job: 'task-feed' },
+          'another pass moved the task feed cursor on; this pass stopped',
+        );
+        return false;
+      }
       after = feed.cursor;
       if (feed.events.length < 500) break;
     }
+    if (!(await stillHeld('task rewards'))) return false;
     await grantPendingRewards(deps, new Date());
+    if (!(await stillHeld('referral rewards'))) return false;
     await rewardReferrals({ repos: deps.referrals, granter: deps.granter, logger: deps.logger }, new Date());
+    if (!(await stillHeld('purchases'))) return false;
     await settlePurchases(
       deps.benefits,
       (memberId) => pointsPayment(points, memberId, 'points mall: purchase settled', requestId),
