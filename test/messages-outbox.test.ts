@@ -15,6 +15,7 @@ import type {
 import { localMinutes } from '../subgraphs/messages/src/campaigns/domain/timing';
 import { OutboxRepository, type OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
 import { sendDue } from '../subgraphs/messages/src/outbox/worker';
+import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
 import { sendRulesOf } from '../subgraphs/messages/src/server';
 import { errorCodes, graphql, mongoUri, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -437,6 +438,108 @@ describe('small campaigns', () => {
   });
 });
 
+/** An outbox whose worker stalls while it records its attempts, until the clock reads `after` (a slow database, a GC pause). */
+class SlowRecordingOutbox extends OutboxRepository {
+  private stalled = false;
+  constructor(
+    entries: OutboxRepository['entries'],
+    batches: OutboxRepository['batches'],
+    private readonly after: Date,
+  ) {
+    super(entries, batches);
+  }
+  override async apply(changes: Parameters<OutboxRepository['apply']>[0]): Promise<number> {
+    if (!this.stalled) {
+      this.stalled = true;
+      jest.setSystemTime(this.after);
+    }
+    return super.apply(changes);
+  }
+}
+
+describe('quiet hours beginning while a batch is sent', () => {
+  const late = ['MQ0001', 'MQ0002', 'MQ0003'];
+
+  beforeAll(async () => {
+    await segmentOf(
+      'QUIET_STRADDLE',
+      'msg_quiet_straddle',
+      late.map((id) =>
+        member(id, 'msg_quiet_straddle', {
+          timeZone: 'America/Los_Angeles',
+          phoneVerified: true,
+          fiveGCapable: false,
+        }),
+      ),
+    );
+    await grantMarketing(late);
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('hands nothing over once quiet hours have begun, and defers the rest to their end', async () => {
+    // Quiet hours begin at a whole minute two hours from now in the members' zone; the worker decides ten seconds
+    // before it and, stalled while recording its attempts, reaches the hand-over ten seconds after it.
+    const start = new Date(Math.ceil((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
+    const local = localMinutes(start, 'America/Los_Angeles');
+    const hhmm = (minutes: number) =>
+      `${String(Math.floor(minutes / 60) % 24).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    const id = await m.approvedCampaign({
+      name: 'Quiet hours mid-batch',
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'QUIET_STRADDLE' },
+      trigger: { kind: 'ONCE', at: now() },
+      quietHours: { start: hhmm(local), end: hhmm(local + 60), policy: 'DEFER' },
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+    await m.schedule();
+    // Only the clock is faked: the driver's timers run as ever.
+    jest.useFakeTimers({
+      now: new Date(start.getTime() - 10_000),
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    const provider = new FlakyProvider(0);
+    const counts = await sendDue({
+      repos: {
+        ...m.repos,
+        outbox: new SlowRecordingOutbox(
+          m.repos.outbox.entries,
+          m.repos.outbox.batches,
+          new Date(start.getTime() + 10_000),
+        ),
+      },
+      provider,
+      rules: sendRulesOf(testConfig),
+      logger,
+    });
+    jest.useRealTimers();
+
+    expect(provider.calls).toEqual([]);
+    expect(counts).toMatchObject({ sent: 0, deferred: late.length });
+    const entries = await m.repos.outbox.entries.find({ campaignId: id }).sort({ _id: 1 }).lean();
+    expect(entries.map((entry) => [entry.state, entry.reason, entry.attempts, entry.dueAt])).toEqual(
+      late.map(() => ['PENDING', 'QUIET_HOURS', 0, new Date(start.getTime() + 3_600_000)]),
+    );
+    // The deferred messages reached no one: their touches are given back.
+    const contacts = await m.repos.contacts.byMembers(late);
+    expect(
+      contacts
+        .flatMap((contact) => [...contact.marketing, ...(contact.channels.SMS ?? [])])
+        .filter((touch) => touch.key.startsWith(id)),
+    ).toEqual([]);
+  });
+});
+
 describe('the contact budget under concurrent workers', () => {
   const rules = { budget: 3, budgetWindowMs: 7 * 86_400_000, caps: { FIVE_G: 1, SMS: 1, IN_APP: 10 } };
 
@@ -633,5 +736,60 @@ describe('two send workers over one database', () => {
       pair.map(() => ['SENT', 1]),
     );
     expect(await stateOf(id)).toBe('COMPLETED');
+  });
+});
+
+describe('the scheduler pass', () => {
+  beforeAll(() =>
+    segmentOf('SCHEDULER_LEASE', 'msg_scheduler_lease', [
+      member('ML0001', 'msg_scheduler_lease', {
+        timeZone: 'America/Los_Angeles',
+        phoneVerified: true,
+        fiveGCapable: false,
+      }),
+    ]),
+  );
+
+  it('stops opening occurrences once another process holds its lease, so two passes never work side by side', async () => {
+    const ids = await Promise.all(
+      ['Lease A', 'Lease B', 'Lease C'].map((name) =>
+        m.approvedCampaign({
+          name,
+          purpose: 'SERVICE',
+          audience: { segmentCode: 'SCHEDULER_LEASE' },
+          trigger: { kind: 'ONCE', at: now() },
+          variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+        }),
+      ),
+    );
+    // While the pass opens its first occurrence, its lease lapses (a pass past its lifetime) and another process
+    // takes it.
+    const campaigns = Object.create(m.repos.campaigns) as typeof m.repos.campaigns;
+    let calls = 0;
+    campaigns.openOccurrence = async (...args: Parameters<typeof campaigns.openOccurrence>) => {
+      if (++calls === 1) {
+        await m.repos.leases.model
+          .updateOne({ _id: 'messages-scheduler' }, { $set: { until: new Date(0) } })
+          .exec();
+        expect(
+          await m.repos.leases.acquire('messages-scheduler', 'another-process', 600_000, new Date()),
+        ).toBe(true);
+      }
+      return m.repos.campaigns.openOccurrence(...args);
+    };
+    try {
+      const pass = await runScheduler({ repos: { ...m.repos, campaigns }, graph: m.graph, logger });
+      expect(pass).toMatchObject({ ran: true, opened: 1 });
+      const occurrences = await m.repos.campaigns.occurrences
+        .find({ campaignId: { $in: ids } })
+        .lean()
+        .exec();
+      expect(occurrences).toHaveLength(1);
+      expect(await m.repos.leases.model.findById('messages-scheduler').lean().exec()).toMatchObject({
+        holder: 'another-process',
+      });
+    } finally {
+      await m.repos.leases.release('messages-scheduler', 'another-process');
+    }
   });
 });

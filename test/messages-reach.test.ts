@@ -9,7 +9,7 @@ import { fallBack, fallBackOverdue } from '../subgraphs/messages/src/outbox/fall
 import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
 import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { LocalProvider } from '../subgraphs/messages/src/outbox/adapters/local';
-import { receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
+import { applyReceipts, receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
 import { errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import {
@@ -543,6 +543,28 @@ describe('receipts', () => {
       lastError: 'carrier: no such number',
     });
     expect(await touchesOf('M0002')).toMatchObject({ marketing: [], SMS: [] });
+  });
+
+  it('keeps an SMS delivered and its touch taken when a FAILED receipt for it is handled at the same moment', async () => {
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const sent = await entry(await sentTo(['M0002'], [await m.publishedTemplate(SMS_TEMPLATE)]), 'M0002');
+    const contact = await m.repos.contacts.model.findById('M0002').lean();
+    expect((await touchesOf('M0002')).SMS).toEqual([sent._id]);
+    const rounds: unknown[] = [];
+    for (let round = 0; round < 20; round++) {
+      // As sent, before any receipt; then the two receipts, as two processes would handle them.
+      await m.repos.outbox.entries.replaceOne({ _id: sent._id }, sent);
+      await m.repos.contacts.model.replaceOne({ _id: 'M0002' }, contact!);
+      await Promise.all([
+        applyReceipts(m.repos, [{ messageId: sent._id, status: 'FAILED', error: 'late carrier report' }]),
+        applyReceipts(m.repos, [{ messageId: sent._id, status: 'DELIVERED' }]),
+      ]);
+      const after = (await m.repos.outbox.entries.findById(sent._id).lean())!;
+      rounds.push([after.state, after.deliveredAt !== null, await touchesOf('M0002')]);
+    }
+    expect(rounds).toEqual(
+      rounds.map(() => ['SENT', true, { marketing: [sent._id], SMS: [sent._id], IN_APP: [], FIVE_G: [] }]),
+    );
   });
 });
 

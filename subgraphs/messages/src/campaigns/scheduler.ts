@@ -43,11 +43,19 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
   const holder = randomUUID();
   if (!(await deps.repos.leases.acquire(JOB, holder, LEASE_MS, now)))
     return { ran: false, opened: 0, planned: 0 };
+  // A pass can outlast its lease (many campaigns, a slow members): it renews it before each campaign and stops once
+  // another process has taken it over, so two passes never work side by side.
+  const keep = async (): Promise<boolean> => {
+    if (await deps.repos.leases.renew(JOB, holder, LEASE_MS, new Date())) return true;
+    deps.logger.warn({ job: JOB }, 'another scheduler pass took over; this one stopped');
+    return false;
+  };
   try {
     const campaigns = await deps.repos.campaigns.running();
     let opened = 0;
     let planned = 0;
     for (const campaign of campaigns) {
+      if (!(await keep())) return { ran: true, opened, planned };
       try {
         if (campaign.trigger.kind === 'EVENT') planned += await pollEventTrigger(deps, campaign, now);
         else if (await openDue(deps, campaign, now)) opened += 1;
@@ -64,6 +72,7 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
       // A paused or withdrawn campaign's occurrence waits, half planned, until it runs again.
       const campaign = running.get(occurrence.campaignId);
       if (!campaign) continue;
+      if (!(await keep())) return { ran: true, opened, planned };
       planned += (await planOccurrence(deps, campaign, occurrence)) ?? 0;
     }
     return { ran: true, opened, planned };

@@ -164,6 +164,25 @@ export class ContactRepository {
       .exec();
   }
 
+  /**
+   * Puts back the touch of a message found delivered after its touch was given back (a carrier's failure raced its
+   * delivery receipt). The member got it, so it counts whatever room is left; a touch already there stays one.
+   */
+  async restore(memberId: string, key: string, channel: MessageChannel, at: Date): Promise<void> {
+    const touch: Touch = { key, at, channel };
+    await this.model
+      .updateOne(
+        { _id: memberId, 'marketing.key': { $ne: key } },
+        {
+          $push: {
+            marketing: { $each: [touch], $sort: { at: 1 } },
+            [`channels.${channel}`]: { $each: [touch], $sort: { at: 1 } },
+          },
+        },
+      )
+      .exec();
+  }
+
   private hasAged(doc: ContactDoc, rules: ContactRules, now: Date): boolean {
     const budgetFrom = now.getTime() - rules.budgetWindowMs;
     const capFrom = now.getTime() - CAP_WINDOW_MS;

@@ -213,6 +213,24 @@ export class OutboxRepository {
     return stamped !== null;
   }
 
+  /** Dead-letters a message the carrier could not deliver, unless a delivery was recorded first; whether it did. */
+  async deadLetterUndelivered(id: string, lastError: string): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: id, deliveredAt: null },
+      { $set: { state: 'DEAD', lastError } },
+    );
+    return result.matchedCount > 0;
+  }
+
+  /** Brings a delivered message back from the dead letters (a failure raced its delivery); whether it was dead. */
+  async reviveDelivered(id: string): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: id, state: 'DEAD', deliveredAt: { $ne: null } },
+      { $set: { state: 'SENT', lastError: null } },
+    );
+    return result.matchedCount > 0;
+  }
+
   /** FIVE_G messages sent at or before `sentBefore` with no delivery receipt and no fallback yet. */
   awaitingFallback(sentBefore: Date, limit: number): Promise<OutboxEntryDoc[]> {
     return this.entries

@@ -92,8 +92,13 @@ export async function applyReceipts(
     applied += 1;
     // A read, a click or a reply is proof of delivery too (carriers do not always send the receipt for it).
     if (receipt.status !== 'FAILED' && !entry.deliveredAt) {
-      if (await repos.outbox.stampOnce(entry._id, 'deliveredAt', at))
+      if (await repos.outbox.stampOnce(entry._id, 'deliveredAt', at)) {
         events.push(messageEvent(facts, 'message_delivered', at));
+        // A FAILED receipt handled at the same moment elsewhere may have dead-lettered it just before: the delivery
+        // wins, and its touch (given back, or about to be) is put back; the FAILED side checks again after.
+        if ((await repos.outbox.reviveDelivered(entry._id)) && takesTouch(entry))
+          await repos.contacts.restore(entry.memberId, entry._id, entry.channel, entry.sentAt ?? at);
+      }
       // Later receipts of this request see it: a FAILED after it must not fall back or give up.
       entries.set(entry._id, { ...entry, deliveredAt: at });
     }
@@ -114,13 +119,19 @@ export async function applyReceipts(
         if (entry.deliveredAt) break;
         if (entry.channel === 'FIVE_G') await fallBack(repos, [entry], now);
         else {
-          await repos.outbox.apply([
-            {
-              id: entry._id,
-              set: { state: 'DEAD', lastError: `carrier: ${receipt.error ?? 'undeliverable'}` },
-            },
-          ]);
-          if (takesTouch(entry)) await repos.contacts.giveBack(entry.memberId, entry._id, entry.channel);
+          // Only while still undelivered: a delivery receipt handled elsewhere since this one read the entry wins.
+          const dead = await repos.outbox.deadLetterUndelivered(
+            entry._id,
+            `carrier: ${receipt.error ?? 'undeliverable'}`,
+          );
+          if (dead && takesTouch(entry)) {
+            await repos.contacts.giveBack(entry.memberId, entry._id, entry.channel);
+            // A delivery stamped after the write above revives the entry; whichever side sees the other's write
+            // puts the touch back, so it is kept whatever the order of the four writes.
+            const [after] = await repos.outbox.byIds([entry._id]);
+            if (after?.deliveredAt)
+              await repos.contacts.restore(entry.memberId, entry._id, entry.channel, entry.sentAt ?? at);
+          }
         }
         break;
       case 'REPLY':

@@ -120,7 +120,8 @@ async function sendBatch(
       holder,
       campaign ?? null,
       due.slice(start, start + CHUNK),
-      now,
+      // Each chunk is judged at its own time: a long batch at a slow gateway runs past the start of quiet hours.
+      new Date(),
       counts,
     );
     if (!changes) return lost(deps, batch);
@@ -199,7 +200,9 @@ async function sendChunk(
     ),
   );
   const outcomes: EntryChange[] = [];
-  const dead: { entry: OutboxEntryDoc; channel: MessageChannel }[] = [];
+  // Messages whose touch goes back once recorded: dead-lettered, or held back by quiet hours begun since deciding.
+  const givenBack: { entry: OutboxEntryDoc; channel: MessageChannel }[] = [];
+  const quiet = campaign ? quietHoursOf(campaign) : null;
   const events: RelayedEventDoc[] = [];
   // The lease is kept while the channels answer: a chunk at a slow gateway (its timeout, CHUNK / CONCURRENCY times
   // over) outlasts it, and another worker taking the batch over would hand the same messages over again.
@@ -213,6 +216,25 @@ async function sendChunk(
       decisions.filter((decision) => decision.kind === 'send'),
       CONCURRENCY,
       async ({ entry, channel, template }) => {
+        // Quiet hours count at the moment of handing over: a chunk decided a minute before 21:00 may reach a message
+        // only after it. Such a message did not go, so its attempt is not counted.
+        const until =
+          entry.purpose === 'MARKETING' && quiet ? quietUntil(new Date(), entry.timeZone, quiet) : null;
+        if (quiet && until) {
+          if (quiet.policy === 'SKIP') counts.skipped += 1;
+          else counts.deferred += 1;
+          givenBack.push({ entry, channel });
+          outcomes.push({
+            id: entry._id,
+            set:
+              quiet.policy === 'SKIP'
+                ? { state: 'SKIPPED', reason: 'QUIET_HOURS' }
+                : { state: 'PENDING', reason: 'QUIET_HOURS', dueAt: until },
+            inc: { attempts: -1 },
+            ifAttempts: entry.attempts + 1,
+          });
+          return;
+        }
         const change = {
           ...(await handOver(deps, entry, channel, template, events)),
           ifAttempts: entry.attempts + 1,
@@ -220,7 +242,7 @@ async function sendChunk(
         if (change.set.state === 'SENT') counts.sent += 1;
         else if (change.set.state === 'DEAD') {
           counts.dead += 1;
-          dead.push({ entry, channel });
+          givenBack.push({ entry, channel });
         } else counts.retried += 1;
         outcomes.push(change);
       },
@@ -235,7 +257,7 @@ async function sendChunk(
   // for a message it may have delivered.
   if (recorded < outcomes.length) return null;
   await Promise.all(
-    dead.flatMap(({ entry, channel }) =>
+    givenBack.flatMap(({ entry, channel }) =>
       takesTouch(entry) ? [repos.contacts.giveBack(entry.memberId, entry._id, channel)] : [],
     ),
   );
