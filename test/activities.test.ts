@@ -9,6 +9,7 @@ import {
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import type { Reward, RewardGranter } from '../subgraphs/engagement/src/rewards';
+import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import {
   bearer,
@@ -477,34 +478,7 @@ describe('granting task rewards', () => {
     try {
       const repos = await openEngagement(connection);
       const now = new Date();
-      await repos.activities.insert({
-        _id: 'A-R',
-        title: 'Sign in once',
-        summary: 'Sign in once.',
-        imageUrl: 'https://cdn.example/once.jpg',
-        kind: 'INTERACTIVE',
-        startsAt: new Date('2026-01-01T00:00:00Z'),
-        endsAt: new Date('2030-01-01T00:00:00Z'),
-        rule: null,
-        tasks: [
-          {
-            id: 'once',
-            title: 'Sign in',
-            event: 'sign_in',
-            where: [],
-            measure: 'DISTINCT_DAYS',
-            property: null,
-            target: 1,
-            reward: { points: 1, benefitId: null },
-          },
-        ],
-        status: 'PUBLISHED',
-        version: 1,
-        lastEditedBy: 'ops.a',
-        approvedBy: 'ops.b',
-        updatedAt: now,
-        pending: null,
-      });
+      await repos.activities.insert(signInOnceActivity('A-R', now));
       // Oldest first: 5 whose grants fail (members down), 200 refused for good, 5 granted.
       const memberIds = Array.from({ length: 210 }, (_, i) => `M${2000 + i}`);
       const failing = new Set(memberIds.slice(0, 5));

@@ -7,6 +7,7 @@ import {
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import type { Reward, RewardGranter } from '../subgraphs/engagement/src/rewards';
+import { signInOnceActivity } from './support/activities';
 import { dropAndClose, testDatabase, testLogger } from './support/env';
 
 /** A gateway whose feed answer is handed over only after `meanwhile` ran (what happened while it was slow). */
@@ -29,34 +30,7 @@ class SlowFeed extends GraphClient {
 }
 
 async function seedActivity(repos: EngagementRepositories, memberId: string, now: Date): Promise<void> {
-  await repos.activities.insert({
-    _id: 'A-LEASE',
-    title: 'Sign in once',
-    summary: 'Sign in once.',
-    imageUrl: 'https://cdn.example/once.jpg',
-    kind: 'INTERACTIVE',
-    startsAt: new Date('2026-01-01T00:00:00Z'),
-    endsAt: new Date('2030-01-01T00:00:00Z'),
-    rule: null,
-    tasks: [
-      {
-        id: 'once',
-        title: 'Sign in',
-        event: 'sign_in',
-        where: [],
-        measure: 'DISTINCT_DAYS',
-        property: null,
-        target: 1,
-        reward: { points: 1, benefitId: null },
-      },
-    ],
-    status: 'PUBLISHED',
-    version: 1,
-    lastEditedBy: 'ops.a',
-    approvedBy: 'ops.b',
-    updatedAt: now,
-    pending: null,
-  });
+  await repos.activities.insert(signInOnceActivity('A-LEASE', now));
   await repos.participations.join('A-LEASE', memberId, new Date(now.getTime() - 60_000));
 }
 
