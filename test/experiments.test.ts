@@ -33,52 +33,30 @@ beforeAll(async () => {
   hub = await startTestHub('experiments');
   operator = bearer(await clientToken('ops.zhou', 'operator'));
   const hero = { code: 'hero', template: 'BANNER_CAROUSEL' as const, maxItems: 2 };
-  await insertPublishedPage(
-    hub.connections.content,
-    'exptest',
-    [hero],
-    [
-      publishedBanner('PG-APP-exptest', 'hero', 'CR-exp-clear', {
-        experimentKey: 'exp-clear',
-        variants: VARIANTS,
-      }),
-      publishedBanner('PG-APP-exptest', 'hero', 'CR-exp-small', {
-        experimentKey: 'exp-small',
-        variants: VARIANTS,
-      }),
+  // Each page's hero shows experiment creatives, [creative, experiment key]. expkeys runs one experiment on two
+  // creatives: a member is assigned the same variant on both.
+  const experimentPages: Record<string, [creativeId: string, experimentKey: string][]> = {
+    exptest: [
+      ['CR-exp-clear', 'exp-clear'],
+      ['CR-exp-small', 'exp-small'],
     ],
-  );
-  await insertPublishedPage(
-    hub.connections.content,
-    'expclicks',
-    [hero],
-    [
-      publishedBanner('PG-APP-expclicks', 'hero', 'CR-exp-clicks', {
-        experimentKey: 'exp-clicks',
-        variants: VARIANTS,
-      }),
+    expclicks: [['CR-exp-clicks', 'exp-clicks']],
+    exphostile: [['CR-exp-hostile', 'exp-hostile']],
+    expkeys: [
+      ['CR-exp-honest', 'exp-keys'],
+      ['CR-exp-mislabelled', 'exp-keys'],
     ],
-  );
-  await insertPublishedPage(
-    hub.connections.content,
-    'exphostile',
-    [hero],
-    [
-      publishedBanner('PG-APP-exphostile', 'hero', 'CR-exp-hostile', {
-        experimentKey: 'exp-hostile',
-        variants: VARIANTS,
-      }),
-    ],
-  );
-  // One experiment on two creatives: a member is assigned the same variant on both.
-  await insertPublishedPage(
-    hub.connections.content,
-    'expkeys',
-    [hero],
-    ['CR-exp-honest', 'CR-exp-mislabelled'].map((id) =>
-      publishedBanner('PG-APP-expkeys', 'hero', id, { experimentKey: 'exp-keys', variants: VARIANTS }),
-    ),
-  );
+  };
+  for (const [page, creatives] of Object.entries(experimentPages)) {
+    await insertPublishedPage(
+      hub.connections.content,
+      page,
+      [hero],
+      creatives.map(([id, experimentKey]) =>
+        publishedBanner(`PG-APP-${page}`, 'hero', id, { experimentKey, variants: VARIANTS }),
+      ),
+    );
+  }
   await insertPublishedPage(
     hub.connections.content,
     'bandit',
