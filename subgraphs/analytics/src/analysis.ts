@@ -4,7 +4,7 @@
 import { assignVariant } from '@bank-hub/targeting';
 import { badInput, checkCount } from '@bank-hub/shared';
 import { MIN_MEMBERS_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
-import { funnelOf } from './domain/funnel';
+import { FunnelCounter } from './domain/funnel';
 import { cohortsOf, firstCohortWeek } from './domain/retention';
 import { clickThroughRate, dayOf, windowStart } from './domain/rollups';
 import type { AnalyticsContext, AnalyticsLoaders } from './context';
@@ -57,7 +57,8 @@ export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
     throw badInput(`a funnel spans at most ${FUNNEL_LIMITS.rangeDays} days`, 'to');
   const hours = checkCount(withinHours, FUNNEL_LIMITS.withinHours, 'withinHours');
   const windowMs = hours * HOUR_MS;
-  const events = await ctx.repos.events.memberEvents(
+  const counter = new FunnelCounter(steps, windowMs, to.getTime());
+  const events = ctx.repos.events.memberEventsInOrder(
     [...new Set(steps)],
     from,
     new Date(to.getTime() + windowMs),
@@ -65,12 +66,9 @@ export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
       channel,
     },
   );
-  const stepEvents = events.map((event) => ({
-    memberId: event.memberId!,
-    name: event.name,
-    at: event.occurredAt.getTime(),
-  }));
-  return { from, to, withinHours: hours, steps: funnelOf(steps, stepEvents, windowMs, to.getTime()) };
+  for await (const event of events)
+    counter.add({ memberId: event.memberId, name: event.name, at: event.occurredAt.getTime() });
+  return { from, to, withinHours: hours, steps: counter.result() };
 }
 
 export async function retention(ctx: AnalysisContext, weeks: number, channel: Channel | null) {

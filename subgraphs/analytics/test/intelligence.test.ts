@@ -7,7 +7,7 @@ import {
   normalCdf,
   twoProportionPValue,
 } from '../src/domain/experiments';
-import { funnelOf } from '../src/domain/funnel';
+import { FunnelCounter, type StepEvent } from '../src/domain/funnel';
 import {
   DEFAULT_LIFECYCLE_MODEL,
   churnRisk,
@@ -226,6 +226,40 @@ describe('Thompson sampling', () => {
   });
 });
 
+/** The funnel of `events` as the analysis counts it: oldest first (an instant's events in the order given). */
+function funnelOf(steps: string[], events: StepEvent[], windowMs: number, startsBefore = Infinity) {
+  const counter = new FunnelCounter(steps, windowMs, startsBefore);
+  for (const event of [...events].sort((a, b) => a.at - b.at)) counter.add(event);
+  return counter.result();
+}
+
+/**
+ * The funnel by its definition, with every member's events at hand: each occurrence of the first step starts a
+ * journey, each journey takes the next step at its first chance within the window, and a member counts as far as
+ * their best journey got.
+ */
+function funnelByDefinition(steps: string[], events: StepEvent[], windowMs: number, startsBefore: number) {
+  const order = (name: string) => steps.indexOf(name);
+  const reached = steps.map(() => 0);
+  for (const memberId of new Set(events.map((event) => event.memberId))) {
+    const own = events
+      .filter((event) => event.memberId === memberId)
+      .sort((a, b) => a.at - b.at || order(a.name) - order(b.name));
+    let best = 0;
+    own.forEach((start, startIndex) => {
+      if (start.name !== steps[0] || start.at >= startsBefore) return;
+      let step = 1;
+      for (let i = startIndex + 1; i < own.length && step < steps.length; i++) {
+        if (own[i]!.at - start.at > windowMs) break;
+        if (own[i]!.name === steps[step]) step += 1;
+      }
+      best = Math.max(best, step);
+    });
+    for (let i = 0; i < best; i++) reached[i]! += 1;
+  }
+  return reached;
+}
+
 describe('funnels', () => {
   const at = (hours: number) => Date.parse('2026-11-01T00:00:00Z') + hours * 3_600_000;
   const steps = ['page_view', 'product_view', 'flow_completed'];
@@ -262,6 +296,34 @@ describe('funnels', () => {
     ];
     for (const events of [sameSecond, [...sameSecond].reverse()])
       expect(funnelOf(steps, events, 3_600_000).map((s) => s.members)).toEqual([1, 1, 1]);
+  });
+
+  it('counts what the definition counts, holding one open journey per step and member', () => {
+    const random = mulberry32(20261126);
+    const names = ['a', 'b', 'c', 'd'];
+    for (let round = 0; round < 300; round++) {
+      const funnel = Array.from(
+        { length: 2 + Math.floor(random() * 4) },
+        () => names[Math.floor(random() * 4)]!,
+      );
+      const events = Array.from({ length: Math.floor(random() * 40) }, () => ({
+        memberId: `m${Math.floor(random() * 4)}`,
+        name: names[Math.floor(random() * 4)]!,
+        // Whole hours over two days, so instants repeat and windows both hold and close.
+        at: at(Math.floor(random() * 48)),
+      }));
+      const windowMs = (1 + Math.floor(random() * 12)) * 3_600_000;
+      const startsBefore = at(Math.floor(random() * 60));
+      expect(funnelOf(funnel, events, windowMs, startsBefore).map((step) => step.members)).toEqual(
+        funnelByDefinition(funnel, events, windowMs, startsBefore),
+      );
+    }
+  });
+
+  it('refuses events that do not come oldest first', () => {
+    const counter = new FunnelCounter(steps, 3_600_000);
+    counter.add({ memberId: 'a', name: 'page_view', at: at(2) });
+    expect(() => counter.add({ memberId: 'a', name: 'product_view', at: at(1) })).toThrow(/oldest first/);
   });
 
   it('does not count one event as two steps of the same name', () => {

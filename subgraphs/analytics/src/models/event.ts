@@ -55,6 +55,14 @@ export interface MemberAt {
   at: Date;
 }
 
+/** The UTC days (YYYY-MM-DD) from the day of `from` to the day of `to`, both included. */
+function daysBetween(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  for (let day = Date.parse(from.toISOString().slice(0, 10)); day <= to.getTime(); day += 86_400_000)
+    days.push(new Date(day).toISOString().slice(0, 10));
+  return days;
+}
+
 /** Members asked about per query: a bounded `$in`. */
 const MEMBER_BATCH = 1_000;
 
@@ -109,19 +117,26 @@ export class EventRepository {
       .exec();
   }
 
-  /** Members' events of the given names in a time range (optionally on one channel), oldest first, lean. */
-  memberEvents(
+  /**
+   * Members' events of the given names in a time range (optionally on one channel), oldest first, streamed a day at a
+   * time: what is sorted and held at once is one day's events, whatever the range.
+   */
+  async *memberEventsInOrder(
     names: readonly string[],
     from: Date,
     to: Date,
     filter: MemberEventFilter = {},
-  ): Promise<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]> {
-    return this.model
-      .find(memberEventsMatch(names, from, to, filter))
-      .select({ _id: 0, memberId: 1, name: 1, occurredAt: 1, properties: 1 })
-      .sort({ occurredAt: 1 })
-      .lean<Pick<EventDoc, 'memberId' | 'name' | 'occurredAt' | 'properties'>[]>()
-      .exec();
+  ): AsyncGenerator<{ memberId: string; name: string; occurredAt: Date }> {
+    const match = memberEventsMatch(names, from, to, filter);
+    for (const day of daysBetween(from, to)) {
+      const events = this.model
+        .find({ ...match, day })
+        .select({ _id: 0, memberId: 1, name: 1, occurredAt: 1 })
+        .sort({ occurredAt: 1 })
+        .lean<{ memberId: string; name: string; occurredAt: Date }[]>()
+        .cursor({ batchSize: 1_000 });
+      for await (const event of events) yield event;
+    }
   }
 
   /** Each member's first event of a name in a time range: one row per member, not one per event. */
