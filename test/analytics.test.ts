@@ -721,6 +721,25 @@ describe('rollups of a closed day', () => {
       await otherWriter.close();
     }
   });
+
+  it("keeps today's exposures through a failed write, so a frequency cap still sees them", async () => {
+    now = AFTER_MIDNIGHT;
+    const increment = rollupRepos.exposures.increment.bind(rollupRepos.exposures);
+    let failures = 1;
+    rollupRepos.exposures.increment = async (exposures) => {
+      if (failures-- > 0) throw new Error('connection reset');
+      return increment(exposures);
+    };
+    await sink.store([impression(AFTER_MIDNIGHT), impression(AFTER_MIDNIGHT)]);
+    await writer.flush();
+    await sink.store([impression(AFTER_MIDNIGHT)]);
+    await writer.flush();
+    const exposure = await rollupRepos.exposures.model
+      .findOne({ day: dayOf(AFTER_MIDNIGHT), memberId: 'M0001' })
+      .lean()
+      .exec();
+    expect(exposure?.impressions).toBe(3);
+  });
 });
 
 describe('the event feed', () => {

@@ -119,10 +119,15 @@ export class MongoEventSink implements EventSink {
  * between the read and the write would be lost. So a late event for a closed day is counted by the next rebuild. The
  * increments another process took before midnight may still land after this process rebuilt the day: the rebuild
  * seals what it writes, and sealed documents refuse them (models/rollup.ts).
- * Increments are never retried (a retry after a partial write would count twice): one lost to a failed write or a
- * crashed process is restored when its day is rebuilt. Members active are recorded for any day: recording one twice
- * changes nothing.
+ * Rollup increments are never retried (a retry after a partial write would count twice): one lost to a failed write or
+ * a crashed process is restored when its day is rebuilt. Exposures are retried with the next write: today's are what
+ * frequency caps read, and a rebuild comes only once the day is over; counting some twice after a partial write errs
+ * on the side of showing a creative less. Members active are recorded for any day: recording one twice changes
+ * nothing.
  */
+/** The most exposures a writer keeps for a retry while the database refuses writes: memory stays bounded in an outage. */
+const MAX_PENDING_EXPOSURES = 100_000;
+
 export class RollupWriter {
   private increments = new Map<string, RollupIncrement>();
   private actives = new Map<string, DailyActiveDoc>();
@@ -183,6 +188,16 @@ export class RollupWriter {
         { reason: (error as Error).message, rollups: increments.length },
         'rollup increments not written; rebuilding the day restores them',
       );
+      this.retryExposures(exposures);
+    }
+  }
+
+  /** Puts exposures that may not have been written back with what is pending, as far as the bound allows. */
+  private retryExposures(exposures: readonly ExposureDoc[]): void {
+    for (const exposure of exposures) {
+      const pending = this.exposures.get(exposure._id);
+      if (pending) pending.impressions += exposure.impressions;
+      else if (this.exposures.size < MAX_PENDING_EXPOSURES) this.exposures.set(exposure._id, exposure);
     }
   }
 }
