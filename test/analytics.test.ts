@@ -722,6 +722,16 @@ describe('rollups of a closed day', () => {
     }
   });
 
+  it('rebuilds a day from its events read in batches, never the whole day at once', async () => {
+    await sink.store(Array.from({ length: 12 }, () => impression(BEFORE_MIDNIGHT)));
+    const batches: number[] = [];
+    for await (const events of rollupRepos.events.ofDay(DAY, 5)) batches.push(events.length);
+    expect(batches).toEqual([5, 5, 2]);
+    now = AFTER_MIDNIGHT;
+    await rebuildDay(rollupRepos, DAY);
+    expect(await counts()).toEqual({ rollup: 12, exposures: 12, events: 12 });
+  });
+
   it("keeps today's exposures through a failed write, so a frequency cap still sees them", async () => {
     now = AFTER_MIDNIGHT;
     const increment = rollupRepos.exposures.increment.bind(rollupRepos.exposures);

@@ -4,7 +4,7 @@
 // every ROLLUP_REBUILD_INTERVAL_MS.
 import type { Logger } from '@bank-hub/shared';
 import { LIMITS } from './domain/events';
-import { activesOf, dayOf, exposuresOf, rollupsOfDay } from './domain/rollups';
+import { RollupTally, dayOf } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
 import type { RollupWriter } from './sink';
 
@@ -17,11 +17,13 @@ const DAY_MS = 86_400_000;
  */
 const DAYS_BACK = Math.ceil(LIMITS.pastMs / DAY_MS) + 1;
 
+/** Sets a day's rollups, actives and exposures from its events, read in batches: a day's volume is never held. */
 export async function rebuildDay(repos: AnalyticsRepositories, day: string): Promise<void> {
-  const events = await repos.events.ofDay(day);
+  const tally = new RollupTally();
+  for await (const events of repos.events.ofDay(day)) tally.addActive(events).addCounts(events);
   await Promise.all([
-    repos.rollups.replaceDay(day, rollupsOfDay(events), activesOf(events)),
-    repos.exposures.replaceDay(day, exposuresOf(events)),
+    repos.rollups.replaceDay(day, tally.rollups(), [...tally.actives.values()]),
+    repos.exposures.replaceDay(day, [...tally.exposures.values()]),
   ]);
 }
 

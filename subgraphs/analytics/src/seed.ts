@@ -7,7 +7,7 @@ import { assignVariant } from '@bank-hub/targeting';
 import { mulberry32 } from './domain/random';
 import { trainCreativeBandit } from './bandit-job';
 import { DEFAULT_LIFECYCLE_MODEL, LIFECYCLE_DESCRIPTION, LIFECYCLE_MODEL_NAME } from './domain/lifecycle';
-import { activesOf, dayOf, exposuresOf, rollupsOfDay } from './domain/rollups';
+import { RollupTally, dayOf } from './domain/rollups';
 import { recentClosedDays } from './rollup-job';
 import type { AnalyticsRepositories } from './models';
 import type { EventDoc } from './models/event';
@@ -269,15 +269,14 @@ export async function seedAnalytics(
   const today = dayOf(now);
   const sealedIfOver = <T extends { day: string }>(doc: T): T =>
     doc.day < today ? { ...doc, sealed: true } : doc;
+  const tally = new RollupTally().addActive(events).addCounts(events);
   await Promise.all([
     insert(repos.events.model, events),
-    insert(repos.rollups.model, rollupsOfDay(events).map(sealedIfOver)),
-    insert(repos.rollups.actives, activesOf(events)),
+    insert(repos.rollups.model, tally.rollups().map(sealedIfOver)),
+    insert(repos.rollups.actives, [...tally.actives.values()]),
     insert(
       repos.exposures.model,
-      exposuresOf(events)
-        .filter((exposure) => exposure.day >= recent)
-        .map(sealedIfOver),
+      [...tally.exposures.values()].filter((exposure) => exposure.day >= recent).map(sealedIfOver),
     ),
   ]);
   await repos.models.publish(

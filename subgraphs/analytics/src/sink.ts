@@ -1,11 +1,11 @@
 // Where accepted events go. The collector and trackEvents only see this interface: MongoDB here, and at a larger
 // bank's scale a Kafka producer feeding an existing streaming engine would be another implementation of it.
 import type { Logger } from '@bank-hub/shared';
-import { activesOf, dayOf, exposuresOf, mergeIncrements, rollupIncrements } from './domain/rollups';
+import { RollupTally, dayOf } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
 import { WRITE_IN_FLIGHT_TTL_MS, type WritesInFlight } from './models/writes-in-flight';
-import type { ExposureDoc, ExposureRepository } from './models/exposure';
-import type { RollupRepository, DailyActiveDoc, RollupIncrement } from './models/rollup';
+import type { ExposureRepository } from './models/exposure';
+import type { RollupRepository } from './models/rollup';
 
 /** An accepted event before it is stored: the sink stamps when it was received. */
 export type ArrivingEvent = Omit<EventDoc, 'receivedAt'>;
@@ -129,9 +129,7 @@ export class MongoEventSink implements EventSink {
 const MAX_PENDING_EXPOSURES = 100_000;
 
 export class RollupWriter {
-  private increments = new Map<string, RollupIncrement>();
-  private actives = new Map<string, DailyActiveDoc>();
-  private exposures = new Map<string, ExposureDoc>();
+  private pending = new RollupTally();
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
@@ -147,15 +145,8 @@ export class RollupWriter {
   }
 
   add(events: readonly EventDoc[]): void {
-    for (const active of activesOf(events)) this.actives.set(active._id, active);
     const today = dayOf(this.clock());
-    const live = events.filter((event) => event.day >= today);
-    mergeIncrements(this.increments, rollupIncrements(live));
-    for (const exposure of exposuresOf(live)) {
-      const known = this.exposures.get(exposure._id);
-      if (known) known.impressions += exposure.impressions;
-      else this.exposures.set(exposure._id, exposure);
-    }
+    this.pending.addActive(events).addCounts(events.filter((event) => event.day >= today));
   }
 
   /** Writes what is pending; concurrent calls wait for one another. */
@@ -170,34 +161,22 @@ export class RollupWriter {
   }
 
   private async write(): Promise<void> {
-    if (this.increments.size === 0 && this.actives.size === 0 && this.exposures.size === 0) return;
-    const increments = [...this.increments.values()];
-    const actives = [...this.actives.values()];
-    const exposures = [...this.exposures.values()];
-    this.increments = new Map();
-    this.actives = new Map();
-    this.exposures = new Map();
+    const taken = this.pending;
+    if (taken.empty) return;
+    this.pending = new RollupTally();
     try {
       await Promise.all([
-        this.rollups.increment(increments),
-        this.rollups.markActive(actives),
-        this.exposureCounts.increment(exposures),
+        this.rollups.increment([...taken.increments.values()]),
+        this.rollups.markActive([...taken.actives.values()]),
+        this.exposureCounts.increment([...taken.exposures.values()]),
       ]);
     } catch (error) {
       this.logger.warn(
-        { reason: (error as Error).message, rollups: increments.length },
+        { reason: (error as Error).message, rollups: taken.increments.size },
         'rollup increments not written; rebuilding the day restores them',
       );
-      this.retryExposures(exposures);
-    }
-  }
-
-  /** Puts exposures that may not have been written back with what is pending, as far as the bound allows. */
-  private retryExposures(exposures: readonly ExposureDoc[]): void {
-    for (const exposure of exposures) {
-      const pending = this.exposures.get(exposure._id);
-      if (pending) pending.impressions += exposure.impressions;
-      else if (this.exposures.size < MAX_PENDING_EXPOSURES) this.exposures.set(exposure._id, exposure);
+      // Exposures that may not have been written go with the next write, as far as the bound allows.
+      this.pending.addExposures(taken.exposures.values(), MAX_PENDING_EXPOSURES);
     }
   }
 }

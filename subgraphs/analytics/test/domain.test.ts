@@ -2,7 +2,7 @@ import { readBeacon } from '../src/domain/beacon';
 import { LIMITS, checkEvent } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
 import { DeviceRateLimit } from '../src/domain/rate-limit';
-import { activesOf, dayOf, rollupIncrements, rollupsOfDay, windowStart } from '../src/domain/rollups';
+import { RollupTally, dayOf, windowStart } from '../src/domain/rollups';
 import { creativeStats } from '../src/domain/stats';
 import type { EventDoc } from '../src/models/event';
 import { TRACKING_PLAN } from '../src/seed';
@@ -232,14 +232,18 @@ describe('rollups', () => {
   });
 
   it('counts impressions and clicks per creative and variant, and views per product', () => {
-    const increments = rollupIncrements([
-      stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
-      stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
-      stored('creative_click', { creativeId: 'C1', variant: 'A' }),
-      stored('creative_impression', { creativeId: 'C1' }),
-      stored('product_view', { productId: 'P1' }),
-      stored('page_view', { page: '/' }),
-    ]);
+    const tally = new RollupTally()
+      .addCounts([
+        stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
+        stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
+        stored('creative_click', { creativeId: 'C1', variant: 'A' }),
+      ])
+      .addCounts([
+        stored('creative_impression', { creativeId: 'C1' }),
+        stored('product_view', { productId: 'P1' }),
+        stored('page_view', { page: '/' }),
+      ]);
+    const increments = [...tally.increments.values()];
     expect(increments).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ id: '2026-11-26|creative|C1|A', impressions: 2, clicks: 1, views: 0 }),
@@ -248,7 +252,10 @@ describe('rollups', () => {
       ]),
     );
     expect(increments).toHaveLength(3);
-    expect(rollupsOfDay([stored('creative_click', { creativeId: 'C2' })])).toEqual([
+    expect([...tally.exposures.values()]).toEqual([
+      { _id: '2026-11-26|M1|C1', day: '2026-11-26', memberId: 'M1', creativeId: 'C1', impressions: 3 },
+    ]);
+    expect(new RollupTally().addCounts([stored('creative_click', { creativeId: 'C2' })]).rollups()).toEqual([
       {
         _id: '2026-11-26|creative|C2|',
         day: '2026-11-26',
@@ -263,12 +270,12 @@ describe('rollups', () => {
   });
 
   it('counts a member active once per day and channel, and no anonymous device', () => {
-    const actives = activesOf([
+    const tally = new RollupTally().addActive([
       stored('page_view', {}),
       stored('sign_in', {}),
       stored('page_view', {}, null),
     ]);
-    expect(actives).toEqual([
+    expect([...tally.actives.values()]).toEqual([
       { _id: '2026-11-26|APP|M1', day: '2026-11-26', channel: 'APP', memberId: 'M1' },
     ]);
   });

@@ -51,61 +51,72 @@ function incrementOf(event: EventDoc): RollupIncrement | null {
   return null;
 }
 
-/** Adds increments into `into`, one entry per rollup document. */
-export function mergeIncrements(
-  into: Map<string, RollupIncrement>,
-  increments: Iterable<RollupIncrement>,
-): void {
-  for (const increment of increments) {
-    const known = into.get(increment.id);
+/**
+ * Rollup increments, active members and exposures added up from events a batch at a time: what the live writer keeps
+ * pending and what a rebuild sums a day into. It holds one entry per document it will write, never the events.
+ */
+export class RollupTally {
+  /** Per rollup document. */
+  readonly increments = new Map<string, RollupIncrement>();
+  /** Per member, day and channel. */
+  readonly actives = new Map<string, DailyActiveDoc>();
+  /** Each member's impressions of each creative per day: what frequency caps count. */
+  readonly exposures = new Map<string, ExposureDoc>();
+
+  get empty(): boolean {
+    return this.increments.size === 0 && this.actives.size === 0 && this.exposures.size === 0;
+  }
+
+  /** The members active in these events; events a hub service recorded are not activity. */
+  addActive(events: readonly EventDoc[]): this {
+    for (const { memberId, day, channel, recordedBy } of events) {
+      if (!memberId || recordedBy) continue;
+      const _id = `${day}|${channel}|${memberId}`;
+      this.actives.set(_id, { _id, day, channel, memberId });
+    }
+    return this;
+  }
+
+  /** What the events add to the rollups and to members' exposures. */
+  addCounts(events: readonly EventDoc[]): this {
+    for (const event of events) {
+      const increment = incrementOf(event);
+      if (increment) this.addIncrement(increment);
+      const creativeId = text(event.properties.creativeId);
+      if (event.name === 'creative_impression' && event.memberId && creativeId) {
+        const _id = `${event.day}|${event.memberId}|${creativeId}`;
+        this.addExposures([{ _id, day: event.day, memberId: event.memberId, creativeId, impressions: 1 }]);
+      }
+    }
+    return this;
+  }
+
+  /** Adds exposures counted elsewhere; past `limit` pending documents, new ones are left out. */
+  addExposures(exposures: Iterable<ExposureDoc>, limit = Infinity): this {
+    for (const exposure of exposures) {
+      const known = this.exposures.get(exposure._id);
+      if (known) known.impressions += exposure.impressions;
+      else if (this.exposures.size < limit) this.exposures.set(exposure._id, { ...exposure });
+    }
+    return this;
+  }
+
+  /** The rollup documents of what was added. */
+  rollups(): RollupDoc[] {
+    return [...this.increments.values()].map(({ id, ...rest }) => ({ _id: id, ...rest }));
+  }
+
+  private addIncrement(increment: RollupIncrement): void {
+    const known = this.increments.get(increment.id);
     if (!known) {
-      into.set(increment.id, { ...increment });
-      continue;
+      this.increments.set(increment.id, increment);
+      return;
     }
     known.impressions += increment.impressions;
     known.clicks += increment.clicks;
     known.views += increment.views;
   }
 }
-
-/** The events' increments, one per rollup document. */
-export function rollupIncrements(events: readonly EventDoc[]): RollupIncrement[] {
-  const merged = new Map<string, RollupIncrement>();
-  mergeIncrements(
-    merged,
-    events.map(incrementOf).filter((increment): increment is RollupIncrement => increment !== null),
-  );
-  return [...merged.values()];
-}
-
-/** The members active in these events, per day and channel; events a hub service recorded are not activity. */
-export function activesOf(events: readonly EventDoc[]): DailyActiveDoc[] {
-  const actives = new Map<string, DailyActiveDoc>();
-  for (const { memberId, day, channel, recordedBy } of events) {
-    if (!memberId || recordedBy) continue;
-    const _id = `${day}|${channel}|${memberId}`;
-    actives.set(_id, { _id, day, channel, memberId });
-  }
-  return [...actives.values()];
-}
-
-/** Each member's impressions of each creative per day: what frequency caps count. */
-export function exposuresOf(events: readonly EventDoc[]): ExposureDoc[] {
-  const exposures = new Map<string, ExposureDoc>();
-  for (const event of events) {
-    const creativeId = text(event.properties.creativeId);
-    if (event.name !== 'creative_impression' || !event.memberId || !creativeId) continue;
-    const _id = `${event.day}|${event.memberId}|${creativeId}`;
-    const known = exposures.get(_id);
-    if (known) known.impressions += 1;
-    else exposures.set(_id, { _id, day: event.day, memberId: event.memberId, creativeId, impressions: 1 });
-  }
-  return [...exposures.values()];
-}
-
-/** A day's rollup documents, computed from all of its events. */
-export const rollupsOfDay = (events: readonly EventDoc[]): RollupDoc[] =>
-  rollupIncrements(events).map(({ id, ...rest }) => ({ _id: id, ...rest }));
 
 /** clicks / impressions, or null when there were no impressions. */
 export const clickThroughRate = (clicks: number, impressions: number): number | null =>

@@ -195,8 +195,16 @@ export class EventRepository {
       .exec();
   }
 
-  /** The events of one UTC day, for rebuilding its rollups. */
-  ofDay(day: string): Promise<EventDoc[]> {
-    return this.model.find({ day }).lean<EventDoc[]>().exec();
+  /** The events of one UTC day in batches, for rebuilding its rollups. */
+  async *ofDay(day: string, batchSize = 5_000): AsyncGenerator<EventDoc[]> {
+    let batch: EventDoc[] = [];
+    for await (const event of this.model.find({ day }).lean<EventDoc[]>().cursor({ batchSize })) {
+      batch.push(event);
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
   }
 }
