@@ -240,7 +240,17 @@ describe('bad benefit input', () => {
       'mutation ($reason: String!) { revokeClaim(claimId: "CL-1", reason: $reason) { id } }',
       { reason: 'x'.repeat(501) },
     ],
+    [
+      'reason',
+      'mutation ($reason: String!) { revokeClaim(claimId: "CL-1", reason: $reason) { id } }',
+      { reason: 'sold \u202E%88.8' },
+    ],
     ['reason', 'mutation { engagementWorkflow(type: BENEFIT, id: "B-WELCOME-50", step: REJECT) { id } }', {}],
+    [
+      'reason',
+      'mutation ($reason: String) { engagementWorkflow(type: BENEFIT, id: "B-WELCOME-50", step: REJECT, reason: $reason) { id } }',
+      { reason: 'stock \u0007wrong' },
+    ],
   ])('answers BAD_USER_INPUT at %s for %s', async (field, query, variables) => {
     const response = await alice(query, variables);
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });

@@ -175,6 +175,29 @@ describe('templates', () => {
       ['ops.bob', 'approve'],
     ]);
   });
+
+  it('are sent back with a reason its editor can read as written', async () => {
+    const created = await m.alice(CREATE_TEMPLATE, { input: IN_APP_TEMPLATE });
+    const id = created.data?.createTemplate.id as string;
+    const REJECT = `mutation ($id: ID!, $reason: String) { messagesWorkflow(type: TEMPLATE, id: $id, step: REJECT, reason: $reason) { status } }`;
+    await m.alice(
+      `mutation ($id: ID!) { messagesWorkflow(type: TEMPLATE, id: $id, step: SUBMIT) { status } }`,
+      {
+        id,
+      },
+    );
+    for (const reason of [null, '   ', 'rate \u202E%88.8 is wrong', 'x'.repeat(501)]) {
+      const refused = await m.bob(REJECT, { id, reason });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+    }
+    expect((await m.bob(REJECT, { id, reason: '  wrong image  ' })).data?.messagesWorkflow.status).toBe(
+      'DRAFT',
+    );
+    const rejected = await hub.connections.messages
+      .collection('audit_log')
+      .findOne({ targetId: id, action: 'reject' });
+    expect(rejected?.after).toMatchObject({ reason: 'wrong image' });
+  });
 });
 
 describe('four eyes on what was reviewed', () => {

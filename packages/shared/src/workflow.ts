@@ -3,6 +3,7 @@
 // off members' pages by an edit: the edit becomes a pending revision that goes through the same steps, and replaces
 // the published fields only when a second operator approves.
 import { conflict } from './errors';
+import { checked, requiredText } from './input';
 
 export type ContentStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'ARCHIVED';
 export type WorkflowAction = 'submit' | 'approve' | 'reject' | 'archive';
@@ -194,4 +195,12 @@ export function checkReviewedVersion(
     `${what} ${doc._id} is at version ${doc.version}, not ${expected}: it was changed since; reload and retry`,
     { version: doc.version },
   );
+}
+
+/**
+ * What a step records as its reason: for a rejection, the reason its editor reads in the audit log, 1 to 500
+ * characters, trimmed, without control or invisible formatting characters (BAD_USER_INPUT on `reason`); else null.
+ */
+export function rejectionReason(action: WorkflowAction, reason: string | null | undefined): string | null {
+  return action === 'reject' ? checked(() => requiredText(reason, 'reason', 500)) : null;
 }

@@ -243,12 +243,15 @@ const ORDER_OPERATORS: readonly Operator[] = ['gt', 'gte', 'lt', 'lte'];
 const VALUE_DOMAINS: Partial<Record<string, readonly string[]>> = {
   riskLevel: ['R1', 'R2', 'R3', 'R4', 'R5'],
   lifecycleStage: LIFECYCLE_STAGES,
+  // The graph's Channel enum: a page is always asked for on one of these.
+  channel: ['APP', 'WEB', 'MINI_PROGRAM', 'PARTNER'],
 };
 
 /** Fields whose values are names without an order as strings (GOLD sorts after DIAMOND and before SILVER). */
 const UNORDERED_FIELDS: Partial<Record<string, string>> = {
   level: 'compare levelRank to order levels',
   lifecycleStage: 'stages have no order',
+  channel: 'channels have no order',
 };
 
 /** The type every member's value of a field has; null for tags, whose values are of their definition's type. */

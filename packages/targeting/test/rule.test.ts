@@ -69,9 +69,12 @@ describe('parseRule', () => {
     [{ field: 'riskLevel', op: 'eq', value: 'r5' }, 'rule.value', 'one of R1, R2'],
     [{ not: { field: 'riskLevel', op: 'lte', value: 'R9' } }, 'rule.not.value', 'one of R1, R2'],
     [{ field: 'lifecycleStage', op: 'in', value: ['CHURNED', 'LOST'] }, 'rule.value[1]', 'one of AWARENESS'],
+    [{ field: 'channel', op: 'eq', value: 'app' }, 'rule.value', 'one of APP, WEB, MINI_PROGRAM, PARTNER'],
+    [{ not: { field: 'channel', op: 'in', value: ['WEB', 'H5'] } }, 'rule.not.value[1]', 'one of APP, WEB'],
     // Codes and stages have no order as strings: GOLD sorts after DIAMOND, and before SILVER and STANDARD.
     [{ field: 'level', op: 'gte', value: 'GOLD' }, 'rule.op', 'levelRank'],
     [{ field: 'lifecycleStage', op: 'lt', value: 'REVENUE' }, 'rule.op', 'no order'],
+    [{ field: 'channel', op: 'gte', value: 'MINI_PROGRAM' }, 'rule.op', 'no order'],
   ])('rejects %j at %s', (input, path, message) => {
     const result = parseRule(input);
     expect(result.ok).toBe(false);

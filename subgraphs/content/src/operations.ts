@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, checked, conflict, hubError, notFound } from '@bank-hub/shared';
 import type { ContentContext } from './context';
-import { checkReviewedVersion, edit, step, type WorkflowAction } from '@bank-hub/shared';
+import { checkReviewedVersion, edit, rejectionReason, step, type WorkflowAction } from '@bank-hub/shared';
 import {
   checkCreativeInput,
   checkFallbackStays,
@@ -244,9 +244,7 @@ export async function runWorkflow(
   action: WorkflowAction,
   reason: string | null = null,
 ): Promise<WorkflowOutcome> {
-  if (action === 'reject' && (!reason || reason.trim().length === 0 || reason.length > 500)) {
-    throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
-  }
+  const why = rejectionReason(action, reason);
   const now = new Date();
   // The version changes with every edit and step: with the version the operator reviewed, a stale approval of an
   // edited draft is refused.
@@ -278,6 +276,6 @@ export async function runWorkflow(
     stepped = { ...result, after };
   }
   const { after, status, live } = stepped;
-  await audit(ctx, operator, action, target.type, target.id, before, reason ? { ...after, reason } : after);
+  await audit(ctx, operator, action, target.type, target.id, before, why ? { ...after, reason: why } : after);
   return { type: target.type, id: after._id, status, live, version: after.version };
 }

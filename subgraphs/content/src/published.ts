@@ -1,9 +1,9 @@
 // Published content in memory: the published pages, their published creatives that have not ended, and the topics,
-// live streams and videos cards show — everything a member's page reads except the member. Operators' writes bump
+// live streams and videos their cards show — everything a member's page reads except the member. Operators' writes bump
 // the revision (see Snapshot); previews and operators' lists still read the database.
 import { approximateBytes, Revisions, Snapshot, type Logger } from '@bank-hub/shared';
 import type { ContentRepositories } from './models';
-import type { CreativeDoc } from './models/creative';
+import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
 import type { Channel, PageDoc } from './models/page';
 
@@ -28,12 +28,20 @@ export function publishedContent(
     name: 'content',
     ...options,
     async load(): Promise<PublishedContent> {
-      const [pages, creatives, topics, liveStreams, videos] = await Promise.all([
+      const [pages, creatives] = await Promise.all([
         repos.pages.published(),
         repos.creatives.published(new Date()),
-        repos.topics.all(),
-        repos.liveStreams.all(),
-        repos.videos.all(),
+      ]);
+      // Of the media library, which grows for years, only what a card can show: every reload reads it again.
+      const shown = (kind: CreativeKind) => [
+        ...new Set(
+          creatives.flatMap((creative) => (creative.kind === kind && creative.refId ? [creative.refId] : [])),
+        ),
+      ];
+      const [topics, liveStreams, videos] = await Promise.all([
+        repos.topics.findByIds(shown('TOPIC')),
+        repos.liveStreams.findByIds(shown('LIVE')),
+        repos.videos.findByIds(shown('VIDEO')),
       ]);
       const creativesByPage = new Map<string, CreativeDoc[]>();
       for (const creative of creatives)

@@ -19,6 +19,7 @@ import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } 
 import { recommendedProducts } from './recommendations';
 import { reviewOf } from '@bank-hub/shared';
 import type { CreativeDoc } from './models/creative';
+import type { LiveStatus } from './models/media';
 import type { Channel } from './models/page';
 import type { Resolvers } from './generated/resolvers';
 import {
@@ -31,6 +32,13 @@ import {
 } from './operations';
 
 const MAX_LIST = 50;
+
+/** Live streams as lists give them: on air, then scheduled soonest first, then ended latest first. */
+const LIVE_ORDER: readonly (readonly [LiveStatus, 'asc' | 'desc'])[] = [
+  ['LIVE', 'asc'],
+  ['SCHEDULED', 'asc'],
+  ['ENDED', 'desc'],
+];
 
 function operator(ctx: ContentContext): Operator {
   return { id: requireScope(ctx.identity, Scope.OPERATOR) };
@@ -149,8 +157,16 @@ export const resolvers: Resolvers = {
       return ctx.repos.audit.forTarget(targetType, targetId, listSize(first));
     },
     topics: (_parent, { first }, ctx) => ctx.repos.topics.firstBy('heat', 'desc', listSize(first)),
-    liveStreams: (_parent, { status, first }, ctx) =>
-      ctx.repos.liveStreams.firstBy('startsAt', 'asc', listSize(first), status ? { status } : {}),
+    liveStreams: async (_parent, { status, first }, ctx) => {
+      const size = listSize(first);
+      // By state, not by start alone: ended streams pile up over the years and would come first for ever.
+      const lists = await Promise.all(
+        LIVE_ORDER.filter(([state]) => !status || state === status).map(([state, direction]) =>
+          ctx.repos.liveStreams.firstBy('startsAt', direction, size, { status: state }),
+        ),
+      );
+      return lists.flat().slice(0, size);
+    },
     videos: (_parent, { first }, ctx) => ctx.repos.videos.firstBy('publishedAt', 'desc', listSize(first)),
   },
 

@@ -1,6 +1,6 @@
 // engagementWorkflow moves whatever operators publish in engagement one step of the four-eyes workflow. Each kind of
 // target brings its own handler; this map is the one place a new kind is added.
-import { badInput, type ContentStatus, type WorkflowAction } from '@bank-hub/shared';
+import { rejectionReason, type ContentStatus, type WorkflowAction } from '@bank-hub/shared';
 import { activityWorkflowStep } from './activities/operations';
 import { benefitWorkflowStep } from './benefits/operations';
 import type { EngagementContext, Operator } from './context';
@@ -40,7 +40,5 @@ export function runEngagementWorkflow(
   reason: string | null,
   expectedVersion: number | null = null,
 ): Promise<EngagementWorkflowOutcome> {
-  if (action === 'reject' && (!reason || reason.trim().length === 0 || reason.length > 500))
-    throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
-  return HANDLERS[type](ctx, operator, id, action, reason, expectedVersion);
+  return HANDLERS[type](ctx, operator, id, action, rejectionReason(action, reason), expectedVersion);
 }

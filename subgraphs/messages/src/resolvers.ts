@@ -5,7 +5,7 @@ import {
   DateTimeScalar,
   JSONScalar,
   TargetingRuleScalar,
-  badInput,
+  rejectionReason,
   type WorkflowAction,
 } from '@bank-hub/shared';
 import { campaignWorkflowStep } from './campaigns/operations';
@@ -35,12 +35,11 @@ export const resolvers: Resolvers = merge(
     Mutation: {
       messagesWorkflow: (_parent, { type, id, step, reason, expectedVersion }, ctx) => {
         const actor = operator(ctx);
-        if (step === 'REJECT' && (!reason || reason.trim().length === 0 || reason.length > 500))
-          throw badInput('a rejection needs a reason of 1 to 500 characters', 'reason');
         const action = step.toLowerCase() as WorkflowAction;
+        const why = rejectionReason(action, reason);
         return type === 'TEMPLATE'
-          ? templateWorkflowStep(ctx, actor, id, action, reason ?? null, expectedVersion)
-          : campaignWorkflowStep(ctx, actor, id, action, reason ?? null, expectedVersion);
+          ? templateWorkflowStep(ctx, actor, id, action, why, expectedVersion)
+          : campaignWorkflowStep(ctx, actor, id, action, why, expectedVersion);
       },
     },
     Member: {

@@ -702,7 +702,7 @@ export type Query = {
   auditLog: Array<AuditEntry>;
   /** Creatives of a page, optionally of one slot. Operator scope. */
   creatives: Array<Creative>;
-  /** Live streams, soonest first, optionally in one state. */
+  /** Live streams, optionally in one state: those on air, then scheduled ones soonest first, then ended ones latest first. */
   liveStreams: Array<LiveStream>;
   /** Pages as configured, optionally of one channel. Operator or builder scope. */
   pages: Array<PageConfig>;

@@ -69,10 +69,6 @@ export const videoSchema = mediaSchema<VideoDoc>('videos', {
 export class MediaRepository<T extends { _id: string }> {
   constructor(readonly model: Model<T>) {}
 
-  all(): Promise<T[]> {
-    return this.model.find().lean<T[]>().exec();
-  }
-
   findByIds(ids: readonly string[]): Promise<T[]> {
     return this.model
       .find({ _id: { $in: ids } })

@@ -4,11 +4,13 @@ import {
   ErrorCode,
   Scope,
   badInput,
+  checked,
   forbidden,
   hasScope,
   hubError,
   notFound,
   requireMember,
+  requiredText,
 } from '@bank-hub/shared';
 import type { EngagementContext, Operator } from '../context';
 import type { MemberPoints } from '../members-points';
@@ -122,18 +124,12 @@ export async function revokeClaim(
   claimId: string,
   reason: string,
 ): Promise<ClaimDoc> {
-  if (reason.trim().length === 0 || reason.length > 500)
-    throw badInput('a revocation needs a reason of 1 to 500 characters', 'reason');
+  // The member and other operators read it: checked like any text operators write.
+  const why = checked(() => requiredText(reason, 'reason', 500));
   const before = await claimOrNotFound(ctx, claimId);
   const now = new Date();
   // The refund is noted due with the revocation itself, so that a refund members cannot take now is given later.
-  const revoked = await ctx.repos.claims.revoke(
-    claimId,
-    operator.id,
-    reason.trim(),
-    now,
-    before.source === 'POINTS',
-  );
+  const revoked = await ctx.repos.claims.revoke(claimId, operator.id, why, now, before.source === 'POINTS');
   if (!revoked) throw stateRefusal(await claimOrNotFound(ctx, claimId), now, 'revoked');
   await audit(ctx, operator.id, 'revokeClaim', before, revoked);
   if (revoked.refund === 'DUE') {

@@ -18,10 +18,29 @@ interface Reviewable {
   pendingRevision: Revision | null;
 }
 
+export interface SlotToReview {
+  code: string;
+  template: string;
+  title: string | null;
+  maxItems: number;
+  fallbackCreativeId: string | null;
+  autoFill: boolean;
+  productType: string | null;
+}
+
 export interface PageToReview extends Reviewable {
   channel: string;
   key: string;
   title: string;
+  slots: SlotToReview[];
+}
+
+export interface VariantToReview {
+  key: string;
+  weight: number;
+  title: string | null;
+  imageUrl: string | null;
+  highlight: string | null;
 }
 
 export interface CreativeToReview extends Reviewable {
@@ -31,20 +50,29 @@ export interface CreativeToReview extends Reviewable {
   kind: string;
   title: string | null;
   imageUrl: string | null;
+  iconUrl: string | null;
   link: string | null;
+  badge: string | null;
   refId: string | null;
   highlight: string | null;
   priority: number;
+  frequencyCap: number | null;
   rule: unknown;
   startsAt: string;
   endsAt: string;
+  experimentKey: string | null;
+  variants: VariantToReview[];
 }
 
 const REVISION = 'pendingRevision { status lastEditedBy updatedAt changes { field before after } }';
 
 export const REVIEW_PAGES = document<{ pages: PageToReview[] }>(`
   query ConsoleReviewPages {
-    pages { id channel key title status version lastEditedBy updatedAt ${REVISION} }
+    pages {
+      id channel key title status version lastEditedBy updatedAt
+      slots { code template title maxItems fallbackCreativeId autoFill productType }
+      ${REVISION}
+    }
   }
 `);
 
@@ -52,7 +80,8 @@ export const REVIEW_CREATIVES = document<{ creatives: CreativeToReview[] }, { pa
   query ConsoleReviewCreatives($pageId: ID!) {
     creatives(pageId: $pageId) {
       id pageId slotCode name kind status version lastEditedBy updatedAt
-      title imageUrl link refId highlight priority rule startsAt endsAt
+      title imageUrl iconUrl link badge refId highlight priority frequencyCap rule startsAt endsAt
+      experimentKey variants { key weight title imageUrl highlight }
       ${REVISION}
     }
   }

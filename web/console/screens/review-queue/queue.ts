@@ -20,18 +20,27 @@ export interface Waiting {
 }
 
 const IN_REVIEW = 'IN_REVIEW';
+/** Every field of a new creative that members see or that decides who sees it and how often. */
 const CREATIVE_FIELDS = [
   'kind',
   'title',
   'imageUrl',
+  'iconUrl',
   'link',
+  'badge',
   'refId',
   'highlight',
   'priority',
+  'frequencyCap',
   'rule',
   'startsAt',
   'endsAt',
+  'experimentKey',
+  'variants',
 ] as const;
+
+/** A field new content leaves unset: null, or an empty list (a creative without variants). */
+const unset = (value: unknown) => value === null || (Array.isArray(value) && value.length === 0);
 
 function waitingOf(
   target: Target,
@@ -53,7 +62,7 @@ function waitingOf(
     };
   if (content.status !== IN_REVIEW) return null;
   const changes = Object.entries(fields)
-    .filter(([, value]) => value !== null)
+    .filter(([, value]) => !unset(value))
     .map(([field, after]) => ({ field, before: null, after }));
   return {
     target,
@@ -76,6 +85,7 @@ export function waitingPage(page: PageToReview): Waiting | null {
       title: page.title,
       channel: page.channel,
       key: page.key,
+      slots: page.slots,
     },
   );
 }
