@@ -629,6 +629,53 @@ describe('walking a flow', () => {
     },
   );
 
+  it('never confirms a large purchase whose risk disclosure the member declined', async () => {
+    const { session, last } = await walkSession(wealthy, 'buy-wealth', [
+      assess('R4'),
+      ['select', { productId: 'P-WM-008', amount: 600_000 }],
+      ['disclose', { signed: false, signedAt: '2026-11-25T08:00:00Z' }],
+      ['confirm', { orderId: 'O-4', confirmed: true }],
+    ]);
+    expect(last.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'AGREEMENT_NOT_SIGNED',
+    });
+    expect(await storedSession(session)).toMatchObject({ status: 'ACTIVE', currentStepId: 'confirm' });
+  });
+
+  it.each([
+    ['nothing', 0],
+    ['a fraction of a cent', 0.001],
+  ])(
+    'never buys %s of a product whose minimum is 0, even as a constant of the flow',
+    async (_what, amount) => {
+      // P-DP-001: a current deposit, R1, sold on the mini-program, minimum 0.
+      const key = `buy-nothing-${String(amount).replace('.', '-')}`;
+      await publishedFlow(
+        key,
+        [
+          {
+            id: 'buy',
+            service: 'CONFIRM_PURCHASE',
+            terminal: true,
+            inputs: [constant('productId', 'P-DP-001'), constant('amount', amount)],
+          },
+        ],
+        [],
+      );
+      const { session, last } = await walkSession(young, key, [['buy', { orderId: 'O-5', confirmed: true }]]);
+      expect(last.errors?.[0]?.extensions).toMatchObject({
+        code: 'FAILED_PRECONDITION',
+        reason: 'INVALID_AMOUNT',
+      });
+      expect(await storedSession(session)).toMatchObject({
+        status: 'ACTIVE',
+        currentStepId: 'buy',
+        history: [],
+      });
+    },
+  );
+
   it('lets a member select a product within the risk just assessed', async () => {
     const picked = await walk(wealthy, 'buy-wealth', [
       assess('R4'),

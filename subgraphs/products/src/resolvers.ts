@@ -74,7 +74,7 @@ function runContext(ctx: ProductsContext): RunContext {
 }
 
 async function flowVersion(ctx: ProductsContext, key: string, version: number) {
-  const flow = (await ctx.repos.flows.versions(key)).find((candidate) => candidate.version === version);
+  const flow = await ctx.repos.flows.version(key, version);
   // Drafts are the builders' business; channels see published and retired versions only.
   if (!flow || (flow.status === 'DRAFT' && !isBuilder(ctx)))
     throw notFound('flow version', `${key} v${version}`);

@@ -4,6 +4,7 @@ import {
   nextStepId,
   type ConditionOp,
   type FlowGraph,
+  type FlowOutputs,
   type FlowStep,
   type InputMapping,
 } from '../src/flows/flow';
@@ -11,7 +12,8 @@ import { stepsOnCycles, validateFlow, type FlowProblemCode } from '../src/flows/
 import { diffFlows } from '../src/flows/diff';
 import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
-import { saleRefusal } from '../src/flows/sale';
+import { amountRefusal, saleRefusal } from '../src/flows/sale';
+import { consentRefusal } from '../src/flows/consent';
 import { PRODUCTS } from '../src/seed';
 import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
@@ -265,6 +267,26 @@ describe('validateFlow', () => {
   });
 });
 
+describe('a step marked terminal that keeps edges', () => {
+  const graph = (beyond: FlowStep): FlowGraph => {
+    const ended = clone(buyWealth);
+    // A builder marks select terminal, keeping its edges: a session ends there, whatever they say.
+    stepOf(ended, 'select').terminal = true;
+    ended.steps.push(beyond);
+    stepOf(ended, 'select').next.push({ to: beyond.id, when: null });
+    return ended;
+  };
+
+  it('leaves what lies only beyond it unreachable, as a session never gets there', () => {
+    const after = { ...stepOf(buyWealth, 'disclose'), id: 'after', next: [], terminal: true };
+    expect(codes(graph(after))).toEqual([
+      ['UNREACHABLE_STEP', 'disclose'],
+      ['UNREACHABLE_STEP', 'confirm'],
+      ['UNREACHABLE_STEP', 'after'],
+    ]);
+  });
+});
+
 describe('fitsType', () => {
   it.each<[ServiceValueType, unknown, boolean]>([
     ['DATE_TIME', '2026-11-25T08:00:00Z', true],
@@ -415,6 +437,81 @@ describe('saleRefusal', () => {
     ['an R5 fund when no limits are mapped', 'P-FD-010', {}, null],
   ])('%s: %s %j → %s', (_name, id, limits, expected) => {
     expect(reason(id, limits)).toBe(expected);
+  });
+});
+
+describe('amountRefusal', () => {
+  const product = (id: string) => PRODUCTS.find((candidate) => candidate._id === id)!;
+  // P-WM-004: minimum 1,000 CNY; P-DP-001: a current deposit, minimum 0.
+  it.each<[string, unknown, string | null]>([
+    ['P-WM-004', 1_000, null],
+    ['P-WM-004', 1_000.07, null],
+    ['P-WM-004', 999.99, 'BELOW_MINIMUM'],
+    ['P-WM-004', 1_000.001, 'INVALID_AMOUNT'],
+    ['P-WM-004', -1_000, 'INVALID_AMOUNT'],
+    ['P-WM-004', 1e308, 'INVALID_AMOUNT'],
+    ['P-WM-004', '5000', 'INVALID_AMOUNT'],
+    ['P-WM-004', undefined, 'INVALID_AMOUNT'],
+    ['P-DP-001', 0.01, null],
+    ['P-DP-001', 0, 'INVALID_AMOUNT'],
+    ['P-DP-001', -0.01, 'INVALID_AMOUNT'],
+    ['P-DP-001', 0.001, 'INVALID_AMOUNT'],
+  ])('%s for %j → %s', (id, amount, expected) => {
+    expect(amountRefusal(amount, product(id))?.reason ?? null).toBe(expected);
+  });
+});
+
+describe('consentRefusal', () => {
+  const steps = [
+    { id: 'identity', service: 'IDENTITY_CHECK' },
+    { id: 'terms', service: 'SIGN_AGREEMENT' },
+  ];
+  const reason = (service: string, inputs: Record<string, unknown>, outputs: FlowOutputs) =>
+    consentRefusal({ service }, inputs, steps, outputs)?.reason ?? null;
+  const verified = { identity: { verified: true } };
+  const signed = { terms: { signed: true, signedAt: '2026-11-25T08:00:00Z' } };
+
+  it.each<[string, string, Record<string, unknown>, FlowOutputs, string | null]>([
+    [
+      'an account for a verified member who signed',
+      'OPEN_ACCOUNT',
+      { verified: true },
+      { ...verified, ...signed },
+      null,
+    ],
+    [
+      'an account for an unverified member',
+      'OPEN_ACCOUNT',
+      { verified: false },
+      { identity: { verified: false } },
+      'UNVERIFIED',
+    ],
+    ['an account when verified is not mapped', 'OPEN_ACCOUNT', {}, {}, 'UNVERIFIED'],
+    [
+      'an account after declined terms',
+      'OPEN_ACCOUNT',
+      { verified: true },
+      { ...verified, terms: { signed: false } },
+      'AGREEMENT_NOT_SIGNED',
+    ],
+    ['a purchase with no identity check or agreement on the way', 'CONFIRM_PURCHASE', {}, {}, null],
+    [
+      'a purchase after a failed identity check',
+      'CONFIRM_PURCHASE',
+      {},
+      { identity: { verified: false } },
+      'UNVERIFIED',
+    ],
+    [
+      'a purchase after a declined disclosure',
+      'CONFIRM_PURCHASE',
+      {},
+      { terms: { signed: false } },
+      'AGREEMENT_NOT_SIGNED',
+    ],
+    ['a page after a declined agreement', 'SHOW_PAGE', {}, { terms: { signed: false } }, null],
+  ])('%s (%s)', (_name, service, inputs, outputs, expected) => {
+    expect(reason(service, inputs, outputs)).toBe(expected);
   });
 });
 

@@ -164,7 +164,7 @@ export async function createFlowDraft(
   builder: Builder,
   key: string,
 ): Promise<ServiceFlowDoc> {
-  const [latest] = await repos.flows.versions(key);
+  const latest = await repos.flows.newest(key);
   if (!latest) throw notFound('flow', key);
   if (latest.status === 'DRAFT') return latest;
   const draft: ServiceFlowDoc = {

@@ -44,7 +44,7 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
   {
     code: 'OPEN_ACCOUNT',
     name: '开户 Open account',
-    description: 'Opens an electronic account for a verified member.',
+    description: 'Opens an electronic account for a verified member who declined no agreement on the way.',
     inputs: [field('verified', 'BOOLEAN'), field('accountType', 'STRING', false)],
     outputs: [field('accountId', 'STRING')],
     scopes: ['member'],
@@ -61,7 +61,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     code: 'CONFIRM_PURCHASE',
     name: '确认购买 Confirm purchase',
     description:
-      'Places the order; the product must be suitable for the member and the amount at least its minimum.',
+      'Places the order; the product must be suitable for the member, the amount at least its minimum in whole ' +
+      'cents, and no identity check failed or agreement declined on the way.',
     inputs: [field('productId', 'PRODUCT_ID'), field('amount', 'NUMBER')],
     outputs: [field('orderId', 'STRING'), field('confirmed', 'BOOLEAN')],
     scopes: ['member'],

@@ -16,10 +16,11 @@ import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
 import { fitsType, outputTypesOf, serviceByCode } from './catalog';
+import { consentRefusal } from './consent';
 import { nextStepId, resolveInputs, type FlowStep } from './flow';
 import type { MemberRiskSource } from './member-risk';
 import { outputHash } from './output-hash';
-import { saleRefusal } from './sale';
+import { amountRefusal, saleRefusal } from './sale';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{8,128}$/;
 const MAX_ATTEMPTS = 5;
@@ -43,7 +44,7 @@ export interface AdvanceOutcome {
 
 /** The latest published version of a flow; a retired or unknown flow is NOT_FOUND. */
 export async function publishedFlow(repos: ProductsRepositories, key: string): Promise<ServiceFlowDoc> {
-  const flow = (await repos.flows.versions(key)).find((version) => version.status === 'PUBLISHED');
+  const flow = await repos.flows.newest(key, 'PUBLISHED');
   if (!flow) throw notFound('published flow', key);
   return flow;
 }
@@ -145,11 +146,13 @@ function checkOutput(step: FlowStep, output: unknown): Record<string, unknown> {
 
 /**
  * Service rules that hold whatever the flow says: products exist, are on sale on the mini-program and fit what the
- * select step allows; purchases are suitable for the member's stored risk profile.
+ * select step allows; amounts are whole cents, at least the product's minimum; purchases are suitable for the
+ * member's stored risk profile; nothing is committed after a failed identity check or a declined agreement.
  */
 async function enforceService(
   run: RunContext,
   caller: GraphCaller,
+  flow: ServiceFlowDoc,
   step: FlowStep,
   session: FlowSessionDoc,
   output: Record<string, unknown>,
@@ -159,20 +162,31 @@ async function enforceService(
     const [product] = await run.repos.products.findByIds([productId]);
     // The step's productType and maxRiskLevel (e.g. the risk just assessed) bound what may be picked.
     const refusal = saleRefusal(productId, product, resolveInputs(step, session.outputs));
-    if (refusal) {
-      throw hubError(ErrorCode.BAD_USER_INPUT, refusal.message, {
+    if (refusal || !product) {
+      throw hubError(ErrorCode.BAD_USER_INPUT, refusal?.message ?? `product ${productId} is not on sale`, {
         field: 'output.productId',
-        reason: refusal.reason,
+        reason: refusal?.reason ?? 'NOT_ON_SALE',
+      });
+    }
+    // Refused now rather than only at confirmation: the amount may choose a branch (a large-purchase disclosure).
+    const amountProblem = amountRefusal(output.amount, product);
+    if (amountProblem) {
+      throw hubError(ErrorCode.BAD_USER_INPUT, amountProblem.message, {
+        field: 'output.amount',
+        reason: amountProblem.reason,
       });
     }
   }
+  const inputs = resolveInputs(step, session.outputs);
+  const withheld = consentRefusal(step, inputs, flow.steps, session.outputs);
+  if (withheld) throw hubError(ErrorCode.FAILED_PRECONDITION, withheld.message, { reason: withheld.reason });
   if (step.service === 'CONFIRM_PURCHASE') {
-    const inputs = resolveInputs(step, session.outputs);
     const productId = String(inputs.productId);
     const [product] = await run.repos.products.findByIds([productId]);
     // Checked again: the product may have changed since it was selected, or be a constant of the flow.
-    const refusal = saleRefusal(productId, product);
-    if (!product || refusal) {
+    const refusal =
+      saleRefusal(productId, product) ?? (product ? amountRefusal(inputs.amount, product) : null);
+    if (refusal || !product) {
       throw hubError(
         ErrorCode.FAILED_PRECONDITION,
         refusal?.message ?? `product ${productId} is not on sale`,
@@ -187,15 +201,6 @@ async function enforceService(
         ErrorCode.FAILED_PRECONDITION,
         `product ${product._id} (${product.riskLevel}) is above the member's risk tolerance (${memberRisk ?? 'unknown'})`,
         { reason: 'UNSUITABLE', productId: product._id },
-      );
-    }
-    if (typeof inputs.amount !== 'number' || inputs.amount < product.minAmount) {
-      throw hubError(
-        ErrorCode.FAILED_PRECONDITION,
-        `the amount is below the product's minimum of ${product.minAmount}`,
-        {
-          reason: 'BELOW_MINIMUM',
-        },
       );
     }
   }
@@ -254,7 +259,7 @@ export async function advance(
     const step = flow.steps.find((candidate) => candidate.id === input.stepId)!;
     const output = checkOutput(step, input.output);
     const outputs = { ...session.outputs, [step.id]: output };
-    await enforceService(run, caller, step, session, output);
+    await enforceService(run, caller, flow, step, session, output);
     const next = step.terminal ? null : nextStepId(step, outputs, outputTypesOf(flow.steps));
     const completed = next === null;
     const updated = await run.repos.sessions.advanceIf(

@@ -6,7 +6,13 @@ import type { Channel, ProductDoc } from '../models/product';
 /** Flows run in the mini-program, so they sell only what is sold there. */
 export const FLOW_CHANNEL: Channel = 'MINI_PROGRAM';
 
-export type SaleRefusalReason = 'NOT_ON_SALE' | 'NOT_ON_CHANNEL' | 'WRONG_PRODUCT_TYPE' | 'ABOVE_MAX_RISK';
+export type SaleRefusalReason =
+  | 'NOT_ON_SALE'
+  | 'NOT_ON_CHANNEL'
+  | 'WRONG_PRODUCT_TYPE'
+  | 'ABOVE_MAX_RISK'
+  | 'INVALID_AMOUNT'
+  | 'BELOW_MINIMUM';
 
 export interface SaleRefusal {
   reason: SaleRefusalReason;
@@ -47,6 +53,31 @@ export function saleRefusal(
     return {
       reason: 'ABOVE_MAX_RISK',
       message: `product ${productId} (${product.riskLevel}) is above this step's risk level ${String(limits.maxRiskLevel)}`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Why `amount` cannot buy `product` (null when it can): it must be a positive amount in whole cents (the smallest unit
+ * of every currency the catalogue sells in), small enough for cents to be exact, and at least the product's minimum.
+ * A product whose minimum is 0 still takes no purchase of nothing.
+ */
+export function amountRefusal(
+  amount: unknown,
+  product: Pick<ProductDoc, 'minAmount' | 'currency'>,
+): SaleRefusal | null {
+  const cents = typeof amount === 'number' ? Math.round(amount * 100) : Number.NaN;
+  if (typeof amount !== 'number' || amount <= 0 || !Number.isSafeInteger(cents) || cents / 100 !== amount) {
+    return {
+      reason: 'INVALID_AMOUNT',
+      message: `the amount must be a positive ${product.currency} amount in whole cents`,
+    };
+  }
+  if (amount < product.minAmount) {
+    return {
+      reason: 'BELOW_MINIMUM',
+      message: `the amount is below the product's minimum of ${product.minAmount} ${product.currency}`,
     };
   }
   return null;

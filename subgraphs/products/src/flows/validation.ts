@@ -107,11 +107,17 @@ export function stepsOnCycles(steps: ReadonlyMap<string, FlowStep>): Set<string>
   return onCycle;
 }
 
+/**
+ * The edges a session can take from a step. A terminal step ends the flow whatever edges it keeps (a builder may mark
+ * a connected step terminal), so what lies only beyond it is never run, and must not count as reached or preceded.
+ */
+const takenEdges = (step: FlowStep) => (step.terminal ? [] : step.next);
+
 function reachableFrom(steps: Map<string, FlowStep>, start: string): Set<string> {
   const reached = new Set([start]);
   const queue = [start];
   for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-    for (const edge of steps.get(id)!.next) {
+    for (const edge of takenEdges(steps.get(id)!)) {
       if (steps.has(edge.to) && !reached.has(edge.to)) {
         reached.add(edge.to);
         queue.push(edge.to);
@@ -128,7 +134,7 @@ function reachableFrom(steps: Map<string, FlowStep>, start: string): Set<string>
 function strictDominators(steps: Map<string, FlowStep>, start: string): Map<string, Set<string>> {
   const predecessors = new Map<string, string[]>([...steps.keys()].map((id) => [id, []]));
   for (const step of steps.values()) {
-    for (const edge of step.next) if (steps.has(edge.to)) predecessors.get(edge.to)!.push(step.id);
+    for (const edge of takenEdges(step)) if (steps.has(edge.to)) predecessors.get(edge.to)!.push(step.id);
   }
   // Topological order of the steps reachable from the start.
   const order: string[] = [];
@@ -136,7 +142,7 @@ function strictDominators(steps: Map<string, FlowStep>, start: string): Map<stri
   const visit = (id: string) => {
     if (seen.has(id)) return;
     seen.add(id);
-    for (const edge of steps.get(id)!.next) if (steps.has(edge.to)) visit(edge.to);
+    for (const edge of takenEdges(steps.get(id)!)) if (steps.has(edge.to)) visit(edge.to);
     order.unshift(id);
   };
   visit(start);

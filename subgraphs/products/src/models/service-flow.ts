@@ -56,6 +56,23 @@ export class ServiceFlowRepository {
     return this.model.find({ key }).sort({ version: -1 }).lean<ServiceFlowDoc[]>().exec();
   }
 
+  /**
+   * The newest version of a flow, or the newest in `status`. One document, not every version: members and guests ask
+   * for the published one on every session start and flow read, and a flow keeps each version it ever had.
+   */
+  newest(key: string, status?: FlowStatus): Promise<ServiceFlowDoc | null> {
+    return this.model
+      .findOne({ key, ...(status ? { status } : {}) })
+      .sort({ version: -1 })
+      .lean<ServiceFlowDoc>()
+      .exec();
+  }
+
+  /** One version of a flow. */
+  version(key: string, version: number): Promise<ServiceFlowDoc | null> {
+    return this.model.findOne({ key, version }).lean<ServiceFlowDoc>().exec();
+  }
+
   /** The newest version of every flow, by key. Flows are few (dozens of versions), so they are read whole. */
   async newestVersions(): Promise<ServiceFlowDoc[]> {
     const all = await this.model.find().sort({ key: 1, version: -1 }).lean<ServiceFlowDoc[]>().exec();
