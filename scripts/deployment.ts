@@ -51,6 +51,11 @@ x-mongo-env: &mongo-env
   GATEWAY_URL: http://gateway:4000/graphql
   # Passed through from the shell/.env only when set there (content checks creative links against it).
   CREATIVE_LINK_HOSTS:
+  # Passed through only when set (defaults in packages/shared/src/config.ts): analytics' per-device event limit and
+  # how often it rebuilds the days just ended; how long a mini-program flow session lives in products.
+  EVENTS_PER_DEVICE_PER_MINUTE:
+  ROLLUP_REBUILD_INTERVAL_MS:
+  FLOW_SESSION_TTL_MINUTES:
   # Analytics' background jobs: the lifecycle job and training the creative bandit (0 turns one off).
   LIFECYCLE_JOB_INTERVAL_MS: \${LIFECYCLE_JOB_INTERVAL_MS:-3600000}
   MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
@@ -159,6 +164,16 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
       # true: channels may run only the persisted documents of schema/persisted-documents.json (the console and the
       # explorer send text, so they need a gateway without it).
       PERSISTED_DOCUMENTS_ONLY: \${PERSISTED_DOCUMENTS_ONLY:-false}
+      # Passed through only when set (defaults in packages/shared/src/config.ts): the operation guards, introspection
+      # in production, /metrics on the public port, and the connections to and deduplication of subgraph requests.
+      MAX_QUERY_DEPTH:
+      MAX_QUERY_ALIASES:
+      MAX_QUERY_FIELDS:
+      MAX_DOCUMENT_BYTES:
+      ALLOW_INTROSPECTION:
+      GATEWAY_PUBLIC_METRICS:
+      SUBGRAPH_CONNECTIONS:
+      SUBGRAPH_DEDUPE:
 ${urls.join('\n')}
     ports:
       - '4000:4000'

@@ -1,7 +1,10 @@
 // npm run token -- M0001 [--scope "operator pii:read"] [--ttl 12h]: prints a development JWT signed with JWT_SECRET.
 import { SignJWT, decodeJwt } from 'jose';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@bank-hub/shared';
+import { loadConfig, Scope } from '@bank-hub/shared';
+
+/** A client's scopes: `service` is the hub's own, and the gateway drops it from client tokens. */
+const CLIENT_SCOPES = new Set<string>([Scope.MEMBER, Scope.OPERATOR, Scope.PII_READ, Scope.BUILDER]);
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -13,6 +16,12 @@ async function main(): Promise<void> {
     console.error(
       'usage: npm run -s token -- <subject> [--scope "member" | "operator pii:read builder"] [--ttl 12h]',
     );
+    process.exit(2);
+  }
+  // A misspelt scope would make a token that every operator field refuses, far from the typo.
+  const scopes = values.scope.split(/\s+/).filter(Boolean);
+  if (scopes.length === 0 || !scopes.every((scope) => CLIENT_SCOPES.has(scope))) {
+    console.error(`--scope "${values.scope}": use one or more of ${[...CLIENT_SCOPES].join(', ')}`);
     process.exit(2);
   }
   const config = loadConfig();

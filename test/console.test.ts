@@ -78,6 +78,13 @@ describe('login', () => {
     expect(message).not.toMatch(/https?:|at \w+ \(|Error:/);
     await expect(page.getByLabel('Operator id').isVisible()).resolves.toBe(true);
   });
+
+  it('opens a session from a token pasted as the header value it travels in, "Bearer <token>"', async () => {
+    await logInWithToken(`Bearer ${await clientToken('ops.dora', 'operator')}`);
+    await page.getByRole('button', { name: /^CONSERVATIVE_SAVERS/ }).waitFor();
+    await expect(page.getByText('ops.dora', { exact: true }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+  });
 });
 
 it('previews a segment as its rule is edited, then saves it', async () => {
@@ -116,6 +123,24 @@ it('previews a segment as its rule is edited, then saves it', async () => {
   await page.getByText(`Saved CONSOLE_GROWTH: ${expected} members.`).waitFor();
   const saved = await operator(`{ segments { code rule } }`);
   expect(saved.data!.segments).toContainEqual({ code: 'CONSOLE_GROWTH', rule });
+});
+
+it('shows no audience beside a rule that cannot be sent, and says when its JSON does not parse', async () => {
+  await logIn('ops.alice');
+  // The form starts with riskLevel gte R3, previewed at once.
+  await page.getByTestId('audience-size').waitFor();
+  const field = page.locator('[data-condition="0"]').getByLabel('field');
+  await field.fill('');
+  await page.getByText('The rule is incomplete: every condition needs a field.').waitFor();
+  await expect(page.getByTestId('audience-size').count()).resolves.toBe(0);
+
+  await field.fill('riskLevel');
+  await page.getByTestId('audience-size').waitFor();
+  await page.getByRole('button', { name: 'Edit as JSON' }).click();
+  await page.getByLabel('rule as JSON').fill('{"all": [');
+  await page.getByText('The rule is not valid JSON.').waitFor();
+  await expect(page.getByTestId('audience-size').count()).resolves.toBe(0);
+  await expect(page.getByRole('button', { name: 'Save segment' }).isDisabled()).resolves.toBe(true);
 });
 
 it("explains M0001's home page: what it shows, and why each other candidate is not shown", async () => {

@@ -249,10 +249,18 @@ export function subgraphUrl(name: string, fallback: string, env: NodeJS.ProcessE
 /** The URL a subgraph on `port` of this machine answers at, as composed into the supergraph. */
 export const localSubgraphUrl = (port: number): string => `http://127.0.0.1:${port}/graphql`;
 
-function parseOrExplain<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+function parseOrExplain<T>(schema: z.ZodType<T> & { shape: z.ZodRawShape }, env: NodeJS.ProcessEnv): T {
+  // A variable set to nothing (exported but never filled in) is a mistake, not a value: coerced, it would read as 0 —
+  // a random port, a job turned off — and an empty HOST binds every interface.
+  const blank = Object.keys(schema.shape).filter((key) => env[key]?.trim() === '');
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (!parsed.success || blank.length > 0) {
+    const problems = [
+      ...blank.map((key) => `${key}: is empty; unset it to use the default`),
+      ...(parsed.error?.issues ?? [])
+        .filter((issue) => !blank.includes(String(issue.path[0])))
+        .map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    ];
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;

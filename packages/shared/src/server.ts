@@ -78,7 +78,8 @@ export async function listenApp(
   const address = httpServer.address() as AddressInfo;
   return {
     port: address.port,
-    url: `http://${host}:${address.port}/graphql`,
+    // An IPv6 address (HOST=::1) is bracketed in a URL, or the port reads as part of it.
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/graphql`,
     stop: async () => {
       await server?.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));

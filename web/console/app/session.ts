@@ -24,8 +24,10 @@ function claimsOf(token: string): { sub?: unknown; scope?: unknown } | null {
 }
 
 /** The session a token opens, or why it opens none. */
-export function sessionFor(token: string): Session | { refused: string } {
-  const claims = claimsOf(token.trim());
+export function sessionFor(pasted: string): Session | { refused: string } {
+  // A token is often copied as the header value it travels in ("Bearer <token>", as the explorer shows it).
+  const token = pasted.trim().replace(/^bearer\s+/i, '');
+  const claims = claimsOf(token);
   if (!claims || typeof claims.sub !== 'string')
     return { refused: 'That is not a token: a token is three parts separated by dots (a JWT).' };
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/).filter(Boolean) : [];
@@ -33,7 +35,7 @@ export function sessionFor(token: string): Session | { refused: string } {
     return {
       refused: `Operators only: this token is for ${claims.sub} (${scopes.join(' ') || 'no scope'}), not an operator.`,
     };
-  return { token: token.trim(), subject: claims.sub, scopes };
+  return { token, subject: claims.sub, scopes };
 }
 
 function stored(): Session | null {

@@ -227,7 +227,13 @@ export function SegmentsScreen() {
                 )}
               </>
             )}
-            {rule === null && <p className="hint">The rule is incomplete: every condition needs a field.</p>}
+            {rule === null && (
+              <p className="hint">
+                {draft.json === null
+                  ? 'The rule is incomplete: every condition needs a field.'
+                  : 'The rule is not valid JSON.'}
+              </p>
+            )}
           </fieldset>
           <button type="submit" disabled={rule === null || saved.loading}>
             Save segment
@@ -243,8 +249,10 @@ export function SegmentsScreen() {
 
       <section className="preview" aria-live="polite">
         <h2>Audience</h2>
-        <ErrorNotice error={previewed.error} />
-        {result && !previewed.error && (
+        {/* The last preview answered for an earlier rule: shown beside a rule that cannot be sent, it would pass for
+            this one's audience. */}
+        {rule !== null && <ErrorNotice error={previewed.error} />}
+        {rule !== null && result && !previewed.error && (
           <>
             <p className="audience">
               <span data-testid="audience-size">{result.audienceSize}</span> members
