@@ -11,7 +11,7 @@ import {
   WritesInFlight,
   type WriteInFlightDoc,
 } from '../subgraphs/analytics/src/models/writes-in-flight';
-import { rebuildDay, rebuildRecentDays } from '../subgraphs/analytics/src/rollup-job';
+import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
 import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
 import { GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
 import {
@@ -720,6 +720,26 @@ describe('rollups of a closed day', () => {
     } finally {
       await otherWriter.close();
     }
+  });
+
+  it('rebuilds in one process at a time: a second rebuild while one runs reads and writes nothing', async () => {
+    now = AFTER_MIDNIGHT;
+    await sink.store([impression(BEFORE_MIDNIGHT)]);
+    const ofDay = rollupRepos.events.ofDay.bind(rollupRepos.events);
+    const daysRead: string[] = [];
+    rollupRepos.events.ofDay = (day, batchSize) => {
+      daysRead.push(day);
+      return ofDay(day, batchSize);
+    };
+    const ran = await Promise.all([
+      rebuildRecentDays(rollupRepos, writer, testLogger, now),
+      rebuildRecentDays(rollupRepos, writer, testLogger, now),
+    ]);
+    expect(ran.filter(Boolean)).toHaveLength(1);
+    expect(daysRead).toEqual(recentClosedDays(now));
+    expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
+    // The lease is given back: the next run rebuilds.
+    expect(await rebuildRecentDays(rollupRepos, writer, testLogger, now)).toBe(true);
   });
 
   it('rebuilds a day from its events read in batches, never the whole day at once', async () => {

@@ -2,6 +2,7 @@
 // increments only count today (sink.ts), so a late event for a closed day is counted here, and what live increments
 // missed (a crashed process, a failed write) is restored once the day has ended. Runs shortly after start and then
 // every ROLLUP_REBUILD_INTERVAL_MS.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@bank-hub/shared';
 import { LIMITS } from './domain/events';
 import { RollupTally, dayOf } from './domain/rollups';
@@ -36,24 +37,43 @@ export function recentClosedDays(now: Date): string[] {
   });
 }
 
-/** Rebuilds the days just ended and forgets exposures no cap counts any more. */
+const JOB = 'rollups-rebuild';
+/** Longer than a rebuild of a day takes; renewed before each day. */
+const LEASE_MS = 10 * 60_000;
+
+/**
+ * Rebuilds the days just ended and forgets exposures no cap counts any more. One process at a time: two rebuilds of a
+ * day at once could each read its events before a late one landed and write after the other, leaving the older count
+ * until the next run. Returns whether this process ran it.
+ */
 export async function rebuildRecentDays(
   repos: AnalyticsRepositories,
   writer: RollupWriter,
   logger: Logger,
   now = new Date(),
-): Promise<void> {
+): Promise<boolean> {
   const days = recentClosedDays(now);
   // Increments this process took while these days were today are written (or in flight) now, before their events are
   // read; from here on the writer takes none for them. Other processes' late ones find the days sealed.
   await writer.flush();
-  // Caps count today only; the days about to be rebuilt are kept for late events.
-  await repos.exposures.pruneBefore(days[0]!);
-  for (const day of days) {
-    try {
-      await rebuildDay(repos, day);
-    } catch (error) {
-      logger.warn({ day, reason: (error as Error).message }, 'rebuilding rollups failed; next run retries');
+  const holder = randomUUID();
+  if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return false;
+  try {
+    // Caps count today only; the days about to be rebuilt are kept for late events.
+    await repos.exposures.pruneBefore(days[0]!);
+    for (const day of days) {
+      if (!(await repos.leases.renew(JOB, holder, LEASE_MS, new Date()))) {
+        logger.warn({ day }, 'another process took over rebuilding rollups; this one stopped');
+        break;
+      }
+      try {
+        await rebuildDay(repos, day);
+      } catch (error) {
+        logger.warn({ day, reason: (error as Error).message }, 'rebuilding rollups failed; next run retries');
+      }
     }
+    return true;
+  } finally {
+    await repos.leases.release(JOB, holder);
   }
 }
