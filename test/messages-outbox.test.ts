@@ -15,6 +15,7 @@ import type {
 import { localMinutes } from '../subgraphs/messages/src/campaigns/domain/timing';
 import { OutboxRepository, type OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
 import { sendDue } from '../subgraphs/messages/src/outbox/worker';
+import { applyReceipts } from '../subgraphs/messages/src/outbox/receipts';
 import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
 import { sendRulesOf } from '../subgraphs/messages/src/server';
 import { errorCodes, graphql, mongoUri, testConfig } from './support/env';
@@ -324,6 +325,31 @@ describe('small campaigns', () => {
       { id },
     );
     expect(failed.data?.campaign.stats.total).toEqual({ failed: 3, sent: 0 });
+  });
+
+  it('keeps delivered a message whose receipt came in while the channel answered it had failed for good', async () => {
+    const id = await smallCampaign('Delivered despite the answer');
+    await m.schedule();
+    // The carrier reports delivery before the gateway's (lost or wrong) answer reaches the worker.
+    const provider: ProviderAdapter = {
+      name: 'late-answer',
+      async send(message) {
+        await applyReceipts(m.repos, [{ messageId: message.idempotencyKey, status: 'DELIVERED' }]);
+        return { ok: false as const, permanent: true, error: 'HTTP 504: gateway timeout' };
+      },
+      async close() {},
+    };
+    await m.send({ provider });
+    const entries = await entriesOf(id);
+    expect(entries.map((entry) => [entry.state, entry.deliveredAt instanceof Date])).toEqual(
+      small.map(() => ['SENT', true]),
+    );
+    const contacts = await m.repos.contacts.byMembers(small);
+    expect(
+      contacts.flatMap((contact) => contact.marketing).filter((touch) => touch.key.startsWith(id)),
+    ).toHaveLength(small.length);
+    // The later tests of these members start with their budget untouched.
+    for (const entry of entries) await m.repos.contacts.giveBack(entry.memberId, entry._id, 'SMS');
   });
 
   it('gives up after MESSAGES_MAX_ATTEMPTS', async () => {

@@ -201,7 +201,7 @@ async function sendChunk(
   );
   const outcomes: EntryChange[] = [];
   // Messages whose touch goes back once recorded: dead-lettered, or held back by quiet hours begun since deciding.
-  const givenBack: { entry: OutboxEntryDoc; channel: MessageChannel }[] = [];
+  const givenBack: { entry: OutboxEntryDoc; channel: MessageChannel; dead: boolean }[] = [];
   const quiet = campaign ? quietHoursOf(campaign) : null;
   const events: RelayedEventDoc[] = [];
   // The lease is kept while the channels answer: a chunk at a slow gateway (its timeout, CHUNK / CONCURRENCY times
@@ -223,7 +223,7 @@ async function sendChunk(
         if (quiet && until) {
           if (quiet.policy === 'SKIP') counts.skipped += 1;
           else counts.deferred += 1;
-          givenBack.push({ entry, channel });
+          givenBack.push({ entry, channel, dead: false });
           outcomes.push({
             id: entry._id,
             set:
@@ -242,7 +242,7 @@ async function sendChunk(
         if (change.set.state === 'SENT') counts.sent += 1;
         else if (change.set.state === 'DEAD') {
           counts.dead += 1;
-          givenBack.push({ entry, channel });
+          givenBack.push({ entry, channel, dead: true });
         } else counts.retried += 1;
         outcomes.push(change);
       },
@@ -261,7 +261,38 @@ async function sendChunk(
       takesTouch(entry) ? [repos.contacts.giveBack(entry.memberId, entry._id, channel)] : [],
     ),
   );
+  await reviveDelivered(
+    repos,
+    givenBack.filter(({ dead }) => dead),
+  );
   return [...settled, ...outcomes];
+}
+
+/**
+ * A channel may answer that a message failed although it got through (an answer lost to a timeout), and the carrier's
+ * delivery receipt may come in before this worker recorded the dead letter, too early to revive it. So once the dead
+ * letters and their touches are written, any found delivered is revived and its touch put back: whichever of the two
+ * sides sees the other's write does it (as for a FAILED receipt racing a DELIVERED one, receipts.ts).
+ */
+async function reviveDelivered(
+  repos: MessagesRepositories,
+  dead: readonly { entry: OutboxEntryDoc; channel: MessageChannel }[],
+): Promise<void> {
+  if (dead.length === 0) return;
+  const channels = new Map(dead.map(({ entry, channel }) => [entry._id, channel]));
+  const delivered = (await repos.outbox.byIds([...channels.keys()])).filter((after) => after.deliveredAt);
+  await Promise.all(
+    delivered.map(async (after) => {
+      await repos.outbox.reviveDelivered(after._id);
+      if (takesTouch(after))
+        await repos.contacts.restore(
+          after.memberId,
+          after._id,
+          channels.get(after._id)!,
+          after.sentAt ?? after.deliveredAt!,
+        );
+    }),
+  );
 }
 
 /** For each due message: the rung it goes on, or why it waits or does not go. */
