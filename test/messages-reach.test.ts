@@ -341,6 +341,32 @@ describe('FIVE_G falling back to SMS', () => {
     expect(await m.repos.localDeliveries.countDocuments({ _id: `${sent._id}:SMS` })).toBe(1);
   });
 
+  it("does not send the fallback SMS when the card's late receipt comes in before the SMS goes", async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const campaignId = await sentTo(['M0002'], [fiveG]);
+    const sent = await entry(campaignId, 'M0002');
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    await m.repos.outbox.apply([{ id: sent._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(1);
+    // The carrier's receipt was only slow: the card reached the member after the sweep planned the SMS.
+    expect(await postReceipts([{ messageId: sent._id, status: 'DELIVERED' }])).toEqual({
+      status: 200,
+      body: { applied: 1, unknown: [] },
+    });
+    await m.send();
+    expect(await entry(campaignId, 'M0002', 2)).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'DELIVERED_ALREADY',
+    });
+    expect(await m.repos.localDeliveries.countDocuments({ _id: `${sent._id}:SMS` })).toBe(0);
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { skipped { reason messages } } } }`,
+      { id: campaignId },
+    );
+    expect(stats.data?.campaign.stats.skipped).toEqual([{ reason: 'DELIVERED_ALREADY', messages: 1 }]);
+  });
+
   it('never falls back once the card reached the member: delivered, then reported failed; or only clicked', async () => {
     const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
     const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;

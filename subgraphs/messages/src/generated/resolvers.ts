@@ -825,7 +825,10 @@ export type SkipCount = {
   __typename?: 'SkipCount';
   /** How many messages. */
   messages: Scalars['Int']['output'];
-  /** NO_CONSENT, OVER_BUDGET, FREQUENCY_CAPPED, QUIET_HOURS, NO_CHANNEL or CAMPAIGN_ARCHIVED. */
+  /**
+   * NO_CONSENT, OVER_BUDGET, FREQUENCY_CAPPED, QUIET_HOURS, NO_CHANNEL, CAMPAIGN_ARCHIVED, or DELIVERED_ALREADY (a 5G
+   * card's SMS fallback not sent: the card's delivery receipt came in after all).
+   */
   reason: Scalars['String']['output'];
 };
 

@@ -20,6 +20,8 @@ export type OutboxReason =
   | 'QUIET_HOURS'
   | 'NO_CHANNEL'
   | 'CAMPAIGN_ARCHIVED'
+  /** A FIVE_G card's SMS fallback, not sent: the card's delivery receipt came in after all. */
+  | 'DELIVERED_ALREADY'
   | 'RETRY';
 
 export interface OutboxEntryDoc {

@@ -309,13 +309,19 @@ async function decide(
   const memberIds = [...new Set(due.map((entry) => entry.memberId))];
   const templateIds = [...new Set(due.flatMap((entry) => Object.values(entry.templates)))];
   const needsTouch = due.filter(takesTouch);
-  const [templates, consentDocs, contactDocs] = await Promise.all([
+  const fallenBack = [...new Set(due.flatMap((entry) => (entry.fallbackOf ? [entry.fallbackOf] : [])))];
+  const [templates, consentDocs, contactDocs, originals] = await Promise.all([
     repos.templates.findByIds(templateIds),
     repos.consents.byMembers(memberIds),
     needsTouch.length > 0
       ? repos.contacts.byMembers([...new Set(needsTouch.map((entry) => entry.memberId))])
       : Promise.resolve([] as ContactDoc[]),
+    fallenBack.length > 0 ? repos.outbox.byIds(fallenBack) : Promise.resolve([] as OutboxEntryDoc[]),
   ]);
+  // A card's receipt may only have been slow: one that came in after its fallback was planned makes the SMS needless.
+  const delivered = new Set(
+    originals.filter((original) => original.deliveredAt).map((original) => original._id),
+  );
   const published = new Map(
     templates
       .filter((template) => template.status === 'PUBLISHED')
@@ -326,6 +332,8 @@ async function decide(
   const quiet = quietHoursOf(campaign);
   const decisions: Decision[] = [];
   await inParallel(due, CONCURRENCY, async (entry) => {
+    if (entry.fallbackOf && delivered.has(entry.fallbackOf))
+      return void decisions.push({ entry, kind: 'skip', reason: 'DELIVERED_ALREADY' });
     const templateFor = (channel: MessageChannel) => {
       // The fallback rung is the FIVE_G template's SMS rendering.
       const id = entry.rung === 2 ? entry.templates.FIVE_G : entry.templates[channel];
