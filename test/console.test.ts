@@ -206,9 +206,11 @@ it('lets a second operator approve a creative that its editor cannot', async () 
   await item.waitFor({ state: 'detached' });
 
   const stored = await alice(
-    `{ creatives(pageId: "PG-APP-home", slotCode: "picks") { id status approvedBy } }`,
+    `{ creatives(pageId: "PG-APP-home", slotCode: "picks", first: 100) { edges { node { id status approvedBy } } } }`,
   );
-  expect(stored.data!.creatives).toContainEqual({ id, status: 'PUBLISHED', approvedBy: 'ops.bob' });
+  expect(stored.data!.creatives.edges).toContainEqual({
+    node: { id, status: 'PUBLISHED', approvedBy: 'ops.bob' },
+  });
 });
 
 it('refuses to approve a creative edited after the reviewer opened it', async () => {
@@ -249,13 +251,10 @@ it('refuses to approve a creative edited after the reviewer opened it', async ()
     .waitFor();
 
   const stored = await alice(
-    `{ creatives(pageId: "PG-APP-home", slotCode: "hero") { id status link approvedBy } }`,
+    `{ creatives(pageId: "PG-APP-home", slotCode: "hero", first: 100) { edges { node { id status link approvedBy } } } }`,
   );
-  expect(stored.data!.creatives).toContainEqual({
-    id,
-    status: 'IN_REVIEW',
-    link: '/transfer/confirm',
-    approvedBy: null,
+  expect(stored.data!.creatives.edges).toContainEqual({
+    node: { id, status: 'IN_REVIEW', link: '/transfer/confirm', approvedBy: null },
   });
 });
 

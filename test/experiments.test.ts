@@ -111,7 +111,9 @@ const shown = (creativeId: string, variant: string | null, clicks: number, impre
   })),
 ];
 
-const STATS = `query ($page: ID!) { creatives(pageId: $page) { id stats(days: 1) { impressions clicks } } }`;
+const STATS = `query ($page: ID!) {
+  creatives(pageId: $page, first: 100) { edges { node { id stats(days: 1) { impressions clicks } } } }
+}`;
 
 /**
  * Waits until the rollups count `impressions` (and `clicks`) for the page's creatives: the writer flushes every
@@ -120,8 +122,8 @@ const STATS = `query ($page: ID!) { creatives(pageId: $page) { id stats(days: 1)
 async function untilCounted(pageId: string, impressions: number, clicks = 0): Promise<void> {
   for (let tries = 0; tries < 50; tries++) {
     const response = await graphql(hub.gatewayUrl, STATS, { page: pageId }, operator);
-    const stats: { impressions: number; clicks: number }[] = response.data?.creatives.map(
-      (creative: { stats: { impressions: number; clicks: number } }) => creative.stats,
+    const stats: { impressions: number; clicks: number }[] = response.data?.creatives.edges.map(
+      ({ node }: { node: { stats: { impressions: number; clicks: number } } }) => node.stats,
     );
     const total = (field: 'impressions' | 'clicks') =>
       stats.reduce((sum, counted) => sum + counted[field], 0);
@@ -182,13 +184,16 @@ const EXPERIMENT_FIELDS = `experiment(days: 7) {
 async function experimentsOn(pageId: string): Promise<Record<string, Experiment>> {
   const response = await graphql(
     hub.gatewayUrl,
-    `query ($page: ID!) { creatives(pageId: $page) { id ${EXPERIMENT_FIELDS} } }`,
+    `query ($page: ID!) { creatives(pageId: $page, first: 100) { edges { node { id ${EXPERIMENT_FIELDS} } } } }`,
     { page: pageId },
     operator,
   );
   expect(response.errors).toBeUndefined();
   return Object.fromEntries(
-    response.data?.creatives.map((c: { id: string; experiment: Experiment }) => [c.id, c.experiment]),
+    response.data?.creatives.edges.map(({ node }: { node: { id: string; experiment: Experiment } }) => [
+      node.id,
+      node.experiment,
+    ]),
   );
 }
 
@@ -467,7 +472,7 @@ describe('experiments', () => {
     expect(response.errors).toBeUndefined();
     const direct = await graphql(
       hub.gatewayUrl,
-      `{ creatives(pageId: "PG-APP-exptest") { id ${EXPERIMENT_FIELDS} } }`,
+      `{ creatives(pageId: "PG-APP-exptest") { edges { node { id ${EXPERIMENT_FIELDS} } } } }`,
       {},
       member,
     );

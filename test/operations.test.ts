@@ -302,8 +302,12 @@ describe('bad input changes nothing', () => {
     // What the hub gives out, it takes back.
     const edges = { startsAt: '0000-01-01T00:00:00+00:00', endsAt: '9999-12-31T23:59:59+00:00' };
     const id = (await alice(CREATE_CREATIVE, { input: { ...input, ...edges } })).data?.createCreative.id;
-    const read = await alice(`{ creatives(pageId: "PG-APP-home", slotCode: "hero") { id startsAt endsAt } }`);
-    const { startsAt, endsAt } = read.data!.creatives.find((creative: { id: string }) => creative.id === id);
+    const read = await alice(
+      `{ creatives(pageId: "PG-APP-home", slotCode: "hero", first: 100) { edges { node { id startsAt endsAt } } } }`,
+    );
+    const { startsAt, endsAt } = read.data!.creatives.edges.find(
+      (edge: { node: { id: string } }) => edge.node.id === id,
+    ).node;
     expect([startsAt, endsAt]).toEqual(['0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.000Z']);
     const resent = await alice(
       `mutation ($id: ID!, $input: CreativeInput!) { updateCreative(id: $id, input: $input) { id } }`,
@@ -544,6 +548,30 @@ describe("guards on operators' edits", () => {
     expect(archived.data?.archive.status).toBe('ARCHIVED');
   });
 
+  it('refuses, naming no input, to approve a revision moving a page to an address taken since', async () => {
+    const slots = [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }];
+    const moving = await newPage(page('moving', slots));
+    await publish({ type: 'PAGE', id: moving });
+    const edit = await alice(UPDATE_PAGE, { id: moving, input: page('moved', slots) });
+    expect(edit.data?.updatePage.status).toBe('PUBLISHED');
+    await newPage(page('moved', slots));
+    const target = { type: 'PAGE', id: moving };
+    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
+    const approval = await bob(STEP('approve'), { target });
+    expect(errorCodes(approval)).toEqual(['CONFLICT']);
+    expect(approval.errors?.[0]?.extensions).not.toHaveProperty('field');
+    expect(await storedPage(moving)).toMatchObject({ key: 'moving', status: 'PUBLISHED' });
+  });
+
+  it('stores an empty fallback id as no fallback', async () => {
+    const pageId = await newPage(
+      page('nofallback', [
+        { code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2, fallbackCreativeId: '' },
+      ]),
+    );
+    expect((await storedPage(pageId)).slots[0]?.fallbackCreativeId).toBeNull();
+  });
+
   it("refuses to move a slot's fallback to another slot", async () => {
     const a = { code: 'a', template: 'BANNER_CAROUSEL', maxItems: 1 };
     const b = { code: 'b', template: 'BANNER_CAROUSEL', maxItems: 1 };
@@ -562,5 +590,109 @@ describe("guards on operators' edits", () => {
     expect(moved.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.slotCode' });
     expect(await storedCreative(fallback)).toEqual(before);
     expect((await storedPage(pageId)).slots[0]?.fallbackCreativeId).toBe(fallback);
+  });
+});
+
+describe("operators' lists", () => {
+  const PAGES = `query ($status: ContentStatus, $awaitingReview: Boolean, $first: Int, $after: String) {
+    pages(channel: PARTNER, status: $status, awaitingReview: $awaitingReview, first: $first, after: $after) {
+      edges { cursor node { id status } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+  const CREATIVES = `query ($pageId: ID, $status: ContentStatus, $awaitingReview: Boolean, $first: Int, $after: String) {
+    creatives(pageId: $pageId, status: $status, awaitingReview: $awaitingReview, first: $first, after: $after) {
+      edges { node { id status } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+  const slots = [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }];
+  const pageIds: string[] = [];
+  const creativeIds: string[] = [];
+
+  beforeAll(async () => {
+    // Five partner pages, the first archived and the second in review; on the third, three banners, one archived
+    // and one in review.
+    for (const key of ['p-one', 'p-two', 'p-three', 'p-four', 'p-five']) {
+      const created = await alice(CREATE_PAGE, { input: { channel: 'PARTNER', key, title: key, slots } });
+      pageIds.push(created.data?.createPage.id as string);
+    }
+    await alice(STEP('archive'), { target: { type: 'PAGE', id: pageIds[0] } });
+    await alice(STEP('submitForReview'), { target: { type: 'PAGE', id: pageIds[1] } });
+    for (const name of ['b-one', 'b-two', 'b-three']) {
+      const created = await alice(CREATE_CREATIVE, {
+        input: {
+          pageId: pageIds[2],
+          slotCode: 'hero',
+          name,
+          kind: 'BANNER',
+          title: name,
+          imageUrl: 'https://cdn.example/b.jpg',
+          link: '/b',
+          ...WINDOW,
+        },
+      });
+      creativeIds.push(created.data?.createCreative.id as string);
+    }
+    await alice(STEP('archive'), { target: { type: 'CREATIVE', id: creativeIds[0] } });
+    await alice(STEP('submitForReview'), { target: { type: 'CREATIVE', id: creativeIds[1] } });
+  });
+
+  const sorted = (ids: string[]) => [...ids].sort();
+
+  it('give pages a page at a time, by id, leaving archived ones out unless asked for', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let round = 0; round < 3; round++) {
+      const response = await alice(PAGES, { first: 2, after });
+      expect(response.errors).toBeUndefined();
+      const { edges, pageInfo } = response.data!.pages;
+      seen.push(...edges.map((edge: { node: { id: string } }) => edge.node.id));
+      expect(pageInfo.hasNextPage).toBe(round < 1);
+      after = pageInfo.endCursor;
+      if (!pageInfo.hasNextPage) break;
+    }
+    expect(seen).toEqual(sorted(pageIds.slice(1)));
+    const archived = await alice(PAGES, { status: 'ARCHIVED' });
+    expect(archived.data?.pages.edges).toEqual([
+      { cursor: expect.any(String), node: { id: pageIds[0], status: 'ARCHIVED' } },
+    ]);
+    const waiting = await alice(PAGES, { awaitingReview: true });
+    expect(waiting.data?.pages.edges.map((edge: { node: unknown }) => edge.node)).toEqual([
+      { id: pageIds[1], status: 'IN_REVIEW' },
+    ]);
+  });
+
+  it('give creatives a page at a time, of a page or of all, archived ones only when asked for', async () => {
+    const all = await alice(CREATIVES, { pageId: pageIds[2] });
+    expect(all.data?.creatives).toEqual({
+      edges: sorted(creativeIds.slice(1)).map((id) => ({ node: { id, status: expect.any(String) } })),
+      pageInfo: { hasNextPage: false, endCursor: expect.any(String) },
+    });
+    const first = await alice(CREATIVES, { pageId: pageIds[2], first: 1 });
+    const rest = await alice(CREATIVES, {
+      pageId: pageIds[2],
+      after: first.data?.creatives.pageInfo.endCursor,
+    });
+    expect([...first.data!.creatives.edges, ...rest.data!.creatives.edges]).toEqual(
+      all.data?.creatives.edges,
+    );
+    const archived = await alice(CREATIVES, { pageId: pageIds[2], status: 'ARCHIVED' });
+    expect(archived.data?.creatives.edges).toEqual([{ node: { id: creativeIds[0], status: 'ARCHIVED' } }]);
+    // Without a page: what waits for approval wherever it is, as the console's review queue asks.
+    const waiting = await alice(CREATIVES, { awaitingReview: true, first: 100 });
+    const ids = waiting.data?.creatives.edges.map((edge: { node: { id: string } }) => edge.node.id);
+    expect(ids).toContain(creativeIds[1]);
+    expect(ids).not.toContain(creativeIds[2]);
+  });
+
+  it.each([
+    ['a page size above 100', { first: 101 }, 'first'],
+    ['a cursor it did not give', { after: 'not a cursor!' }, 'after'],
+  ])('refuse %s', async (_what, variables, field) => {
+    for (const query of [PAGES, CREATIVES]) {
+      const response = await alice(query, variables);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
   });
 });

@@ -286,6 +286,92 @@ describe('an ended activity', () => {
   });
 });
 
+describe('a live stream', () => {
+  const HOUR = 3_600_000;
+  const STREAMS = ['L-T-STARTED', 'L-T-ENDED', 'L-T-SOON'];
+
+  beforeAll(async () => {
+    const now = Date.now();
+    const stream = (id: string, startsIn: number, endsIn: number, announcedAs: string) => ({
+      _id: id,
+      title: id,
+      host: 'host',
+      coverUrl: 'https://cdn.example/live.jpg',
+      // What a stream was stored with before its state was read from the schedule: nothing ever rewrote it.
+      status: announcedAs,
+      startsAt: new Date(now + startsIn),
+      endsAt: new Date(now + endsIn),
+    });
+    const { liveStreams } = await openContent(hub.connections.content);
+    // Lean: stored as given, the old field too, as a database written before would hold it.
+    await liveStreams.model.insertMany(
+      [
+        stream('L-T-STARTED', -HOUR, HOUR, 'SCHEDULED'),
+        stream('L-T-ENDED', -2 * HOUR, -HOUR, 'LIVE'),
+        stream('L-T-SOON', HOUR, 2 * HOUR, 'SCHEDULED'),
+      ],
+      { lean: true },
+    );
+    const card = (refId: string, priority: number) =>
+      publishedBanner('PG-APP-livetest', 'live', `CR-${refId}`, {
+        kind: 'LIVE',
+        title: null,
+        imageUrl: null,
+        link: null,
+        refId,
+        priority,
+      });
+    await insertPublishedPage(
+      hub.connections.content,
+      'livetest',
+      [{ code: 'live', template: 'LIVE_STRIP', maxItems: 5 }],
+      STREAMS.map((id, i) => card(id, STREAMS.length - i)),
+    );
+  });
+
+  it('says where it stands by its schedule, and leaves members’ pages once it has ended', async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ viewer { page(channel: APP, key: "livetest") { slots { items { ... on LiveCard { liveStream { id status } } } } } } }',
+      {},
+      bearer(tokens.young),
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.viewer.page.slots[0].items).toEqual([
+      { liveStream: { id: 'L-T-STARTED', status: 'LIVE' } },
+      { liveStream: { id: 'L-T-SOON', status: 'SCHEDULED' } },
+    ]);
+    const preview = await graphql(
+      hub.gatewayUrl,
+      '{ member(id: "M0001") { pagePreview(channel: APP, key: "livetest") { slots { candidates { creativeId decision } } } } }',
+      {},
+      bearer(tokens.operator),
+    );
+    expect(preview.data?.member.pagePreview.slots[0].candidates).toContainEqual({
+      creativeId: 'CR-L-T-ENDED',
+      decision: 'CONTENT_UNAVAILABLE',
+    });
+  });
+
+  it('is listed in the state its schedule says', async () => {
+    const listed = async (status: string) => {
+      const response = await graphql(
+        hub.gatewayUrl,
+        `{ liveStreams(status: ${status}, first: 50) { id status } }`,
+        {},
+        bearer(tokens.young),
+      );
+      expect(response.errors).toBeUndefined();
+      return (response.data?.liveStreams as { id: string; status: string }[]).filter((stream) =>
+        STREAMS.includes(stream.id),
+      );
+    };
+    expect(await listed('LIVE')).toEqual([{ id: 'L-T-STARTED', status: 'LIVE' }]);
+    expect(await listed('SCHEDULED')).toEqual([{ id: 'L-T-SOON', status: 'SCHEDULED' }]);
+    expect(await listed('ENDED')).toEqual([{ id: 'L-T-ENDED', status: 'ENDED' }]);
+  });
+});
+
 describe('pagePreview', () => {
   const PREVIEW = `query Preview($id: ID!) {
     member(id: $id) {

@@ -161,14 +161,18 @@ describe('frequency caps', () => {
       `
         {
           creatives(pageId: "PG-APP-captest") {
-            id
+            edges {
+              node {
+                id
+              }
+            }
           }
         }
       `,
       {},
       operator,
     );
-    expect(list.data?.creatives).toHaveLength(2);
+    expect(list.data?.creatives.edges).toHaveLength(2);
   });
 });
 

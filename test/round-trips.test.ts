@@ -4,7 +4,7 @@
 import type { RunningHub } from '../scripts/hub';
 import type { CreativeDoc, CreativeKind } from '../subgraphs/content/src/models/creative';
 import type { SlotTemplate } from '../subgraphs/content/src/models/page';
-import { LIVE_STREAMS, TOPICS, VIDEOS } from '../subgraphs/content/src/seed';
+import { seedLiveStreams, TOPICS, VIDEOS } from '../subgraphs/content/src/seed';
 import { ACTIVITIES } from '../subgraphs/engagement/src/activities/seed';
 import { insertPublishedPage, publishedBanner } from './support/content';
 import { bearer, clientToken, graphql } from './support/env';
@@ -46,7 +46,10 @@ const REFS: Partial<Record<CreativeKind, string[]>> = {
   PRODUCT: PRODUCT_IDS,
   TOPIC: TOPICS.map((topic) => topic._id),
   ACTIVITY: ACTIVITIES.map((activity) => activity._id),
-  LIVE: LIVE_STREAMS.map((live) => live._id),
+  // An ended stream's card is placed for nobody.
+  LIVE: seedLiveStreams(new Date())
+    .filter((live) => live.endsAt.getTime() > Date.now())
+    .map((live) => live._id),
   VIDEO: VIDEOS.map((video) => video._id),
 };
 

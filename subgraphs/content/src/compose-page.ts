@@ -5,6 +5,7 @@
 import { deviceOfGuest } from '@bank-hub/shared';
 import type { ContentContext } from './context';
 import { audienceOf, type TargetedMember } from './domain/audience';
+import { liveStatus } from './domain/live';
 import { planSlot, tiedCreatives, type CandidateOutcome, type PlannedItem } from './domain/selection';
 import {
   NOTHING_ASKED,
@@ -216,6 +217,11 @@ export async function composePage(
     // An activity is advertised only while engagement says it runs, whatever its creative's window says; when
     // engagement cannot say, it is left out.
     if (creative.kind === 'ACTIVITY') return inputs.liveActivities?.has(creative.refId ?? '') ?? false;
+    // Likewise a live stream only until it ends, whatever its creative's window says: a replay is a video's card.
+    if (creative.kind === 'LIVE') {
+      const stream = media.LIVE.get(creative.refId ?? '');
+      return stream !== undefined && liveStatus(stream, ctx.now) !== 'ENDED';
+    }
     return media[creative.kind].has(creative.refId ?? '');
   };
   const audience = audienceOf(member, channel, ctx.now, {

@@ -8,7 +8,7 @@ import type { CreativeDoc } from './models/creative';
 import type { PublishedContent } from './published';
 
 export interface ContentLoaders {
-  /** Every creative of a page, whatever its status: for operators and previews. */
+  /** Every creative of a page, whatever its status: for previews, which explain the excluded ones too. */
   creativesByPage: DataLoader<string, CreativeDoc[]>;
   creativeById: DataLoader<string, CreativeDoc | null>;
   /**

@@ -132,19 +132,30 @@ export async function updatePage(
   const edited = edit(before, { channel: input.channel, key, title, slots }, operator.id, new Date());
   if (!edited.ok)
     throw hubError(ErrorCode.FAILED_PRECONDITION, `page ${id}: ${edited.message}`, { state: before.status });
-  const after = await replacePage(ctx, edited.doc, before.version);
+  const after = await replacePage(ctx, edited.doc, before.version, 'input.key');
   await audit(ctx, operator, 'updatePage', 'PAGE', id, before, after);
   return after;
 }
 
-/** Writes a page if nobody changed it since `version`; its channel and key stay unique among pages not archived. */
-async function replacePage(ctx: ContentContext, page: PageDoc, version: number): Promise<PageDoc> {
+/**
+ * Writes a page if nobody changed it since `version`; its channel and key stay unique among pages not archived. A
+ * taken address names `keyField` when the operator typed the key; a workflow step (approving a revision that moves
+ * the page to an address taken since) has no such field.
+ */
+async function replacePage(
+  ctx: ContentContext,
+  page: PageDoc,
+  version: number,
+  keyField: string | null = null,
+): Promise<PageDoc> {
   let after: PageDoc | null;
   try {
     after = await ctx.repos.pages.replaceIfVersion(page, version);
   } catch (error) {
-    if (isDuplicateKey(error))
-      throw conflict(`a page ${page.key} already exists on ${page.channel}`, { field: 'input.key' });
+    if (isDuplicateKey(error)) {
+      const message = `a page ${page.key} already exists on ${page.channel}`;
+      throw conflict(message, keyField ? { field: keyField } : {});
+    }
     throw error;
   }
   if (!after) throw conflict(`page ${page._id} was changed by someone else; reload and retry`);

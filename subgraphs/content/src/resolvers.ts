@@ -7,7 +7,10 @@ import {
   TargetingRuleScalar,
   Scope,
   badInput,
+  checkCount,
+  decodeCursor,
   recommendationCount,
+  toConnection,
   notFound,
   parseRepresentation,
   requireAnyScope,
@@ -15,6 +18,7 @@ import {
 } from '@bank-hub/shared';
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
+import { liveStatus } from './domain/live';
 import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } from './domain/audience';
 import { recommendedProducts } from './recommendations';
 import { reviewOf } from '@bank-hub/shared';
@@ -32,16 +36,23 @@ import {
 } from './operations';
 
 const MAX_LIST = 50;
+const MAX_PAGE = 100;
+/** The ids of pages and creatives: the hub's (PG-…, CR-…) and those of data loaded by other means. */
+const LISTED_ID = /^[\w.:-]{1,200}$/;
 
-/** Live streams as lists give them: on air, then scheduled soonest first, then ended latest first. */
-const LIVE_ORDER: readonly (readonly [LiveStatus, 'asc' | 'desc'])[] = [
-  ['LIVE', 'asc'],
-  ['SCHEDULED', 'asc'],
-  ['ENDED', 'desc'],
-];
+/** Live streams as lists give them: on air, then scheduled, then ended. */
+const LIVE_ORDER: readonly LiveStatus[] = ['LIVE', 'SCHEDULED', 'ENDED'];
 
 function operator(ctx: ContentContext): Operator {
   return { id: requireScope(ctx.identity, Scope.OPERATOR) };
+}
+
+/** Operators' lists of pages and creatives: 1 to 100 a page (20 unless asked), after the cursor of the page before. */
+function listPage(first: number | null | undefined, after: string | null | undefined) {
+  return {
+    size: checkCount(first ?? 20, MAX_PAGE, 'first'),
+    afterId: after ? decodeCursor(after, LISTED_ID, 'after') : null,
+  };
 }
 
 function listSize(first: number | null | undefined): number {
@@ -142,15 +153,29 @@ export const resolvers: Resolvers = {
   },
 
   Query: {
-    pages: (_parent, { channel }, ctx) => {
+    pages: async (_parent, { channel, keys, status, awaitingReview, first, after }, ctx) => {
       // Builders compose mini-program flows that show pages, so they may see which pages exist.
       requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.BUILDER]);
-      return ctx.repos.pages.list(channel ?? null);
+      if (keys && keys.length > MAX_PAGE) throw badInput(`keys may name at most ${MAX_PAGE} pages`, 'keys');
+      const { size, afterId } = listPage(first, after);
+      const filter = {
+        channel: channel ?? null,
+        keys: keys ?? null,
+        status: status ?? null,
+        awaitingReview: awaitingReview ?? false,
+      };
+      return toConnection(await ctx.repos.pages.list(filter, size + 1, afterId), size);
     },
-    creatives: async (_parent, { pageId, slotCode }, ctx) => {
+    creatives: async (_parent, { pageId, slotCode, status, awaitingReview, first, after }, ctx) => {
       operator(ctx);
-      const creatives = await ctx.loaders.creativesByPage.load(pageId);
-      return slotCode ? creatives.filter((creative) => creative.slotCode === slotCode) : creatives;
+      const { size, afterId } = listPage(first, after);
+      const filter = {
+        pageId: pageId ?? null,
+        slotCode: slotCode ?? null,
+        status: status ?? null,
+        awaitingReview: awaitingReview ?? false,
+      };
+      return toConnection(await ctx.repos.creatives.list(filter, size + 1, afterId), size);
     },
     auditLog: (_parent, { targetType, targetId, first }, ctx) => {
       operator(ctx);
@@ -161,8 +186,8 @@ export const resolvers: Resolvers = {
       const size = listSize(first);
       // By state, not by start alone: ended streams pile up over the years and would come first for ever.
       const lists = await Promise.all(
-        LIVE_ORDER.filter(([state]) => !status || state === status).map(([state, direction]) =>
-          ctx.repos.liveStreams.firstBy('startsAt', direction, size, { status: state }),
+        LIVE_ORDER.filter((state) => !status || state === status).map((state) =>
+          ctx.repos.liveStreams.inState(state, ctx.now, size),
         ),
       );
       return lists.flat().slice(0, size);
@@ -205,6 +230,6 @@ export const resolvers: Resolvers = {
     },
   },
   Topic: { id: (doc) => doc._id },
-  LiveStream: { id: (doc) => doc._id },
+  LiveStream: { id: (doc) => doc._id, status: (doc, _args, ctx) => liveStatus(doc, ctx.now) },
   Video: { id: (doc) => doc._id },
 };

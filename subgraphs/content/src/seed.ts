@@ -44,26 +44,55 @@ export const TOPICS: TopicDoc[] = [
   tags: tags as string[],
 }));
 
-export const LIVE_STREAMS: LiveStreamDoc[] = [
-  ['L-MARKET', '午间市场直播 Midday Markets', '首席经济学家 王洋', 'LIVE', '2026-11-25T04:00:00.000Z'],
-  ['L-PENSION', '养老规划公开课 Pension Planning', '理财经理 陈静', 'SCHEDULED', '2030-12-01T11:00:00.000Z'],
-  [
-    'L-FUND',
-    '基金经理面对面 Meet the Fund Manager',
-    '基金经理 李强',
-    'SCHEDULED',
-    '2030-12-05T12:00:00.000Z',
-  ],
-  ['L-TRAVEL', '出境游支付技巧 Travel Payments', '信用卡中心 赵敏', 'ENDED', '2026-10-20T12:00:00.000Z'],
-  ['L-ANTIFRAUD', '反诈课堂 Anti-Fraud Class', '安全专家 周涛', 'SCHEDULED', '2030-12-10T12:00:00.000Z'],
-].map(([_id, title, host, status, startsAt]) => ({
-  _id: _id!,
-  title: title!,
-  host: host!,
-  coverUrl: `${CDN}/live/${_id!.toLowerCase()}.jpg`,
-  status: status as LiveStreamDoc['status'],
-  startsAt: new Date(startsAt!),
-}));
+const HOUR_MS = 3_600_000;
+
+/**
+ * The demo's live streams: Midday Markets on air when the seed is loaded (from an hour before, for six hours), others
+ * scheduled or ended on fixed dates, each an hour and a half unless on air.
+ */
+export function seedLiveStreams(seededAt: Date): LiveStreamDoc[] {
+  const onAir = new Date(seededAt.getTime() - HOUR_MS);
+  return (
+    [
+      ['L-MARKET', '午间市场直播 Midday Markets', '首席经济学家 王洋', onAir, 6],
+      [
+        'L-PENSION',
+        '养老规划公开课 Pension Planning',
+        '理财经理 陈静',
+        new Date('2030-12-01T11:00:00.000Z'),
+        1.5,
+      ],
+      [
+        'L-FUND',
+        '基金经理面对面 Meet the Fund Manager',
+        '基金经理 李强',
+        new Date('2030-12-05T12:00:00.000Z'),
+        1.5,
+      ],
+      [
+        'L-TRAVEL',
+        '出境游支付技巧 Travel Payments',
+        '信用卡中心 赵敏',
+        new Date('2026-10-20T12:00:00.000Z'),
+        1.5,
+      ],
+      [
+        'L-ANTIFRAUD',
+        '反诈课堂 Anti-Fraud Class',
+        '安全专家 周涛',
+        new Date('2030-12-10T12:00:00.000Z'),
+        1.5,
+      ],
+    ] as const
+  ).map(([_id, title, host, startsAt, hours]) => ({
+    _id,
+    title,
+    host,
+    coverUrl: `${CDN}/live/${_id.toLowerCase()}.jpg`,
+    startsAt,
+    endsAt: new Date(startsAt.getTime() + hours * HOUR_MS),
+  }));
+}
 
 export const VIDEOS: VideoDoc[] = [
   ['V-1MIN-FUND', '1分钟看懂基金', 62, '2026-03-01'],
@@ -519,7 +548,7 @@ export async function seedContent(
     models.pages.insertMany(pages),
     models.creatives.insertMany(creatives),
     models.topics.insertMany(TOPICS),
-    models.liveStreams.insertMany(LIVE_STREAMS),
+    models.liveStreams.insertMany(seedLiveStreams(new Date())),
     models.videos.insertMany(VIDEOS),
   ]);
   // Processes already running (npm run seed against a live hub) reload what is published.

@@ -2,6 +2,7 @@ import type { CreativeDoc, CreativeFields } from '../src/models/creative';
 import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
+import { liveStatus } from '../src/domain/live';
 import { planSlot, tiedCreatives } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
 import { checkLink } from '@bank-hub/shared';
@@ -578,6 +579,27 @@ describe('input checks', () => {
       priority: 0,
       rule: null,
     });
+  });
+
+  it('stores an empty fallback id as no fallback', () => {
+    const page = checkPageInput({
+      key: 'home',
+      title: 'Home',
+      slots: [{ code: 'a', template: 'CARD_GRID', maxItems: 3, fallbackCreativeId: '' }],
+    });
+    expect(page.slots[0]?.fallbackCreativeId).toBeNull();
+  });
+});
+
+describe('liveStatus', () => {
+  const stream = { startsAt: new Date('2026-12-01T12:00:00Z'), endsAt: new Date('2026-12-01T13:00:00Z') };
+  it.each([
+    ['2026-12-01T11:59:59.999Z', 'SCHEDULED'],
+    ['2026-12-01T12:00:00.000Z', 'LIVE'],
+    ['2026-12-01T12:59:59.999Z', 'LIVE'],
+    ['2026-12-01T13:00:00.000Z', 'ENDED'],
+  ])('at %s is %s', (now, status) => {
+    expect(liveStatus(stream, new Date(now))).toBe(status);
   });
 });
 

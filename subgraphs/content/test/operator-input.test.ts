@@ -92,8 +92,8 @@ describe('liveStreams', () => {
     title: `old ${i}`,
     host: 'host',
     coverUrl: 'https://cdn.example/old.jpg',
-    status: 'ENDED' as const,
     startsAt: new Date(Date.UTC(2020, 0, 1 + i)),
+    endsAt: new Date(Date.UTC(2020, 0, 1 + i, 1)),
   });
 
   beforeAll(async () => {

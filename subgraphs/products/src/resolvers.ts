@@ -57,10 +57,9 @@ function builder(ctx: ProductsContext): Builder {
 
 const isBuilder = (ctx: ProductsContext) => BUILDER_SCOPES.some((scope) => hasScope(ctx.identity, scope));
 
-/** The pages a flow may show, asked of content on behalf of the caller only when a flow shows any. */
 /** What flows name outside products, asked of the graph on behalf of the builder. */
 const referencesFor = (ctx: ProductsContext): FlowReferences => ({
-  pageKeys: () => ctx.pages.pageKeys(ctx),
+  pageKeys: (keys) => ctx.pages.pageKeys(ctx, keys),
   claimableBenefits: (ids) => ctx.benefits.claimable(ctx, ids),
 });
 

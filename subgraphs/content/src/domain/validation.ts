@@ -90,7 +90,8 @@ export function checkPageInput(input: PageInput): { key: string; title: string; 
       template,
       title: optionalText(slot.title, `${at}.title`, 60),
       maxItems: slot.maxItems,
-      fallbackCreativeId: slot.fallbackCreativeId ?? null,
+      // An empty id names no fallback: stored as none, not as a creative id that cannot exist.
+      fallbackCreativeId: slot.fallbackCreativeId || null,
       autoFill: slot.autoFill ?? false,
       productType: slot.productType ?? null,
     };

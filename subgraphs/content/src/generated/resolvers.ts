@@ -26,6 +26,7 @@ import type { WorkflowOutcome } from '../operations';
 import type { ContentContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -220,6 +221,24 @@ export type Creative = {
   version: Scalars['Int']['output'];
 };
 
+/** A page of creatives, by id. */
+export type CreativeConnection = {
+  __typename?: 'CreativeConnection';
+  /** The creatives on this page of results. */
+  edges: Array<CreativeEdge>;
+  /** Where this page of results ends. */
+  pageInfo: PageInfo;
+};
+
+/** A creative with its cursor. */
+export type CreativeEdge = {
+  __typename?: 'CreativeEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The creative. */
+  node: Creative;
+};
+
 /** A creative to create or edit. Which content fields are needed depends on kind. */
 export type CreativeInput = {
   /** ENTRY: badge. */
@@ -343,7 +362,7 @@ export type LifecycleStage =
   /** Generates revenue: holds products or pays fees. */
   | 'REVENUE';
 
-/** A card for a live stream. */
+/** A card for a live stream, until the stream ends. */
 export type LiveCard = PlacedItem & {
   __typename?: 'LiveCard';
   /** The creative that produced the item; null when filled in automatically. */
@@ -358,13 +377,13 @@ export type LiveCard = PlacedItem & {
   variant?: Maybe<Scalars['String']['output']>;
 };
 
-/** A live stream's state. */
+/** A live stream's state, read from its schedule when asked. */
 export type LiveStatus =
-  /** Finished; a replay may be available. */
+  /** Finished: from `endsAt` on. Its cards leave members' pages; a replay is published as a short video. */
   | 'ENDED'
-  /** On air. */
+  /** On air: from `startsAt` until `endsAt`. */
   | 'LIVE'
-  /** Announced, not started. */
+  /** Announced, not started: before `startsAt`. */
   | 'SCHEDULED';
 
 /** A live stream (直播). */
@@ -372,13 +391,15 @@ export type LiveStream = {
   __typename?: 'LiveStream';
   /** Cover image URL. */
   coverUrl: Scalars['String']['output'];
+  /** When it ends (or ended). */
+  endsAt: Scalars['DateTime']['output'];
   /** Host's display name. */
   host: Scalars['String']['output'];
   /** Live stream id. */
   id: Scalars['ID']['output'];
   /** When it starts (or started). */
   startsAt: Scalars['DateTime']['output'];
-  /** Scheduled, live or ended. */
+  /** Scheduled, live or ended, by its schedule at the time of the request. */
   status: LiveStatus;
   /** Title. */
   title: Scalars['String']['output'];
@@ -559,6 +580,33 @@ export type PageConfig = {
   version: Scalars['Int']['output'];
 };
 
+/** A page of pages as configured, by id. */
+export type PageConfigConnection = {
+  __typename?: 'PageConfigConnection';
+  /** The pages on this page of results. */
+  edges: Array<PageConfigEdge>;
+  /** Where this page of results ends. */
+  pageInfo: PageInfo;
+};
+
+/** A page as configured, with its cursor. */
+export type PageConfigEdge = {
+  __typename?: 'PageConfigEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The page. */
+  node: PageConfig;
+};
+
+/** Cursor pagination state. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last item on this page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether there are more items after endCursor. */
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
 /** A page to create or edit. */
 export type PageInput = {
   /** The channel. */
@@ -626,7 +674,7 @@ export type Placement = {
 
 /** Why a candidate creative was or was not placed, in a page preview. */
 export type PlacementDecision =
-  /** The topic, activity, live stream or video it shows is not available. */
+  /** The topic, activity, live stream or video it shows is not available: an activity that does not run, a live stream that has ended. */
   | 'CONTENT_UNAVAILABLE'
   /** Placed because nothing else qualified: the slot's fallback. */
   | 'FALLBACK'
@@ -700,12 +748,21 @@ export type Query = {
   __typename?: 'Query';
   /** Audit records of one page or creative, newest first. Operator scope. */
   auditLog: Array<AuditEntry>;
-  /** Creatives of a page, optionally of one slot. Operator scope. */
-  creatives: Array<Creative>;
-  /** Live streams, optionally in one state: those on air, then scheduled ones soonest first, then ended ones latest first. */
+  /**
+   * Creatives, by id, a page at a time (`after`: the `endCursor` of the page before): those not archived, or those in
+   * `status`. Operator scope.
+   */
+  creatives: CreativeConnection;
+  /**
+   * Live streams, optionally in one state: those on air, then scheduled ones soonest first, then ended ones latest
+   * ended first.
+   */
   liveStreams: Array<LiveStream>;
-  /** Pages as configured, optionally of one channel. Operator or builder scope. */
-  pages: Array<PageConfig>;
+  /**
+   * Pages as configured, by id, a page at a time (`after`: the `endCursor` of the page before): those not archived, or
+   * those in `status`. Operator or builder scope.
+   */
+  pages: PageConfigConnection;
   /** Hot topics, hottest first. */
   topics: Array<Topic>;
   /** Short videos, newest first. */
@@ -719,8 +776,12 @@ export type QueryAuditLogArgs = {
 };
 
 export type QueryCreativesArgs = {
-  pageId: Scalars['ID']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  pageId?: InputMaybe<Scalars['ID']['input']>;
   slotCode?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ContentStatus>;
 };
 
 export type QueryLiveStreamsArgs = {
@@ -729,7 +790,12 @@ export type QueryLiveStreamsArgs = {
 };
 
 export type QueryPagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
   channel?: InputMaybe<Channel>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  keys?: InputMaybe<Array<Scalars['String']['input']>>;
+  status?: InputMaybe<ContentStatus>;
 };
 
 export type QueryTopicsArgs = {
@@ -1164,6 +1230,10 @@ export type ResolversTypes = ResolversObject<{
   Channel: Channel;
   ContentStatus: ContentStatus;
   Creative: ResolverTypeWrapper<CreativeDoc>;
+  CreativeConnection: ResolverTypeWrapper<
+    Omit<CreativeConnection, 'edges'> & { edges: Array<ResolversTypes['CreativeEdge']> }
+  >;
+  CreativeEdge: ResolverTypeWrapper<Omit<CreativeEdge, 'node'> & { node: ResolversTypes['Creative'] }>;
   CreativeInput: CreativeInput;
   CreativeKind: CreativeKind;
   CreativeVariant: ResolverTypeWrapper<VariantDoc>;
@@ -1180,6 +1250,12 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Page: ResolverTypeWrapper<PageView>;
   PageConfig: ResolverTypeWrapper<PageDoc>;
+  PageConfigConnection: ResolverTypeWrapper<
+    Omit<PageConfigConnection, 'edges'> & { edges: Array<ResolversTypes['PageConfigEdge']> }
+  >;
+  PageConfigEdge: ResolverTypeWrapper<Omit<PageConfigEdge, 'node'> & { node: ResolversTypes['PageConfig'] }>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PageInput: PageInput;
   PagePreview: ResolverTypeWrapper<ComposedPage>;
   PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
@@ -1193,7 +1269,6 @@ export type ResolversTypes = ResolversObject<{
   RiskLevel: RiskLevel;
   Slot: ResolverTypeWrapper<SlotView>;
   SlotConfig: ResolverTypeWrapper<SlotDoc>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   SlotInput: SlotInput;
   SlotItem: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['SlotItem']>;
   SlotPreview: ResolverTypeWrapper<SlotDecisions>;
@@ -1221,6 +1296,10 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   Float: Scalars['Float']['output'];
   Creative: CreativeDoc;
+  CreativeConnection: Omit<CreativeConnection, 'edges'> & {
+    edges: Array<ResolversParentTypes['CreativeEdge']>;
+  };
+  CreativeEdge: Omit<CreativeEdge, 'node'> & { node: ResolversParentTypes['Creative'] };
   CreativeInput: CreativeInput;
   CreativeVariant: VariantDoc;
   DateTime: Scalars['DateTime']['output'];
@@ -1234,6 +1313,12 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   Page: PageView;
   PageConfig: PageDoc;
+  PageConfigConnection: Omit<PageConfigConnection, 'edges'> & {
+    edges: Array<ResolversParentTypes['PageConfigEdge']>;
+  };
+  PageConfigEdge: Omit<PageConfigEdge, 'node'> & { node: ResolversParentTypes['PageConfig'] };
+  PageInfo: PageInfo;
+  Boolean: Scalars['Boolean']['output'];
   PageInput: PageInput;
   PagePreview: ComposedPage;
   PendingRevision: PendingRevisionView;
@@ -1244,7 +1329,6 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   Slot: SlotView;
   SlotConfig: SlotDoc;
-  Boolean: Scalars['Boolean']['output'];
   SlotInput: SlotInput;
   SlotItem: ResolversUnionTypes<ResolversParentTypes>['SlotItem'];
   SlotPreview: SlotDecisions;
@@ -1360,6 +1444,22 @@ export type CreativeResolvers<
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type CreativeConnectionResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['CreativeConnection'] = ResolversParentTypes['CreativeConnection'],
+> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['CreativeEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type CreativeEdgeResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['CreativeEdge'] = ResolversParentTypes['CreativeEdge'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Creative'], ParentType, ContextType>;
+}>;
+
 export type CreativeVariantResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['CreativeVariant'] = ResolversParentTypes['CreativeVariant'],
@@ -1420,6 +1520,7 @@ export type LiveStreamResolvers<
   ParentType extends ResolversParentTypes['LiveStream'] = ResolversParentTypes['LiveStream'],
 > = ResolversObject<{
   coverUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1539,6 +1640,31 @@ export type PageConfigResolvers<
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type PageConfigConnectionResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['PageConfigConnection'] =
+    ResolversParentTypes['PageConfigConnection'],
+> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['PageConfigEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type PageConfigEdgeResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['PageConfigEdge'] = ResolversParentTypes['PageConfigEdge'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PageConfig'], ParentType, ContextType>;
+}>;
+
+export type PageInfoResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo'],
+> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type PagePreviewResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['PagePreview'] = ResolversParentTypes['PagePreview'],
@@ -1619,10 +1745,10 @@ export type QueryResolvers<
     RequireFields<QueryAuditLogArgs, 'first' | 'targetId' | 'targetType'>
   >;
   creatives?: Resolver<
-    Array<ResolversTypes['Creative']>,
+    ResolversTypes['CreativeConnection'],
     ParentType,
     ContextType,
-    RequireFields<QueryCreativesArgs, 'pageId'>
+    RequireFields<QueryCreativesArgs, 'awaitingReview' | 'first'>
   >;
   liveStreams?: Resolver<
     Array<ResolversTypes['LiveStream']>,
@@ -1630,7 +1756,12 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryLiveStreamsArgs, 'first'>
   >;
-  pages?: Resolver<Array<ResolversTypes['PageConfig']>, ParentType, ContextType, Partial<QueryPagesArgs>>;
+  pages?: Resolver<
+    ResolversTypes['PageConfigConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryPagesArgs, 'awaitingReview' | 'first'>
+  >;
   topics?: Resolver<
     Array<ResolversTypes['Topic']>,
     ParentType,
@@ -1760,6 +1891,8 @@ export type Resolvers<ContextType = ContentContext> = ResolversObject<{
   Banner?: BannerResolvers<ContextType>;
   CandidateDecision?: CandidateDecisionResolvers<ContextType>;
   Creative?: CreativeResolvers<ContextType>;
+  CreativeConnection?: CreativeConnectionResolvers<ContextType>;
+  CreativeEdge?: CreativeEdgeResolvers<ContextType>;
   CreativeVariant?: CreativeVariantResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EntryCard?: EntryCardResolvers<ContextType>;
@@ -1771,6 +1904,9 @@ export type Resolvers<ContextType = ContentContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   Page?: PageResolvers<ContextType>;
   PageConfig?: PageConfigResolvers<ContextType>;
+  PageConfigConnection?: PageConfigConnectionResolvers<ContextType>;
+  PageConfigEdge?: PageConfigEdgeResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   PagePreview?: PagePreviewResolvers<ContextType>;
   PendingRevision?: PendingRevisionResolvers<ContextType>;
   PlacedItem?: PlacedItemResolvers<ContextType>;

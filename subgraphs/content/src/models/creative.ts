@@ -2,6 +2,7 @@
 import { Schema, type Model } from 'mongoose';
 import type { Rule } from '@bank-hub/targeting';
 import type { Revisable } from '@bank-hub/shared';
+import { listCriteria, type WorkflowFilter } from './listing';
 
 export type CreativeKind = 'BANNER' | 'ENTRY' | 'ACTIVITY' | 'PRODUCT' | 'TOPIC' | 'LIVE' | 'VIDEO';
 
@@ -34,6 +35,12 @@ export interface CreativeFields {
   refId: string | null;
   /** Most impressions per member per day (UTC); null for no cap. */
   frequencyCap: number | null;
+}
+
+/** Which creatives an operator lists. */
+export interface CreativeFilter extends WorkflowFilter {
+  pageId: string | null;
+  slotCode: string | null;
 }
 
 export interface CreativeDoc extends CreativeFields, Revisable<CreativeFields> {
@@ -106,14 +113,16 @@ export class CreativeRepository {
       .exec();
   }
 
-  /**
-   * What a member's page can show: published creatives that have not ended. Archived and ended creatives pile up
-   * over the years; rendering never reads them.
-   */
-  placeableForPages(pageIds: readonly string[], now: Date): Promise<CreativeDoc[]> {
+  /** At most `limit` creatives matching `filter`, by id, after the creative `after`. */
+  list(filter: CreativeFilter, limit: number, after: string | null): Promise<CreativeDoc[]> {
     return this.model
-      .find({ pageId: { $in: pageIds }, status: 'PUBLISHED', endsAt: { $gt: now } })
+      .find({
+        ...(filter.pageId ? { pageId: filter.pageId } : {}),
+        ...(filter.slotCode ? { slotCode: filter.slotCode } : {}),
+        ...listCriteria(filter, after),
+      })
       .sort({ _id: 1 })
+      .limit(limit)
       .lean<CreativeDoc[]>()
       .exec();
   }

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { AuditLog } from '@bank-hub/shared';
 import { CreativeRepository, creativeSchema, type CreativeDoc } from './creative';
 import {
+  LiveStreamRepository,
   MediaRepository,
   liveStreamSchema,
   topicSchema,
@@ -17,7 +18,7 @@ export interface ContentRepositories {
   pages: PageRepository;
   creatives: CreativeRepository;
   topics: MediaRepository<TopicDoc>;
-  liveStreams: MediaRepository<LiveStreamDoc>;
+  liveStreams: LiveStreamRepository;
   videos: MediaRepository<VideoDoc>;
   audit: AuditLog;
 }
@@ -27,7 +28,7 @@ export async function openRepositories(connection: Connection): Promise<ContentR
     pages: new PageRepository(connection.model<StoredPage>('Page', pageSchema)),
     creatives: new CreativeRepository(connection.model<CreativeDoc>('Creative', creativeSchema)),
     topics: new MediaRepository(connection.model<TopicDoc>('Topic', topicSchema)),
-    liveStreams: new MediaRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
+    liveStreams: new LiveStreamRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
     videos: new MediaRepository(connection.model<VideoDoc>('Video', videoSchema)),
     audit: AuditLog.open(connection),
   };

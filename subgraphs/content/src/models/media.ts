@@ -13,13 +13,14 @@ export interface TopicDoc {
 
 export type LiveStatus = 'SCHEDULED' | 'LIVE' | 'ENDED';
 
+/** A live stream as scheduled: on air from `startsAt` until `endsAt`. Its status is read from the clock (liveStatus). */
 export interface LiveStreamDoc {
   _id: string;
   title: string;
   host: string;
   coverUrl: string;
-  status: LiveStatus;
   startsAt: Date;
+  endsAt: Date;
 }
 
 export interface VideoDoc {
@@ -54,8 +55,8 @@ export const liveStreamSchema = mediaSchema<LiveStreamDoc>('live_streams', {
   title: requiredString,
   host: requiredString,
   coverUrl: requiredString,
-  status: requiredString,
   startsAt: requiredDate,
+  endsAt: requiredDate,
 });
 
 export const videoSchema = mediaSchema<VideoDoc>('videos', {
@@ -76,28 +77,36 @@ export class MediaRepository<T extends { _id: string }> {
       .exec();
   }
 
-  /** The first `limit` documents by one field (ties by id), optionally only those matching equality criteria. */
-  firstBy(
-    field: keyof T & string,
-    direction: 'asc' | 'desc',
-    limit: number,
-    criteria: Partial<Record<keyof T & string, string>> = {},
-  ): Promise<T[]> {
+  /** The first `limit` documents by one field (ties by id). */
+  firstBy(field: keyof T & string, direction: 'asc' | 'desc', limit: number): Promise<T[]> {
     return this.model
-      .find(criteria as Record<string, string>)
+      .find()
       .sort({ [field]: direction === 'asc' ? 1 : -1, _id: 1 })
       .limit(limit)
       .lean<T[]>()
       .exec();
   }
+}
 
-  /** Documents whose `field` (a date) is still ahead of `now`, soonest first. */
-  endingAfter(field: keyof T & string, now: Date, limit: number): Promise<T[]> {
+/**
+ * Live streams in one state at `now` (as liveStatus reads it), in the order lists give them: on air and scheduled
+ * ones soonest start first, ended ones latest end first.
+ */
+const LIVE_STATES: Record<LiveStatus, (now: Date) => [Record<string, unknown>, Record<string, 1 | -1>]> = {
+  LIVE: (now) => [{ startsAt: { $lte: now }, endsAt: { $gt: now } }, { startsAt: 1 }],
+  SCHEDULED: (now) => [{ startsAt: { $gt: now } }, { startsAt: 1 }],
+  ENDED: (now) => [{ startsAt: { $lte: now }, endsAt: { $lte: now } }, { endsAt: -1 }],
+};
+
+export class LiveStreamRepository extends MediaRepository<LiveStreamDoc> {
+  /** The first `limit` streams in `state` at `now`. */
+  inState(state: LiveStatus, now: Date, limit: number): Promise<LiveStreamDoc[]> {
+    const [filter, order] = LIVE_STATES[state](now);
     return this.model
-      .find({ [field]: { $gt: now } } as Record<string, unknown>)
-      .sort({ [field]: 1, _id: 1 })
+      .find(filter)
+      .sort({ ...order, _id: 1 })
       .limit(limit)
-      .lean<T[]>()
+      .lean<LiveStreamDoc[]>()
       .exec();
   }
 }

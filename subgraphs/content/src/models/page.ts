@@ -1,6 +1,7 @@
 // Pages (by channel and key) with their ordered slots, embedded: a page is always read whole.
 import { Schema, type Model } from 'mongoose';
 import type { Revisable } from '@bank-hub/shared';
+import { listCriteria, type WorkflowFilter } from './listing';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 export type SlotTemplate =
@@ -22,6 +23,12 @@ export interface SlotDoc {
   fallbackCreativeId: string | null;
   autoFill: boolean;
   productType: ProductType | null;
+}
+
+/** Which pages an operator lists. */
+export interface PageFilter extends WorkflowFilter {
+  channel: Channel | null;
+  keys: readonly string[] | null;
 }
 
 /** What an operator edits on a page: everything but its identity and its workflow state. */
@@ -122,10 +129,16 @@ export class PageRepository {
     return this.model.find({ status: 'PUBLISHED' }).lean<PageDoc[]>().exec();
   }
 
-  list(channel: Channel | null): Promise<PageDoc[]> {
+  /** At most `limit` pages matching `filter`, by id, after the page `after`. */
+  list(filter: PageFilter, limit: number, after: string | null): Promise<PageDoc[]> {
     return this.model
-      .find(channel ? { channel } : {})
-      .sort({ channel: 1, key: 1, _id: 1 })
+      .find({
+        ...(filter.channel ? { channel: filter.channel } : {}),
+        ...(filter.keys ? { key: { $in: filter.keys } } : {}),
+        ...listCriteria(filter, after),
+      })
+      .sort({ _id: 1 })
+      .limit(limit)
       .lean<PageDoc[]>()
       .exec();
   }

@@ -296,8 +296,8 @@ export const setStart = (stepId: string) => (flow: ServiceFlowDoc) => {
 
 /** What a flow names outside products, asked of the graph on behalf of the builder. */
 export interface FlowReferences {
-  /** The keys of the pages a flow may show (content). */
-  pageKeys(): Promise<ReadonlySet<string>>;
+  /** Of these page keys, those of pages a flow may show (content). */
+  pageKeys(keys: readonly string[]): Promise<ReadonlySet<string>>;
   /** Of these benefit ids, those a flow may claim (engagement). */
   claimableBenefits(ids: readonly string[]): Promise<ReadonlySet<string>>;
 }
@@ -314,10 +314,11 @@ export async function validateVersion(
       .map((mapping) => mapping.constant as string),
   );
   const benefitIds = claimedBenefitIds(flow);
+  const pageKeys = [...new Set(shownPageKeys(flow))];
   // Only a flow that shows pages or claims benefits needs to ask the graph which exist.
   const [products, pages, benefits] = await Promise.all([
     repos.products.findByIds(productIds),
-    shownPageKeys(flow).length > 0 ? references.pageKeys() : new Set<string>(),
+    pageKeys.length > 0 ? references.pageKeys(pageKeys) : new Set<string>(),
     benefitIds.length > 0 ? references.claimableBenefits(benefitIds) : new Set<string>(),
   ]);
   const risks = new Map(products.map((product) => [product._id, product.riskLevel]));

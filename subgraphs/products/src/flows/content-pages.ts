@@ -3,27 +3,29 @@
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 
 export interface PageDirectory {
-  /** Keys of the mini-program pages that exist and have not been archived. */
-  pageKeys(caller: GraphCaller): Promise<ReadonlySet<string>>;
+  /** Of these keys (at most 100: a flow has at most 50 steps), those of mini-program pages not archived. */
+  pageKeys(caller: GraphCaller, keys: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
-const PAGES_QUERY = 'query PagesFlowsMayShow { pages(channel: MINI_PROGRAM) { key status } }';
+// Content lists pages not archived unless asked otherwise, at most one per channel and key: one page of 100 holds all.
+const PAGES_QUERY = `query PagesFlowsMayShow($keys: [String!]!) {
+  pages(channel: MINI_PROGRAM, keys: $keys, first: 100) { edges { node { key } } }
+}`;
 
 export function graphPageDirectory(graph: GraphClient): PageDirectory {
   return {
-    async pageKeys(caller) {
-      const response = await graph.query<{ pages: { key: string; status: string }[] | null }>(
+    async pageKeys(caller, keys) {
+      const response = await graph.query<{ pages: { edges: { node: { key: string } }[] } | null }>(
         caller,
         PAGES_QUERY,
+        { keys },
       );
       if (response.errors.length > 0 || !response.data?.pages) {
         throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'could not list pages with the content subgraph', {
           reason: response.errors[0]?.message,
         });
       }
-      return new Set(
-        response.data.pages.filter((page) => page.status !== 'ARCHIVED').map((page) => page.key),
-      );
+      return new Set(response.data.pages.edges.map((edge) => edge.node.key));
     },
   };
 }

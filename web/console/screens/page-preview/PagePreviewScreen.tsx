@@ -26,7 +26,8 @@ export function PagePreviewScreen() {
   const [pageId, setPageId] = useState('PG-APP-home');
   const [asked, setAsked] = useState<{ memberId: string; pageId: string } | null>(null);
   const [whyNotOnly, setWhyNotOnly] = useState(false);
-  const page = pages.data?.pages.find((candidate) => candidate.id === asked?.pageId);
+  const published = pages.data?.pages.edges.map((edge) => edge.node) ?? [];
+  const page = published.find((candidate) => candidate.id === asked?.pageId);
   const preview = useQuery(PAGE_PREVIEW, {
     variables: { memberId: asked?.memberId ?? '', channel: page?.channel ?? '', key: page?.key ?? '' },
     skip: !asked || !page,
@@ -50,7 +51,7 @@ export function PagePreviewScreen() {
         <label>
           Page
           <select name="page" value={pageId} onChange={(event) => setPageId(event.target.value)}>
-            {pages.data?.pages.map((candidate) => (
+            {published.map((candidate) => (
               <option key={candidate.id} value={candidate.id}>
                 {candidate.channel} · {candidate.key} — {candidate.title}
               </option>

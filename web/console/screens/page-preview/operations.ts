@@ -1,11 +1,18 @@
-// What the page preview asks: the pages operators configure, and one member's page with the reasons behind it.
+// What the page preview asks: the published pages, and one member's page with the reasons behind it.
 import { document } from '../../app/document';
 
-export const PAGES = document<{
-  pages: { id: string; channel: string; key: string; title: string; status: string }[];
-}>(`
+/** A page a preview can explain: only a published page reaches members. */
+export interface PreviewablePage {
+  id: string;
+  channel: string;
+  key: string;
+  title: string;
+}
+
+// The first 100 published pages: a bank publishes a handful per channel, one per key.
+export const PAGES = document<{ pages: { edges: { node: PreviewablePage }[] } }>(`
   query ConsolePages {
-    pages { id channel key title status }
+    pages(status: PUBLISHED, first: 100) { edges { node { id channel key title } } }
   }
 `);
 

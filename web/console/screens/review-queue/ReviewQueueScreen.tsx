@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { Done, ErrorNotice } from '../../app/Notice';
 import type { ScreenProps } from '..';
-import { APPROVE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES, type PageToReview } from './operations';
+import { APPROVE, QUEUE_SIZE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES } from './operations';
 import { waitingCreative, waitingPage, type Waiting } from './queue';
 
 /** After a step, every page and creative list on the screen is read again. */
@@ -18,38 +18,25 @@ type Report = (outcome: { type: string; id: string; status: string; live: boolea
 
 export function ReviewQueueScreen({ operator }: ScreenProps) {
   const pages = useQuery(REVIEW_PAGES, { fetchPolicy: 'network-only' });
+  const creatives = useQuery(REVIEW_CREATIVES, { fetchPolicy: 'network-only' });
   const [done, setDone] = useState<string | null>(null);
   const report: Report = (outcome) =>
     setDone(
       `${outcome.type === 'PAGE' ? 'Page' : 'Creative'} ${outcome.id} is now ${outcome.status}${outcome.live ? ' and live' : ''}.`,
     );
+  const waiting = [
+    ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
+    ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
+  ].filter((item): item is Waiting => item !== null);
+  const more = pages.data?.pages.pageInfo.hasNextPage || creatives.data?.creatives.pageInfo.hasNextPage;
   return (
     <>
       <p className="hint">
         Four eyes: content goes live only when an operator other than its last editor approves it. Your own
         edits are listed for you to follow, not to approve.
       </p>
-      <ErrorNotice error={pages.error} />
+      <ErrorNotice error={pages.error ?? creatives.error} />
       {done && <Done>{done}</Done>}
-      {pages.data?.pages.map((page) => (
-        <PageQueue key={page.id} page={page} operator={operator} report={report} />
-      ))}
-    </>
-  );
-}
-
-/** What waits on one page: the page itself, and its creatives. */
-function PageQueue({ page, operator, report }: { page: PageToReview; operator: string; report: Report }) {
-  const creatives = useQuery(REVIEW_CREATIVES, {
-    variables: { pageId: page.id },
-    fetchPolicy: 'network-only',
-  });
-  const waiting = [waitingPage(page), ...(creatives.data?.creatives ?? []).map(waitingCreative)].filter(
-    (item): item is Waiting => item !== null,
-  );
-  return (
-    <>
-      <ErrorNotice error={creatives.error} />
       {waiting.map((item) => (
         <WaitingItem
           key={`${item.target.type}:${item.target.id}`}
@@ -58,6 +45,12 @@ function PageQueue({ page, operator, report }: { page: PageToReview; operator: s
           report={report}
         />
       ))}
+      {more && (
+        <p className="hint more">
+          More than {QUEUE_SIZE} pages or creatives wait: those after them are listed as these are approved or
+          rejected.
+        </p>
+      )}
     </>
   );
 }

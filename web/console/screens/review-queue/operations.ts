@@ -1,5 +1,5 @@
-// What the review queue asks content: pages and creatives with their workflow state and pending revisions, and the
-// workflow steps an approver takes.
+// What the review queue asks content: the pages and creatives waiting for approval, with their workflow state and
+// pending revisions, and the workflow steps an approver takes.
 import { document } from '../../app/document';
 
 export interface Revision {
@@ -66,23 +66,42 @@ export interface CreativeToReview extends Reviewable {
 
 const REVISION = 'pendingRevision { status lastEditedBy updatedAt changes { field before after } }';
 
-export const REVIEW_PAGES = document<{ pages: PageToReview[] }>(`
+/** The most pages or creatives the queue reads at once: approving some makes room for the next. */
+export const QUEUE_SIZE = 100;
+
+/** One page of a list, as content gives it. */
+export interface Listed<T> {
+  edges: { node: T }[];
+  pageInfo: { hasNextPage: boolean };
+}
+
+export const REVIEW_PAGES = document<{ pages: Listed<PageToReview> }>(`
   query ConsoleReviewPages {
-    pages {
-      id channel key title status version lastEditedBy updatedAt
-      slots { code template title maxItems fallbackCreativeId autoFill productType }
-      ${REVISION}
+    pages(awaitingReview: true, first: ${QUEUE_SIZE}) {
+      edges {
+        node {
+          id channel key title status version lastEditedBy updatedAt
+          slots { code template title maxItems fallbackCreativeId autoFill productType }
+          ${REVISION}
+        }
+      }
+      pageInfo { hasNextPage }
     }
   }
 `);
 
-export const REVIEW_CREATIVES = document<{ creatives: CreativeToReview[] }, { pageId: string }>(`
-  query ConsoleReviewCreatives($pageId: ID!) {
-    creatives(pageId: $pageId) {
-      id pageId slotCode name kind status version lastEditedBy updatedAt
-      title imageUrl iconUrl link badge refId highlight priority frequencyCap rule startsAt endsAt
-      experimentKey variants { key weight title imageUrl highlight }
-      ${REVISION}
+export const REVIEW_CREATIVES = document<{ creatives: Listed<CreativeToReview> }>(`
+  query ConsoleReviewCreatives {
+    creatives(awaitingReview: true, first: ${QUEUE_SIZE}) {
+      edges {
+        node {
+          id pageId slotCode name kind status version lastEditedBy updatedAt
+          title imageUrl iconUrl link badge refId highlight priority frequencyCap rule startsAt endsAt
+          experimentKey variants { key weight title imageUrl highlight }
+          ${REVISION}
+        }
+      }
+      pageInfo { hasNextPage }
     }
   }
 `);
