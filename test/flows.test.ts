@@ -784,7 +784,25 @@ describe('walking a flow', () => {
       output: { verified: true },
       key: 'hijack-0001',
     });
-    expect(errorCodes(someoneElse)).toEqual(['FORBIDDEN']);
+    // Another member's session is NOT_FOUND, exactly as one that does not exist (as their inbox messages are):
+    // FORBIDDEN would tell a guessed or leaked id is real.
+    const noSuchSession = 'FS-00000000-0000-4000-8000-000000000000';
+    const notFound = (response: GraphQLResponse, id: string) =>
+      JSON.parse(JSON.stringify({ data: response.data, errors: response.errors }).replaceAll(id, '<id>'));
+    const unknownAdvance = await wealthy(ADVANCE, {
+      session: noSuchSession,
+      step: 'identity',
+      output: { verified: true },
+      key: 'hijack-0001',
+    });
+    expect(errorCodes(someoneElse)).toEqual(['NOT_FOUND']);
+    expect(notFound(someoneElse, session)).toEqual(notFound(unknownAdvance, noSuchSession));
+    const READ = `query ($id: ID!) { flowSession(id: $id) { status currentStep { id } } }`;
+    const peek = await wealthy(READ, { id: session });
+    expect(errorCodes(peek)).toEqual(['NOT_FOUND']);
+    expect(notFound(peek, session)).toEqual(
+      notFound(await wealthy(READ, { id: noSuchSession }), noSuchSession),
+    );
     const state = await ok(young(`{ flowSession(id: "${session}") { currentStep { id } outputs } }`));
     expect(state.flowSession).toEqual({ currentStep: { id: 'identity' }, outputs: {} });
     expect(errorCodes(await young(START, { key: 'no-such-flow' }))).toEqual(['NOT_FOUND']);
@@ -817,8 +835,9 @@ describe('session expiry', () => {
     await hub.connections.products
       .collection<{ _id: string }>('flow_sessions')
       .updateOne({ _id: started.id }, { $set: { expiresAt: new Date(Date.now() - 1_000) } });
-    const read = await ok(young(`{ flowSession(id: "${started.id}") { status } }`));
-    expect(read.flowSession.status).toBe('EXPIRED');
+    const read = await ok(young(`{ flowSession(id: "${started.id}") { status currentStep { id } } }`));
+    // Nothing is left to complete: an expired session has no current step.
+    expect(read.flowSession).toEqual({ status: 'EXPIRED', currentStep: null });
     // Reading changes nothing stored; the next advance refuses it as expired, as the read said.
     expect((await storedSession(started.id)).status).toBe('ACTIVE');
     const late = await young(ADVANCE, {
@@ -850,6 +869,8 @@ describe('open sessions per member', () => {
     const read = async (id: string) =>
       (await ok(member(`{ flowSession(id: "${id}") { status } }`))).flowSession;
     expect(await read(ids[0]!)).toEqual({ status: 'EXPIRED' });
+    const evicted = await ok(member(`{ flowSession(id: "${ids[0]}") { currentStep { id } } }`));
+    expect(evicted.flowSession).toEqual({ currentStep: null });
     for (const id of ids.slice(1)) expect(await read(id)).toEqual({ status: 'ACTIVE' });
     const late = await member(ADVANCE, {
       session: ids[0],

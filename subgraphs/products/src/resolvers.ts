@@ -15,7 +15,7 @@ import {
   hasScope,
   parseRepresentation,
 } from '@bank-hub/shared';
-import { eligibleBundles } from './domain/bundles';
+import { bundleChannels, eligibleBundles } from './domain/bundles';
 import {
   addStep,
   connectSteps,
@@ -168,10 +168,15 @@ export const resolvers: Resolvers = {
     },
     products: (_parent, { type, channel, first, after }, ctx) =>
       catalogPage(ctx, { type, channel }, first, after),
-    searchProducts: (_parent, { text, type, maxRiskLevel, first, after }, ctx) =>
+    searchProducts: (_parent, { text, type, channel, maxRiskLevel, first, after }, ctx) =>
       catalogPage(
         ctx,
-        { text: searchText(text), type, riskLevels: maxRiskLevel ? riskLevelsUpTo(maxRiskLevel) : null },
+        {
+          text: searchText(text),
+          type,
+          channel,
+          riskLevels: maxRiskLevel ? riskLevelsUpTo(maxRiskLevel) : null,
+        },
         first,
         after,
       ),
@@ -206,10 +211,13 @@ export const resolvers: Resolvers = {
     // Stored ACTIVE until an advance marks it, a session past expiresAt is EXPIRED as of this request.
     status: (session, _args, ctx) => sessionStatus(session, ctx.now),
     flow: async (session, _args, ctx) => (await ctx.loaders.flowById.load(session.flowId))!,
+    // Only an active session has a step to complete: an expired one cannot advance, however it was stored.
     currentStep: async (session, _args, ctx) =>
-      (await ctx.loaders.flowById.load(session.flowId))?.steps.find(
-        (step) => step.id === session.currentStepId,
-      ) ?? null,
+      sessionStatus(session, ctx.now) === 'ACTIVE'
+        ? ((await ctx.loaders.flowById.load(session.flowId))?.steps.find(
+            (step) => step.id === session.currentStepId,
+          ) ?? null)
+        : null,
   },
   Bundle: {
     __resolveReference: (reference, ctx) => ctx.loaders.bundleById.load(reference.id),
@@ -218,6 +226,8 @@ export const resolvers: Resolvers = {
       (await ctx.loaders.productById.loadMany(bundle.productIds)).filter(
         (product): product is ProductDoc => product !== null && !(product instanceof Error),
       ),
+    channels: async (bundle, _args, ctx) =>
+      bundleChannels(bundle, (await ctx.loaders.catalogue.load()).value.products),
   },
 
   Product: {
@@ -238,7 +248,7 @@ export const resolvers: Resolvers = {
       );
       return rankForMember(await ctx.loaders.onSale.load(), profile).slice(0, count);
     },
-    eligibleBundles: async (member, _args, ctx) => {
+    eligibleBundles: async (member, { channel }, ctx) => {
       const targeted = parseRepresentation(
         BundleInputs,
         member,
@@ -255,6 +265,7 @@ export const resolvers: Resolvers = {
         new Map(products.map((product) => [product._id, product])),
         targeted,
         ctx.now,
+        channel ?? null,
       );
     },
   },

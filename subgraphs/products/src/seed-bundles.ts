@@ -71,6 +71,8 @@ export const BUNDLES: BundleDoc[] = [
       op: 'exists',
       value: true,
     },
+    // At least the products' own minimums together (199 + 100 + 10,000): a bundle cannot ask less than its parts.
+    { minTotalAmount: 20_000 },
   ),
   bundle(
     'BD-NATIONAL-DAY',

@@ -1,4 +1,5 @@
 // The catalogue queries over HTTP: product by id, cursor pagination, search, and input errors naming the field.
+import type { Channel } from '../src/models/product';
 import { PRODUCTS } from '../src/seed';
 import { firstError, startProducts, type ProductsUnderTest, type Send } from './support';
 
@@ -28,8 +29,10 @@ const PRODUCTS_PAGE = `query ($type: ProductType, $channel: Channel, $first: Int
   }
 }`;
 
-const SEARCH = `query ($text: String!, $type: ProductType, $maxRiskLevel: RiskLevel, $first: Int, $after: String) {
-  searchProducts(text: $text, type: $type, maxRiskLevel: $maxRiskLevel, first: $first, after: $after) {
+const SEARCH = `query (
+  $text: String!, $type: ProductType, $channel: Channel, $maxRiskLevel: RiskLevel, $first: Int, $after: String
+) {
+  searchProducts(text: $text, type: $type, channel: $channel, maxRiskLevel: $maxRiskLevel, first: $first, after: $after) {
     edges { cursor node { id riskLevel type } }
     pageInfo { hasNextPage endCursor }
   }
@@ -177,6 +180,17 @@ describe('searchProducts', () => {
     );
   });
 
+  it.each<Channel>(['MINI_PROGRAM', 'PARTNER'])(
+    'finds on %s only what that channel sells',
+    async (channel) => {
+      const ids = await walk(SEARCH, 'searchProducts', { text: 'young', channel, first: 5 });
+      const sold = new Set(onSale.filter((product) => product.channels.includes(channel)).map((p) => p._id));
+      expect(ids).toEqual(expectedFor('young').filter((id) => sold.has(id)));
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids.length).toBeLessThan(expectedFor('young').length);
+    },
+  );
+
   it.each(['(', '.*', '[', ']', '\\', '*', '?', 'a|b', '^', '$', '{', ')', ',', 'travel, young'])(
     'treats %s literally: no error, and no product matches',
     async (text) => {
@@ -185,6 +199,12 @@ describe('searchProducts', () => {
       expect(response.data?.searchProducts.edges).toEqual([]);
     },
   );
+
+  it('treats a NUL literally: no error (MongoDB refuses one in a pattern), and no product matches', async () => {
+    const response = await send(SEARCH, { text: 'travel\0', first: 10 });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.searchProducts.edges).toEqual([]);
+  });
 
   it('treats + literally and finds the product whose name has it', async () => {
     const ids = await walk(SEARCH, 'searchProducts', { text: '固收+', first: 10 });

@@ -3,6 +3,7 @@ import {
   RISK_LEVELS,
   affinityScore,
   isSuitable,
+  memberGain,
   rankForMember,
   rankingTags,
   riskLevelsUpTo,
@@ -18,6 +19,7 @@ const product = (
   extra: Partial<RankableProduct> = {},
 ): RankableProduct => ({
   _id: id,
+  type: 'DEPOSIT',
   riskLevel,
   status: 'ON_SALE',
   tags: [],
@@ -110,6 +112,38 @@ describe('rankForMember', () => {
     ]);
   });
 
+  it('ranks the cheaper loan first (its rate is what the member pays), and loans after what earns', () => {
+    const loans = [
+      product('P-LN-001', 'R1', { type: 'LOAN', tags: ['home'], annualRate: 7.2 }),
+      product('P-LN-002', 'R1', { type: 'LOAN', tags: ['home'], annualRate: 3.1 }),
+      product('P-LN-003', 'R1', { type: 'LOAN', tags: ['home'], annualRate: null }),
+      product('P-DP-001', 'R1', { tags: ['home'], annualRate: 1.2 }),
+      product('P-DP-002', 'R1', { tags: ['home'], annualRate: 2.5 }),
+      product('P-LN-004', 'R1', { type: 'LOAN', tags: ['home', 'car'], annualRate: 9.9 }),
+    ];
+    const ranked = rankForMember(loans, { riskLevel: 'R1', affinityKeys: ['home', 'car'] });
+    // Affinity still comes first: the better-matching loan leads whatever its rate.
+    expect(ranked.map((p) => p._id)).toEqual([
+      'P-LN-004',
+      'P-DP-002',
+      'P-DP-001',
+      'P-LN-002',
+      'P-LN-001',
+      'P-LN-003',
+    ]);
+  });
+
+  it.each([
+    ['DEPOSIT', 2, 2],
+    ['WEALTH', 3.5, 3.5],
+    ['FUND', -1.5, -1.5],
+    ['LOAN', 4.2, -4.2],
+    ['LOAN', null, null],
+    ['INSURANCE', null, null],
+  ] as const)('a %s at %p%% is worth %p to the member', (type, annualRate, gain) => {
+    expect(memberGain({ type, annualRate })).toBe(gain);
+  });
+
   it('offers nothing to a member whose risk level is unknown', () => {
     expect(rankForMember(catalogue, { riskLevel: null, affinityKeys: ['travel'] })).toEqual([]);
   });
@@ -129,6 +163,13 @@ describe('escapeRegExp', () => {
     const pattern = new RegExp(escapeRegExp(text), 'i');
     expect(pattern.test(`x${text}y`)).toBe(true);
     expect(pattern.test('plain text without it')).toBe(false);
+  });
+
+  it('writes a NUL as an escape, never the byte MongoDB refuses in a pattern, and it still matches only a NUL', () => {
+    const escaped = escapeRegExp('a\0b');
+    expect(escaped).not.toContain('\0');
+    expect(new RegExp(escaped).test('xa\0by')).toBe(true);
+    expect(new RegExp(escaped).test('xa0by')).toBe(false);
   });
 });
 

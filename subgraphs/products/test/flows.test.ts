@@ -1,4 +1,4 @@
-import { eligibleBundles, type BundleMember } from '../src/domain/bundles';
+import { bundleChannels, eligibleBundles, type BundleMember } from '../src/domain/bundles';
 import { fitsType, outputTypesOf, type ServiceValueType } from '../src/flows/catalog';
 import {
   nextStepId,
@@ -14,6 +14,7 @@ import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
 import { amountRefusal, saleRefusal } from '../src/flows/sale';
 import { consentRefusal } from '../src/flows/consent';
+import type { Channel } from '../src/models/product';
 import { PRODUCTS } from '../src/seed';
 import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
@@ -547,6 +548,26 @@ describe('diffFlows', () => {
   });
 });
 
+describe('the seeded bundles', () => {
+  const minimumOf = (id: string) => PRODUCTS.find((product) => product._id === id)!.minAmount;
+
+  it.each(BUNDLES.map((bundle) => [bundle._id, bundle] as const))(
+    '%s asks at least what buying each of its products at its minimum costs',
+    (_id, bundle) => {
+      const sum = bundle.productIds.reduce((total, id) => total + minimumOf(id), 0);
+      expect(bundle.minTotalAmount).toBeGreaterThanOrEqual(sum);
+    },
+  );
+
+  it.each(BUNDLES.map((bundle) => [bundle._id, bundle] as const))(
+    '%s can be bought on some channel',
+    (_id, bundle) => {
+      const products = new Map(PRODUCTS.map((product) => [product._id, product]));
+      expect(bundleChannels(bundle, products).length).toBeGreaterThan(0);
+    },
+  );
+});
+
 describe('eligibleBundles', () => {
   const products = new Map(PRODUCTS.map((product) => [product._id, product]));
   const now = new Date('2026-11-25T00:00:00Z');
@@ -572,6 +593,27 @@ describe('eligibleBundles', () => {
       'BD-STEADY',
       'BD-GROWTH',
     ]);
+  });
+
+  it('offers a bundle on a channel only when that channel sells every product of it', () => {
+    const newcomer = member({ lifecycleStage: 'ACQUISITION', segmentCodes: ['NEW_YOUNG'] });
+    const on = (channel: Channel | null) =>
+      eligibleBundles(BUNDLES, products, newcomer, now, channel).map((bundle) => bundle._id);
+    // The starter set's wealth product is sold in the mini-program only.
+    expect(on('MINI_PROGRAM')).toEqual(['BD-STARTER']);
+    expect(on('APP')).toEqual([]);
+    expect(on(null)).toEqual(['BD-STARTER']);
+  });
+
+  it('never offers a bundle that no one channel sells whole', () => {
+    const split = new Map(products);
+    split.set('P-DP-007', { ...products.get('P-DP-007')!, channels: ['APP'] });
+    const newcomer = member({ lifecycleStage: 'ACQUISITION', segmentCodes: ['NEW_YOUNG'] });
+    expect(eligibleBundles(BUNDLES, split, newcomer, now)).toEqual([]);
+    expect(bundleChannels({ productIds: ['P-WM-002', 'P-DP-007'] }, split)).toEqual([]);
+    expect(bundleChannels({ productIds: ['P-WM-002', 'P-DP-007'] }, products)).toEqual(['MINI_PROGRAM']);
+    expect(bundleChannels({ productIds: ['P-WM-002', 'P-NO-000'] }, products)).toEqual([]);
+    expect(bundleChannels({ productIds: [] }, products)).toEqual([]);
   });
 
   it('never offers an ended bundle or anything to a member of unknown risk', () => {

@@ -32,7 +32,7 @@ async function walk(key: string, steps: [string, unknown][]) {
   return { session, refused: undefined };
 }
 
-const stored = async (id: string) => (await products.repos.sessions.findById(id))!;
+const stored = async (id: string) => (await products.repos.sessions.ofMember('M0001', id))!;
 
 describe('amounts a member selects', () => {
   // P-WM-008: WEALTH, R3, sold on the mini-program, minimum 10,000 CNY.

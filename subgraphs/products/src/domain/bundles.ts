@@ -1,7 +1,9 @@
-// Which bundles a member may buy: active and current, the rule matches, and every product is on sale and suitable.
-// A bundle with any unsuitable product is withheld whole: its terms were set for the whole set.
+// Which bundles a member may buy: active and current, the rule matches, every product is on sale and suitable, and
+// one channel sells them all. A bundle with any unsuitable product is withheld whole: its terms were set for the whole
+// set; and one whose products no channel sells together cannot be bought anywhere.
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BundleDoc } from '../models/bundle';
+import type { Channel } from '../models/product';
 import { isSuitable, type RiskLevel } from './suitability';
 
 /** The member a bundle is offered to: targeting attributes, and a risk level that may be unknown. */
@@ -11,6 +13,18 @@ export interface BundleProduct {
   _id: string;
   riskLevel: RiskLevel;
   status: string;
+  channels: readonly Channel[];
+}
+
+/** The channels that sell every product of the bundle (in the first product's order); none if one is missing. */
+export function bundleChannels(
+  bundle: Pick<BundleDoc, 'productIds'>,
+  products: ReadonlyMap<string, Pick<BundleProduct, 'channels'>>,
+): Channel[] {
+  const found = bundle.productIds.flatMap((id) => products.get(id) ?? []);
+  const [first] = found;
+  if (!first || found.length < bundle.productIds.length) return [];
+  return first.channels.filter((channel) => found.every((product) => product.channels.includes(channel)));
 }
 
 export function eligibleBundles(
@@ -18,15 +32,17 @@ export function eligibleBundles(
   products: ReadonlyMap<string, BundleProduct>,
   member: BundleMember,
   now: Date,
+  channel: Channel | null = null,
 ): BundleDoc[] {
   const profile = profileOfMember(member, { now });
-  return bundles.filter(
-    (bundle) =>
+  return bundles.filter((bundle) => {
+    const sellable = bundleChannels(bundle, products);
+    return (
       bundle.status === 'ACTIVE' &&
       bundle.validFrom <= now &&
       now < bundle.validTo &&
       (!bundle.rule || evaluate(bundle.rule, profile)) &&
-      bundle.productIds.length > 0 &&
+      (channel ? sellable.includes(channel) : sellable.length > 0) &&
       bundle.productIds.every((id) => {
         const product = products.get(id);
         return (
@@ -34,6 +50,7 @@ export function eligibleBundles(
           product.status === 'ON_SALE' &&
           isSuitable(product.riskLevel, member.riskLevel)
         );
-      }),
-  );
+      })
+    );
+  });
 }

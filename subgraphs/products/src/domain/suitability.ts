@@ -1,6 +1,8 @@
 // THE suitability rule of the hub: which products a member may be offered. Content composes pages only from what
 // `Query.suitableProducts` answers, so every product a member is ever shown has passed `isSuitable`.
 
+import type { ProductType } from '../models/product';
+
 /** Risk levels from lowest to highest; a level's position is its rank. */
 export const RISK_LEVELS = ['R1', 'R2', 'R3', 'R4', 'R5'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
@@ -8,6 +10,7 @@ export type RiskLevel = (typeof RISK_LEVELS)[number];
 /** What ranking needs to know about a product. */
 export interface RankableProduct {
   _id: string;
+  type: ProductType;
   riskLevel: RiskLevel;
   status: string;
   tags: readonly string[];
@@ -44,7 +47,7 @@ export function affinityScore(
 
 /**
  * The products on sale that suit the member, best first: most tags in common with the member's affinity keys,
- * then the higher annual rate (products without a rate last), then by id so the order is stable.
+ * then the better rate for the member (memberGain; products without a rate last), then by id so the order is stable.
  */
 export function rankForMember<T extends RankableProduct>(
   products: readonly T[],
@@ -57,7 +60,7 @@ export function rankForMember<T extends RankableProduct>(
     .sort(
       (a, b) =>
         b.score - a.score ||
-        compareRatesDesc(a.product.annualRate, b.product.annualRate) ||
+        compareGainsDesc(memberGain(a.product), memberGain(b.product)) ||
         compareIds(a.product._id, b.product._id),
     )
     .map(({ product }) => product);
@@ -71,7 +74,17 @@ export function rankingTags(products: readonly Pick<RankableProduct, 'tags'>[]):
   return [...new Set(products.flatMap((product) => product.tags))].sort();
 }
 
-const compareRatesDesc = (a: number | null, b: number | null): number =>
+/**
+ * What a product's rate is worth to the member, higher is better: what they earn on a deposit, wealth product or
+ * fund, but what they pay on a loan, so the cheapest loan is recommended first and, at equal affinity, a loan
+ * after anything that earns. Null without a rate.
+ */
+export function memberGain(product: Pick<RankableProduct, 'type' | 'annualRate'>): number | null {
+  if (product.annualRate === null) return null;
+  return product.type === 'LOAN' ? -product.annualRate : product.annualRate;
+}
+
+const compareGainsDesc = (a: number | null, b: number | null): number =>
   a === b ? 0 : a === null ? 1 : b === null ? -1 : b - a;
 
 // Code-unit order, as MongoDB sorts string ids, and independent of the process locale.

@@ -2,15 +2,7 @@
 // by one. Every advance is checked (owner, current step, output types, suitability of a purchase) and recorded
 // with its idempotency key under a compare-and-set, so a repeated or concurrent call advances once.
 import { randomUUID } from 'node:crypto';
-import {
-  ErrorCode,
-  badInput,
-  conflict,
-  forbidden,
-  hubError,
-  notFound,
-  type GraphCaller,
-} from '@bank-hub/shared';
+import { ErrorCode, badInput, conflict, hubError, notFound, type GraphCaller } from '@bank-hub/shared';
 import { isSuitable } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
@@ -112,15 +104,17 @@ export function sessionStatus(
   return session.status === 'ACTIVE' && session.expiresAt <= now ? 'EXPIRED' : session.status;
 }
 
-/** A session of the caller's, or NOT_FOUND / FORBIDDEN. */
+/**
+ * A session of the caller's, or NOT_FOUND — also for another member's, as for their inbox messages: an id someone
+ * else holds must not tell that it exists.
+ */
 export async function ownSession(
   repos: ProductsRepositories,
   memberId: string,
   sessionId: string,
 ): Promise<FlowSessionDoc> {
-  const session = await repos.sessions.findById(sessionId);
+  const session = await repos.sessions.ofMember(memberId, sessionId);
   if (!session) throw notFound('flow session', sessionId);
-  if (session.memberId !== memberId) throw forbidden('this flow session belongs to another member');
   return session;
 }
 

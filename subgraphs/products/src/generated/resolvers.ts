@@ -58,6 +58,8 @@ export type Bundle = {
   __typename?: 'Bundle';
   /** Benefits granted on purchase: ids of benefits of the engagement subgraph (which resolves them as `benefits`). */
   benefitIds: Array<Scalars['ID']['output']>;
+  /** The channels that sell every product of the bundle: where it can be bought (none: nowhere). */
+  channels: Array<Channel>;
   /** What the bundle offers. */
   description: Scalars['String']['output'];
   /** Discount on fees in percent, if any. */
@@ -174,7 +176,7 @@ export type FlowProblemCode =
 /** A member walking a flow in a mini-program. */
 export type FlowSession = {
   __typename?: 'FlowSession';
-  /** The step the member must complete next (null when completed). */
+  /** The step the member must complete next (null when completed or expired). */
   currentStep?: Maybe<FlowStep>;
   /** When the session expires unless it advances. */
   expiresAt: Scalars['DateTime']['output'];
@@ -307,8 +309,9 @@ export type Member = {
   /** The member's affinity keys (from the members subgraph). */
   affinityKeys: Array<Scalars['String']['output']>;
   /**
-   * Bundles the member may buy now: active, in their validity window, whose rule matches the member, and whose every
-   * product is on sale and suitable for the member (a bundle with any unsuitable product is not offered at all).
+   * Bundles the member may buy now: active, in their validity window, whose rule matches the member, whose every
+   * product is on sale and suitable for the member (a bundle with any unsuitable product is not offered at all), and
+   * that one channel sells whole (a bundle none of whose channels sells every product cannot be bought anywhere).
    */
   eligibleBundles?: Maybe<Array<Bundle>>;
   /** Stable member id. */
@@ -327,6 +330,11 @@ export type Member = {
   riskLevel: RiskLevel;
   /** Segments the member belongs to (from the members subgraph). */
   segmentCodes: Array<Scalars['String']['output']>;
+};
+
+/** A member, as the products subgraph sees them: what decides which products they may be offered. */
+export type MemberEligibleBundlesArgs = {
+  channel?: InputMaybe<Channel>;
 };
 
 /** A member, as the products subgraph sees them: what decides which products they may be offered. */
@@ -542,7 +550,7 @@ export type Query = {
   __typename?: 'Query';
   /** What changed between two versions of a flow. Builder or operator scope. */
   diffServiceFlows: FlowDiff;
-  /** One of the viewer's flow sessions. Member scope. */
+  /** One of the viewer's flow sessions (another member's is NOT_FOUND, as one that does not exist). Member scope. */
   flowSession?: Maybe<FlowSession>;
   /** A product by id (any status), or null with NOT_FOUND. */
   product?: Maybe<Product>;
@@ -555,8 +563,8 @@ export type Query = {
   /** Products on sale, optionally of one type or channel, ordered by id, with cursor pagination. */
   products: ProductConnection;
   /**
-   * Products on sale whose name, description or tags contain the text (case-insensitive), optionally of one type
-   * and at most a risk level, ordered by id, with cursor pagination.
+   * Products on sale whose name, description or tags contain the text (case-insensitive), optionally of one type,
+   * sold on one channel and at most a risk level, ordered by id, with cursor pagination.
    */
   searchProducts: ProductConnection;
   /** The service catalogue flow steps are built from. */
@@ -571,9 +579,11 @@ export type Query = {
   /** The newest version of every flow (an open draft when there is one), by key. Builder or operator scope. */
   serviceFlows: Array<ServiceFlow>;
   /**
-   * Products on sale, sold on the channel, that suit a risk tolerance, best match for the affinity keys first (the
-   * ranking of recommendedProducts). The one place suitability is decided: the content subgraph asks it, on behalf of
-   * the member, which products a member's page may show and which it recommends.
+   * Products on sale, sold on the channel, that suit a risk tolerance, best match for the affinity keys first, then
+   * the rate best for the member (the highest for what earns, the lowest for a loan, which the member pays; products
+   * without a rate last), then by id: the ranking of recommendedProducts. The one place suitability is decided: the
+   * content subgraph asks it, on behalf of the member, which products a member's page may show and which it
+   * recommends.
    */
   suitableProducts?: Maybe<Array<SuitableProduct>>;
   /** Checks a flow version and returns every problem at once. Builder or operator scope. */
@@ -603,6 +613,7 @@ export type QueryProductsArgs = {
 
 export type QuerySearchProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  channel?: InputMaybe<Channel>;
   first?: InputMaybe<Scalars['Int']['input']>;
   maxRiskLevel?: InputMaybe<RiskLevel>;
   text: Scalars['String']['input'];
@@ -967,6 +978,7 @@ export type BundleResolvers<
     ContextType
   >;
   benefitIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  channels?: Resolver<Array<ResolversTypes['Channel']>, ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   discountRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1079,7 +1091,12 @@ export type MemberResolvers<
     FederationReferenceType,
     ContextType
   >;
-  eligibleBundles?: Resolver<Maybe<Array<ResolversTypes['Bundle']>>, ParentType, ContextType>;
+  eligibleBundles?: Resolver<
+    Maybe<Array<ResolversTypes['Bundle']>>,
+    ParentType,
+    ContextType,
+    Partial<MemberEligibleBundlesArgs>
+  >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   recommendedProducts?: Resolver<
     Maybe<Array<ResolversTypes['Product']>>,

@@ -89,8 +89,9 @@ export class FlowSessionRepository {
       .deletedCount;
   }
 
-  findById(id: string): Promise<FlowSessionDoc | null> {
-    return this.model.findById(id).lean<FlowSessionDoc>().exec();
+  /** The member's session `id`; null when there is none or it is another member's (the caller cannot tell which). */
+  ofMember(memberId: string, id: string): Promise<FlowSessionDoc | null> {
+    return this.model.findOne({ _id: id, memberId }).lean<FlowSessionDoc>().exec();
   }
 
   /** Records an advance only if nobody advanced the session since `revision` was read. */
