@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import {
   GraphClient,
+  componentLogger,
   connectDatabase,
   type HubConfig,
   type Logger,
@@ -93,7 +94,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     const server = await descriptors[name].buildServer({
       connection: connections[name],
       config,
-      logger: logger.child({ component: name }),
+      logger: componentLogger(logger, name),
       graph,
     });
     return server.listen(port, config.HOST);
@@ -109,7 +110,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const route = options.routeSubgraph ?? ((_name: SubgraphName, url: string) => url);
   const built = buildGateway({
     config,
-    logger: logger.child({ component: 'gateway' }),
+    logger: componentLogger(logger, 'gateway'),
     supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, route(name, subgraphs[name].url)])),
   });

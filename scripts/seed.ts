@@ -1,12 +1,14 @@
 // npm run seed: replaces the demo data in MONGODB_URI's databases with the deterministic seed.
-import { createLogger, loadConfig } from '@bank-hub/shared';
+import { ConfigError, createLogger, exitOnStartFailure, loadConfig } from '@bank-hub/shared';
 import { connectHubDatabases, seedHub } from './hub';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('seed', config.LOG_LEVEL);
   if (!config.MONGODB_URI) {
-    throw new Error('set MONGODB_URI to seed a database (npm start seeds its embedded database by itself)');
+    throw new ConfigError(
+      'set MONGODB_URI to seed a database (npm start seeds its embedded database by itself)',
+    );
   }
   const connections = await connectHubDatabases(config.MONGODB_URI, config.MONGODB_DB_PREFIX);
   await seedHub(connections, 'reset');
@@ -14,7 +16,4 @@ async function main(): Promise<void> {
   await Promise.all(Object.values(connections).map((connection) => connection.close()));
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch(exitOnStartFailure);

@@ -204,3 +204,47 @@ it('masks a card number in the page’s own address and in a clicked element’s
     await context.close();
   }
 });
+
+describe('the demo page, when the answer is not a page', () => {
+  it.each([
+    [
+      'a GraphQL error without extensions',
+      'application/json',
+      '{"errors":[{"message":"upstream refused"}]}',
+      'upstream refused',
+    ],
+    [
+      'a page from a proxy',
+      'text/html',
+      '<html><body>Bad gateway</body></html>',
+      'the hub answered HTTP 502, not GraphQL',
+    ],
+    ['an answer with neither data nor errors', 'application/json', '{}', 'no page for this token'],
+  ])('says so for %s', async (_what, contentType, body, said) => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    const context = await browser.newContext();
+    try {
+      const tab = await context.newPage();
+      // What a proxy or an older server in front of the hub might answer.
+      await tab.route('**/graphql', (route) => route.fulfill({ status: 502, contentType, body }));
+      await tab.goto(`${base}/demo/?token=${token}`);
+      await tab.waitForSelector('body[data-ready="error"]');
+      await expect(tab.locator('#status').textContent()).resolves.toBe(said);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("says the hub's code and message for a token it refuses", async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    const context = await browser.newContext();
+    try {
+      const tab = await context.newPage();
+      await tab.goto(`${base}/demo/?token=not-a-token`);
+      await tab.waitForSelector('body[data-ready="error"]');
+      await expect(tab.locator('#status').textContent()).resolves.toMatch(/^UNAUTHENTICATED: /);
+    } finally {
+      await context.close();
+    }
+  });
+});

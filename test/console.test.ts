@@ -79,6 +79,34 @@ describe('login', () => {
     await expect(page.getByLabel('Operator id').isVisible()).resolves.toBe(true);
   });
 
+  it('forgets what an operator was shown when the hub refuses their token: the next one never sees it', async () => {
+    const token = await clientToken('ops.erin', 'operator', { expiresIn: '3s' });
+    await logInWithToken(token);
+    await page.getByRole('button', { name: /^CONSERVATIVE_SAVERS/ }).waitFor();
+    // Once the token has expired, the next request (opening another screen) ends the session.
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    await page.waitForTimeout(Math.max(0, exp * 1_000 - Date.now() + 500));
+    await page.getByRole('link', { name: 'Page preview' }).click();
+    await page.getByText('The hub refused your token').waitFor();
+
+    // The next operator's first answers are held back: whatever shows meanwhile can only come from the cache.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/graphql', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByLabel('Operator id').fill('ops.frank');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.getByText('ops.frank', { exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await page.getByRole('heading', { name: 'Segments', level: 1 }).waitFor();
+    await expect(page.getByRole('button', { name: /^CONSERVATIVE_SAVERS/ }).count()).resolves.toBe(0);
+    release();
+    await page.getByRole('button', { name: /^CONSERVATIVE_SAVERS/ }).waitFor();
+    await page.unroute('**/graphql');
+  });
+
   it('opens a session from a token pasted as the header value it travels in, "Bearer <token>"', async () => {
     await logInWithToken(`Bearer ${await clientToken('ops.dora', 'operator')}`);
     await page.getByRole('button', { name: /^CONSERVATIVE_SAVERS/ }).waitFor();
@@ -141,6 +169,73 @@ it('shows no audience beside a rule that cannot be sent, and says when its JSON 
   await page.getByText('The rule is not valid JSON.').waitFor();
   await expect(page.getByTestId('audience-size').count()).resolves.toBe(0);
   await expect(page.getByRole('button', { name: 'Save segment' }).isDisabled()).resolves.toBe(true);
+});
+
+it('says a rule too large to send is too large, not that the hub cannot be reached', async () => {
+  await logIn('ops.alice');
+  await page.getByTestId('audience-size').waitFor();
+  await page.getByRole('button', { name: 'Edit as JSON' }).click();
+  // Larger than the gateway takes in one request body (256 kB): refused with HTTP 413 before GraphQL runs.
+  const rule = { field: 'attr.city', op: 'eq', value: 'x'.repeat(300_000) };
+  await page.getByLabel('rule as JSON').fill(JSON.stringify(rule));
+  await page
+    .getByText('The hub refused the request as too large: make the rule or the text shorter.')
+    .waitFor();
+  await expect(page.getByTestId('audience-size').count()).resolves.toBe(0);
+});
+
+it('asks for a member before explaining a page, rather than asking the hub about nobody', async () => {
+  await logIn('ops.alice');
+  await page.getByRole('link', { name: 'Page preview' }).click();
+  const member = page.getByLabel('Member');
+  await member.fill('  ');
+  await expect(page.getByRole('button', { name: 'Explain' }).isDisabled()).resolves.toBe(true);
+  await page.getByText('Enter a member id, such as M0001, to explain their page.').waitFor();
+  await member.press('Enter');
+  await expect(page.getByRole('alert').count()).resolves.toBe(0);
+  await member.fill('M0002');
+  await page.getByRole('button', { name: 'Explain' }).click();
+  await page.getByRole('heading', { name: /M0002's/ }).waitFor();
+});
+
+it("shows why the hub refused a step, in the hub's words, not a guess at a missing scope", async () => {
+  const alice = as(await clientToken('ops.alice', 'operator'));
+  const created = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
+    input: {
+      pageId: 'PG-APP-home',
+      slotCode: 'picks',
+      name: 'console four eyes',
+      kind: 'PRODUCT',
+      refId: 'P-DP-007',
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: '2027-01-01T00:00:00Z',
+    },
+  });
+  const id = created.data!.createCreative.id as string;
+  await alice(`mutation ($id: ID!) { submitForReview(target: { type: CREATIVE, id: $id }) { status } }`, {
+    id,
+  });
+  // What the gateway answers an editor approving their own edit (the screen turns its button off, so the answer is
+  // played back here as the hub words it).
+  const ownEdit = await alice(
+    `mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id }) { status } }`,
+    { id },
+  );
+  expect(ownEdit.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  await page.route('**/graphql', async (route) =>
+    route.request().postDataJSON()?.operationName === 'ConsoleApprove'
+      ? route.fulfill({ json: { data: null, errors: ownEdit.errors } })
+      : route.continue(),
+  );
+
+  await logIn('ops.bob');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  const item = page.locator(`article[data-target="${id}"]`);
+  await item.getByRole('button', { name: 'Approve' }).click();
+  await expect(item.getByRole('alert').textContent()).resolves.toBe(
+    `Not allowed: ${ownEdit.errors![0]!.message}`,
+  );
+  await page.unroute('**/graphql');
 });
 
 it("explains M0001's home page: what it shows, and why each other candidate is not shown", async () => {

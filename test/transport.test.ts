@@ -54,6 +54,10 @@ describe('request ids', () => {
     // content asks products and engagement, through the gateway, what suits the member and which activities run:
     // same id there too.
     expect([...components].sort()).toEqual(['content', 'engagement', 'gateway', 'members', 'products']);
+    // As written, each line names its component once: JSON.parse keeps the last of two, a log shipper may not.
+    const written = log.written().filter((line) => line.includes(requestId));
+    expect(written.length).toBeGreaterThan(0);
+    for (const line of written) expect(line.match(/"component":/g)).toHaveLength(1);
   });
 
   it('replaces an id that is not well formed', async () => {

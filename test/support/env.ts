@@ -112,15 +112,20 @@ export function errorCodes(response: GraphQLResponse<unknown>): unknown[] {
   return (response.errors ?? []).map((error) => error.extensions?.code);
 }
 
-/** A logger whose lines the test can read back, parsed. */
+/** A logger whose lines the test can read back, parsed, or as written. */
 export function capturingLogger(
   component = 'test',
   level = 'info',
 ): {
   logger: Logger;
   lines: () => Record<string, unknown>[];
+  written: () => string[];
 } {
   const raw: string[] = [];
   const logger = createLogger(component, level, { write: (line: string) => void raw.push(line) });
-  return { logger, lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>) };
+  return {
+    logger,
+    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
+    written: () => [...raw],
+  };
 }

@@ -52,6 +52,13 @@
     });
   }
 
+  // An error as "CODE: message"; not every error carries extensions (a proxy's, or a server's before the hub's policy).
+  function describe(error) {
+    var code = error && error.extensions && error.extensions.code;
+    var message = error && typeof error.message === 'string' ? error.message : 'an error without a message';
+    return code ? code + ': ' + message : message;
+  }
+
   function text(element, value) {
     element.textContent = value === null || value === undefined ? '' : String(value);
     return element;
@@ -123,12 +130,16 @@
       });
     })
     .then(function (response) {
-      return response.json();
+      // A proxy in front of the hub may answer with a page of its own.
+      return response.json().catch(function () {
+        throw new Error('the hub answered HTTP ' + response.status + ', not GraphQL');
+      });
     })
     .then(function (result) {
-      if (!result.data || !result.data.viewer || !result.data.viewer.page) {
-        var first = result.errors && result.errors[0];
-        throw new Error(first ? first.extensions.code + ': ' + first.message : 'no page for this token');
+      var data = result && result.data;
+      if (!data || !data.viewer || !data.viewer.page) {
+        var first = result && Array.isArray(result.errors) ? result.errors[0] : null;
+        throw new Error(first ? describe(first) : 'no page for this token');
       }
       render(result.data.viewer);
       text(status, 'rendered; what you see and click is recorded by /collect.js');

@@ -9,7 +9,26 @@ const DEV_RECEIPT_SECRET = 'dev-only-receipt-secret-change-me-01234';
 export const MESSAGE_CHANNELS = ['FIVE_G', 'SMS', 'IN_APP'] as const;
 export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/**
+ * A whole number written in decimal digits, from `min` to `max`. Coercing with Number() would also take "0x1F90",
+ * "1e3", "0b1" or " 42" — a port or an interval nobody wrote as such.
+ */
+const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number written in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const port = (fallback: number) => whole(0, 65535).default(fallback);
+const DAY_MS = 24 * 3_600_000;
+/**
+ * How often a background job runs: 0 turns it off; else at least `min` ms (a tighter loop only hammers the database)
+ * and at most a day (past 2^31 ms, Node's timers fire every millisecond instead).
+ */
+const jobInterval = (fallback: number, min: number) =>
+  whole(0, DAY_MS)
+    .refine((ms) => ms === 0 || ms >= min, `must be 0 (off) or at least ${min} ms`)
+    .default(fallback);
 /** An on/off setting written as true or false. */
 const flag = (fallback: boolean) =>
   z
@@ -39,62 +58,40 @@ export const configSchema = z
       .min(32, 'SUBGRAPH_SECRET must be at least 32 characters')
       .default(DEV_SUBGRAPH_SECRET),
     /** A mini-program flow session expires after this long without advancing. */
-    FLOW_SESSION_TTL_MINUTES: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 60)
-      .default(30),
+    FLOW_SESSION_TTL_MINUTES: whole(1, 24 * 60).default(30),
     /** How long the gateway waits for one subgraph request before answering SERVICE_UNAVAILABLE for its fields. */
-    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    SUBGRAPH_TIMEOUT_MS: whole(100, 60_000).default(3_000),
     /** Most connections the gateway keeps open to one subgraph; further requests wait for a free one. */
-    SUBGRAPH_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(64),
+    SUBGRAPH_CONNECTIONS: whole(1, 1_024).default(64),
     /** Send identical subgraph requests that are in flight at the same time only once. */
     SUBGRAPH_DEDUPE: flag(true),
     /** How many events one device may send per minute (per analytics process). */
-    EVENTS_PER_DEVICE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+    EVENTS_PER_DEVICE_PER_MINUTE: whole(1, 100_000).default(600),
     /** How often analytics rebuilds the rollups of the days just ended, exactly, from their events. */
-    ROLLUP_REBUILD_INTERVAL_MS: z.coerce
-      .number()
-      .int()
-      .min(1_000)
-      .default(60 * 60_000),
+    ROLLUP_REBUILD_INTERVAL_MS: whole(60_000, DAY_MS).default(60 * 60_000),
     /** How often analytics recomputes members' lifecycle stages and engagement tags; 0 turns the job off. */
-    LIFECYCLE_JOB_INTERVAL_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(60 * 60_000),
+    LIFECYCLE_JOB_INTERVAL_MS: jobInterval(60 * 60_000, 60_000),
     /** How often analytics trains a new version of the creative bandit from the rollups; 0 turns the job off. */
-    MODEL_TRAINING_INTERVAL_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(60 * 60_000),
+    MODEL_TRAINING_INTERVAL_MS: jobInterval(60 * 60_000, 60_000),
     /** How often engagement reads analytics' event feed to move tasks' progress; 0 turns it off. */
-    TASK_FEED_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+    TASK_FEED_INTERVAL_MS: jobInterval(1_000, 100),
     /**
      * How often members finishes points ledger entries whose writer died (and raises levels that lag their growth
      * points); 0 turns the pass off.
      */
-    POINTS_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+    POINTS_RECOVERY_INTERVAL_MS: jobInterval(60_000, 1_000),
     /** How stale what subgraphs hold in memory (published content, the catalogue, segments) may get, at most. */
-    SNAPSHOT_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+    SNAPSHOT_REFRESH_MS: whole(0, 60_000).default(250),
     /** How often messages' worker sends what is due from the outbox (and falls back, relays events); 0 turns it off. */
-    MESSAGES_SEND_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+    MESSAGES_SEND_INTERVAL_MS: jobInterval(1_000, 100),
     /** How often messages plans campaigns' due occurrences and event triggers; 0 turns it off. */
-    MESSAGES_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).default(5_000),
+    MESSAGES_SCHEDULER_INTERVAL_MS: jobInterval(5_000, 1_000),
     /** A FIVE_G message with no delivery receipt this long after it was sent falls back to its SMS rendering, once. */
-    MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS: z.coerce
-      .number()
-      .int()
-      .min(1_000)
-      .max(24 * 3_600_000)
-      .default(120_000),
+    MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS: whole(1_000, DAY_MS).default(120_000),
     /** Marketing messages one member may get in MESSAGES_CONTACT_BUDGET_DAYS, whatever the channel. */
-    MESSAGES_CONTACT_BUDGET: z.coerce.number().int().min(1).max(1_000).default(3),
+    MESSAGES_CONTACT_BUDGET: whole(1, 1_000).default(3),
     /** The rolling window of the contact budget, in days. */
-    MESSAGES_CONTACT_BUDGET_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+    MESSAGES_CONTACT_BUDGET_DAYS: whole(1, 90).default(7),
     /** Marketing messages one member may get per channel in 24 hours: `CHANNEL:count`, comma-separated. */
     MESSAGES_CHANNEL_DAILY_CAPS: z
       .string()
@@ -124,9 +121,9 @@ export const configSchema = z
         return caps;
       }),
     /** Sending attempts before a message is dead-lettered. */
-    MESSAGES_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    MESSAGES_MAX_ATTEMPTS: whole(1, 20).default(5),
     /** The first retry waits this long; each next one twice as long (at most ten minutes). */
-    MESSAGES_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+    MESSAGES_RETRY_BASE_MS: whole(10, 600_000).default(5_000),
     /** Where SMS and 5G messages go: `local` records them in messages' database (development, tests), `http` posts them. */
     MESSAGES_PROVIDER: z.enum(['local', 'http']).default('local'),
     /** The SMS / 5G gateway's endpoint for MESSAGES_PROVIDER=http. */
@@ -140,14 +137,19 @@ export const configSchema = z
       .default(DEV_RECEIPT_SECRET),
     /** The page an unsubscribe link opens; the link adds `?t=<token>`, which the page passes to Mutation.unsubscribe. */
     MESSAGES_UNSUBSCRIBE_URL: z.string().url().default('https://m.haichuan-bank.example/unsubscribe'),
-    MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
-    MAX_QUERY_ALIASES: z.coerce.number().int().positive().default(30),
-    MAX_QUERY_FIELDS: z.coerce.number().int().positive().default(500),
-    MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(20_000),
+    MAX_QUERY_DEPTH: whole(1).default(12),
+    MAX_QUERY_ALIASES: whole(1).default(30),
+    MAX_QUERY_FIELDS: whole(1).default(500),
+    MAX_DOCUMENT_BYTES: whole(1).default(20_000),
     /** Where traces go: an OTLP/HTTP collector's base URL (spans to <url>/v1/traces); unset, tracing is off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     /** The share of requests traced when the caller has not decided already (0 to 1). */
-    TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+    TRACE_SAMPLE_RATIO: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a decimal number such as 0.25')
+      .transform(Number)
+      .pipe(z.number().min(0).max(1))
+      .default(1),
     /**
      * Whether the gateway's public port answers /metrics: unset means yes outside production and no in production,
      * where GATEWAY_METRICS_PORT serves them privately instead.
@@ -157,7 +159,7 @@ export const configSchema = z
       .optional()
       .transform((value) => (value === undefined ? undefined : value === 'true')),
     /** A second port on which the gateway serves /metrics alone (not published); unset, there is none. */
-    GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    GATEWAY_METRICS_PORT: whole(0, 65535).optional(),
     /**
      * Only the documents of the channels' manifest (schema/persisted-documents.json), by id or by their exact text;
      * any other operation is refused before it is parsed.
@@ -166,12 +168,7 @@ export const configSchema = z
     /** Introspection is on in development and off in production unless this says otherwise. */
     ALLOW_INTROSPECTION: flag(false),
     /** Oldest client token accepted, in seconds since its `iat`, whatever its `exp` says. */
-    JWT_MAX_AGE_S: z.coerce
-      .number()
-      .int()
-      .min(60)
-      .max(30 * 24 * 3600)
-      .default(12 * 3600),
+    JWT_MAX_AGE_S: whole(60, 30 * 24 * 3600).default(12 * 3600),
     /** Hosts (comma-separated) an https link on a creative may point to; app routes (/…) are always allowed. */
     CREATIVE_LINK_HOSTS: z
       .string()
@@ -249,9 +246,14 @@ export function subgraphUrl(name: string, fallback: string, env: NodeJS.ProcessE
 /** The URL a subgraph on `port` of this machine answers at, as composed into the supergraph. */
 export const localSubgraphUrl = (port: number): string => `http://127.0.0.1:${port}/graphql`;
 
+/** A setting the process cannot start with: its message says which and why, and is all the operator needs to read. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 function parseOrExplain<T>(schema: z.ZodType<T> & { shape: z.ZodRawShape }, env: NodeJS.ProcessEnv): T {
-  // A variable set to nothing (exported but never filled in) is a mistake, not a value: coerced, it would read as 0 —
-  // a random port, a job turned off — and an empty HOST binds every interface.
+  // A variable set to nothing (exported but never filled in) is a mistake, not a value: Number() reads it as 0 — a
+  // random port, a job turned off — and an empty HOST binds every interface.
   const blank = Object.keys(schema.shape).filter((key) => env[key]?.trim() === '');
   const parsed = schema.safeParse(env);
   if (!parsed.success || blank.length > 0) {
@@ -261,7 +263,7 @@ function parseOrExplain<T>(schema: z.ZodType<T> & { shape: z.ZodRawShape }, env:
         .filter((issue) => !blank.includes(String(issue.path[0])))
         .map((issue) => `${issue.path.join('.')}: ${issue.message}`),
     ];
-    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;
 }

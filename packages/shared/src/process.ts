@@ -1,6 +1,6 @@
 // The one way a hub process starts and stops: validated config, a logger, graceful shutdown on SIGTERM/SIGINT,
 // and a non-zero exit when start-up fails.
-import { loadConfig, subgraphPort, type HubConfig } from './config';
+import { ConfigError, loadConfig, subgraphPort, type HubConfig } from './config';
 import { GraphClient } from './graph-client';
 import { createLogger, type Logger } from './logger';
 import { connectDatabase } from './mongo';
@@ -27,10 +27,13 @@ export function runProcess(
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
   };
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  main().catch(exitOnStartFailure);
+}
+
+/** Ends a process that could not start: a setting it refuses by its message alone, anything else with its stack. */
+export function exitOnStartFailure(error: unknown): never {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
 }
 
 /** Runs one subgraph as its own process over `<MONGODB_DB_PREFIX>_<name>` at MONGODB_URI, on `<NAME>_PORT`. */
@@ -38,7 +41,7 @@ export function runSubgraph(descriptor: SubgraphDescriptor): void {
   const { name } = descriptor;
   runProcess(name, async (config, logger) => {
     if (!config.MONGODB_URI)
-      throw new Error(`MONGODB_URI is required to run the ${name} subgraph on its own`);
+      throw new ConfigError(`MONGODB_URI is required to run the ${name} subgraph on its own`);
     const connection = await connectDatabase(config.MONGODB_URI, `${config.MONGODB_DB_PREFIX}_${name}`);
     const graph = new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET);
     const server = await descriptor.buildServer({ connection, config, logger, graph });

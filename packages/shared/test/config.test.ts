@@ -1,7 +1,7 @@
 // What the environment may say: a bad value stops the process with a message naming it, and where the servers listen
 // is an address the hub itself can call.
 import http from 'node:http';
-import { loadConfig, subgraphPort } from '../src/config';
+import { loadConfig, subgraphPort, type HubConfig } from '../src/config';
 import { listenApp } from '../src/server';
 
 describe('loadConfig', () => {
@@ -23,6 +23,47 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GATEWAY_PORT: 'abc', TASK_FEED_INTERVAL_MS: '-5', JWT_ISSUER: '' })).toThrow(
       /JWT_ISSUER: is empty.*\n.*GATEWAY_PORT: .*\n.*TASK_FEED_INTERVAL_MS: /,
     );
+  });
+
+  it.each([
+    ['GATEWAY_PORT', '0x1F90'],
+    ['GATEWAY_PORT', '8e3'],
+    ['GATEWAY_PORT', '+4000'],
+    ['GATEWAY_METRICS_PORT', '0b1'],
+    ['MAX_QUERY_DEPTH', '1.2e1'],
+    ['TASK_FEED_INTERVAL_MS', ' 1000'],
+  ])('refuses %s=%j: a number is written in decimal digits', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(
+      `${key}: must be a whole number written in decimal digits`,
+    );
+  });
+
+  it('refuses a share written other than as a decimal number', () => {
+    expect(() => loadConfig({ TRACE_SAMPLE_RATIO: '0x1' })).toThrow(
+      'TRACE_SAMPLE_RATIO: must be a decimal number',
+    );
+    expect(loadConfig({ TRACE_SAMPLE_RATIO: '0.25' }).TRACE_SAMPLE_RATIO).toBe(0.25);
+  });
+
+  it.each([
+    ['LIFECYCLE_JOB_INTERVAL_MS', 60_000],
+    ['MODEL_TRAINING_INTERVAL_MS', 60_000],
+    ['POINTS_RECOVERY_INTERVAL_MS', 1_000],
+    ['TASK_FEED_INTERVAL_MS', 100],
+    ['MESSAGES_SEND_INTERVAL_MS', 100],
+    ['MESSAGES_SCHEDULER_INTERVAL_MS', 1_000],
+  ])('refuses %s below %i ms unless it is 0 (off)', (key, min) => {
+    expect(() => loadConfig({ [key]: '1' })).toThrow(`${key}: must be 0 (off) or at least ${min} ms`);
+    expect(() => loadConfig({ [key]: String(min - 1) })).toThrow(`${key}: must be 0 (off) or at least`);
+    expect(loadConfig({ [key]: String(min) })[key as keyof HubConfig]).toBe(min);
+    expect(loadConfig({ [key]: '0' })[key as keyof HubConfig]).toBe(0);
+    // Past 2^31 ms Node's timers fire every millisecond.
+    expect(() => loadConfig({ [key]: '3000000000' })).toThrow(`${key}: `);
+  });
+
+  it('rebuilds rollups no more often than every minute', () => {
+    expect(() => loadConfig({ ROLLUP_REBUILD_INTERVAL_MS: '1000' })).toThrow('ROLLUP_REBUILD_INTERVAL_MS: ');
+    expect(loadConfig({ ROLLUP_REBUILD_INTERVAL_MS: '60000' }).ROLLUP_REBUILD_INTERVAL_MS).toBe(60_000);
   });
 
   it('still reads an unset variable as its default', () => {

@@ -1,5 +1,4 @@
 // The console's frame: login until an operator's token is present, then the screens with a navigation bar.
-import { useApolloClient } from '@apollo/client/react';
 import { SCREENS } from '../screens';
 import { Login } from './Login';
 import { navigate, useScreenPath } from './router';
@@ -8,7 +7,6 @@ import { session, useSession } from './session';
 export function App() {
   const current = useSession();
   const path = useScreenPath();
-  const client = useApolloClient();
   if (!current) return <Login />;
   const screen = SCREENS.find((candidate) => candidate.path === path) ?? SCREENS[0]!;
   const Screen = screen.Component;
@@ -33,13 +31,7 @@ export function App() {
         </nav>
         <span className="who">
           <b>{current.subject}</b>
-          <button
-            type="button"
-            onClick={() => {
-              session.end();
-              void client.clearStore();
-            }}
-          >
+          <button type="button" onClick={() => session.end()}>
             Log out
           </button>
         </span>

@@ -1,10 +1,9 @@
 // The console's GraphQL client: Apollo Client over the gateway's /graphql, with the operator's token on every request.
 // A token the gateway refuses ends the session, and the login screen says why.
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
-import { CombinedGraphQLErrors } from '@apollo/client/errors';
 import { ErrorLink } from '@apollo/client/link/error';
 import { SetContextLink } from '@apollo/client/link/context';
-import { UNAUTHENTICATED_NOTICE } from './errors';
+import { hubErrors, UNAUTHENTICATED_NOTICE } from './errors';
 import { session } from './session';
 
 const withToken = new SetContextLink(({ headers }) => {
@@ -13,10 +12,7 @@ const withToken = new SetContextLink(({ headers }) => {
 });
 
 const endSessionWhenRefused = new ErrorLink(({ error }) => {
-  if (
-    CombinedGraphQLErrors.is(error) &&
-    error.errors.some((graphQLError) => graphQLError.extensions?.code === 'UNAUTHENTICATED')
-  )
+  if (hubErrors(error)?.some((hubError) => hubError.extensions?.code === 'UNAUTHENTICATED'))
     session.end(UNAUTHENTICATED_NOTICE);
 });
 
@@ -31,4 +27,10 @@ export const client = new ApolloClient({
   }),
   // Several operators work at once: show what is cached, then what the hub says now.
   defaultOptions: { watchQuery: { fetchPolicy: 'cache-and-network' } },
+});
+
+// However a session ends (Log out, or a token the hub refuses), what its operator was shown goes with it: the next
+// operator in this tab must not see their lists, not even from the cache while their own are fetched.
+session.subscribe(() => {
+  if (!session.current()) void client.clearStore();
 });

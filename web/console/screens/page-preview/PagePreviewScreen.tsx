@@ -34,6 +34,8 @@ export function PagePreviewScreen() {
   });
   const member = preview.data?.member;
   const explained = member?.pagePreview;
+  // Asked for nobody, the hub would answer that member "" does not exist.
+  const noMember = memberId.trim() === '';
 
   return (
     <>
@@ -46,7 +48,13 @@ export function PagePreviewScreen() {
       >
         <label>
           Member
-          <input name="member" value={memberId} onChange={(event) => setMemberId(event.target.value)} />
+          <input
+            name="member"
+            value={memberId}
+            aria-invalid={noMember}
+            aria-describedby={noMember ? 'member-needed' : undefined}
+            onChange={(event) => setMemberId(event.target.value)}
+          />
         </label>
         <label>
           Page
@@ -58,7 +66,9 @@ export function PagePreviewScreen() {
             ))}
           </select>
         </label>
-        <button type="submit">Explain</button>
+        <button type="submit" disabled={noMember}>
+          Explain
+        </button>
         <label className="inline">
           <input
             type="checkbox"
@@ -69,6 +79,11 @@ export function PagePreviewScreen() {
           only why not shown
         </label>
       </form>
+      {noMember && (
+        <p className="hint" id="member-needed">
+          Enter a member id, such as M0001, to explain their page.
+        </p>
+      )}
       <ErrorNotice error={pages.error ?? preview.error} />
       {preview.data && !member && <p className="notice error">There is no member {asked?.memberId}.</p>}
       {member && explained && (
