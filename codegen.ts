@@ -8,6 +8,7 @@ import { SUBGRAPH_NAMES } from './subgraphs/registry';
 const scalars = {
   DateTime: 'Date',
   JSON: 'unknown',
+  EventProperties: 'unknown',
   // Rules arrive unchecked; resolvers parse them with the rule module, which names the node at fault.
   TargetingRule: { input: 'unknown', output: '@bank-hub/targeting#Rule' },
 };

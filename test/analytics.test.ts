@@ -76,6 +76,25 @@ async function collect(body: string, headers: Record<string, string> = { 'conten
 }
 
 describe('trackEvents', () => {
+  it("refuses only the event whose properties hold an SDK's own keys ($os, a.b), not its batch", async () => {
+    const deviceId = uniqueDevice();
+    const events = [
+      event('product_view', { productId: 'P-WM-001', $os: 'ios' }),
+      event('product_view', { productId: 'P-WM-001', 'screen.name': 'home' }),
+      event('product_view', { productId: 'P-WM-001' }),
+    ];
+    const answer = await graphql(hub.gatewayUrl, TRACK, { deviceId, events }, member);
+    expect(answer.data?.trackEvents).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [
+        { index: 0, code: 'INVALID_PROPERTY', field: 'properties.$os' },
+        { index: 1, code: 'INVALID_PROPERTY', field: 'properties.screen.name' },
+      ],
+    });
+    expect(await storedFor(deviceId)).toHaveLength(1);
+  });
+
   it('stores valid events, reports invalid ones by index, and stores a repeated batch once', async () => {
     const deviceId = uniqueDevice();
     const events = [

@@ -476,6 +476,42 @@ describe('rules and JSON input', () => {
       expect(answer.ms).toBeLessThan(FAST_MS);
     }
   });
+
+  // A draft flow stored such keys as given ({"$where": …} and {"a.b": 1} in its steps) and lost __proto__ without a
+  // word: the builder saw {} where they had sent an object.
+  const ADD_STEP = (constant: string) =>
+    `mutation ${constant === '$constant' ? '($constant: JSON)' : ''} { addFlowStep(flowId: "SF-buy-fund-v1", step: { id: "odd", service: "SHOW_PAGE", title: "x", inputs: [{ input: "pageKey", constant: ${constant} }] }) { id } }`;
+  const builderToken = () => signedToken('builder.mallory', 'builder', { iat: now(), exp: now() + 300 });
+  const memberToken = () => signedToken('M0001', 'member', { iat: now(), exp: now() + 300 });
+
+  it.each([
+    ['a $-prefixed key', ADD_STEP('$constant'), '{"constant": {"$where": "sleep(100)"}}', builderToken],
+    [
+      'a dotted key, nested in a list',
+      ADD_STEP('$constant'),
+      '{"constant": [{"ok": {"a.b": 1}}]}',
+      builderToken,
+    ],
+    ['a key with a NUL', ADD_STEP('$constant'), '{"constant": {"a\\u0000b": 1}}', builderToken],
+    [
+      '__proto__ as a key',
+      ADD_STEP('$constant'),
+      '{"constant": {"__proto__": {"admin": true}}}',
+      builderToken,
+    ],
+    ['__proto__ as a key in the document', ADD_STEP('{ __proto__: { admin: true } }'), '{}', builderToken],
+    ['a $-prefixed key in a flow output', ADVANCE, '{"output": {"$gt": ""}}', memberToken],
+  ])(
+    'refuses JSON with %s with BAD_USER_INPUT before any subgraph runs',
+    async (_name, query, variables, token) => {
+      const answer = await send(withRawVariables(query, variables), {
+        authorization: `Bearer ${await token()}`,
+      });
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.body.errors?.[0]?.message).toMatch(/keys may not start with \$/);
+      expect(answer.ms).toBeLessThan(FAST_MS);
+    },
+  );
 });
 
 describe('times', () => {

@@ -232,6 +232,41 @@ describe('the ledger a member and an operator read', () => {
   });
 });
 
+describe('the reason a member reads in their ledger', () => {
+  const AWARD_FOR = `mutation ($reason: String!, $key: String!) {
+    awardPoints(memberId: "M0060", amount: 15, reason: $reason, idempotencyKey: $key) { id reason balanceAfter }
+  }`;
+  const award = (reason: string, key: string) =>
+    graphql(hub.gatewayUrl, AWARD_FOR, { reason, key }, bearer(operatorToken));
+
+  it.each([
+    ['a right-to-left override', '签到奖励 \u202E01 分'],
+    ['an invisible space', 'double\u200B-eleven'],
+    ['a control character', 'double\u0007-eleven'],
+    ['half a character', 'double-eleven \ud83d'],
+    ['only spaces', '   '],
+  ])('refuses a reason with %s, moving nothing', async (_what, reason) => {
+    const key = `reason-refused-${reason.length}-${reason.codePointAt(reason.length - 1)}`;
+    const before = await balanceOf('M0060');
+    const response = await award(reason, key);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect(await repos.ledger.countForKey(key)).toBe(0);
+    expect(await balanceOf('M0060')).toEqual(before);
+  });
+
+  it('stores the reason trimmed, and a replay with the same untrimmed reason returns the first entry', async () => {
+    const before = await balanceOf('M0060');
+    const first = await award('  double-eleven bonus \n', 'reason-trimmed-1');
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.awardPoints.reason).toBe('double-eleven bonus');
+    const again = await award('  double-eleven bonus \n', 'reason-trimmed-1');
+    expect(again.errors).toBeUndefined();
+    expect(again.data?.awardPoints).toEqual(first.data?.awardPoints);
+    expect(await repos.ledger.countForKey('reason-trimmed-1')).toBe(1);
+    expect((await balanceOf('M0060')).points - before.points).toBe(15);
+  });
+});
+
 describe('the level follows the growth points', () => {
   const LEVEL = `query ($id: ID!) { member(id: $id) { growthPoints level { code } } }`;
   const levelOf = async (memberId: string) =>

@@ -38,14 +38,11 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  */
 const HIDDEN = /(?![\t\n\r])[\p{Cc}\u200B\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
 
-/** Trimmed text of 1 to `max` characters, none of them hidden (see HIDDEN). */
-export function requiredText(value: string | null | undefined, field: string, max: number): string {
-  const trimmed = (value ?? '').trim();
-  if (trimmed.length === 0 || trimmed.length > max)
-    throw new InputProblem(field, `${field} must be 1 to ${max} characters`);
-  if (LONE_SURROGATE.test(trimmed))
+/** `value` as given, if it reads as stored: no half characters, none hidden (see HIDDEN). */
+export function visibleText(value: string, field: string): string {
+  if (LONE_SURROGATE.test(value))
     throw new InputProblem(field, `${field} has half a character (a lone UTF-16 surrogate)`);
-  const hidden = HIDDEN.exec(trimmed)?.[0];
+  const hidden = HIDDEN.exec(value)?.[0];
   if (hidden !== undefined) {
     const codePoint = hidden.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
     throw new InputProblem(
@@ -53,7 +50,15 @@ export function requiredText(value: string | null | undefined, field: string, ma
       `${field} has a control or invisible formatting character (U+${codePoint})`,
     );
   }
-  return trimmed;
+  return value;
+}
+
+/** Trimmed text of 1 to `max` characters, none of them hidden (see HIDDEN). */
+export function requiredText(value: string | null | undefined, field: string, max: number): string {
+  const trimmed = (value ?? '').trim();
+  if (trimmed.length === 0 || trimmed.length > max)
+    throw new InputProblem(field, `${field} must be 1 to ${max} characters`);
+  return visibleText(trimmed, field);
 }
 
 /** Trimmed text of at most `max` characters, or null when empty. */

@@ -58,8 +58,36 @@ export function jsonSizeProblem(value: unknown, what: string): string | null {
   return null;
 }
 
-function checkJsonSize(value: unknown, type: string): void {
-  const problem = jsonSizeProblem(value, type);
+/**
+ * Object keys no JSON input of the graph needs, which the database would not store as given: a leading `$` reads as an
+ * operator, a `.` as a path, a NUL ends a BSON key early, and `__proto__` is lost when the value is copied on its way
+ * (a flow constant {"__proto__": {...}} came back as {}).
+ */
+const UNSTORABLE_KEY = /^\$|[.\0]|^__proto__$/;
+
+/**
+ * Why a JSON value (`what`) holds a key the database would not store as given, or null. The walk is not bounded by
+ * itself: call it on a value jsonSizeProblem accepted.
+ */
+export function jsonKeyProblem(value: unknown, what: string): string | null {
+  const pending: unknown[] = [value];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next !== 'object' || next === null) continue;
+    if (Array.isArray(next)) {
+      pending.push(...(next as unknown[]));
+      continue;
+    }
+    for (const [key, child] of Object.entries(next)) {
+      if (UNSTORABLE_KEY.test(key))
+        return `${what} has the key ${JSON.stringify(key.slice(0, 40))}: keys may not start with $, hold . or NUL, or be __proto__`;
+      pending.push(child);
+    }
+  }
+  return null;
+}
+
+function checkJsonInput(value: unknown, type: string, checkKeys: boolean): void {
+  const problem = jsonSizeProblem(value, type) ?? (checkKeys ? jsonKeyProblem(value, type) : null);
   if (problem) throw badInput(problem, type);
 }
 
@@ -86,19 +114,26 @@ function literalToJson(ast: ValueNode, type: string, depth = 1): unknown {
   }
 }
 
-/** A scalar holding any JSON value, bounded in depth and size on input. */
-function jsonScalar(name: string, description: string): GraphQLScalarType<unknown, unknown> {
+/**
+ * A scalar holding any JSON value, bounded in depth and size on input, and unless `checkKeys` is false with keys the
+ * database stores as given.
+ */
+function jsonScalar(
+  name: string,
+  description: string,
+  checkKeys = true,
+): GraphQLScalarType<unknown, unknown> {
   return new GraphQLScalarType<unknown, unknown>({
     name,
     description,
     serialize: (value) => value,
     parseValue(value) {
-      checkJsonSize(value, name);
+      checkJsonInput(value, name, checkKeys);
       return value;
     },
     parseLiteral(ast) {
       const value = literalToJson(ast, name);
-      checkJsonSize(value, name);
+      checkJsonInput(value, name, checkKeys);
       return value;
     },
   });
@@ -115,5 +150,21 @@ export const TargetingRuleScalar = jsonScalar(
   'A targeting rule as a JSON tree; validated by the resolver that receives it.',
 );
 
+/**
+ * A tracked event's properties. Their keys are checked event by event against the tracking plan, which refuses that
+ * one event (INVALID_PROPERTY) rather than the whole batch: SDKs add keys of their own (`$os`), and one such event must
+ * not cost a device its other events.
+ */
+export const EventPropertiesScalar = jsonScalar(
+  'EventProperties',
+  "An event's properties as a JSON object; each is checked against the tracking plan.",
+  false,
+);
+
 /** The scalars by name, for a schema built elsewhere (the gateway's) to read input exactly as subgraphs do. */
-export const HUB_SCALARS: readonly GraphQLScalarType[] = [DateTimeScalar, JSONScalar, TargetingRuleScalar];
+export const HUB_SCALARS: readonly GraphQLScalarType[] = [
+  DateTimeScalar,
+  JSONScalar,
+  TargetingRuleScalar,
+  EventPropertiesScalar,
+];

@@ -75,6 +75,23 @@ describe.each([
     expect(refusal(() => scalar.parseLiteral(parseLiteralText(json)))).toEqual(expected);
   });
 
+  it.each([
+    ['a $-prefixed key', '{"$where": "1"}'],
+    ['a dotted key, deep in a list', '[1, {"a": [{"b.c": 1}]}]'],
+    ['a key with a NUL', '{"a\\u0000": 1}'],
+    ['__proto__ as a key', '{"ok": {"__proto__": {"admin": true}}}'],
+  ])('refuses a variable with %s as BAD_USER_INPUT', (_name, json) => {
+    expect(refusal(() => scalar.parseValue(JSON.parse(json)))).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringContaining('keys may not start with $'),
+    });
+  });
+
+  it('accepts keys that only hold $ or _ further in, and numbers JSON can carry', () => {
+    const value: unknown = JSON.parse('{"price$": -0, "a_b": 1e308, "__proto": [-1e-308]}');
+    expect(scalar.parseValue(value)).toEqual(value);
+  });
+
   it('refuses a variable nested 100,000 levels deep without walking it all', () => {
     const deep: unknown = JSON.parse(nestedList(100_000));
     expect(refusal(() => scalar.parseValue(deep))).toEqual({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   DateTimeScalar,
+  EventPropertiesScalar,
   JSONScalar,
   Scope,
   checkCount,
@@ -39,6 +40,7 @@ const ExperimentInputs = z.object({
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   JSON: JSONScalar,
+  EventProperties: EventPropertiesScalar,
 
   Query: {
     trackingPlan: (_parent, _args, ctx) => {

@@ -1,6 +1,7 @@
 // The benefits rules that need no database: input checks, who may claim when, which limits a claim must fit, and the
 // ids a retry must find again.
 import type { MemberAttributes } from '@bank-hub/targeting';
+import { InputProblem } from '@bank-hub/shared';
 import {
   argumentsHash,
   audienceRefusal,
@@ -10,7 +11,7 @@ import {
   expiryOf,
   limitsOf,
 } from '../src/benefits/domain/claiming';
-import { InputProblem, checkBenefitInput, type BenefitInput } from '../src/benefits/domain/validation';
+import { checkBenefitInput, type BenefitInput } from '../src/benefits/domain/validation';
 import type { BenefitDoc } from '../src/benefits/models/benefit';
 import { publishedBenefit } from '../../../test/support/benefits';
 import { stateOf } from '../src/benefits/models/claim';

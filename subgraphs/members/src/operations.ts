@@ -1,6 +1,15 @@
 // Operator-side use cases of the members subgraph: input checks against the library, writes, audit records.
 // Resolvers call these; each rejects bad input before anything is written.
-import { ErrorCode, badInput, hubError, notFound } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  badInput,
+  checked,
+  hubError,
+  notFound,
+  optionalText,
+  requiredText,
+  visibleText,
+} from '@bank-hub/shared';
 import { conditionsOf, type Rule, type Scalar } from '@bank-hub/targeting';
 import type { MembersRepositories } from './models';
 import type { MemberCriteria, MemberDoc, TagValue } from './models/member';
@@ -24,22 +33,8 @@ interface TagDefinitionInput {
   description?: string | null;
 }
 
-function checkText(value: string, field: string, max: number): string {
-  const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > max)
-    throw badInput(`${field} must be 1 to ${max} characters`, field);
-  return trimmed;
-}
-
 /** Descriptions: optional, at most this many characters (Sandbox and the console show them whole). */
 const MAX_DESCRIPTION = 500;
-
-function checkDescription(value: string | null | undefined, field: string): string | null {
-  const trimmed = value?.trim() ?? '';
-  if (trimmed.length > MAX_DESCRIPTION)
-    throw badInput(`${field} has at most ${MAX_DESCRIPTION} characters`, field);
-  return trimmed || null;
-}
 
 export async function defineTags(
   repos: MembersRepositories,
@@ -60,11 +55,12 @@ export async function defineTags(
     seen.add(input.code);
     return {
       _id: input.code,
-      name: checkText(input.name, `tags[${i}].name`, 100),
-      category: checkText(input.category, `tags[${i}].category`, 50),
+      // Members read tag names and descriptions with their tags: no hidden characters, as every operator text.
+      name: checked(() => requiredText(input.name, `tags[${i}].name`, 100)),
+      category: checked(() => requiredText(input.category, `tags[${i}].category`, 50)),
       valueType: input.valueType,
       source: input.source,
-      description: checkDescription(input.description, `tags[${i}].description`),
+      description: checked(() => optionalText(input.description, `tags[${i}].description`, MAX_DESCRIPTION)),
       updatedAt: now,
     };
   });
@@ -125,9 +121,13 @@ export async function setMemberTags(
   tags.forEach((tag, i) => {
     const definition = library.get(tag.code);
     if (!definition) throw badInput(`tag ${tag.code} is not in the tag library`, `tags[${i}].code`);
-    const checked = checkTagValue(definition, tag.value);
-    if (!checked.ok) throw badInput(checked.message, `tags[${i}].value`);
-    set[tag.code] = checked.value;
+    const value = checkTagValue(definition, tag.value);
+    if (!value.ok) throw badInput(value.message, `tags[${i}].value`);
+    // Members read their tags, and segments compare them: "travel\u200B" would look like travel and match nothing.
+    const texts =
+      typeof value.value === 'string' ? [value.value] : Array.isArray(value.value) ? value.value : [];
+    texts.forEach((text) => checked(() => visibleText(text, `tags[${i}].value`)));
+    set[tag.code] = value.value;
   });
   removeCodes.forEach((code, i) => {
     if (!library.has(code)) throw badInput(`tag ${code} is not in the tag library`, `removeCodes[${i}]`);
@@ -258,8 +258,9 @@ export async function upsertSegment(
       'input.code',
     );
   }
-  const name = checkText(input.name, 'input.name', 100);
-  const description = checkDescription(input.description, 'input.description');
+  // Members see the names of the segments they are in.
+  const name = checked(() => requiredText(input.name, 'input.name', 100));
+  const description = checked(() => optionalText(input.description, 'input.description', MAX_DESCRIPTION));
   const rule = await checkSegmentRule(repos, input.rule, 'input.rule');
   // Only a new segment is refused: one that exists may still be edited, also past the limit (stored before it).
   if (

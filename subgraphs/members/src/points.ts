@@ -4,7 +4,7 @@
 // whose writer died halfway. A spend is also guarded by the balance, so concurrent spends never take it below zero; an
 // award sets the level in the same update as the points, so the level never lags the growth points.
 import { randomUUID } from 'node:crypto';
-import { badInput, conflict, hubError, ErrorCode } from '@bank-hub/shared';
+import { badInput, checked, conflict, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
 import { growthRangeOf, levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
 import { MAX_BALANCE, type LevelMove, type MemberDoc, type PointsChange } from './models/member';
@@ -33,19 +33,21 @@ const KINDS: Record<EntryKind, { change: (amount: number) => PointsChange; actio
   REFUND: { change: (amount) => ({ points: amount, growthPoints: 0 }), action: 'refundPoints' },
 };
 
-export function checkPointsRequest(request: PointsRequest): void {
+/** The request as it is stored: its reason trimmed, and checked like every text a member reads. */
+export function checkPointsRequest(request: PointsRequest): PointsRequest {
   if (!Number.isInteger(request.amount) || request.amount <= 0 || request.amount > MAX_ENTRY_AMOUNT) {
     throw badInput(`amount must be a whole number from 1 to ${MAX_ENTRY_AMOUNT}`, 'amount');
   }
-  if (request.reason.trim().length === 0 || request.reason.length > 200) {
-    throw badInput('reason must be 1 to 200 characters', 'reason');
-  }
+  // Members read the reason in their ledger: a right-to-left override or an invisible character would show them
+  // another reason than the one recorded.
+  const reason = checked(() => requiredText(request.reason, 'reason', 200));
   if (!/^[\w.:-]{8,128}$/.test(request.idempotencyKey)) {
     throw badInput(
       'idempotencyKey must be 8 to 128 characters of letters, digits, _ . : -',
       'idempotencyKey',
     );
   }
+  return { ...request, reason };
 }
 
 /** Adds spendable and growth points; the level follows the growth points. */
@@ -63,9 +65,9 @@ export const refundPoints = (repos: MembersRepositories, request: PointsRequest)
 async function recordEntry(
   repos: MembersRepositories,
   kind: EntryKind,
-  request: PointsRequest,
+  input: PointsRequest,
 ): Promise<PointsEntryDoc> {
-  checkPointsRequest(request);
+  const request = checkPointsRequest(input);
   if (!(await repos.members.exists(request.memberId))) {
     throw hubError(ErrorCode.NOT_FOUND, `member ${request.memberId} does not exist`, { field: 'memberId' });
   }

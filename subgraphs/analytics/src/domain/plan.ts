@@ -1,5 +1,5 @@
 // Checks an operator's event definition before it joins the tracking plan. Each problem names the input field.
-import { InputProblem } from '@bank-hub/shared';
+import { InputProblem, requiredText } from '@bank-hub/shared';
 import type { PropertyType, TrackedPropertyDoc } from '../models/tracking-plan';
 
 const EVENT_NAME = /^[a-z][a-z0-9_]{1,39}$/;
@@ -17,12 +17,8 @@ export interface TrackedEventInput {
   }[];
 }
 
-function description(value: string, field: string): string {
-  const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > 300)
-    throw new InputProblem(field, `${field} must be 1 to 300 characters`);
-  return trimmed;
-}
+/** Operators read descriptions in the tracking plan when they build tasks and funnels on its events. */
+const description = (value: string, field: string): string => requiredText(value, field, 300);
 
 export function checkTrackedEvent(input: TrackedEventInput): {
   name: string;

@@ -19,6 +19,8 @@ export type Scalars = {
   Float: { input: number; output: number };
   /** An instant in time, as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date };
+  /** An event's properties as a JSON object; each is checked against the tracking plan, event by event. */
+  EventProperties: { input: unknown; output: unknown };
   /** Any JSON value. Where a field documents a shape, the server validates it. */
   JSON: { input: unknown; output: unknown };
   _FieldSet: { input: unknown; output: unknown };
@@ -165,7 +167,7 @@ export type EventInput = {
   /** When it happened, on the device. */
   occurredAt: Scalars['DateTime']['input'];
   /** Its properties, as the tracking plan types them. */
-  properties?: InputMaybe<Scalars['JSON']['input']>;
+  properties?: InputMaybe<Scalars['EventProperties']['input']>;
 };
 
 /** An experiment's results. */
@@ -370,7 +372,7 @@ export type MemberEventInput = {
   /** When it happened. */
   occurredAt: Scalars['DateTime']['input'];
   /** Its properties, as the tracking plan types them. */
-  properties?: InputMaybe<Scalars['JSON']['input']>;
+  properties?: InputMaybe<Scalars['EventProperties']['input']>;
 };
 
 /** A model in the registry. */
@@ -860,6 +862,7 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventFeedPage: ResolverTypeWrapper<EventFeedPage>;
   EventInput: EventInput;
+  EventProperties: ResolverTypeWrapper<Scalars['EventProperties']['output']>;
   ExperimentResult: ResolverTypeWrapper<ExperimentResult>;
   ExperimentVariantResult: ResolverTypeWrapper<ExperimentVariantResult>;
   ExperimentVerdict: ExperimentVerdict;
@@ -914,6 +917,7 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   EventFeedPage: EventFeedPage;
   EventInput: EventInput;
+  EventProperties: Scalars['EventProperties']['output'];
   ExperimentResult: ExperimentResult;
   ExperimentVariantResult: ExperimentVariantResult;
   FeedEvent: FeedEvent;
@@ -1035,6 +1039,13 @@ export type EventFeedPageResolvers<
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   events?: Resolver<Array<ResolversTypes['FeedEvent']>, ParentType, ContextType>;
 }>;
+
+export interface EventPropertiesScalarConfig extends GraphQLScalarTypeConfig<
+  ResolversTypes['EventProperties'],
+  any
+> {
+  name: 'EventProperties';
+}
 
 export type ExperimentResultResolvers<
   ContextType = AnalyticsContext,
@@ -1381,6 +1392,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   DailyActiveCount?: DailyActiveCountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EventFeedPage?: EventFeedPageResolvers<ContextType>;
+  EventProperties?: GraphQLScalarType;
   ExperimentResult?: ExperimentResultResolvers<ContextType>;
   ExperimentVariantResult?: ExperimentVariantResultResolvers<ContextType>;
   FeedEvent?: FeedEventResolvers<ContextType>;

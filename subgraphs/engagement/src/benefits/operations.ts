@@ -6,6 +6,7 @@ import {
   ErrorCode,
   badInput,
   checkReviewedVersion,
+  checked,
   conflict,
   edit,
   hubError,
@@ -15,18 +16,12 @@ import {
 } from '@bank-hub/shared';
 import type { EngagementContext, Operator } from '../context';
 import type { EngagementWorkflowOutcome } from '../workflow';
-import { InputProblem, checkBenefitInput, type BenefitInput } from './domain/validation';
+import { checkBenefitInput, type BenefitInput } from './domain/validation';
 import { levelCodesOf } from './members-graph';
 import type { BenefitDoc, BenefitFields } from './models/benefit';
 
 async function checkedFields(ctx: EngagementContext, input: BenefitInput): Promise<BenefitFields> {
-  let fields: BenefitFields;
-  try {
-    fields = checkBenefitInput(input);
-  } catch (error) {
-    if (error instanceof InputProblem) throw badInput(error.message, error.field);
-    throw error;
-  }
+  const fields = checked(() => checkBenefitInput(input));
   if (fields.levelCodes.length > 0) {
     const known = await levelCodesOf(ctx.graph, ctx);
     const unknown = fields.levelCodes.findIndex((code) => !known.has(code));

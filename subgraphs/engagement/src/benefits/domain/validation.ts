@@ -1,15 +1,7 @@
 // Checks benefit input before anything is stored. Each problem names the input field at fault.
+import { InputProblem, requiredText, wholeNumber } from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
 import type { BenefitFields, BenefitKind } from '../models/benefit';
-
-export class InputProblem extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface BenefitInput {
   title: string;
@@ -52,17 +44,10 @@ export const parseBenefitRule = (input: unknown, path: string) =>
     tagsByPresence: true,
   });
 
-function wholeNumber(value: number, field: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new InputProblem(field, `${field} must be a whole number from ${min} to ${max}`);
-  return value;
-}
-
 /** The benefit's own fields, checked and normalized; the workflow and stock fields are set by the use case. */
 export function checkBenefitInput(input: BenefitInput): BenefitFields {
-  const title = input.title.trim();
-  if (title.length === 0 || title.length > LIMITS.title)
-    throw new InputProblem('input.title', `input.title must be 1 to ${LIMITS.title} characters`);
+  // Members read the title where they claim it, and in messages ({{benefit.title}}).
+  const title = requiredText(input.title, 'input.title', LIMITS.title);
   const maxValue = input.kind === 'FEE_DISCOUNT' ? LIMITS.percent : LIMITS.value;
   if (!Number.isFinite(input.value) || input.value < 0 || input.value > maxValue)
     throw new InputProblem('input.value', `input.value must be from 0 to ${maxValue} for a ${input.kind}`);

@@ -10,6 +10,7 @@ import {
   matching,
   optionalText,
   requiredText,
+  visibleText,
   wholeNumber,
 } from '@bank-hub/shared';
 import type { CardAction, CardButton, CardFields, MessageFormat, SmsFields, TemplateFields } from '../model';
@@ -100,6 +101,9 @@ export function checkSms(input: SmsInput, field: string): SmsFields & { worstCas
       'an SMS needs an opt-out line of at most 40 characters naming how to opt out, e.g. 回复TD退订',
       ErrorCode.SMS_OPT_OUT_REQUIRED,
     );
+  // Members read both in every SMS: the patterns above let a bidirectional override or an invisible character through.
+  visibleText(signature, `${field}.signature`);
+  visibleText(optOut, `${field}.optOut`);
   const body = requiredText(input.body, `${field}.body`, LIMITS.smsBody);
   checkVariables(body, `${field}.body`);
   const maxSegments = wholeNumber(input.maxSegments ?? 2, `${field}.maxSegments`, 1, LIMITS.maxSegments);
