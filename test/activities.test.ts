@@ -406,6 +406,53 @@ describe("a task's reward", () => {
     ]);
   });
 
+  it('shows members and guests no benefit that is no longer offered (archived or ended); operators still see it', async () => {
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-ACT-ARCHIVED-LATER'),
+      publishedBenefit('B-ACT-ENDED-LATER'),
+    ]);
+    const base = signInOnce({});
+    const task = (id: string, benefitId: string) => ({ ...base.tasks[0], id, reward: { benefitId } });
+    const id = await publish({
+      ...base,
+      tasks: [
+        task('archived', 'B-ACT-ARCHIVED-LATER'),
+        task('ended', 'B-ACT-ENDED-LATER'),
+        task('live', 'B-ACT-ONCE'),
+      ],
+    });
+    await engagement.benefits.model.updateOne(
+      { _id: 'B-ACT-ARCHIVED-LATER' },
+      { $set: { status: 'ARCHIVED' } },
+    );
+    await engagement.benefits.model.updateOne(
+      { _id: 'B-ACT-ENDED-LATER' },
+      { $set: { endsAt: new Date(Date.now() - 1_000) } },
+    );
+    const rewards = async (headers: Record<string, string>) => {
+      const response = await graphql(
+        hub.gatewayUrl,
+        'query ($id: ID!) { activity(id: $id) { tasks { id reward { benefit { id } } } } }',
+        { id },
+        headers,
+      );
+      expect(response.errors).toBeUndefined();
+      return response.data?.activity.tasks;
+    };
+    const offered = [
+      { id: 'archived', reward: { benefit: null } },
+      { id: 'ended', reward: { benefit: null } },
+      { id: 'live', reward: { benefit: { id: 'B-ACT-ONCE' } } },
+    ];
+    expect(await rewards(await member('M0014'))).toEqual(offered);
+    expect(await rewards({ 'x-device-id': 'activities-guest-1' })).toEqual(offered);
+    expect(await rewards(operator)).toEqual([
+      { id: 'archived', reward: { benefit: { id: 'B-ACT-ARCHIVED-LATER' } } },
+      { id: 'ended', reward: { benefit: { id: 'B-ACT-ENDED-LATER' } } },
+      { id: 'live', reward: { benefit: { id: 'B-ACT-ONCE' } } },
+    ]);
+  });
+
   it('refused for good is recorded on the progress, and not tried again', async () => {
     const id = await publish(signInOnce({ points: 5, benefitId: 'B-ACT-ONCE' }));
     const headers = await member('M0010');

@@ -302,11 +302,30 @@ describe('a claim', () => {
 
   it('belongs to its member: another member can neither use it nor see it, whatever id they name', async () => {
     const claimId = await claimOf('M0007', 'mine-not-yours');
+    const usedId = await claimOf('M0007', 'mine-and-used');
+    expect((await as(await memberToken('M0007'))(USE, { claimId: usedId })).errors).toBeUndefined();
+    const [before] = await repos.claims.findByIds([claimId]);
     const other = as(await memberToken('M0008'));
-    expect(errorCodes(await other(USE, { claimId }))).toEqual(['FORBIDDEN']);
+    // Another member's claim, usable or used, answers exactly as an id that is no claim: ids tell nothing.
+    const noClaim = `CL-${'0'.repeat(32)}`;
+    const refusal = async (id: string) => {
+      const [error] = (await other(USE, { claimId: id })).errors ?? [];
+      const named = error?.extensions?.id === id ? '<id>' : error?.extensions?.id;
+      return { message: error?.message.replace(id, '<id>'), extensions: { ...error?.extensions, id: named } };
+    };
+    const expected = await refusal(noClaim);
+    expect(expected.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await refusal(claimId)).toEqual(expected);
+    expect(await refusal(usedId)).toEqual(expected);
+    expect(await repos.claims.findByIds([claimId])).toEqual([before]);
     expect(errorCodes(await other('{ member(id: "M0007") { claims { id } } }'))).toEqual(['FORBIDDEN']);
     const operatorView = await operator('{ member(id: "M0007") { claims { id memberId } } }');
-    expect(operatorView.data?.member.claims).toEqual([{ id: claimId, memberId: 'M0007' }]);
+    expect(operatorView.data?.member.claims).toEqual([
+      { id: usedId, memberId: 'M0007' },
+      { id: claimId, memberId: 'M0007' },
+    ]);
+    // An operator (at the till) uses any member's claim.
+    expect((await operator(USE, { claimId })).data?.useClaim).toMatchObject({ id: claimId, state: 'USED' });
   });
 });
 

@@ -20,6 +20,7 @@ import {
   testLogger,
 } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { readCounter } from './support/subgraph';
 
 let hub: RunningHub;
 let engagement: EngagementRepositories;
@@ -190,6 +191,35 @@ describe('invite codes', () => {
       expect(stored).toHaveLength(1);
       expect(stored[0]!.inviterId).toBe(stored[0]!._id === a ? b : a);
     }
+  });
+
+  it('shows the inviter where each referral stands, reading referrals once however many codes were taken', async () => {
+    const invitees = newcomers.slice(55, 58);
+    const codes = [];
+    for (const invitee of invitees) {
+      const code = await codeOf('M0008');
+      expect((await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee))).errors).toBeUndefined();
+      codes.push(code);
+    }
+    const headers = await as('M0008');
+    const readsDuring = readCounter(hub.connections.engagement);
+    let invitations: unknown;
+    const reads = await readsDuring(async () => {
+      const response = await graphql(
+        hub.gatewayUrl,
+        '{ viewer { invitations { code inviteeId referral { state } } } }',
+        {},
+        headers,
+      );
+      invitations = response.data?.viewer.invitations;
+    });
+    expect(invitations).toHaveLength(3);
+    expect(invitations).toEqual(
+      expect.arrayContaining(
+        codes.map((code, i) => ({ code, inviteeId: invitees[i], referral: { state: 'PENDING' } })),
+      ),
+    );
+    expect(reads).toMatchObject({ invitations: 1, referrals: 1 });
   });
 
   it('keeps invitations to the member and operators', async () => {

@@ -5,6 +5,7 @@ import { createActivityLoaders, type ActivityLoaders } from './activities/loader
 import { createBenefitLoaders, type BenefitLoaders } from './benefits/loaders';
 import type { MemberPoints } from './members-points';
 import type { EngagementRepositories } from './models';
+import { createReferralLoaders, type ReferralLoaders } from './referrals/loaders';
 import type { RewardGranter } from './rewards';
 
 /** What lives as long as the process: shared by every request. */
@@ -35,7 +36,7 @@ export interface Operator {
   id: string;
 }
 
-export type EngagementLoaders = BenefitLoaders & ActivityLoaders;
+export type EngagementLoaders = BenefitLoaders & ActivityLoaders & ReferralLoaders;
 
 export interface EngagementContext extends BaseContext, EngagementServices {
   loaders: EngagementLoaders;
@@ -52,6 +53,7 @@ export function createContext(services: EngagementServices) {
       loaders: {
         ...createBenefitLoaders(services.repos, now),
         ...createActivityLoaders(services.repos),
+        ...createReferralLoaders(services.repos),
       },
     };
   };

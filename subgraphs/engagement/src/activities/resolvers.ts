@@ -10,6 +10,7 @@ import {
   type BaseContext,
 } from '@bank-hub/shared';
 import { MemberAttributes } from '../audience';
+import { isOffered } from '../benefits/domain/claiming';
 import type { EngagementContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
 import { completedTasksPage } from './completions';
@@ -104,8 +105,13 @@ export const activityResolvers: Resolvers = {
   },
 
   Reward: {
-    // Through the request's loader: every task's benefit of a page in one query.
-    benefit: (reward, _args, ctx) =>
-      reward.benefitId ? ctx.loaders.benefitById.load(reward.benefitId) : null,
+    // Through the request's loader: every task's benefit of a page in one query. Members and guests see it only while
+    // it is offered: an archived or ended benefit is never granted, and archived content never reaches a member.
+    benefit: async (reward, _args, ctx) => {
+      const benefit = reward.benefitId ? await ctx.loaders.benefitById.load(reward.benefitId) : null;
+      return benefit && (hasScope(ctx.identity, Scope.OPERATOR) || isOffered(benefit, ctx.now))
+        ? benefit
+        : null;
+    },
   },
 };

@@ -1,11 +1,10 @@
 // What members (and operators) do with claims: claim a benefit, buy one with spendable points, use a claim once; and
-// what operators alone do: revoke one. A member acts only on their own claims.
+// what operators alone do: revoke one. A member acts only on their own claims: to them, no other claim exists.
 import {
   ErrorCode,
   Scope,
   badInput,
   checked,
-  forbidden,
   hasScope,
   hubError,
   notFound,
@@ -85,8 +84,13 @@ export function pointsPayment(
   };
 }
 
-async function claimOrNotFound(ctx: EngagementContext, claimId: string): Promise<ClaimDoc> {
-  const [found] = await ctx.repos.claims.findByIds([claimId]);
+/** The claim as `owner` may reach it (see ClaimRepository.findOwned), or NOT_FOUND. */
+async function claimOrNotFound(
+  ctx: EngagementContext,
+  claimId: string,
+  owner: string | null,
+): Promise<ClaimDoc> {
+  const found = await ctx.repos.claims.findOwned(claimId, owner);
   // An id is never longer: a caller's 100 KB "id" is not echoed back whole.
   if (!found) throw notFound('claim', claimId);
   return found;
@@ -100,16 +104,17 @@ const stateRefusal = (claim: ClaimDoc, now: Date, step: string) => {
   });
 };
 
-/** Marks a claim used, exactly once: by its member, or by an operator (audited). */
+/**
+ * Marks a claim used, exactly once: by its member, or by an operator (audited). Claim ids follow from member and key,
+ * so another member's claim answers NOT_FOUND, exactly like an id that is no claim: a guessed id tells nothing.
+ */
 export async function useClaim(ctx: EngagementContext, claimId: string): Promise<ClaimDoc> {
   const operator = hasScope(ctx.identity, Scope.OPERATOR) ? ctx.identity.subject : null;
-  const memberId = operator ? null : requireMember(ctx.identity);
-  const before = await claimOrNotFound(ctx, claimId);
-  if (memberId !== null && before.memberId !== memberId)
-    throw forbidden('a member uses only their own claims');
+  const owner = operator ? null : requireMember(ctx.identity);
+  const before = await claimOrNotFound(ctx, claimId, owner);
   const now = new Date();
   const used = await ctx.repos.claims.markUsed(claimId, now);
-  if (!used) throw stateRefusal(await claimOrNotFound(ctx, claimId), now, 'used');
+  if (!used) throw stateRefusal(await claimOrNotFound(ctx, claimId, owner), now, 'used');
   if (operator) await audit(ctx, operator, 'useClaim', before, used);
   return used;
 }
@@ -126,11 +131,11 @@ export async function revokeClaim(
 ): Promise<ClaimDoc> {
   // The member and other operators read it: checked like any text operators write.
   const why = checked(() => requiredText(reason, 'reason', 500));
-  const before = await claimOrNotFound(ctx, claimId);
+  const before = await claimOrNotFound(ctx, claimId, null);
   const now = new Date();
   // The refund is noted due with the revocation itself, so that a refund members cannot take now is given later.
   const revoked = await ctx.repos.claims.revoke(claimId, operator.id, why, now, before.source === 'POINTS');
-  if (!revoked) throw stateRefusal(await claimOrNotFound(ctx, claimId), now, 'revoked');
+  if (!revoked) throw stateRefusal(await claimOrNotFound(ctx, claimId, null), now, 'revoked');
   await audit(ctx, operator.id, 'revokeClaim', before, revoked);
   if (revoked.refund === 'DUE') {
     const payment = pointsPayment(

@@ -472,7 +472,10 @@ export type Mutation = {
   updateActivity: Activity;
   /** Edits a benefit (a pending revision when published). Stock only grows. Operator scope; audited. */
   updateBenefit: Benefit;
-  /** Marks a claim used, exactly once. The claim's member, or an operator. */
+  /**
+   * Marks a claim used, exactly once. The claim's member, or an operator; to a member, another member's claim is
+   * NOT_FOUND, exactly as an id that is no claim.
+   */
   useClaim: BenefitClaim;
 };
 
@@ -665,7 +668,10 @@ export type ReferralState =
 /** What a task grants once, when it completes. */
 export type Reward = {
   __typename?: 'Reward';
-  /** A benefit granted (e.g. a coupon); null for none. */
+  /**
+   * A benefit granted (e.g. a coupon); null for none. Members and guests see it only while it is offered (published, not
+   * ended): an archived or ended benefit is not granted.
+   */
   benefit?: Maybe<Benefit>;
   /** Spendable points (members' ledger); 0 for none. */
   points: Scalars['Int']['output'];

@@ -23,7 +23,7 @@ export const referralResolvers: Resolvers = {
     code: (invitation) => invitation._id,
     referral: async (invitation, _args, ctx) => {
       if (!invitation.inviteeId) return null;
-      const [referral] = await ctx.repos.referrals.findByInvitees([invitation.inviteeId]);
+      const referral = await ctx.loaders.referralByInvitee.load(invitation.inviteeId);
       return referral?.code === invitation._id ? referral : null;
     },
   },

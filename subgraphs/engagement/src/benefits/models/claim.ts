@@ -76,6 +76,17 @@ export class ClaimRepository {
       .exec();
   }
 
+  /**
+   * A claim by id as `owner` may reach it: a member (their id) only their own, so that another member's claim is as
+   * absent as one that does not exist; an operator (null) any.
+   */
+  findOwned(claimId: string, owner: string | null): Promise<ClaimDoc | null> {
+    return this.model
+      .findOne({ _id: claimId, ...(owner === null ? {} : { memberId: owner }) })
+      .lean<ClaimDoc>()
+      .exec();
+  }
+
   /** One member's claims, newest first, optionally only those in one state now. */
   ofMember(memberId: string, state: ClaimState | null, now: Date, limit: number): Promise<ClaimDoc[]> {
     return this.model
