@@ -789,6 +789,26 @@ describe('rollups of a closed day', () => {
       .exec();
     expect(exposure?.impressions).toBe(3);
   });
+
+  it('does not write exposures again when only the rollup write failed', async () => {
+    now = AFTER_MIDNIGHT;
+    const increment = rollupRepos.rollups.increment.bind(rollupRepos.rollups);
+    let failures = 1;
+    rollupRepos.rollups.increment = async (increments) => {
+      if (failures-- > 0) throw new Error('connection reset');
+      return increment(increments);
+    };
+    await sink.store([impression(AFTER_MIDNIGHT), impression(AFTER_MIDNIGHT)]);
+    await writer.flush();
+    await sink.store([impression(AFTER_MIDNIGHT)]);
+    await writer.flush();
+    const exposure = await rollupRepos.exposures.model
+      .findOne({ day: dayOf(AFTER_MIDNIGHT), memberId: 'M0001' })
+      .lean()
+      .exec();
+    // Two written with the failed rollups, one after: a member is not capped on impressions they never saw.
+    expect(exposure?.impressions).toBe(3);
+  });
 });
 
 describe('the event feed', () => {

@@ -372,6 +372,88 @@ describe('a live stream', () => {
   });
 });
 
+describe('a live stream stored before streams had an end', () => {
+  const MINUTE = 60_000;
+  const STREAMS = ['L-OLD-ONAIR', 'L-OLD-OVER', 'L-OLD-SOON'];
+  const startsAt = new Map<string, Date>();
+
+  beforeAll(async () => {
+    const now = Date.now();
+    const { liveStreams } = await openContent(hub.connections.content);
+    // As such a database holds them: a status nobody moved, and no end.
+    const legacy = (id: string, startsIn: number, status: string) => {
+      startsAt.set(id, new Date(now + startsIn));
+      return {
+        _id: id,
+        title: id,
+        host: 'host',
+        coverUrl: 'https://cdn.example/live.jpg',
+        status,
+        startsAt: startsAt.get(id)!,
+      };
+    };
+    await hub.connections.content
+      .db!.collection<ReturnType<typeof legacy>>(liveStreams.model.collection.collectionName)
+      .insertMany([
+        legacy('L-OLD-ONAIR', -30 * MINUTE, 'LIVE'),
+        legacy('L-OLD-OVER', -30 * MINUTE, 'ENDED'),
+        legacy('L-OLD-SOON', 24 * 60 * MINUTE, 'SCHEDULED'),
+      ]);
+    // A content process started on that database after the upgrade.
+    await openContent(hub.connections.content);
+    await insertPublishedPage(
+      hub.connections.content,
+      'oldlive',
+      [{ code: 'live', template: 'LIVE_STRIP', maxItems: 5 }],
+      STREAMS.map((refId, i) =>
+        publishedBanner('PG-APP-oldlive', 'live', `CR-${refId}`, {
+          kind: 'LIVE',
+          title: null,
+          imageUrl: null,
+          link: null,
+          refId,
+          priority: STREAMS.length - i,
+        }),
+      ),
+    );
+  });
+
+  it('lasts the usual hour and a half, unless it was stored as ended', async () => {
+    const listed = async (status: string) => {
+      const response = await graphql(
+        hub.gatewayUrl,
+        `{ liveStreams(status: ${status}, first: 50) { id status endsAt } }`,
+        {},
+        bearer(tokens.young),
+      );
+      expect(response.errors).toBeUndefined();
+      return (response.data?.liveStreams as { id: string }[]).filter((stream) => STREAMS.includes(stream.id));
+    };
+    const endsAt = (id: string, minutes: number) =>
+      new Date(startsAt.get(id)!.getTime() + minutes * MINUTE).toISOString();
+    expect(await listed('LIVE')).toEqual([
+      { id: 'L-OLD-ONAIR', status: 'LIVE', endsAt: endsAt('L-OLD-ONAIR', 90) },
+    ]);
+    expect(await listed('SCHEDULED')).toEqual([
+      { id: 'L-OLD-SOON', status: 'SCHEDULED', endsAt: endsAt('L-OLD-SOON', 90) },
+    ]);
+    expect(await listed('ENDED')).toEqual([
+      { id: 'L-OLD-OVER', status: 'ENDED', endsAt: endsAt('L-OLD-OVER', 0) },
+    ]);
+    const page = await graphql(
+      hub.gatewayUrl,
+      '{ viewer { page(channel: APP, key: "oldlive") { slots { items { ... on LiveCard { liveStream { id status } } } } } } }',
+      {},
+      bearer(tokens.young),
+    );
+    expect(page.errors).toBeUndefined();
+    expect(page.data?.viewer.page.slots[0].items).toEqual([
+      { liveStream: { id: 'L-OLD-ONAIR', status: 'LIVE' } },
+      { liveStream: { id: 'L-OLD-SOON', status: 'SCHEDULED' } },
+    ]);
+  });
+});
+
 describe('pagePreview', () => {
   const PREVIEW = `query Preview($id: ID!) {
     member(id: $id) {

@@ -120,10 +120,10 @@ export class MongoEventSink implements EventSink {
  * increments another process took before midnight may still land after this process rebuilt the day: the rebuild
  * seals what it writes, and sealed documents refuse them (models/rollup.ts).
  * Rollup increments are never retried (a retry after a partial write would count twice): one lost to a failed write or
- * a crashed process is restored when its day is rebuilt. Exposures are retried with the next write: today's are what
- * frequency caps read, and a rebuild comes only once the day is over; counting some twice after a partial write errs
- * on the side of showing a creative less. Members active are recorded for any day: recording one twice changes
- * nothing.
+ * a crashed process is restored when its day is rebuilt. Exposures whose own write failed are retried with the next
+ * write: today's are what frequency caps read, and a rebuild comes only once the day is over; counting some twice
+ * after a partial write errs on the side of showing a creative less. Members active are recorded for any day:
+ * recording one twice changes nothing.
  */
 /** The most exposures a writer keeps for a retry while the database refuses writes: memory stays bounded in an outage. */
 const MAX_PENDING_EXPOSURES = 100_000;
@@ -164,19 +164,21 @@ export class RollupWriter {
     const taken = this.pending;
     if (taken.empty) return;
     this.pending = new RollupTally();
-    try {
-      await Promise.all([
-        this.rollups.increment([...taken.increments.values()]),
-        this.rollups.markActive([...taken.actives.values()]),
-        this.exposureCounts.increment([...taken.exposures.values()]),
-      ]);
-    } catch (error) {
+    // Settled one by one: exposures go again only if their own write failed, not because the rollups' did.
+    const [rollups, actives, exposures] = await Promise.allSettled([
+      this.rollups.increment([...taken.increments.values()]),
+      this.rollups.markActive([...taken.actives.values()]),
+      this.exposureCounts.increment([...taken.exposures.values()]),
+    ]);
+    const failed = [rollups, actives, exposures].find((write) => write.status === 'rejected');
+    if (failed) {
       this.logger.warn(
-        { reason: (error as Error).message, rollups: taken.increments.size },
+        { reason: (failed.reason as Error).message, rollups: taken.increments.size },
         'rollup increments not written; rebuilding the day restores them',
       );
-      // Exposures that may not have been written go with the next write, as far as the bound allows.
-      this.pending.addExposures(taken.exposures.values(), MAX_PENDING_EXPOSURES);
     }
+    // Exposures that may not have been written go with the next write, as far as the bound allows.
+    if (exposures.status === 'rejected')
+      this.pending.addExposures(taken.exposures.values(), MAX_PENDING_EXPOSURES);
   }
 }

@@ -34,5 +34,6 @@ export async function openRepositories(connection: Connection): Promise<ContentR
   };
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
   await repositories.pages.releaseArchivedAddresses();
+  await repositories.liveStreams.scheduleEnds();
   return repositories;
 }

@@ -98,7 +98,39 @@ const LIVE_STATES: Record<LiveStatus, (now: Date) => [Record<string, unknown>, R
   ENDED: (now) => [{ startsAt: { $lte: now }, endsAt: { $lte: now } }, { endsAt: -1 }],
 };
 
+/** How long a stream stored without an end is taken to last: the usual hour and a half. */
+const USUAL_LENGTH_MS = 90 * 60_000;
+
 export class LiveStreamRepository extends MediaRepository<LiveStreamDoc> {
+  /**
+   * Gives the streams stored before streams had an end one, and drops the status stored with them, which nothing
+   * moved: without an end a stream reads as ended from its start, is listed in no state and fails `endsAt`. One stored
+   * as ended stays ended; any other lasts the usual length. Runs as the repositories open; does nothing once done.
+   */
+  async scheduleEnds(): Promise<void> {
+    const unended = await this.model
+      .find({ endsAt: null }, { _id: 1, startsAt: 1, status: 1 })
+      .lean<{ _id: string; startsAt: Date; status?: string }[]>()
+      .exec();
+    if (unended.length === 0) return;
+    // Through the driver: mongoose would drop the unset of a field its schema no longer has.
+    const stored = this.model.db.collection<{ _id: string; endsAt?: Date | null; status?: string }>(
+      this.model.collection.collectionName,
+    );
+    await stored.bulkWrite(
+      unended.map(({ _id, startsAt, status }) => ({
+        updateOne: {
+          filter: { _id, endsAt: null },
+          update: {
+            $set: { endsAt: new Date(startsAt.getTime() + (status === 'ENDED' ? 0 : USUAL_LENGTH_MS)) },
+            $unset: { status: '' },
+          },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
   /** The first `limit` streams in `state` at `now`. */
   inState(state: LiveStatus, now: Date, limit: number): Promise<LiveStreamDoc[]> {
     const [filter, order] = LIVE_STATES[state](now);
