@@ -182,3 +182,12 @@ it('reads only the member per page, whatever the number of slots and items, once
   const other = await measure('load-5', await clientToken('M0001', 'member'));
   expect(other.fetches).toEqual({ members: 1, content: 1, products: 1, messages: 1 });
 });
+
+it('reads only the inbox summary for a page long after it was built, when no message changed since', async () => {
+  await measure('load-5');
+  // The same member an hour later: the summary is as it was built, and still the truth.
+  await hub.connections.messages
+    .collection('inboxSummaries')
+    .updateOne({ _id: 'M0002' as never }, { $set: { builtOn: new Date(Date.now() - 3_600_000) } });
+  expect((await measure('load-5')).reads.messages).toEqual({ inboxSummaries: 1 });
+});

@@ -52,6 +52,16 @@ describe('variables', () => {
     expect(render('{{ member.name }}', { 'member.name': 'Alexandr😀Li' })).toBe('Alexandr😀');
   });
 
+  it('puts a value in as it is: braces and markup in a name are never read as variables', () => {
+    expect(
+      render('{{member.name}}: {{member.points}}', {
+        'member.name': '{{member.points}}',
+        'member.points': '$&12',
+      }),
+    ).toBe('{{member.p: $&12');
+    expect(render('{{member.name}}', { 'member.name': '<b>x</b>' })).toBe('<b>x</b>');
+  });
+
   it('reads a thousand spaces between unclosed braces at once', () => {
     const started = performance.now();
     expect(placeholdersOf(`{{${' '.repeat(997)}}`).unbalanced).toBe(true);
@@ -203,6 +213,45 @@ describe('template input', () => {
       },
       ErrorCode.BAD_USER_INPUT,
       'input.card.buttons[0].target',
+    ],
+    // Fields sent as written: a placeholder there would reach members as "{{member.name}}".
+    [
+      'a variable in an SMS opt-out line',
+      { name: 'S', format: 'SMS', sms: { ...SMS, optOut: '{{member.name}}回复TD退订' } },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.sms.optOut',
+    ],
+    [
+      'braces in an SMS signature',
+      { name: 'S', format: 'SMS', sms: { ...SMS, signature: '【{{海川}}】' } },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.sms.signature',
+    ],
+    [
+      'a variable in a card button',
+      {
+        name: '5G',
+        format: 'FIVE_G',
+        sms: SMS,
+        card: {
+          title: 't',
+          description: 'd',
+          buttons: [{ label: '{{member.name}}专享', action: 'CALL', target: '95588' }],
+        },
+      },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.card.buttons[0].label',
+    ],
+    [
+      'a variable in a suggested reply',
+      {
+        name: '5G',
+        format: 'FIVE_G',
+        sms: SMS,
+        card: { title: 't', description: 'd', suggestedReplies: ['好的', '{{ member.level }}'] },
+      },
+      ErrorCode.UNKNOWN_VARIABLE,
+      'input.card.suggestedReplies[1]',
     ],
   ])('refuses %s', (_what, input, code, field) => {
     const problem = problemOf(() => checkTemplateInput(input, HOSTS));

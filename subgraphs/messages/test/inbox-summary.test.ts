@@ -72,6 +72,14 @@ it('answers from one read by id once built, and follows every delivery, read and
   expect(ids((await summary('S-1')).recent)).toEqual([older._id]);
 });
 
+it('answers from one read by id however long ago it was built, while no write came since', async () => {
+  await inbox.deliver(message('S-6', 1));
+  expect((await summary('S-6')).unread).toBe(1);
+  // The member opens the app again an hour later: nothing changed, so nothing is rebuilt.
+  const later = new Date(Date.now() + 3_600_000);
+  expect(await readsDuring(() => inbox.summariesOf(['S-6'], later))).toEqual(['inboxSummaries']);
+});
+
 it('holds the newest SUMMARY_SIZE messages and says when there are more', async () => {
   for (let i = 0; i <= SUMMARY_SIZE; i += 1) await inbox.deliver(message('S-2', i));
   const full = await summary('S-2');
@@ -98,6 +106,30 @@ it('keeps no summary built while a write landed: the next read sees the write', 
   }
   expect(ids((await summary('S-3')).recent)).toContain(late._id);
   expect((await summary('S-3')).unread).toBe(2);
+});
+
+it('never trusts a summary built during a write whose process died before finishing it', async () => {
+  await inbox.deliver(message('S-7', 3));
+  expect((await summary('S-7')).unread).toBe(1);
+  const late = message('S-7', 1);
+  // A page rebuilds the summary after the write began and before the message lands; then the writer dies.
+  const create = inbox.model.create.bind(inbox.model);
+  const landing = jest.spyOn(inbox.model, 'create').mockImplementationOnce((async (doc: InboxDoc) => {
+    await summary('S-7');
+    return create(doc);
+  }) as never);
+  const died = jest.spyOn(inbox, 'finished').mockRejectedValueOnce(new Error('the writer died'));
+  try {
+    await expect(inbox.deliver(late)).rejects.toThrow('the writer died');
+  } finally {
+    landing.mockRestore();
+    died.mockRestore();
+  }
+  expect(ids((await summary('S-7')).recent)).toContain(late._id);
+  // Once the write has surely landed, a summary built after it is trusted again: one read by id.
+  const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+  expect((await inbox.summariesOf(['S-7'], later(2))).get('S-7')!.unread).toBe(2);
+  expect(await readsDuring(() => inbox.summariesOf(['S-7'], later(3)))).toEqual(['inboxSummaries']);
 });
 
 it('rebuilds a summary whose generation moved behind its back, and one for a member it never saw', async () => {

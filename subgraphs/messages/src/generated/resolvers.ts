@@ -286,7 +286,7 @@ export type CardButton = {
 export type CardButtonInput = {
   /** What it does. */
   action: CardAction;
-  /** What it says (1 to 25 characters). */
+  /** What it says (1 to 25 characters), sent as written: no variables. */
   label: Scalars['String']['input'];
   /** OPEN_URL: an https link of the bank's hosts or an app route (/…); OPEN_FLOW: a flow key; CALL: a phone number. */
   target: Scalars['String']['input'];
@@ -350,7 +350,7 @@ export type FiveGCardInput = {
   description: Scalars['String']['input'];
   /** Image or video: an https URL. */
   mediaUrl?: InputMaybe<Scalars['String']['input']>;
-  /** At most 5 suggested replies, 1 to 25 characters each. */
+  /** At most 5 suggested replies, 1 to 25 characters each, sent as written: no variables. */
   suggestedReplies?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Title, 1 to 60 characters; may hold variables. */
   title: Scalars['String']['input'];
@@ -845,9 +845,9 @@ export type SmsInput = {
   body: Scalars['String']['input'];
   /** The most segments it may be billed as (1 to 4), with every variable at its longest. */
   maxSegments?: InputMaybe<Scalars['Int']['input']>;
-  /** The opt-out line (e.g. 回复TD退订, or one with STOP). Required. */
+  /** The opt-out line (e.g. 回复TD退订, or one with STOP); no variables. Required. */
   optOut?: InputMaybe<Scalars['String']['input']>;
-  /** The sender's signature in 【】, 2 to 12 characters inside, e.g. 【海川银行】. Required. */
+  /** The sender's signature in 【】, 2 to 12 characters inside, e.g. 【海川银行】; no variables. Required. */
   signature?: InputMaybe<Scalars['String']['input']>;
 };
 

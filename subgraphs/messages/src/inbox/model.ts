@@ -4,10 +4,12 @@
 //
 // Every page shows the unread count and the newest messages, so each member also has a summary of both, one document
 // read by id (`inboxSummaries`): one indexed read per page instead of a page query and a count. It is derived, never
-// the truth: every write to a member's messages moves the member's `generation` afterwards, a summary counts only if
-// built at the current generation, and a stale or missing one is rebuilt from the messages and stored only if the
-// generation did not move meanwhile (no transactions needed). A write retried after a crash moves it again; should a
-// process die between a write and its move, the summary is rebuilt anyway once SUMMARY_MAX_AGE_MS has passed.
+// the truth: every write to a member's messages moves the member's `generation` before and after, a summary counts only
+// if built at the current generation, and a stale or missing one is rebuilt from the messages and stored only if the
+// generation did not move meanwhile (no transactions needed). A summary stays good for as long as no write comes, so a
+// page reads that one document however long ago it was built. Should a process die between a write and its second
+// move, the write's first move left its mark (`writing`, `writingUntil`): until WRITE_WINDOW_MS after it began, a
+// summary is not trusted while any write is unfinished, and one built after that has seen whatever the write did.
 import { Schema, type Connection, type Model } from 'mongoose';
 import { badInput, isDuplicateKey } from '@bank-hub/shared';
 import type { MessageFormat } from '../templates/model';
@@ -69,7 +71,12 @@ interface InboxSummaryDoc {
   summary: InboxSummary | null;
   /** The generation the summary was built at. */
   builtAt: number | null;
+  /** When the rebuild that built it began. */
   builtOn: Date | null;
+  /** Writes begun and not finished (more than there are when a process died in the middle of one). */
+  writing?: number;
+  /** When the latest write begun has surely landed or never will. */
+  writingUntil?: Date | null;
 }
 
 const summarySchema = new Schema<InboxSummaryDoc>(
@@ -79,14 +86,19 @@ const summarySchema = new Schema<InboxSummaryDoc>(
     summary: { type: Schema.Types.Mixed, default: null },
     builtAt: { type: Number, default: null },
     builtOn: { type: Date, default: null },
+    writing: { type: Number, default: 0 },
+    writingUntil: { type: Date, default: null },
   },
   { collection: 'inboxSummaries', versionKey: false, minimize: false },
 );
 
 /** Messages a summary holds: an inbox's first page (`first` defaults to 20). */
 export const SUMMARY_SIZE = 20;
-/** A summary older than this is rebuilt even if no write moved the generation since (a process died in between). */
-const SUMMARY_MAX_AGE_MS = 60_000;
+/** Longer than any one write to a member's messages takes to land, once begun. */
+const WRITE_WINDOW_MS = 60_000;
+
+/** Clears what a summary held, so no reader takes it for current. */
+const STALE = { summary: null, builtAt: null, builtOn: null };
 
 /** Where an inbox page ends: the last message's arrival and id (newest first). */
 export interface InboxPosition {
@@ -122,27 +134,50 @@ export class InboxRepository {
   }
 
   /** Puts a message in its member's inbox once; false when it was there already. */
-  async deliver(message: InboxDoc): Promise<boolean> {
-    try {
-      await this.model.create(message);
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    } finally {
-      // Also after a duplicate: the first delivery may have died before it moved the generation.
-      await this.changed(message.memberId);
-    }
+  deliver(message: InboxDoc): Promise<boolean> {
+    return this.writeMessages(message.memberId, async () => {
+      try {
+        await this.model.create(message);
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    });
   }
 
-  /** Marks the member's summary stale, after any write to their messages. */
+  /** Marks the member's summary stale, after writes to their messages made while no page is read (the seed). */
   async changed(memberId: string): Promise<void> {
+    await this.summaries
+      .updateOne({ _id: memberId }, { $inc: { generation: 1 }, $set: STALE }, { upsert: true })
+      .exec();
+  }
+
+  /** Runs a write to the member's messages between the two moves of their generation (see the top of the file). */
+  private async writeMessages<T>(memberId: string, write: () => Promise<T>): Promise<T> {
     await this.summaries
       .updateOne(
         { _id: memberId },
-        { $inc: { generation: 1 }, $set: { summary: null, builtAt: null, builtOn: null } },
+        {
+          $inc: { generation: 1, writing: 1 },
+          $set: STALE,
+          $max: { writingUntil: new Date(Date.now() + WRITE_WINDOW_MS) },
+        },
         { upsert: true },
       )
+      .exec();
+    try {
+      return await write();
+    } finally {
+      // Also after a failed write: it may have landed all the same.
+      await this.finished(memberId);
+    }
+  }
+
+  /** The second move of a write: its summary built meanwhile is stale, and the write no longer unfinished. */
+  async finished(memberId: string): Promise<void> {
+    await this.summaries
+      .updateOne({ _id: memberId }, { $inc: { generation: 1, writing: -1 }, $set: STALE })
       .exec();
   }
 
@@ -161,11 +196,12 @@ export class InboxRepository {
     await Promise.all(
       memberIds.map(async (memberId) => {
         const doc = byMember.get(memberId);
+        // With a write unfinished, only a summary begun after it surely landed has seen it.
         const fresh =
           doc?.summary &&
           doc.builtAt === doc.generation &&
           doc.builtOn &&
-          now.getTime() - doc.builtOn.getTime() < SUMMARY_MAX_AGE_MS;
+          (!doc.writing || (doc.writingUntil && doc.builtOn > doc.writingUntil));
         result.set(
           memberId,
           fresh ? doc.summary! : await this.rebuild(memberId, doc?.generation ?? null, now),
@@ -243,29 +279,31 @@ export class InboxRepository {
     field: 'readAt' | 'clickedAt',
     at: Date,
   ): Promise<InboxDoc | null> {
-    const stamped = await this.model
-      .findOneAndUpdate(
-        { _id: id, memberId, deletedAt: null, [field]: null },
-        { $set: { [field]: at } },
-        { returnDocument: 'after' },
-      )
-      .lean<InboxDoc>()
-      .exec();
-    await this.changed(memberId);
+    const stamped = await this.writeMessages(memberId, () =>
+      this.model
+        .findOneAndUpdate(
+          { _id: id, memberId, deletedAt: null, [field]: null },
+          { $set: { [field]: at } },
+          { returnDocument: 'after' },
+        )
+        .lean<InboxDoc>()
+        .exec(),
+    );
     return stamped ?? this.ofMember(memberId, id);
   }
 
   /** Deletes one of the member's messages; false when it is not theirs (or deleted already). */
   async remove(memberId: string, id: string, at: Date): Promise<boolean> {
-    const removed = await this.model
-      .findOneAndUpdate(
-        { _id: id, memberId, deletedAt: null },
-        { $set: { deletedAt: at } },
-        { projection: { _id: 1 } },
-      )
-      .lean()
-      .exec();
-    if (removed) await this.changed(memberId);
+    const removed = await this.writeMessages(memberId, () =>
+      this.model
+        .findOneAndUpdate(
+          { _id: id, memberId, deletedAt: null },
+          { $set: { deletedAt: at } },
+          { projection: { _id: 1 } },
+        )
+        .lean()
+        .exec(),
+    );
     return removed !== null;
   }
 }

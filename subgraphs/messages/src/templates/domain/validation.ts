@@ -80,6 +80,17 @@ function checkVariables(text: string | null, field: string): void {
     );
 }
 
+/** A field sent as written, which shows no variables: a placeholder there would reach members as "{{member.name}}". */
+function checkNoVariables(text: string, field: string): string {
+  if (text.includes('{{') || text.includes('}}'))
+    throw new InputProblem(
+      field,
+      `${field} is sent as written and shows no variables; leave out {{ and }}`,
+      ErrorCode.UNKNOWN_VARIABLE,
+    );
+  return text;
+}
+
 const absent = (value: unknown, field: string, format: MessageFormat) => {
   if (value !== null && value !== undefined)
     throw new InputProblem(field, `a ${format} template has no ${field.split('.').pop()}`);
@@ -104,6 +115,8 @@ export function checkSms(input: SmsInput, field: string): SmsFields & { worstCas
   // Members read both in every SMS: the patterns above let a bidirectional override or an invisible character through.
   visibleText(signature, `${field}.signature`);
   visibleText(optOut, `${field}.optOut`);
+  checkNoVariables(signature, `${field}.signature`);
+  checkNoVariables(optOut, `${field}.optOut`);
   const body = requiredText(input.body, `${field}.body`, LIMITS.smsBody);
   checkVariables(body, `${field}.body`);
   const maxSegments = wholeNumber(input.maxSegments ?? 2, `${field}.maxSegments`, 1, LIMITS.maxSegments);
@@ -124,7 +137,10 @@ function checkButton(
   field: string,
   linkHosts: ReadonlySet<string>,
 ): CardButton {
-  const label = requiredText(button.label, `${field}.label`, LIMITS.label);
+  const label = checkNoVariables(
+    requiredText(button.label, `${field}.label`, LIMITS.label),
+    `${field}.label`,
+  );
   const target =
     button.action === 'OPEN_URL'
       ? checkLink(button.target, `${field}.target`, linkHosts)
@@ -154,9 +170,10 @@ function checkCard(input: CardInput, linkHosts: ReadonlySet<string>): CardFields
     mediaUrl,
     description,
     buttons: buttons.map((button, i) => checkButton(button, `input.card.buttons[${i}]`, linkHosts)),
-    suggestedReplies: replies.map((reply, i) =>
-      requiredText(reply, `input.card.suggestedReplies[${i}]`, LIMITS.label),
-    ),
+    suggestedReplies: replies.map((reply, i) => {
+      const at = `input.card.suggestedReplies[${i}]`;
+      return checkNoVariables(requiredText(reply, at, LIMITS.label), at);
+    }),
   };
 }
 
