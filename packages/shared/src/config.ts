@@ -102,14 +102,10 @@ export const configSchema = z
           .split(',')
           .map((item) => item.trim())
           .filter(Boolean)) {
-          const [channel, count] = part.split(':');
+          // The count in decimal digits, like every other number here: Number() would also read "0x3", "1e0" or " 2".
+          const [, channel = '', count = ''] = /^([A-Z_0-9]+):(\d+)$/.exec(part) ?? [];
           const n = Number(count);
-          if (
-            !MESSAGE_CHANNELS.includes(channel as MessageChannel) ||
-            !Number.isInteger(n) ||
-            n < 1 ||
-            n > 100
-          ) {
+          if (!MESSAGE_CHANNELS.includes(channel as MessageChannel) || n < 1 || n > 100) {
             ctx.addIssue({
               code: 'custom',
               message: `"${part}" is not CHANNEL:count (FIVE_G, SMS or IN_APP; 1 to 100)`,

@@ -38,6 +38,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it.each(['IN_APP:0x3', 'SMS:1e0', 'FIVE_G:+1', 'IN_APP:2.0', 'SMS: 2', 'SMS:', 'SMS:2:3'])(
+    'refuses MESSAGES_CHANNEL_DAILY_CAPS=%j: a count is written in decimal digits',
+    (value) => {
+      expect(() => loadConfig({ MESSAGES_CHANNEL_DAILY_CAPS: value })).toThrow(
+        'MESSAGES_CHANNEL_DAILY_CAPS: ',
+      );
+    },
+  );
+
+  it('reads daily caps written as CHANNEL:count, comma-separated', () => {
+    expect(
+      loadConfig({ MESSAGES_CHANNEL_DAILY_CAPS: 'SMS:2, IN_APP:5' }).MESSAGES_CHANNEL_DAILY_CAPS,
+    ).toEqual({
+      FIVE_G: 1,
+      SMS: 2,
+      IN_APP: 5,
+    });
+  });
+
   it('refuses a share written other than as a decimal number', () => {
     expect(() => loadConfig({ TRACE_SAMPLE_RATIO: '0x1' })).toThrow(
       'TRACE_SAMPLE_RATIO: must be a decimal number',
