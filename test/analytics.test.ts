@@ -761,6 +761,19 @@ describe('rollups of a closed day', () => {
     expect(await rebuildRecentDays(rollupRepos, writer, testLogger, now)).toBe(true);
   });
 
+  it('writes nothing of a day whose rebuild lost its lease while reading it', async () => {
+    await sink.store([impression(BEFORE_MIDNIGHT)]);
+    await writer.flush();
+    now = AFTER_MIDNIGHT;
+    const before = await counts();
+    // The lease was taken over by another process after the first batch was read.
+    const answers = [true, false];
+    await expect(rebuildDay(rollupRepos, DAY, async () => answers.shift() ?? false)).rejects.toThrow();
+    expect(await counts()).toEqual(before);
+    const sealed = await rollupRepos.rollups.model.countDocuments({ day: DAY, sealed: true });
+    expect(sealed).toBe(0);
+  });
+
   it('rebuilds a day from its events read in batches, never the whole day at once', async () => {
     await sink.store(Array.from({ length: 12 }, () => impression(BEFORE_MIDNIGHT)));
     const batches: number[] = [];

@@ -18,10 +18,25 @@ const DAY_MS = 86_400_000;
  */
 const DAYS_BACK = Math.ceil(LIMITS.pastMs / DAY_MS) + 1;
 
-/** Sets a day's rollups, actives and exposures from its events, read in batches: a day's volume is never held. */
-export async function rebuildDay(repos: AnalyticsRepositories, day: string): Promise<void> {
+/** A rebuild that lost its lease while reading a day: another process rebuilds it, this one must not write it. */
+class LeaseLost extends Error {}
+
+/**
+ * Sets a day's rollups, actives and exposures from its events, read in batches: a day's volume is never held.
+ * `stillHeld` is asked after each batch and before writing: a day that takes longer than the lease to read must not be
+ * written over by a run that lost it to another.
+ */
+export async function rebuildDay(
+  repos: AnalyticsRepositories,
+  day: string,
+  stillHeld: () => Promise<boolean> = async () => true,
+): Promise<void> {
   const tally = new RollupTally();
-  for await (const events of repos.events.ofDay(day)) tally.addActive(events).addCounts(events);
+  for await (const events of repos.events.ofDay(day)) {
+    tally.addActive(events).addCounts(events);
+    if (!(await stillHeld())) throw new LeaseLost();
+  }
+  if (!(await stillHeld())) throw new LeaseLost();
   await Promise.all([
     repos.rollups.replaceDay(day, tally.rollups(), [...tally.actives.values()]),
     repos.exposures.replaceDay(day, [...tally.exposures.values()]),
@@ -61,14 +76,15 @@ export async function rebuildRecentDays(
   try {
     // Caps count today only; the days about to be rebuilt are kept for late events.
     await repos.exposures.pruneBefore(days[0]!);
+    const stillHeld = () => repos.leases.renew(JOB, holder, LEASE_MS, new Date());
     for (const day of days) {
-      if (!(await repos.leases.renew(JOB, holder, LEASE_MS, new Date()))) {
-        logger.warn({ day }, 'another process took over rebuilding rollups; this one stopped');
-        break;
-      }
       try {
-        await rebuildDay(repos, day);
+        await rebuildDay(repos, day, stillHeld);
       } catch (error) {
+        if (error instanceof LeaseLost) {
+          logger.warn({ day }, 'another process took over rebuilding rollups; this one stopped');
+          break;
+        }
         logger.warn({ day, reason: (error as Error).message }, 'rebuilding rollups failed; next run retries');
       }
     }
