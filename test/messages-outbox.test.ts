@@ -402,6 +402,39 @@ describe('small campaigns', () => {
     ).toBe(3);
   });
 
+  it('does not hand over a message whose consent was withdrawn while it waited for the channel', async () => {
+    const id = await smallCampaign('Withdrawn while waiting', [templates.sms, templates.inApp]);
+    await m.schedule();
+    const set = `mutation ($channel: MessageChannel!, $purpose: MessagePurpose!, $granted: Boolean!) {
+      setMessageConsent(channel: $channel, purpose: $purpose, granted: $granted) { granted }
+    }`;
+    const apply = m.repos.outbox.apply.bind(m.repos.outbox);
+    let withdrawn = false;
+    // Right after the attempts are recorded, while the messages wait for the channel, MS0003 withdraws from SMS.
+    m.repos.outbox.apply = async (changes) => {
+      const recorded = await apply(changes);
+      if (!withdrawn && changes.some((change) => change.set.state === 'SENDING')) {
+        withdrawn = true;
+        await m.member('MS0003', set, { channel: 'SMS', purpose: 'MARKETING', granted: false });
+      }
+      return recorded;
+    };
+    try {
+      await m.send({ rules: { consentRecheckMs: 0 } });
+      await m.send({ rules: { consentRecheckMs: 0 } });
+    } finally {
+      m.repos.outbox.apply = apply;
+      await m.member('MS0003', set, { channel: 'SMS', purpose: 'MARKETING', granted: true });
+    }
+    const [entry] = (await entriesOf(id)).filter((candidate) => candidate.memberId === 'MS0003');
+    expect(entry).toMatchObject({ state: 'SENT', channel: 'IN_APP' });
+    expect(await m.repos.localDeliveries.countDocuments({ _id: entry!._id })).toBe(0);
+    const [contact] = await m.repos.contacts.byMembers(['MS0003']);
+    expect(contact!.channels.SMS?.filter((touch) => touch.key === entry!._id) ?? []).toEqual([]);
+    // The later tests of this member start with their budget untouched.
+    await m.repos.contacts.giveBack('MS0003', entry!._id, 'IN_APP');
+  });
+
   it('never sends copy revised to show a benefit the campaign does not name, before or after planning', async () => {
     const withBenefit = { ...IN_APP_TEMPLATE, body: '{{member.name}}，您的{{benefit.title}}已到账' };
     const revise = async (id: string) => {

@@ -34,6 +34,9 @@ export function providerFor(config: HubConfig, repos: MessagesRepositories): Pro
     : new LocalProvider(repos.localDeliveries);
 }
 
+/** How long after deciding a message may be handed over on the consent read then (see SendRules). */
+const CONSENT_RECHECK_MS = 1_000;
+
 export function sendRulesOf(config: HubConfig, leaseMs = BATCH_LEASE_MS): SendRules {
   return {
     contact: {
@@ -46,6 +49,7 @@ export function sendRulesOf(config: HubConfig, leaseMs = BATCH_LEASE_MS): SendRu
     leaseMs,
     unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
     linkSecret: config.SUBGRAPH_SECRET,
+    consentRecheckMs: CONSENT_RECHECK_MS,
   };
 }
 

@@ -33,6 +33,11 @@ export interface SendRules {
   unsubscribeBase: string;
   /** Signs unsubscribe links (see unsubscribe-token). */
   linkSecret: string;
+  /**
+   * A message handed over longer than this after it was decided (waiting for a slot at a slow gateway) reads its
+   * member's consent again first: a withdrawal meanwhile counts.
+   */
+  consentRecheckMs: number;
 }
 
 export interface SenderDependencies {
@@ -158,6 +163,7 @@ async function sendChunk(
 ): Promise<EntryChange[] | null> {
   const { repos } = deps;
   const decisions = await decide(deps, campaign, chunk, now);
+  const decidedAt = Date.now();
   // Record the attempts before anything is handed over: a worker dying after this leaves SENDING entries counted.
   // Every write is fenced by the attempts this worker read (see EntryChange).
   const attempts: EntryChange[] = decisions
@@ -235,6 +241,22 @@ async function sendChunk(
           });
           return;
         }
+        if (
+          Date.now() - decidedAt > deps.rules.consentRecheckMs &&
+          !(await consentedNow(repos, entry, channel))
+        ) {
+          // Withdrawn since it was decided: not handed over, and decided again at once (the next consented rung, or
+          // none), its touch moving with it.
+          counts.deferred += 1;
+          givenBack.push({ entry, channel, dead: false });
+          outcomes.push({
+            id: entry._id,
+            set: { state: 'PENDING', reason: null, dueAt: new Date() },
+            inc: { attempts: -1 },
+            ifAttempts: entry.attempts + 1,
+          });
+          return;
+        }
         const change = {
           ...(await handOver(deps, entry, channel, template, events)),
           ifAttempts: entry.attempts + 1,
@@ -293,6 +315,16 @@ async function reviveDelivered(
         );
     }),
   );
+}
+
+/** Whether the member consents, as stored now, to this message on this channel. */
+async function consentedNow(
+  repos: MessagesRepositories,
+  entry: OutboxEntryDoc,
+  channel: MessageChannel,
+): Promise<boolean> {
+  const [doc] = await repos.consents.byMembers([entry.memberId]);
+  return consentedRungs([channel], consentsOf(doc ?? null), entry.purpose).length > 0;
 }
 
 /** For each due message: the rung it goes on, or why it waits or does not go. */
