@@ -1,6 +1,6 @@
 // Claiming benefits through the gateway: never oversold under 1,000 concurrent claims, one claim per idempotency key
 // under 200 concurrent repeats, limits and audiences that hold, refusals with stable codes that store no claim, claims
-// used exactly once, and members who see only their own claims.
+// used exactly once, members who see only their own claims, and page through all of them.
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type EngagementRepositories } from '../subgraphs/engagement/src/models';
 import engagementDescriptor from '../subgraphs/engagement/src/descriptor';
@@ -12,6 +12,7 @@ import {
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { queriesDuring, servingIndex } from './support/indexes';
 import { storedState } from './support/stored';
 import { startSubgraph } from './support/subgraph';
 
@@ -326,6 +327,148 @@ describe('a claim', () => {
     ]);
     // An operator (at the till) uses any member's claim.
     expect((await operator(USE, { claimId })).data?.useClaim).toMatchObject({ id: claimId, state: 'USED' });
+  });
+});
+
+describe("a member's claims page by page", () => {
+  const PAGE = `query ($state: ClaimState, $first: Int, $after: String) {
+    viewer { claimsConnection(state: $state, first: $first, after: $after) {
+      edges { cursor node { id state } } pageInfo { hasNextPage endCursor }
+    } }
+  }`;
+  const OPERATOR_PAGE = `query ($first: Int, $after: String) {
+    member(id: "M0010") { claimsConnection(first: $first, after: $after) {
+      edges { node { id } } pageInfo { hasNextPage endCursor }
+    } }
+  }`;
+  // 130 claims over 65 instants, two at each: more than the 100 the list can show, and ties that only the id orders.
+  const at = (i: number) => new Date(Date.UTC(2025, 0, 1) + Math.floor(i / 2) * 60_000);
+  const claims = Array.from({ length: 130 }, (_, i) => ({
+    _id: `CL-PAGES-${String(i).padStart(3, '0')}`,
+    benefitId: 'B-PAGES',
+    memberId: 'M0010',
+    source: 'CLAIM' as const,
+    state: i % 3 === 0 ? ('USED' as const) : ('CLAIMED' as const),
+    claimedAt: at(i),
+    expiresAt: new Date('2999-01-01T00:00:00Z'),
+    usedAt: i % 3 === 0 ? at(i) : null,
+    revokedAt: null,
+    revokedBy: null,
+    revokeReason: null,
+  }));
+  // Newest first, ties newest id first.
+  const newestFirst = claims.map((claim) => claim._id).reverse();
+  let member: (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+
+  beforeAll(async () => {
+    await repos.claims.model.insertMany(claims);
+    member = as(await memberToken('M0010'));
+  });
+
+  /** Every id `fetchPage` hands out, following endCursor until hasNextPage is false; and how many pages it took. */
+  async function walk(fetchPage: (after: string | null) => Promise<GraphQLResponse>, field: string) {
+    const ids: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const response = await fetchPage(after);
+      expect(response.errors).toBeUndefined();
+      const connection = response.data?.[field].claimsConnection;
+      ids.push(...connection.edges.map((edge: { node: { id: string } }) => edge.node.id));
+      pages += 1;
+      if (!connection.pageInfo.hasNextPage) return { ids, pages };
+      after = connection.pageInfo.endCursor;
+      expect(pages).toBeLessThan(20);
+    }
+  }
+
+  it('hands the member every claim once, newest first, past the 100 the list shows', async () => {
+    expect((await member('{ viewer { claims(first: 100) { id } } }')).data?.viewer.claims).toHaveLength(100);
+    const all = await walk((after) => member(PAGE, { after }), 'viewer');
+    expect(all).toEqual({ ids: newestFirst, pages: 7 });
+    const byHundred = await walk((after) => member(PAGE, { first: 100, after }), 'viewer');
+    expect(byHundred).toEqual({ ids: newestFirst, pages: 2 });
+    // The list is the connection's first page.
+    const list = await member('{ viewer { claims { id } } }');
+    expect(list.data?.viewer.claims.map((claim: { id: string }) => claim.id)).toEqual(
+      newestFirst.slice(0, 20),
+    );
+  });
+
+  it('pages through one state, each edge with its own cursor to go on from', async () => {
+    const used = await walk((after) => member(PAGE, { state: 'USED', first: 7, after }), 'viewer');
+    const expected = claims
+      .filter((claim) => claim.state === 'USED')
+      .map((claim) => claim._id)
+      .reverse();
+    expect(used).toEqual({ ids: expected, pages: Math.ceil(expected.length / 7) });
+    const first = await member(PAGE, { first: 3 });
+    const second = first.data?.viewer.claimsConnection.edges[1];
+    const fromSecond = await member(PAGE, { first: 2, after: second.cursor });
+    expect(
+      fromSecond.data?.viewer.claimsConnection.edges.map((edge: { node: { id: string } }) => edge.node.id),
+    ).toEqual(newestFirst.slice(2, 4));
+  });
+
+  it('lets an operator page through a member, and nobody else; a guest has none', async () => {
+    expect(await walk((after) => operator(OPERATOR_PAGE, { first: 50, after }), 'member')).toEqual({
+      ids: newestFirst,
+      pages: 3,
+    });
+    const other = as(await memberToken('M0008'));
+    expect(errorCodes(await other(OPERATOR_PAGE, { first: 5 }))).toEqual(['FORBIDDEN']);
+    const guest = await graphql(
+      hub.gatewayUrl,
+      '{ member(id: "M0010") { claimsConnection { edges { cursor } } } }',
+    );
+    expect(errorCodes(guest)).toEqual(['UNAUTHENTICATED']);
+    const device = await graphql(hub.gatewayUrl, PAGE, {}, { 'x-device-id': 'device-claims-01' });
+    expect(device.errors).toBeUndefined();
+    expect(device.data?.viewer.claimsConnection).toEqual({
+      edges: [],
+      pageInfo: { hasNextPage: false, endCursor: null },
+    });
+  });
+
+  it('reads each page through an index that gives the claims in order, ties included', async () => {
+    const [tie] = claims.slice(-1);
+    const reads = await queriesDuring(hub.connections.engagement, async () => {
+      await repos.claims.ofMember('M0010', null, new Date(), 21, null);
+      await repos.claims.ofMember('M0010', null, new Date(), 21, { at: tie!.claimedAt, id: tie!._id });
+    });
+    const indexes = await repos.claims.model.collection.indexes();
+    expect(reads.map((read) => servingIndex(indexes, read))).toEqual([
+      'memberId_1_claimedAt_-1__id_-1',
+      'memberId_1_claimedAt_-1__id_-1',
+    ]);
+  });
+
+  it('refuses a page size out of 1 to 100 and a cursor it did not hand out, with BAD_USER_INPUT', async () => {
+    for (const first of [0, -1, 101, 1_000_000])
+      expect(errorCodes(await member(PAGE, { first }))).toEqual(['BAD_USER_INPUT']);
+    const first = await member(PAGE, { first: 1 });
+    const cursor: string = first.data?.viewer.claimsConnection.pageInfo.endCursor;
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    const tampered = [
+      'not-a-cursor',
+      `${cursor}A`,
+      cursor.slice(0, -1),
+      encode(['not a time', 'CL-PAGES-001']),
+      encode(['2025-01-01T00:00:00.000Z']),
+      encode(['2025-01-01T00:00:00.000Z', 42]),
+      encode({ at: '2025-01-01T00:00:00.000Z', id: 'CL-PAGES-001' }),
+      Buffer.from('1735689600000|CL-PAGES-001', 'utf8').toString('base64url'),
+    ];
+    for (const after of tampered) {
+      const response = await member(PAGE, { after });
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors?.[0]?.message).toContain('after');
+    }
+    // A cursor names a place in time, not a member's claim: another member gets their own claims after it, if any.
+    const other = as(await memberToken('M0008'));
+    const elsewhere = await other(PAGE, { after: cursor });
+    expect(elsewhere.errors).toBeUndefined();
+    expect(JSON.stringify(elsewhere.data)).not.toContain('CL-PAGES');
   });
 });
 

@@ -1,9 +1,10 @@
 // A member's inbox summary (unread count and newest messages, one document read by id) against a real MongoDB-wire
 // server: always what the messages say after any write, rebuilt when stale, and never stored from a rebuild that a
-// write overtook — without transactions.
+// write overtook — without transactions; its unread count bounded, and every read it makes walking an index.
 import type { Connection } from 'mongoose';
 import { dropAndClose, testDatabase } from '../../../test/support/env';
-import { InboxRepository, SUMMARY_SIZE, type InboxDoc } from '../src/inbox/model';
+import { queriesDuring, servingIndex } from '../../../test/support/indexes';
+import { InboxRepository, SUMMARY_SIZE, UNREAD_COUNT_CAP, type InboxDoc } from '../src/inbox/model';
 
 let connection: Connection;
 let inbox: InboxRepository;
@@ -147,4 +148,50 @@ it('answers several members in one call, each from their own messages', async ()
   expect(both.get('S-5')!.unread).toBe(1);
   expect(both.get('S-4')!.unread).toBe(0);
   expect(both.get('S-5-none')!.recent).toEqual([]);
+});
+
+it('counts unread messages up to UNREAD_COUNT_CAP, and exactly below it, leaving out deleted ones', async () => {
+  const flood = Array.from({ length: UNREAD_COUNT_CAP + 50 }, (_, i) => message('S-8', i));
+  await inbox.model.insertMany(flood);
+  await inbox.changed('S-8');
+  expect((await summary('S-8')).unread).toBe(UNREAD_COUNT_CAP);
+  // 51 read and 10 deleted: 989 left unread, counted exactly.
+  await inbox.model.updateMany({ _id: { $in: ids(flood.slice(0, 51)) } }, { $set: { readAt: new Date() } });
+  await inbox.model.updateMany(
+    { _id: { $in: ids(flood.slice(51, 61)) } },
+    { $set: { deletedAt: new Date() } },
+  );
+  await inbox.changed('S-8');
+  expect(await summary('S-8')).toMatchObject({ unread: UNREAD_COUNT_CAP + 50 - 61, more: true });
+});
+
+it("reads a member's messages only through indexes that skip deleted (and, to count, read) ones", async () => {
+  const [older, newer] = [message('S-9', 2), message('S-9', 1)];
+  await inbox.deliver(older);
+  await inbox.deliver(newer);
+  await inbox.remove('S-9', newer._id, new Date());
+  const reads = await queriesDuring(connection, async () => {
+    await inbox.summariesOf(['S-9']);
+    await inbox.summariesOf(['S-9', 'S-1']);
+    await inbox.page('S-9', 10, { receivedAt: older.receivedAt, id: older._id });
+    await inbox.ofMember('S-9', older._id);
+  });
+  const declared = {
+    inbox: await inbox.model.collection.indexes(),
+    inboxSummaries: await inbox.summaries.collection.indexes(),
+  };
+  const served = reads.map((read) => ({
+    read,
+    index: servingIndex(declared[read.collection as keyof typeof declared], read),
+  }));
+  expect(served.filter(({ index }) => index === null)).toEqual([]);
+  // The page (first and by cursor), the count, a message by id, and the summaries by id.
+  expect(new Set(served.map(({ read, index }) => `${read.collection}.${index}`))).toEqual(
+    new Set([
+      'inbox.memberId_1_deletedAt_1_receivedAt_-1__id_-1',
+      'inbox.memberId_1_readAt_1_deletedAt_1',
+      'inbox._id_',
+      'inboxSummaries._id_',
+    ]),
+  );
 });

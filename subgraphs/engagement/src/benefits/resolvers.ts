@@ -5,12 +5,15 @@ import {
   badInput,
   deviceOfGuest,
   checkCount,
+  decodeFeedCursor,
+  encodeFeedCursor,
   forbidden,
   hasScope,
   parseRepresentation,
   requireAnyScope,
   requireScope,
   reviewOf,
+  toConnection,
   unauthenticated,
   type WorkflowAction,
 } from '@bank-hub/shared';
@@ -23,13 +26,24 @@ import { expiringClaimsPage } from './expiring';
 import { isOffered } from './domain/claiming';
 import { createBenefit, updateBenefit } from './operations';
 import type { BenefitDoc } from './models/benefit';
-import { stateOf } from './models/claim';
+import { stateOf, type ClaimDoc } from './models/claim';
 
 const MAX_PAGE = 100;
 const MAX_IDS = 100;
 
 /** What `Bundle.benefits` @requires of products. */
 const BundleInputs = z.object({ id: z.string(), benefitIds: z.array(z.string()) });
+
+/** The member themself, or an operator; anyone else is refused. */
+function mayReadClaims(ctx: EngagementContext, memberId: string): void {
+  if (!ctx.identity.subject) throw unauthenticated('a member or operator token is required');
+  const isSelf = ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
+  if (!isSelf && !hasScope(ctx.identity, Scope.OPERATOR))
+    throw forbidden('a member sees only their own claims');
+}
+
+const newestFirstCursor = (claim: ClaimDoc): string =>
+  encodeFeedCursor({ at: claim.claimedAt, id: claim._id });
 
 const operator = (ctx: EngagementContext): Operator => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
 
@@ -88,16 +102,18 @@ export const benefitResolvers: Resolvers = {
     claims: async (member, { state, first }, ctx) => {
       // A guest has no claims; asking for them must not cost a guest their page.
       if (deviceOfGuest(member.id)) return [];
-      if (!ctx.identity.subject) throw unauthenticated('a member or operator token is required');
-      const isSelf = ctx.identity.subject === member.id && hasScope(ctx.identity, Scope.MEMBER);
-      if (!isSelf && !hasScope(ctx.identity, Scope.OPERATOR))
-        throw forbidden('a member sees only their own claims');
-      return ctx.repos.claims.ofMember(
-        member.id,
-        state ?? null,
-        ctx.now,
-        checkCount(first ?? 20, MAX_PAGE, 'first'),
-      );
+      mayReadClaims(ctx, member.id);
+      const size = checkCount(first ?? 20, MAX_PAGE, 'first');
+      return ctx.repos.claims.ofMember(member.id, state ?? null, ctx.now, size, null);
+    },
+    claimsConnection: async (member, { state, first, after }, ctx) => {
+      const size = checkCount(first ?? 20, MAX_PAGE, 'first');
+      const position = after ? decodeFeedCursor(after, 'claimsConnection') : null;
+      // A guest has no claims, as above.
+      if (deviceOfGuest(member.id)) return toConnection([], size);
+      mayReadClaims(ctx, member.id);
+      const fetched = await ctx.repos.claims.ofMember(member.id, state ?? null, ctx.now, size + 1, position);
+      return toConnection(fetched, size, newestFirstCursor);
     },
   },
 

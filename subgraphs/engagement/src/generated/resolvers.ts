@@ -12,6 +12,7 @@ import type { EngagementWorkflowOutcome } from '../workflow';
 import type { InvitationDoc, ReferralDoc } from '../referrals/model';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -177,6 +178,24 @@ export type BenefitClaim = {
   state: ClaimState;
   /** When it was used. */
   usedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A page of a member's claims, newest first. */
+export type BenefitClaimConnection = {
+  __typename?: 'BenefitClaimConnection';
+  /** The claims on this page. */
+  edges: Array<BenefitClaimEdge>;
+  /** Where this page ends. */
+  pageInfo: PageInfo;
+};
+
+/** A claim with its cursor. */
+export type BenefitClaimEdge = {
+  __typename?: 'BenefitClaimEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The claim. */
+  node: BenefitClaim;
 };
 
 /** A benefit to create or edit. */
@@ -403,8 +422,16 @@ export type Member = {
   activities: Array<ActivityProgress>;
   /** Affinity keys (tag presence, for audience rules). */
   affinityKeys: Array<Scalars['String']['output']>;
-  /** The member's benefit claims, newest first. The member themself or an operator. */
+  /**
+   * The member's newest benefit claims, newest first (claimsConnection pages past them). The member themself or an
+   * operator.
+   */
   claims: Array<BenefitClaim>;
+  /**
+   * The member's benefit claims, newest first, a page at a time (`after`: the `endCursor` of the page before). The member
+   * themself or an operator.
+   */
+  claimsConnection: BenefitClaimConnection;
   /** Member id. */
   id: Scalars['ID']['output'];
   /** Invite codes the member created and whom they brought in. The member themself or an operator. */
@@ -421,6 +448,13 @@ export type Member = {
 
 /** A member, as engagement sees them: their activities, claims and invitations. */
 export type MemberClaimsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  state?: InputMaybe<ClaimState>;
+};
+
+/** A member, as engagement sees them: their activities, claims and invitations. */
+export type MemberClaimsConnectionArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   state?: InputMaybe<ClaimState>;
 };
@@ -534,6 +568,15 @@ export type MutationUpdateBenefitArgs = {
 
 export type MutationUseClaimArgs = {
   claimId: Scalars['ID']['input'];
+};
+
+/** Cursor pagination state. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last item on this page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether there are more items after endCursor. */
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 /** An edit of published content waiting for approval; the published version serves until a second operator approves. */
@@ -912,6 +955,12 @@ export type ResolversTypes = ResolversObject<{
   Benefit: ResolverTypeWrapper<BenefitDoc>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   BenefitClaim: ResolverTypeWrapper<ClaimDoc>;
+  BenefitClaimConnection: ResolverTypeWrapper<
+    Omit<BenefitClaimConnection, 'edges'> & { edges: Array<ResolversTypes['BenefitClaimEdge']> }
+  >;
+  BenefitClaimEdge: ResolverTypeWrapper<
+    Omit<BenefitClaimEdge, 'node'> & { node: ResolversTypes['BenefitClaim'] }
+  >;
   BenefitInput: BenefitInput;
   BenefitKind: BenefitKind;
   Bundle: ResolverTypeWrapper<BundleRef>;
@@ -934,6 +983,7 @@ export type ResolversTypes = ResolversObject<{
   Member: ResolverTypeWrapper<MemberRef>;
   MembershipLevel: ResolverTypeWrapper<LevelRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   PendingRevision: ResolverTypeWrapper<PendingRevisionView>;
   PropertyCondition: ResolverTypeWrapper<PropertyConditionDoc>;
   PropertyConditionInput: PropertyConditionInput;
@@ -963,6 +1013,10 @@ export type ResolversParentTypes = ResolversObject<{
   Benefit: BenefitDoc;
   Float: Scalars['Float']['output'];
   BenefitClaim: ClaimDoc;
+  BenefitClaimConnection: Omit<BenefitClaimConnection, 'edges'> & {
+    edges: Array<ResolversParentTypes['BenefitClaimEdge']>;
+  };
+  BenefitClaimEdge: Omit<BenefitClaimEdge, 'node'> & { node: ResolversParentTypes['BenefitClaim'] };
   BenefitInput: BenefitInput;
   Bundle: BundleRef;
   ClaimCount: ClaimCountModel;
@@ -978,6 +1032,7 @@ export type ResolversParentTypes = ResolversObject<{
   Member: MemberRef;
   MembershipLevel: LevelRef;
   Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
   PendingRevision: PendingRevisionView;
   PropertyCondition: PropertyConditionDoc;
   PropertyConditionInput: PropertyConditionInput;
@@ -1074,6 +1129,23 @@ export type BenefitClaimResolvers<
   source?: Resolver<ResolversTypes['ClaimSource'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['ClaimState'], ParentType, ContextType>;
   usedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type BenefitClaimConnectionResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['BenefitClaimConnection'] =
+    ResolversParentTypes['BenefitClaimConnection'],
+> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['BenefitClaimEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type BenefitClaimEdgeResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['BenefitClaimEdge'] = ResolversParentTypes['BenefitClaimEdge'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['BenefitClaim'], ParentType, ContextType>;
 }>;
 
 export type BundleResolvers<
@@ -1190,6 +1262,12 @@ export type MemberResolvers<
     ContextType,
     RequireFields<MemberClaimsArgs, 'first'>
   >;
+  claimsConnection?: Resolver<
+    ResolversTypes['BenefitClaimConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<MemberClaimsConnectionArgs, 'first'>
+  >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
 }>;
@@ -1286,6 +1364,14 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationUseClaimArgs, 'claimId'>
   >;
+}>;
+
+export type PageInfoResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo'],
+> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type PendingRevisionResolvers<
@@ -1414,6 +1500,8 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   ActivityProgress?: ActivityProgressResolvers<ContextType>;
   Benefit?: BenefitResolvers<ContextType>;
   BenefitClaim?: BenefitClaimResolvers<ContextType>;
+  BenefitClaimConnection?: BenefitClaimConnectionResolvers<ContextType>;
+  BenefitClaimEdge?: BenefitClaimEdgeResolvers<ContextType>;
   Bundle?: BundleResolvers<ContextType>;
   ClaimCount?: ClaimCountResolvers<ContextType>;
   CompletedTask?: CompletedTaskResolvers<ContextType>;
@@ -1428,6 +1516,7 @@ export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   Member?: MemberResolvers<ContextType>;
   MembershipLevel?: MembershipLevelResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   PendingRevision?: PendingRevisionResolvers<ContextType>;
   PropertyCondition?: PropertyConditionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

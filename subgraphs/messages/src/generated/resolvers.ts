@@ -427,7 +427,10 @@ export type Member = {
   inbox?: Maybe<InboxConnection>;
   /** Consent per channel and purpose, every pair listed. The member themself or an operator. */
   messageConsents?: Maybe<Array<MessageConsent>>;
-  /** Unread in-app messages; 0 for a guest. The member themself or an operator. */
+  /**
+   * Unread in-app messages, counted up to 1000 (1000: that many or more); 0 for a guest. The member themself or an
+   * operator.
+   */
   unreadCount?: Maybe<Scalars['Int']['output']>;
 };
 

@@ -52,10 +52,14 @@ const inboxSchema = new Schema<InboxDoc>(
   },
   { collection: 'inbox', versionKey: false, minimize: false },
 );
-inboxSchema.index({ memberId: 1, receivedAt: -1, _id: -1 });
+// A deleted message stays (see above), so both of a member's queries name `deletedAt` right after the member: a page
+// (newest first, by cursor) and the unread count then walk only what they return, however many were deleted.
+inboxSchema.index({ memberId: 1, deletedAt: 1, receivedAt: -1, _id: -1 });
+inboxSchema.index({ memberId: 1, readAt: 1, deletedAt: 1 });
 
 /** The unread count and newest messages of a member, as a page shows them. */
 export interface InboxSummary {
+  /** Counted up to UNREAD_COUNT_CAP. */
   unread: number;
   /** The newest SUMMARY_SIZE messages not deleted, newest first. */
   recent: InboxDoc[];
@@ -94,6 +98,11 @@ const summarySchema = new Schema<InboxSummaryDoc>(
 
 /** Messages a summary holds: an inbox's first page (`first` defaults to 20). */
 export const SUMMARY_SIZE = 20;
+/**
+ * The most unread messages counted: every write makes the next page recount, and a badge shows no more than that
+ * ("999+"), so a member with 100,000 unread transaction notices costs no more than one with a thousand.
+ */
+export const UNREAD_COUNT_CAP = 1_000;
 /** Longer than any one write to a member's messages takes to land, once begun. */
 const WRITE_WINDOW_MS = 60_000;
 
@@ -215,10 +224,10 @@ export class InboxRepository {
   private async rebuild(memberId: string, generation: number | null, now: Date): Promise<InboxSummary> {
     const [newest, unread] = await Promise.all([
       this.page(memberId, SUMMARY_SIZE + 1, null),
-      this.unreadCounts([memberId]),
+      this.unreadCount(memberId),
     ]);
     const summary: InboxSummary = {
-      unread: unread.get(memberId) ?? 0,
+      unread,
       recent: newest.slice(0, SUMMARY_SIZE),
       more: newest.length > SUMMARY_SIZE,
     };
@@ -256,15 +265,12 @@ export class InboxRepository {
       .exec();
   }
 
-  /** Unread messages of each member, in one query. */
-  async unreadCounts(memberIds: readonly string[]): Promise<Map<string, number>> {
-    const counts = await this.model
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { memberId: { $in: [...memberIds] }, readAt: null, deletedAt: null } },
-        { $group: { _id: '$memberId', n: { $sum: 1 } } },
-      ])
+  /** The member's unread messages, counted up to UNREAD_COUNT_CAP. */
+  unreadCount(memberId: string): Promise<number> {
+    return this.model
+      .countDocuments({ memberId, readAt: null, deletedAt: null })
+      .limit(UNREAD_COUNT_CAP)
       .exec();
-    return new Map(counts.map(({ _id, n }) => [_id, n]));
   }
 
   /** One of the member's messages; null when it is not theirs, or deleted. */

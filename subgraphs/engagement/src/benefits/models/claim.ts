@@ -1,5 +1,6 @@
 // Claims of benefits: one document per claim, owned by its member. Moving a claim's state is a conditional update
 // on the state it leaves, so a claim is used (or revoked) exactly once however many try at the same time.
+import { olderThan, type FeedPosition } from '@bank-hub/shared';
 import { Schema, type Model } from 'mongoose';
 
 export type ClaimSource = 'CLAIM' | 'TASK_REWARD' | 'REFERRAL' | 'POINTS';
@@ -53,7 +54,8 @@ export const claimSchema = new Schema<ClaimDoc>(
   },
   { collection: 'claims', versionKey: false },
 );
-claimSchema.index({ memberId: 1, claimedAt: -1 });
+// A member's claims newest first, page by page (ofMember): the id breaks ties in the order and in the cursor.
+claimSchema.index({ memberId: 1, claimedAt: -1, _id: -1 });
 claimSchema.index({ benefitId: 1, state: 1 });
 // Unused claims expiring soon (expiringClaims), page by page in id order.
 claimSchema.index({ state: 1, expiresAt: 1, _id: 1 });
@@ -87,10 +89,16 @@ export class ClaimRepository {
       .exec();
   }
 
-  /** One member's claims, newest first, optionally only those in one state now. */
-  ofMember(memberId: string, state: ClaimState | null, now: Date, limit: number): Promise<ClaimDoc[]> {
+  /** One member's claims, newest first after `after`, optionally only those in one state now. */
+  ofMember(
+    memberId: string,
+    state: ClaimState | null,
+    now: Date,
+    limit: number,
+    after: FeedPosition | null,
+  ): Promise<ClaimDoc[]> {
     return this.model
-      .find({ memberId, ...(state ? stateFilter(state, now) : {}) })
+      .find({ memberId, ...(state ? stateFilter(state, now) : {}), ...olderThan('claimedAt', after) })
       .sort({ claimedAt: -1, _id: -1 })
       .limit(limit)
       .lean<ClaimDoc[]>()
