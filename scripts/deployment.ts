@@ -61,6 +61,8 @@ x-mongo-env: &mongo-env
   MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
   # Engagement reads analytics' event feed this often to move tasks' progress (0 turns it off).
   TASK_FEED_INTERVAL_MS: \${TASK_FEED_INTERVAL_MS:-1000}
+  # Products relays completed flows to analytics as flow_completed events this often (0 turns it off).
+  FLOW_EVENT_RELAY_INTERVAL_MS: \${FLOW_EVENT_RELAY_INTERVAL_MS:-1000}
   # Members finishes points ledger entries whose writer died this often (0 turns it off).
   POINTS_RECOVERY_INTERVAL_MS: \${POINTS_RECOVERY_INTERVAL_MS:-60000}
   # How often a subgraph checks whether what is published changed: the longest a published change takes to show.

@@ -4,7 +4,7 @@
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
-import { relayEvents } from '../subgraphs/messages/src/events/relay';
+import { relayMessageEvents as relayEvents } from '../subgraphs/messages/src/events/relay';
 import { fallBack, fallBackOverdue } from '../subgraphs/messages/src/outbox/fallback';
 import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
 import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';

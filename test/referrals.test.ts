@@ -1,6 +1,7 @@
 // Referral (拉新) through the gateway: invite codes, one referral per invitee and one invitee per code (also under
 // concurrent accepts), every refusal with a code and nothing stored, and both sides rewarded once each when the
-// invitee opens an account.
+// invitee opens an account (completes the open-account flow in products; test/flow-rewards.test.ts shows a member's
+// own flow_completed event earns nothing).
 import type { RunningHub } from '../scripts/hub';
 import {
   openRepositories as openEngagement,
@@ -19,6 +20,7 @@ import {
   testDatabase,
   testLogger,
 } from './support/env';
+import { openAccount } from './support/flows';
 import { startTestHub, stopTestHub } from './support/hub';
 import { readCounter } from './support/subgraph';
 
@@ -28,7 +30,9 @@ let engagement: EngagementRepositories;
 let newcomers: string[];
 
 beforeAll(async () => {
-  hub = await startTestHub('referrals', { config: { TASK_FEED_INTERVAL_MS: 250 } });
+  hub = await startTestHub('referrals', {
+    config: { TASK_FEED_INTERVAL_MS: 250, FLOW_EVENT_RELAY_INTERVAL_MS: 100 },
+  });
   engagement = await openEngagement(hub.connections.engagement);
   const { members } = await openMembers(hub.connections.members);
   newcomers = (
@@ -242,21 +246,13 @@ describe('invite codes', () => {
 });
 
 describe('activation', () => {
-  it('rewards inviter and invitee once each when the invitee opens an account, even if the event comes twice', async () => {
+  it('rewards inviter and invitee once each when the invitee opens an account, even if they open two', async () => {
     const invitee = newcomers[29]!;
     const code = await codeOf('M0005');
     await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
     const [inviterBefore, inviteeBefore] = [await points('M0005'), await points(invitee)];
-    const opened = {
-      id: `open-account-${Date.now().toString(36)}`,
-      name: 'flow_completed',
-      occurredAt: new Date().toISOString(),
-      channel: 'APP',
-      properties: { flowKey: 'open-account' },
-    };
-    const TRACK = `mutation ($e: [EventInput!]!) { trackEvents(deviceId: "referral-phone", events: $e) { accepted } }`;
-    await graphql(hub.gatewayUrl, TRACK, { e: [opened] }, await as(invitee));
-    await graphql(hub.gatewayUrl, TRACK, { e: [{ ...opened, id: `${opened.id}-again` }] }, await as(invitee));
+    await openAccount(hub.gatewayUrl, await as(invitee));
+    await openAccount(hub.gatewayUrl, await as(invitee));
     for (let tries = 0; tries < 80; tries++) {
       const [referral] = await engagement.referrals.findByInvitees([invitee]);
       if (referral?.state === 'REWARDED') break;
@@ -292,28 +288,7 @@ describe('rewarding activated referrals', () => {
     const code = await codeOf('M0007');
     await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
     const inviterBefore = await points('M0007');
-    await graphql(
-      hub.gatewayUrl,
-      `
-        mutation ($e: [EventInput!]!) {
-          trackEvents(deviceId: "referral-phone-2", events: $e) {
-            accepted
-          }
-        }
-      `,
-      {
-        e: [
-          {
-            id: `open-account-${Date.now().toString(36)}-b`,
-            name: 'flow_completed',
-            occurredAt: new Date().toISOString(),
-            channel: 'APP',
-            properties: { flowKey: 'open-account' },
-          },
-        ],
-      },
-      await as(invitee),
-    );
+    await openAccount(hub.gatewayUrl, await as(invitee));
     for (let tries = 0; tries < 60; tries++) {
       if ((await engagement.referrals.findByInvitees([invitee]))[0]?.state === 'REWARDED') break;
       await new Promise((resolve) => setTimeout(resolve, 150));

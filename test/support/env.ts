@@ -13,8 +13,9 @@ import {
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
-// Background jobs (members' stages, the bandit, the task feed, messages' scheduler and sender) run only in the tests
-// that ask for them, never in the middle of another test's reads or stored-state comparisons.
+// Background jobs (members' stages, the bandit, the task feed, products' flow event relay, messages' scheduler and
+// sender) run only in the tests that ask for them, never in the middle of another test's reads or stored-state
+// comparisons.
 export const testConfig: HubConfig = loadConfig({
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
@@ -22,6 +23,7 @@ export const testConfig: HubConfig = loadConfig({
   MODEL_TRAINING_INTERVAL_MS: '0',
   TASK_FEED_INTERVAL_MS: '0',
   POINTS_RECOVERY_INTERVAL_MS: '0',
+  FLOW_EVENT_RELAY_INTERVAL_MS: '0',
   // Fixtures written straight to a database are seen by pages within this bound (see changedBehindTheHubsBack).
   SNAPSHOT_REFRESH_MS: '100',
   MESSAGES_SCHEDULER_INTERVAL_MS: '0',

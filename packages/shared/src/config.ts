@@ -59,6 +59,8 @@ export const configSchema = z
       .default(DEV_SUBGRAPH_SECRET),
     /** A mini-program flow session expires after this long without advancing. */
     FLOW_SESSION_TTL_MINUTES: whole(1, 24 * 60).default(30),
+    /** How often products relays completed flow sessions to analytics as flow_completed events; 0 turns it off. */
+    FLOW_EVENT_RELAY_INTERVAL_MS: jobInterval(1_000, 100),
     /** How long the gateway waits for one subgraph request before answering SERVICE_UNAVAILABLE for its fields. */
     SUBGRAPH_TIMEOUT_MS: whole(100, 60_000).default(3_000),
     /** Most connections the gateway keeps open to one subgraph; further requests wait for a free one. */

@@ -24,3 +24,4 @@ export * from './snapshot';
 export * from './metrics';
 export * from './tracing';
 export * from './cached';
+export * from './event-relay';

@@ -82,7 +82,9 @@ export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] =
   },
   {
     _id: 'flow_completed',
-    description: 'A member completed a service flow.',
+    description:
+      'A member completed a service flow: products records it as the session completes (what rewards count); an app ' +
+      'may send it too, for analyses.',
     properties: [
       property('flowKey', 'STRING', 'The flow.', true),
       property('amount', 'NUMBER', 'The amount of the purchase or transfer, if any.'),

@@ -2,6 +2,8 @@
 // ids a retry must find again.
 import type { MemberAttributes } from '@bank-hub/targeting';
 import { InputProblem } from '@bank-hub/shared';
+import { contributionOf, type CountedEvent } from '../src/activities/tasks';
+import { ACTIVITIES } from '../src/activities/seed';
 import {
   argumentsHash,
   audienceRefusal,
@@ -136,5 +138,36 @@ describe('checkBenefitInput', () => {
     } catch (error) {
       expect((error as InputProblem).field).toBe(field);
     }
+  });
+});
+
+describe('contributionOf an event a hub service vouches for', () => {
+  const openAccount = ACTIVITIES.find((activity) => activity._id === 'A-NEWBIE')!.tasks.find(
+    (task) => task.id === 'open-account',
+  )!;
+  const event = (recordedBy: string | null): CountedEvent => ({
+    id: 'e-1',
+    name: 'flow_completed',
+    memberId: 'M0001',
+    occurredAt: new Date('2026-11-26T08:00:00Z'),
+    receivedAt: new Date('2026-11-26T08:00:01Z'),
+    properties: { flowKey: 'open-account' },
+    recordedBy,
+  });
+
+  it.each([
+    ['products', 'svc.products', { measure: 'COUNT', amount: 1 }],
+    ['a member’s device', null, null],
+    ['another service', 'svc.messages', null],
+  ])('counts a flow_completed recorded by %s: %j', (_who, recordedBy, expected) => {
+    expect(contributionOf(openAccount, event(recordedBy))).toEqual(expected);
+  });
+
+  it('counts events no service vouches for from a device as before', () => {
+    const share = ACTIVITIES.find((activity) => activity._id === 'A-TRAVEL')!.tasks[0]!;
+    expect(contributionOf(share, { ...event(null), name: 'share', properties: {} })).toEqual({
+      measure: 'COUNT',
+      amount: 1,
+    });
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '@bank-hub/shared';
 import { runScheduler } from './campaigns/scheduler';
 import { createContext, type MessagesContext } from './context';
-import { relayEvents } from './events/relay';
+import { relayMessageEvents } from './events/relay';
 import { openRepositories, type MessagesRepositories } from './models';
 import type { ProviderAdapter } from './outbox/adapters/adapter';
 import { HttpProvider } from './outbox/adapters/http';
@@ -72,7 +72,7 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
       await sendDue({ repos, provider, rules, logger });
       await fallBackOverdue(repos, config.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS);
       // Last: analytics being down delays its events, never a message.
-      await relayEvents({ relay: repos.relay, graph, logger });
+      await relayMessageEvents({ relay: repos.relay, graph, logger });
     },
     logger,
     config.MESSAGES_SEND_INTERVAL_MS,

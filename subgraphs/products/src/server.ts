@@ -3,6 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
+  relayEvents,
   scheduleJob,
   type HttpGraphQLServer,
   type SubgraphDependencies,
@@ -30,6 +31,22 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     dependencies.logger,
     SESSION_PURGE_INTERVAL_MS,
   );
+  // Completed flows reach analytics from products' own queue: analytics being down delays them, never a member.
+  const relayInterval = dependencies.config.FLOW_EVENT_RELAY_INTERVAL_MS;
+  const relay = scheduleJob(
+    'flow-event-relay',
+    relayInterval,
+    () =>
+      relayEvents({
+        relay: repos.relay,
+        graph: dependencies.graph,
+        logger: dependencies.logger,
+        service: 'products',
+        channel: 'MINI_PROGRAM',
+      }),
+    dependencies.logger,
+    relayInterval,
+  );
   return createSubgraphServer<ProductsContext>({
     name: 'products',
     typeDefs: productsTypeDefs,
@@ -49,6 +66,8 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
       graphPageDirectory(dependencies.graph),
       graphBenefitDirectory(dependencies.graph),
     ),
-    onStop: () => purge.stop(),
+    onStop: async () => {
+      await Promise.all([purge.stop(), relay.stop()]);
+    },
   });
 }

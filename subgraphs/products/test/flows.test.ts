@@ -9,6 +9,7 @@ import {
   type InputMapping,
 } from '../src/flows/flow';
 import { stepsOnCycles, validateFlow, type FlowProblemCode } from '../src/flows/validation';
+import { flowCompletedEvent } from '../src/flows/completion-event';
 import { diffFlows } from '../src/flows/diff';
 import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
@@ -619,5 +620,36 @@ describe('eligibleBundles', () => {
   it('never offers an ended bundle or anything to a member of unknown risk', () => {
     expect(ids(member({ riskLevel: 'R5' }))).not.toContain('BD-NATIONAL-DAY');
     expect(ids(member({ riskLevel: null, lifecycleStage: 'ACQUISITION' }))).toEqual([]);
+  });
+});
+
+describe('flowCompletedEvent', () => {
+  const at = new Date('2026-11-26T08:00:00.000Z');
+  const flow = (key: string) => FLOWS.find((candidate) => candidate.key === key)!;
+
+  it('is the session’s flow_completed under the session’s id, with the amount its purchase placed', () => {
+    const session = {
+      _id: 'FS-1',
+      memberId: 'M0001',
+      outputs: {
+        assess: { riskLevel: 'R3' },
+        select: { productId: 'P-WM-001', amount: 20_000 },
+        confirm: { orderId: 'O-1', confirmed: true },
+      },
+    };
+    expect(flowCompletedEvent(session, flow('buy-wealth'), at)).toEqual({
+      _id: 'FS-1',
+      name: 'flow_completed',
+      memberId: 'M0001',
+      occurredAt: at,
+      properties: { flowKey: 'buy-wealth', amount: 20_000 },
+    });
+  });
+
+  it('carries no amount for a flow that bought nothing', () => {
+    const session = { _id: 'FS-2', memberId: 'M0001', outputs: { open: { accountId: 'AC-1' } } };
+    expect(flowCompletedEvent(session, flow('open-account'), at).properties).toEqual({
+      flowKey: 'open-account',
+    });
   });
 });

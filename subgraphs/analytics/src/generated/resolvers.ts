@@ -249,6 +249,11 @@ export type FeedEvent = {
   properties: Scalars['JSON']['output'];
   /** When analytics stored it. */
   receivedAt: Scalars['DateTime']['output'];
+  /**
+   * The hub service that recorded it through recordMemberEvents (e.g. `svc.products`: a flow the member completed);
+   * null for an event a device sent, which only says what the member's device claims.
+   */
+  recordedBy?: Maybe<Scalars['String']['output']>;
 };
 
 /** Of the members who did the first step in a time range, how many did each next step, in order, within a window. */
@@ -1091,6 +1096,7 @@ export type FeedEventResolvers<
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   properties?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  recordedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type FunnelResolvers<

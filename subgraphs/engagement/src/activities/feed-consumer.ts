@@ -76,7 +76,7 @@ const FEED_MAX_NAMES = 500;
 
 const FEED = `query TaskEvents($after: String, $names: [String!]!) {
   eventFeed(after: $after, names: $names, first: 500) {
-    events { id name memberId occurredAt receivedAt properties }
+    events { id name memberId occurredAt receivedAt properties recordedBy }
     cursor
   }
 }`;
@@ -90,6 +90,7 @@ interface FeedPage {
       occurredAt: string;
       receivedAt: string;
       properties: Record<string, unknown>;
+      recordedBy: string | null;
     }[];
     cursor: string;
   };
@@ -130,7 +131,7 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
   };
   try {
     const activities = await deps.repos.activities.published(new Date());
-    // Tasks' events, and the completed flows that activate referrals.
+    // Tasks' events, and the completed flows that activate referrals (products' record of them: see VOUCHED_EVENTS).
     const names = [
       ...new Set([
         'flow_completed',

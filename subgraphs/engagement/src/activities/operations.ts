@@ -185,6 +185,7 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
         occurredAt: ctx.now,
         receivedAt: ctx.now,
         properties: { method: 'daily' },
+        recordedBy: 'svc.engagement',
       },
     ],
     ctx.now,

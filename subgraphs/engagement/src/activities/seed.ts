@@ -1,5 +1,7 @@
 // The demo activities (the ids content's activity cards and banners refer to), published, with tasks on the events
 // the tracking plan defines and rewards in points or benefits (B-… ids are the benefits seed's).
+// The flow_completed tasks (a purchase, an account opened) count only products' record of a completed flow session,
+// never an app's own flow_completed (see VOUCHED_EVENTS in tasks.ts).
 import { Revisions } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { ActivityDoc, ActivityKind, ActivityRepositories, TaskDoc } from './model';

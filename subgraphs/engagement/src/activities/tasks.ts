@@ -1,6 +1,7 @@
 // What a task counts: an event of one name whose properties pass every condition, measured as a count, as distinct
 // days, or as the sum of a numeric property — and the checks an operator's activity input must pass first, the
-// benefits its rewards name among them.
+// benefits its rewards name among them. An event a hub service vouches for counts only as that service recorded it
+// (see VOUCHED_EVENTS).
 import {
   HTTPS_URL,
   InputProblem,
@@ -29,6 +30,28 @@ export interface CountedEvent {
   occurredAt: Date;
   receivedAt: Date;
   properties: Readonly<Record<string, unknown>>;
+  /** The hub service that recorded it (`svc.<name>`); null for what a member's device sent. */
+  recordedBy: string | null;
+}
+
+/**
+ * Events a hub service records about members, by the service whose word they are. A member's device may send the same
+ * names — analytics keeps those for funnels and lifecycle stages — but only the service saw the thing happen: a flow
+ * completed (an account opened, a product bought) in products, a message delivered, opened or clicked in messages. So
+ * they earn rewards (task progress, a referral's activation) only as that service recorded them; the rule belongs to
+ * the event, not to each task, so no task on these events can be written to pay for a client's say-so.
+ */
+export const VOUCHED_EVENTS: Readonly<Record<string, string>> = {
+  flow_completed: 'svc.products',
+  message_delivered: 'svc.messages',
+  message_open: 'svc.messages',
+  message_click: 'svc.messages',
+};
+
+/** Whether an event may earn a reward: it is not one a service vouches for, or that service recorded it. */
+export function trusted(event: Pick<CountedEvent, 'name' | 'recordedBy'>): boolean {
+  const by = Object.hasOwn(VOUCHED_EVENTS, event.name) ? VOUCHED_EVENTS[event.name] : undefined;
+  return by === undefined || event.recordedBy === by;
 }
 
 export type Contribution =
@@ -57,7 +80,11 @@ function passes(condition: PropertyConditionDoc, properties: Readonly<Record<str
 
 /** What one event adds to a task, or null when it does not count. */
 export function contributionOf(task: TaskDoc, event: CountedEvent): Contribution | null {
-  if (event.name !== task.event || !task.where.every((condition) => passes(condition, event.properties)))
+  if (
+    event.name !== task.event ||
+    !trusted(event) ||
+    !task.where.every((condition) => passes(condition, event.properties))
+  )
     return null;
   if (task.measure === 'DISTINCT_DAYS')
     return { measure: 'DISTINCT_DAYS', day: event.occurredAt.toISOString().slice(0, 10) };

@@ -734,7 +734,11 @@ export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 /** A task of an activity: an event and a condition, measured until a target. */
 export type Task = {
   __typename?: 'Task';
-  /** The tracked event that counts, e.g. sign_in. */
+  /**
+   * The tracked event that counts, e.g. sign_in. An event a hub service records counts only as that service recorded
+   * it, never as a member's device sent it: flow_completed from products, message_delivered / message_open /
+   * message_click from messages.
+   */
   event: Scalars['String']['output'];
   /** Task id, unique in its activity. */
   id: Scalars['ID']['output'];
@@ -754,7 +758,10 @@ export type Task = {
 
 /** A task to save. */
 export type TaskInput = {
-  /** An event name of the tracking plan. */
+  /**
+   * An event name of the tracking plan. flow_completed counts only as products recorded it (a flow the member
+   * completed), message_delivered / message_open / message_click only as messages did; never as a device sent it.
+   */
   event: Scalars['String']['input'];
   /** Unique in the activity: lower case letters, digits and -. */
   id: Scalars['ID']['input'];

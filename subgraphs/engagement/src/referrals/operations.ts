@@ -1,5 +1,5 @@
 // Referral (拉新) use cases: members create invite codes; a newly acquired member accepts one, once; when the invitee
-// activates (opens an account: the open-account flow completes) both sides are rewarded, once each. Without
+// activates (opens an account: products says the open-account flow completed) both sides are rewarded, once each. Without
 // transactions: the referral is keyed by its invitee (one per member), its pair of members is unique (no two members
 // refer each other) and the code is taken by a conditional update (one invitee per code), each step repeatable, so a
 // retried or concurrent accept settles on one referral. A member's codes are reserved on a counter before stored.
@@ -7,7 +7,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { ErrorCode, hubError, isDuplicateKey, requireMember, type Logger } from '@bank-hub/shared';
 import { requireExistingViewer, viewerAttributes } from '../audience';
 import { finalRefusal, grantInTurn, type RewardGranter } from '../rewards';
-import type { CountedEvent } from '../activities/tasks';
+import { trusted, type CountedEvent } from '../activities/tasks';
 import type { EngagementContext } from '../context';
 import { pairOf, type InvitationDoc, type ReferralDoc, type ReferralRepositories } from './model';
 
@@ -117,9 +117,9 @@ export async function acceptInvite(ctx: EngagementContext, code: string): Promis
   return referral;
 }
 
-/** Whether an event activates its member: an account opened. */
+/** Whether an event activates its member: an account opened, as products recorded it (a member's own word is not). */
 const activates = (event: CountedEvent) =>
-  event.name === 'flow_completed' && event.properties.flowKey === 'open-account';
+  event.name === 'flow_completed' && trusted(event) && event.properties.flowKey === 'open-account';
 
 /** Activates the referrals of members whose events say they opened an account. */
 export async function activateReferrals(

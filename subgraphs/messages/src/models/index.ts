@@ -1,10 +1,9 @@
 // Opens every messages repository on one database connection and makes sure its indexes exist. Each area (templates,
 // campaigns, the outbox, consent, the inbox, events) keeps its collections in its own folder.
 import type { Connection, Model } from 'mongoose';
-import { AuditLog, JobLeases } from '@bank-hub/shared';
+import { AuditLog, EventRelayRepository, JobLeases } from '@bank-hub/shared';
 import { CampaignRepository } from '../campaigns/model';
 import { ConsentRepository } from '../consent/model';
-import { EventRelayRepository } from '../events/relay';
 import { InboxRepository } from '../inbox/model';
 import { openLocalDeliveries, type LocalDeliveryDoc } from '../outbox/adapters/local';
 import { ContactRepository } from '../outbox/contacts';

@@ -13,8 +13,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import { ErrorCode, sendGraphQLError, type BaseContext, type Logger } from '@bank-hub/shared';
-import { messageEvent, type RelayedEventDoc } from '../events/relay';
+import {
+  ErrorCode,
+  sendGraphQLError,
+  type BaseContext,
+  type Logger,
+  type RelayedEventDoc,
+} from '@bank-hub/shared';
+import { messageEvent } from '../events/relay';
 import type { MessagesRepositories } from '../models';
 import { unsubscribeThrough } from '../consent/unsubscribe';
 import { takesTouch } from './contacts';

@@ -8,10 +8,10 @@
 // which the provider (and the inbox) answers for the first delivery instead of delivering twice. The contact touch
 // carries the same key, so it is taken once too.
 import { randomUUID } from 'node:crypto';
-import type { Logger, MessageChannel } from '@bank-hub/shared';
+import type { Logger, MessageChannel, RelayedEventDoc } from '@bank-hub/shared';
 import { consentsOf } from '../consent/model';
 import { unsubscribeToken, unsubscribeUrl } from '../consent/unsubscribe-token';
-import { messageEvent, type RelayedEventDoc } from '../events/relay';
+import { messageEvent } from '../events/relay';
 import type { InboxDoc } from '../inbox/model';
 import type { MessagesRepositories } from '../models';
 import { quietHoursOf } from './domain/plan';

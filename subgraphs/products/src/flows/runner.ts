@@ -1,6 +1,8 @@
 // The run API: a member starts a session of the latest published version of a flow and completes its steps one
 // by one. Every advance is checked (owner, current step, output types, suitability of a purchase) and recorded
-// with its idempotency key under a compare-and-set, so a repeated or concurrent call advances once.
+// with its idempotency key under a compare-and-set, so a repeated or concurrent call advances once. A session that
+// completes queues its flow_completed event for analytics in products' own database (relayed later, see
+// completion-event.ts), so completing never waits on analytics.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, conflict, hubError, notFound, type GraphCaller } from '@bank-hub/shared';
 import { isSuitable } from '../domain/suitability';
@@ -8,6 +10,7 @@ import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
 import { fitsType, outputTypesOf, serviceByCode } from './catalog';
+import { flowCompletedEvent } from './completion-event';
 import { consentRefusal } from './consent';
 import { nextStepId, resolveInputs, type FlowStep } from './flow';
 import type { MemberRiskSource } from './member-risk';
@@ -200,11 +203,17 @@ async function enforceService(
   }
 }
 
-function replay(
+/**
+ * The answer an advance record gives. A completing one queues the session's flow_completed event — again on a replay,
+ * as the first call may have died between completing and queuing; the event's id makes it one at analytics.
+ */
+async function replay(
+  run: RunContext,
   session: FlowSessionDoc,
   flow: ServiceFlowDoc,
   record: FlowSessionDoc['history'][number],
-): AdvanceOutcome {
+): Promise<AdvanceOutcome> {
+  if (record.completed) await run.repos.relay.enqueue([flowCompletedEvent(session, flow, record.at)]);
   return {
     session,
     nextStep: flow.steps.find((step) => step.id === record.nextStepId) ?? null,
@@ -234,7 +243,7 @@ export async function advance(
       // Records stored before outputs were fingerprinted have none: they replay as before.
       if (previous.outputHash !== undefined && previous.outputHash !== outputHash(input.output))
         throw conflict('idempotencyKey was used with another output', { field: 'idempotencyKey' });
-      return replay(session, flow, previous);
+      return replay(run, session, flow, previous);
     }
     const status = sessionStatus(session, run.now);
     if (status === 'COMPLETED')
@@ -275,7 +284,7 @@ export async function advance(
       },
     );
     // Lost a race: someone advanced first (perhaps this very key); read again and answer from what is stored.
-    if (updated) return replay(updated, flow, updated.history.at(-1)!);
+    if (updated) return replay(run, updated, flow, updated.history.at(-1)!);
   }
   throw conflict('the flow session is busy; retry');
 }

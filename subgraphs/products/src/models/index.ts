@@ -1,6 +1,6 @@
 // Opens every products repository on one database connection and makes sure its indexes exist.
 import type { Connection } from 'mongoose';
-import { AuditLog } from '@bank-hub/shared';
+import { AuditLog, EventRelayRepository } from '@bank-hub/shared';
 import { BundleRepository, bundleSchema, type BundleDoc } from './bundle';
 import { FlowSessionRepository, flowSessionSchema, type FlowSessionDoc } from './flow-session';
 import { ProductRepository, productSchema, type ProductDoc } from './product';
@@ -11,6 +11,8 @@ export interface ProductsRepositories {
   bundles: BundleRepository;
   flows: ServiceFlowRepository;
   sessions: FlowSessionRepository;
+  /** Completed flows' events waiting for analytics. */
+  relay: EventRelayRepository;
   audit: AuditLog;
 }
 
@@ -20,6 +22,7 @@ export async function openRepositories(connection: Connection): Promise<Products
     bundles: new BundleRepository(connection.model<BundleDoc>('Bundle', bundleSchema)),
     flows: new ServiceFlowRepository(connection.model<ServiceFlowDoc>('ServiceFlow', serviceFlowSchema)),
     sessions: new FlowSessionRepository(connection.model<FlowSessionDoc>('FlowSession', flowSessionSchema)),
+    relay: EventRelayRepository.open(connection),
     audit: AuditLog.open(connection),
   };
   await Promise.all(Object.values(connection.models).map((model) => model.init()));

@@ -1,0 +1,234 @@
+// Rewards for a completed service flow, through the gateway: only products' word that a member completed a flow (its
+// flow_completed event, recorded through analytics' service door under the session's id) activates a referral or
+// completes a task — once, also when analytics was down as the flow completed. The same event sent from a member's
+// device still reaches analytics (funnels, lifecycle stages) and earns nothing.
+import type { RunningHub } from '../scripts/hub';
+import {
+  openRepositories as openAnalytics,
+  type AnalyticsRepositories,
+} from '../subgraphs/analytics/src/models';
+import {
+  openRepositories as openEngagement,
+  type EngagementRepositories,
+} from '../subgraphs/engagement/src/models';
+import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import { decodeFeedCursor } from '@bank-hub/shared';
+import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
+import { openAccount as walkOpenAccount } from './support/flows';
+import { startTestHub, stopTestHub } from './support/hub';
+
+let hub: RunningHub;
+let engagement: EngagementRepositories;
+let analytics: AnalyticsRepositories;
+/** Seeded members still at ACQUISITION: the new members who may accept an invite. */
+let newcomers: string[];
+
+beforeAll(async () => {
+  hub = await startTestHub('flow-rewards', {
+    config: { TASK_FEED_INTERVAL_MS: 250, FLOW_EVENT_RELAY_INTERVAL_MS: 100 },
+  });
+  engagement = await openEngagement(hub.connections.engagement);
+  analytics = await openAnalytics(hub.connections.analytics);
+  const { members } = await openMembers(hub.connections.members);
+  newcomers = (
+    await members.model.find({ lifecycleStage: 'ACQUISITION' }).sort({ _id: 1 }).limit(3).lean().exec()
+  ).map((member) => member._id);
+  expect(newcomers.length).toBe(3);
+});
+
+afterAll(() => stopTestHub(hub));
+
+const as = async (memberId: string) => bearer(await clientToken(memberId, 'member'));
+
+async function ok(response: Promise<GraphQLResponse>) {
+  const result = await response;
+  expect(result.errors).toBeUndefined();
+  return result.data!;
+}
+
+const points = async (memberId: string): Promise<number> =>
+  (
+    await ok(
+      graphql(
+        hub.gatewayUrl,
+        `
+          {
+            viewer {
+              points
+            }
+          }
+        `,
+        {},
+        await as(memberId),
+      ),
+    )
+  ).viewer.points;
+
+/** The invitee accepted the inviter's code and joined the new-member tasks, whose open-account task pays 200. */
+async function referredNewcomer(inviterId: string, inviteeId: string): Promise<void> {
+  const created = await ok(
+    graphql(
+      hub.gatewayUrl,
+      `
+        mutation {
+          createInviteCode {
+            code
+          }
+        }
+      `,
+      {},
+      await as(inviterId),
+    ),
+  );
+  await ok(
+    graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($code: String!) {
+          acceptInvite(code: $code) {
+            state
+          }
+        }
+      `,
+      { code: created.createInviteCode.code },
+      await as(inviteeId),
+    ),
+  );
+  await ok(
+    graphql(
+      hub.gatewayUrl,
+      `
+        mutation {
+          joinActivity(activityId: "A-NEWBIE") {
+            joined
+          }
+        }
+      `,
+      {},
+      await as(inviteeId),
+    ),
+  );
+}
+
+const openAccount = async (memberId: string) => walkOpenAccount(hub.gatewayUrl, await as(memberId));
+
+async function until(done: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 120; tries++) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Waits until engagement's task feed has counted the analytics event `id` (its cursor is at or past it). */
+async function counted(id: string): Promise<void> {
+  await until(async () => {
+    const event = await analytics.events.model.findById(id).lean().exec();
+    const cursor = await engagement.cursors.get('tasks');
+    if (!event || !cursor) return false;
+    const at = decodeFeedCursor(cursor, 'the task feed');
+    return at.at > event.receivedAt || (at.at.getTime() === event.receivedAt.getTime() && at.id >= event._id);
+  }, `the task feed to count ${id}`);
+}
+
+const referralOf = async (inviteeId: string) => (await engagement.referrals.findByInvitees([inviteeId]))[0];
+const openAccountTask = (memberId: string) =>
+  engagement.progress.model
+    .findOne({ activityId: 'A-NEWBIE', taskId: 'open-account', memberId })
+    .lean()
+    .exec();
+
+describe('a flow_completed sent from a member’s device', () => {
+  it('reaches analytics, yet activates no referral and completes no task', async () => {
+    const invitee = newcomers[0]!;
+    await referredNewcomer('M0011', invitee);
+    const before = [await points('M0011'), await points(invitee)];
+    const id = `open-account-${Date.now().toString(36)}`;
+    const tracked = await ok(
+      graphql(
+        hub.gatewayUrl,
+        `
+          mutation ($e: [EventInput!]!) {
+            trackEvents(deviceId: "farming-phone", events: $e) {
+              accepted
+            }
+          }
+        `,
+        {
+          e: [
+            {
+              id,
+              name: 'flow_completed',
+              occurredAt: new Date().toISOString(),
+              channel: 'APP',
+              properties: { flowKey: 'open-account' },
+            },
+          ],
+        },
+        await as(invitee),
+      ),
+    );
+    expect(tracked.trackEvents.accepted).toBe(1);
+    await counted(`farming-phone:${id}`);
+    expect(await referralOf(invitee)).toMatchObject({ state: 'PENDING', activatedAt: null });
+    expect((await openAccountTask(invitee))?.completedAt ?? null).toBeNull();
+    expect([await points('M0011'), await points(invitee)]).toEqual(before);
+  });
+});
+
+describe('completing the open-account flow through products', () => {
+  it('activates the referral and completes the task, rewarding each once', async () => {
+    const invitee = newcomers[1]!;
+    await referredNewcomer('M0012', invitee);
+    const [inviterBefore, inviteeBefore] = [await points('M0012'), await points(invitee)];
+    const session = await openAccount(invitee);
+    await until(
+      async () =>
+        (await referralOf(invitee))?.state === 'REWARDED' &&
+        Boolean((await openAccountTask(invitee))?.rewardedAt),
+      'the referral and the task rewarded',
+    );
+    // Referral: 500 to the inviter, 200 to the invitee; the open-account task: 200 more.
+    expect(await points('M0012')).toBe(inviterBefore + 500);
+    expect(await points(invitee)).toBe(inviteeBefore + 400);
+    const recorded = await analytics.events.model.find({ name: 'flow_completed', memberId: invitee }).lean();
+    expect(recorded.map((event) => [event._id, event.recordedBy, event.properties])).toEqual([
+      [`svc.products:${session}`, 'svc.products', { flowKey: 'open-account' }],
+    ]);
+
+    // Opening another account is a new completion at analytics, and no new reward.
+    const second = await openAccount(invitee);
+    await counted(`svc.products:${second}`);
+    expect(await points('M0012')).toBe(inviterBefore + 500);
+    expect(await points(invitee)).toBe(inviteeBefore + 400);
+  });
+
+  it('completes while analytics is down, and rewards once analytics is back', async () => {
+    const invitee = newcomers[2]!;
+    await referredNewcomer('M0013', invitee);
+    const [inviterBefore, inviteeBefore] = [await points('M0013'), await points(invitee)];
+    await hub.stopSubgraph('analytics');
+    let session: string;
+    try {
+      session = await openAccount(invitee);
+      // Relay passes fail meanwhile; the event waits in products' own queue.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(
+        await hub.connections.products.collection('event_relay').countDocuments({ _id: session as never }),
+      ).toBe(1);
+      expect((await referralOf(invitee))?.state).toBe('PENDING');
+    } finally {
+      await hub.restartSubgraph('analytics');
+    }
+    await until(
+      async () =>
+        (await referralOf(invitee))?.state === 'REWARDED' &&
+        Boolean((await openAccountTask(invitee))?.rewardedAt),
+      'the referral and the task rewarded',
+    );
+    expect(await points('M0013')).toBe(inviterBefore + 500);
+    expect(await points(invitee)).toBe(inviteeBefore + 400);
+    expect(await analytics.events.model.countDocuments({ _id: `svc.products:${session}` })).toBe(1);
+    expect(await hub.connections.products.collection('event_relay').countDocuments()).toBe(0);
+  });
+});
