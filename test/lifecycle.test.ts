@@ -183,26 +183,29 @@ describe('the lifecycle job', () => {
   });
 });
 
-describe('a run whose lease another process took over', () => {
-  /** Members as the job sees it: takes every call, and lets the test act while the first one is under way. */
-  class RecordingGraph extends GraphClient {
-    readonly handed: number[] = [];
-    constructor(private readonly during: (call: number) => Promise<void>) {
-      super(() => 'http://unused.invalid', 'unused');
-    }
-    override async query<TData>(
-      _caller: GraphCaller,
-      _query: string,
-      variables: Record<string, unknown> = {},
-    ): Promise<GraphResponse<TData>> {
-      const results = variables.results as unknown[];
-      this.handed.push(results.length);
-      await this.during(this.handed.length);
-      const applyLifecycle = { stagesChanged: 0, tagsChanged: 0, unchanged: results.length };
-      return { data: { applyLifecycle } as TData, errors: [] };
-    }
+/** Members as the job sees it: takes and keeps every call, and lets the test act while the first is under way. */
+class RecordingGraph extends GraphClient {
+  readonly handed: number[] = [];
+  /** What each call handed over. */
+  readonly results: { memberId: string; stage: string }[] = [];
+  constructor(private readonly during: (call: number) => Promise<void>) {
+    super(() => 'http://unused.invalid', 'unused');
   }
+  override async query<TData>(
+    _caller: GraphCaller,
+    _query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphResponse<TData>> {
+    const results = variables.results as unknown[];
+    this.handed.push(results.length);
+    this.results.push(...(results as { memberId: string; stage: string }[]));
+    await this.during(this.handed.length);
+    const applyLifecycle = { stagesChanged: 0, tagsChanged: 0, unchanged: results.length };
+    return { data: { applyLifecycle } as TData, errors: [] };
+  }
+}
 
+describe('a run whose lease another process took over', () => {
   it('stops applying once another run holds the lease, so two runs never interleave their results', async () => {
     const connection = await testDatabase('lifecycle-lease');
     const repos = await openAnalytics(connection);
@@ -238,6 +241,62 @@ describe('a run whose lease another process took over', () => {
       expect(graph.handed).toEqual([500]);
       expect(await repos.leases.model.findById('lifecycle').lean().exec()).toMatchObject({
         holder: 'another-process',
+      });
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+});
+
+describe('purchases', () => {
+  it("counts products' record of a completed flow, not an app's own flow_completed", async () => {
+    const connection = await testDatabase('lifecycle-purchases');
+    const repos = await openAnalytics(connection);
+    await repos.models.publish(
+      {
+        name: LIFECYCLE_MODEL_NAME,
+        description: LIFECYCLE_DESCRIPTION,
+        parameters: DEFAULT_LIFECYCLE_MODEL,
+        metrics: {},
+        trainedAt: new Date(),
+        trainedBy: 'test',
+      },
+      new Date(),
+    );
+    const now = new Date();
+    const today = now.toISOString().slice(0, 10);
+    const completed = (memberId: string, recordedBy: string | null) => ({
+      _id: `${recordedBy ?? 'device'}:${memberId}`,
+      name: 'flow_completed',
+      memberId,
+      deviceId: recordedBy ?? 'device',
+      ...(recordedBy ? { recordedBy } : {}),
+      channel: 'MINI_PROGRAM' as const,
+      occurredAt: now,
+      receivedAt: now,
+      day: today,
+      properties: { flowKey: 'buy-fund', amount: 1_000 },
+    });
+    // The app claims a purchase for both; products recorded one for the second alone.
+    await repos.events.insertNew([
+      completed('M-claims', null),
+      completed('M-bought', null),
+      completed('M-bought', 'svc.products'),
+    ]);
+    await repos.rollups.markActive(
+      ['M-claims', 'M-bought'].map((memberId) => ({
+        _id: `${today}|APP|${memberId}`,
+        day: today,
+        channel: 'APP' as const,
+        memberId,
+      })),
+    );
+    const graph = new RecordingGraph(async () => undefined);
+    try {
+      await runLifecycleJob({ repos, graph, logger: testLogger }, now);
+      expect(Object.fromEntries(graph.results.map((result) => [result.memberId, result.stage]))).toEqual({
+        'M-bought': 'REVENUE',
+        'M-claims': 'ACTIVATION',
       });
     } finally {
       await dropAndClose(connection);

@@ -13,6 +13,7 @@ import {
   type GraphCaller,
   type Logger,
 } from '@bank-hub/shared';
+import { PRODUCTS_SERVICE } from './domain/events';
 import { LIFECYCLE_MODEL_NAME, churnRisk, metricsOf, parseLifecycleModel, stageOf } from './domain/lifecycle';
 import { dayOf } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
@@ -85,7 +86,8 @@ export async function runLifecycleJob(
     const asOfDay = dayOf(asOf);
     const [activity, purchaseCounts, shareCounts] = await Promise.all([
       repos.rollups.activeDaysByMember(shiftDay(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
-      repos.events.countsByMember(['flow_completed'], shiftDay(asOfDay, -89), asOfDay),
+      // Products' record of each completed flow, once; an app may send its own flow_completed too.
+      repos.events.countsByMember(['flow_completed'], shiftDay(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
       repos.events.countsByMember(['share'], shiftDay(asOfDay, -29), asOfDay),
     ]);
     const perMember = (counts: typeof purchaseCounts) =>

@@ -5,6 +5,7 @@
 import type { Model } from 'mongoose';
 import { assignVariant } from '@bank-hub/targeting';
 import { mulberry32 } from './domain/random';
+import { PRODUCTS_SERVICE } from './domain/events';
 import { trainCreativeBandit } from './bandit-job';
 import { DEFAULT_LIFECYCLE_MODEL, LIFECYCLE_DESCRIPTION, LIFECYCLE_MODEL_NAME } from './domain/lifecycle';
 import { RollupTally, dayOf } from './domain/rollups';
@@ -226,8 +227,12 @@ export function seedHistory(now: Date, options: HistoryOptions): EventDoc[] {
         if (next() < 0.35) {
           const flowKey = FLOWS[(i + back) % FLOWS.length]!;
           events.push(event('flow_step', { flowKey, stepId: 'start' }));
+          // Products' record of the completed session, as it relays every one (a service's event, no activity).
           if (next() < 0.45)
-            events.push(event('flow_completed', { flowKey, amount: 1_000 * (1 + (i % 50)) }));
+            events.push({
+              ...event('flow_completed', { flowKey, amount: 1_000 * (1 + (i % 50)) }),
+              recordedBy: PRODUCTS_SERVICE,
+            });
         }
       }
       if (next() < 0.04) events.push(event('share', { contentId: 'TP-001', target: 'wechat' }));

@@ -152,3 +152,9 @@ export const batchLimitExceeded = (): Rejection =>
 
 export const rateLimited = (): Rejection =>
   reject('RATE_LIMITED', 'too many events from this device this minute');
+
+/**
+ * The recorder of completed flow sessions: products records a flow_completed for each (through the service door),
+ * the count that holds when an app also sends its own.
+ */
+export const PRODUCTS_SERVICE = 'svc.products';

@@ -85,7 +85,10 @@ export const LIFECYCLE_METRICS: readonly { name: keyof EngagementMetrics; descri
     description: 'Distinct days with any event in the 30 days up to the run (UTC days).',
   },
   { name: 'days_since_active', description: 'Days since the last day with any event (9999 when never).' },
-  { name: 'purchases_90', description: 'Completed service flows (flow_completed) in the last 90 days.' },
+  {
+    name: 'purchases_90',
+    description: 'Service flows products recorded completed (flow_completed) in the last 90 days.',
+  },
   { name: 'shares_30', description: 'Things shared (share) in the last 30 days.' },
 ];
 

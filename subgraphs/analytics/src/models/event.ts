@@ -101,16 +101,22 @@ export class EventRepository {
     }
   }
 
-  /** How many events of each name each member sent from `fromDay` to `toDay`. */
+  /** How many events of each name each member has from `fromDay` to `toDay`; only those `recordedBy` it, if given. */
   countsByMember(
     names: readonly string[],
     fromDay: string,
     toDay: string,
+    recordedBy?: string,
   ): Promise<{ _id: { memberId: string; name: string }; n: number }[]> {
     return this.model
       .aggregate<{ _id: { memberId: string; name: string }; n: number }>([
         {
-          $match: { name: { $in: [...names] }, day: { $gte: fromDay, $lte: toDay }, memberId: { $ne: null } },
+          $match: {
+            name: { $in: [...names] },
+            day: { $gte: fromDay, $lte: toDay },
+            memberId: { $ne: null },
+            ...(recordedBy ? { recordedBy } : {}),
+          },
         },
         { $group: { _id: { memberId: '$memberId', name: '$name' }, n: { $sum: 1 } } },
       ])
