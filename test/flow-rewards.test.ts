@@ -12,9 +12,9 @@ import {
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
-import { decodeFeedCursor } from '@bank-hub/shared';
+import { EventRelayRepository, decodeFeedCursor } from '@bank-hub/shared';
 import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
-import { openAccount as walkOpenAccount } from './support/flows';
+import { ADVANCE, START, openAccount as walkOpenAccount } from './support/flows';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -230,5 +230,41 @@ describe('completing the open-account flow through products', () => {
     expect(await points(invitee)).toBe(inviteeBefore + 400);
     expect(await analytics.events.model.countDocuments({ _id: `svc.products:${session}` })).toBe(1);
     expect(await hub.connections.products.collection('event_relay').countDocuments()).toBe(0);
+  });
+});
+
+describe('a session that completed while queuing its event failed (a process dying right after completing it)', () => {
+  it('still reaches analytics and rewards, though nobody sends the step again', async () => {
+    const invitee = newcomers[0]!;
+    const inviterBefore = await points('M0011');
+    const headers = await as(invitee);
+    const started = await ok(graphql(hub.gatewayUrl, START, {}, headers));
+    const session = started.startFlowSession.id as string;
+    const steps: [string, unknown][] = [
+      ['identity', { verified: true }],
+      ['terms', { signed: true, signedAt: new Date().toISOString() }],
+    ];
+    for (const [i, [step, output]] of steps.entries())
+      await ok(graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers));
+    const enqueue = jest
+      .spyOn(EventRelayRepository.prototype, 'enqueue')
+      .mockRejectedValueOnce(new Error('the process died'));
+    try {
+      const last = await graphql(
+        hub.gatewayUrl,
+        ADVANCE,
+        { session, step: 'open', output: { accountId: `AC-${session.slice(-8)}` }, key: `${session}-2` },
+        headers,
+      );
+      expect(last.errors).toBeDefined();
+    } finally {
+      enqueue.mockRestore();
+    }
+    await until(
+      async () => (await analytics.events.model.countDocuments({ _id: `svc.products:${session}` })) === 1,
+      'products to record the completed session',
+    );
+    await until(async () => (await referralOf(invitee))?.state === 'REWARDED', 'the referral rewarded');
+    expect(await points('M0011')).toBe(inviterBefore + 500);
   });
 });

@@ -2,8 +2,8 @@
 // for an opened account do (products then records the flow_completed event engagement trusts).
 import { graphql } from './env';
 
-const START = `mutation { startFlowSession(flowKey: "open-account") { id } }`;
-const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!) {
+export const START = `mutation { startFlowSession(flowKey: "open-account") { id } }`;
+export const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!) {
   advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key) { completed }
 }`;
 

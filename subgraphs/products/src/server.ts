@@ -10,6 +10,7 @@ import {
 } from '@bank-hub/shared';
 import { productCatalogue } from './catalogue';
 import { createContext, type ProductsContext } from './context';
+import { queueCompletedFlows } from './flows/completion-event';
 import { graphPageDirectory } from './flows/content-pages';
 import { graphBenefitDirectory } from './flows/engagement-benefits';
 import { graphMemberRisk } from './flows/member-risk';
@@ -36,14 +37,16 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
   const relay = scheduleJob(
     'flow-event-relay',
     relayInterval,
-    () =>
-      relayEvents({
+    async () => {
+      await queueCompletedFlows(repos);
+      return relayEvents({
         relay: repos.relay,
         graph: dependencies.graph,
         logger: dependencies.logger,
         service: 'products',
         channel: 'MINI_PROGRAM',
-      }),
+      });
+    },
     dependencies.logger,
     relayInterval,
   );

@@ -2,6 +2,7 @@
 // shared event relay). It is the server's word that the member walked the flow to its end — what engagement's rewards
 // for opening an account or buying a product trust, where a member's own flow_completed only feeds analyses.
 import type { RelayedEventDoc } from '@bank-hub/shared';
+import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
 import { resolveInputs } from './flow';
@@ -29,4 +30,28 @@ export function flowCompletedEvent(
       ...(typeof amount === 'number' && Number.isFinite(amount) ? { amount } : {}),
     },
   };
+}
+
+/** Completed sessions a pass queues at most; the next pass goes on. */
+const PENDING_BATCH = 100;
+
+/**
+ * Queues the events of completed sessions still marked pending: a process that died between completing a session and
+ * queuing its event left it so, and nobody need send the step again. Returns how many it queued.
+ */
+export async function queueCompletedFlows(
+  repos: Pick<ProductsRepositories, 'flows' | 'sessions' | 'relay'>,
+): Promise<number> {
+  const sessions = await repos.sessions.eventsPending(PENDING_BATCH);
+  const flows = new Map<string, ServiceFlowDoc | null>();
+  const events: RelayedEventDoc[] = [];
+  for (const session of sessions) {
+    if (!flows.has(session.flowId)) flows.set(session.flowId, await repos.flows.findById(session.flowId));
+    const flow = flows.get(session.flowId);
+    const record = session.history.find((entry) => entry.completed);
+    if (flow && record) events.push(flowCompletedEvent(session, flow, record.at));
+  }
+  await repos.relay.enqueue(events);
+  await repos.sessions.eventsQueued(sessions.map((session) => session._id));
+  return events.length;
 }

@@ -213,7 +213,10 @@ async function replay(
   flow: ServiceFlowDoc,
   record: FlowSessionDoc['history'][number],
 ): Promise<AdvanceOutcome> {
-  if (record.completed) await run.repos.relay.enqueue([flowCompletedEvent(session, flow, record.at)]);
+  if (record.completed) {
+    await run.repos.relay.enqueue([flowCompletedEvent(session, flow, record.at)]);
+    if (session.eventPending) await run.repos.sessions.eventsQueued([session._id]);
+  }
   return {
     session,
     nextStep: flow.steps.find((step) => step.id === record.nextStepId) ?? null,
@@ -272,6 +275,8 @@ export async function advance(
         outputs,
         currentStepId: next,
         status: completed ? 'COMPLETED' : 'ACTIVE',
+        // Until the event is queued: should this process die first, the relay job queues it (queueCompletedFlows).
+        ...(completed ? { eventPending: true } : {}),
         expiresAt: new Date(run.now.getTime() + run.ttlMinutes * 60_000),
       },
       {

@@ -34,6 +34,8 @@ export interface FlowSessionDoc {
   revision: number;
   startedAt: Date;
   expiresAt: Date;
+  /** Set as the session completes, unset once its flow_completed event is queued (see completion-event.ts). */
+  eventPending?: boolean;
 }
 
 export const flowSessionSchema = new Schema<FlowSessionDoc>(
@@ -50,12 +52,15 @@ export const flowSessionSchema = new Schema<FlowSessionDoc>(
     revision: { type: Number, required: true },
     startedAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
+    eventPending: { type: Boolean },
   },
   { collection: 'flow_sessions', versionKey: false, minimize: false },
 );
 flowSessionSchema.index({ memberId: 1, startedAt: -1 });
 flowSessionSchema.index({ openSlot: 1 }, { unique: true, sparse: true });
 flowSessionSchema.index({ expiresAt: 1 });
+// Completed sessions whose event is not queued yet: only those hold the field.
+flowSessionSchema.index({ eventPending: 1 }, { sparse: true });
 
 export class FlowSessionRepository {
   constructor(readonly model: Model<FlowSessionDoc>) {}
@@ -114,6 +119,17 @@ export class FlowSessionRepository {
       )
       .lean<FlowSessionDoc>()
       .exec();
+  }
+
+  /** Completed sessions whose flow_completed event may not be queued yet, at most `limit`. */
+  eventsPending(limit: number): Promise<FlowSessionDoc[]> {
+    return this.model.find({ eventPending: true }).limit(limit).lean<FlowSessionDoc[]>().exec();
+  }
+
+  /** Marks the sessions' flow_completed events queued. */
+  async eventsQueued(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0)
+      await this.model.updateMany({ _id: { $in: [...ids] } }, { $unset: { eventPending: 1 } }).exec();
   }
 
   /** Ends an ACTIVE session as EXPIRED (at `at`, when given) and frees its slot, unless it moved since `revision`. */
