@@ -76,6 +76,13 @@ async function collect(body: string, headers: Record<string, string> = { 'conten
 }
 
 describe('trackEvents', () => {
+  it("refuses a device named like a hub service, whose events' ids a service's would then collide with", async () => {
+    const events = [event('product_view', { productId: 'P-WM-001' })];
+    const answer = await graphql(hub.gatewayUrl, TRACK, { deviceId: 'svc.products', events }, member);
+    expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'deviceId' });
+    expect(await storedFor('svc.products')).toHaveLength(0);
+  });
+
   it("refuses only the event whose properties hold an SDK's own keys ($os, a.b), not its batch", async () => {
     const deviceId = uniqueDevice();
     const events = [

@@ -37,6 +37,10 @@ export async function trackEvents(
 ): Promise<TrackEventsOutcome> {
   if (!CLIENT_ID.test(deviceId))
     throw badInput('deviceId must be 8 to 64 letters, digits, - _ . or :', 'deviceId');
+  // `svc.<name>` records the hub's services' events (recordMemberEvents), keyed `<recorder>:<id>` like a device's: a
+  // device by that name could take the id of an event a service is about to record, and have it dropped as a repeat.
+  if (deviceId.startsWith('svc.'))
+    throw badInput("deviceId may not start with svc., the hub services' own", 'deviceId');
   const definitions = await ctx.plan();
   const memberId = ctx.identity.subject && hasScope(ctx.identity, Scope.MEMBER) ? ctx.identity.subject : null;
   const rejected: TrackEventsOutcome['rejected'] = [];
