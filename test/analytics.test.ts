@@ -791,33 +791,30 @@ describe('rollups of a closed day', () => {
     expect(await counts()).toEqual({ rollup: 12, exposures: 12, events: 12 });
   });
 
-  it("keeps today's exposures through a failed write, so a frequency cap still sees them", async () => {
-    now = AFTER_MIDNIGHT;
-    const increment = rollupRepos.exposures.increment.bind(rollupRepos.exposures);
+  /** Makes a repository's next increment fail, as a dropped connection would. */
+  function failNextIncrement<A extends unknown[]>(repository: { increment: (...args: A) => Promise<void> }) {
+    const increment = repository.increment.bind(repository);
     let failures = 1;
-    rollupRepos.exposures.increment = async (exposures) => {
+    repository.increment = async (...args: A) => {
       if (failures-- > 0) throw new Error('connection reset');
-      return increment(exposures);
+      return increment(...args);
     };
-    await sink.store([impression(AFTER_MIDNIGHT), impression(AFTER_MIDNIGHT)]);
-    await writer.flush();
-    await sink.store([impression(AFTER_MIDNIGHT)]);
-    await writer.flush();
-    const exposure = await rollupRepos.exposures.model
-      .findOne({ day: dayOf(AFTER_MIDNIGHT), memberId: 'M0001' })
-      .lean()
-      .exec();
-    expect(exposure?.impressions).toBe(3);
-  });
+  }
 
-  it('does not write exposures again when only the rollup write failed', async () => {
+  it.each([
+    // Frequency caps read today's exposures: lost, a capped creative would be shown past its cap all day.
+    [
+      'the exposures write failed: they go again with the next',
+      () => failNextIncrement(rollupRepos.exposures),
+    ],
+    // Written with the failed rollups, they must not be written again: nobody is capped on impressions never seen.
+    [
+      'only the rollup write failed: they are not written twice',
+      () => failNextIncrement(rollupRepos.rollups),
+    ],
+  ])("counts today's exposures once when %s", async (_case, fail) => {
     now = AFTER_MIDNIGHT;
-    const increment = rollupRepos.rollups.increment.bind(rollupRepos.rollups);
-    let failures = 1;
-    rollupRepos.rollups.increment = async (increments) => {
-      if (failures-- > 0) throw new Error('connection reset');
-      return increment(increments);
-    };
+    fail();
     await sink.store([impression(AFTER_MIDNIGHT), impression(AFTER_MIDNIGHT)]);
     await writer.flush();
     await sink.store([impression(AFTER_MIDNIGHT)]);
@@ -826,7 +823,6 @@ describe('rollups of a closed day', () => {
       .findOne({ day: dayOf(AFTER_MIDNIGHT), memberId: 'M0001' })
       .lean()
       .exec();
-    // Two written with the failed rollups, one after: a member is not capped on impressions they never saw.
     expect(exposure?.impressions).toBe(3);
   });
 });

@@ -183,6 +183,21 @@ describe('the lifecycle job', () => {
   });
 });
 
+/** A database of its own gets the default stage model, as the seed publishes it. */
+function publishStageModel(repos: Awaited<ReturnType<typeof openAnalytics>>) {
+  return repos.models.publish(
+    {
+      name: LIFECYCLE_MODEL_NAME,
+      description: LIFECYCLE_DESCRIPTION,
+      parameters: DEFAULT_LIFECYCLE_MODEL,
+      metrics: {},
+      trainedAt: new Date(),
+      trainedBy: 'test',
+    },
+    new Date(),
+  );
+}
+
 /** Members as the job sees it: takes and keeps every call, and lets the test act while the first is under way. */
 class RecordingGraph extends GraphClient {
   readonly handed: number[] = [];
@@ -210,17 +225,7 @@ describe('a run whose lease another process took over', () => {
     const connection = await testDatabase('lifecycle-lease');
     const repos = await openAnalytics(connection);
     // Its own data: the stage model, and 1,001 members active today, three pages of results.
-    await repos.models.publish(
-      {
-        name: LIFECYCLE_MODEL_NAME,
-        description: LIFECYCLE_DESCRIPTION,
-        parameters: DEFAULT_LIFECYCLE_MODEL,
-        metrics: {},
-        trainedAt: new Date(),
-        trainedBy: 'test',
-      },
-      new Date(),
-    );
+    await publishStageModel(repos);
     const today = new Date().toISOString().slice(0, 10);
     await repos.rollups.markActive(
       Array.from({ length: 1_001 }, (_, i) => {
@@ -252,17 +257,7 @@ describe('purchases', () => {
   it("counts products' record of a completed flow, not an app's own flow_completed", async () => {
     const connection = await testDatabase('lifecycle-purchases');
     const repos = await openAnalytics(connection);
-    await repos.models.publish(
-      {
-        name: LIFECYCLE_MODEL_NAME,
-        description: LIFECYCLE_DESCRIPTION,
-        parameters: DEFAULT_LIFECYCLE_MODEL,
-        metrics: {},
-        trainedAt: new Date(),
-        trainedBy: 'test',
-      },
-      new Date(),
-    );
+    await publishStageModel(repos);
     const now = new Date();
     const today = now.toISOString().slice(0, 10);
     const completed = (memberId: string, recordedBy: string | null) => ({

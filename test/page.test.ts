@@ -286,6 +286,18 @@ describe('an ended activity', () => {
   });
 });
 
+/** The live cards of the first slot of an APP page, as a young member gets it. */
+async function liveCardsOn(key: string) {
+  const response = await graphql(
+    hub.gatewayUrl,
+    `{ viewer { page(channel: APP, key: "${key}") { slots { items { ... on LiveCard { liveStream { id status } } } } } } }`,
+    {},
+    bearer(tokens.young),
+  );
+  expect(response.errors).toBeUndefined();
+  return response.data?.viewer.page.slots[0].items;
+}
+
 describe('a live stream', () => {
   const HOUR = 3_600_000;
   const STREAMS = ['L-T-STARTED', 'L-T-ENDED', 'L-T-SOON'];
@@ -330,14 +342,7 @@ describe('a live stream', () => {
   });
 
   it('says where it stands by its schedule, and leaves members’ pages once it has ended', async () => {
-    const response = await graphql(
-      hub.gatewayUrl,
-      '{ viewer { page(channel: APP, key: "livetest") { slots { items { ... on LiveCard { liveStream { id status } } } } } } }',
-      {},
-      bearer(tokens.young),
-    );
-    expect(response.errors).toBeUndefined();
-    expect(response.data?.viewer.page.slots[0].items).toEqual([
+    expect(await liveCardsOn('livetest')).toEqual([
       { liveStream: { id: 'L-T-STARTED', status: 'LIVE' } },
       { liveStream: { id: 'L-T-SOON', status: 'SCHEDULED' } },
     ]);
@@ -440,14 +445,7 @@ describe('a live stream stored before streams had an end', () => {
     expect(await listed('ENDED')).toEqual([
       { id: 'L-OLD-OVER', status: 'ENDED', endsAt: endsAt('L-OLD-OVER', 0) },
     ]);
-    const page = await graphql(
-      hub.gatewayUrl,
-      '{ viewer { page(channel: APP, key: "oldlive") { slots { items { ... on LiveCard { liveStream { id status } } } } } } }',
-      {},
-      bearer(tokens.young),
-    );
-    expect(page.errors).toBeUndefined();
-    expect(page.data?.viewer.page.slots[0].items).toEqual([
+    expect(await liveCardsOn('oldlive')).toEqual([
       { liveStream: { id: 'L-OLD-ONAIR', status: 'LIVE' } },
       { liveStream: { id: 'L-OLD-SOON', status: 'SCHEDULED' } },
     ]);
