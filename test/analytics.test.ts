@@ -219,6 +219,34 @@ describe('recordMemberEvents', () => {
     expect(await repos.rollups.actives.countDocuments({ day, memberId: 'M0007' })).toBe(0);
   });
 
+  it("takes a service's events queued through an outage longer than a device's week, up to 90 days", async () => {
+    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const caller = { identity: serviceIdentity('messages') };
+    const id = `dlv-late-${Date.now().toString(36)}`;
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const recorded = await graph.query<{ recordMemberEvents: unknown }>(caller, RECORD, {
+      events: [
+        { ...delivered(`${id}-10`), occurredAt: daysAgo(10) },
+        { ...delivered(`${id}-91`), occurredAt: daysAgo(91) },
+      ],
+    });
+    expect(recorded.data?.recordMemberEvents).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [{ index: 1, code: 'INVALID_TIME', field: 'occurredAt' }],
+    });
+    // A device's event of ten days ago is as late as ever.
+    const tracked = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: uniqueDevice(), events: [{ ...event('sign_in', {}), occurredAt: daysAgo(10) }] },
+      member,
+    );
+    expect(tracked.data?.trackEvents.rejected).toEqual([
+      { index: 0, code: 'INVALID_TIME', field: 'occurredAt' },
+    ]);
+  });
+
   it('is for the hub’s services only', async () => {
     const response = await graphql(
       hub.gatewayUrl,

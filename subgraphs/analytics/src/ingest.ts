@@ -107,7 +107,7 @@ export async function recordMemberEvents(
         message: 'memberId is not a member id',
         field: 'memberId',
       });
-    const checked = checkEvent(event, definitions.get(event.name), ctx.now);
+    const checked = checkEvent(event, definitions.get(event.name), ctx.now, LIMITS.servicePastMs);
     if (!checked.ok) return rejected.push({ index, ...checked.rejection });
     valid.push({
       _id: `${recorder}:${event.id}`,

@@ -39,6 +39,11 @@ export const LIMITS = {
   futureMs: 10 * 60_000,
   /** How late an event may arrive (a phone offline for a while still reports). */
   pastMs: 7 * 24 * 3_600_000,
+  /**
+   * How late a hub service's event may arrive: services queue theirs while analytics is down, and their clocks are the
+   * hub's, so an outage longer than a device's week still loses no completed flow (and its reward) nor delivery.
+   */
+  servicePastMs: 90 * 24 * 3_600_000,
 } as const;
 
 const ID_VALUE = /^\S{1,128}$/;
@@ -85,13 +90,14 @@ export function checkEvent(
   event: ReportedEvent,
   definition: TrackedEventDoc | undefined,
   now: Date,
+  pastMs: number = LIMITS.pastMs,
 ): { ok: true; properties: Record<string, unknown> } | { ok: false; rejection: Rejection } {
   const fail = (rejection: Rejection) => ({ ok: false as const, rejection });
   if (!CLIENT_ID.test(event.id)) return fail(reject('INVALID_ID', 'the event id is not a client id', 'id'));
   if (!definition)
     return fail(reject('UNKNOWN_EVENT', `"${event.name.slice(0, 64)}" is not in the tracking plan`, 'name'));
   const offset = event.occurredAt.getTime() - now.getTime();
-  if (offset > LIMITS.futureMs || -offset > LIMITS.pastMs)
+  if (offset > LIMITS.futureMs || -offset > pastMs)
     return fail(reject('INVALID_TIME', 'occurredAt is too far in the future or too old', 'occurredAt'));
   const properties = event.properties ?? {};
   if (!isRecord(properties))
