@@ -206,7 +206,11 @@ describe('invite codes', () => {
       codes.push(code);
     }
     const headers = await as('M0008');
-    const readsDuring = readCounter(hub.connections.engagement);
+    // The reward job's sweep for activated referrals runs every 250 ms here; it is not the request's read.
+    const readsDuring = readCounter(
+      hub.connections.engagement,
+      (event) => (event.command.filter as { state?: unknown } | undefined)?.state === 'ACTIVATED',
+    );
     let invitations: unknown;
     const reads = await readsDuring(async () => {
       const response = await graphql(

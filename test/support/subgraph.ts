@@ -59,8 +59,14 @@ export async function startSubgraph<TRepos>(
   };
 }
 
-/** Records the reads (find, aggregate) a connection sends (connectDatabase's connections monitor commands). */
-export function readRecorder(connection: Connection) {
+/**
+ * Records the reads (find, aggregate) a connection sends (connectDatabase's connections monitor commands), except those
+ * `ignore` picks out, such as a background job's.
+ */
+export function readRecorder(
+  connection: Connection,
+  ignore: (event: CommandStartedEvent) => boolean = () => false,
+) {
   const commands: CommandStartedEvent[] = [];
   connection.getClient().on('commandStarted', (event: CommandStartedEvent) => commands.push(event));
   return {
@@ -70,6 +76,7 @@ export function readRecorder(connection: Connection) {
       const reads: Record<string, number> = {};
       for (const event of commands) {
         if (event.commandName !== 'find' && event.commandName !== 'aggregate') continue;
+        if (ignore(event)) continue;
         const collection = String(event.command[event.commandName]);
         reads[collection] = (reads[collection] ?? 0) + 1;
       }
@@ -79,8 +86,8 @@ export function readRecorder(connection: Connection) {
 }
 
 /** Reads per collection while running `action`. */
-export function readCounter(connection: Connection) {
-  const recorder = readRecorder(connection);
+export function readCounter(connection: Connection, ignore?: (event: CommandStartedEvent) => boolean) {
+  const recorder = readRecorder(connection, ignore);
   return async function readsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
     recorder.reset();
     await action();
