@@ -1,5 +1,6 @@
 // Configuration from the environment, validated once at start so a bad value fails fast with a clear message.
 import { z } from 'zod';
+import { isTimeZone } from './calendar';
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123';
@@ -57,6 +58,15 @@ export const configSchema = z
       .string()
       .min(32, 'SUBGRAPH_SECRET must be at least 32 characters')
       .default(DEV_SUBGRAPH_SECRET),
+    /**
+     * The bank's time zone (IANA): its business days are the days of daily limits, sign-ins, frequency caps, rollups
+     * and retention weeks, and its months are campaigns' months. Set it before the first event: days already counted
+     * keep the zone they were counted in.
+     */
+    BANK_TIME_ZONE: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine(isTimeZone, 'must be an IANA time zone the platform knows, e.g. Asia/Shanghai or UTC'),
     /** A mini-program flow session expires after this long without advancing. */
     FLOW_SESSION_TTL_MINUTES: whole(1, 24 * 60).default(30),
     /** How often products relays completed flow sessions to analytics as flow_completed events; 0 turns it off. */

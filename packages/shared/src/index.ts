@@ -25,3 +25,4 @@ export * from './metrics';
 export * from './tracing';
 export * from './cached';
 export * from './event-relay';
+export * from './calendar';

@@ -85,6 +85,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ROLLUP_REBUILD_INTERVAL_MS: '60000' }).ROLLUP_REBUILD_INTERVAL_MS).toBe(60_000);
   });
 
+  it("takes the bank's time zone from the IANA database, refusing one the platform does not know", () => {
+    expect(loadConfig({}).BANK_TIME_ZONE).toBe('Asia/Shanghai');
+    expect(loadConfig({ BANK_TIME_ZONE: 'Europe/Zurich' }).BANK_TIME_ZONE).toBe('Europe/Zurich');
+    expect(() => loadConfig({ BANK_TIME_ZONE: 'Mars/Olympus_Mons' })).toThrow(
+      'BANK_TIME_ZONE: must be an IANA',
+    );
+  });
+
   it('still reads an unset variable as its default', () => {
     expect(loadConfig({}).GATEWAY_PORT).toBe(4000);
     expect(loadConfig({ TASK_FEED_INTERVAL_MS: '0' }).TASK_FEED_INTERVAL_MS).toBe(0);
