@@ -246,9 +246,19 @@ describe('a session that completed while queuing its event failed (a process dyi
     ];
     for (const [i, [step, output]] of steps.entries())
       await ok(graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers));
-    const enqueue = jest
-      .spyOn(EventRelayRepository.prototype, 'enqueue')
-      .mockRejectedValueOnce(new Error('the process died'));
+    // Only this session's event fails to queue, once: the relay job and messages queue through the same class.
+    const queue = EventRelayRepository.prototype.enqueue;
+    let died = false;
+    const enqueue = jest.spyOn(EventRelayRepository.prototype, 'enqueue').mockImplementation(async function (
+      this: EventRelayRepository,
+      events,
+    ) {
+      if (!died && events.some((event) => event._id === session)) {
+        died = true;
+        throw new Error('the process died');
+      }
+      return queue.call(this, events);
+    });
     try {
       const last = await graphql(
         hub.gatewayUrl,
@@ -256,6 +266,7 @@ describe('a session that completed while queuing its event failed (a process dyi
         { session, step: 'open', output: { accountId: `AC-${session.slice(-8)}` }, key: `${session}-2` },
         headers,
       );
+      expect(died).toBe(true);
       expect(last.errors).toBeDefined();
     } finally {
       enqueue.mockRestore();
