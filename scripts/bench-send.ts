@@ -4,7 +4,7 @@
 // provider until it acknowledges it), and peak memory; then writes the same outbox documents with a raw insertMany
 // into a collection of their own and prints planning's rate next to it.
 import { SignJWT } from 'jose';
-import { GraphClient } from '@bank-hub/shared';
+import { BankCalendar, GraphClient } from '@bank-hub/shared';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import type { MemberDoc } from '../subgraphs/members/src/models/member';
 import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     await approved('TEMPLATE', fiveG);
     await approved('TEMPLATE', smsOnly);
     // Quiet hours twelve hours away from now in Shanghai: nobody waits for them.
-    const hour = Math.floor(localMinutes(new Date(), 'Asia/Shanghai') / 60);
+    const hour = Math.floor(localMinutes(new Date(), 'Asia/Shanghai', 'Asia/Shanghai') / 60);
     const at = `${String((hour + 12) % 24).padStart(2, '0')}:00`;
     const campaignId = (
       await alice(`mutation ($input: CampaignInput!) { createCampaign(input: $input) { id } }`, {
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     const planDeadline = Date.now() + MAX_PHASE_S * 1_000;
     let planned = 0;
     while (Date.now() < planDeadline) {
-      await runScheduler({ repos, graph, logger });
+      await runScheduler({ repos, graph, logger, calendar: new BankCalendar('Asia/Shanghai') });
       const occurrence = await repos.campaigns.occurrences.findOne({ campaignId }).lean();
       planned = occurrence?.planned ?? 0;
       if (occurrence?.state === 'PLANNED') break;

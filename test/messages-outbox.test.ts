@@ -113,7 +113,7 @@ describe('a campaign to 1,000 members, its worker killed halfway', () => {
 
   it('delivers exactly one message per eligible member, and records why the others got none', async () => {
     // Quiet hours now in Shanghai (two hours from this hour), never in Los Angeles, sixteen hours behind.
-    const hour = Math.floor(localMinutes(new Date(), 'Asia/Shanghai') / 60);
+    const hour = Math.floor(localMinutes(new Date(), 'Asia/Shanghai', 'Asia/Shanghai') / 60);
     const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
     await segmentOf(
       'KILL_TEST',
@@ -539,7 +539,7 @@ describe('quiet hours beginning while a batch is sent', () => {
     // Quiet hours begin at a whole minute two hours from now in the members' zone; the worker decides ten seconds
     // before it and, stalled while recording its attempts, reaches the hand-over ten seconds after it.
     const start = new Date(Math.ceil((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
-    const local = localMinutes(start, 'America/Los_Angeles');
+    const local = localMinutes(start, 'America/Los_Angeles', 'Asia/Shanghai');
     const hhmm = (minutes: number) =>
       `${String(Math.floor(minutes / 60) % 24).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
     const id = await m.approvedCampaign({
@@ -837,7 +837,12 @@ describe('the scheduler pass', () => {
       return m.repos.campaigns.openOccurrence(...args);
     };
     try {
-      const pass = await runScheduler({ repos: { ...m.repos, campaigns }, graph: m.graph, logger });
+      const pass = await runScheduler({
+        repos: { ...m.repos, campaigns },
+        graph: m.graph,
+        logger,
+        calendar: m.calendar,
+      });
       expect(pass).toMatchObject({ ran: true, opened: 1 });
       const occurrences = await m.repos.campaigns.occurrences
         .find({ campaignId: { $in: ids } })

@@ -1,6 +1,6 @@
 // Helpers for the messages tests: operators authoring through the gateway (four eyes: one edits, another approves),
 // and the scheduler and sender run in-process on the hub's own database, so a test decides when they run.
-import { GraphClient, createLogger, type Logger } from '@bank-hub/shared';
+import { BankCalendar, GraphClient, createLogger, type Logger } from '@bank-hub/shared';
 import type { RunningHub } from '../../scripts/hub';
 import { runScheduler } from '../../subgraphs/messages/src/campaigns/scheduler';
 import { openRepositories, type MessagesRepositories } from '../../subgraphs/messages/src/models';
@@ -15,6 +15,8 @@ export const logger: Logger = createLogger('messages-test', 'silent');
 export interface Messaging {
   repos: MessagesRepositories;
   graph: GraphClient;
+  /** The bank's calendar, as the scheduler is given it. */
+  calendar: BankCalendar;
   /** Sends a document as ops.alice (the editor). */
   alice(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
   /** Sends a document as ops.bob (the approver). */
@@ -33,6 +35,7 @@ export interface Messaging {
 export async function messaging(hub: RunningHub, config = testConfig): Promise<Messaging> {
   const repos = await openRepositories(hub.connections.messages);
   const graph = new GraphClient(() => hub.gatewayUrl, config.SUBGRAPH_SECRET);
+  const calendar = new BankCalendar(config.BANK_TIME_ZONE);
   const as =
     (subject: string, scope: string) =>
     async (query: string, variables: Record<string, unknown> = {}) =>
@@ -49,6 +52,7 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
   return {
     repos,
     graph,
+    calendar,
     alice,
     bob,
     member: (memberId, query, variables) => as(memberId, 'member')(query, variables),
@@ -79,7 +83,7 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
       return id;
     },
     async schedule() {
-      await runScheduler({ repos, graph, logger });
+      await runScheduler({ repos, graph, logger, calendar });
     },
     send(options = {}) {
       return sendDue({

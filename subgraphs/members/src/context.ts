@@ -31,6 +31,8 @@ export interface MembersContext extends BaseContext {
   definitions: Snapshot<Definitions>;
   loaders: MembersLoaders;
   now: Date;
+  /** The bank's time zone (BANK_TIME_ZONE): a member's when none is stored. */
+  bankTimeZone: string;
 }
 
 export function createLoaders(
@@ -63,9 +65,20 @@ export function createLoaders(
   };
 }
 
-export function createContext(repos: MembersRepositories, definitions: Snapshot<Definitions>) {
+export function createContext(
+  repos: MembersRepositories,
+  definitions: Snapshot<Definitions>,
+  bankTimeZone: string,
+) {
   return (base: BaseContext): MembersContext => {
     const now = new Date();
-    return { ...base, repos, definitions, now, loaders: createLoaders(repos, definitions, now) };
+    return {
+      ...base,
+      repos,
+      definitions,
+      now,
+      bankTimeZone,
+      loaders: createLoaders(repos, definitions, now),
+    };
   };
 }

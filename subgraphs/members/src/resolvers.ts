@@ -15,7 +15,7 @@ import {
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
-import { GUEST_PROFILE, guestMember, isGuest } from './domain/guest';
+import { guestMember, guestProfile, isGuest } from './domain/guest';
 import { levelForGrowthPoints } from './domain/levels';
 import { profileView } from './domain/masking';
 import { segmentCodesFor } from './domain/segments';
@@ -151,7 +151,9 @@ export const resolvers: Resolvers = {
     },
     id: (member) => member._id,
     profile: (member, _args, ctx) =>
-      isGuest(member) ? GUEST_PROFILE : profileView(member, hasScope(ctx.identity, Scope.PII_READ)),
+      isGuest(member)
+        ? guestProfile(ctx.bankTimeZone)
+        : profileView(member, hasScope(ctx.identity, Scope.PII_READ), ctx.bankTimeZone),
     tags: (member) => Object.entries(member.tags).map(([code, value]) => ({ code, value })),
     affinityKeys: (member) => affinityKeysOf(member.tags, member.attributes.ageGroup),
     segmentCodes: async (member, _args, ctx) => (await segmentsOf(member, ctx)).map((segment) => segment._id),

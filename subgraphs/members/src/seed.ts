@@ -5,7 +5,7 @@ import { LIFECYCLE_STAGES, bucketOf, type Rule } from '@bank-hub/targeting';
 import { levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
 import {
-  DEFAULT_TIME_ZONE,
+  HOME_TIME_ZONE,
   type MemberContact,
   type MemberDoc,
   type RiskLevel,
@@ -183,7 +183,7 @@ function contactFor(id: string): MemberContact {
   return {
     timeZone:
       abroad < 0.94
-        ? DEFAULT_TIME_ZONE
+        ? HOME_TIME_ZONE
         : ZONES_ABROAD[Math.floor(((abroad - 0.94) / 0.06) * ZONES_ABROAD.length)]!,
     phoneVerified,
     fiveGCapable: phoneVerified && bucketOf(id, 'contact:5g') < 0.4,
@@ -272,7 +272,7 @@ export const DEMO_MEMBERS: MemberDoc[] = [
     _id: 'M0001',
     personal: { name: '林小雨', phone: '13800010001', idNumber: idNumber('310101', '20050314', '021') },
     attributes: { city: 'Shanghai', ageGroup: '18-24', gender: 'F' },
-    contact: { timeZone: DEFAULT_TIME_ZONE, phoneVerified: true, fiveGCapable: false },
+    contact: { timeZone: HOME_TIME_ZONE, phoneVerified: true, fiveGCapable: false },
     tags: {
       new_user: true,
       student: true,
@@ -298,7 +298,7 @@ export const DEMO_MEMBERS: MemberDoc[] = [
     _id: 'M0002',
     personal: { name: '陈国华', phone: '13900020002', idNumber: idNumber('310104', '19740822', '135') },
     attributes: { city: 'Shanghai', ageGroup: '45-54', gender: 'M' },
-    contact: { timeZone: DEFAULT_TIME_ZONE, phoneVerified: true, fiveGCapable: true },
+    contact: { timeZone: HOME_TIME_ZONE, phoneVerified: true, fiveGCapable: true },
     tags: {
       salary_account: true,
       wealth_holder: true,

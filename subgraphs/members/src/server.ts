@@ -38,6 +38,7 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
         refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
         logger: dependencies.logger,
       }),
+      dependencies.config.BANK_TIME_ZONE,
     ),
     onStop: () => recovery.stop(),
   });

@@ -37,8 +37,16 @@ describe('masking', () => {
       personal: { name: '陈国华', phone: '13900020002', idNumber: '310104197408221359' },
       attributes: { city: 'Shanghai', ageGroup: '45-54' },
     };
-    expect(profileView(member, false)).toMatchObject({ name: '陈**', phone: '*******0002', unmasked: false });
-    expect(profileView(member, true)).toMatchObject({ name: '陈国华', phone: '13900020002', unmasked: true });
+    expect(profileView(member, false, 'Asia/Shanghai')).toMatchObject({
+      name: '陈**',
+      phone: '*******0002',
+      unmasked: false,
+    });
+    expect(profileView(member, true, 'Asia/Shanghai')).toMatchObject({
+      name: '陈国华',
+      phone: '13900020002',
+      unmasked: true,
+    });
   });
 });
 

@@ -77,6 +77,26 @@ describe('a member profile', () => {
     });
   });
 
+  it('defaults such a member to the bank’s own time zone where BANK_TIME_ZONE names another', async () => {
+    const zurich = await startMembers('reach_zurich', { config: { BANK_TIME_ZONE: 'Europe/Zurich' } });
+    try {
+      await zurich.repos.members.model.collection.updateOne(
+        { _id: 'M0003' as never },
+        { $unset: { contact: '' } },
+      );
+      const response = await zurich.as('svc.messages', ['service', 'pii:read'])(PAGE, {
+        filter: { ids: ['M0003'] },
+      });
+      expect(response.data?.members.edges[0].node.profile.timeZone).toBe('Europe/Zurich');
+      const guest = await zurich.as('svc.messages', ['service'])(
+        `{ _entities(representations: [{ __typename: "Member", id: "guest:device-0001" }]) { ... on Member { profile { timeZone } } } }`,
+      );
+      expect(guest.data?._entities[0].profile.timeZone).toBe('Europe/Zurich');
+    } finally {
+      await zurich.stop();
+    }
+  });
+
   it('seeds some members abroad, most with a verified phone, some taking 5G', async () => {
     const all = await members.repos.members.all();
     const zones = new Set(all.map((member) => member.contact?.timeZone));

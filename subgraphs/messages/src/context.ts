@@ -1,7 +1,7 @@
 // The per-request context: identity, repositories, the graph client, settings and loaders created fresh for every
 // request.
 import DataLoader from 'dataloader';
-import { keyedLoader, type BaseContext, type GraphClient } from '@bank-hub/shared';
+import { keyedLoader, type BankCalendar, type BaseContext, type GraphClient } from '@bank-hub/shared';
 import type { CampaignDoc } from './campaigns/model';
 import type { ConsentDoc } from './consent/model';
 import type { InboxSummary } from './inbox/model';
@@ -18,6 +18,8 @@ export interface MessagesServices {
   linkSecret: string;
   /** The page an unsubscribe link opens. */
   unsubscribeBase: string;
+  /** The bank's calendar (BANK_TIME_ZONE): campaigns' months. */
+  calendar: BankCalendar;
 }
 
 /** A member as the gateway hands it over: an id. */

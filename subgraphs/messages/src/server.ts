@@ -3,6 +3,7 @@
 // analytics). Both stop with the server, after the run under way.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
+  BankCalendar,
   createSubgraphServer,
   readSubgraphSchema,
   scheduleJob,
@@ -50,6 +51,7 @@ export function sendRulesOf(config: HubConfig, leaseMs = BATCH_LEASE_MS): SendRu
     unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
     linkSecret: config.SUBGRAPH_SECRET,
     consentRecheckMs: CONSENT_RECHECK_MS,
+    bankTimeZone: config.BANK_TIME_ZONE,
   };
 }
 
@@ -58,10 +60,11 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
   const repos = await openRepositories(dependencies.connection);
   const provider = providerFor(config, repos);
   const rules = sendRulesOf(config);
+  const calendar = new BankCalendar(config.BANK_TIME_ZONE);
   const scheduler = scheduleJob(
     'messages-scheduler',
     config.MESSAGES_SCHEDULER_INTERVAL_MS,
-    () => runScheduler({ repos, graph, logger }),
+    () => runScheduler({ repos, graph, logger, calendar }),
     logger,
     config.MESSAGES_SCHEDULER_INTERVAL_MS,
   );
@@ -89,6 +92,7 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
       linkHosts: new Set(config.CREATIVE_LINK_HOSTS),
       linkSecret: config.SUBGRAPH_SECRET,
       unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
+      calendar,
     }),
     routes: receiptsRoute({ repos, secret: config.MESSAGES_RECEIPT_SECRET, logger }),
     metrics: outboxMetrics(repos.outbox, logger),

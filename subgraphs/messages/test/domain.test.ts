@@ -1,7 +1,7 @@
 // Messages' domain functions, table-driven: variables, SMS billing, template and campaign checks, quiet hours in
 // members' time zones, recurrences, the channel ladder, consent, the contact budget, planning one member, and the
 // signatures of unsubscribe links and provider receipts.
-import { ErrorCode, InputProblem } from '@bank-hub/shared';
+import { BankCalendar, ErrorCode, InputProblem } from '@bank-hub/shared';
 import { checkCampaignInput, type CampaignInput } from '../src/campaigns/domain/validation';
 import { dueOccurrence, isExhausted, nthOccurrence, quietUntil } from '../src/campaigns/domain/timing';
 import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-token';
@@ -299,6 +299,9 @@ describe('rendering', () => {
   });
 });
 
+const SHANGHAI = 'Asia/Shanghai';
+const bank = new BankCalendar(SHANGHAI);
+
 describe('quiet hours in the member’s time zone', () => {
   const quiet = { start: '21:00', end: '08:00' };
   // 2026-11-26T14:30Z is 22:30 in Shanghai, 14:30 in London, 06:30 in Los Angeles.
@@ -309,14 +312,18 @@ describe('quiet hours in the member’s time zone', () => {
     ['Europe/London', null],
     ['America/Los_Angeles', '2026-11-26T16:00:00.000Z'],
   ])('%s: held until %s', (zone, until) => {
-    expect(quietUntil(at, zone, quiet)?.toISOString() ?? null).toBe(until);
+    expect(quietUntil(at, zone, quiet, SHANGHAI)?.toISOString() ?? null).toBe(until);
   });
 
   it('handles quiet hours within one day, and an unknown zone as the bank’s', () => {
-    expect(quietUntil(at, 'Europe/London', { start: '12:00', end: '15:00' })?.toISOString()).toBe(
+    expect(quietUntil(at, 'Europe/London', { start: '12:00', end: '15:00' }, SHANGHAI)?.toISOString()).toBe(
       '2026-11-26T15:00:00.000Z',
     );
-    expect(quietUntil(at, 'Mars/Olympus_Mons', quiet)).toEqual(quietUntil(at, 'Asia/Shanghai', quiet));
+    expect(quietUntil(at, 'Mars/Olympus_Mons', quiet, SHANGHAI)).toEqual(
+      quietUntil(at, SHANGHAI, quiet, SHANGHAI),
+    );
+    // A bank elsewhere reads an unknown zone as its own.
+    expect(quietUntil(at, 'Mars/Olympus_Mons', quiet, 'Europe/London')).toBeNull();
   });
 });
 
@@ -324,26 +331,40 @@ describe('occurrences', () => {
   const at = new Date('2026-01-31T02:00:00Z');
 
   it('steps months to their last day when the day is missing', () => {
-    expect(nthOccurrence(at, 'MONTHLY', 1).toISOString()).toBe('2026-02-28T02:00:00.000Z');
-    expect(nthOccurrence(at, 'MONTHLY', 2).toISOString()).toBe('2026-03-31T02:00:00.000Z');
-    expect(nthOccurrence(at, 'WEEKLY', 1).toISOString()).toBe('2026-02-07T02:00:00.000Z');
+    expect(nthOccurrence(at, 'MONTHLY', 1, bank).toISOString()).toBe('2026-02-28T02:00:00.000Z');
+    expect(nthOccurrence(at, 'MONTHLY', 2, bank).toISOString()).toBe('2026-03-31T02:00:00.000Z');
+    expect(nthOccurrence(at, 'WEEKLY', 1, bank).toISOString()).toBe('2026-02-07T02:00:00.000Z');
   });
 
   it('steps months on the bank’s clock: the 31st at 07:00 in Beijing is the 28th of February there, not 1 March', () => {
     const first = new Date('2026-01-31T07:00:00+08:00');
-    expect(nthOccurrence(first, 'MONTHLY', 1).toISOString()).toBe('2026-02-27T23:00:00.000Z');
-    expect(nthOccurrence(first, 'MONTHLY', 2).toISOString()).toBe('2026-03-30T23:00:00.000Z');
-    expect(nthOccurrence(first, 'MONTHLY', 3).toISOString()).toBe('2026-04-29T23:00:00.000Z');
+    expect(nthOccurrence(first, 'MONTHLY', 1, bank).toISOString()).toBe('2026-02-27T23:00:00.000Z');
+    expect(nthOccurrence(first, 'MONTHLY', 2, bank).toISOString()).toBe('2026-03-30T23:00:00.000Z');
+    expect(nthOccurrence(first, 'MONTHLY', 3, bank).toISOString()).toBe('2026-04-29T23:00:00.000Z');
+  });
+
+  it('steps months on the clock of the bank’s own zone (BANK_TIME_ZONE), across a daylight-saving change', () => {
+    // 09:00 in Zurich on 15 March (UTC+1) stays 09:00 there on 15 April (UTC+2).
+    const zurich = new BankCalendar('Europe/Zurich');
+    const first = new Date('2026-03-15T08:00:00Z');
+    expect(nthOccurrence(first, 'MONTHLY', 1, zurich).toISOString()).toBe('2026-04-15T07:00:00.000Z');
+    // 06:00 UTC on 31 January is the 31st at 14:00 in Shanghai (a month on: 28 February) but the 30th at 22:00 in Los
+    // Angeles (a month on: 28 February there, 1 March in UTC).
+    const late = new Date('2026-01-31T06:00:00Z');
+    expect(nthOccurrence(late, 'MONTHLY', 1, bank).toISOString()).toBe('2026-02-28T06:00:00.000Z');
+    expect(nthOccurrence(late, 'MONTHLY', 1, new BankCalendar('America/Los_Angeles')).toISOString()).toBe(
+      '2026-03-01T06:00:00.000Z',
+    );
   });
 
   it('plans the latest due occurrence once, skipping the ones missed', () => {
     const trigger = { kind: 'RECURRING' as const, at, every: 'DAILY' as const, until: null };
     const now = new Date('2026-02-03T05:00:00Z');
-    expect(dueOccurrence(trigger, null, now)?.toISOString()).toBe('2026-02-03T02:00:00.000Z');
-    expect(dueOccurrence(trigger, new Date('2026-02-03T02:00:00Z'), now)).toBeNull();
-    expect(dueOccurrence({ kind: 'ONCE', at }, null, now)).toEqual(at);
-    expect(dueOccurrence({ kind: 'ONCE', at }, at, now)).toBeNull();
-    expect(dueOccurrence({ kind: 'ONCE', at: new Date('2027-01-01T00:00:00Z') }, null, now)).toBeNull();
+    expect(dueOccurrence(trigger, null, now, bank)?.toISOString()).toBe('2026-02-03T02:00:00.000Z');
+    expect(dueOccurrence(trigger, new Date('2026-02-03T02:00:00Z'), now, bank)).toBeNull();
+    expect(dueOccurrence({ kind: 'ONCE', at }, null, now, bank)).toEqual(at);
+    expect(dueOccurrence({ kind: 'ONCE', at }, at, now, bank)).toBeNull();
+    expect(dueOccurrence({ kind: 'ONCE', at: new Date('2027-01-01T00:00:00Z') }, null, now, bank)).toBeNull();
   });
 
   it('plans nothing once the recurrence has ended, but its last occurrence shortly after', () => {
@@ -355,7 +376,7 @@ describe('occurrences', () => {
     };
     // Paused on the 3rd, resumed weeks after it ended: nothing is sent.
     expect(
-      dueOccurrence(trigger, new Date('2026-02-03T02:00:00Z'), new Date('2026-03-01T02:00:00Z')),
+      dueOccurrence(trigger, new Date('2026-02-03T02:00:00Z'), new Date('2026-03-01T02:00:00Z'), bank),
     ).toBeNull();
     // A scheduler run a minute after the last occurrence still plans it.
     expect(
@@ -363,6 +384,7 @@ describe('occurrences', () => {
         trigger,
         new Date('2026-02-04T02:00:00Z'),
         new Date('2026-02-05T02:01:00Z'),
+        bank,
       )?.toISOString(),
     ).toBe('2026-02-05T02:00:00.000Z');
   });
@@ -374,9 +396,9 @@ describe('occurrences', () => {
       every: 'DAILY' as const,
       until: new Date('2026-02-02T00:00:00Z'),
     };
-    expect(isExhausted(trigger, new Date('2026-02-01T02:00:00Z'))).toBe(true);
-    expect(isExhausted(trigger, new Date('2026-01-31T02:00:00Z'))).toBe(false);
-    expect(isExhausted({ ...trigger, until: null }, at)).toBe(false);
+    expect(isExhausted(trigger, new Date('2026-02-01T02:00:00Z'), bank)).toBe(true);
+    expect(isExhausted(trigger, new Date('2026-01-31T02:00:00Z'), bank)).toBe(false);
+    expect(isExhausted({ ...trigger, until: null }, at, bank)).toBe(false);
   });
 });
 
@@ -471,6 +493,7 @@ describe('planning one member', () => {
     ]),
     shared: { 'benefit.title': '加息券' },
     now: new Date('2026-11-26T02:00:00Z'),
+    bankTimeZone: SHANGHAI,
   };
   const member = {
     id: 'M0001',

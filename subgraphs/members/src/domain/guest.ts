@@ -1,7 +1,7 @@
 // A guest: a visitor without a token who named their device. Built in memory, never stored, so a guest costs no
 // member read and can never turn up in an operator's member list; targeted as a visitor who has not joined.
 import { deviceOfGuest, guestMemberId } from '@bank-hub/shared';
-import { DEFAULT_TIME_ZONE, type MemberDoc } from '../models/member';
+import type { MemberDoc } from '../models/member';
 import type { MembershipLevelDoc } from '../models/membership-level';
 import type { ProfileView } from './masking';
 
@@ -32,14 +32,14 @@ export function guestMember(deviceId: string, level: MembershipLevelDoc, now: Da
 export const isGuest = (member: Pick<MemberDoc, '_id'>): boolean => deviceOfGuest(member._id) !== null;
 
 /** A guest has no personal data to mask; empty, not stars, so a channel can tell there is nothing to show. */
-export const GUEST_PROFILE: ProfileView = {
+export const guestProfile = (bankTimeZone: string): ProfileView => ({
   name: '',
   phone: '',
   idNumber: '',
   unmasked: false,
   city: null,
   ageGroup: null,
-  timeZone: DEFAULT_TIME_ZONE,
+  timeZone: bankTimeZone,
   phoneVerified: false,
   fiveGCapable: false,
-};
+});

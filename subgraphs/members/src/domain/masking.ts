@@ -43,6 +43,7 @@ export const maskIdNumber = maskTail;
 export function profileView(
   member: Pick<MemberDoc, 'personal' | 'attributes' | 'contact'>,
   unmasked: boolean,
+  bankTimeZone: string,
 ): ProfileView {
   const { name, phone, idNumber } = member.personal;
   return {
@@ -52,6 +53,6 @@ export function profileView(
     unmasked,
     city: member.attributes.city ?? null,
     ageGroup: member.attributes.ageGroup ?? null,
-    ...contactOf(member),
+    ...contactOf(member, bankTimeZone),
   };
 }

@@ -72,16 +72,16 @@ export interface MemberContact {
   fiveGCapable?: boolean;
 }
 
-/** A member's time zone when none is stored: the bank's home market. */
-export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+/** The home market's time zone, where the demo's members live. */
+export const HOME_TIME_ZONE = 'Asia/Shanghai';
 
 /**
  * How a member can be reached, with the defaults of a member stored without it: the bank's time zone, and neither a
  * verified phone nor 5G — nobody is texted on a number the bank has not verified.
  */
-export function contactOf(member: Pick<MemberDoc, 'contact'>): Required<MemberContact> {
+export function contactOf(member: Pick<MemberDoc, 'contact'>, bankTimeZone: string): Required<MemberContact> {
   return {
-    timeZone: member.contact?.timeZone ?? DEFAULT_TIME_ZONE,
+    timeZone: member.contact?.timeZone ?? bankTimeZone,
     phoneVerified: member.contact?.phoneVerified ?? false,
     fiveGCapable: member.contact?.fiveGCapable ?? false,
   };

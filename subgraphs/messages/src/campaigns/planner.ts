@@ -4,7 +4,7 @@
 // one plans that page again, where each entry already written is kept (its id is its idempotency key) and the
 // batch gains any entry it lacked. The next page is asked for while the current one is written.
 import { randomUUID } from 'node:crypto';
-import type { GraphClient, Logger, MessageChannel } from '@bank-hub/shared';
+import type { BankCalendar, GraphClient, Logger, MessageChannel } from '@bank-hub/shared';
 import {
   audiencePage,
   benefitOf,
@@ -28,6 +28,8 @@ export interface PlannerDependencies {
   repos: MessagesRepositories;
   graph: GraphClient;
   logger: Logger;
+  /** The bank's calendar: campaigns' months, and the zone of a member whose own is unknown. */
+  calendar: BankCalendar;
   /** Members per audience page (members answers the hub up to 2000). */
   pageSize?: number;
 }
@@ -97,7 +99,13 @@ async function contextFor(
       ? await benefitOf(deps.graph, { identity: MESSAGES_SERVICE }, campaign.benefitId)
       : null;
   const byVariant = channelsByVariant(campaign, templates, benefit !== null);
-  return { campaign, occurrenceId, templates: byVariant, shared: benefitValues(benefit) };
+  return {
+    campaign,
+    occurrenceId,
+    templates: byVariant,
+    shared: benefitValues(benefit),
+    bankTimeZone: deps.calendar.timeZone,
+  };
 }
 
 /** Writes one page: its batch first (so no entry is ever outside one), then its entries. */

@@ -4,7 +4,7 @@ import type { Resolvers } from '../generated/resolvers';
 import type { TemplateDoc } from '../templates/model';
 import { newestFirstCursor, operator } from '../templates/resolvers';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
-import { campaignState, campaignStats } from './stats';
+import { campaignStats, currentState } from './stats';
 
 const ENTRY_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
 
@@ -37,17 +37,7 @@ export const campaignResolvers: Resolvers = {
       return ctx.loaders.campaignById.load(reference.id);
     },
     id: (campaign) => campaign._id,
-    state: async (campaign, _args, ctx) => {
-      const [pending, occurrences] = await Promise.all([
-        ctx.loaders.hasPending.load(campaign._id),
-        ctx.repos.campaigns.occurrencesOf(campaign._id, 3),
-      ]);
-      return campaignState(
-        campaign,
-        pending,
-        occurrences.some((occurrence) => occurrence.state === 'PLANNING'),
-      );
-    },
+    state: (campaign, _args, ctx) => currentState(ctx, campaign),
     occurrences: (campaign, { first }, ctx) =>
       ctx.repos.campaigns.occurrencesOf(campaign._id, checkCount(first ?? 20, 100, 'first')),
     stats: (campaign, _args, ctx) => campaignStats(ctx.repos, campaign._id),

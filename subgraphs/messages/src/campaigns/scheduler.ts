@@ -17,7 +17,7 @@ export interface SchedulerPass {
 
 /** Opens the occurrence due now, if any; the occurrence is written before the campaign moves past it. */
 async function openDue(deps: PlannerDependencies, campaign: CampaignDoc, now: Date): Promise<boolean> {
-  const due = dueOccurrence(campaign.trigger, campaign.plannedThrough, now);
+  const due = dueOccurrence(campaign.trigger, campaign.plannedThrough, now, deps.calendar);
   if (!due) return false;
   await deps.repos.campaigns.openOccurrence({
     _id: occurrenceIdOf(campaign._id, due),

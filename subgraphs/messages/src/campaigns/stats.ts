@@ -1,7 +1,8 @@
 // What a campaign's messages did, counted from the outbox in one aggregation: per variant and channel rung, sent,
 // delivered, opened, clicked, unsubscribed and the rest, and the skipped ones by reason. The outbox is the record of
 // every message; analytics gets the same facts as events for its own analyses.
-import type { MessageChannel } from '@bank-hub/shared';
+import type { BankCalendar, MessageChannel } from '@bank-hub/shared';
+import type { MessagesContext } from '../context';
 import type { MessagesRepositories } from '../models';
 import type { CampaignDoc } from './model';
 import { isExhausted } from './domain/timing';
@@ -107,15 +108,31 @@ export async function campaignStats(repos: MessagesRepositories, campaignId: str
   };
 }
 
+/** Where a campaign stands now, reading whether its messages still wait and its latest occurrences. */
+export async function currentState(ctx: MessagesContext, campaign: CampaignDoc): Promise<CampaignState> {
+  const [pending, occurrences] = await Promise.all([
+    ctx.loaders.hasPending.load(campaign._id),
+    ctx.repos.campaigns.occurrencesOf(campaign._id, 3),
+  ]);
+  const planning = occurrences.some((occurrence) => occurrence.state === 'PLANNING');
+  return campaignState(campaign, pending, planning, ctx.calendar);
+}
+
 export type CampaignState = 'DRAFT' | 'SCHEDULED' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'ARCHIVED';
 
 /** Where a campaign stands, from its workflow status, its running state and whether messages still wait. */
-export function campaignState(campaign: CampaignDoc, hasPending: boolean, planning: boolean): CampaignState {
+export function campaignState(
+  campaign: CampaignDoc,
+  hasPending: boolean,
+  planning: boolean,
+  calendar: BankCalendar,
+): CampaignState {
   if (campaign.status === 'ARCHIVED') return 'ARCHIVED';
   if (campaign.status !== 'PUBLISHED') return 'DRAFT';
   if (campaign.paused) return 'PAUSED';
   if (campaign.trigger.kind === 'EVENT') return 'RUNNING';
   if (!campaign.plannedThrough) return 'SCHEDULED';
-  if (hasPending || planning || !isExhausted(campaign.trigger, campaign.plannedThrough)) return 'RUNNING';
+  if (hasPending || planning || !isExhausted(campaign.trigger, campaign.plannedThrough, calendar))
+    return 'RUNNING';
   return 'COMPLETED';
 }

@@ -38,6 +38,8 @@ export interface SendRules {
    * member's consent again first: a withdrawal meanwhile counts.
    */
   consentRecheckMs: number;
+  /** The bank's time zone: the quiet hours of a member whose own zone is unknown. */
+  bankTimeZone: string;
 }
 
 export interface SenderDependencies {
@@ -225,7 +227,9 @@ async function sendChunk(
         // Quiet hours count at the moment of handing over: a chunk decided a minute before 21:00 may reach a message
         // only after it. Such a message did not go, so its attempt is not counted.
         const until =
-          entry.purpose === 'MARKETING' && quiet ? quietUntil(new Date(), entry.timeZone, quiet) : null;
+          entry.purpose === 'MARKETING' && quiet
+            ? quietUntil(new Date(), entry.timeZone, quiet, deps.rules.bankTimeZone)
+            : null;
         if (quiet && until) {
           if (quiet.policy === 'SKIP') counts.skipped += 1;
           else counts.deferred += 1;
@@ -379,7 +383,7 @@ async function decide(
     const rungs = consentedRungs(ladder, consentOf.get(entry.memberId) ?? {}, entry.purpose);
     if (rungs.length === 0) return void decisions.push({ entry, kind: 'skip', reason: 'NO_CONSENT' });
     if (entry.purpose === 'MARKETING' && quiet) {
-      const until = quietUntil(now, entry.timeZone, quiet);
+      const until = quietUntil(now, entry.timeZone, quiet, rules.bankTimeZone);
       if (until) {
         decisions.push(
           quiet.policy === 'SKIP'

@@ -15,7 +15,7 @@ import {
 import type { MessagesContext } from '../context';
 import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
 import { benefitOf, benefitValues, memberForPreview } from '../members-graph';
-import { campaignState } from '../campaigns/stats';
+import { currentState } from '../campaigns/stats';
 import { renderMessage, type RenderedMessage } from './domain/render';
 import { checkTemplateInput, type TemplateInput } from './domain/validation';
 import { channelOf, type TemplateDoc } from './model';
@@ -83,16 +83,7 @@ export async function updateTemplate(
  */
 async function campaignsStillSending(ctx: MessagesContext, templateId: string): Promise<string[]> {
   const campaigns = await ctx.repos.campaigns.publishedUsing(templateId);
-  const states = await Promise.all(
-    campaigns.map(async (campaign) => {
-      const [pending, occurrences] = await Promise.all([
-        ctx.loaders.hasPending.load(campaign._id),
-        ctx.repos.campaigns.occurrencesOf(campaign._id, 3),
-      ]);
-      const planning = occurrences.some((occurrence) => occurrence.state === 'PLANNING');
-      return campaignState(campaign, pending, planning);
-    }),
-  );
+  const states = await Promise.all(campaigns.map((campaign) => currentState(ctx, campaign)));
   return campaigns.filter((_campaign, i) => states[i] !== 'COMPLETED').map((campaign) => campaign._id);
 }
 

@@ -1,5 +1,7 @@
 // When messages may go: quiet hours in each member's own time zone, and the occurrences of a campaign's trigger.
-// Plain functions of dates; time zones come from the platform's IANA database (Intl).
+// Plain functions of dates; time zones come from the platform's IANA database (Intl), the bank's (BANK_TIME_ZONE) from
+// its calendar.
+import { isTimeZone, type BankCalendar } from '@bank-hub/shared';
 import type { LifecycleStage } from '@bank-hub/targeting';
 
 export interface QuietHours {
@@ -16,12 +18,14 @@ export const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
-/** One formatter per time zone: building one costs far more than using it, and a campaign meets few zones. */
+/** One formatter per known time zone: building one costs far more than using it, and a campaign meets few zones. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
+/** The zone's hour-and-minute formatter; null when the platform does not know the zone. */
+function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
+    if (!isTimeZone(timeZone)) return null;
     formatter = new Intl.DateTimeFormat('en-GB', {
       timeZone,
       hour: '2-digit',
@@ -33,23 +37,9 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** Whether the platform knows the time zone. */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatterFor(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The bank's own clock: campaigns' months are its months, and a member's unknown zone reads as it. */
-export const BANK_TIME_ZONE = 'Asia/Shanghai';
-
-/** Minutes after local midnight at `at` in the time zone (an unknown zone reads as the bank's). */
-export function localMinutes(at: Date, timeZone: string): number {
-  const formatter = isTimeZone(timeZone) ? formatterFor(timeZone) : formatterFor(BANK_TIME_ZONE);
-  const parts = formatter.formatToParts(at);
+/** Minutes after local midnight at `at` in the time zone; a zone the platform does not know reads as the bank's. */
+export function localMinutes(at: Date, timeZone: string, bankTimeZone: string): number {
+  const parts = (formatterFor(timeZone) ?? formatterFor(bankTimeZone)!).formatToParts(at);
   const hour = Number(parts.find((part) => part.type === 'hour')?.value ?? 0);
   const minute = Number(parts.find((part) => part.type === 'minute')?.value ?? 0);
   return hour * 60 + minute;
@@ -64,8 +54,9 @@ export function quietUntil(
   at: Date,
   timeZone: string,
   quiet: Pick<QuietHours, 'start' | 'end'>,
+  bankTimeZone: string,
 ): Date | null {
-  const now = localMinutes(at, timeZone);
+  const now = localMinutes(at, timeZone, bankTimeZone);
   const start = minutesOf(quiet.start);
   const end = minutesOf(quiet.end);
   const inside = start < end ? now >= start && now < end : now >= start || now < end;
@@ -90,45 +81,23 @@ export type EventTrigger =
   /** An unused claim that expires within `withinDays` days (of the campaign's benefit, when it names one). */
   | { kind: 'EVENT'; event: 'BENEFIT_EXPIRING'; withinDays: number };
 
-const bankClock = new Intl.DateTimeFormat('en-US', {
-  timeZone: BANK_TIME_ZONE,
-  year: 'numeric',
-  month: 'numeric',
-  day: 'numeric',
-  hour: 'numeric',
-  minute: 'numeric',
-  second: 'numeric',
-  hourCycle: 'h23',
-});
-
-/** The bank's wall clock at `at`, as if it were UTC (epoch milliseconds). */
-function bankWallClock(at: Date): number {
-  const parts = bankClock.formatToParts(at);
-  const part = (type: Intl.DateTimeFormatPartTypes) =>
-    Number(parts.find((found) => found.type === type)?.value ?? 0);
-  return (
-    Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) +
-    at.getUTCMilliseconds()
-  );
-}
-
 /**
  * The n-th occurrence of a recurrence from `first`. Months are stepped on the bank's wall clock, so "the 31st at
  * 07:00" stays the 31st (or a shorter month's last day) at 07:00 there — stepped in UTC it fell on the 1st of the next
  * month whenever 07:00 there is the day before in UTC.
  */
-export function nthOccurrence(first: Date, every: Recurrence, n: number): Date {
+export function nthOccurrence(first: Date, every: Recurrence, n: number, calendar: BankCalendar): Date {
   if (every === 'DAILY') return new Date(first.getTime() + n * 86_400_000);
   if (every === 'WEEKLY') return new Date(first.getTime() + n * 7 * 86_400_000);
-  const wall = new Date(bankWallClock(first));
+  const wall = new Date(calendar.wallClock(first));
   const day = wall.getUTCDate();
   wall.setUTCDate(1);
   wall.setUTCMonth(wall.getUTCMonth() + n);
   const lastDay = new Date(Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth() + 1, 0)).getUTCDate();
   wall.setUTCDate(Math.min(day, lastDay));
   // Back from the wall clock to the instant, at the bank's offset then (twice: an offset change in between counts).
-  const guess = wall.getTime() - (bankWallClock(wall) - wall.getTime());
-  return new Date(wall.getTime() - (bankWallClock(new Date(guess)) - guess));
+  const guess = wall.getTime() - (calendar.wallClock(wall) - wall.getTime());
+  return new Date(wall.getTime() - (calendar.wallClock(new Date(guess)) - guess));
 }
 
 /** How long after its `until` a recurring campaign's last occurrence may still be planned (a scheduler run late). */
@@ -140,7 +109,12 @@ export const ENDED_GRACE_MS = 60 * 60_000;
  * latest counts. A recurring campaign whose `until` has passed (by more than ENDED_GRACE_MS) has ended: it sends
  * nothing more, not even an occurrence it missed. Null when none is due; event triggers have no occurrences.
  */
-export function dueOccurrence(trigger: Trigger, plannedThrough: Date | null, now: Date): Date | null {
+export function dueOccurrence(
+  trigger: Trigger,
+  plannedThrough: Date | null,
+  now: Date,
+  calendar: BankCalendar,
+): Date | null {
   if (trigger.kind === 'EVENT') return null;
   if (trigger.kind === 'ONCE') return !plannedThrough && trigger.at <= now ? trigger.at : null;
   if (trigger.at > now) return null;
@@ -149,19 +123,19 @@ export function dueOccurrence(trigger: Trigger, plannedThrough: Date | null, now
   // Months differ in length: step to an estimate, then walk to the exact latest occurrence at or before `last`.
   const step = { DAILY: 86_400_000, WEEKLY: 7 * 86_400_000, MONTHLY: 28 * 86_400_000 }[trigger.every];
   let n = Math.max(0, Math.floor((last.getTime() - trigger.at.getTime()) / step));
-  while (n > 0 && nthOccurrence(trigger.at, trigger.every, n) > last) n -= 1;
-  while (nthOccurrence(trigger.at, trigger.every, n + 1) <= last) n += 1;
-  const latest = nthOccurrence(trigger.at, trigger.every, n);
+  while (n > 0 && nthOccurrence(trigger.at, trigger.every, n, calendar) > last) n -= 1;
+  while (nthOccurrence(trigger.at, trigger.every, n + 1, calendar) <= last) n += 1;
+  const latest = nthOccurrence(trigger.at, trigger.every, n, calendar);
   if (latest > last) return null;
   return plannedThrough && latest <= plannedThrough ? null : latest;
 }
 
 /** Whether a timed trigger will never have another occurrence after `plannedThrough`. */
-export function isExhausted(trigger: Trigger, plannedThrough: Date | null): boolean {
+export function isExhausted(trigger: Trigger, plannedThrough: Date | null, calendar: BankCalendar): boolean {
   if (trigger.kind === 'EVENT' || !plannedThrough) return false;
   if (trigger.kind === 'ONCE') return true;
   if (!trigger.until) return false;
   let n = 0;
-  while (nthOccurrence(trigger.at, trigger.every, n) <= plannedThrough) n += 1;
-  return nthOccurrence(trigger.at, trigger.every, n) > trigger.until;
+  while (nthOccurrence(trigger.at, trigger.every, n, calendar) <= plannedThrough) n += 1;
+  return nthOccurrence(trigger.at, trigger.every, n, calendar) > trigger.until;
 }

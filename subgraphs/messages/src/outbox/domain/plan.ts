@@ -43,6 +43,8 @@ export interface PlanContext {
   /** benefit.* values, the same for every member. */
   shared: VariableValues;
   now: Date;
+  /** The zone of a member whose own the platform does not know. */
+  bankTimeZone: string;
 }
 
 /** The id of a member's message of an occurrence: its idempotency key everywhere. */
@@ -54,7 +56,7 @@ export function planEntry(context: PlanContext, member: PlannedMember): OutboxEn
   const templates = context.templates.get(variant.key) ?? {};
   const ladder = ladderFor(member, new Set(Object.keys(templates) as MessageChannel[]));
   const quiet = quietHoursOf(campaign);
-  const until = quiet ? quietUntil(now, member.timeZone, quiet) : null;
+  const until = quiet ? quietUntil(now, member.timeZone, quiet, context.bankTimeZone) : null;
   const skipped =
     ladder.length === 0 ? 'NO_CHANNEL' : until && quiet?.policy === 'SKIP' ? 'QUIET_HOURS' : null;
   const purpose: Purpose = campaign.purpose;
