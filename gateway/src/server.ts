@@ -110,6 +110,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
   );
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
+    logger,
     // Data sources read each fetch's parsed document: to tell queries (shareable) from mutations, and to name the
     // fields a fetch asked for when its subgraph cannot answer.
     queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
@@ -136,6 +137,8 @@ export function buildGateway(options: GatewayOptions): Gateway {
   const apollo = new ApolloServer<GatewayContext>({
     gateway: refusingClientDocuments(gateway),
     includeStacktraceInErrorResponses: false,
+    // Apollo's own warnings (e.g. a hostile document too deep to cache) as JSON lines, not bare console output.
+    logger,
     formatError: introspection
       ? formatGatewayError
       : (formatted, error) => withoutSchemaHints(formatGatewayError(formatted, error)),

@@ -129,6 +129,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
     includeStacktraceInErrorResponses: false,
+    // Apollo's own warnings (e.g. a hostile document too deep to cache) as JSON lines, not bare console output.
+    logger: options.dependencies.logger,
     formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
