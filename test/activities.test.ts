@@ -1,7 +1,7 @@
 // Activities and tasks through the gateway: the activities a member may join with their progress, joining (and the
 // refusals), progress that moves from tracked events within seconds and never counts an event twice, daily
 // sign-in, and operators creating and checking activities.
-import { ErrorCode, hubError } from '@bank-hub/shared';
+import { BankCalendar, ErrorCode, hubError } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { grantPendingRewards } from '../subgraphs/engagement/src/activities/progress';
 import {
@@ -17,6 +17,7 @@ import {
   dropAndClose,
   errorCodes,
   graphql,
+  testConfig,
   testDatabase,
   testLogger,
 } from './support/env';
@@ -361,14 +362,14 @@ describe('a task counted by a process that died before completing it', () => {
     const points = async () =>
       (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
     const before = await points();
-    // Today's sign-in was counted; the process died before it marked the task complete.
+    // Today's sign-in (the bank's day) was counted; the process died before it marked the task complete.
     await engagement.progress.model.create({
       _id: `${id}|once|M0013`,
       activityId: id,
       taskId: 'once',
       memberId: 'M0013',
       value: 1,
-      days: [new Date().toISOString().slice(0, 10)],
+      days: [new BankCalendar(testConfig.BANK_TIME_ZONE).dayOf(new Date())],
     });
     const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
     expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: true }]);

@@ -4,7 +4,7 @@
 // idempotent by the caller's key.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphClient } from '@bank-hub/shared';
+import { BankCalendar, GraphClient } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import {
   openRepositories as openEngagement,
@@ -33,6 +33,8 @@ import {
 } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
+
+const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
 /**
  * Sits between the gateway and members. `lose: 'answers'` passes each request on and hangs up on the gateway once
@@ -351,6 +353,7 @@ describe('a redemption whose spend went through at members but whose answer was 
     const settle = (now: Date) =>
       settlePurchases(
         engagement,
+        calendar,
         (memberId) =>
           pointsPayment(graphMemberPoints(graph), memberId, 'points mall: settled', 'test-settle'),
         testLogger,
@@ -398,6 +401,7 @@ describe('a purchase whose writer died after reserving the member’s count, bef
     const settle = (now: Date) =>
       settlePurchases(
         engagement,
+        calendar,
         (memberId) =>
           pointsPayment(
             graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
@@ -524,6 +528,7 @@ describe('a purchase an operator revokes', () => {
     const settle = () =>
       settlePurchases(
         engagement,
+        calendar,
         (id) => pointsPayment(graphMemberPoints(graph), id, 'points mall: settled', 'test-settle-revoked'),
         testLogger,
         new Date(Date.now() + 60_000),
@@ -547,7 +552,7 @@ describe('rewards for tasks and referrals', () => {
       }),
     ]);
     const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
-    const granter = createRewardGranter({ repos: engagement, graph });
+    const granter = createRewardGranter({ repos: engagement, graph, calendar });
     const [memberId] = memberIds(1, 1_000);
     await setBalance(memberId!, 0);
     const reward = {
@@ -568,7 +573,7 @@ describe('rewards for tasks and referrals', () => {
     // The stock still holds: a second member's grant finds none left.
     await expect(
       grantBenefit(
-        { repos: engagement },
+        { repos: engagement, calendar },
         { benefitId: 'B-TASK', memberId: 'M0002', idempotencyKey: 'task-T1-done', source: 'TASK_REWARD' },
       ),
     ).rejects.toMatchObject({ extensions: { code: 'OUT_OF_STOCK' } });

@@ -1,6 +1,12 @@
 // Engagement's task-feed consumer with several processes: a pass that outlived its lease, taken over by another
 // process meanwhile, writes nothing more — no counting, no cursor, no rewards — and a cursor never moves back.
-import { GraphClient, encodeFeedCursor, type GraphCaller, type GraphResponse } from '@bank-hub/shared';
+import {
+  BankCalendar,
+  GraphClient,
+  encodeFeedCursor,
+  type GraphCaller,
+  type GraphResponse,
+} from '@bank-hub/shared';
 import { consumeTaskEvents } from '../subgraphs/engagement/src/activities/feed-consumer';
 import {
   openRepositories as openEngagement,
@@ -8,7 +14,7 @@ import {
 } from '../subgraphs/engagement/src/models';
 import type { Reward, RewardGranter } from '../subgraphs/engagement/src/rewards';
 import { signInOnceActivity } from './support/activities';
-import { dropAndClose, testDatabase, testLogger } from './support/env';
+import { dropAndClose, testConfig, testDatabase, testLogger } from './support/env';
 
 /** A gateway whose feed answer is handed over only after `meanwhile` ran (what happened while it was slow). */
 class SlowFeed extends GraphClient {
@@ -95,6 +101,7 @@ describe('the task-feed consumer under a lease', () => {
       granter,
       leases: repos.leases,
       cursors: repos.cursors,
+      calendar: new BankCalendar(testConfig.BANK_TIME_ZONE),
     });
 
     expect(tookOver).toBe(true);

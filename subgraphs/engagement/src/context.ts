@@ -1,5 +1,5 @@
 // The per-request context: identity, repositories, the graph client and loaders created fresh for every request.
-import type { BaseContext, GraphClient, Snapshot } from '@bank-hub/shared';
+import type { BankCalendar, BaseContext, GraphClient, Snapshot } from '@bank-hub/shared';
 import type { PublishedActivities } from './activities/published';
 import { createActivityLoaders, type ActivityLoaders } from './activities/loaders';
 import { createBenefitLoaders, type BenefitLoaders } from './benefits/loaders';
@@ -18,6 +18,8 @@ export interface EngagementServices {
   granter: RewardGranter;
   /** Published activities, in memory; `changed()` after writing activities. */
   publishedActivities: Snapshot<PublishedActivities>;
+  /** The bank's calendar (BANK_TIME_ZONE): the business days of daily limits, sign-ins and claims' valid days. */
+  calendar: BankCalendar;
 }
 
 /** A member as the gateway hands it over: an id and, for Member.activities, what @requires brought along. */

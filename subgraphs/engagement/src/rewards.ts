@@ -2,7 +2,7 @@
 // the hub's service identity, and a benefit through grantBenefit. Both are idempotent by the caller's key, so an area
 // that grants a reward again after a crash grants it once. grantInTurn is how every area retries the rewards it owes.
 import { createHash } from 'node:crypto';
-import { ErrorCode, type GraphClient, type Logger } from '@bank-hub/shared';
+import { ErrorCode, type BankCalendar, type GraphClient, type Logger } from '@bank-hub/shared';
 import { grantBenefit } from './benefits/grant';
 import type { ClaimDoc } from './benefits/models/claim';
 import { graphMemberPoints } from './members-points';
@@ -38,9 +38,11 @@ const awardKey = (reward: Reward) =>
 export function createRewardGranter({
   repos,
   graph,
+  calendar,
 }: {
   repos: EngagementRepositories;
   graph: GraphClient;
+  calendar: BankCalendar;
 }): RewardGranter {
   const points = graphMemberPoints(graph);
   return {
@@ -60,7 +62,7 @@ export function createRewardGranter({
           : null;
       const claim = reward.benefitId
         ? await grantBenefit(
-            { repos },
+            { repos, calendar },
             {
               benefitId: reward.benefitId,
               memberId: reward.memberId,

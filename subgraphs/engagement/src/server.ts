@@ -2,6 +2,7 @@
 // progress from analytics' events; it stops with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
+  BankCalendar,
   createSubgraphServer,
   readSubgraphSchema,
   scheduleJob,
@@ -21,7 +22,8 @@ export const engagementTypeDefs = readSubgraphSchema(__dirname);
 export async function buildEngagementServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const { config, graph, logger } = dependencies;
   const repos = await openRepositories(dependencies.connection);
-  const granter = createRewardGranter({ repos, graph });
+  const calendar = new BankCalendar(config.BANK_TIME_ZONE);
+  const granter = createRewardGranter({ repos, graph, calendar });
   const feed = scheduleJob(
     'task-feed',
     config.TASK_FEED_INTERVAL_MS,
@@ -35,6 +37,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
         granter,
         leases: repos.leases,
         cursors: repos.cursors,
+        calendar,
       }),
     logger,
     config.TASK_FEED_INTERVAL_MS,
@@ -51,6 +54,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
       points: graphMemberPoints(graph),
       granter,
       publishedActivities: publishedActivities(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger }),
+      calendar,
     }),
     onStop: () => feed.stop(),
   });

@@ -1,7 +1,7 @@
 // The benefits rules that need no database: input checks, who may claim when, which limits a claim must fit, and the
 // ids a retry must find again.
 import type { MemberAttributes } from '@bank-hub/targeting';
-import { InputProblem } from '@bank-hub/shared';
+import { BankCalendar, InputProblem } from '@bank-hub/shared';
 import { contributionOf, type CountedEvent } from '../src/activities/tasks';
 import { ACTIVITIES } from '../src/activities/seed';
 import {
@@ -19,6 +19,8 @@ import { publishedBenefit } from '../../../test/support/benefits';
 import { stateOf } from '../src/benefits/models/claim';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
+const shanghai = new BankCalendar('Asia/Shanghai');
+const utc = new BankCalendar('UTC');
 
 const benefit = (overrides: Partial<BenefitDoc> = {}) =>
   publishedBenefit('B-1', { stock: 10, validDays: 7, ...overrides });
@@ -62,13 +64,22 @@ describe('audienceRefusal', () => {
 });
 
 describe('limitsOf', () => {
-  it('counts the member first, then the UTC day, when there is a daily limit', () => {
-    expect(limitsOf(benefit(), 'M1', NOW).map((limit) => limit.counterId)).toEqual(['M|B-1|M1']);
-    const limits = limitsOf(benefit({ perDayLimit: 50, perMemberLimit: 3 }), 'M1', NOW);
+  it("counts the member first, then the bank's day, when there is a daily limit", () => {
+    expect(limitsOf(benefit(), 'M1', NOW, shanghai).map((limit) => limit.counterId)).toEqual(['M|B-1|M1']);
+    const limits = limitsOf(benefit({ perDayLimit: 50, perMemberLimit: 3 }), 'M1', NOW, shanghai);
     expect(limits.map(({ counterId, limit, refusal }) => [counterId, limit, refusal.code])).toEqual([
       ['M|B-1|M1', 3, 'CLAIM_LIMIT_REACHED'],
       ['D|B-1|2026-11-25', 50, 'DAILY_LIMIT_REACHED'],
     ]);
+  });
+
+  it.each([
+    ['2026-11-25T15:59:00Z', shanghai, '2026-11-25'],
+    ['2026-11-25T16:01:00Z', shanghai, '2026-11-26'],
+    ['2026-11-25T16:01:00Z', utc, '2026-11-25'],
+  ])("counts a claim at %s on the day of the bank's zone", (at, calendar, day) => {
+    const [, daily] = limitsOf(benefit({ perDayLimit: 1 }), 'M1', new Date(at), calendar);
+    expect(daily?.counterId).toBe(`D|B-1|${day}`);
   });
 });
 
@@ -87,13 +98,28 @@ describe('claim ids', () => {
   });
 });
 
+describe('expiryOf', () => {
+  it.each([
+    // 08:00 on 1 November in Shanghai: usable through the 7th, to midnight there.
+    ['2026-11-01T00:00:00Z', 7, shanghai, '2026-11-07T16:00:00.000Z'],
+    // 23:30 on the 1st and 00:30 on the 2nd in Shanghai: a day apart, however close.
+    ['2026-11-01T15:30:00Z', 7, shanghai, '2026-11-07T16:00:00.000Z'],
+    ['2026-11-01T16:30:00Z', 7, shanghai, '2026-11-08T16:00:00.000Z'],
+    // One day: to the end of the day it was claimed on.
+    ['2026-11-01T15:30:00Z', 1, shanghai, '2026-11-01T16:00:00.000Z'],
+    ['2026-11-01T15:30:00Z', 7, utc, '2026-11-08T00:00:00.000Z'],
+  ])('keeps a claim at %s for %i day(s) to the end of its last business day', (at, days, calendar, end) => {
+    expect(expiryOf(new Date(at), days, calendar).toISOString()).toBe(end);
+  });
+});
+
 describe('a claim’s state', () => {
   const claimedAt = new Date('2026-11-01T00:00:00Z');
-  const expiresAt = expiryOf(claimedAt, 7);
+  const expiresAt = expiryOf(claimedAt, 7, shanghai);
 
-  it('expires validDays after it was claimed, when unused', () => {
-    expect(expiresAt.toISOString()).toBe('2026-11-08T00:00:00.000Z');
-    expect(stateOf({ state: 'CLAIMED', expiresAt }, new Date('2026-11-07T23:59:59Z'))).toBe('CLAIMED');
+  it('expires at the end of its validDays-th business day, when unused', () => {
+    expect(expiresAt.toISOString()).toBe('2026-11-07T16:00:00.000Z');
+    expect(stateOf({ state: 'CLAIMED', expiresAt }, new Date('2026-11-07T15:59:59Z'))).toBe('CLAIMED');
     expect(stateOf({ state: 'CLAIMED', expiresAt }, expiresAt)).toBe('EXPIRED');
     expect(stateOf({ state: 'USED', expiresAt }, NOW)).toBe('USED');
     expect(stateOf({ state: 'REVOKED', expiresAt }, NOW)).toBe('REVOKED');
@@ -160,14 +186,38 @@ describe('contributionOf an event a hub service vouches for', () => {
     ['a member’s device', null, null],
     ['another service', 'svc.messages', null],
   ])('counts a flow_completed recorded by %s: %j', (_who, recordedBy, expected) => {
-    expect(contributionOf(openAccount, event(recordedBy))).toEqual(expected);
+    expect(contributionOf(openAccount, event(recordedBy), shanghai)).toEqual(expected);
   });
 
   it('counts events no service vouches for from a device as before', () => {
     const share = ACTIVITIES.find((activity) => activity._id === 'A-TRAVEL')!.tasks[0]!;
-    expect(contributionOf(share, { ...event(null), name: 'share', properties: {} })).toEqual({
+    expect(contributionOf(share, { ...event(null), name: 'share', properties: {} }, shanghai)).toEqual({
       measure: 'COUNT',
       amount: 1,
     });
+  });
+});
+
+describe('contributionOf a DISTINCT_DAYS task', () => {
+  const signIns = ACTIVITIES.find((activity) => activity._id === 'A-NEWBIE')!.tasks.find(
+    (task) => task.measure === 'DISTINCT_DAYS',
+  )!;
+  const signIn = (at: string): CountedEvent => ({
+    id: `e-${at}`,
+    name: signIns.event,
+    memberId: 'M0001',
+    occurredAt: new Date(at),
+    receivedAt: new Date(at),
+    properties: {},
+    recordedBy: null,
+  });
+
+  it.each([
+    ['2026-11-25T15:30:00Z', shanghai, '2026-11-25'],
+    ['2026-11-25T16:30:00Z', shanghai, '2026-11-26'],
+    ['2026-11-26T15:30:00Z', shanghai, '2026-11-26'],
+    ['2026-11-25T16:30:00Z', utc, '2026-11-25'],
+  ])("counts a sign-in at %s on the bank's day", (at, calendar, day) => {
+    expect(contributionOf(signIns, signIn(at), calendar)).toEqual({ measure: 'DISTINCT_DAYS', day });
   });
 });

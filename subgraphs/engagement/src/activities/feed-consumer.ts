@@ -11,6 +11,7 @@ import {
   hubError,
   isDuplicateKey,
   serviceIdentity,
+  type BankCalendar,
   type GraphClient,
   type JobLeases,
 } from '@bank-hub/shared';
@@ -108,6 +109,8 @@ export interface FeedConsumerDependencies extends ProgressDependencies {
   graph: GraphClient;
   leases: JobLeases;
   cursors: FeedCursors;
+  /** The bank's, whose business days DISTINCT_DAYS tasks and daily limits count. */
+  calendar: BankCalendar;
 }
 
 /**
@@ -165,7 +168,7 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
       }));
       // Renewed after the read, which may be what outlived the lease, and before this page's writes.
       if (!(await stillHeld('page'))) return false;
-      await countEvents(deps.repos, events, new Date());
+      await countEvents(deps.repos, deps.calendar, events, new Date());
       await activateReferrals(deps.referrals, events, new Date());
       if (!(await deps.cursors.save(CURSOR, after, feed.cursor, new Date()))) {
         deps.logger.warn(
@@ -184,6 +187,7 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
     if (!(await stillHeld('purchases'))) return false;
     await settlePurchases(
       deps.benefits,
+      deps.calendar,
       (memberId) => pointsPayment(points, memberId, 'points mall: purchase settled', requestId),
       deps.logger,
       new Date(),

@@ -61,7 +61,7 @@ export interface ProgressDoc {
   taskId: string;
   memberId: string;
   value: number;
-  /** DISTINCT_DAYS: the days counted. */
+  /** DISTINCT_DAYS: the days counted, the bank's business days (YYYY-MM-DD). */
   days: string[];
   /** COUNT and SUM: the ids of the latest events counted (bounded), so a redelivered one is recognised. */
   events: string[];

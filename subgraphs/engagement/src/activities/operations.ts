@@ -165,7 +165,10 @@ export async function joinActivity(ctx: EngagementContext, activityId: string) {
   return progressOf(ctx, activity, memberId);
 }
 
-/** Today's sign-in for an INTERACTIVE activity: an event of its own id per member and day, so it counts once a day. */
+/**
+ * Today's sign-in for an INTERACTIVE activity: an event of its own id per member and the bank's business day, so it
+ * counts once a day.
+ */
 export async function dailySignIn(ctx: EngagementContext, activityId: string) {
   const memberId = requireMember(ctx.identity);
   const activity = runningOrRefused(await activityOrNotFound(ctx, activityId), ctx.now);
@@ -174,9 +177,10 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
   const joined = await ctx.loaders.participationsByMember.load(memberId);
   if (!joined.some((participation) => participation.activityId === activityId))
     throw hubError(ErrorCode.FAILED_PRECONDITION, `join activity ${activityId} before signing in`);
-  const day = ctx.now.toISOString().slice(0, 10);
+  const day = ctx.calendar.dayOf(ctx.now);
   await countEvents(
     ctx.repos,
+    ctx.calendar,
     [
       {
         id: `daily-sign-in:${memberId}:${day}`,

@@ -5,7 +5,7 @@
 // could not be granted (a subgraph down, a process that died) is retried by a later pass, backing off; one refused for
 // good (the benefit's limit reached, out of stock, ended) is recorded as refused and never tried again.
 import { createHash, randomUUID } from 'node:crypto';
-import { ErrorCode, hubError, type Logger } from '@bank-hub/shared';
+import { ErrorCode, hubError, type BankCalendar, type Logger } from '@bank-hub/shared';
 import { grantInTurn, type RewardGranter } from '../rewards';
 import type { ActivityDoc, ActivityRepositories, ParticipationDoc, ProgressDoc } from './model';
 import { participationId } from './model';
@@ -19,9 +19,13 @@ export interface ProgressDependencies {
 
 const inWindow = (activity: ActivityDoc, at: Date) => activity.startsAt <= at && at < activity.endsAt;
 
-/** Counts events towards the tasks of the activities their members joined; returns how many counts moved. */
+/**
+ * Counts events towards the tasks of the activities their members joined; returns how many counts moved. `calendar`:
+ * the bank's, whose business days DISTINCT_DAYS counts.
+ */
 export async function countEvents(
   repos: ActivityRepositories,
+  calendar: BankCalendar,
   events: readonly CountedEvent[],
   now: Date,
 ): Promise<number> {
@@ -50,7 +54,7 @@ export async function countEvents(
       )
         continue;
       for (const task of activity.tasks) {
-        const contribution = contributionOf(task, event);
+        const contribution = contributionOf(task, event, calendar);
         if (!contribution) continue;
         const key = { activityId: activity._id, taskId: task.id, memberId: event.memberId };
         const counted =

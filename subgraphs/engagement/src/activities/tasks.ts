@@ -8,6 +8,7 @@ import {
   matching,
   requiredText,
   wholeNumber,
+  type BankCalendar,
   type ErrorCode,
 } from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
@@ -78,8 +79,15 @@ function passes(condition: PropertyConditionDoc, properties: Readonly<Record<str
   }
 }
 
-/** What one event adds to a task, or null when it does not count. */
-export function contributionOf(task: TaskDoc, event: CountedEvent): Contribution | null {
+/**
+ * What one event adds to a task, or null when it does not count. DISTINCT_DAYS counts the bank's business day the event
+ * occurred on: a member in Shanghai signing in at 07:30 and at 20:00 signed in on one day.
+ */
+export function contributionOf(
+  task: TaskDoc,
+  event: CountedEvent,
+  calendar: BankCalendar,
+): Contribution | null {
   if (
     event.name !== task.event ||
     !trusted(event) ||
@@ -87,7 +95,7 @@ export function contributionOf(task: TaskDoc, event: CountedEvent): Contribution
   )
     return null;
   if (task.measure === 'DISTINCT_DAYS')
-    return { measure: 'DISTINCT_DAYS', day: event.occurredAt.toISOString().slice(0, 10) };
+    return { measure: 'DISTINCT_DAYS', day: calendar.dayOf(event.occurredAt) };
   if (task.measure === 'COUNT') return { measure: 'COUNT', amount: 1 };
   const value = task.property ? event.properties[task.property] : undefined;
   return typeof value === 'number' && Number.isFinite(value) && value > 0

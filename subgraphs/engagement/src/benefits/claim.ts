@@ -4,7 +4,7 @@
 // else contends), the day's count, and last the contended stock — and gives back what it reserved when a later step
 // refuses. Carrying the id makes every step safe to repeat, so a retry finishes a claim without taking twice.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, hubError, notFound, type Logger } from '@bank-hub/shared';
+import { ErrorCode, badInput, hubError, notFound, type BankCalendar, type Logger } from '@bank-hub/shared';
 import type { MemberAttributes } from '@bank-hub/targeting';
 import {
   BENEFIT_ID,
@@ -62,8 +62,15 @@ const newLease = (): Lease => ({ holder: randomUUID(), leaseUntil: new Date(Date
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }).extensions?.code;
 
-/** Claims a benefit for a member once per key: the claim, or the refusal as an error with its stable code. */
-export async function claim(repos: BenefitRepositories, command: ClaimCommand): Promise<ClaimDoc> {
+/**
+ * Claims a benefit for a member once per key: the claim, or the refusal as an error with its stable code. `calendar`:
+ * the bank's, whose business days the daily limit and a claim's valid days count.
+ */
+export async function claim(
+  repos: BenefitRepositories,
+  calendar: BankCalendar,
+  command: ClaimCommand,
+): Promise<ClaimDoc> {
   const requestId = claimRequestId(command.memberId, command.source, command.idempotencyKey);
   const hash = argumentsHash({ benefitId: command.benefitId });
   const deadline = Date.now() + WAIT_FOR_HOLDER_MS;
@@ -74,7 +81,7 @@ export async function claim(repos: BenefitRepositories, command: ClaimCommand): 
       const benefit = await benefitFor(repos, command);
       const claimId = claimIdOf(requestId);
       const now = new Date();
-      const refusal = await refusalBeforeReserving(repos, benefit, command, claimId, now);
+      const refusal = await refusalBeforeReserving(repos, calendar, benefit, command, claimId, now);
       const request: ClaimRequestDoc = {
         _id: requestId,
         memberId: command.memberId,
@@ -90,7 +97,9 @@ export async function claim(repos: BenefitRepositories, command: ClaimCommand): 
         outcome: refusal ? { claimId: null, refusal: { ...refusal, refund: null } } : null,
       };
       if (!(await repos.claimRequests.tryInsert(request))) continue;
-      return refusal ? answer(repos, request, null) : proceed(repos, command, request, benefit, true);
+      return refusal
+        ? answer(repos, request, null)
+        : proceed(repos, calendar, command, request, benefit, true);
     }
     if (existing.argumentsHash !== hash) {
       throw hubError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey was used before for another benefit', {
@@ -99,7 +108,7 @@ export async function claim(repos: BenefitRepositories, command: ClaimCommand): 
     }
     if (existing.outcome) return answer(repos, existing, command.payment);
     const taken = await repos.claimRequests.takeOver(requestId, newLease(), new Date());
-    if (taken) return proceed(repos, command, taken, await benefitFor(repos, command));
+    if (taken) return proceed(repos, calendar, command, taken, await benefitFor(repos, command));
     if (Date.now() > deadline) {
       throw hubError(
         ErrorCode.CONFLICT,
@@ -126,6 +135,7 @@ async function benefitFor(repos: BenefitRepositories, command: ClaimCommand): Pr
  */
 async function refusalBeforeReserving(
   repos: BenefitRepositories,
+  calendar: BankCalendar,
   benefit: BenefitDoc,
   command: ClaimCommand,
   claimId: string,
@@ -133,7 +143,7 @@ async function refusalBeforeReserving(
 ): Promise<ClaimRefusal | null> {
   const unavailable = availabilityRefusal(benefit, now);
   if (unavailable) return unavailable;
-  for (const { counterId, limit, refusal } of limitsOf(benefit, command.memberId, now)) {
+  for (const { counterId, limit, refusal } of limitsOf(benefit, command.memberId, now, calendar)) {
     const counter = await repos.claimCounters.find(counterId);
     if (counter && counter.count >= limit && !counter.claims.includes(claimId)) return refusal;
   }
@@ -147,6 +157,7 @@ async function refusalBeforeReserving(
  */
 async function proceed(
   repos: BenefitRepositories,
+  calendar: BankCalendar,
   command: ClaimCommand,
   request: ClaimRequestDoc,
   benefit: BenefitDoc,
@@ -154,7 +165,7 @@ async function proceed(
 ): Promise<ClaimDoc> {
   const { payment } = command;
   if (payment) {
-    const [perMember] = limitsOf(benefit, command.memberId, request.createdAt);
+    const [perMember] = limitsOf(benefit, command.memberId, request.createdAt, calendar);
     // A new purchase reserves the member's count before paying: of a member's concurrent purchases past the limit,
     // the others are refused for that, paying nothing — not INSUFFICIENT_POINTS for points one bound to be refused
     // holds for a moment. A request taken over pays first: its points may be spent, so any refusal must refund them.
@@ -188,7 +199,14 @@ async function proceed(
       throw error;
     }
   }
-  const refusal = await reserve(repos, benefit, command.memberId, request.claimId, request.createdAt);
+  const refusal = await reserve(
+    repos,
+    calendar,
+    benefit,
+    command.memberId,
+    request.claimId,
+    request.createdAt,
+  );
   if (refusal) return refuse(repos, request, refusal, payment, payment !== null);
   const claimDoc: ClaimDoc = {
     _id: request.claimId,
@@ -197,7 +215,7 @@ async function proceed(
     source: command.source,
     state: 'CLAIMED',
     claimedAt: request.createdAt,
-    expiresAt: expiryOf(request.createdAt, benefit.validDays),
+    expiresAt: expiryOf(request.createdAt, benefit.validDays, calendar),
     usedAt: null,
     revokedAt: null,
     revokedBy: null,
@@ -218,6 +236,7 @@ async function proceed(
  */
 async function reserve(
   repos: BenefitRepositories,
+  calendar: BankCalendar,
   benefit: BenefitDoc,
   memberId: string,
   claimId: string,
@@ -226,7 +245,7 @@ async function reserve(
   const reserved: string[] = [];
   const giveBack = () =>
     Promise.all(reserved.map((counterId) => repos.claimCounters.release(counterId, claimId)));
-  for (const { counterId, limit, kept, refusal } of limitsOf(benefit, memberId, claimedAt)) {
+  for (const { counterId, limit, kept, refusal } of limitsOf(benefit, memberId, claimedAt, calendar)) {
     if (!(await repos.claimCounters.reserve(counterId, limit, claimId, kept))) {
       await giveBack();
       return refusal;
@@ -288,6 +307,7 @@ export async function refundRevoked(
  */
 export async function settlePurchases(
   repos: BenefitRepositories,
+  calendar: BankCalendar,
   paymentOf: (memberId: string) => Payment,
   logger: Logger,
   now: Date,
@@ -324,7 +344,7 @@ export async function settlePurchases(
     // Held right now by a retry of its key, which settles it; or stored before requests named their benefit.
     if (!request?.benefitId) continue;
     try {
-      await settleAbandoned(repos, request, request.benefitId, paymentOf(request.memberId));
+      await settleAbandoned(repos, calendar, request, request.benefitId, paymentOf(request.memberId));
     } catch (error) {
       await repos.claimRequests.endLease(request._id, request.holder);
       warn(request, 'purchase not settled', error);
@@ -341,6 +361,7 @@ export async function settlePurchases(
  */
 async function settleAbandoned(
   repos: BenefitRepositories,
+  calendar: BankCalendar,
   request: ClaimRequestDoc,
   benefitId: string,
   payment: Payment,
@@ -349,7 +370,7 @@ async function settleAbandoned(
     repos.benefits.findByIds([benefitId]),
     repos.claims.findByIds([request.claimId]),
   ]);
-  const [perMember] = benefit ? limitsOf(benefit, request.memberId, request.createdAt) : [];
+  const [perMember] = benefit ? limitsOf(benefit, request.memberId, request.createdAt, calendar) : [];
   const reserved = perMember && (await repos.claimCounters.find(perMember.counterId));
   if (claimed || reserved?.claims.includes(request.claimId)) {
     if (!benefit) throw new Error(`benefit ${benefitId} of claim ${request.claimId} is missing`);
@@ -363,7 +384,7 @@ async function settleAbandoned(
       payment,
     };
     // A refusal is an answer too (refunded); anything else leaves it unanswered for the next pass.
-    await proceed(repos, command, request, benefit).catch(async (error: unknown) => {
+    await proceed(repos, calendar, command, request, benefit).catch(async (error: unknown) => {
       if (!(await repos.claimRequests.find(request._id))?.outcome) throw error;
     });
     return;

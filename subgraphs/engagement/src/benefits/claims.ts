@@ -36,7 +36,7 @@ export function claimBenefit(
 ): Promise<ClaimDoc> {
   const memberId = requireMember(ctx.identity);
   checkClaimArguments(benefitId, 'benefitId', idempotencyKey);
-  return claim(ctx.repos, {
+  return claim(ctx.repos, ctx.calendar, {
     memberId,
     benefitId,
     idempotencyKey,
@@ -58,7 +58,7 @@ export function redeemPoints(
 ): Promise<ClaimDoc> {
   const memberId = requireMember(ctx.identity);
   checkClaimArguments(productId, 'productId', idempotencyKey);
-  return claim(ctx.repos, {
+  return claim(ctx.repos, ctx.calendar, {
     memberId,
     benefitId: productId,
     idempotencyKey,

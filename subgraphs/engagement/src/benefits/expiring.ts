@@ -20,6 +20,8 @@ export async function expiringClaimsPage(
   if (args.benefitId !== null && !BENEFIT_ID.test(args.benefitId))
     throw badInput('benefitId is not a benefit id', 'benefitId');
   const afterId = args.after ? decodeCursor(args.after, CLAIM_ID, 'after') : null;
+  // A rolling window of whole 24 hours from now, not business days: how far ahead a reminder looks does not depend on
+  // the hour it runs at (claims themselves expire at a business day's end; see expiryOf).
   const until = new Date(now.getTime() + withinDays * DAY_MS);
   const fetched = await claims.expiringBetween(now, until, args.benefitId, afterId, first + 1);
   const page = fetched.slice(0, first);

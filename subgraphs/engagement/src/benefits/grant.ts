@@ -1,5 +1,6 @@
 // Granting a benefit for something a member did elsewhere in engagement (a completed task, a referral): the caller has
 // decided the member earned it, so no audience check; stock, limits and idempotency hold as for any claim.
+import type { BankCalendar } from '@bank-hub/shared';
 import type { EngagementRepositories } from '../models';
 import { checkClaimArguments, claim } from './claim';
 import type { ClaimDoc } from './models/claim';
@@ -14,9 +15,14 @@ export interface BenefitGrant {
 
 /** The claim the grant made (the same one for a repeated key), or its refusal as an error with a stable code. */
 export function grantBenefit(
-  deps: { repos: EngagementRepositories },
+  deps: { repos: EngagementRepositories; calendar: BankCalendar },
   grant: BenefitGrant,
 ): Promise<ClaimDoc> {
   checkClaimArguments(grant.benefitId, 'benefitId', grant.idempotencyKey);
-  return claim(deps.repos, { ...grant, claimant: null, accepts: () => undefined, payment: null });
+  return claim(deps.repos, deps.calendar, {
+    ...grant,
+    claimant: null,
+    accepts: () => undefined,
+    payment: null,
+  });
 }

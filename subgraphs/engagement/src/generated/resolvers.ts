@@ -131,7 +131,7 @@ export type Benefit = {
   levelCodes: Array<Scalars['String']['output']>;
   /** An edit waiting for approval. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
-  /** Most claims per day (UTC), all members together; null for no daily limit. */
+  /** Most claims per business day of the bank (its time zone), all members together; null for no daily limit. */
   perDayLimit?: Maybe<Scalars['Int']['output']>;
   /** Most claims per member. */
   perMemberLimit: Scalars['Int']['output'];
@@ -151,7 +151,7 @@ export type Benefit = {
   title: Scalars['String']['output'];
   /** When it last changed. Operator scope. */
   updatedAt: Scalars['DateTime']['output'];
-  /** Days a claim stays usable. */
+  /** Business days a claim stays usable: to the end of the last, the day it is claimed on the first. */
   validDays: Scalars['Int']['output'];
   /** Its value: an amount (COUPON, CASH_BACK), percent (FEE_DISCOUNT) or percentage points (RATE_BONUS). */
   value: Scalars['Float']['output'];
@@ -166,7 +166,7 @@ export type BenefitClaim = {
   benefit: Benefit;
   /** When it was claimed. */
   claimedAt: Scalars['DateTime']['output'];
-  /** When it expires unused. */
+  /** When it expires unused: the end of its last valid business day. */
   expiresAt: Scalars['DateTime']['output'];
   /** Claim id. */
   id: Scalars['ID']['output'];
@@ -206,7 +206,7 @@ export type BenefitInput = {
   kind: BenefitKind;
   /** Membership levels (codes) that carry it as a privilege (at most 10); when any, only their members may claim it. */
   levelCodes?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Most claims per UTC day, all members together; omit for none. */
+  /** Most claims per business day of the bank (its time zone), all members together; omit for none. */
   perDayLimit?: InputMaybe<Scalars['Int']['input']>;
   /** Most claims per member (1 to 100). */
   perMemberLimit?: InputMaybe<Scalars['Int']['input']>;
@@ -220,7 +220,7 @@ export type BenefitInput = {
   stock: Scalars['Int']['input'];
   /** Title (at most 60 characters). */
   title: Scalars['String']['input'];
-  /** Days a claim stays usable (1 to 3650). */
+  /** Business days a claim stays usable (1 to 3650): to the end of the last, the day it is claimed on the first. */
   validDays: Scalars['Int']['input'];
   /** Its value (0 to 1000000). */
   value: Scalars['Float']['input'];
@@ -489,7 +489,10 @@ export type Mutation = {
   createBenefit: Benefit;
   /** Creates an invite code (at most 20 per member). Member token. */
   createInviteCode: Invitation;
-  /** Signs in for today (UTC) in a running INTERACTIVE activity the member joined; once a day counts. Member token. */
+  /**
+   * Signs in for today (the bank's business day) in a running INTERACTIVE activity the member joined; once a day counts.
+   * Member token.
+   */
   dailySignIn: ActivityProgress;
   /** Moves an activity or benefit one workflow step. Operator scope; four eyes; audited. */
   engagementWorkflow: EngagementWorkflowResult;
@@ -633,8 +636,8 @@ export type Query = {
    */
   completedTasksSince: CompletedTaskPage;
   /**
-   * Unused claims (CLAIMED, not expired) that expire within the next `withinDays` days, in id order, optionally of one
-   * benefit. The hub's own subgraphs only (service scope).
+   * Unused claims (CLAIMED, not expired) that expire within the next `withinDays` days (24 hours each, from now), in id
+   * order, optionally of one benefit. The hub's own subgraphs only (service scope).
    */
   expiringClaims: ExpiringClaimPage;
   /**
@@ -783,7 +786,7 @@ export type TaskInput = {
 export type TaskMeasure =
   /** How many events count. */
   | 'COUNT'
-  /** On how many distinct days (UTC) events count. */
+  /** On how many distinct days events count: the bank's business days, in its time zone (BANK_TIME_ZONE). */
   | 'DISTINCT_DAYS'
   /** The sum of a numeric property of the events that count (e.g. seconds watched). */
   | 'SUM';

@@ -1,6 +1,6 @@
 // The rules of claiming that need no database: who may claim a benefit now, what a claim's ids are, when it expires.
 import { createHash } from 'node:crypto';
-import { ErrorCode } from '@bank-hub/shared';
+import { ErrorCode, addDays, type BankCalendar } from '@bank-hub/shared';
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BenefitDoc } from '../models/benefit';
 import type { ClaimSource } from '../models/claim';
@@ -11,8 +11,6 @@ export interface ClaimRefusal {
   code: string;
   message: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Idempotency keys a member sends: what the schema promises. */
 export const IDEMPOTENCY_KEY = /^[\w.:-]{8,64}$/;
@@ -31,10 +29,12 @@ export const claimIdOf = (requestId: string) => `CL-${sha256(requestId).slice(0,
 export const argumentsHash = (args: Readonly<Record<string, string>>) =>
   sha256(JSON.stringify(Object.entries(args).sort(([a], [b]) => a.localeCompare(b))));
 
-export const dayOf = (instant: Date): string => instant.toISOString().slice(0, 10);
-
-export const expiryOf = (claimedAt: Date, validDays: number) =>
-  new Date(claimedAt.getTime() + validDays * DAY_MS);
+/**
+ * When a claim stops being usable: at the end of its `validDays`-th business day, the day it was claimed being the
+ * first — "valid 7 days" as a bank's customer reads it, not 7 × 24 hours from the minute they claimed.
+ */
+export const expiryOf = (claimedAt: Date, validDays: number, calendar: BankCalendar) =>
+  calendar.endOf(addDays(calendar.dayOf(claimedAt), validDays - 1));
 
 /** Whether members are offered a benefit at all: published and not ended (it may not have started yet). */
 export const isOffered = (benefit: BenefitDoc, now: Date) =>
@@ -75,8 +75,16 @@ export interface ClaimLimit {
 /** Claim ids a day's counter remembers; a retry comes within its lease, long before this many other claims. */
 const DAY_CLAIMS_KEPT = 1_000;
 
-/** The limits a claim must fit, cheapest first: the member's own count (nobody else contends for it), then the day's. */
-export function limitsOf(benefit: BenefitDoc, memberId: string, claimedAt: Date): ClaimLimit[] {
+/**
+ * The limits a claim must fit, cheapest first: the member's own count (nobody else contends for it), then the count of
+ * the bank's business day it is claimed on.
+ */
+export function limitsOf(
+  benefit: BenefitDoc,
+  memberId: string,
+  claimedAt: Date,
+  calendar: BankCalendar,
+): ClaimLimit[] {
   const perMember: ClaimLimit = {
     counterId: `M|${benefit._id}|${memberId}`,
     limit: benefit.perMemberLimit,
@@ -87,7 +95,7 @@ export function limitsOf(benefit: BenefitDoc, memberId: string, claimedAt: Date)
     },
   };
   if (benefit.perDayLimit === null) return [perMember];
-  const day = dayOf(claimedAt);
+  const day = calendar.dayOf(claimedAt);
   return [
     perMember,
     {
@@ -96,7 +104,7 @@ export function limitsOf(benefit: BenefitDoc, memberId: string, claimedAt: Date)
       kept: DAY_CLAIMS_KEPT,
       refusal: {
         code: ErrorCode.DAILY_LIMIT_REACHED,
-        message: `benefit ${benefit._id} may be claimed ${benefit.perDayLimit} time(s) a day (UTC); ${day} is full`,
+        message: `benefit ${benefit._id} may be claimed ${benefit.perDayLimit} time(s) a day; ${day} is full`,
       },
     },
   ];

@@ -17,10 +17,11 @@ export interface BenefitFields {
   /** Claims it can give in total; only ever raised. */
   stock: number;
   perMemberLimit: number;
-  /** Most claims per UTC day, all members together; null for no limit. */
+  /** Most claims per business day of the bank (BANK_TIME_ZONE), all members together; null for no limit. */
   perDayLimit: number | null;
   startsAt: Date;
   endsAt: Date;
+  /** Business days a claim stays usable, the day it is claimed on the first (see expiryOf). */
   validDays: number;
   rule: Rule | null;
   /** Levels that carry the benefit as a privilege; when any, only members at one of them may claim it. */

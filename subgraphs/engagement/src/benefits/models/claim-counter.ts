@@ -1,5 +1,6 @@
-// Counters that bound claims (see limitsOf): per benefit and member, and per benefit and UTC day. Each reservation is one conditional update that carries the claim id, so a retry of the
-// same claim can tell its reservation was made and never makes two; a release is guarded the same way.
+// Counters that bound claims (see limitsOf): per benefit and member, and per benefit and the bank's business day. Each
+// reservation is one conditional update that carries the claim id, so a retry of the same claim can tell its
+// reservation was made and never makes two; a release is guarded the same way.
 import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey } from '@bank-hub/shared';
 
