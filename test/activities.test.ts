@@ -1,7 +1,7 @@
 // Activities and tasks through the gateway: the activities a member may join with their progress, joining (and the
 // refusals), progress that moves from tracked events within seconds and never counts an event twice, daily
 // sign-in, and operators creating and checking activities.
-import { BankCalendar, ErrorCode, hubError } from '@bank-hub/shared';
+import { BankCalendar, ErrorCode, addDays, hubError } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { grantPendingRewards } from '../subgraphs/engagement/src/activities/progress';
 import {
@@ -183,7 +183,7 @@ describe('joining', () => {
 });
 
 describe('progress from tracked events', () => {
-  it('counts 7 distinct sign-in days, each sent twice, once, and counts nothing twice when the feed is read again', async () => {
+  it('counts a day once however often it is sent, on the day it arrived, and counts nothing twice when the feed is read again', async () => {
     const headers = await member('M0001');
     await graphql(hub.gatewayUrl, JOIN, { id: 'A-NEWBIE' }, headers);
     // Where the feed consumer stands before these events (it has read the feed at least once by now).
@@ -192,14 +192,28 @@ describe('progress from tracked events', () => {
       before = await engagement.cursors.get('tasks');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const days = Array.from({ length: 7 }, (_, back) => new Date(Date.now() - back * DAY_MS - 60_000));
+    // Six sign-in days counted three weeks ago; today's makes the seventh.
+    const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
+    const today = calendar.dayOf(new Date());
+    const earlier = Array.from({ length: 6 }, (_, i) => addDays(today, i - 26));
+    await engagement.progress.model.create({
+      _id: 'A-NEWBIE|sign-in-7|M0001',
+      activityId: 'A-NEWBIE',
+      taskId: 'sign-in-7',
+      memberId: 'M0001',
+      value: 6,
+      days: earlier,
+    });
+    // Seven sign-ins sent today, the device dating them one per day back, the oldest first: one day (today's), not
+    // seven — counted by the day the device says, the oldest would have completed the task.
+    const days = Array.from({ length: 7 }, (_, i) => new Date(Date.now() - (6 - i) * DAY_MS - 60_000));
     const events = days.map((at, i) => ({
       id: `newbie-sign-in-${i}-${Date.now().toString(36)}`,
       name: 'sign_in',
       at,
     }));
     expect(await track(headers, events, 'newbie-phone-1')).toMatchObject({ accepted: 7 });
-    // The same events again (a retry: analytics stores them once) and another sign-in on each day (counted days).
+    // The same events again (a retry: analytics stores them once) and another sign-in dated each day.
     expect(await track(headers, events, 'newbie-phone-1')).toMatchObject({ accepted: 0, duplicates: 7 });
     expect(
       await track(
@@ -246,6 +260,9 @@ describe('progress from tracked events', () => {
     expect(await engagement.cursors.get('tasks')).not.toBe(before);
     const progress = await engagement.progress.model.findById('A-NEWBIE|sign-in-7|M0001').lean().exec();
     expect(progress).toMatchObject({ value: 7 });
+    // The day the events arrived (the bank's midnight may have passed since the test read it).
+    expect(progress?.days.slice(0, 6)).toEqual(earlier);
+    expect([today, calendar.dayOf(new Date())]).toContain(progress?.days[6]);
     expect(progress?.days).toHaveLength(7);
     expect(await coupons()).toHaveLength(1);
   });

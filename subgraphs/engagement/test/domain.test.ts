@@ -220,4 +220,16 @@ describe('contributionOf a DISTINCT_DAYS task', () => {
   ])("counts a sign-in at %s on the bank's day", (at, calendar, day) => {
     expect(contributionOf(signIns, signIn(at), calendar)).toEqual({ measure: 'DISTINCT_DAYS', day });
   });
+
+  it('counts a device’s event on the day it arrived, whatever day the device says, and a service’s on its own', () => {
+    const backdated = { ...signIn('2026-11-20T02:00:00Z'), receivedAt: new Date('2026-11-26T02:00:00Z') };
+    expect(contributionOf(signIns, backdated, shanghai)).toEqual({
+      measure: 'DISTINCT_DAYS',
+      day: '2026-11-26',
+    });
+    expect(contributionOf(signIns, { ...backdated, recordedBy: 'svc.engagement' }, shanghai)).toEqual({
+      measure: 'DISTINCT_DAYS',
+      day: '2026-11-20',
+    });
+  });
 });

@@ -80,8 +80,10 @@ function passes(condition: PropertyConditionDoc, properties: Readonly<Record<str
 }
 
 /**
- * What one event adds to a task, or null when it does not count. DISTINCT_DAYS counts the bank's business day the event
- * occurred on: a member in Shanghai signing in at 07:30 and at 20:00 signed in on one day.
+ * What one event adds to a task, or null when it does not count. DISTINCT_DAYS counts a bank's business day: a member
+ * in Shanghai signing in at 07:30 and at 20:00 signed in on one day. A device's event counts on the day the hub
+ * received it — a device's word on when it happened can be backdated (seven sign-ins sent at once, one per past day,
+ * for a 7-day task) — a service's on the day it happened (relayed late after an outage, it still counts then).
  */
 export function contributionOf(
   task: TaskDoc,
@@ -95,7 +97,10 @@ export function contributionOf(
   )
     return null;
   if (task.measure === 'DISTINCT_DAYS')
-    return { measure: 'DISTINCT_DAYS', day: calendar.dayOf(event.occurredAt) };
+    return {
+      measure: 'DISTINCT_DAYS',
+      day: calendar.dayOf(event.recordedBy === null ? event.receivedAt : event.occurredAt),
+    };
   if (task.measure === 'COUNT') return { measure: 'COUNT', amount: 1 };
   const value = task.property ? event.properties[task.property] : undefined;
   return typeof value === 'number' && Number.isFinite(value) && value > 0
