@@ -52,6 +52,7 @@ export const SUPERGRAPH_PATH = path.resolve(__dirname, '../schema/supergraph.gra
 export async function seedHub(
   connections: Record<SubgraphName, Connection>,
   mode: SeedMode,
+  config: HubConfig,
   descriptors?: Record<SubgraphName, SubgraphDescriptor>,
 ): Promise<SubgraphName[]> {
   if (mode === 'none') return [];
@@ -63,7 +64,7 @@ export async function seedHub(
       // Each subgraph seeds itself only when its own database is empty, so a subgraph added to a running
       // deployment gets its demo data without touching the others'.
       if (mode === 'if-empty' && (await descriptor.isSeeded(repositories))) return null;
-      await descriptor.seed(repositories, { reset: mode === 'reset' });
+      await descriptor.seed(repositories, { reset: mode === 'reset', config });
       return name;
     }),
   );
@@ -86,7 +87,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger } = options;
   const descriptors = await loadSubgraphs();
   const connections = await connectHubDatabases(options.mongoUri, options.dbPrefix);
-  const seeded = await seedHub(connections, options.seed, descriptors);
+  const seeded = await seedHub(connections, options.seed, config, descriptors);
   if (seeded.length > 0) logger.info({ subgraphs: seeded }, 'seeded demo data');
   let gatewayUrl = '';
   const graph = new GraphClient(() => gatewayUrl, config.SUBGRAPH_SECRET);

@@ -1,9 +1,9 @@
 // Operators' analyses over the seeded 90 days of history, through the gateway: active members per channel, a funnel
 // and retention cohorts, checked against what the seed's events say; and every bad argument answered with a code.
+import { BankCalendar, addDays } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { retention } from '../subgraphs/analytics/src/analysis';
 import { cohortsOf, firstCohortWeek } from '../subgraphs/analytics/src/domain/retention';
-import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
 import {
   openRepositories as openAnalytics,
   type AnalyticsRepositories,
@@ -11,7 +11,7 @@ import {
 import type { Channel } from '../subgraphs/analytics/src/models/event';
 import type { DailyActiveDoc } from '../subgraphs/analytics/src/models/rollup';
 import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -19,6 +19,8 @@ let operator: Record<string, string>;
 let analytics: AnalyticsRepositories;
 
 const DAY_MS = 86_400_000;
+/** The bank's days analytics counts. */
+const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
 beforeAll(async () => {
   hub = await startTestHub('analyses');
@@ -43,8 +45,8 @@ describe('active members', () => {
     const response = await graphql(hub.gatewayUrl, ACTIVE, { days: 30 }, operator);
     expect(response.errors).toBeUndefined();
     const answer = response.data?.activeMembers;
-    const today = dayOf(new Date());
-    const from = dayOf(new Date(Date.now() - 29 * DAY_MS));
+    const today = calendar.dayOf(new Date());
+    const from = addDays(today, -29);
     const actives = await analytics.rollups.actives
       .find({ day: { $gte: from } })
       .lean()
@@ -52,7 +54,8 @@ describe('active members', () => {
     expect(answer.mau).toBe(new Set(actives.map((active) => active.memberId)).size);
     expect(answer.dau).toBe(new Set(actives.filter((a) => a.day === today).map((a) => a.memberId)).size);
     expect(answer.daily).toHaveLength(30);
-    expect(answer.daily.at(-1)).toEqual({ day: `${today}T00:00:00.000Z`, members: answer.dau });
+    // Each day is given as the instant it begins: the bank's midnight.
+    expect(answer.daily.at(-1)).toEqual({ day: calendar.startOf(today).toISOString(), members: answer.dau });
     expect(answer.mau).toBeGreaterThan(100);
     expect(answer.stickiness).toBeCloseTo(answer.dau / answer.mau, 10);
   });
@@ -147,9 +150,14 @@ describe('retention cohorts', () => {
 
   it('reads only the members active in the cohort weeks, with the cohorts their whole history gives', async () => {
     const now = new Date();
-    const today = dayOf(now);
+    const today = calendar.dayOf(now);
     const count: RowCount = { rows: 0 };
-    const ctx = { repos: { ...analytics, rollups: countedReads(analytics.rollups, count) }, now };
+    const ctx = {
+      repos: { ...analytics, rollups: countedReads(analytics.rollups, count) },
+      now,
+      today,
+      calendar,
+    };
     const asked = async (weeks: number, channel: Channel | null) => {
       count.rows = 0;
       const cohorts = await retention(ctx, weeks, channel);
@@ -165,7 +173,7 @@ describe('retention cohorts', () => {
       for (const { memberId, day } of actives) days.set(memberId, [...(days.get(memberId) ?? []), day]);
       return cohortsOf(days, today, weeks).map((cohort) => ({
         ...cohort,
-        week: new Date(`${cohort.week}T00:00:00Z`),
+        week: calendar.startOf(cohort.week),
       }));
     };
     const activeSince = async (day: string) =>
@@ -188,7 +196,7 @@ describe('retention cohorts', () => {
 
     // Three years ago: 20,000 member-days no cohort of the last 26 weeks needs.
     const old: DailyActiveDoc[] = Array.from({ length: 20_000 }, (_, i) => {
-      const day = dayOf(new Date(now.getTime() - (3 * 365 + (i % 200)) * DAY_MS));
+      const day = addDays(today, -(3 * 365 + (i % 200)));
       return { _id: `${day}|APP|OLD-${i}`, day, channel: 'APP', memberId: `OLD-${i}` };
     });
     for (let i = 0; i < old.length; i += 5_000)

@@ -2,7 +2,6 @@
 // per id whatever the retries, invalid ones are reported by index with a stable code and not stored, the member is
 // only ever the one the verified token names, limits hold, and stats on Creative and Product move with the events.
 import type { RunningHub } from '../scripts/hub';
-import { dayOf } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
@@ -13,7 +12,7 @@ import {
 } from '../subgraphs/analytics/src/models/writes-in-flight';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
 import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
-import { GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
+import { BankCalendar, GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
 import {
   bearer,
   clientToken,
@@ -678,10 +677,12 @@ describe('delivery', () => {
 });
 
 describe('rollups of a closed day', () => {
-  // Deterministic: the writer flushes only when told to (its interval is an hour) and reads the test's clock.
+  // Deterministic: the writer flushes only when told to (its interval is an hour) and reads the test's clock. The
+  // bank's day 2026-11-26 ends at its midnight in Shanghai, 16:00 UTC.
+  const calendar = new BankCalendar('Asia/Shanghai');
   const DAY = '2026-11-26';
-  const BEFORE_MIDNIGHT = new Date('2026-11-26T23:59:59.900Z');
-  const AFTER_MIDNIGHT = new Date('2026-11-27T00:00:00.100Z');
+  const BEFORE_MIDNIGHT = new Date('2026-11-26T15:59:59.900Z');
+  const AFTER_MIDNIGHT = new Date('2026-11-26T16:00:00.100Z');
   let connection: Awaited<ReturnType<typeof testDatabase>>;
   let rollupRepos: AnalyticsRepositories;
   let now: Date;
@@ -692,7 +693,14 @@ describe('rollups of a closed day', () => {
     connection = await testDatabase('analytics-rollups');
     rollupRepos = await openRepositories(connection);
     now = BEFORE_MIDNIGHT;
-    writer = new RollupWriter(rollupRepos.rollups, rollupRepos.exposures, testLogger, 3_600_000, () => now);
+    writer = new RollupWriter(
+      rollupRepos.rollups,
+      rollupRepos.exposures,
+      calendar,
+      testLogger,
+      3_600_000,
+      () => now,
+    );
     sink = new MongoEventSink(rollupRepos.events, rollupRepos.writesInFlight, writer, () => now);
   });
 
@@ -709,7 +717,7 @@ describe('rollups of a closed day', () => {
     deviceId: 'device-rollups',
     channel: 'APP',
     occurredAt,
-    day: dayOf(occurredAt),
+    day: calendar.dayOf(occurredAt),
     properties: { creativeId: 'CR-rollups' },
   });
   /** The day's impressions as the rollups and the exposures count them, and as its events do. */
@@ -735,13 +743,13 @@ describe('rollups of a closed day', () => {
     now = AFTER_MIDNIGHT;
     await sink.store([impression(BEFORE_MIDNIGHT)]);
     // The increment taken before midnight is written before the rebuild reads the day; the late one is not taken.
-    await rebuildRecentDays(rollupRepos, writer, testLogger, now);
+    await rebuildRecentDays(rollupRepos, writer, calendar, testLogger, now);
     await writer.flush();
     expect(await counts()).toEqual({ rollup: 2, exposures: 2, events: 2 });
     await sink.store([impression(BEFORE_MIDNIGHT)]);
     await writer.flush();
     expect(await counts()).toEqual({ rollup: 2, exposures: 2, events: 3 });
-    await rebuildRecentDays(rollupRepos, writer, testLogger, now);
+    await rebuildRecentDays(rollupRepos, writer, calendar, testLogger, now);
     expect(await counts()).toEqual({ rollup: 3, exposures: 3, events: 3 });
   });
 
@@ -751,6 +759,7 @@ describe('rollups of a closed day', () => {
     const otherWriter = new RollupWriter(
       rollupRepos.rollups,
       rollupRepos.exposures,
+      calendar,
       testLogger,
       3_600_000,
       () => later,
@@ -758,7 +767,7 @@ describe('rollups of a closed day', () => {
     try {
       // This process takes the event's increment before midnight; its hourly flush comes after the other's rebuild.
       await sink.store([impression(BEFORE_MIDNIGHT)]);
-      await rebuildRecentDays(rollupRepos, otherWriter, testLogger, later);
+      await rebuildRecentDays(rollupRepos, otherWriter, calendar, testLogger, later);
       expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
       await writer.flush();
       expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
@@ -767,7 +776,7 @@ describe('rollups of a closed day', () => {
       await sink.store([impression(AFTER_MIDNIGHT)]);
       await writer.flush();
       const live = await rollupRepos.rollups.model
-        .findOne({ day: dayOf(AFTER_MIDNIGHT), subject: 'CR-rollups' })
+        .findOne({ day: calendar.dayOf(AFTER_MIDNIGHT), subject: 'CR-rollups' })
         .lean()
         .exec();
       expect(live?.impressions).toBe(1);
@@ -786,14 +795,14 @@ describe('rollups of a closed day', () => {
       return ofDay(day, batchSize);
     };
     const ran = await Promise.all([
-      rebuildRecentDays(rollupRepos, writer, testLogger, now),
-      rebuildRecentDays(rollupRepos, writer, testLogger, now),
+      rebuildRecentDays(rollupRepos, writer, calendar, testLogger, now),
+      rebuildRecentDays(rollupRepos, writer, calendar, testLogger, now),
     ]);
     expect(ran.filter(Boolean)).toHaveLength(1);
-    expect(daysRead).toEqual(recentClosedDays(now));
+    expect(daysRead).toEqual(recentClosedDays(calendar.dayOf(now)));
     expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
     // The lease is given back: the next run rebuilds.
-    expect(await rebuildRecentDays(rollupRepos, writer, testLogger, now)).toBe(true);
+    expect(await rebuildRecentDays(rollupRepos, writer, calendar, testLogger, now)).toBe(true);
   });
 
   it('writes nothing of a day whose rebuild lost its lease while reading it', async () => {
@@ -848,7 +857,7 @@ describe('rollups of a closed day', () => {
     await sink.store([impression(AFTER_MIDNIGHT)]);
     await writer.flush();
     const exposure = await rollupRepos.exposures.model
-      .findOne({ day: dayOf(AFTER_MIDNIGHT), memberId: 'M0001' })
+      .findOne({ day: calendar.dayOf(AFTER_MIDNIGHT), memberId: 'M0001' })
       .lean()
       .exec();
     expect(exposure?.impressions).toBe(3);
@@ -856,6 +865,7 @@ describe('rollups of a closed day', () => {
 });
 
 describe('the event feed', () => {
+  const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
   let connection: Awaited<ReturnType<typeof testDatabase>>;
   let feedRepos: AnalyticsRepositories;
   let writer: RollupWriter;
@@ -863,7 +873,7 @@ describe('the event feed', () => {
   beforeEach(async () => {
     connection = await testDatabase('analytics-feed');
     feedRepos = await openRepositories(connection);
-    writer = new RollupWriter(feedRepos.rollups, feedRepos.exposures, testLogger, 3_600_000);
+    writer = new RollupWriter(feedRepos.rollups, feedRepos.exposures, calendar, testLogger, 3_600_000);
   });
 
   afterEach(async () => {
@@ -891,7 +901,7 @@ describe('the event feed', () => {
       deviceId: 'device-feed',
       channel: 'APP',
       occurredAt,
-      day: dayOf(occurredAt),
+      day: calendar.dayOf(occurredAt),
       properties: {},
     };
   };

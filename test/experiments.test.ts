@@ -4,23 +4,34 @@
 // or clicks no member sent decide nothing; the bandit moves exposure towards a creative with twice the click-through;
 // operators list, read and switch model versions, audited.
 import DataLoader from 'dataloader';
+import { BankCalendar } from '@bank-hub/shared';
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import { experimentOf } from '../subgraphs/analytics/src/analysis';
 import { BANDIT_MODEL_NAME, trainOnSchedule } from '../subgraphs/analytics/src/bandit-job';
 import type { StatsKey } from '../subgraphs/analytics/src/context';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
-import { dayOf, windowStart } from '../subgraphs/analytics/src/domain/rollups';
+import { windowStart } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import type { EventDoc } from '../subgraphs/analytics/src/models/event';
 import type { RollupTotals } from '../subgraphs/analytics/src/models/rollup';
 import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
 import { insertPublishedPage, publishedBanner } from './support/content';
-import { bearer, clientToken, dropAndClose, errorCodes, graphql, testDatabase } from './support/env';
+import {
+  bearer,
+  clientToken,
+  dropAndClose,
+  errorCodes,
+  graphql,
+  testConfig,
+  testDatabase,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
 let operator: Record<string, string>;
+/** The bank's days analytics counts. */
+const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
 const VARIANTS = [
   { key: 'A', weight: 50, title: 'A', imageUrl: null, highlight: null },
@@ -269,16 +280,19 @@ describe('experiments', () => {
     const count: RowCount = { rows: 0 };
     const read = async () => {
       const now = new Date();
+      const today = calendar.dayOf(now);
       const creativeTotals = new DataLoader<StatsKey, RollupTotals[], string>(
         (keys) =>
           Promise.all(
-            keys.map(({ id, days }) => analytics.rollups.totals('creative', [id], windowStart(days, now))),
+            keys.map(({ id, days }) => analytics.rollups.totals('creative', [id], windowStart(days, today))),
           ),
         { cacheKeyFn: ({ id, days }) => `${days}|${id}` },
       );
       const ctx = {
         repos: { ...analytics, events: countedReads(analytics.events, count) },
         now,
+        today,
+        calendar,
         loaders: { creativeTotals },
       };
       count.rows = 0;
@@ -311,10 +325,10 @@ describe('experiments', () => {
       channel: 'APP',
       occurredAt: at,
       receivedAt: now,
-      day: dayOf(at),
+      day: calendar.dayOf(at),
       properties,
     });
-    const weekAgo = new Date(`${windowStart(7, now)}T01:00:00Z`);
+    const weekAgo = new Date(calendar.startOf(windowStart(7, calendar.dayOf(now))).getTime() + 3_600_000);
     const justNow = new Date(now.getTime() - 1_000);
     const creative = { creativeId: 'CR-exp-clear' };
     const clicked = new Set([...CLEAR.A.slice(0, 6), ...CLEAR.B.slice(0, 33)]);
@@ -522,7 +536,7 @@ describe('scheduled training of the creative bandit', () => {
       ];
       const trained: boolean[] = [];
       for (const round of rounds) {
-        const train = (tick: number) => trainOnSchedule(repos, 'svc.analytics', HOUR, at(tick));
+        const train = (tick: number) => trainOnSchedule(repos, calendar, 'svc.analytics', HOUR, at(tick));
         trained.push(...(await Promise.all(round.map(train))));
       }
       const versions = await repos.models.list(BANDIT_MODEL_NAME, 100);

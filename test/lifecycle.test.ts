@@ -2,7 +2,7 @@
 // events and writes them to members through the graph with the hub's service identity. A member whose events stop
 // for 30 (simulated) days becomes AT_RISK, segments follow, a rerun changes nothing, two runs at once apply once,
 // and a run whose lease another process took over stops.
-import { GraphClient, type GraphCaller, type GraphResponse } from '@bank-hub/shared';
+import { BankCalendar, GraphClient, type GraphCaller, type GraphResponse } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import {
@@ -18,6 +18,7 @@ import {
   dropAndClose,
   errorCodes,
   graphql,
+  testConfig,
   testDatabase,
   testLogger,
 } from './support/env';
@@ -29,6 +30,8 @@ let operator: Record<string, string>;
 /** A member with no seeded history: what they do here is all the job sees of them. */
 const MEMBER = 'M0999';
 const DAY_MS = 86_400_000;
+/** The bank's days the job counts. */
+const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
 beforeAll(async () => {
   hub = await startTestHub('lifecycle');
@@ -226,7 +229,7 @@ describe('a run whose lease another process took over', () => {
     const repos = await openAnalytics(connection);
     // Its own data: the stage model, and 1,001 members active today, three pages of results.
     await publishStageModel(repos);
-    const today = new Date().toISOString().slice(0, 10);
+    const today = calendar.dayOf(new Date());
     await repos.rollups.markActive(
       Array.from({ length: 1_001 }, (_, i) => {
         const memberId = `M-lease-${String(i).padStart(4, '0')}`;
@@ -240,7 +243,7 @@ describe('a run whose lease another process took over', () => {
       expect(await repos.leases.acquire('lifecycle', 'another-process', 600_000, new Date())).toBe(true);
     });
     try {
-      const run = runLifecycleJob({ repos, graph, logger: testLogger }, new Date());
+      const run = runLifecycleJob({ repos, graph, logger: testLogger, calendar }, new Date());
       await expect(run).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
       // Only the first page went out before the takeover; the other run applies its own.
       expect(graph.handed).toEqual([500]);
@@ -259,7 +262,7 @@ describe('purchases', () => {
     const repos = await openAnalytics(connection);
     await publishStageModel(repos);
     const now = new Date();
-    const today = now.toISOString().slice(0, 10);
+    const today = calendar.dayOf(now);
     const completed = (memberId: string, recordedBy: string | null) => ({
       _id: `${recordedBy ?? 'device'}:${memberId}`,
       name: 'flow_completed',
@@ -288,7 +291,7 @@ describe('purchases', () => {
     );
     const graph = new RecordingGraph(async () => undefined);
     try {
-      await runLifecycleJob({ repos, graph, logger: testLogger }, now);
+      await runLifecycleJob({ repos, graph, logger: testLogger, calendar }, now);
       expect(Object.fromEntries(graph.results.map((result) => [result.memberId, result.stage]))).toEqual({
         'M-bought': 'REVENUE',
         'M-claims': 'ACTIVATION',

@@ -34,7 +34,7 @@ export async function startSubgraph<TRepos>(
 ): Promise<SubgraphUnderTest<TRepos>> {
   const connection = await testDatabase(label);
   const repos = await descriptor.openRepositories(connection);
-  await descriptor.seed(repos, { reset: false });
+  await descriptor.seed(repos, { reset: false, config: { ...testConfig, ...options.config } });
   const graph = new GraphClient(() => NO_GATEWAY, testConfig.SUBGRAPH_SECRET);
   const server = await (
     await descriptor.buildServer({

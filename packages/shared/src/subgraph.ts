@@ -27,8 +27,8 @@ export interface SubgraphDescriptor<TRepositories = unknown> {
   schemaPath: string;
   /** Opens its repositories on its database (and makes sure their indexes exist). */
   openRepositories(connection: Connection): Promise<TRepositories>;
-  /** Writes the demo data; `reset` deletes what the seed owns first. */
-  seed(repositories: TRepositories, options: { reset: boolean }): Promise<unknown>;
+  /** Writes the demo data; `reset` deletes what the seed owns first; `config` is the hub's (e.g. the bank's days). */
+  seed(repositories: TRepositories, options: { reset: boolean; config: HubConfig }): Promise<unknown>;
   /** Whether the demo data is already there. */
   isSeeded(repositories: TRepositories): Promise<boolean>;
   buildServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer>;

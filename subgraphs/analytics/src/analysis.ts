@@ -2,11 +2,11 @@
 // two reads of the rollups or events, shaped by the pure functions of domain/. Arguments are checked first: a bad one
 // is a BAD_USER_INPUT naming the field, before anything is read.
 import { assignVariant } from '@bank-hub/targeting';
-import { badInput, checkCount } from '@bank-hub/shared';
+import { addDays, badInput, checkCount } from '@bank-hub/shared';
 import { MIN_MEMBERS_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
 import { FunnelCounter } from './domain/funnel';
 import { cohortsOf, firstCohortWeek } from './domain/retention';
-import { clickThroughRate, dayOf, windowStart } from './domain/rollups';
+import { clickThroughRate, windowStart } from './domain/rollups';
 import type { AnalyticsContext, AnalyticsLoaders } from './context';
 import type { Channel } from './models/event';
 
@@ -14,23 +14,24 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 export const FUNNEL_LIMITS = { steps: 8, rangeDays: 90, withinHours: 720 } as const;
 
-/** What retention and experiments read: the repositories as of a moment (a test can count what they return). */
-export type AnalysisContext = Pick<AnalyticsContext, 'repos' | 'now'>;
-
-const midnight = (day: string) => new Date(`${day}T00:00:00Z`);
+/**
+ * What retention and experiments read: the repositories as of a moment, the bank's day then and its calendar (a test
+ * can count what the repositories return).
+ */
+export type AnalysisContext = Pick<AnalyticsContext, 'repos' | 'now' | 'today' | 'calendar'>;
 
 export async function activeMembers(ctx: AnalyticsContext, channel: Channel | null, days: number) {
   const window = checkCount(days, 90, 'days');
-  const today = dayOf(ctx.now);
-  const fromDay = windowStart(window, ctx.now);
+  const { today, calendar } = ctx;
+  const fromDay = windowStart(window, today);
   const [counts, mau] = await Promise.all([
     ctx.repos.rollups.dailyActiveCounts(fromDay, today, channel),
-    ctx.repos.rollups.distinctActive(windowStart(30, ctx.now), today, channel),
+    ctx.repos.rollups.distinctActive(windowStart(30, today), today, channel),
   ]);
   const byDay = new Map(counts.map(({ _id, n }) => [_id, n]));
   const daily = Array.from({ length: window }, (_, i) => {
-    const day = dayOf(new Date(midnight(fromDay).getTime() + i * DAY_MS));
-    return { day: midnight(day), members: byDay.get(day) ?? 0 };
+    const day = addDays(fromDay, i);
+    return { day: calendar.startOf(day), members: byDay.get(day) ?? 0 };
   });
   const dau = byDay.get(today) ?? 0;
   return { channel, daily, dau, mau, stickiness: mau > 0 ? dau / mau : null };
@@ -62,9 +63,8 @@ export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
     [...new Set(steps)],
     from,
     new Date(to.getTime() + windowMs),
-    {
-      channel,
-    },
+    ctx.calendar,
+    { channel },
   );
   for await (const event of events)
     counter.add({ memberId: event.memberId, name: event.name, at: event.occurredAt.getTime() });
@@ -73,7 +73,7 @@ export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
 
 export async function retention(ctx: AnalysisContext, weeks: number, channel: Channel | null) {
   const count = checkCount(weeks, 26, 'weeks');
-  const today = dayOf(ctx.now);
+  const { today, calendar } = ctx;
   // Only the cohort weeks' days are read; a member active before them is in no cohort, so one more read of just
   // the members active in the window tells first-seen apart, without each member's whole history.
   const fromDay = firstCohortWeek(today, count);
@@ -87,7 +87,7 @@ export async function retention(ctx: AnalysisContext, weeks: number, channel: Ch
   );
   const firstSeenInWindow = activity.filter(({ _id }) => !seenBefore.has(_id));
   const cohorts = cohortsOf(new Map(firstSeenInWindow.map(({ _id, days }) => [_id, days])), today, count);
-  return cohorts.map((cohort) => ({ ...cohort, week: midnight(cohort.week) }));
+  return cohorts.map((cohort) => ({ ...cohort, week: calendar.startOf(cohort.week) }));
 }
 
 export interface ExperimentDefinition {
@@ -110,18 +110,20 @@ export async function experimentOf(
   const window = checkCount(days, 90, 'days');
   const { experimentKey: key, variants } = definition;
   if (!key || variants.length === 0) return null;
-  const fromDay = windowStart(window, ctx.now);
-  const from = midnight(fromDay);
+  // The window's first instant: where its first day of rollups begins, the bank's midnight.
+  const from = ctx.calendar.startOf(windowStart(window, ctx.today));
   // Each exposed member's first exposure; then only their last click on the creative and their last completion: a
   // member clicked if they clicked it at or after first seeing it, and converted if they completed a flow after.
   const [totals, exposed] = await Promise.all([
     ctx.loaders.creativeTotals.load({ id: creativeId, days: window }),
-    ctx.repos.events.firstByMember('creative_impression', from, ctx.now, { creativeId }),
+    ctx.repos.events.firstByMember('creative_impression', from, ctx.now, ctx.calendar, { creativeId }),
   ]);
   const firstSeen = new Map(exposed.map(({ _id, at }) => [_id, at.getTime()]));
   const [lastClicks, completions] = await Promise.all([
-    ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, ctx.now, { creativeId }),
-    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, ctx.now),
+    ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, ctx.now, ctx.calendar, {
+      creativeId,
+    }),
+    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, ctx.now, ctx.calendar),
   ]);
   const clicked = new Set<string>();
   for (const { _id: memberId, at } of lastClicks)

@@ -1,6 +1,7 @@
 // Training the creative bandit: CTR posteriors of every creative from the last 30 days of rollups, published to the
 // registry as a new version (active at once unless an operator pinned one). Run by a job and by operators.
 import { randomUUID } from 'node:crypto';
+import type { BankCalendar } from '@bank-hub/shared';
 import { posteriorsOf, type Posterior } from './domain/bandit';
 import { windowStart } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
@@ -27,21 +28,24 @@ export interface BanditParameters {
  */
 export async function trainOnSchedule(
   repos: AnalyticsRepositories,
+  calendar: BankCalendar,
   trainedBy: string,
   intervalMs: number,
   now: Date,
 ): Promise<boolean> {
   if (!(await repos.leases.acquire(BANDIT_MODEL_NAME, randomUUID(), intervalMs * 0.9, now))) return false;
-  await trainCreativeBandit(repos, trainedBy, now);
+  await trainCreativeBandit(repos, calendar, trainedBy, now);
   return true;
 }
 
+/** Trains on the rollups of the last WINDOW_DAYS of the bank's days up to `now`'s. */
 export async function trainCreativeBandit(
   repos: AnalyticsRepositories,
+  calendar: BankCalendar,
   trainedBy: string,
   now: Date,
 ): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
-  const totals = await repos.rollups.totals('creative', null, windowStart(WINDOW_DAYS, now));
+  const totals = await repos.rollups.totals('creative', null, windowStart(WINDOW_DAYS, calendar.dayOf(now)));
   const perCreative = new Map<string, { creativeId: string; impressions: number; clicks: number }>();
   for (const { subject, impressions, clicks } of totals) {
     const known = perCreative.get(subject) ?? { creativeId: subject, impressions: 0, clicks: 0 };

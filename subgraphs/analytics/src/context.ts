@@ -1,8 +1,8 @@
 // The per-request context: identity, repositories, the event sink and loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import type { BaseContext, Cached, GraphClient } from '@bank-hub/shared';
+import type { BankCalendar, BaseContext, Cached, DayKey, GraphClient } from '@bank-hub/shared';
 import type { DeviceRateLimit } from './domain/rate-limit';
-import { dayOf, windowStart } from './domain/rollups';
+import { windowStart } from './domain/rollups';
 import type { LifecycleJobRun } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
 import type { ExposureDoc } from './models/exposure';
@@ -33,6 +33,8 @@ export interface AnalyticsServices {
   sink: EventSink;
   rateLimit: DeviceRateLimit;
   graph: GraphClient;
+  /** The bank's business days (BANK_TIME_ZONE): what every day bucket here counts. */
+  calendar: BankCalendar;
   /** Runs the lifecycle job as of a day, under its lease. */
   runLifecycle: (asOf: Date, requestId: string) => Promise<LifecycleJobRun>;
 }
@@ -40,9 +42,11 @@ export interface AnalyticsServices {
 export interface AnalyticsContext extends BaseContext, AnalyticsServices {
   loaders: AnalyticsLoaders;
   now: Date;
+  /** The bank's day at `now`. */
+  today: DayKey;
 }
 
-function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, now: Date) {
+function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, today: DayKey) {
   return new DataLoader<StatsKey, RollupTotals[], string>(
     async (keys) => {
       const byWindow = new Map<number, string[]>();
@@ -50,7 +54,7 @@ function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, now: Date)
       const answers = new Map<string, RollupTotals[]>();
       await Promise.all(
         [...byWindow].map(async ([days, ids]) => {
-          for (const totals of await repos.rollups.totals(kind, ids, windowStart(days, now))) {
+          for (const totals of await repos.rollups.totals(kind, ids, windowStart(days, today))) {
             const key = `${days}|${totals.subject}`;
             answers.set(key, [...(answers.get(key) ?? []), totals]);
           }
@@ -65,15 +69,18 @@ function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, now: Date)
 export function createContext(services: AnalyticsServices) {
   return (base: BaseContext): AnalyticsContext => {
     const now = new Date();
+    // Today is the bank's day: windows of days end on it, and frequency caps start again at the bank's midnight.
+    const today = services.calendar.dayOf(now);
     return {
       ...base,
       ...services,
       now,
+      today,
       loaders: {
-        creativeTotals: totalsLoader(services.repos, 'creative', now),
-        productTotals: totalsLoader(services.repos, 'product', now),
+        creativeTotals: totalsLoader(services.repos, 'creative', today),
+        productTotals: totalsLoader(services.repos, 'product', today),
         exposuresToday: new DataLoader(async (memberIds) => {
-          const exposures = await services.repos.exposures.ofMembers(memberIds, dayOf(now));
+          const exposures = await services.repos.exposures.ofMembers(memberIds, today);
           return memberIds.map((memberId) => exposures.filter((exposure) => exposure.memberId === memberId));
         }),
       },

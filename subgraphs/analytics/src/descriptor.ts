@@ -1,5 +1,5 @@
 // The analytics subgraph as the rest of the hub sees it; subgraphs/registry.ts lists it.
-import { schemaBeside, type SubgraphDescriptor } from '@bank-hub/shared';
+import { BankCalendar, schemaBeside, type SubgraphDescriptor } from '@bank-hub/shared';
 import { openRepositories, type AnalyticsRepositories } from './models';
 import { isSeeded, seedAnalytics } from './seed';
 import { buildAnalyticsServer } from './server';
@@ -9,7 +9,8 @@ const analytics: SubgraphDescriptor<AnalyticsRepositories> = {
   defaultPort: 4004,
   schemaPath: schemaBeside(__dirname),
   openRepositories,
-  seed: seedAnalytics,
+  seed: (repos, { reset, config }) =>
+    seedAnalytics(repos, { reset, calendar: new BankCalendar(config.BANK_TIME_ZONE) }),
   isSeeded,
   buildServer: buildAnalyticsServer,
 };

@@ -1,7 +1,15 @@
 // Ingestion: a batch of events from one device, each checked against the tracking plan and the limits. The valid ones
 // are stored (once per id, whatever the retries), the others reported by their index; the member is whoever the
 // verified token names, never what an event claims.
-import { CLIENT_ID, Scope, badInput, hasScope, requireScope, type Identity } from '@bank-hub/shared';
+import {
+  CLIENT_ID,
+  Scope,
+  badInput,
+  hasScope,
+  requireScope,
+  type BankCalendar,
+  type Identity,
+} from '@bank-hub/shared';
 import {
   LIMITS,
   batchLimitExceeded,
@@ -10,7 +18,6 @@ import {
   type Rejection,
   type ReportedEvent,
 } from './domain/events';
-import { dayOf } from './domain/rollups';
 import type { DeviceRateLimit } from './domain/rate-limit';
 import type { Channel } from './models/event';
 import type { TrackedEventDoc } from './models/tracking-plan';
@@ -21,6 +28,8 @@ export interface IngestionContext {
   sink: EventSink;
   rateLimit: DeviceRateLimit;
   plan: () => Promise<ReadonlyMap<string, TrackedEventDoc>>;
+  /** Stamps each event with the bank's day it occurred on: what rollups, actives and caps group by. */
+  calendar: BankCalendar;
   now: Date;
 }
 
@@ -58,7 +67,7 @@ export async function trackEvents(
         deviceId,
         channel: event.channel,
         occurredAt: event.occurredAt,
-        day: dayOf(event.occurredAt),
+        day: ctx.calendar.dayOf(event.occurredAt),
         properties: checked.properties,
       },
     });
@@ -117,7 +126,7 @@ export async function recordMemberEvents(
       recordedBy: recorder,
       channel: event.channel,
       occurredAt: event.occurredAt,
-      day: dayOf(event.occurredAt),
+      day: ctx.calendar.dayOf(event.occurredAt),
       properties: checked.properties,
     });
   });

@@ -7,15 +7,16 @@ import { randomUUID } from 'node:crypto';
 import type { LifecycleStage } from '@bank-hub/targeting';
 import {
   ErrorCode,
+  addDays,
   serviceIdentity,
   hubError,
+  type BankCalendar,
   type GraphClient,
   type GraphCaller,
   type Logger,
 } from '@bank-hub/shared';
 import { PRODUCTS_SERVICE } from './domain/events';
 import { LIFECYCLE_MODEL_NAME, churnRisk, metricsOf, parseLifecycleModel, stageOf } from './domain/lifecycle';
-import { dayOf } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
 
 /** Members whose last activity is older than this are left as the last run put them (CHURNED, by then). */
@@ -50,20 +51,16 @@ interface Applied {
   unchanged: number;
 }
 
-function shiftDay(day: string, days: number): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return dayOf(date);
-}
-
 export interface LifecycleJobDependencies {
   repos: AnalyticsRepositories;
   graph: GraphClient;
   logger: Logger;
+  /** The run counts the bank's days, as of the bank's day of `asOf`. */
+  calendar: BankCalendar;
 }
 
 export async function runLifecycleJob(
-  { repos, graph, logger }: LifecycleJobDependencies,
+  { repos, graph, logger, calendar }: LifecycleJobDependencies,
   asOf: Date,
   requestId: string = randomUUID(),
 ): Promise<LifecycleJobRun> {
@@ -83,12 +80,12 @@ export async function runLifecycleJob(
     const stored = await repos.models.active(LIFECYCLE_MODEL_NAME);
     if (!stored) throw hubError(ErrorCode.FAILED_PRECONDITION, 'no lifecycle model is active');
     const model = parseLifecycleModel(stored.parameters);
-    const asOfDay = dayOf(asOf);
+    const asOfDay = calendar.dayOf(asOf);
     const [activity, purchaseCounts, shareCounts] = await Promise.all([
-      repos.rollups.activeDaysByMember(shiftDay(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
+      repos.rollups.activeDaysByMember(addDays(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
       // Products' record of each completed flow, once; an app may send its own flow_completed too.
-      repos.events.countsByMember(['flow_completed'], shiftDay(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
-      repos.events.countsByMember(['share'], shiftDay(asOfDay, -29), asOfDay),
+      repos.events.countsByMember(['flow_completed'], addDays(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
+      repos.events.countsByMember(['share'], addDays(asOfDay, -29), asOfDay),
     ]);
     const perMember = (counts: typeof purchaseCounts) =>
       new Map(counts.map(({ _id, n }) => [_id.memberId, n]));

@@ -54,7 +54,7 @@ export async function runLifecycle(ctx: AnalyticsContext, asOf: Date | null | un
 
 export async function retrainCreativeBandit(ctx: AnalyticsContext) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
-  const { version, head } = await trainCreativeBandit(ctx.repos, operator, ctx.now);
+  const { version, head } = await trainCreativeBandit(ctx.repos, ctx.calendar, operator, ctx.now);
   ctx.bandit.invalidate();
   await ctx.repos.audit.record({
     actor: operator,

@@ -126,7 +126,7 @@ export const resolvers: Resolvers = {
     stats: async (creative, { days }, ctx) => {
       const window = checkCount(days ?? 7, MAX_DAYS, 'days');
       const totals = await ctx.loaders.creativeTotals.load({ id: creative.id, days: window });
-      return creativeStats(totals, windowStart(window, ctx.now));
+      return creativeStats(totals, ctx.calendar.startOf(windowStart(window, ctx.today)));
     },
     experiment: (creative, { days }, ctx) => {
       requireScope(ctx.identity, Scope.OPERATOR);
@@ -145,7 +145,7 @@ export const resolvers: Resolvers = {
     stats: async (product, { days }, ctx) => {
       const window = checkCount(days ?? 7, MAX_DAYS, 'days');
       const totals = await ctx.loaders.productTotals.load({ id: product.id, days: window });
-      return productStats(totals, windowStart(window, ctx.now));
+      return productStats(totals, ctx.calendar.startOf(windowStart(window, ctx.today)));
     },
   },
 };

@@ -1,11 +1,11 @@
 // Rebuilds the rollups of days that are over, exactly, from their events. A closed day is the rebuild's alone: live
 // increments only count today (sink.ts), so a late event for a closed day is counted here, and what live increments
-// missed (a crashed process, a failed write) is restored once the day has ended. Runs shortly after start and then
-// every ROLLUP_REBUILD_INTERVAL_MS.
+// missed (a crashed process, a failed write) is restored once the day has ended. Days are the bank's (BANK_TIME_ZONE):
+// a day is over at the bank's midnight. Runs shortly after start and then every ROLLUP_REBUILD_INTERVAL_MS.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@bank-hub/shared';
+import { addDays, type BankCalendar, type DayKey, type Logger } from '@bank-hub/shared';
 import { LIMITS } from './domain/events';
-import { RollupTally, dayOf } from './domain/rollups';
+import { RollupTally } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
 import type { RollupWriter } from './sink';
 
@@ -43,13 +43,9 @@ export async function rebuildDay(
   ]);
 }
 
-/** The closed days the rebuild owns, the oldest first. */
-export function recentClosedDays(now: Date): string[] {
-  return Array.from({ length: DAYS_BACK }, (_, i) => {
-    const day = new Date(now);
-    day.setUTCDate(day.getUTCDate() - (DAYS_BACK - i));
-    return dayOf(day);
-  });
+/** The closed days the rebuild owns, the oldest first: the bank's days before `today`. */
+export function recentClosedDays(today: DayKey): DayKey[] {
+  return Array.from({ length: DAYS_BACK }, (_, i) => addDays(today, -(DAYS_BACK - i)));
 }
 
 const JOB = 'rollups-rebuild';
@@ -64,10 +60,11 @@ const LEASE_MS = 10 * 60_000;
 export async function rebuildRecentDays(
   repos: AnalyticsRepositories,
   writer: RollupWriter,
+  calendar: BankCalendar,
   logger: Logger,
   now = new Date(),
 ): Promise<boolean> {
-  const days = recentClosedDays(now);
+  const days = recentClosedDays(calendar.dayOf(now));
   // Increments this process took while these days were today are written (or in flight) now, before their events are
   // read; from here on the writer takes none for them. Other processes' late ones find the days sealed.
   await writer.flush();

@@ -3,12 +3,13 @@
 // test, product views, service flows, shares), its rollups, and the first version of each model — so that stats,
 // funnels, retention, the lifecycle job and the bandit all show something on the first `npm start`.
 import type { Model } from 'mongoose';
+import { addDays, type BankCalendar } from '@bank-hub/shared';
 import { assignVariant } from '@bank-hub/targeting';
 import { mulberry32 } from './domain/random';
 import { PRODUCTS_SERVICE } from './domain/events';
 import { trainCreativeBandit } from './bandit-job';
 import { DEFAULT_LIFECYCLE_MODEL, LIFECYCLE_DESCRIPTION, LIFECYCLE_MODEL_NAME } from './domain/lifecycle';
-import { RollupTally, dayOf } from './domain/rollups';
+import { RollupTally } from './domain/rollups';
 import { recentClosedDays } from './rollup-job';
 import type { AnalyticsRepositories } from './models';
 import type { EventDoc } from './models/event';
@@ -173,15 +174,15 @@ export interface HistoryOptions {
   members: number;
 }
 
-export function seedHistory(now: Date, options: HistoryOptions): EventDoc[] {
+/** The history up to `now`, on the bank's days: a visit falls in the first 20 hours of a day. */
+export function seedHistory(now: Date, calendar: BankCalendar, options: HistoryOptions): EventDoc[] {
   const next = mulberry32(20261126);
   const events: EventDoc[] = [];
   let sequence = 0;
   const personas = Array.from({ length: options.members }, (_, i) => personaOf(i + 1, options.days, next));
+  const today = calendar.dayOf(now);
   for (let back = options.days - 1; back >= 0; back--) {
-    const dayStart = new Date(now);
-    dayStart.setUTCHours(0, 0, 0, 0);
-    dayStart.setUTCDate(dayStart.getUTCDate() - back);
+    const dayStart = calendar.startOf(addDays(today, -back));
     personas.forEach((persona, i) => {
       if (back > persona.joinedBack || back < persona.leftBack) return;
       // Everyone visits on the day they join; after that, at their rate.
@@ -201,7 +202,7 @@ export function seedHistory(now: Date, options: HistoryOptions): EventDoc[] {
           channel,
           occurredAt: at,
           receivedAt: at,
-          day: dayOf(at),
+          day: calendar.dayOf(at),
           properties,
         };
       };
@@ -246,8 +247,9 @@ export const DEMO_HISTORY: HistoryOptions = { days: 90, members: 300 };
 
 export async function seedAnalytics(
   repos: AnalyticsRepositories,
-  options: { reset?: boolean; history?: HistoryOptions } = {},
+  options: { reset?: boolean; history?: HistoryOptions; calendar: BankCalendar },
 ): Promise<void> {
+  const { calendar } = options;
   if (options.reset) {
     await Promise.all([
       repos.events.model.deleteMany({}),
@@ -264,16 +266,16 @@ export async function seedAnalytics(
     TRACKING_PLAN.map((definition) => ({ ...definition, updatedAt: SEEDED_AT, updatedBy: 'seed' })),
   );
   const now = new Date();
-  const events = seedHistory(now, options.history ?? DEMO_HISTORY);
+  const events = seedHistory(now, calendar, options.history ?? DEMO_HISTORY);
+  const today = calendar.dayOf(now);
   // Rollups, actives and exposures are computed here in one pass, as rebuilding each day would compute them.
-  const recent = recentClosedDays(now)[0]!;
+  const recent = recentClosedDays(today)[0]!;
   // Without mongoose's per-document casting: these documents are built here, already in their stored shape.
   const insert = async <T>(model: Model<T>, docs: T[]) => {
     for (let k = 0; k < docs.length; k += 5_000)
       await model.insertMany(docs.slice(k, k + 5_000), { lean: true });
   };
   // Days that are over are stored as their rebuild leaves them: sealed to live increments.
-  const today = dayOf(now);
   const sealedIfOver = <T extends { day: string }>(doc: T): T =>
     doc.day < today ? { ...doc, sealed: true } : doc;
   const tally = new RollupTally().addActive(events).addCounts(events);
@@ -297,7 +299,7 @@ export async function seedAnalytics(
     },
     SEEDED_AT,
   );
-  await trainCreativeBandit(repos, 'seed', now);
+  await trainCreativeBandit(repos, calendar, 'seed', now);
 }
 
 export async function isSeeded(repos: AnalyticsRepositories): Promise<boolean> {

@@ -3,6 +3,7 @@
 // bandit); all of them stop with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
+  BankCalendar,
   Cached,
   createSubgraphServer,
   readSubgraphSchema,
@@ -29,7 +30,9 @@ const FIRST_RUN_DELAY_MS = 15_000;
 export async function buildAnalyticsServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const { config, logger, graph } = dependencies;
   const repos = await openRepositories(dependencies.connection);
-  const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, logger);
+  // Once per server: every day bucket of analytics is the bank's business day.
+  const calendar = new BankCalendar(config.BANK_TIME_ZONE);
+  const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, calendar, logger);
   const sink = new MongoEventSink(repos.events, repos.writesInFlight, rollupWriter);
   const plan = new Cached(() =>
     repos.plan.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
@@ -37,12 +40,12 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
   const bandit = new Cached(() => loadActiveBandit(repos.models), 5_000);
   const rateLimit = new DeviceRateLimit(config.EVENTS_PER_DEVICE_PER_MINUTE);
   const runLifecycle = (asOf: Date, requestId?: string) =>
-    runLifecycleJob({ repos, graph, logger }, asOf, requestId);
+    runLifecycleJob({ repos, graph, logger, calendar }, asOf, requestId);
   const jobs = [
     scheduleJob(
       'rollups',
       config.ROLLUP_REBUILD_INTERVAL_MS,
-      () => rebuildRecentDays(repos, rollupWriter, logger),
+      () => rebuildRecentDays(repos, rollupWriter, calendar, logger),
       logger,
     ),
     scheduleJob(
@@ -57,7 +60,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
       config.MODEL_TRAINING_INTERVAL_MS,
       async () => {
         const interval = config.MODEL_TRAINING_INTERVAL_MS;
-        if (await trainOnSchedule(repos, SERVICE_IDENTITY.subject!, interval, new Date()))
+        if (await trainOnSchedule(repos, calendar, SERVICE_IDENTITY.subject!, interval, new Date()))
           bandit.invalidate();
       },
       logger,
@@ -70,8 +73,8 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<AnalyticsContext>,
     dependencies,
-    context: createContext({ repos, plan, bandit, sink, rateLimit, graph, runLifecycle }),
-    routes: collectRoute({ sink, rateLimit, plan: () => plan.get() }),
+    context: createContext({ repos, plan, bandit, sink, rateLimit, graph, calendar, runLifecycle }),
+    routes: collectRoute({ sink, rateLimit, calendar, plan: () => plan.get() }),
     // Acknowledged events are already stored; what waits is their rollup increments.
     onStop: async () => {
       await Promise.all(jobs.map((job) => job.stop()));

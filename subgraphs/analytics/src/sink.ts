@@ -1,7 +1,7 @@
 // Where accepted events go. The collector and trackEvents only see this interface: MongoDB here, and at a larger
 // bank's scale a Kafka producer feeding an existing streaming engine would be another implementation of it.
-import type { Logger } from '@bank-hub/shared';
-import { RollupTally, dayOf } from './domain/rollups';
+import type { BankCalendar, Logger } from '@bank-hub/shared';
+import { RollupTally } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
 import { WRITE_IN_FLIGHT_TTL_MS, type WritesInFlight } from './models/writes-in-flight';
 import type { ExposureRepository } from './models/exposure';
@@ -113,12 +113,12 @@ export class MongoEventSink implements EventSink {
 
 /**
  * Adds stored events to the daily rollups (and members' exposures) a moment later, many requests' increments in one
- * bulk write, so ingestion costs one insert per batch. Counts move live for today (and the minutes of tomorrow a
- * device's clock may run ahead) only: a day that is over belongs to the rebuild (rollup-job.ts), which sets it from
- * its events — an increment landing after the rebuild read the events would count its event twice, one landing
- * between the read and the write would be lost. So a late event for a closed day is counted by the next rebuild. The
- * increments another process took before midnight may still land after this process rebuilt the day: the rebuild
- * seals what it writes, and sealed documents refuse them (models/rollup.ts).
+ * bulk write, so ingestion costs one insert per batch. Counts move live for today, the bank's day (and the minutes of
+ * tomorrow a device's clock may run ahead) only: a day that is over belongs to the rebuild (rollup-job.ts), which sets
+ * it from its events — an increment landing after the rebuild read the events would count its event twice, one
+ * landing between the read and the write would be lost. So a late event for a closed day is counted by the next
+ * rebuild. The increments another process took before the bank's midnight may still land after this process rebuilt
+ * the day: the rebuild seals what it writes, and sealed documents refuse them (models/rollup.ts).
  * Rollup increments are never retried (a retry after a partial write would count twice): one lost to a failed write or
  * a crashed process is restored when its day is rebuilt. Exposures whose own write failed are retried with the next
  * write: today's are what frequency caps read, and a rebuild comes only once the day is over; counting some twice
@@ -136,6 +136,7 @@ export class RollupWriter {
   constructor(
     private readonly rollups: RollupRepository,
     private readonly exposureCounts: ExposureRepository,
+    private readonly calendar: BankCalendar,
     private readonly logger: Logger,
     intervalMs = 250,
     private readonly clock: () => Date = () => new Date(),
@@ -145,7 +146,7 @@ export class RollupWriter {
   }
 
   add(events: readonly EventDoc[]): void {
-    const today = dayOf(this.clock());
+    const today = this.calendar.dayOf(this.clock());
     this.pending.addActive(events).addCounts(events.filter((event) => event.day >= today));
   }
 

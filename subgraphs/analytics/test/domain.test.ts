@@ -2,8 +2,9 @@ import { readBeacon } from '../src/domain/beacon';
 import { LIMITS, checkEvent } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
 import { DeviceRateLimit } from '../src/domain/rate-limit';
-import { RollupTally, dayOf, windowStart } from '../src/domain/rollups';
+import { RollupTally, windowStart } from '../src/domain/rollups';
 import { creativeStats } from '../src/domain/stats';
+import { recentClosedDays } from '../src/rollup-job';
 import type { EventDoc } from '../src/models/event';
 import { TRACKING_PLAN } from '../src/seed';
 
@@ -227,7 +228,7 @@ describe('rollups', () => {
     channel: 'APP',
     occurredAt: NOW,
     receivedAt: NOW,
-    day: dayOf(NOW),
+    day: '2026-11-26',
     properties,
   });
 
@@ -281,9 +282,23 @@ describe('rollups', () => {
   });
 
   it('starts a window of n days n-1 days before today', () => {
-    expect(windowStart(1, NOW)).toBe('2026-11-26');
-    expect(windowStart(7, NOW)).toBe('2026-11-20');
-    expect(windowStart(30, new Date('2026-03-01T00:30:00Z'))).toBe('2026-01-31');
+    expect(windowStart(1, '2026-11-26')).toBe('2026-11-26');
+    expect(windowStart(7, '2026-11-26')).toBe('2026-11-20');
+    expect(windowStart(30, '2026-03-01')).toBe('2026-01-31');
+  });
+
+  it("owns the bank's closed days before today in the rebuild, the oldest first", () => {
+    expect(recentClosedDays('2026-11-26')).toEqual([
+      '2026-11-18',
+      '2026-11-19',
+      '2026-11-20',
+      '2026-11-21',
+      '2026-11-22',
+      '2026-11-23',
+      '2026-11-24',
+      '2026-11-25',
+    ]);
+    expect(recentClosedDays('2026-03-01').at(-1)).toBe('2026-02-28');
   });
 
   it('gives a click-through rate only with impressions', () => {
@@ -292,7 +307,7 @@ describe('rollups', () => {
         { subject: 'C', variant: 'B', impressions: 0, clicks: 0, views: 0 },
         { subject: 'C', variant: 'A', impressions: 40, clicks: 4, views: 0 },
       ],
-      '2026-11-20',
+      new Date('2026-11-19T16:00:00Z'),
     );
     expect(stats).toMatchObject({ impressions: 40, clicks: 4, ctr: 0.1 });
     expect(stats.variants.map((variant) => [variant.variant, variant.ctr])).toEqual([

@@ -1,5 +1,6 @@
 // The pure functions behind analysis and intelligence: the lifecycle stage model, the two-proportion test, Thompson
 // sampling (with a simulation of a slot where one creative is clearly better), funnels and retention cohorts.
+import { daysBetween, weekOf } from '@bank-hub/shared';
 import { beta, posteriorsOf, sampleScores, type Posterior } from '../src/domain/bandit';
 import {
   MIN_MEMBERS_PER_VARIANT,
@@ -11,13 +12,12 @@ import { FunnelCounter, type StepEvent } from '../src/domain/funnel';
 import {
   DEFAULT_LIFECYCLE_MODEL,
   churnRisk,
-  daysBetween,
   metricsOf,
   parseLifecycleModel,
   stageOf,
 } from '../src/domain/lifecycle';
 import { mulberry32, randomFor } from '../src/domain/random';
-import { cohortsOf, firstCohortWeek, weekOf } from '../src/domain/retention';
+import { cohortsOf, firstCohortWeek } from '../src/domain/retention';
 
 describe('the lifecycle stage model', () => {
   const asOf = '2026-11-26';

@@ -1,6 +1,7 @@
 // The 2A3R / AARRR lifecycle computed from behaviour. Each member's engagement metrics are worked out from their
 // events; the stage model — data operators can read — is an ordered list of rules over those metrics, in the hub's
 // rule language (`tag.<metric>`), and the first rule that matches decides the stage.
+import { daysBetween, type DayKey } from '@bank-hub/shared';
 import { evaluate, isLifecycleStage, parseRule, type LifecycleStage, type Rule } from '@bank-hub/targeting';
 
 /** What a member did, as of a day. */
@@ -82,7 +83,7 @@ export const LIFECYCLE_DESCRIPTION =
 export const LIFECYCLE_METRICS: readonly { name: keyof EngagementMetrics; description: string }[] = [
   {
     name: 'active_days_30',
-    description: 'Distinct days with any event in the 30 days up to the run (UTC days).',
+    description: "Distinct days with any event in the 30 days up to the run (the bank's days).",
   },
   { name: 'days_since_active', description: 'Days since the last day with any event (9999 when never).' },
   {
@@ -114,17 +115,11 @@ export function parseLifecycleModel(parameters: unknown): LifecycleModel {
   return { rules, fallback: model.fallback };
 }
 
-const DAY_MS = 86_400_000;
-
-/** Whole days from `from` (YYYY-MM-DD) to `to` (YYYY-MM-DD). */
-export const daysBetween = (from: string, to: string): number =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
-
-/** A member's metrics on `asOfDay` from the days they were active and what they did. */
+/** A member's metrics on `asOfDay` (the bank's day) from the days they were active and what they did. */
 export function metricsOf(
-  activeDays: readonly string[],
+  activeDays: readonly DayKey[],
   counts: { purchases90: number; shares30: number },
-  asOfDay: string,
+  asOfDay: DayKey,
 ): EngagementMetrics {
   const past = activeDays.filter((day) => day <= asOfDay);
   const last = past.reduce((latest, day) => (day > latest ? day : latest), '');

@@ -1,6 +1,6 @@
 // Retention cohorts: members grouped by the week they were first seen, and for each week after, the share of the
-// cohort active again in it. Weeks start on Monday (UTC).
-import { daysBetween } from './lifecycle';
+// cohort active again in it. Days are the bank's business days, and weeks start on their Monday.
+import { addDays, daysBetween, weekOf, type DayKey } from '@bank-hub/shared';
 
 export interface Cohort {
   /** The Monday of the week the cohort was first seen. */
@@ -12,19 +12,9 @@ export interface Cohort {
   retained: number[];
 }
 
-/** The Monday (UTC) of a day's week. */
-export function weekOf(day: string): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() - ((date.getUTCDay() + 6) % 7));
-  return date.toISOString().slice(0, 10);
-}
-
 /** The Monday of the first of the `weeks` cohort weeks up to `asOfDay`. */
-export function firstCohortWeek(asOfDay: string, weeks: number): string {
-  const week = new Date(`${weekOf(asOfDay)}T00:00:00Z`);
-  week.setUTCDate(week.getUTCDate() - 7 * (weeks - 1));
-  return week.toISOString().slice(0, 10);
-}
+export const firstCohortWeek = (asOfDay: DayKey, weeks: number): DayKey =>
+  addDays(weekOf(asOfDay), -7 * (weeks - 1));
 
 /**
  * Cohorts of the `weeks` weeks up to `asOfDay`, from each member's active days (all of them: a member first seen
@@ -36,13 +26,10 @@ export function cohortsOf(
   asOfDay: string,
   weeks: number,
 ): Cohort[] {
-  const firstWeek = new Date(`${firstCohortWeek(asOfDay, weeks)}T00:00:00Z`);
+  const firstWeek = firstCohortWeek(asOfDay, weeks);
   const cohorts = new Map<string, { members: number; active: number[] }>();
-  for (let w = 0; w < weeks; w++) {
-    const week = new Date(firstWeek);
-    week.setUTCDate(week.getUTCDate() + 7 * w);
-    cohorts.set(week.toISOString().slice(0, 10), { members: 0, active: Array<number>(weeks - w).fill(0) });
-  }
+  for (let w = 0; w < weeks; w++)
+    cohorts.set(addDays(firstWeek, 7 * w), { members: 0, active: Array<number>(weeks - w).fill(0) });
   for (const days of activeDaysByMember.values()) {
     const seen = days.filter((day) => day <= asOfDay);
     if (seen.length === 0) continue;

@@ -1,18 +1,13 @@
 // What events add to the daily rollups: impressions and clicks per creative and variant, views per product, active
-// members per channel. The same functions serve the live increments and the exact rebuild of a day.
+// members per channel. The same functions serve the live increments and the exact rebuild of a day. Days are the bank's
+// business days (BANK_TIME_ZONE): an event's `day` is stamped at ingest.
+import { addDays, type DayKey } from '@bank-hub/shared';
 import type { EventDoc } from '../models/event';
 import type { ExposureDoc } from '../models/exposure';
 import type { DailyActiveDoc, RollupDoc, RollupIncrement, RollupKind } from '../models/rollup';
 
-/** The UTC day of an instant, YYYY-MM-DD. */
-export const dayOf = (instant: Date): string => instant.toISOString().slice(0, 10);
-
-/** The first day of a window of `days` days that ends today (UTC). */
-export function windowStart(days: number, now: Date): string {
-  const start = new Date(now);
-  start.setUTCDate(start.getUTCDate() - (days - 1));
-  return dayOf(start);
-}
+/** The first day of a window of `days` days that ends on `today` (the bank's day). */
+export const windowStart = (days: number, today: DayKey): DayKey => addDays(today, -(days - 1));
 
 const rollupId = (day: string, kind: RollupKind, subject: string, variant: string | null) =>
   `${day}|${kind}|${subject}|${variant ?? ''}`;

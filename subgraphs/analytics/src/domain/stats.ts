@@ -23,7 +23,8 @@ export interface CreativeStatsView {
  */
 export const MAX_VARIANTS_LISTED = 6;
 
-export function creativeStats(totals: readonly RollupTotals[], from: string): CreativeStatsView {
+/** `from` is the instant the window's first day began (the bank's midnight). */
+export function creativeStats(totals: readonly RollupTotals[], from: Date): CreativeStatsView {
   const variants = [...totals]
     .sort((a, b) => b.impressions - a.impressions || (a.variant ?? '').localeCompare(b.variant ?? ''))
     .slice(0, MAX_VARIANTS_LISTED)
@@ -37,7 +38,7 @@ export function creativeStats(totals: readonly RollupTotals[], from: string): Cr
   const impressions = totals.reduce((sum, total) => sum + total.impressions, 0);
   const clicks = totals.reduce((sum, total) => sum + total.clicks, 0);
   return {
-    from: new Date(`${from}T00:00:00Z`),
+    from,
     impressions,
     clicks,
     ctr: clickThroughRate(clicks, impressions),
@@ -45,6 +46,6 @@ export function creativeStats(totals: readonly RollupTotals[], from: string): Cr
   };
 }
 
-export function productStats(totals: readonly RollupTotals[], from: string): { from: Date; views: number } {
-  return { from: new Date(`${from}T00:00:00Z`), views: totals.reduce((sum, total) => sum + total.views, 0) };
+export function productStats(totals: readonly RollupTotals[], from: Date): { from: Date; views: number } {
+  return { from, views: totals.reduce((sum, total) => sum + total.views, 0) };
 }

@@ -33,7 +33,7 @@ export type ActiveMembers = {
   channel?: Maybe<Channel>;
   /** Each day of the window, oldest first. */
   daily: Array<DailyActiveCount>;
-  /** Members active today (UTC). */
+  /** Members active today, the bank's day (BANK_TIME_ZONE). */
   dau: Scalars['Int']['output'];
   /** Members active in the 30 days up to today. */
   mau: Scalars['Int']['output'];
@@ -87,7 +87,7 @@ export type CreativeExposure = {
   __typename?: 'CreativeExposure';
   /** The creative. */
   creativeId: Scalars['ID']['output'];
-  /** Impressions today (UTC). */
+  /** Impressions today, the bank's day (BANK_TIME_ZONE). */
   impressions: Scalars['Int']['output'];
 };
 
@@ -118,7 +118,7 @@ export type CreativeStats = {
   clicks: Scalars['Int']['output'];
   /** clicks / impressions; null without impressions. */
   ctr?: Maybe<Scalars['Float']['output']>;
-  /** First day counted (UTC). */
+  /** When the first day counted began: the bank's midnight (BANK_TIME_ZONE). */
   from: Scalars['DateTime']['output'];
   /** Times it was seen. */
   impressions: Scalars['Int']['output'];
@@ -141,7 +141,7 @@ export type CreativeVariant = {
 /** Members active on one day. */
 export type DailyActiveCount = {
   __typename?: 'DailyActiveCount';
-  /** The day (UTC midnight). */
+  /** The bank's day (BANK_TIME_ZONE), as the instant it begins: its midnight there. */
   day: Scalars['DateTime']['output'];
   /** Distinct members active that day. */
   members: Scalars['Int']['output'];
@@ -175,7 +175,7 @@ export type ExperimentResult = {
   __typename?: 'ExperimentResult';
   /** The control variant's key. */
   control?: Maybe<Scalars['String']['output']>;
-  /** First day counted (UTC). */
+  /** When the first day counted began: the bank's midnight (BANK_TIME_ZONE). */
   from: Scalars['DateTime']['output'];
   /** The experiment key. */
   key: Scalars['String']['output'];
@@ -517,7 +517,7 @@ export type ProductStatsArgs = {
 /** How a product did over a window of days. */
 export type ProductStats = {
   __typename?: 'ProductStats';
-  /** First day counted (UTC). */
+  /** When the first day counted began: the bank's midnight (BANK_TIME_ZONE). */
   from: Scalars['DateTime']['output'];
   /** Times its page or card was viewed. */
   views: Scalars['Int']['output'];
@@ -559,9 +559,9 @@ export type Query = {
   /** The lifecycle stage model the lifecycle job applies. Operator scope. */
   lifecycleModel: LifecycleModel;
   /**
-   * Today's (UTC) impressions per creative for one member, as frequency caps count them. The member themself, an
-   * operator, or the hub's own service identity. Nullable so that asking it next to other subgraphs' fields fails
-   * alone.
+   * Today's impressions per creative for one member (the bank's day, BANK_TIME_ZONE), as frequency caps count them. The
+   * member themself, an operator, or the hub's own service identity. Nullable so that asking it next to other
+   * subgraphs' fields fails alone.
    */
   memberExposures?: Maybe<Array<CreativeExposure>>;
   /**
@@ -571,7 +571,7 @@ export type Query = {
   model?: Maybe<ModelVersion>;
   /** Every model of the registry. Operator scope. */
   models: Array<Model>;
-  /** Retention cohorts of the last `weeks` weeks (weeks start on Monday, UTC). Operator scope. */
+  /** Retention cohorts of the last `weeks` weeks (weeks start on the bank's Monday, BANK_TIME_ZONE). Operator scope. */
   retention: Array<RetentionCohort>;
   /** The tracking plan: every event name channels may send and its properties. Operator scope. */
   trackingPlan: Array<TrackedEvent>;
@@ -656,7 +656,7 @@ export type RetentionCohort = {
   members: Scalars['Int']['output'];
   /** The same as shares of the cohort. */
   retained: Array<Scalars['Float']['output']>;
-  /** Monday (UTC) of the week they were first seen. */
+  /** The week they were first seen, as the instant its Monday begins in the bank's time zone (BANK_TIME_ZONE). */
   week: Scalars['DateTime']['output'];
 };
 

@@ -1,7 +1,7 @@
 // Tracked events, append-only. An event's id is the device's own id for it, scoped to the device, so a retry (the same
 // id from the same device) is stored once: the unique _id is the idempotency key.
 import { Schema, type Model, type mongo } from 'mongoose';
-import { duplicateIndexes } from '@bank-hub/shared';
+import { addDays, duplicateIndexes, type BankCalendar, type DayKey } from '@bank-hub/shared';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -20,7 +20,7 @@ export interface EventDoc {
   channel: Channel;
   occurredAt: Date;
   receivedAt: Date;
-  /** The UTC day of occurredAt, YYYY-MM-DD: what rollups group by. */
+  /** The bank's day (BANK_TIME_ZONE) of occurredAt, YYYY-MM-DD, stamped at ingest: what rollups group by. */
   day: string;
   properties: Record<string, unknown>;
 }
@@ -55,21 +55,30 @@ export interface MemberAt {
   at: Date;
 }
 
-/** The UTC days (YYYY-MM-DD) from the day of `from` to the day of `to`, both included. */
-function daysBetween(from: Date, to: Date): string[] {
-  const days: string[] = [];
-  for (let day = Date.parse(from.toISOString().slice(0, 10)); day <= to.getTime(); day += 86_400_000)
-    days.push(new Date(day).toISOString().slice(0, 10));
+/** The bank's days from the day of `from` to the day of `to`, both included. */
+function daysFromTo(from: Date, to: Date, calendar: BankCalendar): DayKey[] {
+  const days: DayKey[] = [];
+  for (let day = calendar.dayOf(from), last = calendar.dayOf(to); day <= last; day = addDays(day, 1))
+    days.push(day);
   return days;
 }
 
 /** Members asked about per query: a bounded `$in`. */
 const MEMBER_BATCH = 1_000;
 
-/** Members' events of these names in `[from, to)`; the day bounds let the `day` index narrow the read. */
-function memberEventsMatch(names: readonly string[], from: Date, to: Date, filter: MemberEventFilter = {}) {
+/**
+ * Members' events of these names in `[from, to)`; the day bounds (the bank's days, as events are stamped) let the `day`
+ * index narrow the read.
+ */
+function memberEventsMatch(
+  names: readonly string[],
+  from: Date,
+  to: Date,
+  calendar: BankCalendar,
+  filter: MemberEventFilter = {},
+) {
   return {
-    day: { $gte: from.toISOString().slice(0, 10), $lte: to.toISOString().slice(0, 10) },
+    day: { $gte: calendar.dayOf(from), $lte: calendar.dayOf(to) },
     name: { $in: [...names] },
     occurredAt: { $gte: from, $lt: to },
     memberId: { $ne: null },
@@ -131,10 +140,11 @@ export class EventRepository {
     names: readonly string[],
     from: Date,
     to: Date,
+    calendar: BankCalendar,
     filter: MemberEventFilter = {},
   ): AsyncGenerator<{ memberId: string; name: string; occurredAt: Date }> {
-    const match = memberEventsMatch(names, from, to, filter);
-    for (const day of daysBetween(from, to)) {
+    const match = memberEventsMatch(names, from, to, calendar, filter);
+    for (const day of daysFromTo(from, to, calendar)) {
       const events = this.model
         .find({ ...match, day })
         .select({ _id: 0, memberId: 1, name: 1, occurredAt: 1 })
@@ -146,10 +156,16 @@ export class EventRepository {
   }
 
   /** Each member's first event of a name in a time range: one row per member, not one per event. */
-  firstByMember(name: string, from: Date, to: Date, filter: MemberEventFilter = {}): Promise<MemberAt[]> {
+  firstByMember(
+    name: string,
+    from: Date,
+    to: Date,
+    calendar: BankCalendar,
+    filter: MemberEventFilter = {},
+  ): Promise<MemberAt[]> {
     return this.model
       .aggregate<MemberAt>([
-        { $match: memberEventsMatch([name], from, to, filter) },
+        { $match: memberEventsMatch([name], from, to, calendar, filter) },
         { $group: { _id: '$memberId', at: { $min: '$occurredAt' } } },
       ])
       .exec();
@@ -164,6 +180,7 @@ export class EventRepository {
     memberIds: readonly string[],
     from: Date,
     to: Date,
+    calendar: BankCalendar,
     filter: MemberEventFilter = {},
   ): Promise<MemberAt[]> {
     const last: MemberAt[] = [];
@@ -172,7 +189,9 @@ export class EventRepository {
       last.push(
         ...(await this.model
           .aggregate<MemberAt>([
-            { $match: { ...memberEventsMatch([name], from, to, filter), memberId: { $in: batch } } },
+            {
+              $match: { ...memberEventsMatch([name], from, to, calendar, filter), memberId: { $in: batch } },
+            },
             { $group: { _id: '$memberId', at: { $max: '$occurredAt' } } },
           ])
           .exec()),
@@ -201,7 +220,7 @@ export class EventRepository {
       .exec();
   }
 
-  /** The events of one UTC day in batches, for rebuilding its rollups. */
+  /** The events of one of the bank's days (as stamped at ingest) in batches, for rebuilding its rollups. */
   async *ofDay(day: string, batchSize = 5_000): AsyncGenerator<EventDoc[]> {
     let batch: EventDoc[] = [];
     for await (const event of this.model.find({ day }).lean<EventDoc[]>().cursor({ batchSize })) {

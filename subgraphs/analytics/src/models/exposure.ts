@@ -1,5 +1,6 @@
-// How often each member saw each creative per UTC day: what frequency caps count. Maintained from creative_impression
-// events like the rollups (live increments, exact rebuild of ended days); only the last days are kept.
+// How often each member saw each creative per bank day (BANK_TIME_ZONE): what frequency caps count. Maintained from
+// creative_impression events like the rollups (live increments, exact rebuild of ended days); only the last days are
+// kept.
 import { Schema, type Model } from 'mongoose';
 import { ignoringSealed } from './rollup';
 

@@ -1,6 +1,6 @@
-// Daily rollups: per UTC day, impressions and clicks per creative and variant, views per product, and the members
-// active per channel (one document each, so counting them is idempotent). Updated as events arrive and rebuilt
-// exactly from the events for days that are over.
+// Daily rollups: per bank day (BANK_TIME_ZONE), impressions and clicks per creative and variant, views per product, and
+// the members active per channel (one document each, so counting them is idempotent). Updated as events arrive and
+// rebuilt exactly from the events for days that are over.
 import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey } from '@bank-hub/shared';
 import type { Channel } from './event';

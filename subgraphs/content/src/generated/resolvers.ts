@@ -177,7 +177,7 @@ export type Creative = {
   endsAt: Scalars['DateTime']['output'];
   /** Experiment key for sticky variant assignment; null when there are no variants. Operator scope. */
   experimentKey?: Maybe<Scalars['String']['output']>;
-  /** Most impressions per member per day (UTC) before it is no longer placed; null for no cap. Operator scope. */
+  /** Most impressions per member per bank day (BANK_TIME_ZONE) before it is no longer placed; null for no cap. Operator scope. */
   frequencyCap?: Maybe<Scalars['Int']['output']>;
   /** Product card highlight. */
   highlight?: Maybe<Scalars['String']['output']>;
@@ -247,7 +247,7 @@ export type CreativeInput = {
   endsAt: Scalars['DateTime']['input'];
   /** Experiment key; required with variants. */
   experimentKey?: InputMaybe<Scalars['String']['input']>;
-  /** Most impressions per member per day (UTC), 1 to 1000; omit or null for no cap. */
+  /** Most impressions per member per bank day (BANK_TIME_ZONE), 1 to 1000; omit or null for no cap. */
   frequencyCap?: InputMaybe<Scalars['Int']['input']>;
   /** PRODUCT: highlight. */
   highlight?: InputMaybe<Scalars['String']['input']>;
@@ -680,7 +680,7 @@ export type PlacementDecision =
   | 'FALLBACK'
   /** The slot's fallback, not needed because other creatives qualified. */
   | 'FALLBACK_NOT_NEEDED'
-  /** Seen as often today as its frequency cap allows; shown again tomorrow (UTC). */
+  /** Seen as often today as its frequency cap allows; shown again on the bank's next day (BANK_TIME_ZONE). */
   | 'FREQUENCY_CAPPED'
   /** Qualified, but the slot was full with higher-priority creatives (or, at equal priority, higher-scoring ones). */
   | 'LOST_ON_PRIORITY'

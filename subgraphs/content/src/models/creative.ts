@@ -33,7 +33,7 @@ export interface CreativeFields {
   highlight: string | null;
   /** The product, activity, topic, live stream or video the card shows. */
   refId: string | null;
-  /** Most impressions per member per day (UTC); null for no cap. */
+  /** Most impressions per member per bank day (BANK_TIME_ZONE); null for no cap. */
   frequencyCap: number | null;
 }
 
