@@ -9,6 +9,7 @@ import type { AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { rebuildDay } from '../subgraphs/analytics/src/rollup-job';
 import { insertPublishedPage, publishedBanner } from './support/content';
 import { bearer, clientToken, graphql, internalIdentity, type GraphQLResponse } from './support/env';
+import { setClock } from './support/clock';
 import { startTestHub, stopTestHub } from './support/hub';
 import { startSubgraph, type SubgraphUnderTest } from './support/subgraph';
 
@@ -36,24 +37,7 @@ beforeAll(async () => {
 afterAll(() => stopTestHub(hub));
 
 /** Sets the clock of this process (the hub's too) to `iso`; it runs on from there. */
-function clockAt(iso: string): void {
-  jest.useFakeTimers({
-    now: new Date(iso),
-    advanceTimers: true,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
-}
+const clockAt = (iso: string) => setClock(iso, { running: true });
 
 afterEach(() => jest.useRealTimers());
 

@@ -8,30 +8,14 @@ import { openRepositories, type EngagementRepositories } from '../subgraphs/enga
 import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { setClock } from './support/clock';
 import { startTestHub, stopTestHub } from './support/hub';
 
 /**
- * Sets the clock of the hub, which runs in this process, to `iso`. Only the clock is faked: the driver's and the
- * servers' timers run as ever. Instants are in the past, so that nothing a background job stores meanwhile (a lease,
- * a cursor) is ahead of the real clock after.
+ * Sets the clock of the hub, which runs in this process, to `iso`. Instants are in the past, so that nothing a
+ * background job stores meanwhile (a lease, a cursor) is ahead of the real clock after.
  */
-function clockAt(iso: string): void {
-  jest.useFakeTimers({
-    now: new Date(iso),
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
-}
+const clockAt = (iso: string) => setClock(iso);
 
 afterEach(() => jest.useRealTimers());
 

@@ -19,6 +19,7 @@ import { applyReceipts } from '../subgraphs/messages/src/outbox/receipts';
 import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
 import { sendRulesOf } from '../subgraphs/messages/src/server';
 import { errorCodes, graphql, mongoUri, testConfig } from './support/env';
+import { setClock } from './support/clock';
 import { startTestHub, stopTestHub } from './support/hub';
 import {
   FIVE_G_TEMPLATE,
@@ -552,21 +553,7 @@ describe('quiet hours beginning while a batch is sent', () => {
     });
     await m.schedule();
     // Only the clock is faked: the driver's timers run as ever.
-    jest.useFakeTimers({
-      now: new Date(start.getTime() - 10_000),
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    setClock(new Date(start.getTime() - 10_000));
     const provider = new FlakyProvider(0);
     const counts = await sendDue({
       repos: {
