@@ -49,7 +49,7 @@ x-mongo-env: &mongo-env
   MONGODB_URI: mongodb://mongodb:27017
   # Subgraphs ask the graph on behalf of their caller (e.g. content: which products suit this member).
   GATEWAY_URL: http://gateway:4000/graphql
-  # The bank's time zone: its business days (daily limits, sign-ins, rollups) and campaigns' months.
+  # The bank's time zone: its business days (daily limits, sign-ins, rollups) and the clock campaigns recur on.
   BANK_TIME_ZONE: \${BANK_TIME_ZONE:-Asia/Shanghai}
   # Passed through from the shell/.env only when set there (content checks creative links against it).
   CREATIVE_LINK_HOSTS:

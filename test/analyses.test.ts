@@ -96,6 +96,23 @@ describe('funnels', () => {
     expect(steps[3]!.members).toBeGreaterThan(0);
   });
 
+  it("answers a funnel at the end of the DateTime range, where the bank's last days are past year 9999", async () => {
+    // In Shanghai the range's last day ends at 16:00 UTC, and the 30 days after `to` are in year 10000 there.
+    const response = await graphql(
+      hub.gatewayUrl,
+      FUNNEL,
+      {
+        steps: ['page_view', 'product_view'],
+        from: '9999-12-30T00:00:00Z',
+        to: '9999-12-31T23:59:59.999Z',
+        within: 720,
+      },
+      operator,
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.funnel.steps.map((step: { members: number }) => step.members)).toEqual([0, 0]);
+  });
+
   it('refuses a funnel without steps, with too many, inverted, too long or with an unknown event', async () => {
     const to = new Date();
     const from = new Date(to.getTime() - 7 * DAY_MS);

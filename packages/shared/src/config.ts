@@ -60,8 +60,8 @@ export const configSchema = z
       .default(DEV_SUBGRAPH_SECRET),
     /**
      * The bank's time zone (IANA): its business days are the days of daily limits, sign-ins, frequency caps, rollups
-     * and retention weeks, and its months are campaigns' months. Set it before the first event: days already counted
-     * keep the zone they were counted in.
+     * and retention weeks, and its clock is the one campaigns recur on. Set it before the first event: days already
+     * counted keep the zone they were counted in.
      */
     BANK_TIME_ZONE: z
       .string()

@@ -50,6 +50,31 @@ describe('BankCalendar', () => {
     expect(santiago.dayOf(new Date(start.getTime() - 1))).toBe('2026-09-05');
   });
 
+  it('reads the days of the first years of the DateTime range, year 0000 (1 BC) included, as they are', () => {
+    const utc = new BankCalendar('UTC');
+    expect(utc.dayOf(at('0000-02-29T12:00:00Z'))).toBe('0000-02-29');
+    expect(utc.dayOf(at('0050-06-15T12:00:00Z'))).toBe('0050-06-15');
+    expect(utc.startOf('0050-06-15').toISOString()).toBe('0050-06-15T00:00:00.000Z');
+    expect(shanghai.endOf('0099-12-31').toISOString()).toBe('0099-12-31T15:54:17.000Z');
+  });
+
+  it('answers for a day of year 1950 after one of year 0050, never from the other day’s bounds', () => {
+    const calendar = new BankCalendar('Asia/Shanghai');
+    expect(calendar.dayOf(at('0050-01-01T12:00:00Z'))).toBe('0050-01-01');
+    expect(calendar.dayOf(at('1950-01-01T12:00:00Z'))).toBe('1950-01-01');
+  });
+
+  it('gives a day, and its bounds, to every instant of the DateTime range, also where the day is past it', () => {
+    // 20:00 UTC on the range's last day is 04:00 on 1 January 10000 in Shanghai; its first instant is 1 BC's evening
+    // in New York.
+    expect(shanghai.dayOf(at('9999-12-31T15:59:59.999Z'))).toBe('9999-12-31');
+    expect(shanghai.dayOf(at('9999-12-31T20:00:00Z'))).toBe('+010000-01-01');
+    expect(shanghai.endOf('9999-12-31').toISOString()).toBe('9999-12-31T16:00:00.000Z');
+    const newYork = new BankCalendar('America/New_York');
+    expect(newYork.dayOf(at('0000-01-01T00:00:00Z'))).toBe('-000001-12-31');
+    expect(newYork.endOf('-000001-12-31').toISOString()).toBe('0000-01-01T04:56:02.000Z');
+  });
+
   it('refuses a time zone the platform does not know', () => {
     expect(() => new BankCalendar('Mars/Olympus_Mons')).toThrow(RangeError);
   });
@@ -68,6 +93,14 @@ describe('day arithmetic', () => {
     expect(weekOf('2026-11-26')).toBe('2026-11-23'); // a Thursday
     expect(weekOf('2026-11-23')).toBe('2026-11-23');
     expect(weekOf('2026-11-29')).toBe('2026-11-23'); // a Sunday
+  });
+
+  it('counts the days of years 0000 to 0099 as their own, and steps past year 9999', () => {
+    expect(addDays('0050-02-28', 1)).toBe('0050-03-01');
+    expect(daysBetween('0000-01-01', '0001-01-01')).toBe(366);
+    expect(weekOf('0001-01-03')).toBe('0001-01-01');
+    expect(addDays('9999-12-31', 1)).toBe('+010000-01-01');
+    expect(daysBetween('9999-12-31', '+010000-01-01')).toBe(1);
   });
 
   it('refuses what is not a calendar day', () => {

@@ -18,7 +18,7 @@ export interface MessagesServices {
   linkSecret: string;
   /** The page an unsubscribe link opens. */
   unsubscribeBase: string;
-  /** The bank's calendar (BANK_TIME_ZONE): campaigns' months. */
+  /** The bank's calendar (BANK_TIME_ZONE): the clock campaigns recur on. */
   calendar: BankCalendar;
 }
 

@@ -357,6 +357,24 @@ describe('occurrences', () => {
     );
   });
 
+  it('steps days and weeks on the clock of the bank’s own zone too, across a daylight-saving change', () => {
+    // 09:00 in Zurich on Saturday 28 March (UTC+1) is 09:00 there on Sunday the 29th and Saturday 4 April (UTC+2),
+    // and again in winter (UTC+1) on Sunday 25 October.
+    const zurich = new BankCalendar('Europe/Zurich');
+    const first = new Date('2026-03-28T08:00:00Z');
+    expect(nthOccurrence(first, 'DAILY', 1, zurich).toISOString()).toBe('2026-03-29T07:00:00.000Z');
+    expect(nthOccurrence(first, 'WEEKLY', 1, zurich).toISOString()).toBe('2026-04-04T07:00:00.000Z');
+    expect(nthOccurrence(first, 'DAILY', 211, zurich).toISOString()).toBe('2026-10-25T08:00:00.000Z');
+    const daily = { kind: 'RECURRING' as const, at: first, every: 'DAILY' as const, until: null };
+    expect(dueOccurrence(daily, null, new Date('2026-04-02T07:30:00Z'), zurich)?.toISOString()).toBe(
+      '2026-04-02T07:00:00.000Z',
+    );
+    // Ending at 09:30 on 2 April there: the morning of the 2nd was its last.
+    const ending = { ...daily, until: new Date('2026-04-02T07:30:00Z') };
+    expect(isExhausted(ending, new Date('2026-04-01T07:00:00Z'), zurich)).toBe(false);
+    expect(isExhausted(ending, new Date('2026-04-02T07:00:00Z'), zurich)).toBe(true);
+  });
+
   it('plans the latest due occurrence once, skipping the ones missed', () => {
     const trigger = { kind: 'RECURRING' as const, at, every: 'DAILY' as const, until: null };
     const now = new Date('2026-02-03T05:00:00Z');

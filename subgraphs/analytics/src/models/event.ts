@@ -1,7 +1,7 @@
 // Tracked events, append-only. An event's id is the device's own id for it, scoped to the device, so a retry (the same
 // id from the same device) is stored once: the unique _id is the idempotency key.
 import { Schema, type Model, type mongo } from 'mongoose';
-import { addDays, duplicateIndexes, type BankCalendar, type DayKey } from '@bank-hub/shared';
+import { addDays, daysBetween, duplicateIndexes, type BankCalendar, type DayKey } from '@bank-hub/shared';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -55,12 +55,14 @@ export interface MemberAt {
   at: Date;
 }
 
-/** The bank's days from the day of `from` to the day of `to`, both included. */
+/**
+ * The bank's days from the day of `from` to the day of `to`, both included; counted, not compared as text, since a day
+ * past year 9999 (a range ending at the DateTime scalar's last instant, in a zone east of UTC) sorts before the others.
+ */
 function daysFromTo(from: Date, to: Date, calendar: BankCalendar): DayKey[] {
-  const days: DayKey[] = [];
-  for (let day = calendar.dayOf(from), last = calendar.dayOf(to); day <= last; day = addDays(day, 1))
-    days.push(day);
-  return days;
+  const first = calendar.dayOf(from);
+  const count = Math.max(0, daysBetween(first, calendar.dayOf(to)) + 1);
+  return Array.from({ length: count }, (_, i) => addDays(first, i));
 }
 
 /** Members asked about per query: a bounded `$in`. */

@@ -28,7 +28,7 @@ export interface PlannerDependencies {
   repos: MessagesRepositories;
   graph: GraphClient;
   logger: Logger;
-  /** The bank's calendar: campaigns' months, and the zone of a member whose own is unknown. */
+  /** The bank's calendar: the clock campaigns recur on, and the zone of a member whose own is unknown. */
   calendar: BankCalendar;
   /** Members per audience page (members answers the hub up to 2000). */
   pageSize?: number;

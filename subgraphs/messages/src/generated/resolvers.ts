@@ -789,7 +789,7 @@ export type QuietHoursPolicy =
   /** It is not sent (recorded as skipped: QUIET_HOURS). */
   | 'SKIP';
 
-/** How often a recurring campaign sends. */
+/** How often a recurring campaign sends, on the bank's clock (BANK_TIME_ZONE): the time stays, also where the clocks change. */
 export type Recurrence =
   /** Every day at the time of the first occurrence. */
   | 'DAILY'

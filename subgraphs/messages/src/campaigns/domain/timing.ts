@@ -82,19 +82,20 @@ export type EventTrigger =
   | { kind: 'EVENT'; event: 'BENEFIT_EXPIRING'; withinDays: number };
 
 /**
- * The n-th occurrence of a recurrence from `first`. Months are stepped on the bank's wall clock, so "the 31st at
- * 07:00" stays the 31st (or a shorter month's last day) at 07:00 there — stepped in UTC it fell on the 1st of the next
- * month whenever 07:00 there is the day before in UTC.
+ * The n-th occurrence of a recurrence from `first`, stepped on the bank's wall clock. "Daily at 09:00" stays 09:00 there
+ * across a daylight-saving change (steps of 24 hours sent it at 10:00 all summer in Zurich), and "the 31st at 07:00"
+ * stays the 31st (or a shorter month's last day) at 07:00 there — stepped in UTC it fell on the 1st of the next month
+ * whenever 07:00 there is the day before in UTC.
  */
 export function nthOccurrence(first: Date, every: Recurrence, n: number, calendar: BankCalendar): Date {
-  if (every === 'DAILY') return new Date(first.getTime() + n * 86_400_000);
-  if (every === 'WEEKLY') return new Date(first.getTime() + n * 7 * 86_400_000);
   const wall = new Date(calendar.wallClock(first));
-  const day = wall.getUTCDate();
-  wall.setUTCDate(1);
-  wall.setUTCMonth(wall.getUTCMonth() + n);
-  const lastDay = new Date(Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth() + 1, 0)).getUTCDate();
-  wall.setUTCDate(Math.min(day, lastDay));
+  if (every === 'MONTHLY') {
+    const day = wall.getUTCDate();
+    wall.setUTCDate(1);
+    wall.setUTCMonth(wall.getUTCMonth() + n);
+    const lastDay = new Date(Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth() + 1, 0)).getUTCDate();
+    wall.setUTCDate(Math.min(day, lastDay));
+  } else wall.setUTCDate(wall.getUTCDate() + n * (every === 'WEEKLY' ? 7 : 1));
   // Back from the wall clock to the instant, at the bank's offset then (twice: an offset change in between counts).
   const guess = wall.getTime() - (calendar.wallClock(wall) - wall.getTime());
   return new Date(wall.getTime() - (calendar.wallClock(new Date(guess)) - guess));
@@ -102,6 +103,20 @@ export function nthOccurrence(first: Date, every: Recurrence, n: number, calenda
 
 /** How long after its `until` a recurring campaign's last occurrence may still be planned (a scheduler run late). */
 export const ENDED_GRACE_MS = 60 * 60_000;
+
+/** The index of a recurrence's latest occurrence at or before `instant`; -1 when its first comes after. */
+function latestIndex(
+  trigger: Extract<Trigger, { kind: 'RECURRING' }>,
+  instant: Date,
+  calendar: BankCalendar,
+): number {
+  // Months differ in length, and days too where the clocks change: step to an estimate, then walk to the exact one.
+  const step = { DAILY: 86_400_000, WEEKLY: 7 * 86_400_000, MONTHLY: 28 * 86_400_000 }[trigger.every];
+  let n = Math.max(0, Math.floor((instant.getTime() - trigger.at.getTime()) / step));
+  while (n >= 0 && nthOccurrence(trigger.at, trigger.every, n, calendar) > instant) n -= 1;
+  while (nthOccurrence(trigger.at, trigger.every, n + 1, calendar) <= instant) n += 1;
+  return n;
+}
 
 /**
  * The occurrence a timed trigger should plan now: the latest one due (at or before `now`) and after the last one
@@ -120,13 +135,9 @@ export function dueOccurrence(
   if (trigger.at > now) return null;
   if (trigger.until && now.getTime() - trigger.until.getTime() > ENDED_GRACE_MS) return null;
   const last = trigger.until && trigger.until < now ? trigger.until : now;
-  // Months differ in length: step to an estimate, then walk to the exact latest occurrence at or before `last`.
-  const step = { DAILY: 86_400_000, WEEKLY: 7 * 86_400_000, MONTHLY: 28 * 86_400_000 }[trigger.every];
-  let n = Math.max(0, Math.floor((last.getTime() - trigger.at.getTime()) / step));
-  while (n > 0 && nthOccurrence(trigger.at, trigger.every, n, calendar) > last) n -= 1;
-  while (nthOccurrence(trigger.at, trigger.every, n + 1, calendar) <= last) n += 1;
+  const n = latestIndex(trigger, last, calendar);
+  if (n < 0) return null;
   const latest = nthOccurrence(trigger.at, trigger.every, n, calendar);
-  if (latest > last) return null;
   return plannedThrough && latest <= plannedThrough ? null : latest;
 }
 
@@ -135,7 +146,6 @@ export function isExhausted(trigger: Trigger, plannedThrough: Date | null, calen
   if (trigger.kind === 'EVENT' || !plannedThrough) return false;
   if (trigger.kind === 'ONCE') return true;
   if (!trigger.until) return false;
-  let n = 0;
-  while (nthOccurrence(trigger.at, trigger.every, n, calendar) <= plannedThrough) n += 1;
-  return nthOccurrence(trigger.at, trigger.every, n, calendar) > trigger.until;
+  const next = latestIndex(trigger, plannedThrough, calendar) + 1;
+  return nthOccurrence(trigger.at, trigger.every, next, calendar) > trigger.until;
 }
