@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     const planDeadline = Date.now() + MAX_PHASE_S * 1_000;
     let planned = 0;
     while (Date.now() < planDeadline) {
-      await runScheduler({ repos, graph, logger, calendar: new BankCalendar('Asia/Shanghai') });
+      await runScheduler({ repos, graph, logger, calendar: new BankCalendar(config.BANK_TIME_ZONE) });
       const occurrence = await repos.campaigns.occurrences.findOne({ campaignId }).lean();
       planned = occurrence?.planned ?? 0;
       if (occurrence?.state === 'PLANNED') break;
