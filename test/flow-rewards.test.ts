@@ -233,6 +233,50 @@ describe('completing the open-account flow through products', () => {
   });
 });
 
+describe('a purchase flow whose purchase was not confirmed', () => {
+  it('is recorded as a completed flow that bought nothing, unlike a confirmed one', async () => {
+    const headers = await as('M0002');
+    const buy = async (confirmed: boolean): Promise<string> => {
+      const started = await ok(
+        graphql(
+          hub.gatewayUrl,
+          `
+            mutation {
+              startFlowSession(flowKey: "buy-wealth") {
+                id
+              }
+            }
+          `,
+          {},
+          headers,
+        ),
+      );
+      const session = started.startFlowSession.id as string;
+      const steps: [string, unknown][] = [
+        ['assess', { riskLevel: 'R4', score: 80 }],
+        // P-WM-008: WEALTH, R3, on the mini-program, minimum 10,000.
+        ['select', { productId: 'P-WM-008', amount: 20_000 }],
+        ['confirm', { orderId: `O-${session.slice(-8)}`, confirmed }],
+      ];
+      for (const [i, [step, output]] of steps.entries())
+        await ok(
+          graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers),
+        );
+      return session;
+    };
+    const [declined, bought] = [await buy(false), await buy(true)];
+    const recorded = async (session: string) => {
+      await until(
+        async () => (await analytics.events.model.countDocuments({ _id: `svc.products:${session}` })) === 1,
+        'products to record the completed session',
+      );
+      return (await analytics.events.model.findById(`svc.products:${session}`).lean().exec())?.properties;
+    };
+    expect(await recorded(declined)).toEqual({ flowKey: 'buy-wealth' });
+    expect(await recorded(bought)).toEqual({ flowKey: 'buy-wealth', amount: 20_000 });
+  });
+});
+
 describe('a session that completed while queuing its event failed (a process dying right after completing it)', () => {
   it('still reaches analytics and rewards, though nobody sends the step again', async () => {
     const invitee = newcomers[0]!;

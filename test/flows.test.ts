@@ -4,6 +4,7 @@ import type { RunningHub } from '../scripts/hub';
 import { purgeAbandonedSessions } from '../subgraphs/products/src/flows/runner';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundles';
+import type { ServiceFlowDoc } from '../subgraphs/products/src/models/service-flow';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
 import {
   bearer,
@@ -111,6 +112,31 @@ async function publishedFlow(
   for (const edge of edges) await ok(builder(CONNECT, { flowId, ...edge }));
   expect(await problems(flowId)).toEqual([]);
   await ok(builder(PUBLISH, { flowId }));
+}
+
+/**
+ * Composes a flow of one step buying a fixed product and amount, which publishFlow refuses as UNSELLABLE_PURCHASE, then
+ * marks it published in the database, as a version published before validation looked at what a flow buys: the run
+ * API must refuse the purchase all the same.
+ */
+async function unsellablePurchase(key: string, productId: string, amount: number): Promise<void> {
+  const flowId = (await ok(builder(`mutation { createServiceFlow(key: "${key}", name: "${key}") { id } }`)))
+    .createServiceFlow.id;
+  const inputs = [constant('productId', productId), constant('amount', amount)];
+  await ok(
+    builder(ADD, {
+      flowId,
+      step: { id: 'buy', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs },
+    }),
+  );
+  const refused = await builder(PUBLISH, { flowId });
+  expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+  expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+    expect.objectContaining({ code: 'UNSELLABLE_PURCHASE', stepId: 'buy' }),
+  ]);
+  await hub.connections.products
+    .collection<ServiceFlowDoc>('service_flows')
+    .updateOne({ _id: flowId }, { $set: { status: 'PUBLISHED', publishedAt: new Date() } });
 }
 
 const signing = (id: string, terminal = false) => ({
@@ -299,6 +325,24 @@ describe('composing a flow', () => {
     expect(refused.errors?.[0]?.extensions?.problems).toEqual([
       expect.objectContaining({ code: 'MISSING_RISK_ASSESSMENT', stepId: 'buy' }),
     ]);
+  });
+
+  it.each([
+    ['a constant', 'open-on-constant', constant('verified', true)],
+    ['a signed agreement', 'open-on-signature', mapped('verified', 'terms', 'signed')],
+  ])('refuses to publish an account opened on a verified taken from %s', async (_from, key, verified) => {
+    const id = (await ok(builder(`mutation { createServiceFlow(key: "${key}", name: "${key}") { id } }`)))
+      .createServiceFlow.id;
+    await ok(builder(ADD, { flowId: id, step: { title: 'terms', ...signing('terms') } }));
+    await ok(
+      builder(ADD, {
+        flowId: id,
+        step: { id: 'open', service: 'OPEN_ACCOUNT', title: 'Open', terminal: true, inputs: [verified] },
+      }),
+    );
+    await ok(builder(CONNECT, { flowId: id, from: 'terms', to: 'open' }));
+    expect(await problems(id)).toEqual(['MISSING_IDENTITY_CHECK@open']);
+    expect(errorCodes(await builder(PUBLISH, { flowId: id }))).toEqual(['FAILED_PRECONDITION']);
   });
 
   it('rejects bad builder input with the field at fault, and member tokens', async () => {
@@ -580,19 +624,9 @@ describe('walking a flow', () => {
       outputs: { assess: { riskLevel: 'R5', score: 70 } },
       revision: 1,
     });
-    // A flow that buys a product of its own (P-WM-003: WEALTH, R1, APP only) is refused at confirmation.
-    await publishedFlow(
-      'buy-app-only',
-      [
-        {
-          id: 'buy',
-          service: 'CONFIRM_PURCHASE',
-          terminal: true,
-          inputs: [constant('productId', 'P-WM-003'), constant('amount', 100)],
-        },
-      ],
-      [],
-    );
+    // A flow that buys a product of its own (P-WM-003: WEALTH, R1, APP only) is not published, and is refused at
+    // confirmation if it was.
+    await unsellablePurchase('buy-app-only', 'P-WM-003', 100);
     const bought = await walkSession(young, 'buy-app-only', [['buy', { orderId: 'O-3', confirmed: true }]]);
     expect(bought.last.errors?.[0]?.extensions).toMatchObject({
       code: 'FAILED_PRECONDITION',
@@ -651,18 +685,7 @@ describe('walking a flow', () => {
     async (_what, amount) => {
       // P-DP-001: a current deposit, R1, sold on the mini-program, minimum 0.
       const key = `buy-nothing-${String(amount).replace('.', '-')}`;
-      await publishedFlow(
-        key,
-        [
-          {
-            id: 'buy',
-            service: 'CONFIRM_PURCHASE',
-            terminal: true,
-            inputs: [constant('productId', 'P-DP-001'), constant('amount', amount)],
-          },
-        ],
-        [],
-      );
+      await unsellablePurchase(key, 'P-DP-001', amount);
       const { session, last } = await walkSession(young, key, [['buy', { orderId: 'O-5', confirmed: true }]]);
       expect(last.errors?.[0]?.extensions).toMatchObject({
         code: 'FAILED_PRECONDITION',
@@ -704,6 +727,37 @@ describe('walking a flow', () => {
     ]);
     expect(last.data?.advanceFlow.nextStep).toEqual({ id: 'late' });
     expect((await storedSession(session)).currentStepId).toBe('late');
+  });
+
+  it('opens no account without a passed identity check, in a flow published before validation said so', async () => {
+    // An account flow whose verified is the member's signature on the terms, stored as published.
+    const flow = FLOWS.find((candidate) => candidate.key === 'open-account')!;
+    await hub.connections.products.collection<ServiceFlowDoc>('service_flows').insertOne({
+      ...flow,
+      _id: 'SF-open-signed-v1',
+      key: 'open-signed',
+      startStepId: 'terms',
+      steps: flow.steps
+        .filter((step) => step.service !== 'IDENTITY_CHECK')
+        .map((step) =>
+          step.service === 'OPEN_ACCOUNT'
+            ? {
+                ...step,
+                inputs: [{ input: 'verified', fromStep: 'terms', fromOutput: 'signed', constant: null }],
+              }
+            : step,
+        ),
+    });
+    const { session, last } = await walkSession(young, 'open-signed', [
+      ['terms', { signed: true, signedAt: '2026-11-25T08:00:00Z' }],
+      ['open', { accountId: 'AC-unchecked' }],
+    ]);
+    expect(last.errors?.[0]?.extensions).toMatchObject({ code: 'FAILED_PRECONDITION', reason: 'UNVERIFIED' });
+    expect(await storedSession(session)).toMatchObject({
+      status: 'ACTIVE',
+      currentStepId: 'open',
+      revision: 1,
+    });
   });
 
   it('refuses an idempotency key sent again with another output, and replays it with the same one', async () => {

@@ -20,13 +20,12 @@ import { PRODUCTS } from '../src/seed';
 import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
 
-const risk = (id: string) => PRODUCTS.find((product) => product._id === id)?.riskLevel ?? null;
 /** The demo content's mini-program pages, as the content subgraph would list them. */
 const PAGES = new Set(['home', 'wealth', 'welcome']);
 /** The demo benefits a flow may claim, as the engagement subgraph would say. */
 const CLAIMABLE = new Set(['B-WELCOME-50']);
 const FACTS = {
-  productRisk: risk,
+  product: (id: string) => PRODUCTS.find((product) => product._id === id) ?? null,
   pageExists: (key: string) => PAGES.has(key),
   benefitClaimable: (id: string) => CLAIMABLE.has(id),
 };
@@ -177,7 +176,7 @@ describe('validateFlow', () => {
     ]);
   });
 
-  const purchaseOf = (productId: string, assessed: boolean): FlowGraph => ({
+  const purchaseOf = (productId: string, assessed: boolean, amount: unknown = 1000): FlowGraph => ({
     startStepId: assessed ? 'assess' : 'confirm',
     steps: [
       ...(assessed
@@ -198,7 +197,7 @@ describe('validateFlow', () => {
         title: 'c',
         inputs: [
           { input: 'productId', fromStep: null, fromOutput: null, constant: productId },
-          { input: 'amount', fromStep: null, fromOutput: null, constant: 1000 },
+          { input: 'amount', fromStep: null, fromOutput: null, constant: amount },
         ],
         next: [],
         terminal: true,
@@ -226,6 +225,32 @@ describe('validateFlow', () => {
     ],
   ])('a flow showing %s', (_name, pageKey, expected) => {
     expect(codes(showing(pageKey))).toEqual(expected);
+  });
+
+  const openAccount = FLOWS.find((flow) => flow.key === 'open-account')!;
+  const opening = (verified: InputMapping): FlowGraph => {
+    const graph = clone(openAccount);
+    stepOf(graph, 'open').inputs = [verified];
+    return graph;
+  };
+  it.each<[string, InputMapping, [FlowProblemCode, string][]]>([
+    [
+      "the identity check's verified",
+      { input: 'verified', fromStep: 'identity', fromOutput: 'verified', constant: null },
+      [],
+    ],
+    [
+      'a constant',
+      { input: 'verified', fromStep: null, fromOutput: null, constant: true },
+      [['MISSING_IDENTITY_CHECK', 'open']],
+    ],
+    [
+      'the signature on the terms',
+      { input: 'verified', fromStep: 'terms', fromOutput: 'signed', constant: null },
+      [['MISSING_IDENTITY_CHECK', 'open']],
+    ],
+  ])('an account opened on %s', (_name, verified, expected) => {
+    expect(codes(opening(verified))).toEqual(expected);
   });
 
   it('asks nothing about a flow that shows no page', () => {
@@ -264,8 +289,28 @@ describe('validateFlow', () => {
     ['P-FD-009', true, []],
     ['P-WM-004', false, []],
     ['P-DP-001', false, []],
+    // Sold on APP only: no mini-program session could ever buy it.
+    ['P-WM-003', false, [['UNSELLABLE_PURCHASE', 'confirm']]],
+    [
+      'P-XX-999',
+      false,
+      [
+        ['UNSELLABLE_PURCHASE', 'confirm'],
+        ['MISSING_RISK_ASSESSMENT', 'confirm'],
+      ],
+    ],
   ])('a purchase of %s with assessment %s reports %j', (productId, assessed, expected) => {
     expect(codes(purchaseOf(productId, assessed))).toEqual(expected);
+  });
+
+  // P-DP-001: minimum 0; P-WM-004: minimum 1,000.
+  it.each<[string, string, unknown, [FlowProblemCode, string][]]>([
+    ['nothing', 'P-DP-001', 0, [['UNSELLABLE_PURCHASE', 'confirm']]],
+    ['a fraction of a cent', 'P-DP-001', 0.001, [['UNSELLABLE_PURCHASE', 'confirm']]],
+    ['less than the minimum', 'P-WM-004', 999.99, [['UNSELLABLE_PURCHASE', 'confirm']]],
+    ['the minimum', 'P-WM-004', 1000, []],
+  ])('a purchase of %s as a constant (%s) reports %j', (_what, productId, amount, expected) => {
+    expect(codes(purchaseOf(productId, false, amount))).toEqual(expected);
   });
 });
 
@@ -490,6 +535,13 @@ describe('consentRefusal', () => {
     ],
     ['an account when verified is not mapped', 'OPEN_ACCOUNT', {}, {}, 'UNVERIFIED'],
     [
+      'an account whose verified is true though no identity check passed',
+      'OPEN_ACCOUNT',
+      { verified: true },
+      signed,
+      'UNVERIFIED',
+    ],
+    [
       'an account after declined terms',
       'OPEN_ACCOUNT',
       { verified: true },
@@ -644,6 +696,19 @@ describe('flowCompletedEvent', () => {
       occurredAt: at,
       properties: { flowKey: 'buy-wealth', amount: 20_000 },
     });
+  });
+
+  it('carries no amount for a purchase that was not confirmed', () => {
+    const session = {
+      _id: 'FS-3',
+      memberId: 'M0001',
+      outputs: {
+        assess: { riskLevel: 'R3' },
+        select: { productId: 'P-WM-001', amount: 20_000 },
+        confirm: { orderId: 'O-3', confirmed: false },
+      },
+    };
+    expect(flowCompletedEvent(session, flow('buy-wealth'), at).properties).toEqual({ flowKey: 'buy-wealth' });
   });
 
   it('carries no amount for a flow that bought nothing', () => {

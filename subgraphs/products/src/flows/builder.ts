@@ -321,9 +321,9 @@ export async function validateVersion(
     pageKeys.length > 0 ? references.pageKeys(pageKeys) : new Set<string>(),
     benefitIds.length > 0 ? references.claimableBenefits(benefitIds) : new Set<string>(),
   ]);
-  const risks = new Map(products.map((product) => [product._id, product.riskLevel]));
+  const byId = new Map(products.map((product) => [product._id, product]));
   return validateFlow(flow, {
-    productRisk: (id) => risks.get(id) ?? null,
+    product: (id) => byId.get(id) ?? null,
     pageExists: (key) => pages.has(key),
     benefitClaimable: (id) => benefits.has(id),
   });

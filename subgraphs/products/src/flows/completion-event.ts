@@ -9,15 +9,17 @@ import { resolveInputs } from './flow';
 
 /**
  * The flow_completed event of a completed session: its id is the session's (so completing, replaying and relaying it
- * again records it once), its amount what a purchase step of the session placed, if any.
+ * again records it once), its amount what a purchase step of the session placed (confirmed), if any.
  */
 export function flowCompletedEvent(
   session: Pick<FlowSessionDoc, '_id' | 'memberId' | 'outputs'>,
   flow: Pick<ServiceFlowDoc, 'key' | 'steps'>,
   at: Date,
 ): RelayedEventDoc {
+  // Only a purchase the step says was placed: one not confirmed (declined, payment failed) bought nothing, and its
+  // amount would count towards purchase tasks (buy wealth for 10,000) all the same.
   const purchase = flow.steps.find(
-    (step) => step.service === 'CONFIRM_PURCHASE' && session.outputs[step.id] !== undefined,
+    (step) => step.service === 'CONFIRM_PURCHASE' && session.outputs[step.id]?.confirmed === true,
   );
   const amount = purchase ? resolveInputs(purchase, session.outputs).amount : undefined;
   return {

@@ -1,9 +1,11 @@
 // Flow validation: every problem at once, each with the step at fault and a stable code. Pure: what it needs to
-// know of the world (a product's risk level, which pages and benefits exist) is passed in, so the compliance rule (no
-// purchase above R2 without a prior risk assessment on every path), the pages a flow shows and the benefits it claims
-// are checked without this module touching MongoDB or the graph.
+// know of the world (the products it buys, which pages and benefits exist) is passed in, so the compliance rule (no
+// purchase above R2 without a prior risk assessment on every path), what a flow buys, the pages it shows and the
+// benefits it claims are checked without this module touching MongoDB or the graph.
+import type { ProductDoc } from '../models/product';
 import { fitsType, outputTypesOf, serviceByCode } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
+import { amountRefusal, saleRefusal } from './sale';
 
 export type FlowProblemCode =
   | 'NO_START'
@@ -16,6 +18,8 @@ export type FlowProblemCode =
   | 'MISSING_INPUT'
   | 'TYPE_MISMATCH'
   | 'MISSING_RISK_ASSESSMENT'
+  | 'MISSING_IDENTITY_CHECK'
+  | 'UNSELLABLE_PURCHASE'
   | 'UNKNOWN_PAGE'
   | 'UNKNOWN_BENEFIT';
 
@@ -25,12 +29,16 @@ export interface FlowProblem {
   message: string;
 }
 
-/** The catalogue's risk level of a product, or null when the product is unknown. */
-export type ProductRiskLookup = (productId: string) => string | null;
+/** What validation must know of a product a flow buys by a fixed id. */
+export type FlowProduct = Pick<
+  ProductDoc,
+  'type' | 'riskLevel' | 'status' | 'channels' | 'minAmount' | 'currency'
+>;
 
 /** What validation must know beyond the flow itself. */
 export interface FlowFacts {
-  productRisk: ProductRiskLookup;
+  /** The catalogue's product of an id, or null when there is none. */
+  product: (productId: string) => FlowProduct | null;
   /** Whether a page a flow may show (by key) exists. */
   pageExists: (pageKey: string) => boolean;
   /** Whether a benefit (by id) is published, has not ended and may be claimed (a points product is bought). */
@@ -274,9 +282,36 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
         );
       }
     }
+    const verified = step.service === 'OPEN_ACCOUNT' ? step.inputs.find((m) => m.input === 'verified') : null;
+    // Only an identity check's own `verified` may open an account: a constant, or another step's BOOLEAN (a signed
+    // agreement), fits the type yet verifies nobody. An unmapped one is MISSING_INPUT already.
+    if (
+      verified &&
+      !(
+        steps.get(verified.fromStep ?? '')?.service === 'IDENTITY_CHECK' && verified.fromOutput === 'verified'
+      )
+    ) {
+      report(
+        'MISSING_IDENTITY_CHECK',
+        step.id,
+        `${step.id} opens an account on a verified that is not an IDENTITY_CHECK step's verified`,
+      );
+    }
+    const fixed = (input: string) =>
+      step.inputs.find((m) => m.input === input && m.fromStep === null)?.constant;
+    const productId = step.service === 'CONFIRM_PURCHASE' ? fixed('productId') : undefined;
+    const product = typeof productId === 'string' ? facts.product(productId) : null;
+    if (typeof productId === 'string') {
+      // A fixed product the mini-program does not sell, or a fixed amount it never takes, stops every session here:
+      // the purchase checks the same rules (saleRefusal, amountRefusal) as it runs.
+      const amount = fixed('amount');
+      const refusal =
+        saleRefusal(productId, product) ??
+        (product && amount !== undefined ? amountRefusal(amount, product) : null);
+      if (refusal) report('UNSELLABLE_PURCHASE', step.id, `${step.id} can never buy: ${refusal.message}`);
+    }
     if (step.service === 'CONFIRM_PURCHASE' && before) {
-      const product = step.inputs.find((mapping) => mapping.input === 'productId');
-      const risk = product && product.fromStep === null ? facts.productRisk(String(product.constant)) : null;
+      const risk = product?.riskLevel ?? null;
       // A product chosen at run time (or unknown) may be of any risk: assume the worst.
       const needsAssessment = risk === null || risk > HIGHEST_RISK_WITHOUT_ASSESSMENT;
       const assessed = [...before].some((id) => steps.get(id)?.service === 'RISK_ASSESSMENT');

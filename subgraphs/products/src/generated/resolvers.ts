@@ -152,6 +152,8 @@ export type FlowProblemCode =
   | 'CYCLE'
   /** A non-terminal step has no default way on. */
   | 'DEAD_END'
+  /** An OPEN_ACCOUNT step's verified input is not the verified output of an IDENTITY_CHECK step (a constant, or another step's BOOLEAN). */
+  | 'MISSING_IDENTITY_CHECK'
   /** A required input is not mapped, or is mapped from a step that does not precede it on every path. */
   | 'MISSING_INPUT'
   /** A purchase of a product above R2 (or of a product chosen at run time) is not preceded on every path by RISK_ASSESSMENT. */
@@ -171,7 +173,9 @@ export type FlowProblemCode =
   /** A transition, condition or mapping names a step that does not exist. */
   | 'UNKNOWN_STEP'
   /** No path from the start reaches the step. */
-  | 'UNREACHABLE_STEP';
+  | 'UNREACHABLE_STEP'
+  /** A CONFIRM_PURCHASE step buys a fixed product the mini-program does not sell (unknown, not on sale, not on MINI_PROGRAM), or a fixed amount it never takes (not positive whole cents, below the minimum). */
+  | 'UNSELLABLE_PURCHASE';
 
 /** A member walking a flow in a mini-program. */
 export type FlowSession = {
