@@ -2,7 +2,9 @@
 // is guarded by the entry id kept among the member's applied entries (so it applies once even when a stalled writer
 // and a retry both try), and a lease lets a later retry — or the recovery pass (points-recovery.ts) — finish an entry
 // whose writer died halfway. A spend is also guarded by the balance, so concurrent spends never take it below zero; an
-// award sets the level in the same update as the points, so the level never lags the growth points.
+// award sets the level in the same update as the points, so the level never lags the growth points. An entry taken
+// over from a writer whose lease ran out, and then refused by the balances, is refused in the member's document too
+// before its key is given back, so that the stalled writer can never apply it afterwards.
 import { randomUUID } from 'node:crypto';
 import { badInput, checked, conflict, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
 import { growthRangeOf, levelForGrowthPoints } from './domain/levels';
@@ -94,7 +96,7 @@ async function recordEntry(
       createdAt: now,
       createdBy: request.actor,
     };
-    if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, byCaller);
+    if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, byCaller, false);
     // The key was used before: return that entry once it is applied, finishing it if its writer died.
     const existing = await repos.ledger.findByKey(request.idempotencyKey);
     // A refused spend gave its key back: try again as the first.
@@ -104,7 +106,7 @@ async function recordEntry(
     }
     if (existing.state === 'APPLIED') return existing;
     const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
-    if (claimed) return applyEntry(repos, claimed, byCaller);
+    if (claimed) return applyEntry(repos, claimed, byCaller, true);
     if (Date.now() > deadline) {
       throw hubError(
         ErrorCode.CONFLICT,
@@ -128,15 +130,17 @@ export interface EntryFinisher {
 
 /**
  * Applies an entry to the member (once; the level moves in the same update), marks the entry applied and audits who
- * did it. The change follows from the entry itself, so a retry and the recovery pass finish it alike.
+ * did it. The change follows from the entry itself, so a retry and the recovery pass finish it alike. `takenOver`: the
+ * caller claimed the entry after its owner's lease ran out (see refuse).
  */
 async function applyEntry(
   repos: MembersRepositories,
   entry: PointsEntryDoc,
   by: EntryFinisher,
+  takenOver: boolean,
 ): Promise<PointsEntryDoc> {
   const { change, action } = KINDS[entry.kind];
-  const member = await applyOnce(repos, entry, change(Math.abs(entry.amount)));
+  const member = await applyOnce(repos, entry, change(Math.abs(entry.amount)), takenOver);
   const applied = await repos.ledger.markApplied(entry._id, member.points, member.levelCode);
   const result = applied ?? (await repos.ledger.findByKey(entry.idempotencyKey))!;
   await repos.audit.record({
@@ -163,7 +167,7 @@ export async function finishStuckEntry(
   now: Date,
 ): Promise<PointsEntryDoc | null> {
   const claimed = await repos.ledger.claimExpired(entry._id, now, new Date(now.getTime() + LEASE_MS));
-  return claimed && applyEntry(repos, claimed, by);
+  return claimed && applyEntry(repos, claimed, by, true);
 }
 
 /**
@@ -175,6 +179,7 @@ async function applyOnce(
   repos: MembersRepositories,
   entry: PointsEntryDoc,
   change: PointsChange,
+  takenOver: boolean,
 ): Promise<MemberDoc> {
   // Levels are edited in the database: an award reaches the level of the thresholds as they are now.
   const levels = change.growthPoints > 0 ? await repos.levels.all() : [];
@@ -182,24 +187,10 @@ async function applyOnce(
     const [member] = await repos.members.findByIds([entry.memberId]);
     if (!member) throw new Error(`member ${entry.memberId} vanished while applying points`);
     if (member.appliedEntries.includes(entry._id)) return member;
-    if (member.points + change.points < 0) {
-      await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
-      throw hubError(
-        ErrorCode.INSUFFICIENT_POINTS,
-        `the balance of ${member.points} points does not cover ${-entry.amount}`,
-        { field: 'amount', balance: member.points },
-      );
-    }
-    if (
-      member.points + change.points > MAX_BALANCE ||
-      (change.growthPoints > 0 && member.growthPoints + change.growthPoints > MAX_BALANCE)
-    ) {
-      await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
-      throw hubError(
-        ErrorCode.BALANCE_LIMIT_REACHED,
-        `a balance may not exceed ${MAX_BALANCE} points: ${member.points} (growth ${member.growthPoints}) has no room for ${entry.amount}`,
-        { field: 'amount', balance: member.points, growthPoints: member.growthPoints },
-      );
+    const refused = member.refusedEntries?.includes(entry._id) ?? false;
+    if (refused || !fits(member, change)) {
+      if (!(await refuse(repos, entry, takenOver, refused))) continue;
+      throw refusalOf(member, entry, change, refused);
     }
     const applied = await repos.members.applyPoints(
       entry.memberId,
@@ -211,6 +202,60 @@ async function applyOnce(
     // The member changed since it was read (another entry moved a balance or the level, or a writer that stalled
     // applied this one): look again.
   }
+}
+
+/**
+ * Refuses an entry, giving its key back; false when it was applied meanwhile. The writer that stored it is its only
+ * owner until a lease runs out: nobody else can have applied it, and its lease in the delete's filter keeps it from
+ * dropping an entry taken over since. An entry taken over may have an owner before that stalled past its lease and
+ * applies it at any moment (the balance may have grown since this finisher read it): it is refused in the member's
+ * document first, where applying and refusing exclude each other, and dropped only once no writer can apply it.
+ */
+async function refuse(
+  repos: MembersRepositories,
+  entry: PointsEntryDoc,
+  takenOver: boolean,
+  refusedBefore: boolean,
+): Promise<boolean> {
+  if (!takenOver) {
+    await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
+    return true;
+  }
+  if (!refusedBefore && !(await repos.members.refuseEntry(entry.memberId, entry._id))) return false;
+  await repos.ledger.dropRefused(entry._id);
+  return true;
+}
+
+/**
+ * Whether the balances allow the change: a spend only while the balance covers it (a member stored past MAX_BALANCE
+ * may still spend), an award or refund only while both balances stay within MAX_BALANCE.
+ */
+const fits = (member: MemberDoc, change: PointsChange): boolean =>
+  change.points < 0
+    ? member.points + change.points >= 0
+    : member.points + change.points <= MAX_BALANCE &&
+      (change.growthPoints <= 0 || member.growthPoints + change.growthPoints <= MAX_BALANCE);
+
+/**
+ * Why an entry is refused, as the member stands now: only a spend takes points away, and only an award or a refund
+ * adds them. `earlier`: another finisher refused it, when the balances may have been other than now.
+ */
+function refusalOf(member: MemberDoc, entry: PointsEntryDoc, change: PointsChange, earlier: boolean) {
+  return change.points < 0
+    ? hubError(
+        ErrorCode.INSUFFICIENT_POINTS,
+        earlier
+          ? `the balance did not cover ${-entry.amount} points when the spend was refused`
+          : `the balance of ${member.points} points does not cover ${-entry.amount}`,
+        { field: 'amount', balance: member.points },
+      )
+    : hubError(
+        ErrorCode.BALANCE_LIMIT_REACHED,
+        earlier
+          ? `a balance may not exceed ${MAX_BALANCE} points: there was no room for ${entry.amount} when it was refused`
+          : `a balance may not exceed ${MAX_BALANCE} points: ${member.points} (growth ${member.growthPoints}) has no room for ${entry.amount}`,
+        { field: 'amount', balance: member.points, growthPoints: member.growthPoints },
+      );
 }
 
 /** Where an award takes the member read just before it: the level its new growth total reaches (see LevelMove). */

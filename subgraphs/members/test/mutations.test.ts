@@ -609,6 +609,86 @@ describe('spendPoints and refundPoints', () => {
     expect(await members.repos.ledger.countForKey('spend-too-much-M0011')).toBe(0);
   });
 
+  /** A spend whose writer stalled after storing it, past its lease: a retry of its key may take it over. */
+  const stalledSpend = (id: string, key: string, memberId: string, amount: number) =>
+    members.repos.ledger.model.create({
+      _id: id,
+      memberId,
+      kind: 'SPEND',
+      amount: -amount,
+      reason: 'points mall',
+      idempotencyKey: key,
+      state: 'PENDING',
+      leaseUntil: new Date(Date.now() - 1_000),
+      balanceAfter: null,
+      levelAfter: null,
+      createdAt: new Date(),
+      createdBy: 'svc.engagement',
+    });
+
+  it('keeps a stalled writer from applying a spend a retry of its key refused', async () => {
+    await members.repos.members.model.updateOne({ _id: 'M0013' }, { $set: { points: 50 } });
+    await stalledSpend('PE-stalled-spend', 'stalled-spend-M0013', 'M0013', 100);
+    const refused = await service(SPEND, { memberId: 'M0013', amount: 100, key: 'stalled-spend-M0013' });
+    expect(errorCodes(refused)).toEqual(['INSUFFICIENT_POINTS']);
+    expect(await members.repos.ledger.countForKey('stalled-spend-M0013')).toBe(0);
+    await service(AWARD_AS, { memberId: 'M0013', amount: 100, key: 'stalled-spend-credit-M0013' });
+    // The stalled writer wakes up with the balance covering its spend now: the refusal stands, no entry is left to
+    // account for it, and its key is free for a new spend.
+    const woken = await members.repos.members.applyPoints('M0013', 'PE-stalled-spend', {
+      points: -100,
+      growthPoints: 0,
+    });
+    expect(woken).toBeNull();
+    expect((await balances('M0013')).points).toBe(150);
+  });
+
+  it('keeps a spend a stalled writer applied while a retry of its key found the balance short', async () => {
+    const model = members.repos.members.model;
+    await model.updateOne({ _id: 'M0014' }, { $set: { points: 50 } });
+    await stalledSpend('PE-raced-spend', 'raced-spend-M0014', 'M0014', 100);
+    // Right after the retry reads the member (50 points, the spend not applied), an award lands and the stalled
+    // writer applies the spend: the retry's reading is out of date before it acts on it.
+    let interleave: (() => Promise<unknown>) | null = async () => {
+      await model.updateOne({ _id: 'M0014' }, { $inc: { points: 100 } });
+      await members.repos.members.applyPoints('M0014', 'PE-raced-spend', { points: -100, growthPoints: 0 });
+    };
+    const find = model.find.bind(model);
+    const spy = jest.spyOn(model, 'find').mockImplementation(((filter: Record<string, unknown>) => {
+      const query = find(filter);
+      if (!JSON.stringify(filter).includes('M0014')) return query;
+      const exec = query.exec.bind(query);
+      query.exec = async () => {
+        const read = await exec();
+        const act = interleave;
+        interleave = null;
+        if (act) await act();
+        return read;
+      };
+      return query;
+    }) as unknown as typeof model.find);
+    try {
+      const retry = await service(SPEND, { memberId: 'M0014', amount: 100, key: 'raced-spend-M0014' });
+      expect(retry.errors).toBeUndefined();
+      expect(retry.data?.spendPoints).toMatchObject({ id: 'PE-raced-spend', amount: -100, balanceAfter: 50 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(interleave).toBeNull();
+    expect((await balances('M0014')).points).toBe(50);
+    expect(await members.repos.ledger.findByKey('raced-spend-M0014')).toMatchObject({ state: 'APPLIED' });
+  });
+
+  it('lets a member stored past the largest balance (before the bound) spend, as the balance covers it', async () => {
+    await members.repos.members.model.updateOne({ _id: 'M0015' }, { $set: { points: 2_147_484_647 } });
+    const spent = await service(
+      `mutation { spendPoints(memberId: "M0015", amount: 100, reason: "points mall", idempotencyKey: "past-the-bound-M0015") { kind amount } }`,
+    );
+    expect(spent.errors).toBeUndefined();
+    expect(spent.data?.spendPoints).toEqual({ kind: 'SPEND', amount: -100 });
+    expect((await balances('M0015')).points).toBe(2_147_484_547);
+  });
+
   it('gives back spendable points with a refund, never growth points', async () => {
     const before = await balances('M0012');
     const refunded = await service(REFUND, { memberId: 'M0012', amount: 40, key: 'refund-M0012-1' });

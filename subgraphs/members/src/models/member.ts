@@ -35,6 +35,13 @@ export interface MemberDoc {
    * an award once even when a stalled writer and a retry both try, without a transaction.
    */
   appliedEntries: string[];
+  /**
+   * Ids of the latest ledger entries refused for good after a finisher took them over from a writer whose lease ran out
+   * (at most APPLIED_ENTRIES_KEPT; absent until the first): a spend the balance did not cover, an award or refund with
+   * no room. Applying and refusing such an entry are decided in this one document, whichever lands first, so the writer
+   * that stalled can never apply an entry refused meanwhile.
+   */
+  refusedEntries?: string[];
 }
 
 /**
@@ -122,6 +129,7 @@ export const memberSchema = new Schema<MemberDoc>(
     registeredAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     appliedEntries: { type: [String], default: [] },
+    refusedEntries: { type: [String], default: undefined },
   },
   { collection: 'members', versionKey: false, minimize: false },
 );
@@ -258,8 +266,8 @@ export class MemberRepository {
    * balances stay within MAX_BALANCE. With a level move (a change that adds growth points), the update applies only
    * while the new growth total stays in that level's range and sets the level with the points, so the level never lags
    * them, even if the writer dies right after. Returns the member after the change, or null when the entry was applied
-   * before, a balance does not allow it, the growth or level moved since the caller read them, or the member does not
-   * exist.
+   * or refused before, a balance does not allow it, the growth or level moved since the caller read them, or the member
+   * does not exist.
    */
   applyPoints(
     memberId: string,
@@ -285,7 +293,14 @@ export class MemberRepository {
     const raised = level?.raise ? { levelCode: level.code, levelRank: level.rank } : {};
     return this.model
       .findOneAndUpdate(
-        { _id: memberId, appliedEntries: { $ne: entryId }, ...points, ...growthPoints, ...levelRank },
+        {
+          _id: memberId,
+          appliedEntries: { $ne: entryId },
+          refusedEntries: { $ne: entryId },
+          ...points,
+          ...growthPoints,
+          ...levelRank,
+        },
         {
           $inc: { points: change.points, growthPoints: change.growthPoints },
           $push: { appliedEntries: { $each: [entryId], $slice: -APPLIED_ENTRIES_KEPT } },
@@ -295,6 +310,18 @@ export class MemberRepository {
       )
       .lean<MemberDoc>()
       .exec();
+  }
+
+  /**
+   * Refuses an entry for good unless it was applied or refused already: applyPoints never applies it afterwards. False
+   * when it was applied or refused first (the caller reads the member again to see which), or there is no such member.
+   */
+  async refuseEntry(memberId: string, entryId: string): Promise<boolean> {
+    const refused = await this.model.updateOne(
+      { _id: memberId, appliedEntries: { $ne: entryId }, refusedEntries: { $ne: entryId } },
+      { $push: { refusedEntries: { $each: [entryId], $slice: -APPLIED_ENTRIES_KEPT } } },
+    );
+    return refused.matchedCount > 0;
   }
 
   /** Raises the level only; concurrent awards finishing out of order can never lower it. */

@@ -95,6 +95,11 @@ export class PointsLedgerRepository {
     await this.model.deleteOne({ _id: entryId, state: 'PENDING', leaseUntil });
   }
 
+  /** Gives back the key of an entry the member refused for good (MemberRepository.refuseEntry), whoever owns it. */
+  async dropRefused(entryId: string): Promise<void> {
+    await this.model.deleteOne({ _id: entryId, state: 'PENDING' });
+  }
+
   markApplied(
     entryId: string,
     balanceAfter: number | null,
