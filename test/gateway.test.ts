@@ -1,5 +1,7 @@
 // The composed supergraph end to end: gateway and members subgraph on free ports over a seeded database.
-import type { RunningHub } from '../scripts/hub';
+import { readFileSync } from 'node:fs';
+import { buildGateway } from '../gateway/src/server';
+import { SUPERGRAPH_PATH, type RunningHub } from '../scripts/hub';
 import { SUBGRAPH_NAMES } from '../subgraphs/registry';
 import { startTestHub, stopTestHub } from './support/hub';
 import {
@@ -9,6 +11,8 @@ import {
   graphql,
   type GraphQLResponse,
   internalIdentity,
+  testConfig,
+  testLogger,
 } from './support/env';
 
 let hub: RunningHub;
@@ -223,6 +227,32 @@ describe('operation guards', () => {
     const response = await graphql(hub.gatewayUrl, `{ viewer { id } } # ${'x'.repeat(30_000)}`);
     expect(response.status).toBe(413);
     expect(errorCodes(response)).toEqual(['OPERATION_TOO_LARGE']);
+  });
+
+  it('rejects a GET document larger than the limit with 413, however many other parameters come before it', async () => {
+    // A limit below what request headers can hold (16 KB), so that a GET can carry a document over it.
+    const gateway = await buildGateway({
+      config: { ...testConfig, MAX_DOCUMENT_BYTES: 2_000 },
+      logger: testLogger,
+      supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
+    }).listen(0, '127.0.0.1');
+    try {
+      const query = encodeURIComponent(`{ __typename } # ${'x'.repeat(3_000)}`);
+      // Express reads the first 1,000 parameters of a query string; Apollo Server reads them all.
+      const padding = Array.from({ length: 1_000 }, (_, i) => `p${i}=1`).join('&');
+      for (const search of [`query=${query}`, `${padding}&query=${query}`]) {
+        const response = await fetch(`${gateway.url}?${search}`, {
+          headers: { 'apollo-require-preflight': 'true' },
+        });
+        const body = (await response.json()) as GraphQLResponse;
+        expect({ status: response.status, codes: errorCodes(body) }).toEqual({
+          status: 413,
+          codes: ['OPERATION_TOO_LARGE'],
+        });
+      }
+    } finally {
+      await gateway.stop();
+    }
   });
 
   it('still serves introspection for Sandbox', async () => {

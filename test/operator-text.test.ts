@@ -81,6 +81,10 @@ describe('hidden characters in operator text', () => {
     // A list value members read among their tags, and segments and affinity match on: it would look like travel.
     ['tag value', SET_TAGS, { value: ['investing', 'travel\u200B'] }, 'tags[0].value'],
     ['segment name', UPSERT_SEGMENT, { input: segment({ name: 'Gold \u2066savers' }) }, 'input.name'],
+    // Any other invisible formatting character: a tag character, a soft hyphen, a right-to-left mark before a sign.
+    ['segment name', UPSERT_SEGMENT, { input: segment({ name: 'Gold savers\u{E0041}' }) }, 'input.name'],
+    ['tag value', SET_TAGS, { value: ['invest\u00ADing'] }, 'tags[0].value'],
+    ['benefit title', CREATE_BENEFIT, { input: benefit({ title: '费率 \u200F-5%' }) }, 'input.title'],
     [
       'segment description',
       UPSERT_SEGMENT,

@@ -1,7 +1,16 @@
 // Names the caller: verifies the client's bearer JWT (HS256 with JWT_SECRET by default, or keys from JWT_JWKS_URL in
 // production), or, without one, takes the device a guest names.
 import type { IncomingHttpHeaders } from 'node:http';
-import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwksCache,
+  jwtVerify,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWKSCacheInput,
+  type JWTVerifyGetKey,
+} from 'jose';
 import {
   ANONYMOUS,
   CLIENT_ID,
@@ -12,13 +21,67 @@ import {
   requestError,
   type HubConfig,
   type Identity,
+  type Logger,
 } from '@bank-hub/shared';
 
 const unauthenticated = (message: string) => requestError(ErrorCode.UNAUTHENTICATED, 401, message);
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Identity>;
 
-export function createTokenVerifier(config: HubConfig): TokenVerifier {
+/** How long the issuer's JWKS is not asked again after it failed to answer; the keys fetched before serve meanwhile. */
+const ISSUER_RETRY_MS = 30_000;
+
+/**
+ * Whether the issuer's key set could not be read (unreachable, too slow, not 200, not a key set), as opposed to a
+ * token naming a key the set does not hold: the first is no fault of the caller's.
+ */
+const issuerFailed = (error: unknown) =>
+  !(error instanceof joseErrors.JOSEError) ||
+  error instanceof joseErrors.JWKSTimeout ||
+  error instanceof joseErrors.JWKSInvalid ||
+  error.code === joseErrors.JOSEError.code;
+
+/**
+ * The issuer's keys from its JWKS, which jose fetches again every ten minutes and for a key id it does not know. When
+ * the JWKS cannot be fetched, the keys fetched last go on verifying tokens (a key the issuer withdrew is dropped as soon
+ * as it answers again): an issuer's outage must not refuse every member's token, which makes apps drop their sessions.
+ * With no key fetched yet, the caller is told the service is unavailable, not that their token is bad.
+ */
+function issuerKeys(url: URL, logger: Logger): JWTVerifyGetKey {
+  const fetched: JWKSCacheInput = {};
+  const remote = createRemoteJWKSet(url, { [jwksCache]: fetched });
+  let lastFetched: { jwks: JSONWebKeySet; keys: JWTVerifyGetKey } | null = null;
+  let askAgainAt = 0;
+  const fromLastFetched: JWTVerifyGetKey = (header, token) => {
+    if ('jwks' in fetched && lastFetched?.jwks !== fetched.jwks)
+      lastFetched = { jwks: fetched.jwks, keys: createLocalJWKSet(fetched.jwks) };
+    if (!lastFetched) {
+      throw requestError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        503,
+        "the token issuer's keys could not be fetched; try again",
+      );
+    }
+    return lastFetched.keys(header, token);
+  };
+  return async (header, token) => {
+    // While the issuer is down, each request would otherwise wait for it again (up to jose's 5 s).
+    if (Date.now() < askAgainAt) return fromLastFetched(header, token);
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (!issuerFailed(error)) throw error;
+      askAgainAt = Date.now() + ISSUER_RETRY_MS;
+      logger.warn(
+        { reason: error instanceof Error ? error.message : String(error) },
+        "the token issuer's JWKS could not be fetched: tokens are verified with the keys fetched before, if any",
+      );
+      return fromLastFetched(header, token);
+    }
+  };
+}
+
+export function createTokenVerifier(config: HubConfig, logger: Logger): TokenVerifier {
   const options = {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
@@ -28,7 +91,7 @@ export function createTokenVerifier(config: HubConfig): TokenVerifier {
     maxTokenAge: config.JWT_MAX_AGE_S,
   };
   const jwks: JWTVerifyGetKey | null = config.JWT_JWKS_URL
-    ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL))
+    ? issuerKeys(new URL(config.JWT_JWKS_URL), logger)
     : null;
   const secret = new TextEncoder().encode(config.JWT_SECRET);
 

@@ -5,6 +5,7 @@
 // GraphQL is put in between. The answer says what was stored and, by index, what was not.
 import express, { type Router } from 'express';
 import cors from 'cors';
+import { GraphQLError } from 'graphql';
 import {
   DEVICE_ID_HEADER,
   ErrorCode,
@@ -60,7 +61,10 @@ export function collector(options: {
       let identity;
       try {
         identity = await verifyToken(req.headers.authorization ?? (token ? `Bearer ${token}` : undefined));
-      } catch {
+      } catch (error) {
+        // The issuer's keys out of reach is no fault of the caller's token.
+        if (error instanceof GraphQLError && error.extensions.code === ErrorCode.SERVICE_UNAVAILABLE)
+          return sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, error.message);
         return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, 'the token is not valid');
       }
       // A string token is taken out (it goes no further); anything else under that key the subgraph ignores.

@@ -195,7 +195,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', subgraphs: checks });
   });
 
-  const verifyToken = createTokenVerifier(config);
+  const verifyToken = createTokenVerifier(config, logger);
   app.use(webAssets(config));
 
   return {
@@ -218,9 +218,15 @@ export function buildGateway(options: GatewayOptions): Gateway {
           secret: config.SUBGRAPH_SECRET,
         }),
         (req, res, next) => {
-          const query: unknown =
-            req.method === 'GET' ? req.query.query : (req.body as { query?: unknown })?.query;
-          if (typeof query === 'string' && Buffer.byteLength(query) > config.MAX_DOCUMENT_BYTES) {
+          // A GET's document as Apollo Server reads it, from every parameter of the query string: Express's req.query
+          // reads only the first 1,000, so a document behind 1,000 others went unmeasured.
+          const queries: unknown[] =
+            req.method === 'GET'
+              ? new URL(req.url, 'http://gateway').searchParams.getAll('query')
+              : [(req.body as { query?: unknown })?.query];
+          const tooLarge = (query: unknown) =>
+            typeof query === 'string' && Buffer.byteLength(query) > config.MAX_DOCUMENT_BYTES;
+          if (queries.some(tooLarge)) {
             sendGraphQLError(
               res,
               413,

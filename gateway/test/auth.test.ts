@@ -1,9 +1,9 @@
 import { SignJWT } from 'jose';
-import { loadConfig } from '@bank-hub/shared';
+import { createLogger, loadConfig } from '@bank-hub/shared';
 import { createTokenVerifier } from '../src/auth';
 
 const config = loadConfig({ NODE_ENV: 'test', JWT_MAX_AGE_S: '3600' });
-const verify = createTokenVerifier(config);
+const verify = createTokenVerifier(config, createLogger('test', 'silent'));
 const now = () => Math.floor(Date.now() / 1000);
 
 /** A token with exactly the time claims given (seconds since the epoch; absent when undefined). */

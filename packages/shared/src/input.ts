@@ -32,11 +32,13 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
  * Characters that change how the text around them reads without showing themselves: controls (but tab and line
- * breaks), bidirectional overrides, embeddings and isolates, which reverse what follows on screen (U+202E turns
- * "8.88%" into "%88.8"), and invisible spaces (U+200B, U+2060, U+FEFF) that make one title look like another. Members
- * and approvers would read something other than what is stored. ZWJ and ZWNJ stay: emoji and scripts need them.
+ * breaks) and every format character (Unicode's Cf) — bidirectional overrides, embeddings and isolates, which reverse
+ * what follows on screen (U+202E turns "8.88%" into "%88.8"), bidirectional marks, which can move a sign away from its
+ * number (U+200F), and invisible spaces, soft hyphens and tag characters (U+200B, U+00AD, U+E0041) that make one title
+ * look like another. Members and approvers would read something other than what is stored. ZWJ and ZWNJ stay: emoji
+ * and scripts need them.
  */
-const HIDDEN = /(?![\t\n\r])[\p{Cc}\u200B\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+const HIDDEN = /(?![\t\n\r\u200C\u200D])[\p{Cc}\p{Cf}]/u;
 
 /** `value` as given, if it reads as stored: no half characters, none hidden (see HIDDEN). */
 export function visibleText(value: string, field: string): string {
