@@ -1,10 +1,11 @@
 // Experiments, the creative bandit and the model registry through the gateway, on synthetic traffic: verdicts count
 // members, attributed (clicks and conversions alike) by the same bucketing content uses, so a variant whose members
 // click five times as often is significant, while 20 members, one member's 100 clicks, a client's wrong variant keys
-// or clicks no member sent decide nothing; the bandit moves exposure towards a creative with twice the click-through;
+// or clicks no member sent decide nothing; the bandit moves exposure towards a creative with twice the click-through,
+// counting a member once a day and a device without a member not at all;
 // operators list, read and switch model versions, audited.
 import DataLoader from 'dataloader';
-import { BankCalendar } from '@bank-hub/shared';
+import { BankCalendar, GraphClient, serviceIdentity } from '@bank-hub/shared';
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import { experimentOf } from '../subgraphs/analytics/src/analysis';
@@ -241,10 +242,28 @@ describe('experiments', () => {
         })),
       ),
     ]);
+    // Every third member completes a flow, as products records it; the others' devices only say they did, which
+    // converts nobody.
     const converting = CLEAR_MEMBERS.filter((_, i) => i % 3 === 0);
     for (const memberId of converting) expected[CLEAR.A.includes(memberId) ? 'A' : 'B'].conversions += 1;
+    const products = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const recorded = await products.query<{ recordMemberEvents: { accepted: number } }>(
+      { identity: serviceIdentity('products') },
+      `mutation ($events: [MemberEventInput!]!) { recordMemberEvents(events: $events) { accepted } }`,
+      {
+        events: converting.map((memberId) => ({
+          id: `exp-clear-${memberId}`,
+          name: 'flow_completed',
+          memberId,
+          occurredAt: new Date().toISOString(),
+          channel: 'APP',
+          properties: { flowKey: 'buy-wealth' },
+        })),
+      },
+    );
+    expect(recorded.data?.recordMemberEvents.accepted).toBe(converting.length);
     await asMembers(
-      converting.map((memberId) => ({
+      CLEAR_MEMBERS.filter((memberId) => !converting.includes(memberId)).map((memberId) => ({
         memberId,
         events: [{ name: 'flow_completed', properties: { flowKey: 'buy-wealth' } }],
       })),
@@ -502,21 +521,60 @@ describe('the creative bandit', () => {
     const PAGE = `{ viewer { page(channel: APP, key: "bandit") { slots { items { ... on PlacedItem { creativeId } } } } } }`;
     let counted = 0;
     for (let round = 0; round < 8; round++) {
-      const events: Sent[] = [];
+      const sends: { memberId: string; events: Sent[] }[] = [];
+      // Members new to the creatives each round: the bandit counts a member once a day.
       for (let m = 0; m < 40; m++) {
-        const memberId = `M${String(200 + m).padStart(4, '0')}`;
+        const memberId = `M${String(200 + round * 40 + m).padStart(4, '0')}`;
         const page = await graphql(hub.gatewayUrl, PAGE, {}, bearer(await clientToken(memberId, 'member')));
         const creativeId = page.data?.viewer.page.slots[0].items[0].creativeId as string;
         exposures[creativeId]! += 1;
-        events.push(...shown(creativeId, null, world() < ctr[creativeId]! ? 1 : 0, 1));
+        sends.push({ memberId, events: shown(creativeId, null, world() < ctr[creativeId]! ? 1 : 0, 1) });
       }
-      await track(events);
+      await asMembers(sends);
       counted += 40;
       await untilCounted('PG-APP-bandit', counted);
       const trained = await graphql(hub.gatewayUrl, RETRAIN, {}, operator);
       expect(trained.data?.retrainCreativeBandit).toMatchObject({ version: round + 2, status: 'ACTIVE' });
     }
     expect(exposures[BEST_ARM]! / counted).toBeGreaterThan(0.5);
+  });
+
+  it("counts each member once a day and devices without a member not at all: no one client's clicks crown a creative", async () => {
+    const honest = 'CR-bandit-honest';
+    const stuffed = 'CR-bandit-stuffed';
+    // Twenty members see the honest creative, five of them click it.
+    await asMembers(
+      Array.from({ length: 20 }, (_, m) => ({
+        memberId: `M${String(600 + m).padStart(4, '0')}`,
+        events: shown(honest, null, m < 5 ? 1 : 0, 1),
+      })),
+    );
+    // One member sends 300 impressions and 300 clicks of another, from a new device every 100; scripts without a
+    // member as many again.
+    await asMembers([{ memberId: 'M0700', events: shown(stuffed, null, 300, 300) }]);
+    await track(shown(stuffed, null, 300, 300));
+
+    const trained = await graphql(hub.gatewayUrl, RETRAIN, {}, operator);
+    const model = await graphql(
+      hub.gatewayUrl,
+      `
+        query ($version: Int!) {
+          model(name: "creative-bandit", version: $version) {
+            parameters
+          }
+        }
+      `,
+      { version: trained.data?.retrainCreativeBandit.version },
+      operator,
+    );
+    const posteriors: { creativeId: string }[] = model.data?.model.parameters.posteriors;
+    const counted = posteriors
+      .filter(({ creativeId }) => creativeId === honest || creativeId === stuffed)
+      .sort((a, b) => a.creativeId.localeCompare(b.creativeId));
+    expect(counted).toEqual([
+      { creativeId: honest, alpha: 6, beta: 16 },
+      { creativeId: stuffed, alpha: 2, beta: 1 },
+    ]);
   });
 });
 

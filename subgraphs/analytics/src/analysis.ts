@@ -3,6 +3,7 @@
 // is a BAD_USER_INPUT naming the field, before anything is read.
 import { assignVariant } from '@bank-hub/targeting';
 import { addDays, badInput, checkCount } from '@bank-hub/shared';
+import { PRODUCTS_SERVICE } from './domain/events';
 import { MIN_MEMBERS_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
 import { FunnelCounter } from './domain/funnel';
 import { cohortsOf, firstCohortWeek } from './domain/retention';
@@ -123,7 +124,10 @@ export async function experimentOf(
     ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, ctx.now, ctx.calendar, {
       creativeId,
     }),
-    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, ctx.now, ctx.calendar),
+    // A completion as products recorded it: a member's device saying so converts nobody (as it earns no reward).
+    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, ctx.now, ctx.calendar, {
+      recordedBy: PRODUCTS_SERVICE,
+    }),
   ]);
   const clicked = new Set<string>();
   for (const { _id: memberId, at } of lastClicks)

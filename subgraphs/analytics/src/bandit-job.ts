@@ -1,5 +1,5 @@
-// Training the creative bandit: CTR posteriors of every creative from the last 30 days of rollups, published to the
-// registry as a new version (active at once unless an operator pinned one). Run by a job and by operators.
+// Training the creative bandit: CTR posteriors of every creative from the last 30 days of members' events, published
+// to the registry as a new version (active at once unless an operator pinned one). Run by a job and by operators.
 import { randomUUID } from 'node:crypto';
 import type { BankCalendar } from '@bank-hub/shared';
 import { posteriorsOf, type Posterior } from './domain/bandit';
@@ -10,8 +10,9 @@ import type { ModelHeadDoc, ModelVersionDoc } from './models/registry';
 export const BANDIT_MODEL_NAME = 'creative-bandit';
 export const BANDIT_DESCRIPTION =
   'Thompson sampling over the creatives of a slot: parameters are Beta(alpha, beta) CTR posteriors per creative ' +
-  '(alpha = 1 + clicks, beta = 1 + impressions without a click) from the last 30 days; content orders creatives of ' +
-  'equal priority by a draw from each.';
+  'from the last 30 days, counted in member-days (alpha = 1 + members who clicked it on a day, beta = 1 + members who ' +
+  'saw it on a day, less those clicks; devices without a member do not count); content orders creatives of equal ' +
+  'priority by a draw from each.';
 const WINDOW_DAYS = 30;
 /** Versions kept; older retired ones are deleted. */
 const KEEP_VERSIONS = 20;
@@ -38,22 +39,27 @@ export async function trainOnSchedule(
   return true;
 }
 
-/** Trains on the rollups of the last WINDOW_DAYS of the bank's days up to `now`'s. */
+/** Trains on the events of the last WINDOW_DAYS of the bank's days up to `now`'s. */
 export async function trainCreativeBandit(
   repos: AnalyticsRepositories,
   calendar: BankCalendar,
   trainedBy: string,
   now: Date,
 ): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
-  const totals = await repos.rollups.totals('creative', null, windowStart(WINDOW_DAYS, calendar.dayOf(now)));
-  const perCreative = new Map<string, { creativeId: string; impressions: number; clicks: number }>();
-  for (const { subject, impressions, clicks } of totals) {
-    const known = perCreative.get(subject) ?? { creativeId: subject, impressions: 0, clicks: 0 };
-    known.impressions += impressions;
-    known.clicks += clicks;
-    perCreative.set(subject, known);
-  }
-  const posteriors = posteriorsOf([...perCreative.values()]);
+  // Trials are members' days, not events as the rollups count them: the model serves every member, and a member
+  // (or a script minting device ids) sending a thousand clicks on one creative must not be able to crown it.
+  const fromDay = windowStart(WINDOW_DAYS, calendar.dayOf(now));
+  const [impressions, clicks] = await Promise.all([
+    repos.events.memberDaysByCreative('creative_impression', fromDay),
+    repos.events.memberDaysByCreative('creative_click', fromDay),
+  ]);
+  const posteriors = posteriorsOf(
+    [...impressions].map(([creativeId, seen]) => ({
+      creativeId,
+      impressions: seen,
+      clicks: clicks.get(creativeId) ?? 0,
+    })),
+  );
   const parameters: BanditParameters = { windowDays: WINDOW_DAYS, posteriors };
   const published = await repos.models.publish(
     {

@@ -47,6 +47,8 @@ eventSchema.index({ receivedAt: 1, _id: 1 });
 export interface MemberEventFilter {
   channel?: Channel | null;
   creativeId?: string;
+  /** Only the events this hub service recorded. */
+  recordedBy?: string;
 }
 
 /** A member and the time of one of their events. */
@@ -86,6 +88,7 @@ function memberEventsMatch(
     memberId: { $ne: null },
     ...(filter.channel ? { channel: filter.channel } : {}),
     ...(filter.creativeId ? { 'properties.creativeId': filter.creativeId } : {}),
+    ...(filter.recordedBy ? { recordedBy: filter.recordedBy } : {}),
   };
 }
 
@@ -200,6 +203,23 @@ export class EventRepository {
       );
     }
     return last;
+  }
+
+  /**
+   * Per creative, the member-days with an event of `name` about it from `fromDay` on: a member counts once a day,
+   * however many such events they send, and a device without a member not at all.
+   */
+  async memberDaysByCreative(name: string, fromDay: string): Promise<Map<string, number>> {
+    const rows = await this.model
+      .aggregate<{ _id: unknown; n: number }>([
+        { $match: { day: { $gte: fromDay }, name, memberId: { $ne: null } } },
+        { $group: { _id: { creativeId: '$properties.creativeId', memberId: '$memberId', day: '$day' } } },
+        { $group: { _id: '$_id.creativeId', n: { $sum: 1 } } },
+      ])
+      .exec();
+    return new Map(
+      rows.flatMap(({ _id, n }) => (typeof _id === 'string' && _id.length > 0 ? [[_id, n] as const] : [])),
+    );
   }
 
   /** Members' events of these names stored after `from` (by receivedAt, then id) and by `until`, oldest first. */
