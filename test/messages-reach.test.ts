@@ -1,6 +1,8 @@
 // Reaching members, through the gateway: the inbox and unread count in the headline page query (a member's own only; a
 // guest's empty), FIVE_G falling back to SMS once when no receipt comes, receipts signed by the provider (a forged one
 // changes nothing), unsubscribing by link and by reply, what a campaign's stats say, and its events at analytics.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
@@ -8,9 +10,10 @@ import { relayMessageEvents as relayEvents } from '../subgraphs/messages/src/eve
 import { fallBack, fallBackOverdue } from '../subgraphs/messages/src/outbox/fallback';
 import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
 import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
+import { HttpProvider } from '../subgraphs/messages/src/outbox/adapters/http';
 import { LocalProvider } from '../subgraphs/messages/src/outbox/adapters/local';
 import { applyReceipts, receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
-import { errorCodes, graphql, testConfig } from './support/env';
+import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import {
   FIVE_G_TEMPLATE,
@@ -164,6 +167,30 @@ describe('the inbox', () => {
       },
     );
     expect(next.data?.viewer.inbox.edges).toEqual([{ node: { title: '欢迎加入海川银行' } }]);
+  });
+
+  it('shows an operator without pii:read a member’s messages with their name starred out, and no unsubscribe link', async () => {
+    const INBOX = `{ member(id: "M0001") { inbox(first: 1) { edges { node { title body unsubscribeLink } } } } }`;
+    const newest = (response: { data?: Record<string, any> | null }) =>
+      response.data?.member.inbox.edges[0].node;
+    expect(newest(await m.alice(INBOX))).toEqual({
+      title: '理财季',
+      body: '***，您好',
+      unsubscribeLink: null,
+    });
+    const unmasked = await graphql(
+      hub.gatewayUrl,
+      INBOX,
+      {},
+      bearer(await clientToken('ops.carol', 'operator pii:read')),
+    );
+    expect(newest(unmasked)).toEqual({ title: '理财季', body: '林小雨，您好', unsubscribeLink: null });
+    // The member themself reads it as it came, with the link that is theirs alone.
+    const own = await m.member('M0001', INBOX.replace('member(id: "M0001")', 'viewer'));
+    expect(own.data?.viewer.inbox.edges[0].node).toMatchObject({
+      body: '林小雨，您好',
+      unsubscribeLink: expect.stringMatching(/^https:/),
+    });
   });
 
   it('marks a message read once, and deletes it; another member’s message is NOT_FOUND and stays as it was', async () => {
@@ -569,6 +596,60 @@ describe('receipts', () => {
       lastError: 'carrier: no such number',
     });
     expect(await touchesOf('M0002')).toMatchObject({ marketing: [], SMS: [] });
+  });
+
+  it('keeps the member’s phone number and name out of a failure an operator without pii:read reads', async () => {
+    const { members } = await openMembers(hub.connections.members);
+    const { phone, name } = (await members.model.findById('M0002').lean())!.personal;
+    // A gateway refusing a message the way real ones do: echoing the number, written its own way, and the text.
+    const echoing = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      req.on('end', () => {
+        const { to, sms } = JSON.parse(text) as { to: string; sms: { text: string } };
+        const written = `+86 ${to.slice(0, 3)}-${to.slice(3, 7)}-${to.slice(7)}`;
+        res.writeHead(422).end(JSON.stringify({ error: `refused ${to} (${written}): ${sms.text}` }));
+      });
+    });
+    await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+    try {
+      const sms = await m.publishedTemplate(SMS_TEMPLATE);
+      await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+      const refused = await sentTo(
+        ['M0002'],
+        [sms],
+        'MARKETING',
+        new HttpProvider(`http://127.0.0.1:${(echoing.address() as AddressInfo).port}/sms`),
+      );
+      await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+      const reported = await sentTo(['M0002'], [sms]);
+      const failed = await entry(reported, 'M0002');
+      await postReceipts([
+        { messageId: failed._id, status: 'FAILED', error: `${name}: number ${phone} is not in service` },
+      ]);
+      const lastErrors: string[] = [];
+      for (const id of [refused, reported]) {
+        const answer = await m.alice(
+          `query ($id: ID!) { campaign(id: $id) { messages { edges { node { state lastError } } } } }`,
+          { id },
+        );
+        const node = answer.data?.campaign.messages.edges[0].node;
+        expect(node.state).toBe('DEAD');
+        lastErrors.push(node.lastError);
+      }
+      expect(lastErrors[0]).toMatch(
+        /^HTTP 422: \{"error":"refused \*+ \(\*+\): 【海川银行】\*+您好，理财季开启。/,
+      );
+      expect(lastErrors[1]).toBe(
+        `carrier: ${'*'.repeat([...name].length)}: number ${'*'.repeat(phone.length)} is not in service`,
+      );
+      for (const lastError of lastErrors) {
+        expect(lastError).not.toContain(name);
+        expect(lastError).not.toMatch(/\d{4}/);
+      }
+    } finally {
+      await new Promise((resolve) => echoing.close(resolve));
+    }
   });
 
   it('keeps an SMS delivered and its touch taken when a FAILED receipt for it is handled at the same moment', async () => {

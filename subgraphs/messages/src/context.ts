@@ -6,6 +6,7 @@ import type { CampaignDoc } from './campaigns/model';
 import type { ConsentDoc } from './consent/model';
 import type { InboxSummary } from './inbox/model';
 import type { MessagesRepositories } from './models';
+import type { OutboxEntryDoc } from './outbox/model';
 import type { TemplateDoc } from './templates/model';
 
 /** What lives as long as the process: shared by every request. */
@@ -35,6 +36,8 @@ export interface MessagesLoaders {
   consentOf: DataLoader<string, ConsentDoc | null>;
   /** Whether a campaign has messages still to send. */
   hasPending: DataLoader<string, boolean>;
+  /** Outbox entries by id (an inbox message's id is its entry's). */
+  outboxEntryById: DataLoader<string, OutboxEntryDoc | null>;
 }
 
 export interface MessagesContext extends BaseContext, MessagesServices {
@@ -62,6 +65,10 @@ export function createLoaders(repos: MessagesRepositories): MessagesLoaders {
     ),
     hasPending: new DataLoader((campaignIds) =>
       Promise.all(campaignIds.map((campaignId) => repos.outbox.hasPending(campaignId))),
+    ),
+    outboxEntryById: keyedLoader(
+      (ids) => repos.outbox.byIds(ids),
+      (entry) => entry._id,
     ),
   };
 }

@@ -7,6 +7,7 @@ import { dueOccurrence, isExhausted, nthOccurrence, quietUntil } from '../src/ca
 import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-token';
 import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
 import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
+import { withoutPersonalData } from '../src/outbox/domain/redact';
 import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
 import { receiptSignature, verifyReceipt } from '../src/outbox/receipts';
 import { renderMessage } from '../src/templates/domain/render';
@@ -737,5 +738,30 @@ describe('signatures', () => {
     expect(verifyReceipt('x'.repeat(40), { signature, timestamp: ts }, body, now)).toBe(false);
     expect(verifyReceipt(secret, { signature, timestamp: ts }, body, now + 301_000)).toBe(false);
     expect(verifyReceipt(secret, { signature: undefined, timestamp: ts }, body, now)).toBe(false);
+  });
+});
+
+describe('personal data in what a channel says back', () => {
+  const member = {
+    to: '13900010002',
+    vars: { 'member.name': '欧阳娜娜娜娜娜娜娜娜娜', 'member.points': '1200' },
+  };
+
+  it.each([
+    ['the number as given', 'HTTP 422: 13900010002 unknown', 'HTTP 422: *********** unknown'],
+    ['the number written otherwise', 'no route to +86 139-0001-0002', 'no route to *****************'],
+    ['another long run of digits', 'ID 11010119900307451X refused', 'ID ****************** refused'],
+    ['the name, whole or cut as a message shows it', '欧阳娜娜娜娜娜娜娜娜您好', '**********您好'],
+    [
+      'nothing else: short numbers and codes stay',
+      'HTTP 503: retry in 30 s (code E4012)',
+      'HTTP 503: retry in 30 s (code E4012)',
+    ],
+  ])('stars out %s', (_case, text, expected) => {
+    expect(withoutPersonalData(text, member)).toBe(expected);
+  });
+
+  it('stars out runs of digits when the member is not known', () => {
+    expect(withoutPersonalData('to 13900010002', { to: null, vars: {} })).toBe('to ***********');
   });
 });

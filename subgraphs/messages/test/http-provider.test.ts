@@ -1,5 +1,6 @@
 // The HTTP provider contract against a stand-in gateway on loopback: the idempotency key goes on with every attempt,
-// and the answer decides between sent, retried and dead-lettered.
+// and the answer decides between sent, retried and dead-lettered; a redirect is not followed, and a huge answer is not
+// read to its end.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpProvider } from '../src/outbox/adapters/http';
@@ -7,17 +8,42 @@ import type { ProviderMessage } from '../src/outbox/adapters/adapter';
 
 let server: Server;
 let url: string;
-const seen: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
-/** What the stand-in answers next: a status and a body. */
-let answer: { status: number; body: string } = { status: 200, body: '' };
+const seen: { path: string; method: string; headers: IncomingHttpHeaders; body: string }[] = [];
+/** What the stand-in answers next at /v1/messages: a status, a body and headers. */
+let answer: { status: number; body: string; headers?: Record<string, string> } = { status: 200, body: '' };
+/** Bytes /endless wrote before its caller hung up. */
+let endless: Promise<number> = Promise.resolve(0);
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     req.on('end', () => {
-      seen.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+      seen.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body: text });
+      if (req.url === '/elsewhere')
+        return res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"providerMessageId":"elsewhere"}');
+      if (req.url === '/endless') {
+        // A gateway whose answer never ends: 64 KB every 10 ms until the caller hangs up.
+        const chunk = Buffer.alloc(65_536, 'x');
+        let written = 0;
+        res.writeHead(answer.status, { 'content-type': 'text/plain' });
+        const timer = setInterval(() => {
+          res.write(chunk);
+          written += chunk.length;
+        }, 10);
+        endless = new Promise((resolve) =>
+          res.on('close', () => {
+            clearInterval(timer);
+            resolve(written);
+          }),
+        );
+        return;
+      }
+      res
+        .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+        .end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,7 +71,10 @@ describe('the HTTP provider', () => {
     for (const request of [first!, second!]) {
       expect(request.headers['idempotency-key']).toBe(message.idempotencyKey);
       expect(request.headers.authorization).toBe('Bearer provider-token');
-      expect(request.body).toMatchObject({ idempotencyKey: message.idempotencyKey, to: '13900010001' });
+      expect(JSON.parse(request.body)).toMatchObject({
+        idempotencyKey: message.idempotencyKey,
+        to: '13900010001',
+      });
     }
   });
 
@@ -61,5 +90,34 @@ describe('the HTTP provider', () => {
     }
     const silent = new HttpProvider('http://127.0.0.1:9/none', null, 500);
     expect(await silent.send(message)).toMatchObject({ ok: false, permanent: false });
+  });
+
+  it('does not follow a redirect: the message is neither counted sent nor sent on elsewhere', async () => {
+    const provider = new HttpProvider(url, 'provider-token');
+    for (const status of [301, 302, 303, 307, 308]) {
+      answer = { status, body: '', headers: { location: '/elsewhere' } };
+      const before = seen.length;
+      expect(await provider.send(message)).toEqual({
+        ok: false,
+        permanent: false,
+        error: `HTTP ${status}: a redirect, not followed`,
+      });
+      expect(seen.slice(before).map((request) => request.path)).toEqual(['/v1/messages']);
+    }
+  });
+
+  it('reads no more of an answer than it needs, however much the gateway sends', async () => {
+    const base = url.replace(/\/v1\/messages$/, '');
+    for (const status of [200, 503]) {
+      answer = { status, body: '' };
+      const result = await new HttpProvider(`${base}/endless`, null, 2_000).send(message);
+      expect(result).toMatchObject(
+        status === 200
+          ? { ok: true, providerMessageId: message.idempotencyKey }
+          : { ok: false, permanent: false },
+      );
+      // Reading it all until the timeout would have taken some 12 MB.
+      expect(await endless).toBeLessThan(1_048_576);
+    }
   });
 });

@@ -377,7 +377,7 @@ export type InboxEdge = {
 /** A message in a member's in-app inbox. */
 export type InboxMessage = {
   __typename?: 'InboxMessage';
-  /** Text. */
+  /** Text; for an operator without pii:read, the member's personal data starred out. */
   body: Scalars['String']['output'];
   /** Its format. */
   format: MessageFormat;
@@ -393,9 +393,9 @@ export type InboxMessage = {
   readAt?: Maybe<Scalars['DateTime']['output']>;
   /** When it arrived. */
   receivedAt: Scalars['DateTime']['output'];
-  /** Title. */
+  /** Title; for an operator without pii:read, the member's personal data starred out. */
   title: Scalars['String']['output'];
-  /** A marketing message's unsubscribe link; null for a service message. */
+  /** A marketing message's unsubscribe link, for the member themself only; null for a service message or an operator. */
   unsubscribeLink?: Maybe<Scalars['String']['output']>;
 };
 

@@ -13,15 +13,28 @@ import {
 import { unsubscribeUrl } from '../consent/unsubscribe-token';
 import type { MessagesContext } from '../context';
 import { messageEvent, type MessageEventName } from '../events/relay';
+import { withoutPersonalData } from '../outbox/domain/redact';
 import type { Resolvers } from '../generated/resolvers';
 import { SUMMARY_SIZE, decodeInboxCursor, encodeInboxCursor, type InboxDoc } from './model';
+
+const isSelf = (ctx: MessagesContext, memberId: string) =>
+  ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
 
 /** The member themself, or an operator; anyone else is refused. */
 function mayRead(ctx: MessagesContext, memberId: string): void {
   if (!ctx.identity.subject) throw unauthenticated('a member or operator token is required');
-  const isSelf = ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
-  if (!isSelf && !hasScope(ctx.identity, Scope.OPERATOR))
+  if (!isSelf(ctx, memberId) && !hasScope(ctx.identity, Scope.OPERATOR))
     throw forbidden('a member sees only their own messages');
+}
+
+/**
+ * A message's text as the caller may see it: an operator without pii:read reads a member's message with the member's
+ * personal data starred out (the text was rendered with their name, which the outbox entry keeps).
+ */
+async function shown(ctx: MessagesContext, message: InboxDoc, text: string): Promise<string> {
+  if (isSelf(ctx, message.memberId) || hasScope(ctx.identity, Scope.PII_READ)) return text;
+  const entry = await ctx.loaders.outboxEntryById.load(message._id);
+  return withoutPersonalData(text, entry ?? { to: null, vars: {} });
 }
 
 const MESSAGE_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
@@ -112,8 +125,13 @@ export const inboxResolvers: Resolvers = {
 
   InboxMessage: {
     id: (message) => message._id,
+    title: (message, _args, ctx) => shown(ctx, message, message.title),
+    body: (message, _args, ctx) => shown(ctx, message, message.body),
+    // The link withdraws the member's consent with no login: it is theirs alone, never an operator's to follow.
     unsubscribeLink: (message, _args, ctx) =>
-      message.unsubscribeToken ? unsubscribeUrl(ctx.unsubscribeBase, message.unsubscribeToken) : null,
+      message.unsubscribeToken && isSelf(ctx, message.memberId)
+        ? unsubscribeUrl(ctx.unsubscribeBase, message.unsubscribeToken)
+        : null,
   },
 };
 

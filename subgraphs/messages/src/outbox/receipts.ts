@@ -24,6 +24,7 @@ import { messageEvent } from '../events/relay';
 import type { MessagesRepositories } from '../models';
 import { unsubscribeThrough } from '../consent/unsubscribe';
 import { takesTouch } from './contacts';
+import { withoutPersonalData } from './domain/redact';
 import { fallBack } from './fallback';
 
 export const SIGNATURE_HEADER = 'x-receipt-signature';
@@ -128,7 +129,7 @@ export async function applyReceipts(
           // Only while still undelivered: a delivery receipt handled elsewhere since this one read the entry wins.
           const dead = await repos.outbox.deadLetterUndelivered(
             entry._id,
-            `carrier: ${receipt.error ?? 'undeliverable'}`,
+            withoutPersonalData(`carrier: ${receipt.error ?? 'undeliverable'}`, entry),
           );
           if (dead && takesTouch(entry)) {
             await repos.contacts.giveBack(entry.memberId, entry._id, entry.channel);

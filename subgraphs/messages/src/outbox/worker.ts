@@ -15,6 +15,7 @@ import { messageEvent } from '../events/relay';
 import type { InboxDoc } from '../inbox/model';
 import type { MessagesRepositories } from '../models';
 import { quietHoursOf } from './domain/plan';
+import { withoutPersonalData } from './domain/redact';
 import { quietUntil } from '../campaigns/domain/timing';
 import type { CampaignDoc } from '../campaigns/model';
 import { renderMessage, rendersOn, showsBenefit } from '../templates/domain/render';
@@ -511,7 +512,7 @@ function failed(
   error: string,
   permanent: boolean,
 ): EntryChange {
-  const lastError = error.slice(0, 300);
+  const lastError = withoutPersonalData(error, entry).slice(0, 300);
   if (permanent || attempts >= deps.rules.maxAttempts) {
     deps.logger.warn({ message: entry._id, attempts, permanent, reason: lastError }, 'message dead-lettered');
     return { id: entry._id, set: { state: 'DEAD', lastError, reason: null } };
