@@ -1,6 +1,8 @@
 // Codeless capture end to end, in a real browser: the demo channel page renders M0001's home page from the headline
 // query, the snippet it loads (/collect.js) records the page view, the placed items seen and the banner clicked with
 // no tracking code in the page, and they are stored for that member through POST /collect; Creative.stats moves.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories } from '../subgraphs/analytics/src/models';
@@ -202,6 +204,99 @@ it('masks a card number in the page’s own address and in a clicked element’s
     expect(JSON.stringify(stored)).not.toMatch(/6222/);
   } finally {
     await context.close();
+  }
+});
+
+it('sends nothing a visitor typed or may pick: no text of an editable region or a list clicked in or beside', async () => {
+  const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    await tab.goto(`${base}/demo/?page=home`);
+    await tab.waitForSelector('body[data-ready]');
+    // A rich-text composer, a card to tap that holds one, and one that holds the member's accounts to pay from.
+    await tab.evaluate(() => {
+      const composer = document.createElement('div');
+      composer.id = 'composer';
+      composer.contentEditable = 'true';
+      composer.innerHTML = '<p id="typed">my passcode is hunter two</p>';
+      const card = document.createElement('div');
+      card.id = 'card';
+      card.dataset.track = 'message';
+      card.innerHTML =
+        '<b id="card-title">Message</b><div contenteditable="true">send it to zhang.san@example.com</div>';
+      const payFrom = document.createElement('div');
+      payFrom.id = 'pay-from';
+      payFrom.dataset.track = 'pay-from';
+      payFrom.innerHTML =
+        '<b id="pay-from-title">Pay from</b><select><option>Savings</option><option>Wealth, Zhang San</option></select>';
+      document.body.prepend(composer, card, payFrom);
+    });
+    for (const title of ['#typed', '#card-title', '#pay-from-title']) await tab.click(title);
+    const deviceId = await tab.evaluate(
+      () => (window as unknown as { hubCollect: { deviceId: string } }).hubCollect.deviceId,
+    );
+    const { events } = await openRepositories(hub.connections.analytics);
+    const stored = await until(
+      () => events.model.find({ deviceId }).lean<EventDoc[]>().exec(),
+      (found) => found.filter((event) => event.name === 'element_click').length === 3,
+    );
+    const clicks = stored.filter((event) => event.name === 'element_click');
+    expect(clicks.map((event) => event.properties.path).sort()).toEqual([
+      'div#card',
+      'div#pay-from',
+      'p#typed',
+    ]);
+    expect(clicks.map((event) => event.properties.text)).toEqual(['', '', '']);
+    expect(JSON.stringify(stored)).not.toMatch(/hunter|zhang/i);
+  } finally {
+    await context.close();
+  }
+});
+
+it('sends what a page on a channel’s own host records, token and all, to the hub that served the snippet', async () => {
+  const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+  // A channel's page on a host of its own (another port of this machine: another origin) that loads the hub's snippet.
+  const postedToChannel: string[] = [];
+  const channel = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/') {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(
+        `<!doctype html><title>Offers</title><link rel="icon" href="data:,"><button id="buy">Buy</button>` +
+          `<script src="${base}/collect.js" data-channel="WEB"></script>`,
+      );
+      return;
+    }
+    postedToChannel.push(`${req.method} ${req.url}`);
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((resolve) => channel.listen(0, '127.0.0.1', resolve));
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    await tab.goto(`http://127.0.0.1:${(channel.address() as AddressInfo).port}/`);
+    const deviceId = await tab.evaluate((value) => {
+      const collect = (window as unknown as { hubCollect: { token: string; deviceId: string } }).hubCollect;
+      collect.token = value;
+      return collect.deviceId;
+    }, token);
+    await tab.click('#buy');
+    await tab.evaluate(() => (window as unknown as { hubCollect: { flush(): void } }).hubCollect.flush());
+    const { events } = await openRepositories(hub.connections.analytics);
+    const stored = await until(
+      () => events.model.find({ deviceId }).lean<EventDoc[]>().exec(),
+      (found) => found.some((event) => event.name === 'element_click'),
+    );
+    expect(stored.find((event) => event.name === 'element_click')).toMatchObject({
+      memberId: 'M0001',
+      properties: { text: 'Buy' },
+    });
+    // The channel's host is sent nothing: not the events, not the member's token.
+    expect(postedToChannel).toEqual([]);
+  } finally {
+    await context.close();
+    await new Promise((resolve) => channel.close(resolve));
   }
 });
 

@@ -316,4 +316,23 @@ describe('pages the gateway serves', () => {
       expect(response.headers.get('referrer-policy')).toBe('no-referrer');
     },
   );
+
+  it("serves no page of Apollo's in production: no script from Apollo's CDN runs on the hub's origin", async () => {
+    const gateway = await buildGateway({
+      config: { ...testConfig, NODE_ENV: 'production' },
+      logger: testLogger,
+      supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
+    }).listen(0, '127.0.0.1');
+    try {
+      for (const path of ['/', '/graphql']) {
+        const response = await fetch(gateway.url.replace(/\/graphql$/, path), {
+          headers: { accept: 'text/html' },
+        });
+        expect(response.headers.get('content-type')).not.toMatch(/html/);
+        expect(await response.text()).not.toMatch(/apollographql\.com|<script/);
+      }
+    } finally {
+      await gateway.stop();
+    }
+  });
 });

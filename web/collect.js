@@ -1,16 +1,21 @@
 // The hub's codeless capture snippet (无码全埋点). Add it to a page and it records, with no code from the page's authors:
 // page views (the page's path and the referrer's origin and path, never a query), clicks on any element (a CSS path,
-// short visible text, data-* attributes) — runs of six digits or more masked in all of these, grouped or not — and
-// placed items — elements with data-creative-id — seen (half in view, once per page view) and clicked. Events are
-// batched and sent with navigator.sendBeacon (text/plain) to the collector, also when the page is hidden.
+// short visible text, data-* attributes; never what a visitor typed) — runs of six digits or more masked in all of
+// these, grouped or not — and placed items — elements with data-creative-id — seen (half in view, once per page view)
+// and clicked. Events are batched and sent with navigator.sendBeacon (text/plain) to the collector of the hub the
+// snippet came from (or data-endpoint), also when the page is hidden.
 //
-//   <script src="/collect.js" data-channel="WEB" defer></script>
+//   <script src="https://hub.example/collect.js" data-channel="WEB" defer></script>
 //   window.hubCollect.token = '<member token>';   // optional: attributes the events to the member
 //   window.hubCollect.track('share', { target: 'wechat' });   // optional: an event of the tracking plan
 (function () {
   'use strict';
   var script = document.currentScript;
-  var endpoint = (script && script.getAttribute('data-endpoint')) || '/collect';
+  // Events go back to the hub that served this snippet, whatever host the page that loads it is on: relative to the
+  // page, a channel's own host would be sent them, the member's token included.
+  var endpoint =
+    (script && script.getAttribute('data-endpoint')) ||
+    (script && script.src ? new URL('/collect', script.src).href : '/collect');
   var channel = (script && script.getAttribute('data-channel')) || 'WEB';
   var BATCH = 50;
   var FLUSH_MS = 2000;
@@ -122,6 +127,16 @@
     return data;
   }
 
+  // What a visitor types or picks is never sent: a field's value, nor what the innerText of an element clicked carries
+  // from an editable region (a rich-text composer) it is in or holds, or from a list it holds (every option's text).
+  function typedInto(element) {
+    return (
+      /^(input|textarea|select)$/i.test(element.tagName) ||
+      element.isContentEditable ||
+      element.querySelector('select,[contenteditable]:not([contenteditable="false"])') !== null
+    );
+  }
+
   function placed(element) {
     var properties = { creativeId: element.getAttribute('data-creative-id') };
     var variant = element.getAttribute('data-variant');
@@ -139,10 +154,9 @@
       var target = event.target && event.target.nodeType === 1 ? event.target : null;
       if (!target || target.closest('[data-track-ignore]')) return;
       var element = target.closest('a,button,[role=button],[data-creative-id],[data-track]') || target;
-      var isField = /^(input|textarea|select)$/i.test(element.tagName);
       track('element_click', {
         path: cssPath(element),
-        text: isField ? '' : clip(element.innerText, 50),
+        text: typedInto(element) ? '' : clip(element.innerText, 50),
         data: dataOf(element),
         page: pageOf(),
       });

@@ -6,10 +6,8 @@ import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway } from '@apollo/gateway';
 import { MaxIntrospectionDepthRule, type GraphQLFormattedError } from 'graphql';
 import {
@@ -157,8 +155,10 @@ export function buildGateway(options: GatewayOptions): Gateway {
         maxAliases: config.MAX_QUERY_ALIASES,
         maxFields: config.MAX_QUERY_FIELDS,
       }),
+      // Apollo's landing pages run scripts from Apollo's CDN on the hub's origin, where the console keeps an operator's
+      // token for the tab: Sandbox in development only, and in production no page of Apollo's at all.
       production
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false, includeCookies: false }),
     ],
   });
