@@ -34,7 +34,9 @@ const DAY_MS = 86_400_000;
 const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
 beforeAll(async () => {
-  hub = await startTestHub('lifecycle');
+  // A run over the demo history takes a second or two on the Java fallback alone, more while other suites run: the
+  // gateway's 3 s deadline for one fetch would make a slow machine fail a correct run.
+  hub = await startTestHub('lifecycle', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 } });
   operator = bearer(await clientToken('ops.lin', 'operator'));
   const device = `lifecycle-${Date.now().toString(36)}`;
   const member = bearer(await clientToken(MEMBER, 'member'));
