@@ -2,7 +2,13 @@
 // events and writes them to members through the graph with the hub's service identity. A member whose events stop
 // for 30 (simulated) days becomes AT_RISK, segments follow, a rerun changes nothing, two runs at once apply once,
 // and a run whose lease another process took over stops.
-import { BankCalendar, GraphClient, type GraphCaller, type GraphResponse } from '@bank-hub/shared';
+import {
+  BankCalendar,
+  GraphClient,
+  createLogger,
+  type GraphCaller,
+  type GraphResponse,
+} from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import {
@@ -208,7 +214,13 @@ class RecordingGraph extends GraphClient {
   readonly handed: number[] = [];
   /** What each call handed over. */
   readonly results: { memberId: string; stage: string }[] = [];
-  constructor(private readonly during: (call: number) => Promise<void>) {
+  constructor(
+    private readonly during: (call: number) => Promise<void>,
+    /** What members refuses of each call. */
+    private readonly refusedTags: (
+      memberIds: string[],
+    ) => { code: string; reason: string; memberIds: string[] }[] = () => [],
+  ) {
     super(() => 'http://unused.invalid', 'unused');
   }
   override async query<TData>(
@@ -220,7 +232,13 @@ class RecordingGraph extends GraphClient {
     this.handed.push(results.length);
     this.results.push(...(results as { memberId: string; stage: string }[]));
     await this.during(this.handed.length);
-    const applyLifecycle = { stagesChanged: 0, tagsChanged: 0, unchanged: results.length };
+    const memberIds = (results as { memberId: string }[]).map((result) => result.memberId);
+    const applyLifecycle = {
+      stagesChanged: 0,
+      tagsChanged: 0,
+      unchanged: results.length,
+      refusedTags: this.refusedTags(memberIds),
+    };
     return { data: { applyLifecycle } as TData, errors: [] };
   }
 }
@@ -252,6 +270,37 @@ describe('a run whose lease another process took over', () => {
       expect(await repos.leases.model.findById('lifecycle').lean().exec()).toMatchObject({
         holder: 'another-process',
       });
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+});
+
+describe('computed tags members refuses', () => {
+  it('are counted in the run and logged once, and the run goes on with every page', async () => {
+    const connection = await testDatabase('lifecycle-refused');
+    const repos = await openAnalytics(connection);
+    await publishStageModel(repos);
+    const today = calendar.dayOf(new Date());
+    await repos.rollups.markActive(
+      Array.from({ length: 700 }, (_, i) => {
+        const memberId = `M-refused-${String(i).padStart(4, '0')}`;
+        return { _id: `${today}|APP|${memberId}`, day: today, channel: 'APP' as const, memberId };
+      }),
+    );
+    const graph = new RecordingGraph(
+      async () => undefined,
+      (memberIds) => [{ code: 'churn_risk', reason: 'NOT_COMPUTED', memberIds }],
+    );
+    const lines: string[] = [];
+    const logger = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
+    try {
+      const run = await runLifecycleJob({ repos, graph, logger, calendar }, new Date());
+      expect(graph.handed).toEqual([500, 200]);
+      expect(run.refusedTags).toEqual([{ code: 'churn_risk', reason: 'NOT_COMPUTED', members: 700 }]);
+      const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].refusedTags).toEqual(run.refusedTags);
     } finally {
       await dropAndClose(connection);
     }
@@ -319,6 +368,50 @@ describe('applyLifecycle, the door the job writes through', () => {
       'FORBIDDEN',
     ]);
     expect((await memberState()).stage).not.toBe('REVENUE');
+  });
+});
+
+describe('an operator who makes a computed tag MANUAL', () => {
+  const DEFINE = `mutation ($source: TagSource!) {
+    defineTags(tags: [{ code: "churn_risk", name: "流失风险", category: "engagement", valueType: STRING, source: $source }]) { code }
+  }`;
+
+  it('stops only that tag: stages and the other tags still move, and the run reports the refused tag', async () => {
+    expect((await graphql(hub.gatewayUrl, DEFINE, { source: 'MANUAL' }, operator)).errors).toBeUndefined();
+    try {
+      const before = await memberState();
+      const response = await graphql(
+        hub.gatewayUrl,
+        `
+          mutation {
+            runLifecycleJob {
+              ran
+              members
+              stagesChanged
+              refusedTags {
+                code
+                reason
+                members
+              }
+            }
+          }
+        `,
+        {},
+        operator,
+      );
+      expect(response.errors).toBeUndefined();
+      const run = response.data?.runLifecycleJob;
+      expect(run.ran).toBe(true);
+      expect(run.stagesChanged).toBeGreaterThan(0);
+      expect(run.refusedTags).toEqual([{ code: 'churn_risk', reason: 'NOT_COMPUTED', members: run.members }]);
+      // Back from CHURNED (61 days on) to today: the stage and days_since_active move, churn_risk stays as it was.
+      expect(await memberState()).toMatchObject({
+        stage: 'ACTIVATION',
+        tags: { days_since_active: 0, churn_risk: before.tags.churn_risk },
+      });
+    } finally {
+      await graphql(hub.gatewayUrl, DEFINE, { source: 'COMPUTED' }, operator);
+    }
   });
 });
 

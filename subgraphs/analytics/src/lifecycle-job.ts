@@ -39,16 +39,25 @@ export interface LifecycleJobRun {
   tagsChanged: number;
   unchanged: number;
   stages: { stage: LifecycleStage; members: number }[];
+  /** Computed tags members refused (an operator made one MANUAL, say), with how many members' values it refused. */
+  refusedTags: RefusedTagCount[];
+}
+
+export interface RefusedTagCount {
+  code: string;
+  reason: string;
+  members: number;
 }
 
 const APPLY = `mutation ApplyLifecycle($results: [LifecycleResultInput!]!) {
-  applyLifecycle(results: $results) { stagesChanged tagsChanged unchanged }
+  applyLifecycle(results: $results) { stagesChanged tagsChanged unchanged refusedTags { code reason memberIds } }
 }`;
 
 interface Applied {
   stagesChanged: number;
   tagsChanged: number;
   unchanged: number;
+  refusedTags: { code: string; reason: string; memberIds: string[] }[];
 }
 
 export interface LifecycleJobDependencies {
@@ -74,6 +83,7 @@ export async function runLifecycleJob(
     tagsChanged: 0,
     unchanged: 0,
     stages: [],
+    refusedTags: [],
   };
   if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return skipped;
   try {
@@ -110,29 +120,45 @@ export async function runLifecycleJob(
         };
       });
     const caller: GraphCaller = { identity: SERVICE_IDENTITY, requestId };
-    const total: Applied = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
-    for (let i = 0; i < results.length; i += RESULTS_PER_CALL) {
-      // A run that outlived its lease (a slow members, a paused process) may have been taken over: the other run's
-      // results, maybe as of another day, must not be interleaved with this one's.
-      if (!(await repos.leases.renew(JOB, holder, LEASE_MS, new Date()))) {
-        throw hubError(ErrorCode.CONFLICT, 'another lifecycle run took over; this one stopped', {
-          applied: i,
+    const total = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
+    const refused = new Map<string, RefusedTagCount>();
+    try {
+      for (let i = 0; i < results.length; i += RESULTS_PER_CALL) {
+        // A run that outlived its lease (a slow members, a paused process) may have been taken over: the other run's
+        // results, maybe as of another day, must not be interleaved with this one's.
+        if (!(await repos.leases.renew(JOB, holder, LEASE_MS, new Date()))) {
+          throw hubError(ErrorCode.CONFLICT, 'another lifecycle run took over; this one stopped', {
+            applied: i,
+          });
+        }
+        const response = await graph.query<{ applyLifecycle: Applied }>(caller, APPLY, {
+          results: results.slice(i, i + RESULTS_PER_CALL),
         });
+        const applied = response.data?.applyLifecycle;
+        if (!applied) {
+          throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not take the lifecycle results', {
+            serviceName: 'members',
+            reason: response.errors[0]?.message,
+            applied: i,
+          });
+        }
+        total.stagesChanged += applied.stagesChanged;
+        total.tagsChanged += applied.tagsChanged;
+        total.unchanged += applied.unchanged;
+        for (const { code, reason, memberIds } of applied.refusedTags) {
+          const count = refused.get(`${reason} ${code}`) ?? { code, reason, members: 0 };
+          count.members += memberIds.length;
+          refused.set(`${reason} ${code}`, count);
+        }
       }
-      const response = await graph.query<{ applyLifecycle: Applied }>(caller, APPLY, {
-        results: results.slice(i, i + RESULTS_PER_CALL),
-      });
-      const applied = response.data?.applyLifecycle;
-      if (!applied) {
-        throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not take the lifecycle results', {
-          serviceName: 'members',
-          reason: response.errors[0]?.message,
-          applied: i,
-        });
-      }
-      total.stagesChanged += applied.stagesChanged;
-      total.tagsChanged += applied.tagsChanged;
-      total.unchanged += applied.unchanged;
+    } finally {
+      // Once per run, also one that stopped part way: members applied the rest, and an operator must put the tag
+      // back to COMPUTED (or the job stop writing it) before those members' values move again.
+      if (refused.size > 0)
+        logger.warn(
+          { requestId, refusedTags: [...refused.values()] },
+          'members refused computed tags of the lifecycle',
+        );
     }
     const byStage = new Map<LifecycleStage, number>();
     for (const { stage } of results) byStage.set(stage, (byStage.get(stage) ?? 0) + 1);
@@ -143,8 +169,9 @@ export async function runLifecycleJob(
       members: results.length,
       ...total,
       stages: [...byStage].map(([stage, members]) => ({ stage, members })),
+      refusedTags: [...refused.values()],
     };
-    logger.info({ requestId, ...run, stages: undefined }, 'lifecycle job applied');
+    logger.info({ requestId, ...run, stages: undefined, refusedTags: undefined }, 'lifecycle job applied');
     return run;
   } finally {
     await repos.leases.release(JOB, holder);

@@ -1,8 +1,9 @@
 // Applying a computed lifecycle: analytics works out each member's stage and engagement tags from their behaviour
 // and hands them over through the graph. Members checks them like any input (a known stage, COMPUTED tags of the
-// library, values of the right type) and writes only what differs, so a rerun or a concurrent run changes nothing.
+// library, values of the right type, the tags a member may carry) and writes only what differs, so a rerun or a
+// concurrent run changes nothing.
 import { badInput } from '@bank-hub/shared';
-import { checkTagValue } from './domain/tags';
+import { MAX_MEMBER_TAGS, checkTagValue } from './domain/tags';
 import type { MembersRepositories } from './models';
 import { isLifecycleStage, type LifecycleStage } from '@bank-hub/targeting';
 import type { TagValue } from './models/member';
@@ -15,12 +16,23 @@ export interface LifecycleResult {
   tags: readonly { code: string; value: unknown }[];
 }
 
+/** Why a computed tag was not written (the schema's TagRefusal). */
+export type TagRefusal = 'NOT_IN_LIBRARY' | 'NOT_COMPUTED' | 'INVALID_VALUE' | 'TAG_LIMIT';
+
+export interface RefusedTag {
+  code: string;
+  reason: TagRefusal;
+  memberIds: string[];
+}
+
 export interface AppliedLifecycle {
   stagesChanged: number;
   tagsChanged: number;
   unchanged: number;
   /** Results naming no member: reported, never counted as unchanged. */
   unknownMemberIds: string[];
+  /** Tags not written, by code and reason; everything else of their results was. */
+  refusedTags: RefusedTag[];
 }
 
 export async function applyLifecycle(
@@ -31,48 +43,82 @@ export async function applyLifecycle(
 ): Promise<AppliedLifecycle> {
   if (results.length === 0 || results.length > MAX_LIFECYCLE_RESULTS)
     throw badInput(`apply 1 to ${MAX_LIFECYCLE_RESULTS} results at a time`, 'results');
-  const library = new Map(
-    (await repos.tagDefinitions.all()).map((definition) => [definition._id, definition]),
-  );
   const seen = new Set<string>();
-  const checked = results.map((result, i) => {
+  results.forEach((result, i) => {
     if (seen.has(result.memberId))
       throw badInput(`member ${result.memberId} appears twice`, `results[${i}].memberId`);
     seen.add(result.memberId);
     if (!isLifecycleStage(result.stage)) throw badInput('unknown stage', `results[${i}].stage`);
-    const tags: Record<string, TagValue> = {};
-    result.tags.forEach((tag, t) => {
-      const definition = library.get(tag.code);
-      if (!definition || definition.source !== 'COMPUTED') {
-        throw badInput(
-          `tag ${tag.code} is not a COMPUTED tag of the library`,
-          `results[${i}].tags[${t}].code`,
-        );
-      }
-      const value = checkTagValue(definition, tag.value);
-      if (!value.ok) throw badInput(value.message, `results[${i}].tags[${t}].value`);
-      tags[tag.code] = value.value;
-    });
-    return { memberId: result.memberId, stage: result.stage, tags };
   });
   // An unknown id would otherwise match no update and pass for a member already as computed.
-  const known = new Set(await repos.members.existingIds(checked.map((result) => result.memberId)));
-  const unknownMemberIds = checked
+  const [library, known] = await Promise.all([
+    repos.tagDefinitions.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
+    repos.members.existingIds([...seen]).then((ids) => new Set(ids)),
+  ]);
+  const unknownMemberIds = results
     .filter((result) => !known.has(result.memberId))
     .map((result) => result.memberId);
-  const existing = checked.filter((result) => known.has(result.memberId));
-  const { stagesChanged, tagsChanged, touched } = await repos.members.applyComputed(existing, now);
+  // A tag an operator made MANUAL, or took out of the library, is refused alone: every member's stage and other tags
+  // still move, and the caller learns which tag was refused and why.
+  const refusals = new Map<string, RefusedTag>();
+  const refuse = (code: string, reason: TagRefusal, memberId: string) => {
+    const key = `${reason} ${code}`;
+    const refusal = refusals.get(key) ?? { code, reason, memberIds: [] };
+    refusal.memberIds.push(memberId);
+    refusals.set(key, refusal);
+  };
+  const existing = results
+    .filter((result) => known.has(result.memberId))
+    .map((result) => {
+      const tags: Record<string, TagValue> = {};
+      for (const tag of result.tags) {
+        const definition = library.get(tag.code);
+        if (!definition) refuse(tag.code, 'NOT_IN_LIBRARY', result.memberId);
+        else if (definition.source !== 'COMPUTED') refuse(tag.code, 'NOT_COMPUTED', result.memberId);
+        else {
+          const value = checkTagValue(definition, tag.value);
+          if (value.ok) tags[tag.code] = value.value;
+          else refuse(tag.code, 'INVALID_VALUE', result.memberId);
+        }
+      }
+      return { memberId: result.memberId, stage: result.stage, tags };
+    });
+  const { stagesChanged, tagsChanged, touched, overTagLimit } = await repos.members.applyComputed(
+    existing,
+    now,
+    MAX_MEMBER_TAGS,
+  );
+  const tagsOf = new Map(existing.map((result) => [result.memberId, result.tags]));
+  for (const memberId of overTagLimit)
+    Object.keys(tagsOf.get(memberId) ?? {}).forEach((code) => refuse(code, 'TAG_LIMIT', memberId));
+  const refusedTags = [...refusals.values()]
+    .map((refusal) => ({ ...refusal, memberIds: refusal.memberIds.sort() }))
+    .sort((a, b) => a.code.localeCompare(b.code) || a.reason.localeCompare(b.reason));
+  const applied = {
+    stagesChanged,
+    tagsChanged,
+    unchanged: existing.length - touched.length,
+    unknownMemberIds,
+  };
   // A rerun that changes nothing leaves no trace either.
-  if (touched.length === 0)
-    return { stagesChanged, tagsChanged, unchanged: existing.length, unknownMemberIds };
+  if (touched.length === 0) return { ...applied, refusedTags };
   await repos.audit.record({
     actor: service.id,
     action: 'applyLifecycle',
     targetType: 'Member',
     targetId: `${touched.length} members`,
     before: null,
-    after: { stagesChanged, tagsChanged, members: touched },
+    after: {
+      stagesChanged,
+      tagsChanged,
+      members: touched,
+      refusedTags: refusedTags.map(({ code, reason, memberIds }) => ({
+        code,
+        reason,
+        members: memberIds.length,
+      })),
+    },
     requestId: service.requestId,
   });
-  return { stagesChanged, tagsChanged, unchanged: existing.length - touched.length, unknownMemberIds };
+  return { ...applied, refusedTags };
 }

@@ -8,7 +8,6 @@ import {
   notFound,
   optionalText,
   requiredText,
-  visibleText,
 } from '@bank-hub/shared';
 import { conditionsOf, type Rule, type Scalar } from '@bank-hub/targeting';
 import type { MembersRepositories } from './models';
@@ -123,10 +122,6 @@ export async function setMemberTags(
     if (!definition) throw badInput(`tag ${tag.code} is not in the tag library`, `tags[${i}].code`);
     const value = checkTagValue(definition, tag.value);
     if (!value.ok) throw badInput(value.message, `tags[${i}].value`);
-    // Members read their tags, and segments compare them: "travel\u200B" would look like travel and match nothing.
-    const texts =
-      typeof value.value === 'string' ? [value.value] : Array.isArray(value.value) ? value.value : [];
-    texts.forEach((text) => checked(() => visibleText(text, `tags[${i}].value`)));
     set[tag.code] = value.value;
   });
   removeCodes.forEach((code, i) => {

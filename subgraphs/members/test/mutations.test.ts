@@ -734,6 +734,101 @@ describe('applyLifecycle', () => {
     });
     expect(await members.repos.members.findByIds(['NO_SUCH_MEMBER'])).toEqual([]);
   });
+
+  const APPLY_REFUSING = `mutation ($results: [LifecycleResultInput!]!) {
+    applyLifecycle(results: $results) { stagesChanged tagsChanged refusedTags { code reason memberIds } }
+  }`;
+  const stored = async (memberId: string) => (await members.repos.members.findByIds([memberId]))[0];
+
+  it('applies stages and the tags still COMPUTED when an operator made one MANUAL or it left the library, and reports the refused ones', async () => {
+    const defined = await operator(
+      `mutation ($tags: [TagDefinitionInput!]!) { defineTags(tags: $tags) { code } }`,
+      {
+        tags: [
+          {
+            code: 'lc_score',
+            name: 'Score',
+            category: 'engagement',
+            valueType: 'NUMBER',
+            source: 'COMPUTED',
+          },
+          { code: 'lc_flag', name: 'Flag', category: 'engagement', valueType: 'BOOLEAN', source: 'MANUAL' },
+        ],
+      },
+    );
+    expect(defined.errors).toBeUndefined();
+    const service = members.as('svc.analytics', ['service']);
+    const tags = [
+      { code: 'lc_score', value: 7 },
+      { code: 'lc_flag', value: true },
+      { code: 'lc_gone', value: 1 },
+    ];
+    const response = await service(APPLY_REFUSING, {
+      results: [
+        { memberId: 'M0040', stage: 'REFERRAL', tags },
+        { memberId: 'M0041', stage: 'REFERRAL', tags },
+      ],
+    });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.applyLifecycle).toEqual({
+      stagesChanged: 2,
+      tagsChanged: 2,
+      refusedTags: [
+        { code: 'lc_flag', reason: 'NOT_COMPUTED', memberIds: ['M0040', 'M0041'] },
+        { code: 'lc_gone', reason: 'NOT_IN_LIBRARY', memberIds: ['M0040', 'M0041'] },
+      ],
+    });
+    const member = await stored('M0041');
+    expect(member?.lifecycleStage).toBe('REFERRAL');
+    expect(member?.tags).toMatchObject({ lc_score: 7 });
+    expect(member?.tags).not.toHaveProperty('lc_flag');
+    expect(member?.tags).not.toHaveProperty('lc_gone');
+  });
+
+  it('refuses a value of the wrong type or with hidden characters for that member alone, as setMemberTags does', async () => {
+    const service = members.as('svc.analytics', ['service']);
+    const response = await service(APPLY_REFUSING, {
+      results: [
+        { memberId: 'M0042', stage: 'RETENTION', tags: [{ code: 'preferred_channel', value: 'APP\u200B' }] },
+        { memberId: 'M0043', stage: 'RETENTION', tags: [{ code: 'preferred_channel', value: 7 }] },
+        { memberId: 'M0044', stage: 'RETENTION', tags: [{ code: 'preferred_channel', value: 'WEB' }] },
+      ],
+    });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.applyLifecycle.refusedTags).toEqual([
+      { code: 'preferred_channel', reason: 'INVALID_VALUE', memberIds: ['M0042', 'M0043'] },
+    ]);
+    expect((await stored('M0042'))?.tags.preferred_channel).not.toBe('APP\u200B');
+    expect((await stored('M0042'))?.lifecycleStage).toBe('RETENTION');
+    expect((await stored('M0044'))?.tags.preferred_channel).toBe('WEB');
+  });
+
+  it('never takes a member past 100 tags, and still moves their stage', async () => {
+    const hundred = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`lc_many_${i}`, true]));
+    await members.repos.members.model.updateOne({ _id: 'M0045' }, { $set: { tags: hundred } });
+    await members.repos.members.model.updateOne(
+      { _id: 'M0046' },
+      { $set: { tags: { ...Object.fromEntries(Object.entries(hundred).slice(1)), rfm_score: 1 } } },
+    );
+    const service = members.as('svc.analytics', ['service']);
+    const response = await service(APPLY_REFUSING, {
+      results: [
+        { memberId: 'M0045', stage: 'CHURNED', tags: [{ code: 'rfm_score', value: 2 }] },
+        // At the bound already, a member's computed tags may still be replaced.
+        { memberId: 'M0046', stage: 'CHURNED', tags: [{ code: 'rfm_score', value: 3 }] },
+      ],
+    });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.applyLifecycle).toEqual({
+      stagesChanged: 2,
+      tagsChanged: 1,
+      refusedTags: [{ code: 'rfm_score', reason: 'TAG_LIMIT', memberIds: ['M0045'] }],
+    });
+    const full = await stored('M0045');
+    expect(Object.keys(full?.tags ?? {})).toHaveLength(100);
+    expect(full?.lifecycleStage).toBe('CHURNED');
+    expect((await stored('M0046'))?.tags.rfm_score).toBe(3);
+  });
 });
 
 describe('the points recovery job', () => {

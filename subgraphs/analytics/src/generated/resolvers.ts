@@ -326,6 +326,11 @@ export type LifecycleRun = {
   modelVersion?: Maybe<Scalars['Int']['output']>;
   /** False when another run was under way: this one did nothing and changed nothing. */
   ran: Scalars['Boolean']['output'];
+  /**
+   * Computed tags members refused to write (an operator made one MANUAL or took it out of the library, say), each with
+   * how many members' values it refused; their stages and other tags were applied. Also logged once per run.
+   */
+  refusedTags: Array<RefusedTagCount>;
   /** How many members the run put at each stage. */
   stages: Array<LifecycleStageCount>;
   /** Members whose stage changed. */
@@ -615,6 +620,17 @@ export type QueryRetentionArgs = {
   weeks?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A computed tag members refused in a lifecycle run. */
+export type RefusedTagCount = {
+  __typename?: 'RefusedTagCount';
+  /** The tag code. */
+  code: Scalars['String']['output'];
+  /** How many members' values of it were not written. */
+  members: Scalars['Int']['output'];
+  /** Why members refused it: NOT_IN_LIBRARY, NOT_COMPUTED, INVALID_VALUE or TAG_LIMIT (members' TagRefusal). */
+  reason: Scalars['String']['output'];
+};
+
 /** An event of a batch that was not stored, by its position in the batch. */
 export type RejectedEvent = {
   __typename?: 'RejectedEvent';
@@ -892,6 +908,7 @@ export type ResolversTypes = ResolversObject<{
   ProductStats: ResolverTypeWrapper<ProductStats>;
   PropertyType: PropertyType;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RefusedTagCount: ResolverTypeWrapper<RefusedTagCount>;
   RejectedEvent: ResolverTypeWrapper<RejectedEvent>;
   RejectionCode: RejectionCode;
   RetentionCohort: ResolverTypeWrapper<RetentionCohort>;
@@ -943,6 +960,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: Product | FederationReferenceTypes['Product'];
   ProductStats: ProductStats;
   Query: Record<PropertyKey, never>;
+  RefusedTagCount: RefusedTagCount;
   RejectedEvent: RejectedEvent;
   RetentionCohort: RetentionCohort;
   TrackEventsResult: TrackEventsOutcome;
@@ -1158,6 +1176,7 @@ export type LifecycleRunResolvers<
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   modelVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ran?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  refusedTags?: Resolver<Array<ResolversTypes['RefusedTagCount']>, ParentType, ContextType>;
   stages?: Resolver<Array<ResolversTypes['LifecycleStageCount']>, ParentType, ContextType>;
   stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1329,6 +1348,15 @@ export type QueryResolvers<
   trackingPlan?: Resolver<Array<ResolversTypes['TrackedEvent']>, ParentType, ContextType>;
 }>;
 
+export type RefusedTagCountResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['RefusedTagCount'] = ResolversParentTypes['RefusedTagCount'],
+> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type RejectedEventResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['RejectedEvent'] = ResolversParentTypes['RejectedEvent'],
@@ -1417,6 +1445,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductStats?: ProductStatsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RefusedTagCount?: RefusedTagCountResolvers<ContextType>;
   RejectedEvent?: RejectedEventResolvers<ContextType>;
   RetentionCohort?: RetentionCohortResolvers<ContextType>;
   TrackEventsResult?: TrackEventsResultResolvers<ContextType>;

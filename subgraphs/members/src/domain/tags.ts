@@ -1,4 +1,5 @@
 // Tag codes and values are checked against the tag library before they are stored.
+import { InputProblem, visibleText } from '@bank-hub/shared';
 import { RULE_LIMITS } from '@bank-hub/targeting';
 import type { TagValue } from '../models/member';
 import type { TagDefinitionDoc, TagValueType } from '../models/tag-definition';
@@ -20,7 +21,10 @@ export const MAX_LIST_CHARACTERS = 4_096;
  */
 export const MAX_MEMBER_TAGS = 100;
 
-/** Returns the value as stored, or a message saying why it does not fit the tag's type. */
+/**
+ * Returns the value as stored, or a message saying why it does not fit the tag's type or has hidden characters. Every
+ * writer of members' tags (operators' setMemberTags, analytics' applyLifecycle) checks values here.
+ */
 export function checkTagValue(
   definition: Pick<TagDefinitionDoc, 'valueType'>,
   value: unknown,
@@ -35,12 +39,21 @@ export function checkTagValue(
       v.every((item) => typeof item === 'string' && item.length <= MAX_TAG_STRING) &&
       v.reduce((sum: number, item: string) => sum + item.length, 0) <= MAX_LIST_CHARACTERS,
   };
-  return expected[definition.valueType](value)
-    ? { ok: true, value: value as TagValue }
-    : {
-        ok: false,
-        message: `value does not match the tag's type ${definition.valueType} (strings of at most ${MAX_TAG_STRING} characters; lists of at most ${MAX_LIST_VALUES} strings, ${MAX_LIST_CHARACTERS} characters together)`,
-      };
+  if (!expected[definition.valueType](value)) {
+    return {
+      ok: false,
+      message: `value does not match the tag's type ${definition.valueType} (strings of at most ${MAX_TAG_STRING} characters; lists of at most ${MAX_LIST_VALUES} strings, ${MAX_LIST_CHARACTERS} characters together)`,
+    };
+  }
+  // Members read their tags, and segments compare them: "travel\u200B" would look like travel and match nothing.
+  const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as string[]) : [];
+  try {
+    texts.forEach((text) => visibleText(text, 'value'));
+  } catch (error) {
+    if (error instanceof InputProblem) return { ok: false, message: error.message };
+    throw error;
+  }
+  return { ok: true, value: value as TagValue };
 }
 
 const YOUNG_AGE_GROUPS = new Set(['18-24', '25-34']);

@@ -38,6 +38,11 @@ export type Scalars = {
 /** What applying computed lifecycle results changed; applying the same results again changes nothing. */
 export type ApplyLifecycleResult = {
   __typename?: 'ApplyLifecycleResult';
+  /**
+   * Computed tags not written, by tag and reason, with the members whose value was refused; everything else of those
+   * results (the stage, the other tags) was applied. Empty when every tag was written or already as computed.
+   */
+  refusedTags: Array<RefusedTag>;
   /** Members whose stage changed. */
   stagesChanged: Scalars['Int']['output'];
   /** Members whose computed tags changed. */
@@ -238,8 +243,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Applies a lifecycle computed from behaviour (at most 500 members): each member's stage and COMPUTED tags are set
-   * only where they differ, so applying the same results twice, or from two runs at once, changes nothing more.
-   * Service scope (analytics' lifecycle job); audited as one record per call.
+   * only where they differ, so applying the same results twice, or from two runs at once, changes nothing more. A tag
+   * that is not COMPUTED in the library, a value setMemberTags would refuse, or tags past a member's 100 are not written
+   * and are reported in refusedTags; the rest of the call is applied. Service scope (analytics' lifecycle job); audited
+   * as one record per call.
    */
   applyLifecycle: ApplyLifecycleResult;
   /**
@@ -395,6 +402,17 @@ export type QueryTagDefinitionsArgs = {
   category?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A computed tag applyLifecycle refused for some members. */
+export type RefusedTag = {
+  __typename?: 'RefusedTag';
+  /** The tag code as given. */
+  code: Scalars['String']['output'];
+  /** The members whose value of the tag was not written, in order of id. */
+  memberIds: Array<Scalars['ID']['output']>;
+  /** Why it was refused. */
+  reason: TagRefusal;
+};
+
 /** A member's risk tolerance from the suitability assessment, R1 (conservative) to R5 (aggressive). */
 export type RiskLevel =
   /** Conservative: capital preservation only. */
@@ -478,6 +496,17 @@ export type TagDefinitionInput = {
   /** The type of the tag's values. */
   valueType: TagValueType;
 };
+
+/** Why applyLifecycle did not write a computed tag. */
+export type TagRefusal =
+  /** The value does not fit the tag's value type and bounds, or has hidden characters, as setMemberTags refuses. */
+  | 'INVALID_VALUE'
+  /** The tag's source in the library is not COMPUTED: operators set it, and a job may not overwrite it. */
+  | 'NOT_COMPUTED'
+  /** The tag library has no tag of this code (never defined, or taken out). */
+  | 'NOT_IN_LIBRARY'
+  /** The member would carry more than 100 tags; none of their computed tags was written. */
+  | 'TAG_LIMIT';
 
 /** Where a tag's values come from. */
 export type TagSource =
@@ -639,6 +668,7 @@ export type ResolversTypes = ResolversObject<{
   PointsEntry: ResolverTypeWrapper<PointsEntryDoc>;
   PointsEntryKind: PointsEntryKind;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RefusedTag: ResolverTypeWrapper<RefusedTag>;
   RiskLevel: RiskLevel;
   Segment: ResolverTypeWrapper<SegmentDoc>;
   SegmentInput: SegmentInput;
@@ -647,6 +677,7 @@ export type ResolversTypes = ResolversObject<{
   >;
   TagDefinition: ResolverTypeWrapper<TagDefinitionDoc>;
   TagDefinitionInput: TagDefinitionInput;
+  TagRefusal: TagRefusal;
   TagSource: TagSource;
   TagValueType: TagValueType;
   TargetingRule: ResolverTypeWrapper<Scalars['TargetingRule']['output']>;
@@ -675,6 +706,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   PointsEntry: PointsEntryDoc;
   Query: Record<PropertyKey, never>;
+  RefusedTag: RefusedTag;
   Segment: SegmentDoc;
   SegmentInput: SegmentInput;
   SegmentPreview: Omit<SegmentPreview, 'sample'> & { sample: Array<ResolversParentTypes['Member']> };
@@ -688,6 +720,7 @@ export type ApplyLifecycleResultResolvers<
   ParentType extends ResolversParentTypes['ApplyLifecycleResult'] =
     ResolversParentTypes['ApplyLifecycleResult'],
 > = ResolversObject<{
+  refusedTags?: Resolver<Array<ResolversTypes['RefusedTag']>, ParentType, ContextType>;
   stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -903,6 +936,15 @@ export type QueryResolvers<
   viewer?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
 }>;
 
+export type RefusedTagResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['RefusedTag'] = ResolversParentTypes['RefusedTag'],
+> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  memberIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['TagRefusal'], ParentType, ContextType>;
+}>;
+
 export type SegmentResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment'],
@@ -957,6 +999,7 @@ export type Resolvers<ContextType = MembersContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   PointsEntry?: PointsEntryResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RefusedTag?: RefusedTagResolvers<ContextType>;
   Segment?: SegmentResolvers<ContextType>;
   SegmentPreview?: SegmentPreviewResolvers<ContextType>;
   TagDefinition?: TagDefinitionResolvers<ContextType>;

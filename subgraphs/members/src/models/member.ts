@@ -154,6 +154,21 @@ export interface MemberCriteria {
 /** A MongoDB filter over member documents (built by the rule compiler, so its keys are dynamic). */
 export type MemberFilterQuery = Record<string, unknown>;
 
+/**
+ * The bound on a member's tags after setting the codes `set` and removing `remove`, as query filters, so it is part of
+ * the write and holds also when writes race: within it, or carrying no more tags than before (a member already past
+ * it, stored before it, may still replace and remove), and the opposite.
+ */
+function tagLimit(set: readonly string[], remove: readonly string[], maxTags: number) {
+  // Tag codes are lower snake case, so none reads as a field path ($...) in the expression.
+  const codes = { $map: { input: { $objectToArray: { $ifNull: ['$tags', {}] } }, in: '$$this.k' } };
+  const carried = { $size: { $setUnion: [{ $setDifference: [codes, [...remove]] }, [...set]] } };
+  return {
+    within: { $expr: { $or: [{ $lte: [carried, maxTags] }, { $lte: [carried, { $size: codes }] }] } },
+    over: { $expr: { $and: [{ $gt: [carried, maxTags] }, { $gt: [carried, { $size: codes }] }] } },
+  };
+}
+
 export class MemberRepository {
   constructor(readonly model: Model<MemberDoc>) {}
 
@@ -244,12 +259,10 @@ export class MemberRepository {
     for (const [code, value] of Object.entries(set)) $set[`tags.${code}`] = value;
     const $unset = Object.fromEntries(remove.map((code) => [`tags.${code}`, '']));
     const update = remove.length > 0 ? { $set, $unset } : { $set };
-    // Tag codes are lower snake case, so none reads as a field path ($...) in the expression.
-    const codes = { $map: { input: { $objectToArray: { $ifNull: ['$tags', {}] } }, in: '$$this.k' } };
-    const carried = { $size: { $setUnion: [{ $setDifference: [codes, [...remove]] }, Object.keys(set)] } };
-    const bounded = { $expr: { $or: [{ $lte: [carried, maxTags] }, { $lte: [carried, { $size: codes }] }] } };
     const before = await this.model
-      .findOneAndUpdate({ _id: memberId, ...bounded }, update, { returnDocument: 'before' })
+      .findOneAndUpdate({ _id: memberId, ...tagLimit(Object.keys(set), remove, maxTags).within }, update, {
+        returnDocument: 'before',
+      })
       .lean<MemberDoc>()
       .exec();
     if (!before) return (await this.exists(memberId)) ? 'tooManyTags' : null;
@@ -353,15 +366,22 @@ export class MemberRepository {
 
   /**
    * Sets computed stages and tags where they differ from what is stored: each update's filter names the difference,
-   * so applying the same values again (or concurrently) matches nothing. Counts what changed.
+   * so applying the same values again (or concurrently) matches nothing. Counts what changed. A member's tags are
+   * written only while they stay within `maxTags` (as setTags); the members whose tags differ but would not fit are
+   * returned in `overTagLimit`.
    */
   async applyComputed(
     results: readonly { memberId: string; stage: LifecycleStage; tags: Readonly<Record<string, TagValue>> }[],
     now: Date,
-  ): Promise<{ stagesChanged: number; tagsChanged: number; touched: string[] }> {
+    maxTags: number,
+  ): Promise<{ stagesChanged: number; tagsChanged: number; touched: string[]; overTagLimit: string[] }> {
     let stagesChanged = 0;
     let tagsChanged = 0;
     const touched = new Set<string>();
+    const differing = (tags: Readonly<Record<string, TagValue>>) =>
+      Object.entries(tags).map(([code, value]) => ({ [`tags.${code}`]: { $ne: value } }));
+    /** Members whose tags were not written: as computed already, or refused by the bound. */
+    const notWritten: { memberId: string; tags: Readonly<Record<string, TagValue>> }[] = [];
     await Promise.all(
       results.map(async ({ memberId, stage, tags }) => {
         const staged = await this.model.updateOne(
@@ -375,7 +395,7 @@ export class MemberRepository {
         const entries = Object.entries(tags);
         if (entries.length === 0) return;
         const tagged = await this.model.updateOne(
-          { _id: memberId, $or: entries.map(([code, value]) => ({ [`tags.${code}`]: { $ne: value } })) },
+          { _id: memberId, $or: differing(tags), ...tagLimit(Object.keys(tags), [], maxTags).within },
           {
             $set: {
               ...Object.fromEntries(entries.map(([code, value]) => [`tags.${code}`, value])),
@@ -386,10 +406,34 @@ export class MemberRepository {
         if (tagged.modifiedCount > 0) {
           tagsChanged += 1;
           touched.add(memberId);
-        }
+        } else notWritten.push({ memberId, tags });
       }),
     );
-    return { stagesChanged, tagsChanged, touched: [...touched].sort() };
+    // One read tells the refused from those already as computed (a member as computed is always within the bound).
+    const overTagLimit =
+      notWritten.length === 0
+        ? []
+        : await this.model
+            .find(
+              {
+                // The ids first, so the server reads only these members (the branches each name one).
+                _id: { $in: notWritten.map(({ memberId }) => memberId) },
+                $or: notWritten.map(({ memberId, tags }) => ({
+                  _id: memberId,
+                  $or: differing(tags),
+                  ...tagLimit(Object.keys(tags), [], maxTags).over,
+                })),
+              },
+              { _id: 1 },
+            )
+            .lean<{ _id: string }[]>()
+            .exec();
+    return {
+      stagesChanged,
+      tagsChanged,
+      touched: [...touched].sort(),
+      overTagLimit: overTagLimit.map((member) => member._id).sort(),
+    };
   }
 
   /** How many members are at each lifecycle stage. */
