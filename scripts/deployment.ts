@@ -53,9 +53,10 @@ x-mongo-env: &mongo-env
   BANK_TIME_ZONE: \${BANK_TIME_ZONE:-Asia/Shanghai}
   # Passed through from the shell/.env only when set there (content checks creative links against it).
   CREATIVE_LINK_HOSTS:
-  # Passed through only when set (defaults in packages/shared/src/config.ts): analytics' per-device event limit and
-  # how often it rebuilds the days just ended; how long a mini-program flow session lives in products.
+  # Passed through only when set (defaults in packages/shared/src/config.ts): analytics' per-device and per-member
+  # event limits and how often it rebuilds the days just ended; how long a mini-program flow session lives in products.
   EVENTS_PER_DEVICE_PER_MINUTE:
+  EVENTS_PER_MEMBER_PER_MINUTE:
   ROLLUP_REBUILD_INTERVAL_MS:
   FLOW_SESSION_TTL_MINUTES:
   # Analytics' background jobs: the lifecycle job and training the creative bandit (0 turns one off).

@@ -33,9 +33,13 @@ let operator: Record<string, string>;
 let base: string;
 
 const RATE = 150;
+// Above what M0001 sends here in a minute, whose tests are about other things.
+const MEMBER_RATE = 1_000;
 
 beforeAll(async () => {
-  hub = await startTestHub('analytics', { config: { EVENTS_PER_DEVICE_PER_MINUTE: RATE } });
+  hub = await startTestHub('analytics', {
+    config: { EVENTS_PER_DEVICE_PER_MINUTE: RATE, EVENTS_PER_MEMBER_PER_MINUTE: MEMBER_RATE },
+  });
   repos = await openRepositories(hub.connections.analytics);
   member = bearer(await clientToken('M0001', 'member'));
   operator = bearer(await clientToken('ops.alice', 'operator'));
@@ -157,6 +161,44 @@ describe('trackEvents', () => {
     expect(second.data?.trackEvents.rejected).toHaveLength(200 - RATE);
     expect(second.data?.trackEvents.rejected[0]).toMatchObject({ index: RATE - 100, code: 'RATE_LIMITED' });
     expect(await storedFor(deviceId)).toHaveLength(RATE);
+  });
+
+  it(`limits a member to ${MEMBER_RATE} events a minute across every device id, through both doors`, async () => {
+    // Every batch must fall in the same minute.
+    if (new Date().getUTCSeconds() > 50) await new Promise((resolve) => setTimeout(resolve, 11_000));
+    const token = await clientToken('M0008', 'member');
+    const batch = (length = 100) => Array.from({ length }, () => event('sign_in', {}));
+    const devices = Array.from({ length: MEMBER_RATE / 50 + 1 }, uniqueDevice);
+    // Each device stays under its own limit: only the member's holds them back.
+    for (const deviceId of devices.slice(0, -2)) {
+      const answer = await graphql(hub.gatewayUrl, TRACK, { deviceId, events: batch(50) }, bearer(token));
+      expect(answer.data?.trackEvents.accepted).toBe(50);
+    }
+    const last = await collect(JSON.stringify({ deviceId: devices.at(-2), token, events: batch() }));
+    expect(last.body).toMatchObject({ accepted: 50, duplicates: 0 });
+    expect(last.body.rejected).toHaveLength(50);
+    expect(last.body.rejected[0]).toMatchObject({ index: 50, code: 'RATE_LIMITED' });
+    const past = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: devices.at(-1), events: batch() },
+      bearer(token),
+    );
+    expect(past.data?.trackEvents.accepted).toBe(0);
+    expect(new Set(past.data?.trackEvents.rejected.map((r: { code: string }) => r.code))).toEqual(
+      new Set(['RATE_LIMITED']),
+    );
+    expect(await repos.events.model.countDocuments({ deviceId: { $in: devices } })).toBe(MEMBER_RATE);
+    // Another member, and an anonymous device, still have their own.
+    const other = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: uniqueDevice(), events: batch() },
+      bearer(await clientToken('M0009', 'member')),
+    );
+    expect(other.data?.trackEvents.accepted).toBe(100);
+    const anonymous = await graphql(hub.gatewayUrl, TRACK, { deviceId: uniqueDevice(), events: batch() });
+    expect(anonymous.data?.trackEvents.accepted).toBe(100);
   });
 
   it('refuses a device id that is not one, storing nothing', async () => {

@@ -79,6 +79,11 @@ export const configSchema = z
     SUBGRAPH_DEDUPE: flag(true),
     /** How many events one device may send per minute (per analytics process). */
     EVENTS_PER_DEVICE_PER_MINUTE: whole(1, 100_000).default(600),
+    /**
+     * How many events one member may send per minute, whatever device ids their token sends them under (per analytics
+     * process): a device id is the client's to make up, a member id the verified token's.
+     */
+    EVENTS_PER_MEMBER_PER_MINUTE: whole(1, 100_000).default(1_200),
     /** How often analytics rebuilds the rollups of the days just ended, exactly, from their events. */
     ROLLUP_REBUILD_INTERVAL_MS: whole(60_000, DAY_MS).default(60 * 60_000),
     /** How often analytics recomputes members' lifecycle stages and engagement tags; 0 turns the job off. */

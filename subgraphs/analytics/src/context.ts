@@ -1,7 +1,7 @@
 // The per-request context: identity, repositories, the event sink and loaders created fresh for every request.
 import DataLoader from 'dataloader';
 import type { BankCalendar, BaseContext, Cached, DayKey, GraphClient } from '@bank-hub/shared';
-import type { DeviceRateLimit } from './domain/rate-limit';
+import type { EventRateLimit } from './domain/rate-limit';
 import { windowStart } from './domain/rollups';
 import type { LifecycleJobRun } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
@@ -31,7 +31,7 @@ export interface AnalyticsServices {
   plan: Cached<ReadonlyMap<string, TrackedEventDoc>>;
   bandit: Cached<ActiveBandit>;
   sink: EventSink;
-  rateLimit: DeviceRateLimit;
+  rateLimit: EventRateLimit;
   graph: GraphClient;
   /** The bank's business days (BANK_TIME_ZONE): what every day bucket here counts. */
   calendar: BankCalendar;

@@ -18,7 +18,7 @@ import {
   type Rejection,
   type ReportedEvent,
 } from './domain/events';
-import type { DeviceRateLimit } from './domain/rate-limit';
+import type { EventRateLimit } from './domain/rate-limit';
 import type { Channel } from './models/event';
 import type { TrackedEventDoc } from './models/tracking-plan';
 import type { ArrivingEvent, EventSink } from './sink';
@@ -26,7 +26,7 @@ import type { ArrivingEvent, EventSink } from './sink';
 export interface IngestionContext {
   identity: Identity;
   sink: EventSink;
-  rateLimit: DeviceRateLimit;
+  rateLimit: EventRateLimit;
   plan: () => Promise<ReadonlyMap<string, TrackedEventDoc>>;
   /** Stamps each event with the bank's day it occurred on: what rollups, actives and caps group by. */
   calendar: BankCalendar;
@@ -72,8 +72,8 @@ export async function trackEvents(
       },
     });
   });
-  const granted = ctx.rateLimit.take(deviceId, valid.length, ctx.now);
-  for (const { index } of valid.slice(granted)) rejected.push({ index, ...rateLimited() });
+  const { granted, limitedBy } = ctx.rateLimit.take(deviceId, memberId, valid.length, ctx.now);
+  for (const { index } of valid.slice(granted)) rejected.push({ index, ...rateLimited(limitedBy) });
   // The same id twice in one batch is one event.
   const unique = [...new Map(valid.slice(0, granted).map(({ doc }) => [doc._id, doc])).values()];
   const stored = await ctx.sink.store(unique);

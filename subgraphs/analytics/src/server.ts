@@ -1,6 +1,6 @@
 // Builds the analytics subgraph server on a database connection: the event sink with its rollup writer, the per-device
-// rate limit, and the background jobs (rebuilding ended days' rollups, the lifecycle job, training the creative
-// bandit); all of them stop with the server.
+// and per-member rate limits, and the background jobs (rebuilding ended days' rollups, the lifecycle job, training the
+// creative bandit); all of them stop with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   BankCalendar,
@@ -14,7 +14,7 @@ import {
 import { trainOnSchedule } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
-import { DeviceRateLimit } from './domain/rate-limit';
+import { EventRateLimit } from './domain/rate-limit';
 import { SERVICE_IDENTITY, runLifecycleJob } from './lifecycle-job';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
@@ -38,7 +38,10 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     repos.plan.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
   );
   const bandit = new Cached(() => loadActiveBandit(repos.models), 5_000);
-  const rateLimit = new DeviceRateLimit(config.EVENTS_PER_DEVICE_PER_MINUTE);
+  const rateLimit = new EventRateLimit({
+    perDevice: config.EVENTS_PER_DEVICE_PER_MINUTE,
+    perMember: config.EVENTS_PER_MEMBER_PER_MINUTE,
+  });
   const runLifecycle = (asOf: Date, requestId?: string) =>
     runLifecycleJob({ repos, graph, logger, calendar }, asOf, requestId);
   const jobs = [

@@ -1,7 +1,7 @@
 import { readBeacon } from '../src/domain/beacon';
 import { LIMITS, checkEvent } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
-import { DeviceRateLimit } from '../src/domain/rate-limit';
+import { EventRateLimit } from '../src/domain/rate-limit';
 import { RollupTally, windowStart } from '../src/domain/rollups';
 import { creativeStats } from '../src/domain/stats';
 import { recentClosedDays } from '../src/rollup-job';
@@ -203,15 +203,39 @@ describe('readBeacon', () => {
   });
 });
 
-describe('DeviceRateLimit', () => {
+describe('EventRateLimit', () => {
+  const at = (seconds: number) => new Date(Date.UTC(2026, 10, 26, 8, 0, seconds));
+
   it('grants up to the limit per device per minute, and again the next minute', () => {
-    const limit = new DeviceRateLimit(10);
-    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 26, 8, 0, seconds));
-    expect(limit.take('d1', 6, at(1))).toBe(6);
-    expect(limit.take('d1', 6, at(2))).toBe(4);
-    expect(limit.take('d1', 1, at(59))).toBe(0);
-    expect(limit.take('d2', 10, at(59))).toBe(10);
-    expect(limit.take('d1', 6, at(61))).toBe(6);
+    const limit = new EventRateLimit({ perDevice: 10, perMember: 100 });
+    expect(limit.take('d1', null, 6, at(1)).granted).toBe(6);
+    expect(limit.take('d1', null, 6, at(2))).toEqual({ granted: 4, limitedBy: 'device' });
+    expect(limit.take('d1', null, 1, at(59)).granted).toBe(0);
+    expect(limit.take('d2', null, 10, at(59)).granted).toBe(10);
+    expect(limit.take('d1', null, 6, at(61)).granted).toBe(6);
+  });
+
+  it('holds a member to theirs across every device id, counting only what was granted', () => {
+    const limit = new EventRateLimit({ perDevice: 10, perMember: 25 });
+    expect(limit.take('d1', 'M1', 10, at(1)).granted).toBe(10);
+    // The device refused 5 of these: they do not use up the member's.
+    expect(limit.take('d1', 'M1', 5, at(2))).toEqual({ granted: 0, limitedBy: 'device' });
+    expect(limit.take('d2', 'M1', 10, at(3)).granted).toBe(10);
+    expect(limit.take('d3', 'M1', 10, at(4))).toEqual({ granted: 5, limitedBy: 'member' });
+    expect(limit.take('d4', 'M1', 1, at(5))).toEqual({ granted: 0, limitedBy: 'member' });
+    expect(limit.take('d4', 'M2', 10, at(6)).granted).toBe(10);
+    expect(limit.take('d4', null, 1, at(7))).toEqual({ granted: 0, limitedBy: 'device' });
+    expect(limit.take('d5', 'M1', 10, at(60)).granted).toBe(10);
+  });
+
+  it('counts at most so many keys a minute, forgetting the first counted', () => {
+    const limit = new EventRateLimit({ perDevice: 1, perMember: 100 }, 3);
+    for (const device of ['d1', 'd2', 'd3']) expect(limit.take(device, null, 1, at(1)).granted).toBe(1);
+    expect(limit.take('d3', null, 1, at(2)).granted).toBe(0);
+    expect(limit.take('d4', null, 1, at(2)).granted).toBe(1);
+    // d1 was forgotten for d4; d2 and d3 are still counted.
+    expect(limit.take('d2', null, 1, at(3)).granted).toBe(0);
+    expect(limit.take('d1', null, 1, at(3)).granted).toBe(1);
   });
 });
 

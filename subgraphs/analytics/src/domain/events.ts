@@ -156,8 +156,8 @@ export function checkEvent(
 export const batchLimitExceeded = (): Rejection =>
   reject('BATCH_LIMIT_EXCEEDED', `a batch holds at most ${LIMITS.batch} events`);
 
-export const rateLimited = (): Rejection =>
-  reject('RATE_LIMITED', 'too many events from this device this minute');
+export const rateLimited = (limitedBy: 'device' | 'member'): Rejection =>
+  reject('RATE_LIMITED', `too many events from this ${limitedBy} this minute`);
 
 /**
  * The recorder of completed flow sessions: products records a flow_completed for each (through the service door),

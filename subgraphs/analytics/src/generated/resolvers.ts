@@ -477,7 +477,8 @@ export type Mutation = {
    * Records a batch of events from one device (apps and mini-programs; the HTTP collector at POST /collect is the same
    * door for browsers). Each event is checked against the tracking plan; an invalid one is reported by its index and
    * not stored, the valid ones are. A member token attributes the events to that member; anonymous devices are
-   * allowed. At most 100 events per batch and 600 per device per minute.
+   * allowed. At most 100 events per batch, 600 per device per minute and 1,200 per member per minute, whatever device
+   * ids their token sends them under (the defaults of EVENTS_PER_DEVICE_PER_MINUTE and EVENTS_PER_MEMBER_PER_MINUTE).
    */
   trackEvents: TrackEventsResult;
 };
@@ -658,7 +659,7 @@ export type RejectionCode =
   | 'MALFORMED_EVENT'
   /** The event's properties are larger than allowed. */
   | 'PROPERTY_TOO_LARGE'
-  /** The device sent more events than allowed in the current minute. */
+  /** The device, or the member across all their devices, sent more events than allowed in the current minute. */
   | 'RATE_LIMITED'
   /** The name is not in the tracking plan. */
   | 'UNKNOWN_EVENT';
