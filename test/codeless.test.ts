@@ -17,6 +17,16 @@ let page: Page;
 let token: string;
 const requested: string[] = [];
 
+/** Runs `use` in a tab of a fresh browser context (storage of its own), closed afterwards whatever happens. */
+async function inNewTab(use: (tab: Page) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    await use(await context.newPage());
+  } finally {
+    await context.close();
+  }
+}
+
 beforeAll(async () => {
   hub = await startTestHub('codeless');
   token = await clientToken('M0001', 'member');
@@ -124,9 +134,7 @@ async function creativeClicks(creativeId: string): Promise<number> {
 it('sends no token and no grouped card or phone number: the demo drops ?token=, the snippet a referrer’s query', async () => {
   const base = hub.gatewayUrl.replace(/\/graphql$/, '');
   const secret = await clientToken('M0002', 'member');
-  const context = await browser.newContext();
-  try {
-    const tab = await context.newPage();
+  await inNewTab(async (tab) => {
     const opened = await tab.goto(`${base}/demo/?token=${secret}&page=home`, {
       referer: `https://partner.example/offers?token=${secret}#card`,
     });
@@ -170,16 +178,12 @@ it('sends no token and no grouped card or phone number: the demo drops ?token=, 
       ['https://partner.example/offers', `${base}/`].sort(),
     );
     expect(JSON.stringify(stored)).not.toContain(secret.slice(0, 40));
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 it('masks a card number in the page’s own address and in a clicked element’s id, as in its text', async () => {
   const base = hub.gatewayUrl.replace(/\/graphql$/, '');
-  const context = await browser.newContext();
-  try {
-    const tab = await context.newPage();
+  await inNewTab(async (tab) => {
     // A single-page app that puts an account in its address; the referrer of its next page is masked already.
     await tab.goto(`${base}/demo/?page=home`);
     await tab.waitForSelector('body[data-ready]');
@@ -202,16 +206,12 @@ it('masks a card number in the page’s own address and in a clicked element’s
     const click = stored.find((event) => event.name === 'element_click');
     expect(click?.properties).toMatchObject({ page: '/demo/cards/***/', path: 'button#card-***' });
     expect(JSON.stringify(stored)).not.toMatch(/6222/);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 it('sends nothing a visitor typed or may pick: no text of an editable region or a list clicked in or beside', async () => {
   const base = hub.gatewayUrl.replace(/\/graphql$/, '');
-  const context = await browser.newContext();
-  try {
-    const tab = await context.newPage();
+  await inNewTab(async (tab) => {
     await tab.goto(`${base}/demo/?page=home`);
     await tab.waitForSelector('body[data-ready]');
     // A rich-text composer, a card to tap that holds one, and one that holds the member's accounts to pay from.
@@ -249,9 +249,7 @@ it('sends nothing a visitor typed or may pick: no text of an editable region or 
     ]);
     expect(clicks.map((event) => event.properties.text)).toEqual(['', '', '']);
     expect(JSON.stringify(stored)).not.toMatch(/hunter|zhang/i);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 it('sends what a page on a channel’s own host records, token and all, to the hub that served the snippet', async () => {
@@ -272,30 +270,29 @@ it('sends what a page on a channel’s own host records, token and all, to the h
     res.end();
   });
   await new Promise<void>((resolve) => channel.listen(0, '127.0.0.1', resolve));
-  const context = await browser.newContext();
   try {
-    const tab = await context.newPage();
-    await tab.goto(`http://127.0.0.1:${(channel.address() as AddressInfo).port}/`);
-    const deviceId = await tab.evaluate((value) => {
-      const collect = (window as unknown as { hubCollect: { token: string; deviceId: string } }).hubCollect;
-      collect.token = value;
-      return collect.deviceId;
-    }, token);
-    await tab.click('#buy');
-    await tab.evaluate(() => (window as unknown as { hubCollect: { flush(): void } }).hubCollect.flush());
-    const { events } = await openRepositories(hub.connections.analytics);
-    const stored = await until(
-      () => events.model.find({ deviceId }).lean<EventDoc[]>().exec(),
-      (found) => found.some((event) => event.name === 'element_click'),
-    );
-    expect(stored.find((event) => event.name === 'element_click')).toMatchObject({
-      memberId: 'M0001',
-      properties: { text: 'Buy' },
+    await inNewTab(async (tab) => {
+      await tab.goto(`http://127.0.0.1:${(channel.address() as AddressInfo).port}/`);
+      const deviceId = await tab.evaluate((value) => {
+        const collect = (window as unknown as { hubCollect: { token: string; deviceId: string } }).hubCollect;
+        collect.token = value;
+        return collect.deviceId;
+      }, token);
+      await tab.click('#buy');
+      await tab.evaluate(() => (window as unknown as { hubCollect: { flush(): void } }).hubCollect.flush());
+      const { events } = await openRepositories(hub.connections.analytics);
+      const stored = await until(
+        () => events.model.find({ deviceId }).lean<EventDoc[]>().exec(),
+        (found) => found.some((event) => event.name === 'element_click'),
+      );
+      expect(stored.find((event) => event.name === 'element_click')).toMatchObject({
+        memberId: 'M0001',
+        properties: { text: 'Buy' },
+      });
+      // The channel's host is sent nothing: not the events, not the member's token.
+      expect(postedToChannel).toEqual([]);
     });
-    // The channel's host is sent nothing: not the events, not the member's token.
-    expect(postedToChannel).toEqual([]);
   } finally {
-    await context.close();
     await new Promise((resolve) => channel.close(resolve));
   }
 });
@@ -317,29 +314,21 @@ describe('the demo page, when the answer is not a page', () => {
     ['an answer with neither data nor errors', 'application/json', '{}', 'no page for this token'],
   ])('says so for %s', async (_what, contentType, body, said) => {
     const base = hub.gatewayUrl.replace(/\/graphql$/, '');
-    const context = await browser.newContext();
-    try {
-      const tab = await context.newPage();
+    await inNewTab(async (tab) => {
       // What a proxy or an older server in front of the hub might answer.
       await tab.route('**/graphql', (route) => route.fulfill({ status: 502, contentType, body }));
       await tab.goto(`${base}/demo/?token=${token}`);
       await tab.waitForSelector('body[data-ready="error"]');
       await expect(tab.locator('#status').textContent()).resolves.toBe(said);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it("says the hub's code and message for a token it refuses", async () => {
     const base = hub.gatewayUrl.replace(/\/graphql$/, '');
-    const context = await browser.newContext();
-    try {
-      const tab = await context.newPage();
+    await inNewTab(async (tab) => {
       await tab.goto(`${base}/demo/?token=not-a-token`);
       await tab.waitForSelector('body[data-ready="error"]');
       await expect(tab.locator('#status').textContent()).resolves.toMatch(/^UNAUTHENTICATED: /);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
