@@ -1,8 +1,17 @@
 // Operations through the gateway: create a page and creatives, the four-eyes workflow, audit records, and
 // bad input that is rejected with the field at fault and changes nothing.
+import { AuditLog } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openContent, type ContentRepositories } from '../subgraphs/content/src/models';
-import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { insertPublishedPage, publishedBanner } from './support/content';
+import {
+  answersForgotten,
+  bearer,
+  clientToken,
+  errorCodes,
+  graphql,
+  type GraphQLResponse,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -590,6 +599,39 @@ describe("guards on operators' edits", () => {
     expect(moved.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.slotCode' });
     expect(await storedCreative(fallback)).toEqual(before);
     expect((await storedPage(pageId)).slots[0]?.fallbackCreativeId).toBe(fallback);
+  });
+});
+
+describe('a change whose audit record could not be written', () => {
+  it("still reaches members' pages: an archived creative leaves them", async () => {
+    const pageId = await insertPublishedPage(
+      hub.connections.content,
+      'audit-gap',
+      [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }],
+      [publishedBanner('PG-APP-audit-gap', 'hero', 'CR-audit-gap')],
+    );
+    const shown = async () =>
+      (
+        await member(
+          `{ viewer { page(channel: APP, key: "audit-gap") { slots { items { ... on Banner { creativeId } } } } } }`,
+        )
+      ).data?.viewer.page.slots[0].items.map((item: { creativeId: string }) => item.creativeId);
+    expect(await shown()).toEqual(['CR-audit-gap']);
+    // The archive is stored; the audit log cannot be written just then (a failover, a network blip).
+    const failing = jest
+      .spyOn(AuditLog.prototype, 'record')
+      .mockRejectedValueOnce(new Error('audit log unreachable'));
+    try {
+      const archived = await alice(STEP('archive'), { target: { type: 'CREATIVE', id: 'CR-audit-gap' } });
+      expect(errorCodes(archived)).toEqual(['INTERNAL_SERVER_ERROR']);
+    } finally {
+      failing.mockRestore();
+    }
+    expect((await content.creatives.findByIds(['CR-audit-gap']))[0]?.status).toBe('ARCHIVED');
+    expect((await content.pages.findByIds([pageId]))[0]?.status).toBe('PUBLISHED');
+    // Every process, this one included, reloads what is published within SNAPSHOT_REFRESH_MS.
+    await answersForgotten();
+    expect(await shown()).toEqual([]);
   });
 });
 

@@ -24,7 +24,11 @@ export type WorkflowTargetType = 'PAGE' | 'CREATIVE';
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
-/** Records a change in the audit log, and tells every process that what pages show may have changed. */
+/**
+ * Records a change in the audit log, and tells every process that what pages show may have changed — also when the
+ * record could not be written: the change is stored by then, and without the word no process would ever reload it (an
+ * archived creative would stay on members' pages until someone's next edit).
+ */
 async function audit(
   ctx: ContentContext,
   operator: Operator,
@@ -34,16 +38,19 @@ async function audit(
   before: unknown,
   after: unknown,
 ) {
-  await ctx.repos.audit.record({
-    actor: operator.id,
-    action,
-    targetType,
-    targetId,
-    before,
-    after,
-    requestId: ctx.requestId,
-  });
-  await ctx.published.changed();
+  try {
+    await ctx.repos.audit.record({
+      actor: operator.id,
+      action,
+      targetType,
+      targetId,
+      before,
+      after,
+      requestId: ctx.requestId,
+    });
+  } finally {
+    await ctx.published.changed();
+  }
 }
 
 async function pageOrNotFound(ctx: ContentContext, id: string): Promise<PageDoc> {
