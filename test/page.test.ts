@@ -5,6 +5,7 @@ import { openRepositories as openContent } from '../subgraphs/content/src/models
 import { openRepositories as openEngagement } from '../subgraphs/engagement/src/models';
 import { bearer, changedBehindTheHubsBack, clientToken, errorCodes, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { signInOnceActivity } from './support/activities';
 import { insertPublishedPage, publishedBanner } from './support/content';
 
 let hub: RunningHub;
@@ -283,6 +284,67 @@ describe('an ended activity', () => {
     await changedBehindTheHubsBack(hub.connections.engagement);
     const again = (await pageOf(tokens.wealthy)).flatMap((slot) => slot.items.map((item) => item.creativeId));
     expect(again).toContain('CR-APP-home-activities-1');
+  });
+});
+
+describe('an activity card', () => {
+  it("is placed only for members its activity's audience includes, whatever its creative's rule says", async () => {
+    // A private-banking activity, carded for everyone: the card must not invite members who cannot join.
+    const { activities } = await openEngagement(hub.connections.engagement);
+    await activities.model.create({
+      ...signInOnceActivity('A-PB-ONLY', new Date()),
+      rule: { field: 'segment', op: 'eq', value: 'PRIVATE_BANKING' },
+    });
+    await changedBehindTheHubsBack(hub.connections.engagement);
+    await insertPublishedPage(
+      hub.connections.content,
+      'pb-activity',
+      [{ code: 'acts', template: 'ACTIVITY_LIST', maxItems: 3 }],
+      [
+        publishedBanner('PG-APP-pb-activity', 'acts', 'CR-pb-activity', {
+          kind: 'ACTIVITY',
+          refId: 'A-PB-ONLY',
+          title: null,
+          imageUrl: null,
+          link: null,
+        }),
+      ],
+    );
+    const cards = async (token: string) =>
+      (await pageOf(token, 'APP', 'pb-activity')).flatMap((slot) =>
+        slot.items.map((item) => item.creativeId),
+      );
+    // M0002 is a private-banking client; M0001 is not, and would be refused joining (NOT_IN_AUDIENCE).
+    expect(await cards(tokens.wealthy)).toEqual(['CR-pb-activity']);
+    expect(await cards(tokens.young)).toEqual([]);
+    const preview = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          member(id: "M0001") {
+            pagePreview(channel: APP, key: "pb-activity") {
+              slots {
+                candidates {
+                  creativeId
+                  decision
+                  detail
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      bearer(tokens.operator),
+    );
+    expect(preview.errors).toBeUndefined();
+    expect(preview.data?.member.pagePreview.slots[0].candidates).toEqual([
+      {
+        creativeId: 'CR-pb-activity',
+        decision: 'CONTENT_UNAVAILABLE',
+        detail: 'activity A-PB-ONLY is not open to the member (its audience rule does not include them)',
+      },
+    ]);
   });
 });
 

@@ -45,7 +45,8 @@ const SLOTS: { template: SlotTemplate; kinds: CreativeKind[] }[] = [
 const REFS: Partial<Record<CreativeKind, string[]>> = {
   PRODUCT: PRODUCT_IDS,
   TOPIC: TOPICS.map((topic) => topic._id),
-  ACTIVITY: ACTIVITIES.map((activity) => activity._id),
+  // An activity's card is placed only for its audience: those open to everyone.
+  ACTIVITY: ACTIVITIES.filter((activity) => activity.rule === null).map((activity) => activity._id),
   // An ended stream's card is placed for nobody.
   LIVE: seedLiveStreams(new Date())
     .filter((live) => live.endsAt.getTime() > Date.now())

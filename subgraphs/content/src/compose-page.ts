@@ -1,8 +1,9 @@
 // Composes a member's page: takes the published page, its creatives and the content they show from memory (see
-// published.ts), asks the graph in one request what it needs to know — which products suit the member (products),
-// the member's exposures today and the creatives' scores (analytics), which activities run (engagement) — only what
-// the page needs, then plans every slot with the selection rules and renders the items.
+// published.ts), asks the graph at once what it needs to know — which products suit the member (products),
+// the member's exposures today and the creatives' scores (analytics), which activities run and whom they are open to
+// (engagement) — only what the page needs, then plans every slot with the selection rules and renders the items.
 import { deviceOfGuest } from '@bank-hub/shared';
+import { evaluate, profileOfMember } from '@bank-hub/targeting';
 import type { ContentContext } from './context';
 import { audienceOf, type TargetedMember } from './domain/audience';
 import { liveStatus } from './domain/live';
@@ -14,6 +15,7 @@ import {
   type PageQuestion,
   type ActivityCardFields,
   type ProductCardFields,
+  type RunningActivity,
 } from './graph-inputs';
 import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
@@ -93,7 +95,7 @@ function render(
   item: PlannedItem,
   media: ReturnType<typeof mediaOf>,
   cards: Cards,
-  activities: ReadonlyMap<string, ActivityCardFields>,
+  activities: ReadonlyMap<string, RunningActivity>,
 ): SlotItemView {
   if (item.source === 'autoFill') {
     return {
@@ -140,7 +142,7 @@ function render(
         highlight: variant?.highlight ?? creative.highlight,
       };
     case 'ACTIVITY':
-      return { __typename: 'ActivityCard', ...base, activity: activities.get(refId)! };
+      return { __typename: 'ActivityCard', ...base, activity: activities.get(refId)!.card };
     case 'TOPIC':
       return { __typename: 'TopicCard', ...base, topic: media.TOPIC.get(refId)! };
     case 'LIVE':
@@ -212,17 +214,28 @@ export async function composePage(
     : (published.creativesByPage.get(page._id) ?? []).filter((creative) => creative.endsAt > ctx.now);
   const media = mediaOf(published);
   const inputs = await pageInputs(ctx, member, channel, page, creatives);
-  const available = (creative: CreativeDoc) => {
-    if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return true;
-    // An activity is advertised only while engagement says it runs, whatever its creative's window says; when
-    // engagement cannot say, it is left out.
-    if (creative.kind === 'ACTIVITY') return inputs.liveActivities?.has(creative.refId ?? '') ?? false;
+  // Who may join an activity, as engagement decides it when the member joins: the same rule on the same attributes.
+  const joining = profileOfMember(member, { now: ctx.now });
+  const available = (creative: CreativeDoc): string | null => {
+    if (creative.kind === 'BANNER' || creative.kind === 'ENTRY' || creative.kind === 'PRODUCT') return null;
+    const refId = creative.refId ?? '';
+    const missing = `${creative.kind} ${refId} is not available`;
+    // An activity is advertised only while engagement says it runs, whatever its creative's window says (when
+    // engagement cannot say, it is left out), and only to members it is open to, whatever its creative's rule says:
+    // the card must not invite anyone whom joining would refuse.
+    if (creative.kind === 'ACTIVITY') {
+      const running = inputs.liveActivities?.get(refId);
+      if (!running) return missing;
+      return running.audience && !evaluate(running.audience, joining)
+        ? `activity ${refId} is not open to the member (its audience rule does not include them)`
+        : null;
+    }
     // Likewise a live stream only until it ends, whatever its creative's window says: a replay is a video's card.
     if (creative.kind === 'LIVE') {
-      const stream = media.LIVE.get(creative.refId ?? '');
-      return stream !== undefined && liveStatus(stream, ctx.now) !== 'ENDED';
+      const stream = media.LIVE.get(refId);
+      return stream !== undefined && liveStatus(stream, ctx.now) !== 'ENDED' ? null : missing;
     }
-    return media[creative.kind].has(creative.refId ?? '');
+    return media[creative.kind].has(refId) ? null : missing;
   };
   const audience = audienceOf(member, channel, ctx.now, {
     // Not asked: the page shows no product. Asked and unanswered: nobody may assume anything suits.

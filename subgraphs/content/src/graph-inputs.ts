@@ -2,8 +2,9 @@
 // member of a request, each part asked only when the page needs it: from products, which products suit the member on
 // the channel, or on any channel for the member's recommendations (products alone decides suitability); from
 // analytics, the member's impressions today (frequency caps) and the creative bandit's scores (order among equal
-// priorities); from engagement, which activities run. Each part is a nullable field, so a subgraph that cannot answer
-// costs only its own part. Content never reads their data.
+// priorities); from engagement, which activities run and whom each is open to (its audience rule, which only
+// operators and the hub's services may read: asked as content itself, alongside). Each part is a nullable field, so a
+// subgraph that cannot answer costs only its own part. Content never reads their data.
 //
 // Which products suit a risk level, affinity keys and channel is the same answer for every member who asks it, and
 // changes only when the catalogue does. Content keeps such answers for as long as the catalogue's revision
@@ -15,7 +16,8 @@
 // activities run is kept for `reuseMs` (one page asks again past half of it, for all of them) and checked against the
 // clock again; what is per member (impressions, scores) is always asked. A failed answer is never kept.
 import { LRUCache } from 'lru-cache';
-import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
+import { ErrorCode, hubError, serviceIdentity, type GraphCaller, type GraphClient } from '@bank-hub/shared';
+import { parseRule, type Rule } from '@bank-hub/targeting';
 import type { SuitableProduct } from './domain/audience';
 
 /** What a product card shows, as products answered it with the product's suitability. */
@@ -34,6 +36,12 @@ export interface ActivityCardFields {
   imageUrl: string;
   startsAt: Date;
   endsAt: Date;
+}
+
+/** An activity engagement said runs: what its card shows, and who may join it (null: everyone). */
+export interface RunningActivity {
+  card: ActivityCardFields;
+  audience: Rule | null;
 }
 
 /** A suitable product with what its card shows. */
@@ -65,8 +73,11 @@ export interface PageInputs {
   exposures: ReadonlyMap<string, number> | null;
   /** Scores per creative; null when not asked or analytics could not say. */
   scores: ReadonlyMap<string, number> | null;
-  /** Activities that may be shown now, with what their cards show; null when not asked or engagement could not say. */
-  liveActivities: ReadonlyMap<string, ActivityCardFields> | null;
+  /**
+   * Activities that run now, with what their cards show and whom they are open to; null when not asked or engagement
+   * could not say.
+   */
+  liveActivities: ReadonlyMap<string, RunningActivity> | null;
   /** Why a subgraph could not say, per subgraph that could not. */
   unanswered: Partial<Record<InputSource, string>>;
 }
@@ -121,17 +132,17 @@ const SOURCE_OF: Record<string, InputSource> = {
 };
 
 type Answer = { creativeId: string; impressions?: number; score?: number }[];
-type LiveActivity = Omit<ActivityCardFields, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string };
+type LiveActivity = Omit<ActivityCardFields, 'startsAt' | 'endsAt'> & {
+  startsAt: string;
+  endsAt: string;
+  rule: unknown;
+};
 type InputsData = Record<
   string,
   SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | Ranking | null
 >;
 
-function inputsDocument(
-  questions: readonly PageQuestion[],
-  activityIds: readonly string[],
-  ranking: boolean,
-) {
+function inputsDocument(questions: readonly PageQuestion[], ranking: boolean) {
   const variables: string[] = [];
   const fields: string[] = [];
   const values: Record<string, unknown> = {};
@@ -160,11 +171,6 @@ function inputsDocument(
       values[`creatives${i}`] = question.scoreIds;
     }
   });
-  if (activityIds.length > 0) {
-    variables.push('$activities: [ID!]!');
-    fields.push('live: liveActivities(ids: $activities) { id title summary imageUrl startsAt endsAt }');
-    values.activities = activityIds;
-  }
   if (ranking) fields.push(RANKING);
   const declared = variables.length > 0 ? `(${variables.join(', ')})` : '';
   return { document: `query PageInputs${declared} { ${fields.join(' ')} }`, variables: values };
@@ -176,6 +182,15 @@ export function unavailable(serviceName: InputSource, reason: string | undefined
     reason,
   });
 }
+
+/**
+ * Which activities run, with their audience rules: the same answer for every member, so asked as content itself (an
+ * activity's rule is no member's to read), and kept for all of them.
+ */
+const LIVE_ACTIVITIES =
+  'query LiveActivities($activities: [ID!]!) { live: liveActivities(ids: $activities) ' +
+  '{ id title summary imageUrl startsAt endsAt rule } }';
+const CONTENT_SERVICE = serviceIdentity('content');
 
 const PRODUCT = `query ProductForPlacement($id: ID!) { product(id: $id) { id status } }`;
 const ACTIVITY = `query ActivityForPlacement($id: ID!) { activity(id: $id) { id status } }`;
@@ -211,7 +226,20 @@ const rankedBy = (
     : suitability;
 
 /** An activity engagement said runs, or null for one it did not list. */
-type Liveness = { fields: ActivityCardFields | null };
+type Liveness = { running: RunningActivity | null };
+
+/**
+ * An activity as engagement answered it; null when its audience rule does not read as a rule (then nobody can be
+ * told it is open to them).
+ */
+function runningActivity({ rule, startsAt, endsAt, ...card }: LiveActivity): RunningActivity | null {
+  const audience = rule === null || rule === undefined ? null : parseRule(rule);
+  if (audience && !audience.ok) return null;
+  return {
+    card: { ...card, startsAt: new Date(startsAt), endsAt: new Date(endsAt) },
+    audience: audience?.rule ?? null,
+  };
+}
 
 export function graphInputs(
   graph: GraphClient,
@@ -305,30 +333,29 @@ export function graphInputs(
           )
         : [];
     if (refresh) refreshing = true;
-    let data: InputsData | null = null;
     const unanswered: Partial<Record<InputSource, string>> = {};
-    if (toAsk.some(asksAnything) || activitiesToAsk.length > 0) {
-      const { document, variables } = inputsDocument(toAsk, activitiesToAsk, askRanking);
-      try {
-        const response = await graph.query<InputsData>(caller, document, variables);
-        data = response.data;
-        for (const error of response.errors) {
-          const source = SOURCE_OF[String(error.path?.[0] ?? '').charAt(0)];
-          if (source) unanswered[source] ??= error.message;
-        }
-      } catch (error) {
-        // The gateway could not be reached: nothing is known, and the page says so where it matters.
-        const reason = (error as Error).message;
-        Object.assign(unanswered, { products: reason, analytics: reason, engagement: reason });
-      } finally {
-        if (refresh) refreshing = false;
-      }
+    const { document, variables } = inputsDocument(toAsk, askRanking);
+    // The member's parts on the caller's behalf, which activities run as content itself: both at once.
+    const asService: GraphCaller = { ...caller, identity: CONTENT_SERVICE };
+    let data: InputsData | null;
+    let running: InputsData | null;
+    try {
+      [data, running] = await Promise.all([
+        toAsk.some(asksAnything)
+          ? answers(caller, document, variables, unanswered, ['products', 'analytics'])
+          : null,
+        activitiesToAsk.length > 0
+          ? answers(asService, LIVE_ACTIVITIES, { activities: activitiesToAsk }, unanswered, ['engagement'])
+          : null,
+      ]);
+    } finally {
+      if (refresh) refreshing = false;
     }
     const live = liveActivities(
       activityIds,
       keptActivities,
       activitiesToAsk,
-      data?.live as LiveActivity[] | null | undefined,
+      running?.live as LiveActivity[] | null | undefined,
     );
     // An answer is kept only when it came from the revision the latest look found, and was asked with the keys
     // that revision ranks by (or all of them). One from another revision means the catalogue moved: look again.
@@ -361,6 +388,29 @@ export function graphInputs(
     });
   }
 
+  /** What the graph answered, recording in `unanswered` which subgraph could not say and why. */
+  async function answers(
+    caller: GraphCaller,
+    document: string,
+    variables: Record<string, unknown>,
+    unanswered: Partial<Record<InputSource, string>>,
+    sources: readonly InputSource[],
+  ): Promise<InputsData | null> {
+    try {
+      const response = await graph.query<InputsData>(caller, document, variables);
+      for (const error of response.errors) {
+        // An error on no part of the answer (the whole request refused) is every asked subgraph's.
+        const source = SOURCE_OF[String(error.path?.[0] ?? '').charAt(0)];
+        for (const each of source ? [source] : sources) unanswered[each] ??= error.message;
+      }
+      return response.data;
+    } catch (error) {
+      // The gateway could not be reached: nothing asked is known, and the page says so where it matters.
+      for (const source of sources) unanswered[source] ??= (error as Error).message;
+      return null;
+    }
+  }
+
   /**
    * The activities of `ids` that run now, from what was `kept` and what engagement just answered for `asked`; null
    * when engagement could not say about one that was not kept. A kept answer is checked against the clock again: an
@@ -371,22 +421,18 @@ export function graphInputs(
     kept: ReadonlyMap<string, Liveness>,
     asked: readonly string[],
     answered: LiveActivity[] | null | undefined,
-  ): ReadonlyMap<string, ActivityCardFields> | null {
+  ): ReadonlyMap<string, RunningActivity> | null {
     if (asked.length > 0 && !answered && ids.some((id) => !kept.has(id))) return null;
-    const fresh = new Map(
-      (answered ?? []).map((activity) => [
-        activity.id,
-        { ...activity, startsAt: new Date(activity.startsAt), endsAt: new Date(activity.endsAt) },
-      ]),
-    );
-    if (reuse && answered) for (const id of asked) liveness.set(id, { fields: fresh.get(id) ?? null });
+    const fresh = new Map((answered ?? []).map((activity) => [activity.id, runningActivity(activity)]));
+    if (reuse && answered) for (const id of asked) liveness.set(id, { running: fresh.get(id) ?? null });
     const now = clock();
-    const result = new Map<string, ActivityCardFields>();
+    const result = new Map<string, RunningActivity>();
     const answeredFor = new Set(answered ? asked : []);
     for (const id of ids) {
       // What engagement just said wins over what was kept, also when it no longer lists the activity.
-      const fields = answeredFor.has(id) ? fresh.get(id) : kept.get(id)?.fields;
-      if (fields && fields.startsAt.getTime() <= now && now < fields.endsAt.getTime()) result.set(id, fields);
+      const running = answeredFor.has(id) ? fresh.get(id) : kept.get(id)?.running;
+      if (running && running.card.startsAt.getTime() <= now && now < running.card.endsAt.getTime())
+        result.set(id, running);
     }
     return result;
   }

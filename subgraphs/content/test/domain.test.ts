@@ -89,7 +89,7 @@ const slot = (overrides: Partial<SlotDoc> = {}): SlotDoc => ({
   ...overrides,
 });
 
-const always = () => true;
+const always = () => null;
 
 describe('planSlot', () => {
   it('excludes unpublished, out-of-window, unmatched and unsuitable creatives, saying why', () => {
@@ -114,7 +114,7 @@ describe('planSlot', () => {
       slot(),
       [draft, archived, expired, future, unmatched, unsuitable, unavailable],
       audience,
-      (c) => c.refId !== 'T-GONE',
+      (c) => (c.refId === 'T-GONE' ? 'TOPIC T-GONE is not available' : null),
     );
     expect(plan.items).toEqual([]);
     const decisions = Object.fromEntries(

@@ -1,7 +1,7 @@
 // What content asks the graph while composing pages, and what it reuses: which products suit is kept while the
 // catalogue's revision stays (looked at no more than every reuseMs), which activities run for reuseMs; per-member
 // parts and failures never are.
-import type { GraphClient, GraphResponse } from '@bank-hub/shared';
+import type { GraphCaller, GraphClient, GraphResponse } from '@bank-hub/shared';
 import { graphInputs, type PageQuestion } from '../src/graph-inputs';
 
 const CALLER = { identity: { subject: 'M0001', scopes: new Set(['member']), deviceId: null } };
@@ -9,7 +9,8 @@ const HOUR = 3_600_000;
 
 /**
  * A graph that answers every part it is asked, after `delayMs`, with the catalogue at `revision()`, and remembers
- * the pages' requests (`asked`) and the looks at the catalogue's revision (`looks`).
+ * the pages' requests for their members (`asked`), for the activities that run (`activityAsks`, with the identity
+ * asking) and the looks at the catalogue's revision (`looks`).
  */
 function fakeGraph(
   options: {
@@ -29,11 +30,14 @@ function fakeGraph(
 ) {
   const asked: string[] = [];
   const sent: Record<string, unknown>[] = [];
+  const activityAsks: { subject: string | null; document: string; variables: Record<string, unknown> }[] = [];
   let looks = 0;
   const graph = {
-    async query<TData>(_caller: unknown, document: string, variables: Record<string, unknown> = {}) {
+    async query<TData>(caller: GraphCaller, document: string, variables: Record<string, unknown> = {}) {
       const look = document.startsWith('query CatalogueRevision');
       if (look) looks += 1;
+      else if (document.startsWith('query LiveActivities'))
+        activityAsks.push({ subject: caller.identity.subject, document, variables });
       else {
         asked.push(document);
         sent.push(variables);
@@ -84,13 +88,14 @@ function fakeGraph(
             imageUrl: 'https://cdn.example/a.png',
             startsAt: new Date(Date.now() - HOUR).toISOString(),
             endsAt: (options.endsAt?.() ?? new Date(Date.now() + HOUR)).toISOString(),
+            rule: null,
           }));
         if (alias!.startsWith('e')) data[alias!] = [];
       }
       return { data: data as TData, errors };
     },
   };
-  return { graph: graph as unknown as GraphClient, asked, sent, looks: () => looks };
+  return { graph: graph as unknown as GraphClient, asked, sent, activityAsks, looks: () => looks };
 }
 
 const question = (memberId: string, parts: Partial<PageQuestion> = {}): PageQuestion => ({
@@ -116,7 +121,7 @@ function handClock() {
 }
 
 it('asks once for what suits a risk level and which activities run, whichever member asks next', async () => {
-  const { graph, asked, looks } = fakeGraph();
+  const { graph, asked, activityAsks, looks } = fakeGraph();
   const inputs = graphInputs(graph, { reuseMs: 1_000 });
   const [first] = await inputs.ask(CALLER, [question('M0001')]);
   const [second] = await inputs.ask(CALLER, [
@@ -125,6 +130,7 @@ it('asks once for what suits a risk level and which activities run, whichever me
     }),
   ]);
   expect(asked).toHaveLength(1);
+  expect(activityAsks).toHaveLength(1);
   expect(looks()).toBe(1);
   expect(second!.suitableProducts).toEqual(first!.suitableProducts);
   expect([...second!.liveActivities!.keys()]).toEqual(['ACT-1']);
@@ -134,7 +140,21 @@ it('asks once for what suits a risk level and which activities run, whichever me
   ]);
   expect(asked).toHaveLength(2);
   expect(asked[1]).toContain('suitableProducts');
-  expect(asked[1]).not.toContain('liveActivities');
+  expect(activityAsks).toHaveLength(1);
+});
+
+it('asks which activities run, with their audience rules, as content itself: no member may read a rule', async () => {
+  const { graph, activityAsks } = fakeGraph();
+  const inputs = graphInputs(graph, { reuseMs: 1_000 });
+  const [page] = await inputs.ask(CALLER, [question('M0001', { suitability: null })]);
+  expect(activityAsks).toEqual([
+    {
+      subject: 'svc.content',
+      document: expect.stringContaining('rule'),
+      variables: { activities: ['ACT-1'] },
+    },
+  ]);
+  expect(page!.liveActivities!.get('ACT-1')).toMatchObject({ card: { id: 'ACT-1' }, audience: null });
 });
 
 it('asks once for members whose affinity keys differ only in keys no product is tagged with', async () => {
@@ -296,29 +316,32 @@ it('never keeps a failure: the next page asks products again', async () => {
 
 it('shows a kept activity even when asking the rest outlasts the time it is kept', async () => {
   const clock = handClock();
-  const { graph, asked } = fakeGraph({ whileAnswering: () => clock.advance(80) });
+  const { graph, asked, activityAsks } = fakeGraph({ whileAnswering: () => clock.advance(80) });
   const inputs = graphInputs(graph, { reuseMs: 60, now: clock.now });
   await inputs.ask(CALLER, [question('M0001', { suitability: null })]);
   // The activity is known; the per-member part takes longer than the activity is kept.
   const [page] = await inputs.ask(CALLER, [question('M0002', { suitability: null, exposures: true })]);
-  expect(asked[1]).not.toContain('liveActivities');
+  expect(asked).toEqual([expect.stringContaining('memberExposures')]);
+  expect(activityAsks).toHaveLength(1);
   expect([...page!.liveActivities!.keys()]).toEqual(['ACT-1']);
 });
 
 it('asks again for every activity it keeps when it asks for one, so that they expire together', async () => {
-  const { graph, asked, sent } = fakeGraph();
+  const { graph, activityAsks } = fakeGraph();
   const clock = handClock();
   const inputs = graphInputs(graph, { reuseMs: 100, now: clock.now });
   await inputs.ask(CALLER, [question('M0001', { suitability: null, activityIds: ['ACT-1'] })]);
   clock.advance(20);
   await inputs.ask(CALLER, [question('M0002', { suitability: null, activityIds: ['ACT-2'] })]);
-  expect(sent[1]).toEqual({ activities: ['ACT-2', 'ACT-1'] });
-  expect(asked).toHaveLength(2);
+  expect(activityAsks.map((ask) => ask.variables)).toEqual([
+    { activities: ['ACT-1'] },
+    { activities: ['ACT-2', 'ACT-1'] },
+  ]);
 });
 
 it('past half of reuseMs, has one page ask again for the activities kept while the others use them', async () => {
   let listed = true;
-  const { graph, asked } = fakeGraph({ delayMs: 10, listed: () => listed });
+  const { graph, activityAsks: asked } = fakeGraph({ delayMs: 10, listed: () => listed });
   const clock = handClock();
   const inputs = graphInputs(graph, { reuseMs: 100, now: clock.now });
   await inputs.ask(CALLER, [question('M0001', { suitability: null })]);
@@ -342,7 +365,7 @@ it('past half of reuseMs, has one page ask again for the activities kept while t
 
 it('keeps showing what was kept when asking again for it fails', async () => {
   let unreachable = false;
-  const { graph, asked } = fakeGraph({ unreachable: () => unreachable });
+  const { graph, activityAsks: asked } = fakeGraph({ unreachable: () => unreachable });
   const clock = handClock();
   const inputs = graphInputs(graph, { reuseMs: 100, now: clock.now });
   await inputs.ask(CALLER, [question('M0001', { suitability: null })]);

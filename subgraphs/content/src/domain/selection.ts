@@ -50,8 +50,11 @@ export interface SlotPlan {
   signalsMissing: boolean;
 }
 
-/** Whether the activity, topic, live stream or video a creative shows exists and can be shown. */
-export type ContentAvailability = (creative: CreativeDoc) => boolean;
+/**
+ * Why the activity, topic, live stream or video a creative shows cannot be shown to the member (it does not exist,
+ * has ended, is not open to them), or null when it can.
+ */
+export type ContentAvailability = (creative: CreativeDoc) => string | null;
 
 function variantFor(creative: CreativeDoc, audience: Audience): VariantDoc | null {
   if (!creative.experimentKey || creative.variants.length === 0) return null;
@@ -107,13 +110,9 @@ function firstExclusion(
       };
     }
   }
-  if (!available(creative)) {
-    return {
-      decision: 'CONTENT_UNAVAILABLE',
-      detail: `${creative.kind} ${creative.refId} is not available`,
-      failedRuleNode: null,
-    };
-  }
+  const unavailable = available(creative);
+  if (unavailable !== null)
+    return { decision: 'CONTENT_UNAVAILABLE', detail: unavailable, failedRuleNode: null };
   // Unknown exposures (analytics silent) leave the creative uncapped: a cap limits repetition, it protects no one.
   const seen = audience.exposures?.get(creative._id) ?? 0;
   if (creative.frequencyCap && audience.exposures && seen >= creative.frequencyCap) {

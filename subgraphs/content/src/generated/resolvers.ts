@@ -674,7 +674,7 @@ export type Placement = {
 
 /** Why a candidate creative was or was not placed, in a page preview. */
 export type PlacementDecision =
-  /** The topic, activity, live stream or video it shows is not available: an activity that does not run, a live stream that has ended. */
+  /** The topic, activity, live stream or video it shows is not available: an activity that does not run or whose audience does not include the member, a live stream that has ended. */
   | 'CONTENT_UNAVAILABLE'
   /** Placed because nothing else qualified: the slot's fallback. */
   | 'FALLBACK'

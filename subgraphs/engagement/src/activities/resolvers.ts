@@ -5,6 +5,7 @@ import {
   hasScope,
   notFound,
   parseRepresentation,
+  requireAnyScope,
   requireScope,
   reviewOf,
   type BaseContext,
@@ -88,7 +89,11 @@ export const activityResolvers: Resolvers = {
         ctx,
       ),
     id: (activity) => activity._id,
-    rule: operatorOnly('rule'),
+    // Content too, as the hub's service: it places an activity's card only for members its audience includes.
+    rule: (activity, _args, ctx) => {
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      return activity.rule;
+    },
     status: operatorOnly('status'),
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),

@@ -52,7 +52,7 @@ export type Activity = {
   participants: Scalars['Int']['output'];
   /** An edit waiting for approval. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
-  /** Who may join; null means everyone. Operator scope. */
+  /** Who may join; null means everyone. Operator scope, or the hub's own services (content places cards by it). */
   rule?: Maybe<Scalars['TargetingRule']['output']>;
   /** When it starts. */
   startsAt: Scalars['DateTime']['output'];
@@ -642,7 +642,7 @@ export type Query = {
   expiringClaims: ExpiringClaimPage;
   /**
    * Of these activities (at most 100), the ones members may be shown now: published, started and not ended. Any caller
-   * (content asks it before placing an activity card, and shows what it answers).
+   * (content asks it, with their audience rules, before placing an activity card, and shows what it answers).
    */
   liveActivities?: Maybe<Array<Activity>>;
 };
