@@ -471,6 +471,25 @@ describe("a task's reward", () => {
     ]);
   });
 
+  it('of a benefit that has not started yet waits for it, and is granted once it starts', async () => {
+    const startsAt = new Date(Date.now() + 4_000);
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-ACT-LATER', { startsAt })]);
+    // Operators may name a published benefit that has not started: members must not lose what they earn before.
+    const id = await publish(signInOnce({ points: 3, benefitId: 'B-ACT-LATER' }));
+    const headers = await member('M0015');
+    await graphql(hub.gatewayUrl, JOIN, { id }, headers);
+    const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
+    expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: false }]);
+    const waiting = await engagement.progress.model.findById(`${id}|once|M0015`).lean().exec();
+    expect(waiting).toMatchObject({ rewardedAt: null, rewardRefusal: null, rewardRetryAt: startsAt });
+    expect(await progressUntil(headers, id, 'once', (task) => task.rewarded)).toMatchObject({
+      completed: true,
+    });
+    const claims = await engagement.claims.model.find({ memberId: 'M0015', benefitId: 'B-ACT-LATER' }).lean();
+    expect(claims.map((claim) => claim.source)).toEqual(['TASK_REWARD']);
+    expect(claims[0]!.claimedAt.getTime()).toBeGreaterThanOrEqual(startsAt.getTime());
+  });
+
   it('refused for good is recorded on the progress, and not tried again', async () => {
     const id = await publish(signInOnce({ points: 5, benefitId: 'B-ACT-ONCE' }));
     const headers = await member('M0010');

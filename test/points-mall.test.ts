@@ -446,6 +446,78 @@ describe('a purchase whose writer died after reserving the member’s count, bef
   });
 });
 
+describe('a purchase by a member members does not know', () => {
+  it('is refused for good with the code members gave, leaving no purchase for the background pass to chase', async () => {
+    const nobody = 'NOBODY-MALL-1';
+    for (const attempt of [1, 2]) {
+      expect({ attempt, codes: errorCodes(await redeemAs(nobody, 'B-MALL', 'nobody-buys-1')) }).toEqual({
+        attempt,
+        codes: ['NOT_FOUND'],
+      });
+    }
+    // Answered, not left unanswered as a spend whose outcome is unknown: the settling pass reads the oldest 100 of
+    // those first, and ones it can never settle would hold up everyone else's points behind them.
+    const request = await engagement.claimRequests.find(claimRequestId(nobody, 'POINTS', 'nobody-buys-1'));
+    expect(request?.outcome).toMatchObject({ claimId: null, refusal: { code: 'NOT_FOUND', refund: null } });
+    expect(await engagement.claimCounters.find(`M|B-MALL|${nobody}`)).toBeNull();
+  });
+
+  it('left unanswered before, is cancelled by the background pass, which then settles the purchases behind it', async () => {
+    const settle = (now: Date) =>
+      settlePurchases(
+        engagement,
+        calendar,
+        (memberId) =>
+          pointsPayment(
+            graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
+            memberId,
+            'points mall: settled',
+            'test-settle-nobody',
+          ),
+        testLogger,
+        now,
+      );
+    const stored = (memberId: string, createdAt: Date) => {
+      const requestId = claimRequestId(memberId, 'POINTS', 'stuck-before');
+      return {
+        _id: requestId,
+        memberId,
+        source: 'POINTS' as const,
+        argumentsHash: argumentsHash({ benefitId: 'B-MALL-ONE' }),
+        benefitId: 'B-MALL-ONE',
+        claimId: claimIdOf(requestId),
+        pointsCost: 10,
+        createdAt,
+        holder: 'gone-writer',
+        leaseUntil: new Date(0),
+        outcome: null,
+      };
+    };
+    // 100 purchases of nobody, the oldest unsettled ones (a pass reads 100), ahead of a real member's.
+    const nobodies = Array.from({ length: 100 }, (_, i) => `NOBODY-MALL-${100 + i}`);
+    const oldest = Date.now() - 2 * ABANDONED_AFTER_MS;
+    await engagement.claimRequests.model.insertMany(
+      nobodies.map((memberId, i) => stored(memberId, new Date(oldest + i))),
+    );
+    const member = 'M0967';
+    await setBalance(member, 100);
+    await engagement.claimRequests.model.create(stored(member, new Date(oldest + 1_000)));
+
+    await settle(new Date());
+    const cancelled = await engagement.claimRequests.model
+      .find({ memberId: { $in: nobodies } })
+      .lean()
+      .exec();
+    expect(cancelled.map((request) => request.outcome?.refusal)).toEqual(
+      nobodies.map(() => expect.objectContaining({ code: 'FAILED_PRECONDITION', refund: null })),
+    );
+    await settle(new Date());
+    const behind = await engagement.claimRequests.find(claimRequestId(member, 'POINTS', 'stuck-before'));
+    expect(behind?.outcome?.refusal).toMatchObject({ code: 'FAILED_PRECONDITION', refund: 'DONE' });
+    expect((await balances(member)).points).toBe(100);
+  });
+});
+
 describe('a redemption refused after paying, whose writer died before the refund', () => {
   it('is refunded once by a retry of its key, which then repeats the refusal', async () => {
     const [memberId] = memberIds(1, 950);
@@ -577,5 +649,60 @@ describe('rewards for tasks and referrals', () => {
         { benefitId: 'B-TASK', memberId: 'M0002', idempotencyKey: 'task-T1-done', source: 'TASK_REWARD' },
       ),
     ).rejects.toMatchObject({ extensions: { code: 'OUT_OF_STOCK' } });
+  });
+
+  it("of a benefit whose day is full waits for the next day's room, keeping no answer under its key", async () => {
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-TASK-DAILY', { perDayLimit: 1 })]);
+    const grant = () =>
+      grantBenefit(
+        { repos: engagement, calendar },
+        {
+          benefitId: 'B-TASK-DAILY',
+          memberId: 'M1001',
+          idempotencyKey: 'task-T2-done',
+          source: 'TASK_REWARD',
+        },
+      );
+    const today = calendar.dayOf(new Date());
+    // Another member took today's one.
+    expect(await engagement.claimCounters.reserve(`D|B-TASK-DAILY|${today}`, 1, 'CL-someone-else', 10)).toBe(
+      true,
+    );
+    await expect(grant()).rejects.toMatchObject({
+      extensions: { code: 'DAILY_LIMIT_REACHED', retryAt: calendar.endOf(today).toISOString() },
+    });
+    const requestId = claimRequestId('M1001', 'TASK_REWARD', 'task-T2-done');
+    expect(await engagement.claimRequests.find(requestId)).toBeNull();
+    expect(await engagement.claimCounters.find('M|B-TASK-DAILY|M1001')).toBeNull();
+    // The next day (its counter starts empty), the same key grants it, once.
+    await engagement.claimCounters.model.deleteOne({ _id: `D|B-TASK-DAILY|${today}` });
+    const granted = await grant();
+    expect(granted).toMatchObject({ memberId: 'M1001', benefitId: 'B-TASK-DAILY', source: 'TASK_REWARD' });
+    expect((await grant())._id).toBe(granted._id);
+
+    // A grant whose writer died before it reserved the day, which has filled since: its key is given up the same way.
+    const diedKey = 'task-T3-done';
+    const diedRequest = claimRequestId('M1002', 'TASK_REWARD', diedKey);
+    await engagement.claimRequests.model.create({
+      _id: diedRequest,
+      memberId: 'M1002',
+      source: 'TASK_REWARD',
+      argumentsHash: argumentsHash({ benefitId: 'B-TASK-DAILY' }),
+      benefitId: 'B-TASK-DAILY',
+      claimId: claimIdOf(diedRequest),
+      pointsCost: 0,
+      createdAt: new Date(),
+      holder: 'dead-writer',
+      leaseUntil: new Date(Date.now() - 1_000),
+      outcome: null,
+    });
+    await expect(
+      grantBenefit(
+        { repos: engagement, calendar },
+        { benefitId: 'B-TASK-DAILY', memberId: 'M1002', idempotencyKey: diedKey, source: 'TASK_REWARD' },
+      ),
+    ).rejects.toMatchObject({ extensions: { code: 'DAILY_LIMIT_REACHED', retryAt: expect.any(String) } });
+    expect(await engagement.claimRequests.find(diedRequest)).toBeNull();
+    expect(await engagement.claimCounters.find('M|B-TASK-DAILY|M1002')).toBeNull();
   });
 });

@@ -78,8 +78,9 @@ export function createRewardGranter({
 
 /**
  * What a grant refused for good: the claim's refusals, which its key's record repeats to every retry (the benefit's
- * limits, stock, availability, an unknown benefit or member, a benefit the task no longer names under its key).
- * Anything else (a subgraph down, a claim still in progress) is tried again later.
+ * limits, stock, availability, an unknown benefit or member, a benefit the task no longer names under its key) —
+ * unless it passes by itself (see retryAtOf). Anything else (a subgraph down, a claim still in progress) is tried
+ * again later.
  */
 const FINAL_REFUSALS = new Set<string>([
   ErrorCode.CLAIM_LIMIT_REACHED,
@@ -92,10 +93,22 @@ const FINAL_REFUSALS = new Set<string>([
   ErrorCode.IDEMPOTENCY_KEY_REUSED,
 ]);
 
+const extensionsOf = (error: unknown) =>
+  (error as { extensions?: { code?: unknown; retryAt?: unknown } }).extensions ?? {};
+
+/**
+ * When a grant refused only for now may be tried again (its benefit starts, the bank's next day begins: see
+ * grantBenefit); null for any other error.
+ */
+export function retryAtOf(error: unknown): Date | null {
+  const { retryAt } = extensionsOf(error);
+  return typeof retryAt === 'string' ? new Date(retryAt) : null;
+}
+
 /** Whether a grant's error is a refusal for good; its code when it is. */
 export function finalRefusal(error: unknown): { code: string; message: string } | null {
-  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
-  return typeof code === 'string' && FINAL_REFUSALS.has(code)
+  const { code } = extensionsOf(error);
+  return typeof code === 'string' && FINAL_REFUSALS.has(code) && retryAtOf(error) === null
     ? { code, message: (error as Error).message }
     : null;
 }
@@ -123,14 +136,15 @@ export interface RewardLedger<T extends OwedReward> {
   rewarded(owed: T): Promise<void>;
   /** Refused for good: recorded with its code, never tried again. */
   refused(owed: T, refusal: { code: string; message: string }): Promise<void>;
-  /** Failed otherwise: counted, and not tried again before `retryAt`. */
+  /** Failed otherwise, or refused only until `retryAt`: counted, and not tried again before then. */
   deferred(owed: T, retryAt: Date): Promise<void>;
 }
 
 /**
  * Grants owed rewards in the order given (the caller's query: oldest first, none waiting out a backoff), each under
- * its own key: a refusal is recorded and never tried again; any other failure backs off, and a pass stops after
- * FAILURES_PER_PASS of them — so no reward that keeps failing holds up the ones behind it.
+ * its own key: a refusal is recorded and never tried again; one refused only for now waits until then; any other
+ * failure backs off, and a pass stops after FAILURES_PER_PASS of them — so no reward that keeps failing holds up the
+ * ones behind it.
  */
 export async function grantInTurn<T extends OwedReward>(
   owed: readonly T[],
@@ -144,6 +158,13 @@ export async function grantInTurn<T extends OwedReward>(
       await ledger.grant(reward);
       await ledger.rewarded(reward);
     } catch (error) {
+      const later = retryAtOf(error);
+      if (later) {
+        // Not a failure: nothing is wrong, the reward just cannot be given before then.
+        await ledger.deferred(reward, later);
+        logger.info({ id: reward._id, retryAt: later }, `${ledger.what} waits for its benefit`);
+        continue;
+      }
       const refusal = finalRefusal(error);
       if (refusal) {
         await ledger.refused(reward, refusal);

@@ -33,7 +33,7 @@ const POLL_MS = 40;
 
 /** Points paid for a claim (redeemPoints), under keys derived from the claim so that a retry pays once. */
 export interface Payment {
-  /** Takes the points; throws INSUFFICIENT_POINTS when the balance does not cover them. */
+  /** Takes the points; throws INSUFFICIENT_POINTS when the balance does not cover them, NOT_FOUND for nobody. */
   pay(claimId: string, points: number): Promise<void>;
   /** Gives them back when the claim is refused after paying. */
   refund(claimId: string, points: number): Promise<void>;
@@ -49,6 +49,12 @@ export interface ClaimCommand {
   /** Refuses a benefit this way of claiming does not take (BAD_USER_INPUT), before anything is stored. */
   accepts: (benefit: BenefitDoc) => void;
   payment: Payment | null;
+  /**
+   * A grant its caller tries again until it is given or refused for good (a task's or referral's reward, never paid
+   * for): a refusal that passes by itself — the benefit has not started, the day's limit is reached — is not the key's
+   * answer but an error with `extensions.retryAt`, so that the member gets the reward then instead of never.
+   */
+  retriesLater: boolean;
 }
 
 export function checkClaimArguments(benefitId: string, benefitField: string, idempotencyKey: string): void {
@@ -60,7 +66,22 @@ export function checkClaimArguments(benefitId: string, benefitField: string, ide
 
 const newLease = (): Lease => ({ holder: randomUUID(), leaseUntil: new Date(Date.now() + LEASE_MS) });
 
+/** A refusal that passes by itself at `retryAt`, as a grant's caller is told it: the key keeps no answer. */
+const notYet = ({ code, message }: ClaimRefusal, retryAt: Date) =>
+  hubError(code as ErrorCode, message, { retryAt: retryAt.toISOString() });
+
+/** What a key's record keeps of a refusal: its code and message, and the refund of what was paid for it. */
+const recorded = ({ code, message }: ClaimRefusal, refund: 'DUE' | null) => ({ code, message, refund });
+
 const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }).extensions?.code;
+
+/**
+ * Members' refusals of a spend, decided before it stores anything under the key: the balance does not cover it, or
+ * there is no such member (a token members does not know). Nothing was ever paid; any other failure leaves that
+ * unknown.
+ */
+const refusedSpend = (error: unknown) =>
+  codeOf(error) === ErrorCode.INSUFFICIENT_POINTS || codeOf(error) === ErrorCode.NOT_FOUND;
 
 /**
  * Claims a benefit for a member once per key: the claim, or the refusal as an error with its stable code. `calendar`:
@@ -82,6 +103,7 @@ export async function claim(
       const claimId = claimIdOf(requestId);
       const now = new Date();
       const refusal = await refusalBeforeReserving(repos, calendar, benefit, command, claimId, now);
+      if (refusal?.retryAt && command.retriesLater) throw notYet(refusal, refusal.retryAt);
       const request: ClaimRequestDoc = {
         _id: requestId,
         memberId: command.memberId,
@@ -94,7 +116,7 @@ export async function claim(
         ...newLease(),
         // A refusal decided here is the key's answer from the start: only a request that passed these checks is
         // ever taken over, and its retry goes on from where the first writer stopped.
-        outcome: refusal ? { claimId: null, refusal: { ...refusal, refund: null } } : null,
+        outcome: refusal ? { claimId: null, refusal: recorded(refusal, null) } : null,
       };
       if (!(await repos.claimRequests.tryInsert(request))) continue;
       return refusal
@@ -183,14 +205,20 @@ async function proceed(
     try {
       await payment.pay(request.claimId, request.pointsCost);
     } catch (error) {
-      const code = codeOf(error);
+      const refused = refusedSpend(error);
       // Refused: nothing was ever paid under this key, so nothing past the member's count was reserved; give it back.
       // Unknown: only a fresh request's own count goes back (a taken-over one's may hold paid reservations), leaving
       // the request as settlement cancels it.
-      if (perMember && (fresh || code === ErrorCode.INSUFFICIENT_POINTS))
+      if (perMember && (fresh || refused))
         await repos.claimCounters.release(perMember.counterId, request.claimId);
-      if (code === ErrorCode.INSUFFICIENT_POINTS)
-        return refuse(repos, request, { code, message: (error as Error).message }, payment, false);
+      if (refused)
+        return refuse(
+          repos,
+          request,
+          { code: codeOf(error) as string, message: (error as Error).message },
+          payment,
+          false,
+        );
       // Whether the points moved is unknown (members may have saved the spend and lost its answer). The request stays,
       // unanswered: a retry of the key takes it over and pays again under the same derived key — which members answers
       // with the first spend — then reserves, or refunds. Forgotten, the retry would be a new request that may be
@@ -207,6 +235,12 @@ async function proceed(
     request.claimId,
     request.createdAt,
   );
+  if (refusal?.retryAt && command.retriesLater) {
+    // Everything reserved went back and nothing was paid: the key is forgotten, so that the next try reserves on the
+    // day it is made, not again on this full one.
+    await repos.claimRequests.forget(request._id, request.holder);
+    throw notYet(refusal, refusal.retryAt);
+  }
   if (refusal) return refuse(repos, request, refusal, payment, payment !== null);
   const claimDoc: ClaimDoc = {
     _id: request.claimId,
@@ -269,7 +303,7 @@ async function refuse(
 ): Promise<ClaimDoc> {
   const answered = await repos.claimRequests.answer(request._id, request.holder, {
     claimId: null,
-    refusal: { ...refusal, refund: refundDue ? 'DUE' : null },
+    refusal: recorded(refusal, refundDue ? 'DUE' : null),
   });
   return answer(repos, answered ?? (await repos.claimRequests.find(request._id))!, payment);
 }
@@ -382,6 +416,7 @@ async function settleAbandoned(
       claimant: null,
       accepts: () => undefined,
       payment,
+      retriesLater: false,
     };
     // A refusal is an answer too (refunded); anything else leaves it unanswered for the next pass.
     await proceed(repos, calendar, command, request, benefit).catch(async (error: unknown) => {
@@ -392,7 +427,7 @@ async function settleAbandoned(
   try {
     await payment.pay(request.claimId, request.pointsCost);
   } catch (error) {
-    if (codeOf(error) !== ErrorCode.INSUFFICIENT_POINTS) throw error;
+    if (!refusedSpend(error)) throw error;
     // Refused now, so nothing was ever spent under this key: nothing to give back.
     await repos.claimRequests.answer(request._id, request.holder, {
       claimId: null,

@@ -44,6 +44,7 @@ export function claimBenefit(
     claimant: () => claimantOf(ctx.graph, ctx),
     accepts: notBoughtWithPoints,
     payment: null,
+    retriesLater: false,
   });
 }
 
@@ -66,6 +67,7 @@ export function redeemPoints(
     claimant: () => claimantOf(ctx.graph, ctx),
     accepts: boughtWithPoints,
     payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId),
+    retriesLater: false,
   });
 }
 

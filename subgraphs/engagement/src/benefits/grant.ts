@@ -13,7 +13,10 @@ export interface BenefitGrant {
   source: 'TASK_REWARD' | 'REFERRAL';
 }
 
-/** The claim the grant made (the same one for a repeated key), or its refusal as an error with a stable code. */
+/**
+ * The claim the grant made (the same one for a repeated key), or its refusal as an error with a stable code — with
+ * `extensions.retryAt` when it passes by itself then (not started yet, the day full), and the key keeps no answer.
+ */
 export function grantBenefit(
   deps: { repos: EngagementRepositories; calendar: BankCalendar },
   grant: BenefitGrant,
@@ -24,5 +27,6 @@ export function grantBenefit(
     claimant: null,
     accepts: () => undefined,
     payment: null,
+    retriesLater: true,
   });
 }

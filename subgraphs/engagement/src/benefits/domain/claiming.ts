@@ -10,6 +10,8 @@ import { LIMITS } from './validation';
 export interface ClaimRefusal {
   code: string;
   message: string;
+  /** When the refusal passes by itself (the benefit starts, the bank's next day begins); absent when it does not. */
+  retryAt?: Date;
 }
 
 /** Idempotency keys a member sends: what the schema promises. */
@@ -48,6 +50,7 @@ export function availabilityRefusal(benefit: BenefitDoc, now: Date): ClaimRefusa
     return {
       code: ErrorCode.BENEFIT_NOT_AVAILABLE,
       message: `benefit ${benefit._id} may be claimed from ${benefit.startsAt.toISOString()}`,
+      retryAt: benefit.startsAt,
     };
   if (now >= benefit.endsAt)
     return {
@@ -105,6 +108,7 @@ export function limitsOf(
       refusal: {
         code: ErrorCode.DAILY_LIMIT_REACHED,
         message: `benefit ${benefit._id} may be claimed ${benefit.perDayLimit} time(s) a day; ${day} is full`,
+        retryAt: calendar.endOf(day),
       },
     },
   ];

@@ -108,6 +108,14 @@ export class ClaimRequestRepository {
       .exec();
   }
 
+  /**
+   * Forgets an unanswered request its holder gives up with nothing reserved or paid (a grant refused until later), so
+   * that the next try of its key starts afresh.
+   */
+  async forget(id: string, holder: string): Promise<void> {
+    await this.model.deleteOne({ _id: id, holder, outcome: null });
+  }
+
   /** Notes that the points paid for a refused request were given back. */
   async refunded(id: string): Promise<void> {
     await this.model.updateOne(
