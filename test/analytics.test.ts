@@ -11,6 +11,7 @@ import {
   type WriteInFlightDoc,
 } from '../subgraphs/analytics/src/models/writes-in-flight';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
+import { FLOW_COMPLETED_CURRENCY, ensureRecordedProperties } from '../subgraphs/analytics/src/seed';
 import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
 import { BankCalendar, GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
 import {
@@ -297,6 +298,39 @@ describe('recordMemberEvents', () => {
     );
     expect(errorCodes(response)).toEqual(['FORBIDDEN']);
     expect(await repos.events.model.countDocuments({ _id: /dlv-member-0001/ })).toBe(0);
+  });
+});
+
+describe('the tracking plan of a hub stored before amounts carried a currency', () => {
+  it('gains flow_completed’s currency as analytics starts, once, so products’ purchases are not refused', async () => {
+    await repos.plan.model.updateOne(
+      { _id: 'flow_completed' },
+      { $pull: { properties: { name: 'currency' } } },
+    );
+    await ensureRecordedProperties(repos);
+    await ensureRecordedProperties(repos);
+    const stored = await repos.plan.findByName('flow_completed');
+    expect(stored?.properties.filter((property) => property.name === 'currency')).toEqual([
+      FLOW_COMPLETED_CURRENCY,
+    ]);
+    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const recorded = await graph.query<{ recordMemberEvents: unknown }>(
+      { identity: serviceIdentity('products') },
+      `mutation ($events: [MemberEventInput!]!) { recordMemberEvents(events: $events) { accepted rejected { code } } }`,
+      {
+        events: [
+          {
+            id: `FS-currency-${Date.now().toString(36)}`,
+            name: 'flow_completed',
+            memberId: 'M0002',
+            occurredAt: new Date().toISOString(),
+            channel: 'MINI_PROGRAM',
+            properties: { flowKey: 'buy-wealth', amount: 2_000, currency: 'USD' },
+          },
+        ],
+      },
+    );
+    expect(recorded.data?.recordMemberEvents).toEqual({ accepted: 1, rejected: [] });
   });
 });
 

@@ -12,9 +12,13 @@ import {
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import type { TaskDoc } from '../subgraphs/engagement/src/activities/model';
+import type { ProductDoc } from '../subgraphs/products/src/models/product';
+import { PRODUCTS } from '../subgraphs/products/src/seed';
 import { EventRelayRepository, decodeFeedCursor } from '@bank-hub/shared';
 import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
 import { ADVANCE, START, openAccount as walkOpenAccount } from './support/flows';
+import { signInOnceActivity } from './support/activities';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -273,7 +277,103 @@ describe('a purchase flow whose purchase was not confirmed', () => {
       return (await analytics.events.model.findById(`svc.products:${session}`).lean().exec())?.properties;
     };
     expect(await recorded(declined)).toEqual({ flowKey: 'buy-wealth' });
-    expect(await recorded(bought)).toEqual({ flowKey: 'buy-wealth', amount: 20_000 });
+    expect(await recorded(bought)).toEqual({ flowKey: 'buy-wealth', amount: 20_000, currency: 'CNY' });
+  });
+});
+
+describe('purchases in two currencies', () => {
+  it('count each towards a purchase-amount task in its own currency only, never added up', async () => {
+    const now = new Date();
+    // A USD wealth product the mini-program sells, beside P-WM-008 (CNY, minimum 10,000).
+    await hub.connections.products.collection<ProductDoc>('products').insertOne({
+      ...PRODUCTS.find((product) => product._id === 'P-WM-008')!,
+      _id: 'P-WM-901',
+      name: 'USD Steady Wealth (mini-program)',
+      minAmount: 1_000,
+      currency: 'USD',
+      channels: ['MINI_PROGRAM'],
+    });
+    const sumOfAmounts = (id: string, currency: string | null): TaskDoc => ({
+      id,
+      title: id,
+      event: 'flow_completed',
+      where: [{ property: 'flowKey', op: 'eq', value: 'buy-wealth' }],
+      measure: 'SUM',
+      property: 'amount',
+      // A task stored before tasks named a currency reads the bank's.
+      ...(currency ? { currency } : {}),
+      target: 30_000,
+      reward: { points: 1, benefitId: null },
+    });
+    await engagement.activities.model.create({
+      ...signInOnceActivity('A-CURRENCIES', now),
+      kind: 'FINANCIAL',
+      tasks: [sumOfAmounts('buy-cny', null), sumOfAmounts('buy-usd', 'USD')],
+    });
+    const headers = await as('M0002');
+    await ok(
+      graphql(
+        hub.gatewayUrl,
+        `
+          mutation {
+            joinActivity(activityId: "A-CURRENCIES") {
+              joined
+            }
+          }
+        `,
+        {},
+        headers,
+      ),
+    );
+    const buy = async (productId: string, amount: number): Promise<string> => {
+      const session = (
+        await ok(
+          graphql(
+            hub.gatewayUrl,
+            `
+              mutation {
+                startFlowSession(flowKey: "buy-wealth") {
+                  id
+                }
+              }
+            `,
+            {},
+            headers,
+          ),
+        )
+      ).startFlowSession.id as string;
+      const steps: [string, unknown][] = [
+        ['assess', { riskLevel: 'R4', score: 80 }],
+        ['select', { productId, amount }],
+        ['confirm', { orderId: `O-${session.slice(-8)}`, confirmed: true }],
+      ];
+      for (const [i, [step, output]] of steps.entries())
+        await ok(
+          graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers),
+        );
+      return session;
+    };
+    const sessions = [await buy('P-WM-008', 20_000), await buy('P-WM-901', 20_000)];
+    for (const session of sessions) {
+      await until(
+        async () => (await analytics.events.model.countDocuments({ _id: `svc.products:${session}` })) === 1,
+        'products to record the completed session',
+      );
+      await counted(`svc.products:${session}`);
+    }
+    const stored = await analytics.events.model
+      .find({ _id: { $in: sessions.map((session) => `svc.products:${session}`) } })
+      .lean()
+      .exec();
+    expect(stored.map((event) => event.properties.currency).sort()).toEqual(['CNY', 'USD']);
+    const progress = async (taskId: string) =>
+      engagement.progress.model
+        .findOne({ activityId: 'A-CURRENCIES', taskId, memberId: 'M0002' })
+        .lean()
+        .exec();
+    // 20,000 CNY and 20,000 USD are not 40,000 of anything: neither task reaches 30,000.
+    expect(await progress('buy-cny')).toMatchObject({ value: 20_000, completedAt: null });
+    expect(await progress('buy-usd')).toMatchObject({ value: 20_000, completedAt: null });
   });
 });
 

@@ -345,6 +345,47 @@ describe('composing a flow', () => {
     expect(errorCodes(await builder(PUBLISH, { flowId: id }))).toEqual(['FAILED_PRECONDITION']);
   });
 
+  it('refuses to publish a selection of a product type that does not exist, also reported once published', async () => {
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "buy-funds", name: "Buy funds") { id } }`))
+    ).createServiceFlow.id;
+    const select = (productType: string) => ({
+      id: 'select',
+      service: 'SELECT_PRODUCT',
+      title: 'Pick',
+      inputs: [constant('productType', productType), mapped('maxRiskLevel', 'assess', 'riskLevel')],
+    });
+    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
+    await ok(builder(ADD, { flowId, step: select('FUNDS') }));
+    const confirm = [mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')];
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: { id: 'confirm', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs: confirm },
+      }),
+    );
+    await ok(builder(CONNECT, { flowId, from: 'assess', to: 'select' }));
+    await ok(builder(CONNECT, { flowId, from: 'select', to: 'confirm' }));
+    expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
+    const refused = await builder(PUBLISH, { flowId });
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'UNSELLABLE_PRODUCT_TYPE', stepId: 'select' }),
+    ]);
+    // A version published before the check: validation names the step its sessions cannot get past, and the next
+    // version, which starts as its copy, is published only once the type is fixed.
+    await hub.connections.products
+      .collection<ServiceFlowDoc>('service_flows')
+      .updateOne({ _id: flowId }, { $set: { status: 'PUBLISHED', publishedAt: new Date() } });
+    expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
+    const draft = (await ok(builder(`mutation { createFlowDraft(key: "buy-funds") { id } }`))).createFlowDraft
+      .id;
+    expect(errorCodes(await builder(PUBLISH, { flowId: draft }))).toEqual(['FAILED_PRECONDITION']);
+    await ok(builder(UPDATE, { flowId: draft, step: select('FUND') }));
+    expect(await problems(draft)).toEqual([]);
+    await ok(builder(PUBLISH, { flowId: draft }));
+  });
+
   it('rejects bad builder input with the field at fault, and member tokens', async () => {
     const bad = await builder(ADD, {
       flowId: 'SF-buy-fund-v2',

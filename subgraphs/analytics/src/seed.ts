@@ -39,6 +39,18 @@ const placement = [
   property('slotCode', 'STRING', 'The slot it was placed in.'),
 ];
 
+/**
+ * The currency (ISO 4217) of a flow_completed amount: products records it with every amount, and engagement counts an
+ * amount only towards a task in its currency. Added to a stored plan that lacks it as analytics starts
+ * (ensureRecordedProperties): analytics refuses a property its plan does not define, so products' purchases would be
+ * dropped.
+ */
+export const FLOW_COMPLETED_CURRENCY = property(
+  'currency',
+  'STRING',
+  'The currency of amount (ISO 4217, e.g. CNY), with every amount products records.',
+);
+
 export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] = [
   {
     _id: 'page_view',
@@ -89,7 +101,8 @@ export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] =
       'may send it too, for analyses.',
     properties: [
       property('flowKey', 'STRING', 'The flow.', true),
-      property('amount', 'NUMBER', 'The amount of the purchase or transfer, if any.'),
+      property('amount', 'NUMBER', 'The amount of the purchase or transfer, if any, in its currency.'),
+      FLOW_COMPLETED_CURRENCY,
     ],
   },
   { _id: 'sign_in', description: 'A member signed in.', properties: [property('method', 'STRING', 'How.')] },
@@ -231,7 +244,7 @@ export function seedHistory(now: Date, calendar: BankCalendar, options: HistoryO
           // Products' record of the completed session, as it relays every one (a service's event, no activity).
           if (next() < 0.45)
             events.push({
-              ...event('flow_completed', { flowKey, amount: 1_000 * (1 + (i % 50)) }),
+              ...event('flow_completed', { flowKey, amount: 1_000 * (1 + (i % 50)), currency: 'CNY' }),
               recordedBy: PRODUCTS_SERVICE,
             });
         }
@@ -300,6 +313,14 @@ export async function seedAnalytics(
     SEEDED_AT,
   );
   await trainCreativeBandit(repos, calendar, 'seed', now);
+}
+
+/**
+ * Adds to a stored tracking plan the properties hub services record that it may lack, having been seeded before them:
+ * analytics refuses an event with a property its plan does not define, and the relay drops what is refused.
+ */
+export async function ensureRecordedProperties(repos: AnalyticsRepositories): Promise<void> {
+  await repos.plan.addPropertyIfMissing('flow_completed', FLOW_COMPLETED_CURRENCY);
 }
 
 export async function isSeeded(repos: AnalyticsRepositories): Promise<boolean> {

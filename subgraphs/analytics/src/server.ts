@@ -18,6 +18,7 @@ import { EventRateLimit } from './domain/rate-limit';
 import { SERVICE_IDENTITY, runLifecycleJob } from './lifecycle-job';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
+import { ensureRecordedProperties } from './seed';
 import { rebuildRecentDays } from './rollup-job';
 import { loadActiveBandit } from './scores';
 import { MongoEventSink, RollupWriter } from './sink';
@@ -30,6 +31,8 @@ const FIRST_RUN_DELAY_MS = 15_000;
 export async function buildAnalyticsServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const { config, logger, graph } = dependencies;
   const repos = await openRepositories(dependencies.connection);
+  // Before the plan is first read: a plan seeded before a service's property would drop that service's events.
+  await ensureRecordedProperties(repos);
   // Once per server: every day bucket of analytics is the bank's business day.
   const calendar = new BankCalendar(config.BANK_TIME_ZONE);
   const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, calendar, logger);

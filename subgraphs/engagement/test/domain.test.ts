@@ -2,7 +2,14 @@
 // ids a retry must find again.
 import type { MemberAttributes } from '@bank-hub/targeting';
 import { BankCalendar, InputProblem } from '@bank-hub/shared';
-import { contributionOf, type CountedEvent } from '../src/activities/tasks';
+import type { TaskDoc } from '../src/activities/model';
+import {
+  checkActivityInput,
+  contributionOf,
+  type ActivityInput,
+  type CountedEvent,
+  type TaskInput,
+} from '../src/activities/tasks';
 import { ACTIVITIES } from '../src/activities/seed';
 import {
   argumentsHash,
@@ -195,6 +202,114 @@ describe('contributionOf an event a hub service vouches for', () => {
       measure: 'COUNT',
       amount: 1,
     });
+  });
+});
+
+describe('contributionOf a task that reads purchase amounts', () => {
+  const sumOfAmounts = (currency?: string | null): TaskDoc => ({
+    id: 'buy-30k',
+    title: 'Buy for 30,000',
+    event: 'flow_completed',
+    where: [],
+    measure: 'SUM',
+    property: 'amount',
+    ...(currency === undefined ? {} : { currency }),
+    target: 30_000,
+    reward: { points: 1, benefitId: null },
+  });
+  const purchase = (properties: Record<string, unknown>): CountedEvent => ({
+    id: 'e-buy',
+    name: 'flow_completed',
+    memberId: 'M0001',
+    occurredAt: new Date('2026-11-26T08:00:00Z'),
+    receivedAt: new Date('2026-11-26T08:00:01Z'),
+    properties: { flowKey: 'buy-wealth', ...properties },
+    recordedBy: 'svc.products',
+  });
+
+  it.each<[string, string | null | undefined, Record<string, unknown>, number | null]>([
+    ['a USD task counts a USD amount', 'USD', { amount: 2_000, currency: 'USD' }, 2_000],
+    ['a USD task counts no CNY amount', 'USD', { amount: 20_000, currency: 'CNY' }, null],
+    [
+      'a task naming no currency (the bank’s), a CNY amount',
+      undefined,
+      { amount: 20_000, currency: 'CNY' },
+      20_000,
+    ],
+    [
+      'a task naming no currency (the bank’s) counts no USD amount',
+      null,
+      { amount: 20_000, currency: 'USD' },
+      null,
+    ],
+    [
+      'a CNY task counts no amount recorded before amounts carried a currency',
+      'CNY',
+      { amount: 20_000 },
+      null,
+    ],
+  ])('%s', (_what, currency, properties, expected) => {
+    expect(contributionOf(sumOfAmounts(currency), purchase(properties), shanghai)).toEqual(
+      expected === null ? null : { measure: 'SUM', amount: expected },
+    );
+  });
+
+  it('compares an amount only in the task’s currency: 10,000 USD is not 10,000 CNY', () => {
+    const seeded = ACTIVITIES.find((activity) => activity._id === 'A-DOUBLE11')!.tasks.find(
+      (task) => task.id === 'buy-wealth-10k',
+    )!;
+    expect(contributionOf(seeded, purchase({ amount: 10_000, currency: 'CNY' }), shanghai)).not.toBeNull();
+    expect(contributionOf(seeded, purchase({ amount: 10_000, currency: 'USD' }), shanghai)).toBeNull();
+  });
+
+  it('counts events of a task that reads no amount whatever their currency', () => {
+    const count = { ...sumOfAmounts(), measure: 'COUNT' as const, property: null };
+    expect(contributionOf(count, purchase({ amount: 1, currency: 'USD' }), shanghai)).toEqual({
+      measure: 'COUNT',
+      amount: 1,
+    });
+  });
+});
+
+describe('a task’s currency as an operator gives it', () => {
+  const input = (task: Partial<TaskInput>): ActivityInput => ({
+    title: 'Buy',
+    summary: 'Buy.',
+    imageUrl: 'https://cdn.example/buy.jpg',
+    kind: 'FINANCIAL',
+    startsAt: NOW,
+    endsAt: new Date('2026-12-25T08:00:00Z'),
+    tasks: [
+      {
+        id: 'buy',
+        title: 'Buy',
+        event: 'flow_completed',
+        measure: 'SUM',
+        property: 'amount',
+        target: 30_000,
+        reward: { points: 1 },
+        ...task,
+      },
+    ],
+  });
+  const currencyOf = (task: Partial<TaskInput>) => checkActivityInput(input(task), null).tasks[0]!.currency;
+
+  it('is stored as named, or as the bank’s when a task reading amounts names none', () => {
+    expect(currencyOf({ currency: 'USD' })).toBe('USD');
+    expect(currencyOf({})).toBe('CNY');
+    expect(
+      currencyOf({ measure: 'COUNT', property: null, where: [{ property: 'amount', op: 'gte', value: 1 }] }),
+    ).toBe('CNY');
+    expect(currencyOf({ measure: 'COUNT', property: null })).toBeNull();
+  });
+
+  it.each<[string, Partial<TaskInput>]>([
+    ['not a currency code', { currency: 'usd' }],
+    ['on a task that reads no amount', { measure: 'COUNT', property: null, currency: 'USD' }],
+  ])('is refused when %s, naming the field', (_why, task) => {
+    expect(() => checkActivityInput(input(task), null)).toThrow(
+      expect.objectContaining({ field: 'input.tasks[0].currency' }),
+    );
   });
 });
 

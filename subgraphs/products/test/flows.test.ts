@@ -24,8 +24,12 @@ import { FLOWS } from '../src/seed-flows';
 const PAGES = new Set(['home', 'wealth', 'welcome']);
 /** The demo benefits a flow may claim, as the engagement subgraph would say. */
 const CLAIMABLE = new Set(['B-WELCOME-50']);
+/** What the demo catalogue sells on the mini-program: every product type. */
+const sellsType = (type: string) =>
+  PRODUCTS.some((p) => p.type === type && p.status === 'ON_SALE' && p.channels.includes('MINI_PROGRAM'));
 const FACTS = {
   product: (id: string) => PRODUCTS.find((product) => product._id === id) ?? null,
+  sellsType,
   pageExists: (key: string) => PAGES.has(key),
   benefitClaimable: (id: string) => CLAIMABLE.has(id),
 };
@@ -311,6 +315,35 @@ describe('validateFlow', () => {
     ['the minimum', 'P-WM-004', 1000, []],
   ])('a purchase of %s as a constant (%s) reports %j', (_what, productId, amount, expected) => {
     expect(codes(purchaseOf(productId, false, amount))).toEqual(expected);
+  });
+});
+
+describe('the product type a selection sells', () => {
+  const selling = (productType: unknown): FlowGraph => {
+    const graph = clone(buyWealth);
+    stepOf(graph, 'select').inputs[0] = {
+      input: 'productType',
+      fromStep: null,
+      fromOutput: null,
+      constant: productType,
+    };
+    return graph;
+  };
+
+  it.each<[string, unknown, [FlowProblemCode, string][]]>([
+    ['a type sold on the mini-program', 'FUND', []],
+    ['a misspelt type', 'FUNDS', [['UNSELLABLE_PRODUCT_TYPE', 'select']]],
+    ['a type in lower case', 'wealth', [['UNSELLABLE_PRODUCT_TYPE', 'select']]],
+  ])('a selection of %s (%j) reports %j', (_what, productType, expected) => {
+    expect(codes(selling(productType))).toEqual(expected);
+  });
+
+  it('reports a type the mini-program sells no product of now', () => {
+    const noLoans = { ...FACTS, sellsType: (type: string) => type !== 'LOAN' && sellsType(type) };
+    const problems = validateFlow(selling('LOAN'), noLoans);
+    expect(problems).toEqual([
+      { code: 'UNSELLABLE_PRODUCT_TYPE', stepId: 'select', message: expect.stringContaining('MINI_PROGRAM') },
+    ]);
   });
 });
 
@@ -678,6 +711,7 @@ describe('eligibleBundles', () => {
 describe('flowCompletedEvent', () => {
   const at = new Date('2026-11-26T08:00:00.000Z');
   const flow = (key: string) => FLOWS.find((candidate) => candidate.key === key)!;
+  const currencyOf = (id: string) => PRODUCTS.find((product) => product._id === id)?.currency ?? null;
 
   it('is the session’s flow_completed under the session’s id, with the amount its purchase placed', () => {
     const session = {
@@ -689,12 +723,32 @@ describe('flowCompletedEvent', () => {
         confirm: { orderId: 'O-1', confirmed: true },
       },
     };
-    expect(flowCompletedEvent(session, flow('buy-wealth'), at)).toEqual({
+    expect(flowCompletedEvent(session, flow('buy-wealth'), at, currencyOf)).toEqual({
       _id: 'FS-1',
       name: 'flow_completed',
       memberId: 'M0001',
       occurredAt: at,
-      properties: { flowKey: 'buy-wealth', amount: 20_000 },
+      properties: { flowKey: 'buy-wealth', amount: 20_000, currency: 'CNY' },
+    });
+  });
+
+  it('carries the amount in the bought product’s currency, and no amount whose currency is not known', () => {
+    const session = {
+      _id: 'FS-4',
+      memberId: 'M0002',
+      outputs: {
+        assess: { riskLevel: 'R3' },
+        select: { productId: 'P-WM-009', amount: 2_000 },
+        confirm: { orderId: 'O-4', confirmed: true },
+      },
+    };
+    expect(flowCompletedEvent(session, flow('buy-wealth'), at, currencyOf).properties).toEqual({
+      flowKey: 'buy-wealth',
+      amount: 2_000,
+      currency: 'USD',
+    });
+    expect(flowCompletedEvent(session, flow('buy-wealth'), at, () => null).properties).toEqual({
+      flowKey: 'buy-wealth',
     });
   });
 
@@ -708,12 +762,14 @@ describe('flowCompletedEvent', () => {
         confirm: { orderId: 'O-3', confirmed: false },
       },
     };
-    expect(flowCompletedEvent(session, flow('buy-wealth'), at).properties).toEqual({ flowKey: 'buy-wealth' });
+    expect(flowCompletedEvent(session, flow('buy-wealth'), at, currencyOf).properties).toEqual({
+      flowKey: 'buy-wealth',
+    });
   });
 
   it('carries no amount for a flow that bought nothing', () => {
     const session = { _id: 'FS-2', memberId: 'M0001', outputs: { open: { accountId: 'AC-1' } } };
-    expect(flowCompletedEvent(session, flow('open-account'), at).properties).toEqual({
+    expect(flowCompletedEvent(session, flow('open-account'), at, currencyOf).properties).toEqual({
       flowKey: 'open-account',
     });
   });

@@ -52,6 +52,16 @@ export class TrackingPlanRepository {
     return this.model.findById(name).lean<TrackedEventDoc>().exec();
   }
 
+  /** Adds a property to a stored definition that has none of that name; a definition that is not stored stays so. */
+  async addPropertyIfMissing(name: string, property: TrackedPropertyDoc): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: name, 'properties.name': { $ne: property.name } },
+        { $push: { properties: property } },
+      )
+      .exec();
+  }
+
   /** Adds or replaces a definition; returns it as stored. */
   async save(definition: TrackedEventDoc): Promise<TrackedEventDoc> {
     const { _id, ...rest } = definition;

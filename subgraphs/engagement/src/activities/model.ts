@@ -26,6 +26,11 @@ export interface TaskDoc {
   where: PropertyConditionDoc[];
   measure: TaskMeasure;
   property: string | null;
+  /**
+   * The currency (ISO 4217) of the amounts a task reads (see readsAmount); absent on tasks stored before amounts had
+   * one, which read the bank's (BANK_CURRENCY).
+   */
+  currency?: string | null;
   target: number;
   reward: RewardDoc;
 }

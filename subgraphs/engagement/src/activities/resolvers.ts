@@ -16,6 +16,7 @@ import type { EngagementContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
 import { completedTasksPage } from './completions';
 import type { ActivityDoc } from './model';
+import { taskCurrency } from './tasks';
 import { createActivity, dailySignIn, joinActivity, memberActivities, updateActivity } from './operations';
 
 const MAX_LIVE_IDS = 100;
@@ -109,6 +110,8 @@ export const activityResolvers: Resolvers = {
     },
   },
 
+  // Tasks stored before amounts carried a currency name none: they read the bank's.
+  Task: { currency: (task) => taskCurrency(task) },
   Reward: {
     // Through the request's loader: every task's benefit of a page in one query. Members and guests see it only while
     // it is offered: an archived or ended benefit is never granted, and archived content never reaches a member.

@@ -16,7 +16,7 @@ const task = (
   measure: TaskDoc['measure'],
   target: number,
   reward: Partial<TaskDoc['reward']>,
-  extra: Partial<Pick<TaskDoc, 'where' | 'property'>> = {},
+  extra: Partial<Pick<TaskDoc, 'where' | 'property' | 'currency'>> = {},
 ): TaskDoc => ({
   id,
   title,
@@ -24,6 +24,7 @@ const task = (
   where: extra.where ?? [],
   measure,
   property: extra.property ?? null,
+  currency: extra.currency ?? null,
   target,
   reward: { points: reward.points ?? 0, benefitId: reward.benefitId ?? null },
 });
@@ -92,6 +93,7 @@ export const ACTIVITIES: ActivityDoc[] = [
             { property: 'flowKey', op: 'eq', value: 'buy-wealth' },
             { property: 'amount', op: 'gte', value: 10_000 },
           ],
+          currency: 'CNY',
         },
       ),
     ],

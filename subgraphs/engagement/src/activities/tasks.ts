@@ -55,6 +55,28 @@ export function trusted(event: Pick<CountedEvent, 'name' | 'recordedBy'>): boole
   return by === undefined || event.recordedBy === by;
 }
 
+/**
+ * An event's `amount` is money, in the currency its `currency` property names (products' flow_completed: the bought
+ * product's). A task reading amounts counts only those in its own currency: 10,000 USD is not 10,000 towards a task
+ * in CNY, and amounts of several currencies are never added up. An amount without a currency (an event recorded before
+ * amounts carried one, or a device's) is in no currency a task reads.
+ */
+const AMOUNT = 'amount';
+const CURRENCY = 'currency';
+/** The bank's own currency: what an amount in a task means when the task does not name another. */
+export const BANK_CURRENCY = 'CNY';
+const CURRENCY_CODE = /^[A-Z]{3}$/;
+
+/** Whether a task reads the amount of its events: sums it, or compares it. */
+export const readsAmount = (task: Pick<TaskDoc, 'measure' | 'property' | 'where'>): boolean =>
+  (task.measure === 'SUM' && task.property === AMOUNT) ||
+  task.where.some((condition) => condition.property === AMOUNT);
+
+/** The currency of the amounts a task reads (null when it reads none); a task that names none reads the bank's. */
+export const taskCurrency = (
+  task: Pick<TaskDoc, 'measure' | 'property' | 'where' | 'currency'>,
+): string | null => (readsAmount(task) ? (task.currency ?? BANK_CURRENCY) : null);
+
 export type Contribution =
   { measure: 'DISTINCT_DAYS'; day: string } | { measure: 'COUNT' | 'SUM'; amount: number };
 
@@ -96,6 +118,8 @@ export function contributionOf(
     !task.where.every((condition) => passes(condition, event.properties))
   )
     return null;
+  const currency = taskCurrency(task);
+  if (currency !== null && event.properties[CURRENCY] !== currency) return null;
   if (task.measure === 'DISTINCT_DAYS')
     return {
       measure: 'DISTINCT_DAYS',
@@ -123,6 +147,7 @@ export interface TaskInput {
   where?: readonly { property: string; op: string; value: unknown }[] | null;
   measure: TaskMeasure;
   property?: string | null;
+  currency?: string | null;
   target: number;
   reward: { points?: number | null; benefitId?: string | null };
 }
@@ -170,6 +195,14 @@ function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | nul
     input.measure === 'SUM'
       ? matching(input.property, PROPERTY, `${at}.property`, 'the numeric property a SUM adds up')
       : null;
+  const reading = { measure: input.measure, property, where };
+  const currency =
+    input.currency === undefined || input.currency === null
+      ? null
+      : matching(input.currency, CURRENCY_CODE, `${at}.currency`, 'a currency code such as CNY or USD');
+  // A currency says which amounts count: on a task that reads none it would promise a filter that is not there.
+  if (currency !== null && !readsAmount(reading))
+    throw new InputProblem(`${at}.currency`, `a currency is for a task that sums or compares the ${AMOUNT}`);
   if (!(Number.isFinite(input.target) && input.target > 0 && input.target <= ACTIVITY_LIMITS.target))
     throw new InputProblem(
       `${at}.target`,
@@ -191,6 +224,8 @@ function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | nul
     where,
     measure: input.measure,
     property,
+    // Stored explicitly, so what the task counts does not hang on a default.
+    currency: taskCurrency({ ...reading, currency }),
     target: input.target,
     reward: { points, benefitId },
   };

@@ -738,6 +738,12 @@ export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 export type Task = {
   __typename?: 'Task';
   /**
+   * For a task that sums or compares an event's amount: the currency (ISO 4217) of the amounts that count — an amount in
+   * another currency, or with none, counts for nothing. CNY, the bank's, unless the task named another; null for a task
+   * that reads no amount.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
+  /**
    * The tracked event that counts, e.g. sign_in. An event a hub service records counts only as that service recorded
    * it, never as a member's device sent it: flow_completed from products, message_delivered / message_open /
    * message_click from messages.
@@ -761,6 +767,11 @@ export type Task = {
 
 /** A task to save. */
 export type TaskInput = {
+  /**
+   * For a task that sums or compares the amount (SUM of amount, or a condition on it): the currency (ISO 4217, e.g. USD)
+   * of the amounts that count; CNY, the bank's, when omitted. Amounts in another currency, or with none, count for nothing.
+   */
+  currency?: InputMaybe<Scalars['String']['input']>;
   /**
    * An event name of the tracking plan. flow_completed counts only as products recorded it (a flow the member
    * completed), message_delivered / message_open / message_click only as messages did; never as a device sent it.
@@ -1483,6 +1494,7 @@ export type TaskResolvers<
   ContextType = EngagementContext,
   ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'],
 > = ResolversObject<{
+  currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   measure?: Resolver<ResolversTypes['TaskMeasure'], ParentType, ContextType>;

@@ -10,7 +10,14 @@ import {
   type FlowStep,
   type InputMapping,
 } from './flow';
-import { claimedBenefitIds, shownPageKeys, validateFlow, type FlowProblem } from './validation';
+import { FLOW_CHANNEL } from './sale';
+import {
+  claimedBenefitIds,
+  selectedProductTypes,
+  shownPageKeys,
+  validateFlow,
+  type FlowProblem,
+} from './validation';
 
 export interface Builder {
   id: string;
@@ -302,7 +309,10 @@ export interface FlowReferences {
   claimableBenefits(ids: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
-/** Validates a version against the catalogue's current product risk levels and the pages and benefits that exist. */
+/**
+ * Validates a version against the catalogue as it is now (the products it buys, the types it sells) and the pages and
+ * benefits that exist.
+ */
 export async function validateVersion(
   repos: ProductsRepositories,
   flow: ServiceFlowDoc,
@@ -315,15 +325,18 @@ export async function validateVersion(
   );
   const benefitIds = claimedBenefitIds(flow);
   const pageKeys = [...new Set(shownPageKeys(flow))];
+  const productTypes = [...new Set(selectedProductTypes(flow))];
   // Only a flow that shows pages or claims benefits needs to ask the graph which exist.
-  const [products, pages, benefits] = await Promise.all([
+  const [products, typesOnSale, pages, benefits] = await Promise.all([
     repos.products.findByIds(productIds),
+    productTypes.length > 0 ? repos.products.typesOnSale(productTypes, FLOW_CHANNEL) : new Set<string>(),
     pageKeys.length > 0 ? references.pageKeys(pageKeys) : new Set<string>(),
     benefitIds.length > 0 ? references.claimableBenefits(benefitIds) : new Set<string>(),
   ]);
   const byId = new Map(products.map((product) => [product._id, product]));
   return validateFlow(flow, {
     product: (id) => byId.get(id) ?? null,
+    sellsType: (type) => typesOnSale.has(type),
     pageExists: (key) => pages.has(key),
     benefitClaimable: (id) => benefits.has(id),
   });

@@ -8,20 +8,46 @@ import type { ServiceFlowDoc } from '../models/service-flow';
 import { resolveInputs } from './flow';
 
 /**
+ * The purchase a completed session placed: the inputs of its purchase step the member confirmed, if any. Only a purchase
+ * the step says was placed counts: one not confirmed (declined, payment failed) bought nothing, and its amount would
+ * count towards purchase tasks (buy wealth for 10,000) all the same.
+ */
+function placedPurchase(
+  session: Pick<FlowSessionDoc, 'outputs'>,
+  flow: Pick<ServiceFlowDoc, 'steps'>,
+): { productId: unknown; amount: unknown } | null {
+  const purchase = flow.steps.find(
+    (step) => step.service === 'CONFIRM_PURCHASE' && session.outputs[step.id]?.confirmed === true,
+  );
+  if (!purchase) return null;
+  const { productId, amount } = resolveInputs(purchase, session.outputs);
+  return { productId, amount };
+}
+
+/** The product a completed session bought, if any: its currency is the purchase amount's. */
+function purchasedProductId(
+  session: Pick<FlowSessionDoc, 'outputs'>,
+  flow: Pick<ServiceFlowDoc, 'steps'>,
+): string | null {
+  const productId = placedPurchase(session, flow)?.productId;
+  return typeof productId === 'string' ? productId : null;
+}
+
+/**
  * The flow_completed event of a completed session: its id is the session's (so completing, replaying and relaying it
- * again records it once), its amount what a purchase step of the session placed (confirmed), if any.
+ * again records it once), its amount what a purchase step of the session placed (confirmed), if any, with `currency`,
+ * the bought product's (`currencyOf`): an amount is never summed with another currency's, so one whose currency is not
+ * known is left out.
  */
 export function flowCompletedEvent(
   session: Pick<FlowSessionDoc, '_id' | 'memberId' | 'outputs'>,
   flow: Pick<ServiceFlowDoc, 'key' | 'steps'>,
   at: Date,
+  currencyOf: (productId: string) => string | null,
 ): RelayedEventDoc {
-  // Only a purchase the step says was placed: one not confirmed (declined, payment failed) bought nothing, and its
-  // amount would count towards purchase tasks (buy wealth for 10,000) all the same.
-  const purchase = flow.steps.find(
-    (step) => step.service === 'CONFIRM_PURCHASE' && session.outputs[step.id]?.confirmed === true,
-  );
-  const amount = purchase ? resolveInputs(purchase, session.outputs).amount : undefined;
+  const purchase = placedPurchase(session, flow);
+  const amount = purchase?.amount;
+  const currency = typeof purchase?.productId === 'string' ? currencyOf(purchase.productId) : null;
   return {
     _id: session._id,
     name: 'flow_completed',
@@ -29,9 +55,24 @@ export function flowCompletedEvent(
     occurredAt: at,
     properties: {
       flowKey: flow.key,
-      ...(typeof amount === 'number' && Number.isFinite(amount) ? { amount } : {}),
+      ...(typeof amount === 'number' && Number.isFinite(amount) && currency !== null
+        ? { amount, currency }
+        : {}),
     },
   };
+}
+
+/** The flow_completed events of completed sessions, each with its flow and when it completed: one catalogue read. */
+export async function flowCompletedEvents(
+  repos: Pick<ProductsRepositories, 'products'>,
+  completed: readonly { session: FlowSessionDoc; flow: ServiceFlowDoc; at: Date }[],
+): Promise<RelayedEventDoc[]> {
+  const productIds = completed.flatMap(({ session, flow }) => purchasedProductId(session, flow) ?? []);
+  const products = productIds.length > 0 ? await repos.products.findByIds([...new Set(productIds)]) : [];
+  const currencies = new Map(products.map((product) => [product._id, product.currency]));
+  return completed.map(({ session, flow, at }) =>
+    flowCompletedEvent(session, flow, at, (id) => currencies.get(id) ?? null),
+  );
 }
 
 /** Completed sessions a pass queues at most; the next pass goes on. */
@@ -42,17 +83,18 @@ const PENDING_BATCH = 100;
  * queuing its event left it so, and nobody need send the step again. Returns how many it queued.
  */
 export async function queueCompletedFlows(
-  repos: Pick<ProductsRepositories, 'flows' | 'sessions' | 'relay'>,
+  repos: Pick<ProductsRepositories, 'flows' | 'sessions' | 'relay' | 'products'>,
 ): Promise<number> {
   const sessions = await repos.sessions.eventsPending(PENDING_BATCH);
   const flows = new Map<string, ServiceFlowDoc | null>();
-  const events: RelayedEventDoc[] = [];
+  const completed: { session: FlowSessionDoc; flow: ServiceFlowDoc; at: Date }[] = [];
   for (const session of sessions) {
     if (!flows.has(session.flowId)) flows.set(session.flowId, await repos.flows.findById(session.flowId));
     const flow = flows.get(session.flowId);
     const record = session.history.find((entry) => entry.completed);
-    if (flow && record) events.push(flowCompletedEvent(session, flow, record.at));
+    if (flow && record) completed.push({ session, flow, at: record.at });
   }
+  const events = await flowCompletedEvents(repos, completed);
   await repos.relay.enqueue(events);
   await repos.sessions.eventsQueued(sessions.map((session) => session._id));
   return events.length;

@@ -10,7 +10,7 @@ import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
 import { fitsType, outputTypesOf, serviceByCode } from './catalog';
-import { flowCompletedEvent } from './completion-event';
+import { flowCompletedEvents } from './completion-event';
 import { consentRefusal } from './consent';
 import { nextStepId, resolveInputs, type FlowStep } from './flow';
 import type { MemberRiskSource } from './member-risk';
@@ -214,7 +214,7 @@ async function replay(
   record: FlowSessionDoc['history'][number],
 ): Promise<AdvanceOutcome> {
   if (record.completed) {
-    await run.repos.relay.enqueue([flowCompletedEvent(session, flow, record.at)]);
+    await run.repos.relay.enqueue(await flowCompletedEvents(run.repos, [{ session, flow, at: record.at }]));
     if (session.eventPending) await run.repos.sessions.eventsQueued([session._id]);
   }
   return {

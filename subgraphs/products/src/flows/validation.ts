@@ -2,10 +2,10 @@
 // know of the world (the products it buys, which pages and benefits exist) is passed in, so the compliance rule (no
 // purchase above R2 without a prior risk assessment on every path), what a flow buys, the pages it shows and the
 // benefits it claims are checked without this module touching MongoDB or the graph.
-import type { ProductDoc } from '../models/product';
+import { PRODUCT_TYPES, type ProductDoc, type ProductType } from '../models/product';
 import { fitsType, outputTypesOf, serviceByCode } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
-import { amountRefusal, saleRefusal } from './sale';
+import { FLOW_CHANNEL, amountRefusal, saleRefusal } from './sale';
 
 export type FlowProblemCode =
   | 'NO_START'
@@ -20,6 +20,7 @@ export type FlowProblemCode =
   | 'MISSING_RISK_ASSESSMENT'
   | 'MISSING_IDENTITY_CHECK'
   | 'UNSELLABLE_PURCHASE'
+  | 'UNSELLABLE_PRODUCT_TYPE'
   | 'UNKNOWN_PAGE'
   | 'UNKNOWN_BENEFIT';
 
@@ -39,6 +40,8 @@ export type FlowProduct = Pick<
 export interface FlowFacts {
   /** The catalogue's product of an id, or null when there is none. */
   product: (productId: string) => FlowProduct | null;
+  /** Whether a product of this type is on sale on the mini-program. */
+  sellsType: (productType: ProductType) => boolean;
   /** Whether a page a flow may show (by key) exists. */
   pageExists: (pageKey: string) => boolean;
   /** Whether a benefit (by id) is published, has not ended and may be claimed (a points product is bought). */
@@ -58,6 +61,22 @@ function benefitClaimedBy(step: FlowStep): string | null {
   const mapping = step.inputs.find((candidate) => candidate.input === 'benefitId');
   return mapping?.fromStep === null && typeof mapping.constant === 'string' ? mapping.constant : null;
 }
+
+/** The product type a SELECT_PRODUCT step sells by a fixed type; a type chosen at run time cannot be checked before. */
+function productTypeSelectedBy(step: FlowStep): string | null {
+  if (step.service !== 'SELECT_PRODUCT') return null;
+  const mapping = step.inputs.find((candidate) => candidate.input === 'productType');
+  return mapping?.fromStep === null && typeof mapping.constant === 'string' ? mapping.constant : null;
+}
+
+export const isProductType = (value: string): value is ProductType =>
+  (PRODUCT_TYPES as readonly string[]).includes(value);
+
+/** Every product type a flow's selections name by a fixed type, that is a product type. */
+export const selectedProductTypes = (graph: FlowGraph): ProductType[] =>
+  graph.steps
+    .map(productTypeSelectedBy)
+    .filter((type): type is ProductType => type !== null && isProductType(type));
 
 /** Every page a flow shows by a fixed key. */
 export const shownPageKeys = (graph: FlowGraph): string[] =>
@@ -325,6 +344,21 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
     }
   }
   for (const step of graph.steps) {
+    // Every product such a step offers is refused (WRONG_PRODUCT_TYPE, NOT_ON_CHANNEL): no session gets past it.
+    const productType = productTypeSelectedBy(step);
+    if (productType !== null && !isProductType(productType)) {
+      report(
+        'UNSELLABLE_PRODUCT_TYPE',
+        step.id,
+        `step ${step.id} selects a ${productType} product, which is not a product type (${PRODUCT_TYPES.join(', ')})`,
+      );
+    } else if (productType !== null && !facts.sellsType(productType)) {
+      report(
+        'UNSELLABLE_PRODUCT_TYPE',
+        step.id,
+        `step ${step.id} selects a ${productType} product; no ${productType} product is on sale on ${FLOW_CHANNEL}`,
+      );
+    }
     const pageKey = pageKeyShownBy(step);
     if (pageKey !== null && !facts.pageExists(pageKey))
       report('UNKNOWN_PAGE', step.id, `step ${step.id} shows page ${pageKey}, which does not exist`);

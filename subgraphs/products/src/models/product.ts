@@ -2,7 +2,8 @@
 import { Schema, type Model } from 'mongoose';
 import type { RiskLevel } from '../domain/suitability';
 
-export type ProductType = 'DEPOSIT' | 'WEALTH' | 'FUND' | 'LOAN' | 'INSURANCE' | 'PAYMENT';
+export const PRODUCT_TYPES = ['DEPOSIT', 'WEALTH', 'FUND', 'LOAN', 'INSURANCE', 'PAYMENT'] as const;
+export type ProductType = (typeof PRODUCT_TYPES)[number];
 export type ProductStatus = 'ON_SALE' | 'SUSPENDED' | 'CLOSED';
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -79,6 +80,15 @@ export class ProductRepository {
 
   all(): Promise<ProductDoc[]> {
     return this.model.find().sort({ _id: 1 }).lean<ProductDoc[]>().exec();
+  }
+
+  /** Of `types`, those of which a product is on sale on `channel`. */
+  async typesOnSale(types: readonly ProductType[], channel: Channel): Promise<Set<ProductType>> {
+    const found = await this.model
+      .find({ status: 'ON_SALE', channels: channel, type: { $in: types } }, { type: 1 })
+      .lean<Pick<ProductDoc, 'type'>[]>()
+      .exec();
+    return new Set(found.map((product) => product.type));
   }
 
   findByIds(ids: readonly string[]): Promise<ProductDoc[]> {
