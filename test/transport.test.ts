@@ -114,6 +114,49 @@ describe('identical requests in flight', () => {
     expect(proxy.counts.received - before).toBe(2);
   });
 
+  it('are never shared between callers whose subject and scopes only read alike when joined', async () => {
+    proxy.delayMs = 300;
+    const before = proxy.counts.received;
+    // An issuer writes whatever strings it likes (Auth0's subjects hold a "|"): a member with an odd extra scope, and a
+    // caller whose subject spells the member's id and that scope, must not be one caller.
+    const [member, lookalike] = await Promise.all(
+      [
+        ['M0001', 'member x|'],
+        ['M0001|member x', ''],
+      ].map(async ([subject, scope]) =>
+        graphql(hub.gatewayUrl, '{ viewer { id } }', {}, bearer(await clientToken(subject!, scope!))),
+      ),
+    );
+    expect(member?.data).toEqual({ viewer: { id: 'M0001' } });
+    expect(lookalike?.data).toEqual({ viewer: null });
+    expect(proxy.counts.received - before).toBe(2);
+  });
+
+  it('are shared by no two callers that differ in one thing the subgraph is told', async () => {
+    proxy.delayMs = 300;
+    const before = proxy.counts.received;
+    const member = await clientToken('M0001', 'member');
+    const withPii = await clientToken('M0001', 'member pii:read');
+    const callers: Record<string, string>[] = [
+      {},
+      { 'x-device-id': 'device-transport-1' },
+      { 'x-device-id': 'device-transport-2' },
+      bearer(member),
+      bearer(withPii),
+    ];
+    const answers = await Promise.all(
+      callers.map((headers) => graphql(hub.gatewayUrl, '{ viewer { id } }', {}, headers)),
+    );
+    expect(answers.map((answer) => answer?.data?.viewer?.id ?? null)).toEqual([
+      null,
+      'guest:device-transport-1',
+      'guest:device-transport-2',
+      'M0001',
+      'M0001',
+    ]);
+    expect(proxy.counts.received - before).toBe(callers.length);
+  });
+
   it('are never shared for mutations', async () => {
     proxy.delayMs = 300;
     const operator = bearer(await clientToken('ops.alice', 'operator'));

@@ -115,9 +115,14 @@ const isQuery = (document: DocumentNode) =>
       definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.QUERY,
   );
 
-/** Two guests are two callers: each is answered as their own device. */
+/**
+ * Everything the internal identity token tells a subgraph about the caller (subject, scopes, device), so two callers
+ * share an answer only when a subgraph could not tell them apart. Encoded as JSON: a token's subject and scopes are
+ * whatever strings its issuer wrote (`auth0|…` subjects, say), so no separator character is safe, and the key holds no
+ * raw newline for the body after it to be confused with.
+ */
 const identityKey = ({ identity }: GatewayContext) =>
-  `${identity.subject ?? ''}|${[...identity.scopes].sort().join(' ')}|${identity.deviceId ?? ''}`;
+  JSON.stringify([identity.subject, [...identity.scopes].sort(), identity.deviceId ?? null]);
 
 function parseJson(text: string): GatewayGraphQLResponse | null {
   try {
