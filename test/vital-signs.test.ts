@@ -1,6 +1,7 @@
 // The hub's vital signs: one OpenTelemetry trace per request across the gateway and the subgraphs it asks, sent to the
-// configured OTLP endpoint and bound to the request id; Prometheus metrics at /metrics on each process that move with
-// the requests; and a gateway in production that keeps /metrics off its public port unless told otherwise.
+// configured OTLP endpoint and bound to the request id, and the hub's own whatever trace context the client sends;
+// Prometheus metrics at /metrics on each process that move with the requests; and a gateway in production that keeps
+// /metrics off its public port unless told otherwise.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -9,52 +10,29 @@ import { buildGateway } from '../gateway/src/server';
 import { SUPERGRAPH_PATH, type RunningHub } from '../scripts/hub';
 import { bearer, capturingLogger, clientToken, graphql, testConfig, testLogger } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { attribute, startSpanCollector, type SpanCollector } from './support/span-collector';
 
-interface ExportedSpan {
-  traceId: string;
-  name: string;
-  kind: number;
-  attributes: { key: string; value: { stringValue?: string } }[];
-}
-
-let collector: http.Server;
+let collector: SpanCollector;
 let tracing: Tracing;
 let hub: RunningHub;
-const exported: ExportedSpan[] = [];
 const log = capturingLogger('hub', 'debug');
 
 const HOME = `query Home { viewer { id page(channel: APP, key: "home") { slots { code items { __typename } } } } }`;
 
 beforeAll(async () => {
-  // A stand-in OTLP/HTTP collector: it keeps the spans it is sent.
-  collector = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      const batch = JSON.parse(body) as {
-        resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[];
-      };
-      exported.push(
-        ...batch.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)),
-      );
-      res.setHeader('content-type', 'application/json');
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-  tracing = (await startConfiguredTracing({ ...testConfig, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, 'hub'))!;
+  collector = await startSpanCollector();
+  tracing = (await startConfiguredTracing(
+    { ...testConfig, OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint },
+    'hub',
+  ))!;
   hub = await startTestHub('vital_signs', { logger: log.logger });
 });
 
 afterAll(async () => {
   await stopTestHub(hub);
   await tracing.stop();
-  await new Promise((resolve) => collector.close(resolve));
+  await collector.stop();
 });
-
-const attribute = (span: ExportedSpan, key: string) =>
-  span.attributes.find((candidate) => candidate.key === key)?.value.stringValue;
 
 it('traces a page query as one trace across the gateway and the subgraphs, bound to its request id', async () => {
   const requestId = 'vital-signs-page-0001';
@@ -70,7 +48,7 @@ it('traces a page query as one trace across the gateway and the subgraphs, bound
   expect(response.errors).toBeUndefined();
   await tracing.flush();
 
-  const spans = exported.filter((span) => attribute(span, 'hub.request_id') === requestId);
+  const spans = collector.spans.filter((span) => attribute(span, 'hub.request_id') === requestId);
   const gateway = spans.find((span) => attribute(span, 'hub.component') === 'gateway');
   expect(gateway).toBeDefined();
   const traceId = gateway!.traceId;
@@ -80,7 +58,9 @@ it('traces a page query as one trace across the gateway and the subgraphs, bound
     expect.arrayContaining(['gateway', 'members', 'content', 'products', 'engagement']),
   );
   // The gateway's fetches are spans of the same trace, one per subgraph it asked.
-  const fetches = exported.filter((span) => span.traceId === traceId && span.name.startsWith('subgraph '));
+  const fetches = collector.spans.filter(
+    (span) => span.traceId === traceId && span.name.startsWith('subgraph '),
+  );
   expect([...new Set(fetches.map((span) => attribute(span, 'hub.subgraph')))]).toEqual(
     expect.arrayContaining(['members', 'content', 'products']),
   );
@@ -88,6 +68,36 @@ it('traces a page query as one trace across the gateway and the subgraphs, bound
   const lines = log.lines().filter((line) => line.requestId === requestId);
   expect(lines.length).toBeGreaterThan(0);
   expect(new Set(lines.map((line) => line.traceId))).toEqual(new Set([traceId]));
+});
+
+it('starts a trace of its own for a client that sends a traceparent, linked to the client’s, and records it', async () => {
+  const requestId = 'vital-signs-client-trace-0001';
+  const clientTrace = { traceId: 'c1e47c1e47c1e47c1e47c1e47c1e47c1', spanId: '5a11e5a11e5a11e5' };
+  // The client says "not sampled": that is not for a client to decide, either way.
+  const response = await graphql(
+    hub.gatewayUrl,
+    HOME,
+    {},
+    {
+      ...bearer(await clientToken('M0001', 'member')),
+      'x-request-id': requestId,
+      traceparent: `00-${clientTrace.traceId}-${clientTrace.spanId}-00`,
+    },
+  );
+  expect(response.errors).toBeUndefined();
+  await tracing.flush();
+
+  const spans = collector.spans.filter((span) => attribute(span, 'hub.request_id') === requestId);
+  const gateway = spans.find((span) => attribute(span, 'hub.component') === 'gateway' && !span.parentSpanId);
+  expect(gateway).toBeDefined();
+  expect(gateway!.traceId).not.toBe(clientTrace.traceId);
+  expect(gateway!.links).toEqual([expect.objectContaining(clientTrace)]);
+  // The hub's own calls (and any content makes back through the gateway) continue the gateway's trace.
+  expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([gateway!.traceId]));
+  expect(spans.map((span) => attribute(span, 'hub.component'))).toEqual(
+    expect.arrayContaining(['members', 'content']),
+  );
+  expect(collector.spans.filter((span) => span.traceId === clientTrace.traceId)).toEqual([]);
 });
 
 /** The value of one sample of a metric in Prometheus's text format; 0 when it has not been counted yet. */

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Request, RequestHandler } from 'express';
-import { ErrorCode, ON_BEHALF_OF_HEADER, sendGraphQLError, verifyOnBehalfOf } from '@bank-hub/shared';
+import { ErrorCode, sendGraphQLError } from '@bank-hub/shared';
+import { fromHub } from './request-context';
 
 export const PERSISTED_DOCUMENTS_PATH = path.resolve(__dirname, '../../schema/persisted-documents.json');
 
@@ -86,18 +87,6 @@ function substitute(req: Request, body: string): void {
   req.body = { ...params, query: body };
 }
 
-/** Whether the request is one of the hub's own subgraphs asking the graph on its caller's behalf. */
-async function fromHub(req: Request, secret: string): Promise<boolean> {
-  const signed = req.headers[ON_BEHALF_OF_HEADER];
-  if (typeof signed !== 'string') return false;
-  try {
-    await verifyOnBehalfOf(signed, secret);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Accepts `documentId` ("sha256:<hex>" or the bare hex) or a persisted query's `sha256Hash` sent without text, and
  * hands Apollo Server the manifest's text; with `only`, refuses every other operation before it is parsed.
@@ -148,7 +137,7 @@ export function persistedDocuments(
     if (
       only &&
       !(typeof sent.query === 'string' && byId.has(documentIdOf(sent.query))) &&
-      !(await fromHub(req, secret))
+      !(await fromHub(req.headers, secret))
     ) {
       sendGraphQLError(
         res,

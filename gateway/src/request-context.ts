@@ -1,6 +1,7 @@
 // The gateway's per-request context: who is calling (their verified token, or a subgraph calling back on their
 // behalf), the request id every log line of the request carries, a signal that aborts when the client goes away,
 // and the deadline a calling subgraph passed on.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response } from 'express';
 import {
   DEADLINE_HEADER,
@@ -51,6 +52,19 @@ export function contextFor(
     signal: disconnected.signal,
     deadline,
   };
+}
+
+/**
+ * Whether a request is one of the hub's own subgraphs asking the graph on its caller's behalf: it carries an
+ * on-behalf-of identity signed with the secret only the hub holds. Answered at once for the usual request, without one.
+ */
+export function fromHub(headers: IncomingHttpHeaders, secret: string): boolean | Promise<boolean> {
+  const signed = headers[ON_BEHALF_OF_HEADER];
+  if (typeof signed !== 'string') return false;
+  return verifyOnBehalfOf(signed, secret).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function gatewayContext(config: HubConfig, logger: Logger, verifyToken: TokenVerifier) {

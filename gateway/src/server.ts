@@ -41,7 +41,7 @@ import {
   type PersistedDocumentManifest,
 } from './persisted-documents';
 import { hubInputScalars } from './input-scalars';
-import { gatewayContext, type GatewayContext } from './request-context';
+import { fromHub, gatewayContext, type GatewayContext } from './request-context';
 import { SubgraphClient } from './subgraph-client';
 import { ownerOf, subgraphsOf } from './subgraphs';
 import { webAssets } from './web';
@@ -167,7 +167,8 @@ export function buildGateway(options: GatewayOptions): Gateway {
   // GraphQL answers are no-store, so nobody revalidates them: no answer body is hashed for an ETag. Files keep theirs,
   // which sendFile and express.static derive from the file's size and time rather than from this function.
   app.set('etag', () => undefined);
-  app.use(requestId(logger, 'gateway'));
+  // A client's trace context neither names our trace nor decides whether it is recorded; a subgraph's call back does.
+  app.use(requestId(logger, 'gateway', (req) => fromHub(req.headers, config.SUBGRAPH_SECRET)));
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   // The public port answers /metrics outside production, and in production only when configured to.
   if (config.GATEWAY_PUBLIC_METRICS ?? config.NODE_ENV !== 'production')

@@ -156,7 +156,7 @@ export const configSchema = z
     MAX_DOCUMENT_BYTES: whole(1).default(20_000),
     /** Where traces go: an OTLP/HTTP collector's base URL (spans to <url>/v1/traces); unset, tracing is off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-    /** The share of requests traced when the caller has not decided already (0 to 1). */
+    /** The share of client requests traced (0 to 1); the hub's own processes carry their decision on. */
     TRACE_SAMPLE_RATIO: z
       .string()
       .regex(/^\d+(\.\d+)?$/, 'must be a decimal number such as 0.25')

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { ErrorCode } from './errors';
 import type { Logger } from './logger';
 import { endServerSpan, runInContext, startServerSpan } from './tracing';
@@ -36,24 +36,32 @@ export function deadlineFrom(header: string | string[] | undefined, now = Date.n
 /** The request id of this request, set by `requestId()`. */
 export const requestIdOf = (res: Response): string => String(res.locals.requestId ?? '');
 
+/** Whether a request comes from one of the hub's own processes, whose trace (and its sampling) the request joins. */
+export type FromHub = (req: Request) => boolean | Promise<boolean>;
+
 /**
  * Takes (or makes) the request id, echoes it on the response and keeps it for the rest of the request, which runs in
- * its own server span of `component` (continuing the caller's trace; see tracing.ts). When the answer is a refusal
- * (4xx), logs one line saying which and why.
+ * its own server span of `component` (continuing the caller's trace when `fromHub` says the caller is the hub's own;
+ * see tracing.ts). When the answer is a refusal (4xx), logs one line saying which and why.
  */
-export function requestId(logger: Logger, component: string): RequestHandler {
+export function requestId(logger: Logger, component: string, fromHub: FromHub): RequestHandler {
   return (req, res, next) => {
     const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.locals.requestId = id;
     res.setHeader(REQUEST_ID_HEADER, id);
-    const traced = startServerSpan(component, req, id);
-    res.once('close', () => endServerSpan(traced.span, res.statusCode));
     res.once('finish', () => {
       if (res.statusCode < 400 || res.statusCode >= 500) return;
       const refusal = res.locals.refusal as { code: string; reason: string } | undefined;
       logger.warn({ requestId: id, status: res.statusCode, path: req.path, ...refusal }, 'refused a request');
     });
-    runInContext(traced.context, next);
+    const serve = (trusted: boolean) => {
+      const traced = startServerSpan(component, req, id, trusted);
+      res.once('close', () => endServerSpan(traced.span, res.statusCode));
+      runInContext(traced.context, next);
+    };
+    const trusted = fromHub(req);
+    if (typeof trusted === 'boolean') serve(trusted);
+    else trusted.then(serve, next);
   };
 }
 

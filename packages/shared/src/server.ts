@@ -149,7 +149,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
   app.disable('x-powered-by');
   // Answers are POSTed and never revalidated: an ETag would hash every response body for nobody.
   app.disable('etag');
-  app.use(requestId(options.dependencies.logger, options.name));
+  // Subgraphs listen on the private network, where only the hub's own processes call them: their traces continue.
+  app.use(requestId(options.dependencies.logger, options.name, () => true));
   app.get('/health', (_req, res) => void res.json({ status: 'ok', subgraph: options.name }));
   // Subgraphs listen on the private network only: Prometheus scrapes them there.
   app.get('/metrics', metrics.handler());

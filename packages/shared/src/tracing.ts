@@ -1,6 +1,9 @@
 // OpenTelemetry traces: one trace per client request across the gateway and every subgraph. Each process starts a
 // server span for every HTTP request it answers, continuing the trace of the W3C `traceparent` header the caller sent
-// (the gateway to a subgraph, a subgraph calling the graph back); calls to other processes carry the active span on.
+// when the caller is one of the hub's own processes (the gateway to a subgraph, a subgraph calling the graph back);
+// calls to other processes carry the active span on. A client's `traceparent` starts no trace of ours and decides no
+// sampling (its flag would let anyone have every request recorded and exported): the gateway starts a trace of its own,
+// sampled at the configured ratio, and links the client's span to it.
 // The server span records the request id (x-request-id) and the request's log lines record the trace id, so one finds
 // the other. Spans go to an OTLP/HTTP collector; with no endpoint configured (the default) tracing is off and costs
 // nothing: the API hands out non-recording spans, and the SDK and exporter (some 16 MB a process) are never loaded.
@@ -28,7 +31,7 @@ export interface Tracing {
 
 /**
  * Registers this process's tracer provider: spans of `service` (the process: gateway, a subgraph, or the one-process
- * hub) sampled at `sampleRatio` unless the caller's trace decided already, exported in batches.
+ * hub) sampled at `sampleRatio` unless the hub process that called decided already, exported in batches.
  */
 export async function startTracing(options: {
   service: string;
@@ -78,13 +81,20 @@ export async function startConfiguredTracing(config: HubConfig, service: string)
   });
 }
 
-/** The server span of one HTTP request a hub process answers, and the context its handlers run in. */
+/**
+ * The server span of one HTTP request a hub process answers, and the context its handlers run in. It continues the
+ * caller's trace, sampling decision included, only when `fromHub` (the caller is a process of the hub's own); anyone
+ * else's span is only linked to a new trace, whose sampling is ours.
+ */
 export function startServerSpan(
   component: string,
   request: { method: string; path: string; headers: Record<string, string | string[] | undefined> },
   requestId: string,
+  fromHub: boolean,
 ): { span: Span; context: Context } {
-  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const sent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const callerSpan = trace.getSpanContext(sent);
+  const parent = fromHub ? sent : ROOT_CONTEXT;
   const span = trace.getTracer(TRACER).startSpan(
     `${request.method} ${request.path}`,
     {
@@ -95,6 +105,7 @@ export function startServerSpan(
         'http.request.method': request.method,
         'url.path': request.path,
       },
+      links: !fromHub && callerSpan ? [{ context: callerSpan }] : [],
     },
     parent,
   );
