@@ -134,6 +134,22 @@ async function setBalance(memberId: string, points: number): Promise<void> {
   await members.members.model.updateOne({ _id: memberId }, { $set: { points } });
 }
 
+/** One pass of the background settlement of abandoned purchases at `now`, paying through the gateway under `requestId`. */
+const settleAt = (now: Date, requestId: string) =>
+  settlePurchases(
+    engagement,
+    calendar,
+    (memberId) =>
+      pointsPayment(
+        graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
+        memberId,
+        'points mall: settled',
+        requestId,
+      ),
+    testLogger,
+    now,
+  );
+
 const memberIds = (count: number, from: number) =>
   Array.from({ length: count }, (_, i) => `M${String(from + i).padStart(4, '0')}`);
 
@@ -349,16 +365,7 @@ describe('a redemption whose spend went through at members but whose answer was 
   });
 
   it('is settled by the background pass when its key is never retried: points back, nothing bought', async () => {
-    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
-    const settle = (now: Date) =>
-      settlePurchases(
-        engagement,
-        calendar,
-        (memberId) =>
-          pointsPayment(graphMemberPoints(graph), memberId, 'points mall: settled', 'test-settle'),
-        testLogger,
-        now,
-      );
+    const settle = (now: Date) => settleAt(now, 'test-settle');
     // Spent with the answer lost; never reached members; and a writer that died after paying and reserving.
     await Promise.all(['M0962', 'M0963', 'M0964'].map((memberId) => setBalance(memberId, 100)));
     await loseAnswerOf('M0962', 'never-retried');
@@ -398,20 +405,7 @@ describe('a redemption whose spend went through at members but whose answer was 
 
 describe('a purchase whose writer died after reserving the member’s count, before paying', () => {
   it('is finished by the background pass, paying once, or refused giving the count back when the balance is short', async () => {
-    const settle = (now: Date) =>
-      settlePurchases(
-        engagement,
-        calendar,
-        (memberId) =>
-          pointsPayment(
-            graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
-            memberId,
-            'points mall: settled',
-            'test-settle-held',
-          ),
-        testLogger,
-        now,
-      );
+    const settle = (now: Date) => settleAt(now, 'test-settle-held');
     const [rich, poor] = ['M0965', 'M0966'];
     await setBalance(rich!, 100);
     await setBalance(poor!, 0);
@@ -463,20 +457,7 @@ describe('a purchase by a member members does not know', () => {
   });
 
   it('left unanswered before, is cancelled by the background pass, which then settles the purchases behind it', async () => {
-    const settle = (now: Date) =>
-      settlePurchases(
-        engagement,
-        calendar,
-        (memberId) =>
-          pointsPayment(
-            graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
-            memberId,
-            'points mall: settled',
-            'test-settle-nobody',
-          ),
-        testLogger,
-        now,
-      );
+    const settle = (now: Date) => settleAt(now, 'test-settle-nobody');
     const stored = (memberId: string, createdAt: Date) => {
       const requestId = claimRequestId(memberId, 'POINTS', 'stuck-before');
       return {
@@ -596,15 +577,7 @@ describe('a purchase an operator revokes', () => {
       await hub.restartSubgraph('members');
     }
     expect((await balances(memberId)).points).toBe(0);
-    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
-    const settle = () =>
-      settlePurchases(
-        engagement,
-        calendar,
-        (id) => pointsPayment(graphMemberPoints(graph), id, 'points mall: settled', 'test-settle-revoked'),
-        testLogger,
-        new Date(Date.now() + 60_000),
-      );
+    const settle = () => settleAt(new Date(Date.now() + 60_000), 'test-settle-revoked');
     await settle();
     await settle();
     expect((await balances(memberId)).points).toBe(100);

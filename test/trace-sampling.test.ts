@@ -39,6 +39,19 @@ async function spansOf(requestId: string) {
   return collector.spans.filter((span) => attribute(span, 'hub.request_id') === requestId);
 }
 
+/** `{ __typename }` with a sampled traceparent and an on-behalf-of identity of M0001 signed with `secret`. */
+const askOnBehalfOf = async (requestId: string, secret: string) =>
+  graphql(
+    gateway.url,
+    '{ __typename }',
+    {},
+    {
+      'x-request-id': requestId,
+      traceparent: sampledTraceparent,
+      'x-hub-on-behalf-of': await signOnBehalfOf({ subject: 'M0001', scopes: new Set(['member']) }, secret),
+    },
+  );
+
 it('records nothing of a client request whose traceparent says sampled', async () => {
   const requestId = 'trace-sampling-client-0001';
   const response = await graphql(
@@ -53,19 +66,7 @@ it('records nothing of a client request whose traceparent says sampled', async (
 
 it('continues the trace of a subgraph calling the graph back, its sampling decision included', async () => {
   const requestId = 'trace-sampling-hub-0001';
-  const response = await graphql(
-    gateway.url,
-    '{ __typename }',
-    {},
-    {
-      'x-request-id': requestId,
-      traceparent: sampledTraceparent,
-      'x-hub-on-behalf-of': await signOnBehalfOf(
-        { subject: 'M0001', scopes: new Set(['member']) },
-        testConfig.SUBGRAPH_SECRET,
-      ),
-    },
-  );
+  const response = await askOnBehalfOf(requestId, testConfig.SUBGRAPH_SECRET);
   expect(response.data).toEqual({ __typename: 'Query' });
   expect(await spansOf(requestId)).toEqual([
     expect.objectContaining({ traceId: SAMPLED.traceId, parentSpanId: SAMPLED.spanId }),
@@ -74,19 +75,7 @@ it('continues the trace of a subgraph calling the graph back, its sampling decis
 
 it('records nothing of a client that signs an on-behalf-of identity itself', async () => {
   const requestId = 'trace-sampling-forged-0001';
-  const response = await graphql(
-    gateway.url,
-    '{ __typename }',
-    {},
-    {
-      'x-request-id': requestId,
-      traceparent: sampledTraceparent,
-      'x-hub-on-behalf-of': await signOnBehalfOf(
-        { subject: 'M0001', scopes: new Set(['member']) },
-        'a-secret-the-client-made-up-of-32-chars',
-      ),
-    },
-  );
+  const response = await askOnBehalfOf(requestId, 'a-secret-the-client-made-up-of-32-chars');
   expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   expect(await spansOf(requestId)).toEqual([]);
 });
