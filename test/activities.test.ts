@@ -1,7 +1,7 @@
 // Activities and tasks through the gateway: the activities a member may join with their progress, joining (and the
 // refusals), progress that moves from tracked events within seconds and never counts an event twice, daily
 // sign-in, and operators creating and checking activities.
-import { BankCalendar, ErrorCode, addDays, hubError } from '@bank-hub/shared';
+import { AuditLog, BankCalendar, ErrorCode, addDays, hubError } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { grantPendingRewards } from '../subgraphs/engagement/src/activities/progress';
 import {
@@ -368,6 +368,35 @@ describe('an activity that ends', () => {
     await new Promise((resolve) => setTimeout(resolve, endsAt.getTime() - Date.now() + 100));
     expect(await shown()).not.toContain(id);
     expect(errorCodes(await graphql(hub.gatewayUrl, JOIN, { id }, headers))).toEqual(['ACTIVITY_ENDED']);
+  });
+});
+
+describe('an activity archived while its audit record could not be written', () => {
+  it('leaves the activities members are shown all the same, within SNAPSHOT_REFRESH_MS', async () => {
+    const id = await publish(signInOnce({ points: 5 }));
+    const headers = await member('M0014');
+    const shown = async () =>
+      (await graphql(hub.gatewayUrl, MY_ACTIVITIES, {}, headers)).data?.viewer.activities.map(
+        (a: { activity: { id: string } }) => a.activity.id,
+      );
+    expect(await shown()).toContain(id);
+    // The archive is stored; the audit log cannot be written just then (a failover, a network blip).
+    const failing = jest
+      .spyOn(AuditLog.prototype, 'record')
+      .mockRejectedValueOnce(new Error('audit log unreachable'));
+    try {
+      const archived = await graphql(
+        hub.gatewayUrl,
+        WORKFLOW,
+        { id, step: 'ARCHIVE' },
+        bearer(await clientToken('ops.bo', 'operator')),
+      );
+      expect(errorCodes(archived)).toEqual(['INTERNAL_SERVER_ERROR']);
+    } finally {
+      failing.mockRestore();
+    }
+    await new Promise((resolve) => setTimeout(resolve, testConfig.SNAPSHOT_REFRESH_MS + 50));
+    expect(await shown()).not.toContain(id);
   });
 });
 

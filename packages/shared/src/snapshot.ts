@@ -100,6 +100,18 @@ export class Snapshot<T> {
     this.state = this.state && { ...this.state, checkedAt: 0 };
   }
 
+  /**
+   * Runs a write of this process and then `changed()`, also when the write failed: one that stored its change and then
+   * failed (its audit record could not be written) would otherwise never reach any process, this one included.
+   */
+  async afterWrite<R>(write: () => Promise<R>): Promise<R> {
+    try {
+      return await write();
+    } finally {
+      await this.changed();
+    }
+  }
+
   private async refresh(): Promise<Versioned<T>> {
     const revision = await this.revisions.current();
     if (this.state && this.state.revision === revision) {

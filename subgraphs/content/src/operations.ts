@@ -38,8 +38,8 @@ async function audit(
   before: unknown,
   after: unknown,
 ) {
-  try {
-    await ctx.repos.audit.record({
+  await ctx.published.afterWrite(() =>
+    ctx.repos.audit.record({
       actor: operator.id,
       action,
       targetType,
@@ -47,10 +47,8 @@ async function audit(
       before,
       after,
       requestId: ctx.requestId,
-    });
-  } finally {
-    await ctx.published.changed();
-  }
+    }),
+  );
 }
 
 async function pageOrNotFound(ctx: ContentContext, id: string): Promise<PageDoc> {

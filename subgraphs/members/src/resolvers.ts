@@ -102,17 +102,16 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    defineTags: async (_parent, { tags }, ctx) => {
-      const defined = await defineTags(ctx.repos, operator(ctx), tags);
-      await ctx.definitions.changed();
-      return defined;
+    // Told to every process also when the write failed part-way (stored, but its audit record not written).
+    defineTags: (_parent, { tags }, ctx) => {
+      const by = operator(ctx);
+      return ctx.definitions.afterWrite(() => defineTags(ctx.repos, by, tags));
     },
     setMemberTags: (_parent, { memberId, tags, removeCodes }, ctx) =>
       setMemberTags(ctx.repos, operator(ctx), memberId, tags, removeCodes ?? []),
-    upsertSegment: async (_parent, { input }, ctx) => {
-      const segment = await upsertSegment(ctx.repos, operator(ctx), input);
-      await ctx.definitions.changed();
-      return segment;
+    upsertSegment: (_parent, { input }, ctx) => {
+      const by = operator(ctx);
+      return ctx.definitions.afterWrite(() => upsertSegment(ctx.repos, by, input));
     },
     previewSegment: (_parent, { rule }, ctx) => {
       operator(ctx);

@@ -1,6 +1,7 @@
 // Operator mutations against the members subgraph over HTTP: what they change, what they reject, and that a
 // rejected call changes nothing.
 import { BSON, type CommandStartedEvent } from 'mongodb';
+import { AuditLog } from '@bank-hub/shared';
 import { changedBehindTheHubsBack, errorCodes, graphql } from '../../../test/support/env';
 import { compileRule } from '../src/domain/segment-filter';
 import { startMembers, type MembersUnderTest, type SendAs } from './support';
@@ -165,6 +166,26 @@ describe('segments', () => {
       input: { code: 'X', name: 'x', rule: { field: 'level', op: 'eq', value: 'GOLD' } },
     });
     expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('a segment saved while its audit record could not be written', () => {
+  it('is every process’s segment all the same: this one lists it at once', async () => {
+    // Read once, so that this process holds the definitions from before the save.
+    await operator('{ segments { code } }');
+    const failing = jest
+      .spyOn(AuditLog.prototype, 'record')
+      .mockRejectedValueOnce(new Error('audit log unreachable'));
+    try {
+      const saved = await operator(UPSERT_SEGMENT, {
+        input: { code: 'AUDIT_GAP', name: 'Audit gap', rule: { field: 'riskLevel', op: 'eq', value: 'R5' } },
+      });
+      expect(errorCodes(saved)).toEqual(['INTERNAL_SERVER_ERROR']);
+    } finally {
+      failing.mockRestore();
+    }
+    const listed = await operator('{ segments { code } }');
+    expect(listed.data?.segments.map((segment: { code: string }) => segment.code)).toContain('AUDIT_GAP');
   });
 });
 

@@ -40,17 +40,19 @@ async function audit(
   before: unknown,
   after: unknown,
 ) {
-  await ctx.repos.audit.record({
-    actor: operator,
-    action,
-    targetType: 'ACTIVITY',
-    targetId: id,
-    before,
-    after,
-    requestId: ctx.requestId,
-  });
-  // Every audited change of an activity may change what pages and members' lists show, in every process.
-  await ctx.publishedActivities.changed();
+  // Every audited change of an activity may change what pages and members' lists show, in every process: they are told
+  // also when the record could not be written, since the change is stored by then.
+  await ctx.publishedActivities.afterWrite(() =>
+    ctx.repos.audit.record({
+      actor: operator,
+      action,
+      targetType: 'ACTIVITY',
+      targetId: id,
+      before,
+      after,
+      requestId: ctx.requestId,
+    }),
+  );
 }
 
 export async function activityOrNotFound(ctx: EngagementContext, id: string): Promise<ActivityDoc> {
