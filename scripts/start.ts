@@ -1,11 +1,21 @@
 // npm start: the whole hub on one machine — MongoDB (MONGODB_URI, else embedded), demo data on first run,
 // every subgraph of the registry and the gateway, the explorer and the console built if their sources changed — then
 // prints where to open them.
-import { runProcess, startMongo, subgraphPort } from '@bank-hub/shared';
+import { checkPortsFree, gatewayPorts, runProcess, startMongo, subgraphPort } from '@bank-hub/shared';
+import { loadSubgraphs, SUBGRAPH_NAMES } from '../subgraphs/registry';
 import { ensureWebBuilt } from '../web/build';
 import { startHub } from './hub';
 
 runProcess('hub', async (config, logger) => {
+  // A port taken is said at once, before the database starts and the seed loads.
+  const descriptors = await loadSubgraphs();
+  await checkPortsFree(config.HOST, [
+    ...gatewayPorts(config),
+    ...SUBGRAPH_NAMES.map((name) => ({
+      setting: `${name.toUpperCase()}_PORT`,
+      port: subgraphPort(name, descriptors[name].defaultPort),
+    })),
+  ]);
   const [mongo] = await Promise.all([startMongo(logger, config.MONGODB_URI), ensureWebBuilt()]);
   const hub = await startHub({
     config,

@@ -1,14 +1,16 @@
 // A process that cannot start because of a setting says which and why, and nothing else: the operator reading the
 // terminal or a container's log needs the sentence, not a stack trace under it.
 import { execFile } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** Runs a script as `npm start` runs its own (tsx, whose loader also compiles what the subgraph registry imports). */
 async function run(script: string, env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   const { MONGODB_URI: _unset, ...inherited } = process.env;
-  return promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', script], {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...inherited, LOG_LEVEL: 'silent', ...env },
     timeout: 60_000,
@@ -41,4 +43,40 @@ it.each([
   const { code, stderr } = await run(script, {});
   expect(code).toBe(1);
   expect(stderr.trim()).toMatch(new RegExp(`^${message}[^\\n]*$`));
+});
+
+describe('a port another process holds', () => {
+  let taken: net.Server;
+  let port: number;
+
+  beforeAll(async () => {
+    taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    port = (taken.address() as AddressInfo).port;
+  });
+
+  afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+
+  it.each([
+    ['the gateway', 'GATEWAY_PORT', 'gateway/src/index.ts', {}],
+    ['npm start', 'GATEWAY_PORT', 'scripts/start.ts', {}],
+    ['npm start', 'CONTENT_PORT', 'scripts/start.ts', {}],
+    ['the gateway', 'GATEWAY_METRICS_PORT', 'gateway/src/index.ts', { GATEWAY_PORT: '0' }],
+    // The check comes before the database is reached: this address answers nothing.
+    [
+      'a subgraph on its own',
+      'MEMBERS_PORT',
+      'subgraphs/members/src/index.ts',
+      { MONGODB_URI: 'mongodb://127.0.0.1:1' },
+    ],
+  ])('%s stops at once, naming %s, and no stack', async (_what, setting, script, env) => {
+    const started = Date.now();
+    const { code, stderr } = await run(script, { ...env, [setting]: String(port) });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      `${setting}: port ${port} on 127.0.0.1 is in use; set ${setting} to a free port`,
+    );
+    // npm start would otherwise start a database and load the seed first (about ten seconds).
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
 });

@@ -1,11 +1,12 @@
 // Runs the gateway as its own process over the checked-in supergraph (subgraph URLs from the environment).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runProcess } from '@bank-hub/shared';
+import { checkPortsFree, gatewayPorts, runProcess } from '@bank-hub/shared';
 import { buildGateway } from './server';
 import { subgraphUrls } from './subgraphs';
 
 runProcess('gateway', async (config, logger) => {
+  await checkPortsFree(config.HOST, gatewayPorts(config));
   const supergraphSdl = readFileSync(path.resolve(__dirname, '../../schema/supergraph.graphql'), 'utf8');
   const running = await buildGateway({
     config,
