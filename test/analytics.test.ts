@@ -5,15 +5,17 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
-import {
-  WRITE_IN_FLIGHT_TTL_MS,
-  WritesInFlight,
-  type WriteInFlightDoc,
-} from '../subgraphs/analytics/src/models/writes-in-flight';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
 import { FLOW_COMPLETED_CURRENCY, ensureRecordedProperties } from '../subgraphs/analytics/src/seed';
 import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
-import { BankCalendar, GraphClient, encodeFeedCursor, serviceIdentity } from '@bank-hub/shared';
+import {
+  BankCalendar,
+  GraphClient,
+  WRITE_IN_FLIGHT_TTL_MS,
+  WritesInFlight,
+  encodeFeedCursor,
+  serviceIdentity,
+} from '@bank-hub/shared';
 import {
   bearer,
   clientToken,
@@ -578,63 +580,62 @@ describe('stats', () => {
     expect(stats.variants[0]).toEqual({ variant: 'A', impressions: 3, clicks: 0 });
   });
 
-  it('shows stats on the placed items of the page, in the same query', async () => {
-    const response = await graphql(
-      hub.gatewayUrl,
-      `
-        {
-          viewer {
-            page(channel: APP, key: "home") {
-              slots {
-                items {
-                  ... on Banner {
-                    creative {
-                      id
-                      stats {
-                        impressions
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      `,
-      {},
-      member,
-    );
+  const PAGE_STATS = `{
+    viewer {
+      page(channel: APP, key: "home") {
+        slots { items { __typename ... on PlacedItem { creativeId creative { id stats { impressions } } } } }
+      }
+    }
+  }`;
+  const PREVIEW_STATS = `query ($days: Int) {
+    member(id: "M0001") {
+      pagePreview(channel: APP, key: "home") {
+        page { slots { items { ... on PlacedItem { creativeId creative { id stats(days: $days) { impressions } } } } } }
+      }
+    }
+  }`;
+  type Item = { __typename?: string; creativeId: string | null; creative: { stats: unknown } | null };
+  const itemsOf = (slots: { items: Item[] }[]) => slots.flatMap((slot) => slot.items);
+
+  it('shows stats on the placed items of the page an operator previews, in the same query', async () => {
+    const response = await graphql(hub.gatewayUrl, PREVIEW_STATS, {}, operator);
     expect(response.errors).toBeUndefined();
-    const banners = response.data?.viewer.page.slots[0].items;
-    expect(banners.length).toBeGreaterThan(0);
-    for (const banner of banners) expect(banner.creative.stats.impressions).toBeGreaterThanOrEqual(0);
+    const placed = itemsOf(response.data?.member.pagePreview.page.slots).filter((item) => item.creative);
+    expect(placed.length).toBeGreaterThan(0);
+    for (const item of placed) {
+      expect(item.creative?.stats).toEqual({ impressions: expect.any(Number) });
+    }
+  });
+
+  // What a creative earns (impressions, clicks, CTR) is the bank's business, not its members' or visitors'.
+  it.each([
+    ['a member', () => member, 'FORBIDDEN'],
+    ['a guest', () => ({ 'x-device-id': 'device-stats-guest' }), 'UNAUTHENTICATED'],
+  ])('refuses %s the stats, and still gives the whole page', async (_who, headers, code) => {
+    const withoutStats = await graphql(
+      hub.gatewayUrl,
+      PAGE_STATS.replace(' stats { impressions }', ''),
+      {},
+      headers(),
+    );
+    expect(withoutStats.errors).toBeUndefined();
+    const response = await graphql(hub.gatewayUrl, PAGE_STATS, {}, headers());
+    const items = itemsOf(response.data?.viewer.page.slots);
+    expect(items.map((item) => [item.__typename, item.creativeId])).toEqual(
+      itemsOf(withoutStats.data?.viewer.page.slots).map((item) => [item.__typename, item.creativeId]),
+    );
+    const placed = items.filter((item) => item.creative);
+    expect(placed.length).toBeGreaterThan(0);
+    for (const item of placed) expect(item.creative?.stats).toBeNull();
+    expect(response.errors).toHaveLength(placed.length);
+    for (const error of response.errors ?? []) {
+      expect(error.extensions?.code).toBe(code);
+      expect(error.path?.join('.')).toMatch(/^viewer\.page\.slots\.\d+\.items\.\d+\.creative\.stats$/);
+    }
   });
 
   it.each([0, 91])('refuses a window of %i days', async (days) => {
-    const response = await graphql(
-      hub.gatewayUrl,
-      `
-        query ($days: Int) {
-          viewer {
-            page(channel: APP, key: "home") {
-              slots {
-                items {
-                  ... on Banner {
-                    creative {
-                      stats(days: $days) {
-                        clicks
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      `,
-      { days },
-      member,
-    );
+    const response = await graphql(hub.gatewayUrl, PREVIEW_STATS, { days }, operator);
     expect(errorCodes(response)).toContain('BAD_USER_INPUT');
   });
 });
@@ -1022,7 +1023,7 @@ describe('the event feed', () => {
         return super.begin(at);
       }
     }
-    const heldWrites = new HeldWrites(connection.model<WriteInFlightDoc>('WriteInFlight'));
+    const heldWrites = new HeldWrites(feedRepos.writesInFlight.model);
     const slowSink = new MongoEventSink(feedRepos.events, heldWrites, writer);
     const sink = new MongoEventSink(feedRepos.events, feedRepos.writesInFlight, writer);
     const slow = signIn();

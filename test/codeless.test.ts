@@ -102,15 +102,17 @@ async function creativeClicks(creativeId: string): Promise<number> {
     hub.gatewayUrl,
     `
       {
-        viewer {
-          page(channel: APP, key: "home") {
-            slots {
-              items {
-                ... on PlacedItem {
-                  creativeId
-                  creative {
-                    stats(days: 1) {
-                      clicks
+        member(id: "M0001") {
+          pagePreview(channel: APP, key: "home") {
+            page {
+              slots {
+                items {
+                  ... on PlacedItem {
+                    creativeId
+                    creative {
+                      stats(days: 1) {
+                        clicks
+                      }
                     }
                   }
                 }
@@ -121,10 +123,11 @@ async function creativeClicks(creativeId: string): Promise<number> {
       }
     `,
     {},
-    bearer(token),
+    // Stats are for operators: M0001's page as an operator previews it.
+    bearer(await clientToken('ops.codeless', 'operator')),
   );
   const items = (
-    response.data?.viewer.page.slots as {
+    response.data?.member.pagePreview.page.slots as {
       items: { creativeId: string; creative: { stats: { clicks: number } } | null }[];
     }[]
   ).flatMap((slot) => slot.items);

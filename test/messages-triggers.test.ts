@@ -2,15 +2,19 @@
 // feed, asked with the messages service identity) sends once per completion, and a claim about to expire sends once
 // per claim however often the trigger looks; trigger input that cannot work is refused naming its field, and the
 // feeds refuse callers that are not the hub's own subgraphs.
+import { BankCalendar } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
+import { ProgressRepository } from '../subgraphs/engagement/src/activities/model';
+import { countEvents } from '../subgraphs/engagement/src/activities/progress';
 import {
   openRepositories as openEngagement,
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
-import { MESSAGES_SERVICE as SERVICE } from '../subgraphs/messages/src/members-graph';
+import { MESSAGES_SERVICE as SERVICE, completedTasks } from '../subgraphs/messages/src/members-graph';
+import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { IN_APP_TEMPLATE, messaging, type Messaging } from './support/messages';
 import { storedState } from './support/stored';
@@ -85,6 +89,57 @@ describe('a TASK_COMPLETED campaign', () => {
     expect((await entriesOf(id)).map((entry) => entry.memberId)).toEqual(['M0003']);
     const inbox = await m.member('M0003', `{ viewer { inbox(first: 10) { edges { node { title } } } } }`);
     expect(inbox.data?.viewer.inbox.edges).toHaveLength(1);
+  });
+});
+
+describe("engagement's completions feed", () => {
+  it('hands out a completion whose batch ran longer than the lag, though a reader moved past its start meanwhile', async () => {
+    const activityId = 'A-SLOW-BATCH';
+    const now = new Date();
+    await engagement.activities.insert(signInOnceActivity(activityId, now));
+    for (const memberId of ['M0008', 'M0009'])
+      await engagement.participations.join(activityId, memberId, new Date(now.getTime() - 60_000));
+    const only = { activityId, taskId: null, first: 100 };
+    const { cursor: start } = await completedTasks(m.graph, { after: null, ...only });
+    const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
+    const signIn = (memberId: string) => {
+      const at = new Date();
+      return {
+        id: `slow-batch:${memberId}`,
+        name: 'sign_in',
+        memberId,
+        occurredAt: at,
+        receivedAt: at,
+        properties: {},
+        recordedBy: null,
+      };
+    };
+
+    // A batch whose completion is written only once released: a busy database, a long page of events.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const completing = new Promise<void>((resolve) => (entered = resolve));
+    class SlowProgress extends ProgressRepository {
+      override async completeIfReached(...args: Parameters<ProgressRepository['completeIfReached']>) {
+        entered();
+        await held;
+        return super.completeIfReached(...args);
+      }
+    }
+    const progress = new SlowProgress(engagement.progress.model);
+    const slowBatch = countEvents({ ...engagement, progress }, calendar, [signIn('M0008')], new Date());
+    await completing;
+    // Another batch completes M0009's task meanwhile, and a campaign reads the feed once that is past the lag.
+    await countEvents(engagement, calendar, [signIn('M0009')], new Date());
+    await sleep(FEED_LAG_MS);
+    const first = await completedTasks(m.graph, { after: start, ...only });
+
+    release();
+    await slowBatch;
+    await sleep(FEED_LAG_MS);
+    const second = await completedTasks(m.graph, { after: first.cursor, ...only });
+    expect([...first.tasks, ...second.tasks].map((task) => task.memberId).sort()).toEqual(['M0008', 'M0009']);
   });
 });
 

@@ -348,6 +348,37 @@ describe('an activity card', () => {
   });
 });
 
+describe('a page of many activity cards', () => {
+  it('shows its cards when it references more activities than engagement answers about at once (100)', async () => {
+    const { activities } = await openEngagement(hub.connections.engagement);
+    const ids = Array.from({ length: 120 }, (_, i) => `A-MANY-${String(i).padStart(3, '0')}`);
+    await activities.model.insertMany(ids.map((id) => signInOnceActivity(id, new Date())));
+    await changedBehindTheHubsBack(hub.connections.engagement);
+    await insertPublishedPage(
+      hub.connections.content,
+      'many-activities',
+      [{ code: 'acts', template: 'ACTIVITY_LIST', maxItems: 3 }],
+      ids.map((id, i) =>
+        publishedBanner('PG-APP-many-activities', 'acts', `CR-${id}`, {
+          kind: 'ACTIVITY',
+          refId: id,
+          // The last ones first: an activity beyond the first 100 asked about is placed.
+          priority: i,
+          title: null,
+          imageUrl: null,
+          link: null,
+        }),
+      ),
+    );
+    const slots = await pageOf(tokens.young, 'APP', 'many-activities');
+    expect(slots[0]!.items.map((item) => item.creativeId)).toEqual([
+      'CR-A-MANY-119',
+      'CR-A-MANY-118',
+      'CR-A-MANY-117',
+    ]);
+  });
+});
+
 /** The live cards of the first slot of an APP page, as a young member gets it. */
 async function liveCardsOn(key: string) {
   const response = await graphql(

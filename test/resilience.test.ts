@@ -165,18 +165,18 @@ describe('one subgraph down during the headline query', () => {
   });
 
   it('analytics: the page is whole; only the stats it contributes are null, each with an error naming it', async () => {
-    const withStats = `{ viewer { page(channel: APP, key: "home") { slots { items { __typename ... on PlacedItem { creativeId creative { id stats { clicks } } } } } } } }`;
-    const before = await graphql(hub.gatewayUrl, withStats, {}, bearer(token));
+    // Stats are for operators: the page M0002 gets, as an operator previews it.
+    const withStats = `{ member(id: "M0002") { pagePreview(channel: APP, key: "home") { page { slots { items { __typename ... on PlacedItem { creativeId creative { id stats { clicks } } } } } } } } }`;
+    const operator = bearer(await clientToken('ops.resilience', 'operator'));
+    const slots = (answer: GraphQLResponse) =>
+      answer.data?.member.pagePreview.page.slots as { items: Record<string, any>[] }[];
+    const before = await graphql(hub.gatewayUrl, withStats, {}, operator);
     expect(before.errors).toBeUndefined();
     await hub.stopSubgraph('analytics');
     try {
-      const response = await graphql(hub.gatewayUrl, withStats, {}, bearer(token));
-      const items = (response.data?.viewer.page.slots as { items: Record<string, any>[] }[]).flatMap(
-        (slot) => slot.items,
-      );
-      const expected = (before.data?.viewer.page.slots as { items: Record<string, any>[] }[]).flatMap(
-        (slot) => slot.items,
-      );
+      const response = await graphql(hub.gatewayUrl, withStats, {}, operator);
+      const items = slots(response).flatMap((slot) => slot.items);
+      const expected = slots(before).flatMap((slot) => slot.items);
       expect(items.map((item) => [item.__typename, item.creativeId])).toEqual(
         expected.map((item) => [item.__typename, item.creativeId]),
       );
@@ -187,7 +187,7 @@ describe('one subgraph down during the headline query', () => {
       expect(errors.length).toBe(placed.length);
       for (const error of errors) {
         expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', serviceName: 'analytics' });
-        expect(error.path).toMatch(/^viewer\.page\.slots\.\d+\.items\.\d+\.creative\.stats$/);
+        expect(error.path).toMatch(/^member\.pagePreview\.page\.slots\.\d+\.items\.\d+\.creative\.stats$/);
       }
     } finally {
       await hub.restartSubgraph('analytics');

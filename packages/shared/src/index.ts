@@ -26,3 +26,4 @@ export * from './tracing';
 export * from './cached';
 export * from './event-relay';
 export * from './calendar';
+export * from './writes-in-flight';

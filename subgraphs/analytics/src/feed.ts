@@ -3,9 +3,14 @@
 // are handed out only once they are FEED_LAG_MS old (what the clocks of analytics' processes may differ by) and older
 // than every insert still in flight (however long it takes), so no event can land behind a cursor that has moved past
 // its time.
-import { badInput, checkCount, decodeFeedCursor, encodeFeedCursor } from '@bank-hub/shared';
+import {
+  badInput,
+  checkCount,
+  decodeFeedCursor,
+  encodeFeedCursor,
+  type WritesInFlight,
+} from '@bank-hub/shared';
 import type { EventRepository } from './models/event';
-import type { WritesInFlight } from './models/writes-in-flight';
 
 export const FEED_LAG_MS = 2_000;
 /** Enough for every event a running activity's task may count (engagement asks for all of them in one read). */
@@ -21,8 +26,7 @@ export async function feedPage(
   if (args.names.length === 0 || args.names.length > FEED_MAX_NAMES)
     throw badInput(`ask for 1 to ${FEED_MAX_NAMES} event names`, 'names');
   const first = checkCount(args.first, MAX_PAGE, 'first');
-  const oldestInFlight = await writesInFlight.oldest(now);
-  const until = new Date(Math.min(now.getTime() - FEED_LAG_MS, (oldestInFlight?.getTime() ?? Infinity) - 1));
+  const until = await writesInFlight.until(now, FEED_LAG_MS);
   const from = args.after ? decodeFeedCursor(args.after, 'this feed') : { at: until, id: '' };
   const page = await events.feed([...new Set(args.names)], from, until, first);
   const last = page.at(-1);

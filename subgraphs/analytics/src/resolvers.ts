@@ -124,6 +124,8 @@ export const resolvers: Resolvers = {
   Creative: {
     __resolveReference: (reference) => reference,
     stats: async (creative, { days }, ctx) => {
+      // What a creative earns is the bank's business: a member asking it on their page loses this field, not the page.
+      requireScope(ctx.identity, Scope.OPERATOR);
       const window = checkCount(days ?? 7, MAX_DAYS, 'days');
       const totals = await ctx.loaders.creativeTotals.load({ id: creative.id, days: window });
       return creativeStats(totals, ctx.calendar.startOf(windowStart(window, ctx.today)));

@@ -1,9 +1,13 @@
 // Where accepted events go. The collector and trackEvents only see this interface: MongoDB here, and at a larger
 // bank's scale a Kafka producer feeding an existing streaming engine would be another implementation of it.
-import type { BankCalendar, Logger } from '@bank-hub/shared';
+import {
+  WRITE_IN_FLIGHT_TTL_MS,
+  type BankCalendar,
+  type Logger,
+  type WritesInFlight,
+} from '@bank-hub/shared';
 import { RollupTally } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
-import { WRITE_IN_FLIGHT_TTL_MS, type WritesInFlight } from './models/writes-in-flight';
 import type { ExposureRepository } from './models/exposure';
 import type { RollupRepository } from './models/rollup';
 
@@ -83,28 +87,24 @@ export class MongoEventSink implements EventSink {
     }
     if (this.waiting.length > 0) this.schedule();
     try {
-      const write = await this.inFlight.begin(this.clock());
-      // Stamped once the record is stored, not before: a feed page that found no record (however long storing it
-      // took) was asked before now, so it stopped short of this time.
-      const receivedAt = this.clock();
-      const stamped = group.map((waiting) => waiting.events.map((event) => ({ ...event, receivedAt })));
       // However long the insert runs, its record holds the feed back: only a dead process's record lapses.
-      const renewal = setInterval(
-        () => void this.inFlight.renew(write, this.clock()).catch(() => undefined),
-        this.renewEveryMs,
-      );
-      renewal.unref();
-      // The same id in two requests of the group: the first is inserted, the second is a duplicate, as if in turn.
-      // A failed insert may still have stored some events: its record stays until it expires, holding the feed back.
-      const stored = new Set(
-        await this.events.insertNew(stamped.flat()).finally(() => clearInterval(renewal)),
-      );
-      this.rollups.add([...stored]);
-      group.forEach((waiting, index) =>
-        waiting.resolve(stamped[index]!.filter((event) => stored.has(event))),
-      );
-      // The events are stored whatever this answers; a record left behind only holds the feed back until it expires.
-      await this.inFlight.end(write).catch(() => undefined);
+      const write = await this.inFlight.hold(this.clock, this.renewEveryMs);
+      try {
+        const stamped = group.map((waiting) =>
+          waiting.events.map((event) => ({ ...event, receivedAt: write.at })),
+        );
+        // The same id in two requests of the group: the first is inserted, the second is a duplicate, as if in turn.
+        const stored = new Set(await this.events.insertNew(stamped.flat()));
+        this.rollups.add([...stored]);
+        group.forEach((waiting, index) =>
+          waiting.resolve(stamped[index]!.filter((event) => stored.has(event))),
+        );
+      } catch (error) {
+        // A failed insert may still have stored some events: its record stays until it expires, holding the feed back.
+        write.abandon();
+        throw error;
+      }
+      await write.end();
     } catch (error) {
       for (const waiting of group) waiting.reject(error);
     }

@@ -337,16 +337,20 @@ export function graphInputs(
     const { document, variables } = inputsDocument(toAsk, askRanking);
     // The member's parts on the caller's behalf, which activities run as content itself: both at once.
     const asService: GraphCaller = { ...caller, identity: CONTENT_SERVICE };
+    // Engagement refuses more ids than it takes at once: a page (or a request's pages) referencing more asks in turns.
+    const activityBatches: string[][] = [];
+    for (let i = 0; i < activitiesToAsk.length; i += LIVE_IDS_PER_REQUEST)
+      activityBatches.push(activitiesToAsk.slice(i, i + LIVE_IDS_PER_REQUEST));
     let data: InputsData | null;
-    let running: InputsData | null;
+    let running: (InputsData | null)[];
     try {
-      [data, running] = await Promise.all([
+      [data, ...running] = await Promise.all([
         toAsk.some(asksAnything)
           ? answers(caller, document, variables, unanswered, ['products', 'analytics'])
           : null,
-        activitiesToAsk.length > 0
-          ? answers(asService, LIVE_ACTIVITIES, { activities: activitiesToAsk }, unanswered, ['engagement'])
-          : null,
+        ...activityBatches.map((batch) =>
+          answers(asService, LIVE_ACTIVITIES, { activities: batch }, unanswered, ['engagement']),
+        ),
       ]);
     } finally {
       if (refresh) refreshing = false;
@@ -354,8 +358,10 @@ export function graphInputs(
     const live = liveActivities(
       activityIds,
       keptActivities,
-      activitiesToAsk,
-      running?.live as LiveActivity[] | null | undefined,
+      activityBatches.map((asked, i) => ({
+        asked,
+        answered: running[i]?.live as LiveActivity[] | null | undefined,
+      })),
     );
     // An answer is kept only when it came from the revision the latest look found, and was asked with the keys
     // that revision ranks by (or all of them). One from another revision means the catalogue moved: look again.
@@ -412,22 +418,28 @@ export function graphInputs(
   }
 
   /**
-   * The activities of `ids` that run now, from what was `kept` and what engagement just answered for `asked`; null
-   * when engagement could not say about one that was not kept. A kept answer is checked against the clock again: an
-   * activity that has ended since is not shown.
+   * The activities of `ids` that run now, from what was `kept` and what engagement just answered for each batch it
+   * was `asked`; null when engagement could not say about one that was not kept. A kept answer is checked against
+   * the clock again: an activity that has ended since is not shown.
    */
   function liveActivities(
     ids: readonly string[],
     kept: ReadonlyMap<string, Liveness>,
-    asked: readonly string[],
-    answered: LiveActivity[] | null | undefined,
+    batches: readonly { asked: readonly string[]; answered: LiveActivity[] | null | undefined }[],
   ): ReadonlyMap<string, RunningActivity> | null {
-    if (asked.length > 0 && !answered && ids.some((id) => !kept.has(id))) return null;
-    const fresh = new Map((answered ?? []).map((activity) => [activity.id, runningActivity(activity)]));
-    if (reuse && answered) for (const id of asked) liveness.set(id, { running: fresh.get(id) ?? null });
+    const fresh = new Map<string, RunningActivity | null>();
+    const answeredFor = new Set<string>();
+    for (const { asked, answered } of batches) {
+      if (!answered) continue;
+      for (const activity of answered) fresh.set(activity.id, runningActivity(activity));
+      for (const id of asked) {
+        answeredFor.add(id);
+        if (reuse) liveness.set(id, { running: fresh.get(id) ?? null });
+      }
+    }
+    if (ids.some((id) => !answeredFor.has(id) && !kept.has(id))) return null;
     const now = clock();
     const result = new Map<string, RunningActivity>();
-    const answeredFor = new Set(answered ? asked : []);
     for (const id of ids) {
       // What engagement just said wins over what was kept, also when it no longer lists the activity.
       const running = answeredFor.has(id) ? fresh.get(id) : kept.get(id)?.running;

@@ -80,7 +80,15 @@ function fakeGraph(
             ];
           }
         }
-        if (alias === 'live')
+        // Engagement refuses more than 100 ids, as its liveActivities does.
+        if (alias === 'live' && (variables.activities as string[]).length > 100) {
+          data.live = null;
+          errors.push({
+            message: 'ids: at most 100',
+            path: ['live'],
+            extensions: { code: 'BAD_USER_INPUT' },
+          });
+        } else if (alias === 'live')
           data.live = (options.listed?.() === false ? [] : (variables.activities as string[])).map((id) => ({
             id,
             title: id,
@@ -337,6 +345,26 @@ it('asks again for every activity it keeps when it asks for one, so that they ex
     { activities: ['ACT-1'] },
     { activities: ['ACT-2', 'ACT-1'] },
   ]);
+});
+
+it('asks which of more than 100 activities run in requests of at most 100, and shows every one that runs', async () => {
+  const { graph, activityAsks } = fakeGraph();
+  const inputs = graphInputs(graph, { reuseMs: 1_000 });
+  const ids = Array.from({ length: 250 }, (_, i) => `ACT-${String(i).padStart(3, '0')}`);
+  // Two members of one request, whose pages show 250 activities between them.
+  const [first, second] = await inputs.ask(CALLER, [
+    question('M0001', { suitability: null, activityIds: ids.slice(0, 150) }),
+    question('M0002', { suitability: null, activityIds: ids.slice(100) }),
+  ]);
+  expect(activityAsks.map((ask) => (ask.variables.activities as string[]).length)).toEqual([100, 100, 50]);
+  expect(new Set(activityAsks.flatMap((ask) => ask.variables.activities as string[]))).toEqual(new Set(ids));
+  expect([...first!.liveActivities!.keys()].sort()).toEqual(ids);
+  expect(first!.unanswered).toEqual({});
+  expect(second!.liveActivities!.size).toBe(250);
+  // All of them were kept: the next page asks nothing.
+  const [next] = await inputs.ask(CALLER, [question('M0003', { suitability: null, activityIds: ids })]);
+  expect(activityAsks).toHaveLength(3);
+  expect(next!.liveActivities!.size).toBe(250);
 });
 
 it('past half of reuseMs, has one page ask again for the activities kept while the others use them', async () => {

@@ -66,7 +66,10 @@ export type Creative = {
   experimentKey?: Maybe<Scalars['String']['output']>;
   /** Creative id. */
   id: Scalars['ID']['output'];
-  /** Impressions, clicks and CTR over the last `days` days, today included; null when analytics cannot answer. */
+  /**
+   * Impressions, clicks and CTR over the last `days` days, today included; null when analytics cannot answer. Operator
+   * scope: a member or guest asking it on their page gets null and an error on this field, and the rest of the page.
+   */
   stats?: Maybe<CreativeStats>;
   /** Content's variants, for assigning members to variants. */
   variants: Array<CreativeVariant>;

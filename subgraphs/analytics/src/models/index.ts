@@ -1,6 +1,6 @@
 // Opens every analytics repository on one database connection and makes sure its indexes exist.
 import type { Connection } from 'mongoose';
-import { AuditLog, JobLeases } from '@bank-hub/shared';
+import { AuditLog, JobLeases, WritesInFlight } from '@bank-hub/shared';
 import { EventRepository, eventSchema, type EventDoc } from './event';
 import { ExposureRepository, exposureSchema, type ExposureDoc } from './exposure';
 import {
@@ -18,7 +18,6 @@ import {
   type RollupDoc,
 } from './rollup';
 import { TrackingPlanRepository, trackedEventSchema, type TrackedEventDoc } from './tracking-plan';
-import { WritesInFlight, writeInFlightSchema, type WriteInFlightDoc } from './writes-in-flight';
 
 export interface AnalyticsRepositories {
   events: EventRepository;
@@ -37,9 +36,7 @@ export async function openRepositories(connection: Connection): Promise<Analytic
       connection.model<EventDoc>('Event', eventSchema),
       connection.getClient().db(connection.name).collection<EventDoc>('events'),
     ),
-    writesInFlight: new WritesInFlight(
-      connection.model<WriteInFlightDoc>('WriteInFlight', writeInFlightSchema),
-    ),
+    writesInFlight: WritesInFlight.open(connection, 'event_writes_in_flight'),
     plan: new TrackingPlanRepository(connection.model<TrackedEventDoc>('TrackedEvent', trackedEventSchema)),
     rollups: new RollupRepository(
       connection.model<RollupDoc>('Rollup', rollupSchema),

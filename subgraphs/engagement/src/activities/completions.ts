@@ -1,8 +1,15 @@
 // The completions feed: members' tasks in the order they completed, for the hub's other subgraphs (messages' campaigns
 // triggered by a task completing). A cursor is where a caller got to: the completion time and progress id of the last
-// completion it was given. Completions are handed out only once they are COMPLETION_LAG_MS old, so a completion
-// still being written (its time taken just before the write lands) cannot fall behind a cursor that moved past it.
-import { badInput, checkCount, decodeFeedCursor, encodeFeedCursor } from '@bank-hub/shared';
+// completion it was given. Completions are handed out only once they are COMPLETION_LAG_MS old (what the clocks of
+// engagement's processes may differ by) and older than every batch of events still being counted (however long it
+// takes: its completions carry the time it started), so no completion can land behind a cursor that moved past it.
+import {
+  badInput,
+  checkCount,
+  decodeFeedCursor,
+  encodeFeedCursor,
+  type WritesInFlight,
+} from '@bank-hub/shared';
 import type { ProgressRepository } from './model';
 
 export const COMPLETION_LAG_MS = 2_000;
@@ -12,6 +19,7 @@ const TASK_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 export async function completedTasksPage(
   progress: ProgressRepository,
+  completionsInFlight: WritesInFlight,
   args: { after: string | null; activityId: string | null; taskId: string | null; first: number },
   now: Date,
 ) {
@@ -22,7 +30,7 @@ export async function completedTasksPage(
     if (!TASK_ID.test(args.taskId)) throw badInput('taskId is not a task id', 'taskId');
     if (args.activityId === null) throw badInput('a taskId needs its activityId', 'taskId');
   }
-  const until = new Date(now.getTime() - COMPLETION_LAG_MS);
+  const until = await completionsInFlight.until(now, COMPLETION_LAG_MS);
   const from = args.after ? decodeFeedCursor(args.after, 'completedTasksSince') : { at: until, id: '' };
   const page = await progress.completedAfter(
     from,

@@ -1,7 +1,7 @@
 // Activities (活动) with their tasks, who joined them, and each member's progress on each task. Progress documents
 // remember which events they counted (and on which days), so an event delivered twice counts once.
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { ContentStatus, Revisable } from '@bank-hub/shared';
+import { WritesInFlight, type ContentStatus, type Revisable } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 
 export type ActivityKind = 'FINANCIAL' | 'INTERACTIVE' | 'GAME';
@@ -368,6 +368,8 @@ export interface ActivityRepositories {
   activities: ActivityRepository;
   participations: ParticipationRepository;
   progress: ProgressRepository;
+  /** Batches that may be completing tasks, so the completions feed never moves past one (completions.ts). */
+  completionsInFlight: WritesInFlight;
 }
 
 export function openActivityRepositories(connection: Connection): ActivityRepositories {
@@ -377,5 +379,6 @@ export function openActivityRepositories(connection: Connection): ActivityReposi
       connection.model<ParticipationDoc>('Participation', participationSchema),
     ),
     progress: new ProgressRepository(connection.model<ProgressDoc>('TaskProgress', progressSchema)),
+    completionsInFlight: WritesInFlight.open(connection, 'completion_writes_in_flight'),
   };
 }

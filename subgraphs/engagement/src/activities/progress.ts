@@ -43,6 +43,27 @@ export async function countEvents(
     ...new Set(relevant.map((e) => e.memberId)),
   ]))
     joined.set(participation._id, participation);
+  // However long the batch takes, its record holds the completions feed back until the last completion is written.
+  const batch = await repos.completionsInFlight.hold(() => new Date());
+  try {
+    const moved = await countRelevant(repos, calendar, relevant, activities, joined, batch.at);
+    await batch.end();
+    return moved;
+  } catch (error) {
+    batch.abandon();
+    throw error;
+  }
+}
+
+/** Counts each event towards the tasks it counts for; a task it completes carries `completedAt`. */
+async function countRelevant(
+  repos: ActivityRepositories,
+  calendar: BankCalendar,
+  relevant: readonly CountedEvent[],
+  activities: ReadonlyMap<string, ActivityDoc>,
+  joined: ReadonlyMap<string, ParticipationDoc>,
+  completedAt: Date,
+): Promise<number> {
   let moved = 0;
   for (const event of relevant) {
     for (const activity of activities.values()) {
@@ -64,7 +85,7 @@ export async function countEvents(
         if (counted) moved += 1;
         // Also when it was counted before: a process that died between counting and completing left the task at its
         // target yet incomplete, and counting the event again is the only way it learns so.
-        await repos.progress.completeIfReached(key, task.target, now);
+        await repos.progress.completeIfReached(key, task.target, completedAt);
       }
     }
   }

@@ -44,6 +44,7 @@ export const activityResolvers: Resolvers = {
       requireScope(ctx.identity, Scope.SERVICE);
       return completedTasksPage(
         ctx.repos.progress,
+        ctx.repos.completionsInFlight,
         { after: after ?? null, activityId: activityId ?? null, taskId: taskId ?? null, first: first ?? 500 },
         ctx.now,
       );

@@ -631,8 +631,9 @@ export type Query = {
   benefitsByIds: Array<Maybe<Benefit>>;
   /**
    * Members' tasks that completed after `after` (a cursor from an earlier page; omitted: from now), oldest first,
-   * optionally of one activity or one task of it. Only completions at least 2 seconds old are handed out, so a page never
-   * skips one still being written. The hub's own subgraphs only (service scope).
+   * optionally of one activity or one task of it. Only completions at least 2 seconds old, and older than every batch of
+   * events still being counted, are handed out, so a page never skips one still being written, however long its batch
+   * takes. The hub's own subgraphs only (service scope).
    */
   completedTasksSince: CompletedTaskPage;
   /**
