@@ -26,4 +26,5 @@ export * from './tracing';
 export * from './cached';
 export * from './event-relay';
 export * from './calendar';
+export * from './rule-codes';
 export * from './writes-in-flight';

@@ -3,3 +3,4 @@ export * from './evaluate';
 export * from './variants';
 export * from './instant';
 export * from './lifecycle';
+export * from './references';

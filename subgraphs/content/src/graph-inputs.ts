@@ -4,7 +4,8 @@
 // analytics, the member's impressions today (frequency caps) and the creative bandit's scores (order among equal
 // priorities); from engagement, which activities run and whom each is open to (its audience rule, which only
 // operators and the hub's services may read: asked as content itself, alongside). Each part is a nullable field, so a
-// subgraph that cannot answer costs only its own part. Content never reads their data.
+// subgraph that cannot answer costs only its own part. Content never reads their data. Operators' saves ask too: that
+// a product or activity placed exists, and that the segments and levels a creative's rule names exist in members.
 //
 // Which products suit a risk level, affinity keys and channel is the same answer for every member who asks it, and
 // changes only when the catalogue does. Content keeps such answers for as long as the catalogue's revision
@@ -16,8 +17,15 @@
 // activities run is kept for `reuseMs` (one page asks again past half of it, for all of them) and checked against the
 // clock again; what is per member (impressions, scores) is always asked. A failed answer is never kept.
 import { LRUCache } from 'lru-cache';
-import { ErrorCode, hubError, serviceIdentity, type GraphCaller, type GraphClient } from '@bank-hub/shared';
-import { parseRule, type Rule } from '@bank-hub/targeting';
+import {
+  ErrorCode,
+  checkCodeReferences,
+  hubError,
+  serviceIdentity,
+  type GraphCaller,
+  type GraphClient,
+} from '@bank-hub/shared';
+import { parseRule, type CodeReference, type Rule } from '@bank-hub/targeting';
 import type { SuitableProduct } from './domain/audience';
 
 /** What a product card shows, as products answered it with the product's suitability. */
@@ -479,6 +487,9 @@ export function graphInputs(
     /** Whether an activity exists and is not archived (an operator placing a card for it). */
     activityExists: (caller: GraphCaller, activityId: string) =>
       found(caller, 'engagement', ACTIVITY, activityId, 'activity', 'ARCHIVED'),
+    /** Refuses a rule's segment and level codes that members does not know (see checkCodeReferences). */
+    checkCodes: (caller: GraphCaller, references: readonly CodeReference[], code?: ErrorCode) =>
+      checkCodeReferences(graph, caller, references, code),
   };
 }
 

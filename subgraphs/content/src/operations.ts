@@ -2,6 +2,7 @@
 // every change. Input is checked completely before anything is written.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, checked, conflict, hubError, notFound } from '@bank-hub/shared';
+import { codeReferences } from '@bank-hub/targeting';
 import type { ContentContext } from './context';
 import { checkReviewedVersion, edit, rejectionReason, step, type WorkflowAction } from '@bank-hub/shared';
 import {
@@ -187,6 +188,19 @@ async function checkReference(ctx: ContentContext, creative: CheckedCreative) {
   }
 }
 
+/**
+ * A rule's segment and level codes exist in members: a misspelt one would hide the creative from everyone it names, or
+ * inside a `not` show it to everyone. Members down refuses the save rather than store the rule unchecked.
+ */
+async function checkRuleCodes(
+  ctx: ContentContext,
+  rule: CheckedCreative['rule'],
+  path: string,
+  code: ErrorCode = ErrorCode.BAD_USER_INPUT,
+): Promise<void> {
+  if (rule) await ctx.graphInputs.checkCodes(ctx, codeReferences(rule, path), code);
+}
+
 export async function createCreative(
   ctx: ContentContext,
   operator: Operator,
@@ -197,6 +211,7 @@ export async function createCreative(
   checkPageNotArchived(page, 'created');
   const checkedInput = checked(() => checkCreativeInput(input, page.slots, ctx.creativeLinkHosts));
   await checkReference(ctx, checkedInput);
+  await checkRuleCodes(ctx, checkedInput.rule, 'input.rule');
   const creative: CreativeDoc = {
     _id: `CR-${randomUUID()}`,
     pageId: page._id,
@@ -231,6 +246,7 @@ export async function updateCreative(
     checkFallbackStays([page.slots, page.pending?.fields.slots ?? []], id, checkedInput.slotCode),
   );
   await checkReference(ctx, checkedInput);
+  await checkRuleCodes(ctx, checkedInput.rule, 'input.rule');
   const edited = edit(before, checkedInput, operator.id, new Date());
   if (!edited.ok)
     throw hubError(ErrorCode.FAILED_PRECONDITION, `creative ${id}: ${edited.message}`, {
@@ -286,6 +302,9 @@ export async function runWorkflow(
     // Withdrawing a creative of an archived page is fine; putting it forward for members is not.
     if (action === 'submit' || action === 'approve')
       checkPageNotArchived(await pageOrNotFound(ctx, creative.pageId), 'published');
+    // What goes live is checked again: a rule may have been stored before its codes were checked.
+    if (result.status === 'PUBLISHED')
+      await checkRuleCodes(ctx, result.doc.rule, 'rule', ErrorCode.FAILED_PRECONDITION);
     const after = await ctx.repos.creatives.replaceIfVersion(result.doc, creative.version);
     if (!after) throw conflict(`creative ${target.id} was changed by someone else; reload and retry`);
     before = creative;

@@ -267,7 +267,7 @@ export type CreativeInput = {
   priority?: InputMaybe<Scalars['Int']['input']>;
   /** PRODUCT, ACTIVITY, TOPIC, LIVE, VIDEO: the id of what the card shows. */
   refId?: InputMaybe<Scalars['ID']['input']>;
-  /** Who sees it; omit for everyone. */
+  /** Who sees it; omit for everyone. Segment and level codes it names must exist in members (BAD_USER_INPUT). */
   rule?: InputMaybe<Scalars['TargetingRule']['input']>;
   /** The slot on that page; the slot's template must accept this kind. */
   slotCode: Scalars['String']['input'];

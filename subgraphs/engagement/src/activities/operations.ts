@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   Scope,
+  checkCodeReferences,
   checkReviewedVersion,
   checked,
   conflict,
@@ -16,6 +17,7 @@ import {
   step,
   type WorkflowAction,
 } from '@bank-hub/shared';
+import { codeReferences, type Rule } from '@bank-hub/targeting';
 import { inAudience, viewerAttributes, type MemberAttributes } from '../audience';
 import type { EngagementContext, Operator } from '../context';
 import type { EngagementWorkflowOutcome } from '../workflow';
@@ -68,8 +70,16 @@ async function rewardBenefits(ctx: EngagementContext, tasks: readonly TaskDoc[])
   return new Map(found.flatMap((benefit) => (benefit ? [[benefit._id, benefit] as const] : [])));
 }
 
+/**
+ * An audience rule's segment and level codes exist in members: a misspelt one would close the activity to everyone it
+ * names, or inside a `not` open it to everyone. Members down refuses the save rather than store it unchecked.
+ */
+const checkRuleCodes = (ctx: EngagementContext, rule: Rule | null, path: string, code?: ErrorCode) =>
+  checkCodeReferences(ctx.graph, ctx, rule ? codeReferences(rule, path) : [], code);
+
 async function checkedActivity(ctx: EngagementContext, input: ActivityInput) {
   const fields = checked(() => checkActivityInput(input, null));
+  await checkRuleCodes(ctx, fields.rule, 'input.rule');
   // A reward must be one members can be granted: a task naming any other would complete and never be rewarded.
   const benefits = await rewardBenefits(ctx, fields.tasks);
   checked(() => checkRewardBenefits(fields.tasks, benefits, ctx.now, 'input.tasks'));
@@ -130,6 +140,8 @@ export async function activityWorkflowStep(
     const { tasks } = result.doc;
     const benefits = await rewardBenefits(ctx, tasks);
     checked(() => checkRewardBenefits(tasks, benefits, ctx.now, 'tasks', ErrorCode.FAILED_PRECONDITION));
+    // A rule may have been stored before its codes were checked.
+    await checkRuleCodes(ctx, result.doc.rule, 'rule', ErrorCode.FAILED_PRECONDITION);
   }
   const after = await ctx.repos.activities.replaceIfVersion(result.doc, before.version);
   if (!after) throw conflict(`activity ${id} was changed by someone else; reload and retry`);

@@ -1,5 +1,5 @@
 // What benefits need to know of members, asked through the graph (the gateway) on the caller's behalf: who is claiming
-// (only for a benefit with an audience) and which membership levels exist. Engagement never reads members' collections.
+// (only for a benefit with an audience). Engagement never reads members' collections.
 import { z } from 'zod';
 import { ErrorCode, forbidden, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 import type { MemberAttributes } from '@bank-hub/targeting';
@@ -16,8 +16,6 @@ const Claimant = z.object({
   affinityKeys: z.array(z.string()),
 });
 
-const LEVELS_QUERY = 'query LevelCodes { membershipLevels { code } }';
-
 const unavailable = (what: string, reason?: string) =>
   hubError(ErrorCode.SERVICE_UNAVAILABLE, `the members subgraph could not say ${what}`, {
     serviceName: 'members',
@@ -33,13 +31,4 @@ export async function claimantOf(graph: GraphClient, caller: GraphCaller): Promi
   const parsed = Claimant.safeParse(response.data.viewer);
   if (!parsed.success) throw unavailable('who is claiming', 'unexpected answer');
   return parsed.data;
-}
-
-/** The codes of the membership levels that exist. */
-export async function levelCodesOf(graph: GraphClient, caller: GraphCaller): Promise<ReadonlySet<string>> {
-  const response = await graph.query<{ membershipLevels: { code: string }[] | null }>(caller, LEVELS_QUERY);
-  const levels = response.data?.membershipLevels;
-  if (response.errors.length > 0 || !levels)
-    throw unavailable('which levels exist', response.errors[0]?.message);
-  return new Set(levels.map((level) => level.code));
 }

@@ -1,10 +1,11 @@
 // Operator use cases for benefits: create, edit and move them through the four-eyes workflow, each audited and
-// guarded by version. Input is checked completely, level codes against members through the graph, before anything
-// is written.
+// guarded by version. Input is checked completely, the segment and level codes it names against members through the
+// graph, before anything is written.
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
   badInput,
+  checkCodeReferences,
   checkReviewedVersion,
   checked,
   conflict,
@@ -14,23 +15,35 @@ import {
   step,
   type WorkflowAction,
 } from '@bank-hub/shared';
+import { codeReferences, type CodeReference } from '@bank-hub/targeting';
 import type { EngagementContext, Operator } from '../context';
 import type { EngagementWorkflowOutcome } from '../workflow';
 import { checkBenefitInput, type BenefitInput } from './domain/validation';
-import { levelCodesOf } from './members-graph';
 import type { BenefitDoc, BenefitFields } from './models/benefit';
+
+/**
+ * The segment and level codes a benefit names, its rule's and its privilege levels', under `prefix`: one question to
+ * members for all of them. A misspelt code would keep the benefit from everyone it names, or inside a `not` open it to
+ * everyone; members down refuses the save rather than store it unchecked.
+ */
+const checkCodes = (ctx: EngagementContext, fields: BenefitFields, prefix: string, code?: ErrorCode) =>
+  checkCodeReferences(
+    ctx.graph,
+    ctx,
+    [
+      ...(fields.rule ? codeReferences(fields.rule, `${prefix}rule`) : []),
+      ...fields.levelCodes.map((level, i): CodeReference => ({
+        kind: 'level',
+        code: level,
+        path: `${prefix}levelCodes[${i}]`,
+      })),
+    ],
+    code,
+  );
 
 async function checkedFields(ctx: EngagementContext, input: BenefitInput): Promise<BenefitFields> {
   const fields = checked(() => checkBenefitInput(input));
-  if (fields.levelCodes.length > 0) {
-    const known = await levelCodesOf(ctx.graph, ctx);
-    const unknown = fields.levelCodes.findIndex((code) => !known.has(code));
-    if (unknown >= 0)
-      throw badInput(
-        `there is no membership level ${fields.levelCodes[unknown]}`,
-        `input.levelCodes[${unknown}]`,
-      );
-  }
+  await checkCodes(ctx, fields, 'input.');
   return fields;
 }
 
@@ -126,6 +139,8 @@ export async function benefitWorkflowStep(
   checkReviewedVersion('benefit', before, expectedVersion);
   const result = step(before, action, operator.id, new Date());
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  // What goes live is checked again: a benefit may have been stored before its codes were checked.
+  if (result.status === 'PUBLISHED') await checkCodes(ctx, result.doc, '', ErrorCode.FAILED_PRECONDITION);
   const after = await replace(ctx, before, result.doc);
   await audit(ctx, operator, action, before, after, reason);
   return { type: 'BENEFIT', id, status: result.status, live: result.live, version: after.version };

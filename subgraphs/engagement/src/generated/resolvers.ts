@@ -78,7 +78,7 @@ export type ActivityInput = {
   imageUrl: Scalars['String']['input'];
   /** Its kind. */
   kind: ActivityKind;
-  /** Who may join; omit for everyone. */
+  /** Who may join; omit for everyone. Segment and level codes it names must exist in members (BAD_USER_INPUT). */
   rule?: InputMaybe<Scalars['TargetingRule']['input']>;
   /** Starts at this instant. */
   startsAt: Scalars['DateTime']['input'];
@@ -212,7 +212,7 @@ export type BenefitInput = {
   perMemberLimit?: InputMaybe<Scalars['Int']['input']>;
   /** POINTS_PRODUCT: points it costs (1 to 1000000, the most members spends at once); omit otherwise. */
   pointsCost?: InputMaybe<Scalars['Int']['input']>;
-  /** Who may claim it; omit for everyone. */
+  /** Who may claim it; omit for everyone. Segment and level codes it names must exist in members (BAD_USER_INPUT). */
   rule?: InputMaybe<Scalars['TargetingRule']['input']>;
   /** Claimable from. */
   startsAt: Scalars['DateTime']['input'];
