@@ -8,6 +8,7 @@ import {
   notFound,
   optionalText,
   requiredText,
+  type Snapshot,
 } from '@bank-hub/shared';
 import { conditionsOf, type Rule, type Scalar } from '@bank-hub/targeting';
 import type { MembersRepositories } from './models';
@@ -35,8 +36,15 @@ interface TagDefinitionInput {
 /** Descriptions: optional, at most this many characters (Sandbox and the console show them whole). */
 const MAX_DESCRIPTION = 500;
 
+/**
+ * What every process serves of the library and segments (definitions.ts), told of a write: also when its audit record
+ * then fails, since the change is stored by then.
+ */
+export type ServedDefinitions = Pick<Snapshot<unknown>, 'afterWrite'>;
+
 export async function defineTags(
   repos: MembersRepositories,
+  served: ServedDefinitions,
   actor: Actor,
   inputs: readonly TagDefinitionInput[],
 ): Promise<TagDefinitionDoc[]> {
@@ -77,21 +85,23 @@ export async function defineTags(
     }
   });
   const written = await Promise.all(definitions.map((definition) => repos.tagDefinitions.define(definition)));
-  await Promise.all(
-    written.flatMap((result, i) =>
-      result === 'otherValueType'
-        ? []
-        : [
-            repos.audit.record({
-              actor: actor.operatorId,
-              action: 'defineTag',
-              targetType: 'TagDefinition',
-              targetId: definitions[i]!._id,
-              before: result.before,
-              after: definitions[i],
-              requestId: actor.requestId,
-            }),
-          ],
+  await served.afterWrite(() =>
+    Promise.all(
+      written.flatMap((result, i) =>
+        result === 'otherValueType'
+          ? []
+          : [
+              repos.audit.record({
+                actor: actor.operatorId,
+                action: 'defineTag',
+                targetType: 'TagDefinition',
+                targetId: definitions[i]!._id,
+                before: result.before,
+                after: definitions[i],
+                requestId: actor.requestId,
+              }),
+            ],
+      ),
     ),
   );
   // Another call defined the tag with another type since the check above: refused as the check would refuse it now
@@ -244,6 +254,7 @@ export const MAX_SEGMENTS = 200;
 
 export async function upsertSegment(
   repos: MembersRepositories,
+  served: ServedDefinitions,
   actor: Actor,
   input: { code: string; name: string; description?: string | null; rule: unknown },
 ): Promise<SegmentDoc> {
@@ -278,14 +289,16 @@ export async function upsertSegment(
     updatedBy: actor.operatorId,
   };
   const before = await repos.segments.upsert(after);
-  await repos.audit.record({
-    actor: actor.operatorId,
-    action: 'upsertSegment',
-    targetType: 'Segment',
-    targetId: input.code,
-    before,
-    after,
-    requestId: actor.requestId,
-  });
+  await served.afterWrite(() =>
+    repos.audit.record({
+      actor: actor.operatorId,
+      action: 'upsertSegment',
+      targetType: 'Segment',
+      targetId: input.code,
+      before,
+      after,
+      requestId: actor.requestId,
+    }),
+  );
   return after;
 }

@@ -102,17 +102,11 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    // Told to every process also when the write failed part-way (stored, but its audit record not written).
-    defineTags: (_parent, { tags }, ctx) => {
-      const by = operator(ctx);
-      return ctx.definitions.afterWrite(() => defineTags(ctx.repos, by, tags));
-    },
+    defineTags: (_parent, { tags }, ctx) => defineTags(ctx.repos, ctx.definitions, operator(ctx), tags),
     setMemberTags: (_parent, { memberId, tags, removeCodes }, ctx) =>
       setMemberTags(ctx.repos, operator(ctx), memberId, tags, removeCodes ?? []),
-    upsertSegment: (_parent, { input }, ctx) => {
-      const by = operator(ctx);
-      return ctx.definitions.afterWrite(() => upsertSegment(ctx.repos, by, input));
-    },
+    upsertSegment: (_parent, { input }, ctx) =>
+      upsertSegment(ctx.repos, ctx.definitions, operator(ctx), input),
     previewSegment: (_parent, { rule }, ctx) => {
       operator(ctx);
       return previewSegment(ctx.repos, rule, ctx.now);
