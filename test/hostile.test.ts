@@ -4,7 +4,16 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { SignJWT } from 'jose';
+import {
+  buildClientSchema,
+  getIntrospectionQuery,
+  parse,
+  validate,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from 'graphql';
 import { evaluate, parseRule, type Rule } from '@bank-hub/targeting';
+import { loadPersistedDocuments } from '../gateway/src/persisted-documents';
 import type { RunningHub } from '../scripts/hub';
 import { targetProfileOf } from '../subgraphs/members/src/domain/segments';
 import type { MemberDoc } from '../subgraphs/members/src/models/member';
@@ -158,6 +167,120 @@ describe('the operation guard', () => {
       codes: ['GRAPHQL_VALIDATION_FAILED'],
     });
     expect(answer.ms).toBeLessThan(FAST_MS);
+  });
+});
+
+describe('documents that would stall validation', () => {
+  /** `head`, then as many `unit`s as keep the document within MAX_DOCUMENT_BYTES, then `tail`. */
+  function filled(head: string, unit: (i: number) => string, tail: string): string {
+    const units: string[] = [];
+    let bytes = head.length + tail.length + 16; // room for the comment that makes each copy sent unique
+    for (let i = 0; bytes + unit(i).length + 1 <= testConfig.MAX_DOCUMENT_BYTES; i++) {
+      units.push(unit(i));
+      bytes += unit(i).length + 1;
+    }
+    return `${head}${units.join(' ')}${tail}`;
+  }
+  const name = (i: number) => i.toString(36);
+  const fragments = (count: number, on: string, body: string) =>
+    Array.from({ length: count }, (_, i) => `fragment F${name(i)} on ${on}{${body}}`).join(' ');
+  const spreads = (count: number) => Array.from({ length: count }, (_, i) => `...F${name(i)}`).join(' ');
+
+  // The costliest documents found within 20 KB: graphql-js compares same-named fields and the fragments spread in a
+  // selection set pair by pair, in every operation and fragment definition, spread or not.
+  const hostile: [string, { query: string; operationName?: string }, string][] = [
+    [
+      'the same field over and over',
+      { query: filled('{', () => 'viewer{id}', '}') },
+      'OPERATION_TOO_COMPLEX',
+    ],
+    ['one alias over and over', { query: filled('{', () => 'a:viewer{id}', '}') }, 'OPERATION_TOO_COMPLEX'],
+    ['__typename over and over', { query: filled('{', () => '__typename', '}') }, 'OPERATION_TOO_COMPLEX'],
+    [
+      'hundreds of fragments spread side by side',
+      { query: `{viewer{${spreads(420)}}} ${fragments(420, 'Member', 'id')}` },
+      'OPERATION_TOO_COMPLEX',
+    ],
+    [
+      'a fragment no operation spreads',
+      { query: filled('{__typename} fragment U on Query{', () => 'viewer{id}', '}') },
+      'OPERATION_TOO_COMPLEX',
+    ],
+    [
+      'many operations besides the one run',
+      {
+        query: Array.from({ length: 20 }, (_, i) => `query Q${i}{${'__typename '.repeat(85)}}`).join(' '),
+        operationName: 'Q0',
+      },
+      'OPERATION_TOO_COMPLEX',
+    ],
+    [
+      'inline fragments nested 1,500 deep',
+      { query: `{${'...on Query{'.repeat(1_500)}__typename${'}'.repeat(1_500)}}` },
+      'OPERATION_TOO_DEEP',
+    ],
+  ];
+
+  /** How many errors of each guard's code the gateway's /metrics has counted. */
+  async function refusalsCounted(): Promise<{ deep: number; complex: number }> {
+    const text = await (await fetch(hub.gatewayUrl.replace(/\/graphql$/, '/metrics'))).text();
+    const counted = (code: string) =>
+      Number(
+        new RegExp(`^hub_graphql_errors_total\\{[^}]*code="${code}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ??
+          0,
+      );
+    return { deep: counted('OPERATION_TOO_DEEP'), complex: counted('OPERATION_TOO_COMPLEX') };
+  }
+
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    const response = await graphql(hub.gatewayUrl, getIntrospectionQuery());
+    schema = buildClientSchema(response.data as IntrospectionQuery);
+  });
+
+  it('are refused with the guards’ codes before validation runs, in a fraction of the time it takes', async () => {
+    let copy = 0;
+    let refusing = 0;
+    let validating = 0;
+    const answers: { name: string; status: number; codes: unknown[] }[] = [];
+    const before = await refusalsCounted();
+    for (const [name, body] of hostile) {
+      expect(Buffer.byteLength(body.query)).toBeLessThanOrEqual(testConfig.MAX_DOCUMENT_BYTES);
+      // The better of two tries each, one after the other, so that a busy moment counts less; every copy is new to
+      // the document store, which keeps documents that passed validation.
+      const tries: RawAnswer[] = [];
+      for (let i = 0; i < 2; i++)
+        tries.push(await send(JSON.stringify({ ...body, query: `${body.query}\n#${copy++}` })));
+      refusing += Math.min(...tries.map((answer) => answer.ms));
+      const document = parse(body.query);
+      const validated = [0, 1].map(() => {
+        const started = performance.now();
+        validate(schema, document);
+        return performance.now() - started;
+      });
+      validating += Math.min(...validated);
+      answers.push(...tries.map((answer) => ({ name, status: answer.status, codes: codesOf(answer) })));
+    }
+    // Only the guards' refusal: validation's own rules would have added errors of theirs (fields that conflict, a
+    // fragment nobody spreads, "Validation aborted.") had they walked the document.
+    expect(answers).toEqual(
+      hostile.flatMap(([name, , code]) => [0, 1].map(() => ({ name, status: 400, codes: [code] }))),
+    );
+    // Validating them took tens of milliseconds each; refusing them takes a request's round trip.
+    expect(refusing).toBeLessThan(validating / 2);
+    // Apollo Server's request hooks saw each refusal: the gateway's metrics count them by code.
+    const after = await refusalsCounted();
+    expect({
+      deep: after.deep - before.deep,
+      complex: after.complex - before.complex,
+    }).toEqual({ deep: 2, complex: 2 * (hostile.length - 1) });
+  });
+
+  it('still lets the channels’ Home document through', async () => {
+    const home = loadPersistedDocuments().operations.find((operation) => operation.name === 'Home')!;
+    const response = await graphql(hub.gatewayUrl, home.body);
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.viewer).toBeNull();
   });
 });
 

@@ -141,20 +141,23 @@ export function buildGateway(options: GatewayOptions): Gateway {
       ? formatGatewayError
       : (formatted, error) => withoutSchemaHints(formatGatewayError(formatted, error)),
     introspection,
-    // Bounds how deeply introspection may nest lists of types (fields → type → fields …), which would otherwise
-    // multiply the answer's size level after level.
-    validationRules: [MaxIntrospectionDepthRule],
+    validationRules: [
+      // Refuses a document over the operation limits before the other rules spend time on it.
+      operationGuards({
+        maxDepth: config.MAX_QUERY_DEPTH,
+        maxAliases: config.MAX_QUERY_ALIASES,
+        maxFields: config.MAX_QUERY_FIELDS,
+      }),
+      // Bounds how deeply introspection may nest lists of types (fields → type → fields …), which would otherwise
+      // multiply the answer's size level after level.
+      MaxIntrospectionDepthRule,
+    ],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       logUnexpectedErrors(logger),
       logRequests(),
       metrics.graphqlPlugin(),
       hubInputScalars(),
-      operationGuards({
-        maxDepth: config.MAX_QUERY_DEPTH,
-        maxAliases: config.MAX_QUERY_ALIASES,
-        maxFields: config.MAX_QUERY_FIELDS,
-      }),
       // Apollo's landing pages run scripts from Apollo's CDN on the hub's origin, where the console keeps an operator's
       // token for the tab: Sandbox in development only, and in production no page of Apollo's at all.
       production

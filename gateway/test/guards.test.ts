@@ -1,20 +1,21 @@
-import { Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
-import { measureOperation } from '../src/guards';
+import {
+  buildSchema,
+  getIntrospectionQuery,
+  parse,
+  specifiedRules,
+  validate,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { loadPersistedDocuments } from '../src/persisted-documents';
+import { measureDocument, operationGuards, refusalOf } from '../src/guards';
 
-function measure(source: string) {
-  const document = parse(source);
-  const operation = document.definitions.find(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  )!;
-  const fragments = Object.fromEntries(
-    document.definitions
-      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-      .map((fragment) => [fragment.name.value, fragment]),
-  );
-  return measureOperation(operation, fragments);
-}
+/** The size of the document's first definition, an operation. */
+const measure = (source: string) => measureDocument(parse(source)).definitions[0]!.size;
 
-describe('measureOperation', () => {
+/** The limits the hub runs with unless configured otherwise (packages/shared/src/config.ts). */
+const LIMITS = { maxDepth: 12, maxAliases: 30, maxFields: 500 };
+
+describe('measureDocument', () => {
   it('counts depth, fields and aliases', () => {
     expect(measure('{ viewer { id level { code } } a: viewer { id } }')).toEqual({
       depth: 3,
@@ -83,5 +84,102 @@ describe('measureOperation', () => {
     expect(
       measure('query { ...L viewer { level { ...L } } } fragment L on Query { a { b { c } } }'),
     ).toMatchObject({ depth: 5 });
+  });
+});
+
+describe('measureDocument, over the whole document', () => {
+  it('measures every operation and every fragment definition, used or not', () => {
+    const { definitions } = measureDocument(
+      parse(
+        'query A { viewer { id } } query B { a: viewer { level { code } } } fragment U on Member { id b: id }',
+      ),
+    );
+    expect(definitions.map(({ definition, size }) => [definition.name?.value, size])).toEqual([
+      ['A', { depth: 2, fields: 2, aliases: 0, nesting: 2 }],
+      ['B', { depth: 3, fields: 3, aliases: 1, nesting: 3 }],
+      ['U', { depth: 1, fields: 2, aliases: 1, nesting: 1 }],
+    ]);
+  });
+
+  it('measures a fragment on an introspection type as introspection: no depth', () => {
+    const { definitions } = measureDocument(
+      parse('fragment T on __Type { ofType { ofType { ofType { name } } } }'),
+    );
+    expect(definitions[0]!.size).toEqual({ depth: 0, fields: 4, aliases: 0, nesting: 4 });
+  });
+
+  it('counts the selections the document writes once each: fields, __typename, inline fragments and spreads', () => {
+    const document = parse(
+      '{ __typename ...F ... on Query { viewer { id } } } query B { __typename } fragment F on Query { ...G } fragment G on Query { viewer { id } }',
+    );
+    expect(measureDocument(document).selections).toBe(9);
+  });
+});
+
+describe('refusalOf', () => {
+  it('lets the standard introspection query and the channels’ documents through', () => {
+    const introspection = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      inputValueDeprecation: true,
+    });
+    for (const body of [
+      introspection,
+      ...loadPersistedDocuments().operations.map((operation) => operation.body),
+    ]) {
+      expect(refusalOf(parse(body), LIMITS)).toBeNull();
+    }
+  });
+
+  it('refuses an operation besides the one the request names, and a fragment no operation spreads', () => {
+    const deep = `${'{ a '.repeat(12)}{ b }${' }'.repeat(12)}`;
+    expect(refusalOf(parse(`query A { viewer { id } } query B ${deep}`), LIMITS)?.message).toBe(
+      'operation depth 13 exceeds 12',
+    );
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ');
+    expect(
+      refusalOf(parse(`{ viewer { id } } fragment U on Member { ${aliases} }`), LIMITS)?.extensions,
+    ).toEqual({
+      code: 'OPERATION_TOO_COMPLEX',
+      aliases: 31,
+      limit: 30,
+    });
+  });
+
+  it('refuses a document writing more selections than the field limit, however free each is', () => {
+    const fragments = Array.from({ length: 300 }, (_, i) => `fragment F${i} on Query { __typename }`);
+    const spreads = Array.from({ length: 300 }, (_, i) => `...F${i}`);
+    const refusal = refusalOf(parse(`{ ${spreads.join(' ')} } ${fragments.join(' ')}`), LIMITS);
+    expect(refusal?.extensions).toEqual({ code: 'OPERATION_TOO_COMPLEX', selections: 600, limit: 500 });
+  });
+});
+
+describe('operationGuards, the validation rule', () => {
+  const schema = buildSchema('type Query { viewer: Member } type Member { id: ID }');
+  // Conflicting fields and a fragment nobody spreads: each is a validation error, if validation walks that far.
+  const hostile = `{ x: viewer { id } x: __typename } fragment U on Query { ${'__typename '.repeat(600)} }`;
+
+  it('leaves the other rules nothing to walk in a refused document: the refusal is the only error', () => {
+    expect(validate(schema, parse(hostile), specifiedRules).map((error) => error.message)).toEqual([
+      expect.stringContaining('Fields "x" conflict'),
+      'Fragment "U" is never used.',
+    ]);
+    const errors = validate(schema, parse(hostile), [...specifiedRules, operationGuards(LIMITS)]);
+    expect(errors.map((error) => error.extensions.code)).toEqual(['OPERATION_TOO_COMPLEX']);
+  });
+
+  it('lets the other rules validate a document within the limits', () => {
+    const errors = validate(schema, parse('{ x: viewer { id } x: __typename }'), [
+      ...specifiedRules,
+      operationGuards(LIMITS),
+    ]);
+    expect(errors.map((error) => error.message)).toEqual([expect.stringContaining('Fields "x" conflict')]);
+  });
+
+  it('measures the document as sent, not a document another rule put in its place', () => {
+    const document = parse('{ viewer { id } }');
+    const [operation] = document.definitions as OperationDefinitionNode[];
+    expect(validate(schema, document, [...specifiedRules, operationGuards(LIMITS)])).toEqual([]);
+    expect(document.definitions).toEqual([operation]);
   });
 });

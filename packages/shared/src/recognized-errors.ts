@@ -1,7 +1,8 @@
 // Errors that reach the error formatter without the code they deserve: a database that cannot be reached, Apollo
-// Server's own refusals of persisted queries (no code at all), and a scalar's refusal of a literal written in the
-// document (which graphql-js reports as a validation failure). Each gets a stable code here, so the formatter neither
-// masks it as INTERNAL_SERVER_ERROR nor blurs what the client must fix.
+// Server's own refusals of persisted queries (no code at all), and the refusals of validation rules (a scalar's of a
+// literal written in the document, the gateway's operation guards'), which Apollo Server reports as validation
+// failures. Each gets a stable code here, so the formatter neither masks it as INTERNAL_SERVER_ERROR nor blurs what
+// the client must fix.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from './errors';
 
@@ -53,6 +54,13 @@ const PERSISTED_QUERY_REFUSALS: ReadonlyMap<string, ErrorCode> = new Map([
   ['Unsupported persisted query version', ErrorCode.PERSISTED_QUERY_VERSION_NOT_SUPPORTED],
 ]);
 
+/** Codes a validation rule refuses with, which Apollo Server reports as GRAPHQL_VALIDATION_FAILED. */
+const REFUSED_IN_VALIDATION = new Set<unknown>([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.OPERATION_TOO_DEEP,
+  ErrorCode.OPERATION_TOO_COMPLEX,
+]);
+
 /** The answer for an error recognized here, or null to let the formatter decide. */
 export function recognizedError(
   formatted: GraphQLFormattedError,
@@ -67,12 +75,13 @@ export function recognizedError(
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
     };
   }
-  // A literal the scalar refused (e.g. a DateTime without an offset) is bad input, wherever it was written.
+  // A literal the scalar refused (e.g. a DateTime without an offset) is bad input, wherever it was written; a document
+  // the gateway's operation guards refused is too deep or too complex.
   const refusedBy = error instanceof GraphQLError ? error.originalError : undefined;
   if (
     formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' &&
     refusedBy instanceof GraphQLError &&
-    refusedBy.extensions.code === ErrorCode.BAD_USER_INPUT
+    REFUSED_IN_VALIDATION.has(refusedBy.extensions.code)
   ) {
     return { message: formatted.message, ...where, extensions: { ...refusedBy.extensions } };
   }
