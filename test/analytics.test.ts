@@ -634,6 +634,19 @@ describe('stats', () => {
     }
   });
 
+  it.each([
+    ['a member', () => member, 'FORBIDDEN'],
+    ['a guest', () => ({ 'x-device-id': 'device-stats-guest' }), 'UNAUTHENTICATED'],
+  ])('refuses %s the views of a product, and still gives the product', async (_who, headers, code) => {
+    const query = '{ product(id: "P-WM-001") { id name stats { views } } }';
+    const response = await graphql(hub.gatewayUrl, query, {}, headers());
+    expect(response.data?.product).toEqual({ id: 'P-WM-001', name: expect.any(String), stats: null });
+    expect(errorCodes(response)).toEqual([code]);
+    expect(response.errors?.[0]?.path).toEqual(['product', 'stats']);
+    const asOperator = await graphql(hub.gatewayUrl, query, {}, operator);
+    expect(asOperator.data?.product.stats).toEqual({ views: expect.any(Number) });
+  });
+
   it.each([0, 91])('refuses a window of %i days', async (days) => {
     const response = await graphql(hub.gatewayUrl, PREVIEW_STATS, { days }, operator);
     expect(errorCodes(response)).toContain('BAD_USER_INPUT');

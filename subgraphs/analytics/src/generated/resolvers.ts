@@ -514,7 +514,10 @@ export type Product = {
   __typename?: 'Product';
   /** Product id. */
   id: Scalars['ID']['output'];
-  /** Views over the last `days` days, today included; null when analytics cannot answer. */
+  /**
+   * Views over the last `days` days, today included; null when analytics cannot answer. Operator scope: a member or
+   * guest asking it gets null and an error on this field, and the rest of the answer.
+   */
   stats?: Maybe<ProductStats>;
 };
 
