@@ -3,6 +3,8 @@
 // streams (the stand-in database has none): every write that changes such data bumps a revision document in the
 // subgraph's own database; a process checks that revision at most every SNAPSHOT_REFRESH_MS (one tiny read) and at
 // once after a write of its own, and reloads when it moved. A stale read lasts at most that long, in every process.
+// A write whose bump never happened (its process died in between) would leave every process on the old data until the
+// next edit: each reloads anyway once what it holds is `maxAgeMs` old (five minutes unless told).
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from './logger';
 
@@ -60,8 +62,12 @@ export interface SnapshotOptions<T> {
   /** Figures to log about what was loaded (counts, approximate bytes). */
   describe: (value: T) => Record<string, number>;
   refreshMs: number;
+  /** How old what is held may grow before it is reloaded whatever the revision says (default five minutes). */
+  maxAgeMs?: number;
   logger: Logger;
 }
+
+const MAX_AGE_MS = 5 * 60_000;
 
 /** What a snapshot holds, and the revision it was loaded at. */
 export interface Versioned<T> {
@@ -70,7 +76,7 @@ export interface Versioned<T> {
 }
 
 export class Snapshot<T> {
-  private state: (Versioned<T> & { checkedAt: number }) | null = null;
+  private state: (Versioned<T> & { checkedAt: number; loadedAt: number }) | null = null;
   private pending: Promise<Versioned<T>> | null = null;
 
   constructor(
@@ -114,13 +120,15 @@ export class Snapshot<T> {
 
   private async refresh(): Promise<Versioned<T>> {
     const revision = await this.revisions.current();
-    if (this.state && this.state.revision === revision) {
+    const fresh = this.state && Date.now() - this.state.loadedAt < (this.options.maxAgeMs ?? MAX_AGE_MS);
+    if (this.state && this.state.revision === revision && fresh) {
       this.state = { ...this.state, checkedAt: Date.now() };
       return this.state;
     }
     // Read the revision before the data: a write landing in between leaves a newer revision, reloaded next check.
     const value = await this.options.load();
-    this.state = { revision, value, checkedAt: Date.now() };
+    const now = Date.now();
+    this.state = { revision, value, checkedAt: now, loadedAt: now };
     this.options.logger.info(
       { snapshot: this.options.name, revision, ...this.options.describe(value) },
       'snapshot loaded',

@@ -1,0 +1,45 @@
+// A snapshot of what operators change: reloaded when the revision moves, and also, as a safety net, once what it holds
+// is maxAgeMs old — a write whose process died before bumping the revision still reaches every process.
+import type { Connection } from 'mongoose';
+import { dropAndClose, testDatabase, testLogger } from '../../../test/support/env';
+import { Revisions, Snapshot } from '../src';
+
+let connection: Connection;
+let stored: string;
+
+beforeAll(async () => {
+  connection = await testDatabase('snapshot');
+});
+
+afterAll(() => dropAndClose(connection));
+
+const snapshotOf = (maxAgeMs?: number) =>
+  new Snapshot<string>(Revisions.open(connection), {
+    name: 'test',
+    load: async () => stored,
+    describe: () => ({}),
+    refreshMs: 0,
+    maxAgeMs,
+    logger: testLogger,
+  });
+
+it('reloads when the revision moves, and only then while what it holds is young', async () => {
+  stored = 'first';
+  const snapshot = snapshotOf();
+  expect(await snapshot.get()).toBe('first');
+  // Changed without a bump (the writer died in between): not seen yet.
+  stored = 'second';
+  expect(await snapshot.get()).toBe('first');
+  await Revisions.open(connection).bump();
+  expect(await snapshot.get()).toBe('second');
+});
+
+it('reloads what it holds once it is maxAgeMs old, whatever the revision says', async () => {
+  stored = 'before';
+  const snapshot = snapshotOf(200);
+  expect(await snapshot.get()).toBe('before');
+  stored = 'after';
+  expect(await snapshot.get()).toBe('before');
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  expect(await snapshot.get()).toBe('after');
+});
