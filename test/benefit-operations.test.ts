@@ -3,14 +3,13 @@
 // bad input refused with the field at fault and nothing stored; and the privileges each membership level carries.
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type EngagementRepositories } from '../subgraphs/engagement/src/models';
-import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { bearer, callerOf, clientToken, errorCodes, graphql, type Send } from './support/env';
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
 
 let hub: RunningHub;
 let repos: EngagementRepositories;
-type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
 let alice: Send;
 let bob: Send;
 let builder: Send;
@@ -19,14 +18,10 @@ let member: Send;
 beforeAll(async () => {
   hub = await startTestHub('benefit-operations');
   repos = await openRepositories(hub.connections.engagement);
-  const as =
-    (token: string): Send =>
-    (query, variables = {}) =>
-      graphql(hub.gatewayUrl, query, variables, bearer(token));
-  alice = as(await clientToken('ops.alice', 'operator'));
-  bob = as(await clientToken('ops.bob', 'operator'));
-  builder = as(await clientToken('builder.bea', 'builder'));
-  member = as(await clientToken('M0001', 'member'));
+  alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
+  bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
+  builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
+  member = await callerOf(hub.gatewayUrl, 'M0001', 'member');
 });
 
 afterAll(() => stopTestHub(hub));

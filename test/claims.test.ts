@@ -10,7 +10,7 @@ import {
   claimRequestId,
 } from '../subgraphs/engagement/src/benefits/domain/claiming';
 import { insertBenefits, publishedBenefit } from './support/benefits';
-import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse } from './support/env';
+import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse, callerOf } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { queriesDuring, servingIndex } from './support/indexes';
 import { storedState } from './support/stored';
@@ -29,15 +29,10 @@ const RUSH = { SUBGRAPH_CONNECTIONS: 1_024, SUBGRAPH_TIMEOUT_MS: 60_000 };
 beforeAll(async () => {
   hub = await startTestHub('claims', { config: RUSH });
   repos = await openRepositories(hub.connections.engagement);
-  operator = as(await clientToken('ops.alice', 'operator'));
+  operator = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
 });
 
 afterAll(() => stopTestHub(hub));
-
-function as(token: string) {
-  return (query: string, variables: Record<string, unknown> = {}) =>
-    graphql(hub.gatewayUrl, query, variables, bearer(token));
-}
 
 const memberId = (n: number) => `M${String(n).padStart(4, '0')}`;
 const memberToken = (id: string) => clientToken(id, 'member');
@@ -144,9 +139,9 @@ describe('claimBenefit', () => {
       source: 'CLAIM',
       benefit: { id: 'B-WELCOME-50' },
     });
-    const mine = await as(await memberToken('M0001'))(
-      '{ viewer { claims { id state expiresAt benefit { title kind value } } } }',
-    );
+    const mine = await (
+      await callerOf(hub.gatewayUrl, 'M0001', 'member')
+    )('{ viewer { claims { id state expiresAt benefit { title kind value } } } }');
     expect(mine.data?.viewer.claims).toContainEqual(
       expect.objectContaining({ id: claimed.data?.claimBenefit.id, state: 'CLAIMED' }),
     );
@@ -235,7 +230,7 @@ describe('a claim', () => {
 
   it('is used exactly once, also when used twice at the same time', async () => {
     const claimId = await claimOf('M0005', 'use-me-once');
-    const member = as(await memberToken('M0005'));
+    const member = await callerOf(hub.gatewayUrl, 'M0005', 'member');
     const [first, second] = await Promise.all([member(USE, { claimId }), member(USE, { claimId })]);
     const answers = [first!, second!];
     expect(answers.filter((response) => response.data?.useClaim?.state === 'USED')).toHaveLength(1);
@@ -249,7 +244,7 @@ describe('a claim', () => {
       { _id: claimId },
       { $set: { expiresAt: new Date(Date.now() - 1_000) } },
     );
-    const member = as(await memberToken('M0005'));
+    const member = await callerOf(hub.gatewayUrl, 'M0005', 'member');
     const expired = await member('{ viewer { claims(state: EXPIRED) { id state } } }');
     expect(expired.data?.viewer.claims).toEqual([{ id: claimId, state: 'EXPIRED' }]);
     expect((await member(USE, { claimId })).errors?.[0]?.extensions).toMatchObject({
@@ -275,7 +270,7 @@ describe('a claim', () => {
   it('is NOT_FOUND for an id that is no claim, naming at most 64 characters of it', async () => {
     const claimId = `CL-${'x'.repeat(100_000)}`;
     for (const response of [
-      await as(await memberToken('M0005'))(USE, { claimId }),
+      await (await callerOf(hub.gatewayUrl, 'M0005', 'member'))(USE, { claimId }),
       await operator(REVOKE, { claimId, reason: 'no such claim' }),
     ]) {
       const [error] = response.errors ?? [];
@@ -286,7 +281,7 @@ describe('a claim', () => {
 
   it('is revoked by an operator with a reason, audited, and cannot be used after', async () => {
     const claimId = await claimOf('M0006', 'revoke-me-please');
-    const member = as(await memberToken('M0006'));
+    const member = await callerOf(hub.gatewayUrl, 'M0006', 'member');
     expect(errorCodes(await member(REVOKE, { claimId, reason: 'fraud' }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await operator(REVOKE, { claimId, reason: ' ' }))).toEqual(['BAD_USER_INPUT']);
     const revoked = await operator(REVOKE, { claimId, reason: 'claimed with a stolen account' });
@@ -304,9 +299,10 @@ describe('a claim', () => {
   it('belongs to its member: another member can neither use it nor see it, whatever id they name', async () => {
     const claimId = await claimOf('M0007', 'mine-not-yours');
     const usedId = await claimOf('M0007', 'mine-and-used');
-    expect((await as(await memberToken('M0007'))(USE, { claimId: usedId })).errors).toBeUndefined();
+    const owner = await callerOf(hub.gatewayUrl, 'M0007', 'member');
+    expect((await owner(USE, { claimId: usedId })).errors).toBeUndefined();
     const [before] = await repos.claims.findByIds([claimId]);
-    const other = as(await memberToken('M0008'));
+    const other = await callerOf(hub.gatewayUrl, 'M0008', 'member');
     // Another member's claim, usable or used, answers exactly as an id that is no claim: ids tell nothing.
     const noClaim = `CL-${'0'.repeat(32)}`;
     const refusal = async (id: string) => {
@@ -362,7 +358,7 @@ describe("a member's claims page by page", () => {
 
   beforeAll(async () => {
     await repos.claims.model.insertMany(claims);
-    member = as(await memberToken('M0010'));
+    member = await callerOf(hub.gatewayUrl, 'M0010', 'member');
   });
 
   /** Every id `fetchPage` hands out, following endCursor until hasNextPage is false; and how many pages it took. */
@@ -415,7 +411,7 @@ describe("a member's claims page by page", () => {
       ids: newestFirst,
       pages: 3,
     });
-    const other = as(await memberToken('M0008'));
+    const other = await callerOf(hub.gatewayUrl, 'M0008', 'member');
     expect(errorCodes(await other(OPERATOR_PAGE, { first: 5 }))).toEqual(['FORBIDDEN']);
     const guest = await graphql(
       hub.gatewayUrl,
@@ -465,7 +461,7 @@ describe("a member's claims page by page", () => {
       expect(response.errors?.[0]?.message).toContain('after');
     }
     // A cursor names a place in time, not a member's claim: another member gets their own claims after it, if any.
-    const other = as(await memberToken('M0008'));
+    const other = await callerOf(hub.gatewayUrl, 'M0008', 'member');
     const elsewhere = await other(PAGE, { after: cursor });
     expect(elsewhere.errors).toBeUndefined();
     expect(JSON.stringify(elsewhere.data)).not.toContain('CL-PAGES');

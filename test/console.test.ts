@@ -7,7 +7,7 @@ import { buildClientSchema, getIntrospectionQuery, validate, type DocumentNode }
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
 import { launchBrowser, screenshot } from './support/browser';
-import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
+import { callerOf, clientToken, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import * as pagePreview from '../web/console/screens/page-preview/operations';
 import * as reviewQueue from '../web/console/screens/review-queue/operations';
@@ -19,12 +19,6 @@ let browser: Browser;
 let base: string;
 let page: Page;
 const requested: string[] = [];
-
-type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
-const as =
-  (token: string): Send =>
-  (query, variables = {}) =>
-    graphql(hub.gatewayUrl, query, variables, bearer(token));
 
 beforeAll(async () => {
   // The development issuer (/dev/token) exists in development only.
@@ -133,7 +127,7 @@ it('previews a segment as its rule is edited, then saves it', async () => {
       { not: { field: 'lifecycleStage', op: 'in', value: ['AT_RISK', 'CHURNED'] } },
     ],
   };
-  const operator = as(await clientToken('ops.carol', 'operator'));
+  const operator = await callerOf(hub.gatewayUrl, 'ops.carol', 'operator');
   const expected = (
     await operator(`mutation ($rule: TargetingRule!) { previewSegment(rule: $rule) { audienceSize } }`, {
       rule,
@@ -199,7 +193,7 @@ it('asks for a member before explaining a page, rather than asking the hub about
 });
 
 it("shows why the hub refused a step, in the hub's words, not a guess at a missing scope", async () => {
-  const alice = as(await clientToken('ops.alice', 'operator'));
+  const alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
   const created = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
     input: {
       pageId: 'PG-APP-home',
@@ -246,7 +240,7 @@ it("explains M0001's home page: what it shows, and why each other candidate is n
   await page.getByRole('button', { name: 'Explain' }).click();
   await page.getByRole('heading', { name: /M0001's/ }).waitFor();
 
-  const operator = as(await clientToken('ops.carol', 'operator'));
+  const operator = await callerOf(hub.gatewayUrl, 'ops.carol', 'operator');
   const answer = await operator(
     `{ member(id: "M0001") { pagePreview(channel: APP, key: "home") { slots { candidates { creativeId decision } } } } }`,
   );
@@ -265,7 +259,7 @@ it("explains M0001's home page: what it shows, and why each other candidate is n
 });
 
 it('lets a second operator approve a creative that its editor cannot', async () => {
-  const alice = as(await clientToken('ops.alice', 'operator'));
+  const alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
   const created = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
     input: {
       pageId: 'PG-APP-home',
@@ -309,7 +303,7 @@ it('lets a second operator approve a creative that its editor cannot', async () 
 });
 
 it('refuses to approve a creative edited after the reviewer opened it', async () => {
-  const alice = as(await clientToken('ops.alice', 'operator'));
+  const alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
   const input = {
     pageId: 'PG-APP-home',
     slotCode: 'hero',
@@ -354,7 +348,7 @@ it('refuses to approve a creative edited after the reviewer opened it', async ()
 });
 
 it("marks a draft flow's problems on its steps, and publishes it once they are fixed", async () => {
-  const builder = as(await clientToken('builder.bea', 'builder'));
+  const builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
   const draft = (await builder(`mutation { createFlowDraft(key: "buy-wealth") { id version } }`)).data!
     .createFlowDraft as { id: string; version: number };
   await builder(

@@ -7,17 +7,15 @@ import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundle
 import type { ServiceFlowDoc } from '../subgraphs/products/src/models/service-flow';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
 import {
-  bearer,
+  callerOf,
   changedBehindTheHubsBack,
-  clientToken,
   errorCodes,
-  graphql,
   type GraphQLResponse,
+  type Send,
 } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
 
-type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
 let hub: RunningHub;
 let builder: Send;
 let young: Send;
@@ -25,13 +23,9 @@ let wealthy: Send;
 
 beforeAll(async () => {
   hub = await startTestHub('flows');
-  const as =
-    (token: string): Send =>
-    (query, variables = {}) =>
-      graphql(hub.gatewayUrl, query, variables, bearer(token));
-  builder = as(await clientToken('builder.bea', 'builder'));
-  young = as(await clientToken('M0001', 'member'));
-  wealthy = as(await clientToken('M0002', 'member'));
+  builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
+  young = await callerOf(hub.gatewayUrl, 'M0001', 'member');
+  wealthy = await callerOf(hub.gatewayUrl, 'M0002', 'member');
 });
 
 afterAll(() => stopTestHub(hub));
@@ -950,13 +944,9 @@ describe('open sessions per member', () => {
     hub.connections.products
       .collection('flow_sessions')
       .countDocuments({ memberId, status: 'ACTIVE', expiresAt: { $gt: new Date() } });
-  const as = async (memberId: string): Promise<Send> => {
-    const token = await clientToken(memberId, 'member');
-    return (query, variables = {}) => graphql(hub.gatewayUrl, query, variables, bearer(token));
-  };
 
   it('keeps at most five open sessions of a flow per member, ending the one that would expire first', async () => {
-    const member = await as('M0011');
+    const member = await callerOf(hub.gatewayUrl, 'M0011', 'member');
     const ids: string[] = [];
     for (let i = 0; i < 6; i++)
       ids.push((await ok(member(START, { key: 'open-account' }))).startFlowSession.id);
@@ -993,7 +983,7 @@ describe('open sessions per member', () => {
   });
 
   it('holds the bound for starts sent at once', async () => {
-    const member = await as('M0012');
+    const member = await callerOf(hub.gatewayUrl, 'M0012', 'member');
     const answers = await Promise.all(
       Array.from({ length: 12 }, () => member(START, { key: 'open-account' })),
     );
@@ -1003,7 +993,7 @@ describe('open sessions per member', () => {
   });
 
   it('purges sessions abandoned more than a day ago, keeping the rest and every completed one', async () => {
-    const member = await as('M0013');
+    const member = await callerOf(hub.gatewayUrl, 'M0013', 'member');
     const old = (await ok(member(START, { key: 'open-account' }))).startFlowSession.id;
     const completed = (await ok(member(START, { key: 'open-account' }))).startFlowSession.id;
     const fresh = (await ok(member(START, { key: 'open-account' }))).startFlowSession.id;

@@ -4,14 +4,7 @@ import { AuditLog } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories as openContent, type ContentRepositories } from '../subgraphs/content/src/models';
 import { insertPublishedPage, publishedBanner } from './support/content';
-import {
-  answersForgotten,
-  bearer,
-  clientToken,
-  errorCodes,
-  graphql,
-  type GraphQLResponse,
-} from './support/env';
+import { answersForgotten, callerOf, errorCodes, type GraphQLResponse } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -23,13 +16,9 @@ let member: typeof alice;
 beforeAll(async () => {
   hub = await startTestHub('operations');
   content = await openContent(hub.connections.content);
-  const as =
-    (token: string) =>
-    (query: string, variables: Record<string, unknown> = {}) =>
-      graphql(hub.gatewayUrl, query, variables, bearer(token));
-  alice = as(await clientToken('ops.alice', 'operator'));
-  bob = as(await clientToken('ops.bob', 'operator'));
-  member = as(await clientToken('M0001', 'member'));
+  alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
+  bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
+  member = await callerOf(hub.gatewayUrl, 'M0001', 'member');
 });
 
 afterAll(() => stopTestHub(hub));

@@ -2,22 +2,17 @@
 // control, bidirectional or invisible character (U+202E shows "8.88%" as "%88.8") or half a character is refused with
 // BAD_USER_INPUT naming the field, storing nothing; text that is fine is stored trimmed.
 import type { RunningHub } from '../scripts/hub';
-import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
+import { callerOf, type Send } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { SMS } from './support/messages';
 import { storedState } from './support/stored';
 
-type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
 let hub: RunningHub;
 let operator: Send;
 
 beforeAll(async () => {
   hub = await startTestHub('operator_text');
-  const as =
-    (token: string): Send =>
-    (query, variables = {}) =>
-      graphql(hub.gatewayUrl, query, variables, bearer(token));
-  operator = as(await clientToken('ops.alice', 'operator'));
+  operator = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
 });
 
 afterAll(() => stopTestHub(hub));

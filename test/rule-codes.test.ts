@@ -11,13 +11,12 @@ import {
 import { signInOnceActivity } from './support/activities';
 import { publishedBenefit } from './support/benefits';
 import { publishedBanner } from './support/content';
-import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
+import { callerOf, type GraphQLResponse, type Send } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
 let content: ContentRepositories;
 let engagement: EngagementRepositories;
-type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
 let alice: Send;
 let bob: Send;
 
@@ -25,12 +24,8 @@ beforeAll(async () => {
   hub = await startTestHub('rule-codes');
   content = await openContent(hub.connections.content);
   engagement = await openEngagement(hub.connections.engagement);
-  const as =
-    (token: string): Send =>
-    (query, variables = {}) =>
-      graphql(hub.gatewayUrl, query, variables, bearer(token));
-  alice = as(await clientToken('ops.alice', 'operator'));
-  bob = as(await clientToken('ops.bob', 'operator'));
+  alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
+  bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
 });
 
 afterAll(() => stopTestHub(hub));

@@ -110,6 +110,15 @@ export async function graphql(
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** Sends documents to the gateway as one caller. */
+export type Send = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse>;
+
+/** A caller of the gateway at `url` with a client token of `subject` and `scope`. */
+export async function callerOf(url: string, subject: string, scope: string): Promise<Send> {
+  const token = await clientToken(subject, scope);
+  return (query, variables = {}) => graphql(url, query, variables, bearer(token));
+}
+
 export function errorCodes(response: GraphQLResponse<unknown>): unknown[] {
   return (response.errors ?? []).map((error) => error.extensions?.code);
 }
