@@ -6,7 +6,7 @@ import { startTestHub, stopTestHub } from './support/hub';
 import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
 import type { EntryKind } from '../subgraphs/members/src/models/points-ledger';
 import { recoverPoints } from '../subgraphs/members/src/points-recovery';
-import { bearer, clientToken, graphql, testLogger } from './support/env';
+import { bearer, changedBehindTheHubsBack, clientToken, graphql, testLogger } from './support/env';
 
 let hub: RunningHub;
 let repos: MembersRepositories;
@@ -335,6 +335,48 @@ describe('the level follows the growth points', () => {
     } finally {
       await repos.levels.model.updateOne({ _id: 'GOLD' }, { $set: { threshold: 5_000 } });
     }
+  });
+});
+
+describe('a level an operator takes out or renames', () => {
+  const VIEWER = '{ viewer { id growthPoints level { code rank } segmentCodes } }';
+  const viewerOf = async (memberId: string) =>
+    graphql(hub.gatewayUrl, VIEWER, {}, bearer(await clientToken(memberId, 'member')));
+  const GOLD = { _id: 'GOLD', name: '金卡 Gold', rank: 3, threshold: 5_000 };
+
+  afterAll(async () => {
+    await repos.levels.model.deleteMany({ _id: { $in: ['GOLD', 'GOLD_CARD'] } });
+    await repos.levels.model.create(GOLD);
+    await repos.members.model.updateMany({ levelCode: 'GOLD_CARD' }, { $set: { levelCode: 'GOLD' } });
+    await changedBehindTheHubsBack(hub.connections.members);
+  });
+
+  it('leaves its members at the level that replaced it, or the highest below it, never without one', async () => {
+    for (const memberId of ['M0061', 'M0062'])
+      await repos.members.model.updateOne(
+        { _id: memberId },
+        { $set: { growthPoints: 6_000, levelCode: 'GOLD', levelRank: 3 } },
+      );
+    const atGold = await repos.members.model.countDocuments({ levelCode: 'GOLD' });
+    // GOLD renamed GOLD_CARD, the same rank and threshold.
+    await repos.levels.model.deleteOne({ _id: 'GOLD' });
+    await repos.levels.model.create({ ...GOLD, _id: 'GOLD_CARD' });
+    await changedBehindTheHubsBack(hub.connections.members);
+    const renamed = await viewerOf('M0061');
+    expect(renamed.errors).toBeUndefined();
+    expect(renamed.data?.viewer).toMatchObject({ id: 'M0061', level: { code: 'GOLD_CARD', rank: 3 } });
+    // The recovery pass stores it, so that segments naming the level find its members.
+    expect(await recoverPoints(repos, testLogger)).toMatchObject({ levelsReplaced: atGold });
+    const [stored] = await repos.members.findByIds(['M0061']);
+    expect(stored).toMatchObject({ levelCode: 'GOLD_CARD', levelRank: 3 });
+
+    // Taken out with no level at its rank: the member keeps the highest level below it.
+    await repos.levels.model.deleteOne({ _id: 'GOLD_CARD' });
+    await repos.members.model.updateOne({ _id: 'M0062' }, { $set: { levelCode: 'GOLD', levelRank: 3 } });
+    await changedBehindTheHubsBack(hub.connections.members);
+    const removed = await viewerOf('M0062');
+    expect(removed.errors).toBeUndefined();
+    expect(removed.data?.viewer).toMatchObject({ id: 'M0062', level: { code: 'SILVER', rank: 2 } });
   });
 });
 

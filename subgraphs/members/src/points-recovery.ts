@@ -1,11 +1,12 @@
 // The points recovery pass: finishes ledger entries whose writer died after storing them, as a retry of their key
-// would, so that an entry nobody retries (an operator's award, a service's spend) still counts, once; and raises members
-// whose growth points reach a level above theirs. Idempotent step by step, so a lease lets one pass at a time run, in
-// any process, and a pass that dies halfway leaves nothing the next one cannot finish.
+// would, so that an entry nobody retries (an operator's award, a service's spend) still counts, once; moves members off
+// a level taken out or renamed since; and raises members whose growth points reach a level above theirs. Idempotent
+// step by step, so a lease lets one pass at a time run, in any process, and a pass that dies halfway leaves nothing the
+// next one cannot finish.
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, type Logger } from '@bank-hub/shared';
-import { levelForGrowthPoints } from './domain/levels';
+import { levelForGrowthPoints, levelOfMember } from './domain/levels';
 import type { MembersRepositories } from './models';
 import { finishStuckEntry } from './points';
 
@@ -30,6 +31,8 @@ export interface PointsRecovery {
   /** Entries dropped unapplied, as their writer would have: a spend the balance no longer covers, an award with no room. */
   abandoned: number;
   levelsRaised: number;
+  /** Members moved off a level taken out or renamed since, to the level they now stand at (see levelOfMember). */
+  levelsReplaced: number;
 }
 
 /** One pass, as of `now`. */
@@ -38,7 +41,13 @@ export async function recoverPoints(
   logger: Logger,
   now: Date = new Date(),
 ): Promise<PointsRecovery> {
-  const result: PointsRecovery = { ran: false, finished: 0, abandoned: 0, levelsRaised: 0 };
+  const result: PointsRecovery = {
+    ran: false,
+    finished: 0,
+    abandoned: 0,
+    levelsRaised: 0,
+    levelsReplaced: 0,
+  };
   const holder = randomUUID();
   if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, now))) return result;
   result.ran = true;
@@ -62,14 +71,26 @@ export async function recoverPoints(
         }
       }
     }
-    // Levels only rise: a threshold raised since leaves members where they are, one lowered moves them up here.
     const levels = await repos.levels.all();
+    // Before raising: a member moved off a level taken out may then reach one above where they land.
+    if (levels.length > 0) {
+      for (const member of await repos.members.withLevelOtherThan(
+        levels.map((level) => level._id),
+        PER_PASS,
+      )) {
+        const level = levelOfMember(levels, member);
+        await repos.members.replaceLevel(member._id, member.levelCode, level._id, level.rank);
+        result.levelsReplaced += 1;
+      }
+    }
+    // Levels only rise: a threshold raised since leaves members where they are, one lowered moves them up here.
     for (const member of await repos.members.belowTheirLevel(levels, PER_PASS)) {
       const level = levelForGrowthPoints(levels, member.growthPoints);
       await repos.members.raiseLevel(member._id, level._id, level.rank);
       result.levelsRaised += 1;
     }
-    if (result.finished + result.abandoned + result.levelsRaised > 0) logger.info(result, 'points recovered');
+    if (result.finished + result.abandoned + result.levelsRaised + result.levelsReplaced > 0)
+      logger.info(result, 'points recovered');
     return result;
   } finally {
     await repos.leases.release(JOB, holder);

@@ -206,10 +206,11 @@ async function applyOnce(
 
 /**
  * Refuses an entry, giving its key back; false when it was applied meanwhile. The writer that stored it is its only
- * owner until a lease runs out: nobody else can have applied it, and its lease in the delete's filter keeps it from
- * dropping an entry taken over since. An entry taken over may have an owner before that stalled past its lease and
- * applies it at any moment (the balance may have grown since this finisher read it): it is refused in the member's
- * document first, where applying and refusing exclude each other, and dropped only once no writer can apply it.
+ * owner until a lease runs out: while it still is, nobody else can have applied it, and its lease in the delete's
+ * filter keeps it from dropping an entry taken over since. An entry taken over — also from this writer, which stalled
+ * past its lease after reading the member: a retry may have applied it on a balance grown since — may be applied by
+ * another finisher at any moment: it is refused in the member's document first, where applying and refusing exclude
+ * each other, and dropped only once no writer can apply it.
  */
 async function refuse(
   repos: MembersRepositories,
@@ -217,10 +218,7 @@ async function refuse(
   takenOver: boolean,
   refusedBefore: boolean,
 ): Promise<boolean> {
-  if (!takenOver) {
-    await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil);
-    return true;
-  }
+  if (!takenOver && (await repos.ledger.dropUnapplied(entry._id, entry.leaseUntil))) return true;
   if (!refusedBefore && !(await repos.members.refuseEntry(entry.memberId, entry._id))) return false;
   await repos.ledger.dropRefused(entry._id);
   return true;

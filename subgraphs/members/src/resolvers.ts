@@ -16,7 +16,7 @@ import {
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
 import { guestMember, guestProfile, isGuest } from './domain/guest';
-import { levelForGrowthPoints } from './domain/levels';
+import { levelForGrowthPoints, levelOfMember } from './domain/levels';
 import { profileView } from './domain/masking';
 import { segmentCodesFor } from './domain/segments';
 import { affinityKeysOf } from './domain/tags';
@@ -151,11 +151,7 @@ export const resolvers: Resolvers = {
     affinityKeys: (member) => affinityKeysOf(member.tags, member.attributes.ageGroup),
     segmentCodes: async (member, _args, ctx) => (await segmentsOf(member, ctx)).map((segment) => segment._id),
     segments: (member, _args, ctx) => segmentsOf(member, ctx),
-    level: async (member, _args, ctx) => {
-      const level = (await ctx.loaders.levels.load()).find((candidate) => candidate._id === member.levelCode);
-      if (!level) throw new Error(`member ${member._id} has unknown level ${member.levelCode}`);
-      return level;
-    },
+    level: async (member, _args, ctx) => levelOfMember(await ctx.loaders.levels.load(), member),
     pointsLedger: async (member, { first }, ctx) => {
       const guest = isGuest(member);
       const isSelf = ctx.identity.subject === member._id && hasScope(ctx.identity, Scope.MEMBER);

@@ -1,6 +1,6 @@
 import { evaluate, type Rule } from '@bank-hub/targeting';
 import { guestMember, isGuest } from '../src/domain/guest';
-import { growthRangeOf, levelForGrowthPoints } from '../src/domain/levels';
+import { growthRangeOf, levelForGrowthPoints, levelOfMember } from '../src/domain/levels';
 import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
 import { compileRule } from '../src/domain/segment-filter';
 import { affinityKeysOf, checkTagValue } from '../src/domain/tags';
@@ -64,6 +64,20 @@ describe('levelForGrowthPoints', () => {
 
   it('does not depend on the order of the levels', () => {
     expect(levelForGrowthPoints([...LEVELS].reverse(), 6_000)._id).toBe('GOLD');
+  });
+});
+
+describe('levelOfMember', () => {
+  const withoutGold = LEVELS.filter((level) => level._id !== 'GOLD');
+  const renamed = [...withoutGold, { _id: 'GOLD_CARD', name: 'Gold card', rank: 3, threshold: 5_000 }];
+  it.each([
+    ['their stored level while it is defined', LEVELS, 'GOLD', 3, 0, 'GOLD'],
+    ['the level a renamed one became (its rank)', renamed, 'GOLD', 3, 6_000, 'GOLD_CARD'],
+    ['the highest level below one taken out', withoutGold, 'GOLD', 3, 0, 'SILVER'],
+    ['the level their growth points reach, when higher', withoutGold, 'GOLD', 3, 25_000, 'PLATINUM'],
+    ['the lowest level when none is ranked at or below', withoutGold, 'GONE', 0, 0, 'STANDARD'],
+  ])('is %s', (_, levels, levelCode, levelRank, growthPoints, expected) => {
+    expect(levelOfMember(levels, { levelCode, levelRank, growthPoints })._id).toBe(expected);
   });
 });
 

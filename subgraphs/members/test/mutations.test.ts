@@ -700,6 +700,49 @@ describe('spendPoints and refundPoints', () => {
     expect(await members.repos.ledger.findByKey('raced-spend-M0014')).toMatchObject({ state: 'APPLIED' });
   });
 
+  it('never tells a writer that stalled past its lease its spend was refused when a retry of its key applied it', async () => {
+    const model = members.repos.members.model;
+    await model.updateOne({ _id: 'M0016' }, { $set: { points: 50 } });
+    // Right after the writer reads the member (50 points), it stalls past its lease; meanwhile an award lands and a
+    // retry of its key takes the spend over and applies it. The writer then acts on its stale reading.
+    let retried: Awaited<ReturnType<SendAs>> | null = null;
+    let interleave: (() => Promise<unknown>) | null = async () => {
+      await model.updateOne({ _id: 'M0016' }, { $inc: { points: 100 } });
+      await members.repos.ledger.model.updateOne(
+        { idempotencyKey: 'owner-stalled-M0016' },
+        { $set: { leaseUntil: new Date(Date.now() - 1_000) } },
+      );
+      retried = await service(SPEND, { memberId: 'M0016', amount: 100, key: 'owner-stalled-M0016' });
+    };
+    const find = model.find.bind(model);
+    const spy = jest.spyOn(model, 'find').mockImplementation(((filter: Record<string, unknown>) => {
+      const query = find(filter);
+      if (!JSON.stringify(filter).includes('M0016')) return query;
+      const exec = query.exec.bind(query);
+      query.exec = async () => {
+        const read = await exec();
+        const act = interleave;
+        interleave = null;
+        if (act) await act();
+        return read;
+      };
+      return query;
+    }) as unknown as typeof model.find);
+    let writer: Awaited<ReturnType<SendAs>>;
+    try {
+      writer = await service(SPEND, { memberId: 'M0016', amount: 100, key: 'owner-stalled-M0016' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(retried!.errors).toBeUndefined();
+    const entry = await members.repos.ledger.findByKey('owner-stalled-M0016');
+    expect(entry).toMatchObject({ state: 'APPLIED', amount: -100 });
+    expect((await balances('M0016')).points).toBe(50);
+    // The points are gone: the writer's caller must hear so, not INSUFFICIENT_POINTS.
+    expect(writer.errors).toBeUndefined();
+    expect(writer.data?.spendPoints).toMatchObject({ id: entry!._id, amount: -100, balanceAfter: 50 });
+  });
+
   it('lets a member stored past the largest balance (before the bound) spend, as the balance covers it', async () => {
     await members.repos.members.model.updateOne({ _id: 'M0015' }, { $set: { points: 2_147_484_647 } });
     const spent = await service(

@@ -364,6 +364,24 @@ export class MemberRepository {
       .exec();
   }
 
+  /** Members whose stored level is none of these codes (taken out or renamed since), at most `limit`. */
+  withLevelOtherThan(levelCodes: readonly string[], limit: number): Promise<MemberDoc[]> {
+    return this.model
+      .find({ levelCode: { $nin: [...levelCodes] } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<MemberDoc[]>()
+      .exec();
+  }
+
+  /** Moves a member off a level no longer defined, unless an award moved them meanwhile. */
+  replaceLevel(memberId: string, fromCode: string, levelCode: string, levelRank: number): Promise<unknown> {
+    return this.model.updateOne(
+      { _id: memberId, levelCode: fromCode },
+      { $set: { levelCode, levelRank, updatedAt: new Date() } },
+    );
+  }
+
   /**
    * Sets computed stages and tags where they differ from what is stored: each update's filter names the difference,
    * so applying the same values again (or concurrently) matches nothing. Counts what changed. A member's tags are

@@ -89,10 +89,11 @@ export class PointsLedgerRepository {
 
   /**
    * Gives back the key of an entry that was never applied (a spend the balance could not cover), if `leaseUntil` shows
-   * the caller still owns it: an entry that never touched the balance is no part of the ledger's history.
+   * the caller still owns it: an entry that never touched the balance is no part of the ledger's history. False when
+   * it does not: another finisher took the entry over since.
    */
-  async dropUnapplied(entryId: string, leaseUntil: Date): Promise<void> {
-    await this.model.deleteOne({ _id: entryId, state: 'PENDING', leaseUntil });
+  async dropUnapplied(entryId: string, leaseUntil: Date): Promise<boolean> {
+    return (await this.model.deleteOne({ _id: entryId, state: 'PENDING', leaseUntil })).deletedCount > 0;
   }
 
   /** Gives back the key of an entry the member refused for good (MemberRepository.refuseEntry), whoever owns it. */
