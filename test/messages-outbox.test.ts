@@ -13,6 +13,7 @@ import type {
   SendResult,
 } from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { localMinutes } from '../subgraphs/messages/src/campaigns/domain/timing';
+import { ContactRepository } from '../subgraphs/messages/src/outbox/contacts';
 import { OutboxRepository, type OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
 import { sendDue } from '../subgraphs/messages/src/outbox/worker';
 import { applyReceipts } from '../subgraphs/messages/src/outbox/receipts';
@@ -495,6 +496,118 @@ describe('small campaigns', () => {
     expect(audit.map((record) => record.action)).toEqual(
       expect.arrayContaining(['pauseCampaign', 'resumeCampaign', 'approve', 'submit', 'createCampaign']),
     );
+  });
+});
+
+describe('an operator pausing a campaign while its batch is being sent', () => {
+  const many = Array.from({ length: 250 }, (_, i) => `MP${String(i + 1).padStart(4, '0')}`);
+
+  beforeAll(() =>
+    segmentOf(
+      'PAUSED_MID_BATCH',
+      'msg_paused_mid_batch',
+      many.map((id) =>
+        member(id, 'msg_paused_mid_batch', {
+          timeZone: 'Asia/Shanghai',
+          phoneVerified: true,
+          fiveGCapable: false,
+        }),
+      ),
+    ),
+  );
+
+  it('stops it before the next chunk of the batch, not only at the next batch; resuming sends the rest once', async () => {
+    const id = await m.approvedCampaign({
+      name: 'Paused mid-batch',
+      purpose: 'SERVICE',
+      audience: { segmentCode: 'PAUSED_MID_BATCH' },
+      trigger: { kind: 'ONCE', at: now() },
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+    await m.schedule();
+    expect(await m.repos.outbox.batches.countDocuments({ campaignId: id })).toBe(1);
+    // The operator pauses it as its first messages reach the gateway (a wrong figure in the copy, say).
+    const gateway = new FlakyProvider(0);
+    let pausing: Promise<unknown> | null = null;
+    const provider: ProviderAdapter = {
+      name: 'pausing',
+      async send(message) {
+        pausing ??= m.bob(`mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`, { id });
+        await pausing;
+        return gateway.send(message);
+      },
+      close: async () => undefined,
+    };
+    await m.send({ provider });
+    const handedOver = gateway.calls.length;
+    // What was decided before the pause goes (one chunk); nothing after it.
+    expect(handedOver).toBeGreaterThan(0);
+    expect(handedOver).toBeLessThanOrEqual(200);
+    expect(await m.repos.outbox.entries.countDocuments({ campaignId: id, state: 'PENDING' })).toBe(
+      many.length - handedOver,
+    );
+
+    await m.bob(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
+    await m.send({ provider: gateway });
+    expect(gateway.calls).toHaveLength(many.length);
+    expect(new Set(gateway.calls.map((message) => message.idempotencyKey)).size).toBe(many.length);
+    expect(await m.repos.outbox.entries.countDocuments({ campaignId: id, state: 'SENT' })).toBe(many.length);
+  });
+});
+
+/** A contact budget slow to answer (a busy database), while the member withdraws their consent. */
+class SlowContacts extends ContactRepository {
+  constructor(
+    model: ContactRepository['model'],
+    private readonly meanwhile: () => Promise<unknown>,
+  ) {
+    super(model);
+  }
+  override async take(...args: Parameters<ContactRepository['take']>) {
+    await this.meanwhile();
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    return super.take(...args);
+  }
+}
+
+describe('consent withdrawn while the sender decides', () => {
+  it('counts from when the sender read it, not from when it finished deciding', async () => {
+    await segmentOf('SLOW_DECIDE', 'msg_slow_decide', [
+      member('MD0001', 'msg_slow_decide', {
+        timeZone: 'America/Los_Angeles',
+        phoneVerified: true,
+        fiveGCapable: false,
+      }),
+    ]);
+    await grantMarketing(['MD0001'], ['SMS']);
+    const id = await m.approvedCampaign({
+      name: 'Slow decision',
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'SLOW_DECIDE' },
+      trigger: { kind: 'ONCE', at: now() },
+      quietHours: quietHoursNotNow(),
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+    await m.schedule();
+    const withdraw = () =>
+      m.member(
+        'MD0001',
+        `mutation { setMessageConsent(channel: SMS, purpose: MARKETING, granted: false) { granted } }`,
+      );
+    const provider = new FlakyProvider(0);
+    await sendDue({
+      repos: { ...m.repos, contacts: new SlowContacts(m.repos.contacts.model, withdraw) },
+      provider,
+      rules: sendRulesOf(testConfig),
+      logger,
+    });
+    expect(provider.calls).toEqual([]);
+    expect(await m.repos.outbox.entries.findOne({ campaignId: id }).lean()).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'NO_CONSENT',
+    });
+    const [contact] = await m.repos.contacts.byMembers(['MD0001']);
+    expect(contact?.marketing ?? []).toEqual([]);
   });
 });
 

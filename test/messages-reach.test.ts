@@ -12,7 +12,10 @@ import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
 import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { HttpProvider } from '../subgraphs/messages/src/outbox/adapters/http';
 import { LocalProvider } from '../subgraphs/messages/src/outbox/adapters/local';
+import { OutboxRepository } from '../subgraphs/messages/src/outbox/model';
 import { applyReceipts, receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
+import { sendDue } from '../subgraphs/messages/src/outbox/worker';
+import { sendRulesOf } from '../subgraphs/messages/src/server';
 import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import {
@@ -789,6 +792,166 @@ describe('a retry after consent is withdrawn', () => {
       SMS: [],
       IN_APP: [moving._id],
     });
+  });
+});
+
+/** An outbox whose worker is slow to record its attempts (a busy database) while something else happens. */
+class SlowRecordingOutbox extends OutboxRepository {
+  private slowed = false;
+  constructor(
+    entries: OutboxRepository['entries'],
+    batches: OutboxRepository['batches'],
+    private readonly meanwhile: () => Promise<unknown>,
+  ) {
+    super(entries, batches);
+  }
+  override async apply(changes: Parameters<OutboxRepository['apply']>[0]): Promise<number> {
+    if (!this.slowed) {
+      this.slowed = true;
+      await this.meanwhile();
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+    }
+    return super.apply(changes);
+  }
+}
+
+describe('a message whose worker died after handing it over', () => {
+  it('goes again only on the channel it was handed to, never on another as well, whatever consent says since', async () => {
+    const { members } = await openMembers(hub.connections.members);
+    await members.model.updateOne(
+      { _id: 'M0006' },
+      { $set: { 'contact.phoneVerified': true, 'contact.fiveGCapable': false } },
+    );
+    const sms = await m.publishedTemplate(SMS_TEMPLATE);
+    const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);
+    const campaignId = await sentTo(['M0006'], [sms, inApp], 'SERVICE');
+    const sent = await entry(campaignId, 'M0006');
+    expect(sent).toMatchObject({ state: 'SENT', channel: 'SMS', attempts: 1 });
+    // Its worker died after the provider took the SMS and before recording so: the entry still says SENDING on SMS,
+    // and the batch's lease lapses.
+    const crashed = async () => {
+      await m.repos.outbox.apply([
+        { id: sent._id, set: { state: 'SENDING', sentAt: null, providerMessageId: null } },
+      ]);
+      await m.repos.outbox.batches.updateOne(
+        { _id: sent.batchId },
+        { $set: { state: 'OPEN', dueAt: new Date(0), holder: null, leaseUntil: new Date(0) } },
+      );
+    };
+    const serviceBySms = (granted: boolean) =>
+      m.member(
+        'M0006',
+        `mutation ($granted: Boolean!) { setMessageConsent(channel: SMS, purpose: SERVICE, granted: $granted) { granted } }`,
+        { granted },
+      );
+
+    // Consent unchanged: the SMS goes again under its key (the provider delivers it once), not in the app.
+    await crashed();
+    await m.send();
+    expect(await entry(campaignId, 'M0006')).toMatchObject({ state: 'SENT', channel: 'SMS', attempts: 2 });
+    expect(await m.repos.localDeliveries.findById(sent._id).lean()).toMatchObject({ calls: 2 });
+
+    // Service messages by SMS withdrawn before the next worker takes over: the SMS may have reached the member, so the
+    // message does not go in the app too; and it is not handed to SMS again either.
+    await crashed();
+    expect((await serviceBySms(false)).errors).toBeUndefined();
+    try {
+      await m.send();
+      expect(await entry(campaignId, 'M0006')).toMatchObject({
+        state: 'SKIPPED',
+        reason: 'NO_CONSENT',
+        channel: 'SMS',
+      });
+      expect(await m.repos.inbox.model.countDocuments({ _id: sent._id })).toBe(0);
+      expect(await m.repos.localDeliveries.findById(sent._id).lean()).toMatchObject({ calls: 2 });
+
+      // The same when the withdrawal comes after the next worker decided on SMS, while it records its attempt: it
+      // hands nothing over, and decides again as the first did — not in the app either.
+      await serviceBySms(true);
+      await crashed();
+      await sendDue({
+        repos: {
+          ...m.repos,
+          outbox: new SlowRecordingOutbox(m.repos.outbox.entries, m.repos.outbox.batches, () =>
+            serviceBySms(false),
+          ),
+        },
+        provider: new LocalProvider(m.repos.localDeliveries),
+        rules: sendRulesOf(testConfig),
+        logger,
+      });
+      expect(await entry(campaignId, 'M0006')).toMatchObject({
+        state: 'SKIPPED',
+        reason: 'NO_CONSENT',
+        channel: 'SMS',
+      });
+      expect(await m.repos.inbox.model.countDocuments({ _id: sent._id })).toBe(0);
+      expect(await m.repos.localDeliveries.findById(sent._id).lean()).toMatchObject({ calls: 2 });
+    } finally {
+      await serviceBySms(true);
+    }
+  });
+});
+
+describe('an unsubscribe link followed from a 5G card', () => {
+  /** The local provider, keeping the unsubscribe links it was handed. */
+  const capturing = (links: Map<string, string>): ProviderAdapter => {
+    const local = new LocalProvider(m.repos.localDeliveries);
+    return {
+      name: 'capturing',
+      send: (message) => {
+        if (message.unsubscribeUrl) links.set(message.idempotencyKey, message.unsubscribeUrl);
+        return local.send(message);
+      },
+      close: () => local.close(),
+    };
+  };
+  const UNSUBSCRIBE = `mutation ($token: String!) { unsubscribe(token: $token) { channel } }`;
+
+  it('proves the card reached the member: no SMS of it follows, whether or not its fallback was planned', async () => {
+    const { members } = await openMembers(hub.connections.members);
+    await members.model.updateOne(
+      { _id: 'M0007' },
+      { $set: { 'contact.phoneVerified': true, 'contact.fiveGCapable': true } },
+    );
+    for (const channel of ['FIVE_G', 'SMS']) await setConsent('M0007', channel, true);
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    const links = new Map<string, string>();
+    const overdue = (id: string) =>
+      m.repos.outbox.apply([{ id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    const unsubscribe = async (id: string) => {
+      const token = new URL(links.get(id)!).searchParams.get('t')!;
+      const answer = await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token });
+      expect(answer.data?.unsubscribe).toEqual({ channel: 'FIVE_G' });
+    };
+
+    // The member follows the card's link before its receipt is overdue: it is delivered, and never falls back.
+    await m.repos.contacts.model.deleteOne({ _id: 'M0007' });
+    const first = await entry(await sentTo(['M0007'], [fiveG], 'MARKETING', capturing(links)), 'M0007');
+    expect(first).toMatchObject({ channel: 'FIVE_G', state: 'SENT', deliveredAt: null });
+    await unsubscribe(first._id);
+    expect(await m.repos.outbox.entries.findById(first._id).lean()).toMatchObject({
+      deliveredAt: expect.any(Date),
+      unsubscribedAt: expect.any(Date),
+    });
+    await overdue(first._id);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+
+    // The sweep planned the SMS already (the member had not tapped yet): the SMS does not go.
+    await setConsent('M0007', 'FIVE_G', true);
+    await m.repos.contacts.model.deleteOne({ _id: 'M0007' });
+    const second = await entry(await sentTo(['M0007'], [fiveG], 'MARKETING', capturing(links)), 'M0007');
+    await overdue(second._id);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(1);
+    await unsubscribe(second._id);
+    await m.send();
+    expect(await entry(second.campaignId, 'M0007', 2)).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'DELIVERED_ALREADY',
+    });
+    for (const card of [first, second])
+      expect(await m.repos.localDeliveries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
   });
 });
 

@@ -24,6 +24,7 @@ import { messageEvent } from '../events/relay';
 import type { MessagesRepositories } from '../models';
 import { unsubscribeThrough } from '../consent/unsubscribe';
 import { takesTouch } from './contacts';
+import { recordDelivered } from './delivered';
 import { withoutPersonalData } from './domain/redact';
 import { fallBack } from './fallback';
 
@@ -99,13 +100,8 @@ export async function applyReceipts(
     applied += 1;
     // A read, a click or a reply is proof of delivery too (carriers do not always send the receipt for it).
     if (receipt.status !== 'FAILED' && !entry.deliveredAt) {
-      if (await repos.outbox.stampOnce(entry._id, 'deliveredAt', at)) {
-        events.push(messageEvent(facts, 'message_delivered', at));
-        // A FAILED receipt handled at the same moment elsewhere may have dead-lettered it just before: the delivery
-        // wins, and its touch (given back, or about to be) is put back; the FAILED side checks again after.
-        if ((await repos.outbox.reviveDelivered(entry._id)) && takesTouch(entry))
-          await repos.contacts.restore(entry.memberId, entry._id, entry.channel, entry.sentAt ?? at);
-      }
+      const delivered = await recordDelivered(repos, facts, at);
+      if (delivered) events.push(delivered);
       // Later receipts of this request see it: a FAILED after it must not fall back or give up.
       entries.set(entry._id, { ...entry, deliveredAt: at });
     }
@@ -143,7 +139,7 @@ export async function applyReceipts(
         break;
       case 'REPLY':
         if (receipt.text && UNSUBSCRIBE_REPLY.test(receipt.text))
-          await unsubscribeThrough(repos, { ...entry, channel: entry.channel }, 'UNSUBSCRIBE_REPLY', at);
+          await unsubscribeThrough(repos, facts, 'UNSUBSCRIBE_REPLY', at);
         break;
     }
   }

@@ -4,9 +4,9 @@
 // under its idempotency key, and records the outcome; a failure is retried with backoff until it is dead-lettered.
 //
 // A worker can die at any point. Before the attempt is recorded, nothing happened; after it, the entry says SENDING
-// and counts the attempt, and whoever leases the batch once the lease lapses sends it again under the same key —
-// which the provider (and the inbox) answers for the first delivery instead of delivering twice. The contact touch
-// carries the same key, so it is taken once too.
+// and counts the attempt, and whoever leases the batch once the lease lapses sends it again under the same key and on
+// the same channel — which the provider (and the inbox) answers for the first delivery instead of delivering twice.
+// The contact touch carries the same key, so it is taken once too.
 import { randomUUID } from 'node:crypto';
 import type { Logger, MessageChannel, RelayedEventDoc } from '@bank-hub/shared';
 import { consentsOf } from '../consent/model';
@@ -35,8 +35,8 @@ export interface SendRules {
   /** Signs unsubscribe links (see unsubscribe-token). */
   linkSecret: string;
   /**
-   * A message handed over longer than this after it was decided (waiting for a slot at a slow gateway) reads its
-   * member's consent again first: a withdrawal meanwhile counts.
+   * A message handed over longer than this after its member's consent was read (a slow decision, waiting for a slot
+   * at a slow gateway) reads it again first: a withdrawal meanwhile counts.
    */
   consentRecheckMs: number;
   /** The bank's time zone: the quiet hours of a member whose own zone is unknown. */
@@ -106,11 +106,8 @@ async function sendBatch(
 ): Promise<void> {
   const { repos } = deps;
   const now = new Date();
-  const [campaign] = await repos.campaigns.findByIds([batch.campaignId]);
-  if (campaign?.paused && campaign.status === 'PUBLISHED') {
-    await repos.outbox.releaseBatch(batch._id, holder, new Date(now.getTime() + PAUSED_RECHECK_MS));
-    return;
-  }
+  let [campaign] = await repos.campaigns.findByIds([batch.campaignId]);
+  if (isPaused(campaign)) return pausedBatch(deps, batch, holder);
   // An entry is sent from its own batch only (the one it was first written with): a fallback swept by two processes
   // at once, or an event poll repeated, lists it in a second batch too, whose holder would hand it over alongside.
   const entries = (await repos.outbox.byIds(batch.entryIds)).filter((entry) => entry.batchId === batch._id);
@@ -120,8 +117,12 @@ async function sendBatch(
   );
   // A chunk at a time, each recorded before the next: a worker that dies leaves at most one chunk in flight.
   for (let start = 0; start < due.length; start += CHUNK) {
-    if (start > 0 && !(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs)))
-      return lost(deps, batch);
+    if (start > 0) {
+      if (!(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs))) return lost(deps, batch);
+      // A batch at a slow gateway takes minutes: an operator's pause or archive counts from its next chunk on.
+      [campaign] = await repos.campaigns.findByIds([batch.campaignId]);
+      if (isPaused(campaign)) return pausedBatch(deps, batch, holder);
+    }
     const changes = await sendChunk(
       deps,
       batch,
@@ -148,6 +149,14 @@ async function sendBatch(
   await repos.outbox.releaseBatch(batch._id, holder, next);
 }
 
+const isPaused = (campaign: CampaignDoc | undefined): boolean =>
+  campaign?.paused === true && campaign.status === 'PUBLISHED';
+
+/** Gives a paused campaign's batch back: what is left waits until it is resumed (which makes it due at once). */
+async function pausedBatch(deps: SenderDependencies, batch: SendBatchDoc, holder: string): Promise<void> {
+  await deps.repos.outbox.releaseBatch(batch._id, holder, new Date(Date.now() + PAUSED_RECHECK_MS));
+}
+
 function lost(deps: SenderDependencies, batch: SendBatchDoc): void {
   // Another worker took the batch over (this one stalled), or wrote one of its entries first: this one leaves the
   // batch to whoever holds it next, who sends the rest under the same keys.
@@ -165,8 +174,9 @@ async function sendChunk(
   counts: SendCounts,
 ): Promise<EntryChange[] | null> {
   const { repos } = deps;
-  const decisions = await decide(deps, campaign, chunk, now);
+  // Taken before the consents are read: a slow decision (a busy contact budget) must not make them look fresher.
   const decidedAt = Date.now();
+  const decisions = await decide(deps, campaign, chunk, now);
   // Record the attempts before anything is handed over: a worker dying after this leaves SENDING entries counted.
   // Every write is fenced by the attempts this worker read (see EntryChange).
   const attempts: EntryChange[] = decisions
@@ -185,10 +195,11 @@ async function sendChunk(
     }
     if (decision.kind === 'defer') {
       counts.deferred += 1;
+      // It waits as it was: one whose earlier attempt is unsettled stays SENDING, held to that attempt's channel.
       return [
         {
           id: decision.entry._id,
-          set: { state: 'PENDING', reason: decision.reason, dueAt: decision.until },
+          set: { state: decision.entry.state, reason: decision.reason, dueAt: decision.until },
           ifAttempts,
         },
       ];
@@ -240,7 +251,7 @@ async function sendChunk(
             set:
               quiet.policy === 'SKIP'
                 ? { state: 'SKIPPED', reason: 'QUIET_HOURS' }
-                : { state: 'PENDING', reason: 'QUIET_HOURS', dueAt: until },
+                : { state: entry.state, reason: 'QUIET_HOURS', dueAt: until },
             inc: { attempts: -1 },
             ifAttempts: entry.attempts + 1,
           });
@@ -251,12 +262,12 @@ async function sendChunk(
           !(await consentedNow(repos, entry, channel))
         ) {
           // Withdrawn since it was decided: not handed over, and decided again at once (the next consented rung, or
-          // none), its touch moving with it.
+          // none — none also when an earlier attempt is unsettled), its touch moving with it.
           counts.deferred += 1;
           givenBack.push({ entry, channel, dead: false });
           outcomes.push({
             id: entry._id,
-            set: { state: 'PENDING', reason: null, dueAt: new Date() },
+            set: { state: entry.state, reason: null, dueAt: new Date() },
             inc: { attempts: -1 },
             ifAttempts: entry.attempts + 1,
           });
@@ -379,7 +390,13 @@ async function decide(
       const blank = template && showsBenefit(template) && entry.vars['benefit.title'] === undefined;
       return template && rendersOn(template, channel) && !blank ? template : undefined;
     };
-    const ladder = (entry.rung === 2 ? (['SMS'] as MessageChannel[]) : entry.ladder).filter(templateFor);
+    const planned = entry.rung === 2 ? (['SMS'] as MessageChannel[]) : entry.ladder;
+    // An attempt recorded without its outcome (its worker died, or stalled past its lease) may have reached the member
+    // on its channel: it goes again there only, under its key, or not at all — never on another rung as well.
+    const unsettled = entry.state === 'SENDING' ? entry.channel : null;
+    const ladder = (unsettled ? planned.filter((channel) => channel === unsettled) : planned).filter(
+      templateFor,
+    );
     if (ladder.length === 0) return void decisions.push({ entry, kind: 'skip', reason: 'NO_CHANNEL' });
     const rungs = consentedRungs(ladder, consentOf.get(entry.memberId) ?? {}, entry.purpose);
     if (rungs.length === 0) return void decisions.push({ entry, kind: 'skip', reason: 'NO_CONSENT' });
