@@ -1,14 +1,14 @@
 // Operators' analyses over the seeded 90 days of history, through the gateway: active members per channel, a funnel
 // and retention cohorts, checked against what the seed's events say; and every bad argument answered with a code.
-import { BankCalendar, addDays } from '@bank-hub/shared';
+import { BankCalendar, Cached, addDays } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
-import { retention } from '../subgraphs/analytics/src/analysis';
+import { funnel, retention } from '../subgraphs/analytics/src/analysis';
 import { cohortsOf, firstCohortWeek } from '../subgraphs/analytics/src/domain/retention';
 import {
   openRepositories as openAnalytics,
   type AnalyticsRepositories,
 } from '../subgraphs/analytics/src/models';
-import type { Channel } from '../subgraphs/analytics/src/models/event';
+import type { Channel, EventRepository } from '../subgraphs/analytics/src/models/event';
 import type { DailyActiveDoc } from '../subgraphs/analytics/src/models/rollup';
 import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
 import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
@@ -96,6 +96,36 @@ describe('funnels', () => {
       expect(steps[i]!.conversion).toBeCloseTo(steps[i]!.members / steps[i - 1]!.members, 10);
     }
     expect(steps[3]!.members).toBeGreaterThan(0);
+  });
+
+  it('stops reading its range once the gateway stops waiting for the answer', async () => {
+    // The gateway gives up on a slow funnel (and an operator sends it again): the first must not read on for nobody.
+    const waiting = new AbortController();
+    let read = 0;
+    const events: EventRepository = Object.assign(Object.create(analytics.events) as EventRepository, {
+      async *memberEventsInOrder(...args: Parameters<EventRepository['memberEventsInOrder']>) {
+        for await (const event of analytics.events.memberEventsInOrder(...args)) {
+          if (++read === 100) waiting.abort();
+          yield event;
+        }
+      },
+    });
+    const plan = new Cached(
+      async () => new Map((await analytics.plan.all()).map((event) => [event._id, event])),
+    );
+    const to = new Date();
+    const counting = funnel(
+      { repos: { ...analytics, events }, plan, calendar, signal: waiting.signal },
+      {
+        steps: ['page_view', 'product_view', 'flow_step', 'flow_completed'],
+        from: new Date(to.getTime() - 90 * DAY_MS),
+        to,
+        withinHours: 24,
+        channel: null,
+      },
+    );
+    await expect(counting).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(read).toBe(100);
   });
 
   it("answers a funnel at the end of the DateTime range, where the bank's last days are past year 9999", async () => {

@@ -54,6 +54,7 @@ beforeAll(async () => {
     ],
     expclicks: [['CR-exp-clicks', 'exp-clicks']],
     exphostile: [['CR-exp-hostile', 'exp-hostile']],
+    expratio: [['CR-exp-ratio', 'exp-ratio']],
     expkeys: [
       ['CR-exp-honest', 'exp-keys'],
       ['CR-exp-mislabelled', 'exp-keys'],
@@ -183,12 +184,13 @@ interface Experiment {
   control: string | null;
   winner: string | null;
   pValue: number | null;
+  sampleRatioPValue: number | null;
   threshold: number;
   variants: VariantResult[];
 }
 
 const EXPERIMENT_FIELDS = `experiment(days: 7) {
-  key verdict control winner pValue threshold minimumMembers minimumExposures
+  key verdict control winner pValue sampleRatioPValue threshold minimumMembers minimumExposures
   variants { key weight exposures clicks ctr members clickers memberCtr conversions conversionRate }
 }`;
 
@@ -408,6 +410,37 @@ describe('experiments', () => {
     ]);
     expect(experiment).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: 'A', winner: null });
     expect(experiment.pValue).toBeGreaterThan(experiment.threshold);
+  }, 60_000);
+
+  it('names no winner when members are not split among the variants as the weights say', async () => {
+    // 50/50, yet 300 of A's members saw the creative and only 150 of B's (B's card failed to show for the others,
+    // say): 15 of 300 against 30 of 150 clickers reads as a clear winner, but the members compared were not chosen by
+    // the assignment alone.
+    const members = membersOf('MSRM', 'exp-ratio', 300);
+    const seen = { A: members.A, B: members.B.slice(0, 150) };
+    const clickers = { A: 15, B: 30 };
+    await asMembers(
+      (['A', 'B'] as const).flatMap((variant) =>
+        seen[variant].map((memberId, i) => ({
+          memberId,
+          events: shown('CR-exp-ratio', variant, i < clickers[variant] ? 1 : 0, 1),
+        })),
+      ),
+    );
+    await untilCounted('PG-APP-expratio', 450, 45);
+
+    const experiment = (await experimentsOn('PG-APP-expratio'))['CR-exp-ratio']!;
+    expect(figures(experiment, 'key', 'members', 'clickers')).toEqual([
+      { key: 'A', members: 300, clickers: 15 },
+      { key: 'B', members: 150, clickers: 30 },
+    ]);
+    expect(experiment).toMatchObject({
+      verdict: 'SAMPLE_RATIO_MISMATCH',
+      control: 'A',
+      winner: null,
+      pValue: null,
+    });
+    expect(experiment.sampleRatioPValue).toBeLessThan(0.001);
   }, 60_000);
 
   it('does not move the verdict for a client reporting a wrong or made-up variant key', async () => {

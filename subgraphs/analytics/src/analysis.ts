@@ -2,7 +2,7 @@
 // two reads of the rollups or events, shaped by the pure functions of domain/. Arguments are checked first: a bad one
 // is a BAD_USER_INPUT naming the field, before anything is read.
 import { assignVariant } from '@bank-hub/targeting';
-import { addDays, badInput, checkCount } from '@bank-hub/shared';
+import { ErrorCode, addDays, badInput, checkCount, hubError } from '@bank-hub/shared';
 import { PRODUCTS_SERVICE } from './domain/events';
 import { MIN_MEMBERS_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
 import { FunnelCounter } from './domain/funnel';
@@ -46,7 +46,10 @@ export interface FunnelArguments {
   channel: Channel | null;
 }
 
-export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
+/** What a funnel reads: the repositories, the tracking plan, the bank's calendar, and whether anyone still waits. */
+export type FunnelContext = Pick<AnalyticsContext, 'repos' | 'plan' | 'calendar' | 'signal'>;
+
+export async function funnel(ctx: FunnelContext, args: FunnelArguments) {
   const { steps, from, to, withinHours, channel } = args;
   if (steps.length < 2 || steps.length > FUNNEL_LIMITS.steps)
     throw badInput(`a funnel has 2 to ${FUNNEL_LIMITS.steps} steps`, 'steps');
@@ -67,8 +70,13 @@ export async function funnel(ctx: AnalyticsContext, args: FunnelArguments) {
     ctx.calendar,
     { channel },
   );
-  for await (const event of events)
+  for await (const event of events) {
+    // Months of events take a while: once the gateway stops waiting, reading on would only cost, and each retry of an
+    // operator's would add another read of the whole range.
+    if (ctx.signal.aborted)
+      throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the funnel was abandoned: nobody waits for its answer');
     counter.add({ memberId: event.memberId, name: event.name, at: event.occurredAt.getTime() });
+  }
   return { from, to, withinHours: hours, steps: counter.result() };
 }
 
@@ -165,7 +173,7 @@ export async function experimentOf(
     };
   });
   const analysis = analyseExperiment(
-    results.map(({ key: variant, members, clickers }) => ({ variant, members, clickers })),
+    results.map(({ key: variant, weight, members, clickers }) => ({ variant, weight, members, clickers })),
   );
   return {
     key,

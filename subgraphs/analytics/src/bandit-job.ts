@@ -10,8 +10,8 @@ import type { ModelHeadDoc, ModelVersionDoc } from './models/registry';
 export const BANDIT_MODEL_NAME = 'creative-bandit';
 export const BANDIT_DESCRIPTION =
   'Thompson sampling over the creatives of a slot: parameters are Beta(alpha, beta) CTR posteriors per creative ' +
-  'from the last 30 days, counted in member-days (alpha = 1 + members who clicked it on a day, beta = 1 + members who ' +
-  'saw it on a day, less those clicks; devices without a member do not count); content orders creatives of equal ' +
+  'from the last 30 days, counted in member-days (alpha = 1 + members who clicked it on a day they saw it, beta = 1 + ' +
+  'members who saw it on a day, less those; devices without a member do not count); content orders creatives of equal ' +
   'priority by a draw from each.';
 const WINDOW_DAYS = 30;
 /** Versions kept; older retired ones are deleted. */
@@ -48,16 +48,15 @@ export async function trainCreativeBandit(
 ): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
   // Trials are members' days, not events as the rollups count them: the model serves every member, and a member
   // (or a script minting device ids) sending a thousand clicks on one creative must not be able to crown it.
+  // A click counts only on a day its member saw the creative: clicks from members who never saw it would otherwise
+  // stand in for the clicks its viewers did not make.
   const fromDay = windowStart(WINDOW_DAYS, calendar.dayOf(now));
-  const [impressions, clicks] = await Promise.all([
-    repos.events.memberDaysByCreative('creative_impression', fromDay),
-    repos.events.memberDaysByCreative('creative_click', fromDay),
-  ]);
+  const memberDays = await repos.events.memberDaysByCreative(fromDay);
   const posteriors = posteriorsOf(
-    [...impressions].map(([creativeId, seen]) => ({
+    [...memberDays].map(([creativeId, { seen, clicked }]) => ({
       creativeId,
       impressions: seen,
-      clicks: clicks.get(creativeId) ?? 0,
+      clicks: clicked,
     })),
   );
   const parameters: BanditParameters = { windowDays: WINDOW_DAYS, posteriors };

@@ -4,8 +4,11 @@ import { daysBetween, weekOf } from '@bank-hub/shared';
 import { beta, posteriorsOf, sampleScores, type Posterior } from '../src/domain/bandit';
 import {
   MIN_MEMBERS_PER_VARIANT,
+  SAMPLE_RATIO_SIGNIFICANCE,
   analyseExperiment,
+  chiSquareSurvival,
   normalCdf,
+  sampleRatioPValue,
   twoProportionPValue,
 } from '../src/domain/experiments';
 import { FunnelCounter, type StepEvent } from '../src/domain/funnel';
@@ -107,8 +110,8 @@ describe('the two-proportion test', () => {
     expect(p(1, 1000, 8, 1000)).toBeCloseTo(0.045, 2);
     expect(
       analyseExperiment([
-        { variant: 'A', members: 100, clickers: 0 },
-        { variant: 'B', members: 100, clickers: 4 },
+        { variant: 'A', weight: 50, members: 100, clickers: 0 },
+        { variant: 'B', weight: 50, members: 100, clickers: 4 },
       ]),
     ).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
     // Large samples are read as before: the correction fades as the samples grow.
@@ -118,28 +121,34 @@ describe('the two-proportion test', () => {
   it('names the winner, says when nothing differs, and says nothing below the minimum members', () => {
     expect(
       analyseExperiment([
-        { variant: 'A', members: 400, clickers: 20 },
-        { variant: 'B', members: 400, clickers: 60 },
+        { variant: 'A', weight: 50, members: 400, clickers: 20 },
+        { variant: 'B', weight: 50, members: 400, clickers: 60 },
       ]),
     ).toMatchObject({ verdict: 'SIGNIFICANT', control: 'A', winner: 'B' });
     expect(
       analyseExperiment([
-        { variant: 'A', members: 400, clickers: 60 },
-        { variant: 'B', members: 400, clickers: 20 },
+        { variant: 'A', weight: 50, members: 400, clickers: 60 },
+        { variant: 'B', weight: 50, members: 400, clickers: 20 },
       ]),
     ).toMatchObject({ verdict: 'SIGNIFICANT', winner: 'A' });
     expect(
       analyseExperiment([
-        { variant: 'A', members: 400, clickers: 20 },
-        { variant: 'B', members: 400, clickers: 22 },
+        { variant: 'A', weight: 50, members: 400, clickers: 20 },
+        { variant: 'B', weight: 50, members: 400, clickers: 22 },
       ]),
     ).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', winner: null });
     expect(
       analyseExperiment([
-        { variant: 'A', members: 10, clickers: 0 },
-        { variant: 'B', members: 10, clickers: 9 },
+        { variant: 'A', weight: 50, members: 10, clickers: 0 },
+        { variant: 'B', weight: 50, members: 10, clickers: 9 },
       ]),
-    ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
+    ).toEqual({
+      verdict: 'NOT_ENOUGH_DATA',
+      control: 'A',
+      winner: null,
+      pValue: null,
+      sampleRatioPValue: null,
+    });
     expect(MIN_MEMBERS_PER_VARIANT).toBe(100);
   });
 
@@ -150,23 +159,23 @@ describe('the two-proportion test', () => {
       1e-20,
     );
     const perMember = analyseExperiment([
-      { variant: 'A', members: 150, clickers: 3 },
-      { variant: 'B', members: 151, clickers: 4 },
+      { variant: 'A', weight: 50, members: 150, clickers: 3 },
+      { variant: 'B', weight: 50, members: 151, clickers: 4 },
     ]);
     expect(perMember).toMatchObject({ verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: 'A', winner: null });
     expect(perMember.pValue).toBeGreaterThan(0.5);
     expect(
       analyseExperiment([
-        { variant: 'A', members: 99, clickers: 0 },
-        { variant: 'B', members: 150, clickers: 90 },
+        { variant: 'A', weight: 50, members: 99, clickers: 0 },
+        { variant: 'B', weight: 50, members: 150, clickers: 90 },
       ]),
     ).toMatchObject({ verdict: 'NOT_ENOUGH_DATA', pValue: null });
   });
 
   it('counts more clickers than members as all of them, and reads no p-value from nonsense', () => {
     const clickedMoreThanShown = analyseExperiment([
-      { variant: 'A', members: 100, clickers: 300 },
-      { variant: 'B', members: 100, clickers: 0 },
+      { variant: 'A', weight: 50, members: 100, clickers: 300 },
+      { variant: 'B', weight: 50, members: 100, clickers: 0 },
     ]);
     expect(clickedMoreThanShown).toMatchObject({ verdict: 'SIGNIFICANT', control: 'A', winner: 'A' });
     expect(clickedMoreThanShown.pValue).toEqual(
@@ -174,10 +183,73 @@ describe('the two-proportion test', () => {
     );
     expect(
       analyseExperiment([
-        { variant: 'A', members: 100, clickers: 10 },
-        { variant: 'B', members: 100, clickers: Number.NaN },
+        { variant: 'A', weight: 50, members: 100, clickers: 10 },
+        { variant: 'B', weight: 50, members: 100, clickers: Number.NaN },
       ]),
-    ).toEqual({ verdict: 'NOT_ENOUGH_DATA', control: 'A', winner: null, pValue: null });
+    ).toEqual({
+      verdict: 'NOT_ENOUGH_DATA',
+      control: 'A',
+      winner: null,
+      pValue: null,
+      sampleRatioPValue: 1,
+    });
+  });
+});
+
+describe('the sample ratio check', () => {
+  it('approximates the chi-square distribution function', () => {
+    // Critical values from tables: 3.841 (1 degree of freedom), 5.991 (2), 7.815 (3), 9.488 (4) at 0.05; 10.828 (1)
+    // at 0.001.
+    expect(chiSquareSurvival(3.841, 1)).toBeCloseTo(0.05, 4);
+    expect(chiSquareSurvival(5.991, 2)).toBeCloseTo(0.05, 4);
+    expect(chiSquareSurvival(7.815, 3)).toBeCloseTo(0.05, 4);
+    expect(chiSquareSurvival(9.488, 4)).toBeCloseTo(0.05, 4);
+    expect(chiSquareSurvival(10.828, 1)).toBeCloseTo(0.001, 5);
+    expect(chiSquareSurvival(0, 3)).toBe(1);
+  });
+
+  it('withholds the verdict when members are not split as the weights say, however clear the difference', () => {
+    // 50/50, yet 600 members counted in A and 400 in B: a variant lost a third of its members to something other
+    // than the assignment (its card failed to show, the weights changed mid-way). 30 against 60 clickers would be a
+    // "winner".
+    const mismatched = analyseExperiment([
+      { variant: 'A', weight: 50, members: 600, clickers: 30 },
+      { variant: 'B', weight: 50, members: 400, clickers: 60 },
+    ]);
+    expect(mismatched).toMatchObject({
+      verdict: 'SAMPLE_RATIO_MISMATCH',
+      control: 'A',
+      winner: null,
+      pValue: null,
+    });
+    expect(mismatched.sampleRatioPValue).toBeLessThan(SAMPLE_RATIO_SIGNIFICANCE);
+    // A variant so broken it keeps no members is no reason to wait for more data.
+    expect(
+      analyseExperiment([
+        { variant: 'A', weight: 50, members: 1_000, clickers: 30 },
+        { variant: 'B', weight: 50, members: 20, clickers: 1 },
+      ]),
+    ).toMatchObject({ verdict: 'SAMPLE_RATIO_MISMATCH', winner: null });
+    // The same split is what 60/40 weights ask for: the difference stands.
+    const weighted = analyseExperiment([
+      { variant: 'A', weight: 60, members: 600, clickers: 30 },
+      { variant: 'B', weight: 40, members: 400, clickers: 60 },
+    ]);
+    expect(weighted).toMatchObject({ verdict: 'SIGNIFICANT', winner: 'B' });
+    expect(weighted.sampleRatioPValue).toBeCloseTo(1, 5);
+    // Chance imbalance (110 against 90 of 200) is not a mismatch, and too few members are not tested at all.
+    expect(
+      sampleRatioPValue([
+        { variant: 'A', weight: 50, members: 110, clickers: 0 },
+        { variant: 'B', weight: 50, members: 90, clickers: 0 },
+      ]),
+    ).toBeGreaterThan(SAMPLE_RATIO_SIGNIFICANCE);
+    expect(
+      sampleRatioPValue([
+        { variant: 'A', weight: 50, members: 150, clickers: 0 },
+        { variant: 'B', weight: 50, members: 10, clickers: 0 },
+      ]),
+    ).toBeNull();
   });
 });
 

@@ -3,29 +3,40 @@
 // are compared. Members are what is randomised (each is assigned a variant by the shared bucketing), so they are the
 // trials: impressions are not independent (one member may send hundreds), and counting them would let one heavy or
 // hostile member decide the outcome. Below a minimum number of members per variant there is not enough data to say
-// anything.
+// anything; and members not split among the variants as their weights say (a sample ratio mismatch) mean something
+// other than the variant decided who was counted, so no difference between them can be read.
 
 /** One variant's members: those assigned to it who saw it, and those of them who then clicked it. */
 export interface VariantMembers {
   variant: string;
+  /** Its weight in the experiment: the share of members it should have. */
+  weight: number;
   members: number;
   clickers: number;
 }
 
-export type ExperimentVerdict = 'NOT_ENOUGH_DATA' | 'NO_SIGNIFICANT_DIFFERENCE' | 'SIGNIFICANT';
+export type ExperimentVerdict =
+  'NOT_ENOUGH_DATA' | 'SAMPLE_RATIO_MISMATCH' | 'NO_SIGNIFICANT_DIFFERENCE' | 'SIGNIFICANT';
 
 export interface ExperimentAnalysis {
   verdict: ExperimentVerdict;
   control: string | null;
   /** The variant that beats the control significantly, with the best share of members who clicked; null otherwise. */
   winner: string | null;
-  /** The smallest p-value of a comparison with the control; null without enough data. */
+  /** The smallest p-value of a comparison with the control; null without enough data or with a sample ratio mismatch. */
   pValue: number | null;
+  /** The p-value that members were split as the weights say; null until every variant should have the minimum. */
+  sampleRatioPValue: number | null;
 }
 
 /** Members each variant needs (assigned to it and exposed) before anything is said. */
 export const MIN_MEMBERS_PER_VARIANT = 100;
 export const SIGNIFICANCE = 0.05;
+/**
+ * Below this, the split of members among the variants is a sample ratio mismatch. Strict, as is usual for this check:
+ * it guards every verdict, and a false alarm withholds one.
+ */
+export const SAMPLE_RATIO_SIGNIFICANCE = 0.001;
 
 /** The standard normal distribution function, by the Abramowitz–Stegun approximation of erf (error < 1.5e-7). */
 export function normalCdf(z: number): number {
@@ -54,17 +65,53 @@ export function twoProportionPValue(
   return 2 * (1 - normalCdf(Math.max(0, difference - correction) / spread));
 }
 
+/** P(X > x) for X chi-square distributed with `df` (a positive integer) degrees of freedom, in closed form. */
+export function chiSquareSurvival(x: number, df: number): number {
+  if (!(x > 0)) return 1;
+  const half = x / 2;
+  const decay = Math.exp(-half);
+  // Q(df + 2) = Q(df) + (x/2)^(df/2) e^(-x/2) / Γ(df/2 + 1), from Q(1) = 2(1 - Φ(√x)) or Q(2) = e^(-x/2).
+  let survival = df % 2 === 1 ? 2 * (1 - normalCdf(Math.sqrt(x))) : decay;
+  let term = df % 2 === 1 ? Math.sqrt(half) * decay * (2 / Math.sqrt(Math.PI)) : half * decay;
+  for (let k = df % 2 === 1 ? 1 : 2; k < df; k += 2) {
+    survival += term;
+    term *= half / (k / 2 + 1);
+  }
+  return Math.min(1, Math.max(0, survival));
+}
+
+/**
+ * The p-value, by Pearson's chi-square test, that the members were split among the variants as their weights say; null
+ * until every variant's expected share reaches the minimum members (a smaller split says nothing either way).
+ */
+export function sampleRatioPValue(variants: readonly VariantMembers[]): number | null {
+  const total = variants.reduce((sum, v) => sum + v.members, 0);
+  const weights = variants.reduce((sum, v) => sum + v.weight, 0);
+  if (variants.length < 2 || !(weights > 0)) return null;
+  const expected = variants.map((v) => (total * v.weight) / weights);
+  if (expected.some((n) => !(n >= MIN_MEMBERS_PER_VARIANT))) return null;
+  const statistic = variants.reduce((sum, v, i) => sum + (v.members - expected[i]!) ** 2 / expected[i]!, 0);
+  return Number.isFinite(statistic) ? chiSquareSurvival(statistic, variants.length - 1) : null;
+}
+
 export function analyseExperiment(counted: readonly VariantMembers[]): ExperimentAnalysis {
   // Clickers are counted among a variant's exposed members, so never more; a count above is read as all of them, so
   // no rate exceeds 1.
   const variants = counted.map((v) => ({ ...v, clickers: Math.min(v.clickers, v.members) }));
   const [control, ...challengers] = variants;
+  const sampleRatio = sampleRatioPValue(variants);
   const notEnoughData = (): ExperimentAnalysis => ({
     verdict: 'NOT_ENOUGH_DATA',
     control: control?.variant ?? null,
     winner: null,
     pValue: null,
+    sampleRatioPValue: sampleRatio,
   });
+  // Checked first: a variant that lost most of its members (its card failed to show, the weights changed mid-way)
+  // would otherwise wait for data that never comes, or be compared with members chosen by something else.
+  if (control && sampleRatio !== null && sampleRatio < SAMPLE_RATIO_SIGNIFICANCE) {
+    return { ...notEnoughData(), verdict: 'SAMPLE_RATIO_MISMATCH' };
+  }
   if (!control || challengers.length === 0 || variants.some((v) => v.members < MIN_MEMBERS_PER_VARIANT)) {
     return notEnoughData();
   }
@@ -82,8 +129,20 @@ export function analyseExperiment(counted: readonly VariantMembers[]): Experimen
   if (!Number.isFinite(pValue)) return notEnoughData();
   const significant = compared.filter((c) => c.pValue < threshold);
   if (significant.length === 0)
-    return { verdict: 'NO_SIGNIFICANT_DIFFERENCE', control: control.variant, winner: null, pValue };
+    return {
+      verdict: 'NO_SIGNIFICANT_DIFFERENCE',
+      control: control.variant,
+      winner: null,
+      pValue,
+      sampleRatioPValue: sampleRatio,
+    };
   // A significant difference may favour the control: then the control is the winner.
   const best = [control, ...significant.map((c) => c.challenger)].sort((a, b) => rate(b) - rate(a))[0]!;
-  return { verdict: 'SIGNIFICANT', control: control.variant, winner: best.variant, pValue };
+  return {
+    verdict: 'SIGNIFICANT',
+    control: control.variant,
+    winner: best.variant,
+    pValue,
+    sampleRatioPValue: sampleRatio,
+  };
 }

@@ -189,8 +189,16 @@ export type ExperimentResult = {
   minimumExposures: Scalars['Int']['output'];
   /** Exposed members every variant needs before a verdict. */
   minimumMembers: Scalars['Int']['output'];
-  /** The smallest p-value of a comparison of memberCtr with the control's (two-sided); null without enough data. */
+  /**
+   * The smallest p-value of a comparison of memberCtr with the control's (two-sided); null without enough data or with a
+   * sample ratio mismatch.
+   */
   pValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * The p-value (chi-square) that the exposed members were split among the variants as their weights say; below 0.001 the
+   * verdict is SAMPLE_RATIO_MISMATCH. Null until every variant's expected share of members reaches minimumMembers.
+   */
+  sampleRatioPValue?: Maybe<Scalars['Float']['output']>;
   /** Significance level each comparison is held to (0.05, divided among the comparisons). */
   threshold: Scalars['Float']['output'];
   /** Per variant, in content's order; the first is the control. */
@@ -232,6 +240,12 @@ export type ExperimentVerdict =
   | 'NOT_ENOUGH_DATA'
   /** Every variant has enough exposed members and none differs significantly from the control (per member). */
   | 'NO_SIGNIFICANT_DIFFERENCE'
+  /**
+   * Members are not split among the variants as their weights say (sampleRatioPValue below 0.001): something other than
+   * the assignment decided who was counted (a variant that failed to show or report, weights changed mid-way), so no
+   * difference between the variants can be trusted. Find the cause before reading the figures.
+   */
+  | 'SAMPLE_RATIO_MISMATCH'
   /** A variant's share of members who clicked differs significantly from the control's; `winner` names the best. */
   | 'SIGNIFICANT';
 
@@ -1087,6 +1101,7 @@ export type ExperimentResultResolvers<
   minimumExposures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   minimumMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  sampleRatioPValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['ExperimentVariantResult']>, ParentType, ContextType>;
   verdict?: Resolver<ResolversTypes['ExperimentVerdict'], ParentType, ContextType>;

@@ -206,19 +206,36 @@ export class EventRepository {
   }
 
   /**
-   * Per creative, the member-days with an event of `name` about it from `fromDay` on: a member counts once a day,
-   * however many such events they send, and a device without a member not at all.
+   * Per creative, from `fromDay` on, the member-days on which the member saw it (`seen`) and, of those, the ones on which
+   * they also clicked it (`clicked`): a member counts once a day however many events they send, a device without a
+   * member not at all, and a click on a day the member did not see the creative is no trial's success.
    */
-  async memberDaysByCreative(name: string, fromDay: string): Promise<Map<string, number>> {
+  async memberDaysByCreative(fromDay: string): Promise<Map<string, { seen: number; clicked: number }>> {
+    const was = (name: string) => ({ $max: { $cond: [{ $eq: ['$name', name] }, 1, 0] } });
     const rows = await this.model
-      .aggregate<{ _id: unknown; n: number }>([
-        { $match: { day: { $gte: fromDay }, name, memberId: { $ne: null } } },
-        { $group: { _id: { creativeId: '$properties.creativeId', memberId: '$memberId', day: '$day' } } },
-        { $group: { _id: '$_id.creativeId', n: { $sum: 1 } } },
+      .aggregate<{ _id: unknown; seen: number; clicked: number }>([
+        {
+          $match: {
+            day: { $gte: fromDay },
+            name: { $in: ['creative_impression', 'creative_click'] },
+            memberId: { $ne: null },
+          },
+        },
+        {
+          $group: {
+            _id: { creativeId: '$properties.creativeId', memberId: '$memberId', day: '$day' },
+            seen: was('creative_impression'),
+            clicked: was('creative_click'),
+          },
+        },
+        { $match: { seen: 1 } },
+        { $group: { _id: '$_id.creativeId', seen: { $sum: 1 }, clicked: { $sum: '$clicked' } } },
       ])
       .exec();
     return new Map(
-      rows.flatMap(({ _id, n }) => (typeof _id === 'string' && _id.length > 0 ? [[_id, n] as const] : [])),
+      rows.flatMap(({ _id, seen, clicked }) =>
+        typeof _id === 'string' && _id.length > 0 ? [[_id, { seen, clicked }] as const] : [],
+      ),
     );
   }
 
