@@ -51,6 +51,8 @@ x-mongo-env: &mongo-env
   GATEWAY_URL: http://gateway:4000/graphql
   # The bank's time zone: its business days (daily limits, sign-ins, rollups) and the clock campaigns recur on.
   BANK_TIME_ZONE: \${BANK_TIME_ZONE:-Asia/Shanghai}
+  # The bank's currency (ISO 4217): of the amounts a task sums or compares when it names none.
+  BANK_CURRENCY: \${BANK_CURRENCY:-CNY}
   # Passed through from the shell/.env only when set there (content checks creative links against it).
   CREATIVE_LINK_HOSTS:
   # Passed through only when set (defaults in packages/shared/src/config.ts): analytics' per-device and per-member

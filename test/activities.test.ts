@@ -519,6 +519,62 @@ describe("a task's reward", () => {
     expect(claims[0]!.claimedAt.getTime()).toBeGreaterThanOrEqual(startsAt.getTime());
   });
 
+  it('edited after its grant half went through is what the task promised at completion, benefit and all', async () => {
+    const startsAt = new Date(Date.now() + 4_000);
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-ACT-EDITED', { startsAt })]);
+    const input = signInOnce({ points: 3, benefitId: 'B-ACT-EDITED' });
+    const id = await publish(input);
+    const headers = await member('M0016');
+    const points = async () =>
+      (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+    const before = await points();
+    await graphql(hub.gatewayUrl, JOIN, { id }, headers);
+    // Completed: the points are awarded, the benefit waits for its start.
+    const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
+    expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: false }]);
+    expect(await points()).toBe(before + 3);
+    // Meanwhile an operator raises the task's points, and the change is approved.
+    const raised = {
+      ...input,
+      tasks: [{ ...input.tasks[0]!, reward: { points: 30, benefitId: 'B-ACT-EDITED' } }],
+    };
+    const updated = await graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($id: ID!, $input: ActivityInput!) {
+          updateActivity(id: $id, input: $input) {
+            id
+          }
+        }
+      `,
+      { id, input: raised },
+      operator,
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(
+      (await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator)).errors,
+    ).toBeUndefined();
+    const approved = await graphql(
+      hub.gatewayUrl,
+      WORKFLOW,
+      { id, step: 'APPROVE' },
+      bearer(await clientToken('ops.bo', 'operator')),
+    );
+    expect(approved.errors).toBeUndefined();
+    const activity = await engagement.activities.model.findById(id).lean().exec();
+    expect(activity?.tasks[0]?.reward.points).toBe(30);
+
+    // Once the benefit starts the reward goes through as promised: the 3 points once, and the benefit.
+    expect(await progressUntil(headers, id, 'once', (task) => task.rewarded)).toMatchObject({
+      completed: true,
+    });
+    expect(await points()).toBe(before + 3);
+    const claims = await engagement.claims.model
+      .find({ memberId: 'M0016', benefitId: 'B-ACT-EDITED' })
+      .lean();
+    expect(claims.map((claim) => claim.source)).toEqual(['TASK_REWARD']);
+  });
+
   it('refused for good is recorded on the progress, and not tried again', async () => {
     const id = await publish(signInOnce({ points: 5, benefitId: 'B-ACT-ONCE' }));
     const headers = await member('M0010');

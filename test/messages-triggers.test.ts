@@ -66,14 +66,16 @@ describe('a TASK_COMPLETED campaign', () => {
     );
     // A task completed before the campaign first looked is not news.
     const key = (memberId: string) => ({ activityId: 'A-NEWBIE', taskId: 'open-account', memberId });
-    await engagement.progress.countEvent(key('M0004'), 'evt-before', 1);
-    await engagement.progress.completeIfReached(key('M0004'), 1, new Date(Date.now() - 60_000));
+    const direct = (id: string) => ({ id, receivedAt: new Date(), fromFeed: false });
+    const task = { target: 1, reward: { points: 200, benefitId: null } };
+    await engagement.progress.countEvent(key('M0004'), direct('evt-before'), 1);
+    await engagement.progress.completeIfReached(key('M0004'), task, new Date(Date.now() - 60_000));
     await m.schedule();
     expect(await entriesOf(id)).toEqual([]);
 
     // M0003 completes the task the way engagement's feed consumer does: the event counted, then completion.
-    await engagement.progress.countEvent(key('M0003'), 'evt-open-1', 1);
-    await engagement.progress.completeIfReached(key('M0003'), 1, new Date());
+    await engagement.progress.countEvent(key('M0003'), direct('evt-open-1'), 1);
+    await engagement.progress.completeIfReached(key('M0003'), task, new Date());
     await sleep(FEED_LAG_MS);
     await m.schedule();
     await m.send();
@@ -112,6 +114,7 @@ describe("engagement's completions feed", () => {
         receivedAt: at,
         properties: {},
         recordedBy: null,
+        fromFeed: false,
       };
     };
 
@@ -128,10 +131,16 @@ describe("engagement's completions feed", () => {
       }
     }
     const progress = new SlowProgress(engagement.progress.model);
-    const slowBatch = countEvents({ ...engagement, progress }, calendar, [signIn('M0008')], new Date());
+    const slowBatch = countEvents(
+      { ...engagement, progress },
+      calendar,
+      testConfig.BANK_CURRENCY,
+      [signIn('M0008')],
+      new Date(),
+    );
     await completing;
     // Another batch completes M0009's task meanwhile, and a campaign reads the feed once that is past the lag.
-    await countEvents(engagement, calendar, [signIn('M0009')], new Date());
+    await countEvents(engagement, calendar, testConfig.BANK_CURRENCY, [signIn('M0009')], new Date());
     await sleep(FEED_LAG_MS);
     const first = await completedTasks(m.graph, { after: start, ...only });
 

@@ -102,6 +102,7 @@ describe('the task-feed consumer under a lease', () => {
       leases: repos.leases,
       cursors: repos.cursors,
       calendar: new BankCalendar(testConfig.BANK_TIME_ZONE),
+      bankCurrency: testConfig.BANK_CURRENCY,
     });
 
     expect(tookOver).toBe(true);

@@ -67,6 +67,14 @@ export const configSchema = z
       .string()
       .default('Asia/Shanghai')
       .refine(isTimeZone, 'must be an IANA time zone the platform knows, e.g. Asia/Shanghai or UTC'),
+    /**
+     * The bank's own currency (ISO 4217): what the amounts of a task that sums or compares them are in when the task
+     * names no other. Set it before the first such task: tasks store the currency they were written in.
+     */
+    BANK_CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code, three capital letters, e.g. CNY or USD')
+      .default('CNY'),
     /** A mini-program flow session expires after this long without advancing. */
     FLOW_SESSION_TTL_MINUTES: whole(1, 24 * 60).default(30),
     /** How often products relays completed flow sessions to analytics as flow_completed events; 0 turns it off. */

@@ -93,6 +93,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it("takes the bank's currency as an ISO 4217 code, refusing anything but three capital letters", () => {
+    expect(loadConfig({}).BANK_CURRENCY).toBe('CNY');
+    expect(loadConfig({ BANK_CURRENCY: 'USD' }).BANK_CURRENCY).toBe('USD');
+    for (const value of ['usd', 'US', 'USDT', 'US$', ' USD'])
+      expect(() => loadConfig({ BANK_CURRENCY: value })).toThrow('BANK_CURRENCY: must be an ISO 4217');
+  });
+
   it('still reads an unset variable as its default', () => {
     expect(loadConfig({}).GATEWAY_PORT).toBe(4000);
     expect(loadConfig({ TASK_FEED_INTERVAL_MS: '0' }).TASK_FEED_INTERVAL_MS).toBe(0);

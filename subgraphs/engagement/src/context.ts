@@ -20,6 +20,8 @@ export interface EngagementServices {
   publishedActivities: Snapshot<PublishedActivities>;
   /** The bank's calendar (BANK_TIME_ZONE): the business days of daily limits, sign-ins and claims' valid days. */
   calendar: BankCalendar;
+  /** The bank's currency (BANK_CURRENCY): of the amounts a task reads when it names none. */
+  bankCurrency: string;
 }
 
 /** A member as the gateway hands it over: an id and, for Member.activities, what @requires brought along. */

@@ -38,6 +38,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
         leases: repos.leases,
         cursors: repos.cursors,
         calendar,
+        bankCurrency: config.BANK_CURRENCY,
       }),
     logger,
     config.TASK_FEED_INTERVAL_MS,
@@ -55,6 +56,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
       granter,
       publishedActivities: publishedActivities(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger }),
       calendar,
+      bankCurrency: config.BANK_CURRENCY,
     }),
     onStop: () => feed.stop(),
   });

@@ -186,6 +186,7 @@ describe('contributionOf an event a hub service vouches for', () => {
     receivedAt: new Date('2026-11-26T08:00:01Z'),
     properties: { flowKey: 'open-account' },
     recordedBy,
+    fromFeed: true,
   });
 
   it.each([
@@ -193,15 +194,17 @@ describe('contributionOf an event a hub service vouches for', () => {
     ['a member’s device', null, null],
     ['another service', 'svc.messages', null],
   ])('counts a flow_completed recorded by %s: %j', (_who, recordedBy, expected) => {
-    expect(contributionOf(openAccount, event(recordedBy), shanghai)).toEqual(expected);
+    expect(contributionOf(openAccount, event(recordedBy), shanghai, 'CNY')).toEqual(expected);
   });
 
   it('counts events no service vouches for from a device as before', () => {
     const share = ACTIVITIES.find((activity) => activity._id === 'A-TRAVEL')!.tasks[0]!;
-    expect(contributionOf(share, { ...event(null), name: 'share', properties: {} }, shanghai)).toEqual({
-      measure: 'COUNT',
-      amount: 1,
-    });
+    expect(contributionOf(share, { ...event(null), name: 'share', properties: {} }, shanghai, 'CNY')).toEqual(
+      {
+        measure: 'COUNT',
+        amount: 1,
+      },
+    );
   });
 });
 
@@ -225,6 +228,7 @@ describe('contributionOf a task that reads purchase amounts', () => {
     receivedAt: new Date('2026-11-26T08:00:01Z'),
     properties: { flowKey: 'buy-wealth', ...properties },
     recordedBy: 'svc.products',
+    fromFeed: true,
   });
 
   it.each<[string, string | null | undefined, Record<string, unknown>, number | null]>([
@@ -249,22 +253,31 @@ describe('contributionOf a task that reads purchase amounts', () => {
       null,
     ],
   ])('%s', (_what, currency, properties, expected) => {
-    expect(contributionOf(sumOfAmounts(currency), purchase(properties), shanghai)).toEqual(
+    expect(contributionOf(sumOfAmounts(currency), purchase(properties), shanghai, 'CNY')).toEqual(
       expected === null ? null : { measure: 'SUM', amount: expected },
     );
+  });
+
+  it('reads the amounts of a task naming no currency in the bank’s own (BANK_CURRENCY), whichever it is', () => {
+    const inUsd = (currency: string) =>
+      contributionOf(sumOfAmounts(null), purchase({ amount: 700, currency }), shanghai, 'USD');
+    expect(inUsd('USD')).toEqual({ measure: 'SUM', amount: 700 });
+    expect(inUsd('CNY')).toBeNull();
   });
 
   it('compares an amount only in the task’s currency: 10,000 USD is not 10,000 CNY', () => {
     const seeded = ACTIVITIES.find((activity) => activity._id === 'A-DOUBLE11')!.tasks.find(
       (task) => task.id === 'buy-wealth-10k',
     )!;
-    expect(contributionOf(seeded, purchase({ amount: 10_000, currency: 'CNY' }), shanghai)).not.toBeNull();
-    expect(contributionOf(seeded, purchase({ amount: 10_000, currency: 'USD' }), shanghai)).toBeNull();
+    expect(
+      contributionOf(seeded, purchase({ amount: 10_000, currency: 'CNY' }), shanghai, 'CNY'),
+    ).not.toBeNull();
+    expect(contributionOf(seeded, purchase({ amount: 10_000, currency: 'USD' }), shanghai, 'CNY')).toBeNull();
   });
 
   it('counts events of a task that reads no amount whatever their currency', () => {
     const count = { ...sumOfAmounts(), measure: 'COUNT' as const, property: null };
-    expect(contributionOf(count, purchase({ amount: 1, currency: 'USD' }), shanghai)).toEqual({
+    expect(contributionOf(count, purchase({ amount: 1, currency: 'USD' }), shanghai, 'CNY')).toEqual({
       measure: 'COUNT',
       amount: 1,
     });
@@ -292,7 +305,8 @@ describe('a task’s currency as an operator gives it', () => {
       },
     ],
   });
-  const currencyOf = (task: Partial<TaskInput>) => checkActivityInput(input(task), null).tasks[0]!.currency;
+  const currencyOf = (task: Partial<TaskInput>, bankCurrency = 'CNY') =>
+    checkActivityInput(input(task), null, bankCurrency).tasks[0]!.currency;
 
   it('is stored as named, or as the bank’s when a task reading amounts names none', () => {
     expect(currencyOf({ currency: 'USD' })).toBe('USD');
@@ -301,13 +315,15 @@ describe('a task’s currency as an operator gives it', () => {
       currencyOf({ measure: 'COUNT', property: null, where: [{ property: 'amount', op: 'gte', value: 1 }] }),
     ).toBe('CNY');
     expect(currencyOf({ measure: 'COUNT', property: null })).toBeNull();
+    expect(currencyOf({}, 'USD')).toBe('USD');
+    expect(currencyOf({ currency: 'EUR' }, 'USD')).toBe('EUR');
   });
 
   it.each<[string, Partial<TaskInput>]>([
     ['not a currency code', { currency: 'usd' }],
     ['on a task that reads no amount', { measure: 'COUNT', property: null, currency: 'USD' }],
   ])('is refused when %s, naming the field', (_why, task) => {
-    expect(() => checkActivityInput(input(task), null)).toThrow(
+    expect(() => checkActivityInput(input(task), null, 'CNY')).toThrow(
       expect.objectContaining({ field: 'input.tasks[0].currency' }),
     );
   });
@@ -325,6 +341,7 @@ describe('contributionOf a DISTINCT_DAYS task', () => {
     receivedAt: new Date(at),
     properties: {},
     recordedBy: null,
+    fromFeed: true,
   });
 
   it.each([
@@ -333,16 +350,16 @@ describe('contributionOf a DISTINCT_DAYS task', () => {
     ['2026-11-26T15:30:00Z', shanghai, '2026-11-26'],
     ['2026-11-25T16:30:00Z', utc, '2026-11-25'],
   ])("counts a sign-in at %s on the bank's day", (at, calendar, day) => {
-    expect(contributionOf(signIns, signIn(at), calendar)).toEqual({ measure: 'DISTINCT_DAYS', day });
+    expect(contributionOf(signIns, signIn(at), calendar, 'CNY')).toEqual({ measure: 'DISTINCT_DAYS', day });
   });
 
   it('counts a device’s event on the day it arrived, whatever day the device says, and a service’s on its own', () => {
     const backdated = { ...signIn('2026-11-20T02:00:00Z'), receivedAt: new Date('2026-11-26T02:00:00Z') };
-    expect(contributionOf(signIns, backdated, shanghai)).toEqual({
+    expect(contributionOf(signIns, backdated, shanghai, 'CNY')).toEqual({
       measure: 'DISTINCT_DAYS',
       day: '2026-11-26',
     });
-    expect(contributionOf(signIns, { ...backdated, recordedBy: 'svc.engagement' }, shanghai)).toEqual({
+    expect(contributionOf(signIns, { ...backdated, recordedBy: 'svc.engagement' }, shanghai, 'CNY')).toEqual({
       measure: 'DISTINCT_DAYS',
       day: '2026-11-20',
     });

@@ -1,9 +1,9 @@
 // Reads members' events from analytics' feed, through the graph with the hub's service identity, counts them
 // towards tasks and activates referrals. One process at a time consumes (a lease, renewed before each page and each
-// later phase; a pass that lost it stops); the cursor is saved after each page is counted, so a
-// process that dies halfway makes the next one count that page again — which counting, idempotent per event,
-// absorbs. Then rewards of completed tasks and referrals are granted, and points-mall purchases nobody finished are
-// settled (see settlePurchases).
+// later phase; a pass that lost it stops); the cursor is saved after each page is counted, so a process that dies
+// halfway makes the next one count that page again — which counting, idempotent per event (progress keeps its place in
+// the feed's order), absorbs. Then rewards of completed tasks and referrals are granted, and points-mall purchases
+// nobody finished are settled (see settlePurchases).
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import {
@@ -111,6 +111,8 @@ export interface FeedConsumerDependencies extends ProgressDependencies {
   cursors: FeedCursors;
   /** The bank's, whose business days DISTINCT_DAYS tasks and daily limits count. */
   calendar: BankCalendar;
+  /** The bank's currency (BANK_CURRENCY): of the amounts a task reads when it names none. */
+  bankCurrency: string;
 }
 
 /**
@@ -165,10 +167,11 @@ export async function consumeTaskEvents(deps: FeedConsumerDependencies): Promise
         ...event,
         occurredAt: new Date(event.occurredAt),
         receivedAt: new Date(event.receivedAt),
+        fromFeed: true,
       }));
       // Renewed after the read, which may be what outlived the lease, and before this page's writes.
       if (!(await stillHeld('page'))) return false;
-      await countEvents(deps.repos, deps.calendar, events, new Date());
+      await countEvents(deps.repos, deps.calendar, deps.bankCurrency, events, new Date());
       await activateReferrals(deps.referrals, events, new Date());
       if (!(await deps.cursors.save(CURSOR, after, feed.cursor, new Date()))) {
         deps.logger.warn(

@@ -1,8 +1,10 @@
 // Activities (活动) with their tasks, who joined them, and each member's progress on each task. Progress documents
-// remember which events they counted (and on which days), so an event delivered twice counts once.
+// remember which events they counted (where in the event feed they got to, and on which days), so an event delivered
+// twice counts once.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { WritesInFlight, type ContentStatus, type Revisable } from '@bank-hub/shared';
+import { WritesInFlight, type ContentStatus, type FeedPosition, type Revisable } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
+import type { CountedEvent } from './tasks';
 
 export type ActivityKind = 'FINANCIAL' | 'INTERACTIVE' | 'GAME';
 export type TaskMeasure = 'COUNT' | 'DISTINCT_DAYS' | 'SUM';
@@ -68,9 +70,23 @@ export interface ProgressDoc {
   value: number;
   /** DISTINCT_DAYS: the days counted, the bank's business days (YYYY-MM-DD). */
   days: string[];
-  /** COUNT and SUM: the ids of the latest events counted (bounded), so a redelivered one is recognised. */
+  /**
+   * COUNT and SUM: the feed position (receivedAt, id) of the last event counted from analytics' feed. The feed hands a
+   * member's events out in that order, so one at or before it was counted already (or passed over): one position, not a
+   * list of ids, however many events of the member a page read again holds.
+   */
+  feedPosition?: FeedPosition | null;
+  /**
+   * COUNT and SUM: the ids of the latest events counted that engagement made itself (a daily sign-in, one a day;
+   * bounded), and of feed events counted before progress kept its feed position.
+   */
   events: string[];
   completedAt: Date | null;
+  /**
+   * What the task promised when the member completed it: what they are granted, whatever the task was edited to since.
+   * Absent on progress completed before it was recorded, which is granted the task's reward as it is now.
+   */
+  reward?: RewardDoc | null;
   rewardedAt: Date | null;
   /** Why the reward was refused for good (the benefit's limit, stock, availability…): it is not tried again. */
   rewardRefusal?: { code: string; message: string; at: Date } | null;
@@ -121,8 +137,10 @@ const progressSchema = new Schema<ProgressDoc>(
     memberId: { type: String, required: true },
     value: { type: Number, required: true },
     days: { type: [String], default: [] },
+    feedPosition: { type: Schema.Types.Mixed, default: null },
     events: { type: [String], default: [] },
     completedAt: { type: Date, default: null },
+    reward: { type: Schema.Types.Mixed, default: null },
     rewardedAt: { type: Date, default: null },
     rewardRefusal: { type: Schema.Types.Mixed, default: null },
     rewardAttempts: { type: Number, default: 0 },
@@ -136,7 +154,10 @@ progressSchema.index({ rewardedAt: 1, completedAt: 1, _id: 1 });
 // The completions feed (completedTasksSince) reads in this order.
 progressSchema.index({ completedAt: 1, _id: 1 });
 
-/** How many counted event ids a progress document keeps: a redelivery comes well within the last 200. */
+/**
+ * How many ids of events engagement made itself a progress document keeps: one a day, so a repeat (the same day's
+ * sign-in) comes well within the last 200.
+ */
 const REMEMBERED_EVENTS = 200;
 
 export const participationId = (activityId: string, memberId: string) => `${activityId}|${memberId}`;
@@ -246,19 +267,39 @@ export class ProgressRepository {
     return _id;
   }
 
-  /** Counts an event once (COUNT: 1, SUM: `amount`); false when it was counted before or the task is complete. */
+  /**
+   * Counts an event once (COUNT: 1, SUM: `amount`); false when it was counted before or the task is complete. One from
+   * the feed counts only past the feed position counted last, and moves it on: events are counted in feed order (see
+   * countEvents), so however often a page is read again, and by however many passes at once, each counts once. One
+   * engagement made itself is remembered by its id.
+   */
   async countEvent(
     key: { activityId: string; taskId: string; memberId: string },
-    eventId: string,
+    event: Pick<CountedEvent, 'id' | 'receivedAt' | 'fromFeed'>,
     amount: number,
   ): Promise<boolean> {
     const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
-    const counted = await this.model
-      .updateOne(
-        { _id, completedAt: null, events: { $ne: eventId } },
-        { $inc: { value: amount }, $push: { events: { $each: [eventId], $slice: -REMEMBERED_EVENTS } } },
-      )
-      .exec();
+    const { id, receivedAt: at } = event;
+    // The id check also covers feed events counted before positions were kept.
+    const uncounted = { _id, completedAt: null, events: { $ne: id } };
+    const counted = await (
+      event.fromFeed
+        ? this.model.updateOne(
+            {
+              ...uncounted,
+              $or: [
+                { feedPosition: null },
+                { 'feedPosition.at': { $lt: at } },
+                { 'feedPosition.at': at, 'feedPosition.id': { $lt: id } },
+              ],
+            },
+            { $inc: { value: amount }, $set: { feedPosition: { at, id } } },
+          )
+        : this.model.updateOne(uncounted, {
+            $inc: { value: amount },
+            $push: { events: { $each: [id], $slice: -REMEMBERED_EVENTS } },
+          })
+    ).exec();
     return counted.modifiedCount > 0;
   }
 
@@ -274,10 +315,13 @@ export class ProgressRepository {
     return counted.modifiedCount > 0;
   }
 
-  /** Marks the task complete (once) when its progress reached the target. */
+  /**
+   * Marks the task complete (once) when its progress reached the target, recording the reward the task promises now:
+   * the one the member is granted, also when an operator edits the task before the grant goes through.
+   */
   async completeIfReached(
     key: { activityId: string; taskId: string; memberId: string },
-    target: number,
+    task: Pick<TaskDoc, 'target' | 'reward'>,
     now: Date,
   ): Promise<void> {
     await this.model
@@ -285,9 +329,9 @@ export class ProgressRepository {
         {
           _id: progressId(key.activityId, key.taskId, key.memberId),
           completedAt: null,
-          value: { $gte: target },
+          value: { $gte: task.target },
         },
-        { $set: { completedAt: now } },
+        { $set: { completedAt: now, reward: task.reward } },
       )
       .exec();
   }

@@ -78,14 +78,14 @@ const checkRuleCodes = (ctx: EngagementContext, rule: Rule | null, path: string,
   checkCodeReferences(ctx.graph, ctx, rule ? codeReferences(rule, path) : [], code);
 
 async function checkedActivity(ctx: EngagementContext, input: ActivityInput) {
-  const fields = checked(() => checkActivityInput(input, null));
+  const fields = checked(() => checkActivityInput(input, null, ctx.bankCurrency));
   await checkRuleCodes(ctx, fields.rule, 'input.rule');
   // A reward must be one members can be granted: a task naming any other would complete and never be rewarded.
   const benefits = await rewardBenefits(ctx, fields.tasks);
   checked(() => checkRewardBenefits(fields.tasks, benefits, ctx.now, 'input.tasks'));
   // Events must be ones channels can send: a task on an unknown event could never complete.
   const plan = await planNames(ctx);
-  return plan ? checked(() => checkActivityInput(input, plan)) : fields;
+  return plan ? checked(() => checkActivityInput(input, plan, ctx.bankCurrency)) : fields;
 }
 
 export async function createActivity(ctx: EngagementContext, input: ActivityInput): Promise<ActivityDoc> {
@@ -195,6 +195,7 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
   await countEvents(
     ctx.repos,
     ctx.calendar,
+    ctx.bankCurrency,
     [
       {
         id: `daily-sign-in:${memberId}:${day}`,
@@ -204,6 +205,7 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
         receivedAt: ctx.now,
         properties: { method: 'daily' },
         recordedBy: 'svc.engagement',
+        fromFeed: false,
       },
     ],
     ctx.now,

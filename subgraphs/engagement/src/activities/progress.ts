@@ -1,9 +1,10 @@
 // Progress from events: each event a member sends is offered to the tasks of the published activities they joined
 // (before the event arrived, inside the activity's window). Counting is idempotent per event (and per day for
-// DISTINCT_DAYS), completion is a conditional update, and a completed task's reward is granted under a key of its
-// own — so a replayed or redelivered event never counts twice and a reward is never granted twice. A reward that
-// could not be granted (a subgraph down, a process that died) is retried by a later pass, backing off; one refused for
-// good (the benefit's limit reached, out of stock, ended) is recorded as refused and never tried again.
+// DISTINCT_DAYS), completion is a conditional update that records the reward the task promises then, and that reward
+// is granted under a key of the task's own — so a replayed or redelivered event never counts twice, a reward is never
+// granted twice, and a task edited meanwhile changes nothing the member earned. A reward that could not be granted (a
+// subgraph down, a process that died) is retried by a later pass, backing off; one refused for good (the benefit's
+// limit reached, out of stock, ended) is recorded as refused and never tried again.
 import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCode, hubError, type BankCalendar, type Logger } from '@bank-hub/shared';
 import { grantInTurn, type RewardGranter } from '../rewards';
@@ -21,11 +22,13 @@ const inWindow = (activity: ActivityDoc, at: Date) => activity.startsAt <= at &&
 
 /**
  * Counts events towards the tasks of the activities their members joined; returns how many counts moved. `calendar`:
- * the bank's, whose business days DISTINCT_DAYS counts.
+ * the bank's, whose business days DISTINCT_DAYS counts; `bankCurrency`: the bank's, of amounts in tasks naming none.
+ * Events from the feed come in its order, and are counted in it (see ProgressRepository.countEvent).
  */
 export async function countEvents(
   repos: ActivityRepositories,
   calendar: BankCalendar,
+  bankCurrency: string,
   events: readonly CountedEvent[],
   now: Date,
 ): Promise<number> {
@@ -46,7 +49,7 @@ export async function countEvents(
   // However long the batch takes, its record holds the completions feed back until the last completion is written.
   const batch = await repos.completionsInFlight.hold(() => new Date());
   try {
-    const moved = await countRelevant(repos, calendar, relevant, activities, joined, batch.at);
+    const moved = await countRelevant(repos, calendar, bankCurrency, relevant, activities, joined, batch.at);
     await batch.end();
     return moved;
   } catch (error) {
@@ -59,6 +62,7 @@ export async function countEvents(
 async function countRelevant(
   repos: ActivityRepositories,
   calendar: BankCalendar,
+  bankCurrency: string,
   relevant: readonly CountedEvent[],
   activities: ReadonlyMap<string, ActivityDoc>,
   joined: ReadonlyMap<string, ParticipationDoc>,
@@ -75,17 +79,17 @@ async function countRelevant(
       )
         continue;
       for (const task of activity.tasks) {
-        const contribution = contributionOf(task, event, calendar);
+        const contribution = contributionOf(task, event, calendar, bankCurrency);
         if (!contribution) continue;
         const key = { activityId: activity._id, taskId: task.id, memberId: event.memberId };
         const counted =
           contribution.measure === 'DISTINCT_DAYS'
             ? await repos.progress.countDay(key, contribution.day)
-            : await repos.progress.countEvent(key, event.id, contribution.amount);
+            : await repos.progress.countEvent(key, event, contribution.amount);
         if (counted) moved += 1;
         // Also when it was counted before: a process that died between counting and completing left the task at its
         // target yet incomplete, and counting the event again is the only way it learns so.
-        await repos.progress.completeIfReached(key, task.target, completedAt);
+        await repos.progress.completeIfReached(key, task, completedAt);
       }
     }
   }
@@ -108,32 +112,32 @@ export async function grantPendingRewards(
 ): Promise<void> {
   const waiting: ProgressDoc[] = await repos.progress.awaitingReward(now, REWARDS_PER_PASS, memberId);
   if (waiting.length === 0) return;
+  // Progress completed before rewards were recorded at completion is granted what its task says now.
+  const unrecorded = [...new Set(waiting.filter((p) => !p.reward).map((p) => p.activityId))];
   const activities = new Map(
-    (await repos.activities.findByIds([...new Set(waiting.map((p) => p.activityId))])).map((a) => [a._id, a]),
+    (unrecorded.length > 0 ? await repos.activities.findByIds(unrecorded) : []).map((a) => [a._id, a]),
   );
-  const tasks = new Map(
-    waiting.map((progress) => [
-      progress._id,
-      activities.get(progress.activityId)?.tasks.find((candidate) => candidate.id === progress.taskId),
-    ]),
-  );
+  const rewardOf = (progress: ProgressDoc) =>
+    progress.reward ??
+    activities.get(progress.activityId)?.tasks.find((candidate) => candidate.id === progress.taskId)?.reward;
   await grantInTurn(
     waiting,
     {
       what: 'task reward',
       async grant(progress) {
-        const task = tasks.get(progress._id);
-        // The activity's tasks were edited since: there is no reward to grant any more.
-        if (!task)
+        const reward = rewardOf(progress);
+        // Only progress from before rewards were recorded reads its task, which an edit may have removed since.
+        if (!reward)
           throw hubError(ErrorCode.NOT_FOUND, `task ${progress.taskId} is no longer in its activity`);
+        // A key always carries the same reward: members refuses another amount under it (CONFLICT), for ever.
         await granter.grant({
           memberId: progress.memberId,
-          points: task.reward.points,
-          benefitId: task.reward.benefitId,
+          points: reward.points,
+          benefitId: reward.benefitId,
           // One key per member and task, in the key alphabet (ids may hold characters keys may not).
           idempotencyKey: `task:${createHash('sha256').update(progress._id).digest('hex').slice(0, 40)}`,
           source: 'TASK_REWARD',
-          reason: `task ${task.id} of activity ${progress.activityId}`,
+          reason: `task ${progress.taskId} of activity ${progress.activityId}`,
           requestId,
         });
       },

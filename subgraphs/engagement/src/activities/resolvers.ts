@@ -112,7 +112,7 @@ export const activityResolvers: Resolvers = {
   },
 
   // Tasks stored before amounts carried a currency name none: they read the bank's.
-  Task: { currency: (task) => taskCurrency(task) },
+  Task: { currency: (task, _args, ctx) => taskCurrency(task, ctx.bankCurrency) },
   Reward: {
     // Through the request's loader: every task's benefit of a page in one query. Members and guests see it only while
     // it is offered: an archived or ended benefit is never granted, and archived content never reaches a member.

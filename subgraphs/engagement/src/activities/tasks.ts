@@ -33,6 +33,11 @@ export interface CountedEvent {
   properties: Readonly<Record<string, unknown>>;
   /** The hub service that recorded it (`svc.<name>`); null for what a member's device sent. */
   recordedBy: string | null;
+  /**
+   * Whether it came from analytics' event feed, which hands events out by receivedAt, then id: progress keeps its place
+   * in that order rather than every id it counted. False for one engagement makes itself (a daily sign-in).
+   */
+  fromFeed: boolean;
 }
 
 /**
@@ -63,8 +68,6 @@ export function trusted(event: Pick<CountedEvent, 'name' | 'recordedBy'>): boole
  */
 const AMOUNT = 'amount';
 const CURRENCY = 'currency';
-/** The bank's own currency: what an amount in a task means when the task does not name another. */
-export const BANK_CURRENCY = 'CNY';
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 /** Whether a task reads the amount of its events: sums it, or compares it. */
@@ -72,10 +75,14 @@ export const readsAmount = (task: Pick<TaskDoc, 'measure' | 'property' | 'where'
   (task.measure === 'SUM' && task.property === AMOUNT) ||
   task.where.some((condition) => condition.property === AMOUNT);
 
-/** The currency of the amounts a task reads (null when it reads none); a task that names none reads the bank's. */
+/**
+ * The currency of the amounts a task reads (null when it reads none); a task that names none reads `bankCurrency`, the
+ * bank's own (BANK_CURRENCY).
+ */
 export const taskCurrency = (
   task: Pick<TaskDoc, 'measure' | 'property' | 'where' | 'currency'>,
-): string | null => (readsAmount(task) ? (task.currency ?? BANK_CURRENCY) : null);
+  bankCurrency: string,
+): string | null => (readsAmount(task) ? (task.currency ?? bankCurrency) : null);
 
 export type Contribution =
   { measure: 'DISTINCT_DAYS'; day: string } | { measure: 'COUNT' | 'SUM'; amount: number };
@@ -105,12 +112,14 @@ function passes(condition: PropertyConditionDoc, properties: Readonly<Record<str
  * What one event adds to a task, or null when it does not count. DISTINCT_DAYS counts a bank's business day: a member
  * in Shanghai signing in at 07:30 and at 20:00 signed in on one day. A device's event counts on the day the hub
  * received it — a device's word on when it happened can be backdated (seven sign-ins sent at once, one per past day,
- * for a 7-day task) — a service's on the day it happened (relayed late after an outage, it still counts then).
+ * for a 7-day task) — a service's on the day it happened (relayed late after an outage, it still counts then). An
+ * amount counts in the task's currency, the bank's (`bankCurrency`) when it names none.
  */
 export function contributionOf(
   task: TaskDoc,
   event: CountedEvent,
   calendar: BankCalendar,
+  bankCurrency: string,
 ): Contribution | null {
   if (
     event.name !== task.event ||
@@ -118,7 +127,7 @@ export function contributionOf(
     !task.where.every((condition) => passes(condition, event.properties))
   )
     return null;
-  const currency = taskCurrency(task);
+  const currency = taskCurrency(task, bankCurrency);
   if (currency !== null && event.properties[CURRENCY] !== currency) return null;
   if (task.measure === 'DISTINCT_DAYS')
     return {
@@ -183,7 +192,12 @@ function checkCondition(
   return { property, op, value: value as PropertyConditionDoc['value'] };
 }
 
-function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | null): TaskDoc {
+function checkTask(
+  input: TaskInput,
+  at: string,
+  plan: ReadonlySet<string> | null,
+  bankCurrency: string,
+): TaskDoc {
   const event = matching(input.event, EVENT_NAME, `${at}.event`, 'an event name');
   if (plan && !plan.has(event)) throw new InputProblem(`${at}.event`, `${event} is not in the tracking plan`);
   if (!MEASURES.includes(input.measure))
@@ -225,7 +239,7 @@ function checkTask(input: TaskInput, at: string, plan: ReadonlySet<string> | nul
     measure: input.measure,
     property,
     // Stored explicitly, so what the task counts does not hang on a default.
-    currency: taskCurrency({ ...reading, currency }),
+    currency: taskCurrency({ ...reading, currency }, bankCurrency),
     target: input.target,
     reward: { points, benefitId },
   };
@@ -257,15 +271,22 @@ export function checkRewardBenefits(
   });
 }
 
-/** An activity's fields, checked; `plan` (the tracking plan's event names) when it could be read. */
-export function checkActivityInput(input: ActivityInput, plan: ReadonlySet<string> | null): ActivityFields {
+/**
+ * An activity's fields, checked; `plan` (the tracking plan's event names) when it could be read. A task reading amounts
+ * that names no currency is stored with `bankCurrency`, the bank's.
+ */
+export function checkActivityInput(
+  input: ActivityInput,
+  plan: ReadonlySet<string> | null,
+  bankCurrency: string,
+): ActivityFields {
   if (!KINDS.includes(input.kind))
     throw new InputProblem('input.kind', 'input.kind is not a kind of activity');
   if (!(input.endsAt.getTime() > input.startsAt.getTime()))
     throw new InputProblem('input.endsAt', 'the activity must end after it starts');
   if (input.tasks.length < 1 || input.tasks.length > ACTIVITY_LIMITS.tasks)
     throw new InputProblem('input.tasks', `an activity has 1 to ${ACTIVITY_LIMITS.tasks} tasks`);
-  const tasks = input.tasks.map((task, i) => checkTask(task, `input.tasks[${i}]`, plan));
+  const tasks = input.tasks.map((task, i) => checkTask(task, `input.tasks[${i}]`, plan, bankCurrency));
   const ids = new Set<string>();
   tasks.forEach((task, i) => {
     if (ids.has(task.id)) throw new InputProblem(`input.tasks[${i}].id`, `task id ${task.id} is used twice`);

@@ -740,8 +740,8 @@ export type Task = {
   __typename?: 'Task';
   /**
    * For a task that sums or compares an event's amount: the currency (ISO 4217) of the amounts that count — an amount in
-   * another currency, or with none, counts for nothing. CNY, the bank's, unless the task named another; null for a task
-   * that reads no amount.
+   * another currency, or with none, counts for nothing. The bank's (BANK_CURRENCY, CNY unless set) unless the task named
+   * another; null for a task that reads no amount.
    */
   currency?: Maybe<Scalars['String']['output']>;
   /**
@@ -770,7 +770,8 @@ export type Task = {
 export type TaskInput = {
   /**
    * For a task that sums or compares the amount (SUM of amount, or a condition on it): the currency (ISO 4217, e.g. USD)
-   * of the amounts that count; CNY, the bank's, when omitted. Amounts in another currency, or with none, count for nothing.
+   * of the amounts that count; the bank's (BANK_CURRENCY, CNY unless set) when omitted. Amounts in another currency, or
+   * with none, count for nothing.
    */
   currency?: InputMaybe<Scalars['String']['input']>;
   /**
