@@ -71,7 +71,9 @@ function portRefusal(error: NodeJS.ErrnoException, host: string, setting: string
     case 'EADDRINUSE':
       return new ConfigError(`${setting}: port ${port} on ${host} is in use; set ${setting} to a free port`);
     case 'EACCES':
-      return new ConfigError(`${setting}: port ${port} on ${host} may not be taken by this user; set ${setting}`);
+      return new ConfigError(
+        `${setting}: port ${port} on ${host} may not be taken by this user; set ${setting}`,
+      );
     case 'EADDRNOTAVAIL':
       return new ConfigError(`HOST: ${host} is not an address of this machine`);
     default:
