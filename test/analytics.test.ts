@@ -132,6 +132,49 @@ describe('trackEvents', () => {
     expect(stored.every((doc) => doc.memberId === 'M0001')).toBe(true);
   });
 
+  it("keeps apart two devices' events whose ids a colon would run together, and knows a replay of one stored before", async () => {
+    const stem = uniqueDevice();
+    const view = (id: string) => [event('product_view', { productId: 'P-WM-001' }, id)];
+    // `<device>:<id>` is the same for both: `${stem}:a:evt-0001`.
+    const first = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: `${stem}:a`, events: view('evt-0001') },
+      member,
+    );
+    const second = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId: stem, events: view('a:evt-0001') },
+      member,
+    );
+    expect(first.data?.trackEvents).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(second.data?.trackEvents).toMatchObject({ accepted: 1, duplicates: 0 });
+    expect(await storedFor(stem)).toHaveLength(1);
+    expect(await storedFor(`${stem}:a`)).toHaveLength(1);
+
+    // An event stored before, keyed `<device>:<id>` (no colon in either, as the snippet makes them), is still a repeat.
+    const deviceId = uniqueDevice();
+    const [replayed] = view('evt-stored-before');
+    const now = new Date();
+    await repos.events.insertNew([
+      {
+        _id: `${deviceId}:${replayed!.id}`,
+        name: 'product_view',
+        memberId: 'M0001',
+        deviceId,
+        channel: 'APP',
+        occurredAt: now,
+        receivedAt: now,
+        day: new BankCalendar(testConfig.BANK_TIME_ZONE).dayOf(now),
+        properties: { productId: 'P-WM-001' },
+      },
+    ]);
+    const replay = await graphql(hub.gatewayUrl, TRACK, { deviceId, events: [replayed] }, member);
+    expect(replay.data?.trackEvents).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(await storedFor(deviceId)).toHaveLength(1);
+  });
+
   it('attributes nothing to a member without a member token', async () => {
     const deviceId = uniqueDevice();
     const response = await graphql(hub.gatewayUrl, TRACK, { deviceId, events: [event('sign_in', {})] });

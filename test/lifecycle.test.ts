@@ -1,7 +1,8 @@
 // The computed lifecycle through the gateway: analytics works out each member's stage and engagement tags from their
 // events and writes them to members through the graph with the hub's service identity. A member whose events stop
-// for 30 (simulated) days becomes AT_RISK, segments follow, a rerun changes nothing, two runs at once apply once,
-// and a run whose lease another process took over stops.
+// for 30 days (the clock of this process, the hub's too, moved on) becomes AT_RISK, segments follow, a rerun changes
+// nothing, two runs at once apply once, a run as of another day writes nothing, and a run whose lease another process
+// took over stops.
 import {
   BankCalendar,
   GraphClient,
@@ -28,6 +29,7 @@ import {
   testDatabase,
   testLogger,
 } from './support/env';
+import { setClock } from './support/clock';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -70,9 +72,15 @@ beforeAll(async () => {
 
 afterAll(() => stopTestHub(hub));
 
+afterEach(async () => {
+  jest.useRealTimers();
+  // A token signed while the clock stood days on is not valid yet.
+  operator = bearer(await clientToken('ops.lin', 'operator'));
+});
+
 const RUN = `mutation Run($asOf: DateTime) {
   runLifecycleJob(asOf: $asOf) {
-    ran asOf modelVersion members stagesChanged tagsChanged unchanged stages { stage members }
+    ran written asOf modelVersion members stagesChanged tagsChanged unchanged stages { stage members }
   }
 }`;
 
@@ -85,6 +93,15 @@ const AT_RISK_AUDIENCE = `mutation {
 }`;
 
 const daysFromNow = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
+
+/**
+ * Moves the clock of this process (the hub's too) `days` on, where it runs on, and signs the operator in again then (a
+ * token signed before would have expired): the member's events stopped that many days ago.
+ */
+async function daysPass(days: number) {
+  setClock(daysFromNow(days), { running: true });
+  operator = bearer(await clientToken('ops.lin', 'operator'));
+}
 
 async function memberState() {
   const response = await graphql(hub.gatewayUrl, MEMBER_STATE, { id: MEMBER }, operator);
@@ -151,7 +168,9 @@ describe('the lifecycle job', () => {
   it('moves a member whose events stopped 30 days ago to AT_RISK, and segments follow', async () => {
     const before = (await graphql(hub.gatewayUrl, AT_RISK_AUDIENCE, {}, operator)).data?.previewSegment
       .audienceSize;
-    const run = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(30) }, operator);
+    await daysPass(30);
+    const run = await graphql(hub.gatewayUrl, RUN, {}, operator);
+    expect(run.data?.runLifecycleJob.written).toBe(true);
     expect(run.data?.runLifecycleJob.stagesChanged).toBeGreaterThan(0);
     const state = await memberState();
     expect(state).toMatchObject({ stage: 'AT_RISK', tags: { days_since_active: 30, churn_risk: 'HIGH' } });
@@ -165,14 +184,14 @@ describe('the lifecycle job', () => {
     expect(after).toBeGreaterThan(before);
     expect(after).toBeGreaterThanOrEqual(atRisk);
 
-    const rerun = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(30) }, operator);
+    const rerun = await graphql(hub.gatewayUrl, RUN, {}, operator);
     expect(rerun.data?.runLifecycleJob).toMatchObject({ stagesChanged: 0, tagsChanged: 0 });
   });
 
   it('applies two runs at once only once', async () => {
-    const asOf = daysFromNow(61);
+    await daysPass(61);
     const runs = await Promise.all(
-      [0, 1].map(async () => (await graphql(hub.gatewayUrl, RUN, { asOf }, operator)).data?.runLifecycleJob),
+      [0, 1].map(async () => (await graphql(hub.gatewayUrl, RUN, {}, operator)).data?.runLifecycleJob),
     );
     // Either the second found the first under way (ran: false), or it ran after it and found nothing to change.
     const applying = runs.filter((run) => run.ran && run.tagsChanged > 0);
@@ -189,7 +208,7 @@ describe('the lifecycle job', () => {
 
     const member = bearer(await clientToken(MEMBER, 'member'));
     expect(errorCodes(await graphql(hub.gatewayUrl, RUN, {}, member))).toEqual(['FORBIDDEN']);
-    const tooFar = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(400) }, operator);
+    const tooFar = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(-400) }, operator);
     expect(tooFar.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'asOf' });
   });
 });
@@ -220,6 +239,8 @@ class RecordingGraph extends GraphClient {
     private readonly refusedTags: (
       memberIds: string[],
     ) => { code: string; reason: string; memberIds: string[] }[] = () => [],
+    /** The member ids of each call members knows no member by. */
+    private readonly unknownMemberIds: (memberIds: string[]) => string[] = () => [],
   ) {
     super(() => 'http://unused.invalid', 'unused');
   }
@@ -233,11 +254,14 @@ class RecordingGraph extends GraphClient {
     this.results.push(...(results as { memberId: string; stage: string }[]));
     await this.during(this.handed.length);
     const memberIds = (results as { memberId: string }[]).map((result) => result.memberId);
+    const unknownMemberIds = this.unknownMemberIds(memberIds);
+    const known = memberIds.filter((memberId) => !unknownMemberIds.includes(memberId));
     const applyLifecycle = {
       stagesChanged: 0,
       tagsChanged: 0,
-      unchanged: results.length,
-      refusedTags: this.refusedTags(memberIds),
+      unchanged: known.length,
+      unknownMemberIds,
+      refusedTags: this.refusedTags(known),
     };
     return { data: { applyLifecycle } as TData, errors: [] };
   }
@@ -301,6 +325,36 @@ describe('computed tags members refuses', () => {
       const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
       expect(warnings).toHaveLength(1);
       expect(warnings[0].refusedTags).toEqual(run.refusedTags);
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+});
+
+describe('results naming no member', () => {
+  it('count in no figure of the run, which names them', async () => {
+    const connection = await testDatabase('lifecycle-unknown');
+    const repos = await openAnalytics(connection);
+    await publishStageModel(repos);
+    const today = calendar.dayOf(new Date());
+    const memberIds = Array.from({ length: 600 }, (_, i) => `M-unknown-${String(i).padStart(4, '0')}`);
+    await repos.rollups.markActive(
+      memberIds.map((memberId) => ({
+        _id: `${today}|APP|${memberId}`,
+        day: today,
+        channel: 'APP' as const,
+        memberId,
+      })),
+    );
+    // Members knows no member by every tenth id, in both pages.
+    const gone = (ids: string[]) => ids.filter((memberId) => Number(memberId.slice(-4)) % 10 === 0);
+    const graph = new RecordingGraph(async () => undefined, undefined, gone);
+    try {
+      const run = await runLifecycleJob({ repos, graph, logger: testLogger, calendar }, new Date());
+      expect(graph.handed).toEqual([500, 100]);
+      expect(run.unknownMemberIds).toEqual(gone(memberIds));
+      expect(run).toMatchObject({ written: true, members: 540, unchanged: 540 });
+      expect(run.stages).toEqual([{ stage: 'ACTIVATION', members: 540 }]);
     } finally {
       await dropAndClose(connection);
     }
@@ -433,5 +487,39 @@ describe('reading the lifecycle', () => {
     const counts = response.data?.lifecycleCounts as { stage: string; members: number }[];
     expect(counts.map((count) => count.stage)).toEqual(LIFECYCLE_STAGES);
     expect(counts.reduce((sum, count) => sum + count.members, 0)).toBe(1_200);
+  });
+});
+
+describe('a run as of another day than today', () => {
+  // Members keeps only a member's current stage: what a run writes is today's, whatever day it computes.
+  it("is refused for a later day, which would put today's active members AT_RISK or CHURNED", async () => {
+    await graphql(hub.gatewayUrl, RUN, {}, operator);
+    const before = await memberState();
+    for (const days of [1, 30, 400]) {
+      const run = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(days) }, operator);
+      expect(run.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'asOf' });
+    }
+    expect(await memberState()).toEqual(before);
+  });
+
+  it('computes an earlier day without writing it over the stages and tags of today', async () => {
+    const today = await graphql(hub.gatewayUrl, RUN, {}, operator);
+    expect(today.data?.runLifecycleJob.written).toBe(true);
+    const before = await memberState();
+    const past = await graphql(hub.gatewayUrl, RUN, { asOf: daysFromNow(-7) }, operator);
+    expect(past.errors).toBeUndefined();
+    expect(past.data?.runLifecycleJob).toMatchObject({
+      ran: true,
+      written: false,
+      stagesChanged: 0,
+      tagsChanged: 0,
+      unchanged: 0,
+    });
+    // The seeded members active before last week were computed as of then.
+    expect(past.data?.runLifecycleJob.members).toBeGreaterThan(100);
+    expect(await memberState()).toEqual(before);
+    // Nothing of last week was written: today's run finds every member as it left them.
+    const again = await graphql(hub.gatewayUrl, RUN, {}, operator);
+    expect(again.data?.runLifecycleJob).toMatchObject({ written: true, stagesChanged: 0, tagsChanged: 0 });
   });
 });

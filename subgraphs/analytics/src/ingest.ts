@@ -15,6 +15,7 @@ import {
   batchLimitExceeded,
   checkEvent,
   rateLimited,
+  storedEventId,
   type Rejection,
   type ReportedEvent,
 } from './domain/events';
@@ -48,6 +49,7 @@ export async function trackEvents(
     throw badInput('deviceId must be 8 to 64 letters, digits, - _ . or :', 'deviceId');
   // `svc.<name>` records the hub's services' events (recordMemberEvents), keyed `<recorder>:<id>` like a device's: a
   // device by that name could take the id of an event a service is about to record, and have it dropped as a repeat.
+  // A recorder's name has no colon, so with no device starting so, its keys are no device's whatever the event id.
   if (deviceId.startsWith('svc.'))
     throw badInput("deviceId may not start with svc., the hub services' own", 'deviceId');
   const definitions = await ctx.plan();
@@ -61,7 +63,7 @@ export async function trackEvents(
     valid.push({
       index,
       doc: {
-        _id: `${deviceId}:${event.id}`,
+        _id: storedEventId(deviceId, event.id),
         name: event.name,
         memberId,
         deviceId,

@@ -2,7 +2,8 @@
 // events, by the stage model in the registry, and hands the results to members through the graph with the hub's
 // service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing;
 // a lease lets one run at a time go ahead, in any process, and a second run at once is skipped; a run renews it
-// before each page of results and stops if another run took it over.
+// before each page of results and stops if another run took it over. Members keeps only a member's current stage, so
+// only a run as of today writes; one as of another day computes and reports, and writes nothing.
 import { randomUUID } from 'node:crypto';
 import type { LifecycleStage } from '@bank-hub/targeting';
 import {
@@ -11,6 +12,7 @@ import {
   serviceIdentity,
   hubError,
   type BankCalendar,
+  type DayKey,
   type GraphClient,
   type GraphCaller,
   type Logger,
@@ -32,8 +34,11 @@ export const SERVICE_IDENTITY = serviceIdentity('analytics');
 export interface LifecycleJobRun {
   /** False when another run held the lease: this one did nothing. */
   ran: boolean;
+  /** False when `asOf` was not today's bank day: the stages were computed as of then and not written. */
+  written: boolean;
   asOf: Date;
   modelVersion: number | null;
+  /** Members written (or already as computed); of a run that wrote nothing, members computed. */
   members: number;
   stagesChanged: number;
   tagsChanged: number;
@@ -41,6 +46,8 @@ export interface LifecycleJobRun {
   stages: { stage: LifecycleStage; members: number }[];
   /** Computed tags members refused (an operator made one MANUAL, say), with how many members' values it refused. */
   refusedTags: RefusedTagCount[];
+  /** Results members found no member for: nothing written, and in no other figure. */
+  unknownMemberIds: string[];
 }
 
 export interface RefusedTagCount {
@@ -50,13 +57,16 @@ export interface RefusedTagCount {
 }
 
 const APPLY = `mutation ApplyLifecycle($results: [LifecycleResultInput!]!) {
-  applyLifecycle(results: $results) { stagesChanged tagsChanged unchanged refusedTags { code reason memberIds } }
+  applyLifecycle(results: $results) {
+    stagesChanged tagsChanged unchanged unknownMemberIds refusedTags { code reason memberIds }
+  }
 }`;
 
 interface Applied {
   stagesChanged: number;
   tagsChanged: number;
   unchanged: number;
+  unknownMemberIds: string[];
   refusedTags: { code: string; reason: string; memberIds: string[] }[];
 }
 
@@ -68,60 +78,86 @@ export interface LifecycleJobDependencies {
   calendar: BankCalendar;
 }
 
+/** Every member active in the lookback, with their stage and engagement tags as of `asOfDay`, by member id. */
+async function computeResults(repos: AnalyticsRepositories, asOfDay: DayKey) {
+  const stored = await repos.models.active(LIFECYCLE_MODEL_NAME);
+  if (!stored) throw hubError(ErrorCode.FAILED_PRECONDITION, 'no lifecycle model is active');
+  const model = parseLifecycleModel(stored.parameters);
+  const [activity, purchaseCounts, shareCounts] = await Promise.all([
+    repos.rollups.activeDaysByMember(addDays(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
+    // Products' record of each completed flow, once; an app may send its own flow_completed too.
+    repos.events.countsByMember(['flow_completed'], addDays(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
+    repos.events.countsByMember(['share'], addDays(asOfDay, -29), asOfDay),
+  ]);
+  const perMember = (counts: typeof purchaseCounts) => new Map(counts.map(({ _id, n }) => [_id.memberId, n]));
+  const purchases = perMember(purchaseCounts);
+  const shares = perMember(shareCounts);
+  const results = activity
+    .sort((a, b) => a._id.localeCompare(b._id))
+    .map(({ _id: memberId, days }) => {
+      const metrics = metricsOf(
+        days,
+        { purchases90: purchases.get(memberId) ?? 0, shares30: shares.get(memberId) ?? 0 },
+        asOfDay,
+      );
+      return {
+        memberId,
+        stage: stageOf(metrics, model),
+        tags: [
+          { code: 'active_days_30', value: metrics.active_days_30 },
+          { code: 'days_since_active', value: metrics.days_since_active },
+          { code: 'churn_risk', value: churnRisk(metrics) },
+        ],
+      };
+    });
+  return { modelVersion: stored.version, results };
+}
+
+function stageCounts(results: readonly { stage: LifecycleStage }[]) {
+  const byStage = new Map<LifecycleStage, number>();
+  for (const { stage } of results) byStage.set(stage, (byStage.get(stage) ?? 0) + 1);
+  return [...byStage].map(([stage, members]) => ({ stage, members }));
+}
+
 export async function runLifecycleJob(
   { repos, graph, logger, calendar }: LifecycleJobDependencies,
   asOf: Date,
   requestId: string = randomUUID(),
 ): Promise<LifecycleJobRun> {
+  const asOfDay = calendar.dayOf(asOf);
+  const nothing = { stagesChanged: 0, tagsChanged: 0, unchanged: 0, refusedTags: [], unknownMemberIds: [] };
+  // Stages as of another day would overwrite today's: fresher ones with stale (a backfill), or today's active members
+  // with AT_RISK and CHURNED (a day ahead), which win-back campaigns then reach. They are computed, never written, and
+  // need no lease.
+  if (asOfDay !== calendar.dayOf(new Date())) {
+    const { modelVersion, results } = await computeResults(repos, asOfDay);
+    return {
+      ran: true,
+      written: false,
+      asOf,
+      modelVersion,
+      members: results.length,
+      stages: stageCounts(results),
+      ...nothing,
+    };
+  }
   const holder = randomUUID();
   const skipped: LifecycleJobRun = {
     ran: false,
+    written: false,
     asOf,
     modelVersion: null,
     members: 0,
-    stagesChanged: 0,
-    tagsChanged: 0,
-    unchanged: 0,
     stages: [],
-    refusedTags: [],
+    ...nothing,
   };
   if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return skipped;
   try {
-    const stored = await repos.models.active(LIFECYCLE_MODEL_NAME);
-    if (!stored) throw hubError(ErrorCode.FAILED_PRECONDITION, 'no lifecycle model is active');
-    const model = parseLifecycleModel(stored.parameters);
-    const asOfDay = calendar.dayOf(asOf);
-    const [activity, purchaseCounts, shareCounts] = await Promise.all([
-      repos.rollups.activeDaysByMember(addDays(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
-      // Products' record of each completed flow, once; an app may send its own flow_completed too.
-      repos.events.countsByMember(['flow_completed'], addDays(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
-      repos.events.countsByMember(['share'], addDays(asOfDay, -29), asOfDay),
-    ]);
-    const perMember = (counts: typeof purchaseCounts) =>
-      new Map(counts.map(({ _id, n }) => [_id.memberId, n]));
-    const purchases = perMember(purchaseCounts);
-    const shares = perMember(shareCounts);
-    const results = activity
-      .sort((a, b) => a._id.localeCompare(b._id))
-      .map(({ _id: memberId, days }) => {
-        const metrics = metricsOf(
-          days,
-          { purchases90: purchases.get(memberId) ?? 0, shares30: shares.get(memberId) ?? 0 },
-          asOfDay,
-        );
-        return {
-          memberId,
-          stage: stageOf(metrics, model),
-          tags: [
-            { code: 'active_days_30', value: metrics.active_days_30 },
-            { code: 'days_since_active', value: metrics.days_since_active },
-            { code: 'churn_risk', value: churnRisk(metrics) },
-          ],
-        };
-      });
+    const { modelVersion, results } = await computeResults(repos, asOfDay);
     const caller: GraphCaller = { identity: SERVICE_IDENTITY, requestId };
     const total = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
     const refused = new Map<string, RefusedTagCount>();
+    const unknown = new Set<string>();
     try {
       for (let i = 0; i < results.length; i += RESULTS_PER_CALL) {
         // A run that outlived its lease (a slow members, a paused process) may have been taken over: the other run's
@@ -145,6 +181,7 @@ export async function runLifecycleJob(
         total.stagesChanged += applied.stagesChanged;
         total.tagsChanged += applied.tagsChanged;
         total.unchanged += applied.unchanged;
+        for (const memberId of applied.unknownMemberIds) unknown.add(memberId);
         for (const { code, reason, memberIds } of applied.refusedTags) {
           const count = refused.get(`${reason} ${code}`) ?? { code, reason, members: 0 };
           count.members += memberIds.length;
@@ -160,18 +197,28 @@ export async function runLifecycleJob(
           'members refused computed tags of the lifecycle',
         );
     }
-    const byStage = new Map<LifecycleStage, number>();
-    for (const { stage } of results) byStage.set(stage, (byStage.get(stage) ?? 0) + 1);
+    // Members wrote nothing for an id it knows no member by (one since closed, say): the run counts what it wrote.
+    const written = results.filter((result) => !unknown.has(result.memberId));
     const run: LifecycleJobRun = {
       ran: true,
+      written: true,
       asOf,
-      modelVersion: stored.version,
-      members: results.length,
+      modelVersion,
+      members: written.length,
       ...total,
-      stages: [...byStage].map(([stage, members]) => ({ stage, members })),
+      stages: stageCounts(written),
       refusedTags: [...refused.values()],
+      unknownMemberIds: [...unknown],
     };
-    logger.info({ requestId, ...run, stages: undefined, refusedTags: undefined }, 'lifecycle job applied');
+    if (unknown.size > 0)
+      logger.warn(
+        { requestId, unknownMemberIds: run.unknownMemberIds },
+        'members knows no member by some results',
+      );
+    logger.info(
+      { requestId, ...run, stages: undefined, refusedTags: undefined, unknownMemberIds: undefined },
+      'lifecycle job applied',
+    );
     return run;
   } finally {
     await repos.leases.release(JOB, holder);

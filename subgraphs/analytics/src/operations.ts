@@ -6,7 +6,7 @@ import type { AnalyticsContext } from './context';
 import { checkTrackedEvent } from './domain/plan';
 import type { TrackedEventInput } from './generated/resolvers';
 
-/** How far before or after today `runLifecycleJob(asOf)` may compute. */
+/** How far before today `runLifecycleJob(asOf)` may compute. */
 const AS_OF_LIMIT_MS = 90 * 86_400_000;
 
 export async function defineTrackedEvent(ctx: AnalyticsContext, input: TrackedEventInput) {
@@ -35,8 +35,11 @@ export async function defineTrackedEvent(ctx: AnalyticsContext, input: TrackedEv
 export async function runLifecycle(ctx: AnalyticsContext, asOf: Date | null | undefined) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
   const when = asOf ?? ctx.now;
-  if (Math.abs(when.getTime() - ctx.now.getTime()) > AS_OF_LIMIT_MS)
-    throw badInput('asOf must be within 90 days of today', 'asOf');
+  // Days to come have no events yet: their stages would be a guess that today's active members have all gone.
+  if (when > ctx.now && ctx.calendar.dayOf(when) !== ctx.today)
+    throw badInput('asOf may not be a day after today', 'asOf');
+  if (ctx.now.getTime() - when.getTime() > AS_OF_LIMIT_MS)
+    throw badInput('asOf must be within the last 90 days', 'asOf');
   const run = await ctx.runLifecycle(when, ctx.requestId);
   if (run.ran) {
     await ctx.repos.audit.record({

@@ -1,5 +1,5 @@
 import { readBeacon } from '../src/domain/beacon';
-import { LIMITS, checkEvent } from '../src/domain/events';
+import { LIMITS, checkEvent, storedEventId } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
 import { EventRateLimit } from '../src/domain/rate-limit';
 import { RollupTally, windowStart } from '../src/domain/rollups';
@@ -174,6 +174,25 @@ describe('checkEvent', () => {
     const result = check('page_view', JSON.parse('{"page":"/"}'));
     expect(result.ok && Object.getPrototypeOf(result.properties)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('storedEventId', () => {
+  it('keeps the key of events stored so far when neither id has a colon', () => {
+    expect(storedEventId('device-0001', 'event-0001')).toBe('device-0001:event-0001');
+  });
+
+  it.each([
+    ['device-0001:a', 'event-0001', 'device-0001', 'a:event-0001'],
+    ['device-0001:', ':event-0001', 'device-0001', '::event-0001'],
+    ['device-0001', 'a:event-0001', 'device-0001:a', 'event-0001'],
+  ])('tells %s + %s from %s + %s', (deviceA, eventA, deviceB, eventB) => {
+    expect(storedEventId(deviceA, eventA)).not.toBe(storedEventId(deviceB, eventB));
+  });
+
+  it('gives no pair with a colon the key of a pair without one', () => {
+    // `<device>:<id>` of colon-free ids has one colon; the other form always holds a `#`, which no id may.
+    expect(storedEventId('device-0001', 'a:event-0001')).toBe('11#device-0001:a:event-0001');
   });
 });
 

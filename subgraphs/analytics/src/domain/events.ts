@@ -164,3 +164,14 @@ export const rateLimited = (limitedBy: 'device' | 'member'): Rejection =>
  * the count that holds when an app also sends its own.
  */
 export const PRODUCTS_SERVICE = 'svc.products';
+
+/**
+ * The stored id of a device's event, its idempotency key: `<device>:<id>` when neither has a colon, as every id the
+ * snippet makes, so replays of events stored so far are still known. A colon in either would let two devices' events
+ * share a key (`a:b` + `c` and `a` + `b:c`), one dropped as the other's repeat; those are keyed
+ * `<length of device>#<device>:<id>` instead, which no two pairs share and, with a `#` no id may hold, no old key.
+ */
+export function storedEventId(deviceId: string, eventId: string): string {
+  if (!deviceId.includes(':') && !eventId.includes(':')) return `${deviceId}:${eventId}`;
+  return `${deviceId.length}#${deviceId}:${eventId}`;
+}

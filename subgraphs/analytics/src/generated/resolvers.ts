@@ -337,7 +337,10 @@ export type LifecycleRun = {
   __typename?: 'LifecycleRun';
   /** The day the metrics were computed as of. */
   asOf: Scalars['DateTime']['output'];
-  /** Members computed (every member active in the last 180 days). */
+  /**
+   * Members written or already as computed (every member active in the last 180 days that members knows); of a run that
+   * wrote nothing, every member computed.
+   */
   members: Scalars['Int']['output'];
   /** The stage model version used. */
   modelVersion?: Maybe<Scalars['Int']['output']>;
@@ -348,7 +351,7 @@ export type LifecycleRun = {
    * how many members' values it refused; their stages and other tags were applied. Also logged once per run.
    */
   refusedTags: Array<RefusedTagCount>;
-  /** How many members the run put at each stage. */
+  /** How many of `members` the run put at each stage. */
   stages: Array<LifecycleStageCount>;
   /** Members whose stage changed. */
   stagesChanged: Scalars['Int']['output'];
@@ -356,6 +359,16 @@ export type LifecycleRun = {
   tagsChanged: Scalars['Int']['output'];
   /** Members already as computed. */
   unchanged: Scalars['Int']['output'];
+  /**
+   * Members computed whom members knows no member by (closed since their events, say): nothing was written for them,
+   * and they count in no other figure. Also logged once per run.
+   */
+  unknownMemberIds: Array<Scalars['ID']['output']>;
+  /**
+   * False when `asOf` was an earlier day than today: the stages were computed as of then, and nothing written (members
+   * keeps only the current stage); the counts of changes are then 0.
+   */
+  written: Scalars['Boolean']['output'];
 };
 
 /** Where someone stands in the 2A3R / AARRR lifecycle (awareness, acquisition, activation, retention, revenue, referral), with two retention-risk stages. */
@@ -485,9 +498,11 @@ export type Mutation = {
   /** Trains a new version of the creative bandit from the rollups now (a job also does it every MODEL_TRAINING_INTERVAL_MS). Operator scope; audited. */
   retrainCreativeBandit: ModelVersion;
   /**
-   * Runs the lifecycle job now (it also runs every LIFECYCLE_JOB_INTERVAL_MS). `asOf` computes the metrics as of
-   * another day, within 90 days either way, to backfill or to simulate; the next scheduled run computes as of today
-   * again. A run while another is under way does nothing (ran: false). Operator scope; audited.
+   * Runs the lifecycle job now (it also runs every LIFECYCLE_JOB_INTERVAL_MS) and writes the stages and tags to members.
+   * `asOf` an earlier day, within the last 90, computes the metrics and stages as of then and writes nothing (written:
+   * false): members keeps only the current stage, which a past day's would overwrite with a stale one. A day after
+   * today is BAD_USER_INPUT: it has no events yet, and would put today's active members AT_RISK or CHURNED. A run while
+   * another is under way does nothing (ran: false). Operator scope; audited.
    */
   runLifecycleJob: LifecycleRun;
   /**
@@ -1203,6 +1218,8 @@ export type LifecycleRunResolvers<
   stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unknownMemberIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  written?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type LifecycleStageCountResolvers<
