@@ -380,6 +380,43 @@ describe('composing a flow', () => {
     await ok(builder(PUBLISH, { flowId: draft }));
   });
 
+  it('refuses to publish a selection whose fixed risk level rules out every product of its type on sale', async () => {
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "safe-funds", name: "Safe funds") { id } }`))
+    ).createServiceFlow.id;
+    // The mini-program sells no R1 fund: every fund a member picks here would be ABOVE_MAX_RISK.
+    const select = (maxRiskLevel: string) => ({
+      id: 'select',
+      service: 'SELECT_PRODUCT',
+      title: 'Pick',
+      inputs: [constant('productType', 'FUND'), constant('maxRiskLevel', maxRiskLevel)],
+    });
+    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
+    await ok(builder(ADD, { flowId, step: select('R1') }));
+    const confirm = [mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')];
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: { id: 'confirm', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs: confirm },
+      }),
+    );
+    await ok(builder(CONNECT, { flowId, from: 'assess', to: 'select' }));
+    await ok(builder(CONNECT, { flowId, from: 'select', to: 'confirm' }));
+    expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
+    const refused = await builder(PUBLISH, { flowId });
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({
+        code: 'UNSELLABLE_PRODUCT_TYPE',
+        stepId: 'select',
+        message: expect.stringContaining('R1'),
+      }),
+    ]);
+    await ok(builder(UPDATE, { flowId, step: select('R2') }));
+    expect(await problems(flowId)).toEqual([]);
+    await ok(builder(PUBLISH, { flowId }));
+  });
+
   it('rejects bad builder input with the field at fault, and member tokens', async () => {
     const bad = await builder(ADD, {
       flowId: 'SF-buy-fund-v2',

@@ -283,7 +283,8 @@ describe('small campaigns', () => {
       purpose,
       audience: { segmentCode: 'SMALL_TEST' },
       trigger: { kind: 'ONCE', at: now() },
-      quietHours: quietHoursNotNow(),
+      // A service campaign is sent at any hour and takes no quiet hours.
+      ...(purpose === 'MARKETING' ? { quietHours: quietHoursNotNow() } : {}),
       variants: [{ key: 'A', weight: 1, templateIds }],
     });
   const entriesOf = (campaignId: string) =>
@@ -696,6 +697,57 @@ describe('quiet hours beginning while a batch is sent', () => {
         .flatMap((contact) => [...contact.marketing, ...(contact.channels.SMS ?? [])])
         .filter((touch) => touch.key.startsWith(id)),
     ).toEqual([]);
+  });
+});
+
+describe('a SERVICE campaign and quiet hours', () => {
+  // A member in Los Angeles, whose quiet hours below hold now: a transaction alert to them must not wait.
+  const localNow = () => localMinutes(new Date(), 'America/Los_Angeles', 'Asia/Shanghai');
+  const hhmm = (minutes: number) =>
+    `${String(Math.floor((minutes + 1_440) / 60) % 24).padStart(2, '0')}:${String((minutes + 1_440) % 60).padStart(2, '0')}`;
+  const quietNow = () => ({ start: hhmm(localNow() - 30), end: hhmm(localNow() + 60), policy: 'DEFER' });
+  const alert = (name: string) => ({
+    name,
+    purpose: 'SERVICE',
+    audience: { segmentCode: 'SERVICE_QUIET' },
+    trigger: { kind: 'ONCE', at: now() },
+    variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+  });
+
+  beforeAll(() =>
+    segmentOf('SERVICE_QUIET', 'msg_service_quiet', [
+      member('MV0001', 'msg_service_quiet', {
+        timeZone: 'America/Los_Angeles',
+        phoneVerified: true,
+        fiveGCapable: false,
+      }),
+    ]),
+  );
+
+  it('refuses quiet hours on a SERVICE campaign, which is sent at any hour, and stores nothing', async () => {
+    const refused = await m.alice(
+      `mutation ($input: CampaignInput!) { createCampaign(input: $input) { id } }`,
+      {
+        input: { ...alert('Refused alert'), quietHours: quietNow() },
+      },
+    );
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.quietHours',
+    });
+    expect(await m.repos.campaigns.model.countDocuments({ name: 'Refused alert' })).toBe(0);
+  });
+
+  it('sends a SERVICE campaign stored with quiet hours before they were refused at once, in those hours', async () => {
+    const id = await m.approvedCampaign(alert('Card payment alert'));
+    await m.repos.campaigns.model.updateOne({ _id: id }, { $set: { quietHours: quietNow() } });
+    await m.schedule();
+    const counts = await m.send();
+    expect(counts).toMatchObject({ sent: 1, deferred: 0 });
+    const entries = await m.repos.outbox.entries.find({ campaignId: id }).lean();
+    expect(entries.map((entry) => [entry.memberId, entry.state, entry.reason])).toEqual([
+      ['MV0001', 'SENT', null],
+    ]);
   });
 });
 

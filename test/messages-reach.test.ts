@@ -84,7 +84,8 @@ async function sentTo(
     purpose,
     audience: { rule: { field: `tag.${tag}`, op: 'exists', value: true } },
     trigger: { kind: 'ONCE', at: now() },
-    quietHours: quietHoursNotNow(),
+    // A service campaign is sent at any hour and takes no quiet hours.
+    ...(purpose === 'MARKETING' ? { quietHours: quietHoursNotNow() } : {}),
     variants: [{ key: 'A', weight: 1, templateIds }],
   });
   await m.schedule();

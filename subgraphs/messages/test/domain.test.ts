@@ -549,6 +549,9 @@ describe('planning one member', () => {
     expect(planEntry(skip, member)).toMatchObject({ state: 'SKIPPED', reason: 'QUIET_HOURS' });
     const service = { ...night, campaign: { ...campaign, purpose: 'SERVICE' as const, quietHours: null } };
     expect(planEntry(service, member)).toMatchObject({ state: 'PENDING', reason: null });
+    // Quiet hours stored on a service campaign before they were refused hold nothing back, as at sending.
+    const storedQuiet = { ...night, campaign: { ...campaign, purpose: 'SERVICE' as const } };
+    expect(planEntry(storedQuiet, member)).toMatchObject({ state: 'PENDING', reason: null });
     const unverified = { ...member, phoneVerified: false };
     const onlySms = {
       ...context,
@@ -688,6 +691,11 @@ describe('campaign input', () => {
       'quiet hours at 25:00',
       { ...input, quietHours: { start: '25:00', end: '08:00' } },
       'input.quietHours.start',
+    ],
+    [
+      'quiet hours on a service campaign, sent at any hour',
+      { ...input, purpose: 'SERVICE', quietHours: { start: '21:00', end: '08:00' } },
+      'input.quietHours',
     ],
     [
       'two in-app templates in a variant',

@@ -15,6 +15,7 @@ import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
 import { amountRefusal, saleRefusal } from '../src/flows/sale';
 import { consentRefusal } from '../src/flows/consent';
+import type { RiskLevel } from '../src/domain/suitability';
 import type { Channel } from '../src/models/product';
 import { PRODUCTS } from '../src/seed';
 import { BUNDLES } from '../src/seed-bundles';
@@ -24,12 +25,14 @@ import { FLOWS } from '../src/seed-flows';
 const PAGES = new Set(['home', 'wealth', 'welcome']);
 /** The demo benefits a flow may claim, as the engagement subgraph would say. */
 const CLAIMABLE = new Set(['B-WELCOME-50']);
-/** What the demo catalogue sells on the mini-program: every product type. */
-const sellsType = (type: string) =>
-  PRODUCTS.some((p) => p.type === type && p.status === 'ON_SALE' && p.channels.includes('MINI_PROGRAM'));
+/** The lowest risk level of a product of a type the demo catalogue sells on the mini-program (FUND: R2). */
+const lowestRiskOnSale = (type: string): RiskLevel | null =>
+  PRODUCTS.filter((p) => p.type === type && p.status === 'ON_SALE' && p.channels.includes('MINI_PROGRAM'))
+    .map((p) => p.riskLevel)
+    .sort()[0] ?? null;
 const FACTS = {
   product: (id: string) => PRODUCTS.find((product) => product._id === id) ?? null,
-  sellsType,
+  lowestRiskOnSale,
   pageExists: (key: string) => PAGES.has(key),
   benefitClaimable: (id: string) => CLAIMABLE.has(id),
 };
@@ -319,16 +322,19 @@ describe('validateFlow', () => {
 });
 
 describe('the product type a selection sells', () => {
-  const selling = (productType: unknown): FlowGraph => {
+  const selling = (productType: unknown, maxRiskLevel?: InputMapping): FlowGraph => {
     const graph = clone(buyWealth);
-    stepOf(graph, 'select').inputs[0] = {
-      input: 'productType',
-      fromStep: null,
-      fromOutput: null,
-      constant: productType,
-    };
+    const select = stepOf(graph, 'select');
+    select.inputs[0] = { input: 'productType', fromStep: null, fromOutput: null, constant: productType };
+    if (maxRiskLevel) select.inputs[1] = maxRiskLevel;
     return graph;
   };
+  const fixedRisk = (constant: unknown): InputMapping => ({
+    input: 'maxRiskLevel',
+    fromStep: null,
+    fromOutput: null,
+    constant,
+  });
 
   it.each<[string, unknown, [FlowProblemCode, string][]]>([
     ['a type sold on the mini-program', 'FUND', []],
@@ -339,10 +345,33 @@ describe('the product type a selection sells', () => {
   });
 
   it('reports a type the mini-program sells no product of now', () => {
-    const noLoans = { ...FACTS, sellsType: (type: string) => type !== 'LOAN' && sellsType(type) };
+    const noLoans = {
+      ...FACTS,
+      lowestRiskOnSale: (type: string) => (type === 'LOAN' ? null : lowestRiskOnSale(type)),
+    };
     const problems = validateFlow(selling('LOAN'), noLoans);
     expect(problems).toEqual([
       { code: 'UNSELLABLE_PRODUCT_TYPE', stepId: 'select', message: expect.stringContaining('MINI_PROGRAM') },
+    ]);
+  });
+
+  // The mini-program's funds are R2 at the lowest.
+  it.each<[string, unknown, [FlowProblemCode, string][]]>([
+    ['below every fund on sale', 'R1', [['UNSELLABLE_PRODUCT_TYPE', 'select']]],
+    ['the lowest fund on sale', 'R2', []],
+    ['above it', 'R5', []],
+    ['no risk level', 'R0', [['TYPE_MISMATCH', 'select']]],
+  ])('a selection of funds bounded by a fixed risk level %s (%j) reports %j', (_what, risk, expected) => {
+    expect(codes(selling('FUND', fixedRisk(risk)))).toEqual(expected);
+  });
+
+  it('names the risk level that rules out every product of the type', () => {
+    expect(validateFlow(selling('FUND', fixedRisk('R1')), FACTS)).toEqual([
+      {
+        code: 'UNSELLABLE_PRODUCT_TYPE',
+        stepId: 'select',
+        message: expect.stringMatching(/R1.*MINI_PROGRAM.*R2/),
+      },
     ]);
   });
 });

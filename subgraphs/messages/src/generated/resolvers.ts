@@ -63,7 +63,7 @@ export type Campaign = {
   pendingRevision?: Maybe<PendingRevision>;
   /** Marketing or service. */
   purpose: MessagePurpose;
-  /** Quiet hours (marketing); null for none. */
+  /** Quiet hours (marketing only: a SERVICE campaign has none); null for none. */
   quietHours?: Maybe<QuietHours>;
   /** Where it stands. */
   state: CampaignState;
@@ -138,7 +138,7 @@ export type CampaignInput = {
   name: Scalars['String']['input'];
   /** Marketing or service. */
   purpose: MessagePurpose;
-  /** Quiet hours; marketing campaigns without them keep 21:00–08:00 (DEFER). */
+  /** Quiet hours, for MARKETING only: marketing campaigns without them keep 21:00–08:00 (DEFER); a SERVICE campaign, sent at any hour, takes none (BAD_USER_INPUT on input.quietHours). */
   quietHours?: InputMaybe<QuietHoursInput>;
   /** When it sends. */
   trigger: CampaignTriggerInput;
@@ -508,7 +508,7 @@ export type MessageFormat =
 export type MessagePurpose =
   /** Promotion: needs the member's marketing consent on the channel, counts against the contact budget and the channels' daily caps, and keeps quiet hours. */
   | 'MARKETING'
-  /** A service notice (e.g. a transaction): needs the member not to have withdrawn consent on the channel; exempt from budget, caps and quiet hours. */
+  /** A service notice (e.g. a transaction): needs the member not to have withdrawn consent on the channel; exempt from budget and caps, and sent at any hour (a SERVICE campaign takes no quiet hours). */
   | 'SERVICE';
 
 /** What a workflow step acts on. */

@@ -7,6 +7,9 @@ import type { ProductType } from '../models/product';
 export const RISK_LEVELS = ['R1', 'R2', 'R3', 'R4', 'R5'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
+export const isRiskLevel = (value: unknown): value is RiskLevel =>
+  (RISK_LEVELS as readonly unknown[]).includes(value);
+
 /** What ranking needs to know about a product. */
 export interface RankableProduct {
   _id: string;

@@ -1,7 +1,9 @@
 // The builder API's use cases: compose a flow version step by step, validate it, publish it. Drafts change under
 // a compare-and-set on their revision; a published version is never changed again — editing starts a new draft.
 import { ErrorCode, badInput, checked, conflict, hubError, notFound, requiredText } from '@bank-hub/shared';
+import type { RiskLevel } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
+import type { ProductType } from '../models/product';
 import type { ServiceFlowDoc } from '../models/service-flow';
 import {
   CONDITION_OPS,
@@ -327,16 +329,18 @@ export async function validateVersion(
   const pageKeys = [...new Set(shownPageKeys(flow))];
   const productTypes = [...new Set(selectedProductTypes(flow))];
   // Only a flow that shows pages or claims benefits needs to ask the graph which exist.
-  const [products, typesOnSale, pages, benefits] = await Promise.all([
+  const [products, lowestRisks, pages, benefits] = await Promise.all([
     repos.products.findByIds(productIds),
-    productTypes.length > 0 ? repos.products.typesOnSale(productTypes, FLOW_CHANNEL) : new Set<string>(),
+    productTypes.length > 0
+      ? repos.products.lowestRiskOnSale(productTypes, FLOW_CHANNEL)
+      : new Map<ProductType, RiskLevel>(),
     pageKeys.length > 0 ? references.pageKeys(pageKeys) : new Set<string>(),
     benefitIds.length > 0 ? references.claimableBenefits(benefitIds) : new Set<string>(),
   ]);
   const byId = new Map(products.map((product) => [product._id, product]));
   return validateFlow(flow, {
     product: (id) => byId.get(id) ?? null,
-    sellsType: (type) => typesOnSale.has(type),
+    lowestRiskOnSale: (type) => lowestRisks.get(type) ?? null,
     pageExists: (key) => pages.has(key),
     benefitClaimable: (id) => benefits.has(id),
   });

@@ -2,6 +2,7 @@
 // know of the world (the products it buys, which pages and benefits exist) is passed in, so the compliance rule (no
 // purchase above R2 without a prior risk assessment on every path), what a flow buys, the pages it shows and the
 // benefits it claims are checked without this module touching MongoDB or the graph.
+import { isSuitable, isRiskLevel, type RiskLevel } from '../domain/suitability';
 import { PRODUCT_TYPES, type ProductDoc, type ProductType } from '../models/product';
 import { fitsType, outputTypesOf, serviceByCode } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
@@ -40,8 +41,8 @@ export type FlowProduct = Pick<
 export interface FlowFacts {
   /** The catalogue's product of an id, or null when there is none. */
   product: (productId: string) => FlowProduct | null;
-  /** Whether a product of this type is on sale on the mini-program. */
-  sellsType: (productType: ProductType) => boolean;
+  /** The lowest risk level of a product of this type on sale on the mini-program, or null when none is. */
+  lowestRiskOnSale: (productType: ProductType) => RiskLevel | null;
   /** Whether a page a flow may show (by key) exists. */
   pageExists: (pageKey: string) => boolean;
   /** Whether a benefit (by id) is published, has not ended and may be claimed (a points product is bought). */
@@ -67,6 +68,14 @@ function productTypeSelectedBy(step: FlowStep): string | null {
   if (step.service !== 'SELECT_PRODUCT') return null;
   const mapping = step.inputs.find((candidate) => candidate.input === 'productType');
   return mapping?.fromStep === null && typeof mapping.constant === 'string' ? mapping.constant : null;
+}
+
+/** The risk level a SELECT_PRODUCT step bounds its products by, when fixed; one mapped from a step is known later. */
+function fixedRiskLevelOf(step: FlowStep): RiskLevel | null {
+  if (step.service !== 'SELECT_PRODUCT') return null;
+  const mapping = step.inputs.find((candidate) => candidate.input === 'maxRiskLevel');
+  // A constant that is no risk level is a TYPE_MISMATCH already.
+  return mapping?.fromStep === null && isRiskLevel(mapping.constant) ? mapping.constant : null;
 }
 
 export const isProductType = (value: string): value is ProductType =>
@@ -344,7 +353,8 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
     }
   }
   for (const step of graph.steps) {
-    // Every product such a step offers is refused (WRONG_PRODUCT_TYPE, NOT_ON_CHANNEL): no session gets past it.
+    // Every product such a step offers is refused (WRONG_PRODUCT_TYPE, NOT_ON_CHANNEL, ABOVE_MAX_RISK): no session gets
+    // past it.
     const productType = productTypeSelectedBy(step);
     if (productType !== null && !isProductType(productType)) {
       report(
@@ -352,12 +362,22 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
         step.id,
         `step ${step.id} selects a ${productType} product, which is not a product type (${PRODUCT_TYPES.join(', ')})`,
       );
-    } else if (productType !== null && !facts.sellsType(productType)) {
-      report(
-        'UNSELLABLE_PRODUCT_TYPE',
-        step.id,
-        `step ${step.id} selects a ${productType} product; no ${productType} product is on sale on ${FLOW_CHANNEL}`,
-      );
+    } else if (productType !== null) {
+      const lowestRisk = facts.lowestRiskOnSale(productType);
+      const maxRiskLevel = fixedRiskLevelOf(step);
+      if (lowestRisk === null) {
+        report(
+          'UNSELLABLE_PRODUCT_TYPE',
+          step.id,
+          `step ${step.id} selects a ${productType} product; no ${productType} product is on sale on ${FLOW_CHANNEL}`,
+        );
+      } else if (maxRiskLevel !== null && !isSuitable(lowestRisk, maxRiskLevel)) {
+        report(
+          'UNSELLABLE_PRODUCT_TYPE',
+          step.id,
+          `step ${step.id} selects a ${productType} product of risk level ${maxRiskLevel} at most; the lowest of a ${productType} product on sale on ${FLOW_CHANNEL} is ${lowestRisk}`,
+        );
+      }
     }
     const pageKey = pageKeyShownBy(step);
     if (pageKey !== null && !facts.pageExists(pageKey))

@@ -174,7 +174,7 @@ export type FlowProblemCode =
   | 'UNKNOWN_STEP'
   /** No path from the start reaches the step. */
   | 'UNREACHABLE_STEP'
-  /** A SELECT_PRODUCT step's fixed productType is not a product type (e.g. FUNDS for FUND), or no product of it is on sale on MINI_PROGRAM: every product the member picks there is refused. */
+  /** A SELECT_PRODUCT step's fixed productType is not a product type (e.g. FUNDS for FUND), no product of it is on sale on MINI_PROGRAM, or none of those is at or below the step's fixed maxRiskLevel (a FUND at R1): every product the member picks there is refused. */
   | 'UNSELLABLE_PRODUCT_TYPE'
   /** A CONFIRM_PURCHASE step buys a fixed product the mini-program does not sell (unknown, not on sale, not on MINI_PROGRAM), or a fixed amount it never takes (not positive whole cents, below the minimum). */
   | 'UNSELLABLE_PURCHASE';

@@ -1,6 +1,6 @@
 // The products collection: the bank's catalogue, one document per product, whatever its status.
 import { Schema, type Model } from 'mongoose';
-import type { RiskLevel } from '../domain/suitability';
+import { RISK_LEVELS, type RiskLevel } from '../domain/suitability';
 
 export const PRODUCT_TYPES = ['DEPOSIT', 'WEALTH', 'FUND', 'LOAN', 'INSURANCE', 'PAYMENT'] as const;
 export type ProductType = (typeof PRODUCT_TYPES)[number];
@@ -82,13 +82,25 @@ export class ProductRepository {
     return this.model.find().sort({ _id: 1 }).lean<ProductDoc[]>().exec();
   }
 
-  /** Of `types`, those of which a product is on sale on `channel`. */
-  async typesOnSale(types: readonly ProductType[], channel: Channel): Promise<Set<ProductType>> {
+  /**
+   * Of `types`, those of which a product is on sale on `channel`, each with the lowest risk level of such a product:
+   * what a selection of the type bounded by a risk level can offer at all.
+   */
+  async lowestRiskOnSale(
+    types: readonly ProductType[],
+    channel: Channel,
+  ): Promise<Map<ProductType, RiskLevel>> {
     const found = await this.model
-      .find({ status: 'ON_SALE', channels: channel, type: { $in: types } }, { type: 1 })
-      .lean<Pick<ProductDoc, 'type'>[]>()
+      .find({ status: 'ON_SALE', channels: channel, type: { $in: types } }, { type: 1, riskLevel: 1 })
+      .lean<Pick<ProductDoc, 'type' | 'riskLevel'>[]>()
       .exec();
-    return new Set(found.map((product) => product.type));
+    const lowest = new Map<ProductType, RiskLevel>();
+    for (const { type, riskLevel } of found) {
+      const known = lowest.get(type);
+      if (known === undefined || RISK_LEVELS.indexOf(riskLevel) < RISK_LEVELS.indexOf(known))
+        lowest.set(type, riskLevel);
+    }
+    return lowest;
   }
 
   findByIds(ids: readonly string[]): Promise<ProductDoc[]> {

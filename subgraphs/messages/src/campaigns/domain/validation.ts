@@ -145,8 +145,15 @@ function checkTrigger(input: CampaignInput['trigger'], now: Date): Trigger {
   return { kind, at: input.at, every: input.every, until };
 }
 
-function checkQuietHours(input: CampaignInput['quietHours']): QuietHours | null {
+function checkQuietHours(input: CampaignInput['quietHours'], purpose: Purpose): QuietHours | null {
   if (!input) return null;
+  // A service notice (a transaction alert, a login from a new device) must not wait for the morning, nor be skipped:
+  // quiet hours on one would be a setting the sender never keeps.
+  if (purpose === 'SERVICE')
+    throw new InputProblem(
+      'input.quietHours',
+      'a SERVICE campaign is sent at any hour: it takes no quiet hours',
+    );
   const start = matching(input.start, HH_MM, 'input.quietHours.start', 'a time HH:MM (24-hour)');
   const end = matching(input.end, HH_MM, 'input.quietHours.end', 'a time HH:MM (24-hour)');
   if (start === end)
@@ -163,7 +170,7 @@ export function checkCampaignInput(
   const name = requiredText(input.name, 'input.name', 60);
   const audience = checkAudience(input.audience);
   const trigger = checkTrigger(input.trigger, now);
-  const quietHours = checkQuietHours(input.quietHours);
+  const quietHours = checkQuietHours(input.quietHours, input.purpose);
   if (input.variants.length < 1 || input.variants.length > 5)
     throw new InputProblem('input.variants', 'a campaign has 1 to 5 variants');
   let usesBenefit = false;

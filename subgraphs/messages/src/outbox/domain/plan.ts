@@ -30,9 +30,12 @@ export interface PlannedMember extends Reachability {
   values: VariableValues;
 }
 
-/** Quiet hours a campaign keeps: its own, or for marketing the default 21:00–08:00. */
+/**
+ * Quiet hours a campaign keeps: for marketing its own, or the default 21:00–08:00; service notices none, like the
+ * sender (quiet hours stored on a service campaign before they were refused do not hold it back).
+ */
 export const quietHoursOf = (campaign: Pick<CampaignDoc, 'purpose' | 'quietHours'>): QuietHours | null =>
-  campaign.quietHours ?? (campaign.purpose === 'MARKETING' ? DEFAULT_QUIET_HOURS : null);
+  campaign.purpose === 'MARKETING' ? (campaign.quietHours ?? DEFAULT_QUIET_HOURS) : null;
 
 export interface PlanContext {
   campaign: Pick<CampaignDoc, '_id' | 'purpose' | 'quietHours' | 'variants'>;
