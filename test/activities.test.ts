@@ -1,6 +1,7 @@
 // Activities and tasks through the gateway: the activities a member may join with their progress, joining (and the
 // refusals), progress that moves from tracked events within seconds and never counts an event twice, daily
 // sign-in, and operators creating and checking activities.
+import { createHash } from 'node:crypto';
 import { AuditLog, BankCalendar, ErrorCode, addDays, hubError } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { grantPendingRewards } from '../subgraphs/engagement/src/activities/progress';
@@ -602,6 +603,42 @@ describe("a task's reward", () => {
     });
     const awaiting = await engagement.progress.awaitingReward(new Date(Date.now() + 86_400_000), 1_000);
     expect(awaiting.map((p) => p._id)).not.toContain(`${id}|once|M0010`);
+  });
+
+  it('whose points key members applied to another award is refused for good, recorded and not tried again', async () => {
+    const id = await publish(signInOnce({ points: 5 }));
+    const headers = await member('M0017');
+    // The ledger key the reward's award goes under (rewards.ts awardKey of progress.ts's task key), taken by an
+    // operator's award of another amount.
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
+    const taskKey = `task:${sha(`${id}|once|M0017`)}`;
+    const taken = await graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($key: String!) {
+          awardPoints(memberId: "M0017", amount: 50, reason: "manual", idempotencyKey: $key) {
+            id
+          }
+        }
+      `,
+      { key: `reward:${sha(`M0017|TASK_REWARD|${taskKey}`)}` },
+      operator,
+    );
+    expect(taken.errors).toBeUndefined();
+    const points = async () =>
+      (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+    const before = await points();
+    await graphql(hub.gatewayUrl, JOIN, { id }, headers);
+    const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
+    expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: false }]);
+    const progress = await engagement.progress.model.findById(`${id}|once|M0017`).lean().exec();
+    expect(progress).toMatchObject({
+      rewardedAt: null,
+      rewardRefusal: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.any(String) },
+    });
+    const awaiting = await engagement.progress.awaitingReward(new Date(Date.now() + 86_400_000), 1_000);
+    expect(awaiting.map((p) => p._id)).not.toContain(`${id}|once|M0017`);
+    expect(await points()).toBe(before);
   });
 
   it('that cannot be granted, 500 of them, holds up neither a member’s own nor their sign-in', async () => {

@@ -287,6 +287,43 @@ describe('redeemPoints refuses', () => {
     expect(after).toEqual(before);
   });
 
+  it('with IDEMPOTENCY_KEY_REUSED, for good and paying nothing, when members applied its spend key to another entry', async () => {
+    const [memberId] = memberIds(1, 980);
+    await setBalance(memberId!, 200);
+    // An operator's award under the ledger key this purchase would spend under.
+    const requestId = claimRequestId(memberId!, 'POINTS', 'spend-key-taken');
+    const taken = await graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($memberId: ID!, $key: String!) {
+          awardPoints(memberId: $memberId, amount: 5, reason: "manual", idempotencyKey: $key) {
+            id
+          }
+        }
+      `,
+      { memberId, key: `spend:${claimIdOf(requestId)}` },
+      bearer(await clientToken('ops.alice', 'operator')),
+    );
+    expect(taken.errors).toBeUndefined();
+    for (const attempt of [1, 2]) {
+      const response = await redeemAs(memberId!, 'B-MALL', 'spend-key-taken');
+      expect({ attempt, codes: errorCodes(response) }).toEqual({
+        attempt,
+        codes: ['IDEMPOTENCY_KEY_REUSED'],
+      });
+    }
+    expect((await balances(memberId!)).points).toBe(205);
+    expect(await engagement.claims.model.countDocuments({ memberId })).toBe(0);
+    // Answered, so the settlement of abandoned purchases never tries it again.
+    expect((await engagement.claimRequests.find(requestId))?.outcome).toMatchObject({
+      claimId: null,
+      refusal: { code: 'IDEMPOTENCY_KEY_REUSED', refund: null },
+    });
+    // Under another key the member buys as ever.
+    expect((await redeemAs(memberId!, 'B-MALL', 'spend-key-free')).data?.redeemPoints).toBeTruthy();
+    expect((await balances(memberId!)).points).toBe(105);
+  });
+
   it('with SERVICE_UNAVAILABLE when members is down, moving nothing; the same key buys once it is back', async () => {
     const [memberId] = memberIds(1, 900);
     await setBalance(memberId!, 100);

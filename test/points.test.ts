@@ -6,14 +6,24 @@ import { startTestHub, stopTestHub } from './support/hub';
 import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
 import type { EntryKind } from '../subgraphs/members/src/models/points-ledger';
 import { recoverPoints } from '../subgraphs/members/src/points-recovery';
-import { bearer, changedBehindTheHubsBack, clientToken, graphql, testLogger } from './support/env';
+import {
+  bearer,
+  changedBehindTheHubsBack,
+  clientToken,
+  errorCodes,
+  graphql,
+  testLogger,
+} from './support/env';
+import { storedState } from './support/stored';
 
 let hub: RunningHub;
 let repos: MembersRepositories;
 let operatorToken: string;
 
 beforeAll(async () => {
-  hub = await startTestHub('points');
+  // Members waits up to 10 s for an entry in progress before it answers CONFLICT: longer than the gateway's default
+  // 3 s per subgraph request, which would answer SERVICE_UNAVAILABLE first.
+  hub = await startTestHub('points', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 } });
   repos = await openRepositories(hub.connections.members);
   operatorToken = await clientToken('ops.alice', 'operator');
 });
@@ -113,6 +123,74 @@ it('refuses an award that would take a balance past a GraphQL Int, also among co
   expect(
     await repos.ledger.model.countDocuments({ idempotencyKey: { $regex: '^near-the-top-M0046-' } }),
   ).toBe(4);
+});
+
+describe('an idempotency key reused for a different entry', () => {
+  it('is IDEMPOTENCY_KEY_REUSED, saying what it moved only to its own member, and changes nothing', async () => {
+    const first = await graphql(
+      hub.gatewayUrl,
+      AWARD,
+      { memberId: 'M0053', amount: 40, key: 'reused-key-M0053' },
+      bearer(operatorToken),
+    );
+    expect(first.errors).toBeUndefined();
+    const before = await storedState({ members: hub.connections.members });
+    const otherAmount = await graphql(
+      hub.gatewayUrl,
+      AWARD,
+      { memberId: 'M0053', amount: 41, key: 'reused-key-M0053' },
+      bearer(operatorToken),
+    );
+    const otherMember = await graphql(
+      hub.gatewayUrl,
+      AWARD,
+      { memberId: 'M0054', amount: 40, key: 'reused-key-M0053' },
+      bearer(operatorToken),
+    );
+    expect(otherAmount.errors).toEqual([
+      expect.objectContaining({
+        extensions: expect.objectContaining({
+          code: 'IDEMPOTENCY_KEY_REUSED',
+          field: 'idempotencyKey',
+          usedFor: { sameMember: true, kind: 'AWARD', amount: 40 },
+        }),
+      }),
+    ]);
+    // Nothing of M0053's entry reaches a caller asking about M0054.
+    expect(otherMember.errors).toEqual([
+      expect.objectContaining({
+        extensions: expect.objectContaining({
+          code: 'IDEMPOTENCY_KEY_REUSED',
+          field: 'idempotencyKey',
+          usedFor: { sameMember: false, kind: null, amount: null },
+        }),
+      }),
+    ]);
+    const after = await storedState({ members: hub.connections.members });
+    expect(after).toEqual(before);
+  });
+
+  it('is still CONFLICT while the entry under the key is in progress, for the same entry or another', async () => {
+    const before = await balanceOf('M0055');
+    // A writer holding its lease, still applying an award of 70.
+    await repos.ledger.model.create({
+      ...stuck('PE-in-progress', 'in-progress-M0055', 'M0055'),
+      leaseUntil: new Date(Date.now() + 60_000),
+    });
+    const responses = await Promise.all(
+      [70, 71].map((amount) =>
+        graphql(
+          hub.gatewayUrl,
+          AWARD,
+          { memberId: 'M0055', amount, key: 'in-progress-M0055' },
+          bearer(operatorToken),
+        ),
+      ),
+    );
+    // Another entry still pending may yet be refused and give its key back: no refusal for good before it is applied.
+    expect(responses.flatMap(errorCodes)).toEqual(['CONFLICT', 'CONFLICT']);
+    expect(await balanceOf('M0055')).toEqual(before);
+  });
 });
 
 /** What an award of 70 does to a member: the change a stalled writer would apply. */

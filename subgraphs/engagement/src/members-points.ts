@@ -28,12 +28,17 @@ export interface MemberPoints {
   move(mutation: PointsMutation, move: PointsMove, requestId: string): Promise<string>;
 }
 
-/** Codes members answers on purpose, passed on as they are; anything else means members could not answer. */
+/**
+ * Codes members answers on purpose, passed on as they are; anything else means members could not answer. CONFLICT is
+ * an entry under the key still in progress (retry later); IDEMPOTENCY_KEY_REUSED, the key applied to another entry
+ * for good.
+ */
 const MEMBERS_REFUSALS = new Set<string>([
   ErrorCode.INSUFFICIENT_POINTS,
   ErrorCode.BALANCE_LIMIT_REACHED,
   ErrorCode.NOT_FOUND,
   ErrorCode.CONFLICT,
+  ErrorCode.IDEMPOTENCY_KEY_REUSED,
 ]);
 
 export function graphMemberPoints(graph: GraphClient): MemberPoints {

@@ -6,7 +6,7 @@
 // over from a writer whose lease ran out, and then refused by the balances, is refused in the member's document too
 // before its key is given back, so that the stalled writer can never apply it afterwards.
 import { randomUUID } from 'node:crypto';
-import { badInput, checked, conflict, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
+import { badInput, checked, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
 import { growthRangeOf, levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
 import { MAX_BALANCE, type LevelMove, type MemberDoc, type PointsChange } from './models/member';
@@ -101,12 +101,18 @@ async function recordEntry(
     const existing = await repos.ledger.findByKey(request.idempotencyKey);
     // A refused spend gave its key back: try again as the first.
     if (!existing) continue;
-    if (existing.memberId !== request.memberId || existing.amount !== amount || existing.kind !== kind) {
-      throw conflict('idempotencyKey was already used for a different entry', { field: 'idempotencyKey' });
+    const same =
+      existing.memberId === request.memberId && existing.amount === amount && existing.kind === kind;
+    if (existing.state === 'APPLIED') {
+      if (same) return existing;
+      throw keyReused(existing, request.memberId);
     }
-    if (existing.state === 'APPLIED') return existing;
-    const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
-    if (claimed) return applyEntry(repos, claimed, byCaller, true);
+    // Another entry still pending may yet be refused and give the key back, so only an applied one refuses for good;
+    // finishing it is for its own caller or the recovery pass.
+    if (same) {
+      const claimed = await repos.ledger.claimExpired(existing._id, now, new Date(now.getTime() + LEASE_MS));
+      if (claimed) return applyEntry(repos, claimed, byCaller, true);
+    }
     if (Date.now() > deadline) {
       throw hubError(
         ErrorCode.CONFLICT,
@@ -118,6 +124,23 @@ async function recordEntry(
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/**
+ * A key applied to another entry, for good: IDEMPOTENCY_KEY_REUSED, unlike CONFLICT (still in progress, retry).
+ * `usedFor` says what the key moved — the kind and signed amount, as PointsEntry shows them — only when it is the
+ * same member's entry: of another member's, it says no more than that.
+ */
+function keyReused(existing: PointsEntryDoc, memberId: string) {
+  const sameMember = existing.memberId === memberId;
+  return hubError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'idempotencyKey was already used for a different entry', {
+    field: 'idempotencyKey',
+    usedFor: {
+      sameMember,
+      kind: sameMember ? existing.kind : null,
+      amount: sameMember ? existing.amount : null,
+    },
+  });
 }
 
 /** Who finishes an entry: the caller of its key (the writer or a retry), or the recovery pass. */

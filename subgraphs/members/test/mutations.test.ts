@@ -545,12 +545,12 @@ describe('awardPoints', () => {
     expect(viewer.data?.viewer.pointsLedger).toEqual([{ amount: 5_000 }]);
   });
 
-  it('returns the first entry for a reused key and refuses a different award under it', async () => {
+  it('returns the first entry for a reused key and refuses a different award under it for good', async () => {
     const first = await operator(AWARD, { memberId: 'M0003', amount: 10, key: 'reuse-key-1' });
     const again = await operator(AWARD, { memberId: 'M0003', amount: 10, key: 'reuse-key-1' });
     expect(again.data?.awardPoints).toEqual(first.data?.awardPoints);
     const different = await operator(AWARD, { memberId: 'M0003', amount: 99, key: 'reuse-key-1' });
-    expect(errorCodes(different)).toEqual(['CONFLICT']);
+    expect(errorCodes(different)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
   });
 
   it.each([
@@ -763,7 +763,7 @@ describe('spendPoints and refundPoints', () => {
   it('refuses a key reused for another kind of entry', async () => {
     await service(REFUND, { memberId: 'M0012', amount: 5, key: 'kind-reuse-M0012' });
     const reused = await service(AWARD_AS, { memberId: 'M0012', amount: 5, key: 'kind-reuse-M0012' });
-    expect(errorCodes(reused)).toEqual(['CONFLICT']);
+    expect(errorCodes(reused)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
   });
 
   it('are the hub’s own: an operator or member may not spend or refund', async () => {

@@ -76,12 +76,16 @@ const recorded = ({ code, message }: ClaimRefusal, refund: 'DUE' | null) => ({ c
 const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }).extensions?.code;
 
 /**
- * Members' refusals of a spend, decided before it stores anything under the key: the balance does not cover it, or
- * there is no such member (a token members does not know). Nothing was ever paid; any other failure leaves that
- * unknown.
+ * Members' refusals of a spend, decided before it stores anything under the key: the balance does not cover it, there
+ * is no such member (a token members does not know), or the key is applied to another entry for good (an operator's
+ * award under it), which this spend can then never be. Nothing was ever paid; any other failure leaves that unknown.
  */
-const refusedSpend = (error: unknown) =>
-  codeOf(error) === ErrorCode.INSUFFICIENT_POINTS || codeOf(error) === ErrorCode.NOT_FOUND;
+const REFUSED_SPEND = new Set<unknown>([
+  ErrorCode.INSUFFICIENT_POINTS,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.IDEMPOTENCY_KEY_REUSED,
+]);
+const refusedSpend = (error: unknown) => REFUSED_SPEND.has(codeOf(error));
 
 /**
  * Claims a benefit for a member once per key: the claim, or the refusal as an error with its stable code. `calendar`:

@@ -251,9 +251,12 @@ export type Mutation = {
   applyLifecycle: ApplyLifecycleResult;
   /**
    * Awards growth and spendable points. Idempotent: the same idempotencyKey returns the first entry and never
-   * awards twice, also under concurrent calls. Moves the member's level when a threshold is crossed. An award that would
-   * take either balance past 2,147,483,647 (the largest Int) is BALANCE_LIMIT_REACHED and stores nothing. Operator scope,
-   * or service scope (engagement's task and referral rewards).
+   * awards twice, also under concurrent calls. A key applied to another entry (another member, kind or amount) is
+   * IDEMPOTENCY_KEY_REUSED for good and changes nothing; its extensions.usedFor gives that entry's kind and amount only
+   * when it is the same member's. A key whose entry is still in progress after 10 s is CONFLICT: retry later. Moves the
+   * member's level when a threshold is crossed. An award that would take either balance past 2,147,483,647 (the largest
+   * Int) is BALANCE_LIMIT_REACHED and stores nothing. Operator scope, or service scope (engagement's task and referral
+   * rewards).
    */
   awardPoints: PointsEntry;
   /** Creates or updates tag definitions in the library. Operator scope. */
