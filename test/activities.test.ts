@@ -401,6 +401,14 @@ describe('an activity archived while its audit record could not be written', () 
   });
 });
 
+/** A task's reward recorded as refused for good with `code`: no later pass tries it again. */
+async function expectRefusedForGood(progressId: string, code: string): Promise<void> {
+  const progress = await engagement.progress.model.findById(progressId).lean().exec();
+  expect(progress).toMatchObject({ rewardedAt: null, rewardRefusal: { code, message: expect.any(String) } });
+  const awaiting = await engagement.progress.awaitingReward(new Date(Date.now() + 86_400_000), 1_000);
+  expect(awaiting.map((p) => p._id)).not.toContain(progressId);
+}
+
 describe('a task counted by a process that died before completing it', () => {
   it('completes, and is rewarded, when the same sign-in is counted again', async () => {
     const id = await publish(signInOnce({ points: 5 }));
@@ -596,13 +604,7 @@ describe("a task's reward", () => {
     await graphql(hub.gatewayUrl, JOIN, { id }, headers);
     const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
     expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: false }]);
-    const progress = await engagement.progress.model.findById(`${id}|once|M0010`).lean().exec();
-    expect(progress).toMatchObject({
-      rewardedAt: null,
-      rewardRefusal: { code: 'CLAIM_LIMIT_REACHED', message: expect.any(String) },
-    });
-    const awaiting = await engagement.progress.awaitingReward(new Date(Date.now() + 86_400_000), 1_000);
-    expect(awaiting.map((p) => p._id)).not.toContain(`${id}|once|M0010`);
+    await expectRefusedForGood(`${id}|once|M0010`, 'CLAIM_LIMIT_REACHED');
   });
 
   it('whose points key members applied to another award is refused for good, recorded and not tried again', async () => {
@@ -631,13 +633,7 @@ describe("a task's reward", () => {
     await graphql(hub.gatewayUrl, JOIN, { id }, headers);
     const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);
     expect(signedIn.data?.dailySignIn.tasks).toEqual([{ completed: true, rewarded: false }]);
-    const progress = await engagement.progress.model.findById(`${id}|once|M0017`).lean().exec();
-    expect(progress).toMatchObject({
-      rewardedAt: null,
-      rewardRefusal: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.any(String) },
-    });
-    const awaiting = await engagement.progress.awaitingReward(new Date(Date.now() + 86_400_000), 1_000);
-    expect(awaiting.map((p) => p._id)).not.toContain(`${id}|once|M0017`);
+    await expectRefusedForGood(`${id}|once|M0017`, 'IDEMPOTENCY_KEY_REUSED');
     expect(await points()).toBe(before);
   });
 

@@ -339,18 +339,12 @@ describe('composing a flow', () => {
     expect(errorCodes(await builder(PUBLISH, { flowId: id }))).toEqual(['FAILED_PRECONDITION']);
   });
 
-  it('refuses to publish a selection of a product type that does not exist, also reported once published', async () => {
-    const flowId = (
-      await ok(builder(`mutation { createServiceFlow(key: "buy-funds", name: "Buy funds") { id } }`))
-    ).createServiceFlow.id;
-    const select = (productType: string) => ({
-      id: 'select',
-      service: 'SELECT_PRODUCT',
-      title: 'Pick',
-      inputs: [constant('productType', productType), mapped('maxRiskLevel', 'assess', 'riskLevel')],
-    });
+  /** A draft flow by the builder: assess, then `select`, then buy what was selected. Its id. */
+  async function assessSelectBuy(key: string, select: object): Promise<string> {
+    const flowId = (await ok(builder(`mutation { createServiceFlow(key: "${key}", name: "${key}") { id } }`)))
+      .createServiceFlow.id;
     await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
-    await ok(builder(ADD, { flowId, step: select('FUNDS') }));
+    await ok(builder(ADD, { flowId, step: select }));
     const confirm = [mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')];
     await ok(
       builder(ADD, {
@@ -360,6 +354,17 @@ describe('composing a flow', () => {
     );
     await ok(builder(CONNECT, { flowId, from: 'assess', to: 'select' }));
     await ok(builder(CONNECT, { flowId, from: 'select', to: 'confirm' }));
+    return flowId;
+  }
+
+  it('refuses to publish a selection of a product type that does not exist, also reported once published', async () => {
+    const select = (productType: string) => ({
+      id: 'select',
+      service: 'SELECT_PRODUCT',
+      title: 'Pick',
+      inputs: [constant('productType', productType), mapped('maxRiskLevel', 'assess', 'riskLevel')],
+    });
+    const flowId = await assessSelectBuy('buy-funds', select('FUNDS'));
     expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
     const refused = await builder(PUBLISH, { flowId });
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
@@ -381,9 +386,6 @@ describe('composing a flow', () => {
   });
 
   it('refuses to publish a selection whose fixed risk level rules out every product of its type on sale', async () => {
-    const flowId = (
-      await ok(builder(`mutation { createServiceFlow(key: "safe-funds", name: "Safe funds") { id } }`))
-    ).createServiceFlow.id;
     // The mini-program sells no R1 fund: every fund a member picks here would be ABOVE_MAX_RISK.
     const select = (maxRiskLevel: string) => ({
       id: 'select',
@@ -391,17 +393,7 @@ describe('composing a flow', () => {
       title: 'Pick',
       inputs: [constant('productType', 'FUND'), constant('maxRiskLevel', maxRiskLevel)],
     });
-    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
-    await ok(builder(ADD, { flowId, step: select('R1') }));
-    const confirm = [mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')];
-    await ok(
-      builder(ADD, {
-        flowId,
-        step: { id: 'confirm', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs: confirm },
-      }),
-    );
-    await ok(builder(CONNECT, { flowId, from: 'assess', to: 'select' }));
-    await ok(builder(CONNECT, { flowId, from: 'select', to: 'confirm' }));
+    const flowId = await assessSelectBuy('safe-funds', select('R1'));
     expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
     const refused = await builder(PUBLISH, { flowId });
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);

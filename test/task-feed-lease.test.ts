@@ -1,39 +1,14 @@
 // Engagement's task-feed consumer with several processes: a pass that outlived its lease, taken over by another
 // process meanwhile, writes nothing more — no counting, no cursor, no rewards — and a cursor never moves back.
-import {
-  BankCalendar,
-  GraphClient,
-  encodeFeedCursor,
-  type GraphCaller,
-  type GraphResponse,
-} from '@bank-hub/shared';
+import { BankCalendar, encodeFeedCursor } from '@bank-hub/shared';
 import { consumeTaskEvents } from '../subgraphs/engagement/src/activities/feed-consumer';
 import {
   openRepositories as openEngagement,
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import type { Reward, RewardGranter } from '../subgraphs/engagement/src/rewards';
-import { signInOnceActivity } from './support/activities';
+import { ScriptedGraph, signInOnceActivity } from './support/activities';
 import { dropAndClose, testConfig, testDatabase, testLogger } from './support/env';
-
-/** A gateway whose feed answer is handed over only after `meanwhile` ran (what happened while it was slow). */
-class SlowFeed extends GraphClient {
-  constructor(
-    private readonly page: unknown,
-    private readonly meanwhile: () => Promise<void>,
-  ) {
-    super(() => 'http://127.0.0.1:1/unused', 'unused');
-  }
-
-  override async query<TData>(
-    _caller: GraphCaller,
-    _query: string,
-    _variables: Record<string, unknown> = {},
-  ): Promise<GraphResponse<TData>> {
-    await this.meanwhile();
-    return { data: this.page as TData, errors: [] };
-  }
-}
 
 async function seedActivity(repos: EngagementRepositories, memberId: string, now: Date): Promise<void> {
   await repos.activities.insert(signInOnceActivity('A-LEASE', now));
@@ -61,8 +36,13 @@ describe('the task-feed consumer under a lease', () => {
       .updateOne({ _id: 'tasks' }, { $set: { cursor: start, updatedAt: now } }, { upsert: true })
       .exec();
     let tookOver = false;
-    const graph = new SlowFeed(
-      {
+    // The feed's answer is handed over only after what happened while the gateway was slow.
+    const graph = new ScriptedGraph(async () => {
+      // While the gateway was slow the lease lapsed; another process took it and read the feed further.
+      await repos.leases.model.updateOne({ _id: 'task-feed' }, { $set: { until: new Date(0) } }).exec();
+      tookOver = await repos.leases.acquire('task-feed', 'other-process', 60_000, new Date());
+      await repos.cursors.model.updateOne({ _id: 'tasks' }, { $set: { cursor: newer } }).exec();
+      return {
         eventFeed: {
           events: [
             {
@@ -76,14 +56,8 @@ describe('the task-feed consumer under a lease', () => {
           ],
           cursor: stalePage,
         },
-      },
-      async () => {
-        // While the gateway was slow the lease lapsed; another process took it and read the feed further.
-        await repos.leases.model.updateOne({ _id: 'task-feed' }, { $set: { until: new Date(0) } }).exec();
-        tookOver = await repos.leases.acquire('task-feed', 'other-process', 60_000, new Date());
-        await repos.cursors.model.updateOne({ _id: 'tasks' }, { $set: { cursor: newer } }).exec();
-      },
-    );
+      };
+    });
     const asked: Reward[] = [];
     const granter: RewardGranter = {
       async grant(reward: Reward) {

@@ -1,12 +1,6 @@
 // Engagement's task-feed consumer reading a page again (a process that died after counting it, before saving its
 // cursor): every event counts exactly once, however many events of one member the page holds.
-import {
-  BankCalendar,
-  GraphClient,
-  encodeFeedCursor,
-  type GraphCaller,
-  type GraphResponse,
-} from '@bank-hub/shared';
+import { BankCalendar, encodeFeedCursor } from '@bank-hub/shared';
 import type { ActivityDoc, TaskDoc } from '../subgraphs/engagement/src/activities/model';
 import { consumeTaskEvents } from '../subgraphs/engagement/src/activities/feed-consumer';
 import {
@@ -14,7 +8,7 @@ import {
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import type { RewardGranter } from '../subgraphs/engagement/src/rewards';
-import { signInOnceActivity } from './support/activities';
+import { ScriptedGraph, signInOnceActivity } from './support/activities';
 import { dropAndClose, testConfig, testDatabase, testLogger } from './support/env';
 
 interface FeedEvent {
@@ -25,23 +19,6 @@ interface FeedEvent {
   receivedAt: string;
   properties: Record<string, unknown>;
   recordedBy: string | null;
-}
-
-/** A gateway whose event feed hands out fixed pages, by the cursor asked after; nothing past the last. */
-class FixedFeed extends GraphClient {
-  constructor(private readonly pages: ReadonlyMap<string, { events: FeedEvent[]; cursor: string }>) {
-    super(() => 'http://127.0.0.1:1/unused', 'unused');
-  }
-
-  override async query<TData>(
-    _caller: GraphCaller,
-    _query: string,
-    variables: Record<string, unknown> = {},
-  ): Promise<GraphResponse<TData>> {
-    const after = variables.after as string;
-    const page = this.pages.get(after) ?? { events: [], cursor: after };
-    return { data: { eventFeed: page } as TData, errors: [] };
-  }
 }
 
 const task = (id: string, extra: Partial<TaskDoc>): TaskDoc => ({
@@ -111,7 +88,10 @@ describe('a page of the event feed read again', () => {
         repos,
         referrals: repos,
         benefits: repos,
-        graph: new FixedFeed(pages),
+        // The feed hands out fixed pages, by the cursor asked after; nothing past the last.
+        graph: new ScriptedGraph(async ({ after }) => ({
+          eventFeed: pages.get(after as string) ?? { events: [], cursor: after },
+        })),
         logger: testLogger,
         granter,
         leases: repos.leases,

@@ -1,6 +1,22 @@
 // A published activity of one task, signing in once for a point: what tests of task progress and rewards seed
-// straight into engagement's repository.
+// straight into engagement's repository; and a gateway whose answers a test scripts, for engagement's feed consumer.
+import { GraphClient, type GraphCaller, type GraphResponse } from '@bank-hub/shared';
 import type { ActivityDoc } from '../../subgraphs/engagement/src/activities/model';
+
+/** A gateway that answers every query with what `answer` gives for its variables (a feed page, say). */
+export class ScriptedGraph extends GraphClient {
+  constructor(private readonly answer: (variables: Record<string, unknown>) => Promise<unknown>) {
+    super(() => 'http://127.0.0.1:1/unused', 'unused');
+  }
+
+  override async query<TData>(
+    _caller: GraphCaller,
+    _query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphResponse<TData>> {
+    return { data: (await this.answer(variables)) as TData, errors: [] };
+  }
+}
 
 export const signInOnceActivity = (id: string, now: Date): ActivityDoc => ({
   _id: id,
