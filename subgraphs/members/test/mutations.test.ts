@@ -579,6 +579,41 @@ describe('awardPoints', () => {
   });
 });
 
+/**
+ * Runs `run` while `act` is made to happen once, right after the first read of `memberId`'s document returns and
+ * before the reader acts on it (what another process did in between); checks that it happened.
+ */
+async function afterNextReadOf<T>(
+  memberId: string,
+  act: () => Promise<unknown>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const model = members.repos.members.model;
+  let pending: (() => Promise<unknown>) | null = act;
+  const find = model.find.bind(model);
+  const spy = jest.spyOn(model, 'find').mockImplementation(((filter: Record<string, unknown>) => {
+    const query = find(filter);
+    if (!JSON.stringify(filter).includes(memberId)) return query;
+    const exec = query.exec.bind(query);
+    query.exec = async () => {
+      const read = await exec();
+      const next = pending;
+      pending = null;
+      if (next) await next();
+      return read;
+    };
+    return query;
+  }) as unknown as typeof model.find);
+  let result: T;
+  try {
+    result = await run();
+  } finally {
+    spy.mockRestore();
+  }
+  expect(pending).toBeNull();
+  return result;
+}
+
 describe('spendPoints and refundPoints', () => {
   const ENTRY = 'id kind amount balanceAfter levelAfter';
   const SPEND = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
@@ -670,32 +705,16 @@ describe('spendPoints and refundPoints', () => {
     await stalledSpend('PE-raced-spend', 'raced-spend-M0014', 'M0014', 100);
     // Right after the retry reads the member (50 points, the spend not applied), an award lands and the stalled
     // writer applies the spend: the retry's reading is out of date before it acts on it.
-    let interleave: (() => Promise<unknown>) | null = async () => {
-      await model.updateOne({ _id: 'M0014' }, { $inc: { points: 100 } });
-      await members.repos.members.applyPoints('M0014', 'PE-raced-spend', { points: -100, growthPoints: 0 });
-    };
-    const find = model.find.bind(model);
-    const spy = jest.spyOn(model, 'find').mockImplementation(((filter: Record<string, unknown>) => {
-      const query = find(filter);
-      if (!JSON.stringify(filter).includes('M0014')) return query;
-      const exec = query.exec.bind(query);
-      query.exec = async () => {
-        const read = await exec();
-        const act = interleave;
-        interleave = null;
-        if (act) await act();
-        return read;
-      };
-      return query;
-    }) as unknown as typeof model.find);
-    try {
-      const retry = await service(SPEND, { memberId: 'M0014', amount: 100, key: 'raced-spend-M0014' });
-      expect(retry.errors).toBeUndefined();
-      expect(retry.data?.spendPoints).toMatchObject({ id: 'PE-raced-spend', amount: -100, balanceAfter: 50 });
-    } finally {
-      spy.mockRestore();
-    }
-    expect(interleave).toBeNull();
+    const retry = await afterNextReadOf(
+      'M0014',
+      async () => {
+        await model.updateOne({ _id: 'M0014' }, { $inc: { points: 100 } });
+        await members.repos.members.applyPoints('M0014', 'PE-raced-spend', { points: -100, growthPoints: 0 });
+      },
+      () => service(SPEND, { memberId: 'M0014', amount: 100, key: 'raced-spend-M0014' }),
+    );
+    expect(retry.errors).toBeUndefined();
+    expect(retry.data?.spendPoints).toMatchObject({ id: 'PE-raced-spend', amount: -100, balanceAfter: 50 });
     expect((await balances('M0014')).points).toBe(50);
     expect(await members.repos.ledger.findByKey('raced-spend-M0014')).toMatchObject({ state: 'APPLIED' });
   });
@@ -706,34 +725,18 @@ describe('spendPoints and refundPoints', () => {
     // Right after the writer reads the member (50 points), it stalls past its lease; meanwhile an award lands and a
     // retry of its key takes the spend over and applies it. The writer then acts on its stale reading.
     let retried: Awaited<ReturnType<SendAs>> | null = null;
-    let interleave: (() => Promise<unknown>) | null = async () => {
-      await model.updateOne({ _id: 'M0016' }, { $inc: { points: 100 } });
-      await members.repos.ledger.model.updateOne(
-        { idempotencyKey: 'owner-stalled-M0016' },
-        { $set: { leaseUntil: new Date(Date.now() - 1_000) } },
-      );
-      retried = await service(SPEND, { memberId: 'M0016', amount: 100, key: 'owner-stalled-M0016' });
-    };
-    const find = model.find.bind(model);
-    const spy = jest.spyOn(model, 'find').mockImplementation(((filter: Record<string, unknown>) => {
-      const query = find(filter);
-      if (!JSON.stringify(filter).includes('M0016')) return query;
-      const exec = query.exec.bind(query);
-      query.exec = async () => {
-        const read = await exec();
-        const act = interleave;
-        interleave = null;
-        if (act) await act();
-        return read;
-      };
-      return query;
-    }) as unknown as typeof model.find);
-    let writer: Awaited<ReturnType<SendAs>>;
-    try {
-      writer = await service(SPEND, { memberId: 'M0016', amount: 100, key: 'owner-stalled-M0016' });
-    } finally {
-      spy.mockRestore();
-    }
+    const writer = await afterNextReadOf(
+      'M0016',
+      async () => {
+        await model.updateOne({ _id: 'M0016' }, { $inc: { points: 100 } });
+        await members.repos.ledger.model.updateOne(
+          { idempotencyKey: 'owner-stalled-M0016' },
+          { $set: { leaseUntil: new Date(Date.now() - 1_000) } },
+        );
+        retried = await service(SPEND, { memberId: 'M0016', amount: 100, key: 'owner-stalled-M0016' });
+      },
+      () => service(SPEND, { memberId: 'M0016', amount: 100, key: 'owner-stalled-M0016' }),
+    );
     expect(retried!.errors).toBeUndefined();
     const entry = await members.repos.ledger.findByKey('owner-stalled-M0016');
     expect(entry).toMatchObject({ state: 'APPLIED', amount: -100 });
