@@ -401,6 +401,10 @@ describe('an activity archived while its audit record could not be written', () 
   });
 });
 
+/** The spendable points of the member whose headers these are, as they read them. */
+const pointsOf = async (headers: Record<string, string>) =>
+  (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+
 /** A task's reward recorded as refused for good with `code`: no later pass tries it again. */
 async function expectRefusedForGood(progressId: string, code: string): Promise<void> {
   const progress = await engagement.progress.model.findById(progressId).lean().exec();
@@ -414,8 +418,7 @@ describe('a task counted by a process that died before completing it', () => {
     const id = await publish(signInOnce({ points: 5 }));
     const headers = await member('M0013');
     await graphql(hub.gatewayUrl, JOIN, { id }, headers);
-    const points = async () =>
-      (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+    const points = () => pointsOf(headers);
     const before = await points();
     // Today's sign-in (the bank's day) was counted; the process died before it marked the task complete.
     await engagement.progress.model.create({
@@ -534,8 +537,7 @@ describe("a task's reward", () => {
     const input = signInOnce({ points: 3, benefitId: 'B-ACT-EDITED' });
     const id = await publish(input);
     const headers = await member('M0016');
-    const points = async () =>
-      (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+    const points = () => pointsOf(headers);
     const before = await points();
     await graphql(hub.gatewayUrl, JOIN, { id }, headers);
     // Completed: the points are awarded, the benefit waits for its start.
@@ -627,8 +629,7 @@ describe("a task's reward", () => {
       operator,
     );
     expect(taken.errors).toBeUndefined();
-    const points = async () =>
-      (await graphql(hub.gatewayUrl, '{ viewer { points } }', {}, headers)).data?.viewer.points as number;
+    const points = () => pointsOf(headers);
     const before = await points();
     await graphql(hub.gatewayUrl, JOIN, { id }, headers);
     const signedIn = await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers);

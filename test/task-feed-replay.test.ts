@@ -2,7 +2,7 @@
 // cursor): every event counts exactly once, however many events of one member the page holds.
 import { BankCalendar, encodeFeedCursor } from '@bank-hub/shared';
 import type { ActivityDoc, TaskDoc } from '../subgraphs/engagement/src/activities/model';
-import { consumeTaskEvents } from '../subgraphs/engagement/src/activities/feed-consumer';
+import { consumeTaskEvents, type FeedEvent } from '../subgraphs/engagement/src/activities/feed-consumer';
 import {
   openRepositories as openEngagement,
   type EngagementRepositories,
@@ -10,16 +10,6 @@ import {
 import type { RewardGranter } from '../subgraphs/engagement/src/rewards';
 import { ScriptedGraph, signInOnceActivity } from './support/activities';
 import { dropAndClose, testConfig, testDatabase, testLogger } from './support/env';
-
-interface FeedEvent {
-  id: string;
-  name: string;
-  memberId: string;
-  occurredAt: string;
-  receivedAt: string;
-  properties: Record<string, unknown>;
-  recordedBy: string | null;
-}
 
 const task = (id: string, extra: Partial<TaskDoc>): TaskDoc => ({
   id,

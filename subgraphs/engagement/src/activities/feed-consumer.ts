@@ -82,17 +82,20 @@ const FEED = `query TaskEvents($after: String, $names: [String!]!) {
   }
 }`;
 
+/** An event as analytics' feed hands it out. */
+export interface FeedEvent {
+  id: string;
+  name: string;
+  memberId: string;
+  occurredAt: string;
+  receivedAt: string;
+  properties: Record<string, unknown>;
+  recordedBy: string | null;
+}
+
 interface FeedPage {
   eventFeed: {
-    events: {
-      id: string;
-      name: string;
-      memberId: string;
-      occurredAt: string;
-      receivedAt: string;
-      properties: Record<string, unknown>;
-      recordedBy: string | null;
-    }[];
+    events: FeedEvent[];
     cursor: string;
   };
 }
