@@ -1,6 +1,7 @@
 // A recurring campaign's occurrences keep the bank's clock (BANK_TIME_ZONE), through the gateway: for a bank in Zurich,
 // "daily at 09:00" and "weekly on Monday at 09:00" are still 09:00 there once the clocks have gone forward, as a
-// monthly one is. The scheduler runs in-process at the instant the test names.
+// monthly one is; and it runs at most once a day (a week, a month) whatever edits move its time. The scheduler runs
+// in-process at the instant the test names.
 import type { RunningHub } from '../scripts/hub';
 import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
 import { testConfig } from './support/env';
@@ -46,3 +47,69 @@ it.each([
     expect(read.data?.campaign.occurrences).toEqual([{ at: '2026-03-30T07:00:00.000Z' }]);
   },
 );
+
+const dailyAt = (at: string) => ({
+  name: 'Daily digest',
+  purpose: 'SERVICE',
+  audience: { segmentCode: 'GOLD_AND_ABOVE' },
+  trigger: { kind: 'RECURRING', at, every: 'DAILY' },
+  variants: [{ key: 'A', weight: 1, templateIds: [template] }],
+});
+
+const scheduleAt = (at: string) =>
+  runScheduler({ repos: m.repos, graph: m.graph, logger, calendar: m.calendar }, new Date(at));
+
+/** Alice edits the published campaign, Bob approves the edit. */
+async function republished(id: string, input: Record<string, unknown>): Promise<void> {
+  const edited = await m.alice(
+    `mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { version } }`,
+    { id, input },
+  );
+  expect(edited.errors).toBeUndefined();
+  for (const [who, step] of [
+    [m.alice, 'SUBMIT'],
+    [m.bob, 'APPROVE'],
+  ] as const) {
+    const stepped = await who(
+      `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: CAMPAIGN, id: $id, step: $step) { status } }`,
+      { id, step },
+    );
+    expect(stepped.errors).toBeUndefined();
+  }
+}
+
+const plannedFor = (id: string) => m.repos.outbox.entries.countDocuments({ campaignId: id });
+
+it('runs a daily campaign once on a day it ran already though its time is moved later that day', async () => {
+  const id = await m.approvedCampaign(dailyAt('2026-04-01T09:00:00+02:00'));
+  // 09:30 on 2 April in Zurich: that morning's run goes out.
+  await scheduleAt('2026-04-02T09:30:00+02:00');
+  const members = await plannedFor(id);
+  expect(members).toBeGreaterThan(0);
+
+  await republished(id, dailyAt('2026-04-01T15:00:00+02:00'));
+  // 15:30 that day: nothing more that day; 15:30 the next day: the day's one run, at 15:00.
+  await scheduleAt('2026-04-02T15:30:00+02:00');
+  expect(await plannedFor(id)).toBe(members);
+  await scheduleAt('2026-04-03T15:30:00+02:00');
+  const read = await m.alice(OCCURRENCES, { id });
+  expect(read.data?.campaign.occurrences).toEqual([
+    { at: '2026-04-03T13:00:00.000Z' },
+    { at: '2026-04-02T07:00:00.000Z' },
+  ]);
+  expect(await plannedFor(id)).toBe(2 * members);
+});
+
+it('finds the day’s run open when a scheduler died before recording it and the time was moved meanwhile', async () => {
+  const id = await m.approvedCampaign(dailyAt('2026-04-01T09:00:00+02:00'));
+  await scheduleAt('2026-04-02T09:30:00+02:00');
+  const members = await plannedFor(id);
+  // The pass that opened the morning's run died before the campaign recorded it.
+  await m.repos.campaigns.model.updateOne({ _id: id }, { $set: { plannedThrough: null } });
+
+  await republished(id, dailyAt('2026-04-01T15:00:00+02:00'));
+  await scheduleAt('2026-04-02T15:30:00+02:00');
+  const read = await m.alice(OCCURRENCES, { id });
+  expect(read.data?.campaign.occurrences).toEqual([{ at: '2026-04-02T07:00:00.000Z' }]);
+  expect(await plannedFor(id)).toBe(members);
+});

@@ -738,6 +738,28 @@ describe('a SERVICE campaign and quiet hours', () => {
     expect(await m.repos.campaigns.model.countDocuments({ name: 'Refused alert' })).toBe(0);
   });
 
+  it('shows no quiet hours on a SERVICE campaign stored with them before they were refused', async () => {
+    // Due tomorrow: it sends nothing during these tests.
+    const tomorrow = { kind: 'ONCE', at: new Date(Date.now() + 86_400_000).toISOString() };
+    const id = await m.approvedCampaign({ ...alert('Login alert'), trigger: tomorrow });
+    await m.repos.campaigns.model.updateOne({ _id: id }, { $set: { quietHours: quietNow() } });
+    // An edit waiting for approval changes its name only: its quiet hours are no change.
+    const edited = await m.alice(
+      `mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { version } }`,
+      { id, input: { ...alert('Login alert (new device)'), trigger: tomorrow } },
+    );
+    expect(edited.errors).toBeUndefined();
+    const read = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { quietHours { start } pendingRevision { changes { field } } } }`,
+      { id },
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data?.campaign).toEqual({
+      quietHours: null,
+      pendingRevision: { changes: [{ field: 'name' }] },
+    });
+  });
+
   it('sends a SERVICE campaign stored with quiet hours before they were refused at once, in those hours', async () => {
     const id = await m.approvedCampaign(alert('Card payment alert'));
     await m.repos.campaigns.model.updateOne({ _id: id }, { $set: { quietHours: quietNow() } });

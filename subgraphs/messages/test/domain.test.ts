@@ -386,6 +386,43 @@ describe('occurrences', () => {
     expect(dueOccurrence({ kind: 'ONCE', at: new Date('2027-01-01T00:00:00Z') }, null, now, bank)).toBeNull();
   });
 
+  it.each([
+    // Ran at 10:00 in Beijing on Tuesday 3 February, then moved to 15:00: not again that day, but the next.
+    [
+      'DAILY',
+      '2026-02-01T07:00:00Z',
+      '2026-02-03T07:30:00Z',
+      '2026-02-04T07:30:00Z',
+      '2026-02-04T07:00:00.000Z',
+    ],
+    // Moved from Tuesdays to Fridays: not again that week (from Monday), but on the next Friday.
+    [
+      'WEEKLY',
+      '2026-01-30T02:00:00Z',
+      '2026-02-06T05:00:00Z',
+      '2026-02-13T05:00:00Z',
+      '2026-02-13T02:00:00.000Z',
+    ],
+    // Moved from the 3rd to the 20th of the month: not again in February, but on 20 March.
+    [
+      'MONTHLY',
+      '2026-01-20T02:00:00Z',
+      '2026-02-20T05:00:00Z',
+      '2026-03-20T05:00:00Z',
+      '2026-03-20T02:00:00.000Z',
+    ],
+  ] as const)(
+    'runs a %s campaign once a period on the bank’s calendar, though its time was moved later after it ran',
+    (every, movedAt, samePeriod, nextPeriod, next) => {
+      const ran = new Date('2026-02-03T02:00:00Z');
+      const moved = { kind: 'RECURRING' as const, at: new Date(movedAt), every, until: null };
+      expect(dueOccurrence(moved, ran, new Date(samePeriod), bank)).toBeNull();
+      expect(dueOccurrence(moved, ran, new Date(nextPeriod), bank)?.toISOString()).toBe(next);
+      // Ending before the next period's occurrence, it has no occurrence left once it ran in this one.
+      expect(isExhausted({ ...moved, until: new Date(samePeriod) }, ran, bank)).toBe(true);
+    },
+  );
+
   it('plans nothing once the recurrence has ended, but its last occurrence shortly after', () => {
     const trigger = {
       kind: 'RECURRING' as const,

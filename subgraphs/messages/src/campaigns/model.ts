@@ -29,6 +29,11 @@ export interface CampaignFields {
   benefitId: string | null;
 }
 
+/** The quiet hours a campaign keeps: a SERVICE campaign's, stored before they were refused, are kept by no sender. */
+export const quietHoursKept = (
+  campaign: Pick<CampaignFields, 'purpose' | 'quietHours'>,
+): QuietHours | null => (campaign.purpose === 'SERVICE' ? null : campaign.quietHours);
+
 /** What the scheduler moves: never part of an operator's edit. */
 export interface CampaignRun {
   paused: boolean;
@@ -76,7 +81,7 @@ campaignSchema.index({ status: 1, createdAt: -1 });
 export type OccurrenceState = 'PLANNING' | 'PLANNED';
 
 export interface OccurrenceDoc {
-  /** `<campaign>.<yyyymmddhhmm>`. */
+  /** `<campaign>.<key>`: a recurring campaign's period, a one-off's due minute (occurrenceKey). */
   _id: string;
   campaignId: string;
   at: Date;
@@ -107,9 +112,8 @@ const occurrenceSchema = new Schema<OccurrenceDoc>(
 );
 occurrenceSchema.index({ campaignId: 1, at: -1 });
 
-/** An occurrence's id: its campaign and due minute (UTC). */
-export const occurrenceIdOf = (campaignId: string, at: Date): string =>
-  `${campaignId}.${at.toISOString().slice(0, 16).replace(/[-:T]/g, '')}`;
+/** An occurrence's id: its campaign and its key (occurrenceKey). */
+export const occurrenceIdOf = (campaignId: string, key: string): string => `${campaignId}.${key}`;
 
 export class CampaignRepository {
   constructor(

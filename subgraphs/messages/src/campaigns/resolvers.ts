@@ -4,6 +4,7 @@ import type { Resolvers } from '../generated/resolvers';
 import type { TemplateDoc } from '../templates/model';
 import { newestFirstCursor, operator } from '../templates/resolvers';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
+import { quietHoursKept } from './model';
 import { campaignStats, currentState } from './stats';
 
 const ENTRY_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
@@ -37,6 +38,7 @@ export const campaignResolvers: Resolvers = {
       return ctx.loaders.campaignById.load(reference.id);
     },
     id: (campaign) => campaign._id,
+    quietHours: (campaign) => quietHoursKept(campaign),
     state: (campaign, _args, ctx) => currentState(ctx, campaign),
     occurrences: (campaign, { first }, ctx) =>
       ctx.repos.campaigns.occurrencesOf(campaign._id, checkCount(first ?? 20, 100, 'first')),
@@ -47,7 +49,8 @@ export const campaignResolvers: Resolvers = {
       const fetched = await ctx.repos.outbox.pageOfCampaign(campaign._id, state ?? null, size + 1, afterId);
       return toConnection(fetched, size);
     },
-    pendingRevision: (campaign) => reviewOf(campaign),
+    // Compared with the quiet hours kept, an edit of a SERVICE campaign stored with some does not list them.
+    pendingRevision: (campaign) => reviewOf({ ...campaign, quietHours: quietHoursKept(campaign) }),
   },
 
   CampaignTrigger: {

@@ -3,7 +3,7 @@
 // a pass (a lease); occurrences carry leases of their own, so a pass that dies halfway is finished by the next.
 import { randomUUID } from 'node:crypto';
 import { occurrenceIdOf, type CampaignDoc } from './model';
-import { dueOccurrence } from './domain/timing';
+import { dueOccurrence, occurrenceKey } from './domain/timing';
 import { planOccurrence, pollEventTrigger, type PlannerDependencies } from './planner';
 
 const LEASE_MS = 60_000;
@@ -15,12 +15,18 @@ export interface SchedulerPass {
   planned: number;
 }
 
-/** Opens the occurrence due now, if any; the occurrence is written before the campaign moves past it. */
+/**
+ * Opens the occurrence due now, if any; the occurrence is written before the campaign moves past it. Its id is its
+ * period for a recurring campaign, so a pass that read the campaign before an edit moved its time finds the period's
+ * occurrence open rather than opening a second.
+ */
 async function openDue(deps: PlannerDependencies, campaign: CampaignDoc, now: Date): Promise<boolean> {
-  const due = dueOccurrence(campaign.trigger, campaign.plannedThrough, now, deps.calendar);
+  const { trigger } = campaign;
+  if (trigger.kind === 'EVENT') return false;
+  const due = dueOccurrence(trigger, campaign.plannedThrough, now, deps.calendar);
   if (!due) return false;
   await deps.repos.campaigns.openOccurrence({
-    _id: occurrenceIdOf(campaign._id, due),
+    _id: occurrenceIdOf(campaign._id, occurrenceKey(trigger, due, deps.calendar)),
     campaignId: campaign._id,
     at: due,
     state: 'PLANNING',

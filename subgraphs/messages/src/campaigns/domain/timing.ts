@@ -1,7 +1,7 @@
 // When messages may go: quiet hours in each member's own time zone, and the occurrences of a campaign's trigger.
 // Plain functions of dates; time zones come from the platform's IANA database (Intl), the bank's (BANK_TIME_ZONE) from
 // its calendar.
-import { isTimeZone, type BankCalendar } from '@bank-hub/shared';
+import { isTimeZone, weekOf, type BankCalendar } from '@bank-hub/shared';
 import type { LifecycleStage } from '@bank-hub/targeting';
 
 export interface QuietHours {
@@ -101,6 +101,30 @@ export function nthOccurrence(first: Date, every: Recurrence, n: number, calenda
   return new Date(wall.getTime() - (calendar.wallClock(new Date(guess)) - guess));
 }
 
+/**
+ * The period a recurring campaign runs at most once in, on the bank's calendar: its day (DAILY), its ISO week from
+ * Monday (WEEKLY) or its month (MONTHLY) — e.g. 2026-04-02, W2026-03-30, 2026-04.
+ */
+export function periodOf(every: Recurrence, at: Date, calendar: BankCalendar): string {
+  const day = calendar.dayOf(at);
+  if (every === 'DAILY') return day;
+  if (every === 'WEEKLY') return `W${weekOf(day)}`;
+  return day.slice(0, day.lastIndexOf('-'));
+}
+
+/**
+ * What names an occurrence within its campaign: a recurring one's period, so that a period can hold one occurrence
+ * whatever edits move the campaign's time; a one-off's due minute (UTC), e.g. 202611261000.
+ */
+export function occurrenceKey(
+  trigger: Exclude<Trigger, EventTrigger>,
+  at: Date,
+  calendar: BankCalendar,
+): string {
+  if (trigger.kind === 'RECURRING') return periodOf(trigger.every, at, calendar);
+  return at.toISOString().slice(0, 16).replace(/[-:T]/g, '');
+}
+
 /** How long after its `until` a recurring campaign's last occurrence may still be planned (a scheduler run late). */
 export const ENDED_GRACE_MS = 60 * 60_000;
 
@@ -119,8 +143,9 @@ function latestIndex(
 }
 
 /**
- * The occurrence a timed trigger should plan now: the latest one due (at or before `now`) and after the last one
- * planned. Occurrences missed meanwhile (the campaign paused, the hub down) are not sent late in a burst: only the
+ * The occurrence a timed trigger should plan now: the latest one due (at or before `now`), after the last one planned
+ * and in a later period than it (a daily campaign that ran at 09:00 and was moved to 15:00 does not run again that
+ * day). Occurrences missed meanwhile (the campaign paused, the hub down) are not sent late in a burst: only the
  * latest counts. A recurring campaign whose `until` has passed (by more than ENDED_GRACE_MS) has ended: it sends
  * nothing more, not even an occurrence it missed. Null when none is due; event triggers have no occurrences.
  */
@@ -138,7 +163,11 @@ export function dueOccurrence(
   const n = latestIndex(trigger, last, calendar);
   if (n < 0) return null;
   const latest = nthOccurrence(trigger.at, trigger.every, n, calendar);
-  return plannedThrough && latest <= plannedThrough ? null : latest;
+  if (!plannedThrough) return latest;
+  const ranAlready =
+    latest <= plannedThrough ||
+    periodOf(trigger.every, latest, calendar) === periodOf(trigger.every, plannedThrough, calendar);
+  return ranAlready ? null : latest;
 }
 
 /** Whether a timed trigger will never have another occurrence after `plannedThrough`. */
@@ -146,6 +175,10 @@ export function isExhausted(trigger: Trigger, plannedThrough: Date | null, calen
   if (trigger.kind === 'EVENT' || !plannedThrough) return false;
   if (trigger.kind === 'ONCE') return true;
   if (!trigger.until) return false;
-  const next = latestIndex(trigger, plannedThrough, calendar) + 1;
+  let next = latestIndex(trigger, plannedThrough, calendar) + 1;
+  // An occurrence in the period planned already is never planned (the time was moved later after it ran).
+  const ran = periodOf(trigger.every, plannedThrough, calendar);
+  if (periodOf(trigger.every, nthOccurrence(trigger.at, trigger.every, next, calendar), calendar) === ran)
+    next += 1;
   return nthOccurrence(trigger.at, trigger.every, next, calendar) > trigger.until;
 }
