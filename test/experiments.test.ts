@@ -320,7 +320,14 @@ describe('experiments', () => {
       const experiment = await experimentOf(
         ctx,
         'CR-exp-clear',
-        { experimentKey: 'exp-clear', variants: VARIANTS.map(({ key, weight }) => ({ key, weight })) },
+        {
+          experimentKey: 'exp-clear',
+          variants: VARIANTS.map(({ key, weight }) => ({ key, weight })),
+          // As publishedBanner stores it: a creative published before starts were recorded.
+          startedAt: null,
+          startsAt: new Date('2025-01-01T00:00:00Z'),
+          endsAt: new Date('2030-01-01T00:00:00Z'),
+        },
         7,
       );
       return { experiment, rows: count.rows };
@@ -512,6 +519,75 @@ describe('experiments', () => {
       { key: 'B', exposures: 100, clicks: 0, members: 0, clickers: 0, memberCtr: null },
     ]);
   });
+
+  it('counts only members exposed while the experiment ran: not before it started nor after its creative ended', async () => {
+    const MINUTE = 60_000;
+    const now = Date.now();
+    const ago = (minutes: number) => new Date(now - minutes * MINUTE);
+    // Started half an hour ago, on a creative that ran for months without it; ended half an hour ago, after two and
+    // a half hours; and one stored before starts were recorded, whose creative began half an hour ago.
+    await insertPublishedPage(
+      hub.connections.content,
+      'expwindow',
+      [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 3 }],
+      [
+        publishedBanner('PG-APP-expwindow', 'hero', 'CR-exp-late', {
+          experimentKey: 'exp-late',
+          variants: VARIANTS,
+          experimentStartedAt: ago(30),
+        }),
+        publishedBanner('PG-APP-expwindow', 'hero', 'CR-exp-ended', {
+          experimentKey: 'exp-ended',
+          variants: VARIANTS,
+          experimentStartedAt: ago(180),
+          endsAt: ago(30),
+        }),
+        publishedBanner('PG-APP-expwindow', 'hero', 'CR-exp-legacy', {
+          experimentKey: 'exp-legacy',
+          variants: VARIANTS,
+          startsAt: ago(30),
+        }),
+      ],
+    );
+    const late = membersOf('MLAT', 'exp-late', 6);
+    const ended = membersOf('MEND', 'exp-ended', 6);
+    const legacy = membersOf('MLEG', 'exp-legacy', 6);
+    const seen = (creativeId: string, members: string[], at: Date, clicks: boolean) =>
+      members.map((memberId) => ({ memberId, at, events: shown(creativeId, null, clicks ? 1 : 0, 1) }));
+    await asMembers([
+      // Before the start: every one of them clicks. A[0] sees it again once it runs, and does not click then.
+      ...seen('CR-exp-late', [...late.A.slice(0, 3), ...late.B.slice(0, 3)], ago(120), true),
+      ...seen('CR-exp-late', [late.A[0]!, ...late.A.slice(3), ...late.B.slice(3)], ago(1), false),
+      ...seen('CR-exp-late', [late.A[3]!], ago(1), true),
+      // While it ran, A[0] clicks; after its end the others see it, and every one of them and B[0] click.
+      ...seen('CR-exp-ended', [...ended.A.slice(1, 3), ...ended.B.slice(0, 3)], ago(120), false),
+      ...seen('CR-exp-ended', [ended.A[0]!], ago(120), true),
+      ...seen('CR-exp-ended', [...ended.A.slice(3), ...ended.B.slice(3), ended.B[0]!], ago(10), true),
+      // Before its creative's start, every one of them clicks; after, nobody.
+      ...seen('CR-exp-legacy', [...legacy.A.slice(0, 3), ...legacy.B.slice(0, 3)], ago(120), true),
+      ...seen('CR-exp-legacy', [...legacy.A.slice(3), ...legacy.B.slice(3)], ago(1), false),
+    ]);
+
+    const byId = await experimentsOn('PG-APP-expwindow');
+    expect({
+      late: figures(byId['CR-exp-late']!, 'key', 'members', 'clickers'),
+      ended: figures(byId['CR-exp-ended']!, 'key', 'members', 'clickers'),
+      legacy: figures(byId['CR-exp-legacy']!, 'key', 'members', 'clickers'),
+    }).toEqual({
+      late: [
+        { key: 'A', members: 4, clickers: 1 },
+        { key: 'B', members: 3, clickers: 0 },
+      ],
+      ended: [
+        { key: 'A', members: 3, clickers: 1 },
+        { key: 'B', members: 3, clickers: 0 },
+      ],
+      legacy: [
+        { key: 'A', members: 3, clickers: 0 },
+        { key: 'B', members: 3, clickers: 0 },
+      ],
+    });
+  }, 60_000);
 
   it('is for operators only', async () => {
     const member = bearer(await clientToken('M0001', 'member'));

@@ -81,6 +81,7 @@ afterEach(async () => {
 const RUN = `mutation Run($asOf: DateTime) {
   runLifecycleJob(asOf: $asOf) {
     ran written asOf modelVersion members stagesChanged tagsChanged unchanged stages { stage members }
+    unknownMembers unknownMemberIds
   }
 }`;
 
@@ -154,7 +155,12 @@ describe('the lifecycle job', () => {
   it('computes a stage and engagement tags from events, and a rerun changes nothing', async () => {
     const first = await graphql(hub.gatewayUrl, RUN, {}, operator);
     expect(first.errors).toBeUndefined();
-    expect(first.data?.runLifecycleJob).toMatchObject({ ran: true, modelVersion: 1 });
+    expect(first.data?.runLifecycleJob).toMatchObject({
+      ran: true,
+      modelVersion: 1,
+      unknownMembers: 0,
+      unknownMemberIds: [],
+    });
     expect(first.data?.runLifecycleJob.members).toBeGreaterThan(100);
     expect(await memberState()).toMatchObject({
       stage: 'ACTIVATION',
@@ -353,8 +359,42 @@ describe('results naming no member', () => {
       const run = await runLifecycleJob({ repos, graph, logger: testLogger, calendar }, new Date());
       expect(graph.handed).toEqual([500, 100]);
       expect(run.unknownMemberIds).toEqual(gone(memberIds));
-      expect(run).toMatchObject({ written: true, members: 540, unchanged: 540 });
+      expect(run).toMatchObject({ written: true, members: 540, unchanged: 540, unknownMembers: 60 });
       expect(run.stages).toEqual([{ stage: 'ACTIVATION', members: 540 }]);
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+
+  it('are named up to the first 100 by id, and all counted, in the run and its log line', async () => {
+    const connection = await testDatabase('lifecycle-unknown-many');
+    const repos = await openAnalytics(connection);
+    await publishStageModel(repos);
+    const today = calendar.dayOf(new Date());
+    const memberIds = Array.from({ length: 1_200 }, (_, i) => `M-closed-${String(i).padStart(4, '0')}`);
+    await repos.rollups.markActive(
+      memberIds.map((memberId) => ({
+        _id: `${today}|APP|${memberId}`,
+        day: today,
+        channel: 'APP' as const,
+        memberId,
+      })),
+    );
+    // Members knows none of them, and answers each page's ids last first.
+    const graph = new RecordingGraph(
+      async () => undefined,
+      undefined,
+      (ids) => [...ids].reverse(),
+    );
+    const lines: string[] = [];
+    const logger = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
+    try {
+      const run = await runLifecycleJob({ repos, graph, logger, calendar }, new Date());
+      expect(run).toMatchObject({ written: true, members: 0, unknownMembers: 1_200 });
+      expect(run.unknownMemberIds).toEqual(memberIds.slice(0, 100));
+      const warning = lines.map((line) => JSON.parse(line)).find((entry) => entry.level === 40);
+      expect(warning).toMatchObject({ unknownMembers: 1_200 });
+      expect(warning.unknownMemberIds).toEqual(memberIds.slice(0, 100));
     } finally {
       await dropAndClose(connection);
     }

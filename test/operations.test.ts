@@ -522,6 +522,49 @@ describe("guards on operators' edits", () => {
     expect(await storedPage(pageId)).toEqual(pageBefore);
   });
 
+  it("starts a creative's experiment when it is published with its key, and again only when an approved edit changes the key", async () => {
+    const pageId = await newPage(
+      page('expstart', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),
+    );
+    const variants = [
+      { key: 'A', weight: 50, title: 'A' },
+      { key: 'B', weight: 50, title: 'B' },
+    ];
+    const withExperiment = (experimentKey: string, title = 'Hello') =>
+      banner(pageId, 'hero', { experimentKey, variants, title });
+    const id = await newCreative(withExperiment('exp.one'));
+    const target = { type: 'CREATIVE', id };
+    const startedAt = async () =>
+      (
+        await alice(`{ creatives(pageId: "${pageId}") { edges { node { id experimentStartedAt } } } }`)
+      ).data?.creatives.edges.find(({ node }: { node: { id: string } }) => node.id === id).node
+        .experimentStartedAt as string | null;
+    expect(await startedAt()).toBeNull();
+
+    const beforePublishing = new Date();
+    await publish(target);
+    const started = await startedAt();
+    expect(new Date(started!).getTime()).toBeGreaterThanOrEqual(beforePublishing.getTime());
+    expect(new Date(started!).getTime()).toBeLessThanOrEqual(Date.now());
+
+    // An approved edit that keeps the key goes on with the same experiment …
+    expect(
+      (await alice(UPDATE_CREATIVE, { id, input: withExperiment('exp.one', 'Hello again') })).errors,
+    ).toBeUndefined();
+    await publish(target);
+    expect(await startedAt()).toBe(started);
+    // … one that changes it starts another, from its approval; and without a key there is no experiment.
+    expect((await alice(UPDATE_CREATIVE, { id, input: withExperiment('exp.two') })).errors).toBeUndefined();
+    await alice(STEP('submitForReview'), { target });
+    expect(await startedAt()).toBe(started);
+    const beforeApproving = new Date();
+    expect((await bob(STEP('approve'), { target })).errors).toBeUndefined();
+    expect(new Date((await startedAt())!).getTime()).toBeGreaterThanOrEqual(beforeApproving.getTime());
+    expect((await alice(UPDATE_CREATIVE, { id, input: banner(pageId, 'hero') })).errors).toBeUndefined();
+    await publish(target);
+    expect(await startedAt()).toBeNull();
+  });
+
   it('refuses to create, edit or publish a creative of an archived page', async () => {
     const pageId = await newPage(
       page('closed', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),

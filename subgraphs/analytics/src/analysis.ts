@@ -2,9 +2,15 @@
 // two reads of the rollups or events, shaped by the pure functions of domain/. Arguments are checked first: a bad one
 // is a BAD_USER_INPUT naming the field, before anything is read.
 import { assignVariant } from '@bank-hub/targeting';
-import { ErrorCode, addDays, badInput, checkCount, hubError } from '@bank-hub/shared';
+import { ErrorCode, addDays, badInput, checkCount, daysBetween, hubError } from '@bank-hub/shared';
 import { PRODUCTS_SERVICE } from './domain/events';
-import { MIN_MEMBERS_PER_VARIANT, SIGNIFICANCE, analyseExperiment } from './domain/experiments';
+import {
+  MIN_MEMBERS_PER_VARIANT,
+  SIGNIFICANCE,
+  analyseExperiment,
+  countedSpan,
+  type ExperimentSchedule,
+} from './domain/experiments';
 import { FunnelCounter } from './domain/funnel';
 import { cohortsOf, firstCohortWeek } from './domain/retention';
 import { clickThroughRate, windowStart } from './domain/rollups';
@@ -99,7 +105,7 @@ export async function retention(ctx: AnalysisContext, weeks: number, channel: Ch
   return cohorts.map((cohort) => ({ ...cohort, week: calendar.startOf(cohort.week) }));
 }
 
-export interface ExperimentDefinition {
+export interface ExperimentDefinition extends ExperimentSchedule {
   experimentKey: string | null;
   variants: readonly { key: string; weight: number }[];
 }
@@ -119,21 +125,31 @@ export async function experimentOf(
   const window = checkCount(days, 90, 'days');
   const { experimentKey: key, variants } = definition;
   if (!key || variants.length === 0) return null;
-  // The window's first instant: where its first day of rollups begins, the bank's midnight.
-  const from = ctx.calendar.startOf(windowStart(window, ctx.today));
+  // The window's first instant (where its first day of rollups begins, the bank's midnight), cut to the experiment's
+  // own span: what happened before it began or after its creative ended belongs to no variant.
+  const { startedAt, from, to } = countedSpan(
+    definition,
+    ctx.calendar.startOf(windowStart(window, ctx.today)),
+    ctx.now,
+  );
+  const counted = from.getTime() < to.getTime();
+  // The rollups count whole days: from the day counting began.
+  const rollupDays = Math.min(window, daysBetween(ctx.calendar.dayOf(from), ctx.today) + 1);
   // Each exposed member's first exposure; then only their last click on the creative and their last completion: a
   // member clicked if they clicked it at or after first seeing it, and converted if they completed a flow after.
-  const [totals, exposed] = await Promise.all([
-    ctx.loaders.creativeTotals.load({ id: creativeId, days: window }),
-    ctx.repos.events.firstByMember('creative_impression', from, ctx.now, ctx.calendar, { creativeId }),
-  ]);
+  const [totals, exposed] = counted
+    ? await Promise.all([
+        ctx.loaders.creativeTotals.load({ id: creativeId, days: rollupDays }),
+        ctx.repos.events.firstByMember('creative_impression', from, to, ctx.calendar, { creativeId }),
+      ])
+    : [[], []];
   const firstSeen = new Map(exposed.map(({ _id, at }) => [_id, at.getTime()]));
   const [lastClicks, completions] = await Promise.all([
-    ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, ctx.now, ctx.calendar, {
+    ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, to, ctx.calendar, {
       creativeId,
     }),
     // A completion as products recorded it: a member's device saying so converts nobody (as it earns no reward).
-    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, ctx.now, ctx.calendar, {
+    ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, to, ctx.calendar, {
       recordedBy: PRODUCTS_SERVICE,
     }),
   ]);
@@ -177,7 +193,9 @@ export async function experimentOf(
   );
   return {
     key,
+    startedAt,
     from,
+    to,
     variants: results,
     ...analysis,
     threshold: SIGNIFICANCE / Math.max(1, variants.length - 1),

@@ -28,6 +28,11 @@ const RESULTS_PER_CALL = 500;
 /** Longer than any page of a run (the run renews it before each); a crashed holder's lease lapses after it. */
 const LEASE_MS = 10 * 60_000;
 const JOB = 'lifecycle';
+/**
+ * The most unknown member ids a run names (in its answer, its log line and its audit record); it counts them all. A run
+ * after a mass closure may meet millions: every one in one answer, log line or audit record would be too large.
+ */
+export const UNKNOWN_IDS_NAMED = 100;
 
 export const SERVICE_IDENTITY = serviceIdentity('analytics');
 
@@ -47,6 +52,8 @@ export interface LifecycleJobRun {
   /** Computed tags members refused (an operator made one MANUAL, say), with how many members' values it refused. */
   refusedTags: RefusedTagCount[];
   /** Results members found no member for: nothing written, and in no other figure. */
+  unknownMembers: number;
+  /** The first UNKNOWN_IDS_NAMED of them, by id. */
   unknownMemberIds: string[];
 }
 
@@ -125,7 +132,14 @@ export async function runLifecycleJob(
   requestId: string = randomUUID(),
 ): Promise<LifecycleJobRun> {
   const asOfDay = calendar.dayOf(asOf);
-  const nothing = { stagesChanged: 0, tagsChanged: 0, unchanged: 0, refusedTags: [], unknownMemberIds: [] };
+  const nothing = {
+    stagesChanged: 0,
+    tagsChanged: 0,
+    unchanged: 0,
+    refusedTags: [],
+    unknownMembers: 0,
+    unknownMemberIds: [],
+  };
   // Stages as of another day would overwrite today's: fresher ones with stale (a backfill), or today's active members
   // with AT_RISK and CHURNED (a day ahead), which win-back campaigns then reach. They are computed, never written, and
   // need no lease.
@@ -198,7 +212,11 @@ export async function runLifecycleJob(
         );
     }
     // Members wrote nothing for an id it knows no member by (one since closed, say): the run counts what it wrote.
+    // Only ids it was handed count as unknown, in the results' order (by id).
     const written = results.filter((result) => !unknown.has(result.memberId));
+    const unknownIds = results
+      .filter((result) => unknown.has(result.memberId))
+      .map((result) => result.memberId);
     const run: LifecycleJobRun = {
       ran: true,
       written: true,
@@ -208,11 +226,12 @@ export async function runLifecycleJob(
       ...total,
       stages: stageCounts(written),
       refusedTags: [...refused.values()],
-      unknownMemberIds: [...unknown],
+      unknownMembers: unknownIds.length,
+      unknownMemberIds: unknownIds.slice(0, UNKNOWN_IDS_NAMED),
     };
-    if (unknown.size > 0)
+    if (run.unknownMembers > 0)
       logger.warn(
-        { requestId, unknownMemberIds: run.unknownMemberIds },
+        { requestId, unknownMembers: run.unknownMembers, unknownMemberIds: run.unknownMemberIds },
         'members knows no member by some results',
       );
     logger.info(

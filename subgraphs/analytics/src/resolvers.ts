@@ -31,10 +31,14 @@ import { scoresFor } from './scores';
 const MAX_DAYS = 90;
 
 /** What `Creative.experiment` @requires of content. */
+const instant = z.iso.datetime({ offset: true }).transform((at) => new Date(at));
 const ExperimentInputs = z.object({
   id: z.string(),
   experimentKey: z.string().nullable(),
   variants: z.array(z.object({ key: z.string(), weight: z.number().int() })),
+  experimentStartedAt: instant.nullable(),
+  startsAt: instant,
+  endsAt: instant,
 });
 
 export const resolvers: Resolvers = {
@@ -138,7 +142,7 @@ export const resolvers: Resolvers = {
         { typename: 'Creative', field: 'experiment' },
         ctx,
       );
-      return experimentOf(ctx, inputs.id, inputs, days ?? 30);
+      return experimentOf(ctx, inputs.id, { ...inputs, startedAt: inputs.experimentStartedAt }, days ?? 30);
     },
   },
 

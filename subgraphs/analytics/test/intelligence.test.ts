@@ -7,6 +7,7 @@ import {
   SAMPLE_RATIO_SIGNIFICANCE,
   analyseExperiment,
   chiSquareSurvival,
+  countedSpan,
   normalCdf,
   sampleRatioPValue,
   twoProportionPValue,
@@ -192,6 +193,38 @@ describe('the two-proportion test', () => {
       winner: null,
       pValue: null,
       sampleRatioPValue: 1,
+    });
+  });
+});
+
+describe("an experiment's counted span", () => {
+  const at = (hour: number) => new Date(Date.UTC(2026, 10, 20, hour));
+  const creative = { startsAt: at(0), endsAt: at(20) };
+  it.each([
+    ['from its start, not from the window before it', { startedAt: at(6) }, at(2), at(10), [6, 6, 10]],
+    ['from the window, once it began before', { startedAt: at(6) }, at(8), at(10), [6, 8, 10]],
+    ['to its creative’s end, once that has passed', { startedAt: at(6) }, at(2), at(22), [6, 6, 20]],
+    ['from its creative’s start without a recorded start', { startedAt: null }, at(0), at(10), [0, 0, 10]],
+    [
+      'never from before its creative’s start',
+      { startedAt: at(0), startsAt: at(4) },
+      at(0),
+      at(10),
+      [4, 4, 10],
+    ],
+    ['over nothing before it starts', { startedAt: at(12) }, at(2), at(10), [12, 12, 12]],
+    [
+      'over nothing when it ended before the window',
+      { startedAt: at(1), endsAt: at(3) },
+      at(4),
+      at(10),
+      [1, 4, 4],
+    ],
+  ] as const)('counts %s', (_case, schedule, windowFrom, now, [startedAt, from, to]) => {
+    expect(countedSpan({ ...creative, ...schedule }, windowFrom, now)).toEqual({
+      startedAt: at(startedAt),
+      from: at(from),
+      to: at(to),
     });
   });
 });

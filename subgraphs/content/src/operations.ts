@@ -14,6 +14,7 @@ import {
   type CreativeInput,
   type PageInput,
 } from './domain/validation';
+import { experimentStartAfterStep } from './domain/experiment';
 import type { CreativeDoc } from './models/creative';
 import type { Channel, PageDoc } from './models/page';
 
@@ -305,7 +306,11 @@ export async function runWorkflow(
     // What goes live is checked again: a rule may have been stored before its codes were checked.
     if (result.status === 'PUBLISHED')
       await checkRuleCodes(ctx, result.doc.rule, 'rule', ErrorCode.FAILED_PRECONDITION);
-    const after = await ctx.repos.creatives.replaceIfVersion(result.doc, creative.version);
+    const experimentStartedAt = experimentStartAfterStep(creative, result.doc, now);
+    const after = await ctx.repos.creatives.replaceIfVersion(
+      { ...result.doc, experimentStartedAt },
+      creative.version,
+    );
     if (!after) throw conflict(`creative ${target.id} was changed by someone else; reload and retry`);
     before = creative;
     stepped = { ...result, after };

@@ -219,6 +219,9 @@ export const resolvers: Resolvers = {
     rule: operatorOnly('rule'),
     experimentKey: operatorOnly('experimentKey'),
     variants: operatorOnly('variants'),
+    // Creatives published before starts were recorded have no field at all.
+    experimentStartedAt: (creative, _args, ctx) =>
+      operatorOnly('experimentStartedAt')(creative, _args, ctx) ?? null,
     status: operatorOnly('status'),
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),

@@ -470,6 +470,8 @@ function buildPage(channel: Channel, key: string, title: string, seeds: SlotSeed
         ...(seed.window ?? ALWAYS),
         experimentKey: seed.experiment?.key ?? null,
         variants: seed.experiment?.variants ?? [],
+        // The demo's experiments ran from their creative's start: the analytics seed's history counts in them.
+        experimentStartedAt: seed.experiment ? (seed.window ?? ALWAYS).startsAt : null,
         frequencyCap: null,
         title: seed.title ?? null,
         imageUrl: seed.kind === 'BANNER' ? `${CDN}/banners/${key}-${slot.code}-${i + 1}.jpg` : null,

@@ -2,6 +2,7 @@ import type { CreativeDoc, CreativeFields } from '../src/models/creative';
 import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
+import { experimentStartAfterStep } from '../src/domain/experiment';
 import { liveStatus } from '../src/domain/live';
 import { planSlot, tiedCreatives } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
@@ -588,6 +589,52 @@ describe('input checks', () => {
       slots: [{ code: 'a', template: 'CARD_GRID', maxItems: 3, fallbackCreativeId: '' }],
     });
     expect(page.slots[0]?.fallbackCreativeId).toBeNull();
+  });
+});
+
+describe('experimentStartAfterStep', () => {
+  const EARLIER = new Date('2026-11-01T00:00:00Z');
+  type State = Parameters<typeof experimentStartAfterStep>[0];
+  const state = (
+    status: State['status'],
+    experimentKey: string | null,
+    experimentStartedAt?: Date | null,
+  ) => ({
+    status,
+    experimentKey,
+    experimentStartedAt,
+  });
+  it.each([
+    ['starts when first published with a key', state('IN_REVIEW', 'k1', null), state('PUBLISHED', 'k1'), NOW],
+    [
+      'goes on when a revision keeps the key',
+      state('PUBLISHED', 'k1', EARLIER),
+      state('PUBLISHED', 'k1'),
+      EARLIER,
+    ],
+    [
+      'starts again when a revision changes the key',
+      state('PUBLISHED', 'k1', EARLIER),
+      state('PUBLISHED', 'k2'),
+      NOW,
+    ],
+    ['starts when a revision adds a key', state('PUBLISHED', null, null), state('PUBLISHED', 'k1'), NOW],
+    [
+      'ends when a revision takes the key away',
+      state('PUBLISHED', 'k1', EARLIER),
+      state('PUBLISHED', null),
+      null,
+    ],
+    ['does not start while a draft', state('DRAFT', null, null), state('IN_REVIEW', 'k1'), null],
+    ['keeps its start once archived', state('PUBLISHED', 'k1', EARLIER), state('ARCHIVED', 'k1'), EARLIER],
+    [
+      'stays unrecorded on a creative published before starts were',
+      state('PUBLISHED', 'k1'),
+      state('PUBLISHED', 'k1'),
+      null,
+    ],
+  ] as const)('%s', (_case, before, after, expected) => {
+    expect(experimentStartAfterStep(before, after, NOW)).toEqual(expected);
   });
 });
 

@@ -38,6 +38,37 @@ export const SIGNIFICANCE = 0.05;
  */
 export const SAMPLE_RATIO_SIGNIFICANCE = 0.001;
 
+/** When an experiment runs, as content defines it: its start, and its creative's window. */
+export interface ExperimentSchedule {
+  /** When it began (content's experimentStartedAt); null on a creative published before starts were recorded. */
+  startedAt: Date | null;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** The instants an experiment's members, clicks and conversions are counted between. */
+export interface CountedSpan {
+  /** When the experiment began: never before its creative's start, which stands in for a start never recorded. */
+  startedAt: Date;
+  /** The later of that and the first instant of the window asked for. */
+  from: Date;
+  /** The earlier of its creative's end and now; never before `from` (then nothing is counted). */
+  to: Date;
+}
+
+/**
+ * What of a window an experiment is counted over: nothing from before it began (its creative served without it, or
+ * under another key) and nothing from after its creative ended, so that no one is bucketed into a variant they
+ * could not have been shown.
+ */
+export function countedSpan(schedule: ExperimentSchedule, windowFrom: Date, now: Date): CountedSpan {
+  const latest = (...instants: Date[]) => new Date(Math.max(...instants.map((at) => at.getTime())));
+  const startedAt = latest(schedule.startedAt ?? schedule.startsAt, schedule.startsAt);
+  const from = latest(startedAt, windowFrom);
+  const to = latest(from, new Date(Math.min(schedule.endsAt.getTime(), now.getTime())));
+  return { startedAt, from, to };
+}
+
 /** The standard normal distribution function, by the Abramowitz–Stegun approximation of erf (error < 1.5e-7). */
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;

@@ -55,17 +55,24 @@ export type Channel =
 /** A creative, as analytics sees it: what members did with it. */
 export type Creative = {
   __typename?: 'Creative';
+  /** When content stops showing the creative: the experiment's end. */
+  endsAt: Scalars['DateTime']['output'];
   /**
-   * The creative's A/B test over the last `days` days: per variant the impressions and clicks clients reported, and the
-   * members assigned to it (by the same bucketing as content) who saw it, clicked it and converted; and whether a
-   * variant wins, counted per member (two-proportion test of the share of members who clicked against the first
-   * variant's). Null when the creative runs no experiment. Operator scope.
+   * The creative's A/B test over the last `days` days, counted only while it ran (from its start to its creative's
+   * end; see ExperimentResult.from and to): per variant the impressions and clicks clients reported, and the members
+   * assigned to it (by the same bucketing as content) who saw it, clicked it and converted; and whether a variant wins,
+   * counted per member (two-proportion test of the share of members who clicked against the first variant's). Null when
+   * the creative runs no experiment. Operator scope.
    */
   experiment?: Maybe<ExperimentResult>;
   /** Content's experiment key, for assigning members to variants. */
   experimentKey?: Maybe<Scalars['String']['output']>;
+  /** When content started the experiment under experimentKey; null on a creative published before starts were recorded. */
+  experimentStartedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Creative id. */
   id: Scalars['ID']['output'];
+  /** When content began showing the creative. */
+  startsAt: Scalars['DateTime']['output'];
   /**
    * Impressions, clicks and CTR over the last `days` days, today included; null when analytics cannot answer. Operator
    * scope: a member or guest asking it on their page gets null and an error on this field, and the rest of the page.
@@ -178,7 +185,10 @@ export type ExperimentResult = {
   __typename?: 'ExperimentResult';
   /** The control variant's key. */
   control?: Maybe<Scalars['String']['output']>;
-  /** When the first day counted began: the bank's midnight (BANK_TIME_ZONE). */
+  /**
+   * When counting began: the later of startedAt and the first instant of the window asked for, the bank's midnight
+   * (BANK_TIME_ZONE). Nothing seen, clicked or completed before it counts.
+   */
   from: Scalars['DateTime']['output'];
   /** The experiment key. */
   key: Scalars['String']['output'];
@@ -199,8 +209,19 @@ export type ExperimentResult = {
    * verdict is SAMPLE_RATIO_MISMATCH. Null until every variant's expected share of members reaches minimumMembers.
    */
   sampleRatioPValue?: Maybe<Scalars['Float']['output']>;
+  /**
+   * When the experiment began: when content published the creative with this key (never before the creative's
+   * startsAt). For a creative published before content recorded starts, the creative's startsAt: traffic from before
+   * the key was set may then still count, as it did before starts were recorded.
+   */
+  startedAt: Scalars['DateTime']['output'];
   /** Significance level each comparison is held to (0.05, divided among the comparisons). */
   threshold: Scalars['Float']['output'];
+  /**
+   * When counting ends: now, or the creative's endsAt when that is earlier (an experiment ends with its creative); never
+   * before `from`, and equal to it when nothing is counted (the experiment starts later, or ended before the window).
+   */
+  to: Scalars['DateTime']['output'];
   /** Per variant, in content's order; the first is the control. */
   variants: Array<ExperimentVariantResult>;
   /** The verdict, counted per member (members and clickers), not per impression. */
@@ -212,23 +233,29 @@ export type ExperimentResult = {
 /** How one variant of an experiment did. */
 export type ExperimentVariantResult = {
   __typename?: 'ExperimentVariantResult';
-  /** Of those, members who clicked it at or after first seeing it, each counted once: the verdict's successes. */
+  /**
+   * Of those, members who clicked it at or after first seeing it (and before `to`), each counted once: the verdict's
+   * successes.
+   */
   clickers: Scalars['Int']['output'];
-  /** Clicks on it, as clients reported them (descriptive: the verdict counts members). */
+  /** Clicks on it, as clients reported them, over the same days as exposures (descriptive: the verdict counts members). */
   clicks: Scalars['Int']['output'];
   /** conversions / members; null without members. */
   conversionRate?: Maybe<Scalars['Float']['output']>;
-  /** Of those, members who completed a service flow after first seeing it. */
+  /** Of those, members who completed a service flow after first seeing it, and before `to`. */
   conversions: Scalars['Int']['output'];
   /** clicks / exposures; null without exposures. */
   ctr?: Maybe<Scalars['Float']['output']>;
-  /** Impressions of the variant, as clients reported them (descriptive: the verdict counts members). */
+  /**
+   * Impressions of the variant, as clients reported them, in whole bank days from the day of `from` to today
+   * (descriptive: the verdict counts members).
+   */
   exposures: Scalars['Int']['output'];
   /** Variant key. */
   key: Scalars['String']['output'];
   /** clickers / members, what the verdict compares; null without members. */
   memberCtr?: Maybe<Scalars['Float']['output']>;
-  /** Members assigned to it (by the same bucketing as content) who saw it: the verdict's trials. */
+  /** Members assigned to it (by the same bucketing as content) who saw it between `from` and `to`: the verdict's trials. */
   members: Scalars['Int']['output'];
   /** Its weight in the experiment. */
   weight: Scalars['Int']['output'];
@@ -360,10 +387,15 @@ export type LifecycleRun = {
   /** Members already as computed. */
   unchanged: Scalars['Int']['output'];
   /**
+   * The first 100 of unknownMembers, by id: a run after a mass closure may meet millions, too many for one answer (or
+   * log line, or audit record, which name the same 100). unknownMembers counts them all.
+   */
+  unknownMemberIds: Array<Scalars['ID']['output']>;
+  /**
    * Members computed whom members knows no member by (closed since their events, say): nothing was written for them,
    * and they count in no other figure. Also logged once per run.
    */
-  unknownMemberIds: Array<Scalars['ID']['output']>;
+  unknownMembers: Scalars['Int']['output'];
   /**
    * False when `asOf` was an earlier day than today: the stages were computed as of then, and nothing written (members
    * keeps only the current stage); the counts of changes are then 0.
@@ -895,7 +927,13 @@ export type FederationReferenceTypes = ResolversObject<{
       | Record<PropertyKey, never>
       | GraphQLRecursivePick<
           FederationTypes['Creative'],
-          { experimentKey: true; variants: { key: true; weight: true } }
+          {
+            experimentKey: true;
+            variants: { key: true; weight: true };
+            experimentStartedAt: true;
+            startsAt: true;
+            endsAt: true;
+          }
         >
     );
   Product: { __typename: 'Product' } & GraphQLRecursivePick<FederationTypes['Product'], { id: true }>;
@@ -1117,7 +1155,9 @@ export type ExperimentResultResolvers<
   minimumMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   sampleRatioPValue?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['ExperimentVariantResult']>, ParentType, ContextType>;
   verdict?: Resolver<ResolversTypes['ExperimentVerdict'], ParentType, ContextType>;
   winner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1219,6 +1259,7 @@ export type LifecycleRunResolvers<
   tagsChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unknownMemberIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  unknownMembers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   written?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 

@@ -177,6 +177,13 @@ export type Creative = {
   endsAt: Scalars['DateTime']['output'];
   /** Experiment key for sticky variant assignment; null when there are no variants. Operator scope. */
   experimentKey?: Maybe<Scalars['String']['output']>;
+  /**
+   * When the experiment under the current experimentKey began: the instant the creative was first published (approved)
+   * with that key. An approved edit that changes the key starts another experiment then; one that keeps it goes on with
+   * this one. Null without an experiment, before the first approval, and on creatives published before starts were
+   * recorded (analytics then counts their experiment from startsAt). Operator scope.
+   */
+  experimentStartedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Most impressions per member per bank day (BANK_TIME_ZONE) before it is no longer placed; null for no cap. Operator scope. */
   frequencyCap?: Maybe<Scalars['Int']['output']>;
   /** Product card highlight. */
@@ -1421,6 +1428,7 @@ export type CreativeResolvers<
   badge?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   experimentKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  experimentStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   frequencyCap?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   highlight?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   iconUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

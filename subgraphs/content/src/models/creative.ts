@@ -46,6 +46,11 @@ export interface CreativeFilter extends WorkflowFilter {
 export interface CreativeDoc extends CreativeFields, Revisable<CreativeFields> {
   _id: string;
   pageId: string;
+  /**
+   * When the experiment under the published `experimentKey` began: the workflow sets it when the creative is published
+   * with that key (domain/experiment.ts), never an operator. Absent on creatives published before it was recorded.
+   */
+  experimentStartedAt?: Date | null;
 }
 
 const variantSchema = new Schema<VariantDoc>(
@@ -74,6 +79,7 @@ export const creativeSchema = new Schema<CreativeDoc>(
     endsAt: { type: Date, required: true },
     experimentKey: optionalString,
     variants: { type: [variantSchema], default: [] },
+    experimentStartedAt: { type: Date, default: null },
     title: optionalString,
     imageUrl: optionalString,
     iconUrl: optionalString,
