@@ -10,12 +10,14 @@ export async function startTestHub(
     logger?: Logger;
     seed?: SeedMode;
     routeSubgraph?: HubOptions['routeSubgraph'];
+    /** Another way to the test run's MongoDB-wire server (a proxy in front of it). */
+    mongoUri?: string;
   } = {},
 ): Promise<RunningHub> {
   return startHub({
     config: { ...testConfig, ...options.config },
     logger: options.logger ?? testLogger,
-    mongoUri: mongoUri(),
+    mongoUri: options.mongoUri ?? mongoUri(),
     dbPrefix: uniquePrefix(label),
     seed: options.seed ?? 'reset',
     gatewayPort: 0,

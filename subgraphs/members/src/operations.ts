@@ -33,6 +33,9 @@ interface TagDefinitionInput {
   description?: string | null;
 }
 
+/** What a refusal repeats of a code it did not find: a code is at most 64 characters, a caller's may be a megabyte. */
+const echoed = (code: string): string => code.slice(0, 64);
+
 /** Descriptions: optional, at most this many characters (Sandbox and the console show them whole). */
 const MAX_DESCRIPTION = 500;
 
@@ -129,13 +132,16 @@ export async function setMemberTags(
   const set: Record<string, TagValue> = {};
   tags.forEach((tag, i) => {
     const definition = library.get(tag.code);
-    if (!definition) throw badInput(`tag ${tag.code} is not in the tag library`, `tags[${i}].code`);
+    if (!definition) throw badInput(`tag ${echoed(tag.code)} is not in the tag library`, `tags[${i}].code`);
+    // Which value would the member carry? The caller should say, not the order of the list.
+    if (Object.hasOwn(set, tag.code)) throw badInput(`tag ${tag.code} appears twice`, `tags[${i}].code`);
     const value = checkTagValue(definition, tag.value);
     if (!value.ok) throw badInput(value.message, `tags[${i}].value`);
     set[tag.code] = value.value;
   });
   removeCodes.forEach((code, i) => {
-    if (!library.has(code)) throw badInput(`tag ${code} is not in the tag library`, `removeCodes[${i}]`);
+    if (!library.has(code))
+      throw badInput(`tag ${echoed(code)} is not in the tag library`, `removeCodes[${i}]`);
     if (Object.hasOwn(set, code)) throw badInput(`tag ${code} is both set and removed`, `removeCodes[${i}]`);
   });
   const changed = await repos.members.setTags(memberId, set, removeCodes, MAX_MEMBER_TAGS);
@@ -169,7 +175,8 @@ export async function listMembers(
   const filters = [];
   if (filter.segmentCode) {
     const segment = await repos.segments.findByCode(filter.segmentCode);
-    if (!segment) throw badInput(`segment ${filter.segmentCode} does not exist`, 'filter.segmentCode');
+    if (!segment)
+      throw badInput(`segment ${echoed(filter.segmentCode)} does not exist`, 'filter.segmentCode');
     filters.push(compileRule(segment.rule, now));
   }
   if (filter.rule !== undefined && filter.rule !== null)
@@ -247,8 +254,8 @@ export async function previewSegment(repos: MembersRepositories, input: unknown,
 
 /**
  * The most segments the hub keeps: every page works out the viewer's segments by evaluating every rule, so their
- * number is a cost every page pays. Checked before the write, so operators creating segments at the same moment may
- * pass it by a few; counting audiences stays under MongoDB's command size whatever the number (see countMany).
+ * number is a cost every page pays. It holds also for operators creating segments at the same moment (see
+ * SegmentRepository.save); counting audiences stays under MongoDB's command size whatever the number (see countMany).
  */
 export const MAX_SEGMENTS = 200;
 
@@ -268,17 +275,6 @@ export async function upsertSegment(
   const name = checked(() => requiredText(input.name, 'input.name', 100));
   const description = checked(() => optionalText(input.description, 'input.description', MAX_DESCRIPTION));
   const rule = await checkSegmentRule(repos, input.rule, 'input.rule');
-  // Only a new segment is refused: one that exists may still be edited, also past the limit (stored before it).
-  if (
-    (await repos.segments.countOthers(input.code)) >= MAX_SEGMENTS &&
-    !(await repos.segments.findByCode(input.code))
-  ) {
-    throw hubError(
-      ErrorCode.SEGMENT_LIMIT_REACHED,
-      `at most ${MAX_SEGMENTS} segments: edit or reuse one that exists`,
-      { field: 'input.code', maxSegments: MAX_SEGMENTS },
-    );
-  }
   // Every field is set, so the segment after the write is the one written.
   const after: SegmentDoc = {
     _id: input.code,
@@ -288,7 +284,16 @@ export async function upsertSegment(
     updatedAt: new Date(),
     updatedBy: actor.operatorId,
   };
-  const before = await repos.segments.upsert(after);
+  // Only a new segment is refused: one that exists may still be edited, also past the limit (stored before it).
+  const saved = await repos.segments.save(after, MAX_SEGMENTS);
+  if (saved === 'limitReached') {
+    throw hubError(
+      ErrorCode.SEGMENT_LIMIT_REACHED,
+      `at most ${MAX_SEGMENTS} segments: edit or reuse one that exists`,
+      { field: 'input.code', maxSegments: MAX_SEGMENTS },
+    );
+  }
+  const { before } = saved;
   await served.afterWrite(() =>
     repos.audit.record({
       actor: actor.operatorId,

@@ -370,6 +370,16 @@ describe('tags', () => {
     expect(after).toEqual(before);
   });
 
+  it('rejects one tag given two values in one call, naming the second, and leaves the member unchanged', async () => {
+    const [before] = await members.repos.members.findByIds(['M0002']);
+    const response = await operator(
+      `mutation { setMemberTags(memberId: "M0002", tags: [{ code: "student", value: true }, { code: "student", value: false }]) { id } }`,
+    );
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tags[1].code' });
+    const [after] = await members.repos.members.findByIds(['M0002']);
+    expect(after).toEqual(before);
+  });
+
   it('rejects an unknown tag code and an unknown member', async () => {
     const unknownTag = await operator(
       `mutation { setMemberTags(memberId: "M0002", tags: [{ code: "nope", value: 1 }]) { id } }`,
@@ -382,6 +392,36 @@ describe('tags', () => {
       `mutation { setMemberTags(memberId: "M777777", tags: [{ code: "student", value: true }]) { id } }`,
     );
     expect(errorCodes(unknownMember)).toEqual(['NOT_FOUND']);
+  });
+
+  it('repeats at most 64 characters of an unknown tag or segment code of 100,000 it refuses', async () => {
+    const long = 'x'.repeat(100_000);
+    const SET = `mutation ($tags: [MemberTagInput!]!, $remove: [String!]) {
+      setMemberTags(memberId: "M0002", tags: $tags, removeCodes: $remove) { id }
+    }`;
+    const refusals = [
+      [await operator(SET, { tags: [{ code: long, value: 1 }] }), 'tags[0].code'],
+      [await operator(SET, { tags: [], remove: [long] }), 'removeCodes[0]'],
+      [
+        await operator(
+          'query ($code: String) { members(filter: { segmentCode: $code }) { edges { cursor } } }',
+          {
+            code: long,
+          },
+        ),
+        'filter.segmentCode',
+      ],
+    ] as const;
+    for (const [response, field] of refusals) {
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      const message = response.errors?.[0]?.message ?? '';
+      // Lengths, not the message: a failure would print all of it.
+      expect([field, message.includes('x'.repeat(64)), message.includes('x'.repeat(65))]).toEqual([
+        field,
+        true,
+        false,
+      ]);
+    }
   });
 
   it('refuses tags past 100 on a member, also set by 12 calls at once, with BAD_USER_INPUT at tags, storing nothing', async () => {

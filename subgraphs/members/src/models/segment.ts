@@ -1,5 +1,6 @@
 // Segments: named targeting rules over members.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 
 export interface SegmentDoc {
@@ -9,6 +10,12 @@ export interface SegmentDoc {
   rule: Rule;
   updatedAt: Date;
   updatedBy: string;
+  /**
+   * The place among the hub's segments this one took when created (0 to the bound less one), unique: what keeps
+   * concurrent creates within the bound without a transaction. Absent on segments stored without the hub (the seed's,
+   * those from before places), which count against the bound all the same.
+   */
+  slot?: number;
 }
 
 export const segmentSchema = new Schema<SegmentDoc>(
@@ -19,9 +26,12 @@ export const segmentSchema = new Schema<SegmentDoc>(
     rule: { type: Schema.Types.Mixed, required: true },
     updatedAt: { type: Date, required: true },
     updatedBy: { type: String, required: true },
+    slot: { type: Number },
   },
   { collection: 'segments', versionKey: false, minimize: false },
 );
+// Sparse: segments without a place (stored without the hub) are not in the index at all.
+segmentSchema.index({ slot: 1 }, { unique: true, sparse: true });
 
 export class SegmentRepository {
   constructor(readonly model: Model<SegmentDoc>) {}
@@ -34,20 +44,50 @@ export class SegmentRepository {
     return this.model.findById(code).lean<SegmentDoc>().exec();
   }
 
-  /** How many segments there are besides the one with this code. */
-  countOthers(code: string): Promise<number> {
-    return this.model.countDocuments({ _id: { $ne: code } }).exec();
+  /**
+   * Creates a segment or replaces an existing one, keeping the segments within `maxSegments`: a new one is inserted
+   * with a free place among them, and the unique index on places refuses a place another create took meanwhile, so
+   * concurrent creates can never together pass the bound (the check and the write are one insert). An existing
+   * segment is replaced whatever their number (also one stored past the bound). Returns what it replaced (null for a
+   * new one), taken by the write itself: a read before it could miss a concurrent edit landing in between, and the
+   * audit would show two edits of one state. 'limitReached' when the segment is new and no place is free.
+   */
+  async save(
+    segment: SegmentDoc,
+    maxSegments: number,
+  ): Promise<{ before: SegmentDoc | null } | 'limitReached'> {
+    const { _id, ...rest } = segment;
+    // Each turn that does not return lost a race to another create: of this code (the next turn edits it) or of
+    // the place picked (it is taken now), so there are at most maxSegments + 1 turns.
+    for (;;) {
+      const before = await this.model
+        .findOneAndUpdate({ _id }, { $set: rest }, { returnDocument: 'before', projection: { slot: 0 } })
+        .lean<SegmentDoc>()
+        .exec();
+      if (before) return { before };
+      const slot = await this.freeSlot(maxSegments);
+      if (slot === null) return 'limitReached';
+      try {
+        await this.model.create({ ...segment, slot });
+        return { before: null };
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
   }
 
   /**
-   * Creates or replaces a segment; returns what it replaced (null for a new one), taken by the write itself: a read
-   * before it could miss a concurrent edit landing in between, and the audit would show two edits of one state.
+   * A free place for a new segment, or null when there are `maxSegments` segments. Segments without a place take
+   * the highest ones; among the free ones it picks at random, so that concurrent creates rarely pick the same.
    */
-  upsert(segment: SegmentDoc): Promise<SegmentDoc | null> {
-    const { _id, ...rest } = segment;
-    return this.model
-      .findOneAndUpdate({ _id }, { $set: rest }, { upsert: true, returnDocument: 'before' })
-      .lean<SegmentDoc>()
-      .exec();
+  private async freeSlot(maxSegments: number): Promise<number | null> {
+    const stored = await this.model.find({}, { _id: 0, slot: 1 }).lean<{ slot?: number | null }[]>().exec();
+    if (stored.length >= maxSegments) return null;
+    const taken = new Set(
+      stored.flatMap((segment) => (typeof segment.slot === 'number' ? [segment.slot] : [])),
+    );
+    const places = maxSegments - (stored.length - taken.size);
+    const free = Array.from({ length: places }, (_, slot) => slot).filter((slot) => !taken.has(slot));
+    return free.length === 0 ? null : free[Math.floor(Math.random() * free.length)]!;
   }
 }

@@ -1,0 +1,122 @@
+// The segment library through the gateway under concurrent operators: the 200-segment bound holds however many
+// creates arrive at once, and replays of one create take one place.
+import net, { type AddressInfo } from 'node:net';
+import { AuditLog } from '@bank-hub/shared';
+import type { RunningHub } from '../scripts/hub';
+import { callerOf, changedBehindTheHubsBack, errorCodes, mongoUri, type Send } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+/**
+ * A TCP proxy in front of the MongoDB-wire server that holds every chunk for `delayMs` each way: a database a few
+ * milliseconds away, as in production, where concurrent requests interleave between their reads and writes.
+ */
+async function startLatencyProxy(
+  uri: string,
+): Promise<{ uri: string; delayMs: number; stop(): Promise<void> }> {
+  const target = new URL(uri);
+  const sockets = new Set<net.Socket>();
+  const later = (write: () => void) => (proxy.delayMs > 0 ? setTimeout(write, proxy.delayMs) : write());
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(from);
+      from.on('data', (chunk) => later(() => to.write(chunk)));
+      from.on('close', () => later(() => to.destroy()));
+      from.on('error', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(uri);
+  proxied.port = String((server.address() as AddressInfo).port);
+  const proxy = {
+    uri: proxied.toString(),
+    delayMs: 0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((socket) => socket.destroy());
+        server.close(() => resolve());
+      }),
+  };
+  return proxy;
+}
+
+let proxy: Awaited<ReturnType<typeof startLatencyProxy>>;
+let hub: RunningHub;
+let alice: Send;
+let bob: Send;
+
+beforeAll(async () => {
+  proxy = await startLatencyProxy(mongoUri());
+  hub = await startTestHub('segment-library', {
+    mongoUri: proxy.uri,
+    // Eighty writes at once through the proxy keep members busy for a few seconds: this is about the bound alone.
+    config: { SUBGRAPH_TIMEOUT_MS: 30_000 },
+  });
+  alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
+  bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
+});
+
+afterAll(async () => {
+  proxy.delayMs = 0;
+  await stopTestHub(hub);
+  await proxy.stop();
+});
+
+const UPSERT_SEGMENT = `mutation ($input: SegmentInput!) { upsertSegment(input: $input) { code name } }`;
+const segments = () => hub.connections.members.collection<{ _id: string }>('segments');
+
+describe('the 200-segment bound', () => {
+  it('holds for 80 concurrent creates of 40 segments, each sent twice, when 20 places are left', async () => {
+    // Segments stored before the bound existed (as the seed's): they count like any other.
+    const seeded = await segments().countDocuments();
+    const stored = Array.from({ length: 180 - seeded }, (_, i) => ({
+      _id: `STORED_${i}`,
+      name: `Stored ${i}`,
+      description: null,
+      rule: { field: 'level', op: 'eq', value: 'GOLD' },
+      updatedAt: new Date(),
+      updatedBy: 'test',
+    }));
+    await segments().insertMany(stored);
+    await changedBehindTheHubsBack(hub.connections.members);
+    expect(await segments().countDocuments()).toBe(180);
+
+    proxy.delayMs = 10;
+    const codes = Array.from({ length: 40 }, (_, i) => `CONCURRENT_${i}`);
+    const rule = { field: 'riskLevel', op: 'eq', value: 'R3' };
+    const sent = codes.flatMap((code) => [alice, bob].map((send) => ({ code, send })));
+    const answers = await Promise.all(
+      sent.map(({ code, send }) => send(UPSERT_SEGMENT, { input: { code, name: code, rule } })),
+    );
+
+    proxy.delayMs = 0;
+    const refusals = answers.flatMap((answer) => errorCodes(answer));
+    expect(new Set(refusals)).toEqual(new Set(['SEGMENT_LIMIT_REACHED']));
+    expect(await segments().countDocuments()).toBe(200);
+    const created = new Set(answers.flatMap((answer) => answer.data?.upsertSegment?.code ?? []));
+    expect(created.size).toBe(20);
+    const kept = await segments()
+      .find({ _id: { $in: codes } })
+      .toArray();
+    expect(new Set(kept.map((segment) => segment._id))).toEqual(created);
+    // A create sent twice is one segment: both sends are answered alike, and the later one is audited as an edit.
+    const audit = AuditLog.open(hub.connections.members);
+    for (const code of codes) {
+      const [first, second] = answers.filter((_, i) => sent[i]!.code === code);
+      expect([code, errorCodes(first!)]).toEqual([code, errorCodes(second!)]);
+      const records = await audit.forTarget('Segment', code);
+      expect([code, records.filter((record) => record.before === null).length]).toEqual([
+        code,
+        created.has(code) ? 1 : 0,
+      ]);
+      // The edit's before is the segment as operators wrote it, without the place it holds.
+      for (const record of records.filter((each) => each.before !== null))
+        expect(Object.keys(record.before as object).sort()).toEqual(
+          Object.keys(record.after as object).sort(),
+        );
+    }
+  });
+});
