@@ -1,6 +1,8 @@
 // awardPoints is idempotent through the gateway, also under 100 concurrent calls with one key; a retry, or else the
 // recovery pass, finishes an entry whose writer died at any step without counting it twice; and the level always
 // follows the growth points.
+import type { GraphQLError } from 'graphql';
+import { GraphClient } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { startTestHub, stopTestHub } from './support/hub';
 import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
@@ -12,17 +14,18 @@ import {
   clientToken,
   errorCodes,
   graphql,
+  testConfig,
   testLogger,
 } from './support/env';
 import { storedState } from './support/stored';
+import { graphMemberPoints } from '../subgraphs/engagement/src/members-points';
 
 let hub: RunningHub;
 let repos: MembersRepositories;
 let operatorToken: string;
 
 beforeAll(async () => {
-  // Members waits up to 10 s for an entry in progress before it answers CONFLICT: longer than the gateway's default
-  // 3 s per subgraph request, which would answer SERVICE_UNAVAILABLE first.
+  // Time for 100 concurrent calls on a busy machine; points-deadline.test.ts keeps the gateway's default.
   hub = await startTestHub('points', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 } });
   repos = await openRepositories(hub.connections.members);
   operatorToken = await clientToken('ops.alice', 'operator');
@@ -190,6 +193,89 @@ describe('an idempotency key reused for a different entry', () => {
     // Another entry still pending may yet be refused and give its key back: no refusal for good before it is applied.
     expect(responses.flatMap(errorCodes)).toEqual(['CONFLICT', 'CONFLICT']);
     expect(await balanceOf('M0055')).toEqual(before);
+  });
+});
+
+/** Members' points mutations as engagement calls them: through the gateway, with the hub's service identity. */
+const engagementPoints = () =>
+  graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET));
+
+describe('refunds of a spend', () => {
+  it('never give back more than the spend took, also when many under other keys arrive at once', async () => {
+    const memberId = 'M0063';
+    const points = engagementPoints();
+    const move = { memberId, reason: 'points mall' };
+    await points.move(
+      'awardPoints',
+      { ...move, amount: 100, idempotencyKey: 'refund-race-credit-M0063' },
+      'test',
+    );
+    await points.move(
+      'spendPoints',
+      { ...move, amount: 100, idempotencyKey: 'refund-race-spend-M0063' },
+      'test',
+    );
+    const before = await balanceOf(memberId);
+    const refunds = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        points.refund(
+          {
+            ...move,
+            spendKey: 'refund-race-spend-M0063',
+            amount: 10,
+            idempotencyKey: `refund-race-${i}-M0063`,
+          },
+          'test',
+        ),
+      ),
+    );
+    expect(refunds.filter((refund) => refund.status === 'fulfilled')).toHaveLength(10);
+    expect(
+      new Set(
+        refunds.flatMap((refund) =>
+          refund.status === 'rejected' ? [(refund.reason as GraphQLError).extensions.code] : [],
+        ),
+      ),
+    ).toEqual(new Set(['REFUND_EXCEEDS_SPEND']));
+    expect((await balanceOf(memberId)).points - before.points).toBe(100);
+    expect(await repos.ledger.model.countDocuments({ memberId, kind: 'REFUND' })).toBe(10);
+  });
+});
+
+describe('awards, spends and refunds of one member at once', () => {
+  it('all count, each once, and the balance moves by the sum of their entries', async () => {
+    const memberId = 'M0065';
+    const points = engagementPoints();
+    const move = { memberId, reason: 'points mall' };
+    const before = await balanceOf(memberId);
+    await points.move('awardPoints', { ...move, amount: 2_000, idempotencyKey: 'mix-credit-M0065' }, 'test');
+    const spendId = await points.move(
+      'spendPoints',
+      { ...move, amount: 500, idempotencyKey: 'mix-spend-M0065' },
+      'test',
+    );
+    const moves = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => [
+        points.move('awardPoints', { ...move, amount: 10, idempotencyKey: `mix-award-${i}-M0065` }, 'test'),
+        points.move('spendPoints', { ...move, amount: 90, idempotencyKey: `mix-spend-${i}-M0065` }, 'test'),
+        points.refund(
+          { ...move, spendKey: 'mix-spend-M0065', amount: 60, idempotencyKey: `mix-refund-${i}-M0065` },
+          'test',
+        ),
+      ]).flat(),
+    );
+    const refused = moves.flatMap((settled) =>
+      settled.status === 'rejected' ? [(settled.reason as GraphQLError).extensions.code] : [],
+    );
+    // 500 of the spend to give back: eight refunds of 60, the others refused; the spends all covered.
+    expect(refused).toEqual(['REFUND_EXCEEDS_SPEND', 'REFUND_EXCEEDS_SPEND']);
+    const entries = await repos.ledger.model.find({ memberId, idempotencyKey: { $regex: '^mix-' } }).lean();
+    expect(entries.every((entry) => entry.state === 'APPLIED')).toBe(true);
+    const after = await balanceOf(memberId);
+    expect(after.points - before.points).toBe(entries.reduce((sum, entry) => sum + entry.amount, 0));
+    expect(after.points - before.points).toBe(2_000 - 500 + 100 - 900 + 480);
+    expect(after.growthPoints - before.growthPoints).toBe(2_100);
+    expect(await repos.ledger.findById(spendId)).toMatchObject({ refunded: 480 });
   });
 });
 
@@ -485,6 +571,7 @@ describe('the points recovery pass', () => {
     await repos.ledger.model.create(
       died('PE-rec-overspend', 'rec-overspend-M0050', memberId, -5_000, 'SPEND'),
     );
+    // A refund stored before refunds named their spend is finished as before.
     await repos.ledger.model.create(died('PE-rec-refund', 'rec-refund-M0050', memberId, 25, 'REFUND'));
     // A writer still within its lease is left alone.
     await repos.ledger.model.create({
@@ -525,6 +612,32 @@ describe('the points recovery pass', () => {
     expect(await recoverPoints(repos, testLogger)).toMatchObject({ finished: 0, abandoned: 0 });
     expect(await balanceOf(memberId)).toEqual(after);
     await repos.ledger.model.deleteOne({ _id: 'PE-rec-alive' });
+  });
+
+  it('abandons a refund whose spend the refunds since gave back, giving its key back', async () => {
+    const memberId = 'M0064';
+    const points = engagementPoints();
+    const move = { memberId, reason: 'points mall' };
+    await points.move('awardPoints', { ...move, amount: 100, idempotencyKey: 'rec-credit-M0064' }, 'test');
+    const spendId = await points.move(
+      'spendPoints',
+      { ...move, amount: 100, idempotencyKey: 'rec-spend-M0064' },
+      'test',
+    );
+    // Its writer died before counting it against the spend; another refund took the room since.
+    await repos.ledger.model.create({
+      ...died('PE-rec-late-refund', 'rec-late-refund-M0064', memberId, 60, 'REFUND'),
+      refundOf: spendId,
+    });
+    await points.refund(
+      { ...move, spendKey: 'rec-spend-M0064', amount: 50, idempotencyKey: 'rec-refund-M0064' },
+      'test',
+    );
+    const before = await balanceOf(memberId);
+    expect(await recoverPoints(repos, testLogger)).toMatchObject({ ran: true, abandoned: 1 });
+    expect(await repos.ledger.countForKey('rec-late-refund-M0064')).toBe(0);
+    expect(await balanceOf(memberId)).toEqual(before);
+    expect(await repos.ledger.findById(spendId)).toMatchObject({ refunded: 50 });
   });
 
   it.each([

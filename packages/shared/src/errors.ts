@@ -38,6 +38,8 @@ export const ErrorCode = {
   INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
   /** An award or refund that would take a balance past the largest the graph can answer (2,147,483,647). */
   BALANCE_LIMIT_REACHED: 'BALANCE_LIMIT_REACHED',
+  /** A refund that, with the refunds of the same spend before it, would give back more points than the spend took. */
+  REFUND_EXCEEDS_SPEND: 'REFUND_EXCEEDS_SPEND',
   /** A new segment past the most the members subgraph keeps (every page evaluates every segment). */
   SEGMENT_LIMIT_REACHED: 'SEGMENT_LIMIT_REACHED',
   /** A benefit whose stock is gone. */
@@ -100,8 +102,8 @@ export function requestError(
 export const badInput = (message: string, field: string): GraphQLError =>
   hubError(ErrorCode.BAD_USER_INPUT, message, { field });
 
-/** What an error repeats of a caller's id: its first 64 characters, so that a megabyte of id is not sent back. */
-const echoed = (id: string): string => id.slice(0, 64);
+/** What an error repeats of a caller's id or code: its first 64 characters, so that a megabyte of it is not sent back. */
+export const echoed = (id: string): string => id.slice(0, 64);
 
 export const notFound = (what: string, id: string): GraphQLError =>
   hubError(ErrorCode.NOT_FOUND, `${what} ${echoed(id)} does not exist`, { id: echoed(id) });

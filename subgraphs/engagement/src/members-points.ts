@@ -20,12 +20,19 @@ export interface PointsMove {
   idempotencyKey: string;
 }
 
-/** Awards add spendable and growth points; spends and refunds move spendable points only. */
-export type PointsMutation = 'awardPoints' | 'spendPoints' | 'refundPoints';
+/** A refund gives back (part of) one spend of the same member, named by the spend's key. */
+export interface RefundMove extends PointsMove {
+  spendKey: string;
+}
+
+/** Awards add spendable and growth points; spends move spendable points only. */
+export type PointsMutation = 'awardPoints' | 'spendPoints';
 
 export interface MemberPoints {
   /** The ledger entry's id. Members' own refusals keep their codes (e.g. INSUFFICIENT_POINTS). */
   move(mutation: PointsMutation, move: PointsMove, requestId: string): Promise<string>;
+  /** Gives back spendable points of a spend, as `move` does (e.g. REFUND_EXCEEDS_SPEND past what the spend took). */
+  refund(refund: RefundMove, requestId: string): Promise<string>;
 }
 
 /**
@@ -36,31 +43,66 @@ export interface MemberPoints {
 const MEMBERS_REFUSALS = new Set<string>([
   ErrorCode.INSUFFICIENT_POINTS,
   ErrorCode.BALANCE_LIMIT_REACHED,
+  ErrorCode.REFUND_EXCEEDS_SPEND,
   ErrorCode.NOT_FOUND,
   ErrorCode.CONFLICT,
   ErrorCode.IDEMPOTENCY_KEY_REUSED,
 ]);
 
 export function graphMemberPoints(graph: GraphClient): MemberPoints {
+  /** Sends one of members' points mutations, whose entry's id it answers. */
+  const send = async (
+    mutation: PointsMutation | 'refundPoints',
+    document: string,
+    variables: PointsMove | RefundMove,
+    requestId: string,
+  ) => {
+    const caller: GraphCaller = { identity: ENGAGEMENT_SERVICE, requestId };
+    const response = await graph.query<Record<string, { id: string } | null>>(caller, document, {
+      ...variables,
+    });
+    const entry = response.data?.[mutation];
+    if (entry) return entry.id;
+    const [error] = response.errors;
+    const code = error?.extensions?.code;
+    if (error && code && MEMBERS_REFUSALS.has(code)) throw hubError(code as ErrorCode, error.message);
+    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the members subgraph could not move points', {
+      serviceName: 'members',
+      reason: error?.message,
+    });
+  };
   return {
-    async move(mutation, move, requestId) {
-      const caller: GraphCaller = { identity: ENGAGEMENT_SERVICE, requestId };
-      const response = await graph.query<Record<PointsMutation, { id: string } | null>>(
-        caller,
+    move: (mutation, move, requestId) =>
+      send(
+        mutation,
         `mutation MovePoints($memberId: ID!, $amount: Int!, $reason: String!, $idempotencyKey: String!) {
           ${mutation}(memberId: $memberId, amount: $amount, reason: $reason, idempotencyKey: $idempotencyKey) { id }
         }`,
-        { ...move },
-      );
-      const entry = response.data?.[mutation];
-      if (entry) return entry.id;
-      const [error] = response.errors;
-      const code = error?.extensions?.code;
-      if (error && code && MEMBERS_REFUSALS.has(code)) throw hubError(code as ErrorCode, error.message);
-      throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'the members subgraph could not move points', {
-        serviceName: 'members',
-        reason: error?.message,
-      });
-    },
+        move,
+        requestId,
+      ),
+    refund: (refund, requestId) =>
+      send(
+        'refundPoints',
+        `mutation RefundPoints(
+          $memberId: ID!
+          $spendKey: String!
+          $amount: Int!
+          $reason: String!
+          $idempotencyKey: String!
+        ) {
+          refundPoints(
+            memberId: $memberId
+            spendKey: $spendKey
+            amount: $amount
+            reason: $reason
+            idempotencyKey: $idempotencyKey
+          ) {
+            id
+          }
+        }`,
+        refund,
+        requestId,
+      ),
   };
 }

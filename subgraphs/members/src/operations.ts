@@ -4,6 +4,7 @@ import {
   ErrorCode,
   badInput,
   checked,
+  echoed,
   hubError,
   notFound,
   optionalText,
@@ -32,9 +33,6 @@ interface TagDefinitionInput {
   source: TagSource;
   description?: string | null;
 }
-
-/** What a refusal repeats of a code it did not find: a code is at most 64 characters, a caller's may be a megabyte. */
-const echoed = (code: string): string => code.slice(0, 64);
 
 /** Descriptions: optional, at most this many characters (Sandbox and the console show them whole). */
 const MAX_DESCRIPTION = 500;

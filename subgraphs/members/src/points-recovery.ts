@@ -28,12 +28,22 @@ export interface PointsRecovery {
   ran: boolean;
   /** Entries applied (or only marked, when their writer had applied them) by this pass. */
   finished: number;
-  /** Entries dropped unapplied, as their writer would have: a spend the balance no longer covers, an award with no room. */
+  /**
+   * Entries dropped unapplied, as their writer would have: a spend the balance no longer covers, an award with no room,
+   * a refund its spend has no room left for.
+   */
   abandoned: number;
   levelsRaised: number;
   /** Members moved off a level taken out or renamed since, to the level they now stand at (see levelOfMember). */
   levelsReplaced: number;
 }
+
+/** Refusals of an entry its writer would have dropped too, giving its key back. */
+const ABANDONED = new Set<unknown>([
+  ErrorCode.INSUFFICIENT_POINTS,
+  ErrorCode.BALANCE_LIMIT_REACHED,
+  ErrorCode.REFUND_EXCEEDS_SPEND,
+]);
 
 /** One pass, as of `now`. */
 export async function recoverPoints(
@@ -60,7 +70,7 @@ export async function recoverPoints(
         if (await finishStuckEntry(repos, entry, by, now)) result.finished += 1;
       } catch (error) {
         const code = error instanceof GraphQLError ? error.extensions.code : null;
-        if (code === ErrorCode.INSUFFICIENT_POINTS || code === ErrorCode.BALANCE_LIMIT_REACHED) {
+        if (ABANDONED.has(code)) {
           result.abandoned += 1;
           logger.warn({ entry: entry._id, reason: (error as Error).message }, 'points entry abandoned');
         } else {

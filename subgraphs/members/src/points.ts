@@ -4,19 +4,25 @@
 // whose writer died halfway. A spend is also guarded by the balance, so concurrent spends never take it below zero; an
 // award sets the level in the same update as the points, so the level never lags the growth points. An entry taken
 // over from a writer whose lease ran out, and then refused by the balances, is refused in the member's document too
-// before its key is given back, so that the stalled writer can never apply it afterwards.
+// before its key is given back, so that the stalled writer can never apply it afterwards. A refund names the spend it
+// gives back, and is counted against that spend (in the spend's own entry) before it reaches the balance, so that the
+// refunds of a spend never give back more than it took.
 import { randomUUID } from 'node:crypto';
-import { badInput, checked, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
+import { badInput, checked, echoed, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
 import { growthRangeOf, levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
 import { MAX_BALANCE, type LevelMove, type MemberDoc, type PointsChange } from './models/member';
 import type { MembershipLevelDoc } from './models/membership-level';
-import type { EntryKind, PointsEntryDoc } from './models/points-ledger';
+import { MAX_REFUNDS_PER_SPEND, type EntryKind, type PointsEntryDoc } from './models/points-ledger';
 
 const LEASE_MS = 30_000;
+/** How long a caller of a key waits at most for another writer of it, when the caller set no deadline of its own. */
 const WAIT_FOR_OWNER_MS = 10_000;
+/** Time kept back from the caller's deadline to send CONFLICT before the caller stops listening. */
+const ANSWER_MARGIN_MS = 500;
 const POLL_MS = 25;
 export const MAX_ENTRY_AMOUNT = 1_000_000;
+const KEY_PATTERN = /^[\w.:-]{8,128}$/;
 
 export interface PointsRequest {
   memberId: string;
@@ -26,6 +32,14 @@ export interface PointsRequest {
   idempotencyKey: string;
   actor: string;
   requestId: string;
+  /** Until when the caller waits for the answer (epoch ms; the gateway's deadline); null when it set none. */
+  deadline: number | null;
+}
+
+/** A refund names the spend it gives back (part of). */
+export interface RefundRequest extends PointsRequest {
+  /** The idempotency key of the member's SPEND entry this refund gives back. */
+  spendKey: string;
 }
 
 /** What each kind of entry does to the balances, and the audit action that records it. */
@@ -43,13 +57,24 @@ export function checkPointsRequest(request: PointsRequest): PointsRequest {
   // Members read the reason in their ledger: a right-to-left override or an invisible character would show them
   // another reason than the one recorded.
   const reason = checked(() => requiredText(request.reason, 'reason', 200));
-  if (!/^[\w.:-]{8,128}$/.test(request.idempotencyKey)) {
-    throw badInput(
-      'idempotencyKey must be 8 to 128 characters of letters, digits, _ . : -',
-      'idempotencyKey',
-    );
-  }
+  checkKey(request.idempotencyKey, 'idempotencyKey');
   return { ...request, reason };
+}
+
+function checkKey(key: string, field: string) {
+  if (!KEY_PATTERN.test(key))
+    throw badInput(`${field} must be 8 to 128 characters of letters, digits, _ . : -`, field);
+}
+
+/**
+ * Until when a caller of a key waits for another writer of it before answering CONFLICT: WAIT_FOR_OWNER_MS at most,
+ * and never past the caller's own deadline, so that the caller hears CONFLICT rather than its own timeout.
+ */
+export function waitForOwnerUntil(now: number, callerDeadline: number | null): number {
+  return Math.min(
+    now + WAIT_FOR_OWNER_MS,
+    callerDeadline === null ? Infinity : callerDeadline - ANSWER_MARGIN_MS,
+  );
 }
 
 /** Adds spendable and growth points; the level follows the growth points. */
@@ -60,26 +85,81 @@ export const awardPoints = (repos: MembersRepositories, request: PointsRequest) 
 export const spendPoints = (repos: MembersRepositories, request: PointsRequest) =>
   recordEntry(repos, 'SPEND', request);
 
-/** Gives back spendable points of a spend that bought nothing; growth points and the level stay as they are. */
-export const refundPoints = (repos: MembersRepositories, request: PointsRequest) =>
-  recordEntry(repos, 'REFUND', request);
+/**
+ * Gives back spendable points of a spend of the same member that bought nothing, never more than that spend took with
+ * all its refunds together (REFUND_EXCEEDS_SPEND otherwise, with nothing stored); growth points and the level stay as
+ * they are. Another member's spend is NOT_FOUND, exactly as a key that names no entry.
+ */
+export async function refundPoints(
+  repos: MembersRepositories,
+  input: RefundRequest,
+): Promise<PointsEntryDoc> {
+  const request = checkPointsRequest(input);
+  checkKey(input.spendKey, 'spendKey');
+  await memberMustExist(repos, request.memberId);
+  const spend = await repos.ledger.findByKey(input.spendKey);
+  if (!spend || spend.memberId !== request.memberId) {
+    throw hubError(
+      ErrorCode.NOT_FOUND,
+      `member ${echoed(request.memberId)} has no spend under ${input.spendKey}`,
+      {
+        field: 'spendKey',
+      },
+    );
+  }
+  if (spend.kind !== 'SPEND') {
+    throw badInput(
+      `the entry under spendKey is ${spend.kind === 'AWARD' ? 'an' : 'a'} ${spend.kind}, not a spend`,
+      'spendKey',
+    );
+  }
+  // A spend still in progress may yet be refused: there may be nothing to give back.
+  if (spend.state !== 'APPLIED') {
+    throw hubError(ErrorCode.CONFLICT, 'the spend under spendKey is still in progress; retry later', {
+      field: 'spendKey',
+    });
+  }
+  // Checked again, with the refunds before it, when the refund is counted against the spend (see applyEntry).
+  if (request.amount > -spend.amount) throw refundExceeds(spend);
+  return recordEntry(repos, 'REFUND', request, spend._id);
+}
 
+async function memberMustExist(repos: MembersRepositories, memberId: string) {
+  if (!(await repos.members.exists(memberId))) {
+    throw hubError(ErrorCode.NOT_FOUND, `member ${echoed(memberId)} does not exist`, { field: 'memberId' });
+  }
+}
+
+/**
+ * A refund past what its spend has left to give back, or past the most refunds a spend takes: the spend's amount, and
+ * what its refunds gave back so far.
+ */
+function refundExceeds(spend: PointsEntryDoc) {
+  const refunded = spend.refunded ?? 0;
+  return hubError(
+    ErrorCode.REFUND_EXCEEDS_SPEND,
+    `the spend took ${-spend.amount} points and its refunds gave back ${refunded}: no refund may give back more, ` +
+      `and a spend takes at most ${MAX_REFUNDS_PER_SPEND} refunds`,
+    { field: 'amount', spent: -spend.amount, refunded },
+  );
+}
+
+/** `refundOf`: a refund's spend (its entry id). */
 async function recordEntry(
   repos: MembersRepositories,
   kind: EntryKind,
   input: PointsRequest,
+  refundOf?: string,
 ): Promise<PointsEntryDoc> {
   const request = checkPointsRequest(input);
-  if (!(await repos.members.exists(request.memberId))) {
-    throw hubError(ErrorCode.NOT_FOUND, `member ${request.memberId} does not exist`, { field: 'memberId' });
-  }
+  await memberMustExist(repos, request.memberId);
   const amount = KINDS[kind].change(request.amount).points;
   const byCaller: EntryFinisher = {
     actor: request.actor,
     requestId: request.requestId,
     completedBy: 'retry',
   };
-  const deadline = Date.now() + WAIT_FOR_OWNER_MS;
+  const deadline = waitForOwnerUntil(Date.now(), request.deadline);
   for (;;) {
     const now = new Date();
     const entry: PointsEntryDoc = {
@@ -95,14 +175,19 @@ async function recordEntry(
       levelAfter: null,
       createdAt: now,
       createdBy: request.actor,
+      ...(refundOf ? { refundOf } : {}),
     };
     if (await repos.ledger.tryInsert(entry)) return applyEntry(repos, entry, byCaller, false);
     // The key was used before: return that entry once it is applied, finishing it if its writer died.
     const existing = await repos.ledger.findByKey(request.idempotencyKey);
     // A refused spend gave its key back: try again as the first.
     if (!existing) continue;
+    // A refund stored before refunds named their spend answers a retry of its key as before.
     const same =
-      existing.memberId === request.memberId && existing.amount === amount && existing.kind === kind;
+      existing.memberId === request.memberId &&
+      existing.amount === amount &&
+      existing.kind === kind &&
+      (existing.refundOf ?? refundOf) === refundOf;
     if (existing.state === 'APPLIED') {
       if (same) return existing;
       throw keyReused(existing, request.memberId);
@@ -163,6 +248,7 @@ async function applyEntry(
   takenOver: boolean,
 ): Promise<PointsEntryDoc> {
   const { change, action } = KINDS[entry.kind];
+  if (entry.refundOf) await countAgainstSpend(repos, entry, entry.refundOf, takenOver);
   const member = await applyOnce(repos, entry, change(Math.abs(entry.amount)), takenOver);
   const applied = await repos.ledger.markApplied(entry._id, member.points, member.levelCode);
   const result = applied ?? (await repos.ledger.findByKey(entry.idempotencyKey))!;
@@ -176,6 +262,24 @@ async function applyEntry(
     requestId: by.requestId,
   });
   return result;
+}
+
+/**
+ * Counts a refund against its spend before it reaches the balance, once however many finishers count it. One the spend
+ * has no room left for is refused as the balances refuse an entry (see applyOnce), giving its key back: a refund not
+ * counted has never reached the balance. Left to applyOnce when another finisher applied or refused it meanwhile.
+ */
+async function countAgainstSpend(
+  repos: MembersRepositories,
+  entry: PointsEntryDoc,
+  spendId: string,
+  takenOver: boolean,
+): Promise<void> {
+  if (await repos.ledger.reserveRefund(spendId, entry._id, entry.amount)) return;
+  const [member] = await repos.members.findByIds([entry.memberId]);
+  const refusedBefore = member?.refusedEntries?.includes(entry._id) ?? false;
+  if (!(await refuse(repos, entry, takenOver, refusedBefore))) return;
+  throw refundExceeds((await repos.ledger.findById(spendId))!);
 }
 
 /**
@@ -213,6 +317,9 @@ async function applyOnce(
     const refused = member.refusedEntries?.includes(entry._id) ?? false;
     if (refused || !fits(member, change)) {
       if (!(await refuse(repos, entry, takenOver, refused))) continue;
+      // Its key given back, a refund no longer takes room of its spend. A finisher dying right here leaves that room
+      // taken: its spend can then give back less, never more.
+      if (entry.refundOf) await repos.ledger.releaseRefund(entry.refundOf, entry._id, entry.amount);
       throw refusalOf(member, entry, change, refused);
     }
     const applied = await repos.members.applyPoints(

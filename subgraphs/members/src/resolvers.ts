@@ -113,19 +113,21 @@ export const resolvers: Resolvers = {
     },
     awardPoints: (_parent, args, ctx) => {
       const actor = requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
-      return awardPoints(ctx.repos, { ...args, actor, requestId: ctx.requestId });
+      return awardPoints(ctx.repos, { ...args, actor, requestId: ctx.requestId, deadline: ctx.deadline });
     },
     spendPoints: (_parent, args, ctx) =>
       spendPoints(ctx.repos, {
         ...args,
         actor: requireScope(ctx.identity, Scope.SERVICE),
         requestId: ctx.requestId,
+        deadline: ctx.deadline,
       }),
     refundPoints: (_parent, args, ctx) =>
       refundPoints(ctx.repos, {
         ...args,
         actor: requireScope(ctx.identity, Scope.SERVICE),
         requestId: ctx.requestId,
+        deadline: ctx.deadline,
       }),
     applyLifecycle: (_parent, { results }, ctx) =>
       applyLifecycle(

@@ -4,6 +4,7 @@ import { growthRangeOf, levelForGrowthPoints, levelOfMember } from '../src/domai
 import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
 import { compileRule } from '../src/domain/segment-filter';
 import { affinityKeysOf, checkTagValue } from '../src/domain/tags';
+import { waitForOwnerUntil } from '../src/points';
 import { LEVELS } from '../src/seed';
 
 describe('masking', () => {
@@ -221,4 +222,14 @@ describe('guestMember', () => {
   it.each(['M0001', 'guest', 'guest:x'])('does not take %s for a guest', (id) => {
     expect(isGuest({ _id: id })).toBe(false);
   });
+});
+
+describe('waitForOwnerUntil', () => {
+  const now = 1_000_000;
+  it.each([
+    ['no deadline: 10 s', null, now + 10_000],
+    ['a deadline 3 s away (the gateway’s default): in time to answer before it', now + 3_000, now + 2_500],
+    ['a deadline a minute away: still 10 s', now + 60_000, now + 10_000],
+    ['a deadline passed: no wait', now - 1, now - 501],
+  ])('with %s', (_, deadline, until) => expect(waitForOwnerUntil(now, deadline)).toBe(until));
 });

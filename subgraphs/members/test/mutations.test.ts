@@ -3,6 +3,7 @@
 import { BSON, type CommandStartedEvent } from 'mongodb';
 import { AuditLog } from '@bank-hub/shared';
 import { changedBehindTheHubsBack, errorCodes, graphql } from '../../../test/support/env';
+import { storedState } from '../../../test/support/stored';
 import { compileRule } from '../src/domain/segment-filter';
 import { startMembers, type MembersUnderTest, type SendAs } from './support';
 
@@ -608,6 +609,13 @@ describe('awardPoints', () => {
     expect(errorCodes(response)).toEqual(['NOT_FOUND']);
   });
 
+  it('answers NOT_FOUND for a 100 KB member id without sending it back whole', async () => {
+    const memberId = 'M'.repeat(100_000);
+    const response = await operator(AWARD, { memberId, amount: 5, key: 'unknown-member-2' });
+    expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(response.errors).length).toBeLessThan(1_000);
+  });
+
   it("shows a member their own ledger and no one else's, even through entity resolution", async () => {
     const ENTITIES = `query ($representations: [_Any!]!) {
       _entities(representations: $representations) { ... on Member { id pointsLedger { amount } } }
@@ -659,8 +667,10 @@ describe('spendPoints and refundPoints', () => {
   const SPEND = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
     spendPoints(memberId: $memberId, amount: $amount, reason: "points mall", idempotencyKey: $key) { ${ENTRY} }
   }`;
-  const REFUND = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
-    refundPoints(memberId: $memberId, amount: $amount, reason: "sold out", idempotencyKey: $key) { ${ENTRY} }
+  const REFUND = `mutation ($memberId: ID!, $spendKey: String!, $amount: Int!, $key: String!) {
+    refundPoints(memberId: $memberId, spendKey: $spendKey, amount: $amount, reason: "sold out", idempotencyKey: $key) {
+      ${ENTRY} refundOf
+    }
   }`;
   const AWARD_AS = `mutation ($memberId: ID!, $amount: Int!, $key: String!) {
     awardPoints(memberId: $memberId, amount: $amount, reason: "task reward", idempotencyKey: $key) { ${ENTRY} }
@@ -796,15 +806,160 @@ describe('spendPoints and refundPoints', () => {
     expect((await balances('M0015')).points).toBe(2_147_484_547);
   });
 
-  it('gives back spendable points with a refund, never growth points', async () => {
+  /** A spend of `amount` by a member given the points for it first; returns the spend's entry id. */
+  async function spent(memberId: string, amount: number, spendKey: string): Promise<string> {
+    await service(AWARD_AS, { memberId, amount, key: `credit-for-${spendKey}` });
+    const spend = await service(SPEND, { memberId, amount, key: spendKey });
+    expect(spend.errors).toBeUndefined();
+    return spend.data?.spendPoints.id as string;
+  }
+
+  it('gives back spendable points of a spend with a refund, never growth points', async () => {
+    const spendId = await spent('M0012', 40, 'refund-spend-M0012-1');
     const before = await balances('M0012');
-    const refunded = await service(REFUND, { memberId: 'M0012', amount: 40, key: 'refund-M0012-1' });
-    expect(refunded.data?.refundPoints).toMatchObject({ kind: 'REFUND', amount: 40 });
+    const refunded = await service(REFUND, {
+      memberId: 'M0012',
+      spendKey: 'refund-spend-M0012-1',
+      amount: 40,
+      key: 'refund-M0012-1',
+    });
+    expect(refunded.data?.refundPoints).toMatchObject({ kind: 'REFUND', amount: 40, refundOf: spendId });
     expect(await balances('M0012')).toEqual({ ...before, points: before.points + 40 });
   });
 
+  it('never gives back more of a spend than it took, in one refund or several under other keys', async () => {
+    await spent('M0017', 100, 'refund-spend-M0017');
+    const refund = (amount: number, key: string) =>
+      service(REFUND, { memberId: 'M0017', spendKey: 'refund-spend-M0017', amount, key });
+    const before = await balances('M0017');
+    expect(errorCodes(await refund(101, 'refund-M0017-whole'))).toEqual(['REFUND_EXCEEDS_SPEND']);
+    const first = await refund(60, 'refund-M0017-1');
+    expect(first.errors).toBeUndefined();
+    const over = await refund(41, 'refund-M0017-2');
+    expect(over.errors?.[0]?.extensions).toMatchObject({
+      code: 'REFUND_EXCEEDS_SPEND',
+      field: 'amount',
+      spent: 100,
+      refunded: 60,
+    });
+    expect((await refund(40, 'refund-M0017-3')).errors).toBeUndefined();
+    expect(errorCodes(await refund(1, 'refund-M0017-4'))).toEqual(['REFUND_EXCEEDS_SPEND']);
+    // A retry of a refund given is answered with it, also once the spend is refunded in full.
+    expect((await refund(60, 'refund-M0017-1')).data?.refundPoints).toEqual(first.data?.refundPoints);
+    expect(await balances('M0017')).toEqual({ ...before, points: before.points + 100 });
+    // The refused refunds stored nothing and gave their keys back.
+    for (const key of ['refund-M0017-whole', 'refund-M0017-2', 'refund-M0017-4'])
+      expect(await members.repos.ledger.countForKey(key)).toBe(0);
+  });
+
+  it('refunds only a spend of the same member, answering another member’s spend as one that does not exist', async () => {
+    await spent('M0018', 50, 'refund-spend-M0018');
+    await service(AWARD_AS, { memberId: 'M0019', amount: 50, key: 'refund-award-M0019' });
+    const before = await storedState({ members: members.connection });
+    const refund = (memberId: string, spendKey: string, amount = 10) =>
+      service(REFUND, { memberId, spendKey, amount, key: `refund-of-${spendKey}-by-${memberId}` });
+    const otherMember = await refund('M0019', 'refund-spend-M0018');
+    const noSpend = await refund('M0019', 'refund-spend-nowhere');
+    expect(otherMember.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'spendKey' });
+    expect(otherMember.errors?.[0]?.message).toBe(
+      noSpend.errors?.[0]?.message.replace('refund-spend-nowhere', 'refund-spend-M0018'),
+    );
+    expect(errorCodes(noSpend)).toEqual(['NOT_FOUND']);
+    const notASpend = await refund('M0019', 'refund-award-M0019');
+    expect(notASpend.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'spendKey' });
+    expect(await storedState({ members: members.connection })).toEqual(before);
+  });
+
+  it('refunds a spend only once it is applied: one still in progress is CONFLICT', async () => {
+    await stalledSpend('PE-pending-spend', 'pending-spend-M0022', 'M0022', 10);
+    const refund = await service(REFUND, {
+      memberId: 'M0022',
+      spendKey: 'pending-spend-M0022',
+      amount: 10,
+      key: 'refund-pending-M0022',
+    });
+    expect(refund.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'spendKey' });
+    expect(await members.repos.ledger.countForKey('refund-pending-M0022')).toBe(0);
+  });
+
+  it('counts a refund whose writer died after counting it against its spend once, when a retry finishes it', async () => {
+    const spendId = await spent('M0023', 50, 'refund-spend-M0023');
+    const entry = {
+      _id: 'PE-refund-died',
+      memberId: 'M0023',
+      kind: 'REFUND' as const,
+      amount: 50,
+      reason: 'sold out',
+      idempotencyKey: 'refund-died-M0023',
+      refundOf: spendId,
+      state: 'PENDING' as const,
+      leaseUntil: new Date(Date.now() - 1_000),
+      balanceAfter: null,
+      levelAfter: null,
+      createdAt: new Date(),
+      createdBy: 'svc.engagement',
+    };
+    await members.repos.ledger.model.create(entry);
+    expect(await members.repos.ledger.reserveRefund(spendId, entry._id, 50)).toBe(true);
+    const before = await balances('M0023');
+    const retry = await service(REFUND, {
+      memberId: 'M0023',
+      spendKey: 'refund-spend-M0023',
+      amount: 50,
+      key: 'refund-died-M0023',
+    });
+    expect(retry.data?.refundPoints).toMatchObject({ id: 'PE-refund-died', amount: 50, refundOf: spendId });
+    expect(await balances('M0023')).toEqual({ ...before, points: before.points + 50 });
+    expect(await members.repos.ledger.findByKey('refund-spend-M0023')).toMatchObject({
+      refunded: 50,
+      refunds: ['PE-refund-died'],
+    });
+  });
+
+  it('leaves the room of a refund refused for the balance limit to the spend’s next refund', async () => {
+    await spent('M0024', 100, 'refund-spend-M0024');
+    const refund = (key: string) =>
+      service(REFUND, { memberId: 'M0024', spendKey: 'refund-spend-M0024', amount: 100, key });
+    const model = members.repos.members.model;
+    await model.updateOne({ _id: 'M0024' }, { $set: { points: 2_147_483_600 } });
+    expect(errorCodes(await refund('refund-M0024-1'))).toEqual(['BALANCE_LIMIT_REACHED']);
+    await model.updateOne({ _id: 'M0024' }, { $set: { points: 0 } });
+    expect((await refund('refund-M0024-2')).errors).toBeUndefined();
+    expect((await balances('M0024')).points).toBe(100);
+    expect(await members.repos.ledger.findByKey('refund-spend-M0024')).toMatchObject({ refunded: 100 });
+  });
+
+  it('takes at most 100 refunds of one spend', async () => {
+    await spent('M0025', 200, 'refund-spend-M0025');
+    const refund = (i: number) =>
+      service(REFUND, {
+        memberId: 'M0025',
+        spendKey: 'refund-spend-M0025',
+        amount: 1,
+        key: `refund-M0025-${i}`,
+      });
+    for (let i = 0; i < 100; i++) expect((await refund(i)).errors).toBeUndefined();
+    expect(errorCodes(await refund(100))).toEqual(['REFUND_EXCEEDS_SPEND']);
+    expect(await members.repos.ledger.findByKey('refund-spend-M0025')).toMatchObject({ refunded: 100 });
+  });
+
+  it('answers a refund key sent again for another spend IDEMPOTENCY_KEY_REUSED', async () => {
+    await spent('M0021', 30, 'refund-spend-M0021-1');
+    await spent('M0021', 30, 'refund-spend-M0021-2');
+    const refund = (spendKey: string) =>
+      service(REFUND, { memberId: 'M0021', spendKey, amount: 10, key: 'refund-M0021' });
+    expect((await refund('refund-spend-M0021-1')).errors).toBeUndefined();
+    expect(errorCodes(await refund('refund-spend-M0021-2'))).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+  });
+
   it('refuses a key reused for another kind of entry', async () => {
-    await service(REFUND, { memberId: 'M0012', amount: 5, key: 'kind-reuse-M0012' });
+    await spent('M0012', 5, 'kind-reuse-spend-M0012');
+    await service(REFUND, {
+      memberId: 'M0012',
+      spendKey: 'kind-reuse-spend-M0012',
+      amount: 5,
+      key: 'kind-reuse-M0012',
+    });
     const reused = await service(AWARD_AS, { memberId: 'M0012', amount: 5, key: 'kind-reuse-M0012' });
     expect(errorCodes(reused)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
   });
@@ -812,7 +967,12 @@ describe('spendPoints and refundPoints', () => {
   it('are the hub’s own: an operator or member may not spend or refund', async () => {
     for (const caller of [operator, member]) {
       const spend = await caller(SPEND, { memberId: 'M0001', amount: 1, key: 'spend-forbidden-1' });
-      const refund = await caller(REFUND, { memberId: 'M0001', amount: 1, key: 'refund-forbidden-1' });
+      const refund = await caller(REFUND, {
+        memberId: 'M0001',
+        spendKey: 'spend-forbidden-1',
+        amount: 1,
+        key: 'refund-forbidden-1',
+      });
       expect([...errorCodes(spend), ...errorCodes(refund)]).toEqual(['FORBIDDEN', 'FORBIDDEN']);
     }
     expect(await members.repos.ledger.countForKey('spend-forbidden-1')).toBe(0);

@@ -71,18 +71,31 @@ export function redeemPoints(
   });
 }
 
-/** A member's payments for claims, under keys derived from the claim: a retry, or anyone settling it, pays once. */
+/**
+ * A member's payments for claims, under keys derived from the claim: a retry, or anyone settling it, pays once. A
+ * refund names the claim's spend, the only one it may give back.
+ */
 export function pointsPayment(
   points: MemberPoints,
   memberId: string,
   reason: string,
   requestId: string,
 ): Payment {
-  const move = (mutation: 'spendPoints' | 'refundPoints', key: string, amount: number) =>
-    points.move(mutation, { memberId, amount, reason, idempotencyKey: key }, requestId).then(() => undefined);
+  const spendKey = (claimId: string) => `spend:${claimId}`;
   return {
-    pay: (claimId, amount) => move('spendPoints', `spend:${claimId}`, amount),
-    refund: (claimId, amount) => move('refundPoints', `refund:${claimId}`, amount),
+    pay: async (claimId, amount) => {
+      await points.move(
+        'spendPoints',
+        { memberId, amount, reason, idempotencyKey: spendKey(claimId) },
+        requestId,
+      );
+    },
+    refund: async (claimId, amount) => {
+      await points.refund(
+        { memberId, amount, reason, idempotencyKey: `refund:${claimId}`, spendKey: spendKey(claimId) },
+        requestId,
+      );
+    },
   };
 }
 

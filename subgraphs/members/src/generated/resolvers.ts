@@ -253,9 +253,10 @@ export type Mutation = {
    * Awards growth and spendable points. Idempotent: the same idempotencyKey returns the first entry and never
    * awards twice, also under concurrent calls. A key applied to another entry (another member, kind or amount) is
    * IDEMPOTENCY_KEY_REUSED for good and changes nothing; its extensions.usedFor gives that entry's kind and amount only
-   * when it is the same member's. A key whose entry is still in progress after 10 s is CONFLICT: retry later. Moves the
-   * member's level when a threshold is crossed. An award that would take either balance past 2,147,483,647 (the largest
-   * Int) is BALANCE_LIMIT_REACHED and stores nothing. Operator scope, or service scope (engagement's task and referral
+   * when it is the same member's. A key whose entry is still in progress is CONFLICT once the caller has waited 10 s, or
+   * in time to answer before the caller's deadline (the gateway's SUBGRAPH_TIMEOUT_MS) if that comes first: retry
+   * later. Moves the member's level when a threshold is crossed. An award that would take either balance past
+   * 2,147,483,647 (the largest Int) is BALANCE_LIMIT_REACHED and stores nothing. Operator scope, or service scope (engagement's task and referral
    * rewards).
    */
   awardPoints: PointsEntry;
@@ -264,8 +265,13 @@ export type Mutation = {
   /** Counts the audience of a rule and returns a sample, without saving anything. Operator scope. */
   previewSegment: SegmentPreview;
   /**
-   * Gives back spendable points of a spend that bought nothing (e.g. the item ran out after the spend). Growth points
-   * and the level stay. Idempotent like awardPoints; BALANCE_LIMIT_REACHED like it. Service scope.
+   * Gives back spendable points of a spend that bought nothing (e.g. the item ran out after the spend), named by the
+   * spend's idempotencyKey: a SPEND of the same member (another member's is NOT_FOUND, exactly as a key that names no
+   * entry; another kind of entry is BAD_USER_INPUT; a spend still in progress is CONFLICT). The refunds of one spend,
+   * under any keys, together never give back more than it took, also when they arrive at once, and one spend takes at
+   * most 100 refunds: a refund past that is REFUND_EXCEEDS_SPEND (extensions.spent, refunded) and stores nothing.
+   * Growth points and the level stay. Idempotent like awardPoints (the same key for another spend is
+   * IDEMPOTENCY_KEY_REUSED); BALANCE_LIMIT_REACHED like it. Service scope.
    */
   refundPoints: PointsEntry;
   /**
@@ -307,6 +313,7 @@ export type MutationRefundPointsArgs = {
   idempotencyKey: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+  spendKey: Scalars['String']['input'];
 };
 
 export type MutationSetMemberTagsArgs = {
@@ -356,6 +363,11 @@ export type PointsEntry = {
   memberId: Scalars['ID']['output'];
   /** Why the points moved. */
   reason: Scalars['String']['output'];
+  /**
+   * For a REFUND, the id of the spend entry it gives back (part of); null for other entries, and for refunds recorded
+   * before refunds named their spend.
+   */
+  refundOf?: Maybe<Scalars['ID']['output']>;
 };
 
 /** What a ledger entry does. */
@@ -866,7 +878,7 @@ export type MutationResolvers<
     ResolversTypes['PointsEntry'],
     ParentType,
     ContextType,
-    RequireFields<MutationRefundPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason'>
+    RequireFields<MutationRefundPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason' | 'spendKey'>
   >;
   setMemberTags?: Resolver<
     ResolversTypes['Member'],
@@ -909,6 +921,7 @@ export type PointsEntryResolvers<
   levelAfter?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refundOf?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<

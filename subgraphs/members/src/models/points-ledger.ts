@@ -5,7 +5,8 @@ export type EntryState = 'PENDING' | 'APPLIED';
 
 /**
  * AWARD adds spendable and growth points; SPEND takes spendable points (never below zero); REFUND gives back
- * spendable points of a spend that bought nothing. Growth points, which set the level, only ever grow by awards.
+ * spendable points of a spend that bought nothing, never more than that spend took. Growth points, which set the
+ * level, only ever grow by awards.
  */
 export type EntryKind = 'AWARD' | 'SPEND' | 'REFUND';
 
@@ -24,7 +25,22 @@ export interface PointsEntryDoc {
   levelAfter: string | null;
   createdAt: Date;
   createdBy: string;
+  /**
+   * A REFUND's spend: the id of the SPEND entry it gives back (part of). Absent on refunds stored before refunds named
+   * their spend.
+   */
+  refundOf?: string;
+  /** A SPEND's points given back so far: the sum of the refunds in `refunds`. Absent until its first refund. */
+  refunded?: number;
+  /**
+   * A SPEND's refunds counted against it (entry ids, at most MAX_REFUNDS_PER_SPEND), each counted once however often
+   * its finishers count it: no refund reaches the balance before it is here.
+   */
+  refunds?: string[];
 }
+
+/** Refunds one spend takes at most: its ids are kept in the spend's own document. */
+export const MAX_REFUNDS_PER_SPEND = 100;
 
 export const pointsEntrySchema = new Schema<PointsEntryDoc>(
   {
@@ -40,6 +56,9 @@ export const pointsEntrySchema = new Schema<PointsEntryDoc>(
     levelAfter: { type: String, default: null },
     createdAt: { type: Date, required: true },
     createdBy: { type: String, required: true },
+    refundOf: { type: String, default: undefined },
+    refunded: { type: Number, default: undefined },
+    refunds: { type: [String], default: undefined },
   },
   { collection: 'points_ledger', versionKey: false },
 );
@@ -63,6 +82,44 @@ export class PointsLedgerRepository {
 
   findByKey(idempotencyKey: string): Promise<PointsEntryDoc | null> {
     return this.model.findOne({ idempotencyKey }).lean<PointsEntryDoc>().exec();
+  }
+
+  findById(entryId: string): Promise<PointsEntryDoc | null> {
+    return this.model.findById(entryId).lean<PointsEntryDoc>().exec();
+  }
+
+  /**
+   * Counts a refund of `amount` against its spend, once per refund id: only while the refunds counted before it leave
+   * room for it (in the update's own filter, so concurrent refunds can never together pass the spend) and the spend
+   * keeps fewer than MAX_REFUNDS_PER_SPEND. True when it is counted, now or before; false when it does not fit.
+   */
+  async reserveRefund(spendId: string, refundId: string, amount: number): Promise<boolean> {
+    const spend = await this.model.findOne({ _id: spendId, kind: 'SPEND' }).lean<PointsEntryDoc>().exec();
+    if (!spend) throw new Error(`spend ${spendId} of refund ${refundId} is missing`);
+    if (spend.refunds?.includes(refundId)) return true;
+    // A spend's amount never changes: what room is left follows from what is refunded already.
+    const room = -spend.amount - amount;
+    if (room < 0) return false;
+    const counted = await this.model.updateOne(
+      {
+        _id: spendId,
+        refunds: { $ne: refundId },
+        [`refunds.${MAX_REFUNDS_PER_SPEND - 1}`]: { $exists: false },
+        $or: [{ refunded: { $exists: false } }, { refunded: { $lte: room } }],
+      },
+      { $inc: { refunded: amount }, $push: { refunds: refundId } },
+    );
+    if (counted.modifiedCount > 0) return true;
+    // Another finisher of the same refund may have counted it meanwhile.
+    return (await this.model.exists({ _id: spendId, refunds: refundId })) !== null;
+  }
+
+  /** Takes back the count of a refund refused for good (its key given back), so another may use the room. */
+  async releaseRefund(spendId: string, refundId: string, amount: number): Promise<void> {
+    await this.model.updateOne(
+      { _id: spendId, refunds: refundId },
+      { $inc: { refunded: -amount }, $pull: { refunds: refundId } },
+    );
   }
 
   /** Takes over a PENDING entry whose writer's lease has run out (it crashed or timed out). */
