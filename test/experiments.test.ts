@@ -20,6 +20,7 @@ import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted
 import { insertPublishedPage, publishedBanner } from './support/content';
 import {
   bearer,
+  callerOf,
   clientToken,
   dropAndClose,
   errorCodes,
@@ -325,6 +326,7 @@ describe('experiments', () => {
           variants: VARIANTS.map(({ key, weight }) => ({ key, weight })),
           // As publishedBanner stores it: a creative published before starts were recorded.
           startedAt: null,
+          endedAt: null,
           startsAt: new Date('2025-01-01T00:00:00Z'),
           endsAt: new Date('2030-01-01T00:00:00Z'),
         },
@@ -587,6 +589,82 @@ describe('experiments', () => {
         { key: 'B', members: 3, clickers: 0 },
       ],
     });
+  }, 60_000);
+
+  it('counts nothing after its creative is archived: the archive ends the experiment', async () => {
+    const pageId = await insertPublishedPage(
+      hub.connections.content,
+      'exparchive',
+      [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }],
+      [],
+    );
+    const alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
+    const bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
+    const created = await alice(
+      `mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`,
+      {
+        input: {
+          pageId,
+          slotCode: 'hero',
+          name: 'archived experiment',
+          kind: 'BANNER',
+          title: 'Hello',
+          imageUrl: 'https://cdn.example/x.jpg',
+          link: '/x',
+          startsAt: '2025-01-01T00:00:00Z',
+          endsAt: '2030-01-01T00:00:00Z',
+          experimentKey: 'exp-archive',
+          variants: VARIANTS.map(({ key, weight, title }) => ({ key, weight, title })),
+        },
+      },
+    );
+    expect(created.errors).toBeUndefined();
+    const target = { type: 'CREATIVE', id: created.data?.createCreative.id as string };
+    const STEP = (name: string) =>
+      `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status } }`;
+    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
+    expect((await bob(STEP('approve'), { target })).errors).toBeUndefined();
+    const members = membersOf('MARC', 'exp-archive', 3);
+    const everyone = [...members.A, ...members.B];
+    // Seen while it ran; clicked, and a flow completed as products recorded it, only once it was archived.
+    await asMembers(everyone.map((memberId) => ({ memberId, events: shown(target.id, null, 0, 1) })));
+    const beforeArchiving = Date.now();
+    expect((await bob(STEP('archive'), { target })).errors).toBeUndefined();
+    await asMembers(everyone.map((memberId) => ({ memberId, events: shown(target.id, null, 1, 0) })));
+    const products = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const recorded = await products.query<{ recordMemberEvents: { accepted: number } }>(
+      { identity: serviceIdentity('products') },
+      `mutation ($events: [MemberEventInput!]!) { recordMemberEvents(events: $events) { accepted } }`,
+      {
+        events: everyone.map((memberId) => ({
+          id: `exp-archive-${memberId}`,
+          name: 'flow_completed',
+          memberId,
+          occurredAt: new Date().toISOString(),
+          channel: 'APP',
+          properties: { flowKey: 'buy-wealth' },
+        })),
+      },
+    );
+    expect(recorded.data?.recordMemberEvents.accepted).toBe(everyone.length);
+
+    const response = await graphql(
+      hub.gatewayUrl,
+      `query ($page: ID!) {
+        creatives(pageId: $page, status: ARCHIVED) { edges { node { experimentEndedAt ${EXPERIMENT_FIELDS} } } }
+      }`,
+      { page: pageId },
+      operator,
+    );
+    expect(response.errors).toBeUndefined();
+    const node = response.data?.creatives.edges[0].node;
+    const endedAt = new Date(node.experimentEndedAt).getTime();
+    expect(endedAt).toBeGreaterThanOrEqual(beforeArchiving);
+    expect(endedAt).toBeLessThanOrEqual(Date.now());
+    expect(figures(node.experiment, 'key', 'members', 'clickers', 'conversions')).toEqual([
+      { key: 'A', members: 3, clickers: 0, conversions: 0 },
+      { key: 'B', members: 3, clickers: 0, conversions: 0 },
+    ]);
   }, 60_000);
 
   it('is for operators only', async () => {

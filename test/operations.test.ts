@@ -565,6 +565,83 @@ describe("guards on operators' edits", () => {
     expect(await startedAt()).toBeNull();
   });
 
+  it("starts a creative's experiment again when an approved edit changes who is assigned which variant", async () => {
+    const pageId = await newPage(
+      page('expsplit', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),
+    );
+    const variants = (...weights: number[]) =>
+      weights.map((weight, i) => ({ key: 'ABC'[i], weight, title: `Variant ${i}` }));
+    const id = await newCreative(
+      banner(pageId, 'hero', { experimentKey: 'exp.split', variants: variants(50, 50) }),
+    );
+    const target = { type: 'CREATIVE', id };
+    const startedAt = async () =>
+      (await alice(`{ creatives(pageId: "${pageId}") { edges { node { experimentStartedAt } } } }`)).data
+        ?.creatives.edges[0].node.experimentStartedAt as string;
+    const approved = async (input: Record<string, unknown>) => {
+      expect((await alice(UPDATE_CREATIVE, { id, input })).errors).toBeUndefined();
+      await publish(target);
+      return startedAt();
+    };
+    await publish(target);
+    const first = await startedAt();
+    // A variant's title is what it tests: the members in each variant stay where they were.
+    const retitled = variants(50, 50).map((variant) => ({ ...variant, title: `${variant.title}, again` }));
+    expect(await approved(banner(pageId, 'hero', { experimentKey: 'exp.split', variants: retitled }))).toBe(
+      first,
+    );
+    // New weights, a variant more or the variants in another order move members between variants: what they did
+    // under the old split would be counted for a variant they did not see.
+    const reweighted = await approved(
+      banner(pageId, 'hero', { experimentKey: 'exp.split', variants: variants(90, 10) }),
+    );
+    expect(reweighted > first).toBe(true);
+    const widened = await approved(
+      banner(pageId, 'hero', { experimentKey: 'exp.split', variants: variants(90, 10, 10) }),
+    );
+    expect(widened > reweighted).toBe(true);
+    const reordered = await approved(
+      banner(pageId, 'hero', { experimentKey: 'exp.split', variants: variants(90, 10, 10).reverse() }),
+    );
+    expect(reordered > widened).toBe(true);
+  });
+
+  it("ends a creative's experiment when it is archived, not when an approved edit changes its key", async () => {
+    const pageId = await newPage(
+      page('expend', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),
+    );
+    const variants = [
+      { key: 'A', weight: 50, title: 'A' },
+      { key: 'B', weight: 50, title: 'B' },
+    ];
+    const id = await newCreative(banner(pageId, 'hero', { experimentKey: 'exp.one', variants }));
+    const target = { type: 'CREATIVE', id };
+    const experiment = async (status: string) =>
+      (
+        await alice(
+          `{ creatives(pageId: "${pageId}", status: ${status}) { edges { node { experimentStartedAt experimentEndedAt } } } }`,
+        )
+      ).data?.creatives.edges[0].node as { experimentStartedAt: string; experimentEndedAt: string | null };
+    await publish(target);
+    expect((await experiment('PUBLISHED')).experimentEndedAt).toBeNull();
+    // A new key starts a new experiment, which runs: the old one ended as it started.
+    const changed = await alice(UPDATE_CREATIVE, {
+      id,
+      input: banner(pageId, 'hero', { experimentKey: 'exp.two', variants }),
+    });
+    expect(changed.errors).toBeUndefined();
+    await publish(target);
+    const running = await experiment('PUBLISHED');
+    expect(running.experimentEndedAt).toBeNull();
+
+    const beforeArchiving = Date.now();
+    expect((await bob(STEP('archive'), { target })).errors).toBeUndefined();
+    const archived = await experiment('ARCHIVED');
+    expect(archived.experimentStartedAt).toBe(running.experimentStartedAt);
+    expect(new Date(archived.experimentEndedAt!).getTime()).toBeGreaterThanOrEqual(beforeArchiving);
+    expect(new Date(archived.experimentEndedAt!).getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
   it('refuses to create, edit or publish a creative of an archived page', async () => {
     const pageId = await newPage(
       page('closed', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),

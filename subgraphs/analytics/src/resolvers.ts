@@ -37,6 +37,7 @@ const ExperimentInputs = z.object({
   experimentKey: z.string().nullable(),
   variants: z.array(z.object({ key: z.string(), weight: z.number().int() })),
   experimentStartedAt: instant.nullable(),
+  experimentEndedAt: instant.nullable(),
   startsAt: instant,
   endsAt: instant,
 });
@@ -142,7 +143,12 @@ export const resolvers: Resolvers = {
         { typename: 'Creative', field: 'experiment' },
         ctx,
       );
-      return experimentOf(ctx, inputs.id, { ...inputs, startedAt: inputs.experimentStartedAt }, days ?? 30);
+      return experimentOf(
+        ctx,
+        inputs.id,
+        { ...inputs, startedAt: inputs.experimentStartedAt, endedAt: inputs.experimentEndedAt },
+        days ?? 30,
+      );
     },
   },
 

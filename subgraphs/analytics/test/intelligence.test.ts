@@ -199,11 +199,25 @@ describe('the two-proportion test', () => {
 
 describe("an experiment's counted span", () => {
   const at = (hour: number) => new Date(Date.UTC(2026, 10, 20, hour));
-  const creative = { startsAt: at(0), endsAt: at(20) };
+  const creative = { startsAt: at(0), endsAt: at(20), endedAt: null };
   it.each([
     ['from its start, not from the window before it', { startedAt: at(6) }, at(2), at(10), [6, 6, 10]],
     ['from the window, once it began before', { startedAt: at(6) }, at(8), at(10), [6, 8, 10]],
     ['to its creative’s end, once that has passed', { startedAt: at(6) }, at(2), at(22), [6, 6, 20]],
+    [
+      'to its end, once it was ended (archived)',
+      { startedAt: at(6), endedAt: at(8) },
+      at(2),
+      at(10),
+      [6, 6, 8],
+    ],
+    [
+      'to its creative’s end, when that came before its recorded end',
+      { startedAt: at(6), endedAt: at(21) },
+      at(2),
+      at(22),
+      [6, 6, 20],
+    ],
     ['from its creative’s start without a recorded start', { startedAt: null }, at(0), at(10), [0, 0, 10]],
     [
       'never from before its creative’s start',
@@ -213,6 +227,13 @@ describe("an experiment's counted span", () => {
       [4, 4, 10],
     ],
     ['over nothing before it starts', { startedAt: at(12) }, at(2), at(10), [12, 12, 12]],
+    [
+      'over nothing when it was ended before the window',
+      { startedAt: at(1), endedAt: at(3) },
+      at(4),
+      at(10),
+      [1, 4, 4],
+    ],
     [
       'over nothing when it ended before the window',
       { startedAt: at(1), endsAt: at(3) },

@@ -14,7 +14,7 @@ import {
   type CreativeInput,
   type PageInput,
 } from './domain/validation';
-import { experimentStartAfterStep } from './domain/experiment';
+import { experimentEndAfterStep, experimentStartAfterStep } from './domain/experiment';
 import type { CreativeDoc } from './models/creative';
 import type { Channel, PageDoc } from './models/page';
 
@@ -307,8 +307,9 @@ export async function runWorkflow(
     if (result.status === 'PUBLISHED')
       await checkRuleCodes(ctx, result.doc.rule, 'rule', ErrorCode.FAILED_PRECONDITION);
     const experimentStartedAt = experimentStartAfterStep(creative, result.doc, now);
+    const experimentEndedAt = experimentEndAfterStep(result.doc, now);
     const after = await ctx.repos.creatives.replaceIfVersion(
-      { ...result.doc, experimentStartedAt },
+      { ...result.doc, experimentStartedAt, experimentEndedAt },
       creative.version,
     );
     if (!after) throw conflict(`creative ${target.id} was changed by someone else; reload and retry`);

@@ -18,6 +18,7 @@ import {
 } from '@bank-hub/shared';
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
 import type { ContentContext } from './context';
+import { experimentEndOf } from './domain/experiment';
 import { liveStatus } from './domain/live';
 import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } from './domain/audience';
 import { recommendedProducts } from './recommendations';
@@ -222,6 +223,10 @@ export const resolvers: Resolvers = {
     // Creatives published before starts were recorded have no field at all.
     experimentStartedAt: (creative, _args, ctx) =>
       operatorOnly('experimentStartedAt')(creative, _args, ctx) ?? null,
+    experimentEndedAt: (creative, _args, ctx) => {
+      operator(ctx);
+      return experimentEndOf(creative);
+    },
     status: operatorOnly('status'),
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),

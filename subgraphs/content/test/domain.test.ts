@@ -2,7 +2,7 @@ import type { CreativeDoc, CreativeFields } from '../src/models/creative';
 import type { SlotDoc } from '../src/models/page';
 import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
-import { experimentStartAfterStep } from '../src/domain/experiment';
+import { experimentEndAfterStep, experimentEndOf, experimentStartAfterStep } from '../src/domain/experiment';
 import { liveStatus } from '../src/domain/live';
 import { planSlot, tiedCreatives } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
@@ -595,16 +595,50 @@ describe('input checks', () => {
 describe('experimentStartAfterStep', () => {
   const EARLIER = new Date('2026-11-01T00:00:00Z');
   type State = Parameters<typeof experimentStartAfterStep>[0];
+  const variant = (key: string, weight: number, title = key) => ({
+    key,
+    weight,
+    title,
+    imageUrl: null,
+    highlight: null,
+  });
+  const SPLIT = [variant('A', 50), variant('B', 50)];
   const state = (
     status: State['status'],
     experimentKey: string | null,
     experimentStartedAt?: Date | null,
+    variants: State['variants'] = experimentKey ? SPLIT : [],
   ) => ({
     status,
     experimentKey,
     experimentStartedAt,
+    variants,
   });
   it.each([
+    [
+      'goes on when a revision retitles its variants',
+      state('PUBLISHED', 'k1', EARLIER),
+      state('PUBLISHED', 'k1', undefined, [variant('A', 50, 'new A'), variant('B', 50, 'new B')]),
+      EARLIER,
+    ],
+    [
+      'starts again when a revision changes the weights',
+      state('PUBLISHED', 'k1', EARLIER),
+      state('PUBLISHED', 'k1', undefined, [variant('A', 90), variant('B', 10)]),
+      NOW,
+    ],
+    [
+      'starts again when a revision adds a variant',
+      state('PUBLISHED', 'k1', EARLIER),
+      state('PUBLISHED', 'k1', undefined, [...SPLIT, variant('C', 50)]),
+      NOW,
+    ],
+    [
+      'starts again when a revision reorders the variants',
+      state('PUBLISHED', 'k1', EARLIER, [variant('A', 90), variant('B', 10)]),
+      state('PUBLISHED', 'k1', undefined, [variant('B', 10), variant('A', 90)]),
+      NOW,
+    ],
     ['starts when first published with a key', state('IN_REVIEW', 'k1', null), state('PUBLISHED', 'k1'), NOW],
     [
       'goes on when a revision keeps the key',
@@ -635,6 +669,27 @@ describe('experimentStartAfterStep', () => {
     ],
   ] as const)('%s', (_case, before, after, expected) => {
     expect(experimentStartAfterStep(before, after, NOW)).toEqual(expected);
+  });
+});
+
+describe("an experiment's end", () => {
+  const EARLIER = new Date('2026-11-01T00:00:00Z');
+  it.each([
+    ['ends when its creative is archived', 'ARCHIVED', 'k1', NOW],
+    ['runs on while published', 'PUBLISHED', 'k1', null],
+    ['is none without a key, archived or not', 'ARCHIVED', null, null],
+  ] as const)('%s', (_case, status, experimentKey, expected) => {
+    expect(experimentEndAfterStep({ status, experimentKey }, NOW)).toEqual(expected);
+  });
+  it.each([
+    ['as recorded', 'ARCHIVED', 'k1', NOW, NOW],
+    ['at the archive of a creative archived before ends were recorded', 'ARCHIVED', 'k1', undefined, EARLIER],
+    ['not while published', 'PUBLISHED', 'k1', undefined, null],
+    ['not without a key', 'ARCHIVED', null, undefined, null],
+  ] as const)('is read %s', (_case, status, experimentKey, experimentEndedAt, expected) => {
+    expect(experimentEndOf({ status, experimentKey, experimentEndedAt, updatedAt: EARLIER })).toEqual(
+      expected,
+    );
   });
 });
 

@@ -38,10 +38,12 @@ export const SIGNIFICANCE = 0.05;
  */
 export const SAMPLE_RATIO_SIGNIFICANCE = 0.001;
 
-/** When an experiment runs, as content defines it: its start, and its creative's window. */
+/** When an experiment runs, as content defines it: its start and end, and its creative's window. */
 export interface ExperimentSchedule {
   /** When it began (content's experimentStartedAt); null on a creative published before starts were recorded. */
   startedAt: Date | null;
+  /** When it ended (content's experimentEndedAt: the creative's archive); null while it runs. */
+  endedAt: Date | null;
   startsAt: Date;
   endsAt: Date;
 }
@@ -52,20 +54,21 @@ export interface CountedSpan {
   startedAt: Date;
   /** The later of that and the first instant of the window asked for. */
   from: Date;
-  /** The earlier of its creative's end and now; never before `from` (then nothing is counted). */
+  /** The earliest of its end, its creative's end and now; never before `from` (then nothing is counted). */
   to: Date;
 }
 
 /**
  * What of a window an experiment is counted over: nothing from before it began (its creative served without it, or
- * under another key) and nothing from after its creative ended, so that no one is bucketed into a variant they
- * could not have been shown.
+ * under another key) and nothing from after it or its creative ended (archived, a click on a page loaded before or a
+ * flow completed days later), so that no one is bucketed into a variant they could not have been shown.
  */
 export function countedSpan(schedule: ExperimentSchedule, windowFrom: Date, now: Date): CountedSpan {
   const latest = (...instants: Date[]) => new Date(Math.max(...instants.map((at) => at.getTime())));
   const startedAt = latest(schedule.startedAt ?? schedule.startsAt, schedule.startsAt);
   const from = latest(startedAt, windowFrom);
-  const to = latest(from, new Date(Math.min(schedule.endsAt.getTime(), now.getTime())));
+  const ended = [schedule.endedAt ?? now, schedule.endsAt, now].map((at) => at.getTime());
+  const to = latest(from, new Date(Math.min(...ended)));
   return { startedAt, from, to };
 }
 

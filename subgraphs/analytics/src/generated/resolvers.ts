@@ -55,16 +55,18 @@ export type Channel =
 /** A creative, as analytics sees it: what members did with it. */
 export type Creative = {
   __typename?: 'Creative';
-  /** When content stops showing the creative: the experiment's end. */
+  /** When content stops showing the creative: the experiment's end, unless it ended earlier (experimentEndedAt). */
   endsAt: Scalars['DateTime']['output'];
   /**
-   * The creative's A/B test over the last `days` days, counted only while it ran (from its start to its creative's
-   * end; see ExperimentResult.from and to): per variant the impressions and clicks clients reported, and the members
-   * assigned to it (by the same bucketing as content) who saw it, clicked it and converted; and whether a variant wins,
-   * counted per member (two-proportion test of the share of members who clicked against the first variant's). Null when
-   * the creative runs no experiment. Operator scope.
+   * The creative's A/B test over the last `days` days, counted only while it ran (from its start to its end, or its
+   * creative's; see ExperimentResult.from and to): per variant the impressions and clicks clients reported, and the
+   * members assigned to it (by the same bucketing as content) who saw it, clicked it and converted; and whether a
+   * variant wins, counted per member (two-proportion test of the share of members who clicked against the first
+   * variant's). Null when the creative runs no experiment. Operator scope.
    */
   experiment?: Maybe<ExperimentResult>;
+  /** When content ended the experiment under experimentKey (the creative's archive); null while it runs. */
+  experimentEndedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Content's experiment key, for assigning members to variants. */
   experimentKey?: Maybe<Scalars['String']['output']>;
   /** When content started the experiment under experimentKey; null on a creative published before starts were recorded. */
@@ -218,8 +220,9 @@ export type ExperimentResult = {
   /** Significance level each comparison is held to (0.05, divided among the comparisons). */
   threshold: Scalars['Float']['output'];
   /**
-   * When counting ends: now, or the creative's endsAt when that is earlier (an experiment ends with its creative); never
-   * before `from`, and equal to it when nothing is counted (the experiment starts later, or ended before the window).
+   * When counting ends: now, or when the experiment ended if that is earlier: its creative's archive (content's
+   * experimentEndedAt) or endsAt, whichever came first. Never before `from`, and equal to it when nothing is counted
+   * (the experiment starts later, or ended before the window).
    */
   to: Scalars['DateTime']['output'];
   /** Per variant, in content's order; the first is the control. */
@@ -269,8 +272,8 @@ export type ExperimentVerdict =
   | 'NO_SIGNIFICANT_DIFFERENCE'
   /**
    * Members are not split among the variants as their weights say (sampleRatioPValue below 0.001): something other than
-   * the assignment decided who was counted (a variant that failed to show or report, weights changed mid-way), so no
-   * difference between the variants can be trusted. Find the cause before reading the figures.
+   * the assignment decided who was counted (a variant that failed to show or report), so no difference between the
+   * variants can be trusted. Find the cause before reading the figures.
    */
   | 'SAMPLE_RATIO_MISMATCH'
   /** A variant's share of members who clicked differs significantly from the control's; `winner` names the best. */
@@ -931,6 +934,7 @@ export type FederationReferenceTypes = ResolversObject<{
             experimentKey: true;
             variants: { key: true; weight: true };
             experimentStartedAt: true;
+            experimentEndedAt: true;
             startsAt: true;
             endsAt: true;
           }

@@ -175,13 +175,21 @@ export type Creative = {
   badge?: Maybe<Scalars['String']['output']>;
   /** Shown until this instant. */
   endsAt: Scalars['DateTime']['output'];
+  /**
+   * When the experiment under experimentKey ended: the instant the creative was archived (for one archived before ends
+   * were recorded, its updatedAt, the archive's instant). Analytics counts nothing of the experiment after it. Null while
+   * the experiment runs and without one: an approved edit that starts another ends the old one as the new one starts
+   * (experimentStartedAt), and one that removes the key leaves no experiment to count. Operator scope.
+   */
+  experimentEndedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Experiment key for sticky variant assignment; null when there are no variants. Operator scope. */
   experimentKey?: Maybe<Scalars['String']['output']>;
   /**
    * When the experiment under the current experimentKey began: the instant the creative was first published (approved)
-   * with that key. An approved edit that changes the key starts another experiment then; one that keeps it goes on with
-   * this one. Null without an experiment, before the first approval, and on creatives published before starts were
-   * recorded (analytics then counts their experiment from startsAt). Operator scope.
+   * with that key and split. An approved edit that changes the key, or the variants' keys, weights or order (members
+   * would move between variants), starts another experiment then; one that keeps them goes on with this one. Null
+   * without an experiment, before the first approval, and on creatives published before starts were recorded
+   * (analytics then counts their experiment from startsAt). Operator scope.
    */
   experimentStartedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Most impressions per member per bank day (BANK_TIME_ZONE) before it is no longer placed; null for no cap. Operator scope. */
@@ -1427,6 +1435,7 @@ export type CreativeResolvers<
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   badge?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  experimentEndedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   experimentKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   experimentStartedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   frequencyCap?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;

@@ -51,6 +51,11 @@ export interface CreativeDoc extends CreativeFields, Revisable<CreativeFields> {
    * with that key (domain/experiment.ts), never an operator. Absent on creatives published before it was recorded.
    */
   experimentStartedAt?: Date | null;
+  /**
+   * When that experiment ended: the workflow sets it when the creative is archived (domain/experiment.ts), never an
+   * operator. Absent on creatives archived before it was recorded.
+   */
+  experimentEndedAt?: Date | null;
 }
 
 const variantSchema = new Schema<VariantDoc>(
@@ -80,6 +85,7 @@ export const creativeSchema = new Schema<CreativeDoc>(
     experimentKey: optionalString,
     variants: { type: [variantSchema], default: [] },
     experimentStartedAt: { type: Date, default: null },
+    experimentEndedAt: { type: Date, default: null },
     title: optionalString,
     imageUrl: optionalString,
     iconUrl: optionalString,
