@@ -1,7 +1,8 @@
 // Event campaigns triggered by what engagement knows, through the gateway: a task completing (engagement's completions
 // feed, asked with the messages service identity) sends once per completion, and a claim about to expire sends once
-// per claim however often the trigger looks; trigger input that cannot work is refused naming its field, and the
-// feeds refuse callers that are not the hub's own subgraphs.
+// per claim however often the trigger looks; an event campaign sends only for events while it runs (not those of a
+// pause, of another trigger, or more than a day old); trigger input that cannot work is refused naming its field, and
+// the feeds refuse callers that are not the hub's own subgraphs.
 import { BankCalendar } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { ProgressRepository } from '../subgraphs/engagement/src/activities/model';
@@ -11,12 +12,13 @@ import {
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import { pollEventTrigger } from '../subgraphs/messages/src/campaigns/planner';
 import { MESSAGES_SERVICE as SERVICE, completedTasks } from '../subgraphs/messages/src/members-graph';
 import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
-import { IN_APP_TEMPLATE, messaging, type Messaging } from './support/messages';
+import { IN_APP_TEMPLATE, logger, messaging, type Messaging } from './support/messages';
 import { storedState } from './support/stored';
 
 let hub: RunningHub;
@@ -91,6 +93,146 @@ describe('a TASK_COMPLETED campaign', () => {
     expect((await entriesOf(id)).map((entry) => entry.memberId)).toEqual(['M0003']);
     const inbox = await m.member('M0003', `{ viewer { inbox(first: 10) { edges { node { title } } } } }`);
     expect(inbox.data?.viewer.inbox.edges).toHaveLength(1);
+  });
+});
+
+const memberIdsOf = async (campaignId: string) =>
+  (await entriesOf(campaignId)).map((entry) => entry.memberId).sort();
+
+/** Members moves a member to a stage the way its lifecycle job does (the change stamped now, unless given). */
+async function changeStage(memberId: string, stage: string, at = new Date()): Promise<void> {
+  const { members } = await openMembers(hub.connections.members);
+  await members.model.updateOne(
+    { _id: memberId },
+    { $set: { lifecycleStage: stage, lifecycleChangedAt: at } },
+  );
+}
+
+async function pauseOrResume(id: string, mutation: 'pauseCampaign' | 'resumeCampaign'): Promise<void> {
+  const response = await m.alice(`mutation ($id: ID!) { ${mutation}(id: $id) { state } }`, { id });
+  expect(response.errors).toBeUndefined();
+}
+
+/** Alice edits the published campaign's trigger, Bob approves the edit. */
+async function retriggered(id: string, audience: Record<string, unknown>, trigger: Record<string, unknown>) {
+  const edited = await m.alice(
+    `mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { version } }`,
+    { id, input: campaignInput(audience, trigger) },
+  );
+  expect(edited.errors).toBeUndefined();
+  for (const [who, step] of [
+    [m.alice, 'SUBMIT'],
+    [m.bob, 'APPROVE'],
+  ] as const) {
+    const stepped = await who(
+      `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: CAMPAIGN, id: $id, step: $step) { status } }`,
+      { id, step },
+    );
+    expect(stepped.errors).toBeUndefined();
+  }
+}
+
+const AT_RISK = { event: 'LIFECYCLE_STAGE_CHANGED', stage: 'AT_RISK' };
+
+describe('an event campaign sends only for events while it runs', () => {
+  it('sends nothing, once resumed, for stage changes made while it was paused, but for one just before', async () => {
+    const audience = await audienceOf(['M0020', 'M0021', 'M0022', 'M0030']);
+    const id = await m.approvedCampaign(campaignInput(audience, AT_RISK));
+    await m.schedule();
+    await changeStage('M0020', 'AT_RISK');
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(['M0020']);
+
+    // M0030's change comes while it runs, and is not yet picked up when it is paused.
+    await changeStage('M0030', 'AT_RISK');
+    await pauseOrResume(id, 'pauseCampaign');
+    await changeStage('M0021', 'AT_RISK');
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    await pauseOrResume(id, 'resumeCampaign');
+    await changeStage('M0022', 'AT_RISK');
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(['M0020', 'M0022', 'M0030']);
+  });
+
+  it('sends nothing, once resumed, for tasks completed while it was paused', async () => {
+    const audience = await audienceOf(['M0023', 'M0024']);
+    const id = await m.approvedCampaign(
+      campaignInput(audience, { event: 'TASK_COMPLETED', activityId: 'A-NEWBIE', taskId: 'open-account' }),
+    );
+    await m.schedule();
+    const complete = async (memberId: string) => {
+      const key = { activityId: 'A-NEWBIE', taskId: 'open-account', memberId };
+      await engagement.progress.countEvent(
+        key,
+        { id: `evt-${memberId}`, receivedAt: new Date(), fromFeed: false },
+        1,
+      );
+      await engagement.progress.completeIfReached(
+        key,
+        { target: 1, reward: { points: 200, benefitId: null } },
+        new Date(),
+      );
+    };
+    await pauseOrResume(id, 'pauseCampaign');
+    await complete('M0023');
+    await pauseOrResume(id, 'resumeCampaign');
+    await complete('M0024');
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(['M0024']);
+  });
+
+  it('counts a trigger edited away and back from when the edit back was approved', async () => {
+    const audience = await audienceOf(['M0025', 'M0026']);
+    const id = await m.approvedCampaign(campaignInput(audience, AT_RISK));
+    await m.schedule();
+    await retriggered(id, audience, { event: 'TASK_COMPLETED', activityId: 'A-NEWBIE' });
+    await changeStage('M0025', 'AT_RISK');
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    await retriggered(id, audience, AT_RISK);
+    await changeStage('M0026', 'AT_RISK');
+    await sleep(FEED_LAG_MS);
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(['M0026']);
+  });
+
+  it('sends nothing for a change more than a day old when the scheduler gets to it (messages down for days)', async () => {
+    const audience = await audienceOf(['M0027', 'M0028']);
+    const id = await m.approvedCampaign(campaignInput(audience, AT_RISK));
+    await m.schedule();
+    // The campaign ran three days ago, and the scheduler has not looked since.
+    const days = (n: number) => new Date(Date.now() - n * 86_400_000);
+    await m.repos.campaigns.model.updateOne(
+      { _id: id },
+      { $set: { eventsFrom: days(4), eventsThrough: days(3) } },
+    );
+    await changeStage('M0027', 'AT_RISK', days(2));
+    await changeStage('M0028', 'AT_RISK', new Date(Date.now() - 3_600_000));
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(['M0028']);
+  });
+
+  it('plans nothing for a change made during a pause and resume that came while a pass was polling it', async () => {
+    const audience = await audienceOf(['M0029']);
+    const id = await m.approvedCampaign(campaignInput(audience, AT_RISK));
+    await m.schedule();
+    // A pass read the campaign running, then an operator paused and resumed it before the pass polled it.
+    const [read] = await m.repos.campaigns.findByIds([id]);
+    await pauseOrResume(id, 'pauseCampaign');
+    await changeStage('M0029', 'AT_RISK');
+    await pauseOrResume(id, 'resumeCampaign');
+    await sleep(FEED_LAG_MS);
+    await pollEventTrigger(
+      { repos: m.repos, graph: m.graph, logger, calendar: m.calendar },
+      read!,
+      new Date(),
+    );
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual([]);
   });
 });
 

@@ -193,8 +193,8 @@ export async function activityTaskIds(
   return parsed.data.tasks.map((task) => task.id);
 }
 
-const COMPLETED_TASKS = `query CompletedTasks($after: String, $activityId: ID, $taskId: String, $first: Int) {
-  completedTasksSince(after: $after, activityId: $activityId, taskId: $taskId, first: $first) {
+const COMPLETED_TASKS = `query CompletedTasks($after: String, $since: DateTime, $activityId: ID, $taskId: String, $first: Int) {
+  completedTasksSince(after: $after, since: $since, activityId: $activityId, taskId: $taskId, first: $first) {
     tasks { memberId activityId taskId completedAt }
     cursor
   }
@@ -208,10 +208,19 @@ const CompletedTaskPage = z.object({
 });
 export type CompletedTaskPage = z.infer<typeof CompletedTaskPage>;
 
-/** Tasks completed after `after` (engagement's cursor; null: from now), with the hub's messages identity. */
+/**
+ * Tasks completed after `after` (engagement's cursor; null: at or after `since`, or from now without one), with the
+ * hub's messages identity.
+ */
 export async function completedTasks(
   graph: GraphClient,
-  args: { after: string | null; activityId: string | null; taskId: string | null; first: number },
+  args: {
+    after: string | null;
+    since?: Date | null;
+    activityId: string | null;
+    taskId: string | null;
+    first: number;
+  },
 ): Promise<CompletedTaskPage> {
   const response = await graph.query<{ completedTasksSince: unknown }>(
     { identity: MESSAGES_SERVICE },

@@ -97,7 +97,7 @@ export const SEED_TEMPLATES: TemplateDoc[] = [
 ];
 
 const draft = { ...workflow, status: 'DRAFT' as const, version: 1, approvedBy: null };
-const run = { paused: false, plannedThrough: null, eventsThrough: null };
+const run = { paused: false, plannedThrough: null, eventsThrough: null, eventsFrom: null, pausedAt: null };
 
 export const SEED_CAMPAIGNS: CampaignDoc[] = [
   {

@@ -3,7 +3,14 @@
 // signatures of unsubscribe links and provider receipts.
 import { BankCalendar, ErrorCode, InputProblem } from '@bank-hub/shared';
 import { checkCampaignInput, type CampaignInput } from '../src/campaigns/domain/validation';
-import { dueOccurrence, isExhausted, nthOccurrence, quietUntil } from '../src/campaigns/domain/timing';
+import {
+  countsEvent,
+  dueOccurrence,
+  isExhausted,
+  nextCountedAfter,
+  nthOccurrence,
+  quietUntil,
+} from '../src/campaigns/domain/timing';
 import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-token';
 import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
 import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
@@ -455,6 +462,39 @@ describe('occurrences', () => {
     expect(isExhausted(trigger, new Date('2026-02-01T02:00:00Z'), bank)).toBe(true);
     expect(isExhausted(trigger, new Date('2026-01-31T02:00:00Z'), bank)).toBe(false);
     expect(isExhausted({ ...trigger, until: null }, at, bank)).toBe(false);
+  });
+});
+
+describe('the events an event campaign sends for', () => {
+  const now = new Date('2026-05-10T12:00:00Z');
+  const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+  // Ran until 10 hours ago, resumed 2 hours ago.
+  const window = { from: hoursAgo(2), pausedAt: hoursAgo(10) };
+
+  it.each([
+    [1, true, 'after the resume'],
+    [2, true, 'at the very resume'],
+    [5, false, 'during the pause'],
+    [10, true, 'at the pause, not yet picked up'],
+    [20, true, 'before the pause'],
+    [25, false, 'more than a day old'],
+  ])('an event %d hours ago counts: %s (%s)', (hours, counts) => {
+    expect(countsEvent(hoursAgo(hours), window, now)).toBe(counts);
+  });
+
+  it('counts nothing from before the start of a run that was never paused', () => {
+    expect(countsEvent(hoursAgo(3), { from: hoursAgo(2), pausedAt: null }, now)).toBe(false);
+  });
+
+  it('skips a feed read past the pause, or past what is too old, to where events count again', () => {
+    expect(nextCountedAfter(hoursAgo(5), window, now)).toEqual(hoursAgo(2));
+    expect(nextCountedAfter(hoursAgo(30), window, now)).toEqual(hoursAgo(24));
+    expect(nextCountedAfter(hoursAgo(20), window, now)).toBeNull();
+    expect(nextCountedAfter(hoursAgo(1), window, now)).toBeNull();
+    // A pause older than a day: nothing before the resume counts.
+    expect(nextCountedAfter(hoursAgo(40), { from: hoursAgo(2), pausedAt: hoursAgo(30) }, now)).toEqual(
+      hoursAgo(2),
+    );
   });
 });
 

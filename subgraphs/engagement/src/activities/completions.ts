@@ -20,7 +20,13 @@ const TASK_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 export async function completedTasksPage(
   progress: ProgressRepository,
   completionsInFlight: WritesInFlight,
-  args: { after: string | null; activityId: string | null; taskId: string | null; first: number },
+  args: {
+    after: string | null;
+    since: Date | null;
+    activityId: string | null;
+    taskId: string | null;
+    first: number;
+  },
   now: Date,
 ) {
   const first = checkCount(args.first, MAX_PAGE, 'first');
@@ -31,7 +37,10 @@ export async function completedTasksPage(
     if (args.activityId === null) throw badInput('a taskId needs its activityId', 'taskId');
   }
   const until = await completionsInFlight.until(now, COMPLETION_LAG_MS);
-  const from = args.after ? decodeFeedCursor(args.after, 'completedTasksSince') : { at: until, id: '' };
+  // Every id sorts after '': a position at `since` hands out the completions of that very instant too.
+  const from = args.after
+    ? decodeFeedCursor(args.after, 'completedTasksSince')
+    : { at: args.since ?? until, id: '' };
   const page = await progress.completedAfter(
     from,
     until,

@@ -40,12 +40,18 @@ function visible(activity: ActivityDoc | null, ctx: EngagementContext): Activity
 
 export const activityResolvers: Resolvers = {
   Query: {
-    completedTasksSince: (_parent, { after, activityId, taskId, first }, ctx) => {
+    completedTasksSince: (_parent, { after, since, activityId, taskId, first }, ctx) => {
       requireScope(ctx.identity, Scope.SERVICE);
       return completedTasksPage(
         ctx.repos.progress,
         ctx.repos.completionsInFlight,
-        { after: after ?? null, activityId: activityId ?? null, taskId: taskId ?? null, first: first ?? 500 },
+        {
+          after: after ?? null,
+          since: since ?? null,
+          activityId: activityId ?? null,
+          taskId: taskId ?? null,
+          first: first ?? 500,
+        },
         ctx.now,
       );
     },

@@ -630,7 +630,7 @@ export type Query = {
    */
   benefitsByIds: Array<Maybe<Benefit>>;
   /**
-   * Members' tasks that completed after `after` (a cursor from an earlier page; omitted: from now), oldest first,
+   * Members' tasks that completed after `after` (a cursor from an earlier page; omitted: from `since`), oldest first,
    * optionally of one activity or one task of it. Only completions at least 2 seconds old, and older than every batch of
    * events still being counted, are handed out, so a page never skips one still being written, however long its batch
    * takes. The hub's own subgraphs only (service scope).
@@ -670,6 +670,7 @@ export type QueryCompletedTasksSinceArgs = {
   activityId?: InputMaybe<Scalars['ID']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
   taskId?: InputMaybe<Scalars['String']['input']>;
 };
 

@@ -39,11 +39,29 @@ export interface CampaignRun {
   paused: boolean;
   /** The latest occurrence planned (timed triggers). */
   plannedThrough: Date | null;
-  /** Event triggers: the instant up to which changes were picked up. */
+  /** Event triggers: the instant up to which changes were picked up (null: none yet since the trigger was approved). */
   eventsThrough: Date | null;
-  /** TASK_COMPLETED: engagement's cursor of the completions picked up (null before the first poll). */
+  /** TASK_COMPLETED: engagement's cursor of the completions picked up (null: none yet since the trigger was approved). */
   eventsCursor?: string | null;
+  /**
+   * Event triggers: the instant the campaign's events count from — its trigger approved, or its last resume (null on
+   * a campaign stored before it was kept: its last poll, else its last change, stands in).
+   */
+  eventsFrom?: Date | null;
+  /**
+   * Event triggers: when it was paused last, until a poll has got past its resume (`eventsFrom`). Events up to the
+   * pause that were not picked up yet still count; those between the pause and the resume never do.
+   */
+  pausedAt?: Date | null;
 }
+
+/** What an approved trigger change starts from: its events count from `now`, none picked up yet. */
+export const freshEventRun = (now: Date): Partial<CampaignRun> => ({
+  eventsFrom: now,
+  eventsThrough: null,
+  eventsCursor: null,
+  pausedAt: null,
+});
 
 export interface CampaignDoc extends CampaignFields, Revisable<CampaignFields>, CampaignRun {
   _id: string;
@@ -73,6 +91,8 @@ const campaignSchema = new Schema<CampaignDoc>(
     plannedThrough: { type: Date, default: null },
     eventsThrough: { type: Date, default: null },
     eventsCursor: { type: String, default: null },
+    eventsFrom: { type: Date, default: null },
+    pausedAt: { type: Date, default: null },
   },
   { collection: 'campaigns', versionKey: false, minimize: false },
 );
@@ -162,18 +182,31 @@ export class CampaignRepository {
     return this.model.create(campaign);
   }
 
-  /** Writes an operator's change if nobody changed the campaign since `expectedVersion`; never its running state. */
-  replaceIfVersion(campaign: CampaignDoc, expectedVersion: number): Promise<CampaignDoc | null> {
+  /**
+   * Writes an operator's change if nobody changed the campaign since `expectedVersion`; never its running state, but
+   * for `run`, set in the same write (an approved trigger starting afresh).
+   */
+  replaceIfVersion(
+    campaign: CampaignDoc,
+    expectedVersion: number,
+    run: Partial<CampaignRun> = {},
+  ): Promise<CampaignDoc | null> {
     const {
       _id,
       paused: _paused,
       plannedThrough: _planned,
       eventsThrough: _events,
       eventsCursor: _cursor,
+      eventsFrom: _from,
+      pausedAt: _pausedAt,
       ...fields
     } = campaign;
     return this.model
-      .findOneAndUpdate({ _id, version: expectedVersion }, { $set: fields }, { returnDocument: 'after' })
+      .findOneAndUpdate(
+        { _id, version: expectedVersion },
+        { $set: { ...fields, ...run } },
+        { returnDocument: 'after' },
+      )
       .lean<CampaignDoc>()
       .exec();
   }

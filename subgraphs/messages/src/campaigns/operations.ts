@@ -18,7 +18,7 @@ import { audit, newId, type Operator, type WorkflowOutcome } from '../operator';
 import { activityTaskIds, audienceSize, benefitOf } from '../members-graph';
 import type { TemplateDoc } from '../templates/model';
 import { checkCampaignInput, type CampaignInput } from './domain/validation';
-import type { CampaignDoc, CampaignFields } from './model';
+import { freshEventRun, type CampaignDoc, type CampaignFields, type CampaignRun } from './model';
 
 export async function campaignOrNotFound(ctx: MessagesContext, id: string): Promise<CampaignDoc> {
   const campaign = await ctx.loaders.campaignById.load(id);
@@ -59,8 +59,13 @@ async function checkedFields(ctx: MessagesContext, input: CampaignInput): Promis
   return fields;
 }
 
-async function replace(ctx: MessagesContext, before: CampaignDoc, after: CampaignDoc): Promise<CampaignDoc> {
-  const written = await ctx.repos.campaigns.replaceIfVersion(after, before.version);
+async function replace(
+  ctx: MessagesContext,
+  before: CampaignDoc,
+  after: CampaignDoc,
+  run: Partial<CampaignRun> = {},
+): Promise<CampaignDoc> {
+  const written = await ctx.repos.campaigns.replaceIfVersion(after, before.version, run);
   if (!written) throw conflict(`campaign ${before._id} was changed by someone else; reload and retry`);
   return written;
 }
@@ -85,6 +90,8 @@ export async function createCampaign(
     plannedThrough: null,
     eventsThrough: null,
     eventsCursor: null,
+    eventsFrom: null,
+    pausedAt: null,
   };
   await ctx.repos.campaigns.insert(campaign);
   await audit(ctx, operator, { type: 'CAMPAIGN', id: campaign._id }, 'createCampaign', null, campaign);
@@ -145,15 +152,31 @@ export async function campaignWorkflowStep(
     const unpublished = await unpublishedTemplates(ctx, before.pending?.fields ?? before);
     if (unpublished.length > 0) throw notPublished(unpublished);
   }
-  const after = await replace(ctx, before, result.doc);
+  // An event trigger that goes live (first published, or changed by the approved edit) counts events from now: none
+  // from before, nor from the stretch another trigger was live, are sent for.
+  const live = result.doc;
+  const restarts =
+    action === 'approve' &&
+    live.trigger.kind === 'EVENT' &&
+    (before.status !== 'PUBLISHED' || JSON.stringify(live.trigger) !== JSON.stringify(before.trigger));
+  const after = await replace(ctx, before, live, restarts ? freshEventRun(ctx.now) : {});
   if (action === 'approve') {
     // A template archived between the check and the write shows now: the approval is undone (archiving re-checks
     // the campaigns after writing likewise, so one of the two always sees the other).
     const unpublished = await unpublishedTemplates(ctx, after);
     if (unpublished.length > 0) {
+      const { eventsFrom, eventsThrough, eventsCursor, pausedAt } = before;
       await ctx.repos.campaigns.replaceIfVersion(
         { ...before, version: after.version + 1, updatedAt: ctx.now },
         after.version,
+        restarts
+          ? {
+              eventsFrom: eventsFrom ?? null,
+              eventsThrough,
+              eventsCursor: eventsCursor ?? null,
+              pausedAt: pausedAt ?? null,
+            }
+          : {},
       );
       throw notPublished(unpublished);
     }
@@ -162,7 +185,11 @@ export async function campaignWorkflowStep(
   return { type: 'CAMPAIGN', id, status: result.status, live: result.live, version: after.version };
 }
 
-/** Pauses or resumes a published campaign; doing what is done already changes nothing. */
+/**
+ * Pauses or resumes a published campaign; doing what is done already changes nothing. An event campaign resumed counts
+ * events from now on: those of the pause are never sent, those from before it that were not picked up yet still are
+ * (a pause whose events are not yet behind the polls stretches back to the one before: see CampaignRun.pausedAt).
+ */
 export async function setPaused(
   ctx: MessagesContext,
   operator: Operator,
@@ -177,7 +204,10 @@ export async function setPaused(
       { status: before.status },
     );
   if (before.paused === paused) return before;
-  const after = await ctx.repos.campaigns.setRun(id, { paused, updatedAt: ctx.now }, { paused: !paused });
+  const run: Partial<CampaignRun> = paused
+    ? { paused, pausedAt: before.pausedAt ?? ctx.now }
+    : { paused, eventsFrom: ctx.now };
+  const after = await ctx.repos.campaigns.setRun(id, { ...run, updatedAt: ctx.now }, { paused: !paused });
   if (!after) throw conflict(`campaign ${id} was changed by someone else; reload and retry`);
   if (!paused) await ctx.repos.outbox.wakeCampaign(id, ctx.now);
   await audit(

@@ -21,7 +21,13 @@ import { planEntry, type PlanContext } from '../outbox/domain/plan';
 import type { OutboxEntryDoc, SendBatchDoc } from '../outbox/model';
 import { showsBenefit } from '../templates/domain/render';
 import { channelOf, type TemplateDoc } from '../templates/model';
-import type { EventTrigger } from './domain/timing';
+import {
+  countsEvent,
+  MAX_EVENT_AGE_MS,
+  nextCountedAfter,
+  type EventTrigger,
+  type EventWindow,
+} from './domain/timing';
 import type { CampaignDoc, OccurrenceDoc } from './model';
 
 export interface PlannerDependencies {
@@ -190,10 +196,47 @@ export async function planOccurrence(
 
 const EVENT_LAG_MS = 2_000;
 
+/** The first instant whose events a run that has picked up none yet sends for: its start, none too old. */
+const firstCounted = (window: EventWindow, now: Date): Date =>
+  new Date(Math.max(window.from.getTime(), now.getTime() - MAX_EVENT_AGE_MS));
+
+/** The events a campaign's run sends for (see countsEvent). */
+const windowOf = (campaign: CampaignDoc): EventWindow => ({
+  from: campaign.eventsFrom ?? campaign.eventsThrough ?? campaign.updatedAt,
+  pausedAt: campaign.pausedAt ?? null,
+});
+
+/**
+ * What a poll's writes of the run state are guarded by: the run it read. A pause and resume, or a trigger approved,
+ * since the pass read the campaign starts another, and the stale poll moves nothing.
+ */
+const runRead = (campaign: CampaignDoc) => ({
+  eventsFrom: campaign.eventsFrom ?? null,
+  pausedAt: campaign.pausedAt ?? null,
+});
+
+/**
+ * Whether the campaign still runs as the poll read it, asked again before a page is written: a pass that read it
+ * before a pause and resume would otherwise plan the pause's events with the window it read.
+ */
+async function stillRuns(repos: MessagesRepositories, campaign: CampaignDoc): Promise<boolean> {
+  const [now] = await repos.campaigns.findByIds([campaign._id]);
+  const sameInstant = (a: Date | null | undefined, b: Date | null | undefined) =>
+    (a?.getTime() ?? null) === (b?.getTime() ?? null);
+  return (
+    now !== undefined &&
+    now.status === 'PUBLISHED' &&
+    !now.paused &&
+    sameInstant(now.eventsFrom, campaign.eventsFrom) &&
+    sameInstant(now.pausedAt, campaign.pausedAt)
+  );
+}
+
 /**
  * An event campaign's poll: members of its audience whose lifecycle stage changed to the trigger's stage since the
- * last poll, each planned once per change (the entry id carries the change's time). Changes of the last two seconds
- * wait for the next poll, so that one being written now is never skipped. Returns the members planned.
+ * last poll (or since the run's start), each planned once per change (the entry id carries the change's time), for
+ * the changes its window counts. Changes of the last two seconds wait for the next poll, so that one being written
+ * now is never skipped. Returns the members planned.
  */
 async function pollLifecycleTrigger(
   deps: PlannerDependencies,
@@ -202,29 +245,35 @@ async function pollLifecycleTrigger(
   now: Date,
 ): Promise<number> {
   const until = new Date(now.getTime() - EVENT_LAG_MS);
-  // A campaign picks up changes from when it was first polled: stages that changed before it ran are not news.
-  const since = campaign.eventsThrough;
-  if (!since) {
-    await deps.repos.campaigns.setRun(campaign._id, { eventsThrough: until }, { eventsThrough: null });
-    return 0;
-  }
-  if (until <= since) return 0;
+  const window = windowOf(campaign);
+  // Changes after the last poll (those of a pause left out below), or from the run's start at its first; none too
+  // old. Members answers changes after `after`: a millisecond before, so that one at the very instant counts.
+  const oldest = now.getTime() - MAX_EVENT_AGE_MS - 1;
+  const after = new Date(
+    campaign.eventsThrough
+      ? Math.max(campaign.eventsThrough.getTime(), oldest)
+      : firstCounted(window, now).getTime() - 1,
+  );
+  if (until <= after) return 0;
   const occurrenceId = `${campaign._id}.events`;
   const context = await contextFor(deps, campaign, occurrenceId);
   const filter: AudienceFilter = {
     ...audienceFilterOf(campaign),
     lifecycleStage: trigger.stage,
-    lifecycleChangedAfter: since.toISOString(),
+    lifecycleChangedAfter: after.toISOString(),
   };
   const size = deps.pageSize ?? PAGE_SIZE;
-  let after: string | null = null;
+  let next: string | null = null;
   let planned = 0;
   let pageNo = 0;
   do {
-    const { members, next } = await audiencePage(deps.graph, filter, size, after);
-    const changed = members.filter(
-      (member) => member.lifecycleChangedAt !== null && new Date(member.lifecycleChangedAt) <= until,
-    );
+    const page = await audiencePage(deps.graph, filter, size, next);
+    const changed = page.members.filter((member) => {
+      if (member.lifecycleChangedAt === null) return false;
+      const at = new Date(member.lifecycleChangedAt);
+      return at <= until && countsEvent(at, window, now);
+    });
+    if (changed.length > 0 && !(await stillRuns(deps.repos, campaign))) return planned;
     const batchId = `${occurrenceId}.${until.getTime().toString(36)}#${pageNo}`;
     const entries = changed.map((member) => {
       const entry = planEntry({ ...context, batchId, now }, plannedMember(member));
@@ -235,9 +284,15 @@ async function pollLifecycleTrigger(
     await writePage(deps.repos, campaign, batchId, entries, now);
     planned += entries.length;
     pageNo += 1;
-    after = next;
-  } while (after);
-  await deps.repos.campaigns.setRun(campaign._id, { eventsThrough: until }, { eventsThrough: since });
+    next = page.next;
+  } while (next);
+  // Past the resume, the pause's events are behind the poll for good: a later pause starts a window of its own.
+  const passed = until >= window.from ? { pausedAt: null } : {};
+  await deps.repos.campaigns.setRun(
+    campaign._id,
+    { eventsThrough: until, ...passed },
+    { eventsThrough: campaign.eventsThrough ?? null, ...runRead(campaign) },
+  );
   return planned;
 }
 
@@ -271,8 +326,9 @@ async function plannedAlready(repos: MessagesRepositories, ids: readonly string[
 /**
  * A TASK_COMPLETED campaign's poll: members of its audience whose task completed in engagement since the last poll,
  * page by page of engagement's completions feed, each completion planned once (a task completes once per member, and
- * the entry id names the activity, task and member). The first poll only takes the feed's position now: tasks that
- * completed before the campaign ran are not news. The cursor moves after each page is written.
+ * the entry id names the activity, task and member), for the completions its window counts. A run starts reading the
+ * feed at its window's start (its trigger approved), and skips a pause's completions by asking the feed from the
+ * resume on. The cursor moves after each page is written.
  */
 async function pollTaskTrigger(
   deps: PlannerDependencies,
@@ -281,48 +337,62 @@ async function pollTaskTrigger(
   now: Date,
 ): Promise<number> {
   const only = { activityId: trigger.activityId, taskId: trigger.taskId };
-  const since = campaign.eventsCursor ?? null;
-  if (!since) {
-    const { cursor } = await completedTasks(deps.graph, { after: null, ...only, first: 1 });
-    await deps.repos.campaigns.setRun(campaign._id, { eventsCursor: cursor }, { eventsCursor: null });
-    return 0;
-  }
+  const window = windowOf(campaign);
   const occurrenceId = `${campaign._id}.events`;
   const size = deps.pageSize ?? PAGE_SIZE;
   let context: Omit<PlanContext, 'batchId' | 'now'> | null = null;
-  let after = since;
+  // What the poll read and wrote last: its writes are guarded by it.
+  let read = campaign;
+  // Where the next page is read from: the cursor, or an instant — a run's first poll from its start, a later one past
+  // a pause or what is too old.
+  let since: Date | null = read.eventsCursor ? null : firstCounted(window, now);
+  let passed = false;
   let planned = 0;
   for (let pageNo = 0; ; pageNo += 1) {
-    const { tasks, cursor } = await completedTasks(deps.graph, { after, ...only, first: size });
-    if (tasks.length === 0) return planned;
-    context ??= await contextFor(deps, campaign, occurrenceId);
-    const members = await inAudience(
-      deps,
-      campaign,
-      tasks.map((task) => task.memberId),
-    );
-    const batchId = `${occurrenceId}.${now.getTime().toString(36)}#${pageNo}`;
-    const entries = tasks.flatMap((task) => {
-      const member = members.get(task.memberId);
-      if (!member) return [];
-      const entry = planEntry({ ...context!, batchId, now }, plannedMember(member));
-      return [{ ...entry, _id: `${occurrenceId}.${task.activityId}.${task.taskId}:${member.id}` }];
+    const { tasks, cursor } = await completedTasks(deps.graph, {
+      after: since ? null : (read.eventsCursor ?? null),
+      since,
+      ...only,
+      first: size,
     });
-    const known = await plannedAlready(
-      deps.repos,
-      entries.map((entry) => entry._id),
-    );
-    const fresh = entries.filter((entry) => !known.has(entry._id));
-    await writePage(deps.repos, campaign, batchId, fresh, now);
-    planned += fresh.length;
+    if (since && since >= window.from) passed = true;
+    const counted = tasks.filter((task) => countsEvent(new Date(task.completedAt), window, now));
+    if (tasks.some((task) => new Date(task.completedAt) >= window.from)) passed = true;
+    // Nothing new, and nothing to record: no write.
+    if (tasks.length === 0 && cursor === read.eventsCursor && !(passed && read.pausedAt)) return planned;
+    if (counted.length > 0) {
+      if (!(await stillRuns(deps.repos, read))) return planned;
+      context ??= await contextFor(deps, campaign, occurrenceId);
+      const members = await inAudience(
+        deps,
+        campaign,
+        counted.map((task) => task.memberId),
+      );
+      const batchId = `${occurrenceId}.${now.getTime().toString(36)}#${pageNo}`;
+      const entries = counted.flatMap((task) => {
+        const member = members.get(task.memberId);
+        if (!member) return [];
+        const entry = planEntry({ ...context!, batchId, now }, plannedMember(member));
+        return [{ ...entry, _id: `${occurrenceId}.${task.activityId}.${task.taskId}:${member.id}` }];
+      });
+      const known = await plannedAlready(
+        deps.repos,
+        entries.map((entry) => entry._id),
+      );
+      const fresh = entries.filter((entry) => !known.has(entry._id));
+      await writePage(deps.repos, campaign, batchId, fresh, now);
+      planned += fresh.length;
+    }
     const moved = await deps.repos.campaigns.setRun(
       campaign._id,
-      { eventsCursor: cursor },
-      { eventsCursor: after },
+      { eventsCursor: cursor, ...(passed ? { pausedAt: null } : {}) },
+      { eventsCursor: read.eventsCursor ?? null, ...runRead(read) },
     );
-    // Another poll moved the cursor meanwhile: it goes on from there.
+    // Another poll moved the cursor meanwhile (or the run started afresh): it goes on from there.
     if (!moved || tasks.length < size) return planned;
-    after = cursor;
+    read = moved;
+    const last = tasks.at(-1)!;
+    since = nextCountedAfter(new Date(last.completedAt), window, now);
   }
 }
 

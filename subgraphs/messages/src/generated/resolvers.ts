@@ -551,9 +551,15 @@ export type Mutation = {
    * `extensions.campaignIds` naming them. Operator scope; four eyes; audited.
    */
   messagesWorkflow: MessagesWorkflowResult;
-  /** Pauses a published campaign: nothing more is planned or sent until it is resumed. Operator scope; audited. */
+  /**
+   * Pauses a published campaign: nothing more is planned or sent until it is resumed; an event campaign never sends for
+   * events of the pause. Operator scope; audited.
+   */
   pauseCampaign: Campaign;
-  /** Resumes a paused campaign. Operator scope; audited. */
+  /**
+   * Resumes a paused campaign. An event campaign counts events from now on, and still sends for those from before the
+   * pause that it had not picked up yet. Operator scope; audited.
+   */
   resumeCampaign: Campaign;
   /** Gives or withdraws consent for one channel and purpose; withdrawal takes effect at once. Member token. */
   setMessageConsent: MessageConsent;
@@ -956,18 +962,24 @@ export type TemplateInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** What happening to a member triggers an event campaign. */
+/**
+ * What happening to a member triggers an event campaign. A stage change or task completion is sent for only when it
+ * happened while the campaign ran: at or after its trigger was approved (first published, or changed by an approved
+ * edit) or it was last resumed, and not during a pause; and never when it is more than a day old by the time the
+ * scheduler sees it (messages down for days). Like missed occurrences of a timed campaign, these are not sent late.
+ */
 export type TriggerEvent =
   /**
    * The member holds an unused claim of a benefit (the campaign's `benefitId` when it names one, else any) that expires
-   * within `withinDays` days: one message per claim, however often the trigger looks.
+   * within `withinDays` days: one message per claim, however often the trigger looks. What holds when it looks, so a
+   * claim that came into those days during a pause is sent for once resumed, while it has not expired.
    */
   | 'BENEFIT_EXPIRING'
-  /** The member's lifecycle stage changed to `stage` (e.g. AT_RISK), as analytics computed it. */
+  /** The member's lifecycle stage changed to `stage` (e.g. AT_RISK), as analytics computed it: one message per change. */
   | 'LIFECYCLE_STAGE_CHANGED'
   /**
    * The member completed a task in engagement (any task, one activity's with `activityId`, or one task with
-   * `activityId` and `taskId`) after the campaign started: one message per completion.
+   * `activityId` and `taskId`) while the campaign ran: one message per completion.
    */
   | 'TASK_COMPLETED';
 

@@ -81,6 +81,41 @@ export type EventTrigger =
   /** An unused claim that expires within `withinDays` days (of the campaign's benefit, when it names one). */
   | { kind: 'EVENT'; event: 'BENEFIT_EXPIRING'; withinDays: number };
 
+/** How old an event may be when an event campaign first sees it: one seen later (the hub down for days) sends nothing. */
+export const MAX_EVENT_AGE_MS = 24 * 3_600_000;
+
+/** The stretch of time whose events an event campaign sends for. */
+export interface EventWindow {
+  /** Its trigger's approval, or its last resume. */
+  from: Date;
+  /** When it was paused before that resume, while events up to then may still be picked up; else null. */
+  pausedAt: Date | null;
+}
+
+/**
+ * Whether an event campaign sends, at `now`, for an event that happened at `at`: at or after its window's start, or
+ * before the pause it resumed from (one it had not picked up yet); never for one older than MAX_EVENT_AGE_MS. Events
+ * of a pause are not sent late, as missed occurrences of a timed trigger are not.
+ */
+export function countsEvent(at: Date, window: EventWindow, now: Date): boolean {
+  if (now.getTime() - at.getTime() > MAX_EVENT_AGE_MS) return false;
+  return at >= window.from || (window.pausedAt !== null && at <= window.pausedAt);
+}
+
+/**
+ * Where a feed read in time order, up to an event at `at`, goes on: the first instant after it whose events count
+ * when those between do not (a pause, or what is too old), so a long pause is skipped rather than paged through;
+ * null when the next events count.
+ */
+export function nextCountedAfter(at: Date, window: EventWindow, now: Date): Date | null {
+  const oldest = new Date(now.getTime() - MAX_EVENT_AGE_MS);
+  const start = oldest > window.from ? oldest : window.from;
+  if (at >= start) return null;
+  if (window.pausedAt !== null && at < window.pausedAt && window.pausedAt >= oldest)
+    return at < oldest ? oldest : null;
+  return start;
+}
+
 /**
  * The n-th occurrence of a recurrence from `first`, stepped on the bank's wall clock. "Daily at 09:00" stays 09:00 there
  * across a daylight-saving change (steps of 24 hours sent it at 10:00 all summer in Zurich), and "the 31st at 07:00"
