@@ -147,6 +147,44 @@ it('previews a segment as its rule is edited, then saves it', async () => {
   expect(saved.data!.segments).toContainEqual({ code: 'CONSOLE_GROWTH', rule });
 });
 
+it('saves a segment again from the same draft, and refuses a save once another operator changed it since', async () => {
+  const carol = await callerOf(hub.gatewayUrl, 'ops.carol', 'operator');
+  const UPSERT = `mutation ($input: SegmentInput!, $expectedVersion: Int) {
+    upsertSegment(input: $input, expectedVersion: $expectedVersion) { version }
+  }`;
+  const rule = { field: 'riskLevel', op: 'eq', value: 'R2' };
+  const created = await carol(UPSERT, { input: { code: 'CONSOLE_SHARED', name: 'by carol', rule } });
+  expect(created.data?.upsertSegment).toEqual({ version: 1 });
+  const storedName = async () =>
+    ((await carol('{ segments { code name } }')).data!.segments as { code: string; name: string }[]).find(
+      (segment) => segment.code === 'CONSOLE_SHARED',
+    )?.name;
+  const saveAs = async (name: string) => {
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    const answered = page.waitForResponse((response) =>
+      Boolean(response.request().postData()?.includes('ConsoleUpsertSegment')),
+    );
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await answered;
+  };
+
+  await logIn('ops.alice');
+  await page.getByRole('button', { name: /^CONSOLE_SHARED/ }).click();
+  await saveAs('by alice');
+  await saveAs('by alice, again');
+  expect(await storedName()).toBe('by alice, again');
+
+  // Carol edits the version she sees (3); Alice's screen still holds version 3 as well, and hers comes second.
+  const edited = await carol(UPSERT, {
+    input: { code: 'CONSOLE_SHARED', name: 'by carol, later', rule },
+    expectedVersion: 3,
+  });
+  expect(edited.data?.upsertSegment).toEqual({ version: 4 });
+  await saveAs('by alice, from an old copy');
+  await page.getByText(/changed since/).waitFor();
+  expect(await storedName()).toBe('by carol, later');
+});
+
 it('shows no audience beside a rule that cannot be sent, and says when its JSON does not parse', async () => {
   await logIn('ops.alice');
   // The form starts with riskLevel gte R3, previewed at once.

@@ -2,7 +2,7 @@
 // and hands them over through the graph. Members checks them like any input (a known stage, COMPUTED tags of the
 // library, values of the right type, the tags a member may carry) and writes only what differs, so a rerun or a
 // concurrent run changes nothing.
-import { badInput } from '@bank-hub/shared';
+import { badInput, echoed } from '@bank-hub/shared';
 import { MAX_MEMBER_TAGS, checkTagValue } from './domain/tags';
 import type { MembersRepositories } from './models';
 import { isLifecycleStage, type LifecycleStage } from '@bank-hub/targeting';
@@ -20,6 +20,7 @@ export interface LifecycleResult {
 export type TagRefusal = 'NOT_IN_LIBRARY' | 'NOT_COMPUTED' | 'INVALID_VALUE' | 'TAG_LIMIT';
 
 export interface RefusedTag {
+  /** The code as given, at most its first 64 characters (no tag code is longer). */
   code: string;
   reason: TagRefusal;
   memberIds: string[];
@@ -46,9 +47,16 @@ export async function applyLifecycle(
   const seen = new Set<string>();
   results.forEach((result, i) => {
     if (seen.has(result.memberId))
-      throw badInput(`member ${result.memberId} appears twice`, `results[${i}].memberId`);
+      throw badInput(`member ${echoed(result.memberId)} appears twice`, `results[${i}].memberId`);
     seen.add(result.memberId);
     if (!isLifecycleStage(result.stage)) throw badInput('unknown stage', `results[${i}].stage`);
+    // Which value would the member carry? The job should say, not the order of its list (as in setMemberTags).
+    const codes = new Set<string>();
+    result.tags.forEach((tag, j) => {
+      if (codes.has(tag.code))
+        throw badInput(`tag ${echoed(tag.code)} appears twice`, `results[${i}].tags[${j}].code`);
+      codes.add(tag.code);
+    });
   });
   // An unknown id would otherwise match no update and pass for a member already as computed.
   const [library, known] = await Promise.all([
@@ -61,7 +69,8 @@ export async function applyLifecycle(
   // A tag an operator made MANUAL, or took out of the library, is refused alone: every member's stage and other tags
   // still move, and the caller learns which tag was refused and why.
   const refusals = new Map<string, RefusedTag>();
-  const refuse = (code: string, reason: TagRefusal, memberId: string) => {
+  const refuse = (given: string, reason: TagRefusal, memberId: string) => {
+    const code = echoed(given);
     const key = `${reason} ${code}`;
     const refusal = refusals.get(key) ?? { code, reason, memberIds: [] };
     refusal.memberIds.push(memberId);

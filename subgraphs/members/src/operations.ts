@@ -4,6 +4,7 @@ import {
   ErrorCode,
   badInput,
   checked,
+  conflict,
   echoed,
   hubError,
   notFound,
@@ -253,15 +254,20 @@ export async function previewSegment(repos: MembersRepositories, input: unknown,
 /**
  * The most segments the hub keeps: every page works out the viewer's segments by evaluating every rule, so their
  * number is a cost every page pays. It holds also for operators creating segments at the same moment (see
- * SegmentRepository.save); counting audiences stays under MongoDB's command size whatever the number (see countMany).
+ * SegmentRepository.create); counting audiences stays under MongoDB's command size whatever the number (see countMany).
  */
 export const MAX_SEGMENTS = 200;
 
+/**
+ * Creates a segment (`expectedVersion` null) or edits one from the version the operator saw: a late retry, or an
+ * operator working from an old copy, never silently replaces an edit made since.
+ */
 export async function upsertSegment(
   repos: MembersRepositories,
   served: ServedDefinitions,
   actor: Actor,
   input: { code: string; name: string; description?: string | null; rule: unknown },
+  expectedVersion: number | null,
 ): Promise<SegmentDoc> {
   if (!SEGMENT_CODE_PATTERN.test(input.code)) {
     throw badInput(
@@ -281,17 +287,10 @@ export async function upsertSegment(
     rule,
     updatedAt: new Date(),
     updatedBy: actor.operatorId,
+    version: (expectedVersion ?? 0) + 1,
   };
-  // Only a new segment is refused: one that exists may still be edited, also past the limit (stored before it).
-  const saved = await repos.segments.save(after, MAX_SEGMENTS);
-  if (saved === 'limitReached') {
-    throw hubError(
-      ErrorCode.SEGMENT_LIMIT_REACHED,
-      `at most ${MAX_SEGMENTS} segments: edit or reuse one that exists`,
-      { field: 'input.code', maxSegments: MAX_SEGMENTS },
-    );
-  }
-  const { before } = saved;
+  const before =
+    expectedVersion === null ? await create(repos, after) : await edit(repos, after, expectedVersion);
   await served.afterWrite(() =>
     repos.audit.record({
       actor: actor.operatorId,
@@ -304,4 +303,41 @@ export async function upsertSegment(
     }),
   );
   return after;
+}
+
+async function create(repos: MembersRepositories, segment: SegmentDoc): Promise<null> {
+  // Only creates are bounded: a segment that exists may still be edited, also past the limit (stored before it).
+  const created = await repos.segments.create(segment, MAX_SEGMENTS);
+  if (created === 'limitReached') {
+    throw hubError(
+      ErrorCode.SEGMENT_LIMIT_REACHED,
+      `at most ${MAX_SEGMENTS} segments: edit or reuse one that exists`,
+      { field: 'input.code', maxSegments: MAX_SEGMENTS },
+    );
+  }
+  if (created !== 'created') {
+    const version = created.exists.version ?? 0;
+    throw conflict(
+      `segment ${segment._id} exists already, at version ${version}: edit it with expectedVersion, or pick another code`,
+      { field: 'input.code', version },
+    );
+  }
+  return null;
+}
+
+/** Edits a segment still at `expectedVersion`; returns the segment it replaced. */
+async function edit(
+  repos: MembersRepositories,
+  segment: SegmentDoc,
+  expectedVersion: number,
+): Promise<SegmentDoc> {
+  const replaced = await repos.segments.replaceIfVersion(segment, expectedVersion);
+  if (replaced === 'notFound') throw notFound('segment', segment._id);
+  if ('current' in replaced) {
+    throw conflict(
+      `segment ${segment._id} is at version ${replaced.current}, not ${expectedVersion}: it was changed since; reload and retry`,
+      { field: 'expectedVersion', version: replaced.current },
+    );
+  }
+  return replaced.before;
 }

@@ -105,8 +105,8 @@ export const resolvers: Resolvers = {
     defineTags: (_parent, { tags }, ctx) => defineTags(ctx.repos, ctx.definitions, operator(ctx), tags),
     setMemberTags: (_parent, { memberId, tags, removeCodes }, ctx) =>
       setMemberTags(ctx.repos, operator(ctx), memberId, tags, removeCodes ?? []),
-    upsertSegment: (_parent, { input }, ctx) =>
-      upsertSegment(ctx.repos, ctx.definitions, operator(ctx), input),
+    upsertSegment: (_parent, { input, expectedVersion }, ctx) =>
+      upsertSegment(ctx.repos, ctx.definitions, operator(ctx), input, expectedVersion ?? null),
     previewSegment: (_parent, { rule }, ctx) => {
       operator(ctx);
       return previewSegment(ctx.repos, rule, ctx.now);
@@ -173,6 +173,7 @@ export const resolvers: Resolvers = {
   TagDefinition: { code: (definition) => definition._id },
   Segment: {
     code: (segment) => segment._id,
+    version: (segment) => segment.version ?? 0,
     // A member may see which segments they are in, not how they are defined or how large they are.
     rule: (segment, _args, ctx) => {
       operator(ctx);

@@ -111,24 +111,101 @@ describe('segments', () => {
     expect(await members.repos.segments.findByCode('BROKEN')).toBeNull();
   });
 
-  it('audits 20 concurrent edits of one segment as one chain: each before is what that edit replaced', async () => {
+  const UPSERT_FROM = `mutation ($input: SegmentInput!, $expectedVersion: Int) {
+    upsertSegment(input: $input, expectedVersion: $expectedVersion) { code name version }
+  }`;
+
+  it('refuses an edit made from an old version, and a create of a code that exists, with CONFLICT, storing nothing', async () => {
     const rule = { field: 'level', op: 'eq', value: 'GOLD' };
+    const input = (name: string) => ({ code: 'VERSIONED', name, rule });
+    const created = await operator(UPSERT_FROM, { input: input('first') });
+    expect(created.data?.upsertSegment).toEqual({ code: 'VERSIONED', name: 'first', version: 1 });
+    const edited = await operator(UPSERT_FROM, { input: input('second'), expectedVersion: 1 });
+    expect(edited.data?.upsertSegment).toEqual({ code: 'VERSIONED', name: 'second', version: 2 });
+
+    // An operator still looking at version 1, and a late retry of the create: neither replaces the edit.
+    const stale = await operator(UPSERT_FROM, { input: input('stale'), expectedVersion: 1 });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      field: 'expectedVersion',
+      version: 2,
+    });
+    const retried = await operator(UPSERT_FROM, { input: input('first') });
+    expect(retried.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      field: 'input.code',
+      version: 2,
+    });
+    expect(await members.repos.segments.findByCode('VERSIONED')).toMatchObject({
+      name: 'second',
+      version: 2,
+    });
+    const audit = await members.repos.audit.forTarget('Segment', 'VERSIONED');
+    expect(audit.map((record) => (record.after as { name: string }).name).sort()).toEqual([
+      'first',
+      'second',
+    ]);
+
+    const missing = await operator(UPSERT_FROM, {
+      input: { ...input('x'), code: 'NEVER_CREATED' },
+      expectedVersion: 1,
+    });
+    expect(errorCodes(missing)).toEqual(['NOT_FOUND']);
+    expect(await members.repos.segments.findByCode('NEVER_CREATED')).toBeNull();
+  });
+
+  it('edits a segment stored without a version from version 0', async () => {
+    const rule = { field: 'level', op: 'eq', value: 'GOLD' };
+    await members.repos.segments.model.insertMany({
+      _id: 'UNVERSIONED',
+      name: 'old',
+      description: null,
+      rule,
+      updatedAt: new Date(),
+      updatedBy: 'test',
+    });
+    await changedBehindTheHubsBack(members.connection);
+    const listed = await operator('{ segments { code version } }');
+    expect(listed.data?.segments).toContainEqual({ code: 'UNVERSIONED', version: 0 });
+    const stale = await operator(UPSERT_FROM, {
+      input: { code: 'UNVERSIONED', name: 'x', rule },
+      expectedVersion: 1,
+    });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 0 });
+    const edited = await operator(UPSERT_FROM, {
+      input: { code: 'UNVERSIONED', name: 'new', rule },
+      expectedVersion: 0,
+    });
+    expect(edited.data?.upsertSegment).toEqual({ code: 'UNVERSIONED', name: 'new', version: 1 });
+  });
+
+  it('applies one of 20 concurrent edits made from the same version and refuses the others, auditing one edit', async () => {
+    const rule = { field: 'level', op: 'eq', value: 'GOLD' };
+    const created = await operator(UPSERT_FROM, { input: { code: 'EDITED_AT_ONCE', name: 'v0', rule } });
+    expect(created.errors).toBeUndefined();
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        operator(UPSERT_SEGMENT, { input: { code: 'EDITED_AT_ONCE', name: `v${i + 1}`, rule } }),
+        operator(UPSERT_FROM, {
+          input: { code: 'EDITED_AT_ONCE', name: `v${i + 1}`, rule },
+          expectedVersion: 1,
+        }),
       ),
     );
-    expect(answers.flatMap((answer) => answer.errors ?? [])).toEqual([]);
+    const applied = answers.flatMap((answer) => answer.data?.upsertSegment ?? []);
+    expect(applied).toHaveLength(1);
+    expect(answers.flatMap((answer) => errorCodes(answer))).toEqual(
+      Array.from({ length: 19 }, () => 'CONFLICT'),
+    );
+    const stored = await members.repos.segments.findByCode('EDITED_AT_ONCE');
+    expect(stored).toMatchObject({ name: applied[0].name, version: 2 });
     const nameOf = (state: unknown) => (state as { name: string } | null)?.name ?? null;
     const audit = await members.repos.audit.forTarget('Segment', 'EDITED_AT_ONCE');
-    const befores = audit.map((record) => nameOf(record.before));
-    const afters = audit.map((record) => nameOf(record.after));
-    expect(new Set(afters).size).toBe(20);
-    // One document's writes are serialized: every before is distinct and another edit's after, but the first's.
-    expect(new Set(befores).size).toBe(20);
-    expect(befores.filter((before) => !afters.includes(before))).toEqual([null]);
-    const stored = await members.repos.segments.findByCode('EDITED_AT_ONCE');
-    expect(afters.filter((after) => !befores.includes(after))).toEqual([stored?.name]);
+    expect(audit.map((record) => [nameOf(record.before), nameOf(record.after)]).sort()).toEqual(
+      [
+        [null, 'v0'],
+        ['v0', applied[0].name],
+      ].sort(),
+    );
   });
 
   it('rejects a bad segment code', async () => {
@@ -237,7 +314,10 @@ describe('segment limits', () => {
       });
       expect(await own.repos.segments.findByCode('ONE_TOO_MANY')).toBeNull();
       expect(await own.repos.segments.model.countDocuments()).toBe(200);
-      const edited = await ownOperator(UPSERT_SEGMENT, { input: { code: 'STORED_0', name: 'edited', rule } });
+      const edited = await ownOperator(
+        `mutation ($input: SegmentInput!) { upsertSegment(input: $input, expectedVersion: 0) { code name } }`,
+        { input: { code: 'STORED_0', name: 'edited', rule } },
+      );
       expect(edited.errors).toBeUndefined();
       expect(edited.data?.upsertSegment).toMatchObject({ code: 'STORED_0', name: 'edited' });
     } finally {
@@ -1068,6 +1148,42 @@ describe('applyLifecycle', () => {
     expect((await stored('M0042'))?.tags.preferred_channel).not.toBe('APP\u200B');
     expect((await stored('M0042'))?.lifecycleStage).toBe('RETENTION');
     expect((await stored('M0044'))?.tags.preferred_channel).toBe('WEB');
+  });
+
+  it('refuses a result that gives one tag twice, naming the second, and writes nothing of the call', async () => {
+    const service = members.as('svc.analytics', ['service']);
+    const before = await stored('M0047');
+    const response = await service(APPLY_REFUSING, {
+      results: [
+        { memberId: 'M0048', stage: 'REFERRAL', tags: [{ code: 'rfm_score', value: 4 }] },
+        {
+          memberId: 'M0047',
+          stage: 'REFERRAL',
+          tags: [
+            { code: 'rfm_score', value: 5 },
+            { code: 'preferred_channel', value: 'WEB' },
+            { code: 'rfm_score', value: 'five' },
+          ],
+        },
+      ],
+    });
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'results[1].tags[2].code',
+    });
+    expect(await stored('M0047')).toEqual(before);
+    expect((await stored('M0048'))?.lifecycleStage).not.toBe('REFERRAL');
+  });
+
+  it('repeats at most 64 characters of an unknown tag code of 100,000 it refuses', async () => {
+    const service = members.as('svc.analytics', ['service']);
+    const response = await service(APPLY_REFUSING, {
+      results: [{ memberId: 'M0049', stage: 'RETENTION', tags: [{ code: 'x'.repeat(100_000), value: 1 }] }],
+    });
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.applyLifecycle.refusedTags).toEqual([
+      { code: 'x'.repeat(64), reason: 'NOT_IN_LIBRARY', memberIds: ['M0049'] },
+    ]);
   });
 
   it('never takes a member past 100 tags, and still moves their stage', async () => {

@@ -68,7 +68,7 @@ export type LifecycleResultInput = {
   memberId: Scalars['ID']['input'];
   /** The stage computed from their behaviour. */
   stage: LifecycleStage;
-  /** Computed tags (source COMPUTED in the tag library) and their values. */
+  /** Computed tags (source COMPUTED in the tag library) and their values; each code at most once. */
   tags: Array<MemberTagInput>;
 };
 
@@ -245,8 +245,9 @@ export type Mutation = {
    * Applies a lifecycle computed from behaviour (at most 500 members): each member's stage and COMPUTED tags are set
    * only where they differ, so applying the same results twice, or from two runs at once, changes nothing more. A tag
    * that is not COMPUTED in the library, a value setMemberTags would refuse, or tags past a member's 100 are not written
-   * and are reported in refusedTags; the rest of the call is applied. Service scope (analytics' lifecycle job); audited
-   * as one record per call.
+   * and are reported in refusedTags; the rest of the call is applied. A member named twice, or a result giving one tag
+   * twice, is BAD_USER_INPUT and nothing of the call is applied. Service scope (analytics' lifecycle job); audited as
+   * one record per call.
    */
   applyLifecycle: ApplyLifecycleResult;
   /**
@@ -285,7 +286,13 @@ export type Mutation = {
    * and the level stay. Idempotent like awardPoints. Service scope (engagement's points mall).
    */
   spendPoints: PointsEntry;
-  /** Creates or updates a segment; at most 200 exist, and creating one more is SEGMENT_LIMIT_REACHED. Operator scope. */
+  /**
+   * Creates or edits a segment. Without expectedVersion it creates one: a segment of that code that exists already is
+   * CONFLICT (`extensions.version` gives its version), so that a late retry never replaces an edit made since. With
+   * expectedVersion, the version the edit was made from, it edits the segment: CONFLICT (`extensions.version`) when the
+   * segment changed since, NOT_FOUND when there is none; nothing is stored either way. At most 200 segments exist, and
+   * creating one more is SEGMENT_LIMIT_REACHED. Operator scope.
+   */
   upsertSegment: Segment;
 };
 
@@ -330,6 +337,7 @@ export type MutationSpendPointsArgs = {
 };
 
 export type MutationUpsertSegmentArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   input: SegmentInput;
 };
 
@@ -420,7 +428,7 @@ export type QueryTagDefinitionsArgs = {
 /** A computed tag applyLifecycle refused for some members. */
 export type RefusedTag = {
   __typename?: 'RefusedTag';
-  /** The tag code as given. */
+  /** The tag code as given: its first 64 characters, as no tag code is longer. */
   code: Scalars['String']['output'];
   /** The members whose value of the tag was not written, in order of id. */
   memberIds: Array<Scalars['ID']['output']>;
@@ -456,6 +464,11 @@ export type Segment = {
   rule: Scalars['TargetingRule']['output'];
   /** When the segment was last changed. */
   updatedAt: Scalars['DateTime']['output'];
+  /**
+   * 1 when the segment was created, one more with every edit; 0 for a segment stored before segments had versions. An
+   * edit names the version it was made from (upsertSegment's expectedVersion).
+   */
+  version: Scalars['Int']['output'];
 };
 
 /** A segment to create or update. */
@@ -971,6 +984,7 @@ export type SegmentResolvers<
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rule?: Resolver<ResolversTypes['TargetingRule'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type SegmentPreviewResolvers<

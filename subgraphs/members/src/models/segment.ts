@@ -10,6 +10,8 @@ export interface SegmentDoc {
   rule: Rule;
   updatedAt: Date;
   updatedBy: string;
+  /** 1 when created, one more with every edit; absent on segments stored before versions (read as 0). */
+  version?: number;
   /**
    * The place among the hub's segments this one took when created (0 to the bound less one), unique: what keeps
    * concurrent creates within the bound without a transaction. Absent on segments stored without the hub (the seed's,
@@ -26,6 +28,7 @@ export const segmentSchema = new Schema<SegmentDoc>(
     rule: { type: Schema.Types.Mixed, required: true },
     updatedAt: { type: Date, required: true },
     updatedBy: { type: String, required: true },
+    version: { type: Number },
     slot: { type: Number },
   },
   { collection: 'segments', versionKey: false, minimize: false },
@@ -45,35 +48,58 @@ export class SegmentRepository {
   }
 
   /**
-   * Creates a segment or replaces an existing one, keeping the segments within `maxSegments`: a new one is inserted
-   * with a free place among them, and the unique index on places refuses a place another create took meanwhile, so
-   * concurrent creates can never together pass the bound (the check and the write are one insert). An existing
-   * segment is replaced whatever their number (also one stored past the bound). Returns what it replaced (null for a
-   * new one), taken by the write itself: a read before it could miss a concurrent edit landing in between, and the
-   * audit would show two edits of one state. 'limitReached' when the segment is new and no place is free.
+   * Creates a segment, keeping the segments within `maxSegments`: it is inserted with a free place among them, and
+   * the unique index on places refuses a place another create took meanwhile, so concurrent creates can never together
+   * pass the bound (the check and the write are one insert). Returns the segment stored under the code when there is
+   * one (also one a concurrent create stored a moment ago): it is never replaced. 'limitReached' when no place is free.
    */
-  async save(
+  async create(
     segment: SegmentDoc,
     maxSegments: number,
-  ): Promise<{ before: SegmentDoc | null } | 'limitReached'> {
-    const { _id, ...rest } = segment;
-    // Each turn that does not return lost a race to another create: of this code (the next turn edits it) or of
-    // the place picked (it is taken now), so there are at most maxSegments + 1 turns.
+  ): Promise<'created' | 'limitReached' | { exists: SegmentDoc }> {
+    // Each turn that does not return lost a race to another create for the place picked (it is taken now), so there
+    // are at most maxSegments + 1 turns.
     for (;;) {
-      const before = await this.model
-        .findOneAndUpdate({ _id }, { $set: rest }, { returnDocument: 'before', projection: { slot: 0 } })
-        .lean<SegmentDoc>()
-        .exec();
-      if (before) return { before };
       const slot = await this.freeSlot(maxSegments);
-      if (slot === null) return 'limitReached';
+      if (slot === null) {
+        const existing = await this.findByCode(segment._id);
+        return existing ? { exists: existing } : 'limitReached';
+      }
       try {
         await this.model.create({ ...segment, slot });
-        return { before: null };
+        return 'created';
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
+        const existing = await this.findByCode(segment._id);
+        if (existing) return { exists: existing };
       }
     }
+  }
+
+  /**
+   * Replaces a segment only if it is still at `expectedVersion` (optimistic concurrency; 0 is a segment stored without
+   * a version). Returns what it replaced, taken by the write itself: a read before it could miss a concurrent edit
+   * landing in between, and the audit would show two edits of one state. Else the version the segment is at now, or
+   * 'notFound'.
+   */
+  async replaceIfVersion(
+    segment: SegmentDoc,
+    expectedVersion: number,
+  ): Promise<{ before: SegmentDoc } | { current: number } | 'notFound'> {
+    const { _id, ...rest } = segment;
+    // null also matches a document without the field.
+    const version = expectedVersion === 0 ? null : expectedVersion;
+    const before = await this.model
+      .findOneAndUpdate(
+        { _id, version },
+        { $set: rest },
+        { returnDocument: 'before', projection: { slot: 0 } },
+      )
+      .lean<SegmentDoc>()
+      .exec();
+    if (before) return { before };
+    const current = await this.findByCode(_id);
+    return current ? { current: current.version ?? 0 } : 'notFound';
   }
 
   /**

@@ -17,6 +17,8 @@ interface Draft {
   form: RuleForm;
   /** Set when the rule is edited as JSON (it nests deeper than the form, or the operator chose to). */
   json: string | null;
+  /** The stored segment the draft was made from, and its version then; null for a new one. */
+  basis: { code: string; version: number } | null;
 }
 
 const newDraft = (): Draft => ({
@@ -25,6 +27,7 @@ const newDraft = (): Draft => ({
   description: '',
   form: { match: 'all', conditions: [EMPTY_ROW] },
   json: null,
+  basis: null,
 });
 
 function draftOf(segment: SegmentSummary): Draft {
@@ -35,8 +38,13 @@ function draftOf(segment: SegmentSummary): Draft {
     description: segment.description ?? '',
     form: form ?? { match: 'all', conditions: [] },
     json: form ? null : JSON.stringify(segment.rule, null, 2),
+    basis: { code: segment.code, version: segment.version },
   };
 }
+
+/** The version an edit was made from: none when the draft is new, or was given another segment's code (a create). */
+const expectedVersionOf = (draft: Draft): number | null =>
+  draft.basis?.code === draft.code ? draft.basis.version : null;
 
 function ruleOf(draft: Draft): unknown {
   if (draft.json === null) return toRule(draft.form);
@@ -97,8 +105,19 @@ export function SegmentsScreen() {
             void save({
               variables: {
                 input: { code: draft.code, name: draft.name, description: draft.description || null, rule },
+                expectedVersion: expectedVersionOf(draft),
               },
-            }).catch(() => undefined);
+            })
+              .then(({ data }) => {
+                // The next save edits what this one stored.
+                const stored = data?.upsertSegment;
+                if (stored)
+                  setDraft((current) => ({
+                    ...current,
+                    basis: { code: stored.code, version: stored.version },
+                  }));
+              })
+              .catch(() => undefined);
           }}
         >
           <div className="row">

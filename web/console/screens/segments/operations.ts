@@ -8,6 +8,8 @@ export interface SegmentSummary {
   description: string | null;
   rule: unknown;
   audienceSize: number;
+  /** What an edit of the segment names as the version it was made from. */
+  version: number;
 }
 
 export const SEGMENTS = document<{
@@ -16,7 +18,7 @@ export const SEGMENTS = document<{
   membershipLevels: { code: string; name: string }[];
 }>(`
   query ConsoleSegments {
-    segments { code name description rule audienceSize }
+    segments { code name description rule audienceSize version }
     tagDefinitions { code name valueType }
     membershipLevels { code name }
   }
@@ -41,9 +43,13 @@ export const PREVIEW_SEGMENT = document<
 
 export const UPSERT_SEGMENT = document<
   { upsertSegment: SegmentSummary },
-  { input: { code: string; name: string; description: string | null; rule: unknown } }
+  {
+    input: { code: string; name: string; description: string | null; rule: unknown };
+    /** Null to create a segment; a segment changed since this version is not replaced (CONFLICT). */
+    expectedVersion: number | null;
+  }
 >(`
-  mutation ConsoleUpsertSegment($input: SegmentInput!) {
-    upsertSegment(input: $input) { code name description rule audienceSize }
+  mutation ConsoleUpsertSegment($input: SegmentInput!, $expectedVersion: Int) {
+    upsertSegment(input: $input, expectedVersion: $expectedVersion) { code name description rule audienceSize version }
   }
 `);
