@@ -28,3 +28,4 @@ export * from './event-relay';
 export * from './calendar';
 export * from './rule-codes';
 export * from './writes-in-flight';
+export * from './deadline';

@@ -28,11 +28,21 @@ export interface RefundMove extends PointsMove {
 /** Awards add spendable and growth points; spends move spendable points only. */
 export type PointsMutation = 'awardPoints' | 'spendPoints';
 
+/**
+ * Every move is made within a request (`requestId`, so members' log lines join it) and answered before `deadline`
+ * (epoch ms), the deadline of the request it serves: members then answers a key still in progress CONFLICT in time,
+ * instead of the caller's caller giving up first. A background pass sets none.
+ */
 export interface MemberPoints {
   /** The ledger entry's id. Members' own refusals keep their codes (e.g. INSUFFICIENT_POINTS). */
-  move(mutation: PointsMutation, move: PointsMove, requestId: string): Promise<string>;
+  move(
+    mutation: PointsMutation,
+    move: PointsMove,
+    requestId: string,
+    deadline?: number | null,
+  ): Promise<string>;
   /** Gives back spendable points of a spend, as `move` does (e.g. REFUND_EXCEEDS_SPEND past what the spend took). */
-  refund(refund: RefundMove, requestId: string): Promise<string>;
+  refund(refund: RefundMove, requestId: string, deadline?: number | null): Promise<string>;
 }
 
 /**
@@ -56,8 +66,9 @@ export function graphMemberPoints(graph: GraphClient): MemberPoints {
     document: string,
     variables: PointsMove | RefundMove,
     requestId: string,
+    deadline: number | null = null,
   ) => {
-    const caller: GraphCaller = { identity: ENGAGEMENT_SERVICE, requestId };
+    const caller: GraphCaller = { identity: ENGAGEMENT_SERVICE, requestId, deadline };
     const response = await graph.query<Record<string, { id: string } | null>>(caller, document, {
       ...variables,
     });
@@ -72,7 +83,7 @@ export function graphMemberPoints(graph: GraphClient): MemberPoints {
     });
   };
   return {
-    move: (mutation, move, requestId) =>
+    move: (mutation, move, requestId, deadline) =>
       send(
         mutation,
         `mutation MovePoints($memberId: ID!, $amount: Int!, $reason: String!, $idempotencyKey: String!) {
@@ -80,8 +91,9 @@ export function graphMemberPoints(graph: GraphClient): MemberPoints {
         }`,
         move,
         requestId,
+        deadline,
       ),
-    refund: (refund, requestId) =>
+    refund: (refund, requestId, deadline) =>
       send(
         'refundPoints',
         `mutation RefundPoints(
@@ -103,6 +115,7 @@ export function graphMemberPoints(graph: GraphClient): MemberPoints {
         }`,
         refund,
         requestId,
+        deadline,
       ),
   };
 }

@@ -20,6 +20,8 @@ export interface Reward {
   /** Why, as the points ledger shows it. */
   reason: string;
   requestId: string;
+  /** The deadline of the member's request granting it (see MemberPoints); none for a background pass. */
+  deadline?: number | null;
 }
 
 export interface Rewarded {
@@ -58,6 +60,7 @@ export function createRewardGranter({
                 idempotencyKey: awardKey(reward),
               },
               reward.requestId,
+              reward.deadline,
             )
           : null;
       const claim = reward.benefitId
@@ -68,6 +71,7 @@ export function createRewardGranter({
               memberId: reward.memberId,
               idempotencyKey: reward.idempotencyKey,
               source: reward.source,
+              deadline: reward.deadline,
             },
           )
         : null;

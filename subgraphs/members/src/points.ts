@@ -8,7 +8,15 @@
 // gives back, and is counted against that spend (in the spend's own entry) before it reaches the balance, so that the
 // refunds of a spend never give back more than it took.
 import { randomUUID } from 'node:crypto';
-import { badInput, checked, echoed, hubError, requiredText, ErrorCode } from '@bank-hub/shared';
+import {
+  badInput,
+  checked,
+  echoed,
+  hubError,
+  requiredText,
+  waitForOwnerUntil,
+  ErrorCode,
+} from '@bank-hub/shared';
 import { growthRangeOf, levelForGrowthPoints } from './domain/levels';
 import type { MembersRepositories } from './models';
 import { MAX_BALANCE, type LevelMove, type MemberDoc, type PointsChange } from './models/member';
@@ -16,10 +24,6 @@ import type { MembershipLevelDoc } from './models/membership-level';
 import { MAX_REFUNDS_PER_SPEND, type EntryKind, type PointsEntryDoc } from './models/points-ledger';
 
 const LEASE_MS = 30_000;
-/** How long a caller of a key waits at most for another writer of it, when the caller set no deadline of its own. */
-const WAIT_FOR_OWNER_MS = 10_000;
-/** Time kept back from the caller's deadline to send CONFLICT before the caller stops listening. */
-const ANSWER_MARGIN_MS = 500;
 const POLL_MS = 25;
 export const MAX_ENTRY_AMOUNT = 1_000_000;
 const KEY_PATTERN = /^[\w.:-]{8,128}$/;
@@ -64,17 +68,6 @@ export function checkPointsRequest(request: PointsRequest): PointsRequest {
 function checkKey(key: string, field: string) {
   if (!KEY_PATTERN.test(key))
     throw badInput(`${field} must be 8 to 128 characters of letters, digits, _ . : -`, field);
-}
-
-/**
- * Until when a caller of a key waits for another writer of it before answering CONFLICT: WAIT_FOR_OWNER_MS at most,
- * and never past the caller's own deadline, so that the caller hears CONFLICT rather than its own timeout.
- */
-export function waitForOwnerUntil(now: number, callerDeadline: number | null): number {
-  return Math.min(
-    now + WAIT_FOR_OWNER_MS,
-    callerDeadline === null ? Infinity : callerDeadline - ANSWER_MARGIN_MS,
-  );
 }
 
 /** Adds spendable and growth points; the level follows the growth points. */

@@ -4,7 +4,7 @@ import { growthRangeOf, levelForGrowthPoints, levelOfMember } from '../src/domai
 import { maskIdNumber, maskName, maskPhone, profileView } from '../src/domain/masking';
 import { compileRule } from '../src/domain/segment-filter';
 import { affinityKeysOf, checkTagValue } from '../src/domain/tags';
-import { waitForOwnerUntil } from '../src/points';
+import { waitForOwnerUntil } from '@bank-hub/shared';
 import { LEVELS } from '../src/seed';
 
 describe('masking', () => {

@@ -216,6 +216,7 @@ export async function dailySignIn(ctx: EngagementContext, activityId: string) {
     ctx.now,
     ctx.requestId,
     memberId,
+    ctx.deadline,
   );
   ctx.loaders.progressByMember.clear(memberId);
   return progressOf(ctx, activity, memberId);

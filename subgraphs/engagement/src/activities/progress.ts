@@ -102,13 +102,14 @@ const REWARDS_PER_PASS = 200;
 /**
  * Grants the rewards of completed tasks not yet rewarded; each once, under the task's own key. A refusal is recorded
  * on the progress and never tried again; another failure is tried again after a backoff. `memberId` grants only that
- * member's (a member's own request leaves everyone else's to the background pass).
+ * member's (a member's own request leaves everyone else's to the background pass), within that request's `deadline`.
  */
 export async function grantPendingRewards(
   { repos, granter, logger }: ProgressDependencies,
   now: Date,
   requestId: string = randomUUID(),
   memberId: string | null = null,
+  deadline: number | null = null,
 ): Promise<void> {
   const waiting: ProgressDoc[] = await repos.progress.awaitingReward(now, REWARDS_PER_PASS, memberId);
   if (waiting.length === 0) return;
@@ -139,6 +140,7 @@ export async function grantPendingRewards(
           source: 'TASK_REWARD',
           reason: `task ${progress.taskId} of activity ${progress.activityId}`,
           requestId,
+          deadline,
         });
       },
       rewarded: (progress) => repos.progress.markRewarded(progress._id, now),

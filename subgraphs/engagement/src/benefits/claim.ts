@@ -4,7 +4,15 @@
 // else contends), the day's count, and last the contended stock — and gives back what it reserved when a later step
 // refuses. Carrying the id makes every step safe to repeat, so a retry finishes a claim without taking twice.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, hubError, notFound, type BankCalendar, type Logger } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  badInput,
+  hubError,
+  notFound,
+  waitForOwnerUntil,
+  type BankCalendar,
+  type Logger,
+} from '@bank-hub/shared';
 import type { MemberAttributes } from '@bank-hub/targeting';
 import {
   BENEFIT_ID,
@@ -27,8 +35,6 @@ import type { ClaimRequestDoc, Lease } from './models/claim-request';
 
 /** Longer than any claim takes; a writer that died is taken over after it. */
 const LEASE_MS = 15_000;
-/** How long a repeat waits for the first writer of its key to answer. */
-const WAIT_FOR_HOLDER_MS = 10_000;
 const POLL_MS = 40;
 
 /** Points paid for a claim (redeemPoints), under keys derived from the claim so that a retry pays once. */
@@ -55,6 +61,12 @@ export interface ClaimCommand {
    * answer but an error with `extensions.retryAt`, so that the member gets the reward then instead of never.
    */
   retriesLater: boolean;
+  /**
+   * Until when (epoch ms) the caller waits for the answer — the member's request's deadline (the gateway's
+   * SUBGRAPH_TIMEOUT_MS) — or null (a background pass): a repeat of a key still in progress answers CONFLICT in time
+   * before it. (A payment is given the same deadline: see pointsPayment.)
+   */
+  deadline: number | null;
 }
 
 export function checkClaimArguments(benefitId: string, benefitField: string, idempotencyKey: string): void {
@@ -98,7 +110,8 @@ export async function claim(
 ): Promise<ClaimDoc> {
   const requestId = claimRequestId(command.memberId, command.source, command.idempotencyKey);
   const hash = argumentsHash({ benefitId: command.benefitId });
-  const deadline = Date.now() + WAIT_FOR_HOLDER_MS;
+  // A repeat waits for the first writer of its key to answer: 10 s at most, and never past its caller's deadline.
+  const deadline = waitForOwnerUntil(Date.now(), command.deadline);
   for (;;) {
     const existing = await repos.claimRequests.find(requestId);
     if (!existing) {
@@ -421,6 +434,7 @@ async function settleAbandoned(
       accepts: () => undefined,
       payment,
       retriesLater: false,
+      deadline: null,
     };
     // A refusal is an answer too (refunded); anything else leaves it unanswered for the next pass.
     await proceed(repos, calendar, command, request, benefit).catch(async (error: unknown) => {

@@ -45,6 +45,7 @@ export function claimBenefit(
     accepts: notBoughtWithPoints,
     payment: null,
     retriesLater: false,
+    deadline: ctx.deadline,
   });
 }
 
@@ -66,20 +67,22 @@ export function redeemPoints(
     source: 'POINTS',
     claimant: () => claimantOf(ctx.graph, ctx),
     accepts: boughtWithPoints,
-    payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId),
+    payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId, ctx.deadline),
     retriesLater: false,
+    deadline: ctx.deadline,
   });
 }
 
 /**
  * A member's payments for claims, under keys derived from the claim: a retry, or anyone settling it, pays once. A
- * refund names the claim's spend, the only one it may give back.
+ * refund names the claim's spend, the only one it may give back. `deadline`: the member's request's, when it pays.
  */
 export function pointsPayment(
   points: MemberPoints,
   memberId: string,
   reason: string,
   requestId: string,
+  deadline: number | null = null,
 ): Payment {
   const spendKey = (claimId: string) => `spend:${claimId}`;
   return {
@@ -88,12 +91,14 @@ export function pointsPayment(
         'spendPoints',
         { memberId, amount, reason, idempotencyKey: spendKey(claimId) },
         requestId,
+        deadline,
       );
     },
     refund: async (claimId, amount) => {
       await points.refund(
         { memberId, amount, reason, idempotencyKey: `refund:${claimId}`, spendKey: spendKey(claimId) },
         requestId,
+        deadline,
       );
     },
   };
@@ -158,6 +163,7 @@ export async function revokeClaim(
       revoked.memberId,
       `points mall: ${revoked.benefitId} revoked`,
       ctx.requestId,
+      ctx.deadline,
     );
     // With members down the claim stays revoked and its refund due: engagement's background pass gives it.
     await refundRevoked(ctx.repos, revoked, payment).catch((error: unknown) =>

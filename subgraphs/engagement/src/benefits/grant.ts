@@ -11,6 +11,8 @@ export interface BenefitGrant {
   /** The caller's key for this grant (8 to 64 of letters, digits, - _ . :): the same key grants once. */
   idempotencyKey: string;
   source: 'TASK_REWARD' | 'REFERRAL';
+  /** The deadline of the member's request granting it (see ClaimCommand); none for a background pass. */
+  deadline?: number | null;
 }
 
 /**
@@ -24,6 +26,7 @@ export function grantBenefit(
   checkClaimArguments(grant.benefitId, 'benefitId', grant.idempotencyKey);
   return claim(deps.repos, deps.calendar, {
     ...grant,
+    deadline: grant.deadline ?? null,
     claimant: null,
     accepts: () => undefined,
     payment: null,

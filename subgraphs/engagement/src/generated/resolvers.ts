@@ -480,7 +480,8 @@ export type Mutation = {
   acceptInvite: Referral;
   /**
    * Claims a benefit. Never oversells, never exceeds the per-member or daily limit, even under concurrent claims; a
-   * repeated idempotencyKey returns the first result (the claim, or the same refusal). Member token.
+   * repeated idempotencyKey returns the first result (the claim, or the same refusal); one whose first call is still in
+   * progress is CONFLICT (retry later), answered before the caller's deadline. Member token.
    */
   claimBenefit: BenefitClaim;
   /** Creates an activity as a DRAFT. Operator scope; audited. */
@@ -500,7 +501,9 @@ export type Mutation = {
   joinActivity: ActivityProgress;
   /**
    * Spends spendable points on a POINTS_PRODUCT benefit (积分商城): the points leave the member's ledger (never below
-   * zero, never twice for one key) and the benefit is claimed. Member token.
+   * zero, never twice for one key) and the benefit is claimed. A repeated idempotencyKey returns the first result; one
+   * whose first call is still in progress, here or at members, is CONFLICT (retry later) and moves no points. Member
+   * token.
    */
   redeemPoints: BenefitClaim;
   /** Withdraws a claim that is not used; one bought with points gives them back. Operator scope; audited. */
