@@ -59,25 +59,6 @@ const dailyAt = (at: string) => ({
 const scheduleAt = (at: string) =>
   runScheduler({ repos: m.repos, graph: m.graph, logger, calendar: m.calendar }, new Date(at));
 
-/** Alice edits the published campaign, Bob approves the edit. */
-async function republished(id: string, input: Record<string, unknown>): Promise<void> {
-  const edited = await m.alice(
-    `mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { version } }`,
-    { id, input },
-  );
-  expect(edited.errors).toBeUndefined();
-  for (const [who, step] of [
-    [m.alice, 'SUBMIT'],
-    [m.bob, 'APPROVE'],
-  ] as const) {
-    const stepped = await who(
-      `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: CAMPAIGN, id: $id, step: $step) { status } }`,
-      { id, step },
-    );
-    expect(stepped.errors).toBeUndefined();
-  }
-}
-
 const plannedFor = (id: string) => m.repos.outbox.entries.countDocuments({ campaignId: id });
 
 it('runs a daily campaign once on a day it ran already though its time is moved later that day', async () => {
@@ -87,7 +68,7 @@ it('runs a daily campaign once on a day it ran already though its time is moved 
   const members = await plannedFor(id);
   expect(members).toBeGreaterThan(0);
 
-  await republished(id, dailyAt('2026-04-01T15:00:00+02:00'));
+  await m.republishedCampaign(id, dailyAt('2026-04-01T15:00:00+02:00'));
   // 15:30 that day: nothing more that day; 15:30 the next day: the day's one run, at 15:00.
   await scheduleAt('2026-04-02T15:30:00+02:00');
   expect(await plannedFor(id)).toBe(members);
@@ -107,7 +88,7 @@ it('finds the day’s run open when a scheduler died before recording it and the
   // The pass that opened the morning's run died before the campaign recorded it.
   await m.repos.campaigns.model.updateOne({ _id: id }, { $set: { plannedThrough: null } });
 
-  await republished(id, dailyAt('2026-04-01T15:00:00+02:00'));
+  await m.republishedCampaign(id, dailyAt('2026-04-01T15:00:00+02:00'));
   await scheduleAt('2026-04-02T15:30:00+02:00');
   const read = await m.alice(OCCURRENCES, { id });
   expect(read.data?.campaign.occurrences).toEqual([{ at: '2026-04-02T07:00:00.000Z' }]);

@@ -219,6 +219,23 @@ describe('the lifecycle job', () => {
   });
 });
 
+/** Marks members active in the app today, as the rollups record a day's visitors. */
+function activeToday(repos: Awaited<ReturnType<typeof openAnalytics>>, memberIds: readonly string[]) {
+  const today = calendar.dayOf(new Date());
+  return repos.rollups.markActive(
+    memberIds.map((memberId) => ({
+      _id: `${today}|APP|${memberId}`,
+      day: today,
+      channel: 'APP' as const,
+      memberId,
+    })),
+  );
+}
+
+/** Ids `<prefix>0000`, `<prefix>0001`, … */
+const numberedIds = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+
 /** A database of its own gets the default stage model, as the seed publishes it. */
 function publishStageModel(repos: Awaited<ReturnType<typeof openAnalytics>>) {
   return repos.models.publish(
@@ -279,13 +296,7 @@ describe('a run whose lease another process took over', () => {
     const repos = await openAnalytics(connection);
     // Its own data: the stage model, and 1,001 members active today, three pages of results.
     await publishStageModel(repos);
-    const today = calendar.dayOf(new Date());
-    await repos.rollups.markActive(
-      Array.from({ length: 1_001 }, (_, i) => {
-        const memberId = `M-lease-${String(i).padStart(4, '0')}`;
-        return { _id: `${today}|APP|${memberId}`, day: today, channel: 'APP' as const, memberId };
-      }),
-    );
+    await activeToday(repos, numberedIds('M-lease-', 1_001));
     // While the first page is applied, the run's lease lapses (a run past its lifetime) and another process takes it.
     const graph = new RecordingGraph(async (call) => {
       if (call !== 1) return;
@@ -311,13 +322,7 @@ describe('computed tags members refuses', () => {
     const connection = await testDatabase('lifecycle-refused');
     const repos = await openAnalytics(connection);
     await publishStageModel(repos);
-    const today = calendar.dayOf(new Date());
-    await repos.rollups.markActive(
-      Array.from({ length: 700 }, (_, i) => {
-        const memberId = `M-refused-${String(i).padStart(4, '0')}`;
-        return { _id: `${today}|APP|${memberId}`, day: today, channel: 'APP' as const, memberId };
-      }),
-    );
+    await activeToday(repos, numberedIds('M-refused-', 700));
     const graph = new RecordingGraph(
       async () => undefined,
       (memberIds) => [{ code: 'churn_risk', reason: 'NOT_COMPUTED', memberIds }],
@@ -342,16 +347,8 @@ describe('results naming no member', () => {
     const connection = await testDatabase('lifecycle-unknown');
     const repos = await openAnalytics(connection);
     await publishStageModel(repos);
-    const today = calendar.dayOf(new Date());
-    const memberIds = Array.from({ length: 600 }, (_, i) => `M-unknown-${String(i).padStart(4, '0')}`);
-    await repos.rollups.markActive(
-      memberIds.map((memberId) => ({
-        _id: `${today}|APP|${memberId}`,
-        day: today,
-        channel: 'APP' as const,
-        memberId,
-      })),
-    );
+    const memberIds = numberedIds('M-unknown-', 600);
+    await activeToday(repos, memberIds);
     // Members knows no member by every tenth id, in both pages.
     const gone = (ids: string[]) => ids.filter((memberId) => Number(memberId.slice(-4)) % 10 === 0);
     const graph = new RecordingGraph(async () => undefined, undefined, gone);
@@ -370,16 +367,8 @@ describe('results naming no member', () => {
     const connection = await testDatabase('lifecycle-unknown-many');
     const repos = await openAnalytics(connection);
     await publishStageModel(repos);
-    const today = calendar.dayOf(new Date());
-    const memberIds = Array.from({ length: 1_200 }, (_, i) => `M-closed-${String(i).padStart(4, '0')}`);
-    await repos.rollups.markActive(
-      memberIds.map((memberId) => ({
-        _id: `${today}|APP|${memberId}`,
-        day: today,
-        channel: 'APP' as const,
-        memberId,
-      })),
-    );
+    const memberIds = numberedIds('M-closed-', 1_200);
+    await activeToday(repos, memberIds);
     // Members knows none of them, and answers each page's ids last first.
     const graph = new RecordingGraph(
       async () => undefined,
@@ -426,14 +415,7 @@ describe('purchases', () => {
       completed('M-bought', null),
       completed('M-bought', 'svc.products'),
     ]);
-    await repos.rollups.markActive(
-      ['M-claims', 'M-bought'].map((memberId) => ({
-        _id: `${today}|APP|${memberId}`,
-        day: today,
-        channel: 'APP' as const,
-        memberId,
-      })),
-    );
+    await activeToday(repos, ['M-claims', 'M-bought']);
     const graph = new RecordingGraph(async () => undefined);
     try {
       await runLifecycleJob({ repos, graph, logger: testLogger, calendar }, now);

@@ -26,6 +26,8 @@ export interface Messaging {
   publishedTemplate(input: Record<string, unknown>): Promise<string>;
   /** Creates a campaign as alice and has it approved by bob; its id. */
   approvedCampaign(input: Record<string, unknown>): Promise<string>;
+  /** Alice edits a published campaign, submits the edit, and bob approves it. */
+  republishedCampaign(id: string, input: Record<string, unknown>): Promise<void>;
   /** Plans what is due, as the scheduler would. */
   schedule(): Promise<void>;
   /** Sends what is due, as the sender would, through `provider` (the local one by default). */
@@ -81,6 +83,15 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
       await step('CAMPAIGN', id, 'SUBMIT', alice);
       await step('CAMPAIGN', id, 'APPROVE', bob);
       return id;
+    },
+    async republishedCampaign(id, input) {
+      const edited = await alice(
+        `mutation ($id: ID!, $input: CampaignInput!) { updateCampaign(id: $id, input: $input) { version } }`,
+        { id, input },
+      );
+      if (edited.errors) throw new Error(`updateCampaign: ${JSON.stringify(edited.errors)}`);
+      await step('CAMPAIGN', id, 'SUBMIT', alice);
+      await step('CAMPAIGN', id, 'APPROVE', bob);
     },
     async schedule() {
       await runScheduler({ repos, graph, logger, calendar });
