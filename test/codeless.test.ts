@@ -335,3 +335,75 @@ describe('the demo page, when the answer is not a page', () => {
     });
   });
 });
+
+describe('a hostile page', () => {
+  /** The page's events stored for the device the snippet in `tab` uses, once `done` says they are all there. */
+  async function storedFrom(tab: Page, done: (stored: EventDoc[]) => boolean): Promise<EventDoc[]> {
+    await tab.evaluate(() => (window as unknown as { hubCollect: { flush(): void } }).hubCollect.flush());
+    const deviceId = await tab.evaluate(
+      () => (window as unknown as { hubCollect: { deviceId: string } }).hubCollect.deviceId,
+    );
+    const { events } = await openRepositories(hub.connections.analytics);
+    return until(() => events.model.find({ deviceId }).lean<EventDoc[]>().exec(), done);
+  }
+
+  it("records a click on an element whose data-* attributes would take its event past the collector's 4 KB", async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    await inNewTab(async (tab) => {
+      await tab.goto(`${base}/demo/?page=home`);
+      await tab.waitForSelector('body[data-ready]');
+      await tab.evaluate(() => {
+        const button = document.createElement('button');
+        button.id = 'attributes';
+        button.textContent = 'Open';
+        for (let i = 0; i < 20; i++) button.dataset[`k${i}`] = 'x'.repeat(300);
+        document.body.prepend(button);
+      });
+      await tab.click('#attributes');
+      const stored = await storedFrom(tab, (found) => found.some((event) => event.name === 'element_click'));
+      const click = stored.find((event) => event.name === 'element_click');
+      expect(click?.properties).toMatchObject({ path: 'button#attributes', text: 'Open' });
+      expect(Buffer.byteLength(JSON.stringify(click?.properties))).toBeLessThanOrEqual(4_096);
+      expect(Object.keys(click?.properties.data as object).length).toBeGreaterThan(0);
+    });
+  });
+
+  it('sends every click of a burst of large ones, and nothing of a placed item whose id no event may carry', async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    await inNewTab(async (tab) => {
+      const errors: string[] = [];
+      tab.on('pageerror', (error) => errors.push(error.message));
+      tab.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      await tab.goto(`${base}/demo/?page=home`);
+      await tab.waitForSelector('body[data-ready]');
+      // 60 buttons whose clicks take some 1.6 KB each (long ids, Chinese text and data-*): more in one batch of 50
+      // than a beacon may carry; and a placed item with a 100,000-character id.
+      await tab.evaluate(() => {
+        for (let i = 0; i < 60; i++) {
+          const button = document.createElement('button');
+          button.id = `wide-${i}-${'w'.repeat(150)}`;
+          button.textContent = '字'.repeat(60);
+          button.dataset.a = '中'.repeat(200);
+          button.dataset.b = '文'.repeat(200);
+          document.body.prepend(button);
+        }
+        const item = document.createElement('div');
+        item.dataset.creativeId = `CR-${'z'.repeat(100_000)}`;
+        item.textContent = 'odd';
+        document.body.prepend(item);
+        document
+          .querySelectorAll<HTMLButtonElement>('button[id^="wide-"]')
+          .forEach((button) => button.click());
+      });
+      const stored = await storedFrom(
+        tab,
+        (found) => found.filter((event) => event.name === 'element_click').length >= 60,
+      );
+      expect(stored.filter((event) => event.name === 'element_click')).toHaveLength(60);
+      expect(stored.some((event) => String(event.properties.creativeId).startsWith('CR-zzz'))).toBe(false);
+      expect(errors).toEqual([]);
+    });
+  });
+});

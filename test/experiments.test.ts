@@ -4,18 +4,16 @@
 // or clicks no member sent decide nothing; the bandit moves exposure towards a creative with twice the click-through,
 // counting a member once a day and a device without a member not at all;
 // operators list, read and switch model versions, audited.
-import DataLoader from 'dataloader';
-import { BankCalendar, GraphClient, serviceIdentity } from '@bank-hub/shared';
+import { BankCalendar, GraphClient, addDays, serviceIdentity } from '@bank-hub/shared';
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import { experimentOf } from '../subgraphs/analytics/src/analysis';
 import { BANDIT_MODEL_NAME, trainOnSchedule } from '../subgraphs/analytics/src/bandit-job';
-import type { StatsKey } from '../subgraphs/analytics/src/context';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
 import { windowStart } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import type { EventDoc } from '../subgraphs/analytics/src/models/event';
-import type { RollupTotals } from '../subgraphs/analytics/src/models/rollup';
+import { rebuildDay } from '../subgraphs/analytics/src/rollup-job';
 import { countedReads, type RowCount } from '../subgraphs/analytics/test/counted-reads';
 import { insertPublishedPage, publishedBanner } from './support/content';
 import {
@@ -125,17 +123,17 @@ const shown = (creativeId: string, variant: string | null, clicks: number, impre
   })),
 ];
 
-const STATS = `query ($page: ID!) {
-  creatives(pageId: $page, first: 100) { edges { node { id stats(days: 1) { impressions clicks } } } }
+const STATS = `query ($page: ID!, $days: Int!) {
+  creatives(pageId: $page, first: 100) { edges { node { id stats(days: $days) { impressions clicks } } } }
 }`;
 
 /**
- * Waits until the rollups count `impressions` (and `clicks`) for the page's creatives: the writer flushes every
- * 250 ms, and events sent in several batches land in several flushes.
+ * Waits until the rollups of the last `days` days count `impressions` (and `clicks`) for the page's creatives: the
+ * writer flushes every 250 ms, and events sent in several batches land in several flushes.
  */
-async function untilCounted(pageId: string, impressions: number, clicks = 0): Promise<void> {
+async function untilCounted(pageId: string, impressions: number, clicks = 0, days = 1): Promise<void> {
   for (let tries = 0; tries < 50; tries++) {
-    const response = await graphql(hub.gatewayUrl, STATS, { page: pageId }, operator);
+    const response = await graphql(hub.gatewayUrl, STATS, { page: pageId, days }, operator);
     const stats: { impressions: number; clicks: number }[] = response.data?.creatives.edges.map(
       ({ node }: { node: { stats: { impressions: number; clicks: number } } }) => node.stats,
     );
@@ -303,19 +301,11 @@ describe('experiments', () => {
     const read = async () => {
       const now = new Date();
       const today = calendar.dayOf(now);
-      const creativeTotals = new DataLoader<StatsKey, RollupTotals[], string>(
-        (keys) =>
-          Promise.all(
-            keys.map(({ id, days }) => analytics.rollups.totals('creative', [id], windowStart(days, today))),
-          ),
-        { cacheKeyFn: ({ id, days }) => `${days}|${id}` },
-      );
       const ctx = {
         repos: { ...analytics, events: countedReads(analytics.events, count) },
         now,
         today,
         calendar,
-        loaders: { creativeTotals },
       };
       count.rows = 0;
       const experiment = await experimentOf(
@@ -589,6 +579,45 @@ describe('experiments', () => {
         { key: 'B', members: 3, clickers: 0 },
       ],
     });
+  }, 60_000);
+
+  it("shows exposures and clicks per variant only from while the experiment ran, as its members' figures", async () => {
+    // Started at noon three bank days ago, ended half an hour ago: what clients reported that morning and in the last
+    // half hour is no variant's, though it falls on the days counted; the day between is counted whole.
+    const now = Date.now();
+    const today = calendar.dayOf(new Date(now));
+    const HOUR = 3_600_000;
+    const threeDaysAgo = calendar.startOf(addDays(today, -3)).getTime();
+    const pageId = await insertPublishedPage(
+      hub.connections.content,
+      'expspan',
+      [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 1 }],
+      [
+        publishedBanner('PG-APP-expspan', 'hero', 'CR-exp-span', {
+          experimentKey: 'exp-span',
+          variants: VARIANTS,
+          experimentStartedAt: new Date(threeDaysAgo + 12 * HOUR),
+          endsAt: new Date(now - HOUR / 2),
+        }),
+      ],
+    );
+    const reported = async (at: number, a: [clicks: number, impressions: number], b: typeof a) =>
+      track([...shown('CR-exp-span', 'A', ...a), ...shown('CR-exp-span', 'B', ...b)], {}, new Date(at));
+    await reported(threeDaysAgo + 6 * HOUR, [2, 5], [0, 5]);
+    await reported(threeDaysAgo + 18 * HOUR, [1, 3], [2, 4]);
+    await reported(calendar.startOf(addDays(today, -2)).getTime() + 12 * HOUR, [3, 10], [4, 20]);
+    await reported(now - HOUR, [0, 1], [1, 2]);
+    await reported(now - HOUR / 6, [7, 7], [7, 7]);
+    // Days that are over are counted by the rebuild, which has not run yet.
+    const analytics = await openAnalytics(hub.connections.analytics);
+    for (const day of [-3, -2]) await rebuildDay(analytics, addDays(today, day));
+    await untilCounted(pageId, 64, 27, 7);
+
+    const experiment = (await experimentsOn(pageId))['CR-exp-span']!;
+    expect(figures(experiment, 'key', 'exposures', 'clicks')).toEqual([
+      { key: 'A', exposures: 14, clicks: 4 },
+      { key: 'B', exposures: 26, clicks: 7 },
+    ]);
   }, 60_000);
 
   it('counts nothing after its creative is archived: the archive ends the experiment', async () => {

@@ -236,6 +236,14 @@ describe('bad input changes nothing', () => {
       },
       'input.variants[1].highlight',
     ],
+    // Stored without its key, the experiment the operator named would silently not run; an experiment is removed by
+    // leaving out both.
+    ['an experiment key without variants', { experimentKey: 'hero.exp' }, 'input.experimentKey'],
+    [
+      'an experiment key with no variants',
+      { experimentKey: 'hero.exp', variants: [] },
+      'input.experimentKey',
+    ],
     // Shown reversed ("%88.8 化年"): members and approvers would read another rate than the one stored.
     ['a right-to-left override in a title', { title: '年化 \u202E8.88%' }, 'input.title'],
     ['a zero-width space in a name', { name: 'spring\u200Bsale' }, 'input.name'],

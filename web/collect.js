@@ -19,6 +19,15 @@
   var channel = (script && script.getAttribute('data-channel')) || 'WEB';
   var BATCH = 50;
   var FLUSH_MS = 2000;
+  // The collector refuses an event whose properties encode to more than 4,096 bytes, and browsers a beacon (all in
+  // flight together) over 64 KB: events are cut to fit, and a beacon carries at most this many bytes of them.
+  var PROPERTIES_BYTES = 4096;
+  var BEACON_BYTES = 48 * 1024;
+  var encoder = new TextEncoder();
+
+  function bytesOf(value) {
+    return encoder.encode(JSON.stringify(value)).length;
+  }
 
   function randomId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -51,21 +60,27 @@
 
   function flush() {
     while (queue.length > 0) {
-      var body = JSON.stringify({
-        deviceId: deviceId,
-        token: api.token || undefined,
-        events: queue.splice(0, BATCH),
-      });
-      var sent =
-        navigator.sendBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: 'text/plain' }));
-      if (!sent) {
-        fetch(endpoint, {
-          method: 'POST',
-          body: body,
-          keepalive: true,
-          headers: { 'content-type': 'text/plain' },
-        });
+      var events = [];
+      var bytes = 0;
+      while (queue.length > 0 && events.length < BATCH) {
+        var size = bytesOf(queue[0]) + 1;
+        if (events.length > 0 && bytes + size > BEACON_BYTES) break;
+        events.push(queue.shift());
+        bytes += size;
       }
+      send(JSON.stringify({ deviceId: deviceId, token: api.token || undefined, events: events }));
+    }
+  }
+
+  function send(body) {
+    var sent =
+      navigator.sendBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: 'text/plain' }));
+    // Refused when the beacons in flight already hold 64 KB, which a keepalive fetch shares: a plain one, then. Its
+    // failure (offline) loses the batch, and says nothing on the page's console.
+    if (!sent) {
+      fetch(endpoint, { method: 'POST', body: body, headers: { 'content-type': 'text/plain' } }).catch(
+        function () {},
+      );
     }
   }
 
@@ -127,6 +142,14 @@
     return data;
   }
 
+  // A click's path, text and page stay within the collector's limit (even as escapes of odd characters); its data-*
+  // attributes may not: the last ones are left out until the event fits, rather than the collector refusing it.
+  function fitted(properties) {
+    var keys = Object.keys(properties.data);
+    while (keys.length > 0 && bytesOf(properties) > PROPERTIES_BYTES) delete properties.data[keys.pop()];
+    return properties;
+  }
+
   // What a visitor types or picks is never sent: a field's value, nor what the innerText of an element clicked carries
   // from an editable region (a rich-text composer) it is in or holds, or from a list it holds (every option's text).
   function typedInto(element) {
@@ -137,7 +160,10 @@
     );
   }
 
+  // A placed item's attributes as the tracking plan takes them (ids of 1 to 128 characters without spaces, text of at
+  // most 500), or null: an item the collector would refuse is not sent, nor made to weigh on its batch.
   function placed(element) {
+    var id = /^\S{1,128}$/;
     var properties = { creativeId: element.getAttribute('data-creative-id') };
     var variant = element.getAttribute('data-variant');
     var pageId = element.getAttribute('data-page-id');
@@ -145,7 +171,12 @@
     if (variant) properties.variant = variant;
     if (pageId) properties.pageId = pageId;
     if (slotCode) properties.slotCode = slotCode;
-    return properties;
+    var fits =
+      id.test(properties.creativeId || '') &&
+      (!pageId || id.test(pageId)) &&
+      (variant || '').length <= 500 &&
+      (slotCode || '').length <= 500;
+    return fits ? properties : null;
   }
 
   document.addEventListener(
@@ -154,14 +185,18 @@
       var target = event.target && event.target.nodeType === 1 ? event.target : null;
       if (!target || target.closest('[data-track-ignore]')) return;
       var element = target.closest('a,button,[role=button],[data-creative-id],[data-track]') || target;
-      track('element_click', {
-        path: cssPath(element),
-        text: typedInto(element) ? '' : clip(element.innerText, 50),
-        data: dataOf(element),
-        page: pageOf(),
-      });
+      track(
+        'element_click',
+        fitted({
+          path: cssPath(element),
+          text: typedInto(element) ? '' : clip(element.innerText, 50),
+          data: dataOf(element),
+          page: pageOf(),
+        }),
+      );
       var item = target.closest('[data-creative-id]');
-      if (item) track('creative_click', placed(item));
+      var properties = item && placed(item);
+      if (properties) track('creative_click', properties);
     },
     true,
   );
@@ -176,7 +211,8 @@
           exposures.unobserve(entry.target);
           if (seen.has(entry.target)) return;
           seen.add(entry.target);
-          track('creative_impression', placed(entry.target));
+          var properties = placed(entry.target);
+          if (properties) track('creative_impression', properties);
         });
       },
       { threshold: [0.5] },

@@ -14,8 +14,8 @@ import {
 import { FunnelCounter } from './domain/funnel';
 import { cohortsOf, firstCohortWeek } from './domain/retention';
 import { clickThroughRate, windowStart } from './domain/rollups';
-import type { AnalyticsContext, AnalyticsLoaders } from './context';
-import type { Channel } from './models/event';
+import type { AnalyticsContext } from './context';
+import type { Channel, VariantCounts } from './models/event';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -105,6 +105,29 @@ export async function retention(ctx: AnalysisContext, weeks: number, channel: Ch
   return cohorts.map((cohort) => ({ ...cohort, week: calendar.startOf(cohort.week) }));
 }
 
+/**
+ * The impressions and clicks clients reported per variant in `[from, to)`: the first and last bank days from their
+ * events, cut at `from` and `to` (an experiment starts and ends at any hour), and the whole days between from the daily
+ * rollups, so that a long experiment reads at most two days of events for them.
+ */
+async function reportedPerVariant(
+  ctx: AnalysisContext,
+  creativeId: string,
+  variants: ExperimentDefinition['variants'],
+  from: Date,
+  to: Date,
+): Promise<VariantCounts[]> {
+  const keys = variants.map((variant) => variant.key);
+  const [fromDay, toDay] = [ctx.calendar.dayOf(from), ctx.calendar.dayOf(to)];
+  const parts = await Promise.all([
+    ctx.repos.events.variantCounts(creativeId, keys, from, to, [...new Set([fromDay, toDay])]),
+    daysBetween(fromDay, toDay) > 1
+      ? ctx.repos.rollups.variantTotals(creativeId, keys, addDays(fromDay, 1), addDays(toDay, -1))
+      : Promise.resolve([]),
+  ]);
+  return parts.flat();
+}
+
 export interface ExperimentDefinition extends ExperimentSchedule {
   experimentKey: string | null;
   variants: readonly { key: string; weight: number }[];
@@ -113,11 +136,11 @@ export interface ExperimentDefinition extends ExperimentSchedule {
 /**
  * An experiment's results per variant. The verdict counts members, not impressions: members are what is randomised,
  * each attributed to the variant the shared bucketing assigns them (whatever variant a client reports), so neither a
- * member who sends many impressions and clicks nor a made-up variant key moves it. The rollups' impressions and clicks
- * are shown beside it, as reported.
+ * member who sends many impressions and clicks nor a made-up variant key moves it. The impressions and clicks clients
+ * reported for each variant over the same span are shown beside it.
  */
 export async function experimentOf(
-  ctx: AnalysisContext & { loaders: Pick<AnalyticsLoaders, 'creativeTotals'> },
+  ctx: AnalysisContext,
   creativeId: string,
   definition: ExperimentDefinition,
   days: number,
@@ -133,13 +156,11 @@ export async function experimentOf(
     ctx.now,
   );
   const counted = from.getTime() < to.getTime();
-  // The rollups count whole days: from the day counting began.
-  const rollupDays = Math.min(window, daysBetween(ctx.calendar.dayOf(from), ctx.today) + 1);
   // Each exposed member's first exposure; then only their last click on the creative and their last completion: a
   // member clicked if they clicked it at or after first seeing it, and converted if they completed a flow after.
-  const [totals, exposed] = counted
+  const [reported, exposed] = counted
     ? await Promise.all([
-        ctx.loaders.creativeTotals.load({ id: creativeId, days: rollupDays }),
+        reportedPerVariant(ctx, creativeId, variants, from, to),
         ctx.repos.events.firstByMember('creative_impression', from, to, ctx.calendar, { creativeId }),
       ])
     : [[], []];
@@ -171,9 +192,9 @@ export async function experimentOf(
     if (converted.has(memberId)) counts.conversions += 1;
   }
   const results = variants.map((variant) => {
-    const rollup = totals.find((total) => total.variant === variant.key);
-    const exposures = rollup?.impressions ?? 0;
-    const clicks = rollup?.clicks ?? 0;
+    const counts = reported.filter((count) => count.variant === variant.key);
+    const exposures = counts.reduce((sum, count) => sum + count.impressions, 0);
+    const clicks = counts.reduce((sum, count) => sum + count.clicks, 0);
     const { members, clickers, conversions } = perVariant.get(variant.key)!;
     return {
       key: variant.key,

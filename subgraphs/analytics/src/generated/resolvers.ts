@@ -241,7 +241,7 @@ export type ExperimentVariantResult = {
    * successes.
    */
   clickers: Scalars['Int']['output'];
-  /** Clicks on it, as clients reported them, over the same days as exposures (descriptive: the verdict counts members). */
+  /** Clicks on it, as clients reported them, counted as exposures are (descriptive: the verdict counts members). */
   clicks: Scalars['Int']['output'];
   /** conversions / members; null without members. */
   conversionRate?: Maybe<Scalars['Float']['output']>;
@@ -250,8 +250,10 @@ export type ExperimentVariantResult = {
   /** clicks / exposures; null without exposures. */
   ctr?: Maybe<Scalars['Float']['output']>;
   /**
-   * Impressions of the variant, as clients reported them, in whole bank days from the day of `from` to today
-   * (descriptive: the verdict counts members).
+   * Impressions of the variant, as clients reported them (devices without a member too), between `from` and `to`, the
+   * span its members are counted over (descriptive: the verdict counts members). The days of `from` and `to` are counted
+   * from their events; the days between from the daily rollups, where a late event for a day that is over counts once
+   * the hourly rebuild has run.
    */
   exposures: Scalars['Int']['output'];
   /** Variant key. */

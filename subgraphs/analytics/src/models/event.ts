@@ -51,6 +51,13 @@ export interface MemberEventFilter {
   recordedBy?: string;
 }
 
+/** Impressions and clicks clients reported for one variant of a creative. */
+export interface VariantCounts {
+  variant: string;
+  impressions: number;
+  clicks: number;
+}
+
 /** A member and the time of one of their events. */
 export interface MemberAt {
   _id: string;
@@ -203,6 +210,41 @@ export class EventRepository {
       );
     }
     return last;
+  }
+
+  /**
+   * Of one creative, per variant named, the impressions and clicks clients reported (devices without a member too) in
+   * `[from, to)` on the given bank days: the `day` index narrows the read to those days. One row per variant at most.
+   */
+  variantCounts(
+    creativeId: string,
+    variants: readonly string[],
+    from: Date,
+    to: Date,
+    days: readonly DayKey[],
+  ): Promise<VariantCounts[]> {
+    const count = (name: string) => ({ $sum: { $cond: [{ $eq: ['$name', name] }, 1, 0] } });
+    return this.model
+      .aggregate<VariantCounts>([
+        {
+          $match: {
+            day: { $in: [...days] },
+            name: { $in: ['creative_impression', 'creative_click'] },
+            occurredAt: { $gte: from, $lt: to },
+            'properties.creativeId': creativeId,
+            'properties.variant': { $in: [...variants] },
+          },
+        },
+        {
+          $group: {
+            _id: '$properties.variant',
+            impressions: count('creative_impression'),
+            clicks: count('creative_click'),
+          },
+        },
+        { $project: { _id: 0, variant: '$_id', impressions: 1, clicks: 1 } },
+      ])
+      .exec();
   }
 
   /**

@@ -2,8 +2,8 @@
 // the members active per channel (one document each, so counting them is idempotent). Updated as events arrive and
 // rebuilt exactly from the events for days that are over.
 import { Schema, type Model } from 'mongoose';
-import { isDuplicateKey } from '@bank-hub/shared';
-import type { Channel } from './event';
+import { isDuplicateKey, type DayKey } from '@bank-hub/shared';
+import type { Channel, VariantCounts } from './event';
 
 export type RollupKind = 'creative' | 'product';
 
@@ -172,6 +172,29 @@ export class RollupRepository {
             views: 1,
           },
         },
+      ])
+      .exec();
+  }
+
+  /** Per variant named, the impressions and clicks of one creative from `fromDay` to `toDay`, both included. */
+  variantTotals(
+    creativeId: string,
+    variants: readonly string[],
+    fromDay: DayKey,
+    toDay: DayKey,
+  ): Promise<VariantCounts[]> {
+    return this.model
+      .aggregate<VariantCounts>([
+        {
+          $match: {
+            kind: 'creative',
+            subject: creativeId,
+            day: { $gte: fromDay, $lte: toDay },
+            variant: { $in: [...variants] },
+          },
+        },
+        { $group: { _id: '$variant', impressions: { $sum: '$impressions' }, clicks: { $sum: '$clicks' } } },
+        { $project: { _id: 0, variant: '$_id', impressions: 1, clicks: 1 } },
       ])
       .exec();
   }

@@ -222,7 +222,7 @@ export function checkCreativeInput(
     rule,
     startsAt: input.startsAt,
     endsAt: input.endsAt,
-    experimentKey: variants.length > 0 ? (input.experimentKey as string) : null,
+    experimentKey: input.experimentKey ?? null,
     variants,
     ...content,
     frequencyCap,
@@ -252,7 +252,16 @@ function checkVariants(
   experimentKey: string | null,
   kind: CreativeKind,
 ): VariantDoc[] {
-  if (inputs.length === 0) return [];
+  if (inputs.length === 0) {
+    // Stored without it, the experiment the operator named would silently not run: an experiment is ended by leaving
+    // out both its key and its variants.
+    if (experimentKey !== null)
+      throw new InputProblem(
+        'input.experimentKey',
+        'an experiment key needs its variants; omit both to run none',
+      );
+    return [];
+  }
   if (inputs.length < 2 || inputs.length > 5)
     throw new InputProblem('input.variants', 'an experiment has 2 to 5 variants');
   matching(

@@ -260,7 +260,10 @@ export type CreativeInput = {
   badge?: InputMaybe<Scalars['String']['input']>;
   /** Shown until this instant; must be after startsAt. */
   endsAt: Scalars['DateTime']['input'];
-  /** Experiment key; required with variants. */
+  /**
+   * Experiment key (3 to 64 of a-z, 0-9, _ . -): required with variants, refused without them (BAD_USER_INPUT on
+   * input.experimentKey). Leave out both to run no experiment, or to end one in an edit.
+   */
   experimentKey?: InputMaybe<Scalars['String']['input']>;
   /** Most impressions per member per bank day (BANK_TIME_ZONE), 1 to 1000; omit or null for no cap. */
   frequencyCap?: InputMaybe<Scalars['Int']['input']>;
