@@ -1,49 +1,12 @@
 // The segment library through the gateway under concurrent operators: the 200-segment bound holds however many
 // creates arrive at once, and replays of one create take one place and replace nothing.
-import net, { type AddressInfo } from 'node:net';
 import { AuditLog } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { callerOf, changedBehindTheHubsBack, errorCodes, mongoUri, type Send } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { startLatencyProxy, type LatencyProxy } from './support/latency-proxy';
 
-/**
- * A TCP proxy in front of the MongoDB-wire server that holds every chunk for `delayMs` each way: a database a few
- * milliseconds away, as in production, where concurrent requests interleave between their reads and writes.
- */
-async function startLatencyProxy(
-  uri: string,
-): Promise<{ uri: string; delayMs: number; stop(): Promise<void> }> {
-  const target = new URL(uri);
-  const sockets = new Set<net.Socket>();
-  const later = (write: () => void) => (proxy.delayMs > 0 ? setTimeout(write, proxy.delayMs) : write());
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      sockets.add(from);
-      from.on('data', (chunk) => later(() => to.write(chunk)));
-      from.on('close', () => later(() => to.destroy()));
-      from.on('error', () => to.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxied = new URL(uri);
-  proxied.port = String((server.address() as AddressInfo).port);
-  const proxy = {
-    uri: proxied.toString(),
-    delayMs: 0,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        sockets.forEach((socket) => socket.destroy());
-        server.close(() => resolve());
-      }),
-  };
-  return proxy;
-}
-
-let proxy: Awaited<ReturnType<typeof startLatencyProxy>>;
+let proxy: LatencyProxy;
 let hub: RunningHub;
 let alice: Send;
 let bob: Send;

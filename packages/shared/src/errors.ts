@@ -42,6 +42,8 @@ export const ErrorCode = {
   REFUND_EXCEEDS_SPEND: 'REFUND_EXCEEDS_SPEND',
   /** A new segment past the most the members subgraph keeps (every page evaluates every segment). */
   SEGMENT_LIMIT_REACHED: 'SEGMENT_LIMIT_REACHED',
+  /** New tag definitions past the most the library holds (every process keeps it, every tag write reads it). */
+  TAG_DEFINITION_LIMIT_REACHED: 'TAG_DEFINITION_LIMIT_REACHED',
   /** A benefit whose stock is gone. */
   OUT_OF_STOCK: 'OUT_OF_STOCK',
   /** A benefit that is not published, not yet claimable or no longer claimable. */

@@ -10,6 +10,7 @@ import {
   notFound,
   optionalText,
   requiredText,
+  waitForOwnerUntil,
   type Snapshot,
 } from '@bank-hub/shared';
 import { conditionsOf, type Rule, type Scalar } from '@bank-hub/targeting';
@@ -44,11 +45,26 @@ const MAX_DESCRIPTION = 500;
  */
 export type ServedDefinitions = Pick<Snapshot<unknown>, 'afterWrite'>;
 
+/**
+ * The most tag definitions the library holds. Every process keeps the whole library in memory, and every
+ * setMemberTags, lifecycle run and segment rule check reads all of it, so a script defining tags in a loop would
+ * otherwise slow every one of them without end. A bank's taxonomy (demographics, products held, behaviour,
+ * preferences, computed scores) runs to a few hundred tags; a thousand leaves room to grow and, at their longest
+ * (700 characters of name, category and description), still holds under a megabyte per process.
+ */
+export const MAX_TAG_DEFINITIONS = 1_000;
+
+/**
+ * Creates or updates tag definitions, all of the call or none: a call whose new tags would take the library past
+ * MAX_TAG_DEFINITIONS, or that gives a stored tag another value type, stores nothing, also when calls race (see
+ * TagDefinitionRepository.define). Existing definitions stay editable past the bound.
+ */
 export async function defineTags(
   repos: MembersRepositories,
   served: ServedDefinitions,
   actor: Actor,
   inputs: readonly TagDefinitionInput[],
+  deadline: number | null,
 ): Promise<TagDefinitionDoc[]> {
   if (inputs.length === 0 || inputs.length > 100) throw badInput('define 1 to 100 tags at a time', 'tags');
   const seen = new Set<string>();
@@ -73,48 +89,49 @@ export async function defineTags(
       updatedAt: now,
     };
   });
-  const before = new Map(
-    (await repos.tagDefinitions.all()).map((definition) => [definition._id, definition]),
+  const written = await repos.tagDefinitions.define(
+    definitions,
+    MAX_TAG_DEFINITIONS,
+    waitForOwnerUntil(Date.now(), deadline),
   );
-  definitions.forEach((definition, i) => {
-    const existing = before.get(definition._id);
-    if (existing && existing.valueType !== definition.valueType) {
-      // Stored member values were checked against the old type; changing it would make them lie.
-      throw badInput(
-        `tag ${definition._id} already has value type ${existing.valueType}`,
-        `tags[${i}].valueType`,
-      );
-    }
-  });
-  const written = await Promise.all(definitions.map((definition) => repos.tagDefinitions.define(definition)));
+  if (written === 'limitReached') {
+    throw hubError(
+      ErrorCode.TAG_DEFINITION_LIMIT_REACHED,
+      `at most ${MAX_TAG_DEFINITIONS} tag definitions: edit or reuse ones that exist`,
+      { field: 'tags', maxTagDefinitions: MAX_TAG_DEFINITIONS },
+    );
+  }
+  if (written === 'inProgress') {
+    throw conflict(
+      'another call is defining some of these tags, or the last places, at this moment; retry later',
+      {
+        field: 'tags',
+      },
+    );
+  }
+  if ('otherValueType' in written) {
+    // Stored member values were checked against the stored type; changing it would make them lie.
+    const { index, stored } = written.otherValueType;
+    throw badInput(
+      `tag ${definitions[index]!._id} already has value type ${stored}`,
+      `tags[${index}].valueType`,
+    );
+  }
   await served.afterWrite(() =>
     Promise.all(
-      written.flatMap((result, i) =>
-        result === 'otherValueType'
-          ? []
-          : [
-              repos.audit.record({
-                actor: actor.operatorId,
-                action: 'defineTag',
-                targetType: 'TagDefinition',
-                targetId: definitions[i]!._id,
-                before: result.before,
-                after: definitions[i],
-                requestId: actor.requestId,
-              }),
-            ],
+      written.before.map((before, i) =>
+        repos.audit.record({
+          actor: actor.operatorId,
+          action: 'defineTag',
+          targetType: 'TagDefinition',
+          targetId: definitions[i]!._id,
+          before,
+          after: definitions[i],
+          requestId: actor.requestId,
+        }),
       ),
     ),
   );
-  // Another call defined the tag with another type since the check above: refused as the check would refuse it now
-  // (the call's other definitions are stored and audited, as they would be alone).
-  const conflict = written.indexOf('otherValueType');
-  if (conflict >= 0) {
-    throw badInput(
-      `tag ${definitions[conflict]!._id} already has another value type`,
-      `tags[${conflict}].valueType`,
-    );
-  }
   return definitions;
 }
 

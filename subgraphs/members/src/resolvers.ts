@@ -102,7 +102,8 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    defineTags: (_parent, { tags }, ctx) => defineTags(ctx.repos, ctx.definitions, operator(ctx), tags),
+    defineTags: (_parent, { tags }, ctx) =>
+      defineTags(ctx.repos, ctx.definitions, operator(ctx), tags, ctx.deadline),
     setMemberTags: (_parent, { memberId, tags, removeCodes }, ctx) =>
       setMemberTags(ctx.repos, operator(ctx), memberId, tags, removeCodes ?? []),
     upsertSegment: (_parent, { input, expectedVersion }, ctx) =>

@@ -643,6 +643,44 @@ describe('tags', () => {
     expect(alike.flatMap((answer) => answer.errors ?? [])).toEqual([]);
     expect(await members.repos.audit.forTarget('TagDefinition', 'alike')).toHaveLength(2);
   });
+
+  it('keeps a tag whose defineTags call is under way out of the library, and frees it a minute after its process stopped', async () => {
+    // What a call leaves between taking a place for a new tag and storing its last one.
+    await members.repos.tagDefinitions.model.collection.insertOne({
+      _id: 'half_defined' as never,
+      name: 'Half defined',
+      category: 'behaviour',
+      valueType: 'NUMBER',
+      source: 'MANUAL',
+      description: null,
+      updatedAt: new Date(),
+      slot: 999,
+      pendingCall: 'a-call-under-way',
+      pendingSince: new Date(),
+    });
+    await changedBehindTheHubsBack(members.connection);
+    const library = await operator(`{ tagDefinitions { code } }`);
+    expect(library.data?.tagDefinitions).not.toContainEqual({ code: 'half_defined' });
+    const set = await operator(
+      `mutation { setMemberTags(memberId: "M0002", tags: [{ code: "half_defined", value: 1 }]) { id } }`,
+    );
+    expect(set.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tags[0].code' });
+
+    // Its process stopped mid-call a minute ago: the code and the place are free again, for any value type.
+    await members.repos.tagDefinitions.model.collection.updateOne(
+      { _id: 'half_defined' as never },
+      {
+        $set: { pendingSince: new Date(Date.now() - 61_000) },
+      },
+    );
+    const defined = await operator(
+      `mutation { defineTags(tags: [{ code: "half_defined", name: "Whole", category: "behaviour", valueType: BOOLEAN, source: MANUAL }]) { code valueType } }`,
+    );
+    expect(defined.errors).toBeUndefined();
+    expect(defined.data?.defineTags).toEqual([{ code: 'half_defined', valueType: 'BOOLEAN' }]);
+    const audit = await members.repos.audit.forTarget('TagDefinition', 'half_defined');
+    expect(audit.map((record) => record.before)).toEqual([null]);
+  });
 });
 
 describe('awardPoints', () => {

@@ -261,7 +261,14 @@ export type Mutation = {
    * rewards).
    */
   awardPoints: PointsEntry;
-  /** Creates or updates tag definitions in the library. Operator scope. */
+  /**
+   * Creates or updates tag definitions in the library, 1 to 100 per call, all of them or none. The library holds at most
+   * 1,000 definitions: a call whose new tags would take it past that is TAG_DEFINITION_LIMIT_REACHED
+   * (`extensions.maxTagDefinitions`), also when calls race, and stores nothing, its edits included; a call of edits
+   * alone goes through whatever the number. A tag stored with another value type is BAD_USER_INPUT at its valueType,
+   * and the call stores nothing. A tag another call is defining at this moment is waited for, as is a call racing this
+   * one for the last places; CONFLICT (retry) if it is still under way near the caller's deadline. Operator scope.
+   */
   defineTags: Array<TagDefinition>;
   /** Counts the audience of a rule and returns a sample, without saving anything. Operator scope. */
   previewSegment: SegmentPreview;
