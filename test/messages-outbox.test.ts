@@ -1031,3 +1031,118 @@ describe('the scheduler pass', () => {
     }
   });
 });
+
+describe('messages planned before a long pause', () => {
+  const members = ['ME0001', 'ME0002'];
+  const DAY = 86_400_000;
+
+  beforeAll(async () => {
+    await segmentOf(
+      'EXPIRY_TEST',
+      'msg_expiry_test',
+      members.map((id) =>
+        member(id, 'msg_expiry_test', {
+          timeZone: 'America/Los_Angeles',
+          phoneVerified: true,
+          fiveGCapable: false,
+        }),
+      ),
+    );
+    await grantMarketing(members, ['SMS']);
+  });
+  afterEach(() => jest.useRealTimers());
+
+  const pause = (id: string) => m.bob(`mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`, { id });
+  const resume = (id: string) => m.bob(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
+  const OUTBOX = `query ($id: ID!) {
+    campaign(id: $id) {
+      stats { total { planned sent skipped } skipped { reason messages } }
+      messages(state: SKIPPED, first: 10) { edges { node { id state reason expiresAt } } }
+    }
+  }`;
+
+  it('drops a daily digest not sent before its next day once resumed three months on, and sends that day’s', async () => {
+    // 09:30 UTC on 2 April: the 09:00 digest is planned, and the campaign paused before the sender gets to it.
+    const planned = new Date('2026-04-02T09:30:00Z');
+    setClock(planned, { running: true });
+    const id = await m.approvedCampaign({
+      name: 'Daily digest (paused)',
+      purpose: 'SERVICE',
+      audience: { segmentCode: 'EXPIRY_TEST' },
+      trigger: { kind: 'RECURRING', at: '2026-04-01T09:00:00Z', every: 'DAILY' },
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.inApp] }],
+    });
+    await m.schedule();
+    expect((await pause(id)).errors).toBeUndefined();
+
+    // Three months on, at 09:30 again: resumed, that morning's digest is planned, and the sender runs.
+    setClock(new Date(planned.getTime() + 91 * DAY), { running: true });
+    expect((await resume(id)).errors).toBeUndefined();
+    await m.schedule();
+    await m.send();
+    jest.useRealTimers();
+
+    const entries = await m.repos.outbox.entries.find({ campaignId: id }).sort({ _id: 1 }).lean();
+    expect(entries.map((entry) => [entry.occurrenceId, entry.state, entry.reason])).toEqual([
+      ...members.map(() => [`${id}.2026-04-02`, 'SKIPPED', 'EXPIRED']),
+      ...members.map(() => [`${id}.2026-07-02`, 'SENT', null]),
+    ]);
+    const read = await m.alice(OUTBOX, { id });
+    expect(read.errors).toBeUndefined();
+    expect(read.data?.campaign.stats).toEqual({
+      total: { planned: 4, sent: 2, skipped: 2 },
+      skipped: [{ reason: 'EXPIRED', messages: 2 }],
+    });
+    // A digest is good until the next one is due.
+    expect(read.data?.campaign.messages.edges.map((edge: { node: unknown }) => edge.node)).toEqual(
+      members.map((memberId) => ({
+        id: `${id}.2026-04-02:${memberId}`,
+        state: 'SKIPPED',
+        reason: 'EXPIRED',
+        expiresAt: '2026-04-03T09:00:00.000Z',
+      })),
+    );
+    const inbox = await m.repos.inbox.model.countDocuments({ campaignId: id });
+    expect(inbox).toBe(members.length);
+  });
+
+  it('drops a marketing message retrying when paused once resumed three months on, and gives its touch back', async () => {
+    const planned = new Date('2026-04-02T09:30:00Z');
+    setClock(planned, { running: true });
+    const id = await m.approvedCampaign({
+      name: 'Coupon expires tomorrow (paused)',
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'EXPIRY_TEST' },
+      trigger: { kind: 'ONCE', at: planned.toISOString() },
+      quietHours: quietHoursNotNow(),
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+    await m.schedule();
+    // The gateway is busy: each message waits for its retry, its touch of the budget taken, when the campaign is paused.
+    const provider = new FlakyProvider(members.length);
+    await m.send({ provider, rules: { retryBaseMs: 60_000 } });
+    const touches = async () =>
+      (await m.repos.contacts.byMembers(members))
+        .flatMap((contact) => [...contact.marketing, ...(contact.channels.SMS ?? [])])
+        .filter((touch) => touch.key.startsWith(id));
+    expect(await touches()).toHaveLength(2 * members.length);
+    expect((await pause(id)).errors).toBeUndefined();
+
+    setClock(new Date(planned.getTime() + 91 * DAY), { running: true });
+    expect((await resume(id)).errors).toBeUndefined();
+    await m.send({ provider });
+    jest.useRealTimers();
+
+    expect(provider.calls).toHaveLength(members.length);
+    const entries = await m.repos.outbox.entries.find({ campaignId: id }).sort({ _id: 1 }).lean();
+    expect(entries.map((entry) => [entry.state, entry.reason, entry.attempts])).toEqual(
+      members.map(() => ['SKIPPED', 'EXPIRED', 1]),
+    );
+    // A marketing message is good for a day after it was due (its occurrence opened).
+    const occurrence = await m.repos.campaigns.occurrences.findOne({ campaignId: id }).lean().exec();
+    expect(entries.map((entry) => entry.expiresAt)).toEqual(
+      members.map(() => new Date(occurrence!.createdAt.getTime() + DAY)),
+    );
+    expect(await touches()).toEqual([]);
+  });
+});

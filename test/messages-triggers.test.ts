@@ -13,9 +13,11 @@ import {
 } from '../subgraphs/engagement/src/models';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import { pollEventTrigger } from '../subgraphs/messages/src/campaigns/planner';
+import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
 import { MESSAGES_SERVICE as SERVICE, completedTasks } from '../subgraphs/messages/src/members-graph';
 import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
+import { setClock } from './support/clock';
 import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { IN_APP_TEMPLATE, logger, messaging, type Messaging } from './support/messages';
@@ -214,6 +216,7 @@ describe('an event campaign sends only for events while it runs', () => {
       { repos: m.repos, graph: m.graph, logger, calendar: m.calendar },
       read!,
       new Date(),
+      async () => true,
     );
     await m.schedule();
     expect(await memberIdsOf(id)).toEqual([]);
@@ -404,5 +407,92 @@ describe("engagement's feeds for the hub's subgraphs", () => {
       ['BAD_USER_INPUT', 'first'],
       ['BAD_USER_INPUT', 'withinDays'],
     ]);
+  });
+});
+
+describe('the scheduler polling a long completions feed', () => {
+  afterEach(() => jest.useRealTimers());
+
+  /** A TASK_COMPLETED campaign on an activity of its own, whose task these members have just completed. */
+  async function completedBy(activityId: string, members: string[]): Promise<string> {
+    await engagement.activities.insert(signInOnceActivity(activityId, new Date()));
+    const audience = await audienceOf(members);
+    const id = await m.approvedCampaign(campaignInput(audience, { event: 'TASK_COMPLETED', activityId }));
+    await m.schedule();
+    for (const memberId of members) {
+      const key = { activityId, taskId: 'once', memberId };
+      const event = { id: `evt-${activityId}-${memberId}`, receivedAt: new Date(), fromFeed: false };
+      await engagement.progress.countEvent(key, event, 1);
+      await engagement.progress.completeIfReached(
+        key,
+        { target: 1, reward: { points: 1, benefitId: null } },
+        new Date(),
+      );
+    }
+    await sleep(FEED_LAG_MS);
+    return id;
+  }
+
+  it('keeps its lease page after page, so no other pass polls the campaign meanwhile, and plans each completion once', async () => {
+    const members = ['M0031', 'M0032', 'M0033'];
+    const id = await completedBy('A-LONG-FEED', members);
+
+    // Engagement answers each page of the feed 40 seconds after it is asked (the lease is 60): before each, another
+    // process tries to start a pass of its own.
+    const others: boolean[] = [];
+    const graph = Object.create(m.graph) as typeof m.graph;
+    graph.query = (async (...args: Parameters<typeof m.graph.query>) => {
+      if (args[1].includes('completedTasksSince')) {
+        others.push(
+          await m.repos.leases.acquire('messages-scheduler', 'another-process', 60_000, new Date()),
+        );
+        jest.setSystemTime(Date.now() + 40_000);
+      }
+      return m.graph.query(...args);
+    }) as typeof m.graph.query;
+    setClock(new Date());
+    try {
+      await runScheduler({ repos: m.repos, graph, logger, calendar: m.calendar, pageSize: 1 });
+    } finally {
+      jest.useRealTimers();
+      await m.repos.leases.release('messages-scheduler', 'another-process');
+    }
+    expect(others.length).toBeGreaterThan(3);
+    expect(others.filter(Boolean)).toEqual([]);
+    expect(await memberIdsOf(id)).toEqual(members);
+  });
+
+  it('stops paging once another process took its lease over, and leaves the rest of the feed to it', async () => {
+    const members = ['M0034', 'M0035', 'M0036'];
+    const id = await completedBy('A-TAKEN-FEED', members);
+    // After its first page the pass stalls past its lease (a pause, a frozen VM), and another process takes it.
+    const campaigns = Object.create(m.repos.campaigns) as typeof m.repos.campaigns;
+    let tookOver = false;
+    campaigns.setRun = async (...args: Parameters<typeof campaigns.setRun>) => {
+      const moved = await m.repos.campaigns.setRun(...args);
+      if (args[0] === id && !tookOver) {
+        await m.repos.leases.model
+          .updateOne({ _id: 'messages-scheduler' }, { $set: { until: new Date(0) } })
+          .exec();
+        tookOver = await m.repos.leases.acquire('messages-scheduler', 'another-process', 600_000, new Date());
+      }
+      return moved;
+    };
+    try {
+      await runScheduler({
+        repos: { ...m.repos, campaigns },
+        graph: m.graph,
+        logger,
+        calendar: m.calendar,
+        pageSize: 1,
+      });
+    } finally {
+      await m.repos.leases.release('messages-scheduler', 'another-process');
+    }
+    expect(tookOver).toBe(true);
+    expect(await memberIdsOf(id)).toHaveLength(1);
+    // The next pass goes on from where the stopped one left the feed, and plans each completion once.
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(members);
   });
 });

@@ -8,11 +8,13 @@ import {
   dueOccurrence,
   isExhausted,
   nextCountedAfter,
+  nextOccurrenceAfter,
   nthOccurrence,
   quietUntil,
 } from '../src/campaigns/domain/timing';
 import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-token';
 import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
+import { expiresAfter, expiryOf, occurrenceExpiry } from '../src/outbox/domain/expiry';
 import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
 import { withoutPersonalData } from '../src/outbox/domain/redact';
 import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
@@ -589,6 +591,7 @@ describe('planning one member', () => {
     ]),
     shared: { 'benefit.title': '加息券' },
     now: new Date('2026-11-26T02:00:00Z'),
+    expiresAt: new Date('2026-11-27T02:00:00Z'),
     bankTimeZone: SHANGHAI,
   };
   const member = {
@@ -641,6 +644,97 @@ describe('planning one member', () => {
       state: 'SKIPPED',
       reason: 'NO_CHANNEL',
       to: null,
+    });
+  });
+});
+
+describe('how long a message may still go', () => {
+  const bank = new BankCalendar(SHANGHAI);
+  const hours = (n: number) => n * 3_600_000;
+  const at = new Date('2026-04-02T01:00:00Z');
+  const opened = { at, createdAt: new Date(at.getTime() + 60_000) };
+
+  it.each([
+    ['a marketing message', 'MARKETING', null, hours(24)],
+    ['a service notice', 'SERVICE', null, hours(72)],
+    ['an expiry notice whose claim expires first', 'SERVICE', new Date(at.getTime() + hours(5)), hours(5)],
+    [
+      'an expiry notice whose claim expires later',
+      'MARKETING',
+      new Date(at.getTime() + hours(50)),
+      hours(24),
+    ],
+  ] as const)('%s', (_name, purpose, by, valid) => {
+    expect(expiresAfter(purpose, at, by).getTime() - at.getTime()).toBe(valid);
+  });
+
+  it('ends a recurring campaign’s message when its next occurrence is due, within its bound', () => {
+    const daily = { kind: 'RECURRING' as const, at, every: 'DAILY' as const, until: null };
+    expect(occurrenceExpiry({ purpose: 'SERVICE', trigger: daily }, opened, bank)).toEqual(
+      new Date('2026-04-03T01:00:00Z'),
+    );
+    const weekly = { ...daily, every: 'WEEKLY' as const };
+    expect(occurrenceExpiry({ purpose: 'SERVICE', trigger: weekly }, opened, bank)).toEqual(
+      new Date(opened.createdAt.getTime() + hours(72)),
+    );
+    // A one-off's bound counts from when its occurrence opened, when that was later than its time.
+    const once = { kind: 'ONCE' as const, at };
+    expect(occurrenceExpiry({ purpose: 'MARKETING', trigger: once }, opened, bank)).toEqual(
+      new Date(opened.createdAt.getTime() + hours(24)),
+    );
+  });
+
+  it('finds a recurrence’s next occurrence in a later period, none past its until', () => {
+    const daily = { kind: 'RECURRING' as const, at, every: 'DAILY' as const, until: null };
+    expect(nextOccurrenceAfter(daily, at, bank)).toEqual(new Date('2026-04-03T01:00:00Z'));
+    // Moved from 09:00 to 15:00 after the morning's run: the next is the 15:00 of the next day.
+    const moved = { ...daily, at: new Date('2026-04-01T07:00:00Z') };
+    expect(nextOccurrenceAfter(moved, at, bank)).toEqual(new Date('2026-04-03T07:00:00Z'));
+    expect(nextOccurrenceAfter({ ...daily, until: new Date('2026-04-02T12:00:00Z') }, at, bank)).toBeNull();
+    expect(nextOccurrenceAfter({ kind: 'ONCE', at }, at, bank)).toBeNull();
+  });
+
+  it('gives an entry stored without an expiry its purpose’s bound from when it was planned', () => {
+    expect(expiryOf({ purpose: 'MARKETING', createdAt: at })).toEqual(new Date(at.getTime() + hours(24)));
+    expect(expiryOf({ purpose: 'SERVICE', createdAt: at, expiresAt: null })).toEqual(
+      new Date(at.getTime() + hours(72)),
+    );
+  });
+
+  it('plans a message already expired, or held by quiet hours past its expiry, as skipped EXPIRED', () => {
+    const campaign = {
+      _id: 'CMP-bbbbbbbb',
+      purpose: 'MARKETING' as const,
+      quietHours: { start: '21:00', end: '08:00', policy: 'DEFER' as const },
+      variants: [{ key: 'A', weight: 1, templateIds: [] }],
+    };
+    const member = {
+      id: 'M0002',
+      phone: '13800010002',
+      timeZone: SHANGHAI,
+      phoneVerified: true,
+      fiveGCapable: false,
+      values: {},
+    };
+    // 23:00 in Shanghai: quiet until 08:00 (00:00 UTC).
+    const context: PlanContext = {
+      campaign,
+      occurrenceId: 'CMP-bbbbbbbb.2026-04-02',
+      batchId: 'b',
+      templates: new Map([['A', { SMS: 'TPL-c' }]]),
+      shared: {},
+      now: new Date('2026-04-02T15:00:00Z'),
+      expiresAt: new Date('2026-04-03T01:00:00Z'),
+      bankTimeZone: SHANGHAI,
+    };
+    expect(planEntry(context, member)).toMatchObject({ state: 'PENDING', reason: 'QUIET_HOURS' });
+    const early = { ...context, expiresAt: new Date('2026-04-02T23:00:00Z') };
+    expect(planEntry(early, member)).toMatchObject({ state: 'SKIPPED', reason: 'EXPIRED' });
+    const late = { ...context, expiresAt: context.now };
+    expect(planEntry(late, member)).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'EXPIRED',
+      expiresAt: context.now,
     });
   });
 });

@@ -17,6 +17,7 @@ import {
   type AudienceMember,
 } from '../members-graph';
 import type { MessagesRepositories } from '../models';
+import { expiresAfter, occurrenceExpiry } from '../outbox/domain/expiry';
 import { planEntry, type PlanContext } from '../outbox/domain/plan';
 import type { OutboxEntryDoc, SendBatchDoc } from '../outbox/model';
 import { showsBenefit } from '../templates/domain/render';
@@ -39,6 +40,12 @@ export interface PlannerDependencies {
   /** Members per audience page (members answers the hub up to 2000). */
   pageSize?: number;
 }
+
+/**
+ * Renews the scheduler's lease; false once another process holds it. A poll asks before each page after its first:
+ * a long feed outlasts the lease, and another pass would poll the same campaign alongside.
+ */
+export type KeepLease = () => Promise<boolean>;
 
 const PAGE_SIZE = 1_000;
 const LEASE_MS = 60_000;
@@ -97,7 +104,7 @@ async function contextFor(
   deps: PlannerDependencies,
   campaign: CampaignDoc,
   occurrenceId: string,
-): Promise<Omit<PlanContext, 'batchId' | 'now'>> {
+): Promise<Omit<PlanContext, 'batchId' | 'now' | 'expiresAt'>> {
   const templates = await publishedTemplatesOf(deps.repos, campaign);
   const usesBenefit = [...templates.values()].some(showsBenefit);
   const benefit =
@@ -152,6 +159,7 @@ export async function planOccurrence(
   const held = await deps.repos.campaigns.leaseOccurrence(occurrence._id, holder, LEASE_MS, new Date());
   if (!held) return null;
   const context = await contextFor(deps, campaign, held._id);
+  const expiresAt = occurrenceExpiry(campaign, held, deps.calendar);
   const filter = audienceFilterOf(campaign);
   const size = deps.pageSize ?? PAGE_SIZE;
   let { cursor, pages, planned } = held;
@@ -170,7 +178,9 @@ export async function planOccurrence(
     if (next) page = ask(next);
     const now = new Date();
     const batchId = `${held._id}#${pages}`;
-    const entries = members.map((member) => planEntry({ ...context, batchId, now }, plannedMember(member)));
+    const entries = members.map((member) =>
+      planEntry({ ...context, batchId, now, expiresAt }, plannedMember(member)),
+    );
     await writePage(deps.repos, campaign, batchId, entries, now);
     pages += 1;
     planned += entries.length;
@@ -243,6 +253,7 @@ async function pollLifecycleTrigger(
   campaign: CampaignDoc,
   trigger: Extract<EventTrigger, { event: 'LIFECYCLE_STAGE_CHANGED' }>,
   now: Date,
+  keep: KeepLease,
 ): Promise<number> {
   const until = new Date(now.getTime() - EVENT_LAG_MS);
   const window = windowOf(campaign);
@@ -267,6 +278,8 @@ async function pollLifecycleTrigger(
   let planned = 0;
   let pageNo = 0;
   do {
+    // Stopped before its end, the poll leaves the run where it was: the next pass polls these changes again.
+    if (pageNo > 0 && !(await keep())) return planned;
     const page = await audiencePage(deps.graph, filter, size, next);
     const changed = page.members.filter((member) => {
       if (member.lifecycleChangedAt === null) return false;
@@ -276,10 +289,12 @@ async function pollLifecycleTrigger(
     if (changed.length > 0 && !(await stillRuns(deps.repos, campaign))) return planned;
     const batchId = `${occurrenceId}.${until.getTime().toString(36)}#${pageNo}`;
     const entries = changed.map((member) => {
-      const entry = planEntry({ ...context, batchId, now }, plannedMember(member));
+      const changedAt = new Date(member.lifecycleChangedAt!);
+      // An event's message is good for its purpose's bound from the event.
+      const expiresAt = expiresAfter(campaign.purpose, changedAt);
+      const entry = planEntry({ ...context, batchId, now, expiresAt }, plannedMember(member));
       // One message per change of stage: the change's instant is part of the id.
-      const changedAt = new Date(member.lifecycleChangedAt!).getTime().toString(36);
-      return { ...entry, _id: `${occurrenceId}.${changedAt}:${member.id}` };
+      return { ...entry, _id: `${occurrenceId}.${changedAt.getTime().toString(36)}:${member.id}` };
     });
     await writePage(deps.repos, campaign, batchId, entries, now);
     planned += entries.length;
@@ -335,12 +350,13 @@ async function pollTaskTrigger(
   campaign: CampaignDoc,
   trigger: Extract<EventTrigger, { event: 'TASK_COMPLETED' }>,
   now: Date,
+  keep: KeepLease,
 ): Promise<number> {
   const only = { activityId: trigger.activityId, taskId: trigger.taskId };
   const window = windowOf(campaign);
   const occurrenceId = `${campaign._id}.events`;
   const size = deps.pageSize ?? PAGE_SIZE;
-  let context: Omit<PlanContext, 'batchId' | 'now'> | null = null;
+  let context: Omit<PlanContext, 'batchId' | 'now' | 'expiresAt'> | null = null;
   // What the poll read and wrote last: its writes are guarded by it.
   let read = campaign;
   // Where the next page is read from: the cursor, or an instant — a run's first poll from its start, a later one past
@@ -349,6 +365,7 @@ async function pollTaskTrigger(
   let passed = false;
   let planned = 0;
   for (let pageNo = 0; ; pageNo += 1) {
+    if (pageNo > 0 && !(await keep())) return planned;
     const { tasks, cursor } = await completedTasks(deps.graph, {
       after: since ? null : (read.eventsCursor ?? null),
       since,
@@ -372,7 +389,8 @@ async function pollTaskTrigger(
       const entries = counted.flatMap((task) => {
         const member = members.get(task.memberId);
         if (!member) return [];
-        const entry = planEntry({ ...context!, batchId, now }, plannedMember(member));
+        const expiresAt = expiresAfter(campaign.purpose, new Date(task.completedAt));
+        const entry = planEntry({ ...context!, batchId, now, expiresAt }, plannedMember(member));
         return [{ ...entry, _id: `${occurrenceId}.${task.activityId}.${task.taskId}:${member.id}` }];
       });
       const known = await plannedAlready(
@@ -406,14 +424,16 @@ async function pollExpiringTrigger(
   campaign: CampaignDoc,
   trigger: Extract<EventTrigger, { event: 'BENEFIT_EXPIRING' }>,
   now: Date,
+  keep: KeepLease,
 ): Promise<number> {
   const occurrenceId = `${campaign._id}.events`;
   const size = deps.pageSize ?? PAGE_SIZE;
-  let context: Omit<PlanContext, 'batchId' | 'now'> | null = null;
+  let context: Omit<PlanContext, 'batchId' | 'now' | 'expiresAt'> | null = null;
   let after: string | null = null;
   let planned = 0;
   let pageNo = 0;
   do {
+    if (pageNo > 0 && !(await keep())) return planned;
     const page = await expiringClaims(deps.graph, {
       withinDays: trigger.withinDays,
       benefitId: campaign.benefitId,
@@ -436,7 +456,9 @@ async function pollExpiringTrigger(
       const entries = claims.flatMap((claim) => {
         const member = members.get(claim.memberId);
         if (!member) return [];
-        const entry = planEntry({ ...context!, batchId, now }, plannedMember(member));
+        // Of no use once the claim it is about has expired.
+        const expiresAt = expiresAfter(campaign.purpose, now, new Date(claim.expiresAt));
+        const entry = planEntry({ ...context!, batchId, now, expiresAt }, plannedMember(member));
         return [{ ...entry, _id: idOf(claim) }];
       });
       await writePage(deps.repos, campaign, batchId, entries, now);
@@ -453,15 +475,16 @@ export async function pollEventTrigger(
   deps: PlannerDependencies,
   campaign: CampaignDoc,
   now: Date,
+  keep: KeepLease,
 ): Promise<number> {
   const { trigger } = campaign;
   if (trigger.kind !== 'EVENT') return 0;
   switch (trigger.event) {
     case 'LIFECYCLE_STAGE_CHANGED':
-      return pollLifecycleTrigger(deps, campaign, trigger, now);
+      return pollLifecycleTrigger(deps, campaign, trigger, now, keep);
     case 'TASK_COMPLETED':
-      return pollTaskTrigger(deps, campaign, trigger, now);
+      return pollTaskTrigger(deps, campaign, trigger, now, keep);
     case 'BENEFIT_EXPIRING':
-      return pollExpiringTrigger(deps, campaign, trigger, now);
+      return pollExpiringTrigger(deps, campaign, trigger, now, keep);
   }
 }

@@ -1,6 +1,7 @@
 // Campaign resolvers: thin — operator scope, argument checks, then the use cases and the stats.
 import { checkCount, decodeCursor, decodeFeedCursor, reviewOf, toConnection } from '@bank-hub/shared';
 import type { Resolvers } from '../generated/resolvers';
+import { expiryOf } from '../outbox/domain/expiry';
 import type { TemplateDoc } from '../templates/model';
 import { newestFirstCursor, operator } from '../templates/resolvers';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
@@ -76,5 +77,5 @@ export const campaignResolvers: Resolvers = {
   },
 
   CampaignOccurrence: { id: (occurrence) => occurrence._id },
-  OutboxMessage: { id: (entry) => entry._id },
+  OutboxMessage: { id: (entry) => entry._id, expiresAt: (entry) => expiryOf(entry) },
 };

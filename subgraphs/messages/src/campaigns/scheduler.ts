@@ -49,8 +49,9 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
   const holder = randomUUID();
   if (!(await deps.repos.leases.acquire(JOB, holder, LEASE_MS, now)))
     return { ran: false, opened: 0, planned: 0 };
-  // A pass can outlast its lease (many campaigns, a slow members): it renews it before each campaign and stops once
-  // another process has taken it over, so two passes never work side by side.
+  // A pass can outlast its lease (many campaigns, a slow members, a long event feed): it renews it before each campaign
+  // and each page of an event poll, and stops once another process has taken it over, so two passes never work side
+  // by side.
   const keep = async (): Promise<boolean> => {
     if (await deps.repos.leases.renew(JOB, holder, LEASE_MS, new Date())) return true;
     deps.logger.warn({ job: JOB }, 'another scheduler pass took over; this one stopped');
@@ -63,7 +64,7 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
     for (const campaign of campaigns) {
       if (!(await keep())) return { ran: true, opened, planned };
       try {
-        if (campaign.trigger.kind === 'EVENT') planned += await pollEventTrigger(deps, campaign, now);
+        if (campaign.trigger.kind === 'EVENT') planned += await pollEventTrigger(deps, campaign, now, keep);
         else if (await openDue(deps, campaign, now)) opened += 1;
       } catch (error) {
         // One campaign's trouble (members down for its audience) does not hold the others up.

@@ -674,6 +674,12 @@ export type OutboxMessage = {
   deliveredAt?: Maybe<Scalars['DateTime']['output']>;
   /** Not before this. */
   dueAt: Scalars['DateTime']['output'];
+  /**
+   * Not after this: a message still unsent then is SKIPPED with reason EXPIRED (its budget touch given back). A day after
+   * it was due for MARKETING, three days for SERVICE; a recurring campaign's no later than its next occurrence, an event's
+   * counted from the event, a BENEFIT_EXPIRING one's no later than the claim's expiry.
+   */
+  expiresAt: Scalars['DateTime']['output'];
   /** When it fell back to SMS (FIVE_G only). */
   fellBackAt?: Maybe<Scalars['DateTime']['output']>;
   /** Its id, which is also its idempotency key at the channel. */
@@ -684,7 +690,7 @@ export type OutboxMessage = {
   lastError?: Maybe<Scalars['String']['output']>;
   /** The member. */
   memberId: Scalars['ID']['output'];
-  /** SKIPPED: why; PENDING: why it waits (QUIET_HOURS, RETRY). */
+  /** SKIPPED: why (EXPIRED: not sent by `expiresAt`); PENDING: why it waits (QUIET_HOURS, RETRY). */
   reason?: Maybe<Scalars['String']['output']>;
   /** When it was handed to the channel. */
   sentAt?: Maybe<Scalars['DateTime']['output']>;
@@ -835,8 +841,9 @@ export type SkipCount = {
   /** How many messages. */
   messages: Scalars['Int']['output'];
   /**
-   * NO_CONSENT, OVER_BUDGET, FREQUENCY_CAPPED, QUIET_HOURS, NO_CHANNEL, CAMPAIGN_ARCHIVED, or DELIVERED_ALREADY (a 5G
-   * card's SMS fallback not sent: the card's delivery receipt came in after all).
+   * NO_CONSENT, OVER_BUDGET, FREQUENCY_CAPPED, QUIET_HOURS, NO_CHANNEL, CAMPAIGN_ARCHIVED, DELIVERED_ALREADY (a 5G
+   * card's SMS fallback not sent: the card's delivery receipt came in after all), or EXPIRED (not sent by its
+   * `expiresAt`: a pause, quiet hours or retries held it up past it).
    */
   reason: Scalars['String']['output'];
 };
@@ -1608,6 +1615,7 @@ export type OutboxMessageResolvers<
   channel?: Resolver<Maybe<ResolversTypes['MessageChannel']>, ParentType, ContextType>;
   deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   fellBackAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   ladder?: Resolver<Array<ResolversTypes['MessageChannel']>, ParentType, ContextType>;

@@ -4,6 +4,7 @@
 // after a crash plans it once; the 5G entry is stamped fellBackAt. It is the same touch of the member as the 5G
 // message, so it takes no second one from the contact budget.
 import type { MessagesRepositories } from '../models';
+import { expiryOf } from './domain/expiry';
 import { NOT_SENT_YET } from './domain/plan';
 import type { OutboxEntryDoc } from './model';
 
@@ -23,6 +24,8 @@ export function fallbackEntry(entry: OutboxEntryDoc, batchId: string, now: Date)
     state: 'PENDING',
     reason: null,
     dueAt: now,
+    // The same message on another rung: it expires with the card (one stored without an expiry too).
+    expiresAt: expiryOf(entry),
     createdAt: now,
     ...NOT_SENT_YET,
   };

@@ -22,6 +22,8 @@ export type OutboxReason =
   | 'CAMPAIGN_ARCHIVED'
   /** A FIVE_G card's SMS fallback, not sent: the card's delivery receipt came in after all. */
   | 'DELIVERED_ALREADY'
+  /** Not sent by its expiry (a long pause, quiet hours or retries held it back): too late to be of use. */
+  | 'EXPIRED'
   | 'RETRY';
 
 export interface OutboxEntryDoc {
@@ -50,6 +52,8 @@ export interface OutboxEntryDoc {
   state: OutboxState;
   reason: OutboxReason | null;
   dueAt: Date;
+  /** After this it is not sent (see domain/expiry); absent on an entry stored before expiries were recorded. */
+  expiresAt?: Date | null;
   attempts: number;
   lastError: string | null;
   createdAt: Date;
@@ -95,6 +99,7 @@ const entrySchema = new Schema<OutboxEntryDoc>(
     state: { type: String, required: true },
     reason: { type: String, default: null },
     dueAt: { type: Date, required: true },
+    expiresAt: { type: Date, default: null },
     attempts: { type: Number, required: true },
     lastError: { type: String, default: null },
     createdAt: { type: Date, required: true },

@@ -1,7 +1,8 @@
 // The send worker. It leases a due batch, and for each message due in it decides — right before sending, so that a
 // withdrawal of consent or a campaign paused a moment ago counts — on which rung it goes or why it does not: consent,
-// quiet hours, the contact budget and the channels' daily caps. Then it records the attempt, hands the message over
-// under its idempotency key, and records the outcome; a failure is retried with backoff until it is dead-lettered.
+// its expiry, quiet hours, the contact budget and the channels' daily caps. Then it records the attempt, hands the
+// message over under its idempotency key, and records the outcome; a failure is retried with backoff until it is
+// dead-lettered.
 //
 // A worker can die at any point. Before the attempt is recorded, nothing happened; after it, the entry says SENDING
 // and counts the attempt, and whoever leases the batch once the lease lapses sends it again under the same key and on
@@ -14,6 +15,7 @@ import { unsubscribeToken, unsubscribeUrl } from '../consent/unsubscribe-token';
 import { messageEvent } from '../events/relay';
 import type { InboxDoc } from '../inbox/model';
 import type { MessagesRepositories } from '../models';
+import { expiryOf } from './domain/expiry';
 import { quietHoursOf } from './domain/plan';
 import { withoutPersonalData } from './domain/redact';
 import { quietUntil } from '../campaigns/domain/timing';
@@ -382,6 +384,9 @@ async function decide(
   await inParallel(due, CONCURRENCY, async (entry) => {
     if (entry.fallbackOf && delivered.has(entry.fallbackOf))
       return void decisions.push({ entry, kind: 'skip', reason: 'DELIVERED_ALREADY' });
+    // Too late to be of use (held up by a pause, quiet hours or retries): dropped, a touch it took given back.
+    const expiresAt = expiryOf(entry);
+    if (now >= expiresAt) return void decisions.push({ entry, kind: 'skip', reason: 'EXPIRED' });
     const templateFor = (channel: MessageChannel) => {
       // The fallback rung is the FIVE_G template's SMS rendering.
       const id = entry.rung === 2 ? entry.templates.FIVE_G : entry.templates[channel];
@@ -406,7 +411,9 @@ async function decide(
         decisions.push(
           quiet.policy === 'SKIP'
             ? { entry, kind: 'skip', reason: 'QUIET_HOURS' }
-            : { entry, kind: 'defer', until, reason: 'QUIET_HOURS' },
+            : until >= expiresAt
+              ? { entry, kind: 'skip', reason: 'EXPIRED' }
+              : { entry, kind: 'defer', until, reason: 'QUIET_HOURS' },
         );
         return;
       }

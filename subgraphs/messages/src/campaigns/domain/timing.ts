@@ -205,15 +205,24 @@ export function dueOccurrence(
   return ranAlready ? null : latest;
 }
 
+/**
+ * A recurring trigger's next occurrence after one at `at`, in a later period than it; null when there is none (its
+ * `until` comes first, or the trigger does not recur).
+ */
+export function nextOccurrenceAfter(trigger: Trigger, at: Date, calendar: BankCalendar): Date | null {
+  if (trigger.kind !== 'RECURRING') return null;
+  let next = latestIndex(trigger, at, calendar) + 1;
+  // An occurrence in the period planned already is never planned (the time was moved later after it ran).
+  const ran = periodOf(trigger.every, at, calendar);
+  if (periodOf(trigger.every, nthOccurrence(trigger.at, trigger.every, next, calendar), calendar) === ran)
+    next += 1;
+  const due = nthOccurrence(trigger.at, trigger.every, next, calendar);
+  return trigger.until && due > trigger.until ? null : due;
+}
+
 /** Whether a timed trigger will never have another occurrence after `plannedThrough`. */
 export function isExhausted(trigger: Trigger, plannedThrough: Date | null, calendar: BankCalendar): boolean {
   if (trigger.kind === 'EVENT' || !plannedThrough) return false;
   if (trigger.kind === 'ONCE') return true;
-  if (!trigger.until) return false;
-  let next = latestIndex(trigger, plannedThrough, calendar) + 1;
-  // An occurrence in the period planned already is never planned (the time was moved later after it ran).
-  const ran = periodOf(trigger.every, plannedThrough, calendar);
-  if (periodOf(trigger.every, nthOccurrence(trigger.at, trigger.every, next, calendar), calendar) === ran)
-    next += 1;
-  return nthOccurrence(trigger.at, trigger.every, next, calendar) > trigger.until;
+  return trigger.until !== null && nextOccurrenceAfter(trigger, plannedThrough, calendar) === null;
 }

@@ -6,7 +6,7 @@ import { assignVariant } from '@bank-hub/targeting';
 import type { CampaignDoc } from '../../campaigns/model';
 import { DEFAULT_QUIET_HOURS, quietUntil, type QuietHours } from '../../campaigns/domain/timing';
 import type { VariableValues } from '../../templates/domain/variables';
-import type { OutboxEntryDoc } from '../model';
+import type { OutboxEntryDoc, OutboxReason } from '../model';
 import { ladderFor, type Purpose, type Reachability } from './routing';
 
 /** What a new entry (planned, or a fallback) knows of its sending: nothing yet. */
@@ -46,6 +46,8 @@ export interface PlanContext {
   /** benefit.* values, the same for every member. */
   shared: VariableValues;
   now: Date;
+  /** After this the message is not sent (see expiry). */
+  expiresAt: Date;
   /** The zone of a member whose own the platform does not know. */
   bankTimeZone: string;
 }
@@ -54,14 +56,22 @@ export interface PlanContext {
 export const entryIdOf = (occurrenceId: string, memberId: string): string => `${occurrenceId}:${memberId}`;
 
 export function planEntry(context: PlanContext, member: PlannedMember): OutboxEntryDoc {
-  const { campaign, now } = context;
+  const { campaign, now, expiresAt } = context;
   const variant = assignVariant(member.id, campaign._id, campaign.variants) ?? campaign.variants[0]!;
   const templates = context.templates.get(variant.key) ?? {};
   const ladder = ladderFor(member, new Set(Object.keys(templates) as MessageChannel[]));
   const quiet = quietHoursOf(campaign);
   const until = quiet ? quietUntil(now, member.timeZone, quiet, context.bankTimeZone) : null;
-  const skipped =
-    ladder.length === 0 ? 'NO_CHANNEL' : until && quiet?.policy === 'SKIP' ? 'QUIET_HOURS' : null;
+  // Planned too late (an occurrence whose planning a pause held up), or held by quiet hours past its expiry.
+  const expired = now >= expiresAt || (until !== null && quiet?.policy === 'DEFER' && until >= expiresAt);
+  const skipped: OutboxReason | null =
+    ladder.length === 0
+      ? 'NO_CHANNEL'
+      : expired
+        ? 'EXPIRED'
+        : until && quiet?.policy === 'SKIP'
+          ? 'QUIET_HOURS'
+          : null;
   const purpose: Purpose = campaign.purpose;
   return {
     _id: entryIdOf(context.occurrenceId, member.id),
@@ -82,6 +92,7 @@ export function planEntry(context: PlanContext, member: PlannedMember): OutboxEn
     state: skipped ? 'SKIPPED' : 'PENDING',
     reason: skipped ?? (until ? 'QUIET_HOURS' : null),
     dueAt: until ?? now,
+    expiresAt,
     createdAt: now,
     ...NOT_SENT_YET,
   };
