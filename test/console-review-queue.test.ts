@@ -37,6 +37,7 @@ const ENTRY: CreativeToReview = {
   startsAt: '2026-01-01T00:00:00.000Z',
   endsAt: '2027-01-01T00:00:00.000Z',
   experimentKey: 'entry.label',
+  experimentStartedAt: null,
   variants: [
     { key: 'A', weight: 1, title: '开户有礼', imageUrl: null, highlight: null },
     { key: 'B', weight: 1, title: '立即开户', imageUrl: null, highlight: null },
@@ -102,5 +103,54 @@ describe('new content in review', () => {
     const fields = (waitingCreative(banner)?.changes ?? []).map((change) => change.field);
     expect(fields).not.toEqual(expect.arrayContaining(['iconUrl']));
     expect(fields).not.toEqual(expect.arrayContaining(['variants']));
+  });
+});
+
+describe('an experiment, where approving changes it', () => {
+  const running: CreativeToReview = {
+    ...ENTRY,
+    status: 'PUBLISHED',
+    experimentStartedAt: '2026-02-01T00:00:00.000Z',
+  };
+  const revising = (changes: { field: string; before: unknown; after: unknown }[]): CreativeToReview => ({
+    ...running,
+    pendingRevision: {
+      status: 'IN_REVIEW',
+      lastEditedBy: 'ops.alice',
+      updatedAt: '2026-03-01T00:00:00.000Z',
+      changes,
+    },
+  });
+
+  it('says that approving a new split ends the running experiment and starts another', () => {
+    const weights = ENTRY.variants.map((variant, at) => ({ ...variant, weight: at === 0 ? 3 : 1 }));
+    const note = waitingCreative(
+      revising([{ field: 'variants', before: ENTRY.variants, after: weights }]),
+    )?.experiment;
+    expect(note).toMatch(/ends experiment entry\.label, running since 2026-02-01/);
+    expect(note).toMatch(/starts another/);
+    expect(selected(REVIEW_CREATIVES)).toContain('experimentStartedAt');
+  });
+
+  it('says that the experiment goes on when only what a variant shows changes', () => {
+    const retitled = ENTRY.variants.map((variant) => ({ ...variant, title: `${variant.title}!` }));
+    expect(
+      waitingCreative(revising([{ field: 'variants', before: ENTRY.variants, after: retitled }]))?.experiment,
+    ).toMatch(/experiment entry\.label goes on, running since 2026-02-01/);
+  });
+
+  it('says that approving a removed key ends the experiment, and a new creative with one starts it', () => {
+    expect(
+      waitingCreative(
+        revising([
+          { field: 'experimentKey', before: 'entry.label', after: null },
+          { field: 'variants', before: ENTRY.variants, after: [] },
+        ]),
+      )?.experiment,
+    ).toMatch(
+      /ends experiment entry\.label, running since 2026-02-01 00:00 UTC; members no longer get variants/,
+    );
+    expect(waitingCreative(ENTRY)?.experiment).toMatch(/starts experiment entry\.label/);
+    expect(waitingCreative({ ...ENTRY, experimentKey: null, variants: [] })?.experiment).toBeNull();
   });
 });

@@ -6,7 +6,7 @@
 import { buildClientSchema, getIntrospectionQuery, validate, type DocumentNode } from 'graphql';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
-import { launchBrowser, screenshot } from './support/browser';
+import { launchBrowser, logInToConsole, screenshot } from './support/browser';
 import { callerOf, clientToken, graphql } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import * as pagePreview from '../web/console/screens/page-preview/operations';
@@ -40,12 +40,7 @@ afterAll(async () => {
   await stopTestHub(hub);
 });
 
-async function logIn(operator: string): Promise<void> {
-  await page.goto(`${base}/console/`);
-  await page.getByLabel('Operator id').fill(operator);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.getByText(operator, { exact: true }).waitFor();
-}
+const logIn = (operator: string) => logInToConsole(page, base, operator);
 
 async function logInWithToken(token: string): Promise<void> {
   await page.goto(`${base}/console/`);

@@ -31,3 +31,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
+
+/** Opens the operations console at `base` (the gateway's origin) as `operator`, with the development issuer's token. */
+export async function logInToConsole(page: Page, base: string, operator: string): Promise<void> {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Operator id').fill(operator);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByText(operator, { exact: true }).waitFor();
+}

@@ -43,7 +43,10 @@ export function PagePreviewScreen() {
         className="row"
         onSubmit={(event) => {
           event.preventDefault();
-          setAsked({ memberId: memberId.trim(), pageId });
+          // Asked again, the hub answers again: the member, the segments and the content may have changed since.
+          if (asked?.memberId === memberId.trim() && asked.pageId === pageId && page)
+            void preview.refetch().catch(() => undefined);
+          else setAsked({ memberId: memberId.trim(), pageId });
         }}
       >
         <label>

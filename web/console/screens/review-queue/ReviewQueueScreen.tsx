@@ -2,9 +2,10 @@
 // visible: an operator's own edits are listed but cannot be approved by them.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
+import { explain, hubErrors } from '../../app/errors';
 import { Done, ErrorNotice } from '../../app/Notice';
 import type { ScreenProps } from '..';
-import { APPROVE, QUEUE_SIZE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES } from './operations';
+import { APPROVE, QUEUE_SIZE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES, type Target } from './operations';
 import { waitingCreative, waitingPage, type Waiting } from './queue';
 
 /** After a step, every page and creative list on the screen is read again. */
@@ -15,20 +16,35 @@ const show = (value: unknown) =>
 
 /** Says what a step did; the item itself leaves the queue when it is read again. */
 type Report = (outcome: { type: string; id: string; status: string; live: boolean }) => void;
+/** A step the hub refused: the queue is read again, since another operator may have changed or moved the item. */
+type Refused = (refusal: { target: Target; step: 'approved' | 'rejected'; error: unknown }) => void;
+
+const named = (target: Target) => `${target.type === 'PAGE' ? 'Page' : 'Creative'} ${target.id}`;
 
 export function ReviewQueueScreen({ operator }: ScreenProps) {
   const pages = useQuery(REVIEW_PAGES, { fetchPolicy: 'network-only' });
   const creatives = useQuery(REVIEW_CREATIVES, { fetchPolicy: 'network-only' });
   const [done, setDone] = useState<string | null>(null);
-  const report: Report = (outcome) =>
+  const [refusal, setRefusal] = useState<Parameters<Refused>[0] | null>(null);
+  const report: Report = (outcome) => {
+    setRefusal(null);
     setDone(
       `${outcome.type === 'PAGE' ? 'Page' : 'Creative'} ${outcome.id} is now ${outcome.status}${outcome.live ? ' and live' : ''}.`,
     );
+  };
+  const refused: Refused = (what) => {
+    setDone(null);
+    setRefusal(what);
+    void Promise.all([pages.refetch(), creatives.refetch()]).catch(() => undefined);
+  };
   const waiting = [
     ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
     ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
   ].filter((item): item is Waiting => item !== null);
   const more = pages.data?.pages.pageInfo.hasNextPage || creatives.data?.creatives.pageInfo.hasNextPage;
+  // An item the refusal was about says why itself; one that left the queue meanwhile cannot.
+  const refusedGone =
+    refusal && !waiting.some((item) => item.target.id === refusal.target.id) ? refusal : null;
   return (
     <>
       <p className="hint">
@@ -37,12 +53,19 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
       </p>
       <ErrorNotice error={pages.error ?? creatives.error} />
       {done && <Done>{done}</Done>}
+      {refusedGone && (
+        <p className="notice error" role="alert">
+          {named(refusedGone.target)} was not {refusedGone.step}, and is no longer in review:{' '}
+          {explain(refusedGone.error)}
+        </p>
+      )}
       {waiting.map((item) => (
         <WaitingItem
           key={`${item.target.type}:${item.target.id}`}
           item={item}
           operator={operator}
           report={report}
+          refused={refused}
         />
       ))}
       {more && (
@@ -55,11 +78,15 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
   );
 }
 
-function WaitingItem({ item, operator, report }: { item: Waiting; operator: string; report: Report }) {
+function WaitingItem(props: { item: Waiting; operator: string; report: Report; refused: Refused }) {
+  const { item, operator, report, refused } = props;
   const [approve, approved] = useMutation(APPROVE, AFTER_A_STEP);
   const [reject, rejected] = useMutation(REJECT, AFTER_A_STEP);
   const [reason, setReason] = useState('');
   const mine = item.editedBy === operator;
+  // One step at a time: an approval and a rejection sent together would race each other.
+  const busy = approved.loading || rejected.loading;
+  const error = approved.error ?? rejected.error;
   return (
     <article className={`review ${mine ? 'mine' : ''}`} data-target={item.target.id}>
       <h2>
@@ -70,6 +97,7 @@ function WaitingItem({ item, operator, report }: { item: Waiting; operator: stri
         {item.revision ? 'an edit of published content, which serves until this is approved' : 'new'} · edited
         by <b>{item.editedBy}</b>
       </p>
+      {item.experiment && <p className="notice experiment">{item.experiment}</p>}
       <table className="diff">
         <thead>
           <tr>
@@ -92,11 +120,11 @@ function WaitingItem({ item, operator, report }: { item: Waiting; operator: stri
       <div className="row">
         <button
           type="button"
-          disabled={mine || approved.loading}
+          disabled={mine || busy}
           onClick={() =>
             void approve({ variables: { target: item.target } }).then(
               ({ data }) => data && report(data.approve),
-              () => undefined,
+              (error: unknown) => refused({ target: item.target, step: 'approved', error }),
             )
           }
         >
@@ -110,18 +138,21 @@ function WaitingItem({ item, operator, report }: { item: Waiting; operator: stri
         />
         <button
           type="button"
-          disabled={reason.trim() === '' || rejected.loading}
+          disabled={reason.trim() === '' || busy}
           onClick={() =>
             void reject({ variables: { target: item.target, reason } }).then(
               ({ data }) => data && report(data.reject),
-              () => undefined,
+              (error: unknown) => refused({ target: item.target, step: 'rejected', error }),
             )
           }
         >
           Reject
         </button>
       </div>
-      <ErrorNotice error={approved.error ?? rejected.error} />
+      <ErrorNotice error={error} />
+      {hubErrors(error)?.[0]?.extensions?.code === 'CONFLICT' && (
+        <p className="hint">The queue was read again: above is the change as it is now.</p>
+      )}
     </article>
   );
 }

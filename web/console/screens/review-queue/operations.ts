@@ -61,6 +61,8 @@ export interface CreativeToReview extends Reviewable {
   startsAt: string;
   endsAt: string;
   experimentKey: string | null;
+  /** When the experiment under experimentKey began (its first approval with that split); null before. */
+  experimentStartedAt: string | null;
   variants: VariantToReview[];
 }
 
@@ -97,7 +99,7 @@ export const REVIEW_CREATIVES = document<{ creatives: Listed<CreativeToReview> }
         node {
           id pageId slotCode name kind status version lastEditedBy updatedAt
           title imageUrl iconUrl link badge refId highlight priority frequencyCap rule startsAt endsAt
-          experimentKey variants { key weight title imageUrl highlight }
+          experimentKey experimentStartedAt variants { key weight title imageUrl highlight }
           ${REVISION}
         }
       }

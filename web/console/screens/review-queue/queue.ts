@@ -1,6 +1,6 @@
 // What waits for approval, as the review queue lists it: content in review, or a pending revision of published content
 // in review, with the change to approve — the revision's changed fields, or every field of content never published.
-import type { CreativeToReview, PageToReview, Revision, Target } from './operations';
+import type { CreativeToReview, PageToReview, Revision, Target, VariantToReview } from './operations';
 
 export interface Change {
   field: string;
@@ -17,6 +17,8 @@ export interface Waiting {
   /** True for an edit of published content (which keeps serving until approved), false for new content. */
   revision: boolean;
   changes: Change[];
+  /** What approving does to the creative's experiment; null when it has none before or after. */
+  experiment: string | null;
 }
 
 const IN_REVIEW = 'IN_REVIEW';
@@ -59,6 +61,7 @@ function waitingOf(
       updatedAt: revision.updatedAt,
       revision: true,
       changes: revision.changes,
+      experiment: null,
     };
   if (content.status !== IN_REVIEW) return null;
   const changes = Object.entries(fields)
@@ -72,7 +75,40 @@ function waitingOf(
     updatedAt: content.updatedAt,
     revision: false,
     changes,
+    experiment: null,
   };
+}
+
+/**
+ * Who is assigned which variant: the key, and the variants' keys, weights and order, as content compares them. An
+ * approved change of it ends the experiment that ran and starts another, counted from the approval; a change of what a
+ * variant shows goes on with the same one.
+ */
+const splitOf = (key: unknown, variants: unknown) =>
+  JSON.stringify([
+    key ?? null,
+    Array.isArray(variants) ? (variants as VariantToReview[]).map(({ key, weight }) => [key, weight]) : [],
+  ]);
+
+function experimentOf(creative: CreativeToReview, waiting: Waiting): string | null {
+  // New content goes live with all its fields; a revision changes only those it lists, on the published creative.
+  const proposed = (field: 'experimentKey' | 'variants') => {
+    const change = waiting.revision
+      ? waiting.changes.find((candidate) => candidate.field === field)
+      : undefined;
+    return change ? change.after : creative[field];
+  };
+  const key = proposed('experimentKey');
+  const variants = proposed('variants');
+  const next = typeof key === 'string' && key !== '' ? key : null;
+  const running = waiting.revision ? creative.experimentKey : null;
+  if (!running) return next && `Approving starts experiment ${next}, counted from the approval.`;
+  const started = creative.experimentStartedAt;
+  const since = started ? `, running since ${started.slice(0, 16).replace('T', ' ')} UTC` : '';
+  if (splitOf(running, creative.variants) === splitOf(next, variants))
+    return `Approving keeps who gets which variant: experiment ${running} goes on${since}.`;
+  if (!next) return `Approving ends experiment ${running}${since}; members no longer get variants.`;
+  return `Approving ends experiment ${running}${since}, and starts another${next === running ? '' : `, ${next}`}, counted from the approval: members may move between variants.`;
 }
 
 export function waitingPage(page: PageToReview): Waiting | null {
@@ -92,11 +128,12 @@ export function waitingPage(page: PageToReview): Waiting | null {
 
 export function waitingCreative(creative: CreativeToReview): Waiting | null {
   const fields = Object.fromEntries(CREATIVE_FIELDS.map((field) => [field, creative[field]]));
-  return waitingOf(
+  const waiting = waitingOf(
     { type: 'CREATIVE', id: creative.id, expectedVersion: creative.version },
     creative,
     creative.name,
     `${creative.pageId} · ${creative.slotCode}`,
     fields,
   );
+  return waiting && { ...waiting, experiment: experimentOf(creative, waiting) };
 }

@@ -2,6 +2,7 @@
 // you edit (previewSegment), and save it (upsertSegment).
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
+import { hubErrors } from '../../app/errors';
 import { Done, ErrorNotice } from '../../app/Notice';
 import { PREVIEW_SEGMENT, SEGMENTS, UPSERT_SEGMENT, type SegmentSummary } from './operations';
 import { fromRule, OPERATORS, toRule, type ConditionRow, type Operator, type RuleForm } from './rule';
@@ -62,6 +63,19 @@ export function SegmentsScreen() {
   const [save, saved] = useMutation(UPSERT_SEGMENT, { refetchQueries: [SEGMENTS] });
   const rule = ruleOf(draft);
   const ruleText = JSON.stringify(rule);
+  // Refused as changed since (or as existing already): what is stored now, read again after the refusal, beside the
+  // draft, until the operator loads it or keeps the draft over it.
+  const stored = segments.data?.segments.find((segment) => segment.code === draft.code);
+  const conflict =
+    hubErrors(saved.error)?.[0]?.extensions?.code === 'CONFLICT' &&
+    stored &&
+    stored.version !== expectedVersionOf(draft)
+      ? stored
+      : null;
+  const open = (next: Draft) => {
+    saved.reset();
+    setDraft(next);
+  };
 
   // The audience follows the rule as it is edited, a moment after the last keystroke.
   useEffect(() => {
@@ -84,14 +98,15 @@ export function SegmentsScreen() {
       <aside>
         <h2>Segments</h2>
         <ErrorNotice error={segments.error} />
-        <button type="button" onClick={() => setDraft(newDraft())}>
+        <button type="button" onClick={() => open(newDraft())}>
           New segment
         </button>
         <ul className="pick-list">
           {segments.data?.segments.map((segment) => (
             <li key={segment.code}>
-              <button type="button" onClick={() => setDraft(draftOf(segment))}>
-                <b>{segment.code}</b> {segment.name} <span className="count">{segment.audienceSize}</span>
+              <button type="button" onClick={() => open(draftOf(segment))}>
+                <b>{segment.code}</b> v{segment.version} {segment.name}{' '}
+                <span className="count">{segment.audienceSize}</span>
               </button>
             </li>
           ))}
@@ -117,6 +132,8 @@ export function SegmentsScreen() {
                     basis: { code: stored.code, version: stored.version },
                   }));
               })
+              // A refused save may be out of date (another operator saved first): read what is stored now.
+              .catch(() => segments.refetch())
               .catch(() => undefined);
           }}
         >
@@ -254,10 +271,25 @@ export function SegmentsScreen() {
               </p>
             )}
           </fieldset>
+          <p className="hint">
+            {draft.basis?.code === draft.code
+              ? `An edit of ${draft.basis.code} as of version ${draft.basis.version}.`
+              : 'A new segment.'}
+          </p>
           <button type="submit" disabled={rule === null || saved.loading}>
             Save segment
           </button>
           <ErrorNotice error={saved.error} />
+          {conflict && (
+            <StoredNow
+              segment={conflict}
+              draft={draft}
+              onKeepDraft={() =>
+                open({ ...draft, basis: { code: conflict.code, version: conflict.version } })
+              }
+              onLoad={() => open(draftOf(conflict))}
+            />
+          )}
           {saved.data && !saved.error && (
             <Done>
               Saved {saved.data.upsertSegment.code}: {saved.data.upsertSegment.audienceSize} members.
@@ -306,5 +338,55 @@ export function SegmentsScreen() {
         </details>
       </section>
     </div>
+  );
+}
+
+/** A segment as stored now, beside the draft a save of it was refused for: the operator picks which goes on. */
+function StoredNow(props: {
+  segment: SegmentSummary;
+  draft: Draft;
+  onKeepDraft: () => void;
+  onLoad: () => void;
+}) {
+  const { segment, draft } = props;
+  const fields = [
+    ['name', segment.name, draft.name],
+    ['description', segment.description ?? '', draft.description],
+    // Both as the form sends them, so that a rule written another way but alike reads as the same.
+    ['rule', JSON.stringify(ruleOf(draftOf(segment))), JSON.stringify(ruleOf(draft))],
+  ];
+  const heading = `${segment.code} as stored now`;
+  return (
+    <section className="notice conflict" aria-label={heading}>
+      <h3>
+        {heading}: version {segment.version}
+      </h3>
+      <table className="diff">
+        <thead>
+          <tr>
+            <th>field</th>
+            <th>version {segment.version}</th>
+            <th>your draft</th>
+          </tr>
+        </thead>
+        <tbody>
+          {fields.map(([field, now, yours]) => (
+            <tr key={field} className={now === yours ? undefined : 'differs'}>
+              <td>{field}</td>
+              <td>{now}</td>
+              <td>{yours}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="row">
+        <button type="button" onClick={props.onKeepDraft}>
+          Keep my draft, over version {segment.version}
+        </button>
+        <button type="button" onClick={props.onLoad}>
+          Load version {segment.version}
+        </button>
+      </div>
+    </section>
   );
 }

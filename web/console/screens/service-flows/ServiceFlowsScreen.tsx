@@ -18,6 +18,12 @@ export function ServiceFlowsScreen() {
   });
   const version = flow.data?.serviceFlow;
   const validation = flow.data?.validateFlow;
+  // Builders change drafts while an operator looks: picking a flow, even the one shown, reads it again.
+  const pick = (summary: FlowSummary) => {
+    published.reset();
+    if (chosen?.id === summary.id) void flow.refetch().catch(() => undefined);
+    else setChosen(summary);
+  };
 
   return (
     <div className="columns">
@@ -27,7 +33,7 @@ export function ServiceFlowsScreen() {
         <ul className="pick-list">
           {flows.data?.serviceFlows.map((summary) => (
             <li key={summary.id}>
-              <button type="button" onClick={() => setChosen(summary)}>
+              <button type="button" onClick={() => pick(summary)}>
                 <b>{summary.key}</b> v{summary.version}{' '}
                 <span className={`status ${summary.status}`}>{summary.status}</span>
               </button>
@@ -66,7 +72,12 @@ export function ServiceFlowsScreen() {
               <button
                 type="button"
                 disabled={published.loading}
-                onClick={() => void publish({ variables: { flowId: version.id } }).catch(() => undefined)}
+                onClick={() =>
+                  void publish({ variables: { flowId: version.id } })
+                    // Refused, the flow may have changed since it was read (a builder's edit, another publish).
+                    .catch(() => Promise.all([flows.refetch(), flow.refetch()]))
+                    .catch(() => undefined)
+                }
               >
                 Publish version {version.version}
               </button>
