@@ -10,13 +10,13 @@ import {
   claimIdOf,
   claimRequestId,
 } from '../subgraphs/engagement/src/benefits/domain/claiming';
-import type { TaskDoc } from '../subgraphs/engagement/src/activities/model';
 import type { ClaimSource } from '../subgraphs/engagement/src/benefits/models/claim';
 import {
   openRepositories as openEngagement,
   type EngagementRepositories,
 } from '../subgraphs/engagement/src/models';
 import { openRepositories as openMembers, type MembersRepositories } from '../subgraphs/members/src/models';
+import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -136,33 +136,9 @@ describe('a daily sign-in whose task rewards members still has in progress', () 
   it("answers the member's progress before the gateway stops waiting for engagement, the rewards left for later", async () => {
     const now = new Date();
     const activityId = 'A-DEADLINE-SIGN-IN';
-    const task = (id: string): TaskDoc => ({
-      id,
-      title: 'Sign in',
-      event: 'sign_in',
-      where: [],
-      measure: 'DISTINCT_DAYS',
-      property: null,
-      target: 1,
-      reward: { points: 5, benefitId: null },
-    });
-    await engagement.activities.model.create({
-      _id: activityId,
-      title: 'Sign in once',
-      summary: 'Sign in once.',
-      imageUrl: 'https://cdn.example/once.jpg',
-      kind: 'INTERACTIVE',
-      startsAt: new Date('2026-01-01T00:00:00Z'),
-      endsAt: new Date('2030-01-01T00:00:00Z'),
-      rule: null,
-      tasks: [task('first'), task('second')],
-      status: 'PUBLISHED',
-      version: 2,
-      lastEditedBy: 'ops.a',
-      approvedBy: 'ops.b',
-      updatedAt: now,
-      pending: null,
-    });
+    await engagement.activities.model.create(
+      signInOnceActivity(activityId, now, { taskIds: ['first', 'second'], points: 5 }),
+    );
     await engagement.participations.join(activityId, 'M0074', new Date(now.getTime() - 60_000));
     const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
     // Today's sign-in completed both tasks; each reward's award is still being applied at members by a background

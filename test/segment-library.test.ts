@@ -2,31 +2,21 @@
 // creates arrive at once, and replays of one create take one place and replace nothing.
 import { AuditLog } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
-import { callerOf, changedBehindTheHubsBack, errorCodes, mongoUri, type Send } from './support/env';
-import { startTestHub, stopTestHub } from './support/hub';
-import { startLatencyProxy, type LatencyProxy } from './support/latency-proxy';
+import { changedBehindTheHubsBack, errorCodes, type Send } from './support/env';
+import { racingOperators, type LatencyProxy, type RacingOperators } from './support/latency-proxy';
 
+let racing: RacingOperators;
 let proxy: LatencyProxy;
 let hub: RunningHub;
 let alice: Send;
 let bob: Send;
 
 beforeAll(async () => {
-  proxy = await startLatencyProxy(mongoUri());
-  hub = await startTestHub('segment-library', {
-    mongoUri: proxy.uri,
-    // Eighty writes at once through the proxy keep members busy for a few seconds: this is about the bound alone.
-    config: { SUBGRAPH_TIMEOUT_MS: 30_000 },
-  });
-  alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
-  bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
+  racing = await racingOperators('segment-library');
+  ({ proxy, hub, alice, bob } = racing);
 });
 
-afterAll(async () => {
-  proxy.delayMs = 0;
-  await stopTestHub(hub);
-  await proxy.stop();
-});
+afterAll(() => racing.stop());
 
 const UPSERT_SEGMENT = `mutation ($input: SegmentInput!) { upsertSegment(input: $input) { code name } }`;
 const segments = () => hub.connections.members.collection<{ _id: string }>('segments');

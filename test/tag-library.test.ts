@@ -2,31 +2,21 @@
 // defineTags calls arrive at once, and a refused call stores nothing of itself, its edits included.
 import { AuditLog } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
-import { callerOf, changedBehindTheHubsBack, errorCodes, mongoUri, type Send } from './support/env';
-import { startTestHub, stopTestHub } from './support/hub';
-import { startLatencyProxy, type LatencyProxy } from './support/latency-proxy';
+import { changedBehindTheHubsBack, errorCodes, type Send } from './support/env';
+import { racingOperators, type LatencyProxy, type RacingOperators } from './support/latency-proxy';
 
+let racing: RacingOperators;
 let proxy: LatencyProxy;
 let hub: RunningHub;
 let alice: Send;
 let bob: Send;
 
 beforeAll(async () => {
-  proxy = await startLatencyProxy(mongoUri());
-  hub = await startTestHub('tag-library', {
-    mongoUri: proxy.uri,
-    // Many writes at once through the proxy keep members busy for a few seconds: this is about the bound alone.
-    config: { SUBGRAPH_TIMEOUT_MS: 30_000 },
-  });
-  alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
-  bob = await callerOf(hub.gatewayUrl, 'ops.bob', 'operator');
+  racing = await racingOperators('tag-library');
+  ({ proxy, hub, alice, bob } = racing);
 });
 
-afterAll(async () => {
-  proxy.delayMs = 0;
-  await stopTestHub(hub);
-  await proxy.stop();
-});
+afterAll(() => racing.stop());
 
 const DEFINE_TAGS = `mutation ($tags: [TagDefinitionInput!]!) { defineTags(tags: $tags) { code name } }`;
 const definitions = () =>

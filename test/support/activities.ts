@@ -18,7 +18,12 @@ export class ScriptedGraph extends GraphClient {
   }
 }
 
-export const signInOnceActivity = (id: string, now: Date): ActivityDoc => ({
+export const signInOnceActivity = (
+  id: string,
+  now: Date,
+  /** Its tasks, each completed by one sign-in, and the points each rewards. */
+  { taskIds = ['once'], points = 1 }: { taskIds?: readonly string[]; points?: number } = {},
+): ActivityDoc => ({
   _id: id,
   title: 'Sign in once',
   summary: 'Sign in once.',
@@ -27,18 +32,16 @@ export const signInOnceActivity = (id: string, now: Date): ActivityDoc => ({
   startsAt: new Date('2026-01-01T00:00:00Z'),
   endsAt: new Date('2030-01-01T00:00:00Z'),
   rule: null,
-  tasks: [
-    {
-      id: 'once',
-      title: 'Sign in',
-      event: 'sign_in',
-      where: [],
-      measure: 'DISTINCT_DAYS',
-      property: null,
-      target: 1,
-      reward: { points: 1, benefitId: null },
-    },
-  ],
+  tasks: taskIds.map((taskId) => ({
+    id: taskId,
+    title: 'Sign in',
+    event: 'sign_in',
+    where: [],
+    measure: 'DISTINCT_DAYS',
+    property: null,
+    target: 1,
+    reward: { points, benefitId: null },
+  })),
   status: 'PUBLISHED',
   version: 1,
   lastEditedBy: 'ops.a',

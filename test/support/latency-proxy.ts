@@ -1,6 +1,9 @@
 // A TCP proxy a test puts in front of the MongoDB-wire server: a database a few milliseconds away, as in production,
 // where concurrent requests interleave between their reads and writes.
 import net, { type AddressInfo } from 'node:net';
+import type { RunningHub } from '../../scripts/hub';
+import { callerOf, mongoUri, type Send } from './env';
+import { startTestHub, stopTestHub } from './hub';
 
 export interface LatencyProxy {
   /** The MongoDB URI to connect through the proxy. */
@@ -39,4 +42,33 @@ export async function startLatencyProxy(uri: string): Promise<LatencyProxy> {
       }),
   };
   return proxy;
+}
+
+/** A test hub whose database is behind a latency proxy, and two operators, alice and bob, to race each other. */
+export interface RacingOperators {
+  proxy: LatencyProxy;
+  hub: RunningHub;
+  alice: Send;
+  bob: Send;
+  stop(): Promise<void>;
+}
+
+export async function racingOperators(label: string): Promise<RacingOperators> {
+  const proxy = await startLatencyProxy(mongoUri());
+  const hub = await startTestHub(label, {
+    mongoUri: proxy.uri,
+    // Many writes at once through the proxy keep members busy for a few seconds: these tests are about bounds alone.
+    config: { SUBGRAPH_TIMEOUT_MS: 30_000 },
+  });
+  return {
+    proxy,
+    hub,
+    alice: await callerOf(hub.gatewayUrl, 'ops.alice', 'operator'),
+    bob: await callerOf(hub.gatewayUrl, 'ops.bob', 'operator'),
+    async stop() {
+      proxy.delayMs = 0;
+      await stopTestHub(hub);
+      await proxy.stop();
+    },
+  };
 }
