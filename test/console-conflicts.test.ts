@@ -64,6 +64,8 @@ describe('segments', () => {
       .getByRole('alert')
       .getByText(/changed since/)
       .waitFor();
+    // The hub's stable code beside its sentence, as the README's table of errors names it.
+    await page.getByRole('alert').getByText('CONFLICT', { exact: true }).waitFor();
     const conflict = page.getByRole('region', { name: 'RACE_EDIT as stored now' });
     await conflict.getByText('by carol, first').waitFor();
     await page.getByRole('button', { name: /^RACE_EDIT v2/ }).waitFor();
@@ -169,6 +171,7 @@ describe('review queue', () => {
       .getByRole('alert')
       .getByText(new RegExp(`^Creative ${id} was not rejected, and is no longer in review: .*changed`))
       .waitFor();
+    await page.getByRole('alert').getByText('CONFLICT', { exact: true }).waitFor();
   });
 
   it("says, where an approver decides, that approving a new split ends the creative's running experiment", async () => {

@@ -1,7 +1,7 @@
 // What the console says for each way a request can fail (web/console/app/errors.ts): the hub's reason when it gave
 // one — in a GraphQL answer or in the JSON body of an HTTP refusal — and a sentence by HTTP status when it did not.
 import { CombinedGraphQLErrors, ServerError, ServerParseError } from '@apollo/client/errors';
-import { explain } from '../web/console/app/errors';
+import { codeOf, explain } from '../web/console/app/errors';
 
 const refused = (code: string, message: string, extensions: Record<string, unknown> = {}) =>
   new CombinedGraphQLErrors({ data: null, errors: [{ message, extensions: { code, ...extensions } }] });
@@ -76,5 +76,20 @@ describe('a failure the hub did not explain', () => {
     expect(explain(new TypeError('Failed to fetch'))).toBe(
       'The hub could not be reached. Check the connection and try again in a moment.',
     );
+  });
+});
+
+describe('the code shown beside the sentence', () => {
+  it("is the hub's stable code, from a GraphQL answer or the JSON body of an HTTP refusal", () => {
+    expect(codeOf(refused('CONFLICT', 'segment S is at version 2, not 1'))).toBe('CONFLICT');
+    const body = { errors: [{ message: 'too large', extensions: { code: 'REQUEST_TOO_LARGE' } }] };
+    expect(codeOf(http(413, JSON.stringify(body)))).toBe('REQUEST_TOO_LARGE');
+  });
+
+  it('is none when the hub named none, or named something that is not a code', () => {
+    expect(codeOf(new TypeError('Failed to fetch'))).toBeNull();
+    expect(codeOf(http(502, '<html>', 'text/html'))).toBeNull();
+    expect(codeOf(new CombinedGraphQLErrors({ data: null, errors: [{ message: 'x' }] }))).toBeNull();
+    expect(codeOf(refused('see http://10.0.0.7/trace', 'x'))).toBeNull();
   });
 });

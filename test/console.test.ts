@@ -180,6 +180,48 @@ it('saves a segment again from the same draft, and refuses a save once another o
   expect(await storedName()).toBe('by carol, later');
 });
 
+it('lists the seeded segments at version 1', async () => {
+  await logIn('ops.alice');
+  await page.getByRole('button', { name: /^CONSERVATIVE_SAVERS v1 / }).waitFor();
+  await expect(page.getByRole('button', { name: / v0 / }).count()).resolves.toBe(0);
+});
+
+describe('a draft with unsaved edits', () => {
+  const name = () => page.getByLabel('Name', { exact: true });
+  const asked = () => page.getByRole('alertdialog', { name: 'Unsaved edits' });
+
+  it('is kept when the operator picks another segment and then chooses to keep editing', async () => {
+    await logIn('ops.alice');
+    await page.getByRole('button', { name: /^WIN_BACK/ }).click();
+    await name().fill('Win back, edited');
+    await page.getByRole('button', { name: /^SILVER_AGE/ }).click();
+    await asked().getByText('Your edits to WIN_BACK are not saved.').waitFor();
+    await expect(name().inputValue()).resolves.toBe('Win back, edited');
+    await asked().getByRole('button', { name: 'Keep editing' }).click();
+    await expect(asked().count()).resolves.toBe(0);
+    await expect(name().inputValue()).resolves.toBe('Win back, edited');
+    await expect(page.getByLabel('Code').inputValue()).resolves.toBe('WIN_BACK');
+  });
+
+  it('is discarded for another segment or a new one only when the operator says so', async () => {
+    await logIn('ops.alice');
+    await page.getByRole('button', { name: /^WIN_BACK/ }).click();
+    await name().fill('Win back, edited');
+    await page.getByRole('button', { name: 'New segment' }).click();
+    await asked().getByRole('button', { name: 'Discard them and start a new segment' }).click();
+    await expect(name().inputValue()).resolves.toBe('');
+    // A new draft typed into is unsaved edits too.
+    await page.getByLabel('Code').fill('NOT_YET');
+    await page.getByRole('button', { name: /^SILVER_AGE/ }).click();
+    await asked().getByRole('button', { name: 'Discard them and open SILVER_AGE' }).click();
+    await expect(page.getByLabel('Code').inputValue()).resolves.toBe('SILVER_AGE');
+    // Nothing edited: the next pick opens at once.
+    await page.getByRole('button', { name: /^WIN_BACK/ }).click();
+    await expect(page.getByLabel('Code').inputValue()).resolves.toBe('WIN_BACK');
+    await expect(asked().count()).resolves.toBe(0);
+  });
+});
+
 it('shows no audience beside a rule that cannot be sent, and says when its JSON does not parse', async () => {
   await logIn('ops.alice');
   // The form starts with riskLevel gte R3, previewed at once.
@@ -225,6 +267,63 @@ it('asks for a member before explaining a page, rather than asking the hub about
   await page.getByRole('heading', { name: /M0002's/ }).waitFor();
 });
 
+describe('page preview', () => {
+  /** Answers the console's page list with what `keep` leaves of the hub's answer. */
+  async function servePages(keep: (page: { id: string; title: string }) => boolean): Promise<void> {
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postDataJSON()?.operationName !== 'ConsolePages') return route.continue();
+      const response = await route.fetch();
+      const body = (await response.json()) as {
+        data: { pages: { edges: { node: { id: string; title: string } }[] } };
+      };
+      body.data.pages.edges = body.data.pages.edges.filter((edge) => keep(edge.node));
+      await route.fulfill({ response, json: body });
+    });
+  }
+
+  it('says it is loading the pages when Explain is clicked before they arrive, then explains the page', async () => {
+    await logIn('ops.alice');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postDataJSON()?.operationName === 'ConsolePages') await held;
+      await route.continue();
+    });
+    await page.getByRole('link', { name: 'Page preview' }).click();
+    await page.getByLabel('Member').fill('M0001');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByRole('status').getByText('Loading the published pages…').waitFor();
+    release();
+    await page.getByRole('heading', { name: /M0001's/ }).waitFor();
+    await page.unroute('**/graphql');
+  });
+
+  it('explains the page the list shows when the home page is not published', async () => {
+    let first = '';
+    await servePages((listed) => {
+      const kept = listed.id !== 'PG-APP-home';
+      if (kept && !first) first = listed.title;
+      return kept;
+    });
+    await logIn('ops.alice');
+    await page.getByRole('link', { name: 'Page preview' }).click();
+    await page.getByLabel('Member').fill('M0001');
+    await page.getByRole('option').first().waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByRole('heading', { name: `M0001's ${first}` }).waitFor();
+    await page.unroute('**/graphql');
+  });
+
+  it('says so when no page is published, and explains nothing', async () => {
+    await servePages(() => false);
+    await logIn('ops.alice');
+    await page.getByRole('link', { name: 'Page preview' }).click();
+    await page.getByText('No page is published: there is no page to explain.').waitFor();
+    await expect(page.getByRole('button', { name: 'Explain' }).isDisabled()).resolves.toBe(true);
+    await page.unroute('**/graphql');
+  });
+});
+
 it("shows why the hub refused a step, in the hub's words, not a guess at a missing scope", async () => {
   const alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
   const created = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
@@ -260,8 +359,10 @@ it("shows why the hub refused a step, in the hub's words, not a guess at a missi
   const item = page.locator(`article[data-target="${id}"]`);
   await item.getByRole('button', { name: 'Approve' }).click();
   await expect(item.getByRole('alert').textContent()).resolves.toBe(
-    `Not allowed: ${ownEdit.errors![0]!.message}`,
+    `Not allowed: ${ownEdit.errors![0]!.message} FORBIDDEN`,
   );
+  // The code, apart, is what support staff look up in the README's table of errors.
+  await item.getByRole('alert').getByText('FORBIDDEN', { exact: true }).waitFor();
   await page.unroute('**/graphql');
 });
 

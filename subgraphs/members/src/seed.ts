@@ -94,11 +94,13 @@ export const TAGS: TagSeed[] = [
   tag('marketing_opt_out', '拒绝营销', 'service', 'BOOLEAN', 'MANUAL', 'Declined marketing messages'),
 ];
 
+// Version 1, as a segment created through the hub is: the console lists it so, and an edit names it.
 const seg = (_id: string, name: string, description: string, rule: Rule) => ({
   _id,
   name,
   description,
   rule,
+  version: 1,
 });
 const cond = (field: string, op: string, value: unknown) => ({ field, op, value }) as Rule;
 

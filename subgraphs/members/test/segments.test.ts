@@ -48,6 +48,14 @@ describe('seeded segments', () => {
     },
   );
 
+  it('stores every segment at version 1, as a segment created through the hub is', async () => {
+    const stored = await repos.segments.all();
+    expect(stored.map((segment) => segment._id).sort()).toEqual(
+      SEGMENTS.map((segment) => segment._id).sort(),
+    );
+    expect(stored.filter((segment) => segment.version !== 1)).toEqual([]);
+  });
+
   it('seeds at least 1,000 members, deterministically', async () => {
     expect(await repos.members.count({})).toBeGreaterThanOrEqual(1_000);
     expect(generateMembers(50)).toEqual(generateMembers(50));

@@ -45,6 +45,15 @@ function httpFailure(status: number): string {
   return `The hub answered with an error (HTTP ${status}). Try again in a moment.`;
 }
 
+/**
+ * The hub's stable code for a failure (`extensions.code`, as the README's table of errors lists it), shown beside the
+ * sentence so support staff can look it up; null when the hub named none, or named something not shaped as a code.
+ */
+export function codeOf(error: unknown): string | null {
+  const code = hubErrors(error)?.[0]?.extensions?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : null;
+}
+
 export function explain(error: unknown): string {
   const errors = hubErrors(error);
   if (!errors) {

@@ -27,6 +27,11 @@ export function PagePreviewScreen() {
   const [asked, setAsked] = useState<{ memberId: string; pageId: string } | null>(null);
   const [whyNotOnly, setWhyNotOnly] = useState(false);
   const published = pages.data?.pages.edges.map((edge) => edge.node) ?? [];
+  // The page the list shows: the one picked (the home page at first) while it is published, else the first one that
+  // is. A select shows its first option when none is its value, and Explain explains what the operator sees.
+  const shownPageId = published.some((candidate) => candidate.id === pageId)
+    ? pageId
+    : (published[0]?.id ?? pageId);
   const page = published.find((candidate) => candidate.id === asked?.pageId);
   const preview = useQuery(PAGE_PREVIEW, {
     variables: { memberId: asked?.memberId ?? '', channel: page?.channel ?? '', key: page?.key ?? '' },
@@ -36,6 +41,7 @@ export function PagePreviewScreen() {
   const explained = member?.pagePreview;
   // Asked for nobody, the hub would answer that member "" does not exist.
   const noMember = memberId.trim() === '';
+  const noPage = pages.data !== undefined && published.length === 0;
 
   return (
     <>
@@ -44,9 +50,9 @@ export function PagePreviewScreen() {
         onSubmit={(event) => {
           event.preventDefault();
           // Asked again, the hub answers again: the member, the segments and the content may have changed since.
-          if (asked?.memberId === memberId.trim() && asked.pageId === pageId && page)
+          if (asked?.memberId === memberId.trim() && asked.pageId === shownPageId && page)
             void preview.refetch().catch(() => undefined);
-          else setAsked({ memberId: memberId.trim(), pageId });
+          else setAsked({ memberId: memberId.trim(), pageId: shownPageId });
         }}
       >
         <label>
@@ -61,7 +67,7 @@ export function PagePreviewScreen() {
         </label>
         <label>
           Page
-          <select name="page" value={pageId} onChange={(event) => setPageId(event.target.value)}>
+          <select name="page" value={shownPageId} onChange={(event) => setPageId(event.target.value)}>
             {published.map((candidate) => (
               <option key={candidate.id} value={candidate.id}>
                 {candidate.channel} · {candidate.key} — {candidate.title}
@@ -69,7 +75,7 @@ export function PagePreviewScreen() {
             ))}
           </select>
         </label>
-        <button type="submit" disabled={noMember}>
+        <button type="submit" disabled={noMember || noPage}>
           Explain
         </button>
         <label className="inline">
@@ -88,7 +94,29 @@ export function PagePreviewScreen() {
         </p>
       )}
       <ErrorNotice error={pages.error ?? preview.error} />
+      {/* Explain asked before the list arrived (a slow content subgraph) is answered once it is here. */}
+      {pages.loading && (
+        <p className="hint" role="status">
+          Loading the published pages…
+        </p>
+      )}
+      {noPage && <p className="notice error">No page is published: there is no page to explain.</p>}
+      {asked && pages.data && !page && !noPage && (
+        <p className="notice error">
+          Page {asked.pageId} is not published: pick a page from the list and explain it.
+        </p>
+      )}
+      {preview.loading && page && (
+        <p className="hint" role="status">
+          Explaining {page.title} for {asked?.memberId}…
+        </p>
+      )}
       {preview.data && !member && <p className="notice error">There is no member {asked?.memberId}.</p>}
+      {member && !explained && page && (
+        <p className="notice error">
+          {page.channel} · {page.key} is no longer published: there is no page to explain.
+        </p>
+      )}
       {member && explained && (
         <div className="columns two">
           <section className="phone" aria-label="the page">

@@ -2,7 +2,7 @@
 // visible: an operator's own edits are listed but cannot be approved by them.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
-import { explain, hubErrors } from '../../app/errors';
+import { hubErrors } from '../../app/errors';
 import { Done, ErrorNotice } from '../../app/Notice';
 import type { ScreenProps } from '..';
 import { APPROVE, QUEUE_SIZE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES, type Target } from './operations';
@@ -54,10 +54,9 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
       <ErrorNotice error={pages.error ?? creatives.error} />
       {done && <Done>{done}</Done>}
       {refusedGone && (
-        <p className="notice error" role="alert">
+        <ErrorNotice error={refusedGone.error}>
           {named(refusedGone.target)} was not {refusedGone.step}, and is no longer in review:{' '}
-          {explain(refusedGone.error)}
-        </p>
+        </ErrorNotice>
       )}
       {waiting.map((item) => (
         <WaitingItem

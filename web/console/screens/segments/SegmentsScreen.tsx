@@ -56,9 +56,17 @@ function ruleOf(draft: Draft): unknown {
   }
 }
 
+/** What a save would store: two drafts alike in it are the same edit, however the rule is written. */
+const contentOf = (draft: Draft) =>
+  JSON.stringify([draft.code, draft.name, draft.description, ruleOf(draft)]);
+
 export function SegmentsScreen() {
   const segments = useQuery(SEGMENTS);
   const [draft, setDraft] = useState<Draft>(newDraft);
+  // What the draft holds as saved (or as opened): the draft differing from it has edits a pick would lose.
+  const [unedited, setUnedited] = useState(() => contentOf(newDraft()));
+  // A segment (or a new one) picked while the draft has unsaved edits: opened only once the operator says so.
+  const [pending, setPending] = useState<{ label: string; draft: Draft } | null>(null);
   const [preview, previewed] = useMutation(PREVIEW_SEGMENT);
   const [save, saved] = useMutation(UPSERT_SEGMENT, { refetchQueries: [SEGMENTS] });
   const rule = ruleOf(draft);
@@ -72,10 +80,15 @@ export function SegmentsScreen() {
     stored.version !== expectedVersionOf(draft)
       ? stored
       : null;
-  const open = (next: Draft) => {
+  const edited = contentOf(draft) !== unedited;
+  /** Opens `next` in the editor; `asSaved` is what it holds as saved (`next` itself, unless it keeps edits). */
+  const open = (next: Draft, asSaved: Draft = next) => {
     saved.reset();
+    setPending(null);
     setDraft(next);
+    setUnedited(contentOf(asSaved));
   };
+  const pick = (label: string, next: Draft) => (edited ? setPending({ label, draft: next }) : open(next));
 
   // The audience follows the rule as it is edited, a moment after the last keystroke.
   useEffect(() => {
@@ -98,13 +111,13 @@ export function SegmentsScreen() {
       <aside>
         <h2>Segments</h2>
         <ErrorNotice error={segments.error} />
-        <button type="button" onClick={() => open(newDraft())}>
+        <button type="button" onClick={() => pick('start a new segment', newDraft())}>
           New segment
         </button>
         <ul className="pick-list">
           {segments.data?.segments.map((segment) => (
             <li key={segment.code}>
-              <button type="button" onClick={() => open(draftOf(segment))}>
+              <button type="button" onClick={() => pick(`open ${segment.code}`, draftOf(segment))}>
                 <b>{segment.code}</b> v{segment.version} {segment.name}{' '}
                 <span className="count">{segment.audienceSize}</span>
               </button>
@@ -114,9 +127,23 @@ export function SegmentsScreen() {
       </aside>
 
       <section className="editor">
+        {pending && (
+          <section className="notice conflict" role="alertdialog" aria-label="Unsaved edits">
+            <p>Your edits to {draft.code.trim() || 'the new segment'} are not saved.</p>
+            <div className="row">
+              <button type="button" onClick={() => setPending(null)}>
+                Keep editing
+              </button>
+              <button type="button" onClick={() => open(pending.draft)}>
+                Discard them and {pending.label}
+              </button>
+            </div>
+          </section>
+        )}
         <form
           onSubmit={(event) => {
             event.preventDefault();
+            const sent = draft;
             void save({
               variables: {
                 input: { code: draft.code, name: draft.name, description: draft.description || null, rule },
@@ -126,11 +153,14 @@ export function SegmentsScreen() {
               .then(({ data }) => {
                 // The next save edits what this one stored.
                 const stored = data?.upsertSegment;
-                if (stored)
-                  setDraft((current) => ({
-                    ...current,
-                    basis: { code: stored.code, version: stored.version },
-                  }));
+                if (!stored) return;
+                setDraft((current) => ({
+                  ...current,
+                  basis: { code: stored.code, version: stored.version },
+                }));
+                // Edits typed while the save was on its way are still unsaved.
+                setUnedited(contentOf(sent));
+                setPending(null);
               })
               // A refused save may be out of date (another operator saved first): read what is stored now.
               .catch(() => segments.refetch())
@@ -285,7 +315,10 @@ export function SegmentsScreen() {
               segment={conflict}
               draft={draft}
               onKeepDraft={() =>
-                open({ ...draft, basis: { code: conflict.code, version: conflict.version } })
+                open(
+                  { ...draft, basis: { code: conflict.code, version: conflict.version } },
+                  draftOf(conflict),
+                )
               }
               onLoad={() => open(draftOf(conflict))}
             />
