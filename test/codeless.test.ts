@@ -336,17 +336,17 @@ describe('the demo page, when the answer is not a page', () => {
   });
 });
 
-describe('a hostile page', () => {
-  /** The page's events stored for the device the snippet in `tab` uses, once `done` says they are all there. */
-  async function storedFrom(tab: Page, done: (stored: EventDoc[]) => boolean): Promise<EventDoc[]> {
-    await tab.evaluate(() => (window as unknown as { hubCollect: { flush(): void } }).hubCollect.flush());
-    const deviceId = await tab.evaluate(
-      () => (window as unknown as { hubCollect: { deviceId: string } }).hubCollect.deviceId,
-    );
-    const { events } = await openRepositories(hub.connections.analytics);
-    return until(() => events.model.find({ deviceId }).lean<EventDoc[]>().exec(), done);
-  }
+/** The page's events stored for the device the snippet in `tab` uses, once `done` says they are all there. */
+async function storedFrom(tab: Page, done: (stored: EventDoc[]) => boolean): Promise<EventDoc[]> {
+  await tab.evaluate(() => (window as unknown as { hubCollect: { flush(): void } }).hubCollect.flush());
+  const deviceId = await tab.evaluate(
+    () => (window as unknown as { hubCollect: { deviceId: string } }).hubCollect.deviceId,
+  );
+  const { events } = await openRepositories(hub.connections.analytics);
+  return until(() => events.model.find({ deviceId }).lean<EventDoc[]>().exec(), done);
+}
 
+describe('a hostile page', () => {
   it("records a click on an element whose data-* attributes would take its event past the collector's 4 KB", async () => {
     const base = hub.gatewayUrl.replace(/\/graphql$/, '');
     await inNewTab(async (tab) => {
@@ -404,6 +404,133 @@ describe('a hostile page', () => {
       expect(stored.filter((event) => event.name === 'element_click')).toHaveLength(60);
       expect(stored.some((event) => String(event.properties.creativeId).startsWith('CR-zzz'))).toBe(false);
       expect(errors).toEqual([]);
+    });
+  });
+
+  it('sends at most 600 events a minute from a page, what the collector takes from a device', async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    await inNewTab(async (tab) => {
+      await tab.clock.install();
+      // The names of the events in every beacon the page sends (none of them reaches the hub).
+      await tab.addInitScript(() => {
+        const beacons: Promise<string>[] = [];
+        (window as unknown as { beacons: Promise<string>[] }).beacons = beacons;
+        navigator.sendBeacon = (_url, data) => {
+          beacons.push(new Response(data).text());
+          return true;
+        };
+      });
+      const sent = () =>
+        tab.evaluate(async () => {
+          const page = window as unknown as { beacons: Promise<string>[]; hubCollect: { flush(): void } };
+          page.hubCollect.flush();
+          const bodies = await Promise.all(page.beacons);
+          return bodies.flatMap((body) =>
+            (JSON.parse(body) as { events: { name: string }[] }).events.map((event) => event.name),
+          );
+        });
+      await tab.goto(`${base}/demo/?page=home`);
+      await tab.waitForSelector('body[data-ready]');
+      // An auto-clicker.
+      await tab.evaluate(() => {
+        for (let i = 0; i < 700; i++) document.getElementById('status')!.click();
+      });
+      expect(await sent()).toHaveLength(600);
+      await tab.clock.fastForward('01:00');
+      await tab.evaluate(() => document.getElementById('status')!.click());
+      const after = await sent();
+      expect(after).toHaveLength(601);
+      expect(after.at(-1)).toBe('element_click');
+    });
+  });
+});
+
+describe('a large page', () => {
+  /** The snippet's time over a click on what `selector` finds, by the page's own clock: the median of five clicks. */
+  async function clickTime(tab: Page, selector: string): Promise<number> {
+    return tab.evaluate((selector) => {
+      const element = document.querySelector(selector)!;
+      // Laying out the page is the page's own work, not the snippet's: done before the clock starts.
+      void document.body.offsetHeight;
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        element.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+        times.push(performance.now() - start);
+      }
+      return times.sort((a, b) => a - b)[2]!;
+    }, selector);
+  }
+
+  /** The clicks stored for the device the snippet in `tab` uses, once there are `count`. */
+  async function clicksFrom(tab: Page, count: number): Promise<EventDoc[]> {
+    const clicks = (stored: EventDoc[]) => stored.filter((event) => event.name === 'element_click');
+    return clicks(await storedFrom(tab, (found) => clicks(found).length >= count));
+  }
+
+  it('takes the snippet a few milliseconds over a click on a page of 100,000 paragraphs, and records its visible text', async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    await inNewTab(async (tab) => {
+      await tab.goto(`${base}/demo/?page=home`);
+      await tab.waitForSelector('body[data-ready]');
+      const shown = await tab.evaluate(() => {
+        document.body.innerHTML =
+          '<p hidden>hidden note</p><div id="invisible">not shown</div>' +
+          '<h2>Statement <b>for</b> <span id="undisplayed">secret</span>May</h2>' +
+          Array.from({ length: 100_000 }, (_, i) => `<p>Line ${i}</p>`).join('');
+        // Through the CSSOM: the hub's Content-Security-Policy ignores style attributes.
+        document.getElementById('invisible')!.style.visibility = 'hidden';
+        document.getElementById('undisplayed')!.style.display = 'none';
+        return document.body.innerText.replace(/\s+/g, ' ').trim().slice(0, 50);
+      });
+      expect(shown).toBe('Statement for May Line 0 Line 1 Line 2 Line 3 Line');
+      expect(await clickTime(tab, 'body')).toBeLessThan(5);
+      const clicks = await clicksFrom(tab, 5);
+      expect(clicks.map((event) => event.properties.text)).toEqual(Array(5).fill(shown));
+    });
+  });
+
+  it('sends no text of a large element clicked that holds a list or an editable region', async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    await inNewTab(async (tab) => {
+      await tab.goto(`${base}/demo/?page=home`);
+      await tab.waitForSelector('body[data-ready]');
+      // Longer than the snippet reads whole: what it reads of them is what decides.
+      await tab.evaluate(() => {
+        const lines = Array.from({ length: 2_000 }, (_, i) => `<p>Line ${i}</p>`).join('');
+        document.body.innerHTML =
+          `<div id="pay-from"><b>Pay from</b><select><option>Wealth, Zhang San</option></select>${lines}</div>` +
+          `<div id="message"><b>Message</b><div contenteditable="true">my passcode is hunter two</div>${lines}</div>`;
+        for (const id of ['pay-from', 'message']) document.getElementById(id)!.click();
+      });
+      const clicks = await clicksFrom(tab, 2);
+      expect(clicks.map((event) => [event.properties.path, event.properties.text]).sort()).toEqual([
+        ['div#message', ''],
+        ['div#pay-from', ''],
+      ]);
+    });
+  });
+
+  it('takes the snippet a few milliseconds over a click in a list of 100,000, and records where it is', async () => {
+    const base = hub.gatewayUrl.replace(/\/graphql$/, '');
+    await inNewTab(async (tab) => {
+      await tab.goto(`${base}/demo/?page=home`);
+      await tab.waitForSelector('body[data-ready]');
+      await tab.evaluate(() => {
+        const list = document.createElement('ul');
+        list.id = 'long';
+        list.innerHTML = Array.from({ length: 100_000 }, (_, i) => `<li>Item ${i}</li>`).join('');
+        document.body.prepend(list);
+      });
+      expect(await clickTime(tab, '#long > li:last-child')).toBeLessThan(5);
+      await tab.click('#long > li:nth-child(7)');
+      const clicks = await clicksFrom(tab, 6);
+      // Far down the list it is the 1,001st item or later: a selector that still matches it.
+      expect(clicks.map((event) => event.properties.path).sort()).toEqual([
+        'ul#long>li:nth-of-type(7)',
+        ...Array(5).fill('ul#long>li:nth-of-type(n+1001)'),
+      ]);
+      expect(clicks.map((event) => event.properties.text)).toContain('Item 6');
     });
   });
 });

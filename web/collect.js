@@ -3,7 +3,7 @@
 // short visible text, data-* attributes; never what a visitor typed) — runs of six digits or more masked in all of
 // these, grouped or not — and placed items — elements with data-creative-id — seen (half in view, once per page view)
 // and clicked. Events are batched and sent with navigator.sendBeacon (text/plain) to the collector of the hub the
-// snippet came from (or data-endpoint), also when the page is hidden.
+// snippet came from (or data-endpoint), also when the page is hidden; at most as many a minute as the collector takes.
 //
 //   <script src="https://hub.example/collect.js" data-channel="WEB" defer></script>
 //   window.hubCollect.token = '<member token>';   // optional: attributes the events to the member
@@ -23,6 +23,15 @@
   // flight together) over 64 KB: events are cut to fit, and a beacon carries at most this many bytes of them.
   var PROPERTIES_BYTES = 4096;
   var BEACON_BYTES = 48 * 1024;
+  // The collector refuses a device's events past 600 a minute (EVENTS_PER_DEVICE_PER_MINUTE's default): an
+  // auto-clicker's rest is dropped here rather than sent to be refused, at the cost of the visitor's traffic and battery.
+  var PER_MINUTE = 600;
+  // A click costs the page little however large what it hits (the body of a page of 100,000 paragraphs, an item of a
+  // list of 100,000): its text is read from at most so many nodes and characters, each step of its path scans at most
+  // so many siblings.
+  var TEXT_NODES = 1000;
+  var TEXT_CHARS = 10000;
+  var SIBLINGS = 1000;
   var encoder = new TextEncoder();
 
   function bytesOf(value) {
@@ -47,7 +56,15 @@
   var api = { deviceId: deviceId, token: null, track: track, flush: flush };
   window.hubCollect = api;
 
+  // When the last PER_MINUTE events were tracked, a ring: the slot of the next one holds the oldest.
+  var trackedAt = [];
+  var nextSlot = 0;
+
   function track(name, properties) {
+    var now = performance.now();
+    if (trackedAt[nextSlot] !== undefined && now - trackedAt[nextSlot] < 60000) return;
+    trackedAt[nextSlot] = now;
+    nextSlot = (nextSlot + 1) % PER_MINUTE;
     queue.push({
       id: randomId(),
       name: name,
@@ -120,16 +137,27 @@
         parts.unshift(part + '#' + clip(node.id, 200));
         break;
       }
-      var parent = node.parentElement;
-      if (parent) {
-        var same = Array.prototype.filter.call(parent.children, function (child) {
-          return child.tagName === node.tagName;
-        });
-        if (same.length > 1) part += ':nth-of-type(' + (same.indexOf(node) + 1) + ')';
-      }
-      parts.unshift(part);
+      parts.unshift(part + positionOf(node));
     }
     return parts.join('>').slice(0, 500);
+  }
+
+  // ':nth-of-type(k)' for an element that shares its tag with a sibling, counted among at most SIBLINGS of them: past
+  // those, ':nth-of-type(n+k)' (the k-th of its type or later, which still matches it), and none when no sibling of
+  // its type comes within SIBLINGS after the first.
+  function positionOf(element) {
+    var before = 0;
+    var scanned = 0;
+    for (var sibling = element.previousElementSibling; sibling; sibling = sibling.previousElementSibling) {
+      if (++scanned > SIBLINGS) return ':nth-of-type(n+' + (before + 1) + ')';
+      if (sibling.tagName === element.tagName) before++;
+    }
+    if (before > 0) return ':nth-of-type(' + (before + 1) + ')';
+    sibling = element.nextElementSibling;
+    for (scanned = 0; sibling && scanned < SIBLINGS; sibling = sibling.nextElementSibling, scanned++) {
+      if (sibling.tagName === element.tagName) return ':nth-of-type(1)';
+    }
+    return '';
   }
 
   function dataOf(element) {
@@ -152,12 +180,47 @@
 
   // What a visitor types or picks is never sent: a field's value, nor what the innerText of an element clicked carries
   // from an editable region (a rich-text composer) it is in or holds, or from a list it holds (every option's text).
-  function typedInto(element) {
-    return (
-      /^(input|textarea|select)$/i.test(element.tagName) ||
-      element.isContentEditable ||
-      element.querySelector('select,[contenteditable]:not([contenteditable="false"])') !== null
-    );
+  // The text is the element's innerText when it has at most TEXT_NODES nodes and TEXT_CHARS characters, else what
+  // readText saw of its first ones: no element a click hits (a whole page) has all its text read.
+  function textOf(element) {
+    if (/^(input|textarea|select)$/i.test(element.tagName) || element.isContentEditable) return '';
+    var read = { nodes: 0, chars: 0, text: '', typed: false, whole: true };
+    var style = getComputedStyle(element);
+    readText(element, style.display === 'none' ? null : style, read);
+    if (read.typed) return '';
+    if (read.whole) return clip(element.innerText, 50);
+    // The last run of digits read may go on in what was not: left out, or its start would escape the masking.
+    return clip(read.text.replace(/[\d\s-]+$/, ''), 50);
+  }
+
+  function holdsTyping(element) {
+    var editable = element.getAttribute('contenteditable');
+    return element.tagName === 'SELECT' || (editable !== null && editable !== 'false');
+  }
+
+  // Reads the nodes inside `parent` (whose computed style is `style`, null when it is not displayed) in document order
+  // until the budgets run out: whether one is a list or an editable region, and the text innerText would show of them
+  // but for CSS text-transform (none of an element not displayed nor of a parent not visible; a space for a line break
+  // or around a block).
+  function readText(parent, style, read) {
+    for (var node = parent.firstChild; node && read.whole && !read.typed; node = node.nextSibling) {
+      if (++read.nodes > TEXT_NODES) {
+        read.whole = false;
+      } else if (node.nodeType === 3) {
+        if (style && style.visibility === 'visible') read.text += node.data.slice(0, TEXT_CHARS);
+        read.chars += node.length;
+        read.whole = read.chars <= TEXT_CHARS;
+      } else if (node.nodeType === 1 && holdsTyping(node)) {
+        read.typed = true;
+      } else if (node.nodeType === 1) {
+        var shown = style && !/^(textarea|br)$/i.test(node.tagName) ? getComputedStyle(node) : null;
+        if (shown && shown.display === 'none') shown = null;
+        var block = shown ? !/^(inline|contents)/.test(shown.display) : /^br$/i.test(node.tagName);
+        if (block) read.text += ' ';
+        readText(node, shown, read);
+        if (block) read.text += ' ';
+      }
+    }
   }
 
   // A placed item's attributes as the tracking plan takes them (ids of 1 to 128 characters without spaces, text of at
@@ -189,7 +252,7 @@
         'element_click',
         fitted({
           path: cssPath(element),
-          text: typedInto(element) ? '' : clip(element.innerText, 50),
+          text: textOf(element),
           data: dataOf(element),
           page: pageOf(),
         }),
