@@ -1,7 +1,7 @@
 // npm run token -- M0001 [--scope "operator pii:read"] [--ttl 12h]: prints a development JWT signed with JWT_SECRET.
 import { SignJWT, decodeJwt } from 'jose';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, Scope } from '@bank-hub/shared';
+import { ConfigError, MEMBER_ID, MEMBER_ID_RULE, loadConfig, Scope } from '@bank-hub/shared';
 
 /** A client's scopes: `service` is the hub's own, and the gateway drops it from client tokens. */
 const CLIENT_SCOPES = new Set<string>([Scope.MEMBER, Scope.OPERATOR, Scope.PII_READ, Scope.BUILDER]);
@@ -39,6 +39,10 @@ async function main(): Promise<void> {
     refuse(
       'JWT_JWKS_URL is set, so the gateway accepts only tokens signed by that issuer, never one signed with JWT_SECRET: get a token from your issuer',
     );
+  }
+  // The gateway refuses a member token naming no member id.
+  if (scopes.includes(Scope.MEMBER) && !MEMBER_ID.test(subject)) {
+    refuse(`"${subject}" is not a member id (${MEMBER_ID_RULE}): a member token names a member`);
   }
   const claims = new SignJWT({ scope: values.scope })
     .setProtectedHeader({ alg: 'HS256' })

@@ -259,6 +259,49 @@ describe('trackEvents', () => {
   });
 });
 
+describe('a member token whose subject can be no member id', () => {
+  const SUBJECTS = [
+    ['200 characters long', 'M'.repeat(200)],
+    ['with a space', 'M 0001'],
+    ['with a $', '$M0001'],
+    ['in full-width letters and Chinese', 'Ｍ０００１会员'],
+    ['naming a guest', 'guest:device-0001'],
+  ];
+
+  it.each(SUBJECTS)('is refused at both doors when %s, and nothing is stored', async (_what, subject) => {
+    const token = await clientToken(subject, 'member');
+    const deviceId = uniqueDevice();
+    const tracked = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      { deviceId, events: [event('sign_in', {})] },
+      bearer(token),
+    );
+    expect(tracked.status).toBe(401);
+    expect(tracked.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+    const beacon = await collect(JSON.stringify({ deviceId, token, events: [event('sign_in', {})] }));
+    expect(beacon.status).toBe(401);
+    expect(await storedFor(deviceId)).toEqual([]);
+    expect(await repos.events.model.countDocuments({ memberId: subject })).toBe(0);
+  });
+
+  it.each(SUBJECTS)(
+    'past the gateway too, attributes nothing to one %s: its events are the device’s alone',
+    async (_what, subject) => {
+      const deviceId = uniqueDevice();
+      const identity = { 'x-hub-identity': await internalIdentity(subject, ['member']) };
+      const tracked = await graphql(
+        hub.subgraphs.analytics.url,
+        TRACK,
+        { deviceId, events: [event('sign_in', {})] },
+        identity,
+      );
+      expect(tracked.data?.trackEvents).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+      expect((await storedFor(deviceId)).map((doc) => doc.memberId)).toEqual([null]);
+    },
+  );
+});
+
 describe('recordMemberEvents', () => {
   const RECORD = `mutation ($events: [MemberEventInput!]!) {
     recordMemberEvents(events: $events) { accepted duplicates rejected { index code field } }

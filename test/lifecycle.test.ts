@@ -390,6 +390,30 @@ describe('results naming no member', () => {
   });
 });
 
+describe('ids that can be no member id', () => {
+  it('are never handed to members, only counted in one warning, and the run goes on with the others', async () => {
+    const connection = await testDatabase('lifecycle-odd-ids');
+    const repos = await openAnalytics(connection);
+    await publishStageModel(repos);
+    // Events stored before analytics checked a token's subject: a member id is what members' ids look like.
+    const odd = ['M'.repeat(200), 'M 0001', '$M0001', 'Ｍ０００１会员', 'guest:device-0001'];
+    await activeToday(repos, ['M-odd-0001', ...odd, 'M-odd-0002']);
+    const graph = new RecordingGraph(async () => undefined);
+    const lines: string[] = [];
+    const logger = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
+    try {
+      const run = await runLifecycleJob({ repos, graph, logger, calendar }, new Date());
+      expect(graph.results.map((result) => result.memberId)).toEqual(['M-odd-0001', 'M-odd-0002']);
+      expect(run).toMatchObject({ written: true, members: 2, unchanged: 2, unknownMembers: 0 });
+      const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+      expect(warnings).toEqual([expect.objectContaining({ notMemberIds: odd.length })]);
+      expect(lines.join('\n')).not.toContain('M'.repeat(200));
+    } finally {
+      await dropAndClose(connection);
+    }
+  });
+});
+
 describe('purchases', () => {
   it("counts products' record of a completed flow, not an app's own flow_completed", async () => {
     const connection = await testDatabase('lifecycle-purchases');

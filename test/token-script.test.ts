@@ -40,6 +40,15 @@ it('refuses a misspelt scope instead of printing a token every operator field re
   expect(stderr).toMatch(/--scope "operater": use one or more of member, operator, pii:read, builder/);
 });
 
+it('refuses a member token for a subject that is no member id, which the gateway would refuse', async () => {
+  const { code, stdout, stderr } = await token('ops.alice');
+  expect(code).toBe(2);
+  expect(stdout).toBe('');
+  expect(stderr.trim()).toBe(
+    '"ops.alice" is not a member id (1 to 64 letters, digits, - or _): a member token names a member',
+  );
+});
+
 it.each(['forever', '-1h', '0s'])('refuses --ttl %s with a sentence, not a stack', async (ttl) => {
   const { code, stdout, stderr } = await token('M0001', `--ttl=${ttl}`);
   expect(code).toBe(2);

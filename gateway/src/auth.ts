@@ -16,6 +16,8 @@ import {
   CLIENT_ID,
   DEVICE_ID_HEADER,
   ErrorCode,
+  MEMBER_ID,
+  MEMBER_ID_RULE,
   Scope,
   parseScopes,
   requestError,
@@ -109,6 +111,10 @@ export function createTokenVerifier(config: HubConfig, logger: Logger): TokenVer
       const scopes = parseScopes(payload.scope);
       // Acting for the hub itself is for the hub's own subgraphs (signed with SUBGRAPH_SECRET), never a client.
       scopes.delete(Scope.SERVICE);
+      // A member token names a member: a subject no member id can be (200 characters, spaces, a guest's id) would be
+      // stored on events, handed on to members and echoed back, and name nobody there.
+      if (scopes.has(Scope.MEMBER) && !MEMBER_ID.test(payload.sub))
+        throw unauthenticated(`a member token's subject is not a member id (${MEMBER_ID_RULE})`);
       return { subject: payload.sub, scopes };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)

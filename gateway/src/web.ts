@@ -9,6 +9,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { SignJWT } from 'jose';
 import {
   ErrorCode,
+  MEMBER_ID,
   Scope,
   issuesDevelopmentTokens,
   sendGraphQLError,
@@ -108,13 +109,15 @@ export function webAssets(config: HubConfig): Router {
       if (
         !SUBJECT.test(subject) ||
         scopes.length === 0 ||
-        !scopes.every((scope) => KNOWN_SCOPES.has(scope))
+        !scopes.every((scope) => KNOWN_SCOPES.has(scope)) ||
+        // The gateway would refuse a member token naming no member id.
+        (scopes.includes(Scope.MEMBER) && !MEMBER_ID.test(subject))
       ) {
         return sendGraphQLError(
           res,
           400,
           ErrorCode.BAD_USER_INPUT,
-          'sub must be an id and scope known scopes',
+          'sub must be an id (a member id for a member token) and scope known scopes',
         );
       }
       const token = await new SignJWT({ scope: scopes.join(' ') })

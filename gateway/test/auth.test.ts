@@ -7,10 +7,13 @@ const verify = createTokenVerifier(config, createLogger('test', 'silent'));
 const now = () => Math.floor(Date.now() / 1000);
 
 /** A token with exactly the time claims given (seconds since the epoch; absent when undefined). */
-function token(times: { iat?: number; exp?: number }): Promise<string> {
-  const jwt = new SignJWT({ scope: 'member' })
+function token(
+  times: { iat?: number; exp?: number },
+  { subject = 'M0001', scope = 'member' }: { subject?: string; scope?: string } = {},
+): Promise<string> {
+  const jwt = new SignJWT({ scope })
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('M0001')
+    .setSubject(subject)
     .setIssuer(config.JWT_ISSUER)
     .setAudience(config.JWT_AUDIENCE);
   if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
@@ -41,5 +44,30 @@ describe('createTokenVerifier', () => {
       message: expect.stringContaining(message),
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
     });
+  });
+});
+
+describe('the subject of a member token', () => {
+  const fresh = () => ({ iat: now(), exp: now() + 600 });
+
+  it.each([
+    ['200 characters long', 'M'.repeat(200)],
+    ['with a space', 'M 0001'],
+    ['with a $', '$M0001'],
+    ['in full-width letters and Chinese', 'Ｍ０００１会员'],
+    ['naming a guest', 'guest:device-0001'],
+  ])('is refused as UNAUTHENTICATED (401) when %s: it can be no member id', async (_what, subject) => {
+    for (const scope of ['member', 'member operator']) {
+      await expect(verify(`Bearer ${await token(fresh(), { subject, scope })}`)).rejects.toMatchObject({
+        message: expect.stringContaining('not a member id'),
+        extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+      });
+    }
+  });
+
+  it('binds no other token: an operator is whoever the issuer names', async () => {
+    await expect(
+      verify(`Bearer ${await token(fresh(), { subject: 'auth0|ops alice', scope: 'operator' })}`),
+    ).resolves.toMatchObject({ subject: 'auth0|ops alice' });
   });
 });

@@ -36,8 +36,17 @@ export const DEVICE_ID_HEADER = 'x-device-id';
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{7,63}$/;
 
 /**
- * A guest's member id. Real member ids never hold a colon (members' MEMBER_ID_PATTERN), so a guest id can never name
- * a real member, nor a real member's id a guest.
+ * A member's id, in members and wherever another subgraph names a member: 1 to 64 letters, digits, `-` or `_`. The
+ * subject of a member token must be one (the gateway refuses another), so an id a token or an event carries into
+ * analytics, and from there to members, is bounded and prints as it is.
+ */
+export const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** MEMBER_ID in words, for the messages that refuse an id. */
+export const MEMBER_ID_RULE = '1 to 64 letters, digits, - or _';
+
+/**
+ * A guest's member id. Real member ids never hold a colon (MEMBER_ID), so a guest id can never name a real member, nor
+ * a real member's id a guest.
  */
 const GUEST_PREFIX = 'guest:';
 export const guestMemberId = (deviceId: string): string => `${GUEST_PREFIX}${deviceId}`;
@@ -158,12 +167,22 @@ export const signOnBehalfOf = (identity: Identity, secret: string): Promise<stri
 export const verifyOnBehalfOf = (token: string, secret: string): Promise<Identity> =>
   verifyIdentity(token, secret, GATEWAY_AUDIENCE, 'on-behalf-of identity');
 
-/** The member the caller acts as; UNAUTHENTICATED without a token (or as a guest), FORBIDDEN for another kind. */
+/**
+ * The member the caller acts as; UNAUTHENTICATED without a token (or as a guest), FORBIDDEN for another kind or for a
+ * subject that is no member id (which the gateway refuses already: nothing past it may act as one).
+ */
 export function requireMember(identity: Identity): string {
   if (!identity.subject) throw unauthenticated('a member token is required');
   if (!identity.scopes.has(Scope.MEMBER)) throw forbidden('a member token is required: this one is not');
+  if (!MEMBER_ID.test(identity.subject)) throw forbidden('the member token names no member id');
   return identity.subject;
 }
+
+/** The member a caller's token names, or null for a caller who is no member (no token, a guest, an operator). */
+export const memberOf = (identity: Identity): string | null =>
+  identity.subject && identity.scopes.has(Scope.MEMBER) && MEMBER_ID.test(identity.subject)
+    ? identity.subject
+    : null;
 
 /** The operator's id, or UNAUTHENTICATED / FORBIDDEN. */
 export function requireScope(identity: Identity, scope: Scope): string {

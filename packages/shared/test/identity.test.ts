@@ -1,8 +1,10 @@
 // The signed identity carries a guest's device id, and guest member ids are told apart from real ones.
 import {
   ANONYMOUS,
+  MEMBER_ID,
   deviceOfGuest,
   guestMemberId,
+  requireMember,
   signInternalIdentity,
   verifyInternalIdentity,
 } from '../src/identity';
@@ -41,4 +43,27 @@ describe('guest member ids', () => {
     'are not %s',
     (id) => expect(deviceOfGuest(id)).toBeNull(),
   );
+});
+
+describe('member ids', () => {
+  it.each(['M0001', 'm-1_a', 'x'.repeat(64)])('may be %s', (id) => expect(MEMBER_ID.test(id)).toBe(true));
+
+  it.each([
+    '',
+    'x'.repeat(65),
+    'M 0001',
+    '$M0001',
+    'M.0001',
+    'Ｍ０００１',
+    '会员',
+    'guest:device-0001',
+    'M0001\n',
+  ])('are not %j', (id) => expect(MEMBER_ID.test(id)).toBe(false));
+
+  it('are what a member token must name for the caller to act as a member', () => {
+    expect(requireMember({ subject: 'M0001', scopes: new Set(['member']) })).toBe('M0001');
+    expect(() => requireMember({ subject: 'guest:device-0001', scopes: new Set(['member']) })).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+    );
+  });
 });

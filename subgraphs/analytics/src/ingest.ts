@@ -3,9 +3,10 @@
 // verified token names, never what an event claims.
 import {
   CLIENT_ID,
+  MEMBER_ID,
   Scope,
   badInput,
-  hasScope,
+  memberOf,
   requireScope,
   type BankCalendar,
   type Identity,
@@ -53,7 +54,9 @@ export async function trackEvents(
   if (deviceId.startsWith('svc.'))
     throw badInput("deviceId may not start with svc., the hub services' own", 'deviceId');
   const definitions = await ctx.plan();
-  const memberId = ctx.identity.subject && hasScope(ctx.identity, Scope.MEMBER) ? ctx.identity.subject : null;
+  // A subject no member id can be names no member (the gateway refuses such member tokens): such events are the
+  // device's alone, as an operator's are, and never carry it on to members.
+  const memberId = memberOf(ctx.identity);
   const rejected: TrackEventsOutcome['rejected'] = [];
   const valid: { index: number; doc: ArrivingEvent }[] = [];
   events.forEach((event, index) => {
@@ -91,9 +94,6 @@ export interface MemberEvent extends ReportedEvent {
   channel: Channel;
   memberId: string;
 }
-
-/** Member ids as members hands them out; a guest is nobody's member. */
-const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The hub's service door: events a subgraph records about members, checked against the tracking plan as trackEvents

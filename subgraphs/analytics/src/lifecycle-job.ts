@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { LifecycleStage } from '@bank-hub/targeting';
 import {
   ErrorCode,
+  MEMBER_ID,
   addDays,
   serviceIdentity,
   hubError,
@@ -86,7 +87,7 @@ export interface LifecycleJobDependencies {
 }
 
 /** Every member active in the lookback, with their stage and engagement tags as of `asOfDay`, by member id. */
-async function computeResults(repos: AnalyticsRepositories, asOfDay: DayKey) {
+async function computeResults(repos: AnalyticsRepositories, logger: Logger, asOfDay: DayKey) {
   const stored = await repos.models.active(LIFECYCLE_MODEL_NAME);
   if (!stored) throw hubError(ErrorCode.FAILED_PRECONDITION, 'no lifecycle model is active');
   const model = parseLifecycleModel(stored.parameters);
@@ -99,7 +100,15 @@ async function computeResults(repos: AnalyticsRepositories, asOfDay: DayKey) {
   const perMember = (counts: typeof purchaseCounts) => new Map(counts.map(({ _id, n }) => [_id.memberId, n]));
   const purchases = perMember(purchaseCounts);
   const shares = perMember(shareCounts);
-  const results = activity
+  // Events stored before analytics checked a member token's subject may name ids no member can have: members would
+  // refuse a page holding one, and naming them back could take a page's answer past any bound. Counted, never named.
+  const members = activity.filter(({ _id: memberId }) => MEMBER_ID.test(memberId));
+  if (members.length < activity.length)
+    logger.warn(
+      { notMemberIds: activity.length - members.length },
+      'the lifecycle skips activity under ids that are no member id',
+    );
+  const results = members
     .sort((a, b) => a._id.localeCompare(b._id))
     .map(({ _id: memberId, days }) => {
       const metrics = metricsOf(
@@ -144,7 +153,7 @@ export async function runLifecycleJob(
   // with AT_RISK and CHURNED (a day ahead), which win-back campaigns then reach. They are computed, never written, and
   // need no lease.
   if (asOfDay !== calendar.dayOf(new Date())) {
-    const { modelVersion, results } = await computeResults(repos, asOfDay);
+    const { modelVersion, results } = await computeResults(repos, logger.child({ requestId }), asOfDay);
     return {
       ran: true,
       written: false,
@@ -167,7 +176,7 @@ export async function runLifecycleJob(
   };
   if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return skipped;
   try {
-    const { modelVersion, results } = await computeResults(repos, asOfDay);
+    const { modelVersion, results } = await computeResults(repos, logger.child({ requestId }), asOfDay);
     const caller: GraphCaller = { identity: SERVICE_IDENTITY, requestId };
     const total = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
     const refused = new Map<string, RefusedTagCount>();

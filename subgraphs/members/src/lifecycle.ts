@@ -2,7 +2,7 @@
 // and hands them over through the graph. Members checks them like any input (a known stage, COMPUTED tags of the
 // library, values of the right type, the tags a member may carry) and writes only what differs, so a rerun or a
 // concurrent run changes nothing.
-import { badInput, echoed } from '@bank-hub/shared';
+import { MEMBER_ID, MEMBER_ID_RULE, badInput, echoed } from '@bank-hub/shared';
 import { MAX_MEMBER_TAGS, checkTagValue } from './domain/tags';
 import type { MembersRepositories } from './models';
 import { isLifecycleStage, type LifecycleStage } from '@bank-hub/targeting';
@@ -46,6 +46,10 @@ export async function applyLifecycle(
     throw badInput(`apply 1 to ${MAX_LIFECYCLE_RESULTS} results at a time`, 'results');
   const seen = new Set<string>();
   results.forEach((result, i) => {
+    // Unknown ids are named back in the answer: one no member can have (any length, any character) is the caller's
+    // mistake, not a closed member's.
+    if (!MEMBER_ID.test(result.memberId))
+      throw badInput(`memberId is not a member id (${MEMBER_ID_RULE})`, `results[${i}].memberId`);
     if (seen.has(result.memberId))
       throw badInput(`member ${echoed(result.memberId)} appears twice`, `results[${i}].memberId`);
     seen.add(result.memberId);

@@ -5,6 +5,7 @@ import {
   TargetingRuleScalar,
   checkCount,
   decodeCursor,
+  MEMBER_ID,
   deviceOfGuest,
   toConnection,
   Scope,
@@ -21,7 +22,7 @@ import { profileView } from './domain/masking';
 import { segmentCodesFor } from './domain/segments';
 import { affinityKeysOf } from './domain/tags';
 import type { Resolvers } from './generated/resolvers';
-import { MEMBER_ID_PATTERN, type MemberDoc } from './models/member';
+import type { MemberDoc } from './models/member';
 import {
   defineTags,
   listMembers,
@@ -79,7 +80,7 @@ export const resolvers: Resolvers = {
       requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
       const max = hasScope(ctx.identity, Scope.SERVICE) ? MAX_SERVICE_PAGE : MAX_PAGE;
       const size = checkCount(first ?? 20, max, 'first');
-      const afterId = after ? decodeCursor(after, MEMBER_ID_PATTERN, 'after') : null;
+      const afterId = after ? decodeCursor(after, MEMBER_ID, 'after') : null;
       const fetched = await listMembers(ctx.repos, filter ?? {}, size + 1, afterId, ctx.now);
       fetched.forEach((member) => ctx.loaders.memberById.prime(member._id, member));
       return toConnection(fetched, size);

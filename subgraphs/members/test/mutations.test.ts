@@ -1120,6 +1120,32 @@ describe('applyLifecycle', () => {
     expect(await members.repos.members.findByIds(['NO_SUCH_MEMBER'])).toEqual([]);
   });
 
+  it.each([
+    ['200 characters long', 'M'.repeat(200)],
+    ['with a space', 'M 0035'],
+    ['with a $', '$M0035'],
+    ['in full-width letters', 'Ｍ００３５'],
+    ['naming a guest', 'guest:device-0001'],
+  ])(
+    'refuses a member id %s as BAD_USER_INPUT naming the field, and writes nothing of the call',
+    async (_what, memberId) => {
+      const service = members.as('svc.analytics', ['service']);
+      const before = (await members.repos.members.findByIds(['M0035']))[0];
+      const response = await service(APPLY, {
+        results: [
+          { memberId: 'M0035', stage: 'REFERRAL', tags: [] },
+          { memberId, stage: 'REFERRAL', tags: [] },
+        ],
+      });
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'results[1].memberId',
+      });
+      expect(response.errors?.[0]?.message).not.toContain(memberId);
+      expect((await members.repos.members.findByIds(['M0035']))[0]).toEqual(before);
+    },
+  );
+
   const APPLY_REFUSING = `mutation ($results: [LifecycleResultInput!]!) {
     applyLifecycle(results: $results) { stagesChanged tagsChanged refusedTags { code reason memberIds } }
   }`;

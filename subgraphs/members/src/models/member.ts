@@ -105,9 +105,6 @@ export interface MemberTagValue {
  */
 export const COUNT_BATCH_BYTES = 8 * 1024 * 1024;
 
-/** Member ids: what a cursor may hold. */
-export const MEMBER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
 export const memberSchema = new Schema<MemberDoc>(
   {
     _id: { type: String, required: true },

@@ -1,5 +1,6 @@
 // Template resolvers: thin — operator scope, argument checks, then the use cases in operations.ts.
 import {
+  MEMBER_ID,
   Scope,
   badInput,
   checkCount,
@@ -9,6 +10,7 @@ import {
   reviewOf,
   toConnection,
 } from '@bank-hub/shared';
+import { BENEFIT_ID } from '../campaigns/domain/validation';
 import type { MessagesContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
 import { longestRendering } from './domain/variables';
@@ -22,8 +24,6 @@ export const operator = (ctx: MessagesContext) => ({ id: requireScope(ctx.identi
 /** Lists newest first page by creation time and id (the id breaks ties). */
 export const newestFirstCursor = (doc: { _id: string; createdAt: Date }): string =>
   encodeFeedCursor({ at: doc.createdAt, id: doc._id });
-
-const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const templateResolvers: Resolvers = {
   Query: {
@@ -57,7 +57,7 @@ export const templateResolvers: Resolvers = {
     preview: (template, { memberId, benefitId }, ctx) => {
       operator(ctx);
       if (!MEMBER_ID.test(memberId)) throw badInput('memberId is not a member id', 'memberId');
-      if (benefitId !== null && benefitId !== undefined && !MEMBER_ID.test(benefitId))
+      if (benefitId !== null && benefitId !== undefined && !BENEFIT_ID.test(benefitId))
         throw badInput('benefitId is not a benefit id', 'benefitId');
       return previewTemplate(ctx, template, memberId, benefitId ?? null);
     },
