@@ -193,5 +193,15 @@ describe('a daily sign-in whose task rewards members still has in progress', () 
       { completed: true, rewarded: false },
       { completed: true, rewarded: false },
     ]);
+    // The first reward took the request's time and waits out its backoff; the second, with too little time left to
+    // ask members, was not tried: it is the background pass's at once, with no failure counted against it.
+    const progress = await engagement.progress.model
+      .find({ _id: { $in: ['first', 'second'].map((taskId) => `${activityId}|${taskId}|M0074`) } })
+      .sort({ _id: 1 })
+      .lean();
+    expect(progress.map((p) => [p.taskId, p.rewardAttempts, p.rewardRetryAt !== null])).toEqual([
+      ['first', 1, true],
+      ['second', 0, false],
+    ]);
   });
 });

@@ -1106,6 +1106,85 @@ describe('messages planned before a long pause', () => {
     expect(inbox).toBe(members.length);
   });
 
+  it('counts a paused campaign’s messages past their expiry as skipped EXPIRED, storing nothing meanwhile', async () => {
+    const planned = new Date('2026-04-02T09:30:00Z');
+    setClock(planned, { running: true });
+    const id = await m.approvedCampaign({
+      name: 'Daily digest (paused, read)',
+      purpose: 'SERVICE',
+      audience: { segmentCode: 'EXPIRY_TEST' },
+      trigger: { kind: 'RECURRING', at: '2026-04-01T09:00:00Z', every: 'DAILY' },
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.inApp] }],
+    });
+    await m.schedule();
+    expect((await pause(id)).errors).toBeUndefined();
+    const READ = `query ($id: ID!) {
+      campaign(id: $id) {
+        state
+        stats {
+          total { planned pending skipped }
+          rows { variant channel counts { planned pending skipped } }
+          skipped { reason messages }
+        }
+        pending: messages(state: PENDING, first: 10) { edges { node { id } } }
+        skipped: messages(state: SKIPPED, first: 10) { edges { node { id state reason } } }
+        all: messages(first: 10) { edges { node { id state reason } } }
+      }
+    }`;
+    const ids = members.map((memberId) => `${id}.2026-04-02:${memberId}`);
+    const before = await m.alice(READ, { id });
+    expect(before.errors).toBeUndefined();
+    expect(before.data?.campaign.stats.total).toEqual({ planned: 2, pending: 2, skipped: 0 });
+    expect(before.data?.campaign.pending.edges).toHaveLength(2);
+
+    // Past the digest's expiry (the next day's 09:00), still paused; the sender runs and leaves the batch alone.
+    setClock(new Date('2026-04-03T09:00:00Z'), { running: true });
+    await m.send();
+    const read = await m.alice(READ, { id });
+    jest.useRealTimers();
+    expect(read.errors).toBeUndefined();
+    const campaign = read.data?.campaign;
+    expect(campaign.state).toBe('PAUSED');
+    expect(campaign.stats).toEqual({
+      total: { planned: 2, pending: 0, skipped: 2 },
+      rows: [],
+      skipped: [{ reason: 'EXPIRED', messages: 2 }],
+    });
+    expect(campaign.pending.edges).toEqual([]);
+    const expired = ids.map((entryId) => ({ node: { id: entryId, state: 'SKIPPED', reason: 'EXPIRED' } }));
+    expect(campaign.skipped.edges).toEqual(expired);
+    expect(campaign.all.edges).toEqual(expired);
+    // Read so, not written: the sender records them when the campaign is resumed or archived.
+    const stored = await m.repos.outbox.entries.find({ campaignId: id }).sort({ _id: 1 }).lean();
+    expect(stored.map((entry) => [entry._id, entry.state])).toEqual(
+      ids.map((entryId) => [entryId, 'PENDING']),
+    );
+
+    // One stored before expiries were recorded has its purpose's bound (three days for SERVICE) from its planning.
+    await m.repos.outbox.entries.updateOne({ _id: ids[0] }, { $set: { expiresAt: null } });
+    setClock(new Date('2026-04-03T09:00:00Z'));
+    const older = await m.alice(READ, { id });
+    jest.useRealTimers();
+    expect(older.data?.campaign.stats.total).toEqual({ planned: 2, pending: 1, skipped: 1 });
+    expect(older.data?.campaign.pending.edges).toEqual([{ node: { id: ids[0] } }]);
+    expect(older.data?.campaign.skipped.edges).toEqual([expired[1]]);
+
+    // Archived, the sender records each as it read: the expired one EXPIRED, the other not sent for the archive.
+    setClock(new Date('2026-04-03T10:00:00Z'), { running: true });
+    const archived = await m.alice(
+      `mutation ($id: ID!) { messagesWorkflow(type: CAMPAIGN, id: $id, step: ARCHIVE) { status } }`,
+      { id },
+    );
+    expect(archived.errors).toBeUndefined();
+    await m.send();
+    jest.useRealTimers();
+    const decided = await m.repos.outbox.entries.find({ campaignId: id }).sort({ _id: 1 }).lean();
+    expect(decided.map((entry) => [entry.state, entry.reason])).toEqual([
+      ['SKIPPED', 'CAMPAIGN_ARCHIVED'],
+      ['SKIPPED', 'EXPIRED'],
+    ]);
+  });
+
   it('drops a marketing message retrying when paused once resumed three months on, and gives its touch back', async () => {
     const planned = new Date('2026-04-02T09:30:00Z');
     setClock(planned, { running: true });

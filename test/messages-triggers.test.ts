@@ -496,3 +496,82 @@ describe('the scheduler polling a long completions feed', () => {
     expect(await memberIdsOf(id)).toEqual(members);
   });
 });
+
+describe('the scheduler planning an occurrence for a large audience', () => {
+  afterEach(() => jest.useRealTimers());
+
+  /** A one-off campaign for these members, due now: the next pass opens its occurrence and plans it. */
+  async function dueFor(name: string, members: string[]): Promise<string> {
+    const audience = await audienceOf(members);
+    return m.approvedCampaign({
+      name,
+      purpose: 'SERVICE',
+      audience,
+      trigger: { kind: 'ONCE', at: new Date().toISOString() },
+      variants: [{ key: 'A', weight: 1, templateIds: [inApp] }],
+    });
+  }
+
+  it('keeps its lease page after page, so no other pass starts meanwhile, and plans each member once', async () => {
+    const members = ['M0037', 'M0038', 'M0039'];
+    const id = await dueFor('Large audience', members);
+
+    // Members answers each page of the audience 40 seconds after it is asked (the lease is 60): before each, another
+    // process tries to start a pass of its own.
+    const others: boolean[] = [];
+    const graph = Object.create(m.graph) as typeof m.graph;
+    graph.query = (async (...args: Parameters<typeof m.graph.query>) => {
+      if (args[1].includes('AudiencePage')) {
+        others.push(
+          await m.repos.leases.acquire('messages-scheduler', 'another-process', 60_000, new Date()),
+        );
+        jest.setSystemTime(Date.now() + 40_000);
+      }
+      return m.graph.query(...args);
+    }) as typeof m.graph.query;
+    setClock(new Date());
+    try {
+      await runScheduler({ repos: m.repos, graph, logger, calendar: m.calendar, pageSize: 1 });
+    } finally {
+      jest.useRealTimers();
+      await m.repos.leases.release('messages-scheduler', 'another-process');
+    }
+    expect(others.length).toBeGreaterThanOrEqual(members.length);
+    expect(others.filter(Boolean)).toEqual([]);
+    expect(await memberIdsOf(id)).toEqual(members);
+  });
+
+  it('stops planning once another process took its lease over, and leaves the occurrence to the next pass', async () => {
+    const members = ['M0040', 'M0041', 'M0042'];
+    const id = await dueFor('Large audience taken over', members);
+    // After its first page the pass stalls past its lease (a pause, a frozen VM), and another process takes it.
+    const campaigns = Object.create(m.repos.campaigns) as typeof m.repos.campaigns;
+    let tookOver = false;
+    campaigns.pagePlanned = async (...args: Parameters<typeof campaigns.pagePlanned>) => {
+      const saved = await m.repos.campaigns.pagePlanned(...args);
+      if (args[0].startsWith(id) && !tookOver) {
+        await m.repos.leases.model
+          .updateOne({ _id: 'messages-scheduler' }, { $set: { until: new Date(0) } })
+          .exec();
+        tookOver = await m.repos.leases.acquire('messages-scheduler', 'another-process', 600_000, new Date());
+      }
+      return saved;
+    };
+    try {
+      await runScheduler({
+        repos: { ...m.repos, campaigns },
+        graph: m.graph,
+        logger,
+        calendar: m.calendar,
+        pageSize: 1,
+      });
+    } finally {
+      await m.repos.leases.release('messages-scheduler', 'another-process');
+    }
+    expect(tookOver).toBe(true);
+    expect(await memberIdsOf(id)).toHaveLength(1);
+    // The next pass plans the rest of the occurrence at once, each member once.
+    await m.schedule();
+    expect(await memberIdsOf(id)).toEqual(members);
+  });
+});

@@ -145,19 +145,28 @@ export interface RewardLedger<T extends OwedReward> {
 }
 
 /**
+ * Time a member's request must have left to ask members for one more reward: members answers a key still in progress
+ * CONFLICT half a second before the call's deadline, and the request still records the outcome and answers after it.
+ */
+const GRANT_TIME_MS = 1_000;
+
+/**
  * Grants owed rewards in the order given (the caller's query: oldest first, none waiting out a backoff), each under
  * its own key: a refusal is recorded and never tried again; one refused only for now waits until then; any other
  * failure backs off, and a pass stops after FAILURES_PER_PASS of them — so no reward that keeps failing holds up the
- * ones behind it.
+ * ones behind it. Within a member's request (`deadline`, epoch ms) it also stops once too little time is left to ask
+ * members: the rest stay due for the background pass, untried rather than failed.
  */
 export async function grantInTurn<T extends OwedReward>(
   owed: readonly T[],
   ledger: RewardLedger<T>,
   logger: Logger,
   now: Date,
+  deadline: number | null = null,
 ): Promise<void> {
   let failures = 0;
   for (const reward of owed) {
+    if (deadline !== null && Date.now() > deadline - GRANT_TIME_MS) return;
     try {
       await ledger.grant(reward);
       await ledger.rewarded(reward);

@@ -14,7 +14,8 @@ import {
 } from '../src/campaigns/domain/timing';
 import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-token';
 import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
-import { expiresAfter, expiryOf, occurrenceExpiry } from '../src/outbox/domain/expiry';
+import { asOf, expiresAfter, expiryOf, occurrenceExpiry } from '../src/outbox/domain/expiry';
+import type { OutboxEntryDoc } from '../src/outbox/model';
 import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
 import { withoutPersonalData } from '../src/outbox/domain/redact';
 import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
@@ -699,6 +700,30 @@ describe('how long a message may still go', () => {
     expect(expiryOf({ purpose: 'SERVICE', createdAt: at, expiresAt: null })).toEqual(
       new Date(at.getTime() + hours(72)),
     );
+  });
+
+  it('reads an unsent message past its expiry as skipped EXPIRED, and any other as stored', () => {
+    const entry = {
+      purpose: 'MARKETING',
+      createdAt: at,
+      expiresAt: new Date(at.getTime() + hours(5)),
+      state: 'PENDING',
+      reason: 'RETRY',
+    } as OutboxEntryDoc;
+    const later = new Date(at.getTime() + hours(5));
+    expect(asOf(entry, new Date(later.getTime() - 1))).toBe(entry);
+    expect(asOf(entry, later)).toMatchObject({ state: 'SKIPPED', reason: 'EXPIRED' });
+    expect(asOf({ ...entry, state: 'SENDING' }, later)).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'EXPIRED',
+    });
+    const sent: OutboxEntryDoc = { ...entry, state: 'SENT', reason: null };
+    expect(asOf(sent, later)).toBe(sent);
+    // Stored without an expiry: its purpose's bound from when it was planned.
+    expect(asOf({ ...entry, expiresAt: null }, later)).toMatchObject({ state: 'PENDING' });
+    expect(asOf({ ...entry, expiresAt: null }, new Date(at.getTime() + hours(24)))).toMatchObject({
+      state: 'SKIPPED',
+    });
   });
 
   it('plans a message already expired, or held by quiet hours past its expiry, as skipped EXPIRED', () => {

@@ -149,5 +149,6 @@ export async function grantPendingRewards(
     },
     logger,
     now,
+    deadline,
   );
 }

@@ -253,6 +253,13 @@ export class CampaignRepository {
       .exec();
   }
 
+  /** Gives the lease on planning an occurrence back early, if this holder still has it. */
+  async releaseOccurrence(id: string, holder: string): Promise<void> {
+    await this.occurrences
+      .updateOne({ _id: id, holder, state: 'PLANNING' }, { $set: { holder: null, leaseUntil: new Date(0) } })
+      .exec();
+  }
+
   /** Records a planned page (and renews the lease); false when the lease was lost. */
   async pagePlanned(
     id: string,

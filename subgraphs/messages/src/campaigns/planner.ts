@@ -42,8 +42,9 @@ export interface PlannerDependencies {
 }
 
 /**
- * Renews the scheduler's lease; false once another process holds it. A poll asks before each page after its first:
- * a long feed outlasts the lease, and another pass would poll the same campaign alongside.
+ * Renews the scheduler's lease; false once another process holds it. A poll, and an occurrence's planning, ask before
+ * each page after their first: a long feed or a large audience outlasts the lease, and another pass would poll the
+ * same campaign, or start on the others, alongside.
  */
 export type KeepLease = () => Promise<boolean>;
 
@@ -147,13 +148,15 @@ async function writePage(
 }
 
 /**
- * Plans an occurrence to the end, unless another planner holds it. Returns the members planned by this call, or null
+ * Plans an occurrence to the end, unless another planner holds it or the pass loses its lease (`keep`, asked before
+ * each page after the first: a large audience outlasts the lease). Returns the members planned by this call, or null
  * when it did not hold the occurrence.
  */
 export async function planOccurrence(
   deps: PlannerDependencies,
   campaign: CampaignDoc,
   occurrence: OccurrenceDoc,
+  keep: KeepLease,
 ): Promise<number | null> {
   const holder = randomUUID();
   const held = await deps.repos.campaigns.leaseOccurrence(occurrence._id, holder, LEASE_MS, new Date());
@@ -201,6 +204,12 @@ export async function planOccurrence(
       return written;
     }
     if (!next) return written;
+    if (!(await keep())) {
+      // Its progress is recorded: the pass that took over goes on from the cursor at once, not after this lease lapses.
+      await page.catch(() => undefined);
+      await deps.repos.campaigns.releaseOccurrence(held._id, holder);
+      return written;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // Campaign resolvers: thin — operator scope, argument checks, then the use cases and the stats.
 import { checkCount, decodeCursor, decodeFeedCursor, reviewOf, toConnection } from '@bank-hub/shared';
 import type { Resolvers } from '../generated/resolvers';
-import { expiryOf } from '../outbox/domain/expiry';
+import { asOf, expiryOf } from '../outbox/domain/expiry';
 import type { TemplateDoc } from '../templates/model';
 import { newestFirstCursor, operator } from '../templates/resolvers';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
@@ -43,12 +43,21 @@ export const campaignResolvers: Resolvers = {
     state: (campaign, _args, ctx) => currentState(ctx, campaign),
     occurrences: (campaign, { first }, ctx) =>
       ctx.repos.campaigns.occurrencesOf(campaign._id, checkCount(first ?? 20, 100, 'first')),
-    stats: (campaign, _args, ctx) => campaignStats(ctx.repos, campaign._id),
+    stats: (campaign, _args, ctx) => campaignStats(ctx.repos, campaign._id, ctx.now),
     messages: async (campaign, { state, first, after }, ctx) => {
       const size = checkCount(first ?? 50, 500, 'first');
       const afterId = after ? decodeCursor(after, ENTRY_ID, 'after') : null;
-      const fetched = await ctx.repos.outbox.pageOfCampaign(campaign._id, state ?? null, size + 1, afterId);
-      return toConnection(fetched, size);
+      const fetched = await ctx.repos.outbox.pageOfCampaign(
+        campaign._id,
+        state ?? null,
+        size + 1,
+        afterId,
+        ctx.now,
+      );
+      return toConnection(
+        fetched.map((entry) => asOf(entry, ctx.now)),
+        size,
+      );
     },
     // Compared with the quiet hours kept, an edit of a SERVICE campaign stored with some does not list them.
     pendingRevision: (campaign) => reviewOf({ ...campaign, quietHours: quietHoursKept(campaign) }),

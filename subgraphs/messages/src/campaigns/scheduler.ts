@@ -49,9 +49,9 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
   const holder = randomUUID();
   if (!(await deps.repos.leases.acquire(JOB, holder, LEASE_MS, now)))
     return { ran: false, opened: 0, planned: 0 };
-  // A pass can outlast its lease (many campaigns, a slow members, a long event feed): it renews it before each campaign
-  // and each page of an event poll, and stops once another process has taken it over, so two passes never work side
-  // by side.
+  // A pass can outlast its lease (many campaigns, a slow members, a long event feed, a large audience): it renews it
+  // before each campaign and each page of an event poll or an occurrence's planning, and stops once another process
+  // has taken it over, so two passes never work side by side.
   const keep = async (): Promise<boolean> => {
     if (await deps.repos.leases.renew(JOB, holder, LEASE_MS, new Date())) return true;
     deps.logger.warn({ job: JOB }, 'another scheduler pass took over; this one stopped');
@@ -80,7 +80,7 @@ export async function runScheduler(deps: PlannerDependencies, now = new Date()):
       const campaign = running.get(occurrence.campaignId);
       if (!campaign) continue;
       if (!(await keep())) return { ran: true, opened, planned };
-      planned += (await planOccurrence(deps, campaign, occurrence)) ?? 0;
+      planned += (await planOccurrence(deps, campaign, occurrence, keep)) ?? 0;
     }
     return { ran: true, opened, planned };
   } finally {

@@ -4,6 +4,7 @@
 import type { BankCalendar, MessageChannel } from '@bank-hub/shared';
 import type { MessagesContext } from '../context';
 import type { MessagesRepositories } from '../models';
+import { expiredAt } from '../outbox/model';
 import type { CampaignDoc } from './model';
 import { isExhausted } from './domain/timing';
 
@@ -51,31 +52,55 @@ const add = (a: MessageCounts, b: MessageCounts): MessageCounts =>
     Object.keys(ZERO).map((key) => [key, a[key as keyof MessageCounts] + b[key as keyof MessageCounts]]),
   ) as unknown as MessageCounts;
 
-export async function campaignStats(repos: MessagesRepositories, campaignId: string): Promise<CampaignStats> {
-  const rows = await repos.outbox.entries
-    .aggregate<Row>([
+const group = {
+  $group: {
+    _id: {
+      variant: '$variant',
+      channel: '$channel',
+      reason: { $cond: [{ $eq: ['$state', 'SKIPPED'] }, '$reason', null] },
+    },
+    planned: { $sum: 1 },
+    pending: inState('PENDING', 'SENDING'),
+    sent: stamped('sentAt'),
+    delivered: stamped('deliveredAt'),
+    opened: stamped('openedAt'),
+    clicked: stamped('clickedAt'),
+    unsubscribed: stamped('unsubscribedAt'),
+    failed: inState('DEAD'),
+    fellBack: stamped('fellBackAt'),
+    skipped: inState('SKIPPED'),
+  },
+};
+
+/**
+ * A campaign's stats as its messages stand at `now`: one still unsent past its expiry counts as the SKIPPED / EXPIRED
+ * the sender makes it when it next decides its batch, which a paused campaign's waits for.
+ */
+export async function campaignStats(
+  repos: MessagesRepositories,
+  campaignId: string,
+  now: Date,
+): Promise<CampaignStats> {
+  const [facets] = await repos.outbox.entries
+    .aggregate<{ current: Row[]; expired: Row[] }>([
       { $match: { campaignId } },
       {
-        $group: {
-          _id: {
-            variant: '$variant',
-            channel: '$channel',
-            reason: { $cond: [{ $eq: ['$state', 'SKIPPED'] }, '$reason', null] },
-          },
-          planned: { $sum: 1 },
-          pending: inState('PENDING', 'SENDING'),
-          sent: stamped('sentAt'),
-          delivered: stamped('deliveredAt'),
-          opened: stamped('openedAt'),
-          clicked: stamped('clickedAt'),
-          unsubscribed: stamped('unsubscribedAt'),
-          failed: inState('DEAD'),
-          fellBack: stamped('fellBackAt'),
-          skipped: inState('SKIPPED'),
+        $facet: {
+          current: [{ $match: expiredAt(now, false) }, group],
+          expired: [{ $match: expiredAt(now, true) }, group],
         },
       },
     ])
     .exec();
+  const rows = [
+    ...(facets?.current ?? []),
+    ...(facets?.expired ?? []).map((row) => ({
+      ...row,
+      _id: { ...row._id, reason: 'EXPIRED' },
+      pending: 0,
+      skipped: row.pending,
+    })),
+  ];
   const counts = (row: Row): MessageCounts => {
     const { _id: _key, ...values } = row;
     return { ...ZERO, ...values };

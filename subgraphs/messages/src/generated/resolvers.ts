@@ -53,7 +53,7 @@ export type Campaign = {
   id: Scalars['ID']['output'];
   /** Operator who last edited it. */
   lastEditedBy: Scalars['String']['output'];
-  /** Its outbox messages by id, optionally in one state. */
+  /** Its outbox messages by id, optionally in one state (as `OutboxMessage.state` reads it now). */
   messages: OutboxConnection;
   /** Operators' name for it. */
   name: Scalars['String']['output'];
@@ -477,7 +477,7 @@ export type MessageCounts = {
   fellBack: Scalars['Int']['output'];
   /** Opened (read in the inbox, or a 5G read receipt). */
   opened: Scalars['Int']['output'];
-  /** Waiting to be sent (deferred by quiet hours or retrying included). */
+  /** Waiting to be sent (deferred by quiet hours or retrying included); one past its `expiresAt` counts as skipped. */
   pending: Scalars['Int']['output'];
   /** Messages planned (one per member and occurrence, plus fallbacks). */
   planned: Scalars['Int']['output'];
@@ -694,7 +694,7 @@ export type OutboxMessage = {
   reason?: Maybe<Scalars['String']['output']>;
   /** When it was handed to the channel. */
   sentAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Where it stands. */
+  /** Where it stands: SKIPPED once past `expiresAt` unsent, before the sender records it (a paused campaign's). */
   state: OutboxState;
   /** The variant. */
   variant: Scalars['String']['output'];
@@ -843,7 +843,8 @@ export type SkipCount = {
   /**
    * NO_CONSENT, OVER_BUDGET, FREQUENCY_CAPPED, QUIET_HOURS, NO_CHANNEL, CAMPAIGN_ARCHIVED, DELIVERED_ALREADY (a 5G
    * card's SMS fallback not sent: the card's delivery receipt came in after all), or EXPIRED (not sent by its
-   * `expiresAt`: a pause, quiet hours or retries held it up past it).
+   * `expiresAt`: a pause, quiet hours or retries held it up past it; counted from then on, also while its campaign is
+   * paused and the sender has not recorded it yet).
    */
   reason: Scalars['String']['output'];
 };

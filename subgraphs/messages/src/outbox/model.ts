@@ -7,10 +7,42 @@
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { duplicateIndexes, isDuplicateKey, type MessageChannel } from '@bank-hub/shared';
 import type { VariableValues } from '../templates/domain/variables';
+import { MAX_VALIDITY_MS } from './domain/expiry';
 import type { Purpose } from './domain/routing';
 
 export const OUTBOX_STATES = ['PENDING', 'SENDING', 'SENT', 'SKIPPED', 'DEAD'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+/** The states of an entry not sent yet, whose expiry still counts. */
+export const UNSENT_STATES: readonly OutboxState[] = ['PENDING', 'SENDING'];
+
+/** A query on outbox entries. */
+export type EntryFilter = Record<string, unknown>;
+
+/**
+ * The expiry conditions of an entry (see domain/expiry's expiryOf, which this matches): past it at `now` when
+ * `expired`, else not yet. One stored without an expiry has its purpose's bound from when it was planned.
+ */
+function expiryClauses(now: Date, expired: boolean): EntryFilter[] {
+  const op = expired ? '$lte' : '$gt';
+  return [
+    { expiresAt: { [op]: now } },
+    ...Object.entries(MAX_VALIDITY_MS).map(([purpose, validMs]) => ({
+      expiresAt: null,
+      purpose,
+      createdAt: { [op]: new Date(now.getTime() - validMs) },
+    })),
+  ];
+}
+
+/**
+ * Entries not sent yet and past their expiry at `now` (`expired`), or every other entry: the sender skips the former
+ * as EXPIRED when it next decides their batch, so reads count them so already (a paused campaign's batch waits).
+ */
+export const expiredAt = (now: Date, expired: boolean): EntryFilter =>
+  expired
+    ? { state: { $in: [...UNSENT_STATES] }, $or: expiryClauses(now, true) }
+    : { $or: [{ state: { $nin: [...UNSENT_STATES] } }, ...expiryClauses(now, false)] };
 
 /** Why a message was not sent (SKIPPED), or why it waits (PENDING). */
 export type OutboxReason =
@@ -253,17 +285,29 @@ export class OutboxRepository {
       .exec();
   }
 
-  /** A campaign's entries by id, from `after`, optionally in one state. */
+  /**
+   * A campaign's entries by id, from `after`, optionally in one state as they stand at `now` (see domain/expiry's
+   * asOf): SKIPPED includes the unsent ones past their expiry, PENDING and SENDING leave them out.
+   */
   pageOfCampaign(
     campaignId: string,
     state: OutboxState | null,
     first: number,
     after: string | null,
+    now: Date,
   ): Promise<OutboxEntryDoc[]> {
+    const inState: EntryFilter =
+      state === null
+        ? {}
+        : state === 'SKIPPED'
+          ? { $or: [{ state }, expiredAt(now, true)] }
+          : UNSENT_STATES.includes(state)
+            ? { state, $or: expiryClauses(now, false) }
+            : { state };
     return this.entries
       .find({
         campaignId,
-        ...(state ? { state } : {}),
+        ...inState,
         ...(after ? { _id: { $gt: after } } : {}),
       })
       .sort({ _id: 1 })

@@ -354,8 +354,13 @@ async function decide(
 ): Promise<Decision[]> {
   if (due.length === 0) return [];
   const { repos, rules } = deps;
+  // One that expired first (a campaign paused, then archived) is recorded so, as stats counted it meanwhile.
   if (!campaign || campaign.status === 'ARCHIVED')
-    return due.map((entry) => ({ entry, kind: 'skip', reason: 'CAMPAIGN_ARCHIVED' }));
+    return due.map((entry) => ({
+      entry,
+      kind: 'skip',
+      reason: now >= expiryOf(entry) ? 'EXPIRED' : 'CAMPAIGN_ARCHIVED',
+    }));
   const memberIds = [...new Set(due.map((entry) => entry.memberId))];
   const templateIds = [...new Set(due.flatMap((entry) => Object.values(entry.templates)))];
   const needsTouch = due.filter(takesTouch);

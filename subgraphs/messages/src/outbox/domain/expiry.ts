@@ -32,6 +32,15 @@ export const expiryOf = (entry: Pick<OutboxEntryDoc, 'expiresAt' | 'purpose' | '
   entry.expiresAt ?? expiresAfter(entry.purpose, entry.createdAt);
 
 /**
+ * An entry as it stands at `now`: one still unsent past its expiry is the SKIPPED / EXPIRED the sender makes it when
+ * it next decides the entry's batch — which a paused campaign's waits for, so reads must not wait for the sender.
+ */
+export function asOf(entry: OutboxEntryDoc, now: Date): OutboxEntryDoc {
+  const unsent = entry.state === 'PENDING' || entry.state === 'SENDING';
+  return unsent && now >= expiryOf(entry) ? { ...entry, state: 'SKIPPED', reason: 'EXPIRED' } : entry;
+}
+
+/**
  * When an occurrence's messages expire: their purpose's bound from when it was due (or opened, when that was later),
  * and for a recurring campaign no later than its next occurrence.
  */
