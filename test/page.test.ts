@@ -545,6 +545,212 @@ describe('a live stream stored before streams had an end', () => {
   });
 });
 
+/** The items of the first slot of an APP page as a young member gets it, and the preview's decision per creative. */
+async function firstSlotOf(key: string, fields: string) {
+  const page = await graphql(
+    hub.gatewayUrl,
+    `{ viewer { page(channel: APP, key: "${key}") { slots { items { ${fields} } } } } }`,
+    {},
+    bearer(tokens.young),
+  );
+  expect(page.errors).toBeUndefined();
+  const preview = await graphql(
+    hub.gatewayUrl,
+    `{ member(id: "M0001") { pagePreview(channel: APP, key: "${key}") { slots { candidates { creativeId decision } } } } }`,
+    {},
+    bearer(tokens.operator),
+  );
+  expect(preview.errors).toBeUndefined();
+  const candidates = preview.data?.member.pagePreview.slots[0].candidates as {
+    creativeId: string;
+    decision: string;
+  }[];
+  return {
+    items: page.data?.viewer.page.slots[0].items,
+    decisions: Object.fromEntries(candidates.map((candidate) => [candidate.creativeId, candidate.decision])),
+  };
+}
+
+/** A published card of `kind` for `refId` in the first slot of page `key`. */
+const mediaCard = (
+  key: string,
+  slotCode: string,
+  kind: 'TOPIC' | 'LIVE' | 'VIDEO',
+  refId: string,
+  priority = 0,
+) =>
+  publishedBanner(`PG-APP-${key}`, slotCode, `CR-${refId}`, {
+    kind,
+    title: null,
+    imageUrl: null,
+    link: null,
+    refId,
+    priority,
+  });
+
+describe('a short video', () => {
+  const DAY = 86_400_000;
+  const video = (id: string, publishedIn: number) => ({
+    _id: id,
+    title: id,
+    coverUrl: 'https://cdn.example/v.jpg',
+    url: 'https://cdn.example/v.mp4',
+    durationSeconds: 60,
+    publishedAt: new Date(Date.now() + publishedIn),
+  });
+
+  beforeAll(async () => {
+    const { videos } = await openContent(hub.connections.content);
+    // A replay scheduled for release next week (or in years: whatever the library was given), and one out already.
+    await videos.model.insertMany([
+      video('V-T-OUT', -DAY),
+      video('V-T-NEXT-WEEK', 7 * DAY),
+      video('V-T-2099', 73 * 365 * DAY),
+    ]);
+    await insertPublishedPage(
+      hub.connections.content,
+      'videotest',
+      [{ code: 'videos', template: 'VIDEO_FEED', maxItems: 5 }],
+      [
+        mediaCard('videotest', 'videos', 'VIDEO', 'V-T-2099', 3),
+        mediaCard('videotest', 'videos', 'VIDEO', 'V-T-NEXT-WEEK', 2),
+        mediaCard('videotest', 'videos', 'VIDEO', 'V-T-OUT', 1),
+      ],
+    );
+  });
+
+  it('reaches no page and no list before it is published', async () => {
+    const { items, decisions } = await firstSlotOf('videotest', '... on VideoCard { video { id } }');
+    expect(items).toEqual([{ video: { id: 'V-T-OUT' } }]);
+    expect(decisions).toMatchObject({
+      'CR-V-T-2099': 'CONTENT_UNAVAILABLE',
+      'CR-V-T-NEXT-WEEK': 'CONTENT_UNAVAILABLE',
+      'CR-V-T-OUT': 'PLACED',
+    });
+    const listed = await graphql(hub.gatewayUrl, '{ videos(first: 50) { id } }', {}, bearer(tokens.young));
+    expect(listed.errors).toBeUndefined();
+    const ids = (listed.data?.videos as { id: string }[]).map((listedVideo) => listedVideo.id);
+    expect(ids).toContain('V-T-OUT');
+    expect(ids).not.toContain('V-T-NEXT-WEEK');
+    expect(ids).not.toContain('V-T-2099');
+  });
+});
+
+describe('media the library was given unchecked', () => {
+  const COVER = 'https://cdn.example/m.jpg';
+
+  beforeAll(async () => {
+    const { topics, liveStreams, videos } = await openContent(hub.connections.content);
+    const topic = (id: string, title: string, coverUrl = COVER) => ({
+      _id: id,
+      title,
+      summary: 'summary',
+      heat: 10_000_000,
+      coverUrl,
+      tags: [],
+    });
+    await topics.model.insertMany([
+      topic('T-U-OK', 'fine'),
+      // U+202E reverses what follows on screen: members would read a rate other than the one stored.
+      topic('T-U-BIDI', 'rate \u202e%88.8'),
+      topic('T-U-DATA', 'fine', 'data:text/html,<script>alert(1)</script>'),
+    ]);
+    await liveStreams.model.insertMany([
+      {
+        _id: 'L-U-JS',
+        title: 'fine',
+        host: 'host',
+        coverUrl: 'javascript:alert(1)',
+        startsAt: new Date(Date.now() - 60_000),
+        endsAt: new Date(Date.now() + 3_600_000),
+      },
+    ]);
+    await videos.model.insertMany([
+      {
+        _id: 'V-U-HTTP',
+        title: 'fine',
+        coverUrl: COVER,
+        url: 'http://cdn.example/v.mp4',
+        durationSeconds: 60,
+        publishedAt: new Date(Date.now() - 60_000),
+      },
+    ]);
+    await insertPublishedPage(
+      hub.connections.content,
+      'uncheckedtopics',
+      [{ code: 'topics', template: 'TOPIC_LIST', maxItems: 5 }],
+      ['T-U-OK', 'T-U-BIDI', 'T-U-DATA'].map((id) => mediaCard('uncheckedtopics', 'topics', 'TOPIC', id)),
+    );
+    await insertPublishedPage(
+      hub.connections.content,
+      'uncheckedlive',
+      [{ code: 'live', template: 'LIVE_STRIP', maxItems: 5 }],
+      ['L-U-JS', 'V-U-HTTP'].map((id) =>
+        mediaCard('uncheckedlive', 'live', id.startsWith('L') ? 'LIVE' : 'VIDEO', id),
+      ),
+    );
+  });
+
+  it('is never shown to members: no card with a URL that is not https, nor text with hidden characters', async () => {
+    const topicsShown = await firstSlotOf('uncheckedtopics', '... on TopicCard { topic { id } }');
+    expect(topicsShown.items).toEqual([{ topic: { id: 'T-U-OK' } }]);
+    expect(topicsShown.decisions).toMatchObject({
+      'CR-T-U-BIDI': 'CONTENT_UNAVAILABLE',
+      'CR-T-U-DATA': 'CONTENT_UNAVAILABLE',
+    });
+    const liveShown = await firstSlotOf(
+      'uncheckedlive',
+      '... on LiveCard { liveStream { id } } ... on VideoCard { video { id } }',
+    );
+    expect(liveShown.items).toEqual([]);
+    expect(liveShown.decisions).toEqual({
+      'CR-L-U-JS': 'CONTENT_UNAVAILABLE',
+      'CR-V-U-HTTP': 'CONTENT_UNAVAILABLE',
+    });
+    const lists = await graphql(
+      hub.gatewayUrl,
+      '{ topics(first: 50) { id } liveStreams(first: 50) { id } videos(first: 50) { id } }',
+      {},
+      bearer(tokens.young),
+    );
+    expect(lists.errors).toBeUndefined();
+    const listed = Object.values(lists.data as Record<string, { id: string }[]>).flatMap((list) =>
+      list.map((item) => item.id),
+    );
+    expect(listed).toContain('T-U-OK');
+    for (const id of ['T-U-BIDI', 'T-U-DATA', 'L-U-JS', 'V-U-HTTP']) expect(listed).not.toContain(id);
+  });
+
+  it('cannot be placed by an operator', async () => {
+    for (const [kind, refId] of [
+      ['TOPIC', 'T-U-BIDI'],
+      ['LIVE', 'L-U-JS'],
+      ['VIDEO', 'V-U-HTTP'],
+    ] as const) {
+      const response = await graphql(
+        hub.gatewayUrl,
+        'mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }',
+        {
+          input: {
+            pageId: kind === 'TOPIC' ? 'PG-APP-uncheckedtopics' : 'PG-APP-uncheckedlive',
+            slotCode: kind === 'TOPIC' ? 'topics' : 'live',
+            name: refId,
+            kind,
+            refId,
+            startsAt: '2026-01-01T00:00:00Z',
+            endsAt: '2030-01-01T00:00:00Z',
+          },
+        },
+        bearer(tokens.operator),
+      );
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'input.refId',
+      });
+    }
+  });
+});
+
 describe('pagePreview', () => {
   const PREVIEW = `query Preview($id: ID!) {
     member(id: $id) {

@@ -7,6 +7,7 @@ import { evaluate, profileOfMember } from '@bank-hub/targeting';
 import type { ContentContext } from './context';
 import { audienceOf, type TargetedMember } from './domain/audience';
 import { liveStatus } from './domain/live';
+import { videoReleased } from './domain/media';
 import { planSlot, tiedCreatives, type CandidateOutcome, type PlannedItem } from './domain/selection';
 import {
   NOTHING_ASKED,
@@ -230,12 +231,23 @@ export async function composePage(
         ? `activity ${refId} is not open to the member (its audience rule does not include them)`
         : null;
     }
+    const problem = published.unsafeMedia.get(`${creative.kind}:${refId}`);
+    const unsafe = problem ? `${creative.kind} ${refId} cannot be shown: ${problem}` : null;
     // Likewise a live stream only until it ends, whatever its creative's window says: a replay is a video's card.
     if (creative.kind === 'LIVE') {
       const stream = media.LIVE.get(refId);
-      return stream !== undefined && liveStatus(stream, ctx.now) !== 'ENDED' ? null : missing;
+      if (stream === undefined || liveStatus(stream, ctx.now) === 'ENDED') return missing;
+      return unsafe;
     }
-    return media[creative.kind].has(refId) ? null : missing;
+    // And a video only once it is out, whatever its creative's window says.
+    if (creative.kind === 'VIDEO') {
+      const video = media.VIDEO.get(refId);
+      if (video === undefined) return missing;
+      if (!videoReleased(video, ctx.now))
+        return `VIDEO ${refId} is not published until ${video.publishedAt.toISOString()}`;
+      return unsafe;
+    }
+    return media.TOPIC.has(refId) ? unsafe : missing;
   };
   const audience = audienceOf(member, channel, ctx.now, {
     // Not asked: the page shows no product. Asked and unanswered: nobody may assume anything suits.

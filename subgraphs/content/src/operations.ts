@@ -15,7 +15,8 @@ import {
   type PageInput,
 } from './domain/validation';
 import { experimentEndAfterStep, experimentStartAfterStep } from './domain/experiment';
-import type { CreativeDoc } from './models/creative';
+import { unsafeMedia } from './domain/media';
+import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { Channel, PageDoc } from './models/page';
 
 export interface Operator {
@@ -169,24 +170,33 @@ async function replacePage(
   return after;
 }
 
+const UNPLACEABLE = 'does not exist or cannot be placed';
+
+/** Why the media a card would show cannot be placed: it does not exist, or members may not be shown it. */
+async function mediaProblem(ctx: ContentContext, kind: CreativeKind, refId: string): Promise<string | null> {
+  const problems =
+    kind === 'TOPIC'
+      ? (await ctx.repos.topics.findByIds([refId])).map((topic) => unsafeMedia('TOPIC', topic))
+      : kind === 'LIVE'
+        ? (await ctx.repos.liveStreams.findByIds([refId])).map((stream) => unsafeMedia('LIVE', stream))
+        : (await ctx.repos.videos.findByIds([refId])).map((video) => unsafeMedia('VIDEO', video));
+  if (problems.length === 0) return UNPLACEABLE;
+  return problems[0] ? `cannot be shown to members: ${problems[0]}` : null;
+}
+
 async function checkReference(ctx: ContentContext, creative: CheckedCreative) {
   if (!creative.refId) return;
-  const exists =
+  const problem =
     creative.kind === 'PRODUCT'
-      ? await ctx.graphInputs.isPlaceable(ctx, creative.refId)
+      ? (await ctx.graphInputs.isPlaceable(ctx, creative.refId))
+        ? null
+        : UNPLACEABLE
       : creative.kind === 'ACTIVITY'
-        ? await ctx.graphInputs.activityExists(ctx, creative.refId)
-        : creative.kind === 'TOPIC'
-          ? (await ctx.repos.topics.findByIds([creative.refId])).length > 0
-          : creative.kind === 'LIVE'
-            ? (await ctx.repos.liveStreams.findByIds([creative.refId])).length > 0
-            : (await ctx.repos.videos.findByIds([creative.refId])).length > 0;
-  if (!exists) {
-    throw badInput(
-      `${creative.kind.toLowerCase()} ${creative.refId} does not exist or cannot be placed`,
-      'input.refId',
-    );
-  }
+        ? (await ctx.graphInputs.activityExists(ctx, creative.refId))
+          ? null
+          : UNPLACEABLE
+        : await mediaProblem(ctx, creative.kind, creative.refId);
+  if (problem) throw badInput(`${creative.kind.toLowerCase()} ${creative.refId} ${problem}`, 'input.refId');
 }
 
 /**

@@ -2,6 +2,7 @@
 // live streams and videos their cards show — everything a member's page reads except the member. Operators' writes bump
 // the revision (see Snapshot); previews and operators' lists still read the database.
 import { approximateBytes, Revisions, Snapshot, type Logger } from '@bank-hub/shared';
+import { unsafeMedia } from './domain/media';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc, CreativeKind } from './models/creative';
 import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
@@ -14,6 +15,11 @@ export interface PublishedContent {
   topics: ReadonlyMap<string, TopicDoc>;
   liveStreams: ReadonlyMap<string, LiveStreamDoc>;
   videos: ReadonlyMap<string, VideoDoc>;
+  /**
+   * Why a topic, live stream or video a card shows must not reach members (see domain/media.ts), by `KIND:id`: judged
+   * once per load rather than on every page.
+   */
+  unsafeMedia: ReadonlyMap<string, string>;
 }
 
 export const pageAddress = (channel: Channel, key: string) => `${channel}:${key}`;
@@ -43,6 +49,11 @@ export function publishedContent(
         repos.liveStreams.findByIds(shown('LIVE')),
         repos.videos.findByIds(shown('VIDEO')),
       ]);
+      const problems = [
+        ...topics.map((topic) => [`TOPIC:${topic._id}`, unsafeMedia('TOPIC', topic)] as const),
+        ...liveStreams.map((stream) => [`LIVE:${stream._id}`, unsafeMedia('LIVE', stream)] as const),
+        ...videos.map((video) => [`VIDEO:${video._id}`, unsafeMedia('VIDEO', video)] as const),
+      ].flatMap(([key, problem]) => (problem ? [[key, problem] as const] : []));
       const creativesByPage = new Map<string, CreativeDoc[]>();
       for (const creative of creatives)
         creativesByPage.set(creative.pageId, [...(creativesByPage.get(creative.pageId) ?? []), creative]);
@@ -52,6 +63,7 @@ export function publishedContent(
         topics: byId(topics),
         liveStreams: byId(liveStreams),
         videos: byId(videos),
+        unsafeMedia: new Map(problems),
       };
     },
     describe: (content) => ({

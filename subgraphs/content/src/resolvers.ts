@@ -20,6 +20,7 @@ import { composePage, type ComposedPage, type SlotItemView } from './compose-pag
 import type { ContentContext } from './context';
 import { experimentEndOf } from './domain/experiment';
 import { liveStatus } from './domain/live';
+import { unsafeMedia } from './domain/media';
 import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } from './domain/audience';
 import { recommendedProducts } from './recommendations';
 import { reviewOf } from '@bank-hub/shared';
@@ -182,7 +183,11 @@ export const resolvers: Resolvers = {
       operator(ctx);
       return ctx.repos.audit.forTarget(targetType, targetId, listSize(first));
     },
-    topics: (_parent, { first }, ctx) => ctx.repos.topics.firstBy('heat', 'desc', listSize(first)),
+    // Media the library holds unchecked is left out (see domain/media.ts), so a list may come short of `first`.
+    topics: async (_parent, { first }, ctx) =>
+      (await ctx.repos.topics.firstBy('heat', 'desc', listSize(first))).filter(
+        (topic) => unsafeMedia('TOPIC', topic) === null,
+      ),
     liveStreams: async (_parent, { status, first }, ctx) => {
       const size = listSize(first);
       // By state, not by start alone: ended streams pile up over the years and would come first for ever.
@@ -191,9 +196,15 @@ export const resolvers: Resolvers = {
           ctx.repos.liveStreams.inState(state, ctx.now, size),
         ),
       );
-      return lists.flat().slice(0, size);
+      return lists
+        .flat()
+        .filter((stream) => unsafeMedia('LIVE', stream) === null)
+        .slice(0, size);
     },
-    videos: (_parent, { first }, ctx) => ctx.repos.videos.firstBy('publishedAt', 'desc', listSize(first)),
+    videos: async (_parent, { first }, ctx) =>
+      (await ctx.repos.videos.publishedBy(ctx.now, listSize(first))).filter(
+        (video) => unsafeMedia('VIDEO', video) === null,
+      ),
   },
 
   Mutation: {

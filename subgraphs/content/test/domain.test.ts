@@ -4,6 +4,7 @@ import { assignVariant, bucketOf } from '@bank-hub/targeting';
 import { audienceOf, type SuitableProduct, type TargetedMember } from '../src/domain/audience';
 import { experimentEndAfterStep, experimentEndOf, experimentStartAfterStep } from '../src/domain/experiment';
 import { liveStatus } from '../src/domain/live';
+import { unsafeMedia, videoReleased } from '../src/domain/media';
 import { planSlot, tiedCreatives } from '../src/domain/selection';
 import { InputProblem } from '@bank-hub/shared';
 import { checkLink } from '@bank-hub/shared';
@@ -702,6 +703,61 @@ describe('liveStatus', () => {
     ['2026-12-01T13:00:00.000Z', 'ENDED'],
   ])('at %s is %s', (now, status) => {
     expect(liveStatus(stream, new Date(now))).toBe(status);
+  });
+});
+
+describe('unsafeMedia', () => {
+  const topic = {
+    _id: 'T',
+    title: 'title',
+    summary: 'summary',
+    heat: 1,
+    coverUrl: 'https://cdn.example/t.jpg',
+    tags: [],
+  };
+  const video = {
+    _id: 'V',
+    title: 'title',
+    coverUrl: 'https://cdn.example/v.jpg',
+    url: 'https://cdn.example/v.mp4',
+    durationSeconds: 60,
+    publishedAt: NOW,
+  };
+
+  it.each([
+    ['a cover on javascript:', { coverUrl: 'javascript:alert(1)' }, 'its coverUrl is not an https URL'],
+    ['a cover in data:', { coverUrl: 'data:image/png;base64,AAAA' }, 'its coverUrl is not an https URL'],
+    ['a cover over http', { coverUrl: 'http://cdn.example/t.jpg' }, 'its coverUrl is not an https URL'],
+    [
+      'a bidi override in the title',
+      { title: 'rate \u202e%88.8' },
+      'title has a control or invisible formatting character (U+202E)',
+    ],
+    [
+      'a control character in the summary',
+      { summary: 'a\u0007b' },
+      'summary has a control or invisible formatting character (U+0007)',
+    ],
+    [
+      'a zero-width space in a tag',
+      { tags: ['ok', 'fu\u200bnd'] },
+      'tags has a control or invisible formatting character (U+200B)',
+    ],
+  ])('refuses a topic with %s', (_case, change, problem) => {
+    expect(unsafeMedia('TOPIC', { ...topic, ...change })).toBe(problem);
+  });
+
+  it('refuses a video whose playback URL is not https, and passes clean media', () => {
+    expect(unsafeMedia('VIDEO', { ...video, url: 'javascript:alert(1)' })).toBe(
+      'its url is not an https URL',
+    );
+    expect(unsafeMedia('VIDEO', video)).toBeNull();
+    expect(unsafeMedia('TOPIC', { ...topic, title: '降息周期下怎么理财 👨‍👩‍👧' })).toBeNull();
+  });
+
+  it('shows a video from its publication on', () => {
+    expect(videoReleased(video, NOW)).toBe(true);
+    expect(videoReleased({ publishedAt: new Date(NOW.getTime() + 1) }, NOW)).toBe(false);
   });
 });
 

@@ -692,7 +692,11 @@ export type Placement = {
 
 /** Why a candidate creative was or was not placed, in a page preview. */
 export type PlacementDecision =
-  /** The topic, activity, live stream or video it shows is not available: an activity that does not run or whose audience does not include the member, a live stream that has ended. */
+  /**
+   * The topic, activity, live stream or video it shows is not available: an activity that does not run or whose audience
+   * does not include the member, a live stream that has ended, a video not yet published, or media members may not be
+   * shown (a cover or playback URL that is not https, text with a control or invisible formatting character).
+   */
   | 'CONTENT_UNAVAILABLE'
   /** Placed because nothing else qualified: the slot's fallback. */
   | 'FALLBACK'
@@ -773,7 +777,7 @@ export type Query = {
   creatives: CreativeConnection;
   /**
    * Live streams, optionally in one state: those on air, then scheduled ones soonest first, then ended ones latest
-   * ended first.
+   * ended first. Media members may not be shown (see CONTENT_UNAVAILABLE) is left out.
    */
   liveStreams: Array<LiveStream>;
   /**
@@ -781,9 +785,9 @@ export type Query = {
    * those in `status`. Operator or builder scope.
    */
   pages: PageConfigConnection;
-  /** Hot topics, hottest first. */
+  /** Hot topics, hottest first; media members may not be shown (see CONTENT_UNAVAILABLE) is left out. */
   topics: Array<Topic>;
-  /** Short videos, newest first. */
+  /** Short videos published by now, newest first; media members may not be shown (see CONTENT_UNAVAILABLE) is left out. */
   videos: Array<Video>;
 };
 
@@ -973,7 +977,7 @@ export type Video = {
   durationSeconds: Scalars['Int']['output'];
   /** Video id. */
   id: Scalars['ID']['output'];
-  /** When it was published. */
+  /** When it was (or will be) published; it reaches no page and no list before then. */
   publishedAt: Scalars['DateTime']['output'];
   /** Title. */
   title: Scalars['String']['output'];

@@ -5,6 +5,7 @@ import { CreativeRepository, creativeSchema, type CreativeDoc } from './creative
 import {
   LiveStreamRepository,
   MediaRepository,
+  VideoRepository,
   liveStreamSchema,
   topicSchema,
   videoSchema,
@@ -19,7 +20,7 @@ export interface ContentRepositories {
   creatives: CreativeRepository;
   topics: MediaRepository<TopicDoc>;
   liveStreams: LiveStreamRepository;
-  videos: MediaRepository<VideoDoc>;
+  videos: VideoRepository;
   audit: AuditLog;
 }
 
@@ -29,7 +30,7 @@ export async function openRepositories(connection: Connection): Promise<ContentR
     creatives: new CreativeRepository(connection.model<CreativeDoc>('Creative', creativeSchema)),
     topics: new MediaRepository(connection.model<TopicDoc>('Topic', topicSchema)),
     liveStreams: new LiveStreamRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
-    videos: new MediaRepository(connection.model<VideoDoc>('Video', videoSchema)),
+    videos: new VideoRepository(connection.model<VideoDoc>('Video', videoSchema)),
     audit: AuditLog.open(connection),
   };
   await Promise.all(Object.values(connection.models).map((model) => model.init()));

@@ -88,6 +88,18 @@ export class MediaRepository<T extends { _id: string }> {
   }
 }
 
+export class VideoRepository extends MediaRepository<VideoDoc> {
+  /** The first `limit` videos out at `now`, newest first: one due out later is not listed before then. */
+  publishedBy(now: Date, limit: number): Promise<VideoDoc[]> {
+    return this.model
+      .find({ publishedAt: { $lte: now } })
+      .sort({ publishedAt: -1, _id: 1 })
+      .limit(limit)
+      .lean<VideoDoc[]>()
+      .exec();
+  }
+}
+
 /**
  * Live streams in one state at `now` (as liveStatus reads it), in the order lists give them: on air and scheduled
  * ones soonest start first, ended ones latest end first.
