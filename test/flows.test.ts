@@ -10,6 +10,7 @@ import {
   callerOf,
   changedBehindTheHubsBack,
   errorCodes,
+  graphql,
   type GraphQLResponse,
   type Send,
 } from './support/env';
@@ -1044,6 +1045,21 @@ describe('open sessions per member', () => {
   });
 });
 
+describe('what the channels read of a flow', () => {
+  const READ = '{ serviceFlow(key: "open-account") { key updatedBy } }';
+
+  it('shows members and guests the published flow but not which builder changed it last', async () => {
+    expect(errorCodes(await young(READ))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await graphql(hub.gatewayUrl, READ))).toEqual(['UNAUTHENTICATED']);
+    expect(await ok(young('{ serviceFlow(key: "open-account") { key status } }'))).toEqual({
+      serviceFlow: { key: 'open-account', status: 'PUBLISHED' },
+    });
+    expect(await ok(builder(READ))).toEqual({
+      serviceFlow: { key: 'open-account', updatedBy: 'builder.seed' },
+    });
+  });
+});
+
 describe('bundles', () => {
   const BUNDLES = '{ viewer { riskLevel eligibleBundles { id products { id riskLevel status } } } }';
   const rank = (level: string) => Number(level.slice(1));
@@ -1062,6 +1078,15 @@ describe('bundles', () => {
       }
     },
   );
+  it("keeps a bundle's targeting rule from the members it is offered to, as every other audience rule", async () => {
+    const answer = await wealthy('{ viewer { eligibleBundles { id rule } } }');
+    expect(errorCodes(answer)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(answer.data?.viewer.eligibleBundles).toEqual([
+      { id: 'BD-GROWTH', rule: null },
+      { id: 'BD-STEADY', rule: null },
+    ]);
+  });
+
   it('names only real benefits in the seed: each is a published benefit of engagement', async () => {
     const ids = [...new Set(SEEDED_BUNDLES.flatMap((bundle) => bundle.benefitIds))];
     expect(ids.length).toBeGreaterThan(0);

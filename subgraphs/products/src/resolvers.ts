@@ -12,6 +12,7 @@ import {
   notFound,
   requireAnyScope,
   requireMember,
+  requireScope,
   hasScope,
   parseRepresentation,
 } from '@bank-hub/shared';
@@ -205,7 +206,14 @@ export const resolvers: Resolvers = {
     advanceFlow: (_parent, input, ctx) => advance(runContext(ctx), ctx, requireMember(ctx.identity), input),
   },
 
-  ServiceFlow: { id: (flow) => flow._id },
+  ServiceFlow: {
+    id: (flow) => flow._id,
+    // Published versions are the channels' to read; which member of staff edited one last is not.
+    updatedBy: (flow, _args, ctx) => {
+      builder(ctx);
+      return flow.updatedBy;
+    },
+  },
   FlowSession: {
     id: (session) => session._id,
     // Stored ACTIVE until an advance marks it, a session past expiresAt is EXPIRED as of this request.
@@ -222,6 +230,11 @@ export const resolvers: Resolvers = {
   Bundle: {
     __resolveReference: (reference, ctx) => ctx.loaders.bundleById.load(reference.id),
     id: (bundle) => bundle._id,
+    // Whom a bundle targets (segments, tags, lifecycle stages) is the bank's, as every audience rule: operators only.
+    rule: (bundle, _args, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return bundle.rule;
+    },
     products: async (bundle, _args, ctx) =>
       (await ctx.loaders.productById.loadMany(bundle.productIds)).filter(
         (product): product is ProductDoc => product !== null && !(product instanceof Error),

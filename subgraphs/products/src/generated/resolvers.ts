@@ -74,7 +74,7 @@ export type Bundle = {
   products: Array<Product>;
   /** Extra annual rate in percentage points, if any. */
   rateBonus?: Maybe<Scalars['Float']['output']>;
-  /** Who may buy it; null means every member. */
+  /** Who may buy it; null means every member. Operator scope: members are offered bundles, never shown whom they target. */
   rule?: Maybe<Scalars['TargetingRule']['output']>;
   /** Sold from this instant. */
   validFrom: Scalars['DateTime']['output'];
@@ -705,7 +705,7 @@ export type ServiceFlow = {
   steps: Array<FlowStep>;
   /** When it last changed. */
   updatedAt: Scalars['DateTime']['output'];
-  /** Who last changed it. */
+  /** Who last changed it. Builder or operator scope. */
   updatedBy: Scalars['String']['output'];
   /** Version number, from 1. */
   version: Scalars['Int']['output'];
