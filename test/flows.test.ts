@@ -1049,8 +1049,13 @@ describe('what the channels read of a flow', () => {
   const READ = '{ serviceFlow(key: "open-account") { key updatedBy } }';
 
   it('shows members and guests the published flow but not which builder changed it last', async () => {
-    expect(errorCodes(await young(READ))).toEqual(['FORBIDDEN']);
-    expect(errorCodes(await graphql(hub.gatewayUrl, READ))).toEqual(['UNAUTHENTICATED']);
+    // The field alone is withheld: the rest of the flow still comes.
+    const asMember = await young(READ);
+    expect(errorCodes(asMember)).toEqual(['FORBIDDEN']);
+    expect(asMember.data?.serviceFlow).toEqual({ key: 'open-account', updatedBy: null });
+    const asNobody = await graphql(hub.gatewayUrl, READ);
+    expect(errorCodes(asNobody)).toEqual(['UNAUTHENTICATED']);
+    expect(asNobody.data?.serviceFlow).toEqual({ key: 'open-account', updatedBy: null });
     expect(await ok(young('{ serviceFlow(key: "open-account") { key status } }'))).toEqual({
       serviceFlow: { key: 'open-account', status: 'PUBLISHED' },
     });

@@ -705,8 +705,8 @@ export type ServiceFlow = {
   steps: Array<FlowStep>;
   /** When it last changed. */
   updatedAt: Scalars['DateTime']['output'];
-  /** Who last changed it. Builder or operator scope. */
-  updatedBy: Scalars['String']['output'];
+  /** Who last changed it. Builder or operator scope: null with FORBIDDEN for a member, the rest of the flow still served. */
+  updatedBy?: Maybe<Scalars['String']['output']>;
   /** Version number, from 1. */
   version: Scalars['Int']['output'];
 };
@@ -1344,7 +1344,7 @@ export type ServiceFlowResolvers<
   status?: Resolver<ResolversTypes['FlowStatus'], ParentType, ContextType>;
   steps?: Resolver<Array<ResolversTypes['FlowStep']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  updatedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
