@@ -4,7 +4,9 @@ import type { RunningHub } from '../scripts/hub';
 import { purgeAbandonedSessions } from '../subgraphs/products/src/flows/runner';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { BUNDLES as SEEDED_BUNDLES } from '../subgraphs/products/src/seed-bundles';
+import type { ProductDoc } from '../subgraphs/products/src/models/product';
 import type { ServiceFlowDoc } from '../subgraphs/products/src/models/service-flow';
+import { PRODUCTS } from '../subgraphs/products/src/seed';
 import { FLOWS } from '../subgraphs/products/src/seed-flows';
 import {
   callerOf,
@@ -464,6 +466,28 @@ describe('validating what a builder connects', () => {
     await ok(
       builder(CONNECT, { flowId, from: 'assess', to: 'high', when: { ...when, value: ['R4', 'R5'] } }),
     );
+  });
+
+  it('refuses a branch currency that is no ISO code or on an output that is no amount, storing no edge', async () => {
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "currency-where", name: "C") { id } }`))
+    ).createServiceFlow.id;
+    await ok(builder(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } }));
+    await ok(builder(ADD, { flowId, step: { title: 'high', ...signing('high', true) } }));
+    for (const when of [
+      { step: 'assess', output: 'score', op: 'gte', value: 80, currency: 'CNY' },
+      { step: 'assess', output: 'score', op: 'gte', value: 80, currency: 'yuan' },
+    ]) {
+      const refused = await builder(CONNECT, { flowId, from: 'assess', to: 'high', when });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'when.currency',
+      });
+    }
+    const stored = await hub.connections.products
+      .collection<{ _id: string; steps: { id: string; next: unknown[] }[] }>('service_flows')
+      .findOne({ _id: flowId });
+    expect(stored!.steps.find((step) => step.id === 'assess')!.next).toEqual([]);
   });
 
   it('refuses oversized steps and branches with the field at fault, and bounds a draft, storing nothing', async () => {
@@ -927,6 +951,98 @@ describe('walking a flow', () => {
     expect(errorCodes(await young(START, { key: 'no-such-flow' }))).toEqual(['NOT_FOUND']);
     await ok(builder(`mutation { retireFlow(flowId: "SF-welcome-benefit-v1") { status } }`));
     expect(errorCodes(await young(START, { key: 'welcome-benefit' }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('branching on an amount', () => {
+  const amountAtLeast = (value: number, currency?: string) => ({
+    step: 'select',
+    output: 'amount',
+    op: 'gte',
+    value,
+    ...(currency ? { currency } : {}),
+  });
+
+  /** Publishes a wealth purchase whose select step branches, in order, to a disclosure named for each condition. */
+  async function largePurchases(key: string, branches: Record<string, ReturnType<typeof amountAtLeast>>) {
+    const disclosures = Object.keys(branches).map((id) => ({
+      id,
+      service: 'SIGN_AGREEMENT',
+      inputs: [constant('agreementCode', id)],
+    }));
+    await publishedFlow(
+      key,
+      [
+        { id: 'assess', service: 'RISK_ASSESSMENT' },
+        {
+          id: 'select',
+          service: 'SELECT_PRODUCT',
+          inputs: [constant('productType', 'WEALTH'), mapped('maxRiskLevel', 'assess', 'riskLevel')],
+        },
+        ...disclosures,
+        {
+          id: 'confirm',
+          service: 'CONFIRM_PURCHASE',
+          terminal: true,
+          inputs: [mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')],
+        },
+      ],
+      [
+        { from: 'assess', to: 'select' },
+        ...Object.entries(branches).map(([to, when]) => ({ from: 'select', to, when })),
+        { from: 'select', to: 'confirm' },
+        ...disclosures.map(({ id }) => ({ from: id, to: 'confirm' })),
+      ],
+    );
+  }
+
+  const nextAfter = async (key: string, productId: string, amount: number) => {
+    const answer = await walk(wealthy, key, [
+      ['assess', { riskLevel: 'R4', score: 70 }],
+      ['select', { productId, amount }],
+    ]);
+    expect(answer.errors).toBeUndefined();
+    return answer.data?.advanceFlow.nextStep.id;
+  };
+
+  beforeAll(async () => {
+    // A USD wealth product the mini-program sells, beside P-WM-008 (the same, in CNY).
+    await hub.connections.products.collection<ProductDoc>('products').insertOne({
+      ...PRODUCTS.find((product) => product._id === 'P-WM-008')!,
+      _id: 'P-WM-902',
+      name: 'USD Steady Wealth (mini-program)',
+      minAmount: 1_000,
+      currency: 'USD',
+      channels: ['MINI_PROGRAM'],
+    });
+  });
+
+  it('compares an amount in the bank’s currency when the branch names none: 600,000 USD is not 500,000 CNY', async () => {
+    await largePurchases('buy-large-cny', { large: amountAtLeast(500_000) });
+    expect(await nextAfter('buy-large-cny', 'P-WM-902', 600_000)).toBe('confirm');
+    expect(await nextAfter('buy-large-cny', 'P-WM-008', 600_000)).toBe('large');
+    expect(await nextAfter('buy-large-cny', 'P-WM-008', 100_000)).toBe('confirm');
+  });
+
+  it('takes a branch naming a currency only for an amount in it, and shows each branch’s currency', async () => {
+    await largePurchases('buy-large-either', {
+      large: amountAtLeast(500_000),
+      large_usd: amountAtLeast(70_000, 'USD'),
+    });
+    const read = await ok(
+      young(
+        `{ serviceFlow(key: "buy-large-either", version: 1) { steps { id next { when { currency } } } } }`,
+      ),
+    );
+    const select = (
+      read.serviceFlow.steps as { id: string; next: { when: { currency: string } | null }[] }[]
+    ).find((step) => step.id === 'select')!;
+    expect(select.next.map((edge) => edge.when?.currency ?? null)).toEqual(['CNY', 'USD', null]);
+    // 600,000 USD is at least 70,000 USD, not at least 500,000 CNY; 100,000 CNY is neither.
+    expect(await nextAfter('buy-large-either', 'P-WM-902', 600_000)).toBe('large_usd');
+    expect(await nextAfter('buy-large-either', 'P-WM-902', 10_000)).toBe('confirm');
+    expect(await nextAfter('buy-large-either', 'P-WM-008', 100_000)).toBe('confirm');
+    expect(await nextAfter('buy-large-either', 'P-WM-008', 600_000)).toBe('large');
   });
 });
 

@@ -31,6 +31,8 @@ export interface ProductsContext extends BaseContext {
   /** Which benefits a flow may claim. */
   benefits: BenefitDirectory;
   flowSessionTtlMinutes: number;
+  /** The bank's currency (BANK_CURRENCY): of a branch on an amount that names none. */
+  bankCurrency: string;
   now: Date;
 }
 
@@ -73,6 +75,7 @@ export function createContext(
   flowSessionTtlMinutes: number,
   pages: PageDirectory,
   benefits: BenefitDirectory,
+  bankCurrency: string,
 ) {
   return (base: BaseContext): ProductsContext => {
     const now = new Date();
@@ -83,6 +86,7 @@ export function createContext(
       pages,
       benefits,
       flowSessionTtlMinutes,
+      bankCurrency,
       now,
       loaders: createLoaders(repos, catalogue, now),
     };

@@ -35,6 +35,7 @@ import {
 } from './flows/builder';
 import { SERVICE_CATALOG } from './flows/catalog';
 import { diffFlows } from './flows/diff';
+import { withAmountCurrencies } from './flows/flow';
 import {
   advance,
   ownSession,
@@ -70,6 +71,7 @@ function runContext(ctx: ProductsContext): RunContext {
     memberRisk: ctx.memberRisk,
     ttlMinutes: ctx.flowSessionTtlMinutes,
     now: ctx.now,
+    bankCurrency: ctx.bankCurrency,
   };
 }
 
@@ -193,7 +195,13 @@ export const resolvers: Resolvers = {
     removeFlowStep: (_parent, { flowId, stepId }, ctx) =>
       editDraft(ctx.repos, builder(ctx), flowId, 'removeFlowStep', removeStep(stepId)),
     connectFlowSteps: (_parent, { flowId, from, to, when }, ctx) =>
-      editDraft(ctx.repos, builder(ctx), flowId, 'connectFlowSteps', connectSteps(from, to, when ?? null)),
+      editDraft(
+        ctx.repos,
+        builder(ctx),
+        flowId,
+        'connectFlowSteps',
+        connectSteps(from, to, when ?? null, ctx.bankCurrency),
+      ),
     disconnectFlowSteps: (_parent, { flowId, from, to }, ctx) =>
       editDraft(ctx.repos, builder(ctx), flowId, 'disconnectFlowSteps', disconnectSteps(from, to)),
     setFlowStart: (_parent, { flowId, stepId }, ctx) =>
@@ -208,6 +216,8 @@ export const resolvers: Resolvers = {
 
   ServiceFlow: {
     id: (flow) => flow._id,
+    // A branch on an amount stored before branches named a currency reads as it runs: in the bank's.
+    steps: (flow, _args, ctx) => withAmountCurrencies(flow.steps, ctx.bankCurrency),
     // Published versions are the channels' to read; which member of staff edited one last is not.
     updatedBy: (flow, _args, ctx) => {
       builder(ctx);
@@ -220,12 +230,15 @@ export const resolvers: Resolvers = {
     status: (session, _args, ctx) => sessionStatus(session, ctx.now),
     flow: async (session, _args, ctx) => (await ctx.loaders.flowById.load(session.flowId))!,
     // Only an active session has a step to complete: an expired one cannot advance, however it was stored.
-    currentStep: async (session, _args, ctx) =>
-      sessionStatus(session, ctx.now) === 'ACTIVE'
-        ? ((await ctx.loaders.flowById.load(session.flowId))?.steps.find(
-            (step) => step.id === session.currentStepId,
-          ) ?? null)
-        : null,
+    currentStep: async (session, _args, ctx) => {
+      if (sessionStatus(session, ctx.now) !== 'ACTIVE') return null;
+      const flow = await ctx.loaders.flowById.load(session.flowId);
+      return (
+        withAmountCurrencies(flow?.steps ?? [], ctx.bankCurrency).find(
+          (step) => step.id === session.currentStepId,
+        ) ?? null
+      );
+    },
   },
   Bundle: {
     __resolveReference: (reference, ctx) => ctx.loaders.bundleById.load(reference.id),

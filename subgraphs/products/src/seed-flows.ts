@@ -74,8 +74,11 @@ export const FLOWS: ServiceFlowDoc[] = [
       'SELECT_PRODUCT',
       '选择产品',
       [constant('productType', 'WEALTH'), from('maxRiskLevel', 'assess', 'riskLevel')],
-      // Large purchases need an extra disclosure before confirmation.
-      [to('disclose', { step: 'select', output: 'amount', op: 'gte', value: 500_000 }), to('confirm')],
+      // Large purchases (500,000 CNY or more) need an extra disclosure before confirmation.
+      [
+        to('disclose', { step: 'select', output: 'amount', op: 'gte', value: 500_000, currency: 'CNY' }),
+        to('confirm'),
+      ],
     ),
     step(
       'disclose',

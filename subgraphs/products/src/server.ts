@@ -68,6 +68,7 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
       dependencies.config.FLOW_SESSION_TTL_MINUTES,
       graphPageDirectory(dependencies.graph),
       graphBenefitDirectory(dependencies.graph),
+      dependencies.config.BANK_CURRENCY,
     ),
     onStop: async () => {
       await Promise.all([purge.stop(), relay.stop()]);

@@ -2,6 +2,8 @@ import { bundleChannels, eligibleBundles, type BundleMember } from '../src/domai
 import { fitsType, outputTypesOf, type ServiceValueType } from '../src/flows/catalog';
 import {
   nextStepId,
+  withAmountCurrencies,
+  type BranchFacts,
   type ConditionOp,
   type FlowGraph,
   type FlowOutputs,
@@ -132,6 +134,19 @@ describe('validateFlow', () => {
           output: 'riskLevel',
           op: 'in',
           value: 'R4',
+        }),
+      [['TYPE_MISMATCH', 'select']],
+    ],
+    [
+      // A step changed since the branch was connected: only an amount has a currency.
+      'a branch naming a currency on an output that is no amount',
+      (g) =>
+        void (stepOf(g, 'select').next[0]!.when = {
+          step: 'assess',
+          output: 'score',
+          op: 'gte',
+          value: 80,
+          currency: 'CNY',
         }),
       [['TYPE_MISMATCH', 'select']],
     ],
@@ -455,7 +470,12 @@ describe('cycles', () => {
 });
 
 describe('running a flow', () => {
-  const typesOf = outputTypesOf(buyWealth.steps);
+  /** What a branch knows, with every amount in CNY. */
+  const factsOf = (steps: FlowStep[], currency: string | null = 'CNY'): BranchFacts => ({
+    typeOf: outputTypesOf(steps),
+    currencyOf: (stepId, output) => (stepId === 'select' && output === 'amount' ? currency : null),
+  });
+  const typesOf = factsOf(buyWealth.steps);
 
   it('takes the branch whose condition holds, else the default', () => {
     const select = stepOf(buyWealth, 'select');
@@ -463,6 +483,43 @@ describe('running a flow', () => {
       'disclose',
     );
     expect(nextStepId(select, { select: { productId: 'P-WM-001', amount: 1_000 } }, typesOf)).toBe('confirm');
+  });
+
+  const onAmount = (op: ConditionOp, value: unknown, currency?: string): FlowStep => ({
+    ...stepOf(buyWealth, 'select'),
+    next: [
+      {
+        to: 'disclose',
+        when: { step: 'select', output: 'amount', op, value, ...(currency ? { currency } : {}) },
+      },
+      { to: 'confirm', when: null },
+    ],
+  });
+  it.each<[ConditionOp, unknown, string | null, string]>([
+    ['gte', 500_000, 'CNY', 'disclose'],
+    ['gte', 500_000, 'USD', 'confirm'],
+    ['neq', 1, 'USD', 'confirm'],
+    ['in', [600_000], 'USD', 'confirm'],
+    ['eq', 600_000, null, 'confirm'],
+  ])('a branch on %s %j in CNY, for 600,000 in %s, leads to %s', (op, value, currency, expected) => {
+    const step = onAmount(op, value, 'CNY');
+    expect(
+      nextStepId(step, { select: { productId: 'P', amount: 600_000 } }, factsOf(buyWealth.steps, currency)),
+    ).toBe(expected);
+  });
+
+  it('reads a branch on an amount stored with no currency in the bank’s, and leaves other branches be', () => {
+    const steps = [onAmount('gte', 500_000), stepOf(buyWealth, 'assess')];
+    steps[1] = {
+      ...steps[1]!,
+      next: [{ to: 'select', when: { step: 'assess', output: 'score', op: 'gte', value: 1 } }],
+    };
+    const named = withAmountCurrencies(steps, 'USD');
+    expect(named.map((step) => step.next[0]!.when?.currency)).toEqual(['USD', undefined]);
+    expect(named[0]!.next[0]!.when).toEqual({ ...steps[0]!.next[0]!.when, currency: 'USD' });
+    const outputs = { select: { productId: 'P', amount: 600_000 } };
+    expect(nextStepId(named[0]!, outputs, factsOf(steps, 'CNY'))).toBe('confirm');
+    expect(nextStepId(named[0]!, outputs, factsOf(steps, 'USD'))).toBe('disclose');
   });
 
   // 2025-12-31T17:00:00Z is 2026-01-01T01:00:00+08:00: after the threshold, though it sorts before it as text.
@@ -484,7 +541,7 @@ describe('running a flow', () => {
         ],
       },
       { sign: { signed: true, signedAt } },
-      outputTypesOf([signed]),
+      factsOf([signed]),
     );
   it.each<[ConditionOp, unknown, string, string]>([
     ['gte', '2026-01-01T00:00:00+08:00', '2025-12-31T17:00:00Z', 'holds'],

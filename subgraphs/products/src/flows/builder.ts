@@ -5,6 +5,7 @@ import type { RiskLevel } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { ProductType } from '../models/product';
 import type { ServiceFlowDoc } from '../models/service-flow';
+import { outputFieldsOf, type ServiceField } from './catalog';
 import {
   CONDITION_OPS,
   type ConditionOp,
@@ -40,6 +41,8 @@ const MAX_STEP_INPUTS = 10;
 const MAX_VALUE_CHARS = 2_000;
 /** The most a draft's steps may hold, as JSON: the seeded flows take under 5 KB. */
 const MAX_FLOW_BYTES = 256 * 1024;
+/** An ISO 4217 code, as BANK_CURRENCY and product currencies are written. */
+const CURRENCY = /^[A-Z]{3}$/;
 
 export interface StepInput {
   id: string;
@@ -56,6 +59,7 @@ export interface ConditionInput {
   output: string;
   op: string;
   value?: unknown;
+  currency?: string | null;
 }
 
 const versionId = (key: string, version: number) => `SF-${key}-v${version}`;
@@ -109,7 +113,16 @@ function checkStep(input: StepInput): Omit<FlowStep, 'next'> {
   return { id: input.id, service: input.service, title, inputs, terminal: input.terminal ?? false };
 }
 
-function checkCondition(input: ConditionInput): FlowCondition {
+/**
+ * A branch condition as stored. One on an amount (`tested`, when the tested step is in the draft already) names its
+ * currency, the bank's unless it names another, as engagement's amount tasks do: the bank's currency may be set
+ * differently later, what was written stays as meant.
+ */
+function checkCondition(
+  input: ConditionInput,
+  tested: ServiceField | null,
+  bankCurrency: string,
+): FlowCondition {
   if (!STEP_ID.test(input.step)) throw badInput('when.step must be a step id', 'when.step');
   fieldName(input.output, 'when.output');
   if (!(CONDITION_OPS as readonly string[]).includes(input.op)) {
@@ -120,7 +133,23 @@ function checkCondition(input: ConditionInput): FlowCondition {
   if (input.op === 'in' && !Array.isArray(input.value))
     throw badInput('when.value must be a list for op in', 'when.value');
   checkValueSize(input.value, 'when.value');
-  return { step: input.step, output: input.output, op: input.op as ConditionOp, value: input.value };
+  const currency = input.currency ?? null;
+  if (currency !== null && !CURRENCY.test(currency))
+    throw badInput('when.currency must be an ISO 4217 currency code, e.g. CNY or USD', 'when.currency');
+  if (currency !== null && tested !== null && tested.currencyOf === undefined) {
+    throw badInput(
+      `only a branch on an amount names a currency; ${input.step}.${input.output} is no amount`,
+      'when.currency',
+    );
+  }
+  const named = currency ?? (tested?.currencyOf !== undefined ? bankCurrency : null);
+  return {
+    step: input.step,
+    output: input.output,
+    op: input.op as ConditionOp,
+    value: input.value,
+    ...(named !== null ? { currency: named } : {}),
+  };
 }
 
 async function record(
@@ -263,12 +292,14 @@ export const removeStep = (stepId: string) => (flow: ServiceFlowDoc) => {
 };
 
 export const connectSteps =
-  (from: string, to: string, when: ConditionInput | null) => (flow: ServiceFlowDoc) => {
+  (from: string, to: string, when: ConditionInput | null, bankCurrency: string) => (flow: ServiceFlowDoc) => {
     const index = stepIndex(flow, from, 'from');
     stepIndex(flow, to, 'to');
     const source = flow.steps[index]!;
     if (source.next.some((edge) => edge.to === to)) throw badInput(`${from} already leads to ${to}`, 'to');
-    const condition = when ? checkCondition(when) : null;
+    const condition = when
+      ? checkCondition(when, outputFieldsOf(flow.steps)(when.step, when.output), bankCurrency)
+      : null;
     if (!condition && source.next.some((edge) => !edge.when)) {
       throw badInput(`${from} has a default edge already; give this one a condition`, 'when');
     }

@@ -7,6 +7,8 @@ export interface ServiceField {
   name: string;
   type: ServiceValueType;
   required: boolean;
+  /** For an amount of money: the field of the same step naming the product whose currency it is in. */
+  currencyOf?: string;
 }
 
 export interface ServiceDefinition {
@@ -54,7 +56,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     name: '选择产品 Select product',
     description: 'The member picks a product and an amount.',
     inputs: [field('productType', 'STRING', false), field('maxRiskLevel', 'RISK_LEVEL', false)],
-    outputs: [field('productId', 'PRODUCT_ID'), field('amount', 'NUMBER')],
+    // The amount is in the currency of the product picked: a branch on it compares it in that currency only.
+    outputs: [field('productId', 'PRODUCT_ID'), { ...field('amount', 'NUMBER'), currencyOf: 'productId' }],
     scopes: ['member'],
   },
   {
@@ -116,11 +119,19 @@ export function fitsType(value: unknown, type: ServiceValueType): boolean {
   }
 }
 
+/** The catalogue's declaration of each step's output in a flow, or null when the step or output is unknown. */
+export function outputFieldsOf(
+  steps: Iterable<{ id: string; service: string }>,
+): (stepId: string, output: string) => ServiceField | null {
+  const services = new Map([...steps].map((step) => [step.id, step.service]));
+  return (stepId, output) =>
+    serviceByCode(services.get(stepId) ?? '')?.outputs.find((field) => field.name === output) ?? null;
+}
+
 /** The declared type of each step's output in a flow: what a branch on it compares (DATE_TIME as instants). */
 export function outputTypesOf(
   steps: Iterable<{ id: string; service: string }>,
 ): (stepId: string, output: string) => ServiceValueType | null {
-  const services = new Map([...steps].map((step) => [step.id, step.service]));
-  return (stepId, output) =>
-    serviceByCode(services.get(stepId) ?? '')?.outputs.find((field) => field.name === output)?.type ?? null;
+  const fieldOf = outputFieldsOf(steps);
+  return (stepId, output) => fieldOf(stepId, output)?.type ?? null;
 }

@@ -9,10 +9,10 @@ import { isSuitable } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
-import { fitsType, outputTypesOf, serviceByCode } from './catalog';
+import { fitsType, outputFieldsOf, outputTypesOf, serviceByCode } from './catalog';
 import { flowCompletedEvents } from './completion-event';
 import { consentRefusal } from './consent';
-import { nextStepId, resolveInputs, type FlowStep } from './flow';
+import { nextStepId, resolveInputs, withAmountCurrencies, type FlowOutputs, type FlowStep } from './flow';
 import type { MemberRiskSource } from './member-risk';
 import { outputHash } from './output-hash';
 import { amountRefusal, saleRefusal } from './sale';
@@ -29,6 +29,8 @@ export interface RunContext {
   memberRisk: MemberRiskSource;
   ttlMinutes: number;
   now: Date;
+  /** The bank's currency (BANK_CURRENCY): of a branch on an amount stored before branches named one. */
+  bankCurrency: string;
 }
 
 export interface AdvanceOutcome {
@@ -204,6 +206,35 @@ async function enforceService(
 }
 
 /**
+ * Where a completed step leads. A branch on an amount compares it in the branch's currency only, so the products the
+ * tested steps picked are read for theirs — and only when the step has such a branch.
+ */
+async function nextStepOf(
+  run: RunContext,
+  flow: ServiceFlowDoc,
+  stepId: string,
+  outputs: FlowOutputs,
+): Promise<string | null> {
+  const steps = withAmountCurrencies(flow.steps, run.bankCurrency);
+  const step = steps.find((candidate) => candidate.id === stepId)!;
+  const fieldOf = outputFieldsOf(steps);
+  const productOf = (testedStep: string, output: string): string | null => {
+    const source = fieldOf(testedStep, output)?.currencyOf;
+    const productId = source === undefined ? undefined : outputs[testedStep]?.[source];
+    return typeof productId === 'string' ? productId : null;
+  };
+  const productIds = step.next.flatMap((edge) =>
+    edge.when?.currency === undefined ? [] : (productOf(edge.when.step, edge.when.output) ?? []),
+  );
+  const products = productIds.length > 0 ? await run.repos.products.findByIds([...new Set(productIds)]) : [];
+  const currencies = new Map(products.map((product) => [product._id, product.currency]));
+  return nextStepId(step, outputs, {
+    typeOf: outputTypesOf(steps),
+    currencyOf: (testedStep, output) => currencies.get(productOf(testedStep, output) ?? '') ?? null,
+  });
+}
+
+/**
  * The answer an advance record gives. A completing one queues the session's flow_completed event — again on a replay,
  * as the first call may have died between completing and queuing; the event's id makes it one at analytics.
  */
@@ -219,7 +250,9 @@ async function replay(
   }
   return {
     session,
-    nextStep: flow.steps.find((step) => step.id === record.nextStepId) ?? null,
+    nextStep:
+      withAmountCurrencies(flow.steps, run.bankCurrency).find((step) => step.id === record.nextStepId) ??
+      null,
     completed: record.completed,
   };
 }
@@ -266,7 +299,7 @@ export async function advance(
     const output = checkOutput(step, input.output);
     const outputs = { ...session.outputs, [step.id]: output };
     await enforceService(run, caller, flow, step, session, output);
-    const next = step.terminal ? null : nextStepId(step, outputs, outputTypesOf(flow.steps));
+    const next = step.terminal ? null : await nextStepOf(run, flow, step.id, outputs);
     const completed = next === null;
     const updated = await run.repos.sessions.advanceIf(
       session._id,

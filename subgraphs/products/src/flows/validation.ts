@@ -4,7 +4,7 @@
 // benefits it claims are checked without this module touching MongoDB or the graph.
 import { isSuitable, isRiskLevel, type RiskLevel } from '../domain/suitability';
 import { PRODUCT_TYPES, type ProductDoc, type ProductType } from '../models/product';
-import { fitsType, outputTypesOf, serviceByCode } from './catalog';
+import { fitsType, outputFieldsOf, outputTypesOf, serviceByCode } from './catalog';
 import type { FlowGraph, FlowStep } from './flow';
 import { FLOW_CHANNEL, amountRefusal, saleRefusal } from './sale';
 
@@ -236,6 +236,7 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
   const dominators = startValid && cyclic.size === 0 ? strictDominators(steps, graph.startStepId!) : null;
 
   const outputType = outputTypesOf(graph.steps);
+  const outputField = outputFieldsOf(graph.steps);
 
   for (const step of graph.steps) {
     const service = serviceByCode(step.service);
@@ -289,6 +290,14 @@ export function validateFlow(graph: FlowGraph, facts: FlowFacts): FlowProblem[] 
       const type = outputType(when.step, when.output);
       const values = when.op === 'in' && Array.isArray(when.value) ? when.value : [when.value];
       if (!type) report('UNKNOWN_FIELD', step.id, `step ${when.step} has no output ${when.output}`);
+      // Only money has a currency (a step changed since the branch was connected): such a branch would never hold.
+      else if (when.currency !== undefined && outputField(when.step, when.output)?.currencyOf === undefined) {
+        report(
+          'TYPE_MISMATCH',
+          step.id,
+          `branch to ${edge.to} compares ${when.step}.${when.output} (${type}) in ${when.currency}, but it is no amount`,
+        );
+      }
       // `in` tests membership of a list: against anything else it could never hold.
       else if (when.op === 'in' && !Array.isArray(when.value)) {
         report(

@@ -96,6 +96,12 @@ export type Channel =
 /** A condition over an earlier step's output, deciding a branch. */
 export type FlowCondition = {
   __typename?: 'FlowCondition';
+  /**
+   * For a branch on an amount (an output with `currencyOf`): the currency it compares in (ISO 4217). The amount is in the
+   * currency of the product the member picked; one in another currency meets no such branch, whatever the op: 100,000 USD
+   * is not 100,000 CNY. Null for a branch on anything else.
+   */
+  currency?: Maybe<Scalars['String']['output']>;
   /** eq, neq, gt, gte, lt, lte or in. */
   op: Scalars['String']['output'];
   /** The output tested. */
@@ -108,6 +114,12 @@ export type FlowCondition = {
 
 /** A branch condition. */
 export type FlowConditionInput = {
+  /**
+   * For a branch on an amount: the currency it compares in (ISO 4217, e.g. USD); the bank's (BANK_CURRENCY, CNY unless
+   * set) when omitted, stored as such. An amount in another currency meets no such branch. Naming one on an output that
+   * is no amount is BAD_USER_INPUT.
+   */
+  currency?: InputMaybe<Scalars['String']['input']>;
   /** eq, neq, gt, gte, lt, lte or in. */
   op: Scalars['String']['input'];
   /** The output tested. */
@@ -678,6 +690,11 @@ export type ServiceDefinition = {
 /** A typed input or output of a service. */
 export type ServiceField = {
   __typename?: 'ServiceField';
+  /**
+   * For an amount of money (SELECT_PRODUCT's `amount`): the field of the same step naming the product whose currency it
+   * is in. A branch on it compares it in the branch's currency only. Null for anything else.
+   */
+  currencyOf?: Maybe<Scalars['String']['output']>;
   /** Field name. */
   name: Scalars['String']['output'];
   /** Whether a value must be given. */
@@ -1005,6 +1022,7 @@ export type FlowConditionResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['FlowCondition'] = ResolversParentTypes['FlowCondition'],
 > = ResolversObject<{
+  currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   op?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   output?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   step?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1327,6 +1345,7 @@ export type ServiceFieldResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['ServiceField'] = ResolversParentTypes['ServiceField'],
 > = ResolversObject<{
+  currencyOf?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   required?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['ServiceValueType'], ParentType, ContextType>;
