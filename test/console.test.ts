@@ -1,7 +1,7 @@
 // The operations console in a real browser: an operator logs in with a token from the development issuer and works
 // the four screens — a segment previewed as its rule is edited and saved, M0001's home page explained, a creative
 // approved by a second operator (never by its editor, nor once it changed under them), a flow's problems marked on
-// its steps and the flow published.
+// its steps (a branch on an amount labelled with its currency) and the flow published.
 // A member's token gets "operators only", a token the hub did not issue ends the session, and nothing shows a stack.
 import { buildClientSchema, getIntrospectionQuery, validate, type DocumentNode } from 'graphql';
 import type { Browser, Page } from 'playwright-core';
@@ -498,6 +498,8 @@ it("marks a draft flow's problems on its steps, and publishes it once they are f
   expect(await extra.getAttribute('class')).toContain('faulty');
   expect(await extra.textContent()).toContain('UNREACHABLE_STEP');
   expect(await page.locator('g.step.faulty').count()).toBe(1);
+  // The seeded branch on the amount is in CNY, and says so.
+  expect(await page.locator('g.transition text').allTextContents()).toEqual(['amount gte 500000 CNY']);
   await screenshot(page, 'console-service-flows');
 
   const publish = page.getByRole('button', { name: `Publish version ${draft.version}` });
@@ -515,6 +517,27 @@ it("marks a draft flow's problems on its steps, and publishes it once they are f
   await page.getByText(`Published buy-wealth v${draft.version}`).waitFor();
   const flow = await builder(`{ serviceFlow(key: "buy-wealth") { version status } }`);
   expect(flow.data!.serviceFlow).toEqual({ version: draft.version, status: 'PUBLISHED' });
+});
+
+it("labels a branch on an amount with its currency: a builder tells a USD branch from the bank's", async () => {
+  const builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
+  const draft = (await builder(`mutation { createFlowDraft(key: "buy-wealth") { id version } }`)).data!
+    .createFlowDraft as { id: string; version: number };
+  await builder(
+    `mutation ($flowId: ID!) { disconnectFlowSteps(flowId: $flowId, from: "select", to: "disclose") { id } }`,
+    { flowId: draft.id },
+  );
+  const connected = await builder(
+    `mutation ($flowId: ID!) { connectFlowSteps(flowId: $flowId, from: "select", to: "disclose", when: { step: "select", output: "amount", op: "gte", value: 70000, currency: "USD" }) { id } }`,
+    { flowId: draft.id },
+  );
+  expect(connected.errors).toBeUndefined();
+
+  await logIn('ops.alice');
+  await page.getByRole('link', { name: 'Service flows' }).click();
+  await page.getByRole('button', { name: new RegExp(`buy-wealth v${draft.version}`) }).click();
+  await page.locator('g.step[data-step="disclose"]').waitFor();
+  expect(await page.locator('g.transition text').allTextContents()).toEqual(['amount gte 70000 USD']);
 });
 
 it("asks only what the gateway's schema answers", async () => {

@@ -6,8 +6,11 @@ import type { FlowProblem, FlowStep } from './operations';
 const STEP_WIDTH = 200;
 const STEP_HEIGHT = 64;
 
+// A branch on an amount names its currency: a 500000 CNY branch and a 500000 USD one are different branches.
 const conditionText = (when: FlowStep['next'][number]['when']) =>
-  when ? `${when.output} ${when.op} ${JSON.stringify(when.value)}` : '';
+  when
+    ? `${when.output} ${when.op} ${JSON.stringify(when.value)}${when.currency ? ` ${when.currency}` : ''}`
+    : '';
 
 export function FlowGraph(props: { steps: FlowStep[]; startStepId: string | null; problems: FlowProblem[] }) {
   const graph = new dagre.graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: true });

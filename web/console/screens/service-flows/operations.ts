@@ -14,7 +14,11 @@ export interface FlowStep {
   service: string;
   title: string;
   terminal: boolean;
-  next: { to: string; when: { step: string; output: string; op: string; value: unknown } | null }[];
+  next: {
+    to: string;
+    // currency: what a branch on an amount compares it in (null for a branch on anything else).
+    when: { step: string; output: string; op: string; value: unknown; currency: string | null } | null;
+  }[];
 }
 
 export interface FlowProblem {
@@ -39,7 +43,7 @@ export const SERVICE_FLOW = document<
   query ConsoleServiceFlow($key: String!, $version: Int!, $flowId: ID!) {
     serviceFlow(key: $key, version: $version) {
       id key name version status startStepId
-      steps { id service title terminal next { to when { step output op value } } }
+      steps { id service title terminal next { to when { step output op value currency } } }
     }
     validateFlow(flowId: $flowId) { valid problems { code stepId message } }
   }
