@@ -36,10 +36,12 @@ it('reloads when the revision moves, and only then while what it holds is young'
 
 it('reloads what it holds once it is maxAgeMs old, whatever the revision says', async () => {
   stored = 'before';
-  const snapshot = snapshotOf(200);
+  // Long enough that the second read comes well within it on a loaded machine (at 200 ms it once did not in CI).
+  const maxAgeMs = 3_000;
+  const snapshot = snapshotOf(maxAgeMs);
   expect(await snapshot.get()).toBe('before');
   stored = 'after';
   expect(await snapshot.get()).toBe('before');
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await new Promise((resolve) => setTimeout(resolve, maxAgeMs + 100));
   expect(await snapshot.get()).toBe('after');
 });
