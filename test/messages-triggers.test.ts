@@ -410,6 +410,30 @@ describe("engagement's feeds for the hub's subgraphs", () => {
   });
 });
 
+/**
+ * One scheduler pass, a page at a time, whose graph answers each query naming `marker` 40 seconds after it is asked (the
+ * lease is 60); before each such page another process tries to take the lease. Whether it got it, page by page.
+ */
+async function scheduleWithSlowPages(marker: string): Promise<boolean[]> {
+  const others: boolean[] = [];
+  const graph = Object.create(m.graph) as typeof m.graph;
+  graph.query = (async (...args: Parameters<typeof m.graph.query>) => {
+    if (args[1].includes(marker)) {
+      others.push(await m.repos.leases.acquire('messages-scheduler', 'another-process', 60_000, new Date()));
+      jest.setSystemTime(Date.now() + 40_000);
+    }
+    return m.graph.query(...args);
+  }) as typeof m.graph.query;
+  setClock(new Date());
+  try {
+    await runScheduler({ repos: m.repos, graph, logger, calendar: m.calendar, pageSize: 1 });
+  } finally {
+    jest.useRealTimers();
+    await m.repos.leases.release('messages-scheduler', 'another-process');
+  }
+  return others;
+}
+
 describe('the scheduler polling a long completions feed', () => {
   afterEach(() => jest.useRealTimers());
 
@@ -437,26 +461,8 @@ describe('the scheduler polling a long completions feed', () => {
     const members = ['M0031', 'M0032', 'M0033'];
     const id = await completedBy('A-LONG-FEED', members);
 
-    // Engagement answers each page of the feed 40 seconds after it is asked (the lease is 60): before each, another
-    // process tries to start a pass of its own.
-    const others: boolean[] = [];
-    const graph = Object.create(m.graph) as typeof m.graph;
-    graph.query = (async (...args: Parameters<typeof m.graph.query>) => {
-      if (args[1].includes('completedTasksSince')) {
-        others.push(
-          await m.repos.leases.acquire('messages-scheduler', 'another-process', 60_000, new Date()),
-        );
-        jest.setSystemTime(Date.now() + 40_000);
-      }
-      return m.graph.query(...args);
-    }) as typeof m.graph.query;
-    setClock(new Date());
-    try {
-      await runScheduler({ repos: m.repos, graph, logger, calendar: m.calendar, pageSize: 1 });
-    } finally {
-      jest.useRealTimers();
-      await m.repos.leases.release('messages-scheduler', 'another-process');
-    }
+    // Engagement answers each page of the feed 40 seconds after it is asked (the lease is 60).
+    const others = await scheduleWithSlowPages('completedTasksSince');
     expect(others.length).toBeGreaterThan(3);
     expect(others.filter(Boolean)).toEqual([]);
     expect(await memberIdsOf(id)).toEqual(members);
@@ -516,26 +522,8 @@ describe('the scheduler planning an occurrence for a large audience', () => {
     const members = ['M0037', 'M0038', 'M0039'];
     const id = await dueFor('Large audience', members);
 
-    // Members answers each page of the audience 40 seconds after it is asked (the lease is 60): before each, another
-    // process tries to start a pass of its own.
-    const others: boolean[] = [];
-    const graph = Object.create(m.graph) as typeof m.graph;
-    graph.query = (async (...args: Parameters<typeof m.graph.query>) => {
-      if (args[1].includes('AudiencePage')) {
-        others.push(
-          await m.repos.leases.acquire('messages-scheduler', 'another-process', 60_000, new Date()),
-        );
-        jest.setSystemTime(Date.now() + 40_000);
-      }
-      return m.graph.query(...args);
-    }) as typeof m.graph.query;
-    setClock(new Date());
-    try {
-      await runScheduler({ repos: m.repos, graph, logger, calendar: m.calendar, pageSize: 1 });
-    } finally {
-      jest.useRealTimers();
-      await m.repos.leases.release('messages-scheduler', 'another-process');
-    }
+    // Members answers each page of the audience 40 seconds after it is asked (the lease is 60).
+    const others = await scheduleWithSlowPages('AudiencePage');
     expect(others.length).toBeGreaterThanOrEqual(members.length);
     expect(others.filter(Boolean)).toEqual([]);
     expect(await memberIdsOf(id)).toEqual(members);
