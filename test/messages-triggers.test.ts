@@ -410,6 +410,29 @@ describe("engagement's feeds for the hub's subgraphs", () => {
   });
 });
 
+/** Another process takes the scheduler's lease over, as once the pass holding it stalled past it. */
+async function takeSchedulerLeaseOver(): Promise<boolean> {
+  await m.repos.leases.model
+    .updateOne({ _id: 'messages-scheduler' }, { $set: { until: new Date(0) } })
+    .exec();
+  return m.repos.leases.acquire('messages-scheduler', 'another-process', 600_000, new Date());
+}
+
+/** One scheduler pass, a page at a time, over `campaigns`; the lease another process took is given back after. */
+async function scheduleOnePageAtATime(campaigns: typeof m.repos.campaigns): Promise<void> {
+  try {
+    await runScheduler({
+      repos: { ...m.repos, campaigns },
+      graph: m.graph,
+      logger,
+      calendar: m.calendar,
+      pageSize: 1,
+    });
+  } finally {
+    await m.repos.leases.release('messages-scheduler', 'another-process');
+  }
+}
+
 /**
  * One scheduler pass, a page at a time, whose graph answers each query naming `marker` 40 seconds after it is asked (the
  * lease is 60); before each such page another process tries to take the lease. Whether it got it, page by page.
@@ -477,24 +500,11 @@ describe('the scheduler polling a long completions feed', () => {
     campaigns.setRun = async (...args: Parameters<typeof campaigns.setRun>) => {
       const moved = await m.repos.campaigns.setRun(...args);
       if (args[0] === id && !tookOver) {
-        await m.repos.leases.model
-          .updateOne({ _id: 'messages-scheduler' }, { $set: { until: new Date(0) } })
-          .exec();
-        tookOver = await m.repos.leases.acquire('messages-scheduler', 'another-process', 600_000, new Date());
+        tookOver = await takeSchedulerLeaseOver();
       }
       return moved;
     };
-    try {
-      await runScheduler({
-        repos: { ...m.repos, campaigns },
-        graph: m.graph,
-        logger,
-        calendar: m.calendar,
-        pageSize: 1,
-      });
-    } finally {
-      await m.repos.leases.release('messages-scheduler', 'another-process');
-    }
+    await scheduleOnePageAtATime(campaigns);
     expect(tookOver).toBe(true);
     expect(await memberIdsOf(id)).toHaveLength(1);
     // The next pass goes on from where the stopped one left the feed, and plans each completion once.
@@ -538,24 +548,11 @@ describe('the scheduler planning an occurrence for a large audience', () => {
     campaigns.pagePlanned = async (...args: Parameters<typeof campaigns.pagePlanned>) => {
       const saved = await m.repos.campaigns.pagePlanned(...args);
       if (args[0].startsWith(id) && !tookOver) {
-        await m.repos.leases.model
-          .updateOne({ _id: 'messages-scheduler' }, { $set: { until: new Date(0) } })
-          .exec();
-        tookOver = await m.repos.leases.acquire('messages-scheduler', 'another-process', 600_000, new Date());
+        tookOver = await takeSchedulerLeaseOver();
       }
       return saved;
     };
-    try {
-      await runScheduler({
-        repos: { ...m.repos, campaigns },
-        graph: m.graph,
-        logger,
-        calendar: m.calendar,
-        pageSize: 1,
-      });
-    } finally {
-      await m.repos.leases.release('messages-scheduler', 'another-process');
-    }
+    await scheduleOnePageAtATime(campaigns);
     expect(tookOver).toBe(true);
     expect(await memberIdsOf(id)).toHaveLength(1);
     // The next pass plans the rest of the occurrence at once, each member once.
