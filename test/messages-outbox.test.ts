@@ -1061,12 +1061,11 @@ describe('messages planned before a long pause', () => {
     }
   }`;
 
-  it('drops a daily digest not sent before its next day once resumed three months on, and sends that day’s', async () => {
-    // 09:30 UTC on 2 April: the 09:00 digest is planned, and the campaign paused before the sender gets to it.
-    const planned = new Date('2026-04-02T09:30:00Z');
+  /** A SERVICE daily digest at 09:00 UTC, planned at `planned` and paused before the sender gets to it; its id. */
+  async function pausedDigestPlannedAt(planned: Date, name: string): Promise<string> {
     setClock(planned, { running: true });
     const id = await m.approvedCampaign({
-      name: 'Daily digest (paused)',
+      name,
       purpose: 'SERVICE',
       audience: { segmentCode: 'EXPIRY_TEST' },
       trigger: { kind: 'RECURRING', at: '2026-04-01T09:00:00Z', every: 'DAILY' },
@@ -1074,6 +1073,13 @@ describe('messages planned before a long pause', () => {
     });
     await m.schedule();
     expect((await pause(id)).errors).toBeUndefined();
+    return id;
+  }
+
+  it('drops a daily digest not sent before its next day once resumed three months on, and sends that day’s', async () => {
+    // 09:30 UTC on 2 April: the 09:00 digest is planned, and the campaign paused before the sender gets to it.
+    const planned = new Date('2026-04-02T09:30:00Z');
+    const id = await pausedDigestPlannedAt(planned, 'Daily digest (paused)');
 
     // Three months on, at 09:30 again: resumed, that morning's digest is planned, and the sender runs.
     setClock(new Date(planned.getTime() + 91 * DAY), { running: true });
@@ -1108,16 +1114,7 @@ describe('messages planned before a long pause', () => {
 
   it('counts a paused campaign’s messages past their expiry as skipped EXPIRED, storing nothing meanwhile', async () => {
     const planned = new Date('2026-04-02T09:30:00Z');
-    setClock(planned, { running: true });
-    const id = await m.approvedCampaign({
-      name: 'Daily digest (paused, read)',
-      purpose: 'SERVICE',
-      audience: { segmentCode: 'EXPIRY_TEST' },
-      trigger: { kind: 'RECURRING', at: '2026-04-01T09:00:00Z', every: 'DAILY' },
-      variants: [{ key: 'A', weight: 1, templateIds: [templates.inApp] }],
-    });
-    await m.schedule();
-    expect((await pause(id)).errors).toBeUndefined();
+    const id = await pausedDigestPlannedAt(planned, 'Daily digest (paused, read)');
     const READ = `query ($id: ID!) {
       campaign(id: $id) {
         state
