@@ -220,6 +220,62 @@ describe('a draft with unsaved edits', () => {
     await expect(page.getByLabel('Code').inputValue()).resolves.toBe('WIN_BACK');
     await expect(asked().count()).resolves.toBe(0);
   });
+
+  const editWinBack = async () => {
+    await page.getByRole('button', { name: /^WIN_BACK/ }).click();
+    await name().fill('Win back, kept');
+  };
+  const expectKept = async () => {
+    await expect(name().inputValue()).resolves.toBe('Win back, kept');
+    await expect(page.getByLabel('Code').inputValue()).resolves.toBe('WIN_BACK');
+    // Still an edit: another pick asks first.
+    await page.getByRole('button', { name: /^SILVER_AGE/ }).click();
+    await asked().getByText('Your edits to WIN_BACK are not saved.').waitFor();
+  };
+
+  it('outlives leaving the screen and reloading the console, and goes when the operator logs out', async () => {
+    await logIn('ops.alice');
+    await editWinBack();
+    await page.getByRole('link', { name: 'Page preview' }).click();
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await expectKept();
+    await asked().getByRole('button', { name: 'Keep editing' }).click();
+    await page.reload();
+    await expectKept();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn('ops.alice');
+    await expect(name().inputValue()).resolves.toBe('');
+  });
+
+  it('is kept for its operator when their session ends without logging out, and never shown to another', async () => {
+    const endSession = async () => {
+      await page.evaluate(() => sessionStorage.removeItem('hub-console-token'));
+      await page.reload();
+    };
+    await logIn('ops.alice');
+    await editWinBack();
+    await endSession();
+    await logIn('ops.bob');
+    await expect(name().inputValue()).resolves.toBe('');
+    await expect(page.getByLabel('Code').inputValue()).resolves.toBe('');
+    await endSession();
+    await logIn('ops.alice');
+    await expectKept();
+  });
+
+  it('has the browser ask before the tab is closed while there are edits, and only then', async () => {
+    // Whether leaving would be cancelled, as the browser asks it (headless Chromium shows no dialog for it).
+    const leavingAsks = () =>
+      page.evaluate(() => !window.dispatchEvent(new Event('beforeunload', { cancelable: true })));
+    await logIn('ops.alice');
+    await page.getByRole('button', { name: /^WIN_BACK/ }).click();
+    await expect(leavingAsks()).resolves.toBe(false);
+    await name().fill('Win back, kept');
+    await expect(leavingAsks()).resolves.toBe(true);
+    await page.getByRole('button', { name: /^WIN_BACK/ }).click();
+    await asked().getByRole('button', { name: 'Discard them and open WIN_BACK' }).click();
+    await expect(leavingAsks()).resolves.toBe(false);
+  });
 });
 
 it('shows no audience beside a rule that cannot be sent, and says when its JSON does not parse', async () => {

@@ -31,7 +31,7 @@ export function App() {
         </nav>
         <span className="who">
           <b>{current.subject}</b>
-          <button type="button" onClick={() => session.end()}>
+          <button type="button" onClick={() => session.logOut()}>
             Log out
           </button>
         </span>

@@ -1,6 +1,7 @@
 // Who is logged in: the operator's bearer token, kept for this browser tab only (sessionStorage), and what its claims
 // say. The claims are read for the screen's sake; the gateway verifies the token on every request.
 import { useSyncExternalStore } from 'react';
+import { forgetKept } from './kept';
 
 export interface Session {
   token: string;
@@ -69,6 +70,11 @@ export const session = {
     current = null;
     notice = why;
     changed();
+  },
+  /** The operator chose to leave: their unsaved edits go too (a refused token keeps them for their next login). */
+  logOut() {
+    forgetKept();
+    session.end();
   },
 };
 

@@ -1,9 +1,11 @@
 // Segments: build a rule with a form (or as JSON when it nests deeper), see the audience and a sample of it update as
-// you edit (previewSegment), and save it (upsertSegment).
+// you edit (previewSegment), and save it (upsertSegment). The draft outlives leaving the screen (kept.ts).
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { hubErrors } from '../../app/errors';
+import { useKept, useWarnBeforeUnload } from '../../app/kept';
 import { Done, ErrorNotice } from '../../app/Notice';
+import type { ScreenProps } from '..';
 import { PREVIEW_SEGMENT, SEGMENTS, UPSERT_SEGMENT, type SegmentSummary } from './operations';
 import { fromRule, OPERATORS, toRule, type ConditionRow, type Operator, type RuleForm } from './rule';
 
@@ -20,6 +22,30 @@ interface Draft {
   json: string | null;
   /** The stored segment the draft was made from, and its version then; null for a new one. */
   basis: { code: string; version: number } | null;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+const isRow = (row: unknown): row is ConditionRow =>
+  isRecord(row) &&
+  typeof row.negate === 'boolean' &&
+  typeof row.field === 'string' &&
+  OPERATORS.includes(row.op as Operator) &&
+  typeof row.value === 'string';
+
+/** A draft as kept by this console (another version of it may have kept another shape). */
+function isDraft(value: unknown): value is Draft {
+  if (!isRecord(value) || !isRecord(value.form)) return false;
+  const { code, name, description, form, json, basis } = value;
+  return (
+    [code, name, description].every((text) => typeof text === 'string') &&
+    (form.match === 'all' || form.match === 'any') &&
+    Array.isArray(form.conditions) &&
+    form.conditions.every(isRow) &&
+    (json === null || typeof json === 'string') &&
+    (basis === null ||
+      (isRecord(basis) && typeof basis.code === 'string' && typeof basis.version === 'number'))
+  );
 }
 
 const newDraft = (): Draft => ({
@@ -60,11 +86,16 @@ function ruleOf(draft: Draft): unknown {
 const contentOf = (draft: Draft) =>
   JSON.stringify([draft.code, draft.name, draft.description, ruleOf(draft)]);
 
-export function SegmentsScreen() {
+export function SegmentsScreen({ operator }: ScreenProps) {
   const segments = useQuery(SEGMENTS);
-  const [draft, setDraft] = useState<Draft>(newDraft);
+  const [draft, setDraft] = useKept(operator, 'segments.draft', newDraft, isDraft);
   // What the draft holds as saved (or as opened): the draft differing from it has edits a pick would lose.
-  const [unedited, setUnedited] = useState(() => contentOf(newDraft()));
+  const [unedited, setUnedited] = useKept(
+    operator,
+    'segments.unedited',
+    () => contentOf(newDraft()),
+    (stored): stored is string => typeof stored === 'string',
+  );
   // A segment (or a new one) picked while the draft has unsaved edits: opened only once the operator says so.
   const [pending, setPending] = useState<{ label: string; draft: Draft } | null>(null);
   const [preview, previewed] = useMutation(PREVIEW_SEGMENT);
@@ -81,6 +112,7 @@ export function SegmentsScreen() {
       ? stored
       : null;
   const edited = contentOf(draft) !== unedited;
+  useWarnBeforeUnload(edited);
   /** Opens `next` in the editor; `asSaved` is what it holds as saved (`next` itself, unless it keeps edits). */
   const open = (next: Draft, asSaved: Draft = next) => {
     saved.reset();
