@@ -156,6 +156,79 @@ describe("a member's activities", () => {
     );
     expect(asOperator.errors).toBeUndefined();
   });
+
+  describe("on the page's activity cards", () => {
+    const PAGE_CARDS = `{
+      viewer {
+        page(channel: APP, key: "home") {
+          slots {
+            items {
+              ... on ActivityCard { activity { id viewerProgress { joined tasks { task { id } value completed } } } }
+            }
+          }
+        }
+      }
+    }`;
+    type Card = { activity: { id: string; viewerProgress: { joined: boolean } | null } };
+    const cardsOf = (response: Awaited<ReturnType<typeof graphql>>): Card[] => {
+      expect(response.errors).toBeUndefined();
+      return (response.data?.viewer.page.slots as { items: Partial<Card>[] }[])
+        .flatMap((slot) => slot.items)
+        .filter((item): item is Card => item.activity !== undefined);
+    };
+
+    it("shows the member's own progress in the page's one query", async () => {
+      const headers = await member('M0011');
+      const before = cardsOf(await graphql(hub.gatewayUrl, PAGE_CARDS, {}, headers));
+      expect(before.length).toBeGreaterThan(0);
+      expect(before.map((card) => card.activity.viewerProgress?.joined)).toEqual(before.map(() => false));
+      const { id } = before[0]!.activity;
+      expect((await graphql(hub.gatewayUrl, JOIN, { id }, headers)).errors).toBeUndefined();
+
+      const after = cardsOf(await graphql(hub.gatewayUrl, PAGE_CARDS, {}, headers));
+      const mine = (await graphql(hub.gatewayUrl, MY_ACTIVITIES, {}, headers)).data?.viewer.activities.find(
+        (entry: { activity: { id: string } }) => entry.activity.id === id,
+      );
+      const card = after.find((candidate) => candidate.activity.id === id)!;
+      expect(card.activity.viewerProgress).toEqual({
+        joined: true,
+        tasks: mine.tasks.map((task: { task: { id: string }; value: number; completed: boolean }) => ({
+          task: { id: task.task.id },
+          value: task.value,
+          completed: task.completed,
+        })),
+      });
+      // Another member's page says nothing of it.
+      const others = cardsOf(await graphql(hub.gatewayUrl, PAGE_CARDS, {}, await member('M0012')));
+      expect(others.find((candidate) => candidate.activity.id === id)?.activity.viewerProgress?.joined).toBe(
+        false,
+      );
+    });
+
+    it('is null for a guest and for an operator', async () => {
+      const guest = cardsOf(
+        await graphql(hub.gatewayUrl, PAGE_CARDS, {}, { 'x-device-id': 'activities-guest' }),
+      );
+      expect(guest.map((card) => card.activity.viewerProgress)).toEqual(guest.map(() => null));
+      const asOperator = await graphql(
+        hub.gatewayUrl,
+        `
+          {
+            activity(id: "A-SIGNIN") {
+              id
+              viewerProgress {
+                joined
+              }
+            }
+          }
+        `,
+        {},
+        operator,
+      );
+      expect(asOperator.errors).toBeUndefined();
+      expect(asOperator.data?.activity).toEqual({ id: 'A-SIGNIN', viewerProgress: null });
+    });
+  });
 });
 
 describe('joining', () => {

@@ -2,6 +2,7 @@
 import {
   Scope,
   checkCount,
+  deviceOfGuest,
   hasScope,
   notFound,
   parseRepresentation,
@@ -17,7 +18,14 @@ import type { Resolvers } from '../generated/resolvers';
 import { completedTasksPage } from './completions';
 import type { ActivityDoc } from './model';
 import { taskCurrency } from './tasks';
-import { createActivity, dailySignIn, joinActivity, memberActivities, updateActivity } from './operations';
+import {
+  createActivity,
+  dailySignIn,
+  joinActivity,
+  memberActivities,
+  progressOf,
+  updateActivity,
+} from './operations';
 
 const MAX_LIVE_IDS = 100;
 
@@ -114,6 +122,10 @@ export const activityResolvers: Resolvers = {
     participants: (activity, _args, ctx) => {
       requireScope(ctx.identity, Scope.OPERATOR);
       return ctx.loaders.participantsByActivity.load(activity._id);
+    },
+    viewerProgress: (activity, _args, ctx) => {
+      const memberId = ctx.identity.scopes.has(Scope.MEMBER) ? ctx.identity.subject : null;
+      return memberId && !deviceOfGuest(memberId) ? progressOf(ctx, activity, memberId) : null;
     },
   },
 

@@ -68,6 +68,12 @@ export type Activity = {
   updatedAt: Scalars['DateTime']['output'];
   /** Incremented on every change. Operator scope. */
   version: Scalars['Int']['output'];
+  /**
+   * The calling member's part in it — whether they joined, each task's progress — so that a page's activity card shows
+   * it in the page's one query. Null for a guest, an operator or a service: Member.activities gives a member's to
+   * operators.
+   */
+  viewerProgress?: Maybe<ActivityProgress>;
 };
 
 /** An activity to create or edit. */
@@ -1099,6 +1105,7 @@ export type ActivityResolvers<
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  viewerProgress?: Resolver<Maybe<ResolversTypes['ActivityProgress']>, ParentType, ContextType>;
 }>;
 
 export type ActivityProgressResolvers<
