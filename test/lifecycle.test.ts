@@ -12,11 +12,7 @@ import {
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
-import {
-  DEFAULT_LIFECYCLE_MODEL,
-  LIFECYCLE_DESCRIPTION,
-  LIFECYCLE_MODEL_NAME,
-} from '../subgraphs/analytics/src/domain/lifecycle';
+import { ensureDefaultModels } from '../subgraphs/analytics/src/authored-models';
 import { runLifecycleJob } from '../subgraphs/analytics/src/lifecycle-job';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import {
@@ -40,6 +36,7 @@ const MEMBER = 'M0999';
 const DAY_MS = 86_400_000;
 /** The bank's days the job counts. */
 const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
+const bankCurrency = testConfig.BANK_CURRENCY;
 
 beforeAll(async () => {
   // A run over the demo history takes a second or two on the Java fallback alone, more while other suites run: the
@@ -236,26 +233,16 @@ function activeToday(repos: Awaited<ReturnType<typeof openAnalytics>>, memberIds
 const numberedIds = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
 
-/** A database of its own gets the default stage model, as the seed publishes it. */
+/** A database of its own gets the default stage and rating models, as the seed publishes them. */
 function publishStageModel(repos: Awaited<ReturnType<typeof openAnalytics>>) {
-  return repos.models.publish(
-    {
-      name: LIFECYCLE_MODEL_NAME,
-      description: LIFECYCLE_DESCRIPTION,
-      parameters: DEFAULT_LIFECYCLE_MODEL,
-      metrics: {},
-      trainedAt: new Date(),
-      trainedBy: 'test',
-    },
-    new Date(),
-  );
+  return ensureDefaultModels(repos.models, 'test', new Date());
 }
 
 /** Members as the job sees it: takes and keeps every call, and lets the test act while the first is under way. */
 class RecordingGraph extends GraphClient {
   readonly handed: number[] = [];
   /** What each call handed over. */
-  readonly results: { memberId: string; stage: string }[] = [];
+  readonly results: { memberId: string; stage: string; tags: { code: string; value: unknown }[] }[] = [];
   constructor(
     private readonly during: (call: number) => Promise<void>,
     /** What members refuses of each call. */
@@ -274,7 +261,7 @@ class RecordingGraph extends GraphClient {
   ): Promise<GraphResponse<TData>> {
     const results = variables.results as unknown[];
     this.handed.push(results.length);
-    this.results.push(...(results as { memberId: string; stage: string }[]));
+    this.results.push(...(results as RecordingGraph['results']));
     await this.during(this.handed.length);
     const memberIds = (results as { memberId: string }[]).map((result) => result.memberId);
     const unknownMemberIds = this.unknownMemberIds(memberIds);
@@ -294,7 +281,7 @@ describe('a run whose lease another process took over', () => {
   it('stops applying once another run holds the lease, so two runs never interleave their results', async () => {
     const connection = await testDatabase('lifecycle-lease');
     const repos = await openAnalytics(connection);
-    // Its own data: the stage model, and 1,001 members active today, three pages of results.
+    // Its own data: the stage model, and 1,001 members active today, six pages of results.
     await publishStageModel(repos);
     await activeToday(repos, numberedIds('M-lease-', 1_001));
     // While the first page is applied, the run's lease lapses (a run past its lifetime) and another process takes it.
@@ -304,10 +291,10 @@ describe('a run whose lease another process took over', () => {
       expect(await repos.leases.acquire('lifecycle', 'another-process', 600_000, new Date())).toBe(true);
     });
     try {
-      const run = runLifecycleJob({ repos, graph, logger: testLogger, calendar }, new Date());
+      const run = runLifecycleJob({ repos, graph, logger: testLogger, calendar, bankCurrency }, new Date());
       await expect(run).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
       // Only the first page went out before the takeover; the other run applies its own.
-      expect(graph.handed).toEqual([500]);
+      expect(graph.handed).toEqual([200]);
       expect(await repos.leases.model.findById('lifecycle').lean().exec()).toMatchObject({
         holder: 'another-process',
       });
@@ -330,8 +317,8 @@ describe('computed tags members refuses', () => {
     const lines: string[] = [];
     const logger = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
     try {
-      const run = await runLifecycleJob({ repos, graph, logger, calendar }, new Date());
-      expect(graph.handed).toEqual([500, 200]);
+      const run = await runLifecycleJob({ repos, graph, logger, calendar, bankCurrency }, new Date());
+      expect(graph.handed).toEqual([200, 200, 200, 100]);
       expect(run.refusedTags).toEqual([{ code: 'churn_risk', reason: 'NOT_COMPUTED', members: 700 }]);
       const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
       expect(warnings).toHaveLength(1);
@@ -349,12 +336,15 @@ describe('results naming no member', () => {
     await publishStageModel(repos);
     const memberIds = numberedIds('M-unknown-', 600);
     await activeToday(repos, memberIds);
-    // Members knows no member by every tenth id, in both pages.
+    // Members knows no member by every tenth id, in every page.
     const gone = (ids: string[]) => ids.filter((memberId) => Number(memberId.slice(-4)) % 10 === 0);
     const graph = new RecordingGraph(async () => undefined, undefined, gone);
     try {
-      const run = await runLifecycleJob({ repos, graph, logger: testLogger, calendar }, new Date());
-      expect(graph.handed).toEqual([500, 100]);
+      const run = await runLifecycleJob(
+        { repos, graph, logger: testLogger, calendar, bankCurrency },
+        new Date(),
+      );
+      expect(graph.handed).toEqual([200, 200, 200]);
       expect(run.unknownMemberIds).toEqual(gone(memberIds));
       expect(run).toMatchObject({ written: true, members: 540, unchanged: 540, unknownMembers: 60 });
       expect(run.stages).toEqual([{ stage: 'ACTIVATION', members: 540 }]);
@@ -378,7 +368,7 @@ describe('results naming no member', () => {
     const lines: string[] = [];
     const logger = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
     try {
-      const run = await runLifecycleJob({ repos, graph, logger, calendar }, new Date());
+      const run = await runLifecycleJob({ repos, graph, logger, calendar, bankCurrency }, new Date());
       expect(run).toMatchObject({ written: true, members: 0, unknownMembers: 1_200 });
       expect(run.unknownMemberIds).toEqual(memberIds.slice(0, 100));
       const warning = lines.map((line) => JSON.parse(line)).find((entry) => entry.level === 40);
@@ -402,7 +392,7 @@ describe('ids that can be no member id', () => {
     const lines: string[] = [];
     const logger = createLogger('test', 'info', { write: (line: string) => void lines.push(line) });
     try {
-      const run = await runLifecycleJob({ repos, graph, logger, calendar }, new Date());
+      const run = await runLifecycleJob({ repos, graph, logger, calendar, bankCurrency }, new Date());
       expect(graph.results.map((result) => result.memberId)).toEqual(['M-odd-0001', 'M-odd-0002']);
       expect(run).toMatchObject({ written: true, members: 2, unchanged: 2, unknownMembers: 0 });
       const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
@@ -442,11 +432,28 @@ describe('purchases', () => {
     await activeToday(repos, ['M-claims', 'M-bought']);
     const graph = new RecordingGraph(async () => undefined);
     try {
-      await runLifecycleJob({ repos, graph, logger: testLogger, calendar }, now);
+      const run = await runLifecycleJob({ repos, graph, logger: testLogger, calendar, bankCurrency }, now);
       expect(Object.fromEntries(graph.results.map((result) => [result.memberId, result.stage]))).toEqual({
         'M-bought': 'REVENUE',
         'M-claims': 'ACTIVATION',
       });
+      // The member rating reads the same purchases: one of 1,000 today, or none.
+      const rating = (memberId: string) =>
+        graph.results
+          .find((result) => result.memberId === memberId)
+          ?.tags.filter(({ code }) => ['rfm_score', 'rfm_cell', 'member_rating'].includes(code));
+      expect(rating('M-bought')).toEqual([
+        { code: 'rfm_score', value: 2 },
+        { code: 'rfm_cell', value: 'R5F1M1' },
+        { code: 'member_rating', value: 'PROMISING' },
+      ]);
+      expect(rating('M-claims')).toEqual([
+        { code: 'rfm_score', value: 1 },
+        { code: 'rfm_cell', value: 'R1F1M1' },
+        { code: 'member_rating', value: 'PROSPECT' },
+      ]);
+      expect(run.ratings).toContainEqual({ rating: 'PROMISING', members: 1 });
+      expect(run.ratings).toContainEqual({ rating: 'PROSPECT', members: 1 });
     } finally {
       await dropAndClose(connection);
     }

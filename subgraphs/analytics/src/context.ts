@@ -35,6 +35,8 @@ export interface AnalyticsServices {
   graph: GraphClient;
   /** The bank's business days (BANK_TIME_ZONE): what every day bucket here counts. */
   calendar: BankCalendar;
+  /** The bank's currency (BANK_CURRENCY): the only one a member rating sums amounts in. */
+  bankCurrency: string;
   /** Runs the lifecycle job as of a day, under its lease. */
   runLifecycle: (asOf: Date, requestId: string) => Promise<LifecycleJobRun>;
 }

@@ -1,6 +1,6 @@
-// The lifecycle job: works out every recently active member's engagement metrics and 2A3R / AARRR stage from their
-// events, by the stage model in the registry, and hands the results to members through the graph with the hub's
-// service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing;
+// The lifecycle job: works out every recently active member's engagement metrics, 2A3R / AARRR stage and member rating
+// (RFM) from their events, by the stage and rating models in the registry, and hands the results to members through the
+// graph with the hub's service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing;
 // a lease lets one run at a time go ahead, in any process, and a second run at once is skipped; a run renews it
 // before each page of results and stops if another run took it over. Members keeps only a member's current stage, so
 // only a run as of today writes; one as of another day computes and reports, and writes nothing.
@@ -18,14 +18,19 @@ import {
   type GraphCaller,
   type Logger,
 } from '@bank-hub/shared';
+import { LIFECYCLE_STAGE_MODEL, MEMBER_RATING_MODEL, activeModel } from './authored-models';
 import { PRODUCTS_SERVICE } from './domain/events';
-import { LIFECYCLE_MODEL_NAME, churnRisk, metricsOf, parseLifecycleModel, stageOf } from './domain/lifecycle';
+import { churnRisk, metricsOf, stageOf } from './domain/lifecycle';
+import { MAX_MONETARY_THRESHOLD, MEMBER_RATINGS, ratingOf, type MemberRating } from './domain/rating';
 import type { AnalyticsRepositories } from './models';
 
 /** Members whose last activity is older than this are left as the last run put them (CHURNED, by then). */
 const LOOKBACK_DAYS = 180;
-/** The most results members accepts in one applyLifecycle call. */
-const RESULTS_PER_CALL = 500;
+/**
+ * Results per applyLifecycle call (members accepts 500): each result is up to two conditional updates there, so a page
+ * of 500 could outlast the graph client's timeout on a loaded database and fail the run; 200 answer well within it.
+ */
+const RESULTS_PER_CALL = 200;
 /** Longer than any page of a run (the run renews it before each); a crashed holder's lease lapses after it. */
 const LEASE_MS = 10 * 60_000;
 const JOB = 'lifecycle';
@@ -44,12 +49,16 @@ export interface LifecycleJobRun {
   written: boolean;
   asOf: Date;
   modelVersion: number | null;
+  /** The rating model version used. */
+  ratingModelVersion: number | null;
   /** Members written (or already as computed); of a run that wrote nothing, members computed. */
   members: number;
   stagesChanged: number;
   tagsChanged: number;
   unchanged: number;
   stages: { stage: LifecycleStage; members: number }[];
+  /** Of `members`, how many got each rating: every rating, in MEMBER_RATINGS order. */
+  ratings: { rating: MemberRating; members: number }[];
   /** Computed tags members refused (an operator made one MANUAL, say), with how many members' values it refused. */
   refusedTags: RefusedTagCount[];
   /** Results members found no member for: nothing written, and in no other figure. */
@@ -84,22 +93,55 @@ export interface LifecycleJobDependencies {
   logger: Logger;
   /** The run counts the bank's days, as of the bank's day of `asOf`. */
   calendar: BankCalendar;
+  /** The bank's currency (BANK_CURRENCY): the only one whose amounts a rating sums. */
+  bankCurrency: string;
 }
 
-/** Every member active in the lookback, with their stage and engagement tags as of `asOfDay`, by member id. */
-async function computeResults(repos: AnalyticsRepositories, logger: Logger, asOfDay: DayKey) {
-  const stored = await repos.models.active(LIFECYCLE_MODEL_NAME);
-  if (!stored) throw hubError(ErrorCode.FAILED_PRECONDITION, 'no lifecycle model is active');
-  const model = parseLifecycleModel(stored.parameters);
-  const [activity, purchaseCounts, shareCounts] = await Promise.all([
+/**
+ * The most one purchase counts for in a rating: an amount above the highest threshold a rating model may set is no
+ * purchase a member made (a unit mistake, a test), and would outweigh every real one.
+ */
+const MAX_PURCHASE_AMOUNT = MAX_MONETARY_THRESHOLD;
+
+/** One member's results: what members is handed, and the rating the run counts. */
+interface MemberResult {
+  memberId: string;
+  stage: LifecycleStage;
+  rating: MemberRating;
+  tags: { code: string; value: string | number }[];
+}
+
+/**
+ * Every member active in the lookback, with their stage, engagement tags and rating as of `asOfDay`, by member id. A
+ * member rated with no purchase in the rating window is a PROSPECT, with every score 1.
+ */
+async function computeResults(
+  repos: AnalyticsRepositories,
+  logger: Logger,
+  asOfDay: DayKey,
+  bankCurrency: string,
+) {
+  const [stages, rating] = await Promise.all([
+    activeModel(repos.models, LIFECYCLE_STAGE_MODEL),
+    activeModel(repos.models, MEMBER_RATING_MODEL),
+  ]);
+  const [activity, purchaseCounts, shareCounts, purchaseHistory] = await Promise.all([
     repos.rollups.activeDaysByMember(addDays(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
     // Products' record of each completed flow, once; an app may send its own flow_completed too.
     repos.events.countsByMember(['flow_completed'], addDays(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
     repos.events.countsByMember(['share'], addDays(asOfDay, -29), asOfDay),
+    repos.events.purchasesByMember(
+      addDays(asOfDay, -(rating.model.windowDays - 1)),
+      asOfDay,
+      PRODUCTS_SERVICE,
+      bankCurrency,
+      MAX_PURCHASE_AMOUNT,
+    ),
   ]);
   const perMember = (counts: typeof purchaseCounts) => new Map(counts.map(({ _id, n }) => [_id.memberId, n]));
   const purchases = perMember(purchaseCounts);
   const shares = perMember(shareCounts);
+  const histories = new Map(purchaseHistory.map((history) => [history._id, history]));
   // Events stored before analytics checked a member token's subject may name ids no member can have: members would
   // refuse a page holding one, and naming them back could take a page's answer past any bound. Counted, never named.
   const members = activity.filter(({ _id: memberId }) => MEMBER_ID.test(memberId));
@@ -110,23 +152,38 @@ async function computeResults(repos: AnalyticsRepositories, logger: Logger, asOf
     );
   const results = members
     .sort((a, b) => a._id.localeCompare(b._id))
-    .map(({ _id: memberId, days }) => {
+    .map(({ _id: memberId, days }): MemberResult => {
       const metrics = metricsOf(
         days,
         { purchases90: purchases.get(memberId) ?? 0, shares30: shares.get(memberId) ?? 0 },
         asOfDay,
       );
+      const history = histories.get(memberId);
+      const rated = ratingOf(
+        {
+          purchases: history?.purchases ?? 0,
+          // Only a number: a sum the database made of something else (a decimal written by hand) counts as none.
+          amount: typeof history?.amount === 'number' ? history.amount : 0,
+          lastDay: history?.lastDay ?? null,
+        },
+        asOfDay,
+        rating.model,
+      );
       return {
         memberId,
-        stage: stageOf(metrics, model),
+        stage: stageOf(metrics, stages.model),
+        rating: rated.rating,
         tags: [
           { code: 'active_days_30', value: metrics.active_days_30 },
           { code: 'days_since_active', value: metrics.days_since_active },
           { code: 'churn_risk', value: churnRisk(metrics) },
+          { code: 'rfm_score', value: rated.rfmScore },
+          { code: 'rfm_cell', value: rated.cell },
+          { code: 'member_rating', value: rated.rating },
         ],
       };
     });
-  return { modelVersion: stored.version, results };
+  return { modelVersion: stages.version, ratingModelVersion: rating.version, results };
 }
 
 function stageCounts(results: readonly { stage: LifecycleStage }[]) {
@@ -135,8 +192,18 @@ function stageCounts(results: readonly { stage: LifecycleStage }[]) {
   return [...byStage].map(([stage, members]) => ({ stage, members }));
 }
 
+function ratingCounts(results: readonly { rating: MemberRating }[]) {
+  return MEMBER_RATINGS.map((rating) => ({
+    rating,
+    members: results.filter((result) => result.rating === rating).length,
+  }));
+}
+
+/** What members is handed of a result: its input type has no rating. */
+const handed = ({ memberId, stage, tags }: MemberResult) => ({ memberId, stage, tags });
+
 export async function runLifecycleJob(
-  { repos, graph, logger, calendar }: LifecycleJobDependencies,
+  { repos, graph, logger, calendar, bankCurrency }: LifecycleJobDependencies,
   asOf: Date,
   requestId: string = randomUUID(),
 ): Promise<LifecycleJobRun> {
@@ -153,14 +220,21 @@ export async function runLifecycleJob(
   // with AT_RISK and CHURNED (a day ahead), which win-back campaigns then reach. They are computed, never written, and
   // need no lease.
   if (asOfDay !== calendar.dayOf(new Date())) {
-    const { modelVersion, results } = await computeResults(repos, logger.child({ requestId }), asOfDay);
+    const { modelVersion, ratingModelVersion, results } = await computeResults(
+      repos,
+      logger.child({ requestId }),
+      asOfDay,
+      bankCurrency,
+    );
     return {
       ran: true,
       written: false,
       asOf,
       modelVersion,
+      ratingModelVersion,
       members: results.length,
       stages: stageCounts(results),
+      ratings: ratingCounts(results),
       ...nothing,
     };
   }
@@ -170,13 +244,20 @@ export async function runLifecycleJob(
     written: false,
     asOf,
     modelVersion: null,
+    ratingModelVersion: null,
     members: 0,
     stages: [],
+    ratings: [],
     ...nothing,
   };
   if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return skipped;
   try {
-    const { modelVersion, results } = await computeResults(repos, logger.child({ requestId }), asOfDay);
+    const { modelVersion, ratingModelVersion, results } = await computeResults(
+      repos,
+      logger.child({ requestId }),
+      asOfDay,
+      bankCurrency,
+    );
     const caller: GraphCaller = { identity: SERVICE_IDENTITY, requestId };
     const total = { stagesChanged: 0, tagsChanged: 0, unchanged: 0 };
     const refused = new Map<string, RefusedTagCount>();
@@ -191,7 +272,7 @@ export async function runLifecycleJob(
           });
         }
         const response = await graph.query<{ applyLifecycle: Applied }>(caller, APPLY, {
-          results: results.slice(i, i + RESULTS_PER_CALL),
+          results: results.slice(i, i + RESULTS_PER_CALL).map(handed),
         });
         const applied = response.data?.applyLifecycle;
         if (!applied) {
@@ -231,9 +312,11 @@ export async function runLifecycleJob(
       written: true,
       asOf,
       modelVersion,
+      ratingModelVersion,
       members: written.length,
       ...total,
       stages: stageCounts(written),
+      ratings: ratingCounts(written),
       refusedTags: [...refused.values()],
       unknownMembers: unknownIds.length,
       unknownMemberIds: unknownIds.slice(0, UNKNOWN_IDS_NAMED),
@@ -244,7 +327,14 @@ export async function runLifecycleJob(
         'members knows no member by some results',
       );
     logger.info(
-      { requestId, ...run, stages: undefined, refusedTags: undefined, unknownMemberIds: undefined },
+      {
+        requestId,
+        ...run,
+        stages: undefined,
+        ratings: undefined,
+        refusedTags: undefined,
+        unknownMemberIds: undefined,
+      },
       'lifecycle job applied',
     );
     return run;

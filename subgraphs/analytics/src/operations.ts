@@ -1,6 +1,7 @@
 // What operators change in analytics, each checked, done, and recorded in the audit log with who and which request:
-// the tracking plan, runs of the lifecycle job, training and activating models.
+// the tracking plan, runs of the lifecycle job, training, publishing and activating models.
 import { ErrorCode, Scope, badInput, checked, hubError, notFound, requireScope } from '@bank-hub/shared';
+import { publishAuthored } from './authored-models';
 import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
 import type { AnalyticsContext } from './context';
 import { checkTrackedEvent } from './domain/plan';
@@ -48,7 +49,11 @@ export async function runLifecycle(ctx: AnalyticsContext, asOf: Date | null | un
       targetType: 'JOB',
       targetId: 'lifecycle',
       before: null,
-      after: { ...run, stages: Object.fromEntries(run.stages.map(({ stage, members }) => [stage, members])) },
+      after: {
+        ...run,
+        stages: Object.fromEntries(run.stages.map(({ stage, members }) => [stage, members])),
+        ratings: Object.fromEntries(run.ratings.map(({ rating, members }) => [rating, members])),
+      },
       requestId: ctx.requestId,
     });
   }
@@ -66,6 +71,27 @@ export async function retrainCreativeBandit(ctx: AnalyticsContext) {
     targetId: version._id,
     before: null,
     after: { version: version.version, metrics: version.metrics, active: head.active, shadow: head.shadow },
+    requestId: ctx.requestId,
+  });
+  return version;
+}
+
+/** A new version of a model operators write (the stage or rating model), checked; it serves unless one is pinned. */
+export async function publishModelVersion(ctx: AnalyticsContext, name: string, parameters: unknown) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  const { version, head } = await publishAuthored(ctx.repos.models, name, parameters, operator, ctx.now);
+  await ctx.repos.audit.record({
+    actor: operator,
+    action: 'publishModelVersion',
+    targetType: 'MODEL',
+    targetId: version._id,
+    before: null,
+    after: {
+      version: version.version,
+      parameters: version.parameters,
+      active: head.active,
+      shadow: head.shadow,
+    },
     requestId: ctx.requestId,
   });
   return version;

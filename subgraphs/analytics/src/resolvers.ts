@@ -12,7 +12,8 @@ import {
   requireScope,
 } from '@bank-hub/shared';
 import { activeMembers, experimentOf, funnel, retention } from './analysis';
-import { LIFECYCLE_METRICS, LIFECYCLE_MODEL_NAME, parseLifecycleModel } from './domain/lifecycle';
+import { LIFECYCLE_STAGE_MODEL, MEMBER_RATING_MODEL, parsedVersion } from './authored-models';
+import { LIFECYCLE_METRICS } from './domain/lifecycle';
 import { windowStart } from './domain/rollups';
 import { creativeStats, productStats } from './domain/stats';
 import type { Resolvers } from './generated/resolvers';
@@ -23,6 +24,7 @@ import {
   activateModelVersion,
   defineTrackedEvent,
   modelVersion,
+  publishModelVersion,
   retrainCreativeBandit,
   runLifecycle,
 } from './operations';
@@ -65,11 +67,19 @@ export const resolvers: Resolvers = {
       return retention(ctx, weeks ?? 8, channel ?? null);
     },
     lifecycleModel: async (_parent, _args, ctx) => {
-      const stored = await modelVersion(ctx, LIFECYCLE_MODEL_NAME, null);
+      const stored = await modelVersion(ctx, LIFECYCLE_STAGE_MODEL.name, null);
       return {
         version: stored.version,
         metrics: [...LIFECYCLE_METRICS],
-        ...parseLifecycleModel(stored.parameters),
+        ...parsedVersion(LIFECYCLE_STAGE_MODEL, stored),
+      };
+    },
+    memberRatingModel: async (_parent, _args, ctx) => {
+      const stored = await modelVersion(ctx, MEMBER_RATING_MODEL.name, null);
+      return {
+        version: stored.version,
+        currency: ctx.bankCurrency,
+        ...parsedVersion(MEMBER_RATING_MODEL, stored),
       };
     },
     models: (_parent, _args, ctx) => {
@@ -108,6 +118,7 @@ export const resolvers: Resolvers = {
     retrainCreativeBandit: (_parent, _args, ctx) => retrainCreativeBandit(ctx),
     activateModelVersion: (_parent, { name, version, pin }, ctx) =>
       activateModelVersion(ctx, name, version, pin ?? true),
+    publishModelVersion: (_parent, { name, parameters }, ctx) => publishModelVersion(ctx, name, parameters),
   },
 
   TrackedEvent: { name: (definition) => definition._id },

@@ -1,14 +1,15 @@
 // Demo data for analytics: the tracking plan, 90 days of deterministic history of what the demo population did
 // (sign-ins and page views on every channel, impressions and clicks of the APP home page's creatives and of its A/B
-// test, product views, service flows, shares), its rollups, and the first version of each model — so that stats,
-// funnels, retention, the lifecycle job and the bandit all show something on the first `npm start`.
+// test, product views, service flows and purchases, shares), its rollups, and the first version of each model — so that
+// stats, funnels, retention, the lifecycle job (stages and member ratings) and the bandit all show something on the
+// first `npm start`.
 import type { Model } from 'mongoose';
 import { addDays, type BankCalendar } from '@bank-hub/shared';
 import { assignVariant } from '@bank-hub/targeting';
 import { mulberry32 } from './domain/random';
 import { PRODUCTS_SERVICE } from './domain/events';
+import { ensureDefaultModels } from './authored-models';
 import { trainCreativeBandit } from './bandit-job';
-import { DEFAULT_LIFECYCLE_MODEL, LIFECYCLE_DESCRIPTION, LIFECYCLE_MODEL_NAME } from './domain/lifecycle';
 import { RollupTally } from './domain/rollups';
 import { recentClosedDays } from './rollup-job';
 import type { AnalyticsRepositories } from './models';
@@ -301,17 +302,7 @@ export async function seedAnalytics(
       [...tally.exposures.values()].filter((exposure) => exposure.day >= recent).map(sealedIfOver),
     ),
   ]);
-  await repos.models.publish(
-    {
-      name: LIFECYCLE_MODEL_NAME,
-      description: LIFECYCLE_DESCRIPTION,
-      parameters: DEFAULT_LIFECYCLE_MODEL,
-      metrics: { rules: DEFAULT_LIFECYCLE_MODEL.rules.length },
-      trainedAt: SEEDED_AT,
-      trainedBy: 'seed',
-    },
-    SEEDED_AT,
-  );
+  await ensureDefaultModels(repos.models, 'seed', SEEDED_AT);
   await trainCreativeBandit(repos, calendar, 'seed', now);
 }
 

@@ -11,6 +11,7 @@ import {
   type HttpGraphQLServer,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
+import { ensureDefaultModels } from './authored-models';
 import { trainOnSchedule } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
@@ -33,6 +34,8 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
   const repos = await openRepositories(dependencies.connection);
   // Before the plan is first read: a plan seeded before a service's property would drop that service's events.
   await ensureRecordedProperties(repos);
+  // A registry seeded before the rating model existed gets its default: the lifecycle job needs an active one.
+  await ensureDefaultModels(repos.models, SERVICE_IDENTITY.subject!, new Date());
   // Once per server: every day bucket of analytics is the bank's business day.
   const calendar = new BankCalendar(config.BANK_TIME_ZONE);
   const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, calendar, logger);
@@ -46,7 +49,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     perMember: config.EVENTS_PER_MEMBER_PER_MINUTE,
   });
   const runLifecycle = (asOf: Date, requestId?: string) =>
-    runLifecycleJob({ repos, graph, logger, calendar }, asOf, requestId);
+    runLifecycleJob({ repos, graph, logger, calendar, bankCurrency: config.BANK_CURRENCY }, asOf, requestId);
   const jobs = [
     scheduleJob(
       'rollups',
@@ -79,7 +82,17 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<AnalyticsContext>,
     dependencies,
-    context: createContext({ repos, plan, bandit, sink, rateLimit, graph, calendar, runLifecycle }),
+    context: createContext({
+      repos,
+      plan,
+      bandit,
+      sink,
+      rateLimit,
+      graph,
+      calendar,
+      bankCurrency: config.BANK_CURRENCY,
+      runLifecycle,
+    }),
     routes: collectRoute({ sink, rateLimit, calendar, plan: () => plan.get() }),
     // Acknowledged events are already stored; what waits is their rollup increments.
     onStop: async () => {

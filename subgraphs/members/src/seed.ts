@@ -64,7 +64,30 @@ export const TAGS: TagSeed[] = [
     'COMPUTED',
     'Engagement 0-100 over the last 90 days',
   ),
-  tag('rfm_score', 'RFM 评分', 'behaviour', 'NUMBER', 'COMPUTED', 'Recency-frequency-monetary score 1-5'),
+  tag(
+    'rfm_score',
+    'RFM 评分',
+    'rating',
+    'NUMBER',
+    'COMPUTED',
+    'Recency-frequency-monetary score 1-5 of the last year of purchases (lifecycle job, member rating model)',
+  ),
+  tag(
+    'rfm_cell',
+    'RFM 分格',
+    'rating',
+    'STRING',
+    'COMPUTED',
+    'The recency, frequency and monetary scores behind rfm_score, e.g. R5F3M4 (lifecycle job)',
+  ),
+  tag(
+    'member_rating',
+    '会员评级',
+    'rating',
+    'STRING',
+    'COMPUTED',
+    'PROSPECT, CHAMPION, LOYAL, CANNOT_LOSE, PROMISING, NEEDS_ATTENTION or HIBERNATING (lifecycle job)',
+  ),
   tag('days_since_login', '未登录天数', 'behaviour', 'NUMBER', 'COMPUTED', 'Days since the last login'),
   tag(
     'active_days_30',
@@ -221,11 +244,14 @@ function member(id: string, n: number, next: () => number): MemberDoc {
   const growthPoints = Math.round(10 ** (1 + next() * 4.6)) + (wealthy ? 20_000 : 0);
   const level = levelForGrowthPoints(LEVELS, growthPoints);
   const interests = INTERESTS.filter(() => next() < 0.3);
+  const engagementScore = stage === 'CHURNED' ? Math.floor(next() * 10) : Math.floor(next() * 100);
+  // The draw a random rfm_score once took, kept so that the rest of the population stays the same: the rating is the
+  // lifecycle job's, from purchases, not the seed's.
+  next();
   const tags: Record<string, TagValue> = {
     aum,
     aum_band: aumBand(aum),
-    engagement_score: stage === 'CHURNED' ? Math.floor(next() * 10) : Math.floor(next() * 100),
-    rfm_score: 1 + Math.floor(next() * 5),
+    engagement_score: engagementScore,
     days_since_login: stage === 'CHURNED' ? 90 + Math.floor(next() * 300) : Math.floor(next() * 60),
     preferred_channel: pick(CHANNELS),
   };
@@ -283,7 +309,6 @@ export const DEMO_MEMBERS: MemberDoc[] = [
       interests: ['sports', 'travel'],
       preferred_channel: 'MINI_PROGRAM',
       engagement_score: 35,
-      rfm_score: 1,
       days_since_login: 2,
     },
     levelCode: 'STANDARD',
@@ -313,7 +338,6 @@ export const DEMO_MEMBERS: MemberDoc[] = [
       interests: ['investing', 'travel', 'healthcare'],
       preferred_channel: 'APP',
       engagement_score: 88,
-      rfm_score: 5,
       days_since_login: 1,
     },
     levelCode: 'DIAMOND',

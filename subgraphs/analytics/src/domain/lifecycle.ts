@@ -93,6 +93,8 @@ export const LIFECYCLE_METRICS: readonly { name: keyof EngagementMetrics; descri
   { name: 'shares_30', description: 'Things shared (share) in the last 30 days.' },
 ];
 
+const MAX_LIFECYCLE_RULES = 50;
+
 /**
  * A stage model as stored in the registry, checked before it decides anyone's stage: known stages, rules over the
  * metrics only. Throws on anything else, naming what is wrong.
@@ -102,6 +104,8 @@ export function parseLifecycleModel(parameters: unknown): LifecycleModel {
   const model = parameters as Partial<Record<'rules' | 'fallback', unknown>> | null;
   if (!model || !Array.isArray(model.rules) || !isLifecycleStage(model.fallback))
     throw new Error('a lifecycle model has rules and a fallback stage');
+  // Every member's stage is tried against them in turn, on every run.
+  if (model.rules.length > MAX_LIFECYCLE_RULES) throw new Error(`rules: at most ${MAX_LIFECYCLE_RULES}`);
   const rules = model.rules.map((entry: unknown, i): LifecycleRule => {
     const candidate = entry as Partial<Record<'stage' | 'description' | 'rule', unknown>> | null;
     if (!candidate || !isLifecycleStage(candidate.stage) || typeof candidate.description !== 'string')

@@ -378,6 +378,10 @@ export type LifecycleRun = {
   modelVersion?: Maybe<Scalars['Int']['output']>;
   /** False when another run was under way: this one did nothing and changed nothing. */
   ran: Scalars['Boolean']['output'];
+  /** The member rating model version used. */
+  ratingModelVersion?: Maybe<Scalars['Int']['output']>;
+  /** How many of `members` the run gave each rating: every rating, in the order of MemberRating (empty when ran is false). */
+  ratings: Array<MemberRatingCount>;
   /**
    * Computed tags members refused to write (an operator made one MANUAL or took it out of the library, say), each with
    * how many members' values it refused; their stages and other tags were applied. Also logged once per run.
@@ -450,6 +454,66 @@ export type MemberEventInput = {
   occurredAt: Scalars['DateTime']['input'];
   /** Its properties, as the tracking plan types them. */
   properties?: InputMaybe<Scalars['EventProperties']['input']>;
+};
+
+/**
+ * A member rating (会员评级) grade, from the member's RFM scores (recency, frequency, monetary, each 1-5); the first that
+ * applies, in this order. Members carries it as the COMPUTED tag `member_rating`.
+ */
+export type MemberRating =
+  /** Recency 1 or 2, and frequency or monetary 4 or more: valuable, but has not bought for long. */
+  | 'CANNOT_LOSE'
+  /** Recency, frequency and monetary all 4 or 5: bought recently, often and much. */
+  | 'CHAMPION'
+  /** Recency 1 or 2 (and none of the above): bought little, long ago. */
+  | 'HIBERNATING'
+  /** Recency 3 or more, and frequency or monetary 4 or more: valuable and still buying. */
+  | 'LOYAL'
+  /** Recency 3 (and none of the above). */
+  | 'NEEDS_ATTENTION'
+  /** Recency 4 or 5 (and none of the above): bought recently, not yet often or much. */
+  | 'PROMISING'
+  /** No purchase in the rating window (every score 1). */
+  | 'PROSPECT';
+
+/** Members the lifecycle job gave one rating. */
+export type MemberRatingCount = {
+  __typename?: 'MemberRatingCount';
+  /** Members the run gave it. */
+  members: Scalars['Int']['output'];
+  /** The rating. */
+  rating: MemberRating;
+};
+
+/**
+ * The member rating (RFM) model: thresholds that score each member's purchases 1-5. Data in the model registry (name
+ * `member-rating`), read by the lifecycle job; publishModelVersion replaces it.
+ */
+export type MemberRatingModel = {
+  __typename?: 'MemberRatingModel';
+  /** The currency amounts are summed in (BANK_CURRENCY): amounts in any other currency, or in none, never count. */
+  currency: Scalars['String']['output'];
+  /**
+   * Purchases in the window, 4 ascending thresholds: at least the fourth scores frequency 5, the third 4, the second 3,
+   * the first 2; fewer 1.
+   */
+  frequency: Array<Scalars['Int']['output']>;
+  /**
+   * The sum of the window's purchase amounts in the bank's currency, 4 ascending thresholds: at least the fourth scores
+   * monetary 5, the third 4, the second 3, the first 2; less 1.
+   */
+  monetary: Array<Scalars['Float']['output']>;
+  /**
+   * Days since the last purchase, 4 ascending thresholds: at most the first scores recency 5, at most the second 4, the
+   * third 3, the fourth 2; longer, or no purchase, 1.
+   */
+  recencyDays: Array<Scalars['Int']['output']>;
+  /** The registry version that is active. */
+  version: Scalars['Int']['output'];
+  /** The weights of the overall rfm_score: the weighted mean of the three scores, rounded half up. */
+  weights: RatingWeights;
+  /** Days up to the day rated, that day included, whose purchases count: 30 to 730. */
+  windowDays: Scalars['Int']['output'];
 };
 
 /** A model in the registry. */
@@ -527,6 +591,13 @@ export type Mutation = {
   /** Adds or replaces an event definition in the tracking plan. Operator scope; audited. */
   defineTrackedEvent: TrackedEvent;
   /**
+   * Publishes a new version of a model people write rather than a job trains: `lifecycle-stage` or `member-rating`. The
+   * parameters are checked first (as `lifecycleModel` and `memberRatingModel` describe them); any other model, or
+   * parameters that are not such a model, is BAD_USER_INPUT naming the field at fault, and nothing is stored. The new
+   * version serves at once, or waits as SHADOW while an operator has pinned the active one. Operator scope; audited.
+   */
+  publishModelVersion: ModelVersion;
+  /**
    * Records events a hub subgraph observed about members (messages: deliveries, opens, clicks), at most 100 per call,
    * each checked against the tracking plan as trackEvents checks a device's. They are the members' events in analyses,
    * but never count as a member being active (only members' own devices say that). The hub's service scope only.
@@ -560,6 +631,11 @@ export type MutationActivateModelVersionArgs = {
 
 export type MutationDefineTrackedEventArgs = {
   input: TrackedEventInput;
+};
+
+export type MutationPublishModelVersionArgs = {
+  name: Scalars['String']['input'];
+  parameters: Scalars['JSON']['input'];
 };
 
 export type MutationRecordMemberEventsArgs = {
@@ -642,6 +718,8 @@ export type Query = {
    * subgraphs' fields fails alone.
    */
   memberExposures?: Maybe<Array<CreativeExposure>>;
+  /** The member rating (RFM) model the lifecycle job applies. Operator scope. */
+  memberRatingModel: MemberRatingModel;
   /**
    * A version of a model, or its active version when `version` is omitted; null with NOT_FOUND when there is none.
    * Operator scope.
@@ -691,6 +769,17 @@ export type QueryModelArgs = {
 export type QueryRetentionArgs = {
   channel?: InputMaybe<Channel>;
   weeks?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** How much each RFM score weighs in the overall rfm_score. */
+export type RatingWeights = {
+  __typename?: 'RatingWeights';
+  /** Of the frequency score: a whole number 0-10. */
+  frequency: Scalars['Int']['output'];
+  /** Of the monetary score: a whole number 0-10. */
+  monetary: Scalars['Int']['output'];
+  /** Of the recency score: a whole number 0-10. */
+  recency: Scalars['Int']['output'];
 };
 
 /** A computed tag members refused in a lifecycle run. */
@@ -979,6 +1068,9 @@ export type ResolversTypes = ResolversObject<{
   LifecycleStage: LifecycleStage;
   LifecycleStageCount: ResolverTypeWrapper<LifecycleStageCount>;
   MemberEventInput: MemberEventInput;
+  MemberRating: MemberRating;
+  MemberRatingCount: ResolverTypeWrapper<MemberRatingCount>;
+  MemberRatingModel: ResolverTypeWrapper<MemberRatingModel>;
   Model: ResolverTypeWrapper<ModelHeadDoc>;
   ModelMetric: ResolverTypeWrapper<ModelMetric>;
   ModelStatus: ModelStatus;
@@ -988,6 +1080,7 @@ export type ResolversTypes = ResolversObject<{
   ProductStats: ResolverTypeWrapper<ProductStats>;
   PropertyType: PropertyType;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RatingWeights: ResolverTypeWrapper<RatingWeights>;
   RefusedTagCount: ResolverTypeWrapper<RefusedTagCount>;
   RejectedEvent: ResolverTypeWrapper<RejectedEvent>;
   RejectionCode: RejectionCode;
@@ -1033,6 +1126,8 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   LifecycleStageCount: LifecycleStageCount;
   MemberEventInput: MemberEventInput;
+  MemberRatingCount: MemberRatingCount;
+  MemberRatingModel: MemberRatingModel;
   Model: ModelHeadDoc;
   ModelMetric: ModelMetric;
   ModelVersion: ModelVersionDoc;
@@ -1040,6 +1135,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: Product | FederationReferenceTypes['Product'];
   ProductStats: ProductStats;
   Query: Record<PropertyKey, never>;
+  RatingWeights: RatingWeights;
   RefusedTagCount: RefusedTagCount;
   RejectedEvent: RejectedEvent;
   RetentionCohort: RetentionCohort;
@@ -1259,6 +1355,8 @@ export type LifecycleRunResolvers<
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   modelVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ran?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  ratingModelVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ratings?: Resolver<Array<ResolversTypes['MemberRatingCount']>, ParentType, ContextType>;
   refusedTags?: Resolver<Array<ResolversTypes['RefusedTagCount']>, ParentType, ContextType>;
   stages?: Resolver<Array<ResolversTypes['LifecycleStageCount']>, ParentType, ContextType>;
   stagesChanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1276,6 +1374,27 @@ export type LifecycleStageCountResolvers<
 > = ResolversObject<{
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   stage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
+}>;
+
+export type MemberRatingCountResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['MemberRatingCount'] = ResolversParentTypes['MemberRatingCount'],
+> = ResolversObject<{
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rating?: Resolver<ResolversTypes['MemberRating'], ParentType, ContextType>;
+}>;
+
+export type MemberRatingModelResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['MemberRatingModel'] = ResolversParentTypes['MemberRatingModel'],
+> = ResolversObject<{
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  frequency?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  monetary?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  recencyDays?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  weights?: Resolver<ResolversTypes['RatingWeights'], ParentType, ContextType>;
+  windowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ModelResolvers<
@@ -1334,6 +1453,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationDefineTrackedEventArgs, 'input'>
+  >;
+  publishModelVersion?: Resolver<
+    ResolversTypes['ModelVersion'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationPublishModelVersionArgs, 'name' | 'parameters'>
   >;
   recordMemberEvents?: Resolver<
     ResolversTypes['TrackEventsResult'],
@@ -1418,6 +1543,7 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryMemberExposuresArgs, 'memberId'>
   >;
+  memberRatingModel?: Resolver<ResolversTypes['MemberRatingModel'], ParentType, ContextType>;
   model?: Resolver<
     Maybe<ResolversTypes['ModelVersion']>,
     ParentType,
@@ -1432,6 +1558,15 @@ export type QueryResolvers<
     RequireFields<QueryRetentionArgs, 'weeks'>
   >;
   trackingPlan?: Resolver<Array<ResolversTypes['TrackedEvent']>, ParentType, ContextType>;
+}>;
+
+export type RatingWeightsResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['RatingWeights'] = ResolversParentTypes['RatingWeights'],
+> = ResolversObject<{
+  frequency?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monetary?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recency?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type RefusedTagCountResolvers<
@@ -1524,6 +1659,8 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   LifecycleRule?: LifecycleRuleResolvers<ContextType>;
   LifecycleRun?: LifecycleRunResolvers<ContextType>;
   LifecycleStageCount?: LifecycleStageCountResolvers<ContextType>;
+  MemberRatingCount?: MemberRatingCountResolvers<ContextType>;
+  MemberRatingModel?: MemberRatingModelResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
   ModelMetric?: ModelMetricResolvers<ContextType>;
   ModelVersion?: ModelVersionResolvers<ContextType>;
@@ -1531,6 +1668,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductStats?: ProductStatsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RatingWeights?: RatingWeightsResolvers<ContextType>;
   RefusedTagCount?: RefusedTagCountResolvers<ContextType>;
   RejectedEvent?: RejectedEventResolvers<ContextType>;
   RetentionCohort?: RetentionCohortResolvers<ContextType>;

@@ -145,6 +145,59 @@ export class EventRepository {
   }
 
   /**
+   * Per member, their flow_completed events this hub service recorded from `fromDay` to `toDay`: how many, the day of
+   * the last, and the sum of their amounts in `currency` — amounts in another currency, or with none, are never added
+   * in. An amount that is no number greater than 0 and at most `maxAmount` (a string, NaN, an infinity, a negative or
+   * absurd one stored by other means than products) counts for nothing, as the events' other amounts still do. One row
+   * per member, summed in the database.
+   */
+  purchasesByMember(
+    fromDay: string,
+    toDay: string,
+    recordedBy: string,
+    currency: string,
+    maxAmount: number,
+  ): Promise<{ _id: string; purchases: number; lastDay: string; amount: unknown }[]> {
+    const amount = '$properties.amount';
+    // Across types, MongoDB compares by type first (numbers before strings, objects, arrays and booleans), so the
+    // range alone leaves out every amount that is not a number. NaN, which MongoDB Java Server lets through it, is the
+    // one number whose difference with itself is not 0.
+    const counted = {
+      $cond: [
+        {
+          $and: [
+            { $eq: ['$properties.currency', currency] },
+            { $gt: [amount, 0] },
+            { $lte: [amount, maxAmount] },
+          ],
+        },
+        { $cond: [{ $eq: [{ $subtract: [amount, amount] }, 0] }, amount, 0] },
+        0,
+      ],
+    };
+    return this.model
+      .aggregate<{ _id: string; purchases: number; lastDay: string; amount: unknown }>([
+        {
+          $match: {
+            name: 'flow_completed',
+            day: { $gte: fromDay, $lte: toDay },
+            memberId: { $ne: null },
+            recordedBy,
+          },
+        },
+        {
+          $group: {
+            _id: '$memberId',
+            purchases: { $sum: 1 },
+            lastDay: { $max: '$day' },
+            amount: { $sum: counted },
+          },
+        },
+      ])
+      .exec();
+  }
+
+  /**
    * Members' events of the given names in a time range (optionally on one channel), oldest first, streamed a day at a
    * time: what is sorted and held at once is one day's events, whatever the range.
    */
