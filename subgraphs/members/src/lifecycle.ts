@@ -3,10 +3,9 @@
 // library, values of the right type, the tags a member may carry) and writes only what differs, so a rerun or a
 // concurrent run changes nothing.
 import { MEMBER_ID, MEMBER_ID_RULE, badInput, echoed } from '@bank-hub/shared';
-import { MAX_MEMBER_TAGS, checkTagValue } from './domain/tags';
+import { MAX_MEMBER_TAGS, tagsOfSource, type TagRefusal } from './domain/tags';
 import type { MembersRepositories } from './models';
 import { isLifecycleStage, type LifecycleStage } from '@bank-hub/targeting';
-import type { TagValue } from './models/member';
 
 export const MAX_LIFECYCLE_RESULTS = 500;
 
@@ -15,9 +14,6 @@ export interface LifecycleResult {
   stage: LifecycleStage;
   tags: readonly { code: string; value: unknown }[];
 }
-
-/** Why a computed tag was not written (the schema's TagRefusal). */
-export type TagRefusal = 'NOT_IN_LIBRARY' | 'NOT_COMPUTED' | 'INVALID_VALUE' | 'TAG_LIMIT';
 
 export interface RefusedTag {
   /** The code as given, at most its first 64 characters (no tag code is longer). */
@@ -83,17 +79,8 @@ export async function applyLifecycle(
   const existing = results
     .filter((result) => known.has(result.memberId))
     .map((result) => {
-      const tags: Record<string, TagValue> = {};
-      for (const tag of result.tags) {
-        const definition = library.get(tag.code);
-        if (!definition) refuse(tag.code, 'NOT_IN_LIBRARY', result.memberId);
-        else if (definition.source !== 'COMPUTED') refuse(tag.code, 'NOT_COMPUTED', result.memberId);
-        else {
-          const value = checkTagValue(definition, tag.value);
-          if (value.ok) tags[tag.code] = value.value;
-          else refuse(tag.code, 'INVALID_VALUE', result.memberId);
-        }
-      }
+      const { tags, refused } = tagsOfSource(library, 'COMPUTED', result.tags);
+      refused.forEach(({ code, reason }) => refuse(code, reason, result.memberId));
       return { memberId: result.memberId, stage: result.stage, tags };
     });
   const { stagesChanged, tagsChanged, touched, overTagLimit } = await repos.members.applyComputed(

@@ -32,6 +32,7 @@ import {
   type Actor,
 } from './operations';
 import { applyLifecycle } from './lifecycle';
+import { upsertMembers } from './member-sync';
 import { awardPoints, refundPoints, spendPoints } from './points';
 
 const MAX_PAGE = 100;
@@ -136,6 +137,16 @@ export const resolvers: Resolvers = {
         ctx.repos,
         { id: requireScope(ctx.identity, Scope.SERVICE), requestId: ctx.requestId },
         results,
+        ctx.now,
+      ),
+    // Service scope only: a customer's profile comes from the bank's systems of record. An operator's risk level would
+    // skip the suitability assessment, and the next sync would put the system's back anyway.
+    upsertMembers: async (_parent, { members }, ctx) =>
+      upsertMembers(
+        ctx.repos,
+        { id: requireScope(ctx.identity, Scope.SERVICE), requestId: ctx.requestId },
+        members,
+        await ctx.loaders.levels.load(),
         ctx.now,
       ),
   },

@@ -3,6 +3,7 @@
 import { Revisions } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES, bucketOf, type Rule } from '@bank-hub/targeting';
 import { levelForGrowthPoints } from './domain/levels';
+import { AGE_GROUPS } from './domain/member-sync';
 import type { MembersRepositories } from './models';
 import {
   HOME_TIME_ZONE,
@@ -165,7 +166,6 @@ function random(seed: number): () => number {
 const SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗'];
 const GIVEN = [...'伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅'];
 const CITIES = ['Shanghai', 'Beijing', 'Shenzhen', 'Guangzhou', 'Hangzhou', 'Chengdu', 'Wuhan', 'Nanjing'];
-const AGE_GROUPS = ['18-24', '25-34', '35-44', '45-54', '55-64', '65+'];
 const BIRTH_YEAR: Record<string, number> = {
   '18-24': 2004,
   '25-34': 1996,

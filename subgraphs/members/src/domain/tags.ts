@@ -2,7 +2,7 @@
 import { InputProblem, visibleText } from '@bank-hub/shared';
 import { RULE_LIMITS } from '@bank-hub/targeting';
 import type { TagValue } from '../models/member';
-import type { TagDefinitionDoc, TagValueType } from '../models/tag-definition';
+import type { TagDefinitionDoc, TagSource, TagValueType } from '../models/tag-definition';
 
 export const TAG_CODE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 export const SEGMENT_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -54,6 +54,40 @@ export function checkTagValue(
     throw error;
   }
   return { ok: true, value: value as TagValue };
+}
+
+/** Why a tag a bank system or job hands over was not written (the schema's TagRefusal). */
+export type TagRefusal = 'NOT_IN_LIBRARY' | 'NOT_COMPUTED' | 'NOT_IMPORTED' | 'INVALID_VALUE' | 'TAG_LIMIT';
+
+/** The refusal of a tag whose source in the library is not the writer's own. */
+const NOT_OWN_SOURCE: Record<'COMPUTED' | 'IMPORTED', TagRefusal> = {
+  COMPUTED: 'NOT_COMPUTED',
+  IMPORTED: 'NOT_IMPORTED',
+};
+
+/**
+ * The tags a writer of one source may set (analytics' applyLifecycle COMPUTED ones, bank systems' upsertMembers
+ * IMPORTED ones), checked against the library: each tag not in it, of another source (an operator made it MANUAL), or
+ * with a value setMemberTags would refuse, is refused alone, and the others are kept.
+ */
+export function tagsOfSource(
+  library: ReadonlyMap<string, Pick<TagDefinitionDoc, 'valueType' | 'source'>>,
+  source: Exclude<TagSource, 'MANUAL'>,
+  given: readonly { code: string; value: unknown }[],
+): { tags: Record<string, TagValue>; refused: { code: string; reason: TagRefusal }[] } {
+  const tags: Record<string, TagValue> = {};
+  const refused: { code: string; reason: TagRefusal }[] = [];
+  for (const { code, value } of given) {
+    const definition = library.get(code);
+    const checked = definition?.source === source ? checkTagValue(definition, value) : null;
+    if (checked?.ok) tags[code] = checked.value;
+    else
+      refused.push({
+        code,
+        reason: !definition ? 'NOT_IN_LIBRARY' : checked ? 'INVALID_VALUE' : NOT_OWN_SOURCE[source],
+      });
+  }
+  return { tags, refused };
 }
 
 const YOUNG_AGE_GROUPS = new Set(['18-24', '25-34']);

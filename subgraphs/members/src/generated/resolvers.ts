@@ -204,6 +204,84 @@ export type MemberProfile = {
   unmasked: Scalars['Boolean']['output'];
 };
 
+/**
+ * What a bank system (core banking, CRM) knows of one customer. A field left out or null stays as stored (nothing is
+ * cleared); the member's points, ledger, level, lifecycle stage and computed and manual tags are never written.
+ */
+export type MemberSyncInput = {
+  /** Age group: 18-24, 25-34, 35-44, 45-54, 55-64 or 65+ (what segments compare attr.ageGroup with). */
+  ageGroup?: InputMaybe<Scalars['String']['input']>;
+  /** City of residence, 1 to 64 characters. */
+  city?: InputMaybe<Scalars['String']['input']>;
+  /** Whether the customer's phone takes 5G rich messages, as the carrier reported it. */
+  fiveGCapable?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The customer's member id: 1 to 64 letters, digits, - or _. A member is created when none has it. */
+  id: Scalars['ID']['input'];
+  /** National ID or passport number: 5 to 32 letters or digits. Needed to create a member. */
+  idNumber?: InputMaybe<Scalars['String']['input']>;
+  /** Full name, 1 to 100 characters. Needed to create a member. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Mobile phone number: 6 to 20 digits, perhaps after a +. Needed to create a member. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** Whether the bank verified the customer's mobile phone number (SMS and 5G messages go only to a verified one). */
+  phoneVerified?: InputMaybe<Scalars['Boolean']['input']>;
+  /** When the customer registered with the bank: from 1900 to now. A new member without it registered now. */
+  registeredAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Risk tolerance from the suitability assessment. A new member without it is R1, the most conservative. */
+  riskLevel?: InputMaybe<RiskLevel>;
+  /**
+   * Values of IMPORTED tags of the library (e.g. aum, wealth_holder, salary_account), checked as setMemberTags checks
+   * them; each code at most once, at most 100 codes. Tags not given stay as stored.
+   */
+  tags?: InputMaybe<Array<MemberTagInput>>;
+  /** The customer's IANA time zone, e.g. Asia/Shanghai. */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What upsertMembers did with one member. */
+export type MemberSyncOutcome =
+  /** No member had the id: one was created. */
+  | 'CREATED'
+  /** Nothing of this member was written: see refusal. */
+  | 'REFUSED'
+  /** The member was already as given: nothing was written. */
+  | 'UNCHANGED'
+  /** Some of the given fields or tags differed from what was stored, and were written. */
+  | 'UPDATED';
+
+/** Why upsertMembers wrote nothing of a member. */
+export type MemberSyncRefusal =
+  /** No member has the id, and the input lacks name, phone or idNumber, which a new member needs. */
+  | 'INCOMPLETE_NEW_MEMBER'
+  /** A field does not fit (too long, hidden characters, a date in the future, an unknown age group): see field. */
+  | 'INVALID_FIELD';
+
+/** A tag upsertMembers did not write on a member. */
+export type MemberSyncRefusedTag = {
+  __typename?: 'MemberSyncRefusedTag';
+  /** The tag code as given: its first 64 characters, as no tag code is longer. */
+  code: Scalars['String']['output'];
+  /** Why it was not written. */
+  reason: TagRefusal;
+};
+
+/** What upsertMembers did with one member of the call. */
+export type MemberSyncResult = {
+  __typename?: 'MemberSyncResult';
+  /** The input field at fault, e.g. members[3].phone; null unless the outcome is REFUSED. */
+  field?: Maybe<Scalars['String']['output']>;
+  /** The member's id, as given. */
+  id: Scalars['ID']['output'];
+  /** What is wrong, in words; null unless the outcome is REFUSED. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** Created, updated, unchanged or refused. */
+  outcome: MemberSyncOutcome;
+  /** Why nothing of the member was written; null unless the outcome is REFUSED. */
+  refusal?: Maybe<MemberSyncRefusal>;
+  /** Tags not written, with why; the member's other fields and tags were. Empty for a refused member. */
+  refusedTags: Array<MemberSyncRefusedTag>;
+};
+
 /** One tag value on a member. */
 export type MemberTag = {
   __typename?: 'MemberTag';
@@ -294,6 +372,18 @@ export type Mutation = {
    */
   spendPoints: PointsEntry;
   /**
+   * Creates or updates members from the bank's core banking and CRM systems (1 to 500 per call): a customer seen for
+   * the first time becomes a member at the entry level with no points, at stage ACQUISITION; a known one gets the given
+   * fields and IMPORTED tags where they differ. Nothing members owns (points, ledger, level, stage, computed and manual
+   * tags) is written. Idempotent: the same call again reports every member UNCHANGED; two calls for one member at once
+   * keep the fields of both, and create it once. A member whose input does not fit is REFUSED with the field at fault,
+   * and the rest of the call is applied; a tag that is not IMPORTED, a value setMemberTags would refuse, or tags past a
+   * member's 100 are not written and are reported in the member's refusedTags. An id that is not a member id, a member
+   * named twice, or a tag given twice for one member is BAD_USER_INPUT and nothing of the call is applied. Service scope
+   * (the bank systems' connector); audited as one record per call.
+   */
+  upsertMembers: UpsertMembersResult;
+  /**
    * Creates or edits a segment. Without expectedVersion it creates one: a segment of that code that exists already is
    * CONFLICT (`extensions.version` gives its version), so that a late retry never replaces an edit made since. With
    * expectedVersion, the version the edit was made from, it edits the segment: CONFLICT (`extensions.version`) when the
@@ -341,6 +431,10 @@ export type MutationSpendPointsArgs = {
   idempotencyKey: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+export type MutationUpsertMembersArgs = {
+  members: Array<MemberSyncInput>;
 };
 
 export type MutationUpsertSegmentArgs = {
@@ -532,15 +626,17 @@ export type TagDefinitionInput = {
   valueType: TagValueType;
 };
 
-/** Why applyLifecycle did not write a computed tag. */
+/** Why applyLifecycle did not write a computed tag, or upsertMembers an imported one. */
 export type TagRefusal =
   /** The value does not fit the tag's value type and bounds, or has hidden characters, as setMemberTags refuses. */
   | 'INVALID_VALUE'
   /** The tag's source in the library is not COMPUTED: operators set it, and a job may not overwrite it. */
   | 'NOT_COMPUTED'
+  /** upsertMembers only: the tag's source in the library is not IMPORTED (operators or analytics set it). */
+  | 'NOT_IMPORTED'
   /** The tag library has no tag of this code (never defined, or taken out). */
   | 'NOT_IN_LIBRARY'
-  /** The member would carry more than 100 tags; none of their computed tags was written. */
+  /** The member would carry more than 100 tags; none of the tags the call gave them was written. */
   | 'TAG_LIMIT';
 
 /** Where a tag's values come from. */
@@ -562,6 +658,21 @@ export type TagValueType =
   | 'STRING'
   /** A list of strings. */
   | 'STRING_LIST';
+
+/** What a sync from the bank's systems did; the same call again changes nothing and says so (every member UNCHANGED). */
+export type UpsertMembersResult = {
+  __typename?: 'UpsertMembersResult';
+  /** Members created. */
+  created: Scalars['Int']['output'];
+  /** Members refused. */
+  refused: Scalars['Int']['output'];
+  /** One result per member given, in the order given. */
+  results: Array<MemberSyncResult>;
+  /** Members already as given. */
+  unchanged: Scalars['Int']['output'];
+  /** Members updated. */
+  updated: Scalars['Int']['output'];
+};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -695,6 +806,11 @@ export type ResolversTypes = ResolversObject<{
   MemberFilter: MemberFilter;
   MemberProfile: ResolverTypeWrapper<ProfileView>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  MemberSyncInput: MemberSyncInput;
+  MemberSyncOutcome: MemberSyncOutcome;
+  MemberSyncRefusal: MemberSyncRefusal;
+  MemberSyncRefusedTag: ResolverTypeWrapper<MemberSyncRefusedTag>;
+  MemberSyncResult: ResolverTypeWrapper<MemberSyncResult>;
   MemberTag: ResolverTypeWrapper<MemberTagValue>;
   MemberTagInput: MemberTagInput;
   MembershipLevel: ResolverTypeWrapper<MembershipLevelDoc>;
@@ -716,6 +832,7 @@ export type ResolversTypes = ResolversObject<{
   TagSource: TagSource;
   TagValueType: TagValueType;
   TargetingRule: ResolverTypeWrapper<Scalars['TargetingRule']['output']>;
+  UpsertMembersResult: ResolverTypeWrapper<UpsertMembersResult>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -734,6 +851,9 @@ export type ResolversParentTypes = ResolversObject<{
   MemberFilter: MemberFilter;
   MemberProfile: ProfileView;
   Boolean: Scalars['Boolean']['output'];
+  MemberSyncInput: MemberSyncInput;
+  MemberSyncRefusedTag: MemberSyncRefusedTag;
+  MemberSyncResult: MemberSyncResult;
   MemberTag: MemberTagValue;
   MemberTagInput: MemberTagInput;
   MembershipLevel: MembershipLevelDoc;
@@ -748,6 +868,7 @@ export type ResolversParentTypes = ResolversObject<{
   TagDefinition: TagDefinitionDoc;
   TagDefinitionInput: TagDefinitionInput;
   TargetingRule: Scalars['TargetingRule']['output'];
+  UpsertMembersResult: UpsertMembersResult;
 }>;
 
 export type ApplyLifecycleResultResolvers<
@@ -840,6 +961,27 @@ export type MemberProfileResolvers<
   unmasked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type MemberSyncRefusedTagResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MemberSyncRefusedTag'] =
+    ResolversParentTypes['MemberSyncRefusedTag'],
+> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['TagRefusal'], ParentType, ContextType>;
+}>;
+
+export type MemberSyncResultResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['MemberSyncResult'] = ResolversParentTypes['MemberSyncResult'],
+> = ResolversObject<{
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['MemberSyncOutcome'], ParentType, ContextType>;
+  refusal?: Resolver<Maybe<ResolversTypes['MemberSyncRefusal']>, ParentType, ContextType>;
+  refusedTags?: Resolver<Array<ResolversTypes['MemberSyncRefusedTag']>, ParentType, ContextType>;
+}>;
+
 export type MemberTagResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['MemberTag'] = ResolversParentTypes['MemberTag'],
@@ -911,6 +1053,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationSpendPointsArgs, 'amount' | 'idempotencyKey' | 'memberId' | 'reason'>
+  >;
+  upsertMembers?: Resolver<
+    ResolversTypes['UpsertMembersResult'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpsertMembersArgs, 'members'>
   >;
   upsertSegment?: Resolver<
     ResolversTypes['Segment'],
@@ -1021,6 +1169,18 @@ export interface TargetingRuleScalarConfig extends GraphQLScalarTypeConfig<
   name: 'TargetingRule';
 }
 
+export type UpsertMembersResultResolvers<
+  ContextType = MembersContext,
+  ParentType extends ResolversParentTypes['UpsertMembersResult'] =
+    ResolversParentTypes['UpsertMembersResult'],
+> = ResolversObject<{
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['MemberSyncResult']>, ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = MembersContext> = ResolversObject<{
   ApplyLifecycleResult?: ApplyLifecycleResultResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -1030,6 +1190,8 @@ export type Resolvers<ContextType = MembersContext> = ResolversObject<{
   MemberConnection?: MemberConnectionResolvers<ContextType>;
   MemberEdge?: MemberEdgeResolvers<ContextType>;
   MemberProfile?: MemberProfileResolvers<ContextType>;
+  MemberSyncRefusedTag?: MemberSyncRefusedTagResolvers<ContextType>;
+  MemberSyncResult?: MemberSyncResultResolvers<ContextType>;
   MemberTag?: MemberTagResolvers<ContextType>;
   MembershipLevel?: MembershipLevelResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -1041,4 +1203,5 @@ export type Resolvers<ContextType = MembersContext> = ResolversObject<{
   SegmentPreview?: SegmentPreviewResolvers<ContextType>;
   TagDefinition?: TagDefinitionResolvers<ContextType>;
   TargetingRule?: GraphQLScalarType;
+  UpsertMembersResult?: UpsertMembersResultResolvers<ContextType>;
 }>;

@@ -1,6 +1,7 @@
 // The members collection: one document per member, with the targeting attributes every page depends on.
 import { BSON } from 'mongodb';
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 import type { LifecycleStage } from '@bank-hub/targeting';
 import type { MembershipLevelDoc } from './membership-level';
 
@@ -165,6 +166,15 @@ function tagLimit(set: readonly string[], remove: readonly string[], maxTags: nu
     over: { $expr: { $and: [{ $gt: [carried, maxTags] }, { $gt: [carried, { $size: codes }] }] } },
   };
 }
+
+/** Conditions that hold when any of these paths holds another value than given (or none): a write that changes. */
+function differing(values: Readonly<Record<string, unknown>>): MemberFilterQuery[] {
+  return Object.entries(values).map(([path, value]) => ({ [path]: { $ne: value } }));
+}
+
+/** Tag values by their path in the member document. */
+const tagPaths = (tags: Readonly<Record<string, TagValue>>) =>
+  Object.fromEntries(Object.entries(tags).map(([code, value]) => [`tags.${code}`, value]));
 
 export class MemberRepository {
   constructor(readonly model: Model<MemberDoc>) {}
@@ -393,8 +403,6 @@ export class MemberRepository {
     let stagesChanged = 0;
     let tagsChanged = 0;
     const touched = new Set<string>();
-    const differing = (tags: Readonly<Record<string, TagValue>>) =>
-      Object.entries(tags).map(([code, value]) => ({ [`tags.${code}`]: { $ne: value } }));
     /** Members whose tags were not written: as computed already, or refused by the bound. */
     const notWritten: { memberId: string; tags: Readonly<Record<string, TagValue>> }[] = [];
     await Promise.all(
@@ -407,16 +415,14 @@ export class MemberRepository {
           stagesChanged += 1;
           touched.add(memberId);
         }
-        const entries = Object.entries(tags);
-        if (entries.length === 0) return;
+        if (Object.keys(tags).length === 0) return;
         const tagged = await this.model.updateOne(
-          { _id: memberId, $or: differing(tags), ...tagLimit(Object.keys(tags), [], maxTags).within },
           {
-            $set: {
-              ...Object.fromEntries(entries.map(([code, value]) => [`tags.${code}`, value])),
-              updatedAt: now,
-            },
+            _id: memberId,
+            $or: differing(tagPaths(tags)),
+            ...tagLimit(Object.keys(tags), [], maxTags).within,
           },
+          { $set: { ...tagPaths(tags), updatedAt: now } },
         );
         if (tagged.modifiedCount > 0) {
           tagsChanged += 1;
@@ -435,7 +441,7 @@ export class MemberRepository {
                 _id: { $in: notWritten.map(({ memberId }) => memberId) },
                 $or: notWritten.map(({ memberId, tags }) => ({
                   _id: memberId,
-                  $or: differing(tags),
+                  $or: differing(tagPaths(tags)),
                   ...tagLimit(Object.keys(tags), [], maxTags).over,
                 })),
               },
@@ -449,6 +455,64 @@ export class MemberRepository {
       touched: [...touched].sort(),
       overTagLimit: overTagLimit.map((member) => member._id).sort(),
     };
+  }
+
+  /**
+   * Stores a member seen for the first time; false when a member of this id exists already (another sync created it
+   * a moment ago): the unique _id lets only one of concurrent creations through, and the others update it instead.
+   */
+  async insertNew(member: MemberDoc): Promise<boolean> {
+    try {
+      await this.model.create(member);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Sets a bank system's profile fields (by path) and tags on a member where they differ from what is stored, each in
+   * one update whose filter names the difference, so the same values again change nothing and concurrent syncs of
+   * other fields lose none of them; nothing else of the member is touched. The tags are written only while the member
+   * stays within `maxTags` (as setTags); `overTagLimit` says they differ but would not fit.
+   */
+  async applySynced(
+    memberId: string,
+    fields: Readonly<Record<string, unknown>>,
+    tags: Readonly<Record<string, TagValue>>,
+    maxTags: number,
+    now: Date,
+  ): Promise<{ changed: boolean; overTagLimit: boolean }> {
+    const [profiled, tagged] = await Promise.all([
+      Object.keys(fields).length === 0
+        ? null
+        : this.model.updateOne(
+            { _id: memberId, $or: differing(fields) },
+            { $set: { ...fields, updatedAt: now } },
+          ),
+      Object.keys(tags).length === 0
+        ? null
+        : this.model.updateOne(
+            {
+              _id: memberId,
+              $or: differing(tagPaths(tags)),
+              ...tagLimit(Object.keys(tags), [], maxTags).within,
+            },
+            { $set: { ...tagPaths(tags), updatedAt: now } },
+          ),
+    ]);
+    const changed = (profiled?.modifiedCount ?? 0) + (tagged?.modifiedCount ?? 0) > 0;
+    // A member as given is always within the bound, so only a member whose tags differ can be over it.
+    const overTagLimit =
+      tagged !== null &&
+      tagged.modifiedCount === 0 &&
+      (await this.model.exists({
+        _id: memberId,
+        $or: differing(tagPaths(tags)),
+        ...tagLimit(Object.keys(tags), [], maxTags).over,
+      })) !== null;
+    return { changed, overTagLimit };
   }
 
   /** How many members are at each lifecycle stage. */
