@@ -160,6 +160,12 @@ describe('invite codes', () => {
     const response = await graphql(hub.gatewayUrl, CREATE, {}, await as('M9990'));
     expect(errorCodes(response)).toEqual(['FORBIDDEN']);
     expect(await engagement.invitations.model.countDocuments({ inviterId: 'M9990' })).toBe(0);
+    // Nor may such a token accept one: members is up and says there is nobody, which no retry changes.
+    const code = await codeOf('M0009');
+    const accepted = await graphql(hub.gatewayUrl, ACCEPT, { code }, await as('M9991'));
+    expect(errorCodes(accepted)).toEqual(['FORBIDDEN']);
+    expect(await engagement.referrals.model.countDocuments({ _id: 'M9991' })).toBe(0);
+    expect(await engagement.invitations.findByCode(code)).toMatchObject({ inviteeId: null });
   });
 
   it('are at most 20 per member, also when 60 are created at once', async () => {

@@ -17,16 +17,22 @@ export type MemberAttributes = z.infer<typeof MemberAttributes>;
 
 const VIEWER = `query AudienceOfViewer { viewer { id segmentCodes level { code rank } riskLevel lifecycleStage affinityKeys } }`;
 
-/** The calling member's attributes, asked of members through the gateway. */
+const membersUnavailable = (reason: string | undefined) =>
+  hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not say who the member is; try again', {
+    serviceName: 'members',
+    reason,
+  });
+
+/**
+ * The calling member's attributes, asked of members through the gateway. A token that names no member of members is
+ * FORBIDDEN (nothing may be stored for nobody); SERVICE_UNAVAILABLE when members cannot say.
+ */
 export async function viewerAttributes(graph: GraphClient, caller: GraphCaller): Promise<MemberAttributes> {
   const response = await graph.query<{ viewer: unknown }>(caller, VIEWER);
-  const parsed = MemberAttributes.safeParse(response.data?.viewer);
-  if (!parsed.success) {
-    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not say who the member is; try again', {
-      serviceName: 'members',
-      reason: response.errors[0]?.message,
-    });
-  }
+  if (response.errors.length > 0 || !response.data) throw membersUnavailable(response.errors[0]?.message);
+  if (response.data.viewer === null) throw forbidden('the token names no member');
+  const parsed = MemberAttributes.safeParse(response.data.viewer);
+  if (!parsed.success) throw membersUnavailable('unexpected answer');
   return parsed.data;
 }
 
@@ -38,12 +44,7 @@ const VIEWER_ID = `query ViewerExists { viewer { id } }`;
  */
 export async function requireExistingViewer(graph: GraphClient, caller: GraphCaller): Promise<void> {
   const response = await graph.query<{ viewer: { id: string } | null }>(caller, VIEWER_ID);
-  if (response.errors.length > 0 || !response.data) {
-    throw hubError(ErrorCode.SERVICE_UNAVAILABLE, 'members could not say who the member is; try again', {
-      serviceName: 'members',
-      reason: response.errors[0]?.message,
-    });
-  }
+  if (response.errors.length > 0 || !response.data) throw membersUnavailable(response.errors[0]?.message);
   if (response.data.viewer === null) throw forbidden('the token names no member');
 }
 

@@ -11,10 +11,10 @@ import {
   requireMember,
   requiredText,
 } from '@bank-hub/shared';
+import { viewerAttributes } from '../audience';
 import type { EngagementContext, Operator } from '../context';
 import type { MemberPoints } from '../members-points';
 import { checkClaimArguments, claim, refundRevoked, type Payment } from './claim';
-import { claimantOf } from './members-graph';
 import type { BenefitDoc } from './models/benefit';
 import { stateOf, type ClaimDoc } from './models/claim';
 
@@ -41,7 +41,7 @@ export function claimBenefit(
     benefitId,
     idempotencyKey,
     source: 'CLAIM',
-    claimant: () => claimantOf(ctx.graph, ctx),
+    claimant: () => viewerAttributes(ctx.graph, ctx),
     accepts: notBoughtWithPoints,
     payment: null,
     retriesLater: false,
@@ -65,7 +65,7 @@ export function redeemPoints(
     benefitId: productId,
     idempotencyKey,
     source: 'POINTS',
-    claimant: () => claimantOf(ctx.graph, ctx),
+    claimant: () => viewerAttributes(ctx.graph, ctx),
     accepts: boughtWithPoints,
     payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId, ctx.deadline),
     retriesLater: false,
