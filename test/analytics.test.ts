@@ -300,6 +300,47 @@ describe('a member token whose subject can be no member id', () => {
       expect((await storedFor(deviceId)).map((doc) => doc.memberId)).toEqual([null]);
     },
   );
+
+  it('named by an event stored before such ids were refused, reaches the feed as the device’s alone: not at all', async () => {
+    const name = `feed_legacy_${process.pid}`;
+    const receivedAt = new Date(Date.now() - 60_000);
+    const stored = (memberId: string | null, index: number) => ({
+      _id: `device-legacy:ev-${name}-${index}`,
+      name,
+      memberId,
+      deviceId: 'device-legacy',
+      channel: 'APP' as const,
+      occurredAt: receivedAt,
+      receivedAt,
+      day: new BankCalendar(testConfig.BANK_TIME_ZONE).dayOf(receivedAt),
+      properties: {},
+    });
+    const legacy = [...SUBJECTS.map(([, subject]) => subject!), 'M0001\n', ''];
+    await repos.events.model.insertMany([
+      ...legacy.map((subject, index) => stored(subject, index)),
+      stored(null, legacy.length),
+      stored('M0001', legacy.length + 1),
+    ]);
+    const feed = await graphql(
+      hub.subgraphs.analytics.url,
+      `
+        query ($after: String, $names: [String!]!) {
+          eventFeed(after: $after, names: $names) {
+            events {
+              id
+              memberId
+            }
+          }
+        }
+      `,
+      { after: encodeFeedCursor({ at: new Date(receivedAt.getTime() - 1), id: '' }), names: [name] },
+      { 'x-hub-identity': await internalIdentity('svc.engagement', ['service']) },
+    );
+    expect(feed.errors).toBeUndefined();
+    expect(feed.data?.eventFeed.events).toEqual([
+      { id: `device-legacy:ev-${name}-${legacy.length + 1}`, memberId: 'M0001' },
+    ]);
+  });
 });
 
 describe('recordMemberEvents', () => {

@@ -788,6 +788,26 @@ describe('walking a flow', () => {
     },
   );
 
+  it('never buys more in one purchase than the hub-wide maximum, even as a constant of the flow', async () => {
+    // P-DP-001 has no maximum of its own: a cent above 10^12 is where amounts would stop being exact.
+    await unsellablePurchase('buy-too-much', 'P-DP-001', 1_000_000_000_000.01);
+    const { session, last } = await walkSession(young, 'buy-too-much', [
+      ['buy', { orderId: 'O-6', confirmed: true }],
+    ]);
+    expect(last.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'ABOVE_MAXIMUM',
+    });
+    expect(last.errors?.[0]?.message).toBe(
+      "the amount is above the product's maximum of 1000000000000 CNY per purchase",
+    );
+    expect(await storedSession(session)).toMatchObject({
+      status: 'ACTIVE',
+      currentStepId: 'buy',
+      history: [],
+    });
+  });
+
   it('lets a member select a product within the risk just assessed', async () => {
     const picked = await walk(wealthy, 'buy-wealth', [
       assess('R4'),

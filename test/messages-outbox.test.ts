@@ -1182,6 +1182,39 @@ describe('messages planned before a long pause', () => {
     ]);
   });
 
+  it('reads a campaign all of whose messages expired while it was paused as completed once resumed, as its stats do', async () => {
+    const planned = new Date('2026-04-02T09:30:00Z');
+    setClock(planned, { running: true });
+    const id = await m.approvedCampaign({
+      name: 'Once, expired while paused',
+      purpose: 'MARKETING',
+      audience: { segmentCode: 'EXPIRY_TEST' },
+      trigger: { kind: 'ONCE', at: planned.toISOString() },
+      quietHours: quietHoursNotNow(),
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+    await m.schedule();
+    expect((await pause(id)).errors).toBeUndefined();
+
+    // Two days on, past the messages' day of validity: resumed, before the sender records them as expired.
+    setClock(new Date(planned.getTime() + 2 * DAY), { running: true });
+    const resumed = await resume(id);
+    const read = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { state stats { total { planned pending skipped } } } }`,
+      { id },
+    );
+    jest.useRealTimers();
+    expect(resumed.errors).toBeUndefined();
+    expect(read.errors).toBeUndefined();
+    expect(read.data?.campaign.stats.total).toEqual({ planned: 2, pending: 0, skipped: 2 });
+    expect([resumed.data?.resumeCampaign.state, read.data?.campaign.state]).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+    ]);
+    const stored = await m.repos.outbox.entries.find({ campaignId: id }).lean();
+    expect(stored.map((entry) => entry.state)).toEqual(members.map(() => 'PENDING'));
+  });
+
   it('drops a marketing message retrying when paused once resumed three months on, and gives its touch back', async () => {
     const planned = new Date('2026-04-02T09:30:00Z');
     setClock(planned, { running: true });

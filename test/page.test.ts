@@ -664,6 +664,23 @@ describe('media the library was given unchecked', () => {
         startsAt: new Date(Date.now() - 60_000),
         endsAt: new Date(Date.now() + 3_600_000),
       },
+      // Ends before it starts: never on air, so it must not be announced as scheduled either, nor listed as ended.
+      {
+        _id: 'L-U-BACKWARDS',
+        title: 'fine',
+        host: 'host',
+        coverUrl: COVER,
+        startsAt: new Date(Date.now() + 2 * 3_600_000),
+        endsAt: new Date(Date.now() + 3_600_000),
+      },
+      {
+        _id: 'L-U-BACKWARDS-PAST',
+        title: 'fine',
+        host: 'host',
+        coverUrl: COVER,
+        startsAt: new Date(Date.now() - 3_600_000),
+        endsAt: new Date(Date.now() - 2 * 3_600_000),
+      },
     ]);
     await videos.model.insertMany([
       {
@@ -685,7 +702,7 @@ describe('media the library was given unchecked', () => {
       hub.connections.content,
       'uncheckedlive',
       [{ code: 'live', template: 'LIVE_STRIP', maxItems: 5 }],
-      ['L-U-JS', 'V-U-HTTP'].map((id) =>
+      ['L-U-JS', 'L-U-BACKWARDS', 'L-U-BACKWARDS-PAST', 'V-U-HTTP'].map((id) =>
         mediaCard('uncheckedlive', 'live', id.startsWith('L') ? 'LIVE' : 'VIDEO', id),
       ),
     );
@@ -705,6 +722,8 @@ describe('media the library was given unchecked', () => {
     expect(liveShown.items).toEqual([]);
     expect(liveShown.decisions).toEqual({
       'CR-L-U-JS': 'CONTENT_UNAVAILABLE',
+      'CR-L-U-BACKWARDS': 'CONTENT_UNAVAILABLE',
+      'CR-L-U-BACKWARDS-PAST': 'CONTENT_UNAVAILABLE',
       'CR-V-U-HTTP': 'CONTENT_UNAVAILABLE',
     });
     const lists = await graphql(
@@ -718,13 +737,15 @@ describe('media the library was given unchecked', () => {
       list.map((item) => item.id),
     );
     expect(listed).toContain('T-U-OK');
-    for (const id of ['T-U-BIDI', 'T-U-DATA', 'L-U-JS', 'V-U-HTTP']) expect(listed).not.toContain(id);
+    for (const id of ['T-U-BIDI', 'T-U-DATA', 'L-U-JS', 'L-U-BACKWARDS', 'L-U-BACKWARDS-PAST', 'V-U-HTTP'])
+      expect(listed).not.toContain(id);
   });
 
   it('cannot be placed by an operator', async () => {
     for (const [kind, refId] of [
       ['TOPIC', 'T-U-BIDI'],
       ['LIVE', 'L-U-JS'],
+      ['LIVE', 'L-U-BACKWARDS'],
       ['VIDEO', 'V-U-HTTP'],
     ] as const) {
       const response = await graphql(

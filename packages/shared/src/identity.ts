@@ -41,6 +41,11 @@ export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{7,63}$/;
  * analytics, and from there to members, is bounded and prints as it is.
  */
 export const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * MEMBER_ID as a MongoDB filter, for records stored before ids were refused: `\z` where the pattern ends, because
+ * MongoDB's `$` also matches before a final newline (`M0001\n` would pass).
+ */
+export const MEMBER_ID_FILTER = { $regex: MEMBER_ID.source.replace(/\$$/, '\\z') } as const;
 /** MEMBER_ID in words, for the messages that refuse an id. */
 export const MEMBER_ID_RULE = '1 to 64 letters, digits, - or _';
 

@@ -755,6 +755,25 @@ describe('unsafeMedia', () => {
     expect(unsafeMedia('TOPIC', { ...topic, title: '降息周期下怎么理财 👨‍👩‍👧' })).toBeNull();
   });
 
+  it.each([
+    ['ends before it starts', 3_600_000, 1_800_000, 'its endsAt is before its startsAt'],
+    ['ends a millisecond before it starts', 3_600_000, 3_599_999, 'its endsAt is before its startsAt'],
+    ['has no valid end', 3_600_000, Number.NaN, 'its endsAt is before its startsAt'],
+    // As a stream stored as ended before streams had an end was given one.
+    ['ends as it starts', -3_600_000, -3_600_000, null],
+    ['ends after it starts', 3_600_000, 3_600_001, null],
+  ])('judges a live stream that %s', (_case, startsIn, endsIn, problem) => {
+    const stream = {
+      _id: 'L',
+      title: 'title',
+      host: 'host',
+      coverUrl: 'https://cdn.example/l.jpg',
+      startsAt: new Date(NOW.getTime() + startsIn),
+      endsAt: new Date(NOW.getTime() + endsIn),
+    };
+    expect(unsafeMedia('LIVE', stream)).toBe(problem);
+  });
+
   it('shows a video from its publication on', () => {
     expect(videoReleased(video, NOW)).toBe(true);
     expect(videoReleased({ publishedAt: new Date(NOW.getTime() + 1) }, NOW)).toBe(false);

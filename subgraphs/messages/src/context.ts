@@ -34,7 +34,7 @@ export interface MessagesLoaders {
   /** Each member's unread count and newest messages, one read by id each. */
   inboxSummary: DataLoader<string, InboxSummary>;
   consentOf: DataLoader<string, ConsentDoc | null>;
-  /** Whether a campaign has messages still to send. */
+  /** Whether a campaign has messages still to send (unsent and not expired) at the request's `now`. */
   hasPending: DataLoader<string, boolean>;
   /** Outbox entries by id (an inbox message's id is its entry's). */
   outboxEntryById: DataLoader<string, OutboxEntryDoc | null>;
@@ -45,7 +45,7 @@ export interface MessagesContext extends BaseContext, MessagesServices {
   now: Date;
 }
 
-export function createLoaders(repos: MessagesRepositories): MessagesLoaders {
+export function createLoaders(repos: MessagesRepositories, now: Date): MessagesLoaders {
   return {
     templateById: keyedLoader(
       (ids) => repos.templates.findByIds(ids),
@@ -64,7 +64,7 @@ export function createLoaders(repos: MessagesRepositories): MessagesLoaders {
       (consent) => consent._id,
     ),
     hasPending: new DataLoader((campaignIds) =>
-      Promise.all(campaignIds.map((campaignId) => repos.outbox.hasPending(campaignId))),
+      Promise.all(campaignIds.map((campaignId) => repos.outbox.hasPending(campaignId, now))),
     ),
     outboxEntryById: keyedLoader(
       (ids) => repos.outbox.byIds(ids),
@@ -74,10 +74,8 @@ export function createLoaders(repos: MessagesRepositories): MessagesLoaders {
 }
 
 export function createContext(services: MessagesServices) {
-  return (base: BaseContext): MessagesContext => ({
-    ...base,
-    ...services,
-    now: new Date(),
-    loaders: createLoaders(services.repos),
-  });
+  return (base: BaseContext): MessagesContext => {
+    const now = new Date();
+    return { ...base, ...services, now, loaders: createLoaders(services.repos, now) };
+  };
 }

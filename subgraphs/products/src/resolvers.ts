@@ -17,6 +17,7 @@ import {
   parseRepresentation,
 } from '@bank-hub/shared';
 import { bundleChannels, eligibleBundles } from './domain/bundles';
+import { maxPurchaseOf } from './domain/purchase-limit';
 import {
   addStep,
   connectSteps,
@@ -259,6 +260,7 @@ export const resolvers: Resolvers = {
   Product: {
     __resolveReference: (reference, ctx) => ctx.loaders.productById.load(reference.id),
     id: (product) => product._id,
+    maxAmount: (product) => maxPurchaseOf(product),
   },
 
   Member: {

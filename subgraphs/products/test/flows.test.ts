@@ -15,6 +15,7 @@ import { flowCompletedEvent } from '../src/flows/completion-event';
 import { diffFlows } from '../src/flows/diff';
 import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
+import { PURCHASE_AMOUNT_CEILING, maxPurchaseOf } from '../src/domain/purchase-limit';
 import { amountRefusal, saleRefusal } from '../src/flows/sale';
 import { consentRefusal } from '../src/flows/consent';
 import type { RiskLevel } from '../src/domain/suitability';
@@ -330,6 +331,7 @@ describe('validateFlow', () => {
     ['nothing', 'P-DP-001', 0, [['UNSELLABLE_PURCHASE', 'confirm']]],
     ['a fraction of a cent', 'P-DP-001', 0.001, [['UNSELLABLE_PURCHASE', 'confirm']]],
     ['less than the minimum', 'P-WM-004', 999.99, [['UNSELLABLE_PURCHASE', 'confirm']]],
+    ['more than the maximum', 'P-WM-004', 1e300, [['UNSELLABLE_PURCHASE', 'confirm']]],
     ['the minimum', 'P-WM-004', 1000, []],
   ])('a purchase of %s as a constant (%s) reports %j', (_what, productId, amount, expected) => {
     expect(codes(purchaseOf(productId, false, amount))).toEqual(expected);
@@ -615,7 +617,12 @@ describe('amountRefusal', () => {
     ['P-WM-004', 999.99, 'BELOW_MINIMUM'],
     ['P-WM-004', 1_000.001, 'INVALID_AMOUNT'],
     ['P-WM-004', -1_000, 'INVALID_AMOUNT'],
-    ['P-WM-004', 1e308, 'INVALID_AMOUNT'],
+    ['P-WM-004', 1e308, 'ABOVE_MAXIMUM'],
+    ['P-WM-004', (2 ** 53 + 1) / 100, 'ABOVE_MAXIMUM'],
+    ['P-WM-004', 1_000_000_000_000, null],
+    ['P-WM-004', 999_999_999_999.99, null],
+    ['P-WM-004', 1_000_000_000_000.01, 'ABOVE_MAXIMUM'],
+    ['P-WM-004', Number.NaN, 'INVALID_AMOUNT'],
     ['P-WM-004', '5000', 'INVALID_AMOUNT'],
     ['P-WM-004', undefined, 'INVALID_AMOUNT'],
     ['P-DP-001', 0.01, null],
@@ -624,6 +631,27 @@ describe('amountRefusal', () => {
     ['P-DP-001', 0.001, 'INVALID_AMOUNT'],
   ])('%s for %j → %s', (id, amount, expected) => {
     expect(amountRefusal(amount, product(id))?.reason ?? null).toBe(expected);
+  });
+
+  it.each<[number | null | undefined, unknown, string | null]>([
+    [5_000, 5_000, null],
+    [5_000, 5_000.01, 'ABOVE_MAXIMUM'],
+    // Set above the hub-wide ceiling, a maximum is the ceiling.
+    [1e15, 1_000_000_000_000.01, 'ABOVE_MAXIMUM'],
+    [null, 1_000_000_000_000, null],
+    [undefined, 1_000_000_000_000.01, 'ABOVE_MAXIMUM'],
+    // Stored as no number at all: nothing is let through.
+    [Number.NaN, 1_000, 'ABOVE_MAXIMUM'],
+  ])('a maximum of %j per purchase for %j → %s', (maxAmount, amount, expected) => {
+    expect(amountRefusal(amount, { ...product('P-WM-004'), maxAmount })?.reason ?? null).toBe(expected);
+  });
+
+  it('bounds every product at the hub-wide ceiling, or lower as operators set it', () => {
+    expect(maxPurchaseOf({ maxAmount: null })).toBe(PURCHASE_AMOUNT_CEILING);
+    expect(maxPurchaseOf({ maxAmount: 50_000 })).toBe(50_000);
+    expect(maxPurchaseOf({ maxAmount: 1e300 })).toBe(PURCHASE_AMOUNT_CEILING);
+    // Every amount up to it in whole cents is still exact in cents.
+    expect(Number.isSafeInteger(PURCHASE_AMOUNT_CEILING * 100)).toBe(true);
   });
 });
 
@@ -732,6 +760,17 @@ describe('the seeded bundles', () => {
   );
 
   it.each(BUNDLES.map((bundle) => [bundle._id, bundle] as const))(
+    '%s asks no more than its products may be bought for together',
+    (_id, bundle) => {
+      const most = bundle.productIds.reduce(
+        (total, id) => total + maxPurchaseOf(PRODUCTS.find((product) => product._id === id)!),
+        0,
+      );
+      expect(bundle.minTotalAmount).toBeLessThanOrEqual(most);
+    },
+  );
+
+  it.each(BUNDLES.map((bundle) => [bundle._id, bundle] as const))(
     '%s can be bought on some channel',
     (_id, bundle) => {
       const products = new Map(PRODUCTS.map((product) => [product._id, product]));
@@ -786,6 +825,21 @@ describe('eligibleBundles', () => {
     expect(bundleChannels({ productIds: ['P-WM-002', 'P-DP-007'] }, products)).toEqual(['MINI_PROGRAM']);
     expect(bundleChannels({ productIds: ['P-WM-002', 'P-NO-000'] }, products)).toEqual([]);
     expect(bundleChannels({ productIds: [] }, products)).toEqual([]);
+  });
+
+  it('never offers a bundle whose minimum total is more than its products may be bought for together', () => {
+    const newcomer = member({ lifecycleStage: 'ACQUISITION', segmentCodes: ['NEW_YOUNG'] });
+    const starter = BUNDLES.find((bundle) => bundle._id === 'BD-STARTER')!;
+    const asking = (minTotalAmount: number) =>
+      eligibleBundles([{ ...starter, minTotalAmount }], products, newcomer, now).map((bundle) => bundle._id);
+    expect(asking(2 * PURCHASE_AMOUNT_CEILING)).toEqual(['BD-STARTER']);
+    expect(asking(2 * PURCHASE_AMOUNT_CEILING + 0.01)).toEqual([]);
+    expect(asking(1e300)).toEqual([]);
+    expect(asking(Number.NaN)).toEqual([]);
+    const capped = new Map(products);
+    for (const id of starter.productIds) capped.set(id, { ...products.get(id)!, maxAmount: 1_000 });
+    expect(eligibleBundles([{ ...starter, minTotalAmount: 2_000 }], capped, newcomer, now)).toHaveLength(1);
+    expect(eligibleBundles([{ ...starter, minTotalAmount: 2_000.01 }], capped, newcomer, now)).toEqual([]);
   });
 
   it('never offers an ended bundle or anything to a member of unknown risk', () => {

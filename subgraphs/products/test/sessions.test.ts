@@ -35,12 +35,16 @@ async function walk(key: string, steps: [string, unknown][]) {
 const stored = async (id: string) => (await products.repos.sessions.ofMember('M0001', id))!;
 
 describe('amounts a member selects', () => {
-  // P-WM-008: WEALTH, R3, sold on the mini-program, minimum 10,000 CNY.
+  // P-WM-008: WEALTH, R3, sold on the mini-program, minimum 10,000 CNY; at most 5,000,000 per purchase, as set here.
+  beforeAll(() => products.repos.products.model.updateOne({ _id: 'P-WM-008' }, { maxAmount: 5_000_000 }));
+
   it.each<[string, unknown, string]>([
     ['nothing', 0, 'INVALID_AMOUNT'],
     ['a negative amount', -10_000, 'INVALID_AMOUNT'],
     ['a fraction of a cent', 10_000.001, 'INVALID_AMOUNT'],
-    ['an amount too large for cents to be exact', 1e308, 'INVALID_AMOUNT'],
+    ['an amount too large for cents to be exact', 1e308, 'ABOVE_MAXIMUM'],
+    ['2^53 + 1 cents', (2 ** 53 + 1) / 100, 'ABOVE_MAXIMUM'],
+    ['a cent more than the maximum', 5_000_000.01, 'ABOVE_MAXIMUM'],
     ['less than the minimum', 9_999.99, 'BELOW_MINIMUM'],
   ])('refuses %s as BAD_USER_INPUT on output.amount, storing nothing', async (_what, amount, reason) => {
     const { session, refused } = await walk('buy-wealth', [
@@ -51,13 +55,28 @@ describe('amounts a member selects', () => {
     expect(await stored(session)).toMatchObject({ currentStepId: 'select', revision: 1 });
   });
 
-  it('takes an amount of at least the minimum in whole cents', async () => {
-    const { session, refused } = await walk('buy-wealth', [
-      ['assess', { riskLevel: 'R3', score: 60 }],
-      ['select', { productId: 'P-WM-008', amount: 10_000.5 }],
-    ]);
-    expect(refused).toBeUndefined();
-    expect(await stored(session)).toMatchObject({ currentStepId: 'confirm', revision: 2 });
+  // A large purchase goes on to its disclosure first.
+  it.each([
+    [10_000.5, 'confirm'],
+    [5_000_000, 'disclose'],
+  ])(
+    'takes %j: at least the minimum, at most the maximum, in whole cents (on to %s)',
+    async (amount, next) => {
+      const { session, refused } = await walk('buy-wealth', [
+        ['assess', { riskLevel: 'R3', score: 60 }],
+        ['select', { productId: 'P-WM-008', amount }],
+      ]);
+      expect(refused).toBeUndefined();
+      expect(await stored(session)).toMatchObject({ currentStepId: next, revision: 2 });
+    },
+  );
+
+  it('shows each product’s maximum per purchase: its own, or the hub-wide ceiling', async () => {
+    const read = await member(
+      `{ own: product(id: "P-WM-008") { maxAmount } none: product(id: "P-DP-001") { maxAmount } }`,
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data).toEqual({ own: { maxAmount: 5_000_000 }, none: { maxAmount: 1_000_000_000_000 } });
   });
 });
 

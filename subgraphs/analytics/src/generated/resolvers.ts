@@ -700,7 +700,8 @@ export type Query = {
    */
   creativeScores?: Maybe<CreativeScores>;
   /**
-   * Members' events of the given names (anonymous ones are left out) in the order analytics stored them, from `after`
+   * Members' events of the given names (anonymous ones are left out, as are those stored before non-member ids were
+   * refused under an id that is none: they are the device's alone) in the order analytics stored them, from `after`
    * (a cursor from an earlier page; omitted: from now). Only events stored at least 2 seconds ago are handed out, so
    * a page never skips one still being written. The hub's own subgraphs only (service scope).
    */

@@ -1,7 +1,14 @@
 // Tracked events, append-only. An event's id is the device's own id for it, scoped to the device, so a retry (the same
 // id from the same device) is stored once: the unique _id is the idempotency key.
 import { Schema, type Model, type mongo } from 'mongoose';
-import { addDays, daysBetween, duplicateIndexes, type BankCalendar, type DayKey } from '@bank-hub/shared';
+import {
+  addDays,
+  daysBetween,
+  duplicateIndexes,
+  MEMBER_ID_FILTER,
+  type BankCalendar,
+  type DayKey,
+} from '@bank-hub/shared';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -334,7 +341,10 @@ export class EventRepository {
     );
   }
 
-  /** Members' events of these names stored after `from` (by receivedAt, then id) and by `until`, oldest first. */
+  /**
+   * Members' events of these names stored after `from` (by receivedAt, then id) and by `until`, oldest first. One
+   * stored before non-member ids were refused (MEMBER_ID) is the device's alone, as one arriving now is stored.
+   */
   feed(
     names: readonly string[],
     from: { at: Date; id: string },
@@ -346,7 +356,7 @@ export class EventRepository {
         $or: [{ receivedAt: { $gt: from.at } }, { receivedAt: from.at, _id: { $gt: from.id } }],
         receivedAt: { $lte: until },
         name: { $in: [...names] },
-        memberId: { $ne: null },
+        memberId: MEMBER_ID_FILTER,
       })
       .sort({ receivedAt: 1, _id: 1 })
       .limit(first)

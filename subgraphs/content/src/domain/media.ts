@@ -2,7 +2,8 @@
 // hub's checked mutations (the seed, imports from the bank's media systems), so before one is placed on a page, listed
 // or referenced by a creative, it is held to the rules operators' own text and links are: https URLs only (no
 // javascript: or data: cover a channel could render), and no control or invisible formatting characters (a
-// bidirectional override shows members a title other than the one stored).
+// bidirectional override shows members a title other than the one stored), and a live stream must not end before it
+// starts (one that does is never on air: announced as scheduled, it would silently never come).
 import { HTTPS_URL, InputProblem, visibleText } from '@bank-hub/shared';
 import type { LiveStreamDoc, TopicDoc, VideoDoc } from '../models/media';
 
@@ -26,9 +27,21 @@ function hiddenCharacter(value: string, field: string): string | null {
   }
 }
 
-/** Why a topic, live stream or video must not be shown to members (an unsafe URL, hidden characters), or null. */
+/** What a kind must hold beyond its text and URLs, as the reason when it does not. */
+const INCONSISTENT: { [K in keyof Shown]?: (media: Shown[K]) => string | null } = {
+  // Not `endsAt < startsAt`: an invalid or missing date compares false both ways, and must fail too. An end at the
+  // start is allowed: it is how a stream stored as ENDED before streams had an end was given one (scheduleEnds).
+  LIVE: (stream) => (stream.endsAt >= stream.startsAt ? null : 'its endsAt is before its startsAt'),
+};
+
+/**
+ * Why a topic, live stream or video must not be shown to members (an unsafe URL, hidden characters, a live stream that
+ * ends before it starts), or null.
+ */
 export function unsafeMedia<K extends keyof Shown>(kind: K, media: Shown[K]): string | null {
   const { text, urls } = READ[kind];
+  const inconsistent = INCONSISTENT[kind]?.(media);
+  if (inconsistent) return inconsistent;
   for (const field of urls) {
     const value = media[field];
     if (typeof value !== 'string' || !HTTPS_URL.test(value))

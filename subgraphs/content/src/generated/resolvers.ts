@@ -695,7 +695,8 @@ export type PlacementDecision =
   /**
    * The topic, activity, live stream or video it shows is not available: an activity that does not run or whose audience
    * does not include the member, a live stream that has ended, a video not yet published, or media members may not be
-   * shown (a cover or playback URL that is not https, text with a control or invisible formatting character).
+   * shown (a cover or playback URL that is not https, text with a control or invisible formatting character, a live
+   * stream whose endsAt is before its startsAt).
    */
   | 'CONTENT_UNAVAILABLE'
   /** Placed because nothing else qualified: the slot's fallback. */

@@ -163,7 +163,10 @@ export type CampaignOccurrence = {
 export type CampaignState =
   /** Archived. */
   | 'ARCHIVED'
-  /** Every occurrence planned and every message sent or settled. */
+  /**
+   * Every occurrence planned and every message sent or settled: one unsent past its `expiresAt` is settled (skipped,
+   * EXPIRED, as stats count it), also before the sender records it.
+   */
   | 'COMPLETED'
   /** Not approved yet. */
   | 'DRAFT'

@@ -316,9 +316,13 @@ export class OutboxRepository {
       .exec();
   }
 
-  /** Whether a campaign has messages still to send. */
-  async hasPending(campaignId: string): Promise<boolean> {
-    return (await this.entries.exists({ campaignId, state: { $in: ['PENDING', 'SENDING'] } })) !== null;
+  /**
+   * Whether a campaign has messages still to send at `now`: one unsent past its expiry is not (see expiredAt), as the
+   * campaign's stats and messages read it, though a paused campaign's sender has not recorded it yet.
+   */
+  async hasPending(campaignId: string, now: Date): Promise<boolean> {
+    const waiting = { campaignId, state: { $in: [...UNSENT_STATES] }, $or: expiryClauses(now, false) };
+    return (await this.entries.exists(waiting)) !== null;
   }
 
   /** Writes a batch, or adds entries to it when it exists (a page planned again after a crash). */

@@ -1,9 +1,11 @@
 // Which bundles a member may buy: active and current, the rule matches, every product is on sale and suitable, and
 // one channel sells them all. A bundle with any unsuitable product is withheld whole: its terms were set for the whole
-// set; and one whose products no channel sells together cannot be bought anywhere.
+// set; one whose products no channel sells together cannot be bought anywhere, nor one whose minimum total is more
+// than its products' maximums per purchase add up to.
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BundleDoc } from '../models/bundle';
 import type { Channel } from '../models/product';
+import { maxPurchaseOf } from './purchase-limit';
 import { isSuitable, type RiskLevel } from './suitability';
 
 /** The member a bundle is offered to: targeting attributes, and a risk level that may be unknown. */
@@ -14,6 +16,13 @@ export interface BundleProduct {
   riskLevel: RiskLevel;
   status: string;
   channels: readonly Channel[];
+  maxAmount?: number | null;
+}
+
+/** Whether buying each product of the bundle once can reach its minimum total (see maxPurchaseOf). */
+function totalReachable(bundle: Pick<BundleDoc, 'minTotalAmount'>, products: readonly BundleProduct[]) {
+  const most = products.reduce((total, product) => total + maxPurchaseOf(product), 0);
+  return Number.isFinite(bundle.minTotalAmount) && bundle.minTotalAmount <= most;
 }
 
 /** The channels that sell every product of the bundle (in the first product's order); none if one is missing. */
@@ -50,7 +59,11 @@ export function eligibleBundles(
           product.status === 'ON_SALE' &&
           isSuitable(product.riskLevel, member.riskLevel)
         );
-      })
+      }) &&
+      totalReachable(
+        bundle,
+        bundle.productIds.flatMap((id) => products.get(id) ?? []),
+      )
     );
   });
 }

@@ -1,5 +1,6 @@
 // What a flow may sell, checked when a product is selected and again when it is bought: pure, so the rules are
 // unit-tested apart from the run API that applies them.
+import { maxPurchaseOf } from '../domain/purchase-limit';
 import { isSuitable, type RiskLevel } from '../domain/suitability';
 import type { Channel, ProductDoc } from '../models/product';
 
@@ -12,7 +13,8 @@ export type SaleRefusalReason =
   | 'WRONG_PRODUCT_TYPE'
   | 'ABOVE_MAX_RISK'
   | 'INVALID_AMOUNT'
-  | 'BELOW_MINIMUM';
+  | 'BELOW_MINIMUM'
+  | 'ABOVE_MAXIMUM';
 
 export interface SaleRefusal {
   reason: SaleRefusalReason;
@@ -60,20 +62,27 @@ export function saleRefusal(
 
 /**
  * Why `amount` cannot buy `product` (null when it can): it must be a positive amount in whole cents (the smallest unit
- * of every currency the catalogue sells in), small enough for cents to be exact, and at least the product's minimum.
- * A product whose minimum is 0 still takes no purchase of nothing.
+ * of every currency the catalogue sells in), at most the product's maximum per purchase (maxPurchaseOf, which keeps
+ * cents exact) and at least its minimum. A product whose minimum is 0 still takes no purchase of nothing.
  */
 export function amountRefusal(
   amount: unknown,
-  product: Pick<ProductDoc, 'minAmount' | 'currency'>,
+  product: Pick<ProductDoc, 'minAmount' | 'maxAmount' | 'currency'>,
 ): SaleRefusal | null {
-  const cents = typeof amount === 'number' ? Math.round(amount * 100) : Number.NaN;
-  if (typeof amount !== 'number' || amount <= 0 || !Number.isSafeInteger(cents) || cents / 100 !== amount) {
+  const invalid: SaleRefusal = {
+    reason: 'INVALID_AMOUNT',
+    message: `the amount must be a positive ${product.currency} amount in whole cents`,
+  };
+  if (typeof amount !== 'number' || !(amount > 0)) return invalid;
+  const maximum = maxPurchaseOf(product);
+  // Negated: a maximum stored as something other than a number (NaN) refuses rather than lets anything through.
+  if (!(amount <= maximum)) {
     return {
-      reason: 'INVALID_AMOUNT',
-      message: `the amount must be a positive ${product.currency} amount in whole cents`,
+      reason: 'ABOVE_MAXIMUM',
+      message: `the amount is above the product's maximum of ${maximum} ${product.currency} per purchase`,
     };
   }
+  if (Math.round(amount * 100) / 100 !== amount) return invalid;
   if (amount < product.minAmount) {
     return {
       reason: 'BELOW_MINIMUM',

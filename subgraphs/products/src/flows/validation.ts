@@ -34,7 +34,7 @@ export interface FlowProblem {
 /** What validation must know of a product a flow buys by a fixed id. */
 export type FlowProduct = Pick<
   ProductDoc,
-  'type' | 'riskLevel' | 'status' | 'channels' | 'minAmount' | 'currency'
+  'type' | 'riskLevel' | 'status' | 'channels' | 'minAmount' | 'maxAmount' | 'currency'
 >;
 
 /** What validation must know beyond the flow itself. */

@@ -66,7 +66,7 @@ export type Bundle = {
   discountRate?: Maybe<Scalars['Float']['output']>;
   /** Bundle id. */
   id: Scalars['ID']['output'];
-  /** Minimum total amount across the bundle's products. */
+  /** Minimum total amount across the bundle's products: never more than their maxAmounts together (else not offered). */
   minTotalAmount: Scalars['Float']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
@@ -188,7 +188,7 @@ export type FlowProblemCode =
   | 'UNREACHABLE_STEP'
   /** A SELECT_PRODUCT step's fixed productType is not a product type (e.g. FUNDS for FUND), no product of it is on sale on MINI_PROGRAM, or none of those is at or below the step's fixed maxRiskLevel (a FUND at R1): every product the member picks there is refused. */
   | 'UNSELLABLE_PRODUCT_TYPE'
-  /** A CONFIRM_PURCHASE step buys a fixed product the mini-program does not sell (unknown, not on sale, not on MINI_PROGRAM), or a fixed amount it never takes (not positive whole cents, below the minimum). */
+  /** A CONFIRM_PURCHASE step buys a fixed product the mini-program does not sell (unknown, not on sale, not on MINI_PROGRAM), or a fixed amount it never takes (not positive whole cents, below the minimum, above the maximum per purchase). */
   | 'UNSELLABLE_PURCHASE';
 
 /** A member walking a flow in a mini-program. */
@@ -328,8 +328,9 @@ export type Member = {
   affinityKeys: Array<Scalars['String']['output']>;
   /**
    * Bundles the member may buy now: active, in their validity window, whose rule matches the member, whose every
-   * product is on sale and suitable for the member (a bundle with any unsuitable product is not offered at all), and
-   * that one channel sells whole (a bundle none of whose channels sells every product cannot be bought anywhere).
+   * product is on sale and suitable for the member (a bundle with any unsuitable product is not offered at all), that
+   * one channel sells whole (a bundle none of whose channels sells every product cannot be bought anywhere), and whose
+   * minTotalAmount its products' maxAmounts reach together.
    */
   eligibleBundles?: Maybe<Array<Bundle>>;
   /** Stable member id. */
@@ -490,6 +491,12 @@ export type Product = {
   id: Scalars['ID']['output'];
   /** Issuer or manager of the product. */
   issuer: Scalars['String']['output'];
+  /**
+   * The most a member may buy in one purchase, in the product's currency: what operators set for the product, or else
+   * the hub-wide ceiling of 1,000,000,000,000, never above it (every amount up to it in whole cents stays exact). A flow's
+   * purchase above it is refused with reason ABOVE_MAXIMUM.
+   */
+  maxAmount: Scalars['Float']['output'];
   /** Minimum amount in the product's currency. */
   minAmount: Scalars['Float']['output'];
   /** Display name. */
@@ -1233,6 +1240,7 @@ export type ProductResolvers<
   feeRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  maxAmount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   minAmount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   riskLevel?: Resolver<ResolversTypes['RiskLevel'], ParentType, ContextType>;

@@ -23,6 +23,11 @@ export interface ProductDoc {
   /** Null for open-ended products. */
   termDays: number | null;
   minAmount: number;
+  /**
+   * The most a member may buy in one purchase, set by operators; null (or absent, stored before it existed) for the
+   * hub-wide ceiling (see flows/sale's maxPurchaseOf).
+   */
+  maxAmount?: number | null;
   currency: string;
   channels: Channel[];
   tags: string[];
@@ -43,6 +48,7 @@ export const productSchema = new Schema<ProductDoc>(
     feeRate: { type: Number, default: null },
     termDays: { type: Number, default: null },
     minAmount: { type: Number, required: true },
+    maxAmount: { type: Number, default: null },
     currency: { type: String, required: true },
     channels: { type: [String], required: true },
     tags: { type: [String], default: [] },
