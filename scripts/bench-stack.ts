@@ -12,7 +12,7 @@ import { connectHubDatabases, seedHub } from './hub';
 
 // The hub runs as it ships (NODE_ENV=production, see startStack), which wants secrets of its own: fresh ones for each
 // run unless the environment brings them. The benchmark's own tokens and graph calls use the same.
-for (const secret of ['JWT_SECRET', 'SUBGRAPH_SECRET', 'MESSAGES_RECEIPT_SECRET'])
+for (const secret of ['JWT_SECRET', 'SUBGRAPH_SECRET', 'MESSAGES_RECEIPT_SECRET', 'FLOW_ATTESTATION_SECRET'])
   process.env[secret] ??= randomBytes(32).toString('hex');
 export const config = loadConfig();
 export const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');

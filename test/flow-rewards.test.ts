@@ -16,8 +16,8 @@ import type { TaskDoc } from '../subgraphs/engagement/src/activities/model';
 import type { ProductDoc } from '../subgraphs/products/src/models/product';
 import { PRODUCTS } from '../subgraphs/products/src/seed';
 import { EventRelayRepository, decodeFeedCursor } from '@bank-hub/shared';
-import { bearer, clientToken, graphql, type GraphQLResponse } from './support/env';
-import { ADVANCE, START, openAccount as walkOpenAccount } from './support/flows';
+import { bearer, clientToken, graphql, type GraphQLResponse, type Send } from './support/env';
+import { ADVANCE, START, advanceSteps, attestation, openAccount as walkOpenAccount } from './support/flows';
 import { signInOnceActivity } from './support/activities';
 import { startTestHub, stopTestHub } from './support/hub';
 
@@ -43,6 +43,18 @@ beforeAll(async () => {
 afterAll(() => stopTestHub(hub));
 
 const as = async (memberId: string) => bearer(await clientToken(memberId, 'member'));
+
+/** Completes a session's steps as the member's mini-program, with the bank's attestations; each must succeed. */
+async function advanceAll(
+  memberId: string,
+  headers: Record<string, string>,
+  session: string,
+  steps: [string, unknown][],
+): Promise<void> {
+  const send: Send = (query, variables = {}) => graphql(hub.gatewayUrl, query, variables, headers);
+  for (const answer of await advanceSteps({ memberId, send }, session, steps))
+    expect(answer.errors).toBeUndefined();
+}
 
 async function ok(response: Promise<GraphQLResponse>) {
   const result = await response;
@@ -114,7 +126,7 @@ async function referredNewcomer(inviterId: string, inviteeId: string): Promise<v
   );
 }
 
-const openAccount = async (memberId: string) => walkOpenAccount(hub.gatewayUrl, await as(memberId));
+const openAccount = async (memberId: string) => walkOpenAccount(hub.gatewayUrl, memberId, await as(memberId));
 
 async function until(done: () => Promise<boolean>, what: string): Promise<void> {
   for (let tries = 0; tries < 120; tries++) {
@@ -262,10 +274,7 @@ describe('a purchase flow whose purchase was not confirmed', () => {
         ['select', { productId: 'P-WM-008', amount: 20_000 }],
         ['confirm', { orderId: `O-${session.slice(-8)}`, confirmed }],
       ];
-      for (const [i, [step, output]] of steps.entries())
-        await ok(
-          graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers),
-        );
+      await advanceAll('M0002', headers, session, steps);
       return session;
     };
     const [declined, bought] = [await buy(false), await buy(true)];
@@ -347,10 +356,7 @@ describe('purchases in two currencies', () => {
         ['select', { productId, amount }],
         ['confirm', { orderId: `O-${session.slice(-8)}`, confirmed: true }],
       ];
-      for (const [i, [step, output]] of steps.entries())
-        await ok(
-          graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers),
-        );
+      await advanceAll('M0002', headers, session, steps);
       return session;
     };
     const sessions = [await buy('P-WM-008', 20_000), await buy('P-WM-901', 20_000)];
@@ -388,8 +394,7 @@ describe('a session that completed while queuing its event failed (a process dyi
       ['identity', { verified: true }],
       ['terms', { signed: true, signedAt: new Date().toISOString() }],
     ];
-    for (const [i, [step, output]] of steps.entries())
-      await ok(graphql(hub.gatewayUrl, ADVANCE, { session, step, output, key: `${session}-${i}` }, headers));
+    await advanceAll(invitee, headers, session, steps);
     // Only this session's event fails to queue, once: the relay job and messages queue through the same class.
     const queue = EventRelayRepository.prototype.enqueue;
     let died = false;
@@ -407,7 +412,13 @@ describe('a session that completed while queuing its event failed (a process dyi
       const last = await graphql(
         hub.gatewayUrl,
         ADVANCE,
-        { session, step: 'open', output: { accountId: `AC-${session.slice(-8)}` }, key: `${session}-2` },
+        {
+          session,
+          step: 'open',
+          output: { accountId: `AC-${session.slice(-8)}` },
+          key: `${session}-2`,
+          attestation: attestation(invitee, session, 'open', { accountId: `AC-${session.slice(-8)}` }),
+        },
         headers,
       );
       expect(died).toBe(true);

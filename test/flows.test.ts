@@ -16,6 +16,7 @@ import {
   type GraphQLResponse,
   type Send,
 } from './support/env';
+import { advanceSteps, attestation, copyOfMember, memberApp, type MemberApp } from './support/flows';
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState } from './support/stored';
 
@@ -23,13 +24,20 @@ let hub: RunningHub;
 let builder: Send;
 let young: Send;
 let wealthy: Send;
+/** M0001's mini-program, for walks that assess nobody (an assessment would change the member's risk tolerance). */
+let youngApp: MemberApp;
 
 beforeAll(async () => {
   hub = await startTestHub('flows');
   builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
   young = await callerOf(hub.gatewayUrl, 'M0001', 'member');
   wealthy = await callerOf(hub.gatewayUrl, 'M0002', 'member');
+  youngApp = await memberApp(hub.gatewayUrl, 'M0001');
 });
+
+let copies = 0;
+/** A copy of M0002 (R5) of the test's own: its attested risk assessments change no other test's member. */
+const wealthyCopy = () => copyOfMember(hub.gatewayUrl, hub.connections.members, 'M0002', `M0002-${++copies}`);
 
 afterAll(() => stopTestHub(hub));
 
@@ -44,8 +52,8 @@ const DISCONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!) { disc
 const VALIDATE = `query ($flowId: ID!) { validateFlow(flowId: $flowId) { valid problems { code stepId message } } }`;
 const PUBLISH = `mutation ($flowId: ID!) { publishFlow(flowId: $flowId) { id status version } }`;
 const START = `mutation ($key: String!) { startFlowSession(flowKey: $key) { id status currentStep { id service } } }`;
-const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!) {
-  advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key) {
+const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!, $attestation: String) {
+  advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key, attestation: $attestation) {
     completed nextStep { id } session { status currentStep { id } outputs }
   }
 }`;
@@ -66,24 +74,23 @@ async function problems(flowId: string) {
   );
 }
 
-/** Starts a session and completes the given steps in order; returns the last answer, or the first refusal. */
-async function walk(member: Send, key: string, steps: [string, unknown][]): Promise<GraphQLResponse> {
+/**
+ * Starts a session and completes the given steps in order, those the bank performs with its attestation; returns the
+ * last answer, or the first refusal.
+ */
+async function walk(member: MemberApp, key: string, steps: [string, unknown][]): Promise<GraphQLResponse> {
   return (await walkSession(member, key, steps)).last;
 }
 
 /** As walk, with the session's id, to read what was stored. */
 async function walkSession(
-  member: Send,
+  member: MemberApp,
   key: string,
   steps: [string, unknown][],
 ): Promise<{ session: string; last: GraphQLResponse }> {
-  const session = (await ok(member(START, { key }))).startFlowSession.id;
-  let last: GraphQLResponse = { status: 200 };
-  for (const [i, [step, output]] of steps.entries()) {
-    last = await member(ADVANCE, { session, step, output, key: `${session}-${i}` });
-    if (last.errors) break;
-  }
-  return { session, last };
+  const session = (await ok(member.send(START, { key }))).startFlowSession.id;
+  const answers = await advanceSteps(member, session, steps, ADVANCE);
+  return { session, last: answers.at(-1) ?? { status: 200 } };
 }
 
 interface StoredSession {
@@ -661,7 +668,7 @@ describe('walking a flow', () => {
   const assess = (riskLevel: string): [string, unknown] => ['assess', { riskLevel, score: 70 }];
 
   it('takes a member through the branch to completion', async () => {
-    const done = await walk(wealthy, 'buy-fund', [
+    const done = await walk(await wealthyCopy(), 'buy-fund', [
       identity,
       assess('R4'),
       ['select', { productId: 'P-FD-009', amount: 200_000 }],
@@ -683,22 +690,37 @@ describe('walking a flow', () => {
     ]);
   });
 
-  // The flow's own assessment says R5; the member's stored profile (R1) still decides at confirmation.
+  // An assessment the member's app reports itself (R5 for M0001, R1) is refused: only the bank's suitability system
+  // sets a tolerance, so nothing above R1 can be bought on the app's word (flow-attestation.test.ts walks attested ones).
   it.each([
-    ['buy-wealth', [assess('R5'), ['select', { productId: 'P-WM-008', amount: 10_000 }]]],
-    ['buy-fund', [identity, assess('R5'), ['select', { productId: 'P-FD-003', amount: 10_000 }]]],
+    ['buy-wealth', []],
+    ['buy-fund', [identity]],
   ] as [string, [string, unknown][]][])(
-    'never lets M0001 (R1) buy an R3 product, in %s either',
-    async (key, steps) => {
-      const refused = await walk(young, key, [...steps, ['confirm', { orderId: 'O-2', confirmed: true }]]);
-      expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
-      expect(refused.errors?.[0]?.extensions).toMatchObject({ reason: 'UNSUITABLE' });
+    'never lets M0001 (R1) assess themselves in %s',
+    async (key, before) => {
+      const { session } = await walkSession(youngApp, key, before);
+      const refused = await young(ADVANCE, {
+        session,
+        step: 'assess',
+        output: { riskLevel: 'R5', score: 99 },
+        key: `${session}-self`,
+      });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'attestation',
+        reason: 'ATTESTATION_REQUIRED',
+      });
+      expect(await storedSession(session)).toMatchObject({
+        currentStepId: 'assess',
+        revision: before.length,
+      });
+      expect((await ok(young('{ viewer { riskLevel } }'))).viewer.riskLevel).toBe('R1');
     },
   );
 
   it('sells in a mini-program flow only what is sold on MINI_PROGRAM, when selected and when bought', async () => {
     // P-WM-009: WEALTH, R3, on sale on APP and WEB only.
-    const picked = await walkSession(wealthy, 'buy-wealth', [
+    const picked = await walkSession(await wealthyCopy(), 'buy-wealth', [
       assess('R5'),
       ['select', { productId: 'P-WM-009', amount: 10_000 }],
     ]);
@@ -716,7 +738,9 @@ describe('walking a flow', () => {
     // A flow that buys a product of its own (P-WM-003: WEALTH, R1, APP only) is not published, and is refused at
     // confirmation if it was.
     await unsellablePurchase('buy-app-only', 'P-WM-003', 100);
-    const bought = await walkSession(young, 'buy-app-only', [['buy', { orderId: 'O-3', confirmed: true }]]);
+    const bought = await walkSession(youngApp, 'buy-app-only', [
+      ['buy', { orderId: 'O-3', confirmed: true }],
+    ]);
     expect(bought.last.errors?.[0]?.extensions).toMatchObject({
       code: 'FAILED_PRECONDITION',
       reason: 'NOT_ON_CHANNEL',
@@ -737,7 +761,7 @@ describe('walking a flow', () => {
   ])(
     'refuses to select %s (the select step’s productType and maxRiskLevel)',
     async (_name, risk, productId, reason) => {
-      const { session, last } = await walkSession(wealthy, 'buy-wealth', [
+      const { session, last } = await walkSession(await wealthyCopy(), 'buy-wealth', [
         assess(risk),
         ['select', { productId, amount: 10_000 }],
       ]);
@@ -753,7 +777,7 @@ describe('walking a flow', () => {
   );
 
   it('never confirms a large purchase whose risk disclosure the member declined', async () => {
-    const { session, last } = await walkSession(wealthy, 'buy-wealth', [
+    const { session, last } = await walkSession(await wealthyCopy(), 'buy-wealth', [
       assess('R4'),
       ['select', { productId: 'P-WM-008', amount: 600_000 }],
       ['disclose', { signed: false, signedAt: '2026-11-25T08:00:00Z' }],
@@ -775,7 +799,9 @@ describe('walking a flow', () => {
       // P-DP-001: a current deposit, R1, sold on the mini-program, minimum 0.
       const key = `buy-nothing-${String(amount).replace('.', '-')}`;
       await unsellablePurchase(key, 'P-DP-001', amount);
-      const { session, last } = await walkSession(young, key, [['buy', { orderId: 'O-5', confirmed: true }]]);
+      const { session, last } = await walkSession(youngApp, key, [
+        ['buy', { orderId: 'O-5', confirmed: true }],
+      ]);
       expect(last.errors?.[0]?.extensions).toMatchObject({
         code: 'FAILED_PRECONDITION',
         reason: 'INVALID_AMOUNT',
@@ -791,7 +817,7 @@ describe('walking a flow', () => {
   it('never buys more in one purchase than the hub-wide maximum, even as a constant of the flow', async () => {
     // P-DP-001 has no maximum of its own: a cent above 10^12 is where amounts would stop being exact.
     await unsellablePurchase('buy-too-much', 'P-DP-001', 1_000_000_000_000.01);
-    const { session, last } = await walkSession(young, 'buy-too-much', [
+    const { session, last } = await walkSession(youngApp, 'buy-too-much', [
       ['buy', { orderId: 'O-6', confirmed: true }],
     ]);
     expect(last.errors?.[0]?.extensions).toMatchObject({
@@ -809,7 +835,7 @@ describe('walking a flow', () => {
   });
 
   it('lets a member select a product within the risk just assessed', async () => {
-    const picked = await walk(wealthy, 'buy-wealth', [
+    const picked = await walk(await wealthyCopy(), 'buy-wealth', [
       assess('R4'),
       ['select', { productId: 'P-WM-011', amount: 10_000 }],
     ]);
@@ -831,7 +857,7 @@ describe('walking a flow', () => {
       ],
     );
     // 2025-12-31T17:00:00Z is 2026-01-01T01:00:00+08:00: after the threshold, though it sorts before it as text.
-    const { session, last } = await walkSession(young, 'signed-late', [
+    const { session, last } = await walkSession(youngApp, 'signed-late', [
       ['sign', { signed: true, signedAt: '2025-12-31T17:00:00Z' }],
     ]);
     expect(last.data?.advanceFlow.nextStep).toEqual({ id: 'late' });
@@ -857,7 +883,7 @@ describe('walking a flow', () => {
             : step,
         ),
     });
-    const { session, last } = await walkSession(young, 'open-signed', [
+    const { session, last } = await walkSession(youngApp, 'open-signed', [
       ['terms', { signed: true, signedAt: '2026-11-25T08:00:00Z' }],
       ['open', { accountId: 'AC-unchecked' }],
     ]);
@@ -872,7 +898,13 @@ describe('walking a flow', () => {
   it('refuses an idempotency key sent again with another output, and replays it with the same one', async () => {
     const session = (await ok(young(START, { key: 'open-account' }))).startFlowSession.id;
     const advance = (output: unknown) =>
-      young(ADVANCE, { session, step: 'identity', output, key: 'reused-key-0001' });
+      young(ADVANCE, {
+        session,
+        step: 'identity',
+        output,
+        key: 'reused-key-0001',
+        attestation: attestation('M0001', session, 'identity', output),
+      });
     const first = await ok(advance({ verified: false }));
     const other = await advance({ verified: true });
     expect(other.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
@@ -891,7 +923,13 @@ describe('walking a flow', () => {
   it('replays a record stored before outputs were fingerprinted, whatever the output', async () => {
     const session = (await ok(young(START, { key: 'open-account' }))).startFlowSession.id;
     const advance = (output: unknown) =>
-      young(ADVANCE, { session, step: 'identity', output, key: 'legacy-key-0001' });
+      young(ADVANCE, {
+        session,
+        step: 'identity',
+        output,
+        key: 'legacy-key-0001',
+        attestation: attestation('M0001', session, 'identity', output),
+      });
     const first = await ok(advance({ verified: true }));
     await hub.connections.products
       .collection<{ _id: string }>('flow_sessions')
@@ -907,7 +945,13 @@ describe('walking a flow', () => {
     const session = (await ok(wealthy(START, { key: 'open-account' }))).startFlowSession.id;
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
-        wealthy(ADVANCE, { session, step: 'identity', output: { verified: true }, key: 'same-key-0001' }),
+        wealthy(ADVANCE, {
+          session,
+          step: 'identity',
+          output: { verified: true },
+          key: 'same-key-0001',
+          attestation: attestation('M0002', session, 'identity', { verified: true }),
+        }),
       ),
     );
     expect(answers.flatMap((answer) => answer.errors ?? [])).toEqual([]);
@@ -1017,7 +1061,7 @@ describe('branching on an amount', () => {
   }
 
   const nextAfter = async (key: string, productId: string, amount: number) => {
-    const answer = await walk(wealthy, key, [
+    const answer = await walk(await wealthyCopy(), key, [
       ['assess', { riskLevel: 'R4', score: 70 }],
       ['select', { productId, amount }],
     ]);
@@ -1137,8 +1181,8 @@ describe('open sessions per member', () => {
       ['terms', { signed: true, signedAt: new Date().toISOString() }],
       ['open', { accountId: 'AC-0001' }],
     ];
-    for (const [i, [step, output]] of outputs.entries())
-      await ok(member(ADVANCE, { session: done, step, output, key: `${done}-${i}` }));
+    for (const answer of await advanceSteps({ memberId: 'M0011', send: member }, done, outputs, ADVANCE))
+      expect(answer.errors).toBeUndefined();
     expect(await read(done)).toEqual({ status: 'COMPLETED' });
     ids.push((await ok(member(START, { key: 'open-account' }))).startFlowSession.id);
     for (const id of ids.slice(2)) expect(await read(id)).toEqual({ status: 'ACTIVE' });

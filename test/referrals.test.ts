@@ -261,8 +261,8 @@ describe('activation', () => {
     const code = await codeOf('M0005');
     await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
     const [inviterBefore, inviteeBefore] = [await points('M0005'), await points(invitee)];
-    await openAccount(hub.gatewayUrl, await as(invitee));
-    await openAccount(hub.gatewayUrl, await as(invitee));
+    await openAccount(hub.gatewayUrl, invitee, await as(invitee));
+    await openAccount(hub.gatewayUrl, invitee, await as(invitee));
     for (let tries = 0; tries < 80; tries++) {
       const [referral] = await engagement.referrals.findByInvitees([invitee]);
       if (referral?.state === 'REWARDED') break;
@@ -298,7 +298,7 @@ describe('rewarding activated referrals', () => {
     const code = await codeOf('M0007');
     await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
     const inviterBefore = await points('M0007');
-    await openAccount(hub.gatewayUrl, await as(invitee));
+    await openAccount(hub.gatewayUrl, invitee, await as(invitee));
     for (let tries = 0; tries < 60; tries++) {
       if ((await engagement.referrals.findByInvitees([invitee]))[0]?.state === 'REWARDED') break;
       await new Promise((resolve) => setTimeout(resolve, 150));

@@ -177,6 +177,7 @@ describe('the gateway in production', () => {
       JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
       SUBGRAPH_SECRET: 'another-production-secret-32-chars-long',
       MESSAGES_RECEIPT_SECRET: 'a-third-production-secret-32-chars-long',
+      FLOW_ATTESTATION_SECRET: 'a-fourth-production-secret-32-chars-long',
       ...env,
     });
 

@@ -1,31 +1,123 @@
-// Walking the seeded open-account flow through the gateway, as a member's mini-program does: what tests of rewards
-// for an opened account do (products then records the flow_completed event engagement trusts).
-import { graphql } from './env';
+// Walking flows through the gateway as a member's mini-program does, with the attestations of the bank systems that
+// perform identity checks, risk assessments, accounts and orders (signed as they sign them, with the test hub's
+// FLOW_ATTESTATION_SECRET); and the seeded open-account flow, what tests of rewards for an opened account walk
+// (products then records the flow_completed event engagement trusts).
+import type { Connection } from 'mongoose';
+import { attestStep } from '../../subgraphs/products/src/flows/attestation';
+import { performedByBank } from '../../subgraphs/products/src/flows/catalog';
+import { callerOf, graphql, testConfig, type GraphQLResponse, type Send } from './env';
 
 export const START = `mutation { startFlowSession(flowKey: "open-account") { id } }`;
-export const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!) {
-  advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key) { completed }
+export const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!, $attestation: String) {
+  advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key, attestation: $attestation) {
+    completed
+  }
 }`;
+
+/** A member's mini-program: whom the bank's systems attest steps for, and how it sends a document. */
+export interface MemberApp {
+  memberId: string;
+  send: Send;
+}
+
+export const memberApp = async (gatewayUrl: string, memberId: string): Promise<MemberApp> => ({
+  memberId,
+  send: await callerOf(gatewayUrl, memberId, 'member'),
+});
+
+/**
+ * A copy of a seeded member under a new id, written to members' database: a test whose attested risk assessment
+ * changes the member's tolerance changes nobody else's.
+ */
+export async function copyOfMember(
+  gatewayUrl: string,
+  members: Connection,
+  fromId: string,
+  memberId: string,
+): Promise<MemberApp> {
+  const collection = members.collection<{ _id: string }>('members');
+  const seeded = await collection.findOne({ _id: fromId });
+  if (!seeded) throw new Error(`no member ${fromId}`);
+  await collection.insertOne({ ...seeded, _id: memberId });
+  return memberApp(gatewayUrl, memberId);
+}
+
+/** The attestation the bank system performing a step gives it, as of `at` (now unless said). */
+export const attestation = (
+  memberId: string,
+  session: string,
+  step: string,
+  output: unknown,
+  at: Date = new Date(),
+): string =>
+  attestStep(testConfig.FLOW_ATTESTATION_SECRET, { memberId, sessionId: session, stepId: step, output }, at);
+
+/** The services of a session's steps, as its member reads the session's flow. */
+async function servicesOf(app: MemberApp, session: string): Promise<Map<string, string>> {
+  const read = await app.send(`query ($id: ID!) { flowSession(id: $id) { flow { steps { id service } } } }`, {
+    id: session,
+  });
+  const steps = read.data?.flowSession?.flow.steps as { id: string; service: string }[] | undefined;
+  if (!steps) throw new Error(`cannot read session ${session}: ${JSON.stringify(read.errors)}`);
+  return new Map(steps.map((step) => [step.id, step.service]));
+}
+
+/**
+ * Sends `steps` of a session in order under the keys `<session>-<i>`, each step the bank performs with its system's
+ * attestation; stops at the first refusal. Returns every answer.
+ */
+export async function advanceSteps(
+  app: MemberApp,
+  session: string,
+  steps: readonly (readonly [string, unknown])[],
+  document = ADVANCE,
+): Promise<GraphQLResponse[]> {
+  const services = await servicesOf(app, session);
+  const answers: GraphQLResponse[] = [];
+  for (const [i, [step, output]] of steps.entries()) {
+    const attested = performedByBank(services.get(step) ?? '')
+      ? { attestation: attestation(app.memberId, session, step, output) }
+      : {};
+    const answer = await app.send(document, { session, step, output, key: `${session}-${i}`, ...attested });
+    answers.push(answer);
+    if (answer.errors) break;
+  }
+  return answers;
+}
 
 /**
  * Starts an open-account session and completes its steps, then sends the last one again (a retry whose answer was
  * lost): each answer must be `completed` at the end. Returns the session's id.
  */
-export async function openAccount(gatewayUrl: string, headers: Record<string, string>): Promise<string> {
-  const started = await graphql(gatewayUrl, START, {}, headers);
+export async function openAccount(
+  gatewayUrl: string,
+  memberId: string,
+  headers: Record<string, string>,
+): Promise<string> {
+  const app: MemberApp = {
+    memberId,
+    send: (query, variables = {}) => graphql(gatewayUrl, query, variables, headers),
+  };
+  const started = await app.send(START);
   const session = started.data?.startFlowSession?.id as string | undefined;
   if (!session) throw new Error(`no flow session: ${JSON.stringify(started.errors)}`);
-  const steps: [string, unknown][] = [
+  const open = ['open', { accountId: `AC-${session.slice(-8)}` }] as const;
+  const answers = await advanceSteps(app, session, [
     ['identity', { verified: true }],
     ['terms', { signed: true, signedAt: new Date().toISOString() }],
-    ['open', { accountId: `AC-${session.slice(-8)}` }],
-    ['open', { accountId: `AC-${session.slice(-8)}` }],
-  ];
-  for (const [i, [step, output]] of steps.entries()) {
-    const key = `${session}-${Math.min(i, 2)}`;
-    const answer = await graphql(gatewayUrl, ADVANCE, { session, step, output, key }, headers);
+    open,
+  ]);
+  // The retry, under the last step's key, as the app sends it again.
+  const retry = await app.send(ADVANCE, {
+    session,
+    step: open[0],
+    output: open[1],
+    key: `${session}-2`,
+    attestation: attestation(memberId, session, ...open),
+  });
+  for (const [i, answer] of [...answers, retry].entries()) {
     if (answer.errors || answer.data?.advanceFlow.completed !== i >= 2)
-      throw new Error(`step ${step} of ${session}: ${JSON.stringify(answer.errors ?? answer.data)}`);
+      throw new Error(`step ${i} of ${session}: ${JSON.stringify(answer.errors ?? answer.data)}`);
   }
   return session;
 }

@@ -5,6 +5,7 @@ import { isTimeZone } from './calendar';
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123';
 const DEV_RECEIPT_SECRET = 'dev-only-receipt-secret-change-me-01234';
+const DEV_FLOW_ATTESTATION_SECRET = 'dev-only-flow-attestation-secret-change-me';
 
 /** Channels messages reach members through, in the order of the fallback ladder. */
 export const MESSAGE_CHANNELS = ['FIVE_G', 'SMS', 'IN_APP'] as const;
@@ -77,6 +78,14 @@ export const configSchema = z
       .default('CNY'),
     /** A mini-program flow session expires after this long without advancing. */
     FLOW_SESSION_TTL_MINUTES: whole(1, 24 * 60).default(30),
+    /**
+     * Signs the bank systems' attestations of the flow steps they perform (identity check, risk assessment, account,
+     * order; HMAC-SHA256): products records such a step only with one.
+     */
+    FLOW_ATTESTATION_SECRET: z
+      .string()
+      .min(32, 'FLOW_ATTESTATION_SECRET must be at least 32 characters')
+      .default(DEV_FLOW_ATTESTATION_SECRET),
     /** How often products relays completed flow sessions to analytics as flow_completed events; 0 turns it off. */
     FLOW_EVENT_RELAY_INTERVAL_MS: jobInterval(1_000, 100),
     /** How long the gateway waits for one subgraph request before answering SERVICE_UNAVAILABLE for its fields. */
@@ -228,6 +237,12 @@ export const configSchema = z
         code: 'custom',
         path: ['MESSAGES_RECEIPT_SECRET'],
         message: 'set MESSAGES_RECEIPT_SECRET in production',
+      });
+    if (config.FLOW_ATTESTATION_SECRET === DEV_FLOW_ATTESTATION_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FLOW_ATTESTATION_SECRET'],
+        message: 'set FLOW_ATTESTATION_SECRET in production',
       });
   })
   .superRefine((config, ctx) => {

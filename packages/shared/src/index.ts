@@ -29,3 +29,4 @@ export * from './calendar';
 export * from './rule-codes';
 export * from './writes-in-flight';
 export * from './deadline';
+export * from './signature';

@@ -33,6 +33,7 @@ import {
 } from './operations';
 import { applyLifecycle } from './lifecycle';
 import { upsertMembers } from './member-sync';
+import { recordRiskAssessment } from './risk-assessment';
 import { awardPoints, refundPoints, spendPoints } from './points';
 
 const MAX_PAGE = 100;
@@ -53,6 +54,10 @@ async function memberOrNotFound(ctx: MembersContext, id: string): Promise<Member
 async function guestOf(ctx: MembersContext, deviceId: string): Promise<MemberDoc> {
   return guestMember(deviceId, levelForGrowthPoints(await ctx.loaders.levels.load(), 0), ctx.now);
 }
+
+/** Whether the caller is this member, with their own member token. */
+const isSelf = (ctx: MembersContext, member: MemberDoc): boolean =>
+  ctx.identity.subject === member._id && hasScope(ctx.identity, Scope.MEMBER);
 
 async function segmentsOf(member: MemberDoc, ctx: MembersContext) {
   // Segments are audiences of members: a guest is in none, whatever their attributes would match.
@@ -149,6 +154,13 @@ export const resolvers: Resolvers = {
         await ctx.loaders.levels.load(),
         ctx.now,
       ),
+    recordRiskAssessment: (_parent, args, ctx) =>
+      recordRiskAssessment(
+        ctx.repos,
+        { id: requireScope(ctx.identity, Scope.SERVICE), requestId: ctx.requestId },
+        args,
+        ctx.now,
+      ),
   },
 
   Member: {
@@ -167,10 +179,13 @@ export const resolvers: Resolvers = {
     segmentCodes: async (member, _args, ctx) => (await segmentsOf(member, ctx)).map((segment) => segment._id),
     segments: (member, _args, ctx) => segmentsOf(member, ctx),
     level: async (member, _args, ctx) => levelOfMember(await ctx.loaders.levels.load(), member),
+    riskAssessedAt: (member, _args, ctx) => {
+      if (!isSelf(ctx, member)) requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      return member.riskAssessedAt ?? null;
+    },
     pointsLedger: async (member, { first }, ctx) => {
       const guest = isGuest(member);
-      const isSelf = ctx.identity.subject === member._id && hasScope(ctx.identity, Scope.MEMBER);
-      if (!isSelf && !guest) requireScope(ctx.identity, Scope.OPERATOR);
+      if (!isSelf(ctx, member) && !guest) requireScope(ctx.identity, Scope.OPERATOR);
       const size = checkCount(first ?? 20, LEDGER_PAGE_MAX, 'first');
       // A guest has no points and no ledger. An error here would null the whole viewer (the list is non-null) and
       // with it the guest's page, asked in the same query as a member's.

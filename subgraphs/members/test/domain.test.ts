@@ -6,6 +6,7 @@ import { compileRule } from '../src/domain/segment-filter';
 import { affinityKeysOf, checkTagValue } from '../src/domain/tags';
 import { waitForOwnerUntil } from '@bank-hub/shared';
 import { LEVELS } from '../src/seed';
+import { checkRiskAssessment, type RiskAssessmentInput } from '../src/risk-assessment';
 
 describe('masking', () => {
   it.each([
@@ -232,4 +233,31 @@ describe('waitForOwnerUntil', () => {
     ['a deadline a minute away: still 10 s', now + 60_000, now + 10_000],
     ['a deadline passed: no wait', now - 1, now - 501],
   ])('with %s', (_, deadline, until) => expect(waitForOwnerUntil(now, deadline)).toBe(until));
+});
+
+describe('checkRiskAssessment', () => {
+  const now = new Date('2026-11-25T08:00:00Z');
+  const assessment: RiskAssessmentInput = { memberId: 'M0001', riskLevel: 'R3', score: 55, assessedAt: now };
+
+  it('takes an assessment made up to five minutes ahead of now, with its reference trimmed', () => {
+    const ahead = new Date(now.getTime() + 300_000);
+    expect(
+      checkRiskAssessment({ ...assessment, assessedAt: ahead, reference: ' FS-1 assess ' }, now),
+    ).toEqual({
+      ...assessment,
+      assessedAt: ahead,
+      reference: 'FS-1 assess',
+    });
+  });
+
+  it.each<[string, Partial<RiskAssessmentInput>, string]>([
+    ['a member id no member has', { memberId: 'M 1' }, 'memberId'],
+    ['a score that is no number', { score: Number.NaN }, 'score'],
+    ['an assessment dated ahead', { assessedAt: new Date(now.getTime() + 301_000) }, 'assessedAt'],
+    ['a reference too long', { reference: 'x'.repeat(201) }, 'reference'],
+  ])('refuses %s', (_what, change, field) => {
+    expect(() => checkRiskAssessment({ ...assessment, ...change }, now)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field }) }),
+    );
+  });
 });

@@ -33,6 +33,8 @@ export interface ProductsContext extends BaseContext {
   flowSessionTtlMinutes: number;
   /** The bank's currency (BANK_CURRENCY): of a branch on an amount that names none. */
   bankCurrency: string;
+  /** FLOW_ATTESTATION_SECRET: what the bank's systems sign the flow steps they perform with. */
+  attestationSecret: string;
   now: Date;
 }
 
@@ -76,6 +78,7 @@ export function createContext(
   pages: PageDirectory,
   benefits: BenefitDirectory,
   bankCurrency: string,
+  attestationSecret: string,
 ) {
   return (base: BaseContext): ProductsContext => {
     const now = new Date();
@@ -87,6 +90,7 @@ export function createContext(
       benefits,
       flowSessionTtlMinutes,
       bankCurrency,
+      attestationSecret,
       now,
       loaders: createLoaders(repos, catalogue, now),
     };

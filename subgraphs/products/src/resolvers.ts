@@ -73,6 +73,7 @@ function runContext(ctx: ProductsContext): RunContext {
     ttlMinutes: ctx.flowSessionTtlMinutes,
     now: ctx.now,
     bankCurrency: ctx.bankCurrency,
+    attestationSecret: ctx.attestationSecret,
   };
 }
 

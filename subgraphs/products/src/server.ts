@@ -69,6 +69,7 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
       graphPageDirectory(dependencies.graph),
       graphBenefitDirectory(dependencies.graph),
       dependencies.config.BANK_CURRENCY,
+      dependencies.config.FLOW_ATTESTATION_SECRET,
     ),
     onStop: async () => {
       await Promise.all([purge.stop(), relay.stop()]);

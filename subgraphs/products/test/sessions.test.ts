@@ -3,33 +3,56 @@
 import type { CommandSucceededEvent } from 'mongodb';
 import type { ServiceFlowDoc } from '../src/models/service-flow';
 import { FLOWS } from '../src/seed-flows';
+import { ADVANCE, advanceSteps } from '../../../test/support/flows';
 import { startProducts, type ProductsUnderTest, type Send } from './support';
 
 let products: ProductsUnderTest;
 let member: Send;
 
+/** buy-wealth without its risk assessment: alone, products has no members to record an assessment at. */
+const SELECT_WEALTH: ServiceFlowDoc = (() => {
+  const seeded = FLOWS.find((flow) => flow.key === 'buy-wealth')!;
+  return {
+    ...seeded,
+    _id: 'SF-select-wealth-v1',
+    key: 'select-wealth',
+    startStepId: 'select',
+    steps: seeded.steps
+      .filter((step) => step.id !== 'assess')
+      .map((step) =>
+        step.id === 'select'
+          ? {
+              ...step,
+              inputs: step.inputs.map((input) =>
+                input.input === 'maxRiskLevel'
+                  ? { input: 'maxRiskLevel', fromStep: null, fromOutput: null, constant: 'R3' }
+                  : input,
+              ),
+            }
+          : step,
+      ),
+  };
+})();
+
 beforeAll(async () => {
   products = await startProducts('sessions');
   member = products.as('M0001', ['member']);
+  await products.repos.flows.model.insertMany([SELECT_WEALTH]);
 });
 
 afterAll(() => products.stop());
 
 const START = `mutation ($key: String!) { startFlowSession(flowKey: $key) { id } }`;
-const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!) {
-  advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key) { nextStep { id } }
-}`;
-
-/** Starts a session of `key` and completes `steps` in order; returns the session and the first refusal's extensions. */
+/**
+ * Starts a session of `key` and completes `steps` in order (those the bank performs with its attestation); returns the
+ * session and the first refusal's extensions.
+ */
 async function walk(key: string, steps: [string, unknown][]) {
   const started = await member(START, { key });
   expect(started.errors).toBeUndefined();
   const session = started.data?.startFlowSession.id as string;
-  for (const [i, [step, output]] of steps.entries()) {
-    const answer = await member(ADVANCE, { session, step, output, key: `${session}-${i}` });
-    if (answer.errors) return { session, refused: answer.errors[0]?.extensions };
-  }
-  return { session, refused: undefined };
+  const answers = await advanceSteps({ memberId: 'M0001', send: member }, session, steps, ADVANCE);
+  return { session, refused: answers.find((answer) => answer.errors)?.errors?.[0]?.extensions };
 }
 
 const stored = async (id: string) => (await products.repos.sessions.ofMember('M0001', id))!;
@@ -47,12 +70,9 @@ describe('amounts a member selects', () => {
     ['a cent more than the maximum', 5_000_000.01, 'ABOVE_MAXIMUM'],
     ['less than the minimum', 9_999.99, 'BELOW_MINIMUM'],
   ])('refuses %s as BAD_USER_INPUT on output.amount, storing nothing', async (_what, amount, reason) => {
-    const { session, refused } = await walk('buy-wealth', [
-      ['assess', { riskLevel: 'R3', score: 60 }],
-      ['select', { productId: 'P-WM-008', amount }],
-    ]);
+    const { session, refused } = await walk('select-wealth', [['select', { productId: 'P-WM-008', amount }]]);
     expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', field: 'output.amount', reason });
-    expect(await stored(session)).toMatchObject({ currentStepId: 'select', revision: 1 });
+    expect(await stored(session)).toMatchObject({ currentStepId: 'select', revision: 0 });
   });
 
   // A large purchase goes on to its disclosure first.
@@ -62,12 +82,11 @@ describe('amounts a member selects', () => {
   ])(
     'takes %j: at least the minimum, at most the maximum, in whole cents (on to %s)',
     async (amount, next) => {
-      const { session, refused } = await walk('buy-wealth', [
-        ['assess', { riskLevel: 'R3', score: 60 }],
+      const { session, refused } = await walk('select-wealth', [
         ['select', { productId: 'P-WM-008', amount }],
       ]);
       expect(refused).toBeUndefined();
-      expect(await stored(session)).toMatchObject({ currentStepId: next, revision: 2 });
+      expect(await stored(session)).toMatchObject({ currentStepId: next, revision: 1 });
     },
   );
 

@@ -124,6 +124,12 @@ export type Member = {
   profile: MemberProfile;
   /** When the member registered; for a guest, who has not, the time of the request. */
   registeredAt: Scalars['DateTime']['output'];
+  /**
+   * When the bank's suitability system last assessed the member (recordRiskAssessment); null when it has not since the
+   * member's record came with its risk level. The member themself, an operator or the hub's service scope (FORBIDDEN
+   * for anyone else).
+   */
+  riskAssessedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Risk tolerance (R1–R5) from the member's suitability assessment. */
   riskLevel: RiskLevel;
   /** Codes of the segments whose rules this member currently matches. */
@@ -351,6 +357,14 @@ export type Mutation = {
   /** Counts the audience of a rule and returns a sample, without saving anything. Operator scope. */
   previewSegment: SegmentPreview;
   /**
+   * Records a risk assessment the bank's suitability system made (products, when a flow's RISK_ASSESSMENT step is
+   * attested): the member's riskLevel becomes the assessed level, and riskAssessedAt its time — unless an assessment
+   * made at that instant or later is recorded already, so a repeat or a late older one changes nothing (the member is
+   * returned as stored). Audited (before and after) when it changes anything. NOT_FOUND for an unknown member;
+   * BAD_USER_INPUT for an assessedAt more than five minutes ahead. Service scope.
+   */
+  recordRiskAssessment: Member;
+  /**
    * Gives back spendable points of a spend that bought nothing (e.g. the item ran out after the spend), named by the
    * spend's idempotencyKey: a SPEND of the same member (another member's is NOT_FOUND, exactly as a key that names no
    * entry; another kind of entry is BAD_USER_INPUT; a spend still in progress is CONFLICT). The refunds of one spend,
@@ -410,6 +424,14 @@ export type MutationDefineTagsArgs = {
 
 export type MutationPreviewSegmentArgs = {
   rule: Scalars['TargetingRule']['input'];
+};
+
+export type MutationRecordRiskAssessmentArgs = {
+  assessedAt: Scalars['DateTime']['input'];
+  memberId: Scalars['ID']['input'];
+  reference?: InputMaybe<Scalars['String']['input']>;
+  riskLevel: RiskLevel;
+  score: Scalars['Float']['input'];
 };
 
 export type MutationRefundPointsArgs = {
@@ -815,6 +837,7 @@ export type ResolversTypes = ResolversObject<{
   MemberTagInput: MemberTagInput;
   MembershipLevel: ResolverTypeWrapper<MembershipLevelDoc>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PointsEntry: ResolverTypeWrapper<PointsEntryDoc>;
   PointsEntryKind: PointsEntryKind;
@@ -858,6 +881,7 @@ export type ResolversParentTypes = ResolversObject<{
   MemberTagInput: MemberTagInput;
   MembershipLevel: MembershipLevelDoc;
   Mutation: Record<PropertyKey, never>;
+  Float: Scalars['Float']['output'];
   PageInfo: PageInfo;
   PointsEntry: PointsEntryDoc;
   Query: Record<PropertyKey, never>;
@@ -924,6 +948,7 @@ export type MemberResolvers<
   >;
   profile?: Resolver<ResolversTypes['MemberProfile'], ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  riskAssessedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   riskLevel?: Resolver<ResolversTypes['RiskLevel'], ParentType, ContextType>;
   segmentCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
@@ -1035,6 +1060,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationPreviewSegmentArgs, 'rule'>
+  >;
+  recordRiskAssessment?: Resolver<
+    ResolversTypes['Member'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRecordRiskAssessmentArgs, 'assessedAt' | 'memberId' | 'riskLevel' | 'score'>
   >;
   refundPoints?: Resolver<
     ResolversTypes['PointsEntry'],

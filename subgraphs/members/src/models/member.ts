@@ -26,6 +26,12 @@ export interface MemberDoc {
   points: number;
   growthPoints: number;
   riskLevel: RiskLevel;
+  /**
+   * The latest risk assessment the bank's suitability system made (recordRiskAssessment): its score and when it was
+   * made. Absent on a member never assessed since (whose riskLevel came with their record).
+   */
+  riskScore?: number | null;
+  riskAssessedAt?: Date | null;
   lifecycleStage: LifecycleStage;
   /** When the stage last changed (set by computed lifecycles); absent until then. */
   lifecycleChangedAt?: Date | null;
@@ -122,6 +128,8 @@ export const memberSchema = new Schema<MemberDoc>(
     points: { type: Number, required: true, default: 0 },
     growthPoints: { type: Number, required: true, default: 0 },
     riskLevel: { type: String, required: true },
+    riskScore: { type: Number, default: undefined },
+    riskAssessedAt: { type: Date, default: undefined },
     lifecycleStage: { type: String, required: true },
     lifecycleChangedAt: { type: Date, default: null },
     registeredAt: { type: Date, required: true },
@@ -513,6 +521,36 @@ export class MemberRepository {
         ...tagLimit(Object.keys(tags), [], maxTags).over,
       })) !== null;
     return { changed, overTagLimit };
+  }
+
+  /**
+   * Sets the member's risk level from an assessment made at `assessedAt`, unless one made at that instant or later is
+   * stored already (a repeat, or a newer assessment that arrived first): the filter decides, so concurrent calls leave
+   * the newest. Returns the member before the update, or null when it did not apply (or there is no such member).
+   */
+  recordRiskAssessment(
+    memberId: string,
+    assessment: { riskLevel: RiskLevel; score: number; assessedAt: Date },
+    now: Date,
+  ): Promise<MemberDoc | null> {
+    return this.model
+      .findOneAndUpdate(
+        {
+          _id: memberId,
+          $or: [{ riskAssessedAt: null }, { riskAssessedAt: { $lt: assessment.assessedAt } }],
+        },
+        {
+          $set: {
+            riskLevel: assessment.riskLevel,
+            riskScore: assessment.score,
+            riskAssessedAt: assessment.assessedAt,
+            updatedAt: now,
+          },
+        },
+        { returnDocument: 'before' },
+      )
+      .lean<MemberDoc>()
+      .exec();
   }
 
   /** How many members are at each lifecycle stage. */

@@ -11,6 +11,13 @@ export interface ServiceField {
   currencyOf?: string;
 }
 
+/**
+ * Who performs a service, and so whose word its outputs are: the member's (a choice, a signature, a page read), or a
+ * system of the bank's, whose outputs a step records only with that system's attestation (see attestation.ts) — a
+ * member's mini-program cannot say that an account was opened or an order placed.
+ */
+export type ServicePerformer = 'MEMBER' | 'BANK';
+
 export interface ServiceDefinition {
   code: string;
   name: string;
@@ -18,6 +25,7 @@ export interface ServiceDefinition {
   inputs: ServiceField[];
   outputs: ServiceField[];
   scopes: string[];
+  performedBy: ServicePerformer;
 }
 
 const field = (name: string, type: ServiceValueType, required = true): ServiceField => ({
@@ -34,6 +42,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [],
     outputs: [field('verified', 'BOOLEAN')],
     scopes: ['member'],
+    // The bank's identity service matches the document and the face: its verdict opens accounts.
+    performedBy: 'BANK',
   },
   {
     code: 'RISK_ASSESSMENT',
@@ -42,6 +52,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [],
     outputs: [field('riskLevel', 'RISK_LEVEL'), field('score', 'NUMBER')],
     scopes: ['member'],
+    // The member answers, the bank's suitability system scores: the level decides what may be sold to them.
+    performedBy: 'BANK',
   },
   {
     code: 'OPEN_ACCOUNT',
@@ -50,6 +62,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [field('verified', 'BOOLEAN'), field('accountType', 'STRING', false)],
     outputs: [field('accountId', 'STRING')],
     scopes: ['member'],
+    // Core banking opens the account: an opened account pays referral and task rewards.
+    performedBy: 'BANK',
   },
   {
     code: 'SELECT_PRODUCT',
@@ -59,6 +73,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     // The amount is in the currency of the product picked: a branch on it compares it in that currency only.
     outputs: [field('productId', 'PRODUCT_ID'), { ...field('amount', 'NUMBER'), currencyOf: 'productId' }],
     scopes: ['member'],
+    // The member's choice; products checks it against the catalogue.
+    performedBy: 'MEMBER',
   },
   {
     code: 'CONFIRM_PURCHASE',
@@ -69,6 +85,8 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [field('productId', 'PRODUCT_ID'), field('amount', 'NUMBER')],
     outputs: [field('orderId', 'STRING'), field('confirmed', 'BOOLEAN')],
     scopes: ['member'],
+    // The bank's order system places (or declines) the order: a placed one completes purchase tasks.
+    performedBy: 'BANK',
   },
   {
     code: 'CLAIM_BENEFIT',
@@ -77,6 +95,9 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [field('benefitId', 'STRING')],
     outputs: [field('claimId', 'STRING')],
     scopes: ['member'],
+    // Claimed from engagement by the member's own call (claimBenefit), which grants the benefit or refuses it: the
+    // claim id the step records grants nothing.
+    performedBy: 'MEMBER',
   },
   {
     code: 'SHOW_PAGE',
@@ -85,6 +106,7 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [field('pageKey', 'STRING')],
     outputs: [field('viewed', 'BOOLEAN')],
     scopes: ['member'],
+    performedBy: 'MEMBER',
   },
   {
     code: 'SIGN_AGREEMENT',
@@ -93,12 +115,17 @@ export const SERVICE_CATALOG: readonly ServiceDefinition[] = [
     inputs: [field('agreementCode', 'STRING')],
     outputs: [field('signed', 'BOOLEAN'), field('signedAt', 'DATE_TIME')],
     scopes: ['member'],
+    // The member's own consent; a declined one stops committing steps (consent.ts).
+    performedBy: 'MEMBER',
   },
 ];
 
 const BY_CODE = new Map(SERVICE_CATALOG.map((service) => [service.code, service]));
 
 export const serviceByCode = (code: string): ServiceDefinition | undefined => BY_CODE.get(code);
+
+/** Whether a step of this service records its outputs only with the attestation of the bank system performing it. */
+export const performedByBank = (code: string): boolean => serviceByCode(code)?.performedBy === 'BANK';
 
 const RISK = /^R[1-5]$/;
 

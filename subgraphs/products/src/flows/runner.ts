@@ -1,15 +1,17 @@
 // The run API: a member starts a session of the latest published version of a flow and completes its steps one
-// by one. Every advance is checked (owner, current step, output types, suitability of a purchase) and recorded
+// by one. Every advance is checked (owner, current step, output types, the attestation of a step the bank performs,
+// suitability of a purchase) and recorded
 // with its idempotency key under a compare-and-set, so a repeated or concurrent call advances once. A session that
 // completes queues its flow_completed event for analytics in products' own database (relayed later, see
 // completion-event.ts), so completing never waits on analytics.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, conflict, hubError, notFound, type GraphCaller } from '@bank-hub/shared';
-import { isSuitable } from '../domain/suitability';
+import { isSuitable, type RiskLevel } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
-import { fitsType, outputFieldsOf, outputTypesOf, serviceByCode } from './catalog';
+import { ATTESTATION_WINDOW, checkAttestation } from './attestation';
+import { fitsType, outputFieldsOf, outputTypesOf, serviceByCode, type ServiceDefinition } from './catalog';
 import { flowCompletedEvents } from './completion-event';
 import { consentRefusal } from './consent';
 import { nextStepId, resolveInputs, withAmountCurrencies, type FlowOutputs, type FlowStep } from './flow';
@@ -31,6 +33,8 @@ export interface RunContext {
   now: Date;
   /** The bank's currency (BANK_CURRENCY): of a branch on an amount stored before branches named one. */
   bankCurrency: string;
+  /** FLOW_ATTESTATION_SECRET: what the bank's systems sign the steps they perform with. */
+  attestationSecret: string;
 }
 
 export interface AdvanceOutcome {
@@ -123,15 +127,19 @@ export async function ownSession(
   return session;
 }
 
-function checkOutput(step: FlowStep, output: unknown): Record<string, unknown> {
+function serviceOf(step: FlowStep): ServiceDefinition {
   const service = serviceByCode(step.service);
   if (!service) throw new Error(`published step ${step.id} uses unknown service ${step.service}`);
+  return service;
+}
+
+function checkOutput(service: ServiceDefinition, output: unknown): Record<string, unknown> {
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
     throw badInput('output must be an object of the step’s outputs', 'output');
   }
   const values = output as Record<string, unknown>;
   const unknown = Object.keys(values).find((name) => !service.outputs.some((field) => field.name === name));
-  if (unknown) throw badInput(`${step.service} has no output ${unknown}`, `output.${unknown}`);
+  if (unknown) throw badInput(`${service.code} has no output ${unknown}`, `output.${unknown}`);
   for (const field of service.outputs) {
     const value = values[field.name];
     if (value === undefined || value === null) {
@@ -141,6 +149,45 @@ function checkOutput(step: FlowStep, output: unknown): Record<string, unknown> {
     }
   }
   return values;
+}
+
+/**
+ * When the bank system that performs the step attested this output for this member's step of this session (null for a
+ * step the member performs, which takes none). Refused, changing nothing: without one, BAD_USER_INPUT
+ * (`reason: ATTESTATION_REQUIRED`); one that is not the bank's for this very step and output, or is older (or newer)
+ * than five minutes, INVALID_SIGNATURE (`reason: EXPIRED` when only its age is wrong) — both on `field: attestation`.
+ */
+function attestedAt(
+  run: RunContext,
+  service: ServiceDefinition,
+  attestation: string | null | undefined,
+  step: { sessionId: string; stepId: string; memberId: string; output: unknown },
+): Date | null {
+  if (service.performedBy === 'MEMBER') {
+    if (attestation === null || attestation === undefined) return null;
+    throw hubError(
+      ErrorCode.BAD_USER_INPUT,
+      `${service.code} is the member's to perform: it takes no attestation`,
+      {
+        field: 'attestation',
+        reason: 'NOT_ATTESTED_SERVICE',
+      },
+    );
+  }
+  const check = checkAttestation(run.attestationSecret, attestation, step, run.now);
+  if (check.ok) return check.attestedAt;
+  if (check.reason === 'MISSING') {
+    throw hubError(
+      ErrorCode.BAD_USER_INPUT,
+      `${service.code} is performed by the bank: send the attestation its system gave for this step`,
+      { field: 'attestation', reason: 'ATTESTATION_REQUIRED' },
+    );
+  }
+  throw hubError(
+    ErrorCode.INVALID_SIGNATURE,
+    `the attestation is not the bank's for this step and output, or was given more than ${ATTESTATION_WINDOW} from now`,
+    { field: 'attestation', ...(check.reason === 'EXPIRED' ? { reason: 'EXPIRED' } : {}) },
+  );
 }
 
 /**
@@ -261,7 +308,14 @@ export async function advance(
   run: RunContext,
   caller: GraphCaller,
   memberId: string,
-  input: { sessionId: string; stepId: string; output: unknown; idempotencyKey: string },
+  input: {
+    sessionId: string;
+    stepId: string;
+    output: unknown;
+    idempotencyKey: string;
+    /** The bank system's attestation, for a step it performs. */
+    attestation?: string | null;
+  },
 ): Promise<AdvanceOutcome> {
   if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
     throw badInput(
@@ -296,10 +350,29 @@ export async function advance(
       });
     }
     const step = flow.steps.find((candidate) => candidate.id === input.stepId)!;
-    const output = checkOutput(step, input.output);
+    const service = serviceOf(step);
+    const output = checkOutput(service, input.output);
+    const attested = attestedAt(run, service, input.attestation, {
+      sessionId: session._id,
+      stepId: step.id,
+      memberId,
+      output: input.output,
+    });
     const outputs = { ...session.outputs, [step.id]: output };
     await enforceService(run, caller, flow, step, session, output);
     const next = step.terminal ? null : await nextStepOf(run, flow, step.id, outputs);
+    // Recorded at members before the step, so that the steps after it (a purchase's suitability) and the member's
+    // pages go by the new tolerance; idempotent there, so a retry or a lost race records it once.
+    if (attested && step.service === 'RISK_ASSESSMENT') {
+      await run.memberRisk.record(caller, {
+        memberId,
+        riskLevel: output.riskLevel as RiskLevel,
+        score: output.score as number,
+        // Not after products heard of it, whatever the bank system's clock said.
+        assessedAt: attested < run.now ? attested : run.now,
+        reference: `flow session ${session._id} step ${step.id}`,
+      });
+    }
     const completed = next === null;
     const updated = await run.repos.sessions.advanceIf(
       session._id,

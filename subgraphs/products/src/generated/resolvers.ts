@@ -376,7 +376,12 @@ export type Mutation = {
   addFlowStep: ServiceFlow;
   /**
    * Completes the current step of the viewer's session with the step's outputs and moves on. Idempotent per key:
-   * the same key returns the same answer without advancing twice. Member scope.
+   * the same key returns the same answer without advancing twice (a repeat needs no fresh attestation). A step whose
+   * service the bank performs (`performedBy: BANK`) is recorded only with the attestation that system gave for it:
+   * without one BAD_USER_INPUT (`field: attestation`, `reason: ATTESTATION_REQUIRED`), with one that is not the bank's for
+   * this member's step and output or is more than five minutes old INVALID_SIGNATURE (`reason: EXPIRED` for the age
+   * alone); nothing is stored either way. An attested RISK_ASSESSMENT sets the member's risk tolerance at members. A
+   * step the member performs takes no attestation (BAD_USER_INPUT, `reason: NOT_ATTESTED_SERVICE`). Member scope.
    */
   advanceFlow: AdvanceResult;
   /** Adds an edge; with `when`, a branch tried before the default. Builder or operator scope. */
@@ -410,6 +415,7 @@ export type MutationAddFlowStepArgs = {
 };
 
 export type MutationAdvanceFlowArgs = {
+  attestation?: InputMaybe<Scalars['String']['input']>;
   idempotencyKey: Scalars['String']['input'];
   output: Scalars['JSON']['input'];
   sessionId: Scalars['ID']['input'];
@@ -690,6 +696,11 @@ export type ServiceDefinition = {
   name: Scalars['String']['output'];
   /** Outputs the step produces when the member completes it. */
   outputs: Array<ServiceField>;
+  /**
+   * Who performs the service: the member (a choice, a signature), or a system of the bank's, whose outputs a step
+   * records only with that system's attestation (advanceFlow's `attestation`).
+   */
+  performedBy: ServicePerformer;
   /** Scopes the caller needs to run the service. */
   scopes: Array<Scalars['String']['output']>;
 };
@@ -734,6 +745,16 @@ export type ServiceFlow = {
   /** Version number, from 1. */
   version: Scalars['Int']['output'];
 };
+
+/** Who performs a service of the catalogue, and so whose word a step's outputs are. */
+export type ServicePerformer =
+  /**
+   * A system of the bank's: the identity service (IDENTITY_CHECK), the suitability system (RISK_ASSESSMENT), core
+   * banking (OPEN_ACCOUNT), the order system (CONFIRM_PURCHASE). It attests each step it performs.
+   */
+  | 'BANK'
+  /** The member, in the mini-program: picking a product, signing an agreement, reading a page, claiming a benefit. */
+  | 'MEMBER';
 
 /** The type of a service input or output value. */
 export type ServiceValueType =
@@ -943,6 +964,7 @@ export type ResolversTypes = ResolversObject<{
   ServiceDefinition: ResolverTypeWrapper<ServiceDefinitionModel>;
   ServiceField: ResolverTypeWrapper<ServiceFieldModel>;
   ServiceFlow: ResolverTypeWrapper<ServiceFlowDoc>;
+  ServicePerformer: ServicePerformer;
   ServiceValueType: ServiceValueType;
   SuitableProduct: ResolverTypeWrapper<
     Omit<SuitableProduct, 'product'> & { product: ResolversTypes['Product'] }
@@ -1346,6 +1368,7 @@ export type ServiceDefinitionResolvers<
   inputs?: Resolver<Array<ResolversTypes['ServiceField']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   outputs?: Resolver<Array<ResolversTypes['ServiceField']>, ParentType, ContextType>;
+  performedBy?: Resolver<ResolversTypes['ServicePerformer'], ParentType, ContextType>;
   scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
