@@ -1,8 +1,9 @@
 // Typed resolvers for every subgraph of the registry: federation mode, the request context type, and mappers from
 // GraphQL types to repository document types (each subgraph's own codegen.json) so a resolver returning the wrong
-// shape fails to compile.
+// shape fails to compile. Every subgraph's schema comes with its audit trail's SDL, which its server adds.
 import { readFileSync } from 'node:fs';
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { auditLogSdl } from '@bank-hub/shared';
 import { SUBGRAPH_NAMES } from './subgraphs/registry';
 
 const scalars = {
@@ -36,9 +37,13 @@ const config: CodegenConfig = {
       return [
         `subgraphs/${name}/src/generated/resolvers.ts`,
         {
-          schema: `subgraphs/${name}/schema.graphql`,
+          schema: [`subgraphs/${name}/schema.graphql`, auditLogSdl(name)],
           plugins: [header, 'typescript', 'typescript-resolvers'],
-          config: { ...common, ...own },
+          config: {
+            ...common,
+            ...own,
+            mappers: { AuditEntry: '@bank-hub/shared#AuditLogEntry', ...own.mappers },
+          },
         },
       ];
     }),

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { Kind, parse, print, validate, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { localSubgraphUrl } from '@bank-hub/shared';
+import { localSubgraphUrl, withAuditLog } from '@bank-hub/shared';
 import {
   documentIdOf,
   PERSISTED_DOCUMENTS_PATH,
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     descriptors.map((descriptor) => ({
       name: descriptor.name,
       url: localSubgraphUrl(descriptor.defaultPort),
-      typeDefs: parse(readFileSync(descriptor.schemaPath, 'utf8')),
+      typeDefs: withAuditLog(descriptor.name, parse(readFileSync(descriptor.schemaPath, 'utf8'))),
     })),
   );
   if (result.errors) {

@@ -1,12 +1,10 @@
 // npm run token -- M0001 [--scope "operator pii:read"] [--ttl 12h]: prints a development JWT signed with JWT_SECRET.
 import { SignJWT, decodeJwt } from 'jose';
 import { parseArgs } from 'node:util';
-import { ConfigError, MEMBER_ID, MEMBER_ID_RULE, loadConfig, Scope } from '@bank-hub/shared';
+import { CLIENT_SCOPES, ConfigError, MEMBER_ID, MEMBER_ID_RULE, loadConfig, Scope } from '@bank-hub/shared';
 
-/** A client's scopes: `service` is the hub's own, and the gateway drops it from client tokens. */
-const CLIENT_SCOPES = new Set<string>([Scope.MEMBER, Scope.OPERATOR, Scope.PII_READ, Scope.BUILDER]);
 const USAGE =
-  'usage: npm run -s token -- <subject> [--scope "member" | "operator pii:read builder"] [--ttl 12h]';
+  'usage: npm run -s token -- <subject> [--scope "member" | "operator pii:read builder audit"] [--ttl 12h]';
 
 /** Says why no token is printed, without a stack: the person reading it typed the command a moment ago. */
 function refuse(message: string): never {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import express, { type RequestHandler, type Router } from 'express';
 import { SignJWT } from 'jose';
 import {
+  CLIENT_SCOPES,
   ErrorCode,
   MEMBER_ID,
   Scope,
@@ -31,8 +32,6 @@ const SANDBOX_SCRIPT_ORIGIN = 'https://embeddable-sandbox.cdn.apollographql.com'
 const SANDBOX_FRAME_ORIGIN = 'https://sandbox.embed.apollographql.com';
 const LANDING_POLICY = `default-src 'self'; script-src 'self' ${SANDBOX_SCRIPT_ORIGIN}; frame-src ${SANDBOX_FRAME_ORIGIN}; ${LOCKED_DOWN}`;
 const SUBJECT = /^[A-Za-z0-9._-]{1,64}$/;
-/** What the development issuer grants: client scopes, never the hub's own service scope. */
-const KNOWN_SCOPES = new Set<string>([Scope.MEMBER, Scope.OPERATOR, Scope.PII_READ, Scope.BUILDER]);
 
 const securedBy =
   (policy: string): RequestHandler =>
@@ -109,7 +108,7 @@ export function webAssets(config: HubConfig): Router {
       if (
         !SUBJECT.test(subject) ||
         scopes.length === 0 ||
-        !scopes.every((scope) => KNOWN_SCOPES.has(scope)) ||
+        !scopes.every((scope) => CLIENT_SCOPES.has(scope)) ||
         // The gateway would refuse a member token naming no member id.
         (scopes.includes(Scope.MEMBER) && !MEMBER_ID.test(subject))
       ) {

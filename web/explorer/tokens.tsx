@@ -15,6 +15,7 @@ const DEMO_CALLERS: DemoCaller[] = [
   { subject: 'ops.alice', scope: 'operator', who: 'an operator' },
   { subject: 'ops.bob', scope: 'operator pii:read', who: 'an operator who may see personal data' },
   { subject: 'builder.bea', scope: 'builder', who: 'a mini-program builder' },
+  { subject: 'audit.ann', scope: 'audit', who: 'an auditor: reads the audit trail, changes nothing' },
 ];
 
 const command = ({ subject, scope }: DemoCaller) =>

@@ -10,12 +10,26 @@ export const Scope = {
   PII_READ: 'pii:read',
   BUILDER: 'builder',
   /**
+   * Lets an auditor read every subgraph's audit trail (`<subgraph>AuditLog`), and nothing else: reading the trail
+   * needs no right to change what it records. Operators read it too.
+   */
+  AUDIT: 'audit',
+  /**
    * Another subgraph acting for the hub itself, e.g. analytics writing computed lifecycle stages back to members.
    * Only ever granted by the hub's own signed identities: the gateway drops it from client tokens.
    */
   SERVICE: 'service',
 } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
+
+/** The scopes a client's token may carry: `service` is the hub's own, and the gateway drops it from client tokens. */
+export const CLIENT_SCOPES: ReadonlySet<string> = new Set<string>([
+  Scope.MEMBER,
+  Scope.OPERATOR,
+  Scope.PII_READ,
+  Scope.BUILDER,
+  Scope.AUDIT,
+]);
 
 export interface Identity {
   /** The verified `sub` of the caller's token; null when anonymous. */

@@ -74,8 +74,14 @@ export function toConnection<T extends { _id: string }>(
   };
 }
 
-/** A MongoDB filter for what comes after `position` in a list ordered newest first by `field`, then by id. */
-export const olderThan = (field: string, position: FeedPosition | null): Record<string, unknown> =>
+/**
+ * A MongoDB filter for what comes after `position` in a list ordered newest first by `field`, then by id (an id of the
+ * type the collection stores, e.g. an ObjectId).
+ */
+export const olderThan = (
+  field: string,
+  position: { at: Date; id: unknown } | null,
+): Record<string, unknown> =>
   position
     ? { $or: [{ [field]: { $lt: position.at } }, { [field]: position.at, _id: { $lt: position.id } }] }
     : {};

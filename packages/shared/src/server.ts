@@ -16,6 +16,7 @@ import { parse, type DocumentNode } from 'graphql';
 import { readFileSync } from 'node:fs';
 import type { Connection } from 'mongoose';
 import type { Registry } from 'prom-client';
+import { auditLogResolvers, withAuditLog, type AuditLog } from './audit';
 import { formatError, logUnexpectedErrors, PartialErrors, reportPartialErrors } from './error-policy';
 import { logRequests } from './request-log';
 import {
@@ -103,6 +104,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   resolvers: GraphQLResolverMap<TContext>;
   /** Its database (/ready answers only while it does), config and logger. */
   dependencies: SubgraphDependencies;
+  /** Its audit trail, which the server serves as `<name>AuditLog` (the SDL and resolvers of ./audit). */
+  auditLog: AuditLog;
   /** Builds the per-request context (loaders, repositories) on top of the verified identity. */
   context: (base: BaseContext) => TContext;
   plugins?: ApolloServerPlugin<TContext>[];
@@ -117,6 +120,17 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   metrics?: (registry: Registry) => void;
 }
 
+/** The subgraph's resolvers with those the server adds of its own, type by type. */
+function mergeResolvers<TContext>(
+  own: GraphQLResolverMap<TContext>,
+  added: Record<string, Record<string, unknown>>,
+): GraphQLResolverMap<TContext> {
+  const merged: Record<string, unknown> = { ...own };
+  for (const [type, fields] of Object.entries(added))
+    merged[type] = { ...(own[type] as Record<string, unknown> | undefined), ...fields };
+  return merged as GraphQLResolverMap<TContext>;
+}
+
 export function createSubgraphServer<TContext extends BaseContext>(
   options: SubgraphServerOptions<TContext>,
 ): HttpGraphQLServer {
@@ -127,7 +141,12 @@ export function createSubgraphServer<TContext extends BaseContext>(
   metrics.observeDatabase(options.dependencies.connection);
   options.metrics?.(metrics.registry);
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]),
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: withAuditLog(options.name, options.typeDefs),
+        resolvers: mergeResolvers(options.resolvers, auditLogResolvers(options.name, options.auditLog)),
+      },
+    ]),
     includeStacktraceInErrorResponses: false,
     // Apollo's own warnings (e.g. a hostile document too deep to cache) as JSON lines, not bare console output.
     logger: options.dependencies.logger,

@@ -82,6 +82,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<AnalyticsContext>,
     dependencies,
+    auditLog: repos.audit,
     context: createContext({
       repos,
       plan,

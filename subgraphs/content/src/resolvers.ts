@@ -14,6 +14,7 @@ import {
   notFound,
   parseRepresentation,
   requireAnyScope,
+  requireAuditReader,
   requireScope,
 } from '@bank-hub/shared';
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
@@ -180,7 +181,7 @@ export const resolvers: Resolvers = {
       return toConnection(await ctx.repos.creatives.list(filter, size + 1, afterId), size);
     },
     auditLog: (_parent, { targetType, targetId, first }, ctx) => {
-      operator(ctx);
+      requireAuditReader(ctx.identity);
       return ctx.repos.audit.forTarget(targetType, targetId, listSize(first));
     },
     // Media the library holds unchecked is left out (see domain/media.ts), so a list may come short of `first`.

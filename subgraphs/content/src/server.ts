@@ -22,6 +22,7 @@ export async function buildContentServer(dependencies: SubgraphDependencies): Pr
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<ContentContext>,
     dependencies,
+    auditLog: repos.audit,
     context: createContext(
       repos,
       publishedContent(repos, {

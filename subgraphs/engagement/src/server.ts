@@ -49,6 +49,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<EngagementContext>,
     dependencies,
+    auditLog: repos.audit,
     context: createContext({
       repos,
       graph,

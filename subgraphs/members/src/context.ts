@@ -2,6 +2,7 @@
 import DataLoader from 'dataloader';
 import { keyedLoader, type BaseContext, type Snapshot } from '@bank-hub/shared';
 import type { Definitions } from './definitions';
+import { PersonalDataReads } from './domain/personal-data-reads';
 import { compileRule } from './domain/segment-filter';
 import type { MembersRepositories } from './models';
 import type { MemberDoc } from './models/member';
@@ -33,6 +34,8 @@ export interface MembersContext extends BaseContext {
   now: Date;
   /** The bank's time zone (BANK_TIME_ZONE): a member's when none is stored. */
   bankTimeZone: string;
+  /** Personal data this request shows unmasked, recorded in the audit trail once it is answered. */
+  personalDataReads: PersonalDataReads;
 }
 
 export function createLoaders(
@@ -79,6 +82,7 @@ export function createContext(
       now,
       bankTimeZone,
       loaders: createLoaders(repos, definitions, now),
+      personalDataReads: new PersonalDataReads(),
     };
   };
 }

@@ -18,7 +18,8 @@ import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
 import { guestMember, guestProfile, isGuest } from './domain/guest';
 import { levelForGrowthPoints, levelOfMember } from './domain/levels';
-import { profileView } from './domain/masking';
+import { profileView, type ProfileView } from './domain/masking';
+import type { PersonalField } from './domain/personal-data-reads';
 import { segmentCodesFor } from './domain/segments';
 import { affinityKeysOf } from './domain/tags';
 import type { Resolvers } from './generated/resolvers';
@@ -65,6 +66,12 @@ async function segmentsOf(member: MemberDoc, ctx: MembersContext) {
   const segments = await ctx.loaders.segments.load();
   const codes = new Set(segmentCodesFor(member, segments, ctx.now));
   return segments.filter((segment) => codes.has(segment._id));
+}
+
+/** A personal field of a profile as the caller sees it; one shown unmasked goes into the request's audit entry. */
+function shown(view: ProfileView, field: PersonalField, ctx: MembersContext): string {
+  if (view.unmasked) ctx.personalDataReads.note(view.memberId, field);
+  return view[field];
 }
 
 export const resolvers: Resolvers = {
@@ -172,7 +179,7 @@ export const resolvers: Resolvers = {
     id: (member) => member._id,
     profile: (member, _args, ctx) =>
       isGuest(member)
-        ? guestProfile(ctx.bankTimeZone)
+        ? guestProfile(member._id, ctx.bankTimeZone)
         : profileView(member, hasScope(ctx.identity, Scope.PII_READ), ctx.bankTimeZone),
     tags: (member) => Object.entries(member.tags).map(([code, value]) => ({ code, value })),
     affinityKeys: (member) => affinityKeysOf(member.tags, member.attributes.ageGroup),
@@ -191,6 +198,13 @@ export const resolvers: Resolvers = {
       // with it the guest's page, asked in the same query as a member's.
       return guest ? [] : (await ctx.loaders.ledgerByMember.load(member)).slice(0, size);
     },
+  },
+
+  // Personal data shown unmasked is noted field by field, as the caller asked for it, for the request's audit entry.
+  MemberProfile: {
+    name: (view, _args, ctx) => shown(view, 'name', ctx),
+    phone: (view, _args, ctx) => shown(view, 'phone', ctx),
+    idNumber: (view, _args, ctx) => shown(view, 'idNumber', ctx),
   },
 
   MemberTag: {

@@ -11,6 +11,7 @@ import {
 import { createContext, type MembersContext } from './context';
 import { memberDefinitions } from './definitions';
 import { openRepositories } from './models';
+import { recordPersonalDataReads } from './personal-data-audit';
 import { recoverPoints } from './points-recovery';
 import { resolvers } from './resolvers';
 
@@ -32,6 +33,7 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<MembersContext>,
     dependencies,
+    auditLog: repos.audit,
     context: createContext(
       repos,
       memberDefinitions(repos, {
@@ -40,6 +42,7 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
       }),
       dependencies.config.BANK_TIME_ZONE,
     ),
+    plugins: [recordPersonalDataReads(repos.audit)],
     onStop: () => recovery.stop(),
   });
 }

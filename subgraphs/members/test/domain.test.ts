@@ -36,6 +36,7 @@ describe('masking', () => {
 
   it('shows personal data only when unmasked', () => {
     const member = {
+      _id: 'M0002',
       personal: { name: '陈国华', phone: '13900020002', idNumber: '310104197408221359' },
       attributes: { city: 'Shanghai', ageGroup: '45-54' },
     };

@@ -86,6 +86,7 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<MessagesContext>,
     dependencies,
+    auditLog: repos.audit,
     context: createContext({
       repos,
       graph,

@@ -56,6 +56,7 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     // Codegen's resolver types are stricter than Apollo's map; the shapes are the same.
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
     dependencies,
+    auditLog: repos.audit,
     // Purchases read the member's current risk tolerance from members, and flow validation which pages exist
     // from content and which benefits from engagement, through the graph.
     context: createContext(

@@ -32,7 +32,8 @@ export function guestMember(deviceId: string, level: MembershipLevelDoc, now: Da
 export const isGuest = (member: Pick<MemberDoc, '_id'>): boolean => deviceOfGuest(member._id) !== null;
 
 /** A guest has no personal data to mask; empty, not stars, so a channel can tell there is nothing to show. */
-export const guestProfile = (bankTimeZone: string): ProfileView => ({
+export const guestProfile = (memberId: string, bankTimeZone: string): ProfileView => ({
+  memberId,
   name: '',
   phone: '',
   idNumber: '',

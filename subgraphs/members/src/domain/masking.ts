@@ -2,6 +2,8 @@
 import { contactOf, type MemberDoc } from '../models/member';
 
 export interface ProfileView {
+  /** Whose profile: the audit trail names them when the personal data is shown unmasked. */
+  memberId: string;
   name: string;
   phone: string;
   idNumber: string;
@@ -41,12 +43,13 @@ export const maskPhone = maskTail;
 export const maskIdNumber = maskTail;
 
 export function profileView(
-  member: Pick<MemberDoc, 'personal' | 'attributes' | 'contact'>,
+  member: Pick<MemberDoc, '_id' | 'personal' | 'attributes' | 'contact'>,
   unmasked: boolean,
   bankTimeZone: string,
 ): ProfileView {
   const { name, phone, idNumber } = member.personal;
   return {
+    memberId: member._id,
     name: unmasked ? name : maskName(name),
     phone: unmasked ? phone : maskPhone(phone),
     idNumber: unmasked ? idNumber : maskIdNumber(idNumber),
