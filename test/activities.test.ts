@@ -885,6 +885,60 @@ describe('operators', () => {
     expect(await engagement.activities.model.countDocuments()).toBe(before);
   });
 
+  it('lists what waits for a second operator: in review, or published with an edit in review', async () => {
+    const draft = (await graphql(hub.gatewayUrl, CREATE, { input }, operator)).data?.createActivity
+      .id as string;
+    const inReview = await publish(input, false);
+    const published = await publish(input);
+    const revised = await publish(input);
+    const UPDATE = `mutation ($id: ID!, $input: ActivityInput!) { updateActivity(id: $id, input: $input) { id } }`;
+    const edited = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      { id: revised, input: { ...input, title: 'Edited' } },
+      operator,
+    );
+    expect(edited.errors).toBeUndefined();
+    expect(
+      (await graphql(hub.gatewayUrl, WORKFLOW, { id: revised, step: 'SUBMIT' }, operator)).errors,
+    ).toBeUndefined();
+
+    const waiting = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          activities(awaitingReview: true, first: 100) {
+            id
+            status
+            pendingRevision {
+              status
+            }
+          }
+        }
+      `,
+      {},
+      operator,
+    );
+    const ids = (waiting.data?.activities as { id: string }[]).map((activity) => activity.id);
+    expect(ids).toEqual(expect.arrayContaining([inReview, revised]));
+    expect(ids).not.toEqual(expect.arrayContaining([draft]));
+    expect(ids).not.toEqual(expect.arrayContaining([published]));
+    const onlyPublished = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          activities(status: PUBLISHED, awaitingReview: true, first: 100) {
+            id
+          }
+        }
+      `,
+      {},
+      operator,
+    );
+    expect(onlyPublished.data?.activities).toContainEqual({ id: revised });
+    expect(onlyPublished.data?.activities).not.toContainEqual({ id: inReview });
+  });
+
   it('checks the benefits of its rewards again when it is approved', async () => {
     const id = await publish(signInOnce({ points: 1, benefitId: 'B-ACT-SOON-GONE' }), false);
     await engagement.benefits.model.updateOne({ _id: 'B-ACT-SOON-GONE' }, { $set: { status: 'ARCHIVED' } });

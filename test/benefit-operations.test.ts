@@ -176,6 +176,29 @@ describe('approving what was reviewed', () => {
   });
 });
 
+describe('the benefits waiting for a second operator', () => {
+  it('are those in review, and published ones with an edit in review', async () => {
+    const create = async () => (await alice(CREATE, { input: INPUT })).data?.createBenefit.id as string;
+    const [draft, inReview, published, revised] = [
+      await create(),
+      await create(),
+      await create(),
+      await create(),
+    ];
+    for (const id of [inReview, published, revised]) await alice(STEP, { id, step: 'SUBMIT' });
+    for (const id of [published, revised]) await bob(STEP, { id, step: 'APPROVE' });
+    expect((await alice(UPDATE, { id: revised, input: { ...INPUT, stock: 9 } })).errors).toBeUndefined();
+    await alice(STEP, { id: revised, step: 'SUBMIT' });
+
+    const waiting = await bob(`{ benefits(awaitingReview: true, first: 100) { id } }`);
+    const ids = (waiting.data?.benefits as { id: string }[]).map((benefit) => benefit.id);
+    expect(ids).toEqual(expect.arrayContaining([inReview, revised]));
+    expect(ids).not.toContain(draft);
+    expect(ids).not.toContain(published);
+    expect(errorCodes(await member(`{ benefits(awaitingReview: true) { id } }`))).toEqual(['FORBIDDEN']);
+  });
+});
+
 describe('who sees what of a benefit', () => {
   it("shows builders a benefit's status but not its rule, and members neither", async () => {
     const ids = ['B-WELCOME-50', 'B-NOPE'];

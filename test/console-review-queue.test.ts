@@ -1,13 +1,30 @@
 // The review queue's model (web/console/screens/review-queue): what an approver is shown of new content before
-// approving it. Four eyes mean nothing if members would see something the approver was never shown.
+// approving it — pages, creatives, activities, benefits, templates, campaigns. Four eyes mean nothing if members would
+// see something the approver was never shown.
 import { Kind, visit, type DocumentNode } from 'graphql';
 import {
+  REVIEW_ACTIVITIES,
+  REVIEW_BENEFITS,
+  REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
   REVIEW_PAGES,
+  REVIEW_TEMPLATES,
+  STEPS,
+  type ActivityToReview,
+  type BenefitToReview,
+  type CampaignToReview,
   type CreativeToReview,
   type PageToReview,
+  type TemplateToReview,
 } from '../web/console/screens/review-queue/operations';
-import { waitingCreative, waitingPage } from '../web/console/screens/review-queue/queue';
+import {
+  waitingActivity,
+  waitingBenefit,
+  waitingCampaign,
+  waitingCreative,
+  waitingPage,
+  waitingTemplate,
+} from '../web/console/screens/review-queue/queue';
 
 const REVIEWABLE = {
   status: 'IN_REVIEW',
@@ -126,7 +143,7 @@ describe('an experiment, where approving changes it', () => {
     const weights = ENTRY.variants.map((variant, at) => ({ ...variant, weight: at === 0 ? 3 : 1 }));
     const note = waitingCreative(
       revising([{ field: 'variants', before: ENTRY.variants, after: weights }]),
-    )?.experiment;
+    )?.note;
     expect(note).toMatch(/ends experiment entry\.label, running since 2026-02-01/);
     expect(note).toMatch(/starts another/);
     expect(selected(REVIEW_CREATIVES)).toContain('experimentStartedAt');
@@ -135,7 +152,7 @@ describe('an experiment, where approving changes it', () => {
   it('says that the experiment goes on when only what a variant shows changes', () => {
     const retitled = ENTRY.variants.map((variant) => ({ ...variant, title: `${variant.title}!` }));
     expect(
-      waitingCreative(revising([{ field: 'variants', before: ENTRY.variants, after: retitled }]))?.experiment,
+      waitingCreative(revising([{ field: 'variants', before: ENTRY.variants, after: retitled }]))?.note,
     ).toMatch(/experiment entry\.label goes on, running since 2026-02-01/);
   });
 
@@ -146,11 +163,197 @@ describe('an experiment, where approving changes it', () => {
           { field: 'experimentKey', before: 'entry.label', after: null },
           { field: 'variants', before: ENTRY.variants, after: [] },
         ]),
-      )?.experiment,
+      )?.note,
     ).toMatch(
       /ends experiment entry\.label, running since 2026-02-01 00:00 UTC; members no longer get variants/,
     );
-    expect(waitingCreative(ENTRY)?.experiment).toMatch(/starts experiment entry\.label/);
-    expect(waitingCreative({ ...ENTRY, experimentKey: null, variants: [] })?.experiment).toBeNull();
+    expect(waitingCreative(ENTRY)?.note).toMatch(/starts experiment entry\.label/);
+    expect(waitingCreative({ ...ENTRY, experimentKey: null, variants: [] })?.note).toBeNull();
+  });
+});
+
+const ACTIVITY: ActivityToReview = {
+  ...REVIEWABLE,
+  id: 'ACT-1',
+  title: 'Weekend sign-in',
+  summary: 'Sign in on Saturday and Sunday.',
+  imageUrl: 'https://cdn.example/weekend.jpg',
+  kind: 'INTERACTIVE',
+  startsAt: '2026-01-01T00:00:00.000Z',
+  endsAt: '2027-01-01T00:00:00.000Z',
+  rule: { field: 'level', op: 'eq', value: 'GOLD' },
+  tasks: [
+    {
+      id: 'weekend',
+      title: 'Sign in twice',
+      event: 'sign_in',
+      where: [],
+      measure: 'DISTINCT_DAYS',
+      property: null,
+      currency: null,
+      target: 2,
+      reward: { points: 10, benefit: { id: 'B-WELCOME-50' } },
+    },
+  ],
+};
+
+const BENEFIT: BenefitToReview = {
+  ...REVIEWABLE,
+  id: 'B-1',
+  title: 'Graduation coupon',
+  kind: 'COUPON',
+  value: 30,
+  pointsCost: 0,
+  stock: 2,
+  perMemberLimit: 1,
+  perDayLimit: null,
+  startsAt: '2026-01-01T00:00:00.000Z',
+  endsAt: '2030-01-01T00:00:00.000Z',
+  validDays: 30,
+  rule: null,
+  levelCodes: ['GOLD'],
+};
+
+const TEMPLATE: TemplateToReview = {
+  ...REVIEWABLE,
+  id: 'TPL-1',
+  name: 'Season (SMS)',
+  format: 'SMS',
+  channel: 'SMS',
+  title: null,
+  body: null,
+  mediaUrl: null,
+  link: null,
+  sms: { signature: '【海川银行】', body: '{{member.name}}您好', optOut: '回复TD退订', maxSegments: 2 },
+  card: null,
+};
+
+const CAMPAIGN: CampaignToReview = {
+  ...REVIEWABLE,
+  id: 'CMP-1',
+  name: 'Autumn',
+  purpose: 'MARKETING',
+  audience: { segmentCode: 'GOLD_AND_ABOVE', rule: null },
+  trigger: {
+    kind: 'ONCE',
+    at: '2026-10-01T02:00:00.000Z',
+    every: null,
+    until: null,
+    event: null,
+    stage: null,
+    activityId: null,
+    taskId: null,
+    withinDays: null,
+  },
+  quietHours: { start: '21:00', end: '08:00', policy: 'DEFER' },
+  variants: [
+    { key: 'A', weight: 1, templates: [{ id: 'TPL-1', name: 'Season (SMS)', status: 'PUBLISHED' }] },
+  ],
+  benefitId: null,
+};
+
+const fieldsOf = (changes: { field: string; after: unknown }[] = []) =>
+  Object.fromEntries(changes.map((change) => [change.field, change.after]));
+
+describe('new activities, benefits, templates and campaigns in review', () => {
+  it("shows every field of a new activity, its tasks' rewards by benefit id as engagement stores them", () => {
+    const fields = fieldsOf(waitingActivity(ACTIVITY)?.changes);
+    expect(fields).toMatchObject({ title: ACTIVITY.title, kind: 'INTERACTIVE', rule: ACTIVITY.rule });
+    expect(fields.tasks).toEqual([
+      expect.objectContaining({
+        id: 'weekend',
+        target: 2,
+        reward: { points: 10, benefitId: 'B-WELCOME-50' },
+      }),
+    ]);
+    for (const field of ['summary', 'imageUrl', 'rule', 'tasks', 'where', 'measure', 'reward'])
+      expect(selected(REVIEW_ACTIVITIES)).toContain(field);
+  });
+
+  it('shows every field of a new benefit that decides who claims what, and how often', () => {
+    const fields = fieldsOf(waitingBenefit(BENEFIT)?.changes);
+    expect(fields).toMatchObject({
+      value: 30,
+      stock: 2,
+      perMemberLimit: 1,
+      validDays: 30,
+      levelCodes: ['GOLD'],
+    });
+    expect(fields).not.toHaveProperty('perDayLimit');
+    for (const field of ['value', 'stock', 'perMemberLimit', 'perDayLimit', 'validDays', 'levelCodes'])
+      expect(selected(REVIEW_BENEFITS)).toContain(field);
+  });
+
+  it("shows a new template's text as members would get it", () => {
+    const fields = fieldsOf(waitingTemplate(TEMPLATE)?.changes);
+    expect(fields).toEqual({ name: TEMPLATE.name, format: 'SMS', sms: TEMPLATE.sms });
+    for (const field of ['sms', 'card', 'buttons', 'suggestedReplies', 'mediaUrl', 'link'])
+      expect(selected(REVIEW_TEMPLATES)).toContain(field);
+  });
+
+  it("shows a new campaign's audience, trigger and variants as messages stores them", () => {
+    const waiting = waitingCampaign(CAMPAIGN);
+    expect(fieldsOf(waiting?.changes)).toMatchObject({
+      audience: CAMPAIGN.audience,
+      trigger: { kind: 'ONCE', at: CAMPAIGN.trigger.at },
+      quietHours: CAMPAIGN.quietHours,
+      variants: [{ key: 'A', weight: 1, templateIds: ['TPL-1'] }],
+    });
+    expect(fieldsOf(waiting?.changes).trigger).toEqual({ kind: 'ONCE', at: CAMPAIGN.trigger.at });
+    expect(waiting?.note).toBeNull();
+    for (const field of ['audience', 'trigger', 'quietHours', 'variants', 'templates', 'benefitId'])
+      expect(selected(REVIEW_CAMPAIGNS)).toContain(field);
+  });
+
+  it('says that a campaign is approved only once its templates are published, and which are not', () => {
+    const draft = { id: 'TPL-2', name: 'Season (in-app)', status: 'IN_REVIEW' };
+    const campaign = {
+      ...CAMPAIGN,
+      variants: [{ key: 'A', weight: 1, templates: [...CAMPAIGN.variants[0]!.templates, draft] }],
+    };
+    expect(waitingCampaign(campaign)?.note).toBe(
+      'Approving is refused until its templates are published: TPL-2 (Season (in-app)) is IN_REVIEW.',
+    );
+    // An edit of the variants names templates the queue has not read: it says nothing rather than something stale.
+    const revising: CampaignToReview = {
+      ...campaign,
+      status: 'PUBLISHED',
+      pendingRevision: {
+        status: 'IN_REVIEW',
+        lastEditedBy: 'ops.alice',
+        updatedAt: '2026-03-01T00:00:00.000Z',
+        changes: [{ field: 'variants', before: [], after: [] }],
+      },
+    };
+    expect(waitingCampaign(revising)?.note).toBeNull();
+  });
+
+  it('lists a published item only while an edit of it is in review, with the edit as its change', () => {
+    const published = { ...BENEFIT, status: 'PUBLISHED' };
+    expect(waitingBenefit(published)).toBeNull();
+    const revision = {
+      status: 'IN_REVIEW',
+      lastEditedBy: 'ops.carol',
+      updatedAt: '2026-03-01T00:00:00.000Z',
+      changes: [{ field: 'stock', before: 2, after: 5 }],
+    };
+    expect(waitingBenefit({ ...published, pendingRevision: revision })).toMatchObject({
+      target: { type: 'BENEFIT', id: 'B-1', expectedVersion: 2 },
+      editedBy: 'ops.carol',
+      revision: true,
+      changes: revision.changes,
+    });
+    expect(waitingBenefit({ ...published, pendingRevision: { ...revision, status: 'DRAFT' } })).toBeNull();
+  });
+
+  it('moves each kind with the workflow of the subgraph that owns it', () => {
+    const RESULT = ['type', 'id', 'status', 'live'];
+    const mutation = (type: keyof typeof STEPS) =>
+      [...selected(STEPS[type].approve)].filter((field) => !RESULT.includes(field));
+    expect(mutation('PAGE')).toEqual(['approve']);
+    expect(mutation('ACTIVITY')).toEqual(['engagementWorkflow']);
+    expect(mutation('BENEFIT')).toEqual(['engagementWorkflow']);
+    expect(mutation('TEMPLATE')).toEqual(['messagesWorkflow']);
+    expect(mutation('CAMPAIGN')).toEqual(['messagesWorkflow']);
   });
 });

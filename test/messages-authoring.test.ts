@@ -280,6 +280,47 @@ describe('campaigns', () => {
   });
 });
 
+describe('what waits for a second operator', () => {
+  const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!) {
+    messagesWorkflow(type: $type, id: $id, step: $step) { status }
+  }`;
+  const step = async (who: Messaging['alice'], type: string, id: string, action: string) =>
+    expect((await who(STEP, { type, id, step: action })).errors).toBeUndefined();
+  const waiting = async (field: 'templates' | 'campaigns') =>
+    (
+      (await m.bob(`{ list: ${field}(awaitingReview: true, first: 100) { edges { node { id } } } }`)).data!
+        .list as { edges: { node: { id: string } }[] }
+    ).edges.map((edge) => edge.node.id);
+
+  it('are the templates and campaigns in review, and published ones with an edit in review', async () => {
+    const draftTemplate = (await m.alice(CREATE_TEMPLATE, { input: IN_APP_TEMPLATE })).data?.createTemplate
+      .id;
+    const reviewTemplate = (await m.alice(CREATE_TEMPLATE, { input: IN_APP_TEMPLATE })).data?.createTemplate
+      .id;
+    await step(m.alice, 'TEMPLATE', reviewTemplate, 'SUBMIT');
+    const revisedTemplate = await m.publishedTemplate(IN_APP_TEMPLATE);
+    const edited = await m.alice(
+      `mutation ($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id } }`,
+      { id: revisedTemplate, input: { ...IN_APP_TEMPLATE, title: '理财季 2' } },
+    );
+    expect(edited.errors).toBeUndefined();
+    await step(m.alice, 'TEMPLATE', revisedTemplate, 'SUBMIT');
+    const templates = await waiting('templates');
+    expect(templates).toEqual(expect.arrayContaining([reviewTemplate, revisedTemplate]));
+    expect(templates).not.toContain(draftTemplate);
+    expect(templates).not.toContain(inApp);
+
+    const draftCampaign = (await m.alice(CREATE_CAMPAIGN, { input: campaign({}) })).data?.createCampaign.id;
+    const reviewCampaign = (await m.alice(CREATE_CAMPAIGN, { input: campaign({}) })).data?.createCampaign.id;
+    await step(m.alice, 'CAMPAIGN', reviewCampaign, 'SUBMIT');
+    const publishedCampaign = await m.approvedCampaign(campaign({}));
+    const campaigns = await waiting('campaigns');
+    expect(campaigns).toContain(reviewCampaign);
+    expect(campaigns).not.toContain(draftCampaign);
+    expect(campaigns).not.toContain(publishedCampaign);
+  });
+});
+
 describe('lists of templates and campaigns', () => {
   type Page = {
     edges: { cursor: string; node: { id: string } }[];

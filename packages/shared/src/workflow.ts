@@ -43,6 +43,28 @@ export function transition(
   return { ok: true, status: rule.to };
 }
 
+/**
+ * MongoDB criteria for what waits for a second operator: content in review, or published content with a pending revision
+ * in review. Operators' lists of every kind of reviewable content (`awaitingReview: true`) filter with it.
+ */
+export const AWAITING_REVIEW: Readonly<Record<string, unknown>> = {
+  $or: [{ status: 'IN_REVIEW' }, { 'pending.status': 'IN_REVIEW' }],
+};
+
+/** Which reviewable content an operator's list shows. */
+export interface WorkflowFilter {
+  /** Only content in this status; null for any. */
+  status: ContentStatus | null;
+  /** Only content waiting for approval: in review, or published with a pending revision in review. */
+  awaitingReview: boolean;
+}
+
+/** The MongoDB criteria for `filter`. */
+export const workflowCriteria = ({ status, awaitingReview }: WorkflowFilter): Record<string, unknown> => ({
+  ...(status ? { status } : {}),
+  ...(awaitingReview ? AWAITING_REVIEW : {}),
+});
+
 /** An edit of published content, waiting for approval while the published fields keep serving. */
 export interface PendingRevision<TFields> {
   fields: TFields;

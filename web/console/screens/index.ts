@@ -1,5 +1,6 @@
 // The console's screens, one folder each: a new screen (analytics, campaigns, benefits) is a folder and a line here.
 import type { ComponentType } from 'react';
+import { CampaignsScreen } from './campaigns/CampaignsScreen';
 import { PagePreviewScreen } from './page-preview/PagePreviewScreen';
 import { ReviewQueueScreen } from './review-queue/ReviewQueueScreen';
 import { SegmentsScreen } from './segments/SegmentsScreen';
@@ -22,4 +23,5 @@ export const SCREENS: Screen[] = [
   { path: 'page-preview', title: 'Page preview', Component: PagePreviewScreen },
   { path: 'review-queue', title: 'Review queue', Component: ReviewQueueScreen },
   { path: 'service-flows', title: 'Service flows', Component: ServiceFlowsScreen },
+  { path: 'campaigns', title: 'Campaigns', Component: CampaignsScreen },
 ];

@@ -1,8 +1,8 @@
 // Creatives: what to show in which slot of which page, to whom (rule), when (window), with what priority.
 import { Schema, type Model } from 'mongoose';
 import type { Rule } from '@bank-hub/targeting';
-import type { Revisable } from '@bank-hub/shared';
-import { listCriteria, type WorkflowFilter } from './listing';
+import type { Revisable, WorkflowFilter } from '@bank-hub/shared';
+import { listCriteria } from './listing';
 
 export type CreativeKind = 'BANNER' | 'ENTRY' | 'ACTIVITY' | 'PRODUCT' | 'TOPIC' | 'LIVE' | 'VIDEO';
 

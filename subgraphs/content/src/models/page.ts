@@ -1,7 +1,7 @@
 // Pages (by channel and key) with their ordered slots, embedded: a page is always read whole.
 import { Schema, type Model } from 'mongoose';
-import type { Revisable } from '@bank-hub/shared';
-import { listCriteria, type WorkflowFilter } from './listing';
+import type { Revisable, WorkflowFilter } from '@bank-hub/shared';
+import { listCriteria } from './listing';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 export type SlotTemplate =

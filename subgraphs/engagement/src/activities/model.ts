@@ -2,7 +2,13 @@
 // remember which events they counted (where in the event feed they got to, and on which days), so an event delivered
 // twice counts once.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { WritesInFlight, type ContentStatus, type FeedPosition, type Revisable } from '@bank-hub/shared';
+import {
+  WritesInFlight,
+  workflowCriteria,
+  type FeedPosition,
+  type Revisable,
+  type WorkflowFilter,
+} from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { CountedEvent } from './tasks';
 
@@ -174,9 +180,9 @@ export class ActivityRepository {
       .exec();
   }
 
-  list(status: ContentStatus | null, first: number): Promise<ActivityDoc[]> {
+  list(filter: WorkflowFilter, first: number): Promise<ActivityDoc[]> {
     return this.model
-      .find(status ? { status } : {})
+      .find(workflowCriteria(filter))
       .sort({ updatedAt: -1, _id: 1 })
       .limit(first)
       .lean<ActivityDoc[]>()

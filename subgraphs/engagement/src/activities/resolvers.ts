@@ -63,9 +63,12 @@ export const activityResolvers: Resolvers = {
         ctx.now,
       );
     },
-    activities: (_parent, { status, first }, ctx) => {
+    activities: (_parent, { status, awaitingReview, first }, ctx) => {
       requireScope(ctx.identity, Scope.OPERATOR);
-      return ctx.repos.activities.list(status ?? null, checkCount(first ?? 20, 100, 'first'));
+      return ctx.repos.activities.list(
+        { status: status ?? null, awaitingReview: awaitingReview ?? false },
+        checkCount(first ?? 20, 100, 'first'),
+      );
     },
     activity: async (_parent, { id }, ctx) => {
       const found = visible(await ctx.loaders.activityById.load(id), ctx);

@@ -64,9 +64,12 @@ export const benefitResolvers: Resolvers = {
         ctx.now,
       );
     },
-    benefits: (_parent, { status, first }, ctx) => {
+    benefits: (_parent, { status, awaitingReview, first }, ctx) => {
       operator(ctx);
-      return ctx.repos.benefits.newest(status ?? null, checkCount(first ?? 20, MAX_PAGE, 'first'));
+      return ctx.repos.benefits.newest(
+        { status: status ?? null, awaitingReview: awaitingReview ?? false },
+        checkCount(first ?? 20, MAX_PAGE, 'first'),
+      );
     },
     benefitsByIds: async (_parent, { ids }, ctx) => {
       requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.BUILDER, Scope.SERVICE]);

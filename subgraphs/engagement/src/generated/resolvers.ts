@@ -725,6 +725,7 @@ export type Query = {
 };
 
 export type QueryActivitiesArgs = {
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ContentStatus>;
 };
@@ -734,6 +735,7 @@ export type QueryActivityArgs = {
 };
 
 export type QueryBenefitsArgs = {
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ContentStatus>;
 };
@@ -1554,7 +1556,7 @@ export type QueryResolvers<
     Array<ResolversTypes['Activity']>,
     ParentType,
     ContextType,
-    RequireFields<QueryActivitiesArgs, 'first'>
+    RequireFields<QueryActivitiesArgs, 'awaitingReview' | 'first'>
   >;
   activity?: Resolver<
     Maybe<ResolversTypes['Activity']>,
@@ -1566,7 +1568,7 @@ export type QueryResolvers<
     Array<ResolversTypes['Benefit']>,
     ParentType,
     ContextType,
-    RequireFields<QueryBenefitsArgs, 'first'>
+    RequireFields<QueryBenefitsArgs, 'awaitingReview' | 'first'>
   >;
   benefitsByIds?: Resolver<
     Array<Maybe<ResolversTypes['Benefit']>>,

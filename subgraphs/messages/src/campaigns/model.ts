@@ -2,7 +2,13 @@
 // alone moves its running state (paused, how far it has planned, where its event trigger got to), with updates of
 // their own that an operator's edit never overwrites.
 import { Schema, type Connection, type Model } from 'mongoose';
-import { olderThan, type ContentStatus, type FeedPosition, type Revisable } from '@bank-hub/shared';
+import {
+  olderThan,
+  workflowCriteria,
+  type FeedPosition,
+  type Revisable,
+  type WorkflowFilter,
+} from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { Purpose } from '../outbox/domain/routing';
 import type { QuietHours, Trigger } from './domain/timing';
@@ -156,9 +162,9 @@ export class CampaignRepository {
   }
 
   /** A page of campaigns, newest first, after `after` (the last one of the page before). */
-  newest(status: ContentStatus | null, limit: number, after: FeedPosition | null): Promise<CampaignDoc[]> {
+  newest(filter: WorkflowFilter, limit: number, after: FeedPosition | null): Promise<CampaignDoc[]> {
     return this.model
-      .find({ ...(status ? { status } : {}), ...olderThan('createdAt', after) })
+      .find({ ...workflowCriteria(filter), ...olderThan('createdAt', after) })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .lean<CampaignDoc[]>()

@@ -12,11 +12,15 @@ const ENTRY_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
 
 export const campaignResolvers: Resolvers = {
   Query: {
-    campaigns: async (_parent, { status, first, after }, ctx) => {
+    campaigns: async (_parent, { status, awaitingReview, first, after }, ctx) => {
       operator(ctx);
       const size = checkCount(first ?? 20, 100, 'first');
       const position = after ? decodeFeedCursor(after, 'campaigns') : null;
-      const fetched = await ctx.repos.campaigns.newest(status ?? null, size + 1, position);
+      const fetched = await ctx.repos.campaigns.newest(
+        { status: status ?? null, awaitingReview: awaitingReview ?? false },
+        size + 1,
+        position,
+      );
       return toConnection(fetched, size, newestFirstCursor);
     },
     campaign: (_parent, { id }, ctx) => {

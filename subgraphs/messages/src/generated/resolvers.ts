@@ -825,6 +825,7 @@ export type QueryCampaignArgs = {
 
 export type QueryCampaignsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ContentStatus>;
 };
@@ -845,6 +846,7 @@ export type QueryTemplateArgs = {
 
 export type QueryTemplatesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<ContentStatus>;
 };
@@ -1782,7 +1784,7 @@ export type QueryResolvers<
     ResolversTypes['CampaignConnection'],
     ParentType,
     ContextType,
-    RequireFields<QueryCampaignsArgs, 'first'>
+    RequireFields<QueryCampaignsArgs, 'awaitingReview' | 'first'>
   >;
   inboxMessage?: Resolver<
     Maybe<ResolversTypes['InboxMessage']>,
@@ -1806,7 +1808,7 @@ export type QueryResolvers<
     ResolversTypes['TemplateConnection'],
     ParentType,
     ContextType,
-    RequireFields<QueryTemplatesArgs, 'first'>
+    RequireFields<QueryTemplatesArgs, 'awaitingReview' | 'first'>
   >;
 }>;
 

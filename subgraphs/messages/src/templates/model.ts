@@ -3,10 +3,11 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import {
   olderThan,
-  type ContentStatus,
+  workflowCriteria,
   type FeedPosition,
   type MessageChannel,
   type Revisable,
+  type WorkflowFilter,
 } from '@bank-hub/shared';
 
 export type MessageFormat = 'TEXT' | 'IMAGE' | 'ANIMATION' | 'VIDEO' | 'SMS' | 'FIVE_G';
@@ -94,9 +95,9 @@ export class TemplateRepository {
   }
 
   /** A page of templates, newest first, after `after` (the last one of the page before). */
-  newest(status: ContentStatus | null, limit: number, after: FeedPosition | null): Promise<TemplateDoc[]> {
+  newest(filter: WorkflowFilter, limit: number, after: FeedPosition | null): Promise<TemplateDoc[]> {
     return this.model
-      .find({ ...(status ? { status } : {}), ...olderThan('createdAt', after) })
+      .find({ ...workflowCriteria(filter), ...olderThan('createdAt', after) })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .lean<TemplateDoc[]>()

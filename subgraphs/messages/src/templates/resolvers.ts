@@ -27,11 +27,15 @@ export const newestFirstCursor = (doc: { _id: string; createdAt: Date }): string
 
 export const templateResolvers: Resolvers = {
   Query: {
-    templates: async (_parent, { status, first, after }, ctx) => {
+    templates: async (_parent, { status, awaitingReview, first, after }, ctx) => {
       operator(ctx);
       const size = checkCount(first ?? 20, 100, 'first');
       const position = after ? decodeFeedCursor(after, 'templates') : null;
-      const fetched = await ctx.repos.templates.newest(status ?? null, size + 1, position);
+      const fetched = await ctx.repos.templates.newest(
+        { status: status ?? null, awaitingReview: awaitingReview ?? false },
+        size + 1,
+        position,
+      );
       return toConnection(fetched, size, newestFirstCursor);
     },
     template: (_parent, { id }, ctx) => {

@@ -1,64 +1,132 @@
-// Review queue: what waits for my approval, the change each one makes, and approve or reject. The four-eyes rule is
-// visible: an operator's own edits are listed but cannot be approved by them.
+// Review queue: what waits for my approval — pages, creatives, activities, benefits, templates, campaigns — the change
+// each one makes, and approve or reject. The four-eyes rule is visible: an operator's own edits are listed for them to
+// follow, with no Approve button.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { hubErrors } from '../../app/errors';
 import { Done, ErrorNotice } from '../../app/Notice';
 import type { ScreenProps } from '..';
-import { APPROVE, QUEUE_SIZE, REJECT, REVIEW_CREATIVES, REVIEW_PAGES, type Target } from './operations';
-import { waitingCreative, waitingPage, type Waiting } from './queue';
+import {
+  QUEUE_SIZE,
+  REVIEW_ACTIVITIES,
+  REVIEW_BENEFITS,
+  REVIEW_CAMPAIGNS,
+  REVIEW_CREATIVES,
+  REVIEW_PAGES,
+  REVIEW_TEMPLATES,
+  STEPS,
+  type StepResult,
+  type Target,
+} from './operations';
+import {
+  kindOf,
+  named,
+  waitingActivity,
+  waitingBenefit,
+  waitingCampaign,
+  waitingCreative,
+  waitingPage,
+  waitingTemplate,
+  type Waiting,
+} from './queue';
 
-/** After a step, every page and creative list on the screen is read again. */
-const AFTER_A_STEP = { refetchQueries: [REVIEW_PAGES, REVIEW_CREATIVES] };
+const LISTS = [
+  REVIEW_PAGES,
+  REVIEW_CREATIVES,
+  REVIEW_ACTIVITIES,
+  REVIEW_BENEFITS,
+  REVIEW_TEMPLATES,
+  REVIEW_CAMPAIGNS,
+];
+/** After a step, every list on the screen is read again. */
+const AFTER_A_STEP = { refetchQueries: LISTS };
+/** Each list is read apart: a subgraph that does not answer leaves the others' items on the screen. */
+const READ = { fetchPolicy: 'network-only' } as const;
 
 const show = (value: unknown) =>
   value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
 
 /** Says what a step did; the item itself leaves the queue when it is read again. */
-type Report = (outcome: { type: string; id: string; status: string; live: boolean }) => void;
+type Report = (target: Target, outcome: StepResult) => void;
 /** A step the hub refused: the queue is read again, since another operator may have changed or moved the item. */
 type Refused = (refusal: { target: Target; step: 'approved' | 'rejected'; error: unknown }) => void;
 
-const named = (target: Target) => `${target.type === 'PAGE' ? 'Page' : 'Creative'} ${target.id}`;
+/** Everything waiting, from each subgraph's lists; which lists failed; whether more wait than were read. */
+function useReviewQueue() {
+  const pages = useQuery(REVIEW_PAGES, READ);
+  const creatives = useQuery(REVIEW_CREATIVES, READ);
+  const activities = useQuery(REVIEW_ACTIVITIES, READ);
+  const benefits = useQuery(REVIEW_BENEFITS, READ);
+  const templates = useQuery(REVIEW_TEMPLATES, READ);
+  const campaigns = useQuery(REVIEW_CAMPAIGNS, READ);
+  const waiting = [
+    ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
+    ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
+    ...(activities.data?.activities ?? []).map(waitingActivity),
+    ...(benefits.data?.benefits ?? []).map(waitingBenefit),
+    ...(templates.data?.templates.edges ?? []).map((edge) => waitingTemplate(edge.node)),
+    ...(campaigns.data?.campaigns.edges ?? []).map((edge) => waitingCampaign(edge.node)),
+  ].filter((item): item is Waiting => item !== null);
+  const more = Boolean(
+    pages.data?.pages.pageInfo.hasNextPage ||
+    creatives.data?.creatives.pageInfo.hasNextPage ||
+    (activities.data?.activities.length ?? 0) >= QUEUE_SIZE ||
+    (benefits.data?.benefits.length ?? 0) >= QUEUE_SIZE ||
+    templates.data?.templates.pageInfo.hasNextPage ||
+    campaigns.data?.campaigns.pageInfo.hasNextPage,
+  );
+  const failures = [
+    { what: 'Pages and creatives', error: pages.error ?? creatives.error },
+    { what: 'Activities and benefits', error: activities.error ?? benefits.error },
+    { what: 'Templates and campaigns', error: templates.error ?? campaigns.error },
+  ].filter((failure) => failure.error);
+  const readAgain = () =>
+    Promise.all(
+      [pages, creatives, activities, benefits, templates, campaigns].map((list) => list.refetch()),
+    ).catch(() => undefined);
+  return { waiting, more, failures, readAgain };
+}
 
 export function ReviewQueueScreen({ operator }: ScreenProps) {
-  const pages = useQuery(REVIEW_PAGES, { fetchPolicy: 'network-only' });
-  const creatives = useQuery(REVIEW_CREATIVES, { fetchPolicy: 'network-only' });
+  const queue = useReviewQueue();
   const [done, setDone] = useState<string | null>(null);
   const [refusal, setRefusal] = useState<Parameters<Refused>[0] | null>(null);
-  const report: Report = (outcome) => {
+  const report: Report = (target, outcome) => {
     setRefusal(null);
-    setDone(
-      `${outcome.type === 'PAGE' ? 'Page' : 'Creative'} ${outcome.id} is now ${outcome.status}${outcome.live ? ' and live' : ''}.`,
-    );
+    setDone(`${named(target)} is now ${outcome.status}${outcome.live ? ' and live' : ''}.`);
   };
   const refused: Refused = (what) => {
     setDone(null);
     setRefusal(what);
-    void Promise.all([pages.refetch(), creatives.refetch()]).catch(() => undefined);
+    void queue.readAgain();
   };
-  const waiting = [
-    ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
-    ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
-  ].filter((item): item is Waiting => item !== null);
-  const more = pages.data?.pages.pageInfo.hasNextPage || creatives.data?.creatives.pageInfo.hasNextPage;
   // An item the refusal was about says why itself; one that left the queue meanwhile cannot.
   const refusedGone =
-    refusal && !waiting.some((item) => item.target.id === refusal.target.id) ? refusal : null;
+    refusal &&
+    !queue.waiting.some(
+      (item) => item.target.type === refusal.target.type && item.target.id === refusal.target.id,
+    )
+      ? refusal
+      : null;
   return (
     <>
       <p className="hint">
-        Four eyes: content goes live only when an operator other than its last editor approves it. Your own
-        edits are listed for you to follow, not to approve.
+        Four eyes: pages, creatives, activities, benefits, templates and campaigns go live only when an
+        operator other than their last editor approves them. Your own edits are listed for you to follow, not
+        to approve.
       </p>
-      <ErrorNotice error={pages.error ?? creatives.error} />
+      {queue.failures.map((failure) => (
+        <ErrorNotice key={failure.what} error={failure.error}>
+          {failure.what} waiting for review could not be read:{' '}
+        </ErrorNotice>
+      ))}
       {done && <Done>{done}</Done>}
       {refusedGone && (
         <ErrorNotice error={refusedGone.error}>
           {named(refusedGone.target)} was not {refusedGone.step}, and is no longer in review:{' '}
         </ErrorNotice>
       )}
-      {waiting.map((item) => (
+      {queue.waiting.map((item) => (
         <WaitingItem
           key={`${item.target.type}:${item.target.id}`}
           item={item}
@@ -67,9 +135,9 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
           refused={refused}
         />
       ))}
-      {more && (
+      {queue.more && (
         <p className="hint more">
-          More than {QUEUE_SIZE} pages or creatives wait: those after them are listed as these are approved or
+          More than {QUEUE_SIZE} of a kind wait: those after them are listed as these are approved or
           rejected.
         </p>
       )}
@@ -79,24 +147,30 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
 
 function WaitingItem(props: { item: Waiting; operator: string; report: Report; refused: Refused }) {
   const { item, operator, report, refused } = props;
-  const [approve, approved] = useMutation(APPROVE, AFTER_A_STEP);
-  const [reject, rejected] = useMutation(REJECT, AFTER_A_STEP);
+  // Each item is moved by the workflow of the subgraph that owns it.
+  const steps = STEPS[item.target.type];
+  const [approve, approved] = useMutation(steps.approve, AFTER_A_STEP);
+  const [reject, rejected] = useMutation(steps.reject, AFTER_A_STEP);
   const [reason, setReason] = useState('');
   const mine = item.editedBy === operator;
   // One step at a time: an approval and a rejection sent together would race each other.
   const busy = approved.loading || rejected.loading;
   const error = approved.error ?? rejected.error;
   return (
-    <article className={`review ${mine ? 'mine' : ''}`} data-target={item.target.id}>
+    <article
+      className={`review ${mine ? 'mine' : ''}`}
+      data-type={item.target.type}
+      data-target={item.target.id}
+    >
       <h2>
         {item.name} <small>{item.target.id}</small>
       </h2>
       <p className="hint">
-        {item.target.type === 'PAGE' ? 'page' : 'creative'} · {item.where} ·{' '}
+        {kindOf(item.target.type)} · {item.where} ·{' '}
         {item.revision ? 'an edit of published content, which serves until this is approved' : 'new'} · edited
         by <b>{item.editedBy}</b>
       </p>
-      {item.experiment && <p className="notice experiment">{item.experiment}</p>}
+      {item.note && <p className="notice experiment">{item.note}</p>}
       <table className="diff">
         <thead>
           <tr>
@@ -117,18 +191,20 @@ function WaitingItem(props: { item: Waiting; operator: string; report: Report; r
       </table>
       {mine && <p className="notice four-eyes">Your edit: another operator must approve it (four eyes).</p>}
       <div className="row">
-        <button
-          type="button"
-          disabled={mine || busy}
-          onClick={() =>
-            void approve({ variables: { target: item.target } }).then(
-              ({ data }) => data && report(data.approve),
-              (error: unknown) => refused({ target: item.target, step: 'approved', error }),
-            )
-          }
-        >
-          Approve
-        </button>
+        {!mine && (
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              void approve({ variables: item.target }).then(
+                ({ data }) => data && report(item.target, data.step),
+                (error: unknown) => refused({ target: item.target, step: 'approved', error }),
+              )
+            }
+          >
+            Approve
+          </button>
+        )}
         <input
           aria-label="reason to reject"
           placeholder="why it goes back to draft"
@@ -139,8 +215,8 @@ function WaitingItem(props: { item: Waiting; operator: string; report: Report; r
           type="button"
           disabled={reason.trim() === '' || busy}
           onClick={() =>
-            void reject({ variables: { target: item.target, reason } }).then(
-              ({ data }) => data && report(data.reject),
+            void reject({ variables: { ...item.target, reason } }).then(
+              ({ data }) => data && report(item.target, data.step),
               (error: unknown) => refused({ target: item.target, step: 'rejected', error }),
             )
           }

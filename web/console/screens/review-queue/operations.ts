@@ -1,5 +1,7 @@
-// What the review queue asks content: the pages and creatives waiting for approval, with their workflow state and
-// pending revisions, and the workflow steps an approver takes.
+// What the review queue asks the hub: everything waiting for a second operator — content's pages and creatives,
+// engagement's activities and benefits, messages' templates and campaigns — with workflow state and pending revisions,
+// and the workflow steps an approver takes, in each subgraph's own mutation.
+import type { TypedDocumentNode } from '@apollo/client';
 import { document } from '../../app/document';
 
 export interface Revision {
@@ -9,7 +11,7 @@ export interface Revision {
   changes: { field: string; before: unknown; after: unknown }[];
 }
 
-interface Reviewable {
+export interface Reviewable {
   id: string;
   status: string;
   version: number;
@@ -68,7 +70,7 @@ export interface CreativeToReview extends Reviewable {
 
 const REVISION = 'pendingRevision { status lastEditedBy updatedAt changes { field before after } }';
 
-/** The most pages or creatives the queue reads at once: approving some makes room for the next. */
+/** The most of each kind (pages, creatives, activities…) the queue reads at once: approving some makes room. */
 export const QUEUE_SIZE = 100;
 
 /** One page of a list, as content gives it. */
@@ -108,28 +110,206 @@ export const REVIEW_CREATIVES = document<{ creatives: Listed<CreativeToReview> }
   }
 `);
 
-export interface Target {
-  type: 'PAGE' | 'CREATIVE';
+/** Activities and benefits come as a plain list of at most `first`: a full one may have more after it. */
+const LISTED_PLAIN = `awaitingReview: true, first: ${QUEUE_SIZE}`;
+
+export interface TaskToReview {
+  id: string;
+  title: string;
+  event: string;
+  where: { property: string; op: string; value: unknown }[];
+  measure: string;
+  property: string | null;
+  currency: string | null;
+  target: number;
+  reward: { points: number; benefit: { id: string } | null };
+}
+
+export interface ActivityToReview extends Reviewable {
+  title: string;
+  summary: string;
+  imageUrl: string;
+  kind: string;
+  startsAt: string;
+  endsAt: string;
+  rule: unknown;
+  tasks: TaskToReview[];
+}
+
+export const REVIEW_ACTIVITIES = document<{ activities: ActivityToReview[] }>(`
+  query ConsoleReviewActivities {
+    activities(${LISTED_PLAIN}) {
+      id title summary imageUrl kind startsAt endsAt rule status version lastEditedBy updatedAt
+      tasks { id title event where { property op value } measure property currency target reward { points benefit { id } } }
+      ${REVISION}
+    }
+  }
+`);
+
+export interface BenefitToReview extends Reviewable {
+  title: string;
+  kind: string;
+  value: number;
+  pointsCost: number;
+  stock: number;
+  perMemberLimit: number;
+  perDayLimit: number | null;
+  startsAt: string;
+  endsAt: string;
+  validDays: number;
+  rule: unknown;
+  levelCodes: string[];
+}
+
+export const REVIEW_BENEFITS = document<{ benefits: BenefitToReview[] }>(`
+  query ConsoleReviewBenefits {
+    benefits(${LISTED_PLAIN}) {
+      id title kind value pointsCost stock perMemberLimit perDayLimit startsAt endsAt validDays rule levelCodes
+      status version lastEditedBy updatedAt
+      ${REVISION}
+    }
+  }
+`);
+
+export interface TemplateToReview extends Reviewable {
+  name: string;
+  format: string;
+  channel: string;
+  title: string | null;
+  body: string | null;
+  mediaUrl: string | null;
+  link: string | null;
+  sms: { signature: string; body: string; optOut: string; maxSegments: number } | null;
+  card: {
+    title: string;
+    mediaUrl: string | null;
+    description: string;
+    buttons: { label: string; action: string; target: string }[];
+    suggestedReplies: string[];
+  } | null;
+}
+
+export const REVIEW_TEMPLATES = document<{ templates: Listed<TemplateToReview> }>(`
+  query ConsoleReviewTemplates {
+    templates(awaitingReview: true, first: ${QUEUE_SIZE}) {
+      edges {
+        node {
+          id name format channel title body mediaUrl link status version lastEditedBy updatedAt
+          sms { signature body optOut maxSegments }
+          card { title mediaUrl description buttons { label action target } suggestedReplies }
+          ${REVISION}
+        }
+      }
+      pageInfo { hasNextPage }
+    }
+  }
+`);
+
+export interface CampaignToReview extends Reviewable {
+  name: string;
+  purpose: string;
+  audience: { segmentCode: string | null; rule: unknown };
+  trigger: {
+    kind: string;
+    at: string | null;
+    every: string | null;
+    until: string | null;
+    event: string | null;
+    stage: string | null;
+    activityId: string | null;
+    taskId: string | null;
+    withinDays: number | null;
+  };
+  quietHours: { start: string; end: string; policy: string } | null;
+  variants: { key: string; weight: number; templates: { id: string; name: string; status: string }[] }[];
+  benefitId: string | null;
+}
+
+export const REVIEW_CAMPAIGNS = document<{ campaigns: Listed<CampaignToReview> }>(`
+  query ConsoleReviewCampaigns {
+    campaigns(awaitingReview: true, first: ${QUEUE_SIZE}) {
+      edges {
+        node {
+          id name purpose benefitId status version lastEditedBy updatedAt
+          audience { segmentCode rule }
+          trigger { kind at every until event stage activityId taskId withinDays }
+          quietHours { start end policy }
+          variants { key weight templates { id name status } }
+          ${REVISION}
+        }
+      }
+      pageInfo { hasNextPage }
+    }
+  }
+`);
+
+/** What an approver reviews, by the workflow that moves it: content's, engagement's or messages'. */
+export type ReviewType = 'PAGE' | 'CREATIVE' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN';
+
+// A type, not an interface: it is the steps' variables, which Apollo types as a record.
+export type Target = {
+  type: ReviewType;
   id: string;
   /** The version on the operator's screen: a step on content changed since is refused (CONFLICT), not taken. */
   expectedVersion: number;
-}
+};
 
-interface WorkflowResult {
+export interface StepResult {
   type: string;
   id: string;
   status: string;
   live: boolean;
 }
 
-export const APPROVE = document<{ approve: WorkflowResult }, { target: Target }>(`
-  mutation ConsoleApprove($target: WorkflowTarget!) {
-    approve(target: $target) { type id status live }
+/** A step as every workflow answers it here: the answer is named `step`, whichever subgraph's mutation took it. */
+type Step<TVariables extends Record<string, unknown>> = TypedDocumentNode<{ step: StepResult }, TVariables>;
+type Approve = Step<Target>;
+type Reject = Step<Target & { reason: string }>;
+
+const RESULT = '{ type id status live }';
+
+export const APPROVE: Approve = document(`
+  mutation ConsoleApprove($type: WorkflowTargetType!, $id: ID!, $expectedVersion: Int) {
+    step: approve(target: { type: $type, id: $id, expectedVersion: $expectedVersion }) ${RESULT}
   }
 `);
 
-export const REJECT = document<{ reject: WorkflowResult }, { target: Target; reason: string }>(`
-  mutation ConsoleReject($target: WorkflowTarget!, $reason: String!) {
-    reject(target: $target, reason: $reason) { type id status live }
+export const REJECT: Reject = document(`
+  mutation ConsoleReject($type: WorkflowTargetType!, $id: ID!, $expectedVersion: Int, $reason: String!) {
+    step: reject(target: { type: $type, id: $id, expectedVersion: $expectedVersion }, reason: $reason) ${RESULT}
   }
 `);
+
+export const APPROVE_ENGAGEMENT: Approve = document(`
+  mutation ConsoleApproveEngagement($type: EngagementTargetType!, $id: ID!, $expectedVersion: Int) {
+    step: engagementWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: $expectedVersion) ${RESULT}
+  }
+`);
+
+export const REJECT_ENGAGEMENT: Reject = document(`
+  mutation ConsoleRejectEngagement($type: EngagementTargetType!, $id: ID!, $expectedVersion: Int, $reason: String!) {
+    step: engagementWorkflow(type: $type, id: $id, step: REJECT, reason: $reason, expectedVersion: $expectedVersion) ${RESULT}
+  }
+`);
+
+export const APPROVE_MESSAGES: Approve = document(`
+  mutation ConsoleApproveMessages($type: MessagesTargetType!, $id: ID!, $expectedVersion: Int) {
+    step: messagesWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: $expectedVersion) ${RESULT}
+  }
+`);
+
+export const REJECT_MESSAGES: Reject = document(`
+  mutation ConsoleRejectMessages($type: MessagesTargetType!, $id: ID!, $expectedVersion: Int, $reason: String!) {
+    step: messagesWorkflow(type: $type, id: $id, step: REJECT, reason: $reason, expectedVersion: $expectedVersion) ${RESULT}
+  }
+`);
+
+/** The steps that move each kind of reviewable content, in the mutation of the subgraph that owns it. */
+export const STEPS: Record<ReviewType, { approve: Approve; reject: Reject }> = {
+  PAGE: { approve: APPROVE, reject: REJECT },
+  CREATIVE: { approve: APPROVE, reject: REJECT },
+  ACTIVITY: { approve: APPROVE_ENGAGEMENT, reject: REJECT_ENGAGEMENT },
+  BENEFIT: { approve: APPROVE_ENGAGEMENT, reject: REJECT_ENGAGEMENT },
+  TEMPLATE: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },
+  CAMPAIGN: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },
+};

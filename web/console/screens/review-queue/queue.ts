@@ -1,6 +1,18 @@
 // What waits for approval, as the review queue lists it: content in review, or a pending revision of published content
 // in review, with the change to approve — the revision's changed fields, or every field of content never published.
-import type { CreativeToReview, PageToReview, Revision, Target, VariantToReview } from './operations';
+// Pages and creatives (content), activities and benefits (engagement), templates and campaigns (messages) alike.
+import type {
+  ActivityToReview,
+  BenefitToReview,
+  CampaignToReview,
+  CreativeToReview,
+  PageToReview,
+  Reviewable,
+  ReviewType,
+  Target,
+  TemplateToReview,
+  VariantToReview,
+} from './operations';
 
 export interface Change {
   field: string;
@@ -17,9 +29,27 @@ export interface Waiting {
   /** True for an edit of published content (which keeps serving until approved), false for new content. */
   revision: boolean;
   changes: Change[];
-  /** What approving does to the creative's experiment; null when it has none before or after. */
-  experiment: string | null;
+  /**
+   * What approving does besides publishing (to a creative's experiment), or what stops it (a campaign's templates not
+   * published); null when nothing.
+   */
+  note: string | null;
 }
+
+const NAMES: Record<ReviewType, string> = {
+  PAGE: 'Page',
+  CREATIVE: 'Creative',
+  ACTIVITY: 'Activity',
+  BENEFIT: 'Benefit',
+  TEMPLATE: 'Template',
+  CAMPAIGN: 'Campaign',
+};
+
+/** What a target is, in words: "Campaign CMP-1". */
+export const named = (target: Pick<Target, 'type' | 'id'>) => `${NAMES[target.type]} ${target.id}`;
+
+/** Its kind in words, as the queue lists it: "campaign". */
+export const kindOf = (type: ReviewType) => NAMES[type].toLowerCase();
 
 const IN_REVIEW = 'IN_REVIEW';
 /** Every field of a new creative that members see or that decides who sees it and how often. */
@@ -44,9 +74,13 @@ const CREATIVE_FIELDS = [
 /** A field new content leaves unset: null, or an empty list (a creative without variants). */
 const unset = (value: unknown) => value === null || (Array.isArray(value) && value.length === 0);
 
+/** The fields of `content` named, as a new item's changes list them. */
+const pick = <T extends object, K extends keyof T>(content: T, fields: readonly K[]) =>
+  Object.fromEntries(fields.map((field) => [field, content[field]]));
+
 function waitingOf(
   target: Target,
-  content: { status: string; lastEditedBy: string; updatedAt: string; pendingRevision: Revision | null },
+  content: Reviewable,
   name: string,
   where: string,
   fields: Record<string, unknown>,
@@ -61,7 +95,7 @@ function waitingOf(
       updatedAt: revision.updatedAt,
       revision: true,
       changes: revision.changes,
-      experiment: null,
+      note: null,
     };
   if (content.status !== IN_REVIEW) return null;
   const changes = Object.entries(fields)
@@ -75,7 +109,7 @@ function waitingOf(
     updatedAt: content.updatedAt,
     revision: false,
     changes,
-    experiment: null,
+    note: null,
   };
 }
 
@@ -127,13 +161,109 @@ export function waitingPage(page: PageToReview): Waiting | null {
 }
 
 export function waitingCreative(creative: CreativeToReview): Waiting | null {
-  const fields = Object.fromEntries(CREATIVE_FIELDS.map((field) => [field, creative[field]]));
   const waiting = waitingOf(
     { type: 'CREATIVE', id: creative.id, expectedVersion: creative.version },
     creative,
     creative.name,
     `${creative.pageId} · ${creative.slotCode}`,
-    fields,
+    pick(creative, CREATIVE_FIELDS),
   );
-  return waiting && { ...waiting, experiment: experimentOf(creative, waiting) };
+  return waiting && { ...waiting, note: experimentOf(creative, waiting) };
+}
+
+const targetOf = (type: ReviewType, content: { id: string; version: number }): Target => ({
+  type,
+  id: content.id,
+  expectedVersion: content.version,
+});
+
+/** An object without the keys the graph answers null for (a trigger's fields of other kinds), as content stores it. */
+const stored = (value: object) =>
+  Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+
+const ACTIVITY_FIELDS = ['title', 'summary', 'imageUrl', 'kind', 'startsAt', 'endsAt', 'rule'] as const;
+
+export function waitingActivity(activity: ActivityToReview): Waiting | null {
+  // Tasks as engagement stores them (and a revision lists them): a reward names its benefit by id.
+  const tasks = activity.tasks.map(({ reward, ...task }) => ({
+    ...task,
+    reward: { points: reward.points, benefitId: reward.benefit?.id ?? null },
+  }));
+  return waitingOf(
+    targetOf('ACTIVITY', activity),
+    activity,
+    activity.title,
+    `${activity.kind} · ${activity.startsAt.slice(0, 10)} to ${activity.endsAt.slice(0, 10)}`,
+    { ...pick(activity, ACTIVITY_FIELDS), tasks },
+  );
+}
+
+const BENEFIT_FIELDS = [
+  'title',
+  'kind',
+  'value',
+  'pointsCost',
+  'stock',
+  'perMemberLimit',
+  'perDayLimit',
+  'startsAt',
+  'endsAt',
+  'validDays',
+  'rule',
+  'levelCodes',
+] as const;
+
+export function waitingBenefit(benefit: BenefitToReview): Waiting | null {
+  return waitingOf(
+    targetOf('BENEFIT', benefit),
+    benefit,
+    benefit.title,
+    `${benefit.kind} · ${benefit.value} · stock ${benefit.stock}`,
+    pick(benefit, BENEFIT_FIELDS),
+  );
+}
+
+const TEMPLATE_FIELDS = ['name', 'format', 'title', 'body', 'mediaUrl', 'link', 'sms', 'card'] as const;
+
+export function waitingTemplate(template: TemplateToReview): Waiting | null {
+  return waitingOf(
+    targetOf('TEMPLATE', template),
+    template,
+    template.name,
+    `${template.format} · ${template.channel}`,
+    pick(template, TEMPLATE_FIELDS),
+  );
+}
+
+const CAMPAIGN_FIELDS = ['name', 'purpose', 'audience', 'quietHours', 'benefitId'] as const;
+
+/** Messages approves a campaign only once every template its variants send is published: say which are not. */
+function unpublishedTemplates(campaign: CampaignToReview): string | null {
+  const waiting = campaign.variants
+    .flatMap((variant) => variant.templates)
+    .filter((template) => template.status !== 'PUBLISHED');
+  if (waiting.length === 0) return null;
+  const which = waiting
+    .map((template) => `${template.id} (${template.name}) is ${template.status}`)
+    .join(', ');
+  return `Approving is refused until its templates are published: ${which}.`;
+}
+
+export function waitingCampaign(campaign: CampaignToReview): Waiting | null {
+  // Variants as messages stores them (and a revision lists them): templates by id.
+  const variants = campaign.variants.map(({ key, weight, templates }) => ({
+    key,
+    weight,
+    templateIds: templates.map((template) => template.id),
+  }));
+  const waiting = waitingOf(
+    targetOf('CAMPAIGN', campaign),
+    campaign,
+    campaign.name,
+    `${campaign.purpose} · ${campaign.trigger.kind}`,
+    { ...pick(campaign, CAMPAIGN_FIELDS), trigger: stored(campaign.trigger), variants },
+  );
+  // The variants read are the published ones: an edit of them names templates not read here.
+  const variantsEdited = waiting?.revision && waiting.changes.some((change) => change.field === 'variants');
+  return waiting && { ...waiting, note: variantsEdited ? null : unpublishedTemplates(campaign) };
 }

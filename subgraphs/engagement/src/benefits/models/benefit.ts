@@ -3,7 +3,7 @@
 // together cannot undo each other.
 import { Schema, type Model } from 'mongoose';
 import type { Rule } from '@bank-hub/targeting';
-import type { ContentStatus, Revisable } from '@bank-hub/shared';
+import { workflowCriteria, type Revisable, type WorkflowFilter } from '@bank-hub/shared';
 
 export type BenefitKind = 'COUPON' | 'FEE_DISCOUNT' | 'RATE_BONUS' | 'CASH_BACK' | 'POINTS_PRODUCT';
 
@@ -88,9 +88,9 @@ export class BenefitRepository {
   }
 
   /** Newest first, optionally of one status. */
-  newest(status: ContentStatus | null, limit: number): Promise<BenefitDoc[]> {
+  newest(filter: WorkflowFilter, limit: number): Promise<BenefitDoc[]> {
     return this.model
-      .find(status ? { status } : {})
+      .find(workflowCriteria(filter))
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .lean<BenefitDoc[]>()
