@@ -15,6 +15,7 @@ import type { RunningHub } from '../scripts/hub';
 import { ensureDefaultModels } from '../subgraphs/analytics/src/authored-models';
 import { runLifecycleJob } from '../subgraphs/analytics/src/lifecycle-job';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
+import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import {
   bearer,
   clientToken,
@@ -31,8 +32,10 @@ import { startTestHub, stopTestHub } from './support/hub';
 let hub: RunningHub;
 let operator: Record<string, string>;
 
-/** A member with no seeded history: what they do here is all the job sees of them. */
+/** A member with no seeded history: what they do here is all the job sees of them. Registered 10 days ago. */
 const MEMBER = 'M0999';
+/** Another, whose behaviour here gives every behavioural tag something to read. */
+const BUSY = 'M0998';
 const DAY_MS = 86_400_000;
 /** The bank's days the job counts. */
 const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
@@ -59,10 +62,42 @@ beforeAll(async () => {
     member,
   );
   expect(tracked.data?.trackEvents.accepted).toBe(2);
-  // The member counts as active once the rollup writer has flushed (a quarter of a second).
+  // A new member: the seed registered everyone before this year.
+  const { members } = await openMembers(hub.connections.members);
+  await members.model
+    .updateOne({ _id: MEMBER }, { $set: { registeredAt: new Date(Date.now() - 10 * DAY_MS) } })
+    .exec();
+  // BUSY, over the last three days: web banking on two, the app today.
+  const at = (daysAgo: number, channel: string) => ({
+    occurredAt: new Date(Date.now() - daysAgo * DAY_MS).toISOString(),
+    channel,
+  });
+  const busyEvents = [
+    { name: 'sign_in', ...at(2, 'WEB') },
+    { name: 'product_view', ...at(2, 'WEB'), properties: { productId: 'P-WM-008', productType: 'WEALTH' } },
+    { name: 'product_view', ...at(1, 'WEB'), properties: { productId: 'P-WM-012', productType: 'WEALTH' } },
+    { name: 'product_view', ...at(1, 'WEB'), properties: { productId: 'P-FD-003', productType: 'FUND' } },
+    // Payments viewed on one day only: no interest yet.
+    { name: 'product_view', ...at(0, 'APP'), properties: { productId: 'P-PY-001', productType: 'PAYMENT' } },
+    { name: 'share', ...at(0, 'APP'), properties: { contentId: 'TP-001', target: 'wechat' } },
+    ...[0, 1].map(() => ({
+      name: 'live_watch',
+      ...at(0, 'APP'),
+      properties: { liveStreamId: 'LS-001', seconds: 90 },
+    })),
+  ].map((event, i) => ({ id: `busy-${i}-${Date.now().toString(36)}`, ...event }));
+  const busy = await graphql(
+    hub.gatewayUrl,
+    `mutation ($events: [EventInput!]!) { trackEvents(deviceId: "${device}-busy", events: $events) { accepted } }`,
+    { events: busyEvents },
+    bearer(await clientToken(BUSY, 'member')),
+  );
+  expect(busy.data?.trackEvents.accepted).toBe(busyEvents.length);
+  // The members count as active once the rollup writer has flushed (a quarter of a second): BUSY on three days.
   const { rollups } = await openAnalytics(hub.connections.analytics);
   for (let tries = 0; tries < 50; tries++) {
-    if (await rollups.actives.exists({ memberId: MEMBER })) break;
+    const busyDays = await rollups.actives.countDocuments({ memberId: BUSY });
+    if ((await rollups.actives.exists({ memberId: MEMBER })) && busyDays === 3) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
@@ -101,8 +136,8 @@ async function daysPass(days: number) {
   operator = bearer(await clientToken('ops.lin', 'operator'));
 }
 
-async function memberState() {
-  const response = await graphql(hub.gatewayUrl, MEMBER_STATE, { id: MEMBER }, operator);
+async function memberState(id = MEMBER) {
+  const response = await graphql(hub.gatewayUrl, MEMBER_STATE, { id }, operator);
   const member = response.data?.member;
   return {
     stage: member.lifecycleStage as string,
@@ -161,11 +196,41 @@ describe('the lifecycle job', () => {
     expect(first.data?.runLifecycleJob.members).toBeGreaterThan(100);
     expect(await memberState()).toMatchObject({
       stage: 'ACTIVATION',
-      tags: { active_days_30: 1, days_since_active: 0, churn_risk: 'MEDIUM' },
+      tags: {
+        active_days_30: 1,
+        days_since_active: 0,
+        churn_risk: 'MEDIUM',
+        // 1 active day of 45: 60 × 1/45, rounded.
+        engagement_score: 1,
+        days_since_login: 0,
+        interests: [],
+        preferred_channel: 'APP',
+        // Members' own: registered 10 days ago.
+        new_user: true,
+      },
     });
     const again = await graphql(hub.gatewayUrl, RUN, {}, operator);
     expect(again.data?.runLifecycleJob).toMatchObject({ ran: true, stagesChanged: 0, tagsChanged: 0 });
     expect(again.data?.runLifecycleJob.unchanged).toBe(again.data?.runLifecycleJob.members);
+  });
+
+  it('computes every behavioural tag from what the member did', async () => {
+    const run = await graphql(hub.gatewayUrl, RUN, {}, operator);
+    expect(run.errors).toBeUndefined();
+    const { stage, tags } = await memberState(BUSY);
+    expect(stage).toBe('REFERRAL');
+    expect(tags).toMatchObject({
+      active_days_30: 3,
+      // 3 active days of 45 (4 points), 1 share of 3 (3.33), 2 live watches of 5 (4): 11.33.
+      engagement_score: 11,
+      days_since_login: 2,
+      // Wealth viewed on two days; funds (also investing) and payments on one day alone would be none yet.
+      interests: ['investing'],
+      // Two days on the web, one in the app.
+      preferred_channel: 'WEB',
+    });
+    // Registered long ago, by the seed: false, or absent on a member who never carried it.
+    expect(tags.new_user ?? false).toBe(false);
   });
 
   it('moves a member whose events stopped 30 days ago to AT_RISK, and segments follow', async () => {
@@ -176,7 +241,11 @@ describe('the lifecycle job', () => {
     expect(run.data?.runLifecycleJob.written).toBe(true);
     expect(run.data?.runLifecycleJob.stagesChanged).toBeGreaterThan(0);
     const state = await memberState();
-    expect(state).toMatchObject({ stage: 'AT_RISK', tags: { days_since_active: 30, churn_risk: 'HIGH' } });
+    // Registered 40 days ago now: no longer new.
+    expect(state).toMatchObject({
+      stage: 'AT_RISK',
+      tags: { days_since_active: 30, churn_risk: 'HIGH', days_since_login: 30, new_user: false },
+    });
     // WIN_BACK is the seed's segment of AT_RISK and CHURNED members.
     expect(state.segments).toContain('WIN_BACK');
     const after = (await graphql(hub.gatewayUrl, AT_RISK_AUDIENCE, {}, operator)).data?.previewSegment
@@ -405,14 +474,18 @@ describe('ids that can be no member id', () => {
 });
 
 describe('purchases', () => {
-  it("counts products' record of a completed flow, not an app's own flow_completed", async () => {
+  it("counts products' record of a completed flow that placed a purchase, not an app's own flow_completed", async () => {
     const connection = await testDatabase('lifecycle-purchases');
     const repos = await openAnalytics(connection);
     await publishStageModel(repos);
     const now = new Date();
     const today = calendar.dayOf(now);
-    const completed = (memberId: string, recordedBy: string | null) => ({
-      _id: `${recordedBy ?? 'device'}:${memberId}`,
+    const completed = (
+      memberId: string,
+      recordedBy: string | null,
+      properties: Record<string, unknown> = { flowKey: 'buy-fund', amount: 1_000 },
+    ) => ({
+      _id: `${recordedBy ?? 'device'}:${memberId}:${String(properties.flowKey)}`,
       name: 'flow_completed',
       memberId,
       deviceId: recordedBy ?? 'device',
@@ -421,21 +494,25 @@ describe('purchases', () => {
       occurredAt: now,
       receivedAt: now,
       day: today,
-      properties: { flowKey: 'buy-fund', amount: 1_000 },
+      properties,
     });
-    // The app claims a purchase for both; products recorded one for the second alone.
+    // The app claims a purchase for both; products recorded one for the second alone. The third opened an account and
+    // claimed the welcome coupon through flows: completed, with no purchase placed, so products recorded no amount.
     await repos.events.insertNew([
       completed('M-claims', null),
       completed('M-bought', null),
       completed('M-bought', 'svc.products'),
+      completed('M-opened', 'svc.products', { flowKey: 'open-account' }),
+      completed('M-opened', 'svc.products', { flowKey: 'welcome-benefit' }),
     ]);
-    await activeToday(repos, ['M-claims', 'M-bought']);
+    await activeToday(repos, ['M-claims', 'M-bought', 'M-opened']);
     const graph = new RecordingGraph(async () => undefined);
     try {
       const run = await runLifecycleJob({ repos, graph, logger: testLogger, calendar, bankCurrency }, now);
       expect(Object.fromEntries(graph.results.map((result) => [result.memberId, result.stage]))).toEqual({
         'M-bought': 'REVENUE',
         'M-claims': 'ACTIVATION',
+        'M-opened': 'ACTIVATION',
       });
       // The member rating reads the same purchases: one of 1,000 today, or none.
       const rating = (memberId: string) =>
@@ -452,8 +529,9 @@ describe('purchases', () => {
         { code: 'rfm_cell', value: 'R1F1M1' },
         { code: 'member_rating', value: 'PROSPECT' },
       ]);
+      expect(rating('M-opened')).toEqual(rating('M-claims'));
       expect(run.ratings).toContainEqual({ rating: 'PROMISING', members: 1 });
-      expect(run.ratings).toContainEqual({ rating: 'PROSPECT', members: 1 });
+      expect(run.ratings).toContainEqual({ rating: 'PROSPECT', members: 2 });
     } finally {
       await dropAndClose(connection);
     }

@@ -34,7 +34,9 @@ const BIG_SPENDER = 'M0901';
 const ODD_AMOUNTS = 'M0902';
 const LAPSING = 'M0903';
 const NEVER_BOUGHT = 'M0904';
-const RATED = [BIG_SPENDER, ODD_AMOUNTS, LAPSING, NEVER_BOUGHT];
+/** Opened an account and claimed the welcome coupon through flows: completed flows, no purchase. */
+const OPENED_ACCOUNT = 'M0905';
+const RATED = [BIG_SPENDER, ODD_AMOUNTS, LAPSING, NEVER_BOUGHT, OPENED_ACCOUNT];
 const DAY_MS = 86_400_000;
 const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
@@ -119,6 +121,9 @@ beforeAll(async () => {
     purchase(ODD_AMOUNTS, 3, 2, { amount: 1e300, currency: 'CNY' }),
     // One of 200,000, 80 days ago: R3 F1 M4.
     purchase(LAPSING, 0, 80, { amount: 200_000, currency: 'CNY' }),
+    // Flows that placed no purchase: products records them with no amount.
+    purchase(OPENED_ACCOUNT, 0, 0, { flowKey: 'open-account' }),
+    purchase(OPENED_ACCOUNT, 1, 0, { flowKey: 'welcome-benefit' }),
   ];
   const recorded = await products.query<{ recordMemberEvents: { accepted: number } }>(
     { identity: serviceIdentity('products') },
@@ -174,7 +179,34 @@ describe('the member rating', () => {
       [ODD_AMOUNTS]: { rfm_score: 3, rfm_cell: 'R5F3M1', member_rating: 'PROMISING' },
       [LAPSING]: { rfm_score: 3, rfm_cell: 'R3F1M4', member_rating: 'LOYAL' },
       [NEVER_BOUGHT]: { rfm_score: 1, rfm_cell: 'R1F1M1', member_rating: 'PROSPECT' },
+      [OPENED_ACCOUNT]: { rfm_score: 1, rfm_cell: 'R1F1M1', member_rating: 'PROSPECT' },
     });
+    // Purchases put a member at REVENUE; completed flows that bought nothing do not.
+    const stages = await graphql(
+      hub.gatewayUrl,
+      `
+        query ($ids: [ID!]!) {
+          members(filter: { ids: $ids }, first: 10) {
+            edges {
+              node {
+                id
+                lifecycleStage
+              }
+            }
+          }
+        }
+      `,
+      { ids: [BIG_SPENDER, OPENED_ACCOUNT] },
+      operator,
+    );
+    expect(
+      Object.fromEntries(
+        (stages.data?.members.edges as { node: { id: string; lifecycleStage: string } }[]).map(({ node }) => [
+          node.id,
+          node.lifecycleStage,
+        ]),
+      ),
+    ).toEqual({ [BIG_SPENDER]: 'REVENUE', [OPENED_ACCOUNT]: 'ACTIVATION' });
     // A segment can target the rating.
     const audience = await graphql(
       hub.gatewayUrl,

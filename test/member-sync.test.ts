@@ -135,6 +135,12 @@ describe('a customer registered in the bank', () => {
       registeredAt: '2026-11-20T01:00:00.000Z',
       profile: { city: 'Shanghai', ageGroup: '45-54', phoneVerified: true, fiveGCapable: true },
     });
+    // The computed tags that follow from what was imported: the AUM's band, and new while registered under 30 days.
+    const { tags } = (await stored(id))!;
+    expect(tags).toMatchObject({ aum: 8_600_000, aum_band: '6M+' });
+    expect(tags.new_user).toBe(
+      Date.now() - Date.parse('2026-11-20T01:00:00Z') < 30 * 86_400_000 ? true : undefined,
+    );
     expect(viewer.segmentCodes).toEqual(
       expect.arrayContaining(['PRIVATE_BANKING', 'WEALTH_CLIENTS', 'GROWTH_INVESTORS', 'SALARY_EARNERS']),
     );
@@ -233,7 +239,7 @@ describe('an update from the bank systems', () => {
       personal: before.personal,
       riskLevel: 'R3',
       attributes: { city: 'Hangzhou' },
-      tags: { aum: 620_000, wealth_holder: true, engagement_score: 80 },
+      tags: { aum: 620_000, aum_band: '500K-6M', wealth_holder: true, engagement_score: 80 },
     });
     expect(await repos.ledger.model.countDocuments({ memberId: id })).toBe(1);
   });
@@ -315,7 +321,8 @@ describe('what the sync refuses', () => {
     expect(await repos.members.existingIds(['C-BAD-0001', 'C-BAD-0002', 'C-BAD-0003', 'C-BAD-0004'])).toEqual(
       [],
     );
-    expect((await stored('C-TAGS-0001'))!.tags).toEqual({ salary_account: true });
+    // Registered now (none given): new, as members derives it.
+    expect((await stored('C-TAGS-0001'))!.tags).toEqual({ salary_account: true, new_user: true });
   });
 
   it.each<[string, Record<string, unknown>[], string]>([

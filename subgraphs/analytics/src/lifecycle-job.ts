@@ -1,8 +1,9 @@
-// The lifecycle job: works out every recently active member's engagement metrics, 2A3R / AARRR stage and member rating
-// (RFM) from their events, by the stage and rating models in the registry, and hands the results to members through the
-// graph with the hub's service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing;
-// a lease lets one run at a time go ahead, in any process, and a second run at once is skipped; a run renews it
-// before each page of results and stops if another run took it over. Members keeps only a member's current stage, so
+// The lifecycle job: works out every recently active member's engagement metrics, 2A3R / AARRR stage, member rating
+// (RFM) and behavioural tags (engagement_score, days_since_login, interests, preferred_channel) from their events, by
+// the stage and rating models in the registry, and hands the results to members through the graph with the hub's
+// service identity (members alone writes members). Members writes only what differs, so a rerun changes nothing; a
+// lease lets one run at a time go ahead, in any process, and a second run at once is skipped; a run renews it before
+// each page of results and stops if another run took it over. Members keeps only a member's current stage, so
 // only a run as of today writes; one as of another day computes and reports, and writes nothing.
 import { randomUUID } from 'node:crypto';
 import type { LifecycleStage } from '@bank-hub/targeting';
@@ -20,7 +21,15 @@ import {
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGE_MODEL, MEMBER_RATING_MODEL, activeModel } from './authored-models';
 import { PRODUCTS_SERVICE } from './domain/events';
-import { churnRisk, metricsOf, stageOf } from './domain/lifecycle';
+import {
+  BEHAVIOUR_WINDOW_DAYS,
+  PRODUCT_TYPE_INTERESTS,
+  daysSinceLogin,
+  engagementScore,
+  interestsOf,
+  preferredChannel,
+} from './domain/behaviour';
+import { activeDaysWithin, churnRisk, metricsOf, stageOf } from './domain/lifecycle';
 import { MAX_MONETARY_THRESHOLD, MEMBER_RATINGS, ratingOf, type MemberRating } from './domain/rating';
 import type { AnalyticsRepositories } from './models';
 
@@ -29,6 +38,7 @@ const LOOKBACK_DAYS = 180;
 /**
  * Results per applyLifecycle call (members accepts 500): each result is up to two conditional updates there, so a page
  * of 500 could outlast the graph client's timeout on a loaded database and fail the run; 200 answer well within it.
+ * With every tag at its largest, 200 results are about 110 kB: within the gateway's 256 kB request body.
  */
 const RESULTS_PER_CALL = 200;
 /** Longer than any page of a run (the run renews it before each); a crashed holder's lease lapses after it. */
@@ -103,17 +113,28 @@ export interface LifecycleJobDependencies {
  */
 const MAX_PURCHASE_AMOUNT = MAX_MONETARY_THRESHOLD;
 
+/** Rows of an aggregate by (member, something), grouped by member. */
+function byMember<Row extends { _id: { memberId: string } }>(rows: readonly Row[]): Map<string, Row[]> {
+  const grouped = new Map<string, Row[]>();
+  for (const row of rows) {
+    const list = grouped.get(row._id.memberId);
+    if (list) list.push(row);
+    else grouped.set(row._id.memberId, [row]);
+  }
+  return grouped;
+}
+
 /** One member's results: what members is handed, and the rating the run counts. */
 interface MemberResult {
   memberId: string;
   stage: LifecycleStage;
   rating: MemberRating;
-  tags: { code: string; value: string | number }[];
+  tags: { code: string; value: string | number | string[] }[];
 }
 
 /**
- * Every member active in the lookback, with their stage, engagement tags and rating as of `asOfDay`, by member id. A
- * member rated with no purchase in the rating window is a PROSPECT, with every score 1.
+ * Every member active in the lookback, with their stage, engagement and behavioural tags and rating as of `asOfDay`, by
+ * member id. A member rated with no purchase in the rating window is a PROSPECT, with every score 1.
  */
 async function computeResults(
   repos: AnalyticsRepositories,
@@ -125,23 +146,42 @@ async function computeResults(
     activeModel(repos.models, LIFECYCLE_STAGE_MODEL),
     activeModel(repos.models, MEMBER_RATING_MODEL),
   ]);
-  const [activity, purchaseCounts, shareCounts, purchaseHistory] = await Promise.all([
-    repos.rollups.activeDaysByMember(addDays(asOfDay, -(LOOKBACK_DAYS - 1)), asOfDay),
-    // Products' record of each completed flow, once; an app may send its own flow_completed too.
-    repos.events.countsByMember(['flow_completed'], addDays(asOfDay, -89), asOfDay, PRODUCTS_SERVICE),
+  const lookbackFrom = addDays(asOfDay, -(LOOKBACK_DAYS - 1));
+  const windowFrom = addDays(asOfDay, -(BEHAVIOUR_WINDOW_DAYS - 1));
+  // Products' record of each purchase, once (an app may send its own flow_completed too): the same purchases in the
+  // stage's 90 days as in the rating's window.
+  const purchasesFrom = (fromDay: DayKey) =>
+    repos.events.purchasesByMember(fromDay, asOfDay, PRODUCTS_SERVICE, bankCurrency, MAX_PURCHASE_AMOUNT);
+  // One row per member (or per member and name, channel or product type) each: aggregated in the database.
+  const [
+    activity,
+    recentPurchases,
+    shareCounts,
+    windowCounts,
+    purchaseHistory,
+    channelDays,
+    signIns,
+    viewed,
+  ] = await Promise.all([
+    repos.rollups.activeDaysByMember(lookbackFrom, asOfDay),
+    purchasesFrom(addDays(asOfDay, -89)),
     repos.events.countsByMember(['share'], addDays(asOfDay, -29), asOfDay),
-    repos.events.purchasesByMember(
-      addDays(asOfDay, -(rating.model.windowDays - 1)),
-      asOfDay,
-      PRODUCTS_SERVICE,
-      bankCurrency,
-      MAX_PURCHASE_AMOUNT,
-    ),
+    repos.events.countsByMember(['share', 'live_watch'], windowFrom, asOfDay),
+    purchasesFrom(addDays(asOfDay, -(rating.model.windowDays - 1))),
+    repos.rollups.activeDaysByChannel(lookbackFrom, asOfDay),
+    repos.events.lastDayByMember('sign_in', lookbackFrom, asOfDay),
+    repos.events.productTypeDaysByMember(Object.keys(PRODUCT_TYPE_INTERESTS), windowFrom, asOfDay),
   ]);
-  const perMember = (counts: typeof purchaseCounts) => new Map(counts.map(({ _id, n }) => [_id.memberId, n]));
-  const purchases = perMember(purchaseCounts);
-  const shares = perMember(shareCounts);
+  const perMember = (counts: typeof shareCounts, name: string) =>
+    new Map(counts.filter(({ _id }) => _id.name === name).map(({ _id, n }) => [_id.memberId, n]));
+  const purchases = new Map(recentPurchases.map(({ _id, purchases: n }) => [_id, n]));
+  const shares = perMember(shareCounts, 'share');
+  const windowShares = perMember(windowCounts, 'share');
+  const liveWatches = perMember(windowCounts, 'live_watch');
   const histories = new Map(purchaseHistory.map((history) => [history._id, history]));
+  const lastSignIn = new Map(signIns.map(({ _id, lastDay }) => [_id, lastDay]));
+  const channelsOf = byMember(channelDays);
+  const viewedOf = byMember(viewed);
   // Events stored before analytics checked a member token's subject may name ids no member can have: members would
   // refuse a page holding one, and naming them back could take a page's answer past any bound. Counted, never named.
   const members = activity.filter(({ _id: memberId }) => MEMBER_ID.test(memberId));
@@ -157,6 +197,13 @@ async function computeResults(
         days,
         { purchases90: purchases.get(memberId) ?? 0, shares30: shares.get(memberId) ?? 0 },
         asOfDay,
+      );
+      const channel = preferredChannel(
+        (channelsOf.get(memberId) ?? []).map(({ _id, days: channelDays, lastDay }) => ({
+          channel: _id.channel,
+          days: channelDays,
+          lastDay,
+        })),
       );
       const history = histories.get(memberId);
       const rated = ratingOf(
@@ -180,6 +227,28 @@ async function computeResults(
           { code: 'rfm_score', value: rated.rfmScore },
           { code: 'rfm_cell', value: rated.cell },
           { code: 'member_rating', value: rated.rating },
+          {
+            code: 'engagement_score',
+            value: engagementScore({
+              activeDays: activeDaysWithin(days, asOfDay, BEHAVIOUR_WINDOW_DAYS),
+              purchases: metrics.purchases_90,
+              shares: windowShares.get(memberId) ?? 0,
+              liveWatches: liveWatches.get(memberId) ?? 0,
+            }),
+          },
+          { code: 'days_since_login', value: daysSinceLogin(lastSignIn.get(memberId) ?? null, asOfDay) },
+          {
+            code: 'interests',
+            value: interestsOf(
+              (viewedOf.get(memberId) ?? []).map(({ _id, days: viewedDays }) => ({
+                productType: _id.productType,
+                days: viewedDays,
+              })),
+            ),
+          },
+          // Every member handed was active in the lookback, so on some channel: none only for a channel stored by
+          // other means, and then the last value stays.
+          ...(channel ? [{ code: 'preferred_channel', value: channel }] : []),
         ],
       };
     });

@@ -155,7 +155,14 @@ const EXPERIMENT = {
     { key: 'B', weight: 50, ctr: 0.08 },
   ],
 };
-const VIEWED_PRODUCTS = ['P-WM-001', 'P-WM-011', 'P-DP-007', 'P-FD-009', 'P-IN-003'];
+/** Products the demo members view, with their type (as a channel sends it: what the lifecycle's interests read). */
+const VIEWED_PRODUCTS: [id: string, type: string][] = [
+  ['P-WM-001', 'WEALTH'],
+  ['P-WM-011', 'WEALTH'],
+  ['P-DP-007', 'DEPOSIT'],
+  ['P-FD-009', 'FUND'],
+  ['P-IN-003', 'INSURANCE'],
+];
 const FLOWS = ['buy-wealth', 'open-account', 'welcome-benefit'];
 const CHANNELS: EventDoc['channel'][] = ['APP', 'APP', 'APP', 'WEB', 'MINI_PROGRAM'];
 
@@ -235,9 +242,8 @@ export function seedHistory(now: Date, calendar: BankCalendar, options: HistoryO
         if (next() < variant.ctr) events.push(event('creative_click', shown));
       }
       if (next() < 0.3) {
-        events.push(
-          event('product_view', { productId: VIEWED_PRODUCTS[(i + back) % VIEWED_PRODUCTS.length] }),
-        );
+        const [productId, productType] = VIEWED_PRODUCTS[(i + back) % VIEWED_PRODUCTS.length]!;
+        events.push(event('product_view', { productId, productType }));
         // The buying funnel: a product seen, a flow started, a flow completed.
         if (next() < 0.35) {
           const flowKey = FLOWS[(i + back) % FLOWS.length]!;

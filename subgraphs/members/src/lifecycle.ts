@@ -1,8 +1,9 @@
 // Applying a computed lifecycle: analytics works out each member's stage and engagement tags from their behaviour
 // and hands them over through the graph. Members checks them like any input (a known stage, COMPUTED tags of the
-// library, values of the right type, the tags a member may carry) and writes only what differs, so a rerun or a
-// concurrent run changes nothing.
+// library, values of the right type, the tags a member may carry), adds new_user, which follows from its own data, and
+// writes only what differs, so a rerun or a concurrent run changes nothing.
 import { MEMBER_ID, MEMBER_ID_RULE, badInput, echoed } from '@bank-hub/shared';
+import { NEW_USER_TAG, derives, newUserValue } from './domain/computed-tags';
 import { MAX_MEMBER_TAGS, tagsOfSource, type TagRefusal } from './domain/tags';
 import type { MembersRepositories } from './models';
 import { isLifecycleStage, type LifecycleStage } from '@bank-hub/targeting';
@@ -61,8 +62,13 @@ export async function applyLifecycle(
   // An unknown id would otherwise match no update and pass for a member already as computed.
   const [library, known] = await Promise.all([
     repos.tagDefinitions.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),
-    repos.members.existingIds([...seen]).then((ids) => new Set(ids)),
+    repos.members
+      .registrations([...seen], NEW_USER_TAG)
+      .then((found) => new Map(found.map((member) => [member._id, member]))),
   ]);
+  // new_user is members' own: it follows from when the member registered, which members alone knows. Derived here for
+  // every member handed (newUserValue), while the library keeps it COMPUTED (an operator who made it MANUAL sets it).
+  const derivesNewUser = derives(library, NEW_USER_TAG, 'BOOLEAN');
   const unknownMemberIds = results
     .filter((result) => !known.has(result.memberId))
     .map((result) => result.memberId);
@@ -79,8 +85,16 @@ export async function applyLifecycle(
   const existing = results
     .filter((result) => known.has(result.memberId))
     .map((result) => {
-      const { tags, refused } = tagsOfSource(library, 'COMPUTED', result.tags);
+      // new_user follows from members' own data: a value given for it is not the job's to set.
+      const given = derivesNewUser ? result.tags.filter((tag) => tag.code !== NEW_USER_TAG) : result.tags;
+      const { tags, refused } = tagsOfSource(library, 'COMPUTED', given);
       refused.forEach(({ code, reason }) => refuse(code, reason, result.memberId));
+      const registration = known.get(result.memberId);
+      const newUser =
+        derivesNewUser && registration
+          ? newUserValue(registration.registeredAt, registration.carriesTag, now)
+          : null;
+      if (newUser !== null) tags[NEW_USER_TAG] = newUser;
       return { memberId: result.memberId, stage: result.stage, tags };
     });
   const { stagesChanged, tagsChanged, touched, overTagLimit } = await repos.members.applyComputed(

@@ -3,6 +3,7 @@
 // Members checks each member as any input and writes only what differs, so a rerun changes nothing, and never touches
 // what it owns itself: points, ledger, level, lifecycle stage, computed and manual tags.
 import { InputProblem, MEMBER_ID, MEMBER_ID_RULE, badInput, echoed } from '@bank-hub/shared';
+import { AUM_BAND_TAG, NEW_USER_TAG, derives, newUserValue, withAumBand } from './domain/computed-tags';
 import { levelForGrowthPoints } from './domain/levels';
 import {
   MAX_SYNC_MEMBERS,
@@ -94,10 +95,27 @@ export async function upsertMembers(
           return refused(input.id, 'INVALID_FIELD', error.field, error.message);
         throw error;
       }
-      const { tags, refused: refusedTags } = tagsOfSource(library, 'IMPORTED', input.tags ?? []);
+      const imported = tagsOfSource(library, 'IMPORTED', input.tags ?? []);
+      const refusedTags = imported.refused;
+      // The computed tags that follow from what is imported, as setMemberTags writes them.
+      const tags = derives(library, AUM_BAND_TAG, 'STRING')
+        ? withAumBand(imported.tags, []).set
+        : imported.tags;
       const echoedRefusals = refusedTags.map(({ code, reason }) => ({ code: echoed(code), reason }));
       if (!known.has(input.id)) {
-        const member = newMember(input.id, fields, tags, entryLevel, now);
+        const registeredAt = fields.registeredAt ?? now;
+        const newUser = derives(library, NEW_USER_TAG, 'BOOLEAN')
+          ? newUserValue(registeredAt, false, now)
+          : null;
+        const withNewUser = newUser === null ? tags : { ...tags, [NEW_USER_TAG]: newUser };
+        // Checked against the call's bound, the imported tags always fit; the derived ones only where room is left.
+        const member = newMember(
+          input.id,
+          fields,
+          Object.keys(withNewUser).length <= MAX_MEMBER_TAGS ? withNewUser : imported.tags,
+          entryLevel,
+          now,
+        );
         if (!member)
           return refused(
             input.id,
@@ -105,7 +123,6 @@ export async function upsertMembers(
             at,
             `no member has id ${input.id}: a new member needs name, phone and idNumber`,
           );
-        // Checked against the call's bound: a new member's tags always fit.
         if (await repos.members.insertNew(member))
           return { ...noRefusal(input.id, 'CREATED'), refusedTags: echoedRefusals };
       }

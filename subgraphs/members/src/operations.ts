@@ -19,6 +19,7 @@ import type { MemberCriteria, MemberDoc, TagValue } from './models/member';
 import { compileRule } from './domain/segment-filter';
 import type { SegmentDoc } from './models/segment';
 import type { TagDefinitionDoc, TagSource, TagValueType } from './models/tag-definition';
+import { AUM_BAND_TAG, derives, withAumBand } from './domain/computed-tags';
 import { parseSegmentRule } from './domain/segments';
 import { MAX_MEMBER_TAGS, SEGMENT_CODE_PATTERN, TAG_CODE_PATTERN, checkTagValue } from './domain/tags';
 
@@ -160,7 +161,10 @@ export async function setMemberTags(
       throw badInput(`tag ${echoed(code)} is not in the tag library`, `removeCodes[${i}]`);
     if (Object.hasOwn(set, code)) throw badInput(`tag ${code} is both set and removed`, `removeCodes[${i}]`);
   });
-  const changed = await repos.members.setTags(memberId, set, removeCodes, MAX_MEMBER_TAGS);
+  const written = derives(library, AUM_BAND_TAG, 'STRING')
+    ? withAumBand(set, removeCodes)
+    : { set, remove: [...removeCodes] };
+  const changed = await repos.members.setTags(memberId, written.set, written.remove, MAX_MEMBER_TAGS);
   if (!changed) throw notFound('member', memberId);
   if (changed === 'tooManyTags')
     throw badInput(`a member carries at most ${MAX_MEMBER_TAGS} tags: remove some first`, 'tags');

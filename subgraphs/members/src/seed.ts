@@ -2,6 +2,7 @@
 // including the two documented demo members M0001 and M0002. The same seed always yields the same data.
 import { Revisions } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES, bucketOf, type Rule } from '@bank-hub/targeting';
+import { aumBand } from './domain/computed-tags';
 import { levelForGrowthPoints } from './domain/levels';
 import { AGE_GROUPS } from './domain/member-sync';
 import type { MembersRepositories } from './models';
@@ -37,7 +38,14 @@ const tag = (
 ): TagSeed => ({ _id, name, category, valueType, source, description });
 
 export const TAGS: TagSeed[] = [
-  tag('new_user', '新客', 'lifecycle', 'BOOLEAN', 'COMPUTED', 'Registered in the last 30 days'),
+  tag(
+    'new_user',
+    '新客',
+    'lifecycle',
+    'BOOLEAN',
+    'COMPUTED',
+    'Registered in the last 30 days (members, from registeredAt)',
+  ),
   tag('student', '学生', 'demographic', 'BOOLEAN', 'IMPORTED', 'Enrolled student'),
   tag('senior', '银发客群', 'demographic', 'BOOLEAN', 'IMPORTED', 'Aged 60 or over'),
   tag('salary_account', '代发工资', 'asset', 'BOOLEAN', 'IMPORTED', 'Receives salary into this bank'),
@@ -53,17 +61,31 @@ export const TAGS: TagSeed[] = [
     'asset',
     'STRING',
     'COMPUTED',
-    'AUM band: <10K, 10K-50K, 50K-500K, 500K-6M, 6M+',
+    'AUM band: <10K, 10K-50K, 50K-500K, 500K-6M, 6M+ (set with aum)',
   ),
-  tag('interests', '兴趣偏好', 'preference', 'STRING_LIST', 'COMPUTED', 'Interests inferred from behaviour'),
-  tag('preferred_channel', '偏好渠道', 'preference', 'STRING', 'COMPUTED', 'APP, WEB or MINI_PROGRAM'),
+  tag(
+    'interests',
+    '兴趣偏好',
+    'preference',
+    'STRING_LIST',
+    'COMPUTED',
+    'Interests product views of the last 90 days show: investing, shopping (lifecycle job)',
+  ),
+  tag(
+    'preferred_channel',
+    '偏好渠道',
+    'preference',
+    'STRING',
+    'COMPUTED',
+    'APP, WEB, MINI_PROGRAM or PARTNER: the channel of most active days in 180 (lifecycle job)',
+  ),
   tag(
     'engagement_score',
     '活跃度',
     'behaviour',
     'NUMBER',
     'COMPUTED',
-    'Engagement 0-100 over the last 90 days',
+    'Engagement 0-100 over the last 90 days: active days, purchases, shares, live watches (lifecycle job)',
   ),
   tag(
     'rfm_score',
@@ -89,7 +111,14 @@ export const TAGS: TagSeed[] = [
     'COMPUTED',
     'PROSPECT, CHAMPION, LOYAL, CANNOT_LOSE, PROMISING, NEEDS_ATTENTION or HIBERNATING (lifecycle job)',
   ),
-  tag('days_since_login', '未登录天数', 'behaviour', 'NUMBER', 'COMPUTED', 'Days since the last login'),
+  tag(
+    'days_since_login',
+    '未登录天数',
+    'behaviour',
+    'NUMBER',
+    'COMPUTED',
+    'Days since the last sign_in (lifecycle job)',
+  ),
   tag(
     'active_days_30',
     '近30天活跃天数',
@@ -222,17 +251,6 @@ function idNumber(region: string, birth: string, sequence: string): string {
   const sum = [...body].reduce((total, digit, i) => total + Number(digit) * weights[i]!, 0);
   return body + '10X98765432'[sum % 11]!;
 }
-
-const aumBand = (aum: number) =>
-  aum >= 6_000_000
-    ? '6M+'
-    : aum >= 500_000
-      ? '500K-6M'
-      : aum >= 50_000
-        ? '50K-500K'
-        : aum >= 10_000
-          ? '10K-50K'
-          : '<10K';
 
 function member(id: string, n: number, next: () => number): MemberDoc {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;

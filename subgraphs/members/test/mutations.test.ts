@@ -393,6 +393,23 @@ describe('tags', () => {
     expect(removed.data?.setMemberTags.segmentCodes).not.toContain('ESG_FANS');
   });
 
+  it('sets aum_band with aum and removes it with aum, so the band never tells another figure', async () => {
+    const tagsOf = (answer: { data?: Record<string, { tags: { code: string; value: unknown }[] }> | null }) =>
+      Object.fromEntries((answer.data?.setMemberTags?.tags ?? []).map(({ code, value }) => [code, value]));
+    const set = await operator(
+      `mutation { setMemberTags(memberId: "M0011", tags: [{ code: "aum", value: 750000 }]) { tags { code value } } }`,
+    );
+    expect(set.errors).toBeUndefined();
+    expect(tagsOf(set)).toMatchObject({ aum: 750_000, aum_band: '500K-6M' });
+    const [stored] = await members.repos.members.findByIds(['M0011']);
+    expect(stored?.tags).toMatchObject({ aum: 750_000, aum_band: '500K-6M' });
+    const removed = await operator(
+      `mutation { setMemberTags(memberId: "M0011", tags: [], removeCodes: ["aum"]) { tags { code value } } }`,
+    );
+    expect(tagsOf(removed)).not.toHaveProperty('aum');
+    expect(tagsOf(removed)).not.toHaveProperty('aum_band');
+  });
+
   it('sets and removes a tag named like a member every object inherits (constructor)', async () => {
     await operator(
       `mutation { defineTags(tags: [{ code: "constructor", name: "Builder", category: "profession", valueType: BOOLEAN, source: MANUAL }]) { code } }`,

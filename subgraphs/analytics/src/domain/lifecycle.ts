@@ -10,7 +10,7 @@ export interface EngagementMetrics {
   active_days_30: number;
   /** Days since the member was last active. */
   days_since_active: number;
-  /** Purchases (completed service flows) in the 90 days up to the day. */
+  /** Purchases (completed flows that placed a purchase) in the 90 days up to the day. */
   purchases_90: number;
   /** Things shared in the 30 days up to the day. */
   shares_30: number;
@@ -88,7 +88,9 @@ export const LIFECYCLE_METRICS: readonly { name: keyof EngagementMetrics; descri
   { name: 'days_since_active', description: 'Days since the last day with any event (9999 when never).' },
   {
     name: 'purchases_90',
-    description: 'Service flows products recorded completed (flow_completed) in the last 90 days.',
+    description:
+      'Purchases in the last 90 days: completed flows products recorded with the amount of a purchase they placed ' +
+      '(an account opened or a coupon claimed through a flow is none).',
   },
   { name: 'shares_30', description: 'Things shared (share) in the last 30 days.' },
 ];
@@ -119,6 +121,11 @@ export function parseLifecycleModel(parameters: unknown): LifecycleModel {
   return { rules, fallback: model.fallback };
 }
 
+/** How many distinct days of `activeDays` fall in the `days` days up to `asOfDay` (that day included). */
+export function activeDaysWithin(activeDays: readonly DayKey[], asOfDay: DayKey, days: number): number {
+  return new Set(activeDays.filter((day) => day <= asOfDay && daysBetween(day, asOfDay) < days)).size;
+}
+
 /** A member's metrics on `asOfDay` (the bank's day) from the days they were active and what they did. */
 export function metricsOf(
   activeDays: readonly DayKey[],
@@ -128,7 +135,7 @@ export function metricsOf(
   const past = activeDays.filter((day) => day <= asOfDay);
   const last = past.reduce((latest, day) => (day > latest ? day : latest), '');
   return {
-    active_days_30: new Set(past.filter((day) => daysBetween(day, asOfDay) < 30)).size,
+    active_days_30: activeDaysWithin(past, asOfDay, 30),
     days_since_active: last ? daysBetween(last, asOfDay) : 9_999,
     purchases_90: counts.purchases90,
     shares_30: counts.shares30,

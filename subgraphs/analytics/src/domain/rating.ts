@@ -18,7 +18,7 @@ export type MemberRating = (typeof MEMBER_RATINGS)[number];
 
 /** A member's purchases in the model's window, up to the day rated. */
 export interface PurchaseHistory {
-  /** Service flows products recorded completed. */
+  /** Purchases: completed flows products recorded with the amount of a purchase they placed. */
   purchases: number;
   /** The sum of their amounts in the bank's currency (others are never added in). */
   amount: number;

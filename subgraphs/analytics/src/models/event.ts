@@ -106,6 +106,13 @@ function memberEventsMatch(
   };
 }
 
+/**
+ * A purchase: a completed flow that placed one. Products records flow_completed for every completed session (an
+ * account opened, a welcome coupon claimed, a product bought) and an `amount` (with its `currency`) only when the
+ * session's purchase step placed the purchase; the lifecycle's purchases_90 and the member rating both count these.
+ */
+export const PURCHASE = { name: 'flow_completed', 'properties.amount': { $exists: true } } as const;
+
 export class EventRepository {
   constructor(
     readonly model: Model<EventDoc>,
@@ -152,11 +159,11 @@ export class EventRepository {
   }
 
   /**
-   * Per member, their flow_completed events this hub service recorded from `fromDay` to `toDay`: how many, the day of
-   * the last, and the sum of their amounts in `currency` — amounts in another currency, or with none, are never added
-   * in. An amount that is no number greater than 0 and at most `maxAmount` (a string, NaN, an infinity, a negative or
-   * absurd one stored by other means than products) counts for nothing, as the events' other amounts still do. One row
-   * per member, summed in the database.
+   * Per member, their purchases (PURCHASE: flow_completed events this hub service recorded with an amount) from
+   * `fromDay` to `toDay`: how many, the day of the last, and the sum of their amounts in `currency` — amounts in another
+   * currency are never added in. An amount that is no number greater than 0 and at most `maxAmount` (a string, NaN, an
+   * infinity, a negative or absurd one stored by other means than products) counts for nothing, as the events' other
+   * amounts still do. One row per member, summed in the database.
    */
   purchasesByMember(
     fromDay: string,
@@ -186,7 +193,7 @@ export class EventRepository {
       .aggregate<{ _id: string; purchases: number; lastDay: string; amount: unknown }>([
         {
           $match: {
-            name: 'flow_completed',
+            ...PURCHASE,
             day: { $gte: fromDay, $lte: toDay },
             memberId: { $ne: null },
             recordedBy,
@@ -198,6 +205,46 @@ export class EventRepository {
             purchases: { $sum: 1 },
             lastDay: { $max: '$day' },
             amount: { $sum: counted },
+          },
+        },
+      ])
+      .exec();
+  }
+
+  /** Per member, the last day from `fromDay` to `toDay` with an event of this name: one row per member. */
+  lastDayByMember(name: string, fromDay: string, toDay: string): Promise<{ _id: string; lastDay: string }[]> {
+    return this.model
+      .aggregate<{ _id: string; lastDay: string }>([
+        { $match: { name, day: { $gte: fromDay, $lte: toDay }, memberId: { $ne: null } } },
+        { $group: { _id: '$memberId', lastDay: { $max: '$day' } } },
+      ])
+      .exec();
+  }
+
+  /**
+   * Per member and product type (only these types: a client's own type names are never counted), the distinct days
+   * from `fromDay` to `toDay` with a product_view of that type: at most one row per member and type.
+   */
+  productTypeDaysByMember(
+    productTypes: readonly string[],
+    fromDay: string,
+    toDay: string,
+  ): Promise<{ _id: { memberId: string; productType: string }; days: number }[]> {
+    return this.model
+      .aggregate<{ _id: { memberId: string; productType: string }; days: number }>([
+        {
+          $match: {
+            name: 'product_view',
+            day: { $gte: fromDay, $lte: toDay },
+            memberId: { $ne: null },
+            'properties.productType': { $in: [...productTypes] },
+          },
+        },
+        { $group: { _id: { memberId: '$memberId', productType: '$properties.productType', day: '$day' } } },
+        {
+          $group: {
+            _id: { memberId: '$_id.memberId', productType: '$_id.productType' },
+            days: { $sum: 1 },
           },
         },
       ])

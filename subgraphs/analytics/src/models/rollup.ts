@@ -213,6 +213,29 @@ export class RollupRepository {
       .exec();
   }
 
+  /**
+   * Per member and channel, the days from `fromDay` to `toDay` the member was active on it and the last of them: at most
+   * one row per member and channel.
+   */
+  activeDaysByChannel(
+    fromDay: string,
+    toDay: string,
+  ): Promise<{ _id: { memberId: string; channel: string }; days: number; lastDay: string }[]> {
+    return this.actives
+      .aggregate<{ _id: { memberId: string; channel: string }; days: number; lastDay: string }>([
+        { $match: { day: { $gte: fromDay, $lte: toDay } } },
+        // One document per member, day and channel: counting them counts days.
+        {
+          $group: {
+            _id: { memberId: '$memberId', channel: '$channel' },
+            days: { $sum: 1 },
+            lastDay: { $max: '$day' },
+          },
+        },
+      ])
+      .exec();
+  }
+
   /** Of these members, those active before `beforeDay` (any channel, or one): one row per such member. */
   async activeBefore(
     memberIds: readonly string[],

@@ -569,6 +569,22 @@ export class MemberRepository {
     return found.map((member) => member._id);
   }
 
+  /** Of these ids, those that name a member, each with when the member registered and whether they carry a tag. */
+  async registrations(
+    ids: readonly string[],
+    tagCode: string,
+  ): Promise<{ _id: string; registeredAt: Date; carriesTag: boolean }[]> {
+    const found = await this.model
+      .find({ _id: { $in: [...ids] } }, { _id: 1, registeredAt: 1, [`tags.${tagCode}`]: 1 })
+      .lean<{ _id: string; registeredAt: Date; tags?: Record<string, unknown> }[]>()
+      .exec();
+    return found.map(({ _id, registeredAt, tags }) => ({
+      _id,
+      registeredAt,
+      carriesTag: tags !== undefined && Object.hasOwn(tags, tagCode),
+    }));
+  }
+
   exists(memberId: string): Promise<boolean> {
     return this.model.exists({ _id: memberId }).then((found) => found !== null);
   }
