@@ -276,6 +276,40 @@ describe('activation', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await points('M0005')).toBe(inviterBefore + 500);
   });
+
+  it('never comes to an accept still under way, which a second accept of the same code ends', async () => {
+    // An accept that recorded its referral and took the code, and stopped there (its process died, say): while an
+    // accept checks, an account opened must not activate a referral it may still give back.
+    const invitee = newcomers[52]!;
+    const code = await codeOf('M0010');
+    await engagement.referrals.record({
+      _id: invitee,
+      inviterId: 'M0010',
+      code,
+      state: 'ACCEPTING',
+      acceptedAt: new Date(),
+      activatedAt: null,
+      rewardedAt: null,
+    });
+    expect(await engagement.invitations.take(code, invitee, new Date())).toBe(true);
+    await openAccount(hub.gatewayUrl, invitee, await as(invitee));
+    // The account's event reaches engagement within a second (relay 100 ms, feed 250 ms, two seconds behind).
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect((await engagement.referrals.findByInvitees([invitee]))[0]).toMatchObject({
+      state: 'ACCEPTING',
+      activatedAt: null,
+    });
+
+    const again = await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
+    expect(again.errors).toBeUndefined();
+    expect(again.data?.acceptInvite).toEqual({
+      inviterId: 'M0010',
+      inviteeId: invitee,
+      code,
+      state: 'PENDING',
+    });
+    expect((await engagement.referrals.findByInvitees([invitee]))[0]).toMatchObject({ state: 'PENDING' });
+  });
 });
 
 describe('rewarding activated referrals', () => {

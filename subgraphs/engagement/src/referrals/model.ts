@@ -13,7 +13,11 @@ export interface InvitationDoc {
   acceptedAt: Date | null;
 }
 
-export type ReferralState = 'PENDING' | 'ACTIVATED' | 'REWARDED';
+/**
+ * ACCEPTING: recorded while its accept is still checking (the loop, the code still free); nothing activates it, so
+ * an account opened meanwhile never pays for a referral the accept then gives back. Reads show it as PENDING.
+ */
+export type ReferralState = 'ACCEPTING' | 'PENDING' | 'ACTIVATED' | 'REWARDED';
 
 export interface ReferralDoc {
   /** The invitee. */
@@ -171,8 +175,17 @@ export class ReferralRepository {
     return this.model.findById(referral._id).lean<ReferralDoc>().exec();
   }
 
+  /** Gives back a referral whose accept was refused after it was recorded. */
   async forget(inviteeId: string, code: string): Promise<void> {
-    await this.model.deleteOne({ _id: inviteeId, code, state: 'PENDING' }).exec();
+    await this.model.deleteOne({ _id: inviteeId, code, state: 'ACCEPTING' }).exec();
+  }
+
+  /** Ends an accept: the referral (recorded ACCEPTING) is PENDING from now on, activated by an account opened. */
+  async confirm(inviteeId: string, code: string): Promise<ReferralDoc | null> {
+    await this.model
+      .updateOne({ _id: inviteeId, code, state: 'ACCEPTING' }, { $set: { state: 'PENDING' } })
+      .exec();
+    return this.model.findById(inviteeId).lean<ReferralDoc>().exec();
   }
 
   /** Marks pending referrals of these invitees activated; returns those now waiting for their rewards. */

@@ -81,8 +81,9 @@ export async function acceptInvite(ctx: EngagementContext, code: string): Promis
   if (invitation.inviteeId && invitation.inviteeId !== inviteeId)
     throw hubError(ErrorCode.INVITE_CODE_USED, 'this invite code was already used');
   const [existing] = await ctx.repos.referrals.findByInvitees([inviteeId]);
-  // Accepting the same code again answers the same referral.
-  if (existing && existing.code === code && invitation.inviteeId === inviteeId) return existing;
+  // Accepting the same code again answers the same referral (and ends an accept that stopped after taking the code).
+  if (existing && existing.code === code && invitation.inviteeId === inviteeId)
+    return existing.state === 'ACCEPTING' ? accepted(ctx, inviteeId, code) : existing;
   if (existing && existing.code !== code)
     throw hubError(ErrorCode.ALREADY_REFERRED, 'this member was already referred');
   if ((await viewerAttributes(ctx.graph, ctx)).lifecycleStage !== 'ACQUISITION')
@@ -97,7 +98,7 @@ export async function acceptInvite(ctx: EngagementContext, code: string): Promis
     inviterId: invitation.inviterId,
     pair: pairOf(inviteeId, invitation.inviterId),
     code,
-    state: 'PENDING',
+    state: 'ACCEPTING',
     acceptedAt: ctx.now,
     activatedAt: null,
     rewardedAt: null,
@@ -114,6 +115,13 @@ export async function acceptInvite(ctx: EngagementContext, code: string): Promis
     await ctx.repos.referrals.forget(inviteeId, code);
     throw hubError(ErrorCode.INVITE_CODE_USED, 'this invite code was already used');
   }
+  return accepted(ctx, inviteeId, code);
+}
+
+/** The referral made PENDING once its accept passed every check: only then may an account opened activate it. */
+async function accepted(ctx: EngagementContext, inviteeId: string, code: string): Promise<ReferralDoc> {
+  const referral = await ctx.repos.referrals.confirm(inviteeId, code);
+  if (!referral) throw hubError(ErrorCode.CONFLICT, 'the referral changed while it was accepted; try again');
   return referral;
 }
 

@@ -30,5 +30,7 @@ export const referralResolvers: Resolvers = {
 
   Referral: {
     inviteeId: (referral) => referral._id,
+    // An accept still under way reads as accepted: it is either confirmed or given back in a moment.
+    state: (referral) => (referral.state === 'ACCEPTING' ? 'PENDING' : referral.state),
   },
 };
