@@ -392,7 +392,9 @@ export type Mutation = {
    * only where they differ, so applying the same results twice, or from two runs at once, changes nothing more. A tag
    * that is not COMPUTED in the library, a value setMemberTags would refuse, or tags past a member's 100 are not written
    * and are reported in refusedTags; the rest of the call is applied. A member named twice, or a result giving one tag
-   * twice, is BAD_USER_INPUT and nothing of the call is applied. Service scope (analytics' lifecycle job); audited as
+   * twice, is BAD_USER_INPUT and nothing of the call is applied. Members sets new_user of each member itself, while the
+   * library keeps it COMPUTED: true while the member registered less than 30 days ago, then false (or left absent on a
+   * member who never carried it); a value given for it is ignored. Service scope (analytics' lifecycle job); audited as
    * one record per call.
    */
   applyLifecycle: ApplyLifecycleResult;
@@ -437,8 +439,10 @@ export type Mutation = {
    */
   refundPoints: PointsEntry;
   /**
-   * Sets tag values on a member and removes the tags named in removeCodes; other tags stay as they are. A member carries
-   * at most 100 tags: a call that would take them past it is BAD_USER_INPUT at tags and stores nothing. Operator scope.
+   * Sets tag values on a member and removes the tags named in removeCodes; other tags stay as they are. Setting aum also
+   * sets aum_band, its band, and removing aum removes it, while the library keeps aum_band COMPUTED and the call does not
+   * name aum_band itself. A member carries at most 100 tags: a call that would take them past it is BAD_USER_INPUT at
+   * tags and stores nothing. Operator scope.
    */
   setMemberTags: Member;
   /**
