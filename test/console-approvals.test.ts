@@ -1,6 +1,6 @@
 // The operations console in a real browser, beyond content: activities and benefits (engagement), templates and
-// campaigns (messages) wait in the review queue for a second operator, who approves them there (their editor is offered
-// no Approve button); the Campaigns screen shows each campaign's state and stats, pauses and resumes it, and says why
+// campaigns (messages), bundles (products) wait in the review queue for a second operator, who approves them there
+// (their editor is offered no Approve button); the Campaigns screen shows each campaign's state and stats, pauses and resumes it, and says why
 // the hub refused a step, with its code.
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
@@ -206,6 +206,37 @@ describe('review queue', () => {
       id: campaignId,
     });
     expect(stored.campaign).toEqual({ status: 'PUBLISHED', state: 'SCHEDULED', approvedBy: 'ops.bob' });
+  });
+
+  it('lets a second operator approve a bundle, showing its products and terms', async () => {
+    const input = {
+      name: 'Console starter',
+      description: 'Pocket savings and a travel deposit.',
+      productIds: ['P-WM-002', 'P-DP-007'],
+      minTotalAmount: 1_000,
+      validFrom: '2026-01-01T00:00:00Z',
+      validTo: '2030-01-01T00:00:00Z',
+      rateBonus: 0.2,
+    };
+    const id = (
+      await must(alice, `mutation ($input: BundleInput!) { createBundle(input: $input) { id } }`, { input })
+    ).createBundle.id as string;
+    await must(
+      alice,
+      `mutation ($id: ID!) { productsWorkflow(type: BUNDLE, id: $id, step: SUBMIT) { status } }`,
+      { id },
+    );
+
+    await openQueueAs('ops.bob');
+    const item = waiting('BUNDLE', id);
+    await item.getByRole('cell', { name: 'productIds', exact: true }).waitFor();
+    await item.getByText('P-DP-007', { exact: false }).waitFor();
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText(`Bundle ${id} is now PUBLISHED and live.`).waitFor();
+    await item.waitFor({ state: 'detached' });
+
+    const { bundles } = await must(alice, '{ bundles(status: PUBLISHED, first: 100) { id approvedBy } }');
+    expect(bundles).toContainEqual({ id, approvedBy: 'ops.bob' });
   });
 });
 

@@ -1,10 +1,11 @@
 // The review queue's model (web/console/screens/review-queue): what an approver is shown of new content before
-// approving it — pages, creatives, activities, benefits, templates, campaigns. Four eyes mean nothing if members would
+// approving it — pages, creatives, activities, benefits, templates, campaigns, bundles. Four eyes mean nothing if members would
 // see something the approver was never shown.
 import { Kind, visit, type DocumentNode } from 'graphql';
 import {
   REVIEW_ACTIVITIES,
   REVIEW_BENEFITS,
+  REVIEW_BUNDLES,
   REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
   REVIEW_PAGES,
@@ -12,6 +13,7 @@ import {
   STEPS,
   type ActivityToReview,
   type BenefitToReview,
+  type BundleToReview,
   type CampaignToReview,
   type CreativeToReview,
   type PageToReview,
@@ -20,6 +22,7 @@ import {
 import {
   waitingActivity,
   waitingBenefit,
+  waitingBundle,
   waitingCampaign,
   waitingCreative,
   waitingPage,
@@ -252,6 +255,22 @@ const CAMPAIGN: CampaignToReview = {
   benefitId: null,
 };
 
+const BUNDLE: BundleToReview = {
+  ...REVIEWABLE,
+  id: 'BD-1',
+  name: 'Campus starter',
+  description: 'Pocket savings and a travel deposit.',
+  products: [{ id: 'P-WM-002' }, { id: 'P-DP-007' }],
+  currency: 'CNY',
+  minTotalAmount: 1_000,
+  validFrom: '2026-01-01T00:00:00.000Z',
+  validTo: '2035-01-01T00:00:00.000Z',
+  discountRate: null,
+  rateBonus: 0.2,
+  benefitIds: ['B-WELCOME-50'],
+  rule: { field: 'segment', op: 'eq', value: 'NEW_YOUNG' },
+};
+
 const fieldsOf = (changes: { field: string; after: unknown }[] = []) =>
   Object.fromEntries(changes.map((change) => [change.field, change.after]));
 
@@ -328,6 +347,34 @@ describe('new activities, benefits, templates and campaigns in review', () => {
     expect(waitingCampaign(revising)?.note).toBeNull();
   });
 
+  it('shows every term of a new bundle, its products by id as products stores them', () => {
+    const waiting = waitingBundle(BUNDLE);
+    expect(waiting).toMatchObject({
+      target: { type: 'BUNDLE', id: 'BD-1' },
+      where: '2 products · from 1000 CNY',
+    });
+    const fields = fieldsOf(waiting?.changes);
+    expect(fields).toMatchObject({
+      productIds: ['P-WM-002', 'P-DP-007'],
+      minTotalAmount: 1_000,
+      rateBonus: 0.2,
+      benefitIds: ['B-WELCOME-50'],
+      rule: BUNDLE.rule,
+      validTo: BUNDLE.validTo,
+    });
+    expect(fields).not.toHaveProperty('discountRate');
+    for (const field of [
+      'products',
+      'minTotalAmount',
+      'discountRate',
+      'rateBonus',
+      'benefitIds',
+      'rule',
+      'validTo',
+    ])
+      expect(selected(REVIEW_BUNDLES)).toContain(field);
+  });
+
   it('lists a published item only while an edit of it is in review, with the edit as its change', () => {
     const published = { ...BENEFIT, status: 'PUBLISHED' };
     expect(waitingBenefit(published)).toBeNull();
@@ -355,5 +402,6 @@ describe('new activities, benefits, templates and campaigns in review', () => {
     expect(mutation('BENEFIT')).toEqual(['engagementWorkflow']);
     expect(mutation('TEMPLATE')).toEqual(['messagesWorkflow']);
     expect(mutation('CAMPAIGN')).toEqual(['messagesWorkflow']);
+    expect(mutation('BUNDLE')).toEqual(['productsWorkflow']);
   });
 });

@@ -52,7 +52,12 @@ const bundle = (_id: string, productIds: string[]): BundleDoc => ({
   discountRate: null,
   rateBonus: null,
   benefitIds: [],
-  status: 'ACTIVE',
+  status: 'PUBLISHED',
+  version: 1,
+  lastEditedBy: 'ops.a',
+  approvedBy: 'ops.b',
+  updatedAt: new Date(),
+  pending: null,
 });
 
 // Two loans and two deposits that match the member equally well (every one of their affinity keys).

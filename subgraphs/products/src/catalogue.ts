@@ -1,6 +1,6 @@
 // The product catalogue and bundles in memory (see Snapshot in @bank-hub/shared): every page asks which products
 // suit a member and shows product cards, and neither costs a database read. The catalogue changes only by its seed
-// or an import, which bumps the revision.
+// or an import, bundles also by operators' writes (bundle-operations.ts); each bumps the revision.
 import { approximateBytes, Revisions, Snapshot, type Logger } from '@bank-hub/shared';
 import type { ProductsRepositories } from './models';
 import type { BundleDoc } from './models/bundle';

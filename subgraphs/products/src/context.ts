@@ -1,6 +1,12 @@
 // The per-request context: identity plus loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import { keyedLoader, type BaseContext, type Snapshot, type Versioned } from '@bank-hub/shared';
+import {
+  keyedLoader,
+  type BaseContext,
+  type GraphClient,
+  type Snapshot,
+  type Versioned,
+} from '@bank-hub/shared';
 import type { Catalogue } from './catalogue';
 import type { PageDirectory } from './flows/content-pages';
 import type { BenefitDirectory } from './flows/engagement-benefits';
@@ -16,25 +22,33 @@ export interface ProductsLoaders {
   productById: DataLoader<string, ProductDoc | null>;
   /** The on-sale catalogue, read once however many members one `_entities` call ranks it for. */
   onSale: { load(): Promise<ProductDoc[]> };
-  /** Bundles active now, read once however many members ask. */
+  /** Bundles published and in their window now, read once however many members ask. */
   currentBundles: { load(): Promise<BundleDoc[]> };
   bundleById: DataLoader<string, BundleDoc | null>;
   flowById: DataLoader<string, ServiceFlowDoc | null>;
 }
 
-export interface ProductsContext extends BaseContext {
+/** What a request's context is built from: the same for every request of the process. */
+export interface ProductsServices {
   repos: ProductsRepositories;
-  loaders: ProductsLoaders;
+  /** The catalogue and bundles in memory; an operator's write to bundles bumps it (afterWrite). */
+  catalogue: Snapshot<Catalogue>;
+  /** The gateway, asked on behalf of the caller (the segment and level codes a bundle's rule names). */
+  graph: GraphClient;
   memberRisk: MemberRiskSource;
   /** Which pages a flow may show. */
   pages: PageDirectory;
-  /** Which benefits a flow may claim. */
+  /** Which benefits a flow may claim and a bundle may grant. */
   benefits: BenefitDirectory;
   flowSessionTtlMinutes: number;
   /** The bank's currency (BANK_CURRENCY): of a branch on an amount that names none. */
   bankCurrency: string;
   /** FLOW_ATTESTATION_SECRET: what the bank's systems sign the flow steps they perform with. */
   attestationSecret: string;
+}
+
+export interface ProductsContext extends BaseContext, ProductsServices {
+  loaders: ProductsLoaders;
   now: Date;
 }
 
@@ -56,7 +70,7 @@ export function createLoaders(
     currentBundles: {
       load: async () =>
         [...(await current()).bundles.values()].filter(
-          (bundle) => bundle.status === 'ACTIVE' && bundle.validFrom <= now && now < bundle.validTo,
+          (bundle) => bundle.status === 'PUBLISHED' && bundle.validFrom <= now && now < bundle.validTo,
         ),
     },
     bundleById: new DataLoader(async (ids) => {
@@ -70,29 +84,14 @@ export function createLoaders(
   };
 }
 
-export function createContext(
-  repos: ProductsRepositories,
-  catalogue: Snapshot<Catalogue>,
-  memberRisk: MemberRiskSource,
-  flowSessionTtlMinutes: number,
-  pages: PageDirectory,
-  benefits: BenefitDirectory,
-  bankCurrency: string,
-  attestationSecret: string,
-) {
+export function createContext(services: ProductsServices) {
   return (base: BaseContext): ProductsContext => {
     const now = new Date();
     return {
       ...base,
-      repos,
-      memberRisk,
-      pages,
-      benefits,
-      flowSessionTtlMinutes,
-      bankCurrency,
-      attestationSecret,
+      ...services,
       now,
-      loaders: createLoaders(repos, catalogue, now),
+      loaders: createLoaders(services.repos, services.catalogue, now),
     };
   };
 }

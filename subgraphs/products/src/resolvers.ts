@@ -15,7 +15,10 @@ import {
   requireScope,
   hasScope,
   parseRepresentation,
+  reviewOf,
+  type WorkflowAction,
 } from '@bank-hub/shared';
+import { bundleWorkflowStep, createBundle, updateBundle, type Operator } from './bundle-operations';
 import { bundleChannels, eligibleBundles } from './domain/bundles';
 import { maxPurchaseOf } from './domain/purchase-limit';
 import {
@@ -49,6 +52,7 @@ import type { ProductsContext } from './context';
 import { BundleInputs, SuitabilityInputs } from './domain/member';
 import { rankForMember, rankingTags, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
+import type { BundleDoc } from './models/bundle';
 import { PRODUCT_ID_PATTERN, type ProductDoc, type ProductPageFilter } from './models/product';
 
 const MAX_PAGE = 100;
@@ -57,6 +61,16 @@ const BUILDER_SCOPES = [Scope.BUILDER, Scope.OPERATOR] as const;
 function builder(ctx: ProductsContext): Builder {
   return { id: requireAnyScope(ctx.identity, BUILDER_SCOPES), requestId: ctx.requestId };
 }
+
+const operator = (ctx: ProductsContext): Operator => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
+
+/** A bundle's field for operators only: how it is targeted and approved is the bank's, not the members'. */
+const operatorOnly =
+  <K extends keyof BundleDoc>(field: K) =>
+  (bundle: BundleDoc, _args: unknown, ctx: ProductsContext): BundleDoc[K] => {
+    operator(ctx);
+    return bundle[field];
+  };
 
 const isBuilder = (ctx: ProductsContext) => BUILDER_SCOPES.some((scope) => hasScope(ctx.identity, scope));
 
@@ -165,6 +179,13 @@ export const resolvers: Resolvers = {
       const problems = await validateVersion(ctx.repos, flow, referencesFor(ctx));
       return { valid: problems.length === 0, problems };
     },
+    bundles: (_parent, { status, awaitingReview, first }, ctx) => {
+      operator(ctx);
+      return ctx.repos.bundles.newest(
+        { status: status ?? null, awaitingReview: awaitingReview ?? false },
+        checkCount(first ?? 20, MAX_PAGE, 'first'),
+      );
+    },
     flowSession: (_parent, { id }, ctx) => ownSession(ctx.repos, requireMember(ctx.identity), id),
     product: async (_parent, { id }, ctx) => {
       const product = await ctx.loaders.productById.load(id);
@@ -188,6 +209,18 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
+    createBundle: (_parent, { input }, ctx) => createBundle(ctx, operator(ctx), input),
+    updateBundle: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateBundle(ctx, operator(ctx), id, input, expectedVersion ?? null),
+    productsWorkflow: (_parent, { id, step, reason, expectedVersion }, ctx) =>
+      bundleWorkflowStep(
+        ctx,
+        operator(ctx),
+        id,
+        step.toLowerCase() as WorkflowAction,
+        reason ?? null,
+        expectedVersion ?? null,
+      ),
     createServiceFlow: (_parent, { key, name }, ctx) => createServiceFlow(ctx.repos, builder(ctx), key, name),
     createFlowDraft: (_parent, { key }, ctx) => createFlowDraft(ctx.repos, builder(ctx), key),
     addFlowStep: (_parent, { flowId, step }, ctx) =>
@@ -246,9 +279,19 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference, ctx) => ctx.loaders.bundleById.load(reference.id),
     id: (bundle) => bundle._id,
     // Whom a bundle targets (segments, tags, lifecycle stages) is the bank's, as every audience rule: operators only.
-    rule: (bundle, _args, ctx) => {
-      requireScope(ctx.identity, Scope.OPERATOR);
-      return bundle.rule;
+    rule: operatorOnly('rule'),
+    status: operatorOnly('status'),
+    version: operatorOnly('version'),
+    lastEditedBy: operatorOnly('lastEditedBy'),
+    approvedBy: operatorOnly('approvedBy'),
+    updatedAt: operatorOnly('updatedAt'),
+    pendingRevision: (bundle, _args, ctx) => {
+      operator(ctx);
+      return reviewOf(bundle);
+    },
+    currency: async (bundle, _args, ctx) => {
+      const [first] = bundle.productIds;
+      return (first && (await ctx.loaders.productById.load(first))?.currency) ?? null;
     },
     products: async (bundle, _args, ctx) =>
       (await ctx.loaders.productById.loadMany(bundle.productIds)).filter(

@@ -24,7 +24,12 @@ const bundle = (
   discountRate: null,
   rateBonus: null,
   benefitIds: [],
-  status: 'ACTIVE',
+  status: 'PUBLISHED',
+  version: 1,
+  lastEditedBy: 'ops.seed',
+  approvedBy: 'ops.seed-reviewer',
+  updatedAt: ALWAYS.validFrom,
+  pending: null,
   ...extra,
 });
 

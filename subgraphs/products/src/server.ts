@@ -57,21 +57,23 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     resolvers: resolvers as GraphQLResolverMap<ProductsContext>,
     dependencies,
     auditLog: repos.audit,
-    // Purchases read the member's current risk tolerance from members, and flow validation which pages exist
-    // from content and which benefits from engagement, through the graph.
-    context: createContext(
+    // Purchases read the member's current risk tolerance from members, flow validation which pages exist from
+    // content, flow and bundle validation which benefits from engagement, bundle rules' codes from members, all
+    // through the graph.
+    context: createContext({
       repos,
-      productCatalogue(repos, {
+      catalogue: productCatalogue(repos, {
         refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
         logger: dependencies.logger,
       }),
-      graphMemberRisk(dependencies.graph),
-      dependencies.config.FLOW_SESSION_TTL_MINUTES,
-      graphPageDirectory(dependencies.graph),
-      graphBenefitDirectory(dependencies.graph),
-      dependencies.config.BANK_CURRENCY,
-      dependencies.config.FLOW_ATTESTATION_SECRET,
-    ),
+      graph: dependencies.graph,
+      memberRisk: graphMemberRisk(dependencies.graph),
+      flowSessionTtlMinutes: dependencies.config.FLOW_SESSION_TTL_MINUTES,
+      pages: graphPageDirectory(dependencies.graph),
+      benefits: graphBenefitDirectory(dependencies.graph),
+      bankCurrency: dependencies.config.BANK_CURRENCY,
+      attestationSecret: dependencies.config.FLOW_ATTESTATION_SECRET,
+    }),
     onStop: async () => {
       await Promise.all([purge.stop(), relay.stop()]);
     },

@@ -1,7 +1,8 @@
-// Which bundles a member may buy: active and current, the rule matches, every product is on sale and suitable, and
+// Which bundles a member may buy: published and current, the rule matches, every product is on sale and suitable, and
 // one channel sells them all. A bundle with any unsuitable product is withheld whole: its terms were set for the whole
 // set; one whose products no channel sells together cannot be bought anywhere, nor one whose minimum total is more
-// than its products' maximums per purchase add up to.
+// than its products' maximums per purchase add up to, nor one whose products no longer share the currency its minimum
+// total is in.
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BundleDoc } from '../models/bundle';
 import type { Channel } from '../models/product';
@@ -16,13 +17,18 @@ export interface BundleProduct {
   riskLevel: RiskLevel;
   status: string;
   channels: readonly Channel[];
+  currency: string;
   maxAmount?: number | null;
 }
 
-/** Whether buying each product of the bundle once can reach its minimum total (see maxPurchaseOf). */
+/**
+ * Whether buying each product of the bundle once can reach its minimum total (see maxPurchaseOf), in the one currency
+ * they all share.
+ */
 function totalReachable(bundle: Pick<BundleDoc, 'minTotalAmount'>, products: readonly BundleProduct[]) {
   const most = products.reduce((total, product) => total + maxPurchaseOf(product), 0);
-  return Number.isFinite(bundle.minTotalAmount) && bundle.minTotalAmount <= most;
+  const oneCurrency = products.every((product) => product.currency === products[0]?.currency);
+  return oneCurrency && Number.isFinite(bundle.minTotalAmount) && bundle.minTotalAmount <= most;
 }
 
 /** The channels that sell every product of the bundle (in the first product's order); none if one is missing. */
@@ -47,7 +53,7 @@ export function eligibleBundles(
   return bundles.filter((bundle) => {
     const sellable = bundleChannels(bundle, products);
     return (
-      bundle.status === 'ACTIVE' &&
+      bundle.status === 'PUBLISHED' &&
       bundle.validFrom <= now &&
       now < bundle.validTo &&
       (!bundle.rule || evaluate(bundle.rule, profile)) &&

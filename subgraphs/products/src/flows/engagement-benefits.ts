@@ -1,9 +1,10 @@
-// Which benefits a flow may claim, asked of the engagement subgraph through the graph on behalf of the builder
-// (products never reads engagement's collections): published, not ended, and claimed rather than bought with points.
+// Which benefits a flow may claim or a bundle grant, asked of the engagement subgraph through the graph on behalf of the
+// builder or operator (products never reads engagement's collections): published, not ended, and claimed rather than
+// bought with points.
 import { ErrorCode, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
 
 export interface BenefitDirectory {
-  /** Of the given ids, those of benefits a CLAIM_BENEFIT step may claim now or later. */
+  /** Of the given ids, those of benefits a CLAIM_BENEFIT step may claim, or a bundle grant, now or later. */
   claimable(caller: GraphCaller, ids: readonly string[]): Promise<ReadonlySet<string>>;
 }
 

@@ -1,6 +1,6 @@
-// Review queue: what waits for my approval — pages, creatives, activities, benefits, templates, campaigns — the change
-// each one makes, and approve or reject. The four-eyes rule is visible: an operator's own edits are listed for them to
-// follow, with no Approve button.
+// Review queue: what waits for my approval — pages, creatives, activities, benefits, templates, campaigns, bundles — the
+// change each one makes, and approve or reject. The four-eyes rule is visible: an operator's own edits are listed for
+// them to follow, with no Approve button.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { hubErrors } from '../../app/errors';
@@ -10,6 +10,7 @@ import {
   QUEUE_SIZE,
   REVIEW_ACTIVITIES,
   REVIEW_BENEFITS,
+  REVIEW_BUNDLES,
   REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
   REVIEW_PAGES,
@@ -23,6 +24,7 @@ import {
   named,
   waitingActivity,
   waitingBenefit,
+  waitingBundle,
   waitingCampaign,
   waitingCreative,
   waitingPage,
@@ -37,6 +39,7 @@ const LISTS = [
   REVIEW_BENEFITS,
   REVIEW_TEMPLATES,
   REVIEW_CAMPAIGNS,
+  REVIEW_BUNDLES,
 ];
 /** After a step, every list on the screen is read again. */
 const AFTER_A_STEP = { refetchQueries: LISTS };
@@ -59,6 +62,7 @@ function useReviewQueue() {
   const benefits = useQuery(REVIEW_BENEFITS, READ);
   const templates = useQuery(REVIEW_TEMPLATES, READ);
   const campaigns = useQuery(REVIEW_CAMPAIGNS, READ);
+  const bundles = useQuery(REVIEW_BUNDLES, READ);
   const waiting = [
     ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
     ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
@@ -66,6 +70,7 @@ function useReviewQueue() {
     ...(benefits.data?.benefits ?? []).map(waitingBenefit),
     ...(templates.data?.templates.edges ?? []).map((edge) => waitingTemplate(edge.node)),
     ...(campaigns.data?.campaigns.edges ?? []).map((edge) => waitingCampaign(edge.node)),
+    ...(bundles.data?.bundles ?? []).map(waitingBundle),
   ].filter((item): item is Waiting => item !== null);
   const more = Boolean(
     pages.data?.pages.pageInfo.hasNextPage ||
@@ -73,16 +78,18 @@ function useReviewQueue() {
     (activities.data?.activities.length ?? 0) >= QUEUE_SIZE ||
     (benefits.data?.benefits.length ?? 0) >= QUEUE_SIZE ||
     templates.data?.templates.pageInfo.hasNextPage ||
-    campaigns.data?.campaigns.pageInfo.hasNextPage,
+    campaigns.data?.campaigns.pageInfo.hasNextPage ||
+    (bundles.data?.bundles.length ?? 0) >= QUEUE_SIZE,
   );
   const failures = [
     { what: 'Pages and creatives', error: pages.error ?? creatives.error },
     { what: 'Activities and benefits', error: activities.error ?? benefits.error },
     { what: 'Templates and campaigns', error: templates.error ?? campaigns.error },
+    { what: 'Bundles', error: bundles.error },
   ].filter((failure) => failure.error);
   const readAgain = () =>
     Promise.all(
-      [pages, creatives, activities, benefits, templates, campaigns].map((list) => list.refetch()),
+      [pages, creatives, activities, benefits, templates, campaigns, bundles].map((list) => list.refetch()),
     ).catch(() => undefined);
   return { waiting, more, failures, readAgain };
 }
@@ -111,9 +118,9 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
   return (
     <>
       <p className="hint">
-        Four eyes: pages, creatives, activities, benefits, templates and campaigns go live only when an
-        operator other than their last editor approves them. Your own edits are listed for you to follow, not
-        to approve.
+        Four eyes: pages, creatives, activities, benefits, templates, campaigns and bundles go live only when
+        an operator other than their last editor approves them. Your own edits are listed for you to follow,
+        not to approve.
       </p>
       {queue.failures.map((failure) => (
         <ErrorNotice key={failure.what} error={failure.error}>

@@ -1,6 +1,6 @@
 // What the review queue asks the hub: everything waiting for a second operator — content's pages and creatives,
-// engagement's activities and benefits, messages' templates and campaigns — with workflow state and pending revisions,
-// and the workflow steps an approver takes, in each subgraph's own mutation.
+// engagement's activities and benefits, messages' templates and campaigns, products' bundles — with workflow state and
+// pending revisions, and the workflow steps an approver takes, in each subgraph's own mutation.
 import type { TypedDocumentNode } from '@apollo/client';
 import { document } from '../../app/document';
 
@@ -110,7 +110,7 @@ export const REVIEW_CREATIVES = document<{ creatives: Listed<CreativeToReview> }
   }
 `);
 
-/** Activities and benefits come as a plain list of at most `first`: a full one may have more after it. */
+/** Activities, benefits and bundles come as a plain list of at most `first`: a full one may have more after it. */
 const LISTED_PLAIN = `awaitingReview: true, first: ${QUEUE_SIZE}`;
 
 export interface TaskToReview {
@@ -243,8 +243,32 @@ export const REVIEW_CAMPAIGNS = document<{ campaigns: Listed<CampaignToReview> }
   }
 `);
 
-/** What an approver reviews, by the workflow that moves it: content's, engagement's or messages'. */
-export type ReviewType = 'PAGE' | 'CREATIVE' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN';
+export interface BundleToReview extends Reviewable {
+  name: string;
+  description: string;
+  products: { id: string }[];
+  currency: string | null;
+  minTotalAmount: number;
+  validFrom: string;
+  validTo: string;
+  discountRate: number | null;
+  rateBonus: number | null;
+  benefitIds: string[];
+  rule: unknown;
+}
+
+export const REVIEW_BUNDLES = document<{ bundles: BundleToReview[] }>(`
+  query ConsoleReviewBundles {
+    bundles(${LISTED_PLAIN}) {
+      id name description products { id } currency minTotalAmount validFrom validTo discountRate rateBonus benefitIds
+      rule status version lastEditedBy updatedAt
+      ${REVISION}
+    }
+  }
+`);
+
+/** What an approver reviews, by the workflow that moves it: content's, engagement's, messages' or products'. */
+export type ReviewType = 'PAGE' | 'CREATIVE' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN' | 'BUNDLE';
 
 // A type, not an interface: it is the steps' variables, which Apollo types as a record.
 export type Target = {
@@ -304,6 +328,18 @@ export const REJECT_MESSAGES: Reject = document(`
   }
 `);
 
+export const APPROVE_PRODUCTS: Approve = document(`
+  mutation ConsoleApproveProducts($type: ProductsTargetType!, $id: ID!, $expectedVersion: Int) {
+    step: productsWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: $expectedVersion) ${RESULT}
+  }
+`);
+
+export const REJECT_PRODUCTS: Reject = document(`
+  mutation ConsoleRejectProducts($type: ProductsTargetType!, $id: ID!, $expectedVersion: Int, $reason: String!) {
+    step: productsWorkflow(type: $type, id: $id, step: REJECT, reason: $reason, expectedVersion: $expectedVersion) ${RESULT}
+  }
+`);
+
 /** The steps that move each kind of reviewable content, in the mutation of the subgraph that owns it. */
 export const STEPS: Record<ReviewType, { approve: Approve; reject: Reject }> = {
   PAGE: { approve: APPROVE, reject: REJECT },
@@ -312,4 +348,5 @@ export const STEPS: Record<ReviewType, { approve: Approve; reject: Reject }> = {
   BENEFIT: { approve: APPROVE_ENGAGEMENT, reject: REJECT_ENGAGEMENT },
   TEMPLATE: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },
   CAMPAIGN: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },
+  BUNDLE: { approve: APPROVE_PRODUCTS, reject: REJECT_PRODUCTS },
 };

@@ -1,9 +1,11 @@
 // What waits for approval, as the review queue lists it: content in review, or a pending revision of published content
 // in review, with the change to approve — the revision's changed fields, or every field of content never published.
-// Pages and creatives (content), activities and benefits (engagement), templates and campaigns (messages) alike.
+// Pages and creatives (content), activities and benefits (engagement), templates and campaigns (messages), bundles
+// (products) alike.
 import type {
   ActivityToReview,
   BenefitToReview,
+  BundleToReview,
   CampaignToReview,
   CreativeToReview,
   PageToReview,
@@ -43,6 +45,7 @@ const NAMES: Record<ReviewType, string> = {
   BENEFIT: 'Benefit',
   TEMPLATE: 'Template',
   CAMPAIGN: 'Campaign',
+  BUNDLE: 'Bundle',
 };
 
 /** What a target is, in words: "Campaign CMP-1". */
@@ -266,4 +269,28 @@ export function waitingCampaign(campaign: CampaignToReview): Waiting | null {
   // The variants read are the published ones: an edit of them names templates not read here.
   const variantsEdited = waiting?.revision && waiting.changes.some((change) => change.field === 'variants');
   return waiting && { ...waiting, note: variantsEdited ? null : unpublishedTemplates(campaign) };
+}
+
+const BUNDLE_FIELDS = [
+  'name',
+  'description',
+  'rule',
+  'minTotalAmount',
+  'validFrom',
+  'validTo',
+  'discountRate',
+  'rateBonus',
+  'benefitIds',
+] as const;
+
+export function waitingBundle(bundle: BundleToReview): Waiting | null {
+  // Products as products stores them (and a revision lists them): by id.
+  const productIds = bundle.products.map((product) => product.id);
+  return waitingOf(
+    targetOf('BUNDLE', bundle),
+    bundle,
+    bundle.name,
+    `${productIds.length} products · from ${bundle.minTotalAmount} ${bundle.currency ?? ''}`.trimEnd(),
+    { ...pick(bundle, BUNDLE_FIELDS), productIds },
+  );
 }
