@@ -5,8 +5,16 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
+import { MAX_PRODUCTS_PER_DAY } from '../subgraphs/analytics/src/domain/rollups';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
-import { FLOW_COMPLETED_CURRENCY, ensureRecordedProperties } from '../subgraphs/analytics/src/seed';
+import { openRepositories as openProducts } from '../subgraphs/products/src/models';
+import { PRODUCTS } from '../subgraphs/products/src/seed';
+import {
+  FLOW_COMPLETED_CURRENCY,
+  FLOW_COMPLETED_PRODUCT,
+  PRODUCT_CARD_EVENTS,
+  ensureRecordedProperties,
+} from '../subgraphs/analytics/src/seed';
 import { MongoEventSink, RollupWriter, type ArrivingEvent } from '../subgraphs/analytics/src/sink';
 import {
   BankCalendar,
@@ -18,6 +26,7 @@ import {
 } from '@bank-hub/shared';
 import {
   bearer,
+  changedBehindTheHubsBack,
   clientToken,
   dropAndClose,
   errorCodes,
@@ -430,7 +439,7 @@ describe('recordMemberEvents', () => {
   });
 });
 
-describe('the tracking plan of a hub stored before amounts carried a currency', () => {
+describe('the tracking plan of a hub stored before amounts carried a currency or a product', () => {
   it('gains flow_completed’s currency as analytics starts, once, so products’ purchases are not refused', async () => {
     await repos.plan.model.updateOne(
       { _id: 'flow_completed' },
@@ -460,6 +469,28 @@ describe('the tracking plan of a hub stored before amounts carried a currency', 
       },
     );
     expect(recorded.data?.recordMemberEvents).toEqual({ accepted: 1, rejected: [] });
+  });
+
+  it('gains the product bought and the product cards’ events as analytics starts, and keeps an operator’s own', async () => {
+    await repos.plan.model.updateOne(
+      { _id: 'flow_completed' },
+      { $pull: { properties: { name: 'productId' } } },
+    );
+    await repos.plan.model.deleteOne({ _id: 'product_impression' });
+    const own = await repos.plan.save({
+      ...PRODUCT_CARD_EVENTS[1]!,
+      description: 'An operator’s own words.',
+      updatedAt: new Date(),
+      updatedBy: 'ops.alice',
+    });
+    await ensureRecordedProperties(repos);
+    await ensureRecordedProperties(repos);
+    const flowCompleted = await repos.plan.findByName('flow_completed');
+    expect(flowCompleted?.properties.filter((property) => property.name === 'productId')).toEqual([
+      FLOW_COMPLETED_PRODUCT,
+    ]);
+    expect(await repos.plan.findByName('product_impression')).toMatchObject(PRODUCT_CARD_EVENTS[0]!);
+    expect(await repos.plan.findByName('product_click')).toEqual(own);
   });
 });
 
@@ -774,6 +805,93 @@ describe('stats', () => {
     expect(asOperator.data?.product.stats).toEqual({ views: expect.any(Number) });
   });
 
+  it("counts a product's cards seen and clicked, with a creative or without, and the purchases products recorded", async () => {
+    // A product id of its own (P-XX-digits): the seed's history counts the demo ones.
+    const productId = `P-ST-${String(Date.now()).slice(-6)}`;
+    const catalogue = await openProducts(hub.connections.products);
+    await catalogue.products.model.insertMany([{ ...PRODUCTS[0]!, _id: productId }]);
+    await changedBehindTheHubsBack(hub.connections.products);
+    const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
+    const closed = new Date(Date.now() - 2 * 86_400_000);
+    const on = (at: Date, sent: ReturnType<typeof event>) => ({ ...sent, occurredAt: at.toISOString() });
+    // A card a shelf filled in itself has no creative; one a creative placed has.
+    const card = { productId, pageId: 'PG-APP-home', slotCode: 'picks' };
+    const seen = await graphql(
+      hub.gatewayUrl,
+      TRACK,
+      {
+        deviceId: uniqueDevice(),
+        events: [
+          ...Array.from({ length: 3 }, () => event('product_impression', card)),
+          event('product_impression', { ...card, creativeId: 'CR-APP-home-picks-3' }),
+          event('product_click', card),
+          on(closed, event('product_impression', card)),
+          on(closed, event('product_impression', card)),
+          on(closed, event('product_click', card)),
+          // A member's device saying they bought it buys nothing.
+          event('flow_completed', { flowKey: 'buy-wealth', productId, amount: 5_000, currency: 'CNY' }),
+        ],
+      },
+      member,
+    );
+    expect(seen.data?.trackEvents).toEqual({ accepted: 9, duplicates: 0, rejected: [] });
+    const productsService = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const completion = (at: Date, properties: Record<string, unknown>) => ({
+      id: `stats-buy-${++sequence}-${Date.now().toString(36)}`,
+      name: 'flow_completed',
+      memberId: 'M0002',
+      occurredAt: at.toISOString(),
+      channel: 'APP',
+      properties: { flowKey: 'buy-wealth', ...properties },
+    });
+    const bought = (amount: number, currency = 'CNY') => ({ productId, amount, currency });
+    const recorded = await productsService.query<{ recordMemberEvents: { accepted: number } }>(
+      { identity: serviceIdentity('products') },
+      `mutation ($events: [MemberEventInput!]!) { recordMemberEvents(events: $events) { accepted } }`,
+      {
+        events: [
+          completion(new Date(), bought(1_000)),
+          completion(new Date(), bought(2_500.5)),
+          // Purchases whose amounts are not added in: another currency's, and an absurd one.
+          completion(new Date(), bought(300, 'USD')),
+          completion(new Date(), bought(1e15)),
+          // A completed flow that bought nothing.
+          completion(new Date(), {}),
+          completion(closed, bought(4_000)),
+        ],
+      },
+    );
+    expect(recorded.data?.recordMemberEvents.accepted).toBe(6);
+    // The closed day is the rebuild's, as the job runs it.
+    await rebuildDay(repos, calendar.dayOf(closed));
+    const query = `query ($id: ID!) {
+      product(id: $id) {
+        today: stats(days: 1) { views impressions clicks ctr purchases purchaseAmount currency }
+        week: stats(days: 7) { impressions clicks ctr purchases purchaseAmount }
+      }
+    }`;
+    let product: any;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const response = await graphql(hub.gatewayUrl, query, { id: productId }, operator);
+      expect(response.errors).toBeUndefined();
+      product = response.data?.product;
+      if (product.today.impressions === 4 && product.today.purchases === 4) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(product).toEqual({
+      today: {
+        views: 0,
+        impressions: 4,
+        clicks: 1,
+        ctr: 0.25,
+        purchases: 4,
+        purchaseAmount: 3_500.5,
+        currency: 'CNY',
+      },
+      week: { impressions: 6, clicks: 2, ctr: 2 / 6, purchases: 5, purchaseAmount: 7_500.5 },
+    });
+  });
+
   it.each([0, 91])('refuses a window of %i days', async (days) => {
     const response = await graphql(hub.gatewayUrl, PREVIEW_STATS, { days }, operator);
     expect(errorCodes(response)).toContain('BAD_USER_INPUT');
@@ -885,7 +1003,7 @@ describe('delivery', () => {
     await hub.stopSubgraph('analytics');
     try {
       expect(await storedFor(deviceId)).toHaveLength(30);
-      const rollups = await repos.rollups.totals('creative', [creativeId], '2000-01-01');
+      const rollups = await repos.rollups.totals('creative', [creativeId], '2000-01-01', 'CNY');
       expect(rollups.reduce((sum, rollup) => sum + rollup.impressions, 0)).toBe(30);
     } finally {
       await hub.restartSubgraph('analytics');
@@ -1044,6 +1162,46 @@ describe('rollups of a closed day', () => {
     await rebuildDay(rollupRepos, DAY);
     expect(await counts()).toEqual({ rollup: 12, exposures: 12, events: 12 });
   });
+
+  it(`rolls up at most ${MAX_PRODUCTS_PER_DAY} products a day that devices name, and every product bought`, async () => {
+    const at = new Date(BEFORE_MIDNIGHT.getTime() - 60_000);
+    const stored = (n: number, name: string, properties: Record<string, unknown>) => ({
+      _id: `device-forger:ev-${n}`,
+      name,
+      memberId: null,
+      deviceId: 'device-forger',
+      channel: 'APP' as const,
+      occurredAt: at,
+      receivedAt: at,
+      day: DAY,
+      properties,
+    });
+    // Anyone can name a product: a new made-up id in each event was a new rollup document each, without end.
+    const forged = Array.from({ length: MAX_PRODUCTS_PER_DAY + 500 }, (_, n) =>
+      stored(n, 'product_impression', { productId: `P-FORGED-${n}` }),
+    );
+    for (let i = 0; i < forged.length; i += 5_000)
+      await rollupRepos.events.insertNew(forged.slice(i, i + 5_000));
+    await rollupRepos.events.insertNew([
+      {
+        ...stored(-1, 'flow_completed', {
+          flowKey: 'buy-wealth',
+          productId: 'P-BOUGHT',
+          amount: 10,
+          currency: 'CNY',
+        }),
+        memberId: 'M0001',
+        recordedBy: 'svc.products',
+      },
+    ]);
+    await rebuildDay(rollupRepos, DAY);
+    const products = await rollupRepos.rollups.model.find({ day: DAY, kind: 'product' }).lean().exec();
+    expect(products).toHaveLength(MAX_PRODUCTS_PER_DAY + 1);
+    expect(products.find((rollup) => rollup.subject === 'P-BOUGHT')).toMatchObject({
+      purchases: 1,
+      amounts: { CNY: 10 },
+    });
+  }, 60_000);
 
   /** Makes a repository's next increment fail, as a dropped connection would. */
   function failNextIncrement<A extends unknown[]>(repository: { increment: (...args: A) => Promise<void> }) {

@@ -85,6 +85,11 @@ it('records the page view, the placed items seen and a banner clicked, for the m
   expect(new Set(impressions.map((event) => event.properties.creativeId)).size).toBe(impressions.length);
   const click = events.find((event) => event.name === 'creative_click');
   expect(click?.properties).toMatchObject({ creativeId, pageId: 'PG-APP-home', slotCode: 'hero' });
+  // The picks shelf's product cards, those a creative placed and those the shelf filled in itself alike.
+  const cards = events.filter((event) => event.name === 'product_impression');
+  expect(cards.length).toBeGreaterThan(0);
+  for (const card of cards)
+    expect(card.properties).toMatchObject({ productId: expect.stringMatching(/^P-/), pageId: 'PG-APP-home' });
   expect(events.every((event) => event.memberId === 'M0001' && event.channel === 'WEB')).toBe(true);
 
   expect(

@@ -38,6 +38,8 @@ const VARIANTS = [
   { key: 'B', weight: 50, title: 'B', imageUrl: null, highlight: null },
 ];
 const ARMS = ['CR-bandit-1', 'CR-bandit-2', 'CR-bandit-3'];
+/** The product of the product card CR-exp-product. */
+const EXP_PRODUCT = 'P-WM-001';
 const BEST_ARM = 'CR-bandit-2';
 
 beforeAll(async () => {
@@ -58,6 +60,7 @@ beforeAll(async () => {
       ['CR-exp-honest', 'exp-keys'],
       ['CR-exp-mislabelled', 'exp-keys'],
     ],
+    expproduct: [['CR-exp-product', 'exp-product']],
   };
   for (const [page, creatives] of Object.entries(experimentPages)) {
     await insertPublishedPage(
@@ -65,7 +68,12 @@ beforeAll(async () => {
       page,
       [hero],
       creatives.map(([id, experimentKey]) =>
-        publishedBanner(`PG-APP-${page}`, 'hero', id, { experimentKey, variants: VARIANTS }),
+        publishedBanner(`PG-APP-${page}`, 'hero', id, {
+          experimentKey,
+          variants: VARIANTS,
+          // A product card: its members convert by buying its product.
+          ...(id === 'CR-exp-product' ? { kind: 'PRODUCT' as const, refId: EXP_PRODUCT } : {}),
+        }),
       ),
     );
   }
@@ -210,6 +218,26 @@ async function experimentsOn(pageId: string): Promise<Record<string, Experiment>
   );
 }
 
+/** Records members' completed flows as products does (the hub's service identity), each accepted. */
+async function recordAsProducts(
+  completions: { id: string; memberId: string; occurredAt: Date; properties: Record<string, unknown> }[],
+): Promise<void> {
+  const products = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+  const recorded = await products.query<{ recordMemberEvents: { accepted: number } }>(
+    { identity: serviceIdentity('products') },
+    `mutation ($events: [MemberEventInput!]!) { recordMemberEvents(events: $events) { accepted } }`,
+    {
+      events: completions.map(({ occurredAt, ...completion }) => ({
+        ...completion,
+        name: 'flow_completed',
+        channel: 'APP',
+        occurredAt: occurredAt.toISOString(),
+      })),
+    },
+  );
+  expect(recorded.data?.recordMemberEvents.accepted).toBe(completions.length);
+}
+
 const figures = (experiment: Experiment, ...fields: (keyof VariantResult)[]) =>
   experiment.variants.map((variant) => Object.fromEntries(fields.map((field) => [field, variant[field]])));
 
@@ -247,22 +275,14 @@ describe('experiments', () => {
     // converts nobody.
     const converting = CLEAR_MEMBERS.filter((_, i) => i % 3 === 0);
     for (const memberId of converting) expected[CLEAR.A.includes(memberId) ? 'A' : 'B'].conversions += 1;
-    const products = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
-    const recorded = await products.query<{ recordMemberEvents: { accepted: number } }>(
-      { identity: serviceIdentity('products') },
-      `mutation ($events: [MemberEventInput!]!) { recordMemberEvents(events: $events) { accepted } }`,
-      {
-        events: converting.map((memberId) => ({
-          id: `exp-clear-${memberId}`,
-          name: 'flow_completed',
-          memberId,
-          occurredAt: new Date().toISOString(),
-          channel: 'APP',
-          properties: { flowKey: 'buy-wealth' },
-        })),
-      },
+    await recordAsProducts(
+      converting.map((memberId) => ({
+        id: `exp-clear-${memberId}`,
+        memberId,
+        occurredAt: new Date(),
+        properties: { flowKey: 'buy-wealth' },
+      })),
     );
-    expect(recorded.data?.recordMemberEvents.accepted).toBe(converting.length);
     await asMembers(
       CLEAR_MEMBERS.filter((memberId) => !converting.includes(memberId)).map((memberId) => ({
         memberId,
@@ -319,6 +339,8 @@ describe('experiments', () => {
           endedAt: null,
           startsAt: new Date('2025-01-01T00:00:00Z'),
           endsAt: new Date('2030-01-01T00:00:00Z'),
+          kind: 'BANNER',
+          refId: null,
         },
         7,
       );
@@ -693,6 +715,62 @@ describe('experiments', () => {
     expect(figures(node.experiment, 'key', 'members', 'clickers', 'conversions')).toEqual([
       { key: 'A', members: 3, clickers: 0, conversions: 0 },
       { key: 'B', members: 3, clickers: 0, conversions: 0 },
+    ]);
+  }, 60_000);
+
+  it("converts a product card's members only by a purchase of its product, as products recorded it", async () => {
+    const members = membersOf('MPRD', 'exp-product', 6);
+    const seenAt = new Date(Date.now() - 60_000);
+    const before = new Date(seenAt.getTime() - 30_000);
+    const after = new Date(seenAt.getTime() + 30_000);
+    await asMembers(
+      (['A', 'B'] as const).flatMap((variant) =>
+        members[variant].map((memberId) => ({
+          memberId,
+          at: seenAt,
+          events: shown('CR-exp-product', variant, 0, 1),
+        })),
+      ),
+    );
+    const [a, b] = [members.A, members.B];
+    const bought = (productId: string) => ({
+      flowKey: 'buy-wealth',
+      productId,
+      amount: 20_000,
+      currency: 'CNY',
+    });
+    await recordAsProducts([
+      // Conversions: three of A's and one of B's bought the card's product after seeing it.
+      ...[a[0]!, a[1]!, a[2]!, b[0]!].map((memberId) => ({
+        id: `exp-product-buy-${memberId}`,
+        memberId,
+        occurredAt: after,
+        properties: bought(EXP_PRODUCT),
+      })),
+      // None: another product bought, a flow that bought nothing, the product bought before the card was seen.
+      { id: `exp-product-other-${a[3]}`, memberId: a[3]!, occurredAt: after, properties: bought('P-FD-009') },
+      {
+        id: `exp-product-open-${b[1]}`,
+        memberId: b[1]!,
+        occurredAt: after,
+        properties: { flowKey: 'open-account' },
+      },
+      {
+        id: `exp-product-early-${b[2]}`,
+        memberId: b[2]!,
+        occurredAt: before,
+        properties: bought(EXP_PRODUCT),
+      },
+    ]);
+    // A member's device saying they bought it converts nobody.
+    await asMembers([
+      { memberId: b[3]!, at: after, events: [{ name: 'flow_completed', properties: bought(EXP_PRODUCT) }] },
+    ]);
+    await untilCounted('PG-APP-expproduct', 12);
+    const experiment = (await experimentsOn('PG-APP-expproduct'))['CR-exp-product']!;
+    expect(figures(experiment, 'key', 'members', 'conversions')).toEqual([
+      { key: 'A', members: 6, conversions: 3 },
+      { key: 'B', members: 6, conversions: 1 },
     ]);
   }, 60_000);
 

@@ -286,7 +286,12 @@ describe('a purchase flow whose purchase was not confirmed', () => {
       return (await analytics.events.model.findById(`svc.products:${session}`).lean().exec())?.properties;
     };
     expect(await recorded(declined)).toEqual({ flowKey: 'buy-wealth' });
-    expect(await recorded(bought)).toEqual({ flowKey: 'buy-wealth', amount: 20_000, currency: 'CNY' });
+    expect(await recorded(bought)).toEqual({
+      flowKey: 'buy-wealth',
+      productId: 'P-WM-008',
+      amount: 20_000,
+      currency: 'CNY',
+    });
   });
 });
 

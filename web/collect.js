@@ -1,8 +1,8 @@
 // The hub's codeless capture snippet (无码全埋点). Add it to a page and it records, with no code from the page's authors:
 // page views (the page's path and the referrer's origin and path, never a query), clicks on any element (a CSS path,
 // short visible text, data-* attributes; never what a visitor typed) — runs of six digits or more masked in all of
-// these, grouped or not — and placed items — elements with data-creative-id — seen (half in view, once per page view)
-// and clicked. Events are batched and sent with navigator.sendBeacon (text/plain) to the collector of the hub the
+// these, grouped or not — and placed items — elements with data-creative-id, and product cards, with data-product-id —
+// seen (half in view, once per page view) and clicked. Events are batched and sent with navigator.sendBeacon (text/plain) to the collector of the hub the
 // snippet came from (or data-endpoint), also when the page is hidden; at most as many a minute as the collector takes.
 //
 //   <script src="https://hub.example/collect.js" data-channel="WEB" defer></script>
@@ -223,31 +223,55 @@
     }
   }
 
+  var ID = /^\S{1,128}$/;
+
   // A placed item's attributes as the tracking plan takes them (ids of 1 to 128 characters without spaces, text of at
   // most 500), or null: an item the collector would refuse is not sent, nor made to weigh on its batch.
   function placed(element) {
-    var id = /^\S{1,128}$/;
-    var properties = { creativeId: element.getAttribute('data-creative-id') };
+    var properties = where(element, { creativeId: element.getAttribute('data-creative-id') });
     var variant = element.getAttribute('data-variant');
+    if (!properties || !ID.test(properties.creativeId || '') || (variant || '').length > 500) return null;
+    if (variant) properties.variant = variant;
+    return properties;
+  }
+
+  // A product card's attributes (product_impression, product_click), or null as placed() says: with its creative when a
+  // creative placed it, without when a shelf filled it in itself.
+  function productCard(element) {
+    var creativeId = element.getAttribute('data-creative-id');
+    var properties = where(element, { productId: element.getAttribute('data-product-id') });
+    if (!properties || !ID.test(properties.productId || '') || (creativeId && !ID.test(creativeId)))
+      return null;
+    if (creativeId) properties.creativeId = creativeId;
+    return properties;
+  }
+
+  // The properties with where the item was placed (data-page-id, data-slot-code), or null when the plan would refuse it.
+  function where(element, properties) {
     var pageId = element.getAttribute('data-page-id');
     var slotCode = element.getAttribute('data-slot-code');
-    if (variant) properties.variant = variant;
+    if ((pageId && !ID.test(pageId)) || (slotCode || '').length > 500) return null;
     if (pageId) properties.pageId = pageId;
     if (slotCode) properties.slotCode = slotCode;
-    var fits =
-      id.test(properties.creativeId || '') &&
-      (!pageId || id.test(pageId)) &&
-      (variant || '').length <= 500 &&
-      (slotCode || '').length <= 500;
-    return fits ? properties : null;
+    return properties;
   }
+
+  // The events of a placed item or product card seen or clicked: one for each of what it is.
+  function itemEvents(element, creativeEvent, productEvent) {
+    var item = element.hasAttribute('data-creative-id') && placed(element);
+    var card = element.hasAttribute('data-product-id') && productCard(element);
+    if (item) track(creativeEvent, item);
+    if (card) track(productEvent, card);
+  }
+
+  var ITEMS = '[data-creative-id],[data-product-id]';
 
   document.addEventListener(
     'click',
     function (event) {
       var target = event.target && event.target.nodeType === 1 ? event.target : null;
       if (!target || target.closest('[data-track-ignore]')) return;
-      var element = target.closest('a,button,[role=button],[data-creative-id],[data-track]') || target;
+      var element = target.closest('a,button,[role=button],' + ITEMS + ',[data-track]') || target;
       track(
         'element_click',
         fitted({
@@ -257,9 +281,8 @@
           page: pageOf(),
         }),
       );
-      var item = target.closest('[data-creative-id]');
-      var properties = item && placed(item);
-      if (properties) track('creative_click', properties);
+      var item = target.closest(ITEMS);
+      if (item) itemEvents(item, 'creative_click', 'product_click');
     },
     true,
   );
@@ -274,8 +297,7 @@
           exposures.unobserve(entry.target);
           if (seen.has(entry.target)) return;
           seen.add(entry.target);
-          var properties = placed(entry.target);
-          if (properties) track('creative_impression', properties);
+          itemEvents(entry.target, 'creative_impression', 'product_impression');
         });
       },
       { threshold: [0.5] },
@@ -283,8 +305,8 @@
 
   function watch(root) {
     if (!exposures || !root.querySelectorAll) return;
-    if (root.matches && root.matches('[data-creative-id]')) exposures.observe(root);
-    root.querySelectorAll('[data-creative-id]').forEach(function (element) {
+    if (root.matches && root.matches(ITEMS)) exposures.observe(root);
+    root.querySelectorAll(ITEMS).forEach(function (element) {
       exposures.observe(element);
     });
   }

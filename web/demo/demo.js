@@ -100,9 +100,13 @@
         element.className = 'item ' + item.__typename;
         if (item.creativeId) {
           element.setAttribute('data-creative-id', item.creativeId);
+          if (item.variant) element.setAttribute('data-variant', item.variant);
+        }
+        // A product card, whether a creative placed it or the shelf filled it in: its product's CTR.
+        if (item.product) element.setAttribute('data-product-id', item.product.id);
+        if (item.creativeId || item.product) {
           element.setAttribute('data-page-id', page.id);
           element.setAttribute('data-slot-code', slot.code);
-          if (item.variant) element.setAttribute('data-variant', item.variant);
         }
         var link = document.createElement('a');
         link.href = '#' + (item.link || slot.code);

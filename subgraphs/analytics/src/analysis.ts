@@ -8,6 +8,7 @@ import {
   MIN_MEMBERS_PER_VARIANT,
   SIGNIFICANCE,
   analyseExperiment,
+  convertingProduct,
   countedSpan,
   type ExperimentSchedule,
 } from './domain/experiments';
@@ -131,6 +132,9 @@ async function reportedPerVariant(
 export interface ExperimentDefinition extends ExperimentSchedule {
   experimentKey: string | null;
   variants: readonly { key: string; weight: number }[];
+  /** What the creative shows (content's kind and refId): what converts its members. */
+  kind: string;
+  refId: string | null;
 }
 
 /**
@@ -156,8 +160,9 @@ export async function experimentOf(
     ctx.now,
   );
   const counted = from.getTime() < to.getTime();
-  // Each exposed member's first exposure; then only their last click on the creative and their last completion: a
-  // member clicked if they clicked it at or after first seeing it, and converted if they completed a flow after.
+  const productId = convertingProduct(definition);
+  // Each exposed member's first exposure; then only their last click on the creative and their last conversion: a
+  // member clicked if they clicked it at or after first seeing it, and converted if they converted after.
   const [reported, exposed] = counted
     ? await Promise.all([
         reportedPerVariant(ctx, creativeId, variants, from, to),
@@ -169,9 +174,11 @@ export async function experimentOf(
     ctx.repos.events.lastByMember('creative_click', [...firstSeen.keys()], from, to, ctx.calendar, {
       creativeId,
     }),
-    // A completion as products recorded it: a member's device saying so converts nobody (as it earns no reward).
+    // A completion (on a product card, a purchase of its product) as products recorded it: a member's device saying so
+    // converts nobody (as it earns no reward).
     ctx.repos.events.lastByMember('flow_completed', [...firstSeen.keys()], from, to, ctx.calendar, {
       recordedBy: PRODUCTS_SERVICE,
+      ...(productId ? { purchaseOf: productId } : {}),
     }),
   ]);
   const clicked = new Set<string>();

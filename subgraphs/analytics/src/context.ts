@@ -35,7 +35,7 @@ export interface AnalyticsServices {
   graph: GraphClient;
   /** The bank's business days (BANK_TIME_ZONE): what every day bucket here counts. */
   calendar: BankCalendar;
-  /** The bank's currency (BANK_CURRENCY): the only one a member rating sums amounts in. */
+  /** The bank's currency (BANK_CURRENCY): the only one a member rating and a product's stats sum amounts in. */
   bankCurrency: string;
   /** Runs the lifecycle job as of a day, under its lease. */
   runLifecycle: (asOf: Date, requestId: string) => Promise<LifecycleJobRun>;
@@ -48,7 +48,7 @@ export interface AnalyticsContext extends BaseContext, AnalyticsServices {
   today: DayKey;
 }
 
-function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, today: DayKey) {
+function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, today: DayKey, currency: string) {
   return new DataLoader<StatsKey, RollupTotals[], string>(
     async (keys) => {
       const byWindow = new Map<number, string[]>();
@@ -56,7 +56,7 @@ function totalsLoader(repos: AnalyticsRepositories, kind: RollupKind, today: Day
       const answers = new Map<string, RollupTotals[]>();
       await Promise.all(
         [...byWindow].map(async ([days, ids]) => {
-          for (const totals of await repos.rollups.totals(kind, ids, windowStart(days, today))) {
+          for (const totals of await repos.rollups.totals(kind, ids, windowStart(days, today), currency)) {
             const key = `${days}|${totals.subject}`;
             answers.set(key, [...(answers.get(key) ?? []), totals]);
           }
@@ -79,8 +79,8 @@ export function createContext(services: AnalyticsServices) {
       now,
       today,
       loaders: {
-        creativeTotals: totalsLoader(services.repos, 'creative', today),
-        productTotals: totalsLoader(services.repos, 'product', today),
+        creativeTotals: totalsLoader(services.repos, 'creative', today, services.bankCurrency),
+        productTotals: totalsLoader(services.repos, 'product', today, services.bankCurrency),
         exposuresToday: new DataLoader(async (memberIds) => {
           const exposures = await services.repos.exposures.ofMembers(memberIds, today);
           return memberIds.map((memberId) => exposures.filter((exposure) => exposure.memberId === memberId));

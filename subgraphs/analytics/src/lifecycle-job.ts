@@ -30,7 +30,7 @@ import {
   preferredChannel,
 } from './domain/behaviour';
 import { activeDaysWithin, churnRisk, metricsOf, stageOf } from './domain/lifecycle';
-import { MAX_MONETARY_THRESHOLD, MEMBER_RATINGS, ratingOf, type MemberRating } from './domain/rating';
+import { MAX_PURCHASE_AMOUNT, MEMBER_RATINGS, ratingOf, type MemberRating } from './domain/rating';
 import type { AnalyticsRepositories } from './models';
 
 /** Members whose last activity is older than this are left as the last run put them (CHURNED, by then). */
@@ -106,12 +106,6 @@ export interface LifecycleJobDependencies {
   /** The bank's currency (BANK_CURRENCY): the only one whose amounts a rating sums. */
   bankCurrency: string;
 }
-
-/**
- * The most one purchase counts for in a rating: an amount above the highest threshold a rating model may set is no
- * purchase a member made (a unit mistake, a test), and would outweigh every real one.
- */
-const MAX_PURCHASE_AMOUNT = MAX_MONETARY_THRESHOLD;
 
 /** Rows of an aggregate by (member, something), grouped by member. */
 function byMember<Row extends { _id: { memberId: string } }>(rows: readonly Row[]): Map<string, Row[]> {

@@ -42,6 +42,8 @@ const ExperimentInputs = z.object({
   experimentEndedAt: instant.nullable(),
   startsAt: instant,
   endsAt: instant,
+  kind: z.string(),
+  refId: z.string().nullable(),
 });
 
 export const resolvers: Resolvers = {
@@ -166,11 +168,11 @@ export const resolvers: Resolvers = {
   Product: {
     __resolveReference: (reference) => ({ id: reference.id }),
     stats: async (product, { days }, ctx) => {
-      // How often a product is looked at is the bank's business too, like a creative's figures.
+      // How often a product is looked at and bought is the bank's business too, like a creative's figures.
       requireScope(ctx.identity, Scope.OPERATOR);
       const window = checkCount(days ?? 7, MAX_DAYS, 'days');
       const totals = await ctx.loaders.productTotals.load({ id: product.id, days: window });
-      return productStats(totals, ctx.calendar.startOf(windowStart(window, ctx.today)));
+      return productStats(totals, ctx.calendar.startOf(windowStart(window, ctx.today)), ctx.bankCurrency);
     },
   },
 };

@@ -52,6 +52,41 @@ export const FLOW_COMPLETED_CURRENCY = property(
   'The currency of amount (ISO 4217, e.g. CNY), with every amount products records.',
 );
 
+/**
+ * The product a flow_completed bought: products records it with a purchase placed, and it is what a product's purchases
+ * and an experiment's conversions on a product card count. Added to a stored plan that lacks it as analytics starts.
+ */
+export const FLOW_COMPLETED_PRODUCT = property(
+  'productId',
+  'ID',
+  'The product bought, with every purchase products records (its amount and currency alongside).',
+);
+
+/** What a product card's events carry: the product, and where the card was placed; its creative when it has one. */
+const productCard = [
+  property('productId', 'ID', 'The product on the card.', true),
+  property(
+    'creativeId',
+    'ID',
+    'The creative of the card; absent when a product shelf filled the card in itself.',
+  ),
+  property('pageId', 'ID', 'The page it was placed on.'),
+  property('slotCode', 'STRING', 'The slot it was placed in.'),
+];
+
+/**
+ * Product cards' events, for product CTR: added to a stored plan that lacks them as analytics starts (a card a shelf
+ * fills in itself has no creative, so creative_impression cannot say it was seen).
+ */
+export const PRODUCT_CARD_EVENTS: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] = [
+  {
+    _id: 'product_impression',
+    description: 'A product card was seen: at least half of it in view (codeless capture).',
+    properties: productCard,
+  },
+  { _id: 'product_click', description: 'A product card was clicked.', properties: productCard },
+];
+
 export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] = [
   {
     _id: 'page_view',
@@ -104,8 +139,10 @@ export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] =
       property('flowKey', 'STRING', 'The flow.', true),
       property('amount', 'NUMBER', 'The amount of the purchase or transfer, if any, in its currency.'),
       FLOW_COMPLETED_CURRENCY,
+      FLOW_COMPLETED_PRODUCT,
     ],
   },
+  ...PRODUCT_CARD_EVENTS,
   { _id: 'sign_in', description: 'A member signed in.', properties: [property('method', 'STRING', 'How.')] },
   {
     _id: 'live_watch',
@@ -248,10 +285,16 @@ export function seedHistory(now: Date, calendar: BankCalendar, options: HistoryO
         if (next() < 0.35) {
           const flowKey = FLOWS[(i + back) % FLOWS.length]!;
           events.push(event('flow_step', { flowKey, stepId: 'start' }));
-          // Products' record of the completed session, as it relays every one (a service's event, no activity).
+          // Products' record of the completed session, as it relays every one (a service's event, no activity), with
+          // the product bought.
           if (next() < 0.45)
             events.push({
-              ...event('flow_completed', { flowKey, amount: 1_000 * (1 + (i % 50)), currency: 'CNY' }),
+              ...event('flow_completed', {
+                flowKey,
+                productId,
+                amount: 1_000 * (1 + (i % 50)),
+                currency: 'CNY',
+              }),
               recordedBy: PRODUCTS_SERVICE,
             });
         }
@@ -314,10 +357,17 @@ export async function seedAnalytics(
 
 /**
  * Adds to a stored tracking plan the properties hub services record that it may lack, having been seeded before them:
- * analytics refuses an event with a property its plan does not define, and the relay drops what is refused.
+ * analytics refuses an event with a property its plan does not define, and the relay drops what is refused. Adds the
+ * product cards' events too, which the snippet sends.
  */
 export async function ensureRecordedProperties(repos: AnalyticsRepositories): Promise<void> {
   await repos.plan.addPropertyIfMissing('flow_completed', FLOW_COMPLETED_CURRENCY);
+  await repos.plan.addPropertyIfMissing('flow_completed', FLOW_COMPLETED_PRODUCT);
+  // The snippet sends these for product cards; an operator's own definition of one of these names is kept, and an
+  // empty plan is the seed's to fill (it would take one holding these for seeded).
+  if (!(await isSeeded(repos))) return;
+  for (const definition of PRODUCT_CARD_EVENTS)
+    await repos.plan.addIfMissing({ ...definition, updatedAt: SEEDED_AT, updatedBy: 'seed' });
 }
 
 export async function isSeeded(repos: AnalyticsRepositories): Promise<boolean> {

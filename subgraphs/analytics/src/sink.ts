@@ -6,7 +6,7 @@ import {
   type Logger,
   type WritesInFlight,
 } from '@bank-hub/shared';
-import { RollupTally } from './domain/rollups';
+import { CountedProducts, RollupTally } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
 import type { ExposureRepository } from './models/exposure';
 import type { RollupRepository } from './models/rollup';
@@ -129,7 +129,9 @@ export class MongoEventSink implements EventSink {
 const MAX_PENDING_EXPOSURES = 100_000;
 
 export class RollupWriter {
-  private pending = new RollupTally();
+  /** Today's products counted by this process: a day's cap holds across its writes (domain/rollups.ts). */
+  private readonly products = new CountedProducts();
+  private pending = new RollupTally(this.products);
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
@@ -147,6 +149,7 @@ export class RollupWriter {
 
   add(events: readonly EventDoc[]): void {
     const today = this.calendar.dayOf(this.clock());
+    this.products.forgetBefore(today);
     this.pending.addActive(events).addCounts(events.filter((event) => event.day >= today));
   }
 
@@ -164,7 +167,7 @@ export class RollupWriter {
   private async write(): Promise<void> {
     const taken = this.pending;
     if (taken.empty) return;
-    this.pending = new RollupTally();
+    this.pending = new RollupTally(this.products);
     // Settled one by one: exposures go again only if their own write failed, not because the rollups' did.
     const [rollups, actives, exposures] = await Promise.allSettled([
       this.rollups.increment([...taken.increments.values()]),

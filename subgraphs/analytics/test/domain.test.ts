@@ -2,8 +2,9 @@ import { readBeacon } from '../src/domain/beacon';
 import { LIMITS, checkEvent, storedEventId } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
 import { EventRateLimit } from '../src/domain/rate-limit';
-import { RollupTally, windowStart } from '../src/domain/rollups';
-import { creativeStats } from '../src/domain/stats';
+import { CountedProducts, RollupTally, addAmounts, countedAmount, windowStart } from '../src/domain/rollups';
+import { MAX_PURCHASE_AMOUNT } from '../src/domain/rating';
+import { creativeStats, productStats } from '../src/domain/stats';
 import { recentClosedDays } from '../src/rollup-job';
 import type { EventDoc } from '../src/models/event';
 import { TRACKING_PLAN } from '../src/seed';
@@ -309,8 +310,127 @@ describe('rollups', () => {
         impressions: 0,
         clicks: 1,
         views: 0,
+        purchases: 0,
+        amounts: {},
       },
     ]);
+  });
+
+  const purchase = (properties: Record<string, unknown>, recordedBy: string | null = 'svc.products') => ({
+    ...stored('flow_completed', { flowKey: 'buy-wealth', ...properties }),
+    recordedBy,
+  });
+
+  it("counts product cards' impressions and clicks, with or without a creative, apart from the creative's", () => {
+    const tally = new RollupTally().addCounts([
+      stored('product_impression', { productId: 'P1' }),
+      stored('product_impression', { productId: 'P1', creativeId: 'C1' }),
+      stored('product_click', { productId: 'P1' }),
+      stored('product_view', { productId: 'P1' }),
+    ]);
+    expect(tally.rollups()).toEqual([
+      expect.objectContaining({
+        _id: '2026-11-26|product|P1|',
+        impressions: 2,
+        clicks: 1,
+        views: 1,
+        purchases: 0,
+      }),
+    ]);
+    expect(tally.exposures.size).toBe(0);
+  });
+
+  it("counts products' own purchases per product, amounts per currency, and nothing a device says it bought", () => {
+    const tally = new RollupTally().addCounts([
+      purchase({ productId: 'P1', amount: 1_000, currency: 'CNY' }),
+      purchase({ productId: 'P1', amount: 2_500.5, currency: 'CNY' }),
+      purchase({ productId: 'P1', amount: 300, currency: 'USD' }),
+      // A purchase, whose amount counts for nothing: NaN, an absurd figure, a string, a currency that is no code.
+      purchase({ productId: 'P1', amount: NaN, currency: 'CNY' }),
+      purchase({ productId: 'P1', amount: MAX_PURCHASE_AMOUNT * 10, currency: 'CNY' }),
+      purchase({ productId: 'P1', amount: '5000', currency: 'CNY' }),
+      purchase({ productId: 'P1', amount: 7, currency: 'amounts.$x' }),
+      // No purchase: a device's own, one without an amount (nothing placed), one naming no product.
+      purchase({ productId: 'P1', amount: 9_999, currency: 'CNY' }, null),
+      purchase({ productId: 'P1' }),
+      purchase({ amount: 100, currency: 'CNY' }),
+    ]);
+    expect(tally.rollups()).toEqual([
+      expect.objectContaining({
+        _id: '2026-11-26|product|P1|',
+        purchases: 7,
+        amounts: { CNY: 3_500.5, USD: 300 },
+        views: 0,
+      }),
+    ]);
+  });
+
+  it('counts the products a day admits, first come, and every product bought past them', () => {
+    const counted = new CountedProducts(2);
+    const tally = new RollupTally(counted).addCounts([
+      stored('product_impression', { productId: 'P1' }),
+      stored('product_impression', { productId: 'FORGED-1' }),
+      stored('product_impression', { productId: 'FORGED-2' }),
+      stored('product_view', { productId: 'FORGED-3' }),
+      purchase({ productId: 'P2', amount: 10, currency: 'CNY' }),
+      stored('product_click', { productId: 'P2' }),
+      stored('product_click', { productId: 'P1' }),
+    ]);
+    expect(tally.rollups().map((rollup) => [rollup.subject, rollup.impressions, rollup.clicks])).toEqual([
+      ['P1', 1, 1],
+      ['FORGED-1', 1, 0],
+      ['P2', 0, 1],
+    ]);
+    // Another day has room of its own; a day forgotten starts again.
+    expect(counted.admits('2026-11-27', 'FORGED-2', false)).toBe(true);
+    counted.forgetBefore('2026-11-27');
+    expect(counted.admits('2026-11-26', 'FORGED-2', false)).toBe(true);
+  });
+
+  it.each([
+    [1_000, 1_000],
+    [MAX_PURCHASE_AMOUNT, MAX_PURCHASE_AMOUNT],
+    [MAX_PURCHASE_AMOUNT + 1, 0],
+    [0, 0],
+    [-5, 0],
+    [NaN, 0],
+    [Infinity, 0],
+    ['100', 0],
+    [null, 0],
+  ])('counts a purchase amount of %p as %p', (amount, counted) => {
+    expect(countedAmount(amount)).toBe(counted);
+  });
+
+  it('adds amounts currency by currency, never across', () => {
+    expect(addAmounts({ CNY: 1, USD: 2 }, { CNY: 3, EUR: 4 })).toEqual({ CNY: 4, USD: 2, EUR: 4 });
+  });
+
+  it("gives a product's CTR and its purchase amount in the bank's currency", () => {
+    const row = { subject: 'P1', variant: null, views: 3, purchases: 1 };
+    expect(
+      productStats(
+        [
+          { ...row, impressions: 10, clicks: 1, amount: 100 },
+          { ...row, impressions: 10, clicks: 3, amount: 50.5 },
+        ],
+        new Date('2026-11-19T16:00:00Z'),
+        'CNY',
+      ),
+    ).toEqual({
+      from: new Date('2026-11-19T16:00:00Z'),
+      views: 6,
+      impressions: 20,
+      clicks: 4,
+      ctr: 0.2,
+      purchases: 2,
+      purchaseAmount: 150.5,
+      currency: 'CNY',
+    });
+    expect(productStats([], new Date(0), 'CNY')).toMatchObject({
+      ctr: null,
+      purchases: 0,
+      purchaseAmount: 0,
+    });
   });
 
   it('counts a member active once per day and channel, and no anonymous device', () => {
@@ -347,8 +467,8 @@ describe('rollups', () => {
   it('gives a click-through rate only with impressions', () => {
     const stats = creativeStats(
       [
-        { subject: 'C', variant: 'B', impressions: 0, clicks: 0, views: 0 },
-        { subject: 'C', variant: 'A', impressions: 40, clicks: 4, views: 0 },
+        { subject: 'C', variant: 'B', impressions: 0, clicks: 0, views: 0, purchases: 0, amount: 0 },
+        { subject: 'C', variant: 'A', impressions: 40, clicks: 4, views: 0, purchases: 0, amount: 0 },
       ],
       new Date('2026-11-19T16:00:00Z'),
     );

@@ -7,6 +7,7 @@ import {
   SAMPLE_RATIO_SIGNIFICANCE,
   analyseExperiment,
   chiSquareSurvival,
+  convertingProduct,
   countedSpan,
   normalCdf,
   sampleRatioPValue,
@@ -247,6 +248,21 @@ describe("an experiment's counted span", () => {
       from: at(from),
       to: at(to),
     });
+  });
+});
+
+describe("what converts an experiment's members", () => {
+  it.each([
+    ['a product card: a purchase of its product', { kind: 'PRODUCT', refId: 'P-WM-001' }, 'P-WM-001'],
+    ['a product card naming no product: any completed flow', { kind: 'PRODUCT', refId: null }, null],
+    ['a banner: any completed flow', { kind: 'BANNER', refId: null }, null],
+    [
+      'an activity card, whose refId is no product: any completed flow',
+      { kind: 'ACTIVITY', refId: 'A-1' },
+      null,
+    ],
+  ])('is, on %s', (_case, creative, product) => {
+    expect(convertingProduct(creative)).toBe(product);
   });
 });
 

@@ -853,7 +853,7 @@ describe('flowCompletedEvent', () => {
   const flow = (key: string) => FLOWS.find((candidate) => candidate.key === key)!;
   const currencyOf = (id: string) => PRODUCTS.find((product) => product._id === id)?.currency ?? null;
 
-  it('is the session’s flow_completed under the session’s id, with the amount its purchase placed', () => {
+  it('is the session’s flow_completed under the session’s id, with the product and amount its purchase placed', () => {
     const session = {
       _id: 'FS-1',
       memberId: 'M0001',
@@ -868,7 +868,7 @@ describe('flowCompletedEvent', () => {
       name: 'flow_completed',
       memberId: 'M0001',
       occurredAt: at,
-      properties: { flowKey: 'buy-wealth', amount: 20_000, currency: 'CNY' },
+      properties: { flowKey: 'buy-wealth', productId: 'P-WM-001', amount: 20_000, currency: 'CNY' },
     });
   });
 
@@ -884,15 +884,17 @@ describe('flowCompletedEvent', () => {
     };
     expect(flowCompletedEvent(session, flow('buy-wealth'), at, currencyOf).properties).toEqual({
       flowKey: 'buy-wealth',
+      productId: 'P-WM-009',
       amount: 2_000,
       currency: 'USD',
     });
     expect(flowCompletedEvent(session, flow('buy-wealth'), at, () => null).properties).toEqual({
       flowKey: 'buy-wealth',
+      productId: 'P-WM-009',
     });
   });
 
-  it('carries no amount for a purchase that was not confirmed', () => {
+  it('carries no product nor amount for a purchase that was not confirmed', () => {
     const session = {
       _id: 'FS-3',
       memberId: 'M0001',

@@ -48,6 +48,15 @@ export interface ExperimentSchedule {
   endsAt: Date;
 }
 
+/**
+ * What converts a member who saw a creative: on a product card, a purchase of its product (the card's refId), the
+ * product's own outcome; on any other creative (a banner, an activity card…), which names nothing to buy, any service
+ * flow completed. Products' records alone count either way. Returns the product, or null for any completed flow.
+ */
+export function convertingProduct(creative: { kind: string; refId: string | null }): string | null {
+  return creative.kind === 'PRODUCT' && creative.refId ? creative.refId : null;
+}
+
 /** The instants an experiment's members, clicks and conversions are counted between. */
 export interface CountedSpan {
   /** When the experiment began: never before its creative's start, which stands in for a start never recorded. */

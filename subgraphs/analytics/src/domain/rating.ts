@@ -81,6 +81,12 @@ export const RATING_MEANINGS: Record<MemberRating, string> = {
 
 /** The largest amount threshold: no bank's customer buys more in a year, and every double below it is exact enough. */
 export const MAX_MONETARY_THRESHOLD = 1e12;
+/**
+ * The most one purchase counts for, in a rating and in a product's purchase amount: an amount above the highest
+ * threshold a rating model may set is no purchase a member made (a unit mistake, a test), and would outweigh every real
+ * one.
+ */
+export const MAX_PURCHASE_AMOUNT = MAX_MONETARY_THRESHOLD;
 const MAX_WINDOW_DAYS = 730;
 const MIN_WINDOW_DAYS = 30;
 const MAX_FREQUENCY_THRESHOLD = 100_000;

@@ -46,6 +46,35 @@ export function creativeStats(totals: readonly RollupTotals[], from: Date): Crea
   };
 }
 
-export function productStats(totals: readonly RollupTotals[], from: Date): { from: Date; views: number } {
-  return { from, views: totals.reduce((sum, total) => sum + total.views, 0) };
+export interface ProductStatsView {
+  from: Date;
+  views: number;
+  impressions: number;
+  clicks: number;
+  ctr: number | null;
+  purchases: number;
+  /** In `currency` alone. */
+  purchaseAmount: number;
+  currency: string;
+}
+
+/** `from` is the instant the window's first day began; the totals' amounts are in `currency` (the bank's). */
+export function productStats(
+  totals: readonly RollupTotals[],
+  from: Date,
+  currency: string,
+): ProductStatsView {
+  const sum = (field: 'views' | 'impressions' | 'clicks' | 'purchases' | 'amount') =>
+    totals.reduce((total, row) => total + row[field], 0);
+  const [impressions, clicks] = [sum('impressions'), sum('clicks')];
+  return {
+    from,
+    views: sum('views'),
+    impressions,
+    clicks,
+    ctr: clickThroughRate(clicks, impressions),
+    purchases: sum('purchases'),
+    purchaseAmount: sum('amount'),
+    currency,
+  };
 }

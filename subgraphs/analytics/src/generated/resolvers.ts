@@ -122,9 +122,9 @@ export type Creative = {
   /**
    * The creative's A/B test over the last `days` days, counted only while it ran (from its start to its end, or its
    * creative's; see ExperimentResult.from and to): per variant the impressions and clicks clients reported, and the
-   * members assigned to it (by the same bucketing as content) who saw it, clicked it and converted; and whether a
-   * variant wins, counted per member (two-proportion test of the share of members who clicked against the first
-   * variant's). Null when the creative runs no experiment. Operator scope.
+   * members assigned to it (by the same bucketing as content) who saw it, clicked it and converted (on a product card,
+   * bought its product); and whether a variant wins, counted per member (two-proportion test of the share of members
+   * who clicked against the first variant's). Null when the creative runs no experiment. Operator scope.
    */
   experiment?: Maybe<ExperimentResult>;
   /** When content ended the experiment under experimentKey (the creative's archive); null while it runs. */
@@ -135,6 +135,10 @@ export type Creative = {
   experimentStartedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Creative id. */
   id: Scalars['ID']['output'];
+  /** What it shows, for telling a product card's conversions. */
+  kind: CreativeKind;
+  /** The product a product card shows (the activity, topic, live stream or video of other kinds). */
+  refId?: Maybe<Scalars['ID']['output']>;
   /** When content began showing the creative. */
   startsAt: Scalars['DateTime']['output'];
   /**
@@ -164,6 +168,23 @@ export type CreativeExposure = {
   /** Impressions today, the bank's day (BANK_TIME_ZONE). */
   impressions: Scalars['Int']['output'];
 };
+
+/** What a creative shows, as content defines it (what analytics needs to tell a product card's conversions). */
+export type CreativeKind =
+  /** A card for an activity. */
+  | 'ACTIVITY'
+  /** A banner: title, image and link. */
+  | 'BANNER'
+  /** An icon entry 入口. */
+  | 'ENTRY'
+  /** A card for a live stream. */
+  | 'LIVE'
+  /** A card for a financial product. */
+  | 'PRODUCT'
+  /** A card for a hot topic. */
+  | 'TOPIC'
+  /** A card for a short video. */
+  | 'VIDEO';
 
 /** A creative's score: a draw from its click-through posterior. */
 export type CreativeScore = {
@@ -307,7 +328,10 @@ export type ExperimentVariantResult = {
   clicks: Scalars['Int']['output'];
   /** conversions / members; null without members. */
   conversionRate?: Maybe<Scalars['Float']['output']>;
-  /** Of those, members who completed a service flow after first seeing it, and before `to`. */
+  /**
+   * Of those, members who converted after first seeing it, and before `to`, as products recorded it: on a product card
+   * (kind PRODUCT), a purchase of the card's product (refId); on any other creative, any service flow completed.
+   */
   conversions: Scalars['Int']['output'];
   /** clicks / exposures; null without exposures. */
   ctr?: Maybe<Scalars['Float']['output']>;
@@ -728,8 +752,9 @@ export type Product = {
   /** Product id. */
   id: Scalars['ID']['output'];
   /**
-   * Views over the last `days` days, today included; null when analytics cannot answer. Operator scope: a member or
-   * guest asking it gets null and an error on this field, and the rest of the answer.
+   * Views, card impressions, clicks, CTR and purchases over the last `days` days, today included; null when analytics
+   * cannot answer. Operator scope: a member or guest asking it gets null and an error on this field, and the rest of the
+   * answer.
    */
   stats?: Maybe<ProductStats>;
 };
@@ -739,12 +764,30 @@ export type ProductStatsArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** How a product did over a window of days. */
+/** How a product did over a window of days (from the daily rollups). */
 export type ProductStats = {
   __typename?: 'ProductStats';
+  /** Times a card of it was clicked (product_click). */
+  clicks: Scalars['Int']['output'];
+  /** clicks / impressions; null without impressions. */
+  ctr?: Maybe<Scalars['Float']['output']>;
+  /** The currency purchaseAmount is in: the bank's (BANK_CURRENCY). */
+  currency: Scalars['String']['output'];
   /** When the first day counted began: the bank's midnight (BANK_TIME_ZONE). */
   from: Scalars['DateTime']['output'];
-  /** Times its page or card was viewed. */
+  /** Times a card of it was seen (product_impression), whether a creative placed the card or a shelf filled it in. */
+  impressions: Scalars['Int']['output'];
+  /**
+   * The sum of those purchases' amounts in `currency`, the bank's: amounts in another currency are never added in, and
+   * one that is no number above 0 and at most 10^12 counts for nothing (its purchase still counts).
+   */
+  purchaseAmount: Scalars['Float']['output'];
+  /**
+   * Purchases of it as products recorded them: completed flows that placed a purchase of it (a member's device saying so
+   * counts none).
+   */
+  purchases: Scalars['Int']['output'];
+  /** Times its page or card was viewed (product_view). */
   views: Scalars['Int']['output'];
 };
 
@@ -1112,6 +1155,8 @@ export type FederationReferenceTypes = ResolversObject<{
             experimentEndedAt: true;
             startsAt: true;
             endsAt: true;
+            kind: true;
+            refId: true;
           }
         >
     );
@@ -1135,6 +1180,7 @@ export type ResolversTypes = ResolversObject<{
   Channel: Channel;
   Creative: ResolverTypeWrapper<Omit<Creative, 'stats'> & { stats?: Maybe<ResolversTypes['CreativeStats']> }>;
   CreativeExposure: ResolverTypeWrapper<CreativeExposure>;
+  CreativeKind: CreativeKind;
   CreativeScore: ResolverTypeWrapper<CreativeScore>;
   CreativeScores: ResolverTypeWrapper<CreativeScores>;
   CreativeStats: ResolverTypeWrapper<CreativeStatsView>;
@@ -1644,7 +1690,13 @@ export type ProductStatsResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['ProductStats'] = ResolversParentTypes['ProductStats'],
 > = ResolversObject<{
+  clicks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ctr?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  impressions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchaseAmount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   views?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 

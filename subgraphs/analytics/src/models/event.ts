@@ -56,6 +56,8 @@ export interface MemberEventFilter {
   creativeId?: string;
   /** Only the events this hub service recorded. */
   recordedBy?: string;
+  /** Only purchases (PURCHASE: placed, with an amount) of this product. */
+  purchaseOf?: string;
 }
 
 /** Impressions and clicks clients reported for one variant of a creative. */
@@ -85,6 +87,14 @@ function daysFromTo(from: Date, to: Date, calendar: BankCalendar): DayKey[] {
 const MEMBER_BATCH = 1_000;
 
 /**
+ * A purchase: a completed flow that placed one. Products records flow_completed for every completed session (an
+ * account opened, a welcome coupon claimed, a product bought) and an `amount` (with its `currency`) only when the
+ * session's purchase step placed the purchase (with the `productId` bought); the lifecycle's purchases_90, the member
+ * rating, a product's purchases and a product card's experiment conversions all count these.
+ */
+export const PURCHASE = { name: 'flow_completed', 'properties.amount': { $exists: true } } as const;
+
+/**
  * Members' events of these names in `[from, to)`; the day bounds (the bank's days, as events are stamped) let the `day`
  * index narrow the read.
  */
@@ -103,15 +113,11 @@ function memberEventsMatch(
     ...(filter.channel ? { channel: filter.channel } : {}),
     ...(filter.creativeId ? { 'properties.creativeId': filter.creativeId } : {}),
     ...(filter.recordedBy ? { recordedBy: filter.recordedBy } : {}),
+    ...(filter.purchaseOf
+      ? { 'properties.amount': PURCHASE['properties.amount'], 'properties.productId': filter.purchaseOf }
+      : {}),
   };
 }
-
-/**
- * A purchase: a completed flow that placed one. Products records flow_completed for every completed session (an
- * account opened, a welcome coupon claimed, a product bought) and an `amount` (with its `currency`) only when the
- * session's purchase step placed the purchase; the lifecycle's purchases_90 and the member rating both count these.
- */
-export const PURCHASE = { name: 'flow_completed', 'properties.amount': { $exists: true } } as const;
 
 export class EventRepository {
   constructor(

@@ -1,5 +1,5 @@
-// Daily rollups: per bank day (BANK_TIME_ZONE), impressions and clicks per creative and variant, views per product, and
-// the members active per channel (one document each, so counting them is idempotent). Updated as events arrive and
+// Daily rollups: per bank day (BANK_TIME_ZONE), impressions and clicks per creative and variant; views, impressions,
+// clicks and purchases per product; and the members active per channel (one document each, so counting them is idempotent). Updated as events arrive and
 // rebuilt exactly from the events for days that are over.
 import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey, type DayKey } from '@bank-hub/shared';
@@ -18,6 +18,10 @@ export interface RollupDoc {
   impressions: number;
   clicks: number;
   views: number;
+  /** A product's purchases, as products recorded them (0 on a creative's; absent on documents older than them). */
+  purchases: number;
+  /** Their amounts per currency (ISO 4217): never summed across currencies. */
+  amounts: Record<string, number>;
   /**
    * Set by the rebuild: the document is exact, and live increments no longer touch it. Another process may still
    * write increments taken before midnight after the rebuild read their events; they would count twice.
@@ -46,9 +50,11 @@ export const rollupSchema = new Schema<RollupDoc>(
     impressions: { type: Number, required: true },
     clicks: { type: Number, required: true },
     views: { type: Number, required: true },
+    purchases: { type: Number, default: 0 },
+    amounts: { type: Schema.Types.Mixed, default: {} },
     sealed: { type: Boolean },
   },
-  { collection: 'rollups_daily', versionKey: false },
+  { collection: 'rollups_daily', versionKey: false, minimize: false },
 );
 rollupSchema.index({ kind: 1, subject: 1, day: 1 });
 rollupSchema.index({ day: 1 });
@@ -89,7 +95,13 @@ export interface RollupTotals {
   impressions: number;
   clicks: number;
   views: number;
+  purchases: number;
+  /** The purchases' amounts in the currency asked for alone. */
+  amount: number;
 }
+
+/** A currency a field path may name: ISO 4217's three capitals (BANK_CURRENCY is checked so at start). */
+const CURRENCY = /^[A-Z]{3}$/;
 
 export class RollupRepository {
   constructor(
@@ -105,10 +117,22 @@ export class RollupRepository {
     if (increments.length === 0) return;
     await ignoringSealed(
       this.model.bulkWrite(
-        increments.map(({ id, impressions, clicks, views, ...key }) => ({
+        increments.map(({ id, impressions, clicks, views, purchases, amounts, ...key }) => ({
           updateOne: {
             filter: { _id: id, sealed: { $ne: true } },
-            update: { $inc: { impressions, clicks, views }, $setOnInsert: key },
+            update: {
+              $inc: {
+                impressions,
+                clicks,
+                views,
+                purchases,
+                // Currencies are ISO codes (domain/rollups.ts keeps no other): plain field names.
+                ...Object.fromEntries(
+                  Object.entries(amounts).map(([currency, n]) => [`amounts.${currency}`, n]),
+                ),
+              },
+              $setOnInsert: key,
+            },
             upsert: true,
           },
         })),
@@ -147,8 +171,17 @@ export class RollupRepository {
     await this.markActive(actives);
   }
 
-  /** Sums per subject and variant over the days from `fromDay` on, for the given subjects of one kind (or all). */
-  totals(kind: RollupKind, subjects: readonly string[] | null, fromDay: string): Promise<RollupTotals[]> {
+  /**
+   * Sums per subject and variant over the days from `fromDay` on, for the given subjects of one kind (or all); purchase
+   * amounts in `currency` alone.
+   */
+  totals(
+    kind: RollupKind,
+    subjects: readonly string[] | null,
+    fromDay: string,
+    currency: string,
+  ): Promise<RollupTotals[]> {
+    if (!CURRENCY.test(currency)) throw new Error(`${currency} is no ISO 4217 currency code`);
     return this.model
       .aggregate<RollupTotals>([
         {
@@ -160,6 +193,9 @@ export class RollupRepository {
             impressions: { $sum: '$impressions' },
             clicks: { $sum: '$clicks' },
             views: { $sum: '$views' },
+            // Documents older than purchases have neither field: $sum counts them as 0.
+            purchases: { $sum: '$purchases' },
+            amount: { $sum: `$amounts.${currency}` },
           },
         },
         {
@@ -170,6 +206,8 @@ export class RollupRepository {
             impressions: 1,
             clicks: 1,
             views: 1,
+            purchases: 1,
+            amount: 1,
           },
         },
       ])

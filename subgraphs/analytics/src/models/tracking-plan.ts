@@ -62,6 +62,12 @@ export class TrackingPlanRepository {
       .exec();
   }
 
+  /** Stores a definition no event of its name has yet; one stored already is left as it is. */
+  async addIfMissing(definition: TrackedEventDoc): Promise<void> {
+    const { _id, ...rest } = definition;
+    await this.model.updateOne({ _id }, { $setOnInsert: rest }, { upsert: true }).exec();
+  }
+
   /** Adds or replaces a definition; returns it as stored. */
   async save(definition: TrackedEventDoc): Promise<TrackedEventDoc> {
     const { _id, ...rest } = definition;

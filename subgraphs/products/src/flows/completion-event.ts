@@ -37,7 +37,8 @@ function purchasedProductId(
  * The flow_completed event of a completed session: its id is the session's (so completing, replaying and relaying it
  * again records it once), its amount what a purchase step of the session placed (confirmed), if any, with `currency`,
  * the bought product's (`currencyOf`): an amount is never summed with another currency's, so one whose currency is not
- * known is left out.
+ * known is left out. `productId`, the product bought, only with a purchase placed: analytics counts a product's
+ * purchases, and an experiment's conversions on a product card, from this word of the server's alone.
  */
 export function flowCompletedEvent(
   session: Pick<FlowSessionDoc, '_id' | 'memberId' | 'outputs'>,
@@ -47,7 +48,8 @@ export function flowCompletedEvent(
 ): RelayedEventDoc {
   const purchase = placedPurchase(session, flow);
   const amount = purchase?.amount;
-  const currency = typeof purchase?.productId === 'string' ? currencyOf(purchase.productId) : null;
+  const productId = typeof purchase?.productId === 'string' ? purchase.productId : null;
+  const currency = productId !== null ? currencyOf(productId) : null;
   return {
     _id: session._id,
     name: 'flow_completed',
@@ -55,6 +57,7 @@ export function flowCompletedEvent(
     occurredAt: at,
     properties: {
       flowKey: flow.key,
+      ...(productId !== null ? { productId } : {}),
       ...(typeof amount === 'number' && Number.isFinite(amount) && currency !== null
         ? { amount, currency }
         : {}),
