@@ -63,9 +63,11 @@ x-mongo-env: &mongo-env
   EVENTS_PER_MEMBER_PER_MINUTE:
   ROLLUP_REBUILD_INTERVAL_MS:
   FLOW_SESSION_TTL_MINUTES:
-  # Analytics' background jobs: the lifecycle job and training the creative bandit (0 turns one off).
+  # Analytics' background jobs: the lifecycle job, training the creative bandit and measuring topics' heat (0 turns one
+  # off).
   LIFECYCLE_JOB_INTERVAL_MS: \${LIFECYCLE_JOB_INTERVAL_MS:-3600000}
   MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
+  TOPIC_HEAT_INTERVAL_MS: \${TOPIC_HEAT_INTERVAL_MS:-900000}
   # Engagement reads analytics' event feed this often to move tasks' progress (0 turns it off).
   TASK_FEED_INTERVAL_MS: \${TASK_FEED_INTERVAL_MS:-1000}
   # Products relays completed flows to analytics as flow_completed events this often (0 turns it off).

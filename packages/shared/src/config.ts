@@ -107,6 +107,8 @@ export const configSchema = z
     LIFECYCLE_JOB_INTERVAL_MS: jobInterval(60 * 60_000, 60_000),
     /** How often analytics trains a new version of the creative bandit from the rollups; 0 turns the job off. */
     MODEL_TRAINING_INTERVAL_MS: jobInterval(60 * 60_000, 60_000),
+    /** How often analytics measures topics' heat from their events and hands it to content; 0 turns the job off. */
+    TOPIC_HEAT_INTERVAL_MS: jobInterval(15 * 60_000, 60_000),
     /** How often engagement reads analytics' event feed to move tasks' progress; 0 turns it off. */
     TASK_FEED_INTERVAL_MS: jobInterval(1_000, 100),
     /**

@@ -14,6 +14,7 @@ import { RollupTally } from './domain/rollups';
 import { recentClosedDays } from './rollup-job';
 import type { AnalyticsRepositories } from './models';
 import type { EventDoc } from './models/event';
+import { HEAT, TOPIC_ID_PROPERTY } from './domain/topic-heat';
 import type { TrackedEventDoc, TrackedPropertyDoc } from './models/tracking-plan';
 
 const SEEDED_AT = new Date('2026-11-01T00:00:00Z');
@@ -85,6 +86,28 @@ export const PRODUCT_CARD_EVENTS: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy
     properties: productCard,
   },
   { _id: 'product_click', description: 'A product card was clicked.', properties: productCard },
+];
+
+/**
+ * The events that measure a topic's heat (domain/topic-heat.ts). Added to a stored plan that lacks them as analytics
+ * starts (ensureRecordedProperties): a plan seeded before them would refuse every one.
+ */
+const TOPIC_TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] = [
+  {
+    _id: 'topic_view',
+    description: 'A hot topic was viewed: its card seen, or its page opened.',
+    properties: [TOPIC_ID_PROPERTY, property('pageId', 'ID', 'The page its card was on, if any.')],
+  },
+  {
+    _id: 'topic_click',
+    description: "A hot topic's card was tapped.",
+    properties: [TOPIC_ID_PROPERTY, property('pageId', 'ID', 'The page its card was on, if any.')],
+  },
+  {
+    _id: 'topic_share',
+    description: 'A member shared a hot topic.',
+    properties: [TOPIC_ID_PROPERTY, property('target', 'STRING', 'Where to, e.g. wechat.')],
+  },
 ];
 
 export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] = [
@@ -173,6 +196,7 @@ export const TRACKING_PLAN: Omit<TrackedEventDoc, 'updatedAt' | 'updatedBy'>[] =
     description: 'A member shared something.',
     properties: [property('contentId', 'ID', 'What was shared.'), property('target', 'STRING', 'Where to.')],
   },
+  ...TOPIC_TRACKING_PLAN,
 ];
 
 /** Home page creatives of the APP seed with the share of impressions that get a click. */
@@ -199,6 +223,22 @@ const VIEWED_PRODUCTS: [id: string, type: string][] = [
   ['P-DP-007', 'DEPOSIT'],
   ['P-FD-009', 'FUND'],
   ['P-IN-003', 'INSURANCE'],
+];
+/**
+ * Content's demo topics, hottest first, with the views their readers give them a day: what the topic heat job measures
+ * them by (content's seeded heat is replaced by what it measures).
+ */
+const TOPIC_READERS: [topicId: string, viewsPerDay: number][] = [
+  ['T-RATE-CUT', 60],
+  ['T-GOLD', 52],
+  ['T-PENSION', 45],
+  ['T-TRAVEL', 38],
+  ['T-STUDENT', 32],
+  ['T-FUNDS', 27],
+  ['T-FRAUD', 23],
+  ['T-MORTGAGE', 19],
+  ['T-HEALTH', 14],
+  ['T-ESG', 9],
 ];
 const FLOWS = ['buy-wealth', 'open-account', 'welcome-benefit'];
 const CHANNELS: EventDoc['channel'][] = ['APP', 'APP', 'APP', 'WEB', 'MINI_PROGRAM'];
@@ -302,7 +342,49 @@ export function seedHistory(now: Date, calendar: BankCalendar, options: HistoryO
       if (next() < 0.04) events.push(event('share', { contentId: 'TP-001', target: 'wechat' }));
     });
   }
-  return events.filter((event) => event.occurredAt <= now);
+  return [...events, ...topicHistory(now, calendar, Math.min(options.days, HEAT.windowDays))].filter(
+    (event) => event.occurredAt <= now,
+  );
+}
+
+/**
+ * Views, clicks (one in eight views) and shares (one in forty) of content's demo topics over the last `days` days, from
+ * readers without a member token: they measure the topics and make no member look active. Their own random sequence
+ * leaves members' histories as they were.
+ */
+function topicHistory(now: Date, calendar: BankCalendar, days: number): EventDoc[] {
+  const next = mulberry32(20261127);
+  const events: EventDoc[] = [];
+  const today = calendar.dayOf(now);
+  for (let back = days - 1; back >= 0; back--) {
+    const dayStart = calendar.startOf(addDays(today, -back)).getTime();
+    for (const [topicId, viewsPerDay] of TOPIC_READERS) {
+      const views = Math.round(viewsPerDay * (0.8 + 0.4 * next()));
+      const counts: [string, number][] = [
+        ['topic_view', views],
+        ['topic_click', Math.round(views / 8)],
+        ['topic_share', Math.round(views / 40)],
+      ];
+      for (const [name, count] of counts) {
+        for (let k = 0; k < count; k++) {
+          const at = new Date(dayStart + Math.floor(next() * 20 * 3_600_000));
+          const deviceId = `seed-reader-${Math.floor(next() * 500)}`;
+          events.push({
+            _id: `${deviceId}:seed-${topicId}-${name}-${back}-${k}`,
+            name,
+            memberId: null,
+            deviceId,
+            channel: 'APP',
+            occurredAt: at,
+            receivedAt: at,
+            day: calendar.dayOf(at),
+            properties: { topicId },
+          });
+        }
+      }
+    }
+  }
+  return events;
 }
 
 /** How much history `npm start` seeds; tests ask for less when they do not need it. */
@@ -356,17 +438,17 @@ export async function seedAnalytics(
 }
 
 /**
- * Adds to a stored tracking plan the properties hub services record that it may lack, having been seeded before them:
- * analytics refuses an event with a property its plan does not define, and the relay drops what is refused. Adds the
- * product cards' events too, which the snippet sends.
+ * Adds to a stored tracking plan the properties hub services record, and the events the hub measures, that it may lack,
+ * having been seeded before them: analytics refuses an event with a property or a name its plan does not define, and
+ * the relay drops what is refused. Adds the product cards' events (which the snippet sends) and the topics' events.
  */
 export async function ensureRecordedProperties(repos: AnalyticsRepositories): Promise<void> {
   await repos.plan.addPropertyIfMissing('flow_completed', FLOW_COMPLETED_CURRENCY);
   await repos.plan.addPropertyIfMissing('flow_completed', FLOW_COMPLETED_PRODUCT);
-  // The snippet sends these for product cards; an operator's own definition of one of these names is kept, and an
-  // empty plan is the seed's to fill (it would take one holding these for seeded).
+  // An operator's own definition of one of these names is kept, and an empty plan is the seed's to fill (it would take
+  // one holding these for seeded).
   if (!(await isSeeded(repos))) return;
-  for (const definition of PRODUCT_CARD_EVENTS)
+  for (const definition of [...PRODUCT_CARD_EVENTS, ...TOPIC_TRACKING_PLAN])
     await repos.plan.addIfMissing({ ...definition, updatedAt: SEEDED_AT, updatedBy: 'seed' });
 }
 

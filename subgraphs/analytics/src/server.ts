@@ -1,6 +1,6 @@
 // Builds the analytics subgraph server on a database connection: the event sink with its rollup writer, the per-device
 // and per-member rate limits, and the background jobs (rebuilding ended days' rollups, the lifecycle job, training the
-// creative bandit); all of them stop with the server.
+// creative bandit, measuring topics' heat); all of them stop with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   BankCalendar,
@@ -21,6 +21,7 @@ import { openRepositories } from './models';
 import { resolvers } from './resolvers';
 import { ensureRecordedProperties } from './seed';
 import { rebuildRecentDays } from './rollup-job';
+import { runTopicHeatJob } from './topic-heat-job';
 import { loadActiveBandit } from './scores';
 import { MongoEventSink, RollupWriter } from './sink';
 
@@ -72,6 +73,13 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
         if (await trainOnSchedule(repos, calendar, SERVICE_IDENTITY.subject!, interval, new Date()))
           bandit.invalidate();
       },
+      logger,
+      FIRST_RUN_DELAY_MS,
+    ),
+    scheduleJob(
+      'topic-heat',
+      config.TOPIC_HEAT_INTERVAL_MS,
+      () => runTopicHeatJob({ repos, graph, calendar, logger }),
       logger,
       FIRST_RUN_DELAY_MS,
     ),

@@ -1,5 +1,5 @@
-// Operator use cases: create and edit pages and creatives, move them through the approval workflow, and audit
-// every change. Input is checked completely before anything is written.
+// Operator use cases: create and edit pages, creatives and topics, move them through the approval workflow, and audit
+// every change; and the heat the topic heat job measures. Input is checked completely before anything is written.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, badInput, checked, conflict, hubError, notFound } from '@bank-hub/shared';
 import { codeReferences } from '@bank-hub/targeting';
@@ -16,14 +16,16 @@ import {
 } from './domain/validation';
 import { experimentEndAfterStep, experimentStartAfterStep } from './domain/experiment';
 import { unsafeMedia } from './domain/media';
+import { checkTopicHeats, checkTopicInput, type TopicInput } from './domain/topic';
 import type { CreativeDoc, CreativeKind } from './models/creative';
+import type { TopicDoc, TopicHeat } from './models/media';
 import type { Channel, PageDoc } from './models/page';
 
 export interface Operator {
   id: string;
 }
 
-export type WorkflowTargetType = 'PAGE' | 'CREATIVE';
+export type WorkflowTargetType = 'PAGE' | 'CREATIVE' | 'TOPIC';
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
@@ -64,6 +66,17 @@ async function creativeOrNotFound(ctx: ContentContext, id: string): Promise<Crea
   const [creative] = await ctx.repos.creatives.findByIds([id]);
   if (!creative) throw notFound('creative', id);
   return creative;
+}
+
+/** The topic, given its workflow state first if it was imported without one (see TopicRepository.adoptImported). */
+async function topicOrNotFound(ctx: ContentContext, id: string): Promise<TopicDoc> {
+  const [found] = await ctx.repos.topics.findByIds([id]);
+  if (!found) throw notFound('topic', id);
+  if (found.status) return found;
+  await ctx.repos.topics.adoptImported([id]);
+  const [adopted] = await ctx.repos.topics.findByIds([id]);
+  if (!adopted) throw notFound('topic', id);
+  return adopted;
 }
 
 /** Creatives are created, edited and published only on a page that is not archived: members never see them. */
@@ -176,7 +189,9 @@ const UNPLACEABLE = 'does not exist or cannot be placed';
 async function mediaProblem(ctx: ContentContext, kind: CreativeKind, refId: string): Promise<string | null> {
   const problems =
     kind === 'TOPIC'
-      ? (await ctx.repos.topics.findByIds([refId])).map((topic) => unsafeMedia('TOPIC', topic))
+      ? (await ctx.repos.topics.findByIds([refId]))
+          .filter((topic) => topic.status !== 'ARCHIVED')
+          .map((topic) => unsafeMedia('TOPIC', topic))
       : kind === 'LIVE'
         ? (await ctx.repos.liveStreams.findByIds([refId])).map((stream) => unsafeMedia('LIVE', stream))
         : (await ctx.repos.videos.findByIds([refId])).map((video) => unsafeMedia('VIDEO', video));
@@ -269,6 +284,62 @@ export async function updateCreative(
   return after;
 }
 
+export async function createTopic(
+  ctx: ContentContext,
+  operator: Operator,
+  input: TopicInput,
+): Promise<TopicDoc> {
+  const fields = checked(() => checkTopicInput(input));
+  const topic: TopicDoc = {
+    _id: `TP-${randomUUID()}`,
+    ...fields,
+    // Measured from members' events by analytics' topic heat job; a new topic starts cold.
+    heat: 0,
+    status: 'DRAFT',
+    version: 1,
+    lastEditedBy: operator.id,
+    approvedBy: null,
+    updatedAt: new Date(),
+    pending: null,
+  };
+  await ctx.repos.topics.insert(topic);
+  await audit(ctx, operator, 'createTopic', 'TOPIC', topic._id, null, topic);
+  return topic;
+}
+
+export async function updateTopic(
+  ctx: ContentContext,
+  operator: Operator,
+  id: string,
+  input: TopicInput,
+  expectedVersion: number | null = null,
+): Promise<TopicDoc> {
+  const fields = checked(() => checkTopicInput(input));
+  const before = await topicOrNotFound(ctx, id);
+  checkReviewedVersion('topic', before, expectedVersion);
+  const edited = edit(before, fields, operator.id, new Date());
+  if (!edited.ok)
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `topic ${id}: ${edited.message}`, { state: before.status });
+  const after = await ctx.repos.topics.replaceIfVersion(edited.doc, before.version);
+  if (!after) throw conflict(`topic ${id} was changed by someone else; reload and retry`);
+  await audit(ctx, operator, 'updateTopic', 'TOPIC', id, before, after);
+  return after;
+}
+
+/**
+ * Stores the heats analytics measured (service scope): only those that differ are written, so a replay changes nothing,
+ * and pages are told only when one did. Ids no topic has are reported, not stored.
+ */
+export async function setTopicHeat(
+  ctx: ContentContext,
+  scores: readonly TopicHeat[],
+): Promise<{ changed: number; unchanged: number; unknownTopicIds: string[] }> {
+  const heats = checked(() => checkTopicHeats(scores));
+  const { changed, unknownIds } = await ctx.repos.topics.setHeat(heats);
+  if (changed > 0) await ctx.published.changed();
+  return { changed, unchanged: heats.length - unknownIds.length - changed, unknownTopicIds: unknownIds };
+}
+
 export interface WorkflowOutcome {
   type: WorkflowTargetType;
   id: string;
@@ -279,7 +350,30 @@ export interface WorkflowOutcome {
   version: number;
 }
 
-/** Moves a page or creative one workflow step; guarded by version so two approvers cannot both act. */
+/**
+ * The topic after a workflow step: what goes live is held to the media library's rules again (it may have been stored
+ * before they were checked), and it is written only if nobody changed it since.
+ */
+async function stepTopic(
+  ctx: ContentContext,
+  operator: Operator,
+  target: { id: string; expectedVersion?: number | null },
+  action: WorkflowAction,
+  now: Date,
+) {
+  const topic = await topicOrNotFound(ctx, target.id);
+  checkReviewedVersion('topic', topic, target.expectedVersion);
+  const result = step(topic, action, operator.id, now);
+  if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
+  const unsafe = result.status === 'PUBLISHED' ? unsafeMedia('TOPIC', result.doc) : null;
+  if (unsafe)
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `topic ${target.id} cannot be shown to members: ${unsafe}`);
+  const after = await ctx.repos.topics.replaceIfVersion(result.doc, topic.version);
+  if (!after) throw conflict(`topic ${target.id} was changed by someone else; reload and retry`);
+  return { before: topic, stepped: { ...result, after } };
+}
+
+/** Moves a page, creative or topic one workflow step; guarded by version so two approvers cannot both act. */
 export async function runWorkflow(
   ctx: ContentContext,
   operator: Operator,
@@ -291,9 +385,11 @@ export async function runWorkflow(
   const now = new Date();
   // The version changes with every edit and step: with the version the operator reviewed, a stale approval of an
   // edited draft is refused.
-  let before: PageDoc | CreativeDoc;
-  let stepped: { after: PageDoc | CreativeDoc; status: PageDoc['status']; live: boolean };
-  if (target.type === 'PAGE') {
+  let before: PageDoc | CreativeDoc | TopicDoc;
+  let stepped: { after: PageDoc | CreativeDoc | TopicDoc; status: PageDoc['status']; live: boolean };
+  if (target.type === 'TOPIC') {
+    ({ before, stepped } = await stepTopic(ctx, operator, target, action, now));
+  } else if (target.type === 'PAGE') {
     const page = await pageOrNotFound(ctx, target.id);
     checkReviewedVersion('page', page, target.expectedVersion);
     const result = step(page, action, operator.id, now);

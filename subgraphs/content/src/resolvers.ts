@@ -26,22 +26,24 @@ import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } 
 import { recommendedProducts } from './recommendations';
 import { reviewOf } from '@bank-hub/shared';
 import type { CreativeDoc } from './models/creative';
-import type { LiveStatus } from './models/media';
+import { withWorkflowState, type LiveStatus, type TopicDoc } from './models/media';
 import type { Channel } from './models/page';
 import type { Resolvers } from './generated/resolvers';
 import {
   createCreative,
   createPage,
+  createTopic,
   runWorkflow,
+  setTopicHeat,
   updateCreative,
   updatePage,
+  updateTopic,
   type Operator,
 } from './operations';
+import { CONTENT_ID, TOPIC_LIMITS } from './domain/topic';
 
 const MAX_LIST = 50;
 const MAX_PAGE = 100;
-/** The ids of pages and creatives: the hub's (PG-…, CR-…) and those of data loaded by other means. */
-const LISTED_ID = /^[\w.:-]{1,200}$/;
 
 /** Live streams as lists give them: on air, then scheduled, then ended. */
 const LIVE_ORDER: readonly LiveStatus[] = ['LIVE', 'SCHEDULED', 'ENDED'];
@@ -54,7 +56,7 @@ function operator(ctx: ContentContext): Operator {
 function listPage(first: number | null | undefined, after: string | null | undefined) {
   return {
     size: checkCount(first ?? 20, MAX_PAGE, 'first'),
-    afterId: after ? decodeCursor(after, LISTED_ID, 'after') : null,
+    afterId: after ? decodeCursor(after, CONTENT_ID, 'after') : null,
   };
 }
 
@@ -102,6 +104,14 @@ const operatorOnly =
   (creative: CreativeDoc, _args: unknown, ctx: ContentContext): CreativeDoc[K] => {
     operator(ctx);
     return creative[field];
+  };
+
+/** A topic's workflow field, which only operators may read. */
+const topicWorkflow =
+  <K extends keyof TopicDoc>(field: K) =>
+  (topic: TopicDoc, _args: unknown, ctx: ContentContext): TopicDoc[K] => {
+    operator(ctx);
+    return withWorkflowState(topic, ctx.now)[field];
   };
 
 const placedItemType = (item: SlotItemView) => item.__typename;
@@ -186,9 +196,21 @@ export const resolvers: Resolvers = {
     },
     // Media the library holds unchecked is left out (see domain/media.ts), so a list may come short of `first`.
     topics: async (_parent, { first }, ctx) =>
-      (await ctx.repos.topics.firstBy('heat', 'desc', listSize(first))).filter(
+      (await ctx.repos.topics.hottest(listSize(first))).filter(
         (topic) => unsafeMedia('TOPIC', topic) === null,
       ),
+    managedTopics: async (_parent, { status, awaitingReview, first, after }, ctx) => {
+      operator(ctx);
+      const { size, afterId } = listPage(first, after);
+      const filter = { status: status ?? null, awaitingReview: awaitingReview ?? false };
+      return toConnection(await ctx.repos.topics.list(filter, size + 1, afterId), size);
+    },
+    measuredTopicIds: (_parent, { first, after }, ctx) => {
+      requireScope(ctx.identity, Scope.SERVICE);
+      const size = checkCount(first ?? TOPIC_LIMITS.heatBatch, TOPIC_LIMITS.heatBatch, 'first');
+      if (after && !CONTENT_ID.test(after)) throw badInput('after must be a topic id', 'after');
+      return ctx.repos.topics.activeIds(size, after ?? null);
+    },
     liveStreams: async (_parent, { status, first }, ctx) => {
       const size = listSize(first);
       // By state, not by start alone: ended streams pile up over the years and would come first for ever.
@@ -215,6 +237,13 @@ export const resolvers: Resolvers = {
     createCreative: (_parent, { input }, ctx) => createCreative(ctx, operator(ctx), input),
     updateCreative: (_parent, { id, input, expectedVersion }, ctx) =>
       updateCreative(ctx, operator(ctx), id, input, expectedVersion),
+    createTopic: (_parent, { input }, ctx) => createTopic(ctx, operator(ctx), input),
+    updateTopic: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateTopic(ctx, operator(ctx), id, input, expectedVersion),
+    setTopicHeat: (_parent, { scores }, ctx) => {
+      requireScope(ctx.identity, Scope.SERVICE);
+      return setTopicHeat(ctx, scores);
+    },
     submitForReview: (_parent, { target }, ctx) => runWorkflow(ctx, operator(ctx), target, 'submit'),
     approve: (_parent, { target }, ctx) => runWorkflow(ctx, operator(ctx), target, 'approve'),
     reject: (_parent, { target, reason }, ctx) => runWorkflow(ctx, operator(ctx), target, 'reject', reason),
@@ -249,7 +278,18 @@ export const resolvers: Resolvers = {
       return reviewOf(creative);
     },
   },
-  Topic: { id: (doc) => doc._id },
+  Topic: {
+    id: (doc) => doc._id,
+    status: topicWorkflow('status'),
+    version: topicWorkflow('version'),
+    lastEditedBy: topicWorkflow('lastEditedBy'),
+    approvedBy: topicWorkflow('approvedBy'),
+    updatedAt: topicWorkflow('updatedAt'),
+    pendingRevision: (topic, _args, ctx) => {
+      operator(ctx);
+      return reviewOf(withWorkflowState(topic, ctx.now));
+    },
+  },
   LiveStream: { id: (doc) => doc._id, status: (doc, _args, ctx) => liveStatus(doc, ctx.now) },
   Video: { id: (doc) => doc._id },
 };

@@ -6,7 +6,7 @@ import { Revisions } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { ContentRepositories } from './models';
 import type { CreativeDoc, CreativeKind, VariantDoc } from './models/creative';
-import type { LiveStreamDoc, TopicDoc, VideoDoc } from './models/media';
+import { importedState, type LiveStreamDoc, type TopicDoc, type VideoDoc } from './models/media';
 import type { Channel, PageDoc, ProductType, SlotDoc, SlotTemplate } from './models/page';
 import type { ContentStatus } from '@bank-hub/shared';
 
@@ -42,6 +42,8 @@ export const TOPICS: TopicDoc[] = [
   heat: heat as number,
   coverUrl: `${CDN}/topics/${(_id as string).toLowerCase()}.jpg`,
   tags: tags as string[],
+  // The demo's topics come as the bank's media systems would import them: published.
+  ...importedState(SEEDED_AT),
 }));
 
 const HOUR_MS = 3_600_000;

@@ -1,8 +1,10 @@
 // What events add to the daily rollups: impressions and clicks per creative and variant; views, impressions, clicks and
-// purchases per product; active members per channel. The same functions serve the live increments and the exact rebuild
-// of a day. Days are the bank's business days (BANK_TIME_ZONE): an event's `day` is stamped at ingest.
+// purchases per product; views, clicks and shares per topic; active members per channel. The same functions serve the
+// live increments and the exact rebuild of a day. Days are the bank's business days (BANK_TIME_ZONE): an event's `day`
+// is stamped at ingest.
 import { addDays, type DayKey } from '@bank-hub/shared';
 import type { EventDoc } from '../models/event';
+import { TOPIC_EVENTS, isTopicEvent } from './topic-heat';
 import type { ExposureDoc } from '../models/exposure';
 import type { DailyActiveDoc, RollupDoc, RollupIncrement, RollupKind } from '../models/rollup';
 import { PRODUCTS_SERVICE } from './events';
@@ -101,6 +103,19 @@ function incrementOf(event: EventDoc, products: CountedProducts): RollupIncremen
       ...(event.name === 'creative_impression' ? { impressions: 1 } : { clicks: 1 }),
     };
   }
+  const topic = text(event.properties.topicId);
+  if (isTopicEvent(event.name) && topic) {
+    return {
+      id: rollupId(event.day, 'topic', topic, null),
+      day: event.day,
+      kind: 'topic',
+      subject: topic,
+      variant: null,
+      ...zero(),
+      shares: 0,
+      [TOPIC_EVENTS[event.name]]: 1,
+    };
+  }
   const product = (productId: string) => ({
     id: rollupId(event.day, 'product', productId, null),
     day: event.day,
@@ -190,6 +205,7 @@ export class RollupTally {
     known.views += increment.views;
     known.purchases += increment.purchases;
     known.amounts = addAmounts(known.amounts, increment.amounts);
+    if (increment.shares) known.shares = (known.shares ?? 0) + increment.shares;
   }
 }
 

@@ -1,18 +1,20 @@
 // Daily rollups: per bank day (BANK_TIME_ZONE), impressions and clicks per creative and variant; views, impressions,
-// clicks and purchases per product; and the members active per channel (one document each, so counting them is idempotent). Updated as events arrive and
+// clicks and purchases per product; views, clicks and shares per topic; and the members active per channel (one
+// document each, so counting them is idempotent). Updated as events arrive and
 // rebuilt exactly from the events for days that are over.
 import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey, type DayKey } from '@bank-hub/shared';
 import type { Channel, VariantCounts } from './event';
+import type { TopicDay } from '../domain/topic-heat';
 
-export type RollupKind = 'creative' | 'product';
+export type RollupKind = 'creative' | 'product' | 'topic';
 
 export interface RollupDoc {
   /** `<day>|<kind>|<subject>|<variant or empty>`. */
   _id: string;
   day: string;
   kind: RollupKind;
-  /** The creative or product id. */
+  /** The creative, product or topic id. */
   subject: string;
   variant: string | null;
   impressions: number;
@@ -22,6 +24,8 @@ export interface RollupDoc {
   purchases: number;
   /** Their amounts per currency (ISO 4217): never summed across currencies. */
   amounts: Record<string, number>;
+  /** Topics' shares; absent on documents written before topics were measured. */
+  shares?: number;
   /**
    * Set by the rebuild: the document is exact, and live increments no longer touch it. Another process may still
    * write increments taken before midnight after the rebuild read their events; they would count twice.
@@ -52,6 +56,7 @@ export const rollupSchema = new Schema<RollupDoc>(
     views: { type: Number, required: true },
     purchases: { type: Number, default: 0 },
     amounts: { type: Schema.Types.Mixed, default: {} },
+    shares: { type: Number },
     sealed: { type: Boolean },
   },
   { collection: 'rollups_daily', versionKey: false, minimize: false },
@@ -117,7 +122,7 @@ export class RollupRepository {
     if (increments.length === 0) return;
     await ignoringSealed(
       this.model.bulkWrite(
-        increments.map(({ id, impressions, clicks, views, purchases, amounts, ...key }) => ({
+        increments.map(({ id, impressions, clicks, views, purchases, amounts, shares, ...key }) => ({
           updateOne: {
             filter: { _id: id, sealed: { $ne: true } },
             update: {
@@ -126,6 +131,7 @@ export class RollupRepository {
                 clicks,
                 views,
                 purchases,
+                ...(shares ? { shares } : {}),
                 // Currencies are ISO codes (domain/rollups.ts keeps no other): plain field names.
                 ...Object.fromEntries(
                   Object.entries(amounts).map(([currency, n]) => [`amounts.${currency}`, n]),
@@ -212,6 +218,24 @@ export class RollupRepository {
         },
       ])
       .exec();
+  }
+
+  /** Per topic named and bank day from `fromDay` on, its views, clicks and shares. */
+  async topicDays(topicIds: readonly string[], fromDay: DayKey): Promise<Map<string, TopicDay[]>> {
+    const rows = await this.model
+      .find(
+        { kind: 'topic', subject: { $in: [...topicIds] }, day: { $gte: fromDay } },
+        { _id: 0, subject: 1, day: 1, views: 1, clicks: 1, shares: 1 },
+      )
+      .lean<Pick<RollupDoc, 'subject' | 'day' | 'views' | 'clicks' | 'shares'>[]>()
+      .exec();
+    const byTopic = new Map<string, TopicDay[]>();
+    for (const { subject, day, views, clicks, shares } of rows) {
+      const days = byTopic.get(subject) ?? [];
+      days.push({ day, views, clicks, shares: shares ?? 0 });
+      byTopic.set(subject, days);
+    }
+    return byTopic;
   }
 
   /** Per variant named, the impressions and clicks of one creative from `fromDay` to `toDay`, both included. */

@@ -1,13 +1,13 @@
-// What of the media library may reach members. Topics, live streams and videos come into the library from outside the
-// hub's checked mutations (the seed, imports from the bank's media systems), so before one is placed on a page, listed
-// or referenced by a creative, it is held to the rules operators' own text and links are: https URLs only (no
+// What of the media library may reach members. Live streams and videos come into the library from outside the hub's
+// checked mutations (the seed, imports from the bank's media systems), and topics may too (operators' own are checked
+// by domain/topic.ts), so before one is placed on a page, listed, approved or referenced by a creative, it is held to the rules operators' own text and links are: https URLs only (no
 // javascript: or data: cover a channel could render), and no control or invisible formatting characters (a
 // bidirectional override shows members a title other than the one stored), and a live stream must not end before it
 // starts (one that does is never on air: announced as scheduled, it would silently never come).
 import { HTTPS_URL, InputProblem, visibleText } from '@bank-hub/shared';
-import type { LiveStreamDoc, TopicDoc, VideoDoc } from '../models/media';
+import type { LiveStreamDoc, TopicFields, VideoDoc } from '../models/media';
 
-type Shown = { TOPIC: TopicDoc; LIVE: LiveStreamDoc; VIDEO: VideoDoc };
+type Shown = { TOPIC: TopicFields; LIVE: LiveStreamDoc; VIDEO: VideoDoc };
 
 /** The fields a member reads of each kind: text, and URLs a channel loads or opens. */
 const READ: { [K in keyof Shown]: { text: readonly (keyof Shown[K])[]; urls: readonly (keyof Shown[K])[] } } =

@@ -531,10 +531,11 @@ export type Mutation = {
   /**
    * Publishes what is IN_REVIEW: the content, or its pending revision, which then replaces the published fields. The
    * approver must not be its last editor (four eyes); a creative of an archived page is not published, nor a page whose
-   * slots' templates cannot show their creatives. Operator scope.
+   * slots' templates cannot show their creatives, nor a topic members may not be shown (FAILED_PRECONDITION). Operator
+   * scope.
    */
   approve: WorkflowResult;
-  /** Withdraws a page or creative for good, with any pending revision. Operator scope. */
+  /** Withdraws a page, creative or topic for good, with any pending revision. Operator scope. */
   archive: WorkflowResult;
   /** Creates a creative as a DRAFT, on a page that is not archived. Operator scope. */
   createCreative: Creative;
@@ -543,8 +544,16 @@ export type Mutation = {
    * be used again. Operator scope.
    */
   createPage: PageConfig;
+  /** Creates a topic as a DRAFT, with no heat yet; members see it once a second operator approves it. Operator scope. */
+  createTopic: Topic;
   /** Sends what is IN_REVIEW back to DRAFT. Operator scope. */
   reject: WorkflowResult;
+  /**
+   * Sets topics' measured heat (at most 500 a call, each topic once): only heats that differ are written, so a replay
+   * changes nothing, and pages see a change within SNAPSHOT_REFRESH_MS. Ids no topic has are reported, not stored.
+   * Service scope: analytics' topic heat job calls it.
+   */
+  setTopicHeat: TopicHeatResult;
   /** Submits a DRAFT (or a pending revision in DRAFT) for approval. Operator scope. */
   submitForReview: WorkflowResult;
   /**
@@ -561,6 +570,12 @@ export type Mutation = {
    * since is refused with CONFLICT and changes nothing. Operator scope.
    */
   updatePage: PageConfig;
+  /**
+   * Edits a topic. An unpublished topic is edited in place and returns to DRAFT; a published one keeps serving while the
+   * edit waits as its pending revision. With `expectedVersion`, an edit of a topic changed since is refused with
+   * CONFLICT and changes nothing. Operator scope.
+   */
+  updateTopic: Topic;
 };
 
 export type MutationApproveArgs = {
@@ -579,9 +594,17 @@ export type MutationCreatePageArgs = {
   input: PageInput;
 };
 
+export type MutationCreateTopicArgs = {
+  input: TopicInput;
+};
+
 export type MutationRejectArgs = {
   reason: Scalars['String']['input'];
   target: WorkflowTarget;
+};
+
+export type MutationSetTopicHeatArgs = {
+  scores: Array<TopicHeatInput>;
 };
 
 export type MutationSubmitForReviewArgs = {
@@ -598,6 +621,12 @@ export type MutationUpdatePageArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: PageInput;
+};
+
+export type MutationUpdateTopicArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+  input: TopicInput;
 };
 
 /** A member's personalized page. */
@@ -833,11 +862,21 @@ export type Query = {
    */
   liveStreams: Array<LiveStream>;
   /**
+   * Topics as operators manage them, by id, a page at a time (`after`: the `endCursor` of the page before): those not
+   * archived, or those in `status`. Operator scope.
+   */
+  managedTopics: TopicConnection;
+  /** The ids of topics not archived, by id, after `after`: the topics analytics' topic heat job measures. Service scope. */
+  measuredTopicIds: Array<Scalars['ID']['output']>;
+  /**
    * Pages as configured, by id, a page at a time (`after`: the `endCursor` of the page before): those not archived, or
    * those in `status`. Operator or builder scope.
    */
   pages: PageConfigConnection;
-  /** Hot topics, hottest first; media members may not be shown (see CONTENT_UNAVAILABLE) is left out. */
+  /**
+   * Hot topics members may be shown (published, or imported), hottest first; media members may not be shown (see
+   * CONTENT_UNAVAILABLE) is left out. first: 1 to 50.
+   */
   topics: Array<Topic>;
   /** Short videos published by now, newest first; media members may not be shown (see CONTENT_UNAVAILABLE) is left out. */
   videos: Array<Video>;
@@ -867,6 +906,18 @@ export type QueryCreativesArgs = {
 export type QueryLiveStreamsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<LiveStatus>;
+};
+
+export type QueryManagedTopicsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<ContentStatus>;
+};
+
+export type QueryMeasuredTopicIdsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type QueryPagesArgs = {
@@ -980,21 +1031,36 @@ export type SlotTemplate =
   /** A feed of short videos (VideoCard). */
   | 'VIDEO_FEED';
 
-/** A hot topic (热点话题). */
+/** A hot topic (热点话题). Operators create and edit it through the approval workflow; members see it once published. */
 export type Topic = {
   __typename?: 'Topic';
+  /** Operator who approved the current version. Operator scope. */
+  approvedBy?: Maybe<Scalars['String']['output']>;
   /** Cover image URL. */
   coverUrl: Scalars['String']['output'];
-  /** Heat score; higher is hotter. */
+  /**
+   * Heat score; higher is hotter. Measured, never typed: analytics' topic heat job sets it from members' views, clicks and
+   * shares of the topic over 30 days, each day's counting half as much every three days (see the README).
+   */
   heat: Scalars['Int']['output'];
   /** Topic id. */
   id: Scalars['ID']['output'];
+  /** Operator who last edited it (may not approve it); import for a topic imported as published. Operator scope. */
+  lastEditedBy: Scalars['String']['output'];
+  /** An edit of the published topic waiting for approval; the published topic serves until then. Operator scope. */
+  pendingRevision?: Maybe<PendingRevision>;
+  /** Workflow status; an imported topic comes PUBLISHED. Operator scope. */
+  status: ContentStatus;
   /** Summary. */
   summary: Scalars['String']['output'];
   /** Topic tags. */
   tags: Array<Scalars['String']['output']>;
   /** Title. */
   title: Scalars['String']['output'];
+  /** When it last changed. Operator scope. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** Incremented on every edit and workflow step. Operator scope. */
+  version: Scalars['Int']['output'];
 };
 
 /** A card for a hot topic. */
@@ -1010,6 +1076,55 @@ export type TopicCard = PlacedItem & {
   topic: Topic;
   /** The experiment variant shown. */
   variant?: Maybe<Scalars['String']['output']>;
+};
+
+/** A page of topics as operators manage them, by id. */
+export type TopicConnection = {
+  __typename?: 'TopicConnection';
+  /** The topics on this page of results. */
+  edges: Array<TopicEdge>;
+  /** Where this page of results ends. */
+  pageInfo: PageInfo;
+};
+
+/** A topic with its cursor. */
+export type TopicEdge = {
+  __typename?: 'TopicEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The topic. */
+  node: Topic;
+};
+
+/** One topic's measured heat, as the topic heat job hands it over. */
+export type TopicHeatInput = {
+  /** Its heat: a whole number from 0 to 2147483647. */
+  heat: Scalars['Int']['input'];
+  /** The topic. */
+  topicId: Scalars['ID']['input'];
+};
+
+/** What one setTopicHeat call changed. */
+export type TopicHeatResult = {
+  __typename?: 'TopicHeatResult';
+  /** Topics whose heat changed. */
+  changed: Scalars['Int']['output'];
+  /** Topics whose heat was already the one given. */
+  unchanged: Scalars['Int']['output'];
+  /** Ids given that no topic has: nothing was stored for them. */
+  unknownTopicIds: Array<Scalars['ID']['output']>;
+};
+
+/** A topic to create or edit. */
+export type TopicInput = {
+  /** Cover image: an https URL. */
+  coverUrl: Scalars['String']['input'];
+  /** Summary, 1 to 300 characters, without control or invisible formatting characters. */
+  summary: Scalars['String']['input'];
+  /** Tags (keywords), at most 10, each 1 to 20 characters and given once. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Title, 1 to 60 characters, without control or invisible formatting characters. */
+  title: Scalars['String']['input'];
 };
 
 /** A variant of a creative for an A/B test. */
@@ -1082,7 +1197,7 @@ export type WorkflowTarget = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** Its id. */
   id: Scalars['ID']['input'];
-  /** A page or a creative. */
+  /** A page, a creative or a topic. */
   type: WorkflowTargetType;
 };
 
@@ -1091,7 +1206,9 @@ export type WorkflowTargetType =
   /** A creative. */
   | 'CREATIVE'
   /** A page and its slots. */
-  | 'PAGE';
+  | 'PAGE'
+  /** A hot topic. */
+  | 'TOPIC';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -1362,6 +1479,13 @@ export type ResolversTypes = ResolversObject<{
   TargetingRule: ResolverTypeWrapper<Scalars['TargetingRule']['output']>;
   Topic: ResolverTypeWrapper<TopicDoc>;
   TopicCard: ResolverTypeWrapper<TopicCardView>;
+  TopicConnection: ResolverTypeWrapper<
+    Omit<TopicConnection, 'edges'> & { edges: Array<ResolversTypes['TopicEdge']> }
+  >;
+  TopicEdge: ResolverTypeWrapper<Omit<TopicEdge, 'node'> & { node: ResolversTypes['Topic'] }>;
+  TopicHeatInput: TopicHeatInput;
+  TopicHeatResult: ResolverTypeWrapper<TopicHeatResult>;
+  TopicInput: TopicInput;
   VariantInput: VariantInput;
   Video: ResolverTypeWrapper<VideoDoc>;
   VideoCard: ResolverTypeWrapper<VideoCardView>;
@@ -1427,6 +1551,11 @@ export type ResolversParentTypes = ResolversObject<{
   TargetingRule: Scalars['TargetingRule']['output'];
   Topic: TopicDoc;
   TopicCard: TopicCardView;
+  TopicConnection: Omit<TopicConnection, 'edges'> & { edges: Array<ResolversParentTypes['TopicEdge']> };
+  TopicEdge: Omit<TopicEdge, 'node'> & { node: ResolversParentTypes['Topic'] };
+  TopicHeatInput: TopicHeatInput;
+  TopicHeatResult: TopicHeatResult;
+  TopicInput: TopicInput;
   VariantInput: VariantInput;
   Video: VideoDoc;
   VideoCard: VideoCardView;
@@ -1700,11 +1829,23 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationCreatePageArgs, 'input'>
   >;
+  createTopic?: Resolver<
+    ResolversTypes['Topic'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationCreateTopicArgs, 'input'>
+  >;
   reject?: Resolver<
     ResolversTypes['WorkflowResult'],
     ParentType,
     ContextType,
     RequireFields<MutationRejectArgs, 'reason' | 'target'>
+  >;
+  setTopicHeat?: Resolver<
+    ResolversTypes['TopicHeatResult'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationSetTopicHeatArgs, 'scores'>
   >;
   submitForReview?: Resolver<
     ResolversTypes['WorkflowResult'],
@@ -1723,6 +1864,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationUpdatePageArgs, 'id' | 'input'>
+  >;
+  updateTopic?: Resolver<
+    ResolversTypes['Topic'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateTopicArgs, 'id' | 'input'>
   >;
 }>;
 
@@ -1875,6 +2022,18 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryLiveStreamsArgs, 'first'>
   >;
+  managedTopics?: Resolver<
+    ResolversTypes['TopicConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryManagedTopicsArgs, 'awaitingReview' | 'first'>
+  >;
+  measuredTopicIds?: Resolver<
+    Array<ResolversTypes['ID']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryMeasuredTopicIdsArgs, 'first'>
+  >;
   pages?: Resolver<
     ResolversTypes['PageConfigConnection'],
     ParentType,
@@ -1948,12 +2107,18 @@ export type TopicResolvers<
   ContextType = ContentContext,
   ParentType extends ResolversParentTypes['Topic'] = ResolversParentTypes['Topic'],
 > = ResolversObject<{
+  approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   coverUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   heat?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type TopicCardResolvers<
@@ -1966,6 +2131,31 @@ export type TopicCardResolvers<
   topic?: Resolver<ResolversTypes['Topic'], ParentType, ContextType>;
   variant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type TopicConnectionResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['TopicConnection'] = ResolversParentTypes['TopicConnection'],
+> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['TopicEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type TopicEdgeResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['TopicEdge'] = ResolversParentTypes['TopicEdge'],
+> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Topic'], ParentType, ContextType>;
+}>;
+
+export type TopicHeatResultResolvers<
+  ContextType = ContentContext,
+  ParentType extends ResolversParentTypes['TopicHeatResult'] = ResolversParentTypes['TopicHeatResult'],
+> = ResolversObject<{
+  changed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unknownTopicIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
 export type VideoResolvers<
@@ -2042,6 +2232,9 @@ export type Resolvers<ContextType = ContentContext> = ResolversObject<{
   TargetingRule?: GraphQLScalarType;
   Topic?: TopicResolvers<ContextType>;
   TopicCard?: TopicCardResolvers<ContextType>;
+  TopicConnection?: TopicConnectionResolvers<ContextType>;
+  TopicEdge?: TopicEdgeResolvers<ContextType>;
+  TopicHeatResult?: TopicHeatResultResolvers<ContextType>;
   Video?: VideoResolvers<ContextType>;
   VideoCard?: VideoCardResolvers<ContextType>;
   WorkflowResult?: WorkflowResultResolvers<ContextType>;

@@ -4,7 +4,7 @@ import { AuditLog } from '@bank-hub/shared';
 import { CreativeRepository, creativeSchema, type CreativeDoc } from './creative';
 import {
   LiveStreamRepository,
-  MediaRepository,
+  TopicRepository,
   VideoRepository,
   liveStreamSchema,
   topicSchema,
@@ -18,7 +18,7 @@ import { PageRepository, pageSchema, type StoredPage } from './page';
 export interface ContentRepositories {
   pages: PageRepository;
   creatives: CreativeRepository;
-  topics: MediaRepository<TopicDoc>;
+  topics: TopicRepository;
   liveStreams: LiveStreamRepository;
   videos: VideoRepository;
   audit: AuditLog;
@@ -28,7 +28,7 @@ export async function openRepositories(connection: Connection): Promise<ContentR
   const repositories: ContentRepositories = {
     pages: new PageRepository(connection.model<StoredPage>('Page', pageSchema)),
     creatives: new CreativeRepository(connection.model<CreativeDoc>('Creative', creativeSchema)),
-    topics: new MediaRepository(connection.model<TopicDoc>('Topic', topicSchema)),
+    topics: new TopicRepository(connection.model<TopicDoc>('Topic', topicSchema)),
     liveStreams: new LiveStreamRepository(connection.model<LiveStreamDoc>('LiveStream', liveStreamSchema)),
     videos: new VideoRepository(connection.model<VideoDoc>('Video', videoSchema)),
     audit: AuditLog.open(connection),
@@ -36,5 +36,6 @@ export async function openRepositories(connection: Connection): Promise<ContentR
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
   await repositories.pages.releaseArchivedAddresses();
   await repositories.liveStreams.scheduleEnds();
+  await repositories.topics.adoptImported();
   return repositories;
 }
