@@ -4,7 +4,14 @@
 import type { RunningHub } from '../scripts/hub';
 import { attestStep } from '../subgraphs/products/src/flows/attestation';
 import { callerOf, graphql, internalIdentity, type GraphQLResponse, type Send } from './support/env';
-import { ADVANCE, advanceSteps, attestation, copyOfMember, type MemberApp } from './support/flows';
+import {
+  ADVANCE,
+  OPEN_INPUTS,
+  advanceSteps,
+  attestation,
+  copyOfMember,
+  type MemberApp,
+} from './support/flows';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -80,14 +87,18 @@ describe('an account the member says was opened', () => {
       (memberId, session) =>
         attestStep(
           'x'.repeat(40),
-          { memberId, sessionId: session, stepId: 'open', output: OUTPUT },
+          { memberId, sessionId: session, stepId: 'open', inputs: OPEN_INPUTS, output: OUTPUT },
           new Date(),
         ),
       { code: 'INVALID_SIGNATURE' },
     ],
     [
       'with one more than five minutes old',
-      (memberId, session) => attestation(memberId, session, 'open', OUTPUT, new Date(Date.now() - 301_000)),
+      (memberId, session) =>
+        attestation(memberId, session, 'open', OUTPUT, {
+          inputs: OPEN_INPUTS,
+          at: new Date(Date.now() - 301_000),
+        }),
       { code: 'INVALID_SIGNATURE', reason: 'EXPIRED' },
     ],
     [
@@ -97,12 +108,13 @@ describe('an account the member says was opened', () => {
     ],
     [
       'with one given for another account',
-      (memberId, session) => attestation(memberId, session, 'open', { accountId: 'AC-real' }),
+      (memberId, session) =>
+        attestation(memberId, session, 'open', { accountId: 'AC-real' }, { inputs: OPEN_INPUTS }),
       { code: 'INVALID_SIGNATURE' },
     ],
     [
       "with one given for another member's session",
-      (_memberId, session) => attestation('M0002', session, 'open', OUTPUT),
+      (_memberId, session) => attestation('M0002', session, 'open', OUTPUT, { inputs: OPEN_INPUTS }),
       { code: 'INVALID_SIGNATURE' },
     ],
   ])('is refused %s, and nothing is recorded or rewarded', async (_how, attest, refusal) => {
@@ -122,7 +134,7 @@ describe('an account the member says was opened', () => {
   it('completes with the bank’s attestation, and a replay under the same key answers the same', async () => {
     const app = await memberLike('M0001');
     const session = await atOpen(app);
-    const attested = attestation(app.memberId, session, 'open', OUTPUT);
+    const attested = attestation(app.memberId, session, 'open', OUTPUT, { inputs: OPEN_INPUTS });
     const first = await open(app, session, attested);
     expect(first.errors).toBeUndefined();
     expect(first.data?.advanceFlow).toEqual({ completed: true });
@@ -219,7 +231,7 @@ describe('a risk assessment', () => {
       step: 'assess',
       output: lower,
       key: `${again}-0`,
-      attestation: attestation(app.memberId, again, 'assess', lower, new Date(Date.now() + 2_000)),
+      attestation: attestation(app.memberId, again, 'assess', lower, { at: new Date(Date.now() + 2_000) }),
     });
     expect(assessed.errors).toBeUndefined();
     expect((await riskOf(app)).riskLevel).toBe('R1');
@@ -229,12 +241,66 @@ describe('a risk assessment', () => {
       step: 'confirm',
       output: order,
       key: `${buying}-confirm`,
-      attestation: attestation(app.memberId, buying, 'confirm', order),
+      attestation: attestation(app.memberId, buying, 'confirm', order, {
+        inputs: { productId: 'P-WM-011', amount: 5_000 },
+      }),
     });
     expect(confirm.errors?.[0]?.extensions).toMatchObject({
       code: 'FAILED_PRECONDITION',
       reason: 'UNSUITABLE',
     });
+  });
+});
+
+describe('a purchase', () => {
+  const relayed = (session: string) =>
+    hub.connections.products
+      .collection<{ _id: string; properties: Record<string, unknown> }>('event_relay')
+      .findOne({ _id: session });
+
+  /** A buy-wealth session of an R4-assessed member; the order the bank placed is attested before the selection. */
+  async function buying(placed: Record<string, unknown>, selected: Record<string, unknown>) {
+    const app = await memberLike('M0001');
+    const session = await start(app, 'buy-wealth');
+    const order = { orderId: `O-${session.slice(-8)}`, confirmed: true };
+    const attested = attestation(app.memberId, session, 'confirm', order, { inputs: placed });
+    const walked = await advanceSteps(app, session, [
+      ['assess', { riskLevel: 'R4', score: 82 }],
+      ['select', selected],
+    ]);
+    expect(walked.map((answer) => answer.errors)).toEqual([undefined, undefined]);
+    const confirm = await app.send(ADVANCE, {
+      session,
+      step: 'confirm',
+      output: order,
+      key: `${session}-confirm`,
+      attestation: attested,
+    });
+    return { session, confirm };
+  }
+
+  it.each([
+    ['another amount', { productId: 'P-WM-011', amount: 400_000 }],
+    ['another product', { productId: 'P-WM-001', amount: 5_000 }],
+  ])(
+    'is refused when the bank placed the order for %s than the session selected, and nothing is recorded',
+    async (_how, selected) => {
+      const { session, confirm } = await buying({ productId: 'P-WM-011', amount: 5_000 }, selected);
+      expect(confirm.errors?.[0]?.extensions).toMatchObject({
+        code: 'INVALID_SIGNATURE',
+        field: 'attestation',
+      });
+      expect(await storedSession(session)).toMatchObject({ revision: 2 });
+      expect(await relayed(session)).toBeNull();
+    },
+  );
+
+  it('completes as the bank placed it, and flow_completed carries the product’s amount', async () => {
+    const placed = { productId: 'P-WM-011', amount: 5_000 };
+    const { session, confirm } = await buying(placed, placed);
+    expect(confirm.errors).toBeUndefined();
+    expect(confirm.data?.advanceFlow).toEqual({ completed: true });
+    expect((await relayed(session))?.properties).toMatchObject({ flowKey: 'buy-wealth', amount: 5_000 });
   });
 });
 

@@ -17,7 +17,14 @@ import type { ProductDoc } from '../subgraphs/products/src/models/product';
 import { PRODUCTS } from '../subgraphs/products/src/seed';
 import { EventRelayRepository, decodeFeedCursor } from '@bank-hub/shared';
 import { bearer, clientToken, graphql, type GraphQLResponse, type Send } from './support/env';
-import { ADVANCE, START, advanceSteps, attestation, openAccount as walkOpenAccount } from './support/flows';
+import {
+  ADVANCE,
+  OPEN_INPUTS,
+  START,
+  advanceSteps,
+  attestation,
+  openAccount as walkOpenAccount,
+} from './support/flows';
 import { signInOnceActivity } from './support/activities';
 import { startTestHub, stopTestHub } from './support/hub';
 
@@ -422,7 +429,13 @@ describe('a session that completed while queuing its event failed (a process dyi
           step: 'open',
           output: { accountId: `AC-${session.slice(-8)}` },
           key: `${session}-2`,
-          attestation: attestation(invitee, session, 'open', { accountId: `AC-${session.slice(-8)}` }),
+          attestation: attestation(
+            invitee,
+            session,
+            'open',
+            { accountId: `AC-${session.slice(-8)}` },
+            { inputs: OPEN_INPUTS },
+          ),
         },
         headers,
       );

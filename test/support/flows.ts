@@ -1,10 +1,11 @@
 // Walking flows through the gateway as a member's mini-program does, with the attestations of the bank systems that
-// perform identity checks, risk assessments, accounts and orders (signed as they sign them, with the test hub's
-// FLOW_ATTESTATION_SECRET); and the seeded open-account flow, what tests of rewards for an opened account walk
+// perform identity checks, risk assessments, accounts and orders (signed as they sign them, over the inputs the session
+// gives the step, with the test hub's FLOW_ATTESTATION_SECRET); and the seeded open-account flow, what tests of rewards for an opened account walk
 // (products then records the flow_completed event engagement trusts).
 import type { Connection } from 'mongoose';
 import { attestStep } from '../../subgraphs/products/src/flows/attestation';
 import { performedByBank } from '../../subgraphs/products/src/flows/catalog';
+import { resolveInputs, type FlowOutputs, type FlowStep } from '../../subgraphs/products/src/flows/flow';
 import { callerOf, graphql, testConfig, type GraphQLResponse, type Send } from './env';
 
 export const START = `mutation { startFlowSession(flowKey: "open-account") { id } }`;
@@ -42,24 +43,40 @@ export async function copyOfMember(
   return memberApp(gatewayUrl, memberId);
 }
 
-/** The attestation the bank system performing a step gives it, as of `at` (now unless said). */
+/** The attestation the bank system performing a step gives it, with the step's `inputs` (none unless said), at `at`. */
 export const attestation = (
   memberId: string,
   session: string,
   step: string,
   output: unknown,
-  at: Date = new Date(),
+  { inputs = {}, at = new Date() }: { inputs?: Record<string, unknown>; at?: Date } = {},
 ): string =>
-  attestStep(testConfig.FLOW_ATTESTATION_SECRET, { memberId, sessionId: session, stepId: step, output }, at);
+  attestStep(
+    testConfig.FLOW_ATTESTATION_SECRET,
+    { memberId, sessionId: session, stepId: step, inputs, output },
+    at,
+  );
 
-/** The services of a session's steps, as its member reads the session's flow. */
-async function servicesOf(app: MemberApp, session: string): Promise<Map<string, string>> {
-  const read = await app.send(`query ($id: ID!) { flowSession(id: $id) { flow { steps { id service } } } }`, {
-    id: session,
-  });
-  const steps = read.data?.flowSession?.flow.steps as { id: string; service: string }[] | undefined;
-  if (!steps) throw new Error(`cannot read session ${session}: ${JSON.stringify(read.errors)}`);
-  return new Map(steps.map((step) => [step.id, step.service]));
+/** The inputs the open-account flow's `open` step is performed with, after an identity check that verified. */
+export const OPEN_INPUTS = { verified: true, accountType: 'II' };
+
+/**
+ * A session's steps and the outputs it holds, as its member (and a bank system asked to perform its current step)
+ * reads them.
+ */
+async function readSession(
+  app: MemberApp,
+  session: string,
+): Promise<{ steps: Map<string, FlowStep>; outputs: FlowOutputs }> {
+  const read = await app.send(
+    `query ($id: ID!) {
+      flowSession(id: $id) { outputs flow { steps { id service inputs { input fromStep fromOutput constant } } } }
+    }`,
+    { id: session },
+  );
+  const found = read.data?.flowSession as { outputs: FlowOutputs; flow: { steps: FlowStep[] } } | undefined;
+  if (!found) throw new Error(`cannot read session ${session}: ${JSON.stringify(read.errors)}`);
+  return { steps: new Map(found.flow.steps.map((step) => [step.id, step])), outputs: found.outputs };
 }
 
 /**
@@ -72,12 +89,18 @@ export async function advanceSteps(
   steps: readonly (readonly [string, unknown])[],
   document = ADVANCE,
 ): Promise<GraphQLResponse[]> {
-  const services = await servicesOf(app, session);
   const answers: GraphQLResponse[] = [];
   for (const [i, [step, output]] of steps.entries()) {
-    const attested = performedByBank(services.get(step) ?? '')
-      ? { attestation: attestation(app.memberId, session, step, output) }
-      : {};
+    const { steps: flowSteps, outputs } = await readSession(app, session);
+    const flowStep = flowSteps.get(step);
+    const attested =
+      flowStep && performedByBank(flowStep.service)
+        ? {
+            attestation: attestation(app.memberId, session, step, output, {
+              inputs: resolveInputs(flowStep, outputs),
+            }),
+          }
+        : {};
     const answer = await app.send(document, { session, step, output, key: `${session}-${i}`, ...attested });
     answers.push(answer);
     if (answer.errors) break;
@@ -113,7 +136,7 @@ export async function openAccount(
     step: open[0],
     output: open[1],
     key: `${session}-2`,
-    attestation: attestation(memberId, session, ...open),
+    attestation: attestation(memberId, session, ...open, { inputs: OPEN_INPUTS }),
   });
   for (const [i, answer] of [...answers, retry].entries()) {
     if (answer.errors || answer.data?.advanceFlow.completed !== i >= 2)

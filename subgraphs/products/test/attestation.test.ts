@@ -9,16 +9,21 @@ const STEP: AttestedStep = {
   sessionId: 'FS-1',
   stepId: 'open',
   memberId: 'M0001',
+  inputs: { verified: true, accountType: 'II' },
   output: { accountId: 'AC-1' },
 };
 const attested = attestStep(SECRET, STEP, AT);
 const seconds = (s: number) => new Date(AT.getTime() + s * 1_000);
 
 describe('checkAttestation', () => {
-  it('takes the bank’s attestation within the window, whatever the order of the output’s keys', () => {
+  it('takes the bank’s attestation within the window, whatever the order of the inputs’ and output’s keys', () => {
     const output = { b: 1, a: { d: 2, c: 3 } };
     const given = attestStep(SECRET, { ...STEP, output }, AT);
-    const reordered = { ...STEP, output: { a: { c: 3, d: 2 }, b: 1 } };
+    const reordered = {
+      ...STEP,
+      inputs: { accountType: 'II', verified: true },
+      output: { a: { c: 3, d: 2 }, b: 1 },
+    };
     expect(checkAttestation(SECRET, given, reordered, seconds(SIGNATURE_MAX_SKEW_S))).toEqual({
       ok: true,
       attestedAt: AT,
@@ -37,6 +42,14 @@ describe('checkAttestation', () => {
     ['one for another step', attested, { ...STEP, stepId: 'identity' }, AT, 'INVALID'],
     ['one for another member', attested, { ...STEP, memberId: 'M0002' }, AT, 'INVALID'],
     ['one for another output', attested, { ...STEP, output: { accountId: 'AC-2' } }, AT, 'INVALID'],
+    [
+      'one for other inputs',
+      attested,
+      { ...STEP, inputs: { verified: true, accountType: 'I' } },
+      AT,
+      'INVALID',
+    ],
+    ['one for fewer inputs', attested, { ...STEP, inputs: { verified: true } }, AT, 'INVALID'],
     [
       'one with its time changed',
       attested.replace(/^\d+/, (t) => String(Number(t) + 1)),

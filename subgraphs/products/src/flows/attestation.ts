@@ -1,8 +1,9 @@
 // Attestations: the word of the bank system that performed a flow step (identity check, risk assessment, account,
 // order; the catalogue's performedBy BANK) that it did, with this output, for this member's step of this session.
 // `<unix seconds>.<hex HMAC-SHA256 with FLOW_ATTESTATION_SECRET>` of `<unix seconds>.` and the canonical string below,
-// within five minutes of now — as providers sign delivery receipts. The output is bound by its canonical hash, so an
-// attestation of `verified: false` never passes for `verified: true`, nor one of this step for another.
+// within five minutes of now — as providers sign delivery receipts. The output and the inputs the step was performed
+// with are bound by their canonical hashes: an attestation of `verified: false` never passes for `verified: true`,
+// nor one of this step for another, nor an order placed for 5,000 for a session that selected 400,000.
 import { SIGNATURE_MAX_SKEW_S, checkTimedSignature, timedSignature } from '@bank-hub/shared';
 import { outputHash } from './output-hash';
 
@@ -11,12 +12,21 @@ export interface AttestedStep {
   sessionId: string;
   stepId: string;
   memberId: string;
+  /** The step's inputs as the session resolves them: what the bank system performed it with (an order's amount). */
+  inputs: Record<string, unknown>;
   output: unknown;
 }
 
-/** The fields the bank system signs, one a line; none of them can hold a line break (ids, a hex hash). */
+/** The fields the bank system signs, one a line; none of them can hold a line break (ids, hex hashes). */
 export const attestedPayload = (step: AttestedStep): string =>
-  ['flow-step-attestation', step.sessionId, step.stepId, step.memberId, outputHash(step.output)].join('\n');
+  [
+    'flow-step-attestation',
+    step.sessionId,
+    step.stepId,
+    step.memberId,
+    outputHash(step.output),
+    outputHash(step.inputs),
+  ].join('\n');
 
 /** The attestation a bank system gives a step it performed at `at` (and the development tooling, for Sandbox). */
 export function attestStep(secret: string, step: AttestedStep, at: Date): string {
@@ -31,7 +41,7 @@ export type AttestationCheck =
 
 const ATTESTATION = /^(\d{1,12})\.([0-9a-f]{64})$/;
 
-/** Whether `attestation` is the bank's for this step and output, given within SIGNATURE_MAX_SKEW_S of `now`. */
+/** Whether `attestation` is the bank's for this step, inputs and output, given within SIGNATURE_MAX_SKEW_S of now. */
 export function checkAttestation(
   secret: string,
   attestation: string | null | undefined,

@@ -10,7 +10,7 @@ import { isSuitable, type RiskLevel } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { FlowSessionDoc, FlowSessionStatus } from '../models/flow-session';
 import type { ServiceFlowDoc } from '../models/service-flow';
-import { ATTESTATION_WINDOW, checkAttestation } from './attestation';
+import { ATTESTATION_WINDOW, checkAttestation, type AttestedStep } from './attestation';
 import { fitsType, outputFieldsOf, outputTypesOf, serviceByCode, type ServiceDefinition } from './catalog';
 import { flowCompletedEvents } from './completion-event';
 import { consentRefusal } from './consent';
@@ -152,8 +152,8 @@ function checkOutput(service: ServiceDefinition, output: unknown): Record<string
 }
 
 /**
- * When the bank system that performs the step attested this output for this member's step of this session (null for a
- * step the member performs, which takes none). Refused, changing nothing: without one, BAD_USER_INPUT
+ * When the bank system that performs the step attested this output, and the inputs it performed it with, for this
+ * member's step of this session (null for a step the member performs, which takes none). Refused, changing nothing: without one, BAD_USER_INPUT
  * (`reason: ATTESTATION_REQUIRED`); one that is not the bank's for this very step and output, or is older (or newer)
  * than five minutes, INVALID_SIGNATURE (`reason: EXPIRED` when only its age is wrong) — both on `field: attestation`.
  */
@@ -161,7 +161,7 @@ function attestedAt(
   run: RunContext,
   service: ServiceDefinition,
   attestation: string | null | undefined,
-  step: { sessionId: string; stepId: string; memberId: string; output: unknown },
+  step: AttestedStep,
 ): Date | null {
   if (service.performedBy === 'MEMBER') {
     if (attestation === null || attestation === undefined) return null;
@@ -185,7 +185,7 @@ function attestedAt(
   }
   throw hubError(
     ErrorCode.INVALID_SIGNATURE,
-    `the attestation is not the bank's for this step and output, or was given more than ${ATTESTATION_WINDOW} from now`,
+    `the attestation is not the bank's for this step, its inputs and output, or was given more than ${ATTESTATION_WINDOW} from now`,
     { field: 'attestation', ...(check.reason === 'EXPIRED' ? { reason: 'EXPIRED' } : {}) },
   );
 }
@@ -356,6 +356,7 @@ export async function advance(
       sessionId: session._id,
       stepId: step.id,
       memberId,
+      inputs: resolveInputs(step, session.outputs),
       output: input.output,
     });
     const outputs = { ...session.outputs, [step.id]: output };

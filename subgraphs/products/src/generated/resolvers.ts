@@ -521,9 +521,10 @@ export type Mutation = {
    * the same key returns the same answer without advancing twice (a repeat needs no fresh attestation). A step whose
    * service the bank performs (`performedBy: BANK`) is recorded only with the attestation that system gave for it:
    * without one BAD_USER_INPUT (`field: attestation`, `reason: ATTESTATION_REQUIRED`), with one that is not the bank's for
-   * this member's step and output or is more than five minutes old INVALID_SIGNATURE (`reason: EXPIRED` for the age
-   * alone); nothing is stored either way. An attested RISK_ASSESSMENT sets the member's risk tolerance at members. A
-   * step the member performs takes no attestation (BAD_USER_INPUT, `reason: NOT_ATTESTED_SERVICE`). Member scope.
+   * this member's step, its inputs and output or is more than five minutes old INVALID_SIGNATURE (`reason: EXPIRED` for
+   * the age alone); nothing is stored either way. An attested RISK_ASSESSMENT sets the member's risk tolerance at
+   * members. A step the member performs takes no attestation (BAD_USER_INPUT, `reason: NOT_ATTESTED_SERVICE`). Member
+   * scope.
    */
   advanceFlow: AdvanceResult;
   /** Adds an edge; with `when`, a branch tried before the default. Builder or operator scope. */
