@@ -420,3 +420,50 @@ describe('two syncs of one member at once', () => {
       });
   });
 });
+
+describe('a sync and the suitability assessment', () => {
+  it('leaves the risk level a recorded assessment set: the sync’s older export does not undo it', async () => {
+    const id = 'C-ASSESSED-01';
+    expect((await synced([customer(id, { riskLevel: 'R1' })])).created).toBe(1);
+    const assessed = await graph.query<{ recordRiskAssessment: { riskLevel: string } }>(
+      { identity: serviceIdentity('products') },
+      `mutation ($id: ID!, $at: DateTime!) {
+        recordRiskAssessment(memberId: $id, riskLevel: R2, score: 31, assessedAt: $at) { riskLevel }
+      }`,
+      { id, at: new Date().toISOString() },
+    );
+    expect(assessed.errors).toEqual([]);
+
+    // The nightly export was taken before the member's assessment, and still says R5.
+    const result = await synced([{ id, riskLevel: 'R5', city: 'Suzhou' }]);
+    expect(result.results[0]).toMatchObject({ outcome: 'UPDATED' });
+    expect(await stored(id)).toMatchObject({
+      riskLevel: 'R2',
+      riskScore: 31,
+      attributes: { city: 'Suzhou' },
+    });
+  });
+});
+
+describe('a call that fails part way', () => {
+  it('audits the members it wrote before failing, so a rerun that answers UNCHANGED leaves none unaudited', async () => {
+    const written = 'C-PARTIAL-01';
+    const broken = 'C-PARTIAL-02';
+    expect((await synced([customer(broken)])).created).toBe(1);
+    // A member document the database will not update as asked (a store fault for one member of the call).
+    await hub.connections.members
+      .collection<{ _id: string }>('members')
+      .updateOne({ _id: broken }, { $set: { tags: 'unreadable' } });
+
+    const failed = await sync([customer(written), { id: broken, tags: [{ code: 'aum', value: 5 }] }]);
+    expect(failed.errors.length).toBeGreaterThan(0);
+    expect(await stored(written)).toBeDefined();
+    const audits = await syncAudits();
+    expect(
+      audits.filter((audit) => (audit.after as { created: string[] }).created.includes(written)),
+    ).toHaveLength(1);
+    // The connector retries: the member written before the failure is UNCHANGED now, and audited once all the same.
+    const rerun = await synced([customer(written)]);
+    expect(rerun.results[0]).toMatchObject({ outcome: 'UNCHANGED' });
+  });
+});

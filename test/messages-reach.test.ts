@@ -189,6 +189,35 @@ describe('the inbox', () => {
       bearer(await clientToken('ops.carol', 'operator pii:read')),
     );
     expect(newest(unmasked)).toEqual({ title: '理财季', body: '林小雨，您好', unsubscribeLink: null });
+    // The operator saw the member's name, as on their profile: the read is in the audit trail, without the name.
+    const trail = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          messagesAuditLog(filter: { target: { type: "Member", id: "M0001" }, actor: "ops.carol" }) {
+            edges {
+              node {
+                action
+                targetId
+                after
+              }
+            }
+          }
+        }
+      `,
+      {},
+      bearer(await clientToken('ops.audrey', 'audit')),
+    );
+    expect(trail.data?.messagesAuditLog.edges).toEqual([
+      {
+        node: {
+          action: 'readPersonalData',
+          targetId: 'M0001',
+          after: { members: [{ id: 'M0001', fields: ['name'] }] },
+        },
+      },
+    ]);
+    expect(JSON.stringify(trail.data)).not.toContain('林小雨');
     // The member themself reads it as it came, with the link that is theirs alone.
     const own = await m.member('M0001', INBOX.replace('member(id: "M0001")', 'viewer'));
     expect(own.data?.viewer.inbox.edges[0].node).toMatchObject({

@@ -30,3 +30,4 @@ export * from './rule-codes';
 export * from './writes-in-flight';
 export * from './deadline';
 export * from './signature';
+export * from './personal-data-reads';

@@ -1,8 +1,7 @@
 // The per-request context: identity plus loaders created fresh for every request.
 import DataLoader from 'dataloader';
-import { keyedLoader, type BaseContext, type Snapshot } from '@bank-hub/shared';
+import { PersonalDataReads, keyedLoader, type BaseContext, type Snapshot } from '@bank-hub/shared';
 import type { Definitions } from './definitions';
-import { PersonalDataReads } from './domain/personal-data-reads';
 import { compileRule } from './domain/segment-filter';
 import type { MembersRepositories } from './models';
 import type { MemberDoc } from './models/member';

@@ -84,7 +84,9 @@ export async function upsertMembers(
     repos.members.existingIds(inputs.map((input) => input.id)).then((ids) => new Set(ids)),
   ]);
   const entryLevel = levelForGrowthPoints(levels, 0);
-  const results = await Promise.all(
+  // Each member's writes are their own: one that fails (a store fault) fails the call, but only once the others are
+  // done and what they wrote is audited — a rerun answers UNCHANGED for those and would never audit them.
+  const settled = await Promise.allSettled(
     inputs.map(async (input, i): Promise<MemberSyncResult> => {
       const at = `members[${i}]`;
       let fields: SyncedFields;
@@ -136,6 +138,8 @@ export async function upsertMembers(
       };
     }),
   );
+  const results = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = settled.find((result) => result.status === 'rejected');
   const count = (outcome: MemberSyncOutcome) => results.filter((result) => result.outcome === outcome).length;
   const synced = {
     created: count('CREATED'),
@@ -160,9 +164,11 @@ export async function upsertMembers(
         unchanged: synced.unchanged,
         refused: idsOf('REFUSED'),
         refusedTags: results.reduce((total, result) => total + result.refusedTags.length, 0),
+        ...(failure ? { failed: inputs.length - results.length } : {}),
       },
       requestId: caller.requestId,
     });
+  if (failure) throw failure.reason;
   return synced;
 }
 

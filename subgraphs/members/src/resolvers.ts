@@ -13,13 +13,13 @@ import {
   notFound,
   requireAnyScope,
   requireScope,
+  type PersonalField,
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
 import { guestMember, guestProfile, isGuest } from './domain/guest';
 import { levelForGrowthPoints, levelOfMember } from './domain/levels';
 import { profileView, type ProfileView } from './domain/masking';
-import type { PersonalField } from './domain/personal-data-reads';
 import { segmentCodesFor } from './domain/segments';
 import { affinityKeysOf } from './domain/tags';
 import type { Resolvers } from './generated/resolvers';

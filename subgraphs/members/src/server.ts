@@ -4,6 +4,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphServer,
   readSubgraphSchema,
+  recordPersonalDataReads,
   scheduleJob,
   type HttpGraphQLServer,
   type SubgraphDependencies,
@@ -11,7 +12,6 @@ import {
 import { createContext, type MembersContext } from './context';
 import { memberDefinitions } from './definitions';
 import { openRepositories } from './models';
-import { recordPersonalDataReads } from './personal-data-audit';
 import { recoverPoints } from './points-recovery';
 import { resolvers } from './resolvers';
 
@@ -42,7 +42,7 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
       }),
       dependencies.config.BANK_TIME_ZONE,
     ),
-    plugins: [recordPersonalDataReads(repos.audit)],
+    plugins: [recordPersonalDataReads<MembersContext>(repos.audit)],
     onStop: () => recovery.stop(),
   });
 }

@@ -1,7 +1,13 @@
 // The per-request context: identity, repositories, the graph client, settings and loaders created fresh for every
 // request.
 import DataLoader from 'dataloader';
-import { keyedLoader, type BankCalendar, type BaseContext, type GraphClient } from '@bank-hub/shared';
+import {
+  PersonalDataReads,
+  keyedLoader,
+  type BankCalendar,
+  type BaseContext,
+  type GraphClient,
+} from '@bank-hub/shared';
 import type { CampaignDoc } from './campaigns/model';
 import type { ConsentDoc } from './consent/model';
 import type { InboxSummary } from './inbox/model';
@@ -43,6 +49,8 @@ export interface MessagesLoaders {
 export interface MessagesContext extends BaseContext, MessagesServices {
   loaders: MessagesLoaders;
   now: Date;
+  /** Members' personal data this request shows an operator in their messages, recorded in the audit trail. */
+  personalDataReads: PersonalDataReads;
 }
 
 export function createLoaders(repos: MessagesRepositories, now: Date): MessagesLoaders {
@@ -76,6 +84,12 @@ export function createLoaders(repos: MessagesRepositories, now: Date): MessagesL
 export function createContext(services: MessagesServices) {
   return (base: BaseContext): MessagesContext => {
     const now = new Date();
-    return { ...base, ...services, now, loaders: createLoaders(services.repos, now) };
+    return {
+      ...base,
+      ...services,
+      now,
+      loaders: createLoaders(services.repos, now),
+      personalDataReads: new PersonalDataReads(),
+    };
   };
 }

@@ -6,6 +6,7 @@ import {
   BankCalendar,
   createSubgraphServer,
   readSubgraphSchema,
+  recordPersonalDataReads,
   scheduleJob,
   type HttpGraphQLServer,
   type HubConfig,
@@ -95,6 +96,7 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
       unsubscribeBase: config.MESSAGES_UNSUBSCRIBE_URL,
       calendar,
     }),
+    plugins: [recordPersonalDataReads<MessagesContext>(repos.audit)],
     routes: receiptsRoute({ repos, secret: config.MESSAGES_RECEIPT_SECRET, logger }),
     metrics: outboxMetrics(repos.outbox, logger),
     onStop: async () => {

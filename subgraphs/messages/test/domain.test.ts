@@ -17,7 +17,7 @@ import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
 import { asOf, expiresAfter, expiryOf, occurrenceExpiry } from '../src/outbox/domain/expiry';
 import type { OutboxEntryDoc } from '../src/outbox/model';
 import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
-import { withoutPersonalData } from '../src/outbox/domain/redact';
+import { personalDataIn, withoutPersonalData } from '../src/outbox/domain/redact';
 import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
 import { receiptSignature, verifyReceipt } from '../src/outbox/receipts';
 import { renderMessage } from '../src/templates/domain/render';
@@ -967,5 +967,13 @@ describe('personal data in what a channel says back', () => {
 
   it('stars out runs of digits when the member is not known', () => {
     expect(withoutPersonalData('to 13900010002', { to: null, vars: {} })).toBe('to ***********');
+  });
+
+  it.each([
+    ['the name, whole or cut', '欧阳娜娜娜娜娜娜娜娜您好', ['name']],
+    ['the number and the name', '欧阳娜娜娜娜娜娜娜娜娜 13900010002', ['name', 'phone']],
+    ['neither', '理财季', []],
+  ])('says which personal data a text shows: %s', (_case, text, fields) => {
+    expect(personalDataIn(text, member)).toEqual(fields);
   });
 });

@@ -295,7 +295,10 @@ export type MemberSyncInput = {
   phoneVerified?: InputMaybe<Scalars['Boolean']['input']>;
   /** When the customer registered with the bank: from 1900 to now. A new member without it registered now. */
   registeredAt?: InputMaybe<Scalars['DateTime']['input']>;
-  /** Risk tolerance from the suitability assessment. A new member without it is R1, the most conservative. */
+  /**
+   * Risk tolerance from the suitability assessment. A new member without it is R1, the most conservative. Not written
+   * to a member with a recorded assessment (riskAssessedAt): recordRiskAssessment, newest first, sets theirs.
+   */
   riskLevel?: InputMaybe<RiskLevel>;
   /**
    * Values of IMPORTED tags of the library (e.g. aum, wealth_holder, salary_account), checked as setMemberTags checks

@@ -483,21 +483,30 @@ export class MemberRepository {
    * Sets a bank system's profile fields (by path) and tags on a member where they differ from what is stored, each in
    * one update whose filter names the difference, so the same values again change nothing and concurrent syncs of
    * other fields lose none of them; nothing else of the member is touched. The tags are written only while the member
-   * stays within `maxTags` (as setTags); `overTagLimit` says they differ but would not fit.
+   * stays within `maxTags` (as setTags); `overTagLimit` says they differ but would not fit. A risk level is written
+   * only to a member no assessment was recorded for (riskAssessedAt): a system's export may predate the assessment,
+   * and the assessment is the newest word (recordRiskAssessment).
    */
   async applySynced(
     memberId: string,
-    fields: Readonly<Record<string, unknown>>,
+    fields: Readonly<Record<string, unknown> & { riskLevel?: RiskLevel }>,
     tags: Readonly<Record<string, TagValue>>,
     maxTags: number,
     now: Date,
   ): Promise<{ changed: boolean; overTagLimit: boolean }> {
-    const [profiled, tagged] = await Promise.all([
-      Object.keys(fields).length === 0
+    const { riskLevel, ...profile } = fields;
+    const [profiled, assessed, tagged] = await Promise.all([
+      Object.keys(profile).length === 0
         ? null
         : this.model.updateOne(
-            { _id: memberId, $or: differing(fields) },
-            { $set: { ...fields, updatedAt: now } },
+            { _id: memberId, $or: differing(profile) },
+            { $set: { ...profile, updatedAt: now } },
+          ),
+      riskLevel === undefined
+        ? null
+        : this.model.updateOne(
+            { _id: memberId, riskLevel: { $ne: riskLevel }, riskAssessedAt: null },
+            { $set: { riskLevel, updatedAt: now } },
           ),
       Object.keys(tags).length === 0
         ? null
@@ -510,7 +519,8 @@ export class MemberRepository {
             { $set: { ...tagPaths(tags), updatedAt: now } },
           ),
     ]);
-    const changed = (profiled?.modifiedCount ?? 0) + (tagged?.modifiedCount ?? 0) > 0;
+    const changed =
+      (profiled?.modifiedCount ?? 0) + (assessed?.modifiedCount ?? 0) + (tagged?.modifiedCount ?? 0) > 0;
     // A member as given is always within the bound, so only a member whose tags differ can be over it.
     const overTagLimit =
       tagged !== null &&

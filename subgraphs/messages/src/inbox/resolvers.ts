@@ -13,7 +13,7 @@ import {
 import { unsubscribeUrl } from '../consent/unsubscribe-token';
 import type { MessagesContext } from '../context';
 import { messageEvent, type MessageEventName } from '../events/relay';
-import { withoutPersonalData } from '../outbox/domain/redact';
+import { personalDataIn, withoutPersonalData } from '../outbox/domain/redact';
 import type { Resolvers } from '../generated/resolvers';
 import { SUMMARY_SIZE, decodeInboxCursor, encodeInboxCursor, type InboxDoc } from './model';
 
@@ -29,12 +29,15 @@ function mayRead(ctx: MessagesContext, memberId: string): void {
 
 /**
  * A message's text as the caller may see it: an operator without pii:read reads a member's message with the member's
- * personal data starred out (the text was rendered with their name, which the outbox entry keeps).
+ * personal data starred out (the text was rendered with their name, which the outbox entry keeps); one with pii:read
+ * reads it as it is, and the request's audit entry names the member, as members' does for their profile.
  */
 async function shown(ctx: MessagesContext, message: InboxDoc, text: string): Promise<string> {
-  if (isSelf(ctx, message.memberId) || hasScope(ctx.identity, Scope.PII_READ)) return text;
-  const entry = await ctx.loaders.outboxEntryById.load(message._id);
-  return withoutPersonalData(text, entry ?? { to: null, vars: {} });
+  if (isSelf(ctx, message.memberId)) return text;
+  const entry = (await ctx.loaders.outboxEntryById.load(message._id)) ?? { to: null, vars: {} };
+  if (!hasScope(ctx.identity, Scope.PII_READ)) return withoutPersonalData(text, entry);
+  for (const field of personalDataIn(text, entry)) ctx.personalDataReads.note(message.memberId, field);
+  return text;
 }
 
 const MESSAGE_ID = /^[A-Za-z0-9_.:-]{1,300}$/;

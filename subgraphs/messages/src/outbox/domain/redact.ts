@@ -2,11 +2,23 @@
 // entry as `lastError`, which every operator reads (pii:read or not), and logged. A gateway may echo what it was given,
 // so the member's phone number and name, and any run of seven or more digits (a phone number however written, an ID
 // or card number), are starred out before it is kept.
+import type { PersonalField } from '@bank-hub/shared';
 import { render, type VariableValues } from '../../templates/domain/variables';
 
 const DIGIT_RUN = /\+?\d(?:[\s().-]{0,2}\d){6,}[Xx]?/g;
 
 const starred = (value: string) => '*'.repeat([...value].length);
+
+/** The member's personal data the text shows as it is: their name, their phone number. */
+export function personalDataIn(
+  text: string,
+  member: { to: string | null; vars: VariableValues },
+): PersonalField[] {
+  const shows = (values: readonly (string | null | undefined)[]) =>
+    values.some((value) => !!value && text.includes(value));
+  const name = shows([member.vars['member.name'], render('{{member.name}}', member.vars)]);
+  return [...(name ? (['name'] as const) : []), ...(shows([member.to]) ? (['phone'] as const) : [])];
+}
 
 /** The text with the member's personal data starred out. */
 export function withoutPersonalData(

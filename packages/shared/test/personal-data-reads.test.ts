@@ -1,6 +1,5 @@
 // Collecting a request's unmasked reads of personal data into one audit entry, and the bounded wait for its write.
-import { PersonalDataReads } from '../src/domain/personal-data-reads';
-import { settledWithin } from '../src/personal-data-audit';
+import { PersonalDataReads, settledWithin } from '../src/personal-data-reads';
 
 describe('PersonalDataReads', () => {
   it('records nothing when no personal data was shown', () => {
