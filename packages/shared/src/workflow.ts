@@ -65,6 +65,16 @@ export const workflowCriteria = ({ status, awaitingReview }: WorkflowFilter): Re
   ...(awaitingReview ? AWAITING_REVIEW : {}),
 });
 
+/** The workflow state of content an operator just created: a first version, in DRAFT, approved by no one. */
+export const newDraft = (editor: string, at: Date) => ({
+  status: 'DRAFT' as const,
+  version: 1,
+  lastEditedBy: editor,
+  approvedBy: null,
+  updatedAt: at,
+  pending: null,
+});
+
 /** An edit of published content, waiting for approval while the published fields keep serving. */
 export interface PendingRevision<TFields> {
   fields: TFields;

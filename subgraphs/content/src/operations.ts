@@ -1,7 +1,7 @@
 // Operator use cases: create and edit pages, creatives and topics, move them through the approval workflow, and audit
 // every change; and the heat the topic heat job measures. Input is checked completely before anything is written.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, checked, conflict, hubError, notFound } from '@bank-hub/shared';
+import { ErrorCode, badInput, checked, conflict, hubError, newDraft, notFound } from '@bank-hub/shared';
 import { codeReferences } from '@bank-hub/targeting';
 import type { ContentContext } from './context';
 import { checkReviewedVersion, edit, rejectionReason, step, type WorkflowAction } from '@bank-hub/shared';
@@ -119,12 +119,7 @@ export async function createPage(
     key,
     title,
     slots,
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: new Date(),
-    pending: null,
+    ...newDraft(operator.id, new Date()),
   };
   try {
     await ctx.repos.pages.insert(page);
@@ -242,12 +237,7 @@ export async function createCreative(
     _id: `CR-${randomUUID()}`,
     pageId: page._id,
     ...checkedInput,
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: new Date(),
-    pending: null,
+    ...newDraft(operator.id, new Date()),
   };
   await ctx.repos.creatives.insert(creative);
   await audit(ctx, operator, 'createCreative', 'CREATIVE', creative._id, null, creative);
@@ -295,12 +285,7 @@ export async function createTopic(
     ...fields,
     // Measured from members' events by analytics' topic heat job; a new topic starts cold.
     heat: 0,
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: new Date(),
-    pending: null,
+    ...newDraft(operator.id, new Date()),
   };
   await ctx.repos.topics.insert(topic);
   await audit(ctx, operator, 'createTopic', 'TOPIC', topic._id, null, topic);

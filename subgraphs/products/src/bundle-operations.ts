@@ -12,6 +12,7 @@ import {
   conflict,
   edit,
   hubError,
+  newDraft,
   notFound,
   rejectionReason,
   step,
@@ -124,12 +125,7 @@ export async function createBundle(
   const bundle: BundleDoc = {
     _id: `BD-${randomUUID()}`,
     ...fields,
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: new Date(),
-    pending: null,
+    ...newDraft(operator.id, new Date()),
   };
   await ctx.repos.bundles.insert(bundle);
   await audit(ctx, operator, 'createBundle', null, bundle);

@@ -11,6 +11,7 @@ import {
   deviceOfGuest,
   edit,
   hubError,
+  newDraft,
   notFound,
   requireMember,
   requireScope,
@@ -94,12 +95,7 @@ export async function createActivity(ctx: EngagementContext, input: ActivityInpu
   const activity: ActivityDoc = {
     _id: `ACT-${randomUUID()}`,
     ...fields,
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator,
-    approvedBy: null,
-    updatedAt: ctx.now,
-    pending: null,
+    ...newDraft(operator, ctx.now),
   };
   await ctx.repos.activities.insert(activity);
   await audit(ctx, operator, 'createActivity', activity._id, null, activity);

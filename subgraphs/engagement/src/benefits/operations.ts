@@ -11,6 +11,7 @@ import {
   conflict,
   edit,
   hubError,
+  newDraft,
   notFound,
   step,
   type WorkflowAction,
@@ -95,13 +96,8 @@ export async function createBenefit(
     ...fields,
     remaining: fields.stock,
     recentClaims: [],
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: now,
+    ...newDraft(operator.id, now),
     createdAt: now,
-    pending: null,
   };
   await ctx.repos.benefits.insert(benefit);
   await audit(ctx, operator, 'createBenefit', null, benefit);

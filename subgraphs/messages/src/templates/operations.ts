@@ -8,6 +8,7 @@ import {
   conflict,
   edit,
   hubError,
+  newDraft,
   notFound,
   step,
   type WorkflowAction,
@@ -41,13 +42,8 @@ export async function createTemplate(
   const template: TemplateDoc = {
     _id: newId('TPL'),
     ...fields,
-    status: 'DRAFT',
-    version: 1,
-    lastEditedBy: operator.id,
-    approvedBy: null,
-    updatedAt: ctx.now,
+    ...newDraft(operator.id, ctx.now),
     createdAt: ctx.now,
-    pending: null,
   };
   await ctx.repos.templates.insert(template);
   await audit(ctx, operator, { type: 'TEMPLATE', id: template._id }, 'createTemplate', null, template);
