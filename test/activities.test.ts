@@ -254,6 +254,14 @@ describe('joining', () => {
     expect(errorCodes(await graphql(hub.gatewayUrl, JOIN, { id: 'A-TRAVEL' }))).toEqual(['UNAUTHENTICATED']);
     expect(await engagement.participations.model.countDocuments({ memberId: 'M0003' })).toBe(1);
   });
+
+  it('refuses a token whose member members does not know, even for an activity open to everyone', async () => {
+    const stranger = await member('M9995');
+    expect(errorCodes(await graphql(hub.gatewayUrl, JOIN, { id: 'A-SIGNIN' }, stranger))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect(await engagement.participations.model.countDocuments({ memberId: 'M9995' })).toBe(0);
+  });
 });
 
 describe('progress from tracked events', () => {

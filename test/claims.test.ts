@@ -196,6 +196,53 @@ describe('claimBenefit', () => {
     ]);
   });
 
+  it('gives nothing to a token whose member members does not know, not even without an audience', async () => {
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-NOBODY', { stock: 5, perMemberLimit: 5 }),
+    ]);
+    // What the known members' claims below change is checked on its own; everything else must stay as it was.
+    const elsewhere = async () => {
+      const state = await storedState(hub.connections);
+      for (const collection of ['benefits', 'claims', 'claim_counters', 'claim_requests'])
+        delete state[`engagement.${collection}`];
+      return state;
+    };
+    const before = await elsewhere();
+    // Strangers and known members claiming in the same moment, asked of members together: each gets their own answer.
+    const strangers = ['M9990', 'M9991', 'M9990', 'nobody_at_all'];
+    const [refused, known] = await Promise.all([
+      Promise.all(strangers.map((member, i) => claimAs(member, 'B-NOBODY', `nobody-key-${i}`))),
+      Promise.all(['M0003', 'M0005'].map((member) => claimAs(member, 'B-NOBODY', `known-key-${member}`))),
+    ]);
+    for (const response of refused) expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+    expect(known.flatMap(errorCodes)).toEqual([]);
+    expect(await remaining('B-NOBODY')).toBe(3);
+    expect(await repos.claims.model.countDocuments({ benefitId: 'B-NOBODY' })).toBe(2);
+    // Nothing stored for the strangers: no counter, no answer kept for their keys.
+    expect(await repos.claimCounters.model.countDocuments({ _id: /M999|nobody_at_all/ })).toBe(0);
+    expect(await repos.claimRequests.model.countDocuments({ _id: /nobody-key/ })).toBe(0);
+    expect(await elsewhere()).toEqual(before);
+  });
+
+  it('asks members who the claimants are once, and not again for a member it knows', async () => {
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-KNOWN', { stock: 100, perMemberLimit: 2 }),
+    ]);
+    const claimants = Array.from({ length: 20 }, (_, i) => memberId(170 + i));
+    const membersAsked = () => hub.gatewaySubgraphs.get('members')!.counts.sent;
+    const first = await Promise.all(
+      claimants.map((member) => claimAs(member, 'B-KNOWN', `known-1-${member}`)),
+    );
+    expect(first.flatMap(errorCodes)).toEqual([]);
+    const asked = membersAsked();
+    const second = await Promise.all(
+      claimants.map((member) => claimAs(member, 'B-KNOWN', `known-2-${member}`)),
+    );
+    expect(second.flatMap(errorCodes)).toEqual([]);
+    expect(membersAsked()).toBe(asked);
+    expect(await remaining('B-KNOWN')).toBe(60);
+  });
+
   it('stores nothing and says SERVICE_UNAVAILABLE when members cannot say who is claiming', async () => {
     const before = await storedState(hub.connections);
     await hub.stopSubgraph('members');

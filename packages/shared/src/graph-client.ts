@@ -29,6 +29,7 @@ export class GraphClient {
     /** The gateway's URL; a function because in-process hubs learn it only after the gateway listens. */
     private readonly gatewayUrl: () => string,
     private readonly secret: string,
+    /** How long a call may take for a caller who set no deadline (a background job); a caller's deadline decides. */
     private readonly timeoutMs = 5_000,
   ) {}
 
@@ -37,10 +38,7 @@ export class GraphClient {
     query: string,
     variables: Record<string, unknown> = {},
   ): Promise<GraphResponse<TData>> {
-    const deadline = Math.min(
-      Date.now() + this.timeoutMs,
-      caller.deadline ? caller.deadline - DEADLINE_MARGIN_MS : Infinity,
-    );
+    const deadline = caller.deadline ? caller.deadline - DEADLINE_MARGIN_MS : Date.now() + this.timeoutMs;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [ON_BEHALF_OF_HEADER]: await signOnBehalfOf(caller.identity, this.secret),

@@ -1,8 +1,16 @@
 // Who a member is, as audience rules (activities, benefits) read them: the attributes members owns. Fields on Member
 // get them through @requires; a mutation asks members through the graph on the member's behalf. Members down means
 // nobody may assume a rule holds: SERVICE_UNAVAILABLE.
+import DataLoader from 'dataloader';
 import { z } from 'zod';
-import { ErrorCode, forbidden, hubError, type GraphCaller, type GraphClient } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  forbidden,
+  hubError,
+  serviceIdentity,
+  type GraphCaller,
+  type GraphClient,
+} from '@bank-hub/shared';
 import { evaluate, profileOfMember, type Rule } from '@bank-hub/targeting';
 
 export const MemberAttributes = z.object({
@@ -36,16 +44,74 @@ export async function viewerAttributes(graph: GraphClient, caller: GraphCaller):
   return parsed.data;
 }
 
-const VIEWER_ID = `query ViewerExists { viewer { id } }`;
+const KNOWN_MEMBERS = `query KnownMembers($ids: [ID!]!, $first: Int!) {
+  members(filter: { ids: $ids }, first: $first) { edges { node { id } } }
+}`;
+
+/** Whether members knows a member, asked for a request that waits until `deadline`. */
+interface Question {
+  memberId: string;
+  deadline: number | null;
+}
+
+/** The most member ids one question to members names (members' filter takes up to 1,000). */
+const MAX_IDS_PER_QUESTION = 1_000;
+/** How long a question waits for more members to ask about: a rush asks a few times, its first claims wait this. */
+const GATHER_MS = 10;
+/** The most member ids remembered: about 10 MB at most. */
+const MAX_REMEMBERED = 100_000;
 
 /**
- * Refuses a token that names no member of members (FORBIDDEN, as a claim does), so nothing is stored for nobody;
- * SERVICE_UNAVAILABLE when members cannot say.
+ * Whether the member a token names is one members knows, before anything scarce is given to nobody (a benefit's stock,
+ * an invite code, a place in an activity): tokens come from the bank's identity provider, which may know people members
+ * does not (yet). Asked with the hub's service identity, the members of every request that comes within a few
+ * milliseconds in one question — a rush of a thousand members claiming at once asks a few times, not a thousand — and
+ * remembered, since members never removes a member: a member's next claim asks nobody.
  */
-export async function requireExistingViewer(graph: GraphClient, caller: GraphCaller): Promise<void> {
-  const response = await graph.query<{ viewer: { id: string } | null }>(caller, VIEWER_ID);
-  if (response.errors.length > 0 || !response.data) throw membersUnavailable(response.errors[0]?.message);
-  if (response.data.viewer === null) throw forbidden('the token names no member');
+export class KnownMembers {
+  private readonly remembered = new Set<string>();
+  private readonly questions: DataLoader<Question, boolean>;
+
+  constructor(private readonly graph: GraphClient) {
+    this.questions = new DataLoader((ids) => this.ask(ids), {
+      cache: false,
+      maxBatchSize: MAX_IDS_PER_QUESTION,
+      batchScheduleFn: (send) => setTimeout(send, GATHER_MS),
+    });
+  }
+
+  /**
+   * FORBIDDEN for a member id members does not know; SERVICE_UNAVAILABLE when members cannot say by `deadline` (the
+   * member's request's, epoch ms).
+   */
+  async require(memberId: string, deadline: number | null): Promise<void> {
+    if (this.remembered.has(memberId)) return;
+    if (!(await this.questions.load({ memberId, deadline }))) throw forbidden('the token names no member');
+    this.remember(memberId);
+  }
+
+  private async ask(questions: readonly Question[]): Promise<boolean[]> {
+    const ids = questions.map((question) => question.memberId);
+    // Answered in time for the member who waits longest.
+    const deadlines = questions.map((question) => question.deadline);
+    const response = await this.graph.query<{ members: { edges: { node: { id: string } }[] } }>(
+      {
+        identity: serviceIdentity('engagement'),
+        deadline: deadlines.includes(null) ? null : Math.max(...(deadlines as number[])),
+      },
+      KNOWN_MEMBERS,
+      { ids, first: ids.length },
+    );
+    if (response.errors.length > 0 || !response.data) throw membersUnavailable(response.errors[0]?.message);
+    const known = new Set(response.data.members.edges.map((edge) => edge.node.id));
+    return ids.map((id) => known.has(id));
+  }
+
+  private remember(memberId: string): void {
+    this.remembered.add(memberId);
+    // The oldest goes first: a Set iterates in insertion order.
+    if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.values().next().value!);
+  }
 }
 
 /** Whether a rule (null: everyone) holds for the member now. */

@@ -1,6 +1,7 @@
 // The per-request context: identity, repositories, the graph client and loaders created fresh for every request.
 import type { BankCalendar, BaseContext, GraphClient, Snapshot } from '@bank-hub/shared';
 import type { PublishedActivities } from './activities/published';
+import type { KnownMembers } from './audience';
 import { createActivityLoaders, type ActivityLoaders } from './activities/loaders';
 import { createBenefitLoaders, type BenefitLoaders } from './benefits/loaders';
 import type { MemberPoints } from './members-points';
@@ -14,6 +15,8 @@ export interface EngagementServices {
   graph: GraphClient;
   /** Members' points, moved through the graph with the hub's service identity. */
   points: MemberPoints;
+  /** Whether the member a token names is one members knows. */
+  knownMembers: KnownMembers;
   /** Grants task and referral rewards: points through members, benefits through claims. */
   granter: RewardGranter;
   /** Published activities, in memory; `changed()` after writing activities. */

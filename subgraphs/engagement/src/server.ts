@@ -11,6 +11,7 @@ import {
 } from '@bank-hub/shared';
 import { consumeTaskEvents } from './activities/feed-consumer';
 import { publishedActivities } from './activities/published';
+import { KnownMembers } from './audience';
 import { createContext, type EngagementContext } from './context';
 import { graphMemberPoints } from './members-points';
 import { openRepositories } from './models';
@@ -54,6 +55,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
       repos,
       graph,
       points: graphMemberPoints(graph),
+      knownMembers: new KnownMembers(graph),
       granter,
       publishedActivities: publishedActivities(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger }),
       calendar,

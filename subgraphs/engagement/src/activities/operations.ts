@@ -170,6 +170,9 @@ export async function joinActivity(ctx: EngagementContext, activityId: string) {
     const member = await viewerAttributes(ctx.graph, ctx);
     if (!inAudience(activity.rule, member, ctx.now))
       throw hubError(ErrorCode.NOT_IN_AUDIENCE, `activity ${activityId} is not open to this member`);
+  } else {
+    // Nobody takes part for nobody: their progress would earn rewards members cannot pay.
+    await ctx.knownMembers.require(memberId, ctx.deadline);
   }
   await ctx.repos.participations.join(activity._id, memberId, ctx.now);
   return progressOf(ctx, activity, memberId);

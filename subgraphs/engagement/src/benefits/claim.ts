@@ -45,13 +45,21 @@ export interface Payment {
   refund(claimId: string, points: number): Promise<void>;
 }
 
+/** What members says of the member claiming. */
+export interface Claimant {
+  /** Their attributes, for a benefit with an audience (FORBIDDEN for nobody). */
+  attributes(): Promise<MemberAttributes>;
+  /** FORBIDDEN unless members knows them: nothing is given to nobody, also where no audience asks who they are. */
+  known(): Promise<void>;
+}
+
 export interface ClaimCommand {
   memberId: string;
   benefitId: string;
   idempotencyKey: string;
   source: ClaimSource;
-  /** Who the member is, for a benefit with an audience; null when the caller decided already (task, referral). */
-  claimant: (() => Promise<MemberAttributes>) | null;
+  /** Who the member is; null when the caller decided already (task, referral). */
+  claimant: Claimant | null;
   /** Refuses a benefit this way of claiming does not take (BAD_USER_INPUT), before anything is stored. */
   accepts: (benefit: BenefitDoc) => void;
   payment: Payment | null;
@@ -186,8 +194,12 @@ async function refusalBeforeReserving(
     const counter = await repos.claimCounters.find(counterId);
     if (counter && counter.count >= limit && !counter.claims.includes(claimId)) return refusal;
   }
-  if (!command.claimant || !hasAudience(benefit)) return null;
-  return audienceRefusal(benefit, await command.claimant(), now);
+  if (!command.claimant) return null;
+  if (!hasAudience(benefit)) {
+    await command.claimant.known();
+    return null;
+  }
+  return audienceRefusal(benefit, await command.claimant.attributes(), now);
 }
 
 /**

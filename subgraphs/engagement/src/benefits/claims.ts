@@ -14,9 +14,20 @@ import {
 import { viewerAttributes } from '../audience';
 import type { EngagementContext, Operator } from '../context';
 import type { MemberPoints } from '../members-points';
-import { checkClaimArguments, claim, refundRevoked, type Payment } from './claim';
+import { checkClaimArguments, claim, refundRevoked, type Claimant, type Payment } from './claim';
 import type { BenefitDoc } from './models/benefit';
 import { stateOf, type ClaimDoc } from './models/claim';
+
+/**
+ * The claiming member, as members knows them. Whether members knows them is asked as the claim comes in, while the
+ * claim reads what it needs: the members of a rush come in together, and so are asked together.
+ */
+function claimantOf(ctx: EngagementContext, memberId: string): Claimant {
+  const known = ctx.knownMembers.require(memberId, ctx.deadline);
+  // Awaited when the claim needs the answer; a claim refused before that does not.
+  known.catch(() => undefined);
+  return { attributes: () => viewerAttributes(ctx.graph, ctx), known: () => known };
+}
 
 const notBoughtWithPoints = (benefit: BenefitDoc) => {
   if (benefit.kind === 'POINTS_PRODUCT')
@@ -41,7 +52,7 @@ export function claimBenefit(
     benefitId,
     idempotencyKey,
     source: 'CLAIM',
-    claimant: () => viewerAttributes(ctx.graph, ctx),
+    claimant: claimantOf(ctx, memberId),
     accepts: notBoughtWithPoints,
     payment: null,
     retriesLater: false,
@@ -65,7 +76,11 @@ export function redeemPoints(
     benefitId: productId,
     idempotencyKey,
     source: 'POINTS',
-    claimant: () => viewerAttributes(ctx.graph, ctx),
+    claimant: {
+      attributes: () => viewerAttributes(ctx.graph, ctx),
+      // Paying asks members, who refuse nobody for good (NOT_FOUND) before anything is reserved.
+      known: () => Promise.resolve(),
+    },
     accepts: boughtWithPoints,
     payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId, ctx.deadline),
     retriesLater: false,

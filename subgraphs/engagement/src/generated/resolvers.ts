@@ -548,7 +548,8 @@ export type Mutation = {
   /**
    * Claims a benefit. Never oversells, never exceeds the per-member or daily limit, even under concurrent claims; a
    * repeated idempotencyKey returns the first result (the claim, or the same refusal); one whose first call is still in
-   * progress is CONFLICT (retry later), answered before the caller's deadline. Member token.
+   * progress is CONFLICT (retry later), answered before the caller's deadline. Member token; FORBIDDEN when members
+   * does not know its member.
    */
   claimBenefit: BenefitClaim;
   /** Creates an activity as a DRAFT. Operator scope; audited. */
@@ -564,7 +565,10 @@ export type Mutation = {
   dailySignIn: ActivityProgress;
   /** Moves an activity or benefit one workflow step. Operator scope; four eyes; audited. */
   engagementWorkflow: EngagementWorkflowResult;
-  /** Joins a published activity that is running and whose audience includes the member. Member token; idempotent. */
+  /**
+   * Joins a published activity that is running and whose audience includes the member. Member token (FORBIDDEN when
+   * members does not know its member); idempotent.
+   */
   joinActivity: ActivityProgress;
   /**
    * Spends spendable points on a POINTS_PRODUCT benefit (积分商城): the points leave the member's ledger (never below

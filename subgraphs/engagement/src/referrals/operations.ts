@@ -5,7 +5,7 @@
 // retried or concurrent accept settles on one referral. A member's codes are reserved on a counter before stored.
 import { randomInt, randomUUID } from 'node:crypto';
 import { ErrorCode, hubError, isDuplicateKey, requireMember, type Logger } from '@bank-hub/shared';
-import { requireExistingViewer, viewerAttributes } from '../audience';
+import { viewerAttributes } from '../audience';
 import { finalRefusal, grantInTurn, type RewardGranter } from '../rewards';
 import { trusted, type CountedEvent } from '../activities/tasks';
 import type { EngagementContext } from '../context';
@@ -29,7 +29,7 @@ const newCode = () =>
 export async function createInviteCode(ctx: EngagementContext): Promise<InvitationDoc> {
   const inviterId = requireMember(ctx.identity);
   // A code of a member members does not know could only bring rewards nobody can be granted.
-  await requireExistingViewer(ctx.graph, ctx);
+  await ctx.knownMembers.require(inviterId, ctx.deadline);
   // Reserved first with one conditional update: counting the codes and then storing one lets concurrent calls past.
   if (!(await ctx.repos.invitations.reserveCode(inviterId, MAX_CODES_PER_MEMBER)))
     throw hubError(
