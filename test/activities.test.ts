@@ -274,35 +274,37 @@ describe('progress from tracked events', () => {
       before = await engagement.cursors.get('tasks');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    // Six sign-in days counted three weeks ago; today's makes the seventh.
+    // The events must arrive on the day the run below reaches up to: not across the bank's midnight.
     const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
+    const untilMidnight = calendar.endOf(calendar.dayOf(new Date())).getTime() - Date.now();
+    if (untilMidnight < 30_000) await new Promise((resolve) => setTimeout(resolve, untilMidnight + 1_000));
+    // Signed in on the six days up to yesterday (the task counts 7 in a row); today's makes the seventh.
     const today = calendar.dayOf(new Date());
-    const earlier = Array.from({ length: 6 }, (_, i) => addDays(today, i - 26));
     await engagement.progress.model.create({
       _id: 'A-NEWBIE|sign-in-7|M0001',
       activityId: 'A-NEWBIE',
       taskId: 'sign-in-7',
       memberId: 'M0001',
       value: 6,
-      days: earlier,
+      runs: [`${addDays(today, -6)}/${addDays(today, -1)}`],
     });
-    // Seven sign-ins sent today, the device dating them one per day back, the oldest first: one day (today's), not
-    // seven — counted by the day the device says, the oldest would have completed the task.
-    const days = Array.from({ length: 7 }, (_, i) => new Date(Date.now() - (6 - i) * DAY_MS - 60_000));
+    // Six sign-ins sent today, the device dating them one per day back, the oldest first: they count on today, the
+    // day they arrived, once — counted by the days the device says, they would have added nothing to the run.
+    const days = Array.from({ length: 6 }, (_, i) => new Date(Date.now() - (6 - i) * DAY_MS));
     const events = days.map((at, i) => ({
       id: `newbie-sign-in-${i}-${Date.now().toString(36)}`,
       name: 'sign_in',
       at,
     }));
-    expect(await track(headers, events, 'newbie-phone-1')).toMatchObject({ accepted: 7 });
+    expect(await track(headers, events, 'newbie-phone-1')).toMatchObject({ accepted: 6 });
     // The same events again (a retry: analytics stores them once) and another sign-in dated each day.
-    expect(await track(headers, events, 'newbie-phone-1')).toMatchObject({ accepted: 0, duplicates: 7 });
+    expect(await track(headers, events, 'newbie-phone-1')).toMatchObject({ accepted: 0, duplicates: 6 });
     expect(
       await track(
         headers,
         days.map((at) => ({ name: 'sign_in', at })),
       ),
-    ).toMatchObject({ accepted: 7 });
+    ).toMatchObject({ accepted: 6 });
     const done = await progressUntil(headers, 'A-NEWBIE', 'sign-in-7', (task) => task.rewarded);
     expect(done).toMatchObject({ value: 7, completed: true, rewarded: true });
     // The task's reward: the welcome coupon, granted once.
@@ -341,11 +343,7 @@ describe('progress from tracked events', () => {
     }
     expect(await engagement.cursors.get('tasks')).not.toBe(before);
     const progress = await engagement.progress.model.findById('A-NEWBIE|sign-in-7|M0001').lean().exec();
-    expect(progress).toMatchObject({ value: 7 });
-    // The day the events arrived (the bank's midnight may have passed since the test read it).
-    expect(progress?.days.slice(0, 6)).toEqual(earlier);
-    expect([today, calendar.dayOf(new Date())]).toContain(progress?.days[6]);
-    expect(progress?.days).toHaveLength(7);
+    expect(progress).toMatchObject({ value: 7, runs: [`${addDays(today, -6)}/${today}`] });
     expect(await coupons()).toHaveLength(1);
   });
 
@@ -856,6 +854,31 @@ describe('operators', () => {
     expect(records[0]).toMatchObject({ actor: 'ops.fang', action: 'createActivity' });
   });
 
+  it('authors a task counting days in a row (CONSECUTIVE_DAYS)', async () => {
+    const streak = { ...input.tasks[0]!, title: 'Sign in 2 days in a row', measure: 'CONSECUTIVE_DAYS' };
+    const created = await graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($input: ActivityInput!) {
+          createActivity(input: $input) {
+            tasks {
+              id
+              measure
+              target
+              currency
+            }
+          }
+        }
+      `,
+      { input: { ...input, tasks: [streak] } },
+      operator,
+    );
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.createActivity.tasks).toEqual([
+      { id: 'weekend', measure: 'CONSECUTIVE_DAYS', target: 2, currency: null },
+    ]);
+  });
+
   it('refuses bad activities with a code naming the field, storing nothing', async () => {
     const before = await engagement.activities.model.countDocuments();
     const task = input.tasks[0]!;
@@ -865,6 +888,8 @@ describe('operators', () => {
       [{ tasks: [{ ...task, target: 0 }] }, 'input.tasks[0].target'],
       [{ tasks: [{ ...task, reward: { points: 0 } }] }, 'input.tasks[0].reward'],
       [{ tasks: [{ ...task, measure: 'SUM' }] }, 'input.tasks[0].property'],
+      [{ tasks: [{ ...task, measure: 'CONSECUTIVE_DAYS', target: 2.5 }] }, 'input.tasks[0].target'],
+      [{ tasks: [{ ...task, measure: 'CONSECUTIVE_DAYS', currency: 'USD' }] }, 'input.tasks[0].currency'],
       [{ tasks: [task, task] }, 'input.tasks[1].id'],
       [
         { tasks: [{ ...task, where: [{ property: 'amount', op: 'gt', value: 'x' }] }] },

@@ -329,39 +329,84 @@ describe('a task’s currency as an operator gives it', () => {
   });
 });
 
-describe('contributionOf a DISTINCT_DAYS task', () => {
-  const signIns = ACTIVITIES.find((activity) => activity._id === 'A-NEWBIE')!.tasks.find(
-    (task) => task.measure === 'DISTINCT_DAYS',
-  )!;
-  const signIn = (at: string): CountedEvent => ({
-    id: `e-${at}`,
-    name: signIns.event,
-    memberId: 'M0001',
-    occurredAt: new Date(at),
-    receivedAt: new Date(at),
-    properties: {},
-    recordedBy: null,
-    fromFeed: true,
+describe.each<TaskDoc['measure']>(['DISTINCT_DAYS', 'CONSECUTIVE_DAYS'])(
+  'contributionOf a %s task',
+  (measure) => {
+    const signIns: TaskDoc = {
+      ...ACTIVITIES.find((activity) => activity._id === 'A-NEWBIE')!.tasks.find(
+        (task) => task.event === 'sign_in',
+      )!,
+      measure,
+    };
+    const signIn = (at: string): CountedEvent => ({
+      id: `e-${at}`,
+      name: signIns.event,
+      memberId: 'M0001',
+      occurredAt: new Date(at),
+      receivedAt: new Date(at),
+      properties: {},
+      recordedBy: null,
+      fromFeed: true,
+    });
+
+    it.each([
+      ['2026-11-25T15:30:00Z', shanghai, '2026-11-25'],
+      ['2026-11-25T16:30:00Z', shanghai, '2026-11-26'],
+      ['2026-11-26T15:30:00Z', shanghai, '2026-11-26'],
+      ['2026-11-25T16:30:00Z', utc, '2026-11-25'],
+    ])("counts a sign-in at %s on the bank's day", (at, calendar, day) => {
+      expect(contributionOf(signIns, signIn(at), calendar, 'CNY')).toEqual({ measure, day });
+    });
+
+    it('counts a device’s event on the day it arrived, whatever day the device says, and a service’s on its own', () => {
+      const backdated = { ...signIn('2026-11-20T02:00:00Z'), receivedAt: new Date('2026-11-26T02:00:00Z') };
+      expect(contributionOf(signIns, backdated, shanghai, 'CNY')).toEqual({ measure, day: '2026-11-26' });
+      expect(
+        contributionOf(signIns, { ...backdated, recordedBy: 'svc.engagement' }, shanghai, 'CNY'),
+      ).toEqual({
+        measure,
+        day: '2026-11-20',
+      });
+    });
+  },
+);
+
+describe('an operator’s CONSECUTIVE_DAYS task', () => {
+  const input = (task: Partial<TaskInput>): ActivityInput => ({
+    title: 'Sign in',
+    summary: 'Sign in 3 days in a row.',
+    imageUrl: 'https://cdn.example/streak.jpg',
+    kind: 'INTERACTIVE',
+    startsAt: NOW,
+    endsAt: new Date('2026-12-25T08:00:00Z'),
+    tasks: [
+      {
+        id: 'streak',
+        title: 'Sign in 3 days in a row',
+        event: 'sign_in',
+        measure: 'CONSECUTIVE_DAYS',
+        target: 3,
+        reward: { points: 1 },
+        ...task,
+      },
+    ],
   });
 
-  it.each([
-    ['2026-11-25T15:30:00Z', shanghai, '2026-11-25'],
-    ['2026-11-25T16:30:00Z', shanghai, '2026-11-26'],
-    ['2026-11-26T15:30:00Z', shanghai, '2026-11-26'],
-    ['2026-11-25T16:30:00Z', utc, '2026-11-25'],
-  ])("counts a sign-in at %s on the bank's day", (at, calendar, day) => {
-    expect(contributionOf(signIns, signIn(at), calendar, 'CNY')).toEqual({ measure: 'DISTINCT_DAYS', day });
+  it('is stored with its measure, no property and no currency', () => {
+    expect(checkActivityInput(input({}), new Set(['sign_in']), 'CNY').tasks[0]).toMatchObject({
+      measure: 'CONSECUTIVE_DAYS',
+      property: null,
+      currency: null,
+      target: 3,
+    });
   });
 
-  it('counts a device’s event on the day it arrived, whatever day the device says, and a service’s on its own', () => {
-    const backdated = { ...signIn('2026-11-20T02:00:00Z'), receivedAt: new Date('2026-11-26T02:00:00Z') };
-    expect(contributionOf(signIns, backdated, shanghai, 'CNY')).toEqual({
-      measure: 'DISTINCT_DAYS',
-      day: '2026-11-26',
-    });
-    expect(contributionOf(signIns, { ...backdated, recordedBy: 'svc.engagement' }, shanghai, 'CNY')).toEqual({
-      measure: 'DISTINCT_DAYS',
-      day: '2026-11-20',
-    });
+  it.each<[string, Partial<TaskInput>, string]>([
+    ['a target of part of a day', { target: 2.5 }, 'input.tasks[0].target'],
+    ['a target of 0', { target: 0 }, 'input.tasks[0].target'],
+    ['a target above the limit', { target: 100_001 }, 'input.tasks[0].target'],
+    ['a currency, when it reads no amount', { currency: 'USD' }, 'input.tasks[0].currency'],
+  ])('is refused with %s, naming the field', (_why, task, field) => {
+    expect(() => checkActivityInput(input(task), null, 'CNY')).toThrow(expect.objectContaining({ field }));
   });
 });

@@ -112,7 +112,7 @@ export interface FeedConsumerDependencies extends ProgressDependencies {
   graph: GraphClient;
   leases: JobLeases;
   cursors: FeedCursors;
-  /** The bank's, whose business days DISTINCT_DAYS tasks and daily limits count. */
+  /** The bank's, whose business days DISTINCT_DAYS and CONSECUTIVE_DAYS tasks and daily limits count. */
   calendar: BankCalendar;
   /** The bank's currency (BANK_CURRENCY): of the amounts a task reads when it names none. */
   bankCurrency: string;

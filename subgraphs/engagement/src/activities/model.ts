@@ -1,19 +1,22 @@
 // Activities (活动) with their tasks, who joined them, and each member's progress on each task. Progress documents
-// remember which events they counted (where in the event feed they got to, and on which days), so an event delivered
-// twice counts once.
+// remember which events they counted (where in the event feed they got to, and on which days or runs of days), so an
+// event delivered twice counts once.
 import { Schema, type Connection, type Model } from 'mongoose';
 import {
+  ErrorCode,
   WritesInFlight,
+  hubError,
   workflowCriteria,
   type FeedPosition,
   type Revisable,
   type WorkflowFilter,
 } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
+import { withRunDay } from './streaks';
 import type { CountedEvent } from './tasks';
 
 export type ActivityKind = 'FINANCIAL' | 'INTERACTIVE' | 'GAME';
-export type TaskMeasure = 'COUNT' | 'DISTINCT_DAYS' | 'SUM';
+export type TaskMeasure = 'COUNT' | 'DISTINCT_DAYS' | 'CONSECUTIVE_DAYS' | 'SUM';
 export type ComparisonOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte';
 
 export interface PropertyConditionDoc {
@@ -73,9 +76,15 @@ export interface ProgressDoc {
   activityId: string;
   taskId: string;
   memberId: string;
+  /** What was counted; CONSECUTIVE_DAYS: the longest run of days counted yet (what completes the task). */
   value: number;
   /** DISTINCT_DAYS: the days counted, the bank's business days (YYYY-MM-DD). */
   days: string[];
+  /**
+   * CONSECUTIVE_DAYS: the recent runs of consecutive days counted, oldest first, each an ISO 8601 interval of business
+   * days (`2026-11-24/2026-11-26`); bounded, see withRunDay. Absent until a day counted.
+   */
+  runs?: string[];
   /**
    * COUNT and SUM: the feed position (receivedAt, id) of the last event counted from analytics' feed. The feed hands a
    * member's events out in that order, so one at or before it was counted already (or passed over): one position, not a
@@ -143,6 +152,7 @@ const progressSchema = new Schema<ProgressDoc>(
     memberId: { type: String, required: true },
     value: { type: Number, required: true },
     days: { type: [String], default: [] },
+    runs: { type: [String], default: undefined },
     feedPosition: { type: Schema.Types.Mixed, default: null },
     events: { type: [String], default: [] },
     completedAt: { type: Date, default: null },
@@ -165,6 +175,12 @@ progressSchema.index({ completedAt: 1, _id: 1 });
  * sign-in) comes well within the last 200.
  */
 const REMEMBERED_EVENTS = 200;
+
+/**
+ * How often a day is tried against a member's runs that other events of theirs changed meanwhile: only their own
+ * events at the same moment race, so a second try all but always does.
+ */
+const RUN_WRITE_ATTEMPTS = 5;
 
 export const participationId = (activityId: string, memberId: string) => `${activityId}|${memberId}`;
 export const progressId = (activityId: string, taskId: string, memberId: string) =>
@@ -319,6 +335,43 @@ export class ProgressRepository {
       .updateOne({ _id, completedAt: null, days: { $ne: day } }, { $inc: { value: 1 }, $push: { days: day } })
       .exec();
     return counted.modifiedCount > 0;
+  }
+
+  /**
+   * Counts a day towards the member's runs of consecutive days (CONSECUTIVE_DAYS), raising `value` to the run the day
+   * lands in when that is the longest yet; false when the day was counted before, is too late for any run kept, or the
+   * task is complete. The runs are written back only if nothing changed them since they were read (and read again
+   * otherwise), so two events of one member at once neither count a day twice nor lose one.
+   */
+  async countRunDay(
+    key: { activityId: string; taskId: string; memberId: string },
+    day: string,
+  ): Promise<boolean> {
+    const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
+    for (let attempt = 0; attempt < RUN_WRITE_ATTEMPTS; attempt++) {
+      const progress = await this.model
+        .findById(_id, { runs: 1, completedAt: 1 })
+        .lean<Pick<ProgressDoc, 'runs' | 'completedAt'>>()
+        .exec();
+      if (!progress || progress.completedAt) return false;
+      const next = withRunDay(progress.runs ?? [], day);
+      if (!next) return false;
+      // Progress without runs counted nothing as days in a row yet: a value it has is what the task counted before an
+      // operator changed its measure (distinct days, say), no run.
+      const written = await this.model
+        .updateOne(
+          { _id, completedAt: null, runs: progress.runs ?? { $exists: false } },
+          progress.runs
+            ? { $set: { runs: next.runs }, $max: { value: next.length } }
+            : { $set: { runs: next.runs, value: next.length } },
+        )
+        .exec();
+      if (written.matchedCount > 0) return true;
+    }
+    throw hubError(
+      ErrorCode.CONFLICT,
+      `progress ${_id} changed under every attempt to count ${day}; try again`,
+    );
   }
 
   /**

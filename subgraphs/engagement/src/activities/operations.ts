@@ -25,6 +25,7 @@ import type { EngagementWorkflowOutcome } from '../workflow';
 import type { ActivityDoc, ParticipationDoc, ProgressDoc, TaskDoc } from './model';
 import { participationId, progressId } from './model';
 import { countEvents, grantPendingRewards } from './progress';
+import { shownProgress } from './streaks';
 import { checkActivityInput, checkRewardBenefits, type ActivityInput } from './tasks';
 
 const TRACKING_PLAN = `query TrackingPlanNames { trackingPlan { name } }`;
@@ -237,11 +238,13 @@ export interface ActivityProgressView {
   tasks: TaskProgressView[];
 }
 
+/** The member's part in the activity on `today` (the bank's business day: a run of days that broke shows 0). */
 function viewOf(
   activity: ActivityDoc,
   participation: ParticipationDoc | undefined,
   progress: ReadonlyMap<string, ProgressDoc>,
   memberId: string,
+  today: string,
 ): ActivityProgressView {
   return {
     activity,
@@ -251,7 +254,7 @@ function viewOf(
       const done = progress.get(progressId(activity._id, task.id, memberId));
       return {
         task,
-        value: Math.min(done?.value ?? 0, task.target),
+        value: shownProgress(task, done, today),
         target: task.target,
         completed: Boolean(done?.completedAt),
         completedAt: done?.completedAt ?? null,
@@ -268,7 +271,13 @@ export async function progressOf(ctx: EngagementContext, activity: ActivityDoc, 
     ctx.loaders.progressByMember.load(memberId),
   ]);
   const joined = participations.find((p) => p._id === participationId(activity._id, memberId));
-  return viewOf(activity, joined, new Map(progress.map((p) => [p._id, p])), memberId);
+  return viewOf(
+    activity,
+    joined,
+    new Map(progress.map((p) => [p._id, p])),
+    memberId,
+    ctx.calendar.dayOf(ctx.now),
+  );
 }
 
 /** The activities running now that the member may join, with their progress. The member themself or an operator. */
@@ -280,7 +289,9 @@ export async function memberActivities(ctx: EngagementContext, member: MemberAtt
   );
   // A guest sees what is open to guests, joined by nobody: joining takes a member.
   if (deviceOfGuest(member.id))
-    return running.map((activity) => viewOf(activity, undefined, new Map(), member.id));
+    return running.map((activity) =>
+      viewOf(activity, undefined, new Map(), member.id, ctx.calendar.dayOf(ctx.now)),
+    );
   const isSelf = ctx.identity.subject === member.id && ctx.identity.scopes.has(Scope.MEMBER);
   if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
   return Promise.all(running.map((activity) => progressOf(ctx, activity, member.id)));

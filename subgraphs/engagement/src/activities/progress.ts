@@ -1,16 +1,16 @@
 // Progress from events: each event a member sends is offered to the tasks of the published activities they joined
 // (before the event arrived, inside the activity's window). Counting is idempotent per event (and per day for
-// DISTINCT_DAYS), completion is a conditional update that records the reward the task promises then, and that reward
-// is granted under a key of the task's own — so a replayed or redelivered event never counts twice, a reward is never
-// granted twice, and a task edited meanwhile changes nothing the member earned. A reward that could not be granted (a
-// subgraph down, a process that died) is retried by a later pass, backing off; one refused for good (the benefit's
-// limit reached, out of stock, ended) is recorded as refused and never tried again.
+// DISTINCT_DAYS and CONSECUTIVE_DAYS), completion is a conditional update that records the reward the task promises
+// then, and that reward is granted under a key of the task's own — so a replayed or redelivered event never counts
+// twice, a reward is never granted twice, and a task edited meanwhile changes nothing the member earned. A reward
+// that could not be granted (a subgraph down, a process that died) is retried by a later pass, backing off; one
+// refused for good (the benefit's limit reached, out of stock, ended) is recorded as refused and never tried again.
 import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCode, hubError, type BankCalendar, type Logger } from '@bank-hub/shared';
 import { grantInTurn, type RewardGranter } from '../rewards';
 import type { ActivityDoc, ActivityRepositories, ParticipationDoc, ProgressDoc } from './model';
 import { participationId } from './model';
-import { contributionOf, type CountedEvent } from './tasks';
+import { contributionOf, type Contribution, type CountedEvent } from './tasks';
 
 export interface ProgressDependencies {
   repos: ActivityRepositories;
@@ -22,8 +22,9 @@ const inWindow = (activity: ActivityDoc, at: Date) => activity.startsAt <= at &&
 
 /**
  * Counts events towards the tasks of the activities their members joined; returns how many counts moved. `calendar`:
- * the bank's, whose business days DISTINCT_DAYS counts; `bankCurrency`: the bank's, of amounts in tasks naming none.
- * Events from the feed come in its order, and are counted in it (see ProgressRepository.countEvent).
+ * the bank's, whose business days DISTINCT_DAYS and CONSECUTIVE_DAYS count; `bankCurrency`: the bank's, of amounts in
+ * tasks naming none. Events from the feed come in its order, and are counted in it (see
+ * ProgressRepository.countEvent).
  */
 export async function countEvents(
   repos: ActivityRepositories,
@@ -58,6 +59,23 @@ export async function countEvents(
   }
 }
 
+/** Counts what one event adds to one member's task, once (see the repository's count methods). */
+function countContribution(
+  repos: ActivityRepositories,
+  key: { activityId: string; taskId: string; memberId: string },
+  event: CountedEvent,
+  contribution: Contribution,
+): Promise<boolean> {
+  switch (contribution.measure) {
+    case 'DISTINCT_DAYS':
+      return repos.progress.countDay(key, contribution.day);
+    case 'CONSECUTIVE_DAYS':
+      return repos.progress.countRunDay(key, contribution.day);
+    default:
+      return repos.progress.countEvent(key, event, contribution.amount);
+  }
+}
+
 /** Counts each event towards the tasks it counts for; a task it completes carries `completedAt`. */
 async function countRelevant(
   repos: ActivityRepositories,
@@ -82,10 +100,7 @@ async function countRelevant(
         const contribution = contributionOf(task, event, calendar, bankCurrency);
         if (!contribution) continue;
         const key = { activityId: activity._id, taskId: task.id, memberId: event.memberId };
-        const counted =
-          contribution.measure === 'DISTINCT_DAYS'
-            ? await repos.progress.countDay(key, contribution.day)
-            : await repos.progress.countEvent(key, event, contribution.amount);
+        const counted = await countContribution(repos, key, event, contribution);
         if (counted) moved += 1;
         // Also when it was counted before: a process that died between counting and completing left the task at its
         // target yet incomplete, and counting the event again is the only way it learns so.

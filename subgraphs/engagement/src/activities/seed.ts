@@ -61,7 +61,9 @@ const ALWAYS: [string, string] = ['2025-01-01', '2030-12-31'];
 
 export const ACTIVITIES: ActivityDoc[] = [
   activity('A-SIGNIN', 'INTERACTIVE', '每日签到领积分 Daily Sign-in', '连续签到7天，积分翻倍。', ALWAYS, [
-    task('sign-in-7', '签到7天 Sign in on 7 days', 'sign_in', 'DISTINCT_DAYS', 7, { points: 100 }),
+    task('sign-in-7', '连续签到7天 Sign in 7 days in a row', 'sign_in', 'CONSECUTIVE_DAYS', 7, {
+      points: 100,
+    }),
   ]),
   activity(
     'A-DOUBLE11',
@@ -105,7 +107,7 @@ export const ACTIVITIES: ActivityDoc[] = [
     '完成开户、连续签到，领取新人礼包。',
     ALWAYS,
     [
-      task('sign-in-7', '签到7天 Sign in on 7 days', 'sign_in', 'DISTINCT_DAYS', 7, {
+      task('sign-in-7', '连续签到7天 Sign in 7 days in a row', 'sign_in', 'CONSECUTIVE_DAYS', 7, {
         benefitId: 'B-WELCOME-50',
       }),
       task(

@@ -1,7 +1,7 @@
 // What a task counts: an event of one name whose properties pass every condition, measured as a count, as distinct
-// days, or as the sum of a numeric property — and the checks an operator's activity input must pass first, the
-// benefits its rewards name among them. An event a hub service vouches for counts only as that service recorded it
-// (see VOUCHED_EVENTS).
+// days, as days in a row, or as the sum of a numeric property — and the checks an operator's activity input must pass
+// first, the benefits its rewards name among them. An event a hub service vouches for counts only as that service
+// recorded it (see VOUCHED_EVENTS).
 import {
   HTTPS_URL,
   InputProblem,
@@ -84,8 +84,14 @@ export const taskCurrency = (
   bankCurrency: string,
 ): string | null => (readsAmount(task) ? (task.currency ?? bankCurrency) : null);
 
+/** Measures that count the bank's business days on which events count, once a day. */
+export type DayMeasure = 'DISTINCT_DAYS' | 'CONSECUTIVE_DAYS';
+
+const countsDays = (measure: TaskMeasure): measure is DayMeasure =>
+  measure === 'DISTINCT_DAYS' || measure === 'CONSECUTIVE_DAYS';
+
 export type Contribution =
-  { measure: 'DISTINCT_DAYS'; day: string } | { measure: 'COUNT' | 'SUM'; amount: number };
+  { measure: DayMeasure; day: string } | { measure: 'COUNT' | 'SUM'; amount: number };
 
 function passes(condition: PropertyConditionDoc, properties: Readonly<Record<string, unknown>>): boolean {
   const actual = Object.hasOwn(properties, condition.property) ? properties[condition.property] : undefined;
@@ -109,11 +115,11 @@ function passes(condition: PropertyConditionDoc, properties: Readonly<Record<str
 }
 
 /**
- * What one event adds to a task, or null when it does not count. DISTINCT_DAYS counts a bank's business day: a member
- * in Shanghai signing in at 07:30 and at 20:00 signed in on one day. A device's event counts on the day the hub
- * received it — a device's word on when it happened can be backdated (seven sign-ins sent at once, one per past day,
- * for a 7-day task) — a service's on the day it happened (relayed late after an outage, it still counts then). An
- * amount counts in the task's currency, the bank's (`bankCurrency`) when it names none.
+ * What one event adds to a task, or null when it does not count. DISTINCT_DAYS and CONSECUTIVE_DAYS count a bank's
+ * business day: a member in Shanghai signing in at 07:30 and at 20:00 signed in on one day. A device's event counts
+ * on the day the hub received it — a device's word on when it happened can be backdated (seven sign-ins sent at once,
+ * one per past day, for a 7-day task) — a service's on the day it happened (relayed late after an outage, it still
+ * counts then). An amount counts in the task's currency, the bank's (`bankCurrency`) when it names none.
  */
 export function contributionOf(
   task: TaskDoc,
@@ -129,9 +135,9 @@ export function contributionOf(
     return null;
   const currency = taskCurrency(task, bankCurrency);
   if (currency !== null && event.properties[CURRENCY] !== currency) return null;
-  if (task.measure === 'DISTINCT_DAYS')
+  if (countsDays(task.measure))
     return {
-      measure: 'DISTINCT_DAYS',
+      measure: task.measure,
       day: calendar.dayOf(event.recordedBy === null ? event.receivedAt : event.occurredAt),
     };
   if (task.measure === 'COUNT') return { measure: 'COUNT', amount: 1 };
@@ -142,7 +148,7 @@ export function contributionOf(
 }
 
 const KINDS: readonly ActivityKind[] = ['FINANCIAL', 'INTERACTIVE', 'GAME'];
-const MEASURES: readonly TaskMeasure[] = ['COUNT', 'DISTINCT_DAYS', 'SUM'];
+const MEASURES: readonly TaskMeasure[] = ['COUNT', 'DISTINCT_DAYS', 'CONSECUTIVE_DAYS', 'SUM'];
 const OPS: readonly ComparisonOp[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
 const TASK_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const EVENT_NAME = /^[a-z][a-z0-9_]{1,39}$/;

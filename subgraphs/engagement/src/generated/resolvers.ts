@@ -886,6 +886,11 @@ export type TaskInput = {
 
 /** How a task measures progress over the events that count. */
 export type TaskMeasure =
+  /**
+   * How many days in a row events count (连续签到), the bank's business days as for DISTINCT_DAYS: the member's current
+   * run, which a day without one starts again. The task completes the first time a run reaches its target.
+   */
+  | 'CONSECUTIVE_DAYS'
   /** How many events count. */
   | 'COUNT'
   /** On how many distinct days events count: the bank's business days, in its time zone (BANK_TIME_ZONE). */
@@ -906,7 +911,10 @@ export type TaskProgress = {
   target: Scalars['Float']['output'];
   /** The task. */
   task: Task;
-  /** Progress so far. */
+  /**
+   * Progress so far, up to the target. CONSECUTIVE_DAYS: the current run, one that ended today or yesterday (0 once a day
+   * was missed); on a completed task, the target.
+   */
   value: Scalars['Float']['output'];
 };
 
