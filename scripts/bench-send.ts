@@ -100,16 +100,21 @@ async function main(): Promise<void> {
         },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.json()) as { data?: Record<string, { id?: string }>; errors?: unknown[] };
+      const body = (await response.json()) as {
+        data?: Record<string, { id?: string; version?: number }>;
+        errors?: unknown[];
+      };
       if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
       return body.data!;
     };
     const alice = as('ops.alice');
     const bob = as('ops.bob');
     const approved = async (type: 'TEMPLATE' | 'CAMPAIGN', id: string) => {
-      const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: $type, id: $id, step: $step) { status } }`;
-      await alice(STEP, { type, id, step: 'SUBMIT' });
-      await bob(STEP, { type, id, step: 'APPROVE' });
+      const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+        messagesWorkflow(type: $type, id: $id, step: $step, expectedVersion: $expectedVersion) { version }
+      }`;
+      const submitted = await alice(STEP, { type, id, step: 'SUBMIT' });
+      await bob(STEP, { type, id, step: 'APPROVE', expectedVersion: submitted.messagesWorkflow?.version });
       return id;
     };
 

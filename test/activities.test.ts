@@ -401,8 +401,8 @@ describe('daily sign-in', () => {
 });
 
 const CREATE = `mutation ($input: ActivityInput!) { createActivity(input: $input) { id status version tasks { id } } }`;
-const WORKFLOW = `mutation ($id: ID!, $step: WorkflowStep!) {
-  engagementWorkflow(type: ACTIVITY, id: $id, step: $step) { status }
+const WORKFLOW = `mutation ($id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+  engagementWorkflow(type: ACTIVITY, id: $id, step: $step, expectedVersion: $expectedVersion) { status version }
 }`;
 const SIGN_IN = `mutation ($id: ID!) { dailySignIn(activityId: $id) { tasks { completed rewarded } } }`;
 
@@ -422,12 +422,13 @@ async function publish(input: object, approve = true): Promise<string> {
   const created = await graphql(hub.gatewayUrl, CREATE, { input }, operator);
   expect(created.errors).toBeUndefined();
   const id = created.data?.createActivity.id as string;
-  expect((await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator)).errors).toBeUndefined();
+  const submitted = await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator);
+  expect(submitted.errors).toBeUndefined();
   if (approve) {
     const approved = await graphql(
       hub.gatewayUrl,
       WORKFLOW,
-      { id, step: 'APPROVE' },
+      { id, step: 'APPROVE', expectedVersion: submitted.data?.engagementWorkflow.version },
       bearer(await clientToken('ops.bo', 'operator')),
     );
     expect(approved.errors).toBeUndefined();
@@ -641,13 +642,12 @@ describe("a task's reward", () => {
       operator,
     );
     expect(updated.errors).toBeUndefined();
-    expect(
-      (await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator)).errors,
-    ).toBeUndefined();
+    const submitted = await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator);
+    expect(submitted.errors).toBeUndefined();
     const approved = await graphql(
       hub.gatewayUrl,
       WORKFLOW,
-      { id, step: 'APPROVE' },
+      { id, step: 'APPROVE', expectedVersion: submitted.data?.engagementWorkflow.version },
       bearer(await clientToken('ops.bo', 'operator')),
     );
     expect(approved.errors).toBeUndefined();
@@ -978,7 +978,8 @@ describe('operators', () => {
     const approved = await graphql(
       hub.gatewayUrl,
       WORKFLOW,
-      { id, step: 'APPROVE' },
+      // Created at version 1, submitted at 2.
+      { id, step: 'APPROVE', expectedVersion: 2 },
       bearer(await clientToken('ops.bo', 'operator')),
     );
     expect(approved.errors?.[0]?.extensions).toMatchObject({

@@ -28,8 +28,8 @@ beforeAll(async () => {
 
 afterAll(() => stopTestHub(hub));
 
-const WORKFLOW = `mutation ($id: ID!, $step: WorkflowStep!) {
-  engagementWorkflow(type: ACTIVITY, id: $id, step: $step) { status }
+const WORKFLOW = `mutation ($id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+  engagementWorkflow(type: ACTIVITY, id: $id, step: $step, expectedVersion: $expectedVersion) { status version }
 }`;
 const TASKS = `query ($id: ID!) { activity(id: $id) { tasks { id currency } } }`;
 
@@ -85,13 +85,12 @@ describe('a bank keeping USD', () => {
     expect(created.errors).toBeUndefined();
     expect(created.data?.createActivity.tasks).toEqual([{ id: 'buy', currency: 'USD' }]);
     const written = created.data?.createActivity.id as string;
-    expect(
-      (await graphql(hub.gatewayUrl, WORKFLOW, { id: written, step: 'SUBMIT' }, operator)).errors,
-    ).toBeUndefined();
+    const submitted = await graphql(hub.gatewayUrl, WORKFLOW, { id: written, step: 'SUBMIT' }, operator);
+    expect(submitted.errors).toBeUndefined();
     const approved = await graphql(
       hub.gatewayUrl,
       WORKFLOW,
-      { id: written, step: 'APPROVE' },
+      { id: written, step: 'APPROVE', expectedVersion: submitted.data?.engagementWorkflow.version },
       bearer(await clientToken('ops.bo', 'operator')),
     );
     expect(approved.errors).toBeUndefined();

@@ -31,8 +31,10 @@ const FIELDS =
 const CREATE = `mutation ($input: BenefitInput!) { createBenefit(input: $input) { ${FIELDS} } }`;
 const UPDATE = `mutation ($id: ID!, $input: BenefitInput!) { updateBenefit(id: $id, input: $input) {
   ${FIELDS} pendingRevision { status changes { field before after } } } }`;
-const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $reason: String) {
-  engagementWorkflow(type: BENEFIT, id: $id, step: $step, reason: $reason) { type id status live version }
+const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $reason: String, $expectedVersion: Int) {
+  engagementWorkflow(type: BENEFIT, id: $id, step: $step, reason: $reason, expectedVersion: $expectedVersion) {
+    type id status live version
+  }
 }`;
 const CLAIM = `mutation ($benefitId: ID!, $key: String!) { claimBenefit(benefitId: $benefitId, idempotencyKey: $key) { id } }`;
 
@@ -74,9 +76,11 @@ describe('a benefit from draft to members', () => {
     expect((await alice(STEP, { id, step: 'SUBMIT' })).data?.engagementWorkflow).toMatchObject({
       status: 'IN_REVIEW',
       live: false,
+      version: 2,
     });
-    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE' }))).toEqual(['FORBIDDEN']);
-    expect((await bob(STEP, { id, step: 'APPROVE' })).data?.engagementWorkflow).toMatchObject({
+    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE', expectedVersion: 2 }))).toEqual(['FORBIDDEN']);
+    const approved = await bob(STEP, { id, step: 'APPROVE', expectedVersion: 2 });
+    expect(approved.data?.engagementWorkflow).toMatchObject({
       type: 'BENEFIT',
       status: 'PUBLISHED',
       live: true,
@@ -93,7 +97,7 @@ describe('a benefit from draft to members', () => {
       status: 'PUBLISHED',
       pendingRevision: { status: 'DRAFT', changes: [{ field: 'stock', before: 2, after: 5 }] },
     });
-    await alice(STEP, { id, step: 'SUBMIT' });
+    const version = (await alice(STEP, { id, step: 'SUBMIT' })).data?.engagementWorkflow.version as number;
     // A claim between the edit and its approval is kept: approval adds the increase to what remains then.
     const anotherMember = await clientToken('M0002', 'member');
     const claimed = await graphql(
@@ -103,7 +107,8 @@ describe('a benefit from draft to members', () => {
       bearer(anotherMember),
     );
     expect(claimed.errors).toBeUndefined();
-    expect((await bob(STEP, { id, step: 'APPROVE' })).data?.engagementWorkflow.status).toBe('PUBLISHED');
+    const approved = await bob(STEP, { id, step: 'APPROVE', expectedVersion: version });
+    expect(approved.data?.engagementWorkflow.status).toBe('PUBLISHED');
     const listed = await alice(
       `{ benefits(status: PUBLISHED, first: 100) { id stock remaining approvedBy claimCounts { state claims } } }`,
     );
@@ -157,6 +162,19 @@ describe('approving what was reviewed', () => {
     engagementWorkflow(type: BENEFIT, id: $id, step: APPROVE, expectedVersion: $seen) { status version }
   }`;
 
+  it('refuses an approval that names no version with BAD_USER_INPUT, changing nothing', async () => {
+    const id = (await alice(CREATE, { input: INPUT })).data?.createBenefit.id as string;
+    await alice(STEP, { id, step: 'SUBMIT' });
+    const before = await repos.benefits.findByIds([id]);
+    const unversioned = await bob(STEP, { id, step: 'APPROVE' });
+    expect(unversioned.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'VERSION_REQUIRED',
+      field: 'expectedVersion',
+    });
+    expect(await repos.benefits.findByIds([id])).toEqual(before);
+  });
+
   it('refuses with CONFLICT, changing nothing, an approval of a benefit edited since its approver saw it', async () => {
     const id = (await alice(CREATE, { input: INPUT })).data?.createBenefit.id as string;
     const seen = (await alice(STEP, { id, step: 'SUBMIT' })).data?.engagementWorkflow.version as number;
@@ -186,7 +204,7 @@ describe('the benefits waiting for a second operator', () => {
       await create(),
     ];
     for (const id of [inReview, published, revised]) await alice(STEP, { id, step: 'SUBMIT' });
-    for (const id of [published, revised]) await bob(STEP, { id, step: 'APPROVE' });
+    for (const id of [published, revised]) await bob(STEP, { id, step: 'APPROVE', expectedVersion: 2 });
     expect((await alice(UPDATE, { id: revised, input: { ...INPUT, stock: 9 } })).errors).toBeUndefined();
     await alice(STEP, { id: revised, step: 'SUBMIT' });
 

@@ -33,8 +33,10 @@ const FIELDS = 'id name currency minTotalAmount rateBonus benefitIds status vers
 const CREATE = `mutation ($input: BundleInput!) { createBundle(input: $input) { ${FIELDS} } }`;
 const UPDATE = `mutation ($id: ID!, $input: BundleInput!) { updateBundle(id: $id, input: $input) {
   ${FIELDS} pendingRevision { status changes { field before after } } } }`;
-const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $reason: String) {
-  productsWorkflow(type: BUNDLE, id: $id, step: $step, reason: $reason) { type id status live version }
+const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $reason: String, $expectedVersion: Int) {
+  productsWorkflow(type: BUNDLE, id: $id, step: $step, reason: $reason, expectedVersion: $expectedVersion) {
+    type id status live version
+  }
 }`;
 const OFFERED = '{ viewer { eligibleBundles { id name benefits { id } } } }';
 
@@ -92,11 +94,12 @@ describe('a bundle from design to members', () => {
     expect((await ok(alice(STEP, { id, step: 'SUBMIT' }))).productsWorkflow).toMatchObject({
       status: 'IN_REVIEW',
       live: false,
+      version: 2,
     });
     const { bundles } = await ok(alice('{ bundles(awaitingReview: true) { id status } }'));
     expect(bundles).toContainEqual({ id, status: 'IN_REVIEW' });
-    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE' }))).toEqual(['FORBIDDEN']);
-    expect((await ok(bob(STEP, { id, step: 'APPROVE' }))).productsWorkflow).toEqual({
+    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE', expectedVersion: 2 }))).toEqual(['FORBIDDEN']);
+    expect((await ok(bob(STEP, { id, step: 'APPROVE', expectedVersion: 2 }))).productsWorkflow).toEqual({
       type: 'BUNDLE',
       id,
       status: 'PUBLISHED',
@@ -124,10 +127,13 @@ describe('a bundle from design to members', () => {
         ],
       },
     });
-    await ok(alice(STEP, { id, step: 'SUBMIT' }));
+    const { version } = (await ok(alice(STEP, { id, step: 'SUBMIT' }))).productsWorkflow;
     expect((await offeredToMember()).get(id)?.name).toBe('Campus starter');
-    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE' }))).toEqual(['FORBIDDEN']);
-    expect((await ok(bob(STEP, { id, step: 'APPROVE' }))).productsWorkflow.status).toBe('PUBLISHED');
+    expect(errorCodes(await alice(STEP, { id, step: 'APPROVE', expectedVersion: version }))).toEqual([
+      'FORBIDDEN',
+    ]);
+    const approved = await ok(bob(STEP, { id, step: 'APPROVE', expectedVersion: version }));
+    expect(approved.productsWorkflow.status).toBe('PUBLISHED');
     expect((await offeredToMember()).get(id)?.name).toBe('Campus starter+');
   });
 
@@ -157,6 +163,77 @@ describe('a bundle from design to members', () => {
   function rule() {
     return { field: 'segment', op: 'eq', value: segment };
   }
+});
+
+describe('approving a bundle names the version its approver reviewed', () => {
+  it('refuses an approval without one, changing nothing; a stale one is CONFLICT; the current one approves', async () => {
+    const { createBundle } = await ok(alice(CREATE, { input: INPUT }));
+    const { id } = createBundle;
+    const reviewed = (await ok(alice(STEP, { id, step: 'SUBMIT' }))).productsWorkflow.version;
+    const stored = async () => (await repos.bundles.findByIds([id]))[0];
+    const before = await stored();
+
+    const unversioned = await bob(STEP, { id, step: 'APPROVE' });
+    expect(errorCodes(unversioned)).toEqual(['BAD_USER_INPUT']);
+    expect(unversioned.errors?.[0]?.extensions).toMatchObject({
+      reason: 'VERSION_REQUIRED',
+      field: 'expectedVersion',
+    });
+    expect(await stored()).toEqual(before);
+
+    // Edited and resubmitted after bob's review: his approval of what he saw is refused.
+    await ok(alice(UPDATE, { id, input: { ...INPUT, name: 'Campus starter (swapped)' } }));
+    const current = (await ok(alice(STEP, { id, step: 'SUBMIT' }))).productsWorkflow.version;
+    const stale = await bob(STEP, { id, step: 'APPROVE', expectedVersion: reviewed });
+    expect(errorCodes(stale)).toEqual(['CONFLICT']);
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ version: current });
+    expect((await stored())?.status).toBe('IN_REVIEW');
+
+    const approved = await ok(bob(STEP, { id, step: 'APPROVE', expectedVersion: current }));
+    expect(approved.productsWorkflow).toMatchObject({ status: 'PUBLISHED', version: current + 1 });
+    expect(await stored()).toMatchObject({ status: 'PUBLISHED', approvedBy: 'ops.bob' });
+  });
+});
+
+describe("a bundle's minimum is compared in cents with its products' minimums together", () => {
+  // Minimums whose sum as floats is not the sum in cents: 0.1 + 0.2 is 0.30000000000000004.
+  const CHEAP = [
+    ['P-MM-901', 0.1],
+    ['P-MM-902', 0.2],
+  ] as const;
+
+  beforeAll(async () => {
+    const template = await repos.products.model.findById('P-WM-002').lean().exec();
+    await repos.products.model.insertMany(
+      CHEAP.map(([_id, minAmount]) => ({ ...template, _id, name: _id, minAmount, maxAmount: null })),
+    );
+  });
+
+  afterAll(() => repos.products.model.deleteMany({ _id: { $in: CHEAP.map(([id]) => id) } }).exec());
+
+  const design = (minTotalAmount: number) => ({
+    ...INPUT,
+    productIds: CHEAP.map(([id]) => id),
+    benefitIds: [],
+    minTotalAmount,
+  });
+
+  it('takes a minimum equal to their exact sum', async () => {
+    const { createBundle } = await ok(alice(CREATE, { input: design(0.3) }));
+    expect(createBundle).toMatchObject({ minTotalAmount: 0.3, status: 'DRAFT' });
+  });
+
+  it('refuses one a cent below it, naming the exact sum, and stores nothing', async () => {
+    const count = await repos.bundles.model.countDocuments();
+    const refused = await alice(CREATE, { input: design(0.29) });
+    expect(errorCodes(refused)).toEqual(['BAD_USER_INPUT']);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      field: 'input.minTotalAmount',
+      reason: 'MINIMUM_OUT_OF_REACH',
+      least: 0.3,
+    });
+    expect(await repos.bundles.model.countDocuments()).toBe(count);
+  });
 });
 
 describe('a design that cannot be sold is refused, naming the field, and nothing is stored', () => {
@@ -209,10 +286,10 @@ describe('a design that cannot be sold is refused, naming the field, and nothing
 
   it('refuses to approve a bundle whose product went off sale while it waited', async () => {
     const { createBundle } = await ok(alice(CREATE, { input: INPUT }));
-    await ok(alice(STEP, { id: createBundle.id, step: 'SUBMIT' }));
+    const { version } = (await ok(alice(STEP, { id: createBundle.id, step: 'SUBMIT' }))).productsWorkflow;
     await repos.products.model.updateOne({ _id: 'P-DP-007' }, { $set: { status: 'SUSPENDED' } });
     try {
-      const refused = await bob(STEP, { id: createBundle.id, step: 'APPROVE' });
+      const refused = await bob(STEP, { id: createBundle.id, step: 'APPROVE', expectedVersion: version });
       expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
       expect(refused.errors?.[0]?.extensions).toMatchObject({
         field: 'productIds[1]',

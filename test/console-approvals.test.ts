@@ -56,8 +56,8 @@ async function must(who: Send, query: string, variables: Record<string, unknown>
   return response.data!;
 }
 
-const ENGAGEMENT_STEP = `mutation ($type: EngagementTargetType!, $id: ID!, $step: WorkflowStep!) {
-  engagementWorkflow(type: $type, id: $id, step: $step) { status }
+const ENGAGEMENT_STEP = `mutation ($type: EngagementTargetType!, $id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+  engagementWorkflow(type: $type, id: $id, step: $step, expectedVersion: $expectedVersion) { status }
 }`;
 const MESSAGES_STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!) {
   messagesWorkflow(type: $type, id: $id, step: $step) { status }
@@ -132,7 +132,7 @@ describe('review queue', () => {
       await must(alice, `mutation ($input: BenefitInput!) { createBenefit(input: $input) { id } }`, { input })
     ).createBenefit.id as string;
     await must(alice, ENGAGEMENT_STEP, { type: 'BENEFIT', id, step: 'SUBMIT' });
-    await must(bob, ENGAGEMENT_STEP, { type: 'BENEFIT', id, step: 'APPROVE' });
+    await must(bob, ENGAGEMENT_STEP, { type: 'BENEFIT', id, step: 'APPROVE', expectedVersion: 2 });
     await must(
       alice,
       `mutation ($id: ID!, $input: BenefitInput!) { updateBenefit(id: $id, input: $input) { id } }`,

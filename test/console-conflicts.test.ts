@@ -121,6 +121,7 @@ describe('review queue', () => {
   const CREATE = `mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`;
   const SUBMIT = `mutation ($id: ID!) { submitForReview(target: { type: CREATIVE, id: $id }) { status } }`;
 
+  /** A creative Alice created and submitted: at version 2. */
   async function inReview(input: ReturnType<typeof banner>): Promise<string> {
     const alice = await operator('ops.alice');
     const id = (await alice(CREATE, { input })).data!.createCreative.id as string;
@@ -162,7 +163,9 @@ describe('review queue', () => {
     // Carol approves it while Bob writes his reason.
     const approved = await (
       await operator('ops.carol')
-    )(`mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id }) { status } }`, { id });
+    )(`mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id, expectedVersion: 2 }) { status } }`, {
+      id,
+    });
     expect(approved.data?.approve).toEqual({ status: 'PUBLISHED' });
 
     await item.getByRole('button', { name: 'Reject' }).click();
@@ -184,7 +187,9 @@ describe('review queue', () => {
     const alice = await operator('ops.alice');
     const approved = await (
       await operator('ops.carol')
-    )(`mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id }) { status } }`, { id });
+    )(`mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id, expectedVersion: 2 }) { status } }`, {
+      id,
+    });
     expect(approved.data?.approve).toEqual({ status: 'PUBLISHED' });
     const listed = await alice(
       `{ creatives(pageId: "PG-APP-home", slotCode: "hero", first: 100) { edges { node { id experimentStartedAt } } } }`,

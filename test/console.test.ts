@@ -401,7 +401,7 @@ it("shows why the hub refused a step, in the hub's words, not a guess at a missi
   // What the gateway answers an editor approving their own edit (the screen turns its button off, so the answer is
   // played back here as the hub words it).
   const ownEdit = await alice(
-    `mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id }) { status } }`,
+    `mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id, expectedVersion: 2 }) { status } }`,
     { id },
   );
   expect(ownEdit.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -672,9 +672,11 @@ describe('experiments', () => {
     expect(created.errors).toBeUndefined();
     const target = { type: 'CREATIVE', id: created.data?.createCreative.id as string };
     const STEP = (name: string) =>
-      `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status } }`;
-    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
-    expect((await bob(STEP('approve'), { target })).errors).toBeUndefined();
+      `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status version } }`;
+    const submitted = await alice(STEP('submitForReview'), { target });
+    expect(submitted.errors).toBeUndefined();
+    const reviewed = { ...target, expectedVersion: submitted.data?.submitForReview.version };
+    expect((await bob(STEP('approve'), { target: reviewed })).errors).toBeUndefined();
     const members = membersOf('MARC', 'exp-archive', 3);
     const everyone = [...members.A, ...members.B];
     // Seen while it ran; clicked, and a flow completed as products recorded it, only once it was archived.

@@ -157,10 +157,14 @@ describe('templates', () => {
   it('need another operator to approve them, and every step is audited', async () => {
     const created = await m.alice(CREATE_TEMPLATE, { input: IN_APP_TEMPLATE });
     const id = created.data?.createTemplate.id as string;
-    const STEP = `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: TEMPLATE, id: $id, step: $step) { status live } }`;
+    const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+      messagesWorkflow(type: TEMPLATE, id: $id, step: $step, expectedVersion: $expectedVersion) { status live }
+    }`;
     expect((await m.alice(STEP, { id, step: 'SUBMIT' })).data?.messagesWorkflow.status).toBe('IN_REVIEW');
-    expect(errorCodes(await m.alice(STEP, { id, step: 'APPROVE' }))).toEqual(['FORBIDDEN']);
-    expect((await m.bob(STEP, { id, step: 'APPROVE' })).data?.messagesWorkflow).toEqual({
+    expect(errorCodes(await m.alice(STEP, { id, step: 'APPROVE', expectedVersion: 2 }))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect((await m.bob(STEP, { id, step: 'APPROVE', expectedVersion: 2 })).data?.messagesWorkflow).toEqual({
       status: 'PUBLISHED',
       live: true,
     });
@@ -205,7 +209,7 @@ describe('four eyes on what was reviewed', () => {
     messagesWorkflow(type: $type, id: $id, step: $step, expectedVersion: $expectedVersion) { status version }
   }`;
 
-  it('refuses, changing nothing, an approval or an edit of a template made from a version changed since', async () => {
+  it('refuses, changing nothing, an approval without a version, or an approval or edit of a template made from a version changed since', async () => {
     const UPDATE = `mutation ($id: ID!, $input: TemplateInput!, $expectedVersion: Int) {
       updateTemplate(id: $id, input: $input, expectedVersion: $expectedVersion) { version }
     }`;
@@ -221,6 +225,12 @@ describe('four eyes on what was reviewed', () => {
     await m.alice(STEP, { type: 'TEMPLATE', id, step: 'SUBMIT' });
 
     const before = await storedState({ messages: hub.connections.messages });
+    const unversioned = await m.bob(STEP, { type: 'TEMPLATE', id, step: 'APPROVE' });
+    expect(unversioned.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'VERSION_REQUIRED',
+      field: 'expectedVersion',
+    });
     const stale = await m.bob(STEP, { type: 'TEMPLATE', id, step: 'APPROVE', expectedVersion: 2 });
     expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 4 });
     const staleEdit = await m.bob(UPDATE, { id, input: IN_APP_TEMPLATE, expectedVersion: 2 });
@@ -395,8 +405,8 @@ describe('lists of templates and campaigns', () => {
 });
 
 describe('archiving a template', () => {
-  const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!) {
-    messagesWorkflow(type: $type, id: $id, step: $step) { status }
+  const STEP = `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+    messagesWorkflow(type: $type, id: $id, step: $step, expectedVersion: $expectedVersion) { status }
   }`;
 
   it('is refused while a running campaign sends it, naming the campaigns, and allowed once they are archived', async () => {
@@ -435,7 +445,7 @@ describe('archiving a template', () => {
       const id = (await m.alice(CREATE_CAMPAIGN, { input })).data?.createCampaign.id as string;
       await m.alice(STEP, { type: 'CAMPAIGN', id, step: 'SUBMIT' });
       await Promise.all([
-        m.bob(STEP, { type: 'CAMPAIGN', id, step: 'APPROVE' }),
+        m.bob(STEP, { type: 'CAMPAIGN', id, step: 'APPROVE', expectedVersion: 2 }),
         m.alice(STEP, { type: 'TEMPLATE', id: template, step: 'ARCHIVE' }),
       ]);
       const read = await m.alice(

@@ -441,14 +441,18 @@ describe('small campaigns', () => {
   it('never sends copy revised to show a benefit the campaign does not name, before or after planning', async () => {
     const withBenefit = { ...IN_APP_TEMPLATE, body: '{{member.name}}，您的{{benefit.title}}已到账' };
     const revise = async (id: string) => {
-      const STEP = `mutation ($id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: TEMPLATE, id: $id, step: $step) { status } }`;
+      const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+        messagesWorkflow(type: TEMPLATE, id: $id, step: $step, expectedVersion: $expectedVersion) { version }
+      }`;
       const updated = await m.alice(
         `mutation ($id: ID!, $input: TemplateInput!) { updateTemplate(id: $id, input: $input) { id } }`,
         { id, input: withBenefit },
       );
       expect(updated.errors).toBeUndefined();
-      expect((await m.alice(STEP, { id, step: 'SUBMIT' })).errors).toBeUndefined();
-      expect((await m.bob(STEP, { id, step: 'APPROVE' })).errors).toBeUndefined();
+      const submitted = await m.alice(STEP, { id, step: 'SUBMIT' });
+      expect(submitted.errors).toBeUndefined();
+      const version = submitted.data?.messagesWorkflow.version as number;
+      expect((await m.bob(STEP, { id, step: 'APPROVE', expectedVersion: version })).errors).toBeUndefined();
     };
     // Revised after the campaign was approved (without a benefit: its copy showed none), before it is planned…
     const early = await m.publishedTemplate(IN_APP_TEMPLATE);

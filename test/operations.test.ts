@@ -100,12 +100,12 @@ describe('the operations workflow', () => {
       { type: 'PAGE', id: pageId },
       { type: 'CREATIVE', id: creativeId },
     ]) {
-      expect((await alice(STEP('submitForReview'), { target })).data?.submitForReview.status).toBe(
-        'IN_REVIEW',
-      );
-      const own = await alice(STEP('approve'), { target });
+      const submitted = (await alice(STEP('submitForReview'), { target })).data?.submitForReview;
+      expect(submitted.status).toBe('IN_REVIEW');
+      const reviewed = { ...target, expectedVersion: submitted.version };
+      const own = await alice(STEP('approve'), { target: reviewed });
       expect(errorCodes(own)).toEqual(['FORBIDDEN']);
-      expect((await bob(STEP('approve'), { target })).data?.approve.status).toBe('PUBLISHED');
+      expect((await bob(STEP('approve'), { target: reviewed })).data?.approve.status).toBe('PUBLISHED');
     }
     const page = await member(
       `{ viewer { page(channel: WEB, key: "campus") { slots { code items { ... on Banner { title } } } } } }`,
@@ -124,7 +124,10 @@ describe('the operations workflow', () => {
   });
 
   it('refuses a step out of order with FAILED_PRECONDITION', async () => {
-    const response = await bob(STEP('approve'), { target: { type: 'PAGE', id: pageId } });
+    const { version } = (await content.pages.findByIds([pageId]))[0]!;
+    const response = await bob(STEP('approve'), {
+      target: { type: 'PAGE', id: pageId, expectedVersion: version },
+    });
     expect(errorCodes(response)).toEqual(['FAILED_PRECONDITION']);
   });
 
@@ -149,14 +152,13 @@ describe('the operations workflow', () => {
     expect(await titleOnPage()).toBe('Campus');
     const target = { type: 'PAGE', id: pageId };
     const step = (name: string) =>
-      `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status live } }`;
-    expect((await alice(step('submitForReview'), { target })).data?.submitForReview).toEqual({
-      status: 'IN_REVIEW',
-      live: true,
-    });
+      `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status live version } }`;
+    const submitted = (await alice(step('submitForReview'), { target })).data?.submitForReview;
+    expect(submitted).toMatchObject({ status: 'IN_REVIEW', live: true });
     expect(await titleOnPage()).toBe('Campus');
-    expect(errorCodes(await alice(step('approve'), { target }))).toEqual(['FORBIDDEN']);
-    expect((await bob(step('approve'), { target })).data?.approve).toEqual({
+    const reviewed = { ...target, expectedVersion: submitted.version };
+    expect(errorCodes(await alice(step('approve'), { target: reviewed }))).toEqual(['FORBIDDEN']);
+    expect((await bob(step('approve'), { target: reviewed })).data?.approve).toMatchObject({
       status: 'PUBLISHED',
       live: true,
     });
@@ -418,8 +420,13 @@ describe("guards on operators' edits", () => {
     created(CREATE_CREATIVE, { input }, 'createCreative');
   /** Alice submits, Bob approves. */
   async function publish(target: { type: string; id: string }) {
-    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
-    expect((await bob(STEP('approve'), { target })).errors).toBeUndefined();
+    expect((await bob(STEP('approve'), { target: await submitted(target) })).errors).toBeUndefined();
+  }
+  /** Alice submits: the target as Bob reviews it, at the version she submitted. */
+  async function submitted(target: { type: string; id: string }) {
+    const submission = await alice(STEP('submitForReview'), { target });
+    expect(submission.errors).toBeUndefined();
+    return { ...target, expectedVersion: submission.data?.submitForReview.version as number };
   }
   const storedPage = async (id: string) => (await content.pages.findByIds([id]))[0]!;
   const storedCreative = async (id: string) => (await content.creatives.findByIds([id]))[0]!;
@@ -470,8 +477,7 @@ describe("guards on operators' edits", () => {
       (await alice(UPDATE_PAGE, { id: published, input: page('tmpl2', [topics]) })).errors,
     ).toBeUndefined();
     await newCreative(banner(published, 'grid'));
-    const target = { type: 'PAGE', id: published };
-    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
+    const target = await submitted({ type: 'PAGE', id: published });
     const waiting = await storedPage(published);
     const approval = await bob(STEP('approve'), { target });
     expect(approval.errors?.[0]?.extensions).toMatchObject({
@@ -483,7 +489,7 @@ describe("guards on operators' edits", () => {
     expect([after.slots[0]?.template, after.pending?.status]).toEqual(['CARD_GRID', 'IN_REVIEW']);
   });
 
-  it('refuses, changing nothing, an approval or an edit made from a version changed since', async () => {
+  it('refuses, changing nothing, an approval without a version, or an approval or edit made from a version changed since', async () => {
     const pageId = await newPage(
       page('versions', [{ code: 'hero', template: 'BANNER_CAROUSEL', maxItems: 2 }]),
     );
@@ -498,6 +504,13 @@ describe("guards on operators' edits", () => {
     ).toBeUndefined();
     await alice(STEP('submitForReview'), { target });
     const edited = await storedCreative(id);
+    const unversioned = await bob(STEP('approve'), { target });
+    expect(unversioned.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'VERSION_REQUIRED',
+      field: 'target.expectedVersion',
+    });
+    expect(await storedCreative(id)).toEqual(edited);
     const stale = await bob(STEP('approve'), { target: { ...target, expectedVersion: reviewed.version } });
     expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: edited.version });
     expect(await storedCreative(id)).toEqual(edited);
@@ -563,10 +576,10 @@ describe("guards on operators' edits", () => {
     expect(await startedAt()).toBe(started);
     // … one that changes it starts another, from its approval; and without a key there is no experiment.
     expect((await alice(UPDATE_CREATIVE, { id, input: withExperiment('exp.two') })).errors).toBeUndefined();
-    await alice(STEP('submitForReview'), { target });
+    const reviewed = await submitted(target);
     expect(await startedAt()).toBe(started);
     const beforeApproving = new Date();
-    expect((await bob(STEP('approve'), { target })).errors).toBeUndefined();
+    expect((await bob(STEP('approve'), { target: reviewed })).errors).toBeUndefined();
     expect(new Date((await startedAt())!).getTime()).toBeGreaterThanOrEqual(beforeApproving.getTime());
     expect((await alice(UPDATE_CREATIVE, { id, input: banner(pageId, 'hero') })).errors).toBeUndefined();
     await publish(target);
@@ -665,7 +678,7 @@ describe("guards on operators' edits", () => {
     ).toMatchObject(refused);
     const edit = await alice(UPDATE_CREATIVE, { id, input: banner(pageId, 'hero', { title: 'Edited' }) });
     expect(edit.errors?.[0]?.extensions).toMatchObject(refused);
-    const approve = await bob(STEP('approve'), { target: { type: 'CREATIVE', id } });
+    const approve = await bob(STEP('approve'), { target: { type: 'CREATIVE', id, expectedVersion: 2 } });
     expect(approve.errors?.[0]?.extensions).toMatchObject(refused);
     expect(await content.creatives.forPages([pageId])).toEqual(before);
     expect(before.map((creative) => creative.status)).toEqual(['IN_REVIEW']);
@@ -681,8 +694,7 @@ describe("guards on operators' edits", () => {
     const edit = await alice(UPDATE_PAGE, { id: moving, input: page('moved', slots) });
     expect(edit.data?.updatePage.status).toBe('PUBLISHED');
     await newPage(page('moved', slots));
-    const target = { type: 'PAGE', id: moving };
-    expect((await alice(STEP('submitForReview'), { target })).errors).toBeUndefined();
+    const target = await submitted({ type: 'PAGE', id: moving });
     const approval = await bob(STEP('approve'), { target });
     expect(errorCodes(approval)).toEqual(['CONFLICT']);
     expect(approval.errors?.[0]?.extensions).not.toHaveProperty('field');

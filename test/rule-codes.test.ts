@@ -32,12 +32,13 @@ afterAll(() => stopTestHub(hub));
 
 const CREATE_CREATIVE = `mutation ($input: CreativeInput!) { createCreative(input: $input) { id rule } }`;
 const UPDATE_CREATIVE = `mutation ($id: ID!, $input: CreativeInput!) { updateCreative(id: $id, input: $input) { id } }`;
-const APPROVE_CREATIVE = `mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id }) { status } }`;
+// The fixtures below are stored at version 1, the version their approver reviewed.
+const APPROVE_CREATIVE = `mutation ($id: ID!) { approve(target: { type: CREATIVE, id: $id, expectedVersion: 1 }) { status } }`;
 const CREATE_ACTIVITY = `mutation ($input: ActivityInput!) { createActivity(input: $input) { id rule } }`;
 const UPDATE_ACTIVITY = `mutation ($id: ID!, $input: ActivityInput!) { updateActivity(id: $id, input: $input) { id } }`;
 const CREATE_BENEFIT = `mutation ($input: BenefitInput!) { createBenefit(input: $input) { id } }`;
 const ENGAGEMENT_APPROVE = `mutation ($type: EngagementTargetType!, $id: ID!) {
-  engagementWorkflow(type: $type, id: $id, step: APPROVE) { status }
+  engagementWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: 1) { status }
 }`;
 
 const BANNER = {

@@ -35,7 +35,8 @@ afterAll(async () => {
 });
 
 const HERO = `{ viewer { page(channel: APP, key: "home") { slots { code items { ... on PlacedItem { creativeId } } } } } }`;
-const STEP = (name: string) => `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status } }`;
+const STEP = (name: string) =>
+  `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status version } }`;
 
 /**
  * How long after now the reading hub could still answer a page for M0002 that fails `until`: when the last request
@@ -88,8 +89,9 @@ it('shows a published creative through another process within SNAPSHOT_REFRESH_M
     alice,
   );
   const target = { type: 'CREATIVE', id: created.data?.createCreative.id as string };
-  await graphql(editing.gatewayUrl, STEP('submitForReview'), { target }, alice);
-  const approved = await graphql(editing.gatewayUrl, STEP('approve'), { target }, bob);
+  const submitted = await graphql(editing.gatewayUrl, STEP('submitForReview'), { target }, alice);
+  const reviewed = { ...target, expectedVersion: submitted.data?.submitForReview.version };
+  const approved = await graphql(editing.gatewayUrl, STEP('approve'), { target: reviewed }, bob);
   expect(approved.data?.approve.status).toBe('PUBLISHED');
   // The process that made the change reloads before it answers again.
   const own = await graphql(editing.gatewayUrl, HERO, {}, bearer(await clientToken('M0002', 'member')));

@@ -50,6 +50,14 @@ const input = (title: string) => ({
 });
 const topic = (id: string) => ({ type: 'TOPIC', id });
 
+/** Alice submits the target, and Bob approves the version she submitted. */
+async function submitAndApprove(target: { type: string; id: string }): Promise<void> {
+  const submitted = await alice(STEP('submitForReview'), { target });
+  expect(submitted.errors).toBeUndefined();
+  const expectedVersion = submitted.data?.submitForReview.version as number;
+  expect((await bob(STEP('approve'), { target: { ...target, expectedVersion } })).errors).toBeUndefined();
+}
+
 /** Creates a topic as alice and has bob approve it: a published topic. */
 async function publishedTopic(title: string): Promise<string> {
   const created = await alice(CREATE, { input: input(title) });
@@ -78,7 +86,7 @@ describe('topics through the workflow', () => {
     expect(await listedIds()).not.toContain(id);
 
     await alice(STEP('submitForReview'), { target: topic(id) });
-    const own = await alice(STEP('approve'), { target: topic(id) });
+    const own = await alice(STEP('approve'), { target: { ...topic(id), expectedVersion: 2 } });
     expect(errorCodes(own)).toEqual(['FORBIDDEN']);
     const stale = await bob(STEP('approve'), { target: { ...topic(id), expectedVersion: 1 } });
     expect(errorCodes(stale)).toEqual(['CONFLICT']);
@@ -110,8 +118,7 @@ describe('topics through the workflow', () => {
       ((await member(TOPICS)).data?.topics as { id: string; title: string }[]).find((t) => t.id === id)
         ?.title;
     expect(await titleOf()).toBe('原标题');
-    await alice(STEP('submitForReview'), { target: topic(id) });
-    await bob(STEP('approve'), { target: topic(id) });
+    await submitAndApprove(topic(id));
     expect(await titleOf()).toBe('新标题');
   });
 
@@ -127,8 +134,7 @@ describe('topics through the workflow', () => {
       },
     });
     const pageId = page.data?.createPage.id as string;
-    await alice(STEP('submitForReview'), { target: { type: 'PAGE', id: pageId } });
-    await bob(STEP('approve'), { target: { type: 'PAGE', id: pageId } });
+    await submitAndApprove({ type: 'PAGE', id: pageId });
     const card = await alice(`mutation ($input: CreativeInput!) { createCreative(input: $input) { id } }`, {
       input: {
         pageId,
@@ -141,8 +147,7 @@ describe('topics through the workflow', () => {
       },
     });
     const creativeId = card.data?.createCreative.id as string;
-    await alice(STEP('submitForReview'), { target: { type: 'CREATIVE', id: creativeId } });
-    await bob(STEP('approve'), { target: { type: 'CREATIVE', id: creativeId } });
+    await submitAndApprove({ type: 'CREATIVE', id: creativeId });
     const shown = async () => {
       const response = await member(
         `{ viewer { page(channel: APP, key: "topics-test") { slots { items { ... on TopicCard { topic { id title heat } } } } } } }`,
@@ -151,8 +156,7 @@ describe('topics through the workflow', () => {
     };
     // The card may point at the draft; members get it once the topic is approved.
     expect(await shown()).toEqual([]);
-    await alice(STEP('submitForReview'), { target: topic(id) });
-    await bob(STEP('approve'), { target: topic(id) });
+    await submitAndApprove(topic(id));
     expect(await shown()).toEqual([{ topic: { id, title: '页面上的话题', heat: 0 } }]);
     // A heat handed over reaches the card too.
     await asService(SET_HEAT, { scores: [{ topicId: id, heat: 77 }] });

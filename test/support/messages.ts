@@ -44,13 +44,26 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
       graphql(hub.gatewayUrl, query, variables, bearer(await clientToken(subject, scope)));
   const alice = as('ops.alice', 'operator');
   const bob = as('ops.bob', 'operator');
-  const step = async (type: string, id: string, action: string, who: typeof alice) => {
+  /** Takes a step from `expectedVersion` (approval needs one); answers the version after it. */
+  const step = async (
+    type: string,
+    id: string,
+    action: string,
+    who: typeof alice,
+    expectedVersion: number | null = null,
+  ): Promise<number> => {
     const response = await who(
-      `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!) { messagesWorkflow(type: $type, id: $id, step: $step) { status } }`,
-      { type, id, step: action },
+      `mutation ($type: MessagesTargetType!, $id: ID!, $step: WorkflowStep!, $expectedVersion: Int) {
+        messagesWorkflow(type: $type, id: $id, step: $step, expectedVersion: $expectedVersion) { version }
+      }`,
+      { type, id, step: action, expectedVersion },
     );
     if (response.errors) throw new Error(`${action} ${type} ${id}: ${JSON.stringify(response.errors)}`);
+    return response.data?.messagesWorkflow.version as number;
   };
+  /** Submits as alice, and approves what she submitted as bob. */
+  const publish = async (type: string, id: string) =>
+    step(type, id, 'APPROVE', bob, await step(type, id, 'SUBMIT', alice));
   return {
     repos,
     graph,
@@ -67,8 +80,7 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
       );
       const id = created.data?.createTemplate?.id as string | undefined;
       if (!id) throw new Error(`createTemplate: ${JSON.stringify(created.errors)}`);
-      await step('TEMPLATE', id, 'SUBMIT', alice);
-      await step('TEMPLATE', id, 'APPROVE', bob);
+      await publish('TEMPLATE', id);
       return id;
     },
     async approvedCampaign(input) {
@@ -80,8 +92,7 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
       );
       const id = created.data?.createCampaign?.id as string | undefined;
       if (!id) throw new Error(`createCampaign: ${JSON.stringify(created.errors)}`);
-      await step('CAMPAIGN', id, 'SUBMIT', alice);
-      await step('CAMPAIGN', id, 'APPROVE', bob);
+      await publish('CAMPAIGN', id);
       return id;
     },
     async republishedCampaign(id, input) {
@@ -90,8 +101,7 @@ export async function messaging(hub: RunningHub, config = testConfig): Promise<M
         { id, input },
       );
       if (edited.errors) throw new Error(`updateCampaign: ${JSON.stringify(edited.errors)}`);
-      await step('CAMPAIGN', id, 'SUBMIT', alice);
-      await step('CAMPAIGN', id, 'APPROVE', bob);
+      await publish('CAMPAIGN', id);
     },
     async schedule() {
       await runScheduler({ repos, graph, logger, calendar });

@@ -2,7 +2,7 @@
 // review → published (→ archived), with four eyes: nobody approves their own edit. Published content is never taken
 // off members' pages by an edit: the edit becomes a pending revision that goes through the same steps, and replaces
 // the published fields only when a second operator approves.
-import { conflict } from './errors';
+import { ErrorCode, conflict, hubError } from './errors';
 import { checked, requiredText } from './input';
 
 export type ContentStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'ARCHIVED';
@@ -215,7 +215,8 @@ export function reviewOf<TFields extends object>(
 
 /**
  * Refuses with CONFLICT a step or edit on content changed since the version the operator saw, when they say which: an
- * editor who swaps the content between review and approval never gets it approved unseen.
+ * editor who swaps the content between review and approval never gets it approved unseen (approval must say which:
+ * checkStepVersion).
  */
 export function checkReviewedVersion(
   what: string,
@@ -227,6 +228,28 @@ export function checkReviewedVersion(
     `${what} ${doc._id} is at version ${doc.version}, not ${expected}: it was changed since; reload and retry`,
     { version: doc.version },
   );
+}
+
+/**
+ * Checks the version a workflow step names. A step that puts content before members (approve) must name the version
+ * its approver reviewed — without it whatever is stored at the click would be approved, an edit made after the review
+ * included — and is refused with BAD_USER_INPUT (`extensions.reason` VERSION_REQUIRED, `field`), changing nothing. Any
+ * step that names one is refused with CONFLICT when the content changed since (checkReviewedVersion).
+ */
+export function checkStepVersion(
+  what: string,
+  doc: { _id: string; version: number },
+  action: WorkflowAction,
+  expected: number | null | undefined,
+  field = 'expectedVersion',
+): void {
+  if (TRANSITIONS[action].to === 'PUBLISHED' && (expected === null || expected === undefined))
+    throw hubError(
+      ErrorCode.BAD_USER_INPUT,
+      `to ${action} a ${what}, send ${field}: the version of it you reviewed`,
+      { field, reason: 'VERSION_REQUIRED' },
+    );
+  checkReviewedVersion(what, doc, expected);
 }
 
 /**

@@ -1,10 +1,23 @@
 // Operator use cases: create and edit pages, creatives and topics, move them through the approval workflow, and audit
 // every change; and the heat the topic heat job measures. Input is checked completely before anything is written.
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, badInput, checked, conflict, hubError, newDraft, notFound } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  badInput,
+  checkReviewedVersion,
+  checkStepVersion,
+  checked,
+  conflict,
+  edit,
+  hubError,
+  newDraft,
+  notFound,
+  rejectionReason,
+  step,
+  type WorkflowAction,
+} from '@bank-hub/shared';
 import { codeReferences } from '@bank-hub/targeting';
 import type { ContentContext } from './context';
-import { checkReviewedVersion, edit, rejectionReason, step, type WorkflowAction } from '@bank-hub/shared';
 import {
   checkCreativeInput,
   checkFallbackStays,
@@ -347,7 +360,7 @@ async function stepTopic(
   now: Date,
 ) {
   const topic = await topicOrNotFound(ctx, target.id);
-  checkReviewedVersion('topic', topic, target.expectedVersion);
+  checkStepVersion('topic', topic, action, target.expectedVersion, 'target.expectedVersion');
   const result = step(topic, action, operator.id, now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   const unsafe = result.status === 'PUBLISHED' ? unsafeMedia('TOPIC', result.doc) : null;
@@ -376,7 +389,7 @@ export async function runWorkflow(
     ({ before, stepped } = await stepTopic(ctx, operator, target, action, now));
   } else if (target.type === 'PAGE') {
     const page = await pageOrNotFound(ctx, target.id);
-    checkReviewedVersion('page', page, target.expectedVersion);
+    checkStepVersion('page', page, action, target.expectedVersion, 'target.expectedVersion');
     const result = step(page, action, operator.id, now);
     if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
     if (action === 'approve') {
@@ -388,7 +401,7 @@ export async function runWorkflow(
     stepped = { ...result, after: await replacePage(ctx, result.doc, page.version) };
   } else {
     const creative = await creativeOrNotFound(ctx, target.id);
-    checkReviewedVersion('creative', creative, target.expectedVersion);
+    checkStepVersion('creative', creative, action, target.expectedVersion, 'target.expectedVersion');
     const result = step(creative, action, operator.id, now);
     if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
     // Withdrawing a creative of an archived page is fine; putting it forward for members is not.

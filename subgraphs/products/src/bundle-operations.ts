@@ -8,6 +8,7 @@ import {
   ErrorCode,
   checkCodeReferences,
   checkReviewedVersion,
+  checkStepVersion,
   checked,
   conflict,
   edit,
@@ -164,7 +165,7 @@ export async function bundleWorkflowStep(
 ): Promise<ProductsWorkflowOutcome> {
   const why = rejectionReason(action, reason);
   const before = await bundleOrNotFound(ctx, id);
-  checkReviewedVersion('bundle', before, expectedVersion);
+  checkStepVersion('bundle', before, action, expectedVersion);
   const result = step(before, action, operator.id, new Date());
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   // What goes live is checked again: a product may have gone off sale, a benefit ended, a segment gone meanwhile.

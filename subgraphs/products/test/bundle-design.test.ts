@@ -163,6 +163,31 @@ describe('checkBundleProducts', () => {
     });
   });
 
+  it("takes a minimum equal to the exact sum of the products' minimums or maximums, a cent beyond it not", () => {
+    // As floats 0.1 + 0.2 is above 0.3 and 199.99 + 100.01 is 300; 0.7 + 0.1 is below 0.8.
+    const catalogue = new Map(
+      [
+        product('P-MM-001', { minAmount: 0.1 }),
+        product('P-MM-002', { minAmount: 0.2 }),
+        product('P-MM-003', { minAmount: 199.99 }),
+        product('P-MM-004', { minAmount: 100.01 }),
+        product('P-MM-005', { minAmount: 0.01, maxAmount: 0.7 }),
+        product('P-MM-006', { minAmount: 0.01, maxAmount: 0.1 }),
+      ].map((facts) => [facts._id, facts]),
+    );
+    const checkIn = (productIds: string[], minTotalAmount: number) => () =>
+      checkBundleProducts({ productIds, minTotalAmount }, catalogue);
+    expect(checkIn(['P-MM-001', 'P-MM-002'], 0.3)()).toBe('CNY');
+    expect(problemOf(checkIn(['P-MM-001', 'P-MM-002'], 0.29))).toMatchObject({
+      reason: 'MINIMUM_OUT_OF_REACH',
+      least: 0.3,
+    });
+    expect(checkIn(['P-MM-003', 'P-MM-004'], 300)()).toBe('CNY');
+    expect(problemOf(checkIn(['P-MM-003', 'P-MM-004'], 299.99))).toMatchObject({ least: 300 });
+    expect(checkIn(['P-MM-005', 'P-MM-006'], 0.8)()).toBe('CNY');
+    expect(problemOf(checkIn(['P-MM-005', 'P-MM-006'], 0.81))).toMatchObject({ most: 0.8 });
+  });
+
   it('refuses with the code it is given: a stored bundle that no longer holds on approval', () => {
     expect(problemOf(() => check(['P-DP-010', 'P-WM-002'], 1_000, 'FAILED_PRECONDITION'))).toMatchObject({
       code: 'FAILED_PRECONDITION',
@@ -215,6 +240,18 @@ describe('eligibleBundles', () => {
     expect(eligibleBundles(bundles, products, member, NOW).map((found) => found._id)).toEqual([
       'BD-PUBLISHED',
     ]);
+  });
+
+  it("offers a bundle whose minimum is exactly its products' maximums together, not one a cent above", () => {
+    // As floats 0.7 + 0.1 is below 0.8.
+    const small = new Map([
+      ['P-A', offered({ _id: 'P-A', maxAmount: 0.7 })],
+      ['P-B', offered({ _id: 'P-B', maxAmount: 0.1 })],
+    ]);
+    const atMost = (minTotalAmount: number) =>
+      eligibleBundles([{ ...bundle('PUBLISHED'), minTotalAmount }], small, member, NOW).length;
+    expect(atMost(0.8)).toBe(1);
+    expect(atMost(0.81)).toBe(0);
   });
 
   it('withholds a bundle whose products no longer share one currency', () => {

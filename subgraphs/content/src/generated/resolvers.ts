@@ -531,8 +531,8 @@ export type Mutation = {
   /**
    * Publishes what is IN_REVIEW: the content, or its pending revision, which then replaces the published fields. The
    * approver must not be its last editor (four eyes); a creative of an archived page is not published, nor a page whose
-   * slots' templates cannot show their creatives, nor a topic members may not be shown (FAILED_PRECONDITION). Operator
-   * scope.
+   * slots' templates cannot show their creatives, nor a topic members may not be shown (FAILED_PRECONDITION). The target
+   * must name the `expectedVersion` the approver reviewed. Operator scope.
    */
   approve: WorkflowResult;
   /** Withdraws a page, creative or topic for good, with any pending revision. Operator scope. */
@@ -1191,8 +1191,10 @@ export type WorkflowResult = {
 /** What a workflow step acts on. */
 export type WorkflowTarget = {
   /**
-   * The version the operator reviewed (`version` of the page or creative). When set, the step is refused with CONFLICT,
-   * changing nothing, if the content has changed since: nobody approves an edit they have not seen.
+   * The version the operator reviewed (`version` of the page, creative or topic). Required to approve (BAD_USER_INPUT,
+   * `extensions.reason` VERSION_REQUIRED, changing nothing, without it); optional for the other steps. When set, the step
+   * is refused with CONFLICT, changing nothing, if the content has changed since: nobody approves an edit they have not
+   * seen.
    */
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** Its id. */

@@ -5,7 +5,7 @@ import {
   ErrorCode,
   Scope,
   checkCodeReferences,
-  checkReviewedVersion,
+  checkStepVersion,
   checked,
   conflict,
   deviceOfGuest,
@@ -129,7 +129,7 @@ export async function activityWorkflowStep(
   expectedVersion: number | null,
 ): Promise<EngagementWorkflowOutcome> {
   const before = await activityOrNotFound(ctx, id);
-  checkReviewedVersion('activity', before, expectedVersion);
+  checkStepVersion('activity', before, action, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   if (action === 'approve' && result.status === 'PUBLISHED') {

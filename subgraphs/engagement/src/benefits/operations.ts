@@ -6,7 +6,7 @@ import {
   ErrorCode,
   badInput,
   checkCodeReferences,
-  checkReviewedVersion,
+  checkStepVersion,
   checked,
   conflict,
   edit,
@@ -132,7 +132,7 @@ export async function benefitWorkflowStep(
   expectedVersion: number | null,
 ): Promise<EngagementWorkflowOutcome> {
   const before = await benefitOrNotFound(ctx, id);
-  checkReviewedVersion('benefit', before, expectedVersion);
+  checkStepVersion('benefit', before, action, expectedVersion);
   const result = step(before, action, operator.id, new Date());
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   // What goes live is checked again: a benefit may have been stored before its codes were checked.

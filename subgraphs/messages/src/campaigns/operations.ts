@@ -5,6 +5,7 @@
 import {
   ErrorCode,
   checkReviewedVersion,
+  checkStepVersion,
   checked,
   conflict,
   edit,
@@ -141,7 +142,7 @@ export async function campaignWorkflowStep(
   expectedVersion: number | null = null,
 ): Promise<WorkflowOutcome> {
   const before = await campaignOrNotFound(ctx, id);
-  checkReviewedVersion('campaign', before, expectedVersion);
+  checkStepVersion('campaign', before, action, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   if (action === 'approve') {

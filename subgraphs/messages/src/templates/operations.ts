@@ -4,6 +4,7 @@ import {
   ErrorCode,
   badInput,
   checkReviewedVersion,
+  checkStepVersion,
   checked,
   conflict,
   edit,
@@ -99,7 +100,7 @@ export async function templateWorkflowStep(
   expectedVersion: number | null = null,
 ): Promise<WorkflowOutcome> {
   const before = await templateOrNotFound(ctx, id);
-  checkReviewedVersion('template', before, expectedVersion);
+  checkStepVersion('template', before, action, expectedVersion);
   const result = step(before, action, operator.id, ctx.now);
   if (!result.ok) throw hubError(result.code, result.message, { status: result.status });
   if (action === 'archive') {

@@ -5,7 +5,8 @@ import { parseRule, type Rule } from '@bank-hub/targeting';
 import type { BundleFields } from '../models/bundle';
 import type { ProductDoc } from '../models/product';
 import { PRODUCT_ID_PATTERN } from '../models/product';
-import { maxPurchaseOf } from './purchase-limit';
+import { fromCents, isWholeCents, sumInCents, toCents } from './money';
+import { mostPerPurchaseInCents } from './purchase-limit';
 
 export interface BundleInput {
   name: string;
@@ -46,8 +47,7 @@ export const parseBundleRule = (input: unknown, path: string) =>
   });
 
 /** A positive amount in whole cents, as every amount the catalogue sells in. */
-const isAmount = (value: number) =>
-  Number.isFinite(value) && value > 0 && Math.round(value * 100) / 100 === value;
+const isAmount = (value: number) => value > 0 && isWholeCents(value);
 
 function optionalBound(
   value: number | null | undefined,
@@ -166,9 +166,12 @@ export function checkBundleProducts(
       code,
       { reason: 'MIXED_CURRENCIES' },
     );
-  const least = products.reduce((total, product) => total + product.minAmount, 0);
-  const most = products.reduce((total, product) => total + maxPurchaseOf(product), 0);
-  if (!(fields.minTotalAmount >= least && fields.minTotalAmount <= most))
+  // In cents: a minimum equal to what the products' amounts add up to is no more, nor less, than their sum.
+  const minimum = toCents(fields.minTotalAmount);
+  const leastCents = sumInCents(products.map((product) => product.minAmount));
+  const mostCents = mostPerPurchaseInCents(products);
+  if (!(minimum >= leastCents && minimum <= mostCents)) {
+    const [least, most] = [fromCents(leastCents), fromCents(mostCents)];
     throw new InputProblem(
       `${prefix}minTotalAmount`,
       `minTotalAmount must be from ${least} (the products' minimums together) to ${most} ${currency} (their maximums ` +
@@ -176,5 +179,6 @@ export function checkBundleProducts(
       code,
       { reason: 'MINIMUM_OUT_OF_REACH', least, most, currency },
     );
+  }
   return currency;
 }

@@ -6,7 +6,8 @@
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BundleDoc } from '../models/bundle';
 import type { Channel } from '../models/product';
-import { maxPurchaseOf } from './purchase-limit';
+import { toCents } from './money';
+import { mostPerPurchaseInCents } from './purchase-limit';
 import { isSuitable, type RiskLevel } from './suitability';
 
 /** The member a bundle is offered to: targeting attributes, and a risk level that may be unknown. */
@@ -23,12 +24,15 @@ export interface BundleProduct {
 
 /**
  * Whether buying each product of the bundle once can reach its minimum total (see maxPurchaseOf), in the one currency
- * they all share.
+ * they all share; compared in cents, as a minimum equal to the products' maximums together is reachable.
  */
 function totalReachable(bundle: Pick<BundleDoc, 'minTotalAmount'>, products: readonly BundleProduct[]) {
-  const most = products.reduce((total, product) => total + maxPurchaseOf(product), 0);
   const oneCurrency = products.every((product) => product.currency === products[0]?.currency);
-  return oneCurrency && Number.isFinite(bundle.minTotalAmount) && bundle.minTotalAmount <= most;
+  return (
+    oneCurrency &&
+    Number.isFinite(bundle.minTotalAmount) &&
+    toCents(bundle.minTotalAmount) <= mostPerPurchaseInCents(products)
+  );
 }
 
 /** The channels that sell every product of the bundle (in the first product's order); none if one is missing. */

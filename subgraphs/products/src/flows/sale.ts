@@ -1,5 +1,6 @@
 // What a flow may sell, checked when a product is selected and again when it is bought: pure, so the rules are
 // unit-tested apart from the run API that applies them.
+import { isWholeCents } from '../domain/money';
 import { maxPurchaseOf } from '../domain/purchase-limit';
 import { isSuitable, type RiskLevel } from '../domain/suitability';
 import type { Channel, ProductDoc } from '../models/product';
@@ -82,7 +83,7 @@ export function amountRefusal(
       message: `the amount is above the product's maximum of ${maximum} ${product.currency} per purchase`,
     };
   }
-  if (Math.round(amount * 100) / 100 !== amount) return invalid;
+  if (!isWholeCents(amount)) return invalid;
   if (amount < product.minAmount) {
     return {
       reason: 'BELOW_MINIMUM',

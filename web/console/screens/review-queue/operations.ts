@@ -274,7 +274,10 @@ export type ReviewType = 'PAGE' | 'CREATIVE' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLAT
 export type Target = {
   type: ReviewType;
   id: string;
-  /** The version on the operator's screen: a step on content changed since is refused (CONFLICT), not taken. */
+  /**
+   * The version on the operator's screen: a step on content changed since is refused (CONFLICT), not taken. Approving
+   * requires it (the approve documents declare it non-null), so nothing is approved that the approver has not seen.
+   */
   expectedVersion: number;
 };
 
@@ -293,7 +296,7 @@ type Reject = Step<Target & { reason: string }>;
 const RESULT = '{ type id status live }';
 
 export const APPROVE: Approve = document(`
-  mutation ConsoleApprove($type: WorkflowTargetType!, $id: ID!, $expectedVersion: Int) {
+  mutation ConsoleApprove($type: WorkflowTargetType!, $id: ID!, $expectedVersion: Int!) {
     step: approve(target: { type: $type, id: $id, expectedVersion: $expectedVersion }) ${RESULT}
   }
 `);
@@ -305,7 +308,7 @@ export const REJECT: Reject = document(`
 `);
 
 export const APPROVE_ENGAGEMENT: Approve = document(`
-  mutation ConsoleApproveEngagement($type: EngagementTargetType!, $id: ID!, $expectedVersion: Int) {
+  mutation ConsoleApproveEngagement($type: EngagementTargetType!, $id: ID!, $expectedVersion: Int!) {
     step: engagementWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: $expectedVersion) ${RESULT}
   }
 `);
@@ -317,7 +320,7 @@ export const REJECT_ENGAGEMENT: Reject = document(`
 `);
 
 export const APPROVE_MESSAGES: Approve = document(`
-  mutation ConsoleApproveMessages($type: MessagesTargetType!, $id: ID!, $expectedVersion: Int) {
+  mutation ConsoleApproveMessages($type: MessagesTargetType!, $id: ID!, $expectedVersion: Int!) {
     step: messagesWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: $expectedVersion) ${RESULT}
   }
 `);
@@ -329,7 +332,7 @@ export const REJECT_MESSAGES: Reject = document(`
 `);
 
 export const APPROVE_PRODUCTS: Approve = document(`
-  mutation ConsoleApproveProducts($type: ProductsTargetType!, $id: ID!, $expectedVersion: Int) {
+  mutation ConsoleApproveProducts($type: ProductsTargetType!, $id: ID!, $expectedVersion: Int!) {
     step: productsWorkflow(type: $type, id: $id, step: APPROVE, expectedVersion: $expectedVersion) ${RESULT}
   }
 `);

@@ -148,24 +148,25 @@ function experimentOf(creative: CreativeToReview, waiting: Waiting): string | nu
   return `Approving ends experiment ${running}${since}, and starts another${next === running ? '' : `, ${next}`}, counted from the approval: members may move between variants.`;
 }
 
+/** What a step acts on: the content, at the version the approver sees. */
+const targetOf = (type: ReviewType, content: { id: string; version: number }): Target => ({
+  type,
+  id: content.id,
+  expectedVersion: content.version,
+});
+
 export function waitingPage(page: PageToReview): Waiting | null {
-  return waitingOf(
-    { type: 'PAGE', id: page.id, expectedVersion: page.version },
-    page,
-    page.title,
-    `${page.channel} · ${page.key}`,
-    {
-      title: page.title,
-      channel: page.channel,
-      key: page.key,
-      slots: page.slots,
-    },
-  );
+  return waitingOf(targetOf('PAGE', page), page, page.title, `${page.channel} · ${page.key}`, {
+    title: page.title,
+    channel: page.channel,
+    key: page.key,
+    slots: page.slots,
+  });
 }
 
 export function waitingCreative(creative: CreativeToReview): Waiting | null {
   const waiting = waitingOf(
-    { type: 'CREATIVE', id: creative.id, expectedVersion: creative.version },
+    targetOf('CREATIVE', creative),
     creative,
     creative.name,
     `${creative.pageId} · ${creative.slotCode}`,
@@ -173,12 +174,6 @@ export function waitingCreative(creative: CreativeToReview): Waiting | null {
   );
   return waiting && { ...waiting, note: experimentOf(creative, waiting) };
 }
-
-const targetOf = (type: ReviewType, content: { id: string; version: number }): Target => ({
-  type,
-  id: content.id,
-  expectedVersion: content.version,
-});
 
 /** An object without the keys the graph answers null for (a trigger's fields of other kinds), as content stores it. */
 const stored = (value: object) =>
