@@ -31,3 +31,4 @@ export * from './writes-in-flight';
 export * from './deadline';
 export * from './signature';
 export * from './personal-data-reads';
+export * from './money';

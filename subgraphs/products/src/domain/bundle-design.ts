@@ -1,11 +1,19 @@
 // Checks an operator's bundle design before anything is stored: its own fields first (checkBundleInput), then against
 // the catalogue (checkBundleProducts). Each problem names the input field at fault, and a `reason` clients switch on.
-import { ErrorCode, InputProblem, requiredText, visibleText } from '@bank-hub/shared';
+import {
+  ErrorCode,
+  InputProblem,
+  fromCents,
+  isWholeCents,
+  requiredText,
+  sumInCents,
+  toCents,
+  visibleText,
+} from '@bank-hub/shared';
 import { parseRule, type Rule } from '@bank-hub/targeting';
 import type { BundleFields } from '../models/bundle';
 import type { ProductDoc } from '../models/product';
 import { PRODUCT_ID_PATTERN } from '../models/product';
-import { fromCents, isWholeCents, sumInCents, toCents } from './money';
 import { mostPerPurchaseInCents } from './purchase-limit';
 
 export interface BundleInput {

@@ -3,10 +3,10 @@
 // set; one whose products no channel sells together cannot be bought anywhere, nor one whose minimum total is more
 // than its products' maximums per purchase add up to, nor one whose products no longer share the currency its minimum
 // total is in.
+import { toCents } from '@bank-hub/shared';
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BundleDoc } from '../models/bundle';
 import type { Channel } from '../models/product';
-import { toCents } from './money';
 import { mostPerPurchaseInCents } from './purchase-limit';
 import { isSuitable, type RiskLevel } from './suitability';
 

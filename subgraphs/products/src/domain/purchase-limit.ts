@@ -1,6 +1,6 @@
 // How much one purchase of a product may be: what flows sell and what bundles may ask are both bounded by it.
+import { sumInCents } from '@bank-hub/shared';
 import type { ProductDoc } from '../models/product';
-import { sumInCents } from './money';
 
 /**
  * The most one purchase of any product may be, in its currency, when operators set no lower `maxAmount`: every amount

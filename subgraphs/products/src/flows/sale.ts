@@ -1,6 +1,6 @@
 // What a flow may sell, checked when a product is selected and again when it is bought: pure, so the rules are
 // unit-tested apart from the run API that applies them.
-import { isWholeCents } from '../domain/money';
+import { isWholeCents } from '@bank-hub/shared';
 import { maxPurchaseOf } from '../domain/purchase-limit';
 import { isSuitable, type RiskLevel } from '../domain/suitability';
 import type { Channel, ProductDoc } from '../models/product';

@@ -1,5 +1,5 @@
 // Amounts of money added and compared in whole cents: what binary fractions make of decimal amounts never decides.
-import { fromCents, isWholeCents, sumInCents, toCents } from '../src/domain/money';
+import { fromCents, isWholeCents, sumInCents, toCents } from '../src/money';
 
 describe('sumInCents', () => {
   it.each<[number[], number]>([

@@ -1,8 +1,8 @@
-// Amounts of money as the catalogue keeps them: in whole cents of their currency, added and compared as whole numbers
-// of cents. As binary fractions decimal amounts are inexact (0.1 + 0.2 !== 0.3): a bundle's minimum equal to the
-// exact sum of its products' would compare above or below the sum of the floats.
+// Amounts of money as the hub keeps them: in whole cents of their currency, added and compared as whole numbers
+// of cents. As binary fractions decimal amounts are inexact (0.1 + 0.2 !== 0.3): a bundle's minimum equal to the exact
+// sum of its products' would compare above or below the sum of the floats.
 
-/** Cents in a unit of every currency the catalogue sells in (each has two decimals, ISO 4217 exponent 2). */
+/** Cents in a unit of every currency the hub counts in (each has two decimals, ISO 4217 exponent 2). */
 const CENTS_PER_UNIT = 100;
 
 /** An amount in whole cents: the nearest, as a stored amount in whole cents is so but for a binary fraction. */
