@@ -208,6 +208,39 @@ describe('review queue', () => {
     expect(stored.campaign).toEqual({ status: 'PUBLISHED', state: 'SCHEDULED', approvedBy: 'ops.bob' });
   });
 
+  it('lets a second operator approve a hot topic, showing what members will read', async () => {
+    const input = {
+      title: '养老金融 Console pensions',
+      summary: 'What the new personal pension rules mean for you.',
+      coverUrl: 'https://cdn.example/pension.jpg',
+      tags: ['pension'],
+    };
+    const id = (
+      await must(alice, `mutation ($input: TopicInput!) { createTopic(input: $input) { id } }`, { input })
+    ).createTopic.id as string;
+    await must(
+      alice,
+      `mutation ($id: ID!) { submitForReview(target: { type: TOPIC, id: $id }) { status } }`,
+      {
+        id,
+      },
+    );
+
+    await openQueueAs('ops.bob');
+    const item = waiting('TOPIC', id);
+    await item.getByRole('cell', { name: 'coverUrl', exact: true }).waitFor();
+    await item.getByText('What the new personal pension rules mean for you.', { exact: false }).waitFor();
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText(`Topic ${id} is now PUBLISHED and live.`).waitFor();
+    await item.waitFor({ state: 'detached' });
+
+    const stored = await must(
+      alice,
+      '{ managedTopics(status: PUBLISHED, first: 100) { edges { node { id approvedBy } } } }',
+    );
+    expect(stored.managedTopics.edges).toContainEqual({ node: { id, approvedBy: 'ops.bob' } });
+  });
+
   it('lets a second operator approve a bundle, showing its products and terms', async () => {
     const input = {
       name: 'Console starter',

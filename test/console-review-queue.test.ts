@@ -1,6 +1,6 @@
 // The review queue's model (web/console/screens/review-queue): what an approver is shown of new content before
-// approving it — pages, creatives, activities, benefits, templates, campaigns, bundles. Four eyes mean nothing if members would
-// see something the approver was never shown.
+// approving it — pages, creatives, hot topics, activities, benefits, templates, campaigns, bundles. Four eyes mean
+// nothing if members would see something the approver was never shown.
 import { Kind, visit, type DocumentNode } from 'graphql';
 import {
   REVIEW_ACTIVITIES,
@@ -10,6 +10,7 @@ import {
   REVIEW_CREATIVES,
   REVIEW_PAGES,
   REVIEW_TEMPLATES,
+  REVIEW_TOPICS,
   STEPS,
   type ActivityToReview,
   type BenefitToReview,
@@ -18,6 +19,7 @@ import {
   type CreativeToReview,
   type PageToReview,
   type TemplateToReview,
+  type TopicToReview,
 } from '../web/console/screens/review-queue/operations';
 import {
   waitingActivity,
@@ -27,6 +29,7 @@ import {
   waitingCreative,
   waitingPage,
   waitingTemplate,
+  waitingTopic,
 } from '../web/console/screens/review-queue/queue';
 
 const REVIEWABLE = {
@@ -274,6 +277,51 @@ const BUNDLE: BundleToReview = {
 const fieldsOf = (changes: { field: string; after: unknown }[] = []) =>
   Object.fromEntries(changes.map((change) => [change.field, change.after]));
 
+describe('a hot topic in review', () => {
+  const TOPIC: TopicToReview = {
+    id: 'T-1',
+    title: '养老金融 Pensions',
+    summary: 'What the new personal pension rules mean for you.',
+    coverUrl: 'https://cdn.example/pension.jpg',
+    tags: ['pension', 'tax'],
+    status: 'IN_REVIEW',
+    version: 3,
+    lastEditedBy: 'ops.alice',
+    updatedAt: '2026-03-01T00:00:00.000Z',
+    pendingRevision: null,
+  };
+
+  it('shows every field members would see, and is approved at the version shown', () => {
+    const waiting = waitingTopic(TOPIC);
+    expect(waiting?.target).toEqual({ type: 'TOPIC', id: 'T-1', expectedVersion: 3 });
+    expect(fieldsOf(waiting?.changes)).toEqual({
+      title: TOPIC.title,
+      summary: TOPIC.summary,
+      coverUrl: TOPIC.coverUrl,
+      tags: TOPIC.tags,
+    });
+    expect(waiting?.where).toBe('Hot topic · pension, tax');
+    for (const field of ['title', 'summary', 'coverUrl', 'tags', 'version', 'pendingRevision'])
+      expect(selected(REVIEW_TOPICS)).toContain(field);
+  });
+
+  it('lists a published topic only while an edit of it is in review', () => {
+    const published = { ...TOPIC, status: 'PUBLISHED' };
+    expect(waitingTopic(published)).toBeNull();
+    const revision = {
+      status: 'IN_REVIEW',
+      lastEditedBy: 'ops.carol',
+      updatedAt: '2026-03-02T00:00:00.000Z',
+      changes: [{ field: 'summary', before: TOPIC.summary, after: 'New rules, explained.' }],
+    };
+    expect(waitingTopic({ ...published, pendingRevision: revision })).toMatchObject({
+      revision: true,
+      editedBy: 'ops.carol',
+      changes: revision.changes,
+    });
+  });
+});
+
 describe('new activities, benefits, templates and campaigns in review', () => {
   it("shows every field of a new activity, its tasks' rewards by benefit id as engagement stores them", () => {
     const fields = fieldsOf(waitingActivity(ACTIVITY)?.changes);
@@ -398,6 +446,7 @@ describe('new activities, benefits, templates and campaigns in review', () => {
     const mutation = (type: keyof typeof STEPS) =>
       [...selected(STEPS[type].approve)].filter((field) => !RESULT.includes(field));
     expect(mutation('PAGE')).toEqual(['approve']);
+    expect(mutation('TOPIC')).toEqual(['approve']);
     expect(mutation('ACTIVITY')).toEqual(['engagementWorkflow']);
     expect(mutation('BENEFIT')).toEqual(['engagementWorkflow']);
     expect(mutation('TEMPLATE')).toEqual(['messagesWorkflow']);

@@ -1,6 +1,6 @@
-// Review queue: what waits for my approval — pages, creatives, activities, benefits, templates, campaigns, bundles — the
-// change each one makes, and approve or reject. The four-eyes rule is visible: an operator's own edits are listed for
-// them to follow, with no Approve button.
+// Review queue: what waits for my approval — pages, creatives, hot topics, activities, benefits, templates, campaigns,
+// bundles — the change each one makes, and approve or reject. The four-eyes rule is visible: an operator's own edits
+// are listed for them to follow, with no Approve button.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { hubErrors } from '../../app/errors';
@@ -15,6 +15,7 @@ import {
   REVIEW_CREATIVES,
   REVIEW_PAGES,
   REVIEW_TEMPLATES,
+  REVIEW_TOPICS,
   STEPS,
   type StepResult,
   type Target,
@@ -29,12 +30,14 @@ import {
   waitingCreative,
   waitingPage,
   waitingTemplate,
+  waitingTopic,
   type Waiting,
 } from './queue';
 
 const LISTS = [
   REVIEW_PAGES,
   REVIEW_CREATIVES,
+  REVIEW_TOPICS,
   REVIEW_ACTIVITIES,
   REVIEW_BENEFITS,
   REVIEW_TEMPLATES,
@@ -58,6 +61,7 @@ type Refused = (refusal: { target: Target; step: 'approved' | 'rejected'; error:
 function useReviewQueue() {
   const pages = useQuery(REVIEW_PAGES, READ);
   const creatives = useQuery(REVIEW_CREATIVES, READ);
+  const topics = useQuery(REVIEW_TOPICS, READ);
   const activities = useQuery(REVIEW_ACTIVITIES, READ);
   const benefits = useQuery(REVIEW_BENEFITS, READ);
   const templates = useQuery(REVIEW_TEMPLATES, READ);
@@ -66,6 +70,7 @@ function useReviewQueue() {
   const waiting = [
     ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
     ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
+    ...(topics.data?.managedTopics.edges ?? []).map((edge) => waitingTopic(edge.node)),
     ...(activities.data?.activities ?? []).map(waitingActivity),
     ...(benefits.data?.benefits ?? []).map(waitingBenefit),
     ...(templates.data?.templates.edges ?? []).map((edge) => waitingTemplate(edge.node)),
@@ -75,6 +80,7 @@ function useReviewQueue() {
   const more = Boolean(
     pages.data?.pages.pageInfo.hasNextPage ||
     creatives.data?.creatives.pageInfo.hasNextPage ||
+    topics.data?.managedTopics.pageInfo.hasNextPage ||
     (activities.data?.activities.length ?? 0) >= QUEUE_SIZE ||
     (benefits.data?.benefits.length ?? 0) >= QUEUE_SIZE ||
     templates.data?.templates.pageInfo.hasNextPage ||
@@ -82,14 +88,16 @@ function useReviewQueue() {
     (bundles.data?.bundles.length ?? 0) >= QUEUE_SIZE,
   );
   const failures = [
-    { what: 'Pages and creatives', error: pages.error ?? creatives.error },
+    { what: 'Pages, creatives and topics', error: pages.error ?? creatives.error ?? topics.error },
     { what: 'Activities and benefits', error: activities.error ?? benefits.error },
     { what: 'Templates and campaigns', error: templates.error ?? campaigns.error },
     { what: 'Bundles', error: bundles.error },
   ].filter((failure) => failure.error);
   const readAgain = () =>
     Promise.all(
-      [pages, creatives, activities, benefits, templates, campaigns, bundles].map((list) => list.refetch()),
+      [pages, creatives, topics, activities, benefits, templates, campaigns, bundles].map((list) =>
+        list.refetch(),
+      ),
     ).catch(() => undefined);
   return { waiting, more, failures, readAgain };
 }

@@ -1,5 +1,5 @@
-// What the review queue asks the hub: everything waiting for a second operator — content's pages and creatives,
-// engagement's activities and benefits, messages' templates and campaigns, products' bundles — with workflow state and
+// What the review queue asks the hub: everything waiting for a second operator — content's pages, creatives and hot
+// topics, engagement's activities and benefits, messages' templates and campaigns, products' bundles — with workflow state and
 // pending revisions, and the workflow steps an approver takes, in each subgraph's own mutation.
 import type { TypedDocumentNode } from '@apollo/client';
 import { document } from '../../app/document';
@@ -102,6 +102,27 @@ export const REVIEW_CREATIVES = document<{ creatives: Listed<CreativeToReview> }
           id pageId slotCode name kind status version lastEditedBy updatedAt
           title imageUrl iconUrl link badge refId highlight priority frequencyCap rule startsAt endsAt
           experimentKey experimentStartedAt variants { key weight title imageUrl highlight }
+          ${REVISION}
+        }
+      }
+      pageInfo { hasNextPage }
+    }
+  }
+`);
+
+export interface TopicToReview extends Reviewable {
+  title: string;
+  summary: string;
+  coverUrl: string;
+  tags: string[];
+}
+
+export const REVIEW_TOPICS = document<{ managedTopics: Listed<TopicToReview> }>(`
+  query ConsoleReviewTopics {
+    managedTopics(awaitingReview: true, first: ${QUEUE_SIZE}) {
+      edges {
+        node {
+          id title summary coverUrl tags status version lastEditedBy updatedAt
           ${REVISION}
         }
       }
@@ -268,7 +289,8 @@ export const REVIEW_BUNDLES = document<{ bundles: BundleToReview[] }>(`
 `);
 
 /** What an approver reviews, by the workflow that moves it: content's, engagement's, messages' or products'. */
-export type ReviewType = 'PAGE' | 'CREATIVE' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN' | 'BUNDLE';
+export type ReviewType =
+  'PAGE' | 'CREATIVE' | 'TOPIC' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN' | 'BUNDLE';
 
 // A type, not an interface: it is the steps' variables, which Apollo types as a record.
 export type Target = {
@@ -347,6 +369,7 @@ export const REJECT_PRODUCTS: Reject = document(`
 export const STEPS: Record<ReviewType, { approve: Approve; reject: Reject }> = {
   PAGE: { approve: APPROVE, reject: REJECT },
   CREATIVE: { approve: APPROVE, reject: REJECT },
+  TOPIC: { approve: APPROVE, reject: REJECT },
   ACTIVITY: { approve: APPROVE_ENGAGEMENT, reject: REJECT_ENGAGEMENT },
   BENEFIT: { approve: APPROVE_ENGAGEMENT, reject: REJECT_ENGAGEMENT },
   TEMPLATE: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },

@@ -1,6 +1,6 @@
 // What waits for approval, as the review queue lists it: content in review, or a pending revision of published content
 // in review, with the change to approve — the revision's changed fields, or every field of content never published.
-// Pages and creatives (content), activities and benefits (engagement), templates and campaigns (messages), bundles
+// Pages, creatives and hot topics (content), activities and benefits (engagement), templates and campaigns (messages), bundles
 // (products) alike.
 import type {
   ActivityToReview,
@@ -13,6 +13,7 @@ import type {
   ReviewType,
   Target,
   TemplateToReview,
+  TopicToReview,
   VariantToReview,
 } from './operations';
 
@@ -41,6 +42,7 @@ export interface Waiting {
 const NAMES: Record<ReviewType, string> = {
   PAGE: 'Page',
   CREATIVE: 'Creative',
+  TOPIC: 'Topic',
   ACTIVITY: 'Activity',
   BENEFIT: 'Benefit',
   TEMPLATE: 'Template',
@@ -173,6 +175,19 @@ export function waitingCreative(creative: CreativeToReview): Waiting | null {
     pick(creative, CREATIVE_FIELDS),
   );
   return waiting && { ...waiting, note: experimentOf(creative, waiting) };
+}
+
+const TOPIC_FIELDS = ['title', 'summary', 'coverUrl', 'tags'] as const;
+
+export function waitingTopic(topic: TopicToReview): Waiting | null {
+  // Its heat is measured, never edited: not a change anybody approves.
+  return waitingOf(
+    targetOf('TOPIC', topic),
+    topic,
+    topic.title,
+    topic.tags.length > 0 ? `Hot topic · ${topic.tags.join(', ')}` : 'Hot topic',
+    pick(topic, TOPIC_FIELDS),
+  );
 }
 
 /** An object without the keys the graph answers null for (a trigger's fields of other kinds), as content stores it. */
