@@ -61,6 +61,14 @@ describe('seeded segments', () => {
     expect(generateMembers(50)).toEqual(generateMembers(50));
   });
 
+  it('stores every seeded member exactly as the schema casts it, defaults and field order included', async () => {
+    const stored = await repos.members.model.collection.find({}).sort({ _id: 1 }).toArray();
+    const cast = generateMembers(stored.length).map((member) =>
+      new repos.members.model(member).toObject({ depopulate: true }),
+    );
+    expect(JSON.stringify(stored)).toBe(JSON.stringify(cast));
+  });
+
   it('gives the two demo members clearly different segments', async () => {
     const [young, wealthy] = DEMO_MEMBERS.map((member) => targetProfileOf(member, now));
     const codesOf = (profile: typeof young) =>
