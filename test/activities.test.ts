@@ -895,6 +895,21 @@ describe('operators', () => {
         { tasks: [{ ...task, where: [{ property: 'amount', op: 'gt', value: 'x' }] }] },
         'input.tasks[0].where[0].value',
       ],
+      // Money is counted in whole cents: a sum of purchase amounts, or an amount condition, in fractions of one.
+      [
+        {
+          tasks: [{ ...task, event: 'flow_completed', measure: 'SUM', property: 'amount', target: 0.805 }],
+        },
+        'input.tasks[0].target',
+      ],
+      [
+        { tasks: [{ ...task, where: [{ property: 'amount', op: 'gte', value: 99.999 }] }] },
+        'input.tasks[0].where[0].value',
+      ],
+      [
+        { tasks: [{ ...task, where: [{ property: 'amount', op: 'eq', value: '100' }] }] },
+        'input.tasks[0].where[0].value',
+      ],
       [{ endsAt: '2025-01-01T00:00:00Z' }, 'input.endsAt'],
       [{ imageUrl: 'javascript:alert(1)' }, 'input.imageUrl'],
       [{ rule: { field: 'attr.city', op: 'eq', value: 'x' } }, 'input.rule.field'],

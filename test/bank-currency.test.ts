@@ -155,6 +155,7 @@ describe('a bank keeping USD', () => {
       .find({ memberId: 'M0002', taskId: 'buy', activityId: { $in: [written, 'A-USD-STORED'] } })
       .lean()
       .exec();
-    expect(progress.map((p) => p.value)).toEqual([700, 700]);
+    // Sums of money are counted in cents.
+    expect(progress.map((p) => p.cents)).toEqual([70_000, 70_000]);
   });
 });

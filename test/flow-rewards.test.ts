@@ -389,9 +389,9 @@ describe('purchases in two currencies', () => {
         .findOne({ activityId: 'A-CURRENCIES', taskId, memberId: 'M0002' })
         .lean()
         .exec();
-    // 20,000 CNY and 20,000 USD are not 40,000 of anything: neither task reaches 30,000.
-    expect(await progress('buy-cny')).toMatchObject({ value: 20_000, completedAt: null });
-    expect(await progress('buy-usd')).toMatchObject({ value: 20_000, completedAt: null });
+    // 20,000 CNY and 20,000 USD are not 40,000 of anything: neither task reaches 30,000 (sums in cents).
+    expect(await progress('buy-cny')).toMatchObject({ cents: 2_000_000, completedAt: null });
+    expect(await progress('buy-usd')).toMatchObject({ cents: 2_000_000, completedAt: null });
   });
 });
 

@@ -76,7 +76,12 @@ describe('a TASK_COMPLETED campaign', () => {
     // A task completed before the campaign first looked is not news.
     const key = (memberId: string) => ({ activityId: 'A-NEWBIE', taskId: 'open-account', memberId });
     const direct = (id: string) => ({ id, receivedAt: new Date(), fromFeed: false });
-    const task = { target: 1, reward: { points: 200, benefitId: null } };
+    const task = {
+      measure: 'COUNT' as const,
+      property: null,
+      target: 1,
+      reward: { points: 200, benefitId: null },
+    };
     await engagement.progress.countEvent(key('M0004'), direct('evt-before'), 1);
     await engagement.progress.completeIfReached(key('M0004'), task, new Date(Date.now() - 60_000));
     await m.schedule();
@@ -160,7 +165,7 @@ describe('an event campaign sends only for events while it runs', () => {
       );
       await engagement.progress.completeIfReached(
         key,
-        { target: 1, reward: { points: 200, benefitId: null } },
+        { measure: 'COUNT' as const, property: null, target: 1, reward: { points: 200, benefitId: null } },
         new Date(),
       );
     };
@@ -477,7 +482,7 @@ describe('the scheduler polling a long completions feed', () => {
       await engagement.progress.countEvent(key, event, 1);
       await engagement.progress.completeIfReached(
         key,
-        { target: 1, reward: { points: 1, benefitId: null } },
+        { measure: 'COUNT' as const, property: null, target: 1, reward: { points: 1, benefitId: null } },
         new Date(),
       );
     }

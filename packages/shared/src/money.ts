@@ -18,3 +18,18 @@ export const isWholeCents = (amount: number): boolean =>
 /** What `amounts` add up to, in cents: exact while the total stays below 2^53 cents (NaN when one is not a number). */
 export const sumInCents = (amounts: readonly number[]): number =>
   amounts.reduce((total, amount) => total + toCents(amount), 0);
+
+/**
+ * `amount` in cents when it is a whole number of them that adds up exactly (at most 2^53 cents), else null: an amount
+ * of fractions of a cent, or too large to count, is no amount the hub counts.
+ */
+export const exactCents = (amount: number): number | null => {
+  const cents = toCents(amount);
+  return isWholeCents(amount) && Number.isSafeInteger(cents) ? cents : null;
+};
+
+/** The fewest whole cents that reach `amount`: its cents when it is whole cents, else the next cent up. */
+export const centsReaching = (amount: number): number => {
+  const cents = toCents(amount);
+  return fromCents(cents) >= amount ? cents : cents + 1;
+};

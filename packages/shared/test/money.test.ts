@@ -1,5 +1,5 @@
 // Amounts of money added and compared in whole cents: what binary fractions make of decimal amounts never decides.
-import { fromCents, isWholeCents, sumInCents, toCents } from '../src/money';
+import { centsReaching, exactCents, fromCents, isWholeCents, sumInCents, toCents } from '../src/money';
 
 describe('sumInCents', () => {
   it.each<[number[], number]>([
@@ -39,5 +39,33 @@ describe('isWholeCents', () => {
     [Number.POSITIVE_INFINITY, false],
   ])('%d → %s', (amount, whole) => {
     expect(isWholeCents(amount)).toBe(whole);
+  });
+});
+
+describe('exactCents', () => {
+  it.each<[number, number | null]>([
+    [0.7, 70],
+    [199.99, 19_999],
+    [1e12, 1e14],
+    [0.005, null],
+    [1e300, null],
+    [Number.NaN, null],
+    [Number.NEGATIVE_INFINITY, null],
+  ])('%d → %s', (amount, cents) => {
+    expect(exactCents(amount)).toBe(cents);
+  });
+});
+
+describe('centsReaching', () => {
+  it.each<[number, number]>([
+    [0.8, 80],
+    [100_000, 10_000_000],
+    // Targets written before they had to be whole cents: only the next cent up reaches them.
+    [0.805, 81],
+    [1.015, 102],
+    [0.001, 1],
+  ])('%d is reached by %d cents', (amount, cents) => {
+    expect(centsReaching(amount)).toBe(cents);
+    expect(fromCents(cents - 1)).toBeLessThan(amount);
   });
 });

@@ -254,15 +254,40 @@ describe('contributionOf a task that reads purchase amounts', () => {
     ],
   ])('%s', (_what, currency, properties, expected) => {
     expect(contributionOf(sumOfAmounts(currency), purchase(properties), shanghai, 'CNY')).toEqual(
-      expected === null ? null : { measure: 'SUM', amount: expected },
+      expected === null ? null : { measure: 'SUM_OF_MONEY', cents: expected * 100 },
     );
   });
 
   it('reads the amounts of a task naming no currency in the bank’s own (BANK_CURRENCY), whichever it is', () => {
     const inUsd = (currency: string) =>
       contributionOf(sumOfAmounts(null), purchase({ amount: 700, currency }), shanghai, 'USD');
-    expect(inUsd('USD')).toEqual({ measure: 'SUM', amount: 700 });
+    expect(inUsd('USD')).toEqual({ measure: 'SUM_OF_MONEY', cents: 70_000 });
     expect(inUsd('CNY')).toBeNull();
+  });
+
+  it.each<[unknown, number | null]>([
+    [0.7, 70],
+    [0.1, 10],
+    [199.99, 19_999],
+    [1_000_000_000_000, 100_000_000_000_000],
+    // No amount a bank records: fractions of a cent, too large to add up exactly, not above 0, not a number.
+    [0.005, null],
+    [10.001, null],
+    [1e300, null],
+    [0, null],
+    [-5, null],
+    [Number.NaN, null],
+    ['0.7', null],
+  ])('sums an amount of %j as %j cents', (amount, cents) => {
+    expect(
+      contributionOf(sumOfAmounts('CNY'), purchase({ amount, currency: 'CNY' }), shanghai, 'CNY'),
+    ).toEqual(cents === null ? null : { measure: 'SUM_OF_MONEY', cents });
+  });
+
+  it('sums a numeric property that is no amount of money as it is (seconds watched)', () => {
+    const seconds = { ...sumOfAmounts(), event: 'live_watch', property: 'seconds', currency: null };
+    const watched = { ...purchase({}), name: 'live_watch', recordedBy: null, properties: { seconds: 2.5 } };
+    expect(contributionOf(seconds, watched, shanghai, 'CNY')).toEqual({ measure: 'SUM', amount: 2.5 });
   });
 
   it('compares an amount only in the task’s currency: 10,000 USD is not 10,000 CNY', () => {
@@ -325,6 +350,70 @@ describe('a task’s currency as an operator gives it', () => {
   ])('is refused when %s, naming the field', (_why, task) => {
     expect(() => checkActivityInput(input(task), null, 'CNY')).toThrow(
       expect.objectContaining({ field: 'input.tasks[0].currency' }),
+    );
+  });
+});
+
+describe('amounts of money an operator writes into a task', () => {
+  const input = (task: Partial<TaskInput>): ActivityInput => ({
+    title: 'Buy',
+    summary: 'Buy.',
+    imageUrl: 'https://cdn.example/buy.jpg',
+    kind: 'FINANCIAL',
+    startsAt: NOW,
+    endsAt: new Date('2026-12-25T08:00:00Z'),
+    tasks: [
+      {
+        id: 'buy',
+        title: 'Buy',
+        event: 'flow_completed',
+        measure: 'SUM',
+        property: 'amount',
+        target: 0.8,
+        reward: { points: 1 },
+        ...task,
+      },
+    ],
+  });
+  const amountAtLeast = (value: unknown) => ({ where: [{ property: 'amount', op: 'gte', value }] });
+
+  it('are taken in whole cents: a SUM target, an amount condition on any task', () => {
+    const [sum] = checkActivityInput(input(amountAtLeast(0.1)), null, 'CNY').tasks;
+    expect(sum).toMatchObject({ target: 0.8, where: [{ property: 'amount', op: 'gte', value: 0.1 }] });
+    const count = { measure: 'COUNT' as const, property: null, target: 1, ...amountAtLeast(10_000) };
+    expect(checkActivityInput(input(count), null, 'CNY').tasks[0]?.where).toHaveLength(1);
+  });
+
+  it('leave a SUM of what is not money free to count parts (seconds watched)', () => {
+    const seconds = { event: 'live_watch', property: 'seconds', target: 2.5 };
+    expect(checkActivityInput(input(seconds), null, 'CNY').tasks[0]).toMatchObject({
+      target: 2.5,
+      currency: null,
+    });
+  });
+
+  it.each<[string, Partial<TaskInput>, string]>([
+    ['a SUM target of part of a cent', { target: 0.805 }, 'input.tasks[0].target'],
+    ['a SUM target of a thousandth', { target: 99.999 }, 'input.tasks[0].target'],
+    ['an amount condition of part of a cent', amountAtLeast(99.999), 'input.tasks[0].where[0].value'],
+    [
+      'an amount condition of part of a cent on a COUNT task',
+      { measure: 'COUNT', property: null, target: 1, ...amountAtLeast(0.001) },
+      'input.tasks[0].where[0].value',
+    ],
+    [
+      'an amount compared with text',
+      { where: [{ property: 'amount', op: 'eq', value: '10' }] },
+      'input.tasks[0].where[0].value',
+    ],
+    [
+      'an amount compared with a truth value',
+      { where: [{ property: 'amount', op: 'neq', value: true }] },
+      'input.tasks[0].where[0].value',
+    ],
+  ])('are refused with %s, naming the field', (_why, task, field) => {
+    expect(() => checkActivityInput(input(task), null, 'CNY')).toThrow(
+      expect.objectContaining({ field, code: 'BAD_USER_INPUT' }),
     );
   });
 });

@@ -90,7 +90,7 @@ describe('currentRun', () => {
 });
 
 describe('shownProgress', () => {
-  const streak = { measure: 'CONSECUTIVE_DAYS' as const, target: 7 };
+  const streak = { measure: 'CONSECUTIVE_DAYS' as const, property: null, target: 7 };
   const progress = { value: 5, runs: ['2026-11-20/2026-11-24', '2026-11-26/2026-11-27'], completedAt: null };
 
   it('shows the current run of an incomplete CONSECUTIVE_DAYS task, not its longest', () => {
@@ -104,8 +104,19 @@ describe('shownProgress', () => {
   });
 
   it('shows what other measures counted, up to the target, and 0 without progress', () => {
-    expect(shownProgress({ measure: 'DISTINCT_DAYS', target: 7 }, progress, '2026-11-29')).toBe(5);
-    expect(shownProgress({ measure: 'SUM', target: 3 }, progress, '2026-11-29')).toBe(3);
+    expect(
+      shownProgress({ measure: 'DISTINCT_DAYS', property: null, target: 7 }, progress, '2026-11-29'),
+    ).toBe(5);
+    expect(shownProgress({ measure: 'SUM', property: 'seconds', target: 3 }, progress, '2026-11-29')).toBe(3);
     expect(shownProgress(streak, undefined, '2026-11-29')).toBe(0);
+  });
+
+  it('shows a sum of money in the currency’s units from its cents, and one kept as a float rounded to cents', () => {
+    const money = { measure: 'SUM' as const, property: 'amount', target: 1 };
+    const at = (counted: { value: number; cents?: number }) =>
+      shownProgress(money, { ...counted, runs: [], completedAt: null }, '2026-11-29');
+    expect(at({ value: 0, cents: 80 })).toBe(0.8);
+    expect(at({ value: 0.7 + 0.1 })).toBe(0.8);
+    expect(at({ value: 0, cents: 250 })).toBe(1);
   });
 });

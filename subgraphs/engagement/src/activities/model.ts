@@ -5,6 +5,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import {
   ErrorCode,
   WritesInFlight,
+  centsReaching,
   hubError,
   workflowCriteria,
   type FeedPosition,
@@ -13,7 +14,7 @@ import {
 } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import { withRunDay } from './streaks';
-import type { CountedEvent } from './tasks';
+import { centsCounted, sumsMoney, type CountedEvent } from './tasks';
 
 export type ActivityKind = 'FINANCIAL' | 'INTERACTIVE' | 'GAME';
 export type TaskMeasure = 'COUNT' | 'DISTINCT_DAYS' | 'CONSECUTIVE_DAYS' | 'SUM';
@@ -76,8 +77,16 @@ export interface ProgressDoc {
   activityId: string;
   taskId: string;
   memberId: string;
-  /** What was counted; CONSECUTIVE_DAYS: the longest run of days counted yet (what completes the task). */
+  /**
+   * What was counted; CONSECUTIVE_DAYS: the longest run of days counted yet (what completes the task). A task that sums
+   * money (see sumsMoney) counts in `cents`: here is only what it counted before sums of money were kept in cents.
+   */
   value: number;
+  /**
+   * A task that sums money: the sum counted, in whole cents (added exactly, as floats never are). Absent on progress
+   * counted before, whose float `value` is rounded to cents once, when its next event counts (see centsCounted).
+   */
+  cents?: number;
   /** DISTINCT_DAYS: the days counted, the bank's business days (YYYY-MM-DD). */
   days: string[];
   /**
@@ -151,6 +160,7 @@ const progressSchema = new Schema<ProgressDoc>(
     taskId: { type: String, required: true },
     memberId: { type: String, required: true },
     value: { type: Number, required: true },
+    cents: { type: Number, default: undefined },
     days: { type: [String], default: [] },
     runs: { type: [String], default: undefined },
     feedPosition: { type: Schema.Types.Mixed, default: null },
@@ -177,10 +187,11 @@ progressSchema.index({ completedAt: 1, _id: 1 });
 const REMEMBERED_EVENTS = 200;
 
 /**
- * How often a day is tried against a member's runs that other events of theirs changed meanwhile: only their own
- * events at the same moment race, so a second try all but always does.
+ * How often a write is tried against a member's progress that other events of theirs changed meanwhile (a day against
+ * their runs, a sum turned into cents): only their own events at the same moment race, so a second try all but always
+ * does.
  */
-const RUN_WRITE_ATTEMPTS = 5;
+const PROGRESS_WRITE_ATTEMPTS = 5;
 
 export const participationId = (activityId: string, memberId: string) => `${activityId}|${memberId}`;
 export const progressId = (activityId: string, taskId: string, memberId: string) =>
@@ -266,7 +277,13 @@ export class ProgressRepository {
       .exec();
   }
 
-  private async ensure(activityId: string, taskId: string, memberId: string): Promise<string> {
+  /** The task's progress document, inserted with `counters` at 0 when the member has none yet. */
+  private async ensure(
+    activityId: string,
+    taskId: string,
+    memberId: string,
+    counters: { cents?: 0 } = {},
+  ): Promise<string> {
     const _id = progressId(activityId, taskId, memberId);
     await this.model
       .updateOne(
@@ -277,6 +294,7 @@ export class ProgressRepository {
             taskId,
             memberId,
             value: 0,
+            ...counters,
             days: [],
             events: [],
             completedAt: null,
@@ -290,20 +308,25 @@ export class ProgressRepository {
   }
 
   /**
-   * Counts an event once (COUNT: 1, SUM: `amount`); false when it was counted before or the task is complete. One from
-   * the feed counts only past the feed position counted last, and moves it on: events are counted in feed order (see
-   * countEvents), so however often a page is read again, and by however many passes at once, each counts once. One
-   * engagement made itself is remembered by its id.
+   * Adds `increment` to the progress for an event, once; false when it was counted before or the task is complete, and
+   * cents only to progress that has them. One from the feed counts only past the feed position counted last, and moves
+   * it on: events are counted in feed order (see countEvents), so however often a page is read again, and by however
+   * many passes at once, each counts once. One engagement made itself is remembered by its id.
    */
-  async countEvent(
-    key: { activityId: string; taskId: string; memberId: string },
+  private async countOnce(
+    _id: string,
     event: Pick<CountedEvent, 'id' | 'receivedAt' | 'fromFeed'>,
-    amount: number,
+    increment: { value: number } | { cents: number },
   ): Promise<boolean> {
-    const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
     const { id, receivedAt: at } = event;
-    // The id check also covers feed events counted before positions were kept.
-    const uncounted = { _id, completedAt: null, events: { $ne: id } };
+    // The id check also covers feed events counted before positions were kept. $inc on progress without cents would
+    // start them at 0, losing the sum its `value` holds.
+    const uncounted = {
+      _id,
+      completedAt: null,
+      events: { $ne: id },
+      ...('cents' in increment ? { cents: { $exists: true } } : {}),
+    };
     const counted = await (
       event.fromFeed
         ? this.model.updateOne(
@@ -315,14 +338,69 @@ export class ProgressRepository {
                 { 'feedPosition.at': at, 'feedPosition.id': { $lt: id } },
               ],
             },
-            { $inc: { value: amount }, $set: { feedPosition: { at, id } } },
+            { $inc: increment, $set: { feedPosition: { at, id } } },
           )
         : this.model.updateOne(uncounted, {
-            $inc: { value: amount },
+            $inc: increment,
             $push: { events: { $each: [id], $slice: -REMEMBERED_EVENTS } },
           })
     ).exec();
     return counted.modifiedCount > 0;
+  }
+
+  /**
+   * Counts an event once (COUNT: 1, SUM: `amount`); false when it was counted before or the task is complete (see
+   * countOnce).
+   */
+  async countEvent(
+    key: { activityId: string; taskId: string; memberId: string },
+    event: Pick<CountedEvent, 'id' | 'receivedAt' | 'fromFeed'>,
+    amount: number,
+  ): Promise<boolean> {
+    const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
+    return this.countOnce(_id, event, { value: amount });
+  }
+
+  /**
+   * Counts an event's amount of money once, in whole cents, towards a task that sums money; false when it was counted
+   * before or the task is complete (see countOnce). Progress counted before sums of money were kept in cents has none:
+   * its float sum is rounded to cents first (once, see keepInCents), and the event then counted in them.
+   */
+  async countCents(
+    key: { activityId: string; taskId: string; memberId: string },
+    event: Pick<CountedEvent, 'id' | 'receivedAt' | 'fromFeed'>,
+    cents: number,
+  ): Promise<boolean> {
+    const _id = await this.ensure(key.activityId, key.taskId, key.memberId, { cents: 0 });
+    if (await this.countOnce(_id, event, { cents })) return true;
+    await this.keepInCents(_id);
+    return this.countOnce(_id, event, { cents });
+  }
+
+  /**
+   * Gives progress counted before sums of money were kept in cents its `cents`: its float `value` rounded to cents (see
+   * centsCounted). Written only if neither changed since they were read, so it happens once however many passes meet
+   * it, and never from a value that moved on meanwhile.
+   */
+  private async keepInCents(_id: string): Promise<void> {
+    for (let attempt = 0; attempt < PROGRESS_WRITE_ATTEMPTS; attempt++) {
+      const progress = await this.model
+        .findById(_id, { value: 1, cents: 1 })
+        .lean<Pick<ProgressDoc, 'value' | 'cents'>>()
+        .exec();
+      if (!progress || progress.cents !== undefined) return;
+      const written = await this.model
+        .updateOne(
+          { _id, cents: { $exists: false }, value: progress.value },
+          { $set: { cents: centsCounted(progress) } },
+        )
+        .exec();
+      if (written.matchedCount > 0) return;
+    }
+    throw hubError(
+      ErrorCode.CONFLICT,
+      `progress ${_id} changed under every attempt to count it in cents; try again`,
+    );
   }
 
   /** Counts a day once (DISTINCT_DAYS); false when the day was counted before or the task is complete. */
@@ -348,7 +426,7 @@ export class ProgressRepository {
     day: string,
   ): Promise<boolean> {
     const _id = await this.ensure(key.activityId, key.taskId, key.memberId);
-    for (let attempt = 0; attempt < RUN_WRITE_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < PROGRESS_WRITE_ATTEMPTS; attempt++) {
       const progress = await this.model
         .findById(_id, { runs: 1, completedAt: 1 })
         .lean<Pick<ProgressDoc, 'runs' | 'completedAt'>>()
@@ -376,11 +454,12 @@ export class ProgressRepository {
 
   /**
    * Marks the task complete (once) when its progress reached the target, recording the reward the task promises now:
-   * the one the member is granted, also when an operator edits the task before the grant goes through.
+   * the one the member is granted, also when an operator edits the task before the grant goes through. A task that sums
+   * money compares cents: its counted cents with those that reach its target.
    */
   async completeIfReached(
     key: { activityId: string; taskId: string; memberId: string },
-    task: Pick<TaskDoc, 'target' | 'reward'>,
+    task: Pick<TaskDoc, 'measure' | 'property' | 'target' | 'reward'>,
     now: Date,
   ): Promise<void> {
     await this.model
@@ -388,7 +467,9 @@ export class ProgressRepository {
         {
           _id: progressId(key.activityId, key.taskId, key.memberId),
           completedAt: null,
-          value: { $gte: task.target },
+          ...(sumsMoney(task)
+            ? { cents: { $gte: centsReaching(task.target) } }
+            : { value: { $gte: task.target } }),
         },
         { $set: { completedAt: now, reward: task.reward } },
       )

@@ -71,6 +71,8 @@ function countContribution(
       return repos.progress.countDay(key, contribution.day);
     case 'CONSECUTIVE_DAYS':
       return repos.progress.countRunDay(key, contribution.day);
+    case 'SUM_OF_MONEY':
+      return repos.progress.countCents(key, event, contribution.cents);
     default:
       return repos.progress.countEvent(key, event, contribution.amount);
   }

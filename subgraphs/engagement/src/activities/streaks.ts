@@ -1,8 +1,9 @@
 // Runs of consecutive days (连续签到) for CONSECUTIVE_DAYS tasks. A member's counted days are kept as runs, ISO 8601
 // intervals of the bank's business days (`first/last`), only the recent ones: a run of a hundred days is one entry, and
 // a member who signs in every other day for a year keeps a few weeks' worth, not a year's.
-import { addDays, daysBetween, type DayKey } from '@bank-hub/shared';
+import { addDays, daysBetween, fromCents, type DayKey } from '@bank-hub/shared';
 import type { ProgressDoc, TaskDoc } from './model';
+import { centsCounted, sumsMoney } from './tasks';
 
 /**
  * How many days before the latest counted day runs are kept, and a late day still counts: an event relayed that late
@@ -52,19 +53,27 @@ export function currentRun(runs: readonly string[], today: DayKey): number {
   return run && daysBetween(run.last, today) <= 1 ? lengthOf(run) : 0;
 }
 
+/** What was counted on a task, in its units: a sum of money in the currency's, from its cents. */
+function counted(
+  task: Pick<TaskDoc, 'measure' | 'property'>,
+  progress: Pick<ProgressDoc, 'value' | 'cents'>,
+) {
+  return sumsMoney(task) ? fromCents(centsCounted(progress)) : progress.value;
+}
+
 /**
  * The progress a member is shown on a task, up to its target: on an incomplete CONSECUTIVE_DAYS task their current run
  * (0 once it broke); else what was counted (on a complete CONSECUTIVE_DAYS task, the run that completed it).
  */
 export function shownProgress(
-  task: Pick<TaskDoc, 'measure' | 'target'>,
-  progress: Pick<ProgressDoc, 'value' | 'runs' | 'completedAt'> | undefined,
+  task: Pick<TaskDoc, 'measure' | 'property' | 'target'>,
+  progress: Pick<ProgressDoc, 'value' | 'cents' | 'runs' | 'completedAt'> | undefined,
   today: DayKey,
 ): number {
   if (!progress) return 0;
   const value =
     task.measure === 'CONSECUTIVE_DAYS' && !progress.completedAt
       ? currentRun(progress.runs ?? [], today)
-      : progress.value;
+      : counted(task, progress);
   return Math.min(value, task.target);
 }

@@ -1,12 +1,15 @@
 // What a task counts: an event of one name whose properties pass every condition, measured as a count, as distinct
-// days, as days in a row, or as the sum of a numeric property — and the checks an operator's activity input must pass
-// first, the benefits its rewards name among them. An event a hub service vouches for counts only as that service
-// recorded it (see VOUCHED_EVENTS).
+// days, as days in a row, or as the sum of a numeric property (an amount of money: in whole cents) — and the checks an
+// operator's activity input must pass first, the benefits its rewards name among them. An event a hub service vouches
+// for counts only as that service recorded it (see VOUCHED_EVENTS).
 import {
   HTTPS_URL,
   InputProblem,
+  exactCents,
+  isWholeCents,
   matching,
   requiredText,
+  toCents,
   wholeNumber,
   type BankCalendar,
   type ErrorCode,
@@ -18,6 +21,7 @@ import type {
   ActivityFields,
   ActivityKind,
   ComparisonOp,
+  ProgressDoc,
   PropertyConditionDoc,
   TaskDoc,
   TaskMeasure,
@@ -70,10 +74,23 @@ const AMOUNT = 'amount';
 const CURRENCY = 'currency';
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
+/**
+ * Whether a task sums money (the amount of its events): counted in whole cents, since as binary fractions amounts add up
+ * inexactly (0.7 + 0.1 is 0.7999999999999999, below a target of 0.8).
+ */
+export const sumsMoney = (task: Pick<TaskDoc, 'measure' | 'property'>): boolean =>
+  task.measure === 'SUM' && task.property === AMOUNT;
+
 /** Whether a task reads the amount of its events: sums it, or compares it. */
 export const readsAmount = (task: Pick<TaskDoc, 'measure' | 'property' | 'where'>): boolean =>
-  (task.measure === 'SUM' && task.property === AMOUNT) ||
-  task.where.some((condition) => condition.property === AMOUNT);
+  sumsMoney(task) || task.where.some((condition) => condition.property === AMOUNT);
+
+/**
+ * What progress on a task that sums money counted, in cents: its `cents`, or — progress counted before sums of money
+ * were kept in cents — its float `value` rounded to cents (what it was written to be, but for binary fractions).
+ */
+export const centsCounted = (progress: Pick<ProgressDoc, 'value' | 'cents'>): number =>
+  progress.cents ?? toCents(progress.value);
 
 /**
  * The currency of the amounts a task reads (null when it reads none); a task that names none reads `bankCurrency`, the
@@ -91,7 +108,10 @@ const countsDays = (measure: TaskMeasure): measure is DayMeasure =>
   measure === 'DISTINCT_DAYS' || measure === 'CONSECUTIVE_DAYS';
 
 export type Contribution =
-  { measure: DayMeasure; day: string } | { measure: 'COUNT' | 'SUM'; amount: number };
+  | { measure: DayMeasure; day: string }
+  | { measure: 'COUNT' | 'SUM'; amount: number }
+  /** A task that sums money (see sumsMoney): the amount in whole cents. */
+  | { measure: 'SUM_OF_MONEY'; cents: number };
 
 function passes(condition: PropertyConditionDoc, properties: Readonly<Record<string, unknown>>): boolean {
   const actual = Object.hasOwn(properties, condition.property) ? properties[condition.property] : undefined;
@@ -119,7 +139,8 @@ function passes(condition: PropertyConditionDoc, properties: Readonly<Record<str
  * business day: a member in Shanghai signing in at 07:30 and at 20:00 signed in on one day. A device's event counts
  * on the day the hub received it — a device's word on when it happened can be backdated (seven sign-ins sent at once,
  * one per past day, for a 7-day task) — a service's on the day it happened (relayed late after an outage, it still
- * counts then). An amount counts in the task's currency, the bank's (`bankCurrency`) when it names none.
+ * counts then). An amount counts in the task's currency, the bank's (`bankCurrency`) when it names none; a sum of it
+ * in whole cents, an amount of fractions of a cent (no amount a bank records) counting for nothing.
  */
 export function contributionOf(
   task: TaskDoc,
@@ -142,9 +163,10 @@ export function contributionOf(
     };
   if (task.measure === 'COUNT') return { measure: 'COUNT', amount: 1 };
   const value = task.property ? event.properties[task.property] : undefined;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0
-    ? { measure: 'SUM', amount: value }
-    : null;
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) return null;
+  if (!sumsMoney(task)) return { measure: 'SUM', amount: value };
+  const cents = exactCents(value);
+  return cents === null ? null : { measure: 'SUM_OF_MONEY', cents };
 }
 
 const KINDS: readonly ActivityKind[] = ['FINANCIAL', 'INTERACTIVE', 'GAME'];
@@ -195,6 +217,9 @@ function checkCondition(
     throw new InputProblem(`${at}.value`, `${at}.value must be a string (at most 200), number or boolean`);
   if (op !== 'eq' && op !== 'neq' && typeof value !== 'number')
     throw new InputProblem(`${at}.value`, `${op} compares numbers`);
+  // Amounts are whole cents: a condition in fractions of one (gte 99.999) could only mean a cent either side of it.
+  if (property === AMOUNT && !(typeof value === 'number' && isWholeCents(value)))
+    throw new InputProblem(`${at}.value`, `${at}.value compares an ${AMOUNT}: a number in whole cents`);
   return { property, op, value: value as PropertyConditionDoc['value'] };
 }
 
@@ -230,6 +255,8 @@ function checkTask(
     );
   if (input.measure !== 'SUM' && !Number.isInteger(input.target))
     throw new InputProblem(`${at}.target`, `${at}.target counts whole events or days`);
+  if (sumsMoney(reading) && !isWholeCents(input.target))
+    throw new InputProblem(`${at}.target`, `${at}.target is an ${AMOUNT} of money: whole cents`);
   const points = wholeNumber(input.reward.points ?? 0, `${at}.reward.points`, 0, ACTIVITY_LIMITS.points);
   const benefitId =
     input.reward.benefitId === undefined || input.reward.benefitId === null

@@ -686,7 +686,7 @@ export type PropertyConditionInput = {
   op: Scalars['String']['input'];
   /** The property, lower camel case. */
   property: Scalars['String']['input'];
-  /** A string, number or boolean. */
+  /** A string, number or boolean; compared with the amount, a number in whole cents. */
   value: Scalars['JSON']['input'];
 };
 
@@ -876,7 +876,10 @@ export type TaskInput = {
   property?: InputMaybe<Scalars['String']['input']>;
   /** What completing it grants. */
   reward: RewardInput;
-  /** The progress that completes the task (above 0, at most 100000). */
+  /**
+   * The progress that completes the task (above 0, at most 100000): whole events or days, and for a SUM of the amount
+   * whole cents.
+   */
   target: Scalars['Float']['input'];
   /** What the member is asked to do (at most 60 characters). */
   title: Scalars['String']['input'];
@@ -895,7 +898,11 @@ export type TaskMeasure =
   | 'COUNT'
   /** On how many distinct days events count: the bank's business days, in its time zone (BANK_TIME_ZONE). */
   | 'DISTINCT_DAYS'
-  /** The sum of a numeric property of the events that count (e.g. seconds watched). */
+  /**
+   * The sum of a numeric property of the events that count (e.g. seconds watched). A sum of the amount is money, added
+   * in whole cents of the task's currency: its target is whole cents, and an amount in fractions of a cent counts for
+   * nothing.
+   */
   | 'SUM';
 
 /** A task's progress for one member. */
@@ -913,7 +920,8 @@ export type TaskProgress = {
   task: Task;
   /**
    * Progress so far, up to the target. CONSECUTIVE_DAYS: the current run, one that ended today or yesterday (0 once a day
-   * was missed); on a completed task, the target.
+   * was missed); on a completed task, the target. A SUM of the amount: in units of the task's currency, counted in whole
+   * cents.
    */
   value: Scalars['Float']['output'];
 };
