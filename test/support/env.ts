@@ -13,8 +13,8 @@ import {
 } from '@bank-hub/shared';
 import type { Connection } from 'mongoose';
 
-// Background jobs (members' stages, the bandit, the task feed, products' flow event relay, messages' scheduler and
-// sender) run only in the tests that ask for them, never in the middle of another test's reads or stored-state
+// Background jobs (members' stages, the bandit, the task feed, products' flow event relay, messages' scheduler,
+// sender and conversions) run only in the tests that ask for them, never in the middle of another test's reads or stored-state
 // comparisons.
 export const testConfig: HubConfig = loadConfig({
   NODE_ENV: 'test',
@@ -29,6 +29,7 @@ export const testConfig: HubConfig = loadConfig({
   SNAPSHOT_REFRESH_MS: '100',
   MESSAGES_SCHEDULER_INTERVAL_MS: '0',
   MESSAGES_SEND_INTERVAL_MS: '0',
+  CAMPAIGN_CONVERSIONS_INTERVAL_MS: '0',
 });
 
 /**

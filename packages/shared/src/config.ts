@@ -122,6 +122,8 @@ export const configSchema = z
     MESSAGES_SEND_INTERVAL_MS: jobInterval(1_000, 100),
     /** How often messages plans campaigns' due occurrences and event triggers; 0 turns it off. */
     MESSAGES_SCHEDULER_INTERVAL_MS: jobInterval(5_000, 1_000),
+    /** How often messages counts campaigns' conversions (with analytics, through the graph); 0 turns it off. */
+    CAMPAIGN_CONVERSIONS_INTERVAL_MS: jobInterval(60 * 60_000, 60_000),
     /** A FIVE_G message with no delivery receipt this long after it was sent falls back to its SMS rendering, once. */
     MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS: whole(1_000, DAY_MS).default(120_000),
     /** Marketing messages one member may get in MESSAGES_CONTACT_BUDGET_DAYS, whatever the channel. */

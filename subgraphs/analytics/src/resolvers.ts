@@ -12,6 +12,7 @@ import {
   requireScope,
 } from '@bank-hub/shared';
 import { activeMembers, experimentOf, funnel, retention } from './analysis';
+import { purchasesInWindows } from './attribution';
 import { LIFECYCLE_STAGE_MODEL, MEMBER_RATING_MODEL, parsedVersion } from './authored-models';
 import { LIFECYCLE_METRICS } from './domain/lifecycle';
 import { windowStart } from './domain/rollups';
@@ -108,6 +109,7 @@ export const resolvers: Resolvers = {
         ctx.now,
       );
     },
+    purchasesInWindows: (_parent, { windows }, ctx) => purchasesInWindows(ctx, windows),
   },
 
   Mutation: {

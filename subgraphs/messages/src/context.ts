@@ -8,6 +8,7 @@ import {
   type BaseContext,
   type GraphClient,
 } from '@bank-hub/shared';
+import type { CampaignConversionsDoc } from './campaigns/conversions-model';
 import type { CampaignDoc } from './campaigns/model';
 import type { ConsentDoc } from './consent/model';
 import type { InboxSummary } from './inbox/model';
@@ -42,6 +43,8 @@ export interface MessagesLoaders {
   consentOf: DataLoader<string, ConsentDoc | null>;
   /** Whether a campaign has messages still to send (unsent and not expired) at the request's `now`. */
   hasPending: DataLoader<string, boolean>;
+  /** Campaigns' conversions as last counted, one read for every campaign of a request. */
+  conversionsOf: DataLoader<string, CampaignConversionsDoc | null>;
   /** Outbox entries by id (an inbox message's id is its entry's). */
   outboxEntryById: DataLoader<string, OutboxEntryDoc | null>;
 }
@@ -73,6 +76,10 @@ export function createLoaders(repos: MessagesRepositories, now: Date): MessagesL
     ),
     hasPending: new DataLoader((campaignIds) =>
       Promise.all(campaignIds.map((campaignId) => repos.outbox.hasPending(campaignId, now))),
+    ),
+    conversionsOf: keyedLoader(
+      (campaignIds) => repos.conversions.byCampaigns(campaignIds),
+      (conversions) => conversions._id,
     ),
     outboxEntryById: keyedLoader(
       (ids) => repos.outbox.byIds(ids),

@@ -1,6 +1,6 @@
 // Builds the messages subgraph server on a database connection, with its background work: the scheduler (plans due
-// occurrences and event triggers) and the sender (sends what is due, falls FIVE_G back to SMS, relays events to
-// analytics). Both stop with the server, after the run under way.
+// occurrences and event triggers), the sender (sends what is due, falls FIVE_G back to SMS, relays events to
+// analytics) and the conversions job. They stop with the server, after the run under way.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   BankCalendar,
@@ -12,6 +12,7 @@ import {
   type HubConfig,
   type SubgraphDependencies,
 } from '@bank-hub/shared';
+import { runConversionsJob } from './campaigns/conversions-job';
 import { runScheduler } from './campaigns/scheduler';
 import { createContext, type MessagesContext } from './context';
 import { relayMessageEvents } from './events/relay';
@@ -81,6 +82,14 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
     logger,
     config.MESSAGES_SEND_INTERVAL_MS,
   );
+  // First 15 s after start, like analytics' jobs: a starting process serves before it counts.
+  const conversions = scheduleJob(
+    'campaign-conversions',
+    config.CAMPAIGN_CONVERSIONS_INTERVAL_MS,
+    () => runConversionsJob({ repos, graph, logger }),
+    logger,
+    15_000,
+  );
   return createSubgraphServer<MessagesContext>({
     name: 'messages',
     typeDefs: messagesTypeDefs,
@@ -100,7 +109,7 @@ export async function buildMessagesServer(dependencies: SubgraphDependencies): P
     routes: receiptsRoute({ repos, secret: config.MESSAGES_RECEIPT_SECRET, logger }),
     metrics: outboxMetrics(repos.outbox, logger),
     onStop: async () => {
-      await Promise.all([scheduler.stop(), sender.stop()]);
+      await Promise.all([scheduler.stop(), sender.stop(), conversions.stop()]);
       await provider.close();
     },
   });

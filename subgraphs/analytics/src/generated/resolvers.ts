@@ -804,6 +804,29 @@ export type PropertyType =
   /** An object of string values, e.g. the data-* attributes of a clicked element. */
   | 'STRING_MAP';
 
+/** A member's attribution window: the time after a message reached them in which their purchases count towards it. */
+export type PurchaseWindowInput = {
+  /** Its start, included: when the message reached them. */
+  from: Scalars['DateTime']['input'];
+  /** The member (1 to 64 letters, digits, - or _). */
+  memberId: Scalars['ID']['input'];
+  /** Its end, excluded: after `from`, by at most 90 days. */
+  to: Scalars['DateTime']['input'];
+};
+
+/**
+ * Members' purchases in their attribution windows. A purchase is a flow_completed products recorded with an amount (as
+ * the member rating, a product's stats and experiments' conversions count them) in the bank's currency with an amount
+ * above 0: one in another currency, or a member's device saying so, is none.
+ */
+export type PurchasesInWindows = {
+  __typename?: 'PurchasesInWindows';
+  /** The bank's currency (BANK_CURRENCY): the only one counted, and the one amounts are in. */
+  currency: Scalars['String']['output'];
+  /** Per window, in the order asked. A purchase in two windows of the same member counts in each. */
+  windows: Array<WindowPurchases>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Active members per day over the last `days` days, with today's DAU and MAU. Operator scope. */
@@ -848,6 +871,12 @@ export type Query = {
   model?: Maybe<ModelVersion>;
   /** Every model of the registry. Operator scope. */
   models: Array<Model>;
+  /**
+   * Members' purchases in their attribution windows, counts and sums only (messages asks it, a page of a campaign's
+   * members at a time, to count the campaign's conversions). The hub's own subgraphs only (service scope); 1 to 500
+   * windows, each longer than nothing and at most 90 days, else BAD_USER_INPUT naming the window.
+   */
+  purchasesInWindows: PurchasesInWindows;
   /** Retention cohorts of the last `weeks` weeks (weeks start on the bank's Monday, BANK_TIME_ZONE). Operator scope. */
   retention: Array<RetentionCohort>;
   /** The tracking plan: every event name channels may send and its properties. Operator scope. */
@@ -891,6 +920,10 @@ export type QueryMemberExposuresArgs = {
 export type QueryModelArgs = {
   name: Scalars['String']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryPurchasesInWindowsArgs = {
+  windows: Array<PurchaseWindowInput>;
 };
 
 export type QueryRetentionArgs = {
@@ -1035,6 +1068,15 @@ export type VariantStats = {
   impressions: Scalars['Int']['output'];
   /** The variant key, or null for the creative's own content. */
   variant?: Maybe<Scalars['String']['output']>;
+};
+
+/** What one member bought in one attribution window. */
+export type WindowPurchases = {
+  __typename?: 'WindowPurchases';
+  /** The sum of those purchases' amounts, in `PurchasesInWindows.currency`, exact to the cent. */
+  amount: Scalars['Float']['output'];
+  /** Their purchases in it (counted as `PurchasesInWindows` says). */
+  purchases: Scalars['Int']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -1217,6 +1259,8 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<Product>;
   ProductStats: ResolverTypeWrapper<ProductStats>;
   PropertyType: PropertyType;
+  PurchaseWindowInput: PurchaseWindowInput;
+  PurchasesInWindows: ResolverTypeWrapper<PurchasesInWindows>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RatingWeights: ResolverTypeWrapper<RatingWeights>;
   RefusedTagCount: ResolverTypeWrapper<RefusedTagCount>;
@@ -1229,6 +1273,7 @@ export type ResolversTypes = ResolversObject<{
   TrackedProperty: ResolverTypeWrapper<TrackedPropertyDoc>;
   TrackedPropertyInput: TrackedPropertyInput;
   VariantStats: ResolverTypeWrapper<VariantStatsView>;
+  WindowPurchases: ResolverTypeWrapper<WindowPurchases>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1280,6 +1325,8 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Product: Product | FederationReferenceTypes['Product'];
   ProductStats: ProductStats;
+  PurchaseWindowInput: PurchaseWindowInput;
+  PurchasesInWindows: PurchasesInWindows;
   Query: Record<PropertyKey, never>;
   RatingWeights: RatingWeights;
   RefusedTagCount: RefusedTagCount;
@@ -1291,6 +1338,7 @@ export type ResolversParentTypes = ResolversObject<{
   TrackedProperty: TrackedPropertyDoc;
   TrackedPropertyInput: TrackedPropertyInput;
   VariantStats: VariantStatsView;
+  WindowPurchases: WindowPurchases;
 }>;
 
 export type ActiveMembersResolvers<
@@ -1700,6 +1748,14 @@ export type ProductStatsResolvers<
   views?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type PurchasesInWindowsResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['PurchasesInWindows'] = ResolversParentTypes['PurchasesInWindows'],
+> = ResolversObject<{
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  windows?: Resolver<Array<ResolversTypes['WindowPurchases']>, ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
@@ -1749,6 +1805,12 @@ export type QueryResolvers<
     RequireFields<QueryModelArgs, 'name'>
   >;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  purchasesInWindows?: Resolver<
+    ResolversTypes['PurchasesInWindows'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryPurchasesInWindowsArgs, 'windows'>
+  >;
   retention?: Resolver<
     Array<ResolversTypes['RetentionCohort']>,
     ParentType,
@@ -1835,6 +1897,14 @@ export type VariantStatsResolvers<
   variant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type WindowPurchasesResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['WindowPurchases'] = ResolversParentTypes['WindowPurchases'],
+> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   ActiveMembers?: ActiveMembersResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
@@ -1869,6 +1939,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductStats?: ProductStatsResolvers<ContextType>;
+  PurchasesInWindows?: PurchasesInWindowsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RatingWeights?: RatingWeightsResolvers<ContextType>;
   RefusedTagCount?: RefusedTagCountResolvers<ContextType>;
@@ -1878,4 +1949,5 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   TrackedEvent?: TrackedEventResolvers<ContextType>;
   TrackedProperty?: TrackedPropertyResolvers<ContextType>;
   VariantStats?: VariantStatsResolvers<ContextType>;
+  WindowPurchases?: WindowPurchasesResolvers<ContextType>;
 }>;

@@ -217,6 +217,32 @@ export class EventRepository {
       .exec();
   }
 
+  /**
+   * These members' purchases (PURCHASE) this hub service recorded in `[from, to)`, streamed: what is held at once is a
+   * cursor batch, however many they made. Only what counting them needs is read.
+   */
+  purchasesOfMembers(
+    memberIds: readonly string[],
+    from: Date,
+    to: Date,
+    calendar: BankCalendar,
+    recordedBy: string,
+  ): AsyncIterable<{
+    memberId: string;
+    occurredAt: Date;
+    properties: { currency?: unknown; amount?: unknown };
+  }> {
+    return this.model
+      .find({
+        ...memberEventsMatch([PURCHASE.name], from, to, calendar, { recordedBy }),
+        'properties.amount': PURCHASE['properties.amount'],
+        memberId: { $in: [...memberIds] },
+      })
+      .select({ _id: 0, memberId: 1, occurredAt: 1, 'properties.currency': 1, 'properties.amount': 1 })
+      .lean<{ memberId: string; occurredAt: Date; properties: { currency?: unknown; amount?: unknown } }[]>()
+      .cursor({ batchSize: 1_000 });
+  }
+
   /** Per member, the last day from `fromDay` to `toDay` with an event of this name: one row per member. */
   lastDayByMember(name: string, fromDay: string, toDay: string): Promise<{ _id: string; lastDay: string }[]> {
     return this.model

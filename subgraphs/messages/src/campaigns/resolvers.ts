@@ -4,6 +4,7 @@ import type { Resolvers } from '../generated/resolvers';
 import { asOf, expiryOf } from '../outbox/domain/expiry';
 import type { TemplateDoc } from '../templates/model';
 import { newestFirstCursor, operator } from '../templates/resolvers';
+import { conversionsView, windowsClosedBy } from './domain/conversions';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
 import { quietHoursKept } from './model';
 import { campaignStats, currentState } from './stats';
@@ -87,6 +88,21 @@ export const campaignResolvers: Resolvers = {
       (await ctx.loaders.templateById.loadMany(variant.templateIds)).filter(
         (template): template is TemplateDoc => template !== null && !(template instanceof Error),
       ),
+  },
+
+  // Reached through a Campaign, which only an operator reads.
+  CampaignStats: {
+    conversions: (stats, _args, ctx) => ctx.loaders.conversionsOf.load(stats.campaignId),
+  },
+
+  CampaignConversions: {
+    window: (conversions) => conversions.windowDays,
+    final: (conversions) =>
+      conversions.lastReachedAt === null ||
+      windowsClosedBy(conversions.lastReachedAt, conversions.computedAt),
+    total: (conversions) => conversionsView(conversions.total),
+    variants: (conversions) =>
+      conversions.variants.map(({ variant, counts }) => ({ variant, counts: conversionsView(counts) })),
   },
 
   CampaignOccurrence: { id: (occurrence) => occurrence._id },

@@ -22,6 +22,8 @@ export interface MessageCounts {
 }
 
 export interface CampaignStats {
+  /** The campaign counted, for its conversions. */
+  campaignId: string;
   total: MessageCounts;
   rows: { variant: string; channel: MessageChannel; counts: MessageCounts }[];
   skipped: { reason: string; messages: number }[];
@@ -123,6 +125,7 @@ export async function campaignStats(
   }
   const order = ['FIVE_G', 'SMS', 'IN_APP'];
   return {
+    campaignId,
     total,
     rows: [...byRung.values()].sort(
       (a, b) => a.variant.localeCompare(b.variant) || order.indexOf(a.channel) - order.indexOf(b.channel),

@@ -12,6 +12,7 @@ import type {
 } from '../campaigns/model';
 import type { Trigger, QuietHours as QuietHoursModel } from '../campaigns/domain/timing';
 import type { CampaignStats as CampaignStatsModel } from '../campaigns/stats';
+import type { CampaignConversionsDoc } from '../campaigns/conversions-model';
 import type { OutboxEntryDoc } from '../outbox/model';
 import type { WorkflowOutcome } from '../operator';
 import type { InboxDoc } from '../inbox/model';
@@ -180,6 +181,29 @@ export type CampaignConnection = {
   pageInfo: PageInfo;
 };
 
+/**
+ * A campaign's conversions as the conversions job last counted them (every CAMPAIGN_CONVERSIONS_INTERVAL_MS, for each
+ * campaign with a message delivered within the window and a day more).
+ */
+export type CampaignConversions = {
+  __typename?: 'CampaignConversions';
+  /** When they were counted. */
+  computedAt: Scalars['DateTime']['output'];
+  /** The bank's currency (BANK_CURRENCY): amounts are in it, and purchases in any other are not counted. */
+  currency: Scalars['String']['output'];
+  /** Whether every member's window had closed by then: only purchases recorded late can still change them. */
+  final: Scalars['Boolean']['output'];
+  /** All variants together. */
+  total: Conversions;
+  /** Per variant, by key. */
+  variants: Array<VariantConversions>;
+  /**
+   * The attribution window, in days after a member was reached: 7 for every campaign, so that campaigns' and variants'
+   * rates compare.
+   */
+  window: Scalars['Int']['output'];
+};
+
 /** A campaign with its cursor. */
 export type CampaignEdge = {
   __typename?: 'CampaignEdge';
@@ -241,6 +265,8 @@ export type CampaignState =
 /** What a campaign's messages did. */
 export type CampaignStats = {
   __typename?: 'CampaignStats';
+  /** What the members its messages reached bought; null until the conversions job first counted them. */
+  conversions?: Maybe<CampaignConversions>;
   /** Per variant and channel rung. */
   rows: Array<CampaignStatsRow>;
   /** Skipped messages by reason. */
@@ -379,6 +405,28 @@ export type ContentStatus =
   | 'IN_REVIEW'
   /** Approved: a template may be sent, a campaign runs. */
   | 'PUBLISHED';
+
+/**
+ * What the members a campaign's messages reached bought, counts and sums only. A member is reached by the first of the
+ * campaign's messages delivered to them (a receipt, or the inbox), and counts once, on that message's variant. Their
+ * purchases count from that instant for the attribution window: a purchase is a flow_completed products recorded with an
+ * amount in the bank's currency, as the member rating, a product's stats and experiments' conversions count it. A
+ * purchase before the message, after the window, or in another currency counts for nothing. A member two campaigns
+ * reached counts in each, with the same purchases: campaigns' figures are not shares of one total.
+ */
+export type Conversions = {
+  __typename?: 'Conversions';
+  /** The sum of those purchases' amounts, in `CampaignConversions.currency`, added in whole cents. */
+  amount: Scalars['Float']['output'];
+  /** Of them, members with at least one purchase in their window: each once, however many they made. */
+  members: Scalars['Int']['output'];
+  /** Their purchases in their windows, every one. */
+  purchases: Scalars['Int']['output'];
+  /** members / reached, 0 to 1 (0 when nobody was reached). */
+  rate: Scalars['Float']['output'];
+  /** Members a message of the campaign reached. */
+  reached: Scalars['Int']['output'];
+};
 
 /** One field an edit changes. */
 export type FieldChange = {
@@ -1087,6 +1135,15 @@ export type UnsubscribeResult = {
   channel: MessageChannel;
 };
 
+/** One variant's conversions. */
+export type VariantConversions = {
+  __typename?: 'VariantConversions';
+  /** Members reached on it (by the first message that reached them) and what they bought. */
+  counts: Conversions;
+  /** The variant. */
+  variant: Scalars['String']['output'];
+};
+
 /** A workflow step. */
 export type WorkflowStep =
   /** Approve (a second operator: never the last editor). */
@@ -1228,6 +1285,8 @@ export type ResolversTypes = ResolversObject<{
   CampaignConnection: ResolverTypeWrapper<
     Omit<CampaignConnection, 'edges'> & { edges: Array<ResolversTypes['CampaignEdge']> }
   >;
+  CampaignConversions: ResolverTypeWrapper<CampaignConversionsDoc>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CampaignEdge: ResolverTypeWrapper<Omit<CampaignEdge, 'node'> & { node: ResolversTypes['Campaign'] }>;
   CampaignInput: CampaignInput;
   CampaignOccurrence: ResolverTypeWrapper<OccurrenceDoc>;
@@ -1243,6 +1302,8 @@ export type ResolversTypes = ResolversObject<{
   CardButtonInput: CardButtonInput;
   ConsentSource: ConsentSource;
   ContentStatus: ContentStatus;
+  Conversions: ResolverTypeWrapper<Conversions>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   FieldChange: ResolverTypeWrapper<FieldChange>;
   FiveGCard: ResolverTypeWrapper<CardFields>;
@@ -1257,7 +1318,6 @@ export type ResolversTypes = ResolversObject<{
   Member: ResolverTypeWrapper<MemberRef>;
   MessageChannel: MessageChannel;
   MessageConsent: ResolverTypeWrapper<ConsentView>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   MessageCounts: ResolverTypeWrapper<MessageCounts>;
   MessageFormat: MessageFormat;
   MessagePurpose: MessagePurpose;
@@ -1293,6 +1353,7 @@ export type ResolversTypes = ResolversObject<{
   TriggerEvent: TriggerEvent;
   TriggerKind: TriggerKind;
   UnsubscribeResult: ResolverTypeWrapper<UnsubscribeResult>;
+  VariantConversions: ResolverTypeWrapper<VariantConversions>;
   WorkflowStep: WorkflowStep;
 }>;
 
@@ -1314,6 +1375,8 @@ export type ResolversParentTypes = ResolversObject<{
   CampaignConnection: Omit<CampaignConnection, 'edges'> & {
     edges: Array<ResolversParentTypes['CampaignEdge']>;
   };
+  CampaignConversions: CampaignConversionsDoc;
+  Boolean: Scalars['Boolean']['output'];
   CampaignEdge: Omit<CampaignEdge, 'node'> & { node: ResolversParentTypes['Campaign'] };
   CampaignInput: CampaignInput;
   CampaignOccurrence: OccurrenceDoc;
@@ -1325,6 +1388,8 @@ export type ResolversParentTypes = ResolversObject<{
   CampaignVariantInput: CampaignVariantInput;
   CardButton: CardButtonModel;
   CardButtonInput: CardButtonInput;
+  Conversions: Conversions;
+  Float: Scalars['Float']['output'];
   DateTime: Scalars['DateTime']['output'];
   FieldChange: FieldChange;
   FiveGCard: CardFields;
@@ -1335,7 +1400,6 @@ export type ResolversParentTypes = ResolversObject<{
   JSON: Scalars['JSON']['output'];
   Member: MemberRef;
   MessageConsent: ConsentView;
-  Boolean: Scalars['Boolean']['output'];
   MessageCounts: MessageCounts;
   MessagesWorkflowResult: WorkflowOutcome;
   Mutation: Record<PropertyKey, never>;
@@ -1359,6 +1423,7 @@ export type ResolversParentTypes = ResolversObject<{
   TemplateEdge: Omit<TemplateEdge, 'node'> & { node: ResolversParentTypes['Template'] };
   TemplateInput: TemplateInput;
   UnsubscribeResult: UnsubscribeResult;
+  VariantConversions: VariantConversions;
 }>;
 
 export type AuditEntryResolvers<
@@ -1449,6 +1514,19 @@ export type CampaignConnectionResolvers<
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 }>;
 
+export type CampaignConversionsResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['CampaignConversions'] =
+    ResolversParentTypes['CampaignConversions'],
+> = ResolversObject<{
+  computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  final?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Conversions'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['VariantConversions']>, ParentType, ContextType>;
+  window?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type CampaignEdgeResolvers<
   ContextType = MessagesContext,
   ParentType extends ResolversParentTypes['CampaignEdge'] = ResolversParentTypes['CampaignEdge'],
@@ -1471,6 +1549,7 @@ export type CampaignStatsResolvers<
   ContextType = MessagesContext,
   ParentType extends ResolversParentTypes['CampaignStats'] = ResolversParentTypes['CampaignStats'],
 > = ResolversObject<{
+  conversions?: Resolver<Maybe<ResolversTypes['CampaignConversions']>, ParentType, ContextType>;
   rows?: Resolver<Array<ResolversTypes['CampaignStatsRow']>, ParentType, ContextType>;
   skipped?: Resolver<Array<ResolversTypes['SkipCount']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['MessageCounts'], ParentType, ContextType>;
@@ -1516,6 +1595,17 @@ export type CardButtonResolvers<
   action?: Resolver<ResolversTypes['CardAction'], ParentType, ContextType>;
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type ConversionsResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['Conversions'] = ResolversParentTypes['Conversions'],
+> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  reached?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -1923,6 +2013,14 @@ export type UnsubscribeResultResolvers<
   channel?: Resolver<ResolversTypes['MessageChannel'], ParentType, ContextType>;
 }>;
 
+export type VariantConversionsResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['VariantConversions'] = ResolversParentTypes['VariantConversions'],
+> = ResolversObject<{
+  counts?: Resolver<ResolversTypes['Conversions'], ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
@@ -1930,6 +2028,7 @@ export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   Campaign?: CampaignResolvers<ContextType>;
   CampaignAudience?: CampaignAudienceResolvers<ContextType>;
   CampaignConnection?: CampaignConnectionResolvers<ContextType>;
+  CampaignConversions?: CampaignConversionsResolvers<ContextType>;
   CampaignEdge?: CampaignEdgeResolvers<ContextType>;
   CampaignOccurrence?: CampaignOccurrenceResolvers<ContextType>;
   CampaignStats?: CampaignStatsResolvers<ContextType>;
@@ -1937,6 +2036,7 @@ export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   CampaignTrigger?: CampaignTriggerResolvers<ContextType>;
   CampaignVariant?: CampaignVariantResolvers<ContextType>;
   CardButton?: CardButtonResolvers<ContextType>;
+  Conversions?: ConversionsResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   FieldChange?: FieldChangeResolvers<ContextType>;
   FiveGCard?: FiveGCardResolvers<ContextType>;
@@ -1964,4 +2064,5 @@ export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   TemplateConnection?: TemplateConnectionResolvers<ContextType>;
   TemplateEdge?: TemplateEdgeResolvers<ContextType>;
   UnsubscribeResult?: UnsubscribeResultResolvers<ContextType>;
+  VariantConversions?: VariantConversionsResolvers<ContextType>;
 }>;

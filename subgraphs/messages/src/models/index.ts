@@ -2,6 +2,7 @@
 // campaigns, the outbox, consent, the inbox, events) keeps its collections in its own folder.
 import type { Connection, Model } from 'mongoose';
 import { AuditLog, EventRelayRepository, JobLeases } from '@bank-hub/shared';
+import { CampaignConversionsRepository } from '../campaigns/conversions-model';
 import { CampaignRepository } from '../campaigns/model';
 import { ConsentRepository } from '../consent/model';
 import { InboxRepository } from '../inbox/model';
@@ -13,6 +14,8 @@ import { TemplateRepository } from '../templates/model';
 export interface MessagesRepositories {
   templates: TemplateRepository;
   campaigns: CampaignRepository;
+  /** Campaigns' conversions, as the conversions job last counted them. */
+  conversions: CampaignConversionsRepository;
   outbox: OutboxRepository;
   contacts: ContactRepository;
   consents: ConsentRepository;
@@ -28,6 +31,7 @@ export async function openRepositories(connection: Connection): Promise<Messages
   const repositories: MessagesRepositories = {
     templates: TemplateRepository.open(connection),
     campaigns: CampaignRepository.open(connection),
+    conversions: CampaignConversionsRepository.open(connection),
     outbox: OutboxRepository.open(connection),
     contacts: ContactRepository.open(connection),
     consents: ConsentRepository.open(connection),

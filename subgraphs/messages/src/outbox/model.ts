@@ -146,6 +146,9 @@ const entrySchema = new Schema<OutboxEntryDoc>(
   { collection: 'outbox', versionKey: false, minimize: false },
 );
 entrySchema.index({ campaignId: 1, _id: 1 });
+// A campaign's members in order with their deliveries, and the campaigns delivered lately: what conversions count.
+entrySchema.index({ campaignId: 1, memberId: 1, deliveredAt: 1 });
+entrySchema.index({ deliveredAt: 1 });
 entrySchema.index({ channel: 1, state: 1, sentAt: 1 });
 
 const batchSchema = new Schema<SendBatchDoc>(
@@ -323,6 +326,39 @@ export class OutboxRepository {
   async hasPending(campaignId: string, now: Date): Promise<boolean> {
     const waiting = { campaignId, state: { $in: [...UNSENT_STATES] }, $or: expiryClauses(now, false) };
     return (await this.entries.exists(waiting)) !== null;
+  }
+
+  /** The campaigns with a message delivered at or after `since`. */
+  async campaignsDeliveredSince(since: Date): Promise<string[]> {
+    const rows = await this.entries
+      .aggregate<{ _id: string }>([
+        { $match: { deliveredAt: { $gte: since } } },
+        { $group: { _id: '$campaignId' } },
+        { $sort: { _id: 1 } },
+      ])
+      .exec();
+    return rows.map((row) => row._id);
+  }
+
+  /**
+   * Each member a campaign's messages reached, by member id, with the first of their messages delivered (its variant
+   * and when), streamed: what is held at once is a cursor batch, whatever the audience.
+   */
+  async *firstDeliveries(
+    campaignId: string,
+  ): AsyncGenerator<{ memberId: string; variant: string; deliveredAt: Date }> {
+    const delivered = this.entries
+      .find({ campaignId, deliveredAt: { $ne: null } })
+      .sort({ memberId: 1, deliveredAt: 1 })
+      .select({ _id: 0, memberId: 1, variant: 1, deliveredAt: 1 })
+      .lean<{ memberId: string; variant: string; deliveredAt: Date }[]>()
+      .cursor({ batchSize: 1_000 });
+    let last: string | null = null;
+    for await (const entry of delivered) {
+      if (entry.memberId === last) continue;
+      last = entry.memberId;
+      yield entry;
+    }
   }
 
   /** Writes a batch, or adds entries to it when it exists (a page planned again after a crash). */
