@@ -5,7 +5,7 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
-import { MAX_PRODUCTS_PER_DAY } from '../subgraphs/analytics/src/domain/rollups';
+import { ROLLUPS_PER_DAY } from '../subgraphs/analytics/src/domain/rollups';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { PRODUCTS } from '../subgraphs/products/src/seed';
@@ -1163,7 +1163,7 @@ describe('rollups of a closed day', () => {
     expect(await counts()).toEqual({ rollup: 12, exposures: 12, events: 12 });
   });
 
-  it(`rolls up at most ${MAX_PRODUCTS_PER_DAY} products a day that devices name, and every product bought`, async () => {
+  it(`rolls up at most ${ROLLUPS_PER_DAY.product} products a day that devices name, and every product bought`, async () => {
     const at = new Date(BEFORE_MIDNIGHT.getTime() - 60_000);
     const stored = (n: number, name: string, properties: Record<string, unknown>) => ({
       _id: `device-forger:ev-${n}`,
@@ -1177,7 +1177,7 @@ describe('rollups of a closed day', () => {
       properties,
     });
     // Anyone can name a product: a new made-up id in each event was a new rollup document each, without end.
-    const forged = Array.from({ length: MAX_PRODUCTS_PER_DAY + 500 }, (_, n) =>
+    const forged = Array.from({ length: ROLLUPS_PER_DAY.product + 500 }, (_, n) =>
       stored(n, 'product_impression', { productId: `P-FORGED-${n}` }),
     );
     for (let i = 0; i < forged.length; i += 5_000)
@@ -1196,7 +1196,7 @@ describe('rollups of a closed day', () => {
     ]);
     await rebuildDay(rollupRepos, DAY);
     const products = await rollupRepos.rollups.model.find({ day: DAY, kind: 'product' }).lean().exec();
-    expect(products).toHaveLength(MAX_PRODUCTS_PER_DAY + 1);
+    expect(products).toHaveLength(ROLLUPS_PER_DAY.product + 1);
     expect(products.find((rollup) => rollup.subject === 'P-BOUGHT')).toMatchObject({
       purchases: 1,
       amounts: { CNY: 10 },

@@ -2,7 +2,7 @@
 // to the registry as a new version (active at once unless an operator pinned one). Run by a job and by operators.
 import { randomUUID } from 'node:crypto';
 import type { BankCalendar } from '@bank-hub/shared';
-import { posteriorsOf, type Posterior } from './domain/bandit';
+import { MAX_ARMS, posteriorsOf, type Posterior } from './domain/bandit';
 import { windowStart } from './domain/rollups';
 import type { AnalyticsRepositories } from './models';
 import type { ModelHeadDoc, ModelVersionDoc } from './models/registry';
@@ -51,7 +51,7 @@ export async function trainCreativeBandit(
   // A click counts only on a day its member saw the creative: clicks from members who never saw it would otherwise
   // stand in for the clicks its viewers did not make.
   const fromDay = windowStart(WINDOW_DAYS, calendar.dayOf(now));
-  const memberDays = await repos.events.memberDaysByCreative(fromDay);
+  const memberDays = await repos.events.memberDaysByCreative(fromDay, MAX_ARMS);
   const posteriors = posteriorsOf(
     [...memberDays].map(([creativeId, { seen, clicked }]) => ({
       creativeId,

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { addDays, type BankCalendar, type DayKey, type Logger } from '@bank-hub/shared';
 import { LIMITS } from './domain/events';
-import { RollupTally } from './domain/rollups';
+import { CountedRollups, RollupTally } from './domain/rollups';
+import type { RollupKind } from './models/rollup';
 import type { AnalyticsRepositories } from './models';
 import type { RollupWriter } from './sink';
 
@@ -24,14 +25,15 @@ class LeaseLost extends Error {}
 /**
  * Sets a day's rollups, actives and exposures from its events, read in batches: a day's volume is never held.
  * `stillHeld` is asked after each batch and before writing: a day that takes longer than the lease to read must not be
- * written over by a run that lost it to another.
+ * written over by a run that lost it to another. Resolves with the events left out past the day's caps, per kind.
  */
 export async function rebuildDay(
   repos: AnalyticsRepositories,
   day: string,
   stillHeld: () => Promise<boolean> = async () => true,
-): Promise<void> {
-  const tally = new RollupTally();
+): Promise<Partial<Record<RollupKind, number>>> {
+  const counted = new CountedRollups();
+  const tally = new RollupTally(counted);
   for await (const events of repos.events.ofDay(day)) {
     tally.addActive(events).addCounts(events);
     if (!(await stillHeld())) throw new LeaseLost();
@@ -41,6 +43,7 @@ export async function rebuildDay(
     repos.rollups.replaceDay(day, tally.rollups(), [...tally.actives.values()]),
     repos.exposures.replaceDay(day, [...tally.exposures.values()]),
   ]);
+  return counted.refused(day);
 }
 
 /** The closed days the rebuild owns, the oldest first: the bank's days before `today`. */
@@ -76,7 +79,9 @@ export async function rebuildRecentDays(
     const stillHeld = () => repos.leases.renew(JOB, holder, LEASE_MS, new Date());
     for (const day of days) {
       try {
-        await rebuildDay(repos, day, stillHeld);
+        const refused = await rebuildDay(repos, day, stillHeld);
+        if (Object.keys(refused).length > 0)
+          logger.warn({ day, refused }, "events naming more ids than a day's rollups count were left out");
       } catch (error) {
         if (error instanceof LeaseLost) {
           logger.warn({ day }, 'another process took over rebuilding rollups; this one stopped');

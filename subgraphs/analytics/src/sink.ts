@@ -6,7 +6,7 @@ import {
   type Logger,
   type WritesInFlight,
 } from '@bank-hub/shared';
-import { CountedProducts, RollupTally } from './domain/rollups';
+import { CountedRollups, ROLLUPS_PER_DAY, RollupTally } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
 import type { ExposureRepository } from './models/exposure';
 import type { RollupRepository } from './models/rollup';
@@ -129,9 +129,9 @@ export class MongoEventSink implements EventSink {
 const MAX_PENDING_EXPOSURES = 100_000;
 
 export class RollupWriter {
-  /** Today's products counted by this process: a day's cap holds across its writes (domain/rollups.ts). */
-  private readonly products = new CountedProducts();
-  private pending = new RollupTally(this.products);
+  /** Today's rollup documents counted by this process: a day's caps hold across its writes (domain/rollups.ts). */
+  private readonly counted: CountedRollups;
+  private pending: RollupTally;
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
@@ -143,13 +143,20 @@ export class RollupWriter {
     intervalMs = 250,
     private readonly clock: () => Date = () => new Date(),
   ) {
+    this.counted = new CountedRollups(ROLLUPS_PER_DAY, (day, kind) =>
+      logger.warn(
+        { day, kind, cap: ROLLUPS_PER_DAY[kind] },
+        "events naming more ids than a day's rollups count were left out of today's rollups",
+      ),
+    );
+    this.pending = new RollupTally(this.counted);
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
   }
 
   add(events: readonly EventDoc[]): void {
     const today = this.calendar.dayOf(this.clock());
-    this.products.forgetBefore(today);
+    this.counted.forgetBefore(today);
     this.pending.addActive(events).addCounts(events.filter((event) => event.day >= today));
   }
 
@@ -167,7 +174,7 @@ export class RollupWriter {
   private async write(): Promise<void> {
     const taken = this.pending;
     if (taken.empty) return;
-    this.pending = new RollupTally(this.products);
+    this.pending = new RollupTally(this.counted);
     // Settled one by one: exposures go again only if their own write failed, not because the rollups' did.
     const [rollups, actives, exposures] = await Promise.allSettled([
       this.rollups.increment([...taken.increments.values()]),

@@ -2,7 +2,15 @@ import { readBeacon } from '../src/domain/beacon';
 import { LIMITS, checkEvent, storedEventId } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
 import { EventRateLimit } from '../src/domain/rate-limit';
-import { CountedProducts, RollupTally, addAmounts, countedAmount, windowStart } from '../src/domain/rollups';
+import {
+  CountedRollups,
+  ROLLUPS_PER_DAY,
+  RollupTally,
+  addAmounts,
+  countedAmount,
+  rollupKey,
+  windowStart,
+} from '../src/domain/rollups';
 import { MAX_PURCHASE_AMOUNT } from '../src/domain/rating';
 import { creativeStats, productStats } from '../src/domain/stats';
 import { recentClosedDays } from '../src/rollup-job';
@@ -366,7 +374,7 @@ describe('rollups', () => {
   });
 
   it('counts the products a day admits, first come, and every product bought past them', () => {
-    const counted = new CountedProducts(2);
+    const counted = new CountedRollups({ ...ROLLUPS_PER_DAY, product: 2 });
     const tally = new RollupTally(counted).addCounts([
       stored('product_impression', { productId: 'P1' }),
       stored('product_impression', { productId: 'FORGED-1' }),
@@ -381,10 +389,82 @@ describe('rollups', () => {
       ['FORGED-1', 1, 0],
       ['P2', 0, 1],
     ]);
+    expect(counted.refused('2026-11-26')).toEqual({ product: 2 });
     // Another day has room of its own; a day forgotten starts again.
-    expect(counted.admits('2026-11-27', 'FORGED-2', false)).toBe(true);
+    expect(counted.admits('2026-11-27', 'product', 'FORGED-2')).toBe(true);
     counted.forgetBefore('2026-11-27');
-    expect(counted.admits('2026-11-26', 'FORGED-2', false)).toBe(true);
+    expect(counted.admits('2026-11-26', 'product', 'FORGED-2')).toBe(true);
+    expect(counted.refused('2026-11-26')).toEqual({});
+  });
+
+  it('caps each kind on its own: creatives per variant, topics, products, and tells the first refusal once', () => {
+    const firstRefusals: string[] = [];
+    const counted = new CountedRollups({ creative: 2, product: 1, topic: 1 }, (day, kind) =>
+      firstRefusals.push(`${day} ${kind}`),
+    );
+    const tally = new RollupTally(counted).addCounts([
+      stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
+      stored('creative_impression', { creativeId: 'C1' }),
+      // A third document of the kind, whether a new creative or a new variant of a counted one.
+      stored('creative_impression', { creativeId: 'C1', variant: 'FORGED' }),
+      stored('creative_click', { creativeId: 'FORGED-C' }),
+      stored('topic_view', { topicId: 'T1' }),
+      stored('topic_view', { topicId: 'FORGED-T' }),
+      stored('topic_share', { topicId: 'T1' }),
+      stored('product_view', { productId: 'P1' }),
+      // Those admitted before keep counting once the cap is full.
+      stored('creative_click', { creativeId: 'C1', variant: 'A' }),
+    ]);
+    expect(
+      tally
+        .rollups()
+        .map(({ _id, impressions, clicks, views, shares }) => [
+          _id,
+          impressions + clicks + views + (shares ?? 0),
+        ]),
+    ).toEqual([
+      ['2026-11-26|creative|C1|A', 2],
+      ['2026-11-26|creative|C1|', 1],
+      ['2026-11-26|topic|T1|', 2],
+      ['2026-11-26|product|P1|', 1],
+    ]);
+    expect(counted.refused('2026-11-26')).toEqual({ creative: 2, topic: 1 });
+    expect(firstRefusals).toEqual(['2026-11-26 creative', '2026-11-26 topic']);
+    // The member's exposures are what frequency caps count: all kept, whatever the rollups' cap.
+    expect([...tally.exposures.values()].map((e) => [e.creativeId, e.impressions])).toEqual([['C1', 3]]);
+  });
+
+  it.each([
+    ['CR-APP-home-hero-4', true],
+    ['TP-2026.11:x_1', true],
+    ['x'.repeat(128), true],
+    ['x'.repeat(129), false],
+    ['', false],
+    ['a|b', false],
+    ['$where', false],
+    ['a b', false],
+    ['é', false],
+    ['\u0000', false],
+    [42, false],
+    [{ $gt: '' }, false],
+    [['CR-1'], false],
+  ])('takes %j as a rollup key: %s', (value, ok) => {
+    expect(rollupKey(value)).toBe(ok ? value : null);
+  });
+
+  it('leaves out events whose ids or variant may not be rollup keys, rather than count them elsewhere', () => {
+    const tally = new RollupTally().addCounts([
+      stored('creative_impression', { creativeId: 'a|b' }),
+      stored('creative_impression', { creativeId: 'C1', variant: 'B|' }),
+      stored('creative_impression', { creativeId: 'C1', variant: 'x'.repeat(500) }),
+      stored('creative_click', { creativeId: { $ne: null } }),
+      stored('topic_view', { topicId: 'has space' }),
+      stored('product_view', { productId: 'P.$x' }),
+      stored('creative_impression', { creativeId: 'C1', variant: '' }),
+    ]);
+    expect(tally.rollups().map((rollup) => [rollup._id, rollup.impressions])).toEqual([
+      ['2026-11-26|creative|C1|', 1],
+    ]);
   });
 
   it.each([

@@ -41,7 +41,7 @@ const PRODUCT_EVENT_COUNTS = {
  * PURCHASE in models/event.ts) and the product bought. A device's own flow_completed buys nothing.
  */
 function purchaseOf(event: EventDoc): { productId: string; amounts: Record<string, number> } | null {
-  const productId = text(event.properties.productId);
+  const productId = rollupKey(event.properties.productId);
   if (
     event.name !== 'flow_completed' ||
     event.recordedBy !== PRODUCTS_SERVICE ||
@@ -58,81 +58,114 @@ function purchaseOf(event: EventDoc): { productId: string; amounts: Record<strin
 }
 
 /**
- * Most products a day's rollups count devices' events of, first come. Product ids are whatever a client sends, and each
- * new one would be one more rollup document (and one more entry a rebuild holds) for the day; a bank sells far fewer.
- * A product products recorded a purchase of is always counted: those ids are the server's.
+ * Most rollup documents of each kind a day counts the events of, first come: creative (per variant), product and topic
+ * ids are whatever a client names, and each new one would be one more document for the day (and one more entry a
+ * rebuild holds and the jobs read) without end; a bank has far fewer. Products products recorded a purchase of are
+ * counted past the cap: those ids are the server's.
  */
-export const MAX_PRODUCTS_PER_DAY = 5_000;
+export const ROLLUPS_PER_DAY: Readonly<Record<RollupKind, number>> = {
+  creative: 5_000,
+  product: 5_000,
+  topic: 5_000,
+};
 
-/** The products counted per day so far: the first MAX_PRODUCTS_PER_DAY devices named, and every one bought. */
-export class CountedProducts {
+/**
+ * What a rollup key (a subject, a variant) may be: the characters of the hub's ids (content's, products', variant
+ * keys), at most as long as an ID property. No `|`, which joins them into a document's id, nor anything odd a client
+ * may send in a STRING property or under a plan an operator changed: such an event is left out of the rollups.
+ */
+const ROLLUP_KEY = /^[\w.:-]{1,128}$/;
+
+/** `value` when it may be a rollup key, else null. */
+export const rollupKey = (value: unknown): string | null =>
+  typeof value === 'string' && ROLLUP_KEY.test(value) ? value : null;
+
+/**
+ * The rollup documents counted per day and kind so far: the first ROLLUPS_PER_DAY of each kind, and every one the
+ * server vouches for. What is refused past a cap is counted, for the writer's and the rebuild's log lines.
+ */
+export class CountedRollups {
   private readonly byDay = new Map<string, Set<string>>();
+  private readonly refusedByDay = new Map<string, Partial<Record<RollupKind, number>>>();
 
-  constructor(private readonly limit = MAX_PRODUCTS_PER_DAY) {}
+  /** `onFirstRefusal`: told once per day and kind, when its cap first leaves an event out. */
+  constructor(
+    private readonly caps: Readonly<Record<RollupKind, number>> = ROLLUPS_PER_DAY,
+    private readonly onFirstRefusal: (day: string, kind: RollupKind) => void = () => {},
+  ) {}
 
-  /** Whether `productId`'s events count on `day`; a product is counted from its first admitted event on. */
-  admits(day: string, productId: string, bought: boolean): boolean {
-    let products = this.byDay.get(day);
-    if (!products) this.byDay.set(day, (products = new Set()));
-    if (products.has(productId)) return true;
-    if (!bought && products.size >= this.limit) return false;
-    products.add(productId);
-    return true;
+  /**
+   * Whether events may count on the rollup document `id` of `kind` on `day`: one admitted before, one more while the
+   * kind's cap has room, or one `vouched` for by the server whatever the cap.
+   */
+  admits(day: string, kind: RollupKind, id: string, vouched = false): boolean {
+    const key = `${day}|${kind}`;
+    let counted = this.byDay.get(key);
+    if (!counted) this.byDay.set(key, (counted = new Set()));
+    if (counted.has(id)) return true;
+    if (vouched || counted.size < this.caps[kind]) {
+      counted.add(id);
+      return true;
+    }
+    const refused = this.refusedByDay.get(day) ?? {};
+    if (!refused[kind]) this.onFirstRefusal(day, kind);
+    refused[kind] = (refused[kind] ?? 0) + 1;
+    this.refusedByDay.set(day, refused);
+    return false;
+  }
+
+  /** The events of `day` left out past a cap so far, per kind. */
+  refused(day: string): Partial<Record<RollupKind, number>> {
+    return { ...this.refusedByDay.get(day) };
   }
 
   /** Forgets the days before `day`: a live writer counts today's only. */
   forgetBefore(day: string): void {
-    for (const known of this.byDay.keys()) if (known < day) this.byDay.delete(known);
+    for (const key of this.byDay.keys()) if (key < day) this.byDay.delete(key);
+    for (const known of this.refusedByDay.keys()) if (known < day) this.refusedByDay.delete(known);
   }
 }
 
 const zero = () => ({ impressions: 0, clicks: 0, views: 0, purchases: 0, amounts: {} });
 
-/** What one event adds, if anything. */
-function incrementOf(event: EventDoc, products: CountedProducts): RollupIncrement | null {
-  const creative = text(event.properties.creativeId);
-  const variant = text(event.properties.variant);
-  if ((event.name === 'creative_impression' || event.name === 'creative_click') && creative) {
-    return {
-      id: rollupId(event.day, 'creative', creative, variant),
-      day: event.day,
-      kind: 'creative',
-      subject: creative,
-      variant,
-      ...zero(),
-      ...(event.name === 'creative_impression' ? { impressions: 1 } : { clicks: 1 }),
-    };
-  }
-  const topic = text(event.properties.topicId);
-  if (isTopicEvent(event.name) && topic) {
-    return {
-      id: rollupId(event.day, 'topic', topic, null),
-      day: event.day,
-      kind: 'topic',
-      subject: topic,
-      variant: null,
-      ...zero(),
-      shares: 0,
-      [TOPIC_EVENTS[event.name]]: 1,
-    };
-  }
-  const product = (productId: string) => ({
-    id: rollupId(event.day, 'product', productId, null),
+/** What one event adds, if anything, and whether the server vouches for its subject (a purchase it recorded). */
+function incrementOf(event: EventDoc): { increment: RollupIncrement; vouched: boolean } | null {
+  const increment = (kind: RollupKind, subject: string, variant: string | null = null) => ({
+    id: rollupId(event.day, kind, subject, variant),
     day: event.day,
-    kind: 'product' as const,
-    subject: productId,
-    variant: null,
+    kind,
+    subject,
+    variant,
     ...zero(),
   });
+  if (event.name === 'creative_impression' || event.name === 'creative_click') {
+    const creative = rollupKey(event.properties.creativeId);
+    const variant = text(event.properties.variant);
+    // A variant that may not be a key leaves the event out rather than count it as the creative's own content.
+    if (!creative || (variant !== null && !rollupKey(variant))) return null;
+    const counts = event.name === 'creative_impression' ? { impressions: 1 } : { clicks: 1 };
+    return { increment: { ...increment('creative', creative, variant), ...counts }, vouched: false };
+  }
+  if (isTopicEvent(event.name)) {
+    const topic = rollupKey(event.properties.topicId);
+    if (!topic) return null;
+    return {
+      increment: { ...increment('topic', topic), shares: 0, [TOPIC_EVENTS[event.name]]: 1 },
+      vouched: false,
+    };
+  }
   const purchase = purchaseOf(event);
-  if (purchase && products.admits(event.day, purchase.productId, true))
-    return { ...product(purchase.productId), purchases: 1, amounts: purchase.amounts };
-  const productId = text(event.properties.productId);
+  if (purchase)
+    return {
+      increment: { ...increment('product', purchase.productId), purchases: 1, amounts: purchase.amounts },
+      vouched: true,
+    };
+  const productId = rollupKey(event.properties.productId);
   const counts = Object.hasOwn(PRODUCT_EVENT_COUNTS, event.name)
     ? PRODUCT_EVENT_COUNTS[event.name as keyof typeof PRODUCT_EVENT_COUNTS]
     : null;
-  if (counts && productId && products.admits(event.day, productId, false))
-    return { ...product(productId), [counts]: 1 };
+  if (counts && productId)
+    return { increment: { ...increment('product', productId), [counts]: 1 }, vouched: false };
   return null;
 }
 
@@ -148,8 +181,8 @@ export class RollupTally {
   /** Each member's impressions of each creative per day: what frequency caps count. */
   readonly exposures = new Map<string, ExposureDoc>();
 
-  /** `products`: the products counted so far, which a live writer keeps from one batch to the next. */
-  constructor(private readonly products = new CountedProducts()) {}
+  /** `counted`: the rollup documents counted so far, which a live writer keeps from one batch to the next. */
+  constructor(private readonly counted = new CountedRollups()) {}
 
   get empty(): boolean {
     return this.increments.size === 0 && this.actives.size === 0 && this.exposures.size === 0;
@@ -168,9 +201,13 @@ export class RollupTally {
   /** What the events add to the rollups and to members' exposures. */
   addCounts(events: readonly EventDoc[]): this {
     for (const event of events) {
-      const increment = incrementOf(event, this.products);
-      if (increment) this.addIncrement(increment);
-      const creativeId = text(event.properties.creativeId);
+      const counted = incrementOf(event);
+      if (
+        counted &&
+        this.counted.admits(event.day, counted.increment.kind, counted.increment.id, counted.vouched)
+      )
+        this.addIncrement(counted.increment);
+      const creativeId = rollupKey(event.properties.creativeId);
       if (event.name === 'creative_impression' && event.memberId && creativeId) {
         const _id = `${event.day}|${event.memberId}|${creativeId}`;
         this.addExposures([{ _id, day: event.day, memberId: event.memberId, creativeId, impressions: 1 }]);

@@ -9,6 +9,7 @@ import {
   type BankCalendar,
   type DayKey,
 } from '@bank-hub/shared';
+import { rollupKey } from '../domain/rollups';
 
 export type Channel = 'APP' | 'WEB' | 'MINI_PROGRAM' | 'PARTNER';
 
@@ -389,9 +390,14 @@ export class EventRepository {
   /**
    * Per creative, from `fromDay` on, the member-days on which the member saw it (`seen`) and, of those, the ones on which
    * they also clicked it (`clicked`): a member counts once a day however many events they send, a device without a
-   * member not at all, and a click on a day the member did not see the creative is no trial's success.
+   * member not at all, and a click on a day the member did not see the creative is no trial's success. At most
+   * `maxCreatives`, those seen on the most member-days (then by id): creative ids are whatever clients name, and a
+   * member's made-up ones, each seen on a member-day or few, must not grow what is read and kept without end.
    */
-  async memberDaysByCreative(fromDay: string): Promise<Map<string, { seen: number; clicked: number }>> {
+  async memberDaysByCreative(
+    fromDay: string,
+    maxCreatives: number,
+  ): Promise<Map<string, { seen: number; clicked: number }>> {
     const was = (name: string) => ({ $max: { $cond: [{ $eq: ['$name', name] }, 1, 0] } });
     const rows = await this.model
       .aggregate<{ _id: unknown; seen: number; clicked: number }>([
@@ -411,12 +417,15 @@ export class EventRepository {
         },
         { $match: { seen: 1 } },
         { $group: { _id: '$_id.creativeId', seen: { $sum: 1 }, clicked: { $sum: '$clicked' } } },
+        { $sort: { seen: -1, _id: 1 } },
+        { $limit: maxCreatives },
       ])
       .exec();
     return new Map(
-      rows.flatMap(({ _id, seen, clicked }) =>
-        typeof _id === 'string' && _id.length > 0 ? [[_id, { seen, clicked }] as const] : [],
-      ),
+      rows.flatMap(({ _id, seen, clicked }) => {
+        const creativeId = rollupKey(_id);
+        return creativeId ? [[creativeId, { seen, clicked }] as const] : [];
+      }),
     );
   }
 
