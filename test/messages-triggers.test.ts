@@ -37,14 +37,9 @@ beforeAll(async () => {
 
 afterAll(() => stopTestHub(hub));
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Engagement hands completions out two seconds behind, as analytics' feed does events. */
 const FEED_LAG_MS = 2_100;
-/**
- * Lets the feeds' lag pass: the clock of this process, and so of the hub in it, moves on by it (and keeps running)
- * instead of the test waiting it out. Each test ends back on the real clock.
- */
-const lagPasses = () => setClock(new Date(Date.now() + FEED_LAG_MS), { running: true });
-afterEach(() => jest.useRealTimers());
 
 /** A rule naming these seeded members only, by a tag set here. */
 async function audienceOf(memberIds: string[]): Promise<Record<string, unknown>> {
@@ -90,7 +85,7 @@ describe('a TASK_COMPLETED campaign', () => {
     // M0003 completes the task the way engagement's feed consumer does: the event counted, then completion.
     await engagement.progress.countEvent(key('M0003'), direct('evt-open-1'), 1);
     await engagement.progress.completeIfReached(key('M0003'), task, new Date());
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     await m.send();
     const sent = await entriesOf(id);
@@ -99,7 +94,7 @@ describe('a TASK_COMPLETED campaign', () => {
 
     // Looking again (and again after the lag) finds nothing new: no second message.
     await m.schedule();
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     await m.send();
     expect((await entriesOf(id)).map((entry) => entry.memberId)).toEqual(['M0003']);
@@ -133,7 +128,7 @@ describe('an event campaign sends only for events while it runs', () => {
     const id = await m.approvedCampaign(campaignInput(audience, AT_RISK));
     await m.schedule();
     await changeStage('M0020', 'AT_RISK');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     expect(await memberIdsOf(id)).toEqual(['M0020']);
 
@@ -141,11 +136,11 @@ describe('an event campaign sends only for events while it runs', () => {
     await changeStage('M0030', 'AT_RISK');
     await pauseOrResume(id, 'pauseCampaign');
     await changeStage('M0021', 'AT_RISK');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     await pauseOrResume(id, 'resumeCampaign');
     await changeStage('M0022', 'AT_RISK');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     expect(await memberIdsOf(id)).toEqual(['M0020', 'M0022', 'M0030']);
   });
@@ -173,7 +168,7 @@ describe('an event campaign sends only for events while it runs', () => {
     await complete('M0023');
     await pauseOrResume(id, 'resumeCampaign');
     await complete('M0024');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     expect(await memberIdsOf(id)).toEqual(['M0024']);
   });
@@ -187,11 +182,11 @@ describe('an event campaign sends only for events while it runs', () => {
       campaignInput(audience, { event: 'TASK_COMPLETED', activityId: 'A-NEWBIE' }),
     );
     await changeStage('M0025', 'AT_RISK');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     await m.republishedCampaign(id, campaignInput(audience, AT_RISK));
     await changeStage('M0026', 'AT_RISK');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await m.schedule();
     expect(await memberIdsOf(id)).toEqual(['M0026']);
   });
@@ -221,7 +216,7 @@ describe('an event campaign sends only for events while it runs', () => {
     await pauseOrResume(id, 'pauseCampaign');
     await changeStage('M0029', 'AT_RISK');
     await pauseOrResume(id, 'resumeCampaign');
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     await pollEventTrigger(
       { repos: m.repos, graph: m.graph, logger, calendar: m.calendar },
       read!,
@@ -280,12 +275,12 @@ describe("engagement's completions feed", () => {
     await completing;
     // Another batch completes M0009's task meanwhile, and a campaign reads the feed once that is past the lag.
     await countEvents(engagement, calendar, testConfig.BANK_CURRENCY, [signIn('M0009')], new Date());
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     const first = await completedTasks(m.graph, { after: start, ...only });
 
     release();
     await slowBatch;
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     const second = await completedTasks(m.graph, { after: first.cursor, ...only });
     expect([...first.tasks, ...second.tasks].map((task) => task.memberId).sort()).toEqual(['M0008', 'M0009']);
   });
@@ -486,7 +481,7 @@ describe('the scheduler polling a long completions feed', () => {
         new Date(),
       );
     }
-    lagPasses();
+    await sleep(FEED_LAG_MS);
     return id;
   }
 
