@@ -56,17 +56,20 @@ interface Question {
 
 /** The most member ids one question to members names (members' filter takes up to 1,000). */
 const MAX_IDS_PER_QUESTION = 1_000;
-/** How long a question waits for more members to ask about: a rush asks a few times, its first claims wait this. */
-const GATHER_MS = 10;
+/**
+ * How long a question waits for more members to ask about: what a member's first claim may wait, mostly hidden by the
+ * claim's own reads.
+ */
+const GATHER_MS = 30;
 /** The most member ids remembered: about 10 MB at most. */
 const MAX_REMEMBERED = 100_000;
 
 /**
  * Whether the member a token names is one members knows, before anything scarce is given to nobody (a benefit's stock,
  * an invite code, a place in an activity): tokens come from the bank's identity provider, which may know people members
- * does not (yet). Asked with the hub's service identity, the members of every request that comes within a few
- * milliseconds in one question — a rush of a thousand members claiming at once asks a few times, not a thousand — and
- * remembered, since members never removes a member: a member's next claim asks nobody.
+ * does not (yet). Asked with the hub's service identity, the members of the requests that come within GATHER_MS in
+ * one question — a rush asks several times fewer than it has claimants — and remembered, since members never removes
+ * a member: a member's next claim asks nobody.
  */
 export class KnownMembers {
   private readonly remembered = new Set<string>();
