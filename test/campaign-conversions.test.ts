@@ -9,6 +9,8 @@ import type { EventDoc } from '../subgraphs/analytics/src/models/event';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
 import { WINDOWS_PER_CALL, runConversionsJob } from '../subgraphs/messages/src/campaigns/conversions-job';
 import type { OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
+import { receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
+import { seedMessages } from '../subgraphs/messages/src/seed';
 import { errorCodes, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { queriesDuring, servingIndex } from './support/indexes';
@@ -137,6 +139,33 @@ const CONVERSIONS = `query ($id: ID!) {
     }
   }
 }`;
+
+/** Receipts as the carrier signs them, posted through the gateway. */
+async function postReceipts(receipts: unknown[]): Promise<number> {
+  const body = JSON.stringify({ receipts });
+  const timestamp = String(Math.floor(Date.now() / 1_000));
+  const response = await fetch(hub.gatewayUrl.replace(/\/graphql$/, '/receipts'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-receipt-timestamp': timestamp,
+      'x-receipt-signature': receiptSignature(testConfig.MESSAGES_RECEIPT_SECRET, timestamp, body),
+    },
+    body,
+  });
+  return response.status;
+}
+
+/** An SMS of the campaign handed to the carrier at `sentAt`, with no receipt yet. */
+const smsSent = (campaignId: string, memberId: string, sentAt: Date): OutboxEntryDoc => ({
+  ...message(campaignId, memberId, 'A', null),
+  channel: 'SMS',
+  ladder: ['SMS'],
+  templates: { SMS: templateId },
+  createdAt: sentAt,
+  dueAt: sentAt,
+  sentAt,
+});
 
 async function conversionsOf(campaignId: string) {
   const response = await m.alice(CONVERSIONS, { id: campaignId });
@@ -285,5 +314,72 @@ describe('campaign conversions', () => {
       'windows[1].to',
     );
     await refused([{ ...window, memberId: 'a b' }], 'windows[0].memberId');
+  });
+
+  it('counts a campaign once more when the job missed its last day, then leaves it be', async () => {
+    const missed = await campaign('Conversions missed');
+    const reachedAt = new Date(Date.now() - 7.5 * DAY);
+    const bought = (hours: number, amount: number) =>
+      purchase('CV-missed', new Date(reachedAt.getTime() + hours * HOUR), amount);
+    await stored([message(missed, 'CV-missed', 'A', reachedAt)], [bought(1, 10)]);
+    await run();
+    // Final (its one window has closed), yet purchases relayed late may still come in for a day.
+    expect(await conversionsOf(missed)).toMatchObject({ final: true, total: { purchases: 1, amount: 10 } });
+
+    // A purchase in the window that analytics got late, and no run for two days (messages was down): the next run
+    // still counts the campaign, though none of its messages was delivered in the last 8 days.
+    const analytics = await openAnalytics(hub.connections.analytics);
+    await analytics.events.model.insertMany([bought(6 * 24, 5)]);
+    const later = new Date(Date.now() + 2 * DAY);
+    await run(later);
+    expect(await conversionsOf(missed)).toMatchObject({ final: true, total: { purchases: 2, amount: 15 } });
+
+    // Counted once its window and late day had passed, it is settled: a later run reads nothing of it.
+    await analytics.events.model.insertMany([bought(6 * 24 + 1, 1)]);
+    await run(new Date(later.getTime() + DAY));
+    expect((await conversionsOf(missed)).total).toMatchObject({ purchases: 2, amount: 15 });
+  });
+
+  it("takes a carrier's delivery time no earlier than the hand-over and no later than the receipt", async () => {
+    const [backdated, future] = [
+      await campaign('Conversions backdated'),
+      await campaign('Conversions future'),
+    ];
+    const sentAt = new Date(Date.now() - 2 * DAY);
+    const [early, late] = [smsSent(backdated, 'CV-early', sentAt), smsSent(future, 'CV-late', sentAt)];
+    // Bought a day before the message was sent, and an hour after: only the second is the campaign's.
+    await stored(
+      [early, late],
+      [
+        purchase('CV-early', new Date(sentAt.getTime() - DAY), 100),
+        purchase('CV-early', new Date(sentAt.getTime() + HOUR), 1),
+        // Before the receipt came in: the hub cannot know it was after the delivery.
+        purchase('CV-late', new Date(sentAt.getTime() + HOUR), 2),
+      ],
+    );
+    // A carrier's clock (or time zone) off by days, and one far ahead.
+    const receipts = [
+      { messageId: early._id, status: 'DELIVERED', at: new Date(sentAt.getTime() - 3 * DAY).toISOString() },
+      { messageId: late._id, status: 'DELIVERED', at: '9999-12-31T23:59:59Z' },
+    ];
+    expect(await postReceipts(receipts)).toBe(200);
+    const before = Date.now();
+    const deliveredAt = async (id: string) => (await m.repos.outbox.byIds([id]))[0]!.deliveredAt!.getTime();
+    expect(await deliveredAt(early._id)).toBe(sentAt.getTime());
+    expect(await deliveredAt(late._id)).toBeLessThanOrEqual(before);
+
+    expect(await run()).toMatchObject({ ran: true, finished: true });
+    expect((await conversionsOf(backdated)).total).toMatchObject({ reached: 1, purchases: 1, amount: 1 });
+    // Counted, and every other campaign with it: a window that ends in year 10000 is none analytics takes.
+    expect((await conversionsOf(future)).total).toMatchObject({ reached: 1, purchases: 0, amount: 0 });
+  });
+
+  // Last: it resets messages' data.
+  it('keeps no conversions of a campaign a reset to the seed replaced', async () => {
+    await stored([message('CMP-welcome0', 'CV-seeded', 'A', new Date(Date.now() - DAY))], []);
+    await run();
+    expect(await conversionsOf('CMP-welcome0')).not.toBeNull();
+    await seedMessages(m.repos, { reset: true });
+    expect(await conversionsOf('CMP-welcome0')).toBeNull();
   });
 });

@@ -229,6 +229,8 @@ export async function seedMessages(
       repos.campaigns.occurrences.deleteMany({}),
       repos.outbox.entries.deleteMany({}),
       repos.outbox.batches.deleteMany({}),
+      // Counted from the outbox just emptied: a seeded campaign of the same id has conversions of its own, or none yet.
+      repos.conversions.model.deleteMany({}),
       repos.contacts.model.deleteMany({}),
       repos.consents.model.deleteMany({}),
       repos.consents.log.deleteMany({}),

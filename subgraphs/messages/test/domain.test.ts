@@ -19,7 +19,7 @@ import type { OutboxEntryDoc } from '../src/outbox/model';
 import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
 import { personalDataIn, withoutPersonalData } from '../src/outbox/domain/redact';
 import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
-import { receiptSignature, verifyReceipt } from '../src/outbox/receipts';
+import { receiptSignature, receiptTime, verifyReceipt } from '../src/outbox/receipts';
 import { renderMessage } from '../src/templates/domain/render';
 import { smsLength } from '../src/templates/domain/sms';
 import { checkTemplateInput, type TemplateInput } from '../src/templates/domain/validation';
@@ -942,6 +942,28 @@ describe('signatures', () => {
     expect(verifyReceipt('x'.repeat(40), { signature, timestamp: ts }, body, now)).toBe(false);
     expect(verifyReceipt(secret, { signature, timestamp: ts }, body, now + 301_000)).toBe(false);
     expect(verifyReceipt(secret, { signature: undefined, timestamp: ts }, body, now)).toBe(false);
+  });
+});
+
+describe('when a receipt says its message was delivered', () => {
+  const sentAt = new Date('2026-11-20T02:00:00Z');
+  const createdAt = new Date('2026-11-20T01:00:00Z');
+  const now = new Date('2026-11-20T03:00:00Z');
+  const time = (at: string | undefined, handedOver: Date | null = sentAt) =>
+    receiptTime(at, { sentAt: handedOver, createdAt }, now).toISOString();
+
+  it("takes the carrier's time between the hand-over and the receipt's arrival", () => {
+    expect(time('2026-11-20T10:30:00+08:00')).toBe('2026-11-20T02:30:00.000Z');
+    expect(time(undefined)).toBe(now.toISOString());
+  });
+
+  it('never before the hub handed the message over, nor after the receipt came in', () => {
+    expect(time('2026-11-17T02:00:00Z')).toBe(sentAt.toISOString());
+    // A time zone the carrier got wrong: Shanghai's wall clock written as UTC.
+    expect(time('2026-11-20T10:30:00Z')).toBe(now.toISOString());
+    expect(time('9999-12-31T23:59:59Z')).toBe(now.toISOString());
+    // While the hand-over is being recorded (SENDING), no earlier than the message was planned.
+    expect(time('2026-11-19T00:00:00Z', null)).toBe(createdAt.toISOString());
   });
 });
 

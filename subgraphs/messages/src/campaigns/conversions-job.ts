@@ -67,6 +67,10 @@ interface Reach {
   deliveredAt: Date;
 }
 
+/** Until when (epoch ms) a campaign's conversions can change: its last window, and a day for purchases relayed late. */
+const settlesAt = (lastReachedAt: Date) =>
+  lastReachedAt.getTime() + (ATTRIBUTION_WINDOW_DAYS + LATE_PURCHASE_DAYS) * DAY_MS;
+
 /** What the members of a page bought in their windows, in the page's order; SERVICE_UNAVAILABLE naming analytics. */
 async function purchasesOf(graph: GraphClient, caller: GraphCaller, page: readonly Reach[]) {
   const windows = page.map(({ memberId, deliveredAt }) => ({ memberId, ...attributionWindow(deliveredAt) }));
@@ -113,7 +117,8 @@ async function countCampaign(
 
 /**
  * Counts the conversions of every campaign with a message delivered since its window and LATE_PURCHASE_DAYS before
- * `now`, and stores them.
+ * `now`, and of every campaign not settled yet (a run missed its last days: the job or analytics was down), and stores
+ * them.
  */
 export async function runConversionsJob(
   dependencies: ConversionsJobDependencies,
@@ -133,7 +138,11 @@ export async function runConversionsJob(
   };
   try {
     const since = new Date(now.getTime() - (ATTRIBUTION_WINDOW_DAYS + LATE_PURCHASE_DAYS) * DAY_MS);
-    for (const campaignId of await repos.outbox.campaignsDeliveredSince(since)) {
+    const [delivered, unsettled] = await Promise.all([
+      repos.outbox.campaignsDeliveredSince(since),
+      repos.conversions.unsettled(),
+    ]);
+    for (const campaignId of [...new Set([...delivered, ...unsettled])].sort()) {
       const counted = await countCampaign(campaignId, dependencies, caller, renewed);
       // Renewed once more so that a run overtaken while it counted stores nothing over the newer run's figures.
       if (!counted || !(await renewed())) return run;
@@ -145,6 +154,7 @@ export async function runConversionsJob(
         currency: counted.currency,
         computedAt: now,
         lastReachedAt: counted.lastReachedAt,
+        settled: counted.lastReachedAt === null || settlesAt(counted.lastReachedAt) <= now.getTime(),
         ...counted.totals,
       });
       run.campaigns += 1;

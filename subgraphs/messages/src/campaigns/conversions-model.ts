@@ -13,6 +13,11 @@ export interface CampaignConversionsDoc extends ConversionTotals {
   computedAt: Date;
   /** The latest first delivery counted: once its window has closed, no member's can still change. */
   lastReachedAt: Date | null;
+  /**
+   * Whether they were counted after every window and the day for purchases relayed late had passed: nothing can change
+   * them any more, and the job counts them no more. Until then it counts them again, also when it missed days.
+   */
+  settled: boolean;
 }
 
 const countsSchema = new Schema<ConversionCounts>(
@@ -32,6 +37,7 @@ const conversionsSchema = new Schema<CampaignConversionsDoc>(
     currency: { type: String, required: true },
     computedAt: { type: Date, required: true },
     lastReachedAt: { type: Date, default: null },
+    settled: { type: Boolean, default: false },
     total: { type: countsSchema, required: true },
     variants: { type: [{ variant: { type: String, required: true }, counts: countsSchema }], default: [] },
   },
@@ -52,6 +58,15 @@ export class CampaignConversionsRepository {
       .find({ _id: { $in: [...campaignIds] } })
       .lean<CampaignConversionsDoc[]>()
       .exec();
+  }
+
+  /** The campaigns whose conversions are not settled yet (those counted before settling was recorded among them). */
+  async unsettled(): Promise<string[]> {
+    const rows = await this.model
+      .find({ settled: { $ne: true } }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    return rows.map((row) => row._id);
   }
 
   /** Replaces a campaign's conversions with a newer count. */

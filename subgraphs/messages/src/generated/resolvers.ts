@@ -183,7 +183,7 @@ export type CampaignConnection = {
 
 /**
  * A campaign's conversions as the conversions job last counted them (every CAMPAIGN_CONVERSIONS_INTERVAL_MS, for each
- * campaign with a message delivered within the window and a day more).
+ * campaign with a message delivered within the window and a day more, and then until it counted them once after that).
  */
 export type CampaignConversions = {
   __typename?: 'CampaignConversions';

@@ -28,6 +28,7 @@ import { takesTouch } from './contacts';
 import { recordDelivered } from './delivered';
 import { withoutPersonalData } from './domain/redact';
 import { fallBack } from './fallback';
+import type { OutboxEntryDoc } from './model';
 
 export const SIGNATURE_HEADER = 'x-receipt-signature';
 export const TIMESTAMP_HEADER = 'x-receipt-timestamp';
@@ -69,6 +70,22 @@ export interface ReceiptOutcome {
   unknown: number[];
 }
 
+/**
+ * When a receipt's event happened: the carrier's `at`, but never before the hub handed the message over (`sentAt`; its
+ * creation while the hand-over is still being recorded) nor after the receipt came in (`now`). A carrier's clock or
+ * time zone gone wrong cannot have a message reach a member before it was sent (their purchases before it would count
+ * as the campaign's conversions) nor years ahead (a window no date-time can end).
+ */
+export function receiptTime(
+  at: string | undefined,
+  entry: Pick<OutboxEntryDoc, 'sentAt' | 'createdAt'>,
+  now: Date,
+): Date {
+  if (!at) return now;
+  const handedOver = (entry.sentAt ?? entry.createdAt).getTime();
+  return new Date(Math.min(Math.max(Date.parse(at), handedOver), now.getTime()));
+}
+
 /** Applies receipts; each one's effect happens once, whatever the repeats. */
 export async function applyReceipts(
   repos: MessagesRepositories,
@@ -93,7 +110,7 @@ export async function applyReceipts(
       unknown.push(index);
       continue;
     }
-    const at = receipt.at ? new Date(receipt.at) : now;
+    const at = receiptTime(receipt.at, entry, now);
     const facts = { ...entry, channel: entry.channel };
     applied += 1;
     // A read, a click or a reply is proof of delivery too (carriers do not always send the receipt for it).
