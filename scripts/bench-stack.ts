@@ -72,7 +72,7 @@ export async function startStack(extraGateways: Record<string, NodeJS.ProcessEnv
   const mongo: MongoHandle = await startMongo(logger, config.MONGODB_URI);
   const prefix = `bench_${Date.now()}`;
   const connections = await connectHubDatabases(mongo.uri, prefix);
-  await seedHub(connections, 'reset', config);
+  await seedHub(connections, 'reset', 'full', config);
   const gatewayPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -10,13 +10,14 @@ import {
   type HubConfig,
   type Logger,
   type RunningServer,
+  type SeedHistory,
   type SubgraphDescriptor,
 } from '@bank-hub/shared';
 import { buildGateway, type Gateway } from '../gateway/src/server';
 import { loadSubgraphs, SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/registry';
 
 export type SeedMode = 'none' | 'if-empty' | 'reset';
-export type { SubgraphName };
+export type { SeedHistory, SubgraphName };
 
 export interface HubOptions {
   config: HubConfig;
@@ -25,6 +26,7 @@ export interface HubOptions {
   /** Database names are `<dbPrefix>_<subgraph>`. */
   dbPrefix: string;
   seed: SeedMode;
+  history: SeedHistory;
   /** 0 picks a free port (tests). */
   gatewayPort: number;
   /** The port of each subgraph; 0 picks a free one. */
@@ -52,6 +54,7 @@ export const SUPERGRAPH_PATH = path.resolve(__dirname, '../schema/supergraph.gra
 export async function seedHub(
   connections: Record<SubgraphName, Connection>,
   mode: SeedMode,
+  history: SeedHistory,
   config: HubConfig,
   descriptors?: Record<SubgraphName, SubgraphDescriptor>,
 ): Promise<SubgraphName[]> {
@@ -64,7 +67,7 @@ export async function seedHub(
       // Each subgraph seeds itself only when its own database is empty, so a subgraph added to a running
       // deployment gets its demo data without touching the others'.
       if (mode === 'if-empty' && (await descriptor.isSeeded(repositories))) return null;
-      await descriptor.seed(repositories, { reset: mode === 'reset', config });
+      await descriptor.seed(repositories, { reset: mode === 'reset', config, history });
       return name;
     }),
   );
@@ -87,7 +90,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const { config, logger } = options;
   const descriptors = await loadSubgraphs();
   const connections = await connectHubDatabases(options.mongoUri, options.dbPrefix);
-  const seeded = await seedHub(connections, options.seed, config, descriptors);
+  const seeded = await seedHub(connections, options.seed, options.history, config, descriptors);
   if (seeded.length > 0) logger.info({ subgraphs: seeded }, 'seeded demo data');
   let gatewayUrl = '';
   const graph = new GraphClient(() => gatewayUrl, config.SUBGRAPH_SECRET);

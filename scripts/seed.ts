@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     );
   }
   const connections = await connectHubDatabases(config.MONGODB_URI, config.MONGODB_DB_PREFIX);
-  await seedHub(connections, 'reset', config);
+  await seedHub(connections, 'reset', 'full', config);
   logger.info({ prefix: config.MONGODB_DB_PREFIX }, 'seeded demo data');
   await Promise.all(Object.values(connections).map((connection) => connection.close()));
 }

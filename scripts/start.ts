@@ -23,6 +23,7 @@ runProcess('hub', async (config, logger) => {
     mongoUri: mongo.uri,
     dbPrefix: config.MONGODB_DB_PREFIX,
     seed: 'if-empty',
+    history: 'full',
     gatewayPort: config.GATEWAY_PORT,
     subgraphPort: (name, descriptor) => subgraphPort(name, descriptor.defaultPort),
   });

@@ -25,7 +25,7 @@ const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 beforeAll(async () => {
   // The 90-day funnel over the demo history takes 1-2 s on the Java fallback alone, more while other suites run: the
   // gateway's 3 s deadline for one fetch would make a slow machine fail a correct answer.
-  hub = await startTestHub('analyses', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 } });
+  hub = await startTestHub('analyses', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 }, history: 'full' });
   operator = bearer(await clientToken('ops.wu', 'operator'));
   analytics = await openAnalytics(hub.connections.analytics);
 });

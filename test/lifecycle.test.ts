@@ -44,7 +44,8 @@ const bankCurrency = testConfig.BANK_CURRENCY;
 beforeAll(async () => {
   // A run over the demo history takes a second or two on the Java fallback alone, more while other suites run: the
   // gateway's 3 s deadline for one fetch would make a slow machine fail a correct run.
-  hub = await startTestHub('lifecycle', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 } });
+  // The demo's full history: runs are checked to compute the hundreds of members active in it.
+  hub = await startTestHub('lifecycle', { config: { SUBGRAPH_TIMEOUT_MS: 20_000 }, history: 'full' });
   operator = bearer(await clientToken('ops.lin', 'operator'));
   const device = `lifecycle-${Date.now().toString(36)}`;
   const member = bearer(await clientToken(MEMBER, 'member'));

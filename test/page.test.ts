@@ -12,7 +12,9 @@ let hub: RunningHub;
 let tokens: Record<'young' | 'wealthy' | 'operator', string>;
 
 beforeAll(async () => {
-  hub = await startTestHub('page');
+  // The suitability walks compose a hundred members' pages in one fetch of content: on a loaded machine that outlasts
+  // the default 3 s, and the walks are about what members are offered, never about speed.
+  hub = await startTestHub('page', { config: { SUBGRAPH_TIMEOUT_MS: 30_000 } });
   tokens = {
     young: await clientToken('M0001', 'member'),
     wealthy: await clientToken('M0002', 'member'),

@@ -20,6 +20,7 @@ const hubOver = (seed: 'reset' | 'none') =>
     mongoUri: mongoUri(),
     dbPrefix: prefix,
     seed,
+    history: 'short',
     gatewayPort: 0,
     subgraphPort: () => 0,
   });

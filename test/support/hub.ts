@@ -1,5 +1,11 @@
 // A whole hub on free ports over a seeded database of the test file's own.
-import { startHub, type HubOptions, type RunningHub, type SeedMode } from '../../scripts/hub';
+import {
+  startHub,
+  type HubOptions,
+  type RunningHub,
+  type SeedHistory,
+  type SeedMode,
+} from '../../scripts/hub';
 import { mongoUri, testConfig, testLogger, uniquePrefix } from './env';
 import type { HubConfig, Logger } from '@bank-hub/shared';
 
@@ -9,6 +15,8 @@ export async function startTestHub(
     config?: Partial<HubConfig>;
     logger?: Logger;
     seed?: SeedMode;
+    /** `full` for a test that reads figures of the demo's seeded history; a short one by default (quicker to seed). */
+    history?: SeedHistory;
     routeSubgraph?: HubOptions['routeSubgraph'];
     /** Another way to the test run's MongoDB-wire server (a proxy in front of it). */
     mongoUri?: string;
@@ -20,6 +28,7 @@ export async function startTestHub(
     mongoUri: options.mongoUri ?? mongoUri(),
     dbPrefix: uniquePrefix(label),
     seed: options.seed ?? 'reset',
+    history: options.history ?? 'short',
     gatewayPort: 0,
     subgraphPort: () => 0,
     routeSubgraph: options.routeSubgraph,

@@ -34,7 +34,12 @@ export async function startSubgraph<TRepos>(
 ): Promise<SubgraphUnderTest<TRepos>> {
   const connection = await testDatabase(label);
   const repos = await descriptor.openRepositories(connection);
-  await descriptor.seed(repos, { reset: false, config: { ...testConfig, ...options.config } });
+  await descriptor.seed(repos, {
+    reset: false,
+    config: { ...testConfig, ...options.config },
+    // A subgraph alone is tested on fixtures of the test's own, not on the demo's history.
+    history: 'short',
+  });
   const graph = new GraphClient(() => NO_GATEWAY, testConfig.SUBGRAPH_SECRET);
   const server = await (
     await descriptor.buildServer({

@@ -18,6 +18,12 @@ export interface SubgraphDependencies {
   graph: GraphClient;
 }
 
+/**
+ * How much recorded history (analytics' events, and all that is computed from them) a seed writes: `full` is the demo's
+ * (`npm start`, `npm run seed`, the benchmarks); `short` a little, for test hubs that read no seeded figures.
+ */
+export type SeedHistory = 'full' | 'short';
+
 export interface SubgraphDescriptor<TRepositories = unknown> {
   /** Lower case letters and digits; also names its database and its `<NAME>_PORT` / `<NAME>_URL` settings. */
   name: string;
@@ -27,8 +33,14 @@ export interface SubgraphDescriptor<TRepositories = unknown> {
   schemaPath: string;
   /** Opens its repositories on its database (and makes sure their indexes exist). */
   openRepositories(connection: Connection): Promise<TRepositories>;
-  /** Writes the demo data; `reset` deletes what the seed owns first; `config` is the hub's (e.g. the bank's days). */
-  seed(repositories: TRepositories, options: { reset: boolean; config: HubConfig }): Promise<unknown>;
+  /**
+   * Writes the demo data; `reset` deletes what the seed owns first; `config` is the hub's (e.g. the bank's days);
+   * `history`, how much recorded history.
+   */
+  seed(
+    repositories: TRepositories,
+    options: { reset: boolean; config: HubConfig; history: SeedHistory },
+  ): Promise<unknown>;
   /** Whether the demo data is already there. */
   isSeeded(repositories: TRepositories): Promise<boolean>;
   buildServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer>;

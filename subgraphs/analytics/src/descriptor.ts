@@ -1,7 +1,7 @@
 // The analytics subgraph as the rest of the hub sees it; subgraphs/registry.ts lists it.
 import { BankCalendar, schemaBeside, type SubgraphDescriptor } from '@bank-hub/shared';
 import { openRepositories, type AnalyticsRepositories } from './models';
-import { isSeeded, seedAnalytics } from './seed';
+import { SEEDED_HISTORY, isSeeded, seedAnalytics } from './seed';
 import { buildAnalyticsServer } from './server';
 
 const analytics: SubgraphDescriptor<AnalyticsRepositories> = {
@@ -9,8 +9,12 @@ const analytics: SubgraphDescriptor<AnalyticsRepositories> = {
   defaultPort: 4004,
   schemaPath: schemaBeside(__dirname),
   openRepositories,
-  seed: (repos, { reset, config }) =>
-    seedAnalytics(repos, { reset, calendar: new BankCalendar(config.BANK_TIME_ZONE) }),
+  seed: (repos, { reset, config, history }) =>
+    seedAnalytics(repos, {
+      reset,
+      history: SEEDED_HISTORY[history],
+      calendar: new BankCalendar(config.BANK_TIME_ZONE),
+    }),
   isSeeded,
   buildServer: buildAnalyticsServer,
 };

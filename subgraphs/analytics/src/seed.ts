@@ -4,7 +4,7 @@
 // stats, funnels, retention, the lifecycle job (stages and member ratings) and the bandit all show something on the
 // first `npm start`.
 import type { Model } from 'mongoose';
-import { addDays, type BankCalendar } from '@bank-hub/shared';
+import { addDays, type BankCalendar, type SeedHistory } from '@bank-hub/shared';
 import { assignVariant } from '@bank-hub/targeting';
 import { mulberry32 } from './domain/random';
 import { PRODUCTS_SERVICE } from './domain/events';
@@ -388,12 +388,19 @@ function topicHistory(now: Date, calendar: BankCalendar, days: number): EventDoc
   return events;
 }
 
-/** How much history `npm start` seeds; tests ask for less when they do not need it. */
-export const DEMO_HISTORY: HistoryOptions = { days: 90, members: 300 };
+/**
+ * The demo's history (`npm start`, about 24,000 events) and a short one for test hubs that assert on no seeded figure:
+ * two weeks of 20 members and of the topics' readers (about 1,400 events), so that every figure and the bandit still
+ * have something.
+ */
+export const SEEDED_HISTORY: Record<SeedHistory, HistoryOptions> = {
+  full: { days: 90, members: 300 },
+  short: { days: 14, members: 20 },
+};
 
 export async function seedAnalytics(
   repos: AnalyticsRepositories,
-  options: { reset?: boolean; history?: HistoryOptions; calendar: BankCalendar },
+  options: { reset?: boolean; history: HistoryOptions; calendar: BankCalendar },
 ): Promise<void> {
   const { calendar } = options;
   if (options.reset) {
@@ -412,7 +419,7 @@ export async function seedAnalytics(
     TRACKING_PLAN.map((definition) => ({ ...definition, updatedAt: SEEDED_AT, updatedBy: 'seed' })),
   );
   const now = new Date();
-  const events = seedHistory(now, calendar, options.history ?? DEMO_HISTORY);
+  const events = seedHistory(now, calendar, options.history);
   const today = calendar.dayOf(now);
   // Rollups, actives and exposures are computed here in one pass, as rebuilding each day would compute them.
   const recent = recentClosedDays(today)[0]!;

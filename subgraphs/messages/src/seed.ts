@@ -261,8 +261,9 @@ export async function seedMessages(
   const consents = Array.from({ length: MEMBERS }, (_, i) =>
     consentOf(`M${String(i + 1).padStart(4, '0')}`),
   ).filter((consent): consent is ConsentDoc => consent !== null);
+  // Without mongoose's per-document casting: a consent is its id and a Mixed map, stored as built here.
   for (let i = 0; i < consents.length; i += 500)
-    await repos.consents.model.insertMany(consents.slice(i, i + 500));
+    await repos.consents.model.insertMany(consents.slice(i, i + 500), { lean: true });
   return { templates: SEED_TEMPLATES.length, campaigns: SEED_CAMPAIGNS.length, consents: consents.length };
 }
 
