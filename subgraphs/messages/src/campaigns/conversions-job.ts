@@ -47,13 +47,21 @@ const Answer = z.object({
 export interface ConversionsRun {
   /** False when another run held the lease: this one did nothing. */
   ran: boolean;
-  /** False when the run lost its lease part way and stopped. */
+  /** False when the run stopped part way: it lost its lease, or analytics failed FAILURES_IN_A_ROW times. */
   finished: boolean;
   /** Campaigns counted and stored. */
   campaigns: number;
   /** Members reached, over those campaigns. */
   members: number;
+  /** Campaigns analytics could not count this run: each is tried again by the next. */
+  failed: string[];
 }
+
+/**
+ * Campaigns in a row whose count failed after which a run stops: analytics is down then, not refusing one campaign's
+ * windows, and the rest would only wait out the same timeout each.
+ */
+const FAILURES_IN_A_ROW = 3;
 
 export interface ConversionsJobDependencies {
   repos: MessagesRepositories;
@@ -126,7 +134,7 @@ export async function runConversionsJob(
 ): Promise<ConversionsRun> {
   const { repos, logger } = dependencies;
   const holder = randomUUID();
-  const run: ConversionsRun = { ran: false, finished: false, campaigns: 0, members: 0 };
+  const run: ConversionsRun = { ran: false, finished: false, campaigns: 0, members: 0, failed: [] };
   if (!(await repos.leases.acquire(JOB, holder, LEASE_MS, new Date()))) return run;
   run.ran = true;
   const requestId = `campaign-conversions-${holder}`;
@@ -142,8 +150,22 @@ export async function runConversionsJob(
       repos.outbox.campaignsDeliveredSince(since),
       repos.conversions.unsettled(),
     ]);
+    let failuresInARow = 0;
     for (const campaignId of [...new Set([...delivered, ...unsettled])].sort()) {
-      const counted = await countCampaign(campaignId, dependencies, caller, renewed);
+      let counted: Awaited<ReturnType<typeof countCampaign>>;
+      try {
+        counted = await countCampaign(campaignId, dependencies, caller, renewed);
+        failuresInARow = 0;
+      } catch (error) {
+        // One campaign analytics cannot count (a window it refuses, say) leaves the others counted.
+        run.failed.push(campaignId);
+        logger.warn(
+          { requestId, campaignId, err: error },
+          'a campaign could not be counted; the next run tries again',
+        );
+        if (++failuresInARow >= FAILURES_IN_A_ROW) return run;
+        continue;
+      }
       // Renewed once more so that a run overtaken while it counted stores nothing over the newer run's figures.
       if (!counted || !(await renewed())) return run;
       // A campaign listed has a delivery, so analytics answered at least once and named its currency.
