@@ -309,27 +309,30 @@ describe('contributionOf a task that reads purchase amounts', () => {
   });
 });
 
+/** An activity of one task summing what members buy, as an operator gives it: the task's fields as `task` says. */
+const buying = (task: Partial<TaskInput>): ActivityInput => ({
+  title: 'Buy',
+  summary: 'Buy.',
+  imageUrl: 'https://cdn.example/buy.jpg',
+  kind: 'FINANCIAL',
+  startsAt: NOW,
+  endsAt: new Date('2026-12-25T08:00:00Z'),
+  tasks: [
+    {
+      id: 'buy',
+      title: 'Buy',
+      event: 'flow_completed',
+      measure: 'SUM',
+      property: 'amount',
+      target: 30_000,
+      reward: { points: 1 },
+      ...task,
+    },
+  ],
+});
+
 describe('a task’s currency as an operator gives it', () => {
-  const input = (task: Partial<TaskInput>): ActivityInput => ({
-    title: 'Buy',
-    summary: 'Buy.',
-    imageUrl: 'https://cdn.example/buy.jpg',
-    kind: 'FINANCIAL',
-    startsAt: NOW,
-    endsAt: new Date('2026-12-25T08:00:00Z'),
-    tasks: [
-      {
-        id: 'buy',
-        title: 'Buy',
-        event: 'flow_completed',
-        measure: 'SUM',
-        property: 'amount',
-        target: 30_000,
-        reward: { points: 1 },
-        ...task,
-      },
-    ],
-  });
+  const input = buying;
   const currencyOf = (task: Partial<TaskInput>, bankCurrency = 'CNY') =>
     checkActivityInput(input(task), null, bankCurrency).tasks[0]!.currency;
 
@@ -355,26 +358,7 @@ describe('a task’s currency as an operator gives it', () => {
 });
 
 describe('amounts of money an operator writes into a task', () => {
-  const input = (task: Partial<TaskInput>): ActivityInput => ({
-    title: 'Buy',
-    summary: 'Buy.',
-    imageUrl: 'https://cdn.example/buy.jpg',
-    kind: 'FINANCIAL',
-    startsAt: NOW,
-    endsAt: new Date('2026-12-25T08:00:00Z'),
-    tasks: [
-      {
-        id: 'buy',
-        title: 'Buy',
-        event: 'flow_completed',
-        measure: 'SUM',
-        property: 'amount',
-        target: 0.8,
-        reward: { points: 1 },
-        ...task,
-      },
-    ],
-  });
+  const input = (task: Partial<TaskInput>) => buying({ target: 0.8, ...task });
   const amountAtLeast = (value: unknown) => ({ where: [{ property: 'amount', op: 'gte', value }] });
 
   it('are taken in whole cents: a SUM target, an amount condition on any task', () => {
