@@ -1005,4 +1005,197 @@ describe('operators', () => {
       status: 'IN_REVIEW',
     });
   });
+
+  const UPDATE = `mutation ($id: ID!, $input: ActivityInput!, $expectedVersion: Int) {
+    updateActivity(id: $id, input: $input, expectedVersion: $expectedVersion) {
+      version tasks { id measure } pendingRevision { status }
+    }
+  }`;
+  const stored = (id: string) => engagement.activities.model.findById(id).lean().exec();
+
+  it("refuses an edit of what a published task counts, storing nothing: members' progress was counted by it", async () => {
+    const id = await publish(input);
+    const before = await stored(id);
+    const task = input.tasks[0]!;
+    const cases: [Record<string, unknown>, string][] = [
+      // Distinct days read as a run would complete a streak no member kept.
+      [{ measure: 'CONSECUTIVE_DAYS' }, 'input.tasks[0].measure'],
+      [{ event: 'flow_completed' }, 'input.tasks[0].event'],
+      // Two sign-ins counted would be 2.00 of money.
+      [{ event: 'flow_completed', measure: 'SUM', property: 'amount' }, 'input.tasks[0].event'],
+      [{ measure: 'SUM', property: 'amount' }, 'input.tasks[0].measure'],
+    ];
+    for (const [change, field] of cases) {
+      const response = await graphql(
+        hub.gatewayUrl,
+        UPDATE,
+        { id, input: { ...input, tasks: [{ ...task, ...change }] } },
+        operator,
+      );
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field,
+        reason: 'TASK_MEANING_FIXED',
+      });
+    }
+    expect(await stored(id)).toEqual(before);
+
+    // What decides what counts next or when it completes may change, and a task of a new id counts anew.
+    const edited = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      {
+        id,
+        input: {
+          ...input,
+          tasks: [
+            { ...task, title: 'Sign in three times', target: 3, reward: { points: 20 } },
+            { ...task, id: 'weekend-streak', measure: 'CONSECUTIVE_DAYS' },
+          ],
+        },
+      },
+      operator,
+    );
+    expect(edited.errors).toBeUndefined();
+    expect(edited.data?.updateActivity.pendingRevision).toEqual({ status: 'DRAFT' });
+  });
+
+  it('lets an activity never published change what its tasks count', async () => {
+    const id = await publish(input, false);
+    const task = input.tasks[0]!;
+    const edited = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      { id, input: { ...input, tasks: [{ ...task, measure: 'CONSECUTIVE_DAYS' }] } },
+      operator,
+    );
+    expect(edited.errors).toBeUndefined();
+    expect(edited.data?.updateActivity.tasks).toEqual([{ id: 'weekend', measure: 'CONSECUTIVE_DAYS' }]);
+  });
+
+  it('refuses to approve a stored revision that changes what a published task counts', async () => {
+    const id = await publish(input);
+    const published = (await stored(id))!;
+    const { title, summary, imageUrl, kind, startsAt, endsAt, rule, tasks } = published;
+    // A revision stored before edits were checked: in review, by another editor than the approver.
+    await engagement.activities.model.updateOne(
+      { _id: id },
+      {
+        $set: {
+          pending: {
+            fields: {
+              ...{ title, summary, imageUrl, kind, startsAt, endsAt, rule },
+              tasks: [{ ...tasks[0]!, measure: 'CONSECUTIVE_DAYS' }],
+            },
+            status: 'IN_REVIEW',
+            lastEditedBy: 'ops.fang',
+            updatedAt: new Date(),
+          },
+        },
+      },
+    );
+    const before = await stored(id);
+    const approved = await graphql(
+      hub.gatewayUrl,
+      WORKFLOW,
+      { id, step: 'APPROVE', expectedVersion: published.version },
+      bearer(await clientToken('ops.bo', 'operator')),
+    );
+    expect(approved.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      field: 'tasks[0].measure',
+      reason: 'TASK_MEANING_FIXED',
+    });
+    expect(await stored(id)).toEqual(before);
+  });
+
+  it('refuses a task under the id of one removed before, on which members have progress, at edit and at approval', async () => {
+    const id = await publish(signInOnce({ points: 1 }));
+    const headers = await member('M0007');
+    expect((await graphql(hub.gatewayUrl, JOIN, { id }, headers)).errors).toBeUndefined();
+    expect((await graphql(hub.gatewayUrl, SIGN_IN, { id }, headers)).errors).toBeUndefined();
+    const [once] = signInOnce({ points: 1 }).tasks;
+    const other = { ...once!, id: 'other', event: 'flow_completed' };
+    // An edit removes the task members have progress on, and is approved.
+    const removed = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      { id, input: { ...signInOnce({}), tasks: [other] } },
+      operator,
+    );
+    expect(removed.errors).toBeUndefined();
+    const submitted = await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'SUBMIT' }, operator);
+    const approver = bearer(await clientToken('ops.bo', 'operator'));
+    const expectedVersion = submitted.data?.engagementWorkflow.version;
+    expect(
+      (await graphql(hub.gatewayUrl, WORKFLOW, { id, step: 'APPROVE', expectedVersion }, approver)).errors,
+    ).toBeUndefined();
+
+    // Its id back, counting otherwise, would read the days counted as events.
+    const reused = { ...once!, measure: 'COUNT' };
+    const before = await stored(id);
+    const edited = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      { id, input: { ...signInOnce({}), tasks: [other, reused] } },
+      operator,
+    );
+    expect(edited.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.tasks[1].id',
+      reason: 'TASK_ID_RETIRED',
+    });
+    expect(await stored(id)).toEqual(before);
+
+    // A revision stored before edits were checked is refused when approved.
+    const { title, summary, imageUrl, kind, startsAt, endsAt, rule, tasks } = before!;
+    await engagement.activities.model.updateOne(
+      { _id: id },
+      {
+        $set: {
+          pending: {
+            fields: { title, summary, imageUrl, kind, startsAt, endsAt, rule, tasks: [...tasks, reused] },
+            status: 'IN_REVIEW',
+            lastEditedBy: 'ops.fang',
+            updatedAt: new Date(),
+          },
+        },
+      },
+    );
+    const pending = await stored(id);
+    const approved = await graphql(
+      hub.gatewayUrl,
+      WORKFLOW,
+      { id, step: 'APPROVE', expectedVersion: pending!.version },
+      approver,
+    );
+    expect(approved.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      field: 'tasks[1].id',
+      reason: 'TASK_ID_RETIRED',
+    });
+    expect(await stored(id)).toEqual(pending);
+  });
+
+  it('refuses with CONFLICT an edit made from a version changed since, and takes one made from the current', async () => {
+    const id = await publish(input, false);
+    // Created at version 1, submitted at 2.
+    const first = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      { id, input: { ...input, title: 'First editor' }, expectedVersion: 2 },
+      operator,
+    );
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.updateActivity.version).toBe(3);
+    const before = await stored(id);
+    const stale = await graphql(
+      hub.gatewayUrl,
+      UPDATE,
+      { id, input: { ...input, title: 'Second editor' }, expectedVersion: 2 },
+      bearer(await clientToken('ops.bo', 'operator')),
+    );
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 3 });
+    expect(await stored(id)).toEqual(before);
+  });
 });

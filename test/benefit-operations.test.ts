@@ -29,7 +29,8 @@ afterAll(() => stopTestHub(hub));
 const FIELDS =
   'id title kind stock remaining perMemberLimit status version lastEditedBy approvedBy levelCodes';
 const CREATE = `mutation ($input: BenefitInput!) { createBenefit(input: $input) { ${FIELDS} } }`;
-const UPDATE = `mutation ($id: ID!, $input: BenefitInput!) { updateBenefit(id: $id, input: $input) {
+const UPDATE = `mutation ($id: ID!, $input: BenefitInput!, $expectedVersion: Int) {
+  updateBenefit(id: $id, input: $input, expectedVersion: $expectedVersion) {
   ${FIELDS} pendingRevision { status changes { field before after } } } }`;
 const STEP = `mutation ($id: ID!, $step: WorkflowStep!, $reason: String, $expectedVersion: Int) {
   engagementWorkflow(type: BENEFIT, id: $id, step: $step, reason: $reason, expectedVersion: $expectedVersion) {
@@ -191,6 +192,35 @@ describe('approving what was reviewed', () => {
     expect((await bob(APPROVE_SEEN, { id, seen: resubmitted })).data?.engagementWorkflow.status).toBe(
       'PUBLISHED',
     );
+  });
+});
+
+describe('editing from the version an operator saw', () => {
+  it('refuses with CONFLICT, changing nothing, an edit of a benefit changed since, and takes one of the current', async () => {
+    const created = (await alice(CREATE, { input: INPUT })).data?.createBenefit;
+    const id = created.id as string;
+    // Two editors open version 1; the first saves.
+    const first = await alice(UPDATE, {
+      id,
+      input: { ...INPUT, title: 'First editor' },
+      expectedVersion: created.version,
+    });
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.updateBenefit).toMatchObject({ title: 'First editor', version: 2 });
+    const before = await repos.benefits.findByIds([id]);
+    const stale = await bob(UPDATE, {
+      id,
+      input: { ...INPUT, title: 'Second editor' },
+      expectedVersion: created.version,
+    });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', version: 2 });
+    expect(await repos.benefits.findByIds([id])).toEqual(before);
+    const current = await bob(UPDATE, {
+      id,
+      input: { ...INPUT, title: 'Second editor' },
+      expectedVersion: 2,
+    });
+    expect(current.data?.updateBenefit).toMatchObject({ title: 'Second editor', version: 3 });
   });
 });
 

@@ -32,3 +32,4 @@ export * from './deadline';
 export * from './signature';
 export * from './personal-data-reads';
 export * from './money';
+export * from './regexp';

@@ -1,10 +1,12 @@
 // The benefits rules that need no database: input checks, who may claim when, which limits a claim must fit, and the
 // ids a retry must find again.
 import type { MemberAttributes } from '@bank-hub/targeting';
-import { BankCalendar, InputProblem } from '@bank-hub/shared';
+import { BankCalendar, ErrorCode, InputProblem } from '@bank-hub/shared';
 import type { TaskDoc } from '../src/activities/model';
 import {
   checkActivityInput,
+  checkRetiredTaskIds,
+  checkTaskMeaningsKept,
   contributionOf,
   type ActivityInput,
   type CountedEvent,
@@ -481,5 +483,131 @@ describe('an operator’s CONSECUTIVE_DAYS task', () => {
     ['a currency, when it reads no amount', { currency: 'USD' }, 'input.tasks[0].currency'],
   ])('is refused with %s, naming the field', (_why, task, field) => {
     expect(() => checkActivityInput(input(task), null, 'CNY')).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('checkTaskMeaningsKept: what a task of a published activity counts', () => {
+  const task = (overrides: Partial<TaskDoc> = {}): TaskDoc => ({
+    id: 'spend',
+    title: 'Spend 100',
+    event: 'flow_completed',
+    where: [],
+    measure: 'SUM',
+    property: 'amount',
+    currency: 'CNY',
+    target: 100,
+    reward: { points: 10, benefitId: null },
+    ...overrides,
+  });
+  const days = task({
+    id: 'days',
+    measure: 'DISTINCT_DAYS',
+    event: 'sign_in',
+    property: null,
+    currency: null,
+  });
+  const check = (published: TaskDoc[], edited: TaskDoc[]) =>
+    checkTaskMeaningsKept(published, edited, 'CNY', 'input.tasks');
+
+  it.each<[string, TaskDoc[], TaskDoc[], string]>([
+    [
+      'distinct days read as a run',
+      [days],
+      [{ ...days, measure: 'CONSECUTIVE_DAYS' }],
+      'input.tasks[0].measure',
+    ],
+    ['another event', [days], [{ ...days, event: 'page_view' }], 'input.tasks[0].event'],
+    [
+      'a count read as money',
+      [task({ measure: 'COUNT', property: null, currency: null })],
+      [task()],
+      'input.tasks[0].measure',
+    ],
+    [
+      'another property summed',
+      [task()],
+      [task({ property: 'seconds', currency: null })],
+      'input.tasks[0].property',
+    ],
+    ['a sum of money in another currency', [task()], [task({ currency: 'USD' })], 'input.tasks[0].currency'],
+    // A task stored before tasks named their currency sums the bank's.
+    [
+      'a sum of the bank’s money in another currency',
+      [task({ currency: undefined })],
+      [task({ currency: 'USD' })],
+      'input.tasks[0].currency',
+    ],
+    [
+      'a task moved down the list',
+      [days],
+      [task({ id: 'new' }), { ...days, measure: 'COUNT' }],
+      'input.tasks[1].measure',
+    ],
+  ])('refuses %s, naming the field, with reason TASK_MEANING_FIXED', (_why, published, edited, field) => {
+    expect(() => check(published, edited)).toThrow(
+      expect.objectContaining({ field, details: { reason: 'TASK_MEANING_FIXED' } }),
+    );
+  });
+
+  it.each<[string, TaskDoc[], TaskDoc[]]>([
+    [
+      'another title, target and reward',
+      [days],
+      [{ ...days, title: 'Sign in', target: 5, reward: { points: 99, benefitId: null } }],
+    ],
+    ['other conditions', [days], [{ ...days, where: [{ property: 'method', op: 'eq', value: 'daily' }] }]],
+    // A currency a count only compares is a condition like any other.
+    [
+      'the currency of a count that compares the amount',
+      [task({ measure: 'COUNT', property: null, where: [{ property: 'amount', op: 'gte', value: 100 }] })],
+      [
+        task({
+          measure: 'COUNT',
+          property: null,
+          currency: 'USD',
+          where: [{ property: 'amount', op: 'gte', value: 100 }],
+        }),
+      ],
+    ],
+    ['the bank’s currency named', [task({ currency: undefined })], [task({ currency: 'CNY' })]],
+    ['a task added, one removed', [days], [task()]],
+    ['anything, before it was published', [], [{ ...days, measure: 'CONSECUTIVE_DAYS' }]],
+  ])('allows %s', (_why, published, edited) => {
+    expect(() => check(published, edited)).not.toThrow();
+  });
+
+  it('refuses with the code it is given (FAILED_PRECONDITION when a stored revision is approved)', () => {
+    expect(() =>
+      checkTaskMeaningsKept(
+        [days],
+        [{ ...days, event: 'page_view' }],
+        'CNY',
+        'tasks',
+        ErrorCode.FAILED_PRECONDITION,
+      ),
+    ).toThrow(expect.objectContaining({ field: 'tasks[0].event', code: ErrorCode.FAILED_PRECONDITION }));
+  });
+});
+
+describe('checkRetiredTaskIds: a task added under the id of one removed with members’ progress on it', () => {
+  const task = (id: string): TaskDoc => ({
+    id,
+    title: 'Sign in',
+    event: 'sign_in',
+    where: [],
+    measure: 'COUNT',
+    property: null,
+    target: 1,
+    reward: { points: 1, benefitId: null },
+  });
+
+  it('is refused, naming its id, with reason TASK_ID_RETIRED', () => {
+    expect(() => checkRetiredTaskIds([task('a'), task('gone')], new Set(['gone']), 'input.tasks')).toThrow(
+      expect.objectContaining({ field: 'input.tasks[1].id', details: { reason: 'TASK_ID_RETIRED' } }),
+    );
+  });
+
+  it('is not when no member has progress under its id', () => {
+    expect(() => checkRetiredTaskIds([task('a'), task('b')], new Set(['gone']), 'input.tasks')).not.toThrow();
   });
 });

@@ -10,7 +10,6 @@ import {
   type RankableProduct,
   type RiskLevel,
 } from '../src/domain/suitability';
-import { escapeRegExp } from '../src/models/product';
 import { PRODUCTS } from '../src/seed';
 
 const product = (
@@ -155,21 +154,6 @@ describe('rankForMember', () => {
     });
     expect(ranked.length).toBeGreaterThan(10);
     expect(ranked.every((p) => p.riskLevel === 'R1' && p.status === 'ON_SALE')).toBe(true);
-  });
-});
-
-describe('escapeRegExp', () => {
-  it.each(['(', '.*', '[a-z]+', '\\d', 'a|b', '^$', '{2}', '?'])('%s matches only itself', (text) => {
-    const pattern = new RegExp(escapeRegExp(text), 'i');
-    expect(pattern.test(`x${text}y`)).toBe(true);
-    expect(pattern.test('plain text without it')).toBe(false);
-  });
-
-  it('writes a NUL as an escape, never the byte MongoDB refuses in a pattern, and it still matches only a NUL', () => {
-    const escaped = escapeRegExp('a\0b');
-    expect(escaped).not.toContain('\0');
-    expect(new RegExp(escaped).test('xa\0by')).toBe(true);
-    expect(new RegExp(escaped).test('xa0by')).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   ErrorCode,
   WritesInFlight,
   centsReaching,
+  escapeRegExp,
   hubError,
   workflowCriteria,
   type FeedPosition,
@@ -275,6 +276,19 @@ export class ProgressRepository {
       .find({ memberId: { $in: [...memberIds] } })
       .lean<ProgressDoc[]>()
       .exec();
+  }
+
+  /**
+   * Which of `taskIds` some member has progress on in the activity. Each is one look along the `_id` index (ids start
+   * with `<activityId>|<taskId>|`) that stops at the first, however many members there are.
+   */
+  async tasksWithProgress(activityId: string, taskIds: readonly string[]): Promise<string[]> {
+    const found = await Promise.all(
+      taskIds.map((taskId) =>
+        this.model.exists({ _id: { $regex: `^${escapeRegExp(progressId(activityId, taskId, ''))}` } }).exec(),
+      ),
+    );
+    return taskIds.filter((_taskId, i) => found[i] !== null);
   }
 
   /** The task's progress document, inserted with `counters` at 0 when the member has none yet. */

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   Scope,
   checkCodeReferences,
+  checkReviewedVersion,
   checkStepVersion,
   checked,
   conflict,
@@ -26,7 +27,13 @@ import type { ActivityDoc, ParticipationDoc, ProgressDoc, TaskDoc } from './mode
 import { participationId, progressId } from './model';
 import { countEvents, grantPendingRewards } from './progress';
 import { shownProgress } from './streaks';
-import { checkActivityInput, checkRewardBenefits, type ActivityInput } from './tasks';
+import {
+  checkActivityInput,
+  checkRetiredTaskIds,
+  checkRewardBenefits,
+  checkTaskMeaningsKept,
+  type ActivityInput,
+} from './tasks';
 
 const TRACKING_PLAN = `query TrackingPlanNames { trackingPlan { name } }`;
 
@@ -103,14 +110,38 @@ export async function createActivity(ctx: EngagementContext, input: ActivityInpu
   return activity;
 }
 
+/**
+ * Checks that `tasks`, replacing those of `activity`, read members' progress as it was counted: a task the published
+ * activity has keeps what it counts, and one it adds takes no id members have progress on (that of a task removed
+ * before). An activity never published has no progress, and changes freely.
+ */
+async function checkProgressKept(
+  ctx: EngagementContext,
+  activity: ActivityDoc,
+  tasks: readonly TaskDoc[],
+  at: string,
+  code?: ErrorCode,
+): Promise<void> {
+  if (activity.status !== 'PUBLISHED') return;
+  checked(() => checkTaskMeaningsKept(activity.tasks, tasks, ctx.bankCurrency, at, code));
+  const published = new Set(activity.tasks.map((task) => task.id));
+  const added = tasks.filter((task) => !published.has(task.id)).map((task) => task.id);
+  if (added.length === 0) return;
+  const retired = await ctx.repos.progress.tasksWithProgress(activity._id, added);
+  checked(() => checkRetiredTaskIds(tasks, new Set(retired), at, code));
+}
+
 export async function updateActivity(
   ctx: EngagementContext,
   id: string,
   input: ActivityInput,
+  expectedVersion: number | null = null,
 ): Promise<ActivityDoc> {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
   const before = await activityOrNotFound(ctx, id);
+  checkReviewedVersion('activity', before, expectedVersion);
   const fields = await checkedActivity(ctx, input);
+  await checkProgressKept(ctx, before, fields.tasks, 'input.tasks');
   const edited = edit(before, fields, operator, ctx.now);
   if (!edited.ok) throw hubError(ErrorCode.FAILED_PRECONDITION, `activity ${id}: ${edited.message}`);
   const after = await ctx.repos.activities.replaceIfVersion(edited.doc, before.version);
@@ -137,6 +168,8 @@ export async function activityWorkflowStep(
     const { tasks } = result.doc;
     const benefits = await rewardBenefits(ctx, tasks);
     checked(() => checkRewardBenefits(tasks, benefits, ctx.now, 'tasks', ErrorCode.FAILED_PRECONDITION));
+    // A revision stored before its tasks were checked must not reinterpret members' progress either.
+    await checkProgressKept(ctx, before, tasks, 'tasks', ErrorCode.FAILED_PRECONDITION);
     // A rule may have been stored before its codes were checked.
     await checkRuleCodes(ctx, result.doc.rule, 'rule', ErrorCode.FAILED_PRECONDITION);
   }

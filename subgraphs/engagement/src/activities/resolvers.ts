@@ -86,7 +86,8 @@ export const activityResolvers: Resolvers = {
 
   Mutation: {
     createActivity: (_parent, { input }, ctx) => createActivity(ctx, input),
-    updateActivity: (_parent, { id, input }, ctx) => updateActivity(ctx, id, input),
+    updateActivity: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateActivity(ctx, id, input, expectedVersion),
     joinActivity: (_parent, { activityId }, ctx) => joinActivity(ctx, activityId),
     dailySignIn: (_parent, { activityId }, ctx) => dailySignIn(ctx, activityId),
   },

@@ -305,6 +305,77 @@ export function checkRewardBenefits(
 }
 
 /**
+ * What members' progress on a task means, by the part of the task that decides it: the event counted, the measure (a
+ * count or sum in `value`, days in `days`, runs in `runs`, money in `cents`), the property a SUM adds, and the currency
+ * of a sum of money. Conditions, target and reward only decide what counts next or when it completes; so does the
+ * currency of a task that only compares the amount, a condition like any other.
+ */
+const MEANING = ['event', 'measure', 'property', 'currency'] as const;
+
+function meaningOf(task: TaskDoc, bankCurrency: string): Record<(typeof MEANING)[number], string | null> {
+  const { event, measure } = task;
+  return {
+    event,
+    measure,
+    // Only a SUM reads one: a property stored on another task (by hand, say) means nothing.
+    property: measure === 'SUM' ? task.property : null,
+    currency: sumsMoney(task) ? (task.currency ?? bankCurrency) : null,
+  };
+}
+
+/**
+ * Checks that an edit keeps the meaning of every task of the published activity it keeps (see meaningOf): its members'
+ * progress was counted by it, and read by another (distinct days as a run, a count as money) it would be wrong. New
+ * tasks, and tasks of an activity never published (`published` empty), are free. A problem names `<at>[i].<part>` with
+ * `reason` TASK_MEANING_FIXED and `code` (BAD_USER_INPUT unless said).
+ */
+export function checkTaskMeaningsKept(
+  published: readonly TaskDoc[],
+  edited: readonly TaskDoc[],
+  bankCurrency: string,
+  at: string,
+  code?: ErrorCode,
+): void {
+  const before = new Map(published.map((task) => [task.id, meaningOf(task, bankCurrency)]));
+  edited.forEach((task, i) => {
+    const was = before.get(task.id);
+    if (!was) return;
+    const now = meaningOf(task, bankCurrency);
+    const changed = MEANING.find((part) => now[part] !== was[part]);
+    if (changed)
+      throw new InputProblem(
+        `${at}[${i}].${changed}`,
+        `task ${task.id} of the published activity has ${changed} ${was[changed] ?? 'none'}: members' progress was ` +
+          `counted by it and cannot be read by another; add a task with a new id instead`,
+        code,
+        { reason: 'TASK_MEANING_FIXED' },
+      );
+  });
+}
+
+/**
+ * Checks that no task an edit adds takes an id in `retiredIds`: ids of tasks an earlier edit removed from the published
+ * activity, on which members' progress remains, counted by what that task counted, which the new task cannot be known
+ * to share. A problem names `<at>[i].id` with `reason` TASK_ID_RETIRED and `code` (BAD_USER_INPUT unless said).
+ */
+export function checkRetiredTaskIds(
+  edited: readonly TaskDoc[],
+  retiredIds: ReadonlySet<string>,
+  at: string,
+  code?: ErrorCode,
+): void {
+  const i = edited.findIndex((task) => retiredIds.has(task.id));
+  if (i >= 0)
+    throw new InputProblem(
+      `${at}[${i}].id`,
+      `members have progress on a task ${edited[i]!.id} removed from the published activity, counted by what it ` +
+        `counted; add a task with a new id instead`,
+      code,
+      { reason: 'TASK_ID_RETIRED' },
+    );
+}
+
+/**
  * An activity's fields, checked; `plan` (the tracking plan's event names) when it could be read. A task reading amounts
  * that names no currency is stored with `bankCurrency`, the bank's.
  */

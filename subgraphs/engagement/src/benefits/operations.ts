@@ -6,6 +6,7 @@ import {
   ErrorCode,
   badInput,
   checkCodeReferences,
+  checkReviewedVersion,
   checkStepVersion,
   checked,
   conflict,
@@ -109,9 +110,11 @@ export async function updateBenefit(
   operator: Operator,
   id: string,
   input: BenefitInput,
+  expectedVersion: number | null = null,
 ): Promise<BenefitDoc> {
   const fields = await checkedFields(ctx, input);
   const before = await benefitOrNotFound(ctx, id);
+  checkReviewedVersion('benefit', before, expectedVersion);
   // Claims already hold items of the stock there is: it can only grow.
   if (fields.stock < before.stock)
     throw badInput(`stock only grows: it is ${before.stock} now`, 'input.stock');

@@ -80,7 +80,8 @@ export const benefitResolvers: Resolvers = {
 
   Mutation: {
     createBenefit: (_parent, { input }, ctx) => createBenefit(ctx, operator(ctx), input),
-    updateBenefit: (_parent, { id, input }, ctx) => updateBenefit(ctx, operator(ctx), id, input),
+    updateBenefit: (_parent, { id, input, expectedVersion }, ctx) =>
+      updateBenefit(ctx, operator(ctx), id, input, expectedVersion),
     engagementWorkflow: (_parent, { type, id, step, reason, expectedVersion }, ctx) =>
       runEngagementWorkflow(
         ctx,

@@ -579,9 +579,22 @@ export type Mutation = {
   redeemPoints: BenefitClaim;
   /** Withdraws a claim that is not used; one bought with points gives them back. Operator scope; audited. */
   revokeClaim: BenefitClaim;
-  /** Edits an activity (a pending revision when published). Operator scope; audited. */
+  /**
+   * Edits an activity (a pending revision when published). A task the published activity has keeps what it counts — its
+   * event, measure, property and, for a sum of money, currency — since members' progress was counted by it: changing one
+   * is BAD_USER_INPUT naming the field (`input.tasks[i].measure`…, `extensions.reason` TASK_MEANING_FIXED), as is a task
+   * added under the id of one removed before, on which members have progress (`input.tasks[i].id`, TASK_ID_RETIRED);
+   * nothing changes: add a task with a new id instead. Approving a revision that does either is FAILED_PRECONDITION.
+   * Title, conditions, target and reward may change, and tasks be added; an activity never published changes freely.
+   * With `expectedVersion` (the version the edit was made from), an edit of an activity changed since is refused with
+   * CONFLICT (`extensions.version`: its version now) and changes nothing. Operator scope; audited.
+   */
   updateActivity: Activity;
-  /** Edits a benefit (a pending revision when published). Stock only grows. Operator scope; audited. */
+  /**
+   * Edits a benefit (a pending revision when published). Stock only grows. With `expectedVersion` (the version the edit
+   * was made from), an edit of a benefit changed since is refused with CONFLICT (`extensions.version`: its version now)
+   * and changes nothing. Operator scope; audited.
+   */
   updateBenefit: Benefit;
   /**
    * Marks a claim used, exactly once. The claim's member, or an operator; to a member, another member's claim is
@@ -634,11 +647,13 @@ export type MutationRevokeClaimArgs = {
 };
 
 export type MutationUpdateActivityArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: ActivityInput;
 };
 
 export type MutationUpdateBenefitArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: BenefitInput;
 };
@@ -868,7 +883,11 @@ export type TaskInput = {
    * completed), message_delivered / message_open / message_click only as messages did; never as a device sent it.
    */
   event: Scalars['String']['input'];
-  /** Unique in the activity: lower case letters, digits and -. */
+  /**
+   * Unique in the activity: lower case letters, digits and -. A task of a published activity keeps its event, measure,
+   * property and (summing money) currency: members' progress was counted by them. Give a task that counts otherwise a
+   * new id, never that of a task removed with members' progress on it.
+   */
   id: Scalars['ID']['input'];
   /** How progress is measured. */
   measure: TaskMeasure;

@@ -1,4 +1,5 @@
 // The products collection: the bank's catalogue, one document per product, whatever its status.
+import { escapeRegExp } from '@bank-hub/shared';
 import { Schema, type Model } from 'mongoose';
 import { RISK_LEVELS, type RiskLevel } from '../domain/suitability';
 
@@ -72,14 +73,6 @@ export interface ProductPageFilter {
   /** A case-insensitive literal text to find in the name, the description or a tag. */
   text?: string | null;
 }
-
-/**
- * Makes `text` match itself literally inside a regular expression. A NUL is written as `\x00`: MongoDB refuses a
- * pattern holding the byte itself ("Regular expression cannot contain an embedded null byte"), which would turn a
- * client's odd search text into a server error.
- */
-export const escapeRegExp = (text: string): string =>
-  text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\0', '\\x00');
 
 export class ProductRepository {
   constructor(readonly model: Model<ProductDoc>) {}
