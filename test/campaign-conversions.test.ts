@@ -21,7 +21,9 @@ let m: Messaging;
 let templateId: string;
 
 beforeAll(async () => {
-  hub = await startTestHub('conversions');
+  // The tests are about figures, never speed: a reseed and a thousand members' pages must not meet the default 3 s on a
+  // loaded machine.
+  hub = await startTestHub('conversions', { config: { SUBGRAPH_TIMEOUT_MS: 30_000 } });
   m = await messaging(hub);
   templateId = await m.publishedTemplate(IN_APP_TEMPLATE);
   // The campaigns' audience, never planned here: who they reached is what the tests store in the outbox.
