@@ -1,6 +1,6 @@
 // The review queue's model (web/console/screens/review-queue): what an approver is shown of new content before
-// approving it — pages, creatives, hot topics, activities, benefits, templates, campaigns, bundles. Four eyes mean
-// nothing if members would see something the approver was never shown.
+// approving it — pages, creatives, hot topics, activities, benefits, templates, campaigns, bundles, service flow
+// versions. Four eyes mean nothing if members would see something the approver was never shown.
 import { Kind, visit, type DocumentNode } from 'graphql';
 import {
   REVIEW_ACTIVITIES,
@@ -8,6 +8,7 @@ import {
   REVIEW_BUNDLES,
   REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
+  REVIEW_FLOWS,
   REVIEW_PAGES,
   REVIEW_TEMPLATES,
   REVIEW_TOPICS,
@@ -17,6 +18,7 @@ import {
   type BundleToReview,
   type CampaignToReview,
   type CreativeToReview,
+  type FlowToReview,
   type PageToReview,
   type TemplateToReview,
   type TopicToReview,
@@ -27,6 +29,7 @@ import {
   waitingBundle,
   waitingCampaign,
   waitingCreative,
+  waitingFlow,
   waitingPage,
   waitingTemplate,
   waitingTopic,
@@ -452,5 +455,58 @@ describe('new activities, benefits, templates and campaigns in review', () => {
     expect(mutation('TEMPLATE')).toEqual(['messagesWorkflow']);
     expect(mutation('CAMPAIGN')).toEqual(['messagesWorkflow']);
     expect(mutation('BUNDLE')).toEqual(['productsWorkflow']);
+    expect(mutation('FLOW')).toEqual(['productsWorkflow']);
+  });
+});
+
+describe('a service flow version in review', () => {
+  const FLOW: FlowToReview = {
+    id: 'SF-buy-deposit-v2',
+    key: 'buy-deposit',
+    name: 'Buy a deposit',
+    version: 2,
+    status: 'IN_REVIEW',
+    revision: 7,
+    lastEditedBy: 'builder.bea',
+    submittedBy: 'ops.sam',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    startStepId: 'buy',
+    steps: [
+      {
+        id: 'buy',
+        service: 'CONFIRM_PURCHASE',
+        title: 'Buy',
+        terminal: true,
+        inputs: [
+          { input: 'productId', fromStep: null, fromOutput: null, constant: 'P-DP-001' },
+          { input: 'amount', fromStep: null, fromOutput: null, constant: 100 },
+        ],
+        next: [],
+      },
+    ],
+  };
+
+  it('shows each step as it would run, with what it buys, approved at the revision shown', () => {
+    const waiting = waitingFlow(FLOW);
+    expect(waiting).toMatchObject({
+      target: { type: 'FLOW', id: 'SF-buy-deposit-v2', expectedVersion: 7 },
+      where: 'buy-deposit · version 2',
+      editedBy: 'builder.bea',
+      submittedBy: 'ops.sam',
+      note: expect.stringContaining('version 2'),
+    });
+    const fields = fieldsOf(waiting?.changes);
+    expect(fields).toMatchObject({ name: 'Buy a deposit', startStepId: 'buy' });
+    expect(fields['step buy']).toMatchObject({
+      service: 'CONFIRM_PURCHASE',
+      inputs: expect.arrayContaining([expect.objectContaining({ input: 'productId', constant: 'P-DP-001' })]),
+    });
+    for (const field of ['revision', 'submittedBy', 'lastEditedBy', 'inputs', 'constant', 'next'])
+      expect(selected(REVIEW_FLOWS)).toContain(field);
+  });
+
+  it('lists a version only while it is in review', () => {
+    for (const status of ['DRAFT', 'PUBLISHED', 'RETIRED'])
+      expect(waitingFlow({ ...FLOW, status })).toBeNull();
   });
 });

@@ -538,7 +538,7 @@ it('refuses to approve a creative edited after the reviewer opened it', async ()
   });
 });
 
-it("marks a draft flow's problems on its steps, and publishes it once they are fixed", async () => {
+it("marks a draft flow's problems on its steps, submits it once they are fixed, and a second operator approves it", async () => {
   const builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
   const draft = (await builder(`mutation { createFlowDraft(key: "buy-wealth") { id version } }`)).data!
     .createFlowDraft as { id: string; version: number };
@@ -559,8 +559,8 @@ it("marks a draft flow's problems on its steps, and publishes it once they are f
   expect(await page.locator('g.transition text').allTextContents()).toEqual(['amount gte 500000 CNY']);
   await screenshot(page, 'console-service-flows');
 
-  const publish = page.getByRole('button', { name: `Publish version ${draft.version}` });
-  await publish.click();
+  const submit = page.getByRole('button', { name: `Submit version ${draft.version} for review` });
+  await submit.click();
   await alert().waitFor();
   expect(await alert().textContent()).not.toMatch(/https?:|Error:/);
 
@@ -570,10 +570,29 @@ it("marks a draft flow's problems on its steps, and publishes it once they are f
   await page.reload();
   await page.getByRole('button', { name: new RegExp(`buy-wealth v${draft.version}`) }).click();
   await page.getByText('validateFlow finds no problem.').waitFor();
-  await publish.click();
-  await page.getByText(`Published buy-wealth v${draft.version}`).waitFor();
-  const flow = await builder(`{ serviceFlow(key: "buy-wealth") { version status } }`);
-  expect(flow.data!.serviceFlow).toEqual({ version: draft.version, status: 'PUBLISHED' });
+  await submit.click();
+  await page.getByText(`Submitted buy-wealth v${draft.version}`).waitFor();
+  await page.getByRole('button', { name: `Withdraw version ${draft.version} to change it` }).waitFor();
+  const live = `{ serviceFlow(key: "buy-wealth") { version status } }`;
+  expect((await builder(live)).data!.serviceFlow).toEqual({
+    version: draft.version - 1,
+    status: 'PUBLISHED',
+  });
+
+  // Alice submitted it: her queue lists it for her to follow, without an Approve button.
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  const item = page.locator(`article[data-type="FLOW"][data-target="${draft.id}"]`);
+  await item.locator('.four-eyes').waitFor();
+  expect(await item.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+  await page.getByRole('button', { name: 'Log out' }).click();
+
+  await logIn('ops.bob');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  await item.getByRole('cell', { name: 'step confirm', exact: true }).waitFor();
+  await item.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText(`Flow ${draft.id} is now PUBLISHED and live.`).waitFor();
+  await item.waitFor({ state: 'detached' });
+  expect((await builder(live)).data!.serviceFlow).toEqual({ version: draft.version, status: 'PUBLISHED' });
 });
 
 it("labels a branch on an amount with its currency: a builder tells a USD branch from the bank's", async () => {

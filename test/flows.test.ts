@@ -1,5 +1,6 @@
-// Mini-program service flows through the gateway: a builder composes, validates and publishes a flow by
-// mutations; members walk sessions through it; suitability and idempotency hold; bundles are suitable only.
+// Mini-program service flows through the gateway: a builder composes, validates and submits a flow by mutations, and
+// a second person, an operator, approves it into publication; members walk sessions through it; suitability and
+// idempotency hold; bundles are suitable only.
 import type { RunningHub } from '../scripts/hub';
 import { purgeAbandonedSessions } from '../subgraphs/products/src/flows/runner';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
@@ -22,6 +23,8 @@ import { storedState } from './support/stored';
 
 let hub: RunningHub;
 let builder: Send;
+/** The second person a flow version needs: an operator, who approves what builders submit. */
+let reviewer: Send;
 let young: Send;
 let wealthy: Send;
 /** M0001's mini-program, for walks that assess nobody (an assessment would change the member's risk tolerance). */
@@ -30,6 +33,7 @@ let youngApp: MemberApp;
 beforeAll(async () => {
   hub = await startTestHub('flows');
   builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
+  reviewer = await callerOf(hub.gatewayUrl, 'ops.olga', 'operator');
   young = await callerOf(hub.gatewayUrl, 'M0001', 'member');
   wealthy = await callerOf(hub.gatewayUrl, 'M0002', 'member');
   youngApp = await memberApp(hub.gatewayUrl, 'M0001');
@@ -50,7 +54,16 @@ const CONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!, $when: Fl
 }`;
 const DISCONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!) { disconnectFlowSteps(flowId: $flowId, from: $from, to: $to) { id } }`;
 const VALIDATE = `query ($flowId: ID!) { validateFlow(flowId: $flowId) { valid problems { code stepId message } } }`;
-const PUBLISH = `mutation ($flowId: ID!) { publishFlow(flowId: $flowId) { id status version } }`;
+const SUBMIT = `mutation ($flowId: ID!, $expectedVersion: Int) {
+  productsWorkflow(type: FLOW, id: $flowId, step: SUBMIT, expectedVersion: $expectedVersion) { type id status live version }
+}`;
+const APPROVE = `mutation ($flowId: ID!, $expectedVersion: Int) {
+  productsWorkflow(type: FLOW, id: $flowId, step: APPROVE, expectedVersion: $expectedVersion) { type id status live version }
+}`;
+const REJECT = `mutation ($flowId: ID!, $reason: String, $expectedVersion: Int) {
+  productsWorkflow(type: FLOW, id: $flowId, step: REJECT, reason: $reason, expectedVersion: $expectedVersion) { status version }
+}`;
+const WITHDRAW = `mutation ($flowId: ID!) { withdrawFlow(flowId: $flowId) { status revision } }`;
 const START = `mutation ($key: String!) { startFlowSession(flowKey: $key) { id status currentStep { id service } } }`;
 const ADVANCE = `mutation ($session: ID!, $step: String!, $output: JSON!, $key: String!, $attestation: String) {
   advanceFlow(sessionId: $session, stepId: $step, output: $output, idempotencyKey: $key, attestation: $attestation) {
@@ -104,6 +117,13 @@ interface StoredSession {
 const storedSession = async (id: string) =>
   (await hub.connections.products.collection<StoredSession>('flow_sessions').findOne({ _id: id }))!;
 
+/** Submits a draft as the builder, and has the reviewer approve it at the revision submitted: what publishing takes. */
+async function publish(flowId: string) {
+  const submitted = (await ok(builder(SUBMIT, { flowId }))).productsWorkflow;
+  expect(submitted).toMatchObject({ type: 'FLOW', id: flowId, status: 'IN_REVIEW' });
+  return (await ok(reviewer(APPROVE, { flowId, expectedVersion: submitted.version }))).productsWorkflow;
+}
+
 /** Creates and publishes a flow of `steps`, connected by `edges` (the first step is the start). */
 async function publishedFlow(
   key: string,
@@ -115,11 +135,11 @@ async function publishedFlow(
   for (const step of steps) await ok(builder(ADD, { flowId, step: { title: step.id, ...step } }));
   for (const edge of edges) await ok(builder(CONNECT, { flowId, ...edge }));
   expect(await problems(flowId)).toEqual([]);
-  await ok(builder(PUBLISH, { flowId }));
+  await publish(flowId);
 }
 
 /**
- * Composes a flow of one step buying a fixed product and amount, which publishFlow refuses as UNSELLABLE_PURCHASE, then
+ * Composes a flow of one step buying a fixed product and amount, which submitting refuses as UNSELLABLE_PURCHASE, then
  * marks it published in the database, as a version published before validation looked at what a flow buys: the run
  * API must refuse the purchase all the same.
  */
@@ -133,7 +153,7 @@ async function unsellablePurchase(key: string, productId: string, amount: number
       step: { id: 'buy', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs },
     }),
   );
-  const refused = await builder(PUBLISH, { flowId });
+  const refused = await builder(SUBMIT, { flowId });
   expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
   expect(refused.errors?.[0]?.extensions?.problems).toEqual([
     expect.objectContaining({ code: 'UNSELLABLE_PURCHASE', stepId: 'buy' }),
@@ -250,7 +270,7 @@ describe('composing a flow', () => {
     );
     expect(await problems(flowId)).toEqual(['TYPE_MISMATCH@confirm']);
 
-    const refused = await builder(PUBLISH, { flowId });
+    const refused = await builder(SUBMIT, { flowId });
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
     expect(refused.errors?.[0]?.extensions?.problems).toEqual([
       expect.objectContaining({ code: 'TYPE_MISMATCH', stepId: 'confirm' }),
@@ -260,10 +280,7 @@ describe('composing a flow', () => {
       confirmWithout([mapped('productId', 'select', 'productId'), mapped('amount', 'select', 'amount')]),
     );
     expect(await problems(flowId)).toEqual([]);
-    expect((await ok(builder(PUBLISH, { flowId }))).publishFlow).toMatchObject({
-      status: 'PUBLISHED',
-      version: 1,
-    });
+    expect(await publish(flowId)).toMatchObject({ status: 'PUBLISHED', live: true });
   });
 
   it('keeps a published version immutable; edits go to a new draft version, and versions can be diffed', async () => {
@@ -324,7 +341,7 @@ describe('composing a flow', () => {
         },
       }),
     );
-    const refused = await builder(PUBLISH, { flowId: id });
+    const refused = await builder(SUBMIT, { flowId: id });
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
     expect(refused.errors?.[0]?.extensions?.problems).toEqual([
       expect.objectContaining({ code: 'MISSING_RISK_ASSESSMENT', stepId: 'buy' }),
@@ -346,7 +363,7 @@ describe('composing a flow', () => {
     );
     await ok(builder(CONNECT, { flowId: id, from: 'terms', to: 'open' }));
     expect(await problems(id)).toEqual(['MISSING_IDENTITY_CHECK@open']);
-    expect(errorCodes(await builder(PUBLISH, { flowId: id }))).toEqual(['FAILED_PRECONDITION']);
+    expect(errorCodes(await builder(SUBMIT, { flowId: id }))).toEqual(['FAILED_PRECONDITION']);
   });
 
   /** A draft flow by the builder: assess, then `select`, then buy what was selected. Its id. */
@@ -376,7 +393,7 @@ describe('composing a flow', () => {
     });
     const flowId = await assessSelectBuy('buy-funds', select('FUNDS'));
     expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
-    const refused = await builder(PUBLISH, { flowId });
+    const refused = await builder(SUBMIT, { flowId });
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
     expect(refused.errors?.[0]?.extensions?.problems).toEqual([
       expect.objectContaining({ code: 'UNSELLABLE_PRODUCT_TYPE', stepId: 'select' }),
@@ -389,10 +406,10 @@ describe('composing a flow', () => {
     expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
     const draft = (await ok(builder(`mutation { createFlowDraft(key: "buy-funds") { id } }`))).createFlowDraft
       .id;
-    expect(errorCodes(await builder(PUBLISH, { flowId: draft }))).toEqual(['FAILED_PRECONDITION']);
+    expect(errorCodes(await builder(SUBMIT, { flowId: draft }))).toEqual(['FAILED_PRECONDITION']);
     await ok(builder(UPDATE, { flowId: draft, step: select('FUND') }));
     expect(await problems(draft)).toEqual([]);
-    await ok(builder(PUBLISH, { flowId: draft }));
+    await publish(draft);
   });
 
   it('refuses to publish a selection whose fixed risk level rules out every product of its type on sale', async () => {
@@ -405,7 +422,7 @@ describe('composing a flow', () => {
     });
     const flowId = await assessSelectBuy('safe-funds', select('R1'));
     expect(await problems(flowId)).toEqual(['UNSELLABLE_PRODUCT_TYPE@select']);
-    const refused = await builder(PUBLISH, { flowId });
+    const refused = await builder(SUBMIT, { flowId });
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
     expect(refused.errors?.[0]?.extensions?.problems).toEqual([
       expect.objectContaining({
@@ -416,7 +433,7 @@ describe('composing a flow', () => {
     ]);
     await ok(builder(UPDATE, { flowId, step: select('R2') }));
     expect(await problems(flowId)).toEqual([]);
-    await ok(builder(PUBLISH, { flowId }));
+    await publish(flowId);
   });
 
   it('rejects bad builder input with the field at fault, and member tokens', async () => {
@@ -435,6 +452,248 @@ describe('composing a flow', () => {
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
     const member = await young(`mutation { createServiceFlow(key: "sneaky", name: "x") { id } }`);
     expect(errorCodes(member)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('four eyes on publishing a flow', () => {
+  const OPEN_READ = `query ($key: String!) { serviceFlow(key: $key) { version status } }`;
+  const VERSION = `query ($key: String!, $version: Int!) {
+    serviceFlow(key: $key, version: $version) {
+      status revision lastEditedBy submittedBy approvedBy rejection { reason rejectedBy }
+    }
+  }`;
+  const START_VERSION = `mutation ($key: String!) { startFlowSession(flowKey: $key) { flow { version } } }`;
+  let carl: Send;
+  let dan: Send;
+  let eve: Send;
+  let ben: Send;
+
+  beforeAll(async () => {
+    carl = await callerOf(hub.gatewayUrl, 'ops.carl', 'operator');
+    dan = await callerOf(hub.gatewayUrl, 'ops.dan', 'operator');
+    eve = await callerOf(hub.gatewayUrl, 'ops.eve', 'operator');
+    ben = await callerOf(hub.gatewayUrl, 'builder.ben', 'builder');
+    // A current deposit of the test's own (R1, on the mini-program, minimum 0), to take off sale.
+    await hub.connections.products.collection<ProductDoc>('products').insertOne({
+      ...PRODUCTS.find((product) => product._id === 'P-DP-001')!,
+      _id: 'P-DP-901',
+      channels: ['MINI_PROGRAM'],
+    });
+  });
+
+  /** A valid version 1 of a flow by `who`, one terminal step of signing: its id. */
+  async function signingDraft(key: string, who: Send = builder): Promise<string> {
+    const flowId = (await ok(who(`mutation { createServiceFlow(key: "${key}", name: "${key}") { id } }`)))
+      .createServiceFlow.id;
+    await ok(who(ADD, { flowId, step: { title: 'Sign', ...signing('terms', true) } }));
+    return flowId;
+  }
+
+  const stored = (flowId: string) =>
+    hub.connections.products.collection<ServiceFlowDoc>('service_flows').findOne({ _id: flowId });
+  const audited = (flowId: string) =>
+    hub.connections.products
+      .collection<{
+        targetId: string;
+        action: string;
+        actor: string;
+        before: ServiceFlowDoc;
+        after: ServiceFlowDoc;
+      }>('audit_log')
+      .find({ targetId: flowId })
+      .sort({ at: 1, _id: 1 })
+      .toArray();
+
+  it('publishes a submitted version once another operator approves it, retiring the one it replaces', async () => {
+    await publish(await signingDraft('review-happy'));
+    const draft = (await ok(builder(`mutation { createFlowDraft(key: "review-happy") { id } }`)))
+      .createFlowDraft.id as string;
+    await ok(builder(ADD, { flowId: draft, step: { title: 'Again', ...signing('again', true) } }));
+    await ok(builder(CONNECT, { flowId: draft, from: 'terms', to: 'again' }));
+    await ok(builder(UPDATE, { flowId: draft, step: { title: 'Sign', ...signing('terms') } }));
+    const submitted = (await ok(builder(SUBMIT, { flowId: draft }))).productsWorkflow;
+    expect(submitted).toMatchObject({ status: 'IN_REVIEW', live: true });
+
+    // In review, members still run version 1, and cannot read version 2.
+    expect((await ok(young(START_VERSION, { key: 'review-happy' }))).startFlowSession.flow.version).toBe(1);
+    expect(errorCodes(await young(VERSION, { key: 'review-happy', version: 2 }))).toEqual(['NOT_FOUND']);
+    const queue = await ok(reviewer(`{ serviceFlows(awaitingReview: true) { id status } }`));
+    expect(queue.serviceFlows).toContainEqual({ id: draft, status: 'IN_REVIEW' });
+
+    const approved = (await ok(reviewer(APPROVE, { flowId: draft, expectedVersion: submitted.version })))
+      .productsWorkflow;
+    expect(approved).toEqual({
+      type: 'FLOW',
+      id: draft,
+      status: 'PUBLISHED',
+      live: true,
+      version: submitted.version + 1,
+    });
+    expect((await ok(young(START_VERSION, { key: 'review-happy' }))).startFlowSession.flow.version).toBe(2);
+    const versions = await ok(builder(`{ serviceFlowVersions(key: "review-happy") { version status } }`));
+    expect(versions.serviceFlowVersions).toEqual([
+      { version: 2, status: 'PUBLISHED' },
+      { version: 1, status: 'RETIRED' },
+    ]);
+    expect((await ok(builder(VERSION, { key: 'review-happy', version: 2 }))).serviceFlow).toMatchObject({
+      lastEditedBy: 'builder.bea',
+      submittedBy: 'builder.bea',
+      approvedBy: 'ops.olga',
+    });
+    // Who submitted and who approved, with the version before and after.
+    const trail = await audited(draft);
+    const approval = trail.filter((entry) => entry.action === 'approveFlow');
+    expect(approval).toEqual([
+      expect.objectContaining({
+        actor: 'ops.olga',
+        before: expect.objectContaining({ status: 'IN_REVIEW', submittedBy: 'builder.bea' }),
+        after: expect.objectContaining({
+          status: 'PUBLISHED',
+          submittedBy: 'builder.bea',
+          approvedBy: 'ops.olga',
+        }),
+      }),
+    ]);
+    expect(trail.find((entry) => entry.action === 'submitFlow')).toMatchObject({ actor: 'builder.bea' });
+    expect((await audited('SF-review-happy-v1')).map((entry) => entry.action)).toContain(
+      'retireFlow (superseded)',
+    );
+  });
+
+  it('never lets the submitter or the last editor approve, nor a builder: FORBIDDEN, nothing changed', async () => {
+    // ops.carl edits it, ops.olga submits it: neither approves it.
+    const flowId = await signingDraft('review-own', carl);
+    const submitted = (await ok(reviewer(SUBMIT, { flowId }))).productsWorkflow;
+    const before = await stored(flowId);
+    for (const who of [reviewer, carl, ben, builder]) {
+      const refused = await who(APPROVE, { flowId, expectedVersion: submitted.version });
+      expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+    }
+    expect(errorCodes(await ben(REJECT, { flowId, reason: 'not mine to judge' }))).toEqual(['FORBIDDEN']);
+    expect(await stored(flowId)).toEqual(before);
+    expect((await audited(flowId)).map((entry) => entry.action)).not.toContain('approveFlow');
+    expect(errorCodes(await young(OPEN_READ, { key: 'review-own' }))).toEqual(['NOT_FOUND']);
+
+    await ok(dan(APPROVE, { flowId, expectedVersion: submitted.version }));
+    expect((await ok(young(OPEN_READ, { key: 'review-own' }))).serviceFlow).toEqual({
+      version: 1,
+      status: 'PUBLISHED',
+    });
+  });
+
+  it('approves only the revision reviewed: VERSION_REQUIRED without it, CONFLICT when it is not the one stored', async () => {
+    const flowId = await signingDraft('review-revision');
+    const submitted = (await ok(builder(SUBMIT, { flowId }))).productsWorkflow;
+    const before = await stored(flowId);
+    const missing = await reviewer(APPROVE, { flowId });
+    expect(errorCodes(missing)).toEqual(['BAD_USER_INPUT']);
+    expect(missing.errors?.[0]?.extensions).toMatchObject({
+      reason: 'VERSION_REQUIRED',
+      field: 'expectedVersion',
+    });
+    // The revision of the draft as last read before it was submitted.
+    const stale = await reviewer(APPROVE, { flowId, expectedVersion: submitted.version - 1 });
+    expect(errorCodes(stale)).toEqual(['CONFLICT']);
+    expect(await stored(flowId)).toEqual(before);
+    expect(
+      errorCodes(
+        await reviewer(`mutation { productsWorkflow(type: FLOW, id: "${flowId}", step: ARCHIVE) { id } }`),
+      ),
+    ).toEqual(['BAD_USER_INPUT']);
+    const revision = (await ok(builder(VERSION, { key: 'review-revision', version: 1 }))).serviceFlow
+      .revision;
+    expect(revision).toBe(submitted.version);
+    expect((await ok(reviewer(APPROVE, { flowId, expectedVersion: revision }))).productsWorkflow.status).toBe(
+      'PUBLISHED',
+    );
+  });
+
+  it('refuses edits of a version in review; a rejection with its reason, or a withdrawal, makes it editable again', async () => {
+    const flowId = await signingDraft('review-reject');
+    await ok(builder(SUBMIT, { flowId }));
+    const before = await stored(flowId);
+    const edit = await builder(ADD, { flowId, step: { title: 'More', ...signing('more', true) } });
+    expect(errorCodes(edit)).toEqual(['FAILED_PRECONDITION']);
+    expect(edit.errors?.[0]?.message).toMatch(/IN_REVIEW.*withdraw/);
+    expect(errorCodes(await builder(`mutation { createFlowDraft(key: "review-reject") { id } }`))).toEqual([
+      'FAILED_PRECONDITION',
+    ]);
+    expect(errorCodes(await builder(SUBMIT, { flowId }))).toEqual(['FAILED_PRECONDITION']);
+    expect(errorCodes(await reviewer(REJECT, { flowId }))).toEqual(['BAD_USER_INPUT']);
+    expect(await stored(flowId)).toEqual(before);
+
+    expect(
+      (await ok(reviewer(REJECT, { flowId, reason: ' Terms are last year’s ' }))).productsWorkflow,
+    ).toMatchObject({ status: 'DRAFT' });
+    expect((await ok(builder(VERSION, { key: 'review-reject', version: 1 }))).serviceFlow).toMatchObject({
+      status: 'DRAFT',
+      submittedBy: null,
+      rejection: { reason: 'Terms are last year’s', rejectedBy: 'ops.olga' },
+    });
+    await ok(builder(UPDATE, { flowId, step: { title: 'Sign the 2027 terms', ...signing('terms', true) } }));
+
+    // Submitted again, the rejection is answered; the builder withdraws it to change it once more.
+    await ok(builder(SUBMIT, { flowId }));
+    expect(
+      (await ok(builder(VERSION, { key: 'review-reject', version: 1 }))).serviceFlow.rejection,
+    ).toBeNull();
+    expect((await ok(builder(WITHDRAW, { flowId }))).withdrawFlow.status).toBe('DRAFT');
+    expect(errorCodes(await builder(WITHDRAW, { flowId }))).toEqual(['FAILED_PRECONDITION']);
+    await ok(builder(UPDATE, { flowId, step: { title: 'Sign', ...signing('terms', true) } }));
+    expect(
+      (await audited(flowId)).map((entry) => entry.action).filter((action) => !action.startsWith('add')),
+    ).toEqual([
+      'createServiceFlow',
+      'submitFlow',
+      'rejectFlow',
+      'updateFlowStep',
+      'submitFlow',
+      'withdrawFlow',
+      'updateFlowStep',
+    ]);
+  });
+
+  it('will not approve a version whose product went off sale after it was submitted', async () => {
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "review-off-sale", name: "Deposit") { id } }`))
+    ).createServiceFlow.id;
+    const inputs = [constant('productId', 'P-DP-901'), constant('amount', 100)];
+    await ok(
+      builder(ADD, {
+        flowId,
+        step: { id: 'buy', service: 'CONFIRM_PURCHASE', title: 'Buy', terminal: true, inputs },
+      }),
+    );
+    const submitted = (await ok(builder(SUBMIT, { flowId }))).productsWorkflow;
+    await hub.connections.products
+      .collection<ProductDoc>('products')
+      .updateOne({ _id: 'P-DP-901' }, { $set: { status: 'SUSPENDED' } });
+    const before = await stored(flowId);
+    const refused = await reviewer(APPROVE, { flowId, expectedVersion: submitted.version });
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual([
+      expect.objectContaining({ code: 'UNSELLABLE_PURCHASE', stepId: 'buy' }),
+    ]);
+    expect(await stored(flowId)).toEqual(before);
+    expect(errorCodes(await young(OPEN_READ, { key: 'review-off-sale' }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('publishes once for two approvals at once: the other is refused, and one publication is audited', async () => {
+    const flowId = await signingDraft('review-race');
+    const submitted = (await ok(builder(SUBMIT, { flowId }))).productsWorkflow;
+    const answers = await Promise.all(
+      [reviewer, dan, eve].map((who) => who(APPROVE, { flowId, expectedVersion: submitted.version })),
+    );
+    const published = answers.filter((answer) => !answer.errors);
+    expect(published).toHaveLength(1);
+    expect(published[0]!.data!.productsWorkflow).toMatchObject({
+      status: 'PUBLISHED',
+      version: submitted.version + 1,
+    });
+    for (const answer of answers.filter((candidate) => candidate.errors))
+      expect(['CONFLICT', 'FAILED_PRECONDITION']).toContain(errorCodes(answer)[0]);
+    expect((await audited(flowId)).filter((entry) => entry.action === 'approveFlow')).toHaveLength(1);
+    expect((await stored(flowId))!.revision).toBe(submitted.version + 1);
   });
 });
 
@@ -600,7 +859,7 @@ describe('the pages a flow shows', () => {
     expect(await problems(flowId)).toEqual(['UNKNOWN_PAGE@intro']);
     const before = await storedState(hub.connections);
     const started = performance.now();
-    const refused = await builder(PUBLISH, { flowId });
+    const refused = await builder(SUBMIT, { flowId });
     expect(performance.now() - started).toBeLessThan(800);
     expect(refused.status).toBe(200);
     expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
@@ -644,7 +903,7 @@ describe('the benefits a flow claims', () => {
     expect(await problems(await claimingFlow('claim-bought', 'B-PTS-COFFEE'))).toEqual([
       'UNKNOWN_BENEFIT@claim',
     ]);
-    const refused = await builder(PUBLISH, { flowId: 'SF-claim-nothing-v1' });
+    const refused = await builder(SUBMIT, { flowId: 'SF-claim-nothing-v1' });
     expect(refused.errors?.[0]?.extensions?.problems).toEqual([
       expect.objectContaining({ code: 'UNKNOWN_BENEFIT', stepId: 'claim' }),
     ]);

@@ -29,15 +29,16 @@ export interface Operator {
   id: string;
 }
 
-export type ProductsTargetType = 'BUNDLE';
+export type ProductsTargetType = 'BUNDLE' | 'FLOW';
 
 export interface ProductsWorkflowOutcome {
   type: ProductsTargetType;
   id: string;
-  /** The status of what the step acted on: the bundle, or its pending revision. */
+  /** The status of what the step acted on: the bundle, its pending revision, or the flow version. */
   status: ContentStatus;
   /** Whether a published version is offered to members after the step. */
   live: boolean;
+  /** The bundle's version, or the flow version's revision, after the step: what the next step names. */
   version: number;
 }
 

@@ -28,7 +28,8 @@ import {
   createServiceFlow,
   disconnectSteps,
   editDraft,
-  publishFlow,
+  flowReviewStep,
+  flowWorkflowStep,
   removeStep,
   retireFlow,
   setStart,
@@ -53,6 +54,7 @@ import { BundleInputs, SuitabilityInputs } from './domain/member';
 import { rankForMember, rankingTags, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
 import type { BundleDoc } from './models/bundle';
+import { lastEditorOf, type ServiceFlowDoc } from './models/service-flow';
 import { PRODUCT_ID_PATTERN, type ProductDoc, type ProductPageFilter } from './models/product';
 
 const MAX_PAGE = 100;
@@ -63,6 +65,21 @@ function builder(ctx: ProductsContext): Builder {
 }
 
 const operator = (ctx: ProductsContext): Operator => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
+
+/** Who takes a step of a flow version's review: a builder submits it, only an operator approves or rejects it. */
+const flowReviewer = (ctx: ProductsContext, action: WorkflowAction): Builder =>
+  action === 'submit' ? builder(ctx) : { id: operator(ctx).id, requestId: ctx.requestId };
+
+/**
+ * A flow version's field for builders and operators only: which member of staff did what is not the channels'. Null
+ * when a version stored before the field was has none.
+ */
+const staffOnly =
+  <K extends keyof ServiceFlowDoc>(field: K) =>
+  (flow: ServiceFlowDoc, _args: unknown, ctx: ProductsContext): NonNullable<ServiceFlowDoc[K]> | null => {
+    builder(ctx);
+    return flow[field] ?? null;
+  };
 
 /** A bundle's field for operators only: how it is targeted and approved is the bank's, not the members'. */
 const operatorOnly =
@@ -93,8 +110,8 @@ function runContext(ctx: ProductsContext): RunContext {
 
 async function flowVersion(ctx: ProductsContext, key: string, version: number) {
   const flow = await ctx.repos.flows.version(key, version);
-  // Drafts are the builders' business; channels see published and retired versions only.
-  if (!flow || (flow.status === 'DRAFT' && !isBuilder(ctx)))
+  // Drafts and versions in review are the builders' business; channels see published and retired versions only.
+  if (!flow || ((flow.status === 'DRAFT' || flow.status === 'IN_REVIEW') && !isBuilder(ctx)))
     throw notFound('flow version', `${key} v${version}`);
   return flow;
 }
@@ -160,9 +177,9 @@ export const resolvers: Resolvers = {
       builder(ctx);
       return ctx.repos.flows.versions(key);
     },
-    serviceFlows: (_parent, _args, ctx) => {
+    serviceFlows: (_parent, { awaitingReview }, ctx) => {
       builder(ctx);
-      return ctx.repos.flows.newestVersions();
+      return awaitingReview ? ctx.repos.flows.inReview() : ctx.repos.flows.newestVersions();
     },
     diffServiceFlows: async (_parent, { key, fromVersion, toVersion }, ctx) => {
       builder(ctx);
@@ -212,15 +229,20 @@ export const resolvers: Resolvers = {
     createBundle: (_parent, { input }, ctx) => createBundle(ctx, operator(ctx), input),
     updateBundle: (_parent, { id, input, expectedVersion }, ctx) =>
       updateBundle(ctx, operator(ctx), id, input, expectedVersion ?? null),
-    productsWorkflow: (_parent, { id, step, reason, expectedVersion }, ctx) =>
-      bundleWorkflowStep(
-        ctx,
-        operator(ctx),
-        id,
-        step.toLowerCase() as WorkflowAction,
-        reason ?? null,
-        expectedVersion ?? null,
-      ),
+    productsWorkflow: (_parent, { type, id, step, reason, expectedVersion }, ctx) => {
+      const action = step.toLowerCase() as WorkflowAction;
+      return type === 'FLOW'
+        ? flowWorkflowStep(
+            ctx.repos,
+            flowReviewer(ctx, action),
+            id,
+            action,
+            referencesFor(ctx),
+            reason ?? null,
+            expectedVersion ?? null,
+          )
+        : bundleWorkflowStep(ctx, operator(ctx), id, action, reason ?? null, expectedVersion ?? null);
+    },
     createServiceFlow: (_parent, { key, name }, ctx) => createServiceFlow(ctx.repos, builder(ctx), key, name),
     createFlowDraft: (_parent, { key }, ctx) => createFlowDraft(ctx.repos, builder(ctx), key),
     addFlowStep: (_parent, { flowId, step }, ctx) =>
@@ -241,8 +263,8 @@ export const resolvers: Resolvers = {
       editDraft(ctx.repos, builder(ctx), flowId, 'disconnectFlowSteps', disconnectSteps(from, to)),
     setFlowStart: (_parent, { flowId, stepId }, ctx) =>
       editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId)),
-    publishFlow: (_parent, { flowId }, ctx) =>
-      publishFlow(ctx.repos, builder(ctx), flowId, referencesFor(ctx)),
+    withdrawFlow: (_parent, { flowId }, ctx) =>
+      flowReviewStep(ctx.repos, builder(ctx), flowId, 'withdraw', referencesFor(ctx)),
     retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),
     startFlowSession: (_parent, { flowKey }, ctx) =>
       startSession(runContext(ctx), requireMember(ctx.identity), flowKey),
@@ -254,10 +276,14 @@ export const resolvers: Resolvers = {
     // A branch on an amount stored before branches named a currency reads as it runs: in the bank's.
     steps: (flow, _args, ctx) => withAmountCurrencies(flow.steps, ctx.bankCurrency),
     // Published versions are the channels' to read; which member of staff edited one last is not.
-    updatedBy: (flow, _args, ctx) => {
+    updatedBy: staffOnly('updatedBy'),
+    lastEditedBy: (flow, _args, ctx) => {
       builder(ctx);
-      return flow.updatedBy;
+      return lastEditorOf(flow);
     },
+    submittedBy: staffOnly('submittedBy'),
+    approvedBy: staffOnly('approvedBy'),
+    rejection: staffOnly('rejection'),
   },
   FlowSession: {
     id: (session) => session._id,

@@ -13,6 +13,7 @@ import {
 import { stepsOnCycles, validateFlow, type FlowProblemCode } from '../src/flows/validation';
 import { flowCompletedEvent } from '../src/flows/completion-event';
 import { diffFlows } from '../src/flows/diff';
+import { reviewStep, type FlowReviewAction } from '../src/flows/review';
 import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
 import { PURCHASE_AMOUNT_CEILING, maxPurchaseOf } from '../src/domain/purchase-limit';
@@ -20,6 +21,7 @@ import { amountRefusal, saleRefusal } from '../src/flows/sale';
 import { consentRefusal } from '../src/flows/consent';
 import type { RiskLevel } from '../src/domain/suitability';
 import type { Channel } from '../src/models/product';
+import type { FlowStatus, ServiceFlowDoc } from '../src/models/service-flow';
 import { PRODUCTS } from '../src/seed';
 import { BUNDLES } from '../src/seed-bundles';
 import { FLOWS } from '../src/seed-flows';
@@ -744,6 +746,97 @@ describe('diffFlows', () => {
       removedSteps: ['disclose'],
       changedSteps: ['select'],
       startChanged: false,
+    });
+  });
+});
+
+describe('reviewStep', () => {
+  const NOW = new Date('2026-03-01T00:00:00Z');
+  const draft: ServiceFlowDoc = {
+    ...buyWealth,
+    status: 'DRAFT',
+    lastEditedBy: 'builder.bea',
+    updatedBy: 'builder.bea',
+  };
+  const submitted: ServiceFlowDoc = { ...draft, status: 'IN_REVIEW', submittedBy: 'ops.sam' };
+
+  it('submits a draft, recording its submitter and last editor and clearing a past rejection', () => {
+    const rejected = { ...draft, rejection: { reason: 'no', rejectedBy: 'ops.bob', rejectedAt: NOW } };
+    expect(reviewStep(rejected, 'submit', 'ops.sam', NOW, null)).toEqual({
+      ok: true,
+      set: {
+        status: 'IN_REVIEW',
+        submittedBy: 'ops.sam',
+        lastEditedBy: 'builder.bea',
+        rejection: null,
+        updatedBy: 'ops.sam',
+        updatedAt: NOW,
+      },
+    });
+  });
+
+  it('takes the last editor of a version stored before it recorded one from whoever changed it last', () => {
+    const { lastEditedBy: _dropped, ...stored } = draft;
+    const step = reviewStep({ ...stored, updatedBy: 'builder.old' }, 'submit', 'ops.sam', NOW, null);
+    expect(step).toMatchObject({ ok: true, set: { lastEditedBy: 'builder.old' } });
+  });
+
+  it('lets only a third person approve: never the submitter, never the last editor', () => {
+    for (const own of ['ops.sam', 'builder.bea'])
+      expect(reviewStep(submitted, 'approve', own, NOW, null)).toMatchObject({
+        ok: false,
+        code: 'FORBIDDEN',
+      });
+    expect(reviewStep(submitted, 'approve', 'ops.bob', NOW, null)).toEqual({
+      ok: true,
+      set: {
+        status: 'PUBLISHED',
+        approvedBy: 'ops.bob',
+        publishedAt: NOW,
+        updatedBy: 'ops.bob',
+        updatedAt: NOW,
+      },
+    });
+  });
+
+  it('rejects with the reason, trimmed, back to draft; without one BAD_USER_INPUT', () => {
+    expect(reviewStep(submitted, 'reject', 'ops.bob', NOW, '  the amount branch is wrong ')).toEqual({
+      ok: true,
+      set: {
+        status: 'DRAFT',
+        submittedBy: null,
+        rejection: { reason: 'the amount branch is wrong', rejectedBy: 'ops.bob', rejectedAt: NOW },
+        updatedBy: 'ops.bob',
+        updatedAt: NOW,
+      },
+    });
+    for (const reason of [null, '  ', 'x'.repeat(501)])
+      expect(() => reviewStep(submitted, 'reject', 'ops.bob', NOW, reason)).toThrow(
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+      );
+  });
+
+  it('withdraws a version in review back to draft', () => {
+    expect(reviewStep(submitted, 'withdraw', 'builder.bea', NOW, null)).toMatchObject({
+      ok: true,
+      set: { status: 'DRAFT', submittedBy: null },
+    });
+  });
+
+  it.each<[FlowReviewAction, string]>([
+    ['submit', 'IN_REVIEW'],
+    ['submit', 'PUBLISHED'],
+    ['approve', 'DRAFT'],
+    ['approve', 'PUBLISHED'],
+    ['approve', 'RETIRED'],
+    ['reject', 'DRAFT'],
+    ['withdraw', 'PUBLISHED'],
+  ])('refuses to %s a version that is %s', (action, status) => {
+    const flow = { ...submitted, status: status as FlowStatus };
+    expect(reviewStep(flow, action, 'ops.carol', NOW, 'why')).toMatchObject({
+      ok: false,
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringContaining(status),
     });
   });
 });

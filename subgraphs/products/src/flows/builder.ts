@@ -1,6 +1,19 @@
-// The builder API's use cases: compose a flow version step by step, validate it, publish it. Drafts change under
-// a compare-and-set on their revision; a published version is never changed again — editing starts a new draft.
-import { ErrorCode, badInput, checked, conflict, hubError, notFound, requiredText } from '@bank-hub/shared';
+// The builder API's use cases: compose a flow version step by step, validate it, submit it for a second person's
+// approval, which publishes it. Drafts change under a compare-and-set on their revision; a version in review is not
+// edited, and a published version is never changed again — editing starts a new draft.
+import {
+  ErrorCode,
+  badInput,
+  checkStepVersion,
+  checked,
+  conflict,
+  hubError,
+  notFound,
+  requiredText,
+  type ContentStatus,
+  type WorkflowAction,
+} from '@bank-hub/shared';
+import type { ProductsWorkflowOutcome } from '../bundle-operations';
 import type { RiskLevel } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { ProductType } from '../models/product';
@@ -13,6 +26,7 @@ import {
   type FlowStep,
   type InputMapping,
 } from './flow';
+import { reviewStep, type FlowReviewAction } from './review';
 import { FLOW_CHANNEL } from './sale';
 import {
   claimedBenefitIds,
@@ -191,6 +205,10 @@ export async function createServiceFlow(
     updatedBy: builder.id,
     updatedAt: new Date(),
     publishedAt: null,
+    lastEditedBy: builder.id,
+    submittedBy: null,
+    approvedBy: null,
+    rejection: null,
   };
   if (!(await repos.flows.tryInsert(flow))) throw conflict(`a flow ${key} exists already`, { field: 'key' });
   await record(repos, builder, 'createServiceFlow', null, flow);
@@ -205,6 +223,13 @@ export async function createFlowDraft(
   const latest = await repos.flows.newest(key);
   if (!latest) throw notFound('flow', key);
   if (latest.status === 'DRAFT') return latest;
+  // One version of a flow is worked on at a time: the one in review is withdrawn or rejected to be changed.
+  if (latest.status === 'IN_REVIEW')
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `version ${latest.version} of ${key} is IN_REVIEW; withdraw it (withdrawFlow) to change it, or await the review`,
+      { status: latest.status },
+    );
   const draft: ServiceFlowDoc = {
     ...latest,
     _id: versionId(key, latest.version + 1),
@@ -214,6 +239,10 @@ export async function createFlowDraft(
     updatedBy: builder.id,
     updatedAt: new Date(),
     publishedAt: null,
+    lastEditedBy: builder.id,
+    submittedBy: null,
+    approvedBy: null,
+    rejection: null,
   };
   // Two builders starting a draft at once: the unique (key, version) index lets one win; both get that draft.
   if (!(await repos.flows.tryInsert(draft))) return (await repos.flows.findById(draft._id))!;
@@ -224,10 +253,18 @@ export async function createFlowDraft(
 async function draftOrFail(repos: ProductsRepositories, flowId: string): Promise<ServiceFlowDoc> {
   const flow = await repos.flows.findById(flowId);
   if (!flow) throw notFound('flow version', flowId);
+  if (flow.status === 'IN_REVIEW')
+    throw hubError(
+      ErrorCode.FAILED_PRECONDITION,
+      `version ${flow.version} of ${flow.key} is IN_REVIEW and cannot change while it is reviewed; withdraw it ` +
+        '(withdrawFlow) or have it rejected to edit it again',
+      { status: flow.status },
+    );
   if (flow.status !== 'DRAFT') {
     throw hubError(
       ErrorCode.FAILED_PRECONDITION,
       `version ${flow.version} of ${flow.key} is ${flow.status} and cannot change; start a draft with createFlowDraft`,
+      { status: flow.status },
     );
   }
   return flow;
@@ -252,6 +289,7 @@ export async function editDraft(
   const after = await repos.flows.updateIf(flowId, before, {
     ...changed,
     updatedBy: builder.id,
+    lastEditedBy: builder.id,
     updatedAt: new Date(),
   });
   if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
@@ -377,41 +415,94 @@ export async function validateVersion(
   });
 }
 
-export async function publishFlow(
+/** Refuses with every problem a version that would not be valid against the catalogue as it is now. */
+async function checkValid(
   repos: ProductsRepositories,
-  builder: Builder,
-  flowId: string,
+  flow: ServiceFlowDoc,
   references: FlowReferences,
-): Promise<ServiceFlowDoc> {
-  const before = await draftOrFail(repos, flowId);
-  const problems = await validateVersion(repos, before, references);
-  if (problems.length > 0) {
+  action: 'submit' | 'approve',
+): Promise<void> {
+  const problems = await validateVersion(repos, flow, references);
+  const done = action === 'submit' ? 'submitted' : 'approved';
+  if (problems.length > 0)
     throw hubError(
       ErrorCode.FAILED_PRECONDITION,
-      `the flow has ${problems.length} problem(s); fix them before publishing`,
+      `the flow has ${problems.length} problem(s) as the catalogue is now; fix them before it is ${done}`,
       { problems },
     );
-  }
+}
+
+/**
+ * Moves a flow version one step of its review (review.ts), audited with the version before and after. Submitting and
+ * approving validate it first, approving against the catalogue as it is then (a product withdrawn since the submission
+ * blocks it). Approving requires the revision reviewed (`expectedRevision`: VERSION_REQUIRED without it, CONFLICT if it
+ * moved); it publishes the version and retires the one it replaces, under a compare-and-set on the revision, so two
+ * approvals at once publish it once.
+ */
+export async function flowReviewStep(
+  repos: ProductsRepositories,
+  actor: Builder,
+  flowId: string,
+  action: FlowReviewAction,
+  references: FlowReferences,
+  {
+    reason = null,
+    expectedRevision = null,
+  }: { reason?: string | null; expectedRevision?: number | null } = {},
+): Promise<ServiceFlowDoc> {
+  const before = await repos.flows.findById(flowId);
+  if (!before) throw notFound('flow version', flowId);
+  if (action !== 'withdraw')
+    checkStepVersion('flow version', { _id: before._id, version: before.revision }, action, expectedRevision);
   const now = new Date();
-  const after = await repos.flows.updateIf(flowId, before, {
-    status: 'PUBLISHED',
-    publishedAt: now,
-    updatedBy: builder.id,
-    updatedAt: now,
-  });
+  const moved = reviewStep(before, action, actor.id, now, reason);
+  if (!moved.ok) throw hubError(moved.code, moved.message, { status: before.status });
+  if (action === 'submit' || action === 'approve') await checkValid(repos, before, references, action);
+  const after = await repos.flows.updateIf(flowId, before, moved.set);
   if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
+  if (action !== 'approve') {
+    await record(repos, actor, `${action}Flow`, before, after);
+    return after;
+  }
   const superseded = (await repos.flows.versions(after.key)).filter(
     (version) => version.status === 'PUBLISHED' && version._id !== after._id,
   );
   await repos.flows.retireOthers(after.key, after._id);
-  await record(repos, builder, 'publishFlow', before, after);
+  await record(repos, actor, 'approveFlow', before, after);
   // The versions this one replaces are retired by the same act, and audited as such.
   await Promise.all(
     superseded.map((version) =>
-      record(repos, builder, 'retireFlow (superseded)', version, { ...version, status: 'RETIRED' }),
+      record(repos, actor, 'retireFlow (superseded)', version, { ...version, status: 'RETIRED' }),
     ),
   );
   return after;
+}
+
+/**
+ * A flow version's step in the products workflow (productsWorkflow with type FLOW): SUBMIT, APPROVE and REJECT of its
+ * review. A version is retired with retireFlow, not archived: ARCHIVE is BAD_USER_INPUT. `version` is the version's
+ * revision, as `expectedVersion` names it.
+ */
+export async function flowWorkflowStep(
+  repos: ProductsRepositories,
+  actor: Builder,
+  flowId: string,
+  action: WorkflowAction,
+  references: FlowReferences,
+  reason: string | null,
+  expectedRevision: number | null,
+): Promise<ProductsWorkflowOutcome> {
+  if (action === 'archive')
+    throw badInput('a flow version is not archived: retire a published one with retireFlow', 'step');
+  const after = await flowReviewStep(repos, actor, flowId, action, references, { reason, expectedRevision });
+  const live = after.status === 'PUBLISHED' || (await repos.flows.newest(after.key, 'PUBLISHED')) !== null;
+  return {
+    type: 'FLOW',
+    id: after._id,
+    status: after.status as ContentStatus,
+    live,
+    version: after.revision,
+  };
 }
 
 export async function retireFlow(

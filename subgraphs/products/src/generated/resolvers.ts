@@ -333,6 +333,17 @@ export type FlowProblemCode =
   /** A CONFIRM_PURCHASE step buys a fixed product the mini-program does not sell (unknown, not on sale, not on MINI_PROGRAM), or a fixed amount it never takes (not positive whole cents, below the minimum, above the maximum per purchase). */
   | 'UNSELLABLE_PURCHASE';
 
+/** Why a reviewer sent a flow version back to draft. */
+export type FlowRejection = {
+  __typename?: 'FlowRejection';
+  /** The reviewer's reason. */
+  reason: Scalars['String']['output'];
+  /** When it was rejected. */
+  rejectedAt: Scalars['DateTime']['output'];
+  /** The reviewer. */
+  rejectedBy: Scalars['String']['output'];
+};
+
 /** A member walking a flow in a mini-program. */
 export type FlowSession = {
   __typename?: 'FlowSession';
@@ -365,7 +376,12 @@ export type FlowSessionStatus =
 export type FlowStatus =
   /** Being built; editable. */
   | 'DRAFT'
-  /** Live and immutable; channels run the latest published version. */
+  /**
+   * Submitted for a second person's approval; not editable until withdrawn (withdrawFlow) or rejected, and never run
+   * by members until approved.
+   */
+  | 'IN_REVIEW'
+  /** Approved by a second person: live and immutable; channels run the latest published version. */
   | 'PUBLISHED'
   /** Withdrawn; no new sessions. */
   | 'RETIRED';
@@ -531,19 +547,22 @@ export type Mutation = {
   connectFlowSteps: ServiceFlow;
   /** Designs a bundle as a DRAFT. Operator scope; audited. */
   createBundle: Bundle;
-  /** Starts a new DRAFT version from the latest version of a flow (or returns the open draft). Builder or operator scope. */
+  /**
+   * Starts a new DRAFT version from the latest version of a flow (or returns the open draft; FAILED_PRECONDITION while
+   * a version is in review). Builder or operator scope.
+   */
   createFlowDraft: ServiceFlow;
   /** Creates version 1 of a new flow as an empty DRAFT. Builder or operator scope. */
   createServiceFlow: ServiceFlow;
   /** Removes the edge from → to. Builder or operator scope. */
   disconnectFlowSteps: ServiceFlow;
   /**
-   * Moves a bundle one workflow step. Approving checks its products, rule codes and benefits again (FAILED_PRECONDITION
-   * when one no longer holds). Operator scope; four eyes (the last editor approving is FORBIDDEN); audited.
+   * Moves a bundle, or a service flow version, one workflow step. Approving checks its products, rule codes and benefits
+   * again (FAILED_PRECONDITION when one no longer holds), a flow's validation as the catalogue is then (with every
+   * problem); approving a flow publishes it and retires the version it replaces. Operator scope (submitting a flow:
+   * builder or operator); four eyes (the last editor approving is FORBIDDEN, so is a flow's submitter); audited.
    */
   productsWorkflow: ProductsWorkflowResult;
-  /** Publishes a valid draft (refused with every problem when invalid); the previous published version is retired. Builder or operator scope. */
-  publishFlow: ServiceFlow;
   /** Removes a step of a draft and every edge to it. Builder or operator scope. */
   removeFlowStep: ServiceFlow;
   /** Retires a published version: no new sessions. Builder or operator scope. */
@@ -562,6 +581,11 @@ export type Mutation = {
   updateBundle: Bundle;
   /** Replaces a step of a draft, keeping its edges. Builder or operator scope. */
   updateFlowStep: ServiceFlow;
+  /**
+   * Takes a version in review back to DRAFT, to edit it: no longer awaiting approval. Builder or operator scope;
+   * audited.
+   */
+  withdrawFlow: ServiceFlow;
 };
 
 export type MutationAddFlowStepArgs = {
@@ -611,10 +635,6 @@ export type MutationProductsWorkflowArgs = {
   type: ProductsTargetType;
 };
 
-export type MutationPublishFlowArgs = {
-  flowId: Scalars['ID']['input'];
-};
-
 export type MutationRemoveFlowStepArgs = {
   flowId: Scalars['ID']['input'];
   stepId: Scalars['String']['input'];
@@ -642,6 +662,10 @@ export type MutationUpdateBundleArgs = {
 export type MutationUpdateFlowStepArgs = {
   flowId: Scalars['ID']['input'];
   step: FlowStepInput;
+};
+
+export type MutationWithdrawFlowArgs = {
+  flowId: Scalars['ID']['input'];
 };
 
 /** Cursor pagination state. */
@@ -766,7 +790,13 @@ export type ProductType =
 /** What a products workflow step acts on. */
 export type ProductsTargetType =
   /** A bundle. */
-  'BUNDLE';
+  | 'BUNDLE'
+  /**
+   * A version of a service flow (its `id`): SUBMIT (builder or operator scope), APPROVE and REJECT (operator scope) of
+   * its review; `expectedVersion` names its `revision`. ARCHIVE is BAD_USER_INPUT: a published version is retired with
+   * retireFlow.
+   */
+  | 'FLOW';
 
 /** What a workflow step did. */
 export type ProductsWorkflowResult = {
@@ -775,11 +805,11 @@ export type ProductsWorkflowResult = {
   id: Scalars['ID']['output'];
   /** Whether a published version is offered to members after the step. */
   live: Scalars['Boolean']['output'];
-  /** Its status (or its pending revision's) after the step. */
+  /** Its status (or its pending revision's) after the step; a flow version's FlowStatus by the same name. */
   status: ContentStatus;
   /** What was acted on. */
   type: ProductsTargetType;
-  /** Its version after the step. */
+  /** Its version after the step (a flow version's revision): what the next step names as expectedVersion. */
   version: Scalars['Int']['output'];
 };
 
@@ -816,7 +846,7 @@ export type Query = {
   serviceCatalog: Array<ServiceDefinition>;
   /**
    * A flow by key: the latest published version, or the given version (published and retired ones for everyone,
-   * drafts for builders and operators only). NOT_FOUND if there is none.
+   * drafts and versions in review for builders and operators only). NOT_FOUND if there is none.
    */
   serviceFlow?: Maybe<ServiceFlow>;
   /** Every version of a flow, newest first. Builder or operator scope. */
@@ -886,6 +916,10 @@ export type QueryServiceFlowVersionsArgs = {
   key: Scalars['String']['input'];
 };
 
+export type QueryServiceFlowsArgs = {
+  awaitingReview?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 export type QuerySuitableProductsArgs = {
   affinityKeys: Array<Scalars['String']['input']>;
   channel?: InputMaybe<Channel>;
@@ -947,23 +981,39 @@ export type ServiceField = {
   type: ServiceValueType;
 };
 
-/** A version of a service flow (服务流程) for mini-programs. */
+/**
+ * A version of a service flow (服务流程) for mini-programs. A builder composes a draft and submits it
+ * (productsWorkflow, type FLOW); a second person with operator scope approves it, which publishes it.
+ */
 export type ServiceFlow = {
   __typename?: 'ServiceFlow';
+  /** The operator who approved it, publishing it. Builder or operator scope. */
+  approvedBy?: Maybe<Scalars['String']['output']>;
   /** Version id. */
   id: Scalars['ID']['output'];
   /** Flow key, shared by all versions. */
   key: Scalars['String']['output'];
+  /** Who last created or edited its steps (never its approver). Builder or operator scope, as updatedBy. */
+  lastEditedBy?: Maybe<Scalars['String']['output']>;
   /** Display name. */
   name: Scalars['String']['output'];
   /** When it was published. */
   publishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why a reviewer last sent it back to draft; null once it is submitted again. Builder or operator scope. */
+  rejection?: Maybe<FlowRejection>;
+  /**
+   * Bumped by every change to the version (an edit, a review step): the compare-and-set revision an approver names as
+   * productsWorkflow's expectedVersion, so that nothing they did not review is published.
+   */
+  revision: Scalars['Int']['output'];
   /** The first step. */
   startStepId?: Maybe<Scalars['String']['output']>;
-  /** Draft, published or retired. */
+  /** Draft, in review, published or retired. */
   status: FlowStatus;
   /** The steps. */
   steps: Array<FlowStep>;
+  /** Who submitted it for review, while in review and once published (never its approver). Builder or operator scope. */
+  submittedBy?: Maybe<Scalars['String']['output']>;
   /** When it last changed. */
   updatedAt: Scalars['DateTime']['output'];
   /** Who last changed it. Builder or operator scope: null with FORBIDDEN for a member, the rest of the flow still served. */
@@ -1181,6 +1231,7 @@ export type ResolversTypes = ResolversObject<{
   FlowDiff: ResolverTypeWrapper<FlowDiff>;
   FlowProblem: ResolverTypeWrapper<FlowProblemModel>;
   FlowProblemCode: FlowProblemCode;
+  FlowRejection: ResolverTypeWrapper<FlowRejection>;
   FlowSession: ResolverTypeWrapper<FlowSessionDoc>;
   FlowSessionStatus: FlowSessionStatus;
   FlowStatus: FlowStatus;
@@ -1246,6 +1297,7 @@ export type ResolversParentTypes = ResolversObject<{
   FlowConditionInput: FlowConditionInput;
   FlowDiff: FlowDiff;
   FlowProblem: FlowProblemModel;
+  FlowRejection: FlowRejection;
   FlowSession: FlowSessionDoc;
   FlowStep: FlowStepModel;
   FlowStepInput: FlowStepInput;
@@ -1389,6 +1441,15 @@ export type FlowProblemResolvers<
   stepId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type FlowRejectionResolvers<
+  ContextType = ProductsContext,
+  ParentType extends ResolversParentTypes['FlowRejection'] = ResolversParentTypes['FlowRejection'],
+> = ResolversObject<{
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rejectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  rejectedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type FlowSessionResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['FlowSession'] = ResolversParentTypes['FlowSession'],
@@ -1521,12 +1582,6 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationProductsWorkflowArgs, 'id' | 'step' | 'type'>
   >;
-  publishFlow?: Resolver<
-    ResolversTypes['ServiceFlow'],
-    ParentType,
-    ContextType,
-    RequireFields<MutationPublishFlowArgs, 'flowId'>
-  >;
   removeFlowStep?: Resolver<
     ResolversTypes['ServiceFlow'],
     ParentType,
@@ -1562,6 +1617,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationUpdateFlowStepArgs, 'flowId' | 'step'>
+  >;
+  withdrawFlow?: Resolver<
+    ResolversTypes['ServiceFlow'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationWithdrawFlowArgs, 'flowId'>
   >;
 }>;
 
@@ -1706,7 +1767,12 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryServiceFlowVersionsArgs, 'key'>
   >;
-  serviceFlows?: Resolver<Array<ResolversTypes['ServiceFlow']>, ParentType, ContextType>;
+  serviceFlows?: Resolver<
+    Array<ResolversTypes['ServiceFlow']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryServiceFlowsArgs, 'awaitingReview'>
+  >;
   suitableProducts?: Resolver<
     Maybe<Array<ResolversTypes['SuitableProduct']>>,
     ParentType,
@@ -1748,13 +1814,18 @@ export type ServiceFlowResolvers<
   ContextType = ProductsContext,
   ParentType extends ResolversParentTypes['ServiceFlow'] = ResolversParentTypes['ServiceFlow'],
 > = ResolversObject<{
+  approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  rejection?: Resolver<Maybe<ResolversTypes['FlowRejection']>, ParentType, ContextType>;
+  revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startStepId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['FlowStatus'], ParentType, ContextType>;
   steps?: Resolver<Array<ResolversTypes['FlowStep']>, ParentType, ContextType>;
+  submittedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   updatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1787,6 +1858,7 @@ export type Resolvers<ContextType = ProductsContext> = ResolversObject<{
   FlowCondition?: FlowConditionResolvers<ContextType>;
   FlowDiff?: FlowDiffResolvers<ContextType>;
   FlowProblem?: FlowProblemResolvers<ContextType>;
+  FlowRejection?: FlowRejectionResolvers<ContextType>;
   FlowSession?: FlowSessionResolvers<ContextType>;
   FlowStep?: FlowStepResolvers<ContextType>;
   FlowTransition?: FlowTransitionResolvers<ContextType>;

@@ -2,7 +2,14 @@
 import { Schema, type Model } from 'mongoose';
 import type { FlowStep } from '../flows/flow';
 
-export type FlowStatus = 'DRAFT' | 'PUBLISHED' | 'RETIRED';
+export type FlowStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'RETIRED';
+
+/** Why a reviewer sent a version back to draft. */
+export interface FlowRejection {
+  reason: string;
+  rejectedBy: string;
+  rejectedAt: Date;
+}
 
 export interface ServiceFlowDoc {
   _id: string;
@@ -17,7 +24,19 @@ export interface ServiceFlowDoc {
   updatedBy: string;
   updatedAt: Date;
   publishedAt: Date | null;
+  // The four-eyes review; versions stored before it have none of these (lastEditorOf reads updatedBy for them).
+  /** Who last created or changed its steps: never its approver. */
+  lastEditedBy?: string;
+  /** Who submitted it for review, while in review and once published; never its approver. */
+  submittedBy?: string | null;
+  /** The operator who approved (published) it. */
+  approvedBy?: string | null;
+  /** Why it was last sent back to draft; cleared when it is submitted again. */
+  rejection?: FlowRejection | null;
 }
+
+/** Who last edited a version: its lastEditedBy, or, stored before versions recorded it, whoever last changed it. */
+export const lastEditorOf = (flow: ServiceFlowDoc): string => flow.lastEditedBy ?? flow.updatedBy;
 
 export const serviceFlowSchema = new Schema<ServiceFlowDoc>(
   {
@@ -32,6 +51,10 @@ export const serviceFlowSchema = new Schema<ServiceFlowDoc>(
     updatedBy: { type: String, required: true },
     updatedAt: { type: Date, required: true },
     publishedAt: { type: Date, default: null },
+    lastEditedBy: { type: String },
+    submittedBy: { type: String, default: null },
+    approvedBy: { type: String, default: null },
+    rejection: { type: Schema.Types.Mixed, default: null },
   },
   { collection: 'service_flows', versionKey: false, minimize: false },
 );
@@ -77,6 +100,11 @@ export class ServiceFlowRepository {
   async newestVersions(): Promise<ServiceFlowDoc[]> {
     const all = await this.model.find().sort({ key: 1, version: -1 }).lean<ServiceFlowDoc[]>().exec();
     return all.filter((flow, index) => all[index - 1]?.key !== flow.key);
+  }
+
+  /** The versions waiting for a second person's approval, oldest submission first. */
+  inReview(): Promise<ServiceFlowDoc[]> {
+    return this.model.find({ status: 'IN_REVIEW' }).sort({ updatedAt: 1 }).lean<ServiceFlowDoc[]>().exec();
   }
 
   /** Inserts a new version; false when that key and version exist already (a concurrent draft won). */

@@ -1,6 +1,6 @@
 // Review queue: what waits for my approval — pages, creatives, hot topics, activities, benefits, templates, campaigns,
-// bundles — the change each one makes, and approve or reject. The four-eyes rule is visible: an operator's own edits
-// are listed for them to follow, with no Approve button.
+// bundles, service flow versions — the change each one makes, and approve or reject. The four-eyes rule is visible: an
+// operator's own edits (and flow versions they submitted) are listed for them to follow, with no Approve button.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { hubErrors } from '../../app/errors';
@@ -13,6 +13,7 @@ import {
   REVIEW_BUNDLES,
   REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
+  REVIEW_FLOWS,
   REVIEW_PAGES,
   REVIEW_TEMPLATES,
   REVIEW_TOPICS,
@@ -28,6 +29,7 @@ import {
   waitingBundle,
   waitingCampaign,
   waitingCreative,
+  waitingFlow,
   waitingPage,
   waitingTemplate,
   waitingTopic,
@@ -43,6 +45,7 @@ const LISTS = [
   REVIEW_TEMPLATES,
   REVIEW_CAMPAIGNS,
   REVIEW_BUNDLES,
+  REVIEW_FLOWS,
 ];
 /** After a step, every list on the screen is read again. */
 const AFTER_A_STEP = { refetchQueries: LISTS };
@@ -67,6 +70,7 @@ function useReviewQueue() {
   const templates = useQuery(REVIEW_TEMPLATES, READ);
   const campaigns = useQuery(REVIEW_CAMPAIGNS, READ);
   const bundles = useQuery(REVIEW_BUNDLES, READ);
+  const flows = useQuery(REVIEW_FLOWS, READ);
   const waiting = [
     ...(pages.data?.pages.edges ?? []).map((edge) => waitingPage(edge.node)),
     ...(creatives.data?.creatives.edges ?? []).map((edge) => waitingCreative(edge.node)),
@@ -76,6 +80,7 @@ function useReviewQueue() {
     ...(templates.data?.templates.edges ?? []).map((edge) => waitingTemplate(edge.node)),
     ...(campaigns.data?.campaigns.edges ?? []).map((edge) => waitingCampaign(edge.node)),
     ...(bundles.data?.bundles ?? []).map(waitingBundle),
+    ...(flows.data?.serviceFlows ?? []).map(waitingFlow),
   ].filter((item): item is Waiting => item !== null);
   const more = Boolean(
     pages.data?.pages.pageInfo.hasNextPage ||
@@ -91,11 +96,11 @@ function useReviewQueue() {
     { what: 'Pages, creatives and topics', error: pages.error ?? creatives.error ?? topics.error },
     { what: 'Activities and benefits', error: activities.error ?? benefits.error },
     { what: 'Templates and campaigns', error: templates.error ?? campaigns.error },
-    { what: 'Bundles', error: bundles.error },
+    { what: 'Bundles and service flows', error: bundles.error ?? flows.error },
   ].filter((failure) => failure.error);
   const readAgain = () =>
     Promise.all(
-      [pages, creatives, topics, activities, benefits, templates, campaigns, bundles].map((list) =>
+      [pages, creatives, topics, activities, benefits, templates, campaigns, bundles, flows].map((list) =>
         list.refetch(),
       ),
     ).catch(() => undefined);
@@ -126,9 +131,9 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
   return (
     <>
       <p className="hint">
-        Four eyes: pages, creatives, activities, benefits, templates, campaigns and bundles go live only when
-        an operator other than their last editor approves them. Your own edits are listed for you to follow,
-        not to approve.
+        Four eyes: pages, creatives, activities, benefits, templates, campaigns, bundles and service flows go
+        live only when an operator other than their last editor (or a flow's submitter) approves them. Your
+        own edits are listed for you to follow, not to approve.
       </p>
       {queue.failures.map((failure) => (
         <ErrorNotice key={failure.what} error={failure.error}>
@@ -167,7 +172,7 @@ function WaitingItem(props: { item: Waiting; operator: string; report: Report; r
   const [approve, approved] = useMutation(steps.approve, AFTER_A_STEP);
   const [reject, rejected] = useMutation(steps.reject, AFTER_A_STEP);
   const [reason, setReason] = useState('');
-  const mine = item.editedBy === operator;
+  const mine = item.editedBy === operator || item.submittedBy === operator;
   // One step at a time: an approval and a rejection sent together would race each other.
   const busy = approved.loading || rejected.loading;
   const error = approved.error ?? rejected.error;
@@ -184,6 +189,12 @@ function WaitingItem(props: { item: Waiting; operator: string; report: Report; r
         {kindOf(item.target.type)} · {item.where} ·{' '}
         {item.revision ? 'an edit of published content, which serves until this is approved' : 'new'} · edited
         by <b>{item.editedBy}</b>
+        {item.submittedBy && (
+          <>
+            {' '}
+            · submitted by <b>{item.submittedBy}</b>
+          </>
+        )}
       </p>
       {item.note && <p className="notice experiment">{item.note}</p>}
       <table className="diff">

@@ -1,6 +1,7 @@
 // What the review queue asks the hub: everything waiting for a second operator — content's pages, creatives and hot
-// topics, engagement's activities and benefits, messages' templates and campaigns, products' bundles — with workflow state and
-// pending revisions, and the workflow steps an approver takes, in each subgraph's own mutation.
+// topics, engagement's activities and benefits, messages' templates and campaigns, products' bundles and service flow
+// versions — with workflow state and pending revisions, and the workflow steps an approver takes, in each subgraph's
+// own mutation.
 import type { TypedDocumentNode } from '@apollo/client';
 import { document } from '../../app/document';
 
@@ -288,16 +289,58 @@ export const REVIEW_BUNDLES = document<{ bundles: BundleToReview[] }>(`
   }
 `);
 
+export interface FlowStepToReview {
+  id: string;
+  service: string;
+  title: string;
+  terminal: boolean;
+  inputs: { input: string; fromStep: string | null; fromOutput: string | null; constant: unknown }[];
+  next: {
+    to: string;
+    when: { step: string; output: string; op: string; value: unknown; currency: string | null } | null;
+  }[];
+}
+
+/** A service flow version in review: its steps are what goes live; its revision is what an approval names. */
+export interface FlowToReview {
+  id: string;
+  key: string;
+  name: string;
+  version: number;
+  status: string;
+  revision: number;
+  lastEditedBy: string;
+  submittedBy: string | null;
+  updatedAt: string;
+  startStepId: string | null;
+  steps: FlowStepToReview[];
+}
+
+/** Flow versions in review are few (one per flow at most): products answers them all. */
+export const REVIEW_FLOWS = document<{ serviceFlows: FlowToReview[] }>(`
+  query ConsoleReviewFlows {
+    serviceFlows(awaitingReview: true) {
+      id key name version status revision lastEditedBy submittedBy updatedAt startStepId
+      steps {
+        id service title terminal
+        inputs { input fromStep fromOutput constant }
+        next { to when { step output op value currency } }
+      }
+    }
+  }
+`);
+
 /** What an approver reviews, by the workflow that moves it: content's, engagement's, messages' or products'. */
 export type ReviewType =
-  'PAGE' | 'CREATIVE' | 'TOPIC' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN' | 'BUNDLE';
+  'PAGE' | 'CREATIVE' | 'TOPIC' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN' | 'BUNDLE' | 'FLOW';
 
 // A type, not an interface: it is the steps' variables, which Apollo types as a record.
 export type Target = {
   type: ReviewType;
   id: string;
   /**
-   * The version on the operator's screen: a step on content changed since is refused (CONFLICT), not taken. Approving
+   * The version on the operator's screen (a flow version's revision): a step on content changed since is refused
+   * (CONFLICT), not taken. Approving
    * requires it (the approve documents declare it non-null), so nothing is approved that the approver has not seen.
    */
   expectedVersion: number;
@@ -375,4 +418,5 @@ export const STEPS: Record<ReviewType, { approve: Approve; reject: Reject }> = {
   TEMPLATE: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },
   CAMPAIGN: { approve: APPROVE_MESSAGES, reject: REJECT_MESSAGES },
   BUNDLE: { approve: APPROVE_PRODUCTS, reject: REJECT_PRODUCTS },
+  FLOW: { approve: APPROVE_PRODUCTS, reject: REJECT_PRODUCTS },
 };

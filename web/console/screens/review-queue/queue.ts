@@ -1,13 +1,14 @@
 // What waits for approval, as the review queue lists it: content in review, or a pending revision of published content
 // in review, with the change to approve — the revision's changed fields, or every field of content never published.
 // Pages, creatives and hot topics (content), activities and benefits (engagement), templates and campaigns (messages), bundles
-// (products) alike.
+// and service flow versions (products) alike.
 import type {
   ActivityToReview,
   BenefitToReview,
   BundleToReview,
   CampaignToReview,
   CreativeToReview,
+  FlowToReview,
   PageToReview,
   Reviewable,
   ReviewType,
@@ -28,6 +29,8 @@ export interface Waiting {
   name: string;
   where: string;
   editedBy: string;
+  /** Who submitted it, where the workflow keeps that apart from its editor (a flow version): they approve it neither. */
+  submittedBy: string | null;
   updatedAt: string;
   /** True for an edit of published content (which keeps serving until approved), false for new content. */
   revision: boolean;
@@ -48,6 +51,7 @@ const NAMES: Record<ReviewType, string> = {
   TEMPLATE: 'Template',
   CAMPAIGN: 'Campaign',
   BUNDLE: 'Bundle',
+  FLOW: 'Flow',
 };
 
 /** What a target is, in words: "Campaign CMP-1". */
@@ -97,6 +101,7 @@ function waitingOf(
       name,
       where,
       editedBy: revision.lastEditedBy,
+      submittedBy: null,
       updatedAt: revision.updatedAt,
       revision: true,
       changes: revision.changes,
@@ -111,6 +116,7 @@ function waitingOf(
     name,
     where,
     editedBy: content.lastEditedBy,
+    submittedBy: null,
     updatedAt: content.updatedAt,
     revision: false,
     changes,
@@ -303,4 +309,31 @@ export function waitingBundle(bundle: BundleToReview): Waiting | null {
     `${productIds.length} products · from ${bundle.minTotalAmount} ${bundle.currency ?? ''}`.trimEnd(),
     { ...pick(bundle, BUNDLE_FIELDS), productIds },
   );
+}
+
+/**
+ * A flow version in review: its name, start and every step as it would run — the service, what it is fed (a product it
+ * buys, an amount) and where it leads — approved at the revision shown.
+ */
+export function waitingFlow(flow: FlowToReview): Waiting | null {
+  if (flow.status !== IN_REVIEW) return null;
+  const steps = flow.steps.map(({ id, ...step }) => ({ field: `step ${id}`, before: null, after: step }));
+  return {
+    target: { type: 'FLOW', id: flow.id, expectedVersion: flow.revision },
+    name: flow.name,
+    where: `${flow.key} · version ${flow.version}`,
+    editedBy: flow.lastEditedBy,
+    submittedBy: flow.submittedBy,
+    updatedAt: flow.updatedAt,
+    revision: false,
+    changes: [
+      { field: 'name', before: null, after: flow.name },
+      { field: 'startStepId', before: null, after: flow.startStepId },
+      ...steps,
+    ],
+    note:
+      flow.version > 1
+        ? `Approving publishes version ${flow.version}: mini-programs run it instead of any version of ${flow.key} published before.`
+        : null,
+  };
 }

@@ -1,10 +1,13 @@
 // Service flows: the flows mini-programs walk, one version drawn as a graph with the problems validateFlow reports
-// marked on its steps, and publishing a draft (publishFlow refuses one with problems).
+// marked on its steps, and submitting a draft for review (refused with its problems): a second operator approves it
+// in the review queue, which publishes it. A version in review can be withdrawn to change it.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { Done, ErrorNotice } from '../../app/Notice';
 import { FlowGraph } from './FlowGraph';
-import { PUBLISH_FLOW, SERVICE_FLOW, SERVICE_FLOWS, type FlowSummary } from './operations';
+import { SERVICE_FLOW, SERVICE_FLOWS, SUBMIT_FLOW, WITHDRAW_FLOW, type FlowSummary } from './operations';
+
+const AFTER_A_STEP = { refetchQueries: [SERVICE_FLOWS, SERVICE_FLOW] };
 
 export function ServiceFlowsScreen() {
   const flows = useQuery(SERVICE_FLOWS);
@@ -13,14 +16,17 @@ export function ServiceFlowsScreen() {
     variables: { key: chosen?.key ?? '', version: chosen?.version ?? 0, flowId: chosen?.id ?? '' },
     skip: !chosen,
   });
-  const [publish, published] = useMutation(PUBLISH_FLOW, {
-    refetchQueries: [SERVICE_FLOWS, SERVICE_FLOW],
-  });
+  const [submit, submitted] = useMutation(SUBMIT_FLOW, AFTER_A_STEP);
+  const [withdraw, withdrawn] = useMutation(WITHDRAW_FLOW, AFTER_A_STEP);
   const version = flow.data?.serviceFlow;
   const validation = flow.data?.validateFlow;
+  const busy = submitted.loading || withdrawn.loading;
+  // Refused, the flow may have changed since it was read (a builder's edit, another's step): read it again.
+  const readAgain = () => Promise.all([flows.refetch(), flow.refetch()]).catch(() => undefined);
   // Builders change drafts while an operator looks: picking a flow, even the one shown, reads it again.
   const pick = (summary: FlowSummary) => {
-    published.reset();
+    submitted.reset();
+    withdrawn.reset();
     if (chosen?.id === summary.id) void flow.refetch().catch(() => undefined);
     else setChosen(summary);
   };
@@ -68,25 +74,43 @@ export function ServiceFlowsScreen() {
                 ))}
               </ul>
             )}
+            {version.status === 'DRAFT' && version.rejection && (
+              <p className="notice rejection">
+                Sent back by <b>{version.rejection.rejectedBy}</b>: {version.rejection.reason}
+              </p>
+            )}
             {version.status === 'DRAFT' && (
               <button
                 type="button"
-                disabled={published.loading}
+                disabled={busy}
                 onClick={() =>
-                  void publish({ variables: { flowId: version.id } })
-                    // Refused, the flow may have changed since it was read (a builder's edit, another publish).
-                    .catch(() => Promise.all([flows.refetch(), flow.refetch()]))
-                    .catch(() => undefined)
+                  void submit({ variables: { flowId: version.id, expectedVersion: version.revision } }).catch(
+                    readAgain,
+                  )
                 }
               >
-                Publish version {version.version}
+                Submit version {version.version} for review
               </button>
             )}
-            <ErrorNotice error={published.error} />
-            {published.data && !published.error && (
+            {version.status === 'IN_REVIEW' && (
+              <>
+                <p className="hint">
+                  Submitted by <b>{version.submittedBy}</b>: it goes live when an operator who neither
+                  submitted nor last edited it approves it in the review queue (four eyes).
+                </p>
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() => void withdraw({ variables: { flowId: version.id } }).catch(readAgain)}
+                >
+                  Withdraw version {version.version} to change it
+                </button>
+              </>
+            )}
+            <ErrorNotice error={submitted.error ?? withdrawn.error} />
+            {submitted.data && !submitted.error && (
               <Done>
-                Published {published.data.publishFlow.key} v{published.data.publishFlow.version}:
-                mini-programs now run it.
+                Submitted {version.key} v{version.version}: a second operator approves it in the review queue.
               </Done>
             )}
           </>
