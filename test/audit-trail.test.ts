@@ -108,7 +108,7 @@ beforeAll(async () => {
   const synced = await graph.query(
     { identity: serviceIdentity('core-banking') },
     `mutation ($members: [MemberSyncInput!]!) { upsertMembers(members: $members) { created } }`,
-    { members: CUSTOMERS },
+    { members: CUSTOMERS.map((customer) => ({ ...customer, asOf: new Date().toISOString() })) },
   );
   expect(synced.errors).toEqual([]);
 });

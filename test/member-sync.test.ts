@@ -1,7 +1,8 @@
 // Members from the bank's core banking and CRM systems, through the gateway with the hub's service identity: a customer
 // registered there becomes a member who signs in and gets a page targeted by what the systems imported; an update
-// keeps what members owns (points, level, stage, computed tags); a rerun changes nothing; bad input is refused per
-// member, per tag or per call; two syncs of one member at once keep both.
+// keeps what members owns (points, level, stage, computed tags); a rerun or an older record changes nothing; bad input
+// is refused per member, per tag or per call; syncs of one member at once keep the newest value of each field, never
+// a mix of two records.
 import { GraphClient, serviceIdentity, type GraphResponse } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type MembersRepositories } from '../subgraphs/members/src/models';
@@ -25,7 +26,7 @@ afterAll(() => stopTestHub(hub));
 const SYNC = `mutation ($members: [MemberSyncInput!]!) {
   upsertMembers(members: $members) {
     created updated unchanged refused
-    results { id outcome refusal field message refusedTags { code reason } }
+    results { id outcome refusal field message refusedTags { code reason } staleFields }
   }
 }`;
 
@@ -41,6 +42,7 @@ interface Synced {
     field: string | null;
     message: string | null;
     refusedTags: { code: string; reason: string }[];
+    staleFields: string[];
   }[];
 }
 
@@ -57,9 +59,14 @@ async function synced(members: Record<string, unknown>[]): Promise<Synced> {
   return response.data!.upsertMembers;
 }
 
+let lastAsOf = 0;
+/** When a record was taken: now, and later than every record this file took before, as a system's change times. */
+const asOf = () => new Date((lastAsOf = Math.max(Date.now(), lastAsOf + 1))).toISOString();
+
 /** What a new customer's record carries at least: the personal data a member needs. */
 const customer = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
+  asOf: asOf(),
   name: '赵明',
   phone: '13900123456',
   idNumber: '310101198601150031',
@@ -67,6 +74,7 @@ const customer = (id: string, extra: Record<string, unknown> = {}) => ({
 });
 
 const stored = async (id: string) => (await repos.members.findByIds([id]))[0];
+const existing = async (ids: string[]) => [...(await repos.members.syncStates(ids)).keys()];
 const syncAudits = () =>
   hub.connections.members.collection('audit_log').find({ action: 'upsertMembers' }).toArray();
 
@@ -119,7 +127,17 @@ describe('a customer registered in the bank', () => {
       updated: 0,
       unchanged: 0,
       refused: 0,
-      results: [{ id, outcome: 'CREATED', refusal: null, field: null, message: null, refusedTags: [] }],
+      results: [
+        {
+          id,
+          outcome: 'CREATED',
+          refusal: null,
+          field: null,
+          message: null,
+          refusedTags: [],
+          staleFields: [],
+        },
+      ],
     });
 
     const response = await graphql(hub.gatewayUrl, VIEWER, home, member);
@@ -188,6 +206,7 @@ describe('a customer registered in the bank', () => {
           field: null,
           message: null,
           refusedTags: [],
+          staleFields: [],
         },
       ],
     });
@@ -219,6 +238,7 @@ describe('an update from the bank systems', () => {
     const result = await synced([
       {
         id,
+        asOf: asOf(),
         riskLevel: 'R3',
         city: 'Hangzhou',
         tags: [
@@ -274,7 +294,9 @@ describe('an update from the bank systems', () => {
       customer(id, { tags: codes.slice(0, 100).map((code) => ({ code, value: true })) }),
     ]);
     expect(full.results[0]).toMatchObject({ outcome: 'CREATED', refusedTags: [] });
-    const past = await synced([{ id, riskLevel: 'R5', tags: [{ code: codes[100], value: true }] }]);
+    const past = await synced([
+      { id, asOf: asOf(), riskLevel: 'R5', tags: [{ code: codes[100], value: true }] },
+    ]);
     expect(past.results[0]).toMatchObject({
       outcome: 'UPDATED',
       refusedTags: [{ code: codes[100], reason: 'TAG_LIMIT' }],
@@ -288,7 +310,7 @@ describe('an update from the bank systems', () => {
 describe('what the sync refuses', () => {
   it('refuses a member that does not fit, alone, and a tag that is not IMPORTED or not valid, alone', async () => {
     const result = await synced([
-      { id: 'C-BAD-0001', name: '钱多多', idNumber: '310101198601150031' },
+      { id: 'C-BAD-0001', asOf: asOf(), name: '钱多多', idNumber: '310101198601150031' },
       customer('C-BAD-0002', { name: '林\u202E雨' }),
       customer('C-BAD-0003', { registeredAt: '2999-01-01T00:00:00Z' }),
       customer('C-BAD-0004', { city: 'x'.repeat(10_000) }),
@@ -318,15 +340,13 @@ describe('what the sync refuses', () => {
       { code: 'student', reason: 'INVALID_VALUE' },
       { code: 'z'.repeat(64), reason: 'NOT_IN_LIBRARY' },
     ]);
-    expect(await repos.members.existingIds(['C-BAD-0001', 'C-BAD-0002', 'C-BAD-0003', 'C-BAD-0004'])).toEqual(
-      [],
-    );
+    expect(await existing(['C-BAD-0001', 'C-BAD-0002', 'C-BAD-0003', 'C-BAD-0004'])).toEqual([]);
     // Registered now (none given): new, as members derives it.
     expect((await stored('C-TAGS-0001'))!.tags).toEqual({ salary_account: true, new_user: true });
   });
 
   it.each<[string, Record<string, unknown>[], string]>([
-    ['501 members', Array.from({ length: 501 }, (_, i) => ({ id: `C-MANY-${i}` })), 'members'],
+    ['501 members', Array.from({ length: 501 }, (_, i) => ({ id: `C-MANY-${i}`, asOf: asOf() })), 'members'],
     ['no member', [], 'members'],
     [
       'one member twice',
@@ -355,13 +375,34 @@ describe('what the sync refuses', () => {
         (error.extensions as { field?: string })?.field,
       ]),
     ).toEqual([['BAD_USER_INPUT', field]]);
-    expect(await repos.members.existingIds(members.map((member) => String(member.id)))).toEqual([]);
+    expect(await existing(members.map((member) => String(member.id)))).toEqual([]);
   });
 
-  it('refuses a risk level outside R1–R5 before anything runs', async () => {
-    const response = await sync([customer('C-RISK-0001', { riskLevel: 'R6' })]);
+  it.each<[string, Record<string, unknown>]>([
+    ['a risk level outside R1–R5', customer('C-RISK-0001', { riskLevel: 'R6' })],
+    ['a record without asOf', customer('C-RISK-0001', { asOf: undefined })],
+  ])('refuses %s before anything runs', async (_what, member) => {
+    const response = await sync([member]);
     expect(response.errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     expect(await repos.members.exists('C-RISK-0001')).toBe(false);
+  });
+
+  it('refuses a member whose record was taken in the future or before 1900, naming asOf, and stores nothing of it', async () => {
+    const id = 'C-ASOF-0001';
+    expect((await synced([customer(id, { city: 'Xiamen' })])).created).toBe(1);
+    const before = await stored(id);
+    const result = await synced([
+      { id, asOf: new Date(Date.now() + 6 * 60_000).toISOString(), city: 'Future' },
+      customer('C-ASOF-0002', { asOf: '1899-12-31T23:59:59Z' }),
+      { id: 'C-ASOF-0003', asOf: '2999-01-01T00:00:00Z', name: 'x', phone: '13900000000' },
+    ]);
+    expect(result.results.map(({ outcome, refusal, field }) => [outcome, refusal, field])).toEqual([
+      ['REFUSED', 'INVALID_FIELD', 'members[0].asOf'],
+      ['REFUSED', 'INVALID_FIELD', 'members[1].asOf'],
+      ['REFUSED', 'INVALID_FIELD', 'members[2].asOf'],
+    ]);
+    expect(await stored(id)).toEqual(before);
+    expect(await existing(['C-ASOF-0002', 'C-ASOF-0003'])).toEqual([]);
   });
 
   it('is closed to operators, members and client tokens that claim the service scope', async () => {
@@ -409,8 +450,8 @@ describe('two syncs of one member at once', () => {
       });
     // Then both at once on the members they made: each writes only its own fields.
     await Promise.all([
-      synced(ids.map((id) => ({ id, riskLevel: 'R2' }))),
-      synced(ids.map((id) => ({ id, city: 'Wuhan', tags: [{ code: 'aum', value: 10 }] }))),
+      synced(ids.map((id) => ({ id, asOf: asOf(), riskLevel: 'R2' }))),
+      synced(ids.map((id) => ({ id, asOf: asOf(), city: 'Wuhan', tags: [{ code: 'aum', value: 10 }] }))),
     ]);
     for (const member of await repos.members.findByIds(ids))
       expect(member).toMatchObject({
@@ -418,6 +459,141 @@ describe('two syncs of one member at once', () => {
         attributes: { city: 'Wuhan' },
         tags: { aum: 10, salary_account: true },
       });
+  });
+});
+
+describe('records that arrive late, replayed or at once', () => {
+  /** An instant `minutes` before now: when a record was taken, for records that must be older than others. */
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+  it('a replay of an older call changes nothing and says which fields a newer record holds', async () => {
+    const id = 'C-REPLAY-01';
+    const yesterday = {
+      id,
+      asOf: minutesAgo(24 * 60),
+      phone: '13900000001',
+      riskLevel: 'R2',
+      tags: [{ code: 'aum', value: 40_000 }],
+    };
+    expect((await synced([customer(id, { asOf: minutesAgo(48 * 60) })])).created).toBe(1);
+    expect((await synced([yesterday])).results[0]).toMatchObject({ outcome: 'UPDATED', staleFields: [] });
+    const today = {
+      id,
+      asOf: minutesAgo(10),
+      phone: '13900000002',
+      riskLevel: 'R4',
+      tags: [{ code: 'aum', value: 900_000 }],
+    };
+    expect((await synced([today])).results[0]).toMatchObject({ outcome: 'UPDATED', staleFields: [] });
+    const current = await stored(id);
+    const audits = (await syncAudits()).length;
+
+    // The connector timed out on yesterday's call and retries it now.
+    const replay = await synced([yesterday]);
+    expect(replay).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(replay.results[0]).toMatchObject({
+      outcome: 'UNCHANGED',
+      refusedTags: [],
+      staleFields: ['phone', 'riskLevel', 'tags.aum'],
+    });
+    expect(await stored(id)).toEqual(current);
+    expect(current).toMatchObject({
+      personal: { phone: '13900000002' },
+      riskLevel: 'R4',
+      tags: { aum: 900_000, aum_band: '500K-6M' },
+    });
+    expect(await syncAudits()).toHaveLength(audits);
+    // And today's again is a repeat: nothing to write, nothing stale.
+    expect((await synced([today])).results[0]).toMatchObject({ outcome: 'UNCHANGED', staleFields: [] });
+    expect(await stored(id)).toEqual(current);
+  });
+
+  it('lands each field of records arriving out of order: core banking’s phone and the CRM’s city both stand', async () => {
+    const id = 'C-ORDER-01';
+    expect((await synced([customer(id, { asOf: minutesAgo(60), city: 'Beijing' })])).created).toBe(1);
+    const crm = { id, asOf: minutesAgo(30), city: 'Chengdu', phone: '13900000031' };
+    const core = {
+      id,
+      asOf: minutesAgo(20),
+      phone: '13900000032',
+      tags: [{ code: 'wealth_holder', value: true }],
+    };
+    // Core banking's later record arrives first, the CRM's earlier one after it.
+    expect((await synced([core])).results[0]).toMatchObject({ outcome: 'UPDATED', staleFields: [] });
+    const late = await synced([crm]);
+    expect(late.results[0]).toMatchObject({ outcome: 'UPDATED', staleFields: ['phone'] });
+    expect(await stored(id)).toMatchObject({
+      personal: { phone: '13900000032' },
+      attributes: { city: 'Chengdu' },
+      tags: { wealth_holder: true },
+    });
+  });
+
+  it('20 calls for one member at once leave each field at its newest record’s value, never a mix of two calls', async () => {
+    const ids = ['C-MIX-01', 'C-MIX-02', 'C-MIX-03'];
+    const base = Date.now() - 60 * 60_000;
+    expect(
+      (await synced(ids.map((id) => customer(id, { asOf: new Date(base).toISOString() })))).created,
+    ).toBe(3);
+    // Call k was taken k minutes after the member's first record; each gives a phone, city and AUM that match, and
+    // every third one an age group too. They are sent in an order unrelated to when they were taken.
+    const calls = Array.from({ length: 20 }, (_, k) => ({
+      k,
+      record: (id: string) => ({
+        id,
+        asOf: new Date(base + (k + 1) * 60_000).toISOString(),
+        phone: `1390000${String(k).padStart(4, '0')}`,
+        city: `City-${k}`,
+        tags: [{ code: 'aum', value: 1_000_000 * k }],
+        ...(k % 3 === 0 ? { ageGroup: ['18-24', '25-34', '35-44', '45-54'][(k / 3) % 4] } : {}),
+      }),
+    })).sort((a, b) => ((a.k * 7) % 20) - ((b.k * 7) % 20));
+    const answers = await Promise.all(calls.map(({ record }) => synced(ids.map(record))));
+    for (const member of await repos.members.findByIds(ids)) {
+      // The newest call (k = 19) gave the triple; the newest that gave an age group was k = 18 (35-44).
+      expect([member.personal.phone, member.attributes.city, member.tags.aum, member.tags.aum_band]).toEqual([
+        '13900000019',
+        'City-19',
+        19_000_000,
+        '6M+',
+      ]);
+      expect(member.attributes.ageGroup).toBe('35-44');
+    }
+    // The newest call is never reported stale; any other one, which found a newer record's triple or landed before it,
+    // is stale in the whole triple or none of it.
+    const answerOf = (k: number) => answers[calls.findIndex((call) => call.k === k)]!;
+    for (const result of answerOf(19).results) expect(result.staleFields).toEqual([]);
+    for (const answer of answers)
+      for (const { staleFields } of answer.results)
+        expect([[], ['phone', 'city', 'tags.aum']]).toContainEqual(
+          staleFields.filter((field) => field !== 'ageGroup'),
+        );
+  });
+
+  it('creates a new member once under concurrent creates taken at different times, with the newest fields', async () => {
+    const id = 'C-CREATE-RACE';
+    const base = Date.now() - 60 * 60_000;
+    const answers = await Promise.all(
+      [3, 7, 1, 9, 5, 0, 8, 2, 6, 4].map((k) =>
+        synced([
+          customer(id, {
+            asOf: new Date(base + k * 60_000).toISOString(),
+            phone: `1390000000${k}`,
+            city: `City-${k}`,
+            tags: [{ code: 'aum', value: k }],
+          }),
+        ]),
+      ),
+    );
+    expect(answers.reduce((created, answer) => created + answer.created, 0)).toBe(1);
+    expect(await repos.members.model.countDocuments({ _id: id })).toBe(1);
+    expect(await stored(id)).toMatchObject({
+      personal: { phone: '13900000009' },
+      attributes: { city: 'City-9' },
+      tags: { aum: 9, aum_band: '<10K' },
+      points: 0,
+      lifecycleStage: 'ACQUISITION',
+    });
   });
 });
 
@@ -435,7 +611,8 @@ describe('a sync and the suitability assessment', () => {
     expect(assessed.errors).toEqual([]);
 
     // The nightly export was taken before the member's assessment, and still says R5.
-    const result = await synced([{ id, riskLevel: 'R5', city: 'Suzhou' }]);
+    // Even taken after the assessment was recorded: the assessment is the bank's word on the risk level.
+    const result = await synced([{ id, asOf: asOf(), riskLevel: 'R5', city: 'Suzhou' }]);
     expect(result.results[0]).toMatchObject({ outcome: 'UPDATED' });
     expect(await stored(id)).toMatchObject({
       riskLevel: 'R2',
@@ -455,7 +632,8 @@ describe('a call that fails part way', () => {
       .collection<{ _id: string }>('members')
       .updateOne({ _id: broken }, { $set: { tags: 'unreadable' } });
 
-    const failed = await sync([customer(written), { id: broken, tags: [{ code: 'aum', value: 5 }] }]);
+    const record = customer(written);
+    const failed = await sync([record, { id: broken, asOf: asOf(), tags: [{ code: 'aum', value: 5 }] }]);
     expect(failed.errors.length).toBeGreaterThan(0);
     expect(await stored(written)).toBeDefined();
     const audits = await syncAudits();
@@ -463,7 +641,7 @@ describe('a call that fails part way', () => {
       audits.filter((audit) => (audit.after as { created: string[] }).created.includes(written)),
     ).toHaveLength(1);
     // The connector retries: the member written before the failure is UNCHANGED now, and audited once all the same.
-    const rerun = await synced([customer(written)]);
+    const rerun = await synced([record]);
     expect(rerun.results[0]).toMatchObject({ outcome: 'UNCHANGED' });
   });
 });

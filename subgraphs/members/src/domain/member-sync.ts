@@ -1,8 +1,12 @@
 // What the bank's core banking and CRM systems hand members about a customer (upsertMembers): the profile they own,
-// checked field by field, and the member a customer seen for the first time becomes.
+// checked field by field, which of it is newer than what is stored, and the member a customer seen for the first time
+// becomes.
+import { isDeepStrictEqual } from 'node:util';
 import { InputProblem, isTimeZone, matching, requiredText, visibleText } from '@bank-hub/shared';
-import type { MemberDoc, RiskLevel, TagValue } from '../models/member';
+import type { MemberDoc, RiskLevel, SyncedAsOf, TagValue } from '../models/member';
 import type { MembershipLevelDoc } from '../models/membership-level';
+import { withAumBand } from './computed-tags';
+import { fitsTagLimit } from './tags';
 
 /** Members one call hands over at most: a page of a system's export, as applyLifecycle takes a page of results. */
 export const MAX_SYNC_MEMBERS = 500;
@@ -16,14 +20,16 @@ const RISK_LEVELS: ReadonlySet<string> = new Set<RiskLevel>(['R1', 'R2', 'R3', '
 const PHONE = /^\+?[0-9]{6,20}$/;
 /** A national ID or passport number. */
 const ID_NUMBER = /^[A-Za-z0-9]{5,32}$/;
-/** The earliest registration the hub takes: older dates are a system's placeholder, not a customer's. */
-const EARLIEST_REGISTRATION = new Date('1900-01-01T00:00:00Z');
-/** How far ahead of the hub's clock a system's clock may run: a registration later than that has not happened. */
+/** The earliest instant the hub takes from a system: older dates are a system's placeholder, not a customer's. */
+const EARLIEST_INSTANT = new Date('1900-01-01T00:00:00Z');
+/** How far ahead of the hub's clock a system's clock may run: an instant later than that has not happened. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** One member as a bank system gives it: fields left out (or null) stay as stored. */
 export interface MemberSyncInput {
   id: string;
+  /** When the system's record was taken (its change time): a stored value from a later record is not replaced. */
+  asOf: Date;
   name?: string | null;
   phone?: string | null;
   idNumber?: string | null;
@@ -51,6 +57,32 @@ export type SyncedFields = Partial<{
   'contact.fiveGCapable': boolean;
 }>;
 
+/** The name in MemberSyncInput of each profile field, by its path in the member document: how stamps and results say it. */
+export const SYNCED_FIELD_NAMES = {
+  'personal.name': 'name',
+  'personal.phone': 'phone',
+  'personal.idNumber': 'idNumber',
+  registeredAt: 'registeredAt',
+  riskLevel: 'riskLevel',
+  'attributes.city': 'city',
+  'attributes.ageGroup': 'ageGroup',
+  'contact.timeZone': 'timeZone',
+  'contact.phoneVerified': 'phoneVerified',
+  'contact.fiveGCapable': 'fiveGCapable',
+} as const satisfies Record<keyof Required<SyncedFields>, string>;
+
+/** An instant a system gives, checked: from 1900 to the hub's now and the clocks apart. */
+function checkedInstant(value: Date, field: string, now: Date): Date {
+  const time = value.getTime();
+  if (!(time >= EARLIEST_INSTANT.getTime() && time <= now.getTime() + CLOCK_SKEW_MS))
+    throw new InputProblem(field, `${field} must be from 1900 to now`);
+  return value;
+}
+
+/** When the system's record of `input` was taken, checked: a record from the future would outrank every real one. */
+export const syncAsOf = (input: Pick<MemberSyncInput, 'asOf'>, at: string, now: Date): Date =>
+  checkedInstant(input.asOf, `${at}.asOf`, now);
+
 /**
  * The given profile fields of `input`, checked; an InputProblem names the first field at fault (`at` is where the
  * input stands in the call, e.g. members[3]). Text a member or operator reads holds no hidden characters.
@@ -73,12 +105,8 @@ export function syncedFields(input: MemberSyncInput, at: string, now: Date): Syn
       `${at}.idNumber`,
       '5 to 32 letters or digits',
     );
-  if (given(input.registeredAt)) {
-    const time = input.registeredAt.getTime();
-    if (time < EARLIEST_REGISTRATION.getTime() || time > now.getTime() + CLOCK_SKEW_MS)
-      throw new InputProblem(`${at}.registeredAt`, `${at}.registeredAt must be from 1900 to now`);
-    fields.registeredAt = input.registeredAt;
-  }
+  if (given(input.registeredAt))
+    fields.registeredAt = checkedInstant(input.registeredAt, `${at}.registeredAt`, now);
   if (given(input.riskLevel)) {
     if (!RISK_LEVELS.has(input.riskLevel))
       throw new InputProblem(`${at}.riskLevel`, `${at}.riskLevel must be R1 to R5`);
@@ -114,6 +142,7 @@ export function newMember(
   id: string,
   fields: SyncedFields,
   tags: Readonly<Record<string, TagValue>>,
+  syncedAsOf: SyncedAsOf,
   entryLevel: MembershipLevelDoc,
   now: Date,
 ): MemberDoc | null {
@@ -145,5 +174,91 @@ export function newMember(
     registeredAt: fields.registeredAt ?? now,
     updatedAt: now,
     appliedEntries: [],
+    syncedAsOf,
   };
+}
+
+/** The stamps of the given fields and IMPORTED tags of one record taken at `asOf`: what a new member stores. */
+export function stampsOf(fields: SyncedFields, importedCodes: readonly string[], asOf: Date): SyncedAsOf {
+  const stamp = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, asOf]));
+  return {
+    fields: stamp(Object.keys(fields).map((path) => SYNCED_FIELD_NAMES[path as keyof SyncedFields])),
+    tags: stamp(importedCodes),
+  };
+}
+
+/** What one record writes on a stored member: the fields and tags newer than the stored ones, and why not the rest. */
+export interface SyncPlan {
+  /** Profile fields to write, by path: given, and from a record newer than the stored value's. */
+  fields: SyncedFields;
+  /** Tags to write: the IMPORTED ones newer than stored, and the computed ones that follow from those (aum_band). */
+  tags: Record<string, TagValue>;
+  /** The stamp of each field and IMPORTED tag written, by its path in the member document (syncedAsOf.fields.phone). */
+  stamps: Record<string, Date>;
+  /** Given fields and IMPORTED tags not written because a newer record's value is stored: phone, tags.aum, … */
+  stale: string[];
+  /** Tags not written because the member would carry more than the bound: all the record's tags to write, or none. */
+  overTagLimit: string[];
+}
+
+/** Whether a record taken at `asOf` is newer than the stored value stamped `stamp`: 1 newer, 0 a repeat, -1 older. */
+function comparedWith(asOf: Date, stamp: Date | undefined): 1 | 0 | -1 {
+  // A value stored without a stamp (a member stored before stamps, or set by an operator) is older than any record:
+  // members need no migration.
+  if (stamp === undefined) return 1;
+  return Math.sign(asOf.getTime() - stamp.getTime()) as 1 | 0 | -1;
+}
+
+/**
+ * What a record taken at `asOf` writes on `member`, field by field and tag by tag: each given value whose stored one
+ * came from an older record (or none) — one from the same record is a repeat, one from a newer record stays and is
+ * reported stale. Per field, not per record, so that core banking's phone and the CRM's city both land in any order.
+ * A risk level is not written once an assessment is recorded (riskAssessedAt), and the tags only while the member
+ * stays within `maxTags`; computed tags follow the imported ones actually written.
+ */
+export function planSync(
+  member: Pick<MemberDoc, 'tags' | 'riskAssessedAt' | 'syncedAsOf'>,
+  record: { asOf: Date; fields: SyncedFields; tags: Readonly<Record<string, TagValue>> },
+  rules: { deriveAumBand: boolean; maxTags: number },
+): SyncPlan {
+  const plan: SyncPlan = { fields: {}, tags: {}, stamps: {}, stale: [], overTagLimit: [] };
+  for (const [path, value] of Object.entries(record.fields) as [keyof SyncedFields, unknown][]) {
+    if (path === 'riskLevel' && member.riskAssessedAt) continue;
+    const name = SYNCED_FIELD_NAMES[path];
+    const newer = comparedWith(record.asOf, member.syncedAsOf?.fields?.[name]);
+    if (newer === 1) {
+      Object.assign(plan.fields, { [path]: value });
+      plan.stamps[`syncedAsOf.fields.${name}`] = record.asOf;
+    } else if (newer === -1) plan.stale.push(name);
+  }
+  const imported: Record<string, TagValue> = {};
+  const tagStamps: Record<string, Date> = {};
+  for (const [code, value] of Object.entries(record.tags)) {
+    const newer = comparedWith(record.asOf, member.syncedAsOf?.tags?.[code]);
+    if (newer === 1) {
+      imported[code] = value;
+      tagStamps[`syncedAsOf.tags.${code}`] = record.asOf;
+    } else if (newer === -1) plan.stale.push(`tags.${code}`);
+  }
+  const tags = rules.deriveAumBand ? withAumBand(imported, []).set : imported;
+  if (fitsTagLimit(Object.keys(member.tags ?? {}), Object.keys(tags), rules.maxTags)) {
+    plan.tags = tags;
+    Object.assign(plan.stamps, tagStamps);
+  } else plan.overTagLimit = Object.keys(tags);
+  return plan;
+}
+
+/** The value at a dotted path of a member document. */
+function valueAt(member: MemberDoc, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], member);
+}
+
+/** Whether writing `plan` changes any value `member` holds (not only the stamps): what UPDATED means. */
+export function changesValues(member: MemberDoc, plan: Pick<SyncPlan, 'fields' | 'tags'>): boolean {
+  return (
+    Object.entries(plan.fields).some(([path, value]) => !isDeepStrictEqual(valueAt(member, path), value)) ||
+    Object.entries(plan.tags).some(([code, value]) => !isDeepStrictEqual(member.tags?.[code], value))
+  );
 }

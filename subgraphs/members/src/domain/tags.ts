@@ -22,6 +22,16 @@ export const MAX_LIST_CHARACTERS = 4_096;
 export const MAX_MEMBER_TAGS = 100;
 
 /**
+ * Whether a member carrying the tag codes `stored` stays within the bound once `set` is set: within `maxTags`, or
+ * carrying no more tags than before (a member already past it, stored before it, may still replace). The same rule as
+ * the member repository's write filter, which decides when writes race; this tells a writer beforehand.
+ */
+export function fitsTagLimit(stored: readonly string[], set: readonly string[], maxTags: number): boolean {
+  const carried = new Set([...stored, ...set]).size;
+  return carried <= maxTags || carried <= stored.length;
+}
+
+/**
  * Returns the value as stored, or a message saying why it does not fit the tag's type or has hidden characters. Every
  * writer of members' tags (operators' setMemberTags, analytics' applyLifecycle) checks values here.
  */

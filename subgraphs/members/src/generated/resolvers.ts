@@ -274,11 +274,20 @@ export type MemberProfile = {
 
 /**
  * What a bank system (core banking, CRM) knows of one customer. A field left out or null stays as stored (nothing is
- * cleared); the member's points, ledger, level, lifecycle stage and computed and manual tags are never written.
+ * cleared); the member's points, ledger, level, lifecycle stage and computed and manual tags are never written. A field
+ * or tag is written only over a value from an older record (see asOf).
  */
 export type MemberSyncInput = {
   /** Age group: 18-24, 25-34, 35-44, 45-54, 55-64 or 65+ (what segments compare attr.ageGroup with). */
   ageGroup?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * When the system took this record: its change time (e.g. the CDC event's commit time), from 1900 to now (5 minutes of
+   * clocks apart allowed). The hub keeps, per field and per IMPORTED tag, the asOf of the record its value came from, and
+   * writes a given field or tag only when that is older (a value stored without one is older than any): a replay or a
+   * late delivery of an older record does not put old values back (they are listed in staleFields), the same asOf again
+   * is a repeat, and records of different systems giving different fields all land, in whatever order they arrive.
+   */
+  asOf: Scalars['DateTime']['input'];
   /** City of residence, 1 to 64 characters. */
   city?: InputMaybe<Scalars['String']['input']>;
   /** Whether the customer's phone takes 5G rich messages, as the carrier reported it. */
@@ -315,16 +324,22 @@ export type MemberSyncOutcome =
   | 'CREATED'
   /** Nothing of this member was written: see refusal. */
   | 'REFUSED'
-  /** The member was already as given: nothing was written. */
+  /**
+   * No value of the member changed: each given field and tag was as stored, or a newer record's value is stored
+   * (staleFields).
+   */
   | 'UNCHANGED'
-  /** Some of the given fields or tags differed from what was stored, and were written. */
+  /** Some of the given fields or tags differed from what was stored, came from a newer record, and were written. */
   | 'UPDATED';
 
 /** Why upsertMembers wrote nothing of a member. */
 export type MemberSyncRefusal =
   /** No member has the id, and the input lacks name, phone or idNumber, which a new member needs. */
   | 'INCOMPLETE_NEW_MEMBER'
-  /** A field does not fit (too long, hidden characters, a date in the future, an unknown age group): see field. */
+  /**
+   * A field does not fit (too long, hidden characters, a date or asOf in the future or before 1900, an unknown age group):
+   * see field.
+   */
   | 'INVALID_FIELD';
 
 /** A tag upsertMembers did not write on a member. */
@@ -351,6 +366,12 @@ export type MemberSyncResult = {
   refusal?: Maybe<MemberSyncRefusal>;
   /** Tags not written, with why; the member's other fields and tags were. Empty for a refused member. */
   refusedTags: Array<MemberSyncRefusedTag>;
+  /**
+   * Given fields and IMPORTED tags not written because the member stores a value from a newer record (a later asOf): the
+   * input field's name (phone, city, …) or tags.<code> (tags.aum), in the order given. The connector's record is older
+   * than what the hub holds. A value from the same asOf is a repeat and not listed. Empty for a refused or created member.
+   */
+  staleFields: Array<Scalars['String']['output']>;
 };
 
 /** One tag value on a member. */
@@ -457,9 +478,12 @@ export type Mutation = {
   /**
    * Creates or updates members from the bank's core banking and CRM systems (1 to 500 per call): a customer seen for
    * the first time becomes a member at the entry level with no points, at stage ACQUISITION; a known one gets the given
-   * fields and IMPORTED tags where they differ. Nothing members owns (points, ledger, level, stage, computed and manual
-   * tags) is written. Idempotent: the same call again reports every member UNCHANGED; two calls for one member at once
-   * keep the fields of both, and create it once. A member whose input does not fit is REFUSED with the field at fault,
+   * fields and IMPORTED tags, each only over a value from an older record (asOf; others are listed in staleFields).
+   * Nothing members owns (points, ledger, level, stage, computed and manual tags) is written. Idempotent: the same call
+   * again, or a replay of an older one, reports every member UNCHANGED; a call's writes for one member are one atomic
+   * update, so calls for one member at once never mix, each field ends with the newest record's value, and the member
+   * is created once. Should a member keep changing under the call throughout 8 attempts to write it, the call answers
+   * CONFLICT (retry) once the others are done. A member whose input does not fit is REFUSED with the field at fault,
    * and the rest of the call is applied; a tag that is not IMPORTED, a value setMemberTags would refuse, or tags past a
    * member's 100 are not written and are reported in the member's refusedTags. An id that is not a member id, a member
    * named twice, or a tag given twice for one member is BAD_USER_INPUT and nothing of the call is applied. Service scope
@@ -762,7 +786,10 @@ export type TagValueType =
   /** A list of strings. */
   | 'STRING_LIST';
 
-/** What a sync from the bank's systems did; the same call again changes nothing and says so (every member UNCHANGED). */
+/**
+ * What a sync from the bank's systems did; the same call again, or an older record, changes nothing and says so (every
+ * member UNCHANGED).
+ */
 export type UpsertMembersResult = {
   __typename?: 'UpsertMembersResult';
   /** Members created. */
@@ -771,7 +798,7 @@ export type UpsertMembersResult = {
   refused: Scalars['Int']['output'];
   /** One result per member given, in the order given. */
   results: Array<MemberSyncResult>;
-  /** Members already as given. */
+  /** Members already as given, or whose stored values all come from newer records. */
   unchanged: Scalars['Int']['output'];
   /** Members updated. */
   updated: Scalars['Int']['output'];
@@ -1132,6 +1159,7 @@ export type MemberSyncResultResolvers<
   outcome?: Resolver<ResolversTypes['MemberSyncOutcome'], ParentType, ContextType>;
   refusal?: Resolver<Maybe<ResolversTypes['MemberSyncRefusal']>, ParentType, ContextType>;
   refusedTags?: Resolver<Array<ResolversTypes['MemberSyncRefusedTag']>, ParentType, ContextType>;
+  staleFields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type MemberTagResolvers<

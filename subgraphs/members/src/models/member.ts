@@ -49,6 +49,18 @@ export interface MemberDoc {
    * that stalled can never apply an entry refused meanwhile.
    */
   refusedEntries?: string[];
+  /**
+   * When the bank system's record behind each synced value was taken (upsertMembers' asOf), by field name and by
+   * IMPORTED tag code: a sync writes a value only over one from an older record. Absent on members stored before it
+   * and on values never synced, which any record replaces: no migration is needed.
+   */
+  syncedAsOf?: SyncedAsOf;
+}
+
+/** Stamps of synced values: field name (phone, city, …) or tag code → the asOf of the record that gave the value. */
+export interface SyncedAsOf {
+  fields?: Record<string, Date>;
+  tags?: Record<string, Date>;
 }
 
 /**
@@ -136,6 +148,7 @@ export const memberSchema = new Schema<MemberDoc>(
     updatedAt: { type: Date, required: true },
     appliedEntries: { type: [String], default: [] },
     refusedEntries: { type: [String], default: undefined },
+    syncedAsOf: { type: Schema.Types.Mixed, default: undefined },
   },
   { collection: 'members', versionKey: false, minimize: false },
 );
@@ -479,58 +492,66 @@ export class MemberRepository {
     }
   }
 
+  /** These members as a sync reads them to decide what it writes (without their ledger guards), by id. */
+  async syncStates(ids: readonly string[]): Promise<Map<string, MemberDoc>> {
+    const found = await this.model
+      .find({ _id: { $in: [...ids] } }, { appliedEntries: 0, refusedEntries: 0 })
+      .lean<MemberDoc[]>()
+      .exec();
+    return new Map(found.map((member) => [member._id, member]));
+  }
+
   /**
-   * Sets a bank system's profile fields (by path) and tags on a member where they differ from what is stored, each in
-   * one update whose filter names the difference, so the same values again change nothing and concurrent syncs of
-   * other fields lose none of them; nothing else of the member is touched. The tags are written only while the member
-   * stays within `maxTags` (as setTags); `overTagLimit` says they differ but would not fit. A risk level is written
-   * only to a member no assessment was recorded for (riskAssessedAt): a system's export may predate the assessment,
-   * and the assessment is the newest word (recordRiskAssessment).
+   * Writes a bank system's record on a member in one atomic update — its profile fields (by path), its tags and the
+   * stamps of both (by path) — so two records' writes never mix. The update applies only while every stamp it writes
+   * is still older than `asOf` (or absent), the risk level only while no assessment is recorded, and the tags only while
+   * the member stays within `maxTags` (or, with `overTagLimit`, while they still would not fit): the state the caller
+   * planned from, as far as it matters. Returns the member just before the update, or null when that state moved (or
+   * there is no such member): the caller reads again and plans anew. A compare-and-set, as the stand-in MongoDB has no
+   * transactions: stamps only rise, so "still older than asOf" is the stamps the caller read as far as they decide
+   * this record — an older record landing meanwhile changes nothing it should write and need not make it retry.
    */
-  async applySynced(
+  applySyncPlan(
     memberId: string,
-    fields: Readonly<Record<string, unknown> & { riskLevel?: RiskLevel }>,
-    tags: Readonly<Record<string, TagValue>>,
+    plan: {
+      fields: Readonly<Record<string, unknown>>;
+      tags: Readonly<Record<string, TagValue>>;
+      stamps: Readonly<Record<string, Date>>;
+      overTagLimit: readonly string[];
+    },
+    asOf: Date,
     maxTags: number,
-    now: Date,
-  ): Promise<{ changed: boolean; overTagLimit: boolean }> {
-    const { riskLevel, ...profile } = fields;
-    const [profiled, assessed, tagged] = await Promise.all([
-      Object.keys(profile).length === 0
-        ? null
-        : this.model.updateOne(
-            { _id: memberId, $or: differing(profile) },
-            { $set: { ...profile, updatedAt: now } },
-          ),
-      riskLevel === undefined
-        ? null
-        : this.model.updateOne(
-            { _id: memberId, riskLevel: { $ne: riskLevel }, riskAssessedAt: null },
-            { $set: { riskLevel, updatedAt: now } },
-          ),
-      Object.keys(tags).length === 0
-        ? null
-        : this.model.updateOne(
-            {
-              _id: memberId,
-              $or: differing(tagPaths(tags)),
-              ...tagLimit(Object.keys(tags), [], maxTags).within,
-            },
-            { $set: { ...tagPaths(tags), updatedAt: now } },
-          ),
-    ]);
-    const changed =
-      (profiled?.modifiedCount ?? 0) + (assessed?.modifiedCount ?? 0) + (tagged?.modifiedCount ?? 0) > 0;
-    // A member as given is always within the bound, so only a member whose tags differ can be over it.
-    const overTagLimit =
-      tagged !== null &&
-      tagged.modifiedCount === 0 &&
-      (await this.model.exists({
-        _id: memberId,
-        $or: differing(tagPaths(tags)),
-        ...tagLimit(Object.keys(tags), [], maxTags).over,
-      })) !== null;
-    return { changed, overTagLimit };
+    updatedAt: Date | null,
+  ): Promise<MemberDoc | null> {
+    const olderStamps = Object.keys(plan.stamps).map((path) => ({
+      $or: [{ [path]: null }, { [path]: { $lt: asOf } }],
+    }));
+    const tagBound =
+      Object.keys(plan.tags).length > 0
+        ? tagLimit(Object.keys(plan.tags), [], maxTags).within
+        : plan.overTagLimit.length > 0
+          ? tagLimit(plan.overTagLimit, [], maxTags).over
+          : {};
+    return this.model
+      .findOneAndUpdate(
+        {
+          _id: memberId,
+          ...(olderStamps.length > 0 ? { $and: olderStamps } : {}),
+          ...(plan.fields.riskLevel === undefined ? {} : { riskAssessedAt: null }),
+          ...tagBound,
+        },
+        {
+          $set: {
+            ...plan.fields,
+            ...tagPaths(plan.tags),
+            ...plan.stamps,
+            ...(updatedAt ? { updatedAt } : {}),
+          },
+        },
+        { returnDocument: 'before', projection: { appliedEntries: 0, refusedEntries: 0 } },
+      )
+      .lean<MemberDoc>()
+      .exec();
   }
 
   /**
@@ -568,15 +589,6 @@ export class MemberRepository {
     return this.model
       .aggregate<{ _id: LifecycleStage; n: number }>([{ $group: { _id: '$lifecycleStage', n: { $sum: 1 } } }])
       .exec();
-  }
-
-  /** Which of these ids name a member. */
-  async existingIds(ids: readonly string[]): Promise<string[]> {
-    const found = await this.model
-      .find({ _id: { $in: [...ids] } }, { _id: 1 })
-      .lean<{ _id: string }[]>()
-      .exec();
-    return found.map((member) => member._id);
   }
 
   /** Of these ids, those that name a member, each with when the member registered and whether they carry a tag. */
