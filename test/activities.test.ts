@@ -372,10 +372,16 @@ describe('progress from tracked events', () => {
 
   it('does not count events from before the member joined', async () => {
     const headers = await member('M0004');
+    // Another member's share, sent after M0004 joined, shows how far the feed consumer has read: the feed hands events
+    // out in the order analytics received them, so once that share counts, M0004's earlier one was read too.
+    const marker = await member('M0006');
+    await graphql(hub.gatewayUrl, JOIN, { id: 'A-TRAVEL' }, marker);
     await track(headers, [{ name: 'share', at: new Date(), properties: { contentId: 'T-GOLD' } }]);
-    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    // The join lands within the two seconds the feed holds the share back: the consumer reads it as one that arrived
+    // before the join (on a machine too slow for that, as one of a member not yet joined: counted neither way).
     await graphql(hub.gatewayUrl, JOIN, { id: 'A-TRAVEL' }, headers);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await track(marker, [{ name: 'share', at: new Date(), properties: { contentId: 'T-GOLD' } }]);
+    await progressUntil(marker, 'A-TRAVEL', 'share-1', (task) => task.completed);
     const progress = await engagement.progress.model.findById('A-TRAVEL|share-1|M0004').lean().exec();
     expect(progress?.value ?? 0).toBe(0);
   });

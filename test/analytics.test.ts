@@ -5,7 +5,7 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
-import { ROLLUPS_PER_DAY } from '../subgraphs/analytics/src/domain/rollups';
+import { rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { PRODUCTS } from '../subgraphs/products/src/seed';
@@ -863,7 +863,7 @@ describe('stats', () => {
     );
     expect(recorded.data?.recordMemberEvents.accepted).toBe(6);
     // The closed day is the rebuild's, as the job runs it.
-    await rebuildDay(repos, calendar.dayOf(closed));
+    await rebuildDay(repos, calendar.dayOf(closed), rollupCaps(testConfig.ROLLUP_IDS_PER_DAY));
     const query = `query ($id: ID!) {
       product(id: $id) {
         today: stats(days: 1) { views impressions clicks ctr purchases purchaseAmount currency }
@@ -1018,6 +1018,8 @@ describe('rollups of a closed day', () => {
   const DAY = '2026-11-26';
   const BEFORE_MIDNIGHT = new Date('2026-11-26T15:59:59.900Z');
   const AFTER_MIDNIGHT = new Date('2026-11-26T16:00:00.100Z');
+  // The least a day may count of each kind: the cap test below floods past it.
+  const caps = rollupCaps(100);
   let connection: Awaited<ReturnType<typeof testDatabase>>;
   let rollupRepos: AnalyticsRepositories;
   let now: Date;
@@ -1033,6 +1035,7 @@ describe('rollups of a closed day', () => {
       rollupRepos.exposures,
       calendar,
       testLogger,
+      caps,
       3_600_000,
       () => now,
     );
@@ -1068,7 +1071,7 @@ describe('rollups of a closed day', () => {
     now = AFTER_MIDNIGHT;
     // Stored; were its increment taken, it would be written after the rebuild (the hourly flush comes later).
     await sink.store([impression(BEFORE_MIDNIGHT)]);
-    await rebuildDay(rollupRepos, DAY);
+    await rebuildDay(rollupRepos, DAY, caps);
     await writer.flush();
     expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
   });
@@ -1096,6 +1099,7 @@ describe('rollups of a closed day', () => {
       rollupRepos.exposures,
       calendar,
       testLogger,
+      caps,
       3_600_000,
       () => later,
     );
@@ -1147,7 +1151,7 @@ describe('rollups of a closed day', () => {
     const before = await counts();
     // The lease was taken over by another process after the first batch was read.
     const answers = [true, false];
-    await expect(rebuildDay(rollupRepos, DAY, async () => answers.shift() ?? false)).rejects.toThrow();
+    await expect(rebuildDay(rollupRepos, DAY, caps, async () => answers.shift() ?? false)).rejects.toThrow();
     expect(await counts()).toEqual(before);
     const sealed = await rollupRepos.rollups.model.countDocuments({ day: DAY, sealed: true });
     expect(sealed).toBe(0);
@@ -1159,11 +1163,11 @@ describe('rollups of a closed day', () => {
     for await (const events of rollupRepos.events.ofDay(DAY, 5)) batches.push(events.length);
     expect(batches).toEqual([5, 5, 2]);
     now = AFTER_MIDNIGHT;
-    await rebuildDay(rollupRepos, DAY);
+    await rebuildDay(rollupRepos, DAY, caps);
     expect(await counts()).toEqual({ rollup: 12, exposures: 12, events: 12 });
   });
 
-  it(`rolls up at most ${ROLLUPS_PER_DAY.product} products a day that devices name, and every product bought`, async () => {
+  it(`rolls up at most ${caps.product} products a day that devices name, and every product bought`, async () => {
     const at = new Date(BEFORE_MIDNIGHT.getTime() - 60_000);
     const stored = (n: number, name: string, properties: Record<string, unknown>) => ({
       _id: `device-forger:ev-${n}`,
@@ -1177,11 +1181,10 @@ describe('rollups of a closed day', () => {
       properties,
     });
     // Anyone can name a product: a new made-up id in each event was a new rollup document each, without end.
-    const forged = Array.from({ length: ROLLUPS_PER_DAY.product + 500 }, (_, n) =>
+    const forged = Array.from({ length: caps.product + 500 }, (_, n) =>
       stored(n, 'product_impression', { productId: `P-FORGED-${n}` }),
     );
-    for (let i = 0; i < forged.length; i += 5_000)
-      await rollupRepos.events.insertNew(forged.slice(i, i + 5_000));
+    await rollupRepos.events.insertNew(forged);
     await rollupRepos.events.insertNew([
       {
         ...stored(-1, 'flow_completed', {
@@ -1194,9 +1197,9 @@ describe('rollups of a closed day', () => {
         recordedBy: 'svc.products',
       },
     ]);
-    await rebuildDay(rollupRepos, DAY);
+    await rebuildDay(rollupRepos, DAY, caps);
     const products = await rollupRepos.rollups.model.find({ day: DAY, kind: 'product' }).lean().exec();
-    expect(products).toHaveLength(ROLLUPS_PER_DAY.product + 1);
+    expect(products).toHaveLength(caps.product + 1);
     expect(products.find((rollup) => rollup.subject === 'P-BOUGHT')).toMatchObject({
       purchases: 1,
       amounts: { CNY: 10 },
@@ -1248,7 +1251,14 @@ describe('the event feed', () => {
   beforeEach(async () => {
     connection = await testDatabase('analytics-feed');
     feedRepos = await openRepositories(connection);
-    writer = new RollupWriter(feedRepos.rollups, feedRepos.exposures, calendar, testLogger, 3_600_000);
+    writer = new RollupWriter(
+      feedRepos.rollups,
+      feedRepos.exposures,
+      calendar,
+      testLogger,
+      rollupCaps(testConfig.ROLLUP_IDS_PER_DAY),
+      3_600_000,
+    );
   });
 
   afterEach(async () => {

@@ -12,7 +12,6 @@ import {
   bearer,
   changedBehindTheHubsBack,
   clientToken,
-  errorCodes,
   graphql,
   testConfig,
   testLogger,
@@ -171,28 +170,6 @@ describe('an idempotency key reused for a different entry', () => {
     ]);
     const after = await storedState({ members: hub.connections.members });
     expect(after).toEqual(before);
-  });
-
-  it('is still CONFLICT while the entry under the key is in progress, for the same entry or another', async () => {
-    const before = await balanceOf('M0055');
-    // A writer holding its lease, still applying an award of 70.
-    await repos.ledger.model.create({
-      ...stuck('PE-in-progress', 'in-progress-M0055', 'M0055'),
-      leaseUntil: new Date(Date.now() + 60_000),
-    });
-    const responses = await Promise.all(
-      [70, 71].map((amount) =>
-        graphql(
-          hub.gatewayUrl,
-          AWARD,
-          { memberId: 'M0055', amount, key: 'in-progress-M0055' },
-          bearer(operatorToken),
-        ),
-      ),
-    );
-    // Another entry still pending may yet be refused and give its key back: no refusal for good before it is applied.
-    expect(responses.flatMap(errorCodes)).toEqual(['CONFLICT', 'CONFLICT']);
-    expect(await balanceOf('M0055')).toEqual(before);
   });
 });
 

@@ -4,7 +4,8 @@
 // heat unchanged.
 import { BankCalendar, GraphClient } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
-import { ROLLUPS_PER_DAY } from '../subgraphs/analytics/src/domain/rollups';
+import { MAX_ARMS } from '../subgraphs/analytics/src/domain/bandit';
+import { rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import type { RollupKind } from '../subgraphs/analytics/src/models/rollup';
 import { BANDIT_MODEL_NAME, type BanditParameters } from '../subgraphs/analytics/src/bandit-job';
@@ -12,6 +13,7 @@ import { rebuildDay } from '../subgraphs/analytics/src/rollup-job';
 import { runTopicHeatJob } from '../subgraphs/analytics/src/topic-heat-job';
 import {
   callerOf,
+  capturingLogger,
   graphql,
   internalIdentity,
   testConfig,
@@ -28,12 +30,20 @@ let graph: GraphClient;
 let alice: Send;
 let bob: Send;
 const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
+// The least a day's rollups may count of each kind: a flood past it is a few hundred events, not ten thousand.
+const caps = rollupCaps(100);
+const log = capturingLogger('hub', 'warn');
 
 beforeAll(async () => {
   // One member sends the whole flood here: its limit is not what this file is about, nor how fast a busy machine
-  // stores ten thousand events.
+  // stores it.
   hub = await startTestHub('rollup-ids', {
-    config: { EVENTS_PER_MEMBER_PER_MINUTE: 100_000, SUBGRAPH_TIMEOUT_MS: 30_000 },
+    config: {
+      ROLLUP_IDS_PER_DAY: caps.creative,
+      EVENTS_PER_MEMBER_PER_MINUTE: 100_000,
+      SUBGRAPH_TIMEOUT_MS: 30_000,
+    },
+    logger: log.logger,
   });
   repos = await openRepositories(hub.connections.analytics);
   graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
@@ -123,7 +133,7 @@ describe('made-up ids in tracked events', () => {
       expect(await rollupsOf(kind, 'ODD-')).toEqual([]);
   });
 
-  it(`rolls up at most ${ROLLUPS_PER_DAY.creative} creatives and ${ROLLUPS_PER_DAY.topic} topics a day, and the real ones in full`, async () => {
+  it(`rolls up at most ${caps.creative} creatives and ${caps.topic} topics a day, and the real ones in full`, async () => {
     const [first, second, forger] = await Promise.all(
       ['M0001', 'M0002', 'M0003'].map((member) => callerOf(hub.gatewayUrl, member, 'member')),
     );
@@ -141,9 +151,7 @@ describe('made-up ids in tracked events', () => {
     // ...then a member's script names made-up creatives and topics, a new id in every event, a batch per device id.
     const extra = 100;
     const forged = (name: string, property: string, prefix: string) =>
-      Array.from({ length: ROLLUPS_PER_DAY.creative + extra }, (_, n) =>
-        event(name, { [property]: `${prefix}-${n}` }),
-      );
+      Array.from({ length: caps.creative + extra }, (_, n) => event(name, { [property]: `${prefix}-${n}` }));
     const flood = [
       ...forged('creative_impression', 'creativeId', 'CR-FORGED'),
       ...forged('topic_view', 'topicId', 'TP-FORGED'),
@@ -157,10 +165,19 @@ describe('made-up ids in tracked events', () => {
     await track(second!, [event('creative_click', { creativeId }), event('topic_view', { topicId })]);
 
     // The real creative and topic took a place each before the flood; the made-up ids get the rest, no more.
-    expect(await settled('creative', 'CR-FORGED-', ROLLUPS_PER_DAY.creative - 1)).toBe(
-      ROLLUPS_PER_DAY.creative - 1,
-    );
-    expect(await settled('topic', 'TP-FORGED-', ROLLUPS_PER_DAY.topic - 1)).toBe(ROLLUPS_PER_DAY.topic - 1);
+    expect(await settled('creative', 'CR-FORGED-', caps.creative - 1)).toBe(caps.creative - 1);
+    expect(await settled('topic', 'TP-FORGED-', caps.topic - 1)).toBe(caps.topic - 1);
+    // The writer tells of the first event it left out of each kind, and the cap it keeps to.
+    const refusals = log
+      .lines()
+      .filter(
+        (line) =>
+          line.msg === "events naming more ids than a day's rollups count were left out of today's rollups",
+      );
+    expect(refusals).toEqual([
+      expect.objectContaining({ kind: 'creative', cap: caps.creative }),
+      expect.objectContaining({ kind: 'topic', cap: caps.topic }),
+    ]);
     const [creative] = await rollupsOf('creative', creativeId);
     expect(creative).toMatchObject({ impressions: 2, clicks: 2 });
     const [topic] = await rollupsOf('topic', topicId);
@@ -189,12 +206,27 @@ describe('made-up ids in tracked events', () => {
     expect(stats.data?._entities[0].stats).toEqual({ impressions: 2, clicks: 2, ctr: 1 });
 
     // The bandit: member-days, so the real creative (two members saw it, both clicked on a day they saw it) keeps its
-    // posterior, and the made-up ones (a member-day each) fill no more than a model's arms.
+    // posterior, and the made-up ones (a member-day each) fill no more than a model's arms — more of them than a model
+    // holds, stored as a longer flood would have stored them.
+    const now = new Date();
+    await repos.events.insertNew(
+      Array.from({ length: MAX_ARMS }, (_, n) => ({
+        _id: `device-ids-arms:ev-${n}`,
+        name: 'creative_impression',
+        memberId: 'M0003',
+        deviceId: 'device-ids-arms',
+        channel: 'APP' as const,
+        occurredAt: now,
+        receivedAt: now,
+        day: calendar.dayOf(now),
+        properties: { creativeId: `CR-ARMS-${n}` },
+      })),
+    );
     const trained = await alice(`mutation { retrainCreativeBandit { version } }`);
     expect(trained.errors).toBeUndefined();
     const model = await repos.models.active(BANDIT_MODEL_NAME);
     const { posteriors } = model!.parameters as unknown as BanditParameters;
-    expect(posteriors.length).toBeLessThanOrEqual(ROLLUPS_PER_DAY.creative);
+    expect(posteriors.length).toBeLessThanOrEqual(MAX_ARMS);
     expect(posteriors.find((arm) => arm.creativeId === creativeId)).toEqual({
       creativeId,
       alpha: 3,
@@ -208,14 +240,14 @@ describe('made-up ids in tracked events', () => {
     expect(topics.data?.managedTopics.edges).toContainEqual({ node: { id: topicId, heat: 4 + 5 } });
 
     // Rebuilt from its events, the day keeps to the same caps and the same real counts.
-    const refused = await rebuildDay(repos, calendar.dayOf(new Date()));
+    const refused = await rebuildDay(repos, calendar.dayOf(new Date()), caps);
     expect(refused.creative).toBeGreaterThanOrEqual(extra);
     expect(refused.topic).toBeGreaterThanOrEqual(extra);
     const creatives = await repos.rollups.model.countDocuments({
       day: calendar.dayOf(new Date()),
       kind: 'creative',
     });
-    expect(creatives).toBe(ROLLUPS_PER_DAY.creative);
+    expect(creatives).toBe(caps.creative);
     expect(await rollupsOf('creative', creativeId)).toEqual([
       expect.objectContaining({ impressions: 2, clicks: 2 }),
     ]);

@@ -101,6 +101,13 @@ export const configSchema = z
      * process): a device id is the client's to make up, a member id the verified token's.
      */
     EVENTS_PER_MEMBER_PER_MINUTE: whole(1, 100_000).default(1_200),
+    /**
+     * Most rollup documents of each kind (creatives per variant, products, topics) a bank day counts, first come:
+     * their ids are whatever a client names, so this bounds what a flood of made-up ids adds to a day's rollups (and
+     * what a rebuild holds), while every product bought counts past it. Far above the ids a bank's channels show in a
+     * day: past it, a day's later ids are left out of its rollups.
+     */
+    ROLLUP_IDS_PER_DAY: whole(100, 100_000).default(5_000),
     /** How often analytics rebuilds the rollups of the days just ended, exactly, from their events. */
     ROLLUP_REBUILD_INTERVAL_MS: whole(60_000, DAY_MS).default(60 * 60_000),
     /** How often analytics recomputes members' lifecycle stages and engagement tags; 0 turns the job off. */

@@ -85,6 +85,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ROLLUP_REBUILD_INTERVAL_MS: '60000' }).ROLLUP_REBUILD_INTERVAL_MS).toBe(60_000);
   });
 
+  it("caps a day's rollups at 5,000 ids of each kind unless told otherwise, from 100 to 100,000", () => {
+    expect(loadConfig({}).ROLLUP_IDS_PER_DAY).toBe(5_000);
+    expect(loadConfig({ ROLLUP_IDS_PER_DAY: '100' }).ROLLUP_IDS_PER_DAY).toBe(100);
+    expect(loadConfig({ ROLLUP_IDS_PER_DAY: '100000' }).ROLLUP_IDS_PER_DAY).toBe(100_000);
+    for (const value of ['99', '100001', '0', '5e3'])
+      expect(() => loadConfig({ ROLLUP_IDS_PER_DAY: value })).toThrow('ROLLUP_IDS_PER_DAY: ');
+  });
+
   it("takes the bank's time zone from the IANA database, refusing one the platform does not know", () => {
     expect(loadConfig({}).BANK_TIME_ZONE).toBe('Asia/Shanghai');
     expect(loadConfig({ BANK_TIME_ZONE: 'Europe/Zurich' }).BANK_TIME_ZONE).toBe('Europe/Zurich');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { addDays, type BankCalendar, type DayKey, type Logger } from '@bank-hub/shared';
 import { LIMITS } from './domain/events';
-import { CountedRollups, RollupTally } from './domain/rollups';
+import { CountedRollups, RollupTally, type RollupCaps } from './domain/rollups';
 import type { RollupKind } from './models/rollup';
 import type { AnalyticsRepositories } from './models';
 import type { RollupWriter } from './sink';
@@ -25,14 +25,15 @@ class LeaseLost extends Error {}
 /**
  * Sets a day's rollups, actives and exposures from its events, read in batches: a day's volume is never held.
  * `stillHeld` is asked after each batch and before writing: a day that takes longer than the lease to read must not be
- * written over by a run that lost it to another. Resolves with the events left out past the day's caps, per kind.
+ * written over by a run that lost it to another. Resolves with the events left out past the day's `caps`, per kind.
  */
 export async function rebuildDay(
   repos: AnalyticsRepositories,
   day: string,
+  caps: RollupCaps,
   stillHeld: () => Promise<boolean> = async () => true,
 ): Promise<Partial<Record<RollupKind, number>>> {
-  const counted = new CountedRollups();
+  const counted = new CountedRollups(caps);
   const tally = new RollupTally(counted);
   for await (const events of repos.events.ofDay(day)) {
     tally.addActive(events).addCounts(events);
@@ -58,7 +59,7 @@ const LEASE_MS = 10 * 60_000;
 /**
  * Rebuilds the days just ended and forgets exposures no cap counts any more. One process at a time: two rebuilds of a
  * day at once could each read its events before a late one landed and write after the other, leaving the older count
- * until the next run. Returns whether this process ran it.
+ * until the next run. Each day keeps to the caps `writer` counted it with. Returns whether this process ran it.
  */
 export async function rebuildRecentDays(
   repos: AnalyticsRepositories,
@@ -79,7 +80,7 @@ export async function rebuildRecentDays(
     const stillHeld = () => repos.leases.renew(JOB, holder, LEASE_MS, new Date());
     for (const day of days) {
       try {
-        const refused = await rebuildDay(repos, day, stillHeld);
+        const refused = await rebuildDay(repos, day, writer.caps, stillHeld);
         if (Object.keys(refused).length > 0)
           logger.warn({ day, refused }, "events naming more ids than a day's rollups count were left out");
       } catch (error) {

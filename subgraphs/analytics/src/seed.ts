@@ -10,7 +10,7 @@ import { mulberry32 } from './domain/random';
 import { PRODUCTS_SERVICE } from './domain/events';
 import { ensureDefaultModels } from './authored-models';
 import { trainCreativeBandit } from './bandit-job';
-import { RollupTally } from './domain/rollups';
+import { CountedRollups, RollupTally, type RollupCaps } from './domain/rollups';
 import { recentClosedDays } from './rollup-job';
 import type { AnalyticsRepositories } from './models';
 import type { EventDoc } from './models/event';
@@ -400,7 +400,7 @@ export const SEEDED_HISTORY: Record<SeedHistory, HistoryOptions> = {
 
 export async function seedAnalytics(
   repos: AnalyticsRepositories,
-  options: { reset?: boolean; history: HistoryOptions; calendar: BankCalendar },
+  options: { reset?: boolean; history: HistoryOptions; calendar: BankCalendar; caps: RollupCaps },
 ): Promise<void> {
   const { calendar } = options;
   if (options.reset) {
@@ -431,7 +431,7 @@ export async function seedAnalytics(
   // Days that are over are stored as their rebuild leaves them: sealed to live increments.
   const sealedIfOver = <T extends { day: string }>(doc: T): T =>
     doc.day < today ? { ...doc, sealed: true } : doc;
-  const tally = new RollupTally().addActive(events).addCounts(events);
+  const tally = new RollupTally(new CountedRollups(options.caps)).addActive(events).addCounts(events);
   await Promise.all([
     insert(repos.events.model, events),
     insert(repos.rollups.model, tally.rollups().map(sealedIfOver)),

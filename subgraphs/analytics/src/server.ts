@@ -16,6 +16,7 @@ import { trainOnSchedule } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { EventRateLimit } from './domain/rate-limit';
+import { rollupCaps } from './domain/rollups';
 import { SERVICE_IDENTITY, runLifecycleJob } from './lifecycle-job';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
@@ -39,7 +40,13 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
   await ensureDefaultModels(repos.models, SERVICE_IDENTITY.subject!, new Date());
   // Once per server: every day bucket of analytics is the bank's business day.
   const calendar = new BankCalendar(config.BANK_TIME_ZONE);
-  const rollupWriter = new RollupWriter(repos.rollups, repos.exposures, calendar, logger);
+  const rollupWriter = new RollupWriter(
+    repos.rollups,
+    repos.exposures,
+    calendar,
+    logger,
+    rollupCaps(config.ROLLUP_IDS_PER_DAY),
+  );
   const sink = new MongoEventSink(repos.events, repos.writesInFlight, rollupWriter);
   const plan = new Cached(() =>
     repos.plan.all().then((all) => new Map(all.map((definition) => [definition._id, definition]))),

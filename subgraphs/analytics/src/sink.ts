@@ -6,7 +6,7 @@ import {
   type Logger,
   type WritesInFlight,
 } from '@bank-hub/shared';
-import { CountedRollups, ROLLUPS_PER_DAY, RollupTally } from './domain/rollups';
+import { CountedRollups, RollupTally, type RollupCaps } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
 import type { ExposureRepository } from './models/exposure';
 import type { RollupRepository } from './models/rollup';
@@ -140,12 +140,14 @@ export class RollupWriter {
     private readonly exposureCounts: ExposureRepository,
     private readonly calendar: BankCalendar,
     private readonly logger: Logger,
+    /** A day's caps (ROLLUP_IDS_PER_DAY), which the rebuild of a day it counted keeps to as well. */
+    readonly caps: RollupCaps,
     intervalMs = 250,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.counted = new CountedRollups(ROLLUPS_PER_DAY, (day, kind) =>
+    this.counted = new CountedRollups(caps, (day, kind) =>
       logger.warn(
-        { day, kind, cap: ROLLUPS_PER_DAY[kind] },
+        { day, kind, cap: caps[kind] },
         "events naming more ids than a day's rollups count were left out of today's rollups",
       ),
     );

@@ -4,10 +4,10 @@ import { checkTrackedEvent } from '../src/domain/plan';
 import { EventRateLimit } from '../src/domain/rate-limit';
 import {
   CountedRollups,
-  ROLLUPS_PER_DAY,
   RollupTally,
   addAmounts,
   countedAmount,
+  rollupCaps,
   rollupKey,
   windowStart,
 } from '../src/domain/rollups';
@@ -268,6 +268,8 @@ describe('EventRateLimit', () => {
 });
 
 describe('rollups', () => {
+  /** A tally whose caps the events of a test here never reach. */
+  const roomyTally = () => new RollupTally(new CountedRollups(rollupCaps(100)));
   const stored = (
     name: string,
     properties: Record<string, unknown>,
@@ -285,7 +287,7 @@ describe('rollups', () => {
   });
 
   it('counts impressions and clicks per creative and variant, and views per product', () => {
-    const tally = new RollupTally()
+    const tally = roomyTally()
       .addCounts([
         stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
         stored('creative_impression', { creativeId: 'C1', variant: 'A' }),
@@ -308,7 +310,11 @@ describe('rollups', () => {
     expect([...tally.exposures.values()]).toEqual([
       { _id: '2026-11-26|M1|C1', day: '2026-11-26', memberId: 'M1', creativeId: 'C1', impressions: 3 },
     ]);
-    expect(new RollupTally().addCounts([stored('creative_click', { creativeId: 'C2' })]).rollups()).toEqual([
+    expect(
+      roomyTally()
+        .addCounts([stored('creative_click', { creativeId: 'C2' })])
+        .rollups(),
+    ).toEqual([
       {
         _id: '2026-11-26|creative|C2|',
         day: '2026-11-26',
@@ -330,7 +336,7 @@ describe('rollups', () => {
   });
 
   it("counts product cards' impressions and clicks, with or without a creative, apart from the creative's", () => {
-    const tally = new RollupTally().addCounts([
+    const tally = roomyTally().addCounts([
       stored('product_impression', { productId: 'P1' }),
       stored('product_impression', { productId: 'P1', creativeId: 'C1' }),
       stored('product_click', { productId: 'P1' }),
@@ -349,7 +355,7 @@ describe('rollups', () => {
   });
 
   it("counts products' own purchases per product, amounts per currency, and nothing a device says it bought", () => {
-    const tally = new RollupTally().addCounts([
+    const tally = roomyTally().addCounts([
       purchase({ productId: 'P1', amount: 1_000, currency: 'CNY' }),
       purchase({ productId: 'P1', amount: 2_500.5, currency: 'CNY' }),
       purchase({ productId: 'P1', amount: 300, currency: 'USD' }),
@@ -374,7 +380,7 @@ describe('rollups', () => {
   });
 
   it('counts the products a day admits, first come, and every product bought past them', () => {
-    const counted = new CountedRollups({ ...ROLLUPS_PER_DAY, product: 2 });
+    const counted = new CountedRollups({ ...rollupCaps(100), product: 2 });
     const tally = new RollupTally(counted).addCounts([
       stored('product_impression', { productId: 'P1' }),
       stored('product_impression', { productId: 'FORGED-1' }),
@@ -453,7 +459,7 @@ describe('rollups', () => {
   });
 
   it('leaves out events whose ids or variant may not be rollup keys, rather than count them elsewhere', () => {
-    const tally = new RollupTally().addCounts([
+    const tally = roomyTally().addCounts([
       stored('creative_impression', { creativeId: 'a|b' }),
       stored('creative_impression', { creativeId: 'C1', variant: 'B|' }),
       stored('creative_impression', { creativeId: 'C1', variant: 'x'.repeat(500) }),
@@ -514,7 +520,7 @@ describe('rollups', () => {
   });
 
   it('counts a member active once per day and channel, and no anonymous device', () => {
-    const tally = new RollupTally().addActive([
+    const tally = roomyTally().addActive([
       stored('page_view', {}),
       stored('sign_in', {}),
       stored('page_view', {}, null),

@@ -2,7 +2,7 @@
 // on the property the heat reads.
 import { checkEvent } from '../src/domain/events';
 import { checkTrackedEvent } from '../src/domain/plan';
-import { RollupTally } from '../src/domain/rollups';
+import { CountedRollups, RollupTally, rollupCaps } from '../src/domain/rollups';
 import { HEAT, heatWindowStart, topicHeat, type TopicDay } from '../src/domain/topic-heat';
 import type { EventDoc } from '../src/models/event';
 import { TRACKING_PLAN } from '../src/seed';
@@ -86,7 +86,7 @@ describe('topic events', () => {
       day: TODAY,
       properties: { topicId },
     });
-    const tally = new RollupTally().addCounts([
+    const tally = new RollupTally(new CountedRollups(rollupCaps(100))).addCounts([
       stored('topic_view', 'TP-1'),
       stored('topic_view', 'TP-1'),
       stored('topic_click', 'TP-1'),

@@ -63,11 +63,14 @@ function purchaseOf(event: EventDoc): { productId: string; amounts: Record<strin
  * rebuild holds and the jobs read) without end; a bank has far fewer. Products products recorded a purchase of are
  * counted past the cap: those ids are the server's.
  */
-export const ROLLUPS_PER_DAY: Readonly<Record<RollupKind, number>> = {
-  creative: 5_000,
-  product: 5_000,
-  topic: 5_000,
-};
+export type RollupCaps = Readonly<Record<RollupKind, number>>;
+
+/** The caps of a day's rollups: ROLLUP_IDS_PER_DAY documents of each kind. */
+export const rollupCaps = (idsPerDay: number): RollupCaps => ({
+  creative: idsPerDay,
+  product: idsPerDay,
+  topic: idsPerDay,
+});
 
 /**
  * What a rollup key (a subject, a variant) may be: the characters of the hub's ids (content's, products', variant
@@ -81,7 +84,7 @@ export const rollupKey = (value: unknown): string | null =>
   typeof value === 'string' && ROLLUP_KEY.test(value) ? value : null;
 
 /**
- * The rollup documents counted per day and kind so far: the first ROLLUPS_PER_DAY of each kind, and every one the
+ * The rollup documents counted per day and kind so far: the first `caps` of each kind, and every one the
  * server vouches for. What is refused past a cap is counted, for the writer's and the rebuild's log lines.
  */
 export class CountedRollups {
@@ -90,7 +93,7 @@ export class CountedRollups {
 
   /** `onFirstRefusal`: told once per day and kind, when its cap first leaves an event out. */
   constructor(
-    private readonly caps: Readonly<Record<RollupKind, number>> = ROLLUPS_PER_DAY,
+    private readonly caps: RollupCaps,
     private readonly onFirstRefusal: (day: string, kind: RollupKind) => void = () => {},
   ) {}
 
@@ -182,7 +185,7 @@ export class RollupTally {
   readonly exposures = new Map<string, ExposureDoc>();
 
   /** `counted`: the rollup documents counted so far, which a live writer keeps from one batch to the next. */
-  constructor(private readonly counted = new CountedRollups()) {}
+  constructor(private readonly counted: CountedRollups) {}
 
   get empty(): boolean {
     return this.increments.size === 0 && this.actives.size === 0 && this.exposures.size === 0;
