@@ -58,11 +58,12 @@ x-mongo-env: &mongo-env
   # Passed through from the shell/.env only when set there (content checks creative links against it).
   CREATIVE_LINK_HOSTS:
   # Passed through only when set (defaults in packages/shared/src/config.ts): analytics' per-device and per-member
-  # event limits, how many ids of each kind a day's rollups count and how often it rebuilds the days just ended; how
-  # long a mini-program flow session lives in products.
+  # event limits, how many ids of each kind a day's rollups count, the creatives a member's day keeps exposures of,
+  # and how often it rebuilds the days just ended; how long a mini-program flow session lives in products.
   EVENTS_PER_DEVICE_PER_MINUTE:
   EVENTS_PER_MEMBER_PER_MINUTE:
   ROLLUP_IDS_PER_DAY:
+  EXPOSURES_PER_MEMBER_PER_DAY:
   ROLLUP_REBUILD_INTERVAL_MS:
   FLOW_SESSION_TTL_MINUTES:
   # Analytics' background jobs: the lifecycle job, training the creative bandit and measuring topics' heat (0 turns one

@@ -5,7 +5,7 @@ import type { RunningHub } from '../scripts/hub';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { FEED_LAG_MS, feedPage } from '../subgraphs/analytics/src/feed';
 import { EventRepository } from '../subgraphs/analytics/src/models/event';
-import { rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
+import { dayBoundsOf, rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
 import { rebuildDay, rebuildRecentDays, recentClosedDays } from '../subgraphs/analytics/src/rollup-job';
 import { openRepositories as openProducts } from '../subgraphs/products/src/models';
 import { PRODUCTS } from '../subgraphs/products/src/seed';
@@ -863,7 +863,7 @@ describe('stats', () => {
     );
     expect(recorded.data?.recordMemberEvents.accepted).toBe(6);
     // The closed day is the rebuild's, as the job runs it.
-    await rebuildDay(repos, calendar.dayOf(closed), rollupCaps(testConfig.ROLLUP_IDS_PER_DAY));
+    await rebuildDay(repos, calendar.dayOf(closed), dayBoundsOf(testConfig));
     const query = `query ($id: ID!) {
       product(id: $id) {
         today: stats(days: 1) { views impressions clicks ctr purchases purchaseAmount currency }
@@ -1020,6 +1020,7 @@ describe('rollups of a closed day', () => {
   const AFTER_MIDNIGHT = new Date('2026-11-26T16:00:00.100Z');
   // The least a day may count of each kind: the cap test below floods past it.
   const caps = rollupCaps(100);
+  const bounds = { caps, exposuresPerMember: testConfig.EXPOSURES_PER_MEMBER_PER_DAY };
   let connection: Awaited<ReturnType<typeof testDatabase>>;
   let rollupRepos: AnalyticsRepositories;
   let now: Date;
@@ -1035,7 +1036,7 @@ describe('rollups of a closed day', () => {
       rollupRepos.exposures,
       calendar,
       testLogger,
-      caps,
+      bounds,
       3_600_000,
       () => now,
     );
@@ -1071,7 +1072,7 @@ describe('rollups of a closed day', () => {
     now = AFTER_MIDNIGHT;
     // Stored; were its increment taken, it would be written after the rebuild (the hourly flush comes later).
     await sink.store([impression(BEFORE_MIDNIGHT)]);
-    await rebuildDay(rollupRepos, DAY, caps);
+    await rebuildDay(rollupRepos, DAY, bounds);
     await writer.flush();
     expect(await counts()).toEqual({ rollup: 1, exposures: 1, events: 1 });
   });
@@ -1099,7 +1100,7 @@ describe('rollups of a closed day', () => {
       rollupRepos.exposures,
       calendar,
       testLogger,
-      caps,
+      bounds,
       3_600_000,
       () => later,
     );
@@ -1151,7 +1152,9 @@ describe('rollups of a closed day', () => {
     const before = await counts();
     // The lease was taken over by another process after the first batch was read.
     const answers = [true, false];
-    await expect(rebuildDay(rollupRepos, DAY, caps, async () => answers.shift() ?? false)).rejects.toThrow();
+    await expect(
+      rebuildDay(rollupRepos, DAY, bounds, async () => answers.shift() ?? false),
+    ).rejects.toThrow();
     expect(await counts()).toEqual(before);
     const sealed = await rollupRepos.rollups.model.countDocuments({ day: DAY, sealed: true });
     expect(sealed).toBe(0);
@@ -1163,7 +1166,7 @@ describe('rollups of a closed day', () => {
     for await (const events of rollupRepos.events.ofDay(DAY, 5)) batches.push(events.length);
     expect(batches).toEqual([5, 5, 2]);
     now = AFTER_MIDNIGHT;
-    await rebuildDay(rollupRepos, DAY, caps);
+    await rebuildDay(rollupRepos, DAY, bounds);
     expect(await counts()).toEqual({ rollup: 12, exposures: 12, events: 12 });
   });
 
@@ -1197,7 +1200,7 @@ describe('rollups of a closed day', () => {
         recordedBy: 'svc.products',
       },
     ]);
-    await rebuildDay(rollupRepos, DAY, caps);
+    await rebuildDay(rollupRepos, DAY, bounds);
     const products = await rollupRepos.rollups.model.find({ day: DAY, kind: 'product' }).lean().exec();
     expect(products).toHaveLength(caps.product + 1);
     expect(products.find((rollup) => rollup.subject === 'P-BOUGHT')).toMatchObject({
@@ -1256,7 +1259,7 @@ describe('the event feed', () => {
       feedRepos.exposures,
       calendar,
       testLogger,
-      rollupCaps(testConfig.ROLLUP_IDS_PER_DAY),
+      dayBoundsOf(testConfig),
       3_600_000,
     );
   });

@@ -8,7 +8,7 @@ import type { RunningHub } from '../scripts/hub';
 import analyticsDescriptor from '../subgraphs/analytics/src/descriptor';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import type { AnalyticsRepositories } from '../subgraphs/analytics/src/models';
-import { rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
+import { dayBoundsOf } from '../subgraphs/analytics/src/domain/rollups';
 import { rebuildDay } from '../subgraphs/analytics/src/rollup-job';
 import { insertPublishedPage, publishedBanner } from './support/content';
 import {
@@ -175,7 +175,7 @@ describe("the bank's days in Asia/Shanghai", () => {
     expect(stats.data?._entities[0].stats).toEqual({ from: '2026-10-08T16:00:00.000Z', impressions: 1 });
 
     // The rebuild of the 8th reads that bank day's events: the 15:30 UTC impression and not the 16:30 one.
-    await rebuildDay(repos, '2026-10-08', rollupCaps(testConfig.ROLLUP_IDS_PER_DAY));
+    await rebuildDay(repos, '2026-10-08', dayBoundsOf(testConfig));
     const rebuilt = await repos.rollups.model.find({ subject: creativeId }).sort({ day: 1 }).lean().exec();
     expect(rebuilt.map(({ day, impressions }) => [day, impressions])).toEqual([
       ['2026-10-05', 1],

@@ -10,7 +10,7 @@ import type { RunningHub } from '../scripts/hub';
 import { experimentOf } from '../subgraphs/analytics/src/analysis';
 import { BANDIT_MODEL_NAME, trainOnSchedule } from '../subgraphs/analytics/src/bandit-job';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
-import { rollupCaps, windowStart } from '../subgraphs/analytics/src/domain/rollups';
+import { dayBoundsOf, windowStart } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
 import type { EventDoc } from '../subgraphs/analytics/src/models/event';
 import { rebuildDay } from '../subgraphs/analytics/src/rollup-job';
@@ -632,8 +632,7 @@ describe('experiments', () => {
     await reported(now - HOUR / 6, [7, 7], [7, 7]);
     // Days that are over are counted by the rebuild, which has not run yet.
     const analytics = await openAnalytics(hub.connections.analytics);
-    for (const day of [-3, -2])
-      await rebuildDay(analytics, addDays(today, day), rollupCaps(testConfig.ROLLUP_IDS_PER_DAY));
+    for (const day of [-3, -2]) await rebuildDay(analytics, addDays(today, day), dayBoundsOf(testConfig));
     await untilCounted(pageId, 64, 27, 7);
 
     const experiment = (await experimentsOn(pageId))['CR-exp-span']!;

@@ -5,7 +5,7 @@
 import { BankCalendar, GraphClient } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import { MAX_ARMS } from '../subgraphs/analytics/src/domain/bandit';
-import { rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
+import { dayBoundsOf, rollupCaps } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import type { RollupKind } from '../subgraphs/analytics/src/models/rollup';
 import { BANDIT_MODEL_NAME, type BanditParameters } from '../subgraphs/analytics/src/bandit-job';
@@ -240,7 +240,11 @@ describe('made-up ids in tracked events', () => {
     expect(topics.data?.managedTopics.edges).toContainEqual({ node: { id: topicId, heat: 4 + 5 } });
 
     // Rebuilt from its events, the day keeps to the same caps and the same real counts.
-    const refused = await rebuildDay(repos, calendar.dayOf(new Date()), caps);
+    const refused = await rebuildDay(
+      repos,
+      calendar.dayOf(new Date()),
+      dayBoundsOf({ ...testConfig, ROLLUP_IDS_PER_DAY: caps.creative }),
+    );
     expect(refused.creative).toBeGreaterThanOrEqual(extra);
     expect(refused.topic).toBeGreaterThanOrEqual(extra);
     const creatives = await repos.rollups.model.countDocuments({

@@ -108,6 +108,13 @@ export const configSchema = z
      * day: past it, a day's later ids are left out of its rollups.
      */
     ROLLUP_IDS_PER_DAY: whole(100, 100_000).default(5_000),
+    /**
+     * How many creatives' exposures (what frequency caps count) analytics keeps per member and bank day: creative ids
+     * are the client's to name, and every page of the member reads them all. Past it, the member's impressions of the
+     * creatives already counted that day still count, and those of new ones are left out. Far above the creatives a
+     * member sees in a day (tens to a few hundred).
+     */
+    EXPOSURES_PER_MEMBER_PER_DAY: whole(1, 100_000).default(500),
     /** How often analytics rebuilds the rollups of the days just ended, exactly, from their events. */
     ROLLUP_REBUILD_INTERVAL_MS: whole(60_000, DAY_MS).default(60 * 60_000),
     /** How often analytics recomputes members' lifecycle stages and engagement tags; 0 turns the job off. */

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { addDays, type BankCalendar, type DayKey, type Logger } from '@bank-hub/shared';
 import { LIMITS } from './domain/events';
-import { CountedRollups, RollupTally, type RollupCaps } from './domain/rollups';
+import { FirstCreatives } from './domain/exposures';
+import { CountedRollups, RollupTally, type DayBounds } from './domain/rollups';
 import type { RollupKind } from './models/rollup';
 import type { AnalyticsRepositories } from './models';
 import type { RollupWriter } from './sink';
@@ -25,16 +26,20 @@ class LeaseLost extends Error {}
 /**
  * Sets a day's rollups, actives and exposures from its events, read in batches: a day's volume is never held.
  * `stillHeld` is asked after each batch and before writing: a day that takes longer than the lease to read must not be
- * written over by a run that lost it to another. Resolves with the events left out past the day's `caps`, per kind.
+ * written over by a run that lost it to another. The day keeps to `bounds`: the rollup caps, and each member's day
+ * the exposures of its first `exposuresPerMember` creatives, in the order the events are read, as the live writes keep
+ * them (sink.ts). Resolves with the events left out past the day's caps, per kind, and past the members' bound
+ * (`exposures`).
  */
 export async function rebuildDay(
   repos: AnalyticsRepositories,
   day: string,
-  caps: RollupCaps,
+  bounds: DayBounds,
   stillHeld: () => Promise<boolean> = async () => true,
-): Promise<Partial<Record<RollupKind, number>>> {
-  const counted = new CountedRollups(caps);
-  const tally = new RollupTally(counted);
+): Promise<Partial<Record<RollupKind | 'exposures', number>>> {
+  const counted = new CountedRollups(bounds.caps);
+  const firstCreatives = new FirstCreatives(bounds.exposuresPerMember);
+  const tally = new RollupTally(counted, firstCreatives);
   for await (const events of repos.events.ofDay(day)) {
     tally.addActive(events).addCounts(events);
     if (!(await stillHeld())) throw new LeaseLost();
@@ -44,7 +49,8 @@ export async function rebuildDay(
     repos.rollups.replaceDay(day, tally.rollups(), [...tally.actives.values()]),
     repos.exposures.replaceDay(day, [...tally.exposures.values()]),
   ]);
-  return counted.refused(day);
+  const exposures = firstCreatives.refused().get(day);
+  return { ...counted.refused(day), ...(exposures ? { exposures } : {}) };
 }
 
 /** The closed days the rebuild owns, the oldest first: the bank's days before `today`. */
@@ -80,9 +86,12 @@ export async function rebuildRecentDays(
     const stillHeld = () => repos.leases.renew(JOB, holder, LEASE_MS, new Date());
     for (const day of days) {
       try {
-        const refused = await rebuildDay(repos, day, writer.caps, stillHeld);
+        const refused = await rebuildDay(repos, day, writer.bounds, stillHeld);
         if (Object.keys(refused).length > 0)
-          logger.warn({ day, refused }, "events naming more ids than a day's rollups count were left out");
+          logger.warn(
+            { day, refused },
+            "events naming more ids than a day's rollups or a member's exposures count were left out",
+          );
       } catch (error) {
         if (error instanceof LeaseLost) {
           logger.warn({ day }, 'another process took over rebuilding rollups; this one stopped');

@@ -16,7 +16,7 @@ import { trainOnSchedule } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { EventRateLimit } from './domain/rate-limit';
-import { rollupCaps } from './domain/rollups';
+import { dayBoundsOf } from './domain/rollups';
 import { SERVICE_IDENTITY, runLifecycleJob } from './lifecycle-job';
 import { openRepositories } from './models';
 import { resolvers } from './resolvers';
@@ -45,7 +45,7 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     repos.exposures,
     calendar,
     logger,
-    rollupCaps(config.ROLLUP_IDS_PER_DAY),
+    dayBoundsOf(config),
   );
   const sink = new MongoEventSink(repos.events, repos.writesInFlight, rollupWriter);
   const plan = new Cached(() =>

@@ -6,9 +6,10 @@ import {
   type Logger,
   type WritesInFlight,
 } from '@bank-hub/shared';
-import { CountedRollups, RollupTally, type RollupCaps } from './domain/rollups';
+import { boundExposures } from './domain/exposures';
+import { CountedRollups, RollupTally, type DayBounds } from './domain/rollups';
 import type { EventRepository, EventDoc } from './models/event';
-import type { ExposureRepository } from './models/exposure';
+import type { ExposureDoc, ExposureRepository } from './models/exposure';
 import type { RollupRepository } from './models/rollup';
 
 /** An accepted event before it is stored: the sink stamps when it was received. */
@@ -124,6 +125,11 @@ export class MongoEventSink implements EventSink {
  * write: today's are what frequency caps read, and a rebuild comes only once the day is over; counting some twice
  * after a partial write errs on the side of showing a creative less. Members active are recorded for any day:
  * recording one twice changes nothing.
+ * A member's exposures of a day are bounded (EXPOSURES_PER_MEMBER_PER_DAY, domain/exposures.ts) by what is stored,
+ * read just before each write: nothing held in memory grows with the members, and the bound holds across processes
+ * and restarts. Two processes writing a member's new creatives at once may each fill the room they read, so the bound
+ * may be overshot by at most one write's worth of that member's new creatives per process; the rebuild of the day keeps
+ * exactly the first ones.
  */
 /** The most exposures a writer keeps for a retry while the database refuses writes: memory stays bounded in an outage. */
 const MAX_PENDING_EXPOSURES = 100_000;
@@ -134,20 +140,22 @@ export class RollupWriter {
   private pending: RollupTally;
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
+  /** The last day the exposures' bound was logged for: once a day is enough to tell an operator. */
+  private exposuresRefusedLogged = '';
 
   constructor(
     private readonly rollups: RollupRepository,
     private readonly exposureCounts: ExposureRepository,
     private readonly calendar: BankCalendar,
     private readonly logger: Logger,
-    /** A day's caps (ROLLUP_IDS_PER_DAY), which the rebuild of a day it counted keeps to as well. */
-    readonly caps: RollupCaps,
+    /** A day's rollup caps and exposures per member, which the rebuild of a day it counted keeps to as well. */
+    readonly bounds: DayBounds,
     intervalMs = 250,
     private readonly clock: () => Date = () => new Date(),
   ) {
-    this.counted = new CountedRollups(caps, (day, kind) =>
+    this.counted = new CountedRollups(bounds.caps, (day, kind) =>
       logger.warn(
-        { day, kind, cap: caps[kind] },
+        { day, kind, cap: bounds.caps[kind] },
         "events naming more ids than a day's rollups count were left out of today's rollups",
       ),
     );
@@ -181,7 +189,7 @@ export class RollupWriter {
     const [rollups, actives, exposures] = await Promise.allSettled([
       this.rollups.increment([...taken.increments.values()]),
       this.rollups.markActive([...taken.actives.values()]),
-      this.exposureCounts.increment([...taken.exposures.values()]),
+      this.writeExposures([...taken.exposures.values()]),
     ]);
     const failed = [rollups, actives, exposures].find((write) => write.status === 'rejected');
     if (failed) {
@@ -193,5 +201,21 @@ export class RollupWriter {
     // Exposures that may not have been written go with the next write, as far as the bound allows.
     if (exposures.status === 'rejected')
       this.pending.addExposures(taken.exposures.values(), MAX_PENDING_EXPOSURES);
+  }
+
+  /** Writes exposures within each member's daily bound, given what is stored. */
+  private async writeExposures(exposures: readonly ExposureDoc[]): Promise<void> {
+    if (exposures.length === 0) return;
+    const stored = await this.exposureCounts.stored(exposures);
+    const bounded = boundExposures(exposures, stored, this.bounds.exposuresPerMember);
+    await this.exposureCounts.increment(bounded.stored, bounded.created);
+    const day = [...bounded.refused.keys()].sort().at(-1);
+    if (day && day > this.exposuresRefusedLogged) {
+      this.exposuresRefusedLogged = day;
+      this.logger.warn(
+        { day, cap: this.bounds.exposuresPerMember },
+        "impressions of more creatives than a member's day keeps were left out of their exposures",
+      );
+    }
   }
 }

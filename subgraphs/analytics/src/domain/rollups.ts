@@ -6,6 +6,7 @@ import { addDays, type DayKey } from '@bank-hub/shared';
 import type { EventDoc } from '../models/event';
 import { TOPIC_EVENTS, isTopicEvent } from './topic-heat';
 import type { ExposureDoc } from '../models/exposure';
+import type { FirstCreatives } from './exposures';
 import type { DailyActiveDoc, RollupDoc, RollupIncrement, RollupKind } from '../models/rollup';
 import { PRODUCTS_SERVICE } from './events';
 import { MAX_PURCHASE_AMOUNT } from './rating';
@@ -70,6 +71,21 @@ export const rollupCaps = (idsPerDay: number): RollupCaps => ({
   creative: idsPerDay,
   product: idsPerDay,
   topic: idsPerDay,
+});
+
+/** What a day keeps of what clients name: its rollup caps, and the creatives a member's day keeps exposures of. */
+export interface DayBounds {
+  caps: RollupCaps;
+  exposuresPerMember: number;
+}
+
+/** A day's bounds as configured (ROLLUP_IDS_PER_DAY, EXPOSURES_PER_MEMBER_PER_DAY). */
+export const dayBoundsOf = (config: {
+  ROLLUP_IDS_PER_DAY: number;
+  EXPOSURES_PER_MEMBER_PER_DAY: number;
+}): DayBounds => ({
+  caps: rollupCaps(config.ROLLUP_IDS_PER_DAY),
+  exposuresPerMember: config.EXPOSURES_PER_MEMBER_PER_DAY,
 });
 
 /**
@@ -184,8 +200,15 @@ export class RollupTally {
   /** Each member's impressions of each creative per day: what frequency caps count. */
   readonly exposures = new Map<string, ExposureDoc>();
 
-  /** `counted`: the rollup documents counted so far, which a live writer keeps from one batch to the next. */
-  constructor(private readonly counted: CountedRollups) {}
+  /**
+   * `counted`: the rollup documents counted so far, which a live writer keeps from one batch to the next.
+   * `firstCreatives`: each member's creatives counted per day, for a rebuild that keeps the same bound as the live
+   * writes (which bound exposures against those stored, sink.ts).
+   */
+  constructor(
+    private readonly counted: CountedRollups,
+    private readonly firstCreatives?: FirstCreatives,
+  ) {}
 
   get empty(): boolean {
     return this.increments.size === 0 && this.actives.size === 0 && this.exposures.size === 0;
@@ -213,7 +236,9 @@ export class RollupTally {
       const creativeId = rollupKey(event.properties.creativeId);
       if (event.name === 'creative_impression' && event.memberId && creativeId) {
         const _id = `${event.day}|${event.memberId}|${creativeId}`;
-        this.addExposures([{ _id, day: event.day, memberId: event.memberId, creativeId, impressions: 1 }]);
+        const exposure = { _id, day: event.day, memberId: event.memberId, creativeId, impressions: 1 };
+        if (this.exposures.has(_id) || (this.firstCreatives?.admits(exposure) ?? true))
+          this.addExposures([exposure]);
       }
     }
     return this;

@@ -857,9 +857,9 @@ export type Query = {
   /** The lifecycle stage model the lifecycle job applies. Operator scope. */
   lifecycleModel: LifecycleModel;
   /**
-   * Today's impressions per creative for one member (the bank's day, BANK_TIME_ZONE), as frequency caps count them. The
-   * member themself, an operator, or the hub's own service identity. Nullable so that asking it next to other
-   * subgraphs' fields fails alone.
+   * Today's impressions per creative for one member (the bank's day, BANK_TIME_ZONE), as frequency caps count them: for
+   * the first EXPOSURES_PER_MEMBER_PER_DAY creatives the member saw today at most. The member themself, an operator, or
+   * the hub's own service identity. Nullable so that asking it next to other subgraphs' fields fails alone.
    */
   memberExposures?: Maybe<Array<CreativeExposure>>;
   /** The member rating (RFM) model the lifecycle job applies. Operator scope. */

@@ -2,6 +2,7 @@
 // creative_impression events like the rollups (live increments, exact rebuild of ended days); only the last days are
 // kept.
 import { Schema, type Model } from 'mongoose';
+import { memberDayOf, type StoredExposures } from '../domain/exposures';
 import { ignoringSealed } from './rollup';
 
 export interface ExposureDoc {
@@ -32,21 +33,45 @@ exposureSchema.index({ day: 1 });
 export class ExposureRepository {
   constructor(readonly model: Model<ExposureDoc>) {}
 
-  /** Adds impressions (one bulk write); a document is created on its first impression, and a sealed one refuses them. */
-  async increment(exposures: readonly ExposureDoc[]): Promise<void> {
-    if (exposures.length === 0) return;
+  /**
+   * Adds impressions (one bulk write): to the documents of `stored` where they are, and to those of `created`, made on
+   * their first impression. A sealed document refuses them.
+   */
+  async increment(stored: readonly ExposureDoc[], created: readonly ExposureDoc[]): Promise<void> {
+    const write = (exposures: readonly ExposureDoc[], upsert: boolean) =>
+      exposures.map(({ _id, impressions, ...key }) => ({
+        updateOne: {
+          filter: { _id, sealed: { $ne: true } },
+          update: { $inc: { impressions }, ...(upsert ? { $setOnInsert: key } : {}) },
+          upsert,
+        },
+      }));
+    if (stored.length + created.length === 0) return;
     await ignoringSealed(
-      this.model.bulkWrite(
-        exposures.map(({ _id, impressions, ...key }) => ({
-          updateOne: {
-            filter: { _id, sealed: { $ne: true } },
-            update: { $inc: { impressions }, $setOnInsert: key },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      ),
+      this.model.bulkWrite([...write(stored, false), ...write(created, true)], { ordered: false }),
     );
+  }
+
+  /** What is stored of the members' days of `exposures`: how many creatives each has, and which of these ids. */
+  async stored(exposures: readonly ExposureDoc[]): Promise<StoredExposures> {
+    const memberIds = [...new Set(exposures.map((exposure) => exposure.memberId))];
+    const days = [...new Set(exposures.map((exposure) => exposure.day))];
+    const [counts, ids] = await Promise.all([
+      this.model
+        .aggregate<{ _id: { memberId: string; day: string }; creatives: number }>([
+          { $match: { memberId: { $in: memberIds }, day: { $in: days } } },
+          { $group: { _id: { memberId: '$memberId', day: '$day' }, creatives: { $sum: 1 } } },
+        ])
+        .exec(),
+      this.model
+        .find({ _id: { $in: exposures.map((exposure) => exposure._id) } }, { _id: 1 })
+        .lean<Pick<ExposureDoc, '_id'>[]>()
+        .exec(),
+    ]);
+    return {
+      creatives: new Map(counts.map(({ _id, creatives }) => [memberDayOf(_id), creatives])),
+      ids: new Set(ids.map((doc) => doc._id)),
+    };
   }
 
   /** Replaces a day's exposures with exact ones (recomputed from its events). */
