@@ -24,6 +24,7 @@ import {
   type TopicToReview,
 } from '../web/console/screens/review-queue/operations';
 import {
+  isOwnChange,
   waitingActivity,
   waitingBenefit,
   waitingBundle,
@@ -39,6 +40,7 @@ const REVIEWABLE = {
   status: 'IN_REVIEW',
   version: 2,
   lastEditedBy: 'ops.alice',
+  editors: ['ops.alice'],
   updatedAt: '2026-01-01T00:00:00.000Z',
   pendingRevision: null,
 };
@@ -143,6 +145,7 @@ describe('an experiment, where approving changes it', () => {
     pendingRevision: {
       status: 'IN_REVIEW',
       lastEditedBy: 'ops.alice',
+      editors: ['ops.alice'],
       updatedAt: '2026-03-01T00:00:00.000Z',
       changes,
     },
@@ -290,6 +293,7 @@ describe('a hot topic in review', () => {
     status: 'IN_REVIEW',
     version: 3,
     lastEditedBy: 'ops.alice',
+    editors: ['ops.alice'],
     updatedAt: '2026-03-01T00:00:00.000Z',
     pendingRevision: null,
   };
@@ -314,12 +318,13 @@ describe('a hot topic in review', () => {
     const revision = {
       status: 'IN_REVIEW',
       lastEditedBy: 'ops.carol',
+      editors: ['ops.carol'],
       updatedAt: '2026-03-02T00:00:00.000Z',
       changes: [{ field: 'summary', before: TOPIC.summary, after: 'New rules, explained.' }],
     };
     expect(waitingTopic({ ...published, pendingRevision: revision })).toMatchObject({
       revision: true,
-      editedBy: 'ops.carol',
+      editors: ['ops.carol'],
       changes: revision.changes,
     });
   });
@@ -391,6 +396,7 @@ describe('new activities, benefits, templates and campaigns in review', () => {
       pendingRevision: {
         status: 'IN_REVIEW',
         lastEditedBy: 'ops.alice',
+        editors: ['ops.alice'],
         updatedAt: '2026-03-01T00:00:00.000Z',
         changes: [{ field: 'variants', before: [], after: [] }],
       },
@@ -432,12 +438,13 @@ describe('new activities, benefits, templates and campaigns in review', () => {
     const revision = {
       status: 'IN_REVIEW',
       lastEditedBy: 'ops.carol',
+      editors: ['ops.carol'],
       updatedAt: '2026-03-01T00:00:00.000Z',
       changes: [{ field: 'stock', before: 2, after: 5 }],
     };
     expect(waitingBenefit({ ...published, pendingRevision: revision })).toMatchObject({
       target: { type: 'BENEFIT', id: 'B-1', expectedVersion: 2 },
-      editedBy: 'ops.carol',
+      editors: ['ops.carol'],
       revision: true,
       changes: revision.changes,
     });
@@ -468,6 +475,7 @@ describe('a service flow version in review', () => {
     status: 'IN_REVIEW',
     revision: 7,
     lastEditedBy: 'builder.bea',
+    editors: ['builder.bea'],
     submittedBy: 'ops.sam',
     updatedAt: '2026-01-01T00:00:00.000Z',
     startStepId: 'buy',
@@ -491,7 +499,7 @@ describe('a service flow version in review', () => {
     expect(waiting).toMatchObject({
       target: { type: 'FLOW', id: 'SF-buy-deposit-v2', expectedVersion: 7 },
       where: 'buy-deposit · version 2',
-      editedBy: 'builder.bea',
+      editors: ['builder.bea'],
       submittedBy: 'ops.sam',
       note: expect.stringContaining('version 2'),
     });
@@ -501,12 +509,56 @@ describe('a service flow version in review', () => {
       service: 'CONFIRM_PURCHASE',
       inputs: expect.arrayContaining([expect.objectContaining({ input: 'productId', constant: 'P-DP-001' })]),
     });
-    for (const field of ['revision', 'submittedBy', 'lastEditedBy', 'inputs', 'constant', 'next'])
+    for (const field of ['revision', 'submittedBy', 'lastEditedBy', 'editors', 'inputs', 'constant', 'next'])
       expect(selected(REVIEW_FLOWS)).toContain(field);
   });
 
   it('lists a version only while it is in review', () => {
     for (const status of ['DRAFT', 'PUBLISHED', 'RETIRED'])
       expect(waitingFlow({ ...FLOW, status })).toBeNull();
+  });
+});
+
+describe('four eyes in the queue: no Approve button for anyone who edited the change', () => {
+  it('reads every editor of each kind, and of its pending revision', () => {
+    for (const list of [
+      REVIEW_PAGES,
+      REVIEW_CREATIVES,
+      REVIEW_TOPICS,
+      REVIEW_ACTIVITIES,
+      REVIEW_BENEFITS,
+      REVIEW_TEMPLATES,
+      REVIEW_CAMPAIGNS,
+      REVIEW_BUNDLES,
+      REVIEW_FLOWS,
+    ])
+      expect(selected(list)).toContain('editors');
+  });
+
+  it('counts an operator whose edit another edited after as its maker, not only the last editor', () => {
+    const draft = waitingBenefit({
+      ...BENEFIT,
+      lastEditedBy: 'ops.carol',
+      editors: ['ops.alice', 'ops.carol'],
+    })!;
+    expect(draft.editors).toEqual(['ops.alice', 'ops.carol']);
+    const published = { ...BENEFIT, status: 'PUBLISHED' };
+    const revision = waitingBenefit({
+      ...published,
+      pendingRevision: {
+        status: 'IN_REVIEW',
+        lastEditedBy: 'ops.carol',
+        editors: ['ops.alice', 'ops.carol'],
+        updatedAt: '2026-03-01T00:00:00.000Z',
+        changes: [{ field: 'stock', before: 100, after: 100_000 }],
+      },
+    })!;
+    for (const waiting of [draft, revision]) {
+      expect(isOwnChange(waiting, 'ops.alice')).toBe(true);
+      expect(isOwnChange(waiting, 'ops.carol')).toBe(true);
+      expect(isOwnChange(waiting, 'ops.bob')).toBe(false);
+    }
+    // A flow version's submitter approves it neither.
+    expect(isOwnChange({ editors: ['builder.bea'], submittedBy: 'ops.sam' }, 'ops.sam')).toBe(true);
   });
 });

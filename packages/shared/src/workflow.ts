@@ -1,7 +1,7 @@
 // The approval workflow for everything operators publish (pages, creatives, activities, benefits…): draft → in
-// review → published (→ archived), with four eyes: nobody approves their own edit. Published content is never taken
-// off members' pages by an edit: the edit becomes a pending revision that goes through the same steps, and replaces
-// the published fields only when a second operator approves.
+// review → published (→ archived), with four eyes: nobody who edited a change approves it. Published content is never
+// taken off members' pages by an edit: the edit becomes a pending revision that goes through the same steps, and
+// replaces the published fields only when a second operator approves.
 import { ErrorCode, conflict, hubError } from './errors';
 import { checked, requiredText } from './input';
 
@@ -23,7 +23,7 @@ export function transition(
   current: ContentStatus,
   action: WorkflowAction,
   actor: string,
-  lastEditedBy: string,
+  change: Authored,
 ): TransitionResult {
   const rule = TRANSITIONS[action];
   if (!rule.from.includes(current)) {
@@ -33,14 +33,63 @@ export function transition(
       message: `cannot ${action} content that is ${current}; it must be ${rule.from.join(' or ')}`,
     };
   }
-  if (action === 'approve' && actor === lastEditedBy) {
+  const refusal = action === 'approve' ? fourEyesRefusal(actor, change) : null;
+  if (refusal) return { ok: false, code: 'FORBIDDEN', message: refusal };
+  return { ok: true, status: rule.to };
+}
+
+/**
+ * The most distinct operators one change (a draft, a pending revision, a flow version) records as its editors. An edit
+ * by one more is refused rather than the oldest editor forgotten: forgetting would let the first maker approve their
+ * own part once enough others had touched it, and four eyes must hold exactly. A real review has a handful of editors;
+ * fifty keeps the document small, and those fifty can still edit the change on, and anyone else approve or reject it.
+ */
+export const MAX_EDITORS = 50;
+
+/** Who made a change under review, as four eyes reads it. */
+export interface Authored {
+  lastEditedBy: string;
+  /**
+   * Everyone who edited the change since it was last approved, each once, most recent last. Documents stored before
+   * the hub recorded it have only lastEditedBy, and read as edited by that operator alone (editorsOf): no migration.
+   */
+  editors?: string[];
+}
+
+/** A change's editors, its last editor always among them (last): [lastEditedBy] for one stored before editors were. */
+export function editorsOf({ editors, lastEditedBy }: Authored): string[] {
+  return [...(editors ?? []).filter((editor) => editor !== lastEditedBy), lastEditedBy];
+}
+
+export type Editors = { ok: true; editors: string[] } | { ok: false; message: string };
+
+/** The editors of `change` after `editor` edits it (a new change, null, starts from nobody), or why they may not. */
+export function withEditor(change: Authored | null, editor: string): Editors {
+  const before = change ? editorsOf(change) : [];
+  const others = before.filter((name) => name !== editor);
+  if (others.length >= MAX_EDITORS)
     return {
       ok: false,
-      code: 'FORBIDDEN',
-      message: 'four eyes: the last editor cannot approve their own edit',
+      message: `${MAX_EDITORS} operators edited this change already, the most it records: until another operator approves it, only they edit it`,
     };
-  }
-  return { ok: true, status: rule.to };
+  return { ok: true, editors: [...others, editor] };
+}
+
+/**
+ * Four eyes, the one rule of every approval in the hub (content, engagement, messages, bundles, service flows): why
+ * `actor` may not approve `change`, or null. Whoever made any part of it is a maker, not only its last editor: an
+ * operator whose edit another touched after it does not approve their own edit through that; nor does whoever
+ * submitted it, where the workflow records a submitter apart from the editors (a flow version).
+ */
+export function fourEyesRefusal(
+  actor: string,
+  change: Authored,
+  submittedBy: string | null = null,
+): string | null {
+  if (editorsOf(change).includes(actor))
+    return 'four eyes: you edited this change; another operator must approve it';
+  if (submittedBy === actor) return 'four eyes: you submitted this change; another operator must approve it';
+  return null;
 }
 
 /**
@@ -70,24 +119,30 @@ export const newDraft = (editor: string, at: Date) => ({
   status: 'DRAFT' as const,
   version: 1,
   lastEditedBy: editor,
+  editors: [editor],
   approvedBy: null,
   updatedAt: at,
   pending: null,
 });
 
-/** An edit of published content, waiting for approval while the published fields keep serving. */
-export interface PendingRevision<TFields> {
+/**
+ * An edit of published content, waiting for approval while the published fields keep serving. Its editors are those
+ * of the revision only: whoever made the published version may approve an edit others made of it.
+ */
+export interface PendingRevision<TFields> extends Authored {
   fields: TFields;
   status: 'DRAFT' | 'IN_REVIEW';
-  lastEditedBy: string;
   updatedAt: Date;
 }
 
-/** What the workflow keeps on a page or creative besides its own fields. */
-export interface Revisable<TFields> {
+/**
+ * What the workflow keeps on a page or creative besides its own fields. Its editors are who made it: for content not
+ * yet published, everyone who edited it since it was created (none of whom approves it); once approved, who made the
+ * version published (its next edit is a pending revision, which starts from nobody).
+ */
+export interface Revisable<TFields> extends Authored {
   status: ContentStatus;
   version: number;
-  lastEditedBy: string;
   approvedBy: string | null;
   updatedAt: Date;
   pending: PendingRevision<TFields> | null;
@@ -97,7 +152,8 @@ export type Edit<TDoc> = { ok: true; doc: TDoc } | { ok: false; message: string 
 
 /**
  * The document after an operator's edit. Unpublished content is edited in place and goes back to DRAFT; published
- * content keeps its fields and gets (or replaces) a pending revision in DRAFT; archived content is not edited.
+ * content keeps its fields and gets (or replaces) a pending revision in DRAFT; archived content is not edited. The
+ * editor joins the change's editors (refused beyond MAX_EDITORS).
  */
 export function edit<TFields extends object, TDoc extends Revisable<TFields> & TFields>(
   doc: TDoc,
@@ -108,14 +164,20 @@ export function edit<TFields extends object, TDoc extends Revisable<TFields> & T
   if (doc.status === 'ARCHIVED') return { ok: false, message: 'archived content cannot be edited' };
   const version = doc.version + 1;
   if (doc.status === 'PUBLISHED') {
+    // A revision replaced before approval keeps its editors: a rejected one too, as its edits are still in it.
+    const editors = withEditor(doc.pending, editor);
+    if (!editors.ok) return editors;
     const pending: PendingRevision<TFields> = {
       fields,
       status: 'DRAFT',
       lastEditedBy: editor,
+      editors: editors.editors,
       updatedAt: now,
     };
     return { ok: true, doc: { ...doc, pending, version, updatedAt: now } };
   }
+  const editors = withEditor(doc, editor);
+  if (!editors.ok) return editors;
   return {
     ok: true,
     doc: {
@@ -124,6 +186,7 @@ export function edit<TFields extends object, TDoc extends Revisable<TFields> & T
       status: 'DRAFT',
       version,
       lastEditedBy: editor,
+      editors: editors.editors,
       approvedBy: null,
       updatedAt: now,
     },
@@ -148,7 +211,7 @@ export function step<TFields extends object, TDoc extends Revisable<TFields> & T
   const version = doc.version + 1;
   const { pending } = doc;
   if (pending && action !== 'archive') {
-    const result = transition(pending.status, action, actor, pending.lastEditedBy);
+    const result = transition(pending.status, action, actor, pending);
     if (!result.ok) return { ...result, status: pending.status };
     if (result.status === 'PUBLISHED') {
       const published = {
@@ -157,6 +220,7 @@ export function step<TFields extends object, TDoc extends Revisable<TFields> & T
         status: 'PUBLISHED' as const,
         pending: null,
         lastEditedBy: pending.lastEditedBy,
+        editors: editorsOf(pending),
         approvedBy: actor,
         version,
         updatedAt: now,
@@ -175,7 +239,7 @@ export function step<TFields extends object, TDoc extends Revisable<TFields> & T
       live: true,
     };
   }
-  const result = transition(doc.status, action, actor, doc.lastEditedBy);
+  const result = transition(doc.status, action, actor, doc);
   if (!result.ok) return { ...result, status: doc.status };
   const next = {
     ...doc,
@@ -192,6 +256,8 @@ export function step<TFields extends object, TDoc extends Revisable<TFields> & T
 export interface PendingRevisionView {
   status: ContentStatus;
   lastEditedBy: string;
+  /** Everyone who edited the revision: none of them approves it. */
+  editors: string[];
   updatedAt: Date;
   changes: { field: string; before: unknown; after: unknown }[];
 }
@@ -208,6 +274,7 @@ export function reviewOf<TFields extends object>(
   return {
     status: pending.status,
     lastEditedBy: pending.lastEditedBy,
+    editors: editorsOf(pending),
     updatedAt: pending.updatedAt,
     changes,
   };

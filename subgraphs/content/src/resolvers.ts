@@ -24,7 +24,7 @@ import { liveStatus } from './domain/live';
 import { unsafeMedia } from './domain/media';
 import { MemberInputs, SuitabilityInputs, type MemberRef, type TargetedMember } from './domain/audience';
 import { recommendedProducts } from './recommendations';
-import { reviewOf } from '@bank-hub/shared';
+import { editorsOf, reviewOf } from '@bank-hub/shared';
 import type { CreativeDoc } from './models/creative';
 import { withWorkflowState, type LiveStatus, type TopicDoc } from './models/media';
 import type { Channel } from './models/page';
@@ -250,7 +250,11 @@ export const resolvers: Resolvers = {
     archive: (_parent, { target }, ctx) => runWorkflow(ctx, operator(ctx), target, 'archive'),
   },
 
-  PageConfig: { id: (page) => page._id, pendingRevision: (page) => reviewOf(page) },
+  PageConfig: {
+    id: (page) => page._id,
+    editors: (page) => editorsOf(page),
+    pendingRevision: (page) => reviewOf(page),
+  },
   Creative: {
     __resolveReference: (reference, ctx) => ctx.loaders.creativeById.load(reference.id),
     id: (creative) => creative._id,
@@ -271,6 +275,10 @@ export const resolvers: Resolvers = {
     status: operatorOnly('status'),
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),
+    editors: (creative, _args, ctx) => {
+      operator(ctx);
+      return editorsOf(creative);
+    },
     approvedBy: operatorOnly('approvedBy'),
     updatedAt: operatorOnly('updatedAt'),
     pendingRevision: (creative, _args, ctx) => {
@@ -283,6 +291,10 @@ export const resolvers: Resolvers = {
     status: topicWorkflow('status'),
     version: topicWorkflow('version'),
     lastEditedBy: topicWorkflow('lastEditedBy'),
+    editors: (topic, _args, ctx) => {
+      operator(ctx);
+      return editorsOf(withWorkflowState(topic, ctx.now));
+    },
     approvedBy: topicWorkflow('approvedBy'),
     updatedAt: topicWorkflow('updatedAt'),
     pendingRevision: (topic, _args, ctx) => {

@@ -155,7 +155,7 @@ export async function updateBundle(
   return after;
 }
 
-/** Moves a bundle (or its pending revision) one workflow step; four eyes: its last editor never approves it. */
+/** Moves a bundle (or its pending revision) one workflow step; four eyes: none of its editors approves it. */
 export async function bundleWorkflowStep(
   ctx: ProductsContext,
   operator: Operator,

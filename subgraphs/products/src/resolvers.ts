@@ -15,6 +15,7 @@ import {
   requireScope,
   hasScope,
   parseRepresentation,
+  editorsOf,
   reviewOf,
   type WorkflowAction,
 } from '@bank-hub/shared';
@@ -54,7 +55,7 @@ import { BundleInputs, SuitabilityInputs } from './domain/member';
 import { rankForMember, rankingTags, riskLevelsUpTo } from './domain/suitability';
 import type { Resolvers } from './generated/resolvers';
 import type { BundleDoc } from './models/bundle';
-import { lastEditorOf, type ServiceFlowDoc } from './models/service-flow';
+import { authorsOf, lastEditorOf, type ServiceFlowDoc } from './models/service-flow';
 import { PRODUCT_ID_PATTERN, type ProductDoc, type ProductPageFilter } from './models/product';
 
 const MAX_PAGE = 100;
@@ -281,6 +282,10 @@ export const resolvers: Resolvers = {
       builder(ctx);
       return lastEditorOf(flow);
     },
+    editors: (flow, _args, ctx) => {
+      builder(ctx);
+      return authorsOf(flow).editors;
+    },
     submittedBy: staffOnly('submittedBy'),
     approvedBy: staffOnly('approvedBy'),
     rejection: staffOnly('rejection'),
@@ -309,6 +314,10 @@ export const resolvers: Resolvers = {
     status: operatorOnly('status'),
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),
+    editors: (bundle, _args, ctx) => {
+      operator(ctx);
+      return editorsOf(bundle);
+    },
     approvedBy: operatorOnly('approvedBy'),
     updatedAt: operatorOnly('updatedAt'),
     pendingRevision: (bundle, _args, ctx) => {

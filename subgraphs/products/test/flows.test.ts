@@ -768,6 +768,7 @@ describe('reviewStep', () => {
         status: 'IN_REVIEW',
         submittedBy: 'ops.sam',
         lastEditedBy: 'builder.bea',
+        editors: ['builder.bea'],
         rejection: null,
         updatedBy: 'ops.sam',
         updatedAt: NOW,
@@ -778,7 +779,26 @@ describe('reviewStep', () => {
   it('takes the last editor of a version stored before it recorded one from whoever changed it last', () => {
     const { lastEditedBy: _dropped, ...stored } = draft;
     const step = reviewStep({ ...stored, updatedBy: 'builder.old' }, 'submit', 'ops.sam', NOW, null);
-    expect(step).toMatchObject({ ok: true, set: { lastEditedBy: 'builder.old' } });
+    expect(step).toMatchObject({ ok: true, set: { lastEditedBy: 'builder.old', editors: ['builder.old'] } });
+  });
+
+  it('never lets anyone who edited the version approve it, not only its last editor; a rejection keeps them', () => {
+    const edited: ServiceFlowDoc = {
+      ...submitted,
+      lastEditedBy: 'ops.bea',
+      editors: ['ops.ann', 'ops.bea'],
+    };
+    for (const own of ['ops.ann', 'ops.bea', 'ops.sam'])
+      expect(reviewStep(edited, 'approve', own, NOW, null)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(reviewStep(edited, 'approve', 'ops.ann', NOW, null)).toMatchObject({
+      message: 'four eyes: you edited this change; another operator must approve it',
+    });
+    expect(reviewStep(edited, 'approve', 'ops.cy', NOW, null)).toMatchObject({ ok: true });
+    for (const step of ['reject', 'withdraw'] as const) {
+      const back = reviewStep(edited, step, 'ops.cy', NOW, 'no');
+      if (!back.ok) throw new Error(`${step} refused`);
+      expect(back.set).not.toHaveProperty('editors');
+    }
   });
 
   it('lets only a third person approve: never the submitter, never the last editor', () => {

@@ -65,7 +65,7 @@ export function explain(error: unknown): string {
   switch (code) {
     case 'UNAUTHENTICATED':
       return UNAUTHENTICATED_NOTICE;
-    // Refused for a reason the hub names: a scope the token lacks, or four eyes on one's own edit.
+    // Refused for a reason the hub names: a scope the token lacks, or four eyes on a change one edited.
     case 'FORBIDDEN':
       return first?.message ? `Not allowed: ${tidy(first.message)}` : 'Not allowed.';
     case 'REQUEST_TOO_LARGE':

@@ -215,6 +215,11 @@ export type Creative = {
   approvedBy?: Maybe<Scalars['String']['output']>;
   /** Entry badge. */
   badge?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published. Operator scope.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** Shown until this instant. */
   endsAt: Scalars['DateTime']['output'];
   /**
@@ -530,9 +535,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Publishes what is IN_REVIEW: the content, or its pending revision, which then replaces the published fields. The
-   * approver must not be its last editor (four eyes); a creative of an archived page is not published, nor a page whose
-   * slots' templates cannot show their creatives, nor a topic members may not be shown (FAILED_PRECONDITION). The target
-   * must name the `expectedVersion` the approver reviewed. Operator scope.
+   * approver must not be one of its editors (four eyes, FORBIDDEN); a creative of an archived page is not published, nor
+   * a page whose slots' templates cannot show their creatives, nor a topic members may not be shown
+   * (FAILED_PRECONDITION). The target must name the `expectedVersion` the approver reviewed. Operator scope.
    */
   approve: WorkflowResult;
   /** Withdraws a page, creative or topic for good, with any pending revision. Operator scope. */
@@ -649,6 +654,11 @@ export type PageConfig = {
   __typename?: 'PageConfig';
   /** The channel. */
   channel: Channel;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** Page id. */
   id: Scalars['ID']['output'];
   /** The page key. */
@@ -725,6 +735,8 @@ export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */
   changes: Array<FieldChange>;
+  /** Everyone who edited the revision, each once, most recent last: none of them may approve it. */
+  editors: Array<Scalars['String']['output']>;
   /** Operator who made the edit (may not approve it). */
   lastEditedBy: Scalars['String']['output'];
   /** DRAFT or IN_REVIEW. */
@@ -1038,6 +1050,11 @@ export type Topic = {
   approvedBy?: Maybe<Scalars['String']['output']>;
   /** Cover image URL. */
   coverUrl: Scalars['String']['output'];
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published. Operator scope.
+   */
+  editors: Array<Scalars['String']['output']>;
   /**
    * Heat score; higher is hotter. Measured, never typed: analytics' topic heat job sets it from members' views, clicks and
    * shares of the topic over 30 days, each day's counting half as much every three days (see the README).
@@ -1661,6 +1678,7 @@ export type CreativeResolvers<
   >;
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   badge?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   experimentEndedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   experimentKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1891,6 +1909,7 @@ export type PageConfigResolvers<
   ParentType extends ResolversParentTypes['PageConfig'] = ResolversParentTypes['PageConfig'],
 > = ResolversObject<{
   channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1940,6 +1959,7 @@ export type PendingRevisionResolvers<
   ParentType extends ResolversParentTypes['PendingRevision'] = ResolversParentTypes['PendingRevision'],
 > = ResolversObject<{
   changes?: Resolver<Array<ResolversTypes['FieldChange']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2111,6 +2131,7 @@ export type TopicResolvers<
 > = ResolversObject<{
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   coverUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   heat?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

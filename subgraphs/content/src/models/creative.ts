@@ -97,6 +97,8 @@ export const creativeSchema = new Schema<CreativeDoc>(
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },
+    // Absent on documents stored before editors were recorded (editorsOf reads them as their last editor).
+    editors: { type: [String], default: undefined },
     approvedBy: optionalString,
     updatedAt: { type: Date, required: true },
     // An edit of the published creative waiting for approval (see @bank-hub/shared workflow).

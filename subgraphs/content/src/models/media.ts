@@ -63,6 +63,8 @@ export const topicSchema = mediaSchema<TopicDoc>('topics', {
   status: String,
   version: Number,
   lastEditedBy: String,
+  // Absent on topics stored before editors were recorded (editorsOf reads them as their last editor).
+  editors: { type: [String], default: undefined },
   approvedBy: { type: String, default: null },
   updatedAt: Date,
   // An edit of the published topic waiting for approval (see @bank-hub/shared workflow).
@@ -105,6 +107,7 @@ export const importedState = (now: Date): Revisable<TopicFields> => ({
   status: 'PUBLISHED',
   version: 1,
   lastEditedBy: 'import',
+  editors: ['import'],
   approvedBy: null,
   updatedAt: now,
   pending: null,

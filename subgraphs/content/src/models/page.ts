@@ -84,6 +84,8 @@ export const pageSchema = new Schema<StoredPage>(
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },
+    // Absent on documents stored before editors were recorded (editorsOf reads them as their last editor).
+    editors: { type: [String], default: undefined },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
     // An edit of the published page waiting for approval (see @bank-hub/shared workflow).

@@ -134,6 +134,8 @@ export const activitySchema = new Schema<ActivityDoc>(
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },
+    // Absent on documents stored before editors were recorded (editorsOf reads them as their last editor).
+    editors: { type: [String], default: undefined },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
     pending: { type: Schema.Types.Mixed, default: null },

@@ -8,6 +8,7 @@ import {
   parseRepresentation,
   requireAnyScope,
   requireScope,
+  editorsOf,
   reviewOf,
   type BaseContext,
 } from '@bank-hub/shared';
@@ -117,6 +118,10 @@ export const activityResolvers: Resolvers = {
     status: operatorOnly('status'),
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),
+    editors: (activity, _args, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return editorsOf(activity);
+    },
     approvedBy: operatorOnly('approvedBy'),
     updatedAt: operatorOnly('updatedAt'),
     pendingRevision: (activity, _args, ctx) => {

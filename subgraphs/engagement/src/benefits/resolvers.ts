@@ -12,6 +12,7 @@ import {
   parseRepresentation,
   requireAnyScope,
   requireScope,
+  editorsOf,
   reviewOf,
   toConnection,
   unauthenticated,
@@ -131,6 +132,10 @@ export const benefitResolvers: Resolvers = {
     },
     version: operatorOnly('version'),
     lastEditedBy: operatorOnly('lastEditedBy'),
+    editors: (benefit, _args, ctx) => {
+      operator(ctx);
+      return editorsOf(benefit);
+    },
     approvedBy: operatorOnly('approvedBy'),
     updatedAt: operatorOnly('updatedAt'),
     pendingRevision: (benefit, _args, ctx) => {

@@ -38,6 +38,11 @@ export type Activity = {
   __typename?: 'Activity';
   /** Operator who approved the current version. Operator scope. */
   approvedBy?: Maybe<Scalars['String']['output']>;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published. Operator scope.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** When it ends. */
   endsAt: Scalars['DateTime']['output'];
   /** Activity id. */
@@ -186,6 +191,11 @@ export type Benefit = {
   approvedBy?: Maybe<Scalars['String']['output']>;
   /** Claims per state. Operator scope. */
   claimCounts: Array<ClaimCount>;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published. Operator scope.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** Claimable until. */
   endsAt: Scalars['DateTime']['output'];
   /** Benefit id. */
@@ -676,6 +686,8 @@ export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */
   changes: Array<FieldChange>;
+  /** Everyone who edited the revision, each once, most recent last: none of them may approve it. */
+  editors: Array<Scalars['String']['output']>;
   /** Operator who made the edit (may not approve it). */
   lastEditedBy: Scalars['String']['output'];
   /** DRAFT or IN_REVIEW. */
@@ -947,7 +959,7 @@ export type TaskProgress = {
 
 /** A workflow step. */
 export type WorkflowStep =
-  /** Approve (a second operator: never the last editor). */
+  /** Approve (a second operator: never one who edited it). */
   | 'APPROVE'
   /** Withdraw for good. */
   | 'ARCHIVE'
@@ -1218,6 +1230,7 @@ export type ActivityResolvers<
     ContextType
   >;
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   imageUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1290,6 +1303,7 @@ export type BenefitResolvers<
   >;
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   claimCounts?: Resolver<Array<ResolversTypes['ClaimCount']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['BenefitKind'], ParentType, ContextType>;
@@ -1573,6 +1587,7 @@ export type PendingRevisionResolvers<
   ParentType extends ResolversParentTypes['PendingRevision'] = ResolversParentTypes['PendingRevision'],
 > = ResolversObject<{
   changes?: Resolver<Array<ResolversTypes['FieldChange']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

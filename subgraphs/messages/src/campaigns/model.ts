@@ -89,6 +89,8 @@ const campaignSchema = new Schema<CampaignDoc>(
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },
+    // Absent on documents stored before editors were recorded (editorsOf reads them as their last editor).
+    editors: { type: [String], default: undefined },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },

@@ -1,5 +1,12 @@
 // Campaign resolvers: thin — operator scope, argument checks, then the use cases and the stats.
-import { checkCount, decodeCursor, decodeFeedCursor, reviewOf, toConnection } from '@bank-hub/shared';
+import {
+  checkCount,
+  decodeCursor,
+  decodeFeedCursor,
+  editorsOf,
+  reviewOf,
+  toConnection,
+} from '@bank-hub/shared';
 import type { Resolvers } from '../generated/resolvers';
 import { asOf, expiryOf } from '../outbox/domain/expiry';
 import type { TemplateDoc } from '../templates/model';
@@ -64,6 +71,7 @@ export const campaignResolvers: Resolvers = {
         size,
       );
     },
+    editors: (campaign) => editorsOf(campaign),
     // Compared with the quiet hours kept, an edit of a SERVICE campaign stored with some does not list them.
     pendingRevision: (campaign) => reviewOf({ ...campaign, quietHours: quietHoursKept(campaign) }),
   },

@@ -111,6 +111,11 @@ export type Campaign = {
   audience: CampaignAudience;
   /** The benefit benefit.* variables show; null for none. */
   benefitId?: Maybe<Scalars['ID']['output']>;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** Campaign id. */
   id: Scalars['ID']['output'];
   /** Operator who last edited it. */
@@ -839,6 +844,8 @@ export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */
   changes: Array<FieldChange>;
+  /** Everyone who edited the revision, each once, most recent last: none of them may approve it. */
+  editors: Array<Scalars['String']['output']>;
   /** Operator who made the edit (may not approve it). */
   lastEditedBy: Scalars['String']['output'];
   /** DRAFT or IN_REVIEW. */
@@ -1022,6 +1029,11 @@ export type Template = {
   card?: Maybe<FiveGCard>;
   /** The channel it renders for: FIVE_G, SMS, or IN_APP for the in-app formats. */
   channel: MessageChannel;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** Its format. */
   format: MessageFormat;
   /** Template id. */
@@ -1146,7 +1158,7 @@ export type VariantConversions = {
 
 /** A workflow step. */
 export type WorkflowStep =
-  /** Approve (a second operator: never the last editor). */
+  /** Approve (a second operator: never one who edited it). */
   | 'APPROVE'
   /** Withdraw for good. */
   | 'ARCHIVE'
@@ -1471,6 +1483,7 @@ export type CampaignResolvers<
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   audience?: Resolver<ResolversTypes['CampaignAudience'], ParentType, ContextType>;
   benefitId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   messages?: Resolver<
@@ -1855,6 +1868,7 @@ export type PendingRevisionResolvers<
   ParentType extends ResolversParentTypes['PendingRevision'] = ResolversParentTypes['PendingRevision'],
 > = ResolversObject<{
   changes?: Resolver<Array<ResolversTypes['FieldChange']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1968,6 +1982,7 @@ export type TemplateResolvers<
   body?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   card?: Resolver<Maybe<ResolversTypes['FiveGCard']>, ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['MessageChannel'], ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   format?: Resolver<ResolversTypes['MessageFormat'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

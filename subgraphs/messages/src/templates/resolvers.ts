@@ -7,6 +7,7 @@ import {
   decodeFeedCursor,
   encodeFeedCursor,
   requireScope,
+  editorsOf,
   reviewOf,
   toConnection,
 } from '@bank-hub/shared';
@@ -65,6 +66,7 @@ export const templateResolvers: Resolvers = {
         throw badInput('benefitId is not a benefit id', 'benefitId');
       return previewTemplate(ctx, template, memberId, benefitId ?? null);
     },
+    editors: (template) => editorsOf(template),
     pendingRevision: (template) => reviewOf(template),
   },
 

@@ -10,6 +10,7 @@ import {
   hubError,
   notFound,
   requiredText,
+  withEditor,
   type ContentStatus,
   type WorkflowAction,
 } from '@bank-hub/shared';
@@ -17,7 +18,7 @@ import type { ProductsWorkflowOutcome } from '../bundle-operations';
 import type { RiskLevel } from '../domain/suitability';
 import type { ProductsRepositories } from '../models';
 import type { ProductType } from '../models/product';
-import type { ServiceFlowDoc } from '../models/service-flow';
+import { authorsOf, type ServiceFlowDoc } from '../models/service-flow';
 import { outputFieldsOf, type ServiceField } from './catalog';
 import {
   CONDITION_OPS,
@@ -206,6 +207,7 @@ export async function createServiceFlow(
     updatedAt: new Date(),
     publishedAt: null,
     lastEditedBy: builder.id,
+    editors: [builder.id],
     submittedBy: null,
     approvedBy: null,
     rejection: null,
@@ -240,6 +242,7 @@ export async function createFlowDraft(
     updatedAt: new Date(),
     publishedAt: null,
     lastEditedBy: builder.id,
+    editors: [builder.id],
     submittedBy: null,
     approvedBy: null,
     rejection: null,
@@ -286,10 +289,16 @@ export async function editDraft(
       `a flow's steps hold at most ${MAX_FLOW_BYTES / 1024} KB`,
       action === 'connectFlowSteps' ? 'when' : 'step',
     );
+  const editors = withEditor(authorsOf(before), builder.id);
+  if (!editors.ok)
+    throw hubError(ErrorCode.FAILED_PRECONDITION, `flow ${flowId}: ${editors.message}`, {
+      status: before.status,
+    });
   const after = await repos.flows.updateIf(flowId, before, {
     ...changed,
     updatedBy: builder.id,
     lastEditedBy: builder.id,
+    editors: editors.editors,
     updatedAt: new Date(),
   });
   if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);

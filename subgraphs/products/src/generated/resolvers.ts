@@ -135,6 +135,11 @@ export type Bundle = {
   description: Scalars['String']['output'];
   /** Discount on fees in percent, if any. */
   discountRate?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
+   * them may approve it); once published, who made the version published. Operator scope.
+   */
+  editors: Array<Scalars['String']['output']>;
   /** Bundle id. */
   id: Scalars['ID']['output'];
   /** Operator who last edited it. Operator scope. */
@@ -560,7 +565,7 @@ export type Mutation = {
    * Moves a bundle, or a service flow version, one workflow step. Approving checks its products, rule codes and benefits
    * again (FAILED_PRECONDITION when one no longer holds), a flow's validation as the catalogue is then (with every
    * problem); approving a flow publishes it and retires the version it replaces. Operator scope (submitting a flow:
-   * builder or operator); four eyes (the last editor approving is FORBIDDEN, so is a flow's submitter); audited.
+   * builder or operator); four eyes (anyone who edited it approving is FORBIDDEN, so is a flow's submitter); audited.
    */
   productsWorkflow: ProductsWorkflowResult;
   /** Removes a step of a draft and every edge to it. Builder or operator scope. */
@@ -682,6 +687,8 @@ export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */
   changes: Array<FieldChange>;
+  /** Everyone who edited the revision, each once, most recent last: none of them may approve it. */
+  editors: Array<Scalars['String']['output']>;
   /** Operator who made the edit (may not approve it). */
   lastEditedBy: Scalars['String']['output'];
   /** DRAFT or IN_REVIEW. */
@@ -989,6 +996,11 @@ export type ServiceFlow = {
   __typename?: 'ServiceFlow';
   /** The operator who approved it, publishing it. Builder or operator scope. */
   approvedBy?: Maybe<Scalars['String']['output']>;
+  /**
+   * Everyone who created or edited its steps, each once, most recent last (none of them approves it). Builder or
+   * operator scope, as updatedBy.
+   */
+  editors?: Maybe<Array<Scalars['String']['output']>>;
   /** Version id. */
   id: Scalars['ID']['output'];
   /** Flow key, shared by all versions. */
@@ -1060,7 +1072,7 @@ export type SuitableProduct = {
 
 /** A workflow step. */
 export type WorkflowStep =
-  /** Approve (a second operator: never the last editor). */
+  /** Approve (a second operator: never one who edited it). */
   | 'APPROVE'
   /** Withdraw for good. */
   | 'ARCHIVE'
@@ -1381,6 +1393,7 @@ export type BundleResolvers<
   currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   discountRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   minTotalAmount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1639,6 +1652,7 @@ export type PendingRevisionResolvers<
   ParentType extends ResolversParentTypes['PendingRevision'] = ResolversParentTypes['PendingRevision'],
 > = ResolversObject<{
   changes?: Resolver<Array<ResolversTypes['FieldChange']>, ParentType, ContextType>;
+  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1815,6 +1829,7 @@ export type ServiceFlowResolvers<
   ParentType extends ResolversParentTypes['ServiceFlow'] = ResolversParentTypes['ServiceFlow'],
 > = ResolversObject<{
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  editors?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastEditedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -38,6 +38,8 @@ export const bundleSchema = new Schema<BundleDoc>(
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },
+    // Absent on documents stored before editors were recorded (editorsOf reads them as their last editor).
+    editors: { type: [String], default: undefined },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
     // An edit of the published bundle waiting for approval; members are offered the published fields meanwhile.

@@ -1,5 +1,6 @@
 // Service flow versions: one document per version, steps embedded; a published version is never modified.
 import { Schema, type Model } from 'mongoose';
+import { editorsOf, type Authored } from '@bank-hub/shared';
 import type { FlowStep } from '../flows/flow';
 
 export type FlowStatus = 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED' | 'RETIRED';
@@ -27,6 +28,11 @@ export interface ServiceFlowDoc {
   // The four-eyes review; versions stored before it have none of these (lastEditorOf reads updatedBy for them).
   /** Who last created or changed its steps: never its approver. */
   lastEditedBy?: string;
+  /**
+   * Everyone who created or changed it, each once, most recent last: none of them approves it. Versions stored before
+   * it have only their last editor (authorsOf).
+   */
+  editors?: string[];
   /** Who submitted it for review, while in review and once published; never its approver. */
   submittedBy?: string | null;
   /** The operator who approved (published) it. */
@@ -37,6 +43,12 @@ export interface ServiceFlowDoc {
 
 /** Who last edited a version: its lastEditedBy, or, stored before versions recorded it, whoever last changed it. */
 export const lastEditorOf = (flow: ServiceFlowDoc): string => flow.lastEditedBy ?? flow.updatedBy;
+
+/** Who made a version, as four eyes reads it: its editors, or its last editor alone for one stored before them. */
+export const authorsOf = (flow: ServiceFlowDoc): Required<Authored> => {
+  const lastEditedBy = lastEditorOf(flow);
+  return { lastEditedBy, editors: editorsOf({ lastEditedBy, editors: flow.editors }) };
+};
 
 export const serviceFlowSchema = new Schema<ServiceFlowDoc>(
   {
@@ -52,6 +64,7 @@ export const serviceFlowSchema = new Schema<ServiceFlowDoc>(
     updatedAt: { type: Date, required: true },
     publishedAt: { type: Date, default: null },
     lastEditedBy: { type: String },
+    editors: { type: [String], default: undefined },
     submittedBy: { type: String, default: null },
     approvedBy: { type: String, default: null },
     rejection: { type: Schema.Types.Mixed, default: null },

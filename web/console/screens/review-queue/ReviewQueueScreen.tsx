@@ -1,6 +1,7 @@
 // Review queue: what waits for my approval — pages, creatives, hot topics, activities, benefits, templates, campaigns,
-// bundles, service flow versions — the change each one makes, and approve or reject. The four-eyes rule is visible: an
-// operator's own edits (and flow versions they submitted) are listed for them to follow, with no Approve button.
+// bundles, service flow versions — the change each one makes, and approve or reject. The four-eyes rule is visible: a
+// change an operator edited any part of (or a flow version they submitted) is listed for them to follow, with no
+// Approve button.
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { hubErrors } from '../../app/errors';
@@ -22,6 +23,7 @@ import {
   type Target,
 } from './operations';
 import {
+  isOwnChange,
   kindOf,
   named,
   waitingActivity,
@@ -132,8 +134,8 @@ export function ReviewQueueScreen({ operator }: ScreenProps) {
     <>
       <p className="hint">
         Four eyes: pages, creatives, activities, benefits, templates, campaigns, bundles and service flows go
-        live only when an operator other than their last editor (or a flow's submitter) approves them. Your
-        own edits are listed for you to follow, not to approve.
+        live only when an operator who edited none of the change (nor submitted a flow version) approves them.
+        What you edited is listed for you to follow, not to approve.
       </p>
       {queue.failures.map((failure) => (
         <ErrorNotice key={failure.what} error={failure.error}>
@@ -172,7 +174,7 @@ function WaitingItem(props: { item: Waiting; operator: string; report: Report; r
   const [approve, approved] = useMutation(steps.approve, AFTER_A_STEP);
   const [reject, rejected] = useMutation(steps.reject, AFTER_A_STEP);
   const [reason, setReason] = useState('');
-  const mine = item.editedBy === operator || item.submittedBy === operator;
+  const mine = isOwnChange(item, operator);
   // One step at a time: an approval and a rejection sent together would race each other.
   const busy = approved.loading || rejected.loading;
   const error = approved.error ?? rejected.error;
@@ -188,7 +190,7 @@ function WaitingItem(props: { item: Waiting; operator: string; report: Report; r
       <p className="hint">
         {kindOf(item.target.type)} · {item.where} ·{' '}
         {item.revision ? 'an edit of published content, which serves until this is approved' : 'new'} · edited
-        by <b>{item.editedBy}</b>
+        by <b>{item.editors.join(', ')}</b>
         {item.submittedBy && (
           <>
             {' '}

@@ -8,6 +8,8 @@ import { document } from '../../app/document';
 export interface Revision {
   status: string;
   lastEditedBy: string;
+  /** Everyone who edited the revision: none of them approves it. */
+  editors: string[];
   updatedAt: string;
   changes: { field: string; before: unknown; after: unknown }[];
 }
@@ -17,6 +19,8 @@ export interface Reviewable {
   status: string;
   version: number;
   lastEditedBy: string;
+  /** Everyone who edited it (before it is first published): none of them approves it. */
+  editors: string[];
   updatedAt: string;
   pendingRevision: Revision | null;
 }
@@ -69,7 +73,7 @@ export interface CreativeToReview extends Reviewable {
   variants: VariantToReview[];
 }
 
-const REVISION = 'pendingRevision { status lastEditedBy updatedAt changes { field before after } }';
+const REVISION = 'pendingRevision { status lastEditedBy editors updatedAt changes { field before after } }';
 
 /** The most of each kind (pages, creatives, activities…) the queue reads at once: approving some makes room. */
 export const QUEUE_SIZE = 100;
@@ -85,7 +89,7 @@ export const REVIEW_PAGES = document<{ pages: Listed<PageToReview> }>(`
     pages(awaitingReview: true, first: ${QUEUE_SIZE}) {
       edges {
         node {
-          id channel key title status version lastEditedBy updatedAt
+          id channel key title status version lastEditedBy editors updatedAt
           slots { code template title maxItems fallbackCreativeId autoFill productType }
           ${REVISION}
         }
@@ -100,7 +104,7 @@ export const REVIEW_CREATIVES = document<{ creatives: Listed<CreativeToReview> }
     creatives(awaitingReview: true, first: ${QUEUE_SIZE}) {
       edges {
         node {
-          id pageId slotCode name kind status version lastEditedBy updatedAt
+          id pageId slotCode name kind status version lastEditedBy editors updatedAt
           title imageUrl iconUrl link badge refId highlight priority frequencyCap rule startsAt endsAt
           experimentKey experimentStartedAt variants { key weight title imageUrl highlight }
           ${REVISION}
@@ -123,7 +127,7 @@ export const REVIEW_TOPICS = document<{ managedTopics: Listed<TopicToReview> }>(
     managedTopics(awaitingReview: true, first: ${QUEUE_SIZE}) {
       edges {
         node {
-          id title summary coverUrl tags status version lastEditedBy updatedAt
+          id title summary coverUrl tags status version lastEditedBy editors updatedAt
           ${REVISION}
         }
       }
@@ -161,7 +165,7 @@ export interface ActivityToReview extends Reviewable {
 export const REVIEW_ACTIVITIES = document<{ activities: ActivityToReview[] }>(`
   query ConsoleReviewActivities {
     activities(${LISTED_PLAIN}) {
-      id title summary imageUrl kind startsAt endsAt rule status version lastEditedBy updatedAt
+      id title summary imageUrl kind startsAt endsAt rule status version lastEditedBy editors updatedAt
       tasks { id title event where { property op value } measure property currency target reward { points benefit { id } } }
       ${REVISION}
     }
@@ -187,7 +191,7 @@ export const REVIEW_BENEFITS = document<{ benefits: BenefitToReview[] }>(`
   query ConsoleReviewBenefits {
     benefits(${LISTED_PLAIN}) {
       id title kind value pointsCost stock perMemberLimit perDayLimit startsAt endsAt validDays rule levelCodes
-      status version lastEditedBy updatedAt
+      status version lastEditedBy editors updatedAt
       ${REVISION}
     }
   }
@@ -216,7 +220,7 @@ export const REVIEW_TEMPLATES = document<{ templates: Listed<TemplateToReview> }
     templates(awaitingReview: true, first: ${QUEUE_SIZE}) {
       edges {
         node {
-          id name format channel title body mediaUrl link status version lastEditedBy updatedAt
+          id name format channel title body mediaUrl link status version lastEditedBy editors updatedAt
           sms { signature body optOut maxSegments }
           card { title mediaUrl description buttons { label action target } suggestedReplies }
           ${REVISION}
@@ -252,7 +256,7 @@ export const REVIEW_CAMPAIGNS = document<{ campaigns: Listed<CampaignToReview> }
     campaigns(awaitingReview: true, first: ${QUEUE_SIZE}) {
       edges {
         node {
-          id name purpose benefitId status version lastEditedBy updatedAt
+          id name purpose benefitId status version lastEditedBy editors updatedAt
           audience { segmentCode rule }
           trigger { kind at every until event stage activityId taskId withinDays }
           quietHours { start end policy }
@@ -283,7 +287,7 @@ export const REVIEW_BUNDLES = document<{ bundles: BundleToReview[] }>(`
   query ConsoleReviewBundles {
     bundles(${LISTED_PLAIN}) {
       id name description products { id } currency minTotalAmount validFrom validTo discountRate rateBonus benefitIds
-      rule status version lastEditedBy updatedAt
+      rule status version lastEditedBy editors updatedAt
       ${REVISION}
     }
   }
@@ -310,6 +314,8 @@ export interface FlowToReview {
   status: string;
   revision: number;
   lastEditedBy: string;
+  /** Everyone who created or edited its steps: none of them approves it. */
+  editors: string[];
   submittedBy: string | null;
   updatedAt: string;
   startStepId: string | null;
@@ -320,7 +326,7 @@ export interface FlowToReview {
 export const REVIEW_FLOWS = document<{ serviceFlows: FlowToReview[] }>(`
   query ConsoleReviewFlows {
     serviceFlows(awaitingReview: true) {
-      id key name version status revision lastEditedBy submittedBy updatedAt startStepId
+      id key name version status revision lastEditedBy editors submittedBy updatedAt startStepId
       steps {
         id service title terminal
         inputs { input fromStep fromOutput constant }

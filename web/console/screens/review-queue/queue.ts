@@ -28,8 +28,9 @@ export interface Waiting {
   target: Target;
   name: string;
   where: string;
-  editedBy: string;
-  /** Who submitted it, where the workflow keeps that apart from its editor (a flow version): they approve it neither. */
+  /** Everyone who edited the change, most recent last: four eyes, none of them approves it. */
+  editors: string[];
+  /** Who submitted it, where the workflow keeps that apart from its editors (a flow version): they approve it neither. */
   submittedBy: string | null;
   updatedAt: string;
   /** True for an edit of published content (which keeps serving until approved), false for new content. */
@@ -100,7 +101,7 @@ function waitingOf(
       target,
       name,
       where,
-      editedBy: revision.lastEditedBy,
+      editors: revision.editors,
       submittedBy: null,
       updatedAt: revision.updatedAt,
       revision: true,
@@ -115,7 +116,7 @@ function waitingOf(
     target,
     name,
     where,
-    editedBy: content.lastEditedBy,
+    editors: content.editors,
     submittedBy: null,
     updatedAt: content.updatedAt,
     revision: false,
@@ -322,7 +323,7 @@ export function waitingFlow(flow: FlowToReview): Waiting | null {
     target: { type: 'FLOW', id: flow.id, expectedVersion: flow.revision },
     name: flow.name,
     where: `${flow.key} · version ${flow.version}`,
-    editedBy: flow.lastEditedBy,
+    editors: flow.editors,
     submittedBy: flow.submittedBy,
     updatedAt: flow.updatedAt,
     revision: false,
@@ -337,3 +338,7 @@ export function waitingFlow(flow: FlowToReview): Waiting | null {
         : null,
   };
 }
+
+/** Four eyes, as the hub's workflows apply it: whoever edited a change, or submitted it, does not approve it. */
+export const isOwnChange = (item: Pick<Waiting, 'editors' | 'submittedBy'>, operator: string): boolean =>
+  item.editors.includes(operator) || item.submittedBy === operator;

@@ -96,7 +96,7 @@ export function ServiceFlowsScreen() {
               <>
                 <p className="hint">
                   Submitted by <b>{version.submittedBy}</b>: it goes live when an operator who neither
-                  submitted nor last edited it approves it in the review queue (four eyes).
+                  submitted nor edited it approves it in the review queue (four eyes).
                 </p>
                 <button
                   type="button"

@@ -66,6 +66,8 @@ export const benefitSchema = new Schema<BenefitDoc>(
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },
+    // Absent on documents stored before editors were recorded (editorsOf reads them as their last editor).
+    editors: { type: [String], default: undefined },
     approvedBy: { type: String, default: null },
     updatedAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
