@@ -234,7 +234,7 @@ describe('review queue', () => {
   });
 });
 
-it('after a refused publish, shows the flow as it is now; picking a flow reads it again', async () => {
+it('after a refused submission, shows the flow as it is now; picking a flow reads it again', async () => {
   const builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
   const draft = (await builder(`mutation { createFlowDraft(key: "buy-wealth") { id version } }`)).data!
     .createFlowDraft as { id: string; version: number };
@@ -249,7 +249,7 @@ it('after a refused publish, shows the flow as it is now; picking a flow reads i
     `mutation ($flowId: ID!) { addFlowStep(flowId: $flowId, step: { id: "extra", service: "IDENTITY_CHECK", title: "An extra check" }) { id } }`,
     { flowId: draft.id },
   );
-  await page.getByRole('button', { name: `Publish version ${draft.version}` }).click();
+  await page.getByRole('button', { name: `Submit version ${draft.version} for review` }).click();
   await page.getByRole('alert').waitFor();
   await page.locator('g.step.faulty[data-step="extra"]').waitFor();
 
