@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
 import { launchBrowser, logInToConsole } from './support/browser';
-import { callerOf } from './support/env';
+import { callerOf, clientToken } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -259,6 +259,36 @@ it('after a refused submission, shows the flow as it is now; picking a flow read
   await pick.click();
   await page.getByText('validateFlow finds no problem.').waitFor();
   await expect(page.locator('g.step[data-step="extra"]').count()).resolves.toBe(0);
+});
+
+it("refuses a builder's edit of a draft another builder changed since, shows the draft as it is now, and keeps the form", async () => {
+  const bea = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
+  const flowId = (await bea(`mutation { createServiceFlow(key: "race-flow", name: "Race") { id } }`)).data!
+    .createServiceFlow.id as string;
+  const ADD = `mutation ($flowId: ID!, $step: FlowStepInput!) { addFlowStep(flowId: $flowId, step: $step) { id } }`;
+  await bea(ADD, { flowId, step: { id: 'assess', service: 'RISK_ASSESSMENT', title: 'Assess' } });
+  await page.goto(`${base}/console/service-flows`);
+  await page.getByLabel('Bearer token').fill(await clientToken('builder.cleo', 'builder'));
+  await page.getByRole('button', { name: 'Log in with this token' }).click();
+  await page.getByRole('button', { name: /race-flow v1/ }).click();
+  await page.locator('g.step[data-step="assess"]').waitFor();
+
+  const form = page.getByRole('form', { name: 'Add a step' });
+  await form.getByLabel('Service', { exact: true }).selectOption('IDENTITY_CHECK');
+  await form.getByLabel('Step id').fill('mine');
+  await form.getByLabel('Title', { exact: true }).fill('Mine');
+  // Bea edits the draft while Cleo fills the form in.
+  await bea(ADD, { flowId, step: { id: 'theirs', service: 'IDENTITY_CHECK', title: 'Theirs' } });
+  await form.getByRole('button', { name: 'Add step' }).click();
+  await form.getByRole('alert').getByText('CONFLICT', { exact: true }).waitFor();
+  await form.getByText(/Someone else changed this draft since you read it/).waitFor();
+  await page.locator('g.step[data-step="theirs"]').waitFor();
+  await expect(page.locator('g.step[data-step="mine"]').count()).resolves.toBe(0);
+  await expect(form.getByLabel('Step id').inputValue()).resolves.toBe('mine');
+
+  await form.getByRole('button', { name: 'Add step' }).click();
+  await page.locator('g.step[data-step="mine"]').waitFor();
+  await expect(form.getByRole('alert').count()).resolves.toBe(0);
 });
 
 it('explains a page again with what the hub says now', async () => {

@@ -52,9 +52,9 @@ async function logInWithToken(token: string): Promise<void> {
 const alert = () => page.getByRole('alert').first();
 
 describe('login', () => {
-  it('tells a member that the console is for operators only', async () => {
+  it('tells a member that the console is for operators and builders only', async () => {
     await logInWithToken(await clientToken('M0001', 'member'));
-    expect(await alert().textContent()).toMatch(/^Operators only/);
+    expect(await alert().textContent()).toMatch(/^Operators and builders only/);
     await expect(page.getByRole('heading', { name: 'Operations console' }).isVisible()).resolves.toBe(true);
   });
 
@@ -614,6 +614,138 @@ it("labels a branch on an amount with its currency: a builder tells a USD branch
   await page.getByRole('button', { name: new RegExp(`buy-wealth v${draft.version}`) }).click();
   await page.locator('g.step[data-step="disclose"]').waitFor();
   expect(await page.locator('g.transition text').allTextContents()).toEqual(['amount gte 70000 USD']);
+});
+
+it('lets a builder compose a flow with a branch from nothing, its problems marked until fixed, and an operator approves it', async () => {
+  await logInWithToken(await clientToken('builder.cleo', 'builder'));
+  // A builder's token opens the service flows screen only: the others answer operators alone.
+  await page.getByRole('heading', { name: 'Service flows', level: 1 }).waitFor();
+  expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual(['Service flows']);
+
+  const newFlow = page.getByRole('form', { name: 'New flow' });
+  await newFlow.getByLabel('Key').fill('console-terms');
+  await newFlow.getByLabel('Name').fill('Terms by risk');
+  await newFlow.getByRole('button', { name: 'New flow' }).click();
+  await page.getByText('No step yet').waitFor();
+
+  const stepForm = page.getByRole('form', { name: /^(Add a step|Edit step)/ });
+  const problemsOf = async (id: string) => {
+    const step = page.locator(`g.step[data-step="${id}"]`);
+    await step.waitFor();
+    return (await step.locator('.step-problems').count())
+      ? await step.locator('.step-problems').textContent()
+      : '';
+  };
+  async function addStep(id: string, service: string, terminal: boolean, agreement?: string) {
+    await stepForm.getByLabel('Service', { exact: true }).selectOption(service);
+    await stepForm.getByLabel('Step id').fill(id);
+    await stepForm.getByLabel('Title', { exact: true }).fill(`The ${id} step`);
+    if (terminal) await stepForm.getByLabel('Ends the flow').check();
+    if (agreement !== undefined) {
+      await stepForm.getByLabel('agreementCode from').selectOption('a constant');
+      await stepForm.getByLabel('agreementCode constant').fill(agreement);
+    }
+    await stepForm.getByRole('button', { name: 'Add step' }).click();
+    await page.locator(`g.step[data-step="${id}"]`).waitFor();
+  }
+
+  await addStep('assess', 'RISK_ASSESSMENT', false);
+  // The first step is where the flow starts; with no way on it is a dead end.
+  await page.locator('g.step[data-step="assess"] .step-problems').filter({ hasText: 'DEAD_END' }).waitFor();
+  await expect(page.locator('g.step[data-step="assess"] .step-title').textContent()).resolves.toMatch(/^▶/);
+
+  // The terms step forgets its agreement: MISSING_INPUT, until it is edited in.
+  await addStep('terms', 'SIGN_AGREEMENT', true);
+  await page
+    .locator('g.step[data-step="terms"] .step-problems')
+    .filter({ hasText: 'MISSING_INPUT' })
+    .waitFor();
+  await page.getByRole('button', { name: 'Edit step terms' }).click();
+  await stepForm.getByLabel('agreementCode from').selectOption('a constant');
+  await stepForm.getByLabel('agreementCode constant').fill('TERMS');
+  await stepForm.getByRole('button', { name: 'Save step terms' }).click();
+  await page.getByRole('table', { name: 'steps' }).getByText('agreementCode = "TERMS"').waitFor();
+  expect(await problemsOf('terms')).not.toContain('MISSING_INPUT');
+
+  // A second step of the same id is refused beside the form, with the hub's code.
+  await addStep('careful', 'SIGN_AGREEMENT', true, 'HIGH-RISK');
+  await stepForm.getByLabel('Step id').fill('careful');
+  await stepForm.getByLabel('Title', { exact: true }).fill('Again');
+  await stepForm.getByRole('button', { name: 'Add step' }).click();
+  const refusal = stepForm.getByRole('alert');
+  await refusal.getByText('BAD_USER_INPUT', { exact: true }).waitFor();
+  expect(await refusal.textContent()).toMatch(/step careful exists already \(step\.id\)/);
+
+  const connect = page.getByRole('form', { name: 'Connect two steps' });
+  await connect.getByLabel('From', { exact: true }).selectOption('assess');
+  await connect.getByLabel('To', { exact: true }).selectOption('terms');
+  await connect.getByRole('button', { name: 'Connect' }).click();
+  await page
+    .getByRole('list', { name: 'transitions' })
+    .getByText(/by default/)
+    .waitFor();
+  await connect.getByLabel('From', { exact: true }).selectOption('assess');
+  await connect.getByLabel('To', { exact: true }).selectOption('careful');
+  await connect.getByLabel('Taken').selectOption('branch');
+  await connect.getByLabel('Tests').selectOption('assess.riskLevel');
+  await connect.getByLabel('Comparison').selectOption('in');
+  await connect.getByLabel('Value').fill('R4, R5');
+  await connect.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('g.transition text').filter({ hasText: 'riskLevel in ["R4","R5"]' }).waitFor();
+  await page.getByText('validateFlow finds no problem.').waitFor();
+  expect(await page.locator('g.step.faulty').count()).toBe(0);
+
+  await page.getByRole('button', { name: 'Submit version 1 for review' }).click();
+  await page.getByText('Submitted console-terms v1').waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+
+  await logIn('ops.bob');
+  await page.getByRole('link', { name: 'Review queue' }).click();
+  const item = page.locator('article[data-type="FLOW"][data-target="SF-console-terms-v1"]');
+  await item.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Flow SF-console-terms-v1 is now PUBLISHED and live.').waitFor();
+
+  const builder = await callerOf(hub.gatewayUrl, 'builder.bea', 'builder');
+  const published = await builder(`{
+    serviceFlow(key: "console-terms") {
+      version status startStepId editors submittedBy approvedBy
+      steps { id service terminal inputs { input fromStep fromOutput constant } next { to when { step output op value } } }
+    }
+  }`);
+  expect(published.data!.serviceFlow).toEqual({
+    version: 1,
+    status: 'PUBLISHED',
+    startStepId: 'assess',
+    editors: ['builder.cleo'],
+    submittedBy: 'builder.cleo',
+    approvedBy: 'ops.bob',
+    steps: [
+      {
+        id: 'assess',
+        service: 'RISK_ASSESSMENT',
+        terminal: false,
+        inputs: [],
+        next: [
+          { to: 'careful', when: { step: 'assess', output: 'riskLevel', op: 'in', value: ['R4', 'R5'] } },
+          { to: 'terms', when: null },
+        ],
+      },
+      {
+        id: 'terms',
+        service: 'SIGN_AGREEMENT',
+        terminal: true,
+        inputs: [{ input: 'agreementCode', fromStep: null, fromOutput: null, constant: 'TERMS' }],
+        next: [],
+      },
+      {
+        id: 'careful',
+        service: 'SIGN_AGREEMENT',
+        terminal: true,
+        inputs: [{ input: 'agreementCode', fromStep: null, fromOutput: null, constant: 'HIGH-RISK' }],
+        next: [],
+      },
+    ],
+  });
 });
 
 it("asks only what the gateway's schema answers", async () => {

@@ -46,13 +46,25 @@ const wealthyCopy = () => copyOfMember(hub.gatewayUrl, hub.connections.members, 
 afterAll(() => stopTestHub(hub));
 
 const FLOW = 'id version status startStepId steps { id service next { to when { step output op value } } }';
-const ADD = `mutation ($flowId: ID!, $step: FlowStepInput!) { addFlowStep(flowId: $flowId, step: $step) { ${FLOW} } }`;
-const UPDATE = `mutation ($flowId: ID!, $step: FlowStepInput!) { updateFlowStep(flowId: $flowId, step: $step) { id } }`;
-const REMOVE = `mutation ($flowId: ID!, $stepId: String!) { removeFlowStep(flowId: $flowId, stepId: $stepId) { id } }`;
-const CONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!, $when: FlowConditionInput) {
-  connectFlowSteps(flowId: $flowId, from: $from, to: $to, when: $when) { id }
+// Each edit names the draft's revision the builder saw when the test gives one (expectedVersion), as the console does.
+const ADD = `mutation ($flowId: ID!, $step: FlowStepInput!, $expectedVersion: Int) {
+  addFlowStep(flowId: $flowId, step: $step, expectedVersion: $expectedVersion) { ${FLOW} }
 }`;
-const DISCONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!) { disconnectFlowSteps(flowId: $flowId, from: $from, to: $to) { id } }`;
+const UPDATE = `mutation ($flowId: ID!, $step: FlowStepInput!, $expectedVersion: Int) {
+  updateFlowStep(flowId: $flowId, step: $step, expectedVersion: $expectedVersion) { id }
+}`;
+const REMOVE = `mutation ($flowId: ID!, $stepId: String!, $expectedVersion: Int) {
+  removeFlowStep(flowId: $flowId, stepId: $stepId, expectedVersion: $expectedVersion) { id }
+}`;
+const CONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!, $when: FlowConditionInput, $expectedVersion: Int) {
+  connectFlowSteps(flowId: $flowId, from: $from, to: $to, when: $when, expectedVersion: $expectedVersion) { id }
+}`;
+const DISCONNECT = `mutation ($flowId: ID!, $from: String!, $to: String!, $expectedVersion: Int) {
+  disconnectFlowSteps(flowId: $flowId, from: $from, to: $to, expectedVersion: $expectedVersion) { id }
+}`;
+const SET_START = `mutation ($flowId: ID!, $stepId: String!, $expectedVersion: Int) {
+  setFlowStart(flowId: $flowId, stepId: $stepId, expectedVersion: $expectedVersion) { id }
+}`;
 const VALIDATE = `query ($flowId: ID!) { validateFlow(flowId: $flowId) { valid problems { code stepId message } } }`;
 const SUBMIT = `mutation ($flowId: ID!, $expectedVersion: Int) {
   productsWorkflow(type: FLOW, id: $flowId, step: SUBMIT, expectedVersion: $expectedVersion) { type id status live version }
@@ -698,6 +710,35 @@ describe('four eyes on publishing a flow', () => {
 });
 
 describe('validating what a builder connects', () => {
+  it('refuses an edit made from a revision another edit changed since: CONFLICT, nothing stored', async () => {
+    const stored = (flowId: string) =>
+      hub.connections.products.collection<ServiceFlowDoc>('service_flows').findOne({ _id: flowId });
+    const flowId = (
+      await ok(builder(`mutation { createServiceFlow(key: "stale-edit", name: "Stale") { id } }`))
+    ).createServiceFlow.id;
+    await ok(builder(ADD, { flowId, step: { title: 'first', ...signing('first') } }));
+    const seen = (await stored(flowId))!.revision;
+    // Another builder edits the draft after the first one read it.
+    await ok(
+      builder(ADD, { flowId, step: { title: 'done', ...signing('done', true) }, expectedVersion: seen }),
+    );
+    const before = await stored(flowId);
+    const edits: [string, Record<string, unknown>][] = [
+      [ADD, { step: { title: 'late', ...signing('late') } }],
+      [UPDATE, { step: { title: 'renamed', ...signing('first') } }],
+      [REMOVE, { stepId: 'done' }],
+      [CONNECT, { from: 'first', to: 'done' }],
+      [DISCONNECT, { from: 'first', to: 'done' }],
+      [SET_START, { stepId: 'done' }],
+    ];
+    for (const [mutation, variables] of edits) {
+      const refused = await builder(mutation, { flowId, ...variables, expectedVersion: seen });
+      expect(errorCodes(refused)).toEqual(['CONFLICT']);
+    }
+    expect(await stored(flowId)).toEqual(before);
+    await ok(builder(CONNECT, { flowId, from: 'first', to: 'done', expectedVersion: before!.revision }));
+  });
+
   it('reports CYCLE on a step that loops to itself only, not on the step before it', async () => {
     const flowId = (
       await ok(builder(`mutation { createServiceFlow(key: "self-loop", name: "Loop") { id } }`))

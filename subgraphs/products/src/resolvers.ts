@@ -246,24 +246,39 @@ export const resolvers: Resolvers = {
     },
     createServiceFlow: (_parent, { key, name }, ctx) => createServiceFlow(ctx.repos, builder(ctx), key, name),
     createFlowDraft: (_parent, { key }, ctx) => createFlowDraft(ctx.repos, builder(ctx), key),
-    addFlowStep: (_parent, { flowId, step }, ctx) =>
-      editDraft(ctx.repos, builder(ctx), flowId, 'addFlowStep', addStep(step)),
-    updateFlowStep: (_parent, { flowId, step }, ctx) =>
-      editDraft(ctx.repos, builder(ctx), flowId, 'updateFlowStep', updateStep(step)),
-    removeFlowStep: (_parent, { flowId, stepId }, ctx) =>
-      editDraft(ctx.repos, builder(ctx), flowId, 'removeFlowStep', removeStep(stepId)),
-    connectFlowSteps: (_parent, { flowId, from, to, when }, ctx) =>
+    addFlowStep: (_parent, { flowId, step, expectedVersion }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'addFlowStep', addStep(step), expectedVersion ?? null),
+    updateFlowStep: (_parent, { flowId, step, expectedVersion }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'updateFlowStep', updateStep(step), expectedVersion ?? null),
+    removeFlowStep: (_parent, { flowId, stepId, expectedVersion }, ctx) =>
+      editDraft(
+        ctx.repos,
+        builder(ctx),
+        flowId,
+        'removeFlowStep',
+        removeStep(stepId),
+        expectedVersion ?? null,
+      ),
+    connectFlowSteps: (_parent, { flowId, from, to, when, expectedVersion }, ctx) =>
       editDraft(
         ctx.repos,
         builder(ctx),
         flowId,
         'connectFlowSteps',
         connectSteps(from, to, when ?? null, ctx.bankCurrency),
+        expectedVersion ?? null,
       ),
-    disconnectFlowSteps: (_parent, { flowId, from, to }, ctx) =>
-      editDraft(ctx.repos, builder(ctx), flowId, 'disconnectFlowSteps', disconnectSteps(from, to)),
-    setFlowStart: (_parent, { flowId, stepId }, ctx) =>
-      editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId)),
+    disconnectFlowSteps: (_parent, { flowId, from, to, expectedVersion }, ctx) =>
+      editDraft(
+        ctx.repos,
+        builder(ctx),
+        flowId,
+        'disconnectFlowSteps',
+        disconnectSteps(from, to),
+        expectedVersion ?? null,
+      ),
+    setFlowStart: (_parent, { flowId, stepId, expectedVersion }, ctx) =>
+      editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId), expectedVersion ?? null),
     withdrawFlow: (_parent, { flowId }, ctx) =>
       flowReviewStep(ctx.repos, builder(ctx), flowId, 'withdraw', referencesFor(ctx)),
     retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),

@@ -1,5 +1,5 @@
-// The console's frame: login until an operator's token is present, then the screens with a navigation bar.
-import { SCREENS } from '../screens';
+// The console's frame: login until a token of the bank's staff is present, then its screens with a navigation bar.
+import { screensFor } from '../screens';
 import { Login } from './Login';
 import { navigate, useScreenPath } from './router';
 import { session, useSession } from './session';
@@ -8,14 +8,16 @@ export function App() {
   const current = useSession();
   const path = useScreenPath();
   if (!current) return <Login />;
-  const screen = SCREENS.find((candidate) => candidate.path === path) ?? SCREENS[0]!;
+  // A builder's token opens only the screens it can use (service flows): the others would answer FORBIDDEN.
+  const screens = screensFor(current.scopes);
+  const screen = screens.find((candidate) => candidate.path === path) ?? screens[0]!;
   const Screen = screen.Component;
   return (
     <div className="frame">
       <header>
         <strong>Operations console</strong>
         <nav>
-          {SCREENS.map((candidate) => (
+          {screens.map((candidate) => (
             <a
               key={candidate.path}
               href={`/console/${candidate.path}`}

@@ -1,5 +1,6 @@
-// Who is logged in: the operator's bearer token, kept for this browser tab only (sessionStorage), and what its claims
-// say. The claims are read for the screen's sake; the gateway verifies the token on every request.
+// Who is logged in: the operator's (or a mini-program builder's) bearer token, kept for this browser tab only
+// (sessionStorage), and what its claims say. The claims are read for the screen's sake; the gateway verifies the token
+// on every request.
 import { useSyncExternalStore } from 'react';
 import { forgetKept } from './kept';
 
@@ -10,7 +11,8 @@ export interface Session {
 }
 
 const KEY = 'hub-console-token';
-const OPERATOR = 'operator';
+/** The scopes of the bank's staff: operators, and builders, who compose service flows. */
+const STAFF = ['operator', 'builder'];
 
 /** The payload of a JWT, unverified, or null when the text is not one. */
 function claimsOf(token: string): { sub?: unknown; scope?: unknown } | null {
@@ -32,9 +34,9 @@ export function sessionFor(pasted: string): Session | { refused: string } {
   if (!claims || typeof claims.sub !== 'string')
     return { refused: 'That is not a token: a token is three parts separated by dots (a JWT).' };
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/).filter(Boolean) : [];
-  if (!scopes.includes(OPERATOR))
+  if (!scopes.some((scope) => STAFF.includes(scope)))
     return {
-      refused: `Operators only: this token is for ${claims.sub} (${scopes.join(' ') || 'no scope'}), not an operator.`,
+      refused: `Operators and builders only: this token is for ${claims.sub} (${scopes.join(' ') || 'no scope'}), not the bank's staff.`,
     };
   return { token, subject: claims.sub, scopes };
 }

@@ -15,13 +15,27 @@ export interface Screen {
   /** Its path under /console. */
   path: string;
   title: string;
+  /** The token scopes that open it (any one of them): its GraphQL answers only those. */
+  scopes: readonly string[];
   Component: ComponentType<ScreenProps>;
 }
 
+const OPERATORS = ['operator'];
+
 export const SCREENS: Screen[] = [
-  { path: 'segments', title: 'Segments', Component: SegmentsScreen },
-  { path: 'page-preview', title: 'Page preview', Component: PagePreviewScreen },
-  { path: 'review-queue', title: 'Review queue', Component: ReviewQueueScreen },
-  { path: 'service-flows', title: 'Service flows', Component: ServiceFlowsScreen },
-  { path: 'campaigns', title: 'Campaigns', Component: CampaignsScreen },
+  { path: 'segments', title: 'Segments', scopes: OPERATORS, Component: SegmentsScreen },
+  { path: 'page-preview', title: 'Page preview', scopes: OPERATORS, Component: PagePreviewScreen },
+  { path: 'review-queue', title: 'Review queue', scopes: OPERATORS, Component: ReviewQueueScreen },
+  // Mini-program builders compose flows here; an operator submits and withdraws them too.
+  {
+    path: 'service-flows',
+    title: 'Service flows',
+    scopes: ['operator', 'builder'],
+    Component: ServiceFlowsScreen,
+  },
+  { path: 'campaigns', title: 'Campaigns', scopes: OPERATORS, Component: CampaignsScreen },
 ];
+
+/** The screens a session's scopes open, in the navigation's order. */
+export const screensFor = (scopes: readonly string[]): Screen[] =>
+  SCREENS.filter((screen) => screen.scopes.some((scope) => scopes.includes(scope)));

@@ -4,6 +4,7 @@
 import {
   ErrorCode,
   badInput,
+  checkReviewedVersion,
   checkStepVersion,
   checked,
   conflict,
@@ -273,15 +274,21 @@ async function draftOrFail(repos: ProductsRepositories, flowId: string): Promise
   return flow;
 }
 
-/** Applies a change to a draft's steps; the change throws BAD_USER_INPUT for input that does not fit the draft. */
+/**
+ * Applies a change to a draft's steps; the change throws BAD_USER_INPUT for input that does not fit the draft. Made
+ * from the revision `expectedRevision` (when the builder names the one they saw), it is refused with CONFLICT if
+ * another edit came since: replacing a step from a stale copy would undo that edit unseen.
+ */
 export async function editDraft(
   repos: ProductsRepositories,
   builder: Builder,
   flowId: string,
   action: string,
   change: (flow: ServiceFlowDoc) => Pick<ServiceFlowDoc, 'steps' | 'startStepId'>,
+  expectedRevision: number | null = null,
 ): Promise<ServiceFlowDoc> {
   const before = await draftOrFail(repos, flowId);
+  checkReviewedVersion('flow', { _id: before._id, version: before.revision }, expectedRevision);
   const changed = change(before);
   if (changed.steps.length > MAX_STEPS) throw badInput(`a flow has at most ${MAX_STEPS} steps`, 'step');
   if (Buffer.byteLength(JSON.stringify(changed.steps)) > MAX_FLOW_BYTES)

@@ -594,6 +594,7 @@ export type Mutation = {
 };
 
 export type MutationAddFlowStepArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   flowId: Scalars['ID']['input'];
   step: FlowStepInput;
 };
@@ -607,6 +608,7 @@ export type MutationAdvanceFlowArgs = {
 };
 
 export type MutationConnectFlowStepsArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   flowId: Scalars['ID']['input'];
   from: Scalars['String']['input'];
   to: Scalars['String']['input'];
@@ -627,6 +629,7 @@ export type MutationCreateServiceFlowArgs = {
 };
 
 export type MutationDisconnectFlowStepsArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   flowId: Scalars['ID']['input'];
   from: Scalars['String']['input'];
   to: Scalars['String']['input'];
@@ -641,6 +644,7 @@ export type MutationProductsWorkflowArgs = {
 };
 
 export type MutationRemoveFlowStepArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   flowId: Scalars['ID']['input'];
   stepId: Scalars['String']['input'];
 };
@@ -650,6 +654,7 @@ export type MutationRetireFlowArgs = {
 };
 
 export type MutationSetFlowStartArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   flowId: Scalars['ID']['input'];
   stepId: Scalars['String']['input'];
 };
@@ -665,6 +670,7 @@ export type MutationUpdateBundleArgs = {
 };
 
 export type MutationUpdateFlowStepArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   flowId: Scalars['ID']['input'];
   step: FlowStepInput;
 };
