@@ -570,6 +570,41 @@ describe('records that arrive late, replayed or at once', () => {
         );
   });
 
+  it('takes an IMPORTED tag an operator set or removed as older than any record: the systems’ record puts it back', async () => {
+    const id = 'C-OPERATOR-TAG';
+    const first = customer(id, {
+      asOf: minutesAgo(60),
+      tags: [
+        { code: 'aum', value: 900_000 },
+        { code: 'wealth_holder', value: true },
+      ],
+    });
+    expect((await synced([first])).created).toBe(1);
+    const corrected = await graphql(
+      hub.gatewayUrl,
+      `
+        mutation ($id: ID!) {
+          setMemberTags(memberId: $id, tags: [{ code: "aum", value: 5 }], removeCodes: ["wealth_holder"]) {
+            id
+          }
+        }
+      `,
+      { id },
+      operator,
+    );
+    expect(corrected.errors).toBeUndefined();
+    expect((await stored(id))?.tags).toMatchObject({ aum: 5, aum_band: '<10K' });
+
+    // The connector re-sends the record the tags came from: what an operator set is put back, as the next sync would.
+    const replay = await synced([first]);
+    expect(replay.results[0]).toMatchObject({ outcome: 'UPDATED', staleFields: [] });
+    expect((await stored(id))?.tags).toMatchObject({
+      aum: 900_000,
+      aum_band: '500K-6M',
+      wealth_holder: true,
+    });
+  });
+
   it('creates a new member once under concurrent creates taken at different times, with the newest fields', async () => {
     const id = 'C-CREATE-RACE';
     const base = Date.now() - 60 * 60_000;

@@ -285,8 +285,14 @@ export class MemberRepository {
     const updatedAt = new Date();
     const $set: Record<string, unknown> = { updatedAt };
     for (const [code, value] of Object.entries(set)) $set[`tags.${code}`] = value;
-    const $unset = Object.fromEntries(remove.map((code) => [`tags.${code}`, '']));
-    const update = remove.length > 0 ? { $set, $unset } : { $set };
+    // What an operator sets or removes is no record of the bank systems: its sync stamp goes, so that any record puts
+    // an IMPORTED tag back (upsertMembers), as it does a value stored without one.
+    const touched = [...Object.keys(set), ...remove];
+    const $unset = Object.fromEntries([
+      ...remove.map((code) => [`tags.${code}`, '']),
+      ...touched.map((code) => [`syncedAsOf.tags.${code}`, '']),
+    ]);
+    const update = touched.length > 0 ? { $set, $unset } : { $set };
     const before = await this.model
       .findOneAndUpdate({ _id: memberId, ...tagLimit(Object.keys(set), remove, maxTags).within }, update, {
         returnDocument: 'before',
