@@ -47,8 +47,8 @@ export class ExposureRepository {
         },
       }));
     if (stored.length + created.length === 0) return;
-    await ignoringSealed(
-      this.model.bulkWrite([...write(stored, false), ...write(created, true)], { ordered: false }),
+    await ignoringSealed([...write(stored, false), ...write(created, true)], (operations) =>
+      this.model.bulkWrite(operations, { ordered: false }),
     );
   }
 

@@ -78,16 +78,32 @@ dailyActiveSchema.index({ day: 1, channel: 1 });
 dailyActiveSchema.index({ memberId: 1, day: 1 });
 
 /**
- * Runs a bulk write of live increments whose refusals by sealed documents are expected (unordered, so the rest are
- * written): those increments' events were counted by the rebuild, or will be by its next run.
+ * Runs an unordered bulk write of live increments whose refusals by sealed documents are expected: those increments'
+ * events were counted by the rebuild, or will be by its next run. A duplicate key is such a refusal (the filter skips
+ * a sealed document, and the upsert then collides with it) or another process inserting the same new document a moment
+ * before (two analytics processes' first flush of a day): the refused operations are tried once more, which updates
+ * the document the other inserted and is refused again by a sealed one. Without it, those increments were lost until
+ * the day was rebuilt.
  */
-export async function ignoringSealed(write: Promise<unknown>): Promise<void> {
-  try {
-    await write;
-  } catch (error) {
-    // An unordered bulk write's error lists every refused operation (one, or several; none for a write concern's).
-    const refusals = [(error as { writeErrors?: unknown }).writeErrors ?? error].flat();
-    if (refusals.length === 0 || !refusals.every((refusal) => isDuplicateKey(refusal))) throw error;
+export async function ignoringSealed<T>(
+  operations: readonly T[],
+  write: (operations: T[]) => Promise<unknown>,
+) {
+  let pending = [...operations];
+  for (let attempt = 0; attempt < 2 && pending.length > 0; attempt += 1) {
+    try {
+      await write(pending);
+      return;
+    } catch (error) {
+      // An unordered bulk write's error lists every refused operation (one, or several; none for a write concern's).
+      const refusals = [(error as { writeErrors?: unknown }).writeErrors ?? error].flat();
+      if (refusals.length === 0 || !refusals.every((refusal) => isDuplicateKey(refusal))) throw error;
+      const tried = pending;
+      pending = refusals.flatMap((refusal) => {
+        const index = (refusal as { index?: unknown }).index;
+        return typeof index === 'number' && tried[index] !== undefined ? [tried[index]] : [];
+      });
+    }
   }
 }
 
@@ -121,29 +137,27 @@ export class RollupRepository {
   async increment(increments: readonly RollupIncrement[]): Promise<void> {
     if (increments.length === 0) return;
     await ignoringSealed(
-      this.model.bulkWrite(
-        increments.map(({ id, impressions, clicks, views, purchases, amounts, shares, ...key }) => ({
-          updateOne: {
-            filter: { _id: id, sealed: { $ne: true } },
-            update: {
-              $inc: {
-                impressions,
-                clicks,
-                views,
-                purchases,
-                ...(shares ? { shares } : {}),
-                // Currencies are ISO codes (domain/rollups.ts keeps no other): plain field names.
-                ...Object.fromEntries(
-                  Object.entries(amounts).map(([currency, n]) => [`amounts.${currency}`, n]),
-                ),
-              },
-              $setOnInsert: key,
+      increments.map(({ id, impressions, clicks, views, purchases, amounts, shares, ...key }) => ({
+        updateOne: {
+          filter: { _id: id, sealed: { $ne: true } },
+          update: {
+            $inc: {
+              impressions,
+              clicks,
+              views,
+              purchases,
+              ...(shares ? { shares } : {}),
+              // Currencies are ISO codes (domain/rollups.ts keeps no other): plain field names.
+              ...Object.fromEntries(
+                Object.entries(amounts).map(([currency, n]) => [`amounts.${currency}`, n]),
+              ),
             },
-            upsert: true,
+            $setOnInsert: key,
           },
-        })),
-        { ordered: false },
-      ),
+          upsert: true,
+        },
+      })),
+      (operations) => this.model.bulkWrite(operations, { ordered: false }),
     );
   }
 
