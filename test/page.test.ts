@@ -132,7 +132,13 @@ describe('suitability', () => {
     let members = 0;
     let recommended = 0;
     const offers = Object.fromEntries(Object.keys(PAGES).map((alias) => [alias, 0]));
+    // Which activities run is the same for every member: content asks it once for a request's pages, not per member.
+    const engagement = hub.gatewaySubgraphs.get('engagement')!.counts;
+    const askedEngagement = () => engagement.sent + engagement.shared;
+    const engagementBefore = askedEngagement();
+    let requests = 0;
     do {
+      requests += 1;
       const response = await graphql(hub.gatewayUrl, WALK, { after }, bearer(tokens.operator));
       expect(response.errors).toBeUndefined();
       const connection = response.data?.members;
@@ -161,6 +167,7 @@ describe('suitability', () => {
       after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
     } while (after);
     expect(members).toBeGreaterThanOrEqual(1_000);
+    expect(askedEngagement() - engagementBefore).toBeLessThanOrEqual(requests);
     // Every page offered products, more than one a member, and so did the recommendations.
     const outnumbered = (count: number) => count > members;
     expect(

@@ -1,11 +1,12 @@
-// What content asks the graph (the gateway) on behalf of its caller while composing pages — in one request for every
-// member of a request, each part asked only when the page needs it: from products, which products suit the member on
-// the channel, or on any channel for the member's recommendations (products alone decides suitability); from
-// analytics, the member's impressions today (frequency caps) and the creative bandit's scores (order among equal
-// priorities); from engagement, which activities run and whom each is open to (its audience rule, which only
-// operators and the hub's services may read: asked as content itself, alongside). Each part is a nullable field, so a
-// subgraph that cannot answer costs only its own part. Content never reads their data. Operators' saves ask too: that
-// a product or activity placed exists, and that the segments and levels a creative's rule names exist in members.
+// What content asks the graph (the gateway) on behalf of its caller while composing pages — for every member of a
+// request at once, each part asked only when the page needs it, and once however many pages share it: from products,
+// which products suit the member on the channel, or on any channel for the member's recommendations (products alone
+// decides suitability); from analytics, the member's impressions today (frequency caps) and the creative bandit's
+// scores (order among equal priorities); from engagement, which activities run and whom each is open to (its audience
+// rule, which only operators and the hub's services may read: asked as content itself, alongside). Each part is a
+// nullable field, so a subgraph that cannot answer costs only its own part. Content never reads their data. Operators'
+// saves ask too: that a product or activity placed exists, and that the segments and levels a creative's rule names
+// exist in members.
 //
 // Which products suit a risk level, affinity keys and channel is the same answer for every member who asks it, and
 // changes only when the catalogue does. Content keeps such answers for as long as the catalogue's revision
@@ -118,8 +119,11 @@ export const questionKey = (question: PageQuestion) =>
     question.activityIds,
   ]);
 
-/** The gateway refuses more aliases than MAX_QUERY_ALIASES (30 by default); three per member stay below it. */
-const QUESTIONS_PER_REQUEST = 9;
+/**
+ * The gateway refuses more aliases than MAX_QUERY_ALIASES (30 by default): the parts of a request go in documents of
+ * at most this many, the catalogue's revision (one more alias) included.
+ */
+const PARTS_PER_REQUEST = 27;
 
 /** Asked with every suitability question, and alone to look at the catalogue's revision. */
 const RANKING = 't: productRanking { revision tags }';
@@ -150,34 +154,54 @@ type InputsData = Record<
   SuitableProductCard[] | Answer | { scores: Answer } | LiveActivity[] | Ranking | null
 >;
 
-function inputsDocument(questions: readonly PageQuestion[], ranking: boolean) {
+/**
+ * One aliased field of what a request asks products and analytics: which products suit (the same answer for every
+ * member with the same risk level, keys and channel), a member's impressions today (the same for each of their pages),
+ * the scores of creatives for a member.
+ */
+type Part =
+  | { kind: 'p'; suitability: NonNullable<PageQuestion['suitability']> }
+  | { kind: 'e'; memberId: string }
+  | { kind: 's'; memberId: string; scoreIds: readonly string[] };
+
+const partKey = (part: Part) =>
+  part.kind === 'p'
+    ? JSON.stringify([
+        part.kind,
+        part.suitability.riskLevel,
+        part.suitability.channel,
+        [...part.suitability.affinityKeys].sort(),
+      ])
+    : JSON.stringify([part.kind, part.memberId, part.kind === 's' ? part.scoreIds : null]);
+
+/** A document asking `parts`, each under its kind's letter and its place in the document. */
+function inputsDocument(parts: readonly Part[], ranking: boolean) {
   const variables: string[] = [];
   const fields: string[] = [];
   const values: Record<string, unknown> = {};
-  questions.forEach((question, i) => {
-    if (question.suitability) {
+  parts.forEach((part, i) => {
+    if (part.kind === 'p') {
       variables.push(`$risk${i}: RiskLevel!, $keys${i}: [String!]!, $channel${i}: Channel`);
       fields.push(
         `p${i}: suitableProducts(riskLevel: $risk${i}, affinityKeys: $keys${i}, channel: $channel${i}) ` +
           '{ productId type product { id name riskLevel annualRate } }',
       );
-      values[`risk${i}`] = question.suitability.riskLevel;
-      values[`keys${i}`] = question.suitability.affinityKeys;
-      values[`channel${i}`] = question.suitability.channel;
+      values[`risk${i}`] = part.suitability.riskLevel;
+      values[`keys${i}`] = part.suitability.affinityKeys;
+      values[`channel${i}`] = part.suitability.channel;
+      return;
     }
-    if (question.exposures || question.scoreIds.length > 0) {
-      variables.push(`$member${i}: ID!`);
-      values[`member${i}`] = question.memberId;
-    }
-    if (question.exposures)
+    variables.push(`$member${i}: ID!`);
+    values[`member${i}`] = part.memberId;
+    if (part.kind === 'e') {
       fields.push(`e${i}: memberExposures(memberId: $member${i}) { creativeId impressions }`);
-    if (question.scoreIds.length > 0) {
-      variables.push(`$creatives${i}: [ID!]!`);
-      fields.push(
-        `s${i}: creativeScores(creativeIds: $creatives${i}, memberId: $member${i}) { scores { creativeId score } }`,
-      );
-      values[`creatives${i}`] = question.scoreIds;
+      return;
     }
+    variables.push(`$creatives${i}: [ID!]!`);
+    fields.push(
+      `s${i}: creativeScores(creativeIds: $creatives${i}, memberId: $member${i}) { scores { creativeId score } }`,
+    );
+    values[`creatives${i}`] = part.scoreIds;
   });
   if (ranking) fields.push(RANKING);
   const declared = variables.length > 0 ? `(${variables.join(', ')})` : '';
@@ -311,13 +335,34 @@ export function graphInputs(
     const known = suitability.map((asked) =>
       asked && revision ? suitable.get(suitabilityKey(revision, asked)) : undefined,
     );
-    // Activities are asked once for the whole batch, not per question.
-    const toAsk = questions.map((question, i) => ({
-      ...question,
-      suitability: known[i] ? null : suitability[i]!,
-      activityIds: [],
-    }));
-    const askRanking = reuse && toAsk.some((question) => question.suitability);
+    // Each distinct part is asked once for the whole request, however many of its questions share it: a request
+    // composing the pages of a hundred members asks what suits each risk level, keys and channel once, and each
+    // member's impressions once for all of their pages (each answer costs every process it passes a parse and a copy).
+    const parts: Part[] = [];
+    const partIndex = new Map<string, number>();
+    const partOf = (part: Part): number => {
+      const key = partKey(part);
+      let index = partIndex.get(key);
+      if (index === undefined) {
+        index = parts.push(part) - 1;
+        partIndex.set(key, index);
+      }
+      return index;
+    };
+    const askedParts = questions.map((question, i) => {
+      const asking = known[i] ? null : suitability[i];
+      return {
+        suitability: asking ? partOf({ kind: 'p', suitability: asking }) : null,
+        exposures: question.exposures ? partOf({ kind: 'e', memberId: question.memberId }) : null,
+        scores:
+          question.scoreIds.length > 0
+            ? partOf({ kind: 's', memberId: question.memberId, scoreIds: question.scoreIds })
+            : null,
+      };
+    });
+    const requests: Part[][] = [];
+    for (let i = 0; i < parts.length; i += PARTS_PER_REQUEST)
+      requests.push(parts.slice(i, i + PARTS_PER_REQUEST));
     const keptActivities = new Map<string, Liveness>();
     if (reuse)
       for (const id of activityIds) {
@@ -341,23 +386,30 @@ export function graphInputs(
           )
         : [];
     if (refresh) refreshing = true;
-    const unanswered: Partial<Record<InputSource, string>> = {};
-    const { document, variables } = inputsDocument(toAsk, askRanking);
+    const activitiesUnanswered: Partial<Record<InputSource, string>> = {};
     // The member's parts on the caller's behalf, which activities run as content itself: both at once.
     const asService: GraphCaller = { ...caller, identity: CONTENT_SERVICE };
     // Engagement refuses more ids than it takes at once: a page (or a request's pages) referencing more asks in turns.
     const activityBatches: string[][] = [];
     for (let i = 0; i < activitiesToAsk.length; i += LIVE_IDS_PER_REQUEST)
       activityBatches.push(activitiesToAsk.slice(i, i + LIVE_IDS_PER_REQUEST));
-    let data: InputsData | null;
+    let sent: { data: InputsData | null; unanswered: Partial<Record<InputSource, string>> }[];
     let running: (InputsData | null)[];
     try {
-      [data, ...running] = await Promise.all([
-        toAsk.some(asksAnything)
-          ? answers(caller, document, variables, unanswered, ['products', 'analytics'])
-          : null,
-        ...activityBatches.map((batch) =>
-          answers(asService, LIVE_ACTIVITIES, { activities: batch }, unanswered, ['engagement']),
+      [sent, running] = await Promise.all([
+        Promise.all(
+          requests.map(async (requestParts) => {
+            const unanswered: Partial<Record<InputSource, string>> = {};
+            const ranking = reuse && requestParts.some((part) => part.kind === 'p');
+            const { document, variables } = inputsDocument(requestParts, ranking);
+            const data = await answers(caller, document, variables, unanswered, ['products', 'analytics']);
+            return { data, unanswered };
+          }),
+        ),
+        Promise.all(
+          activityBatches.map((batch) =>
+            answers(asService, LIVE_ACTIVITIES, { activities: batch }, activitiesUnanswered, ['engagement']),
+          ),
         ),
       ]);
     } finally {
@@ -373,23 +425,39 @@ export function graphInputs(
     );
     // An answer is kept only when it came from the revision the latest look found, and was asked with the keys
     // that revision ranks by (or all of them). One from another revision means the catalogue moved: look again.
-    const answeredRevision = (data?.t as Ranking | null | undefined)?.revision;
-    const latest = catalogue;
-    const keepUnder =
-      latest?.revision &&
-      answeredRevision === latest.revision &&
-      (revision === null || revision === answeredRevision)
+    const keptUnder = sent.map(({ data }) => {
+      const answeredRevision = (data?.t as Ranking | null | undefined)?.revision;
+      const latest = catalogue;
+      if (answeredRevision !== undefined && latest && answeredRevision !== latest.revision)
+        catalogue = { ...latest, lookedAt: 0 };
+      return latest?.revision &&
+        answeredRevision === latest.revision &&
+        (revision === null || revision === answeredRevision)
         ? latest
         : null;
-    if (answeredRevision !== undefined && latest && answeredRevision !== latest.revision)
-      catalogue = { ...latest, lookedAt: 0 };
+    });
+    const request = (index: number) => Math.floor(index / PARTS_PER_REQUEST);
+    const answerOf = (index: number | null): InputsData[string] | undefined =>
+      index === null
+        ? undefined
+        : sent[request(index)]!.data?.[`${parts[index]!.kind}${index % PARTS_PER_REQUEST}`];
     return questions.map((question, i) => {
-      const exposures = data?.[`e${i}`] as Answer | null | undefined;
-      const scores = (data?.[`s${i}`] as { scores: Answer } | null | undefined)?.scores;
-      const answered = data?.[`p${i}`] as SuitableProductCard[] | null | undefined;
+      const asked = askedParts[i]!;
+      const exposures = answerOf(asked.exposures) as Answer | null | undefined;
+      const scores = (answerOf(asked.scores) as { scores: Answer } | null | undefined)?.scores;
+      const answered = answerOf(asked.suitability) as SuitableProductCard[] | null | undefined;
+      const keepUnder = asked.suitability === null ? null : keptUnder[request(asked.suitability)];
       const kept = keepUnder && rankedBy(question.suitability, keepUnder.tags);
       if (answered && keepUnder?.revision && kept)
         suitable.set(suitabilityKey(keepUnder.revision, kept), answered);
+      // Why a subgraph could not say: from the requests that asked this question's parts, and about activities.
+      const unanswered: Partial<Record<InputSource, string>> = {};
+      const requestsAsked = [asked.suitability, asked.exposures, asked.scores].flatMap((index) =>
+        index === null ? [] : [sent[request(index)]!.unanswered],
+      );
+      for (const reasons of [...requestsAsked, activitiesUnanswered])
+        for (const [source, reason] of Object.entries(reasons) as [InputSource, string][])
+          unanswered[source] ??= reason;
       return {
         suitableProducts: known[i] ?? answered ?? null,
         exposures: exposures
@@ -474,13 +542,8 @@ export function graphInputs(
   }
 
   return {
-    /** Every question of a request, in batches well under the gateway's alias limit. */
-    async ask(caller: GraphCaller, questions: readonly PageQuestion[]): Promise<PageInputs[]> {
-      const batches: PageQuestion[][] = [];
-      for (let i = 0; i < questions.length; i += QUESTIONS_PER_REQUEST)
-        batches.push(questions.slice(i, i + QUESTIONS_PER_REQUEST));
-      return (await Promise.all(batches.map((batch) => ask(caller, batch)))).flat();
-    },
+    /** Every question of a request, each distinct part asked once, in documents under the gateway's alias limit. */
+    ask,
     /** Whether a product exists and is not closed (an operator placing a card for it). */
     isPlaceable: (caller: GraphCaller, productId: string) =>
       found(caller, 'products', PRODUCT, productId, 'product', 'CLOSED'),

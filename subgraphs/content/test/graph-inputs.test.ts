@@ -26,6 +26,11 @@ function fakeGraph(
     listed?: () => boolean;
     /** Whether the gateway cannot be reached. */
     unreachable?: () => boolean;
+    /**
+     * Answers that say what was asked: each suitable product is named after the risk level, channel and keys asked,
+     * and a member's impressions and scores are of a creative named after the member.
+     */
+    echo?: boolean;
   } = {},
 ) {
   const asked: string[] = [];
@@ -61,12 +66,15 @@ function fakeGraph(
             errors.push({ message: 'products could not answer', path: [alias!] });
           } else {
             // Products sold on some channel only: asked without one, P-ANY suits too.
-            const anyChannel = variables[`channel${alias!.slice(1)}`] === null;
+            const i = alias!.slice(1);
+            const anyChannel = variables[`channel${i}`] === null;
+            const asked = [variables[`risk${i}`], variables[`channel${i}`], variables[`keys${i}`]];
+            const name = options.echo ? JSON.stringify(asked) : 'Deposit';
             data[alias!] = [
               {
                 productId: 'P-1',
                 type: 'DEPOSIT',
-                product: { id: 'P-1', name: 'Deposit', riskLevel: 'R1', annualRate: 1.5 },
+                product: { id: 'P-1', name, riskLevel: 'R1', annualRate: 1.5 },
               },
               ...(anyChannel
                 ? [
@@ -98,7 +106,11 @@ function fakeGraph(
             endsAt: (options.endsAt?.() ?? new Date(Date.now() + HOUR)).toISOString(),
             rule: null,
           }));
-        if (alias!.startsWith('e')) data[alias!] = [];
+        const memberCreative = `CR-${String(variables[`member${alias!.slice(1)}`])}`;
+        if (alias!.startsWith('e'))
+          data[alias!] = options.echo ? [{ creativeId: memberCreative, impressions: 1 }] : [];
+        if (alias!.startsWith('s') && options.echo)
+          data[alias!] = { scores: [{ creativeId: memberCreative, score: 0.5 }] };
       }
       return { data: data as TData, errors };
     },
@@ -149,6 +161,57 @@ it('asks once for what suits a risk level and which activities run, whichever me
   expect(asked).toHaveLength(2);
   expect(asked[1]).toContain('suitableProducts');
   expect(activityAsks).toHaveLength(1);
+});
+
+it("asks each part of a request once, whichever members' pages share it, in documents under the alias limit", async () => {
+  const { graph, asked, activityAsks } = fakeGraph({ echo: true });
+  const inputs = graphInputs(graph, { reuseMs: 0 });
+  // The pages of forty members in one request, as a walk of the members composes them: a home page on the app and
+  // on the mini program (with frequency caps and an activity card), a wealth page on the app (creatives of equal
+  // priority), and recommendations on any channel.
+  const members = Array.from({ length: 40 }, (_, i) => ({
+    memberId: `M${String(i).padStart(4, '0')}`,
+    riskLevel: `R${(i % 5) + 1}`,
+    affinityKeys: [`key${i % 7}`, 'travel'],
+  }));
+  const pages = [
+    { channel: 'APP', exposures: true, scoreIds: [], activityIds: ['ACT-1'] },
+    { channel: 'APP', exposures: false, scoreIds: ['CR-1', 'CR-2'], activityIds: [] },
+    { channel: 'MINI_PROGRAM', exposures: true, scoreIds: [], activityIds: ['ACT-1'] },
+    { channel: null, exposures: false, scoreIds: [], activityIds: [] },
+  ] as const;
+  const questions = members.flatMap(({ memberId, riskLevel, affinityKeys }) =>
+    pages.map(({ channel, exposures, scoreIds, activityIds }) =>
+      question(memberId, {
+        suitability: { riskLevel, affinityKeys, channel },
+        exposures,
+        scoreIds,
+        activityIds,
+      }),
+    ),
+  );
+  const answers = await inputs.ask(CALLER, questions);
+  // Which activities run: once. What suits: once for each of 35 risk levels and keys on each of 3 channels.
+  // Impressions: once for each member, whatever the number of their pages; scores once for each member.
+  expect(activityAsks).toHaveLength(1);
+  const aliases = asked.map((document) => [...document.matchAll(/(\w)\d+: \w+\(/g)].map(([, kind]) => kind));
+  const count = (kind: string) => aliases.flat().filter((asking) => asking === kind).length;
+  expect([count('p'), count('e'), count('s')]).toEqual([105, 40, 40]);
+  expect(Math.max(...aliases.map((fields) => fields.length))).toBeLessThanOrEqual(27);
+  expect(asked).toHaveLength(Math.ceil(185 / 27));
+  // Every question has its own answers, wherever its parts were asked.
+  questions.forEach((asking, i) => {
+    const { riskLevel, channel, affinityKeys } = asking.suitability!;
+    expect(answers[i]!.suitableProducts![0]!.product.name).toBe(
+      JSON.stringify([riskLevel, channel, affinityKeys]),
+    );
+    expect(answers[i]!.exposures).toEqual(asking.exposures ? new Map([[`CR-${asking.memberId}`, 1]]) : null);
+    expect(answers[i]!.scores).toEqual(
+      asking.scoreIds.length > 0 ? new Map([[`CR-${asking.memberId}`, 0.5]]) : null,
+    );
+    expect([...answers[i]!.liveActivities!.keys()]).toEqual(['ACT-1']);
+    expect(answers[i]!.unanswered).toEqual({});
+  });
 });
 
 it('asks which activities run, with their audience rules, as content itself: no member may read a rule', async () => {
