@@ -1,9 +1,10 @@
 // A claim or purchase whose key is still in progress — at engagement (another writer of the claim) or at members (the
 // spend under the claim's key) — is answered CONFLICT (retry later) within the gateway's own time for a subgraph
 // request (SUBGRAPH_TIMEOUT_MS, its default here), not SERVICE_UNAVAILABLE when that runs out first; and a daily
-// sign-in whose reward members still has in progress answers the member's progress in that time.
+// sign-in whose reward members still has in progress answers the member's progress in that time; and a claim whose
+// member members is slow to confirm gives up by then, whoever else waits longer for the same question.
 import { createHash } from 'node:crypto';
-import { BankCalendar } from '@bank-hub/shared';
+import { BankCalendar, DEADLINE_HEADER, ON_BEHALF_OF_HEADER, Scope, signOnBehalfOf } from '@bank-hub/shared';
 import type { RunningHub } from '../scripts/hub';
 import {
   argumentsHash,
@@ -20,13 +21,18 @@ import { signInOnceActivity } from './support/activities';
 import { insertBenefits, publishedBenefit } from './support/benefits';
 import { bearer, clientToken, errorCodes, graphql, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { startDelayingProxy, type DelayingProxy } from './support/proxy';
 
 let hub: RunningHub;
 let engagement: EngagementRepositories;
 let members: MembersRepositories;
+let membersProxy: DelayingProxy;
 
 beforeAll(async () => {
-  hub = await startTestHub('claims_deadline');
+  membersProxy = await startDelayingProxy();
+  hub = await startTestHub('claims_deadline', {
+    routeSubgraph: (name, url) => (name === 'members' ? membersProxy.routeTo(url) : url),
+  });
   engagement = await openEngagement(hub.connections.engagement);
   members = await openMembers(hub.connections.members);
   await insertBenefits(hub.connections.engagement, [
@@ -35,7 +41,14 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(() => stopTestHub(hub));
+afterAll(async () => {
+  await stopTestHub(hub);
+  await membersProxy.stop();
+});
+
+afterEach(() => {
+  membersProxy.delayMs = 0;
+});
 
 const CLAIM = `mutation ($id: ID!, $key: String!) { claimBenefit(benefitId: $id, idempotencyKey: $key) { id } }`;
 const REDEEM = `mutation ($id: ID!, $key: String!) { redeemPoints(productId: $id, idempotencyKey: $key) { id } }`;
@@ -203,5 +216,51 @@ describe('a daily sign-in whose task rewards members still has in progress', () 
       ['first', 1, true],
       ['second', 0, false],
     ]);
+  });
+});
+
+describe('a claim whose member members is slow to confirm', () => {
+  it('answers SERVICE_UNAVAILABLE by its own deadline, storing nothing, though a more patient claim waits on the same question', async () => {
+    const key = 'slow-members-claim-1';
+    // A claim with less time than the gateway's for a subgraph request: made by a subgraph on the member's behalf,
+    // with its caller's nearer deadline.
+    const hurried = async () => ({
+      [ON_BEHALF_OF_HEADER]: await signOnBehalfOf(
+        { subject: 'M0075', scopes: new Set([Scope.MEMBER]) },
+        testConfig.SUBGRAPH_SECRET,
+      ),
+      [DEADLINE_HEADER]: String(Date.now() + 1_500),
+    });
+    const asked = membersProxy.counts.received;
+    // Members answers after the hurried claim's deadline, before the patient one's (the gateway's default).
+    membersProxy.delayMs = 2_000;
+    // Both sent at once, their tokens made before, so that engagement asks about both in one question.
+    const patient = await as('M0076');
+    const started = Date.now();
+    const hurriedHeaders = await hurried();
+    const [refused, claimed] = await Promise.all([
+      graphql(hub.gatewayUrl, CLAIM, { id: 'B-DEADLINE-COUPON', key }, hurriedHeaders).then((response) => ({
+        response,
+        after: Date.now() - started,
+      })),
+      graphql(hub.gatewayUrl, CLAIM, { id: 'B-DEADLINE-COUPON', key: 'slow-members-claim-2' }, patient),
+    ]);
+    // Both members were asked about in one question.
+    expect(membersProxy.counts.received - asked).toBe(1);
+    expect(claimed.errors).toBeUndefined();
+    // Engagement's own answer (members named, not the gateway's timeout of engagement), given before members answered
+    // the question: the hurried claim did not wait for the patient one's answer.
+    expect(refused.after).toBeLessThan(2_000);
+    expect(refused.response.errors?.[0]?.extensions).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      serviceName: 'members',
+    });
+    expect(await engagement.claimRequests.model.countDocuments({ memberId: 'M0075' })).toBe(0);
+    expect(await engagement.claims.model.countDocuments({ memberId: 'M0075' })).toBe(0);
+    // Members' late answer was remembered: the member's retry goes through without asking members again.
+    membersProxy.delayMs = 0;
+    const retried = await graphql(hub.gatewayUrl, CLAIM, { id: 'B-DEADLINE-COUPON', key }, await as('M0075'));
+    expect(retried.errors).toBeUndefined();
+    expect(membersProxy.counts.received - asked).toBe(1);
   });
 });

@@ -24,6 +24,9 @@ export interface GraphCaller {
 /** Time kept back from the caller's deadline to finish the caller's own work after the call. */
 const DEADLINE_MARGIN_MS = 150;
 
+/** Until when (epoch ms) a graph call may go on for a caller who waits until `callerDeadline`. */
+export const graphCallDeadline = (callerDeadline: number): number => callerDeadline - DEADLINE_MARGIN_MS;
+
 export class GraphClient {
   constructor(
     /** The gateway's URL; a function because in-process hubs learn it only after the gateway listens. */
@@ -38,7 +41,7 @@ export class GraphClient {
     query: string,
     variables: Record<string, unknown> = {},
   ): Promise<GraphResponse<TData>> {
-    const deadline = caller.deadline ? caller.deadline - DEADLINE_MARGIN_MS : Date.now() + this.timeoutMs;
+    const deadline = caller.deadline ? graphCallDeadline(caller.deadline) : Date.now() + this.timeoutMs;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [ON_BEHALF_OF_HEADER]: await signOnBehalfOf(caller.identity, this.secret),

@@ -6,8 +6,10 @@ import { z } from 'zod';
 import {
   ErrorCode,
   forbidden,
+  graphCallDeadline,
   hubError,
   serviceIdentity,
+  settledWithin,
   type GraphCaller,
   type GraphClient,
 } from '@bank-hub/shared';
@@ -89,13 +91,18 @@ export class KnownMembers {
    */
   async require(memberId: string, deadline: number | null): Promise<void> {
     if (this.remembered.has(memberId)) return;
-    if (!(await this.questions.load({ memberId, deadline }))) throw forbidden('the token names no member');
-    this.remember(memberId);
+    const answer = this.questions.load({ memberId, deadline });
+    // The question waits for the most patient request it asks for; this one gives up when it would have asking
+    // alone, before its caller stops listening, and so never goes on to store anything after its caller was told it
+    // failed. The question goes on for the others, and its answer is remembered for this member's next request.
+    if (deadline !== null && !(await settledWithin(answer, graphCallDeadline(deadline) - Date.now())))
+      throw membersUnavailable("no answer by the request's deadline");
+    if (!(await answer)) throw forbidden('the token names no member');
   }
 
   private async ask(questions: readonly Question[]): Promise<boolean[]> {
     const ids = questions.map((question) => question.memberId);
-    // Answered in time for the member who waits longest.
+    // Answered in time for the member who waits longest; each request gives up at its own deadline (see require).
     const deadlines = questions.map((question) => question.deadline);
     const response = await this.graph.query<{ members: { edges: { node: { id: string } }[] } }>(
       {
@@ -107,6 +114,8 @@ export class KnownMembers {
     );
     if (response.errors.length > 0 || !response.data) throw membersUnavailable(response.errors[0]?.message);
     const known = new Set(response.data.members.edges.map((edge) => edge.node.id));
+    // Remembered here, not by the requests: one that gave up waiting does not hear the answer.
+    known.forEach((id) => this.remember(id));
     return ids.map((id) => known.has(id));
   }
 
