@@ -1449,6 +1449,160 @@ describe('session expiry', () => {
   });
 });
 
+describe('withdrawing a version found wrong', () => {
+  const RETIRE = `mutation ($flowId: ID!, $endSessions: Boolean) {
+    retireFlow(flowId: $flowId, endSessions: $endSessions) { status sessionsEndedAt }
+  }`;
+  const READ = `query ($id: ID!) { flowSession(id: $id) { status endReason currentStep { id } } }`;
+  const SIGNED = { signed: true, signedAt: '2026-11-25T08:00:00Z' };
+  const threeSignatures = (key: string) =>
+    publishedFlow(
+      key,
+      [signing('first'), signing('second'), signing('third', true)],
+      [
+        { from: 'first', to: 'second' },
+        { from: 'second', to: 'third' },
+      ],
+    );
+  const start = async (member: Send, key: string): Promise<string> =>
+    (await ok(member(START, { key }))).startFlowSession.id;
+  const sign = (member: Send, session: string, step: string, key: string) =>
+    member(ADVANCE, { session, step, output: SIGNED, key });
+  const sessionsEnded = async (flowId: string) =>
+    (
+      await hub.connections.products
+        .collection<{ targetId: string; action: string; after: { sessionsEnded: number } }>('audit_log')
+        .find({ targetId: flowId, action: 'retireFlow (sessions ended)' })
+        .sort({ at: 1 })
+        .toArray()
+    ).map((entry) => entry.after.sessionsEnded);
+
+  it('ends every open session WITHDRAWN with a reason; none advances again, and earlier keys replay', async () => {
+    await threeSignatures('withdrawn-terms');
+    const flowId = 'SF-withdrawn-terms-v1';
+    const walked = await start(young, 'withdrawn-terms');
+    const first = await ok(sign(young, walked, 'first', 'withdrawn-first-1'));
+    const others = [await start(wealthy, 'withdrawn-terms'), await start(young, 'withdrawn-terms')];
+    const done = await start(wealthy, 'withdrawn-terms');
+    for (const step of ['first', 'second', 'third'])
+      await ok(sign(wealthy, done, step, `withdrawn-done-${step}`));
+
+    const retired = (await ok(builder(RETIRE, { flowId, endSessions: true }))).retireFlow;
+    expect(retired).toEqual({ status: 'RETIRED', sessionsEndedAt: expect.any(String) });
+    for (const [member, id] of [
+      [young, walked],
+      [wealthy, others[0]!],
+      [young, others[1]!],
+    ] as const) {
+      expect((await ok(member(READ, { id }))).flowSession).toEqual({
+        status: 'WITHDRAWN',
+        endReason: expect.stringContaining('withdrawn-terms'),
+        currentStep: null,
+      });
+    }
+    // A session that completed before stays completed.
+    expect((await ok(wealthy(READ, { id: done }))).flowSession).toMatchObject({ status: 'COMPLETED' });
+    expect(await sessionsEnded(flowId)).toEqual([3]);
+
+    const before = await storedSession(walked);
+    const refused = await sign(young, walked, 'second', 'withdrawn-second-1');
+    expect(errorCodes(refused)).toEqual(['FAILED_PRECONDITION']);
+    expect(refused.errors?.[0]?.extensions?.reason).toBe('FLOW_WITHDRAWN');
+    expect(refused.errors?.[0]?.message).toContain('withdrawn-terms');
+    expect(await storedSession(walked)).toEqual(before);
+    expect(before).toMatchObject({ status: 'WITHDRAWN', currentStepId: 'second', revision: 2 });
+    expect(before.history.map((entry) => entry.idempotencyKey)).toEqual(['withdrawn-first-1']);
+    // The step recorded before answers as recorded: it completed nothing and led to `second`.
+    const replayed = await ok(sign(young, walked, 'first', 'withdrawn-first-1'));
+    expect(replayed.advanceFlow).toMatchObject({
+      completed: first.advanceFlow.completed,
+      nextStep: first.advanceFlow.nextStep,
+    });
+    expect(await storedSession(walked)).toEqual(before);
+    expect(errorCodes(await young(START, { key: 'withdrawn-terms' }))).toEqual(['NOT_FOUND']);
+
+    // Again: nothing more to end, the version unchanged; without endSessions a retired version is refused, as before.
+    expect((await ok(builder(RETIRE, { flowId, endSessions: true }))).retireFlow).toEqual(retired);
+    expect(await sessionsEnded(flowId)).toEqual([3, 0]);
+    expect(errorCodes(await builder(RETIRE, { flowId }))).toEqual(['FAILED_PRECONDITION']);
+    expect(errorCodes(await young(RETIRE, { flowId, endSessions: true }))).toEqual(['FORBIDDEN']);
+
+    // Its replacement runs: the next version is no withdrawn one.
+    const next = (await ok(builder(`mutation { createFlowDraft(key: "withdrawn-terms") { id } }`)))
+      .createFlowDraft.id as string;
+    await publish(next);
+    const fresh = await start(young, 'withdrawn-terms');
+    expect((await ok(sign(young, fresh, 'first', 'withdrawn-next-1'))).advanceFlow.nextStep).toEqual({
+      id: 'second',
+    });
+  });
+
+  it('ends a session started as its version was withdrawn at its first advance, recording nothing', async () => {
+    await threeSignatures('withdrawn-late');
+    const late = await start(young, 'withdrawn-late');
+    await ok(builder(RETIRE, { flowId: 'SF-withdrawn-late-v1', endSessions: true }));
+    // As a start that read the version published and stored its session after the open ones were ended.
+    await hub.connections.products
+      .collection<{ _id: string }>('flow_sessions')
+      .updateOne(
+        { _id: late },
+        { $set: { status: 'ACTIVE', expiresAt: new Date(Date.now() + 600_000) }, $unset: { endReason: '' } },
+      );
+    const refused = await sign(young, late, 'first', 'withdrawn-late-1');
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      reason: 'FLOW_WITHDRAWN',
+    });
+    expect(await storedSession(late)).toMatchObject({
+      status: 'WITHDRAWN',
+      currentStepId: 'first',
+      history: [],
+    });
+  });
+
+  it('leaves started sessions running when a version is retired without endSessions, as a replacement does', async () => {
+    await threeSignatures('retired-terms');
+    const session = await start(young, 'retired-terms');
+    expect((await ok(builder(RETIRE, { flowId: 'SF-retired-terms-v1' }))).retireFlow).toEqual({
+      status: 'RETIRED',
+      sessionsEndedAt: null,
+    });
+    const advanced = await ok(sign(young, session, 'first', 'retired-first-1'));
+    expect(advanced.advanceFlow.session).toMatchObject({ status: 'ACTIVE', currentStep: { id: 'second' } });
+    expect(await sessionsEnded('SF-retired-terms-v1')).toEqual([]);
+  });
+
+  it('never records a step after the retirement ended the session, however advances race it', async () => {
+    await threeSignatures('raced-terms');
+    const members = [young, wealthy];
+    const sessions: { member: Send; id: string }[] = [];
+    for (const member of members)
+      for (let i = 0; i < 5; i++) sessions.push({ member, id: await start(member, 'raced-terms') });
+    const advance = ({ member, id }: { member: Send; id: string }) =>
+      sign(member, id, 'first', `raced-${id}`);
+    const answers = await Promise.all([
+      ...sessions.slice(0, 5).map(advance),
+      builder(RETIRE, { flowId: 'SF-raced-terms-v1', endSessions: true }).then(() => null),
+      ...sessions.slice(5).map(advance),
+    ]);
+    const advanced = answers.filter((answer): answer is GraphQLResponse => answer !== null);
+    for (const [i, answer] of advanced.entries()) {
+      const stored = await storedSession(sessions[i]!.id);
+      // Ended after its step or before it: either way the step's answer is what is stored, and nothing after.
+      expect(stored.status).toBe('WITHDRAWN');
+      if (answer.errors) {
+        expect(answer.errors[0]?.extensions?.reason).toBe('FLOW_WITHDRAWN');
+        expect(stored).toMatchObject({ currentStepId: 'first', history: [], revision: 1 });
+      } else {
+        expect(stored).toMatchObject({ currentStepId: 'second', revision: 2 });
+        expect(stored.history).toHaveLength(1);
+      }
+    }
+    // What the retirement ended itself: an advance that saw the version withdrawn first ends its own session.
+    expect(await sessionsEnded('SF-raced-terms-v1')).toEqual([expect.any(Number)]);
+  });
+});
+
 describe('open sessions per member', () => {
   const openOf = (memberId: string) =>
     hub.connections.products

@@ -281,7 +281,8 @@ export const resolvers: Resolvers = {
       editDraft(ctx.repos, builder(ctx), flowId, 'setFlowStart', setStart(stepId), expectedVersion ?? null),
     withdrawFlow: (_parent, { flowId }, ctx) =>
       flowReviewStep(ctx.repos, builder(ctx), flowId, 'withdraw', referencesFor(ctx)),
-    retireFlow: (_parent, { flowId }, ctx) => retireFlow(ctx.repos, builder(ctx), flowId),
+    retireFlow: (_parent, { flowId, endSessions }, ctx) =>
+      retireFlow(ctx.repos, builder(ctx), flowId, endSessions ?? false),
     startFlowSession: (_parent, { flowKey }, ctx) =>
       startSession(runContext(ctx), requireMember(ctx.identity), flowKey),
     advanceFlow: (_parent, input, ctx) => advance(runContext(ctx), ctx, requireMember(ctx.identity), input),

@@ -16,6 +16,7 @@ import { diffFlows } from '../src/flows/diff';
 import { reviewStep, type FlowReviewAction } from '../src/flows/review';
 import { outputHash } from '../src/flows/output-hash';
 import { sessionStatus } from '../src/flows/runner';
+import { flowWithdrawn, withdrawalReason } from '../src/flows/withdrawal';
 import { PURCHASE_AMOUNT_CEILING, maxPurchaseOf } from '../src/domain/purchase-limit';
 import { amountRefusal, saleRefusal } from '../src/flows/sale';
 import { consentRefusal } from '../src/flows/consent';
@@ -571,14 +572,31 @@ describe('running a flow', () => {
 
 describe('sessionStatus', () => {
   const now = new Date('2026-11-25T08:00:00Z');
-  it.each<['ACTIVE' | 'COMPLETED' | 'EXPIRED', string, string]>([
+  it.each<['ACTIVE' | 'COMPLETED' | 'EXPIRED' | 'WITHDRAWN', string, string]>([
     ['ACTIVE', '2026-11-25T08:00:01Z', 'ACTIVE'],
     ['ACTIVE', '2026-11-25T08:00:00Z', 'EXPIRED'],
     ['ACTIVE', '2026-11-25T07:00:00Z', 'EXPIRED'],
     ['COMPLETED', '2026-11-25T07:00:00Z', 'COMPLETED'],
     ['EXPIRED', '2026-11-25T09:00:00Z', 'EXPIRED'],
+    ['WITHDRAWN', '2026-11-25T07:00:00Z', 'WITHDRAWN'],
+    ['WITHDRAWN', '2026-11-25T09:00:00Z', 'WITHDRAWN'],
   ])('a stored %s session expiring at %s is %s', (status, expiresAt, expected) => {
     expect(sessionStatus({ status, expiresAt: new Date(expiresAt) }, now)).toBe(expected);
+  });
+});
+
+describe('withdrawing a flow version', () => {
+  it('tells the member which service the bank withdrew', () => {
+    expect(withdrawalReason({ name: 'Buy wealth' })).toContain('“Buy wealth”');
+  });
+
+  it('refuses an advance with FLOW_WITHDRAWN and the reason the session was given, else the flow’s', () => {
+    const flow = { name: 'Buy wealth' };
+    expect(flowWithdrawn({ endReason: 'Stopped: wrong rate' }, flow)).toMatchObject({
+      message: 'Stopped: wrong rate',
+      extensions: { code: 'FAILED_PRECONDITION', reason: 'FLOW_WITHDRAWN' },
+    });
+    expect(flowWithdrawn({}, flow).message).toBe(withdrawalReason(flow));
   });
 });
 

@@ -37,6 +37,7 @@ import {
   validateFlow,
   type FlowProblem,
 } from './validation';
+import { withdrawalReason } from './withdrawal';
 
 export interface Builder {
   id: string;
@@ -247,6 +248,8 @@ export async function createFlowDraft(
     submittedBy: null,
     approvedBy: null,
     rejection: null,
+    // The next version runs, whatever became of this one.
+    sessionsEndedAt: null,
   };
   // Two builders starting a draft at once: the unique (key, version) index lets one win; both get that draft.
   if (!(await repos.flows.tryInsert(draft))) return (await repos.flows.findById(draft._id))!;
@@ -521,24 +524,50 @@ export async function flowWorkflowStep(
   };
 }
 
+/**
+ * Retires a published version: no new sessions. With `endSessions` (a version found wrong) it is withdrawn too: marked
+ * first, so that no session of it advances from then on (one started meanwhile included, see advance), then its open
+ * sessions end WITHDRAWN in one update, audited with how many. A version already RETIRED may be retired again with
+ * `endSessions`, to end its sessions; again once withdrawn, it ends any left and changes nothing else.
+ */
 export async function retireFlow(
   repos: ProductsRepositories,
   builder: Builder,
   flowId: string,
+  endSessions = false,
 ): Promise<ServiceFlowDoc> {
   const before = await repos.flows.findById(flowId);
   if (!before) throw notFound('flow version', flowId);
-  if (before.status !== 'PUBLISHED')
+  if (before.status !== 'PUBLISHED' && !(endSessions && before.status === 'RETIRED'))
     throw hubError(
       ErrorCode.FAILED_PRECONDITION,
-      `only a published version can be retired; this one is ${before.status}`,
+      `only a published version can be retired (a retired one to end its sessions); this one is ${before.status}`,
+      { status: before.status },
     );
-  const after = await repos.flows.updateIf(flowId, before, {
-    status: 'RETIRED',
-    updatedBy: builder.id,
-    updatedAt: new Date(),
-  });
-  if (!after) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
-  await record(repos, builder, 'retireFlow', before, after);
+  const now = new Date();
+  let after = before;
+  if (before.status === 'PUBLISHED' || !before.sessionsEndedAt) {
+    const changed = await repos.flows.updateIf(flowId, before, {
+      status: 'RETIRED',
+      updatedBy: builder.id,
+      updatedAt: now,
+      ...(endSessions ? { sessionsEndedAt: now } : {}),
+    });
+    if (!changed) throw conflict(`flow ${flowId} was changed by someone else; reload and retry`);
+    after = changed;
+    await record(repos, builder, 'retireFlow', before, after);
+  }
+  if (endSessions) {
+    const ended = await repos.sessions.withdrawOfFlow(flowId, withdrawalReason(after), now);
+    await repos.audit.record({
+      actor: builder.id,
+      action: 'retireFlow (sessions ended)',
+      targetType: 'ServiceFlow',
+      targetId: flowId,
+      before: null,
+      after: { sessionsEnded: ended, sessionsEndedAt: after.sessionsEndedAt },
+      requestId: builder.requestId,
+    });
+  }
   return after;
 }

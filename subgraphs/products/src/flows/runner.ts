@@ -1,6 +1,6 @@
 // The run API: a member starts a session of the latest published version of a flow and completes its steps one
 // by one. Every advance is checked (owner, current step, output types, the attestation of a step the bank performs,
-// suitability of a purchase) and recorded
+// suitability of a purchase, a version the bank withdrew) and recorded
 // with its idempotency key under a compare-and-set, so a repeated or concurrent call advances once. A session that
 // completes queues its flow_completed event for analytics in products' own database (relayed later, see
 // completion-event.ts), so completing never waits on analytics.
@@ -18,6 +18,7 @@ import { nextStepId, resolveInputs, withAmountCurrencies, type FlowOutputs, type
 import type { MemberRiskSource } from './member-risk';
 import { outputHash } from './output-hash';
 import { amountRefusal, saleRefusal } from './sale';
+import { flowWithdrawn, withdrawalReason } from './withdrawal';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{8,128}$/;
 const MAX_ATTEMPTS = 5;
@@ -336,6 +337,12 @@ export async function advance(
       return replay(run, session, flow, previous);
     }
     const status = sessionStatus(session, run.now);
+    if (status === 'WITHDRAWN' || (status === 'ACTIVE' && flow.sessionsEndedAt)) {
+      // Read before the retirement ended it, or started after: it ends now, as the version's other sessions did.
+      if (status === 'ACTIVE')
+        await run.repos.sessions.withdrawOfFlow(flow._id, withdrawalReason(flow), run.now, session._id);
+      throw flowWithdrawn(session, flow);
+    }
     if (status === 'COMPLETED')
       throw hubError(ErrorCode.FAILED_PRECONDITION, 'the flow session is completed');
     if (status === 'EXPIRED') {

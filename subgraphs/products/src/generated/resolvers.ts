@@ -354,6 +354,8 @@ export type FlowSession = {
   __typename?: 'FlowSession';
   /** The step the member must complete next (null when completed or expired). */
   currentStep?: Maybe<FlowStep>;
+  /** Why the bank ended the session before completion, for the member's channel to show: set when WITHDRAWN. */
+  endReason?: Maybe<Scalars['String']['output']>;
   /** When the session expires unless it advances. */
   expiresAt: Scalars['DateTime']['output'];
   /** The flow version being walked. */
@@ -364,7 +366,7 @@ export type FlowSession = {
   outputs: Scalars['JSON']['output'];
   /** When the session was started. */
   startedAt: Scalars['DateTime']['output'];
-  /** In progress, completed or expired. */
+  /** In progress, completed, expired or withdrawn. */
   status: FlowSessionStatus;
 };
 
@@ -375,7 +377,12 @@ export type FlowSessionStatus =
   /** Reached a terminal step. */
   | 'COMPLETED'
   /** Timed out before completion. */
-  | 'EXPIRED';
+  | 'EXPIRED'
+  /**
+   * Ended by the bank before completion: its flow version was withdrawn (retireFlow with endSessions), so no further
+   * step of it is recorded. `endReason` says why, for the member's channel to show.
+   */
+  | 'WITHDRAWN';
 
 /** Where a service flow version stands. */
 export type FlowStatus =
@@ -544,8 +551,9 @@ export type Mutation = {
    * without one BAD_USER_INPUT (`field: attestation`, `reason: ATTESTATION_REQUIRED`), with one that is not the bank's for
    * this member's step, its inputs and output or is more than five minutes old INVALID_SIGNATURE (`reason: EXPIRED` for
    * the age alone); nothing is stored either way. An attested RISK_ASSESSMENT sets the member's risk tolerance at
-   * members. A step the member performs takes no attestation (BAD_USER_INPUT, `reason: NOT_ATTESTED_SERVICE`). Member
-   * scope.
+   * members. A step the member performs takes no attestation (BAD_USER_INPUT, `reason: NOT_ATTESTED_SERVICE`). A
+   * session the bank withdrew is FAILED_PRECONDITION (`reason: FLOW_WITHDRAWN`), storing nothing; a key of a step
+   * recorded before still answers as recorded. Member scope.
    */
   advanceFlow: AdvanceResult;
   /** Adds an edge; with `when`, a branch tried before the default. Builder or operator scope. */
@@ -570,7 +578,10 @@ export type Mutation = {
   productsWorkflow: ProductsWorkflowResult;
   /** Removes a step of a draft and every edge to it. Builder or operator scope. */
   removeFlowStep: ServiceFlow;
-  /** Retires a published version: no new sessions. Builder or operator scope. */
+  /**
+   * Retires a published version: no new sessions. Sessions already started run on to their end, unless `endSessions`.
+   * Builder or operator scope; audited.
+   */
   retireFlow: ServiceFlow;
   /** Sets the first step of a draft. Builder or operator scope. */
   setFlowStart: ServiceFlow;
@@ -650,6 +661,7 @@ export type MutationRemoveFlowStepArgs = {
 };
 
 export type MutationRetireFlowArgs = {
+  endSessions?: InputMaybe<Scalars['Boolean']['input']>;
   flowId: Scalars['ID']['input'];
 };
 
@@ -1024,6 +1036,11 @@ export type ServiceFlow = {
    * productsWorkflow's expectedVersion, so that nothing they did not review is published.
    */
   revision: Scalars['Int']['output'];
+  /**
+   * When the version was withdrawn (retireFlow with endSessions): its open sessions were ended WITHDRAWN then, and none
+   * of its sessions advances again. Null for a version whose sessions may run on.
+   */
+  sessionsEndedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The first step. */
   startStepId?: Maybe<Scalars['String']['output']>;
   /** Draft, in review, published or retired. */
@@ -1474,6 +1491,7 @@ export type FlowSessionResolvers<
   ParentType extends ResolversParentTypes['FlowSession'] = ResolversParentTypes['FlowSession'],
 > = ResolversObject<{
   currentStep?: Resolver<Maybe<ResolversTypes['FlowStep']>, ParentType, ContextType>;
+  endReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   flow?: Resolver<ResolversTypes['ServiceFlow'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1611,7 +1629,7 @@ export type MutationResolvers<
     ResolversTypes['ServiceFlow'],
     ParentType,
     ContextType,
-    RequireFields<MutationRetireFlowArgs, 'flowId'>
+    RequireFields<MutationRetireFlowArgs, 'endSessions' | 'flowId'>
   >;
   setFlowStart?: Resolver<
     ResolversTypes['ServiceFlow'],
@@ -1843,6 +1861,7 @@ export type ServiceFlowResolvers<
   publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   rejection?: Resolver<Maybe<ResolversTypes['FlowRejection']>, ParentType, ContextType>;
   revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sessionsEndedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startStepId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['FlowStatus'], ParentType, ContextType>;
   steps?: Resolver<Array<ResolversTypes['FlowStep']>, ParentType, ContextType>;

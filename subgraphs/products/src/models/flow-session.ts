@@ -6,7 +6,8 @@ import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey } from '@bank-hub/shared';
 import type { FlowOutputs } from '../flows/flow';
 
-export type FlowSessionStatus = 'ACTIVE' | 'COMPLETED' | 'EXPIRED';
+/** WITHDRAWN: ended by the bank, its flow version withdrawn (retireFlow with endSessions); it never advances again. */
+export type FlowSessionStatus = 'ACTIVE' | 'COMPLETED' | 'EXPIRED' | 'WITHDRAWN';
 
 export interface AdvanceRecord {
   idempotencyKey: string;
@@ -36,6 +37,8 @@ export interface FlowSessionDoc {
   expiresAt: Date;
   /** Set as the session completes, unset once its flow_completed event is queued (see completion-event.ts). */
   eventPending?: boolean;
+  /** Why the bank ended it, for the member's channel: set when WITHDRAWN. */
+  endReason?: string;
 }
 
 export const flowSessionSchema = new Schema<FlowSessionDoc>(
@@ -53,12 +56,15 @@ export const flowSessionSchema = new Schema<FlowSessionDoc>(
     startedAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
     eventPending: { type: Boolean },
+    endReason: { type: String },
   },
   { collection: 'flow_sessions', versionKey: false, minimize: false },
 );
 flowSessionSchema.index({ memberId: 1, startedAt: -1 });
 flowSessionSchema.index({ openSlot: 1 }, { unique: true, sparse: true });
 flowSessionSchema.index({ expiresAt: 1 });
+// A withdrawn version's open sessions, ended in one update.
+flowSessionSchema.index({ flowId: 1, status: 1 });
 // Completed sessions whose event is not queued yet: only those hold the field.
 flowSessionSchema.index({ eventPending: 1 }, { sparse: true });
 
@@ -130,6 +136,26 @@ export class FlowSessionRepository {
   async eventsQueued(ids: readonly string[]): Promise<void> {
     if (ids.length > 0)
       await this.model.updateMany({ _id: { $in: [...ids] } }, { $unset: { eventPending: 1 } }).exec();
+  }
+
+  /**
+   * Ends every ACTIVE session of a flow version (or its session `sessionId` alone) as WITHDRAWN at `at`, with the
+   * reason the member is shown, freeing their slots: one update, however many there are. Bumping the revision makes an
+   * advance that read one before fail its compare-and-set. Returns how many it ended.
+   */
+  async withdrawOfFlow(flowId: string, endReason: string, at: Date, sessionId?: string): Promise<number> {
+    const result = await this.model
+      .updateMany(
+        { flowId, status: 'ACTIVE', ...(sessionId !== undefined ? { _id: sessionId } : {}) },
+        {
+          // Kept as long as an abandoned session from here (deleteAbandonedBefore), for the member to read why.
+          $set: { status: 'WITHDRAWN', endReason, expiresAt: at },
+          $inc: { revision: 1 },
+          $unset: { openSlot: 1 },
+        },
+      )
+      .exec();
+    return result.modifiedCount;
   }
 
   /** Ends an ACTIVE session as EXPIRED (at `at`, when given) and frees its slot, unless it moved since `revision`. */

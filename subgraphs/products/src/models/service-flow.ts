@@ -39,6 +39,8 @@ export interface ServiceFlowDoc {
   approvedBy?: string | null;
   /** Why it was last sent back to draft; cleared when it is submitted again. */
   rejection?: FlowRejection | null;
+  /** When it was withdrawn (retireFlow with endSessions): none of its sessions advances from then on. */
+  sessionsEndedAt?: Date | null;
 }
 
 /** Who last edited a version: its lastEditedBy, or, stored before versions recorded it, whoever last changed it. */
@@ -68,6 +70,7 @@ export const serviceFlowSchema = new Schema<ServiceFlowDoc>(
     submittedBy: { type: String, default: null },
     approvedBy: { type: String, default: null },
     rejection: { type: Schema.Types.Mixed, default: null },
+    sessionsEndedAt: { type: Date, default: null },
   },
   { collection: 'service_flows', versionKey: false, minimize: false },
 );
