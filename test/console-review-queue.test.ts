@@ -9,6 +9,7 @@ import {
   REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
   REVIEW_FLOWS,
+  REVIEW_LISTS,
   REVIEW_PAGES,
   REVIEW_TEMPLATES,
   REVIEW_TOPICS,
@@ -521,18 +522,7 @@ describe('a service flow version in review', () => {
 
 describe('four eyes in the queue: no Approve button for anyone who edited the change', () => {
   it('reads every editor of each kind, and of its pending revision', () => {
-    for (const list of [
-      REVIEW_PAGES,
-      REVIEW_CREATIVES,
-      REVIEW_TOPICS,
-      REVIEW_ACTIVITIES,
-      REVIEW_BENEFITS,
-      REVIEW_TEMPLATES,
-      REVIEW_CAMPAIGNS,
-      REVIEW_BUNDLES,
-      REVIEW_FLOWS,
-    ])
-      expect(selected(list)).toContain('editors');
+    for (const list of REVIEW_LISTS) expect(selected(list)).toContain('editors');
   });
 
   it('counts an operator whose edit another edited after as its maker, not only the last editor', () => {

@@ -15,6 +15,7 @@ import {
   REVIEW_CAMPAIGNS,
   REVIEW_CREATIVES,
   REVIEW_FLOWS,
+  REVIEW_LISTS,
   REVIEW_PAGES,
   REVIEW_TEMPLATES,
   REVIEW_TOPICS,
@@ -38,19 +39,8 @@ import {
   type Waiting,
 } from './queue';
 
-const LISTS = [
-  REVIEW_PAGES,
-  REVIEW_CREATIVES,
-  REVIEW_TOPICS,
-  REVIEW_ACTIVITIES,
-  REVIEW_BENEFITS,
-  REVIEW_TEMPLATES,
-  REVIEW_CAMPAIGNS,
-  REVIEW_BUNDLES,
-  REVIEW_FLOWS,
-];
 /** After a step, every list on the screen is read again. */
-const AFTER_A_STEP = { refetchQueries: LISTS };
+const AFTER_A_STEP = { refetchQueries: REVIEW_LISTS };
 /** Each list is read apart: a subgraph that does not answer leaves the others' items on the screen. */
 const READ = { fetchPolicy: 'network-only' } as const;
 

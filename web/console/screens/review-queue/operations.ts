@@ -336,6 +336,19 @@ export const REVIEW_FLOWS = document<{ serviceFlows: FlowToReview[] }>(`
   }
 `);
 
+/** Every list of what waits for review: the screen reads them all again after a step. */
+export const REVIEW_LISTS = [
+  REVIEW_PAGES,
+  REVIEW_CREATIVES,
+  REVIEW_TOPICS,
+  REVIEW_ACTIVITIES,
+  REVIEW_BENEFITS,
+  REVIEW_TEMPLATES,
+  REVIEW_CAMPAIGNS,
+  REVIEW_BUNDLES,
+  REVIEW_FLOWS,
+];
+
 /** What an approver reviews, by the workflow that moves it: content's, engagement's, messages' or products'. */
 export type ReviewType =
   'PAGE' | 'CREATIVE' | 'TOPIC' | 'ACTIVITY' | 'BENEFIT' | 'TEMPLATE' | 'CAMPAIGN' | 'BUNDLE' | 'FLOW';
