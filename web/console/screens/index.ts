@@ -1,5 +1,6 @@
-// The console's screens, one folder each: a new screen (analytics, campaigns, benefits) is a folder and a line here.
+// The console's screens, one folder each: a new screen (benefits, say) is a folder and a line here.
 import type { ComponentType } from 'react';
+import { AnalyticsScreen } from './analytics/AnalyticsScreen';
 import { CampaignsScreen } from './campaigns/CampaignsScreen';
 import { PagePreviewScreen } from './page-preview/PagePreviewScreen';
 import { ReviewQueueScreen } from './review-queue/ReviewQueueScreen';
@@ -34,6 +35,7 @@ export const SCREENS: Screen[] = [
     Component: ServiceFlowsScreen,
   },
   { path: 'campaigns', title: 'Campaigns', scopes: OPERATORS, Component: CampaignsScreen },
+  { path: 'analytics', title: 'Analytics', scopes: OPERATORS, Component: AnalyticsScreen },
 ];
 
 /** The screens a session's scopes open, in the navigation's order. */
