@@ -277,6 +277,34 @@ describe('activation', () => {
     expect(await points('M0005')).toBe(inviterBefore + 500);
   });
 
+  it('never comes of an account opened before the invite was accepted, however late its event arrives', async () => {
+    // The member opens an account, then at once accepts a code: products' record of the account reaches engagement
+    // seconds later (relay 100 ms, feed two seconds behind), after the accept. The referral did not bring them in.
+    const invitee = newcomers[53]!;
+    const code = await codeOf('M0011');
+    const [inviterBefore, inviteeBefore] = [await points('M0011'), await points(invitee)];
+    await openAccount(hub.gatewayUrl, invitee, await as(invitee));
+    const accepted = await graphql(hub.gatewayUrl, ACCEPT, { code }, await as(invitee));
+    expect(accepted.data?.acceptInvite.state).toBe('PENDING');
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect((await engagement.referrals.findByInvitees([invitee]))[0]).toMatchObject({
+      state: 'PENDING',
+      activatedAt: null,
+    });
+    expect([await points('M0011'), await points(invitee)]).toEqual([inviterBefore, inviteeBefore]);
+    // An account opened after the accept activates it.
+    await openAccount(hub.gatewayUrl, invitee, await as(invitee));
+    for (let tries = 0; tries < 80; tries++) {
+      if ((await engagement.referrals.findByInvitees([invitee]))[0]?.state === 'REWARDED') break;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect((await engagement.referrals.findByInvitees([invitee]))[0]).toMatchObject({ state: 'REWARDED' });
+    expect([await points('M0011'), await points(invitee)]).toEqual([
+      inviterBefore + 500,
+      inviteeBefore + 200,
+    ]);
+  });
+
   it('never comes to an accept still under way, which a second accept of the same code ends', async () => {
     // An accept that recorded its referral and took the code, and stopped there (its process died, say): while an
     // accept checks, an account opened must not activate a referral it may still give back.

@@ -13,6 +13,7 @@ import {
   type TaskInput,
 } from '../src/activities/tasks';
 import { ACTIVITIES } from '../src/activities/seed';
+import { accountsOpened } from '../src/referrals/operations';
 import {
   argumentsHash,
   audienceRefusal,
@@ -609,5 +610,41 @@ describe('checkRetiredTaskIds: a task added under the id of one removed with mem
 
   it('is not when no member has progress under its id', () => {
     expect(() => checkRetiredTaskIds([task('a'), task('b')], new Set(['gone']), 'input.tasks')).not.toThrow();
+  });
+});
+
+describe('accountsOpened: what may activate a referral', () => {
+  const opened = (memberId: string, at: string, overrides: Partial<CountedEvent> = {}): CountedEvent => ({
+    id: `${memberId}-${at}`,
+    name: 'flow_completed',
+    memberId,
+    occurredAt: new Date(at),
+    receivedAt: new Date('2026-11-26T09:00:00Z'),
+    properties: { flowKey: 'open-account' },
+    recordedBy: 'svc.products',
+    fromFeed: true,
+    ...overrides,
+  });
+
+  it('gives each member’s latest account opened as products recorded it, whatever the order of the events', () => {
+    expect(
+      accountsOpened([
+        opened('M0001', '2026-11-26T08:00:00Z'),
+        opened('M0002', '2026-11-26T07:00:00Z'),
+        opened('M0001', '2026-11-26T08:30:00Z'),
+        opened('M0001', '2026-11-26T08:10:00Z'),
+      ]),
+    ).toEqual([
+      { inviteeId: 'M0001', openedAt: new Date('2026-11-26T08:30:00Z') },
+      { inviteeId: 'M0002', openedAt: new Date('2026-11-26T07:00:00Z') },
+    ]);
+  });
+
+  it.each<[string, Partial<CountedEvent>]>([
+    ['a member’s own flow_completed', { recordedBy: null }],
+    ['another flow', { properties: { flowKey: 'buy-fund' } }],
+    ['another event', { name: 'share' }],
+  ])('leaves out %s', (_what, overrides) => {
+    expect(accountsOpened([opened('M0001', '2026-11-26T08:00:00Z', overrides)])).toEqual([]);
   });
 });

@@ -188,12 +188,21 @@ export class ReferralRepository {
     return this.model.findById(inviteeId).lean<ReferralDoc>().exec();
   }
 
-  /** Marks pending referrals of these invitees activated; returns those now waiting for their rewards. */
-  async activate(inviteeIds: readonly string[], now: Date): Promise<void> {
-    if (inviteeIds.length === 0) return;
+  /**
+   * Marks activated the pending referrals of these invitees accepted at or before their account was opened: an account
+   * opened before the accept was not brought in by it, however late its event arrives (products relays it later).
+   */
+  async activate(accounts: readonly { inviteeId: string; openedAt: Date }[], now: Date): Promise<void> {
+    if (accounts.length === 0) return;
     await this.model
       .updateMany(
-        { _id: { $in: [...inviteeIds] }, state: 'PENDING' },
+        {
+          state: 'PENDING',
+          $or: accounts.map(({ inviteeId, openedAt }) => ({
+            _id: inviteeId,
+            acceptedAt: { $lte: openedAt },
+          })),
+        },
         { $set: { state: 'ACTIVATED', activatedAt: now } },
       )
       .exec();

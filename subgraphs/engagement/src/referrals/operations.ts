@@ -129,13 +129,26 @@ async function accepted(ctx: EngagementContext, inviteeId: string, code: string)
 const activates = (event: CountedEvent) =>
   event.name === 'flow_completed' && trusted(event) && event.properties.flowKey === 'open-account';
 
-/** Activates the referrals of members whose events say they opened an account. */
+/**
+ * Each member's latest account opened among these events: what may activate a referral they accepted before it (a
+ * referral accepted after every account they opened brought nobody in).
+ */
+export function accountsOpened(events: readonly CountedEvent[]): { inviteeId: string; openedAt: Date }[] {
+  const latest = new Map<string, Date>();
+  for (const event of events.filter(activates)) {
+    const seen = latest.get(event.memberId);
+    if (!seen || event.occurredAt > seen) latest.set(event.memberId, event.occurredAt);
+  }
+  return [...latest].map(([inviteeId, openedAt]) => ({ inviteeId, openedAt }));
+}
+
+/** Activates the referrals of members whose events say they opened an account after accepting their invite. */
 export async function activateReferrals(
   repos: ReferralRepositories,
   events: readonly CountedEvent[],
   now: Date,
 ) {
-  await repos.referrals.activate([...new Set(events.filter(activates).map((event) => event.memberId))], now);
+  await repos.referrals.activate(accountsOpened(events), now);
 }
 
 /**
