@@ -708,6 +708,91 @@ describe('receipts', () => {
   });
 });
 
+describe('a delivery receipt for a message whose gateway answer was lost', () => {
+  /** A gateway that takes the message (the local provider records it) but whose answer reads as a failure. */
+  const lostAnswer = (permanent: boolean): ProviderAdapter => {
+    const local = new LocalProvider(m.repos.localDeliveries);
+    return {
+      name: 'lost-answer',
+      async send(message) {
+        await local.send(message);
+        return { ok: false as const, permanent, error: 'HTTP 504: gateway timeout' };
+      },
+      close: async () => undefined,
+    };
+  };
+
+  it('brings a dead letter back as delivered, with its budget touch, when the carrier reports it after', async () => {
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const sms = await m.publishedTemplate(SMS_TEMPLATE);
+    const campaignId = await sentTo(['M0002'], [sms], 'MARKETING', lostAnswer(true));
+    const dead = await entry(campaignId, 'M0002');
+    expect(dead).toMatchObject({ state: 'DEAD', channel: 'SMS', deliveredAt: null });
+    expect((await touchesOf('M0002')).SMS).toEqual([]);
+
+    expect(await postReceipts([{ messageId: dead._id, status: 'DELIVERED' }])).toEqual({
+      status: 200,
+      body: { applied: 1, unknown: [] },
+    });
+    expect(await entry(campaignId, 'M0002')).toMatchObject({
+      state: 'SENT',
+      deliveredAt: expect.any(Date),
+      lastError: null,
+    });
+    expect(await touchesOf('M0002')).toMatchObject({ marketing: [dead._id], SMS: [dead._id] });
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { total { delivered failed } } } }`,
+      { id: campaignId },
+    );
+    expect(stats.data?.campaign.stats.total).toEqual({ delivered: 1, failed: 0 });
+    // A late failure report of the same message changes nothing: it reached the member.
+    await postReceipts([{ messageId: dead._id, status: 'FAILED', error: 'late carrier report' }]);
+    expect(await entry(campaignId, 'M0002')).toMatchObject({ state: 'SENT' });
+    expect((await touchesOf('M0002')).SMS).toEqual([dead._id]);
+  });
+
+  it('settles a card waiting for its retry as delivered: not handed over again, and no SMS of it follows', async () => {
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const campaignId = await sentTo(['M0002'], [fiveG], 'MARKETING', lostAnswer(false));
+    const waiting = await entry(campaignId, 'M0002');
+    expect(waiting).toMatchObject({ state: 'PENDING', reason: 'RETRY', channel: 'FIVE_G', attempts: 1 });
+
+    // The card reached the member; the carrier says so while the sender waits to try again. A failure report of the
+    // same attempt leaves the retry to the sender, which decided it on its own answer.
+    const receipts = [
+      { messageId: waiting._id, status: 'DELIVERED' },
+      { messageId: waiting._id, status: 'FAILED', error: 'late carrier report' },
+    ];
+    expect(await postReceipts(receipts)).toEqual({ status: 200, body: { applied: 2, unknown: [] } });
+    expect(await entry(campaignId, 'M0002')).toMatchObject({
+      state: 'PENDING',
+      deliveredAt: expect.any(Date),
+      fellBackAt: null,
+    });
+    expect(await m.repos.outbox.entries.countDocuments({ _id: `${waiting._id}:SMS` })).toBe(0);
+
+    // Its retry is due.
+    const due = new Date(Date.now() - 1_000);
+    await m.repos.outbox.apply([{ id: waiting._id, set: { dueAt: due } }]);
+    await m.repos.outbox.batches.updateOne({ _id: waiting.batchId }, { $set: { dueAt: due } });
+    await m.send();
+    const settled = await entry(campaignId, 'M0002');
+    expect(settled).toMatchObject({ state: 'SENT', reason: null, attempts: 1, lastError: null });
+    expect(settled.sentAt).toEqual(settled.deliveredAt);
+    expect((await m.repos.localDeliveries.findById(waiting._id).lean())?.calls).toBe(1);
+    expect((await touchesOf('M0002')).FIVE_G).toEqual([waiting._id]);
+
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    await m.repos.outbox.apply([
+      { id: waiting._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } },
+    ]);
+    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await m.send();
+    expect(await m.repos.localDeliveries.countDocuments({ _id: `${waiting._id}:SMS` })).toBe(0);
+  });
+});
+
 describe('unsubscribe links', () => {
   it('withdraw marketing consent on the message’s channel without a login, once; a forged link changes nothing', async () => {
     const inApp = await m.publishedTemplate(IN_APP_TEMPLATE);

@@ -103,10 +103,11 @@ export async function applyReceipts(
   let applied = 0;
   for (const [index, receipt] of receipts.entries()) {
     const entry = entries.get(receipt.messageId);
-    // A message being sent counts too: a carrier's receipt can come before the sender records the gateway's answer,
-    // and a delivery dropped then would have the card fall back to an SMS the member does not need.
-    const handedOver = entry?.sentAt || entry?.state === 'SENDING';
-    if (!entry || !entry.channel || entry.channel === 'IN_APP' || !handedOver) {
+    // Any message an attempt took to a carrier's channel counts: a carrier's receipt can come before the sender records
+    // the gateway's answer, or after an answer lost to a timeout read as a failure (the message waits for its retry, or
+    // was dead-lettered) — a delivery dropped then would have it sent again, or a card fall back to an SMS the member
+    // does not need, and its budget touch given back.
+    if (!entry || !entry.channel || entry.channel === 'IN_APP' || entry.attempts === 0) {
       unknown.push(index);
       continue;
     }
@@ -133,8 +134,9 @@ export async function applyReceipts(
           events.push(messageEvent(facts, 'message_click', at));
         break;
       case 'FAILED':
-        // A message that reached the member stays reached, whatever a carrier says after.
-        if (entry.deliveredAt) break;
+        // A message that reached the member stays reached, whatever a carrier says after; and one the sender holds no
+        // hand-over of (waiting for a retry, or given up) was decided on the gateway's own answer for that attempt.
+        if (entry.deliveredAt || !(entry.sentAt || entry.state === 'SENDING')) break;
         if (entry.channel === 'FIVE_G') await fallBack(repos, [entry], now);
         else {
           // Only while still undelivered: a delivery receipt handled elsewhere since this one read the entry wins.

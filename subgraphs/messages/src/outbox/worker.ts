@@ -71,7 +71,9 @@ const CHUNK = 200;
 type Decision =
   | { entry: OutboxEntryDoc; kind: 'skip'; reason: OutboxReason }
   | { entry: OutboxEntryDoc; kind: 'defer'; until: Date; reason: OutboxReason }
-  | { entry: OutboxEntryDoc; kind: 'send'; channel: MessageChannel; template: TemplateDoc };
+  | { entry: OutboxEntryDoc; kind: 'send'; channel: MessageChannel; template: TemplateDoc }
+  /** Reached the member already: a carrier's receipt of an earlier attempt, whose answer was lost, proved it. */
+  | { entry: OutboxEntryDoc & { deliveredAt: Date }; kind: 'delivered' };
 
 /** Runs `task` over `items`, at most `limit` at a time. */
 async function inParallel<T>(
@@ -191,6 +193,17 @@ async function sendChunk(
     }));
   const settled: EntryChange[] = decisions.flatMap((decision): EntryChange[] => {
     const ifAttempts = decision.entry.attempts;
+    if (decision.kind === 'delivered') {
+      counts.sent += 1;
+      // Handed over no later than it was delivered; its budget touch, taken for that attempt, stays taken.
+      const set = {
+        state: 'SENT',
+        reason: null,
+        lastError: null,
+        sentAt: decision.entry.deliveredAt,
+      } as const;
+      return [{ id: decision.entry._id, set, ifAttempts }];
+    }
     if (decision.kind === 'skip') {
       counts.skipped += 1;
       return [{ id: decision.entry._id, set: { state: 'SKIPPED', reason: decision.reason }, ifAttempts }];
@@ -349,18 +362,26 @@ async function consentedNow(
 async function decide(
   deps: SenderDependencies,
   campaign: CampaignDoc | null,
-  due: readonly OutboxEntryDoc[],
+  entries: readonly OutboxEntryDoc[],
   now: Date,
 ): Promise<Decision[]> {
-  if (due.length === 0) return [];
   const { repos, rules } = deps;
+  // One a receipt proved delivered (an earlier attempt's answer was lost) goes no more, whatever happened since.
+  const reached = entries.flatMap((entry): Decision[] =>
+    entry.deliveredAt ? [{ entry: { ...entry, deliveredAt: entry.deliveredAt }, kind: 'delivered' }] : [],
+  );
+  const due = entries.filter((entry) => !entry.deliveredAt);
+  if (due.length === 0) return reached;
   // One that expired first (a campaign paused, then archived) is recorded so, as stats counted it meanwhile.
   if (!campaign || campaign.status === 'ARCHIVED')
-    return due.map((entry) => ({
-      entry,
-      kind: 'skip',
-      reason: now >= expiryOf(entry) ? 'EXPIRED' : 'CAMPAIGN_ARCHIVED',
-    }));
+    return [
+      ...reached,
+      ...due.map((entry): Decision => ({
+        entry,
+        kind: 'skip',
+        reason: now >= expiryOf(entry) ? 'EXPIRED' : 'CAMPAIGN_ARCHIVED',
+      })),
+    ];
   const memberIds = [...new Set(due.map((entry) => entry.memberId))];
   const templateIds = [...new Set(due.flatMap((entry) => Object.values(entry.templates)))];
   const needsTouch = due.filter(takesTouch);
@@ -385,7 +406,7 @@ async function decide(
   const consentOf = new Map(consentDocs.map((doc) => [doc._id, consentsOf(doc)]));
   const contactOf = new Map(contactDocs.map((doc) => [doc._id, doc]));
   const quiet = quietHoursOf(campaign);
-  const decisions: Decision[] = [];
+  const decisions: Decision[] = [...reached];
   await inParallel(due, CONCURRENCY, async (entry) => {
     if (entry.fallbackOf && delivered.has(entry.fallbackOf))
       return void decisions.push({ entry, kind: 'skip', reason: 'DELIVERED_ALREADY' });
