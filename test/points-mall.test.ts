@@ -348,6 +348,82 @@ describe('redeemPoints refuses', () => {
   });
 });
 
+describe('a product whose price changes between showing it and buying it', () => {
+  const REDEEM_AT = `mutation ($productId: ID!, $key: String!, $expected: Int) {
+    redeemPoints(productId: $productId, idempotencyKey: $key, expectedPointsCost: $expected) {
+      id
+      pointsPaid
+      benefit { pointsCost }
+    }
+  }`;
+  const redeemAt = async (memberId: string, key: string, expected: number) =>
+    graphql(
+      hub.gatewayUrl,
+      REDEEM_AT,
+      { productId: 'B-MALL-REPRICED', key, expected },
+      bearer(await clientToken(memberId, 'member')),
+    );
+  /** An operator's price change, approved: written straight into engagement's database as the workflow would. */
+  const reprice = (pointsCost: number) =>
+    engagement.benefits.model.updateOne({ _id: 'B-MALL-REPRICED' }, { $set: { pointsCost } });
+  const refusal = (response: GraphQLResponse) =>
+    response.errors?.map(({ extensions }) => [extensions?.code, extensions?.pointsCost]);
+
+  beforeAll(() =>
+    insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-MALL-REPRICED', { kind: 'POINTS_PRODUCT', pointsCost: 10, perMemberLimit: 5 }),
+    ]),
+  );
+
+  it('is POINTS_COST_CHANGED for the price the member agreed to, storing and moving nothing; the key then buys at the new one, shown on the claim', async () => {
+    const memberId = 'M0972';
+    await setBalance(memberId, 100);
+    await reprice(40);
+    const before = await storedState(hub.connections);
+    for (const attempt of [1, 2]) {
+      expect({ attempt, refusal: refusal(await redeemAt(memberId, 'repriced-1', 10)) }).toEqual({
+        attempt,
+        refusal: [['POINTS_COST_CHANGED', 40]],
+      });
+    }
+    expect(await storedState(hub.connections)).toEqual(before);
+    const bought = await redeemAt(memberId, 'repriced-1', 40);
+    expect(bought.errors).toBeUndefined();
+    expect((await balances(memberId)).points).toBe(60);
+    // The key's price is fixed by the call that bought: a repeat naming it answers the purchase, paying nothing more,
+    // also once the product costs another price; one naming another price is told what the purchase cost.
+    await reprice(25);
+    const repeated = await redeemAt(memberId, 'repriced-1', 40);
+    expect(repeated.data?.redeemPoints).toEqual({
+      id: bought.data?.redeemPoints.id,
+      pointsPaid: 40,
+      benefit: { pointsCost: 25 },
+    });
+    expect(refusal(await redeemAt(memberId, 'repriced-1', 25))).toEqual([['POINTS_COST_CHANGED', 40]]);
+    expect((await balances(memberId)).points).toBe(60);
+    expect((await members.ledger.newestFor(memberId, 10)).map((entry) => entry.amount)).toEqual([-40]);
+  });
+
+  it('refuses an expectedPointsCost outside 1 to 1,000,000 with BAD_USER_INPUT, storing and moving nothing', async () => {
+    const memberId = 'M0973';
+    await setBalance(memberId, 100);
+    const before = await storedState(hub.connections);
+    for (const expected of [0, -10, 1_000_001]) {
+      const response = await redeemAt(memberId, `bad-price-${expected}`, expected);
+      expect({
+        expected,
+        codes: errorCodes(response),
+        field: response.errors?.[0]?.extensions?.field,
+      }).toEqual({
+        expected,
+        codes: ['BAD_USER_INPUT'],
+        field: 'expectedPointsCost',
+      });
+    }
+    expect(await storedState(hub.connections)).toEqual(before);
+  });
+});
+
 describe('a redemption whose spend went through at members but whose answer was lost', () => {
   const REDEEM_ONE = (key: string) => ({ productId: 'B-MALL-ONE', key });
 

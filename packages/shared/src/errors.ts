@@ -40,6 +40,8 @@ export const ErrorCode = {
   BALANCE_LIMIT_REACHED: 'BALANCE_LIMIT_REACHED',
   /** A refund that, with the refunds of the same spend before it, would give back more points than the spend took. */
   REFUND_EXCEEDS_SPEND: 'REFUND_EXCEEDS_SPEND',
+  /** A purchase in the points mall that costs another number of points than the member was shown and agreed to. */
+  POINTS_COST_CHANGED: 'POINTS_COST_CHANGED',
   /** A new segment past the most the members subgraph keeps (every page evaluates every segment). */
   SEGMENT_LIMIT_REACHED: 'SEGMENT_LIMIT_REACHED',
   /** New tag definitions past the most the library holds (every process keeps it, every tag write reads it). */

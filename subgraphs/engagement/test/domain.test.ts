@@ -22,6 +22,7 @@ import {
   claimRequestId,
   expiryOf,
   limitsOf,
+  pointsCostRefusal,
 } from '../src/benefits/domain/claiming';
 import { checkBenefitInput, type BenefitInput } from '../src/benefits/domain/validation';
 import type { BenefitDoc } from '../src/benefits/models/benefit';
@@ -53,6 +54,17 @@ describe('availabilityRefusal', () => {
     [{ remaining: 0 }, 'OUT_OF_STOCK'],
   ])('%j → %s', (overrides, code) => {
     expect(availabilityRefusal(benefit(overrides), NOW)?.code ?? null).toBe(code);
+  });
+});
+
+describe('pointsCostRefusal: a purchase costs the price its member agreed to', () => {
+  it.each([
+    [40, null, null],
+    [40, 40, null],
+    [40, 10, 'POINTS_COST_CHANGED'],
+    [10, 40, 'POINTS_COST_CHANGED'],
+  ])('costing %d, agreed %j → %s', (pointsCost, expected, code) => {
+    expect(pointsCostRefusal(pointsCost, expected)?.code ?? null).toBe(code);
   });
 });
 

@@ -26,6 +26,7 @@ import {
   hasAudience,
   limitsOf,
   outOfStock,
+  pointsCostRefusal,
   type ClaimRefusal,
 } from './domain/claiming';
 import type { BenefitDoc } from './models/benefit';
@@ -64,6 +65,12 @@ export interface ClaimCommand {
   accepts: (benefit: BenefitDoc) => void;
   payment: Payment | null;
   /**
+   * The points the member agreed to pay (redeemPoints' expectedPointsCost), or null when they named none. A purchase
+   * costs what its key's first call fixed — for a new key, the product's pointsCost now — and one that would cost
+   * anything else is POINTS_COST_CHANGED before anything is stored or paid.
+   */
+  expectedPointsCost: number | null;
+  /**
    * A grant its caller tries again until it is given or refused for good (a task's or referral's reward, never paid
    * for): a refusal that passes by itself — the benefit has not started, the day's limit is reached — is not the key's
    * answer but an error with `extensions.retryAt`, so that the member gets the reward then instead of never.
@@ -92,6 +99,13 @@ const notYet = ({ code, message }: ClaimRefusal, retryAt: Date) =>
 
 /** What a key's record keeps of a refusal: its code and message, and the refund of what was paid for it. */
 const recorded = ({ code, message }: ClaimRefusal, refund: 'DUE' | null) => ({ code, message, refund });
+
+/** Refuses a purchase that would cost `pointsCost` when its member agreed to another price (see ClaimCommand). */
+function mustCostAsAgreed(pointsCost: number, command: ClaimCommand): void {
+  const refusal = pointsCostRefusal(pointsCost, command.expectedPointsCost);
+  if (refusal)
+    throw hubError(refusal.code as ErrorCode, refusal.message, { field: 'expectedPointsCost', pointsCost });
+}
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }).extensions?.code;
 
@@ -125,6 +139,8 @@ export async function claim(
     if (!existing) {
       // Refused before anything is stored: an unknown benefit, a members subgraph that cannot say who is claiming.
       const benefit = await benefitFor(repos, command);
+      const pointsCost = command.payment ? benefit.pointsCost : 0;
+      mustCostAsAgreed(pointsCost, command);
       const claimId = claimIdOf(requestId);
       const now = new Date();
       const refusal = await refusalBeforeReserving(repos, calendar, benefit, command, claimId, now);
@@ -136,7 +152,7 @@ export async function claim(
         argumentsHash: hash,
         benefitId: command.benefitId,
         claimId,
-        pointsCost: command.payment ? benefit.pointsCost : 0,
+        pointsCost,
         createdAt: now,
         ...newLease(),
         // A refusal decided here is the key's answer from the start: only a request that passed these checks is
@@ -153,6 +169,7 @@ export async function claim(
         field: 'idempotencyKey',
       });
     }
+    mustCostAsAgreed(existing.pointsCost, command);
     if (existing.outcome) return answer(repos, existing, command.payment);
     const taken = await repos.claimRequests.takeOver(requestId, newLease(), new Date());
     if (taken) return proceed(repos, calendar, command, taken, await benefitFor(repos, command));
@@ -283,6 +300,7 @@ async function proceed(
     revokedAt: null,
     revokedBy: null,
     revokeReason: null,
+    pointsPaid: request.pointsCost,
   };
   await repos.claims.insertOnce(claimDoc);
   const answered = await repos.claimRequests.answer(request._id, request.holder, {
@@ -445,6 +463,7 @@ async function settleAbandoned(
       claimant: null,
       accepts: () => undefined,
       payment,
+      expectedPointsCost: null,
       retriesLater: false,
       deadline: null,
     };

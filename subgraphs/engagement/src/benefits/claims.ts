@@ -10,11 +10,13 @@ import {
   notFound,
   requireMember,
   requiredText,
+  wholeNumber,
 } from '@bank-hub/shared';
 import { viewerAttributes } from '../audience';
 import type { EngagementContext, Operator } from '../context';
 import type { MemberPoints } from '../members-points';
 import { checkClaimArguments, claim, refundRevoked, type Claimant, type Payment } from './claim';
+import { LIMITS } from './domain/validation';
 import type { BenefitDoc } from './models/benefit';
 import { stateOf, type ClaimDoc } from './models/claim';
 
@@ -55,6 +57,7 @@ export function claimBenefit(
     claimant: claimantOf(ctx, memberId),
     accepts: notBoughtWithPoints,
     payment: null,
+    expectedPointsCost: null,
     retriesLater: false,
     deadline: ctx.deadline,
   });
@@ -62,15 +65,19 @@ export function claimBenefit(
 
 /**
  * The member buys a points product (积分商城): its points leave members' ledger under a key derived from the claim,
- * and come back under another if the claim is refused after paying (the stock ran out meanwhile).
+ * and come back under another if the claim is refused after paying (the stock ran out meanwhile). `expectedPointsCost`:
+ * the price the member was shown, which the purchase must cost (see ClaimCommand); null to take the price as it is.
  */
 export function redeemPoints(
   ctx: EngagementContext,
   productId: string,
   idempotencyKey: string,
+  expectedPointsCost: number | null,
 ): Promise<ClaimDoc> {
   const memberId = requireMember(ctx.identity);
   checkClaimArguments(productId, 'productId', idempotencyKey);
+  if (expectedPointsCost !== null)
+    checked(() => wholeNumber(expectedPointsCost, 'expectedPointsCost', 1, LIMITS.pointsCost));
   return claim(ctx.repos, ctx.calendar, {
     memberId,
     benefitId: productId,
@@ -83,6 +90,7 @@ export function redeemPoints(
     },
     accepts: boughtWithPoints,
     payment: pointsPayment(ctx.points, memberId, `points mall: ${productId}`, ctx.requestId, ctx.deadline),
+    expectedPointsCost,
     retriesLater: false,
     deadline: ctx.deadline,
   });

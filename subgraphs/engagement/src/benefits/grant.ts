@@ -30,6 +30,7 @@ export function grantBenefit(
     claimant: null,
     accepts: () => undefined,
     payment: null,
+    expectedPointsCost: null,
     retriesLater: true,
   });
 }

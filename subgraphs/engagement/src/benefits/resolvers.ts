@@ -97,8 +97,8 @@ export const benefitResolvers: Resolvers = {
       claimBenefit(ctx, benefitId, idempotencyKey),
     useClaim: (_parent, { claimId }, ctx) => useClaim(ctx, claimId),
     revokeClaim: (_parent, { claimId, reason }, ctx) => revokeClaim(ctx, operator(ctx), claimId, reason),
-    redeemPoints: (_parent, { productId, idempotencyKey }, ctx) =>
-      redeemPoints(ctx, productId, idempotencyKey),
+    redeemPoints: (_parent, { productId, idempotencyKey, expectedPointsCost }, ctx) =>
+      redeemPoints(ctx, productId, idempotencyKey, expectedPointsCost ?? null),
   },
 
   Member: {
@@ -179,5 +179,6 @@ export const benefitResolvers: Resolvers = {
       return benefit;
     },
     state: (claim, _args, ctx) => stateOf(claim, ctx.now),
+    pointsPaid: (claim) => claim.pointsPaid ?? (claim.source === 'POINTS' ? null : 0),
   },
 };

@@ -249,6 +249,11 @@ export type BenefitClaim = {
   id: Scalars['ID']['output'];
   /** The member. */
   memberId: Scalars['ID']['output'];
+  /**
+   * Spendable points the member paid for it: for a purchase (source POINTS), the price when its key was first sent,
+   * whatever the product costs now; 0 for any other claim. Null for a purchase made before claims kept what they cost.
+   */
+  pointsPaid?: Maybe<Scalars['Int']['output']>;
   /** How it came about. */
   source: ClaimSource;
   /** Its state now. */
@@ -647,6 +652,7 @@ export type MutationJoinActivityArgs = {
 };
 
 export type MutationRedeemPointsArgs = {
+  expectedPointsCost?: InputMaybe<Scalars['Int']['input']>;
   idempotencyKey: Scalars['String']['input'];
   productId: Scalars['ID']['input'];
 };
@@ -1334,6 +1340,7 @@ export type BenefitClaimResolvers<
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  pointsPaid?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['ClaimSource'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['ClaimState'], ParentType, ContextType>;
   usedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;

@@ -62,6 +62,18 @@ export function availabilityRefusal(benefit: BenefitDoc, now: Date): ClaimRefusa
   return null;
 }
 
+/**
+ * A purchase that costs `pointsCost` although the member agreed to `expected` (null when they named no price): refused,
+ * so that a price changed between showing the product and buying it is never charged unseen.
+ */
+export function pointsCostRefusal(pointsCost: number, expected: number | null): ClaimRefusal | null {
+  if (expected === null || expected === pointsCost) return null;
+  return {
+    code: ErrorCode.POINTS_COST_CHANGED,
+    message: `this purchase costs ${pointsCost} points, not the ${expected} named in expectedPointsCost`,
+  };
+}
+
 export const outOfStock = (benefitId: string): ClaimRefusal => ({
   code: ErrorCode.OUT_OF_STOCK,
   message: `benefit ${benefitId} is out of stock`,

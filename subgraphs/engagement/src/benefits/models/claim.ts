@@ -21,6 +21,11 @@ export interface ClaimDoc {
   revokedBy: string | null;
   revokeReason: string | null;
   /**
+   * Spendable points the member paid for it: a purchase's (source POINTS) price as its key's first call fixed it, 0
+   * for any other claim. Absent on claims stored before claims kept it.
+   */
+  pointsPaid?: number;
+  /**
    * A purchase (source POINTS) an operator revoked owes its points back: DUE until members gave them, then DONE. Absent
    * or null on any other claim.
    */
@@ -50,6 +55,7 @@ export const claimSchema = new Schema<ClaimDoc>(
     revokedAt: { type: Date, default: null },
     revokedBy: { type: String, default: null },
     revokeReason: { type: String, default: null },
+    pointsPaid: { type: Number, default: undefined },
     refund: { type: String, default: null },
   },
   { collection: 'claims', versionKey: false },
