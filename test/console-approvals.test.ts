@@ -1,11 +1,12 @@
 // The operations console in a real browser, beyond content: activities and benefits (engagement), templates and
 // campaigns (messages), bundles (products) wait in the review queue for a second operator, who approves them there
 // (their editor is offered no Approve button); the Campaigns screen shows each campaign's state and stats, pauses and resumes it, and says why
-// the hub refused a step, with its code.
+// the hub refused a step, with its code; the Benefits screen shows stock and claims, and revokes a member's claim.
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
-import { launchBrowser, logInToConsole } from './support/browser';
-import { callerOf, type Send } from './support/env';
+import { insertBenefits, publishedBenefit } from './support/benefits';
+import { launchBrowser, logInToConsole, screenshot } from './support/browser';
+import { bearer, callerOf, clientToken, graphql, type Send } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { IN_APP_TEMPLATE, messaging, type Messaging } from './support/messages';
 
@@ -314,5 +315,79 @@ describe('campaigns', () => {
     await refusal.getByText('FAILED_PRECONDITION', { exact: true }).waitFor();
     await item.locator('.state').getByText('ARCHIVED', { exact: true }).waitFor();
     await expect(item.getByRole('button', { name: 'Pause' }).count()).resolves.toBe(0);
+  });
+});
+
+describe('benefits screen', () => {
+  const CLAIM = `mutation ($benefitId: ID!, $key: String!) {
+    claimBenefit(benefitId: $benefitId, idempotencyKey: $key) { id }
+  }`;
+  const INVENTORY = `query ($id: ID!) {
+    benefitsByIds(ids: [$id]) { remaining stock claimCounts { state claims } }
+  }`;
+
+  it("shows a benefit's stock and claims, and revokes a member's claim only with a reason", async () => {
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit('B-CONSOLE', { title: 'Console coupon', stock: 10, perMemberLimit: 2 }),
+    ]);
+    const member = bearer(await clientToken('M0105', 'member'));
+    const claimIds: string[] = [];
+    for (const key of ['console-claim-1', 'console-claim-2']) {
+      const claimed = await graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-CONSOLE', key }, member);
+      expect(claimed.errors).toBeUndefined();
+      claimIds.push(claimed.data!.claimBenefit.id as string);
+    }
+    const inventory = async () => (await must(alice, INVENTORY, { id: 'B-CONSOLE' })).benefitsByIds[0];
+    const counted = (stored: { claimCounts: { state: string; claims: number }[] }, state: string) =>
+      String(stored.claimCounts.find((count) => count.state === state)?.claims ?? 0);
+
+    await logIn('ops.dana');
+    await page.getByRole('link', { name: 'Benefits' }).click();
+    const row = page.locator('tr[data-benefit="B-CONSOLE"]');
+    const before = await inventory();
+    await expect(row.locator('[data-figure="remaining"]').textContent()).resolves.toBe(
+      `${before.remaining} of ${before.stock}`,
+    );
+    await expect(row.locator('[data-claims="CLAIMED"]').textContent()).resolves.toBe('2');
+
+    await page.getByLabel('Member id').fill('M0105');
+    await page.getByRole('button', { name: 'Show claims' }).click();
+    const claim = page.locator(`tr[data-claim="${claimIds[0]}"]`);
+    await claim.getByRole('button', { name: 'Revoke…' }).click();
+    // Without a reason the hub refuses, in its words and with its code, and nothing changes.
+    await page.getByRole('button', { name: 'Revoke claim' }).click();
+    await page.getByRole('alert').getByText('BAD_USER_INPUT', { exact: true }).waitFor();
+    await claim.locator('[data-state="CLAIMED"]').waitFor();
+    await page.getByLabel('Why (the member and the audit log keep it)').fill('Given twice by mistake');
+    await page.getByRole('button', { name: 'Revoke claim' }).click();
+    await page.getByText(`Claim ${claimIds[0]} is revoked.`).waitFor();
+    await claim.locator('[data-state="REVOKED"]').waitFor();
+    await expect(claim.getByRole('button', { name: 'Revoke…' }).count()).resolves.toBe(0);
+    await page.locator(`tr[data-claim="${claimIds[1]}"] [data-state="CLAIMED"]`).waitFor();
+
+    // The inventory is read again: what the hub holds now.
+    const after = await inventory();
+    expect(counted(after, 'REVOKED')).toBe('1');
+    await row.locator('[data-claims="REVOKED"]', { hasText: '1' }).waitFor();
+    await expect(row.locator('[data-claims="CLAIMED"]').textContent()).resolves.toBe(
+      counted(after, 'CLAIMED'),
+    );
+    await expect(row.locator('[data-figure="remaining"]').textContent()).resolves.toBe(
+      `${after.remaining} of ${after.stock}`,
+    );
+    await page.setViewportSize({ width: 1360, height: 1300 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'console-benefits');
+  });
+
+  it('says the hub knows no such member, with its code, rather than showing no claims', async () => {
+    await logIn('ops.dana');
+    await page.getByRole('link', { name: 'Benefits' }).click();
+    await page.getByLabel('Member id').fill('M9999');
+    await page.getByRole('button', { name: 'Show claims' }).click();
+    const refusal = page.getByRole('region', { name: "A member's claims" }).getByRole('alert');
+    await refusal.getByText('NOT_FOUND', { exact: true }).waitFor();
+    await expect(refusal.textContent()).resolves.toMatch(/^The claims could not be read: /);
+    await expect(page.getByText('has no claim').count()).resolves.toBe(0);
   });
 });

@@ -1,6 +1,7 @@
-// The console's screens, one folder each: a new screen (benefits, say) is a folder and a line here.
+// The console's screens, one folder each: a new screen is a folder and a line here.
 import type { ComponentType } from 'react';
 import { AnalyticsScreen } from './analytics/AnalyticsScreen';
+import { BenefitsScreen } from './benefits/BenefitsScreen';
 import { CampaignsScreen } from './campaigns/CampaignsScreen';
 import { PagePreviewScreen } from './page-preview/PagePreviewScreen';
 import { ReviewQueueScreen } from './review-queue/ReviewQueueScreen';
@@ -35,6 +36,7 @@ export const SCREENS: Screen[] = [
     Component: ServiceFlowsScreen,
   },
   { path: 'campaigns', title: 'Campaigns', scopes: OPERATORS, Component: CampaignsScreen },
+  { path: 'benefits', title: 'Benefits', scopes: OPERATORS, Component: BenefitsScreen },
   { path: 'analytics', title: 'Analytics', scopes: OPERATORS, Component: AnalyticsScreen },
 ];
 
