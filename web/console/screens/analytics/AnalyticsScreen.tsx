@@ -58,6 +58,28 @@ export function AnalyticsScreen() {
   );
 }
 
+/** How many days or weeks a panel counts, from the windows it offers. */
+function WindowPicker(props: {
+  label: string;
+  unit: string;
+  windows: readonly number[];
+  value: number;
+  onChange: (window: number) => void;
+}) {
+  return (
+    <label className="inline">
+      {props.label}{' '}
+      <select value={props.value} onChange={(event) => props.onChange(Number(event.target.value))}>
+        {props.windows.map((window) => (
+          <option key={window} value={window}>
+            {window} {props.unit}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function ActiveMembersPanel({ channel }: { channel: Channel | null }) {
   const [days, setDays] = useState(30);
   const active = useQuery(ACTIVE_MEMBERS, { variables: { channel, days }, fetchPolicy: 'network-only' });
@@ -67,16 +89,7 @@ function ActiveMembersPanel({ channel }: { channel: Channel | null }) {
   return (
     <section className="panel" aria-label="Active members">
       <h2>Active members</h2>
-      <label className="inline">
-        Over{' '}
-        <select value={days} onChange={(event) => setDays(Number(event.target.value))}>
-          {DAY_WINDOWS.map((window) => (
-            <option key={window} value={window}>
-              {window} days
-            </option>
-          ))}
-        </select>
-      </label>
+      <WindowPicker label="Over" unit="days" windows={DAY_WINDOWS} value={days} onChange={setDays} />
       <ErrorNotice error={active.error}>Active members could not be counted: </ErrorNotice>
       {active.loading && <p className="hint">Counting…</p>}
       {figures && (
@@ -169,16 +182,13 @@ function RetentionPanel({ channel }: { channel: Channel | null }) {
   return (
     <section className="panel wide" aria-label="Retention">
       <h2>Retention</h2>
-      <label className="inline">
-        Cohorts of the last{' '}
-        <select value={weeks} onChange={(event) => setWeeks(Number(event.target.value))}>
-          {WEEK_WINDOWS.map((window) => (
-            <option key={window} value={window}>
-              {window} weeks
-            </option>
-          ))}
-        </select>
-      </label>
+      <WindowPicker
+        label="Cohorts of the last"
+        unit="weeks"
+        windows={WEEK_WINDOWS}
+        value={weeks}
+        onChange={setWeeks}
+      />
       <ErrorNotice error={retention.error}>Retention could not be counted: </ErrorNotice>
       {retention.loading && <p className="hint">Counting…</p>}
       {retention.data && cohorts.length === 0 && (
