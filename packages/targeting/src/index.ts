@@ -4,3 +4,4 @@ export * from './variants';
 export * from './instant';
 export * from './lifecycle';
 export * from './references';
+export * from './activity-ranking';

@@ -1,8 +1,15 @@
-// The models of the registry whose parameters people write rather than a job trains: the lifecycle stage model and the
-// member rating model. Each has a default version, published where the registry has none, and a parser that checks a
+// The models of the registry whose parameters people write rather than a job trains: the lifecycle stage model, the
+// member rating model and the activity ranking model (engagement reads the last through the graph). Each has a default version, published where the registry has none, and a parser that checks a
 // version before it is stored and again before a job uses it — a version written into the database by other means
 // stops the job with a clear error instead of staging or rating members by half a model.
 import { ErrorCode, badInput, hubError } from '@bank-hub/shared';
+import {
+  ACTIVITY_RANKING_DESCRIPTION,
+  ACTIVITY_RANKING_MODEL_NAME,
+  DEFAULT_ACTIVITY_RANKING_MODEL,
+  parseActivityRankingModel,
+  type ActivityRankingModel,
+} from '@bank-hub/targeting';
 import {
   DEFAULT_LIFECYCLE_MODEL,
   LIFECYCLE_DESCRIPTION,
@@ -45,7 +52,19 @@ export const MEMBER_RATING_MODEL: AuthoredModel<RatingModel> = {
   metrics: (model) => ({ windowDays: model.windowDays }),
 };
 
-const AUTHORED_MODELS: readonly AuthoredModel<unknown>[] = [LIFECYCLE_STAGE_MODEL, MEMBER_RATING_MODEL];
+export const ACTIVITY_RANKING_MODEL: AuthoredModel<ActivityRankingModel> = {
+  name: ACTIVITY_RANKING_MODEL_NAME,
+  description: ACTIVITY_RANKING_DESCRIPTION,
+  defaults: DEFAULT_ACTIVITY_RANKING_MODEL,
+  parse: parseActivityRankingModel,
+  metrics: (model) => ({ endingSoonDays: model.endingSoonDays }),
+};
+
+const AUTHORED_MODELS: readonly AuthoredModel<unknown>[] = [
+  LIFECYCLE_STAGE_MODEL,
+  MEMBER_RATING_MODEL,
+  ACTIVITY_RANKING_MODEL,
+];
 
 export const AUTHORED_MODEL_NAMES = AUTHORED_MODELS.map(({ name }) => name);
 
@@ -108,7 +127,7 @@ export function publishAuthored(
 ) {
   const definition = AUTHORED_MODELS.find((candidate) => candidate.name === name);
   if (!definition)
-    throw badInput(`only ${AUTHORED_MODEL_NAMES.join(' and ')} take parameters from operators`, 'name');
+    throw badInput(`only ${AUTHORED_MODEL_NAMES.join(', ')} take parameters from operators`, 'name');
   let model: unknown;
   try {
     model = definition.parse(parameters);

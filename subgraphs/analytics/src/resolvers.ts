@@ -13,7 +13,13 @@ import {
 } from '@bank-hub/shared';
 import { activeMembers, experimentOf, funnel, retention } from './analysis';
 import { purchasesInWindows } from './attribution';
-import { LIFECYCLE_STAGE_MODEL, MEMBER_RATING_MODEL, parsedVersion } from './authored-models';
+import {
+  ACTIVITY_RANKING_MODEL,
+  LIFECYCLE_STAGE_MODEL,
+  MEMBER_RATING_MODEL,
+  activeModel,
+  parsedVersion,
+} from './authored-models';
 import { LIFECYCLE_METRICS } from './domain/lifecycle';
 import { windowStart } from './domain/rollups';
 import { creativeStats, productStats } from './domain/stats';
@@ -84,6 +90,12 @@ export const resolvers: Resolvers = {
         currency: ctx.bankCurrency,
         ...parsedVersion(MEMBER_RATING_MODEL, stored),
       };
+    },
+    // Engagement ranks members' activities by it, asking as the hub's service.
+    activityRankingModel: async (_parent, _args, ctx) => {
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      const { version, model } = await activeModel(ctx.repos.models, ACTIVITY_RANKING_MODEL);
+      return { version, ...model };
     },
     models: (_parent, _args, ctx) => {
       requireScope(ctx.identity, Scope.OPERATOR);

@@ -1,5 +1,6 @@
 // The per-request context: identity, repositories, the graph client and loaders created fresh for every request.
-import type { BankCalendar, BaseContext, GraphClient, Snapshot } from '@bank-hub/shared';
+import type { BankCalendar, BaseContext, Cached, GraphClient, Snapshot } from '@bank-hub/shared';
+import type { ActivityRankingModel } from '@bank-hub/targeting';
 import type { PublishedActivities } from './activities/published';
 import type { KnownMembers } from './audience';
 import { createActivityLoaders, type ActivityLoaders } from './activities/loaders';
@@ -21,6 +22,10 @@ export interface EngagementServices {
   granter: RewardGranter;
   /** Published activities, in memory; `changed()` after writing activities. */
   publishedActivities: Snapshot<PublishedActivities>;
+  /** The active activity ranking model, from analytics (its defaults when analytics cannot answer). */
+  activityRanking: Cached<ActivityRankingModel>;
+  /** Each published activity's completion rate among the members who joined it, learned from progress. */
+  completionRates: Cached<ReadonlyMap<string, number>>;
   /** The bank's calendar (BANK_TIME_ZONE): the business days of daily limits, sign-ins and claims' valid days. */
   calendar: BankCalendar;
   /** The bank's currency (BANK_CURRENCY): of the amounts a task reads when it names none. */

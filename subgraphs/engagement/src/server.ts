@@ -11,6 +11,7 @@ import {
 } from '@bank-hub/shared';
 import { consumeTaskEvents } from './activities/feed-consumer';
 import { publishedActivities } from './activities/published';
+import { activityCompletionRates, activityRankingModel } from './activities/recommendations';
 import { KnownMembers } from './audience';
 import { createContext, type EngagementContext } from './context';
 import { graphMemberPoints } from './members-points';
@@ -25,6 +26,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
   const repos = await openRepositories(dependencies.connection);
   const calendar = new BankCalendar(config.BANK_TIME_ZONE);
   const granter = createRewardGranter({ repos, graph, calendar });
+  const published = publishedActivities(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger });
   const feed = scheduleJob(
     'task-feed',
     config.TASK_FEED_INTERVAL_MS,
@@ -57,7 +59,9 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
       points: graphMemberPoints(graph),
       knownMembers: new KnownMembers(graph),
       granter,
-      publishedActivities: publishedActivities(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger }),
+      publishedActivities: published,
+      activityRanking: activityRankingModel(graph, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger }),
+      completionRates: activityCompletionRates(repos, published),
       calendar,
       bankCurrency: config.BANK_CURRENCY,
     }),

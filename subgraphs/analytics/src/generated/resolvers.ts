@@ -42,6 +42,33 @@ export type ActiveMembers = {
   stickiness?: Maybe<Scalars['Float']['output']>;
 };
 
+/**
+ * The activity ranking model (活动任务智能推荐): how engagement ranks the activities a member may join
+ * (Member.recommendedActivities). Data in the model registry (name `activity-ranking`); publishModelVersion replaces it.
+ * An activity's score is its kind's weight at the member's lifecycle stage, plus each weight below that applies to it.
+ * Every weight is a number from -100 to 100.
+ */
+export type ActivityRankingModel = {
+  __typename?: 'ActivityRankingModel';
+  /**
+   * Times the activity's completion rate (0 to 1): of the members who joined it in the last 90 days, the share who
+   * completed every task (engagement counts it once 5 have joined; before, 0).
+   */
+  completionWeight: Scalars['Float']['output'];
+  /** An activity that ends within this many days (a whole number, 0 to 365; 0: none) is ending soon. */
+  endingSoonDays: Scalars['Int']['output'];
+  /** Added when the activity is ending soon. */
+  endingSoonWeight: Scalars['Float']['output'];
+  /** Added when the member joined the activity and has not completed it (usually 0 or less: they know it already). */
+  joinedWeight: Scalars['Float']['output'];
+  /** One entry for each lifecycle stage, in the order of the LifecycleStage enum. */
+  kindWeights: Array<StageKindWeights>;
+  /** Added when the activity has an audience rule the member matches: aimed at them rather than open to everyone. */
+  targetedWeight: Scalars['Float']['output'];
+  /** The registry version that is active. */
+  version: Scalars['Int']['output'];
+};
+
 /** A record of the audit trail: who changed which record (with the record before and after), or who saw personal data. */
 export type AuditEntry = {
   __typename?: 'AuditEntry';
@@ -677,8 +704,9 @@ export type Mutation = {
   /** Adds or replaces an event definition in the tracking plan. Operator scope; audited. */
   defineTrackedEvent: TrackedEvent;
   /**
-   * Publishes a new version of a model people write rather than a job trains: `lifecycle-stage` or `member-rating`. The
-   * parameters are checked first (as `lifecycleModel` and `memberRatingModel` describe them); any other model, or
+   * Publishes a new version of a model people write rather than a job trains: `lifecycle-stage`, `member-rating` or
+   * `activity-ranking`. The parameters are checked first (as `lifecycleModel`, `memberRatingModel` and
+   * `activityRankingModel` describe them); any other model, or
    * parameters that are not such a model, is BAD_USER_INPUT naming the field at fault, and nothing is stored. The new
    * version serves at once, or waits as SHADOW while an operator has pinned the active one. Operator scope; audited.
    */
@@ -831,6 +859,11 @@ export type Query = {
   __typename?: 'Query';
   /** Active members per day over the last `days` days, with today's DAU and MAU. Operator scope. */
   activeMembers: ActiveMembers;
+  /**
+   * The activity ranking model engagement ranks Member.recommendedActivities by. Operator scope, or the hub's own
+   * subgraphs (service scope).
+   */
+  activityRankingModel: ActivityRankingModel;
   /**
    * The analytics subgraph's audit trail, newest first: every operator mutation of the subgraph, who made it and the
    * record before and after. Operator or audit scope. first: 1 to 100; after: the endCursor of the page
@@ -996,6 +1029,19 @@ export type RetentionCohort = {
   retained: Array<Scalars['Float']['output']>;
   /** The week they were first seen, as the instant its Monday begins in the bank's time zone (BANK_TIME_ZONE). */
   week: Scalars['DateTime']['output'];
+};
+
+/** How much each kind of activity fits members at one lifecycle stage: a number from -100 to 100 each. */
+export type StageKindWeights = {
+  __typename?: 'StageKindWeights';
+  /** Of FINANCIAL activities (buy, deposit, transfer). */
+  financial: Scalars['Float']['output'];
+  /** Of GAME activities (draws, mini-games). */
+  game: Scalars['Float']['output'];
+  /** Of INTERACTIVE activities (sign in, quizzes, share). */
+  interactive: Scalars['Float']['output'];
+  /** The stage. */
+  stage: LifecycleStage;
 };
 
 /** What happened to a batch of events. */
@@ -1210,6 +1256,7 @@ export type ResolversTypes = ResolversObject<{
   ActiveMembers: ResolverTypeWrapper<ActiveMembers>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ActivityRankingModel: ResolverTypeWrapper<ActivityRankingModel>;
   AuditEntry: ResolverTypeWrapper<AuditLogEntry>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1267,6 +1314,7 @@ export type ResolversTypes = ResolversObject<{
   RejectedEvent: ResolverTypeWrapper<RejectedEvent>;
   RejectionCode: RejectionCode;
   RetentionCohort: ResolverTypeWrapper<RetentionCohort>;
+  StageKindWeights: ResolverTypeWrapper<StageKindWeights>;
   TrackEventsResult: ResolverTypeWrapper<TrackEventsOutcome>;
   TrackedEvent: ResolverTypeWrapper<TrackedEventDoc>;
   TrackedEventInput: TrackedEventInput;
@@ -1281,6 +1329,7 @@ export type ResolversParentTypes = ResolversObject<{
   ActiveMembers: ActiveMembers;
   Int: Scalars['Int']['output'];
   Float: Scalars['Float']['output'];
+  ActivityRankingModel: ActivityRankingModel;
   AuditEntry: AuditLogEntry;
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
@@ -1332,6 +1381,7 @@ export type ResolversParentTypes = ResolversObject<{
   RefusedTagCount: RefusedTagCount;
   RejectedEvent: RejectedEvent;
   RetentionCohort: RetentionCohort;
+  StageKindWeights: StageKindWeights;
   TrackEventsResult: TrackEventsOutcome;
   TrackedEvent: TrackedEventDoc;
   TrackedEventInput: TrackedEventInput;
@@ -1350,6 +1400,20 @@ export type ActiveMembersResolvers<
   dau?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   mau?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   stickiness?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type ActivityRankingModelResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ActivityRankingModel'] =
+    ResolversParentTypes['ActivityRankingModel'],
+> = ResolversObject<{
+  completionWeight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  endingSoonDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  endingSoonWeight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  joinedWeight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  kindWeights?: Resolver<Array<ResolversTypes['StageKindWeights']>, ParentType, ContextType>;
+  targetedWeight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type AuditEntryResolvers<
@@ -1766,6 +1830,7 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryActiveMembersArgs, 'days'>
   >;
+  activityRankingModel?: Resolver<ResolversTypes['ActivityRankingModel'], ParentType, ContextType>;
   analyticsAuditLog?: Resolver<
     ResolversTypes['AuditEntryConnection'],
     ParentType,
@@ -1858,6 +1923,16 @@ export type RetentionCohortResolvers<
   week?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type StageKindWeightsResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['StageKindWeights'] = ResolversParentTypes['StageKindWeights'],
+> = ResolversObject<{
+  financial?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  game?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  interactive?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['LifecycleStage'], ParentType, ContextType>;
+}>;
+
 export type TrackEventsResultResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['TrackEventsResult'] = ResolversParentTypes['TrackEventsResult'],
@@ -1907,6 +1982,7 @@ export type WindowPurchasesResolvers<
 
 export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   ActiveMembers?: ActiveMembersResolvers<ContextType>;
+  ActivityRankingModel?: ActivityRankingModelResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
@@ -1945,6 +2021,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   RefusedTagCount?: RefusedTagCountResolvers<ContextType>;
   RejectedEvent?: RejectedEventResolvers<ContextType>;
   RetentionCohort?: RetentionCohortResolvers<ContextType>;
+  StageKindWeights?: StageKindWeightsResolvers<ContextType>;
   TrackEventsResult?: TrackEventsResultResolvers<ContextType>;
   TrackedEvent?: TrackedEventResolvers<ContextType>;
   TrackedProperty?: TrackedPropertyResolvers<ContextType>;

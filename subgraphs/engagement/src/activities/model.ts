@@ -13,11 +13,12 @@ import {
   type Revisable,
   type WorkflowFilter,
 } from '@bank-hub/shared';
-import type { Rule } from '@bank-hub/targeting';
+import type { ActivityKind, Rule } from '@bank-hub/targeting';
+import type { CompletedTaskCount } from './domain/ranking';
 import { withRunDay } from './streaks';
 import { centsCounted, sumsMoney, type CountedEvent } from './tasks';
 
-export type ActivityKind = 'FINANCIAL' | 'INTERACTIVE' | 'GAME';
+export type { ActivityKind };
 export type TaskMeasure = 'COUNT' | 'DISTINCT_DAYS' | 'CONSECUTIVE_DAYS' | 'SUM';
 export type ComparisonOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte';
 
@@ -268,6 +269,17 @@ export class ParticipationRepository {
       ])
       .exec();
   }
+
+  /** Of each of the activities, how many members joined it since `since`. */
+  async joinedSince(activityIds: readonly string[], since: Date): Promise<Map<string, number>> {
+    const counts = await this.model
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { activityId: { $in: [...activityIds] }, joinedAt: { $gte: since } } },
+        { $group: { _id: '$activityId', n: { $sum: 1 } } },
+      ])
+      .exec();
+    return new Map(counts.map(({ _id, n }) => [_id, n]));
+  }
 }
 
 export class ProgressRepository {
@@ -278,6 +290,25 @@ export class ProgressRepository {
       .find({ memberId: { $in: [...memberIds] } })
       .lean<ProgressDoc[]>()
       .exec();
+  }
+
+  /**
+   * Of each of the activities, how many members completed how many of its tasks since `since`: a row per activity and
+   * number of tasks, however many members completed them (grouped twice in the database).
+   */
+  async completedTaskCounts(activityIds: readonly string[], since: Date): Promise<CompletedTaskCount[]> {
+    const rows = await this.model
+      .aggregate<{ _id: { activityId: string; tasks: number }; members: number }>([
+        { $match: { completedAt: { $gte: since }, activityId: { $in: [...activityIds] } } },
+        { $group: { _id: { activityId: '$activityId', memberId: '$memberId' }, tasks: { $sum: 1 } } },
+        { $group: { _id: { activityId: '$_id.activityId', tasks: '$tasks' }, members: { $sum: 1 } } },
+      ])
+      .exec();
+    return rows.map(({ _id, members }) => ({
+      activityId: _id.activityId,
+      tasksCompleted: _id.tasks,
+      members,
+    }));
   }
 
   /**

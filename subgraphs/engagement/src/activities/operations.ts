@@ -23,6 +23,7 @@ import { codeReferences, type Rule } from '@bank-hub/targeting';
 import { inAudience, viewerAttributes, type MemberAttributes } from '../audience';
 import type { EngagementContext, Operator } from '../context';
 import type { EngagementWorkflowOutcome } from '../workflow';
+import { rankActivities } from './domain/ranking';
 import type { ActivityDoc, ParticipationDoc, ProgressDoc, TaskDoc } from './model';
 import { participationId, progressId } from './model';
 import { countEvents, grantPendingRewards } from './progress';
@@ -313,19 +314,63 @@ export async function progressOf(ctx: EngagementContext, activity: ActivityDoc, 
   );
 }
 
-/** The activities running now that the member may join, with their progress. The member themself or an operator. */
-export async function memberActivities(ctx: EngagementContext, member: MemberAttributes) {
+/** Published activities running now whose audience includes the member. */
+async function runningFor(ctx: EngagementContext, member: MemberAttributes): Promise<ActivityDoc[]> {
   // The snapshot reloads only when operators change something: an activity that ended since it was loaded is in it.
-  const running = [...(await ctx.publishedActivities.get()).values()].filter(
+  return [...(await ctx.publishedActivities.get()).values()].filter(
     (activity) =>
       activity.startsAt <= ctx.now && ctx.now < activity.endsAt && inAudience(activity.rule, member, ctx.now),
   );
+}
+
+/** A member's own activities are theirs and operators' to read. */
+function requireSelfOrOperator(ctx: EngagementContext, memberId: string): void {
+  const isSelf = ctx.identity.subject === memberId && ctx.identity.scopes.has(Scope.MEMBER);
+  if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
+}
+
+/** The activities running now that the member may join, with their progress. The member themself or an operator. */
+export async function memberActivities(ctx: EngagementContext, member: MemberAttributes) {
+  const running = await runningFor(ctx, member);
   // A guest sees what is open to guests, joined by nobody: joining takes a member.
   if (deviceOfGuest(member.id))
     return running.map((activity) =>
       viewOf(activity, undefined, new Map(), member.id, ctx.calendar.dayOf(ctx.now)),
     );
-  const isSelf = ctx.identity.subject === member.id && ctx.identity.scopes.has(Scope.MEMBER);
-  if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
+  requireSelfOrOperator(ctx, member.id);
   return Promise.all(running.map((activity) => progressOf(ctx, activity, member.id)));
+}
+
+/**
+ * The `first` activities the member may join and has not completed that the activity ranking model ranks best, with
+ * why and their progress once joined. The member themself or an operator; a guest, who joins nothing, gets none.
+ */
+export async function recommendedActivities(ctx: EngagementContext, member: MemberAttributes, first: number) {
+  if (deviceOfGuest(member.id)) return [];
+  requireSelfOrOperator(ctx, member.id);
+  const running = await runningFor(ctx, member);
+  const [model, rates, views] = await Promise.all([
+    ctx.activityRanking.get(),
+    ctx.completionRates.get(),
+    Promise.all(running.map((activity) => progressOf(ctx, activity, member.id))),
+  ]);
+  const candidates = views.map((view) => ({
+    id: view.activity._id,
+    kind: view.activity.kind,
+    endsAt: view.activity.endsAt,
+    // Only activities whose audience includes the member run for them: one with a rule is aimed at them.
+    targeted: view.activity.rule !== null,
+    completionRate: rates.get(view.activity._id) ?? 0,
+    joined: view.joined,
+    completed: view.tasks.length > 0 && view.tasks.every((task) => task.completed),
+    view,
+  }));
+  return rankActivities(candidates, member.lifecycleStage, model, ctx.now)
+    .slice(0, first)
+    .map(({ candidate: { view }, score, reasons }) => ({
+      activity: view.activity,
+      score,
+      reasons,
+      progress: view.joined ? view : null,
+    }));
 }

@@ -25,10 +25,13 @@ import {
   joinActivity,
   memberActivities,
   progressOf,
+  recommendedActivities,
   updateActivity,
 } from './operations';
 
 const MAX_LIVE_IDS = 100;
+/** Member.recommendedActivities gives at most this many. */
+const MAX_RECOMMENDED = 20;
 
 /** An activity's field that only operators may read: how it is targeted and approved. */
 const operatorOnly =
@@ -99,6 +102,19 @@ export const activityResolvers: Resolvers = {
         ctx,
         parseRepresentation(MemberAttributes, member, { typename: 'Member', field: 'activities' }, ctx),
       ),
+    recommendedActivities: (member, { first }, ctx) => {
+      const count = checkCount(first ?? 3, MAX_RECOMMENDED, 'first');
+      return recommendedActivities(
+        ctx,
+        parseRepresentation(
+          MemberAttributes,
+          member,
+          { typename: 'Member', field: 'recommendedActivities' },
+          ctx,
+        ),
+        count,
+      );
+    },
   },
 
   Activity: {

@@ -14,7 +14,7 @@ import {
   type BankCalendar,
   type ErrorCode,
 } from '@bank-hub/shared';
-import { parseRule, type Rule } from '@bank-hub/targeting';
+import { ACTIVITY_KINDS, parseRule, type Rule } from '@bank-hub/targeting';
 import { BENEFIT_ID, isOffered } from '../benefits/domain/claiming';
 import type { BenefitDoc } from '../benefits/models/benefit';
 import type {
@@ -169,7 +169,6 @@ export function contributionOf(
   return cents === null ? null : { measure: 'SUM_OF_MONEY', cents };
 }
 
-const KINDS: readonly ActivityKind[] = ['FINANCIAL', 'INTERACTIVE', 'GAME'];
 const MEASURES: readonly TaskMeasure[] = ['COUNT', 'DISTINCT_DAYS', 'CONSECUTIVE_DAYS', 'SUM'];
 const OPS: readonly ComparisonOp[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
 const TASK_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -384,7 +383,7 @@ export function checkActivityInput(
   plan: ReadonlySet<string> | null,
   bankCurrency: string,
 ): ActivityFields {
-  if (!KINDS.includes(input.kind))
+  if (!ACTIVITY_KINDS.includes(input.kind))
     throw new InputProblem('input.kind', 'input.kind is not a kind of activity');
   if (!(input.endsAt.getTime() > input.startsAt.getTime()))
     throw new InputProblem('input.endsAt', 'the activity must end after it starts');

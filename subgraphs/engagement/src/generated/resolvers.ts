@@ -123,6 +123,24 @@ export type ActivityProgress = {
   tasks: Array<TaskProgress>;
 };
 
+/** An activity recommended to a member, with why. */
+export type ActivityRecommendation = {
+  __typename?: 'ActivityRecommendation';
+  /** The activity. */
+  activity: Activity;
+  /** The member's part in it; null until they join. */
+  progress?: Maybe<ActivityProgress>;
+  /**
+   * Why, as stable codes, in this order: KIND_FITS_STAGE (its kind is the one the model favours most at the member's
+   * lifecycle stage), AIMED_AT_MEMBER (its audience rule names the member's kind rather than everyone),
+   * OFTEN_COMPLETED (at least half of those who joined it completed it), ENDING_SOON (it ends within the model's
+   * endingSoonDays), ALREADY_JOINED (the member joined it). Each only while its weight in the model is not 0.
+   */
+  reasons: Array<Scalars['String']['output']>;
+  /** Its score by the activity ranking model: the higher, the better it fits the member. */
+  score: Scalars['Float']['output'];
+};
+
 /** A record of the audit trail: who changed which record (with the record before and after), or who saw personal data. */
 export type AuditEntry = {
   __typename?: 'AuditEntry';
@@ -522,6 +540,15 @@ export type Member = {
   level: MembershipLevel;
   /** Lifecycle stage (for audience rules). */
   lifecycleStage: LifecycleStage;
+  /**
+   * The activities the member may join that fit them best, best first (活动任务智能推荐): those of `activities` the member
+   * has not completed, ranked by the active version of analytics' activity ranking model (`activityRankingModel`: the
+   * activity's kind at the member's lifecycle stage, aimed at them, often completed, ending soon, joined already);
+   * equal scores go to the one ending sooner, then by id. Engagement keeps the model it read for SNAPSHOT_REFRESH_MS;
+   * when analytics cannot answer, the model's defaults rank them and the answer still comes. The member themself or an
+   * operator; a guest gets none.
+   */
+  recommendedActivities: Array<ActivityRecommendation>;
   /** Risk tolerance (for audience rules). */
   riskLevel: RiskLevel;
   /** Segments the member matches (for audience rules). */
@@ -539,6 +566,11 @@ export type MemberClaimsConnectionArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   state?: InputMaybe<ClaimState>;
+};
+
+/** A member, as engagement sees them: their activities, claims and invitations. */
+export type MemberRecommendedActivitiesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A membership level (from the members subgraph), with the benefits it carries as privileges. */
@@ -1100,6 +1132,26 @@ export type FederationReferenceTypes = ResolversObject<{
             affinityKeys: true;
           }
         >
+      | GraphQLRecursivePick<
+          FederationTypes['Member'],
+          {
+            segmentCodes: true;
+            level: { code: true; rank: true };
+            riskLevel: true;
+            lifecycleStage: true;
+            affinityKeys: true;
+          }
+        >
+      | GraphQLRecursivePick<
+          FederationTypes['Member'],
+          {
+            segmentCodes: true;
+            level: { code: true; rank: true };
+            riskLevel: true;
+            lifecycleStage: true;
+            affinityKeys: true;
+          }
+        >
     );
   MembershipLevel: { __typename: 'MembershipLevel' } & GraphQLRecursivePick<
     FederationTypes['MembershipLevel'],
@@ -1117,6 +1169,13 @@ export type ResolversTypes = ResolversObject<{
   ActivityKind: ActivityKind;
   ActivityProgress: ResolverTypeWrapper<ActivityProgressView>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ActivityRecommendation: ResolverTypeWrapper<
+    Omit<ActivityRecommendation, 'activity' | 'progress'> & {
+      activity: ResolversTypes['Activity'];
+      progress?: Maybe<ResolversTypes['ActivityProgress']>;
+    }
+  >;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   AuditEntry: ResolverTypeWrapper<AuditLogEntry>;
   AuditEntryConnection: ResolverTypeWrapper<
     Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEntryEdge']> }
@@ -1125,7 +1184,6 @@ export type ResolversTypes = ResolversObject<{
   AuditFilter: AuditFilter;
   AuditTarget: AuditTarget;
   Benefit: ResolverTypeWrapper<BenefitDoc>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   BenefitClaim: ResolverTypeWrapper<ClaimDoc>;
   BenefitClaimConnection: ResolverTypeWrapper<
     Omit<BenefitClaimConnection, 'edges'> & { edges: Array<ResolversTypes['BenefitClaimEdge']> }
@@ -1182,6 +1240,11 @@ export type ResolversParentTypes = ResolversObject<{
   ActivityInput: ActivityInput;
   ActivityProgress: ActivityProgressView;
   Boolean: Scalars['Boolean']['output'];
+  ActivityRecommendation: Omit<ActivityRecommendation, 'activity' | 'progress'> & {
+    activity: ResolversParentTypes['Activity'];
+    progress?: Maybe<ResolversParentTypes['ActivityProgress']>;
+  };
+  Float: Scalars['Float']['output'];
   AuditEntry: AuditLogEntry;
   AuditEntryConnection: Omit<AuditEntryConnection, 'edges'> & {
     edges: Array<ResolversParentTypes['AuditEntryEdge']>;
@@ -1190,7 +1253,6 @@ export type ResolversParentTypes = ResolversObject<{
   AuditFilter: AuditFilter;
   AuditTarget: AuditTarget;
   Benefit: BenefitDoc;
-  Float: Scalars['Float']['output'];
   BenefitClaim: ClaimDoc;
   BenefitClaimConnection: Omit<BenefitClaimConnection, 'edges'> & {
     edges: Array<ResolversParentTypes['BenefitClaimEdge']>;
@@ -1263,6 +1325,17 @@ export type ActivityProgressResolvers<
   joined?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   joinedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['TaskProgress']>, ParentType, ContextType>;
+}>;
+
+export type ActivityRecommendationResolvers<
+  ContextType = EngagementContext,
+  ParentType extends ResolversParentTypes['ActivityRecommendation'] =
+    ResolversParentTypes['ActivityRecommendation'],
+> = ResolversObject<{
+  activity?: Resolver<ResolversTypes['Activity'], ParentType, ContextType>;
+  progress?: Resolver<Maybe<ResolversTypes['ActivityProgress']>, ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type AuditEntryResolvers<
@@ -1485,6 +1558,12 @@ export type MemberResolvers<
   >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
+  recommendedActivities?: Resolver<
+    Array<ResolversTypes['ActivityRecommendation']>,
+    ParentType,
+    ContextType,
+    RequireFields<MemberRecommendedActivitiesArgs, 'first'>
+  >;
 }>;
 
 export type MembershipLevelResolvers<
@@ -1721,6 +1800,7 @@ export type TaskProgressResolvers<
 export type Resolvers<ContextType = EngagementContext> = ResolversObject<{
   Activity?: ActivityResolvers<ContextType>;
   ActivityProgress?: ActivityProgressResolvers<ContextType>;
+  ActivityRecommendation?: ActivityRecommendationResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
