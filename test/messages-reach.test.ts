@@ -12,7 +12,7 @@ import { ConsentRepository } from '../subgraphs/messages/src/consent/model';
 import type { ProviderAdapter, ProviderMessage } from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { HttpProvider } from '../subgraphs/messages/src/outbox/adapters/http';
 import { LocalProvider } from '../subgraphs/messages/src/outbox/adapters/local';
-import { OutboxRepository } from '../subgraphs/messages/src/outbox/model';
+import { OutboxRepository, type OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
 import { applyReceipts, receiptSignature } from '../subgraphs/messages/src/outbox/receipts';
 import { sendDue } from '../subgraphs/messages/src/outbox/worker';
 import { sendRulesOf } from '../subgraphs/messages/src/server';
@@ -741,14 +741,88 @@ describe('a delivery receipt for a message whose gateway answer was lost', () =>
     });
     expect(await touchesOf('M0002')).toMatchObject({ marketing: [dead._id], SMS: [dead._id] });
     const stats = await m.alice(
-      `query ($id: ID!) { campaign(id: $id) { stats { total { delivered failed } } } }`,
+      `query ($id: ID!) { campaign(id: $id) { stats { total { sent delivered failed } } } }`,
       { id: campaignId },
     );
-    expect(stats.data?.campaign.stats.total).toEqual({ delivered: 1, failed: 0 });
+    expect(stats.data?.campaign.stats.total).toEqual({ sent: 1, delivered: 1, failed: 0 });
     // A late failure report of the same message changes nothing: it reached the member.
     await postReceipts([{ messageId: dead._id, status: 'FAILED', error: 'late carrier report' }]);
     expect(await entry(campaignId, 'M0002')).toMatchObject({ state: 'SENT' });
     expect((await touchesOf('M0002')).SMS).toEqual([dead._id]);
+  });
+
+  /** An SMS whose attempt's answer was lost, skipped on its retry (consent withdrawn meanwhile, touch given back). */
+  async function skippedAfterAttempt(): Promise<{ campaignId: string; skipped: OutboxEntryDoc }> {
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    await setConsent('M0002', 'SMS', true);
+    const campaignId = await sentTo(
+      ['M0002'],
+      [await m.publishedTemplate(SMS_TEMPLATE)],
+      'MARKETING',
+      lostAnswer(false),
+    );
+    const waiting = await entry(campaignId, 'M0002');
+    expect(waiting).toMatchObject({ state: 'PENDING', reason: 'RETRY', channel: 'SMS', attempts: 1 });
+    expect((await touchesOf('M0002')).SMS).toEqual([waiting._id]);
+    await setConsent('M0002', 'SMS', false);
+    await m.repos.outbox.entries.updateOne({ _id: waiting._id }, { $set: { dueAt: new Date(0) } });
+    await m.repos.outbox.batches.updateOne({ _id: waiting.batchId }, { $set: { dueAt: new Date(0) } });
+    return { campaignId, skipped: waiting };
+  }
+
+  /** What the campaign's stats and the member's budget say of the message, once the carrier reported it delivered. */
+  async function reachedAsDelivered(campaignId: string, id: string): Promise<void> {
+    const after = await entry(campaignId, 'M0002');
+    expect(after).toMatchObject({ state: 'SENT', reason: null, deliveredAt: expect.any(Date) });
+    expect(after.sentAt).toEqual(after.deliveredAt);
+    expect(await touchesOf('M0002')).toMatchObject({ marketing: [id], SMS: [id] });
+    const stats = await m.alice(
+      `query ($id: ID!) { campaign(id: $id) { stats { total { sent delivered skipped } skipped { reason } } } }`,
+      { id: campaignId },
+    );
+    expect(stats.data?.campaign.stats).toEqual({ total: { sent: 1, delivered: 1, skipped: 0 }, skipped: [] });
+  }
+
+  it('brings a message skipped after its attempt back as delivered, with its budget touch', async () => {
+    try {
+      const { campaignId, skipped } = await skippedAfterAttempt();
+      await m.send();
+      expect(await entry(campaignId, 'M0002')).toMatchObject({ state: 'SKIPPED', reason: 'NO_CONSENT' });
+      expect((await touchesOf('M0002')).SMS).toEqual([]);
+
+      expect(await postReceipts([{ messageId: skipped._id, status: 'DELIVERED' }])).toEqual({
+        status: 200,
+        body: { applied: 1, unknown: [] },
+      });
+      await reachedAsDelivered(campaignId, skipped._id);
+      // Repeated, it changes nothing more; nor does a late failure report: it reached the member.
+      await postReceipts([
+        { messageId: skipped._id, status: 'DELIVERED' },
+        { messageId: skipped._id, status: 'FAILED', error: 'late carrier report' },
+      ]);
+      await reachedAsDelivered(campaignId, skipped._id);
+    } finally {
+      await setConsent('M0002', 'SMS', true);
+    }
+  });
+
+  it('brings it back too when the receipt is handled after the sender decided to skip it, before it recorded that', async () => {
+    try {
+      const { campaignId, skipped } = await skippedAfterAttempt();
+      const apply = m.repos.outbox.apply.bind(m.repos.outbox);
+      const meanwhile = jest.spyOn(m.repos.outbox, 'apply').mockImplementationOnce(async (changes) => {
+        await postReceipts([{ messageId: skipped._id, status: 'DELIVERED' }]);
+        return apply(changes);
+      });
+      try {
+        await m.send();
+      } finally {
+        meanwhile.mockRestore();
+      }
+      await reachedAsDelivered(campaignId, skipped._id);
+    } finally {
+      await setConsent('M0002', 'SMS', true);
+    }
   });
 
   it('settles a card waiting for its retry as delivered: not handed over again, and no SMS of it follows', async () => {

@@ -133,6 +133,33 @@ it('never trusts a summary built during a write whose process died before finish
   expect(await readsDuring(() => inbox.summariesOf(['S-7'], later(3)))).toEqual(['inboxSummaries']);
 });
 
+it('never trusts a summary built before a write that failed here has surely landed or never will', async () => {
+  await inbox.deliver(message('S-10', 3));
+  expect((await summary('S-10')).unread).toBe(1);
+  const late = message('S-10', 1);
+  // The delivery fails at this end (a driver timeout); the database applies it later, after a page rebuilt the summary.
+  let land: () => Promise<unknown> = async () => undefined;
+  const create = inbox.model.create.bind(inbox.model);
+  const timedOut = jest.spyOn(inbox.model, 'create').mockImplementationOnce((async (doc: InboxDoc) => {
+    land = () => create(doc);
+    throw new Error('operation timed out');
+  }) as never);
+  try {
+    await expect(inbox.deliver(late)).rejects.toThrow('operation timed out');
+  } finally {
+    timedOut.mockRestore();
+  }
+  expect((await summary('S-10')).unread).toBe(1);
+  await land();
+  // No other write comes: the next page sees the message all the same.
+  expect((await summary('S-10')).unread).toBe(2);
+  expect(ids((await summary('S-10')).recent)).toContain(late._id);
+  // Once the write has surely landed or never will, a summary built after that is trusted again: one read by id.
+  const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+  expect((await inbox.summariesOf(['S-10'], later(2))).get('S-10')!.unread).toBe(2);
+  expect(await readsDuring(() => inbox.summariesOf(['S-10'], later(3)))).toEqual(['inboxSummaries']);
+});
+
 it('rebuilds a summary whose generation moved behind its back, and one for a member it never saw', async () => {
   await inbox.deliver(message('S-4', 2));
   expect((await summary('S-4')).unread).toBe(1);

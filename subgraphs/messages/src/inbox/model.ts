@@ -10,6 +10,9 @@
 // page reads that one document however long ago it was built. Should a process die between a write and its second
 // move, the write's first move left its mark (`writing`, `writingUntil`): until WRITE_WINDOW_MS after it began, a
 // summary is not trusted while any write is unfinished, and one built after that has seen whatever the write did.
+// A write that failed at this end (a driver timeout, a connection cut) may still be applied by the database later,
+// after a rebuild that did not see it: its second move marks it (`uncertainUntil`), and no summary built before
+// WRITE_WINDOW_MS after it began is trusted — the next page after that rebuilds, with no other write needed.
 import { Schema, type Connection, type Model } from 'mongoose';
 import { badInput, isDuplicateKey } from '@bank-hub/shared';
 import type { MessageFormat } from '../templates/model';
@@ -81,6 +84,8 @@ interface InboxSummaryDoc {
   writing?: number;
   /** When the latest write begun has surely landed or never will. */
   writingUntil?: Date | null;
+  /** When the latest write that failed at this end has surely landed or never will. */
+  uncertainUntil?: Date | null;
 }
 
 const summarySchema = new Schema<InboxSummaryDoc>(
@@ -92,6 +97,7 @@ const summarySchema = new Schema<InboxSummaryDoc>(
     builtOn: { type: Date, default: null },
     writing: { type: Number, default: 0 },
     writingUntil: { type: Date, default: null },
+    uncertainUntil: { type: Date, default: null },
   },
   { collection: 'inboxSummaries', versionKey: false, minimize: false },
 );
@@ -164,29 +170,40 @@ export class InboxRepository {
 
   /** Runs a write to the member's messages between the two moves of their generation (see the top of the file). */
   private async writeMessages<T>(memberId: string, write: () => Promise<T>): Promise<T> {
+    const settledBy = new Date(Date.now() + WRITE_WINDOW_MS);
+    await this.summaries
+      .updateOne(
+        { _id: memberId },
+        { $inc: { generation: 1, writing: 1 }, $set: STALE, $max: { writingUntil: settledBy } },
+        { upsert: true },
+      )
+      .exec();
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      // It may have landed, or land yet, all the same.
+      await this.finished(memberId, settledBy);
+      throw error;
+    }
+    await this.finished(memberId);
+    return result;
+  }
+
+  /**
+   * The second move of a write: its summary built meanwhile is stale, and the write no longer unfinished. A write that
+   * failed passes when it has surely landed or never will (`uncertainUntil`): no summary built before then is trusted.
+   */
+  async finished(memberId: string, uncertainUntil?: Date): Promise<void> {
     await this.summaries
       .updateOne(
         { _id: memberId },
         {
-          $inc: { generation: 1, writing: 1 },
+          $inc: { generation: 1, writing: -1 },
           $set: STALE,
-          $max: { writingUntil: new Date(Date.now() + WRITE_WINDOW_MS) },
+          ...(uncertainUntil ? { $max: { uncertainUntil } } : {}),
         },
-        { upsert: true },
       )
-      .exec();
-    try {
-      return await write();
-    } finally {
-      // Also after a failed write: it may have landed all the same.
-      await this.finished(memberId);
-    }
-  }
-
-  /** The second move of a write: its summary built meanwhile is stale, and the write no longer unfinished. */
-  async finished(memberId: string): Promise<void> {
-    await this.summaries
-      .updateOne({ _id: memberId }, { $inc: { generation: 1, writing: -1 }, $set: STALE })
       .exec();
   }
 
@@ -205,12 +222,13 @@ export class InboxRepository {
     await Promise.all(
       memberIds.map(async (memberId) => {
         const doc = byMember.get(memberId);
-        // With a write unfinished, only a summary begun after it surely landed has seen it.
+        // With a write unfinished, or one that failed, only a summary begun after it surely landed has seen it.
         const fresh =
           doc?.summary &&
           doc.builtAt === doc.generation &&
           doc.builtOn &&
-          (!doc.writing || (doc.writingUntil && doc.builtOn > doc.writingUntil));
+          (!doc.writing || (doc.writingUntil && doc.builtOn > doc.writingUntil)) &&
+          (!doc.uncertainUntil || doc.builtOn > doc.uncertainUntil);
         result.set(
           memberId,
           fresh ? doc.summary! : await this.rebuild(memberId, doc?.generation ?? null, now),

@@ -1,6 +1,7 @@
 // A message found to have reached its member — a carrier's receipt (delivered, read, clicked or replied to) or its
 // unsubscribe link followed — is recorded delivered once, whoever finds it first: a card so recorded never falls back
-// to SMS, and a dead letter a failure wrote is brought back, with its budget touch.
+// to SMS, and one given up after an attempt (a dead letter a failure wrote, or skipped on a later pass: consent
+// withdrawn, expired) is recorded sent after all, with its budget touch.
 import type { MessageChannel, RelayedEventDoc } from '@bank-hub/shared';
 import { messageEvent } from '../events/relay';
 import type { MessagesRepositories } from '../models';
@@ -14,9 +15,10 @@ export async function recordDelivered(
   at: Date,
 ): Promise<RelayedEventDoc | null> {
   if (!(await repos.outbox.stampOnce(entry._id, 'deliveredAt', at))) return null;
-  // A FAILED receipt handled at the same moment elsewhere may have dead-lettered it just before: the delivery wins,
-  // and its touch (given back, or about to be) is put back; the FAILED side checks again after.
-  if ((await repos.outbox.reviveDelivered(entry._id)) && takesTouch(entry))
+  // It may have been given up already, or just before (a FAILED receipt handled at the same moment elsewhere, a
+  // sender skipping it): the delivery wins, and its touch (given back, or about to be) is put back; the other side
+  // checks again after.
+  if ((await repos.outbox.reviveDelivered(entry._id, at)) && takesTouch(entry))
     await repos.contacts.restore(entry.memberId, entry._id, entry.channel, entry.sentAt ?? at);
   return messageEvent(entry, 'message_delivered', at);
 }

@@ -16,6 +16,9 @@ export type OutboxState = (typeof OUTBOX_STATES)[number];
 /** The states of an entry not sent yet, whose expiry still counts. */
 export const UNSENT_STATES: readonly OutboxState[] = ['PENDING', 'SENDING'];
 
+/** The states of an entry given up: dead-lettered, or skipped (possibly after an attempt). */
+const GIVEN_UP_STATES: readonly OutboxState[] = ['DEAD', 'SKIPPED'];
+
 /** A query on outbox entries. */
 export type EntryFilter = Record<string, unknown>;
 
@@ -264,13 +267,20 @@ export class OutboxRepository {
     return result.matchedCount > 0;
   }
 
-  /** Brings a delivered message back from the dead letters (a failure raced its delivery); whether it was dead. */
-  async reviveDelivered(id: string): Promise<boolean> {
-    const result = await this.collection.updateOne(
-      { _id: id, state: 'DEAD', deliveredAt: { $ne: null } },
-      { $set: { state: 'SENT', lastError: null } },
+  /**
+   * Records a delivered message sent after all, if it was given up (dead-lettered, or skipped after an attempt: the
+   * gateway's answer was lost, or a failure raced its delivery); whether it was. One whose hand-over was never recorded
+   * was handed over no later than it was delivered (`deliveredAt`).
+   */
+  async reviveDelivered(id: string, deliveredAt: Date): Promise<boolean> {
+    const givenUp = { _id: id, state: { $in: [...GIVEN_UP_STATES] }, deliveredAt: { $ne: null } };
+    const sent = { state: 'SENT' as const, reason: null, lastError: null };
+    const unrecorded = await this.collection.updateOne(
+      { ...givenUp, sentAt: null },
+      { $set: { ...sent, sentAt: deliveredAt } },
     );
-    return result.matchedCount > 0;
+    if (unrecorded.matchedCount > 0) return true;
+    return (await this.collection.updateOne(givenUp, { $set: sent })).matchedCount > 0;
   }
 
   /** FIVE_G messages sent at or before `sentBefore` with no delivery receipt and no fallback yet. */

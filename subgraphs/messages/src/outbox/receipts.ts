@@ -104,9 +104,9 @@ export async function applyReceipts(
   for (const [index, receipt] of receipts.entries()) {
     const entry = entries.get(receipt.messageId);
     // Any message an attempt took to a carrier's channel counts: a carrier's receipt can come before the sender records
-    // the gateway's answer, or after an answer lost to a timeout read as a failure (the message waits for its retry, or
-    // was dead-lettered) — a delivery dropped then would have it sent again, or a card fall back to an SMS the member
-    // does not need, and its budget touch given back.
+    // the gateway's answer, or after an answer lost to a timeout read as a failure (the message waits for its retry, was
+    // dead-lettered, or was skipped on a later pass) — a delivery dropped then would have it sent again, or a card fall
+    // back to an SMS the member does not need, and its budget touch given back.
     if (!entry || !entry.channel || entry.channel === 'IN_APP' || entry.attempts === 0) {
       unknown.push(index);
       continue;

@@ -226,14 +226,18 @@ async function sendChunk(
   if (!(await repos.outbox.renewLease(batch._id, holder, deps.rules.leaseMs))) return null;
   if ((await repos.outbox.apply([...attempts, ...settled])) < attempts.length + settled.length) return null;
   // A message an earlier attempt took a touch for, and that does not go now (consent withdrawn since, campaign
-  // archived…), never reached the member: the touch is given back.
+  // archived…), never reached the member as far as is known: the touch is given back.
+  const skippedAfterAttempt = decisions.flatMap((decision) =>
+    decision.kind === 'skip' && decision.entry.channel
+      ? [{ entry: decision.entry, channel: decision.entry.channel }]
+      : [],
+  );
   await Promise.all(
-    decisions.flatMap((decision) =>
-      decision.kind === 'skip' && takesTouch(decision.entry) && decision.entry.channel
-        ? [repos.contacts.giveBack(decision.entry.memberId, decision.entry._id, decision.entry.channel)]
-        : [],
+    skippedAfterAttempt.flatMap(({ entry, channel }) =>
+      takesTouch(entry) ? [repos.contacts.giveBack(entry.memberId, entry._id, channel)] : [],
     ),
   );
+  await reviveDelivered(repos, skippedAfterAttempt);
   const outcomes: EntryChange[] = [];
   // Messages whose touch goes back once recorded: dead-lettered, or held back by quiet hours begun since deciding.
   const givenBack: { entry: OutboxEntryDoc; channel: MessageChannel; dead: boolean }[] = [];
@@ -323,20 +327,21 @@ async function sendChunk(
 
 /**
  * A channel may answer that a message failed although it got through (an answer lost to a timeout), and the carrier's
- * delivery receipt may come in before this worker recorded the dead letter, too early to revive it. So once the dead
- * letters and their touches are written, any found delivered is revived and its touch put back: whichever of the two
- * sides sees the other's write does it (as for a FAILED receipt racing a DELIVERED one, receipts.ts).
+ * delivery receipt may come in before this worker recorded the dead letter (or the skip of its retry), too early to
+ * revive it. So once the given-up messages and their touches are written, any found delivered is recorded sent and its
+ * touch put back: whichever of the two sides sees the other's write does it (as for a FAILED receipt racing a
+ * DELIVERED one, receipts.ts).
  */
 async function reviveDelivered(
   repos: MessagesRepositories,
-  dead: readonly { entry: OutboxEntryDoc; channel: MessageChannel }[],
+  givenUp: readonly { entry: OutboxEntryDoc; channel: MessageChannel }[],
 ): Promise<void> {
-  if (dead.length === 0) return;
-  const channels = new Map(dead.map(({ entry, channel }) => [entry._id, channel]));
+  if (givenUp.length === 0) return;
+  const channels = new Map(givenUp.map(({ entry, channel }) => [entry._id, channel]));
   const delivered = (await repos.outbox.byIds([...channels.keys()])).filter((after) => after.deliveredAt);
   await Promise.all(
     delivered.map(async (after) => {
-      await repos.outbox.reviveDelivered(after._id);
+      await repos.outbox.reviveDelivered(after._id, after.deliveredAt!);
       if (takesTouch(after))
         await repos.contacts.restore(
           after.memberId,
