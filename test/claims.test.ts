@@ -9,8 +9,17 @@ import {
   claimIdOf,
   claimRequestId,
 } from '../subgraphs/engagement/src/benefits/domain/claiming';
+import { BankCalendar } from '@bank-hub/shared';
 import { insertBenefits, publishedBenefit } from './support/benefits';
-import { bearer, clientToken, errorCodes, graphql, type GraphQLResponse, callerOf } from './support/env';
+import {
+  bearer,
+  clientToken,
+  errorCodes,
+  graphql,
+  testConfig,
+  type GraphQLResponse,
+  callerOf,
+} from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 import { queriesDuring, servingIndex } from './support/indexes';
 import { storedState } from './support/stored';
@@ -203,7 +212,13 @@ describe('claimBenefit', () => {
     // What the known members' claims below change is checked on its own; everything else must stay as it was.
     const elsewhere = async () => {
       const state = await storedState(hub.connections);
-      for (const collection of ['benefits', 'claims', 'claim_counters', 'claim_requests'])
+      for (const collection of [
+        'benefits',
+        'claims',
+        'claim_counters',
+        'claim_reservations',
+        'claim_requests',
+      ])
         delete state[`engagement.${collection}`];
       return state;
     };
@@ -220,6 +235,7 @@ describe('claimBenefit', () => {
     expect(await repos.claims.model.countDocuments({ benefitId: 'B-NOBODY' })).toBe(2);
     // Nothing stored for the strangers: no counter, no answer kept for their keys.
     expect(await repos.claimCounters.model.countDocuments({ _id: /M999|nobody_at_all/ })).toBe(0);
+    expect(await repos.claimReservations.model.countDocuments({ _id: /M999|nobody_at_all/ })).toBe(0);
     expect(await repos.claimRequests.model.countDocuments({ _id: /nobody-key/ })).toBe(0);
     expect(await elsewhere()).toEqual(before);
   });
@@ -534,7 +550,7 @@ describe('a claim whose writer died halfway', () => {
       leaseUntil: new Date(Date.now() - 1_000),
       outcome: null,
     });
-    await repos.claimCounters.reserve('M|B-CRASH|M0009', 1, claimId, 100);
+    await repos.claimCounters.reserve('M|B-CRASH|M0009', 1, claimId);
     await repos.benefits.takeStock('B-CRASH', claimId);
   });
 
@@ -542,16 +558,167 @@ describe('a claim whose writer died halfway', () => {
     const retried = await claimAs('M0009', 'B-CRASH', 'crash-key-0001');
     expect(retried.data?.claimBenefit.id).toBe(claimId);
     expect(await remaining('B-CRASH')).toBe(9);
-    expect(await repos.claimCounters.find('M|B-CRASH|M0009')).toMatchObject({ count: 1, claims: [claimId] });
+    expect(await repos.claimCounters.find('M|B-CRASH|M0009')).toMatchObject({ count: 1, claims: [] });
     expect(await repos.claims.model.countDocuments({ benefitId: 'B-CRASH' })).toBe(1);
   });
 
   it('leaves a writer that wakes up after the retry nothing to change', async () => {
-    expect(await repos.claimCounters.reserve('M|B-CRASH|M0009', 1, claimId, 100)).toBe(true);
+    expect(await repos.claimCounters.reserve('M|B-CRASH|M0009', 1, claimId)).toBe(true);
     expect(await repos.benefits.takeStock('B-CRASH', claimId)).toBe(true);
     expect(await repos.claimRequests.answer(requestId, 'dead-writer', { claimId, refusal: null })).toBeNull();
     expect(await remaining('B-CRASH')).toBe(9);
     expect(await repos.claimCounters.find('M|B-CRASH|M0009')).toMatchObject({ count: 1 });
+  });
+});
+
+describe('claims whose writers died, retried after 1,000 other claims of the benefit', () => {
+  const BENEFIT = 'B-LATE';
+  const died = (member: string) => {
+    const requestId = claimRequestId(member, 'CLAIM', 'late-retry-key');
+    return { requestId, claimId: claimIdOf(requestId) };
+  };
+  // Took its item and stored its claim; took its item; counted the member and the day only. None answered.
+  const [stored, tookItem, countedOnly] = ['M0011', 'M0012', 'M0013'];
+  const today = () => `D|${BENEFIT}|${new BankCalendar(testConfig.BANK_TIME_ZONE).dayOf(new Date())}`;
+
+  beforeAll(async () => {
+    // 1,002 items: the two dead writers' that took one and 1,000 others', all taken before the retries come.
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit(BENEFIT, { stock: 1_002, perDayLimit: 10_000_000 }),
+    ]);
+    for (const member of [stored, tookItem, countedOnly]) {
+      const { requestId, claimId } = died(member);
+      await repos.claimRequests.model.create({
+        _id: requestId,
+        memberId: member,
+        source: 'CLAIM',
+        argumentsHash: argumentsHash({ benefitId: BENEFIT }),
+        benefitId: BENEFIT,
+        claimId,
+        pointsCost: 0,
+        createdAt: new Date(),
+        holder: 'dead-writer',
+        leaseUntil: new Date(Date.now() - 1_000),
+        outcome: null,
+      });
+      expect(await repos.claimCounters.reserve(`M|${BENEFIT}|${member}`, 1, claimId)).toBe(true);
+      expect(await repos.claimCounters.reserve(today(), 10_000_000, claimId)).toBe(true);
+      if (member !== countedOnly) expect(await repos.benefits.takeStock(BENEFIT, claimId)).toBe(true);
+    }
+    const claimDoc = await repos.claims.model.create({
+      _id: died(stored).claimId,
+      benefitId: BENEFIT,
+      memberId: stored,
+      source: 'CLAIM',
+      state: 'CLAIMED',
+      claimedAt: new Date(),
+      expiresAt: new Date(Date.now() + 86_400_000),
+      pointsPaid: 0,
+    });
+    expect(claimDoc._id).toBe(died(stored).claimId);
+    // 1,000 members claim the rest, 100 at a time.
+    for (let from = 0; from < 1_000; from += 100) {
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => claimAs(memberId(201 + from + i), BENEFIT, 'late-others-key')),
+      );
+      expect(responses.filter((response) => response.data?.claimBenefit)).toHaveLength(100);
+    }
+    expect(await remaining(BENEFIT)).toBe(0);
+  }, 180_000);
+
+  it('finishes the ones that hold an item without taking another, refuses the other, and counts each once', async () => {
+    const [first, second, third] = await Promise.all(
+      [stored, tookItem, countedOnly].map((member) => claimAs(member, BENEFIT, 'late-retry-key')),
+    );
+    expect(first!.data?.claimBenefit.id).toBe(died(stored).claimId);
+    expect(second!.data?.claimBenefit.id).toBe(died(tookItem).claimId);
+    // It never took an item, and the 1,000 took the rest.
+    expect(errorCodes(third!)).toEqual(['OUT_OF_STOCK']);
+    expect(await remaining(BENEFIT)).toBe(0);
+    expect(await repos.claims.model.countDocuments({ benefitId: BENEFIT })).toBe(1_002);
+    // The day counts exactly the claims made; the refused one's member count went back.
+    expect(await repos.claimCounters.find(today())).toMatchObject({
+      count: 1_002,
+      claims: [],
+      releasing: [],
+    });
+    expect(await repos.claimCounters.find(`M|${BENEFIT}|${stored}`)).toMatchObject({ count: 1 });
+    expect(await repos.claimCounters.find(`M|${BENEFIT}|${countedOnly}`)).toBeNull();
+    // Nothing grows with the claims on the contended documents: ids stay there only while a claim is in flight.
+    const [benefit] = await repos.benefits.findByIds([BENEFIT]);
+    expect(benefit!.recentClaims).toEqual([]);
+  });
+});
+
+describe('a claim counter, whose writer may die between its two writes', () => {
+  const counterId = 'D|B-COUNTER|2026-01-01';
+  const counter = () => repos.claimCounters.find(counterId);
+  const held = (claimId: string) => repos.claimReservations.holds(counterId, claimId);
+  /** What a writer that died right after changing the counter left: the change, and the claim's id with it. */
+  const diedAfterCounting = (claimId: string) =>
+    repos.claimCounters.model.updateOne(
+      { _id: counterId },
+      { $inc: { count: 1 }, $push: { claims: claimId } },
+      { upsert: true },
+    );
+
+  beforeEach(async () => {
+    await repos.claimCounters.model.deleteOne({ _id: counterId });
+    await repos.claimReservations.model.deleteMany({ _id: { $gt: `${counterId}|`, $lt: `${counterId}}` } });
+  });
+
+  it('counts a claim counted but not recorded once, when its retry reserves or releases it', async () => {
+    await repos.claimCounters.reserve(counterId, 10, 'CL-other');
+    await diedAfterCounting('CL-a');
+    expect(await repos.claimCounters.reserve(counterId, 2, 'CL-a')).toBe(true);
+    expect(await counter()).toMatchObject({ count: 2, claims: [] });
+    expect(await held('CL-a')).toBe(true);
+    await diedAfterCounting('CL-b');
+    await repos.claimCounters.release(counterId, 'CL-b');
+    expect(await counter()).toMatchObject({ count: 2, claims: [] });
+  });
+
+  it('finishes a release whose writer died after giving the count back, giving it back once', async () => {
+    await repos.claimCounters.reserve(counterId, 10, 'CL-other');
+    await repos.claimCounters.reserve(counterId, 10, 'CL-a');
+    await repos.claimCounters.model.updateOne(
+      { _id: counterId },
+      { $inc: { count: -1 }, $push: { releasing: 'CL-a' } },
+    );
+    await repos.claimCounters.release(counterId, 'CL-a');
+    expect(await counter()).toMatchObject({ count: 1, claims: [], releasing: [] });
+    expect(await held('CL-a')).toBe(false);
+    // Reserved again after such a release, it counts again, once.
+    await repos.claimCounters.reserve(counterId, 10, 'CL-b');
+    await repos.claimCounters.model.updateOne(
+      { _id: counterId },
+      { $inc: { count: -1 }, $push: { releasing: 'CL-b' } },
+    );
+    expect(await repos.claimCounters.reserve(counterId, 10, 'CL-b')).toBe(true);
+    expect(await repos.claimCounters.reserve(counterId, 10, 'CL-b')).toBe(true);
+    expect(await counter()).toMatchObject({ count: 2, claims: [], releasing: [] });
+    expect(await held('CL-b')).toBe(true);
+  });
+
+  it('reads the claim ids an earlier version kept as counted', async () => {
+    await repos.claimCounters.model.create({ _id: counterId, count: 2, claims: ['CL-old-1', 'CL-old-2'] });
+    expect(await repos.claimCounters.reserve(counterId, 3, 'CL-old-1')).toBe(true);
+    expect(await counter()).toMatchObject({ count: 2, claims: ['CL-old-2'] });
+    await repos.claimCounters.release(counterId, 'CL-old-2');
+    await repos.claimCounters.release(counterId, 'CL-old-1');
+    expect(await counter()).toBeNull();
+  });
+
+  it('takes one item of stock for a claim whose writer died before recording it', async () => {
+    await insertBenefits(hub.connections.engagement, [publishedBenefit('B-COUNTER', { stock: 2 })]);
+    await repos.benefits.model.updateOne(
+      { _id: 'B-COUNTER' },
+      { $inc: { remaining: -1 }, $push: { recentClaims: 'CL-a' } },
+    );
+    expect(await repos.benefits.takeStock('B-COUNTER', 'CL-a')).toBe(true);
+    expect(await repos.benefits.takeStock('B-COUNTER', 'CL-a')).toBe(true);
+    const [benefit] = await repos.benefits.findByIds(['B-COUNTER']);
+    expect(benefit).toMatchObject({ remaining: 1, recentClaims: [] });
   });
 });
 

@@ -485,7 +485,7 @@ describe('a redemption whose spend went through at members but whose answer was 
     await loseAnswerOf('M0963', 'never-retried', 'requests');
     await loseAnswerOf('M0964', 'never-retried');
     const died = claimIdOf(claimRequestId('M0964', 'POINTS', 'never-retried'));
-    expect(await engagement.claimCounters.reserve('M|B-MALL-ONE|M0964', 1, died, 1)).toBe(true);
+    expect(await engagement.claimCounters.reserve('M|B-MALL-ONE|M0964', 1, died)).toBe(true);
     expect((await Promise.all(['M0962', 'M0963', 'M0964'].map(balances))).map((b) => b.points)).toEqual([
       90, 100, 90,
     ]);
@@ -538,7 +538,7 @@ describe('a purchase whose writer died after reserving the member’s count, bef
         leaseUntil: new Date(Date.now() - 1_000),
         outcome: null,
       });
-      expect(await engagement.claimCounters.reserve(`M|B-MALL-ONE|${memberId}`, 1, claimId, 1)).toBe(true);
+      expect(await engagement.claimCounters.reserve(`M|B-MALL-ONE|${memberId}`, 1, claimId)).toBe(true);
     }
     await settle(new Date(Date.now() + ABANDONED_AFTER_MS + 60_000));
     expect([(await balances(rich!)).points, (await balances(poor!)).points]).toEqual([90, 0]);
@@ -550,6 +550,91 @@ describe('a purchase whose writer died after reserving the member’s count, bef
     ]);
     await setBalance(poor!, 10);
     expect((await redeemAs(poor!, 'B-MALL-ONE', 'after-top-up')).data?.redeemPoints).toBeTruthy();
+  });
+});
+
+describe('a purchase taken over after its product ended', () => {
+  const PRODUCT = 'B-MALL-ENDED';
+  const ended = new Date(Date.now() - 60_000);
+  const payment = (memberId: string) =>
+    pointsPayment(
+      graphMemberPoints(new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET)),
+      memberId,
+      `points mall: ${PRODUCT}`,
+      'test-ended',
+    );
+  /** A purchase asked while on sale whose writer died: before paying, or having paid (and noted it) — nothing more. */
+  async function diedWhileOnSale(memberId: string, key: string, paid: boolean) {
+    const requestId = claimRequestId(memberId, 'POINTS', key);
+    const claimId = claimIdOf(requestId);
+    await engagement.claimRequests.model.create({
+      _id: requestId,
+      memberId,
+      source: 'POINTS',
+      argumentsHash: argumentsHash({ benefitId: PRODUCT }),
+      benefitId: PRODUCT,
+      claimId,
+      pointsCost: 10,
+      createdAt: new Date(ended.getTime() - 120_000),
+      paidAt: paid ? new Date(ended.getTime() - 60_000) : null,
+      holder: 'dead-writer',
+      leaseUntil: new Date(ended.getTime() - 100_000),
+      outcome: null,
+    });
+    if (paid) await payment(memberId).pay(claimId, 10);
+    return claimId;
+  }
+  const ledgerKinds = async (memberId: string) =>
+    (await members.ledger.newestFor(memberId, 10)).map((entry) => entry.kind);
+
+  beforeAll(() =>
+    insertBenefits(hub.connections.engagement, [
+      publishedBenefit(PRODUCT, { kind: 'POINTS_PRODUCT', pointsCost: 10, endsAt: ended }),
+    ]),
+  );
+
+  it('is cancelled when it had not paid: its retry buys nothing and leaves the balance as it was', async () => {
+    const memberId = 'M0985';
+    await setBalance(memberId, 100);
+    await diedWhileOnSale(memberId, 'ended-unpaid', false);
+    for (const attempt of [1, 2]) {
+      const retried = await redeemAs(memberId, PRODUCT, 'ended-unpaid');
+      expect({ attempt, codes: errorCodes(retried) }).toEqual({ attempt, codes: ['BENEFIT_NOT_AVAILABLE'] });
+    }
+    expect((await balances(memberId)).points).toBe(100);
+    expect(await engagement.claims.model.countDocuments({ memberId, benefitId: PRODUCT })).toBe(0);
+    expect(await engagement.claimCounters.find(`M|${PRODUCT}|${memberId}`)).toBeNull();
+    // Whether the dead writer's spend went through nobody can tell: spent under its key, then given back.
+    expect(await ledgerKinds(memberId)).toEqual(['REFUND', 'SPEND']);
+  });
+
+  it('is honoured when it had paid while on sale: its retry gets the item, paying nothing more', async () => {
+    const memberId = 'M0986';
+    await setBalance(memberId, 100);
+    const claimId = await diedWhileOnSale(memberId, 'ended-paid', true);
+    const stock = async () => (await engagement.benefits.findByIds([PRODUCT]))[0]!.remaining;
+    const before = await stock();
+    const retried = await redeemAs(memberId, PRODUCT, 'ended-paid');
+    expect(retried.data?.redeemPoints).toMatchObject({ id: claimId, memberId, source: 'POINTS' });
+    expect((await balances(memberId)).points).toBe(90);
+    expect(await ledgerKinds(memberId)).toEqual(['SPEND']);
+    expect(await stock()).toBe(before - 1);
+  });
+
+  it('is settled by the background pass the same way: the unpaid one cancelled, the paid one bought', async () => {
+    const [unpaid, paid] = ['M0987', 'M0988'];
+    await Promise.all([unpaid, paid].map((memberId) => setBalance(memberId, 100)));
+    // The unpaid one got as far as counting the member, which the pass would otherwise finish by paying now.
+    const unpaidClaim = await diedWhileOnSale(unpaid, 'ended-settled', false);
+    expect(await engagement.claimCounters.reserve(`M|${PRODUCT}|${unpaid}`, 1, unpaidClaim)).toBe(true);
+    const paidClaim = await diedWhileOnSale(paid, 'ended-settled', true);
+    await settleAt(new Date(Date.now() + ABANDONED_AFTER_MS + 60_000), 'test-settle-ended');
+    expect([(await balances(unpaid)).points, (await balances(paid)).points]).toEqual([100, 90]);
+    expect(await engagement.claims.model.countDocuments({ _id: unpaidClaim })).toBe(0);
+    expect(await engagement.claims.model.countDocuments({ _id: paidClaim })).toBe(1);
+    expect(await engagement.claimCounters.find(`M|${PRODUCT}|${unpaid}`)).toBeNull();
+    expect(errorCodes(await redeemAs(unpaid, PRODUCT, 'ended-settled'))).toEqual(['BENEFIT_NOT_AVAILABLE']);
+    expect((await redeemAs(paid, PRODUCT, 'ended-settled')).data?.redeemPoints.id).toBe(paidClaim);
   });
 });
 
@@ -751,7 +836,7 @@ describe('rewards for tasks and referrals', () => {
       );
     const today = calendar.dayOf(new Date());
     // Another member took today's one.
-    expect(await engagement.claimCounters.reserve(`D|B-TASK-DAILY|${today}`, 1, 'CL-someone-else', 10)).toBe(
+    expect(await engagement.claimCounters.reserve(`D|B-TASK-DAILY|${today}`, 1, 'CL-someone-else')).toBe(
       true,
     );
     await expect(grant()).rejects.toMatchObject({

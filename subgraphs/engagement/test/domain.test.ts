@@ -20,6 +20,7 @@ import {
   availabilityRefusal,
   claimIdOf,
   claimRequestId,
+  endedRefusal,
   expiryOf,
   limitsOf,
   pointsCostRefusal,
@@ -54,6 +55,19 @@ describe('availabilityRefusal', () => {
     [{ remaining: 0 }, 'OUT_OF_STOCK'],
   ])('%j → %s', (overrides, code) => {
     expect(availabilityRefusal(benefit(overrides), NOW)?.code ?? null).toBe(code);
+  });
+});
+
+describe('endedRefusal: what a claim taken over late re-checks', () => {
+  it.each([
+    [{}, null],
+    [{ endsAt: NOW }, 'BENEFIT_NOT_AVAILABLE'],
+    [{ endsAt: new Date(NOW.getTime() + 1) }, null],
+    // Only the end: stock a claim may hold already, or a window it was asked in, are not its to judge.
+    [{ remaining: 0 }, null],
+    [{ status: 'ARCHIVED' as const }, null],
+  ])('%j → %s', (overrides, code) => {
+    expect(endedRefusal(benefit(overrides), NOW)?.code ?? null).toBe(code);
   });
 });
 

@@ -2,7 +2,8 @@
 // take over from a writer that died halfway) and keeps the first answer, claim or refusal, for every repeat. The claim
 // then reserves, each with one conditional update that carries the claim's id — the member's count (cheap, nobody
 // else contends), the day's count, and last the contended stock — and gives back what it reserved when a later step
-// refuses. Carrying the id makes every step safe to repeat, so a retry finishes a claim without taking twice.
+// refuses. Carrying the id, and recording each place taken under it (see ClaimCounterRepository), makes every step safe
+// to repeat, so a retry finishes a claim without taking twice, however many claims came since.
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
@@ -22,6 +23,7 @@ import {
   availabilityRefusal,
   claimIdOf,
   claimRequestId,
+  endedRefusal,
   expiryOf,
   hasAudience,
   limitsOf,
@@ -143,7 +145,7 @@ export async function claim(
       mustCostAsAgreed(pointsCost, command);
       const claimId = claimIdOf(requestId);
       const now = new Date();
-      const refusal = await refusalBeforeReserving(repos, calendar, benefit, command, claimId, now);
+      const refusal = await refusalBeforeReserving(repos, calendar, benefit, command, now);
       if (refusal?.retryAt && command.retriesLater) throw notYet(refusal, refusal.retryAt);
       const request: ClaimRequestDoc = {
         _id: requestId,
@@ -154,6 +156,7 @@ export async function claim(
         claimId,
         pointsCost,
         createdAt: now,
+        paidAt: null,
         ...newLease(),
         // A refusal decided here is the key's answer from the start: only a request that passed these checks is
         // ever taken over, and its retry goes on from where the first writer stopped.
@@ -202,14 +205,13 @@ async function refusalBeforeReserving(
   calendar: BankCalendar,
   benefit: BenefitDoc,
   command: ClaimCommand,
-  claimId: string,
   now: Date,
 ): Promise<ClaimRefusal | null> {
   const unavailable = availabilityRefusal(benefit, now);
   if (unavailable) return unavailable;
   for (const { counterId, limit, refusal } of limitsOf(benefit, command.memberId, now, calendar)) {
     const counter = await repos.claimCounters.find(counterId);
-    if (counter && counter.count >= limit && !counter.claims.includes(claimId)) return refusal;
+    if (counter && counter.count >= limit) return refusal;
   }
   if (!command.claimant) return null;
   if (!hasAudience(benefit)) {
@@ -221,7 +223,9 @@ async function refusalBeforeReserving(
 
 /**
  * Runs a held request that passed the checks to its answer: pay (when buying), reserve, store the claim; or refuse.
- * `fresh`: the request was stored just now, so nothing was paid for it yet.
+ * `fresh`: the request was stored just now, so nothing was paid for it yet. One taken over after its benefit ended is
+ * finished only if it was settled while on sale — its claim stored, or its price paid (`paidAt`) — and cancelled
+ * otherwise: nothing is bought, nor paid for, after the end.
  */
 async function proceed(
   repos: BenefitRepositories,
@@ -232,7 +236,12 @@ async function proceed(
   fresh = false,
 ): Promise<ClaimDoc> {
   const { payment } = command;
-  if (payment) {
+  if (!fresh) {
+    const ended = endedRefusal(benefit, new Date());
+    if (ended && !request.paidAt && (await repos.claims.findByIds([request.claimId])).length === 0)
+      return answer(repos, await cancel(repos, calendar, request, benefit, ended, payment), payment);
+  }
+  if (payment && !request.paidAt) {
     const [perMember] = limitsOf(benefit, command.memberId, request.createdAt, calendar);
     // A new purchase reserves the member's count before paying: of a member's concurrent purchases past the limit,
     // the others are refused for that, paying nothing — not INSUFFICIENT_POINTS for points one bound to be refused
@@ -240,12 +249,7 @@ async function proceed(
     if (
       fresh &&
       perMember &&
-      !(await repos.claimCounters.reserve(
-        perMember.counterId,
-        perMember.limit,
-        request.claimId,
-        perMember.kept,
-      ))
+      !(await repos.claimCounters.reserve(perMember.counterId, perMember.limit, request.claimId))
     )
       return refuse(repos, request, perMember.refusal, payment, false);
     try {
@@ -272,6 +276,7 @@ async function proceed(
       await repos.claimRequests.endLease(request._id, request.holder);
       throw error;
     }
+    await repos.claimRequests.notePaid(request._id, request.holder, new Date());
   }
   const refusal = await reserve(
     repos,
@@ -326,8 +331,8 @@ async function reserve(
   const reserved: string[] = [];
   const giveBack = () =>
     Promise.all(reserved.map((counterId) => repos.claimCounters.release(counterId, claimId)));
-  for (const { counterId, limit, kept, refusal } of limitsOf(benefit, memberId, claimedAt, calendar)) {
-    if (!(await repos.claimCounters.reserve(counterId, limit, claimId, kept))) {
+  for (const { counterId, limit, refusal } of limitsOf(benefit, memberId, claimedAt, calendar)) {
+    if (!(await repos.claimCounters.reserve(counterId, limit, claimId))) {
       await giveBack();
       return refusal;
     }
@@ -434,11 +439,10 @@ export async function settlePurchases(
 }
 
 /**
- * A held purchase nobody finished. One whose writer got as far as reserving (it paid, or it died between reserving the
- * member's count and paying) is finished as a retry would finish it, paying under its key once. Any other is
- * cancelled: paying again under its own key spends nothing when the first payment went through and spends now when it
- * did not, so the refund after it leaves the balance as it was either way; a retry of the key is answered with the
- * cancellation from then on.
+ * A held purchase nobody finished. One whose writer got as far as paying or reserving (it died between reserving the
+ * member's count and paying) is finished as a retry would finish it, paying under its key once (see proceed for one
+ * whose benefit ended since). Any other is cancelled (see cancel); a retry of the key is answered with the cancellation
+ * from then on.
  */
 async function settleAbandoned(
   repos: BenefitRepositories,
@@ -452,8 +456,8 @@ async function settleAbandoned(
     repos.claims.findByIds([request.claimId]),
   ]);
   const [perMember] = benefit ? limitsOf(benefit, request.memberId, request.createdAt, calendar) : [];
-  const reserved = perMember && (await repos.claimCounters.find(perMember.counterId));
-  if (claimed || reserved?.claims.includes(request.claimId)) {
+  const reserved = perMember && (await repos.claimCounters.holds(perMember.counterId, request.claimId));
+  if (claimed || request.paidAt || reserved) {
     if (!benefit) throw new Error(`benefit ${benefitId} of claim ${request.claimId} is missing`);
     const command: ClaimCommand = {
       memberId: request.memberId,
@@ -473,22 +477,53 @@ async function settleAbandoned(
     });
     return;
   }
-  try {
-    await payment.pay(request.claimId, request.pointsCost);
-  } catch (error) {
-    if (!refusedSpend(error)) throw error;
-    // Refused now, so nothing was ever spent under this key: nothing to give back.
-    await repos.claimRequests.answer(request._id, request.holder, {
-      claimId: null,
-      refusal: { ...CANCELLED, refund: null },
-    });
-    return;
+  await refundIfDue(
+    repos,
+    await cancel(repos, calendar, request, benefit ?? null, CANCELLED, payment),
+    payment,
+  );
+}
+
+/**
+ * Answers a held request with `refusal`, cancelling it: what it reserved goes back, and a purchase pays under its key
+ * — nothing more when an earlier payment went through, now when none did — so that the refund noted due with the
+ * answer leaves the balance as it was either way. The request as answered, by this writer or one before it.
+ */
+async function cancel(
+  repos: BenefitRepositories,
+  calendar: BankCalendar,
+  request: ClaimRequestDoc,
+  benefit: BenefitDoc | null,
+  refusal: ClaimRefusal,
+  payment: Payment | null,
+): Promise<ClaimRequestDoc> {
+  const limits = benefit ? limitsOf(benefit, request.memberId, request.createdAt, calendar) : [];
+  await Promise.all(limits.map(({ counterId }) => repos.claimCounters.release(counterId, request.claimId)));
+  let refund: 'DUE' | null = null;
+  if (payment) {
+    try {
+      await payment.pay(request.claimId, request.pointsCost);
+      refund = 'DUE';
+    } catch (error) {
+      // Refused now, so nothing was ever spent under this key: nothing to give back.
+      if (!refusedSpend(error)) throw error;
+    }
   }
   const answered = await repos.claimRequests.answer(request._id, request.holder, {
     claimId: null,
-    refusal: { ...CANCELLED, refund: 'DUE' },
+    refusal: recorded(refusal, refund),
   });
-  if (!answered) return;
+  return answered ?? (await repos.claimRequests.find(request._id))!;
+}
+
+/** Gives back the points a refused request paid while the refund is due (members answers a repeat with the first). */
+async function refundIfDue(
+  repos: BenefitRepositories,
+  request: ClaimRequestDoc,
+  payment: Payment | null,
+): Promise<void> {
+  if (request.outcome?.refusal?.refund !== 'DUE') return;
+  if (!payment) throw new Error(`claim request ${request._id} owes a refund nobody can pay`);
   await payment.refund(request.claimId, request.pointsCost);
   await repos.claimRequests.refunded(request._id);
 }
@@ -506,10 +541,6 @@ async function answer(
     if (!stored) throw new Error(`claim ${outcome.claimId} of request ${request._id} is missing`);
     return stored;
   }
-  if (outcome.refusal.refund === 'DUE') {
-    if (!payment) throw new Error(`claim request ${request._id} owes a refund nobody can pay`);
-    await payment.refund(request.claimId, request.pointsCost);
-    await repos.claimRequests.refunded(request._id);
-  }
+  await refundIfDue(repos, request, payment);
   throw hubError(outcome.refusal.code as ErrorCode, outcome.refusal.message);
 }

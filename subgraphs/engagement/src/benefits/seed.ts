@@ -140,6 +140,7 @@ export async function seedBenefits(
       repos.claims.model.deleteMany({}),
       repos.claimRequests.model.deleteMany({}),
       repos.claimCounters.model.deleteMany({}),
+      repos.claimReservations.model.deleteMany({}),
     ]);
   }
   await repos.benefits.model.insertMany(BENEFITS);

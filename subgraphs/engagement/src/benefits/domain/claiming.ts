@@ -4,7 +4,6 @@ import { ErrorCode, addDays, type BankCalendar } from '@bank-hub/shared';
 import { evaluate, profileOfMember, type MemberAttributes } from '@bank-hub/targeting';
 import type { BenefitDoc } from '../models/benefit';
 import type { ClaimSource } from '../models/claim';
-import { LIMITS } from './validation';
 
 /** Why a claim is refused: a stable code, and a message for people. */
 export interface ClaimRefusal {
@@ -52,14 +51,20 @@ export function availabilityRefusal(benefit: BenefitDoc, now: Date): ClaimRefusa
       message: `benefit ${benefit._id} may be claimed from ${benefit.startsAt.toISOString()}`,
       retryAt: benefit.startsAt,
     };
-  if (now >= benefit.endsAt)
-    return {
-      code: ErrorCode.BENEFIT_NOT_AVAILABLE,
-      message: `benefit ${benefit._id} could be claimed until ${benefit.endsAt.toISOString()}`,
-    };
+  const ended = endedRefusal(benefit, now);
+  if (ended) return ended;
   // A hint read with the benefit: the conditional update on the stock decides, this only spares the counters.
   if (benefit.remaining <= 0) return outOfStock(benefit._id);
   return null;
+}
+
+/** A benefit whose window has closed by `now`: nothing is claimed (or bought) from then on. */
+export function endedRefusal(benefit: BenefitDoc, now: Date): ClaimRefusal | null {
+  if (now < benefit.endsAt) return null;
+  return {
+    code: ErrorCode.BENEFIT_NOT_AVAILABLE,
+    message: `benefit ${benefit._id} could be claimed until ${benefit.endsAt.toISOString()}`,
+  };
 }
 
 /**
@@ -79,16 +84,12 @@ export const outOfStock = (benefitId: string): ClaimRefusal => ({
   message: `benefit ${benefitId} is out of stock`,
 });
 
-/** A counter that bounds claims: its id, its limit, how many claim ids it remembers, and the refusal at the limit. */
+/** A counter that bounds claims: its id, its limit and the refusal at the limit. */
 export interface ClaimLimit {
   counterId: string;
   limit: number;
-  kept: number;
   refusal: ClaimRefusal;
 }
-
-/** Claim ids a day's counter remembers; a retry comes within its lease, long before this many other claims. */
-const DAY_CLAIMS_KEPT = 1_000;
 
 /**
  * The limits a claim must fit, cheapest first: the member's own count (nobody else contends for it), then the count of
@@ -103,7 +104,6 @@ export function limitsOf(
   const perMember: ClaimLimit = {
     counterId: `M|${benefit._id}|${memberId}`,
     limit: benefit.perMemberLimit,
-    kept: LIMITS.perMemberLimit,
     refusal: {
       code: ErrorCode.CLAIM_LIMIT_REACHED,
       message: `benefit ${benefit._id} may be claimed ${benefit.perMemberLimit} time(s) per member`,
@@ -116,7 +116,6 @@ export function limitsOf(
     {
       counterId: `D|${benefit._id}|${day}`,
       limit: benefit.perDayLimit,
-      kept: DAY_CLAIMS_KEPT,
       refusal: {
         code: ErrorCode.DAILY_LIMIT_REACHED,
         message: `benefit ${benefit._id} may be claimed ${benefit.perDayLimit} time(s) a day; ${day} is full`,

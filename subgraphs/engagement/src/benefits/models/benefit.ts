@@ -4,6 +4,7 @@
 import { Schema, type Model } from 'mongoose';
 import type { Rule } from '@bank-hub/targeting';
 import { workflowCriteria, type Revisable, type WorkflowFilter } from '@bank-hub/shared';
+import type { ClaimReservationRepository } from './claim-reservation';
 
 export type BenefitKind = 'COUPON' | 'FEE_DISCOUNT' | 'RATE_BONUS' | 'CASH_BACK' | 'POINTS_PRODUCT';
 
@@ -33,15 +34,13 @@ export interface BenefitDoc extends BenefitFields, Revisable<BenefitFields> {
   /** Claims still available. */
   remaining: number;
   /**
-   * Ids of the latest claims that took stock (at most RECENT_CLAIMS_KEPT): how a retry of a claim whose writer died
-   * tells that its stock was already taken, so it never takes two.
+   * Claims that took stock whose reservation is not recorded yet (see takeStock), and ids earlier versions kept of
+   * their latest claims, read the same way: how a retry of a claim whose writer died tells that its stock was already
+   * taken, so it never takes two.
    */
   recentClaims: string[];
   createdAt: Date;
 }
-
-/** How many claim ids a benefit keeps; a retry comes within its lease (seconds), long before this many others. */
-export const RECENT_CLAIMS_KEPT = 1_000;
 
 /** What the stock fields are called: an operator's replace never writes them. */
 type StockField = 'remaining' | 'recentClaims';
@@ -79,8 +78,14 @@ export const benefitSchema = new Schema<BenefitDoc>(
 benefitSchema.index({ status: 1, createdAt: -1 });
 benefitSchema.index({ levelCodes: 1 });
 
+/** The id of a benefit's stock among the counts claims hold a place in (see ClaimReservationRepository). */
+const stockId = (benefitId: string) => `S|${benefitId}`;
+
 export class BenefitRepository {
-  constructor(readonly model: Model<BenefitDoc>) {}
+  constructor(
+    readonly model: Model<BenefitDoc>,
+    private readonly reservations: ClaimReservationRepository,
+  ) {}
 
   findByIds(ids: readonly string[]): Promise<BenefitDoc[]> {
     return this.model
@@ -134,17 +139,27 @@ export class BenefitRepository {
 
   /**
    * Takes one item of stock for a claim, unless none remains. True when the claim holds an item now, also when a
-   * writer of the same claim took it before.
+   * writer of the same claim took it before. Written as a counter's reservation is (ClaimCounterRepository.reserve):
+   * the stock notes the claim's id with the item it takes until the claim's reservation is recorded.
    */
   async takeStock(benefitId: string, claimId: string): Promise<boolean> {
+    const countId = stockId(benefitId);
+    if (await this.reservations.holds(countId, claimId)) {
+      // Recorded by a writer that died before its id left the stock.
+      await this.model.updateOne(
+        { _id: benefitId, recentClaims: claimId },
+        { $pull: { recentClaims: claimId } },
+      );
+      return true;
+    }
     const taken = await this.model.updateOne(
       { _id: benefitId, remaining: { $gt: 0 }, recentClaims: { $ne: claimId } },
-      {
-        $inc: { remaining: -1 },
-        $push: { recentClaims: { $each: [claimId], $slice: -RECENT_CLAIMS_KEPT } },
-      },
+      { $inc: { remaining: -1 }, $push: { recentClaims: claimId } },
     );
-    if (taken.modifiedCount > 0) return true;
-    return (await this.model.exists({ _id: benefitId, recentClaims: claimId })) !== null;
+    if (taken.modifiedCount === 0 && !(await this.model.exists({ _id: benefitId, recentClaims: claimId })))
+      return false;
+    await this.reservations.hold(countId, claimId);
+    await this.model.updateOne({ _id: benefitId }, { $pull: { recentClaims: claimId } });
+    return true;
   }
 }

@@ -27,6 +27,12 @@ export interface ClaimRequestDoc {
   pointsCost: number;
   /** When the first writer started: the claim's time, whoever finishes it. */
   createdAt: Date;
+  /**
+   * When a writer saw its payment go through (redeemPoints): a purchase paid while on sale, which a writer taking it
+   * over after the benefit ended still finishes. Null until then and for claims nobody pays for; absent on requests
+   * stored before it was kept.
+   */
+  paidAt?: Date | null;
   /** The writer working on it now, while `leaseUntil` has not passed. */
   holder: string;
   leaseUntil: Date;
@@ -49,6 +55,7 @@ export const claimRequestSchema = new Schema<ClaimRequestDoc>(
     claimId: { type: String, required: true },
     pointsCost: { type: Number, required: true },
     createdAt: { type: Date, required: true },
+    paidAt: { type: Date, default: null },
     holder: { type: String, required: true },
     leaseUntil: { type: Date, required: true },
     outcome: { type: Schema.Types.Mixed, default: null },
@@ -106,6 +113,11 @@ export class ClaimRequestRepository {
       )
       .lean<ClaimRequestDoc>()
       .exec();
+  }
+
+  /** Notes that the holder's payment for the request went through, at `now`. */
+  async notePaid(id: string, holder: string, now: Date): Promise<void> {
+    await this.model.updateOne({ _id: id, holder, outcome: null, paidAt: null }, { $set: { paidAt: now } });
   }
 
   /**
