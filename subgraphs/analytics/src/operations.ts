@@ -1,11 +1,13 @@
 // What operators change in analytics, each checked, done, and recorded in the audit log with who and which request:
-// the tracking plan, runs of the lifecycle job, training, publishing and activating models.
+// the tracking plan, runs of the lifecycle job, training (the creative bandit, the send-time model), publishing and
+// activating models.
 import { ErrorCode, Scope, badInput, checked, hubError, notFound, requireScope } from '@bank-hub/shared';
 import { publishAuthored } from './authored-models';
 import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
 import type { AnalyticsContext } from './context';
 import { checkTrackedEvent } from './domain/plan';
 import type { TrackedEventInput } from './generated/resolvers';
+import { trainSendTime } from './send-time-job';
 
 /** How far before today `runLifecycleJob(asOf)` may compute. */
 const AS_OF_LIMIT_MS = 90 * 86_400_000;
@@ -67,6 +69,22 @@ export async function retrainCreativeBandit(ctx: AnalyticsContext) {
   await ctx.repos.audit.record({
     actor: operator,
     action: 'retrainCreativeBandit',
+    targetType: 'MODEL',
+    targetId: version._id,
+    before: null,
+    after: { version: version.version, metrics: version.metrics, active: head.active, shadow: head.shadow },
+    requestId: ctx.requestId,
+  });
+  return version;
+}
+
+/** Trains the send-time model now (as its job does); CONFLICT while another training of it is under way. */
+export async function retrainSendTime(ctx: AnalyticsContext) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  const { version, head } = await trainSendTime(ctx.repos, ctx.calendar, operator, ctx.now);
+  await ctx.repos.audit.record({
+    actor: operator,
+    action: 'retrainSendTime',
     targetType: 'MODEL',
     targetId: version._id,
     before: null,

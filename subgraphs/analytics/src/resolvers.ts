@@ -33,9 +33,11 @@ import {
   modelVersion,
   publishModelVersion,
   retrainCreativeBandit,
+  retrainSendTime,
   runLifecycle,
 } from './operations';
 import { scoresFor } from './scores';
+import { bestSendHours } from './send-time';
 
 const MAX_DAYS = 90;
 
@@ -122,6 +124,7 @@ export const resolvers: Resolvers = {
       );
     },
     purchasesInWindows: (_parent, { windows }, ctx) => purchasesInWindows(ctx, windows),
+    bestSendHours: (_parent, { memberIds }, ctx) => bestSendHours(ctx, memberIds),
   },
 
   Mutation: {
@@ -132,6 +135,7 @@ export const resolvers: Resolvers = {
     defineTrackedEvent: (_parent, { input }, ctx) => defineTrackedEvent(ctx, input),
     runLifecycleJob: (_parent, { asOf }, ctx) => runLifecycle(ctx, asOf),
     retrainCreativeBandit: (_parent, _args, ctx) => retrainCreativeBandit(ctx),
+    retrainSendTime: (_parent, _args, ctx) => retrainSendTime(ctx),
     activateModelVersion: (_parent, { name, version, pin }, ctx) =>
       activateModelVersion(ctx, name, version, pin ?? true),
     publishModelVersion: (_parent, { name, parameters }, ctx) => publishModelVersion(ctx, name, parameters),

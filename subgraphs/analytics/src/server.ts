@@ -1,6 +1,6 @@
 // Builds the analytics subgraph server on a database connection: the event sink with its rollup writer, the per-device
 // and per-member rate limits, and the background jobs (rebuilding ended days' rollups, the lifecycle job, training the
-// creative bandit, measuring topics' heat); all of them stop with the server.
+// creative bandit and the send-time model, measuring topics' heat); all of them stop with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   BankCalendar,
@@ -24,6 +24,7 @@ import { ensureRecordedProperties } from './seed';
 import { rebuildRecentDays } from './rollup-job';
 import { runTopicHeatJob } from './topic-heat-job';
 import { loadActiveBandit } from './scores';
+import { trainSendTimeOnSchedule } from './send-time-job';
 import { MongoEventSink, RollupWriter } from './sink';
 
 export const analyticsTypeDefs = readSubgraphSchema(__dirname);
@@ -80,6 +81,20 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
         if (await trainOnSchedule(repos, calendar, SERVICE_IDENTITY.subject!, interval, new Date()))
           bandit.invalidate();
       },
+      logger,
+      FIRST_RUN_DELAY_MS,
+    ),
+    scheduleJob(
+      'send-time',
+      config.MODEL_TRAINING_INTERVAL_MS,
+      () =>
+        trainSendTimeOnSchedule(
+          repos,
+          calendar,
+          SERVICE_IDENTITY.subject!,
+          config.MODEL_TRAINING_INTERVAL_MS,
+          new Date(),
+        ),
       logger,
       FIRST_RUN_DELAY_MS,
     ),

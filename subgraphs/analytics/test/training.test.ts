@@ -1,11 +1,12 @@
-// Training the creative bandit on a real MongoDB-wire server: what a creative's posterior counts as trials and
-// successes, from members' events as stored.
+// Training the creative bandit and the send-time model on a real MongoDB-wire server: what a creative's posterior
+// counts as trials and successes, and what a member's hours count, from members' events as stored.
 import { BankCalendar } from '@bank-hub/shared';
 import { dropAndClose, testConfig, testDatabase } from '../../../test/support/env';
 import { trainCreativeBandit } from '../src/bandit-job';
 import type { Posterior } from '../src/domain/bandit';
 import { openRepositories } from '../src/models';
 import type { EventDoc } from '../src/models/event';
+import { sendTimeParametersOf, trainSendTime } from '../src/send-time-job';
 
 const calendar = new BankCalendar(testConfig.BANK_TIME_ZONE);
 
@@ -48,6 +49,57 @@ it('counts a click only on a day its member saw the creative: clicks from member
       { creativeId: 'CR-pushed', alpha: 2, beta: 21 },
       { creativeId: 'CR-quiet', alpha: 3, beta: 19 },
     ]);
+  } finally {
+    await dropAndClose(connection);
+  }
+});
+
+it('trains the send-time model from what messages recorded, member by member, keeping only the last training’s members', async () => {
+  const connection = await testDatabase('send-time-training');
+  try {
+    const repos = await openRepositories(connection);
+    const shanghai = new BankCalendar('Asia/Shanghai');
+    const now = new Date('2026-12-01T01:00:00Z');
+    let n = 0;
+    const open = (memberId: string, at: string, recordedBy: string | null = 'svc.messages'): EventDoc => ({
+      _id: `send-time:${++n}`,
+      name: n % 2 ? 'message_open' : 'message_click',
+      memberId,
+      deviceId: recordedBy ?? 'device-1',
+      ...(recordedBy ? { recordedBy } : {}),
+      channel: 'APP',
+      occurredAt: new Date(at),
+      receivedAt: now,
+      day: shanghai.dayOf(new Date(at)),
+      properties: { messageId: `m-${n}` },
+    });
+    await repos.events.insertNew([
+      // 20:xx in Shanghai on three days; a member's app saying the same at 07:00 counts for nothing.
+      ...['2026-11-20', '2026-11-21', '2026-11-22'].map((day) => open('M-evening', `${day}T12:10:00Z`)),
+      ...Array.from({ length: 5 }, (_, i) => open('M-evening', `2026-11-23T23:0${i}:00Z`, null)),
+      open('M-once', '2026-11-24T00:30:00Z'),
+      // Older than the 90 days.
+      open('M-old', '2026-08-01T12:00:00Z'),
+    ]);
+    await repos.sendTimes.writePage([
+      { _id: 'M-gone', hours: Array(24).fill(1), run: 'earlier', trainedAt: now },
+    ]);
+
+    const { version } = await trainSendTime(repos, shanghai, 'svc.analytics', now);
+    const parameters = sendTimeParametersOf(version);
+    expect(parameters).toMatchObject({ windowDays: 90, priorOpens: 5, minOpens: 3 });
+    expect(parameters.population[20]).toBe(3);
+    expect(parameters.population[8]).toBe(1);
+    expect(version.metrics).toEqual({ members: 2, personal: 1, opens: 4 });
+    const stored = await repos.sendTimes.byIds(['M-evening', 'M-once', 'M-old', 'M-gone']);
+    expect(stored.map((doc) => doc._id).sort()).toEqual(['M-evening', 'M-once']);
+
+    // Another training while this one's lease is held is refused, and writes nothing.
+    await repos.leases.acquire('send-time:run', 'another', 60_000, new Date());
+    await expect(trainSendTime(repos, shanghai, 'svc.analytics', now)).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
+    expect((await repos.models.head('send-time'))?.latest).toBe(1);
   } finally {
     await dropAndClose(connection);
   }

@@ -4,6 +4,7 @@
 import { BankCalendar, ErrorCode, InputProblem } from '@bank-hub/shared';
 import { checkCampaignInput, type CampaignInput } from '../src/campaigns/domain/validation';
 import {
+  bestHourDue,
   countsEvent,
   dueOccurrence,
   isExhausted,
@@ -647,6 +648,82 @@ describe('planning one member', () => {
       to: null,
     });
   });
+
+  it('is due at the instant it is sent at, where quiet hours still hold it back', () => {
+    const evening = new Date('2026-11-26T12:00:00Z');
+    expect(planEntry(context, member, evening)).toMatchObject({
+      state: 'PENDING',
+      reason: null,
+      dueAt: evening,
+    });
+    // 22:00 in Shanghai: deferred to 08:00, or skipped.
+    const late = new Date('2026-11-26T14:00:00Z');
+    expect(planEntry(context, member, late)).toMatchObject({
+      state: 'PENDING',
+      reason: 'QUIET_HOURS',
+      dueAt: new Date('2026-11-27T00:00:00Z'),
+    });
+    const skip = {
+      ...context,
+      campaign: { ...campaign, quietHours: { ...campaign.quietHours, policy: 'SKIP' as const } },
+    };
+    expect(planEntry(skip, member, late)).toMatchObject({ state: 'SKIPPED', reason: 'QUIET_HOURS' });
+    expect(planEntry(context, member, context.expiresAt)).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'EXPIRED',
+    });
+  });
+});
+
+describe('a message at the member’s best hour', () => {
+  const shanghai = new BankCalendar('Asia/Shanghai');
+  // 09:00 in Shanghai (UTC+8) on 26 November.
+  const plannedAt = new Date('2026-11-26T01:00:00Z');
+  const due = (hour: number, options: Partial<Parameters<typeof bestHourDue>[0]> = {}) =>
+    bestHourDue({ plannedAt, from: plannedAt, hour, withinHours: 24, before: null, ...options }, shanghai);
+
+  it.each([
+    [20, '2026-11-26T12:00:00.000Z'], // 20:00 that evening in Shanghai, not 20:00 UTC
+    [9, '2026-11-26T01:00:00.000Z'], // the planned hour itself: at once
+    [8, '2026-11-27T00:00:00.000Z'], // the hour before: the next morning, across midnight
+    [2, '2026-11-26T18:00:00.000Z'], // 02:00 after midnight in Shanghai
+  ])('goes at the first instant of hour %i on the bank’s clock', (hour, at) => {
+    expect(due(hour).toISOString()).toBe(at);
+  });
+
+  it('stays at the planned time when the hour is not within the window, the expiry or the end', () => {
+    expect(due(20, { withinHours: 2 })).toEqual(plannedAt);
+    expect(due(10, { withinHours: 2 }).toISOString()).toBe('2026-11-26T02:00:00.000Z');
+    // A window crossing midnight: planned at 22:30 for 8 hours reaches 02:00 the next day.
+    const late = new Date('2026-11-26T14:30:00Z');
+    expect(due(2, { plannedAt: late, from: late, withinHours: 8 }).toISOString()).toBe(
+      '2026-11-26T18:00:00.000Z',
+    );
+    expect(due(7, { plannedAt: late, from: late, withinHours: 8 })).toEqual(late);
+    expect(due(20, { before: new Date('2026-11-26T12:00:00Z') })).toEqual(plannedAt);
+  });
+
+  it('counts the window from the planned time, and goes no earlier than the planning', () => {
+    const planning = new Date('2026-11-26T01:40:00Z');
+    expect(due(9, { from: planning })).toEqual(planning);
+    expect(due(10, { from: planning }).toISOString()).toBe('2026-11-26T02:00:00.000Z');
+    expect(due(10, { from: planning, withinHours: 1 })).toEqual(planning);
+  });
+
+  it('keeps the bank’s hour across a daylight-saving change', () => {
+    const zurich = new BankCalendar('Europe/Zurich');
+    // 00:30 on Sunday 29 March in Zurich (UTC+1); at 02:00 the clocks go to 03:00 (UTC+2).
+    const night = new Date('2026-03-28T23:30:00Z');
+    const at = (hour: number) =>
+      bestHourDue(
+        { plannedAt: night, from: night, hour, withinHours: 24, before: null },
+        zurich,
+      ).toISOString();
+    expect(at(3)).toBe('2026-03-29T01:00:00.000Z');
+    expect(at(20)).toBe('2026-03-29T18:00:00.000Z');
+    // 02:00 does not exist that night: the next day's.
+    expect(at(2)).toBe(night.toISOString());
+  });
 });
 
 describe('how long a message may still go', () => {
@@ -785,6 +862,27 @@ describe('campaign input', () => {
     expect(checkCampaignInput(input, templates, now)).toMatchObject({
       audience: { segmentCode: 'WEALTH_CLIENTS', rule: null },
     });
+  });
+
+  it('takes a send time, AS_PLANNED when none, and refuses a window out of range or BEST_HOUR on an event', () => {
+    expect(checkCampaignInput(input, templates, now).sendTime).toEqual({
+      strategy: 'AS_PLANNED',
+      withinHours: 24,
+    });
+    const sendTime = (given: CampaignInput['sendTime'], trigger = input.trigger) =>
+      checkCampaignInput({ ...input, trigger, sendTime: given }, templates, now).sendTime;
+    expect(sendTime({ strategy: 'BEST_HOUR' })).toEqual({ strategy: 'BEST_HOUR', withinHours: 24 });
+    expect(sendTime({ strategy: 'BEST_HOUR', withinHours: 2 })).toEqual({
+      strategy: 'BEST_HOUR',
+      withinHours: 2,
+    });
+    for (const withinHours of [0, 25, 1.5])
+      expect(problemOf(() => sendTime({ strategy: 'BEST_HOUR', withinHours })).field).toBe(
+        'input.sendTime.withinHours',
+      );
+    const event = { kind: 'EVENT' as const, event: 'TASK_COMPLETED' as const };
+    expect(problemOf(() => sendTime({ strategy: 'BEST_HOUR' }, event)).field).toBe('input.sendTime.strategy');
+    expect(sendTime({ strategy: 'AS_PLANNED' }, event)).toEqual({ strategy: 'AS_PLANNED', withinHours: 24 });
   });
 
   it('takes the event triggers with what each needs', () => {

@@ -165,6 +165,9 @@ export const rateLimited = (limitedBy: 'device' | 'member'): Rejection =>
  */
 export const PRODUCTS_SERVICE = 'svc.products';
 
+/** The recorder of what members did with their messages (message_open, message_click): the count that holds. */
+export const MESSAGES_SERVICE = 'svc.messages';
+
 /**
  * The stored id of a device's event, its idempotency key: `<device>:<id>` when neither has a colon, as every id the
  * snippet makes, so replays of events stored so far are still known. A colon in either would let two devices' events

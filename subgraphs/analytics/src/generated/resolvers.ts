@@ -720,6 +720,12 @@ export type Mutation = {
   /** Trains a new version of the creative bandit from the rollups now (a job also does it every MODEL_TRAINING_INTERVAL_MS). Operator scope; audited. */
   retrainCreativeBandit: ModelVersion;
   /**
+   * Trains a new version of the send-time model from members' message opens and clicks of the last 90 bank days now (a
+   * job also does it every MODEL_TRAINING_INTERVAL_MS); CONFLICT while another training of it is under way. Operator
+   * scope; audited.
+   */
+  retrainSendTime: ModelVersion;
+  /**
    * Runs the lifecycle job now (it also runs every LIFECYCLE_JOB_INTERVAL_MS) and writes the stages and tags to members.
    * `asOf` an earlier day, within the last 90, computes the metrics and stages as of then and writes nothing (written:
    * false): members keeps only the current stage, which a past day's would overwrite with a stale one. A day after
@@ -871,6 +877,14 @@ export type Query = {
    */
   analyticsAuditLog: AuditEntryConnection;
   /**
+   * Each member's best hour of the bank's day (BANK_TIME_ZONE) to send them a message, by the active send-time model, in
+   * the order asked: the peak of their message opens (counted once per hour of each bank day) smoothed towards the
+   * population's, or the population's peak for a member with too few opens (or none). The hub's own subgraphs only
+   * (service scope); 1 to 500 member ids, else BAD_USER_INPUT naming memberIds (or the id that is none); NOT_FOUND
+   * before the model's first version.
+   */
+  bestSendHours: Array<SendHour>;
+  /**
    * A Thompson draw of the active creative bandit for each creative (at most 200). With `memberId`, the draws are the
    * member's own for this model version (a page does not reshuffle on every refresh); without, fresh ones.
    */
@@ -925,6 +939,10 @@ export type QueryAnalyticsAuditLogArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AuditFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryBestSendHoursArgs = {
+  memberIds: Array<Scalars['ID']['input']>;
 };
 
 export type QueryCreativeScoresArgs = {
@@ -1029,6 +1047,19 @@ export type RetentionCohort = {
   retained: Array<Scalars['Float']['output']>;
   /** The week they were first seen, as the instant its Monday begins in the bank's time zone (BANK_TIME_ZONE). */
   week: Scalars['DateTime']['output'];
+};
+
+/** A member's best hour of the bank's day to be sent a message, by the send-time model. */
+export type SendHour = {
+  __typename?: 'SendHour';
+  /** The hour of the bank's day (BANK_TIME_ZONE), 0 to 23, at which the member most often opens messages. */
+  hour: Scalars['Int']['output'];
+  /** The member. */
+  memberId: Scalars['ID']['output'];
+  /** The send-time model version that answered. */
+  modelVersion: Scalars['Int']['output'];
+  /** True when the hour is the member's own; false when they opened too few messages and it is the population's. */
+  personal: Scalars['Boolean']['output'];
 };
 
 /** How much each kind of activity fits members at one lifecycle stage: a number from -100 to 100 each. */
@@ -1314,6 +1345,7 @@ export type ResolversTypes = ResolversObject<{
   RejectedEvent: ResolverTypeWrapper<RejectedEvent>;
   RejectionCode: RejectionCode;
   RetentionCohort: ResolverTypeWrapper<RetentionCohort>;
+  SendHour: ResolverTypeWrapper<SendHour>;
   StageKindWeights: ResolverTypeWrapper<StageKindWeights>;
   TrackEventsResult: ResolverTypeWrapper<TrackEventsOutcome>;
   TrackedEvent: ResolverTypeWrapper<TrackedEventDoc>;
@@ -1381,6 +1413,7 @@ export type ResolversParentTypes = ResolversObject<{
   RefusedTagCount: RefusedTagCount;
   RejectedEvent: RejectedEvent;
   RetentionCohort: RetentionCohort;
+  SendHour: SendHour;
   StageKindWeights: StageKindWeights;
   TrackEventsResult: TrackEventsOutcome;
   TrackedEvent: TrackedEventDoc;
@@ -1757,6 +1790,7 @@ export type MutationResolvers<
     RequireFields<MutationRecordMemberEventsArgs, 'events'>
   >;
   retrainCreativeBandit?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
+  retrainSendTime?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
   runLifecycleJob?: Resolver<
     ResolversTypes['LifecycleRun'],
     ParentType,
@@ -1836,6 +1870,12 @@ export type QueryResolvers<
     ParentType,
     ContextType,
     RequireFields<QueryAnalyticsAuditLogArgs, 'first'>
+  >;
+  bestSendHours?: Resolver<
+    Array<ResolversTypes['SendHour']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryBestSendHoursArgs, 'memberIds'>
   >;
   creativeScores?: Resolver<
     Maybe<ResolversTypes['CreativeScores']>,
@@ -1921,6 +1961,16 @@ export type RetentionCohortResolvers<
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   retained?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
   week?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type SendHourResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['SendHour'] = ResolversParentTypes['SendHour'],
+> = ResolversObject<{
+  hour?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modelVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  personal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type StageKindWeightsResolvers<
@@ -2021,6 +2071,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   RefusedTagCount?: RefusedTagCountResolvers<ContextType>;
   RejectedEvent?: RejectedEventResolvers<ContextType>;
   RetentionCohort?: RetentionCohortResolvers<ContextType>;
+  SendHour?: SendHourResolvers<ContextType>;
   StageKindWeights?: StageKindWeightsResolvers<ContextType>;
   TrackEventsResult?: TrackEventsResultResolvers<ContextType>;
   TrackedEvent?: TrackedEventResolvers<ContextType>;

@@ -17,6 +17,7 @@ import {
   type DailyActiveDoc,
   type RollupDoc,
 } from './rollup';
+import { MemberSendTimeRepository, memberSendTimeSchema, type MemberSendTimeDoc } from './send-time';
 import { TrackingPlanRepository, trackedEventSchema, type TrackedEventDoc } from './tracking-plan';
 
 export interface AnalyticsRepositories {
@@ -26,6 +27,8 @@ export interface AnalyticsRepositories {
   rollups: RollupRepository;
   exposures: ExposureRepository;
   models: ModelRegistry;
+  /** Each member's opens per hour, as the send-time model's last training counted them. */
+  sendTimes: MemberSendTimeRepository;
   leases: JobLeases;
   audit: AuditLog;
 }
@@ -46,6 +49,9 @@ export async function openRepositories(connection: Connection): Promise<Analytic
     models: new ModelRegistry(
       connection.model<ModelVersionDoc>('ModelVersion', modelVersionSchema),
       connection.model<ModelHeadDoc>('ModelHead', modelHeadSchema),
+    ),
+    sendTimes: new MemberSendTimeRepository(
+      connection.model<MemberSendTimeDoc>('MemberSendTime', memberSendTimeSchema),
     ),
     leases: JobLeases.open(connection),
     audit: AuditLog.open(connection),

@@ -11,7 +11,7 @@ import {
 } from '@bank-hub/shared';
 import type { Rule } from '@bank-hub/targeting';
 import type { Purpose } from '../outbox/domain/routing';
-import type { QuietHours, Trigger } from './domain/timing';
+import { AS_PLANNED, type QuietHours, type SendTime, type Trigger } from './domain/timing';
 
 export interface CampaignVariantDoc {
   key: string;
@@ -33,12 +33,18 @@ export interface CampaignFields {
   quietHours: QuietHours | null;
   variants: CampaignVariantDoc[];
   benefitId: string | null;
+  /** Absent on a campaign stored before send times: sendTimeOf reads it as AS_PLANNED. */
+  sendTime?: SendTime;
 }
 
 /** The quiet hours a campaign keeps: a SERVICE campaign's, stored before they were refused, are kept by no sender. */
 export const quietHoursKept = (
   campaign: Pick<CampaignFields, 'purpose' | 'quietHours'>,
 ): QuietHours | null => (campaign.purpose === 'SERVICE' ? null : campaign.quietHours);
+
+/** When a campaign's messages go: as planned when it names nothing (stored before campaigns had send times). */
+export const sendTimeOf = (campaign: Pick<CampaignFields, 'sendTime'>): SendTime =>
+  campaign.sendTime ?? AS_PLANNED;
 
 /** What the scheduler moves: never part of an operator's edit. */
 export interface CampaignRun {
@@ -86,6 +92,7 @@ const campaignSchema = new Schema<CampaignDoc>(
     quietHours: { type: Schema.Types.Mixed, default: null },
     variants: { type: Schema.Types.Mixed, required: true },
     benefitId: { type: String, default: null },
+    sendTime: { type: Schema.Types.Mixed, default: undefined },
     status: { type: String, required: true },
     version: { type: Number, required: true },
     lastEditedBy: { type: String, required: true },

@@ -2,7 +2,8 @@
 // audience as members answers it through the graph. Before a page's entries it writes their send batch, and after
 // them the occurrence's cursor, so a planner that dies halfway leaves a cursor at the last page it finished: the next
 // one plans that page again, where each entry already written is kept (its id is its idempotency key) and the
-// batch gains any entry it lacked. The next page is asked for while the current one is written.
+// batch gains any entry it lacked. The next page is asked for while the current one is written. A BEST_HOUR campaign's
+// entries are due at each member's best hour (send-time.ts); an event campaign's go as their events happen.
 import { randomUUID } from 'node:crypto';
 import type { BankCalendar, GraphClient, Logger, MessageChannel } from '@bank-hub/shared';
 import {
@@ -30,6 +31,7 @@ import {
   type EventWindow,
 } from './domain/timing';
 import type { CampaignDoc, OccurrenceDoc } from './model';
+import { sendTimesOf } from './send-time';
 
 export interface PlannerDependencies {
   repos: MessagesRepositories;
@@ -181,8 +183,16 @@ export async function planOccurrence(
     if (next) page = ask(next);
     const now = new Date();
     const batchId = `${held._id}#${pages}`;
+    const sendAt = await sendTimesOf(
+      deps,
+      campaign,
+      held,
+      members.map((member) => member.id),
+      now,
+      expiresAt,
+    );
     const entries = members.map((member) =>
-      planEntry({ ...context, batchId, now, expiresAt }, plannedMember(member)),
+      planEntry({ ...context, batchId, now, expiresAt }, plannedMember(member), sendAt?.get(member.id)),
     );
     await writePage(deps.repos, campaign, batchId, entries, now);
     pages += 1;

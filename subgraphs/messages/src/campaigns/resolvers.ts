@@ -13,7 +13,7 @@ import type { TemplateDoc } from '../templates/model';
 import { newestFirstCursor, operator } from '../templates/resolvers';
 import { conversionsView, windowsClosedBy } from './domain/conversions';
 import { campaignOrNotFound, createCampaign, setPaused, updateCampaign } from './operations';
-import { quietHoursKept } from './model';
+import { quietHoursKept, sendTimeOf } from './model';
 import { campaignStats, currentState } from './stats';
 
 const ENTRY_ID = /^[A-Za-z0-9_.:-]{1,300}$/;
@@ -52,6 +52,7 @@ export const campaignResolvers: Resolvers = {
     },
     id: (campaign) => campaign._id,
     quietHours: (campaign) => quietHoursKept(campaign),
+    sendTime: (campaign) => sendTimeOf(campaign),
     state: (campaign, _args, ctx) => currentState(ctx, campaign),
     occurrences: (campaign, { first }, ctx) =>
       ctx.repos.campaigns.occurrencesOf(campaign._id, checkCount(first ?? 20, 100, 'first')),
@@ -72,8 +73,10 @@ export const campaignResolvers: Resolvers = {
       );
     },
     editors: (campaign) => editorsOf(campaign),
-    // Compared with the quiet hours kept, an edit of a SERVICE campaign stored with some does not list them.
-    pendingRevision: (campaign) => reviewOf({ ...campaign, quietHours: quietHoursKept(campaign) }),
+    // Compared with the quiet hours and send time kept, an edit of a SERVICE campaign stored with quiet hours, or of
+    // one stored before send times, lists neither unless it changes them.
+    pendingRevision: (campaign) =>
+      reviewOf({ ...campaign, quietHours: quietHoursKept(campaign), sendTime: sendTimeOf(campaign) }),
   },
 
   CampaignTrigger: {

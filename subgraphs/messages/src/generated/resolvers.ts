@@ -132,6 +132,8 @@ export type Campaign = {
   purpose: MessagePurpose;
   /** Quiet hours (marketing only: a SERVICE campaign has none); null for none. */
   quietHours?: Maybe<QuietHours>;
+  /** When its messages go: as planned, or at each member's best hour. */
+  sendTime: SendTime;
   /** Where it stands. */
   state: CampaignState;
   /** What its messages did, per variant and channel rung. */
@@ -230,6 +232,8 @@ export type CampaignInput = {
   purpose: MessagePurpose;
   /** Quiet hours, for MARKETING only: marketing campaigns without them keep 21:00–08:00 (DEFER); a SERVICE campaign, sent at any hour, takes none (BAD_USER_INPUT on input.quietHours). */
   quietHours?: InputMaybe<QuietHoursInput>;
+  /** When its messages go; AS_PLANNED when omitted. */
+  sendTime?: InputMaybe<SendTimeInput>;
   /** When it sends. */
   trigger: CampaignTriggerInput;
   /** 1 to 5 variants. */
@@ -968,6 +972,38 @@ export type RenderedMessage = {
   title?: Maybe<Scalars['String']['output']>;
 };
 
+/** When a campaign's messages go. */
+export type SendTime = {
+  __typename?: 'SendTime';
+  /** At the planned time, or at each member's best hour. */
+  strategy: SendTimeStrategy;
+  /** BEST_HOUR: how many hours after the planned time a message may wait for the member's hour, 1 to 24. */
+  withinHours: Scalars['Int']['output'];
+};
+
+/**
+ * When a campaign's messages go. BEST_HOUR is for ONCE and RECURRING campaigns (each occurrence); an EVENT campaign
+ * sends as its event happens (BAD_USER_INPUT on input.sendTime.strategy).
+ */
+export type SendTimeInput = {
+  /** At the planned time, or at each member's best hour. */
+  strategy: SendTimeStrategy;
+  /** BEST_HOUR: how many hours after the planned time a message may wait for the member's hour, 1 to 24. */
+  withinHours?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** When each member's message of a campaign's occurrence goes. */
+export type SendTimeStrategy =
+  /** At the planned time (the trigger's), for every member. */
+  | 'AS_PLANNED'
+  /**
+   * At the member's best hour: the hour of the bank's day (BANK_TIME_ZONE) they most often open messages, as
+   * analytics' send-time model learned it from their own opens (the population's hour for a member with too few) — the
+   * first such instant at or after the planned time, if within `withinHours`; else at the planned time. Quiet hours
+   * still apply on top; never past the message's expiry or the campaign's end.
+   */
+  | 'BEST_HOUR';
+
 /** Why members got no message, and how many. */
 export type SkipCount = {
   __typename?: 'SkipCount';
@@ -1351,6 +1387,9 @@ export type ResolversTypes = ResolversObject<{
   QuietHoursPolicy: QuietHoursPolicy;
   Recurrence: Recurrence;
   RenderedMessage: ResolverTypeWrapper<RenderedMessageModel>;
+  SendTime: ResolverTypeWrapper<SendTime>;
+  SendTimeInput: SendTimeInput;
+  SendTimeStrategy: SendTimeStrategy;
   SkipCount: ResolverTypeWrapper<SkipCount>;
   SmsEncoding: SmsEncoding;
   SmsInput: SmsInput;
@@ -1424,6 +1463,8 @@ export type ResolversParentTypes = ResolversObject<{
   QuietHours: QuietHoursModel;
   QuietHoursInput: QuietHoursInput;
   RenderedMessage: RenderedMessageModel;
+  SendTime: SendTime;
+  SendTimeInput: SendTimeInput;
   SkipCount: SkipCount;
   SmsInput: SmsInput;
   SmsText: SmsFields;
@@ -1502,6 +1543,7 @@ export type CampaignResolvers<
   pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
   purpose?: Resolver<ResolversTypes['MessagePurpose'], ParentType, ContextType>;
   quietHours?: Resolver<Maybe<ResolversTypes['QuietHours']>, ParentType, ContextType>;
+  sendTime?: Resolver<ResolversTypes['SendTime'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['CampaignState'], ParentType, ContextType>;
   stats?: Resolver<ResolversTypes['CampaignStats'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
@@ -1941,6 +1983,14 @@ export type RenderedMessageResolvers<
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type SendTimeResolvers<
+  ContextType = MessagesContext,
+  ParentType extends ResolversParentTypes['SendTime'] = ResolversParentTypes['SendTime'],
+> = ResolversObject<{
+  strategy?: Resolver<ResolversTypes['SendTimeStrategy'], ParentType, ContextType>;
+  withinHours?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type SkipCountResolvers<
   ContextType = MessagesContext,
   ParentType extends ResolversParentTypes['SkipCount'] = ResolversParentTypes['SkipCount'],
@@ -2072,6 +2122,7 @@ export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   QuietHours?: QuietHoursResolvers<ContextType>;
   RenderedMessage?: RenderedMessageResolvers<ContextType>;
+  SendTime?: SendTimeResolvers<ContextType>;
   SkipCount?: SkipCountResolvers<ContextType>;
   SmsText?: SmsTextResolvers<ContextType>;
   TargetingRule?: GraphQLScalarType;

@@ -66,6 +66,40 @@ export function quietUntil(
   return new Date(startOfMinute + minutesLeft * 60_000);
 }
 
+/** When each member's message of an occurrence goes: at the planned time, or at the member's best hour. */
+export interface SendTime {
+  strategy: 'AS_PLANNED' | 'BEST_HOUR';
+  /** BEST_HOUR: how many hours after the planned time a message may wait for the member's hour, 1 to 24. */
+  withinHours: number;
+}
+
+/** What a campaign that names no send time (or was stored before campaigns had one) keeps. */
+export const AS_PLANNED: SendTime = { strategy: 'AS_PLANNED', withinHours: 24 };
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * When a member's message goes whose best hour of the bank's day is `hour`: the first instant at or after `from` (the
+ * occurrence's planned time, or its planning when later) whose hour on the bank's clock is theirs, if it comes before
+ * `withinHours` after the planned time and before `before` (the message's expiry, the campaign's end); else `from`.
+ * Stepped hour by hour on the bank's wall clock, so an offset (Asia/Shanghai) or a daylight-saving change is kept.
+ */
+export function bestHourDue(
+  options: { plannedAt: Date; from: Date; hour: number; withinHours: number; before: Date | null },
+  calendar: Pick<BankCalendar, 'wallClock'>,
+): Date {
+  const { plannedAt, from, hour, withinHours, before } = options;
+  const end = Math.min(plannedAt.getTime() + withinHours * HOUR_MS, before?.getTime() ?? Infinity);
+  let at = Math.max(plannedAt.getTime(), from.getTime());
+  while (at < end) {
+    const sinceMidnight = ((calendar.wallClock(at) % DAY_MS) + DAY_MS) % DAY_MS;
+    if (Math.floor(sinceMidnight / HOUR_MS) === hour) return new Date(at);
+    at += HOUR_MS - (sinceMidnight % HOUR_MS);
+  }
+  return from;
+}
+
 export type Recurrence = 'DAILY' | 'WEEKLY' | 'MONTHLY';
 
 export type Trigger =

@@ -7,7 +7,15 @@ import type { Purpose } from '../../outbox/domain/routing';
 import { variablesOf } from '../../templates/domain/variables';
 import { channelOf, type TemplateDoc } from '../../templates/model';
 import type { CampaignFields } from '../model';
-import { HH_MM, type EventTrigger, type QuietHours, type Recurrence, type Trigger } from './timing';
+import {
+  AS_PLANNED,
+  HH_MM,
+  type EventTrigger,
+  type QuietHours,
+  type Recurrence,
+  type SendTime,
+  type Trigger,
+} from './timing';
 
 export interface CampaignInput {
   name: string;
@@ -27,6 +35,7 @@ export interface CampaignInput {
   quietHours?: { start: string; end: string; policy?: QuietHours['policy'] | null } | null;
   variants: readonly { key: string; weight: number; templateIds: readonly string[] }[];
   benefitId?: string | null;
+  sendTime?: { strategy: SendTime['strategy']; withinHours?: number | null } | null;
 }
 
 const SEGMENT_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -161,6 +170,18 @@ function checkQuietHours(input: CampaignInput['quietHours'], purpose: Purpose): 
   return { start, end, policy: input.policy ?? 'DEFER' };
 }
 
+function checkSendTime(input: CampaignInput['sendTime'], trigger: Trigger): SendTime {
+  if (!input) return AS_PLANNED;
+  const withinHours = wholeNumber(input.withinHours ?? 24, 'input.sendTime.withinHours', 1, 24);
+  // An event's message (a stage changed, a task completed) goes as it happens: held for an hour it would be stale.
+  if (input.strategy === 'BEST_HOUR' && trigger.kind === 'EVENT')
+    throw new InputProblem(
+      'input.sendTime.strategy',
+      'an EVENT campaign sends as its event happens: it takes no BEST_HOUR',
+    );
+  return { strategy: input.strategy, withinHours };
+}
+
 /** The campaign's own fields, checked; `templates` are the stored templates its variants may name. */
 export function checkCampaignInput(
   input: CampaignInput,
@@ -171,6 +192,7 @@ export function checkCampaignInput(
   const audience = checkAudience(input.audience);
   const trigger = checkTrigger(input.trigger, now);
   const quietHours = checkQuietHours(input.quietHours, input.purpose);
+  const sendTime = checkSendTime(input.sendTime, trigger);
   if (input.variants.length < 1 || input.variants.length > 5)
     throw new InputProblem('input.variants', 'a campaign has 1 to 5 variants');
   let usesBenefit = false;
@@ -212,5 +234,5 @@ export function checkCampaignInput(
       : matching(input.benefitId, BENEFIT_ID, 'input.benefitId', 'a benefit id');
   if (usesBenefit && !benefitId)
     throw new InputProblem('input.benefitId', 'its templates show benefit.* variables: name the benefit');
-  return { name, purpose: input.purpose, audience, trigger, quietHours, variants, benefitId };
+  return { name, purpose: input.purpose, audience, trigger, quietHours, variants, benefitId, sendTime };
 }

@@ -55,15 +55,22 @@ export interface PlanContext {
 /** The id of a member's message of an occurrence: its idempotency key everywhere. */
 export const entryIdOf = (occurrenceId: string, memberId: string): string => `${occurrenceId}:${memberId}`;
 
-export function planEntry(context: PlanContext, member: PlannedMember): OutboxEntryDoc {
+/**
+ * A member's entry, due at `sendAt` (now, or the member's best hour: see campaigns/send-time.ts) unless quiet hours
+ * hold it back then.
+ */
+export function planEntry(context: PlanContext, member: PlannedMember, sendAt = context.now): OutboxEntryDoc {
   const { campaign, now, expiresAt } = context;
   const variant = assignVariant(member.id, campaign._id, campaign.variants) ?? campaign.variants[0]!;
   const templates = context.templates.get(variant.key) ?? {};
   const ladder = ladderFor(member, new Set(Object.keys(templates) as MessageChannel[]));
   const quiet = quietHoursOf(campaign);
-  const until = quiet ? quietUntil(now, member.timeZone, quiet, context.bankTimeZone) : null;
+  const until = quiet ? quietUntil(sendAt, member.timeZone, quiet, context.bankTimeZone) : null;
   // Planned too late (an occurrence whose planning a pause held up), or held by quiet hours past its expiry.
-  const expired = now >= expiresAt || (until !== null && quiet?.policy === 'DEFER' && until >= expiresAt);
+  const expired =
+    now >= expiresAt ||
+    sendAt >= expiresAt ||
+    (until !== null && quiet?.policy === 'DEFER' && until >= expiresAt);
   const skipped: OutboxReason | null =
     ladder.length === 0
       ? 'NO_CHANNEL'
@@ -91,7 +98,7 @@ export function planEntry(context: PlanContext, member: PlannedMember): OutboxEn
     vars: { ...member.values, ...context.shared },
     state: skipped ? 'SKIPPED' : 'PENDING',
     reason: skipped ?? (until ? 'QUIET_HOURS' : null),
-    dueAt: until ?? now,
+    dueAt: until ?? sendAt,
     expiresAt,
     createdAt: now,
     ...NOT_SENT_YET,
