@@ -8,7 +8,8 @@ import { BankCalendar, GraphClient, addDays, serviceIdentity } from '@bank-hub/s
 import { assignVariant } from '@bank-hub/targeting';
 import type { RunningHub } from '../scripts/hub';
 import { experimentOf } from '../subgraphs/analytics/src/analysis';
-import { BANDIT_MODEL_NAME, trainOnSchedule } from '../subgraphs/analytics/src/bandit-job';
+import { BANDIT_MODEL_NAME, trainCreativeBandit } from '../subgraphs/analytics/src/bandit-job';
+import { trainOnceAnInterval } from '../subgraphs/analytics/src/scheduled-training';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
 import { dayBoundsOf, windowStart } from '../subgraphs/analytics/src/domain/rollups';
 import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
@@ -890,7 +891,10 @@ describe('scheduled training of the creative bandit', () => {
       ];
       const trained: boolean[] = [];
       for (const round of rounds) {
-        const train = (tick: number) => trainOnSchedule(repos, calendar, 'svc.analytics', HOUR, at(tick));
+        const train = (tick: number) =>
+          trainOnceAnInterval(repos.leases, BANDIT_MODEL_NAME, HOUR, at(tick), () =>
+            trainCreativeBandit(repos, calendar, 'svc.analytics', at(tick)),
+          );
         trained.push(...(await Promise.all(round.map(train))));
       }
       const versions = await repos.models.list(BANDIT_MODEL_NAME, 100);

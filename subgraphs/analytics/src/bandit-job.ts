@@ -1,6 +1,5 @@
 // Training the creative bandit: CTR posteriors of every creative from the last 30 days of members' events, published
 // to the registry as a new version (active at once unless an operator pinned one). Run by a job and by operators.
-import { randomUUID } from 'node:crypto';
 import type { BankCalendar } from '@bank-hub/shared';
 import { MAX_ARMS, posteriorsOf, type Posterior } from './domain/bandit';
 import { windowStart } from './domain/rollups';
@@ -20,23 +19,6 @@ const KEEP_VERSIONS = 20;
 export interface BanditParameters {
   windowDays: number;
   posteriors: Posterior[];
-}
-
-/**
- * The scheduled training: once an interval across every analytics process, not once in each. Each version reshuffles
- * members' draws, and the registry keeps a few versions only. The lease is not given back, so the interval's other
- * ticks find it held; it lapses a little before the same process's next tick.
- */
-export async function trainOnSchedule(
-  repos: AnalyticsRepositories,
-  calendar: BankCalendar,
-  trainedBy: string,
-  intervalMs: number,
-  now: Date,
-): Promise<boolean> {
-  if (!(await repos.leases.acquire(BANDIT_MODEL_NAME, randomUUID(), intervalMs * 0.9, now))) return false;
-  await trainCreativeBandit(repos, calendar, trainedBy, now);
-  return true;
 }
 
 /** Trains on the events of the last WINDOW_DAYS of the bank's days up to `now`'s. */

@@ -5,6 +5,7 @@ import { ErrorCode, Scope, badInput, checked, hubError, notFound, requireScope }
 import { publishAuthored } from './authored-models';
 import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
 import type { AnalyticsContext } from './context';
+import type { ModelHeadDoc, ModelVersionDoc } from './models/registry';
 import { checkTrackedEvent } from './domain/plan';
 import type { TrackedEventInput } from './generated/resolvers';
 import { trainSendTime } from './send-time-job';
@@ -64,27 +65,28 @@ export async function runLifecycle(ctx: AnalyticsContext, asOf: Date | null | un
 
 export async function retrainCreativeBandit(ctx: AnalyticsContext) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
-  const { version, head } = await trainCreativeBandit(ctx.repos, ctx.calendar, operator, ctx.now);
+  const trained = await trainCreativeBandit(ctx.repos, ctx.calendar, operator, ctx.now);
   ctx.bandit.invalidate();
-  await ctx.repos.audit.record({
-    actor: operator,
-    action: 'retrainCreativeBandit',
-    targetType: 'MODEL',
-    targetId: version._id,
-    before: null,
-    after: { version: version.version, metrics: version.metrics, active: head.active, shadow: head.shadow },
-    requestId: ctx.requestId,
-  });
-  return version;
+  return auditedRetraining(ctx, operator, 'retrainCreativeBandit', trained);
 }
 
 /** Trains the send-time model now (as its job does); CONFLICT while another training of it is under way. */
 export async function retrainSendTime(ctx: AnalyticsContext) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
-  const { version, head } = await trainSendTime(ctx.repos, ctx.calendar, operator, ctx.now);
+  const trained = await trainSendTime(ctx.repos, ctx.calendar, operator, ctx.now);
+  return auditedRetraining(ctx, operator, 'retrainSendTime', trained);
+}
+
+/** Records an operator's retraining of a model in the audit log: the version it published and where the head is. */
+async function auditedRetraining(
+  ctx: AnalyticsContext,
+  operator: string,
+  action: string,
+  { version, head }: { version: ModelVersionDoc; head: ModelHeadDoc },
+): Promise<ModelVersionDoc> {
   await ctx.repos.audit.record({
     actor: operator,
-    action: 'retrainSendTime',
+    action,
     targetType: 'MODEL',
     targetId: version._id,
     before: null,

@@ -54,19 +54,6 @@ export function sendTimeParametersOf(version: ModelVersionDoc): SendTimeParamete
   );
 }
 
-/** The scheduled training: once an interval across every analytics process (as the creative bandit's). */
-export async function trainSendTimeOnSchedule(
-  repos: AnalyticsRepositories,
-  calendar: BankCalendar,
-  trainedBy: string,
-  intervalMs: number,
-  now: Date,
-): Promise<boolean> {
-  if (!(await repos.leases.acquire(SEND_TIME_MODEL_NAME, randomUUID(), intervalMs * 0.9, now))) return false;
-  await trainSendTime(repos, calendar, trainedBy, now);
-  return true;
-}
-
 /**
  * Trains on the opens of the `windowDays` bank days up to `now`'s. CONFLICT when another training is under way, or
  * took over from this one: two would write members' counts side by side, and each delete the other's.

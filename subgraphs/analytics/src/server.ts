@@ -12,7 +12,7 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { ensureDefaultModels } from './authored-models';
-import { trainOnSchedule } from './bandit-job';
+import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
 import { EventRateLimit } from './domain/rate-limit';
@@ -24,7 +24,8 @@ import { ensureRecordedProperties } from './seed';
 import { rebuildRecentDays } from './rollup-job';
 import { runTopicHeatJob } from './topic-heat-job';
 import { loadActiveBandit } from './scores';
-import { trainSendTimeOnSchedule } from './send-time-job';
+import { SEND_TIME_MODEL_NAME, trainSendTime } from './send-time-job';
+import { trainOnceAnInterval } from './scheduled-training';
 import { MongoEventSink, RollupWriter } from './sink';
 
 export const analyticsTypeDefs = readSubgraphSchema(__dirname);
@@ -77,8 +78,17 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
       'creative-bandit',
       config.MODEL_TRAINING_INTERVAL_MS,
       async () => {
-        const interval = config.MODEL_TRAINING_INTERVAL_MS;
-        if (await trainOnSchedule(repos, calendar, SERVICE_IDENTITY.subject!, interval, new Date()))
+        const now = new Date();
+        const train = () => trainCreativeBandit(repos, calendar, SERVICE_IDENTITY.subject!, now);
+        if (
+          await trainOnceAnInterval(
+            repos.leases,
+            BANDIT_MODEL_NAME,
+            config.MODEL_TRAINING_INTERVAL_MS,
+            now,
+            train,
+          )
+        )
           bandit.invalidate();
       },
       logger,
@@ -87,14 +97,17 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
     scheduleJob(
       'send-time',
       config.MODEL_TRAINING_INTERVAL_MS,
-      () =>
-        trainSendTimeOnSchedule(
-          repos,
-          calendar,
-          SERVICE_IDENTITY.subject!,
+      () => {
+        const now = new Date();
+        const train = () => trainSendTime(repos, calendar, SERVICE_IDENTITY.subject!, now);
+        return trainOnceAnInterval(
+          repos.leases,
+          SEND_TIME_MODEL_NAME,
           config.MODEL_TRAINING_INTERVAL_MS,
-          new Date(),
-        ),
+          now,
+          train,
+        );
+      },
       logger,
       FIRST_RUN_DELAY_MS,
     ),
