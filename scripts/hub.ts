@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import {
   GraphClient,
+  jobCallTimeoutMs,
   componentLogger,
   connectDatabase,
   type HubConfig,
@@ -93,7 +94,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const seeded = await seedHub(connections, options.seed, options.history, config, descriptors);
   if (seeded.length > 0) logger.info({ subgraphs: seeded }, 'seeded demo data');
   let gatewayUrl = '';
-  const graph = new GraphClient(() => gatewayUrl, config.SUBGRAPH_SECRET);
+  const graph = new GraphClient(
+    () => gatewayUrl,
+    config.SUBGRAPH_SECRET,
+    jobCallTimeoutMs(config.SUBGRAPH_TIMEOUT_MS),
+  );
   const startSubgraph = async (name: SubgraphName, port: number) => {
     const server = await descriptors[name].buildServer({
       connection: connections[name],

@@ -27,13 +27,23 @@ const DEADLINE_MARGIN_MS = 150;
 /** Until when (epoch ms) a graph call may go on for a caller who waits until `callerDeadline`. */
 export const graphCallDeadline = (callerDeadline: number): number => callerDeadline - DEADLINE_MARGIN_MS;
 
+/** Time a call without a caller's deadline allows the gateway beyond its own wait for the subgraph. */
+const GATEWAY_MARGIN_MS = 2_000;
+
+/**
+ * How long a call may take for a caller who set no deadline (a background job): as long as the gateway waits for the
+ * subgraph that answers (`SUBGRAPH_TIMEOUT_MS`), and a margin for the gateway's own work, so a deployment that gives
+ * its subgraphs longer gives its jobs' calls longer too.
+ */
+export const jobCallTimeoutMs = (subgraphTimeoutMs: number): number => subgraphTimeoutMs + GATEWAY_MARGIN_MS;
+
 export class GraphClient {
   constructor(
     /** The gateway's URL; a function because in-process hubs learn it only after the gateway listens. */
     private readonly gatewayUrl: () => string,
     private readonly secret: string,
     /** How long a call may take for a caller who set no deadline (a background job); a caller's deadline decides. */
-    private readonly timeoutMs = 5_000,
+    private readonly timeoutMs = jobCallTimeoutMs(3_000),
   ) {}
 
   async query<TData>(

@@ -2,7 +2,7 @@
 // and a non-zero exit when start-up fails.
 import net from 'node:net';
 import { ConfigError, loadConfig, subgraphPort, type HubConfig } from './config';
-import { GraphClient } from './graph-client';
+import { GraphClient, jobCallTimeoutMs } from './graph-client';
 import { createLogger, type Logger } from './logger';
 import { connectDatabase } from './mongo';
 import type { SubgraphDescriptor } from './subgraph';
@@ -90,7 +90,11 @@ export function runSubgraph(descriptor: SubgraphDescriptor): void {
     const port = subgraphPort(name, descriptor.defaultPort);
     await checkPortsFree(config.HOST, [{ setting: `${name.toUpperCase()}_PORT`, port }]);
     const connection = await connectDatabase(config.MONGODB_URI, `${config.MONGODB_DB_PREFIX}_${name}`);
-    const graph = new GraphClient(() => config.GATEWAY_URL, config.SUBGRAPH_SECRET);
+    const graph = new GraphClient(
+      () => config.GATEWAY_URL,
+      config.SUBGRAPH_SECRET,
+      jobCallTimeoutMs(config.SUBGRAPH_TIMEOUT_MS),
+    );
     const server = await descriptor.buildServer({ connection, config, logger, graph });
     const running = await server.listen(port, config.HOST);
     logger.info({ url: running.url }, `${name} subgraph listening`);
