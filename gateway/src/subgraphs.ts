@@ -37,14 +37,13 @@ function graphsOf(document: DocumentNode): (SubgraphRoute & { value: string })[]
 }
 
 /** The `join__Graph` enum of a supergraph: one value per subgraph, with its name and composed URL. */
-export function subgraphsOf(supergraphSdl: string): SubgraphRoute[] {
-  return graphsOf(parse(supergraphSdl)).map(({ name, url }) => ({ name, url }));
+export function subgraphsOf(supergraph: DocumentNode): SubgraphRoute[] {
+  return graphsOf(supergraph).map(({ name, url }) => ({ name, url }));
 }
 
 /** The subgraph that resolves a root field (e.g. Mutation.trackEvents), or null when none does. */
-export function ownerOf(supergraphSdl: string, type: string, field: string): string | null {
-  const document = parse(supergraphSdl);
-  const definition = document.definitions.find(
+export function ownerOf(supergraph: DocumentNode, type: string, field: string): string | null {
+  const definition = supergraph.definitions.find(
     (candidate): candidate is ObjectTypeDefinitionNode =>
       candidate.kind === Kind.OBJECT_TYPE_DEFINITION && candidate.name.value === type,
   );
@@ -52,7 +51,7 @@ export function ownerOf(supergraphSdl: string, type: string, field: string): str
     ?.find((candidate) => candidate.name.value === field)
     ?.directives?.find((directive) => directive.name.value === 'join__field');
   const graph = argumentOf(join, 'graph');
-  return graphsOf(document).find(({ value }) => value === graph)?.name ?? null;
+  return graphsOf(supergraph).find(({ value }) => value === graph)?.name ?? null;
 }
 
 /** Where each subgraph of the supergraph is reached: `<NAME>_URL`, else the composed URL. */
@@ -61,6 +60,6 @@ export function subgraphUrls(
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   return Object.fromEntries(
-    subgraphsOf(supergraphSdl).map(({ name, url }) => [name, subgraphUrl(name, url, env)]),
+    subgraphsOf(parse(supergraphSdl)).map(({ name, url }) => [name, subgraphUrl(name, url, env)]),
   );
 }
