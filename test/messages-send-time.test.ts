@@ -100,6 +100,15 @@ async function plannedAtNine(id: string) {
   return new Map(entries.map((entry) => [entry.memberId, entry]));
 }
 
+/** How many of the campaign's members were planned as planned for want of a best hour, as its stats say. */
+async function withoutBestHour(id: string): Promise<number> {
+  const read = await m.alice(`query ($id: ID!) { campaign(id: $id) { stats { plannedWithoutBestHour } } }`, {
+    id,
+  });
+  expect(read.errors).toBeUndefined();
+  return read.data?.campaign.stats.plannedWithoutBestHour as number;
+}
+
 beforeAll(async () => {
   hub = await startTestHub('msg_send_time', { config: { BANK_TIME_ZONE } });
   m = await messaging(hub, { ...testConfig, BANK_TIME_ZONE });
@@ -137,6 +146,7 @@ it('sends each member at 20:00 in Shanghai after a 09:00 send, and one with too 
   expect([...planned.keys()].sort()).toEqual(['M0001', 'M0002', 'M0003', 'M0004']);
   for (const entry of planned.values())
     expect(entry).toMatchObject({ state: 'PENDING', reason: null, dueAt: EVENING });
+  expect(await withoutBestHour(id)).toBe(0);
 });
 
 it('keeps a 09:00 send at 09:00 for a 20:00 reader when the window is 2 hours', async () => {
@@ -232,6 +242,8 @@ it('plans as planned and still sends when analytics does not answer', async () =
       expect.objectContaining({ campaign: id, asPlanned: 1 }),
       expect.stringContaining('planned as planned'),
     );
+    // And so do the campaign's stats.
+    expect(await withoutBestHour(id)).toBe(1);
     await m.send();
     expect((await m.repos.outbox.entries.findById(entry._id).lean())?.state).toMatch(/SENT|DELIVERED/);
   } finally {
@@ -296,4 +308,65 @@ it('refuses a window out of range, BEST_HOUR on an event campaign, and more than
   // When a member reads their messages is the hub's to know: no client asks it, an operator neither.
   const asOperator = await m.alice(HOURS, { memberIds: ['M0001'] });
   expect(errorCodes(asOperator)).toEqual(['FORBIDDEN']);
+});
+
+it('never makes a member far from the bank wait past the window, or miss the message, for quiet hours', async () => {
+  // M0004 has the population's 20:00 in Shanghai: 07:00 in New York, where they live, inside 21:00–08:00 there. The
+  // planned 09:00 in Shanghai is 20:00 there, which the quiet hours let through.
+  const audience = await audienceOf('send_time_far', ['M0004']);
+  const { members } = await openMembers(hub.connections.members);
+  await members.model.updateOne({ _id: 'M0004' }, { $set: { 'contact.timeZone': 'America/New_York' } });
+  setClock(new Date(PLANNED.getTime() - 20 * MINUTE), { running: true });
+  const night = (policy: string) => ({ start: '21:00', end: '08:00', policy });
+  const create = (name: string, withinHours: number, policy: string) =>
+    m.approvedCampaign(
+      campaign(audience, { strategy: 'BEST_HOUR', withinHours }, { name, quietHours: night(policy) }),
+    );
+  const skipping = await create('Far, skipping', 24, 'SKIP');
+  const halfDay = await create('Far, 12 hours', 12, 'DEFER');
+  const wholeDay = await create('Far, 24 hours', 24, 'DEFER');
+  const planned = async (id: string) => (await plannedAtNine(id)).get('M0004')!;
+
+  for (const id of [skipping, halfDay]) {
+    const entry = await planned(id);
+    expect(entry).toMatchObject({ state: 'PENDING', reason: null });
+    expect(entry.dueAt.getTime()).toBeLessThan(PLANNED.getTime() + MINUTE);
+  }
+  // With a day to wait, 08:00 in New York (13:00 UTC) is within it: deferred there.
+  expect(await planned(wholeDay)).toMatchObject({
+    state: 'PENDING',
+    reason: 'QUIET_HOURS',
+    dueAt: new Date('2026-12-01T13:00:00Z'),
+  });
+});
+
+it('sends as planned, and counts it, when the model has counted no opens at all (a fresh hub)', async () => {
+  // Half a year on, the 90 days a training reads hold none of the opens above: the model knows no one's hour.
+  const planned = new Date('2027-06-01T01:00:00Z');
+  setClock(new Date(planned.getTime() - 20 * MINUTE), { running: true });
+  try {
+    const version = await retrain();
+    expect((await bestHours(['M0001', 'M0004'])).data?.bestSendHours).toEqual([
+      { memberId: 'M0001', hour: null, personal: false, modelVersion: version },
+      { memberId: 'M0004', hour: null, personal: false, modelVersion: version },
+    ]);
+    const audience = await audienceOf('send_time_unknown', ['M0001']);
+    // A service message (no quiet hours) that would otherwise go at midnight, the "peak" of an empty histogram.
+    const id = await m.approvedCampaign(
+      campaign(
+        audience,
+        { strategy: 'BEST_HOUR' },
+        { purpose: 'SERVICE', quietHours: null, trigger: { kind: 'ONCE', at: planned.toISOString() } },
+      ),
+    );
+    setClock(new Date(planned.getTime() + 1_000), { running: true });
+    await m.schedule();
+    const entry = await m.repos.outbox.entries.findOne({ campaignId: id, memberId: 'M0001' }).lean();
+    expect(entry?.dueAt.getTime()).toBeLessThan(planned.getTime() + MINUTE);
+    expect(await withoutBestHour(id)).toBe(1);
+  } finally {
+    // The model of the opens above again, for whatever runs after.
+    setClock(new Date(PLANNED.getTime() - 20 * MINUTE), { running: true });
+    await retrain();
+  }
 });

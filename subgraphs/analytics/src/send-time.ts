@@ -10,7 +10,7 @@ export const MAX_SEND_TIME_MEMBERS = 500;
 
 export interface SendHour {
   memberId: string;
-  hour: number;
+  hour: number | null;
   personal: boolean;
   modelVersion: number;
 }

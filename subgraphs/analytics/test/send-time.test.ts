@@ -59,4 +59,21 @@ describe('the send-time model', () => {
     expect(bestHourOf(histogram({ 20: 2 }), parameters)).toEqual({ hour: 12, personal: false });
     expect(bestHourOf(null, parameters)).toEqual({ hour: 12, personal: false });
   });
+
+  it('knows no hour while the population opened fewer than minOpens messages, or none', () => {
+    const parameters = { population: emptyHistogram(), priorOpens: 5, minOpens: 3 };
+    expect(bestHourOf(null, parameters)).toEqual({ hour: null, personal: false });
+    expect(bestHourOf(histogram({ 3: 1 }), { ...parameters, population: histogram({ 3: 2 }) })).toEqual({
+      hour: null,
+      personal: false,
+    });
+    // One open is enough when minOpens asks for none; nothing at all never is.
+    expect(bestHourOf(null, { ...parameters, minOpens: 0 })).toEqual({ hour: null, personal: false });
+    expect(bestHourOf(null, { ...parameters, minOpens: 0, population: histogram({ 3: 1 }) })).toEqual({
+      hour: 3,
+      personal: false,
+    });
+    // A member with opens of their own keeps them.
+    expect(bestHourOf(histogram({ 21: 3 }), parameters)).toEqual({ hour: 21, personal: true });
+  });
 });

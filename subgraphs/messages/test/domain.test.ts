@@ -673,6 +673,15 @@ describe('planning one member', () => {
       reason: 'EXPIRED',
     });
   });
+
+  it('is due now, and marked, for a member whose best hour analytics did not give', () => {
+    const unknown = planEntry(context, member, null);
+    expect(unknown).toMatchObject({ dueAt: context.now, withoutBestHour: true });
+    expect(planEntry(context, member, new Date('2026-11-26T12:00:00Z'))).not.toHaveProperty(
+      'withoutBestHour',
+    );
+    expect(planEntry(context, member)).not.toHaveProperty('withoutBestHour');
+  });
 });
 
 describe('a message at the member’s best hour', () => {
@@ -708,6 +717,24 @@ describe('a message at the member’s best hour', () => {
     expect(due(9, { from: planning })).toEqual(planning);
     expect(due(10, { from: planning }).toISOString()).toBe('2026-11-26T02:00:00.000Z');
     expect(due(10, { from: planning, withinHours: 1 })).toEqual(planning);
+  });
+
+  it('keeps a best hour inside the member’s quiet hours only when they end within the window (DEFER)', () => {
+    // 20:00 in Shanghai is 07:00 in New York: inside quiet hours 21:00–08:00 there, which end at 13:00 UTC.
+    const quiet = (policy: 'DEFER' | 'SKIP') => ({
+      hours: { start: '21:00', end: '08:00', policy },
+      timeZone: 'America/New_York',
+      bankTimeZone: 'Asia/Shanghai',
+    });
+    const evening = new Date('2026-11-26T12:00:00Z');
+    expect(due(20, { quiet: quiet('DEFER') })).toEqual(evening);
+    // Deferred to 13:00 UTC would be 12 hours after 01:00: past a 12-hour window, so as planned.
+    expect(due(20, { quiet: quiet('DEFER'), withinHours: 12 })).toEqual(plannedAt);
+    expect(due(20, { quiet: quiet('DEFER'), before: new Date('2026-11-26T13:00:00Z') })).toEqual(plannedAt);
+    // Skipped at its best hour, the member would miss a message the planned time reaches.
+    expect(due(20, { quiet: quiet('SKIP') })).toEqual(plannedAt);
+    // An hour outside them is kept, whatever the policy: 23:00 in Shanghai is 10:00 in New York.
+    expect(due(23, { quiet: quiet('SKIP') }).toISOString()).toBe('2026-11-26T15:00:00.000Z');
   });
 
   it('keeps the bank’s hour across a daylight-saving change', () => {

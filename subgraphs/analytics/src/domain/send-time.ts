@@ -83,11 +83,19 @@ export function smoothed(
   );
 }
 
-/** A member's best hour of the bank's day, and whether it is their own (else the population's). */
+/**
+ * A member's best hour of the bank's day, and whether it is their own (else the population's). Null when neither they
+ * nor the population opened `minOpens` messages (at least one): a training before messages recorded opens knows no
+ * one's hour, and the "peak" of its empty histogram, midnight, would send every message of a campaign then.
+ */
 export function bestHourOf(
   member: readonly number[] | null,
   { population, priorOpens, minOpens }: Pick<SendTimeParameters, 'population' | 'priorOpens' | 'minOpens'>,
-): { hour: number; personal: boolean } {
-  if (!member || totalOf(member) < minOpens) return { hour: peakHour(population), personal: false };
-  return { hour: peakHour(smoothed(member, population, priorOpens)), personal: true };
+): { hour: number | null; personal: boolean } {
+  if (member && totalOf(member) >= minOpens)
+    return { hour: peakHour(smoothed(member, population, priorOpens)), personal: true };
+  return {
+    hour: totalOf(population) >= Math.max(1, minOpens) ? peakHour(population) : null,
+    personal: false,
+  };
 }

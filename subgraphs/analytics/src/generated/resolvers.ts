@@ -879,9 +879,9 @@ export type Query = {
   /**
    * Each member's best hour of the bank's day (BANK_TIME_ZONE) to send them a message, by the active send-time model, in
    * the order asked: the peak of their message opens (counted once per hour of each bank day) smoothed towards the
-   * population's, or the population's peak for a member with too few opens (or none). The hub's own subgraphs only
-   * (service scope); 1 to 500 member ids, else BAD_USER_INPUT naming memberIds (or the id that is none); NOT_FOUND
-   * before the model's first version.
+   * population's, or the population's peak for a member with too few opens (or none) — no hour (null) while the
+   * population has too few as well. The hub's own subgraphs only (service scope); 1 to 500 member ids, else
+   * BAD_USER_INPUT naming memberIds (or the id that is none); NOT_FOUND before the model's first version.
    */
   bestSendHours: Array<SendHour>;
   /**
@@ -1052,8 +1052,12 @@ export type RetentionCohort = {
 /** A member's best hour of the bank's day to be sent a message, by the send-time model. */
 export type SendHour = {
   __typename?: 'SendHour';
-  /** The hour of the bank's day (BANK_TIME_ZONE), 0 to 23, at which the member most often opens messages. */
-  hour: Scalars['Int']['output'];
+  /**
+   * The hour of the bank's day (BANK_TIME_ZONE), 0 to 23, at which the member most often opens messages; null when the
+   * version knows no one's (neither the member nor the population opened minOpens messages in its window, e.g. a
+   * training before any were recorded): send as planned.
+   */
+  hour?: Maybe<Scalars['Int']['output']>;
   /** The member. */
   memberId: Scalars['ID']['output'];
   /** The send-time model version that answered. */
@@ -1967,7 +1971,7 @@ export type SendHourResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['SendHour'] = ResolversParentTypes['SendHour'],
 > = ResolversObject<{
-  hour?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hour?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   modelVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   personal?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;

@@ -183,16 +183,14 @@ export async function planOccurrence(
     if (next) page = ask(next);
     const now = new Date();
     const batchId = `${held._id}#${pages}`;
-    const sendAt = await sendTimesOf(
-      deps,
-      campaign,
-      held,
-      members.map((member) => member.id),
-      now,
-      expiresAt,
-    );
-    const entries = members.map((member) =>
-      planEntry({ ...context, batchId, now, expiresAt }, plannedMember(member), sendAt?.get(member.id)),
+    const pageMembers = members.map(plannedMember);
+    const sendAt = await sendTimesOf(deps, campaign, held, pageMembers, now, expiresAt);
+    const entries = pageMembers.map((member) =>
+      planEntry(
+        { ...context, batchId, now, expiresAt },
+        member,
+        sendAt ? (sendAt.get(member.id) ?? null) : undefined,
+      ),
     );
     await writePage(deps.repos, campaign, batchId, entries, now);
     pages += 1;

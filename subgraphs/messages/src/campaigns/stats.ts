@@ -27,6 +27,8 @@ export interface CampaignStats {
   total: MessageCounts;
   rows: { variant: string; channel: MessageChannel; counts: MessageCounts }[];
   skipped: { reason: string; messages: number }[];
+  /** A BEST_HOUR campaign's members planned as planned, for want of a best hour from analytics. */
+  plannedWithoutBestHour: number;
 }
 
 const ZERO: MessageCounts = {
@@ -47,6 +49,7 @@ const inState = (...states: string[]) => ({ $sum: { $cond: [{ $in: ['$state', st
 
 type Row = {
   _id: { variant: string; channel: MessageChannel | null; reason: string | null };
+  withoutBestHour: number;
 } & MessageCounts;
 
 const add = (a: MessageCounts, b: MessageCounts): MessageCounts =>
@@ -71,6 +74,10 @@ const group = {
     failed: inState('DEAD'),
     fellBack: stamped('fellBackAt'),
     skipped: inState('SKIPPED'),
+    // Members, not messages: a fallback carries the mark of the message it stands in for.
+    withoutBestHour: {
+      $sum: { $cond: [{ $and: [{ $eq: ['$withoutBestHour', true] }, { $eq: ['$rung', 1] }] }, 1, 0] },
+    },
   },
 };
 
@@ -104,14 +111,16 @@ export async function campaignStats(
     })),
   ];
   const counts = (row: Row): MessageCounts => {
-    const { _id: _key, ...values } = row;
+    const { _id: _key, withoutBestHour: _members, ...values } = row;
     return { ...ZERO, ...values };
   };
   const byRung = new Map<string, { variant: string; channel: MessageChannel; counts: MessageCounts }>();
   const skipped = new Map<string, number>();
   let total = ZERO;
+  let plannedWithoutBestHour = 0;
   for (const row of rows) {
     total = add(total, counts(row));
+    plannedWithoutBestHour += row.withoutBestHour;
     if (row._id.reason) skipped.set(row._id.reason, (skipped.get(row._id.reason) ?? 0) + row.skipped);
     // A message that never went has no rung.
     if (!row._id.channel) continue;
@@ -133,6 +142,7 @@ export async function campaignStats(
     skipped: [...skipped]
       .map(([reason, messages]) => ({ reason, messages }))
       .sort((a, b) => a.reason.localeCompare(b.reason)),
+    plannedWithoutBestHour,
   };
 }
 

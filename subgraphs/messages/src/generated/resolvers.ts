@@ -276,6 +276,11 @@ export type CampaignStats = {
   __typename?: 'CampaignStats';
   /** What the members its messages reached bought; null until the conversions job first counted them. */
   conversions?: Maybe<CampaignConversions>;
+  /**
+   * Of a BEST_HOUR campaign, the members whose message was planned at the planned time for want of a best hour:
+   * analytics did not answer (down, slow, no send-time model yet) or its model knew no one's hour. 0 for AS_PLANNED.
+   */
+  plannedWithoutBestHour: Scalars['Int']['output'];
   /** Per variant and channel rung. */
   rows: Array<CampaignStatsRow>;
   /** Skipped messages by reason. */
@@ -1605,6 +1610,7 @@ export type CampaignStatsResolvers<
   ParentType extends ResolversParentTypes['CampaignStats'] = ResolversParentTypes['CampaignStats'],
 > = ResolversObject<{
   conversions?: Resolver<Maybe<ResolversTypes['CampaignConversions']>, ParentType, ContextType>;
+  plannedWithoutBestHour?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rows?: Resolver<Array<ResolversTypes['CampaignStatsRow']>, ParentType, ContextType>;
   skipped?: Resolver<Array<ResolversTypes['SkipCount']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['MessageCounts'], ParentType, ContextType>;

@@ -89,6 +89,8 @@ export interface OutboxEntryDoc {
   dueAt: Date;
   /** After this it is not sent (see domain/expiry); absent on an entry stored before expiries were recorded. */
   expiresAt?: Date | null;
+  /** True on a BEST_HOUR campaign's message planned as planned: analytics gave no best hour for its member. */
+  withoutBestHour?: boolean;
   attempts: number;
   lastError: string | null;
   createdAt: Date;
@@ -135,6 +137,7 @@ const entrySchema = new Schema<OutboxEntryDoc>(
     reason: { type: String, default: null },
     dueAt: { type: Date, required: true },
     expiresAt: { type: Date, default: null },
+    withoutBestHour: { type: Boolean, default: undefined },
     attempts: { type: Number, required: true },
     lastError: { type: String, default: null },
     createdAt: { type: Date, required: true },

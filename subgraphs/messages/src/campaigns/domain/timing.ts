@@ -79,22 +79,43 @@ export const AS_PLANNED: SendTime = { strategy: 'AS_PLANNED', withinHours: 24 };
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/** The quiet hours a member's message keeps, in the member's own time zone. */
+export interface MemberQuietHours {
+  hours: QuietHours;
+  timeZone: string;
+  bankTimeZone: string;
+}
+
 /**
  * When a member's message goes whose best hour of the bank's day is `hour`: the first instant at or after `from` (the
  * occurrence's planned time, or its planning when later) whose hour on the bank's clock is theirs, if it comes before
  * `withinHours` after the planned time and before `before` (the message's expiry, the campaign's end); else `from`.
  * Stepped hour by hour on the bank's wall clock, so an offset (Asia/Shanghai) or a daylight-saving change is kept.
+ * An hour inside the member's `quiet` hours (a member far from the bank given the population's hour) is kept only
+ * when they defer it to an end still inside that window; else the message goes at `from` too, so that the best hour
+ * never makes it wait past `withinHours`, nor skips a member the planned time reaches.
  */
 export function bestHourDue(
-  options: { plannedAt: Date; from: Date; hour: number; withinHours: number; before: Date | null },
+  options: {
+    plannedAt: Date;
+    from: Date;
+    hour: number;
+    withinHours: number;
+    before: Date | null;
+    quiet?: MemberQuietHours | null;
+  },
   calendar: Pick<BankCalendar, 'wallClock'>,
 ): Date {
-  const { plannedAt, from, hour, withinHours, before } = options;
+  const { plannedAt, from, hour, withinHours, before, quiet } = options;
   const end = Math.min(plannedAt.getTime() + withinHours * HOUR_MS, before?.getTime() ?? Infinity);
   let at = Math.max(plannedAt.getTime(), from.getTime());
   while (at < end) {
     const sinceMidnight = ((calendar.wallClock(at) % DAY_MS) + DAY_MS) % DAY_MS;
-    if (Math.floor(sinceMidnight / HOUR_MS) === hour) return new Date(at);
+    if (Math.floor(sinceMidnight / HOUR_MS) === hour) {
+      const held = quiet ? quietUntil(new Date(at), quiet.timeZone, quiet.hours, quiet.bankTimeZone) : null;
+      const kept = held === null || (quiet?.hours.policy === 'DEFER' && held.getTime() < end);
+      return kept ? new Date(at) : from;
+    }
     at += HOUR_MS - (sinceMidnight % HOUR_MS);
   }
   return from;

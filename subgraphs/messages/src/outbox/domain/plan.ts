@@ -56,11 +56,17 @@ export interface PlanContext {
 export const entryIdOf = (occurrenceId: string, memberId: string): string => `${occurrenceId}:${memberId}`;
 
 /**
- * A member's entry, due at `sendAt` (now, or the member's best hour: see campaigns/send-time.ts) unless quiet hours
- * hold it back then.
+ * A member's entry, due at `bestHour` (see campaigns/send-time.ts) or else now, unless quiet hours hold it back then.
+ * `bestHour` is undefined for a campaign sent as planned, and null for a BEST_HOUR campaign's member analytics gave no
+ * best hour: planned now all the same, and marked `withoutBestHour` for the campaign's stats.
  */
-export function planEntry(context: PlanContext, member: PlannedMember, sendAt = context.now): OutboxEntryDoc {
+export function planEntry(
+  context: PlanContext,
+  member: PlannedMember,
+  bestHour?: Date | null,
+): OutboxEntryDoc {
   const { campaign, now, expiresAt } = context;
+  const sendAt = bestHour ?? now;
   const variant = assignVariant(member.id, campaign._id, campaign.variants) ?? campaign.variants[0]!;
   const templates = context.templates.get(variant.key) ?? {};
   const ladder = ladderFor(member, new Set(Object.keys(templates) as MessageChannel[]));
@@ -101,6 +107,7 @@ export function planEntry(context: PlanContext, member: PlannedMember, sendAt = 
     dueAt: until ?? sendAt,
     expiresAt,
     createdAt: now,
+    ...(bestHour === null ? { withoutBestHour: true } : {}),
     ...NOT_SENT_YET,
   };
 }
