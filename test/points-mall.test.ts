@@ -404,6 +404,29 @@ describe('a product whose price changes between showing it and buying it', () =>
     expect((await members.ledger.newestFor(memberId, 10)).map((entry) => entry.amount)).toEqual([-40]);
   });
 
+  it('answers a product members are not offered with why, never with its price, however often it is asked', async () => {
+    const draft = 'B-MALL-DRAFT';
+    await insertBenefits(hub.connections.engagement, [
+      publishedBenefit(draft, { kind: 'POINTS_PRODUCT', pointsCost: 777, status: 'DRAFT' }),
+    ]);
+    const memberId = 'M0973';
+    await setBalance(memberId, 1_000);
+    for (const attempt of [1, 2]) {
+      const response = await graphql(
+        hub.gatewayUrl,
+        REDEEM_AT,
+        { productId: draft, key: 'draft-price', expected: 10 },
+        bearer(await clientToken(memberId, 'member')),
+      );
+      expect({ attempt, refusal: refusal(response) }).toEqual({
+        attempt,
+        refusal: [['BENEFIT_NOT_AVAILABLE', undefined]],
+      });
+      expect(JSON.stringify(response.errors)).not.toContain('777');
+    }
+    expect((await balances(memberId)).points).toBe(1_000);
+  });
+
   it('refuses an expectedPointsCost outside 1 to 1,000,000 with BAD_USER_INPUT, storing and moving nothing', async () => {
     const memberId = 'M0973';
     await setBalance(memberId, 100);

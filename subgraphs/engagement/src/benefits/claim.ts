@@ -142,11 +142,13 @@ export async function claim(
       // Refused before anything is stored: an unknown benefit, a members subgraph that cannot say who is claiming.
       const benefit = await benefitFor(repos, command);
       const pointsCost = command.payment ? benefit.pointsCost : 0;
-      mustCostAsAgreed(pointsCost, command);
       const claimId = claimIdOf(requestId);
       const now = new Date();
       const refusal = await refusalBeforeReserving(repos, calendar, benefit, command, now);
       if (refusal?.retryAt && command.retriesLater) throw notYet(refusal, refusal.retryAt);
+      // A purchase refused anyway is told why, not what it would cost: a product members are not offered (a draft)
+      // keeps its price to itself.
+      if (!refusal) mustCostAsAgreed(pointsCost, command);
       const request: ClaimRequestDoc = {
         _id: requestId,
         memberId: command.memberId,
@@ -172,7 +174,7 @@ export async function claim(
         field: 'idempotencyKey',
       });
     }
-    mustCostAsAgreed(existing.pointsCost, command);
+    if (!existing.outcome?.refusal) mustCostAsAgreed(existing.pointsCost, command);
     if (existing.outcome) return answer(repos, existing, command.payment);
     const taken = await repos.claimRequests.takeOver(requestId, newLease(), new Date());
     if (taken) return proceed(repos, calendar, command, taken, await benefitFor(repos, command));
