@@ -66,11 +66,12 @@ x-mongo-env: &mongo-env
   EXPOSURES_PER_MEMBER_PER_DAY:
   ROLLUP_REBUILD_INTERVAL_MS:
   FLOW_SESSION_TTL_MINUTES:
-  # Analytics' background jobs: the lifecycle job, training the creative bandit and measuring topics' heat (0 turns one
-  # off).
+  # Analytics' background jobs: the lifecycle job, training the creative bandit and measuring topics' heat, the hub's
+  # part in federated rounds (0 turns one off).
   LIFECYCLE_JOB_INTERVAL_MS: \${LIFECYCLE_JOB_INTERVAL_MS:-3600000}
   MODEL_TRAINING_INTERVAL_MS: \${MODEL_TRAINING_INTERVAL_MS:-3600000}
   TOPIC_HEAT_INTERVAL_MS: \${TOPIC_HEAT_INTERVAL_MS:-900000}
+  FEDERATED_ROUND_INTERVAL_MS: \${FEDERATED_ROUND_INTERVAL_MS:-60000}
   # Engagement reads analytics' event feed this often to move tasks' progress (0 turns it off).
   TASK_FEED_INTERVAL_MS: \${TASK_FEED_INTERVAL_MS:-1000}
   # Products relays completed flows to analytics as flow_completed events this often (0 turns it off).

@@ -16,6 +16,7 @@ const DEMO_CALLERS: DemoCaller[] = [
   { subject: 'ops.bob', scope: 'operator pii:read', who: 'an operator who may see personal data' },
   { subject: 'builder.bea', scope: 'builder', who: 'a mini-program builder' },
   { subject: 'audit.ann', scope: 'audit', who: 'an auditor: reads the audit trail, changes nothing' },
+  { subject: 'partner.shop', scope: 'federation', who: 'a data holder of federated rounds (联邦学习)' },
 ];
 
 const command = ({ subject, scope }: DemoCaller) =>

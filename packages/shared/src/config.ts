@@ -123,6 +123,11 @@ export const configSchema = z
     MODEL_TRAINING_INTERVAL_MS: jobInterval(60 * 60_000, 60_000),
     /** How often analytics measures topics' heat from their events and hands it to content; 0 turns the job off. */
     TOPIC_HEAT_INTERVAL_MS: jobInterval(15 * 60_000, 60_000),
+    /**
+     * How often analytics takes the hub's own part in open federated rounds of the product-propensity model (posting
+     * its round key, then its masked update) and closes rounds past their deadline; 0 turns the job off.
+     */
+    FEDERATED_ROUND_INTERVAL_MS: jobInterval(60_000, 1_000),
     /** How often engagement reads analytics' event feed to move tasks' progress; 0 turns it off. */
     TASK_FEED_INTERVAL_MS: jobInterval(1_000, 100),
     /**

@@ -19,6 +19,11 @@ export const Scope = {
    * Only ever granted by the hub's own signed identities: the gateway drops it from client tokens.
    */
   SERVICE: 'service',
+  /**
+   * A data holder taking part in federated joint modelling (联邦学习联合建模): it posts its round keys and masked
+   * updates as the participant its subject names, and reads the rounds it is listed in — nothing else.
+   */
+  FEDERATION: 'federation',
 } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
 
@@ -29,6 +34,7 @@ export const CLIENT_SCOPES: ReadonlySet<string> = new Set<string>([
   Scope.PII_READ,
   Scope.BUILDER,
   Scope.AUDIT,
+  Scope.FEDERATION,
 ]);
 
 export interface Identity {

@@ -25,6 +25,20 @@ import { windowStart } from './domain/rollups';
 import { creativeStats, productStats } from './domain/stats';
 import type { Resolvers } from './generated/resolvers';
 import { feedPage } from './feed';
+import {
+  abandonRound,
+  hubParticipant,
+  listRounds,
+  openRound,
+  participantOf,
+  postKey,
+  postUpdate,
+  productPropensity,
+  progressOf,
+  readRound,
+  registerParticipant,
+} from './federated';
+import { FEATURE_NAMES } from './domain/federated';
 import { recordMemberEvents, trackEvents } from './ingest';
 import { statusOf } from './models/registry';
 import {
@@ -125,6 +139,16 @@ export const resolvers: Resolvers = {
     },
     purchasesInWindows: (_parent, { windows }, ctx) => purchasesInWindows(ctx, windows),
     bestSendHours: (_parent, { memberIds }, ctx) => bestSendHours(ctx, memberIds),
+    productPropensity: (_parent, { memberId }, ctx) => productPropensity(ctx, memberId),
+    federatedParticipants: async (_parent, _args, ctx) => {
+      requireScope(ctx.identity, Scope.OPERATOR);
+      return [hubParticipant(ctx.now), ...(await ctx.repos.federated.allParticipants())];
+    },
+    federatedRound: (_parent, { id }, ctx) => readRound(ctx, id),
+    federatedRounds: (_parent, { open, first }, ctx) => {
+      requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.FEDERATION]);
+      return listRounds(ctx, open ?? true, checkCount(first ?? 20, 50, 'first'));
+    },
   },
 
   Mutation: {
@@ -139,6 +163,25 @@ export const resolvers: Resolvers = {
     activateModelVersion: (_parent, { name, version, pin }, ctx) =>
       activateModelVersion(ctx, name, version, pin ?? true),
     publishModelVersion: (_parent, { name, parameters }, ctx) => publishModelVersion(ctx, name, parameters),
+    registerFederatedParticipant: (_parent, { id, name }, ctx) => registerParticipant(ctx, id, name),
+    openFederatedRound: (_parent, { participants, deadlineHours }, ctx) =>
+      openRound(ctx, participants, deadlineHours),
+    abandonFederatedRound: (_parent, { id }, ctx) => abandonRound(ctx, id),
+    postFederatedKey: (_parent, { roundId, publicKey, samples }, ctx) =>
+      postKey(progressOf(ctx), participantOf(ctx.identity), roundId, publicKey, samples),
+    postFederatedUpdate: (_parent, { roundId, maskedUpdate }, ctx) =>
+      postUpdate(progressOf(ctx), participantOf(ctx.identity), roundId, maskedUpdate),
+  },
+
+  FederatedParticipant: { id: (participant) => participant._id },
+
+  FederatedRound: {
+    id: (round) => round._id,
+    features: () => [...FEATURE_NAMES],
+    epochs: (round) => round.settings.epochs,
+    learningRate: (round) => round.settings.learningRate,
+    clipNorm: (round) => round.settings.clipNorm,
+    updated: (round) => round.updates.map(({ participant }) => participant),
   },
 
   TrackedEvent: { name: (definition) => definition._id },

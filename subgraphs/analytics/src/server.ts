@@ -1,6 +1,7 @@
 // Builds the analytics subgraph server on a database connection: the event sink with its rollup writer, the per-device
 // and per-member rate limits, and the background jobs (rebuilding ended days' rollups, the lifecycle job, training the
-// creative bandit and the send-time model, measuring topics' heat); all of them stop with the server.
+// creative bandit and the send-time model, the hub's part in federated rounds, measuring topics' heat); all of them stop
+// with the server.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   BankCalendar,
@@ -12,6 +13,7 @@ import {
   type SubgraphDependencies,
 } from '@bank-hub/shared';
 import { ensureDefaultModels } from './authored-models';
+import { participateAsHub } from './federated-job';
 import { BANDIT_MODEL_NAME, trainCreativeBandit } from './bandit-job';
 import { collectRoute } from './collect-route';
 import { createContext, type AnalyticsContext } from './context';
@@ -108,6 +110,13 @@ export async function buildAnalyticsServer(dependencies: SubgraphDependencies): 
           train,
         );
       },
+      logger,
+      FIRST_RUN_DELAY_MS,
+    ),
+    scheduleJob(
+      'federated-rounds',
+      config.FEDERATED_ROUND_INTERVAL_MS,
+      () => participateAsHub({ repos, calendar, logger, bankCurrency: config.BANK_CURRENCY }, new Date()),
       logger,
       FIRST_RUN_DELAY_MS,
     ),

@@ -6,6 +6,7 @@ import type { TrackEventsOutcome } from '../ingest';
 import type { CreativeStatsView, VariantStatsView } from '../domain/stats';
 import type { ModelHeadDoc, ModelVersionDoc } from '../models/registry';
 import type { LifecycleJobRun } from '../lifecycle-job';
+import type { FederatedRoundDoc, FederatedParticipantDoc } from '../models/federated';
 import type { AnalyticsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -394,6 +395,89 @@ export type ExperimentVerdict =
   /** A variant's share of members who clicked differs significantly from the control's; `winner` names the best. */
   | 'SIGNIFICANT';
 
+/** A participant's public key for one round. */
+export type FederatedKey = {
+  __typename?: 'FederatedKey';
+  /** The participant. */
+  participant: Scalars['ID']['output'];
+  /** When it was posted. */
+  postedAt: Scalars['DateTime']['output'];
+  /** Its X25519 public key for this round only: base64 of the 32 raw bytes. */
+  publicKey: Scalars['String']['output'];
+};
+
+/** A data holder taking part in federated joint modelling: the subject of its federation-scope token. */
+export type FederatedParticipant = {
+  __typename?: 'FederatedParticipant';
+  /** Its id, the subject of its token; `hub` is the hub's own analytics. */
+  id: Scalars['ID']['output'];
+  /** Its display name. */
+  name: Scalars['String']['output'];
+  /** When it was registered. */
+  registeredAt: Scalars['DateTime']['output'];
+  /** The operator who registered it. */
+  registeredBy: Scalars['String']['output'];
+};
+
+/** One round of federated averaging with secure aggregation of the product-propensity model. */
+export type FederatedRound = {
+  __typename?: 'FederatedRound';
+  /** The model version the round trains from; 0 for the first round (zero weights). */
+  baseVersion: Scalars['Int']['output'];
+  /** The L2 norm each participant's update is clipped to before it is weighted. */
+  clipNorm: Scalars['Float']['output'];
+  /** When it was aggregated or abandoned. */
+  closedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** When the round is abandoned if a participant has not posted. */
+  deadline: Scalars['DateTime']['output'];
+  /** Epochs of SGD each participant runs over its examples. */
+  epochs: Scalars['Int']['output'];
+  /** The model's features, in the order of the weights. */
+  features: Array<Scalars['String']['output']>;
+  /** FR-<number>. */
+  id: Scalars['ID']['output'];
+  /** The keys posted so far. */
+  keys: Array<FederatedKey>;
+  /** The SGD learning rate. */
+  learningRate: Scalars['Float']['output'];
+  /** The round's number, as the model version it publishes records it. */
+  number: Scalars['Int']['output'];
+  /** When it was opened. */
+  openedAt: Scalars['DateTime']['output'];
+  /** The operator who opened it. */
+  openedBy: Scalars['String']['output'];
+  /** Every participant, in id order: all must post, or the round is abandoned. */
+  participants: Array<Scalars['ID']['output']>;
+  /** The model version an aggregated round published; null otherwise. */
+  publishedVersion?: Maybe<Scalars['Int']['output']>;
+  /** Why an abandoned round was abandoned. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /**
+   * The fixed-point scale updates are encoded at (a power of two), set once every key is in from the total of the
+   * sample counts, so that the sum of the weighted updates cannot wrap; null before.
+   */
+  scale?: Maybe<Scalars['Int']['output']>;
+  /** Where the round is. */
+  status: FederatedRoundStatus;
+  /** The participants' examples together; null before every key is in. */
+  totalSamples?: Maybe<Scalars['Int']['output']>;
+  /** The participants whose masked update is in. */
+  updated: Array<Scalars['ID']['output']>;
+  /** The global weights every participant trains from, in the order of the model's features. */
+  weights: Array<Scalars['Float']['output']>;
+};
+
+/** Where a federated round of the product-propensity model is. */
+export type FederatedRoundStatus =
+  /** Closed without a version: a participant missed the deadline, or an operator abandoned it. */
+  | 'ABANDONED'
+  /** Every masked update was summed and the average published as a new model version. */
+  | 'AGGREGATED'
+  /** Waiting for every participant's round key and sample count. */
+  | 'COLLECTING_KEYS'
+  /** Every key is in: waiting for every participant's masked update. */
+  | 'COLLECTING_UPDATES';
+
 /** One member event, as the feed hands it to the hub's other subgraphs (e.g. engagement's task progress). */
 export type FeedEvent = {
   __typename?: 'FeedEvent';
@@ -696,6 +780,8 @@ export type ModelVersion = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Abandons an open round that still misses an update (CONFLICT otherwise). Operator scope; audited. */
+  abandonFederatedRound: FederatedRound;
   /**
    * Makes a version of a model the one that serves. `pin` (default true) keeps it serving while training goes on; new
    * versions then wait as SHADOW. Operator scope; audited.
@@ -703,6 +789,26 @@ export type Mutation = {
   activateModelVersion: Model;
   /** Adds or replaces an event definition in the tracking plan. Operator scope; audited. */
   defineTrackedEvent: TrackedEvent;
+  /**
+   * Opens a round of the product-propensity model from its active version's weights (zeros before the first): 3 to 20
+   * distinct participants, each registered or `hub`, else BAD_USER_INPUT naming the one at fault; the round is abandoned
+   * if one has not posted within deadlineHours (1 to 168). Operator scope; audited.
+   */
+  openFederatedRound: FederatedRound;
+  /**
+   * Posts the calling participant's key for a round that collects keys, with the number of its examples. Federation
+   * scope, as a participant the round lists (else FORBIDDEN); a key that is not 32 raw bytes in base64 (or a point of
+   * small order), or samples outside 1 to 10,000,000, is BAD_USER_INPUT. The same post again answers as the first; a
+   * different one, or a post in another phase, is CONFLICT.
+   */
+  postFederatedKey: FederatedRound;
+  /**
+   * Posts the calling participant's masked update for a round that collects updates: one element of Z/2^32 per feature,
+   * each a whole number from 0 to 4294967295 in decimal (GraphQL's Int holds 31 bits), else BAD_USER_INPUT naming it.
+   * Federation scope, as a participant the round lists. The same post again answers as the first; a different one, or a
+   * post in another phase, is CONFLICT. The last update in aggregates the round.
+   */
+  postFederatedUpdate: FederatedRound;
   /**
    * Publishes a new version of a model people write rather than a job trains: `lifecycle-stage`, `member-rating` or
    * `activity-ranking`. The parameters are checked first (as `lifecycleModel`, `memberRatingModel` and
@@ -717,6 +823,11 @@ export type Mutation = {
    * but never count as a member being active (only members' own devices say that). The hub's service scope only.
    */
   recordMemberEvents: TrackEventsResult;
+  /**
+   * Registers a data holder for federated rounds, or renames one: its id is the subject of its federation-scope token (a
+   * letter or digit, then up to 63 letters, digits, ., _ or -; not `hub`). Operator scope; audited.
+   */
+  registerFederatedParticipant: FederatedParticipant;
   /** Trains a new version of the creative bandit from the rollups now (a job also does it every MODEL_TRAINING_INTERVAL_MS). Operator scope; audited. */
   retrainCreativeBandit: ModelVersion;
   /**
@@ -743,6 +854,10 @@ export type Mutation = {
   trackEvents: TrackEventsResult;
 };
 
+export type MutationAbandonFederatedRoundArgs = {
+  id: Scalars['ID']['input'];
+};
+
 export type MutationActivateModelVersionArgs = {
   name: Scalars['String']['input'];
   pin?: InputMaybe<Scalars['Boolean']['input']>;
@@ -753,6 +868,22 @@ export type MutationDefineTrackedEventArgs = {
   input: TrackedEventInput;
 };
 
+export type MutationOpenFederatedRoundArgs = {
+  deadlineHours?: InputMaybe<Scalars['Int']['input']>;
+  participants: Array<Scalars['ID']['input']>;
+};
+
+export type MutationPostFederatedKeyArgs = {
+  publicKey: Scalars['String']['input'];
+  roundId: Scalars['ID']['input'];
+  samples: Scalars['Int']['input'];
+};
+
+export type MutationPostFederatedUpdateArgs = {
+  maskedUpdate: Array<Scalars['String']['input']>;
+  roundId: Scalars['ID']['input'];
+};
+
 export type MutationPublishModelVersionArgs = {
   name: Scalars['String']['input'];
   parameters: Scalars['JSON']['input'];
@@ -760,6 +891,11 @@ export type MutationPublishModelVersionArgs = {
 
 export type MutationRecordMemberEventsArgs = {
   events: Array<MemberEventInput>;
+};
+
+export type MutationRegisterFederatedParticipantArgs = {
+  id: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
 };
 
 export type MutationRunLifecycleJobArgs = {
@@ -798,6 +934,19 @@ export type ProductStatsArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A member's probability of a purchase within 7 bank days, by the active product-propensity version. */
+export type ProductPropensity = {
+  __typename?: 'ProductPropensity';
+  /** The member's features over their last 30 bank days, today included. */
+  features: Array<PropensityFeature>;
+  /** The member. */
+  memberId: Scalars['ID']['output'];
+  /** The model version that answered. */
+  modelVersion: Scalars['Int']['output'];
+  /** The probability, 0 to 1. */
+  probability: Scalars['Float']['output'];
+};
+
 /** How a product did over a window of days (from the daily rollups). */
 export type ProductStats = {
   __typename?: 'ProductStats';
@@ -823,6 +972,15 @@ export type ProductStats = {
   purchases: Scalars['Int']['output'];
   /** Times its page or card was viewed (product_view). */
   views: Scalars['Int']['output'];
+};
+
+/** A named input of the product-propensity model and its value for a member. */
+export type PropensityFeature = {
+  __typename?: 'PropensityFeature';
+  /** The feature, as the model's parameters name it. */
+  name: Scalars['String']['output'];
+  /** Its value for the member. */
+  value: Scalars['Float']['output'];
 };
 
 /** The type of an event property in the tracking plan. */
@@ -896,6 +1054,15 @@ export type Query = {
    * a page never skips one still being written. The hub's own subgraphs only (service scope).
    */
   eventFeed: EventFeedPage;
+  /** The participants operators registered, and the hub. Operator scope. */
+  federatedParticipants: Array<FederatedParticipant>;
+  /**
+   * A federated round: any for operators; for a federation-scope participant, one that lists it (else FORBIDDEN).
+   * NOT_FOUND when there is none. A round past its deadline without every update reads ABANDONED.
+   */
+  federatedRound: FederatedRound;
+  /** Federated rounds, newest first: an operator's all, a participant's those listing it. Operator or federation scope. */
+  federatedRounds: Array<FederatedRound>;
   /**
    * A funnel: of the members who did the first step between `from` and `to`, how many did each next step in order within
    * `withinHours` of the first. Operator scope.
@@ -918,6 +1085,12 @@ export type Query = {
   model?: Maybe<ModelVersion>;
   /** Every model of the registry. Operator scope. */
   models: Array<Model>;
+  /**
+   * A member's probability of a purchase within 7 bank days under the active product-propensity version, from their own
+   * events of the last 30 bank days. Operator or service scope; a memberId that is no member id is BAD_USER_INPUT;
+   * NOT_FOUND before the model's first version.
+   */
+  productPropensity: ProductPropensity;
   /**
    * Members' purchases in their attribution windows, counts and sums only (messages asks it, a page of a campaign's
    * members at a time, to count the campaign's conversions). The hub's own subgraphs only (service scope); 1 to 500
@@ -956,6 +1129,15 @@ export type QueryEventFeedArgs = {
   names: Array<Scalars['String']['input']>;
 };
 
+export type QueryFederatedRoundArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type QueryFederatedRoundsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  open?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 export type QueryFunnelArgs = {
   channel?: InputMaybe<Channel>;
   from: Scalars['DateTime']['input'];
@@ -971,6 +1153,10 @@ export type QueryMemberExposuresArgs = {
 export type QueryModelArgs = {
   name: Scalars['String']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryProductPropensityArgs = {
+  memberId: Scalars['ID']['input'];
 };
 
 export type QueryPurchasesInWindowsArgs = {
@@ -1317,6 +1503,10 @@ export type ResolversTypes = ResolversObject<{
   ExperimentResult: ResolverTypeWrapper<ExperimentResult>;
   ExperimentVariantResult: ResolverTypeWrapper<ExperimentVariantResult>;
   ExperimentVerdict: ExperimentVerdict;
+  FederatedKey: ResolverTypeWrapper<FederatedKey>;
+  FederatedParticipant: ResolverTypeWrapper<FederatedParticipantDoc>;
+  FederatedRound: ResolverTypeWrapper<FederatedRoundDoc>;
+  FederatedRoundStatus: FederatedRoundStatus;
   FeedEvent: ResolverTypeWrapper<FeedEvent>;
   Funnel: ResolverTypeWrapper<Funnel>;
   FunnelStep: ResolverTypeWrapper<FunnelStep>;
@@ -1339,7 +1529,9 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Product: ResolverTypeWrapper<Product>;
+  ProductPropensity: ResolverTypeWrapper<ProductPropensity>;
   ProductStats: ResolverTypeWrapper<ProductStats>;
+  PropensityFeature: ResolverTypeWrapper<PropensityFeature>;
   PropertyType: PropertyType;
   PurchaseWindowInput: PurchaseWindowInput;
   PurchasesInWindows: ResolverTypeWrapper<PurchasesInWindows>;
@@ -1390,6 +1582,9 @@ export type ResolversParentTypes = ResolversObject<{
   EventProperties: Scalars['EventProperties']['output'];
   ExperimentResult: ExperimentResult;
   ExperimentVariantResult: ExperimentVariantResult;
+  FederatedKey: FederatedKey;
+  FederatedParticipant: FederatedParticipantDoc;
+  FederatedRound: FederatedRoundDoc;
   FeedEvent: FeedEvent;
   Funnel: Funnel;
   FunnelStep: FunnelStep;
@@ -1409,7 +1604,9 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Product: Product | FederationReferenceTypes['Product'];
+  ProductPropensity: ProductPropensity;
   ProductStats: ProductStats;
+  PropensityFeature: PropensityFeature;
   PurchaseWindowInput: PurchaseWindowInput;
   PurchasesInWindows: PurchasesInWindows;
   Query: Record<PropertyKey, never>;
@@ -1609,6 +1806,52 @@ export type ExperimentVariantResultResolvers<
   weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type FederatedKeyResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['FederatedKey'] = ResolversParentTypes['FederatedKey'],
+> = ResolversObject<{
+  participant?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  postedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  publicKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type FederatedParticipantResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['FederatedParticipant'] =
+    ResolversParentTypes['FederatedParticipant'],
+> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  registeredBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type FederatedRoundResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['FederatedRound'] = ResolversParentTypes['FederatedRound'],
+> = ResolversObject<{
+  baseVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  clipNorm?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  deadline?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  epochs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  features?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['FederatedKey']>, ParentType, ContextType>;
+  learningRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  openedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  openedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  participants?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  publishedVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scale?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['FederatedRoundStatus'], ParentType, ContextType>;
+  totalSamples?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  updated?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  weights?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
 export type FeedEventResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['FeedEvent'] = ResolversParentTypes['FeedEvent'],
@@ -1769,6 +2012,12 @@ export type MutationResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = ResolversObject<{
+  abandonFederatedRound?: Resolver<
+    ResolversTypes['FederatedRound'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAbandonFederatedRoundArgs, 'id'>
+  >;
   activateModelVersion?: Resolver<
     ResolversTypes['Model'],
     ParentType,
@@ -1781,6 +2030,24 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationDefineTrackedEventArgs, 'input'>
   >;
+  openFederatedRound?: Resolver<
+    ResolversTypes['FederatedRound'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationOpenFederatedRoundArgs, 'deadlineHours' | 'participants'>
+  >;
+  postFederatedKey?: Resolver<
+    ResolversTypes['FederatedRound'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationPostFederatedKeyArgs, 'publicKey' | 'roundId' | 'samples'>
+  >;
+  postFederatedUpdate?: Resolver<
+    ResolversTypes['FederatedRound'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationPostFederatedUpdateArgs, 'maskedUpdate' | 'roundId'>
+  >;
   publishModelVersion?: Resolver<
     ResolversTypes['ModelVersion'],
     ParentType,
@@ -1792,6 +2059,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationRecordMemberEventsArgs, 'events'>
+  >;
+  registerFederatedParticipant?: Resolver<
+    ResolversTypes['FederatedParticipant'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRegisterFederatedParticipantArgs, 'id' | 'name'>
   >;
   retrainCreativeBandit?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
   retrainSendTime?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
@@ -1836,6 +2109,16 @@ export type ProductResolvers<
   >;
 }>;
 
+export type ProductPropensityResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['ProductPropensity'] = ResolversParentTypes['ProductPropensity'],
+> = ResolversObject<{
+  features?: Resolver<Array<ResolversTypes['PropensityFeature']>, ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modelVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  probability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type ProductStatsResolvers<
   ContextType = AnalyticsContext,
   ParentType extends ResolversParentTypes['ProductStats'] = ResolversParentTypes['ProductStats'],
@@ -1848,6 +2131,14 @@ export type ProductStatsResolvers<
   purchaseAmount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   purchases?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   views?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type PropensityFeatureResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['PropensityFeature'] = ResolversParentTypes['PropensityFeature'],
+> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type PurchasesInWindowsResolvers<
@@ -1893,6 +2184,19 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryEventFeedArgs, 'first' | 'names'>
   >;
+  federatedParticipants?: Resolver<Array<ResolversTypes['FederatedParticipant']>, ParentType, ContextType>;
+  federatedRound?: Resolver<
+    ResolversTypes['FederatedRound'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryFederatedRoundArgs, 'id'>
+  >;
+  federatedRounds?: Resolver<
+    Array<ResolversTypes['FederatedRound']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryFederatedRoundsArgs, 'first' | 'open'>
+  >;
   funnel?: Resolver<
     ResolversTypes['Funnel'],
     ParentType,
@@ -1914,6 +2218,12 @@ export type QueryResolvers<
     RequireFields<QueryModelArgs, 'name'>
   >;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  productPropensity?: Resolver<
+    ResolversTypes['ProductPropensity'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryProductPropensityArgs, 'memberId'>
+  >;
   purchasesInWindows?: Resolver<
     ResolversTypes['PurchasesInWindows'],
     ParentType,
@@ -2051,6 +2361,9 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   EventProperties?: GraphQLScalarType;
   ExperimentResult?: ExperimentResultResolvers<ContextType>;
   ExperimentVariantResult?: ExperimentVariantResultResolvers<ContextType>;
+  FederatedKey?: FederatedKeyResolvers<ContextType>;
+  FederatedParticipant?: FederatedParticipantResolvers<ContextType>;
+  FederatedRound?: FederatedRoundResolvers<ContextType>;
   FeedEvent?: FeedEventResolvers<ContextType>;
   Funnel?: FunnelResolvers<ContextType>;
   FunnelStep?: FunnelStepResolvers<ContextType>;
@@ -2068,7 +2381,9 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  ProductPropensity?: ProductPropensityResolvers<ContextType>;
   ProductStats?: ProductStatsResolvers<ContextType>;
+  PropensityFeature?: PropensityFeatureResolvers<ContextType>;
   PurchasesInWindows?: PurchasesInWindowsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RatingWeights?: RatingWeightsResolvers<ContextType>;

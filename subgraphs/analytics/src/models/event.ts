@@ -169,11 +169,47 @@ export class EventRepository {
   }
 
   /**
+   * Per member, event name and recording service (absent for the member's own), how many of these events they have from
+   * `fromDay` to `toDay` and on which days: what the product-propensity features count. Only these members, when given.
+   */
+  tallyByMember(
+    names: readonly string[],
+    fromDay: string,
+    toDay: string,
+    memberIds: readonly string[] | null = null,
+  ): Promise<
+    { _id: { memberId: string; name: string; recordedBy?: string | null }; n: number; days: string[] }[]
+  > {
+    return this.model
+      .aggregate<{
+        _id: { memberId: string; name: string; recordedBy?: string | null };
+        n: number;
+        days: string[];
+      }>([
+        {
+          $match: {
+            name: { $in: [...names] },
+            day: { $gte: fromDay, $lte: toDay },
+            memberId: memberIds ? { $in: [...memberIds] } : MEMBER_ID_FILTER,
+          },
+        },
+        {
+          $group: {
+            _id: { memberId: '$memberId', name: '$name', recordedBy: '$recordedBy' },
+            n: { $sum: 1 },
+            days: { $addToSet: '$day' },
+          },
+        },
+      ])
+      .exec();
+  }
+
+  /**
    * Per member, their purchases (PURCHASE: flow_completed events this hub service recorded with an amount) from
    * `fromDay` to `toDay`: how many, the day of the last, and the sum of their amounts in `currency` — amounts in another
    * currency are never added in. An amount that is no number greater than 0 and at most `maxAmount` (a string, NaN, an
    * infinity, a negative or absurd one stored by other means than products) counts for nothing, as the events' other
-   * amounts still do. One row per member, summed in the database.
+   * amounts still do. One row per member (only these members, when given), summed in the database.
    */
   purchasesByMember(
     fromDay: string,
@@ -181,6 +217,7 @@ export class EventRepository {
     recordedBy: string,
     currency: string,
     maxAmount: number,
+    memberIds: readonly string[] | null = null,
   ): Promise<{ _id: string; purchases: number; lastDay: string; amount: unknown }[]> {
     const amount = '$properties.amount';
     // Across types, MongoDB compares by type first (numbers before strings, objects, arrays and booleans), so the
@@ -205,7 +242,7 @@ export class EventRepository {
           $match: {
             ...PURCHASE,
             day: { $gte: fromDay, $lte: toDay },
-            memberId: { $ne: null },
+            memberId: memberIds ? { $in: [...memberIds] } : { $ne: null },
             recordedBy,
           },
         },

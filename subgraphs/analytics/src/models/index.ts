@@ -4,6 +4,17 @@ import { AuditLog, JobLeases, WritesInFlight } from '@bank-hub/shared';
 import { EventRepository, eventSchema, type EventDoc } from './event';
 import { ExposureRepository, exposureSchema, type ExposureDoc } from './exposure';
 import {
+  FederatedRepository,
+  federatedCounterSchema,
+  federatedParticipantSchema,
+  federatedRoundSchema,
+  hubRoundKeySchema,
+  type CounterDoc,
+  type FederatedParticipantDoc,
+  type FederatedRoundDoc,
+  type HubRoundKeyDoc,
+} from './federated';
+import {
   ModelRegistry,
   modelHeadSchema,
   modelVersionSchema,
@@ -29,6 +40,8 @@ export interface AnalyticsRepositories {
   models: ModelRegistry;
   /** Each member's opens per hour, as the send-time model's last training counted them. */
   sendTimes: MemberSendTimeRepository;
+  /** Federated rounds of the product-propensity model, their participants, and the hub's own round keys. */
+  federated: FederatedRepository;
   leases: JobLeases;
   audit: AuditLog;
 }
@@ -52,6 +65,12 @@ export async function openRepositories(connection: Connection): Promise<Analytic
     ),
     sendTimes: new MemberSendTimeRepository(
       connection.model<MemberSendTimeDoc>('MemberSendTime', memberSendTimeSchema),
+    ),
+    federated: new FederatedRepository(
+      connection.model<FederatedParticipantDoc>('FederatedParticipant', federatedParticipantSchema),
+      connection.model<FederatedRoundDoc>('FederatedRound', federatedRoundSchema),
+      connection.model<HubRoundKeyDoc>('HubRoundKey', hubRoundKeySchema),
+      connection.model<CounterDoc>('FederatedCounter', federatedCounterSchema),
     ),
     leases: JobLeases.open(connection),
     audit: AuditLog.open(connection),

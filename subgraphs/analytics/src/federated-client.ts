@@ -1,0 +1,184 @@
+// A data holder's side of a federated round, run by the partner on its own machine against the hub's gateway with a
+// federation-scope token: it reads its own examples, posts a fresh round key with their count, waits for every key,
+// trains from the round's weights, masks its clipped update and posts it. Its examples and its plain update never leave
+// it; its private key lives in memory for this one round only (a client that stops before posting loses it, and the
+// round is abandoned at its deadline).
+import {
+  featureVector,
+  maskedSubmission,
+  parseActivity,
+  roundKeys,
+  type Example,
+  type TrainingSettings,
+} from './domain/federated';
+
+/** The most examples one participant announces (the hub refuses more). */
+const MAX_EXAMPLES = 10_000_000;
+
+/**
+ * A participant's file of examples, one JSON object a line: `{"features": {<counts>}, "label": 0 | 1}`, the counts those
+ * of the member over the 30 days before (MemberActivity), the label whether they bought in the 7 after. Throws naming
+ * the line at fault.
+ */
+export function parseExamples(jsonLines: string): Example[] {
+  const examples: Example[] = [];
+  jsonLines.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    const at = `line ${index + 1}`;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      throw new Error(`${at}: not JSON`);
+    }
+    if (typeof row !== 'object' || row === null) throw new Error(`${at}: not an object`);
+    const { features, label } = row as { features?: unknown; label?: unknown };
+    if (label !== 0 && label !== 1) throw new Error(`${at}: label must be 0 or 1`);
+    try {
+      examples.push({ x: featureVector(parseActivity(features)), y: label });
+    } catch (error) {
+      throw new Error(`${at}: ${(error as Error).message}`, { cause: error });
+    }
+    if (examples.length > MAX_EXAMPLES) throw new Error(`more than ${MAX_EXAMPLES} examples`);
+  });
+  if (examples.length === 0) throw new Error('no examples');
+  return examples;
+}
+
+export interface ParticipantOptions {
+  /** The gateway's GraphQL endpoint, e.g. http://localhost:4000/graphql. */
+  gatewayUrl: string;
+  /** A federation-scope token whose subject is the participant's id. */
+  token: string;
+  examples: readonly Example[];
+  /** The round to take part in; by default the newest open one listing the participant. */
+  roundId?: string;
+  /** How often to look at the round while waiting for the others. */
+  pollMs?: number;
+  /** How long to wait for the others at most. */
+  timeoutMs?: number;
+}
+
+interface RoundAnswer {
+  id: string;
+  status: 'COLLECTING_KEYS' | 'COLLECTING_UPDATES' | 'AGGREGATED' | 'ABANDONED';
+  weights: number[];
+  epochs: number;
+  learningRate: number;
+  clipNorm: number;
+  scale: number | null;
+  keys: { participant: string; publicKey: string }[];
+  publishedVersion: number | null;
+  reason: string | null;
+}
+
+const ROUND_FIELDS =
+  'id status weights epochs learningRate clipNorm scale keys { participant publicKey } publishedVersion reason';
+
+/** A GraphQL error the gateway answered, with its code. */
+export class RoundError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(
+  options: ParticipantOptions,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
+  const response = await fetch(options.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
+  const error = body.errors?.[0];
+  if (error) throw new RoundError(error.message, error.extensions?.code ?? null);
+  return Object.values(body.data ?? {})[0] as T;
+}
+
+const readRound = (options: ParticipantOptions, id: string) =>
+  call<RoundAnswer>(options, `query ($id: ID!) { federatedRound(id: $id) { ${ROUND_FIELDS} } }`, { id });
+
+async function waitFor(
+  options: ParticipantOptions,
+  id: string,
+  done: (round: RoundAnswer) => boolean,
+): Promise<RoundAnswer> {
+  const until = Date.now() + (options.timeoutMs ?? 3_600_000);
+  for (;;) {
+    const round = await readRound(options, id);
+    if (round.status === 'ABANDONED')
+      throw new RoundError(`round ${id} was abandoned: ${round.reason}`, null);
+    if (done(round)) return round;
+    if (Date.now() > until) throw new RoundError(`round ${id} did not move on in time`, null);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
+  }
+}
+
+/** The participant a token names (its `sub`): the gateway verifies the token, the client only reads it. */
+function subjectOf(token: string): string {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      sub?: unknown;
+    };
+    if (typeof claims.sub === 'string' && claims.sub) return claims.sub;
+  } catch {
+    // Said below.
+  }
+  throw new RoundError('the token names no participant (no JWT with a subject)', null);
+}
+
+/**
+ * Takes part in one round end to end; answers the round once the participant's update is in and the round aggregated
+ * (with the version it published).
+ */
+export async function takePartInRound(options: ParticipantOptions): Promise<RoundAnswer> {
+  const participant = subjectOf(options.token);
+  const roundId =
+    options.roundId ??
+    (
+      await call<{ id: string; status: string }[]>(
+        options,
+        'query { federatedRounds(open: true) { id status } }',
+        {},
+      )
+    ).find(({ status }) => status === 'COLLECTING_KEYS')?.id;
+  if (!roundId) throw new RoundError('no round is collecting keys for this participant', null);
+  const keys = roundKeys();
+  await call(
+    options,
+    `mutation ($roundId: ID!, $publicKey: String!, $samples: Int!) {
+      postFederatedKey(roundId: $roundId, publicKey: $publicKey, samples: $samples) { id }
+    }`,
+    { roundId, publicKey: keys.publicKey, samples: options.examples.length },
+  );
+  const round = await waitFor(options, roundId, ({ status }) => status !== 'COLLECTING_KEYS');
+  const settings: TrainingSettings = {
+    epochs: round.epochs,
+    learningRate: round.learningRate,
+    clipNorm: round.clipNorm,
+  };
+  const masked = maskedSubmission(
+    { id: round.id, weights: round.weights, settings, scale: round.scale!, keys: round.keys },
+    participant,
+    options.examples,
+    options.examples.length,
+    keys.privateKey,
+  );
+  await call(
+    options,
+    `mutation ($roundId: ID!, $maskedUpdate: [String!]!) {
+      postFederatedUpdate(roundId: $roundId, maskedUpdate: $maskedUpdate) { id }
+    }`,
+    { roundId, maskedUpdate: masked.map(String) },
+  );
+  return waitFor(options, roundId, ({ status }) => status === 'AGGREGATED');
+}

@@ -1,0 +1,331 @@
+// Federated rounds of the product-propensity model, the participants operators registered, and the hub's own round keys.
+// A round is one document: each post is one conditional single-document update (a participant's key or masked update
+// pushed only while the round is in that phase and holds none of theirs), so two posts racing never both land and
+// nothing needs a transaction. The hub stores only masked updates: no participant's plain update ever reaches it.
+import { Schema, type Model } from 'mongoose';
+import type { TrainingSettings } from '../domain/federated';
+
+export interface FederatedParticipantDoc {
+  /** The participant's id: the subject of its `federation` token. */
+  _id: string;
+  name: string;
+  registeredAt: Date;
+  registeredBy: string;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+export type RoundStatus = 'COLLECTING_KEYS' | 'COLLECTING_UPDATES' | 'AGGREGATED' | 'ABANDONED';
+
+export interface RoundKeyEntry {
+  participant: string;
+  /** X25519, base64 of the 32 raw bytes. */
+  publicKey: string;
+  /** The participant's examples: its weight in the average. */
+  samples: number;
+  postedAt: Date;
+}
+
+export interface RoundUpdateEntry {
+  participant: string;
+  /** The participant's weighted, encoded update plus its masks: elements of Z/2^32. */
+  masked: number[];
+  postedAt: Date;
+}
+
+export interface FederatedRoundDoc {
+  /** `FR-<number>`. */
+  _id: string;
+  number: number;
+  model: string;
+  status: RoundStatus;
+  participants: string[];
+  /** The registry version the round trains from; 0 for the first round (zero weights). */
+  baseVersion: number;
+  weights: number[];
+  settings: TrainingSettings;
+  deadline: Date;
+  openedAt: Date;
+  openedBy: string;
+  keys: RoundKeyEntry[];
+  keyCount: number;
+  /** Fixed once every key is in, from the sample counts: see scaleFor. */
+  scale: number | null;
+  totalSamples: number | null;
+  updates: RoundUpdateEntry[];
+  updateCount: number;
+  /** Who aggregates the complete round, until when: one process publishes its version. */
+  aggregation: { by: string; until: Date } | null;
+  publishedVersion: number | null;
+  closedAt: Date | null;
+  closedBy: string | null;
+  /** Why a round was abandoned. */
+  reason: string | null;
+}
+
+/** The hub's private key of a round (it participates as `hub`), kept until its masked update is posted. */
+export interface HubRoundKeyDoc {
+  /** The round's id. */
+  _id: string;
+  publicKey: string;
+  /** PKCS#8 DER, base64. */
+  privateKey: string;
+  createdAt: Date;
+}
+
+export const federatedParticipantSchema = new Schema<FederatedParticipantDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    registeredAt: { type: Date, required: true },
+    registeredBy: { type: String, required: true },
+    updatedAt: { type: Date, required: true },
+    updatedBy: { type: String, required: true },
+  },
+  { collection: 'federated_participants', versionKey: false },
+);
+
+export const federatedRoundSchema = new Schema<FederatedRoundDoc>(
+  {
+    _id: { type: String, required: true },
+    number: { type: Number, required: true },
+    model: { type: String, required: true },
+    status: { type: String, required: true },
+    participants: { type: [String], required: true },
+    baseVersion: { type: Number, required: true },
+    weights: { type: [Number], required: true },
+    settings: { type: Schema.Types.Mixed, required: true },
+    deadline: { type: Date, required: true },
+    openedAt: { type: Date, required: true },
+    openedBy: { type: String, required: true },
+    keys: { type: Schema.Types.Mixed, default: [] },
+    keyCount: { type: Number, required: true },
+    scale: { type: Number, default: null },
+    totalSamples: { type: Number, default: null },
+    updates: { type: Schema.Types.Mixed, default: [] },
+    updateCount: { type: Number, required: true },
+    aggregation: { type: Schema.Types.Mixed, default: null },
+    publishedVersion: { type: Number, default: null },
+    closedAt: { type: Date, default: null },
+    closedBy: { type: String, default: null },
+    reason: { type: String, default: null },
+  },
+  { collection: 'federated_rounds', versionKey: false, minimize: false },
+);
+federatedRoundSchema.index({ status: 1, number: -1 });
+
+export const hubRoundKeySchema = new Schema<HubRoundKeyDoc>(
+  {
+    _id: { type: String, required: true },
+    publicKey: { type: String, required: true },
+    privateKey: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'federated_hub_keys', versionKey: false },
+);
+
+export interface CounterDoc {
+  _id: string;
+  seq: number;
+}
+export const federatedCounterSchema = new Schema<CounterDoc>(
+  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
+  { collection: 'federated_counters', versionKey: false },
+);
+
+const OPEN: RoundStatus[] = ['COLLECTING_KEYS', 'COLLECTING_UPDATES'];
+
+export class FederatedRepository {
+  constructor(
+    readonly participants: Model<FederatedParticipantDoc>,
+    readonly rounds: Model<FederatedRoundDoc>,
+    readonly hubKeys: Model<HubRoundKeyDoc>,
+    readonly counters: Model<CounterDoc>,
+  ) {}
+
+  participant(id: string): Promise<FederatedParticipantDoc | null> {
+    return this.participants.findById(id).lean<FederatedParticipantDoc>().exec();
+  }
+
+  allParticipants(): Promise<FederatedParticipantDoc[]> {
+    return this.participants.find().sort({ _id: 1 }).lean<FederatedParticipantDoc[]>().exec();
+  }
+
+  /** Which of these ids are registered. */
+  async registered(ids: readonly string[]): Promise<Set<string>> {
+    const found = await this.participants
+      .find({ _id: { $in: [...ids] } }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    return new Set(found.map(({ _id }) => _id));
+  }
+
+  /** Registers a participant or renames it; the document before, or null when new. */
+  saveParticipant(id: string, name: string, by: string, now: Date): Promise<FederatedParticipantDoc | null> {
+    return this.participants
+      .findOneAndUpdate(
+        { _id: id },
+        {
+          $set: { name, updatedAt: now, updatedBy: by },
+          $setOnInsert: { registeredAt: now, registeredBy: by },
+        },
+        { upsert: true, returnDocument: 'before' },
+      )
+      .lean<FederatedParticipantDoc>()
+      .exec();
+  }
+
+  async nextRoundNumber(): Promise<number> {
+    const counter = await this.counters
+      .findOneAndUpdate({ _id: 'round' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' })
+      .lean<CounterDoc>()
+      .exec();
+    return counter!.seq;
+  }
+
+  async createRound(round: FederatedRoundDoc): Promise<void> {
+    await this.rounds.create(round);
+  }
+
+  round(id: string): Promise<FederatedRoundDoc | null> {
+    return this.rounds.findById(id).lean<FederatedRoundDoc>().exec();
+  }
+
+  /** The newest rounds first; only open ones, or only those listing a participant, when asked. */
+  listRounds(
+    filter: { open: boolean; participant: string | null },
+    first: number,
+  ): Promise<FederatedRoundDoc[]> {
+    return this.rounds
+      .find({
+        ...(filter.open ? { status: { $in: OPEN } } : {}),
+        ...(filter.participant ? { participants: filter.participant } : {}),
+      })
+      .sort({ number: -1 })
+      .limit(first)
+      .lean<FederatedRoundDoc[]>()
+      .exec();
+  }
+
+  /** Adds a participant's key while the round collects keys, before its deadline, and holds none of theirs. */
+  async addKey(id: string, entry: RoundKeyEntry, now: Date): Promise<boolean> {
+    const { modifiedCount } = await this.rounds
+      .updateOne(
+        {
+          _id: id,
+          status: 'COLLECTING_KEYS',
+          deadline: { $gt: now },
+          participants: entry.participant,
+          'keys.participant': { $ne: entry.participant },
+        },
+        { $push: { keys: entry }, $inc: { keyCount: 1 } },
+      )
+      .exec();
+    return modifiedCount === 1;
+  }
+
+  /** Moves a round whose keys are all in on to collecting updates, at the scale its sample counts allow. */
+  async beginUpdates(id: string, participants: number, scale: number, totalSamples: number): Promise<void> {
+    await this.rounds
+      .updateOne(
+        { _id: id, status: 'COLLECTING_KEYS', keyCount: participants },
+        { $set: { status: 'COLLECTING_UPDATES', scale, totalSamples } },
+      )
+      .exec();
+  }
+
+  /** Adds a participant's masked update while the round collects updates, before its deadline, and holds none. */
+  async addUpdate(id: string, entry: RoundUpdateEntry, now: Date): Promise<boolean> {
+    const { modifiedCount } = await this.rounds
+      .updateOne(
+        {
+          _id: id,
+          status: 'COLLECTING_UPDATES',
+          deadline: { $gt: now },
+          participants: entry.participant,
+          'updates.participant': { $ne: entry.participant },
+        },
+        { $push: { updates: entry }, $inc: { updateCount: 1 } },
+      )
+      .exec();
+    return modifiedCount === 1;
+  }
+
+  /** Takes the aggregation of a round every update is in, unless another holds it and its hold has not lapsed. */
+  async claimAggregation(
+    id: string,
+    participants: number,
+    by: string,
+    now: Date,
+    until: Date,
+  ): Promise<boolean> {
+    const { modifiedCount } = await this.rounds
+      .updateOne(
+        {
+          _id: id,
+          status: 'COLLECTING_UPDATES',
+          updateCount: participants,
+          $or: [{ aggregation: null }, { 'aggregation.until': { $lte: now } }],
+        },
+        { $set: { aggregation: { by, until } } },
+      )
+      .exec();
+    return modifiedCount === 1;
+  }
+
+  async finishAggregation(id: string, by: string, version: number, now: Date): Promise<boolean> {
+    const { modifiedCount } = await this.rounds
+      .updateOne(
+        { _id: id, status: 'COLLECTING_UPDATES', 'aggregation.by': by },
+        { $set: { status: 'AGGREGATED', publishedVersion: version, closedAt: now, closedBy: by } },
+      )
+      .exec();
+    return modifiedCount === 1;
+  }
+
+  /**
+   * Abandons an open round that is still missing an update (a complete one aggregates instead): any such round when an
+   * operator asks, only one past its deadline otherwise.
+   */
+  async abandon(
+    id: string,
+    participants: number,
+    reason: string,
+    by: string,
+    now: Date,
+    onlyIfExpired: boolean,
+  ): Promise<boolean> {
+    const { modifiedCount } = await this.rounds
+      .updateOne(
+        {
+          _id: id,
+          status: { $in: OPEN },
+          updateCount: { $lt: participants },
+          ...(onlyIfExpired ? { deadline: { $lte: now } } : {}),
+        },
+        { $set: { status: 'ABANDONED', reason, closedAt: now, closedBy: by } },
+      )
+      .exec();
+    return modifiedCount === 1;
+  }
+
+  /** The hub's key of a round: the one stored first, whichever process made it. */
+  async hubKey(candidate: HubRoundKeyDoc): Promise<HubRoundKeyDoc> {
+    try {
+      await this.hubKeys.create(candidate);
+      return candidate;
+    } catch (error) {
+      const stored = await this.hubKeys.findById(candidate._id).lean<HubRoundKeyDoc>().exec();
+      if (!stored) throw error;
+      return stored;
+    }
+  }
+
+  storedHubKey(roundId: string): Promise<HubRoundKeyDoc | null> {
+    return this.hubKeys.findById(roundId).lean<HubRoundKeyDoc>().exec();
+  }
+
+  async forgetHubKey(roundId: string): Promise<void> {
+    await this.hubKeys.deleteOne({ _id: roundId }).exec();
+  }
+}

@@ -1,0 +1,329 @@
+// Federated joint modelling (联邦学习联合建模) through the gateway: the hub and two partners, each with its own data, train
+// the product-propensity model in one round of federated averaging with secure aggregation (the partners with the
+// client a partner runs, the hub with its own job), and the published weights are plain FedAvg of their clipped
+// updates while the hub stored only masked ones; then what hostile participants and callers try.
+import type { RunningHub } from '../scripts/hub';
+import { BankCalendar, GraphClient, serviceIdentity } from '@bank-hub/shared';
+import {
+  DIMENSION,
+  clippedUpdate,
+  encodeUpdate,
+  featureVector,
+  roundKeys,
+  type Example,
+} from '../subgraphs/analytics/src/domain/federated';
+import { hubExamples } from '../subgraphs/analytics/src/federated';
+import { takePartInRound } from '../subgraphs/analytics/src/federated-client';
+import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
+import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
+import { callerOf, clientToken, errorCodes, testConfig, type Send } from './support/env';
+import { startTestHub, stopTestHub } from './support/hub';
+
+let hub: RunningHub;
+let repos: AnalyticsRepositories;
+let operator: Send;
+const url = () => `${hub.gatewayUrl}`;
+
+/** A partner's synthetic members: those who view products and step through flows more often buy. */
+function partnerExamples(seed: number, count: number): Example[] {
+  const next = mulberry32(seed);
+  return Array.from({ length: count }, () => {
+    const productViews = Math.floor(next() * 10);
+    const flowSteps = Math.floor(next() * 4);
+    const activeDays = 1 + Math.floor(next() * 20);
+    const activity = {
+      pageViews: Math.floor(next() * 40),
+      productViews,
+      clicks: Math.floor(next() * 15),
+      flowSteps,
+      shares: Math.floor(next() * 2),
+      messageOpens: Math.floor(next() * 5),
+      signIns: activeDays,
+      purchases: next() < 0.2 ? 1 : 0,
+      activeDays,
+      daysSinceLastEvent: Math.floor(next() * 10),
+    };
+    return { x: featureVector(activity), y: productViews + 3 * flowSteps + next() * 4 > 10 ? 1 : 0 };
+  });
+}
+
+const ROUND = `id status participants weights scale totalSamples keys { participant publicKey } updated
+  publishedVersion reason`;
+const asParticipant = async (id: string) => callerOf(url(), id, 'federation');
+const postKey = (as: Send, roundId: string, publicKey: string, samples = 10) =>
+  as(
+    `mutation ($roundId: ID!, $publicKey: String!, $samples: Int!) {
+      postFederatedKey(roundId: $roundId, publicKey: $publicKey, samples: $samples) { id status keys { participant } }
+    }`,
+    { roundId, publicKey, samples },
+  );
+const postUpdate = (as: Send, roundId: string, maskedUpdate: string[]) =>
+  as(
+    `mutation ($roundId: ID!, $maskedUpdate: [String!]!) {
+      postFederatedUpdate(roundId: $roundId, maskedUpdate: $maskedUpdate) { id status updated }
+    }`,
+    { roundId, maskedUpdate },
+  );
+async function openRound(participants: string[], deadlineHours = 24): Promise<string> {
+  const opened = await operator(
+    `mutation ($participants: [ID!]!, $hours: Int) {
+      openFederatedRound(participants: $participants, deadlineHours: $hours) { id status baseVersion }
+    }`,
+    { participants, hours: deadlineHours },
+  );
+  expect(opened.errors).toBeUndefined();
+  return opened.data!.openFederatedRound.id as string;
+}
+const readRound = async (id: string) => {
+  const read = await operator(`query ($id: ID!) { federatedRound(id: $id) { ${ROUND} } }`, { id });
+  expect(read.errors).toBeUndefined();
+  return read.data!.federatedRound;
+};
+const vector = (value: number) => Array.from({ length: DIMENSION }, () => String(value));
+
+beforeAll(async () => {
+  hub = await startTestHub('federated', { config: { FEDERATED_ROUND_INTERVAL_MS: 1_000 } });
+  repos = await openRepositories(hub.connections.analytics);
+  operator = await callerOf(url(), 'alice', 'operator');
+  for (const [id, name] of [
+    ['partner.shop', 'Partner e-shop'],
+    ['partner.fund', 'Partner fund house'],
+    ['partner.extra', 'Partner insurer'],
+    ['partner.other', 'Partner not listed'],
+  ]) {
+    const registered = await operator(
+      `mutation ($id: ID!, $name: String!) { registerFederatedParticipant(id: $id, name: $name) { id name } }`,
+      { id, name },
+    );
+    expect(registered.errors).toBeUndefined();
+  }
+});
+afterAll(() => stopTestHub(hub));
+
+describe('a federated round', () => {
+  it('trains the hub’s and two partners’ data into plain FedAvg of their clipped updates, storing only masked ones', async () => {
+    const before = await operator(`{ productPropensity(memberId: "M0001") { probability } }`);
+    expect(errorCodes(before)).toEqual(['NOT_FOUND']);
+
+    const roundId = await openRound(['partner.shop', 'hub', 'partner.fund']);
+    const data = { 'partner.shop': partnerExamples(1, 150), 'partner.fund': partnerExamples(2, 90) };
+    const [shop, fund] = await Promise.all(
+      (['partner.shop', 'partner.fund'] as const).map(async (id) =>
+        takePartInRound({
+          gatewayUrl: url(),
+          token: await clientToken(id, 'federation'),
+          examples: data[id],
+          pollMs: 200,
+          timeoutMs: 60_000,
+        }),
+      ),
+    );
+    expect(shop!.status).toBe('AGGREGATED');
+    expect(fund!.publishedVersion).toBe(1);
+
+    const stored = (await repos.federated.round(roundId))!;
+    expect(stored.participants).toEqual(['hub', 'partner.fund', 'partner.shop']);
+    const view = { ...stored, id: roundId, scale: stored.scale! };
+    const examples = {
+      ...data,
+      hub: await hubExamples(repos, new BankCalendar(testConfig.BANK_TIME_ZONE), stored.openedAt, 'CNY'),
+    };
+    const samples = new Map(stored.keys.map((key) => [key.participant, key.samples]));
+    expect(samples.get('hub')).toBe(examples.hub.length);
+    expect(stored.totalSamples).toBe(examples.hub.length + 240);
+    const clipped = stored.participants.map((id) =>
+      clippedUpdate(view, id, examples[id as keyof typeof examples]),
+    );
+    const fedAvg = stored.weights.map(
+      (weight, i) =>
+        weight +
+        stored.participants.reduce((sum, id, k) => sum + samples.get(id)! * clipped[k]![i]!, 0) /
+          stored.totalSamples!,
+    );
+    const version = await operator(
+      `{ model(name: "product-propensity", version: 1) { status parameters metrics { name value } } }`,
+    );
+    expect(version.data!.model.status).toBe('ACTIVE');
+    expect(version.data!.model.metrics).toEqual([
+      { name: 'participants', value: 3 },
+      { name: 'samples', value: stored.totalSamples },
+      { name: 'round', value: stored.number },
+    ]);
+    const published = version.data!.model.parameters.weights as number[];
+    published.forEach((weight, i) => expect(weight).toBeCloseTo(fedAvg[i]!, 6));
+    expect(published.some((weight) => weight !== 0)).toBe(true);
+
+    // What the hub keeps of each participant is its masked vector, never its plain encoded update.
+    const plain = stored.participants.map((id, k) =>
+      encodeUpdate(clipped[k]!, samples.get(id)!, stored.scale!),
+    );
+    for (const { masked } of stored.updates) for (const encoded of plain) expect(masked).not.toEqual(encoded);
+    expect(await repos.federated.storedHubKey(roundId)).toBeNull();
+
+    const scored = await operator(
+      `{ productPropensity(memberId: "M0001") { memberId probability modelVersion features { name value } } }`,
+    );
+    expect(scored.errors).toBeUndefined();
+    expect(scored.data!.productPropensity.modelVersion).toBe(1);
+    expect(scored.data!.productPropensity.probability).toBeGreaterThan(0);
+    expect(scored.data!.productPropensity.probability).toBeLessThan(1);
+    expect(scored.data!.productPropensity.features).toHaveLength(DIMENSION);
+    const graph = new GraphClient(() => hub.gatewayUrl, testConfig.SUBGRAPH_SECRET);
+    const asService = await graph.query<{ productPropensity: { modelVersion: number } }>(
+      { identity: serviceIdentity('engagement') },
+      `{ productPropensity(memberId: "M0002") { modelVersion } }`,
+    );
+    expect(asService.data?.productPropensity.modelVersion).toBe(1);
+
+    const audited = await repos.audit.model
+      .find({ action: { $in: ['openFederatedRound', 'aggregateFederatedRound'] } })
+      .lean();
+    expect(audited.map(({ action }) => action).sort()).toEqual([
+      'aggregateFederatedRound',
+      'openFederatedRound',
+    ]);
+
+    // The next round starts from the published weights.
+    const next = await openRound(['partner.shop', 'partner.fund', 'partner.extra']);
+    expect((await readRound(next)).weights).toEqual(published);
+    await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: next });
+  }, 120_000);
+});
+
+describe('what hostile callers try', () => {
+  const LISTED = ['partner.shop', 'partner.fund', 'partner.extra'];
+
+  it('lets only a listed participant’s federation token post, and answers an unknown round NOT_FOUND', async () => {
+    const roundId = await openRound(LISTED);
+    const key = roundKeys().publicKey;
+    const member = await callerOf(url(), 'M0001', 'member');
+    const asHub = await asParticipant('hub');
+    const notListed = await asParticipant('partner.other');
+    for (const as of [operator, member, asHub, notListed])
+      expect(errorCodes(await postKey(as, roundId, key))).toEqual(['FORBIDDEN']);
+    const shop = await asParticipant('partner.shop');
+    expect(errorCodes(await postKey(shop, 'FR-999999', key))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await postKey(shop, 'x'.repeat(5_000), key))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(await notListed(`query ($id: ID!) { federatedRound(id: $id) { id } }`, { id: roundId })),
+    ).toEqual(['FORBIDDEN']);
+    expect((await readRound(roundId)).keys).toEqual([]);
+  });
+
+  it('refuses a bad key, a bad sample count, a wrong-length or out-of-range update, naming the field', async () => {
+    const roundId = await openRound(LISTED);
+    const shop = await asParticipant('partner.shop');
+    for (const bad of ['short', Buffer.alloc(31).toString('base64'), Buffer.alloc(32).toString('base64')]) {
+      const refused = await postKey(shop, roundId, bad);
+      expect(errorCodes(refused)).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors![0]!.extensions!.field).toBe('publicKey');
+    }
+    for (const samples of [0, 10_000_001]) {
+      const refused = await postKey(shop, roundId, roundKeys().publicKey, samples);
+      expect(refused.errors![0]!.extensions!.field).toBe('samples');
+    }
+    const short = await postUpdate(shop, roundId, vector(1).slice(1));
+    expect(short.errors![0]!.extensions!.field).toBe('maskedUpdate');
+    const tooBig = vector(1);
+    tooBig[3] = '4294967296';
+    expect((await postUpdate(shop, roundId, tooBig)).errors![0]!.extensions!.field).toBe('maskedUpdate[3]');
+    // An update while keys are collected is in the wrong phase.
+    expect(errorCodes(await postUpdate(shop, roundId, vector(1)))).toEqual(['CONFLICT']);
+    expect((await readRound(roundId)).keys).toEqual([]);
+  });
+
+  it('answers a replay as the first post, refuses a different second one, and lets one of two racing posts land', async () => {
+    const roundId = await openRound(LISTED);
+    const [shop, fund, extra] = await Promise.all(LISTED.map(asParticipant));
+    const key = roundKeys().publicKey;
+    const first = await postKey(shop!, roundId, key);
+    expect(first.errors).toBeUndefined();
+    expect(await postKey(shop!, roundId, key)).toEqual(first);
+    expect(errorCodes(await postKey(shop!, roundId, roundKeys().publicKey))).toEqual(['CONFLICT']);
+    expect(errorCodes(await postKey(shop!, roundId, key, 11))).toEqual(['CONFLICT']);
+
+    const racing = [roundKeys().publicKey, roundKeys().publicKey];
+    const raced = await Promise.all(racing.map((publicKey) => postKey(fund!, roundId, publicKey)));
+    expect(raced.map(errorCodes).sort()).toEqual([[], ['CONFLICT']]);
+    const won = racing[raced.findIndex((answer) => !answer.errors)];
+    let round = await readRound(roundId);
+    expect(
+      round.keys.filter((entry: { participant: string }) => entry.participant === 'partner.fund'),
+    ).toEqual([{ participant: 'partner.fund', publicKey: won }]);
+
+    expect((await postKey(extra!, roundId, roundKeys().publicKey)).errors).toBeUndefined();
+    round = await readRound(roundId);
+    expect(round.status).toBe('COLLECTING_UPDATES');
+    expect(round.scale).toBe(2 ** 24);
+    expect(round.totalSamples).toBe(30);
+    // The key phase is over: the same key answers as before, a new one is in the wrong phase.
+    expect((await postKey(shop!, roundId, key)).errors).toBeUndefined();
+    expect(errorCodes(await postKey(shop!, roundId, roundKeys().publicKey))).toEqual(['CONFLICT']);
+
+    const update = await postUpdate(shop!, roundId, vector(7));
+    expect(update.errors).toBeUndefined();
+    expect(await postUpdate(shop!, roundId, vector(7))).toEqual(update);
+    expect(errorCodes(await postUpdate(shop!, roundId, vector(8)))).toEqual(['CONFLICT']);
+    const racedUpdates = await Promise.all([
+      postUpdate(fund!, roundId, vector(1)),
+      postUpdate(fund!, roundId, vector(2)),
+    ]);
+    expect(racedUpdates.map(errorCodes).sort()).toEqual([[], ['CONFLICT']]);
+    const stored = (await repos.federated.round(roundId))!;
+    expect(stored.updates.map(({ participant }) => participant)).toEqual(['partner.shop', 'partner.fund']);
+    expect(stored.updateCount).toBe(2);
+
+    // An operator abandons it; nothing more lands, and it cannot be abandoned twice.
+    const abandoned = await operator(
+      `mutation ($id: ID!) { abandonFederatedRound(id: $id) { status reason } }`,
+      {
+        id: roundId,
+      },
+    );
+    expect(abandoned.data!.abandonFederatedRound).toEqual({
+      status: 'ABANDONED',
+      reason: 'abandoned by alice',
+    });
+    expect(errorCodes(await postUpdate(extra!, roundId, vector(3)))).toEqual(['CONFLICT']);
+    expect(
+      errorCodes(
+        await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: roundId }),
+      ),
+    ).toEqual(['CONFLICT']);
+  });
+
+  it('abandons a round a participant missed the deadline of, naming who', async () => {
+    const roundId = await openRound(LISTED, 1);
+    const shop = await asParticipant('partner.shop');
+    expect((await postKey(shop, roundId, roundKeys().publicKey)).errors).toBeUndefined();
+    // An hour later, as the deadline would pass.
+    await repos.federated.rounds.updateOne(
+      { _id: roundId },
+      { $set: { deadline: new Date(Date.now() - 1) } },
+    );
+    const round = await readRound(roundId);
+    expect(round.status).toBe('ABANDONED');
+    expect(round.reason).toBe('deadline passed without partner.extra, partner.fund');
+    expect(
+      errorCodes(await postKey(await asParticipant('partner.fund'), roundId, roundKeys().publicKey)),
+    ).toEqual(['CONFLICT']);
+  });
+
+  it('opens rounds only of 3 to 20 distinct registered participants, and registers no participant as the hub', async () => {
+    const open = (participants: string[]) =>
+      operator(`mutation ($p: [ID!]!) { openFederatedRound(participants: $p) { id } }`, { p: participants });
+    expect((await open(['hub', 'partner.shop'])).errors![0]!.extensions!.field).toBe('participants');
+    expect((await open(['hub', 'partner.shop', 'partner.shop'])).errors![0]!.extensions!.field).toBe(
+      'participants',
+    );
+    expect((await open(['hub', 'partner.nobody', 'partner.shop'])).errors![0]!.extensions!.field).toBe(
+      'participants[1]',
+    );
+    const asHub = await operator(`mutation { registerFederatedParticipant(id: "hub", name: "Me") { id } }`);
+    expect(asHub.errors![0]!.extensions!.field).toBe('id');
+    const asPartner = await (
+      await asParticipant('partner.shop')
+    )(`mutation { openFederatedRound(participants: ["hub", "partner.shop", "partner.fund"]) { id } }`);
+    expect(errorCodes(asPartner)).toEqual(['FORBIDDEN']);
+  });
+});
