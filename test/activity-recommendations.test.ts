@@ -155,6 +155,12 @@ beforeAll(async () => {
   await engagement.progress.model.insertMany([
     ...COMPLETERS.map((memberId) => completedProgress('R-FIN', memberId)),
     completedProgress('R-DONE', NEWCOMER),
+    // The one who dropped out completed a task an edit has since taken out of R-FIN: it counts for nothing.
+    {
+      ...completedProgress('R-FIN', DROPPED_OUT),
+      _id: `R-FIN|taken-out|${DROPPED_OUT}`,
+      taskId: 'taken-out',
+    },
   ]);
   await changedBehindTheHubsBack(hub.connections.engagement);
 });

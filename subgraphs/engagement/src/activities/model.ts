@@ -293,13 +293,19 @@ export class ProgressRepository {
   }
 
   /**
-   * Of each of the activities, how many members completed how many of its tasks since `since`: a row per activity and
-   * number of tasks, however many members completed them (grouped twice in the database).
+   * Of each of the activities, how many members completed how many of its current tasks since `since`: a row per
+   * activity and number of tasks, however many members completed them (grouped twice in the database). A task an
+   * edit took out counts for nothing: with it, a member could count as completing an activity they have not.
    */
-  async completedTaskCounts(activityIds: readonly string[], since: Date): Promise<CompletedTaskCount[]> {
+  async completedTaskCounts(
+    activities: readonly { id: string; taskIds: readonly string[] }[],
+    since: Date,
+  ): Promise<CompletedTaskCount[]> {
+    if (activities.length === 0) return [];
+    const current = activities.map(({ id, taskIds }) => ({ activityId: id, taskId: { $in: [...taskIds] } }));
     const rows = await this.model
       .aggregate<{ _id: { activityId: string; tasks: number }; members: number }>([
-        { $match: { completedAt: { $gte: since }, activityId: { $in: [...activityIds] } } },
+        { $match: { completedAt: { $gte: since }, $or: current } },
         { $group: { _id: { activityId: '$activityId', memberId: '$memberId' }, tasks: { $sum: 1 } } },
         { $group: { _id: { activityId: '$_id.activityId', tasks: '$tasks' }, members: { $sum: 1 } } },
       ])

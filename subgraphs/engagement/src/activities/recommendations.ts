@@ -69,7 +69,10 @@ export function activityCompletionRates(
     const since = new Date(Date.now() - COMPLETION_WINDOW_DAYS * DAY_MS);
     const [joined, completed] = await Promise.all([
       repos.participations.joinedSince(ids, since),
-      repos.progress.completedTaskCounts(ids, since),
+      repos.progress.completedTaskCounts(
+        activities.map((activity) => ({ id: activity._id, taskIds: activity.tasks.map((task) => task.id) })),
+        since,
+      ),
     ]);
     return completionRates(
       activities.map((activity) => ({ id: activity._id, tasks: activity.tasks.length })),
