@@ -4,7 +4,10 @@
 // analytics does not answer. The clock of this process is set to the instants the test names.
 import type { RunningHub } from '../scripts/hub';
 import { serviceIdentity } from '@bank-hub/shared';
+import { openRepositories as openAnalytics } from '../subgraphs/analytics/src/models';
+import { SEND_TIME_KEPT_VERSIONS } from '../subgraphs/analytics/src/send-time-job';
 import { openRepositories as openMembers } from '../subgraphs/members/src/models';
+import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
 import { setClock } from './support/clock';
 import { errorCodes, testConfig } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
@@ -252,6 +255,38 @@ it('plans as planned and still sends when analytics does not answer', async () =
   }
 });
 
+it('sends a page planned again after its planner died as planned, though the batch it left said the best hour', async () => {
+  const audience = await audienceOf('send_time_replanned', ['M0001']);
+  setClock(new Date(PLANNED.getTime() - 20 * MINUTE), { running: true });
+  const id = await m.approvedCampaign(
+    campaign(audience, { strategy: 'BEST_HOUR' }, { purpose: 'SERVICE', quietHours: null }),
+  );
+  // The planner dies after writing the page's batch, due at M0001's 20:00, and before its entries.
+  const outbox = Object.create(m.repos.outbox) as typeof m.repos.outbox;
+  outbox.insertNew = () => Promise.reject(new Error('the planner died'));
+  setClock(new Date(PLANNED.getTime() + 1_000), { running: true });
+  await expect(
+    runScheduler({ repos: { ...m.repos, outbox }, graph: m.graph, logger, calendar: m.calendar }),
+  ).rejects.toThrow('the planner died');
+  const [batch] = await m.repos.outbox.batches.find({ campaignId: id }).lean();
+  expect(batch?.dueAt).toEqual(EVENING);
+  expect(await m.repos.outbox.entries.countDocuments({ campaignId: id })).toBe(0);
+
+  // Its lease on the occurrence lapses, and the next pass plans the page again while analytics is down: as planned.
+  await hub.stopSubgraph('analytics');
+  try {
+    setClock(new Date(PLANNED.getTime() + 2 * MINUTE), { running: true });
+    await m.schedule();
+    const entry = await m.repos.outbox.entries.findOne({ campaignId: id, memberId: 'M0001' }).lean();
+    expect(entry?.dueAt.getTime()).toBeLessThan(PLANNED.getTime() + 3 * MINUTE);
+    expect((await m.repos.outbox.batches.findById(batch?._id).lean())?.dueAt).toEqual(entry?.dueAt);
+    await m.send();
+    expect((await m.repos.outbox.entries.findById(entry?._id).lean())?.state).toMatch(/SENT|DELIVERED/);
+  } finally {
+    await hub.restartSubgraph('analytics');
+  }
+});
+
 it('lists the send time among an edit’s changes for the approver', async () => {
   const audience = await audienceOf('send_time_review', ['M0004']);
   const id = await m.approvedCampaign(
@@ -368,5 +403,70 @@ it('sends as planned, and counts it, when the model has counted no opens at all 
     // The model of the opens above again, for whatever runs after.
     setClock(new Date(PLANNED.getTime() - 20 * MINUTE), { running: true });
     await retrain();
+  }
+});
+
+it('answers each member’s hour from the serving version’s own training: pinned, rolled forward, and never a pruned one’s', async () => {
+  setClock(new Date(PLANNED.getTime() - 20 * MINUTE), { running: true });
+  const activate = async (version: number, pin = true) => {
+    const activated = await m.alice(
+      `mutation ($version: Int!, $pin: Boolean) {
+        activateModelVersion(name: "send-time", version: $version, pin: $pin) { activeVersion }
+      }`,
+      { version, pin },
+    );
+    expect(activated.errors).toBeUndefined();
+  };
+  const hourOf = async (memberId: string) => (await bestHours([memberId])).data?.bestSendHours[0];
+  // M0010 read at 06:00 when the first version was trained, and far more often at 22:00 by the second.
+  await opens('M0010', shanghai('06:10', [20, 22, 24]));
+  const first = await retrain();
+  await opens('M0010', shanghai('22:15', [21, 23, 25, 26, 27, 28]));
+  const second = await retrain();
+  expect(await hourOf('M0010')).toEqual({
+    memberId: 'M0010',
+    hour: 22,
+    personal: true,
+    modelVersion: second,
+  });
+
+  const { sendTimes } = await openAnalytics(hub.connections.analytics);
+  try {
+    // Rolled back: the first version's own counts, not the second training's smoothed with its population.
+    await activate(first);
+    expect(await hourOf('M0010')).toEqual({
+      memberId: 'M0010',
+      hour: 6,
+      personal: true,
+      modelVersion: first,
+    });
+    // Trainings while it is pinned wait as SHADOW and change nothing it answers.
+    const shadow = await retrain();
+    expect(await hourOf('M0010')).toMatchObject({ hour: 6, modelVersion: first });
+    await activate(second);
+    expect(await hourOf('M0010')).toEqual({
+      memberId: 'M0010',
+      hour: 22,
+      personal: true,
+      modelVersion: second,
+    });
+
+    // Enough trainings on, the first version is pruned and its counts with it; the pinned second keeps its own.
+    expect(await sendTimes.model.countDocuments({ version: first })).toBeGreaterThan(0);
+    for (let i = 0; i < SEND_TIME_KEPT_VERSIONS; i += 1) await retrain();
+    const model = await m.alice(`query ($v: Int) { model(name: "send-time", version: $v) { version } }`, {
+      v: first,
+    });
+    expect(errorCodes(model)).toEqual(['NOT_FOUND']);
+    expect(await sendTimes.model.countDocuments({ version: { $in: [first, shadow] } })).toBe(0);
+    expect(await hourOf('M0010')).toEqual({
+      memberId: 'M0010',
+      hour: 22,
+      personal: true,
+      modelVersion: second,
+    });
+  } finally {
+    // The latest version serving, unpinned, for whatever runs after.
+    await activate(await retrain(), false);
   }
 });

@@ -13,9 +13,6 @@ export const BANDIT_DESCRIPTION =
   'members who saw it on a day, less those; devices without a member do not count); content orders creatives of equal ' +
   'priority by a draw from each.';
 const WINDOW_DAYS = 30;
-/** Versions kept; older retired ones are deleted. */
-const KEEP_VERSIONS = 20;
-
 export interface BanditParameters {
   windowDays: number;
   posteriors: Posterior[];
@@ -57,6 +54,6 @@ export async function trainCreativeBandit(
     },
     now,
   );
-  await repos.models.prune(BANDIT_MODEL_NAME, KEEP_VERSIONS);
+  await repos.models.prune(BANDIT_MODEL_NAME);
   return published;
 }

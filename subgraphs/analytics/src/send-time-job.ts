@@ -1,7 +1,8 @@
 // Training the send-time model: from members' message opens and clicks of the last 90 bank days (as messages recorded
-// them), each member's opens per hour of the bank's day, written to their own collection a page at a time, and the
-// population's histogram with the parameters published to the registry as a new version. Run by a job and by operators;
-// one training at a time in any process (a lease, renewed before each page).
+// them), each member's opens per hour of the bank's day, written to their own collection a page at a time under the
+// version number the training reserved, and then the population's histogram with the parameters published to the
+// registry as that version. Run by a job and by operators; one training at a time in any process (a lease, renewed
+// before each page).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCode, conflict, hubError, type BankCalendar } from '@bank-hub/shared';
@@ -19,17 +20,21 @@ import {
 } from './domain/send-time';
 import type { AnalyticsRepositories } from './models';
 import type { ModelHeadDoc, ModelVersionDoc } from './models/registry';
-import type { MemberSendTimeDoc } from './models/send-time';
+import { memberSendTimeIdOf, type MemberSendTimeDoc } from './models/send-time';
 
 export const SEND_TIME_MODEL_NAME = 'send-time';
 export const SEND_TIME_DESCRIPTION =
   'The hour of the bank’s day (BANK_TIME_ZONE) each member opens messages: per member, opens and clicks messages ' +
   'recorded in the last windowDays bank days, counted once per hour of each day, plus priorOpens pseudo-opens spread ' +
   'as the population histogram; the best hour is the peak (the earlier on a tie). A member with fewer than minOpens ' +
-  'counted opens gets the population’s peak. Members’ counts are kept apart from the version, one document each.';
+  'counted opens gets the population’s peak. Members’ counts are kept apart from the version, one document per member ' +
+  'and version.';
 const OPEN_EVENTS = ['message_open', 'message_click'];
-/** Versions kept; older retired ones are deleted. */
-const KEEP_VERSIONS = 20;
+/**
+ * Versions kept; older retired ones are deleted, with their members' counts. Fewer than other models keep: each version
+ * holds a count document per member who opened a message.
+ */
+export const SEND_TIME_KEPT_VERSIONS = 5;
 const RUN_JOB = `${SEND_TIME_MODEL_NAME}:run`;
 /** Longer than any page of a training takes (it renews the lease before each); a crashed one's lapses after it. */
 const RUN_LEASE_MS = 5 * 60_000;
@@ -56,7 +61,8 @@ export function sendTimeParametersOf(version: ModelVersionDoc): SendTimeParamete
 
 /**
  * Trains on the opens of the `windowDays` bank days up to `now`'s. CONFLICT when another training is under way, or
- * took over from this one: two would write members' counts side by side, and each delete the other's.
+ * took over from this one. The version is published only once all its members' counts are written: one that dies
+ * half-way leaves counts no version names, which the next training deletes.
  */
 export async function trainSendTime(
   repos: AnalyticsRepositories,
@@ -68,7 +74,11 @@ export async function trainSendTime(
   const run = randomUUID();
   const busy = () => conflict(`another training of ${SEND_TIME_MODEL_NAME} is under way; try again later`);
   if (!(await repos.leases.acquire(RUN_JOB, run, RUN_LEASE_MS, new Date()))) throw busy();
+  const keepLease = async () => {
+    if (!(await repos.leases.renew(RUN_JOB, run, RUN_LEASE_MS, new Date()))) throw busy();
+  };
   try {
+    const number = await repos.models.reserve(SEND_TIME_MODEL_NAME, trainedBy, now);
     const from = calendar.startOf(windowStart(settings.windowDays, calendar.dayOf(now)));
     const population = emptyHistogram();
     let page: MemberSendTimeDoc[] = [];
@@ -76,7 +86,7 @@ export async function trainSendTime(
     let personal = 0;
     const flush = async () => {
       if (page.length === 0) return;
-      if (!(await repos.leases.renew(RUN_JOB, run, RUN_LEASE_MS, new Date()))) throw busy();
+      await keepLease();
       await repos.sendTimes.writePage(page);
       page = [];
     };
@@ -89,7 +99,13 @@ export async function trainSendTime(
       hours.forEach((count, hour) => (population[hour]! += count));
       members += 1;
       if (totalOf(hours) >= settings.minOpens) personal += 1;
-      page.push({ _id: member, hours, run, trainedAt: now });
+      page.push({
+        _id: memberSendTimeIdOf(number, member),
+        version: number,
+        memberId: member,
+        hours,
+        trainedAt: now,
+      });
       if (page.length >= MEMBERS_PER_PAGE) await flush();
     };
     for await (const { memberId, occurredAt } of repos.events.recordedByMember(
@@ -109,6 +125,8 @@ export async function trainSendTime(
     }
     await close();
     await flush();
+    // A training that took over once this lease lapsed deletes counts no version names yet: publish only while held.
+    await keepLease();
     const parameters: SendTimeParameters = { ...settings, population };
     const published = await repos.models.publish(
       {
@@ -120,9 +138,10 @@ export async function trainSendTime(
         trainedBy,
       },
       now,
+      number,
     );
-    await repos.sendTimes.keepOnly(run);
-    await repos.models.prune(SEND_TIME_MODEL_NAME, KEEP_VERSIONS);
+    await repos.models.prune(SEND_TIME_MODEL_NAME, SEND_TIME_KEPT_VERSIONS);
+    await repos.sendTimes.keepOnly(await repos.models.numbers(SEND_TIME_MODEL_NAME), number);
     return published;
   } finally {
     await repos.leases.release(RUN_JOB, run);

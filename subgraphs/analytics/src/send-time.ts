@@ -1,5 +1,5 @@
 // Serving the send-time model to the hub's own subgraphs: each member's best hour of the bank's day to send them a
-// message, from their counts of the active version's training, smoothed towards the version's population.
+// message, from their counts of the active version's own training, smoothed towards the version's population.
 import { MEMBER_ID, Scope, badInput, hubError, ErrorCode, requireScope } from '@bank-hub/shared';
 import type { AnalyticsContext } from './context';
 import { bestHourOf } from './domain/send-time';
@@ -33,7 +33,10 @@ export async function bestSendHours(
     });
   const parameters = sendTimeParametersOf(version);
   const counted = new Map(
-    (await ctx.repos.sendTimes.byIds([...new Set(memberIds)])).map((doc) => [doc._id, doc.hours]),
+    (await ctx.repos.sendTimes.ofVersion(version.version, [...new Set(memberIds)])).map((doc) => [
+      doc.memberId,
+      doc.hours,
+    ]),
   );
   return memberIds.map((memberId) => ({
     memberId,

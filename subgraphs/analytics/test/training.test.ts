@@ -54,7 +54,7 @@ it('counts a click only on a day its member saw the creative: clicks from member
   }
 });
 
-it('trains the send-time model from what messages recorded, member by member, keeping only the last training’s members', async () => {
+it('trains the send-time model from what messages recorded, member by member, under its version, deleting counts no version names', async () => {
   const connection = await testDatabase('send-time-training');
   try {
     const repos = await openRepositories(connection);
@@ -81,25 +81,59 @@ it('trains the send-time model from what messages recorded, member by member, ke
       // Older than the 90 days.
       open('M-old', '2026-08-01T12:00:00Z'),
     ]);
+    // A training that died after writing counts, before publishing its version; and a member's counts as stored
+    // before they were kept per version.
+    const died = await repos.models.reserve('send-time', 'svc.analytics', now);
     await repos.sendTimes.writePage([
-      { _id: 'M-gone', hours: Array(24).fill(1), run: 'earlier', trainedAt: now },
+      { _id: `${died}|M-gone`, version: died, memberId: 'M-gone', hours: Array(24).fill(1), trainedAt: now },
     ]);
+    await repos.sendTimes.model.collection.insertOne({
+      _id: 'M-legacy',
+      hours: Array(24).fill(1),
+      run: 'earlier',
+      trainedAt: now,
+    } as never);
 
     const { version } = await trainSendTime(repos, shanghai, 'svc.analytics', now);
+    expect(version.version).toBe(died + 1);
     const parameters = sendTimeParametersOf(version);
     expect(parameters).toMatchObject({ windowDays: 90, priorOpens: 5, minOpens: 3 });
     expect(parameters.population[20]).toBe(3);
     expect(parameters.population[8]).toBe(1);
     expect(version.metrics).toEqual({ members: 2, personal: 1, opens: 4 });
-    const stored = await repos.sendTimes.byIds(['M-evening', 'M-once', 'M-old', 'M-gone']);
-    expect(stored.map((doc) => doc._id).sort()).toEqual(['M-evening', 'M-once']);
+    const stored = await repos.sendTimes.model.find().sort({ _id: 1 }).lean();
+    expect(stored.map(({ version, memberId }) => [version, memberId])).toEqual([
+      [version.version, 'M-evening'],
+      [version.version, 'M-once'],
+    ]);
 
     // Another training while this one's lease is held is refused, and writes nothing.
     await repos.leases.acquire('send-time:run', 'another', 60_000, new Date());
     await expect(trainSendTime(repos, shanghai, 'svc.analytics', now)).rejects.toMatchObject({
       extensions: { code: 'CONFLICT' },
     });
-    expect((await repos.models.head('send-time'))?.latest).toBe(1);
+    expect((await repos.models.head('send-time'))?.latest).toBe(version.version);
+    expect(await repos.sendTimes.model.countDocuments()).toBe(2);
+    await repos.leases.release('send-time:run', 'another');
+
+    // A training that dies half-way through writing its members' counts publishes nothing: the version before goes on
+    // serving, and the next training deletes the dead one's counts.
+    const sendTimes = Object.create(repos.sendTimes) as typeof repos.sendTimes;
+    sendTimes.writePage = async (docs) => {
+      await repos.sendTimes.writePage(docs.slice(0, 1));
+      throw new Error('connection lost');
+    };
+    await expect(trainSendTime({ ...repos, sendTimes }, shanghai, 'svc.analytics', now)).rejects.toThrow(
+      'connection lost',
+    );
+    expect(await repos.models.head('send-time')).toMatchObject({
+      active: version.version,
+      latest: version.version + 1,
+    });
+    expect(await repos.models.version('send-time', version.version + 1)).toBeNull();
+    const next = await trainSendTime(repos, shanghai, 'svc.analytics', now);
+    expect(next.version.version).toBe(version.version + 2);
+    expect(await repos.sendTimes.model.distinct('version')).toEqual([version.version, next.version.version]);
   } finally {
     await dropAndClose(connection);
   }

@@ -17,7 +17,7 @@ import { messageOfToken, unsubscribeToken } from '../src/consent/unsubscribe-tok
 import { decideTouch, type ContactDoc } from '../src/outbox/contacts';
 import { asOf, expiresAfter, expiryOf, occurrenceExpiry } from '../src/outbox/domain/expiry';
 import type { OutboxEntryDoc } from '../src/outbox/model';
-import { planEntry, type PlanContext } from '../src/outbox/domain/plan';
+import { planEntry, sendBatchOf, type PlanContext } from '../src/outbox/domain/plan';
 import { personalDataIn, withoutPersonalData } from '../src/outbox/domain/redact';
 import { backoffMs, consentedRungs, ladderFor } from '../src/outbox/domain/routing';
 import { receiptSignature, receiptTime, verifyReceipt } from '../src/outbox/receipts';
@@ -681,6 +681,23 @@ describe('planning one member', () => {
       'withoutBestHour',
     );
     expect(planEntry(context, member)).not.toHaveProperty('withoutBestHour');
+  });
+
+  it('batches a page’s pending entries, due when the first of them is; none when all are skipped', () => {
+    const evening = planEntry(context, member, new Date('2026-11-26T12:00:00Z'));
+    const now = planEntry(context, { ...member, id: 'M0002' }, null);
+    const skipped = planEntry(context, { ...member, id: 'M0003' }, context.expiresAt);
+    expect(sendBatchOf('b', campaign._id, [evening, skipped, now], context.now)).toEqual({
+      _id: 'b',
+      campaignId: campaign._id,
+      entryIds: [evening._id, now._id],
+      state: 'OPEN',
+      dueAt: context.now,
+      holder: null,
+      leaseUntil: new Date(0),
+      createdAt: context.now,
+    });
+    expect(sendBatchOf('b', campaign._id, [skipped], context.now)).toBeNull();
   });
 });
 

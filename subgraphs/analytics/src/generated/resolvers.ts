@@ -718,7 +718,10 @@ export type Model = {
   __typename?: 'Model';
   /** The version that serves; null before the first. */
   activeVersion?: Maybe<Scalars['Int']['output']>;
-  /** The newest version number. */
+  /**
+   * The last version number handed out. A training that stores part of its version apart (send-time's members' counts)
+   * takes its number first, so while it runs, or after it failed, no version of that number may exist.
+   */
   latestVersion: Scalars['Int']['output'];
   /** Its name, e.g. creative-bandit. */
   name: Scalars['String']['output'];

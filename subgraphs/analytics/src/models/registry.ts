@@ -72,6 +72,9 @@ export function statusOf(head: ModelHeadDoc | null, version: number): ModelStatu
 
 export type NewVersion = Omit<ModelVersionDoc, '_id' | 'version'>;
 
+/** How many of a model's newest versions pruning keeps (and always the active and the shadow one). */
+export const KEPT_VERSIONS = 20;
+
 export class ModelRegistry {
   constructor(
     readonly versions: Model<ModelVersionDoc>,
@@ -102,28 +105,35 @@ export class ModelRegistry {
   }
 
   /**
-   * Stores a newly trained version under the next number. It serves at once unless an operator pinned the active
-   * version; then it waits as SHADOW. Two trainings at once get different numbers, and the newer one wins.
+   * Hands out the model's next version number, for a training that stores what serves with it (a send-time version's
+   * members' counts) before it publishes the version. A training that dies leaves the number unused.
    */
-  async publish(model: NewVersion, now: Date): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
+  async reserve(name: string, by: string, now: Date): Promise<number> {
     const reserved = await this.heads
       .findOneAndUpdate(
-        { _id: model.name },
+        { _id: name },
         {
           $inc: { latest: 1 },
-          $setOnInsert: {
-            active: 0,
-            shadow: null,
-            pinned: false,
-            updatedAt: now,
-            updatedBy: model.trainedBy,
-          },
+          $setOnInsert: { active: 0, shadow: null, pinned: false, updatedAt: now, updatedBy: by },
         },
         { upsert: true, returnDocument: 'after' },
       )
       .lean<ModelHeadDoc>()
       .exec();
-    const number = reserved!.latest;
+    return reserved!.latest;
+  }
+
+  /**
+   * Stores a newly trained version under the next number (or the one `reserve` gave it). It serves at once unless an
+   * operator pinned the active version; then it waits as SHADOW. Two trainings at once get different numbers, and the
+   * newer one wins.
+   */
+  async publish(
+    model: NewVersion,
+    now: Date,
+    reserved?: number,
+  ): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
+    const number = reserved ?? (await this.reserve(model.name, model.trainedBy, now));
     const version: ModelVersionDoc = { _id: versionId(model.name, number), version: number, ...model };
     await this.versions.create(version);
     await this.heads
@@ -188,11 +198,20 @@ export class ModelRegistry {
     return head;
   }
 
+  /** The numbers of a model's versions stored. */
+  async numbers(name: string): Promise<number[]> {
+    const versions = await this.versions
+      .find({ name }, { _id: 0, version: 1 })
+      .lean<Pick<ModelVersionDoc, 'version'>[]>()
+      .exec();
+    return versions.map(({ version }) => version);
+  }
+
   /**
    * Deletes old versions beyond the newest `keep`, never the active or shadow one. An operator may activate an old
    * version (in another process) after the head was read here: one the head names once they are deleted is put back.
    */
-  async prune(name: string, keep: number): Promise<void> {
+  async prune(name: string, keep = KEPT_VERSIONS): Promise<void> {
     const head = await this.head(name);
     if (!head) return;
     const pruned = await this.versions

@@ -2,8 +2,9 @@
 // audience as members answers it through the graph. Before a page's entries it writes their send batch, and after
 // them the occurrence's cursor, so a planner that dies halfway leaves a cursor at the last page it finished: the next
 // one plans that page again, where each entry already written is kept (its id is its idempotency key) and the
-// batch gains any entry it lacked. The next page is asked for while the current one is written. A BEST_HOUR campaign's
-// entries are due at each member's best hour (send-time.ts); an event campaign's go as their events happen.
+// batch gains any entry it lacked, due at the earlier of its two times. The next page is asked for while the current
+// one is written. A BEST_HOUR campaign's entries are due at each member's best hour (send-time.ts); an event
+// campaign's go as their events happen.
 import { randomUUID } from 'node:crypto';
 import type { BankCalendar, GraphClient, Logger, MessageChannel } from '@bank-hub/shared';
 import {
@@ -19,8 +20,8 @@ import {
 } from '../members-graph';
 import type { MessagesRepositories } from '../models';
 import { expiresAfter, occurrenceExpiry } from '../outbox/domain/expiry';
-import { planEntry, type PlanContext } from '../outbox/domain/plan';
-import type { OutboxEntryDoc, SendBatchDoc } from '../outbox/model';
+import { planEntry, sendBatchOf, type PlanContext } from '../outbox/domain/plan';
+import type { OutboxEntryDoc } from '../outbox/model';
 import { showsBenefit } from '../templates/domain/render';
 import { channelOf, type TemplateDoc } from '../templates/model';
 import {
@@ -132,20 +133,8 @@ async function writePage(
   entries: readonly OutboxEntryDoc[],
   now: Date,
 ): Promise<void> {
-  const pending = entries.filter((entry) => entry.state === 'PENDING');
-  if (pending.length > 0) {
-    const batch: SendBatchDoc = {
-      _id: batchId,
-      campaignId: campaign._id,
-      entryIds: pending.map((entry) => entry._id),
-      state: 'OPEN',
-      dueAt: new Date(Math.min(...pending.map((entry) => entry.dueAt.getTime()))),
-      holder: null,
-      leaseUntil: new Date(0),
-      createdAt: now,
-    };
-    await repos.outbox.addBatch(batch);
-  }
+  const batch = sendBatchOf(batchId, campaign._id, entries, now);
+  if (batch) await repos.outbox.addBatch(batch);
   await repos.outbox.insertNew(entries);
 }
 

@@ -5,7 +5,7 @@
 // message, so it takes no second one from the contact budget.
 import type { MessagesRepositories } from '../models';
 import { expiryOf } from './domain/expiry';
-import { NOT_SENT_YET } from './domain/plan';
+import { NOT_SENT_YET, sendBatchOf } from './domain/plan';
 import type { OutboxEntryDoc } from './model';
 
 const SWEEP = 500;
@@ -47,16 +47,7 @@ export async function fallBack(
   for (const [campaignId, group] of byCampaign) {
     const batchId = `${campaignId}.fallback.${now.getTime().toString(36)}.${group[0]!._id}`.slice(0, 200);
     const fallbacks = group.map((entry) => fallbackEntry(entry, batchId, now));
-    await repos.outbox.addBatch({
-      _id: batchId,
-      campaignId,
-      entryIds: fallbacks.map((entry) => entry._id),
-      state: 'OPEN',
-      dueAt: now,
-      holder: null,
-      leaseUntil: new Date(0),
-      createdAt: now,
-    });
+    await repos.outbox.addBatch(sendBatchOf(batchId, campaignId, fallbacks, now)!);
     await repos.outbox.insertNew(fallbacks);
   }
   let fell = 0;

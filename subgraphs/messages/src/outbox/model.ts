@@ -374,7 +374,12 @@ export class OutboxRepository {
     }
   }
 
-  /** Writes a batch, or adds entries to it when it exists (a page planned again after a crash). */
+  /**
+   * Writes a batch, or adds entries to it when it exists (a page planned again after a crash), due at the earlier of
+   * the two: a planner that died after writing the batch may have planned its members later (at their best hour) than
+   * the replan does (analytics down since, so as planned), and an entry due now would wait for the batch. A batch due
+   * before its entries costs nothing: the sender sends those due and gives it back due at the next.
+   */
   async addBatch(batch: SendBatchDoc): Promise<void> {
     try {
       await this.batches.create(batch);
@@ -383,7 +388,11 @@ export class OutboxRepository {
       await this.batches
         .updateOne(
           { _id: batch._id },
-          { $addToSet: { entryIds: { $each: batch.entryIds } }, $set: { state: 'OPEN' } },
+          {
+            $addToSet: { entryIds: { $each: batch.entryIds } },
+            $set: { state: 'OPEN' },
+            $min: { dueAt: batch.dueAt },
+          },
         )
         .exec();
     }

@@ -6,7 +6,7 @@ import { assignVariant } from '@bank-hub/targeting';
 import type { CampaignDoc } from '../../campaigns/model';
 import { DEFAULT_QUIET_HOURS, quietUntil, type QuietHours } from '../../campaigns/domain/timing';
 import type { VariableValues } from '../../templates/domain/variables';
-import type { OutboxEntryDoc, OutboxReason } from '../model';
+import type { OutboxEntryDoc, OutboxReason, SendBatchDoc } from '../model';
 import { ladderFor, type Purpose, type Reachability } from './routing';
 
 /** What a new entry (planned, or a fallback) knows of its sending: nothing yet. */
@@ -50,6 +50,30 @@ export interface PlanContext {
   expiresAt: Date;
   /** The zone of a member whose own the platform does not know. */
   bankTimeZone: string;
+}
+
+/**
+ * The send batch of entries written together: those PENDING (a skipped one is never sent), due when the first of them
+ * is; null when none is pending.
+ */
+export function sendBatchOf(
+  batchId: string,
+  campaignId: string,
+  entries: readonly OutboxEntryDoc[],
+  now: Date,
+): SendBatchDoc | null {
+  const pending = entries.filter((entry) => entry.state === 'PENDING');
+  if (pending.length === 0) return null;
+  return {
+    _id: batchId,
+    campaignId,
+    entryIds: pending.map((entry) => entry._id),
+    state: 'OPEN',
+    dueAt: new Date(Math.min(...pending.map((entry) => entry.dueAt.getTime()))),
+    holder: null,
+    leaseUntil: new Date(0),
+    createdAt: now,
+  };
 }
 
 /** The id of a member's message of an occurrence: its idempotency key everywhere. */
