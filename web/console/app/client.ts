@@ -20,9 +20,10 @@ export const client = new ApolloClient({
   link: ApolloLink.from([endSessionWhenRefused, withToken, new HttpLink({ uri: '/graphql' })]),
   cache: new InMemoryCache({
     typePolicies: {
-      // Step ids are unique within one flow version only; segments and candidates have no id of their own.
+      // Step ids are unique within one flow version only; segments, models and candidates have no id of their own.
       FlowStep: { keyFields: false },
       Segment: { keyFields: ['code'] },
+      Model: { keyFields: ['name'] },
     },
   }),
   // Several operators work at once: show what is cached, then what the hub says now.

@@ -3,6 +3,7 @@ import type { ComponentType } from 'react';
 import { AnalyticsScreen } from './analytics/AnalyticsScreen';
 import { BenefitsScreen } from './benefits/BenefitsScreen';
 import { CampaignsScreen } from './campaigns/CampaignsScreen';
+import { ModelsScreen } from './models/ModelsScreen';
 import { PagePreviewScreen } from './page-preview/PagePreviewScreen';
 import { ReviewQueueScreen } from './review-queue/ReviewQueueScreen';
 import { SegmentsScreen } from './segments/SegmentsScreen';
@@ -38,6 +39,7 @@ export const SCREENS: Screen[] = [
   { path: 'campaigns', title: 'Campaigns', scopes: OPERATORS, Component: CampaignsScreen },
   { path: 'benefits', title: 'Benefits', scopes: OPERATORS, Component: BenefitsScreen },
   { path: 'analytics', title: 'Analytics', scopes: OPERATORS, Component: AnalyticsScreen },
+  { path: 'models', title: 'Models', scopes: OPERATORS, Component: ModelsScreen },
 ];
 
 /** The screens a session's scopes open, in the navigation's order. */

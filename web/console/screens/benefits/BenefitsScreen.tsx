@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { Done, ErrorNotice } from '../../app/Notice';
+import { minute } from '../../app/time';
 import {
   BENEFITS,
   BENEFITS_SHOWN,
@@ -20,7 +21,6 @@ import {
 const CLAIM_STATES = ['CLAIMED', 'USED', 'EXPIRED', 'REVOKED'];
 
 const day = (instant: string) => instant.slice(0, 10);
-const minute = (instant: string) => `${instant.slice(0, 16).replace('T', ' ')} UTC`;
 
 export function BenefitsScreen() {
   return (

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from '@apollo/client/react';
 import { Done, ErrorNotice } from '../../app/Notice';
+import { minute } from '../../app/time';
 import {
   CAMPAIGNS,
   CAMPAIGNS_PAGE,
@@ -30,7 +31,7 @@ const COLUMNS: { field: keyof MessageCounts; label: string }[] = [
 const PAUSABLE = new Set(['SCHEDULED', 'RUNNING']);
 
 function when(trigger: CampaignSummary['trigger']): string {
-  const at = (instant: string | null) => (instant ? instant.slice(0, 16).replace('T', ' ') + ' UTC' : '');
+  const at = (instant: string | null) => (instant ? minute(instant) : '');
   if (trigger.kind === 'EVENT') return `on ${trigger.event ?? 'an event'}`;
   if (trigger.kind === 'RECURRING')
     return `${trigger.every ?? ''} from ${at(trigger.at)}${trigger.until ? ` until ${at(trigger.until)}` : ''}`;

@@ -17,6 +17,7 @@ import type {
   TopicToReview,
   VariantToReview,
 } from './operations';
+import { minute } from '../../app/time';
 
 export interface Change {
   field: string;
@@ -150,7 +151,7 @@ function experimentOf(creative: CreativeToReview, waiting: Waiting): string | nu
   const running = waiting.revision ? creative.experimentKey : null;
   if (!running) return next && `Approving starts experiment ${next}, counted from the approval.`;
   const started = creative.experimentStartedAt;
-  const since = started ? `, running since ${started.slice(0, 16).replace('T', ' ')} UTC` : '';
+  const since = started ? `, running since ${minute(started)}` : '';
   if (splitOf(running, creative.variants) === splitOf(next, variants))
     return `Approving keeps who gets which variant: experiment ${running} goes on${since}.`;
   if (!next) return `Approving ends experiment ${running}${since}; members no longer get variants.`;
