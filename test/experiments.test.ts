@@ -28,6 +28,7 @@ import {
   testDatabase,
 } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
+import { queriesDuring } from './support/indexes';
 
 let hub: RunningHub;
 let operator: Record<string, string>;
@@ -975,6 +976,11 @@ describe('the model registry', () => {
     expect(bandit.activeVersion).toBe(bandit.latestVersion);
     expect(bandit.versions[0]).toEqual({ version: bandit.latestVersion, status: 'ACTIVE' });
     expect(bandit.versions[1].status).toBe('RETIRED');
+    // The heads read once for the list, then once per model for its versions' status, not once per version.
+    const heads = (
+      await queriesDuring(hub.connections.analytics, () => graphql(hub.gatewayUrl, MODELS, {}, operator))
+    ).filter(({ collection }) => collection === 'model_heads');
+    expect(heads).toHaveLength(1 + response.data?.models.length);
 
     const one = await graphql(
       hub.gatewayUrl,

@@ -6,6 +6,7 @@ import { windowStart } from './domain/rollups';
 import type { LifecycleJobRun } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
 import type { ExposureDoc } from './models/exposure';
+import type { ModelHeadDoc } from './models/registry';
 import type { RollupKind, RollupTotals } from './models/rollup';
 import type { TrackedEventDoc } from './models/tracking-plan';
 import type { ActiveBandit } from './scores';
@@ -23,6 +24,8 @@ export interface AnalyticsLoaders {
   productTotals: DataLoader<StatsKey, RollupTotals[], string>;
   /** Each member's exposures today, one read for every member of a request. */
   exposuresToday: DataLoader<string, ExposureDoc[]>;
+  /** Each model's head (which versions serve), one read for the versions whose status a request asks together. */
+  modelHeads: DataLoader<string, ModelHeadDoc | null>;
 }
 
 /** What lives as long as the process: shared by every request. */
@@ -85,6 +88,14 @@ export function createContext(services: AnalyticsServices) {
           const exposures = await services.repos.exposures.ofMembers(memberIds, today);
           return memberIds.map((memberId) => exposures.filter((exposure) => exposure.memberId === memberId));
         }),
+        // Batched, not kept: a document's mutations (an activation, then another) must each read the head they left.
+        modelHeads: new DataLoader(
+          async (names) => {
+            const heads = await services.repos.models.headsOf(names);
+            return names.map((name) => heads.find((head) => head._id === name) ?? null);
+          },
+          { cache: false },
+        ),
       },
     };
   };

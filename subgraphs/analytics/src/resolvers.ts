@@ -196,7 +196,7 @@ export const resolvers: Resolvers = {
 
   ModelVersion: {
     status: async (version, _args, ctx) =>
-      statusOf(await ctx.repos.models.head(version.name), version.version),
+      statusOf(await ctx.loaders.modelHeads.load(version.name), version.version),
     metrics: (version) => Object.entries(version.metrics).map(([name, value]) => ({ name, value })),
   },
 

@@ -85,6 +85,14 @@ export class ModelRegistry {
     return this.heads.findById(name).lean<ModelHeadDoc>().exec();
   }
 
+  /** The heads of the named models, in one read (absent: no such model). */
+  headsOf(names: readonly string[]): Promise<ModelHeadDoc[]> {
+    return this.heads
+      .find({ _id: { $in: [...names] } })
+      .lean<ModelHeadDoc[]>()
+      .exec();
+  }
+
   allHeads(): Promise<ModelHeadDoc[]> {
     return this.heads.find().sort({ _id: 1 }).lean<ModelHeadDoc[]>().exec();
   }
