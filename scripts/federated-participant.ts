@@ -2,7 +2,8 @@
 // [--gateway http://localhost:4000/graphql]: takes part in one federated round of the product-propensity model as the
 // data holder the token names, with the examples of the file (one `{"features": {…}, "label": 0|1}` a line), and
 // prints the round once it is aggregated. The examples and the plain update never leave this process.
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseExamples, takePartInRound } from '../subgraphs/analytics/src/federated-client';
 
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   if (!values.token || !values.examples) refuse(USAGE);
   let examples;
   try {
-    examples = parseExamples(readFileSync(values.examples, 'utf8'));
+    const input = createReadStream(values.examples, 'utf8');
+    examples = await parseExamples(createInterface({ input, crlfDelay: Infinity }));
   } catch (error) {
     return refuse(`${values.examples}: ${(error as Error).message}`);
   }

@@ -6,17 +6,19 @@ import type { RunningHub } from '../scripts/hub';
 import { BankCalendar, GraphClient, serviceIdentity } from '@bank-hub/shared';
 import {
   DIMENSION,
+  FEATURE_NAMES,
   clippedUpdate,
   encodeUpdate,
   featureVector,
   roundKeys,
   type Example,
 } from '../subgraphs/analytics/src/domain/federated';
-import { hubExamples } from '../subgraphs/analytics/src/federated';
+import { hubExamples, postUpdate as postUpdateAsParticipant } from '../subgraphs/analytics/src/federated';
 import { takePartInRound } from '../subgraphs/analytics/src/federated-client';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
-import { callerOf, clientToken, errorCodes, testConfig, type Send } from './support/env';
+import { callerOf, clientToken, errorCodes, testConfig, testLogger, type Send } from './support/env';
+import { participateAsHub } from '../subgraphs/analytics/src/federated-job';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -207,6 +209,10 @@ describe('what hostile callers try', () => {
     expect(
       errorCodes(await notListed(`query ($id: ID!) { federatedRound(id: $id) { id } }`, { id: roundId })),
     ).toEqual(['FORBIDDEN']);
+    const listing = `{ federatedRounds(open: false, first: 50) { id } }`;
+    expect((await notListed(listing)).data!.federatedRounds).not.toContainEqual({ id: roundId });
+    expect((await shop(listing)).data!.federatedRounds).toContainEqual({ id: roundId });
+    expect(errorCodes(await member(listing))).toEqual(['FORBIDDEN']);
     expect((await readRound(roundId)).keys).toEqual([]);
   });
 
@@ -325,5 +331,205 @@ describe('what hostile callers try', () => {
       await asParticipant('partner.shop')
     )(`mutation { openFederatedRound(participants: ["hub", "partner.shop", "partner.fund"]) { id } }`);
     expect(errorCodes(asPartner)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('what a crash, a cheat or a careless operator leaves', () => {
+  const LISTED = ['partner.shop', 'partner.fund', 'partner.extra'];
+  const versionsOf = (round: number) =>
+    repos.models.versions.countDocuments({ name: 'product-propensity', 'metrics.round': round });
+  async function untilClosed(roundId: string) {
+    for (let i = 0; i < 100; i++) {
+      const round = await readRound(roundId);
+      if (round.status === 'AGGREGATED' || round.status === 'ABANDONED') return round;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${roundId} did not close`);
+  }
+  async function withKeys(): Promise<{ roundId: string; parties: Send[] }> {
+    const roundId = await openRound(LISTED);
+    const parties = await Promise.all(LISTED.map(asParticipant));
+    for (const as of parties)
+      expect((await postKey(as, roundId, roundKeys().publicKey)).errors).toBeUndefined();
+    expect((await readRound(roundId)).status).toBe('COLLECTING_UPDATES');
+    return { roundId, parties };
+  }
+
+  it('publishes one version for a round whose aggregator died after publishing, when another takes over', async () => {
+    const { roundId, parties } = await withKeys();
+    for (const as of parties.slice(0, 2))
+      expect((await postUpdate(as, roundId, vector(0))).errors).toBeUndefined();
+    // The last update lands in a process that publishes the version and dies before closing the round; its hold on the
+    // aggregation has lapsed by the time another process (the job, or the read below) looks at the round.
+    const dying = Object.create(repos.federated) as AnalyticsRepositories['federated'];
+    dying.finishAggregation = () => Promise.reject(new Error('the process died'));
+    await expect(
+      postUpdateAsParticipant(
+        { repos: { ...repos, federated: dying }, now: new Date(Date.now() - 61_000), requestId: 'dying' },
+        'partner.extra',
+        roundId,
+        vector(0),
+      ),
+    ).rejects.toThrow('the process died');
+    const round = await untilClosed(roundId);
+    expect(round.status).toBe('AGGREGATED');
+    const number = (await repos.federated.round(roundId))!.number;
+    expect(await versionsOf(number)).toBe(1);
+    const published = await repos.models.version('product-propensity', round.publishedVersion);
+    expect(published?.metrics.round).toBe(number);
+    expect(
+      await repos.audit.model.countDocuments({ action: 'aggregateFederatedRound', 'after.round': roundId }),
+    ).toBe(1);
+  });
+
+  it('posts one hub key and one hub update when two analytics processes take the hub’s part at once', async () => {
+    const roundId = await openRound(['hub', 'partner.shop', 'partner.fund']);
+    const deps = {
+      repos,
+      calendar: new BankCalendar(testConfig.BANK_TIME_ZONE),
+      logger: testLogger,
+      bankCurrency: 'CNY',
+    };
+    const twoProcesses = () =>
+      Promise.all([participateAsHub(deps, new Date()), participateAsHub(deps, new Date())]);
+    await twoProcesses();
+    let stored = (await repos.federated.round(roundId))!;
+    const hubKeys = stored.keys.filter(({ participant }) => participant === 'hub');
+    expect(hubKeys).toHaveLength(1);
+    expect((await repos.federated.storedHubKey(roundId))?.publicKey).toBe(hubKeys[0]!.publicKey);
+    for (const id of ['partner.shop', 'partner.fund'])
+      expect((await postKey(await asParticipant(id), roundId, roundKeys().publicKey)).errors).toBeUndefined();
+    await twoProcesses();
+    stored = (await repos.federated.round(roundId))!;
+    expect(stored.updates.filter(({ participant }) => participant === 'hub')).toHaveLength(1);
+    expect(await repos.federated.storedHubKey(roundId)).toBeNull();
+    await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: roundId });
+  });
+
+  it('abandons a round whose updates sum to more than clipped updates can, publishing nothing', async () => {
+    const { roundId, parties } = await withKeys();
+    // 2^30 at the round's scale of 2^24, over 30 samples: a mean of 2.1 in each of the 11 weights, a norm of 7 > 4.
+    expect((await postUpdate(parties[0]!, roundId, vector(2 ** 30))).errors).toBeUndefined();
+    expect((await postUpdate(parties[1]!, roundId, vector(0))).errors).toBeUndefined();
+    const last = await postUpdate(parties[2]!, roundId, vector(0));
+    expect(last.errors).toBeUndefined();
+    const round = await untilClosed(roundId);
+    expect(round.status).toBe('ABANDONED');
+    expect(round.reason).toMatch(/^the mean update has an L2 norm of 7\.07\d, over the clip norm 4:/);
+    expect(round.publishedVersion).toBeNull();
+    expect(await versionsOf((await repos.federated.round(roundId))!.number)).toBe(0);
+    expect(
+      await repos.audit.model.countDocuments({ action: 'abandonFederatedRound', targetId: roundId }),
+    ).toBe(1);
+  });
+
+  it('names who misses an update when every key was in but the round had not moved on at its deadline', async () => {
+    const roundId = await openRound(LISTED);
+    // A process stored the last key and died before moving the round on; the deadline then passed.
+    const postedAt = new Date();
+    await repos.federated.rounds.updateOne(
+      { _id: roundId },
+      {
+        $set: {
+          keys: LISTED.map((participant) => ({
+            participant,
+            publicKey: roundKeys().publicKey,
+            samples: 5,
+            postedAt,
+          })),
+          keyCount: 3,
+          deadline: new Date(Date.now() - 1),
+        },
+      },
+    );
+    const round = await untilClosed(roundId);
+    expect(round.status).toBe('ABANDONED');
+    expect(round.reason).toBe('deadline passed without partner.extra, partner.fund, partner.shop');
+  });
+
+  it('retires a participant for good, audited: no new round lists it and its id is not registered again', async () => {
+    const register = (id: string) =>
+      operator(`mutation ($id: ID!) { registerFederatedParticipant(id: $id, name: "Leaving") { id } }`, {
+        id,
+      });
+    const retire = (as: Send, id: string) =>
+      as(`mutation ($id: ID!) { retireFederatedParticipant(id: $id) { id retiredAt retiredBy } }`, { id });
+    expect((await register('partner.leaving')).errors).toBeUndefined();
+    const open = await openRound(['hub', 'partner.leaving', 'partner.shop']);
+
+    for (const as of [await callerOf(url(), 'M0001', 'member'), await asParticipant('partner.leaving')])
+      expect(errorCodes(await retire(as, 'partner.leaving'))).toEqual(['FORBIDDEN']);
+    const retired = await retire(operator, 'partner.leaving');
+    expect(retired.errors).toBeUndefined();
+    expect(retired.data!.retireFederatedParticipant).toMatchObject({
+      id: 'partner.leaving',
+      retiredBy: 'alice',
+    });
+    expect(await retire(operator, 'partner.leaving')).toEqual(retired);
+    expect(
+      await repos.audit.model.countDocuments({
+        action: 'retireFederatedParticipant',
+        targetId: 'partner.leaving',
+      }),
+    ).toBe(1);
+    expect(errorCodes(await retire(operator, 'partner.nobody'))).toEqual(['NOT_FOUND']);
+    expect((await retire(operator, 'hub')).errors![0]!.extensions!.field).toBe('id');
+
+    const refused = await operator(
+      `mutation { openFederatedRound(participants: ["hub", "partner.leaving", "partner.shop"]) { id } }`,
+    );
+    expect(refused.errors![0]!.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'participants[1]',
+    });
+    expect(errorCodes(await register('partner.leaving'))).toEqual(['CONFLICT']);
+    const listed = await operator(`{ federatedParticipants { id name retiredAt } }`);
+    expect(
+      listed.data!.federatedParticipants.find(({ id }: { id: string }) => id === 'partner.leaving'),
+    ).toEqual({
+      id: 'partner.leaving',
+      name: 'Leaving',
+      retiredAt: retired.data!.retireFederatedParticipant.retiredAt,
+    });
+    // A round opened before goes on until an operator abandons it.
+    expect((await readRound(open)).status).toBe('COLLECTING_KEYS');
+    await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: open });
+  });
+
+  it('refuses to score or train from an active version whose weights are not the model’s, naming it', async () => {
+    const head = await repos.models.head('product-propensity');
+    const bias = new Array<number>(DIMENSION).fill(0);
+    bias[1] = Infinity;
+    try {
+      for (const weights of [[0, 1, 2], bias]) {
+        const { version } = await repos.models.publish(
+          {
+            name: 'product-propensity',
+            description: 'stored by other means',
+            parameters: { features: FEATURE_NAMES, weights, windowDays: 30, horizonDays: 7 },
+            metrics: {},
+            trainedAt: new Date(),
+            trainedBy: 'test',
+          },
+          new Date(),
+        );
+        // M0009 has no events in the last 30 days: a count of 0 times an infinite weight would score NaN.
+        const scored = await operator(`{ productPropensity(memberId: "M0009") { probability } }`);
+        expect(scored.errors![0]!.extensions).toMatchObject({
+          code: 'FAILED_PRECONDITION',
+          version: version.version,
+        });
+        const opened = await operator(
+          `mutation { openFederatedRound(participants: ["hub", "partner.shop", "partner.fund"]) { id } }`,
+        );
+        expect(errorCodes(opened)).toEqual(['FAILED_PRECONDITION']);
+      }
+    } finally {
+      if (head) await repos.models.activate('product-propensity', head.active, false, 'test', new Date());
+      else {
+        await repos.models.heads.deleteOne({ _id: 'product-propensity' });
+        await repos.models.versions.deleteMany({ name: 'product-propensity' });
+      }
+    }
   });
 });

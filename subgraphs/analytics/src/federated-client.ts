@@ -4,6 +4,8 @@
 // it; its private key lives in memory for this one round only (a client that stops before posting loses it, and the
 // round is abandoned at its deadline).
 import {
+  DIMENSION,
+  FEATURE_NAMES,
   featureVector,
   maskedSubmission,
   parseActivity,
@@ -18,13 +20,15 @@ const MAX_EXAMPLES = 10_000_000;
 /**
  * A participant's file of examples, one JSON object a line: `{"features": {<counts>}, "label": 0 | 1}`, the counts those
  * of the member over the 30 days before (MemberActivity), the label whether they bought in the 7 after. Throws naming
- * the line at fault.
+ * the line at fault. Read a line at a time (a file of millions of examples is larger than one string may be).
  */
-export function parseExamples(jsonLines: string): Example[] {
+export async function parseExamples(lines: Iterable<string> | AsyncIterable<string>): Promise<Example[]> {
   const examples: Example[] = [];
-  jsonLines.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    const at = `line ${index + 1}`;
+  let index = 0;
+  for await (const line of lines) {
+    index += 1;
+    if (line.trim() === '') continue;
+    const at = `line ${index}`;
     let row: unknown;
     try {
       row = JSON.parse(line);
@@ -40,7 +44,7 @@ export function parseExamples(jsonLines: string): Example[] {
       throw new Error(`${at}: ${(error as Error).message}`, { cause: error });
     }
     if (examples.length > MAX_EXAMPLES) throw new Error(`more than ${MAX_EXAMPLES} examples`);
-  });
+  }
   if (examples.length === 0) throw new Error('no examples');
   return examples;
 }
@@ -55,14 +59,18 @@ export interface ParticipantOptions {
   roundId?: string;
   /** How often to look at the round while waiting for the others. */
   pollMs?: number;
-  /** How long to wait for the others at most. */
+  /** How long to wait for the others at most; by default until the round's deadline (the others have until then). */
   timeoutMs?: number;
+  /** How far the hub's clock may run behind this machine's: waited past the deadline, for the hub to close the round. */
+  clockSkewMs?: number;
 }
 
 interface RoundAnswer {
   id: string;
   status: 'COLLECTING_KEYS' | 'COLLECTING_UPDATES' | 'AGGREGATED' | 'ABANDONED';
+  features: string[];
   weights: number[];
+  deadline: string;
   epochs: number;
   learningRate: number;
   clipNorm: number;
@@ -73,7 +81,7 @@ interface RoundAnswer {
 }
 
 const ROUND_FIELDS =
-  'id status weights epochs learningRate clipNorm scale keys { participant publicKey } publishedVersion reason';
+  'id status features weights deadline epochs learningRate clipNorm scale keys { participant publicKey } publishedVersion reason';
 
 /** A GraphQL error the gateway answered, with its code. */
 export class RoundError extends Error {
@@ -112,9 +120,12 @@ async function waitFor(
   id: string,
   done: (round: RoundAnswer) => boolean,
 ): Promise<RoundAnswer> {
-  const until = Date.now() + (options.timeoutMs ?? 3_600_000);
-  for (;;) {
-    const round = await readRound(options, id);
+  const first = await readRound(options, id);
+  const until =
+    options.timeoutMs === undefined
+      ? Date.parse(first.deadline) + (options.clockSkewMs ?? 60_000)
+      : Date.now() + options.timeoutMs;
+  for (let round = first; ; round = await readRound(options, id)) {
     if (round.status === 'ABANDONED')
       throw new RoundError(`round ${id} was abandoned: ${round.reason}`, null);
     if (done(round)) return round;
@@ -152,6 +163,13 @@ export async function takePartInRound(options: ParticipantOptions): Promise<Roun
       )
     ).find(({ status }) => status === 'COLLECTING_KEYS')?.id;
   if (!roundId) throw new RoundError('no round is collecting keys for this participant', null);
+  const opened = await readRound(options, roundId);
+  // A hub of another version computes other features: an update trained on these would be garbage in its average.
+  if (opened.features.join() !== FEATURE_NAMES.join() || opened.weights.length !== DIMENSION)
+    throw new RoundError(
+      `round ${roundId} trains features ${opened.features.join(', ')}; this client computes ${FEATURE_NAMES.join(', ')}`,
+      null,
+    );
   const keys = roundKeys();
   await call(
     options,

@@ -40,6 +40,9 @@ import {
   checkPublicKey,
   federatedAverage,
   featureVector,
+  meanUpdate,
+  meanUpdateLimit,
+  norm,
   parseElement,
   probability,
   scaleFor,
@@ -71,7 +74,6 @@ const PARTICIPANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ROUND_ID = /^FR-[1-9][0-9]{0,9}$/;
 /** How long one process holds a complete round's aggregation before another may take it over. */
 const AGGREGATION_HOLD_MS = 60_000;
-const KEEP_VERSIONS = 20;
 
 export interface PropensityParameters {
   features: string[];
@@ -164,19 +166,49 @@ export async function hubExamples(
     .map(([memberId, activity]) => ({ x: featureVector(activity), y: bought.has(memberId) ? 1 : 0 }));
 }
 
+/** A partner's id as an operator names it, checked: a token's subject, never the hub's own. */
+function checkParticipantId(id: string): void {
+  matching(id, PARTICIPANT_ID, 'id', 'a letter or digit, then up to 63 letters, digits, ., _ or -');
+  if (id === HUB_PARTICIPANT)
+    throw new InputProblem('id', `${HUB_PARTICIPANT} is the hub's own analytics, always a participant`);
+}
+
 export async function registerParticipant(ctx: AnalyticsContext, id: string, name: string) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
   const checkedName = checked(() => {
-    matching(id, PARTICIPANT_ID, 'id', 'a letter or digit, then up to 63 letters, digits, ., _ or -');
-    if (id === HUB_PARTICIPANT)
-      throw new InputProblem('id', `${HUB_PARTICIPANT} is the hub's own analytics, always a participant`);
+    checkParticipantId(id);
     return requiredText(name, 'name', 100);
   });
   const before = await ctx.repos.federated.saveParticipant(id, checkedName, operator, ctx.now);
+  if (before === 'retired')
+    throw conflict(`participant ${id} is retired; register the data holder under another id`, { id });
   const after = (await ctx.repos.federated.participant(id))!;
   await ctx.repos.audit.record({
     actor: operator,
     action: 'registerFederatedParticipant',
+    targetType: 'FEDERATED_PARTICIPANT',
+    targetId: id,
+    before,
+    after,
+    requestId: ctx.requestId,
+  });
+  return after;
+}
+
+/**
+ * Retires a partner for good: no new round may list it (rounds already open that list it go on; an operator abandons
+ * them to stop it). Retiring it again answers as the first time did. Operator scope; audited.
+ */
+export async function retireParticipant(ctx: AnalyticsContext, id: string) {
+  const operator = requireScope(ctx.identity, Scope.OPERATOR);
+  checked(() => checkParticipantId(id));
+  const before = await ctx.repos.federated.retire(id, operator, ctx.now);
+  const after = await ctx.repos.federated.participant(id);
+  if (!after) throw notFound('federated participant', id);
+  if (!before) return after;
+  await ctx.repos.audit.record({
+    actor: operator,
+    action: 'retireFederatedParticipant',
     targetType: 'FEDERATED_PARTICIPANT',
     targetId: id,
     before,
@@ -217,8 +249,12 @@ export async function openRound(
     return wholeNumber(deadlineHours ?? DEFAULT_DEADLINE_HOURS, 'deadlineHours', 1, MAX_DEADLINE_HOURS);
   });
   const registered = await ctx.repos.federated.registered(participants);
-  const unknown = participants.findIndex((id) => id !== HUB_PARTICIPANT && !registered.has(id));
-  if (unknown >= 0) throw badInput('not a registered participant', `participants[${unknown}]`);
+  participants.forEach((id, index) => {
+    if (id === HUB_PARTICIPANT) return;
+    const found = registered.get(id);
+    if (!found) throw badInput('not a registered participant', `participants[${index}]`);
+    if (found.retired) throw badInput('a retired participant', `participants[${index}]`);
+  });
   const active = await ctx.repos.models.active(PROPENSITY_MODEL_NAME);
   const weights = active ? propensityParametersOf(active).weights : FEATURE_NAMES.map(() => 0);
   const number = await ctx.repos.federated.nextRoundNumber();
@@ -325,8 +361,10 @@ export async function advanced(
   let round = start;
   const open = () => round.status === 'COLLECTING_KEYS' || round.status === 'COLLECTING_UPDATES';
   if (open() && round.deadline <= now && round.updateCount < n) {
+    // Every key in but the round not moved on (a process died in between): it misses updates.
+    const byKeys = round.status === 'COLLECTING_KEYS' && round.keyCount < n;
     const missing = round.participants.filter((id) =>
-      round.status === 'COLLECTING_KEYS'
+      byKeys
         ? !round.keys.some((key) => key.participant === id)
         : !round.updates.some((update) => update.participant === id),
     );
@@ -353,61 +391,102 @@ export async function advanced(
 
 /**
  * Sums a complete round's masked updates, publishes the average as a new version (SHADOW while the active one is
- * pinned) and audits it; one process does, another finds it taken.
+ * pinned) and audits it; one process does, another finds it taken. The version's number is recorded on the round before
+ * the version is stored, so a process that takes over a lapsed hold (the first one died or stalled after publishing)
+ * stores that same version again, which stores nothing new: a round publishes exactly one version. A sum no participants
+ * who clipped could have posted closes the round ABANDONED instead, publishing nothing.
  */
-async function aggregate(progress: RoundProgress, round: FederatedRoundDoc): Promise<FederatedRoundDoc> {
+async function aggregate(progress: RoundProgress, complete: FederatedRoundDoc): Promise<FederatedRoundDoc> {
   const { repos, now } = progress;
   const claim = randomUUID();
-  const n = round.participants.length;
-  if (
-    !(await repos.federated.claimAggregation(
-      round._id,
-      n,
-      claim,
-      now,
-      new Date(now.getTime() + AGGREGATION_HOLD_MS),
-    ))
-  )
-    return roundById(repos, round._id);
+  const n = complete.participants.length;
+  const claimed = await repos.federated.claimAggregation(
+    complete._id,
+    n,
+    claim,
+    now,
+    new Date(now.getTime() + AGGREGATION_HOLD_MS),
+  );
+  // As stored once claimed: a process that held it before may have reserved the version already.
+  const round = await roundById(repos, complete._id);
+  if (!claimed) return round;
   const summed = sumMasked(
     round.updates.map(({ masked }) => masked),
     DIMENSION,
   );
-  const weights = federatedAverage(round.weights, summed, round.totalSamples!, round.scale!);
+  const total = round.totalSamples!;
+  const meanNorm = norm(meanUpdate(summed, total, round.scale!));
+  const limit = meanUpdateLimit(round.settings.clipNorm, n, total, round.scale!, DIMENSION);
+  if (meanNorm > limit) return refuseAggregation(progress, round, meanNorm);
   const parameters: PropensityParameters = {
     features: [...FEATURE_NAMES],
-    weights,
+    weights: federatedAverage(round.weights, summed, total, round.scale!),
     windowDays: FEATURE_WINDOW_DAYS,
     horizonDays: HORIZON_DAYS,
   };
-  const { version, head } = await repos.models.publish(
+  const reserved =
+    round.reservedVersion ??
+    (
+      await repos.federated.reserveVersion(
+        round._id,
+        await repos.models.reserve(PROPENSITY_MODEL_NAME, AGGREGATOR, now),
+      )
+    )?.reservedVersion;
+  // Closed meanwhile by another process, which published (or refused) it.
+  if (reserved === null || reserved === undefined) return roundById(repos, round._id);
+  const { version, head } = await repos.models.store(
     {
       name: PROPENSITY_MODEL_NAME,
       description: PROPENSITY_DESCRIPTION,
       parameters,
-      metrics: { participants: n, samples: round.totalSamples!, round: round.number },
+      metrics: { participants: n, samples: total, round: round.number },
       trainedAt: now,
       trainedBy: AGGREGATOR,
     },
+    reserved,
     now,
   );
-  await repos.federated.finishAggregation(round._id, claim, version.version, now);
-  await repos.audit.record({
-    actor: AGGREGATOR,
-    action: 'aggregateFederatedRound',
-    targetType: 'MODEL',
-    targetId: version._id,
-    before: null,
-    after: {
-      round: round._id,
-      version: version.version,
-      metrics: version.metrics,
-      active: head.active,
-      shadow: head.shadow,
-    },
-    requestId: progress.requestId,
-  });
-  await repos.models.prune(PROPENSITY_MODEL_NAME, KEEP_VERSIONS);
+  if (await repos.federated.finishAggregation(round._id, claim, version.version, now)) {
+    await repos.audit.record({
+      actor: AGGREGATOR,
+      action: 'aggregateFederatedRound',
+      targetType: 'MODEL',
+      targetId: version._id,
+      before: null,
+      after: {
+        round: round._id,
+        version: version.version,
+        metrics: version.metrics,
+        active: head.active,
+        shadow: head.shadow,
+      },
+      requestId: progress.requestId,
+    });
+    await repos.models.prune(PROPENSITY_MODEL_NAME);
+  }
+  return roundById(repos, round._id);
+}
+
+/** Closes a complete round whose mean update is longer than clipping allows, publishing nothing; audited. */
+async function refuseAggregation(
+  progress: RoundProgress,
+  round: FederatedRoundDoc,
+  meanNorm: number,
+): Promise<FederatedRoundDoc> {
+  const { repos, now } = progress;
+  const reason =
+    `the mean update has an L2 norm of ${meanNorm.toPrecision(4)}, over the clip norm ${round.settings.clipNorm}: ` +
+    'a participant posted an update it did not clip or encode at the round’s scale';
+  if (await repos.federated.refuseAggregation(round._id, reason, AGGREGATOR, now))
+    await repos.audit.record({
+      actor: AGGREGATOR,
+      action: 'abandonFederatedRound',
+      targetType: 'FEDERATED_ROUND',
+      targetId: round._id,
+      before: { status: round.status },
+      after: { status: 'ABANDONED', reason },
+      requestId: progress.requestId,
+    });
   return roundById(repos, round._id);
 }
 

@@ -37,6 +37,7 @@ import {
   progressOf,
   readRound,
   registerParticipant,
+  retireParticipant,
 } from './federated';
 import { FEATURE_NAMES } from './domain/federated';
 import { recordMemberEvents, trackEvents } from './ingest';
@@ -164,6 +165,7 @@ export const resolvers: Resolvers = {
       activateModelVersion(ctx, name, version, pin ?? true),
     publishModelVersion: (_parent, { name, parameters }, ctx) => publishModelVersion(ctx, name, parameters),
     registerFederatedParticipant: (_parent, { id, name }, ctx) => registerParticipant(ctx, id, name),
+    retireFederatedParticipant: (_parent, { id }, ctx) => retireParticipant(ctx, id),
     openFederatedRound: (_parent, { participants, deadlineHours }, ctx) =>
       openRound(ctx, participants, deadlineHours),
     abandonFederatedRound: (_parent, { id }, ctx) => abandonRound(ctx, id),
@@ -173,7 +175,11 @@ export const resolvers: Resolvers = {
       postUpdate(progressOf(ctx), participantOf(ctx.identity), roundId, maskedUpdate),
   },
 
-  FederatedParticipant: { id: (participant) => participant._id },
+  FederatedParticipant: {
+    id: (participant) => participant._id,
+    retiredAt: (participant) => participant.retiredAt ?? null,
+    retiredBy: (participant) => participant.retiredBy ?? null,
+  },
 
   FederatedRound: {
     id: (round) => round._id,

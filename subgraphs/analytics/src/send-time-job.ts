@@ -128,7 +128,7 @@ export async function trainSendTime(
     // A training that took over once this lease lapsed deletes counts no version names yet: publish only while held.
     await keepLease();
     const parameters: SendTimeParameters = { ...settings, population };
-    const published = await repos.models.publish(
+    const published = await repos.models.store(
       {
         name: SEND_TIME_MODEL_NAME,
         description: SEND_TIME_DESCRIPTION,
@@ -137,8 +137,8 @@ export async function trainSendTime(
         trainedAt: now,
         trainedBy,
       },
-      now,
       number,
+      now,
     );
     await repos.models.prune(SEND_TIME_MODEL_NAME, SEND_TIME_KEPT_VERSIONS);
     await repos.sendTimes.keepOnly(await repos.models.numbers(SEND_TIME_MODEL_NAME), number);

@@ -17,6 +17,9 @@ import {
   logLoss,
   maskUpdate,
   maskedSubmission,
+  meanUpdate,
+  meanUpdateLimit,
+  norm,
   parseActivity,
   parseElement,
   publicKeyOf,
@@ -26,9 +29,10 @@ import {
   sumMasked,
   type Example,
 } from '../src/domain/federated';
-import { parseExamples } from '../src/federated-client';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseExamples, takePartInRound } from '../src/federated-client';
 
-const norm = (v: readonly number[]) => Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
 const activity = {
   pageViews: 12,
   productViews: 3,
@@ -117,6 +121,29 @@ describe('federated joint modelling', () => {
     ]);
   });
 
+  it('bounds the mean of clipped updates, rounding included, and only a sum no clipped updates reach passes it', () => {
+    const n = 20;
+    const samples = Array.from({ length: n }, (_, i) => 1 + i * 37);
+    const total = samples.reduce((sum, s) => sum + s, 0);
+    const scale = scaleFor(total, 4, n);
+    // Every participant clipped to the bound, all pointing the same way: the longest honest mean there is.
+    const longest = clip(
+      Array.from({ length: DIMENSION }, () => 2),
+      4,
+    );
+    expect(norm(longest)).toBeCloseTo(4, 12);
+    const limit = meanUpdateLimit(4, n, total, scale, DIMENSION);
+    const summed = sumMasked(
+      samples.map((s) => encodeUpdate(longest, s, scale)),
+      DIMENSION,
+    );
+    expect(norm(meanUpdate(summed, total, scale))).toBeLessThanOrEqual(limit);
+    expect(limit - 4).toBeLessThan(1e-3);
+    const cheat = [...summed];
+    cheat[0] = encode(decode(summed[0]!, scale) + 0.1 * total, scale);
+    expect(norm(meanUpdate(cheat, total, scale))).toBeGreaterThan(limit);
+  });
+
   it('gives a masked submission that sums with the others to the weighted clipped updates', () => {
     const ids = ['a', 'b', 'hub'];
     const keys = ids.map(() => roundKeys());
@@ -191,17 +218,85 @@ describe('federated joint modelling', () => {
       expect(parseElement(bad)).toBeNull();
   });
 
-  it('reads a partner’s examples and names the line at fault', () => {
+  it('reads a partner’s examples and names the line at fault', async () => {
     const line = JSON.stringify({ features: activity, label: 1 });
-    expect(parseExamples(`${line}\n\n${line}\n`)).toHaveLength(2);
+    const lines = (text: string) => parseExamples(text.split('\n'));
+    expect(await lines(`${line}\n\n${line}\n`)).toHaveLength(2);
     expect(parseActivity({ ...activity, daysSinceLastEvent: null }).daysSinceLastEvent).toBeNull();
-    expect(() => parseExamples(`${line}\n{"features": {}, "label": 1}`)).toThrow(
+    await expect(lines(`${line}\n{"features": {}, "label": 1}`)).rejects.toThrow(
       'line 2: features.pageViews',
     );
-    expect(() => parseExamples(JSON.stringify({ features: activity, label: 2 }))).toThrow('line 1: label');
-    expect(() =>
-      parseExamples(JSON.stringify({ features: { ...activity, activeDays: 31 }, label: 0 })),
-    ).toThrow('features.activeDays');
-    expect(() => parseExamples('')).toThrow('no examples');
+    await expect(lines(JSON.stringify({ features: activity, label: 2 }))).rejects.toThrow('line 1: label');
+    await expect(
+      lines(JSON.stringify({ features: { ...activity, activeDays: 31 }, label: 0 })),
+    ).rejects.toThrow('features.activeDays');
+    // 1e999 reads as Infinity: no count.
+    await expect(lines(line.replace('"pageViews":12', '"pageViews":1e999'))).rejects.toThrow(
+      'line 1: features.pageViews',
+    );
+    await expect(lines('')).rejects.toThrow('no examples');
   });
+
+  /** A gateway that answers every request with this round, and the operations it was sent. */
+  async function fakeGateway(round: Record<string, unknown>) {
+    const sent: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const { query } = JSON.parse(body) as { query: string };
+        sent.push(query.trim().split(/[\s({]/)[0]!);
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ data: { federatedRound: round } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/graphql`, sent, close: () => server.close() };
+  }
+  const partnerToken = `e30.${Buffer.from(JSON.stringify({ sub: 'partner.shop' })).toString('base64url')}.x`;
+  const examples = [{ x: featureVector(activity), y: 1 as const }];
+
+  it('a partner’s client posts no key to a round of other features than it computes', async () => {
+    const gateway = await fakeGateway({
+      id: 'FR-1',
+      status: 'COLLECTING_KEYS',
+      features: ['bias', 'log1p(pageViews)'],
+      weights: [0, 0],
+    });
+    try {
+      await expect(
+        takePartInRound({ gatewayUrl: gateway.url, token: partnerToken, examples, roundId: 'FR-1' }),
+      ).rejects.toThrow('round FR-1 trains features bias, log1p(pageViews); this client computes bias');
+    } finally {
+      gateway.close();
+    }
+    expect(gateway.sent).toEqual(['query']);
+  });
+
+  it('a partner’s client waits for the others until the round’s deadline, not a fixed hour', async () => {
+    const gateway = await fakeGateway({
+      id: 'FR-1',
+      status: 'COLLECTING_KEYS',
+      features: FEATURE_NAMES,
+      weights: FEATURE_NAMES.map(() => 0),
+      deadline: new Date(Date.now() + 1_000).toISOString(),
+      keys: [],
+    });
+    try {
+      await expect(
+        takePartInRound({
+          gatewayUrl: gateway.url,
+          token: partnerToken,
+          examples,
+          roundId: 'FR-1',
+          pollMs: 100,
+          clockSkewMs: 0,
+        }),
+      ).rejects.toThrow('round FR-1 did not move on in time');
+    } finally {
+      gateway.close();
+    }
+    expect(gateway.sent.slice(0, 3)).toEqual(['query', 'mutation', 'query']);
+  }, 10_000);
 });

@@ -162,8 +162,8 @@ export function localUpdate(
 
 /** The update scaled down to an L2 norm of at most `bound`: no one participant's data can move the model far. */
 export function clip(update: readonly number[], bound: number): number[] {
-  const norm = Math.sqrt(dot(update, update));
-  return norm <= bound ? [...update] : update.map((value) => (value * bound) / norm);
+  const length = norm(update);
+  return length <= bound ? [...update] : update.map((value) => (value * bound) / length);
 }
 
 export const MODULUS = 2 ** 32;
@@ -298,6 +298,26 @@ export function sumMasked(vectors: readonly (readonly number[])[], dimension: nu
   );
 }
 
+/** The sample-weighted mean of the participants' updates, from the sum of their encodings. */
+export const meanUpdate = (summed: readonly number[], totalSamples: number, scale: number): number[] =>
+  summed.map((element) => decode(element, scale) / totalSamples);
+
+/**
+ * The largest L2 norm the mean update of participants who clipped can have: a weighted mean of vectors of norm at most
+ * clipNorm has norm at most clipNorm, give or take each participant's rounding of each element (half a unit). A larger
+ * one means someone posted an update it did not clip, or did not encode at the round's scale — the hub cannot tell who.
+ */
+export const meanUpdateLimit = (
+  clipNorm: number,
+  participants: number,
+  totalSamples: number,
+  scale: number,
+  dimension: number,
+): number => clipNorm + (Math.sqrt(dimension) * participants) / (2 * scale * totalSamples) + 1e-9;
+
+/** The L2 norm of a vector. */
+export const norm = (vector: readonly number[]): number => Math.sqrt(dot(vector, vector));
+
 /** The new global weights: the round's plus the sample-weighted mean update (FedAvg), from the summed encodings. */
 export function federatedAverage(
   weights: readonly number[],
@@ -305,7 +325,8 @@ export function federatedAverage(
   totalSamples: number,
   scale: number,
 ): number[] {
-  return weights.map((value, i) => value + decode(summed[i]!, scale) / totalSamples);
+  const mean = meanUpdate(summed, totalSamples, scale);
+  return weights.map((value, i) => value + mean[i]!);
 }
 
 /** An element of Z/2^32 as it travels (a decimal string: GraphQL's Int holds 31 bits), checked. */

@@ -417,6 +417,10 @@ export type FederatedParticipant = {
   registeredAt: Scalars['DateTime']['output'];
   /** The operator who registered it. */
   registeredBy: Scalars['String']['output'];
+  /** When an operator retired it, after which no new round lists it; null while it takes part. */
+  retiredAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The operator who retired it; null while it takes part. */
+  retiredBy?: Maybe<Scalars['String']['output']>;
 };
 
 /** One round of federated averaging with secure aggregation of the product-propensity model. */
@@ -469,7 +473,10 @@ export type FederatedRound = {
 
 /** Where a federated round of the product-propensity model is. */
 export type FederatedRoundStatus =
-  /** Closed without a version: a participant missed the deadline, or an operator abandoned it. */
+  /**
+   * Closed without a version: a participant missed the deadline, an operator abandoned it, or the updates' mean was
+   * longer than clipping allows (someone posted an update it did not clip).
+   */
   | 'ABANDONED'
   /** Every masked update was summed and the average published as a new model version. */
   | 'AGGREGATED'
@@ -794,8 +801,8 @@ export type Mutation = {
   defineTrackedEvent: TrackedEvent;
   /**
    * Opens a round of the product-propensity model from its active version's weights (zeros before the first): 3 to 20
-   * distinct participants, each registered or `hub`, else BAD_USER_INPUT naming the one at fault; the round is abandoned
-   * if one has not posted within deadlineHours (1 to 168). Operator scope; audited.
+   * distinct participants, each registered and not retired or `hub`, else BAD_USER_INPUT naming the one at fault; the
+   * round is abandoned if one has not posted within deadlineHours (1 to 168). Operator scope; audited.
    */
   openFederatedRound: FederatedRound;
   /**
@@ -809,7 +816,8 @@ export type Mutation = {
    * Posts the calling participant's masked update for a round that collects updates: one element of Z/2^32 per feature,
    * each a whole number from 0 to 4294967295 in decimal (GraphQL's Int holds 31 bits), else BAD_USER_INPUT naming it.
    * Federation scope, as a participant the round lists. The same post again answers as the first; a different one, or a
-   * post in another phase, is CONFLICT. The last update in aggregates the round.
+   * post in another phase, is CONFLICT. The last update in aggregates the round (or abandons it, when the mean update
+   * is longer than the clip norm allows).
    */
   postFederatedUpdate: FederatedRound;
   /**
@@ -828,9 +836,16 @@ export type Mutation = {
   recordMemberEvents: TrackEventsResult;
   /**
    * Registers a data holder for federated rounds, or renames one: its id is the subject of its federation-scope token (a
-   * letter or digit, then up to 63 letters, digits, ., _ or -; not `hub`). Operator scope; audited.
+   * letter or digit, then up to 63 letters, digits, ., _ or -; not `hub`). A retired id is CONFLICT. Operator scope;
+   * audited.
    */
   registerFederatedParticipant: FederatedParticipant;
+  /**
+   * Retires a registered data holder for good: no new round may list it (rounds already open that list it go on; abandon
+   * them to stop it), and its id is never registered again. Retiring it again answers as the first time; an id never
+   * registered is NOT_FOUND. Operator scope; audited.
+   */
+  retireFederatedParticipant: FederatedParticipant;
   /** Trains a new version of the creative bandit from the rollups now (a job also does it every MODEL_TRAINING_INTERVAL_MS). Operator scope; audited. */
   retrainCreativeBandit: ModelVersion;
   /**
@@ -899,6 +914,10 @@ export type MutationRecordMemberEventsArgs = {
 export type MutationRegisterFederatedParticipantArgs = {
   id: Scalars['ID']['input'];
   name: Scalars['String']['input'];
+};
+
+export type MutationRetireFederatedParticipantArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type MutationRunLifecycleJobArgs = {
@@ -1827,6 +1846,8 @@ export type FederatedParticipantResolvers<
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   registeredBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retiredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  retiredBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type FederatedRoundResolvers<
@@ -2068,6 +2089,12 @@ export type MutationResolvers<
     ParentType,
     ContextType,
     RequireFields<MutationRegisterFederatedParticipantArgs, 'id' | 'name'>
+  >;
+  retireFederatedParticipant?: Resolver<
+    ResolversTypes['FederatedParticipant'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRetireFederatedParticipantArgs, 'id'>
   >;
   retrainCreativeBandit?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
   retrainSendTime?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;

@@ -3,6 +3,7 @@
 // pushed only while the round is in that phase and holds none of theirs), so two posts racing never both land and
 // nothing needs a transaction. The hub stores only masked updates: no participant's plain update ever reaches it.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 import type { TrainingSettings } from '../domain/federated';
 
 export interface FederatedParticipantDoc {
@@ -13,6 +14,9 @@ export interface FederatedParticipantDoc {
   registeredBy: string;
   updatedAt: Date;
   updatedBy: string;
+  /** When an operator retired it (absent before), after which no new round lists it; and who. */
+  retiredAt?: Date | null;
+  retiredBy?: string | null;
 }
 
 export type RoundStatus = 'COLLECTING_KEYS' | 'COLLECTING_UPDATES' | 'AGGREGATED' | 'ABANDONED';
@@ -56,6 +60,11 @@ export interface FederatedRoundDoc {
   updateCount: number;
   /** Who aggregates the complete round, until when: one process publishes its version. */
   aggregation: { by: string; until: Date } | null;
+  /**
+   * The model version number the aggregation reserved, recorded before the version is stored: every retry or racing
+   * process stores that one number, so a round publishes one version.
+   */
+  reservedVersion?: number | null;
   publishedVersion: number | null;
   closedAt: Date | null;
   closedBy: string | null;
@@ -81,6 +90,8 @@ export const federatedParticipantSchema = new Schema<FederatedParticipantDoc>(
     registeredBy: { type: String, required: true },
     updatedAt: { type: Date, required: true },
     updatedBy: { type: String, required: true },
+    retiredAt: { type: Date, default: null },
+    retiredBy: { type: String, default: null },
   },
   { collection: 'federated_participants', versionKey: false },
 );
@@ -105,6 +116,7 @@ export const federatedRoundSchema = new Schema<FederatedRoundDoc>(
     updates: { type: Schema.Types.Mixed, default: [] },
     updateCount: { type: Number, required: true },
     aggregation: { type: Schema.Types.Mixed, default: null },
+    reservedVersion: { type: Number, default: null },
     publishedVersion: { type: Number, default: null },
     closedAt: { type: Date, default: null },
     closedBy: { type: String, default: null },
@@ -151,28 +163,54 @@ export class FederatedRepository {
     return this.participants.find().sort({ _id: 1 }).lean<FederatedParticipantDoc[]>().exec();
   }
 
-  /** Which of these ids are registered. */
-  async registered(ids: readonly string[]): Promise<Set<string>> {
+  /** Which of these ids are registered, and whether each is retired. */
+  async registered(ids: readonly string[]): Promise<Map<string, { retired: boolean }>> {
     const found = await this.participants
-      .find({ _id: { $in: [...ids] } }, { _id: 1 })
-      .lean<{ _id: string }[]>()
+      .find({ _id: { $in: [...ids] } }, { _id: 1, retiredAt: 1 })
+      .lean<Pick<FederatedParticipantDoc, '_id' | 'retiredAt'>[]>()
       .exec();
-    return new Set(found.map(({ _id }) => _id));
+    return new Map(found.map(({ _id, retiredAt }) => [_id, { retired: Boolean(retiredAt) }]));
   }
 
-  /** Registers a participant or renames it; the document before, or null when new. */
-  saveParticipant(id: string, name: string, by: string, now: Date): Promise<FederatedParticipantDoc | null> {
+  /** Retires a registered participant not yet retired; the document before, or null when there is no such one. */
+  retire(id: string, by: string, now: Date): Promise<FederatedParticipantDoc | null> {
     return this.participants
       .findOneAndUpdate(
-        { _id: id },
-        {
-          $set: { name, updatedAt: now, updatedBy: by },
-          $setOnInsert: { registeredAt: now, registeredBy: by },
-        },
-        { upsert: true, returnDocument: 'before' },
+        { _id: id, retiredAt: null },
+        { $set: { retiredAt: now, retiredBy: by, updatedAt: now, updatedBy: by } },
+        { returnDocument: 'before' },
       )
       .lean<FederatedParticipantDoc>()
       .exec();
+  }
+
+  /**
+   * Registers a participant or renames one not retired; the document before, null when new, or `retired` (nothing
+   * changed) when it is retired.
+   */
+  async saveParticipant(
+    id: string,
+    name: string,
+    by: string,
+    now: Date,
+  ): Promise<FederatedParticipantDoc | null | 'retired'> {
+    try {
+      return await this.participants
+        .findOneAndUpdate(
+          { _id: id, retiredAt: null },
+          {
+            $set: { name, updatedAt: now, updatedBy: by },
+            $setOnInsert: { registeredAt: now, registeredBy: by },
+          },
+          { upsert: true, returnDocument: 'before' },
+        )
+        .lean<FederatedParticipantDoc>()
+        .exec();
+    } catch (error) {
+      // The upsert's insert collided with the retired document of this id, which the filter left out.
+      if (isDuplicateKey(error)) return 'retired';
+      throw error;
+    }
   }
 
   async nextRoundNumber(): Promise<number> {
@@ -273,11 +311,37 @@ export class FederatedRepository {
     return modifiedCount === 1;
   }
 
+  /**
+   * Records the version number an aggregation reserved, unless one is recorded already; the round after, whose
+   * `reservedVersion` is the one to store.
+   */
+  async reserveVersion(id: string, version: number): Promise<FederatedRoundDoc | null> {
+    await this.rounds
+      .updateOne(
+        { _id: id, status: 'COLLECTING_UPDATES', reservedVersion: null },
+        { $set: { reservedVersion: version } },
+      )
+      .exec();
+    return this.round(id);
+  }
+
+  /** Closes a complete round as AGGREGATED with its version: true for the one caller that closed it. */
   async finishAggregation(id: string, by: string, version: number, now: Date): Promise<boolean> {
     const { modifiedCount } = await this.rounds
       .updateOne(
-        { _id: id, status: 'COLLECTING_UPDATES', 'aggregation.by': by },
+        { _id: id, status: 'COLLECTING_UPDATES', reservedVersion: version },
         { $set: { status: 'AGGREGATED', publishedVersion: version, closedAt: now, closedBy: by } },
+      )
+      .exec();
+    return modifiedCount === 1;
+  }
+
+  /** Closes a complete round as ABANDONED without a version (its sum cannot be honest): true for the one that did. */
+  async refuseAggregation(id: string, reason: string, by: string, now: Date): Promise<boolean> {
+    const { modifiedCount } = await this.rounds
+      .updateOne(
+        { _id: id, status: 'COLLECTING_UPDATES', reservedVersion: null },
+        { $set: { status: 'ABANDONED', reason, closedAt: now, closedBy: by } },
       )
       .exec();
     return modifiedCount === 1;

@@ -2,6 +2,7 @@
 // model a head saying which version serves (ACTIVE), which one runs alongside for comparison (SHADOW), and whether an
 // operator pinned the active one. Each change is one single-document write, so nothing needs a transaction.
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from '@bank-hub/shared';
 
 export type ModelStatus = 'ACTIVE' | 'SHADOW' | 'RETIRED';
 
@@ -112,9 +113,15 @@ export class ModelRegistry {
     return head && head.active > 0 ? this.version(name, head.active) : null;
   }
 
+  /** Publishes a newly trained version under the next number: `store` of what `reserve` hands out. */
+  async publish(model: NewVersion, now: Date): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
+    return this.store(model, await this.reserve(model.name, model.trainedBy, now), now);
+  }
+
   /**
-   * Hands out the model's next version number, for a training that stores what serves with it (a send-time version's
-   * members' counts) before it publishes the version. A training that dies leaves the number unused.
+   * Hands out the model's next version number (creating its head before the first), for `store`: a training that
+   * stores what serves with a version (a send-time version's members' counts), or a round that must publish one
+   * version however often its aggregation is retried, takes its number first. A number whose taker died is unused.
    */
   async reserve(name: string, by: string, now: Date): Promise<number> {
     const reserved = await this.heads
@@ -132,18 +139,21 @@ export class ModelRegistry {
   }
 
   /**
-   * Stores a newly trained version under the next number (or the one `reserve` gave it). It serves at once unless an
-   * operator pinned the active version; then it waits as SHADOW. Two trainings at once get different numbers, and the
-   * newer one wins.
+   * Stores a version under a number `reserve` handed out, and makes it serve (or SHADOW while pinned) unless a newer
+   * one does. Storing the same number again stores nothing new: a retry after a crash, or a second process racing the
+   * first, publishes the one version.
    */
-  async publish(
+  async store(
     model: NewVersion,
+    number: number,
     now: Date,
-    reserved?: number,
   ): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
-    const number = reserved ?? (await this.reserve(model.name, model.trainedBy, now));
     const version: ModelVersionDoc = { _id: versionId(model.name, number), version: number, ...model };
-    await this.versions.create(version);
+    try {
+      await this.versions.create(version);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
     await this.heads
       .updateOne(
         { _id: model.name, pinned: false, active: { $lt: number } },
@@ -152,11 +162,17 @@ export class ModelRegistry {
       .exec();
     await this.heads
       .updateOne(
-        { _id: model.name, pinned: true, $or: [{ shadow: null }, { shadow: { $lt: number } }] },
+        {
+          _id: model.name,
+          pinned: true,
+          active: { $ne: number },
+          $or: [{ shadow: null }, { shadow: { $lt: number } }],
+        },
         { $set: { shadow: number, updatedAt: now, updatedBy: model.trainedBy } },
       )
       .exec();
-    return { version, head: (await this.head(model.name))! };
+    const stored = await this.version(model.name, number);
+    return { version: stored ?? version, head: (await this.head(model.name))! };
   }
 
   /**
