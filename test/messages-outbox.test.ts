@@ -980,6 +980,112 @@ describe('two send workers over one database', () => {
   });
 });
 
+describe('entries written into a send batch while a worker holds it', () => {
+  const members = ['MB0001', 'MB0002'];
+
+  beforeAll(() =>
+    segmentOf(
+      'BATCH_REWRITTEN',
+      'msg_batch_rewritten',
+      members.map((id) =>
+        member(id, 'msg_batch_rewritten', {
+          timeZone: 'America/Los_Angeles',
+          phoneVerified: true,
+          fiveGCapable: false,
+        }),
+      ),
+    ),
+  );
+
+  const serviceCampaign = (name: string) =>
+    m.approvedCampaign({
+      name,
+      purpose: 'SERVICE',
+      audience: { segmentCode: 'BATCH_REWRITTEN' },
+      trigger: { kind: 'ONCE', at: now() },
+      variants: [{ key: 'A', weight: 1, templateIds: [templates.sms] }],
+    });
+  const keysOf = (provider: FlakyProvider, campaignId: string) =>
+    provider.calls
+      .map((message) => message.idempotencyKey)
+      .filter((key) => key.startsWith(campaignId))
+      .sort();
+  const sentOnce = async (campaignId: string, providers: readonly FlakyProvider[]) => {
+    const entries = await m.repos.outbox.entries.find({ campaignId }).sort({ _id: 1 }).lean();
+    expect(entries.map((entry) => [entry.memberId, entry.state, entry.attempts])).toEqual(
+      members.map((id) => [id, 'SENT', 1]),
+    );
+    expect(providers.flatMap((provider) => keysOf(provider, campaignId)).sort()).toEqual(
+      entries.map((entry) => entry._id),
+    );
+    expect(await m.repos.outbox.batches.countDocuments({ campaignId, state: { $ne: 'DONE' } })).toBe(0);
+    const stats = await m.alice(`query ($id: ID!) { campaign(id: $id) { state } }`, { id: campaignId });
+    expect(stats.data?.campaign.state).toBe('COMPLETED');
+  };
+
+  it.each([
+    ['a batch', false],
+    ['a batch stored before revisions were counted', true],
+  ])('sends what a page planned again added to %s its worker had read already, once', async (_, legacy) => {
+    const id = await serviceCampaign(`Batch rewritten while leased${legacy ? ' (legacy)' : ''}`);
+    await m.schedule();
+    // The page as a planner that died wrote it: MB0001 only (MB0002 joined the segment since, say).
+    const [batch] = await m.repos.outbox.batches.find({ campaignId: id }).lean();
+    const [first, added] = await m.repos.outbox.entries.find({ campaignId: id }).sort({ _id: 1 }).lean();
+    await m.repos.outbox.entries.deleteOne({ _id: added!._id });
+    await m.repos.outbox.batches.updateOne(
+      { _id: batch!._id },
+      legacy
+        ? { $set: { entryIds: [first!._id] }, $unset: { revision: '' } }
+        : { $set: { entryIds: [first!._id] } },
+    );
+    // A worker leases the batch and reads its entries; the page is planned again meanwhile, adding MB0002.
+    const stalled = new StalledOutbox(m.repos.outbox.entries, m.repos.outbox.batches);
+    const early = new FlakyProvider(0);
+    const worker = sendDue({
+      repos: { ...m.repos, outbox: stalled },
+      provider: early,
+      rules: sendRulesOf(testConfig),
+      logger,
+    });
+    await waitFor(() => stalled.read);
+    await m.repos.outbox.addBatch({ ...batch!, entryIds: [added!._id] }, [added!]);
+    stalled.resume();
+    await worker;
+    // The batch went back open rather than DONE: the next lease (this worker's own, or the next one's) sends MB0002.
+    const later = new FlakyProvider(0);
+    await m.send({ provider: later });
+    await sentOnce(id, [early, later]);
+  });
+
+  it('sends a page whose batch a worker leased before the page’s entries were stored, once', async () => {
+    const id = await serviceCampaign('Batch leased before its entries');
+    // The planner is slow to store the page's entries after writing its batch: a worker leases it in between.
+    const early = new FlakyProvider(0);
+    const planning = Object.create(m.repos.outbox) as OutboxRepository;
+    let leasedBetween = false;
+    planning.insertNew = async (entries) => {
+      if (!leasedBetween && entries.some((entry) => entry.campaignId === id)) {
+        leasedBetween = true;
+        expect((await m.send({ provider: early })).batches).toBeGreaterThan(0);
+      }
+      return m.repos.outbox.insertNew(entries);
+    };
+    await runScheduler({
+      repos: { ...m.repos, outbox: planning },
+      graph: m.graph,
+      logger,
+      calendar: m.calendar,
+    });
+    expect(leasedBetween).toBe(true);
+    expect(keysOf(early, id)).toEqual([]);
+
+    const later = new FlakyProvider(0);
+    await m.send({ provider: later });
+    await sentOnce(id, [early, later]);
+  });
+});
+
 describe('the scheduler pass', () => {
   beforeAll(() =>
     segmentOf('SCHEDULER_LEASE', 'msg_scheduler_lease', [

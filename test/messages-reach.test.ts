@@ -258,16 +258,19 @@ describe('the inbox', () => {
     expect(errorCodes(await m.member('M0001', read, { id: mine }))).toEqual(['NOT_FOUND']);
     // Delivering it again (a worker retrying after a crash) does not bring it back.
     await m.repos.outbox.apply([{ id: mine, set: { state: 'SENDING' } }]);
-    await m.repos.outbox.addBatch({
-      _id: `${campaignId}.retry`,
-      campaignId,
-      entryIds: [mine],
-      state: 'OPEN',
-      dueAt: new Date(0),
-      holder: null,
-      leaseUntil: new Date(0),
-      createdAt: new Date(),
-    });
+    await m.repos.outbox.addBatch(
+      {
+        _id: `${campaignId}.retry`,
+        campaignId,
+        entryIds: [mine],
+        state: 'OPEN',
+        dueAt: new Date(0),
+        holder: null,
+        leaseUntil: new Date(0),
+        createdAt: new Date(),
+      },
+      [],
+    );
     await m.send();
     expect((await m.member('M0001', PAGE)).data?.viewer.inbox.edges).toHaveLength(1);
   });
@@ -538,6 +541,40 @@ describe('FIVE_G falling back to SMS', () => {
       state: 'SENT',
       attempts: 1,
       providerMessageId: 'slow',
+    });
+  });
+
+  it('hands over a fallback whose batch a worker leased before the fallback was stored, once', async () => {
+    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+    const card = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
+    await m.repos.outbox.apply([{ id: card._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    const [overdue] = await m.repos.outbox.byIds([card._id]);
+    const handedOver: string[] = [];
+    const provider: ProviderAdapter = {
+      name: 'recording',
+      send: async (message) => (
+        handedOver.push(message.idempotencyKey),
+        { ok: true, providerMessageId: 'recorded' }
+      ),
+      close: async () => undefined,
+    };
+    // The sweep is slow to store the fallback after writing its batch: a worker leases the batch in between.
+    const sweeping = Object.create(m.repos.outbox) as OutboxRepository;
+    sweeping.insertNew = async (entries) => {
+      await m.send({ provider });
+      return m.repos.outbox.insertNew(entries);
+    };
+    expect(await fallBack({ ...m.repos, outbox: sweeping }, [overdue!], new Date())).toBe(1);
+    await m.send({ provider });
+
+    const fallbackId = `${card._id}:SMS`;
+    expect(handedOver.filter((key) => key === fallbackId)).toEqual([fallbackId]);
+    expect(await m.repos.outbox.entries.findById(fallbackId).lean()).toMatchObject({
+      state: 'SENT',
+      attempts: 1,
+      providerMessageId: 'recorded',
     });
   });
 });

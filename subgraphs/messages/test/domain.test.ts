@@ -696,6 +696,7 @@ describe('planning one member', () => {
       holder: null,
       leaseUntil: new Date(0),
       createdAt: context.now,
+      revision: 0,
     });
     expect(sendBatchOf('b', campaign._id, [skipped], context.now)).toBeNull();
   });

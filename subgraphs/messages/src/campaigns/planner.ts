@@ -125,7 +125,7 @@ async function contextFor(
   };
 }
 
-/** Writes one page: its batch first (so no entry is ever outside one), then its entries. */
+/** Writes one page: its batch with its entries, or only the entries when none is pending (none is ever sent). */
 async function writePage(
   repos: MessagesRepositories,
   campaign: CampaignDoc,
@@ -134,8 +134,8 @@ async function writePage(
   now: Date,
 ): Promise<void> {
   const batch = sendBatchOf(batchId, campaign._id, entries, now);
-  if (batch) await repos.outbox.addBatch(batch);
-  await repos.outbox.insertNew(entries);
+  if (batch) await repos.outbox.addBatch(batch, entries);
+  else await repos.outbox.insertNew(entries);
 }
 
 /**

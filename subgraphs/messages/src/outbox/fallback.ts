@@ -47,8 +47,7 @@ export async function fallBack(
   for (const [campaignId, group] of byCampaign) {
     const batchId = `${campaignId}.fallback.${now.getTime().toString(36)}.${group[0]!._id}`.slice(0, 200);
     const fallbacks = group.map((entry) => fallbackEntry(entry, batchId, now));
-    await repos.outbox.addBatch(sendBatchOf(batchId, campaignId, fallbacks, now)!);
-    await repos.outbox.insertNew(fallbacks);
+    await repos.outbox.addBatch(sendBatchOf(batchId, campaignId, fallbacks, now)!, fallbacks);
   }
   let fell = 0;
   for (const entry of eligible) if (await repos.outbox.stampOnce(entry._id, 'fellBackAt', now)) fell += 1;

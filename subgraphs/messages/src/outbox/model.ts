@@ -114,6 +114,11 @@ export interface SendBatchDoc {
   holder: string | null;
   leaseUntil: Date;
   createdAt: Date;
+  /**
+   * Counts the writes of entries into it (see addBatch): a holder releases it DONE only at the revision it read.
+   * Absent on a batch stored before revisions were counted, which reads as none yet.
+   */
+  revision?: number;
 }
 
 const entrySchema = new Schema<OutboxEntryDoc>(
@@ -167,6 +172,7 @@ const batchSchema = new Schema<SendBatchDoc>(
     holder: { type: String, default: null },
     leaseUntil: { type: Date, required: true },
     createdAt: { type: Date, required: true },
+    revision: { type: Number, default: 0 },
   },
   { collection: 'send_batches', versionKey: false },
 );
@@ -375,27 +381,32 @@ export class OutboxRepository {
   }
 
   /**
-   * Writes a batch, or adds entries to it when it exists (a page planned again after a crash), due at the earlier of
-   * the two: a planner that died after writing the batch may have planned its members later (at their best hour) than
-   * the replan does (analytics down since, so as planned), and an entry due now would wait for the batch. A batch due
+   * Writes a batch, then its entries not stored yet (so no entry is ever outside a batch). A batch that exists (a page
+   * planned again after a crash, a fallback swept twice) gains the entries it lacked and is due at the earlier of the
+   * two: a planner that died after writing the batch may have planned its members later (at their best hour) than the
+   * replan does (analytics down since, so as planned), and an entry due now would wait for the batch. A batch due
    * before its entries costs nothing: the sender sends those due and gives it back due at the next.
+   *
+   * A worker may lease the batch while this runs and read its entries without these (listed but not stored yet, or not
+   * listed yet): once they are stored the batch is revised and open, so that worker cannot release it DONE over them
+   * (see releaseBatch), and one that did so already is overruled.
    */
-  async addBatch(batch: SendBatchDoc): Promise<void> {
+  async addBatch(batch: SendBatchDoc, entries: readonly OutboxEntryDoc[]): Promise<void> {
     try {
       await this.batches.create(batch);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
       await this.batches
-        .updateOne(
-          { _id: batch._id },
-          {
-            $addToSet: { entryIds: { $each: batch.entryIds } },
-            $set: { state: 'OPEN' },
-            $min: { dueAt: batch.dueAt },
-          },
-        )
+        .updateOne({ _id: batch._id }, { $addToSet: { entryIds: { $each: batch.entryIds } } })
         .exec();
     }
+    await this.insertNew(entries);
+    await this.batches
+      .updateOne(
+        { _id: batch._id },
+        { $inc: { revision: 1 }, $set: { state: 'OPEN' }, $min: { dueAt: batch.dueAt } },
+      )
+      .exec();
   }
 
   /** Leases the batch due first that nobody holds (or whose holder's lease ran out); null when none is due. */
@@ -423,20 +434,26 @@ export class OutboxRepository {
     return renewed !== null;
   }
 
-  /** Gives a batch back: done, or due again at `dueAt`. */
-  async releaseBatch(batchId: string, holder: string, dueAt: Date | null): Promise<void> {
-    await this.batches
-      .findOneAndUpdate(
-        { _id: batchId, holder },
-        {
-          $set: dueAt
-            ? { state: 'OPEN', dueAt, holder: null, leaseUntil: new Date(0) }
-            : { state: 'DONE', holder: null, leaseUntil: new Date(0) },
-        },
-        { projection: { _id: 1 } },
-      )
-      .lean()
+  /**
+   * Gives a batch back as its holder read it: done, or due again at `dueAt`. One whose entries were written since it
+   * was read (see addBatch) holds some its holder never saw: it goes back open as addBatch left it, due no later than
+   * when it was leased (at once), for the next lease to send the rest.
+   */
+  async releaseBatch(
+    batch: Pick<SendBatchDoc, '_id' | 'revision'>,
+    holder: string,
+    dueAt: Date | null,
+  ): Promise<void> {
+    const unheld = { holder: null, leaseUntil: new Date(0) };
+    // A batch stored before revisions were counted has none until an entry is written into it.
+    const asRead = { _id: batch._id, holder, revision: batch.revision ?? null };
+    const released = await this.batches
+      .updateOne(asRead, {
+        $set: dueAt ? { state: 'OPEN', dueAt, ...unheld } : { state: 'DONE', ...unheld },
+      })
       .exec();
+    if (released.matchedCount > 0) return;
+    await this.batches.updateOne({ _id: batch._id, holder }, { $set: { state: 'OPEN', ...unheld } }).exec();
   }
 
   /** Makes a campaign's open batches due now (it was resumed). */

@@ -150,7 +150,7 @@ async function sendBatch(
   const next = waiting.length
     ? new Date(Math.min(...waiting.map((entry) => Math.max(entry.dueAt.getTime(), now.getTime()))))
     : null;
-  await repos.outbox.releaseBatch(batch._id, holder, next);
+  await repos.outbox.releaseBatch(batch, holder, next);
 }
 
 const isPaused = (campaign: CampaignDoc | undefined): boolean =>
@@ -158,7 +158,7 @@ const isPaused = (campaign: CampaignDoc | undefined): boolean =>
 
 /** Gives a paused campaign's batch back: what is left waits until it is resumed (which makes it due at once). */
 async function pausedBatch(deps: SenderDependencies, batch: SendBatchDoc, holder: string): Promise<void> {
-  await deps.repos.outbox.releaseBatch(batch._id, holder, new Date(Date.now() + PAUSED_RECHECK_MS));
+  await deps.repos.outbox.releaseBatch(batch, holder, new Date(Date.now() + PAUSED_RECHECK_MS));
 }
 
 function lost(deps: SenderDependencies, batch: SendBatchDoc): void {

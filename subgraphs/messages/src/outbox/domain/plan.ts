@@ -73,6 +73,7 @@ export function sendBatchOf(
     holder: null,
     leaseUntil: new Date(0),
     createdAt: now,
+    revision: 0,
   };
 }
 
