@@ -1,9 +1,10 @@
 // Federated joint modelling (联邦学习联合建模) through the gateway: the hub and two partners, each with its own data, train
 // the product-propensity model in one round of federated averaging with secure aggregation (the partners with the
 // client a partner runs, the hub with its own job), and the published weights are plain FedAvg of their clipped
-// updates while the hub stored only masked ones; then what hostile participants and callers try.
+// updates while the hub stored only masked ones; then what hostile participants and callers try, and how one round at
+// a time holds against racing opens, other processes and crashes.
 import type { RunningHub } from '../scripts/hub';
-import { BankCalendar, GraphClient, serviceIdentity } from '@bank-hub/shared';
+import { BankCalendar, GraphClient, Scope, connectDatabase, serviceIdentity } from '@bank-hub/shared';
 import {
   DIMENSION,
   FEATURE_NAMES,
@@ -13,11 +14,23 @@ import {
   roundKeys,
   type Example,
 } from '../subgraphs/analytics/src/domain/federated';
-import { hubExamples, postUpdate as postUpdateAsParticipant } from '../subgraphs/analytics/src/federated';
+import {
+  hubExamples,
+  openRound as openRoundInProcess,
+  postUpdate as postUpdateAsParticipant,
+} from '../subgraphs/analytics/src/federated';
 import { takePartInRound } from '../subgraphs/analytics/src/federated-client';
 import { openRepositories, type AnalyticsRepositories } from '../subgraphs/analytics/src/models';
 import { mulberry32 } from '../subgraphs/analytics/src/domain/random';
-import { callerOf, clientToken, errorCodes, testConfig, testLogger, type Send } from './support/env';
+import {
+  callerOf,
+  clientToken,
+  errorCodes,
+  mongoUri,
+  testConfig,
+  testLogger,
+  type Send,
+} from './support/env';
 import { participateAsHub } from '../subgraphs/analytics/src/federated-job';
 import { startTestHub, stopTestHub } from './support/hub';
 
@@ -101,6 +114,13 @@ beforeAll(async () => {
   }
 });
 afterAll(() => stopTestHub(hub));
+// One round of the model is open at a time: each test starts with none open, whatever the one before left.
+afterEach(() =>
+  repos.federated.rounds.updateMany(
+    { openSlot: { $exists: true } },
+    { $set: { status: 'ABANDONED', reason: 'the test ended' }, $unset: { openSlot: 1 } },
+  ),
+);
 
 describe('a federated round', () => {
   it('trains the hub’s and two partners’ data into plain FedAvg of their clipped updates, storing only masked ones', async () => {
@@ -421,6 +441,8 @@ describe('what a crash, a cheat or a careless operator leaves', () => {
     expect(
       await repos.audit.model.countDocuments({ action: 'abandonFederatedRound', targetId: roundId }),
     ).toBe(1);
+    // Closed, it is no longer the model's open round.
+    expect(await openRound(LISTED)).not.toBe(roundId);
   });
 
   it('names who misses an update when every key was in but the round had not moved on at its deadline', async () => {
@@ -531,5 +553,156 @@ describe('what a crash, a cheat or a careless operator leaves', () => {
         await repos.models.versions.deleteMany({ name: 'product-propensity' });
       }
     }
+  });
+
+  it('publishes a round whose base an operator switched away from as SHADOW, the operator’s choice serving on', async () => {
+    const publish = async () =>
+      (
+        await repos.models.publish(
+          {
+            name: 'product-propensity',
+            description: 'stored by other means',
+            parameters: {
+              features: FEATURE_NAMES,
+              weights: FEATURE_NAMES.map(() => 0),
+              windowDays: 30,
+              horizonDays: 7,
+            },
+            metrics: {},
+            trainedAt: new Date(),
+            trainedBy: 'test',
+          },
+          new Date(),
+        )
+      ).version.version;
+    const older = await publish();
+    const base = await publish();
+    await repos.models.activate('product-propensity', base, false, 'test', new Date());
+    const { roundId, parties } = await withKeys();
+    expect((await repos.federated.round(roundId))!.baseVersion).toBe(base);
+    // While the round runs, an operator rolls back to the older version and leaves it unpinned.
+    const rolledBack = await operator(
+      `mutation ($v: Int!) { activateModelVersion(name: "product-propensity", version: $v, pin: false) { pinned } }`,
+      { v: older },
+    );
+    expect(rolledBack.errors).toBeUndefined();
+    for (const as of parties) expect((await postUpdate(as, roundId, vector(0))).errors).toBeUndefined();
+    const round = await untilClosed(roundId);
+    expect(round.status).toBe('AGGREGATED');
+    const head = (await repos.models.head('product-propensity'))!;
+    expect(head).toMatchObject({ active: older, shadow: round.publishedVersion, pinned: false });
+    const audited = await repos.audit.model
+      .findOne({ action: 'aggregateFederatedRound', 'after.round': roundId })
+      .lean();
+    expect(audited!.after).toMatchObject({
+      trainedFrom: base,
+      active: older,
+      shadow: round.publishedVersion,
+    });
+  });
+});
+
+describe('one round of the model at a time', () => {
+  const LISTED = ['partner.shop', 'partner.fund', 'partner.extra'];
+  const OPEN = `mutation ($participants: [ID!]!) { openFederatedRound(participants: $participants) { id } }`;
+  const abandon = (id: string) =>
+    operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id });
+  const whatOpensStored = async () => ({
+    rounds: await repos.federated.rounds.countDocuments(),
+    audited: await repos.audit.model.countDocuments({ action: 'openFederatedRound' }),
+  });
+
+  it('refuses another round while one collects keys, collects updates or is aggregated: CONFLICT naming it, storing nothing', async () => {
+    const roundId = await openRound(LISTED);
+    const before = await whatOpensStored();
+    const refusedWhile = async (status: string) => {
+      const refused = await operator(OPEN, { participants: ['hub', 'partner.shop', 'partner.other'] });
+      expect(refused.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', openRound: roundId, status });
+      expect(refused.errors![0]!.message).toContain(roundId);
+    };
+    await refusedWhile('COLLECTING_KEYS');
+    const parties = await Promise.all(LISTED.map(asParticipant));
+    for (const as of parties)
+      expect((await postKey(as, roundId, roundKeys().publicKey)).errors).toBeUndefined();
+    await refusedWhile('COLLECTING_UPDATES');
+    // Every update in, and another process aggregating it (its hold has not lapsed).
+    const aggregating = {
+      updateCount: 3,
+      aggregation: { by: 'elsewhere', until: new Date(Date.now() + 600_000) },
+    };
+    await repos.federated.rounds.updateOne({ _id: roundId }, { $set: aggregating });
+    await refusedWhile('COLLECTING_UPDATES');
+    expect(await whatOpensStored()).toEqual(before);
+
+    await repos.federated.rounds.updateOne({ _id: roundId }, { $set: { updateCount: 0, aggregation: null } });
+    expect((await abandon(roundId)).errors).toBeUndefined();
+    const next = await openRound(LISTED);
+    expect(next).not.toBe(roundId);
+  });
+
+  it('opens the next round once the open one passed its deadline', async () => {
+    const roundId = await openRound(LISTED, 1);
+    await repos.federated.rounds.updateOne(
+      { _id: roundId },
+      { $set: { deadline: new Date(Date.now() - 1) } },
+    );
+    expect(await openRound(LISTED)).not.toBe(roundId);
+    expect(await readRound(roundId)).toMatchObject({
+      status: 'ABANDONED',
+      reason: 'deadline passed without partner.extra, partner.fund, partner.shop',
+    });
+  });
+
+  it('opens exactly one of racing opens, through the gateway and from another analytics process on the database', async () => {
+    const elsewhere = await connectDatabase(mongoUri(), hub.connections.analytics.name);
+    try {
+      const otherProcess = await openRepositories(elsewhere);
+      const before = await whatOpensStored();
+      const viaGateway = async () => {
+        const answer = await operator(OPEN, { participants: LISTED });
+        return {
+          opened: answer.data?.openFederatedRound?.id as string | undefined,
+          error: answer.errors?.[0],
+        };
+      };
+      const inOtherProcess = () =>
+        openRoundInProcess(
+          {
+            identity: { subject: 'bob', scopes: new Set([Scope.OPERATOR]) },
+            repos: otherProcess,
+            now: new Date(),
+            requestId: 'other-process',
+          },
+          LISTED,
+          24,
+        ).then(
+          (round) => ({ opened: round._id, error: undefined }),
+          (error: { extensions: Record<string, unknown> }) => ({ opened: undefined, error }),
+        );
+      const answers = await Promise.all([viaGateway(), inOtherProcess(), viaGateway(), inOtherProcess()]);
+      const opened = answers.flatMap(({ opened }) => (opened ? [opened] : []));
+      expect(opened).toHaveLength(1);
+      for (const { error } of answers.filter((answer) => !answer.opened))
+        expect(error!.extensions).toMatchObject({ code: 'CONFLICT', openRound: opened[0] });
+      const after = await whatOpensStored();
+      expect(after).toEqual({ rounds: before.rounds + 1, audited: before.audited + 1 });
+      expect(await repos.federated.rounds.find({ openSlot: { $exists: true } }, { _id: 1 }).lean()).toEqual([
+        { _id: opened[0] },
+      ]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('opens the next round when one was closed in the database without freeing its slot', async () => {
+    const roundId = await openRound(LISTED);
+    // A close written by other means (by hand, or a restore of old data) that left the round holding the slot.
+    await repos.federated.rounds.updateOne(
+      { _id: roundId },
+      { $set: { status: 'ABANDONED', reason: 'closed by hand', closedAt: new Date() } },
+    );
+    const next = await openRound(LISTED);
+    expect((await repos.federated.round(roundId))!.openSlot).toBeUndefined();
+    expect((await repos.federated.round(next))!.openSlot).toBe('product-propensity');
   });
 });

@@ -2,7 +2,8 @@
 // rounds; each listed participant posts a one-round X25519 key with its sample count, then its masked update; the hub
 // stores only masked vectors and, once every update is in, sums them (the masks cancel), publishes the average as a new
 // registry version and audits it. A round missing a participant at its deadline is abandoned: there is no recovery of
-// a dropped participant's masks. Also here: the hub's own training examples, and scoring a member with the model.
+// a dropped participant's masks. One round of the model is open at a time. Also here: the hub's own training
+// examples, and scoring a member with the model.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -53,7 +54,7 @@ import {
 import { MAX_PURCHASE_AMOUNT } from './domain/rating';
 import { SERVICE_IDENTITY } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
-import type { FederatedParticipantDoc, FederatedRoundDoc } from './models/federated';
+import { isOpen, type FederatedParticipantDoc, type FederatedRoundDoc } from './models/federated';
 import type { ModelVersionDoc } from './models/registry';
 
 export const PROPENSITY_MODEL_NAME = 'product-propensity';
@@ -74,6 +75,8 @@ const PARTICIPANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ROUND_ID = /^FR-[1-9][0-9]{0,9}$/;
 /** How long one process holds a complete round's aggregation before another may take it over. */
 const AGGREGATION_HOLD_MS = 60_000;
+/** Tries at the model's open slot: each lost try saw its holder close in between, so more than a couple is a storm. */
+const OPEN_SLOT_TRIES = 3;
 
 export interface PropensityParameters {
   features: string[];
@@ -228,8 +231,11 @@ export const hubParticipant = (at: Date): FederatedParticipantDoc => ({
   updatedBy: HUB_PARTICIPANT,
 });
 
+/** What opening a round reads of its request: another process's context will do (two processes racing). */
+export type RoundOpening = Pick<AnalyticsContext, 'identity' | 'repos' | 'now' | 'requestId'>;
+
 export async function openRound(
-  ctx: AnalyticsContext,
+  ctx: RoundOpening,
   participants: readonly string[],
   deadlineHours: number | null | undefined,
 ) {
@@ -258,7 +264,7 @@ export async function openRound(
   const active = await ctx.repos.models.active(PROPENSITY_MODEL_NAME);
   const weights = active ? propensityParametersOf(active).weights : FEATURE_NAMES.map(() => 0);
   const number = await ctx.repos.federated.nextRoundNumber();
-  const round: FederatedRoundDoc = {
+  const round: FederatedRoundDoc & { openSlot: string } = {
     _id: `FR-${number}`,
     number,
     model: PROPENSITY_MODEL_NAME,
@@ -282,8 +288,9 @@ export async function openRound(
     closedAt: null,
     closedBy: null,
     reason: null,
+    openSlot: PROPENSITY_MODEL_NAME,
   };
-  await ctx.repos.federated.createRound(round);
+  await createInOpenSlot(progressOf(ctx), round);
   await ctx.repos.audit.record({
     actor: operator,
     action: 'openFederatedRound',
@@ -299,6 +306,32 @@ export async function openRound(
     requestId: ctx.requestId,
   });
   return round;
+}
+
+/**
+ * Stores a new round in its model's one open slot. While another round holds it, that round's due steps are taken
+ * first (one past its deadline closes); still open, it is CONFLICT naming it (`openRound`), and nothing is stored (the
+ * round's number is skipped). A closed round still holding the slot (its close written by other means) frees it.
+ */
+async function createInOpenSlot(
+  progress: RoundProgress,
+  round: FederatedRoundDoc & { openSlot: string },
+): Promise<void> {
+  const { repos } = progress;
+  for (let tries = 1; ; tries++) {
+    if (await repos.federated.createRound(round)) return;
+    const holder = await repos.federated.holderOfOpenSlot(round.openSlot);
+    const current = holder && (await advanced(progress, holder));
+    if (current && isOpen(current.status))
+      throw conflict(
+        `round ${current._id} of ${round.model} is open (${current.status}): one round of a model is open at a ` +
+          'time; let it close or abandon it',
+        { openRound: current._id, status: current.status },
+      );
+    if (tries === OPEN_SLOT_TRIES)
+      throw conflict(`another round of ${round.model} is being opened; try again`);
+    if (current) await repos.federated.freeOpenSlot(current._id);
+  }
 }
 
 /** A round by id; NOT_FOUND when there is none (an id of any other shape included). */
@@ -359,7 +392,7 @@ export async function advanced(
   const { repos, now } = progress;
   const n = start.participants.length;
   let round = start;
-  const open = () => round.status === 'COLLECTING_KEYS' || round.status === 'COLLECTING_UPDATES';
+  const open = () => isOpen(round.status);
   if (open() && round.deadline <= now && round.updateCount < n) {
     // Every key in but the round not moved on (a process died in between): it misses updates.
     const byKeys = round.status === 'COLLECTING_KEYS' && round.keyCount < n;
@@ -391,7 +424,8 @@ export async function advanced(
 
 /**
  * Sums a complete round's masked updates, publishes the average as a new version (SHADOW while the active one is
- * pinned) and audits it; one process does, another finds it taken. The version's number is recorded on the round before
+ * pinned, or once it is no longer the round's base: an operator switched away from the weights it trained from) and
+ * audits it; one process does, another finds it taken. The version's number is recorded on the round before
  * the version is stored, so a process that takes over a lapsed hold (the first one died or stalled after publishing)
  * stores that same version again, which stores nothing new: a round publishes exactly one version. A sum no participants
  * who clipped could have posted closes the round ABANDONED instead, publishing nothing.
@@ -445,6 +479,7 @@ async function aggregate(progress: RoundProgress, complete: FederatedRoundDoc): 
     },
     reserved,
     now,
+    round.baseVersion,
   );
   if (await repos.federated.finishAggregation(round._id, claim, version.version, now)) {
     await repos.audit.record({
@@ -456,6 +491,7 @@ async function aggregate(progress: RoundProgress, complete: FederatedRoundDoc): 
       after: {
         round: round._id,
         version: version.version,
+        trainedFrom: round.baseVersion,
         metrics: version.metrics,
         active: head.active,
         shadow: head.shadow,
@@ -584,7 +620,7 @@ export function listRounds(ctx: AnalyticsContext, open: boolean, first: number) 
   return ctx.repos.federated.listRounds({ open, participant }, first);
 }
 
-export const progressOf = (ctx: AnalyticsContext): RoundProgress => ({
+export const progressOf = (ctx: Pick<AnalyticsContext, 'repos' | 'now' | 'requestId'>): RoundProgress => ({
   repos: ctx.repos,
   now: ctx.now,
   requestId: ctx.requestId,

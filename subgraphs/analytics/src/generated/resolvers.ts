@@ -802,7 +802,9 @@ export type Mutation = {
   /**
    * Opens a round of the product-propensity model from its active version's weights (zeros before the first): 3 to 20
    * distinct participants, each registered and not retired or `hub`, else BAD_USER_INPUT naming the one at fault; the
-   * round is abandoned if one has not posted within deadlineHours (1 to 168). Operator scope; audited.
+   * round is abandoned if one has not posted within deadlineHours (1 to 168). One round of the model is open at a time:
+   * while one collects keys or updates or is being aggregated, CONFLICT naming it (extensions.openRound), and nothing is
+   * stored. Operator scope; audited.
    */
   openFederatedRound: FederatedRound;
   /**

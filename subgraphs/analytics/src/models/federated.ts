@@ -1,7 +1,10 @@
 // Federated rounds of the product-propensity model, the participants operators registered, and the hub's own round keys.
 // A round is one document: each post is one conditional single-document update (a participant's key or masked update
 // pushed only while the round is in that phase and holds none of theirs), so two posts racing never both land and
-// nothing needs a transaction. The hub stores only masked updates: no participant's plain update ever reaches it.
+// nothing needs a transaction. While open, a round holds its model's one open slot (`openSlot`, unique): the insert
+// that opens a round fails while another holds it, and the write that closes a round frees it, so at most one round of
+// a model is open, with no window in which a crash leaves the slot held by a closed round.
+// The hub stores only masked updates: no participant's plain update ever reaches it.
 import { Schema, type Model } from 'mongoose';
 import { isDuplicateKey } from '@bank-hub/shared';
 import type { TrainingSettings } from '../domain/federated';
@@ -70,6 +73,8 @@ export interface FederatedRoundDoc {
   closedBy: string | null;
   /** Why a round was abandoned. */
   reason: string | null;
+  /** The model's name while the round is open, absent once it is closed: unique, so one round of a model is open. */
+  openSlot?: string;
 }
 
 /** The hub's private key of a round (it participates as `hub`), kept until its masked update is posted. */
@@ -121,10 +126,12 @@ export const federatedRoundSchema = new Schema<FederatedRoundDoc>(
     closedAt: { type: Date, default: null },
     closedBy: { type: String, default: null },
     reason: { type: String, default: null },
+    openSlot: { type: String },
   },
   { collection: 'federated_rounds', versionKey: false, minimize: false },
 );
 federatedRoundSchema.index({ status: 1, number: -1 });
+federatedRoundSchema.index({ openSlot: 1 }, { unique: true, sparse: true });
 
 export const hubRoundKeySchema = new Schema<HubRoundKeyDoc>(
   {
@@ -146,6 +153,12 @@ export const federatedCounterSchema = new Schema<CounterDoc>(
 );
 
 const OPEN: RoundStatus[] = ['COLLECTING_KEYS', 'COLLECTING_UPDATES'];
+export const isOpen = (status: RoundStatus): boolean => OPEN.includes(status);
+/** What every write that closes a round sets, and frees its model's open slot with. */
+const closing = (status: RoundStatus, by: string, now: Date, also: Partial<FederatedRoundDoc>) => ({
+  $set: { status, closedAt: now, closedBy: by, ...also },
+  $unset: { openSlot: 1 as const },
+});
 
 export class FederatedRepository {
   constructor(
@@ -221,8 +234,30 @@ export class FederatedRepository {
     return counter!.seq;
   }
 
-  async createRound(round: FederatedRoundDoc): Promise<void> {
-    await this.rounds.create(round);
+  /** Stores a new open round in its model's open slot; false, storing nothing, while another round holds it. */
+  async createRound(round: FederatedRoundDoc & { openSlot: string }): Promise<boolean> {
+    try {
+      await this.rounds.create(round);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The round holding a model's open slot, if any. */
+  holderOfOpenSlot(model: string): Promise<FederatedRoundDoc | null> {
+    return this.rounds.findOne({ openSlot: model }).lean<FederatedRoundDoc>().exec();
+  }
+
+  /** Frees the open slot a closed round still holds (a close written by other means than these methods). */
+  async freeOpenSlot(id: string): Promise<void> {
+    await this.rounds
+      .updateOne(
+        { _id: id, status: { $nin: OPEN }, openSlot: { $exists: true } },
+        { $unset: { openSlot: 1 } },
+      )
+      .exec();
   }
 
   round(id: string): Promise<FederatedRoundDoc | null> {
@@ -330,7 +365,7 @@ export class FederatedRepository {
     const { modifiedCount } = await this.rounds
       .updateOne(
         { _id: id, status: 'COLLECTING_UPDATES', reservedVersion: version },
-        { $set: { status: 'AGGREGATED', publishedVersion: version, closedAt: now, closedBy: by } },
+        closing('AGGREGATED', by, now, { publishedVersion: version }),
       )
       .exec();
     return modifiedCount === 1;
@@ -341,7 +376,7 @@ export class FederatedRepository {
     const { modifiedCount } = await this.rounds
       .updateOne(
         { _id: id, status: 'COLLECTING_UPDATES', reservedVersion: null },
-        { $set: { status: 'ABANDONED', reason, closedAt: now, closedBy: by } },
+        closing('ABANDONED', by, now, { reason }),
       )
       .exec();
     return modifiedCount === 1;
@@ -367,7 +402,7 @@ export class FederatedRepository {
           updateCount: { $lt: participants },
           ...(onlyIfExpired ? { deadline: { $lte: now } } : {}),
         },
-        { $set: { status: 'ABANDONED', reason, closedAt: now, closedBy: by } },
+        closing('ABANDONED', by, now, { reason }),
       )
       .exec();
     return modifiedCount === 1;

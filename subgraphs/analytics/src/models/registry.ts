@@ -140,13 +140,15 @@ export class ModelRegistry {
 
   /**
    * Stores a version under a number `reserve` handed out, and makes it serve (or SHADOW while pinned) unless a newer
-   * one does. Storing the same number again stores nothing new: a retry after a crash, or a second process racing the
-   * first, publishes the one version.
+   * one does. A version trained from another (`trainedFrom`) serves only while that one still does: once an operator
+   * switched away from it, the new version is SHADOW, for them to compare and activate. Storing the same number again
+   * stores nothing new: a retry after a crash, or a second process racing the first, publishes the one version.
    */
   async store(
     model: NewVersion,
     number: number,
     now: Date,
+    trainedFrom?: number,
   ): Promise<{ version: ModelVersionDoc; head: ModelHeadDoc }> {
     const version: ModelVersionDoc = { _id: versionId(model.name, number), version: number, ...model };
     try {
@@ -156,7 +158,7 @@ export class ModelRegistry {
     }
     await this.heads
       .updateOne(
-        { _id: model.name, pinned: false, active: { $lt: number } },
+        { _id: model.name, pinned: false, active: trainedFrom ?? { $lt: number } },
         { $set: { active: number, shadow: null, updatedAt: now, updatedBy: model.trainedBy } },
       )
       .exec();
@@ -164,7 +166,7 @@ export class ModelRegistry {
       .updateOne(
         {
           _id: model.name,
-          pinned: true,
+          ...(trainedFrom === undefined && { pinned: true }),
           active: { $ne: number },
           $or: [{ shadow: null }, { shadow: { $lt: number } }],
         },
