@@ -14,7 +14,11 @@ import type {
 } from '../subgraphs/messages/src/outbox/adapters/adapter';
 import { localMinutes } from '../subgraphs/messages/src/campaigns/domain/timing';
 import { ContactRepository } from '../subgraphs/messages/src/outbox/contacts';
-import { OutboxRepository, type OutboxEntryDoc } from '../subgraphs/messages/src/outbox/model';
+import {
+  OutboxRepository,
+  type OutboxEntryDoc,
+  type SendBatchDoc,
+} from '../subgraphs/messages/src/outbox/model';
 import { sendDue } from '../subgraphs/messages/src/outbox/worker';
 import { applyReceipts } from '../subgraphs/messages/src/outbox/receipts';
 import { runScheduler } from '../subgraphs/messages/src/campaigns/scheduler';
@@ -257,6 +261,38 @@ class FlakyProvider implements ProviderAdapter {
     return { ok: true as const, providerMessageId: `flaky-${message.idempotencyKey}` };
   }
   async close() {}
+}
+
+/**
+ * An outbox whose worker stalls (a GC pause, a frozen VM) as it gives a batch of one campaign back — its decision what
+ * to release made — and that keeps the batch as that release left it.
+ */
+class StalledReleaseOutbox extends OutboxRepository {
+  /** What the stalled worker asked for: its batch due again at this time, or done (null). */
+  asked: Date | null | undefined;
+  released: SendBatchDoc | null = null;
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  constructor(
+    entries: OutboxRepository['entries'],
+    batches: OutboxRepository['batches'],
+    private readonly campaignId: string,
+  ) {
+    super(entries, batches);
+  }
+  override async releaseBatch(...args: Parameters<OutboxRepository['releaseBatch']>): Promise<void> {
+    const [batch, , dueAt] = args;
+    const first = this.asked === undefined && batch._id.startsWith(`${this.campaignId}.`);
+    if (first) {
+      this.asked = dueAt;
+      await this.gate;
+    }
+    await super.releaseBatch(...args);
+    if (first) this.released = await this.batches.findById(batch._id).lean<SendBatchDoc>();
+  }
+  proceed(): void {
+    this.release();
+  }
 }
 
 describe('small campaigns', () => {
@@ -505,6 +541,47 @@ describe('small campaigns', () => {
     expect(audit.map((record) => record.action)).toEqual(
       expect.arrayContaining(['pauseCampaign', 'resumeCampaign', 'approve', 'submit', 'createCampaign']),
     );
+  });
+
+  it('sends a campaign resumed while a worker that read it paused held its batch at once, not when it looks again', async () => {
+    const id = await smallCampaign('Resumed under a worker', [templates.sms], 'SERVICE');
+    await m.schedule();
+    const paused = await m.bob(`mutation ($id: ID!) { pauseCampaign(id: $id) { state } }`, { id });
+    expect(paused.data?.pauseCampaign.state).toBe('PAUSED');
+    // A worker leases the batch, reads the campaign paused and stalls as it puts the batch off for a minute…
+    const stalled = new StalledReleaseOutbox(m.repos.outbox.entries, m.repos.outbox.batches, id);
+    const early = new FlakyProvider(0);
+    const worker = sendDue({
+      repos: { ...m.repos, outbox: stalled },
+      provider: early,
+      rules: sendRulesOf(testConfig),
+      logger,
+    });
+    await waitFor(() => stalled.asked !== undefined);
+    // …while the operator resumes the campaign, making its batch due now; then the worker gives the batch back.
+    const resumed = await m.bob(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
+    expect(resumed.data?.resumeCampaign.state).toBe('RUNNING');
+    const resumedBy = new Date();
+    expect(stalled.asked!.getTime()).toBeGreaterThan(resumedBy.getTime() + 30_000);
+    stalled.proceed();
+    await worker;
+
+    // The resume won: the batch went back open and due by then, for the next lease (the worker’s own) to send it.
+    expect(stalled.released).toMatchObject({ state: 'OPEN', holder: null });
+    expect(stalled.released!.dueAt.getTime()).toBeLessThanOrEqual(resumedBy.getTime());
+    const later = new FlakyProvider(0);
+    await m.send({ provider: later });
+    const keys = [...early.calls, ...later.calls]
+      .map((message) => message.idempotencyKey)
+      .filter((key) => key.startsWith(`${id}.`))
+      .sort();
+    const entries = await entriesOf(id);
+    expect(keys).toEqual(entries.map((entry) => entry._id));
+    expect(entries.map((entry) => [entry.memberId, entry.state, entry.attempts])).toEqual(
+      small.map((memberId) => [memberId, 'SENT', 1]),
+    );
+    const done = await m.alice(`query ($id: ID!) { campaign(id: $id) { state } }`, { id });
+    expect(done.data?.campaign.state).toBe('COMPLETED');
   });
 });
 

@@ -115,8 +115,9 @@ export interface SendBatchDoc {
   leaseUntil: Date;
   createdAt: Date;
   /**
-   * Counts the writes of entries into it (see addBatch): a holder releases it DONE only at the revision it read.
-   * Absent on a batch stored before revisions were counted, which reads as none yet.
+   * Counts the writes a holder's release must not overwrite — entries written into it (see addBatch), a resume making
+   * it due now (see wakeCampaign): a holder releases it as it read it only at the revision it read. Absent on a batch
+   * stored before revisions were counted, which reads as none yet.
    */
   revision?: number;
 }
@@ -435,9 +436,10 @@ export class OutboxRepository {
   }
 
   /**
-   * Gives a batch back as its holder read it: done, or due again at `dueAt`. One whose entries were written since it
-   * was read (see addBatch) holds some its holder never saw: it goes back open as addBatch left it, due no later than
-   * when it was leased (at once), for the next lease to send the rest.
+   * Gives a batch back as its holder read it: done, or due again at `dueAt`. One revised since it was read goes back
+   * open as the reviser left it, due no later than when it was leased (at once): its entries written since (see
+   * addBatch) hold some its holder never saw, for the next lease to send; its campaign resumed since (see wakeCampaign)
+   * is due now, not when a holder that read it paused would look again.
    */
   async releaseBatch(
     batch: Pick<SendBatchDoc, '_id' | 'revision'>,
@@ -456,8 +458,13 @@ export class OutboxRepository {
     await this.batches.updateOne({ _id: batch._id, holder }, { $set: { state: 'OPEN', ...unheld } }).exec();
   }
 
-  /** Makes a campaign's open batches due now (it was resumed). */
+  /**
+   * Makes a campaign's open batches due now (it was resumed), revised: a worker holding one that read the campaign
+   * paused gives it back as this leaves it, not due when it would have looked again (see releaseBatch).
+   */
   async wakeCampaign(campaignId: string, now: Date): Promise<void> {
-    await this.batches.updateMany({ campaignId, state: 'OPEN' }, { $set: { dueAt: now } }).exec();
+    await this.batches
+      .updateMany({ campaignId, state: 'OPEN' }, { $set: { dueAt: now }, $inc: { revision: 1 } })
+      .exec();
   }
 }

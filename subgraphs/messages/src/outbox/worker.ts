@@ -156,7 +156,10 @@ async function sendBatch(
 const isPaused = (campaign: CampaignDoc | undefined): boolean =>
   campaign?.paused === true && campaign.status === 'PUBLISHED';
 
-/** Gives a paused campaign's batch back: what is left waits until it is resumed (which makes it due at once). */
+/**
+ * Gives a paused campaign's batch back: what is left waits until it is resumed (which makes it due at once, also when
+ * it came after the campaign was read here: see OutboxRepository.wakeCampaign).
+ */
 async function pausedBatch(deps: SenderDependencies, batch: SendBatchDoc, holder: string): Promise<void> {
   await deps.repos.outbox.releaseBatch(batch, holder, new Date(Date.now() + PAUSED_RECHECK_MS));
 }
