@@ -27,7 +27,8 @@ export async function startTestHub(
     logger: options.logger ?? testLogger,
     mongoUri: options.mongoUri ?? mongoUri(),
     dbPrefix: uniquePrefix(label),
-    seed: options.seed ?? 'reset',
+    // Its databases are new (a random prefix): seeding them needs no reset, which would empty every collection first.
+    seed: options.seed ?? 'if-empty',
     history: options.history ?? 'short',
     gatewayPort: 0,
     subgraphPort: () => 0,
