@@ -182,7 +182,8 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
       # explorer send text, so they need a gateway without it).
       PERSISTED_DOCUMENTS_ONLY: \${PERSISTED_DOCUMENTS_ONLY:-false}
       # Passed through only when set (defaults in packages/shared/src/config.ts): the operation guards, introspection
-      # in production, /metrics on the public port, and the connections to and deduplication of subgraph requests.
+      # in production, /metrics on the public port, the connections to and deduplication of subgraph requests, the
+      # collector's budget of anonymous events per client address and the proxies whose X-Forwarded-For it believes.
       MAX_QUERY_DEPTH:
       MAX_QUERY_ALIASES:
       MAX_QUERY_FIELDS:
@@ -191,6 +192,8 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
       GATEWAY_PUBLIC_METRICS:
       SUBGRAPH_CONNECTIONS:
       SUBGRAPH_DEDUPE:
+      EVENTS_PER_ADDRESS_PER_MINUTE:
+      TRUSTED_PROXIES:
 ${urls.join('\n')}
     ports:
       - '4000:4000'

@@ -2,7 +2,8 @@
 // only send text/plain bodies and no headers). The gateway only names the caller — a bearer token in the header, or
 // for beacons in the body; anonymous otherwise — and passes the batch to the subgraph that owns ingestion (the one
 // resolving Mutation.trackEvents), which checks every event as the mutation would. Events arrive in volume, so no
-// GraphQL is put in between. The answer says what was stored and, by index, what was not.
+// GraphQL is put in between. The answer says what was stored and, by index, what was not. Events without a member
+// token (whose member limit holds them) draw on their client address's budget first: past it nothing is forwarded.
 import express, { type Router } from 'express';
 import cors from 'cors';
 import { GraphQLError } from 'graphql';
@@ -10,17 +11,29 @@ import {
   DEVICE_ID_HEADER,
   ErrorCode,
   jsonSizeProblem,
+  memberOf,
   refuseBadBodies,
   sendGraphQLError,
   type HubConfig,
   type Logger,
 } from '@bank-hub/shared';
+import { AddressBudget } from './address-budget';
 import type { TokenVerifier } from './auth';
 import { forwardBody } from './forward-body';
 import type { SubgraphClient } from './subgraph-client';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * What a body costs the address's budget: the items it carries, events or not (a retry's again), and at least one, as
+ * a body that is no batch costs analytics a request all the same.
+ */
+const costOf = (body: unknown): number =>
+  Math.max(
+    1,
+    Array.isArray(body) ? body.length : isRecord(body) && Array.isArray(body.events) ? body.events.length : 0,
+  );
 
 export function collector(options: {
   config: HubConfig;
@@ -30,6 +43,7 @@ export function collector(options: {
   ingestion: SubgraphClient | null;
 }): Router {
   const { config, logger, verifyToken, ingestion } = options;
+  const addressBudget = new AddressBudget(config.EVENTS_PER_ADDRESS_PER_MINUTE);
   const router = express.Router();
   router.post(
     '/collect',
@@ -69,6 +83,19 @@ export function collector(options: {
       }
       // A string token is taken out (it goes no further); anything else under that key the subgraph ignores.
       if (token !== null) delete (body as Record<string, unknown>).token;
+      if (memberOf(identity) === null) {
+        // req.ip: the connection's address, or the right-most X-Forwarded-For hop that no TRUSTED_PROXIES entry is.
+        const grant = addressBudget.take(req.ip ?? '', costOf(body), new Date());
+        if (!grant.granted) {
+          res.set('Retry-After', String(grant.retryAfterSeconds));
+          return sendGraphQLError(
+            res,
+            429,
+            ErrorCode.RATE_LIMITED,
+            'too many events from this address this minute',
+          );
+        }
+      }
       const device = req.headers[DEVICE_ID_HEADER];
       await forwardBody(res, {
         config,

@@ -171,6 +171,9 @@ export function buildGateway(options: GatewayOptions): Gateway {
   });
 
   app.disable('x-powered-by');
+  // Whose X-Forwarded-For req.ip believes: express's own proxy-addr takes the right-most hop none of these is; with
+  // none (the default) it is the connection's address, which no client can make up.
+  app.set('trust proxy', config.TRUSTED_PROXIES);
   // GraphQL answers are no-store, so nobody revalidates them: no answer body is hashed for an ETag. Files keep theirs,
   // which sendFile and express.static derive from the file's size and time rather than from this function.
   app.set('etag', () => undefined);

@@ -1,4 +1,5 @@
 // Configuration from the environment, validated once at start so a bad value fails fast with a clear message.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isTimeZone } from './calendar';
 
@@ -21,6 +22,17 @@ const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^\d+$/, 'must be a whole number written in decimal digits')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+/**
+ * One entry of TRUSTED_PROXIES, as express's `trust proxy` reads it: an address, a CIDR range (`10.0.0.0/8`), or one
+ * of the names express expands (`loopback`, `linklocal`, `uniquelocal`).
+ */
+const isTrustedProxy = (entry: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
 const port = (fallback: number) => whole(0, 65535).default(fallback);
 const DAY_MS = 24 * 3_600_000;
 /**
@@ -101,6 +113,33 @@ export const configSchema = z
      * process): a device id is the client's to make up, a member id the verified token's.
      */
     EVENTS_PER_MEMBER_PER_MINUTE: whole(1, 100_000).default(1_200),
+    /**
+     * How many events the gateway's collector takes per minute from one client address without a member token (per
+     * gateway process): device ids are the client's to make up, its address is not. At least a whole batch (100); the
+     * default lets some 3,000 visitors behind one NAT send ten events a minute each.
+     */
+    EVENTS_PER_ADDRESS_PER_MINUTE: whole(100, 10_000_000).default(30_000),
+    /**
+     * The proxies (addresses, CIDR ranges, or loopback / linklocal / uniquelocal; comma-separated) whose
+     * X-Forwarded-For the gateway believes: a client's address is the right-most hop none of them is. None by default:
+     * the address the connection comes from.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((entries) =>
+        entries
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine(isTrustedProxy, 'not an address, a CIDR range, or loopback / linklocal / uniquelocal'),
+        ),
+      ),
     /**
      * Most rollup documents of each kind (creatives per variant, products, topics) a bank day counts, first come:
      * their ids are whatever a client names, so this bounds what a flood of made-up ids adds to a day's rollups (and

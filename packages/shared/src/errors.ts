@@ -76,6 +76,8 @@ export const ErrorCode = {
   EMPTY_AUDIENCE: 'EMPTY_AUDIENCE',
   /** A provider receipt whose signature or timestamp does not check out: it changes nothing. */
   INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  /** More than a rate limit lets through this minute (HTTP 429, with Retry-After). */
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

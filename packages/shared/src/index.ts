@@ -33,3 +33,4 @@ export * from './signature';
 export * from './personal-data-reads';
 export * from './money';
 export * from './regexp';
+export * from './minute-counts';

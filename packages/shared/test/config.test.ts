@@ -108,6 +108,32 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ BANK_CURRENCY: value })).toThrow('BANK_CURRENCY: must be an ISO 4217');
   });
 
+  it('budgets anonymous events per address at 30,000 a minute unless told otherwise, at least a whole batch', () => {
+    expect(loadConfig({}).EVENTS_PER_ADDRESS_PER_MINUTE).toBe(30_000);
+    expect(loadConfig({ EVENTS_PER_ADDRESS_PER_MINUTE: '100' }).EVENTS_PER_ADDRESS_PER_MINUTE).toBe(100);
+    for (const value of ['99', '0', '10000001', '3e4'])
+      expect(() => loadConfig({ EVENTS_PER_ADDRESS_PER_MINUTE: value })).toThrow(
+        'EVENTS_PER_ADDRESS_PER_MINUTE: ',
+      );
+  });
+
+  it('trusts no proxy unless told, and only addresses, CIDR ranges and the names express knows', () => {
+    expect(loadConfig({}).TRUSTED_PROXIES).toEqual([]);
+    expect(
+      loadConfig({ TRUSTED_PROXIES: ' 10.0.0.0/8, loopback,2001:db8::/32,192.168.1.7 ,' }).TRUSTED_PROXIES,
+    ).toEqual(['10.0.0.0/8', 'loopback', '2001:db8::/32', '192.168.1.7']);
+    for (const value of [
+      '*',
+      'proxy.example',
+      '10.0.0.0/33',
+      '2001:db8::/129',
+      '10.0.0.0/8/1',
+      '10.0.0.0/',
+      'true',
+    ])
+      expect(() => loadConfig({ TRUSTED_PROXIES: value })).toThrow('TRUSTED_PROXIES.0: not an address');
+  });
+
   it('still reads an unset variable as its default', () => {
     expect(loadConfig({}).GATEWAY_PORT).toBe(4000);
     expect(loadConfig({ TASK_FEED_INTERVAL_MS: '0' }).TASK_FEED_INTERVAL_MS).toBe(0);

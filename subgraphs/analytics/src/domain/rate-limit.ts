@@ -1,10 +1,7 @@
 // How many events a device, and the member whose token sends them, may send per minute, counted in this process. A
 // device id is whatever the client names, so a new one gets a fresh allowance: the member's limit is what holds a
-// token back however many it makes up. Anonymous events have the device's alone. Fixed one-minute windows: cheap, and
-// the maps hold only the keys of the current minute, at most `maxKeys` of each.
-
-/** Keys one minute counts at most: made-up device ids, each a request, could otherwise grow a map without end. */
-export const RATE_LIMIT_MAX_KEYS = 100_000;
+// token back however many it makes up, and the gateway's per-address budget what holds back anonymous events.
+import { MINUTE_COUNTS_MAX_KEYS, MinuteCounts } from '@bank-hub/shared';
 
 export interface EventRateLimits {
   perDevice: number;
@@ -18,39 +15,29 @@ export interface RateLimitGrant {
 }
 
 export class EventRateLimit {
-  private window = -1;
-  private readonly devices = new Map<string, number>();
-  private readonly members = new Map<string, number>();
+  private readonly devices: MinuteCounts;
+  private readonly members: MinuteCounts;
 
   constructor(
     private readonly limits: EventRateLimits,
-    private readonly maxKeys = RATE_LIMIT_MAX_KEYS,
-  ) {}
+    maxKeys = MINUTE_COUNTS_MAX_KEYS,
+  ) {
+    // Past `maxKeys`, a device forgotten gets no more than a made-up id would; a member's count is forgotten only
+    // when that many members send in one minute.
+    this.devices = new MinuteCounts(maxKeys);
+    this.members = new MinuteCounts(maxKeys);
+  }
 
   /** How many of `wanted` events the device (and its member, if any) may send now; those count against both. */
   take(deviceId: string, memberId: string | null, wanted: number, now: Date): RateLimitGrant {
-    const window = Math.floor(now.getTime() / 60_000);
-    if (window !== this.window) {
-      this.window = window;
-      this.devices.clear();
-      this.members.clear();
-    }
-    const deviceRoom = this.limits.perDevice - (this.devices.get(deviceId) ?? 0);
+    const deviceRoom = this.limits.perDevice - this.devices.used(deviceId, now);
     const memberRoom =
-      memberId === null ? Infinity : this.limits.perMember - (this.members.get(memberId) ?? 0);
+      memberId === null ? Infinity : this.limits.perMember - this.members.used(memberId, now);
     const granted = Math.max(0, Math.min(wanted, deviceRoom, memberRoom));
     if (granted > 0) {
-      this.count(this.devices, deviceId, granted);
-      if (memberId !== null) this.count(this.members, memberId, granted);
+      this.devices.add(deviceId, granted, now);
+      if (memberId !== null) this.members.add(memberId, granted, now);
     }
     return { granted, limitedBy: memberRoom < deviceRoom ? 'member' : 'device' };
-  }
-
-  private count(used: Map<string, number>, key: string, granted: number): void {
-    const before = used.get(key);
-    // A full map forgets the key counted first this minute: for a device, no more than a made-up id would get;
-    // a member's is forgotten only when that many members send in one minute.
-    if (before === undefined && used.size >= this.maxKeys) used.delete(used.keys().next().value!);
-    used.set(key, (before ?? 0) + granted);
   }
 }
