@@ -263,6 +263,10 @@ class FlakyProvider implements ProviderAdapter {
   async close() {}
 }
 
+/** A send pass through `outbox` (one that stalls where a test needs it) by the hub's rules. */
+const sendThrough = (outbox: OutboxRepository, provider: ProviderAdapter) =>
+  sendDue({ repos: { ...m.repos, outbox }, provider, rules: sendRulesOf(testConfig), logger });
+
 /**
  * An outbox whose worker stalls (a GC pause, a frozen VM) as it gives a batch of one campaign back — its decision what
  * to release made — and that keeps the batch as that release left it.
@@ -551,12 +555,7 @@ describe('small campaigns', () => {
     // A worker leases the batch, reads the campaign paused and stalls as it puts the batch off for a minute…
     const stalled = new StalledReleaseOutbox(m.repos.outbox.entries, m.repos.outbox.batches, id);
     const early = new FlakyProvider(0);
-    const worker = sendDue({
-      repos: { ...m.repos, outbox: stalled },
-      provider: early,
-      rules: sendRulesOf(testConfig),
-      logger,
-    });
+    const worker = sendThrough(stalled, early);
     await waitFor(() => stalled.asked !== undefined);
     // …while the operator resumes the campaign, making its batch due now; then the worker gives the batch back.
     const resumed = await m.bob(`mutation ($id: ID!) { resumeCampaign(id: $id) { state } }`, { id });
@@ -1119,12 +1118,7 @@ describe('entries written into a send batch while a worker holds it', () => {
     // A worker leases the batch and reads its entries; the page is planned again meanwhile, adding MB0002.
     const stalled = new StalledOutbox(m.repos.outbox.entries, m.repos.outbox.batches);
     const early = new FlakyProvider(0);
-    const worker = sendDue({
-      repos: { ...m.repos, outbox: stalled },
-      provider: early,
-      rules: sendRulesOf(testConfig),
-      logger,
-    });
+    const worker = sendThrough(stalled, early);
     await waitFor(() => stalled.read);
     await m.repos.outbox.addBatch({ ...batch!, entryIds: [added!._id] }, [added!]);
     stalled.resume();

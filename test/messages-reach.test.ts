@@ -132,6 +132,21 @@ async function touchesOf(memberId: string) {
 const entry = async (campaignId: string, memberId: string, rung = 1) =>
   (await m.repos.outbox.entries.findOne({ campaignId, memberId, rung }).lean())!;
 
+const RECEIPT_TIMEOUT = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
+
+/** Makes a sent message's receipt overdue: it was sent longer ago than the receipt timeout. */
+const receiptOverdue = (id: string) =>
+  m.repos.outbox.apply([{ id, set: { sentAt: new Date(Date.now() - RECEIPT_TIMEOUT - 1_000) } }]);
+
+/** A 5G card sent to M0002, whose contact record is gone, its receipt overdue. */
+async function overdueCardToM0002() {
+  const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
+  await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
+  const card = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
+  await receiptOverdue(card._id);
+  return card;
+}
+
 const PAGE = `query Home {
   viewer {
     id
@@ -355,14 +370,11 @@ describe('FIVE_G falling back to SMS', () => {
     const card = await m.repos.localDeliveries.findById(sent._id).lean();
     expect(card).toMatchObject({ channel: 'FIVE_G', to: '13900020002', card: { title: '理财季' } });
 
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
     // Its receipt is overdue: it was sent longer ago than the receipt timeout.
-    const sentLongAgo = (id: string) =>
-      m.repos.outbox.apply([{ id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
-    await sentLongAgo(sent._id);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(1);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await receiptOverdue(sent._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(1);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
     await m.send();
     const fallback = await entry(campaignId, 'M0002', 2);
     expect(fallback).toMatchObject({
@@ -397,8 +409,8 @@ describe('FIVE_G falling back to SMS', () => {
     const delivered = await entry(other, 'M0002');
     const receipt = await postReceipts([{ messageId: delivered._id, status: 'DELIVERED' }]);
     expect(receipt).toEqual({ status: 200, body: { applied: 1, unknown: [] } });
-    await sentLongAgo(delivered._id);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await receiptOverdue(delivered._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
     // Sending again sends no second fallback: the one SMS went once.
     await m.send();
     expect(await m.repos.localDeliveries.countDocuments({ _id: `${sent._id}:SMS` })).toBe(1);
@@ -409,9 +421,8 @@ describe('FIVE_G falling back to SMS', () => {
     await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
     const campaignId = await sentTo(['M0002'], [fiveG]);
     const sent = await entry(campaignId, 'M0002');
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
-    await m.repos.outbox.apply([{ id: sent._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(1);
+    await receiptOverdue(sent._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(1);
     // The carrier's receipt was only slow: the card reached the member after the sweep planned the SMS.
     expect(await postReceipts([{ messageId: sent._id, status: 'DELIVERED' }])).toEqual({
       status: 200,
@@ -432,7 +443,6 @@ describe('FIVE_G falling back to SMS', () => {
 
   it('never falls back once the card reached the member: delivered, then reported failed; or only clicked', async () => {
     const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
 
     await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
     const delivered = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
@@ -449,10 +459,8 @@ describe('FIVE_G falling back to SMS', () => {
     expect(await postReceipts([{ messageId: clicked._id, status: 'CLICKED' }])).toMatchObject({
       status: 200,
     });
-    await m.repos.outbox.apply([
-      { id: clicked._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } },
-    ]);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await receiptOverdue(clicked._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
 
     await m.send();
     for (const card of [delivered, clicked]) {
@@ -468,7 +476,6 @@ describe('FIVE_G falling back to SMS', () => {
 
   it('never falls back for a card whose delivery receipt came before the sender recorded the gateway’s answer', async () => {
     const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
     await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
     // A carrier quick with its receipt: it reaches the hub before the gateway's answer reaches the sender.
     const local = new LocalProvider(m.repos.localDeliveries);
@@ -487,19 +494,15 @@ describe('FIVE_G falling back to SMS', () => {
     expect(card).toMatchObject({ channel: 'FIVE_G', state: 'SENT', deliveredAt: expect.any(Date) });
     expect(await m.repos.relay.model.countDocuments({ _id: `${card._id}.delivered` })).toBe(1);
 
-    await m.repos.outbox.apply([{ id: card._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await receiptOverdue(card._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
     await m.send();
     expect(await m.repos.outbox.entries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
     expect(await m.repos.localDeliveries.countDocuments({ _id: `${card._id}:SMS` })).toBe(0);
   });
 
   it('hands a fallback swept by two processes at once over once, though both wrote it a batch', async () => {
-    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
-    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
-    const card = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
-    await m.repos.outbox.apply([{ id: card._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    const card = await overdueCardToM0002();
     // Two processes' sweeps read the card overdue at the same moment; each writes the fallback a batch of its own.
     const [overdue] = await m.repos.outbox.byIds([card._id]);
     const sweptAt = Date.now();
@@ -545,11 +548,7 @@ describe('FIVE_G falling back to SMS', () => {
   });
 
   it('hands over a fallback whose batch a worker leased before the fallback was stored, once', async () => {
-    const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
-    await m.repos.contacts.model.deleteOne({ _id: 'M0002' });
-    const card = await entry(await sentTo(['M0002'], [fiveG]), 'M0002');
-    await m.repos.outbox.apply([{ id: card._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+    const card = await overdueCardToM0002();
     const [overdue] = await m.repos.outbox.byIds([card._id]);
     const handedOver: string[] = [];
     const provider: ProviderAdapter = {
@@ -894,11 +893,8 @@ describe('a delivery receipt for a message whose gateway answer was lost', () =>
     expect((await m.repos.localDeliveries.findById(waiting._id).lean())?.calls).toBe(1);
     expect((await touchesOf('M0002')).FIVE_G).toEqual([waiting._id]);
 
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
-    await m.repos.outbox.apply([
-      { id: waiting._id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } },
-    ]);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await receiptOverdue(waiting._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
     await m.send();
     expect(await m.repos.localDeliveries.countDocuments({ _id: `${waiting._id}:SMS` })).toBe(0);
   });
@@ -1142,10 +1138,8 @@ describe('an unsubscribe link followed from a 5G card', () => {
     );
     for (const channel of ['FIVE_G', 'SMS']) await setConsent('M0007', channel, true);
     const fiveG = await m.publishedTemplate(FIVE_G_TEMPLATE);
-    const timeout = testConfig.MESSAGES_FIVE_G_RECEIPT_TIMEOUT_MS;
     const links = new Map<string, string>();
-    const overdue = (id: string) =>
-      m.repos.outbox.apply([{ id, set: { sentAt: new Date(Date.now() - timeout - 1_000) } }]);
+
     const unsubscribe = async (id: string) => {
       const token = new URL(links.get(id)!).searchParams.get('t')!;
       const answer = await graphql(hub.gatewayUrl, UNSUBSCRIBE, { token });
@@ -1161,15 +1155,15 @@ describe('an unsubscribe link followed from a 5G card', () => {
       deliveredAt: expect.any(Date),
       unsubscribedAt: expect.any(Date),
     });
-    await overdue(first._id);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(0);
+    await receiptOverdue(first._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(0);
 
     // The sweep planned the SMS already (the member had not tapped yet): the SMS does not go.
     await setConsent('M0007', 'FIVE_G', true);
     await m.repos.contacts.model.deleteOne({ _id: 'M0007' });
     const second = await entry(await sentTo(['M0007'], [fiveG], 'MARKETING', capturing(links)), 'M0007');
-    await overdue(second._id);
-    expect(await fallBackOverdue(m.repos, timeout)).toBe(1);
+    await receiptOverdue(second._id);
+    expect(await fallBackOverdue(m.repos, RECEIPT_TIMEOUT)).toBe(1);
     await unsubscribe(second._id);
     await m.send();
     expect(await entry(second.campaignId, 'M0007', 2)).toMatchObject({
