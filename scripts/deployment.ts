@@ -183,7 +183,8 @@ function gatewayService(subgraphs: readonly SubgraphDescriptor[]): string {
       PERSISTED_DOCUMENTS_ONLY: \${PERSISTED_DOCUMENTS_ONLY:-false}
       # Passed through only when set (defaults in packages/shared/src/config.ts): the operation guards, introspection
       # in production, /metrics on the public port, the connections to and deduplication of subgraph requests, the
-      # collector's budget of anonymous events per client address and the proxies whose X-Forwarded-For it believes.
+      # budget of anonymous events per client address (/collect and trackEvents) and the proxies whose X-Forwarded-For
+      # it believes.
       MAX_QUERY_DEPTH:
       MAX_QUERY_ALIASES:
       MAX_QUERY_FIELDS:

@@ -1,5 +1,6 @@
-// The collector's budget of anonymous events per client address and minute: a device id is whatever the client names,
-// so without it a client that makes up a new one for every batch could write without end. Counted in this process.
+// The budget of anonymous events per client address and minute, for POST /collect and trackEvents alike: a device id
+// is whatever the client names, so without it a client that makes up a new one for every batch could write without
+// end. Counted in this process.
 import { isIP } from 'node:net';
 import { MINUTE_COUNTS_MAX_KEYS, MinuteCounts, secondsToNextMinute } from '@bank-hub/shared';
 
@@ -35,6 +36,9 @@ export function addressKey(address: string): string {
     .join(':')}::/64`;
 }
 
+/** What a refusal past the budget says, at either door. */
+export const ADDRESS_BUDGET_SPENT = 'too many events from this address this minute';
+
 export type AddressGrant = { granted: true } | { granted: false; retryAfterSeconds: number };
 
 export class AddressBudget {
@@ -53,7 +57,7 @@ export class AddressBudget {
 
   /**
    * Takes `events` from the budget of `address` when they all fit in what is left of it this minute, else nothing:
-   * a body is forwarded whole or not at all, so the subgraph's answer needs no rewriting.
+   * a body or an operation is forwarded whole or not at all, so the subgraph's answer needs no rewriting.
    */
   take(address: string, events: number, now: Date): AddressGrant {
     const key = addressKey(address);

@@ -3,7 +3,8 @@
 // for beacons in the body; anonymous otherwise — and passes the batch to the subgraph that owns ingestion (the one
 // resolving Mutation.trackEvents), which checks every event as the mutation would. Events arrive in volume, so no
 // GraphQL is put in between. The answer says what was stored and, by index, what was not. Events without a member
-// token (whose member limit holds them) draw on their client address's budget first: past it nothing is forwarded.
+// token (whose member limit holds them) draw on their client address's budget first, the one trackEvents at /graphql
+// draws on too: past it nothing is forwarded.
 import express, { type Router } from 'express';
 import cors from 'cors';
 import { GraphQLError } from 'graphql';
@@ -17,7 +18,7 @@ import {
   type HubConfig,
   type Logger,
 } from '@bank-hub/shared';
-import { AddressBudget } from './address-budget';
+import { ADDRESS_BUDGET_SPENT, type AddressBudget } from './address-budget';
 import type { TokenVerifier } from './auth';
 import { forwardBody } from './forward-body';
 import type { SubgraphClient } from './subgraph-client';
@@ -41,9 +42,10 @@ export function collector(options: {
   verifyToken: TokenVerifier;
   /** The client of the subgraph that owns ingestion, or null when the supergraph has none. */
   ingestion: SubgraphClient | null;
+  /** Anonymous events per client address: the gateway's one budget, shared with trackEvents at /graphql. */
+  addressBudget: AddressBudget;
 }): Router {
-  const { config, logger, verifyToken, ingestion } = options;
-  const addressBudget = new AddressBudget(config.EVENTS_PER_ADDRESS_PER_MINUTE);
+  const { config, logger, verifyToken, ingestion, addressBudget } = options;
   const router = express.Router();
   router.post(
     '/collect',
@@ -88,12 +90,7 @@ export function collector(options: {
         const grant = addressBudget.take(req.ip ?? '', costOf(body), new Date());
         if (!grant.granted) {
           res.set('Retry-After', String(grant.retryAfterSeconds));
-          return sendGraphQLError(
-            res,
-            429,
-            ErrorCode.RATE_LIMITED,
-            'too many events from this address this minute',
-          );
+          return sendGraphQLError(res, 429, ErrorCode.RATE_LIMITED, ADDRESS_BUDGET_SPENT);
         }
       }
       const device = req.headers[DEVICE_ID_HEADER];

@@ -29,7 +29,7 @@ export async function forwardBody(
   },
 ): Promise<void> {
   const { config, logger, identity, subgraph } = options;
-  const context = contextFor(config, logger, identity, res);
+  const context = contextFor(config, logger, identity, res, res.req.ip ?? '');
   const deadline = Date.now() + config.SUBGRAPH_TIMEOUT_MS;
   try {
     const answer = await subgraph.call({

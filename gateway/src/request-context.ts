@@ -28,6 +28,11 @@ export interface GatewayContext {
   signal: AbortSignal;
   /** When a subgraph calls back on behalf of its caller: until when that caller waits (epoch ms). */
   deadline: number | null;
+  /**
+   * The client's address (req.ip: the connection's, or the right-most X-Forwarded-For hop no TRUSTED_PROXIES entry
+   * is), which anonymous events are budgeted by; null when a subgraph calls back, whose address is none of its caller's.
+   */
+  clientAddress: string | null;
 }
 
 /** The context of a request whose caller is already known, answered on `res`. */
@@ -36,6 +41,7 @@ export function contextFor(
   logger: Logger,
   identity: Identity,
   res: Response,
+  clientAddress: string | null,
   deadline: number | null = null,
 ): GatewayContext {
   const requestId = requestIdOf(res);
@@ -51,6 +57,7 @@ export function contextFor(
     internalToken: () => (token ??= signInternalIdentity(identity, config.SUBGRAPH_SECRET)),
     signal: disconnected.signal,
     deadline,
+    clientAddress,
   };
 }
 
@@ -75,8 +82,8 @@ export function gatewayContext(config: HubConfig, logger: Logger, verifyToken: T
     const onBehalfOf = req.headers[ON_BEHALF_OF_HEADER];
     if (typeof onBehalfOf === 'string') {
       const identity = await verifyOnBehalfOf(onBehalfOf, config.SUBGRAPH_SECRET);
-      return contextFor(config, logger, identity, res, deadlineFrom(req.headers[DEADLINE_HEADER]));
+      return contextFor(config, logger, identity, res, null, deadlineFrom(req.headers[DEADLINE_HEADER]));
     }
-    return contextFor(config, logger, await identifyCaller(verifyToken, req.headers), res);
+    return contextFor(config, logger, await identifyCaller(verifyToken, req.headers), res, req.ip ?? '');
   };
 }

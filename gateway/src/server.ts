@@ -29,6 +29,7 @@ import {
   type HubConfig,
   type Logger,
 } from '@bank-hub/shared';
+import { AddressBudget } from './address-budget';
 import { createTokenVerifier } from './auth';
 import { refusingClientDocuments } from './client-documents';
 import { collector } from './collector';
@@ -44,6 +45,7 @@ import { hubInputScalars } from './input-scalars';
 import { fromHub, gatewayContext, type GatewayContext } from './request-context';
 import { SubgraphClient } from './subgraph-client';
 import { ownerOf, subgraphsOf } from './subgraphs';
+import { trackEventsBudget } from './track-events-budget';
 import { webAssets } from './web';
 
 export type { GatewayContext };
@@ -136,6 +138,9 @@ export function buildGateway(options: GatewayOptions): Gateway {
   const production = config.NODE_ENV === 'production';
   // Introspection is for developers: on in development, off in production unless ALLOW_INTROSPECTION says so.
   const introspection = !production || config.ALLOW_INTROSPECTION;
+  // One budget of anonymous events per client address for both doors, POST /collect and trackEvents at /graphql: a
+  // client refused at one finds nothing fresh at the other.
+  const addressBudget = new AddressBudget(config.EVENTS_PER_ADDRESS_PER_MINUTE);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: refusingClientDocuments(gateway),
     includeStacktraceInErrorResponses: false,
@@ -162,6 +167,7 @@ export function buildGateway(options: GatewayOptions): Gateway {
       logRequests(),
       metrics.graphqlPlugin(),
       hubInputScalars(),
+      trackEventsBudget(addressBudget),
       // Apollo's landing pages run scripts from Apollo's CDN on the hub's origin, where the console keeps an operator's
       // token for the tab: Sandbox in development only, and in production no page of Apollo's at all.
       production
@@ -215,7 +221,15 @@ export function buildGateway(options: GatewayOptions): Gateway {
     async listen(port, host) {
       await apollo.start();
       const ingestion = ownerOf(supergraph, 'Mutation', 'trackEvents');
-      app.use(collector({ config, logger, verifyToken, ingestion: clients.get(ingestion ?? '') ?? null }));
+      app.use(
+        collector({
+          config,
+          logger,
+          verifyToken,
+          ingestion: clients.get(ingestion ?? '') ?? null,
+          addressBudget,
+        }),
+      );
       const messages = ownerOf(supergraph, 'Mutation', 'unsubscribe');
       app.use(receipts({ config, logger, messages: clients.get(messages ?? '') ?? null }));
       // Sandbox opens at the root as well as at /graphql.

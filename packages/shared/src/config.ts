@@ -114,9 +114,10 @@ export const configSchema = z
      */
     EVENTS_PER_MEMBER_PER_MINUTE: whole(1, 100_000).default(1_200),
     /**
-     * How many events the gateway's collector takes per minute from one client address without a member token (per
-     * gateway process): device ids are the client's to make up, its address is not. At least a whole batch (100); the
-     * default lets some 3,000 visitors behind one NAT send ten events a minute each.
+     * How many events the gateway takes per minute from one client address without a member token, at POST /collect
+     * and through trackEvents together (per gateway process): device ids are the client's to make up, its address is
+     * not. At least a whole batch (100); the default lets some 3,000 visitors behind one NAT send ten events a minute
+     * each.
      */
     EVENTS_PER_ADDRESS_PER_MINUTE: whole(100, 10_000_000).default(30_000),
     /**

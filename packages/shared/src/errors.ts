@@ -1,4 +1,5 @@
 // Errors with stable `extensions.code` values: clients switch on the code, never on the message.
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 
 export const ErrorCode = {
@@ -91,17 +92,24 @@ export function hubError(
 }
 
 /**
- * An error that rejects the whole request before execution (bad token, operation too large or deep), with the
- * HTTP status to answer it with. Field errors never carry one: a status would fail every other field of the
- * response along with them.
+ * An error that rejects the whole request before execution (bad token, operation too large or deep, events past a
+ * budget), with the HTTP status to answer it with and any headers to send along (a Retry-After). Field errors never
+ * carry one: a status would fail every other field of the response along with them.
  */
 export function requestError(
   code: ErrorCode,
   status: number,
   message: string,
   extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extensions, http: { status } } });
+  // Apollo Server reads headers from a Map (a HeaderMap); the http extension's type, as graphql-yoga declares it in
+  // the workspace, says a plain object, which Apollo Server would ignore.
+  const http: Record<string, unknown> =
+    Object.keys(headers).length > 0
+      ? { status, headers: new HeaderMap(Object.entries(headers)) }
+      : { status };
+  return new GraphQLError(message, { extensions: { code, ...extensions, http } });
 }
 
 /** Invalid input; `field` names the argument path at fault, e.g. `rule.all[1].op`. */

@@ -870,6 +870,9 @@ export type Mutation = {
    * not stored, the valid ones are. A member token attributes the events to that member; anonymous devices are
    * allowed. At most 100 events per batch, 600 per device per minute and 1,200 per member per minute, whatever device
    * ids their token sends them under (the defaults of EVENTS_PER_DEVICE_PER_MINUTE and EVENTS_PER_MEMBER_PER_MINUTE).
+   * Without a member token, the gateway also counts every event an operation hands to trackEvents against its client
+   * address's budget, shared with POST /collect (EVENTS_PER_ADDRESS_PER_MINUTE): past it the whole operation is
+   * RATE_LIMITED (HTTP 429, Retry-After) and nothing is stored.
    */
   trackEvents: TrackEventsResult;
 };
