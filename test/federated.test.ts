@@ -153,14 +153,20 @@ describe('a federated round', () => {
     const samples = new Map(stored.keys.map((key) => [key.participant, key.samples]));
     expect(samples.get('hub')).toBe(examples.hub.length);
     expect(stored.totalSamples).toBe(examples.hub.length + 240);
+    // What each participant's update weighs: its samples, capped at half of the total.
+    const weights = new Map(stored.keys.map((key) => [key.participant, key.weight!]));
+    const largest = Math.max(...samples.values());
+    for (const [id, count] of samples)
+      expect(weights.get(id)).toBe(count === largest ? Math.min(count, stored.totalSamples! - count) : count);
+    const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+    expect(stored.totalWeight).toBe(totalWeight);
     const clipped = stored.participants.map((id) =>
       clippedUpdate(view, id, examples[id as keyof typeof examples]),
     );
     const fedAvg = stored.weights.map(
       (weight, i) =>
         weight +
-        stored.participants.reduce((sum, id, k) => sum + samples.get(id)! * clipped[k]![i]!, 0) /
-          stored.totalSamples!,
+        stored.participants.reduce((sum, id, k) => sum + weights.get(id)! * clipped[k]![i]!, 0) / totalWeight,
     );
     const version = await operator(
       `{ model(name: "product-propensity", version: 1) { status parameters metrics { name value } } }`,
@@ -169,6 +175,7 @@ describe('a federated round', () => {
     expect(version.data!.model.metrics).toEqual([
       { name: 'participants', value: 3 },
       { name: 'samples', value: stored.totalSamples },
+      { name: 'weight', value: totalWeight },
       { name: 'round', value: stored.number },
     ]);
     const published = version.data!.model.parameters.weights as number[];
@@ -177,7 +184,7 @@ describe('a federated round', () => {
 
     // What the hub keeps of each participant is its masked vector, never its plain encoded update.
     const plain = stored.participants.map((id, k) =>
-      encodeUpdate(clipped[k]!, samples.get(id)!, stored.scale!),
+      encodeUpdate(clipped[k]!, weights.get(id)!, stored.scale!),
     );
     for (const { masked } of stored.updates) for (const encoded of plain) expect(masked).not.toEqual(encoded);
     expect(await repos.federated.storedHubKey(roundId)).toBeNull();
@@ -210,6 +217,144 @@ describe('a federated round', () => {
     expect((await readRound(next)).weights).toEqual(published);
     await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: next });
   }, 120_000);
+});
+
+describe('a partner’s weight', () => {
+  const PARTNERS = ['partner.shop', 'partner.fund', 'partner.extra'] as const;
+
+  it('caps a partner claiming far more samples than the others together at half the weight, in the published average', async () => {
+    const roundId = await openRound([...PARTNERS]);
+    const data = {
+      'partner.shop': partnerExamples(11, 3_000),
+      'partner.fund': partnerExamples(12, 120),
+      'partner.extra': partnerExamples(13, 80),
+    };
+    const answers = await Promise.all(
+      PARTNERS.map(async (id) =>
+        takePartInRound({
+          gatewayUrl: url(),
+          token: await clientToken(id, 'federation'),
+          examples: data[id],
+          roundId,
+          pollMs: 200,
+          timeoutMs: 60_000,
+        }),
+      ),
+    );
+    expect(answers.map(({ status }) => status)).toEqual(['AGGREGATED', 'AGGREGATED', 'AGGREGATED']);
+
+    // The shop's 3,000 weigh as much as the others' 200 together: half of the average, not 15/16 of it.
+    const capped = { 'partner.shop': 200, 'partner.fund': 120, 'partner.extra': 80 };
+    const stored = (await repos.federated.round(roundId))!;
+    expect(
+      Object.fromEntries(stored.keys.map((key) => [key.participant, [key.samples, key.weight]])),
+    ).toEqual({
+      'partner.shop': [3_000, 200],
+      'partner.fund': [120, 120],
+      'partner.extra': [80, 80],
+    });
+    expect([stored.totalSamples, stored.totalWeight]).toEqual([3_200, 400]);
+    const view = { ...stored, id: roundId, scale: stored.scale! };
+    const fedAvg = stored.weights.map(
+      (weight, i) =>
+        weight +
+        PARTNERS.reduce((sum, id) => sum + capped[id] * clippedUpdate(view, id, data[id])[i]!, 0) / 400,
+    );
+    const version = await operator(
+      `query ($v: Int!) { model(name: "product-propensity", version: $v) { parameters metrics { name value } } }`,
+      { v: stored.publishedVersion },
+    );
+    expect(version.data!.model.metrics).toContainEqual({ name: 'weight', value: 400 });
+    const published = version.data!.model.parameters.weights as number[];
+    published.forEach((weight, i) => expect(weight).toBeCloseTo(fedAvg[i]!, 6));
+
+    // A participant reads its own weight, which it encodes with, and not the others'; an operator reads them all.
+    const keysRead = `query ($id: ID!) { federatedRound(id: $id) { totalWeight keys { participant weight } } }`;
+    const asFund = await (await asParticipant('partner.fund'))(keysRead, { id: roundId });
+    expect(asFund.data!.federatedRound).toEqual({
+      totalWeight: 400,
+      keys: stored.keys.map(({ participant }) => ({
+        participant,
+        weight: participant === 'partner.fund' ? 120 : null,
+      })),
+    });
+    const asOperator = await operator(keysRead, { id: roundId });
+    expect(asOperator.data!.federatedRound.keys).toEqual(
+      stored.keys.map(({ participant }) => ({
+        participant,
+        weight: capped[participant as keyof typeof capped],
+      })),
+    );
+  }, 120_000);
+
+  it('refuses a key over the partner’s contracted maximum, storing nothing; an operator sets and changes it, audited', async () => {
+    const register = (id: string, maxSamples?: number) =>
+      operator(
+        `mutation ($id: ID!, $max: Int) {
+          registerFederatedParticipant(id: $id, name: "Capped", maxSamples: $max) { id maxSamples }
+        }`,
+        { id, max: maxSamples },
+      );
+    for (const bad of [0, -1, 10_000_001]) {
+      const refused = await register('partner.capped', bad);
+      expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'maxSamples' });
+    }
+    expect(await repos.federated.participant('partner.capped')).toBeNull();
+    expect((await register('partner.capped', 100)).data!.registerFederatedParticipant).toEqual({
+      id: 'partner.capped',
+      maxSamples: 100,
+    });
+    // Registered without one: the default; renamed without one: its own kept.
+    expect((await register('partner.plain')).data!.registerFederatedParticipant.maxSamples).toBe(100_000);
+    expect((await register('partner.capped')).data!.registerFederatedParticipant.maxSamples).toBe(100);
+
+    const roundId = await openRound(['partner.capped', 'partner.shop', 'partner.fund']);
+    const capped = await asParticipant('partner.capped');
+    const refused = await postKey(capped, roundId, roundKeys().publicKey, 101);
+    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'samples' });
+    expect(refused.errors![0]!.message).toContain('at most 100');
+    expect((await repos.federated.round(roundId))!).toMatchObject({ keys: [], keyCount: 0 });
+
+    // Raised while the round is open: the round keeps the maximum it opened with; the next one takes the new one.
+    const raised = await register('partner.capped', 1_000);
+    expect(raised.data!.registerFederatedParticipant.maxSamples).toBe(1_000);
+    const audited = await repos.audit.model
+      .find({ action: 'registerFederatedParticipant', targetId: 'partner.capped' })
+      .sort({ _id: 1 })
+      .lean();
+    const maxOf = (state: unknown) => (state as { maxSamples?: number } | null)?.maxSamples ?? null;
+    expect(audited.map(({ before, after }) => [maxOf(before), maxOf(after)])).toEqual([
+      [null, 100],
+      [100, 100],
+      [100, 1_000],
+    ]);
+    expect(errorCodes(await postKey(capped, roundId, roundKeys().publicKey, 101))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect((await postKey(capped, roundId, roundKeys().publicKey, 100)).errors).toBeUndefined();
+    await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: roundId });
+    const next = await openRound(['partner.capped', 'partner.shop', 'partner.fund']);
+    expect((await postKey(capped, next, roundKeys().publicKey, 1_000)).errors).toBeUndefined();
+
+    // A partner registered before there were maxima reads the default.
+    const now = new Date();
+    await repos.federated.participants.create({
+      _id: 'partner.older',
+      name: 'Registered before maxima',
+      registeredAt: now,
+      registeredBy: 'alice',
+      updatedAt: now,
+      updatedBy: 'alice',
+    });
+    const listed = await operator(`{ federatedParticipants { id maxSamples } }`);
+    expect(listed.data!.federatedParticipants).toEqual(
+      expect.arrayContaining([
+        { id: 'hub', maxSamples: 10_000_000 },
+        { id: 'partner.capped', maxSamples: 1_000 },
+        { id: 'partner.older', maxSamples: 100_000 },
+      ]),
+    );
+  });
 });
 
 describe('what hostile callers try', () => {

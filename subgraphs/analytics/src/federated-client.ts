@@ -1,8 +1,8 @@
 // A data holder's side of a federated round, run by the partner on its own machine against the hub's gateway with a
 // federation-scope token: it reads its own examples, posts a fresh round key with their count, waits for every key,
-// trains from the round's weights, masks its clipped update and posts it. Its examples and its plain update never leave
-// it; its private key lives in memory for this one round only (a client that stops before posting loses it, and the
-// round is abandoned at its deadline).
+// trains from the round's weights, weights its clipped update as the round says, masks it and posts it. Its examples
+// and its plain update never leave it; its private key lives in memory for this one round only (a client that stops
+// before posting loses it, and the round is abandoned at its deadline).
 import {
   DIMENSION,
   FEATURE_NAMES,
@@ -14,7 +14,7 @@ import {
   type TrainingSettings,
 } from './domain/federated';
 
-/** The most examples one participant announces (the hub refuses more). */
+/** The most examples one participant announces (the hub refuses more, and more than its contracted maximum). */
 const MAX_EXAMPLES = 10_000_000;
 
 /**
@@ -75,13 +75,14 @@ interface RoundAnswer {
   learningRate: number;
   clipNorm: number;
   scale: number | null;
-  keys: { participant: string; publicKey: string }[];
+  /** Every participant's key; the weight only on the caller's own, once every key is in. */
+  keys: { participant: string; publicKey: string; weight: number | null }[];
   publishedVersion: number | null;
   reason: string | null;
 }
 
 const ROUND_FIELDS =
-  'id status features weights deadline epochs learningRate clipNorm scale keys { participant publicKey } publishedVersion reason';
+  'id status features weights deadline epochs learningRate clipNorm scale keys { participant publicKey weight } publishedVersion reason';
 
 /** A GraphQL error the gateway answered, with its code. */
 export class RoundError extends Error {
@@ -179,6 +180,9 @@ export async function takePartInRound(options: ParticipantOptions): Promise<Roun
     { roundId, publicKey: keys.publicKey, samples: options.examples.length },
   );
   const round = await waitFor(options, roundId, ({ status }) => status !== 'COLLECTING_KEYS');
+  // The round caps a participant's weight at its share of the total: encoded with more, the sum would be refused.
+  const weight = round.keys.find((key) => key.participant === participant)?.weight;
+  if (!weight) throw new RoundError(`round ${roundId} gives ${participant} no weight`, null);
   const settings: TrainingSettings = {
     epochs: round.epochs,
     learningRate: round.learningRate,
@@ -188,7 +192,7 @@ export async function takePartInRound(options: ParticipantOptions): Promise<Roun
     { id: round.id, weights: round.weights, settings, scale: round.scale!, keys: round.keys },
     participant,
     options.examples,
-    options.examples.length,
+    weight,
     keys.privateKey,
   );
   await call(

@@ -1,12 +1,21 @@
 // The hub's own part in federated rounds, as participant `hub`: in each open round listing it, it posts a fresh round
-// key with the count of its examples, and once every key is in it trains on its own events, masks its update with the
-// same domain functions a partner's client runs, posts it and forgets its private key. The same pass closes rounds past
-// their deadline and aggregates complete ones a crashed process left. Every analytics process runs it: the first key
-// stored for a round is the one every process uses, and the same data trains the same update (a replay).
+// key with the count of its examples, and once every key is in it trains on its own events, weights its update as the
+// round says, masks it with the same domain functions a partner's client runs, posts it and forgets its private key.
+// The same pass closes rounds past their deadline and aggregates complete ones a crashed process left. Every analytics
+// process runs it: the first key stored for a round is the one every process uses, and the same data trains the same
+// update (a replay).
 import { randomUUID } from 'node:crypto';
 import type { BankCalendar, Logger } from '@bank-hub/shared';
 import { exportPrivateKey, importPrivateKey, maskedSubmission, roundKeys } from './domain/federated';
-import { HUB_PARTICIPANT, MAX_SAMPLES, advanced, hubExamples, postKey, postUpdate } from './federated';
+import {
+  HUB_PARTICIPANT,
+  MAX_SAMPLES,
+  advanced,
+  hubExamples,
+  postKey,
+  postUpdate,
+  weightOf,
+} from './federated';
 import type { AnalyticsRepositories } from './models';
 import type { FederatedRoundDoc } from './models/federated';
 
@@ -75,7 +84,7 @@ async function takePart(deps: HubParticipation, start: FederatedRoundDoc, now: D
       { ...round, id: round._id, scale: round.scale! },
       HUB_PARTICIPANT,
       await examplesOf(deps, round),
-      own.samples,
+      weightOf(own),
       importPrivateKey(key.privateKey),
     );
     await postUpdate(progress, HUB_PARTICIPANT, round._id, masked.map(String));

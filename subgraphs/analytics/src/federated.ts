@@ -37,7 +37,9 @@ import {
   FEATURE_NAMES,
   FEATURE_WINDOW_DAYS,
   HORIZON_DAYS,
+  MAX_WEIGHT_SHARE_ONE_IN,
   activityOf,
+  cappedWeights,
   checkPublicKey,
   federatedAverage,
   featureVector,
@@ -54,7 +56,12 @@ import {
 import { MAX_PURCHASE_AMOUNT } from './domain/rating';
 import { SERVICE_IDENTITY } from './lifecycle-job';
 import type { AnalyticsRepositories } from './models';
-import { isOpen, type FederatedParticipantDoc, type FederatedRoundDoc } from './models/federated';
+import {
+  isOpen,
+  type FederatedParticipantDoc,
+  type FederatedRoundDoc,
+  type RoundKeyEntry,
+} from './models/federated';
 import type { ModelVersionDoc } from './models/registry';
 
 export const PROPENSITY_MODEL_NAME = 'product-propensity';
@@ -68,6 +75,8 @@ export const HUB_PARTICIPANT = 'hub';
 export const MIN_PARTICIPANTS = 3;
 export const MAX_PARTICIPANTS = 20;
 export const MAX_SAMPLES = 10_000_000;
+/** A partner's maximum samples when an operator registers it without one. */
+export const DEFAULT_MAX_SAMPLES = 100_000;
 const DEFAULT_DEADLINE_HOURS = 24;
 const MAX_DEADLINE_HOURS = 7 * 24;
 /** The subject of a participant's token: what the gateway takes as a subject, starting with a letter or digit. */
@@ -176,13 +185,33 @@ function checkParticipantId(id: string): void {
     throw new InputProblem('id', `${HUB_PARTICIPANT} is the hub's own analytics, always a participant`);
 }
 
-export async function registerParticipant(ctx: AnalyticsContext, id: string, name: string) {
+/** The most samples a participant may announce with a round key: its contract's, or the default (hub: MAX_SAMPLES). */
+export const maxSamplesOf = (participant: FederatedParticipantDoc): number =>
+  participant.maxSamples ?? DEFAULT_MAX_SAMPLES;
+
+/**
+ * Registers a partner, or renames one and changes its maximum samples (omitted: DEFAULT_MAX_SAMPLES for a new one, its
+ * own for one registered). Operator scope; audited.
+ */
+export async function registerParticipant(
+  ctx: AnalyticsContext,
+  id: string,
+  name: string,
+  maxSamples: number | null | undefined,
+) {
   const operator = requireScope(ctx.identity, Scope.OPERATOR);
-  const checkedName = checked(() => {
+  const change = checked(() => {
     checkParticipantId(id);
-    return requiredText(name, 'name', 100);
+    return {
+      name: requiredText(name, 'name', 100),
+      maxSamples:
+        maxSamples === null || maxSamples === undefined
+          ? null
+          : wholeNumber(maxSamples, 'maxSamples', 1, MAX_SAMPLES),
+      newMaxSamples: DEFAULT_MAX_SAMPLES,
+    };
   });
-  const before = await ctx.repos.federated.saveParticipant(id, checkedName, operator, ctx.now);
+  const before = await ctx.repos.federated.saveParticipant(id, change, operator, ctx.now);
   if (before === 'retired')
     throw conflict(`participant ${id} is retired; register the data holder under another id`, { id });
   const after = (await ctx.repos.federated.participant(id))!;
@@ -229,6 +258,8 @@ export const hubParticipant = (at: Date): FederatedParticipantDoc => ({
   registeredBy: HUB_PARTICIPANT,
   updatedAt: at,
   updatedBy: HUB_PARTICIPANT,
+  // Its count is its own members with events, not a partner's claim.
+  maxSamples: MAX_SAMPLES,
 });
 
 /** What opening a round reads of its request: another process's context will do (two processes racing). */
@@ -259,8 +290,10 @@ export async function openRound(
     if (id === HUB_PARTICIPANT) return;
     const found = registered.get(id);
     if (!found) throw badInput('not a registered participant', `participants[${index}]`);
-    if (found.retired) throw badInput('a retired participant', `participants[${index}]`);
+    if (found.retiredAt) throw badInput('a retired participant', `participants[${index}]`);
   });
+  // In id order: the order masks are added and taken in, and the order every participant reads.
+  const listed = [...participants].sort();
   const active = await ctx.repos.models.active(PROPENSITY_MODEL_NAME);
   const weights = active ? propensityParametersOf(active).weights : FEATURE_NAMES.map(() => 0);
   const number = await ctx.repos.federated.nextRoundNumber();
@@ -269,8 +302,12 @@ export async function openRound(
     number,
     model: PROPENSITY_MODEL_NAME,
     status: 'COLLECTING_KEYS',
-    // In id order: the order masks are added and taken in, and the order every participant reads.
-    participants: [...participants].sort(),
+    participants: listed,
+    // As the contracts say now: an operator's later change applies from the next round, as a retirement does.
+    sampleLimits: listed.map((id) => {
+      const found = registered.get(id);
+      return found ? maxSamplesOf(found) : MAX_SAMPLES;
+    }),
     baseVersion: active?.version ?? 0,
     weights,
     settings: DEFAULT_TRAINING,
@@ -299,6 +336,7 @@ export async function openRound(
     before: null,
     after: {
       participants: round.participants,
+      sampleLimits: round.sampleLimits,
       baseVersion: round.baseVersion,
       deadline: round.deadline,
       settings: round.settings,
@@ -412,14 +450,44 @@ export async function advanced(
     round = await roundById(repos, round._id);
   }
   if (round.status === 'COLLECTING_KEYS' && round.keyCount === n) {
-    const total = round.keys.reduce((sum, key) => sum + key.samples, 0);
-    await repos.federated.beginUpdates(round._id, n, scaleFor(total, round.settings.clipNorm, n), total);
+    await repos.federated.beginUpdates(round._id, weighed(round.keys, round.settings.clipNorm));
     round = await roundById(repos, round._id);
   }
   if (round.status === 'COLLECTING_UPDATES' && round.updateCount === n)
     round = await aggregate(progress, round);
   if (!open()) await repos.federated.forgetHubKey(round._id);
   return round;
+}
+
+/**
+ * A round's keys once every one is in, each with its weight in the average (its samples, capped so that no one holds
+ * more than one in MAX_WEIGHT_SHARE_ONE_IN of the total weight), and the fixed-point scale their total allows.
+ */
+function weighed(keys: readonly RoundKeyEntry[], clipNorm: number) {
+  const weights = cappedWeights(
+    keys.map(({ samples }) => samples),
+    MAX_WEIGHT_SHARE_ONE_IN,
+  );
+  const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
+  return {
+    keys: keys.map((key, i) => ({ ...key, weight: weights[i]! })),
+    scale: scaleFor(totalWeight, clipNorm, keys.length),
+    totalSamples: keys.reduce((sum, { samples }) => sum + samples, 0),
+    totalWeight,
+  };
+}
+
+/** A key's weight in the average: its samples on a round begun before weights were capped. */
+export const weightOf = (key: RoundKeyEntry): number => key.weight ?? key.samples;
+
+/**
+ * A key's weight as its reader may see it: operators and the participant itself (who encodes with it); null to the
+ * other participants, to whom it would tell the participant's sample count, and before every key is in.
+ */
+export function visibleWeight(identity: Identity, key: RoundKeyEntry): number | null {
+  if (key.weight === undefined) return null;
+  const own = identity.scopes.has(Scope.FEDERATION) && identity.subject === key.participant;
+  return own || identity.scopes.has(Scope.OPERATOR) ? key.weight : null;
 }
 
 /**
@@ -448,7 +516,7 @@ async function aggregate(progress: RoundProgress, complete: FederatedRoundDoc): 
     round.updates.map(({ masked }) => masked),
     DIMENSION,
   );
-  const total = round.totalSamples!;
+  const total = round.totalWeight ?? round.totalSamples!;
   const meanNorm = norm(meanUpdate(summed, total, round.scale!));
   const limit = meanUpdateLimit(round.settings.clipNorm, n, total, round.scale!, DIMENSION);
   if (meanNorm > limit) return refuseAggregation(progress, round, meanNorm);
@@ -473,7 +541,7 @@ async function aggregate(progress: RoundProgress, complete: FederatedRoundDoc): 
       name: PROPENSITY_MODEL_NAME,
       description: PROPENSITY_DESCRIPTION,
       parameters,
-      metrics: { participants: n, samples: total, round: round.number },
+      metrics: { participants: n, samples: round.totalSamples!, weight: total, round: round.number },
       trainedAt: now,
       trainedBy: AGGREGATOR,
     },
@@ -545,8 +613,9 @@ function refused(round: FederatedRoundDoc, phase: FederatedRoundDoc['status'], w
 }
 
 /**
- * A participant's key for a round (X25519, base64 of 32 raw bytes) and its sample count. Posting the same again answers
- * as the first did; a different one is CONFLICT.
+ * A participant's key for a round (X25519, base64 of 32 raw bytes) and its sample count, at most the maximum the round
+ * took from its contract (BAD_USER_INPUT at `samples` otherwise, storing nothing). Posting the same again answers as the
+ * first did; a different one is CONFLICT.
  */
 export async function postKey(
   progress: RoundProgress,
@@ -564,6 +633,9 @@ export async function postKey(
     wholeNumber(samples, 'samples', 1, MAX_SAMPLES);
   });
   const before = await roundOf(progress, id, participant);
+  const limit = before.sampleLimits?.[before.participants.indexOf(participant)] ?? MAX_SAMPLES;
+  if (samples > limit)
+    throw badInput(`samples must be at most ${limit}, ${participant}'s maximum for this round`, 'samples');
   const entry = { participant, publicKey, samples, postedAt: progress.now };
   const added =
     before.status === 'COLLECTING_KEYS' && (await progress.repos.federated.addKey(id, entry, progress.now));

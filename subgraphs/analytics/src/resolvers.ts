@@ -36,8 +36,10 @@ import {
   productPropensity,
   progressOf,
   readRound,
+  maxSamplesOf,
   registerParticipant,
   retireParticipant,
+  visibleWeight,
 } from './federated';
 import { FEATURE_NAMES } from './domain/federated';
 import { recordMemberEvents, trackEvents } from './ingest';
@@ -164,7 +166,8 @@ export const resolvers: Resolvers = {
     activateModelVersion: (_parent, { name, version, pin }, ctx) =>
       activateModelVersion(ctx, name, version, pin ?? true),
     publishModelVersion: (_parent, { name, parameters }, ctx) => publishModelVersion(ctx, name, parameters),
-    registerFederatedParticipant: (_parent, { id, name }, ctx) => registerParticipant(ctx, id, name),
+    registerFederatedParticipant: (_parent, { id, name, maxSamples }, ctx) =>
+      registerParticipant(ctx, id, name, maxSamples),
     retireFederatedParticipant: (_parent, { id }, ctx) => retireParticipant(ctx, id),
     openFederatedRound: (_parent, { participants, deadlineHours }, ctx) =>
       openRound(ctx, participants, deadlineHours),
@@ -177,6 +180,7 @@ export const resolvers: Resolvers = {
 
   FederatedParticipant: {
     id: (participant) => participant._id,
+    maxSamples: (participant) => maxSamplesOf(participant),
     retiredAt: (participant) => participant.retiredAt ?? null,
     retiredBy: (participant) => participant.retiredBy ?? null,
   },
@@ -188,7 +192,10 @@ export const resolvers: Resolvers = {
     learningRate: (round) => round.settings.learningRate,
     clipNorm: (round) => round.settings.clipNorm,
     updated: (round) => round.updates.map(({ participant }) => participant),
+    totalWeight: (round) => round.totalWeight ?? round.totalSamples,
   },
+
+  FederatedKey: { weight: (key, _args, ctx) => visibleWeight(ctx.identity, key) },
 
   TrackedEvent: { name: (definition) => definition._id },
 

@@ -4,7 +4,9 @@ import {
   DIMENSION,
   FEATURE_NAMES,
   MODULUS,
+  MAX_WEIGHT_SHARE_ONE_IN,
   activityOf,
+  cappedWeights,
   checkPublicKey,
   clip,
   clippedUpdate,
@@ -32,6 +34,7 @@ import {
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseExamples, takePartInRound } from '../src/federated-client';
+import { mulberry32 } from '../src/domain/random';
 
 const activity = {
   pageViews: 12,
@@ -91,6 +94,38 @@ describe('federated joint modelling', () => {
     const worst = scaleFor(20 * 10_000_000, 4, 20);
     expect(worst).toBeGreaterThanOrEqual(2);
     expect(20 * 10_000_000 * 4 * worst + 10).toBeLessThan(2 ** 31);
+  });
+
+  it.each([
+    ['no one over half', [10, 10, 10], 2, [10, 10, 10]],
+    ['exactly half', [20, 10, 10], 2, [20, 10, 10]],
+    ['one claiming far more than the others together', [10_000_000, 3_000, 2_000], 2, [5_000, 3_000, 2_000]],
+    ['the largest wherever it is listed', [300, 10_000, 200, 1], 2, [300, 501, 200, 1]],
+    ['an odd total, rounding the cap down', [100, 3, 2], 2, [5, 3, 2]],
+    ['two over a third, both capped', [1_000, 900, 30, 30, 30], 3, [90, 90, 30, 30, 30]],
+    ['ties', [7, 7, 7], 3, [7, 7, 7]],
+  ])('caps weights at a share of the total: %s', (_, samples, oneIn, weights) => {
+    expect(cappedWeights(samples, oneIn)).toEqual(weights);
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    for (const weight of weights) expect(weight * oneIn).toBeLessThanOrEqual(total);
+  });
+
+  it('caps any round’s weights at half, and refuses a share fewer participants cannot fit', () => {
+    const next = mulberry32(7);
+    for (let round = 0; round < 200; round++) {
+      const samples = Array.from({ length: 3 + Math.floor(next() * 18) }, () =>
+        next() < 0.2 ? 1 + Math.floor(next() * 10_000_000) : 1 + Math.floor(next() * 1_000),
+      );
+      const weights = cappedWeights(samples, MAX_WEIGHT_SHARE_ONE_IN);
+      const total = weights.reduce((sum, weight) => sum + weight, 0);
+      weights.forEach((weight, i) => {
+        expect(Number.isInteger(weight) && weight >= 1 && weight <= samples[i]!).toBe(true);
+        expect(weight * MAX_WEIGHT_SHARE_ONE_IN).toBeLessThanOrEqual(total);
+        // Only the largest counts are capped, all at one value.
+        if (weight < samples[i]!) expect(Math.max(...weights)).toBe(weight);
+      });
+    }
+    expect(() => cappedWeights([5, 5], 3)).toThrow('2 participants cannot each weigh at most one in 3');
   });
 
   it('clips an update to the L2 bound and leaves a smaller one as it is', () => {

@@ -171,17 +171,48 @@ const HALF = 2 ** 31;
 /** The finest a round's fixed-point scale gets: past it the encoding's rounding is far below any weight that matters. */
 export const MAX_SCALE = 2 ** 24;
 
+/** No participant's weight in a round's average is more than one in this many of the round's total weight. */
+export const MAX_WEIGHT_SHARE_ONE_IN = 2;
+
 /**
- * The fixed-point scale of a round, once every participant's sample count is known: the largest power of two (at most
- * MAX_SCALE) at which the sum of all weighted updates — each coordinate at most clipNorm × samples — stays below 2^31 in
+ * Each participant's weight in a round's average, in the order of `samples`: its sample count, the largest counts
+ * capped at one whole number c (water-filling) so that no weight is more than one in `oneIn` of the total weight.
+ * With the k largest capped, c is the largest whole number with oneIn × c ≤ k × c + the others' samples, i.e.
+ * floor(others / (oneIn − k)); the first k at which the next count fits under it is the answer. A participant claiming
+ * far more than the others then weighs as much as its share allows, not as much as it claims.
+ */
+export function cappedWeights(samples: readonly number[], oneIn: number): number[] {
+  if (samples.length < oneIn)
+    throw new Error(`${samples.length} participants cannot each weigh at most one in ${oneIn}`);
+  const order = samples.map((_, i) => i).sort((a, b) => samples[b]! - samples[a]!);
+  let others = samples.reduce((sum, count) => sum + count, 0);
+  for (let capped = 0; capped < oneIn; capped++) {
+    const cap = Math.floor(others / (oneIn - capped));
+    const next = samples[order[capped]!]!;
+    if (next <= cap) {
+      const weights = [...samples];
+      for (const i of order.slice(0, capped)) weights[i] = cap;
+      return weights;
+    }
+    others -= next;
+  }
+  // Unreachable: with oneIn − 1 capped, the cap is the sum of the rest, at least the next count.
+  throw new Error('no cap found');
+}
+
+/**
+ * The fixed-point scale of a round, once every participant's weight is known: the largest power of two (at most
+ * MAX_SCALE) at which the sum of all weighted updates — each coordinate at most clipNorm × weight — stays below 2^31 in
  * magnitude, so it decodes unambiguously from uint32 arithmetic. A round's bounds (20 participants of at most 10^7
  * samples, updates clipped to 4) always leave a scale of at least 2.
  */
-export function scaleFor(totalSamples: number, clipNorm: number, participants: number): number {
+export function scaleFor(totalWeight: number, clipNorm: number, participants: number): number {
   // Each participant's rounding adds at most half a unit.
-  const room = (HALF - participants) / (clipNorm * totalSamples);
+  const room = (HALF - participants) / (clipNorm * totalWeight);
   if (room < 1)
-    throw new Error(`${totalSamples} samples at clip norm ${clipNorm} overflow any fixed-point scale`);
+    throw new Error(
+      `a total weight of ${totalWeight} at clip norm ${clipNorm} overflows any fixed-point scale`,
+    );
   return Math.min(MAX_SCALE, 2 ** Math.floor(Math.log2(room)));
 }
 
@@ -193,9 +224,9 @@ export const encode = (value: number, scale: number): number =>
 export const decode = (element: number, scale: number): number =>
   (element >= HALF ? element - MODULUS : element) / scale;
 
-/** A participant's clipped update weighted by its sample count, encoded: what its masks then hide. */
-export const encodeUpdate = (clipped: readonly number[], samples: number, scale: number): number[] =>
-  clipped.map((value) => encode(value * samples, scale));
+/** A participant's clipped update times its weight in the round, encoded: what its masks then hide. */
+export const encodeUpdate = (clipped: readonly number[], weight: number, scale: number): number[] =>
+  clipped.map((value) => encode(value * weight, scale));
 
 const addMod = (a: number, b: number) => (a + b) % MODULUS;
 const subMod = (a: number, b: number) => (a - b + MODULUS) % MODULUS;
@@ -298,9 +329,9 @@ export function sumMasked(vectors: readonly (readonly number[])[], dimension: nu
   );
 }
 
-/** The sample-weighted mean of the participants' updates, from the sum of their encodings. */
-export const meanUpdate = (summed: readonly number[], totalSamples: number, scale: number): number[] =>
-  summed.map((element) => decode(element, scale) / totalSamples);
+/** The weighted mean of the participants' updates, from the sum of their encodings. */
+export const meanUpdate = (summed: readonly number[], totalWeight: number, scale: number): number[] =>
+  summed.map((element) => decode(element, scale) / totalWeight);
 
 /**
  * The largest L2 norm the mean update of participants who clipped can have: a weighted mean of vectors of norm at most
@@ -310,22 +341,22 @@ export const meanUpdate = (summed: readonly number[], totalSamples: number, scal
 export const meanUpdateLimit = (
   clipNorm: number,
   participants: number,
-  totalSamples: number,
+  totalWeight: number,
   scale: number,
   dimension: number,
-): number => clipNorm + (Math.sqrt(dimension) * participants) / (2 * scale * totalSamples) + 1e-9;
+): number => clipNorm + (Math.sqrt(dimension) * participants) / (2 * scale * totalWeight) + 1e-9;
 
 /** The L2 norm of a vector. */
 export const norm = (vector: readonly number[]): number => Math.sqrt(dot(vector, vector));
 
-/** The new global weights: the round's plus the sample-weighted mean update (FedAvg), from the summed encodings. */
+/** The new global weights: the round's plus the weighted mean update (FedAvg), from the summed encodings. */
 export function federatedAverage(
   weights: readonly number[],
   summed: readonly number[],
-  totalSamples: number,
+  totalWeight: number,
   scale: number,
 ): number[] {
-  const mean = meanUpdate(summed, totalSamples, scale);
+  const mean = meanUpdate(summed, totalWeight, scale);
   return weights.map((value, i) => value + mean[i]!);
 }
 
@@ -361,18 +392,19 @@ export const clippedUpdate = (
   );
 
 /**
- * What a participant posts — the hub's job and a partner's client alike: its clipped update weighted by the samples
- * it announced with its key, encoded at the round's scale and masked towards every other participant's key.
+ * What a participant posts — the hub's job and a partner's client alike: its clipped update times the weight the round
+ * gave it once every key was in (its samples, capped at its share), encoded at the round's scale and masked towards
+ * every other participant's key.
  */
 export function maskedSubmission(
   round: RoundView,
   participant: string,
   examples: readonly Example[],
-  samples: number,
+  weight: number,
   privateKey: KeyObject,
 ): number[] {
   return maskUpdate(
-    encodeUpdate(clippedUpdate(round, participant, examples), samples, round.scale),
+    encodeUpdate(clippedUpdate(round, participant, examples), weight, round.scale),
     { id: participant, privateKey },
     round.keys.map(({ participant: id, publicKey }) => ({ id, publicKey: publicKeyOf(publicKey) })),
     round.id,

@@ -6,7 +6,7 @@ import type { TrackEventsOutcome } from '../ingest';
 import type { CreativeStatsView, VariantStatsView } from '../domain/stats';
 import type { ModelHeadDoc, ModelVersionDoc } from '../models/registry';
 import type { LifecycleJobRun } from '../lifecycle-job';
-import type { FederatedRoundDoc, FederatedParticipantDoc } from '../models/federated';
+import type { FederatedRoundDoc, RoundKeyEntry, FederatedParticipantDoc } from '../models/federated';
 import type { AnalyticsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -404,6 +404,12 @@ export type FederatedKey = {
   postedAt: Scalars['DateTime']['output'];
   /** Its X25519 public key for this round only: base64 of the 32 raw bytes. */
   publicKey: Scalars['String']['output'];
+  /**
+   * Its weight in the average, once every key is in: its samples, capped so that no participant holds more than half
+   * of the round's total weight. It multiplies its clipped update by this before encoding it. Null before every key is
+   * in, and for a reader other than an operator or the participant itself.
+   */
+  weight?: Maybe<Scalars['Int']['output']>;
 };
 
 /** A data holder taking part in federated joint modelling: the subject of its federation-scope token. */
@@ -411,6 +417,11 @@ export type FederatedParticipant = {
   __typename?: 'FederatedParticipant';
   /** Its id, the subject of its token; `hub` is the hub's own analytics. */
   id: Scalars['ID']['output'];
+  /**
+   * The most samples it may announce with a round key (its contract with the bank), 1 to 10,000,000: a round opened
+   * takes it as it is then. 100,000 unless an operator set another; the hub's is 10,000,000.
+   */
+  maxSamples: Scalars['Int']['output'];
   /** Its display name. */
   name: Scalars['String']['output'];
   /** When it was registered. */
@@ -463,8 +474,10 @@ export type FederatedRound = {
   scale?: Maybe<Scalars['Int']['output']>;
   /** Where the round is. */
   status: FederatedRoundStatus;
-  /** The participants' examples together; null before every key is in. */
+  /** The participants' examples together, as they announced them; null before every key is in. */
   totalSamples?: Maybe<Scalars['Int']['output']>;
+  /** The participants' weights together (each key's weight): what the average divides by; null before every key is in. */
+  totalWeight?: Maybe<Scalars['Int']['output']>;
   /** The participants whose masked update is in. */
   updated: Array<Scalars['ID']['output']>;
   /** The global weights every participant trains from, in the order of the model's features. */
@@ -810,8 +823,9 @@ export type Mutation = {
   /**
    * Posts the calling participant's key for a round that collects keys, with the number of its examples. Federation
    * scope, as a participant the round lists (else FORBIDDEN); a key that is not 32 raw bytes in base64 (or a point of
-   * small order), or samples outside 1 to 10,000,000, is BAD_USER_INPUT. The same post again answers as the first; a
-   * different one, or a post in another phase, is CONFLICT.
+   * small order), or samples outside 1 to 10,000,000 or over the participant's maximum as the round opened with it, is
+   * BAD_USER_INPUT, storing nothing. The same post again answers as the first; a different one, or a post in another
+   * phase, is CONFLICT.
    */
   postFederatedKey: FederatedRound;
   /**
@@ -837,9 +851,9 @@ export type Mutation = {
    */
   recordMemberEvents: TrackEventsResult;
   /**
-   * Registers a data holder for federated rounds, or renames one: its id is the subject of its federation-scope token (a
-   * letter or digit, then up to 63 letters, digits, ., _ or -; not `hub`). A retired id is CONFLICT. Operator scope;
-   * audited.
+   * Registers a data holder for federated rounds, or renames one or changes its maximum samples: its id is the subject of
+   * its federation-scope token (a letter or digit, then up to 63 letters, digits, ., _ or -; not `hub`). A retired id is
+   * CONFLICT. Operator scope; audited.
    */
   registerFederatedParticipant: FederatedParticipant;
   /**
@@ -918,6 +932,7 @@ export type MutationRecordMemberEventsArgs = {
 
 export type MutationRegisterFederatedParticipantArgs = {
   id: Scalars['ID']['input'];
+  maxSamples?: InputMaybe<Scalars['Int']['input']>;
   name: Scalars['String']['input'];
 };
 
@@ -1530,7 +1545,7 @@ export type ResolversTypes = ResolversObject<{
   ExperimentResult: ResolverTypeWrapper<ExperimentResult>;
   ExperimentVariantResult: ResolverTypeWrapper<ExperimentVariantResult>;
   ExperimentVerdict: ExperimentVerdict;
-  FederatedKey: ResolverTypeWrapper<FederatedKey>;
+  FederatedKey: ResolverTypeWrapper<RoundKeyEntry>;
   FederatedParticipant: ResolverTypeWrapper<FederatedParticipantDoc>;
   FederatedRound: ResolverTypeWrapper<FederatedRoundDoc>;
   FederatedRoundStatus: FederatedRoundStatus;
@@ -1609,7 +1624,7 @@ export type ResolversParentTypes = ResolversObject<{
   EventProperties: Scalars['EventProperties']['output'];
   ExperimentResult: ExperimentResult;
   ExperimentVariantResult: ExperimentVariantResult;
-  FederatedKey: FederatedKey;
+  FederatedKey: RoundKeyEntry;
   FederatedParticipant: FederatedParticipantDoc;
   FederatedRound: FederatedRoundDoc;
   FeedEvent: FeedEvent;
@@ -1840,6 +1855,7 @@ export type FederatedKeyResolvers<
   participant?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   postedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   publicKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  weight?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type FederatedParticipantResolvers<
@@ -1848,6 +1864,7 @@ export type FederatedParticipantResolvers<
     ResolversParentTypes['FederatedParticipant'],
 > = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  maxSamples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   registeredBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1877,6 +1894,7 @@ export type FederatedRoundResolvers<
   scale?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['FederatedRoundStatus'], ParentType, ContextType>;
   totalSamples?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  totalWeight?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   updated?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   weights?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;

@@ -17,6 +17,11 @@ export interface FederatedParticipantDoc {
   registeredBy: string;
   updatedAt: Date;
   updatedBy: string;
+  /**
+   * The most samples it may announce with a round key, as its contract with the bank says; absent on a participant
+   * registered before there was one, which reads as the default (see maxSamplesOf).
+   */
+  maxSamples?: number;
   /** When an operator retired it (absent before), after which no new round lists it; and who. */
   retiredAt?: Date | null;
   retiredBy?: string | null;
@@ -28,8 +33,14 @@ export interface RoundKeyEntry {
   participant: string;
   /** X25519, base64 of the 32 raw bytes. */
   publicKey: string;
-  /** The participant's examples: its weight in the average. */
+  /** The participant's examples, as it announced them. */
   samples: number;
+  /**
+   * Its weight in the average, set once every key is in: its samples, capped so that it holds at most its share of the
+   * round's total weight. What it multiplies its clipped update by. Absent before, and on rounds begun before weights
+   * were capped (their weight is their samples).
+   */
+  weight?: number;
   postedAt: Date;
 }
 
@@ -47,6 +58,11 @@ export interface FederatedRoundDoc {
   model: string;
   status: RoundStatus;
   participants: string[];
+  /**
+   * The most samples each participant may announce, in the order of `participants`, as their contracts said when the
+   * round opened; absent on rounds opened before there were any (up to MAX_SAMPLES each).
+   */
+  sampleLimits?: number[];
   /** The registry version the round trains from; 0 for the first round (zero weights). */
   baseVersion: number;
   weights: number[];
@@ -56,9 +72,11 @@ export interface FederatedRoundDoc {
   openedBy: string;
   keys: RoundKeyEntry[];
   keyCount: number;
-  /** Fixed once every key is in, from the sample counts: see scaleFor. */
+  /** Fixed once every key is in, from the weights: see scaleFor. */
   scale: number | null;
   totalSamples: number | null;
+  /** The participants' weights together, fixed once every key is in; absent on rounds begun before weights were capped. */
+  totalWeight?: number | null;
   updates: RoundUpdateEntry[];
   updateCount: number;
   /** Who aggregates the complete round, until when: one process publishes its version. */
@@ -95,6 +113,7 @@ export const federatedParticipantSchema = new Schema<FederatedParticipantDoc>(
     registeredBy: { type: String, required: true },
     updatedAt: { type: Date, required: true },
     updatedBy: { type: String, required: true },
+    maxSamples: { type: Number },
     retiredAt: { type: Date, default: null },
     retiredBy: { type: String, default: null },
   },
@@ -108,6 +127,7 @@ export const federatedRoundSchema = new Schema<FederatedRoundDoc>(
     model: { type: String, required: true },
     status: { type: String, required: true },
     participants: { type: [String], required: true },
+    sampleLimits: { type: [Number], default: undefined },
     baseVersion: { type: Number, required: true },
     weights: { type: [Number], required: true },
     settings: { type: Schema.Types.Mixed, required: true },
@@ -118,6 +138,7 @@ export const federatedRoundSchema = new Schema<FederatedRoundDoc>(
     keyCount: { type: Number, required: true },
     scale: { type: Number, default: null },
     totalSamples: { type: Number, default: null },
+    totalWeight: { type: Number, default: null },
     updates: { type: Schema.Types.Mixed, default: [] },
     updateCount: { type: Number, required: true },
     aggregation: { type: Schema.Types.Mixed, default: null },
@@ -176,13 +197,13 @@ export class FederatedRepository {
     return this.participants.find().sort({ _id: 1 }).lean<FederatedParticipantDoc[]>().exec();
   }
 
-  /** Which of these ids are registered, and whether each is retired. */
-  async registered(ids: readonly string[]): Promise<Map<string, { retired: boolean }>> {
+  /** Which of these ids are registered, as stored. */
+  async registered(ids: readonly string[]): Promise<Map<string, FederatedParticipantDoc>> {
     const found = await this.participants
-      .find({ _id: { $in: [...ids] } }, { _id: 1, retiredAt: 1 })
-      .lean<Pick<FederatedParticipantDoc, '_id' | 'retiredAt'>[]>()
+      .find({ _id: { $in: [...ids] } })
+      .lean<FederatedParticipantDoc[]>()
       .exec();
-    return new Map(found.map(({ _id, retiredAt }) => [_id, { retired: Boolean(retiredAt) }]));
+    return new Map(found.map((participant) => [participant._id, participant]));
   }
 
   /** Retires a registered participant not yet retired; the document before, or null when there is no such one. */
@@ -198,22 +219,28 @@ export class FederatedRepository {
   }
 
   /**
-   * Registers a participant or renames one not retired; the document before, null when new, or `retired` (nothing
-   * changed) when it is retired.
+   * Registers a participant or renames one not retired, with its maximum samples: `maxSamples` when given, else
+   * `newMaxSamples` for a new one and its own for one registered. The document before, null when new, or `retired`
+   * (nothing changed) when it is retired.
    */
   async saveParticipant(
     id: string,
-    name: string,
+    change: { name: string; maxSamples: number | null; newMaxSamples: number },
     by: string,
     now: Date,
   ): Promise<FederatedParticipantDoc | null | 'retired'> {
+    const { name, maxSamples, newMaxSamples } = change;
     try {
       return await this.participants
         .findOneAndUpdate(
           { _id: id, retiredAt: null },
           {
-            $set: { name, updatedAt: now, updatedBy: by },
-            $setOnInsert: { registeredAt: now, registeredBy: by },
+            $set: { name, updatedAt: now, updatedBy: by, ...(maxSamples === null ? {} : { maxSamples }) },
+            $setOnInsert: {
+              registeredAt: now,
+              registeredBy: by,
+              ...(maxSamples === null ? { maxSamples: newMaxSamples } : {}),
+            },
           },
           { upsert: true, returnDocument: 'before' },
         )
@@ -297,12 +324,18 @@ export class FederatedRepository {
     return modifiedCount === 1;
   }
 
-  /** Moves a round whose keys are all in on to collecting updates, at the scale its sample counts allow. */
-  async beginUpdates(id: string, participants: number, scale: number, totalSamples: number): Promise<void> {
+  /**
+   * Moves a round whose keys are all in on to collecting updates, with each key's weight and the scale their total
+   * allows. Every key is in, so none can land between the read that weighed them and this write.
+   */
+  async beginUpdates(
+    id: string,
+    weighed: { keys: RoundKeyEntry[]; scale: number; totalSamples: number; totalWeight: number },
+  ): Promise<void> {
     await this.rounds
       .updateOne(
-        { _id: id, status: 'COLLECTING_KEYS', keyCount: participants },
-        { $set: { status: 'COLLECTING_UPDATES', scale, totalSamples } },
+        { _id: id, status: 'COLLECTING_KEYS', keyCount: weighed.keys.length },
+        { $set: { status: 'COLLECTING_UPDATES', ...weighed } },
       )
       .exec();
   }
