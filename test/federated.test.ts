@@ -287,6 +287,31 @@ describe('a partner’s weight', () => {
     );
   }, 120_000);
 
+  it('shows a participant its samples as its weight on a round begun before weights were capped', async () => {
+    const roundId = await openRound([...PARTNERS]);
+    const samples = { 'partner.shop': 30, 'partner.fund': 20, 'partner.extra': 10 };
+    for (const id of PARTNERS)
+      expect(
+        (await postKey(await asParticipant(id), roundId, roundKeys().publicKey, samples[id])).errors,
+      ).toBeUndefined();
+    // As such a round is stored: its keys without weights, no total weight.
+    const stored = (await repos.federated.round(roundId))!;
+    expect(stored.status).toBe('COLLECTING_UPDATES');
+    await repos.federated.rounds.updateOne(
+      { _id: roundId },
+      { $set: { keys: stored.keys.map(({ weight: _weight, ...key }) => key) }, $unset: { totalWeight: 1 } },
+    );
+    const keysRead = `query ($id: ID!) { federatedRound(id: $id) { totalWeight keys { participant weight } } }`;
+    const asShop = await (await asParticipant('partner.shop'))(keysRead, { id: roundId });
+    expect(asShop.data!.federatedRound).toEqual({
+      totalWeight: 60,
+      keys: stored.keys.map(({ participant }) => ({
+        participant,
+        weight: participant === 'partner.shop' ? 30 : null,
+      })),
+    });
+  });
+
   it('refuses a key over the partner’s contracted maximum, storing nothing; an operator sets and changes it, audited', async () => {
     const register = (id: string, maxSamples?: number) =>
       operator(
@@ -847,6 +872,29 @@ describe('one round of the model at a time', () => {
       { $set: { status: 'ABANDONED', reason: 'closed by hand', closedAt: new Date() } },
     );
     const next = await openRound(LISTED);
+    expect((await repos.federated.round(roundId))!.openSlot).toBeUndefined();
+    expect((await repos.federated.round(next))!.openSlot).toBe('product-propensity');
+  });
+
+  it('refuses another round while one opened before open slots is open, and opens one once it passed its deadline', async () => {
+    const roundId = await openRound(LISTED, 1);
+    // As a round opened before open slots were kept is stored: open, in no slot.
+    await repos.federated.rounds.updateOne({ _id: roundId }, { $unset: { openSlot: 1 } });
+    const before = await whatOpensStored();
+    const refused = await operator(OPEN, { participants: LISTED });
+    expect(refused.errors![0]!.extensions).toMatchObject({
+      code: 'CONFLICT',
+      openRound: roundId,
+      status: 'COLLECTING_KEYS',
+    });
+    expect(await whatOpensStored()).toEqual(before);
+
+    await repos.federated.rounds.updateOne(
+      { _id: roundId },
+      { $set: { deadline: new Date(Date.now() - 1) } },
+    );
+    const next = await openRound(LISTED);
+    expect(await repos.federated.round(roundId)).toMatchObject({ status: 'ABANDONED' });
     expect((await repos.federated.round(roundId))!.openSlot).toBeUndefined();
     expect((await repos.federated.round(next))!.openSlot).toBe('product-propensity');
   });

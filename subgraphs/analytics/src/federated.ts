@@ -349,7 +349,8 @@ export async function openRound(
 /**
  * Stores a new round in its model's one open slot. While another round holds it, that round's due steps are taken
  * first (one past its deadline closes); still open, it is CONFLICT naming it (`openRound`), and nothing is stored (the
- * round's number is skipped). A closed round still holding the slot (its close written by other means) frees it.
+ * round's number is skipped). A closed round still holding the slot (its close written by other means) frees it; an
+ * open one opened before there were slots takes the slot first.
  */
 async function createInOpenSlot(
   progress: RoundProgress,
@@ -357,6 +358,7 @@ async function createInOpenSlot(
 ): Promise<void> {
   const { repos } = progress;
   for (let tries = 1; ; tries++) {
+    await repos.federated.slotUnslottedRound(round.openSlot);
     if (await repos.federated.createRound(round)) return;
     const holder = await repos.federated.holderOfOpenSlot(round.openSlot);
     const current = holder && (await advanced(progress, holder));

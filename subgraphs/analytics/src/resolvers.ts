@@ -40,6 +40,7 @@ import {
   registerParticipant,
   retireParticipant,
   visibleWeight,
+  weightOf,
 } from './federated';
 import { FEATURE_NAMES } from './domain/federated';
 import { recordMemberEvents, trackEvents } from './ingest';
@@ -193,6 +194,9 @@ export const resolvers: Resolvers = {
     clipNorm: (round) => round.settings.clipNorm,
     updated: (round) => round.updates.map(({ participant }) => participant),
     totalWeight: (round) => round.totalWeight ?? round.totalSamples,
+    // A round begun before weights were capped stored none: its participants encode with their samples (weightOf).
+    keys: (round) =>
+      round.scale === null ? round.keys : round.keys.map((key) => ({ ...key, weight: weightOf(key) })),
   },
 
   FederatedKey: { weight: (key, _args, ctx) => visibleWeight(ctx.identity, key) },

@@ -272,6 +272,25 @@ export class FederatedRepository {
     }
   }
 
+  /**
+   * Puts a round of the model opened before there were open slots, still open, in the model's slot when it is free:
+   * it is as open as one opened since, and the insert of a new round would not see it otherwise.
+   */
+  async slotUnslottedRound(model: string): Promise<void> {
+    const unslotted = { model, status: { $in: OPEN }, openSlot: { $exists: false } };
+    const stale = await this.rounds
+      .findOne(unslotted, { _id: 1 })
+      .lean<Pick<FederatedRoundDoc, '_id'>>()
+      .exec();
+    if (!stale) return;
+    try {
+      await this.rounds.updateOne({ _id: stale._id, ...unslotted }, { $set: { openSlot: model } }).exec();
+    } catch (error) {
+      // Another round holds the slot already: that one answers for the model.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
   /** The round holding a model's open slot, if any. */
   holderOfOpenSlot(model: string): Promise<FederatedRoundDoc | null> {
     return this.rounds.findOne({ openSlot: model }).lean<FederatedRoundDoc>().exec();
