@@ -536,6 +536,13 @@ describe('what a crash, a cheat or a careless operator leaves', () => {
     }
     throw new Error(`${roundId} did not close`);
   }
+  /** What the hub's job in an analytics process takes part in rounds with. */
+  const hubPart = () => ({
+    repos,
+    calendar: new BankCalendar(testConfig.BANK_TIME_ZONE),
+    logger: testLogger,
+    bankCurrency: 'CNY',
+  });
   async function withKeys(): Promise<{ roundId: string; parties: Send[] }> {
     const roundId = await openRound(LISTED);
     const parties = await Promise.all(LISTED.map(asParticipant));
@@ -574,12 +581,7 @@ describe('what a crash, a cheat or a careless operator leaves', () => {
 
   it('posts one hub key and one hub update when two analytics processes take the hub’s part at once', async () => {
     const roundId = await openRound(['hub', 'partner.shop', 'partner.fund']);
-    const deps = {
-      repos,
-      calendar: new BankCalendar(testConfig.BANK_TIME_ZONE),
-      logger: testLogger,
-      bankCurrency: 'CNY',
-    };
+    const deps = hubPart();
     const twoProcesses = () =>
       Promise.all([participateAsHub(deps, new Date()), participateAsHub(deps, new Date())]);
     await twoProcesses();
@@ -594,6 +596,30 @@ describe('what a crash, a cheat or a careless operator leaves', () => {
     expect(stored.updates.filter(({ participant }) => participant === 'hub')).toHaveLength(1);
     expect(await repos.federated.storedHubKey(roundId)).toBeNull();
     await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: roundId });
+  });
+
+  it('forgets the hub’s key of a round that closed without its update, and keeps the key of an open one', async () => {
+    const deps = hubPart();
+    const abandoned = await openRound(['hub', 'partner.shop', 'partner.fund']);
+    await participateAsHub(deps, new Date());
+    expect(await repos.federated.storedHubKey(abandoned)).not.toBeNull();
+    await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: abandoned });
+    // A slow process stores its key of a round after another closed it (the round it had read was open).
+    const late = {
+      _id: abandoned,
+      publicKey: roundKeys().publicKey,
+      privateKey: 'late',
+      createdAt: new Date(),
+    };
+    await repos.federated.hubKeys.deleteOne({ _id: abandoned });
+    await repos.federated.hubKey(late);
+    await repos.federated.hubKey({ ...late, _id: 'round-that-is-no-more' });
+    const open = await openRound(['hub', 'partner.shop', 'partner.fund']);
+    await participateAsHub(deps, new Date());
+    expect(await repos.federated.storedHubKey(abandoned)).toBeNull();
+    expect(await repos.federated.storedHubKey('round-that-is-no-more')).toBeNull();
+    expect(await repos.federated.storedHubKey(open)).not.toBeNull();
+    await operator(`mutation ($id: ID!) { abandonFederatedRound(id: $id) { status } }`, { id: open });
   });
 
   it('abandons a round whose updates sum to more than clipped updates can, publishing nothing', async () => {

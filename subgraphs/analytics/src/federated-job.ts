@@ -1,9 +1,9 @@
 // The hub's own part in federated rounds, as participant `hub`: in each open round listing it, it posts a fresh round
 // key with the count of its examples, and once every key is in it trains on its own events, weights its update as the
 // round says, masks it with the same domain functions a partner's client runs, posts it and forgets its private key.
-// The same pass closes rounds past their deadline and aggregates complete ones a crashed process left. Every analytics
-// process runs it: the first key stored for a round is the one every process uses, and the same data trains the same
-// update (a replay).
+// The same pass closes rounds past their deadline, aggregates complete ones a crashed process left, and forgets the
+// hub's keys of rounds that closed without its update. Every analytics process runs it: the first key stored for a
+// round is the one every process uses, and the same data trains the same update (a replay).
 import { randomUUID } from 'node:crypto';
 import type { BankCalendar, Logger } from '@bank-hub/shared';
 import { exportPrivateKey, importPrivateKey, maskedSubmission, roundKeys } from './domain/federated';
@@ -42,6 +42,10 @@ export async function participateAsHub(deps: HubParticipation, now: Date): Promi
       );
     }
   }
+  // A round closed before the hub posted its update (abandoned, or closed as a slow process stored its key), or a
+  // process that died between posting and forgetting, leaves a key nothing will use: each pass forgets those.
+  const forgotten = await deps.repos.federated.forgetKeysOfClosedRounds();
+  if (forgotten > 0) deps.logger.info({ keys: forgotten }, 'forgot the hub’s keys of closed rounds');
 }
 
 async function takePart(deps: HubParticipation, start: FederatedRoundDoc, now: Date): Promise<void> {

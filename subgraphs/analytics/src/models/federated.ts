@@ -95,7 +95,10 @@ export interface FederatedRoundDoc {
   openSlot?: string;
 }
 
-/** The hub's private key of a round (it participates as `hub`), kept until its masked update is posted. */
+/**
+ * The hub's private key of a round (it participates as `hub`), kept until its masked update is posted, or until a pass
+ * of the hub's job finds the round closed.
+ */
 export interface HubRoundKeyDoc {
   /** The round's id. */
   _id: string;
@@ -478,5 +481,24 @@ export class FederatedRepository {
 
   async forgetHubKey(roundId: string): Promise<void> {
     await this.hubKeys.deleteOne({ _id: roundId }).exec();
+  }
+
+  /**
+   * Forgets the hub's keys of rounds that are no longer open (or no longer exist): no update will be masked with them
+   * any more. Keys are few (one per open round the hub takes part in), so reading them all costs nothing.
+   */
+  async forgetKeysOfClosedRounds(): Promise<number> {
+    const kept = await this.hubKeys.find({}, { _id: 1 }).lean<{ _id: string }[]>().exec();
+    if (kept.length === 0) return 0;
+    const ids = kept.map(({ _id }) => _id);
+    const open = await this.rounds
+      .find({ _id: { $in: ids }, status: { $in: OPEN } }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    const stillUsed = new Set(open.map(({ _id }) => _id));
+    const unused = ids.filter((id) => !stillUsed.has(id));
+    if (unused.length === 0) return 0;
+    const { deletedCount } = await this.hubKeys.deleteMany({ _id: { $in: unused } }).exec();
+    return deletedCount;
   }
 }
