@@ -1,6 +1,7 @@
 // A stand-in OTLP/HTTP collector for tracing tests: it keeps every span it is sent, as the exporter encoded it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracing } from '@bank-hub/shared';
 
 export interface ExportedSpan {
   traceId: string;
@@ -47,3 +48,35 @@ export async function startSpanCollector(): Promise<SpanCollector> {
 /** The string value of one of a span's attributes. */
 export const attribute = (span: ExportedSpan, key: string) =>
   span.attributes.find((candidate) => candidate.key === key)?.value.stringValue;
+
+/**
+ * The spans of one request that reached the collector, once `ready` says all are there. A server span ends when its
+ * response closes, which can be just after the client read the answer: so this flushes and looks again, for at most
+ * `waitMs`, then answers what came (the test's assertions say what is missing).
+ */
+export async function requestSpans(
+  collector: SpanCollector,
+  tracing: Tracing,
+  requestId: string,
+  ready: (spans: ExportedSpan[]) => boolean,
+  waitMs = 5_000,
+): Promise<ExportedSpan[]> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    await tracing.flush();
+    const spans = collector.spans.filter((span) => attribute(span, 'hub.request_id') === requestId);
+    if (ready(spans) || Date.now() > until) return spans;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether every one of these components' server spans is among `spans`. */
+export const spansOfEvery =
+  (components: string[]) =>
+  (spans: ExportedSpan[]): boolean =>
+    components.every((component) =>
+      spans.some((span) => span.kind === SERVER_SPAN && attribute(span, 'hub.component') === component),
+    );
+
+/** OTLP's SPAN_KIND_SERVER. */
+const SERVER_SPAN = 2;
