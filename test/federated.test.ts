@@ -380,6 +380,57 @@ describe('a partner’s weight', () => {
       ]),
     );
   });
+
+  it('shows a partner its own maximum for a round, and its client takes part with that many of its examples', async () => {
+    const registered = await operator(
+      `mutation { registerFederatedParticipant(id: "partner.small", name: "Small", maxSamples: 50) { id } }`,
+    );
+    expect(registered.errors).toBeUndefined();
+    const listed = ['partner.fund', 'partner.shop', 'partner.small'];
+    const roundId = await openRound(listed);
+    const limitsRead = `query ($id: ID!) { federatedRound(id: $id) { sampleLimits { participant maxSamples } } }`;
+    const limitsAs = async (id: string) =>
+      (await (await asParticipant(id))(limitsRead, { id: roundId })).data!.federatedRound.sampleLimits;
+    expect(await limitsAs('partner.small')).toEqual([{ participant: 'partner.small', maxSamples: 50 }]);
+    expect(await limitsAs('partner.shop')).toEqual([{ participant: 'partner.shop', maxSamples: 100_000 }]);
+    expect((await operator(limitsRead, { id: roundId })).data!.federatedRound.sampleLimits).toEqual([
+      { participant: 'partner.fund', maxSamples: 100_000 },
+      { participant: 'partner.shop', maxSamples: 100_000 },
+      { participant: 'partner.small', maxSamples: 50 },
+    ]);
+
+    // 80 examples against a maximum of 50: the client announces and trains on 50 rather than be refused.
+    const data = {
+      'partner.fund': partnerExamples(21, 30),
+      'partner.shop': partnerExamples(22, 40),
+      'partner.small': partnerExamples(23, 80),
+    };
+    const answers = await Promise.all(
+      listed.map(async (id) =>
+        takePartInRound({
+          gatewayUrl: url(),
+          token: await clientToken(id, 'federation'),
+          examples: data[id as keyof typeof data],
+          roundId,
+          pollMs: 200,
+          timeoutMs: 60_000,
+        }),
+      ),
+    );
+    expect(answers.map(({ status }) => status)).toEqual(['AGGREGATED', 'AGGREGATED', 'AGGREGATED']);
+    const stored = (await repos.federated.round(roundId))!;
+    expect(Object.fromEntries(stored.keys.map((key) => [key.participant, key.samples]))).toEqual({
+      'partner.fund': 30,
+      'partner.shop': 40,
+      'partner.small': 50,
+    });
+
+    // A round opened before rounds kept their maxima reads the most anyone may announce.
+    await repos.federated.rounds.updateOne({ _id: roundId }, { $unset: { sampleLimits: 1 } });
+    expect(await limitsAs('partner.small')).toEqual([
+      { participant: 'partner.small', maxSamples: 10_000_000 },
+    ]);
+  }, 120_000);
 });
 
 describe('what hostile callers try', () => {

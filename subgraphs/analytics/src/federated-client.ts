@@ -1,8 +1,8 @@
 // A data holder's side of a federated round, run by the partner on its own machine against the hub's gateway with a
-// federation-scope token: it reads its own examples, posts a fresh round key with their count, waits for every key,
-// trains from the round's weights, weights its clipped update as the round says, masks it and posts it. Its examples
-// and its plain update never leave it; its private key lives in memory for this one round only (a client that stops
-// before posting loses it, and the round is abandoned at its deadline).
+// federation-scope token: it reads its own examples, posts a fresh round key with their count (at most its contract's
+// maximum for the round), waits for every key, trains from the round's weights, weights its clipped update as the round
+// says, masks it and posts it. Its examples and its plain update never leave it; its private key lives in memory for
+// this one round only (a client that stops before posting loses it, and the round is abandoned at its deadline).
 import {
   DIMENSION,
   FEATURE_NAMES,
@@ -75,6 +75,8 @@ interface RoundAnswer {
   learningRate: number;
   clipNorm: number;
   scale: number | null;
+  /** The caller's own most samples in this round (its contract when the round opened): the only entry it reads. */
+  sampleLimits: { participant: string; maxSamples: number }[];
   /** Every participant's key; the weight only on the caller's own, once every key is in. */
   keys: { participant: string; publicKey: string; weight: number | null }[];
   publishedVersion: number | null;
@@ -82,7 +84,7 @@ interface RoundAnswer {
 }
 
 const ROUND_FIELDS =
-  'id status features weights deadline epochs learningRate clipNorm scale keys { participant publicKey weight } publishedVersion reason';
+  'id status features weights deadline epochs learningRate clipNorm scale sampleLimits { participant maxSamples } keys { participant publicKey weight } publishedVersion reason';
 
 /** A GraphQL error the gateway answered, with its code. */
 export class RoundError extends Error {
@@ -171,13 +173,18 @@ export async function takePartInRound(options: ParticipantOptions): Promise<Roun
       `round ${roundId} trains features ${opened.features.join(', ')}; this client computes ${FEATURE_NAMES.join(', ')}`,
       null,
     );
+  const limit = opened.sampleLimits.find((entry) => entry.participant === participant)?.maxSamples;
+  if (limit === undefined) throw new RoundError(`round ${roundId} does not list ${participant}`, null);
+  // Past its contract's maximum, the participant takes part with that many of its examples (as the hub does past its
+  // own), rather than be refused and leave the round to be abandoned.
+  const examples = options.examples.slice(0, limit);
   const keys = roundKeys();
   await call(
     options,
     `mutation ($roundId: ID!, $publicKey: String!, $samples: Int!) {
       postFederatedKey(roundId: $roundId, publicKey: $publicKey, samples: $samples) { id }
     }`,
-    { roundId, publicKey: keys.publicKey, samples: options.examples.length },
+    { roundId, publicKey: keys.publicKey, samples: examples.length },
   );
   const round = await waitFor(options, roundId, ({ status }) => status !== 'COLLECTING_KEYS');
   // The round caps a participant's weight at its share of the total: encoded with more, the sum would be refused.
@@ -191,7 +198,7 @@ export async function takePartInRound(options: ParticipantOptions): Promise<Roun
   const masked = maskedSubmission(
     { id: round.id, weights: round.weights, settings, scale: round.scale!, keys: round.keys },
     participant,
-    options.examples,
+    examples,
     weight,
     keys.privateKey,
   );

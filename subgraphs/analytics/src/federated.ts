@@ -486,6 +486,23 @@ export const weightOf = (key: RoundKeyEntry): number => key.weight ?? key.sample
  * A key's weight as its reader may see it: operators and the participant itself (who encodes with it); null to the
  * other participants, to whom it would tell the participant's sample count, and before every key is in.
  */
+/** The most samples a participant may announce in a round: its contract's when the round opened (MAX_SAMPLES before). */
+export const sampleLimitOf = (round: FederatedRoundDoc, participant: string): number =>
+  round.sampleLimits?.[round.participants.indexOf(participant)] ?? MAX_SAMPLES;
+
+/** A round's sample limits as `identity` may read them: an operator every participant's, a participant its own. */
+export function visibleSampleLimits(
+  identity: Identity,
+  round: FederatedRoundDoc,
+): { participant: string; maxSamples: number }[] {
+  const readable = identity.scopes.has(Scope.OPERATOR)
+    ? round.participants
+    : round.participants.filter(
+        (participant) => identity.scopes.has(Scope.FEDERATION) && participant === identity.subject,
+      );
+  return readable.map((participant) => ({ participant, maxSamples: sampleLimitOf(round, participant) }));
+}
+
 export function visibleWeight(identity: Identity, key: RoundKeyEntry): number | null {
   if (key.weight === undefined) return null;
   const own = identity.scopes.has(Scope.FEDERATION) && identity.subject === key.participant;
@@ -635,7 +652,7 @@ export async function postKey(
     wholeNumber(samples, 'samples', 1, MAX_SAMPLES);
   });
   const before = await roundOf(progress, id, participant);
-  const limit = before.sampleLimits?.[before.participants.indexOf(participant)] ?? MAX_SAMPLES;
+  const limit = sampleLimitOf(before, participant);
   if (samples > limit)
     throw badInput(`samples must be at most ${limit}, ${participant}'s maximum for this round`, 'samples');
   const entry = { participant, publicKey, samples, postedAt: progress.now };

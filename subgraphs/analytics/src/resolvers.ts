@@ -37,6 +37,7 @@ import {
   progressOf,
   readRound,
   maxSamplesOf,
+  visibleSampleLimits,
   registerParticipant,
   retireParticipant,
   visibleWeight,
@@ -194,6 +195,7 @@ export const resolvers: Resolvers = {
     clipNorm: (round) => round.settings.clipNorm,
     updated: (round) => round.updates.map(({ participant }) => participant),
     totalWeight: (round) => round.totalWeight ?? round.totalSamples,
+    sampleLimits: (round, _args, ctx) => visibleSampleLimits(ctx.identity, round),
     // A round begun before weights were capped stored none: its participants encode with their samples (weightOf).
     keys: (round) =>
       round.scale === null ? round.keys : round.keys.map((key) => ({ ...key, weight: weightOf(key) })),

@@ -316,6 +316,7 @@ describe('federated joint modelling', () => {
       features: FEATURE_NAMES,
       weights: FEATURE_NAMES.map(() => 0),
       deadline: new Date(Date.now() + 1_000).toISOString(),
+      sampleLimits: [{ participant: 'partner.shop', maxSamples: 100_000 }],
       keys: [],
     });
     try {

@@ -468,6 +468,11 @@ export type FederatedRound = {
   /** Why an abandoned round was abandoned. */
   reason?: Maybe<Scalars['String']['output']>;
   /**
+   * The most samples each participant may announce with its key in this round: its contract with the bank when the round
+   * opened. An operator reads every participant's; a participant only its own (a client announces no more).
+   */
+  sampleLimits: Array<FederatedSampleLimit>;
+  /**
    * The fixed-point scale updates are encoded at (a power of two), set once every key is in from the total of the
    * sample counts, so that the sum of the weighted updates cannot wrap; null before.
    */
@@ -497,6 +502,15 @@ export type FederatedRoundStatus =
   | 'COLLECTING_KEYS'
   /** Every key is in: waiting for every participant's masked update. */
   | 'COLLECTING_UPDATES';
+
+/** A participant's most samples in one round. */
+export type FederatedSampleLimit = {
+  __typename?: 'FederatedSampleLimit';
+  /** The most samples it may announce with its key: what its weight in the average is counted from. */
+  maxSamples: Scalars['Int']['output'];
+  /** The participant. */
+  participant: Scalars['ID']['output'];
+};
 
 /** One member event, as the feed hands it to the hub's other subgraphs (e.g. engagement's task progress). */
 export type FeedEvent = {
@@ -1549,6 +1563,7 @@ export type ResolversTypes = ResolversObject<{
   FederatedParticipant: ResolverTypeWrapper<FederatedParticipantDoc>;
   FederatedRound: ResolverTypeWrapper<FederatedRoundDoc>;
   FederatedRoundStatus: FederatedRoundStatus;
+  FederatedSampleLimit: ResolverTypeWrapper<FederatedSampleLimit>;
   FeedEvent: ResolverTypeWrapper<FeedEvent>;
   Funnel: ResolverTypeWrapper<Funnel>;
   FunnelStep: ResolverTypeWrapper<FunnelStep>;
@@ -1627,6 +1642,7 @@ export type ResolversParentTypes = ResolversObject<{
   FederatedKey: RoundKeyEntry;
   FederatedParticipant: FederatedParticipantDoc;
   FederatedRound: FederatedRoundDoc;
+  FederatedSampleLimit: FederatedSampleLimit;
   FeedEvent: FeedEvent;
   Funnel: Funnel;
   FunnelStep: FunnelStep;
@@ -1891,12 +1907,22 @@ export type FederatedRoundResolvers<
   participants?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   publishedVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sampleLimits?: Resolver<Array<ResolversTypes['FederatedSampleLimit']>, ParentType, ContextType>;
   scale?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['FederatedRoundStatus'], ParentType, ContextType>;
   totalSamples?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   totalWeight?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   updated?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   weights?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type FederatedSampleLimitResolvers<
+  ContextType = AnalyticsContext,
+  ParentType extends ResolversParentTypes['FederatedSampleLimit'] =
+    ResolversParentTypes['FederatedSampleLimit'],
+> = ResolversObject<{
+  maxSamples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  participant?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type FeedEventResolvers<
@@ -2417,6 +2443,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   FederatedKey?: FederatedKeyResolvers<ContextType>;
   FederatedParticipant?: FederatedParticipantResolvers<ContextType>;
   FederatedRound?: FederatedRoundResolvers<ContextType>;
+  FederatedSampleLimit?: FederatedSampleLimitResolvers<ContextType>;
   FeedEvent?: FeedEventResolvers<ContextType>;
   Funnel?: FunnelResolvers<ContextType>;
   FunnelStep?: FunnelStepResolvers<ContextType>;
