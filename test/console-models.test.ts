@@ -1,9 +1,11 @@
 // The operations console's Models screen in a real browser: the model registry and a model's versions as the graph
 // answers them, activating an older version (confirmed first, pinned by default) that the graph then serves, a
-// version pruned meanwhile refused with its code, and the federated rounds, read only.
+// version pruned meanwhile refused with its code, and the federated rounds, read only, with each participant's maximum
+// and weight.
 import type { Browser, Page } from 'playwright-core';
 import type { RunningHub } from '../scripts/hub';
 import { launchBrowser, logInToConsole, screenshot } from './support/browser';
+import { roundKeys } from '../subgraphs/analytics/src/domain/federated';
 import { callerOf, type Send } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
@@ -28,18 +30,30 @@ beforeAll(async () => {
   alice = await callerOf(hub.gatewayUrl, 'ops.alice', 'operator');
   // Three versions of the bandit: the seed's and two trainings.
   for (let i = 0; i < 2; i += 1) await must('mutation { retrainCreativeBandit { version } }');
-  for (const id of ['bank.a', 'bank.b', 'bank.c'])
+  // bank.a announces more than the others together: its weight is capped; bank.b's contract allows it 500 samples.
+  const samples = { 'bank.a': 1_000, 'bank.b': 400, 'bank.c': 100 };
+  for (const id of Object.keys(samples))
     await must(
-      'mutation ($id: ID!, $name: String!) { registerFederatedParticipant(id: $id, name: $name) { id } }',
-      {
-        id,
-        name: id,
-      },
+      `mutation ($id: ID!, $name: String!, $max: Int) {
+        registerFederatedParticipant(id: $id, name: $name, maxSamples: $max) { id }
+      }`,
+      { id, name: id, max: id === 'bank.b' ? 500 : null },
     );
   const open = `mutation { openFederatedRound(participants: ["bank.a", "bank.b", "bank.c"]) { id } }`;
   const abandoned = (await must(open)).openFederatedRound.id as string;
   await must('mutation ($id: ID!) { abandonFederatedRound(id: $id) { id } }', { id: abandoned });
-  await must(open);
+  const roundId = (await must(open)).openFederatedRound.id as string;
+  for (const [id, count] of Object.entries(samples)) {
+    const posted = await (
+      await callerOf(hub.gatewayUrl, id, 'federation')
+    )(
+      `mutation ($roundId: ID!, $publicKey: String!, $samples: Int!) {
+        postFederatedKey(roundId: $roundId, publicKey: $publicKey, samples: $samples) { id }
+      }`,
+      { roundId, publicKey: roundKeys().publicKey, samples: count },
+    );
+    expect(posted.errors).toBeUndefined();
+  }
   page = await browser.newPage({ viewport: { width: 1360, height: 1300 } });
   page.setDefaultTimeout(10_000);
 });
@@ -56,7 +70,11 @@ const REGISTRY = `{
     versions { version status metrics { name value } }
   }
 }`;
-const ROUNDS = '{ federatedRounds(open: false) { id status participants publishedVersion } }';
+const ROUNDS = `{
+  federatedRounds(open: false) {
+    id status participants publishedVersion sampleLimits { participant maxSamples } keys { participant weight }
+  }
+}`;
 
 interface Model {
   name: string;
@@ -140,13 +158,26 @@ it('shows the registry as the graph answers it, activates an older version, and 
     status: string;
     participants: string[];
     publishedVersion: number | null;
+    sampleLimits: { participant: string; maxSamples: number }[];
+    keys: { participant: string; weight: number | null }[];
   }[];
-  expect(rounds.map((round) => round.status)).toEqual(['COLLECTING_KEYS', 'ABANDONED']);
+  expect(rounds.map((round) => round.status)).toEqual(['COLLECTING_UPDATES', 'ABANDONED']);
+  // Every participant's maximum, and once every key is in, its weight: bank.a's 1,000 samples weigh no more than the
+  // others' together.
+  expect(rounds[0]!.keys.map((key) => key.weight)).toEqual([500, 400, 100]);
+  expect(rounds[0]!.sampleLimits.map((limit) => limit.maxSamples)).toEqual([100_000, 500, 100_000]);
   for (const round of rounds) {
     const row = page.locator(`tr[data-round="${round.id}"]`);
     await row.locator(`[data-status="${round.status}"]`).waitFor();
     await expect(cell(row, 'participants')).resolves.toBe(round.participants.join(', '));
     await expect(cell(row, 'published')).resolves.toBe(String(round.publishedVersion ?? '—'));
+    for (const { participant, maxSamples } of round.sampleLimits) {
+      const figures = row.locator(`li[data-participant="${participant}"]`);
+      await expect(cell(figures, 'max-samples')).resolves.toBe(String(maxSamples));
+      const weight = round.keys.find((key) => key.participant === participant)?.weight ?? null;
+      if (weight === null) await expect(figures.locator('[data-figure="weight"]').count()).resolves.toBe(0);
+      else await expect(cell(figures, 'weight')).resolves.toBe(String(weight));
+    }
   }
   await expect(page.getByRole('button', { name: /Abandon|Open/ }).count()).resolves.toBe(0);
   await page.evaluate(() => window.scrollTo(0, 0));

@@ -339,6 +339,30 @@ function FederatedRounds() {
   );
 }
 
+/** Each participant's weight in the average (once every key is in) and the most samples the round lets it announce. */
+function ParticipantFigures({ round }: { round: FederatedRoundRow }) {
+  const weights = new Map(round.keys.map((key) => [key.participant, key.weight]));
+  return (
+    <ul className="participant-figures">
+      {round.sampleLimits.map(({ participant, maxSamples }) => {
+        const weight = weights.get(participant);
+        return (
+          <li key={participant} data-participant={participant}>
+            <small>
+              {participant}: at most <span data-figure="max-samples">{maxSamples}</span>
+              {weight !== undefined && weight !== null && (
+                <>
+                  , weighs <span data-figure="weight">{weight}</span>
+                </>
+              )}
+            </small>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 function RoundRow({ round }: { round: FederatedRoundRow }) {
   const collecting = round.status === 'COLLECTING_KEYS' || round.status === 'COLLECTING_UPDATES';
   const of = `of ${round.participants.length}`;
@@ -357,6 +381,7 @@ function RoundRow({ round }: { round: FederatedRoundRow }) {
           </small>
         )}
         {round.totalSamples !== null && <small> {round.totalSamples} examples</small>}
+        <ParticipantFigures round={round} />
       </td>
       <td>{round.baseVersion}</td>
       <td data-figure="published">{round.publishedVersion ?? '—'}</td>

@@ -51,7 +51,10 @@ export interface FederatedRoundRow {
   id: string;
   status: 'COLLECTING_KEYS' | 'COLLECTING_UPDATES' | 'AGGREGATED' | 'ABANDONED';
   participants: string[];
-  keys: { participant: string }[];
+  /** Each participant's most samples in the round, as the round took it when it opened. */
+  sampleLimits: { participant: string; maxSamples: number }[];
+  /** The keys posted; each weight once every key is in (samples, capped at half the round's total). */
+  keys: { participant: string; weight: number | null }[];
   updated: string[];
   baseVersion: number;
   publishedVersion: number | null;
@@ -66,7 +69,8 @@ export interface FederatedRoundRow {
 export const FEDERATED_ROUNDS = document<{ federatedRounds: FederatedRoundRow[] }, { open: boolean }>(`
   query ConsoleFederatedRounds($open: Boolean!) {
     federatedRounds(open: $open, first: ${ROUNDS_SHOWN}) {
-      id status participants keys { participant } updated baseVersion publishedVersion totalSamples
+      id status participants sampleLimits { participant maxSamples } keys { participant weight } updated baseVersion
+      publishedVersion totalSamples
       openedAt openedBy deadline closedAt reason
     }
   }
