@@ -94,6 +94,20 @@ const readRound = async (id: string) => {
   expect(read.errors).toBeUndefined();
   return read.data!.federatedRound;
 };
+/** Each partner of `data` taking part at once with its client and its examples (the newest open round by default). */
+const clientsTakePart = (data: Record<string, Example[]>, roundId?: string) =>
+  Promise.all(
+    Object.entries(data).map(async ([id, examples]) =>
+      takePartInRound({
+        gatewayUrl: url(),
+        token: await clientToken(id, 'federation'),
+        examples,
+        roundId,
+        pollMs: 200,
+        timeoutMs: 60_000,
+      }),
+    ),
+  );
 const vector = (value: number) => Array.from({ length: DIMENSION }, () => String(value));
 
 beforeAll(async () => {
@@ -129,17 +143,7 @@ describe('a federated round', () => {
 
     const roundId = await openRound(['partner.shop', 'hub', 'partner.fund']);
     const data = { 'partner.shop': partnerExamples(1, 150), 'partner.fund': partnerExamples(2, 90) };
-    const [shop, fund] = await Promise.all(
-      (['partner.shop', 'partner.fund'] as const).map(async (id) =>
-        takePartInRound({
-          gatewayUrl: url(),
-          token: await clientToken(id, 'federation'),
-          examples: data[id],
-          pollMs: 200,
-          timeoutMs: 60_000,
-        }),
-      ),
-    );
+    const [shop, fund] = await clientsTakePart(data);
     expect(shop!.status).toBe('AGGREGATED');
     expect(fund!.publishedVersion).toBe(1);
 
@@ -229,18 +233,7 @@ describe('a partner’s weight', () => {
       'partner.fund': partnerExamples(12, 120),
       'partner.extra': partnerExamples(13, 80),
     };
-    const answers = await Promise.all(
-      PARTNERS.map(async (id) =>
-        takePartInRound({
-          gatewayUrl: url(),
-          token: await clientToken(id, 'federation'),
-          examples: data[id],
-          roundId,
-          pollMs: 200,
-          timeoutMs: 60_000,
-        }),
-      ),
-    );
+    const answers = await clientsTakePart(data, roundId);
     expect(answers.map(({ status }) => status)).toEqual(['AGGREGATED', 'AGGREGATED', 'AGGREGATED']);
 
     // The shop's 3,000 weigh as much as the others' 200 together: half of the average, not 15/16 of it.
@@ -405,18 +398,7 @@ describe('a partner’s weight', () => {
       'partner.shop': partnerExamples(22, 40),
       'partner.small': partnerExamples(23, 80),
     };
-    const answers = await Promise.all(
-      listed.map(async (id) =>
-        takePartInRound({
-          gatewayUrl: url(),
-          token: await clientToken(id, 'federation'),
-          examples: data[id as keyof typeof data],
-          roundId,
-          pollMs: 200,
-          timeoutMs: 60_000,
-        }),
-      ),
-    );
+    const answers = await clientsTakePart(data, roundId);
     expect(answers.map(({ status }) => status)).toEqual(['AGGREGATED', 'AGGREGATED', 'AGGREGATED']);
     const stored = (await repos.federated.round(roundId))!;
     expect(Object.fromEntries(stored.keys.map((key) => [key.participant, key.samples]))).toEqual({
