@@ -68,11 +68,21 @@ describe('claimBenefit under contention', () => {
   it('gives 100 claims and 900 clear refusals to 1,000 members claiming the last 100 items at once', async () => {
     await insertBenefits(hub.connections.engagement, [publishedBenefit('B-RUSH', { stock: 100 })]);
     const tokens = await Promise.all(Array.from({ length: 1_000 }, (_, i) => memberToken(memberId(201 + i))));
-    const responses = await Promise.all(
-      tokens.map((token, i) =>
-        graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-RUSH', key: `rush-${i}-key` }, bearer(token)),
-      ),
-    );
+    const claim = (i: number) =>
+      graphql(hub.gatewayUrl, CLAIM, { benefitId: 'B-RUSH', key: `rush-${i}-key` }, bearer(tokens[i]!));
+    const responses = await Promise.all(tokens.map((_token, i) => claim(i)));
+    // On a loaded machine a claim can outlast its request's deadline (every claim of the rush queues for the same two
+    // cores): it answers SERVICE_UNAVAILABLE (or CONFLICT while its first try still runs), and its member sends it
+    // again with the same key, as a channel does, until the answer is final.
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const unfinished = responses.flatMap((response, i) =>
+        errorCodes(response).some((code) => code === 'SERVICE_UNAVAILABLE' || code === 'CONFLICT') ? [i] : [],
+      );
+      if (unfinished.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const retried = await Promise.all(unfinished.map(claim));
+      unfinished.forEach((i, n) => (responses[i] = retried[n]!));
+    }
     const claimed = responses.filter((response) => response.data?.claimBenefit);
     const refused = responses.filter((response) => !response.data?.claimBenefit);
     expect(claimed).toHaveLength(100);
@@ -85,7 +95,7 @@ describe('claimBenefit under contention', () => {
     // The refused claims left no counters behind.
     expect(await repos.claimCounters.model.countDocuments({ _id: /^M\|B-RUSH\|/ })).toBe(100);
     // What is stored is the point, not how fast: a loaded machine takes minutes over the rush.
-  }, 180_000);
+  }, 300_000);
 
   it('makes one claim of 200 concurrent claims with one key, and answers all 200 with it', async () => {
     await insertBenefits(hub.connections.engagement, [
