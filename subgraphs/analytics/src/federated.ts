@@ -482,10 +482,6 @@ function weighed(keys: readonly RoundKeyEntry[], clipNorm: number) {
 /** A key's weight in the average: its samples on a round begun before weights were capped. */
 export const weightOf = (key: RoundKeyEntry): number => key.weight ?? key.samples;
 
-/**
- * A key's weight as its reader may see it: operators and the participant itself (who encodes with it); null to the
- * other participants, to whom it would tell the participant's sample count, and before every key is in.
- */
 /** The most samples a participant may announce in a round: its contract's when the round opened (MAX_SAMPLES before). */
 export const sampleLimitOf = (round: FederatedRoundDoc, participant: string): number =>
   round.sampleLimits?.[round.participants.indexOf(participant)] ?? MAX_SAMPLES;
@@ -495,14 +491,17 @@ export function visibleSampleLimits(
   identity: Identity,
   round: FederatedRoundDoc,
 ): { participant: string; maxSamples: number }[] {
+  const own = identity.scopes.has(Scope.FEDERATION) ? identity.subject : null;
   const readable = identity.scopes.has(Scope.OPERATOR)
     ? round.participants
-    : round.participants.filter(
-        (participant) => identity.scopes.has(Scope.FEDERATION) && participant === identity.subject,
-      );
+    : round.participants.filter((participant) => participant === own);
   return readable.map((participant) => ({ participant, maxSamples: sampleLimitOf(round, participant) }));
 }
 
+/**
+ * A key's weight as its reader may see it: operators and the participant itself (who encodes with it); null to the
+ * other participants, to whom it would tell the participant's sample count, and before every key is in.
+ */
 export function visibleWeight(identity: Identity, key: RoundKeyEntry): number | null {
   if (key.weight === undefined) return null;
   const own = identity.scopes.has(Scope.FEDERATION) && identity.subject === key.participant;
