@@ -46,6 +46,16 @@ const errorsOf = (response: GraphQLResponse) =>
     serviceName: error.extensions?.serviceName,
   }));
 
+/**
+ * The first whole page within five tries. The first pages of a cold hub, or of a subgraph just started again (JIT,
+ * pools, snapshots, the answers content reuses), may take longer than this test's short timeout on a busy machine.
+ */
+async function wholePage(): Promise<GraphQLResponse> {
+  let response = await home();
+  for (let attempt = 1; attempt < 5 && response.errors; attempt++) response = await home();
+  return response;
+}
+
 beforeAll(async () => {
   proxy = await startDelayingProxy();
   hub = await startTestHub('resilience', {
@@ -53,12 +63,7 @@ beforeAll(async () => {
     routeSubgraph: (name, url) => (name === 'products' ? proxy.routeTo(url) : url),
   });
   token = await clientToken('M0002', 'member');
-  // The first pages of a cold hub (JIT, pools, snapshots) may take longer than this test's short timeout on a busy
-  // machine: the page is taken as healthy once a whole one comes back.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    healthy = await home();
-    if (!healthy.errors) break;
-  }
+  healthy = await wholePage();
   expect(healthy.errors).toBeUndefined();
 });
 
@@ -114,7 +119,7 @@ describe('one subgraph down during the headline query', () => {
     } finally {
       await hub.restartSubgraph('products');
     }
-    expect(await home()).toEqual(healthy);
+    expect(await wholePage()).toEqual(healthy);
   });
 
   it('content: the member still answers, the page and what came with it are null with errors naming content', async () => {
@@ -146,7 +151,7 @@ describe('one subgraph down during the headline query', () => {
     } finally {
       await hub.restartSubgraph('content');
     }
-    expect(await home()).toEqual(healthy);
+    expect(await wholePage()).toEqual(healthy);
   });
 
   it('members: a clear SERVICE_UNAVAILABLE naming members', async () => {
@@ -161,7 +166,7 @@ describe('one subgraph down during the headline query', () => {
     } finally {
       await hub.restartSubgraph('members');
     }
-    expect(await home()).toEqual(healthy);
+    expect(await wholePage()).toEqual(healthy);
   });
 
   it('analytics: the page is whole; only the stats it contributes are null, each with an error naming it', async () => {
