@@ -69,6 +69,12 @@ export interface SnapshotOptions<T> {
 
 const MAX_AGE_MS = 5 * 60_000;
 
+/**
+ * Whether an age is under a bound. A negative one means the clock was set back (NTP, an operator) since: what is held
+ * counts as old, or it would be trusted until the clock caught up again, however long that takes.
+ */
+const within = (age: number, bound: number) => age >= 0 && age < bound;
+
 /** What a snapshot holds, and the revision it was loaded at. */
 export interface Versioned<T> {
   revision: string;
@@ -91,7 +97,8 @@ export class Snapshot<T> {
 
   /** The data with its revision, which another process can hold to know when what it derived from it is stale. */
   versioned(now = Date.now()): Promise<Versioned<T>> {
-    if (this.state && now - this.state.checkedAt < this.options.refreshMs) return Promise.resolve(this.state);
+    if (this.state && within(now - this.state.checkedAt, this.options.refreshMs))
+      return Promise.resolve(this.state);
     // One check (and at most one reload) at a time, however many requests arrive meanwhile.
     this.pending ??= this.refresh().finally(() => {
       this.pending = null;
@@ -120,7 +127,7 @@ export class Snapshot<T> {
 
   private async refresh(): Promise<Versioned<T>> {
     const revision = await this.revisions.current();
-    const fresh = this.state && Date.now() - this.state.loadedAt < (this.options.maxAgeMs ?? MAX_AGE_MS);
+    const fresh = this.state && within(Date.now() - this.state.loadedAt, this.options.maxAgeMs ?? MAX_AGE_MS);
     if (this.state && this.state.revision === revision && fresh) {
       this.state = { ...this.state, checkedAt: Date.now() };
       return this.state;

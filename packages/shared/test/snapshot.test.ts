@@ -13,12 +13,12 @@ beforeAll(async () => {
 
 afterAll(() => dropAndClose(connection));
 
-const snapshotOf = (maxAgeMs?: number) =>
+const snapshotOf = (maxAgeMs?: number, refreshMs = 0) =>
   new Snapshot<string>(Revisions.open(connection), {
     name: 'test',
     load: async () => stored,
     describe: () => ({}),
-    refreshMs: 0,
+    refreshMs,
     maxAgeMs,
     logger: testLogger,
   });
@@ -44,4 +44,16 @@ it('reloads what it holds once it is maxAgeMs old, whatever the revision says', 
   expect(await snapshot.get()).toBe('before');
   await new Promise((resolve) => setTimeout(resolve, maxAgeMs + 100));
   expect(await snapshot.get()).toBe('after');
+});
+
+it('checks the revision again at once when the clock was set back, rather than when it catches up', async () => {
+  stored = 'before';
+  const snapshot = snapshotOf(undefined, 60_000);
+  expect(await snapshot.get()).toBe('before');
+  stored = 'after';
+  await Revisions.open(connection).bump();
+  // Within the refresh bound: what is held.
+  expect(await snapshot.get(Date.now() + 1_000)).toBe('before');
+  // An hour earlier than when it last checked.
+  expect(await snapshot.get(Date.now() - 3_600_000)).toBe('after');
 });
