@@ -207,7 +207,7 @@ export async function composePage(
   key: string,
   explain = false,
 ): Promise<ComposedPage | null> {
-  const published = await ctx.published.get();
+  const published = await ctx.loaders.published.load();
   const page = published.pages.get(pageAddress(channel, key));
   if (!page) return null;
   const creatives = explain

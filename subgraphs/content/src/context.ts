@@ -8,6 +8,12 @@ import type { CreativeDoc } from './models/creative';
 import type { PublishedContent } from './published';
 
 export interface ContentLoaders {
+  /**
+   * What is published, as the request first found it: every page a request composes (a walk of a hundred members) sees
+   * the same version, and none waits for a reload that falls due halfway through, which would also split the request's
+   * questions to the graph in two.
+   */
+  published: { load: () => Promise<PublishedContent> };
   /** Every creative of a page, whatever its status: for previews, which explain the excluded ones too. */
   creativesByPage: DataLoader<string, CreativeDoc[]>;
   creativeById: DataLoader<string, CreativeDoc | null>;
@@ -20,7 +26,7 @@ export interface ContentLoaders {
 
 export interface ContentContext extends BaseContext {
   repos: ContentRepositories;
-  /** Published pages, creatives and media, in memory. */
+  /** Published pages, creatives and media, in memory: operators' writes mark it changed; pages read `loaders.published`. */
   published: Snapshot<PublishedContent>;
   loaders: ContentLoaders;
   graphInputs: GraphInputs;
@@ -31,10 +37,13 @@ export interface ContentContext extends BaseContext {
 
 export function createLoaders(
   repos: ContentRepositories,
+  published: Snapshot<PublishedContent>,
   inputs: GraphInputs,
   caller: GraphCaller,
 ): ContentLoaders {
+  let seen: Promise<PublishedContent> | null = null;
   return {
+    published: { load: () => (seen ??= published.get()) },
     creativesByPage: new DataLoader(async (pageIds) => {
       const creatives = await repos.creatives.forPages(pageIds);
       return pageIds.map((pageId) => creatives.filter((creative) => creative.pageId === pageId));
@@ -65,6 +74,6 @@ export function createContext(
     graphInputs,
     creativeLinkHosts,
     now: new Date(),
-    loaders: createLoaders(repos, graphInputs, base),
+    loaders: createLoaders(repos, published, graphInputs, base),
   });
 }

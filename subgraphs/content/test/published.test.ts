@@ -1,8 +1,11 @@
 // What content holds in memory for pages (published.ts): published pages and creatives, and of the media library only
-// what a published creative shows.
+// what a published creative shows; a request reads one version of it however many pages it composes.
 import { testLogger } from '../../../test/support/env';
+import { insertPublishedPage } from '../../../test/support/content';
 import { startSubgraph, type SubgraphUnderTest } from '../../../test/support/subgraph';
+import { createLoaders } from '../src/context';
 import content from '../src/descriptor';
+import type { GraphInputs } from '../src/graph-inputs';
 import type { ContentRepositories } from '../src/models';
 import { publishedContent } from '../src/published';
 
@@ -48,4 +51,18 @@ it('loads of the media library only the topics, live streams and videos publishe
   expect(new Set(published.videos.keys())).toEqual(shown('VIDEO'));
   expect(published.topics.size).toBeGreaterThan(0);
   expect(published.liveStreams.size).toBeGreaterThan(0);
+});
+
+it('gives every page of a request the version it first read, and a later request the next one', async () => {
+  // Checked on every read: without the request's own copy, a page composed after a change would see it.
+  const snapshot = publishedContent(subgraph.repos, { refreshMs: 0, logger: testLogger });
+  const caller = { identity: { subject: 'M0001', scopes: new Set(['member']), deviceId: null } };
+  // No page input is asked here.
+  const loadersOfRequest = () => createLoaders(subgraph.repos, snapshot, {} as GraphInputs, caller);
+  const request = loadersOfRequest();
+  const first = await request.published.load();
+  expect(first.pages.has('APP:halfway')).toBe(false);
+  await insertPublishedPage(subgraph.repos.pages.model.db, 'halfway', [], []);
+  expect(await request.published.load()).toBe(first);
+  expect((await loadersOfRequest().published.load()).pages.has('APP:halfway')).toBe(true);
 });
