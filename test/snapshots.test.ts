@@ -3,9 +3,10 @@
 // databases; an operator approves a creative through one, and a member sees it through the other within the bound,
 // and archived, it leaves within the same bound. A product taken off sale leaves the pages and the recommendations
 // that come with them within twice the bound: products' own snapshot, then content's reuse of what products answered
-// about suitability.
+// about suitability. Demo data loaded by `npm run seed` into the databases of a running hub reaches its pages within the
+// same bounds.
 import { Revisions } from '@bank-hub/shared';
-import { startHub, type RunningHub } from '../scripts/hub';
+import { seedHub, startHub, type RunningHub } from '../scripts/hub';
 import { bearer, clientToken, graphql, mongoUri, testConfig, testLogger, uniquePrefix } from './support/env';
 
 const REFRESH_MS = 300;
@@ -13,12 +14,12 @@ const prefix = uniquePrefix('snapshots');
 let editing: RunningHub;
 let reading: RunningHub;
 
-const hubOver = (seed: 'reset' | 'none') =>
+const hubOver = (seed: 'reset' | 'none', dbPrefix = prefix) =>
   startHub({
     config: { ...testConfig, SNAPSHOT_REFRESH_MS: REFRESH_MS },
     logger: testLogger,
     mongoUri: mongoUri(),
-    dbPrefix: prefix,
+    dbPrefix,
     seed,
     history: 'short',
     gatewayPort: 0,
@@ -147,4 +148,31 @@ it('drops a product card and recommendation within twice SNAPSHOT_REFRESH_MS onc
   expect(lastStale).toBeLessThanOrEqual(2 * REFRESH_MS + 100);
   await products.collection('products').updateOne({ _id: placed as never }, { $set: { status: 'ON_SALE' } });
   await Revisions.open(products).bump();
+});
+
+it('shows demo data seeded into a running hub within twice SNAPSHOT_REFRESH_MS', async () => {
+  // Its subgraphs loaded their snapshots, all empty, when they started.
+  const running = await hubOver('none', uniquePrefix('snapshots_seeded'));
+  try {
+    await seedHub(running.connections, 'reset', 'short', testConfig);
+    const member = bearer(await clientToken('M0002', 'member'));
+    const KINDS = `{ viewer { page(channel: APP, key: "home") { slots { items { __typename } } } } }`;
+    const started = performance.now();
+    let lastStale = 0;
+    for (;;) {
+      const sent = performance.now() - started;
+      const response = await graphql(running.gatewayUrl, KINDS, {}, member);
+      const slots: { items: { __typename: string }[] }[] = response.data?.viewer?.page?.slots ?? [];
+      const kinds = new Set(slots.flatMap((slot) => slot.items.map((item) => item.__typename)));
+      // Cards from content's, products' and engagement's snapshots.
+      if (['Banner', 'ProductCard', 'ActivityCard'].every((kind) => kinds.has(kind))) break;
+      lastStale = sent;
+      if (sent > 10_000) throw new Error(`the seeded page never came whole: ${[...kinds].join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(lastStale).toBeLessThanOrEqual(2 * REFRESH_MS + 100);
+  } finally {
+    await Promise.all(Object.values(running.connections).map((connection) => connection.dropDatabase()));
+    await running.stop();
+  }
 });

@@ -16,6 +16,10 @@ export const contentTypeDefs = readSubgraphSchema(__dirname);
 
 export async function buildContentServer(dependencies: SubgraphDependencies): Promise<HttpGraphQLServer> {
   const repos = await openRepositories(dependencies.connection);
+  const published = publishedContent(repos, {
+    refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
+    logger: dependencies.logger,
+  });
   return createSubgraphServer<ContentContext>({
     name: 'content',
     typeDefs: contentTypeDefs,
@@ -25,12 +29,10 @@ export async function buildContentServer(dependencies: SubgraphDependencies): Pr
     auditLog: repos.audit,
     context: createContext(
       repos,
-      publishedContent(repos, {
-        refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
-        logger: dependencies.logger,
-      }),
+      published,
       graphInputs(dependencies.graph, { reuseMs: dependencies.config.SNAPSHOT_REFRESH_MS }),
       new Set(dependencies.config.CREATIVE_LINK_HOSTS),
     ),
+    warmUp: () => published.get(),
   });
 }

@@ -65,6 +65,7 @@ export async function buildEngagementServer(dependencies: SubgraphDependencies):
       calendar,
       bankCurrency: config.BANK_CURRENCY,
     }),
+    warmUp: () => published.get(),
     onStop: () => feed.stop(),
   });
 }

@@ -27,6 +27,7 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
     logger,
     config.POINTS_RECOVERY_INTERVAL_MS,
   );
+  const definitions = memberDefinitions(repos, { refreshMs: config.SNAPSHOT_REFRESH_MS, logger });
   return createSubgraphServer<MembersContext>({
     name: 'members',
     typeDefs: membersTypeDefs,
@@ -34,15 +35,9 @@ export async function buildMembersServer(dependencies: SubgraphDependencies): Pr
     resolvers: resolvers as GraphQLResolverMap<MembersContext>,
     dependencies,
     auditLog: repos.audit,
-    context: createContext(
-      repos,
-      memberDefinitions(repos, {
-        refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
-        logger: dependencies.logger,
-      }),
-      dependencies.config.BANK_TIME_ZONE,
-    ),
+    context: createContext(repos, definitions, dependencies.config.BANK_TIME_ZONE),
     plugins: [recordPersonalDataReads<MembersContext>(repos.audit)],
+    warmUp: () => definitions.get(),
     onStop: () => recovery.stop(),
   });
 }

@@ -50,6 +50,10 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     dependencies.logger,
     relayInterval,
   );
+  const catalogue = productCatalogue(repos, {
+    refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
+    logger: dependencies.logger,
+  });
   return createSubgraphServer<ProductsContext>({
     name: 'products',
     typeDefs: productsTypeDefs,
@@ -62,10 +66,7 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
     // through the graph.
     context: createContext({
       repos,
-      catalogue: productCatalogue(repos, {
-        refreshMs: dependencies.config.SNAPSHOT_REFRESH_MS,
-        logger: dependencies.logger,
-      }),
+      catalogue,
       graph: dependencies.graph,
       memberRisk: graphMemberRisk(dependencies.graph),
       flowSessionTtlMinutes: dependencies.config.FLOW_SESSION_TTL_MINUTES,
@@ -74,6 +75,7 @@ export async function buildProductsServer(dependencies: SubgraphDependencies): P
       bankCurrency: dependencies.config.BANK_CURRENCY,
       attestationSecret: dependencies.config.FLOW_ATTESTATION_SECRET,
     }),
+    warmUp: () => catalogue.get(),
     onStop: async () => {
       await Promise.all([purge.stop(), relay.stop()]);
     },

@@ -15,10 +15,9 @@ beforeAll(async () => {
 afterAll(() => products.stop());
 
 describe('batching', () => {
-  it('loads the catalogue once, then answers from memory', async () => {
+  it('loads the catalogue before it listens, then answers from memory', async () => {
     const send = products.as('M0001', ['member']);
-    const first = await readsDuring(() => send('{ product(id: "P-FD-001") { id } }'));
-    expect(first).toEqual({ revisions: 1, products: 1, bundles: 1 });
+    expect(await readsDuring(() => send('{ product(id: "P-FD-001") { id } }'))).toEqual({});
     expect(await readsDuring(() => send('{ product(id: "P-DP-001") { id } }'))).toEqual({});
   });
 

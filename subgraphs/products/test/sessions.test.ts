@@ -3,6 +3,7 @@
 import type { CommandSucceededEvent } from 'mongodb';
 import type { ServiceFlowDoc } from '../src/models/service-flow';
 import { FLOWS } from '../src/seed-flows';
+import { changedBehindTheHubsBack } from '../../../test/support/env';
 import { ADVANCE, advanceSteps } from '../../../test/support/flows';
 import { startProducts, type ProductsUnderTest, type Send } from './support';
 
@@ -59,7 +60,10 @@ const stored = async (id: string) => (await products.repos.sessions.ofMember('M0
 
 describe('amounts a member selects', () => {
   // P-WM-008: WEALTH, R3, sold on the mini-program, minimum 10,000 CNY; at most 5,000,000 per purchase, as set here.
-  beforeAll(() => products.repos.products.model.updateOne({ _id: 'P-WM-008' }, { maxAmount: 5_000_000 }));
+  beforeAll(async () => {
+    await products.repos.products.model.updateOne({ _id: 'P-WM-008' }, { maxAmount: 5_000_000 });
+    await changedBehindTheHubsBack(products.repos.products.model.db);
+  });
 
   it.each<[string, unknown, string]>([
     ['nothing', 0, 'INVALID_AMOUNT'],
