@@ -24,6 +24,7 @@ export * from './snapshot';
 export * from './metrics';
 export * from './tracing';
 export * from './cached';
+export * from './steady-clock';
 export * from './event-relay';
 export * from './calendar';
 export * from './rule-codes';

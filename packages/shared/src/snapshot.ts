@@ -7,6 +7,7 @@
 // next edit: each reloads anyway once what it holds is `maxAgeMs` old (five minutes unless told).
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from './logger';
+import { steadyClock } from './steady-clock';
 
 interface RevisionDoc {
   _id: string;
@@ -65,15 +66,11 @@ export interface SnapshotOptions<T> {
   /** How old what is held may grow before it is reloaded whatever the revision says (default five minutes). */
   maxAgeMs?: number;
   logger: Logger;
+  /** The clock ages are read from, made steady (Date.now; tests move their own). */
+  clock?: () => number;
 }
 
 const MAX_AGE_MS = 5 * 60_000;
-
-/**
- * Whether an age is under a bound. A negative one means the clock was set back (NTP, an operator) since: what is held
- * counts as old, or it would be trusted until the clock caught up again, however long that takes.
- */
-const within = (age: number, bound: number) => age >= 0 && age < bound;
 
 /** What a snapshot holds, and the revision it was loaded at. */
 export interface Versioned<T> {
@@ -84,20 +81,23 @@ export interface Versioned<T> {
 export class Snapshot<T> {
   private state: (Versioned<T> & { checkedAt: number; loadedAt: number }) | null = null;
   private pending: Promise<Versioned<T>> | null = null;
+  private readonly clock: () => number;
 
   constructor(
     private readonly revisions: Revisions,
     private readonly options: SnapshotOptions<T>,
-  ) {}
+  ) {
+    this.clock = steadyClock(options.clock);
+  }
 
   /** The data, checked against the revision when the last check is older than refreshMs. */
-  async get(now = Date.now()): Promise<T> {
-    return (await this.versioned(now)).value;
+  async get(): Promise<T> {
+    return (await this.versioned()).value;
   }
 
   /** The data with its revision, which another process can hold to know when what it derived from it is stale. */
-  versioned(now = Date.now()): Promise<Versioned<T>> {
-    if (this.state && within(now - this.state.checkedAt, this.options.refreshMs))
+  versioned(): Promise<Versioned<T>> {
+    if (this.state && this.clock() - this.state.checkedAt < this.options.refreshMs)
       return Promise.resolve(this.state);
     // One check (and at most one reload) at a time, however many requests arrive meanwhile.
     this.pending ??= this.refresh().finally(() => {
@@ -127,14 +127,14 @@ export class Snapshot<T> {
 
   private async refresh(): Promise<Versioned<T>> {
     const revision = await this.revisions.current();
-    const fresh = this.state && within(Date.now() - this.state.loadedAt, this.options.maxAgeMs ?? MAX_AGE_MS);
+    const fresh = this.state && this.clock() - this.state.loadedAt < (this.options.maxAgeMs ?? MAX_AGE_MS);
     if (this.state && this.state.revision === revision && fresh) {
-      this.state = { ...this.state, checkedAt: Date.now() };
+      this.state = { ...this.state, checkedAt: this.clock() };
       return this.state;
     }
     // Read the revision before the data: a write landing in between leaves a newer revision, reloaded next check.
     const value = await this.options.load();
-    const now = Date.now();
+    const now = this.clock();
     this.state = { revision, value, checkedAt: now, loadedAt: now };
     this.options.logger.info(
       { snapshot: this.options.name, revision, ...this.options.describe(value) },

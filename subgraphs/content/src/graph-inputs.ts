@@ -23,6 +23,7 @@ import {
   checkCodeReferences,
   hubError,
   serviceIdentity,
+  steadyClock,
   type GraphCaller,
   type GraphClient,
 } from '@bank-hub/shared';
@@ -283,12 +284,14 @@ export function graphInputs(
 ) {
   const reuse = options.reuseMs > 0;
   const clock = options.now ?? Date.now;
+  // Ages of what is kept, on a clock that a wall clock set back does not turn back.
+  const ages = steadyClock(clock);
   const suitable = new LRUCache<string, readonly SuitableProductCard[]>({ max: REUSED_ANSWERS });
   const liveness = new LRUCache<string, Liveness>({
     max: REUSED_ANSWERS,
     ttl: Math.max(1, options.reuseMs),
     // Ages read from the same clock, each time (not cached for a millisecond), so that a clock moved by hand counts.
-    perf: { now: clock },
+    perf: { now: ages },
     ttlResolution: 0,
   });
   let catalogue: CatalogueView | null = null;
@@ -302,7 +305,7 @@ export function graphInputs(
    * so a slow products costs pages what asking it costs, once.
    */
   function catalogueView(caller: GraphCaller): CatalogueView | null {
-    const now = clock();
+    const now = ages();
     if (!looking && (!catalogue || now - catalogue.lookedAt >= options.reuseMs)) {
       // Not bound to the page that started it: abandoning that page must not abandon the look.
       const shared: GraphCaller = { identity: caller.identity, requestId: caller.requestId };

@@ -308,6 +308,25 @@ it('keeps what suits while the revision stays, looks no more often than reuseMs,
   expect(asked[1]).toContain('suitableProducts');
 });
 
+it('looks at the catalogue and asks which activities run again after reuseMs, also when the clock was set back', async () => {
+  const { graph, activityAsks, looks } = fakeGraph();
+  const clock = handClock();
+  const inputs = graphInputs(graph, { reuseMs: 50, now: clock.now });
+  await inputs.ask(CALLER, [question('M0001')]);
+  await sleep(5);
+  expect([looks(), activityAsks.length]).toEqual([1, 1]);
+  // Set back an hour: no time has passed, what is kept is still young.
+  clock.advance(-HOUR);
+  await inputs.ask(CALLER, [question('M0002')]);
+  await sleep(5);
+  expect([looks(), activityAsks.length]).toEqual([1, 1]);
+  // Past reuseMs, an hour behind the last look: both are asked again, as they would be without the step back.
+  clock.advance(60);
+  await inputs.ask(CALLER, [question('M0003')]);
+  await sleep(5);
+  expect([looks(), activityAsks.length]).toEqual([2, 2]);
+});
+
 it('keeps no answer that came from another revision than the one looked at, and looks again on the next page', async () => {
   let revision = 'r1';
   const { graph, asked, looks } = fakeGraph({ revision: () => revision });
