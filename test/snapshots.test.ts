@@ -41,23 +41,33 @@ const STEP = (name: string) =>
   `mutation ($target: WorkflowTarget!) { ${name}(target: $target) { status version } }`;
 
 /**
- * How long after now the reading hub could still answer a page for M0002 that fails `until`: when the last request
- * that failed it was sent (0 when none did), polling every 25 ms. Timing when a stale answer was asked for, not
- * when the fresh one arrived, keeps a slow page under a loaded machine from counting as staleness.
+ * How long after now a hub could still give an answer that is not `fresh` yet: when the last request that was not
+ * fresh was sent (0 when none was), polling every 25 ms. Timing when a stale answer was asked for, not when the fresh
+ * one arrived, keeps a slow page under a loaded machine from counting as staleness.
  */
-async function staleFor(until: (placed: string[]) => boolean): Promise<number> {
-  const member = bearer(await clientToken('M0002', 'member'));
+async function staleUntil(fresh: () => Promise<boolean>, never: () => string): Promise<number> {
   const started = performance.now();
   let lastStale = 0;
   for (;;) {
     const sent = performance.now() - started;
-    const response = await graphql(reading.gatewayUrl, HERO, {}, member);
-    const hero = response.data?.viewer.page.slots.find((slot: { code: string }) => slot.code === 'hero');
-    if (until(hero.items.map((item: { creativeId: string }) => item.creativeId))) return lastStale;
+    if (await fresh()) return lastStale;
     lastStale = sent;
-    if (sent > 10_000) throw new Error('the change never reached the other hub');
+    if (sent > 10_000) throw new Error(never());
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** How long the reading hub could still answer M0002's hero slot with creatives that fail `until`. */
+async function staleFor(until: (placed: string[]) => boolean): Promise<number> {
+  const member = bearer(await clientToken('M0002', 'member'));
+  return staleUntil(
+    async () => {
+      const response = await graphql(reading.gatewayUrl, HERO, {}, member);
+      const hero = response.data?.viewer.page.slots.find((slot: { code: string }) => slot.code === 'hero');
+      return until(hero.items.map((item: { creativeId: string }) => item.creativeId));
+    },
+    () => 'the change never reached the other hub',
+  );
 }
 
 it('shows a published creative through another process within SNAPSHOT_REFRESH_MS, and drops it when archived', async () => {
@@ -135,16 +145,13 @@ it('drops a product card and recommendation within twice SNAPSHOT_REFRESH_MS onc
     .collection('products')
     .updateOne({ _id: placed as never }, { $set: { status: 'SUSPENDED' } });
   await Revisions.open(products).bump();
-  const started = performance.now();
-  let lastStale = 0;
-  for (;;) {
-    const sent = performance.now() - started;
-    const shown = await cards();
-    if (!shown.includes(placed!) && !shown.includes(`recommended:${placed}`)) break;
-    lastStale = sent;
-    if (sent > 10_000) throw new Error('the product never left the page');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  const lastStale = await staleUntil(
+    async () => {
+      const shown = await cards();
+      return !shown.includes(placed!) && !shown.includes(`recommended:${placed}`);
+    },
+    () => 'the product never left the page',
+  );
   expect(lastStale).toBeLessThanOrEqual(2 * REFRESH_MS + 100);
   await products.collection('products').updateOne({ _id: placed as never }, { $set: { status: 'ON_SALE' } });
   await Revisions.open(products).bump();
@@ -157,19 +164,17 @@ it('shows demo data seeded into a running hub within twice SNAPSHOT_REFRESH_MS',
     await seedHub(running.connections, 'reset', 'short', testConfig);
     const member = bearer(await clientToken('M0002', 'member'));
     const KINDS = `{ viewer { page(channel: APP, key: "home") { slots { items { __typename } } } } }`;
-    const started = performance.now();
-    let lastStale = 0;
-    for (;;) {
-      const sent = performance.now() - started;
-      const response = await graphql(running.gatewayUrl, KINDS, {}, member);
-      const slots: { items: { __typename: string }[] }[] = response.data?.viewer?.page?.slots ?? [];
-      const kinds = new Set(slots.flatMap((slot) => slot.items.map((item) => item.__typename)));
-      // Cards from content's, products' and engagement's snapshots.
-      if (['Banner', 'ProductCard', 'ActivityCard'].every((kind) => kinds.has(kind))) break;
-      lastStale = sent;
-      if (sent > 10_000) throw new Error(`the seeded page never came whole: ${[...kinds].join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    let kinds = new Set<string>();
+    const lastStale = await staleUntil(
+      async () => {
+        const response = await graphql(running.gatewayUrl, KINDS, {}, member);
+        const slots: { items: { __typename: string }[] }[] = response.data?.viewer?.page?.slots ?? [];
+        kinds = new Set(slots.flatMap((slot) => slot.items.map((item) => item.__typename)));
+        // Cards from content's, products' and engagement's snapshots.
+        return ['Banner', 'ProductCard', 'ActivityCard'].every((kind) => kinds.has(kind));
+      },
+      () => `the seeded page never came whole: ${[...kinds].join(', ')}`,
+    );
     expect(lastStale).toBeLessThanOrEqual(2 * REFRESH_MS + 100);
   } finally {
     await Promise.all(Object.values(running.connections).map((connection) => connection.dropDatabase()));
