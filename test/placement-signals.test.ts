@@ -3,7 +3,8 @@
 // renders, uncapped, with an error on the path of each slot that went without.
 import type { RunningHub } from '../scripts/hub';
 import { publishedBanner, insertPublishedPage } from './support/content';
-import { bearer, clientToken, errorCodes, graphql } from './support/env';
+import { DEVICE_ID_HEADER, IDENTITY_HEADER, guestMemberId } from '@bank-hub/shared';
+import { bearer, clientToken, errorCodes, graphql, internalIdentity } from './support/env';
 import { startTestHub, stopTestHub } from './support/hub';
 
 let hub: RunningHub;
@@ -45,6 +46,9 @@ const PREVIEW = `query Preview($id: ID!, $key: String!) {
   }
 }`;
 const EXPOSURES = `query ($id: ID!) { memberExposures(memberId: $id) { creativeId impressions } }`;
+const SCORES = `query ($ids: [ID!]!, $member: ID) {
+  creativeScores(creativeIds: $ids, memberId: $member) { model version scores { creativeId score } }
+}`;
 
 const memberToken = async (id: string) => bearer(await clientToken(id, 'member'));
 
@@ -188,26 +192,63 @@ describe('creative scores', () => {
     expect(await placed(member, 'tietest')).toEqual([best]);
     expect(await placed(member, 'tietest')).toEqual([best]);
 
-    const asked = await graphql(
-      hub.gatewayUrl,
-      `
-        query ($ids: [ID!]!) {
-          creativeScores(creativeIds: $ids, memberId: "M0996") {
-            model
-            version
-            scores {
-              creativeId
-              score
-            }
-          }
-        }
-      `,
-      { ids: TIED },
-    );
+    const asked = await graphql(hub.gatewayUrl, SCORES, { ids: TIED, member: 'M0996' }, member);
     expect(asked.data?.creativeScores.model).toBe('creative-bandit');
     expect(asked.data?.creativeScores.scores).toEqual(
       TIED.map((id) => ({ creativeId: id, score: scores[id] })),
     );
+  });
+
+  it("tells a member's draws to the member, operators and the hub, and to nobody else", async () => {
+    const own = await graphql(
+      hub.gatewayUrl,
+      SCORES,
+      { ids: TIED, member: 'M0995' },
+      await memberToken('M0995'),
+    );
+    const scores = own.data?.creativeScores.scores;
+    expect(scores).toHaveLength(3);
+    const asOperator = await graphql(hub.gatewayUrl, SCORES, { ids: TIED, member: 'M0995' }, operator);
+    expect(asOperator.data?.creativeScores.scores).toEqual(scores);
+    const hubItself = { [IDENTITY_HEADER]: await internalIdentity('svc.content', ['service']) };
+    const asHub = await graphql(
+      hub.subgraphs.analytics.url,
+      SCORES,
+      { ids: TIED, member: 'M0995' },
+      hubItself,
+    );
+    expect(asHub.data?.creativeScores.scores).toEqual(scores);
+
+    const other = await graphql(
+      hub.gatewayUrl,
+      SCORES,
+      { ids: TIED, member: 'M0995' },
+      await memberToken('M0994'),
+    );
+    expect(errorCodes(other)).toEqual(['FORBIDDEN']);
+    expect(other.data?.creativeScores).toBeNull();
+    const guest = { [DEVICE_ID_HEADER]: 'signals-guest-device' };
+    for (const caller of [{}, guest]) {
+      const refused = await graphql(hub.gatewayUrl, SCORES, { ids: TIED, member: 'M0995' }, caller);
+      expect(errorCodes(refused)).toEqual(['UNAUTHENTICATED']);
+    }
+    // A guest's own draws, as content asks them for the guest's page; and fresh draws, without a member, for anyone.
+    const guestOwn = await graphql(
+      hub.gatewayUrl,
+      SCORES,
+      { ids: TIED, member: guestMemberId('signals-guest-device') },
+      guest,
+    );
+    expect(guestOwn.data?.creativeScores.scores).toHaveLength(3);
+    const fresh = await graphql(hub.gatewayUrl, SCORES, { ids: TIED, member: null });
+    expect(fresh.data?.creativeScores.scores).toHaveLength(3);
+  });
+
+  it("places a guest's creatives of equal priority by the guest's own draws", async () => {
+    const guest = { [DEVICE_ID_HEADER]: 'signals-guest-device' };
+    const first = await placed(guest, 'tietest');
+    expect(first).toHaveLength(1);
+    expect(await placed(guest, 'tietest')).toEqual(first);
   });
 
   it('draws differently for different members', async () => {

@@ -225,3 +225,12 @@ export function requireAnyScope(identity: Identity, scopes: readonly Scope[]): s
 }
 
 export const hasScope = (identity: Identity, scope: Scope): boolean => identity.scopes.has(scope);
+
+/** Whether the caller is the member `memberId` themself, with their own member token. */
+export const isMemberThemself = (identity: Identity, memberId: string): boolean =>
+  identity.subject === memberId && hasScope(identity, Scope.MEMBER);
+
+/** Whether the caller is `memberId` themself: the member with their own token, or the guest whose device it names. */
+export const isCallerThemself = (identity: Identity, memberId: string): boolean =>
+  isMemberThemself(identity, memberId) ||
+  (typeof identity.deviceId === 'string' && guestMemberId(identity.deviceId) === memberId);

@@ -6,10 +6,11 @@ import {
   JSONScalar,
   Scope,
   checkCount,
-  hasScope,
   parseRepresentation,
   requireAnyScope,
   requireScope,
+  isMemberThemself,
+  isCallerThemself,
 } from '@bank-hub/shared';
 import { activeMembers, experimentOf, funnel, retention } from './analysis';
 import { purchasesInWindows } from './attribution';
@@ -124,15 +125,19 @@ export const resolvers: Resolvers = {
     },
     model: (_parent, { name, version }, ctx) => modelVersion(ctx, name, version),
     memberExposures: async (_parent, { memberId }, ctx) => {
-      const isSelf = ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
-      if (!isSelf) requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      if (!isMemberThemself(ctx.identity, memberId))
+        requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
       return (await ctx.loaders.exposuresToday.load(memberId)).map(({ creativeId, impressions }) => ({
         creativeId,
         impressions,
       }));
     },
-    creativeScores: async (_parent, { creativeIds, memberId }, ctx) =>
-      scoresFor(await ctx.bandit.get(), creativeIds, memberId ?? null),
+    creativeScores: async (_parent, { creativeIds, memberId }, ctx) => {
+      // A member's own draws tell which creatives their page puts first: theirs to read, and operators' and the hub's.
+      if (typeof memberId === 'string' && !isCallerThemself(ctx.identity, memberId))
+        requireAnyScope(ctx.identity, [Scope.OPERATOR, Scope.SERVICE]);
+      return scoresFor(await ctx.bandit.get(), creativeIds, memberId ?? null);
+    },
     eventFeed: (_parent, { after, names, first }, ctx) => {
       requireScope(ctx.identity, Scope.SERVICE);
       return feedPage(

@@ -14,6 +14,7 @@ import {
   requireAnyScope,
   requireScope,
   type PersonalField,
+  isMemberThemself,
 } from '@bank-hub/shared';
 import { LIFECYCLE_STAGES } from '@bank-hub/targeting';
 import { LEDGER_PAGE_MAX, type MembersContext } from './context';
@@ -58,7 +59,7 @@ async function guestOf(ctx: MembersContext, deviceId: string): Promise<MemberDoc
 
 /** Whether the caller is this member, with their own member token. */
 const isSelf = (ctx: MembersContext, member: MemberDoc): boolean =>
-  ctx.identity.subject === member._id && hasScope(ctx.identity, Scope.MEMBER);
+  isMemberThemself(ctx.identity, member._id);
 
 async function segmentsOf(member: MemberDoc, ctx: MembersContext) {
   // Segments are audiences of members: a guest is in none, whatever their attributes would match.

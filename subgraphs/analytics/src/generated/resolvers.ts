@@ -1100,7 +1100,9 @@ export type Query = {
   bestSendHours: Array<SendHour>;
   /**
    * A Thompson draw of the active creative bandit for each creative (at most 200). With `memberId`, the draws are the
-   * member's own for this model version (a page does not reshuffle on every refresh); without, fresh ones.
+   * member's own for this model version (a page does not reshuffle on every refresh), for the member themself (a guest
+   * for their own guest id), an operator or the hub's service identity: FORBIDDEN for anyone else, since they tell which
+   * creatives that member's page puts first. Without `memberId`, fresh ones, for any caller.
    */
   creativeScores?: Maybe<CreativeScores>;
   /**

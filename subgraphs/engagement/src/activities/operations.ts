@@ -18,6 +18,7 @@ import {
   requireScope,
   step,
   type WorkflowAction,
+  isMemberThemself,
 } from '@bank-hub/shared';
 import { codeReferences, type Rule } from '@bank-hub/targeting';
 import { inAudience, viewerAttributes, type MemberAttributes } from '../audience';
@@ -325,8 +326,7 @@ async function runningFor(ctx: EngagementContext, member: MemberAttributes): Pro
 
 /** A member's own activities are theirs and operators' to read. */
 function requireSelfOrOperator(ctx: EngagementContext, memberId: string): void {
-  const isSelf = ctx.identity.subject === memberId && ctx.identity.scopes.has(Scope.MEMBER);
-  if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
+  if (!isMemberThemself(ctx.identity, memberId)) requireScope(ctx.identity, Scope.OPERATOR);
 }
 
 /** The activities running now that the member may join, with their progress. The member themself or an operator. */

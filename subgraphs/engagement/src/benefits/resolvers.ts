@@ -17,6 +17,7 @@ import {
   toConnection,
   unauthenticated,
   type WorkflowAction,
+  isMemberThemself,
 } from '@bank-hub/shared';
 import { z } from 'zod';
 import type { EngagementContext, Operator } from '../context';
@@ -38,8 +39,7 @@ const BundleInputs = z.object({ id: z.string(), benefitIds: z.array(z.string()) 
 /** The member themself, or an operator; anyone else is refused. */
 function mayReadClaims(ctx: EngagementContext, memberId: string): void {
   if (!ctx.identity.subject) throw unauthenticated('a member or operator token is required');
-  const isSelf = ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
-  if (!isSelf && !hasScope(ctx.identity, Scope.OPERATOR))
+  if (!isMemberThemself(ctx.identity, memberId) && !hasScope(ctx.identity, Scope.OPERATOR))
     throw forbidden('a member sees only their own claims');
 }
 

@@ -1,5 +1,5 @@
 // Referral resolvers: thin — scope checks, then the use cases in operations.ts.
-import { Scope, deviceOfGuest, requireScope } from '@bank-hub/shared';
+import { Scope, deviceOfGuest, requireScope, isMemberThemself } from '@bank-hub/shared';
 import type { Resolvers } from '../generated/resolvers';
 import { acceptInvite, createInviteCode } from './operations';
 
@@ -13,8 +13,7 @@ export const referralResolvers: Resolvers = {
     invitations: async (member, _args, ctx) => {
       // A guest has no invitations; asking for them must not cost a guest their page.
       if (deviceOfGuest(member.id)) return [];
-      const isSelf = ctx.identity.subject === member.id && ctx.identity.scopes.has(Scope.MEMBER);
-      if (!isSelf) requireScope(ctx.identity, Scope.OPERATOR);
+      if (!isMemberThemself(ctx.identity, member.id)) requireScope(ctx.identity, Scope.OPERATOR);
       return ctx.repos.invitations.ofInviters([member.id]);
     },
   },

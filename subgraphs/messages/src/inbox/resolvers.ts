@@ -9,6 +9,7 @@ import {
   notFound,
   requireMember,
   unauthenticated,
+  isMemberThemself,
 } from '@bank-hub/shared';
 import { unsubscribeUrl } from '../consent/unsubscribe-token';
 import type { MessagesContext } from '../context';
@@ -17,8 +18,7 @@ import { personalDataIn, withoutPersonalData } from '../outbox/domain/redact';
 import type { Resolvers } from '../generated/resolvers';
 import { SUMMARY_SIZE, decodeInboxCursor, encodeInboxCursor, type InboxDoc } from './model';
 
-const isSelf = (ctx: MessagesContext, memberId: string) =>
-  ctx.identity.subject === memberId && hasScope(ctx.identity, Scope.MEMBER);
+const isSelf = (ctx: MessagesContext, memberId: string) => isMemberThemself(ctx.identity, memberId);
 
 /** The member themself, or an operator; anyone else is refused. */
 function mayRead(ctx: MessagesContext, memberId: string): void {
