@@ -1,11 +1,20 @@
 // Every root field of the graph, called through the gateway with hostile values in each argument in turn, as an
-// operator holding every scope, as a member and as a guest: each answer is data or a client error with a stable code
+// operator holding every scope, as a member and as a guest, and the arguments of the fields below the root likewise: each answer is data or a client error with a stable code
 // (never INTERNAL_SERVER_ERROR, an error without a code, a 5xx or a body that is not JSON), in time, and the hub logs no
 // error meanwhile. The cases come from the schema (test/support/fuzz.ts), so an argument added tomorrow is covered.
-// HUB_FUZZ=full runs every hostile value instead of the sharpest few (about 34,000 requests, two minutes).
-import { buildClientSchema, getIntrospectionQuery, isNonNullType, type GraphQLSchema } from 'graphql';
+// HUB_FUZZ=full runs every hostile value instead of the sharpest few (about 34,000 requests, three minutes).
+import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'graphql';
 import type { RunningHub } from '../scripts/hub';
-import { bodyOf, fuzzCases, idsIn, selectionOf, type FuzzCase, type FuzzDepth } from './support/fuzz';
+import {
+  bodyOf,
+  fuzzCases,
+  idsIn,
+  needsArguments,
+  nestedFuzzCases,
+  selectionOf,
+  type FuzzCase,
+  type FuzzDepth,
+} from './support/fuzz';
 import { startTestHub, stopTestHub } from './support/hub';
 import { bearer, capturingLogger, clientToken, graphql } from './support/env';
 
@@ -79,7 +88,7 @@ function preview(fuzz: FuzzCase): string {
 async function seededIds(): Promise<string[]> {
   const found = new Set<string>();
   for (const field of Object.values(schema.getQueryType()!.getFields())) {
-    if (field.args.some((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined)) continue;
+    if (needsArguments(field)) continue;
     const answer = await graphql(
       hub.gatewayUrl,
       `query { ${field.name} ${selectionOf(field.type, 2)} }`,
@@ -114,6 +123,15 @@ describe('every root field, every argument hostile in turn', () => {
     },
     900_000,
   );
+
+  it('reaches the arguments of fields below the root too, as an operator and as the member', async () => {
+    // A member's own fields (inbox, claims, ledger, page) are reached through viewer, an operator's through the lists.
+    const cases = nestedFuzzCases(schema, depth);
+    expect(cases.map((fuzz) => fuzz.operation)).toEqual(
+      expect.arrayContaining(['Member.inbox', 'Member.page', 'Campaign.messages', 'Creative.stats']),
+    );
+    expect([...(await sweep(callers.operator, cases)), ...(await sweep(callers.member, cases))]).toEqual([]);
+  }, 900_000);
 
   it('left no error in the hub’s log', () => {
     const errors = log.lines().filter((line) => (line.level as number) >= 50);

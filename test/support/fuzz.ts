@@ -12,7 +12,9 @@ import {
   isObjectType,
   isScalarType,
   isUnionType,
+  type GraphQLArgument,
   type GraphQLField,
+  type GraphQLObjectType,
   type GraphQLInputType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -130,14 +132,16 @@ export function hostileValues(type: GraphQLInputType, depth: FuzzDepth): unknown
   return take(values, depth === 'lean' ? 12 : Infinity);
 }
 
+const required = (arg: GraphQLArgument) => isNonNullType(arg.type) && arg.defaultValue === undefined;
+/** Whether a field cannot be selected without arguments. */
+export const needsArguments = (field: GraphQLField<unknown, unknown>) => field.args.some(required);
+
 /** A selection of what `type` holds: its scalar fields, and those of the objects under it to `depth` levels. */
 export function selectionOf(type: GraphQLOutputType, depth: number): string {
   const named = getNamedType(type);
   if (isUnionType(named) || isInterfaceType(named)) return '{ __typename }';
   if (!isObjectType(named)) return '';
-  const fields = Object.values(named.getFields()).filter(
-    (field) => !field.args.some((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined),
-  );
+  const fields = Object.values(named.getFields()).filter((field) => !needsArguments(field));
   const selected = fields.flatMap((field) => {
     const inner = getNamedType(field.type);
     if (isScalarType(inner) || isEnumType(inner)) return [field.name];
@@ -158,39 +162,94 @@ export interface FuzzCase {
 
 const takesAnId = (name: string) => /(id|Id|code|Code|key|Key)$/.test(name);
 
-/**
- * Every case for every root field: the plain call, then each argument in turn hostile, and each argument that names
- * something (`…Id`, `code`, `key`) in turn set to each of `knownIds`, so that resolvers run past NOT_FOUND too.
- */
+/** Every case for every root field (see casesOf). */
 export function fuzzCases(schema: GraphQLSchema, depth: FuzzDepth, knownIds: string[]): FuzzCase[] {
   const roots = [
     ['query', schema.getQueryType()],
     ['mutation', schema.getMutationType()],
   ] as const;
   return roots.flatMap(([kind, root]) =>
-    Object.values(root?.getFields() ?? {}).flatMap((field: GraphQLField<unknown, unknown>) => {
-      const definitions = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
-      const passed = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-      const document = `${kind} Fuzz${definitions ? `(${definitions})` : ''} { ${field.name}${
-        passed ? `(${passed})` : ''
-      } ${selectionOf(field.type, 1)} }`;
-      const plain = Object.fromEntries(field.args.map((arg) => [arg.name, plainValue(arg.type)]));
-      const operation = `${kind} ${field.name}`;
-      const named = (argument: string, value: unknown): FuzzCase => ({
-        operation,
-        argument,
-        document,
-        variables: { ...plain, [argument]: value },
-      });
-      return [
-        { operation, argument: '(plain)', document, variables: plain },
-        ...field.args.flatMap((arg) => hostileValues(arg.type, depth).map((value) => named(arg.name, value))),
-        ...field.args
-          .filter((arg) => takesAnId(arg.name) && isScalarType(getNullableType(arg.type)))
-          .flatMap((arg) => knownIds.map((id) => named(arg.name, id))),
-      ];
-    }),
+    Object.values(root?.getFields() ?? {}).flatMap((field) =>
+      casesOf(`${kind} ${field.name}`, kind, { opening: '', closing: '' }, field, depth, knownIds),
+    ),
   );
+}
+
+/** Where a field is selected: the selections around it, from the root. */
+interface Place {
+  opening: string;
+  closing: string;
+}
+
+/**
+ * Cases for the arguments of fields below the root (a member's `inbox(first:)`, a campaign's `messages(first:)`): each
+ * field reached by the shortest path from the root through fields that need no arguments (inside fragments on the
+ * types a union or interface may be), its arguments plain and then each in turn hostile.
+ */
+export function nestedFuzzCases(schema: GraphQLSchema, depth: FuzzDepth): FuzzCase[] {
+  const query = schema.getQueryType()!;
+  const reached = new Map<GraphQLObjectType, Place>([[query, { opening: '', closing: '' }]]);
+  const queue: GraphQLObjectType[] = [query];
+  const cases: FuzzCase[] = [];
+  for (let type = queue.shift(); type; type = queue.shift()) {
+    const place = reached.get(type)!;
+    for (const field of Object.values(type.getFields())) {
+      if (type !== query && field.args.length > 0)
+        cases.push(...casesOf(`${type.name}.${field.name}`, 'query', place, field, depth, []));
+      if (needsArguments(field)) continue;
+      const named = getNamedType(field.type);
+      const next: [GraphQLObjectType, Place][] = isObjectType(named)
+        ? [[named, { opening: `${place.opening} ${field.name} {`, closing: `} ${place.closing}` }]]
+        : isUnionType(named) || isInterfaceType(named)
+          ? schema.getPossibleTypes(named).map((possible) => [
+              possible,
+              {
+                opening: `${place.opening} ${field.name} { ... on ${possible.name} {`,
+                closing: `} } ${place.closing}`,
+              },
+            ])
+          : [];
+      for (const [target, at] of next) {
+        if (reached.has(target)) continue;
+        reached.set(target, at);
+        queue.push(target);
+      }
+    }
+  }
+  return cases;
+}
+
+/**
+ * The cases of one field selected at `place`: the plain call, then each argument in turn hostile, and each argument
+ * that names something (`…Id`, `code`, `key`) in turn set to each of `knownIds`, so that resolvers run past NOT_FOUND.
+ */
+function casesOf(
+  operation: string,
+  kind: 'query' | 'mutation',
+  place: Place,
+  field: GraphQLField<unknown, unknown>,
+  depth: FuzzDepth,
+  knownIds: string[],
+): FuzzCase[] {
+  const definitions = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+  const passed = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  const document = `${kind} Fuzz${definitions ? `(${definitions})` : ''} {${place.opening} ${field.name}${
+    passed ? `(${passed})` : ''
+  } ${selectionOf(field.type, 1)} ${place.closing}}`;
+  const plain = Object.fromEntries(field.args.map((arg) => [arg.name, plainValue(arg.type)]));
+  const named = (argument: string, value: unknown): FuzzCase => ({
+    operation,
+    argument,
+    document,
+    variables: { ...plain, [argument]: value },
+  });
+  return [
+    { operation, argument: '(plain)', document, variables: plain },
+    ...field.args.flatMap((arg) => hostileValues(arg.type, depth).map((value) => named(arg.name, value))),
+    ...field.args
+      .filter((arg) => takesAnId(arg.name) && isScalarType(getNullableType(arg.type)))
+      .flatMap((arg) => knownIds.map((id) => named(arg.name, id))),
+  ];
 }
 
 /** Ids, codes and keys found anywhere in `value` (a query's data): what the seeded hub holds. */
