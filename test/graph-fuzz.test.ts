@@ -1,8 +1,13 @@
-// Every root field of the graph, called through the gateway with hostile values in each argument in turn, as an
-// operator holding every scope, as a member and as a guest, and the arguments of the fields below the root likewise: each answer is data or a client error with a stable code
-// (never INTERNAL_SERVER_ERROR, an error without a code, a 5xx or a body that is not JSON), in time, and the hub logs no
-// error meanwhile. The cases come from the schema (test/support/fuzz.ts), so an argument added tomorrow is covered.
-// HUB_FUZZ=full runs every hostile value instead of the sharpest few (about 34,000 requests, three minutes).
+// Every root field of the graph, called through the gateway with hostile values in each argument in turn by an operator
+// holding every scope, and the arguments of the fields below the root likewise: each answer is data or a client error
+// with a stable code (never INTERNAL_SERVER_ERROR, an error without a code, a 5xx or a body that is not JSON), in time,
+// and the hub logs no error meanwhile. Each field is also called plainly by every kind of caller, and whom it refuses
+// must be what test/access-matrix.json says: a field added open to everyone, or a change to who may call one, shows in
+// review as a change to that file (HUB_ACCESS_MATRIX=update rewrites it). The cases come from the schema
+// (test/support/fuzz.ts), so an argument added tomorrow is covered. HUB_FUZZ=full runs every hostile value instead of
+// the sharpest few, as the member and the guest too (about 34,000 requests, three minutes).
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'graphql';
 import type { RunningHub } from '../scripts/hub';
 import {
@@ -24,23 +29,49 @@ const SLOW_MS = 3_000;
 const log = capturingLogger('test', 'warn');
 let hub: RunningHub;
 let schema: GraphQLSchema;
-let callers: Record<'operator' | 'member' | 'guest', Record<string, string>>;
+/** Every kind of caller: the access matrix's columns. `operator` holds that scope alone. */
+const CALLERS = ['anonymous', 'guest', 'member', 'builder', 'audit', 'federation', 'operator'] as const;
+type Caller = (typeof CALLERS)[number];
+let callers: Record<Caller, Record<string, string>>;
+/** An operator holding every scope a client token may carry: the hostile sweep reaches every resolver's checks. */
+let everyScope: Record<string, string>;
+const MATRIX_PATH = path.join(__dirname, 'access-matrix.json');
 
 beforeAll(async () => {
   hub = await startTestHub('graph-fuzz', { logger: log.logger });
-  const operator = bearer(await clientToken('OP-FUZZ', 'operator pii:read builder audit'));
+  everyScope = bearer(await clientToken('OP-FUZZ', 'operator pii:read builder audit'));
+  const token = async (subject: string, scope: string) => bearer(await clientToken(subject, scope));
   callers = {
-    operator,
-    member: bearer(await clientToken('M0001', 'member')),
+    anonymous: {},
     guest: { 'x-device-id': 'device-fuzz-0001' },
+    member: await token('M0001', 'member'),
+    builder: await token('builder.fuzz', 'builder'),
+    audit: await token('audit.fuzz', 'audit'),
+    federation: await token('participant.fuzz', 'federation'),
+    operator: await token('ops.fuzz', 'operator'),
   };
-  const introspection = await graphql(hub.gatewayUrl, getIntrospectionQuery(), {}, operator);
+  const introspection = await graphql(hub.gatewayUrl, getIntrospectionQuery(), {}, everyScope);
   schema = buildClientSchema(introspection.data as never);
 }, 120_000);
 afterAll(() => stopTestHub(hub));
 
-/** What is wrong with the answer to one case, or null. */
-async function send(headers: Record<string, string>, fuzz: FuzzCase): Promise<string | null> {
+/** The matrix as prettier writes it: a field per line, so that a change to who may call it is one line's diff. */
+const matrixText = (matrix: Record<string, Caller[]>) =>
+  `{\n${Object.entries(matrix)
+    .map(
+      ([operation, reached]) =>
+        `  ${JSON.stringify(operation)}: [${reached.map((c) => `"${c}"`).join(', ')}]`,
+    )
+    .join(',\n')}\n}\n`;
+
+interface Answer {
+  /** What is wrong with the answer, or null. */
+  finding: string | null;
+  /** Whether the field itself refused the caller (UNAUTHENTICATED or FORBIDDEN on its own path). */
+  refused: boolean;
+}
+
+async function send(headers: Record<string, string>, fuzz: FuzzCase): Promise<Answer> {
   const started = performance.now();
   const response = await fetch(hub.gatewayUrl, {
     method: 'POST',
@@ -49,30 +80,42 @@ async function send(headers: Record<string, string>, fuzz: FuzzCase): Promise<st
   });
   const text = await response.text();
   const elapsed = performance.now() - started;
-  if (elapsed > SLOW_MS) return `answered after ${Math.round(elapsed)} ms`;
-  if (response.status >= 500) return `status ${response.status}: ${text.slice(0, 300)}`;
-  let errors: { extensions?: { code?: unknown } }[];
+  const wrong = (finding: string): Answer => ({ finding, refused: false });
+  if (elapsed > SLOW_MS) return wrong(`answered after ${Math.round(elapsed)} ms`);
+  if (response.status >= 500) return wrong(`status ${response.status}: ${text.slice(0, 300)}`);
+  let errors: { path?: unknown[]; extensions?: { code?: unknown } }[];
   try {
     errors = (JSON.parse(text) as { errors?: typeof errors }).errors ?? [];
   } catch {
-    return `not JSON: ${text.slice(0, 300)}`;
+    return wrong(`not JSON: ${text.slice(0, 300)}`);
   }
   const uncoded = errors.filter(
     (error) =>
       typeof error.extensions?.code !== 'string' || error.extensions.code === 'INTERNAL_SERVER_ERROR',
   );
-  return uncoded.length > 0 ? `errors ${JSON.stringify(uncoded).slice(0, 300)}` : null;
+  const refused = errors.some(
+    (error) =>
+      (error.path?.length ?? 0) <= 1 &&
+      (error.extensions?.code === 'UNAUTHENTICATED' || error.extensions?.code === 'FORBIDDEN'),
+  );
+  return { finding: uncoded.length > 0 ? `errors ${JSON.stringify(uncoded).slice(0, 300)}` : null, refused };
 }
 
-/** Sends every case as the caller, a few at a time, and lists what came back wrong. */
-async function sweep(headers: Record<string, string>, cases: FuzzCase[]): Promise<string[]> {
+/** Sends every case as the caller, a few at a time, and lists what came back wrong; `answered` hears each answer. */
+async function sweep(
+  headers: Record<string, string>,
+  cases: FuzzCase[],
+  answered: (fuzz: FuzzCase, answer: Answer) => void = () => undefined,
+): Promise<string[]> {
   const findings: string[] = [];
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const fuzz = cases[next++]!;
-      const finding = await send(headers, fuzz);
-      if (finding) findings.push(`${fuzz.operation}, ${fuzz.argument} = ${preview(fuzz)}: ${finding}`);
+      const answer = await send(headers, fuzz);
+      answered(fuzz, answer);
+      if (answer.finding)
+        findings.push(`${fuzz.operation}, ${fuzz.argument} = ${preview(fuzz)}: ${answer.finding}`);
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
@@ -93,14 +136,14 @@ async function seededIds(): Promise<string[]> {
       hub.gatewayUrl,
       `query { ${field.name} ${selectionOf(field.type, 2)} }`,
       {},
-      callers.operator,
+      everyScope,
     );
     idsIn(answer.data, found);
   }
   return [...found].sort();
 }
 
-describe('every root field, every argument hostile in turn', () => {
+describe('every field of the graph, every argument hostile in turn', () => {
   it('is answered with data or a client error with a code, in time, as an operator', async () => {
     const ids = await seededIds();
     // A lean run names four of the seed's 200-odd ids, spread over what the hub holds; a full run each of them.
@@ -109,20 +152,36 @@ describe('every root field, every argument hostile in turn', () => {
     const cases = fuzzCases(schema, depth, named);
     // The seed's members and pages were found, so resolvers are called with what exists, not only NOT_FOUND.
     expect(ids).toEqual(expect.arrayContaining(['M0001', 'home']));
-    expect(await sweep(callers.operator, cases)).toEqual([]);
+    expect(await sweep(everyScope, cases)).toEqual([]);
   }, 900_000);
 
-  it.each(['member', 'guest'] as const)(
-    'is answered the same way to a %s',
-    async (caller) => {
-      // Most of what they may not call is refused before its arguments are read: a lean run sends each field plainly.
+  it('refuses each field to exactly the callers the access matrix says, answering each of them with a code', async () => {
+    const reachedBy: Record<string, Caller[]> = {};
+    const findings: string[] = [];
+    for (const caller of CALLERS) {
+      // A full run also sends a member and a guest, the callers a channel holds, every hostile value.
       const cases = fuzzCases(schema, depth, []).filter(
-        (fuzz) => depth === 'full' || fuzz.argument === '(plain)',
+        (fuzz) =>
+          fuzz.argument === '(plain)' || (depth === 'full' && (caller === 'member' || caller === 'guest')),
       );
-      expect(await sweep(callers[caller], cases)).toEqual([]);
-    },
-    900_000,
-  );
+      const record = (fuzz: FuzzCase, answer: Answer) => {
+        if (fuzz.argument !== '(plain)') return;
+        reachedBy[fuzz.operation] ??= [];
+        if (!answer.refused) reachedBy[fuzz.operation]!.push(caller);
+      };
+      findings.push(
+        ...(await sweep(callers[caller], cases, record)).map((finding) => `${caller}: ${finding}`),
+      );
+    }
+    expect(findings).toEqual([]);
+    const matrix = Object.fromEntries(
+      Object.keys(reachedBy)
+        .sort()
+        .map((operation) => [operation, CALLERS.filter((caller) => reachedBy[operation]!.includes(caller))]),
+    );
+    if (process.env.HUB_ACCESS_MATRIX === 'update') writeFileSync(MATRIX_PATH, matrixText(matrix));
+    expect(matrix).toEqual(JSON.parse(readFileSync(MATRIX_PATH, 'utf8')));
+  }, 900_000);
 
   it('reaches the arguments of fields below the root too, as an operator and as the member', async () => {
     // A member's own fields (inbox, claims, ledger, page) are reached through viewer, an operator's through the lists.
@@ -130,7 +189,7 @@ describe('every root field, every argument hostile in turn', () => {
     expect(cases.map((fuzz) => fuzz.operation)).toEqual(
       expect.arrayContaining(['Member.inbox', 'Member.page', 'Campaign.messages', 'Creative.stats']),
     );
-    expect([...(await sweep(callers.operator, cases)), ...(await sweep(callers.member, cases))]).toEqual([]);
+    expect([...(await sweep(everyScope, cases)), ...(await sweep(callers.member, cases))]).toEqual([]);
   }, 900_000);
 
   it('left no error in the hub’s log', () => {
