@@ -1,7 +1,8 @@
 // npm run compose: writes what is derived from the subgraph registry — schema/supergraph.graphql, composed from every
 // subgraph's SDL at its default local URL, docker-compose.yml, and the channels' persisted documents
 // (schema/persisted-documents.json, from schema/channels/*.graphql, each checked against the composed API schema).
-// Fails on composition errors and invalid documents; CI fails when a checked-in file differs from what this writes.
+// Fails on composition errors, on a field breaking a rule of this graph (scripts/schema-rules.ts) and on invalid
+// documents; CI fails when a checked-in file differs from what this writes.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
@@ -15,6 +16,7 @@ import {
 } from '../gateway/src/persisted-documents';
 import { loadSubgraphs, SUBGRAPH_NAMES } from '../subgraphs/registry';
 import { dockerCompose } from './deployment';
+import { nonNullContributedFields } from './schema-rules';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -32,6 +34,13 @@ async function main(): Promise<void> {
   if (result.errors) {
     const problems = result.errors.map((error) => `  ${error.message}`).join('\n');
     throw new Error(`supergraph composition failed:\n${problems}`);
+  }
+  const contributed = nonNullContributedFields(result.supergraphSdl);
+  if (contributed.length > 0) {
+    throw new Error(
+      'fields a subgraph adds to an entity another owns must be nullable, so that when it cannot answer only they ' +
+        `are lost:\n${contributed.map((field) => `  ${field}`).join('\n')}`,
+    );
   }
   const written = [
     write('schema/supergraph.graphql', result.supergraphSdl + '\n'),

@@ -119,6 +119,34 @@ describe('identity', () => {
     expect(JSON.stringify(response.errors)).not.toContain('127.0.0.1');
   });
 
+  it("costs a member who asks for their segments' rules those fields alone, not their viewer", async () => {
+    const response = await graphql(
+      hub.gatewayUrl,
+      '{ viewer { id segments { code rule audienceSize } } }',
+      {},
+      bearer(memberToken),
+    );
+    expect(response.data?.viewer.id).toBe('M0001');
+    const segments = response.data?.viewer.segments as {
+      code: string;
+      rule: unknown;
+      audienceSize: unknown;
+    }[];
+    expect(segments.length).toBeGreaterThan(0);
+    for (const segment of segments) expect(segment).toMatchObject({ rule: null, audienceSize: null });
+    expect(new Set(errorCodes(response))).toEqual(new Set(['FORBIDDEN']));
+    expect(response.errors).toHaveLength(2 * segments.length);
+    const operator = await graphql(
+      hub.gatewayUrl,
+      '{ member(id: "M0001") { segments { code rule audienceSize } } }',
+      {},
+      bearer(operatorToken),
+    );
+    expect(operator.errors).toBeUndefined();
+    expect(operator.data?.member.segments[0].rule).toEqual(expect.any(Object));
+    expect(operator.data?.member.segments[0].audienceSize).toEqual(expect.any(Number));
+  });
+
   it('answers FORBIDDEN when a member token asks for an operator field', async () => {
     const response = await graphql(hub.gatewayUrl, '{ member(id: "M0002") { id } }', {}, bearer(memberToken));
     expect(errorCodes(response)).toEqual(['FORBIDDEN']);

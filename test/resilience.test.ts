@@ -169,6 +169,42 @@ describe('one subgraph down during the headline query', () => {
     expect(await wholePage()).toEqual(healthy);
   });
 
+  it('engagement: the member still answers; each field engagement adds to them is null with an error naming it', async () => {
+    const withEngagement = `{ viewer {
+      id level { code }
+      activities { activity { id } }
+      recommendedActivities { activity { id } }
+      claims { id }
+      claimsConnection { edges { node { id } } }
+      invitations { code }
+    } }`;
+    const before = await graphql(hub.gatewayUrl, withEngagement, {}, bearer(token));
+    expect(before.errors).toBeUndefined();
+    await hub.stopSubgraph('engagement');
+    try {
+      const response = await graphql(hub.gatewayUrl, withEngagement, {}, bearer(token));
+      expect(response.data?.viewer).toEqual({
+        id: 'M0002',
+        level: before.data?.viewer.level,
+        activities: null,
+        recommendedActivities: null,
+        claims: null,
+        claimsConnection: null,
+        invitations: null,
+      });
+      expect(errorsOf(response).sort((a, b) => a.path!.localeCompare(b.path!))).toEqual(
+        ['activities', 'claims', 'claimsConnection', 'invitations', 'recommendedActivities'].map((field) => ({
+          path: `viewer.${field}`,
+          code: 'SERVICE_UNAVAILABLE',
+          serviceName: 'engagement',
+        })),
+      );
+    } finally {
+      await hub.restartSubgraph('engagement');
+    }
+    expect(await wholePage()).toEqual(healthy);
+  });
+
   it('analytics: the page is whole; only the stats it contributes are null, each with an error naming it', async () => {
     // Stats are for operators: the page M0002 gets, as an operator previews it.
     const withStats = `{ member(id: "M0002") { pagePreview(channel: APP, key: "home") { page { slots { items { __typename ... on PlacedItem { creativeId creative { id stats { clicks } } } } } } } } }`;

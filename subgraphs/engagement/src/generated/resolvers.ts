@@ -517,25 +517,26 @@ export type Member = {
   __typename?: 'Member';
   /**
    * Published activities running now whose audience includes the member, each with the member's progress. The member
-   * themself or an operator.
+   * themself or an operator. Nullable, as is every field engagement adds to a member, so that while engagement cannot
+   * answer it alone is null (with its error) and the rest of the viewer still comes.
    */
-  activities: Array<ActivityProgress>;
+  activities?: Maybe<Array<ActivityProgress>>;
   /** Affinity keys (tag presence, for audience rules). */
   affinityKeys: Array<Scalars['String']['output']>;
   /**
    * The member's newest benefit claims, newest first (claimsConnection pages past them). The member themself or an
-   * operator.
+   * operator. Nullable, like activities.
    */
-  claims: Array<BenefitClaim>;
+  claims?: Maybe<Array<BenefitClaim>>;
   /**
    * The member's benefit claims, newest first, a page at a time (`after`: the `endCursor` of the page before). The member
-   * themself or an operator.
+   * themself or an operator. Nullable, like activities.
    */
-  claimsConnection: BenefitClaimConnection;
+  claimsConnection?: Maybe<BenefitClaimConnection>;
   /** Member id. */
   id: Scalars['ID']['output'];
-  /** Invite codes the member created and whom they brought in. The member themself or an operator. */
-  invitations: Array<Invitation>;
+  /** Invite codes the member created and whom they brought in. The member themself or an operator. Nullable, like activities. */
+  invitations?: Maybe<Array<Invitation>>;
   /** Membership level (for audience rules). */
   level: MembershipLevel;
   /** Lifecycle stage (for audience rules). */
@@ -546,9 +547,9 @@ export type Member = {
    * activity's kind at the member's lifecycle stage, aimed at them, often completed, ending soon, joined already);
    * equal scores go to the one ending sooner, then by id. Engagement keeps the model it read for SNAPSHOT_REFRESH_MS;
    * when analytics cannot answer, the model's defaults rank them and the answer still comes. The member themself or an
-   * operator; a guest gets none.
+   * operator; a guest gets none. Nullable, like activities.
    */
-  recommendedActivities: Array<ActivityRecommendation>;
+  recommendedActivities?: Maybe<Array<ActivityRecommendation>>;
   /** Risk tolerance (for audience rules). */
   riskLevel: RiskLevel;
   /** Segments the member matches (for audience rules). */
@@ -1543,23 +1544,23 @@ export type MemberResolvers<
     FederationReferenceType,
     ContextType
   >;
-  activities?: Resolver<Array<ResolversTypes['ActivityProgress']>, ParentType, ContextType>;
+  activities?: Resolver<Maybe<Array<ResolversTypes['ActivityProgress']>>, ParentType, ContextType>;
   claims?: Resolver<
-    Array<ResolversTypes['BenefitClaim']>,
+    Maybe<Array<ResolversTypes['BenefitClaim']>>,
     ParentType,
     ContextType,
     RequireFields<MemberClaimsArgs, 'first'>
   >;
   claimsConnection?: Resolver<
-    ResolversTypes['BenefitClaimConnection'],
+    Maybe<ResolversTypes['BenefitClaimConnection']>,
     ParentType,
     ContextType,
     RequireFields<MemberClaimsConnectionArgs, 'first'>
   >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
+  invitations?: Resolver<Maybe<Array<ResolversTypes['Invitation']>>, ParentType, ContextType>;
   recommendedActivities?: Resolver<
-    Array<ResolversTypes['ActivityRecommendation']>,
+    Maybe<Array<ResolversTypes['ActivityRecommendation']>>,
     ParentType,
     ContextType,
     RequireFields<MemberRecommendedActivitiesArgs, 'first'>

@@ -680,16 +680,19 @@ export type RiskLevel =
 /** A rule-based audience of members. */
 export type Segment = {
   __typename?: 'Segment';
-  /** How many members currently match the rule. Operator scope. */
-  audienceSize: Scalars['Int']['output'];
+  /** How many members currently match the rule. Operator scope; null with FORBIDDEN for anyone else, like rule. */
+  audienceSize?: Maybe<Scalars['Int']['output']>;
   /** Unique code, e.g. YOUNG_NEW. */
   code: Scalars['String']['output'];
   /** What the segment is for. */
   description?: Maybe<Scalars['String']['output']>;
   /** Human-readable name. */
   name: Scalars['String']['output'];
-  /** The targeting rule a member must match. Operator scope. */
-  rule: Scalars['TargetingRule']['output'];
+  /**
+   * The targeting rule a member must match. Operator scope: null with FORBIDDEN for anyone else, so that a member asking
+   * it of their own segments loses this field alone, not their viewer.
+   */
+  rule?: Maybe<Scalars['TargetingRule']['output']>;
   /** When the segment was last changed. */
   updatedAt: Scalars['DateTime']['output'];
   /**
@@ -1325,11 +1328,11 @@ export type SegmentResolvers<
   ContextType = MembersContext,
   ParentType extends ResolversParentTypes['Segment'] = ResolversParentTypes['Segment'],
 > = ResolversObject<{
-  audienceSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  audienceSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  rule?: Resolver<ResolversTypes['TargetingRule'], ParentType, ContextType>;
+  rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
