@@ -1,14 +1,15 @@
 // Every root field of the graph, called through the gateway with hostile values in each argument in turn by an operator
 // holding every scope, and the arguments of the fields below the root likewise: each answer is data or a client error
 // with a stable code (never INTERNAL_SERVER_ERROR, an error without a code, a 5xx or a body that is not JSON), in time,
-// and the hub logs no error meanwhile. Each field is also called plainly by every kind of caller, and whom it refuses
-// must be what test/access-matrix.json says: a field added open to everyone, or a change to who may call one, shows in
-// review as a change to that file (HUB_ACCESS_MATRIX=update rewrites it). The cases come from the schema
-// (test/support/fuzz.ts), so an argument added tomorrow is covered. HUB_FUZZ=full runs every hostile value instead of
-// the sharpest few, as the member and the guest too (about 34,000 requests, three minutes).
+// and the hub logs no error meanwhile. Each field is also called plainly by every kind of caller; whom it refuses, and
+// which fields of their own viewer a member and a guest are refused, must be what test/access-matrix.json says. A
+// field added open to everyone, or a change to who may call one, shows in review as a change to that file
+// (HUB_ACCESS_MATRIX=update rewrites it). The cases come from the schema (test/support/fuzz.ts), so an argument added
+// tomorrow is covered. HUB_FUZZ=full runs every hostile value instead of the sharpest few, as the member and the guest
+// too (about 34,000 requests, three minutes).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, isObjectType, type GraphQLSchema } from 'graphql';
 import type { RunningHub } from '../scripts/hub';
 import {
   bodyOf,
@@ -36,6 +37,8 @@ let callers: Record<Caller, Record<string, string>>;
 /** An operator holding every scope a client token may carry: the hostile sweep reaches every resolver's checks. */
 let everyScope: Record<string, string>;
 const MATRIX_PATH = path.join(__dirname, 'access-matrix.json');
+/** What the tests below saw, compared with the matrix last: whom each root field lets through, what the viewer hides. */
+const observed: Record<string, string[]> = {};
 
 beforeAll(async () => {
   hub = await startTestHub('graph-fuzz', { logger: log.logger });
@@ -55,14 +58,22 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => stopTestHub(hub));
 
-/** The matrix as prettier writes it: a field per line, so that a change to who may call it is one line's diff. */
-const matrixText = (matrix: Record<string, Caller[]>) =>
-  `{\n${Object.entries(matrix)
-    .map(
-      ([operation, reached]) =>
-        `  ${JSON.stringify(operation)}: [${reached.map((c) => `"${c}"`).join(', ')}]`,
-    )
-    .join(',\n')}\n}\n`;
+/**
+ * The matrix as prettier writes it (its API cannot run inside jest), so that a change to who may call a field is a
+ * one-line diff: an entry on one line when it fits in the print width, else an item a line.
+ */
+function matrixText(matrix: Record<string, string[]>): string {
+  const entries = Object.entries(matrix).map(([key, values], index, all) => {
+    const comma = index < all.length - 1 ? ',' : '';
+    const line = `  ${JSON.stringify(key)}: [${values.map((value) => JSON.stringify(value)).join(', ')}]${comma}`;
+    if (line.length <= PRINT_WIDTH) return line;
+    const items = values.map((value) => `    ${JSON.stringify(value)}`).join(',\n');
+    return `  ${JSON.stringify(key)}: [\n${items}\n  ]${comma}`;
+  });
+  return `{\n${entries.join('\n')}\n}\n`;
+}
+/** .prettierrc's printWidth. */
+const PRINT_WIDTH = 110;
 
 interface Answer {
   /** What is wrong with the answer, or null. */
@@ -155,7 +166,7 @@ describe('every field of the graph, every argument hostile in turn', () => {
     expect(await sweep(everyScope, cases)).toEqual([]);
   }, 900_000);
 
-  it('refuses each field to exactly the callers the access matrix says, answering each of them with a code', async () => {
+  it('answers every kind of caller of each root field with data or a coded error, refusing some', async () => {
     const reachedBy: Record<string, Caller[]> = {};
     const findings: string[] = [];
     for (const caller of CALLERS) {
@@ -174,14 +185,48 @@ describe('every field of the graph, every argument hostile in turn', () => {
       );
     }
     expect(findings).toEqual([]);
-    const matrix = Object.fromEntries(
-      Object.keys(reachedBy)
-        .sort()
-        .map((operation) => [operation, CALLERS.filter((caller) => reachedBy[operation]!.includes(caller))]),
-    );
-    if (process.env.HUB_ACCESS_MATRIX === 'update') writeFileSync(MATRIX_PATH, matrixText(matrix));
-    expect(matrix).toEqual(JSON.parse(readFileSync(MATRIX_PATH, 'utf8')));
+    for (const operation of Object.keys(reachedBy))
+      observed[operation] = CALLERS.filter((caller) => reachedBy[operation]!.includes(caller));
   }, 900_000);
+
+  it.each(['member', 'guest'] as const)(
+    'gives a %s every field of their own viewer but those the matrix lists, refused on their own paths',
+    async (caller) => {
+      // Each field of the member three levels down, and their home page: all a channel could ask of its own user.
+      const member = schema.getType('Member');
+      if (!isObjectType(member)) throw new Error('the graph has no Member');
+      const selections = [
+        ...Object.values(member.getFields())
+          .filter((field) => !needsArguments(field))
+          .map((field) => `${field.name} ${selectionOf(field.type, 3)}`),
+        `page(channel: APP, key: "home") ${selectionOf(schema.getType('Page') as never, 4)}`,
+      ];
+      const refused = new Set<string>();
+      for (const selection of selections) {
+        const document = `{ viewer { id ${selection} } }`;
+        const response = await graphql(hub.gatewayUrl, document, {}, callers[caller]);
+        expect({ selection, id: response.data?.viewer?.id }).toEqual({ selection, id: expect.any(String) });
+        for (const error of response.errors ?? []) {
+          expect({ selection, code: error.extensions?.code }).toEqual({
+            selection,
+            code: expect.stringMatching(/^(FORBIDDEN|UNAUTHENTICATED)$/),
+          });
+          refused.add((error.path ?? []).filter((step) => typeof step === 'string').join('.'));
+        }
+      }
+      observed[`viewer: fields refused to a ${caller}`] = [...refused].sort();
+    },
+  );
+
+  it('saw what test/access-matrix.json says', async () => {
+    const sorted = Object.fromEntries(
+      Object.keys(observed)
+        .sort()
+        .map((key) => [key, observed[key]!]),
+    );
+    if (process.env.HUB_ACCESS_MATRIX === 'update') writeFileSync(MATRIX_PATH, matrixText(sorted));
+    expect(sorted).toEqual(JSON.parse(readFileSync(MATRIX_PATH, 'utf8')));
+  });
 
   it('reaches the arguments of fields below the root too, as an operator and as the member', async () => {
     // A member's own fields (inbox, claims, ledger, page) are reached through viewer, an operator's through the lists.
