@@ -157,6 +157,57 @@ describe("a member's activities", () => {
     expect(asOperator.errors).toBeUndefined();
   });
 
+  it('refuses a member an activity’s operator fields one by one, keeping the activities', async () => {
+    const document = `{ viewer { activities { activity { id title status version participants } } } }`;
+    const response = await graphql(hub.gatewayUrl, document, {}, await member('M0001'));
+    const activities = response.data?.viewer.activities as {
+      activity: { id: string; title: string; status: null; version: null; participants: null };
+    }[];
+    expect(activities.length).toBeGreaterThanOrEqual(3);
+    for (const { activity } of activities)
+      expect(activity).toEqual({
+        id: expect.any(String),
+        title: expect.any(String),
+        status: null,
+        version: null,
+        participants: null,
+      });
+    const refused = (response.errors ?? []).map((error) => [error.path?.join('.'), error.extensions?.code]);
+    expect(refused).toHaveLength(activities.length * 3);
+    expect(refused).toEqual(
+      expect.arrayContaining(
+        ['status', 'version', 'participants'].map((field) => [
+          `viewer.activities.0.activity.${field}`,
+          'FORBIDDEN',
+        ]),
+      ),
+    );
+    const asOperator = await graphql(
+      hub.gatewayUrl,
+      `
+        {
+          member(id: "M0001") {
+            activities {
+              activity {
+                status
+                version
+                participants
+              }
+            }
+          }
+        }
+      `,
+      {},
+      operator,
+    );
+    expect(asOperator.errors).toBeUndefined();
+    expect(asOperator.data?.member.activities[0].activity).toEqual({
+      status: 'PUBLISHED',
+      version: expect.any(Number),
+      participants: expect.any(Number),
+    });
+  });
+
   describe("on the page's activity cards", () => {
     const PAGE_CARDS = `{
       viewer {

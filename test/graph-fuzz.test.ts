@@ -2,7 +2,8 @@
 // holding every scope, and the arguments of the fields below the root likewise: each answer is data or a client error
 // with a stable code (never INTERNAL_SERVER_ERROR, an error without a code, a 5xx or a body that is not JSON), in time,
 // and the hub logs no error meanwhile. Each field is also called plainly by every kind of caller; whom it refuses, and
-// which fields of their own viewer a member and a guest are refused, must be what test/access-matrix.json says. A
+// which fields of their own viewer a member and a guest are refused, must be what test/access-matrix.json says, and a
+// field refused below the root must cost that field alone (be nullable), never the list or the viewer holding it. A
 // field added open to everyone, or a change to who may call one, shows in review as a change to that file
 // (HUB_ACCESS_MATRIX=update rewrites it). The cases come from the schema (test/support/fuzz.ts), so an argument added
 // tomorrow is covered. HUB_FUZZ=full runs every hostile value instead of the sharpest few, as the member and the guest
@@ -95,23 +96,48 @@ async function send(headers: Record<string, string>, fuzz: FuzzCase): Promise<An
   const wrong = (finding: string): Answer => ({ finding, refused: false });
   if (elapsed > SLOW_MS) return wrong(`answered after ${Math.round(elapsed)} ms`);
   if (response.status >= 500) return wrong(`status ${response.status}: ${text.slice(0, 300)}`);
-  let errors: { path?: unknown[]; extensions?: { code?: unknown } }[];
+  let body: GraphQLAnswer;
   try {
-    errors = (JSON.parse(text) as { errors?: typeof errors }).errors ?? [];
+    body = JSON.parse(text) as GraphQLAnswer;
   } catch {
     return wrong(`not JSON: ${text.slice(0, 300)}`);
   }
+  const errors = body.errors ?? [];
   const uncoded = errors.filter(
     (error) =>
       typeof error.extensions?.code !== 'string' || error.extensions.code === 'INTERNAL_SERVER_ERROR',
   );
-  const refused = errors.some(
-    (error) =>
-      (error.path?.length ?? 0) <= 1 &&
-      (error.extensions?.code === 'UNAUTHENTICATED' || error.extensions?.code === 'FORBIDDEN'),
-  );
-  return { finding: uncoded.length > 0 ? `errors ${JSON.stringify(uncoded).slice(0, 300)}` : null, refused };
+  if (uncoded.length > 0) return wrong(`errors ${JSON.stringify(uncoded).slice(0, 300)}`);
+  const costly = refusalsThatCostTheirParent(body);
+  if (costly.length > 0) return wrong(`refusing ${costly.join(', ')} lost what holds it`);
+  return {
+    finding: null,
+    refused: errors.some((error) => (error.path?.length ?? 0) <= 1 && isRefusal(error)),
+  };
 }
+
+interface GraphQLAnswer {
+  data?: unknown;
+  errors?: { path?: (string | number)[]; extensions?: { code?: unknown } }[];
+}
+
+const isRefusal = (error: NonNullable<GraphQLAnswer['errors']>[number]) =>
+  error.extensions?.code === 'UNAUTHENTICATED' || error.extensions?.code === 'FORBIDDEN';
+
+/**
+ * The paths of fields refused below the root whose refusal also nulled the object holding them: a field a caller may
+ * not read must be nullable, so that refusing it costs that field alone, not the list or the viewer it sits in.
+ */
+function refusalsThatCostTheirParent(answer: GraphQLAnswer): string[] {
+  return (answer.errors ?? [])
+    .filter((error) => isRefusal(error) && (error.path?.length ?? 0) > 1)
+    .filter((error) => (valueAt(answer.data, error.path!.slice(0, -1)) ?? null) === null)
+    .map((error) => error.path!.join('.'));
+}
+
+/** The value at `path` in a query's data: undefined past a null. */
+const valueAt = (data: unknown, path: readonly (string | number)[]): unknown =>
+  path.reduce<unknown>((value, step) => (value as Record<string | number, unknown> | null)?.[step], data);
 
 /** Sends every case as the caller, a few at a time, and lists what came back wrong; `answered` hears each answer. */
 async function sweep(
@@ -205,6 +231,10 @@ describe('every field of the graph, every argument hostile in turn', () => {
         const document = `{ viewer { id ${selection} } }`;
         const response = await graphql(hub.gatewayUrl, document, {}, callers[caller]);
         expect({ selection, id: response.data?.viewer?.id }).toEqual({ selection, id: expect.any(String) });
+        expect({ selection, costly: refusalsThatCostTheirParent(response) }).toEqual({
+          selection,
+          costly: [],
+        });
         for (const error of response.errors ?? []) {
           expect({ selection, code: error.extensions?.code }).toEqual({
             selection,

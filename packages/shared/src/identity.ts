@@ -226,6 +226,19 @@ export function requireAnyScope(identity: Identity, scopes: readonly Scope[]): s
 
 export const hasScope = (identity: Identity, scope: Scope): boolean => identity.scopes.has(scope);
 
+/**
+ * Resolvers of fields of a `TParent` that only operators may read (how it is targeted, weighted and approved):
+ * `operatorOnlyOf<ActivityDoc>()('status')`. Anyone else gets UNAUTHENTICATED or FORBIDDEN on that field, which the
+ * schema keeps nullable so that the refusal costs the field alone, not the list or the member it sits in.
+ */
+export const operatorOnlyOf =
+  <TParent>() =>
+  <K extends keyof TParent>(field: K) =>
+  (parent: TParent, _args: unknown, ctx: { identity: Identity }): TParent[K] => {
+    requireScope(ctx.identity, Scope.OPERATOR);
+    return parent[field];
+  };
+
 /** Whether the caller is the member `memberId` themself, with their own member token. */
 export const isMemberThemself = (identity: Identity, memberId: string): boolean =>
   identity.subject === memberId && hasScope(identity, Scope.MEMBER);

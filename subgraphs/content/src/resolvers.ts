@@ -15,6 +15,7 @@ import {
   parseRepresentation,
   requireAnyScope,
   requireAuditReader,
+  operatorOnlyOf,
   requireScope,
 } from '@bank-hub/shared';
 import { composePage, type ComposedPage, type SlotItemView } from './compose-page';
@@ -98,13 +99,7 @@ const pathOf = (info: GraphQLResolveInfo) => responsePathAsArray(info.path);
 const targeted = (member: MemberRef, field: 'page' | 'pagePreview', ctx: ContentContext) =>
   parseRepresentation(MemberInputs, member, { typename: 'Member', field }, ctx);
 
-/** A creative's field that only operators may read: how it is targeted, weighted and approved. */
-const operatorOnly =
-  <K extends keyof CreativeDoc>(field: K) =>
-  (creative: CreativeDoc, _args: unknown, ctx: ContentContext): CreativeDoc[K] => {
-    operator(ctx);
-    return creative[field];
-  };
+const operatorOnly = operatorOnlyOf<CreativeDoc>();
 
 /** A topic's workflow field, which only operators may read. */
 const topicWorkflow =

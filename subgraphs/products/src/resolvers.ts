@@ -12,6 +12,7 @@ import {
   notFound,
   requireAnyScope,
   requireMember,
+  operatorOnlyOf,
   requireScope,
   hasScope,
   parseRepresentation,
@@ -82,13 +83,7 @@ const staffOnly =
     return flow[field] ?? null;
   };
 
-/** A bundle's field for operators only: how it is targeted and approved is the bank's, not the members'. */
-const operatorOnly =
-  <K extends keyof BundleDoc>(field: K) =>
-  (bundle: BundleDoc, _args: unknown, ctx: ProductsContext): BundleDoc[K] => {
-    operator(ctx);
-    return bundle[field];
-  };
+const operatorOnly = operatorOnlyOf<BundleDoc>();
 
 const isBuilder = (ctx: ProductsContext) => BUILDER_SCOPES.some((scope) => hasScope(ctx.identity, scope));
 

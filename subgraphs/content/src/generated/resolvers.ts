@@ -1043,7 +1043,11 @@ export type SlotTemplate =
   /** A feed of short videos (VideoCard). */
   | 'VIDEO_FEED';
 
-/** A hot topic (热点话题). Operators create and edit it through the approval workflow; members see it once published. */
+/**
+ * A hot topic (热点话题). Operators create and edit it through the approval workflow; members see it once published.
+ * Fields marked Operator scope are null, with FORBIDDEN on that field, to anyone else: refusing one costs nothing else of
+ * the answer.
+ */
 export type Topic = {
   __typename?: 'Topic';
   /** Operator who approved the current version. Operator scope. */
@@ -1054,7 +1058,7 @@ export type Topic = {
    * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
    * them may approve it); once published, who made the version published. Operator scope.
    */
-  editors: Array<Scalars['String']['output']>;
+  editors?: Maybe<Array<Scalars['String']['output']>>;
   /**
    * Heat score; higher is hotter. Measured, never typed: analytics' topic heat job sets it from members' views, clicks and
    * shares of the topic over 30 days, each day's counting half as much every three days (see the README).
@@ -1063,11 +1067,11 @@ export type Topic = {
   /** Topic id. */
   id: Scalars['ID']['output'];
   /** Operator who last edited it (may not approve it); import for a topic imported as published. Operator scope. */
-  lastEditedBy: Scalars['String']['output'];
+  lastEditedBy?: Maybe<Scalars['String']['output']>;
   /** An edit of the published topic waiting for approval; the published topic serves until then. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
   /** Workflow status; an imported topic comes PUBLISHED. Operator scope. */
-  status: ContentStatus;
+  status?: Maybe<ContentStatus>;
   /** Summary. */
   summary: Scalars['String']['output'];
   /** Topic tags. */
@@ -1075,9 +1079,9 @@ export type Topic = {
   /** Title. */
   title: Scalars['String']['output'];
   /** When it last changed. Operator scope. */
-  updatedAt: Scalars['DateTime']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Incremented on every edit and workflow step. Operator scope. */
-  version: Scalars['Int']['output'];
+  version?: Maybe<Scalars['Int']['output']>;
 };
 
 /** A card for a hot topic. */
@@ -2131,17 +2135,17 @@ export type TopicResolvers<
 > = ResolversObject<{
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   coverUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  editors?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   heat?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['ContentStatus']>, ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type TopicCardResolvers<

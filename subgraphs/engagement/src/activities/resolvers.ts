@@ -7,10 +7,10 @@ import {
   notFound,
   parseRepresentation,
   requireAnyScope,
+  operatorOnlyOf,
   requireScope,
   editorsOf,
   reviewOf,
-  type BaseContext,
 } from '@bank-hub/shared';
 import { MemberAttributes } from '../audience';
 import { isOffered } from '../benefits/domain/claiming';
@@ -33,13 +33,7 @@ const MAX_LIVE_IDS = 100;
 /** Member.recommendedActivities gives at most this many. */
 const MAX_RECOMMENDED = 20;
 
-/** An activity's field that only operators may read: how it is targeted and approved. */
-const operatorOnly =
-  <K extends keyof ActivityDoc>(field: K) =>
-  (activity: ActivityDoc, _args: unknown, ctx: BaseContext): ActivityDoc[K] => {
-    requireScope(ctx.identity, Scope.OPERATOR);
-    return activity[field];
-  };
+const operatorOnly = operatorOnlyOf<ActivityDoc>();
 
 const isLive = (activity: ActivityDoc, now: Date) =>
   activity.status === 'PUBLISHED' && activity.startsAt <= now && now < activity.endsAt;

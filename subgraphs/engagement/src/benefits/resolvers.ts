@@ -11,6 +11,7 @@ import {
   hasScope,
   parseRepresentation,
   requireAnyScope,
+  operatorOnlyOf,
   requireScope,
   editorsOf,
   reviewOf,
@@ -48,12 +49,7 @@ const newestFirstCursor = (claim: ClaimDoc): string =>
 
 const operator = (ctx: EngagementContext): Operator => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
 
-const operatorOnly =
-  <K extends keyof BenefitDoc>(field: K) =>
-  (benefit: BenefitDoc, _args: unknown, ctx: EngagementContext): BenefitDoc[K] => {
-    operator(ctx);
-    return benefit[field];
-  };
+const operatorOnly = operatorOnlyOf<BenefitDoc>();
 
 export const benefitResolvers: Resolvers = {
   Query: {

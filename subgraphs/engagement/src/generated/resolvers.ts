@@ -33,7 +33,11 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
-/** An activity (活动): a schedule, an audience, tasks and rewards. Operators edit it through the four-eyes workflow. */
+/**
+ * An activity (活动): a schedule, an audience, tasks and rewards. Operators edit it through the four-eyes workflow.
+ * Fields marked Operator scope are null, with FORBIDDEN on that field, to anyone else: refusing one costs nothing else of
+ * the answer.
+ */
 export type Activity = {
   __typename?: 'Activity';
   /** Operator who approved the current version. Operator scope. */
@@ -42,7 +46,7 @@ export type Activity = {
    * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
    * them may approve it); once published, who made the version published. Operator scope.
    */
-  editors: Array<Scalars['String']['output']>;
+  editors?: Maybe<Array<Scalars['String']['output']>>;
   /** When it ends. */
   endsAt: Scalars['DateTime']['output'];
   /** Activity id. */
@@ -52,9 +56,9 @@ export type Activity = {
   /** Its kind. */
   kind: ActivityKind;
   /** Operator who last edited it. Operator scope. */
-  lastEditedBy: Scalars['String']['output'];
+  lastEditedBy?: Maybe<Scalars['String']['output']>;
   /** Members who joined. Operator scope. */
-  participants: Scalars['Int']['output'];
+  participants?: Maybe<Scalars['Int']['output']>;
   /** An edit waiting for approval. Operator scope. */
   pendingRevision?: Maybe<PendingRevision>;
   /** Who may join; null means everyone. Operator scope, or the hub's own services (content places cards by it). */
@@ -62,7 +66,7 @@ export type Activity = {
   /** When it starts. */
   startsAt: Scalars['DateTime']['output'];
   /** Workflow status. Operator scope. */
-  status: ContentStatus;
+  status?: Maybe<ContentStatus>;
   /** One-line summary. */
   summary: Scalars['String']['output'];
   /** Its tasks. */
@@ -70,9 +74,9 @@ export type Activity = {
   /** Title. */
   title: Scalars['String']['output'];
   /** When it last changed. Operator scope. */
-  updatedAt: Scalars['DateTime']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Incremented on every change. Operator scope. */
-  version: Scalars['Int']['output'];
+  version?: Maybe<Scalars['Int']['output']>;
   /**
    * The calling member's part in it — whether they joined, each task's progress — so that a page's activity card shows
    * it in the page's one query. Null for a guest, an operator or a service: Member.activities gives a member's to
@@ -202,18 +206,21 @@ export type AuditTarget = {
   type: Scalars['String']['input'];
 };
 
-/** A benefit: what a member can claim, how many there are, and for whom. */
+/**
+ * A benefit: what a member can claim, how many there are, and for whom. Fields marked Operator scope are null, with
+ * FORBIDDEN on that field, to anyone else: refusing one costs nothing else of the answer.
+ */
 export type Benefit = {
   __typename?: 'Benefit';
   /** Operator who approved the current version. Operator scope. */
   approvedBy?: Maybe<Scalars['String']['output']>;
   /** Claims per state. Operator scope. */
-  claimCounts: Array<ClaimCount>;
+  claimCounts?: Maybe<Array<ClaimCount>>;
   /**
    * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
    * them may approve it); once published, who made the version published. Operator scope.
    */
-  editors: Array<Scalars['String']['output']>;
+  editors?: Maybe<Array<Scalars['String']['output']>>;
   /** Claimable until. */
   endsAt: Scalars['DateTime']['output'];
   /** Benefit id. */
@@ -221,7 +228,7 @@ export type Benefit = {
   /** Its kind. */
   kind: BenefitKind;
   /** Operator who last edited it. Operator scope. */
-  lastEditedBy: Scalars['String']['output'];
+  lastEditedBy?: Maybe<Scalars['String']['output']>;
   /** Membership levels that carry it as a privilege; when any, only members at one of them may claim it. */
   levelCodes: Array<Scalars['String']['output']>;
   /** An edit waiting for approval. Operator scope. */
@@ -239,19 +246,19 @@ export type Benefit = {
   /** Claimable from. */
   startsAt: Scalars['DateTime']['output'];
   /** Workflow status. Operator or builder scope. */
-  status: ContentStatus;
+  status?: Maybe<ContentStatus>;
   /** Claims it can give in total. */
   stock: Scalars['Int']['output'];
   /** Title. */
   title: Scalars['String']['output'];
   /** When it last changed. Operator scope. */
-  updatedAt: Scalars['DateTime']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Business days a claim stays usable: to the end of the last, the day it is claimed on the first. */
   validDays: Scalars['Int']['output'];
   /** Its value: an amount (COUPON, CASH_BACK), percent (FEE_DISCOUNT) or percentage points (RATE_BONUS). */
   value: Scalars['Float']['output'];
   /** Incremented on every change. Operator scope. */
-  version: Scalars['Int']['output'];
+  version?: Maybe<Scalars['Int']['output']>;
 };
 
 /** A member's claim of a benefit. */
@@ -1299,22 +1306,22 @@ export type ActivityResolvers<
     ContextType
   >;
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  editors?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   imageUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['ActivityKind'], ParentType, ContextType>;
-  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  participants?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  participants?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
   rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['ContentStatus']>, ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   viewerProgress?: Resolver<Maybe<ResolversTypes['ActivityProgress']>, ParentType, ContextType>;
 }>;
 
@@ -1382,12 +1389,12 @@ export type BenefitResolvers<
     ContextType
   >;
   approvedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  claimCounts?: Resolver<Array<ResolversTypes['ClaimCount']>, ParentType, ContextType>;
-  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  claimCounts?: Resolver<Maybe<Array<ResolversTypes['ClaimCount']>>, ParentType, ContextType>;
+  editors?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['BenefitKind'], ParentType, ContextType>;
-  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   levelCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
   perDayLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -1396,13 +1403,13 @@ export type BenefitResolvers<
   remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['ContentStatus']>, ParentType, ContextType>;
   stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   validDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type BenefitClaimResolvers<

@@ -119,7 +119,8 @@ export type AuditTarget = {
 /**
  * A product bundle (产品组合): products sold together with a rule, a minimum amount, a window and extras. Operators design
  * it (createBundle, updateBundle) and a second operator approves it (productsWorkflow); members are offered it
- * (eligibleBundles) once published, and an edit of a published bundle only once approved.
+ * (eligibleBundles) once published, and an edit of a published bundle only once approved. Fields marked Operator scope
+ * are null, with FORBIDDEN on that field, to anyone else: refusing one costs nothing else of the answer.
  */
 export type Bundle = {
   __typename?: 'Bundle';
@@ -139,11 +140,11 @@ export type Bundle = {
    * Operators who made it, each once, most recent last: before it is first published, everyone who edited it (none of
    * them may approve it); once published, who made the version published. Operator scope.
    */
-  editors: Array<Scalars['String']['output']>;
+  editors?: Maybe<Array<Scalars['String']['output']>>;
   /** Bundle id. */
   id: Scalars['ID']['output'];
   /** Operator who last edited it. Operator scope. */
-  lastEditedBy: Scalars['String']['output'];
+  lastEditedBy?: Maybe<Scalars['String']['output']>;
   /**
    * Minimum total amount across the bundle's products, in `currency`: never more than their maxAmounts together (else not
    * offered).
@@ -160,15 +161,15 @@ export type Bundle = {
   /** Who may buy it; null means every member. Operator scope: members are offered bundles, never shown whom they target. */
   rule?: Maybe<Scalars['TargetingRule']['output']>;
   /** Workflow status. Operator scope. */
-  status: ContentStatus;
+  status?: Maybe<ContentStatus>;
   /** When it last changed. Operator scope. */
-  updatedAt: Scalars['DateTime']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Sold from this instant. */
   validFrom: Scalars['DateTime']['output'];
   /** Sold until this instant. */
   validTo: Scalars['DateTime']['output'];
   /** Incremented on every change. Operator scope. */
-  version: Scalars['Int']['output'];
+  version?: Maybe<Scalars['Int']['output']>;
 };
 
 /** A bundle to design or edit. Anything wrong is BAD_USER_INPUT naming the field, with a `reason` where noted. */
@@ -1416,20 +1417,20 @@ export type BundleResolvers<
   currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   discountRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  editors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  editors?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  lastEditedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastEditedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   minTotalAmount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pendingRevision?: Resolver<Maybe<ResolversTypes['PendingRevision']>, ParentType, ContextType>;
   products?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType>;
   rateBonus?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   rule?: Resolver<Maybe<ResolversTypes['TargetingRule']>, ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['ContentStatus'], ParentType, ContextType>;
-  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['ContentStatus']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   validTo?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
