@@ -7,8 +7,11 @@ import { bearer, clientToken, errorCodes, graphql, mongoUri, type GraphQLRespons
 import { startTestHub, stopTestHub } from './support/hub';
 import { storedState, type StoredState } from './support/stored';
 
-/** Well under a second, on a machine shared with the rest of the suite. */
-const FAST_MS = 800;
+/**
+ * An answer bounded by the short server selection below (300 ms), not by the driver's default ten seconds or by the
+ * gateway's SUBGRAPH_TIMEOUT_MS (3 s): twice the 827 ms seen once, on a machine shared with the rest of the suite.
+ */
+const FAST_MS = 2_000;
 /**
  * How long an operation waits for a server here (the default is ten seconds), and how often the driver checks on the
  * server (also ten seconds by default; until it notices the outage, operations fail through slower paths).
