@@ -68,17 +68,6 @@ export const DEFAULT_RATING_MODEL: RatingModel = {
   weights: { recency: 1, frequency: 1, monetary: 1 },
 };
 
-/** What each grade means, for operators (the schema's MemberRating says the same). */
-export const RATING_MEANINGS: Record<MemberRating, string> = {
-  PROSPECT: 'No purchase in the window.',
-  CHAMPION: 'Recency, frequency and monetary all 4 or 5: bought recently, often and much.',
-  LOYAL: 'Recency 3 or more, and frequency or monetary 4 or more: valuable and still buying.',
-  CANNOT_LOSE: 'Recency 1 or 2, and frequency or monetary 4 or more: valuable, but has not bought for long.',
-  PROMISING: 'Recency 4 or 5 (and not the above): bought recently, not yet often or much.',
-  NEEDS_ATTENTION: 'Recency 3 (and not the above).',
-  HIBERNATING: 'Recency 1 or 2 (and not the above): bought little, long ago.',
-};
-
 /** The largest amount threshold: no bank's customer buys more in a year, and every double below it is exact enough. */
 export const MAX_MONETARY_THRESHOLD = 1e12;
 /**

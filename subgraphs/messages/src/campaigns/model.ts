@@ -80,8 +80,6 @@ export interface CampaignDoc extends CampaignFields, Revisable<CampaignFields>, 
   createdAt: Date;
 }
 
-export const CAMPAIGN_ID = /^CMP-[a-z0-9]{8}$/;
-
 const campaignSchema = new Schema<CampaignDoc>(
   {
     _id: { type: String, required: true },

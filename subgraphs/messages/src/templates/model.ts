@@ -55,8 +55,6 @@ export interface TemplateDoc extends TemplateFields, Revisable<TemplateFields> {
 export const channelOf = (format: MessageFormat): MessageChannel =>
   format === 'FIVE_G' ? 'FIVE_G' : format === 'SMS' ? 'SMS' : 'IN_APP';
 
-export const TEMPLATE_ID = /^TPL-[a-z0-9]{8}$/;
-
 const templateSchema = new Schema<TemplateDoc>(
   {
     _id: { type: String, required: true },

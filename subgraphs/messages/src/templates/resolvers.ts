@@ -17,7 +17,7 @@ import type { Resolvers } from '../generated/resolvers';
 import { longestRendering } from './domain/variables';
 import { templateVariables } from './domain/render';
 import { smsLength, smsText } from './domain/sms';
-import { channelOf, TEMPLATE_ID } from './model';
+import { channelOf } from './model';
 import { createTemplate, previewTemplate, templateOrNotFound, updateTemplate } from './operations';
 
 export const operator = (ctx: MessagesContext) => ({ id: requireScope(ctx.identity, Scope.OPERATOR) });
@@ -75,5 +75,3 @@ export const templateResolvers: Resolvers = {
     encoding: (sms) => smsLength(smsText({ ...sms, body: longestRendering(sms.body) })).encoding,
   },
 };
-
-export const isTemplateId = (id: string): boolean => TEMPLATE_ID.test(id);

@@ -20,7 +20,6 @@ export const VARIABLES = {
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
-export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
 
 /** The values one member's message is rendered with; a variable without one renders empty. */
 export type VariableValues = Partial<Record<VariableName, string>>;
