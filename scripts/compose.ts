@@ -16,7 +16,7 @@ import {
 } from '../gateway/src/persisted-documents';
 import { loadSubgraphs, SUBGRAPH_NAMES } from '../subgraphs/registry';
 import { dockerCompose } from './deployment';
-import { nonNullContributedFields } from './schema-rules';
+import { inconsistentDescriptions, nonNullContributedFields, undescribed } from './schema-rules';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -35,11 +35,25 @@ async function main(): Promise<void> {
     const problems = result.errors.map((error) => `  ${error.message}`).join('\n');
     throw new Error(`supergraph composition failed:\n${problems}`);
   }
-  const contributed = nonNullContributedFields(result.supergraphSdl);
-  if (contributed.length > 0) {
+  const apiSchema = result.schema.toAPISchema().toGraphQLJSSchema();
+  const broken: [rule: string, elements: string[]][] = [
+    [
+      'fields a subgraph adds to an entity another owns must be nullable, so that when it cannot answer only they are lost',
+      nonNullContributedFields(result.supergraphSdl),
+    ],
+    [
+      'a subgraph declaring what another owns must describe it word for word as the owner does, or not at all, so that ' +
+        "the supergraph shows the owner's description",
+      inconsistentDescriptions(result.hints),
+    ],
+    ['every type, field and enum value clients see has a description', undescribed(apiSchema)],
+  ];
+  const problems = broken.filter(([, elements]) => elements.length > 0);
+  if (problems.length > 0) {
     throw new Error(
-      'fields a subgraph adds to an entity another owns must be nullable, so that when it cannot answer only they ' +
-        `are lost:\n${contributed.map((field) => `  ${field}`).join('\n')}`,
+      problems
+        .map(([rule, elements]) => `${rule}:\n${elements.map((element) => `  ${element}`).join('\n')}`)
+        .join('\n'),
     );
   }
   const written = [
@@ -47,7 +61,7 @@ async function main(): Promise<void> {
     write('docker-compose.yml', dockerCompose(descriptors)),
     write(
       path.relative(ROOT, PERSISTED_DOCUMENTS_PATH),
-      JSON.stringify(persistedDocuments(result.schema.toAPISchema().toGraphQLJSSchema()), null, 2) + '\n',
+      JSON.stringify(persistedDocuments(apiSchema), null, 2) + '\n',
     ),
   ];
   console.log(`composed ${descriptors.length} subgraph(s) into ${written.join(', ')}`);

@@ -1,7 +1,19 @@
-// Rules of this graph that composition does not check. A field one subgraph adds to an entity another owns must be
+// Rules of this graph that composition does not enforce. A field one subgraph adds to an entity another owns must be
 // nullable: when the adding subgraph cannot answer, the gateway nulls that field alone, with its error, rather than
-// the entity and everything asked with it (a member's activities must not cost the member their page).
-import { Kind, parse, type ConstDirectiveNode, type ObjectTypeDefinitionNode } from 'graphql';
+// the entity and everything asked with it (a member's activities must not cost the member their page). And the
+// supergraph, which is what Sandbox shows every client, describes every type, field and enum value as its owner does.
+import {
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isSpecifiedScalarType,
+  Kind,
+  parse,
+  type ConstDirectiveNode,
+  type GraphQLSchema,
+  type ObjectTypeDefinitionNode,
+} from 'graphql';
 
 const argument = (directive: ConstDirectiveNode, name: string) => {
   const value = directive.arguments?.find((arg) => arg.name.value === name)?.value;
@@ -48,4 +60,40 @@ export function nonNullContributedFields(supergraphSdl: string): string[] {
     });
   }
   return problems;
+}
+
+/**
+ * Types, fields and enum values whose description differs from one subgraph to another, by coordinate. Composition
+ * keeps one of them, not necessarily the owner's (Creative read "A creative, as analytics sees it"): a subgraph that
+ * declares what another owns repeats its description word for word, or leaves it out (a `#` comment may say what this
+ * subgraph uses it for).
+ */
+export const inconsistentDescriptions = (
+  hints: readonly { definition: { code: string }; message: string; coordinate?: string }[],
+): string[] =>
+  hints
+    .filter((hint) => hint.definition.code === 'INCONSISTENT_DESCRIPTION')
+    .map((hint) => hint.coordinate ?? hint.message);
+
+/** Types, fields, input fields and enum values a client can see without a description, by coordinate. */
+export function undescribed(apiSchema: GraphQLSchema): string[] {
+  const missing: string[] = [];
+  const roots = new Set([
+    apiSchema.getQueryType(),
+    apiSchema.getMutationType(),
+    apiSchema.getSubscriptionType(),
+  ]);
+  for (const type of Object.values(apiSchema.getTypeMap())) {
+    if (type.name.startsWith('__') || isSpecifiedScalarType(type)) continue;
+    // Query and Mutation are described by their fields.
+    if (!type.description && !roots.has(type as never)) missing.push(type.name);
+    const members =
+      isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)
+        ? Object.values(type.getFields())
+        : isEnumType(type)
+          ? type.getValues()
+          : [];
+    for (const member of members) if (!member.description) missing.push(`${type.name}.${member.name}`);
+  }
+  return missing;
 }

@@ -1,10 +1,10 @@
-// The rules of this graph that composition does not check (scripts/schema-rules.ts), on the checked-in supergraph and
-// on two small subgraphs composed here.
+// The rules of this graph that composition does not enforce (scripts/schema-rules.ts), on the checked-in supergraph
+// and on small subgraphs composed here; `npm run compose` applies every one of them to the hub's subgraphs.
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { buildSchema, parse } from 'graphql';
 import { SUPERGRAPH_PATH } from '../scripts/hub';
-import { nonNullContributedFields } from '../scripts/schema-rules';
+import { inconsistentDescriptions, nonNullContributedFields, undescribed } from '../scripts/schema-rules';
 
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@external"])';
@@ -43,5 +43,53 @@ describe('fields a subgraph adds to an entity another owns', () => {
 
   it('are all nullable in the checked-in supergraph', () => {
     expect(nonNullContributedFields(readFileSync(SUPERGRAPH_PATH, 'utf8'))).toEqual([]);
+  });
+});
+
+/** A members subgraph describing Member, and an engagement subgraph declaring it with `description` (or none). */
+function hintsWith(description: string): Parameters<typeof inconsistentDescriptions>[0] {
+  const result = composeServices([
+    {
+      name: 'members',
+      url: 'http://members',
+      typeDefs: parse(`${LINK}
+        type Query { "The member calling." viewer: Member }
+        "A member of the bank." type Member @key(fields: "id") { "Member id." id: ID! }`),
+    },
+    {
+      name: 'engagement',
+      url: 'http://engagement',
+      typeDefs: parse(`${LINK}
+        ${description} type Member @key(fields: "id") { "Member id." id: ID! "Their activities." activities: [String!] }`),
+    },
+  ]);
+  if (result.errors) throw new Error(result.errors.map((error) => error.message).join('\n'));
+  return result.hints;
+}
+
+describe('descriptions', () => {
+  it('are refused where two subgraphs describe one type differently, named by the type', () => {
+    expect(inconsistentDescriptions(hintsWith('"A member, as engagement sees them."'))).toEqual(['Member']);
+  });
+
+  it('pass where a subgraph repeats the owner word for word, or leaves the description out', () => {
+    expect(inconsistentDescriptions(hintsWith('"A member of the bank."'))).toEqual([]);
+    expect(inconsistentDescriptions(hintsWith('# What engagement adds to a member.'))).toEqual([]);
+  });
+
+  it('are required of every type, field, input field and enum value clients see, but not of Query itself', () => {
+    const schema = buildSchema(`
+      type Query { "A thing." thing: Thing count: Int }
+      "A thing." type Thing { "Its name." name: String size: Int }
+      input Filter { "A name." name: String kind: Kind }
+      "A kind." enum Kind { "Big." BIG SMALL }
+    `);
+    expect(undescribed(schema).sort()).toEqual([
+      'Filter',
+      'Filter.kind',
+      'Kind.SMALL',
+      'Query.count',
+      'Thing.size',
+    ]);
   });
 });

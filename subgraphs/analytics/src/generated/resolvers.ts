@@ -19,7 +19,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An instant in time, as an ISO-8601 string in UTC. */
+  /** An instant in time: on input an RFC 3339 date-time with an offset (e.g. 2026-12-01T00:00:00+08:00), on output ISO-8601 in UTC. */
   DateTime: { input: Date; output: Date };
   /** An event's properties as a JSON object; each is checked against the tracking plan, event by event. */
   EventProperties: { input: unknown; output: unknown };
@@ -142,7 +142,6 @@ export type Channel =
   /** Web banking. */
   | 'WEB';
 
-/** A creative, as analytics sees it: what members did with it. */
 export type Creative = {
   __typename?: 'Creative';
   /** When content stops showing the creative: the experiment's end, unless it ended earlier (experimentEndedAt). */
@@ -178,12 +177,10 @@ export type Creative = {
   variants: Array<CreativeVariant>;
 };
 
-/** A creative, as analytics sees it: what members did with it. */
 export type CreativeExperimentArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A creative, as analytics sees it: what members did with it. */
 export type CreativeStatsArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -197,7 +194,6 @@ export type CreativeExposure = {
   impressions: Scalars['Int']['output'];
 };
 
-/** What a creative shows, as content defines it (what analytics needs to tell a product card's conversions). */
 export type CreativeKind =
   /** A card for an activity. */
   | 'ACTIVITY'
@@ -252,7 +248,6 @@ export type CreativeStats = {
   variants: Array<VariantStats>;
 };
 
-/** An experiment variant as content defines it (what analytics needs to assign members the way content does). */
 export type CreativeVariant = {
   __typename?: 'CreativeVariant';
   /** Variant key. */
@@ -972,10 +967,8 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
-/** A financial product, as analytics sees it. */
 export type Product = {
   __typename?: 'Product';
-  /** Product id. */
   id: Scalars['ID']['output'];
   /**
    * Views, card impressions, clicks, CTR and purchases over the last `days` days, today included; null when analytics
@@ -985,7 +978,6 @@ export type Product = {
   stats?: Maybe<ProductStats>;
 };
 
-/** A financial product, as analytics sees it. */
 export type ProductStatsArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
 };

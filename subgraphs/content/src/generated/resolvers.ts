@@ -37,19 +37,12 @@ export type Scalars = {
   Float: { input: number; output: number };
   /** An instant in time: on input an RFC 3339 date-time with an offset (e.g. 2026-12-01T00:00:00+08:00), on output ISO-8601 in UTC. */
   DateTime: { input: Date; output: Date };
-  /** Any JSON value. */
+  /** Any JSON value. Where a field documents a shape, the server validates it. */
   JSON: { input: unknown; output: unknown };
-  /**
-   * A targeting rule as a JSON tree: `{"all": [...]}`, `{"any": [...]}`, `{"not": {...}}` or a condition
-   * `{"field": "...", "op": "...", "value": ...}`. Fields: `segment` (segment code), `level` (code), `levelRank`,
-   * `lifecycleStage`, `riskLevel`, `channel`, `tag.<code>` (true when the member has the tag or interest), `now`.
-   * Operators: eq, neq, in, nin, gt, gte, lt, lte, exists, contains.
-   */
   TargetingRule: { input: unknown; output: Rule };
   _FieldSet: { input: unknown; output: unknown };
 };
 
-/** An activity (活动) of the engagement subgraph, which an activity card shows. */
 export type Activity = {
   __typename?: 'Activity';
   /** When it ends (provided with a card). */
@@ -193,15 +186,18 @@ export type Channel =
   /** Web banking. */
   | 'WEB';
 
-/** Where a page or creative stands in the approval workflow: draft → in review → published → archived. */
+/**
+ * Where something operators publish (a page, creative, topic, activity, benefit, bundle, template or campaign) stands in
+ * the four-eyes workflow: draft → in review → published → archived.
+ */
 export type ContentStatus =
   /** Withdrawn for good. */
   | 'ARCHIVED'
-  /** Being edited; never shown to members. */
+  /** Being edited: never shown or offered to members, never sent. */
   | 'DRAFT'
   /** Submitted for approval by a second operator. */
   | 'IN_REVIEW'
-  /** Approved; shown to members inside its schedule window. */
+  /** Approved: shown or offered to the members it targets inside its window; a template may be sent, a campaign runs. */
   | 'PUBLISHED';
 
 /**
@@ -470,12 +466,10 @@ export type LiveStream = {
   title: Scalars['String']['output'];
 };
 
-/** A member, as the content subgraph sees them: the attributes that decide what they see. */
 export type Member = {
   __typename?: 'Member';
   /** Tag codes and interests the member has. */
   affinityKeys: Array<Scalars['String']['output']>;
-  /** Stable member id. */
   id: Scalars['ID']['output'];
   /** Membership level. */
   level: MembershipLevel;
@@ -493,10 +487,10 @@ export type Member = {
   /** Operators only: the page this member would get, and for every candidate creative why it was or was not placed. */
   pagePreview?: Maybe<PagePreview>;
   /**
-   * Suitable products on sale, on any channel, best match first: the products subgraph's own answer (it alone decides
-   * suitability), which content asks it and keeps like the page's product cards, so that a page with recommendations
-   * needs no fetch of its own to products. Null with SERVICE_UNAVAILABLE (serviceName products) when products cannot
-   * answer.
+   * Suitable products on sale, on any channel, ranked by affinity to the member's tags: never above the member's risk
+   * tolerance; suitableProducts without a channel, the first `first`. The products subgraph alone decides suitability;
+   * content gives products' own answer along with a member's page, so that a page with recommendations needs no fetch of
+   * its own to products. Null with SERVICE_UNAVAILABLE (serviceName products) when products cannot answer.
    */
   recommendedProducts?: Maybe<Array<Product>>;
   /** Risk tolerance. */
@@ -505,24 +499,20 @@ export type Member = {
   segmentCodes: Array<Scalars['String']['output']>;
 };
 
-/** A member, as the content subgraph sees them: the attributes that decide what they see. */
 export type MemberPageArgs = {
   channel: Channel;
   key: Scalars['String']['input'];
 };
 
-/** A member, as the content subgraph sees them: the attributes that decide what they see. */
 export type MemberPagePreviewArgs = {
   channel: Channel;
   key: Scalars['String']['input'];
 };
 
-/** A member, as the content subgraph sees them: the attributes that decide what they see. */
 export type MemberRecommendedProductsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** The level a member has reached (from the members subgraph). */
 export type MembershipLevel = {
   __typename?: 'MembershipLevel';
   /** Unique code, e.g. GOLD. */
@@ -805,12 +795,10 @@ export type PlacementDecision =
   /** Its product is above the member's risk tolerance, not on sale, or not sold on this channel. */
   | 'UNSUITABLE';
 
-/** A financial product, resolved by the products subgraph. */
 export type Product = {
   __typename?: 'Product';
   /** Annual rate or yield (provided with a card). */
   annualRate?: Maybe<Scalars['Float']['output']>;
-  /** Product id. */
   id: Scalars['ID']['output'];
   /** Product name (products owns it; content provides it with a card, from products' suitability answer). */
   name: Scalars['String']['output'];
@@ -949,18 +937,7 @@ export type QueryVideosArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A member's risk tolerance, or a product's risk rating, R1 (lowest) to R5 (highest). */
-export type RiskLevel =
-  /** Conservative / lowest risk. */
-  | 'R1'
-  /** Cautious / low risk. */
-  | 'R2'
-  /** Balanced / medium risk. */
-  | 'R3'
-  /** Growth / medium-high risk. */
-  | 'R4'
-  /** Aggressive / high risk. */
-  | 'R5';
+export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 
 /** One placement (运营位) on a page, filled for the member. */
 export type Slot = {

@@ -21,14 +21,10 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An instant in time, as an ISO-8601 string in UTC. */
+  /** An instant in time: on input an RFC 3339 date-time with an offset (e.g. 2026-12-01T00:00:00+08:00), on output ISO-8601 in UTC. */
   DateTime: { input: Date; output: Date };
   /** Any JSON value. Where a field documents a shape, the server validates it. */
   JSON: { input: unknown; output: unknown };
-  /**
-   * A targeting rule as data: { all: [...] } | { any: [...] } | { not: rule } | { field, op, value }. Fields: level,
-   * levelRank, lifecycleStage, riskLevel, segment, channel, tag.<code> (presence), now.
-   */
   TargetingRule: { input: unknown; output: Rule };
   _FieldSet: { input: unknown; output: unknown };
 };
@@ -346,7 +342,6 @@ export type BenefitKind =
   /** A bonus on an interest rate, in percentage points. */
   | 'RATE_BONUS';
 
-/** A product bundle (from the products subgraph), with the benefits it grants. */
 export type Bundle = {
   __typename?: 'Bundle';
   /** Ids of the benefits the bundle grants on purchase (from the products subgraph). */
@@ -421,16 +416,7 @@ export type CompletedTaskPage = {
   tasks: Array<CompletedTask>;
 };
 
-/** Workflow status of operations content. */
-export type ContentStatus =
-  /** Withdrawn for good. */
-  | 'ARCHIVED'
-  /** Being edited; never shown to members. */
-  | 'DRAFT'
-  /** Submitted for approval by a second operator. */
-  | 'IN_REVIEW'
-  /** Approved; shown to members inside its schedule window. */
-  | 'PUBLISHED';
+export type ContentStatus = 'ARCHIVED' | 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED';
 
 /** What a workflow step acts on. */
 export type EngagementTargetType =
@@ -519,7 +505,6 @@ export type LifecycleStage =
   /** Generates revenue: holds products or pays fees. */
   | 'REVENUE';
 
-/** A member, as engagement sees them: their activities, claims and invitations. */
 export type Member = {
   __typename?: 'Member';
   /**
@@ -540,7 +525,6 @@ export type Member = {
    * themself or an operator. Nullable, like activities.
    */
   claimsConnection?: Maybe<BenefitClaimConnection>;
-  /** Member id. */
   id: Scalars['ID']['output'];
   /** Invite codes the member created and whom they brought in. The member themself or an operator. Nullable, like activities. */
   invitations?: Maybe<Array<Invitation>>;
@@ -563,28 +547,23 @@ export type Member = {
   segmentCodes: Array<Scalars['String']['output']>;
 };
 
-/** A member, as engagement sees them: their activities, claims and invitations. */
 export type MemberClaimsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   state?: InputMaybe<ClaimState>;
 };
 
-/** A member, as engagement sees them: their activities, claims and invitations. */
 export type MemberClaimsConnectionArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   state?: InputMaybe<ClaimState>;
 };
 
-/** A member, as engagement sees them: their activities, claims and invitations. */
 export type MemberRecommendedActivitiesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** A membership level (from the members subgraph), with the benefits it carries as privileges. */
 export type MembershipLevel = {
   __typename?: 'MembershipLevel';
-  /** Level code, e.g. GOLD. */
   code: Scalars['String']['output'];
   /** Published benefits this level carries as privileges and that have not ended, by id; null when engagement cannot say. */
   privileges?: Maybe<Array<Benefit>>;
@@ -727,7 +706,6 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
-/** An edit of published content waiting for approval; the published version serves until a second operator approves. */
 export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */
@@ -894,7 +872,6 @@ export type RewardInput = {
   points?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** Risk tolerance from the suitability assessment, R1 (most conservative) to R5. */
 export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 
 /** A task of an activity: an event and a condition, measured until a target. */

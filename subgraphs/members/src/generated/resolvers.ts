@@ -27,10 +27,14 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown };
   /**
    * A targeting rule as a JSON tree: `{"all": [...]}`, `{"any": [...]}`, `{"not": {...}}` or a condition
-   * `{"field": "...", "op": "...", "value": ...}`. Fields: `level` (code), `levelRank` (number), `lifecycleStage`,
-   * `riskLevel` (R1–R5), `tag.<code>`, `attr.<name>` (profile attribute such as city or ageGroup), `now` (ISO date).
-   * Operators: eq, neq, in, nin, gt, gte, lt, lte, exists, contains.
-   * Example: `{"all": [{"field": "riskLevel", "op": "gte", "value": "R3"}, {"field": "tag.wealth_holder", "op": "eq", "value": true}]}`
+   * `{"field": "...", "op": "...", "value": ...}`. Fields: `segment` (segment code), `level` (code), `levelRank` (number),
+   * `lifecycleStage`, `riskLevel` (R1–R5), `channel`, `now` (ISO date), `tag.<code>` and `attr.<name>` (a profile
+   * attribute such as city or ageGroup). Operators: eq, neq, in, nin, gt, gte, lt, lte, exists, contains. Where a rule is
+   * used decides what it may name: a segment's and a campaign audience's neither `segment` nor `channel`; a creative's and
+   * an activity's no `attr.<name>`, and a tag only with `exists` (members hands out a member's tag codes, not their
+   * values); a benefit's and a bundle's neither `attr.<name>` nor `channel`, and a tag only with `exists`. A rule naming
+   * another field is refused with BAD_USER_INPUT at that condition. Example:
+   * `{"all": [{"field": "riskLevel", "op": "gte", "value": "R3"}, {"field": "tag.wealth_holder", "op": "exists"}]}`
    */
   TargetingRule: { input: unknown; output: Rule };
   _FieldSet: { input: unknown; output: unknown };
@@ -664,17 +668,20 @@ export type RefusedTag = {
   reason: TagRefusal;
 };
 
-/** A member's risk tolerance from the suitability assessment, R1 (conservative) to R5 (aggressive). */
+/**
+ * A member's risk tolerance from the suitability assessment, or a product's risk rating: R1 (lowest) to R5 (highest). A
+ * product is suitable for a member whose tolerance is at least its rating.
+ */
 export type RiskLevel =
-  /** Conservative: capital preservation only. */
+  /** Conservative: capital preservation, the lowest risk. */
   | 'R1'
-  /** Cautious. */
+  /** Cautious: low risk. */
   | 'R2'
-  /** Balanced. */
+  /** Balanced: medium risk. */
   | 'R3'
-  /** Growth. */
+  /** Growth: medium-high risk. */
   | 'R4'
-  /** Aggressive. */
+  /** Aggressive: the highest risk. */
   | 'R5';
 
 /** A rule-based audience of members. */

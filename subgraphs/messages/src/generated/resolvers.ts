@@ -33,10 +33,6 @@ export type Scalars = {
   DateTime: { input: Date; output: Date };
   /** Any JSON value. Where a field documents a shape, the server validates it. */
   JSON: { input: unknown; output: unknown };
-  /**
-   * A targeting rule as a JSON tree, in the language of members' segments: fields level, levelRank, lifecycleStage,
-   * riskLevel, tag.<code>, attr.<name>, now. Members checks it.
-   */
   TargetingRule: { input: unknown; output: Rule };
   _FieldSet: { input: unknown; output: unknown };
 };
@@ -409,16 +405,7 @@ export type ConsentSource =
   /** The member replied to unsubscribe (e.g. TD). */
   | 'UNSUBSCRIBE_REPLY';
 
-/** Workflow status of operations content. */
-export type ContentStatus =
-  /** Withdrawn for good. */
-  | 'ARCHIVED'
-  /** Being edited; never used to send. */
-  | 'DRAFT'
-  /** Submitted for approval by a second operator. */
-  | 'IN_REVIEW'
-  /** Approved: a template may be sent, a campaign runs. */
-  | 'PUBLISHED';
+export type ContentStatus = 'ARCHIVED' | 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED';
 
 /**
  * What the members a campaign's messages reached bought, counts and sums only. A member is reached by the first of the
@@ -544,10 +531,8 @@ export type LifecycleStage =
   /** Generates revenue: holds products or pays fees. */
   | 'REVENUE';
 
-/** A member, as messages sees them: their inbox and their consents. */
 export type Member = {
   __typename?: 'Member';
-  /** Member id. */
   id: Scalars['ID']['output'];
   /** In-app messages, newest first, with read state; empty for a guest. The member themself or an operator. */
   inbox?: Maybe<InboxConnection>;
@@ -560,7 +545,6 @@ export type Member = {
   unreadCount?: Maybe<Scalars['Int']['output']>;
 };
 
-/** A member, as messages sees them: their inbox and their consents. */
 export type MemberInboxArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -848,7 +832,6 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
-/** An edit of published content waiting for approval; the published version serves until a second operator approves. */
 export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */

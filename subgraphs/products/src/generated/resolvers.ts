@@ -36,10 +36,6 @@ export type Scalars = {
   DateTime: { input: Date; output: Date };
   /** Any JSON value. Where a field documents a shape, the server validates it. */
   JSON: { input: unknown; output: unknown };
-  /**
-   * A targeting rule as a JSON tree (`all` / `any` / `not` over `{field, op, value}` conditions on `segment`, `level`,
-   * `levelRank`, `lifecycleStage`, `riskLevel`, `tag.<code>` and `now`); the same language as segments and creatives.
-   */
   TargetingRule: { input: unknown; output: Rule };
   _FieldSet: { input: unknown; output: unknown };
 };
@@ -219,16 +215,7 @@ export type Channel =
   /** Web banking. */
   | 'WEB';
 
-/** Workflow status of what operators publish: a bundle. */
-export type ContentStatus =
-  /** Withdrawn for good. */
-  | 'ARCHIVED'
-  /** Being designed; never offered to members. */
-  | 'DRAFT'
-  /** Submitted for approval by a second operator. */
-  | 'IN_REVIEW'
-  /** Approved; offered to the members it targets inside its window. */
-  | 'PUBLISHED';
+export type ContentStatus = 'ARCHIVED' | 'DRAFT' | 'IN_REVIEW' | 'PUBLISHED';
 
 /** One field an edit changes. */
 export type FieldChange = {
@@ -492,7 +479,6 @@ export type LifecycleStage =
   /** Generates revenue: holds products or pays fees. */
   | 'REVENUE';
 
-/** A member, as the products subgraph sees them: what decides which products they may be offered. */
 export type Member = {
   __typename?: 'Member';
   /** The member's affinity keys (from the members subgraph). */
@@ -504,7 +490,6 @@ export type Member = {
    * minTotalAmount its products' maxAmounts reach together.
    */
   eligibleBundles?: Maybe<Array<Bundle>>;
-  /** Stable member id. */
   id: Scalars['ID']['output'];
   /** Membership level (from the members subgraph). */
   level: MembershipLevel;
@@ -512,8 +497,9 @@ export type Member = {
   lifecycleStage: LifecycleStage;
   /**
    * Suitable products on sale, on any channel, ranked by affinity to the member's tags: never above the member's risk
-   * tolerance; suitableProducts without a channel, the first `first`. Shared with the content subgraph, which gives
-   * products' own answer to suitableProducts along with a member's page (one fetch less for the page).
+   * tolerance; suitableProducts without a channel, the first `first`. The products subgraph alone decides suitability;
+   * content gives products' own answer along with a member's page, so that a page with recommendations needs no fetch of
+   * its own to products. Null with SERVICE_UNAVAILABLE (serviceName products) when products cannot answer.
    */
   recommendedProducts?: Maybe<Array<Product>>;
   /** The member's risk tolerance (from the members subgraph). */
@@ -522,17 +508,14 @@ export type Member = {
   segmentCodes: Array<Scalars['String']['output']>;
 };
 
-/** A member, as the products subgraph sees them: what decides which products they may be offered. */
 export type MemberEligibleBundlesArgs = {
   channel?: InputMaybe<Channel>;
 };
 
-/** A member, as the products subgraph sees them: what decides which products they may be offered. */
 export type MemberRecommendedProductsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** The level a member has reached (from the members subgraph). */
 export type MembershipLevel = {
   __typename?: 'MembershipLevel';
   /** Unique code, e.g. GOLD. */
@@ -701,7 +684,6 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
-/** An edit of published content waiting for approval; the published version serves until a second operator approves. */
 export type PendingRevision = {
   __typename?: 'PendingRevision';
   /** Each field the edit changes, with its published and its edited value. */
@@ -956,18 +938,7 @@ export type QueryValidateFlowArgs = {
   flowId: Scalars['ID']['input'];
 };
 
-/** A member's risk tolerance, or a product's risk rating, R1 (lowest) to R5 (highest). */
-export type RiskLevel =
-  /** Conservative / lowest risk. */
-  | 'R1'
-  /** Cautious / low risk. */
-  | 'R2'
-  /** Balanced / medium risk. */
-  | 'R3'
-  /** Growth / medium-high risk. */
-  | 'R4'
-  /** Aggressive / high risk. */
-  | 'R5';
+export type RiskLevel = 'R1' | 'R2' | 'R3' | 'R4' | 'R5';
 
 /** A banking service a flow step can use. */
 export type ServiceDefinition = {
