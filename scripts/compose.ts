@@ -46,7 +46,7 @@ async function main(): Promise<void> {
         "the supergraph shows the owner's description",
       inconsistentDescriptions(result.hints),
     ],
-    ['every type, field and enum value clients see has a description', undescribed(apiSchema)],
+    ['every type, field, argument and enum value clients see has a description', undescribed(apiSchema)],
   ];
   const problems = broken.filter(([, elements]) => elements.length > 0);
   if (problems.length > 0) {

@@ -75,7 +75,7 @@ export const inconsistentDescriptions = (
     .filter((hint) => hint.definition.code === 'INCONSISTENT_DESCRIPTION')
     .map((hint) => hint.coordinate ?? hint.message);
 
-/** Types, fields, input fields and enum values a client can see without a description, by coordinate. */
+/** Types, fields, arguments, input fields and enum values a client can see without a description, by coordinate. */
 export function undescribed(apiSchema: GraphQLSchema): string[] {
   const missing: string[] = [];
   const roots = new Set([
@@ -93,7 +93,11 @@ export function undescribed(apiSchema: GraphQLSchema): string[] {
         : isEnumType(type)
           ? type.getValues()
           : [];
-    for (const member of members) if (!member.description) missing.push(`${type.name}.${member.name}`);
+    for (const member of members) {
+      if (!member.description) missing.push(`${type.name}.${member.name}`);
+      for (const argument of 'args' in member ? member.args : [])
+        if (!argument.description) missing.push(`${type.name}.${member.name}(${argument.name}:)`);
+    }
   }
   return missing;
 }

@@ -77,9 +77,9 @@ describe('descriptions', () => {
     expect(inconsistentDescriptions(hintsWith('# What engagement adds to a member.'))).toEqual([]);
   });
 
-  it('are required of every type, field, input field and enum value clients see, but not of Query itself', () => {
+  it('are required of every type, field, argument, input field and enum value clients see, but not of Query itself', () => {
     const schema = buildSchema(`
-      type Query { "A thing." thing: Thing count: Int }
+      type Query { "A thing." thing("Its name." name: String, size: Int): Thing count: Int }
       "A thing." type Thing { "Its name." name: String size: Int }
       input Filter { "A name." name: String kind: Kind }
       "A kind." enum Kind { "Big." BIG SMALL }
@@ -89,6 +89,7 @@ describe('descriptions', () => {
       'Filter.kind',
       'Kind.SMALL',
       'Query.count',
+      'Query.thing(size:)',
       'Thing.size',
     ]);
   });

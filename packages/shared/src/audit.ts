@@ -277,10 +277,16 @@ input AuditFilter {
 extend type Query {
   """
   The ${subgraph} subgraph's audit trail, newest first: every operator mutation of the subgraph, who made it and the
-  record before and after. Operator or audit scope. first: 1 to ${AUDIT_PAGE_MAX}; after: the endCursor of the page
-  before.
+  record before and after. Operator or audit scope.
   """
-  ${auditLogField(subgraph)}(filter: AuditFilter, first: Int = 20, after: String): AuditEntryConnection!
+  ${auditLogField(subgraph)}(
+    "Which entries; omitted: every one."
+    filter: AuditFilter
+    "How many: 1 to ${AUDIT_PAGE_MAX}."
+    first: Int = 20
+    "The endCursor of the page before; omitted: from the newest."
+    after: String
+  ): AuditEntryConnection!
 }
 `;
 

@@ -1078,8 +1078,7 @@ export type Query = {
   activityRankingModel: ActivityRankingModel;
   /**
    * The analytics subgraph's audit trail, newest first: every operator mutation of the subgraph, who made it and the
-   * record before and after. Operator or audit scope. first: 1 to 100; after: the endCursor of the page
-   * before.
+   * record before and after. Operator or audit scope.
    */
   analyticsAuditLog: AuditEntryConnection;
   /**

@@ -620,8 +620,7 @@ export type Query = {
   members: MemberConnection;
   /**
    * The members subgraph's audit trail, newest first: every operator mutation of the subgraph, who made it and the
-   * record before and after. Operator or audit scope. first: 1 to 100; after: the endCursor of the page
-   * before.
+   * record before and after. Operator or audit scope.
    */
   membersAuditLog: AuditEntryConnection;
   /** Membership levels, lowest first. */

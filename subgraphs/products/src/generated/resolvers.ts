@@ -841,8 +841,7 @@ export type Query = {
   products: ProductConnection;
   /**
    * The products subgraph's audit trail, newest first: every operator mutation of the subgraph, who made it and the
-   * record before and after. Operator or audit scope. first: 1 to 100; after: the endCursor of the page
-   * before.
+   * record before and after. Operator or audit scope.
    */
   productsAuditLog: AuditEntryConnection;
   /**
