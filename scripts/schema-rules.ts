@@ -1,7 +1,8 @@
 // Rules of this graph that composition does not enforce. A field one subgraph adds to an entity another owns must be
 // nullable: when the adding subgraph cannot answer, the gateway nulls that field alone, with its error, rather than
 // the entity and everything asked with it (a member's activities must not cost the member their page). And the
-// supergraph, which is what Sandbox shows every client, describes every type, field and enum value as its owner does.
+// supergraph, which is what Sandbox shows every client, describes every type, field, argument and enum value, each as
+// its owner does.
 import {
   isEnumType,
   isInputObjectType,
@@ -78,7 +79,7 @@ export const inconsistentDescriptions = (
 /** Types, fields, arguments, input fields and enum values a client can see without a description, by coordinate. */
 export function undescribed(apiSchema: GraphQLSchema): string[] {
   const missing: string[] = [];
-  const roots = new Set([
+  const roots = new Set<unknown>([
     apiSchema.getQueryType(),
     apiSchema.getMutationType(),
     apiSchema.getSubscriptionType(),
@@ -86,7 +87,7 @@ export function undescribed(apiSchema: GraphQLSchema): string[] {
   for (const type of Object.values(apiSchema.getTypeMap())) {
     if (type.name.startsWith('__') || isSpecifiedScalarType(type)) continue;
     // Query and Mutation are described by their fields.
-    if (!type.description && !roots.has(type as never)) missing.push(type.name);
+    if (!type.description && !roots.has(type)) missing.push(type.name);
     const members =
       isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)
         ? Object.values(type.getFields())
