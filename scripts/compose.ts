@@ -16,7 +16,7 @@ import {
 } from '../gateway/src/persisted-documents';
 import { loadSubgraphs, SUBGRAPH_NAMES } from '../subgraphs/registry';
 import { dockerCompose } from './deployment';
-import { inconsistentDescriptions, nonNullContributedFields, undescribed } from './schema-rules';
+import { compositionHints, nonNullContributedFields, undescribed } from './schema-rules';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -42,9 +42,9 @@ async function main(): Promise<void> {
       nonNullContributedFields(result.supergraphSdl),
     ],
     [
-      'a subgraph declaring what another owns must describe it word for word as the owner does, or not at all, so that ' +
-        "the supergraph shows the owner's description",
-      inconsistentDescriptions(result.hints),
+      'subgraphs must declare each element alike (a subgraph describes what another owns word for word as the owner ' +
+        'does, or not at all), so that composition has nothing to settle',
+      compositionHints(result.hints),
     ],
     ['every type, field, argument and enum value clients see has a description', undescribed(apiSchema)],
   ];

@@ -1,8 +1,8 @@
 // Rules of this graph that composition does not enforce. A field one subgraph adds to an entity another owns must be
 // nullable: when the adding subgraph cannot answer, the gateway nulls that field alone, with its error, rather than
-// the entity and everything asked with it (a member's activities must not cost the member their page). And the
-// supergraph, which is what Sandbox shows every client, describes every type, field, argument and enum value, each as
-// its owner does.
+// the entity and everything asked with it (a member's activities must not cost the member their page). Subgraphs
+// declare each element alike, so that composition settles nothing by picking a side. And the supergraph, which is
+// what Sandbox shows every client, describes every type, field, argument and enum value, each as its owner does.
 import {
   isEnumType,
   isInputObjectType,
@@ -64,17 +64,16 @@ export function nonNullContributedFields(supergraphSdl: string): string[] {
 }
 
 /**
- * Types, fields and enum values whose description differs from one subgraph to another, by coordinate. Composition
- * keeps one of them, not necessarily the owner's (Creative read "A creative, as analytics sees it"): a subgraph that
+ * Composition's hints, as `CODE coordinate`: each is a drift between what subgraphs declare of one element, which
+ * composition settles by picking a side. A description that differs (INCONSISTENT_DESCRIPTION) leaves the supergraph
+ * with one of them, not necessarily the owner's (Creative read "A creative, as analytics sees it"): a subgraph that
  * declares what another owns repeats its description word for word, or leaves it out (a `#` comment may say what this
- * subgraph uses it for).
+ * subgraph uses it for). A type that is an entity in some subgraphs only (INCONSISTENT_ENTITY) gets a non-resolvable
+ * key in the others.
  */
-export const inconsistentDescriptions = (
+export const compositionHints = (
   hints: readonly { definition: { code: string }; message: string; coordinate?: string }[],
-): string[] =>
-  hints
-    .filter((hint) => hint.definition.code === 'INCONSISTENT_DESCRIPTION')
-    .map((hint) => hint.coordinate ?? hint.message);
+): string[] => hints.map((hint) => `${hint.definition.code} ${hint.coordinate ?? hint.message}`);
 
 /** Types, fields, arguments, input fields and enum values a client can see without a description, by coordinate. */
 export function undescribed(apiSchema: GraphQLSchema): string[] {

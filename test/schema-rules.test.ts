@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { buildSchema, parse } from 'graphql';
 import { SUPERGRAPH_PATH } from '../scripts/hub';
-import { inconsistentDescriptions, nonNullContributedFields, undescribed } from '../scripts/schema-rules';
+import { compositionHints, nonNullContributedFields, undescribed } from '../scripts/schema-rules';
 
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@external"])';
@@ -47,7 +47,7 @@ describe('fields a subgraph adds to an entity another owns', () => {
 });
 
 /** A members subgraph describing Member, and an engagement subgraph declaring it with `description` (or none). */
-function hintsWith(description: string): Parameters<typeof inconsistentDescriptions>[0] {
+function hintsWith(description: string): Parameters<typeof compositionHints>[0] {
   const result = composeServices([
     {
       name: 'members',
@@ -69,12 +69,14 @@ function hintsWith(description: string): Parameters<typeof inconsistentDescripti
 
 describe('descriptions', () => {
   it('are refused where two subgraphs describe one type differently, named by the type', () => {
-    expect(inconsistentDescriptions(hintsWith('"A member, as engagement sees them."'))).toEqual(['Member']);
+    expect(compositionHints(hintsWith('"A member, as engagement sees them."'))).toEqual([
+      'INCONSISTENT_DESCRIPTION Member',
+    ]);
   });
 
   it('pass where a subgraph repeats the owner word for word, or leaves the description out', () => {
-    expect(inconsistentDescriptions(hintsWith('"A member of the bank."'))).toEqual([]);
-    expect(inconsistentDescriptions(hintsWith('# What engagement adds to a member.'))).toEqual([]);
+    expect(compositionHints(hintsWith('"A member of the bank."'))).toEqual([]);
+    expect(compositionHints(hintsWith('# What engagement adds to a member.'))).toEqual([]);
   });
 
   it('are required of every type, field, argument, input field and enum value clients see, but not of Query itself', () => {
