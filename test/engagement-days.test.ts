@@ -244,26 +244,46 @@ describe("sign-ins in a row (CONSECUTIVE_DAYS), on the bank's days in Asia/Shang
     ]);
   });
 
-  it('loses no day to events of other days counted at once, late ones among them', async () => {
-    await days.join('2026-11-20T02:00:00Z', 'M0335', 'A-STREAK-RACE', inARow(5));
-    // Engagement's own sign-ins (a service's word: they count on the day they happened), at once, out of order.
-    const signIn = (day: number) => ({
-      id: `race-sign-in-${day}`,
-      name: 'sign_in',
-      memberId: 'M0335',
-      occurredAt: new Date(`2026-11-${day}T02:00:00Z`),
-      receivedAt: new Date('2026-11-25T03:00:00Z'),
-      properties: {},
-      recordedBy: 'svc.engagement',
-      fromFeed: false,
-    });
-    const calendar = new BankCalendar('Asia/Shanghai');
-    const now = new Date('2026-11-25T03:00:00Z');
-    await Promise.all(
-      [24, 21, 23, 22, 21, 25, 24].map((day) =>
-        countEvents(days.repos(), calendar, 'CNY', [signIn(day)], now),
+  /**
+   * Engagement's own sign-ins of a member on these days of November (a service's word: each counts on the day it
+   * happened), all counted at once as of `now`; a day named twice is the same event sent twice.
+   */
+  const signInsAtOnce = (memberId: string, novemberDays: number[], now: Date) =>
+    Promise.all(
+      novemberDays.map((day) =>
+        countEvents(
+          days.repos(),
+          new BankCalendar('Asia/Shanghai'),
+          'CNY',
+          [
+            {
+              id: `${memberId}-sign-in-${day}`,
+              name: 'sign_in',
+              memberId,
+              occurredAt: new Date(`2026-11-${String(day).padStart(2, '0')}T02:00:00Z`),
+              receivedAt: now,
+              properties: {},
+              recordedBy: 'svc.engagement',
+              fromFeed: false,
+            },
+          ],
+          now,
+        ),
       ),
     );
+
+  it('counts each of fifteen days sent at once, every write landing however many race it', async () => {
+    await days.join('2026-10-31T02:00:00Z', 'M0337', 'A-STREAK-CROWD', inARow(20));
+    const fifteen = Array.from({ length: 15 }, (_, index) => index + 1);
+    await signInsAtOnce('M0337', fifteen, new Date('2026-11-15T03:00:00Z'));
+    expect(
+      await days.repos().progress.model.findById('A-STREAK-CROWD|once|M0337').lean().exec(),
+    ).toMatchObject({ value: 15, runs: ['2026-11-01/2026-11-15'] });
+  });
+
+  it('loses no day to events of other days counted at once, late ones among them', async () => {
+    await days.join('2026-11-20T02:00:00Z', 'M0335', 'A-STREAK-RACE', inARow(5));
+    await signInsAtOnce('M0335', [24, 21, 23, 22, 21, 25, 24], new Date('2026-11-25T03:00:00Z'));
     expect(
       await days.repos().progress.model.findById('A-STREAK-RACE|once|M0335').lean().exec(),
     ).toMatchObject({

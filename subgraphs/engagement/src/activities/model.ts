@@ -192,10 +192,11 @@ const REMEMBERED_EVENTS = 200;
 
 /**
  * How often a write is tried against a member's progress that other events of theirs changed meanwhile (a day against
- * their runs, a sum turned into cents): only their own events at the same moment race, so a second try all but always
- * does.
+ * their runs, a sum turned into cents). Each lost try means another of those writes landed, so with n of them at once
+ * the last lands by its n-th try: with 5, one of 7 sign-ins counted at once gave up with CONFLICT (CI, engagement-days).
+ * Only one member's own events at one moment race, so 20 covers what a member's devices and the feed send together.
  */
-const PROGRESS_WRITE_ATTEMPTS = 5;
+const PROGRESS_WRITE_ATTEMPTS = 20;
 
 export const participationId = (activityId: string, memberId: string) => `${activityId}|${memberId}`;
 export const progressId = (activityId: string, taskId: string, memberId: string) =>
