@@ -9,26 +9,23 @@ import { compositionHints, nonNullContributedFields, undescribed } from '../scri
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@external"])';
 
-/** A members subgraph owning Member, and an engagement subgraph adding `activities` to it, typed `activitiesType`. */
-function supergraphWith(activitiesType: string): string {
+/** A members and an engagement subgraph of these SDL bodies, composed; composition errors throw. */
+function composed(members: string, engagement: string) {
   const result = composeServices([
-    {
-      name: 'members',
-      url: 'http://members',
-      typeDefs: parse(`${LINK}
-        type Query { viewer: Member }
-        type Member @key(fields: "id") { id: ID! name: String! level: String! }`),
-    },
-    {
-      name: 'engagement',
-      url: 'http://engagement',
-      typeDefs: parse(`${LINK}
-        type Member @key(fields: "id") { id: ID! activities: ${activitiesType} }`),
-    },
+    { name: 'members', url: 'http://members', typeDefs: parse(`${LINK}\n${members}`) },
+    { name: 'engagement', url: 'http://engagement', typeDefs: parse(`${LINK}\n${engagement}`) },
   ]);
   if (result.errors) throw new Error(result.errors.map((error) => error.message).join('\n'));
-  return result.supergraphSdl;
+  return result;
 }
+
+/** Members owning Member, and engagement adding `activities` to it, typed `activitiesType`. */
+const supergraphWith = (activitiesType: string): string =>
+  composed(
+    `type Query { viewer: Member }
+     type Member @key(fields: "id") { id: ID! name: String! level: String! }`,
+    `type Member @key(fields: "id") { id: ID! activities: ${activitiesType} }`,
+  ).supergraphSdl;
 
 describe('fields a subgraph adds to an entity another owns', () => {
   it('are refused when non-null, named with the subgraph that adds them', () => {
@@ -46,26 +43,13 @@ describe('fields a subgraph adds to an entity another owns', () => {
   });
 });
 
-/** A members subgraph describing Member, and an engagement subgraph declaring it with `description` (or none). */
-function hintsWith(description: string): Parameters<typeof compositionHints>[0] {
-  const result = composeServices([
-    {
-      name: 'members',
-      url: 'http://members',
-      typeDefs: parse(`${LINK}
-        type Query { "The member calling." viewer: Member }
-        "A member of the bank." type Member @key(fields: "id") { "Member id." id: ID! }`),
-    },
-    {
-      name: 'engagement',
-      url: 'http://engagement',
-      typeDefs: parse(`${LINK}
-        ${description} type Member @key(fields: "id") { "Member id." id: ID! "Their activities." activities: [String!] }`),
-    },
-  ]);
-  if (result.errors) throw new Error(result.errors.map((error) => error.message).join('\n'));
-  return result.hints;
-}
+/** Members describing Member, and engagement declaring it with `description` (or none). */
+const hintsWith = (description: string) =>
+  composed(
+    `type Query { "The member calling." viewer: Member }
+     "A member of the bank." type Member @key(fields: "id") { "Member id." id: ID! }`,
+    `${description} type Member @key(fields: "id") { "Member id." id: ID! "Their activities." activities: [String!] }`,
+  ).hints;
 
 describe('descriptions', () => {
   it('are refused where two subgraphs describe one type differently, named by the type', () => {
